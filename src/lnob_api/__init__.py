@@ -1,0 +1,3 @@
+"""LNOB Data Commons API."""
+
+__version__ = "0.1.0"

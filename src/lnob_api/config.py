@@ -1,0 +1,96 @@
+"""The one Settings object. Nothing else in the service reads ``os.environ``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Environment = Literal["development", "test", "production"]
+
+
+class ConfigError(ValueError):
+    """A configuration variable has a value the service cannot use."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Runtime configuration, read from environment variables (see README, Configuration)."""
+
+    database_url: str | None = None
+    data_dir: Path = Path(".lnob")
+    env: Environment = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    db_pool_size: int = 10
+    max_page_size: int = 100
+    graphiql: bool = True
+    cors_origins: tuple[str, ...] = ()
+    log_level: str = "info"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        """True when the service runs its own PostgreSQL in ``data_dir``."""
+        return self.database_url is None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from ``environ`` (default: the process environment)."""
+        env = os.environ if environ is None else environ
+        app_env = env.get("LNOB_ENV", "development")
+        if app_env not in ("development", "test", "production"):
+            raise ConfigError("LNOB_ENV", f"expected development, test or production, got {app_env!r}")
+        return cls(
+            database_url=_database_url(env.get("DATABASE_URL")),
+            data_dir=Path(env.get("LNOB_DATA_DIR", ".lnob")).expanduser(),
+            env=app_env,  # type: ignore[arg-type]
+            host=env.get("LNOB_HOST", "127.0.0.1"),
+            port=_int(env, "LNOB_PORT", 8000, low=1, high=65535),
+            db_pool_size=_int(env, "LNOB_DB_POOL_SIZE", 10, low=1, high=500),
+            max_page_size=_int(env, "LNOB_MAX_PAGE_SIZE", 100, low=1, high=1000),
+            graphiql=_bool(env, "LNOB_GRAPHIQL", app_env != "production"),
+            cors_origins=tuple(o for o in env.get("LNOB_CORS_ORIGINS", "").split(",") if o.strip()),
+            log_level=env.get("LNOB_LOG_LEVEL", "info").lower(),
+        )
+
+
+def _database_url(raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    url = raw.strip()
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise ConfigError("DATABASE_URL", "expected a postgresql:// URL")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected an integer, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(name, f"expected a value from {low} to {high}, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(name, f"expected true or false, got {raw!r}")

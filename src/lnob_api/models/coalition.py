@@ -1,0 +1,82 @@
+"""Coalitions, their member organisations, users' roles in them, and marginalised groups."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lnob_api.db.base import Base
+from lnob_api.models.common import DemoFlag, Timestamped, Versioned
+from lnob_api.models.enums import CoalitionRole, MemberRole, enum_type
+
+
+class Coalition(Timestamped, Versioned, DemoFlag, Base):
+    __tablename__ = "coalitions"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    # One coalition per country: the ISO 3166-1 alpha-2 code is its public key.
+    code: Mapped[str] = mapped_column(
+        sa.String(2), sa.ForeignKey("areas.code"), unique=True, nullable=False
+    )
+    slug: Mapped[str] = mapped_column(sa.String(80), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(300), nullable=False)
+    description: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    launched_on: Mapped[date | None] = mapped_column(sa.Date)
+    cohort: Mapped[str] = mapped_column(sa.String(40), nullable=False, server_default="")
+    suppression_threshold: Mapped[int] = mapped_column(
+        sa.Integer, nullable=False, server_default="5"
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint("suppression_threshold >= 0", name="threshold_non_negative"),
+        sa.CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]*$'", name="slug_format"),
+    )
+
+
+class CoalitionMember(Timestamped, Base):
+    """An organisation's membership of a coalition."""
+
+    __tablename__ = "coalition_members"
+
+    coalition_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("coalitions.id", ondelete="CASCADE"), primary_key=True
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[MemberRole] = mapped_column(
+        enum_type(MemberRole, "role"), nullable=False, server_default="MEMBER"
+    )
+    joined_on: Mapped[date | None] = mapped_column(sa.Date)
+
+
+class CoalitionUserRole(Timestamped, Base):
+    """A user's role (VIEWER, EDITOR, ADMIN) in one coalition."""
+
+    __tablename__ = "coalition_user_roles"
+
+    coalition_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("coalitions.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[CoalitionRole] = mapped_column(enum_type(CoalitionRole, "role"), nullable=False)
+
+
+class MarginalisedGroup(Timestamped, DemoFlag, Base):
+    """A group at risk of being left behind; ``coalition_id`` set for a country's own vocabulary."""
+
+    __tablename__ = "marginalised_groups"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    description: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    coalition_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("coalitions.id", ondelete="CASCADE"), index=True
+    )
+
+    __table_args__ = (sa.CheckConstraint("code ~ '^[A-Z][A-Z0-9_]*$'", name="code_format"),)

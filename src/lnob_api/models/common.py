@@ -1,0 +1,29 @@
+"""Columns shared by most tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+class Timestamped:
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+    )
+
+
+class Versioned:
+    """``row_version`` backs optimistic concurrency for admin edits."""
+
+    row_version: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="1")
+
+
+class DemoFlag:
+    """Rows from the demo seed set are flagged so they can be found and removed."""
+
+    is_demo: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, server_default=sa.false())

@@ -1,0 +1,125 @@
+"""Datasets of community-driven data, the indicators they cover, and access grants."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lnob_api.db.base import Base
+from lnob_api.models.common import DemoFlag, Timestamped, Versioned
+from lnob_api.models.enums import DatasetStatus, Methodology, Visibility, enum_type
+
+
+class Dataset(Timestamped, Versioned, DemoFlag, Base):
+    __tablename__ = "datasets"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    coalition_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("coalitions.id", ondelete="RESTRICT"), nullable=False
+    )
+    project_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="RESTRICT")
+    )
+    slug: Mapped[str] = mapped_column(sa.String(160), unique=True, nullable=False)
+    title: Mapped[str] = mapped_column(sa.String(300), nullable=False)
+    description: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    methodology: Mapped[Methodology] = mapped_column(
+        enum_type(Methodology, "methodology"), nullable=False, server_default="OTHER"
+    )
+    collection_start: Mapped[date | None] = mapped_column(sa.Date)
+    collection_end: Mapped[date | None] = mapped_column(sa.Date)
+    area_code: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("areas.code", ondelete="RESTRICT"), index=True
+    )
+    license: Mapped[str] = mapped_column(sa.String(60), nullable=False, server_default="CC-BY-4.0")
+    status: Mapped[DatasetStatus] = mapped_column(
+        enum_type(DatasetStatus, "status"), nullable=False, server_default="DRAFT"
+    )
+    retraction_reason: Mapped[str | None] = mapped_column(sa.Text)
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="1")
+    visibility: Mapped[Visibility] = mapped_column(
+        enum_type(Visibility, "visibility"), nullable=False, server_default="COALITION"
+    )
+    published_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    retracted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "collection_end IS NULL OR collection_start IS NULL"
+            " OR collection_end >= collection_start",
+            name="period_order",
+        ),
+        sa.CheckConstraint(
+            "(status = 'RETRACTED') = (retraction_reason IS NOT NULL)", name="retraction_reason"
+        ),
+        sa.CheckConstraint("status = 'DRAFT' OR published_at IS NOT NULL", name="published_at"),
+        sa.CheckConstraint("version >= 1", name="version_positive"),
+        sa.CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]*$'", name="slug_format"),
+        sa.Index("ix_datasets_coalition_id_id", "coalition_id", "id"),
+        sa.Index("ix_datasets_project_id_id", "project_id", "id"),
+        sa.Index("ix_datasets_updated_at_id", "updated_at", "id"),
+        sa.Index("ix_datasets_title_id", "title", "id"),
+        sa.Index(
+            "ix_datasets_search_trgm",
+            sa.text("(lower(title || ' ' || description)) gin_trgm_ops"),
+            postgresql_using="gin",
+        ),
+    )
+
+
+class DatasetIndicator(Base):
+    __tablename__ = "dataset_indicators"
+
+    dataset_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    indicator_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("indicators.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+
+
+class DatasetGroup(Base):
+    """The marginalised groups a dataset is about."""
+
+    __tablename__ = "dataset_groups"
+
+    dataset_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("marginalised_groups.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+
+
+class Grant(Timestamped, Base):
+    """Opens one dataset, or all of a coalition's data, to an organisation or a client."""
+
+    __tablename__ = "grants"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    coalition_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("coalitions.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    dataset_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("datasets.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    client_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("oauth_clients.id", ondelete="CASCADE"), index=True
+    )
+    expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    created_by_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "num_nonnulls(organisation_id, client_id) = 1", name="exactly_one_grantee"
+        ),
+    )

@@ -1,0 +1,76 @@
+"""Observations: one value of one indicator for one area, period and disaggregation."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lnob_api.db.base import Base
+from lnob_api.models.enums import ObsStatus, enum_type
+
+# SDMX code for "total": a dimension that is not disaggregated.
+TOTAL = "_T"
+
+# Periods as SDMX writes them: 2019, 2019-Q2, 2019-S1, 2019-03, 2019-03-15.
+PERIOD_PATTERN = r"^[0-9]{4}(-(Q[1-4]|S[12]|W[0-5][0-9]|(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?))?$"
+
+DIMENSION_COLUMNS = ("sex", "age", "disability_status", "urbanisation", "group_code")
+
+
+class Observation(Base):
+    __tablename__ = "observations"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False
+    )
+    indicator_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("indicators.id", ondelete="RESTRICT"), nullable=False
+    )
+    area_code: Mapped[str] = mapped_column(
+        sa.ForeignKey("areas.code", ondelete="RESTRICT"), nullable=False
+    )
+    period: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    period_start: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    period_end: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    value: Mapped[float | None] = mapped_column(sa.Double)
+    unit: Mapped[str] = mapped_column(sa.String(80), nullable=False, server_default="")
+    obs_status: Mapped[ObsStatus] = mapped_column(
+        enum_type(ObsStatus, "obs_status"), nullable=False, server_default="A"
+    )
+    sample_size: Mapped[int | None] = mapped_column(sa.Integer)
+    sex: Mapped[str] = mapped_column(sa.String(20), nullable=False, server_default=TOTAL)
+    age: Mapped[str] = mapped_column(sa.String(20), nullable=False, server_default=TOTAL)
+    disability_status: Mapped[str] = mapped_column(
+        sa.String(20), nullable=False, server_default=TOTAL
+    )
+    urbanisation: Mapped[str] = mapped_column(sa.String(20), nullable=False, server_default=TOTAL)
+    group_code: Mapped[str] = mapped_column(sa.String(40), nullable=False, server_default=TOTAL)
+    # Free extra dimensions, {"EDUCATION_LEV": "ISCED11_1"}.
+    dimensions: Mapped[dict[str, Any]] = mapped_column(pg.JSONB, nullable=False, server_default="{}")
+    comment: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+    )
+
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "dataset_id", "indicator_id", "area_code", "period", *DIMENSION_COLUMNS, "dimensions",
+            name="uq_observations_key",
+        ),
+        sa.CheckConstraint(f"period ~ '{PERIOD_PATTERN}'", name="period_format"),
+        sa.CheckConstraint("period_end >= period_start", name="period_order"),
+        sa.CheckConstraint("sample_size IS NULL OR sample_size >= 0", name="sample_size"),
+        sa.CheckConstraint("jsonb_typeof(dimensions) = 'object'", name="dimensions_object"),
+        sa.Index("ix_observations_dataset_id_id", "dataset_id", "id"),
+        sa.Index("ix_observations_indicator_area_period", "indicator_id", "area_code", "period_start"),
+        sa.Index("ix_observations_area_code", "area_code"),
+        sa.Index("ix_observations_updated_at_id", "updated_at", "id"),
+    )

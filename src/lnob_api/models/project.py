@@ -1,0 +1,62 @@
+"""A coalition's data projects, with the SDG targets and groups they address."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lnob_api.db.base import Base
+from lnob_api.models.common import DemoFlag, Timestamped, Versioned
+from lnob_api.models.enums import ProjectStatus, Visibility, enum_type
+
+
+class Project(Timestamped, Versioned, DemoFlag, Base):
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    coalition_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("coalitions.id", ondelete="RESTRICT"), nullable=False
+    )
+    slug: Mapped[str] = mapped_column(sa.String(120), unique=True, nullable=False)
+    title: Mapped[str] = mapped_column(sa.String(300), nullable=False)
+    description: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    status: Mapped[ProjectStatus] = mapped_column(
+        enum_type(ProjectStatus, "status"), nullable=False, server_default="ACTIVE"
+    )
+    start_date: Mapped[date | None] = mapped_column(sa.Date)
+    end_date: Mapped[date | None] = mapped_column(sa.Date)
+    visibility: Mapped[Visibility] = mapped_column(
+        enum_type(Visibility, "visibility"), nullable=False, server_default="PUBLIC"
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="period_order"
+        ),
+        sa.CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]*$'", name="slug_format"),
+        sa.Index("ix_projects_coalition_id_id", "coalition_id", "id"),
+    )
+
+
+class ProjectTarget(Base):
+    __tablename__ = "project_targets"
+
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    target_code: Mapped[str] = mapped_column(
+        sa.ForeignKey("sdg_targets.code", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+
+
+class ProjectGroup(Base):
+    __tablename__ = "project_groups"
+
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("marginalised_groups.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )

@@ -1,0 +1,74 @@
+"""Publications: flyers, country summaries, recommendations, reports."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lnob_api.db.base import Base
+from lnob_api.models.common import DemoFlag, Timestamped, Versioned
+from lnob_api.models.enums import PublicationKind, Visibility, enum_type
+
+
+class Publication(Timestamped, Versioned, DemoFlag, Base):
+    __tablename__ = "publications"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(160), unique=True, nullable=False)
+    # The coalition that owns it and sets its visibility; null for the partnership's own.
+    coalition_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("coalitions.id", ondelete="RESTRICT"), index=True
+    )
+    kind: Mapped[PublicationKind] = mapped_column(
+        enum_type(PublicationKind, "kind"), nullable=False
+    )
+    title: Mapped[str] = mapped_column(sa.String(300), nullable=False)
+    description: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    language: Mapped[str] = mapped_column(sa.String(12), nullable=False, server_default="en")
+    published_on: Mapped[date | None] = mapped_column(sa.Date)
+    file_url: Mapped[str | None] = mapped_column(sa.String(1000))
+    visibility: Mapped[Visibility] = mapped_column(
+        enum_type(Visibility, "visibility"), nullable=False, server_default="PUBLIC"
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]*$'", name="slug_format"),
+        sa.Index("ix_publications_published_on_id", "published_on", "id"),
+    )
+
+
+class PublicationCoalition(Base):
+    """Coalitions a publication is about (a cross-country report names several)."""
+
+    __tablename__ = "publication_coalitions"
+
+    publication_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("publications.id", ondelete="CASCADE"), primary_key=True
+    )
+    coalition_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("coalitions.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class PublicationTarget(Base):
+    __tablename__ = "publication_targets"
+
+    publication_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("publications.id", ondelete="CASCADE"), primary_key=True
+    )
+    target_code: Mapped[str] = mapped_column(
+        sa.ForeignKey("sdg_targets.code", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+
+
+class PublicationDataset(Base):
+    __tablename__ = "publication_datasets"
+
+    publication_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("publications.id", ondelete="CASCADE"), primary_key=True
+    )
+    dataset_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
