@@ -80,7 +80,7 @@ def upgrade() -> None:
     sa.Column('slug', sa.String(length=80), nullable=False),
     sa.Column('name', sa.String(length=300), nullable=False),
     sa.Column('description', sa.Text(), server_default='', nullable=False),
-    sa.Column('launched_on', sa.Date(), nullable=True),
+    sa.Column('launched_year', sa.SmallInteger(), nullable=True),
     sa.Column('cohort', sa.String(length=40), server_default='', nullable=False),
     sa.Column('suppression_threshold', sa.Integer(), server_default='5', nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),

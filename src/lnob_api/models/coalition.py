@@ -23,7 +23,8 @@ class Coalition(Timestamped, Versioned, DemoFlag, Base):
     slug: Mapped[str] = mapped_column(sa.String(80), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(sa.String(300), nullable=False)
     description: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
-    launched_on: Mapped[date | None] = mapped_column(sa.Date)
+    # The partnership records the year a coalition was launched (pilots 2018; Malawi, Denmark 2021).
+    launched_year: Mapped[int | None] = mapped_column(sa.SmallInteger)
     cohort: Mapped[str] = mapped_column(sa.String(40), nullable=False, server_default="")
     suppression_threshold: Mapped[int] = mapped_column(
         sa.Integer, nullable=False, server_default="5"

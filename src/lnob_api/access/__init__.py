@@ -1,0 +1,1 @@
+"""The access policy: the one place where a principal becomes SQL predicates."""

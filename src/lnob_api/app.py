@@ -1,0 +1,80 @@
+"""The ASGI application: ``create_app(settings) -> Starlette``."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route
+
+from lnob_api.config import Settings
+from lnob_api.db import create_engine, resolve_database_url
+from lnob_api.db.migrate import current_heads
+from lnob_api.db.request import Database, EngineDatabase
+from lnob_api.graphql.app import GraphQLApp
+from lnob_api.http.health import healthz, readyz
+
+
+class _LazyDatabase:
+    """Stands in until the lifespan has created the engine."""
+
+    def __init__(self) -> None:
+        self.target: Database | None = None
+
+    def transaction(self):  # type: ignore[no-untyped-def]
+        if self.target is None:
+            raise RuntimeError("the application has not started")
+        return self.target.transaction()
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> Starlette:
+    """Build the app. With ``database`` given (tests), no engine is created."""
+    settings = settings or Settings.from_env()
+    holder = _LazyDatabase()
+    holder.target = database
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = None
+        if holder.target is None:
+            engine = create_engine(resolve_database_url(settings), pool_size=settings.db_pool_size)
+            holder.target = EngineDatabase(engine)
+        # Objects built at start-up live for the whole process: keep the collector off them.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(50_000, 50, 100)
+        try:
+            yield
+        finally:
+            if engine is not None:
+                await engine.dispose()
+
+    graphql = GraphQLApp(settings, holder)
+    middleware = []
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type", "Accept-Language", "X-Request-Id"],
+                max_age=600,
+            )
+        )
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST", "OPTIONS"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )
+    app.state.database = holder
+    app.state.migration_heads = current_heads()
+    app.state.settings = settings
+    return app

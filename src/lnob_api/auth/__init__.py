@@ -1,0 +1,1 @@
+"""Principals, scopes and roles; token issuing and validation."""

@@ -1,0 +1,29 @@
+"""Coalitions, their member organisations and marginalised groups: sources and relations."""
+
+from __future__ import annotations
+
+from lnob_api import models
+from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, public
+
+coalitions = models.Coalition.__table__
+members = models.CoalitionMember.__table__
+groups = models.MarginalisedGroup.__table__
+
+COALITIONS = Source("Coalition", coalitions, public(coalitions), order_by(coalitions, "code"))
+COALITION_BY_ID = ToOne(COALITIONS)
+COALITION_BY_CODE = ToOne(COALITIONS, key="code")
+COALITION_BY_SLUG = ToOne(COALITIONS, key="slug")
+
+MEMBERSHIPS = Source(
+    "CoalitionMembership", members, public(members),
+    order_by(members, "coalition_id", "organisation_id"), key="organisation_id",
+)
+MEMBERSHIPS_BY_COALITION = ToMany(MEMBERSHIPS, "coalition_id", order_by(members, "role", "organisation_id"))
+MEMBERSHIPS_BY_ORGANISATION = ToMany(MEMBERSHIPS, "organisation_id", order_by(members, "coalition_id"))
+
+GROUPS = Source("MarginalisedGroup", groups, public(groups), order_by(groups, "code"))
+GROUP_BY_ID = ToOne(GROUPS)
+GROUP_BY_CODE = ToOne(GROUPS, key="code")
+GROUPS_BY_COALITION = ToMany(GROUPS, "coalition_id")
+GROUPS_BY_PROJECT = Through(GROUPS, models.ProjectGroup.__table__, "project_id", "group_id")
+GROUPS_BY_DATASET = Through(GROUPS, models.DatasetGroup.__table__, "dataset_id", "group_id")

@@ -1,0 +1,104 @@
+"""Per-request database access.
+
+One transaction per request on one connection, acquired lazily and released when the GraphQL
+operation ends. Strawberry resolves sibling fields concurrently while an asyncpg connection runs
+one statement at a time, so statements are serialised deliberately with a lock. This also gives
+each request one consistent view (a list and its ``totalCount`` agree) and lets tests run the
+app inside a transaction they roll back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Protocol
+
+from sqlalchemy import Executable
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+Row = Mapping[str, Any]
+
+
+class Database(Protocol):
+    """Where requests get their transaction from."""
+
+    def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+
+class EngineDatabase:
+    """Production: a pooled connection and a real transaction per request."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.begin() as conn:
+            yield conn
+
+
+class ConnectionDatabase:
+    """Tests: every request runs in a savepoint of one outer connection that the test rolls back."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        async with self.connection.begin_nested():
+            yield self.connection
+
+
+class RequestDb:
+    """The request's lazily opened transaction, shared by every resolver and loader."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._lock = asyncio.Lock()
+        self._cm: AbstractAsyncContextManager[AsyncConnection] | None = None
+        self._conn: AsyncConnection | None = None
+        self._session: AsyncSession | None = None
+        self.statements = 0
+
+    async def _connection(self) -> AsyncConnection:
+        if self._conn is None:
+            self._cm = self._database.transaction()
+            self._conn = await self._cm.__aenter__()
+        return self._conn
+
+    async def all(self, stmt: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row]:
+        """Run a read statement and return its rows as mappings."""
+        async with self._lock:
+            conn = await self._connection()
+            self.statements += 1
+            result = await conn.execute(stmt, params)
+            return result.mappings().all()
+
+    async def first(self, stmt: Executable, params: Mapping[str, Any] | None = None) -> Row | None:
+        rows = await self.all(stmt, params)
+        return rows[0] if rows else None
+
+    async def scalar(self, stmt: Executable, params: Mapping[str, Any] | None = None) -> Any:
+        async with self._lock:
+            conn = await self._connection()
+            self.statements += 1
+            return (await conn.execute(stmt, params)).scalar()
+
+    async def session(self) -> AsyncSession:
+        """An ORM session bound to the request's transaction, for writes."""
+        if self._session is None:
+            conn = await self._connection()
+            self._session = AsyncSession(bind=conn, expire_on_commit=False, autoflush=False)
+        return self._session
+
+    async def close(self, *, failed: bool = False) -> None:
+        """Commit (or roll back when ``failed``) and release the connection."""
+        if self._cm is None:
+            return
+        cm, self._cm, self._conn, self._session = self._cm, None, None, None
+        if failed:
+            err = RuntimeError("request failed")
+            await cm.__aexit__(type(err), err, None)
+        else:
+            await cm.__aexit__(None, None, None)

@@ -1,0 +1,36 @@
+"""Domain errors. No framework imports: the GraphQL and HTTP layers translate these."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of the errors that services raise on purpose."""
+
+    code = "DOMAIN_ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+
+
+class Conflict(DomainError):
+    code = "CONFLICT"
+
+
+class InvalidInput(DomainError):
+    """Bad input from a client; ``field`` names the argument or input path that was wrong."""
+
+    code = "BAD_USER_INPUT"
+
+    def __init__(self, field: str, message: str, *, code: str = "INVALID") -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.reason = code

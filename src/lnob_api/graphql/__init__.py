@@ -1,0 +1,1 @@
+"""The GraphQL adapter: the only package that imports strawberry."""

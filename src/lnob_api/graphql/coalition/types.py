@@ -1,0 +1,109 @@
+"""GraphQL types: Coalition, CoalitionMembership, MarginalisedGroup."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from lnob_api.coalition import repository as coalition_repo
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.enums import MemberRole
+from lnob_api.graphql.loading import load_list, load_one, load_page
+from lnob_api.graphql.node import Node, entity
+from lnob_api.graphql.pagination import Connection
+from lnob_api.organisation import repository as organisation_repo
+from lnob_api.project import repository as project_repo
+
+if TYPE_CHECKING:
+    from lnob_api.graphql.dataset.types import Dataset
+    from lnob_api.graphql.organisation.types import Organisation
+    from lnob_api.graphql.project.types import Project
+
+_Organisation = Annotated["Organisation", strawberry.lazy("lnob_api.graphql.organisation.types")]
+_Project = Annotated["Project", strawberry.lazy("lnob_api.graphql.project.types")]
+_Dataset = Annotated["Dataset", strawberry.lazy("lnob_api.graphql.dataset.types")]
+
+
+@entity(coalition_repo.COALITIONS)
+@strawberry.type(description="A country coalition of the partnership; it owns its data.")
+class Coalition(Node):
+    pk: strawberry.Private[int]
+    code: str = strawberry.field(description="ISO 3166-1 alpha-2 code of the country.")
+    slug: str
+    name: str
+    description: str
+    launched_year: int | None
+    cohort: str
+    suppression_threshold: int = strawberry.field(
+        description="Observations with a sample size under this are withheld from outsiders."
+    )
+
+    @strawberry.field(description="Member organisations and their roles.")
+    async def members(self, info: Info) -> list[CoalitionMembership]:
+        return await load_list(info, coalition_repo.MEMBERSHIPS_BY_COALITION, self.pk, CoalitionMembership)
+
+    @strawberry.field(description="The coalition's data projects.")
+    async def projects(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> Connection[_Project]:
+        from lnob_api.graphql.project.types import Project
+
+        return await load_page(info, project_repo.PROJECTS_BY_COALITION, self.pk, Project,
+                               first=first, after=after, last=last, before=before)
+
+    @strawberry.field(description="The coalition's datasets.")
+    async def datasets(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> Connection[_Dataset]:
+        from lnob_api.dataset import repository as dataset_repo
+        from lnob_api.graphql.dataset.types import Dataset
+
+        return await load_page(info, dataset_repo.DATASETS_BY_COALITION, self.pk, Dataset,
+                               first=first, after=after, last=last, before=before)
+
+    @strawberry.field(description="Marginalised groups defined by this coalition.")
+    async def groups(self, info: Info) -> list[MarginalisedGroup]:
+        return await load_list(info, coalition_repo.GROUPS_BY_COALITION, self.pk, MarginalisedGroup)
+
+
+@strawberry.type(description="An organisation's membership of a coalition.")
+class CoalitionMembership:
+    coalition_id: strawberry.Private[int]
+    organisation_id: strawberry.Private[int]
+    role: MemberRole
+
+    @classmethod
+    def from_row(cls, row: object) -> CoalitionMembership:
+        r = row  # a mapping
+        return cls(coalition_id=r["coalition_id"], organisation_id=r["organisation_id"], role=r["role"])  # type: ignore[index]
+
+    @strawberry.field
+    async def coalition(self, info: Info) -> Coalition:
+        found = await load_one(info, coalition_repo.COALITION_BY_ID, self.coalition_id, Coalition)
+        assert found is not None  # coalitions are public reference rows
+        return found
+
+    @strawberry.field
+    async def organisation(self, info: Info) -> _Organisation:
+        from lnob_api.graphql.organisation.types import Organisation
+
+        found = await load_one(info, organisation_repo.ORGANISATION_BY_ID, self.organisation_id, Organisation)
+        assert found is not None
+        return found
+
+
+@entity(coalition_repo.GROUPS)
+@strawberry.type(description="A group at risk of being left behind (people with disabilities, Dalits...).")
+class MarginalisedGroup(Node):
+    pk: strawberry.Private[int]
+    code: str
+    name: str
+    description: str
+    coalition_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="The coalition whose vocabulary this is; null for the shared one.")
+    async def coalition(self, info: Info) -> Coalition | None:
+        return await load_one(info, coalition_repo.COALITION_BY_ID, self.coalition_id, Coalition)

@@ -1,0 +1,80 @@
+"""Root fields: datasets, dataset."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from lnob_api.dataset import repository as dataset_repo
+from lnob_api.errors import InvalidInput
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.dataset.types import Dataset
+from lnob_api.graphql.enums import DatasetStatus
+from lnob_api.graphql.ids import from_global_id
+from lnob_api.graphql.loading import load_one, root_page
+from lnob_api.graphql.pagination import Connection
+
+
+@strawberry.enum(description="Orders for the datasets list.")
+class DatasetOrder(Enum):
+    ID = "ID"
+    TITLE = "TITLE"
+    UPDATED_AT = "UPDATED_AT"
+    RECENTLY_UPDATED = "RECENTLY_UPDATED"
+
+
+@strawberry.input(description="Conditions on datasets; all given ones must hold.")
+class DatasetFilter:
+    coalitions: list[str] | None = strawberry.field(default=None, description="Coalition country codes.")
+    projects: list[strawberry.ID] | None = strawberry.field(default=None, description="Project ids.")
+    goals: list[int] | None = strawberry.field(default=None, description="SDG goal numbers.")
+    targets: list[str] | None = strawberry.field(default=None, description="SDG target codes.")
+    indicators: list[str] | None = strawberry.field(default=None, description="Indicator codes.")
+    statuses: list[DatasetStatus] | None = None
+    groups: list[str] | None = strawberry.field(default=None, description="Marginalised group codes.")
+    search: str | None = strawberry.field(default=None, description="Words that title or description contain.")
+    updated_since: datetime | None = None
+
+
+def _project_pks(ids: list[strawberry.ID]) -> list[int]:
+    pks = []
+    for gid in ids:
+        type_name, key = from_global_id(gid, "filter.projects")
+        if type_name != "Project" or not key.isdigit():
+            raise InvalidInput("filter.projects", f"{gid!r} is not a project id", code="INVALID_ID")
+        pks.append(int(key))
+    return pks
+
+
+@strawberry.type
+class DatasetQueries:
+    @strawberry.field(description="Datasets the caller may see.")
+    async def datasets(
+        self, info: Info, filter: DatasetFilter | None = None, order_by: DatasetOrder = DatasetOrder.ID,
+        first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> Connection[Dataset]:
+        f = filter or DatasetFilter()
+        where = dataset_repo.filters(
+            coalition_codes=f.coalitions,
+            project_ids=_project_pks(f.projects) if f.projects is not None else None,
+            goal_codes=f.goals, target_codes=f.targets, indicator_codes=f.indicators,
+            statuses=[s.value for s in f.statuses] if f.statuses is not None else None,
+            group_codes=f.groups, search=f.search, updated_since=f.updated_since,
+        )
+        return await root_page(info, dataset_repo.DATASETS, Dataset, where=where,
+                               order=dataset_repo.ORDERS[order_by.value],
+                               first=first, after=after, last=last, before=before)
+
+    @strawberry.field(description="One dataset by global id or slug.")
+    async def dataset(self, info: Info, id: strawberry.ID | None = None, slug: str | None = None) -> Dataset | None:
+        if (id is None) == (slug is None):
+            raise InvalidInput("id", "give exactly one of id or slug", code="INVALID_ARGUMENT")
+        if slug is not None:
+            return await load_one(info, dataset_repo.DATASET_BY_SLUG, slug, Dataset)
+        type_name, key = from_global_id(str(id))
+        if type_name != "Dataset" or not key.isdigit():
+            return None
+        return await load_one(info, dataset_repo.DATASET_BY_ID, int(key), Dataset)

@@ -1,0 +1,78 @@
+"""GraphQL type: Dataset."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from lnob_api.coalition import repository as coalition_repo
+from lnob_api.dataset import repository as dataset_repo
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.enums import DatasetStatus, Methodology, Visibility
+from lnob_api.graphql.loading import load_list, load_one
+from lnob_api.graphql.node import Node, entity
+from lnob_api.project import repository as project_repo
+from lnob_api.sdg import repository as sdg_repo
+
+if TYPE_CHECKING:
+    from lnob_api.graphql.coalition.types import Coalition, MarginalisedGroup
+    from lnob_api.graphql.project.types import Project
+    from lnob_api.graphql.sdg.types import Indicator
+
+_Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.types")]
+_Group = Annotated["MarginalisedGroup", strawberry.lazy("lnob_api.graphql.coalition.types")]
+_Project = Annotated["Project", strawberry.lazy("lnob_api.graphql.project.types")]
+_Indicator = Annotated["Indicator", strawberry.lazy("lnob_api.graphql.sdg.types")]
+
+
+@entity(dataset_repo.DATASETS)
+@strawberry.type(description="A coherent body of community-driven data from one project.")
+class Dataset(Node):
+    pk: strawberry.Private[int]
+    coalition_id: strawberry.Private[int]
+    project_id: strawberry.Private[int | None]
+    slug: str
+    title: str
+    description: str
+    methodology: Methodology
+    collection_start: date | None
+    collection_end: date | None
+    area_code: str | None = strawberry.field(description="Geography the dataset covers.")
+    license: str
+    status: DatasetStatus
+    retraction_reason: str | None
+    version: int
+    visibility: Visibility
+    published_at: datetime | None
+    retracted_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    is_demo: bool = strawberry.field(description="True for the demonstration data set.")
+
+    @strawberry.field
+    async def coalition(self, info: Info) -> _Coalition:
+        from lnob_api.graphql.coalition.types import Coalition
+
+        found = await load_one(info, coalition_repo.COALITION_BY_ID, self.coalition_id, Coalition)
+        assert found is not None
+        return found
+
+    @strawberry.field(description="The project that produced the dataset, if visible.")
+    async def project(self, info: Info) -> _Project | None:
+        from lnob_api.graphql.project.types import Project
+
+        return await load_one(info, project_repo.PROJECT_BY_ID, self.project_id, Project)
+
+    @strawberry.field(description="Indicators the dataset covers.")
+    async def indicators(self, info: Info) -> list[_Indicator]:
+        from lnob_api.graphql.sdg.types import Indicator
+
+        return await load_list(info, sdg_repo.INDICATORS_BY_DATASET, self.pk, Indicator)
+
+    @strawberry.field(description="Marginalised groups the dataset is about.")
+    async def groups(self, info: Info) -> list[_Group]:
+        from lnob_api.graphql.coalition.types import MarginalisedGroup
+
+        return await load_list(info, coalition_repo.GROUPS_BY_DATASET, self.pk, MarginalisedGroup)

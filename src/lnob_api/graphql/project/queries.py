@@ -1,0 +1,41 @@
+"""Root fields: projects, project."""
+
+from __future__ import annotations
+
+import strawberry
+
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.enums import ProjectStatus
+from lnob_api.graphql.loading import load_one, root_page
+from lnob_api.graphql.pagination import Connection
+from lnob_api.graphql.project.types import Project
+from lnob_api.project import repository as project_repo
+
+
+@strawberry.input(description="Conditions on projects; all given ones must hold.")
+class ProjectFilter:
+    coalition: str | None = strawberry.field(default=None, description="Coalition country code.")
+    status: ProjectStatus | None = None
+    target: str | None = strawberry.field(default=None, description="SDG target code, e.g. 10.2.")
+    group: str | None = strawberry.field(default=None, description="Marginalised group code.")
+
+
+@strawberry.type
+class ProjectQueries:
+    @strawberry.field(description="Projects the caller may see.")
+    async def projects(
+        self, info: Info, filter: ProjectFilter | None = None,
+        first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> Connection[Project]:
+        f = filter or ProjectFilter()
+        where = project_repo.filters(
+            coalition_code=f.coalition, status=f.status.value if f.status else None,
+            target_code=f.target, group_code=f.group,
+        )
+        return await root_page(info, project_repo.PROJECTS, Project, where=where,
+                               first=first, after=after, last=last, before=before)
+
+    @strawberry.field(description="One project by slug.")
+    async def project(self, info: Info, slug: str) -> Project | None:
+        return await load_one(info, project_repo.PROJECT_BY_SLUG, slug, Project)

@@ -1,0 +1,114 @@
+"""The Strawberry schema: root types merged from the domains, node lookup, extensions."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from lnob_api.graphql.coalition.queries import CoalitionQueries
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.dataset.queries import DatasetQueries
+from lnob_api.graphql.errors import classify
+from lnob_api.graphql.extensions import RequestTransaction
+from lnob_api.graphql.ids import from_global_id
+from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.node import REGISTRY, Node
+from lnob_api.graphql.organisation.queries import OrganisationQueries
+from lnob_api.graphql.project.queries import ProjectQueries
+from lnob_api.graphql.sdg.queries import SdgQueries
+from lnob_api.read.relations import ToOne
+
+MAX_NODES = 100
+
+
+async def _nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    """Resolve global ids through each type's visibility-scoped loader; unknown -> null."""
+    if len(ids) > MAX_NODES:
+        from lnob_api.errors import InvalidInput
+
+        raise InvalidInput("ids", f"at most {MAX_NODES} ids per request", code="TOO_LARGE")
+    wanted: list[tuple[type[Node], Any] | None] = []
+    for gid in ids:
+        type_name, raw_key = from_global_id(str(gid))
+        cls = REGISTRY.get(type_name)
+        try:
+            wanted.append((cls, cls._parse_key(raw_key)) if cls is not None else None)
+        except ValueError:
+            wanted.append(None)
+
+    async def resolve(item: tuple[type[Node], Any] | None) -> Node | None:
+        if item is None:
+            return None
+        cls, key = item
+        return await load_one(info, _by_key(cls), key, cls)
+
+    return list(await asyncio.gather(*(resolve(item) for item in wanted)))
+
+
+_RELATIONS: dict[type[Node], ToOne] = {}
+
+
+def _by_key(cls: type[Node]) -> ToOne:
+    relation = _RELATIONS.get(cls)
+    if relation is None:
+        relation = _RELATIONS[cls] = ToOne(cls._source, key=cls._source.key)
+    return relation
+
+
+@strawberry.type
+class NodeQueries:
+    @strawberry.field(description="Any object by its global id; null when missing or not visible.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return (await _nodes(info, [id]))[0]
+
+    @strawberry.field(description="Objects by global ids, in order; null for each missing or hidden one.")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        return await _nodes(info, ids)
+
+
+Query = merge_types(
+    "Query",
+    (NodeQueries, CoalitionQueries, OrganisationQueries, ProjectQueries, DatasetQueries, SdgQueries),
+)
+
+
+class LnobSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        request_id = ""
+        if execution_context is not None:
+            request_id = getattr(execution_context.context, "request_id", "") or ""
+        for error in errors:
+            classify(error, request_id)
+
+
+def _types() -> list[type]:
+    # Every Node type must be known to the schema so that node(id) can return it.
+    import lnob_api.graphql.coalition.types
+    import lnob_api.graphql.dataset.types
+    import lnob_api.graphql.organisation.types
+    import lnob_api.graphql.project.types
+    import lnob_api.graphql.sdg.types  # noqa: F401
+
+    return list(REGISTRY.values())
+
+
+schema = LnobSchema(
+    query=Query,
+    types=_types(),
+    config=StrawberryConfig(relay_max_results=100, disable_field_suggestions=False),
+    extensions=[
+        RequestTransaction,
+        lambda: QueryDepthLimiter(max_depth=12),
+        lambda: MaxAliasesLimiter(max_alias_count=30),
+        lambda: MaxTokensLimiter(max_token_count=5000),
+    ],
+)

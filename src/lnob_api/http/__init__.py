@@ -1,0 +1,1 @@
+"""Non-GraphQL HTTP routes."""

@@ -1,0 +1,1 @@
+"""Observations: the data points of datasets, with their periods and disaggregations."""

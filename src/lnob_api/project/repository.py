@@ -1,0 +1,58 @@
+"""Projects: scoped source, relations and filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from lnob_api import models
+from lnob_api.access import visibility
+from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, scoped_by
+
+projects = models.Project.__table__
+project_targets = models.ProjectTarget.__table__
+project_groups = models.ProjectGroup.__table__
+coalitions = models.Coalition.__table__
+
+PROJECTS = Source(
+    "Project", projects, scoped_by(projects, visibility.project_visible), order_by(projects, "id")
+)
+PROJECT_BY_ID = ToOne(PROJECTS)
+PROJECT_BY_SLUG = ToOne(PROJECTS, key="slug")
+PROJECTS_BY_COALITION = ToMany(PROJECTS, "coalition_id")
+PROJECTS_BY_TARGET = Through(PROJECTS, project_targets, "target_code", "project_id")
+PROJECTS_BY_GROUP = Through(PROJECTS, project_groups, "group_id", "project_id")
+
+
+def filters(
+    *, coalition_code: str | None = None, status: str | None = None,
+    target_code: str | None = None, group_code: str | None = None,
+) -> list[ColumnElement[bool]]:
+    """WHERE clauses for the ``projects`` list filter."""
+    where: list[ColumnElement[Any]] = []
+    if coalition_code is not None:
+        where.append(
+            projects.c.coalition_id.in_(
+                sa.select(coalitions.c.id).where(coalitions.c.code == coalition_code.upper())
+            )
+        )
+    if status is not None:
+        where.append(projects.c.status == status)
+    if target_code is not None:
+        where.append(
+            projects.c.id.in_(
+                sa.select(project_targets.c.project_id).where(project_targets.c.target_code == target_code)
+            )
+        )
+    if group_code is not None:
+        groups = models.MarginalisedGroup.__table__
+        where.append(
+            projects.c.id.in_(
+                sa.select(project_groups.c.project_id)
+                .join(groups, groups.c.id == project_groups.c.group_id)
+                .where(groups.c.code == group_code)
+            )
+        )
+    return where

@@ -1,0 +1,1 @@
+"""The declarative read model: keyset pagination and relations, shared by every domain."""

@@ -1,0 +1,108 @@
+"""Generic SQL for declared relations: batched lookups, lists and keyset pages per parent.
+
+Every statement starts from the source's scoped SELECT, so the access policy applies to
+lookups, nested lists, pages and counts alike.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from lnob_api.auth.principal import Principal
+from lnob_api.db.request import RequestDb, Row
+from lnob_api.read.keyset import Order, Page, PageArgs, apply_page, make_page, order_clauses
+from lnob_api.read.relations import Source, ToMany, Through
+
+PARENT = "_parent"
+RANK = "_rank"
+
+
+async def rows_by_key(
+    db: RequestDb, principal: Principal, source: Source, key: str, keys: Sequence[Hashable]
+) -> list[Row | None]:
+    """Rows whose ``key`` column equals each of ``keys``, aligned with ``keys`` (None if unseen)."""
+    stmt = source.scoped(principal).where(source.column(key).in_(list(keys)))
+    found = {row[key]: row for row in await db.all(stmt)}
+    return [found.get(k) for k in keys]
+
+
+async def rows_by_parent(
+    db: RequestDb, principal: Principal, relation: ToMany | Through, keys: Sequence[Hashable],
+    where: Sequence[ColumnElement[bool]] = (),
+) -> list[list[Row]]:
+    """All child rows of each parent key, in the relation's order."""
+    stmt, parent = _children(principal, relation)
+    stmt = stmt.where(parent.in_(list(keys)), *where).order_by(*order_clauses(relation.ordering))
+    grouped: dict[Hashable, list[Row]] = defaultdict(list)
+    for row in await db.all(stmt):
+        grouped[row[PARENT]].append(row)
+    return [grouped.get(k, []) for k in keys]
+
+
+def _children(principal: Principal, relation: ToMany | Through) -> tuple[sa.Select[Any], ColumnElement[Any]]:
+    source = relation.source
+    stmt = source.scoped(principal)
+    if isinstance(relation, ToMany):
+        parent = source.column(relation.foreign_key)
+        return stmt.add_columns(parent.label(PARENT)), parent
+    link = relation.link
+    parent = link.c[relation.parent_column]
+    stmt = stmt.join(link, link.c[relation.child_column] == source.column(relation.child_key))
+    extra = [link.c[col].label(label) for col, label in relation.extra.items()]
+    return stmt.add_columns(parent.label(PARENT), *extra), parent
+
+
+async def page_by_parent(
+    db: RequestDb, principal: Principal, relation: ToMany | Through, keys: Sequence[Hashable],
+    args: PageArgs, where: Sequence[ColumnElement[bool]] = (),
+) -> list[Page]:
+    """One keyset page per parent key in a single statement (a LATERAL join per key)."""
+    if not keys:
+        return []
+    stmt, parent = _children(principal, relation)
+    order = relation.ordering
+    parents = sa.values(sa.column("key", parent.type), name="parents").data([(k,) for k in keys])
+    inner = apply_page(stmt.where(parent == parents.c.key, *where), order, args)
+    rank = sa.func.row_number().over(order_by=order_clauses(order, backward=args.backward))
+    ranked = inner.add_columns(rank.label(RANK)).lateral("page")
+    outer = (
+        sa.select(ranked)
+        .select_from(parents.join(ranked, sa.true()))
+        .order_by(ranked.c[PARENT], ranked.c[RANK])
+    )
+    grouped: dict[Hashable, list[Row]] = defaultdict(list)
+    for row in await db.all(outer):
+        grouped[row[PARENT]].append(row)
+    return [make_page(grouped.get(k, []), args) for k in keys]
+
+
+async def count_by_parent(
+    db: RequestDb, principal: Principal, relation: ToMany | Through, keys: Sequence[Hashable],
+    where: Sequence[ColumnElement[bool]] = (),
+) -> list[int]:
+    stmt, parent = _children(principal, relation)
+    sub = stmt.where(parent.in_(list(keys)), *where).subquery()
+    counted = sa.select(sub.c[PARENT], sa.func.count().label("n")).group_by(sub.c[PARENT])
+    found = {row[PARENT]: row["n"] for row in await db.all(counted)}
+    return [int(found.get(k, 0)) for k in keys]
+
+
+async def page(
+    db: RequestDb, principal: Principal, source: Source, args: PageArgs,
+    where: Sequence[ColumnElement[bool]] = (), order: Order | None = None,
+) -> Page:
+    """A keyset page of a root list."""
+    stmt = apply_page(source.scoped(principal).where(*where), order or source.order, args)
+    return make_page(await db.all(stmt), args)
+
+
+async def count(
+    db: RequestDb, principal: Principal, source: Source, where: Sequence[ColumnElement[bool]] = ()
+) -> int:
+    sub = source.scoped(principal).where(*where).subquery()
+    return int(await db.scalar(sa.select(sa.func.count()).select_from(sub)))

@@ -1,0 +1,1 @@
+"""The SDG framework: goals, targets, global and custom indicators, and their codes."""

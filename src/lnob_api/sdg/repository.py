@@ -1,0 +1,60 @@
+"""The SDG framework and custom indicators: sources and relations (public reference data)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from lnob_api import models
+from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, public
+
+goals = models.SdgGoal.__table__
+targets = models.SdgTarget.__table__
+indicators = models.Indicator.__table__
+
+GOALS = Source("SdgGoal", goals, public(goals), order_by(goals, "code"), key="code")
+GOAL_BY_CODE = ToOne(GOALS, key="code")
+
+TARGETS = Source("SdgTarget", targets, public(targets), order_by(targets, "sort_key"), key="code")
+TARGET_BY_CODE = ToOne(TARGETS, key="code")
+TARGETS_BY_GOAL = ToMany(TARGETS, "goal_code")
+TARGETS_BY_PROJECT = Through(TARGETS, models.ProjectTarget.__table__, "project_id", "target_code", "code")
+TARGETS_BY_PUBLICATION = Through(
+    TARGETS, models.PublicationTarget.__table__, "publication_id", "target_code", "code"
+)
+
+INDICATORS = Source("Indicator", indicators, public(indicators), order_by(indicators, "sort_key"))
+INDICATOR_BY_ID = ToOne(INDICATORS)
+INDICATOR_BY_CODE = ToOne(INDICATORS, key="code")
+INDICATORS_BY_TARGET = ToMany(INDICATORS, "target_code")
+INDICATORS_BY_COALITION = ToMany(INDICATORS, "coalition_id")
+INDICATORS_BY_DATASET = Through(
+    INDICATORS, models.DatasetIndicator.__table__, "dataset_id", "indicator_id"
+)
+
+
+def indicator_filters(
+    *, goal: int | None = None, target: str | None = None, custom: bool | None = None,
+    coalition: str | None = None, search: str | None = None,
+) -> list[ColumnElement[bool]]:
+    """WHERE clauses for the ``indicators`` filter input."""
+    where: list[ColumnElement[Any]] = []
+    if goal is not None:
+        where.append(indicators.c.target_code.in_(sa.select(targets.c.code).where(targets.c.goal_code == goal)))
+    if target is not None:
+        where.append(indicators.c.target_code == target.strip().lower())
+    if custom is not None:
+        where.append(indicators.c.coalition_id.is_not(None) if custom else indicators.c.coalition_id.is_(None))
+    if coalition is not None:
+        coalitions = models.Coalition.__table__
+        where.append(
+            indicators.c.coalition_id.in_(
+                sa.select(coalitions.c.id).where(coalitions.c.code == coalition.upper())
+            )
+        )
+    for word in (search or "").lower().split():
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append(sa.func.lower(indicators.c.title).like(f"%{escaped}%", escape="\\"))
+    return where

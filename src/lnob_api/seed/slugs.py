@@ -1,0 +1,15 @@
+"""URL slugs for seeded records."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str) -> str:
+    """Lowercase ASCII words joined by hyphens: "Country action summary: Viet Nam" ->
+    "country-action-summary-viet-nam"."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _NOT_ALNUM.sub("-", ascii_text.lower()).strip("-")

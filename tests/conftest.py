@@ -1,0 +1,118 @@
+"""Test database and app fixtures.
+
+The suite runs against a real PostgreSQL: ``TEST_DATABASE_URL`` or ``DATABASE_URL`` when set
+(a fresh database is created on that server and dropped afterwards), otherwise an embedded
+server in a temporary folder. The schema is migrated once with alembic and the reference data
+seeded once; each test then runs inside an outer transaction that is rolled back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from lnob_api.config import Settings
+from lnob_api.db import create_engine, embedded, migrate
+
+
+async def _create_database(server_url: str) -> tuple[str, str]:
+    url = make_url(Settings.from_env({"DATABASE_URL": server_url}).database_url or "")
+    name = f"lnob_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url.render_as_string(hide_password=False), pool_size=1)
+    async with admin.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False), name
+
+
+async def _drop_database(server_url: str, name: str) -> None:
+    url = Settings.from_env({"DATABASE_URL": server_url}).database_url or ""
+    admin = create_engine(url, pool_size=1)
+    async with admin.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    """A migrated, empty database for this test session."""
+    server = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if server:
+        url, name = await _create_database(server)
+        await asyncio.to_thread(migrate.upgrade, url)
+        yield url
+        await _drop_database(server, name)
+        return
+    folder = Path(tempfile.mkdtemp(prefix="lnob-test-"))
+    url = embedded.start(folder, delete_on_exit=True)
+    await asyncio.to_thread(migrate.upgrade, url)
+    yield url
+    embedded.stop(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """The session's engine, with the reference data (no demo set) committed once."""
+    from lnob_api.seed import seed
+
+    eng = create_engine(database_url, pool_size=4)
+    async with eng.begin() as conn:
+        await seed(conn, demo=False)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+async def conn(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection inside an outer transaction that is rolled back after the test."""
+    async with engine.connect() as connection:
+        outer = await connection.begin()
+        yield connection
+        if outer.is_active:
+            await outer.rollback()
+
+
+class StatementCounter:
+    """Counts SQL statements sent on a connection (guards nested queries against N+1)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, *args: object, **kwargs: object) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+def statements(conn: AsyncConnection) -> StatementCounter:
+    counter = StatementCounter()
+    event.listen(conn.sync_connection, "before_cursor_execute", counter)  # type: ignore[arg-type]
+    return counter
+
+
+@pytest.fixture
+async def app(conn: AsyncConnection):  # type: ignore[no-untyped-def]
+    from lnob_api.app import create_app
+    from lnob_api.db.request import ConnectionDatabase
+
+    return create_app(Settings(env="test"), database=ConnectionDatabase(conn))
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
