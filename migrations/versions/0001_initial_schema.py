@@ -313,7 +313,7 @@ def upgrade() -> None:
     op.create_index(op.f('ix_datasets_area_code'), 'datasets', ['area_code'], unique=False)
     op.create_index('ix_datasets_coalition_id_id', 'datasets', ['coalition_id', 'id'], unique=False)
     op.create_index('ix_datasets_project_id_id', 'datasets', ['project_id', 'id'], unique=False)
-    op.create_index('ix_datasets_search_trgm', 'datasets', [sa.literal_column("(lower(title || ' ' || description)) gin_trgm_ops")], unique=False, postgresql_using='gin')
+    op.create_index('ix_datasets_search_trgm', 'datasets', [sa.literal_column("lower(title || ' ' || description)")], unique=False, postgresql_using='gin', postgresql_ops={"lower(title || ' ' || description)": 'gin_trgm_ops'})
     op.create_index('ix_datasets_title_id', 'datasets', ['title', 'id'], unique=False)
     op.create_index('ix_datasets_updated_at_id', 'datasets', ['updated_at', 'id'], unique=False)
     op.create_table('project_groups',

@@ -52,7 +52,16 @@ def stop(data_dir: Path) -> None:
     pgdata = data_dir.expanduser().resolve() / "pg"
     server = _servers.pop(pgdata, None)
     if server is not None:
+        if server.cleanup_mode is None:
+            server.cleanup_mode = "stop"
         server.cleanup()
+
+
+def detach(data_dir: Path) -> None:
+    """Leave the server running when this process exits (``lnob-api db``)."""
+    server = _servers.get(data_dir.expanduser().resolve() / "pg")
+    if server is not None:
+        server.cleanup_mode = None
 
 
 def psql_url(url: str) -> str:

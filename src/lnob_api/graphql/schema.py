@@ -12,6 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from lnob_api.graphql.area.queries import AreaQueries
 from lnob_api.graphql.coalition.queries import CoalitionQueries
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.dataset.queries import DatasetQueries
@@ -20,8 +21,10 @@ from lnob_api.graphql.extensions import RequestTransaction
 from lnob_api.graphql.ids import from_global_id
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.node import REGISTRY, Node
+from lnob_api.graphql.observation.queries import ObservationQueries
 from lnob_api.graphql.organisation.queries import OrganisationQueries
 from lnob_api.graphql.project.queries import ProjectQueries
+from lnob_api.graphql.publication.queries import PublicationQueries
 from lnob_api.graphql.sdg.queries import SdgQueries
 from lnob_api.read.relations import ToOne
 
@@ -75,7 +78,8 @@ class NodeQueries:
 
 Query = merge_types(
     "Query",
-    (NodeQueries, CoalitionQueries, OrganisationQueries, ProjectQueries, DatasetQueries, SdgQueries),
+    (NodeQueries, CoalitionQueries, OrganisationQueries, ProjectQueries, DatasetQueries, SdgQueries,
+     ObservationQueries, AreaQueries, PublicationQueries),
 )
 
 
@@ -92,10 +96,13 @@ class LnobSchema(strawberry.Schema):
 
 def _types() -> list[type]:
     # Every Node type must be known to the schema so that node(id) can return it.
+    import lnob_api.graphql.area.types
     import lnob_api.graphql.coalition.types
     import lnob_api.graphql.dataset.types
+    import lnob_api.graphql.observation.types
     import lnob_api.graphql.organisation.types
     import lnob_api.graphql.project.types
+    import lnob_api.graphql.publication.types
     import lnob_api.graphql.sdg.types  # noqa: F401
 
     return list(REGISTRY.values())

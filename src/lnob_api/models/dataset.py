@@ -61,12 +61,16 @@ class Dataset(Timestamped, Versioned, DemoFlag, Base):
         sa.Index("ix_datasets_project_id_id", "project_id", "id"),
         sa.Index("ix_datasets_updated_at_id", "updated_at", "id"),
         sa.Index("ix_datasets_title_id", "title", "id"),
-        sa.Index(
-            "ix_datasets_search_trgm",
-            sa.text("(lower(title || ' ' || description)) gin_trgm_ops"),
-            postgresql_using="gin",
-        ),
     )
+
+
+# Word search over title and description (datasets filter ``search``) uses trigrams.
+sa.Index(
+    "ix_datasets_search_trgm",
+    sa.func.lower(Dataset.title + " " + Dataset.description).label("search_text"),
+    postgresql_using="gin",
+    postgresql_ops={"search_text": "gin_trgm_ops"},
+)
 
 
 class DatasetIndicator(Base):

@@ -10,8 +10,8 @@ from lnob_api.errors import InvalidInput
 from lnob_api.models.observation import PERIOD_PATTERN
 
 ACCEPTED_FORMS = (
-    "YYYY (2019), YYYY-S1/S2 (half-year), YYYY-Q1..Q4 (quarter), YYYY-MM (month), "
-    "YYYY-MM-DD (day) or YYYY-Www (ISO week, 2019-W07)"
+    "a year (2019), half-year (2019-S1, 2019-S2), quarter (2019-Q1 .. 2019-Q4), "
+    "month (2019-03), day (2019-03-15) or ISO week (2019-W07)"
 )
 
 # The database's CHECK (PERIOD_PATTERN) is the outer gate; this one names the parts.

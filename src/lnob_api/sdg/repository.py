@@ -20,7 +20,9 @@ GOAL_BY_CODE = ToOne(GOALS, key="code")
 TARGETS = Source("SdgTarget", targets, public(targets), order_by(targets, "sort_key"), key="code")
 TARGET_BY_CODE = ToOne(TARGETS, key="code")
 TARGETS_BY_GOAL = ToMany(TARGETS, "goal_code")
-TARGETS_BY_PROJECT = Through(TARGETS, models.ProjectTarget.__table__, "project_id", "target_code", "code")
+TARGETS_BY_PROJECT = Through(
+    TARGETS, models.ProjectTarget.__table__, "project_id", "target_code", "code"
+)
 TARGETS_BY_PUBLICATION = Through(
     TARGETS, models.PublicationTarget.__table__, "publication_id", "target_code", "code"
 )
@@ -36,17 +38,29 @@ INDICATORS_BY_DATASET = Through(
 
 
 def indicator_filters(
-    *, goal: int | None = None, target: str | None = None, custom: bool | None = None,
-    coalition: str | None = None, search: str | None = None,
+    *,
+    goal: int | None = None,
+    target: str | None = None,
+    custom: bool | None = None,
+    coalition: str | None = None,
+    search: str | None = None,
 ) -> list[ColumnElement[bool]]:
     """WHERE clauses for the ``indicators`` filter input."""
     where: list[ColumnElement[Any]] = []
     if goal is not None:
-        where.append(indicators.c.target_code.in_(sa.select(targets.c.code).where(targets.c.goal_code == goal)))
+        where.append(
+            indicators.c.target_code.in_(
+                sa.select(targets.c.code).where(targets.c.goal_code == goal)
+            )
+        )
     if target is not None:
         where.append(indicators.c.target_code == target.strip().lower())
     if custom is not None:
-        where.append(indicators.c.coalition_id.is_not(None) if custom else indicators.c.coalition_id.is_(None))
+        where.append(
+            indicators.c.coalition_id.is_not(None)
+            if custom
+            else indicators.c.coalition_id.is_(None)
+        )
     if coalition is not None:
         coalitions = models.Coalition.__table__
         where.append(

@@ -206,7 +206,9 @@ async def load_marginalised_groups(conn: AsyncConnection, report: SeedReport) ->
 async def load_publications(conn: AsyncConnection, files: SeedFiles, report: SeedReport) -> None:
     """The partnership's published material, linked to the coalitions it is about."""
     coalitions = await ids_by(conn, models.Coalition, "code")
-    pilot_codes = [row["country_code"] for row in files.coalitions() if row["cohort"] == PILOT_COHORT]
+    pilot_codes = [
+        row["country_code"] for row in files.coalitions() if row["cohort"] == PILOT_COHORT
+    ]
     source = files.publications()
     rows = [
         {

@@ -11,13 +11,15 @@ from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import DatasetStatus, Methodology, Visibility
-from lnob_api.graphql.loading import load_list, load_one
+from lnob_api.graphql.loading import load_list, load_one, load_page
 from lnob_api.graphql.node import Node, entity
+from lnob_api.graphql.pagination import Connection
 from lnob_api.project import repository as project_repo
 from lnob_api.sdg import repository as sdg_repo
 
 if TYPE_CHECKING:
     from lnob_api.graphql.coalition.types import Coalition, MarginalisedGroup
+    from lnob_api.graphql.observation.types import Observation, ObservationFilter
     from lnob_api.graphql.project.types import Project
     from lnob_api.graphql.sdg.types import Indicator
 
@@ -25,6 +27,10 @@ _Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.
 _Group = Annotated["MarginalisedGroup", strawberry.lazy("lnob_api.graphql.coalition.types")]
 _Project = Annotated["Project", strawberry.lazy("lnob_api.graphql.project.types")]
 _Indicator = Annotated["Indicator", strawberry.lazy("lnob_api.graphql.sdg.types")]
+_Observation = Annotated["Observation", strawberry.lazy("lnob_api.graphql.observation.types")]
+_ObservationFilter = Annotated[
+    "ObservationFilter", strawberry.lazy("lnob_api.graphql.observation.types")
+]
 
 
 @entity(dataset_repo.DATASETS)
@@ -76,3 +82,17 @@ class Dataset(Node):
         from lnob_api.graphql.coalition.types import MarginalisedGroup
 
         return await load_list(info, coalition_repo.GROUPS_BY_DATASET, self.pk, MarginalisedGroup)
+
+    @strawberry.field(description="The dataset's observations the caller may read, by id.")
+    async def observations(
+        self, info: Info, filter: _ObservationFilter | None = None,
+        first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> Connection[_Observation]:
+        from lnob_api.graphql.observation.types import Observation, observation_where
+        from lnob_api.observation import repository as observation_repo
+
+        where, where_key = observation_where(filter)
+        return await load_page(info, observation_repo.OBSERVATIONS_BY_DATASET, self.pk, Observation,
+                               first=first, after=after, last=last, before=before,
+                               where=where, where_key=where_key)

@@ -19,10 +19,15 @@ from lnob_api.sdg import repository as sdg_repo
 if TYPE_CHECKING:
     from lnob_api.graphql.coalition.types import Coalition
     from lnob_api.graphql.dataset.types import Dataset
+    from lnob_api.graphql.observation.types import Observation, ObservationFilter
     from lnob_api.graphql.project.types import Project
 
 _Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.types")]
 _Dataset = Annotated["Dataset", strawberry.lazy("lnob_api.graphql.dataset.types")]
+_Observation = Annotated["Observation", strawberry.lazy("lnob_api.graphql.observation.types")]
+_ObservationFilter = Annotated[
+    "ObservationFilter", strawberry.lazy("lnob_api.graphql.observation.types")
+]
 _Project = Annotated["Project", strawberry.lazy("lnob_api.graphql.project.types")]
 
 LANG_HELP = "Language code (en, fr, es, ne, sw); default from Accept-Language, else English."
@@ -159,6 +164,20 @@ class Indicator(Node):
 
         return await load_page(info, dataset_repo.DATASETS_BY_INDICATOR, self.pk, Dataset,
                                first=first, after=after, last=last, before=before)
+
+    @strawberry.field(description="Observations of this indicator the caller may read, by id.")
+    async def observations(
+        self, info: Info, filter: _ObservationFilter | None = None,
+        first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> Connection[_Observation]:
+        from lnob_api.graphql.observation.types import Observation, observation_where
+        from lnob_api.observation import repository as observation_repo
+
+        where, where_key = observation_where(filter)
+        return await load_page(info, observation_repo.OBSERVATIONS_BY_INDICATOR, self.pk,
+                               Observation, first=first, after=after, last=last, before=before,
+                               where=where, where_key=where_key)
 
 
 def _gid(type_name: str, key: object) -> str:

@@ -1,0 +1,46 @@
+"""Areas: countries, ISO 3166-2 subdivisions and coalitions' local areas (public reference data).
+
+Areas are keyed by their code (``KE``, ``KE-30``, ``BD-13``, a local ``KE-30-W001``). Local
+areas are registered by a coalition under a subdivision; they carry no visibility of their own,
+since an area name reveals nothing about the community data collected there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.sql.elements import ColumnElement
+
+from lnob_api import models
+from lnob_api.read.relations import Source, ToMany, ToOne, order_by, public
+
+areas = models.Area.__table__
+
+AREAS = Source("Area", areas, public(areas), order_by(areas, "code"), key="code")
+AREA_BY_CODE = ToOne(AREAS, key="code")
+AREAS_BY_PARENT = ToMany(AREAS, "parent_code")
+# Only local areas have an owning coalition (a CHECK constraint on the table says so).
+AREAS_BY_COALITION = ToMany(AREAS, "coalition_id")
+
+
+def normalize_code(code: str) -> str:
+    """Area codes are stored upper-case; accept ``ke-30`` as well as ``KE-30``."""
+    return code.strip().upper()
+
+
+def filters(
+    *, country: str | None = None, level: str | None = None, parent: str | None = None,
+    search: str | None = None,
+) -> list[ColumnElement[bool]]:
+    """WHERE clauses for the ``areas`` list filter (all given conditions must hold)."""
+    where: list[ColumnElement[Any]] = []
+    if country is not None:
+        where.append(areas.c.country_code == normalize_code(country))
+    if level is not None:
+        where.append(areas.c.level == level)
+    if parent is not None:
+        where.append(areas.c.parent_code == normalize_code(parent))
+    for word in (search or "").lower().split():
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append(areas.c.name.ilike(f"%{escaped}%", escape="\\"))
+    return where

@@ -1,0 +1,185 @@
+"""The ``lnob-api`` command: serve, migrate, seed, export-schema, db."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from lnob_api.config import ConfigError, Settings
+
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema" / "schema.graphql"
+
+
+def _database_url(settings: Settings, *, keep_running: bool = False) -> str:
+    """The configured database, or the embedded one (started now; stopped at exit unless
+    ``keep_running``)."""
+    if settings.database_url is not None:
+        return settings.database_url
+    from lnob_api.db import embedded
+
+    url = embedded.start(settings.data_dir)
+    if keep_running:
+        embedded.detach(settings.data_dir)
+    return url
+
+
+def _migrate(url: str, revision: str = "head", *, down: bool = False) -> None:
+    from lnob_api.db import migrate
+
+    if down:
+        migrate.downgrade(url, revision)
+    else:
+        migrate.upgrade(url, revision)
+
+
+async def _seed(url: str, *, demo: bool, only_if_empty: bool) -> str:
+    import sqlalchemy as sa
+
+    from lnob_api import models
+    from lnob_api.db import create_engine
+    from lnob_api.seed import seed
+
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            if only_if_empty:
+                goals = await conn.scalar(sa.select(sa.func.count()).select_from(models.SdgGoal))
+                if goals:
+                    return "database already seeded; skipping"
+            report = await seed(conn, demo=demo)
+            return str(report)
+    finally:
+        await engine.dispose()
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    url = _database_url(settings)
+    if not args.no_migrate:
+        _migrate(url)
+    if not args.no_seed:
+        demo = settings.env != "production"
+        print(asyncio.run(_seed(url, demo=demo, only_if_empty=True)), file=sys.stderr)
+    # Workers (separate processes) build their settings from the environment: hand them the
+    # database this process resolved, so they all share one embedded server.
+    os.environ["DATABASE_URL"] = url
+    host = args.host or settings.host
+    port = args.port or settings.port
+    print(f"LNOB Data Commons API on http://{host}:{port}/graphql", file=sys.stderr)
+    uvicorn.run(
+        "lnob_api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=args.workers if not args.reload else None,
+        reload=args.reload,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    url = _database_url(settings)
+    down = args.action == "downgrade"
+    revision = args.revision or ("-1" if down else "head")
+    _migrate(url, revision, down=down)
+    print(f"{'downgraded' if down else 'upgraded'} to {revision}", file=sys.stderr)
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    url = _database_url(settings)
+    _migrate(url)
+    print(asyncio.run(_seed(url, demo=not args.no_demo, only_if_empty=False)))
+    return 0
+
+
+def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from lnob_api.graphql.schema import schema
+
+    sdl = schema.as_str().rstrip() + "\n"
+    target = Path(args.output)
+    if args.check:
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
+        if current != sdl:
+            print(f"{target} is stale: run `lnob-api export-schema`", file=sys.stderr)
+            return 1
+        return 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(sdl, encoding="utf-8")
+    print(f"wrote {target}", file=sys.stderr)
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from lnob_api.db import embedded
+
+    if args.stop:
+        if settings.database_url is not None:
+            print("DATABASE_URL is set: there is no embedded server to stop", file=sys.stderr)
+            return 1
+        embedded.start(settings.data_dir)  # attach, then stop on exit
+        embedded.stop(settings.data_dir)
+        print("embedded PostgreSQL stopped", file=sys.stderr)
+        return 0
+    url = _database_url(settings, keep_running=True)
+    print(embedded.psql_url(url))
+    if settings.database_url is None:
+        print("(embedded server left running; `lnob-api db --stop` stops it)", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lnob-api", description="LNOB Data Commons API")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate, seed an empty database, and serve the API")
+    serve.add_argument("--host", default=None, help="interface to listen on (LNOB_HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (LNOB_PORT, 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+    serve.add_argument("--no-migrate", action="store_true", help="do not run migrations first")
+    serve.add_argument("--no-seed", action="store_true", help="do not seed an empty database")
+    serve.set_defaults(handler=cmd_serve)
+
+    mig = sub.add_parser("migrate", help="upgrade the schema to head (or downgrade)")
+    mig.add_argument("action", nargs="?", choices=["upgrade", "downgrade"], default="upgrade")
+    mig.add_argument("--revision", default=None, help="target revision (upgrade: head; downgrade: -1)")
+    mig.set_defaults(handler=cmd_migrate)
+
+    seed = sub.add_parser("seed", help="load reference data (and the demo set) idempotently")
+    seed.add_argument("--no-demo", action="store_true", help="reference data only (production)")
+    seed.set_defaults(handler=cmd_seed)
+
+    export = sub.add_parser("export-schema", help="write the GraphQL SDL")
+    export.add_argument("--output", "-o", default=str(SCHEMA_FILE), help="target file")
+    export.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
+    export.set_defaults(handler=cmd_export_schema)
+
+    db = sub.add_parser("db", help="print the database URL (starts the embedded server if needed)")
+    db.add_argument("--stop", action="store_true", help="stop the embedded server")
+    db.set_defaults(handler=cmd_db)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"lnob-api: configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return int(args.handler(args, settings))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

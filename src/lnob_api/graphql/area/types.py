@@ -1,0 +1,64 @@
+"""GraphQL type: Area (a country, an ISO 3166-2 subdivision or a coalition's local area)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from lnob_api.area import repository as area_repo
+from lnob_api.coalition import repository as coalition_repo
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.enums import AreaLevel
+from lnob_api.graphql.loading import load_many, load_one, load_page
+from lnob_api.graphql.node import Node, entity
+from lnob_api.graphql.pagination import Connection
+
+if TYPE_CHECKING:
+    from lnob_api.graphql.coalition.types import Coalition
+
+_Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.types")]
+
+
+@entity(area_repo.AREAS, parse_key=str)
+@strawberry.type(
+    description="A country (ISO 3166-1), a subdivision (ISO 3166-2) or a local area "
+    "(ward, village) that a coalition registered under a subdivision."
+)
+class Area(Node):
+    code: str = strawberry.field(description="ISO code (KE, KE-30) or a local code under it.")
+    name: str
+    level: AreaLevel
+    type: str = strawberry.field(
+        description="The kind of area as ISO names it (County, District) or a local kind (Ward)."
+    )
+    country_code: str = strawberry.field(description="ISO 3166-1 alpha-2 code of the country.")
+    parent_code: strawberry.Private[str | None]
+    ancestors: strawberry.Private[list[str]]
+    coalition_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="The area this one lies in; null for a country.")
+    async def parent(self, info: Info) -> Area | None:
+        return await load_one(info, area_repo.AREA_BY_CODE, self.parent_code, Area)
+
+    @strawberry.field(description="Areas directly inside this one, in code order.")
+    async def children(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> Connection[Area]:
+        return await load_page(info, area_repo.AREAS_BY_PARENT, self.code, Area,
+                               first=first, after=after, last=last, before=before)
+
+    @strawberry.field(
+        name="ancestors",
+        description="Every area this one lies in, from the country down to the parent.",
+    )
+    async def ancestor_areas(self, info: Info) -> list[Area]:
+        found = await load_many(info, area_repo.AREA_BY_CODE, self.ancestors, Area)
+        return [area for area in found if area is not None]
+
+    @strawberry.field(description="The coalition that registered a local area; null otherwise.")
+    async def coalition(self, info: Info) -> _Coalition | None:
+        from lnob_api.graphql.coalition.types import Coalition
+
+        return await load_one(info, coalition_repo.COALITION_BY_ID, self.coalition_id, Coalition)

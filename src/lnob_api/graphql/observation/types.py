@@ -1,0 +1,148 @@
+"""GraphQL types: Observation (one data point) and its filter input."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Hashable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from sqlalchemy.sql.elements import ColumnElement
+
+from lnob_api.dataset import repository as dataset_repo
+from lnob_api.errors import InvalidInput
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.enums import ObsStatus
+from lnob_api.graphql.ids import from_global_id
+from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.node import Node, entity
+from lnob_api.observation import repository as observation_repo
+from lnob_api.sdg import repository as sdg_repo
+
+if TYPE_CHECKING:
+    from lnob_api.graphql.dataset.types import Dataset
+    from lnob_api.graphql.sdg.types import Indicator
+
+_Dataset = Annotated["Dataset", strawberry.lazy("lnob_api.graphql.dataset.types")]
+_Indicator = Annotated["Indicator", strawberry.lazy("lnob_api.graphql.sdg.types")]
+
+_CODES = "Codes to keep; _T is the total (not disaggregated)."
+
+
+@strawberry.type(description="A free extra disaggregation of an observation, such as EDUCATION_LEV.")
+class Dimension:
+    name: str
+    value: str
+
+
+@entity(observation_repo.OBSERVATIONS)
+@strawberry.type(description="One value of one indicator for one area and period within a dataset.")
+class Observation(Node):
+    pk: strawberry.Private[int]
+    dataset_id: strawberry.Private[int]
+    indicator_id: strawberry.Private[int]
+    coalition_id: strawberry.Private[int]
+    value: float | None = strawberry.field(
+        description="The value; null when missing or withheld by small-cell suppression."
+    )
+    suppressed: bool = strawberry.field(
+        description="True when the value is withheld because the sample is too small."
+    )
+    unit: str
+    obs_status: ObsStatus
+    sample_size: int | None
+    area_code: str = strawberry.field(description="ISO 3166 code of the area, or a local area's.")
+    period: str = strawberry.field(description="SDMX time period: 2019, 2019-Q2, 2019-03...")
+    period_start: date
+    period_end: date
+    sex: str = strawberry.field(description="SDMX SEX code; _T for the total.")
+    age: str = strawberry.field(description="SDMX AGE code; _T for the total.")
+    disability_status: str = strawberry.field(description="SDMX DISABILITY_STATUS code; _T for the total.")
+    urbanisation: str = strawberry.field(description="SDMX URBANISATION code; _T for the total.")
+    group_code: str = strawberry.field(
+        name="group", description="Marginalised group code; _T for the total."
+    )
+    dimensions: strawberry.Private[dict[str, Any]]
+    comment: str
+    updated_at: datetime
+
+    @strawberry.field(name="dimensions", description="Free extra dimensions, sorted by name.")
+    def dimension_list(self) -> list[Dimension]:
+        return [
+            Dimension(name=name, value=value if isinstance(value, str) else json.dumps(value))
+            for name, value in sorted(self.dimensions.items())
+        ]
+
+    @strawberry.field
+    async def dataset(self, info: Info) -> _Dataset:
+        from lnob_api.graphql.dataset.types import Dataset
+
+        # Readable observations imply a visible dataset (same policy, same transaction).
+        found = await load_one(info, dataset_repo.DATASET_BY_ID, self.dataset_id, Dataset)
+        assert found is not None
+        return found
+
+    @strawberry.field
+    async def indicator(self, info: Info) -> _Indicator:
+        from lnob_api.graphql.sdg.types import Indicator
+
+        found = await load_one(info, sdg_repo.INDICATOR_BY_ID, self.indicator_id, Indicator)
+        assert found is not None
+        return found
+
+
+@strawberry.input(description="Conditions on observations; all given ones must hold.")
+class ObservationFilter:
+    indicators: list[str] | None = strawberry.field(
+        default=None, description="Indicator codes (1.1.1, KE-C-0001); unknown codes match nothing."
+    )
+    areas: list[str] | None = strawberry.field(
+        default=None,
+        description="Area codes, each with every area below it (KE includes KE-30); "
+        "unknown codes match nothing.",
+    )
+    period_from: str | None = strawberry.field(
+        default=None, description="Keep periods starting on or after this SDMX period's start."
+    )
+    period_to: str | None = strawberry.field(
+        default=None, description="Keep periods ending on or before this SDMX period's end."
+    )
+    datasets: list[strawberry.ID] | None = strawberry.field(default=None, description="Dataset ids.")
+    sex: list[str] | None = strawberry.field(default=None, description=_CODES)
+    age: list[str] | None = strawberry.field(default=None, description=_CODES)
+    disability_status: list[str] | None = strawberry.field(default=None, description=_CODES)
+    urbanisation: list[str] | None = strawberry.field(default=None, description=_CODES)
+    group: list[str] | None = strawberry.field(default=None, description=_CODES)
+    updated_since: datetime | None = strawberry.field(
+        default=None, description="Keep rows changed after this instant (incremental sync)."
+    )
+
+
+def _dataset_pks(ids: list[strawberry.ID]) -> list[int]:
+    pks = []
+    for gid in ids:
+        type_name, key = from_global_id(gid, "filter.datasets")
+        if type_name != "Dataset" or not key.isdigit():
+            raise InvalidInput("filter.datasets", f"{gid!r} is not a dataset id", code="INVALID_ID")
+        pks.append(int(key))
+    return pks
+
+
+def observation_where(
+    filter: ObservationFilter | None,
+) -> tuple[list[ColumnElement[bool]], Hashable]:
+    """The WHERE clauses of ``filter`` and a hashable key telling loaders apart by filter."""
+    f = filter or ObservationFilter()
+    where = observation_repo.filters(
+        indicator_codes=f.indicators, area_codes=f.areas,
+        period_from=f.period_from, period_to=f.period_to,
+        dataset_ids=_dataset_pks(f.datasets) if f.datasets is not None else None,
+        sex=f.sex, age=f.age, disability_status=f.disability_status,
+        urbanisation=f.urbanisation, group_codes=f.group, updated_since=f.updated_since,
+    )
+    key = tuple(
+        (name, tuple(value) if isinstance(value, list) else value)
+        for name, value in sorted(vars(f).items())
+    )
+    return where, key

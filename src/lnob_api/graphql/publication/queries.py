@@ -1,0 +1,69 @@
+"""Root fields: publications, publication."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from lnob_api.errors import InvalidInput
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.enums import PublicationKind
+from lnob_api.graphql.ids import from_global_id
+from lnob_api.graphql.loading import load_one, root_page
+from lnob_api.graphql.pagination import Connection
+from lnob_api.graphql.publication.types import Publication
+from lnob_api.publication import repository as publication_repo
+
+
+@strawberry.enum(
+    description="Orders for the publications list: ID, or PUBLISHED_ON (newest first, undated last)."
+)
+class PublicationOrder(Enum):
+    ID = "ID"
+    PUBLISHED_ON = "PUBLISHED_ON"
+
+
+@strawberry.input(description="Conditions on publications; all given ones must hold.")
+class PublicationFilter:
+    coalition: str | None = strawberry.field(
+        default=None, description="Country code of a coalition the publication is about."
+    )
+    kind: PublicationKind | None = None
+    language: str | None = strawberry.field(default=None, description="Language code, e.g. en.")
+    target: str | None = strawberry.field(default=None, description="SDG target code, e.g. 10.2.")
+    search: str | None = strawberry.field(
+        default=None, description="Words that title or description contain."
+    )
+
+
+@strawberry.type
+class PublicationQueries:
+    @strawberry.field(description="Publications the caller may see.")
+    async def publications(
+        self, info: Info, filter: PublicationFilter | None = None,
+        order_by: PublicationOrder = PublicationOrder.ID,
+        first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> Connection[Publication]:
+        f = filter or PublicationFilter()
+        where = publication_repo.filters(
+            coalition_code=f.coalition, kind=f.kind.value if f.kind else None,
+            language=f.language, target_code=f.target, search=f.search,
+        )
+        return await root_page(info, publication_repo.PUBLICATIONS, Publication, where=where,
+                               order=publication_repo.ORDERS[order_by.value],
+                               first=first, after=after, last=last, before=before)
+
+    @strawberry.field(description="One publication by global id or slug.")
+    async def publication(
+        self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
+    ) -> Publication | None:
+        if (id is None) == (slug is None):
+            raise InvalidInput("id", "give exactly one of id or slug", code="INVALID_ARGUMENT")
+        if slug is not None:
+            return await load_one(info, publication_repo.PUBLICATION_BY_SLUG, slug, Publication)
+        type_name, key = from_global_id(str(id))
+        if type_name != "Publication" or not key.isdigit():
+            return None
+        return await load_one(info, publication_repo.PUBLICATION_BY_ID, int(key), Publication)

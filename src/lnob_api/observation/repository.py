@@ -1,0 +1,137 @@
+"""Observations: scoped source (with small-cell suppression in SQL), relations and filters.
+
+Observations are the hot read path, so the scoped SELECT does all the access work in one
+statement: rows come only from datasets whose data the principal may read
+(``visibility.observation_visible``), and a small cell's value is replaced by NULL in SQL
+(``visibility.suppressed``) for principals outside the owning coalition. Nothing is filtered
+or masked in Python after fetching.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from lnob_api import models
+from lnob_api.access import visibility
+from lnob_api.auth.principal import Principal
+from lnob_api.errors import InvalidInput
+from lnob_api.observation.periods import ACCEPTED_FORMS, period_bounds
+from lnob_api.read.relations import Source, ToMany, ToOne, order_by
+
+observations = models.Observation.__table__
+datasets = models.Dataset.__table__
+coalitions = models.Coalition.__table__
+indicators = models.Indicator.__table__
+areas = models.Area.__table__
+
+# The scoped select's own join to datasets: an alias keeps it apart from the datasets table
+# that the visibility subquery reads, whatever correlation rules apply to it.
+_owner = datasets.alias("owner")
+
+# Every observation column except the value, which is replaced below.
+_COLUMNS = tuple(c for c in observations.c if c.name != "value")
+
+
+def _scoped(principal: Principal) -> sa.Select[Any]:
+    """Observations the principal may read, with ``coalition_id``, ``suppressed`` and ``value``
+    (NULL when suppressed); labels are the column names, so rows build types directly."""
+    hidden = visibility.suppressed(
+        principal, observations.c.sample_size, _owner.c.coalition_id,
+        coalitions.c.suppression_threshold,
+    )
+    return (
+        sa.select(
+            *_COLUMNS,
+            _owner.c.coalition_id.label("coalition_id"),
+            hidden.label("suppressed"),
+            sa.case((hidden, sa.null()), else_=observations.c.value).label("value"),
+        )
+        .select_from(
+            observations.join(_owner, _owner.c.id == observations.c.dataset_id).join(
+                coalitions, coalitions.c.id == _owner.c.coalition_id
+            )
+        )
+        .where(visibility.observation_visible(principal))
+    )
+
+
+OBSERVATIONS = Source("Observation", observations, _scoped, order_by(observations, "id"))
+OBSERVATION_BY_ID = ToOne(OBSERVATIONS)
+OBSERVATIONS_BY_DATASET = ToMany(OBSERVATIONS, "dataset_id")
+OBSERVATIONS_BY_INDICATOR = ToMany(OBSERVATIONS, "indicator_id")
+
+
+def _period_edge(period: str, field: str, *, end: bool) -> date:
+    """The first (or last, with ``end``) day of an SDMX period given in filter ``field``."""
+    try:
+        start, last = period_bounds(period.strip())
+    except InvalidInput as exc:
+        raise InvalidInput(
+            field, f"{period!r} is not a valid period; use {ACCEPTED_FORMS}", code=exc.reason
+        ) from None
+    return last if end else start
+
+
+def _in_area(codes: list[str]) -> ColumnElement[bool]:
+    """Observations in any of ``codes`` or in an area below one of them.
+
+    ``areas.ancestors`` lists every ancestor's code, so descendants are one GIN-indexed
+    overlap test rather than a recursive walk down ``parent_code``.
+    """
+    return observations.c.area_code.in_(
+        sa.select(areas.c.code).where(
+            sa.or_(areas.c.code.in_(codes), areas.c.ancestors.overlap(codes))
+        )
+    )
+
+
+def filters(
+    *, indicator_codes: list[str] | None = None, area_codes: list[str] | None = None,
+    period_from: str | None = None, period_to: str | None = None,
+    dataset_ids: list[int] | None = None, sex: list[str] | None = None,
+    age: list[str] | None = None, disability_status: list[str] | None = None,
+    urbanisation: list[str] | None = None, group_codes: list[str] | None = None,
+    updated_since: datetime | None = None,
+) -> list[ColumnElement[bool]]:
+    """WHERE clauses for the ``observations`` filter input (all given conditions must hold).
+
+    - Indicator and area codes that do not exist simply match nothing (as does an empty
+      list); an area code also matches every area below it (KE matches KE-30 and its wards).
+    - ``period_from``/``period_to`` are SDMX periods (2019, 2019-Q2, 2019-03...): kept are
+      observations starting on or after the first day of ``period_from`` and ending on or
+      before the last day of ``period_to``. A malformed period raises ``InvalidInput``.
+    - Dimension lists hold codes, ``_T`` meaning the total (not disaggregated).
+    - ``updated_since`` keeps rows changed strictly after that instant (incremental sync).
+    """
+    where: list[ColumnElement[Any]] = []
+    if indicator_codes is not None:
+        codes = [c.strip() for c in indicator_codes]
+        where.append(
+            observations.c.indicator_id.in_(
+                sa.select(indicators.c.id).where(indicators.c.code.in_(codes))
+            )
+        )
+    if area_codes is not None:
+        where.append(_in_area([c.strip().upper() for c in area_codes]))
+    if period_from is not None:
+        start = _period_edge(period_from, "filter.periodFrom", end=False)
+        where.append(observations.c.period_start >= start)
+    if period_to is not None:
+        end = _period_edge(period_to, "filter.periodTo", end=True)
+        where.append(observations.c.period_end <= end)
+    if dataset_ids is not None:
+        where.append(observations.c.dataset_id.in_(dataset_ids))
+    dimensions = (
+        ("sex", sex), ("age", age), ("disability_status", disability_status),
+        ("urbanisation", urbanisation), ("group_code", group_codes),
+    )
+    for column, values in dimensions:
+        if values is not None:
+            where.append(observations.c[column].in_([v.strip() for v in values]))
+    if updated_since is not None:
+        where.append(observations.c.updated_at > updated_since)
+    return where
