@@ -108,10 +108,24 @@ class TestSdgFramework:
         count = await _value(conn, f"SELECT count(*) FROM indicators WHERE {has}", lang=lang)  # noqa: S608
         assert count == indicators
 
+    async def test_stores_translations_composed(self, conn: AsyncConnection) -> None:
+        # The fr and es source files spell accents as combining marks; the seed composes them.
+        for table in ("sdg_goals", "sdg_targets", "indicators"):
+            decomposed = await _value(
+                conn,
+                f"SELECT count(*) FROM {table}"  # noqa: S608
+                " WHERE title_translations::text <> normalize(title_translations::text, NFC)",
+            )
+            assert decomposed == 0, table
+
     async def test_orders_targets_naturally_by_sort_key(self, conn: AsyncConnection) -> None:
-        rows = await _rows(conn, "SELECT code FROM sdg_targets WHERE goal_code = 1 ORDER BY sort_key")
+        rows = await _rows(
+            conn, "SELECT code FROM sdg_targets WHERE goal_code = 1 ORDER BY sort_key"
+        )
         assert [row.code for row in rows] == ["1.1", "1.2", "1.3", "1.4", "1.5", "1.a", "1.b"]
-        rows = await _rows(conn, "SELECT code FROM sdg_targets WHERE goal_code = 16 ORDER BY sort_key")
+        rows = await _rows(
+            conn, "SELECT code FROM sdg_targets WHERE goal_code = 16 ORDER BY sort_key"
+        )
         assert [row.code for row in rows][8:12] == ["16.9", "16.10", "16.a", "16.b"]
 
 
@@ -126,7 +140,12 @@ class TestAreas:
     @pytest.mark.parametrize("country", COALITION_COUNTRIES)
     async def test_loads_each_coalition_country(self, conn: AsyncConnection, country: str) -> None:
         row = (await _rows(conn, "SELECT * FROM areas WHERE code = :c", c=country))[0]
-        assert (row.level, row.type, row.parent_code, row.ancestors) == ("COUNTRY", "Country", None, [])
+        assert (row.level, row.type, row.parent_code, row.ancestors) == (
+            "COUNTRY",
+            "Country",
+            None,
+            [],
+        )
         subdivisions = await _value(
             conn,
             "SELECT count(*) FROM areas WHERE country_code = :c AND level = 'SUBDIVISION'",
@@ -135,7 +154,9 @@ class TestAreas:
         assert subdivisions == len(pycountry.subdivisions.get(country_code=country))
 
     async def test_loads_kenya_s_47_counties(self, conn: AsyncConnection) -> None:
-        rows = await _rows(conn, "SELECT DISTINCT type, parent_code FROM areas WHERE code LIKE 'KE-%'")
+        rows = await _rows(
+            conn, "SELECT DISTINCT type, parent_code FROM areas WHERE code LIKE 'KE-%'"
+        )
         assert [tuple(row) for row in rows] == [("County", "KE")]
         assert await _value(conn, "SELECT count(*) FROM areas WHERE code LIKE 'KE-%'") == 47
 
@@ -150,7 +171,9 @@ class TestAreas:
         assert row.ancestors == ["BD", "BD-C"]
 
     async def test_records_the_pycountry_version(self, conn: AsyncConnection) -> None:
-        version = await _value(conn, "SELECT version FROM reference_data_versions WHERE name = 'iso-3166'")
+        version = await _value(
+            conn, "SELECT version FROM reference_data_versions WHERE name = 'iso-3166'"
+        )
         assert version == importlib.metadata.version("pycountry")
 
 
@@ -161,7 +184,10 @@ class TestPartnership:
         by_code = {row.code: row for row in rows}
         assert by_code["VN"].slug == "vietnam"
         assert by_code["BD"].name == "LNOB Bangladesh coalition"
-        assert {code: by_code[code].launched_year for code in ("KE", "MW")} == {"KE": 2018, "MW": 2021}
+        assert {code: by_code[code].launched_year for code in ("KE", "MW")} == {
+            "KE": 2018,
+            "MW": 2021,
+        }
         assert {row.code for row in rows if row.cohort == "pilot"} == set(PILOTS)
         assert all(row.suppression_threshold == 5 and row.description for row in rows)
         assert not any(row.is_demo for row in rows)
@@ -306,7 +332,9 @@ class TestDemoSet:
         for row in rows:
             assert AREA_CODE.fullmatch(row.code)
             assert row.is_demo and row.coalition_id is not None
-            parent = (await _rows(conn, "SELECT * FROM areas WHERE code = :c", c=row.parent_code))[0]
+            parent = (await _rows(conn, "SELECT * FROM areas WHERE code = :c", c=row.parent_code))[
+                0
+            ]
             assert parent.level == "SUBDIVISION"
             assert row.ancestors == [*parent.ancestors, parent.code]
 
@@ -368,7 +396,14 @@ class TestDemoSet:
         )
         first = await _value(conn, digest)
         # when: the demo set is removed and loaded again
-        for table in ("publications", "datasets", "projects", "indicators", "areas", "organisations"):
+        for table in (
+            "publications",
+            "datasets",
+            "projects",
+            "indicators",
+            "areas",
+            "organisations",
+        ):
             await conn.execute(sa.text(f"DELETE FROM {table} WHERE is_demo"))  # noqa: S608
         await seed(conn, demo=True)
         # then

@@ -40,7 +40,9 @@ def _scoped(principal: Principal) -> sa.Select[Any]:
     """Observations the principal may read, with ``coalition_id``, ``suppressed`` and ``value``
     (NULL when suppressed); labels are the column names, so rows build types directly."""
     hidden = visibility.suppressed(
-        principal, observations.c.sample_size, _owner.c.coalition_id,
+        principal,
+        observations.c.sample_size,
+        _owner.c.coalition_id,
         coalitions.c.suppression_threshold,
     )
     return (
@@ -90,11 +92,17 @@ def _in_area(codes: list[str]) -> ColumnElement[bool]:
 
 
 def filters(
-    *, indicator_codes: list[str] | None = None, area_codes: list[str] | None = None,
-    period_from: str | None = None, period_to: str | None = None,
-    dataset_ids: list[int] | None = None, sex: list[str] | None = None,
-    age: list[str] | None = None, disability_status: list[str] | None = None,
-    urbanisation: list[str] | None = None, group_codes: list[str] | None = None,
+    *,
+    indicator_codes: list[str] | None = None,
+    area_codes: list[str] | None = None,
+    period_from: str | None = None,
+    period_to: str | None = None,
+    dataset_ids: list[int] | None = None,
+    sex: list[str] | None = None,
+    age: list[str] | None = None,
+    disability_status: list[str] | None = None,
+    urbanisation: list[str] | None = None,
+    group_codes: list[str] | None = None,
     updated_since: datetime | None = None,
 ) -> list[ColumnElement[bool]]:
     """WHERE clauses for the ``observations`` filter input (all given conditions must hold).
@@ -126,8 +134,11 @@ def filters(
     if dataset_ids is not None:
         where.append(observations.c.dataset_id.in_(dataset_ids))
     dimensions = (
-        ("sex", sex), ("age", age), ("disability_status", disability_status),
-        ("urbanisation", urbanisation), ("group_code", group_codes),
+        ("sex", sex),
+        ("age", age),
+        ("disability_status", disability_status),
+        ("urbanisation", urbanisation),
+        ("group_code", group_codes),
     )
     for column, values in dimensions:
         if values is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,10 +16,14 @@ Row = dict[str, str]
 
 
 def read_csv(path: Path) -> list[Row]:
-    """Every row of a CSV file with a header line, as dicts of stripped strings."""
+    """Every row of a CSV file with a header line, as dicts of stripped, NFC-normalised strings.
+
+    The French and Spanish translation files spell accents as combining marks (NFD); stored
+    that way, "pauvreté" typed on a keyboard (NFC) would never match them.
+    """
     with path.open(encoding="utf-8", newline="") as handle:
         return [
-            {key: (value or "").strip() for key, value in row.items()}
+            {key: unicodedata.normalize("NFC", (value or "").strip()) for key, value in row.items()}
             for row in csv.DictReader(handle)
         ]
 

@@ -16,9 +16,13 @@ class SeedReport:
     demo_skipped: bool = False
 
     def add(self, table: str, *, inserted: int = 0, updated: int = 0, skipped: int = 0) -> None:
-        self.inserted[table] += inserted
-        self.updated[table] += updated
-        self.skipped[table] += skipped
+        for counts, n in (
+            (self.inserted, inserted),
+            (self.updated, updated),
+            (self.skipped, skipped),
+        ):
+            if n:
+                counts[table] += n
 
     @property
     def total_inserted(self) -> int:

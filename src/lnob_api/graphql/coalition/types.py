@@ -16,13 +16,17 @@ from lnob_api.organisation import repository as organisation_repo
 from lnob_api.project import repository as project_repo
 
 if TYPE_CHECKING:
+    from lnob_api.graphql.area.types import Area
     from lnob_api.graphql.dataset.types import Dataset
     from lnob_api.graphql.organisation.types import Organisation
     from lnob_api.graphql.project.types import Project
+    from lnob_api.graphql.publication.types import Publication
 
 _Organisation = Annotated["Organisation", strawberry.lazy("lnob_api.graphql.organisation.types")]
 _Project = Annotated["Project", strawberry.lazy("lnob_api.graphql.project.types")]
 _Dataset = Annotated["Dataset", strawberry.lazy("lnob_api.graphql.dataset.types")]
+_Area = Annotated["Area", strawberry.lazy("lnob_api.graphql.area.types")]
+_Publication = Annotated["Publication", strawberry.lazy("lnob_api.graphql.publication.types")]
 
 
 @entity(coalition_repo.COALITIONS)
@@ -67,6 +71,28 @@ class Coalition(Node):
     @strawberry.field(description="Marginalised groups defined by this coalition.")
     async def groups(self, info: Info) -> list[MarginalisedGroup]:
         return await load_list(info, coalition_repo.GROUPS_BY_COALITION, self.pk, MarginalisedGroup)
+
+    @strawberry.field(description="Publications about this coalition (those the caller may see).")
+    async def publications(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> Connection[_Publication]:
+        from lnob_api.graphql.publication.types import Publication
+        from lnob_api.publication import repository as publication_repo
+
+        return await load_page(info, publication_repo.PUBLICATIONS_BY_COALITION, self.pk,
+                               Publication, first=first, after=after, last=last, before=before)
+
+    @strawberry.field(description="Local areas (wards, villages) the coalition registered.")
+    async def areas(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> Connection[_Area]:
+        from lnob_api.area import repository as area_repo
+        from lnob_api.graphql.area.types import Area
+
+        return await load_page(info, area_repo.AREAS_BY_COALITION, self.pk, Area,
+                               first=first, after=after, last=last, before=before)
 
 
 @strawberry.type(description="An organisation's membership of a coalition.")

@@ -18,15 +18,19 @@ from lnob_api.project import repository as project_repo
 from lnob_api.sdg import repository as sdg_repo
 
 if TYPE_CHECKING:
+    from lnob_api.graphql.area.types import Area
     from lnob_api.graphql.coalition.types import Coalition, MarginalisedGroup
     from lnob_api.graphql.observation.types import Observation, ObservationFilter
     from lnob_api.graphql.project.types import Project
+    from lnob_api.graphql.publication.types import Publication
     from lnob_api.graphql.sdg.types import Indicator
 
 _Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.types")]
 _Group = Annotated["MarginalisedGroup", strawberry.lazy("lnob_api.graphql.coalition.types")]
 _Project = Annotated["Project", strawberry.lazy("lnob_api.graphql.project.types")]
 _Indicator = Annotated["Indicator", strawberry.lazy("lnob_api.graphql.sdg.types")]
+_Area = Annotated["Area", strawberry.lazy("lnob_api.graphql.area.types")]
+_Publication = Annotated["Publication", strawberry.lazy("lnob_api.graphql.publication.types")]
 _Observation = Annotated["Observation", strawberry.lazy("lnob_api.graphql.observation.types")]
 _ObservationFilter = Annotated[
     "ObservationFilter", strawberry.lazy("lnob_api.graphql.observation.types")
@@ -96,3 +100,17 @@ class Dataset(Node):
         return await load_page(info, observation_repo.OBSERVATIONS_BY_DATASET, self.pk, Observation,
                                first=first, after=after, last=last, before=before,
                                where=where, where_key=where_key)
+
+    @strawberry.field(description="The area the dataset covers, when known.")
+    async def area(self, info: Info) -> _Area | None:
+        from lnob_api.area import repository as area_repo
+        from lnob_api.graphql.area.types import Area
+
+        return await load_one(info, area_repo.AREA_BY_CODE, self.area_code, Area)
+
+    @strawberry.field(description="Publications drawing on this dataset (those the caller may see).")
+    async def publications(self, info: Info) -> list[_Publication]:
+        from lnob_api.graphql.publication.types import Publication
+        from lnob_api.publication import repository as publication_repo
+
+        return await load_list(info, publication_repo.PUBLICATIONS_BY_DATASET, self.pk, Publication)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from lnob_api.graphql.dataset.types import Dataset
     from lnob_api.graphql.observation.types import Observation, ObservationFilter
     from lnob_api.graphql.project.types import Project
+    from lnob_api.graphql.publication.types import Publication
 
 _Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.types")]
 _Dataset = Annotated["Dataset", strawberry.lazy("lnob_api.graphql.dataset.types")]
@@ -29,6 +30,7 @@ _ObservationFilter = Annotated[
     "ObservationFilter", strawberry.lazy("lnob_api.graphql.observation.types")
 ]
 _Project = Annotated["Project", strawberry.lazy("lnob_api.graphql.project.types")]
+_Publication = Annotated["Publication", strawberry.lazy("lnob_api.graphql.publication.types")]
 
 LANG_HELP = "Language code (en, fr, es, ne, sw); default from Accept-Language, else English."
 Lang = Annotated[str | None, strawberry.argument(description=LANG_HELP)]
@@ -108,6 +110,13 @@ class SdgTarget(Node):
 
         return await load_page(info, project_repo.PROJECTS_BY_TARGET, self.code, Project,
                                first=first, after=after, last=last, before=before)
+
+    @strawberry.field(description="Publications addressing this target (those the caller may see).")
+    async def publications(self, info: Info) -> list[_Publication]:
+        from lnob_api.graphql.publication.types import Publication
+        from lnob_api.publication import repository as publication_repo
+
+        return await load_list(info, publication_repo.PUBLICATIONS_BY_TARGET, self.code, Publication)
 
 
 @entity(sdg_repo.INDICATORS)
