@@ -23,7 +23,9 @@ def _url() -> str:
 HAND_WRITTEN_INDEXES = {"ix_datasets_search_trgm"}
 
 
-def _include(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+def _include(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
     return not (type_ == "index" and name in HAND_WRITTEN_INDEXES)
 
 

@@ -18,8 +18,32 @@ from lnob_api import models
 
 _seq = itertools.count(1)
 # Countries without a seeded coalition, used in turn by create_coalition.
-_FREE_COUNTRIES = ["UG", "TZ", "GH", "ZM", "RW", "ET", "PK", "LK", "KH", "LA", "PH", "ID",
-                   "SN", "ML", "NE", "BF", "MZ", "ZW", "BO", "PE", "CO", "GT", "HN", "NI"]
+_FREE_COUNTRIES = [
+    "UG",
+    "TZ",
+    "GH",
+    "ZM",
+    "RW",
+    "ET",
+    "PK",
+    "LK",
+    "KH",
+    "LA",
+    "PH",
+    "ID",
+    "SN",
+    "ML",
+    "NE",
+    "BF",
+    "MZ",
+    "ZW",
+    "BO",
+    "PE",
+    "CO",
+    "GT",
+    "HN",
+    "NI",
+]
 
 
 def _n() -> int:
@@ -42,11 +66,17 @@ async def create_coalition(conn: AsyncConnection, **overrides: Any) -> Any:
     taken = set((await conn.execute(sa.select(models.Coalition.code))).scalars())
     code = overrides.pop("code", None) or next(c for c in _FREE_COUNTRIES if c not in taken)
     n = _n()
-    values = {"code": code, "slug": f"coalition-{code.lower()}-{n}", "name": f"Coalition {code} {n}"}
+    values = {
+        "code": code,
+        "slug": f"coalition-{code.lower()}-{n}",
+        "name": f"Coalition {code} {n}",
+    }
     return await _insert(conn, models.Coalition, values | overrides)
 
 
-async def add_member(conn: AsyncConnection, coalition: Any, organisation: Any, role: str = "MEMBER") -> None:
+async def add_member(
+    conn: AsyncConnection, coalition: Any, organisation: Any, role: str = "MEMBER"
+) -> None:
     await conn.execute(
         sa.insert(models.CoalitionMember.__table__).values(
             coalition_id=coalition["id"], organisation_id=organisation["id"], role=role
@@ -62,8 +92,12 @@ async def create_user(conn: AsyncConnection, **overrides: Any) -> Any:
 
 async def create_project(conn: AsyncConnection, coalition: Any, **overrides: Any) -> Any:
     n = _n()
-    values = {"coalition_id": coalition["id"], "slug": f"project-{n}", "title": f"Project {n}",
-              "visibility": "PUBLIC"}
+    values = {
+        "coalition_id": coalition["id"],
+        "slug": f"project-{n}",
+        "title": f"Project {n}",
+        "visibility": "PUBLIC",
+    }
     return await _insert(conn, models.Project, values | overrides)
 
 
@@ -72,8 +106,11 @@ async def create_dataset(conn: AsyncConnection, coalition: Any, **overrides: Any
     n = _n()
     status = overrides.get("status", "PUBLISHED")
     values: dict[str, Any] = {
-        "coalition_id": coalition["id"], "slug": f"dataset-{n}", "title": f"Dataset {n}",
-        "visibility": "PUBLIC", "status": status,
+        "coalition_id": coalition["id"],
+        "slug": f"dataset-{n}",
+        "title": f"Dataset {n}",
+        "visibility": "PUBLIC",
+        "status": status,
         "published_at": None if status == "DRAFT" else datetime(2021, 6, 1, tzinfo=UTC),
     }
     if status == "RETRACTED":
@@ -82,9 +119,11 @@ async def create_dataset(conn: AsyncConnection, coalition: Any, **overrides: Any
 
 
 async def indicator_id(conn: AsyncConnection, code: str) -> int:
-    return int((await conn.execute(
-        sa.select(models.Indicator.id).where(models.Indicator.code == code)
-    )).scalar_one())
+    return int(
+        (
+            await conn.execute(sa.select(models.Indicator.id).where(models.Indicator.code == code))
+        ).scalar_one()
+    )
 
 
 async def link_indicator(conn: AsyncConnection, dataset: Any, code: str) -> None:
@@ -101,19 +140,30 @@ async def create_observation(conn: AsyncConnection, dataset: Any, **overrides: A
     period = overrides.pop("period", "2020")
     year = int(period[:4])
     values: dict[str, Any] = {
-        "dataset_id": dataset["id"], "indicator_id": await indicator_id(conn, code),
-        "area_code": overrides.pop("area_code", "KE"), "period": period,
-        "period_start": date(year, 1, 1), "period_end": date(year, 12, 31),
-        "value": 12.5, "unit": "PERCENT", "sample_size": 100,
+        "dataset_id": dataset["id"],
+        "indicator_id": await indicator_id(conn, code),
+        "area_code": overrides.pop("area_code", "KE"),
+        "period": period,
+        "period_start": date(year, 1, 1),
+        "period_end": date(year, 12, 31),
+        "value": 12.5,
+        "unit": "PERCENT",
+        "sample_size": 100,
     }
     return await _insert(conn, models.Observation, values | overrides)
 
 
-async def create_publication(conn: AsyncConnection, coalition: Any | None = None, **overrides: Any) -> Any:
+async def create_publication(
+    conn: AsyncConnection, coalition: Any | None = None, **overrides: Any
+) -> Any:
     n = _n()
-    values = {"slug": f"publication-{n}", "title": f"Publication {n}", "kind": "REPORT",
-              "coalition_id": coalition["id"] if coalition is not None else None,
-              "visibility": "PUBLIC"}
+    values = {
+        "slug": f"publication-{n}",
+        "title": f"Publication {n}",
+        "kind": "REPORT",
+        "coalition_id": coalition["id"] if coalition is not None else None,
+        "visibility": "PUBLIC",
+    }
     return await _insert(conn, models.Publication, values | overrides)
 
 

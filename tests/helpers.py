@@ -9,11 +9,17 @@ import httpx
 from lnob_api.auth.principal import Principal
 
 
-async def gql(client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None,
-              *, headers: dict[str, str] | None = None) -> dict[str, Any]:
+async def gql(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """POST a GraphQL request and return the decoded body (asserting HTTP 200)."""
-    response = await client.post("/graphql", json={"query": query, "variables": variables or {}},
-                                 headers=headers or {})
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers or {}
+    )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body

@@ -54,8 +54,10 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -
 
 def _serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [LNOB_API, "serve", "--port", str(port)], env=_env(data_dir),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [LNOB_API, "serve", "--port", str(port)],
+        env=_env(data_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -75,7 +77,10 @@ class TestServe:
         proc = _serve(data_dir, port)
         try:
             _wait_ready(url, proc)
-            body = httpx.post(f"{url}/graphql", json={"query": "{ coalitions { totalCount } datasets { totalCount } }"}).json()
+            body = httpx.post(
+                f"{url}/graphql",
+                json={"query": "{ coalitions { totalCount } datasets { totalCount } }"},
+            ).json()
             page = httpx.get(f"{url}/graphql", headers={"Accept": "text/html"})
         finally:
             out = _stop(proc)
@@ -89,7 +94,9 @@ class TestServe:
         proc = _serve(data_dir, port)
         try:
             _wait_ready(url, proc)
-            again = httpx.post(f"{url}/graphql", json={"query": "{ datasets { totalCount } }"}).json()
+            again = httpx.post(
+                f"{url}/graphql", json={"query": "{ datasets { totalCount } }"}
+            ).json()
         finally:
             out = _stop(proc)
         assert again["data"]["datasets"]["totalCount"] == body["data"]["datasets"]["totalCount"]
@@ -100,17 +107,23 @@ class TestServe:
 class TestDb:
     def test_prints_a_psql_url_and_stops(self, tmp_path: Path) -> None:
         env = _env(tmp_path)
-        printed = subprocess.run([LNOB_API, "db"], env=env, capture_output=True, text=True, timeout=120)
+        printed = subprocess.run(
+            [LNOB_API, "db"], env=env, capture_output=True, text=True, timeout=120
+        )
         assert printed.returncode == 0, printed.stderr
         assert printed.stdout.startswith("postgresql://")
         assert _postgres_running(tmp_path)
-        stopped = subprocess.run([LNOB_API, "db", "--stop"], env=env, capture_output=True, text=True, timeout=120)
+        stopped = subprocess.run(
+            [LNOB_API, "db", "--stop"], env=env, capture_output=True, text=True, timeout=120
+        )
         assert stopped.returncode == 0, stopped.stderr
         assert not _postgres_running(tmp_path)
 
 
 class TestExportSchema:
-    def test_check_fails_on_a_stale_file(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_check_fails_on_a_stale_file(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         target = tmp_path / "schema.graphql"
         target.write_text("type Query { stale: Int }\n")
         assert main(["export-schema", "--output", str(target), "--check"]) == 1

@@ -24,8 +24,13 @@ class TestSettings:
 
     @pytest.mark.parametrize(
         ("name", "value"),
-        [("LNOB_PORT", "eighty"), ("LNOB_PORT", "70000"), ("LNOB_ENV", "staging"),
-         ("DATABASE_URL", "mysql://x"), ("LNOB_GRAPHIQL", "maybe")],
+        [
+            ("LNOB_PORT", "eighty"),
+            ("LNOB_PORT", "70000"),
+            ("LNOB_ENV", "staging"),
+            ("DATABASE_URL", "mysql://x"),
+            ("LNOB_GRAPHIQL", "maybe"),
+        ],
     )
     def test_bad_value_names_the_variable(self, name: str, value: str) -> None:
         with pytest.raises(ConfigError) as caught:

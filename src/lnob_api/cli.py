@@ -143,14 +143,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="interface to listen on (LNOB_HOST, 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (LNOB_PORT, 8000)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
-    serve.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+    serve.add_argument(
+        "--reload", action="store_true", help="restart on code changes (development)"
+    )
     serve.add_argument("--no-migrate", action="store_true", help="do not run migrations first")
     serve.add_argument("--no-seed", action="store_true", help="do not seed an empty database")
     serve.set_defaults(handler=cmd_serve)
 
     mig = sub.add_parser("migrate", help="upgrade the schema to head (or downgrade)")
     mig.add_argument("action", nargs="?", choices=["upgrade", "downgrade"], default="upgrade")
-    mig.add_argument("--revision", default=None, help="target revision (upgrade: head; downgrade: -1)")
+    mig.add_argument(
+        "--revision", default=None, help="target revision (upgrade: head; downgrade: -1)"
+    )
     mig.set_defaults(handler=cmd_migrate)
 
     seed = sub.add_parser("seed", help="load reference data (and the demo set) idempotently")

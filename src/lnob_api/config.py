@@ -46,7 +46,9 @@ class Settings:
         env = os.environ if environ is None else environ
         app_env = env.get("LNOB_ENV", "development")
         if app_env not in ("development", "test", "production"):
-            raise ConfigError("LNOB_ENV", f"expected development, test or production, got {app_env!r}")
+            raise ConfigError(
+                "LNOB_ENV", f"expected development, test or production, got {app_env!r}"
+            )
         return cls(
             database_url=_database_url(env.get("DATABASE_URL")),
             data_dir=Path(env.get("LNOB_DATA_DIR", ".lnob")).expanduser(),

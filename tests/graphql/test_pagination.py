@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import httpx
-
 from tests.helpers import gql
 
 COALITIONS = """
@@ -96,7 +95,9 @@ class TestBackward:
     async def test_between_after_and_before(self, client: httpx.AsyncClient) -> None:
         page = await gql(client, COALITIONS, {"first": 7})
         cursors = [e["cursor"] for e in page["data"]["coalitions"]["edges"]]
-        body = await gql(client, COALITIONS, {"first": 10, "after": cursors[1], "before": cursors[5]})
+        body = await gql(
+            client, COALITIONS, {"first": 10, "after": cursors[1], "before": cursors[5]}
+        )
         assert _codes(body) == ["IN", "KE", "MW"]
 
 

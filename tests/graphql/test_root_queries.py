@@ -6,11 +6,11 @@ import base64
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncConnection
+from tests import factories as f
+from tests.helpers import gql, principal_client
 
 from lnob_api.auth.principal import Principal, PrincipalKind
 from lnob_api.models.enums import CoalitionRole
-from tests import factories as f
-from tests.helpers import gql, principal_client
 
 COALITION = """
 query($code: String, $slug: String) {
@@ -51,8 +51,11 @@ def _slugs(body: dict, field: str) -> list[str]:
 
 def editor_of(coalition_id: int) -> Principal:
     return Principal(
-        kind=PrincipalKind.USER, user_id=1, member_coalition_ids=frozenset({coalition_id}),
-        coalition_roles={coalition_id: CoalitionRole.EDITOR}, scopes=frozenset({"data:read"}),
+        kind=PrincipalKind.USER,
+        user_id=1,
+        member_coalition_ids=frozenset({coalition_id}),
+        coalition_roles={coalition_id: CoalitionRole.EDITOR},
+        scopes=frozenset({"data:read"}),
     )
 
 
@@ -81,7 +84,9 @@ class TestCoalitions:
 
 
 class TestOrganisations:
-    async def test_membership_both_ways(self, client: httpx.AsyncClient, conn: AsyncConnection) -> None:
+    async def test_membership_both_ways(
+        self, client: httpx.AsyncClient, conn: AsyncConnection
+    ) -> None:
         # given
         coalition = await f.create_coalition(conn)
         org = await f.create_organisation(conn, name="Aaa Community Network")
@@ -90,13 +95,22 @@ class TestOrganisations:
         listed = await gql(client, ORGANISATIONS)
         single = await gql(client, ORGANISATION, {"slug": org["slug"]})
         # then
-        node = next(e["node"] for e in listed["data"]["organisations"]["edges"] if e["node"]["slug"] == org["slug"])
+        node = next(
+            e["node"]
+            for e in listed["data"]["organisations"]["edges"]
+            if e["node"]["slug"] == org["slug"]
+        )
         assert node["coalitions"] == [{"role": "LEAD", "coalition": {"code": coalition["code"]}}]
-        assert single["data"]["organisation"]["coalitions"][0]["coalition"]["code"] == coalition["code"]
+        assert (
+            single["data"]["organisation"]["coalitions"][0]["coalition"]["code"]
+            == coalition["code"]
+        )
 
 
 class TestProjects:
-    async def test_filters_and_visibility(self, client: httpx.AsyncClient, conn: AsyncConnection) -> None:
+    async def test_filters_and_visibility(
+        self, client: httpx.AsyncClient, conn: AsyncConnection
+    ) -> None:
         # given
         coalition = await f.create_coalition(conn)
         public = await f.create_project(conn, coalition, status="COMPLETED")
@@ -104,13 +118,17 @@ class TestProjects:
         hidden = await f.create_project(conn, coalition, visibility="COALITION")
         # when
         mine = await gql(client, PROJECTS, {"filter": {"coalition": coalition["code"].lower()}})
-        completed = await gql(client, PROJECTS, {"filter": {"coalition": coalition["code"], "status": "COMPLETED"}})
+        completed = await gql(
+            client, PROJECTS, {"filter": {"coalition": coalition["code"], "status": "COMPLETED"}}
+        )
         # then
         assert mine["data"]["projects"]["totalCount"] == 2
         assert hidden["slug"] not in _slugs(mine, "projects")
         assert _slugs(completed, "projects") == [public["slug"]]
 
-    async def test_insider_sees_coalition_projects(self, app: object, conn: AsyncConnection) -> None:
+    async def test_insider_sees_coalition_projects(
+        self, app: object, conn: AsyncConnection
+    ) -> None:
         coalition = await f.create_coalition(conn)
         hidden = await f.create_project(conn, coalition, visibility="COALITION")
         async with principal_client(app, editor_of(coalition["id"])) as insider:
@@ -122,11 +140,16 @@ class TestDatasets:
     async def test_filters(self, client: httpx.AsyncClient, conn: AsyncConnection) -> None:
         # given
         coalition = await f.create_coalition(conn)
-        poverty = await f.create_dataset(conn, coalition, title="Poverty among Dalit households",
-                                         description="Household survey")
+        poverty = await f.create_dataset(
+            conn, coalition, title="Poverty among Dalit households", description="Household survey"
+        )
         await f.link_indicator(conn, poverty, "1.1.1")
-        education = await f.create_dataset(conn, coalition, title="School access",
-                                           description="Scorecard with people with disabilities")
+        education = await f.create_dataset(
+            conn,
+            coalition,
+            title="School access",
+            description="Scorecard with people with disabilities",
+        )
         await f.link_indicator(conn, education, "4.1.1")
         scope = {"coalitions": [coalition["code"]]}
         # when / then
@@ -147,11 +170,15 @@ class TestDatasets:
         coalition = await f.create_coalition(conn)
         for title in ["Gamma", "Alpha", "Beta"]:
             await f.create_dataset(conn, coalition, title=title)
-        body = await gql(client, DATASETS, {"filter": {"coalitions": [coalition["code"]]}, "order": "TITLE"})
+        body = await gql(
+            client, DATASETS, {"filter": {"coalitions": [coalition["code"]]}, "order": "TITLE"}
+        )
         titles = [e["node"]["title"] for e in body["data"]["datasets"]["edges"]]
         assert titles == ["Alpha", "Beta", "Gamma"]
 
-    async def test_draft_is_hidden_like_a_missing_row(self, client: httpx.AsyncClient, conn: AsyncConnection) -> None:
+    async def test_draft_is_hidden_like_a_missing_row(
+        self, client: httpx.AsyncClient, conn: AsyncConnection
+    ) -> None:
         # given
         coalition = await f.create_coalition(conn)
         draft = await f.create_dataset(conn, coalition, status="DRAFT")
@@ -176,19 +203,37 @@ class TestDatasets:
 
 
 class TestNode:
-    async def test_round_trip_for_each_kind(self, client: httpx.AsyncClient, conn: AsyncConnection) -> None:
+    async def test_round_trip_for_each_kind(
+        self, client: httpx.AsyncClient, conn: AsyncConnection
+    ) -> None:
         # given
         coalition = await f.create_coalition(conn)
         project = await f.create_project(conn, coalition)
-        ids = [_gid("Coalition", coalition["id"]), _gid("Project", project["id"]),
-               _gid("SdgGoal", 5), _gid("SdgTarget", "5.2"), _gid("Nothing", 1), _gid("Project", "x")]
+        ids = [
+            _gid("Coalition", coalition["id"]),
+            _gid("Project", project["id"]),
+            _gid("SdgGoal", 5),
+            _gid("SdgTarget", "5.2"),
+            _gid("Nothing", 1),
+            _gid("Project", "x"),
+        ]
         # when
-        body = await gql(client, """query($ids: [ID!]!) { nodes(ids: $ids) { id __typename
-            ... on Coalition { code } ... on SdgTarget { code } ... on SdgGoal { number: code } } }""", {"ids": ids})
+        body = await gql(
+            client,
+            """query($ids: [ID!]!) { nodes(ids: $ids) { id __typename
+            ... on Coalition { code } ... on SdgTarget { code } ... on SdgGoal { number: code } } }""",
+            {"ids": ids},
+        )
         # then
         nodes = body["data"]["nodes"]
         assert [n and n["__typename"] for n in nodes] == [
-            "Coalition", "Project", "SdgGoal", "SdgTarget", None, None]
+            "Coalition",
+            "Project",
+            "SdgGoal",
+            "SdgTarget",
+            None,
+            None,
+        ]
         assert [n["id"] for n in nodes if n] == ids[:4]
 
     async def test_malformed_id(self, client: httpx.AsyncClient) -> None:

@@ -18,5 +18,13 @@ class TestSchemaFile:
 
     def test_every_node_type_is_in_the_schema(self) -> None:
         sdl = SCHEMA_FILE.read_text(encoding="utf-8")
-        for name in ("Coalition", "Organisation", "Project", "Dataset", "SdgGoal", "SdgTarget", "Indicator"):
+        for name in (
+            "Coalition",
+            "Organisation",
+            "Project",
+            "Dataset",
+            "SdgGoal",
+            "SdgTarget",
+            "Indicator",
+        ):
             assert f"type {name} implements Node" in sdl

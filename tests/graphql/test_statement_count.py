@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
-
 from tests import factories as f
 from tests.helpers import gql
 
@@ -38,7 +37,9 @@ async def _build(conn: AsyncConnection, n: int) -> Any:
 
 
 class TestNestedStatementCount:
-    async def test_constant_in_the_number_of_rows(self, client: Any, conn: AsyncConnection, statements: Any) -> None:
+    async def test_constant_in_the_number_of_rows(
+        self, client: Any, conn: AsyncConnection, statements: Any
+    ) -> None:
         # given two coalitions of different sizes
         small = await _build(conn, 2)
         large = await _build(conn, 12)

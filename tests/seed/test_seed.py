@@ -44,7 +44,7 @@ async def _value(conn: AsyncConnection, sql: str, **params: Any) -> Any:
 
 
 async def _counts(conn: AsyncConnection) -> dict[str, int]:
-    return {table: await _value(conn, f"SELECT count(*) FROM {table}") for table in TABLES}  # noqa: S608
+    return {table: await _value(conn, f"SELECT count(*) FROM {table}") for table in TABLES}
 
 
 class TestSdgFramework:
@@ -52,8 +52,8 @@ class TestSdgFramework:
         assert await _value(conn, "SELECT count(*) FROM sdg_goals") == 17
         assert await _value(conn, "SELECT count(*) FROM sdg_targets") == 169
         global_rows = "FROM indicators WHERE coalition_id IS NULL"
-        assert await _value(conn, f"SELECT count(*) {global_rows}") == 251  # noqa: S608
-        assert await _value(conn, f"SELECT count(DISTINCT unsd_code) {global_rows}") == 235  # noqa: S608
+        assert await _value(conn, f"SELECT count(*) {global_rows}") == 251
+        assert await _value(conn, f"SELECT count(DISTINCT unsd_code) {global_rows}") == 235
 
     async def test_keeps_blank_tiers_null(self, conn: AsyncConnection) -> None:
         rows = await _rows(conn, "SELECT code FROM indicators WHERE tier IS NULL ORDER BY sort_key")
@@ -103,9 +103,9 @@ class TestSdgFramework:
     ) -> None:
         # The coverage figures are those of seeds/sdg/SOURCE.md.
         has = "title_translations ? :lang"
-        assert await _value(conn, f"SELECT count(*) FROM sdg_goals WHERE {has}", lang=lang) == 17  # noqa: S608
-        assert await _value(conn, f"SELECT count(*) FROM sdg_targets WHERE {has}", lang=lang) == 169  # noqa: S608
-        count = await _value(conn, f"SELECT count(*) FROM indicators WHERE {has}", lang=lang)  # noqa: S608
+        assert await _value(conn, f"SELECT count(*) FROM sdg_goals WHERE {has}", lang=lang) == 17
+        assert await _value(conn, f"SELECT count(*) FROM sdg_targets WHERE {has}", lang=lang) == 169
+        count = await _value(conn, f"SELECT count(*) FROM indicators WHERE {has}", lang=lang)
         assert count == indicators
 
     async def test_stores_translations_composed(self, conn: AsyncConnection) -> None:
@@ -113,7 +113,7 @@ class TestSdgFramework:
         for table in ("sdg_goals", "sdg_targets", "indicators"):
             decomposed = await _value(
                 conn,
-                f"SELECT count(*) FROM {table}"  # noqa: S608
+                f"SELECT count(*) FROM {table}"
                 " WHERE title_translations::text <> normalize(title_translations::text, NFC)",
             )
             assert decomposed == 0, table
@@ -283,7 +283,7 @@ class TestDemoSet:
             ("areas", "name"),
             ("indicators", "title"),
         ]:
-            names = await conn.scalars(sa.text(f"SELECT {column} FROM {table} WHERE is_demo"))  # noqa: S608
+            names = await conn.scalars(sa.text(f"SELECT {column} FROM {table} WHERE is_demo"))
             listed = names.all()
             assert listed, table
             assert all("(demo)" in name for name in listed), table
@@ -404,7 +404,7 @@ class TestDemoSet:
             "areas",
             "organisations",
         ):
-            await conn.execute(sa.text(f"DELETE FROM {table} WHERE is_demo"))  # noqa: S608
+            await conn.execute(sa.text(f"DELETE FROM {table} WHERE is_demo"))
         await seed(conn, demo=True)
         # then
         assert await _value(conn, digest) == first

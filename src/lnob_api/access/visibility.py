@@ -39,8 +39,9 @@ def _insider(principal: Principal) -> list[int]:
     return sorted(principal.member_coalition_ids) if _reads(principal) else []
 
 
-def _audience(principal: Principal, visibility: sa.ColumnElement[str],
-              coalition_id: sa.ColumnElement[int]) -> ColumnElement[bool]:
+def _audience(
+    principal: Principal, visibility: sa.ColumnElement[str], coalition_id: sa.ColumnElement[int]
+) -> ColumnElement[bool]:
     """Visibility level and coalition membership, without grants or status."""
     clauses: list[ColumnElement[bool]] = [visibility == Visibility.PUBLIC.value]
     if _reads(principal):
@@ -91,10 +92,14 @@ def dataset_visible(principal: Principal, table: sa.Table = datasets) -> ColumnE
 
 def dataset_data_visible(principal: Principal, table: sa.Table = datasets) -> ColumnElement[bool]:
     """Datasets whose observations the principal may read: visible and not retracted."""
-    return sa.and_(table.c.status != DatasetStatus.RETRACTED.value, dataset_visible(principal, table))
+    return sa.and_(
+        table.c.status != DatasetStatus.RETRACTED.value, dataset_visible(principal, table)
+    )
 
 
-def observation_visible(principal: Principal, table: sa.Table = observations) -> ColumnElement[bool]:
+def observation_visible(
+    principal: Principal, table: sa.Table = observations
+) -> ColumnElement[bool]:
     """Observations inherit their dataset's visibility; retracted data is gone everywhere."""
     visible_ids = sa.select(datasets.c.id).where(dataset_data_visible(principal))
     return table.c.dataset_id.in_(visible_ids)
@@ -104,7 +109,9 @@ def project_visible(principal: Principal, table: sa.Table = projects) -> ColumnE
     return _audience(principal, table.c.visibility, table.c.coalition_id)
 
 
-def publication_visible(principal: Principal, table: sa.Table = publications) -> ColumnElement[bool]:
+def publication_visible(
+    principal: Principal, table: sa.Table = publications
+) -> ColumnElement[bool]:
     """Partnership-wide publications (no coalition) follow their visibility level alone."""
     clauses = [_audience(principal, table.c.visibility, table.c.coalition_id)]
     if _reads(principal) and principal.is_partnership_admin:
@@ -112,9 +119,12 @@ def publication_visible(principal: Principal, table: sa.Table = publications) ->
     return sa.or_(*clauses)
 
 
-def suppressed(principal: Principal, sample_size: sa.ColumnElement[int | None],
-               coalition_id: sa.ColumnElement[int],
-               threshold: sa.ColumnElement[int]) -> ColumnElement[bool]:
+def suppressed(
+    principal: Principal,
+    sample_size: sa.ColumnElement[int | None],
+    coalition_id: sa.ColumnElement[int],
+    threshold: sa.ColumnElement[int],
+) -> ColumnElement[bool]:
     """True where a small cell's value must be withheld from this principal."""
     small = sa.and_(sample_size.is_not(None), sample_size < threshold)
     insider = _insider(principal)

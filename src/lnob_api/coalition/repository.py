@@ -15,11 +15,18 @@ COALITION_BY_CODE = ToOne(COALITIONS, key="code")
 COALITION_BY_SLUG = ToOne(COALITIONS, key="slug")
 
 MEMBERSHIPS = Source(
-    "CoalitionMembership", members, public(members),
-    order_by(members, "coalition_id", "organisation_id"), key="organisation_id",
+    "CoalitionMembership",
+    members,
+    public(members),
+    order_by(members, "coalition_id", "organisation_id"),
+    key="organisation_id",
 )
-MEMBERSHIPS_BY_COALITION = ToMany(MEMBERSHIPS, "coalition_id", order_by(members, "role", "organisation_id"))
-MEMBERSHIPS_BY_ORGANISATION = ToMany(MEMBERSHIPS, "organisation_id", order_by(members, "coalition_id"))
+MEMBERSHIPS_BY_COALITION = ToMany(
+    MEMBERSHIPS, "coalition_id", order_by(members, "role", "organisation_id")
+)
+MEMBERSHIPS_BY_ORGANISATION = ToMany(
+    MEMBERSHIPS, "organisation_id", order_by(members, "coalition_id")
+)
 
 GROUPS = Source("MarginalisedGroup", groups, public(groups), order_by(groups, "code"))
 GROUP_BY_ID = ToOne(GROUPS)

@@ -25,10 +25,14 @@ ORDERS = {
     "ID": order_by(datasets, "id"),
     "TITLE": order_by(datasets, "title", "id"),
     "UPDATED_AT": order_by(datasets, "updated_at", "id"),
-    "RECENTLY_UPDATED": order_by(datasets, "updated_at", "id", descending=frozenset({"updated_at", "id"})),
+    "RECENTLY_UPDATED": order_by(
+        datasets, "updated_at", "id", descending=frozenset({"updated_at", "id"})
+    ),
 }
 
-DATASETS = Source("Dataset", datasets, scoped_by(datasets, visibility.dataset_visible), ORDERS["ID"])
+DATASETS = Source(
+    "Dataset", datasets, scoped_by(datasets, visibility.dataset_visible), ORDERS["ID"]
+)
 DATASET_BY_ID = ToOne(DATASETS)
 DATASET_BY_SLUG = ToOne(DATASETS, key="slug")
 DATASETS_BY_COALITION = ToMany(DATASETS, "coalition_id")
@@ -48,17 +52,26 @@ def _with_indicator(condition: ColumnElement[bool]) -> ColumnElement[bool]:
 
 
 def filters(
-    *, coalition_codes: list[str] | None = None, project_ids: list[int] | None = None,
-    goal_codes: list[int] | None = None, target_codes: list[str] | None = None,
-    indicator_codes: list[str] | None = None, statuses: list[str] | None = None,
-    group_codes: list[str] | None = None, search: str | None = None,
+    *,
+    coalition_codes: list[str] | None = None,
+    project_ids: list[int] | None = None,
+    goal_codes: list[int] | None = None,
+    target_codes: list[str] | None = None,
+    indicator_codes: list[str] | None = None,
+    statuses: list[str] | None = None,
+    group_codes: list[str] | None = None,
+    search: str | None = None,
     updated_since: datetime | None = None,
 ) -> list[ColumnElement[bool]]:
     """WHERE clauses for the ``datasets`` filter input (all given conditions must hold)."""
     where: list[ColumnElement[Any]] = []
     if coalition_codes is not None:
         codes = [c.upper() for c in coalition_codes]
-        where.append(datasets.c.coalition_id.in_(sa.select(coalitions.c.id).where(coalitions.c.code.in_(codes))))
+        where.append(
+            datasets.c.coalition_id.in_(
+                sa.select(coalitions.c.id).where(coalitions.c.code.in_(codes))
+            )
+        )
     if project_ids is not None:
         where.append(datasets.c.project_id.in_(project_ids))
     if goal_codes is not None:

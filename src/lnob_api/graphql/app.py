@@ -29,7 +29,9 @@ class GraphQLApp(GraphQL[Context, None]):
         self.settings = settings
         self.database = database
 
-    async def get_context(self, request: Request | WebSocket, response: Response | None) -> Context:
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         principal: Any = getattr(request.state, "principal", ANONYMOUS)
         return Context(

@@ -1,18 +1,46 @@
-"""The domain vocabularies as GraphQL enums (same values as the database stores)."""
+"""The domain vocabularies as GraphQL enums (same values as the database stores).
+
+``strawberry.enum`` registers each model enum class in place, so the classes imported here are
+both the Python types resolvers use and the GraphQL enums.
+"""
 
 from __future__ import annotations
 
 import strawberry
 
-from lnob_api import models
+from lnob_api.models.enums import (
+    AreaLevel,
+    CoalitionRole,
+    DatasetStatus,
+    MemberRole,
+    Methodology,
+    ObsStatus,
+    OrganisationKind,
+    ProjectStatus,
+    PublicationKind,
+    Visibility,
+)
 
-Visibility = strawberry.enum(models.Visibility, description="Who may see a record.")
-DatasetStatus = strawberry.enum(models.DatasetStatus, description="Where a dataset is in its lifecycle.")
-ProjectStatus = strawberry.enum(models.ProjectStatus)
-OrganisationKind = strawberry.enum(models.OrganisationKind)
-MemberRole = strawberry.enum(models.MemberRole, description="An organisation's role in a coalition.")
-CoalitionRole = strawberry.enum(models.CoalitionRole, description="A user's role in a coalition.")
-Methodology = strawberry.enum(models.Methodology, description="How a dataset's data were collected.")
-PublicationKind = strawberry.enum(models.PublicationKind)
-AreaLevel = strawberry.enum(models.AreaLevel)
-ObsStatus = strawberry.enum(models.ObsStatus, description="SDMX observation status (CL_OBS_STATUS).")
+strawberry.enum(Visibility, description="Who may see a record.")
+strawberry.enum(DatasetStatus, description="Where a dataset is in its lifecycle.")
+strawberry.enum(ProjectStatus, description="Where a project stands.")
+strawberry.enum(OrganisationKind, description="What kind of body an organisation is.")
+strawberry.enum(MemberRole, description="An organisation's role in a coalition.")
+strawberry.enum(CoalitionRole, description="A user's role in a coalition.")
+strawberry.enum(Methodology, description="How a dataset's data were collected.")
+strawberry.enum(PublicationKind, description="What kind of publication this is.")
+strawberry.enum(AreaLevel, description="Country, ISO 3166-2 subdivision, or local area.")
+strawberry.enum(ObsStatus, description="SDMX observation status (CL_OBS_STATUS).")
+
+__all__ = [
+    "AreaLevel",
+    "CoalitionRole",
+    "DatasetStatus",
+    "MemberRole",
+    "Methodology",
+    "ObsStatus",
+    "OrganisationKind",
+    "ProjectStatus",
+    "PublicationKind",
+    "Visibility",
+]

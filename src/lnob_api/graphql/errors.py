@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from graphql import GraphQLError
-
 from lnob_api.errors import DomainError, InvalidInput
 
 _log = logging.getLogger("lnob_api.graphql")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator
 
 from strawberry.extensions import SchemaExtension
 
@@ -13,7 +13,7 @@ class RequestTransaction(SchemaExtension):
     """Closes the request's transaction when the operation ends: commit, or roll back when an
     unexpected error happened (expected domain errors undo only their own savepoint)."""
 
-    async def on_operation(self) -> Iterator[None]:  # type: ignore[override]
+    async def on_operation(self) -> AsyncGenerator[None, None]:
         yield
         context = self.execution_context.context
         db = getattr(context, "db", None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Hashable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -17,9 +17,17 @@ from lnob_api.graphql.node import Node
 from lnob_api.graphql.pagination import Connection, connection
 from lnob_api.read import repository
 from lnob_api.read.keyset import Order, page_args
-from lnob_api.read.relations import Source, ToMany, ToOne, Through
+from lnob_api.read.relations import Source, Through, ToMany, ToOne
 
 N = TypeVar("N", bound=Node)
+
+
+class FromRow(Protocol):
+    @classmethod
+    def from_row(cls, row: Any) -> Self: ...
+
+
+R = TypeVar("R", bound=FromRow)
 
 
 async def load_one(info: Info, relation: ToOne, key: Hashable | None, cls: type[N]) -> N | None:
@@ -29,13 +37,17 @@ async def load_one(info: Info, relation: ToOne, key: Hashable | None, cls: type[
     ctx = info.context
 
     async def batch(keys: list[Hashable]) -> list[Any]:
-        return await repository.rows_by_key(ctx.db, ctx.principal, relation.source, relation.key, keys)
+        return await repository.rows_by_key(
+            ctx.db, ctx.principal, relation.source, relation.key, keys
+        )
 
     row = await ctx.loaders.get(("one", id(relation)), batch).load(key)
     return cls.from_row(row) if row is not None else None
 
 
-async def load_many(info: Info, relation: ToOne, keys: Sequence[Hashable], cls: type[N]) -> list[N | None]:
+async def load_many(
+    info: Info, relation: ToOne, keys: Sequence[Hashable], cls: type[N]
+) -> list[N | None]:
     ctx = info.context
 
     async def batch(batch_keys: list[Hashable]) -> list[Any]:
@@ -47,7 +59,7 @@ async def load_many(info: Info, relation: ToOne, keys: Sequence[Hashable], cls: 
     return [cls.from_row(r) if r is not None else None for r in rows]
 
 
-async def load_list(info: Info, relation: ToMany | Through, key: Hashable, cls: type[N]) -> list[N]:
+async def load_list(info: Info, relation: ToMany | Through, key: Hashable, cls: type[R]) -> list[R]:
     """Every visible child of ``key`` (for short, bounded relations)."""
     ctx = info.context
 
@@ -63,16 +75,29 @@ def _shape(kind: str, relation: object, **args: Any) -> Hashable:
 
 
 async def load_page(
-    info: Info, relation: ToMany | Through, key: Hashable, cls: type[N], *,
-    first: int | None = None, after: str | None = None,
-    last: int | None = None, before: str | None = None,
-    where: Sequence[ColumnElement[bool]] = (), where_key: Hashable = None,
+    info: Info,
+    relation: ToMany | Through,
+    key: Hashable,
+    cls: type[N],
+    *,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    where: Sequence[ColumnElement[bool]] = (),
+    where_key: Hashable = None,
 ) -> Connection[N]:
     """A keyset page of ``key``'s children; pages of sibling parents load in one statement."""
     ctx = info.context
     order = relation.ordering
-    args = page_args(first=first, after=after, last=last, before=before, order=order,
-                     max_size=ctx.settings.max_page_size)
+    args = page_args(
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+        order=order,
+        max_size=ctx.settings.max_page_size,
+    )
 
     async def pages(keys: list[Hashable]) -> list[Any]:
         return await repository.page_by_parent(ctx.db, ctx.principal, relation, keys, args, where)
@@ -80,23 +105,37 @@ async def load_page(
     async def counts(keys: list[Hashable]) -> list[Any]:
         return await repository.count_by_parent(ctx.db, ctx.principal, relation, keys, where)
 
-    shape = _shape("page", relation, first=first, after=after, last=last, before=before, w=where_key)
+    shape = _shape(
+        "page", relation, first=first, after=after, last=last, before=before, w=where_key
+    )
     page = await ctx.loaders.get(shape, pages).load(key)
     count_loader = ctx.loaders.get(_shape("count", relation, w=where_key), counts)
     return connection(page, order, cls.from_row, lambda: count_loader.load(key))
 
 
 async def root_page(
-    info: Info, source: Source, cls: type[N], *,
-    first: int | None = None, after: str | None = None,
-    last: int | None = None, before: str | None = None,
-    where: Sequence[ColumnElement[bool]] = (), order: Order | None = None,
+    info: Info,
+    source: Source,
+    cls: type[N],
+    *,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    where: Sequence[ColumnElement[bool]] = (),
+    order: Order | None = None,
 ) -> Connection[N]:
     """A keyset page of a root list, with a lazily counted total."""
     ctx = info.context
     ordering = order or source.order
-    args = page_args(first=first, after=after, last=last, before=before, order=ordering,
-                     max_size=ctx.settings.max_page_size)
+    args = page_args(
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+        order=ordering,
+        max_size=ctx.settings.max_page_size,
+    )
     page = await repository.page(ctx.db, ctx.principal, source, args, where, ordering)
 
     async def total() -> int:

@@ -42,8 +42,8 @@ def entity(source: Source, parse_key: Callable[[str], Any] = int) -> Callable[[t
 
     def register(cls: type[N]) -> type[N]:
         cls._source = source
-        cls._parse_key = staticmethod(parse_key)  # type: ignore[assignment]
-        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        cls._parse_key = staticmethod(parse_key)
+        fields = dataclasses.fields(cls)
         cls._columns = tuple(
             (f.name, source.key if f.name == "pk" else f.name)
             for f in fields

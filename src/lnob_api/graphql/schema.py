@@ -6,12 +6,12 @@ import asyncio
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from graphql import GraphQLError
 from lnob_api.graphql.area.queries import AreaQueries
 from lnob_api.graphql.coalition.queries import CoalitionQueries
 from lnob_api.graphql.context import Info
@@ -71,15 +71,26 @@ class NodeQueries:
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return (await _nodes(info, [id]))[0]
 
-    @strawberry.field(description="Objects by global ids, in order; null for each missing or hidden one.")
+    @strawberry.field(
+        description="Objects by global ids, in order; null for each missing or hidden one."
+    )
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         return await _nodes(info, ids)
 
 
 Query = merge_types(
     "Query",
-    (NodeQueries, CoalitionQueries, OrganisationQueries, ProjectQueries, DatasetQueries, SdgQueries,
-     ObservationQueries, AreaQueries, PublicationQueries),
+    (
+        NodeQueries,
+        CoalitionQueries,
+        OrganisationQueries,
+        ProjectQueries,
+        DatasetQueries,
+        SdgQueries,
+        ObservationQueries,
+        AreaQueries,
+        PublicationQueries,
+    ),
 )
 
 

@@ -19,11 +19,15 @@ async def readyz(request: Request) -> JSONResponse:
     db = RequestDb(request.app.state.database)
     try:
         revision = await db.scalar(sa.text("SELECT version_num FROM alembic_version"))
-    except Exception as exc:  # noqa: BLE001 - any failure means not ready
-        return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
+    except Exception as exc:
+        return JSONResponse(
+            {"status": "unavailable", "reason": type(exc).__name__}, status_code=503
+        )
     finally:
         await db.close()
     heads = request.app.state.migration_heads
     if revision not in heads:
-        return JSONResponse({"status": "unavailable", "reason": "database not migrated"}, status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "reason": "database not migrated"}, status_code=503
+        )
     return JSONResponse({"status": "ok", "revision": revision})

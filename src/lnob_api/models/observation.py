@@ -16,7 +16,9 @@ from lnob_api.models.enums import ObsStatus, enum_type
 TOTAL = "_T"
 
 # Periods as SDMX writes them: 2019, 2019-Q2, 2019-S1, 2019-03, 2019-03-15.
-PERIOD_PATTERN = r"^[0-9]{4}(-(Q[1-4]|S[12]|W[0-5][0-9]|(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?))?$"
+PERIOD_PATTERN = (
+    r"^[0-9]{4}(-(Q[1-4]|S[12]|W[0-5][0-9]|(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?))?$"
+)
 
 DIMENSION_COLUMNS = ("sex", "age", "disability_status", "urbanisation", "group_code")
 
@@ -51,7 +53,9 @@ class Observation(Base):
     urbanisation: Mapped[str] = mapped_column(sa.String(20), nullable=False, server_default=TOTAL)
     group_code: Mapped[str] = mapped_column(sa.String(40), nullable=False, server_default=TOTAL)
     # Free extra dimensions, {"EDUCATION_LEV": "ISCED11_1"}.
-    dimensions: Mapped[dict[str, Any]] = mapped_column(pg.JSONB, nullable=False, server_default="{}")
+    dimensions: Mapped[dict[str, Any]] = mapped_column(
+        pg.JSONB, nullable=False, server_default="{}"
+    )
     comment: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
@@ -62,7 +66,12 @@ class Observation(Base):
 
     __table_args__ = (
         sa.UniqueConstraint(
-            "dataset_id", "indicator_id", "area_code", "period", *DIMENSION_COLUMNS, "dimensions",
+            "dataset_id",
+            "indicator_id",
+            "area_code",
+            "period",
+            *DIMENSION_COLUMNS,
+            "dimensions",
             name="uq_observations_key",
         ),
         sa.CheckConstraint(f"period ~ '{PERIOD_PATTERN}'", name="period_format"),
@@ -70,7 +79,9 @@ class Observation(Base):
         sa.CheckConstraint("sample_size IS NULL OR sample_size >= 0", name="sample_size"),
         sa.CheckConstraint("jsonb_typeof(dimensions) = 'object'", name="dimensions_object"),
         sa.Index("ix_observations_dataset_id_id", "dataset_id", "id"),
-        sa.Index("ix_observations_indicator_area_period", "indicator_id", "area_code", "period_start"),
+        sa.Index(
+            "ix_observations_indicator_area_period", "indicator_id", "area_code", "period_start"
+        ),
         sa.Index("ix_observations_area_code", "area_code"),
         sa.Index("ix_observations_updated_at_id", "updated_at", "id"),
     )

@@ -13,7 +13,6 @@ from lnob_api.db.base import Base
 from lnob_api.models.common import DemoFlag, Timestamped, Versioned
 
 
-
 class SdgGoal(Base):
     __tablename__ = "sdg_goals"
 
@@ -44,7 +43,9 @@ class SdgTarget(Base):
     # Natural order of codes ("1.2" before "1.10", numbered before lettered targets).
     sort_key: Mapped[str] = mapped_column(sa.String(40), nullable=False, unique=True)
 
-    __table_args__ = (sa.CheckConstraint("code ~ '^[0-9]{1,2}\\.[0-9a-z]{1,2}$'", name="code_format"),)
+    __table_args__ = (
+        sa.CheckConstraint("code ~ '^[0-9]{1,2}\\.[0-9a-z]{1,2}$'", name="code_format"),
+    )
 
 
 class Indicator(Timestamped, Versioned, DemoFlag, Base):

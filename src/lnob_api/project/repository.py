@@ -27,8 +27,11 @@ PROJECTS_BY_GROUP = Through(PROJECTS, project_groups, "group_id", "project_id")
 
 
 def filters(
-    *, coalition_code: str | None = None, status: str | None = None,
-    target_code: str | None = None, group_code: str | None = None,
+    *,
+    coalition_code: str | None = None,
+    status: str | None = None,
+    target_code: str | None = None,
+    group_code: str | None = None,
 ) -> list[ColumnElement[bool]]:
     """WHERE clauses for the ``projects`` list filter."""
     where: list[ColumnElement[Any]] = []
@@ -43,7 +46,9 @@ def filters(
     if target_code is not None:
         where.append(
             projects.c.id.in_(
-                sa.select(project_targets.c.project_id).where(project_targets.c.target_code == target_code)
+                sa.select(project_targets.c.project_id).where(
+                    project_targets.c.target_code == target_code
+                )
             )
         )
     if group_code is not None:

@@ -46,8 +46,13 @@ class PageArgs:
 
 
 def page_args(
-    *, first: int | None, after: str | None, last: int | None, before: str | None,
-    order: Order, max_size: int = MAX_PAGE_SIZE,
+    *,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    order: Order,
+    max_size: int = MAX_PAGE_SIZE,
 ) -> PageArgs:
     """Check ``first/after/last/before`` and decode the cursors (BAD_USER_INPUT when wrong)."""
     if first is not None and last is not None:
@@ -58,7 +63,9 @@ def page_args(
         if value is not None and value > max_size:
             raise InvalidInput(name, f"must be at most {max_size}, got {value}", code="TOO_LARGE")
     backward = last is not None or (first is None and before is not None and after is None)
-    limit = (last if backward else first) or (DEFAULT_PAGE_SIZE if (last, first) == (None, None) else 0)
+    limit = (last if backward else first) or (
+        DEFAULT_PAGE_SIZE if (last, first) == (None, None) else 0
+    )
     return PageArgs(
         limit=limit,
         after=decode_cursor(after, "after", len(order)) if after is not None else None,
@@ -109,12 +116,17 @@ def _seek(order: Order, values: tuple[Any, ...], *, forward: bool) -> ColumnElem
     if len(directions) == 1:
         # One direction for every key: a row comparison, which an index serves directly.
         lhs = sa.tuple_(*(k.column for k in order))
-        rhs = sa.tuple_(*(sa.literal(v, type_=k.column.type) for k, v in zip(order, values, strict=True)))
+        rhs = sa.tuple_(
+            *(sa.literal(v, type_=k.column.type) for k, v in zip(order, values, strict=True))
+        )
         ascending_after = forward != order[0].descending
         return lhs > rhs if ascending_after else lhs < rhs
     clauses: list[ColumnElement[bool]] = []
     for i, key in enumerate(order):
-        equal = [k.column == sa.literal(v, type_=k.column.type) for k, v in zip(order[:i], values[:i], strict=True)]
+        equal = [
+            k.column == sa.literal(v, type_=k.column.type)
+            for k, v in zip(order[:i], values[:i], strict=True)
+        ]
         bound = sa.literal(values[i], type_=key.column.type)
         step = key.column > bound if forward != key.descending else key.column < bound
         clauses.append(sa.and_(*equal, step))

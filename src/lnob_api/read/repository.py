@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from lnob_api.auth.principal import Principal
 from lnob_api.db.request import RequestDb, Row
 from lnob_api.read.keyset import Order, Page, PageArgs, apply_page, make_page, order_clauses
-from lnob_api.read.relations import Source, ToMany, Through
+from lnob_api.read.relations import Source, Through, ToMany
 
 PARENT = "_parent"
 RANK = "_rank"
@@ -32,7 +32,10 @@ async def rows_by_key(
 
 
 async def rows_by_parent(
-    db: RequestDb, principal: Principal, relation: ToMany | Through, keys: Sequence[Hashable],
+    db: RequestDb,
+    principal: Principal,
+    relation: ToMany | Through,
+    keys: Sequence[Hashable],
     where: Sequence[ColumnElement[bool]] = (),
 ) -> list[list[Row]]:
     """All child rows of each parent key, in the relation's order."""
@@ -44,7 +47,9 @@ async def rows_by_parent(
     return [grouped.get(k, []) for k in keys]
 
 
-def _children(principal: Principal, relation: ToMany | Through) -> tuple[sa.Select[Any], ColumnElement[Any]]:
+def _children(
+    principal: Principal, relation: ToMany | Through
+) -> tuple[sa.Select[Any], ColumnElement[Any]]:
     source = relation.source
     stmt = source.scoped(principal)
     if isinstance(relation, ToMany):
@@ -58,8 +63,12 @@ def _children(principal: Principal, relation: ToMany | Through) -> tuple[sa.Sele
 
 
 async def page_by_parent(
-    db: RequestDb, principal: Principal, relation: ToMany | Through, keys: Sequence[Hashable],
-    args: PageArgs, where: Sequence[ColumnElement[bool]] = (),
+    db: RequestDb,
+    principal: Principal,
+    relation: ToMany | Through,
+    keys: Sequence[Hashable],
+    args: PageArgs,
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> list[Page]:
     """One keyset page per parent key in a single statement (a LATERAL join per key)."""
     if not keys:
@@ -82,7 +91,10 @@ async def page_by_parent(
 
 
 async def count_by_parent(
-    db: RequestDb, principal: Principal, relation: ToMany | Through, keys: Sequence[Hashable],
+    db: RequestDb,
+    principal: Principal,
+    relation: ToMany | Through,
+    keys: Sequence[Hashable],
     where: Sequence[ColumnElement[bool]] = (),
 ) -> list[int]:
     stmt, parent = _children(principal, relation)
@@ -93,8 +105,12 @@ async def count_by_parent(
 
 
 async def page(
-    db: RequestDb, principal: Principal, source: Source, args: PageArgs,
-    where: Sequence[ColumnElement[bool]] = (), order: Order | None = None,
+    db: RequestDb,
+    principal: Principal,
+    source: Source,
+    args: PageArgs,
+    where: Sequence[ColumnElement[bool]] = (),
+    order: Order | None = None,
 ) -> Page:
     """A keyset page of a root list."""
     stmt = apply_page(source.scoped(principal).where(*where), order or source.order, args)

@@ -7,10 +7,10 @@ from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncConnection
-
-from lnob_api.graphql.ids import to_global_id
 from tests.factories import create_coalition, create_dataset, create_observation
 from tests.helpers import gql
+
+from lnob_api.graphql.ids import to_global_id
 
 OBSERVATIONS = """
 query($filter: ObservationFilter, $first: Int, $after: String, $last: Int, $before: String) {
@@ -31,6 +31,7 @@ query {
       dimensions { name value }
       dataset { title }
       indicator { code }
+      area { code level }
     }
   }
 }
@@ -95,22 +96,38 @@ class TestRootList:
         # given
         coalition = await create_coalition(conn)
         first, second = await create_dataset(conn, coalition), await create_dataset(conn, coalition)
-        rows = await yearly(conn, first, range(2018, 2020)) + await yearly(conn, second, range(2020, 2022))
+        rows = await yearly(conn, first, range(2018, 2020)) + await yearly(
+            conn, second, range(2020, 2022)
+        )
         # when
         data = ok(await gql(client, OBSERVATIONS, {"first": 10}))
         # then
         assert [e["node"]["id"] for e in data["observations"]["edges"]] == [gid(r) for r in rows]
         assert data["observations"]["totalCount"] == 4
 
-    async def test_returns_every_field(self, conn: AsyncConnection, client: httpx.AsyncClient) -> None:
+    async def test_returns_every_field(
+        self, conn: AsyncConnection, client: httpx.AsyncClient
+    ) -> None:
         # given
         coalition = await create_coalition(conn)
         dataset = await create_dataset(conn, coalition, title="Disability survey")
         row = await create_observation(
-            conn, dataset, indicator="1.2.1", area_code="KE-30", period="2019-Q2",
-            period_start=date(2019, 4, 1), period_end=date(2019, 6, 30), value=41.5,
-            obs_status="E", sample_size=220, sex="F", age="Y15T24", disability_status="PD",
-            urbanisation="R", group_code="PWD", comment="Community survey",
+            conn,
+            dataset,
+            indicator="1.2.1",
+            area_code="KE-30",
+            period="2019-Q2",
+            period_start=date(2019, 4, 1),
+            period_end=date(2019, 6, 30),
+            value=41.5,
+            obs_status="E",
+            sample_size=220,
+            sex="F",
+            age="Y15T24",
+            disability_status="PD",
+            urbanisation="R",
+            group_code="PWD",
+            comment="Community survey",
             dimensions={"TENURE": "RENT", "EDUCATION_LEV": "ISCED11_1", "ROUND": 2},
         )
         # when
@@ -118,11 +135,23 @@ class TestRootList:
         # then
         node = data["observations"]["nodes"][0]
         assert node == {
-            "id": gid(row), "value": 41.5, "suppressed": False, "unit": "PERCENT",
-            "obsStatus": "E", "sampleSize": 220, "areaCode": "KE-30", "period": "2019-Q2",
-            "periodStart": "2019-04-01", "periodEnd": "2019-06-30", "sex": "F", "age": "Y15T24",
-            "disabilityStatus": "PD", "urbanisation": "R", "group": "PWD",
-            "comment": "Community survey", "updatedAt": node["updatedAt"],
+            "id": gid(row),
+            "value": 41.5,
+            "suppressed": False,
+            "unit": "PERCENT",
+            "obsStatus": "E",
+            "sampleSize": 220,
+            "areaCode": "KE-30",
+            "period": "2019-Q2",
+            "periodStart": "2019-04-01",
+            "periodEnd": "2019-06-30",
+            "sex": "F",
+            "age": "Y15T24",
+            "disabilityStatus": "PD",
+            "urbanisation": "R",
+            "group": "PWD",
+            "comment": "Community survey",
+            "updatedAt": node["updatedAt"],
             "dimensions": [
                 {"name": "EDUCATION_LEV", "value": "ISCED11_1"},
                 {"name": "ROUND", "value": "2"},
@@ -130,6 +159,7 @@ class TestRootList:
             ],
             "dataset": {"title": "Disability survey"},
             "indicator": {"code": "1.2.1"},
+            "area": {"code": "KE-30", "level": "SUBDIVISION"},
         }
 
     async def test_dimensions_default_to_totals(
@@ -141,7 +171,9 @@ class TestRootList:
         data = ok(await gql(client, FIELDS))
         # then
         node = data["observations"]["nodes"][0]
-        assert [node[k] for k in ("sex", "age", "disabilityStatus", "urbanisation", "group")] == ["_T"] * 5
+        assert [node[k] for k in ("sex", "age", "disabilityStatus", "urbanisation", "group")] == [
+            "_T"
+        ] * 5
         assert node["dimensions"] == []
         assert node["obsStatus"] == "A"
 
@@ -149,7 +181,9 @@ class TestRootList:
         self, conn: AsyncConnection, client: httpx.AsyncClient
     ) -> None:
         # given
-        row = await create_observation(conn, await create_dataset(conn, await create_coalition(conn)))
+        row = await create_observation(
+            conn, await create_dataset(conn, await create_coalition(conn))
+        )
         query = "query($id: ID!) { node(id: $id) { id ... on Observation { value period } } }"
         # when
         data = ok(await gql(client, query, {"id": gid(row)}))
@@ -241,7 +275,9 @@ class TestPagination:
         self, conn: AsyncConnection, client: httpx.AsyncClient
     ) -> None:
         # given
-        rows = await yearly(conn, await create_dataset(conn, await create_coalition(conn)), range(2014, 2021))
+        rows = await yearly(
+            conn, await create_dataset(conn, await create_coalition(conn)), range(2014, 2021)
+        )
         # when
         pages = await self._walk(client, forward=True)
         # then
@@ -252,7 +288,9 @@ class TestPagination:
         self, conn: AsyncConnection, client: httpx.AsyncClient
     ) -> None:
         # given
-        rows = await yearly(conn, await create_dataset(conn, await create_coalition(conn)), range(2014, 2021))
+        rows = await yearly(
+            conn, await create_dataset(conn, await create_coalition(conn)), range(2014, 2021)
+        )
         # when
         pages = await self._walk(client, forward=False)
         # then
@@ -289,7 +327,9 @@ class TestPagination:
 
 
 class TestBatching:
-    async def _count(self, client: httpx.AsyncClient, statements: Any) -> tuple[int, dict[str, Any]]:
+    async def _count(
+        self, client: httpx.AsyncClient, statements: Any
+    ) -> tuple[int, dict[str, Any]]:
         statements.count = 0
         data = ok(await gql(client, NESTED))
         return statements.count, data

@@ -16,14 +16,27 @@ from lnob_api.graphql.pagination import Connection
 class CoalitionQueries:
     @strawberry.field(description="The partnership's country coalitions, by country code.")
     async def coalitions(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Coalition]:
-        return await root_page(info, coalition_repo.COALITIONS, Coalition,
-                               first=first, after=after, last=last, before=before)
+        return await root_page(
+            info,
+            coalition_repo.COALITIONS,
+            Coalition,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
 
     @strawberry.field(description="One coalition by country code (KE) or slug (kenya).")
-    async def coalition(self, info: Info, code: str | None = None, slug: str | None = None) -> Coalition | None:
+    async def coalition(
+        self, info: Info, code: str | None = None, slug: str | None = None
+    ) -> Coalition | None:
         if (code is None) == (slug is None):
             raise InvalidInput("code", "give exactly one of code or slug", code="INVALID_ARGUMENT")
         if code is not None:
@@ -32,8 +45,19 @@ class CoalitionQueries:
 
     @strawberry.field(description="Marginalised groups: the shared vocabulary and coalitions' own.")
     async def marginalised_groups(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[MarginalisedGroup]:
-        return await root_page(info, coalition_repo.GROUPS, MarginalisedGroup,
-                               first=first, after=after, last=last, before=before)
+        return await root_page(
+            info,
+            coalition_repo.GROUPS,
+            MarginalisedGroup,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )

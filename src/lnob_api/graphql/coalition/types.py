@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -45,28 +45,54 @@ class Coalition(Node):
 
     @strawberry.field(description="Member organisations and their roles.")
     async def members(self, info: Info) -> list[CoalitionMembership]:
-        return await load_list(info, coalition_repo.MEMBERSHIPS_BY_COALITION, self.pk, CoalitionMembership)
+        return await load_list(
+            info, coalition_repo.MEMBERSHIPS_BY_COALITION, self.pk, CoalitionMembership
+        )
 
     @strawberry.field(description="The coalition's data projects.")
     async def projects(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[_Project]:
         from lnob_api.graphql.project.types import Project
 
-        return await load_page(info, project_repo.PROJECTS_BY_COALITION, self.pk, Project,
-                               first=first, after=after, last=last, before=before)
+        return await load_page(
+            info,
+            project_repo.PROJECTS_BY_COALITION,
+            self.pk,
+            Project,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
 
     @strawberry.field(description="The coalition's datasets.")
     async def datasets(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[_Dataset]:
         from lnob_api.dataset import repository as dataset_repo
         from lnob_api.graphql.dataset.types import Dataset
 
-        return await load_page(info, dataset_repo.DATASETS_BY_COALITION, self.pk, Dataset,
-                               first=first, after=after, last=last, before=before)
+        return await load_page(
+            info,
+            dataset_repo.DATASETS_BY_COALITION,
+            self.pk,
+            Dataset,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
 
     @strawberry.field(description="Marginalised groups defined by this coalition.")
     async def groups(self, info: Info) -> list[MarginalisedGroup]:
@@ -74,25 +100,49 @@ class Coalition(Node):
 
     @strawberry.field(description="Publications about this coalition (those the caller may see).")
     async def publications(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[_Publication]:
         from lnob_api.graphql.publication.types import Publication
         from lnob_api.publication import repository as publication_repo
 
-        return await load_page(info, publication_repo.PUBLICATIONS_BY_COALITION, self.pk,
-                               Publication, first=first, after=after, last=last, before=before)
+        return await load_page(
+            info,
+            publication_repo.PUBLICATIONS_BY_COALITION,
+            self.pk,
+            Publication,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
 
     @strawberry.field(description="Local areas (wards, villages) the coalition registered.")
     async def areas(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[_Area]:
         from lnob_api.area import repository as area_repo
         from lnob_api.graphql.area.types import Area
 
-        return await load_page(info, area_repo.AREAS_BY_COALITION, self.pk, Area,
-                               first=first, after=after, last=last, before=before)
+        return await load_page(
+            info,
+            area_repo.AREAS_BY_COALITION,
+            self.pk,
+            Area,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
 
 
 @strawberry.type(description="An organisation's membership of a coalition.")
@@ -102,9 +152,10 @@ class CoalitionMembership:
     role: MemberRole
 
     @classmethod
-    def from_row(cls, row: object) -> CoalitionMembership:
-        r = row  # a mapping
-        return cls(coalition_id=r["coalition_id"], organisation_id=r["organisation_id"], role=r["role"])  # type: ignore[index]
+    def from_row(cls, row: Any) -> CoalitionMembership:
+        return cls(
+            coalition_id=row["coalition_id"], organisation_id=row["organisation_id"], role=row["role"]
+        )
 
     @strawberry.field
     async def coalition(self, info: Info) -> Coalition:
@@ -116,13 +167,17 @@ class CoalitionMembership:
     async def organisation(self, info: Info) -> _Organisation:
         from lnob_api.graphql.organisation.types import Organisation
 
-        found = await load_one(info, organisation_repo.ORGANISATION_BY_ID, self.organisation_id, Organisation)
+        found = await load_one(
+            info, organisation_repo.ORGANISATION_BY_ID, self.organisation_id, Organisation
+        )
         assert found is not None
         return found
 
 
 @entity(coalition_repo.GROUPS)
-@strawberry.type(description="A group at risk of being left behind (people with disabilities, Dalits...).")
+@strawberry.type(
+    description="A group at risk of being left behind (people with disabilities, Dalits...)."
+)
 class MarginalisedGroup(Node):
     pk: strawberry.Private[int]
     code: str
@@ -130,6 +185,8 @@ class MarginalisedGroup(Node):
     description: str
     coalition_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="The coalition whose vocabulary this is; null for the shared one.")
+    @strawberry.field(
+        description="The coalition whose vocabulary this is; null for the shared one."
+    )
     async def coalition(self, info: Info) -> Coalition | None:
         return await load_one(info, coalition_repo.COALITION_BY_ID, self.coalition_id, Coalition)

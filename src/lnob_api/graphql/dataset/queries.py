@@ -27,14 +27,22 @@ class DatasetOrder(Enum):
 
 @strawberry.input(description="Conditions on datasets; all given ones must hold.")
 class DatasetFilter:
-    coalitions: list[str] | None = strawberry.field(default=None, description="Coalition country codes.")
-    projects: list[strawberry.ID] | None = strawberry.field(default=None, description="Project ids.")
+    coalitions: list[str] | None = strawberry.field(
+        default=None, description="Coalition country codes."
+    )
+    projects: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Project ids."
+    )
     goals: list[int] | None = strawberry.field(default=None, description="SDG goal numbers.")
     targets: list[str] | None = strawberry.field(default=None, description="SDG target codes.")
     indicators: list[str] | None = strawberry.field(default=None, description="Indicator codes.")
     statuses: list[DatasetStatus] | None = None
-    groups: list[str] | None = strawberry.field(default=None, description="Marginalised group codes.")
-    search: str | None = strawberry.field(default=None, description="Words that title or description contain.")
+    groups: list[str] | None = strawberry.field(
+        default=None, description="Marginalised group codes."
+    )
+    search: str | None = strawberry.field(
+        default=None, description="Words that title or description contain."
+    )
     updated_since: datetime | None = None
 
 
@@ -52,24 +60,43 @@ def _project_pks(ids: list[strawberry.ID]) -> list[int]:
 class DatasetQueries:
     @strawberry.field(description="Datasets the caller may see.")
     async def datasets(
-        self, info: Info, filter: DatasetFilter | None = None, order_by: DatasetOrder = DatasetOrder.ID,
-        first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Info,
+        filter: DatasetFilter | None = None,
+        order_by: DatasetOrder = DatasetOrder.ID,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Dataset]:
         f = filter or DatasetFilter()
         where = dataset_repo.filters(
             coalition_codes=f.coalitions,
             project_ids=_project_pks(f.projects) if f.projects is not None else None,
-            goal_codes=f.goals, target_codes=f.targets, indicator_codes=f.indicators,
+            goal_codes=f.goals,
+            target_codes=f.targets,
+            indicator_codes=f.indicators,
             statuses=[s.value for s in f.statuses] if f.statuses is not None else None,
-            group_codes=f.groups, search=f.search, updated_since=f.updated_since,
+            group_codes=f.groups,
+            search=f.search,
+            updated_since=f.updated_since,
         )
-        return await root_page(info, dataset_repo.DATASETS, Dataset, where=where,
-                               order=dataset_repo.ORDERS[order_by.value],
-                               first=first, after=after, last=last, before=before)
+        return await root_page(
+            info,
+            dataset_repo.DATASETS,
+            Dataset,
+            where=where,
+            order=dataset_repo.ORDERS[order_by.value],
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
 
     @strawberry.field(description="One dataset by global id or slug.")
-    async def dataset(self, info: Info, id: strawberry.ID | None = None, slug: str | None = None) -> Dataset | None:
+    async def dataset(
+        self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
+    ) -> Dataset | None:
         if (id is None) == (slug is None):
             raise InvalidInput("id", "give exactly one of id or slug", code="INVALID_ARGUMENT")
         if slug is not None:

@@ -18,10 +18,22 @@ class ObservationQueries:
         "cells are withheld (suppressed: true) outside the owning coalition."
     )
     async def observations(
-        self, info: Info, filter: ObservationFilter | None = None,
-        first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Info,
+        filter: ObservationFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Observation]:
         where, _ = observation_where(filter)
-        return await root_page(info, observation_repo.OBSERVATIONS, Observation, where=where,
-                               first=first, after=after, last=last, before=before)
+        return await root_page(
+            info,
+            observation_repo.OBSERVATIONS,
+            Observation,
+            where=where,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )

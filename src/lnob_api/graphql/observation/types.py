@@ -21,16 +21,20 @@ from lnob_api.observation import repository as observation_repo
 from lnob_api.sdg import repository as sdg_repo
 
 if TYPE_CHECKING:
+    from lnob_api.graphql.area.types import Area
     from lnob_api.graphql.dataset.types import Dataset
     from lnob_api.graphql.sdg.types import Indicator
 
+_Area = Annotated["Area", strawberry.lazy("lnob_api.graphql.area.types")]
 _Dataset = Annotated["Dataset", strawberry.lazy("lnob_api.graphql.dataset.types")]
 _Indicator = Annotated["Indicator", strawberry.lazy("lnob_api.graphql.sdg.types")]
 
 _CODES = "Codes to keep; _T is the total (not disaggregated)."
 
 
-@strawberry.type(description="A free extra disaggregation of an observation, such as EDUCATION_LEV.")
+@strawberry.type(
+    description="A free extra disaggregation of an observation, such as EDUCATION_LEV."
+)
 class Dimension:
     name: str
     value: str
@@ -58,7 +62,9 @@ class Observation(Node):
     period_end: date
     sex: str = strawberry.field(description="SDMX SEX code; _T for the total.")
     age: str = strawberry.field(description="SDMX AGE code; _T for the total.")
-    disability_status: str = strawberry.field(description="SDMX DISABILITY_STATUS code; _T for the total.")
+    disability_status: str = strawberry.field(
+        description="SDMX DISABILITY_STATUS code; _T for the total."
+    )
     urbanisation: str = strawberry.field(description="SDMX URBANISATION code; _T for the total.")
     group_code: str = strawberry.field(
         name="group", description="Marginalised group code; _T for the total."
@@ -91,6 +97,15 @@ class Observation(Node):
         assert found is not None
         return found
 
+    @strawberry.field(description="The area the value is about (areas are public reference data).")
+    async def area(self, info: Info) -> _Area:
+        from lnob_api.area import repository as area_repo
+        from lnob_api.graphql.area.types import Area
+
+        found = await load_one(info, area_repo.AREA_BY_CODE, self.area_code, Area)
+        assert found is not None
+        return found
+
 
 @strawberry.input(description="Conditions on observations; all given ones must hold.")
 class ObservationFilter:
@@ -108,7 +123,9 @@ class ObservationFilter:
     period_to: str | None = strawberry.field(
         default=None, description="Keep periods ending on or before this SDMX period's end."
     )
-    datasets: list[strawberry.ID] | None = strawberry.field(default=None, description="Dataset ids.")
+    datasets: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Dataset ids."
+    )
     sex: list[str] | None = strawberry.field(default=None, description=_CODES)
     age: list[str] | None = strawberry.field(default=None, description=_CODES)
     disability_status: list[str] | None = strawberry.field(default=None, description=_CODES)
@@ -135,11 +152,17 @@ def observation_where(
     """The WHERE clauses of ``filter`` and a hashable key telling loaders apart by filter."""
     f = filter or ObservationFilter()
     where = observation_repo.filters(
-        indicator_codes=f.indicators, area_codes=f.areas,
-        period_from=f.period_from, period_to=f.period_to,
+        indicator_codes=f.indicators,
+        area_codes=f.areas,
+        period_from=f.period_from,
+        period_to=f.period_to,
         dataset_ids=_dataset_pks(f.datasets) if f.datasets is not None else None,
-        sex=f.sex, age=f.age, disability_status=f.disability_status,
-        urbanisation=f.urbanisation, group_codes=f.group, updated_since=f.updated_since,
+        sex=f.sex,
+        age=f.age,
+        disability_status=f.disability_status,
+        urbanisation=f.urbanisation,
+        group_codes=f.group,
+        updated_since=f.updated_since,
     )
     key = tuple(
         (name, tuple(value) if isinstance(value, list) else value)

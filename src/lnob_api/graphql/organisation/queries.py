@@ -15,11 +15,22 @@ from lnob_api.organisation import repository as organisation_repo
 class OrganisationQueries:
     @strawberry.field(description="Organisations, by name.")
     async def organisations(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Organisation]:
-        return await root_page(info, organisation_repo.ORGANISATIONS, Organisation,
-                               first=first, after=after, last=last, before=before)
+        return await root_page(
+            info,
+            organisation_repo.ORGANISATIONS,
+            Organisation,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
 
     @strawberry.field(description="One organisation by slug.")
     async def organisation(self, info: Info, slug: str) -> Organisation | None:

@@ -20,7 +20,10 @@ _Membership = Annotated["CoalitionMembership", strawberry.lazy("lnob_api.graphql
 
 
 @entity(organisation_repo.ORGANISATIONS)
-@strawberry.type(description="An ICSO, national NGO, civic platform, community-based organisation, statistics agency...")
+@strawberry.type(
+    description="An ICSO, national NGO, civic platform, community-based organisation,"
+    " statistics agency or other body."
+)
 class Organisation(Node):
     pk: strawberry.Private[int]
     slug: str
@@ -34,4 +37,6 @@ class Organisation(Node):
     async def coalitions(self, info: Info) -> list[_Membership]:
         from lnob_api.graphql.coalition.types import CoalitionMembership
 
-        return await load_list(info, coalition_repo.MEMBERSHIPS_BY_ORGANISATION, self.pk, CoalitionMembership)
+        return await load_list(
+            info, coalition_repo.MEMBERSHIPS_BY_ORGANISATION, self.pk, CoalitionMembership
+        )

@@ -24,17 +24,31 @@ class ProjectFilter:
 class ProjectQueries:
     @strawberry.field(description="Projects the caller may see.")
     async def projects(
-        self, info: Info, filter: ProjectFilter | None = None,
-        first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Info,
+        filter: ProjectFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Project]:
         f = filter or ProjectFilter()
         where = project_repo.filters(
-            coalition_code=f.coalition, status=f.status.value if f.status else None,
-            target_code=f.target, group_code=f.group,
+            coalition_code=f.coalition,
+            status=f.status.value if f.status else None,
+            target_code=f.target,
+            group_code=f.group,
         )
-        return await root_page(info, project_repo.PROJECTS, Project, where=where,
-                               first=first, after=after, last=last, before=before)
+        return await root_page(
+            info,
+            project_repo.PROJECTS,
+            Project,
+            where=where,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
 
     @strawberry.field(description="One project by slug.")
     async def project(self, info: Info, slug: str) -> Project | None:

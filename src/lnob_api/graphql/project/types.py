@@ -28,7 +28,9 @@ _Target = Annotated["SdgTarget", strawberry.lazy("lnob_api.graphql.sdg.types")]
 
 
 @entity(project_repo.PROJECTS)
-@strawberry.type(description="A coalition's data project (e.g. the Making Voices Heard and Count pilot).")
+@strawberry.type(
+    description="A coalition's data project (e.g. the Making Voices Heard and Count pilot)."
+)
 class Project(Node):
     pk: strawberry.Private[int]
     coalition_id: strawberry.Private[int]
@@ -63,10 +65,22 @@ class Project(Node):
 
     @strawberry.field(description="Datasets produced by the project.")
     async def datasets(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[_Dataset]:
         from lnob_api.graphql.dataset.types import Dataset
 
-        return await load_page(info, dataset_repo.DATASETS_BY_PROJECT, self.pk, Dataset,
-                               first=first, after=after, last=last, before=before)
+        return await load_page(
+            info,
+            dataset_repo.DATASETS_BY_PROJECT,
+            self.pk,
+            Dataset,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )

@@ -15,19 +15,31 @@ from lnob_api.sdg import repository as sdg_repo
 class IndicatorFilter:
     goal: int | None = strawberry.field(default=None, description="SDG goal number.")
     target: str | None = strawberry.field(default=None, description="SDG target code, e.g. 10.2.")
-    custom: bool | None = strawberry.field(default=None, description="Only custom (true) or global (false).")
-    coalition: str | None = strawberry.field(default=None, description="Custom indicators of this coalition.")
-    search: str | None = strawberry.field(default=None, description="Words the English title contains.")
+    custom: bool | None = strawberry.field(
+        default=None, description="Only custom (true) or global (false)."
+    )
+    coalition: str | None = strawberry.field(
+        default=None, description="Custom indicators of this coalition."
+    )
+    search: str | None = strawberry.field(
+        default=None, description="Words the English title contains."
+    )
 
 
 @strawberry.type
 class SdgQueries:
     @strawberry.field(description="The 17 goals, in order.")
     async def sdg_goals(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[SdgGoal]:
-        return await root_page(info, sdg_repo.GOALS, SdgGoal, first=first, after=after, last=last, before=before)
+        return await root_page(
+            info, sdg_repo.GOALS, SdgGoal, first=first, after=after, last=last, before=before
+        )
 
     @strawberry.field(description="One goal by number.")
     async def sdg_goal(self, info: Info, code: int) -> SdgGoal | None:
@@ -35,12 +47,25 @@ class SdgQueries:
 
     @strawberry.field(description="The 169 targets, in code order.")
     async def sdg_targets(
-        self, info: Info, goal: int | None = None, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Info,
+        goal: int | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[SdgTarget]:
         where = [sdg_repo.targets.c.goal_code == goal] if goal is not None else []
-        return await root_page(info, sdg_repo.TARGETS, SdgTarget, where=where,
-                               first=first, after=after, last=last, before=before)
+        return await root_page(
+            info,
+            sdg_repo.TARGETS,
+            SdgTarget,
+            where=where,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
 
     @strawberry.field(description="One target by code, e.g. 10.2.")
     async def sdg_target(self, info: Info, code: str) -> SdgTarget | None:
@@ -48,16 +73,28 @@ class SdgQueries:
 
     @strawberry.field(description="Global and custom indicators, in code order.")
     async def indicators(
-        self, info: Info, filter: IndicatorFilter | None = None,
-        first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Info,
+        filter: IndicatorFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Indicator]:
         f = filter or IndicatorFilter()
         where = sdg_repo.indicator_filters(
             goal=f.goal, target=f.target, custom=f.custom, coalition=f.coalition, search=f.search
         )
-        return await root_page(info, sdg_repo.INDICATORS, Indicator, where=where,
-                               first=first, after=after, last=last, before=before)
+        return await root_page(
+            info,
+            sdg_repo.INDICATORS,
+            Indicator,
+            where=where,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
 
     @strawberry.field(description="One indicator by code: 1.1.1, or a custom code like KE-C-0001.")
     async def indicator(self, info: Info, code: str) -> Indicator | None:

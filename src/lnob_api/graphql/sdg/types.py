@@ -52,8 +52,10 @@ class SdgGoal(Node):
     @classmethod
     def from_row(cls, row: Any) -> SdgGoal:
         return cls(
-            id=strawberry.ID(_gid("SdgGoal", row["code"])), code=row["code"],
-            title_en=row["title"], short_title_en=row["short_title"],
+            id=strawberry.ID(_gid("SdgGoal", row["code"])),
+            code=row["code"],
+            title_en=row["title"],
+            short_title_en=row["short_title"],
             title_translations=row["title_translations"],
             short_title_translations=row["short_title_translations"],
         )
@@ -82,8 +84,10 @@ class SdgTarget(Node):
     @classmethod
     def from_row(cls, row: Any) -> SdgTarget:
         return cls(
-            id=strawberry.ID(_gid("SdgTarget", row["code"])), code=row["code"],
-            goal_code=row["goal_code"], title_en=row["title"],
+            id=strawberry.ID(_gid("SdgTarget", row["code"])),
+            code=row["code"],
+            goal_code=row["goal_code"],
+            title_en=row["title"],
             title_translations=row["title_translations"],
         )
 
@@ -103,24 +107,40 @@ class SdgTarget(Node):
 
     @strawberry.field(description="Projects addressing this target.")
     async def projects(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[_Project]:
         from lnob_api.graphql.project.types import Project
 
-        return await load_page(info, project_repo.PROJECTS_BY_TARGET, self.code, Project,
-                               first=first, after=after, last=last, before=before)
+        return await load_page(
+            info,
+            project_repo.PROJECTS_BY_TARGET,
+            self.code,
+            Project,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
 
     @strawberry.field(description="Publications addressing this target (those the caller may see).")
     async def publications(self, info: Info) -> list[_Publication]:
         from lnob_api.graphql.publication.types import Publication
         from lnob_api.publication import repository as publication_repo
 
-        return await load_list(info, publication_repo.PUBLICATIONS_BY_TARGET, self.code, Publication)
+        return await load_list(
+            info, publication_repo.PUBLICATIONS_BY_TARGET, self.code, Publication
+        )
 
 
 @entity(sdg_repo.INDICATORS)
-@strawberry.type(description="A global SDG indicator (1.1.1) or a coalition's custom one (KE-C-0001).")
+@strawberry.type(
+    description="A global SDG indicator (1.1.1) or a coalition's custom one (KE-C-0001)."
+)
 class Indicator(Node):
     pk: strawberry.Private[int]
     code: str
@@ -130,18 +150,27 @@ class Indicator(Node):
     description: str
     unit: str | None
     tier: str | None
-    unsd_code: str | None = strawberry.field(description="UNSD's id; shared by repeats of one indicator.")
+    unsd_code: str | None = strawberry.field(
+        description="UNSD's id; shared by repeats of one indicator."
+    )
     framework_version: str | None
     coalition_id: strawberry.Private[int | None]
 
     @classmethod
     def from_row(cls, row: Any) -> Indicator:
         return cls(
-            id=strawberry.ID(_gid("Indicator", row["id"])), pk=row["id"], code=row["code"],
-            target_code=row["target_code"], title_en=row["title"],
-            title_translations=row["title_translations"], description=row["description"],
-            unit=row["unit"], tier=row["tier"], unsd_code=row["unsd_code"],
-            framework_version=row["framework_version"], coalition_id=row["coalition_id"],
+            id=strawberry.ID(_gid("Indicator", row["id"])),
+            pk=row["id"],
+            code=row["code"],
+            target_code=row["target_code"],
+            title_en=row["title"],
+            title_translations=row["title_translations"],
+            description=row["description"],
+            unit=row["unit"],
+            tier=row["tier"],
+            unsd_code=row["unsd_code"],
+            framework_version=row["framework_version"],
+            coalition_id=row["coalition_id"],
         )
 
     @strawberry.field(description="The official title, localized.")
@@ -158,7 +187,9 @@ class Indicator(Node):
         assert found is not None
         return found
 
-    @strawberry.field(description="The coalition that defined a custom indicator; null for global ones.")
+    @strawberry.field(
+        description="The coalition that defined a custom indicator; null for global ones."
+    )
     async def coalition(self, info: Info) -> _Coalition | None:
         from lnob_api.graphql.coalition.types import Coalition
 
@@ -166,27 +197,52 @@ class Indicator(Node):
 
     @strawberry.field(description="Datasets covering this indicator.")
     async def datasets(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[_Dataset]:
         from lnob_api.graphql.dataset.types import Dataset
 
-        return await load_page(info, dataset_repo.DATASETS_BY_INDICATOR, self.pk, Dataset,
-                               first=first, after=after, last=last, before=before)
+        return await load_page(
+            info,
+            dataset_repo.DATASETS_BY_INDICATOR,
+            self.pk,
+            Dataset,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
 
     @strawberry.field(description="Observations of this indicator the caller may read, by id.")
     async def observations(
-        self, info: Info, filter: _ObservationFilter | None = None,
-        first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Info,
+        filter: _ObservationFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[_Observation]:
         from lnob_api.graphql.observation.types import Observation, observation_where
         from lnob_api.observation import repository as observation_repo
 
         where, where_key = observation_where(filter)
-        return await load_page(info, observation_repo.OBSERVATIONS_BY_INDICATOR, self.pk,
-                               Observation, first=first, after=after, last=last, before=before,
-                               where=where, where_key=where_key)
+        return await load_page(
+            info,
+            observation_repo.OBSERVATIONS_BY_INDICATOR,
+            self.pk,
+            Observation,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            where=where,
+            where_key=where_key,
+        )
 
 
 def _gid(type_name: str, key: object) -> str:
