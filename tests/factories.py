@@ -115,6 +115,7 @@ async def create_dataset(conn: AsyncConnection, coalition: Any, **overrides: Any
     }
     if status == "RETRACTED":
         values["retraction_reason"] = "withdrawn for tests"
+        values["retracted_at"] = datetime(2022, 1, 1, tzinfo=UTC)
     return await _insert(conn, models.Dataset, values | overrides)
 
 

@@ -242,7 +242,7 @@ def upgrade() -> None:
             server_default="{}",
             nullable=False,
         ),
-        sa.Column("sort_key", sa.String(length=40), nullable=False),
+        sa.Column("sort_key", sa.String(length=40, collation="C"), nullable=False),
         sa.CheckConstraint(
             "code ~ '^[0-9]{1,2}\\.[0-9a-z]{1,2}$'", name=op.f("ck_sdg_targets_code_format")
         ),
@@ -399,7 +399,7 @@ def upgrade() -> None:
         sa.Column("unsd_code", sa.String(length=20), nullable=True),
         sa.Column("coalition_id", sa.BigInteger(), nullable=True),
         sa.Column("framework_version", sa.String(length=80), nullable=True),
-        sa.Column("sort_key", sa.String(length=60), nullable=False),
+        sa.Column("sort_key", sa.String(length=60, collation="C"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -766,6 +766,10 @@ def upgrade() -> None:
             "status = 'DRAFT' OR published_at IS NOT NULL", name=op.f("ck_datasets_published_at")
         ),
         sa.CheckConstraint(
+            "(status = 'RETRACTED') = (retracted_at IS NOT NULL)",
+            name=op.f("ck_datasets_retracted_at"),
+        ),
+        sa.CheckConstraint(
             "collection_end IS NULL OR collection_start IS NULL OR collection_end >= collection_start",
             name=op.f("ck_datasets_period_order"),
         ),
@@ -1064,7 +1068,7 @@ def upgrade() -> None:
             "jsonb_typeof(dimensions) = 'object'", name=op.f("ck_observations_dimensions_object")
         ),
         sa.CheckConstraint(
-            "period ~ '^[0-9]{4}(-(Q[1-4]|S[12]|W[0-5][0-9]|(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?))?$'",
+            "period ~ '^[0-9]{4}(-(Q[1-4]|S[12]|W(0[1-9]|[1-4][0-9]|5[0-3])|(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?))?$'",
             name=op.f("ck_observations_period_format"),
         ),
         sa.CheckConstraint("period_end >= period_start", name=op.f("ck_observations_period_order")),

@@ -55,6 +55,9 @@ class Dataset(Timestamped, Versioned, DemoFlag, Base):
             "(status = 'RETRACTED') = (retraction_reason IS NOT NULL)", name="retraction_reason"
         ),
         sa.CheckConstraint("status = 'DRAFT' OR published_at IS NOT NULL", name="published_at"),
+        sa.CheckConstraint(
+            "(status = 'RETRACTED') = (retracted_at IS NOT NULL)", name="retracted_at"
+        ),
         sa.CheckConstraint("version >= 1", name="version_positive"),
         sa.CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]*$'", name="slug_format"),
         sa.Index("ix_datasets_coalition_id_id", "coalition_id", "id"),

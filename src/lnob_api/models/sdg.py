@@ -41,7 +41,9 @@ class SdgTarget(Base):
         pg.JSONB, nullable=False, server_default="{}"
     )
     # Natural order of codes ("1.2" before "1.10", numbered before lettered targets).
-    sort_key: Mapped[str] = mapped_column(sa.String(40), nullable=False, unique=True)
+    sort_key: Mapped[str] = mapped_column(
+        sa.String(40, collation="C"), nullable=False, unique=True
+    )
 
     __table_args__ = (
         sa.CheckConstraint("code ~ '^[0-9]{1,2}\\.[0-9a-z]{1,2}$'", name="code_format"),
@@ -71,7 +73,10 @@ class Indicator(Timestamped, Versioned, DemoFlag, Base):
         sa.ForeignKey("coalitions.id", ondelete="RESTRICT"), index=True
     )
     framework_version: Mapped[str | None] = mapped_column(sa.String(80))
-    sort_key: Mapped[str] = mapped_column(sa.String(60), nullable=False, unique=True)
+    # Byte order ("C") makes "~" sort after digits whatever the server's default collation.
+    sort_key: Mapped[str] = mapped_column(
+        sa.String(60, collation="C"), nullable=False, unique=True
+    )
 
     __table_args__ = (
         sa.CheckConstraint(

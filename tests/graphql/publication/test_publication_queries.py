@@ -349,4 +349,3 @@ class TestPublicationStatementCount:
         assert len(large["data"]["publications"]["edges"]) == len(small["data"]["publications"]["edges"]) + 8
         assert large_count == small_count
         assert large_count <= 10, (small_count, large_count)
-        print("COUNTS", small_count, large_count, len(large["data"]["publications"]["edges"]))
