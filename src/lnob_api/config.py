@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -33,7 +33,22 @@ class Settings:
     graphiql: bool = True
     cors_origins: tuple[str, ...] = ()
     log_level: str = "info"
-    extra: Mapping[str, str] = field(default_factory=dict)
+    # The authorization server (tokens this service issues).
+    issuer: str = "http://127.0.0.1:8000"
+    audience: str = "lnob-api"
+    access_token_ttl: int = 900
+    refresh_token_ttl: int = 30 * 24 * 3600
+    signing_keys_json: str | None = None
+    # An external OpenID Connect issuer whose tokens are accepted too (resource-server mode).
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_user_claim: str = "email"
+    oidc_jwks_url: str | None = None
+
+    @property
+    def keys_file(self) -> Path:
+        """Where the signing keys live when not given by LNOB_SIGNING_KEYS."""
+        return self.data_dir / "keys" / "jwks.json"
 
     @property
     def embedded(self) -> bool:
@@ -59,8 +74,39 @@ class Settings:
             max_page_size=_int(env, "LNOB_MAX_PAGE_SIZE", 100, low=1, high=1000),
             graphiql=_bool(env, "LNOB_GRAPHIQL", app_env != "production"),
             cors_origins=tuple(o for o in env.get("LNOB_CORS_ORIGINS", "").split(",") if o.strip()),
-            log_level=env.get("LNOB_LOG_LEVEL", "info").lower(),
+            log_level=_choice(env, "LNOB_LOG_LEVEL", "info", LOG_LEVELS),
+            issuer=_url(env, "LNOB_ISSUER", default=f"http://127.0.0.1:{env.get('LNOB_PORT') or 8000}")
+            or "",
+            audience=env.get("LNOB_AUDIENCE", "lnob-api"),
+            access_token_ttl=_int(env, "LNOB_ACCESS_TOKEN_TTL", 900, low=30, high=86_400),
+            refresh_token_ttl=_int(
+                env, "LNOB_REFRESH_TOKEN_TTL", 30 * 24 * 3600, low=60, high=365 * 24 * 3600
+            ),
+            signing_keys_json=env.get("LNOB_SIGNING_KEYS") or None,
+            oidc_issuer=_url(env, "LNOB_OIDC_ISSUER", default=None),
+            oidc_audience=env.get("LNOB_OIDC_AUDIENCE") or None,
+            oidc_user_claim=env.get("LNOB_OIDC_USER_CLAIM", "email"),
+            oidc_jwks_url=_url(env, "LNOB_OIDC_JWKS_URL", default=None),
         )
+
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = (env.get(name) or default).strip().lower()
+    if value not in allowed:
+        raise ConfigError(name, f"expected one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, *, default: str | None) -> str | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.startswith(("http://", "https://")):
+        raise ConfigError(name, f"expected an http(s):// URL, got {raw!r}")
+    return raw.rstrip("/")
 
 
 def _database_url(raw: str | None) -> str | None:

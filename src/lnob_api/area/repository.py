@@ -29,7 +29,10 @@ def normalize_code(code: str) -> str:
 
 
 def filters(
-    *, country: str | None = None, level: str | None = None, parent: str | None = None,
+    *,
+    country: str | None = None,
+    level: str | None = None,
+    parent: str | None = None,
     search: str | None = None,
 ) -> list[ColumnElement[bool]]:
     """WHERE clauses for the ``areas`` list filter (all given conditions must hold)."""

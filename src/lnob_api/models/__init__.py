@@ -2,6 +2,7 @@
 
 from lnob_api.models.area import Area
 from lnob_api.models.audit import AuditEvent
+from lnob_api.models.auth import AuthorizationCode, LoginThrottle, RefreshToken, RevokedToken
 from lnob_api.models.coalition import (
     Coalition,
     CoalitionMember,
@@ -36,6 +37,7 @@ __all__ = [
     "Area",
     "AreaLevel",
     "AuditEvent",
+    "AuthorizationCode",
     "Coalition",
     "CoalitionMember",
     "CoalitionRole",
@@ -46,6 +48,7 @@ __all__ = [
     "DatasetStatus",
     "Grant",
     "Indicator",
+    "LoginThrottle",
     "MarginalisedGroup",
     "MemberRole",
     "Methodology",
@@ -64,7 +67,9 @@ __all__ = [
     "PublicationDataset",
     "PublicationKind",
     "PublicationTarget",
+    "RefreshToken",
     "ReferenceDataVersion",
+    "RevokedToken",
     "SdgGoal",
     "SdgTarget",
     "User",

@@ -29,9 +29,8 @@ _published_sort = sa.func.coalesce(publications.c.published_on, sa.literal(date.
 
 
 def _scoped(principal: Principal) -> sa.Select[Any]:
-    return (
-        sa.select(publications, _published_sort.label(PUBLISHED_SORT))
-        .where(visibility.publication_visible(principal))
+    return sa.select(publications, _published_sort.label(PUBLISHED_SORT)).where(
+        visibility.publication_visible(principal)
     )
 
 
@@ -49,7 +48,9 @@ PUBLICATION_BY_SLUG = ToOne(PUBLICATIONS, key="slug")
 PUBLICATIONS_BY_COALITION = Through(
     PUBLICATIONS, publication_coalitions, "coalition_id", "publication_id"
 )
-PUBLICATIONS_BY_DATASET = Through(PUBLICATIONS, publication_datasets, "dataset_id", "publication_id")
+PUBLICATIONS_BY_DATASET = Through(
+    PUBLICATIONS, publication_datasets, "dataset_id", "publication_id"
+)
 PUBLICATIONS_BY_TARGET = Through(PUBLICATIONS, publication_targets, "target_code", "publication_id")
 
 # The coalitions a publication is about (public reference rows, so no scope to add).
@@ -59,8 +60,12 @@ COALITIONS_BY_PUBLICATION = Through(
 
 
 def filters(
-    *, coalition_code: str | None = None, kind: str | None = None, language: str | None = None,
-    target_code: str | None = None, search: str | None = None,
+    *,
+    coalition_code: str | None = None,
+    kind: str | None = None,
+    language: str | None = None,
+    target_code: str | None = None,
+    search: str | None = None,
 ) -> list[ColumnElement[bool]]:
     """WHERE clauses for the ``publications`` list filter (all given conditions must hold)."""
     where: list[ColumnElement[Any]] = []
@@ -79,8 +84,9 @@ def filters(
     if target_code is not None:
         where.append(
             publications.c.id.in_(
-                sa.select(publication_targets.c.publication_id)
-                .where(publication_targets.c.target_code == target_code.strip().lower())
+                sa.select(publication_targets.c.publication_id).where(
+                    publication_targets.c.target_code == target_code.strip().lower()
+                )
             )
         )
     if search:

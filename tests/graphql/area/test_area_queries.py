@@ -7,10 +7,10 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
-
-from lnob_api import models
 from tests import factories as f
 from tests.helpers import gql
+
+from lnob_api import models
 
 AREA = """
 query($code: String!) {
@@ -65,18 +65,27 @@ async def _create_local_area(
 ) -> Any:
     """A ward registered by ``coalition`` under the subdivision ``parent_code``."""
     table = models.Area.__table__
-    parent = (await conn.execute(sa.select(table).where(table.c.code == parent_code))).mappings().one()
+    parent = (
+        (await conn.execute(sa.select(table).where(table.c.code == parent_code))).mappings().one()
+    )
     values = {
-        "code": code, "name": name, "level": "LOCAL", "type": "Ward",
-        "country_code": parent["country_code"], "parent_code": parent_code,
-        "ancestors": [*parent["ancestors"], parent_code], "coalition_id": coalition["id"],
+        "code": code,
+        "name": name,
+        "level": "LOCAL",
+        "type": "Ward",
+        "country_code": parent["country_code"],
+        "parent_code": parent_code,
+        "ancestors": [*parent["ancestors"], parent_code],
+        "coalition_id": coalition["id"],
     }
     return (await conn.execute(sa.insert(table).values(**values).returning(table))).mappings().one()
 
 
 async def _codes(conn: AsyncConnection, where: Any) -> list[str]:
     table = models.Area.__table__
-    return list((await conn.execute(sa.select(table.c.code).where(where).order_by(table.c.code))).scalars())
+    return list(
+        (await conn.execute(sa.select(table.c.code).where(where).order_by(table.c.code))).scalars()
+    )
 
 
 class TestAreaLookup:
@@ -91,7 +100,9 @@ class TestAreaLookup:
         assert area["ancestors"] == []
         assert area["coalition"] is None
 
-    async def test_a_subdivision_has_its_iso_type_and_parent(self, client: httpx.AsyncClient) -> None:
+    async def test_a_subdivision_has_its_iso_type_and_parent(
+        self, client: httpx.AsyncClient
+    ) -> None:
         body = await gql(client, AREA, {"code": "KE-30"})
         area = body["data"]["area"]
         assert area["name"] == "Nairobi City"
@@ -105,14 +116,17 @@ class TestAreaLookup:
         assert body["data"]["area"] is None
         assert "errors" not in body
 
-    async def test_ancestors_run_from_the_country_to_the_parent(self, client: httpx.AsyncClient) -> None:
+    async def test_ancestors_run_from_the_country_to_the_parent(
+        self, client: httpx.AsyncClient
+    ) -> None:
         # Dhaka district (BD-13) lies in Dhaka division (BD-C), in Bangladesh.
         body = await gql(client, AREA, {"code": "BD-13"})
         area = body["data"]["area"]
         assert area["type"] == "District"
         assert area["parent"] == {"code": "BD-C"}
         assert area["ancestors"] == [
-            {"code": "BD", "level": "COUNTRY"}, {"code": "BD-C", "level": "SUBDIVISION"},
+            {"code": "BD", "level": "COUNTRY"},
+            {"code": "BD-C", "level": "SUBDIVISION"},
         ]
 
     async def test_node_resolves_an_area_id(self, client: httpx.AsyncClient) -> None:
@@ -164,7 +178,9 @@ class TestLocalAreas:
             "nodes": [{"code": "KE-30-W001", "level": "LOCAL", "coalition": {"code": "KE"}}],
         }
 
-    async def test_a_coalition_without_local_areas_has_none(self, client: httpx.AsyncClient) -> None:
+    async def test_a_coalition_without_local_areas_has_none(
+        self, client: httpx.AsyncClient
+    ) -> None:
         body = await gql(client, COALITION_AREAS, {"code": "DK"})
         assert body["data"]["coalition"]["areas"] == {"totalCount": 0, "nodes": []}
 
@@ -188,12 +204,15 @@ class TestAreaFilters:
         assert len(expected) > 240
         assert [n["code"] for n in areas["nodes"]] == expected[:100]
 
-    async def test_country_and_level(self, client: httpx.AsyncClient, conn: AsyncConnection) -> None:
+    async def test_country_and_level(
+        self, client: httpx.AsyncClient, conn: AsyncConnection
+    ) -> None:
         expected = await _codes(
             conn, sa.and_(models.Area.country_code == "BD", models.Area.level == "SUBDIVISION")
         )
-        body = await gql(client, AREAS, {"filter": {"country": "bd", "level": "SUBDIVISION"},
-                                         "first": 100})
+        body = await gql(
+            client, AREAS, {"filter": {"country": "bd", "level": "SUBDIVISION"}, "first": 100}
+        )
         assert [n["code"] for n in body["data"]["areas"]["nodes"]] == expected
         assert "BD-13" in expected
 
@@ -221,26 +240,40 @@ class TestAreaFilters:
 
 
 class TestAreaPagination:
-    async def test_forward_then_backward(self, client: httpx.AsyncClient, conn: AsyncConnection) -> None:
+    async def test_forward_then_backward(
+        self, client: httpx.AsyncClient, conn: AsyncConnection
+    ) -> None:
         counties = await _codes(conn, models.Area.parent_code == "KE")
         by_parent = {"parent": "KE"}
         # forward: two pages of 10
         one = (await gql(client, AREAS, {"filter": by_parent, "first": 10}))["data"]["areas"]
-        two = (await gql(client, AREAS, {"filter": by_parent, "first": 10,
-                                         "after": one["pageInfo"]["endCursor"]}))["data"]["areas"]
+        two = (
+            await gql(
+                client,
+                AREAS,
+                {"filter": by_parent, "first": 10, "after": one["pageInfo"]["endCursor"]},
+            )
+        )["data"]["areas"]
         assert [n["code"] for n in one["nodes"]] == counties[:10]
         assert [n["code"] for n in two["nodes"]] == counties[10:20]
         assert one["pageInfo"]["hasPreviousPage"] is False
         assert two["pageInfo"]["hasPreviousPage"] is True
         assert two["pageInfo"]["hasNextPage"] is True
         # backward: the 5 before the second page are the end of the first
-        back = (await gql(client, AREAS, {"filter": by_parent, "last": 5,
-                                          "before": two["pageInfo"]["startCursor"]}))["data"]["areas"]
+        back = (
+            await gql(
+                client,
+                AREAS,
+                {"filter": by_parent, "last": 5, "before": two["pageInfo"]["startCursor"]},
+            )
+        )["data"]["areas"]
         assert [n["code"] for n in back["nodes"]] == counties[5:10]
         assert back["pageInfo"]["hasPreviousPage"] is True
         assert back["pageInfo"]["hasNextPage"] is True
 
-    async def test_last_page_of_the_list(self, client: httpx.AsyncClient, conn: AsyncConnection) -> None:
+    async def test_last_page_of_the_list(
+        self, client: httpx.AsyncClient, conn: AsyncConnection
+    ) -> None:
         counties = await _codes(conn, models.Area.parent_code == "KE")
         body = await gql(client, AREAS, {"filter": {"parent": "KE"}, "last": 3})
         page = body["data"]["areas"]

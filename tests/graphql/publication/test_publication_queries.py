@@ -9,12 +9,12 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+from tests import factories as f
+from tests.helpers import gql, principal_client
 
 from lnob_api import models
 from lnob_api.auth.principal import Principal, PrincipalKind
 from lnob_api.models.enums import CoalitionRole
-from tests import factories as f
-from tests.helpers import gql, principal_client
 
 FLYER = "leave-no-one-behind-partnership-flyer"
 PILOTS = ["BD", "IN", "KE", "NP", "VN"]
@@ -66,8 +66,11 @@ def _slugs(connection: dict[str, Any]) -> list[str]:
 
 def viewer_of(coalition_id: int) -> Principal:
     return Principal(
-        kind=PrincipalKind.USER, user_id=1, member_coalition_ids=frozenset({coalition_id}),
-        coalition_roles={coalition_id: CoalitionRole.VIEWER}, scopes=frozenset({"data:read"}),
+        kind=PrincipalKind.USER,
+        user_id=1,
+        member_coalition_ids=frozenset({coalition_id}),
+        coalition_roles={coalition_id: CoalitionRole.VIEWER},
+        scopes=frozenset({"data:read"}),
     )
 
 
@@ -85,8 +88,9 @@ async def _link(conn: AsyncConnection, model: Any, publication: Any, **values: A
 async def _hidden_publication(conn: AsyncConnection, code: str = "KE") -> tuple[Any, Any]:
     """A publication only the coalition's insiders may see, about that coalition."""
     coalition = await _coalition(conn, code)
-    hidden = await f.create_publication(conn, coalition, visibility="COALITION",
-                                        title="Internal scorecard review")
+    hidden = await f.create_publication(
+        conn, coalition, visibility="COALITION", title="Internal scorecard review"
+    )
     await _link(conn, models.PublicationCoalition, hidden, coalition_id=coalition["id"])
     return coalition, hidden
 
@@ -120,8 +124,12 @@ class TestSeededPublications:
         assert flyer["targets"] == []
         assert flyer["datasets"] == []
 
-    async def test_a_country_summary_is_owned_by_its_coalition(self, client: httpx.AsyncClient) -> None:
-        body = await gql(client, PUBLICATIONS, {"filter": {"kind": "COUNTRY_SUMMARY", "search": "kenya"}})
+    async def test_a_country_summary_is_owned_by_its_coalition(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        body = await gql(
+            client, PUBLICATIONS, {"filter": {"kind": "COUNTRY_SUMMARY", "search": "kenya"}}
+        )
         [summary] = body["data"]["publications"]["nodes"]
         detail = (await gql(client, PUBLICATION, {"slug": summary["slug"]}))["data"]["publication"]
         assert detail["owner"] == {"code": "KE"}
@@ -140,7 +148,10 @@ class TestPublicationLookupArguments:
         for variables in ({}, {"id": _gid("Publication", 1), "slug": FLYER}):
             body = await gql(client, PUBLICATION, variables)
             extensions = body["errors"][0]["extensions"]
-            assert (extensions["code"], extensions["reason"]) == ("BAD_USER_INPUT", "INVALID_ARGUMENT")
+            assert (extensions["code"], extensions["reason"]) == (
+                "BAD_USER_INPUT",
+                "INVALID_ARGUMENT",
+            )
 
     async def test_an_id_of_another_type_is_null(self, client: httpx.AsyncClient) -> None:
         body = await gql(client, PUBLICATION, {"id": _gid("Dataset", 1)})
@@ -221,7 +232,8 @@ class TestPublicationVisibility:
         # then
         assert anonymous["data"]["publication"]["datasets"] == [{"slug": open_data["slug"]}]
         assert inside["data"]["publication"]["datasets"] == [
-            {"slug": open_data["slug"]}, {"slug": closed_data["slug"]},
+            {"slug": open_data["slug"]},
+            {"slug": closed_data["slug"]},
         ]
 
 
@@ -249,7 +261,9 @@ class TestPublicationRelations:
         assert by_dataset["data"]["dataset"]["publications"] == [{"slug": publication["slug"]}]
         assert publication["slug"] in _slugs(by_coalition["data"]["coalition"]["publications"])
 
-    async def test_a_coalition_lists_the_publications_about_it(self, client: httpx.AsyncClient) -> None:
+    async def test_a_coalition_lists_the_publications_about_it(
+        self, client: httpx.AsyncClient
+    ) -> None:
         kenya = await gql(client, COALITION_PUBLICATIONS, {"code": "KE"})
         denmark = await gql(client, COALITION_PUBLICATIONS, {"code": "DK"})
         # the flyer and the recommendations cover the pilots, plus Kenya's own summary
@@ -269,7 +283,9 @@ class TestPublicationFilters:
         body = await gql(client, PUBLICATIONS, {"filter": {"coalition": "np"}})
         assert body["data"]["publications"]["totalCount"] == 3
 
-    async def test_by_language_and_target(self, client: httpx.AsyncClient, conn: AsyncConnection) -> None:
+    async def test_by_language_and_target(
+        self, client: httpx.AsyncClient, conn: AsyncConnection
+    ) -> None:
         french = await f.create_publication(conn, None, language="fr")
         await _link(conn, models.PublicationTarget, french, target_code="16.7")
         by_language = await gql(client, PUBLICATIONS, {"filter": {"language": "FR"}})
@@ -296,8 +312,13 @@ class TestPublicationOrder:
             for day in (date(2020, 5, 1), date(2022, 3, 15), date(2021, 1, 10))
         ]
         undated = [await f.create_publication(conn, None, language="sw") for _ in range(2)]
-        expected = [dated[1]["slug"], dated[2]["slug"], dated[0]["slug"],
-                    undated[1]["slug"], undated[0]["slug"]]
+        expected = [
+            dated[1]["slug"],
+            dated[2]["slug"],
+            dated[0]["slug"],
+            undated[1]["slug"],
+            undated[0]["slug"],
+        ]
         swahili = {"order": "PUBLISHED_ON", "filter": {"language": "sw"}}
         # when paging forward by two, across the undated ones
         seen: list[str] = []
@@ -317,7 +338,9 @@ class TestPublicationOrder:
 
     async def test_by_id(self, client: httpx.AsyncClient, conn: AsyncConnection) -> None:
         made = [await f.create_publication(conn, None, language="ne") for _ in range(3)]
-        body = await gql(client, PUBLICATIONS, {"filter": {"language": "ne"}, "order": "ID", "last": 2})
+        body = await gql(
+            client, PUBLICATIONS, {"filter": {"language": "ne"}, "order": "ID", "last": 2}
+        )
         assert _slugs(body["data"]["publications"]) == [p["slug"] for p in made[1:]]
 
 
@@ -331,7 +354,9 @@ class TestPublicationStatementCount:
             for i in range(n):
                 publication = await f.create_publication(conn, kenya)
                 dataset = await f.create_dataset(conn, kenya, title=f"Evidence {i}")
-                await _link(conn, models.PublicationCoalition, publication, coalition_id=kenya["id"])
+                await _link(
+                    conn, models.PublicationCoalition, publication, coalition_id=kenya["id"]
+                )
                 await _link(conn, models.PublicationTarget, publication, target_code="10.2")
                 await _link(conn, models.PublicationDataset, publication, dataset_id=dataset["id"])
 
@@ -346,6 +371,9 @@ class TestPublicationStatementCount:
 
         assert "errors" not in small
         assert "errors" not in large
-        assert len(large["data"]["publications"]["edges"]) == len(small["data"]["publications"]["edges"]) + 8
+        assert (
+            len(large["data"]["publications"]["edges"])
+            == len(small["data"]["publications"]["edges"]) + 8
+        )
         assert large_count == small_count
         assert large_count <= 10, (small_count, large_count)

@@ -15,7 +15,8 @@ from lnob_api.graphql.pagination import Connection
 @strawberry.input(description="Conditions on areas; all given ones must hold.")
 class AreaFilter:
     country: str | None = strawberry.field(
-        default=None, description="Areas of this country (ISO 3166-1 alpha-2), the country included."
+        default=None,
+        description="Areas of this country (ISO 3166-1 alpha-2), the country included.",
     )
     level: AreaLevel | None = None
     parent: str | None = strawberry.field(
@@ -30,17 +31,31 @@ class AreaFilter:
 class AreaQueries:
     @strawberry.field(description="Countries, subdivisions and local areas, in code order.")
     async def areas(
-        self, info: Info, filter: AreaFilter | None = None,
-        first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Info,
+        filter: AreaFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Area]:
         f = filter or AreaFilter()
         where = area_repo.filters(
-            country=f.country, level=f.level.value if f.level else None,
-            parent=f.parent, search=f.search,
+            country=f.country,
+            level=f.level.value if f.level else None,
+            parent=f.parent,
+            search=f.search,
         )
-        return await root_page(info, area_repo.AREAS, Area, where=where,
-                               first=first, after=after, last=last, before=before)
+        return await root_page(
+            info,
+            area_repo.AREAS,
+            Area,
+            where=where,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
 
     @strawberry.field(description="One area by code, e.g. KE or KE-30 (case-insensitive).")
     async def area(self, info: Info, code: str) -> Area | None:

@@ -43,11 +43,23 @@ class Area(Node):
 
     @strawberry.field(description="Areas directly inside this one, in code order.")
     async def children(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Area]:
-        return await load_page(info, area_repo.AREAS_BY_PARENT, self.code, Area,
-                               first=first, after=after, last=last, before=before)
+        return await load_page(
+            info,
+            area_repo.AREAS_BY_PARENT,
+            self.code,
+            Area,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
 
     @strawberry.field(
         name="ancestors",

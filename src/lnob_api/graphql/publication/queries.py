@@ -17,7 +17,8 @@ from lnob_api.publication import repository as publication_repo
 
 
 @strawberry.enum(
-    description="Orders for the publications list: ID, or PUBLISHED_ON (newest first, undated last)."
+    description="Orders for the publications list: "
+    "ID, or PUBLISHED_ON (newest first, undated last)."
 )
 class PublicationOrder(Enum):
     ID = "ID"
@@ -41,19 +42,34 @@ class PublicationFilter:
 class PublicationQueries:
     @strawberry.field(description="Publications the caller may see.")
     async def publications(
-        self, info: Info, filter: PublicationFilter | None = None,
+        self,
+        info: Info,
+        filter: PublicationFilter | None = None,
         order_by: PublicationOrder = PublicationOrder.ID,
-        first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Publication]:
         f = filter or PublicationFilter()
         where = publication_repo.filters(
-            coalition_code=f.coalition, kind=f.kind.value if f.kind else None,
-            language=f.language, target_code=f.target, search=f.search,
+            coalition_code=f.coalition,
+            kind=f.kind.value if f.kind else None,
+            language=f.language,
+            target_code=f.target,
+            search=f.search,
         )
-        return await root_page(info, publication_repo.PUBLICATIONS, Publication, where=where,
-                               order=publication_repo.ORDERS[order_by.value],
-                               first=first, after=after, last=last, before=before)
+        return await root_page(
+            info,
+            publication_repo.PUBLICATIONS,
+            Publication,
+            where=where,
+            order=publication_repo.ORDERS[order_by.value],
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
 
     @strawberry.field(description="One publication by global id or slug.")
     async def publication(

@@ -1,0 +1,152 @@
+"""JWT access tokens per RFC 9068: issuing them, and validating ours or an external issuer's.
+
+Algorithms are pinned (ES256 for ours; asymmetric ones for an OIDC issuer), so ``alg: none``
+and HS256-with-a-public-key confusion are refused before any claim is read.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from lnob_api.auth.keys import ALGORITHM, KeyStore
+
+TOKEN_TYPE = "at+jwt"
+LEEWAY = 30
+EXTERNAL_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
+USER_PREFIX = "user:"
+
+
+class InvalidToken(Exception):
+    """The bearer token cannot be accepted; ``reason`` is a one-line explanation."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    subject: str
+    client_id: str
+    scopes: frozenset[str]
+    jti: str
+    expires_at: int
+    issuer: str
+    raw: dict[str, Any]
+
+    @property
+    def user_id(self) -> int | None:
+        """The user a token acts for; None for a client acting for itself."""
+        if self.subject.startswith(USER_PREFIX) and self.subject[len(USER_PREFIX):].isdigit():
+            return int(self.subject[len(USER_PREFIX):])
+        return None
+
+
+def user_subject(user_id: int) -> str:
+    return f"{USER_PREFIX}{user_id}"
+
+
+def issue_access_token(
+    keys: KeyStore, *, issuer: str, audience: str, subject: str, client_id: str,
+    scopes: Iterable[str], ttl: int, now: int | None = None, extra: dict[str, Any] | None = None,
+) -> tuple[str, AccessClaims]:
+    """Sign an RFC 9068 access token with the current key."""
+    issued = now if now is not None else int(time.time())
+    claims: dict[str, Any] = {
+        "iss": issuer, "sub": subject, "aud": audience, "client_id": client_id,
+        "iat": issued, "nbf": issued, "exp": issued + ttl, "jti": secrets.token_urlsafe(18),
+        "scope": " ".join(sorted(set(scopes))),
+    } | (extra or {})
+    signing = keys.signing
+    header = {"alg": ALGORITHM, "typ": TOKEN_TYPE, "kid": signing.kid}
+    token = jwt.encode(header, claims, signing.key, algorithms=[ALGORITHM])
+    return token, _claims(claims)
+
+
+def _claims(raw: dict[str, Any]) -> AccessClaims:
+    return AccessClaims(
+        subject=str(raw["sub"]), client_id=str(raw.get("client_id", "")),
+        scopes=frozenset(str(raw.get("scope", "")).split()), jti=str(raw["jti"]),
+        expires_at=int(raw["exp"]), issuer=str(raw["iss"]), raw=raw,
+    )
+
+
+def _decode(token: str, keyset: KeySet, algorithms: list[str]) -> jwt.Token:
+    if token.count(".") != 2:
+        raise InvalidToken("the token is not a JWT")
+    try:
+        return jwt.decode(token, keyset, algorithms=algorithms)
+    except JoseError as exc:
+        message = str(exc) or type(exc).__name__
+        if "kid" in message.lower() or type(exc).__name__ == "InvalidKeyIdError":
+            raise InvalidToken("the token was signed with an unknown key") from None
+        raise InvalidToken(f"the token's signature or header is invalid ({type(exc).__name__})") from None
+    except (ValueError, TypeError, KeyError):
+        raise InvalidToken("the token is malformed") from None
+
+
+def header_kid(token: str) -> str | None:
+    """The ``kid`` in a token's header, without verifying anything."""
+    import base64
+    import json
+
+    try:
+        head = token.split(".", 1)[0]
+        data = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+        kid = data.get("kid")
+        return str(kid) if kid is not None else None
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        return None
+
+
+def check_claims(
+    raw: dict[str, Any], *, issuer: str, audience: str, now: int | None = None,
+    required: tuple[str, ...] = ("iss", "sub", "aud", "exp", "iat", "jti", "client_id"),
+) -> None:
+    moment = now if now is not None else int(time.time())
+    for name in required:
+        if name not in raw:
+            raise InvalidToken(f"the token has no {name!r} claim")
+    if raw["iss"] != issuer:
+        raise InvalidToken("the token comes from another issuer")
+    audiences = raw["aud"] if isinstance(raw["aud"], list) else [raw["aud"]]
+    if audience not in audiences:
+        raise InvalidToken("the token is meant for another audience")
+    try:
+        exp, iat = int(raw["exp"]), int(raw["iat"])
+        nbf = int(raw.get("nbf", iat))
+    except (TypeError, ValueError):
+        raise InvalidToken("the token's time claims are not numbers") from None
+    if exp + LEEWAY < moment:
+        raise InvalidToken("the token has expired")
+    if nbf - LEEWAY > moment or iat - LEEWAY > moment:
+        raise InvalidToken("the token is not valid yet")
+
+
+def validate_access_token(
+    token: str, keys: KeyStore, *, issuer: str, audience: str, now: int | None = None
+) -> AccessClaims:
+    """Verify one of our tokens: pinned ES256, typ at+jwt, issuer, audience and times."""
+    decoded = _decode(token, keys.verification_set(), [ALGORITHM])
+    if str(decoded.header.get("typ", "")).lower() not in (TOKEN_TYPE, "application/at+jwt"):
+        raise InvalidToken("the token is not an access token (typ must be at+jwt)")
+    check_claims(decoded.claims, issuer=issuer, audience=audience, now=now)
+    return _claims(decoded.claims)
+
+
+def validate_external_token(
+    token: str, keyset: KeySet, *, issuer: str, audience: str, now: int | None = None
+) -> dict[str, Any]:
+    """Verify a token of an external OpenID Connect issuer against its JWKS."""
+    decoded = _decode(token, keyset, EXTERNAL_ALGORITHMS)
+    check_claims(decoded.claims, issuer=issuer, audience=audience, now=now,
+                 required=("iss", "sub", "aud", "exp", "iat"))
+    return dict(decoded.claims)

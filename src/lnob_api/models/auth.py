@@ -1,0 +1,85 @@
+"""OAuth state: authorization codes, refresh tokens (rotating, in families), revoked token ids."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lnob_api.db.base import Base
+
+
+class AuthorizationCode(Base):
+    """A one-time code of the authorization-code flow; only its SHA-256 is stored."""
+
+    __tablename__ = "authorization_codes"
+
+    code_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    client_pk: Mapped[int] = mapped_column(
+        sa.ForeignKey("oauth_clients.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    redirect_uri: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    scope: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    code_challenge: Mapped[str] = mapped_column(sa.String(128), nullable=False)
+    code_challenge_method: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    nonce: Mapped[str | None] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    __table_args__ = (
+        sa.CheckConstraint("code_challenge_method = 'S256'", name="pkce_s256"),
+    )
+
+
+class RefreshToken(Base):
+    """A refresh token; only its SHA-256 is stored. Rotation: each use issues a new token in the
+    same family and marks this one used; presenting a used token revokes the whole family."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
+    family_id: Mapped[str] = mapped_column(sa.String(64), nullable=False, index=True)
+    client_pk: Mapped[int] = mapped_column(
+        sa.ForeignKey("oauth_clients.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    scope: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class RevokedToken(Base):
+    """Access-token ids (``jti``) revoked before they expire; kept until they would have."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, index=True)
+    revoked_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+
+
+class LoginThrottle(Base):
+    """Failed password attempts per e-mail, for the delay and lockout of the login page."""
+
+    __tablename__ = "login_throttles"
+
+    email: Mapped[str] = mapped_column(sa.String(320), primary_key=True)
+    failures: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    last_failure_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
