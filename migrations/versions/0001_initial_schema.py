@@ -1113,6 +1113,9 @@ def upgrade() -> None:
         "ix_observations_dataset_id_id", "observations", ["dataset_id", "id"], unique=False
     )
     op.create_index(
+        "ix_observations_indicator_id_id", "observations", ["indicator_id", "id"], unique=False
+    )
+    op.create_index(
         "ix_observations_indicator_area_period",
         "observations",
         ["indicator_id", "area_code", "period_start"],
@@ -1158,6 +1161,7 @@ def downgrade() -> None:
     op.drop_index("ix_observations_updated_at_id", table_name="observations")
     op.drop_index("ix_observations_indicator_area_period", table_name="observations")
     op.drop_index("ix_observations_dataset_id_id", table_name="observations")
+    op.drop_index("ix_observations_indicator_id_id", table_name="observations")
     op.drop_index("ix_observations_area_code", table_name="observations")
     op.drop_table("observations")
     op.drop_index(op.f("ix_grants_organisation_id"), table_name="grants")

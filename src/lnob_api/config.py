@@ -75,7 +75,9 @@ class Settings:
             graphiql=_bool(env, "LNOB_GRAPHIQL", app_env != "production"),
             cors_origins=tuple(o for o in env.get("LNOB_CORS_ORIGINS", "").split(",") if o.strip()),
             log_level=_choice(env, "LNOB_LOG_LEVEL", "info", LOG_LEVELS),
-            issuer=_url(env, "LNOB_ISSUER", default=f"http://127.0.0.1:{env.get('LNOB_PORT') or 8000}")
+            issuer=_url(
+                env, "LNOB_ISSUER", default=f"http://127.0.0.1:{env.get('LNOB_PORT') or 8000}"
+            )
             or "",
             audience=env.get("LNOB_AUDIENCE", "lnob-api"),
             access_token_ttl=_int(env, "LNOB_ACCESS_TOKEN_TTL", 900, low=30, high=86_400),

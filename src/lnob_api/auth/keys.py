@@ -75,7 +75,9 @@ class KeyStore:
             try:
                 return cls.from_json(settings.signing_keys_json)
             except (ValueError, KeyError, TypeError) as exc:
-                raise ConfigError("LNOB_SIGNING_KEYS", f"not a key set this service wrote: {exc}") from None
+                raise ConfigError(
+                    "LNOB_SIGNING_KEYS", f"not a key set this service wrote: {exc}"
+                ) from None
         path = settings.keys_file
         if path.exists():
             return cls.from_json(path.read_text(encoding="utf-8"), path)

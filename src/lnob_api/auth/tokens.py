@@ -18,7 +18,7 @@ from joserfc.jwk import KeySet
 
 from lnob_api.auth.keys import ALGORITHM, KeyStore
 
-TOKEN_TYPE = "at+jwt"
+TOKEN_TYPE = "at+jwt"  # noqa: S105 (a media type, not a secret)
 LEEWAY = 30
 EXTERNAL_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
 USER_PREFIX = "user:"
@@ -45,8 +45,8 @@ class AccessClaims:
     @property
     def user_id(self) -> int | None:
         """The user a token acts for; None for a client acting for itself."""
-        if self.subject.startswith(USER_PREFIX) and self.subject[len(USER_PREFIX):].isdigit():
-            return int(self.subject[len(USER_PREFIX):])
+        if self.subject.startswith(USER_PREFIX) and self.subject[len(USER_PREFIX) :].isdigit():
+            return int(self.subject[len(USER_PREFIX) :])
         return None
 
 
@@ -55,14 +55,28 @@ def user_subject(user_id: int) -> str:
 
 
 def issue_access_token(
-    keys: KeyStore, *, issuer: str, audience: str, subject: str, client_id: str,
-    scopes: Iterable[str], ttl: int, now: int | None = None, extra: dict[str, Any] | None = None,
+    keys: KeyStore,
+    *,
+    issuer: str,
+    audience: str,
+    subject: str,
+    client_id: str,
+    scopes: Iterable[str],
+    ttl: int,
+    now: int | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> tuple[str, AccessClaims]:
     """Sign an RFC 9068 access token with the current key."""
     issued = now if now is not None else int(time.time())
     claims: dict[str, Any] = {
-        "iss": issuer, "sub": subject, "aud": audience, "client_id": client_id,
-        "iat": issued, "nbf": issued, "exp": issued + ttl, "jti": secrets.token_urlsafe(18),
+        "iss": issuer,
+        "sub": subject,
+        "aud": audience,
+        "client_id": client_id,
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + ttl,
+        "jti": secrets.token_urlsafe(18),
         "scope": " ".join(sorted(set(scopes))),
     } | (extra or {})
     signing = keys.signing
@@ -73,9 +87,13 @@ def issue_access_token(
 
 def _claims(raw: dict[str, Any]) -> AccessClaims:
     return AccessClaims(
-        subject=str(raw["sub"]), client_id=str(raw.get("client_id", "")),
-        scopes=frozenset(str(raw.get("scope", "")).split()), jti=str(raw["jti"]),
-        expires_at=int(raw["exp"]), issuer=str(raw["iss"]), raw=raw,
+        subject=str(raw["sub"]),
+        client_id=str(raw.get("client_id", "")),
+        scopes=frozenset(str(raw.get("scope", "")).split()),
+        jti=str(raw["jti"]),
+        expires_at=int(raw["exp"]),
+        issuer=str(raw["iss"]),
+        raw=raw,
     )
 
 
@@ -88,7 +106,9 @@ def _decode(token: str, keyset: KeySet, algorithms: list[str]) -> jwt.Token:
         message = str(exc) or type(exc).__name__
         if "kid" in message.lower() or type(exc).__name__ == "InvalidKeyIdError":
             raise InvalidToken("the token was signed with an unknown key") from None
-        raise InvalidToken(f"the token's signature or header is invalid ({type(exc).__name__})") from None
+        raise InvalidToken(
+            f"the token's signature or header is invalid ({type(exc).__name__})"
+        ) from None
     except (ValueError, TypeError, KeyError):
         raise InvalidToken("the token is malformed") from None
 
@@ -108,7 +128,11 @@ def header_kid(token: str) -> str | None:
 
 
 def check_claims(
-    raw: dict[str, Any], *, issuer: str, audience: str, now: int | None = None,
+    raw: dict[str, Any],
+    *,
+    issuer: str,
+    audience: str,
+    now: int | None = None,
     required: tuple[str, ...] = ("iss", "sub", "aud", "exp", "iat", "jti", "client_id"),
 ) -> None:
     moment = now if now is not None else int(time.time())
@@ -147,6 +171,11 @@ def validate_external_token(
 ) -> dict[str, Any]:
     """Verify a token of an external OpenID Connect issuer against its JWKS."""
     decoded = _decode(token, keyset, EXTERNAL_ALGORITHMS)
-    check_claims(decoded.claims, issuer=issuer, audience=audience, now=now,
-                 required=("iss", "sub", "aud", "exp", "iat"))
+    check_claims(
+        decoded.claims,
+        issuer=issuer,
+        audience=audience,
+        now=now,
+        required=("iss", "sub", "aud", "exp", "iat"),
+    )
     return dict(decoded.claims)

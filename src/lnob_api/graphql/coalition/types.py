@@ -154,7 +154,9 @@ class CoalitionMembership:
     @classmethod
     def from_row(cls, row: Any) -> CoalitionMembership:
         return cls(
-            coalition_id=row["coalition_id"], organisation_id=row["organisation_id"], role=row["role"]
+            coalition_id=row["coalition_id"],
+            organisation_id=row["organisation_id"],
+            role=row["role"],
         )
 
     @strawberry.field

@@ -89,17 +89,30 @@ class Dataset(Node):
 
     @strawberry.field(description="The dataset's observations the caller may read, by id.")
     async def observations(
-        self, info: Info, filter: _ObservationFilter | None = None,
-        first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Info,
+        filter: _ObservationFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[_Observation]:
         from lnob_api.graphql.observation.types import Observation, observation_where
         from lnob_api.observation import repository as observation_repo
 
         where, where_key = observation_where(filter)
-        return await load_page(info, observation_repo.OBSERVATIONS_BY_DATASET, self.pk, Observation,
-                               first=first, after=after, last=last, before=before,
-                               where=where, where_key=where_key)
+        return await load_page(
+            info,
+            observation_repo.OBSERVATIONS_BY_DATASET,
+            self.pk,
+            Observation,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            where=where,
+            where_key=where_key,
+        )
 
     @strawberry.field(description="The area the dataset covers, when known.")
     async def area(self, info: Info) -> _Area | None:
@@ -108,7 +121,9 @@ class Dataset(Node):
 
         return await load_one(info, area_repo.AREA_BY_CODE, self.area_code, Area)
 
-    @strawberry.field(description="Publications drawing on this dataset (those the caller may see).")
+    @strawberry.field(
+        description="Publications drawing on this dataset (those the caller may see)."
+    )
     async def publications(self, info: Info) -> list[_Publication]:
         from lnob_api.graphql.publication.types import Publication
         from lnob_api.publication import repository as publication_repo
