@@ -22,6 +22,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from lnob_api.auth.keys import KeyStore, new_key
 from lnob_api.config import Settings
 from lnob_api.db import create_engine, embedded, migrate
 
@@ -103,12 +104,23 @@ def statements(conn: AsyncConnection) -> StatementCounter:
     return counter
 
 
+@pytest.fixture(scope="session")
+def signing_keys() -> KeyStore:
+    """One in-memory ES256 key set for the whole session."""
+    return KeyStore([new_key()])
+
+
 @pytest.fixture
-async def app(conn: AsyncConnection):  # type: ignore[no-untyped-def]
+def settings() -> Settings:
+    return Settings(env="test", issuer="http://testserver")
+
+
+@pytest.fixture
+async def app(conn: AsyncConnection, settings: Settings, signing_keys: KeyStore):  # type: ignore[no-untyped-def]
     from lnob_api.app import create_app
     from lnob_api.db.request import ConnectionDatabase
 
-    return create_app(Settings(env="test"), database=ConnectionDatabase(conn))
+    return create_app(settings, database=ConnectionDatabase(conn), keys=signing_keys)
 
 
 @pytest.fixture

@@ -170,3 +170,37 @@ async def create_publication(
 
 async def create_grant(conn: AsyncConnection, coalition: Any, **overrides: Any) -> Any:
     return await _insert(conn, models.Grant, {"coalition_id": coalition["id"]} | overrides)
+
+
+async def create_client(conn: AsyncConnection, organisation: Any, **overrides: Any) -> Any:
+    """A confidential OAuth client; its secret is ``secret-<client_id>``."""
+    from lnob_api.auth.secrets import hash_secret
+
+    n = _n()
+    client_id = overrides.pop("client_id", f"client-{n}")
+    values = {
+        "client_id": client_id,
+        "secret_hash": hash_secret(f"secret-{client_id}"),
+        "name": f"Client {n}",
+        "organisation_id": organisation["id"],
+        "scopes": ["data:read", "data:write", "coalition:admin", "partnership:admin"],
+        "grant_types": ["client_credentials", "authorization_code", "refresh_token"],
+        "redirect_uris": ["http://127.0.0.1:9999/callback"],
+    }
+    return await _insert(conn, models.OAuthClient, values | overrides)
+
+
+async def give_role(conn: AsyncConnection, user: Any, coalition: Any, role: str) -> None:
+    await conn.execute(
+        sa.insert(models.CoalitionUserRole.__table__).values(
+            coalition_id=coalition["id"], user_id=user["id"], role=role
+        )
+    )
+
+
+async def join_organisation(conn: AsyncConnection, user: Any, organisation: Any) -> None:
+    await conn.execute(
+        sa.insert(models.OrganisationUser.__table__).values(
+            organisation_id=organisation["id"], user_id=user["id"]
+        )
+    )

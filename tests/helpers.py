@@ -40,3 +40,35 @@ def with_principal(app: Any, principal: Principal) -> Any:
 def principal_client(app: Any, principal: Principal) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=with_principal(app, principal))
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def token_for(
+    keys: Any,
+    *,
+    client: Any,
+    user: Any | None = None,
+    scopes: tuple[str, ...] = ("data:read",),
+    issuer: str = "http://testserver",
+    audience: str = "lnob-api",
+    ttl: int = 300,
+    now: int | None = None,
+) -> str:
+    """A real signed access token for ``client`` (acting for ``user`` when given)."""
+    from lnob_api.auth.tokens import issue_access_token, user_subject
+
+    subject = user_subject(user["id"]) if user is not None else client["client_id"]
+    token, _ = issue_access_token(
+        keys,
+        issuer=issuer,
+        audience=audience,
+        subject=subject,
+        client_id=client["client_id"],
+        scopes=scopes,
+        ttl=ttl,
+        now=now,
+    )
+    return token

@@ -11,6 +11,9 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
+from lnob_api.auth.keys import KeyStore, LiveKeys
+from lnob_api.auth.middleware import BearerAuthMiddleware
+from lnob_api.auth.oidc import OidcVerifier
 from lnob_api.config import Settings
 from lnob_api.db import create_engine, resolve_database_url
 from lnob_api.db.migrate import current_heads
@@ -31,11 +34,26 @@ class _LazyDatabase:
         return self.target.transaction()
 
 
-def create_app(settings: Settings | None = None, *, database: Database | None = None) -> Starlette:
-    """Build the app. With ``database`` given (tests), no engine is created."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    keys: KeyStore | None = None,
+) -> Starlette:
+    """Build the app. With ``database`` given (tests), no engine is created; ``keys`` default to
+    the configured signing keys (created in the data folder on first start)."""
     settings = settings or Settings.from_env()
     holder = _LazyDatabase()
     holder.target = database
+    live_keys = LiveKeys(keys or KeyStore.load(settings))
+    oidc = None
+    if settings.oidc_issuer is not None:
+        oidc = OidcVerifier(
+            issuer=settings.oidc_issuer,
+            audience=settings.oidc_audience or settings.audience,
+            user_claim=settings.oidc_user_claim,
+            jwks_url=settings.oidc_jwks_url,
+        )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -56,15 +74,22 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     graphql = GraphQLApp(settings, holder)
     middleware = []
     if settings.cors_origins:
+        # Outermost, so that preflights and 401 answers carry the CORS headers too.
         middleware.append(
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST", "OPTIONS"],
                 allow_headers=["Authorization", "Content-Type", "Accept-Language", "X-Request-Id"],
+                expose_headers=["WWW-Authenticate"],
                 max_age=600,
             )
         )
+    middleware.append(
+        Middleware(
+            BearerAuthMiddleware, settings=settings, keys=live_keys, database=holder, oidc=oidc
+        )
+    )
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST", "OPTIONS"]),
@@ -75,6 +100,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         lifespan=lifespan,
     )
     app.state.database = holder
+    app.state.keys = live_keys
     app.state.migration_heads = current_heads()
     app.state.settings = settings
     return app

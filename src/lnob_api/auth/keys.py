@@ -136,3 +136,25 @@ class KeyStore:
         if self.path.stat().st_mtime == self._mtime:
             return self
         return KeyStore.from_json(self.path.read_text(encoding="utf-8"), self.path)
+
+
+class LiveKeys:
+    """The process's key store, re-read from disk (at most every few seconds) after a rotation,
+    so ``lnob-api keys rotate`` takes effect without a restart. Attribute access reaches the
+    current store."""
+
+    CHECK_EVERY = 5.0
+
+    def __init__(self, store: KeyStore) -> None:
+        self._store = store
+        self._checked = time.monotonic()
+
+    def current(self) -> KeyStore:
+        now = time.monotonic()
+        if now - self._checked >= self.CHECK_EVERY:
+            self._checked = now
+            self._store = self._store.refreshed()
+        return self._store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.current(), name)

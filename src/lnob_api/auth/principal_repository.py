@@ -1,0 +1,54 @@
+"""SQL that turns a validated token's subject into the facts a Principal needs (one statement)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from lnob_api.db.request import RequestDb, Row
+
+# One round trip: the client, the user (if any), their memberships, and whether the jti is revoked.
+_PRINCIPAL_SQL = sa.text(
+    """
+    SELECT
+      c.id AS client_pk, c.organisation_id AS client_org, c.scopes AS client_scopes,
+      c.revoked_at IS NOT NULL AS client_revoked,
+      ARRAY(SELECT m.coalition_id FROM coalition_members m
+            WHERE m.organisation_id = c.organisation_id) AS client_coalitions,
+      u.id AS user_id, u.is_active AS user_active, u.is_partnership_admin,
+      ARRAY(SELECT ou.organisation_id FROM organisation_users ou WHERE ou.user_id = u.id)
+        AS user_orgs,
+      COALESCE((SELECT json_object_agg(r.coalition_id, r.role) FROM coalition_user_roles r
+                WHERE r.user_id = u.id), '{}'::json) AS user_roles,
+      EXISTS (SELECT 1 FROM coalition_members m JOIN organisation_users ou
+                ON ou.organisation_id = m.organisation_id WHERE ou.user_id = u.id)
+        AS user_org_in_coalition,
+      EXISTS (SELECT 1 FROM revoked_tokens t WHERE t.jti = :jti) AS revoked
+    FROM (SELECT 1) AS one
+    LEFT JOIN oauth_clients c ON c.client_id = :client_id
+    LEFT JOIN users u ON u.id = :user_id
+    """
+)
+
+_EXTERNAL_USER_SQL = sa.text(
+    """
+    SELECT u.id FROM users u
+    WHERE u.is_active AND (lower(u.email) = lower(:value) OR u.external_subject = :value)
+    ORDER BY (u.external_subject = :value) DESC NULLS LAST
+    LIMIT 1
+    """
+)
+
+
+async def principal_facts(
+    db: RequestDb, *, client_id: str, user_id: int | None, jti: str
+) -> Row | None:
+    params: dict[str, Any] = {"client_id": client_id, "user_id": user_id, "jti": jti}
+    return await db.first(_PRINCIPAL_SQL, params)
+
+
+async def user_for_external_claim(db: RequestDb, value: str) -> int | None:
+    """The active user whose e-mail or external subject equals ``value``."""
+    row = await db.first(_EXTERNAL_USER_SQL, {"value": value})
+    return int(row["id"]) if row is not None else None
