@@ -169,6 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="print the database URL (starts the embedded server if needed)")
     db.add_argument("--stop", action="store_true", help="stop the embedded server")
     db.set_defaults(handler=cmd_db)
+
+    from lnob_api import cli_admin
+
+    cli_admin.register(sub)
     return parser
 
 

@@ -1,0 +1,320 @@
+"""All SQL of the authorization server: clients, users by e-mail, codes, refresh tokens,
+revoked token ids and login throttles (SQLAlchemy Core on the request's connection).
+
+Times are passed in by the caller (``now``) rather than read from ``now()`` in SQL: PostgreSQL's
+``now()`` is the start of the transaction, and the caller decides what "now" means for expiry.
+Locks (``FOR UPDATE``) make single use of codes and refresh tokens hold under concurrency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lnob_api import models
+
+_clients = models.OAuthClient.__table__
+_users = models.User.__table__
+_codes = models.AuthorizationCode.__table__
+_refresh = models.RefreshToken.__table__
+_revoked = models.RevokedToken.__table__
+_throttles = models.LoginThrottle.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRecord:
+    pk: int
+    client_id: str
+    name: str
+    secret_hash: str | None
+    organisation_id: int
+    scopes: tuple[str, ...]
+    redirect_uris: tuple[str, ...]
+    grant_types: tuple[str, ...]
+    auth_method: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: int
+    email: str
+    password_hash: str | None
+    is_partnership_admin: bool
+    is_active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRecord:
+    code_hash: str
+    client_pk: int
+    user_id: int
+    redirect_uri: str
+    scope: str
+    code_challenge: str
+    code_challenge_method: str
+    expires_at: datetime
+    used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshRecord:
+    id: int
+    family_id: str
+    client_pk: int
+    client_id: str
+    user_id: int | None
+    scope: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def _client(row: Mapping[str, Any]) -> ClientRecord:
+    return ClientRecord(
+        pk=row["id"],
+        client_id=row["client_id"],
+        name=row["name"],
+        secret_hash=row["secret_hash"],
+        organisation_id=row["organisation_id"],
+        scopes=tuple(row["scopes"] or ()),
+        redirect_uris=tuple(row["redirect_uris"] or ()),
+        grant_types=tuple(row["grant_types"] or ()),
+        auth_method=row["token_endpoint_auth_method"],
+    )
+
+
+_USER_COLUMNS = (
+    _users.c.id,
+    _users.c.email,
+    _users.c.password_hash,
+    _users.c.is_partnership_admin,
+    _users.c.is_active,
+)
+
+
+async def active_client(conn: AsyncConnection, client_id: str) -> ClientRecord | None:
+    """The client with this ``client_id``, unless it does not exist or was revoked."""
+    stmt = sa.select(_clients).where(
+        _clients.c.client_id == client_id, _clients.c.revoked_at.is_(None)
+    )
+    row = (await conn.execute(stmt)).mappings().first()
+    return _client(row) if row is not None else None
+
+
+async def user_by_email(conn: AsyncConnection, email: str) -> UserRecord | None:
+    """The user with this e-mail address, compared case-insensitively."""
+    stmt = sa.select(*_USER_COLUMNS).where(sa.func.lower(_users.c.email) == email.lower())
+    row = (await conn.execute(stmt)).mappings().first()
+    return UserRecord(**row) if row is not None else None
+
+
+async def user_by_id(conn: AsyncConnection, user_id: int) -> UserRecord | None:
+    row = (await conn.execute(sa.select(*_USER_COLUMNS).where(_users.c.id == user_id))).mappings()
+    found = row.first()
+    return UserRecord(**found) if found is not None else None
+
+
+# -- authorization codes ------------------------------------------------------------------------
+
+
+async def insert_authorization_code(
+    conn: AsyncConnection,
+    *,
+    code_hash: str,
+    client_pk: int,
+    user_id: int,
+    redirect_uri: str,
+    scope: str,
+    code_challenge: str,
+    expires_at: datetime,
+) -> None:
+    await conn.execute(
+        sa.insert(_codes).values(
+            code_hash=code_hash,
+            client_pk=client_pk,
+            user_id=user_id,
+            redirect_uri=redirect_uri,
+            scope=scope,
+            code_challenge=code_challenge,
+            code_challenge_method="S256",
+            expires_at=expires_at,
+        )
+    )
+
+
+async def lock_authorization_code(conn: AsyncConnection, code_hash: str) -> CodeRecord | None:
+    """The code row, locked until the transaction ends, so two exchanges cannot both win."""
+    stmt = (
+        sa.select(
+            _codes.c.code_hash,
+            _codes.c.client_pk,
+            _codes.c.user_id,
+            _codes.c.redirect_uri,
+            _codes.c.scope,
+            _codes.c.code_challenge,
+            _codes.c.code_challenge_method,
+            _codes.c.expires_at,
+            _codes.c.used_at,
+        )
+        .where(_codes.c.code_hash == code_hash)
+        .with_for_update()
+    )
+    row = (await conn.execute(stmt)).mappings().first()
+    return CodeRecord(**row) if row is not None else None
+
+
+async def mark_authorization_code_used(
+    conn: AsyncConnection, code_hash: str, *, now: datetime
+) -> None:
+    await conn.execute(
+        sa.update(_codes).where(_codes.c.code_hash == code_hash).values(used_at=now)
+    )
+
+
+# -- refresh tokens -----------------------------------------------------------------------------
+
+
+async def insert_refresh_token(
+    conn: AsyncConnection,
+    *,
+    token_hash: str,
+    family_id: str,
+    client_pk: int,
+    user_id: int | None,
+    scope: str,
+    now: datetime,
+    expires_at: datetime,
+) -> None:
+    await conn.execute(
+        sa.insert(_refresh).values(
+            token_hash=token_hash,
+            family_id=family_id,
+            client_pk=client_pk,
+            user_id=user_id,
+            scope=scope,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+
+
+async def refresh_token_by_hash(
+    conn: AsyncConnection, token_hash: str, *, lock: bool = False
+) -> RefreshRecord | None:
+    """A refresh token with its client's ``client_id``; ``lock`` holds the row for a rotation."""
+    stmt = (
+        sa.select(
+            _refresh.c.id,
+            _refresh.c.family_id,
+            _refresh.c.client_pk,
+            _clients.c.client_id,
+            _refresh.c.user_id,
+            _refresh.c.scope,
+            _refresh.c.created_at,
+            _refresh.c.expires_at,
+            _refresh.c.used_at,
+            _refresh.c.revoked_at,
+        )
+        .join(_clients, _clients.c.id == _refresh.c.client_pk)
+        .where(_refresh.c.token_hash == token_hash)
+    )
+    if lock:
+        stmt = stmt.with_for_update(of=_refresh)
+    row = (await conn.execute(stmt)).mappings().first()
+    return RefreshRecord(**row) if row is not None else None
+
+
+async def mark_refresh_token_used(conn: AsyncConnection, token_id: int, *, now: datetime) -> None:
+    await conn.execute(sa.update(_refresh).where(_refresh.c.id == token_id).values(used_at=now))
+
+
+async def revoke_refresh_family(conn: AsyncConnection, family_id: str, *, now: datetime) -> int:
+    """Revoke every token of a family (a rotation chain); returns how many were still live."""
+    result = await conn.execute(
+        sa.update(_refresh)
+        .where(_refresh.c.family_id == family_id, _refresh.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# -- revoked access tokens ----------------------------------------------------------------------
+
+
+async def revoke_jti(conn: AsyncConnection, jti: str, *, expires_at: datetime) -> None:
+    """Remember a revoked access token until it would have expired anyway."""
+    stmt = pg.insert(_revoked).values(jti=jti, expires_at=expires_at)
+    await conn.execute(stmt.on_conflict_do_nothing(index_elements=[_revoked.c.jti]))
+
+
+async def is_jti_revoked(conn: AsyncConnection, jti: str) -> bool:
+    stmt = sa.select(sa.exists().where(_revoked.c.jti == jti))
+    return bool((await conn.execute(stmt)).scalar())
+
+
+# -- login throttling ---------------------------------------------------------------------------
+
+
+async def login_locked_until(
+    conn: AsyncConnection, email: str, *, now: datetime
+) -> datetime | None:
+    """When the lockout of this e-mail ends, or None when it is not locked."""
+    stmt = sa.select(_throttles.c.locked_until).where(
+        _throttles.c.email == email, _throttles.c.locked_until > now
+    )
+    value: datetime | None = (await conn.execute(stmt)).scalar()
+    return value
+
+
+async def record_login_failure(
+    conn: AsyncConnection,
+    email: str,
+    *,
+    now: datetime,
+    max_failures: int,
+    window: timedelta,
+    lockout: timedelta,
+) -> datetime | None:
+    """Count a failed password for ``email``; returns the lockout end when this one locks it.
+
+    Failures older than ``window`` (or from before an ended lockout) are forgotten, so the
+    count is of recent failures only.
+    """
+    await conn.execute(
+        pg.insert(_throttles).values(email=email).on_conflict_do_nothing(index_elements=["email"])
+    )
+    row = (
+        (
+            await conn.execute(
+                sa.select(_throttles.c.failures, _throttles.c.last_failure_at)
+                .where(_throttles.c.email == email)
+                .with_for_update()
+            )
+        )
+        .mappings()
+        .one()
+    )
+    recent = row["last_failure_at"] is not None and row["last_failure_at"] > now - window
+    failures = (row["failures"] if recent else 0) + 1
+    locked_until = now + lockout if failures >= max_failures else None
+    await conn.execute(
+        sa.update(_throttles)
+        .where(_throttles.c.email == email)
+        .values(
+            failures=0 if locked_until else failures,
+            last_failure_at=now,
+            locked_until=locked_until,
+        )
+    )
+    return locked_until
+
+
+async def clear_login_failures(conn: AsyncConnection, email: str) -> None:
+    await conn.execute(sa.delete(_throttles).where(_throttles.c.email == email))
