@@ -16,11 +16,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+from tests import factories as f
+from tests.helpers import bearer, token_for
 
 from lnob_api import models
 from lnob_api.auth.keys import KeyStore
-from tests import factories as f
-from tests.helpers import bearer, token_for
 
 DATASETS = ("PUB", "PART", "COAL", "DRAFT", "RETR")
 BIG, SMALL = 100, 3  # sample sizes: the small cell is under the default threshold of 5

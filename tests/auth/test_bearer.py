@@ -13,12 +13,12 @@ import sqlalchemy as sa
 from joserfc import jwt
 from joserfc.jwk import OctKey
 from sqlalchemy.ext.asyncio import AsyncConnection
+from tests import factories as f
+from tests.helpers import bearer, token_for
 
 from lnob_api import models
 from lnob_api.auth.keys import KeyStore, new_key
 from lnob_api.auth.tokens import issue_access_token, user_subject
-from tests import factories as f
-from tests.helpers import bearer, token_for
 
 QUERY = {"query": "{ coalitions { totalCount } }"}
 

@@ -52,3 +52,8 @@ async def user_for_external_claim(db: RequestDb, value: str) -> int | None:
     """The active user whose e-mail or external subject equals ``value``."""
     row = await db.first(_EXTERNAL_USER_SQL, {"value": value})
     return int(row["id"]) if row is not None else None
+
+
+async def user_identity(db: RequestDb, user_id: int) -> Row | None:
+    """Name and e-mail of a user, for the ``viewer`` field."""
+    return await db.first(sa.text("SELECT name, email FROM users WHERE id = :id"), {"id": user_id})

@@ -173,9 +173,7 @@ async def lock_authorization_code(conn: AsyncConnection, code_hash: str) -> Code
 async def mark_authorization_code_used(
     conn: AsyncConnection, code_hash: str, *, now: datetime
 ) -> None:
-    await conn.execute(
-        sa.update(_codes).where(_codes.c.code_hash == code_hash).values(used_at=now)
-    )
+    await conn.execute(sa.update(_codes).where(_codes.c.code_hash == code_hash).values(used_at=now))
 
 
 # -- refresh tokens -----------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from lnob_api.graphql.organisation.queries import OrganisationQueries
 from lnob_api.graphql.project.queries import ProjectQueries
 from lnob_api.graphql.publication.queries import PublicationQueries
 from lnob_api.graphql.sdg.queries import SdgQueries
+from lnob_api.graphql.viewer.queries import ViewerQueries
 from lnob_api.read.relations import ToOne
 
 MAX_NODES = 100
@@ -90,6 +91,7 @@ Query = merge_types(
         ObservationQueries,
         AreaQueries,
         PublicationQueries,
+        ViewerQueries,
     ),
 )
 

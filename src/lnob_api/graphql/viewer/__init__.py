@@ -1,0 +1,1 @@
+"""The caller itself: who the token says you are."""

@@ -1,0 +1,311 @@
+"""OAuth 2 routes: token, authorize (sign-in and consent page), revocation, introspection,
+server metadata (RFC 8414) and the JWKS.
+
+authlib runs in a worker thread (see ``auth.server``); this module reads the request body,
+opens the request's transaction, and does what authlib leaves to the application: the sign-in
+form with its CSRF token and the login throttle.
+
+Choices: CSRF is a double-submit token (a random value in a ``SameSite=Strict``, HttpOnly
+cookie scoped to the authorize path, echoed in a hidden field, compared in constant time).
+After ``LOCKOUT_FAILURES`` wrong passwords for one e-mail within ``LOCKOUT``, that e-mail is
+locked for ``LOCKOUT``; every refused attempt also waits ``FAILURE_DELAY_SECONDS`` before the
+answer (after the transaction ends, so no connection is held while waiting).
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import anyio.to_thread
+from authlib.oauth2.rfc6749 import OAuth2Error, OAuth2Request
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from lnob_api.auth import repository as repo
+from lnob_api.auth.principal import Scope
+from lnob_api.auth.repository import UserRecord
+from lnob_api.auth.secrets import verify_password
+from lnob_api.auth.server import (
+    GRANT_TYPES,
+    SECRET_METHODS,
+    AuthServer,
+    OAuthResult,
+    ServerContext,
+    read_oauth_request,
+    utcnow,
+)
+from lnob_api.config import Settings
+from lnob_api.http.login_page import error_page, login_page
+
+LOCKOUT_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+FAILURE_DELAY_SECONDS = 0.5
+CSRF_COOKIE = "lnob_oauth_csrf"
+_CSRF_FORMAT = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+MAX_EMAIL_LENGTH = 320
+# The authorization request's parameters, carried through the form as hidden fields.
+_FORWARDED = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+)
+
+
+def oauth_routes() -> list[BaseRoute]:
+    """The authorization server's routes, for the application's route list."""
+    return [
+        Route("/oauth/token", token_endpoint, methods=["POST"]),
+        Route("/oauth/authorize", authorization_endpoint, methods=["GET", "POST"]),
+        Route("/oauth/revoke", revocation_endpoint, methods=["POST"]),
+        Route("/oauth/introspect", introspection_endpoint, methods=["POST"]),
+        Route("/.well-known/oauth-authorization-server", server_metadata, methods=["GET"]),
+        Route("/.well-known/jwks.json", jwks, methods=["GET"]),
+    ]
+
+
+def _server(request: Request, conn: AsyncConnection) -> AuthServer:
+    state = request.app.state
+    return AuthServer(ServerContext(conn, state.keys, state.settings))
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+# -- token, revocation, introspection -----------------------------------------------------------
+
+
+async def _run(
+    request: Request, call: Callable[[AuthServer, OAuth2Request], OAuthResult]
+) -> Response:
+    try:
+        oauth_request = await read_oauth_request(request, issuer=_settings(request).issuer)
+    except OAuth2Error as error:
+        return OAuthResult(*error()).to_response()
+    async with request.app.state.database.transaction() as conn:
+        server = _server(request, conn)
+        result = await anyio.to_thread.run_sync(call, server, oauth_request)
+    return result.to_response()
+
+
+async def token_endpoint(request: Request) -> Response:
+    """``POST /oauth/token``: client_credentials, authorization_code (PKCE), refresh_token."""
+    return await _run(request, lambda server, req: server.create_token_response(req))
+
+
+async def revocation_endpoint(request: Request) -> Response:
+    """``POST /oauth/revoke`` (RFC 7009): 200 whether or not the token was known."""
+    return await _run(
+        request, lambda server, req: server.create_endpoint_response("revocation", req)
+    )
+
+
+async def introspection_endpoint(request: Request) -> Response:
+    """``POST /oauth/introspect`` (RFC 7662), for a client's own tokens."""
+    return await _run(
+        request, lambda server, req: server.create_endpoint_response("introspection", req)
+    )
+
+
+# -- authorization endpoint ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    message: str
+    status_code: int = 200
+    delay: bool = True
+
+
+_MISSING = _Refusal("Enter your e-mail address and password.", delay=False)
+_WRONG = _Refusal("The e-mail address or the password is not right.")
+_LOCKED = _Refusal(
+    "Too many failed attempts for this e-mail address. "
+    f"Try again in {int(LOCKOUT.total_seconds() // 60)} minutes.",
+    status_code=429,
+)
+
+
+async def authorization_endpoint(request: Request) -> Response:
+    """``GET``: the sign-in and consent page; ``POST``: sign in, then redirect with a code."""
+    try:
+        oauth_request = await read_oauth_request(request, issuer=_settings(request).issuer)
+    except OAuth2Error as error:
+        return error_page(error=error.error, description=error.get_error_description())
+    if request.method == "GET":
+        return await _show(request, oauth_request)
+    return await _submit(request, oauth_request)
+
+
+async def _show(request: Request, oauth_request: OAuth2Request) -> Response:
+    async with request.app.state.database.transaction() as conn:
+        server = _server(request, conn)
+        try:
+            grant = await anyio.to_thread.run_sync(server.get_consent_grant, oauth_request)
+        except OAuth2Error as error:
+            return _authorization_error(server, oauth_request, error)
+    csrf = _csrf_cookie(request) or secrets.token_urlsafe(32)
+    response = _form(grant, oauth_request, csrf)
+    response.set_cookie(
+        CSRF_COOKIE,
+        csrf,
+        max_age=3600,
+        path=_authorize_path(_settings(request)),
+        secure=_settings(request).issuer.startswith("https://"),
+        httponly=True,
+        samesite="strict",
+    )
+    return response
+
+
+async def _submit(request: Request, oauth_request: OAuth2Request) -> Response:
+    form = oauth_request.payload.data
+    csrf = _csrf_cookie(request)
+    submitted = form.get("csrf_token", "")
+    if csrf is None or not hmac.compare_digest(csrf.encode(), submitted.encode()):
+        return error_page(
+            error="invalid_request",
+            description="The sign-in form has expired or was not sent from this site.",
+        )
+    deny = form.get("action") == "deny"
+    email = form.get("email", "").strip().lower()
+    async with request.app.state.database.transaction() as conn:
+        server = _server(request, conn)
+        try:
+            grant = await anyio.to_thread.run_sync(server.get_consent_grant, oauth_request)
+        except OAuth2Error as error:
+            return _authorization_error(server, oauth_request, error)
+        outcome = None if deny else await _sign_in(conn, email, form.get("password", ""))
+        if not isinstance(outcome, _Refusal):
+            # With no user (denied), authlib redirects with error=access_denied.
+            result = await anyio.to_thread.run_sync(
+                server.create_authorization_response, oauth_request, outcome, grant
+            )
+            return result.to_response()
+    # Refused: the throttle's count is committed; wait outside the transaction.
+    if outcome.delay:
+        await anyio.sleep(FAILURE_DELAY_SECONDS)
+    retry = {"Retry-After": str(int(LOCKOUT.total_seconds()))} if outcome is _LOCKED else {}
+    return _form(
+        grant,
+        oauth_request,
+        csrf,
+        email=email,
+        message=outcome.message,
+        status_code=outcome.status_code,
+        headers=retry,
+    )
+
+
+async def _sign_in(conn: AsyncConnection, email: str, password: str) -> UserRecord | _Refusal:
+    if not email or not password or len(email) > MAX_EMAIL_LENGTH:
+        return _MISSING
+    now = utcnow()
+    if await repo.login_locked_until(conn, email, now=now) is not None:
+        return _LOCKED
+    user = await repo.user_by_email(conn, email)
+    stored = user.password_hash if user is not None and user.is_active else None
+    # argon2 is deliberately slow: keep it off the event loop. An unknown e-mail costs the same.
+    if user is not None and await anyio.to_thread.run_sync(verify_password, stored, password):
+        await repo.clear_login_failures(conn, email)
+        return user
+    if user is None:
+        await anyio.to_thread.run_sync(verify_password, None, password)
+    locked = await repo.record_login_failure(
+        conn, email, now=now, max_failures=LOCKOUT_FAILURES, window=LOCKOUT, lockout=LOCKOUT
+    )
+    return _LOCKED if locked is not None else _WRONG
+
+
+def _authorization_error(
+    server: AuthServer, oauth_request: OAuth2Request, error: OAuth2Error
+) -> Response:
+    """Redirect with the error only once the client and its redirect URI are known good."""
+    if error.redirect_uri:
+        return server.handle_error_response(oauth_request, error).to_response()
+    return error_page(error=error.error, description=error.get_error_description())
+
+
+def _form(
+    grant: Any,
+    oauth_request: OAuth2Request,
+    csrf: str,
+    *,
+    email: str = "",
+    message: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    data = oauth_request.payload.data
+    return login_page(
+        client_name=grant.client.record.name,
+        scopes=(oauth_request.scope or "").split(),
+        params={k: data[k] for k in _FORWARDED if k in data},
+        csrf_token=csrf,
+        email=email,
+        message=message,
+        status_code=status_code,
+        headers=headers,
+    )
+
+
+def _csrf_cookie(request: Request) -> str | None:
+    value = request.cookies.get(CSRF_COOKIE)
+    return value if value is not None and _CSRF_FORMAT.match(value) else None
+
+
+def _authorize_path(settings: Settings) -> str:
+    return urlsplit(settings.issuer).path.rstrip("/") + "/oauth/authorize"
+
+
+# -- discovery ----------------------------------------------------------------------------------
+
+
+def metadata_document(settings: Settings) -> dict[str, object]:
+    """The RFC 8414 authorization server metadata."""
+    issuer = settings.issuer
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/oauth/authorize",
+        "token_endpoint": f"{issuer}/oauth/token",
+        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "revocation_endpoint": f"{issuer}/oauth/revoke",
+        "introspection_endpoint": f"{issuer}/oauth/introspect",
+        "scopes_supported": [s.value for s in Scope],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": GRANT_TYPES,
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": [*SECRET_METHODS, "none"],
+        "revocation_endpoint_auth_methods_supported": [*SECRET_METHODS, "none"],
+        "introspection_endpoint_auth_methods_supported": SECRET_METHODS,
+        "authorization_response_iss_parameter_supported": True,
+    }
+
+
+_DISCOVERY_HEADERS = {"Cache-Control": "public, max-age=300"}
+
+
+async def server_metadata(request: Request) -> Response:
+    """``GET /.well-known/oauth-authorization-server``."""
+    return JSONResponse(metadata_document(_settings(request)), headers=_DISCOVERY_HEADERS)
+
+
+async def jwks(request: Request) -> Response:
+    """``GET /.well-known/jwks.json``: the public halves of the signing keys."""
+    return JSONResponse(request.app.state.keys.public_jwks(), headers=_DISCOVERY_HEADERS)
