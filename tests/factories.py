@@ -204,3 +204,13 @@ async def join_organisation(conn: AsyncConnection, user: Any, organisation: Any)
             organisation_id=organisation["id"], user_id=user["id"]
         )
     )
+
+
+async def link_publication_coalition(
+    conn: AsyncConnection, publication: Any, coalition: Any
+) -> None:
+    await conn.execute(
+        sa.insert(models.PublicationCoalition.__table__).values(
+            publication_id=publication["id"], coalition_id=coalition["id"]
+        )
+    )

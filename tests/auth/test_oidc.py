@@ -18,11 +18,11 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from tests import factories as f
+from tests.helpers import bearer
 
 from lnob_api.auth.keys import KeyStore
 from lnob_api.config import Settings
-from tests import factories as f
-from tests.helpers import bearer
 
 VIEWER = {"query": "{ viewer { kind email scopes } }"}
 
