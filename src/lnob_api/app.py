@@ -20,6 +20,7 @@ from lnob_api.db.migrate import current_heads
 from lnob_api.db.request import Database, EngineDatabase
 from lnob_api.graphql.app import GraphQLApp
 from lnob_api.http.health import healthz, readyz
+from lnob_api.http.oauth import oauth_routes
 
 
 class _LazyDatabase:
@@ -95,6 +96,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST", "OPTIONS"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *oauth_routes(),
         ],
         middleware=middleware,
         lifespan=lifespan,

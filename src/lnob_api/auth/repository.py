@@ -8,13 +8,12 @@ Locks (``FOR UPDATE``) make single use of codes and refresh tokens hold under co
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lnob_api import models
@@ -76,7 +75,7 @@ class RefreshRecord:
     revoked_at: datetime | None
 
 
-def _client(row: Mapping[str, Any]) -> ClientRecord:
+def _client(row: RowMapping) -> ClientRecord:
     return ClientRecord(
         pk=row["id"],
         client_id=row["client_id"],
@@ -240,7 +239,7 @@ async def revoke_refresh_family(conn: AsyncConnection, family_id: str, *, now: d
         .where(_refresh.c.family_id == family_id, _refresh.c.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return int(result.rowcount)
 
 
 # -- revoked access tokens ----------------------------------------------------------------------

@@ -22,15 +22,18 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any, TypeVar
 
 import anyio.from_thread
-from authlib.common.urls import add_params_to_uri
-from authlib.oauth2.rfc6749 import (
+from authlib.common.security import (  # type: ignore[import-untyped,unused-ignore]
+    is_secure_transport,
+)
+from authlib.common.urls import add_params_to_uri  # type: ignore[import-untyped,unused-ignore]
+from authlib.oauth2.rfc6749 import (  # type: ignore[import-untyped,unused-ignore]
     AuthorizationCodeMixin,
     AuthorizationServer,
     ClientMixin,
+    InsecureTransportError,
     InvalidClientError,
     InvalidGrantError,
     InvalidRequestError,
@@ -42,9 +45,16 @@ from authlib.oauth2.rfc6749 import (
     grants,
     scope_to_list,
 )
-from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
-from authlib.oauth2.rfc7636.challenge import CodeChallenge, compare_s256_code_challenge
-from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
+from authlib.oauth2.rfc7009 import (  # type: ignore[import-untyped,unused-ignore]
+    RevocationEndpoint as _RevocationEndpoint,
+)
+from authlib.oauth2.rfc7636.challenge import (  # type: ignore[import-untyped,unused-ignore]
+    CodeChallenge,
+    compare_s256_code_challenge,
+)
+from authlib.oauth2.rfc7662 import (  # type: ignore[import-untyped,unused-ignore]
+    IntrospectionEndpoint as _IntrospectionEndpoint,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
@@ -96,7 +106,7 @@ def narrow_scope(
     return " ".join(granted) if granted else None
 
 
-class Client(ClientMixin):  # type: ignore[misc]
+class Client(ClientMixin):  # type: ignore[misc,unused-ignore]
     def __init__(self, record: ClientRecord) -> None:
         self.record = record
 
@@ -134,7 +144,7 @@ class Client(ClientMixin):  # type: ignore[misc]
         return grant_type in self.record.grant_types
 
 
-class AuthorizationCode(AuthorizationCodeMixin):  # type: ignore[misc]
+class AuthorizationCode(AuthorizationCodeMixin):  # type: ignore[misc,unused-ignore]
     def __init__(self, record: CodeRecord) -> None:
         self.record = record
         self.code_challenge = record.code_challenge
@@ -148,7 +158,7 @@ class AuthorizationCode(AuthorizationCodeMixin):  # type: ignore[misc]
         return self.record.scope
 
 
-class RefreshToken(TokenMixin):  # type: ignore[misc]
+class RefreshToken(TokenMixin):  # type: ignore[misc,unused-ignore]
     def __init__(self, record: RefreshRecord) -> None:
         self.record = record
 
@@ -183,7 +193,7 @@ class RefreshToken(TokenMixin):  # type: ignore[misc]
 
 
 @dataclass(frozen=True, slots=True)
-class AccessToken(TokenMixin):  # type: ignore[misc]
+class AccessToken(TokenMixin):  # type: ignore[misc,unused-ignore]
     claims: AccessClaims
     revoked: bool
 
@@ -208,7 +218,7 @@ class AccessToken(TokenMixin):  # type: ignore[misc]
         return {"active": True, **{k: raw[k] for k in fields if k in raw}, "token_type": "Bearer"}
 
 
-class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
+class S256CodeChallenge(CodeChallenge):  # type: ignore[misc,unused-ignore]
     """PKCE for every client, S256 only (RFC 9700 §2.1.1); a missing method is not ``plain``."""
 
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
@@ -226,7 +236,7 @@ class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
         # or confidential, must bring the matching verifier (authlib checks that part).
 
 
-class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc,unused-ignore]
     TOKEN_ENDPOINT_AUTH_METHODS = ALL_METHODS
     server: AuthServer
 
@@ -275,7 +285,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         return self.server.active_user(authorization_code.record.user_id)
 
 
-class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
+class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc,unused-ignore]
     TOKEN_ENDPOINT_AUTH_METHODS = ALL_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
     server: AuthServer
@@ -304,7 +314,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         self.server.call(repo.mark_refresh_token_used, refresh_token.record.id, now=utcnow())
 
 
-class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc,unused-ignore]
     TOKEN_ENDPOINT_AUTH_METHODS = SECRET_METHODS
 
 
@@ -334,7 +344,7 @@ class _TokenLookup:
         return RefreshToken(record) if record is not None else None
 
 
-class RevocationEndpoint(_TokenLookup, _RevocationEndpoint):  # type: ignore[misc]
+class RevocationEndpoint(_TokenLookup, _RevocationEndpoint):  # type: ignore[misc,unused-ignore]
     CLIENT_AUTH_METHODS = ALL_METHODS
 
     def revoke_token(self, token: RefreshToken | AccessToken, request: OAuth2Request) -> None:
@@ -345,7 +355,7 @@ class RevocationEndpoint(_TokenLookup, _RevocationEndpoint):  # type: ignore[mis
             self.server.call(repo.revoke_jti, token.claims.jti, expires_at=expires)
 
 
-class IntrospectionEndpoint(_TokenLookup, _IntrospectionEndpoint):  # type: ignore[misc]
+class IntrospectionEndpoint(_TokenLookup, _IntrospectionEndpoint):  # type: ignore[misc,unused-ignore]
     CLIENT_AUTH_METHODS = SECRET_METHODS
 
     def check_permission(self, token: Any, client: Client, request: OAuth2Request) -> bool:
@@ -376,7 +386,7 @@ class OAuthResult:
         return Response(content, status_code=self.status, headers=dict(self.headers))
 
 
-class AuthServer(AuthorizationServer):  # type: ignore[misc]
+class AuthServer(AuthorizationServer):  # type: ignore[misc,unused-ignore]
     """One request's authorization server. Its methods run in a worker thread."""
 
     def __init__(self, ctx: ServerContext) -> None:
@@ -391,7 +401,12 @@ class AuthServer(AuthorizationServer):  # type: ignore[misc]
 
     def call(self, fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
         """Run a repository coroutine on the event loop from this worker thread."""
-        return anyio.from_thread.run(partial(fn, self.ctx.conn, *args, **kwargs))
+        conn = self.ctx.conn
+
+        async def bound() -> T:
+            return await fn(conn, *args, **kwargs)
+
+        return anyio.from_thread.run(bound)
 
     def query_client(self, client_id: Any) -> Client | None:
         if not isinstance(client_id, str) or not client_id:
@@ -502,7 +517,7 @@ class AuthServer(AuthorizationServer):  # type: ignore[misc]
 # -- the Starlette side -------------------------------------------------------------------------
 
 
-class _Payload(OAuth2Payload):  # type: ignore[misc]
+class _Payload(OAuth2Payload):  # type: ignore[misc,unused-ignore]
     def __init__(self, items: list[tuple[str, str]]) -> None:
         self._datalist: dict[str, list[str]] = {}
         for key, value in items:
@@ -518,7 +533,7 @@ class _Payload(OAuth2Payload):  # type: ignore[misc]
         return self._datalist
 
 
-class StarletteOAuth2Request(OAuth2Request):  # type: ignore[misc]
+class StarletteOAuth2Request(OAuth2Request):  # type: ignore[misc,unused-ignore]
     """authlib's request over what Starlette read: the query for GET, the form body for POST."""
 
     def __init__(self, method: str, uri: str, headers: Any, items: list[tuple[str, str]]) -> None:
@@ -559,12 +574,8 @@ _SINGLE = frozenset(
 )
 
 
-async def read_oauth_request(request: Request, *, issuer: str) -> StarletteOAuth2Request:
-    """Read the body (async) and build authlib's request; raises OAuth2Error when malformed.
-
-    The URI is rebuilt on the configured issuer, so authlib's https check judges the public
-    address rather than the hop from a TLS-terminating proxy.
-    """
+async def read_oauth_request(request: Request, *, settings: Settings) -> StarletteOAuth2Request:
+    """Read the body (async) and build authlib's request; raises OAuth2Error when malformed."""
     if request.method == "POST":
         try:
             form = await request.form()
@@ -581,5 +592,20 @@ async def read_oauth_request(request: Request, *, issuer: str) -> StarletteOAuth
             raise InvalidRequestError(f"Multiple '{key}' in request.")
         seen.add(key)
     query = request.url.query
-    uri = issuer + request.url.path + (f"?{query}" if query else "")
+    uri = _public_base(settings) + request.url.path + (f"?{query}" if query else "")
     return StarletteOAuth2Request(request.method, uri, request.headers, items)
+
+
+def _public_base(settings: Settings) -> str:
+    """The service's public address, from the issuer rather than the hop from a TLS proxy.
+
+    OAuth needs TLS: in production the issuer must be https (or loopback). Development and
+    tests may run over plain http, so authlib's per-request check (which only looks at this
+    URI) is given the https form there.
+    """
+    base = settings.issuer
+    if is_secure_transport(base):
+        return base
+    if settings.env == "production":
+        raise InsecureTransportError()
+    return "https://" + base.partition("://")[2]

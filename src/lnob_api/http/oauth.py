@@ -25,13 +25,17 @@ from urllib.parse import urlsplit
 
 import anyio
 import anyio.to_thread
-from authlib.oauth2.rfc6749 import OAuth2Error, OAuth2Request
+from authlib.oauth2.rfc6749 import (  # type: ignore[import-untyped,unused-ignore]
+    OAuth2Error,
+    OAuth2Request,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from lnob_api.auth import repository as repo
+from lnob_api.auth.keys import KeyStore, LiveKeys
 from lnob_api.auth.principal import Scope
 from lnob_api.auth.repository import UserRecord
 from lnob_api.auth.secrets import verify_password
@@ -78,8 +82,14 @@ def oauth_routes() -> list[BaseRoute]:
 
 
 def _server(request: Request, conn: AsyncConnection) -> AuthServer:
-    state = request.app.state
-    return AuthServer(ServerContext(conn, state.keys, state.settings))
+    return AuthServer(ServerContext(conn, _keys(request), _settings(request)))
+
+
+def _keys(request: Request) -> KeyStore:
+    """The current signing keys (``app.state.keys`` follows rotations on disk)."""
+    keys = request.app.state.keys
+    store: KeyStore = keys.current() if isinstance(keys, LiveKeys) else keys
+    return store
 
 
 def _settings(request: Request) -> Settings:
@@ -94,7 +104,7 @@ async def _run(
     request: Request, call: Callable[[AuthServer, OAuth2Request], OAuthResult]
 ) -> Response:
     try:
-        oauth_request = await read_oauth_request(request, issuer=_settings(request).issuer)
+        oauth_request = await read_oauth_request(request, settings=_settings(request))
     except OAuth2Error as error:
         return OAuthResult(*error()).to_response()
     async with request.app.state.database.transaction() as conn:
@@ -144,7 +154,7 @@ _LOCKED = _Refusal(
 async def authorization_endpoint(request: Request) -> Response:
     """``GET``: the sign-in and consent page; ``POST``: sign in, then redirect with a code."""
     try:
-        oauth_request = await read_oauth_request(request, issuer=_settings(request).issuer)
+        oauth_request = await read_oauth_request(request, settings=_settings(request))
     except OAuth2Error as error:
         return error_page(error=error.error, description=error.get_error_description())
     if request.method == "GET":
@@ -193,7 +203,7 @@ async def _submit(request: Request, oauth_request: OAuth2Request) -> Response:
         outcome = None if deny else await _sign_in(conn, email, form.get("password", ""))
         if not isinstance(outcome, _Refusal):
             # With no user (denied), authlib redirects with error=access_denied.
-            result = await anyio.to_thread.run_sync(
+            result: OAuthResult = await anyio.to_thread.run_sync(
                 server.create_authorization_response, oauth_request, outcome, grant
             )
             return result.to_response()
@@ -220,12 +230,10 @@ async def _sign_in(conn: AsyncConnection, email: str, password: str) -> UserReco
         return _LOCKED
     user = await repo.user_by_email(conn, email)
     stored = user.password_hash if user is not None and user.is_active else None
-    # argon2 is deliberately slow: keep it off the event loop. An unknown e-mail costs the same.
-    if user is not None and await anyio.to_thread.run_sync(verify_password, stored, password):
+    # argon2 is slow on purpose: off the event loop. An unknown e-mail costs one check as well.
+    if await anyio.to_thread.run_sync(verify_password, stored, password) and user is not None:
         await repo.clear_login_failures(conn, email)
         return user
-    if user is None:
-        await anyio.to_thread.run_sync(verify_password, None, password)
     locked = await repo.record_login_failure(
         conn, email, now=now, max_failures=LOCKOUT_FAILURES, window=LOCKOUT, lockout=LOCKOUT
     )
@@ -308,4 +316,4 @@ async def server_metadata(request: Request) -> Response:
 
 async def jwks(request: Request) -> Response:
     """``GET /.well-known/jwks.json``: the public halves of the signing keys."""
-    return JSONResponse(request.app.state.keys.public_jwks(), headers=_DISCOVERY_HEADERS)
+    return JSONResponse(_keys(request).public_jwks(), headers=_DISCOVERY_HEADERS)

@@ -6,10 +6,8 @@ functions serve the operator's own tools (the ``lnob-api`` command), which see e
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -44,7 +42,7 @@ _COLUMNS = (
 )
 
 
-def _record(row: Mapping[str, Any]) -> OrganisationRecord:
+def _record(row: sa.RowMapping) -> OrganisationRecord:
     return OrganisationRecord(**row)
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks: data generator, workloads and load runner. They print figures; they never assert."""

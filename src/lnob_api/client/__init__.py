@@ -1,0 +1,1 @@
+"""The OAuth client domain: registering, listing and revoking machine and frontend clients."""

@@ -1,0 +1,179 @@
+"""Grant SQL for administration (unscoped): the lookups a grant needs, inserts, the list and
+revocation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lnob_api import models
+
+_grants = models.Grant.__table__
+_coalitions = models.Coalition.__table__
+_datasets = models.Dataset.__table__
+_organisations = models.Organisation.__table__
+_clients = models.OAuthClient.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A row's id and the key it was found by."""
+
+    id: int
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetRef:
+    id: int
+    slug: str
+    coalition_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRef:
+    id: int
+    client_id: str
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRecord:
+    id: int
+    coalition_code: str
+    dataset_slug: str | None
+    organisation_slug: str | None
+    client_id: str | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    note: str
+    created_at: datetime
+
+    @property
+    def grantee(self) -> str:
+        """``organisation:<slug>`` or ``client:<client id>``."""
+        if self.organisation_slug is not None:
+            return f"organisation:{self.organisation_slug}"
+        return f"client:{self.client_id}"
+
+
+async def coalition_by_code(conn: AsyncConnection, code: str) -> Ref | None:
+    stmt = sa.select(_coalitions.c.id, _coalitions.c.code).where(_coalitions.c.code == code)
+    row = (await conn.execute(stmt)).first()
+    return Ref(int(row.id), row.code) if row is not None else None
+
+
+async def dataset_by_slug(conn: AsyncConnection, slug: str) -> DatasetRef | None:
+    stmt = sa.select(_datasets.c.id, _datasets.c.slug, _datasets.c.coalition_id).where(
+        _datasets.c.slug == slug
+    )
+    row = (await conn.execute(stmt)).mappings().first()
+    return DatasetRef(**row) if row is not None else None
+
+
+async def client_by_client_id(conn: AsyncConnection, client_id: str) -> ClientRef | None:
+    stmt = sa.select(_clients.c.id, _clients.c.client_id, _clients.c.revoked_at).where(
+        _clients.c.client_id == client_id
+    )
+    row = (await conn.execute(stmt)).mappings().first()
+    return ClientRef(**row) if row is not None else None
+
+
+def _select() -> sa.Select[Any]:
+    return (
+        sa.select(
+            _grants.c.id,
+            _coalitions.c.code.label("coalition_code"),
+            _datasets.c.slug.label("dataset_slug"),
+            _organisations.c.slug.label("organisation_slug"),
+            _clients.c.client_id,
+            _grants.c.expires_at,
+            _grants.c.revoked_at,
+            _grants.c.note,
+            _grants.c.created_at,
+        )
+        .join(_coalitions, _coalitions.c.id == _grants.c.coalition_id)
+        .outerjoin(_datasets, _datasets.c.id == _grants.c.dataset_id)
+        .outerjoin(_organisations, _organisations.c.id == _grants.c.organisation_id)
+        .outerjoin(_clients, _clients.c.id == _grants.c.client_id)
+    )
+
+
+def _record(row: Mapping[str, Any]) -> GrantRecord:
+    return GrantRecord(**row)
+
+
+async def live_grant_id(
+    conn: AsyncConnection,
+    *,
+    coalition_id: int,
+    dataset_id: int | None,
+    organisation_id: int | None,
+    client_pk: int | None,
+    now: datetime,
+) -> int | None:
+    """The id of an unrevoked, unexpired grant with exactly this reach and grantee, if any."""
+    stmt = sa.select(_grants.c.id).where(
+        _grants.c.coalition_id == coalition_id,
+        _grants.c.dataset_id.is_not_distinct_from(dataset_id),
+        _grants.c.organisation_id.is_not_distinct_from(organisation_id),
+        _grants.c.client_id.is_not_distinct_from(client_pk),
+        _grants.c.revoked_at.is_(None),
+        sa.or_(_grants.c.expires_at.is_(None), _grants.c.expires_at > now),
+    )
+    found = (await conn.execute(stmt.limit(1))).scalar()
+    return int(found) if found is not None else None
+
+
+async def insert_grant(
+    conn: AsyncConnection,
+    *,
+    coalition_id: int,
+    dataset_id: int | None,
+    organisation_id: int | None,
+    client_pk: int | None,
+    expires_at: datetime | None,
+    note: str,
+) -> int:
+    stmt = (
+        sa.insert(_grants)
+        .values(
+            coalition_id=coalition_id,
+            dataset_id=dataset_id,
+            organisation_id=organisation_id,
+            client_id=client_pk,
+            expires_at=expires_at,
+            note=note,
+        )
+        .returning(_grants.c.id)
+    )
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+async def grant_by_id(
+    conn: AsyncConnection, grant_id: int, *, lock: bool = False
+) -> GrantRecord | None:
+    stmt = _select().where(_grants.c.id == grant_id)
+    if lock:
+        stmt = stmt.with_for_update(of=_grants)
+    row = (await conn.execute(stmt)).mappings().first()
+    return _record(row) if row is not None else None
+
+
+async def grants(conn: AsyncConnection, *, coalition_id: int | None = None) -> list[GrantRecord]:
+    """Grants by coalition code then id, of one coalition when ``coalition_id`` is given."""
+    stmt = _select().order_by(_coalitions.c.code, _grants.c.id)
+    if coalition_id is not None:
+        stmt = stmt.where(_grants.c.coalition_id == coalition_id)
+    return [_record(row) for row in (await conn.execute(stmt)).mappings()]
+
+
+async def set_revoked(conn: AsyncConnection, grant_id: int, *, now: datetime) -> None:
+    await conn.execute(
+        sa.update(_grants).where(_grants.c.id == grant_id).values(revoked_at=now, updated_at=now)
+    )

@@ -1,0 +1,1 @@
+"""The user domain: accounts, organisation memberships and coalition roles."""

@@ -1,0 +1,115 @@
+"""User SQL for administration: accounts, memberships and coalition roles (unscoped)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lnob_api import models
+
+_users = models.User.__table__
+_memberships = models.OrganisationUser.__table__
+_organisations = models.Organisation.__table__
+_roles = models.CoalitionUserRole.__table__
+_coalitions = models.Coalition.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: int
+    email: str
+    name: str
+    is_partnership_admin: bool
+    is_active: bool
+    created_at: datetime
+    organisations: tuple[str, ...] = ()
+    # "KE:EDITOR", by coalition code
+    roles: tuple[str, ...] = ()
+
+
+async def email_taken(conn: AsyncConnection, email: str) -> bool:
+    """True when a user has this e-mail address, compared case-insensitively."""
+    stmt = sa.select(sa.literal(True)).where(sa.func.lower(_users.c.email) == email.lower())
+    return (await conn.execute(stmt)).first() is not None
+
+
+async def coalition_ids_by_code(conn: AsyncConnection, codes: Iterable[str]) -> dict[str, int]:
+    """The ids of the coalitions with these country codes (unknown codes are left out)."""
+    stmt = sa.select(_coalitions.c.code, _coalitions.c.id).where(_coalitions.c.code.in_(codes))
+    return {code: int(id_) for code, id_ in (await conn.execute(stmt)).tuples()}
+
+
+async def insert_user(
+    conn: AsyncConnection,
+    *,
+    email: str,
+    name: str,
+    password_hash: str,
+    is_partnership_admin: bool,
+) -> int:
+    stmt = (
+        sa.insert(_users)
+        .values(
+            email=email,
+            name=name,
+            password_hash=password_hash,
+            is_partnership_admin=is_partnership_admin,
+        )
+        .returning(_users.c.id)
+    )
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+async def add_memberships(
+    conn: AsyncConnection, user_id: int, organisation_ids: Iterable[int]
+) -> None:
+    rows = [{"user_id": user_id, "organisation_id": o} for o in organisation_ids]
+    if rows:
+        await conn.execute(sa.insert(_memberships), rows)
+
+
+async def add_roles(conn: AsyncConnection, user_id: int, roles: Mapping[int, str]) -> None:
+    """Give the user ``roles`` (coalition id → role)."""
+    rows = [{"user_id": user_id, "coalition_id": c, "role": r} for c, r in roles.items()]
+    if rows:
+        await conn.execute(sa.insert(_roles), rows)
+
+
+async def all_users(conn: AsyncConnection) -> list[UserRecord]:
+    """Every user by id, with their organisations' slugs and their roles by coalition code."""
+    organisations = sa.func.array(
+        sa.select(_organisations.c.slug)
+        .join(_memberships, _memberships.c.organisation_id == _organisations.c.id)
+        .where(_memberships.c.user_id == _users.c.id)
+        .order_by(_organisations.c.slug)
+        .scalar_subquery()
+    )
+    roles = sa.func.array(
+        sa.select(_coalitions.c.code + ":" + _roles.c.role)
+        .join(_roles, _roles.c.coalition_id == _coalitions.c.id)
+        .where(_roles.c.user_id == _users.c.id)
+        .order_by(_coalitions.c.code)
+        .scalar_subquery()
+    )
+    stmt = sa.select(
+        _users.c.id,
+        _users.c.email,
+        _users.c.name,
+        _users.c.is_partnership_admin,
+        _users.c.is_active,
+        _users.c.created_at,
+        organisations.label("organisations"),
+        roles.label("roles"),
+    ).order_by(_users.c.id)
+    return [
+        UserRecord(
+            **{k: v for k, v in row.items() if k not in ("organisations", "roles")},
+            organisations=tuple(row["organisations"]),
+            roles=tuple(row["roles"]),
+        )
+        for row in (await conn.execute(stmt)).mappings()
+    ]
