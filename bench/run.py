@@ -132,7 +132,7 @@ def _start_server(url: str, data_dir: Path, port: int, workers: int) -> subproce
     ]
     log = data_dir / f"server-{port}.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and proc.poll() is None:
         try:
