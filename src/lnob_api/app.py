@@ -18,6 +18,8 @@ from lnob_api.config import Settings
 from lnob_api.db import create_engine, resolve_database_url
 from lnob_api.db.migrate import current_heads
 from lnob_api.db.request import Database, EngineDatabase
+from lnob_api.graphiql.assets import Assets
+from lnob_api.graphiql.service import ensure_graphiql_client
 from lnob_api.graphql.app import GraphQLApp
 from lnob_api.http.health import healthz, readyz
 from lnob_api.http.oauth import oauth_routes
@@ -62,6 +64,7 @@ def create_app(
         if holder.target is None:
             engine = create_engine(resolve_database_url(settings), pool_size=settings.db_pool_size)
             holder.target = EngineDatabase(engine)
+        await ensure_graphiql_client(holder.target, settings)
         # Objects built at start-up live for the whole process: keep the collector off them.
         gc.collect()
         gc.freeze()
@@ -97,6 +100,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *oauth_routes(),
+            *([Assets().route()] if settings.graphiql else []),
         ],
         middleware=middleware,
         lifespan=lifespan,

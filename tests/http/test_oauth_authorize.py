@@ -201,6 +201,18 @@ class TestAuthorizationPage:
         assert page.status_code == 400
         assert "location" not in page.headers
 
+    async def test_quotes_in_the_redirect_uri_are_an_error_page(
+        self, client: httpx.AsyncClient, frontend: Any
+    ) -> None:
+        # given
+        _, challenge = _pkce()
+        params = _params(frontend, challenge, redirect_uri='http://127.0.0.1:9999/"\\')
+        # when
+        page = await client.get("/oauth/authorize", params=params)
+        # then
+        assert page.status_code == 400
+        assert "location" not in page.headers
+
     async def test_unknown_client_is_an_error_page(self, client: httpx.AsyncClient) -> None:
         # given
         _, challenge = _pkce()

@@ -3,6 +3,7 @@ and the discovery documents (RFC 6749 §4.4, RFC 7009, RFC 7662, RFC 8414)."""
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 from typing import Any
 
@@ -207,6 +208,61 @@ class TestClientCredentials:
         response = await client.get("/oauth/token")
         # then
         assert response.status_code == 405
+
+
+class TestMalformedRequests:
+    """Whatever a client sends, the answer is an OAuth error, never a server error."""
+
+    async def test_basic_credentials_that_are_not_utf8(self, client: httpx.AsyncClient) -> None:
+        # given
+        header = "Basic " + base64.b64encode(b"\xff\xfe:secret").decode()
+        # when
+        response = await client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": header},
+        )
+        # then
+        assert response.status_code == 401
+        assert response.json()["error"] == "invalid_client"
+
+    async def test_basic_client_id_with_a_nul(self, client: httpx.AsyncClient) -> None:
+        # when
+        response = await client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=httpx.BasicAuth("a%00b", "secret"),
+        )
+        # then
+        assert response.status_code == 401
+        assert response.json()["error"] == "invalid_client"
+
+    @pytest.mark.parametrize("field", ["grant_type", "client_id", "scope"])
+    async def test_quotes_in_parameters(self, client: httpx.AsyncClient, field: str) -> None:
+        # given
+        data = {"grant_type": "client_credentials", "client_id": "c", field: 'a"b\\'}
+        # when
+        response = await client.post("/oauth/token", data=data)
+        # then
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_request"
+
+    async def test_json_body(self, client: httpx.AsyncClient) -> None:
+        # when
+        response = await client.post("/oauth/token", json={"grant_type": "client_credentials"})
+        # then
+        assert response.status_code == 400
+        assert response.json()["error"] == "unsupported_grant_type"
+
+    async def test_broken_multipart_body(self, client: httpx.AsyncClient) -> None:
+        # when
+        response = await client.post(
+            "/oauth/token",
+            content=b"--xx\r\nbroken",
+            headers={"content-type": "multipart/form-data; boundary=xx"},
+        )
+        # then
+        assert response.status_code == 400
 
 
 class TestScopes:

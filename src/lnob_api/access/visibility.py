@@ -90,18 +90,25 @@ def dataset_visible(principal: Principal, table: sa.Table = datasets) -> ColumnE
     return sa.or_(released, _editor_of(principal, table.c.coalition_id))
 
 
-def dataset_data_visible(principal: Principal, table: sa.Table = datasets) -> ColumnElement[bool]:
-    """Datasets whose observations the principal may read: visible and not retracted."""
-    return sa.and_(
-        table.c.status != DatasetStatus.RETRACTED.value, dataset_visible(principal, table)
-    )
+def dataset_data_visible(
+    principal: Principal, table: sa.Table = datasets, *, current_only: bool = True
+) -> ColumnElement[bool]:
+    """Datasets whose observations the principal may read: visible and not retracted, and
+    (``current_only``) not superseded by a newer published version."""
+    clauses = [table.c.status != DatasetStatus.RETRACTED.value, dataset_visible(principal, table)]
+    if current_only:
+        clauses.append(table.c.superseded_at.is_(None))
+    return sa.and_(*clauses)
 
 
 def observation_visible(
-    principal: Principal, table: sa.Table = observations
+    principal: Principal, table: sa.Table = observations, *, current_only: bool = True
 ) -> ColumnElement[bool]:
-    """Observations inherit their dataset's visibility; retracted data is gone everywhere."""
-    visible_ids = sa.select(datasets.c.id).where(dataset_data_visible(principal))
+    """Observations inherit their dataset's visibility; retracted data is gone everywhere.
+    Data paths read current versions only; a named older version stays readable."""
+    visible_ids = sa.select(datasets.c.id).where(
+        dataset_data_visible(principal, current_only=current_only)
+    )
     return table.c.dataset_id.in_(visible_ids)
 
 

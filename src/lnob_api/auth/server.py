@@ -16,13 +16,17 @@ Policy beyond authlib's defaults:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 import anyio.from_thread
 from authlib.common.security import (  # type: ignore[import-untyped,unused-ignore]
@@ -409,7 +413,7 @@ class AuthServer(AuthorizationServer):  # type: ignore[misc,unused-ignore]
         return anyio.from_thread.run(bound)
 
     def query_client(self, client_id: Any) -> Client | None:
-        if not isinstance(client_id, str) or not client_id:
+        if not isinstance(client_id, str) or not client_id or "\x00" in client_id:
             return None
         record = self.call(repo.active_client, client_id)
         return Client(record) if record is not None else None
@@ -549,6 +553,20 @@ class StarletteOAuth2Request(OAuth2Request):  # type: ignore[misc,unused-ignore]
         return self.payload.data if self.method == "POST" else {}
 
 
+# Parameters authlib may quote in an error description, which must not hold '"' or '\\'; their
+# syntax (RFC 6749 Appendix A) excludes both anyway.
+_ECHOED = frozenset(
+    [
+        "client_id",
+        "redirect_uri",
+        "response_type",
+        "grant_type",
+        "scope",
+        "code_challenge_method",
+        "token_type_hint",
+    ]
+)
+_DESCRIPTION_SAFE = re.compile(r"^[\x20\x21\x23-\x5b\x5d-\x7e]*$")
 # OAuth parameters must not repeat (RFC 6749 §3.1, §3.2); other form fields may.
 _SINGLE = frozenset(
     [
@@ -590,10 +608,30 @@ async def read_oauth_request(request: Request, *, settings: Settings) -> Starlet
             raise InvalidRequestError("A parameter holds a NUL character.")
         if key in _SINGLE and key in seen:
             raise InvalidRequestError(f"Multiple '{key}' in request.")
+        if key in _ECHOED and not _DESCRIPTION_SAFE.match(value):
+            raise InvalidRequestError(f"Invalid characters in '{key}'.")
         seen.add(key)
+    _check_basic_credentials(request.headers.get("authorization"))
     query = request.url.query
     uri = _public_base(settings) + request.url.path + (f"?{query}" if query else "")
     return StarletteOAuth2Request(request.method, uri, request.headers, items)
+
+
+def _check_basic_credentials(header: str | None) -> None:
+    """Refuse Basic credentials authlib would choke on (not UTF-8, or holding a NUL)."""
+    parts = (header or "").split(None, 1)
+    if len(parts) != 2 or parts[0].lower() != "basic":
+        return
+    try:
+        decoded = base64.b64decode(parts[1]).decode("utf-8")
+    except binascii.Error:
+        return  # authlib reads undecodable Basic credentials as none at all
+    except UnicodeDecodeError:
+        decoded = "\x00"
+    if "\x00" in unquote(decoded):
+        raise InvalidClientError(
+            status_code=401, description="The Basic credentials cannot be read."
+        )
 
 
 def _public_base(settings: Settings) -> str:

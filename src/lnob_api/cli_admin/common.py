@@ -80,12 +80,12 @@ def in_transaction(settings: Settings, work: Callable[[AsyncConnection], Awaitab
 
 
 def when(moment: datetime | float | None, *, empty: str = "-") -> str:
-    """A moment for people: ``2026-11-25 14:30 UTC``."""
+    """A moment for people: ``2026-11-25 14:30:00 UTC``."""
     if moment is None:
         return empty
     if not isinstance(moment, datetime):
         moment = datetime.fromtimestamp(moment, UTC)
-    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
 
 
 def iso(moment: datetime | float | None) -> str | None:

@@ -83,10 +83,14 @@ def cmd_rotate(args: argparse.Namespace, settings: Settings) -> int:
         print(f"created the first signing key {store.signing.kid} in {settings.keys_file}")
         return 0
     keep = args.keep_old_for if args.keep_old_for is not None else settings.access_token_ttl + 60
-    fresh = store.rotate(keep_old_for=keep, now=time.time())
+    now = time.time()
+    fresh = store.rotate(keep_old_for=keep, now=now)
     store.save()
     retiring = [k for k in _public_facts(store) if not k["signing"]]
-    old = "; ".join(f"{k['kid']} retires {when(k['retire_at'])}" for k in retiring)
+    old = "; ".join(
+        f"{k['kid']} verifies until {when(k['retire_at'])} (in {k['retire_at'] - now:.0f} s)"
+        for k in retiring
+    )
     print(f"new signing key {fresh.kid}; {old or 'no previous key'}")
     return 0
 
@@ -102,7 +106,9 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         print(f"no signing keys yet in {settings.keys_file}: the server creates one at start")
         return 0
     except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
-        raise CommandError(f"LNOB_SIGNING_KEYS: {exc}") from None
+        raise CommandError(
+            f"LNOB_SIGNING_KEYS is not a key set this service wrote: {exc}"
+        ) from None
     facts = _public_facts(store)
     if args.json:
         print_json(

@@ -10,6 +10,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api import models
 from lnob_api.access import visibility
+from lnob_api.auth.principal import Principal
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, scoped_by
 
 datasets = models.Dataset.__table__
@@ -30,11 +31,21 @@ ORDERS = {
     ),
 }
 
-DATASETS = Source(
+
+def _current(principal: Principal) -> ColumnElement[bool]:
+    """Visible datasets that no newer published version has superseded."""
+    return sa.and_(visibility.dataset_visible(principal), datasets.c.superseded_at.is_(None))
+
+
+# Every version a principal may see: the face of ``node(id)``, ``dataset(id)`` and ``versions``.
+DATASET_VERSIONS = Source(
     "Dataset", datasets, scoped_by(datasets, visibility.dataset_visible), ORDERS["ID"]
 )
-DATASET_BY_ID = ToOne(DATASETS)
-DATASET_BY_SLUG = ToOne(DATASETS, key="slug")
+# Current versions: what lists and nested relations show.
+DATASETS = Source("Dataset", datasets, scoped_by(datasets, _current), ORDERS["ID"])
+DATASET_BY_ID = ToOne(DATASET_VERSIONS)
+DATASET_VERSIONS_BY_LINEAGE = ToMany(DATASET_VERSIONS, "lineage_id", order_by(datasets, "version"))
+DATASET_BY_SLUG = ToOne(DATASETS, key="slug", prefer=order_by(datasets, "version"))
 DATASETS_BY_COALITION = ToMany(DATASETS, "coalition_id")
 DATASETS_BY_PROJECT = ToMany(DATASETS, "project_id")
 DATASETS_BY_INDICATOR = Through(DATASETS, dataset_indicators, "indicator_id", "dataset_id")

@@ -92,7 +92,9 @@ async def insert_client(
     """Insert a public client (no secret); False when ``client_id`` exists already."""
     result = await conn.execute(
         pg.insert(_clients)
-        .values(client_id=client_id, name=name, organisation_id=organisation_id, **_values(settings))
+        .values(
+            client_id=client_id, name=name, organisation_id=organisation_id, **_values(settings)
+        )
         .on_conflict_do_nothing(index_elements=[_clients.c.client_id])
         .returning(_clients.c.id)
     )

@@ -108,5 +108,7 @@ async def ensure_graphiql_client(database: Database, settings: Settings) -> Clie
     if outcome is ClientOutcome.REVOKED:
         _log.warning("GraphiQL log-in unavailable: the OAuth client %r is revoked", CLIENT_ID)
     elif outcome is not ClientOutcome.UNCHANGED:
-        _log.info("GraphiQL OAuth client %r %s (%s)", CLIENT_ID, outcome, redirect_uri(settings.issuer))
+        _log.info(
+            "GraphiQL OAuth client %r %s (%s)", CLIENT_ID, outcome, redirect_uri(settings.issuer)
+        )
     return outcome

@@ -38,7 +38,7 @@ async def load_one(info: Info, relation: ToOne, key: Hashable | None, cls: type[
 
     async def batch(keys: list[Hashable]) -> list[Any]:
         return await repository.rows_by_key(
-            ctx.db, ctx.principal, relation.source, relation.key, keys
+            ctx.db, ctx.principal, relation.source, relation.key, keys, relation.prefer
         )
 
     row = await ctx.loaders.get(("one", id(relation)), batch).load(key)
@@ -52,7 +52,7 @@ async def load_many(
 
     async def batch(batch_keys: list[Hashable]) -> list[Any]:
         return await repository.rows_by_key(
-            ctx.db, ctx.principal, relation.source, relation.key, batch_keys
+            ctx.db, ctx.principal, relation.source, relation.key, batch_keys, relation.prefer
         )
 
     rows = await ctx.loaders.get(("one", id(relation)), batch).load_many(list(keys))

@@ -20,7 +20,7 @@ SCOPE_LABELS = {
     Scope.DATA_READ.value: "Read the data you can see",
     Scope.DATA_WRITE.value: "Add and change data where you are an editor",
     Scope.COALITION_ADMIN.value: "Manage the coalitions you administer",
-    Scope.PARTNERSHIP_ADMIN.value: "Administer the whole partnership",
+    Scope.PARTNERSHIP_ADMIN.value: "Administer the whole partnership (partnership admins only)",
 }
 
 _CSS = (

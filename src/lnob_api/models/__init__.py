@@ -9,7 +9,13 @@ from lnob_api.models.coalition import (
     CoalitionUserRole,
     MarginalisedGroup,
 )
-from lnob_api.models.dataset import Dataset, DatasetGroup, DatasetIndicator, Grant
+from lnob_api.models.dataset import (
+    Dataset,
+    DatasetGroup,
+    DatasetIndicator,
+    DatasetUpload,
+    Grant,
+)
 from lnob_api.models.enums import (
     AreaLevel,
     CoalitionRole,
@@ -46,6 +52,7 @@ __all__ = [
     "DatasetGroup",
     "DatasetIndicator",
     "DatasetStatus",
+    "DatasetUpload",
     "Grant",
     "Indicator",
     "LoginThrottle",

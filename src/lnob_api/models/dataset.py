@@ -22,7 +22,15 @@ class Dataset(Timestamped, Versioned, DemoFlag, Base):
     project_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("projects.id", ondelete="RESTRICT")
     )
-    slug: Mapped[str] = mapped_column(sa.String(160), unique=True, nullable=False)
+    # Versions of one dataset share its slug and lineage; (slug, version) is unique.
+    slug: Mapped[str] = mapped_column(sa.String(160), nullable=False)
+    # The first version's id; a trigger fills it in when an insert leaves it out.
+    lineage_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("datasets.id", ondelete="CASCADE"),
+        index=True,
+        nullable=False,
+        server_default=sa.FetchedValue(),
+    )
     title: Mapped[str] = mapped_column(sa.String(300), nullable=False)
     description: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
     methodology: Mapped[Methodology] = mapped_column(
@@ -44,6 +52,8 @@ class Dataset(Timestamped, Versioned, DemoFlag, Base):
     )
     published_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     retracted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Set when a newer version of the same lineage is published; the row stays queryable.
+    superseded_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     __table_args__ = (
         sa.CheckConstraint(
@@ -59,6 +69,9 @@ class Dataset(Timestamped, Versioned, DemoFlag, Base):
             "(status = 'RETRACTED') = (retracted_at IS NOT NULL)", name="retracted_at"
         ),
         sa.CheckConstraint("version >= 1", name="version_positive"),
+        sa.UniqueConstraint("slug", "version", name="uq_datasets_slug_version"),
+        sa.UniqueConstraint("lineage_id", "version", name="uq_datasets_lineage_version"),
+        sa.Index("ix_datasets_slug", "slug"),
         sa.CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]*$'", name="slug_format"),
         sa.Index("ix_datasets_coalition_id_id", "coalition_id", "id"),
         sa.Index("ix_datasets_project_id_id", "project_id", "id"),
@@ -97,6 +110,29 @@ class DatasetGroup(Base):
     )
     group_id: Mapped[int] = mapped_column(
         sa.ForeignKey("marginalised_groups.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+
+
+class DatasetUpload(Base):
+    """A file of observations loaded into a dataset version; the hash makes re-uploads no-ops."""
+
+    __tablename__ = "dataset_uploads"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False
+    )
+    sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    filename: Mapped[str] = mapped_column(sa.String(300), nullable=False, server_default="")
+    rows: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    uploaded_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    client_id: Mapped[str | None] = mapped_column(sa.String(64))
+
+    __table_args__ = (
+        sa.UniqueConstraint("dataset_id", "sha256", name="uq_dataset_uploads_dataset_id_sha256"),
     )
 
 

@@ -36,7 +36,7 @@ _owner = datasets.alias("owner")
 _COLUMNS = tuple(c for c in observations.c if c.name != "value")
 
 
-def _scoped(principal: Principal) -> sa.Select[Any]:
+def _scoped(principal: Principal, *, current_only: bool = True) -> sa.Select[Any]:
     """Observations the principal may read, with ``coalition_id``, ``suppressed`` and ``value``
     (NULL when suppressed); labels are the column names, so rows build types directly."""
     hidden = visibility.suppressed(
@@ -57,13 +57,21 @@ def _scoped(principal: Principal) -> sa.Select[Any]:
                 coalitions, coalitions.c.id == _owner.c.coalition_id
             )
         )
-        .where(visibility.observation_visible(principal))
+        .where(visibility.observation_visible(principal, current_only=current_only))
     )
+
+
+def _scoped_any_version(principal: Principal) -> sa.Select[Any]:
+    return _scoped(principal, current_only=False)
 
 
 OBSERVATIONS = Source("Observation", observations, _scoped, order_by(observations, "id"))
 OBSERVATION_BY_ID = ToOne(OBSERVATIONS)
-OBSERVATIONS_BY_DATASET = ToMany(OBSERVATIONS, "dataset_id")
+# A dataset row is one version: its own observations stay readable after it is superseded.
+OBSERVATIONS_ANY_VERSION = Source(
+    "Observation", observations, _scoped_any_version, order_by(observations, "id")
+)
+OBSERVATIONS_BY_DATASET = ToMany(OBSERVATIONS_ANY_VERSION, "dataset_id")
 OBSERVATIONS_BY_INDICATOR = ToMany(OBSERVATIONS, "indicator_id")
 
 

@@ -55,6 +55,9 @@ class ToOne:
 
     source: Source
     key: str = "id"
+    # When several visible rows share the key (versions sharing a slug), the last in this
+    # order wins: e.g. the highest version the principal may see.
+    prefer: Order | None = None
 
 
 @dataclass(frozen=True, eq=False)

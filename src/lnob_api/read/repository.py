@@ -23,10 +23,18 @@ RANK = "_rank"
 
 
 async def rows_by_key(
-    db: RequestDb, principal: Principal, source: Source, key: str, keys: Sequence[Hashable]
+    db: RequestDb,
+    principal: Principal,
+    source: Source,
+    key: str,
+    keys: Sequence[Hashable],
+    prefer: Order | None = None,
 ) -> list[Row | None]:
-    """Rows whose ``key`` column equals each of ``keys``, aligned with ``keys`` (None if unseen)."""
+    """Rows whose ``key`` column equals each of ``keys``, aligned with ``keys`` (None if unseen).
+    With ``prefer``, the last row in that order wins among rows sharing a key."""
     stmt = source.scoped(principal).where(source.column(key).in_(list(keys)))
+    if prefer:
+        stmt = stmt.order_by(*order_clauses(prefer))
     found = {row[key]: row for row in await db.all(stmt)}
     return [found.get(k) for k in keys]
 

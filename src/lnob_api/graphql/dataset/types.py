@@ -37,7 +37,7 @@ _ObservationFilter = Annotated[
 ]
 
 
-@entity(dataset_repo.DATASETS)
+@entity(dataset_repo.DATASET_VERSIONS)
 @strawberry.type(description="A coherent body of community-driven data from one project.")
 class Dataset(Node):
     pk: strawberry.Private[int]
