@@ -34,3 +34,13 @@ class InvalidInput(DomainError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.reason = code
+
+
+class ValidationFailed(DomainError):
+    """Several input problems found at once; each becomes one user error."""
+
+    code = "BAD_USER_INPUT"
+
+    def __init__(self, problems: list[InvalidInput]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems

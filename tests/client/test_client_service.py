@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+from tests import factories
 
 from lnob_api import models
 from lnob_api.auth import repository as auth_repo
 from lnob_api.auth.secrets import verify_secret
 from lnob_api.client import service
 from lnob_api.errors import Conflict, InvalidInput, NotFound
-from tests import factories
 
 
 async def _secret_hash(conn: AsyncConnection, client_id: str) -> str | None:
@@ -82,7 +83,11 @@ class TestCreateClient:
         assert verify_secret(stored, issued.client_secret)
         client = issued.client
         assert client.grant_types == ("client_credentials", "refresh_token")
-        assert (client.scopes, client.redirect_uris, client.is_public) == (("data:read",), (), False)
+        assert (client.scopes, client.redirect_uris, client.is_public) == (
+            ("data:read",),
+            (),
+            False,
+        )
         assert client.organisation_slug == organisation["slug"]
 
     async def test_with_redirect_uris_it_uses_the_authorization_code_flow(
@@ -152,6 +157,31 @@ class TestListClients:
         assert issued.client_secret is not None
         assert all(issued.client_secret not in repr(c) for c in listed)
         assert all(not hasattr(c, "secret_hash") for c in listed)
+
+
+class TestWithTheAuthorizationServer:
+    async def test_a_new_client_gets_tokens_until_it_is_revoked(
+        self, conn: AsyncConnection, client: httpx.AsyncClient
+    ) -> None:
+        # given a machine client registered by the service
+        organisation = await factories.create_organisation(conn)
+        issued = await service.create_client(
+            conn, name="NSO sync", organisation_slug=organisation["slug"], scopes="data:read"
+        )
+        assert issued.client_secret is not None
+        credentials = httpx.BasicAuth(issued.client_id, issued.client_secret)
+        form = {"grant_type": "client_credentials"}
+        # when it asks for a token, then it gets one that the API accepts
+        response = await client.post("/oauth/token", data=form, auth=credentials)
+        assert response.status_code == 200, response.text
+        bearer = {"Authorization": f"Bearer {response.json()['access_token']}"}
+        query = {"query": "{ coalitions { totalCount } }"}
+        assert (await client.post("/graphql", json=query, headers=bearer)).status_code == 200
+        # when it is revoked, then neither its token nor its secret work any more
+        await service.revoke_client(conn, issued.client_id)
+        assert (await client.post("/graphql", json=query, headers=bearer)).status_code == 401
+        refused = await client.post("/oauth/token", data=form, auth=credentials)
+        assert refused.status_code == 401
 
 
 class TestRevokeClient:

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+from tests import factories
 
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal, PrincipalKind
 from lnob_api.errors import Conflict, InvalidInput, NotFound
 from lnob_api.grant import service
 from lnob_api.grant.service import GrantStatus
-from tests import factories
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -43,9 +43,7 @@ class TestParseExpiry:
             2027, 1, 31, 15, 0, tzinfo=UTC
         )
         assert service.parse_expiry("2027-01-31T18:00") == datetime(2027, 1, 31, 18, tzinfo=UTC)
-        assert service.parse_expiry("2027-01-31T18:00:00Z") == datetime(
-            2027, 1, 31, 18, tzinfo=UTC
-        )
+        assert service.parse_expiry("2027-01-31T18:00:00Z") == datetime(2027, 1, 31, 18, tzinfo=UTC)
 
     @pytest.mark.parametrize("text", ["tomorrow", "31/01/2027", "2027-02-30", ""])
     def test_refuses_anything_else(self, text: str) -> None:
@@ -116,12 +114,10 @@ class TestCreateGrant:
 
     @pytest.mark.parametrize("grantees", [{}, {"organisation_slug": "x", "client_id": "y"}])
     async def test_needs_exactly_one_grantee(
-        self, conn: AsyncConnection, world: dict[str, Any], grantees: dict[str, str]
+        self, conn: AsyncConnection, world: dict[str, Any], grantees: dict[str, Any]
     ) -> None:
         with pytest.raises(InvalidInput, match="exactly one grantee"):
-            await service.create_grant(
-                conn, coalition_code=world["coalition"]["code"], **grantees
-            )
+            await service.create_grant(conn, coalition_code=world["coalition"]["code"], **grantees)
 
     @pytest.mark.parametrize(
         ("overrides", "message"),

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
+from tests import factories
 
 from lnob_api.errors import Conflict, InvalidInput, NotFound
 from lnob_api.models.enums import OrganisationKind
 from lnob_api.organisation import service
-from tests import factories
 
 
 class TestCreateOrganisation:
@@ -58,7 +58,7 @@ class TestCreateOrganisation:
     ) -> None:
         values = {"slug": "fine-slug", "name": "Fine"} | overrides
         with pytest.raises(InvalidInput) as caught:
-            await service.create_organisation(conn, **values)  # type: ignore[arg-type]
+            await service.create_organisation(conn, **values)
         assert caught.value.field == field
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+from tests import factories
 
 from lnob_api import models
 from lnob_api.auth.secrets import verify_password
 from lnob_api.errors import Conflict, InvalidInput, NotFound
 from lnob_api.models.enums import CoalitionRole
 from lnob_api.user import service
-from tests import factories
 
 PASSWORD = "correct horse battery"
 
@@ -41,9 +41,7 @@ class TestParseCoalitionRoles:
 
 
 class TestCreateUser:
-    async def test_stores_an_argon2_hash_memberships_and_roles(
-        self, conn: AsyncConnection
-    ) -> None:
+    async def test_stores_an_argon2_hash_memberships_and_roles(self, conn: AsyncConnection) -> None:
         # given
         organisation = await factories.create_organisation(conn)
         # when

@@ -138,3 +138,14 @@ def suppressed(
     if insider:
         return sa.and_(small, coalition_id.not_in(insider))
     return small
+
+
+def audit_event_visible(principal: Principal, table: sa.Table | None = None) -> ColumnElement[bool]:
+    """Coalition admins read their coalitions' events; partnership admins read every event."""
+    events = table if table is not None else models.AuditEvent.__table__
+    if principal.is_partnership_admin and principal.has_scope(Scope.PARTNERSHIP_ADMIN):
+        return sa.true()
+    if not principal.has_scope(Scope.COALITION_ADMIN):
+        return sa.false()
+    admin_of = principal.coalitions_with_role(CoalitionRole.ADMIN)
+    return events.c.coalition_id.in_(sorted(admin_of)) if admin_of else sa.false()

@@ -71,7 +71,8 @@ def cmd_create(args: argparse.Namespace, settings: Settings) -> int:
 
     issued = in_transaction(settings, work)
     if args.json:
-        print_json({"client_id": issued.client_id, "client_secret": issued.client_secret})
+        credentials = {"client_id": issued.client_id, "client_secret": issued.client_secret}
+        print_json(credentials, compact=True)
         return 0
     client = issued.client
     flows = ", ".join(client.grant_types)

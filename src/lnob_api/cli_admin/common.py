@@ -22,6 +22,7 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 NOT_MIGRATED = "database not migrated: run `lnob-api migrate`"
 _UNDEFINED_TABLE = "42P01"
+_UNDEFINED_COLUMN = "42703"
 
 
 class CommandError(Exception):
@@ -45,9 +46,12 @@ def guarded(handler: Handler) -> Handler:
         except ConfigError as exc:
             return fail(f"configuration error: {exc}")
         except DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) == _UNDEFINED_TABLE:
+            state = getattr(exc.orig, "sqlstate", None)
+            if state == _UNDEFINED_TABLE:
                 return fail(NOT_MIGRATED)
-            return fail(f"database error: {_first_line(exc.orig)}")
+            behind = state == _UNDEFINED_COLUMN
+            hint = " (an older schema? run `lnob-api migrate`)" if behind else ""
+            return fail(f"database error: {_first_line(exc.orig)}{hint}")
 
     return run
 
@@ -97,8 +101,8 @@ def iso(moment: datetime | float | None) -> str | None:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False))
+def print_json(value: Any, *, compact: bool = False) -> None:
+    print(json.dumps(value, indent=None if compact else 2, ensure_ascii=False))
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, empty: str) -> None:

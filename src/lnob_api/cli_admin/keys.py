@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from typing import TYPE_CHECKING, Any
+
+from joserfc.errors import JoseError
 
 from lnob_api.auth.keys import KeyStore
 from lnob_api.cli_admin.common import CommandError, guarded, iso, print_json, print_table, when
@@ -55,7 +56,7 @@ def _load(settings: Settings) -> KeyStore:
     """The key store; FileNotFoundError when the data folder holds no keys yet."""
     try:
         return KeyStore.load(settings, create=False)
-    except (ValueError, KeyError, TypeError) as exc:  # a damaged key file
+    except (ValueError, KeyError, TypeError, JoseError) as exc:  # a damaged key file
         raise CommandError(f"cannot read {settings.keys_file}: {exc}") from None
 
 
@@ -105,7 +106,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     except FileNotFoundError:
         print(f"no signing keys yet in {settings.keys_file}: the server creates one at start")
         return 0
-    except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+    except (ValueError, KeyError, TypeError, JoseError) as exc:
         raise CommandError(
             f"LNOB_SIGNING_KEYS is not a key set this service wrote: {exc}"
         ) from None

@@ -89,14 +89,24 @@ class RequestDb:
         """An ORM session bound to the request's transaction, for writes."""
         if self._session is None:
             conn = await self._connection()
-            self._session = AsyncSession(bind=conn, expire_on_commit=False, autoflush=False)
+            # Joins the request's transaction (never commits or ends it); mutations take
+            # their own savepoints with session.begin_nested().
+            self._session = AsyncSession(
+                bind=conn,
+                expire_on_commit=False,
+                autoflush=False,
+                join_transaction_mode="rollback_only",
+            )
         return self._session
 
     async def close(self, *, failed: bool = False) -> None:
         """Commit (or roll back when ``failed``) and release the connection."""
         if self._cm is None:
             return
-        cm, self._cm, self._conn, self._session = self._cm, None, None, None
+        cm, session = self._cm, self._session
+        self._cm, self._conn, self._session = None, None, None
+        if session is not None:
+            await session.close()
         if failed:
             err = RuntimeError("request failed")
             await cm.__aexit__(type(err), err, None)

@@ -79,11 +79,10 @@ async def _grantee(
     conn: AsyncConnection, organisation_slug: str | None, client_id: str | None
 ) -> tuple[int | None, int | None]:
     """(organisation id, client pk): exactly one of them set."""
-    if (organisation_slug is None) == (client_id is None):
-        raise InvalidInput("grantee", "name exactly one grantee: an organisation or a client")
-    if organisation_slug is not None:
+    if organisation_slug is not None and client_id is None:
         return (await organisation_service.organisation_by_slug(conn, organisation_slug)).id, None
-    assert client_id is not None
+    if client_id is None or organisation_slug is not None:
+        raise InvalidInput("grantee", "name exactly one grantee: an organisation or a client")
     client = await repo.client_by_client_id(conn, client_id.strip())
     if client is None:
         raise NotFound(f"no client with id {client_id!r}")

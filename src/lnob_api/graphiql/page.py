@@ -171,6 +171,17 @@ _MAIN = r"""
   var refreshing = null;
   var root = null;
 
+  // GraphiQL's dialogs add <style> elements at run time (react-remove-scroll-bar); its bundle
+  // keeps the nonce setting private, so give such elements this page's nonce as they are
+  // created. Injected markup does not pass through here and stays blocked.
+  var nonce = document.currentScript.nonce;
+  var createElement = Document.prototype.createElement;
+  document.createElement = function (name, options) {
+    var element = createElement.call(this, name, options);
+    // disabled
+    return element;
+  };
+
   function setStatus(text, isError) {
     statusText.textContent = text;
     statusText.classList.toggle("lnob-error", Boolean(isError));

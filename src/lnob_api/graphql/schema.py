@@ -21,6 +21,7 @@ from graphql import GraphQLError
 from lnob_api.graphql.area.queries import AreaQueries
 from lnob_api.graphql.coalition.queries import CoalitionQueries
 from lnob_api.graphql.context import Info
+from lnob_api.graphql.dataset.mutations import DatasetMutations
 from lnob_api.graphql.dataset.queries import DatasetQueries
 from lnob_api.graphql.errors import classify
 from lnob_api.graphql.extensions import RequestTransaction
@@ -102,6 +103,9 @@ Query = merge_types(
 )
 
 
+Mutation = merge_types("Mutation", (DatasetMutations,))
+
+
 class LnobSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -129,6 +133,7 @@ def _types() -> list[type]:
 
 schema = LnobSchema(
     query=Query,
+    mutation=Mutation,
     types=_types(),
     config=StrawberryConfig(relay_max_results=100, disable_field_suggestions=False),
     extensions=[

@@ -29,8 +29,8 @@ from lnob_api.seed.demo_datasets import DATASETS, FICTION, PUBLICATIONS, DemoDat
 from lnob_api.seed.demo_observations import load_observations
 from lnob_api.seed.demo_projects import PROJECTS
 from lnob_api.seed.report import SeedReport
-from lnob_api.seed.slugs import slugify
 from lnob_api.seed.writes import ids_by, insert_all, table_of
+from lnob_api.slugs import slugify
 
 RANDOM_SEED = 2018
 RETRACTED_AFTER_DAYS = 75

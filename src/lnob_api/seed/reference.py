@@ -16,8 +16,8 @@ from lnob_api.models import PublicationKind, Visibility
 from lnob_api.sdg.codes import sort_key
 from lnob_api.seed.files import Row, SeedFiles
 from lnob_api.seed.report import SeedReport
-from lnob_api.seed.slugs import slugify
 from lnob_api.seed.writes import ids_by, insert_missing, upsert
+from lnob_api.slugs import slugify
 
 SDG_FRAMEWORK = "sdg-framework"
 SDG_FRAMEWORK_VERSION = "2025"

@@ -60,6 +60,17 @@ class Dataset(Node):
     created_at: datetime
     updated_at: datetime
     is_demo: bool = strawberry.field(description="True for the demonstration data set.")
+    row_version: int = strawberry.field(
+        description="Changes on every edit; send it back with an update (optimistic locking)."
+    )
+    superseded_at: datetime | None = strawberry.field(
+        description="When a newer published version replaced this one."
+    )
+    lineage_id: strawberry.Private[int]
+
+    @strawberry.field(description="Every version of this dataset you may see, oldest first.")
+    async def versions(self, info: Info) -> list[Dataset]:
+        return await _versions(info, self.lineage_id)
 
     @strawberry.field
     async def coalition(self, info: Info) -> _Coalition:
@@ -96,15 +107,23 @@ class Dataset(Node):
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
+        version: Annotated[
+            int | None,
+            strawberry.argument(description="Read another version of this dataset (its number)."),
+        ] = None,
     ) -> Connection[_Observation]:
         from lnob_api.graphql.observation.types import Observation, observation_where
         from lnob_api.observation import repository as observation_repo
 
         where, where_key = observation_where(filter)
+        owner = self.pk
+        if version is not None and version != self.version:
+            versions = await _versions(info, self.lineage_id)
+            owner = next((v.pk for v in versions if v.version == version), -1)
         return await load_page(
             info,
             observation_repo.OBSERVATIONS_BY_DATASET,
-            self.pk,
+            owner,
             Observation,
             first=first,
             after=after,
@@ -129,3 +148,7 @@ class Dataset(Node):
         from lnob_api.publication import repository as publication_repo
 
         return await load_list(info, publication_repo.PUBLICATIONS_BY_DATASET, self.pk, Publication)
+
+
+async def _versions(info: Info, lineage_id: int) -> list[Dataset]:
+    return await load_list(info, dataset_repo.DATASET_VERSIONS_BY_LINEAGE, lineage_id, Dataset)

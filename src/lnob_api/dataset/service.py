@@ -1,0 +1,371 @@
+"""Dataset use cases: create, edit, publish, retract, change visibility, delete a draft.
+
+Lifecycle: DRAFT -> PUBLISHED -> RETRACTED. A published version is immutable: editing it opens
+a new DRAFT version (metadata, links and observations copied) in the same lineage; publishing
+that draft supersedes the previous published version, which stays readable by id. Editors
+write their coalition's datasets; only coalition admins change visibility. Every change writes
+an audit event in the same transaction. Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lnob_api import models
+from lnob_api.access import checks
+from lnob_api.audit import service as audit
+from lnob_api.auth.principal import Principal
+from lnob_api.dataset import write_repository as repo
+from lnob_api.errors import Conflict, InvalidInput, NotFound, ValidationFailed
+from lnob_api.models.enums import CoalitionRole, DatasetStatus, Methodology, Visibility
+from lnob_api.slugs import is_slug, slugify
+
+LIMITS = {"title": 300, "slug": 160, "license": 60}
+EDITABLE = (
+    "title",
+    "description",
+    "methodology",
+    "collection_start",
+    "collection_end",
+    "area_code",
+    "license",
+    "project_id",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is writing, and the request they write in (for the audit log)."""
+
+    principal: Principal
+    request_id: str | None = None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _record(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    dataset: models.Dataset,
+    before: dict[str, Any] | None,
+) -> None:
+    await session.flush()
+    await audit.record(
+        session,
+        actor.principal,
+        action=action,
+        entity_type="Dataset",
+        entity_id=dataset.id,
+        coalition_id=dataset.coalition_id,
+        before=before,
+        after=audit.snapshot(dataset),
+        request_id=actor.request_id,
+    )
+
+
+async def _validate_fields(
+    session: AsyncSession, coalition_id: int, fields: dict[str, Any], problems: list[InvalidInput]
+) -> None:
+    for name, limit in LIMITS.items():
+        value = fields.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            problems.append(InvalidInput(name, f"at most {limit} characters", code="TOO_LONG"))
+    if "title" in fields and not (fields["title"] or "").strip():
+        problems.append(InvalidInput("title", "a title is required", code="REQUIRED"))
+    start, end = fields.get("collection_start"), fields.get("collection_end")
+    if isinstance(start, date) and isinstance(end, date) and end < start:
+        problems.append(
+            InvalidInput("collectionEnd", "ends before collectionStart", code="INVALID")
+        )
+    area = fields.get("area_code")
+    if area is not None:
+        fields["area_code"] = area.strip().upper()
+        if not await repo.area_exists(session, fields["area_code"]):
+            problems.append(
+                InvalidInput("area", f"unknown area code {area!r}", code="INVALID_CODE")
+            )
+    project_id = fields.get("project_id")
+    if project_id is not None and await repo.project_coalition(session, project_id) != coalition_id:
+        problems.append(
+            InvalidInput("project", "no such project in this coalition", code="NOT_FOUND")
+        )
+
+
+async def _resolve_links(
+    session: AsyncSession,
+    coalition_id: int,
+    indicator_codes: list[str] | None,
+    group_codes: list[str] | None,
+    problems: list[InvalidInput],
+) -> tuple[list[int] | None, list[int] | None]:
+    indicator_ids: list[int] | None = None
+    group_ids: list[int] | None = None
+    if indicator_codes is not None:
+        found = await repo.indicators_by_code(session, indicator_codes)
+        indicator_ids = []
+        for i, code in enumerate(indicator_codes):
+            row = found.get(code)
+            if row is None or row.coalition_id not in (None, coalition_id):
+                problems.append(
+                    InvalidInput(
+                        f"indicators.{i}", f"unknown indicator code {code!r}", code="INVALID_CODE"
+                    )
+                )
+            elif row.id not in indicator_ids:
+                indicator_ids.append(int(row.id))
+    if group_codes is not None:
+        groups = await repo.groups_by_code(session, group_codes)
+        group_ids = []
+        for i, code in enumerate(group_codes):
+            if code not in groups:
+                problems.append(
+                    InvalidInput(f"groups.{i}", f"unknown group code {code!r}", code="INVALID_CODE")
+                )
+            elif groups[code] not in group_ids:
+                group_ids.append(groups[code])
+    return indicator_ids, group_ids
+
+
+async def _unique_slug(session: AsyncSession, wanted: str | None, title: str) -> str:
+    if wanted is not None:
+        if not is_slug(wanted):
+            raise InvalidInput("slug", "use lowercase letters, digits and hyphens", code="INVALID")
+        if await repo.slug_taken(session, wanted):
+            raise InvalidInput("slug", f"{wanted!r} is already used", code="NOT_UNIQUE")
+        return wanted
+    base = slugify(title)[:150] or "dataset"
+    slug, n = base, 1
+    while await repo.slug_taken(session, slug):
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+async def create(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    coalition_code: str,
+    fields: dict[str, Any],
+    slug: str | None,
+    visibility: Visibility | None,
+    indicator_codes: list[str] | None,
+    group_codes: list[str] | None,
+) -> models.Dataset:
+    coalition_id = await repo.coalition_id_by_code(session, coalition_code)
+    if coalition_id is None:
+        raise InvalidInput(
+            "coalition", f"unknown coalition {coalition_code!r}", code="INVALID_CODE"
+        )
+    checks.require_role(actor.principal, coalition_id, CoalitionRole.EDITOR)
+    if visibility is not None and visibility is not Visibility.COALITION:
+        checks.require_coalition_admin(actor.principal, coalition_id)
+    problems: list[InvalidInput] = []
+    await _validate_fields(session, coalition_id, fields, problems)
+    indicator_ids, group_ids = await _resolve_links(
+        session, coalition_id, indicator_codes, group_codes, problems
+    )
+    if problems:
+        raise ValidationFailed(problems)
+    dataset = models.Dataset(
+        coalition_id=coalition_id,
+        slug=await _unique_slug(session, slug, fields["title"]),
+        status=DatasetStatus.DRAFT,
+        visibility=visibility or Visibility.COALITION,
+        version=1,
+        methodology=fields.pop("methodology", None) or Methodology.OTHER,
+        **{k: v for k, v in fields.items() if k in EDITABLE},
+    )
+    session.add(dataset)
+    await session.flush()
+    await session.refresh(dataset)
+    await repo.replace_links(session, dataset.id, indicator_ids=indicator_ids, group_ids=group_ids)
+    await _record(session, actor, "dataset.create", dataset, None)
+    return dataset
+
+
+async def _load(session: AsyncSession, dataset_id: int, row_version: int | None) -> models.Dataset:
+    dataset = await repo.lock(session, dataset_id)
+    if dataset is None:
+        raise NotFound("no such dataset")
+    if row_version is not None and dataset.row_version != row_version:
+        raise Conflict(
+            f"the dataset changed since you read it (version {row_version}, now "
+            f"{dataset.row_version}); reload it and apply your change again"
+        )
+    return dataset
+
+
+async def update(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    dataset_id: int,
+    row_version: int,
+    fields: dict[str, Any],
+    indicator_codes: list[str] | None,
+    group_codes: list[str] | None,
+) -> models.Dataset:
+    """Edit a draft in place; editing a published version opens (or edits) its next draft."""
+    dataset = await _load(session, dataset_id, row_version)
+    checks.require_role(actor.principal, dataset.coalition_id, CoalitionRole.EDITOR)
+    if dataset.status == DatasetStatus.RETRACTED:
+        raise InvalidInput("id", "a retracted dataset cannot be edited", code="INVALID_STATE")
+    if dataset.superseded_at is not None:
+        raise InvalidInput(
+            "id", "edit the current version, not a superseded one", code="INVALID_STATE"
+        )
+    problems: list[InvalidInput] = []
+    await _validate_fields(session, dataset.coalition_id, fields, problems)
+    indicator_ids, group_ids = await _resolve_links(
+        session, dataset.coalition_id, indicator_codes, group_codes, problems
+    )
+    if problems:
+        raise ValidationFailed(problems)
+    if dataset.status == DatasetStatus.PUBLISHED:
+        dataset = await _draft_of(session, actor, dataset)
+    before = audit.snapshot(dataset)
+    for name, value in fields.items():
+        if name in EDITABLE:
+            setattr(dataset, name, value)
+    dataset.row_version += 1
+    dataset.updated_at = _now()
+    await repo.replace_links(session, dataset.id, indicator_ids=indicator_ids, group_ids=group_ids)
+    await _record(session, actor, "dataset.update", dataset, before)
+    return dataset
+
+
+async def _draft_of(
+    session: AsyncSession, actor: Actor, published: models.Dataset
+) -> models.Dataset:
+    """The open draft of ``published``'s lineage, created as a copy when there is none."""
+    existing = await repo.open_draft(session, published.lineage_id)
+    if existing is not None:
+        draft = await repo.lock(session, existing)
+        assert draft is not None
+        return draft
+    draft = models.Dataset(
+        coalition_id=published.coalition_id,
+        project_id=published.project_id,
+        slug=published.slug,
+        lineage_id=published.lineage_id,
+        title=published.title,
+        description=published.description,
+        methodology=published.methodology,
+        collection_start=published.collection_start,
+        collection_end=published.collection_end,
+        area_code=published.area_code,
+        license=published.license,
+        status=DatasetStatus.DRAFT,
+        visibility=published.visibility,
+        version=await repo.next_version(session, published.lineage_id),
+    )
+    session.add(draft)
+    await session.flush()
+    await session.refresh(draft)
+    indicator_ids, group_ids = await repo.link_ids(session, published.id)
+    await repo.replace_links(session, draft.id, indicator_ids=indicator_ids, group_ids=group_ids)
+    copied = await repo.copy_observations(session, published.id, draft.id)
+    await _record(
+        session,
+        actor,
+        "dataset.version",
+        draft,
+        {"from_version": published.version, "observations_copied": copied},
+    )
+    return draft
+
+
+async def publish(
+    session: AsyncSession, actor: Actor, *, dataset_id: int, row_version: int
+) -> models.Dataset:
+    dataset = await _load(session, dataset_id, row_version)
+    checks.require_role(actor.principal, dataset.coalition_id, CoalitionRole.EDITOR)
+    if dataset.status != DatasetStatus.DRAFT:
+        raise InvalidInput(
+            "id",
+            f"only a draft can be published; this one is {dataset.status}",
+            code="INVALID_STATE",
+        )
+    before = audit.snapshot(dataset)
+    await repo.supersede_published(session, dataset.lineage_id, except_id=dataset.id)
+    dataset.status = DatasetStatus.PUBLISHED
+    dataset.published_at = _now()
+    dataset.updated_at = dataset.published_at
+    dataset.row_version += 1
+    await _record(session, actor, "dataset.publish", dataset, before)
+    return dataset
+
+
+async def retract(
+    session: AsyncSession, actor: Actor, *, dataset_id: int, row_version: int, reason: str
+) -> models.Dataset:
+    dataset = await _load(session, dataset_id, row_version)
+    checks.require_role(actor.principal, dataset.coalition_id, CoalitionRole.EDITOR)
+    if not reason.strip():
+        raise InvalidInput("reason", "say why the dataset is retracted", code="REQUIRED")
+    if len(reason) > 2000:
+        raise InvalidInput("reason", "at most 2000 characters", code="TOO_LONG")
+    if dataset.status != DatasetStatus.PUBLISHED or dataset.superseded_at is not None:
+        raise InvalidInput(
+            "id", "only the current published version can be retracted", code="INVALID_STATE"
+        )
+    before = audit.snapshot(dataset)
+    dataset.status = DatasetStatus.RETRACTED
+    dataset.retraction_reason = reason.strip()
+    dataset.retracted_at = _now()
+    dataset.updated_at = dataset.retracted_at
+    dataset.row_version += 1
+    await _record(session, actor, "dataset.retract", dataset, before)
+    return dataset
+
+
+async def set_visibility(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    dataset_id: int,
+    row_version: int,
+    visibility: Visibility,
+) -> models.Dataset:
+    """Coalition admins set who sees a dataset; it applies to every version of it."""
+    dataset = await _load(session, dataset_id, row_version)
+    checks.require_coalition_admin(actor.principal, dataset.coalition_id)
+    before = audit.snapshot(dataset)
+    await repo.set_lineage_visibility(session, dataset.lineage_id, visibility.value)
+    await session.refresh(dataset)
+    await _record(session, actor, "dataset.visibility", dataset, before)
+    return dataset
+
+
+async def delete_draft(
+    session: AsyncSession, actor: Actor, *, dataset_id: int, row_version: int
+) -> int:
+    """Delete a draft version (published history is retracted, never deleted)."""
+    dataset = await _load(session, dataset_id, row_version)
+    checks.require_role(actor.principal, dataset.coalition_id, CoalitionRole.EDITOR)
+    if dataset.status != DatasetStatus.DRAFT:
+        raise InvalidInput(
+            "id", "only drafts can be deleted; retract a published dataset", code="INVALID_STATE"
+        )
+    before = audit.snapshot(dataset)
+    await audit.record(
+        session,
+        actor.principal,
+        action="dataset.delete",
+        entity_type="Dataset",
+        entity_id=dataset.id,
+        coalition_id=dataset.coalition_id,
+        before=before,
+        after=None,
+        request_id=actor.request_id,
+    )
+    await session.delete(dataset)
+    return dataset_id

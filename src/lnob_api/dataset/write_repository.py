@@ -1,0 +1,163 @@
+"""Dataset writes: the SQL the dataset service needs beyond ORM adds (lookups, links, copies)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lnob_api import models
+
+datasets = models.Dataset.__table__
+links = models.DatasetIndicator.__table__
+group_links = models.DatasetGroup.__table__
+observations = models.Observation.__table__
+
+
+async def coalition_id_by_code(session: AsyncSession, code: str) -> int | None:
+    found = await session.scalar(
+        sa.select(models.Coalition.id).where(models.Coalition.code == code.strip().upper())
+    )
+    return int(found) if found is not None else None
+
+
+async def project_coalition(session: AsyncSession, project_id: int) -> int | None:
+    found = await session.scalar(
+        sa.select(models.Project.coalition_id).where(models.Project.id == project_id)
+    )
+    return int(found) if found is not None else None
+
+
+async def area_exists(session: AsyncSession, code: str) -> bool:
+    return bool(
+        await session.scalar(sa.select(sa.exists().where(models.Area.code == code.upper())))
+    )
+
+
+async def indicators_by_code(session: AsyncSession, codes: Iterable[str]) -> dict[str, Any]:
+    rows = await session.execute(
+        sa.select(models.Indicator.code, models.Indicator.id, models.Indicator.coalition_id).where(
+            models.Indicator.code.in_(list(codes))
+        )
+    )
+    return {r.code: r for r in rows}
+
+
+async def groups_by_code(session: AsyncSession, codes: Iterable[str]) -> dict[str, int]:
+    rows = await session.execute(
+        sa.select(models.MarginalisedGroup.code, models.MarginalisedGroup.id).where(
+            models.MarginalisedGroup.code.in_(list(codes))
+        )
+    )
+    return {r.code: int(r.id) for r in rows}
+
+
+async def slug_taken(session: AsyncSession, slug: str, *, lineage_id: int | None = None) -> bool:
+    stmt = sa.select(sa.exists().where(datasets.c.slug == slug))
+    if lineage_id is not None:
+        stmt = sa.select(
+            sa.exists().where(datasets.c.slug == slug, datasets.c.lineage_id != lineage_id)
+        )
+    return bool(await session.scalar(stmt))
+
+
+async def lock(session: AsyncSession, dataset_id: int) -> models.Dataset | None:
+    """The dataset row, locked for update for the rest of the transaction."""
+    result = await session.execute(
+        sa.select(models.Dataset).where(models.Dataset.id == dataset_id).with_for_update()
+    )
+    return result.scalar_one_or_none()
+
+
+async def replace_links(
+    session: AsyncSession,
+    dataset_id: int,
+    *,
+    indicator_ids: list[int] | None,
+    group_ids: list[int] | None,
+) -> None:
+    if indicator_ids is not None:
+        await session.execute(sa.delete(links).where(links.c.dataset_id == dataset_id))
+        if indicator_ids:
+            await session.execute(
+                sa.insert(links),
+                [{"dataset_id": dataset_id, "indicator_id": i} for i in indicator_ids],
+            )
+    if group_ids is not None:
+        await session.execute(sa.delete(group_links).where(group_links.c.dataset_id == dataset_id))
+        if group_ids:
+            await session.execute(
+                sa.insert(group_links),
+                [{"dataset_id": dataset_id, "group_id": g} for g in group_ids],
+            )
+
+
+async def link_ids(session: AsyncSession, dataset_id: int) -> tuple[list[int], list[int]]:
+    indicator_ids = (
+        await session.scalars(
+            sa.select(links.c.indicator_id).where(links.c.dataset_id == dataset_id)
+        )
+    ).all()
+    group_ids = (
+        await session.scalars(
+            sa.select(group_links.c.group_id).where(group_links.c.dataset_id == dataset_id)
+        )
+    ).all()
+    return [int(i) for i in indicator_ids], [int(g) for g in group_ids]
+
+
+async def copy_observations(session: AsyncSession, source_id: int, target_id: int) -> int:
+    """Copy a version's observations into a new version, in the database."""
+    columns = [
+        c.name
+        for c in observations.c
+        if c.name not in ("id", "dataset_id", "created_at", "updated_at")
+    ]
+    select = sa.select(sa.literal(target_id), *[observations.c[c] for c in columns]).where(
+        observations.c.dataset_id == source_id
+    )
+    result = await session.execute(
+        sa.insert(observations).from_select(["dataset_id", *columns], select)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def next_version(session: AsyncSession, lineage_id: int) -> int:
+    found = await session.scalar(
+        sa.select(sa.func.max(datasets.c.version)).where(datasets.c.lineage_id == lineage_id)
+    )
+    return int(found or 0) + 1
+
+
+async def open_draft(session: AsyncSession, lineage_id: int) -> int | None:
+    found = await session.scalar(
+        sa.select(datasets.c.id).where(
+            datasets.c.lineage_id == lineage_id, datasets.c.status == "DRAFT"
+        )
+    )
+    return int(found) if found is not None else None
+
+
+async def supersede_published(session: AsyncSession, lineage_id: int, *, except_id: int) -> None:
+    await session.execute(
+        sa.update(datasets)
+        .where(
+            datasets.c.lineage_id == lineage_id,
+            datasets.c.id != except_id,
+            datasets.c.status == "PUBLISHED",
+            datasets.c.superseded_at.is_(None),
+        )
+        .values(superseded_at=sa.func.now(), updated_at=sa.func.now())
+    )
+
+
+async def set_lineage_visibility(session: AsyncSession, lineage_id: int, visibility: str) -> None:
+    await session.execute(
+        sa.update(datasets)
+        .where(datasets.c.lineage_id == lineage_id)
+        .values(
+            visibility=visibility, updated_at=sa.func.now(), row_version=datasets.c.row_version + 1
+        )
+    )

@@ -1,0 +1,145 @@
+"""The export filter: query parameters that mirror GraphQL's ObservationFilter, checked early.
+
+Parsing needs no database; ``export.service.resolve`` then checks codes against it. Each
+problem is an ``InvalidInput`` whose ``field`` is the query parameter's name.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+from lnob_api.errors import InvalidInput
+from lnob_api.observation.periods import ACCEPTED_FORMS, period_bounds
+
+PARAMETERS = (
+    "indicator",
+    "area",
+    "periodFrom",
+    "periodTo",
+    "dataset",
+    "sex",
+    "age",
+    "disabilityStatus",
+    "urbanisation",
+    "group",
+    "updatedSince",
+)
+_LISTS = {
+    "indicator": "indicators",
+    "area": "areas",
+    "dataset": "datasets",
+    "sex": "sex",
+    "age": "age",
+    "disabilityStatus": "disability_status",
+    "urbanisation": "urbanisation",
+    "group": "group",
+}
+MAX_VALUES = 500
+
+Params = Mapping[str, Sequence[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFilter:
+    """Conditions on observations; every given one must hold (lists: any of the values)."""
+
+    indicators: tuple[str, ...] | None = None
+    areas: tuple[str, ...] | None = None
+    period_from: str | None = None
+    period_to: str | None = None
+    datasets: tuple[str, ...] | None = None
+    sex: tuple[str, ...] | None = None
+    age: tuple[str, ...] | None = None
+    disability_status: tuple[str, ...] | None = None
+    urbanisation: tuple[str, ...] | None = None
+    group: tuple[str, ...] | None = None
+    updated_since: datetime | None = None
+
+    def canonical(self) -> str:
+        """A stable text form (for entity tags)."""
+        return json.dumps(asdict(self), sort_keys=True, default=str)
+
+
+def parse_filter(params: Params, *, extra: Sequence[str] = ()) -> ExportFilter:
+    """Build a filter from query parameters (each value may hold comma-separated codes)."""
+    for name in params:
+        if name not in PARAMETERS and name not in extra:
+            allowed = ", ".join((*PARAMETERS, *extra))
+            raise InvalidInput(name, f"unknown parameter; use {allowed}", code="UNKNOWN_PARAMETER")
+    lists = {field: codes(params, name) for name, field in _LISTS.items()}
+    if lists["areas"] is not None:
+        lists["areas"] = tuple(c.upper() for c in lists["areas"])
+    return ExportFilter(
+        **lists,
+        period_from=period(params, "periodFrom"),
+        period_to=period(params, "periodTo"),
+        updated_since=instant(params, "updatedSince"),
+    )
+
+
+def codes(params: Params, name: str) -> tuple[str, ...] | None:
+    """Repeated and comma-separated values of ``name``, in order, without duplicates."""
+    if name not in params:
+        return None
+    values: list[str] = []
+    for raw in params[name]:
+        values.extend(v.strip() for v in raw.split(",") if v.strip())
+    if not values:
+        raise InvalidInput(name, "give at least one value", code="EMPTY")
+    if len(values) > MAX_VALUES:
+        raise InvalidInput(name, f"at most {MAX_VALUES} values", code="TOO_LARGE")
+    return tuple(dict.fromkeys(values))
+
+
+def single(params: Params, name: str) -> str | None:
+    values = params.get(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise InvalidInput(name, "give this parameter once", code="REPEATED")
+    return values[0].strip()
+
+
+def period(params: Params, name: str) -> str | None:
+    """An SDMX period (2019, 2019-Q2, 2019-03...), checked."""
+    value = single(params, name)
+    if value is None:
+        return None
+    try:
+        period_bounds(value)
+    except InvalidInput:
+        raise InvalidInput(
+            name, f"{value!r} is not a valid period; use {ACCEPTED_FORMS}", code="INVALID_PERIOD"
+        ) from None
+    return value
+
+
+def instant(params: Params, name: str) -> datetime | None:
+    """An ISO 8601 date-time; without an offset it is taken as UTC."""
+    value = single(params, name)
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace(" ", "+"))
+    except ValueError:
+        raise InvalidInput(
+            name,
+            f"{value!r} is not an ISO 8601 date-time such as 2024-05-01T00:00:00Z",
+            code="INVALID_DATETIME",
+        ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def dataset_key(value: str) -> int | str:
+    """A dataset's primary key from its global id, or the value itself (a slug)."""
+    try:
+        raw = base64.b64decode(value.encode(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return value
+    type_name, _, key = raw.partition(":")
+    return int(key) if type_name == "Dataset" and key.isdigit() else value

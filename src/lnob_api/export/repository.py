@@ -1,0 +1,306 @@
+"""SQL for bulk reads: exports, their fingerprints for conditional requests, and series.
+
+Every statement starts from the OBSERVATIONS source's scoped SELECT (``observation_visible``
+and small-cell suppression in SQL), narrowed by ``observation.repository.filters``: a bulk
+read sees exactly the rows, and the masked values, that GraphQL shows the same principal.
+
+Rows leave PostgreSQL without being collected: CSV layouts go out through ``COPY (...) TO
+STDOUT`` in chunks, other formats through a server-side cursor (``yield_per``). Both hold a
+bounded amount in memory whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from lnob_api import models
+from lnob_api.access import visibility
+from lnob_api.auth.principal import Principal
+from lnob_api.observation.repository import OBSERVATIONS
+
+observations = models.Observation.__table__
+datasets = models.Dataset.__table__
+indicators = models.Indicator.__table__
+areas = models.Area.__table__
+coalitions = models.Coalition.__table__
+
+# Rows fetched per round trip of a server-side cursor.
+CURSOR_BATCH = 2000
+# COPY chunks waiting for the client; when full, PostgreSQL's output waits (back pressure).
+COPY_QUEUE = 4
+
+SERIES_KEY = ("area_code", "sex", "age", "disability_status", "urbanisation", "group_code")
+
+
+@dataclass(frozen=True, slots=True)
+class Scoped:
+    """The principal's filtered observations (``rows``) joined to their dataset and indicator."""
+
+    rows: sa.Subquery
+    dataset: sa.FromClause
+    indicator: sa.FromClause
+    source: sa.FromClause
+
+
+def scoped(principal: Principal, where: Sequence[ColumnElement[bool]]) -> Scoped:
+    """The readable observations matching ``where`` (clauses over the observations table)."""
+    rows = OBSERVATIONS.scoped(principal).where(*where).subquery("o")
+    dataset = datasets.alias("d")
+    indicator = indicators.alias("i")
+    source = rows.join(dataset, dataset.c.id == rows.c.dataset_id).join(
+        indicator, indicator.c.id == rows.c.indicator_id
+    )
+    return Scoped(rows, dataset, indicator, source)
+
+
+def in_coalition(coalition_id: int) -> ColumnElement[bool]:
+    """Observations of one coalition's datasets (a clause for ``scoped``'s ``where``)."""
+    return observations.c.dataset_id.in_(
+        sa.select(datasets.c.id).where(datasets.c.coalition_id == coalition_id)
+    )
+
+
+def conf_status(rows: sa.Subquery) -> ColumnElement[str]:
+    """SDMX CONF_STATUS: C (confidential) for a withheld small cell, F (free) otherwise."""
+    return sa.case((rows.c.suppressed, sa.literal("C")), else_=sa.literal("F"))
+
+
+def iso_utc(column: ColumnElement[Any]) -> ColumnElement[str]:
+    """A timestamp as ISO 8601 in UTC (``2024-05-01T12:00:00.000000Z``), whatever the session."""
+    return sa.func.to_char(
+        sa.func.timezone("UTC", column), sa.literal('YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+    )
+
+
+# --- conditional requests -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What an export's validators are computed from."""
+
+    rows: int
+    suppressed: int
+    rows_updated: datetime | None
+    datasets_updated: datetime | None
+
+    @property
+    def last_modified(self) -> datetime | None:
+        stamps = [s for s in (self.rows_updated, self.datasets_updated) if s is not None]
+        return max(stamps) if stamps else None
+
+
+async def fingerprint(
+    conn: AsyncConnection,
+    principal: Principal,
+    where: Sequence[ColumnElement[bool]],
+    dataset_where: Sequence[ColumnElement[bool]] = (),
+) -> Fingerprint:
+    """Count, suppressed count and latest change of the readable rows, and the latest change
+    of the datasets in scope (retracted ones included, so that a retraction moves it)."""
+    rows = OBSERVATIONS.scoped(principal).where(*where).subquery("o")
+    datasets_updated = (
+        sa.select(sa.func.max(datasets.c.updated_at))
+        .where(visibility.dataset_visible(principal), *dataset_where)
+        .scalar_subquery()
+    )
+    stmt = sa.select(
+        sa.func.count().label("rows"),
+        sa.func.count().filter(rows.c.suppressed).label("suppressed"),
+        sa.func.max(rows.c.updated_at).label("rows_updated"),
+        datasets_updated.label("datasets_updated"),
+    ).select_from(rows)
+    found = (await conn.execute(stmt)).one()
+    return Fingerprint(int(found.rows), int(found.suppressed), found[2], found[3])
+
+
+# --- the CSV export -------------------------------------------------------------------------
+
+CSV_COLUMNS = (
+    "dataset",
+    "indicator",
+    "area",
+    "period",
+    "value",
+    "unit",
+    "obs_status",
+    "conf_status",
+    "sample_size",
+    "sex",
+    "age",
+    "disability_status",
+    "urbanisation",
+    "group",
+    "updated_at",
+)
+
+
+def csv_select(principal: Principal, where: Sequence[ColumnElement[bool]]) -> sa.Select[Any]:
+    """The CSV export's rows in a stable order (the observation id); NULL value when withheld."""
+    s = scoped(principal, where)
+    o, d, i = s.rows, s.dataset, s.indicator
+    columns = (
+        d.c.slug,
+        i.c.code,
+        o.c.area_code,
+        o.c.period,
+        o.c.value,
+        o.c.unit,
+        o.c.obs_status,
+        conf_status(o),
+        o.c.sample_size,
+        o.c.sex,
+        o.c.age,
+        o.c.disability_status,
+        o.c.urbanisation,
+        o.c.group_code,
+        iso_utc(o.c.updated_at),
+    )
+    labelled = [c.label(name) for c, name in zip(columns, CSV_COLUMNS, strict=True)]
+    return sa.select(*labelled).select_from(s.source).order_by(o.c.id)
+
+
+# --- lookups for clear failures -------------------------------------------------------------
+
+
+async def known_indicator_codes(conn: AsyncConnection, codes: Sequence[str]) -> set[str]:
+    found = await conn.execute(sa.select(indicators.c.code).where(indicators.c.code.in_(codes)))
+    return set(found.scalars())
+
+
+async def known_area_codes(conn: AsyncConnection, codes: Sequence[str]) -> set[str]:
+    found = await conn.execute(sa.select(areas.c.code).where(areas.c.code.in_(codes)))
+    return set(found.scalars())
+
+
+async def visible_datasets(
+    conn: AsyncConnection, principal: Principal, *, ids: Sequence[int], slugs: Sequence[str]
+) -> list[Row[Any]]:
+    """(id, slug) of the datasets among ``ids`` or ``slugs`` whose metadata the principal sees."""
+    stmt = sa.select(datasets.c.id, datasets.c.slug).where(
+        visibility.dataset_visible(principal),
+        sa.or_(datasets.c.id.in_(ids), datasets.c.slug.in_(slugs)),
+    )
+    return list((await conn.execute(stmt)).all())
+
+
+# --- streaming ------------------------------------------------------------------------------
+
+
+@dataclass
+class CopyProgress:
+    """How much PostgreSQL has handed over so far (lets tests see the back pressure)."""
+
+    chunks: int = 0
+    bytes: int = 0
+
+
+async def copy_csv(
+    conn: AsyncConnection,
+    stmt: sa.Select[Any],
+    *,
+    header: bool = True,
+    progress: CopyProgress | None = None,
+) -> AsyncIterator[bytes]:
+    """``COPY (stmt) TO STDOUT (FORMAT csv)`` in the connection's transaction, chunk by chunk.
+
+    asyncpg hands each chunk to a callback and reads no further until the callback returns;
+    the callback waits on a small queue that the caller drains, so at most ``COPY_QUEUE``
+    chunks are held, however many rows the statement returns.
+    """
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = [compiled.params[name] for name in compiled.positiontup or ()]
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue(COPY_QUEUE)
+
+    async def sink(chunk: bytes) -> None:
+        if progress is not None:
+            progress.chunks += 1
+            progress.bytes += len(chunk)
+        await queue.put(bytes(chunk))
+
+    async def produce() -> None:
+        try:
+            await driver.copy_from_query(
+                compiled.string, *params, output=sink, format="csv", header=header
+            )
+        except Exception as exc:
+            await queue.put(exc)
+        else:
+            await queue.put(None)
+
+    task = asyncio.create_task(produce())
+    try:
+        while (item := await queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+
+async def stream_rows(conn: AsyncConnection, stmt: sa.Select[Any]) -> AsyncIterator[Row[Any]]:
+    """The statement's rows through a server-side cursor, ``CURSOR_BATCH`` at a time."""
+    result = await conn.stream(stmt, execution_options={"yield_per": CURSOR_BATCH})
+    try:
+        async for batch in result.partitions():
+            for row in batch:
+                yield row
+    finally:
+        await result.close()
+
+
+# --- series (GraphQL indicatorSeries) -------------------------------------------------------
+
+
+def series_shape(principal: Principal, where: Sequence[ColumnElement[bool]]) -> sa.Select[Any]:
+    """How many series match, and the length of the longest."""
+    rows = OBSERVATIONS.scoped(principal).where(*where).subquery("o")
+    per_series = (
+        sa.select(sa.func.count().label("points"))
+        .select_from(rows)
+        .group_by(*(rows.c[c] for c in SERIES_KEY))
+        .subquery("s")
+    )
+    return sa.select(
+        sa.func.count().label("series"),
+        sa.func.coalesce(sa.func.max(per_series.c.points), 0).label("longest"),
+    ).select_from(per_series)
+
+
+def series_points(principal: Principal, where: Sequence[ColumnElement[bool]]) -> sa.Select[Any]:
+    """Points ordered by series key (area first) and then period."""
+    rows = OBSERVATIONS.scoped(principal).where(*where).subquery("o")
+    return (
+        sa.select(
+            *(rows.c[c] for c in SERIES_KEY),
+            rows.c.period,
+            rows.c.value,
+            rows.c.suppressed,
+            rows.c.obs_status,
+            rows.c.sample_size,
+            rows.c.dataset_id,
+        )
+        .select_from(rows)
+        .order_by(
+            *(rows.c[c] for c in SERIES_KEY),
+            rows.c.period_start,
+            rows.c.period_end,
+            rows.c.dataset_id,
+            rows.c.id,
+        )
+    )

@@ -1,0 +1,280 @@
+"""Dataset mutations: create, update, publish, retract, visibility, delete."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, TypeVar
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lnob_api.auth.principal import Scope
+from lnob_api.dataset import repository as dataset_repo
+from lnob_api.dataset import service
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.dataset.types import Dataset
+from lnob_api.graphql.enums import Methodology, Visibility
+from lnob_api.graphql.ids_input import pk_of
+from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.permissions import requires
+
+WRITE = [requires(Scope.DATA_WRITE)]
+
+
+@strawberry.input(description="A new draft dataset in a coalition.")
+class DatasetCreateInput:
+    coalition: str = strawberry.field(description="Country code of the owning coalition.")
+    title: str
+    description: str = ""
+    slug: str | None = strawberry.field(default=None, description="Default: from the title.")
+    project: strawberry.ID | None = None
+    methodology: Methodology | None = None
+    collection_start: date | None = None
+    collection_end: date | None = None
+    area: str | None = strawberry.field(default=None, description="Area code it covers.")
+    license: str | None = None
+    visibility: Visibility | None = strawberry.field(
+        default=None, description="Default COALITION; other levels need a coalition admin."
+    )
+    indicators: list[str] | None = strawberry.field(default=None, description="Indicator codes.")
+    groups: list[str] | None = strawberry.field(
+        default=None, description="Marginalised group codes."
+    )
+
+
+@strawberry.input(description="Changes to a dataset; omitted fields stay as they are.")
+class DatasetUpdateInput:
+    id: strawberry.ID
+    row_version: int = strawberry.field(description="The rowVersion you read.")
+    title: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    project: strawberry.ID | None = strawberry.UNSET
+    methodology: Methodology | None = strawberry.UNSET
+    collection_start: date | None = strawberry.UNSET
+    collection_end: date | None = strawberry.UNSET
+    area: str | None = strawberry.UNSET
+    license: str | None = strawberry.UNSET
+    indicators: list[str] | None = strawberry.UNSET
+    groups: list[str] | None = strawberry.UNSET
+
+
+@strawberry.input
+class DatasetVersionInput:
+    id: strawberry.ID
+    row_version: int
+
+
+@strawberry.input
+class DatasetRetractInput:
+    id: strawberry.ID
+    row_version: int
+    reason: str = strawberry.field(description="Why; shown to everyone who could see it.")
+
+
+@strawberry.input
+class DatasetSetVisibilityInput:
+    id: strawberry.ID
+    row_version: int
+    visibility: Visibility
+
+
+@strawberry.type
+class DatasetPayload:
+    dataset: Dataset | None = strawberry.field(description="The dataset after the change.")
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class DatasetCreatePayload(DatasetPayload):
+    pass
+
+
+@strawberry.type
+class DatasetUpdatePayload(DatasetPayload):
+    pass
+
+
+@strawberry.type
+class DatasetPublishPayload(DatasetPayload):
+    pass
+
+
+@strawberry.type
+class DatasetRetractPayload(DatasetPayload):
+    pass
+
+
+@strawberry.type
+class DatasetSetVisibilityPayload(DatasetPayload):
+    pass
+
+
+@strawberry.type
+class DatasetDeletePayload:
+    deleted_id: strawberry.ID | None
+    user_errors: list[UserError]
+
+
+def _set(value: Any) -> bool:
+    return value is not strawberry.UNSET
+
+
+def _fields(data: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name in names:
+        value = getattr(data, name, strawberry.UNSET)
+        if _set(value):
+            fields[name] = value
+    if "area" in fields:
+        fields["area_code"] = fields.pop("area")
+    if "project" in fields:
+        project = fields.pop("project")
+        fields["project_id"] = pk_of(project, "Project", "project") if project is not None else None
+    if fields.get("license", "") is None:
+        fields.pop("license")
+    if fields.get("description", "") is None:
+        fields["description"] = ""
+    return fields
+
+
+FIELDS = (
+    "title",
+    "description",
+    "project",
+    "methodology",
+    "collection_start",
+    "collection_end",
+    "area",
+    "license",
+)
+
+
+def _actor(info: Info) -> service.Actor:
+    return service.Actor(info.context.principal, info.context.request_id)
+
+
+P = TypeVar("P", bound=DatasetPayload)
+
+
+async def _payload(info: Info, kind: type[P], dataset_id: int | None, errors: list[UserError]) -> P:
+    found = None
+    if dataset_id is not None:
+        found = await load_one(info, dataset_repo.DATASET_BY_ID, dataset_id, Dataset)
+    return kind(dataset=found, user_errors=errors)
+
+
+@strawberry.type
+class DatasetMutations:
+    @strawberry.mutation(permission_classes=WRITE, description="Create a draft dataset.")
+    async def dataset_create(self, info: Info, input: DatasetCreateInput) -> DatasetCreatePayload:
+        async def work(session: AsyncSession) -> int:
+            created = await service.create(
+                session,
+                _actor(info),
+                coalition_code=input.coalition,
+                fields=_fields(input, FIELDS),
+                slug=input.slug,
+                visibility=input.visibility,
+                indicator_codes=input.indicators,
+                group_codes=input.groups,
+            )
+            return created.id
+
+        dataset_id, errors = await mutate(info, work)
+        return await _payload(info, DatasetCreatePayload, dataset_id, errors)
+
+    @strawberry.mutation(
+        permission_classes=WRITE,
+        description="Edit a draft; editing a published dataset opens its next draft version.",
+    )
+    async def dataset_update(self, info: Info, input: DatasetUpdateInput) -> DatasetUpdatePayload:
+        async def work(session: AsyncSession) -> int:
+            updated = await service.update(
+                session,
+                _actor(info),
+                dataset_id=pk_of(input.id, "Dataset", "id"),
+                row_version=input.row_version,
+                fields=_fields(input, FIELDS),
+                indicator_codes=input.indicators if _set(input.indicators) else None,
+                group_codes=input.groups if _set(input.groups) else None,
+            )
+            return updated.id
+
+        dataset_id, errors = await mutate(info, work)
+        return await _payload(info, DatasetUpdatePayload, dataset_id, errors)
+
+    @strawberry.mutation(
+        permission_classes=WRITE,
+        description="Publish a draft; it supersedes the previous published version.",
+    )
+    async def dataset_publish(
+        self, info: Info, input: DatasetVersionInput
+    ) -> DatasetPublishPayload:
+        async def work(session: AsyncSession) -> int:
+            done = await service.publish(
+                session,
+                _actor(info),
+                dataset_id=pk_of(input.id, "Dataset", "id"),
+                row_version=input.row_version,
+            )
+            return done.id
+
+        dataset_id, errors = await mutate(info, work)
+        return await _payload(info, DatasetPublishPayload, dataset_id, errors)
+
+    @strawberry.mutation(
+        permission_classes=WRITE,
+        description="Retract a published dataset: its data leaves every path, its reason stays.",
+    )
+    async def dataset_retract(
+        self, info: Info, input: DatasetRetractInput
+    ) -> DatasetRetractPayload:
+        async def work(session: AsyncSession) -> int:
+            done = await service.retract(
+                session,
+                _actor(info),
+                dataset_id=pk_of(input.id, "Dataset", "id"),
+                row_version=input.row_version,
+                reason=input.reason,
+            )
+            return done.id
+
+        dataset_id, errors = await mutate(info, work)
+        return await _payload(info, DatasetRetractPayload, dataset_id, errors)
+
+    @strawberry.mutation(
+        permission_classes=[requires(Scope.COALITION_ADMIN)],
+        description="Set who sees a dataset (every version of it). Coalition admins only.",
+    )
+    async def dataset_set_visibility(
+        self, info: Info, input: DatasetSetVisibilityInput
+    ) -> DatasetSetVisibilityPayload:
+        async def work(session: AsyncSession) -> int:
+            done = await service.set_visibility(
+                session,
+                _actor(info),
+                dataset_id=pk_of(input.id, "Dataset", "id"),
+                row_version=input.row_version,
+                visibility=input.visibility,
+            )
+            return done.id
+
+        dataset_id, errors = await mutate(info, work)
+        return await _payload(info, DatasetSetVisibilityPayload, dataset_id, errors)
+
+    @strawberry.mutation(permission_classes=WRITE, description="Delete a draft version.")
+    async def dataset_delete(self, info: Info, input: DatasetVersionInput) -> DatasetDeletePayload:
+        async def work(session: AsyncSession) -> int:
+            return await service.delete_draft(
+                session,
+                _actor(info),
+                dataset_id=pk_of(input.id, "Dataset", "id"),
+                row_version=input.row_version,
+            )
+
+        deleted, errors = await mutate(info, work)
+        return DatasetDeletePayload(
+            deleted_id=strawberry.ID(str(input.id)) if deleted is not None else None,
+            user_errors=errors,
+        )

@@ -1,0 +1,151 @@
+"""The SDMX view of the data commons: agency, data structure, dataflows and their identifiers.
+
+One data structure definition, ``LNOB:DSD_LNOB(1.0)``, serves every dataflow; there is one
+dataflow per coalition (``DF_LNOB_KE`` for Kenya), since a coalition is who owns and releases
+the data. The series key is INDICATOR.REF_AREA.SEX.AGE.DISABILITY_STATUS.URBANISATION.GROUP and
+TIME_PERIOD is the time dimension (last, as SDMX 2.1 expects).
+
+SDMX identifiers may not contain dots, so indicator codes are written with underscores
+(``1.1.1`` becomes ``1_1_1``; custom codes such as ``KE-C-0001`` are unchanged), and free-text
+units become upper-case identifiers (``percent`` becomes ``PERCENT``; no unit is ``_Z``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+AGENCY = "LNOB"
+AGENCY_NAME = "Leave No One Behind partnership"
+VERSION = "1.0"
+DSD_ID = "DSD_LNOB"
+CONCEPT_SCHEME_ID = "CS_LNOB"
+FLOW_PREFIX = "DF_LNOB_"
+TIME_DIMENSION = "TIME_PERIOD"
+MEASURE = "OBS_VALUE"
+ALL_DIMENSIONS = "AllDimensions"
+NOT_APPLICABLE = "_Z"
+TOTAL = "_T"
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """A dimension or attribute of DSD_LNOB: its id, name, code list and data column label."""
+
+    id: str
+    name: str
+    codelist: str | None
+    column: str
+
+
+DIMENSIONS: tuple[Component, ...] = (
+    Component("INDICATOR", "SDG or community-defined indicator", "CL_INDICATOR", "indicator"),
+    Component("REF_AREA", "Reference area", "CL_AREA", "area"),
+    Component("SEX", "Sex", "CL_SEX", "sex"),
+    Component("AGE", "Age", "CL_AGE", "age"),
+    Component("DISABILITY_STATUS", "Disability status", "CL_DISABILITY_STATUS", "disability"),
+    Component("URBANISATION", "Degree of urbanisation", "CL_URBANISATION", "urbanisation"),
+    Component("GROUP", "Marginalised group", "CL_GROUP", "group"),
+)
+TIME = Component(TIME_DIMENSION, "Time period", None, "period")
+ATTRIBUTES: tuple[Component, ...] = (
+    Component("UNIT_MEASURE", "Unit of measure", "CL_UNIT", "unit"),
+    Component("OBS_STATUS", "Observation status", "CL_OBS_STATUS", "obs_status"),
+    Component("CONF_STATUS", "Confidentiality status", "CL_CONF_STATUS", "conf_status"),
+    # Not a code list: the dataset (its slug) an observation comes from, since two datasets
+    # of one coalition may report the same key and period.
+    Component("DATASET", "Dataset", None, "dataset"),
+)
+KEY_LENGTH = len(DIMENSIONS)
+
+# Code lists whose codes do not depend on the data.
+OBS_STATUS_NAMES = {
+    "A": "Normal value",
+    "B": "Time series break",
+    "E": "Estimated value",
+    "F": "Forecast value",
+    "I": "Imputed value",
+    "M": "Missing value; data cannot exist",
+    "O": "Missing value",
+    "P": "Provisional value",
+}
+CONF_STATUS_NAMES = {
+    "F": "Free (may be published)",
+    "C": "Confidential statistical information (small cell withheld)",
+}
+BASE_NAMES: dict[str, dict[str, str]] = {
+    "CL_SEX": {"_T": "Total", "F": "Female", "M": "Male", "_O": "Other", "_U": "Unknown"},
+    "CL_AGE": {"_T": "All ages"},
+    "CL_DISABILITY_STATUS": {
+        "_T": "Total",
+        "PD": "Persons with disability",
+        "PND": "Persons without disability",
+    },
+    "CL_URBANISATION": {"_T": "Total", "U": "Urban", "R": "Rural"},
+    "CL_GROUP": {"_T": "Total (no particular group)"},
+    "CL_UNIT": {NOT_APPLICABLE: "Not applicable"},
+}
+
+_ID = re.compile(r"^[A-Za-z0-9_@$\-]+$")
+_GLOBAL_INDICATOR_ID = re.compile(r"^[0-9]{1,2}_[0-9a-z]{1,2}_[0-9]{1,2}$")
+_AGE_RANGE = re.compile(r"^Y(\d+)T(\d+)$")
+_AGE_BOUND = re.compile(r"^Y_(GE|LT|LE|GT)(\d+)$")
+
+
+def is_id(value: str) -> bool:
+    """True when ``value`` is a valid SDMX 2.1 identifier."""
+    return bool(_ID.fullmatch(value))
+
+
+def flow_id(coalition_code: str) -> str:
+    return f"{FLOW_PREFIX}{coalition_code.upper()}"
+
+
+def coalition_code(flow: str) -> str | None:
+    """The coalition's country code of a dataflow id, or None when it is not one of ours."""
+    if not flow.startswith(FLOW_PREFIX):
+        return None
+    code = flow[len(FLOW_PREFIX) :]
+    return code if re.fullmatch(r"[A-Z]{2}", code) else None
+
+
+def indicator_id(code: str) -> str:
+    """The SDMX code of an indicator (dots are not allowed in SDMX identifiers)."""
+    return code.replace(".", "_")
+
+
+def indicator_code(sdmx_id: str) -> str:
+    """The database code of an INDICATOR code: ``1_1_1`` -> ``1.1.1``; custom codes as they are."""
+    if _GLOBAL_INDICATOR_ID.fullmatch(sdmx_id):
+        return sdmx_id.replace("_", ".")
+    return sdmx_id
+
+
+def age_name(code: str) -> str:
+    """A readable name for SDMX age codes (Y15T24, Y_GE65); the code itself otherwise."""
+    if code == TOTAL:
+        return "All ages"
+    if match := _AGE_RANGE.fullmatch(code):
+        return f"{int(match[1])} to {int(match[2])} years"
+    if match := _AGE_BOUND.fullmatch(code):
+        years = int(match[2])
+        return {
+            "GE": f"{years} years or over",
+            "GT": f"over {years} years",
+            "LT": f"under {years} years",
+            "LE": f"{years} years or under",
+        }[match[1]]
+    return code
+
+
+def flow_urn(flow: str) -> str:
+    return f"urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow={AGENCY}:{flow}({VERSION})"
+
+
+def dsd_urn() -> str:
+    return f"urn:sdmx:org.sdmx.infomodel.datastructure.DataStructure={AGENCY}:{DSD_ID}({VERSION})"
+
+
+def flow_ref(flow: str) -> str:
+    """The SDMX-CSV form of a dataflow reference: ``LNOB:DF_LNOB_KE(1.0)``."""
+    return f"{AGENCY}:{flow}({VERSION})"
