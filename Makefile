@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint typecheck schema bench clean
+.PHONY: run test vendor lint typecheck schema bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +19,16 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(STAMP)
 
-run: $(STAMP)
+# GraphiQL's browser files, fetched with npm into vendor/graphiql/ (ignored by git) and served by
+# the app. Idempotent; without npm or the registry it warns and succeeds (the page then uses the
+# pinned CDN). Standard library only, so it runs from src/ before the install.
+vendor: | $(BIN)/python
+	PYTHONPATH=src $(BIN)/python -m lnob_api.graphiql.vendor
+
+run: $(STAMP) vendor
 	$(BIN)/lnob-api serve
 
-test: $(TEST_STAMP)
+test: $(TEST_STAMP) vendor
 	$(BIN)/ruff check src tests migrations bench
 	$(BIN)/ruff format --check src tests migrations bench
 	$(BIN)/mypy

@@ -37,6 +37,7 @@ EMAIL = "amina.admin@lnob.example"
 NAME = "Amina Wanjiru"
 PASSWORD = "browser test password"
 STEP_TIMEOUT = 30.0
+SERVER_START_TIMEOUT = 180.0
 QUERY = "query Mine { viewer { name email scopes } datasets { totalCount } }"
 
 
@@ -85,8 +86,8 @@ def _env(data_dir: Path, base: str) -> dict[str, str]:
     }
 
 
-async def _wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
+async def _wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
     async with httpx.AsyncClient(timeout=2) as http:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -146,7 +147,8 @@ async def server(tmp_path: Path, vendored: None) -> AsyncIterator[str]:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     log = (tmp_path / "server.log").open("wb")
-    proc = subprocess.Popen(
+    proc = await asyncio.to_thread(
+        subprocess.Popen,
         [LNOB_API, "serve", "--port", str(port)],
         env=_env(data_dir, base),
         stdout=log,
@@ -238,9 +240,9 @@ class Page:
             raise AssertionError(f"{expression!r} threw: {result['exceptionDetails']}")
         return result["result"].get("value")
 
-    async def wait_for(self, expression: str, what: str, timeout: float = STEP_TIMEOUT) -> Any:
+    async def wait_for(self, expression: str, what: str) -> Any:
         """Poll until the expression is truthy; its value. Navigations in between are fine."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + STEP_TIMEOUT
         while time.monotonic() < deadline:
             with contextlib.suppress(AssertionError):
                 value = await self.eval(expression)

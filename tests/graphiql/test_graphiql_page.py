@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import secrets
+import shutil
 import stat
 import sys
 import tarfile
@@ -230,7 +231,7 @@ class TestVendoring:
     def test_without_npm_warns_and_succeeds(
         self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     ) -> None:
-        monkeypatch.setattr(vendor.shutil, "which", lambda name: None)
+        monkeypatch.setattr(shutil, "which", lambda name: None)
         messages: list[str] = []
         assert vendor.vendor(tmp_path / "dest", log=messages.append) == 0
         assert "npm not found" in messages[0]

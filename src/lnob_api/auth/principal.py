@@ -51,6 +51,9 @@ class Principal:
     def has_scope(self, scope: Scope) -> bool:
         return scope.value in self.scopes
 
+    def has_scope_for_audit(self) -> bool:
+        return self.has_scope(Scope.COALITION_ADMIN) or self.has_scope(Scope.PARTNERSHIP_ADMIN)
+
     def coalitions_with_role(self, minimum: CoalitionRole) -> frozenset[int]:
         """Coalitions where the principal holds ``minimum`` or a stronger role."""
         need = _RANK[minimum]

@@ -178,7 +178,7 @@ _MAIN = r"""
   var createElement = Document.prototype.createElement;
   document.createElement = function (name, options) {
     var element = createElement.call(this, name, options);
-    // disabled
+    if (String(name).toLowerCase() === "style") element.nonce = nonce;
     return element;
   };
 

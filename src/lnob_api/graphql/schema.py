@@ -19,6 +19,7 @@ from strawberry.types import ExecutionContext
 
 from graphql import GraphQLError
 from lnob_api.graphql.area.queries import AreaQueries
+from lnob_api.graphql.audit.queries import AuditQueries
 from lnob_api.graphql.coalition.queries import CoalitionQueries
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.dataset.mutations import DatasetMutations
@@ -99,6 +100,7 @@ Query = merge_types(
         AreaQueries,
         PublicationQueries,
         ViewerQueries,
+        AuditQueries,
     ),
 )
 
@@ -120,6 +122,7 @@ class LnobSchema(strawberry.Schema):
 def _types() -> list[type]:
     # Every Node type must be known to the schema so that node(id) can return it.
     import lnob_api.graphql.area.types
+    import lnob_api.graphql.audit.types
     import lnob_api.graphql.coalition.types
     import lnob_api.graphql.dataset.types
     import lnob_api.graphql.observation.types

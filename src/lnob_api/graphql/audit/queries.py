@@ -1,0 +1,74 @@
+"""Root field: auditEvents (coalition admins: their coalitions; partnership admins: all)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from lnob_api.audit import repository as audit_repo
+from lnob_api.coalition import repository as coalition_repo
+from lnob_api.errors import Forbidden
+from lnob_api.graphql.audit.types import AuditEvent
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.loading import root_page
+from lnob_api.graphql.pagination import Connection
+from lnob_api.graphql.permissions import SignedIn
+
+
+@strawberry.input(description="Conditions on audit events; all given ones must hold.")
+class AuditEventFilter:
+    coalition: str | None = strawberry.field(default=None, description="Coalition country code.")
+    entity_type: str | None = strawberry.field(default=None, description="e.g. Dataset.")
+    entity_id: str | None = None
+    action: str | None = strawberry.field(default=None, description="e.g. dataset.publish.")
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@strawberry.type
+class AuditQueries:
+    @strawberry.field(
+        permission_classes=[SignedIn],
+        description="The audit log, newest first. Coalition admins (coalition:admin scope) see "
+        "their coalitions' events; partnership admins (partnership:admin) see all.",
+    )
+    async def audit_events(
+        self,
+        info: Info,
+        filter: AuditEventFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[AuditEvent]:
+        principal = info.context.principal
+        if not (principal.has_scope_for_audit()):
+            raise Forbidden("this needs the coalition:admin or partnership:admin scope")
+        f = filter or AuditEventFilter()
+        coalition_ids = None
+        if f.coalition is not None:
+            row = await info.context.db.first(
+                coalition_repo.COALITIONS.scoped(principal).where(
+                    coalition_repo.coalitions.c.code == f.coalition.upper()
+                )
+            )
+            coalition_ids = [row["id"]] if row is not None else []
+        where = audit_repo.filters(
+            coalition_ids=coalition_ids,
+            entity_type=f.entity_type,
+            entity_id=f.entity_id,
+            action=f.action,
+            since=f.since,
+            until=f.until,
+        )
+        return await root_page(
+            info,
+            audit_repo.AUDIT_EVENTS,
+            AuditEvent,
+            where=where,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
