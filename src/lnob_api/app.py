@@ -21,8 +21,11 @@ from lnob_api.db.request import Database, EngineDatabase
 from lnob_api.graphiql.assets import Assets
 from lnob_api.graphiql.service import ensure_graphiql_client
 from lnob_api.graphql.app import GraphQLApp
+from lnob_api.http.catalog import catalog_routes
+from lnob_api.http.exports import exports_routes
 from lnob_api.http.health import healthz, readyz
 from lnob_api.http.oauth import oauth_routes
+from lnob_api.http.sdmx import sdmx_routes
 
 
 class _LazyDatabase:
@@ -100,6 +103,9 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *oauth_routes(),
+            *exports_routes(),
+            *sdmx_routes(),
+            *catalog_routes(),
             *([Assets().route()] if settings.graphiql else []),
         ],
         middleware=middleware,

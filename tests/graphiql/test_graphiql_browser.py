@@ -140,9 +140,10 @@ def _stop(proc: subprocess.Popen[bytes], *, group: bool = False) -> None:
         proc.wait(timeout=10)
 
 
-@pytest.fixture
-async def server(tmp_path: Path, vendored: None) -> AsyncIterator[str]:
+@pytest.fixture(scope="module")
+async def server(tmp_path_factory: pytest.TempPathFactory, vendored: None) -> AsyncIterator[str]:
     """``lnob-api serve`` on 127.0.0.1 with its own data folder; yields its base URL."""
+    tmp_path = tmp_path_factory.mktemp("server")
     data_dir = tmp_path / "data"
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -324,6 +325,31 @@ async def _run_in_graphiql(page: Page, query: str) -> dict[str, Any]:
     return result
 
 
+async def _wait_revoked(server: str, session: dict[str, Any]) -> None:
+    """Log out revokes in the background: poll until both tokens are refused."""
+    deadline = time.monotonic() + STEP_TIMEOUT
+    async with httpx.AsyncClient() as http:
+        while time.monotonic() < deadline:
+            access = await http.post(
+                f"{server}/graphql",
+                json={"query": "{ __typename }"},
+                headers={"Authorization": f"Bearer {session['accessToken']}"},
+            )
+            refresh = await http.post(
+                f"{server}/oauth/token",
+                data={
+                    "grant_type": "refresh_token",
+                    "client_id": "lnob-graphiql",
+                    "refresh_token": session["refreshToken"],
+                },
+            )
+            if access.status_code == 401 and refresh.status_code == 400:
+                assert refresh.json()["error"] == "invalid_grant"
+                return
+            await asyncio.sleep(0.2)
+    raise AssertionError("the tokens still work after logging out")
+
+
 class TestGraphiqlInChromium:
     async def test_renders_offline_logs_in_queries_refreshes_and_logs_out(
         self, chromium: Path, server: str, tmp_path: Path
@@ -403,7 +429,7 @@ class TestGraphiqlInChromium:
 
                 # when the access token is about to expire, the next query refreshes it first
                 await page.eval(
-                    f"(() => {{ const s = {_SESSION}; s.expiresAt = Date.now();"
+                    f"(() => {{ const s = {_SESSION}; s.refreshAt = Date.now();"
                     " sessionStorage.setItem('lnob-graphiql.session', JSON.stringify(s)); })()"
                 )
                 again = await _run_in_graphiql(page, QUERY)
@@ -424,6 +450,8 @@ class TestGraphiqlInChromium:
                 assert await page.eval(_SESSION) is None
                 anonymous_again = await _run_in_graphiql(page, QUERY)
                 assert anonymous_again["data"]["viewer"] is None
+                # and its tokens were revoked on the way out
+                await _wait_revoked(server, renewed)
 
                 events = list(page.events)
         # then a screenshot was taken
@@ -456,3 +484,27 @@ class TestGraphiqlInChromium:
             if e["method"] == "Runtime.consoleAPICalled" and e["params"]["type"] == "error"
         ]
         assert problems == []
+
+    async def test_log_in_from_another_address_goes_to_the_issuers_first(
+        self, chromium: Path, server: str, tmp_path: Path
+    ) -> None:
+        # given GraphiQL opened as localhost while the issuer is 127.0.0.1
+        other = server.replace("127.0.0.1", "localhost")
+        with _browser(chromium, tmp_path / "profile") as (_, port):
+            async with _page(port) as page:
+                await page.send("Page.enable")
+                await page.send("Page.navigate", url=f"{other}/graphql")
+                await page.wait_for(
+                    "document.querySelector('.graphiql-query-editor .CodeMirror') !== null",
+                    "GraphiQL to render",
+                )
+                # when the user clicks "Log in"
+                await page.click("#lnob-login")
+                # then the sign-in form opens on the issuer's address, where the code returns
+                await page.wait_for(
+                    "location.pathname === '/oauth/authorize'"
+                    " && document.querySelector('input[name=password]') !== null",
+                    "the sign-in form",
+                )
+                assert await page.eval("location.origin") == server
+                assert await page.eval("sessionStorage.getItem('lnob-graphiql.pending')")

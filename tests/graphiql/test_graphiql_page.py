@@ -29,6 +29,7 @@ from lnob_api.auth.secrets import hash_password
 from lnob_api.config import Settings
 from lnob_api.db.request import ConnectionDatabase
 from lnob_api.graphiql import vendor
+from lnob_api.graphiql.page import DEFAULT_QUERY
 from lnob_api.graphiql.service import CLIENT_ID, ClientOutcome, ensure_graphiql_client
 from lnob_api.http import oauth
 
@@ -110,6 +111,7 @@ class TestPage:
         assert len(inline) - len(data_blocks) == 1
         assert all(f'nonce="{nonce}"' in a for a in inline if a not in data_blocks)
         assert f'<style nonce="{nonce}">' in page.text
+        assert page.text.count("</script>") == page.text.count("<script")
         assert page.headers["referrer-policy"] == "no-referrer"
         assert page.headers["cache-control"] == "no-store"
 
@@ -144,6 +146,11 @@ class TestPage:
             assert f'"{url}" integrity="{file.integrity}" crossorigin="anonymous"' in page.text
         assert _csp(page)["script-src"] == f"'self' 'nonce-{_nonce(page)}' https://unpkg.com"
         assert asset.status_code == 404
+
+    async def test_the_default_query_is_valid(self, client: httpx.AsyncClient) -> None:
+        response = await client.post("/graphql", json={"query": DEFAULT_QUERY})
+        assert "errors" not in response.json()
+        assert response.json()["data"]["viewer"] is None
 
     async def test_json_requests_still_run_queries(self, client: httpx.AsyncClient) -> None:
         response = await client.get("/graphql", params={"query": "{ __typename }"})

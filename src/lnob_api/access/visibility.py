@@ -15,6 +15,8 @@ Rules (DESIGN.md, "Access model"):
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -55,6 +57,12 @@ def _audience(
 
 def _granted(principal: Principal, table: sa.Table) -> ColumnElement[bool] | None:
     """An active grant to the principal's organisation or client covers this dataset."""
+    return _granted_for(principal, table.c.coalition_id, table.c.id)
+
+
+def _granted_for(
+    principal: Principal, coalition_id: ColumnElement[Any], dataset_id: ColumnElement[Any]
+) -> ColumnElement[bool] | None:
     if not _reads(principal):
         return None
     grantee: list[ColumnElement[bool]] = []
@@ -65,8 +73,8 @@ def _granted(principal: Principal, table: sa.Table) -> ColumnElement[bool] | Non
     if not grantee:
         return None
     return sa.exists().where(
-        grants.c.coalition_id == table.c.coalition_id,
-        sa.or_(grants.c.dataset_id.is_(None), grants.c.dataset_id == table.c.id),
+        grants.c.coalition_id == coalition_id,
+        sa.or_(grants.c.dataset_id.is_(None), grants.c.dataset_id == dataset_id),
         sa.or_(*grantee),
         grants.c.revoked_at.is_(None),
         sa.or_(grants.c.expires_at.is_(None), grants.c.expires_at > sa.func.now()),
@@ -149,3 +157,40 @@ def audit_event_visible(principal: Principal, table: sa.Table | None = None) -> 
         return sa.false()
     admin_of = principal.coalitions_with_role(CoalitionRole.ADMIN)
     return events.c.coalition_id.in_(sorted(admin_of)) if admin_of else sa.false()
+
+
+def could_have_seen(principal: Principal, removals: sa.Table) -> ColumnElement[bool]:
+    """Whether the principal could read the data a removal event took away, judged by the
+    state recorded in the event (tombstones go only to those who could have seen the data)."""
+    if not _reads(principal):
+        return sa.and_(
+            removals.c.prior_status != DatasetStatus.DRAFT.value,
+            removals.c.prior_visibility == Visibility.PUBLIC.value,
+        )
+    published = [_audience(principal, removals.c.prior_visibility, removals.c.coalition_id)]
+    if principal.organisation_ids:
+        published.append(removals.c.grant_organisation_id.in_(sorted(principal.organisation_ids)))
+    if principal.client_pk is not None:
+        published.append(removals.c.grant_client_id == principal.client_pk)
+    granted = _granted_for(principal, removals.c.coalition_id, removals.c.dataset_id)
+    if granted is not None:
+        published.append(granted)
+    return sa.or_(
+        sa.and_(removals.c.prior_status != DatasetStatus.DRAFT.value, sa.or_(*published)),
+        sa.and_(
+            removals.c.prior_status == DatasetStatus.DRAFT.value,
+            _editor_of(principal, removals.c.coalition_id),
+        ),
+    )
+
+
+def held_by(principal: Principal, table: sa.Table) -> ColumnElement[bool]:
+    """Grants (rows of ``table``) made to the principal's organisations or client."""
+    if not _reads(principal):
+        return sa.false()
+    clauses: list[ColumnElement[bool]] = []
+    if principal.organisation_ids:
+        clauses.append(table.c.organisation_id.in_(sorted(principal.organisation_ids)))
+    if principal.client_pk is not None:
+        clauses.append(table.c.client_id == principal.client_pk)
+    return sa.or_(*clauses) if clauses else sa.false()

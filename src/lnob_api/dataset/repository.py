@@ -107,5 +107,9 @@ def filters(
             escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             where.append(haystack.like(f"%{escaped}%", escape="\\"))
     if updated_since is not None:
-        where.append(datasets.c.updated_at > updated_since)
+        where.append(
+            sa.or_(
+                datasets.c.updated_at > updated_since, datasets.c.access_changed_at > updated_since
+            )
+        )
     return where

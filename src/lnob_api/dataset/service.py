@@ -23,6 +23,7 @@ from lnob_api.dataset import write_repository as repo
 from lnob_api.errors import Conflict, InvalidInput, NotFound, ValidationFailed
 from lnob_api.models.enums import CoalitionRole, DatasetStatus, Methodology, Visibility
 from lnob_api.slugs import is_slug, slugify
+from lnob_api.sync import service as sync
 
 LIMITS = {"title": 300, "slug": 160, "license": 60}
 EDITABLE = (
@@ -295,7 +296,16 @@ async def publish(
             code="INVALID_STATE",
         )
     before = audit.snapshot(dataset)
-    await repo.supersede_published(session, dataset.lineage_id, except_id=dataset.id)
+    for old_id in await repo.supersede_published(session, dataset.lineage_id, except_id=dataset.id):
+        await sync.record_removal(
+            session,
+            reason="superseded",
+            coalition_id=dataset.coalition_id,
+            dataset_id=old_id,
+            prior_status="PUBLISHED",
+            prior_visibility=str(dataset.visibility),
+        )
+    await sync.published(session, dataset.id)
     dataset.status = DatasetStatus.PUBLISHED
     dataset.published_at = _now()
     dataset.updated_at = dataset.published_at
@@ -318,6 +328,7 @@ async def retract(
             "id", "only the current published version can be retracted", code="INVALID_STATE"
         )
     before = audit.snapshot(dataset)
+    await sync.dataset_removed(session, dataset, reason="retracted")
     dataset.status = DatasetStatus.RETRACTED
     dataset.retraction_reason = reason.strip()
     dataset.retracted_at = _now()
@@ -339,6 +350,14 @@ async def set_visibility(
     dataset = await _load(session, dataset_id, row_version)
     checks.require_coalition_admin(actor.principal, dataset.coalition_id)
     before = audit.snapshot(dataset)
+    versions = await repo.lineage_versions(session, dataset.lineage_id)
+    await sync.visibility_changed(
+        session,
+        [v.id for v in versions],
+        versions,
+        before=str(dataset.visibility),
+        after=visibility.value,
+    )
     await repo.set_lineage_visibility(session, dataset.lineage_id, visibility.value)
     await session.refresh(dataset)
     await _record(session, actor, "dataset.visibility", dataset, before)
@@ -356,6 +375,12 @@ async def delete_draft(
             "id", "only drafts can be deleted; retract a published dataset", code="INVALID_STATE"
         )
     before = audit.snapshot(dataset)
+    await sync.dataset_removed(
+        session,
+        dataset,
+        reason="deleted",
+        observation_ids=await repo.observation_ids(session, dataset.id),
+    )
     await audit.record(
         session,
         actor.principal,

@@ -140,8 +140,11 @@ async def open_draft(session: AsyncSession, lineage_id: int) -> int | None:
     return int(found) if found is not None else None
 
 
-async def supersede_published(session: AsyncSession, lineage_id: int, *, except_id: int) -> None:
-    await session.execute(
+async def supersede_published(
+    session: AsyncSession, lineage_id: int, *, except_id: int
+) -> list[int]:
+    """Mark the lineage's current published version(s) superseded; their ids."""
+    result = await session.execute(
         sa.update(datasets)
         .where(
             datasets.c.lineage_id == lineage_id,
@@ -149,8 +152,24 @@ async def supersede_published(session: AsyncSession, lineage_id: int, *, except_
             datasets.c.status == "PUBLISHED",
             datasets.c.superseded_at.is_(None),
         )
-        .values(superseded_at=sa.func.now(), updated_at=sa.func.now())
+        .values(superseded_at=sa.func.clock_timestamp(), updated_at=sa.func.clock_timestamp())
+        .returning(datasets.c.id)
     )
+    return [int(r) for r in result.scalars()]
+
+
+async def observation_ids(session: AsyncSession, dataset_id: int) -> list[int]:
+    rows = await session.scalars(
+        sa.select(observations.c.id).where(observations.c.dataset_id == dataset_id)
+    )
+    return [int(r) for r in rows]
+
+
+async def lineage_versions(session: AsyncSession, lineage_id: int) -> list[models.Dataset]:
+    rows = await session.scalars(
+        sa.select(models.Dataset).where(models.Dataset.lineage_id == lineage_id)
+    )
+    return list(rows)
 
 
 async def set_lineage_visibility(session: AsyncSession, lineage_id: int, visibility: str) -> None:
@@ -158,6 +177,8 @@ async def set_lineage_visibility(session: AsyncSession, lineage_id: int, visibil
         sa.update(datasets)
         .where(datasets.c.lineage_id == lineage_id)
         .values(
-            visibility=visibility, updated_at=sa.func.now(), row_version=datasets.c.row_version + 1
+            visibility=visibility,
+            updated_at=sa.func.clock_timestamp(),
+            row_version=datasets.c.row_version + 1,
         )
     )

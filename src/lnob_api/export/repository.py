@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -185,7 +185,7 @@ async def known_area_codes(conn: AsyncConnection, codes: Sequence[str]) -> set[s
 
 async def visible_datasets(
     conn: AsyncConnection, principal: Principal, *, ids: Sequence[int], slugs: Sequence[str]
-) -> list[Row[Any]]:
+) -> list[Any]:
     """(id, slug) of the datasets among ``ids`` or ``slugs`` whose metadata the principal sees."""
     stmt = sa.select(datasets.c.id, datasets.c.slug).where(
         visibility.dataset_visible(principal),
@@ -253,11 +253,12 @@ async def copy_csv(
                 await task
 
 
-async def stream_rows(conn: AsyncConnection, stmt: sa.Select[Any]) -> AsyncIterator[Row[Any]]:
-    """The statement's rows through a server-side cursor, ``CURSOR_BATCH`` at a time."""
+async def stream_rows(conn: AsyncConnection, stmt: sa.Select[Any]) -> AsyncIterator[RowMapping]:
+    """The statement's rows (as mappings) through a server-side cursor, ``CURSOR_BATCH`` at a
+    time."""
     result = await conn.stream(stmt, execution_options={"yield_per": CURSOR_BATCH})
     try:
-        async for batch in result.partitions():
+        async for batch in result.mappings().partitions():
             for row in batch:
                 yield row
     finally:

@@ -116,7 +116,7 @@ async def load_page(
 async def root_page(
     info: Info,
     source: Source,
-    cls: type[N],
+    cls: type[R],
     *,
     first: int | None = None,
     after: str | None = None,
@@ -124,7 +124,7 @@ async def root_page(
     before: str | None = None,
     where: Sequence[ColumnElement[bool]] = (),
     order: Order | None = None,
-) -> Connection[N]:
+) -> Connection[R]:
     """A keyset page of a root list, with a lazily counted total."""
     ctx = info.context
     ordering = order or source.order

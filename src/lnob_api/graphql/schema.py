@@ -34,6 +34,8 @@ from lnob_api.graphql.organisation.queries import OrganisationQueries
 from lnob_api.graphql.project.queries import ProjectQueries
 from lnob_api.graphql.publication.queries import PublicationQueries
 from lnob_api.graphql.sdg.queries import SdgQueries
+from lnob_api.graphql.series.queries import SeriesQueries
+from lnob_api.graphql.sync.queries import SyncQueries
 from lnob_api.graphql.viewer.queries import ViewerQueries
 from lnob_api.read.relations import ToOne
 
@@ -97,10 +99,12 @@ Query = merge_types(
         DatasetQueries,
         SdgQueries,
         ObservationQueries,
+        SeriesQueries,
         AreaQueries,
         PublicationQueries,
         ViewerQueries,
         AuditQueries,
+        SyncQueries,
     ),
 )
 

@@ -15,6 +15,7 @@ from lnob_api.models.dataset import (
     DatasetIndicator,
     DatasetUpload,
     Grant,
+    Removal,
 )
 from lnob_api.models.enums import (
     AreaLevel,
@@ -76,6 +77,7 @@ __all__ = [
     "PublicationTarget",
     "ReferenceDataVersion",
     "RefreshToken",
+    "Removal",
     "RevokedToken",
     "SdgGoal",
     "SdgTarget",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
@@ -54,6 +55,11 @@ class Dataset(Timestamped, Versioned, DemoFlag, Base):
     retracted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     # Set when a newer version of the same lineage is published; the row stays queryable.
     superseded_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Bumped when who may read the data widens (publication, visibility, grants), so that an
+    # incremental pull (updatedSince) picks up rows that became visible without changing.
+    access_changed_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
 
     __table_args__ = (
         sa.CheckConstraint(
@@ -133,6 +139,34 @@ class DatasetUpload(Base):
 
     __table_args__ = (
         sa.UniqueConstraint("dataset_id", "sha256", name="uq_dataset_uploads_dataset_id_sha256"),
+    )
+
+
+class Removal(Base):
+    """Data that left some principal's view: retraction, supersession, narrower visibility,
+    a revoked grant, deleted rows. Incremental sync turns these into tombstones for callers who
+    could see the data before and cannot now. ``observation_ids`` NULL means every observation
+    of the dataset (or, with ``dataset_id`` NULL, of the coalition: a coalition-wide grant)."""
+
+    __tablename__ = "removals"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    # The wall clock, not the transaction start: sync compares it with callers' pull times.
+    occurred_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.text("clock_timestamp()")
+    )
+    reason: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    coalition_id: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    dataset_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    observation_ids: Mapped[list[int] | None] = mapped_column(pg.ARRAY(sa.BigInteger))
+    prior_status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    prior_visibility: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    grant_organisation_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    grant_client_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+
+    __table_args__ = (
+        sa.Index("ix_removals_occurred_at_id", "occurred_at", "id"),
+        sa.Index("ix_removals_dataset_id", "dataset_id"),
     )
 
 

@@ -121,7 +121,8 @@ def filters(
       observations starting on or after the first day of ``period_from`` and ending on or
       before the last day of ``period_to``. A malformed period raises ``InvalidInput``.
     - Dimension lists hold codes, ``_T`` meaning the total (not disaggregated).
-    - ``updated_since`` keeps rows changed strictly after that instant (incremental sync).
+    - ``updated_since`` keeps rows changed strictly after that instant, or whose dataset's
+      readership widened after it (incremental sync; removals come as tombstones).
     """
     where: list[ColumnElement[Any]] = []
     if indicator_codes is not None:
@@ -152,5 +153,12 @@ def filters(
         if values is not None:
             where.append(observations.c[column].in_([v.strip() for v in values]))
     if updated_since is not None:
-        where.append(observations.c.updated_at > updated_since)
+        # A row counts as changed when it changed, or when its dataset became readable to more
+        # callers (published, visibility widened, a grant given) after that instant.
+        widened = sa.select(datasets.c.id).where(datasets.c.access_changed_at > updated_since)
+        where.append(
+            sa.or_(
+                observations.c.updated_at > updated_since, observations.c.dataset_id.in_(widened)
+            )
+        )
     return where

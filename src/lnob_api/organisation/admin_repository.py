@@ -1,4 +1,4 @@
-"""Organisation SQL for administration: unscoped lookups, the full list, and inserts.
+"""Organisation SQL for administration: unscoped lookups, the full list, inserts, locks.
 
 The read API's declarations live in ``repository.py`` and go through visibility; these
 functions serve the operator's own tools (the ``lnob-api`` command), which see every row.
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lnob_api import models
 
@@ -58,12 +58,32 @@ async def country_exists(conn: AsyncConnection, code: str) -> bool:
     return (await conn.execute(stmt)).first() is not None
 
 
+async def organisation_by_id(conn: AsyncConnection, organisation_id: int) -> OrganisationRecord | None:
+    stmt = sa.select(*_COLUMNS).where(_organisations.c.id == organisation_id)
+    row = (await conn.execute(stmt)).mappings().first()
+    return _record(row) if row is not None else None
+
+
 async def insert_organisation(
-    conn: AsyncConnection, *, slug: str, name: str, kind: str, country_code: str | None
+    conn: AsyncConnection,
+    *,
+    slug: str,
+    name: str,
+    kind: str,
+    country_code: str | None,
+    website: str | None = None,
+    description: str = "",
 ) -> OrganisationRecord:
     stmt = (
         sa.insert(_organisations)
-        .values(slug=slug, name=name, kind=kind, country_code=country_code)
+        .values(
+            slug=slug,
+            name=name,
+            kind=kind,
+            country_code=country_code,
+            website=website,
+            description=description,
+        )
         .returning(*_COLUMNS)
     )
     return _record((await conn.execute(stmt)).mappings().one())
@@ -85,3 +105,61 @@ async def all_organisations(conn: AsyncConnection) -> list[OrganisationRecord]:
         _organisations.c.slug
     )
     return [_record(row) for row in (await conn.execute(stmt)).mappings()]
+
+
+async def lock(session: AsyncSession, organisation_id: int) -> models.Organisation | None:
+    """The organisation as an ORM object, its row locked for the rest of the transaction."""
+    result = await session.execute(
+        sa.select(models.Organisation)
+        .where(models.Organisation.id == organisation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+@dataclass(frozen=True, slots=True)
+class Dependants:
+    """What still hangs on an organisation (each blocks its deletion)."""
+
+    users: int
+    clients: int
+    coalitions: tuple[str, ...]
+    active_grants: int
+
+    def __bool__(self) -> bool:
+        return bool(self.users or self.clients or self.coalitions or self.active_grants)
+
+
+async def dependants(conn: AsyncConnection, organisation_id: int) -> Dependants:
+    """Users, OAuth clients (revoked ones too), coalition memberships and live grants."""
+    grants = models.Grant.__table__
+    coalitions = models.Coalition.__table__
+    memberships = models.CoalitionMember.__table__
+
+    def count(table: sa.Table, *where: sa.ColumnElement[bool]) -> sa.ScalarSelect[int]:
+        return sa.select(sa.func.count()).select_from(table).where(*where).scalar_subquery()
+
+    codes = sa.func.array(
+        sa.select(coalitions.c.code)
+        .join(memberships, memberships.c.coalition_id == coalitions.c.id)
+        .where(memberships.c.organisation_id == organisation_id)
+        .order_by(coalitions.c.code)
+        .scalar_subquery()
+    )
+    live = sa.or_(grants.c.expires_at.is_(None), grants.c.expires_at > sa.func.now())
+    stmt = sa.select(
+        count(_members, _members.c.organisation_id == organisation_id).label("users"),
+        count(_clients, _clients.c.organisation_id == organisation_id).label("clients"),
+        codes.label("coalitions"),
+        count(
+            grants, grants.c.organisation_id == organisation_id, grants.c.revoked_at.is_(None), live
+        ).label("active_grants"),
+    )
+    row = (await conn.execute(stmt)).mappings().one()
+    return Dependants(
+        users=int(row["users"]),
+        clients=int(row["clients"]),
+        coalitions=tuple(row["coalitions"]),
+        active_grants=int(row["active_grants"]),
+    )

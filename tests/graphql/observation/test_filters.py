@@ -257,6 +257,12 @@ class TestUpdatedSince:
         # given
         ds = await dataset(conn)
         now = datetime.now(UTC)
+        # the dataset's readership last changed long ago (see Dataset.access_changed_at)
+        await conn.execute(
+            sa.update(models.Dataset.__table__)
+            .where(models.Dataset.id == ds["id"])
+            .values(access_changed_at=now - timedelta(days=3))
+        )
         await create_observation(conn, ds, period="2018", updated_at=now - timedelta(days=3))
         fresh = await create_observation(conn, ds, period="2019", updated_at=now)
         since = (now - timedelta(days=1)).isoformat()

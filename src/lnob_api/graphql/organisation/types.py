@@ -32,6 +32,9 @@ class Organisation(Node):
     country_code: str | None
     website: str | None
     description: str
+    row_version: int = strawberry.field(
+        description="Changes on every edit; send it back with an update (optimistic locking)."
+    )
 
     @strawberry.field(description="The coalitions this organisation belongs to, with its role.")
     async def coalitions(self, info: Info) -> list[_Membership]:

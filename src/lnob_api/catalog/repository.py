@@ -1,0 +1,102 @@
+"""SQL of the catalog: released datasets the principal may read, and what describes them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lnob_api import models
+from lnob_api.access import visibility
+from lnob_api.auth.principal import Principal
+from lnob_api.models.enums import DatasetStatus
+
+datasets = models.Dataset.__table__
+coalitions = models.Coalition.__table__
+areas = models.Area.__table__
+observations = models.Observation.__table__
+dataset_indicators = models.DatasetIndicator.__table__
+indicators = models.Indicator.__table__
+targets = models.SdgTarget.__table__
+goals = models.SdgGoal.__table__
+
+
+async def released(conn: AsyncConnection, principal: Principal) -> list[Any]:
+    """Published datasets whose data the principal may read (drafts and retractions are not
+    offered for harvesting), with their coalition and area."""
+    area = areas.alias("area")
+    country = areas.alias("country")
+    stmt = (
+        sa.select(
+            datasets.c.id,
+            datasets.c.slug,
+            datasets.c.title,
+            datasets.c.description,
+            datasets.c.license,
+            datasets.c.version,
+            datasets.c.published_at,
+            datasets.c.updated_at,
+            datasets.c.collection_start,
+            datasets.c.collection_end,
+            coalitions.c.code.label("coalition_code"),
+            coalitions.c.name.label("coalition_name"),
+            sa.func.coalesce(datasets.c.area_code, coalitions.c.code).label("area_code"),
+            sa.func.coalesce(area.c.name, country.c.name).label("area_name"),
+            sa.func.coalesce(area.c.level, country.c.level).label("area_level"),
+        )
+        .select_from(
+            datasets.join(coalitions, coalitions.c.id == datasets.c.coalition_id)
+            .outerjoin(area, area.c.code == datasets.c.area_code)
+            .join(country, country.c.code == coalitions.c.code)
+        )
+        .where(
+            visibility.dataset_data_visible(principal),
+            datasets.c.status == DatasetStatus.PUBLISHED.value,
+        )
+        .order_by(datasets.c.id)
+    )
+    return list((await conn.execute(stmt)).all())
+
+
+async def indicators_of(conn: AsyncConnection, dataset_ids: Sequence[int]) -> list[Any]:
+    """(dataset_id, indicator code and title, goal code and short title)."""
+    stmt = (
+        sa.select(
+            dataset_indicators.c.dataset_id,
+            indicators.c.code,
+            indicators.c.title,
+            goals.c.code.label("goal"),
+            goals.c.short_title.label("goal_title"),
+        )
+        .select_from(
+            dataset_indicators.join(
+                indicators, indicators.c.id == dataset_indicators.c.indicator_id
+            )
+            .join(targets, targets.c.code == indicators.c.target_code)
+            .join(goals, goals.c.code == targets.c.goal_code)
+        )
+        .where(dataset_indicators.c.dataset_id.in_(dataset_ids))
+        .order_by(dataset_indicators.c.dataset_id, indicators.c.sort_key)
+    )
+    return list((await conn.execute(stmt)).all())
+
+
+async def coverage(
+    conn: AsyncConnection, principal: Principal, dataset_ids: Sequence[int]
+) -> dict[int, tuple[Any, Any]]:
+    """First and last day covered by each dataset's readable observations."""
+    stmt = (
+        sa.select(
+            observations.c.dataset_id,
+            sa.func.min(observations.c.period_start),
+            sa.func.max(observations.c.period_end),
+        )
+        .where(
+            visibility.observation_visible(principal),
+            observations.c.dataset_id.in_(dataset_ids),
+        )
+        .group_by(observations.c.dataset_id)
+    )
+    return {row[0]: (row[1], row[2]) for row in await conn.execute(stmt)}

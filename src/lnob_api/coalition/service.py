@@ -1,0 +1,347 @@
+"""Coalition use cases: create and edit coalitions, manage their member organisations.
+
+Partnership admins create coalitions and edit everything about them; a coalition's own admins
+may change its description and suppression threshold, and manage its member organisations.
+Also the checks every coalition-owned write shares (the coalition by code, text lengths,
+optimistic locking). Every change writes an audit event in the same transaction; services
+flush, never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lnob_api import models
+from lnob_api.access import checks
+from lnob_api.audit import service as audit
+from lnob_api.auth.principal import Principal, Scope
+from lnob_api.coalition import write_repository as repo
+from lnob_api.dataset.service import Actor
+from lnob_api.errors import Conflict, Forbidden, InvalidInput, NotFound, ValidationFailed
+from lnob_api.models.enums import MemberRole
+from lnob_api.organisation import service as organisation_service
+from lnob_api.slugs import is_slug, slugify
+
+__all__ = ["Actor", "add_member", "create", "remove_member", "update", "update_member"]
+
+DESCRIPTION_MAX = 20_000
+LIMITS = {"name": 300, "slug": 80, "cohort": 40, "description": DESCRIPTION_MAX}
+EDITABLE = ("name", "description", "launched_year", "cohort", "suppression_threshold")
+# What a coalition's own admins may change; the rest is the partnership's.
+ADMIN_EDITABLE = frozenset({"description", "suppression_threshold"})
+FIRST_YEAR = 2000
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def camel(name: str) -> str:
+    """The input field name of a column name: ``launched_year`` -> ``launchedYear``."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def check_lengths(
+    fields: Mapping[str, Any], limits: Mapping[str, int], problems: list[InvalidInput]
+) -> None:
+    for name, limit in limits.items():
+        value = fields.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            problems.append(
+                InvalidInput(camel(name), f"at most {limit} characters", code="TOO_LONG")
+            )
+
+
+def check_required(
+    fields: Mapping[str, Any], names: Iterable[str], problems: list[InvalidInput]
+) -> None:
+    """Names present in ``fields`` must not be blank (absent ones are not being changed)."""
+    for name in names:
+        if name in fields and not (fields[name] or "").strip():
+            problems.append(InvalidInput(camel(name), f"a {name} is required", code="REQUIRED"))
+
+
+def check_version(what: str, current: int, expected: int) -> None:
+    if current != expected:
+        raise Conflict(
+            f"the {what} changed since you read it (version {expected}, now {current}); "
+            "reload it and apply your change again"
+        )
+
+
+async def coalition_id(session: AsyncSession, code: str, *, field: str = "coalition") -> int:
+    """The id of the coalition with this country code; INVALID_CODE on ``field`` otherwise."""
+    found = await repo.coalition_id_by_code(session, code)
+    if found is None:
+        raise InvalidInput(field, f"unknown coalition {code!r}", code="INVALID_CODE")
+    return found
+
+
+async def record(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    action: str,
+    entity: Any,
+    entity_id: object,
+    coalition_id: int | None,
+    before: dict[str, Any] | None,
+) -> None:
+    """Audit a change to an ORM object ``entity`` (``after`` is its state now)."""
+    await session.flush()
+    await audit.record(
+        session,
+        actor.principal,
+        action=action,
+        entity_type=type(entity).__name__,
+        entity_id=entity_id,
+        coalition_id=coalition_id,
+        before=before,
+        after=audit.snapshot(entity),
+        request_id=actor.request_id,
+    )
+
+
+def _is_partnership_admin(principal: Principal) -> bool:
+    return principal.is_partnership_admin and principal.has_scope(Scope.PARTNERSHIP_ADMIN)
+
+
+def _normalise(fields: dict[str, Any]) -> dict[str, Any]:
+    for name in ("name", "description", "cohort"):
+        if name in fields:
+            fields[name] = (fields[name] or "").strip()
+    return fields
+
+
+def _validate(fields: dict[str, Any], problems: list[InvalidInput]) -> None:
+    check_required(fields, ("name",), problems)
+    check_lengths(fields, LIMITS, problems)
+    year = fields.get("launched_year")
+    if year is not None and not FIRST_YEAR <= year <= now().year + 1:
+        problems.append(
+            InvalidInput(
+                "launchedYear", f"a year from {FIRST_YEAR} to {now().year + 1}", code="INVALID"
+            )
+        )
+    if "suppression_threshold" in fields:
+        threshold = fields["suppression_threshold"]
+        if threshold is None:
+            problems.append(
+                InvalidInput("suppressionThreshold", "a threshold is required", code="REQUIRED")
+            )
+        elif threshold < 0:
+            problems.append(
+                InvalidInput("suppressionThreshold", "must be 0 or more", code="INVALID")
+            )
+
+
+async def _slug(session: AsyncSession, wanted: str | None, name: str) -> str:
+    if wanted is not None:
+        if not is_slug(wanted) or len(wanted) > LIMITS["slug"]:
+            raise InvalidInput("slug", "use lowercase letters, digits and hyphens", code="INVALID")
+        if await repo.slug_taken(session, wanted):
+            raise InvalidInput("slug", f"{wanted!r} is already used", code="NOT_UNIQUE")
+        return wanted
+    base = slugify(name)[:70].strip("-") or "coalition"
+    slug, n = base, 1
+    while await repo.slug_taken(session, slug):
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+async def create(
+    session: AsyncSession, actor: Actor, *, code: str, slug: str | None, fields: dict[str, Any]
+) -> models.Coalition:
+    """Partnership admins open a coalition for a country that has none yet."""
+    checks.require_partnership_admin(actor.principal)
+    code = code.strip().upper()
+    problems: list[InvalidInput] = []
+    if not await repo.country_exists(session, code):
+        problems.append(
+            InvalidInput(
+                "code", f"{code!r} is not an ISO 3166-1 alpha-2 country", code="INVALID_CODE"
+            )
+        )
+    elif await repo.code_taken(session, code):
+        problems.append(InvalidInput("code", f"{code} already has a coalition", code="NOT_UNIQUE"))
+    fields = _normalise(fields)
+    _validate(fields, problems)
+    if problems:
+        raise ValidationFailed(problems)
+    coalition = models.Coalition(
+        code=code,
+        slug=await _slug(session, slug, fields["name"]),
+        **{k: v for k, v in fields.items() if k in EDITABLE},
+    )
+    session.add(coalition)
+    await session.flush()
+    await session.refresh(coalition)
+    await record(
+        session,
+        actor,
+        action="coalition.create",
+        entity=coalition,
+        entity_id=coalition.id,
+        coalition_id=coalition.id,
+        before=None,
+    )
+    return coalition
+
+
+async def update(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    coalition_id: int,
+    row_version: int,
+    fields: dict[str, Any],
+) -> models.Coalition:
+    """Partnership admins change anything but the code; coalition admins change the
+    description and the suppression threshold of their own coalition."""
+    coalition = await repo.lock(session, coalition_id)
+    if coalition is None:
+        raise NotFound("no such coalition")
+    checks.require_coalition_admin(actor.principal, coalition.id)
+    beyond = sorted(set(fields) - ADMIN_EDITABLE)
+    if beyond and not _is_partnership_admin(actor.principal):
+        raise Forbidden(
+            "a coalition admin may change only the description and the suppression threshold;"
+            f" {', '.join(camel(b) for b in beyond)} need a partnership admin"
+        )
+    check_version("coalition", coalition.row_version, row_version)
+    fields = _normalise(fields)
+    problems: list[InvalidInput] = []
+    _validate(fields, problems)
+    if problems:
+        raise ValidationFailed(problems)
+    before = audit.snapshot(coalition)
+    for name, value in fields.items():
+        if name in EDITABLE:
+            setattr(coalition, name, value)
+    coalition.row_version += 1
+    coalition.updated_at = now()
+    await record(
+        session,
+        actor,
+        action="coalition.update",
+        entity=coalition,
+        entity_id=coalition.id,
+        coalition_id=coalition.id,
+        before=before,
+    )
+    return coalition
+
+
+async def _member(
+    session: AsyncSession,
+    actor: Actor,
+    coalition_code: str,
+    organisation: organisation_service.OrganisationRef,
+) -> tuple[int, int, models.CoalitionMember | None]:
+    """(coalition id, organisation id, membership or None), once the caller may manage it."""
+    cid = await coalition_id(session, coalition_code)
+    checks.require_coalition_admin(actor.principal, cid)
+    await repo.lock(session, cid)
+    conn = await session.connection()
+    found = await organisation_service.find(conn, organisation, field="organisation")
+    return cid, found.id, await repo.membership(session, cid, found.id)
+
+
+async def _record_member(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    member: models.CoalitionMember,
+    before: dict[str, Any] | None,
+) -> None:
+    await record(
+        session,
+        actor,
+        action=action,
+        entity=member,
+        entity_id=f"{member.coalition_id}:{member.organisation_id}",
+        coalition_id=member.coalition_id,
+        before=before,
+    )
+
+
+async def add_member(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    coalition_code: str,
+    organisation: organisation_service.OrganisationRef,
+    role: MemberRole,
+) -> models.CoalitionMember:
+    """Make an organisation a member (LEAD, MEMBER or OBSERVER) of a coalition."""
+    cid, organisation_id, existing = await _member(session, actor, coalition_code, organisation)
+    if existing is not None:
+        raise InvalidInput(
+            "organisation",
+            f"already a member of the coalition (as {existing.role})",
+            code="NOT_UNIQUE",
+        )
+    member = models.CoalitionMember(coalition_id=cid, organisation_id=organisation_id, role=role)
+    session.add(member)
+    await session.flush()
+    await session.refresh(member)
+    await _record_member(session, actor, "coalition_member.add", member, None)
+    return member
+
+
+def _not_a_member() -> InvalidInput:
+    return InvalidInput(
+        "organisation", "the organisation is not a member of the coalition", code="NOT_FOUND"
+    )
+
+
+async def update_member(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    coalition_code: str,
+    organisation: organisation_service.OrganisationRef,
+    role: MemberRole,
+) -> models.CoalitionMember:
+    """Change a member organisation's role in the coalition."""
+    _, _, member = await _member(session, actor, coalition_code, organisation)
+    if member is None:
+        raise _not_a_member()
+    before = audit.snapshot(member)
+    member.role = role
+    member.updated_at = now()
+    await _record_member(session, actor, "coalition_member.update", member, before)
+    return member
+
+
+async def remove_member(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    coalition_code: str,
+    organisation: organisation_service.OrganisationRef,
+) -> models.CoalitionMember:
+    """End an organisation's membership; returns it as it was."""
+    _, _, member = await _member(session, actor, coalition_code, organisation)
+    if member is None:
+        raise _not_a_member()
+    before = audit.snapshot(member)
+    await audit.record(
+        session,
+        actor.principal,
+        action="coalition_member.remove",
+        entity_type="CoalitionMember",
+        entity_id=f"{member.coalition_id}:{member.organisation_id}",
+        coalition_id=member.coalition_id,
+        before=before,
+        after=None,
+        request_id=actor.request_id,
+    )
+    await session.delete(member)
+    return member

@@ -1,0 +1,62 @@
+"""Coalition writes: lookups and row locks for coalitions and their member organisations."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lnob_api import models
+
+coalitions = models.Coalition.__table__
+areas = models.Area.__table__
+
+
+async def coalition_id_by_code(session: AsyncSession, code: str) -> int | None:
+    found = await session.scalar(
+        sa.select(coalitions.c.id).where(coalitions.c.code == code.strip().upper())
+    )
+    return int(found) if found is not None else None
+
+
+async def country_exists(session: AsyncSession, code: str) -> bool:
+    """True when ``code`` is an ISO 3166-1 country in the area reference data."""
+    return bool(
+        await session.scalar(
+            sa.select(sa.exists().where(areas.c.code == code, areas.c.level == "COUNTRY"))
+        )
+    )
+
+
+async def code_taken(session: AsyncSession, code: str) -> bool:
+    return bool(await session.scalar(sa.select(sa.exists().where(coalitions.c.code == code))))
+
+
+async def slug_taken(session: AsyncSession, slug: str) -> bool:
+    return bool(await session.scalar(sa.select(sa.exists().where(coalitions.c.slug == slug))))
+
+
+async def lock(session: AsyncSession, coalition_id: int) -> models.Coalition | None:
+    """The coalition, its row locked for the rest of the transaction (this also serialises
+    changes to its members and roles)."""
+    result = await session.execute(
+        sa.select(models.Coalition)
+        .where(models.Coalition.id == coalition_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+async def membership(
+    session: AsyncSession, coalition_id: int, organisation_id: int
+) -> models.CoalitionMember | None:
+    result = await session.execute(
+        sa.select(models.CoalitionMember)
+        .where(
+            models.CoalitionMember.coalition_id == coalition_id,
+            models.CoalitionMember.organisation_id == organisation_id,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()

@@ -1,0 +1,56 @@
+"""Root fields: removedObservations, removedDatasets (tombstones for incremental sync).
+
+A mirror pulls ``observations(filter: {updatedSince: T})`` and ``removedObservations(since: T)``
+with the same T, upserts the first and deletes the second, and keeps the new T.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.loading import root_page
+from lnob_api.graphql.pagination import Connection
+from lnob_api.graphql.sync.types import RemovedDataset, RemovedObservation
+from lnob_api.sync import repository as sync_repo
+
+
+@strawberry.type
+class SyncQueries:
+    @strawberry.field(
+        description="Observations you could read and no longer can since `since` (retracted, "
+        "superseded, withdrawn access...), oldest removal first."
+    )
+    async def removed_observations(
+        self,
+        info: Info,
+        since: datetime,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[RemovedObservation]:
+        source = sync_repo.removed_observations_source(since)
+        return await root_page(
+            info, source, RemovedObservation, first=first, after=after, last=last, before=before
+        )
+
+    @strawberry.field(
+        description="Datasets that left your lists since `since` (no longer visible to you, "
+        "or superseded by a newer version), oldest removal first."
+    )
+    async def removed_datasets(
+        self,
+        info: Info,
+        since: datetime,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[RemovedDataset]:
+        source = sync_repo.removed_datasets_source(since)
+        return await root_page(
+            info, source, RemovedDataset, first=first, after=after, last=last, before=before
+        )

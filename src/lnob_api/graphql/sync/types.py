@@ -1,0 +1,42 @@
+"""Tombstones: what left the caller's view since a time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from lnob_api.graphql.ids import to_global_id
+
+
+@strawberry.type(description="An observation you could read before and cannot now: delete it.")
+class RemovedObservation:
+    id: strawberry.ID = strawberry.field(description="The observation's global id.")
+    dataset_id: strawberry.ID = strawberry.field(description="Its dataset's global id.")
+    removed_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> RemovedObservation:
+        return cls(
+            id=strawberry.ID(to_global_id("Observation", row["id"])),
+            dataset_id=strawberry.ID(to_global_id("Dataset", row["dataset_id"])),
+            removed_at=row["removed_at"],
+        )
+
+
+@strawberry.type(description="A dataset (version) that left your lists: delete it from a mirror.")
+class RemovedDataset:
+    id: strawberry.ID = strawberry.field(description="The dataset version's global id.")
+    removed_at: datetime
+    reason: str = strawberry.field(
+        description="retracted, superseded, visibility, grant_revoked, grant_expired, deleted."
+    )
+
+    @classmethod
+    def from_row(cls, row: Any) -> RemovedDataset:
+        return cls(
+            id=strawberry.ID(to_global_id("Dataset", row["id"])),
+            removed_at=row["removed_at"],
+            reason=row["reason"],
+        )

@@ -1,0 +1,158 @@
+"""``GET /exports/observations.csv`` (and ``.csv.gz``): the CSV export, streamed.
+
+Also the pieces the other bulk routes (``/sdmx``, ``/catalog.jsonld``) share: a transaction
+held open while a body streams, conditional responses (304) and plain-text errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import anyio
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from lnob_api.auth.principal import ANONYMOUS, Principal
+from lnob_api.errors import DomainError, InvalidInput, NotFound
+from lnob_api.export import service
+from lnob_api.export.csv import CSV, CSV_GZ, Variant, gzipped
+from lnob_api.export.filters import parse_filter
+
+
+def exports_routes() -> list[BaseRoute]:
+    return [
+        Route("/exports/observations.csv", _handler(CSV), methods=["GET"]),
+        Route("/exports/observations.csv.gz", _handler(CSV_GZ), methods=["GET"]),
+    ]
+
+
+class HeldTransaction:
+    """The request's transaction, opened before the response and closed when its body ends
+    (or the client goes away), so that headers and body come from one consistent view."""
+
+    def __init__(self, request: Request) -> None:
+        self._cm = request.app.state.database.transaction()
+        self._open = False
+
+    async def open(self) -> AsyncConnection:
+        conn: AsyncConnection = await self._cm.__aenter__()
+        self._open = True
+        return conn
+
+    async def close(self, *, failed: bool = False) -> None:
+        if not self._open:
+            return
+        self._open = False
+        with anyio.CancelScope(shield=True):
+            if failed:
+                err = RuntimeError("response failed")
+                await self._cm.__aexit__(type(err), err, None)
+            else:
+                await self._cm.__aexit__(None, None, None)
+
+    async def body(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        """``chunks``, then the end of the transaction (rolled back if the stream broke)."""
+        failed = True
+        try:
+            async for chunk in chunks:
+                yield chunk
+            failed = False
+        finally:
+            await self.close(failed=failed)
+
+
+def principal_of(request: Request) -> Principal:
+    principal: Principal = getattr(request.state, "principal", ANONYMOUS)
+    return principal
+
+
+def query_lists(request: Request) -> dict[str, list[str]]:
+    """Query parameters with every value of a repeated one."""
+    params = request.query_params
+    return {name: params.getlist(name) for name in params}
+
+
+def plain_error(exc: DomainError | Exception, status: int = 400) -> PlainTextResponse:
+    message = exc.message if isinstance(exc, DomainError) else str(exc)
+    if isinstance(exc, NotFound):
+        status = 404
+    return PlainTextResponse(
+        message + "\n", status_code=status, headers={"Cache-Control": "no-store"}
+    )
+
+
+def cache_headers(
+    request: Request, validators: service.Validators | None, vary: str = "Authorization"
+) -> dict[str, str]:
+    """Validators and caching rules: ``private`` as soon as a token was used."""
+    token = request.headers.get("authorization") is not None
+    headers = {
+        "Cache-Control": "private, no-cache" if token else "public, no-cache",
+        "Vary": vary,
+    }
+    if validators is not None:
+        headers["ETag"] = validators.etag
+        if validators.http_date is not None:
+            headers["Last-Modified"] = validators.http_date
+    return headers
+
+
+def is_fresh(request: Request, validators: service.Validators) -> bool:
+    return service.not_modified(
+        validators,
+        if_none_match=request.headers.get("if-none-match"),
+        if_modified_since=request.headers.get("if-modified-since"),
+    )
+
+
+def streamed(
+    held: HeldTransaction,
+    chunks: AsyncIterator[bytes],
+    *,
+    media_type: str,
+    headers: Mapping[str, str],
+) -> StreamingResponse:
+    return StreamingResponse(held.body(chunks), media_type=media_type, headers=dict(headers))
+
+
+def _handler(variant: Variant) -> Any:
+    async def endpoint(request: Request) -> Response:
+        return await observations_csv(request, variant)
+
+    return endpoint
+
+
+async def observations_csv(request: Request, variant: Variant) -> Response:
+    """The observations the caller may read, as CSV: same filter, visibility and suppression
+    as GraphQL's ``observations``; 304 when the caller's copy is current."""
+    principal = principal_of(request)
+    try:
+        export_filter = parse_filter(query_lists(request))
+    except InvalidInput as exc:
+        return plain_error(exc)
+    held = HeldTransaction(request)
+    conn = await held.open()
+    try:
+        resolved = await service.resolve(conn, principal, export_filter)
+        found = await service.validators(
+            conn, principal, resolved, variant=variant.name, query=export_filter.canonical()
+        )
+    except InvalidInput as exc:
+        await held.close()
+        return plain_error(exc)
+    except BaseException:
+        await held.close(failed=True)
+        raise
+    headers = cache_headers(request, found)
+    if is_fresh(request, found):
+        await held.close()
+        return Response(status_code=304, headers=headers)
+    chunks = service.csv_chunks(conn, principal, resolved)
+    if variant.gzip:
+        chunks = gzipped(chunks)
+    headers["Content-Disposition"] = f'attachment; filename="{variant.filename}"'
+    headers["X-Row-Count"] = str(found.rows)
+    return streamed(held, chunks, media_type=variant.media_type, headers=headers)

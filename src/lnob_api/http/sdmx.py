@@ -1,0 +1,154 @@
+"""SDMX 2.1 RESTful API under ``/sdmx``: structure queries and data queries.
+
+    /sdmx/{dataflow|datastructure|codelist|conceptscheme}[/{agency}[/{id}[/{version}]]]
+    /sdmx/data/{flowRef}[/{key}[/{provider}]]
+
+Errors are short plain text: 400 for malformed input (naming the parameter), 404 for an
+unknown flow or code (and, as SDMX says, for a query without results), 406 when no accepted
+media type can be produced, 501 for SDMX resources this service does not offer.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from lnob_api.errors import InvalidInput, NotFound
+from lnob_api.export import service as export_service
+from lnob_api.http.exports import (
+    HeldTransaction,
+    cache_headers,
+    is_fresh,
+    plain_error,
+    principal_of,
+    query_lists,
+    streamed,
+)
+from lnob_api.sdmx import model, query, service, structure
+from lnob_api.sdmx.negotiation import MEDIA_TYPES, Format, NotAcceptable, negotiate
+
+STRUCTURES = ("dataflow", "datastructure", "codelist", "conceptscheme")
+# SDMX 2.1 structure resources that exist in the standard but not here: 501.
+NOT_IMPLEMENTED = (
+    "agencyscheme",
+    "attachmentconstraint",
+    "categorisation",
+    "categoryscheme",
+    "contentconstraint",
+    "dataconsumerscheme",
+    "dataproviderscheme",
+    "hierarchicalcodelist",
+    "metadataflow",
+    "metadatastructure",
+    "organisationscheme",
+    "organisationunitscheme",
+    "process",
+    "provisionagreement",
+    "reportingtaxonomy",
+    "structure",
+    "structureset",
+    "availableconstraint",
+    "schema",
+)
+VARY = "Authorization, Accept"
+
+
+def sdmx_routes() -> list[BaseRoute]:
+    data = ["/sdmx/data/{flow}", "/sdmx/data/{flow}/", "/sdmx/data/{flow}/{key}"]
+    data.append("/sdmx/data/{flow}/{key}/{provider}")
+    structures = ["/sdmx/{resource}", "/sdmx/{resource}/{agency}", "/sdmx/{resource}/{agency}/{id}"]
+    structures.append("/sdmx/{resource}/{agency}/{id}/{version}")
+    return [
+        *(Route(path, data_query, methods=["GET"]) for path in data),
+        *(Route(path, structure_query, methods=["GET"]) for path in structures),
+    ]
+
+
+def _not_acceptable(exc: NotAcceptable) -> PlainTextResponse:
+    return PlainTextResponse(str(exc) + "\n", status_code=406)
+
+
+async def structure_query(request: Request) -> Response:
+    """Dataflows, the data structure definition, code lists or the concept scheme."""
+    path = request.path_params
+    resource = path["resource"]
+    if resource not in STRUCTURES:
+        if resource in NOT_IMPLEMENTED:
+            return PlainTextResponse(f"{resource} is not offered by this service\n", 501)
+        return PlainTextResponse(f"unknown SDMX resource {resource}\n", 404)
+    try:
+        params = query.structure_params(query_lists(request))
+        negotiate(format=params.format, accept=request.headers.get("accept"), structure=True)
+    except InvalidInput as exc:
+        return plain_error(exc)
+    except NotAcceptable as exc:
+        return _not_acceptable(exc)
+    async with request.app.state.database.transaction() as conn:
+        try:
+            found = await service.structures(
+                conn,
+                principal_of(request),
+                resource=resource,
+                agency=path.get("agency", "all"),
+                id=path.get("id", "all"),
+                version=path.get("version", "latest"),
+                references=params.references,
+            )
+        except NotFound as exc:
+            return plain_error(exc)
+    return Response(
+        structure.message(found),
+        media_type=MEDIA_TYPES[Format.STRUCTURE],
+        headers=cache_headers(request, None, VARY),
+    )
+
+
+async def data_query(request: Request) -> Response:
+    """Observations of one dataflow matching a key, streamed in the negotiated format."""
+    principal = principal_of(request)
+    path = request.path_params
+    try:
+        ref = query.flow_ref(path["flow"])
+        key = query.key(path.get("key"))
+        params = query.data_params(query_lists(request))
+        chosen = negotiate(
+            format=params.format, accept=request.headers.get("accept"), structure=False
+        )
+    except InvalidInput as exc:
+        return plain_error(exc)
+    except NotAcceptable as exc:
+        return _not_acceptable(exc)
+    if path.get("provider") not in (None, *query.WILDCARDS, model.AGENCY):
+        return PlainTextResponse(f"unknown data provider {path['provider']}\n", 404)
+    held = HeldTransaction(request)
+    conn = await held.open()
+    try:
+        flow = await service.find_flow(conn, ref)
+        resolved = await service.resolve_data(conn, principal, flow, key, params)
+        found = await export_service.validators(
+            conn,
+            principal,
+            resolved,
+            variant=f"sdmx:{chosen}",
+            query=json.dumps([flow.id, key, asdict(params)], default=str),
+        )
+        if found.rows == 0:
+            raise NotFound("No results found")
+        chunks = service.data_stream(
+            conn, principal, resolved, flow=flow, format=chosen, params=params
+        )
+    except (InvalidInput, NotFound) as exc:
+        await held.close()
+        return plain_error(exc)
+    except BaseException:
+        await held.close(failed=True)
+        raise
+    headers = cache_headers(request, found, VARY)
+    if is_fresh(request, found):
+        await held.close()
+        return Response(status_code=304, headers=headers)
+    return streamed(held, chunks, media_type=MEDIA_TYPES[chosen], headers=headers)

@@ -1,0 +1,140 @@
+"""SDMX-JSON 1.0 data messages, written as the rows arrive.
+
+SDMX-JSON refers to codes by their position in the ``structure`` block's value lists. The
+positions are handed out as codes first appear, and the ``structure`` block is written after
+``dataSets`` (JSON members have no order). So memory grows with the number of distinct codes
+(indicators, areas, periods, units, datasets), never with the number of observations. What
+cannot stream is the reading side: a client needs the trailing ``structure`` block to decode
+the keys, so it must hold the whole document (as ``sdmx1`` and most JSON parsers do anyway).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from lnob_api.sdmx import model
+
+CHUNK_ELEMENTS = 500
+
+# Names of INDICATOR and REF_AREA codes, looked up once the data are written.
+Labels = Callable[[dict[str, list[str]]], Awaitable[dict[str, dict[str, str]]]]
+
+
+class _Index:
+    """Positions of the codes of one component, in order of first appearance."""
+
+    def __init__(self) -> None:
+        self.positions: dict[str, int] = {}
+
+    def __call__(self, code: str) -> int:
+        found = self.positions.get(code)
+        if found is None:
+            found = self.positions[code] = len(self.positions)
+        return found
+
+
+def _header() -> str:
+    prepared = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return json.dumps(
+        {
+            "id": f"IREF{uuid.uuid4().hex[:16].upper()}",
+            "test": False,
+            "prepared": prepared,
+            "sender": {"id": model.AGENCY, "name": model.AGENCY_NAME},
+        }
+    )
+
+
+def _value(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+async def json_data(
+    rows: AsyncIterator[Any],
+    *,
+    labels: Labels,
+    dimension_at_observation: str = model.TIME_DIMENSION,
+    attributes: bool = True,
+    observations: bool = True,
+) -> AsyncIterator[bytes]:
+    """The message, chunk by chunk. ``rows`` are mappings labelled as in ``model``."""
+    flat = dimension_at_observation == model.ALL_DIMENSIONS
+    series_dims = () if flat else model.DIMENSIONS
+    obs_dims = (*model.DIMENSIONS, model.TIME) if flat else (model.TIME,)
+    index = {c.id: _Index() for c in (*model.DIMENSIONS, model.TIME, *model.ATTRIBUTES)}
+    container = "observations" if flat else "series"
+    parts = [f'{{"header":{_header()},"dataSets":[{{"action":"Information","{container}":{{']
+    current: tuple[Any, ...] | None = None
+    first_obs = True
+    async for row in rows:
+        if not flat:
+            key = tuple(row[d.column] for d in series_dims)
+            if key != current:
+                if current is not None:
+                    parts.append("}},")
+                position = ":".join(str(index[d.id](row[d.column])) for d in series_dims)
+                parts.append(f'"{position}":{{"attributes":[],"observations":{{')
+                current, first_obs = key, True
+        if observations:
+            position = ":".join(str(index[d.id](row[d.column])) for d in obs_dims)
+            entry: list[Any] = [_value(row["value"])]
+            if attributes:
+                entry.extend(index[a.id](row[a.column]) for a in model.ATTRIBUTES)
+            parts.append(("" if first_obs else ",") + f'"{position}":{json.dumps(entry)}')
+            first_obs = False
+        if len(parts) >= CHUNK_ELEMENTS:
+            yield "".join(parts).encode()
+            parts = []
+    if current is not None:
+        parts.append("}}")
+    structure = await _structure(index, labels, flat=flat, attributes=attributes)
+    parts.append(f'}}}}],"structure":{json.dumps(structure)}}}')
+    yield "".join(parts).encode()
+
+
+async def _structure(
+    index: dict[str, _Index], labels: Labels, *, flat: bool, attributes: bool
+) -> dict[str, Any]:
+    named = await labels({k: list(index[k].positions) for k in ("INDICATOR", "REF_AREA")})
+
+    def values(component: model.Component) -> list[dict[str, str]]:
+        names = named.get(component.id, {})
+        base = model.BASE_NAMES.get(component.codelist or "", {})
+        if component.id == "OBS_STATUS":
+            base = model.OBS_STATUS_NAMES
+        elif component.id == "CONF_STATUS":
+            base = model.CONF_STATUS_NAMES
+        elif component.id == "AGE":
+            base = {code: model.age_name(code) for code in index["AGE"].positions}
+        return [
+            {"id": code, "name": names.get(code) or base.get(code) or code}
+            for code in index[component.id].positions
+        ]
+
+    def dimension(component: model.Component, position: int) -> dict[str, Any]:
+        found: dict[str, Any] = {
+            "id": component.id,
+            "name": component.name,
+            "keyPosition": position,
+            "values": values(component),
+        }
+        if component.id == model.TIME_DIMENSION:
+            found["role"] = "time"
+        return found
+
+    dims = [dimension(d, p) for p, d in enumerate((*model.DIMENSIONS, model.TIME))]
+    series, observation = ([], dims) if flat else (dims[:-1], dims[-1:])
+    attribute_list = [{"id": a.id, "name": a.name, "values": values(a)} for a in model.ATTRIBUTES]
+    return {
+        "name": "LNOB community-driven data",
+        "dimensions": {"dataSet": [], "series": series, "observation": observation},
+        "attributes": {
+            "dataSet": [],
+            "series": [],
+            "observation": attribute_list if attributes else [],
+        },
+    }

@@ -1,0 +1,94 @@
+"""SDMX-ML 2.1 structure-specific data, written as the rows arrive.
+
+Rows come grouped by series key (``sdmx.repository.data_select``), so a ``<Series>`` is opened
+when the key changes and closed at the next one: memory stays constant in the number of
+observations. A withheld small cell is ``OBS_VALUE="NaN"`` with ``CONF_STATUS="C"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from lnob_api.sdmx import model
+from lnob_api.sdmx.xml import DECLARATION, attrs, header, xmlns
+
+# Elements gathered before a chunk is handed to the client.
+CHUNK_ELEMENTS = 500
+STRUCTURE_ID = f"{model.AGENCY}_{model.DSD_ID}_{model.VERSION.replace('.', '_')}"
+
+
+def number(value: float | None) -> str:
+    """An xs:double; NaN for a missing or withheld value."""
+    return "NaN" if value is None else repr(float(value))
+
+
+def _opening(dimension_at_observation: str) -> str:
+    namespace = f"{model.dsd_urn()}:ObsLevelDim:{dimension_at_observation}"
+    structure = (
+        "<message:Structure"
+        + attrs(
+            structureID=STRUCTURE_ID,
+            namespace=namespace,
+            dimensionAtObservation=dimension_at_observation,
+        )
+        + "><common:Structure>"
+        + f'<Ref agencyID="{model.AGENCY}" id="{model.DSD_ID}" version="{model.VERSION}"/>'
+        + "</common:Structure></message:Structure>"
+    )
+    return (
+        DECLARATION
+        + "<message:StructureSpecificData"
+        + xmlns("message", "common", "ss", "xsi")
+        + f' xmlns:ns1="{namespace}">'
+        + header(structure=structure)
+        + "<message:DataSet"
+        + attrs(
+            ss__structureRef=STRUCTURE_ID,
+            xsi__type="ns1:DataSetType",
+            ss__dataScope="DataStructure",
+            action="Information",
+        )
+        + ">"
+    )
+
+
+def _observation(row: Any, dims: tuple[model.Component, ...], attributes: bool) -> str:
+    values = {d.id: row[d.column] for d in dims}
+    values[model.MEASURE] = number(row["value"])
+    if attributes:
+        values.update({a.id: row[a.column] for a in model.ATTRIBUTES})
+    return f"<Obs{attrs(**values)}/>"
+
+
+async def structure_specific(
+    rows: AsyncIterator[Any],
+    *,
+    dimension_at_observation: str = model.TIME_DIMENSION,
+    attributes: bool = True,
+    observations: bool = True,
+) -> AsyncIterator[bytes]:
+    """The message, chunk by chunk. ``rows`` are mappings labelled as in ``model``."""
+    parts: list[str] = [_opening(dimension_at_observation)]
+    flat = dimension_at_observation == model.ALL_DIMENSIONS
+    obs_dims = (*model.DIMENSIONS, model.TIME) if flat else (model.TIME,)
+    series_columns = [d.column for d in model.DIMENSIONS]
+    current: tuple[Any, ...] | None = None
+    async for row in rows:
+        if not flat:
+            key = tuple(row[c] for c in series_columns)
+            if key != current:
+                if current is not None:
+                    parts.append("</Series>")
+                series = {d.id: row[d.column] for d in model.DIMENSIONS}
+                parts.append(f"<Series{attrs(**series)}>")
+                current = key
+        if observations:
+            parts.append(_observation(row, obs_dims, attributes))
+        if len(parts) >= CHUNK_ELEMENTS:
+            yield "".join(parts).encode()
+            parts = []
+    if current is not None:
+        parts.append("</Series>")
+    parts.append("</message:DataSet></message:StructureSpecificData>")
+    yield "".join(parts).encode()

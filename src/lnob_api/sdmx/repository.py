@@ -1,0 +1,206 @@
+"""SQL of the SDMX endpoints: dataflows (coalitions), code lists, and data rows.
+
+Data rows start from ``export.repository.scoped`` (visibility and suppression in SQL). Code
+lists that depend on the data (areas, units, codes of the disaggregations) list only what the
+principal's readable observations use, so a code list reveals nothing about hidden data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from lnob_api import models
+from lnob_api.access import visibility
+from lnob_api.auth.principal import Principal
+from lnob_api.export import repository as export_repo
+from lnob_api.sdmx import model
+
+coalitions = models.Coalition.__table__
+indicators = models.Indicator.__table__
+areas = models.Area.__table__
+groups = models.MarginalisedGroup.__table__
+observations = models.Observation.__table__
+datasets = models.Dataset.__table__
+
+
+def sdmx_indicator(code: ColumnElement[str]) -> ColumnElement[str]:
+    """``model.indicator_id`` in SQL."""
+    return sa.func.replace(code, ".", "_")
+
+
+def sdmx_unit(unit: ColumnElement[str]) -> ColumnElement[str]:
+    """A free-text unit as an SDMX identifier: upper case, other characters as ``_``."""
+    cleaned = sa.func.regexp_replace(sa.func.upper(unit), "[^A-Z0-9_@$-]", "_", "g")
+    return sa.case((unit == "", sa.literal(model.NOT_APPLICABLE)), else_=cleaned)
+
+
+async def coalition_rows(conn: AsyncConnection) -> list[Any]:
+    """Every coalition (public reference data): one dataflow each."""
+    stmt = sa.select(
+        coalitions.c.id, coalitions.c.code, coalitions.c.name, coalitions.c.description
+    ).order_by(coalitions.c.code)
+    return list((await conn.execute(stmt)).all())
+
+
+async def indicator_rows(conn: AsyncConnection) -> list[Any]:
+    stmt = sa.select(indicators.c.code, indicators.c.title).order_by(indicators.c.sort_key)
+    return list((await conn.execute(stmt)).all())
+
+
+async def group_rows(conn: AsyncConnection) -> list[Any]:
+    stmt = sa.select(groups.c.code, groups.c.name).order_by(groups.c.code)
+    return list((await conn.execute(stmt)).all())
+
+
+# Code lists filled from the data: the label of each grouping set and its expression.
+USED = {
+    "CL_AREA": observations.c.area_code,
+    "CL_SEX": observations.c.sex,
+    "CL_AGE": observations.c.age,
+    "CL_DISABILITY_STATUS": observations.c.disability_status,
+    "CL_URBANISATION": observations.c.urbanisation,
+    "CL_GROUP": observations.c.group_code,
+    "CL_UNIT": sdmx_unit(observations.c.unit),
+}
+
+
+async def used_codes(
+    conn: AsyncConnection, principal: Principal, wanted: Sequence[str]
+) -> dict[str, dict[str, str]]:
+    """Codes of the ``wanted`` data-filled code lists used by the principal's readable
+    observations, in one scan (GROUPING SETS), each with a name (the unit's own text)."""
+    wanted = [w for w in wanted if w in USED]
+    found: dict[str, dict[str, str]] = {w: {} for w in wanted}
+    if not wanted:
+        return found
+    labelled = [USED[w].label(w) for w in wanted]
+    unit_name = sa.func.min(observations.c.unit).label("unit_name")
+    stmt = (
+        sa.select(*labelled, unit_name)
+        .where(visibility.observation_visible(principal))
+        .group_by(sa.func.grouping_sets(*(sa.tuple_(USED[w]) for w in wanted)))
+    )
+    for row in (await conn.execute(stmt)).mappings():
+        for w in wanted:
+            if row[w] is not None:
+                found[w][row[w]] = row["unit_name"] if w == "CL_UNIT" else row[w]
+    return found
+
+
+async def area_rows(conn: AsyncConnection, codes: Sequence[str]) -> list[Any]:
+    """The areas with ``codes`` and all their ancestors (so the hierarchy is complete)."""
+    wanted = sa.or_(
+        areas.c.code.in_(codes),
+        areas.c.code.in_(
+            sa.select(sa.func.unnest(areas.c.ancestors)).where(areas.c.code.in_(codes))
+        ),
+        areas.c.code.in_(sa.select(coalitions.c.code)),
+    )
+    stmt = (
+        sa.select(areas.c.code, areas.c.name, areas.c.parent_code)
+        .where(wanted)
+        .order_by(sa.func.cardinality(areas.c.ancestors), areas.c.code)
+    )
+    return list((await conn.execute(stmt)).all())
+
+
+async def names(
+    conn: AsyncConnection, *, indicator_ids: Sequence[str], area_codes: Sequence[str]
+) -> dict[str, dict[str, str]]:
+    """Names of INDICATOR and REF_AREA codes (for SDMX-JSON's structure block)."""
+    found: dict[str, dict[str, str]] = {"INDICATOR": {}, "REF_AREA": {}}
+    if indicator_ids:
+        ids = sdmx_indicator(indicators.c.code)
+        stmt = sa.select(ids, indicators.c.title).where(ids.in_(indicator_ids))
+        found["INDICATOR"] = {row[0]: row[1] for row in await conn.execute(stmt)}
+    if area_codes:
+        stmt = sa.select(areas.c.code, areas.c.name).where(areas.c.code.in_(area_codes))
+        found["REF_AREA"] = {row[0]: row[1] for row in await conn.execute(stmt)}
+    return found
+
+
+# --- data -----------------------------------------------------------------------------------
+
+
+def _columns(s: export_repo.Scoped) -> dict[str, ColumnElement[Any]]:
+    o, d, i = s.rows, s.dataset, s.indicator
+    return {
+        "indicator": sdmx_indicator(i.c.code),
+        "area": o.c.area_code,
+        "sex": o.c.sex,
+        "age": o.c.age,
+        "disability": o.c.disability_status,
+        "urbanisation": o.c.urbanisation,
+        "group": o.c.group_code,
+        "period": o.c.period,
+        "value": o.c.value,
+        "unit": sdmx_unit(o.c.unit),
+        "obs_status": o.c.obs_status,
+        "conf_status": export_repo.conf_status(o),
+        "dataset": d.c.slug,
+    }
+
+
+def data_select(principal: Principal, where: Sequence[ColumnElement[bool]]) -> sa.Select[Any]:
+    """Observation rows grouped by series key (each series contiguous), then by period."""
+    s = export_repo.scoped(principal, where)
+    columns = _columns(s)
+    o = s.rows
+    order = [
+        s.indicator.c.code,
+        o.c.area_code,
+        o.c.sex,
+        o.c.age,
+        o.c.disability_status,
+        o.c.urbanisation,
+        o.c.group_code,
+        o.c.period_start,
+        o.c.period_end,
+        s.dataset.c.slug,
+        o.c.id,
+    ]
+    return (
+        sa.select(*(c.label(n) for n, c in columns.items())).select_from(s.source).order_by(*order)
+    )
+
+
+def csv_select(
+    principal: Principal,
+    where: Sequence[ColumnElement[bool]],
+    *,
+    flow: str,
+    version: int,
+    attributes: bool,
+) -> sa.Select[Any]:
+    """SDMX-CSV rows (1.0: DATAFLOW first; 2.0: STRUCTURE, STRUCTURE_ID, ACTION), labelled
+    with the header's column names, in the observation order."""
+    s = export_repo.scoped(principal, where)
+    columns = _columns(s)
+    lead: list[ColumnElement[Any]]
+    if version == 1:
+        lead = [sa.literal(model.flow_ref(flow)).label("DATAFLOW")]
+    else:
+        lead = [
+            sa.literal("dataflow").label("STRUCTURE"),
+            sa.literal(model.flow_ref(flow)).label("STRUCTURE_ID"),
+            sa.literal("I").label("ACTION"),
+        ]
+    body = [columns[d.column].label(d.id) for d in (*model.DIMENSIONS, model.TIME)]
+    body.append(columns["value"].label(model.MEASURE))
+    if attributes:
+        body.extend(columns[a.column].label(a.id) for a in model.ATTRIBUTES)
+    return sa.select(*lead, *body).select_from(s.source).order_by(s.rows.c.id)
+
+
+def exact_areas(codes: Sequence[str]) -> ColumnElement[bool]:
+    """REF_AREA in a key selects those areas exactly (not the areas below them)."""
+    return observations.c.area_code.in_(list(codes))
+
+
+def of_dataset(slug: str) -> ColumnElement[bool]:
+    return observations.c.dataset_id.in_(sa.select(datasets.c.id).where(datasets.c.slug == slug))

@@ -1,0 +1,239 @@
+"""Use cases of the SDMX endpoints: which structures a query names, and a data query's rows.
+
+Dataflows: one per coalition, all over DSD_LNOB; coalitions are public, so every principal
+sees every dataflow, and a dataflow's data holds only what the principal may read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from lnob_api.auth.principal import Principal
+from lnob_api.errors import InvalidInput, NotFound
+from lnob_api.export import repository as export_repo
+from lnob_api.export.service import Resolved
+from lnob_api.observation import repository as observation_repo
+from lnob_api.sdmx import model, repository
+from lnob_api.sdmx.data_json import json_data
+from lnob_api.sdmx.data_xml import structure_specific
+from lnob_api.sdmx.negotiation import Format
+from lnob_api.sdmx.query import WILDCARDS, DataParams, FlowRef, ours
+from lnob_api.sdmx.structure import CODELIST_NAMES, Code, Codelist, Dataflow, Structures
+
+CODELISTS = tuple(CODELIST_NAMES)
+_CHILDREN = ("children", "descendants", "all")
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    id: str
+    coalition_id: int
+    name: str
+    description: str
+
+
+async def flows(conn: AsyncConnection) -> list[Flow]:
+    return [
+        Flow(model.flow_id(row.code), row.id, f"{row.name}: community-driven data", row.description)
+        for row in await repository.coalition_rows(conn)
+    ]
+
+
+async def find_flow(conn: AsyncConnection, ref: FlowRef) -> Flow:
+    if ours(ref.agency, ref.version):
+        for flow in await flows(conn):
+            if flow.id == ref.id:
+                return flow
+    raise NotFound(f"unknown dataflow {ref}")
+
+
+# --- structures -----------------------------------------------------------------------------
+
+
+async def structures(
+    conn: AsyncConnection,
+    principal: Principal,
+    *,
+    resource: str,
+    agency: str,
+    id: str,
+    version: str,
+    references: str,
+) -> Structures:
+    """The artefacts a structure query names, with those its ``references`` bring along."""
+    missing = NotFound(f"no {resource} {agency}:{id}({version})")
+    if not ours(agency, version):
+        raise missing
+    every = id in WILDCARDS
+    found = Structures()
+    codelists: tuple[str, ...] = ()
+    if resource == "dataflow":
+        chosen = [f for f in await flows(conn) if every or f.id == id]
+        if not chosen:
+            raise missing
+        found.dataflows = [Dataflow(f.id, f.name, f.description) for f in chosen]
+        found.datastructure = references in (*_CHILDREN, "datastructure")
+        if references in ("descendants", "all", "codelist"):
+            codelists = CODELISTS
+        found.concepts = references in ("descendants", "all", "conceptscheme")
+    elif resource == "datastructure":
+        if not (every or id == model.DSD_ID):
+            raise missing
+        found.datastructure = True
+        if references in (*_CHILDREN, "codelist"):
+            codelists = CODELISTS
+        found.concepts = references in (*_CHILDREN, "conceptscheme")
+        if references in ("parents", "parentsandsiblings", "all", "dataflow"):
+            found.dataflows = [Dataflow(f.id, f.name, f.description) for f in await flows(conn)]
+    elif resource == "codelist":
+        if not (every or id in CODELISTS):
+            raise missing
+        codelists = CODELISTS if every or references == "parentsandsiblings" else (id,)
+        found.datastructure = references in ("parents", "parentsandsiblings", "all")
+        found.concepts = references == "parentsandsiblings"
+    elif resource == "conceptscheme":
+        if not (every or id == model.CONCEPT_SCHEME_ID):
+            raise missing
+        found.concepts = True
+        found.datastructure = references in ("parents", "parentsandsiblings", "all")
+    else:
+        raise missing
+    found.codelists = await build_codelists(conn, principal, codelists)
+    return found
+
+
+async def build_codelists(
+    conn: AsyncConnection, principal: Principal, ids: tuple[str, ...]
+) -> list[Codelist]:
+    """The code lists ``ids``; those filled from data list the principal's readable data."""
+    used = await repository.used_codes(conn, principal, ids)
+    lists: list[Codelist] = []
+    for cl in ids:
+        codes: list[Code]
+        if cl == "CL_INDICATOR":
+            codes = [
+                Code(model.indicator_id(r.code), f"{r.code} {r.title}")
+                for r in await repository.indicator_rows(conn)
+            ]
+        elif cl == "CL_AREA":
+            rows = await repository.area_rows(conn, sorted(used.get(cl, {})))
+            codes = [Code(r.code, r.name, r.parent_code) for r in rows]
+        elif cl == "CL_OBS_STATUS":
+            codes = [Code(k, v) for k, v in model.OBS_STATUS_NAMES.items()]
+        elif cl == "CL_CONF_STATUS":
+            codes = [Code(k, v) for k, v in model.CONF_STATUS_NAMES.items()]
+        else:
+            named = dict(model.BASE_NAMES.get(cl, {}))
+            if cl == "CL_GROUP":
+                named.update({r.code: r.name for r in await repository.group_rows(conn)})
+            for code, name in sorted(used.get(cl, {}).items()):
+                named.setdefault(code, model.age_name(code) if cl == "CL_AGE" else name)
+            codes = [Code(k, v) for k, v in named.items()]
+        lists.append(Codelist(cl, CODELIST_NAMES[cl], codes))
+    return lists
+
+
+# --- data -----------------------------------------------------------------------------------
+
+
+async def resolve_data(
+    conn: AsyncConnection,
+    principal: Principal,
+    flow: Flow,
+    key: list[tuple[str, ...] | None],
+    params: DataParams,
+) -> Resolved:
+    """WHERE clauses of a data query; an unknown indicator, area or dataset is NotFound."""
+    where: list[ColumnElement[bool]] = [export_repo.in_coalition(flow.coalition_id)]
+    dataset_where: list[ColumnElement[bool]] = [
+        export_repo.datasets.c.coalition_id == flow.coalition_id
+    ]
+    indicator_codes = None
+    if key[0] is not None:
+        indicator_codes = [model.indicator_code(c) for c in key[0]]
+        known = await export_repo.known_indicator_codes(conn, indicator_codes)
+        for sdmx_id, code in zip(key[0], indicator_codes, strict=True):
+            if code not in known:
+                raise NotFound(f"unknown code {sdmx_id} for INDICATOR")
+    if key[1] is not None:
+        known = await export_repo.known_area_codes(conn, key[1])
+        for code in key[1]:
+            if code not in known:
+                raise NotFound(f"unknown code {code} for REF_AREA")
+        where.append(repository.exact_areas(key[1]))
+    dataset_ids = None
+    if params.dataset is not None:
+        rows = await export_repo.visible_datasets(conn, principal, ids=[], slugs=[params.dataset])
+        if not rows:
+            raise NotFound(f"unknown dataset {params.dataset}")
+        dataset_ids = [rows[0].id]
+        dataset_where.append(export_repo.datasets.c.id == rows[0].id)
+
+    def codes(position: int) -> list[str] | None:
+        found = key[position]
+        return list(found) if found is not None else None
+
+    where += observation_repo.filters(
+        indicator_codes=indicator_codes,
+        period_from=params.start_period,
+        period_to=params.end_period,
+        dataset_ids=dataset_ids,
+        sex=codes(2),
+        age=codes(3),
+        disability_status=codes(4),
+        urbanisation=codes(5),
+        group_codes=codes(6),
+        updated_since=params.updated_after,
+    )
+    return Resolved(where, dataset_where)
+
+
+def data_stream(
+    conn: AsyncConnection,
+    principal: Principal,
+    resolved: Resolved,
+    *,
+    flow: Flow,
+    format: Format,
+    params: DataParams,
+) -> AsyncIterator[bytes]:
+    """The data message in ``format``, as it is read from the database."""
+    if format in (Format.CSV, Format.CSV2):
+        if not params.observations:
+            raise InvalidInput(
+                "detail", f"{params.detail} is available in SDMX-ML and SDMX-JSON only"
+            )
+        stmt = repository.csv_select(
+            principal,
+            resolved.where,
+            flow=flow.id,
+            version=1 if format is Format.CSV else 2,
+            attributes=params.attributes,
+        )
+        return export_repo.copy_csv(conn, stmt)
+    rows = export_repo.stream_rows(conn, repository.data_select(principal, resolved.where))
+    at_observation = params.dimension_at_observation
+    if format is Format.JSON:
+
+        async def labels(wanted: dict[str, list[str]]) -> dict[str, dict[str, str]]:
+            return await repository.names(
+                conn, indicator_ids=wanted["INDICATOR"], area_codes=wanted["REF_AREA"]
+            )
+
+        return json_data(
+            rows,
+            labels=labels,
+            dimension_at_observation=at_observation,
+            attributes=params.attributes,
+            observations=params.observations,
+        )
+    return structure_specific(
+        rows,
+        dimension_at_observation=at_observation,
+        attributes=params.attributes,
+        observations=params.observations,
+    )

@@ -1,0 +1,199 @@
+"""SDMX-ML 2.1 structure messages: dataflows, the data structure definition, concepts and
+code lists. Structures are small (code lists of a few thousand codes at most), so a message
+is built whole."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lnob_api.sdmx import model
+from lnob_api.sdmx.xml import DECLARATION, attrs, header, name, ref, xmlns
+
+URN = "urn:sdmx:org.sdmx.infomodel"
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    id: str
+    name: str
+    parent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Codelist:
+    id: str
+    name: str
+    codes: list[Code]
+
+
+@dataclass(frozen=True, slots=True)
+class Dataflow:
+    id: str
+    name: str
+    description: str = ""
+
+
+@dataclass
+class Structures:
+    """What one structure message holds."""
+
+    dataflows: list[Dataflow] = field(default_factory=list)
+    codelists: list[Codelist] = field(default_factory=list)
+    concepts: bool = False
+    datastructure: bool = False
+
+
+CODELIST_NAMES = {
+    "CL_INDICATOR": "SDG global indicators and community-defined indicators",
+    "CL_AREA": "Reference areas (ISO 3166 countries, subdivisions and local areas)",
+    "CL_SEX": "Sex",
+    "CL_AGE": "Age",
+    "CL_DISABILITY_STATUS": "Disability status",
+    "CL_URBANISATION": "Degree of urbanisation",
+    "CL_GROUP": "Marginalised groups",
+    "CL_OBS_STATUS": "Observation status",
+    "CL_CONF_STATUS": "Confidentiality status",
+    "CL_UNIT": "Units of measure",
+}
+
+
+def message(structures: Structures) -> bytes:
+    """The structure message, in the order the SDMX-ML 2.1 schema lists the artefacts."""
+    parts = [
+        DECLARATION,
+        "<message:Structure" + xmlns("message", "common", "structure", "xsi") + ">",
+        header(),
+        "<message:Structures>",
+    ]
+    if structures.dataflows:
+        parts.append("<structure:Dataflows>")
+        parts.extend(_dataflow(flow) for flow in structures.dataflows)
+        parts.append("</structure:Dataflows>")
+    if structures.codelists:
+        parts.append("<structure:Codelists>")
+        parts.extend(_codelist(cl) for cl in structures.codelists)
+        parts.append("</structure:Codelists>")
+    if structures.concepts:
+        parts.append(f"<structure:Concepts>{_concepts()}</structure:Concepts>")
+    if structures.datastructure:
+        parts.append(f"<structure:DataStructures>{_dsd()}</structure:DataStructures>")
+    parts.append("</message:Structures></message:Structure>")
+    return "".join(parts).encode()
+
+
+def _maintainable(cls: str, package: str, id: str) -> str:
+    urn = f"{URN}.{package}.{cls}={model.AGENCY}:{id}({model.VERSION})"
+    return attrs(id=id, urn=urn, agencyID=model.AGENCY, version=model.VERSION, isFinal="false")
+
+
+def _dataflow(flow: Dataflow) -> str:
+    description = name(flow.description, "common:Description") if flow.description else ""
+    target = ref(model.DSD_ID, cls="DataStructure", package="datastructure")
+    return (
+        f"<structure:Dataflow{_maintainable('Dataflow', 'datastructure', flow.id)}>"
+        f"{name(flow.name)}{description}"
+        f"<structure:Structure>{target}</structure:Structure>"
+        "</structure:Dataflow>"
+    )
+
+
+def _codelist(codelist: Codelist) -> str:
+    parts = [
+        f"<structure:Codelist{_maintainable('Codelist', 'codelist', codelist.id)}>",
+        name(codelist.name),
+    ]
+    prefix = f"{URN}.codelist.Code={model.AGENCY}:{codelist.id}({model.VERSION})"
+    for code in codelist.codes:
+        parent = ""
+        if code.parent is not None:
+            parent = f'<structure:Parent><Ref id="{code.parent}"/></structure:Parent>'
+        parts.append(
+            f"<structure:Code{attrs(id=code.id, urn=f'{prefix}.{code.id}')}>"
+            f"{name(code.name)}{parent}</structure:Code>"
+        )
+    parts.append("</structure:Codelist>")
+    return "".join(parts)
+
+
+def _components() -> list[model.Component]:
+    return [*model.DIMENSIONS, model.TIME, *model.ATTRIBUTES, _MEASURE]
+
+
+_MEASURE = model.Component(model.MEASURE, "Observation value", None, "value")
+
+
+def _concepts() -> str:
+    parts = [
+        f"<structure:ConceptScheme"
+        f"{_maintainable('ConceptScheme', 'conceptscheme', model.CONCEPT_SCHEME_ID)}>",
+        name("Concepts of the LNOB data commons"),
+    ]
+    prefix = (
+        f"{URN}.conceptscheme.Concept={model.AGENCY}:{model.CONCEPT_SCHEME_ID}({model.VERSION})"
+    )
+    for component in _components():
+        parts.append(
+            f"<structure:Concept{attrs(id=component.id, urn=f'{prefix}.{component.id}')}>"
+            f"{name(component.name)}</structure:Concept>"
+        )
+    parts.append("</structure:ConceptScheme>")
+    return "".join(parts)
+
+
+def _identity(component: model.Component) -> str:
+    concept = ref(
+        component.id,
+        cls="Concept",
+        package="conceptscheme",
+        version=None,
+        parent=model.CONCEPT_SCHEME_ID,
+        parent_version=model.VERSION,
+    )
+    return f"<structure:ConceptIdentity>{concept}</structure:ConceptIdentity>"
+
+
+def _representation(component: model.Component, text_type: str = "String") -> str:
+    if component.codelist is None:
+        inner = f'<structure:TextFormat textType="{text_type}"/>'
+    else:
+        codelist = ref(component.codelist, cls="Codelist", package="codelist")
+        inner = f"<structure:Enumeration>{codelist}</structure:Enumeration>"
+    return f"<structure:LocalRepresentation>{inner}</structure:LocalRepresentation>"
+
+
+def _dsd() -> str:
+    parts = [
+        f"<structure:DataStructure{_maintainable('DataStructure', 'datastructure', model.DSD_ID)}>",
+        name("LNOB community-driven data on SDG indicators, by marginalised group"),
+        "<structure:DataStructureComponents>",
+        '<structure:DimensionList id="DimensionDescriptor">',
+    ]
+    for position, dim in enumerate(model.DIMENSIONS, start=1):
+        parts.append(
+            f'<structure:Dimension id="{dim.id}" position="{position}">'
+            f"{_identity(dim)}{_representation(dim)}</structure:Dimension>"
+        )
+    time = model.TIME
+    parts.append(
+        f'<structure:TimeDimension id="{time.id}" position="{model.KEY_LENGTH + 1}">'
+        f"{_identity(time)}{_representation(time, 'ObservationalTimePeriod')}"
+        "</structure:TimeDimension></structure:DimensionList>"
+        '<structure:AttributeList id="AttributeDescriptor">'
+    )
+    measure_ref = f'<Ref id="{model.MEASURE}"/>'
+    for attribute in model.ATTRIBUTES:
+        parts.append(
+            f'<structure:Attribute id="{attribute.id}" assignmentStatus="Conditional">'
+            f"{_identity(attribute)}{_representation(attribute)}"
+            "<structure:AttributeRelationship>"
+            f"<structure:PrimaryMeasure>{measure_ref}</structure:PrimaryMeasure>"
+            "</structure:AttributeRelationship></structure:Attribute>"
+        )
+    parts.append(
+        '</structure:AttributeList><structure:MeasureList id="MeasureDescriptor">'
+        f'<structure:PrimaryMeasure id="{model.MEASURE}">{_identity(_MEASURE)}'
+        '<structure:LocalRepresentation><structure:TextFormat textType="Double"/>'
+        "</structure:LocalRepresentation></structure:PrimaryMeasure>"
+        "</structure:MeasureList></structure:DataStructureComponents></structure:DataStructure>"
+    )
+    return "".join(parts)
