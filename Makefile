@@ -47,3 +47,7 @@ schema: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Benchmarks print figures (throughput, latency percentiles, statements per request, memory).
+bench: $(TEST_STAMP)
+	$(BIN)/python -m bench.run

@@ -24,6 +24,7 @@ from lnob_api.graphql.app import GraphQLApp
 from lnob_api.http.catalog import catalog_routes
 from lnob_api.http.exports import exports_routes
 from lnob_api.http.health import healthz, readyz
+from lnob_api.http.request_id import RequestIdMiddleware
 from lnob_api.http.oauth import oauth_routes
 from lnob_api.http.sdmx import sdmx_routes
 
@@ -88,10 +89,11 @@ def create_app(
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST", "OPTIONS"],
                 allow_headers=["Authorization", "Content-Type", "Accept-Language", "X-Request-Id"],
-                expose_headers=["WWW-Authenticate"],
+                expose_headers=["WWW-Authenticate", "X-Request-Id", "ETag", "Last-Modified"],
                 max_age=600,
             )
         )
+    middleware.append(Middleware(RequestIdMiddleware))
     middleware.append(
         Middleware(
             BearerAuthMiddleware, settings=settings, keys=live_keys, database=holder, oidc=oidc

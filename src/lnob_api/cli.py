@@ -170,9 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("--stop", action="store_true", help="stop the embedded server")
     db.set_defaults(handler=cmd_db)
 
-    from lnob_api import cli_admin
+    from lnob_api import cli_admin, cli_upload
 
     cli_admin.register(sub)
+    cli_upload.register(sub)
     return parser
 
 

@@ -49,12 +49,14 @@ EXPECTED_META: dict[str, set[str]] = {
 SEES_SMALL_CELLS = {"viewer_a", "editor_a", "admin_a", "client_of_member_org_a"}
 
 
-def expected_data(principal: str) -> set[tuple[str, int, float | None]]:
-    """(dataset, sample size, value) rows: retracted data is gone, small cells masked outside."""
+def expected_data(principal: str) -> set[tuple[str, str, float | None, int | None]]:
+    """(dataset, sex, value, sample size) rows: retracted data is gone; outside the coalition a
+    small cell's value and its sample size are both withheld."""
     rows = set()
+    inside = principal in SEES_SMALL_CELLS
     for key in EXPECTED_META[principal] - {"RETR"}:
-        rows.add((key, BIG, 10.0))
-        rows.add((key, SMALL, 20.0 if principal in SEES_SMALL_CELLS else None))
+        rows.add((key, "F", 10.0, BIG))
+        rows.add((key, "M", 20.0 if inside else None, SMALL if inside else None))
     return rows
 
 
@@ -264,7 +266,7 @@ META_PATHS = [
 
 # ---- data paths: each returns (dataset, sample size, value) rows ----------------------------
 
-ObsRows = set[tuple[str, int, float | None]]
+ObsRows = set[tuple[str, str, float | None, int | None]]
 
 
 def _obs_rows(w: dict[str, Any], nodes: list[dict[str, Any]]) -> ObsRows:
@@ -272,11 +274,11 @@ def _obs_rows(w: dict[str, Any], nodes: list[dict[str, Any]]) -> ObsRows:
     rows = set()
     for n in nodes:
         assert (n["value"] is None) == n["suppressed"]
-        rows.add((by_id[n["dataset"]["id"]], n["sampleSize"], n["value"]))
+        rows.add((by_id[n["dataset"]["id"]], n["sex"], n["value"], n["sampleSize"]))
     return rows
 
 
-OBS = "edges { node { value suppressed sampleSize dataset { id } } }"
+OBS = "edges { node { value suppressed sampleSize sex dataset { id } } }"
 
 
 async def observations_root(gql: Gql, w: dict[str, Any]) -> ObsRows:
@@ -326,7 +328,7 @@ async def indicator_observations(gql: Gql, w: dict[str, Any]) -> ObsRows:
 async def observation_nodes(gql: Gql, w: dict[str, Any], conn: AsyncConnection) -> ObsRows:
     ids = [_gid("Observation", r) for r in w["observation_ids"]]
     data = await gql(
-        "query($ids:[ID!]!){ nodes(ids:$ids) { ... on Observation { value suppressed sampleSize dataset { id } } } }",
+        "query($ids:[ID!]!){ nodes(ids:$ids) { ... on Observation { value suppressed sampleSize sex dataset { id } } } }",
         {"ids": ids},
     )
     return _obs_rows(w, [n for n in data["nodes"] if n])

@@ -19,7 +19,7 @@ ALL_SCOPES = frozenset(s.value for s in Scope)
 async def principal_from_token(
     db: RequestDb, token: str, *, keys: KeyStore, settings: Settings, oidc: OidcVerifier | None
 ) -> Principal:
-    if oidc is not None and oidc.claims_issuer(token) == oidc.issuer:
+    if oidc is not None and (oidc.claims_issuer(token) or "").rstrip("/") == oidc.issuer:
         return await _external(db, token, oidc)
     claims = validate_access_token(token, keys, issuer=settings.issuer, audience=settings.audience)
     facts = await principal_facts(

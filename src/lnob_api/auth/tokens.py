@@ -139,7 +139,8 @@ def check_claims(
     for name in required:
         if name not in raw:
             raise InvalidToken(f"the token has no {name!r} claim")
-    if raw["iss"] != issuer:
+    # Issuers are compared without a trailing slash (Auth0 writes one, configuration may not).
+    if str(raw["iss"]).rstrip("/") != issuer.rstrip("/"):
         raise InvalidToken("the token comes from another issuer")
     audiences = raw["aud"] if isinstance(raw["aud"], list) else [raw["aud"]]
     if audience not in audiences:

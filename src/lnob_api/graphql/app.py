@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
@@ -19,6 +20,15 @@ from lnob_api.graphql.context import Context
 from lnob_api.graphql.i18n import negotiate
 from lnob_api.graphql.schema import schema
 
+# Browsers send multipart/form-data across sites without a CORS preflight, so a multipart
+# request must carry a header that only a preflighted (same-origin or CORS-allowed) request can
+# have, as Apollo Server and other GraphQL multipart servers require (CSRF protection).
+PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-apollo-operation-name")
+CSRF_REFUSAL = (
+    "This multipart request has been blocked as a potential cross-site request forgery: send "
+    "it with a non-empty Apollo-Require-Preflight header (or X-Apollo-Operation-Name)."
+)
+
 
 class GraphQLApp(GraphQL[Context, None]):
     def __init__(self, settings: Settings, database: Database) -> None:
@@ -26,11 +36,18 @@ class GraphQLApp(GraphQL[Context, None]):
             schema,
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
-            multipart_uploads_enabled=False,
+            multipart_uploads_enabled=True,
         )
         self.settings = settings
         self.database = database
         self.graphiql_assets = Assets()
+
+    async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
+        """File uploads (GraphQL multipart requests), refused unless preflight-only headers show
+        the request is not a cross-site form post; checked before the body is read."""
+        if not any(request.headers.get(name, "").strip() for name in PREFLIGHT_HEADERS):
+            raise HTTPException(400, CSRF_REFUSAL)
+        return await super().parse_multipart(request)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL from the vendored files, with its log-in button (see ``lnob_api.graphiql``)."""
@@ -44,7 +61,7 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
         principal: Any = getattr(request.state, "principal", ANONYMOUS)
         return Context(
             principal=principal,

@@ -20,6 +20,7 @@ from strawberry.types import ExecutionContext
 from graphql import GraphQLError
 from lnob_api.graphql.area.queries import AreaQueries
 from lnob_api.graphql.audit.queries import AuditQueries
+from lnob_api.graphql.coalition.mutations import CoalitionMutations
 from lnob_api.graphql.coalition.queries import CoalitionQueries
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.dataset.mutations import DatasetMutations
@@ -30,12 +31,14 @@ from lnob_api.graphql.ids import from_global_id
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.node import REGISTRY, Node
 from lnob_api.graphql.observation.queries import ObservationQueries
+from lnob_api.graphql.organisation.mutations import OrganisationMutations
 from lnob_api.graphql.organisation.queries import OrganisationQueries
 from lnob_api.graphql.project.queries import ProjectQueries
 from lnob_api.graphql.publication.queries import PublicationQueries
 from lnob_api.graphql.sdg.queries import SdgQueries
 from lnob_api.graphql.series.queries import SeriesQueries
 from lnob_api.graphql.sync.queries import SyncQueries
+from lnob_api.graphql.upload.mutations import UploadMutations
 from lnob_api.graphql.viewer.queries import ViewerQueries
 from lnob_api.read.relations import ToOne
 
@@ -109,7 +112,15 @@ Query = merge_types(
 )
 
 
-Mutation = merge_types("Mutation", (DatasetMutations,))
+Mutation = merge_types(
+    "Mutation",
+    (
+        OrganisationMutations,
+        CoalitionMutations,
+        DatasetMutations,
+        UploadMutations,
+    ),
+)
 
 
 class LnobSchema(strawberry.Schema):

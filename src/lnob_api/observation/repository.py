@@ -33,7 +33,7 @@ areas = models.Area.__table__
 _owner = datasets.alias("owner")
 
 # Every observation column except the value, which is replaced below.
-_COLUMNS = tuple(c for c in observations.c if c.name != "value")
+_COLUMNS = tuple(c for c in observations.c if c.name not in ("value", "sample_size"))
 
 
 def _scoped(principal: Principal, *, current_only: bool = True) -> sa.Select[Any]:
@@ -51,6 +51,8 @@ def _scoped(principal: Principal, *, current_only: bool = True) -> sa.Select[Any
             _owner.c.coalition_id.label("coalition_id"),
             hidden.label("suppressed"),
             sa.case((hidden, sa.null()), else_=observations.c.value).label("value"),
+            # The size of a tiny group is itself disclosive: withheld with the value.
+            sa.case((hidden, sa.null()), else_=observations.c.sample_size).label("sample_size"),
         )
         .select_from(
             observations.join(_owner, _owner.c.id == observations.c.dataset_id).join(

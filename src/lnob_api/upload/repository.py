@@ -96,7 +96,9 @@ ORDER BY u.row_no
 LIMIT :limit
 """
 
-_select_list = ", ".join("dimensions::jsonb" if c == "dimensions" else c for c in _OBSERVATION_COLUMNS)
+_select_list = ", ".join(
+    "dimensions::jsonb" if c == "dimensions" else c for c in _OBSERVATION_COLUMNS
+)
 _INSERT = f"""
 INSERT INTO observations (dataset_id, {", ".join(_OBSERVATION_COLUMNS)})
 SELECT :dataset_id, {_select_list} FROM {STAGING} ORDER BY row_no
@@ -123,9 +125,7 @@ async def indicator_ids(session: AsyncSession, coalition_id: int) -> dict[str, i
     indicators = models.Indicator.__table__
     rows = await session.execute(
         sa.select(indicators.c.code, indicators.c.id).where(
-            sa.or_(
-                indicators.c.coalition_id.is_(None), indicators.c.coalition_id == coalition_id
-            )
+            sa.or_(indicators.c.coalition_id.is_(None), indicators.c.coalition_id == coalition_id)
         )
     )
     return {str(r.code).lower(): int(r.id) for r in rows}
@@ -177,9 +177,7 @@ async def duplicates_in_file(
 async def has_observations(session: AsyncSession, dataset_id: int) -> bool:
     observations = models.Observation.__table__
     return bool(
-        await session.scalar(
-            sa.select(sa.exists().where(observations.c.dataset_id == dataset_id))
-        )
+        await session.scalar(sa.select(sa.exists().where(observations.c.dataset_id == dataset_id)))
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lnob_api import models
@@ -113,3 +114,51 @@ async def all_users(conn: AsyncConnection) -> list[UserRecord]:
         )
         for row in (await conn.execute(stmt)).mappings()
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    id: int
+    email: str
+    name: str
+
+
+async def user_by_email(conn: AsyncConnection, email: str) -> UserRef | None:
+    """The user with this e-mail address, compared case-insensitively."""
+    stmt = sa.select(_users.c.id, _users.c.email, _users.c.name).where(
+        sa.func.lower(_users.c.email) == email.strip().lower()
+    )
+    row = (await conn.execute(stmt)).mappings().first()
+    return UserRef(**row) if row is not None else None
+
+
+async def role_of(conn: AsyncConnection, coalition_id: int, user_id: int) -> str | None:
+    stmt = sa.select(_roles.c.role).where(
+        _roles.c.coalition_id == coalition_id, _roles.c.user_id == user_id
+    )
+    found = (await conn.execute(stmt.with_for_update())).scalar()
+    return str(found) if found is not None else None
+
+
+async def set_role(conn: AsyncConnection, coalition_id: int, user_id: int, role: str) -> None:
+    """Give the user ``role`` in the coalition, replacing the one they held."""
+    stmt = pg_insert(_roles).values(coalition_id=coalition_id, user_id=user_id, role=role)
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[_roles.c.coalition_id, _roles.c.user_id],
+            set_={"role": stmt.excluded.role, "updated_at": sa.func.now()},
+        )
+    )
+
+
+async def delete_role(conn: AsyncConnection, coalition_id: int, user_id: int) -> None:
+    await conn.execute(
+        sa.delete(_roles).where(_roles.c.coalition_id == coalition_id, _roles.c.user_id == user_id)
+    )
+
+
+async def admin_count(conn: AsyncConnection, coalition_id: int) -> int:
+    stmt = sa.select(sa.func.count()).where(
+        _roles.c.coalition_id == coalition_id, _roles.c.role == "ADMIN"
+    )
+    return int((await conn.execute(stmt)).scalar_one())

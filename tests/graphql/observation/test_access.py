@@ -85,7 +85,7 @@ class TestSmallCellSuppression:
         nodes = await listed(client)
         # then
         assert nodes == [
-            {"id": gid(small), "value": None, "suppressed": True, "sampleSize": 3},
+            {"id": gid(small), "value": None, "suppressed": True, "sampleSize": None},
             {"id": gid(large), "value": 9.0, "suppressed": False, "sampleSize": 5},
             {"id": gid(unknown), "value": 11.0, "suppressed": False, "sampleSize": None},
         ]
@@ -226,7 +226,7 @@ class TestDatasetVisibility:
         async with principal_client(app, PARTNER) as client:
             nodes = await listed(client)
         # then
-        assert nodes == [{"id": gid(row), "value": None, "suppressed": True, "sampleSize": 4}]
+        assert nodes == [{"id": gid(row), "value": None, "suppressed": True, "sampleSize": None}]
 
     async def test_a_grant_opens_one_dataset_with_suppression(
         self, conn: AsyncConnection, app: Any
@@ -250,7 +250,7 @@ class TestDatasetVisibility:
         async with principal_client(app, client_principal) as client:
             nodes = await listed(client)
         # then
-        assert nodes == [{"id": gid(row), "value": None, "suppressed": True, "sampleSize": 2}]
+        assert nodes == [{"id": gid(row), "value": None, "suppressed": True, "sampleSize": None}]
 
     async def test_drafts_are_for_editors_only(self, conn: AsyncConnection, app: Any) -> None:
         # given
@@ -301,4 +301,4 @@ class TestDatasetVisibility:
         async with principal_client(app, no_scope) as client:
             nodes = await listed(client)
         # then
-        assert nodes == [{"id": gid(small), "value": None, "suppressed": True, "sampleSize": 1}]
+        assert nodes == [{"id": gid(small), "value": None, "suppressed": True, "sampleSize": None}]

@@ -42,6 +42,9 @@ class Coalition(Node):
     suppression_threshold: int = strawberry.field(
         description="Observations with a sample size under this are withheld from outsiders."
     )
+    row_version: int = strawberry.field(
+        description="Changes on every edit; send it back with an update (optimistic locking)."
+    )
 
     @strawberry.field(description="Member organisations and their roles.")
     async def members(self, info: Info) -> list[CoalitionMembership]:

@@ -1,0 +1,257 @@
+"""Coalition mutations: create and edit coalitions, manage their member organisations."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.permission import BasePermission
+
+from lnob_api.auth.principal import Scope
+from lnob_api.coalition import repository as coalition_repo
+from lnob_api.coalition import service
+from lnob_api.graphql.coalition.types import Coalition, CoalitionMembership
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.enums import MemberRole
+from lnob_api.graphql.ids_input import pk_of
+from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.organisation.mutations import organisation_ref
+from lnob_api.graphql.permissions import requires
+
+
+@cache
+def requires_any(*scopes: Scope) -> type[BasePermission]:
+    """A permission class satisfied by any one of ``scopes`` (roles are checked in services)."""
+    names = " or ".join(s.value for s in scopes)
+
+    class AnyScopeRequired(BasePermission):
+        message = f"this needs a token with the {names} scope"
+        error_extensions = {"code": "FORBIDDEN", "scope": names}
+
+        def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+            return any(info.context.principal.has_scope(s) for s in scopes)
+
+    AnyScopeRequired.__name__ = "RequiresAny" + "".join(
+        s.name.title().replace("_", "") for s in scopes
+    )
+    return AnyScopeRequired
+
+
+PARTNERSHIP = [requires(Scope.PARTNERSHIP_ADMIN)]
+ADMINS = [requires_any(Scope.COALITION_ADMIN, Scope.PARTNERSHIP_ADMIN)]
+COALITION_ADMIN = [requires(Scope.COALITION_ADMIN)]
+
+
+@strawberry.input(description="A new country coalition.")
+class CoalitionCreateInput:
+    code: str = strawberry.field(
+        description="ISO 3166-1 alpha-2 code of a country that has no coalition yet."
+    )
+    name: str
+    slug: str | None = strawberry.field(default=None, description="Default: from the name.")
+    description: str | None = None
+    launched_year: int | None = None
+    cohort: str | None = strawberry.field(default=None, description="e.g. 2018 pilot.")
+    suppression_threshold: int | None = strawberry.field(
+        default=None, description="Smallest sample size shown to outsiders (default 5)."
+    )
+
+
+@strawberry.input(
+    description="Changes to a coalition; omitted fields stay as they are. A coalition's own"
+    " admins may change only description and suppressionThreshold."
+)
+class CoalitionUpdateInput:
+    id: strawberry.ID
+    row_version: int = strawberry.field(description="The rowVersion you read.")
+    name: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    launched_year: int | None = strawberry.UNSET
+    cohort: str | None = strawberry.UNSET
+    suppression_threshold: int | None = strawberry.UNSET
+
+
+@strawberry.input(description="An organisation joining a coalition.")
+class CoalitionMemberAddInput:
+    coalition: str = strawberry.field(description="Country code of the coalition.")
+    organisation: str = strawberry.field(description="The organisation's id or slug.")
+    role: MemberRole = MemberRole.MEMBER
+
+
+@strawberry.input(description="A member organisation's new role.")
+class CoalitionMemberUpdateInput:
+    coalition: str = strawberry.field(description="Country code of the coalition.")
+    organisation: str = strawberry.field(description="The organisation's id or slug.")
+    role: MemberRole
+
+
+@strawberry.input(description="An organisation leaving a coalition.")
+class CoalitionMemberRemoveInput:
+    coalition: str = strawberry.field(description="Country code of the coalition.")
+    organisation: str = strawberry.field(description="The organisation's id or slug.")
+
+
+@strawberry.type
+class CoalitionPayload:
+    coalition: Coalition | None = strawberry.field(description="The coalition after the change.")
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class CoalitionCreatePayload(CoalitionPayload):
+    pass
+
+
+@strawberry.type
+class CoalitionUpdatePayload(CoalitionPayload):
+    pass
+
+
+@strawberry.type
+class CoalitionMemberPayload:
+    membership: CoalitionMembership | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class CoalitionMemberAddPayload(CoalitionMemberPayload):
+    pass
+
+
+@strawberry.type
+class CoalitionMemberUpdatePayload(CoalitionMemberPayload):
+    pass
+
+
+@strawberry.type(description="The membership as it was before its removal.")
+class CoalitionMemberRemovePayload(CoalitionMemberPayload):
+    pass
+
+
+def _actor(info: Info) -> service.Actor:
+    return service.Actor(info.context.principal, info.context.request_id)
+
+
+def _fields(data: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return {n: getattr(data, n) for n in names if getattr(data, n) is not strawberry.UNSET}
+
+
+async def _load(info: Info, coalition_id: int | None) -> Coalition | None:
+    return await load_one(info, coalition_repo.COALITION_BY_ID, coalition_id, Coalition)
+
+
+# (coalition id, organisation id, role) of a membership
+MembershipKey = tuple[int, int, str]
+
+
+def _membership(found: MembershipKey | None) -> CoalitionMembership | None:
+    if found is None:
+        return None
+    coalition_id, organisation_id, role = found
+    return CoalitionMembership(
+        coalition_id=coalition_id, organisation_id=organisation_id, role=MemberRole(role)
+    )
+
+
+@strawberry.type
+class CoalitionMutations:
+    @strawberry.mutation(permission_classes=PARTNERSHIP, description="Open a country coalition.")
+    async def coalition_create(
+        self, info: Info, input: CoalitionCreateInput
+    ) -> CoalitionCreatePayload:
+        async def work(session: AsyncSession) -> int:
+            fields = {"name": input.name} | {
+                name: value
+                for name in ("description", "launched_year", "cohort", "suppression_threshold")
+                if (value := getattr(input, name)) is not None
+            }
+            created = await service.create(
+                session, _actor(info), code=input.code, slug=input.slug, fields=fields
+            )
+            return created.id
+
+        coalition_id, errors = await mutate(info, work)
+        return CoalitionCreatePayload(coalition=await _load(info, coalition_id), user_errors=errors)
+
+    @strawberry.mutation(permission_classes=ADMINS, description="Edit a coalition.")
+    async def coalition_update(
+        self, info: Info, input: CoalitionUpdateInput
+    ) -> CoalitionUpdatePayload:
+        async def work(session: AsyncSession) -> int:
+            updated = await service.update(
+                session,
+                _actor(info),
+                coalition_id=pk_of(input.id, "Coalition", "id"),
+                row_version=input.row_version,
+                fields=_fields(
+                    input,
+                    ("name", "description", "launched_year", "cohort", "suppression_threshold"),
+                ),
+            )
+            return updated.id
+
+        coalition_id, errors = await mutate(info, work)
+        return CoalitionUpdatePayload(coalition=await _load(info, coalition_id), user_errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=COALITION_ADMIN,
+        description="Make an organisation a member of a coalition. Coalition admins.",
+    )
+    async def coalition_member_add(
+        self, info: Info, input: CoalitionMemberAddInput
+    ) -> CoalitionMemberAddPayload:
+        async def work(session: AsyncSession) -> MembershipKey:
+            member = await service.add_member(
+                session,
+                _actor(info),
+                coalition_code=input.coalition,
+                organisation=organisation_ref(input.organisation, "organisation"),
+                role=input.role,
+            )
+            return member.coalition_id, member.organisation_id, member.role
+
+        found, errors = await mutate(info, work)
+        return CoalitionMemberAddPayload(membership=_membership(found), user_errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=COALITION_ADMIN,
+        description="Change a member organisation's role. Coalition admins.",
+    )
+    async def coalition_member_update(
+        self, info: Info, input: CoalitionMemberUpdateInput
+    ) -> CoalitionMemberUpdatePayload:
+        async def work(session: AsyncSession) -> MembershipKey:
+            member = await service.update_member(
+                session,
+                _actor(info),
+                coalition_code=input.coalition,
+                organisation=organisation_ref(input.organisation, "organisation"),
+                role=input.role,
+            )
+            return member.coalition_id, member.organisation_id, member.role
+
+        found, errors = await mutate(info, work)
+        return CoalitionMemberUpdatePayload(membership=_membership(found), user_errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=COALITION_ADMIN,
+        description="Remove an organisation from a coalition. Coalition admins.",
+    )
+    async def coalition_member_remove(
+        self, info: Info, input: CoalitionMemberRemoveInput
+    ) -> CoalitionMemberRemovePayload:
+        async def work(session: AsyncSession) -> MembershipKey:
+            member = await service.remove_member(
+                session,
+                _actor(info),
+                coalition_code=input.coalition,
+                organisation=organisation_ref(input.organisation, "organisation"),
+            )
+            return member.coalition_id, member.organisation_id, member.role
+
+        found, errors = await mutate(info, work)
+        return CoalitionMemberRemovePayload(membership=_membership(found), user_errors=errors)
+

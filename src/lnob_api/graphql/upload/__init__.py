@@ -1,0 +1,1 @@
+"""GraphQL mutation for uploading observations from a file."""

@@ -1,0 +1,1 @@
+"""Uploads of observations from survey exports (CSV, XLSX)."""
