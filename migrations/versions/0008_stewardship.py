@@ -1,4 +1,4 @@
-"""Community validation, embargo, consent and access requests
+"""Community validation, embargo, consent and metadata-only visibility
 
 Revision ID: 0008
 Revises: 0007
@@ -7,15 +7,132 @@ Create Date: 2026-11-25
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
 revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+STATUSES_BEFORE = "'DRAFT', 'PUBLISHED', 'RETRACTED'"
+STATUSES_AFTER = "'DRAFT', 'COMMUNITY_VALIDATED', 'PUBLISHED', 'RETRACTED'"
+
 
 def upgrade() -> None:
-    pass
+    op.drop_constraint(op.f("ck_datasets_status"), "datasets", type_="check")
+    op.create_check_constraint(
+        op.f("ck_datasets_status"), "datasets", f"status IN ({STATUSES_AFTER})"
+    )
+    op.drop_constraint(op.f("ck_datasets_published_at"), "datasets", type_="check")
+    op.create_check_constraint(
+        op.f("ck_datasets_published_at"),
+        "datasets",
+        "status IN ('DRAFT', 'COMMUNITY_VALIDATED') OR published_at IS NOT NULL",
+    )
+    op.alter_column("datasets", "status", type_=sa.String(length=19))
+    op.add_column("datasets", sa.Column("release_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column(
+        "datasets", sa.Column("metadata_visibility", sa.String(length=11), nullable=True)
+    )
+    op.create_check_constraint(
+        op.f("ck_datasets_metadata_visibility"),
+        "datasets",
+        "metadata_visibility IN ('PUBLIC', 'PARTNERSHIP', 'COALITION')",
+    )
+    op.add_column(
+        "coalitions",
+        sa.Column(
+            "requires_community_validation", sa.Boolean(), server_default=sa.false(), nullable=False
+        ),
+    )
+    op.create_table(
+        "dataset_validations",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("dataset_id", sa.BigInteger(), nullable=False),
+        sa.Column("method", sa.String(length=18), nullable=False),
+        sa.Column("validated_by", sa.Text(), nullable=False),
+        sa.Column("validated_on", sa.Date(), nullable=False),
+        sa.Column("note", sa.Text(), server_default="", nullable=False),
+        sa.Column("recorded_by_user_id", sa.BigInteger(), nullable=True),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
+        sa.CheckConstraint(
+            "method IN ('VALIDATION_MEETING', 'CALL_BACK', 'COMMUNITY_REVIEW', 'OTHER')",
+            name=op.f("ck_dataset_validations_method"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["dataset_id"], ["datasets.id"],
+            name=op.f("fk_dataset_validations_dataset_id_datasets"), ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_user_id"], ["users.id"],
+            name=op.f("fk_dataset_validations_recorded_by_user_id_users"), ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dataset_validations")),
+    )
+    op.create_index(
+        op.f("ix_dataset_validations_dataset_id"), "dataset_validations", ["dataset_id"]
+    )
+    op.create_table(
+        "consents",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("lineage_id", sa.BigInteger(), nullable=False),
+        sa.Column("coalition_id", sa.BigInteger(), nullable=False),
+        sa.Column("scope", sa.String(length=14), nullable=False),
+        sa.Column(
+            "agency_ids", postgresql.ARRAY(sa.BigInteger()), server_default="{}", nullable=False
+        ),
+        sa.Column("obtained_on", sa.Date(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("withdrawal_reason", sa.Text(), nullable=True),
+        sa.Column("note", sa.Text(), server_default="", nullable=False),
+        sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
+        sa.CheckConstraint(
+            "(withdrawn_at IS NULL) = (withdrawal_reason IS NULL)",
+            name=op.f("ck_consents_withdrawal_reason"),
+        ),
+        sa.CheckConstraint(
+            "scope = 'NAMED_AGENCIES' OR cardinality(agency_ids) = 0",
+            name=op.f("ck_consents_agencies_named"),
+        ),
+        sa.CheckConstraint(
+            "scope IN ('PUBLIC', 'PARTNERSHIP', 'NAMED_AGENCIES')", name=op.f("ck_consents_scope")
+        ),
+        sa.ForeignKeyConstraint(
+            ["lineage_id"], ["datasets.id"], name=op.f("fk_consents_lineage_id_datasets"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["coalition_id"], ["coalitions.id"], name=op.f("fk_consents_coalition_id_coalitions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_consents")),
+    )
+    op.create_index(op.f("ix_consents_lineage_id"), "consents", ["lineage_id"])
+    op.create_index(op.f("ix_consents_coalition_id"), "consents", ["coalition_id"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("consents")
+    op.drop_table("dataset_validations")
+    op.drop_column("coalitions", "requires_community_validation")
+    op.drop_constraint(op.f("ck_datasets_metadata_visibility"), "datasets", type_="check")
+    op.drop_column("datasets", "metadata_visibility")
+    op.drop_column("datasets", "release_at")
+    op.execute("UPDATE datasets SET status = 'DRAFT' WHERE status = 'COMMUNITY_VALIDATED'")
+    op.drop_constraint(op.f("ck_datasets_published_at"), "datasets", type_="check")
+    op.create_check_constraint(
+        op.f("ck_datasets_published_at"), "datasets", "status = 'DRAFT' OR published_at IS NOT NULL"
+    )
+    op.drop_constraint(op.f("ck_datasets_status"), "datasets", type_="check")
+    op.create_check_constraint(
+        op.f("ck_datasets_status"), "datasets", f"status IN ({STATUSES_BEFORE})"
+    )
+    op.alter_column("datasets", "status", type_=sa.String(length=9))

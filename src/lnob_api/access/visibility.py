@@ -9,7 +9,10 @@ Rules (DESIGN.md, "Access model"):
 - ``PARTNERSHIP``: principals whose organisation belongs to some coalition, partnership admins.
 - ``COALITION``: insiders of the owning coalition (role holders, clients of member organisations).
 - Grants open one dataset, or all of a coalition's data, to an organisation or a client.
-- Drafts: the owning coalition's editors and admins only.
+- Drafts and community-validated versions before release: the owning coalition's editors and
+  admins only. An embargo (``release_at``) hides a published dataset from outsiders until then.
+- Metadata may be visible more widely (``metadata_visibility``) than the data.
+- Once consent is recorded for a dataset, its data is readable only under an active consent.
 - Retracted datasets keep their metadata visible to whoever saw them; their observations vanish.
 """
 
@@ -22,7 +25,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api import models
 from lnob_api.auth.principal import Principal, Scope
-from lnob_api.models.enums import CoalitionRole, DatasetStatus, Visibility
+from lnob_api.models.enums import (
+    PRE_RELEASE,
+    CoalitionRole,
+    ConsentScope,
+    DatasetStatus,
+    Visibility,
+)
 
 datasets = models.Dataset.__table__
 projects = models.Project.__table__
@@ -88,24 +97,94 @@ def _editor_of(principal: Principal, coalition_id: sa.ColumnElement[int]) -> Col
     return coalition_id.in_(sorted(editable)) if editable else sa.false()
 
 
+def _released(principal: Principal, table: sa.Table) -> ColumnElement[bool]:
+    """Past the pre-release statuses, and past any embargo (the coalition sees it before)."""
+    over = sa.or_(table.c.release_at.is_(None), table.c.release_at <= sa.func.now())
+    insider = _insider(principal)
+    if insider:
+        over = sa.or_(over, table.c.coalition_id.in_(insider))
+    return sa.and_(table.c.status.not_in([s.value for s in PRE_RELEASE]), over)
+
+
 def dataset_visible(principal: Principal, table: sa.Table = datasets) -> ColumnElement[bool]:
-    """Datasets whose metadata the principal may see (drafts to editors; retracted included)."""
-    seen = [_audience(principal, table.c.visibility, table.c.coalition_id)]
+    """Datasets whose metadata the principal may see: released ones within their visibility or
+    their wider ``metadata_visibility``, or granted; pre-release versions to the coalition's
+    editors and admins. Retracted datasets stay (their reason is part of the record)."""
+    seen = [
+        _audience(principal, table.c.visibility, table.c.coalition_id),
+        sa.and_(
+            table.c.metadata_visibility.is_not(None),
+            _audience(principal, table.c.metadata_visibility, table.c.coalition_id),
+        ),
+    ]
     granted = _granted(principal, table)
     if granted is not None:
         seen.append(granted)
-    released = sa.and_(table.c.status != DatasetStatus.DRAFT.value, sa.or_(*seen))
+    released = sa.and_(_released(principal, table), sa.or_(*seen))
     return sa.or_(released, _editor_of(principal, table.c.coalition_id))
+
+
+def consent_admits(
+    principal: Principal, consents: sa.Table, coalition_id: ColumnElement[Any]
+) -> ColumnElement[bool]:
+    """Whether a consent row's scope admits the principal (insiders always are)."""
+    scopes: list[ColumnElement[bool]] = [consents.c.scope == ConsentScope.PUBLIC.value]
+    insider = _insider(principal)
+    partner = _reads(principal) and (principal.is_partner or principal.is_partnership_admin)
+    if partner or insider:
+        scopes.append(consents.c.scope == ConsentScope.PARTNERSHIP.value)
+    if insider:
+        scopes.append(coalition_id.in_(insider))
+    if _reads(principal) and principal.organisation_ids:
+        scopes.append(
+            sa.and_(
+                consents.c.scope == ConsentScope.NAMED_AGENCIES.value,
+                consents.c.agency_ids.overlap(sorted(principal.organisation_ids)),
+            )
+        )
+    return sa.or_(*scopes)
+
+
+def _consented(principal: Principal, table: sa.Table) -> ColumnElement[bool]:
+    """No consent recorded, or an active consent whose scope admits the principal. Once a
+    community withdraws (or its consent lapses), nobody reads the data, insiders included."""
+    consents = models.Consent.__table__
+    same_lineage = consents.c.lineage_id == table.c.lineage_id
+    active = sa.and_(
+        consents.c.withdrawn_at.is_(None),
+        sa.or_(consents.c.expires_at.is_(None), consents.c.expires_at > sa.func.now()),
+    )
+    return sa.or_(
+        ~sa.exists().where(same_lineage),
+        sa.exists().where(
+            same_lineage, active, consent_admits(principal, consents, table.c.coalition_id)
+        ),
+    )
 
 
 def dataset_data_visible(
     principal: Principal, table: sa.Table = datasets, *, current_only: bool = True
 ) -> ColumnElement[bool]:
-    """Datasets whose observations the principal may read: visible and not retracted, and
-    (``current_only``) not superseded by a newer published version."""
-    clauses = [table.c.status != DatasetStatus.RETRACTED.value, dataset_visible(principal, table)]
+    """Datasets whose observations the principal may read: released, not retracted, within
+    their data visibility or granted, under the community's consent, and (``current_only``) not
+    superseded by a newer version. Pre-release data: the coalition's editors and admins."""
+    audience = [_audience(principal, table.c.visibility, table.c.coalition_id)]
+    granted = _granted(principal, table)
+    if granted is not None:
+        audience.append(granted)
+    released = sa.and_(
+        _released(principal, table),
+        table.c.status != DatasetStatus.RETRACTED.value,
+        sa.or_(*audience),
+        _consented(principal, table),
+    )
+    pre_release = sa.and_(
+        table.c.status.in_([s.value for s in PRE_RELEASE]),
+        _editor_of(principal, table.c.coalition_id),
+    )
+    clauses = [sa.or_(released, pre_release)]
     if current_only:
-        clauses.append(table.c.superseded_at.is_(None))
+        clauses.append(current_version(table))
     return sa.and_(*clauses)
 
 
@@ -139,9 +218,13 @@ def suppressed(
     sample_size: sa.ColumnElement[int | None],
     coalition_id: sa.ColumnElement[int],
     threshold: sa.ColumnElement[int],
+    *,
+    secondary: sa.ColumnElement[bool],
 ) -> ColumnElement[bool]:
-    """True where a small cell's value must be withheld from this principal."""
-    small = sa.and_(sample_size.is_not(None), sample_size < threshold)
+    """True where a cell's value must be withheld from this principal: a small cell (primary
+    suppression), or one flagged ``secondary`` because a small cell could be derived from it
+    (``disclosure.secondary``). Insiders of the owning coalition see both."""
+    small = sa.or_(sa.and_(sample_size.is_not(None), sample_size < threshold), secondary)
     insider = _insider(principal)
     if insider:
         return sa.and_(small, coalition_id.not_in(insider))
@@ -164,7 +247,7 @@ def could_have_seen(principal: Principal, removals: sa.Table) -> ColumnElement[b
     state recorded in the event (tombstones go only to those who could have seen the data)."""
     if not _reads(principal):
         return sa.and_(
-            removals.c.prior_status != DatasetStatus.DRAFT.value,
+            removals.c.prior_status.not_in([s.value for s in PRE_RELEASE]),
             removals.c.prior_visibility == Visibility.PUBLIC.value,
         )
     published = [_audience(principal, removals.c.prior_visibility, removals.c.coalition_id)]
@@ -176,9 +259,9 @@ def could_have_seen(principal: Principal, removals: sa.Table) -> ColumnElement[b
     if granted is not None:
         published.append(granted)
     return sa.or_(
-        sa.and_(removals.c.prior_status != DatasetStatus.DRAFT.value, sa.or_(*published)),
+        sa.and_(removals.c.prior_status.not_in([s.value for s in PRE_RELEASE]), sa.or_(*published)),
         sa.and_(
-            removals.c.prior_status == DatasetStatus.DRAFT.value,
+            removals.c.prior_status.in_([s.value for s in PRE_RELEASE]),
             _editor_of(principal, removals.c.coalition_id),
         ),
     )
@@ -194,3 +277,107 @@ def held_by(principal: Principal, table: sa.Table) -> ColumnElement[bool]:
     if principal.client_pk is not None:
         clauses.append(table.c.client_id == principal.client_pk)
     return sa.or_(*clauses) if clauses else sa.false()
+
+
+def current_version(table: sa.Table = datasets) -> ColumnElement[bool]:
+    """Not superseded (yet): an embargoed new version supersedes the old one at its release."""
+    return sa.or_(table.c.superseded_at.is_(None), table.c.superseded_at > sa.func.now())
+
+
+def data_audience(principal: Principal, table: sa.Table = datasets) -> ColumnElement[bool]:
+    """Released datasets whose data the principal's visibility level or grants cover, consent
+    aside (who was reading the data until a consent lapsed)."""
+    audience = [_audience(principal, table.c.visibility, table.c.coalition_id)]
+    granted = _granted(principal, table)
+    if granted is not None:
+        audience.append(granted)
+    return sa.and_(_released(principal, table), sa.or_(*audience))
+
+
+# Community evidence (issue 6). Scorecards and recommendations carry their own visibility, set
+# by the owning coalition, and are capped by the records they come from: a scorecard is seen
+# only while its dataset's data and its project are seen; a recommendation only while its
+# publication and its dataset (metadata) are seen. So a PUBLIC scorecard of a COALITION dataset
+# stays inside the coalition, and retracting a dataset (or withdrawing consent) takes its
+# scorecards with it. Grants to a coalition's data, or to the linked dataset, open them too.
+# The owning coalition's editors and admins always see their own records, to manage them.
+# Official reference values are public reference data: no predicate.
+
+
+def _evidence_visible(
+    principal: Principal,
+    table: sa.Table,
+    parents: list[ColumnElement[bool]],
+) -> ColumnElement[bool]:
+    seen: list[ColumnElement[bool]] = [
+        _audience(principal, table.c.visibility, table.c.coalition_id)
+    ]
+    granted = _granted_for(principal, table.c.coalition_id, table.c.dataset_id)
+    if granted is not None:
+        seen.append(granted)
+    return sa.or_(sa.and_(sa.or_(*seen), *parents), _editor_of(principal, table.c.coalition_id))
+
+
+def scorecard_visible(principal: Principal, table: sa.Table | None = None) -> ColumnElement[bool]:
+    """Scorecards the principal may see (their scores are group judgements: no small-cell
+    suppression, but the scorecard's visibility, capped by its dataset's data and project)."""
+    cards = table if table is not None else models.Scorecard.__table__
+    data = sa.select(datasets.c.id).where(
+        dataset_data_visible(principal, datasets, current_only=False)
+    )
+    seen_projects = sa.select(projects.c.id).where(project_visible(principal, projects))
+    return _evidence_visible(
+        principal,
+        cards,
+        [
+            sa.or_(cards.c.dataset_id.is_(None), cards.c.dataset_id.in_(data)),
+            sa.or_(cards.c.project_id.is_(None), cards.c.project_id.in_(seen_projects)),
+        ],
+    )
+
+
+def scorecard_part_visible(
+    principal: Principal, scorecard_id: ColumnElement[Any]
+) -> ColumnElement[bool]:
+    """Criteria, rounds, scores and actions follow their scorecard."""
+    cards = models.Scorecard.__table__
+    return scorecard_id.in_(sa.select(cards.c.id).where(scorecard_visible(principal, cards)))
+
+
+def recommendation_visible(
+    principal: Principal, table: sa.Table | None = None
+) -> ColumnElement[bool]:
+    """Recommendations the principal may see: their own visibility, capped by their
+    publication's visibility and their dataset's (metadata) visibility."""
+    recs = table if table is not None else models.Recommendation.__table__
+    seen_datasets = sa.select(datasets.c.id).where(dataset_visible(principal, datasets))
+    seen_publications = sa.select(publications.c.id).where(
+        publication_visible(principal, publications)
+    )
+    return _evidence_visible(
+        principal,
+        recs,
+        [
+            sa.or_(recs.c.dataset_id.is_(None), recs.c.dataset_id.in_(seen_datasets)),
+            sa.or_(recs.c.publication_id.is_(None), recs.c.publication_id.in_(seen_publications)),
+        ],
+    )
+
+
+def recommendation_part_visible(
+    principal: Principal, recommendation_id: ColumnElement[Any]
+) -> ColumnElement[bool]:
+    """Responses and status history follow their recommendation."""
+    recs = models.Recommendation.__table__
+    return recommendation_id.in_(
+        sa.select(recs.c.id).where(recommendation_visible(principal, recs))
+    )
+
+
+def coalition_insider(
+    principal: Principal, coalition_id: ColumnElement[Any]
+) -> ColumnElement[bool]:
+    """True for members of the coalition (e.g. to show who recorded a change: people's names
+    stay inside the coalition)."""
+    insider = _insider(principal)
+    return coalition_id.in_(insider) if insider else sa.false()

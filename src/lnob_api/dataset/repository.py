@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
-from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, scoped_by
+from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, public
 
 datasets = models.Dataset.__table__
 dataset_indicators = models.DatasetIndicator.__table__
@@ -34,15 +35,28 @@ ORDERS = {
 
 def _current(principal: Principal) -> ColumnElement[bool]:
     """Visible datasets that no newer published version has superseded."""
-    return sa.and_(visibility.dataset_visible(principal), datasets.c.superseded_at.is_(None))
+    return sa.and_(visibility.dataset_visible(principal), visibility.current_version(datasets))
+
+
+def _with_data_flag(
+    predicate: Callable[[Principal], ColumnElement[bool]],
+) -> Callable[[Principal], sa.Select[Any]]:
+    """Dataset rows the predicate admits, with ``data_readable``: may this caller read the
+    observations too, or only the metadata (then it may ask for access)."""
+
+    def scoped(principal: Principal) -> sa.Select[Any]:
+        readable = visibility.dataset_data_visible(principal, current_only=False)
+        return sa.select(datasets, readable.label("data_readable")).where(predicate(principal))
+
+    return scoped
 
 
 # Every version a principal may see: the face of ``node(id)``, ``dataset(id)`` and ``versions``.
 DATASET_VERSIONS = Source(
-    "Dataset", datasets, scoped_by(datasets, visibility.dataset_visible), ORDERS["ID"]
+    "Dataset", datasets, _with_data_flag(visibility.dataset_visible), ORDERS["ID"]
 )
 # Current versions: what lists and nested relations show.
-DATASETS = Source("Dataset", datasets, scoped_by(datasets, _current), ORDERS["ID"])
+DATASETS = Source("Dataset", datasets, _with_data_flag(_current), ORDERS["ID"])
 DATASET_BY_ID = ToOne(DATASET_VERSIONS)
 DATASET_VERSIONS_BY_LINEAGE = ToMany(DATASET_VERSIONS, "lineage_id", order_by(datasets, "version"))
 DATASET_BY_SLUG = ToOne(DATASETS, key="slug", prefer=order_by(datasets, "version"))
@@ -113,3 +127,14 @@ def filters(
             )
         )
     return where
+
+
+consents = models.Consent.__table__
+validations = models.DatasetValidation.__table__
+# Consent records and validations are part of a visible dataset's record.
+CONSENTS = Source("Consent", consents, public(consents), order_by(consents, "id"))
+CONSENTS_BY_LINEAGE = ToMany(CONSENTS, "lineage_id")
+VALIDATIONS = Source(
+    "DatasetValidation", validations, public(validations), order_by(validations, "id")
+)
+VALIDATIONS_BY_DATASET = ToMany(VALIDATIONS, "dataset_id")

@@ -21,7 +21,14 @@ from lnob_api.audit import service as audit
 from lnob_api.auth.principal import Principal
 from lnob_api.dataset import write_repository as repo
 from lnob_api.errors import Conflict, InvalidInput, NotFound, ValidationFailed
-from lnob_api.models.enums import CoalitionRole, DatasetStatus, Methodology, Visibility
+from lnob_api.models.enums import (
+    PRE_RELEASE,
+    CoalitionRole,
+    DatasetStatus,
+    Methodology,
+    Visibility,
+)
+from lnob_api.provenance import dataset as dataset_provenance
 from lnob_api.slugs import is_slug, slugify
 from lnob_api.sync import service as sync
 
@@ -159,6 +166,7 @@ async def create(
     visibility: Visibility | None,
     indicator_codes: list[str] | None,
     group_codes: list[str] | None,
+    provenance: dataset_provenance.ProvenanceChange | None = None,
 ) -> models.Dataset:
     coalition_id = await repo.coalition_id_by_code(session, coalition_code)
     if coalition_id is None:
@@ -173,6 +181,7 @@ async def create(
     indicator_ids, group_ids = await _resolve_links(
         session, coalition_id, indicator_codes, group_codes, problems
     )
+    criterion_ids = await dataset_provenance.check(session, coalition_id, provenance, problems)
     if problems:
         raise ValidationFailed(problems)
     dataset = models.Dataset(
@@ -184,10 +193,12 @@ async def create(
         methodology=fields.pop("methodology", None) or Methodology.OTHER,
         **{k: v for k, v in fields.items() if k in EDITABLE},
     )
+    dataset_provenance.apply(dataset, provenance, creating=True)
     session.add(dataset)
     await session.flush()
     await session.refresh(dataset)
     await repo.replace_links(session, dataset.id, indicator_ids=indicator_ids, group_ids=group_ids)
+    await dataset_provenance.link_criteria(session, dataset.id, criterion_ids)
     await _record(session, actor, "dataset.create", dataset, None)
     return dataset
 
@@ -213,6 +224,7 @@ async def update(
     fields: dict[str, Any],
     indicator_codes: list[str] | None,
     group_codes: list[str] | None,
+    provenance: dataset_provenance.ProvenanceChange | None = None,
 ) -> models.Dataset:
     """Edit a draft in place; editing a published version opens (or edits) its next draft."""
     dataset = await _load(session, dataset_id, row_version)
@@ -228,17 +240,25 @@ async def update(
     indicator_ids, group_ids = await _resolve_links(
         session, dataset.coalition_id, indicator_codes, group_codes, problems
     )
+    criterion_ids = await dataset_provenance.check(
+        session, dataset.coalition_id, provenance, problems
+    )
     if problems:
         raise ValidationFailed(problems)
     if dataset.status == DatasetStatus.PUBLISHED:
         dataset = await _draft_of(session, actor, dataset)
+    elif dataset.status == DatasetStatus.COMMUNITY_VALIDATED:
+        # The community validated other content: the edited version needs validating again.
+        dataset.status = DatasetStatus.DRAFT
     before = audit.snapshot(dataset)
     for name, value in fields.items():
         if name in EDITABLE:
             setattr(dataset, name, value)
+    dataset_provenance.apply(dataset, provenance, creating=False)
     dataset.row_version += 1
     dataset.updated_at = _now()
     await repo.replace_links(session, dataset.id, indicator_ids=indicator_ids, group_ids=group_ids)
+    await dataset_provenance.link_criteria(session, dataset.id, criterion_ids)
     await _record(session, actor, "dataset.update", dataset, before)
     return dataset
 
@@ -273,6 +293,7 @@ async def _draft_of(
     await session.refresh(draft)
     indicator_ids, group_ids = await repo.link_ids(session, published.id)
     await repo.replace_links(session, draft.id, indicator_ids=indicator_ids, group_ids=group_ids)
+    await dataset_provenance.copy_to_version(session, published, draft)
     copied = await repo.copy_observations(session, published.id, draft.id)
     await _record(
         session,
@@ -285,18 +306,39 @@ async def _draft_of(
 
 
 async def publish(
-    session: AsyncSession, actor: Actor, *, dataset_id: int, row_version: int
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    dataset_id: int,
+    row_version: int,
+    release_at: datetime | None = None,
 ) -> models.Dataset:
+    """Release a draft (or a community-validated version), now or at ``release_at`` (embargo:
+    until then only the coalition sees it, and the previous version stays current)."""
     dataset = await _load(session, dataset_id, row_version)
     checks.require_role(actor.principal, dataset.coalition_id, CoalitionRole.EDITOR)
-    if dataset.status != DatasetStatus.DRAFT:
+    if dataset.status not in PRE_RELEASE:
         raise InvalidInput(
             "id",
-            f"only a draft can be published; this one is {dataset.status}",
+            f"only an unreleased version can be published; this one is {dataset.status}",
             code="INVALID_STATE",
         )
+    if dataset.status != DatasetStatus.COMMUNITY_VALIDATED and await repo.requires_validation(
+        session, dataset.coalition_id
+    ):
+        raise InvalidInput(
+            "id",
+            "this coalition publishes only community-validated data: run datasetValidate first",
+            code="INVALID_STATE",
+        )
+    now = _now()
+    if release_at is not None and release_at <= now:
+        raise InvalidInput("releaseAt", "an embargo must end in the future", code="INVALID")
     before = audit.snapshot(dataset)
-    for old_id in await repo.supersede_published(session, dataset.lineage_id, except_id=dataset.id):
+    superseded = await repo.supersede_published(
+        session, dataset.lineage_id, except_id=dataset.id, at=release_at
+    )
+    for old_id in superseded:
         await sync.record_removal(
             session,
             reason="superseded",
@@ -304,11 +346,13 @@ async def publish(
             dataset_id=old_id,
             prior_status="PUBLISHED",
             prior_visibility=str(dataset.visibility),
+            **({"occurred_at": release_at} if release_at is not None else {}),
         )
-    await sync.published(session, dataset.id)
+    await sync.published(session, dataset.id, release_at=release_at)
     dataset.status = DatasetStatus.PUBLISHED
-    dataset.published_at = _now()
-    dataset.updated_at = dataset.published_at
+    dataset.published_at = now
+    dataset.release_at = release_at
+    dataset.updated_at = now
     dataset.row_version += 1
     await _record(session, actor, "dataset.publish", dataset, before)
     return dataset
@@ -338,6 +382,15 @@ async def retract(
     return dataset
 
 
+_WIDTH = {Visibility.COALITION: 0, Visibility.PARTNERSHIP: 1, Visibility.PUBLIC: 2}
+
+
+def _widest(data: Visibility, metadata: Visibility | None) -> Visibility:
+    if metadata is None:
+        return data
+    return max(data, Visibility(metadata), key=_WIDTH.__getitem__)
+
+
 async def set_visibility(
     session: AsyncSession,
     actor: Actor,
@@ -345,20 +398,38 @@ async def set_visibility(
     dataset_id: int,
     row_version: int,
     visibility: Visibility,
+    metadata_visibility: Visibility | None = None,
 ) -> models.Dataset:
-    """Coalition admins set who sees a dataset; it applies to every version of it."""
+    """Coalition admins set who sees a dataset (every version of it): ``visibility`` for its
+    data and metadata, and optionally a wider ``metadata_visibility`` for its description."""
     dataset = await _load(session, dataset_id, row_version)
     checks.require_coalition_admin(actor.principal, dataset.coalition_id)
+    if metadata_visibility is not None and _WIDTH[metadata_visibility] <= _WIDTH[visibility]:
+        raise InvalidInput(
+            "metadataVisibility", "must be wider than visibility (or left out)", code="INVALID"
+        )
     before = audit.snapshot(dataset)
+    old_data = Visibility(dataset.visibility)
+    old_meta = _widest(old_data, dataset.metadata_visibility)
     versions = await repo.lineage_versions(session, dataset.lineage_id)
     await sync.visibility_changed(
-        session,
-        [v.id for v in versions],
-        versions,
-        before=str(dataset.visibility),
-        after=visibility.value,
+        session, [v.id for v in versions], versions, before=old_data.value, after=visibility.value
     )
-    await repo.set_lineage_visibility(session, dataset.lineage_id, visibility.value)
+    if _WIDTH[_widest(visibility, metadata_visibility)] < _WIDTH[old_meta]:
+        for version in versions:
+            await sync.dataset_removed(
+                session,
+                version,
+                reason="metadata_visibility",
+                prior_visibility=old_meta.value,
+                observation_ids=[],
+            )
+    await repo.set_lineage_visibility(
+        session,
+        dataset.lineage_id,
+        visibility.value,
+        metadata_visibility.value if metadata_visibility is not None else None,
+    )
     await session.refresh(dataset)
     await _record(session, actor, "dataset.visibility", dataset, before)
     return dataset

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -141,9 +142,12 @@ async def open_draft(session: AsyncSession, lineage_id: int) -> int | None:
 
 
 async def supersede_published(
-    session: AsyncSession, lineage_id: int, *, except_id: int
+    session: AsyncSession, lineage_id: int, *, except_id: int, at: datetime | None = None
 ) -> list[int]:
-    """Mark the lineage's current published version(s) superseded; their ids."""
+    """Mark the lineage's current published version(s) superseded (from ``at``, default now);
+    their ids."""
+    # now(): the transaction start, which current_version() compares against.
+    when = at if at is not None else sa.func.now()
     result = await session.execute(
         sa.update(datasets)
         .where(
@@ -152,7 +156,7 @@ async def supersede_published(
             datasets.c.status == "PUBLISHED",
             datasets.c.superseded_at.is_(None),
         )
-        .values(superseded_at=sa.func.clock_timestamp(), updated_at=sa.func.clock_timestamp())
+        .values(superseded_at=when, updated_at=sa.func.clock_timestamp())
         .returning(datasets.c.id)
     )
     return [int(r) for r in result.scalars()]
@@ -172,13 +176,44 @@ async def lineage_versions(session: AsyncSession, lineage_id: int) -> list[model
     return list(rows)
 
 
-async def set_lineage_visibility(session: AsyncSession, lineage_id: int, visibility: str) -> None:
+async def set_lineage_visibility(
+    session: AsyncSession, lineage_id: int, visibility: str, metadata_visibility: str | None
+) -> None:
     await session.execute(
         sa.update(datasets)
         .where(datasets.c.lineage_id == lineage_id)
         .values(
             visibility=visibility,
+            metadata_visibility=metadata_visibility,
             updated_at=sa.func.clock_timestamp(),
             row_version=datasets.c.row_version + 1,
         )
     )
+
+
+async def requires_validation(session: AsyncSession, coalition_id: int) -> bool:
+    return bool(
+        await session.scalar(
+            sa.select(models.Coalition.requires_community_validation).where(
+                models.Coalition.id == coalition_id
+            )
+        )
+    )
+
+
+async def organisation_ids_by_slug(session: AsyncSession, slugs: list[str]) -> dict[str, int]:
+    if not slugs:
+        return {}
+    rows = await session.execute(
+        sa.select(models.Organisation.slug, models.Organisation.id).where(
+            models.Organisation.slug.in_(slugs)
+        )
+    )
+    return {r.slug: int(r.id) for r in rows}
+
+
+async def lock_consent(session: AsyncSession, consent_id: int) -> models.Consent | None:
+    result = await session.execute(
+        sa.select(models.Consent).where(models.Consent.id == consent_id).with_for_update()
+    )
+    return result.scalar_one_or_none()

@@ -18,27 +18,41 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from graphql import GraphQLError
+from lnob_api.graphql.access_request.mutations import AccessRequestMutations
+from lnob_api.graphql.access_request.queries import AccessRequestQueries
+from lnob_api.graphql.area.mutations import LocalAreaMutations
 from lnob_api.graphql.area.queries import AreaQueries
 from lnob_api.graphql.audit.queries import AuditQueries
+from lnob_api.graphql.client.mutations import ClientMutations
 from lnob_api.graphql.coalition.mutations import CoalitionMutations
 from lnob_api.graphql.coalition.queries import CoalitionQueries
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.dataset.mutations import DatasetMutations
 from lnob_api.graphql.dataset.queries import DatasetQueries
+from lnob_api.graphql.dataset.stewardship import StewardshipMutations
 from lnob_api.graphql.errors import classify
 from lnob_api.graphql.extensions import RequestTransaction
+from lnob_api.graphql.grant.mutations import GrantMutations
 from lnob_api.graphql.ids import from_global_id
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.node import REGISTRY, Node
+from lnob_api.graphql.notification.mutations import NotificationMutations
+from lnob_api.graphql.notification.queries import NotificationQueries
 from lnob_api.graphql.observation.queries import ObservationQueries
 from lnob_api.graphql.organisation.mutations import OrganisationMutations
 from lnob_api.graphql.organisation.queries import OrganisationQueries
+from lnob_api.graphql.project.mutations import ProjectMutations
 from lnob_api.graphql.project.queries import ProjectQueries
+from lnob_api.graphql.provenance.mutations import ProvenanceMutations
+from lnob_api.graphql.provenance.queries import ProvenanceQueries
+from lnob_api.graphql.publication.mutations import PublicationMutations
 from lnob_api.graphql.publication.queries import PublicationQueries
+from lnob_api.graphql.sdg.mutations import CustomIndicatorMutations
 from lnob_api.graphql.sdg.queries import SdgQueries
 from lnob_api.graphql.series.queries import SeriesQueries
 from lnob_api.graphql.sync.queries import SyncQueries
 from lnob_api.graphql.upload.mutations import UploadMutations
+from lnob_api.graphql.user.mutations import CoalitionRoleMutations
 from lnob_api.graphql.viewer.queries import ViewerQueries
 from lnob_api.read.relations import ToOne
 
@@ -107,6 +121,9 @@ Query = merge_types(
         PublicationQueries,
         ViewerQueries,
         AuditQueries,
+        ProvenanceQueries,
+        AccessRequestQueries,
+        NotificationQueries,
         SyncQueries,
     ),
 )
@@ -117,8 +134,19 @@ Mutation = merge_types(
     (
         OrganisationMutations,
         CoalitionMutations,
+        CoalitionRoleMutations,
+        ProjectMutations,
+        CustomIndicatorMutations,
         DatasetMutations,
+        ProvenanceMutations,
+        PublicationMutations,
+        LocalAreaMutations,
+        GrantMutations,
+        ClientMutations,
+        StewardshipMutations,
         UploadMutations,
+        AccessRequestMutations,
+        NotificationMutations,
     ),
 )
 
@@ -136,13 +164,16 @@ class LnobSchema(strawberry.Schema):
 
 def _types() -> list[type]:
     # Every Node type must be known to the schema so that node(id) can return it.
+    import lnob_api.graphql.access_request.types
     import lnob_api.graphql.area.types
     import lnob_api.graphql.audit.types
     import lnob_api.graphql.coalition.types
     import lnob_api.graphql.dataset.types
+    import lnob_api.graphql.notification.types
     import lnob_api.graphql.observation.types
     import lnob_api.graphql.organisation.types
     import lnob_api.graphql.project.types
+    import lnob_api.graphql.provenance.types
     import lnob_api.graphql.publication.types
     import lnob_api.graphql.sdg.types  # noqa: F401
 

@@ -1,5 +1,11 @@
 """ORM models, one module per aggregate. Import as a module: ``from lnob_api import models``."""
 
+from lnob_api.models.access_request import (
+    AccessRequest,
+    AccessRequestStatus,
+    Notification,
+    NotificationKind,
+)
 from lnob_api.models.area import Area
 from lnob_api.models.audit import AuditEvent
 from lnob_api.models.auth import AuthorizationCode, LoginThrottle, RefreshToken, RevokedToken
@@ -10,10 +16,12 @@ from lnob_api.models.coalition import (
     MarginalisedGroup,
 )
 from lnob_api.models.dataset import (
+    Consent,
     Dataset,
     DatasetGroup,
     DatasetIndicator,
     DatasetUpload,
+    DatasetValidation,
     Grant,
     Removal,
 )
@@ -29,9 +37,31 @@ from lnob_api.models.enums import (
     PublicationKind,
     Visibility,
 )
+from lnob_api.models.evidence import (
+    ActionStatus,
+    AuthorityLevel,
+    OfficialValue,
+    Recommendation,
+    RecommendationResponse,
+    RecommendationStatus,
+    RecommendationStatusChange,
+    RecommendationTarget,
+    Scorecard,
+    ScorecardAction,
+    ScorecardCriterion,
+    ScorecardRound,
+    ScorecardScore,
+)
 from lnob_api.models.observation import Observation
 from lnob_api.models.organisation import OAuthClient, Organisation, OrganisationUser, User
 from lnob_api.models.project import Project, ProjectGroup, ProjectTarget
+from lnob_api.models.provenance import (
+    DatasetQualityCriterion,
+    ProducerType,
+    ProvenanceMethod,
+    QualityCriterion,
+    Sampling,
+)
 from lnob_api.models.publication import (
     Publication,
     PublicationCoalition,
@@ -41,44 +71,68 @@ from lnob_api.models.publication import (
 from lnob_api.models.sdg import Indicator, ReferenceDataVersion, SdgGoal, SdgTarget
 
 __all__ = [
+    "AccessRequest",
+    "AccessRequestStatus",
+    "ActionStatus",
     "Area",
     "AreaLevel",
     "AuditEvent",
+    "AuthorityLevel",
     "AuthorizationCode",
     "Coalition",
     "CoalitionMember",
     "CoalitionRole",
     "CoalitionUserRole",
+    "Consent",
     "Dataset",
     "DatasetGroup",
     "DatasetIndicator",
+    "DatasetQualityCriterion",
     "DatasetStatus",
     "DatasetUpload",
+    "DatasetValidation",
     "Grant",
     "Indicator",
     "LoginThrottle",
     "MarginalisedGroup",
     "MemberRole",
     "Methodology",
+    "Notification",
+    "NotificationKind",
     "OAuthClient",
     "ObsStatus",
     "Observation",
+    "OfficialValue",
     "Organisation",
     "OrganisationKind",
     "OrganisationUser",
+    "ProducerType",
     "Project",
     "ProjectGroup",
     "ProjectStatus",
     "ProjectTarget",
+    "ProvenanceMethod",
     "Publication",
     "PublicationCoalition",
     "PublicationDataset",
     "PublicationKind",
     "PublicationTarget",
+    "QualityCriterion",
+    "Recommendation",
+    "RecommendationResponse",
+    "RecommendationStatus",
+    "RecommendationStatusChange",
+    "RecommendationTarget",
     "ReferenceDataVersion",
     "RefreshToken",
     "Removal",
     "RevokedToken",
+    "Sampling",
+    "Scorecard",
+    "ScorecardAction",
+    "ScorecardCriterion",
+    "ScorecardRound",
+    "ScorecardScore",
     "SdgGoal",
     "SdgTarget",
     "User",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
@@ -28,6 +29,10 @@ class Coalition(Timestamped, Versioned, DemoFlag, Base):
     cohort: Mapped[str] = mapped_column(sa.String(40), nullable=False, server_default="")
     suppression_threshold: Mapped[int] = mapped_column(
         sa.Integer, nullable=False, server_default="5"
+    )
+    # When true, a dataset is published only after the community validated it.
+    requires_community_validation: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, server_default=sa.false()
     )
 
     __table_args__ = (
@@ -79,5 +84,16 @@ class MarginalisedGroup(Timestamped, DemoFlag, Base):
     coalition_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("coalitions.id", ondelete="CASCADE"), index=True
     )
+    # The standard dimension codes the group corresponds to, as the owning coalition (or the
+    # partnership, for the shared vocabulary) states it: [{"dimension": "SEX", "code": "_O"}].
+    # NULL: no mapping stated.
+    maps_to: Mapped[list[dict[str, str]] | None] = mapped_column(pg.JSONB)
+    # Optimistic locking for edits (marginalisedGroupUpdate), as models.common.Versioned.
+    row_version: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="1")
 
-    __table_args__ = (sa.CheckConstraint("code ~ '^[A-Z][A-Z0-9_]*$'", name="code_format"),)
+    __table_args__ = (
+        sa.CheckConstraint("code ~ '^[A-Z][A-Z0-9_]*$'", name="code_format"),
+        sa.CheckConstraint(
+            "maps_to IS NULL OR jsonb_typeof(maps_to) = 'array'", name="maps_to_array"
+        ),
+    )

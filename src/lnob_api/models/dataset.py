@@ -10,7 +10,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
 from lnob_api.models.common import DemoFlag, Timestamped, Versioned
-from lnob_api.models.enums import DatasetStatus, Methodology, Visibility, enum_type
+from lnob_api.models.enums import (
+    ConsentScope,
+    DatasetStatus,
+    Methodology,
+    ValidationMethod,
+    Visibility,
+    enum_type,
+)
+from lnob_api.models.provenance import ProducerType, ProvenanceMethod, Sampling
 
 
 class Dataset(Timestamped, Versioned, DemoFlag, Base):
@@ -52,6 +60,12 @@ class Dataset(Timestamped, Versioned, DemoFlag, Base):
         enum_type(Visibility, "visibility"), nullable=False, server_default="COALITION"
     )
     published_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Embargo: published, but outside the coalition nobody sees it before this instant.
+    release_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Metadata may be shown more widely than the data (then callers can request access).
+    metadata_visibility: Mapped[Visibility | None] = mapped_column(
+        enum_type(Visibility, "metadata_visibility")
+    )
     retracted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     # Set when a newer version of the same lineage is published; the row stays queryable.
     superseded_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
@@ -59,6 +73,20 @@ class Dataset(Timestamped, Versioned, DemoFlag, Base):
     # incremental pull (updatedSince) picks up rows that became visible without changing.
     access_changed_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+    # Provenance (models.provenance), the defaults of the dataset's observations. NULL: not
+    # recorded; nothing is assumed about who produced a coalition's data.
+    producer_type: Mapped[ProducerType | None] = mapped_column(
+        enum_type(ProducerType, "producer_type")
+    )
+    method: Mapped[ProvenanceMethod | None] = mapped_column(enum_type(ProvenanceMethod, "method"))
+    sampling: Mapped[Sampling | None] = mapped_column(enum_type(Sampling, "sampling"))
+    sampling_note: Mapped[str | None] = mapped_column(sa.Text)
+    sample_size: Mapped[int | None] = mapped_column(sa.Integer)
+    # Whether disability was asked with the Washington Group Short Set of questions.
+    washington_group: Mapped[bool | None] = mapped_column(sa.Boolean)
+    sdg_framework_version: Mapped[str] = mapped_column(
+        sa.String(20), nullable=False, server_default="2025"
     )
 
     __table_args__ = (
@@ -70,11 +98,15 @@ class Dataset(Timestamped, Versioned, DemoFlag, Base):
         sa.CheckConstraint(
             "(status = 'RETRACTED') = (retraction_reason IS NOT NULL)", name="retraction_reason"
         ),
-        sa.CheckConstraint("status = 'DRAFT' OR published_at IS NOT NULL", name="published_at"),
+        sa.CheckConstraint(
+            "status IN ('DRAFT', 'COMMUNITY_VALIDATED') OR published_at IS NOT NULL",
+            name="published_at",
+        ),
         sa.CheckConstraint(
             "(status = 'RETRACTED') = (retracted_at IS NOT NULL)", name="retracted_at"
         ),
         sa.CheckConstraint("version >= 1", name="version_positive"),
+        sa.CheckConstraint("sample_size IS NULL OR sample_size >= 0", name="sample_size"),
         sa.UniqueConstraint("slug", "version", name="uq_datasets_slug_version"),
         sa.UniqueConstraint("lineage_id", "version", name="uq_datasets_lineage_version"),
         sa.Index("ix_datasets_slug", "slug"),
@@ -139,6 +171,66 @@ class DatasetUpload(Base):
 
     __table_args__ = (
         sa.UniqueConstraint("dataset_id", "sha256", name="uq_dataset_uploads_dataset_id_sha256"),
+    )
+
+
+class DatasetValidation(Base):
+    """The community's validation of a dataset version's findings before release."""
+
+    __tablename__ = "dataset_validations"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    method: Mapped[ValidationMethod] = mapped_column(
+        enum_type(ValidationMethod, "method"), nullable=False
+    )
+    validated_by: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    validated_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    note: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    recorded_by_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+
+
+class Consent(Base):
+    """What the community agreed to: who may use a dataset's data (every version), until when.
+    Once a dataset has consent records, its data is readable only under an active one."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    lineage_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    coalition_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("coalitions.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    scope: Mapped[ConsentScope] = mapped_column(enum_type(ConsentScope, "scope"), nullable=False)
+    agency_ids: Mapped[list[int]] = mapped_column(
+        pg.ARRAY(sa.BigInteger), nullable=False, server_default="{}"
+    )
+    obtained_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    withdrawal_reason: Mapped[str | None] = mapped_column(sa.Text)
+    note: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    row_version: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(withdrawn_at IS NULL) = (withdrawal_reason IS NULL)", name="withdrawal_reason"
+        ),
+        sa.CheckConstraint(
+            "scope = 'NAMED_AGENCIES' OR cardinality(agency_ids) = 0", name="agencies_named"
+        ),
     )
 
 

@@ -15,6 +15,7 @@ class Visibility(StrEnum):
 
 class DatasetStatus(StrEnum):
     DRAFT = "DRAFT"
+    COMMUNITY_VALIDATED = "COMMUNITY_VALIDATED"
     PUBLISHED = "PUBLISHED"
     RETRACTED = "RETRACTED"
 
@@ -102,3 +103,24 @@ def enum_type(enum: type[StrEnum], name: str) -> sa.Enum:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
+
+
+# Statuses before release: seen by the owning coalition's editors and admins only.
+PRE_RELEASE = (DatasetStatus.DRAFT, DatasetStatus.COMMUNITY_VALIDATED)
+
+
+class ValidationMethod(StrEnum):
+    """How the community validated findings before release."""
+
+    VALIDATION_MEETING = "VALIDATION_MEETING"
+    CALL_BACK = "CALL_BACK"
+    COMMUNITY_REVIEW = "COMMUNITY_REVIEW"
+    OTHER = "OTHER"
+
+
+class ConsentScope(StrEnum):
+    """Who the community agreed may use the data."""
+
+    PUBLIC = "PUBLIC"
+    PARTNERSHIP = "PARTNERSHIP"
+    NAMED_AGENCIES = "NAMED_AGENCIES"

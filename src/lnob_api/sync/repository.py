@@ -31,10 +31,15 @@ async def record(session: AsyncSession, **values: Any) -> None:
 
 
 async def touch_access(
-    session: AsyncSession, *, dataset_ids: list[int] | None = None, coalition_id: int | None = None
+    session: AsyncSession,
+    *,
+    dataset_ids: list[int] | None = None,
+    coalition_id: int | None = None,
+    at: datetime | None = None,
 ) -> None:
-    """Mark datasets as readable by more callers from now on (see ``access_changed_at``)."""
-    stmt = sa.update(datasets).values(access_changed_at=sa.func.clock_timestamp())
+    """Mark datasets as readable by more callers from now (or from ``at``, an embargo's end)."""
+    when = sa.func.greatest(sa.func.clock_timestamp(), at) if at else sa.func.clock_timestamp()
+    stmt = sa.update(datasets).values(access_changed_at=when)
     if dataset_ids is not None:
         stmt = stmt.where(datasets.c.id.in_(dataset_ids))
     elif coalition_id is not None:
@@ -65,7 +70,25 @@ def _events(principal: Principal, since: datetime) -> sa.Subquery:
         grants.c.revoked_at.is_(None),
         visibility.held_by(principal, grants),
     )
-    return sa.union_all(recorded, expired).subquery("events")
+    consents = models.Consent.__table__
+    lapsed = (
+        sa.select(
+            consents.c.expires_at.label("occurred_at"),
+            datasets.c.coalition_id,
+            datasets.c.id,
+            sa.null().cast(removals.c.observation_ids.type).label("observation_ids"),
+            sa.literal("consent_expired").label("reason"),
+        )
+        .select_from(consents.join(datasets, datasets.c.lineage_id == consents.c.lineage_id))
+        .where(
+            consents.c.expires_at > since,
+            consents.c.expires_at <= sa.func.now(),
+            consents.c.withdrawn_at.is_(None),
+            visibility.data_audience(principal, datasets),
+            visibility.consent_admits(principal, consents, datasets.c.coalition_id),
+        )
+    )
+    return sa.union_all(recorded, expired, lapsed).subquery("events")
 
 
 def removed_observations_source(since: datetime) -> Source:
@@ -139,7 +162,7 @@ def removed_datasets_source(since: datetime) -> Source:
         candidates = sa.union_all(sa.select(hits), deleted).subquery("candidates")
         visible_now = sa.select(datasets.c.id).where(
             visibility.dataset_visible(principal),
-            datasets.c.superseded_at.is_(None),
+            visibility.current_version(datasets),
             datasets.c.id == candidates.c.id,
         )
         grouped = (

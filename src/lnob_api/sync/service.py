@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
@@ -84,5 +86,5 @@ async def grant_given(session: AsyncSession, *, coalition_id: int, dataset_id: i
         await repository.touch_access(session, coalition_id=coalition_id)
 
 
-async def published(session: AsyncSession, dataset_id: int) -> None:
-    await repository.touch_access(session, dataset_ids=[dataset_id])
+async def published(session: AsyncSession, dataset_id: int, *, release_at: datetime | None) -> None:
+    await repository.touch_access(session, dataset_ids=[dataset_id], at=release_at)

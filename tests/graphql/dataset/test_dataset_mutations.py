@@ -17,7 +17,7 @@ from lnob_api.auth.keys import KeyStore
 FIELDS = "id slug title status version rowVersion visibility retractionReason supersededAt indicators { code } groups { code }"
 CREATE = f"mutation($input: DatasetCreateInput!) {{ datasetCreate(input: $input) {{ dataset {{ {FIELDS} }} userErrors {{ field code message }} }} }}"
 UPDATE = f"mutation($input: DatasetUpdateInput!) {{ datasetUpdate(input: $input) {{ dataset {{ {FIELDS} }} userErrors {{ field code message }} }} }}"
-PUBLISH = f"mutation($input: DatasetVersionInput!) {{ datasetPublish(input: $input) {{ dataset {{ {FIELDS} }} userErrors {{ field code message }} }} }}"
+PUBLISH = f"mutation($input: DatasetPublishInput!) {{ datasetPublish(input: $input) {{ dataset {{ {FIELDS} }} userErrors {{ field code message }} }} }}"
 RETRACT = f"mutation($input: DatasetRetractInput!) {{ datasetRetract(input: $input) {{ dataset {{ {FIELDS} }} userErrors {{ field code message }} }} }}"
 VISIBILITY = f"mutation($input: DatasetSetVisibilityInput!) {{ datasetSetVisibility(input: $input) {{ dataset {{ {FIELDS} }} userErrors {{ field code message }} }} }}"
 DELETE = "mutation($input: DatasetVersionInput!) { datasetDelete(input: $input) { deletedId userErrors { field code message } } }"

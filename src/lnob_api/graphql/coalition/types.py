@@ -12,8 +12,10 @@ from lnob_api.graphql.enums import MemberRole
 from lnob_api.graphql.loading import load_list, load_one, load_page
 from lnob_api.graphql.node import Node, entity
 from lnob_api.graphql.pagination import Connection
+from lnob_api.graphql.provenance.types import DimensionCode, QualityCriterion
 from lnob_api.organisation import repository as organisation_repo
 from lnob_api.project import repository as project_repo
+from lnob_api.provenance import repository as provenance_repo
 
 if TYPE_CHECKING:
     from lnob_api.graphql.area.types import Area
@@ -41,6 +43,9 @@ class Coalition(Node):
     cohort: str
     suppression_threshold: int = strawberry.field(
         description="Observations with a sample size under this are withheld from outsiders."
+    )
+    requires_community_validation: bool = strawberry.field(
+        description="Datasets are published only after the community validated them."
     )
     row_version: int = strawberry.field(
         description="Changes on every edit; send it back with an update (optimistic locking)."
@@ -100,6 +105,15 @@ class Coalition(Node):
     @strawberry.field(description="Marginalised groups defined by this coalition.")
     async def groups(self, info: Info) -> list[MarginalisedGroup]:
         return await load_list(info, coalition_repo.GROUPS_BY_COALITION, self.pk, MarginalisedGroup)
+
+    @strawberry.field(
+        description="The coalition's quality checklist (e.g. a statistics office's criteria "
+        "for citizen-generated data), by code."
+    )
+    async def quality_criteria(self, info: Info) -> list[QualityCriterion]:
+        return await load_list(
+            info, provenance_repo.CRITERIA_BY_COALITION, self.pk, QualityCriterion
+        )
 
     @strawberry.field(description="Publications about this coalition (those the caller may see).")
     async def publications(
@@ -189,6 +203,19 @@ class MarginalisedGroup(Node):
     name: str
     description: str
     coalition_id: strawberry.Private[int | None]
+    maps_to: strawberry.Private[list[dict[str, str]] | None]
+    row_version: int = strawberry.field(
+        description="Changes on every edit; send it back with an update (optimistic locking)."
+    )
+
+    @strawberry.field(
+        name="mapsTo",
+        description="The standard dimension codes the group corresponds to, as stated by the "
+        "vocabulary's owner (the coalition, or the partnership for the shared one); empty when "
+        "none is stated.",
+    )
+    def dimension_codes(self) -> list[DimensionCode]:
+        return DimensionCode.from_stored(self.maps_to)
 
     @strawberry.field(
         description="The coalition whose vocabulary this is; null for the shared one."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import strawberry
@@ -18,6 +18,7 @@ from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.mutations import UserError, mutate
 from lnob_api.graphql.permissions import requires
+from lnob_api.graphql.provenance.mutations import ProvenanceInput, provenance_change
 
 WRITE = [requires(Scope.DATA_WRITE)]
 
@@ -41,6 +42,9 @@ class DatasetCreateInput:
     groups: list[str] | None = strawberry.field(
         default=None, description="Marginalised group codes."
     )
+    provenance: ProvenanceInput | None = strawberry.field(
+        default=None, description="Where the data come from; the default of every observation."
+    )
 
 
 @strawberry.input(description="Changes to a dataset; omitted fields stay as they are.")
@@ -57,12 +61,25 @@ class DatasetUpdateInput:
     license: str | None = strawberry.UNSET
     indicators: list[str] | None = strawberry.UNSET
     groups: list[str] | None = strawberry.UNSET
+    provenance: ProvenanceInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Provenance changes; omitted fields stay."
+    )
 
 
 @strawberry.input
 class DatasetVersionInput:
     id: strawberry.ID
     row_version: int
+
+
+@strawberry.input
+class DatasetPublishInput:
+    id: strawberry.ID
+    row_version: int
+    release_at: datetime | None = strawberry.field(
+        default=None,
+        description="Embargo: publish now, release to everyone allowed at this instant.",
+    )
 
 
 @strawberry.input
@@ -76,7 +93,11 @@ class DatasetRetractInput:
 class DatasetSetVisibilityInput:
     id: strawberry.ID
     row_version: int
-    visibility: Visibility
+    visibility: Visibility = strawberry.field(description="Who sees the data (and metadata).")
+    metadata_visibility: Visibility | None = strawberry.field(
+        default=None,
+        description="A wider audience for the description only; they may request access.",
+    )
 
 
 @strawberry.type
@@ -178,6 +199,7 @@ class DatasetMutations:
                 visibility=input.visibility,
                 indicator_codes=input.indicators,
                 group_codes=input.groups,
+                provenance=provenance_change(input.provenance),
             )
             return created.id
 
@@ -198,6 +220,7 @@ class DatasetMutations:
                 fields=_fields(input, FIELDS),
                 indicator_codes=input.indicators if _set(input.indicators) else None,
                 group_codes=input.groups if _set(input.groups) else None,
+                provenance=provenance_change(input.provenance),
             )
             return updated.id
 
@@ -209,7 +232,7 @@ class DatasetMutations:
         description="Publish a draft; it supersedes the previous published version.",
     )
     async def dataset_publish(
-        self, info: Info, input: DatasetVersionInput
+        self, info: Info, input: DatasetPublishInput
     ) -> DatasetPublishPayload:
         async def work(session: AsyncSession) -> int:
             done = await service.publish(
@@ -217,6 +240,7 @@ class DatasetMutations:
                 _actor(info),
                 dataset_id=pk_of(input.id, "Dataset", "id"),
                 row_version=input.row_version,
+                release_at=input.release_at,
             )
             return done.id
 
@@ -257,6 +281,7 @@ class DatasetMutations:
                 dataset_id=pk_of(input.id, "Dataset", "id"),
                 row_version=input.row_version,
                 visibility=input.visibility,
+                metadata_visibility=input.metadata_visibility,
             )
             return done.id
 

@@ -15,6 +15,8 @@ from lnob_api.graphql.enums import DatasetStatus
 from lnob_api.graphql.ids import from_global_id
 from lnob_api.graphql.loading import load_one, root_page
 from lnob_api.graphql.pagination import Connection
+from lnob_api.graphql.provenance.types import ProducerType, ProvenanceMethod
+from lnob_api.provenance import repository as provenance_repo
 
 
 @strawberry.enum(description="Orders for the datasets list.")
@@ -44,6 +46,20 @@ class DatasetFilter:
         default=None, description="Words that title or description contain."
     )
     updated_since: datetime | None = None
+    producer_types: list[ProducerType] | None = strawberry.field(
+        default=None, description="Producer types (datasets that record one of them)."
+    )
+    methods: list[ProvenanceMethod] | None = strawberry.field(
+        default=None, description="Collection methods (datasets that record one of them)."
+    )
+    washington_group: bool | None = strawberry.field(
+        default=None,
+        description="Whether the Washington Group Short Set was used; false keeps datasets "
+        "that say it was not, not those that do not say.",
+    )
+    meets_criteria: list[str] | None = strawberry.field(
+        default=None, description="Quality criterion codes the dataset meets, every one of them."
+    )
 
 
 def _project_pks(ids: list[strawberry.ID]) -> list[int]:
@@ -80,6 +96,11 @@ class DatasetQueries:
             group_codes=f.groups,
             search=f.search,
             updated_since=f.updated_since,
+        ) + provenance_repo.dataset_filters(
+            producer_types=f.producer_types,
+            methods=f.methods,
+            washington_group=f.washington_group,
+            meets_criteria=f.meets_criteria,
         )
         return await root_page(
             info,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -14,18 +14,30 @@ from lnob_api.graphql.enums import DatasetStatus, Methodology, Visibility
 from lnob_api.graphql.loading import load_list, load_one, load_page
 from lnob_api.graphql.node import Node, entity
 from lnob_api.graphql.pagination import Connection
+from lnob_api.graphql.provenance.types import (
+    ProducerType,
+    Provenance,
+    ProvenanceMethod,
+    Sampling,
+    provenance_of,
+)
 from lnob_api.project import repository as project_repo
 from lnob_api.sdg import repository as sdg_repo
 
 if TYPE_CHECKING:
     from lnob_api.graphql.area.types import Area
     from lnob_api.graphql.coalition.types import Coalition, MarginalisedGroup
+    from lnob_api.graphql.dataset.stewardship import Consent, ValidationMethod
     from lnob_api.graphql.observation.types import Observation, ObservationFilter
     from lnob_api.graphql.project.types import Project
     from lnob_api.graphql.publication.types import Publication
     from lnob_api.graphql.sdg.types import Indicator
 
 _Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.types")]
+_Consent = Annotated["Consent", strawberry.lazy("lnob_api.graphql.dataset.stewardship")]
+_ValidationMethod = Annotated[
+    "ValidationMethod", strawberry.lazy("lnob_api.graphql.dataset.stewardship")
+]
 _Group = Annotated["MarginalisedGroup", strawberry.lazy("lnob_api.graphql.coalition.types")]
 _Project = Annotated["Project", strawberry.lazy("lnob_api.graphql.project.types")]
 _Indicator = Annotated["Indicator", strawberry.lazy("lnob_api.graphql.sdg.types")]
@@ -35,6 +47,25 @@ _Observation = Annotated["Observation", strawberry.lazy("lnob_api.graphql.observ
 _ObservationFilter = Annotated[
     "ObservationFilter", strawberry.lazy("lnob_api.graphql.observation.types")
 ]
+
+
+@strawberry.type(description="A community's validation of a dataset version before release.")
+class DatasetValidation:
+    method: _ValidationMethod
+    validated_by: str
+    validated_on: date
+    note: str
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> DatasetValidation:
+        return cls(
+            method=row["method"],
+            validated_by=row["validated_by"],
+            validated_on=row["validated_on"],
+            note=row["note"],
+            created_at=row["created_at"],
+        )
 
 
 @entity(dataset_repo.DATASET_VERSIONS)
@@ -67,6 +98,40 @@ class Dataset(Node):
         description="When a newer published version replaced this one."
     )
     lineage_id: strawberry.Private[int]
+    # Provenance columns, exposed through ``provenance``.
+    producer_type: strawberry.Private[ProducerType | None]
+    method: strawberry.Private[ProvenanceMethod | None]
+    sampling: strawberry.Private[Sampling | None]
+    sampling_note: strawberry.Private[str | None]
+    sample_size: strawberry.Private[int | None]
+    washington_group: strawberry.Private[bool | None]
+    sdg_framework_version: strawberry.Private[str]
+    release_at: datetime | None = strawberry.field(
+        description="Embargo: outside the coalition nobody sees it before this instant."
+    )
+    metadata_visibility: Visibility | None = strawberry.field(
+        description="Who sees the description when it is shown more widely than the data."
+    )
+    data_readable: bool = strawberry.field(
+        description="Whether you may read the observations, or only this description (then "
+        "you can file an access request)."
+    )
+
+    @strawberry.field(description="What the community agreed to for this dataset.")
+    async def consents(self, info: Info) -> list[_Consent]:
+        from lnob_api.graphql.dataset.stewardship import Consent
+
+        return await load_list(info, dataset_repo.CONSENTS_BY_LINEAGE, self.lineage_id, Consent)
+
+    @strawberry.field(description="The community's validations of this version.")
+    async def validations(self, info: Info) -> list[DatasetValidation]:
+        return await load_list(
+            info, dataset_repo.VALIDATIONS_BY_DATASET, self.pk, DatasetValidation
+        )
+
+    @strawberry.field(description="Where the data come from and how they were made.")
+    def provenance(self) -> Provenance:
+        return provenance_of(self)
 
     @strawberry.field(description="Every version of this dataset you may see, oldest first.")
     async def versions(self, info: Info) -> list[Dataset]:

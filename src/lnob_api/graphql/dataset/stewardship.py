@@ -1,0 +1,188 @@
+"""Stewardship mutations and types: community validation, consent records."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lnob_api.auth.principal import Scope
+from lnob_api.dataset import repository as dataset_repo
+from lnob_api.dataset import stewardship
+from lnob_api.dataset.service import Actor
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.dataset.types import Dataset
+from lnob_api.graphql.ids import to_global_id
+from lnob_api.graphql.ids_input import pk_of
+from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.permissions import requires
+from lnob_api.models.enums import ConsentScope, ValidationMethod
+
+strawberry.enum(ValidationMethod, description="How the community validated the findings.")
+strawberry.enum(ConsentScope, description="Who the community agreed may use the data.")
+
+
+@strawberry.type(description="What a community agreed to for a dataset (all its versions).")
+class Consent:
+    id: strawberry.ID
+    scope: ConsentScope
+    agency_ids: strawberry.Private[list[int]]
+    obtained_on: date
+    expires_at: datetime | None
+    withdrawn_at: datetime | None
+    withdrawal_reason: str | None
+    note: str
+    row_version: int
+
+    @classmethod
+    def from_row(cls, row: Any) -> Consent:
+        return cls(
+            id=strawberry.ID(to_global_id("Consent", row["id"])),
+            scope=row["scope"],
+            agency_ids=list(row["agency_ids"]),
+            obtained_on=row["obtained_on"],
+            expires_at=row["expires_at"],
+            withdrawn_at=row["withdrawn_at"],
+            withdrawal_reason=row["withdrawal_reason"],
+            note=row["note"],
+            row_version=row["row_version"],
+        )
+
+    @strawberry.field(description="Organisation slugs named by a NAMED_AGENCIES consent.")
+    async def agencies(self, info: Info) -> list[str]:
+        from lnob_api.graphql.organisation.types import Organisation
+        from lnob_api.organisation import repository as organisation_repo
+
+        found = [
+            await load_one(info, organisation_repo.ORGANISATION_BY_ID, pk, Organisation)
+            for pk in self.agency_ids
+        ]
+        return [o.slug for o in found if o is not None]
+
+
+@strawberry.input
+class DatasetValidateInput:
+    id: strawberry.ID
+    row_version: int
+    method: ValidationMethod
+    validated_by: str = strawberry.field(description="Who validated: the community group, ...")
+    validated_on: date
+    note: str = ""
+
+
+@strawberry.type
+class DatasetValidatePayload:
+    dataset: Dataset | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class ConsentRecordInput:
+    dataset: strawberry.ID
+    scope: ConsentScope
+    agencies: list[str] = strawberry.field(
+        default_factory=list, description="Organisation slugs, for NAMED_AGENCIES."
+    )
+    obtained_on: date
+    expires_at: datetime | None = None
+    note: str = ""
+
+
+@strawberry.type
+class ConsentRecordPayload:
+    consent: Consent | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class ConsentWithdrawInput:
+    id: strawberry.ID
+    row_version: int
+    reason: str
+
+
+@strawberry.type
+class ConsentWithdrawPayload:
+    consent: Consent | None
+    user_errors: list[UserError]
+
+
+def _actor(info: Info) -> Actor:
+    return Actor(info.context.principal, info.context.request_id)
+
+
+def _consent(obj: Any) -> Consent:
+    return Consent.from_row({c.name: getattr(obj, c.key) for c in obj.__table__.columns})
+
+
+@strawberry.type
+class StewardshipMutations:
+    @strawberry.mutation(
+        permission_classes=[requires(Scope.DATA_WRITE)],
+        description="Record the community's validation of a draft (DRAFT -> COMMUNITY_VALIDATED).",
+    )
+    async def dataset_validate(
+        self, info: Info, input: DatasetValidateInput
+    ) -> DatasetValidatePayload:
+        async def work(session: AsyncSession) -> int:
+            done = await stewardship.validate(
+                session,
+                _actor(info),
+                dataset_id=pk_of(input.id, "Dataset", "id"),
+                row_version=input.row_version,
+                method=input.method,
+                validated_by=input.validated_by,
+                validated_on=input.validated_on,
+                note=input.note,
+            )
+            return done.id
+
+        dataset_id, errors = await mutate(info, work)
+        found = None
+        if dataset_id is not None:
+            found = await load_one(info, dataset_repo.DATASET_BY_ID, dataset_id, Dataset)
+        return DatasetValidatePayload(dataset=found, user_errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=[requires(Scope.COALITION_ADMIN)],
+        description="Record what the community agreed to. Coalition admins only.",
+    )
+    async def consent_record(self, info: Info, input: ConsentRecordInput) -> ConsentRecordPayload:
+        async def work(session: AsyncSession) -> Consent:
+            consent = await stewardship.record_consent(
+                session,
+                _actor(info),
+                dataset_id=pk_of(input.dataset, "Dataset", "dataset"),
+                scope=input.scope,
+                agency_slugs=input.agencies,
+                obtained_on=input.obtained_on,
+                expires_at=input.expires_at,
+                note=input.note,
+            )
+            return _consent(consent)
+
+        consent, errors = await mutate(info, work)
+        return ConsentRecordPayload(consent=consent, user_errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=[requires(Scope.COALITION_ADMIN)],
+        description="Withdraw a consent: the data leaves every path at once. Coalition admins.",
+    )
+    async def consent_withdraw(
+        self, info: Info, input: ConsentWithdrawInput
+    ) -> ConsentWithdrawPayload:
+        async def work(session: AsyncSession) -> Consent:
+            consent = await stewardship.withdraw_consent(
+                session,
+                _actor(info),
+                consent_id=pk_of(input.id, "Consent", "id"),
+                row_version=input.row_version,
+                reason=input.reason,
+            )
+            return _consent(consent)
+
+        consent, errors = await mutate(info, work)
+        return ConsentWithdrawPayload(consent=consent, user_errors=errors)
