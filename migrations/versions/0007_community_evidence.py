@@ -7,6 +7,9 @@ Create Date: 2026-11-25
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
@@ -14,8 +17,635 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "official_values",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("indicator_id", sa.BigInteger(), nullable=True),
+        sa.Column("target_code", sa.String(length=10), nullable=True),
+        sa.Column("area_code", sa.String(length=40), nullable=False),
+        sa.Column("period", sa.String(length=10), nullable=False),
+        sa.Column("period_start", sa.Date(), nullable=False),
+        sa.Column("period_end", sa.Date(), nullable=False),
+        sa.Column("value", sa.Double(), nullable=False),
+        sa.Column("unit", sa.String(length=80), server_default="", nullable=False),
+        sa.Column("sex", sa.String(length=20), server_default="_T", nullable=False),
+        sa.Column("age", sa.String(length=20), server_default="_T", nullable=False),
+        sa.Column("disability_status", sa.String(length=20), server_default="_T", nullable=False),
+        sa.Column("urbanisation", sa.String(length=20), server_default="_T", nullable=False),
+        sa.Column("group_code", sa.String(length=40), server_default="_T", nullable=False),
+        sa.Column("source_name", sa.String(length=300), nullable=False),
+        sa.Column("source_url", sa.String(length=1000), nullable=True),
+        sa.Column("retrieved_on", sa.Date(), nullable=True),
+        sa.Column("note", sa.Text(), server_default="", nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint(
+            "period ~ '^[0-9]{4}(-(Q[1-4]|S[12]|W(0[1-9]|[1-4][0-9]|5[0-3])|(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?))?$'",
+            name=op.f("ck_official_values_period_format"),
+        ),
+        sa.CheckConstraint(
+            "num_nonnulls(indicator_id, target_code) = 1",
+            name=op.f("ck_official_values_indicator_or_target"),
+        ),
+        sa.CheckConstraint(
+            "period_end >= period_start", name=op.f("ck_official_values_period_order")
+        ),
+        sa.ForeignKeyConstraint(
+            ["area_code"],
+            ["areas.code"],
+            name=op.f("fk_official_values_area_code_areas"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["indicator_id"],
+            ["indicators.id"],
+            name=op.f("fk_official_values_indicator_id_indicators"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["target_code"],
+            ["sdg_targets.code"],
+            name=op.f("fk_official_values_target_code_sdg_targets"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_official_values")),
+        sa.UniqueConstraint(
+            "indicator_id",
+            "target_code",
+            "area_code",
+            "period",
+            "sex",
+            "age",
+            "disability_status",
+            "urbanisation",
+            "group_code",
+            "source_name",
+            name="uq_official_values_key",
+            postgresql_nulls_not_distinct=True,
+        ),
+    )
+    op.create_index(
+        op.f("ix_official_values_area_code"), "official_values", ["area_code"], unique=False
+    )
+    op.create_index(
+        "ix_official_values_indicator_area_period",
+        "official_values",
+        ["indicator_id", "area_code", "period_start"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_official_values_target_code"), "official_values", ["target_code"], unique=False
+    )
+    op.create_table(
+        "recommendations",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("coalition_id", sa.BigInteger(), nullable=False),
+        sa.Column("publication_id", sa.BigInteger(), nullable=True),
+        sa.Column("dataset_id", sa.BigInteger(), nullable=True),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("issued_on", sa.Date(), nullable=True),
+        sa.Column("authority_name", sa.String(length=300), nullable=False),
+        sa.Column(
+            "authority_level",
+            sa.Enum(
+                "NATIONAL",
+                "SUBNATIONAL",
+                "LOCAL",
+                name="authority_level",
+                native_enum=False,
+                create_constraint=True,
+            ),
+            nullable=False,
+        ),
+        sa.Column("authority_organisation_id", sa.BigInteger(), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "OPEN",
+                "ACKNOWLEDGED",
+                "IN_PROGRESS",
+                "IMPLEMENTED",
+                "REJECTED",
+                name="status",
+                native_enum=False,
+                create_constraint=True,
+            ),
+            server_default="OPEN",
+            nullable=False,
+        ),
+        sa.Column(
+            "visibility",
+            sa.Enum(
+                "PUBLIC",
+                "PARTNERSHIP",
+                "COALITION",
+                name="visibility",
+                native_enum=False,
+                create_constraint=True,
+            ),
+            server_default="COALITION",
+            nullable=False,
+        ),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
+        sa.CheckConstraint(
+            "num_nonnulls(publication_id, dataset_id) > 0",
+            name=op.f("ck_recommendations_publication_or_dataset"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["authority_organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_recommendations_authority_organisation_id_organisations"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["coalition_id"],
+            ["coalitions.id"],
+            name=op.f("fk_recommendations_coalition_id_coalitions"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["dataset_id"],
+            ["datasets.id"],
+            name=op.f("fk_recommendations_dataset_id_datasets"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["publication_id"],
+            ["publications.id"],
+            name=op.f("fk_recommendations_publication_id_publications"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recommendations")),
+    )
+    op.create_index(
+        op.f("ix_recommendations_authority_organisation_id"),
+        "recommendations",
+        ["authority_organisation_id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_recommendations_coalition_id_id",
+        "recommendations",
+        ["coalition_id", "id"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_recommendations_dataset_id"), "recommendations", ["dataset_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_recommendations_publication_id"),
+        "recommendations",
+        ["publication_id"],
+        unique=False,
+    )
+    op.create_table(
+        "scorecards",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("coalition_id", sa.BigInteger(), nullable=False),
+        sa.Column("project_id", sa.BigInteger(), nullable=True),
+        sa.Column("dataset_id", sa.BigInteger(), nullable=True),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("description", sa.Text(), server_default="", nullable=False),
+        sa.Column("service", sa.String(length=200), nullable=False),
+        sa.Column("area_code", sa.String(length=40), nullable=False),
+        sa.Column("period", sa.String(length=10), nullable=False),
+        sa.Column("period_start", sa.Date(), nullable=False),
+        sa.Column("period_end", sa.Date(), nullable=False),
+        sa.Column("facilitator_organisation_id", sa.BigInteger(), nullable=True),
+        sa.Column("scale_min", sa.Double(), server_default="1", nullable=False),
+        sa.Column("scale_max", sa.Double(), server_default="5", nullable=False),
+        sa.Column(
+            "visibility",
+            sa.Enum(
+                "PUBLIC",
+                "PARTNERSHIP",
+                "COALITION",
+                name="visibility",
+                native_enum=False,
+                create_constraint=True,
+            ),
+            server_default="COALITION",
+            nullable=False,
+        ),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
+        sa.CheckConstraint(
+            "period ~ '^[0-9]{4}(-(Q[1-4]|S[12]|W(0[1-9]|[1-4][0-9]|5[0-3])|(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?))?$'",
+            name=op.f("ck_scorecards_period_format"),
+        ),
+        sa.CheckConstraint("period_end >= period_start", name=op.f("ck_scorecards_period_order")),
+        sa.CheckConstraint("scale_max > scale_min", name=op.f("ck_scorecards_scale_order")),
+        sa.ForeignKeyConstraint(
+            ["area_code"],
+            ["areas.code"],
+            name=op.f("fk_scorecards_area_code_areas"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["coalition_id"],
+            ["coalitions.id"],
+            name=op.f("fk_scorecards_coalition_id_coalitions"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["dataset_id"],
+            ["datasets.id"],
+            name=op.f("fk_scorecards_dataset_id_datasets"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["facilitator_organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_scorecards_facilitator_organisation_id_organisations"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["project_id"],
+            ["projects.id"],
+            name=op.f("fk_scorecards_project_id_projects"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_scorecards")),
+    )
+    op.create_index(op.f("ix_scorecards_area_code"), "scorecards", ["area_code"], unique=False)
+    op.create_index(
+        "ix_scorecards_coalition_id_id", "scorecards", ["coalition_id", "id"], unique=False
+    )
+    op.create_index(op.f("ix_scorecards_dataset_id"), "scorecards", ["dataset_id"], unique=False)
+    op.create_index(
+        op.f("ix_scorecards_facilitator_organisation_id"),
+        "scorecards",
+        ["facilitator_organisation_id"],
+        unique=False,
+    )
+    op.create_index(op.f("ix_scorecards_project_id"), "scorecards", ["project_id"], unique=False)
+    op.create_table(
+        "recommendation_responses",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("recommendation_id", sa.BigInteger(), nullable=False),
+        sa.Column("responded_on", sa.Date(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("commitment", sa.Text(), server_default="", nullable=False),
+        sa.Column("responder_name", sa.String(length=300), nullable=False),
+        sa.Column("responder_organisation_id", sa.BigInteger(), nullable=True),
+        sa.Column("recorded_by_user_id", sa.BigInteger(), nullable=True),
+        sa.Column("recorded_by_client_id", sa.String(length=64), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["recommendation_id"],
+            ["recommendations.id"],
+            name=op.f("fk_recommendation_responses_recommendation_id_recommendations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_user_id"],
+            ["users.id"],
+            name=op.f("fk_recommendation_responses_recorded_by_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["responder_organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_recommendation_responses_responder_organisation_id_organisations"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recommendation_responses")),
+    )
+    op.create_index(
+        "ix_recommendation_responses_recommendation_id_id",
+        "recommendation_responses",
+        ["recommendation_id", "id"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_recommendation_responses_responder_organisation_id"),
+        "recommendation_responses",
+        ["responder_organisation_id"],
+        unique=False,
+    )
+    op.create_table(
+        "recommendation_targets",
+        sa.Column("recommendation_id", sa.BigInteger(), nullable=False),
+        sa.Column("target_code", sa.String(length=10), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["recommendation_id"],
+            ["recommendations.id"],
+            name=op.f("fk_recommendation_targets_recommendation_id_recommendations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["target_code"],
+            ["sdg_targets.code"],
+            name=op.f("fk_recommendation_targets_target_code_sdg_targets"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint(
+            "recommendation_id", "target_code", name=op.f("pk_recommendation_targets")
+        ),
+    )
+    op.create_index(
+        op.f("ix_recommendation_targets_target_code"),
+        "recommendation_targets",
+        ["target_code"],
+        unique=False,
+    )
+    op.create_table(
+        "scorecard_criteria",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("scorecard_id", sa.BigInteger(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("label", sa.String(length=300), nullable=False),
+        sa.Column("description", sa.Text(), server_default="", nullable=False),
+        sa.Column("target_code", sa.String(length=10), nullable=False),
+        sa.Column("indicator_id", sa.BigInteger(), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["indicator_id"],
+            ["indicators.id"],
+            name=op.f("fk_scorecard_criteria_indicator_id_indicators"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["scorecard_id"],
+            ["scorecards.id"],
+            name=op.f("fk_scorecard_criteria_scorecard_id_scorecards"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["target_code"],
+            ["sdg_targets.code"],
+            name=op.f("fk_scorecard_criteria_target_code_sdg_targets"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_scorecard_criteria")),
+        sa.UniqueConstraint("scorecard_id", "label", name="uq_scorecard_criteria_label"),
+        sa.UniqueConstraint("scorecard_id", "position", name="uq_scorecard_criteria_position"),
+    )
+    op.create_index(
+        op.f("ix_scorecard_criteria_indicator_id"),
+        "scorecard_criteria",
+        ["indicator_id"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_scorecard_criteria_target_code"),
+        "scorecard_criteria",
+        ["target_code"],
+        unique=False,
+    )
+    op.create_table(
+        "scorecard_rounds",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("scorecard_id", sa.BigInteger(), nullable=False),
+        sa.Column("period", sa.String(length=10), nullable=False),
+        sa.Column("period_start", sa.Date(), nullable=False),
+        sa.Column("period_end", sa.Date(), nullable=False),
+        sa.Column("held_on", sa.Date(), nullable=True),
+        sa.Column("note", sa.Text(), server_default="", nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint(
+            "period ~ '^[0-9]{4}(-(Q[1-4]|S[12]|W(0[1-9]|[1-4][0-9]|5[0-3])|(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?))?$'",
+            name=op.f("ck_scorecard_rounds_period_format"),
+        ),
+        sa.CheckConstraint(
+            "period_end >= period_start", name=op.f("ck_scorecard_rounds_period_order")
+        ),
+        sa.ForeignKeyConstraint(
+            ["scorecard_id"],
+            ["scorecards.id"],
+            name=op.f("fk_scorecard_rounds_scorecard_id_scorecards"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_scorecard_rounds")),
+        sa.UniqueConstraint("scorecard_id", "period", name="uq_scorecard_rounds_period"),
+    )
+    op.create_table(
+        "recommendation_status_changes",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("recommendation_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "OPEN",
+                "ACKNOWLEDGED",
+                "IN_PROGRESS",
+                "IMPLEMENTED",
+                "REJECTED",
+                name="status",
+                native_enum=False,
+                create_constraint=True,
+            ),
+            nullable=False,
+        ),
+        sa.Column("changed_on", sa.Date(), nullable=False),
+        sa.Column("note", sa.Text(), server_default="", nullable=False),
+        sa.Column("response_id", sa.BigInteger(), nullable=True),
+        sa.Column("recorded_by_user_id", sa.BigInteger(), nullable=True),
+        sa.Column("recorded_by_client_id", sa.String(length=64), nullable=True),
+        sa.Column(
+            "recorded_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("clock_timestamp()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["recommendation_id"],
+            ["recommendations.id"],
+            name=op.f("fk_recommendation_status_changes_recommendation_id_recommendations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_user_id"],
+            ["users.id"],
+            name=op.f("fk_recommendation_status_changes_recorded_by_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["response_id"],
+            ["recommendation_responses.id"],
+            name=op.f("fk_recommendation_status_changes_response_id_recommendation_responses"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recommendation_status_changes")),
+    )
+    op.create_index(
+        "ix_recommendation_status_changes_recommendation_id_id",
+        "recommendation_status_changes",
+        ["recommendation_id", "id"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_recommendation_status_changes_response_id"),
+        "recommendation_status_changes",
+        ["response_id"],
+        unique=False,
+    )
+    op.create_table(
+        "scorecard_actions",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("scorecard_id", sa.BigInteger(), nullable=False),
+        sa.Column("criterion_id", sa.BigInteger(), nullable=True),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("owner_name", sa.String(length=300), server_default="", nullable=False),
+        sa.Column("owner_organisation_id", sa.BigInteger(), nullable=True),
+        sa.Column("due_on", sa.Date(), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "OPEN",
+                "IN_PROGRESS",
+                "DONE",
+                "DROPPED",
+                name="status",
+                native_enum=False,
+                create_constraint=True,
+            ),
+            server_default="OPEN",
+            nullable=False,
+        ),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
+        sa.CheckConstraint(
+            "owner_name <> '' OR owner_organisation_id IS NOT NULL",
+            name=op.f("ck_scorecard_actions_has_owner"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["criterion_id"],
+            ["scorecard_criteria.id"],
+            name=op.f("fk_scorecard_actions_criterion_id_scorecard_criteria"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["owner_organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_scorecard_actions_owner_organisation_id_organisations"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["scorecard_id"],
+            ["scorecards.id"],
+            name=op.f("fk_scorecard_actions_scorecard_id_scorecards"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_scorecard_actions")),
+    )
+    op.create_index(
+        op.f("ix_scorecard_actions_criterion_id"),
+        "scorecard_actions",
+        ["criterion_id"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_scorecard_actions_owner_organisation_id"),
+        "scorecard_actions",
+        ["owner_organisation_id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_scorecard_actions_scorecard_id_id",
+        "scorecard_actions",
+        ["scorecard_id", "id"],
+        unique=False,
+    )
+    op.create_table(
+        "scorecard_scores",
+        sa.Column("round_id", sa.BigInteger(), nullable=False),
+        sa.Column("criterion_id", sa.BigInteger(), nullable=False),
+        sa.Column("community_score", sa.Double(), nullable=True),
+        sa.Column("provider_score", sa.Double(), nullable=True),
+        sa.Column("agreed_score", sa.Double(), nullable=True),
+        sa.Column("note", sa.Text(), server_default="", nullable=False),
+        sa.CheckConstraint(
+            "num_nonnulls(community_score, provider_score, agreed_score) > 0",
+            name=op.f("ck_scorecard_scores_some_score"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["criterion_id"],
+            ["scorecard_criteria.id"],
+            name=op.f("fk_scorecard_scores_criterion_id_scorecard_criteria"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["round_id"],
+            ["scorecard_rounds.id"],
+            name=op.f("fk_scorecard_scores_round_id_scorecard_rounds"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("round_id", "criterion_id", name=op.f("pk_scorecard_scores")),
+    )
+    op.create_index(
+        op.f("ix_scorecard_scores_criterion_id"), "scorecard_scores", ["criterion_id"], unique=False
+    )
 
 
 def downgrade() -> None:
-    pass
+    # Dropping a table drops its indexes and constraints; children first.
+    op.drop_table("scorecard_scores")
+    op.drop_table("scorecard_actions")
+    op.drop_table("recommendation_status_changes")
+    op.drop_table("scorecard_rounds")
+    op.drop_table("scorecard_criteria")
+    op.drop_table("recommendation_targets")
+    op.drop_table("recommendation_responses")
+    op.drop_table("scorecards")
+    op.drop_table("recommendations")
+    op.drop_table("official_values")

@@ -7,15 +7,174 @@ Create Date: 2026-11-25
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# Frozen copies of the vocabularies (models.AccessRequestStatus, models.NotificationKind).
+_STATUSES = ("PENDING", "APPROVED", "DECLINED", "WITHDRAWN")
+_KINDS = (
+    "ACCESS_REQUEST_CREATED",
+    "ACCESS_REQUEST_APPROVED",
+    "ACCESS_REQUEST_DECLINED",
+    "ACCESS_REQUEST_WITHDRAWN",
+)
+
+
+def _vocabulary(values: tuple[str, ...], name: str) -> sa.Enum:
+    return sa.Enum(*values, name=name, native_enum=False, create_constraint=True)
+
+
+def _timestamp(name: str) -> sa.Column[object]:
+    return sa.Column(
+        name, sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+    )
+
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "access_requests",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("dataset_id", sa.BigInteger(), nullable=False),
+        sa.Column("coalition_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "status", _vocabulary(_STATUSES, "status"), server_default="PENDING", nullable=False
+        ),
+        sa.Column("purpose", sa.Text(), nullable=False),
+        sa.Column("requester_name", sa.String(length=200), nullable=True),
+        sa.Column("requester_email", sa.String(length=320), nullable=True),
+        sa.Column("requester_user_id", sa.BigInteger(), nullable=True),
+        sa.Column("requester_client_id", sa.BigInteger(), nullable=True),
+        sa.Column("organisation_id", sa.BigInteger(), nullable=False),
+        sa.Column("grant_id", sa.BigInteger(), nullable=True),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("decision_note", sa.Text(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("decided_by_user_id", sa.BigInteger(), nullable=True),
+        _timestamp("created_at"),
+        _timestamp("updated_at"),
+        sa.CheckConstraint(
+            "num_nonnulls(requester_user_id, requester_client_id) = 1",
+            name=op.f("ck_access_requests_exactly_one_requester"),
+        ),
+        sa.CheckConstraint(
+            "(status = 'PENDING') = (decided_at IS NULL)",
+            name=op.f("ck_access_requests_decided_at"),
+        ),
+        sa.CheckConstraint(
+            "(status = 'APPROVED') = (expires_at IS NOT NULL)",
+            name=op.f("ck_access_requests_expires_at"),
+        ),
+        sa.CheckConstraint(
+            "status <> 'DECLINED' OR decision_note IS NOT NULL",
+            name=op.f("ck_access_requests_decline_reason"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["dataset_id"],
+            ["datasets.id"],
+            name=op.f("fk_access_requests_dataset_id_datasets"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["coalition_id"],
+            ["coalitions.id"],
+            name=op.f("fk_access_requests_coalition_id_coalitions"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["requester_user_id"],
+            ["users.id"],
+            name=op.f("fk_access_requests_requester_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["requester_client_id"],
+            ["oauth_clients.id"],
+            name=op.f("fk_access_requests_requester_client_id_oauth_clients"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_access_requests_organisation_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["grant_id"],
+            ["grants.id"],
+            name=op.f("fk_access_requests_grant_id_grants"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by_user_id"],
+            ["users.id"],
+            name=op.f("fk_access_requests_decided_by_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_access_requests")),
+    )
+    for column in ("dataset_id", "requester_user_id", "requester_client_id", "organisation_id"):
+        op.create_index(op.f(f"ix_access_requests_{column}"), "access_requests", [column])
+    op.create_index("ix_access_requests_coalition_id_id", "access_requests", ["coalition_id", "id"])
+    for who in ("user", "client"):
+        op.create_index(
+            f"uq_access_requests_pending_{who}",
+            "access_requests",
+            ["dataset_id", f"requester_{who}_id"],
+            unique=True,
+            postgresql_where=sa.text(f"status = 'PENDING' AND requester_{who}_id IS NOT NULL"),
+        )
+
+    op.create_table(
+        "notifications",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("recipient_user_id", sa.BigInteger(), nullable=True),
+        sa.Column("recipient_client_id", sa.BigInteger(), nullable=True),
+        sa.Column("kind", _vocabulary(_KINDS, "kind"), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("access_request_id", sa.BigInteger(), nullable=True),
+        _timestamp("created_at"),
+        sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "num_nonnulls(recipient_user_id, recipient_client_id) = 1",
+            name=op.f("ck_notifications_exactly_one_recipient"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["recipient_user_id"],
+            ["users.id"],
+            name=op.f("fk_notifications_recipient_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["recipient_client_id"],
+            ["oauth_clients.id"],
+            name=op.f("fk_notifications_recipient_client_id_oauth_clients"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["access_request_id"],
+            ["access_requests.id"],
+            name=op.f("fk_notifications_access_request_id_access_requests"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
+    )
+    op.create_index(
+        op.f("ix_notifications_access_request_id"), "notifications", ["access_request_id"]
+    )
+    op.create_index(
+        "ix_notifications_recipient_user_id_id", "notifications", ["recipient_user_id", "id"]
+    )
+    op.create_index(
+        "ix_notifications_recipient_client_id_id", "notifications", ["recipient_client_id", "id"]
+    )
 
 
 def downgrade() -> None:
-    pass
+    # Indexes and constraints go with their tables.
+    op.drop_table("notifications")
+    op.drop_table("access_requests")

@@ -60,7 +60,10 @@ async def build_world(conn: AsyncConnection, keys: KeyStore) -> dict[str, Any]:
     code = a["code"]
     rows = [
         (pub, {"area_code": code, "period": "2019", "sex": "F", "value": 10.5}),
-        (pub, {"area_code": code, "period": "2020", "sex": "F", "value": 11.25, "sample_size": SMALL}),
+        (
+            pub,
+            {"area_code": code, "period": "2020", "sex": "F", "value": 11.25, "sample_size": SMALL},
+        ),
         (pub, {"area_code": code, "period": "2020", "sex": "M", "value": 9.0, "obs_status": "E"}),
         (pub, {"area_code": code, "period": "2021", "sex": "M", "value": 8.5}),
         (
@@ -117,4 +120,3 @@ def csv_rows(text: str) -> list[dict[str, str]]:
 
 def number(text: str) -> float | None:
     return float(text) if text not in ("", "NaN") else None
-

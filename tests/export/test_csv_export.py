@@ -99,7 +99,10 @@ class TestSameAsGraphQL:
         [
             ({}, {}),
             ({"indicator": "1.1.1", "sex": "F,M"}, {"indicators": ["1.1.1"], "sex": ["F", "M"]}),
-            ({"periodFrom": "2020", "periodTo": "2021"}, {"periodFrom": "2020", "periodTo": "2021"}),
+            (
+                {"periodFrom": "2020", "periodTo": "2021"},
+                {"periodFrom": "2020", "periodTo": "2021"},
+            ),
         ],
     )
     async def test_rows_and_masks_match(
@@ -127,11 +130,19 @@ class TestSameAsGraphQL:
         small = {}
         for who in ("anonymous", "outsider", "insider"):
             rows = csv_rows((await client.get(URL, headers=world["headers"][who])).text)
-            small[who] = [(r["value"], r["conf_status"]) for r in rows if r["sample_size"] == str(SMALL)]
-        assert small["anonymous"] == small["outsider"] == [("", "C")]
-        assert small["insider"] == [("11.25", "F")]
+            pub = world["datasets"]["pub"]["slug"]
+            small[who] = [
+                (r["value"], r["sample_size"], r["conf_status"])
+                for r in rows
+                if (r["dataset"], r["period"], r["sex"]) == (pub, "2020", "F")
+            ]
+        # the value and the (disclosive) size of the small group are withheld together
+        assert small["anonymous"] == small["outsider"] == [("", "", "C")]
+        assert small["insider"] == [("11.25", str(SMALL), "F")]
 
-    async def test_who_sees_which_dataset(self, client: httpx.AsyncClient, world: dict[str, Any]) -> None:
+    async def test_who_sees_which_dataset(
+        self, client: httpx.AsyncClient, world: dict[str, Any]
+    ) -> None:
         seen = {}
         for who in ("anonymous", "outsider", "insider"):
             rows = csv_rows((await client.get(URL, headers=world["headers"][who])).text)
@@ -142,20 +153,26 @@ class TestSameAsGraphQL:
 
 
 class TestRepresentation:
-    async def test_header_row_and_headers(self, client: httpx.AsyncClient, world: dict[str, Any]) -> None:
+    async def test_header_row_and_headers(
+        self, client: httpx.AsyncClient, world: dict[str, Any]
+    ) -> None:
         response = await client.get(URL, headers=world["headers"]["insider"])
         assert response.text.splitlines()[0] == ",".join(CSV_COLUMNS)
         assert response.headers["content-type"].startswith("text/csv")
         assert "private" in response.headers["cache-control"]
         assert "private" not in (await client.get(URL)).headers["cache-control"]
 
-    async def test_gzip_holds_the_same_csv(self, client: httpx.AsyncClient, world: dict[str, Any]) -> None:
+    async def test_gzip_holds_the_same_csv(
+        self, client: httpx.AsyncClient, world: dict[str, Any]
+    ) -> None:
         plain = await client.get(URL, params={"area": world["a"]["code"]})
         packed = await client.get(URL + ".gz", params={"area": world["a"]["code"]})
         assert packed.headers["content-type"] == "application/gzip"
         assert gzip.decompress(packed.content) == plain.content
 
-    async def test_dataset_by_slug_or_global_id(self, client: httpx.AsyncClient, world: dict[str, Any]) -> None:
+    async def test_dataset_by_slug_or_global_id(
+        self, client: httpx.AsyncClient, world: dict[str, Any]
+    ) -> None:
         pub = world["datasets"]["pub"]
         by_slug = csv_rows((await client.get(URL, params={"dataset": pub["slug"]})).text)
         by_id = csv_rows(
@@ -164,7 +181,9 @@ class TestRepresentation:
         assert by_slug == by_id
         assert {r["dataset"] for r in by_slug} == {pub["slug"]}
 
-    async def test_area_includes_the_areas_below(self, client: httpx.AsyncClient, world: dict[str, Any]) -> None:
+    async def test_area_includes_the_areas_below(
+        self, client: httpx.AsyncClient, world: dict[str, Any]
+    ) -> None:
         rows = csv_rows((await client.get(URL, params={"area": world["a"]["code"]})).text)
         assert world["sub"] in {r["area"] for r in rows}
         below = csv_rows((await client.get(URL, params={"area": world["sub"]})).text)
@@ -178,12 +197,16 @@ class TestRepresentation:
         assert repeated.text == joined.text
         assert {r["indicator"] for r in csv_rows(joined.text)} == {"1.1.1", "4.1.1"}
 
-    async def test_updated_since(self, client: httpx.AsyncClient, conn: AsyncConnection, world: dict[str, Any]) -> None:
+    async def test_updated_since(
+        self, client: httpx.AsyncClient, conn: AsyncConnection, world: dict[str, Any]
+    ) -> None:
         later = datetime.now(UTC) + timedelta(days=1)
         changed = world["observations"][0]["id"]
         table = models.Observation.__table__
         await conn.execute(
-            sa.update(table).where(table.c.id == changed).values(updated_at=later + timedelta(hours=1))
+            sa.update(table)
+            .where(table.c.id == changed)
+            .values(updated_at=later + timedelta(hours=1))
         )
         rows = csv_rows((await client.get(URL, params={"updatedSince": later.isoformat()})).text)
         assert [(r["period"], r["sex"], r["value"]) for r in rows] == [("2019", "F", "10.5")]
@@ -255,15 +278,21 @@ class TestClearFailures:
         assert response.headers["content-type"].startswith("text/plain")
         assert response.text.startswith(message)
 
-    async def test_a_hidden_dataset_is_unknown(self, client: httpx.AsyncClient, world: dict[str, Any]) -> None:
+    async def test_a_hidden_dataset_is_unknown(
+        self, client: httpx.AsyncClient, world: dict[str, Any]
+    ) -> None:
         slug = world["datasets"]["coal"]["slug"]
         response = await client.get(URL, params={"dataset": slug})
         assert response.status_code == 400
         assert response.text.startswith(f"dataset: unknown dataset {slug}")
-        inside = await client.get(URL, params={"dataset": slug}, headers=world["headers"]["insider"])
+        inside = await client.get(
+            URL, params={"dataset": slug}, headers=world["headers"]["insider"]
+        )
         assert inside.status_code == 200
 
-    async def test_a_bad_token_is_401_not_anonymous(self, client: httpx.AsyncClient, world: dict[str, Any]) -> None:
+    async def test_a_bad_token_is_401_not_anonymous(
+        self, client: httpx.AsyncClient, world: dict[str, Any]
+    ) -> None:
         response = await client.get(URL, headers={"Authorization": "Bearer not-a-token"})
         assert response.status_code == 401
         assert "www-authenticate" in response.headers

@@ -70,6 +70,7 @@ class TestCopyStream:
         chunks = service.csv_chunks(conn, ANONYMOUS, resolved)
         await anext(chunks)
         await chunks.aclose()  # type: ignore[attr-defined]
+        await service.settle(conn)
         await savepoint.rollback()
         # then the connection serves the next statement
         assert (await conn.execute(sa.text("SELECT count(*) FROM datasets"))).scalar()

@@ -1,4 +1,5 @@
-"""OAuth client use cases for administration: register, list, revoke.
+"""OAuth client use cases: register, list, revoke (operator's command), and the API's create
+and revoke (partnership admins, audited).
 
 A confidential client without redirect URIs is a machine (client credentials); with redirect
 URIs it is a server-side frontend (authorization code). A public client (browser or mobile
@@ -9,18 +10,22 @@ returned once, at creation; only its hash is stored.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from urllib.parse import urlsplit
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from lnob_api.access import checks
+from lnob_api.audit import service as audit
 from lnob_api.auth.principal import Scope
 from lnob_api.auth.secrets import hash_secret, new_client_id, new_client_secret
 from lnob_api.client import repository as repo
 from lnob_api.client.repository import ClientRecord
-from lnob_api.errors import Conflict, InvalidInput, NotFound
+from lnob_api.dataset.service import Actor
+from lnob_api.errors import Conflict, InvalidInput, NotFound, ValidationFailed
 from lnob_api.organisation import service as organisation_service
 
 NAME_MAX = 200
@@ -32,11 +37,14 @@ MACHINE_GRANTS = ("client_credentials", "refresh_token")
 FRONTEND_GRANTS = ("authorization_code", "refresh_token")
 
 __all__ = [
+    "Actor",
     "ClientRecord",
     "IssuedClient",
+    "create",
     "create_client",
     "list_clients",
     "parse_scopes",
+    "revoke",
     "revoke_client",
 ]
 
@@ -65,7 +73,7 @@ def parse_scopes(scopes: str | Iterable[str]) -> tuple[str, ...]:
             f" (expected some of {', '.join(s.value for s in Scope)})",
         )
     if not items:
-        raise InvalidInput("scopes", "at least one scope is required")
+        raise InvalidInput("scopes", "at least one scope is required", code="REQUIRED")
     return tuple(s.value for s in Scope if s.value in items)
 
 
@@ -92,9 +100,9 @@ def check_redirect_uri(uri: str) -> str:
 def _check_name(name: str) -> str:
     name = name.strip()
     if not name:
-        raise InvalidInput("name", "a name is required")
+        raise InvalidInput("name", "a name is required", code="REQUIRED")
     if len(name) > NAME_MAX:
-        raise InvalidInput("name", f"at most {NAME_MAX} characters")
+        raise InvalidInput("name", f"at most {NAME_MAX} characters", code="TOO_LONG")
     return name
 
 
@@ -113,7 +121,9 @@ async def create_client(
     uris = tuple(dict.fromkeys(check_redirect_uri(u.strip()) for u in redirect_uris))
     if public and not uris:
         raise InvalidInput(
-            "redirect_uri", "a public client needs at least one redirect URI (authorization code)"
+            "redirect_uri",
+            "a public client needs at least one redirect URI (authorization code)",
+            code="REQUIRED",
         )
     organisation = await organisation_service.organisation_by_slug(conn, organisation_slug)
     secret = None if public else new_client_secret()
@@ -155,3 +165,93 @@ async def revoke_client(
     moment = now or datetime.now(UTC)
     await repo.set_revoked(conn, found.id, now=moment)
     return replace(found, revoked_at=moment)
+
+
+def _collect(problems: list[InvalidInput], field: str | None, check: Callable[[], object]) -> None:
+    """Run ``check``; a problem it raises joins ``problems`` (on ``field`` when given)."""
+    try:
+        check()
+    except InvalidInput as exc:
+        if field is None:
+            problems.append(exc)
+        else:
+            message = exc.message.removeprefix(f"{exc.field}: ")
+            problems.append(InvalidInput(field, message, code=exc.reason))
+
+
+async def _audit(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    client: ClientRecord,
+    before: ClientRecord | None,
+) -> None:
+    await audit.record(
+        session,
+        actor.principal,
+        action=action,
+        entity_type="OAuthClient",
+        entity_id=client.client_id,
+        coalition_id=None,
+        before=asdict(before) if before is not None else None,
+        after=asdict(client),
+        request_id=actor.request_id,
+    )
+
+
+async def create(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    organisation: organisation_service.OrganisationRef,
+    name: str,
+    scopes: list[str],
+    redirect_uris: list[str],
+    public: bool,
+) -> IssuedClient:
+    """Partnership admins register a client; its secret is in the result, and nowhere else."""
+    checks.require_partnership_admin(actor.principal)
+    conn = await session.connection()
+    problems: list[InvalidInput] = []
+    found = None
+    try:
+        found = await organisation_service.find(conn, organisation, field="organisation")
+    except InvalidInput as exc:
+        problems.append(exc)
+    _collect(problems, None, lambda: _check_name(name))
+    _collect(problems, None, lambda: parse_scopes(scopes))
+    for i, uri in enumerate(redirect_uris):
+        _collect(problems, f"redirectUris.{i}", partial(check_redirect_uri, uri.strip()))
+    if public and not redirect_uris:
+        problems.append(
+            InvalidInput(
+                "redirectUris", "a public client needs at least one redirect URI", code="REQUIRED"
+            )
+        )
+    if problems or found is None:
+        raise ValidationFailed(problems)
+    issued = await create_client(
+        conn,
+        name=name,
+        organisation_slug=found.slug,
+        scopes=scopes,
+        redirect_uris=redirect_uris,
+        public=public,
+    )
+    await _audit(session, actor, "client.create", issued.client, None)
+    return issued
+
+
+async def revoke(session: AsyncSession, actor: Actor, *, client_id: str) -> ClientRecord:
+    """Partnership admins revoke a client: its tokens stop working with the next request."""
+    checks.require_partnership_admin(actor.principal)
+    conn = await session.connection()
+    before = await repo.client_by_client_id(conn, client_id.strip())
+    if before is None:
+        raise InvalidInput("clientId", f"no client {client_id!r}", code="NOT_FOUND")
+    try:
+        revoked = await revoke_client(conn, client_id)
+    except Conflict as exc:
+        raise InvalidInput("clientId", exc.message, code="INVALID_STATE") from None
+    await _audit(session, actor, "client.revoke", revoked, before)
+    return revoked

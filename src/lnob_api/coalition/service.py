@@ -37,6 +37,7 @@ FIRST_YEAR = 2000
 
 
 def now() -> datetime:
+    """The moment of a change, for ``updated_at``."""
     return datetime.now(UTC)
 
 
@@ -49,6 +50,7 @@ def camel(name: str) -> str:
 def check_lengths(
     fields: Mapping[str, Any], limits: Mapping[str, int], problems: list[InvalidInput]
 ) -> None:
+    """A TOO_LONG problem for each text in ``fields`` longer than its limit."""
     for name, limit in limits.items():
         value = fields.get(name)
         if isinstance(value, str) and len(value) > limit:
@@ -67,6 +69,7 @@ def check_required(
 
 
 def check_version(what: str, current: int, expected: int) -> None:
+    """Optimistic locking: the row must still be at the version the writer read."""
     if current != expected:
         raise Conflict(
             f"the {what} changed since you read it (version {expected}, now {current}); "

@@ -20,6 +20,7 @@ from lnob_api.access import checks
 from lnob_api.audit import service as audit
 from lnob_api.auth.principal import Principal
 from lnob_api.dataset import write_repository as repo
+from lnob_api.disclosure import service as disclosure
 from lnob_api.errors import Conflict, InvalidInput, NotFound, ValidationFailed
 from lnob_api.models.enums import (
     PRE_RELEASE,
@@ -354,6 +355,7 @@ async def publish(
     dataset.release_at = release_at
     dataset.updated_at = now
     dataset.row_version += 1
+    await disclosure.recompute(session, dataset.id)
     await _record(session, actor, "dataset.publish", dataset, before)
     return dataset
 

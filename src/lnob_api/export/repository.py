@@ -38,6 +38,7 @@ coalitions = models.Coalition.__table__
 CURSOR_BATCH = 2000
 # COPY chunks waiting for the client; when full, PostgreSQL's output waits (back pressure).
 COPY_QUEUE = 4
+_PENDING_COPY = "lnob_pending_copy"
 
 SERIES_KEY = ("area_code", "sex", "age", "disability_status", "urbanisation", "group_code")
 
@@ -216,41 +217,57 @@ async def copy_csv(
 
     asyncpg hands each chunk to a callback and reads no further until the callback returns;
     the callback waits on a small queue that the caller drains, so at most ``COPY_QUEUE``
-    chunks are held, however many rows the statement returns.
+    chunks are held, however many rows the statement returns. A stream left unfinished runs
+    out in the background, discarding its chunks: call ``settle`` before the connection's next
+    statement.
     """
     compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = [compiled.params[name] for name in compiled.positiontup or ()]
     raw = await conn.get_raw_connection()
     driver: Any = raw.driver_connection
     queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue(COPY_QUEUE)
+    stopped = False
 
     async def sink(chunk: bytes) -> None:
+        if stopped:
+            return
         if progress is not None:
             progress.chunks += 1
             progress.bytes += len(chunk)
         await queue.put(bytes(chunk))
 
     async def produce() -> None:
+        outcome: BaseException | None = None
         try:
             await driver.copy_from_query(
                 compiled.string, *params, output=sink, format="csv", header=header
             )
         except Exception as exc:
-            await queue.put(exc)
-        else:
-            await queue.put(None)
+            outcome = exc
+        if not stopped:
+            await queue.put(outcome)
 
     task = asyncio.create_task(produce())
+    conn.info[_PENDING_COPY] = task
     try:
         while (item := await queue.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
             yield item
     finally:
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        # Whatever ended the stream, let the COPY run out without a reader: asyncpg cannot
+        # cancel a COPY whose output it has paused without leaving the connection unusable.
+        stopped = True
+        while not queue.empty():
+            queue.get_nowait()
+
+
+async def settle(conn: AsyncConnection) -> None:
+    """Wait for a COPY left unfinished on this connection (see ``copy_csv``) to run out."""
+    task = conn.info.pop(_PENDING_COPY, None)
+    if task is not None:
+        with contextlib.suppress(Exception):
+            await task
 
 
 async def stream_rows(conn: AsyncConnection, stmt: sa.Select[Any]) -> AsyncIterator[RowMapping]:

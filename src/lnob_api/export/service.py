@@ -27,7 +27,7 @@ from lnob_api.auth.principal import Principal
 from lnob_api.db.request import RequestDb
 from lnob_api.errors import InvalidInput
 from lnob_api.export import repository
-from lnob_api.export.filters import ExportFilter, dataset_key
+from lnob_api.export.filters import ExportFilter, dataset_key, period
 from lnob_api.observation import repository as observation_repo
 
 MAX_SERIES = 200
@@ -187,6 +187,11 @@ def csv_chunks(
     return repository.copy_csv(conn, stmt, progress=progress)
 
 
+async def settle(conn: AsyncConnection) -> None:
+    """Let an abandoned stream finish before the connection's next statement."""
+    await repository.settle(conn)
+
+
 # --- series ---------------------------------------------------------------------------------
 
 
@@ -210,6 +215,9 @@ async def indicator_series(
 ) -> list[SeriesRows]:
     """Observations of one indicator grouped per (area, SEX, AGE, DISABILITY_STATUS,
     URBANISATION, GROUP), ordered by area then period; BAD_USER_INPUT past the bounds."""
+    for name, value in (("periodFrom", period_from), ("periodTo", period_to)):
+        if value is not None:
+            period({name: [value]}, name)  # BAD_USER_INPUT naming the argument
     where = observation_repo.filters(
         indicator_codes=[indicator],
         area_codes=list(areas) if areas is not None else None,

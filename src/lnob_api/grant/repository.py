@@ -53,6 +53,10 @@ class GrantRecord:
     revoked_at: datetime | None
     note: str
     created_at: datetime
+    coalition_id: int | None = None
+    dataset_id: int | None = None
+    organisation_id: int | None = None
+    client_pk: int | None = None
 
     @property
     def grantee(self) -> str:
@@ -71,6 +75,14 @@ async def coalition_by_code(conn: AsyncConnection, code: str) -> Ref | None:
 async def dataset_by_slug(conn: AsyncConnection, slug: str) -> DatasetRef | None:
     stmt = sa.select(_datasets.c.id, _datasets.c.slug, _datasets.c.coalition_id).where(
         _datasets.c.slug == slug
+    )
+    row = (await conn.execute(stmt)).mappings().first()
+    return DatasetRef(**row) if row is not None else None
+
+
+async def dataset_by_id(conn: AsyncConnection, dataset_id: int) -> DatasetRef | None:
+    stmt = sa.select(_datasets.c.id, _datasets.c.slug, _datasets.c.coalition_id).where(
+        _datasets.c.id == dataset_id
     )
     row = (await conn.execute(stmt)).mappings().first()
     return DatasetRef(**row) if row is not None else None
@@ -96,6 +108,10 @@ def _select() -> sa.Select[Any]:
             _grants.c.revoked_at,
             _grants.c.note,
             _grants.c.created_at,
+            _grants.c.coalition_id,
+            _grants.c.dataset_id,
+            _grants.c.organisation_id,
+            _grants.c.client_id.label("client_pk"),
         )
         .join(_coalitions, _coalitions.c.id == _grants.c.coalition_id)
         .outerjoin(_datasets, _datasets.c.id == _grants.c.dataset_id)

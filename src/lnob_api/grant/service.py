@@ -1,4 +1,5 @@
-"""Grant use cases for administration: open data to a grantee, list grants, revoke one.
+"""Grant use cases: open data to a grantee, list grants, revoke one (operator's command), and
+the API's create and revoke (coalition admins of the granting coalition, audited).
 
 A grant opens one dataset, or all of a coalition's data, to one organisation or one OAuth
 client, optionally until a moment. Services validate, write through the repository and never
@@ -7,25 +8,35 @@ commit: the caller owns the transaction.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from lnob_api.errors import Conflict, InvalidInput, NotFound
+from lnob_api.access import checks
+from lnob_api.audit import service as audit
+from lnob_api.coalition import service as coalition_service
+from lnob_api.dataset.service import Actor
+from lnob_api.errors import Conflict, Forbidden, InvalidInput, NotFound, ValidationFailed
 from lnob_api.grant import repository as repo
 from lnob_api.grant.repository import GrantRecord
 from lnob_api.organisation import service as organisation_service
+from lnob_api.sync import service as sync
 
 NOTE_MAX = 2000
 
 __all__ = [
+    "Actor",
     "GrantRecord",
     "GrantStatus",
+    "create",
     "create_grant",
     "grant_status",
     "list_grants",
     "parse_expiry",
+    "revoke",
     "revoke_grant",
 ]
 
@@ -82,12 +93,14 @@ async def _grantee(
     if organisation_slug is not None and client_id is None:
         return (await organisation_service.organisation_by_slug(conn, organisation_slug)).id, None
     if client_id is None or organisation_slug is not None:
-        raise InvalidInput("grantee", "name exactly one grantee: an organisation or a client")
+        raise InvalidInput(
+            "grantee", "name exactly one grantee: an organisation or a client", code="REQUIRED"
+        )
     client = await repo.client_by_client_id(conn, client_id.strip())
     if client is None:
         raise NotFound(f"no client with id {client_id!r}")
     if client.revoked_at is not None:
-        raise InvalidInput("client", f"{client.client_id} is revoked")
+        raise InvalidInput("client", f"{client.client_id} is revoked", code="INVALID_STATE")
     return None, client.id
 
 
@@ -101,8 +114,10 @@ async def create_grant(
     expires_at: datetime | None = None,
     note: str = "",
     now: datetime | None = None,
+    dataset_id: int | None = None,
 ) -> GrantRecord:
-    """Open ``dataset_slug`` (or all the coalition's data) to an organisation or a client.
+    """Open ``dataset_slug`` or ``dataset_id`` (or all the coalition's data) to an organisation
+    or a client.
 
     The dataset must belong to the coalition, the expiry must lie in the future, and the same
     grantee may not already hold a live grant of the same reach.
@@ -115,13 +130,16 @@ async def create_grant(
             raise InvalidInput("expires", "the expiry must be in the future")
     note = note.strip()
     if len(note) > NOTE_MAX:
-        raise InvalidInput("note", f"at most {NOTE_MAX} characters")
+        raise InvalidInput("note", f"at most {NOTE_MAX} characters", code="TOO_LONG")
     coalition = await _coalition(conn, coalition_code)
-    dataset_id = None
-    if dataset_slug is not None:
-        dataset = await repo.dataset_by_slug(conn, dataset_slug.strip())
+    if dataset_slug is not None or dataset_id is not None:
+        if dataset_id is not None:
+            dataset = await repo.dataset_by_id(conn, dataset_id)
+        else:
+            dataset = await repo.dataset_by_slug(conn, (dataset_slug or "").strip())
         if dataset is None:
-            raise NotFound(f"no dataset with slug {dataset_slug!r}")
+            key = f"slug {dataset_slug!r}" if dataset_id is None else f"id {dataset_id}"
+            raise NotFound(f"no dataset with {key}")
         if dataset.coalition_id != coalition.id:
             raise InvalidInput(
                 "dataset", f"{dataset.slug} does not belong to coalition {coalition.key}"
@@ -178,3 +196,138 @@ async def revoke_grant(
     moment = _utc_now(now)
     await repo.set_revoked(conn, grant_id, now=moment)
     return await _grant(conn, grant_id)
+
+
+# Input names of the fields the operator's functions report problems on.
+_INPUT_FIELDS = {"expires": "expiresAt", "grantee": "organisation"}
+
+
+def _renamed(problem: InvalidInput) -> InvalidInput:
+    """The problem, on the input field's name."""
+    field = _INPUT_FIELDS.get(problem.field, problem.field)
+    message = problem.message.removeprefix(f"{problem.field}: ")
+    return InvalidInput(field, message, code=problem.reason)
+
+
+async def _audit(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    grant: GrantRecord,
+    before: GrantRecord | None,
+) -> None:
+    def state(record: GrantRecord | None) -> dict[str, Any] | None:
+        return asdict(record) if record is not None else None
+
+    await audit.record(
+        session,
+        actor.principal,
+        action=action,
+        entity_type="Grant",
+        entity_id=grant.id,
+        coalition_id=grant.coalition_id,
+        before=state(before),
+        after=state(grant),
+        request_id=actor.request_id,
+    )
+
+
+async def _grantee_problems(
+    conn: AsyncConnection,
+    organisation: organisation_service.OrganisationRef | None,
+    client_id: str | None,
+    problems: list[InvalidInput],
+) -> str | None:
+    """The granted organisation's slug; problems when the grantee is missing or unknown."""
+    if (organisation is None) == (client_id is None):
+        problems.append(
+            InvalidInput(
+                "organisation",
+                "name exactly one grantee: an organisation or a client",
+                code="REQUIRED" if organisation is None else "INVALID",
+            )
+        )
+        return None
+    if organisation is not None:
+        try:
+            return (await organisation_service.find(conn, organisation, field="organisation")).slug
+        except InvalidInput as exc:
+            problems.append(exc)
+    elif client_id is not None and await repo.client_by_client_id(conn, client_id.strip()) is None:
+        problems.append(InvalidInput("client", f"no client {client_id!r}", code="NOT_FOUND"))
+    return None
+
+
+async def create(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    coalition_code: str,
+    organisation: organisation_service.OrganisationRef | None,
+    client_id: str | None,
+    dataset_id: int | None,
+    expires_at: datetime | None,
+    note: str,
+) -> GrantRecord:
+    """Coalition admins open one of their datasets, or all their coalition's data, to an
+    organisation or a client; it takes effect on the next request."""
+    coalition_id = await coalition_service.coalition_id(session, coalition_code)
+    checks.require_coalition_admin(actor.principal, coalition_id)
+    conn = await session.connection()
+    problems: list[InvalidInput] = []
+    organisation_slug = await _grantee_problems(conn, organisation, client_id, problems)
+    if dataset_id is not None:
+        dataset = await repo.dataset_by_id(conn, dataset_id)
+        if dataset is None or dataset.coalition_id != coalition_id:
+            problems.append(
+                InvalidInput("dataset", "no such dataset in this coalition", code="NOT_FOUND")
+            )
+    if problems:
+        raise ValidationFailed(problems)
+    try:
+        grant = await create_grant(
+            conn,
+            coalition_code=coalition_code,
+            organisation_slug=organisation_slug,
+            client_id=client_id.strip() if client_id is not None else None,
+            dataset_id=dataset_id,
+            expires_at=expires_at,
+            note=note,
+        )
+    except InvalidInput as exc:
+        raise _renamed(exc) from None
+    except Conflict as exc:
+        field = "organisation" if organisation is not None else "client"
+        raise InvalidInput(field, exc.message, code="NOT_UNIQUE") from None
+    await sync.grant_given(session, coalition_id=coalition_id, dataset_id=grant.dataset_id)
+    await _audit(session, actor, "grant.create", grant, None)
+    return grant
+
+
+async def revoke(session: AsyncSession, actor: Actor, *, grant_id: int) -> GrantRecord:
+    """Coalition admins end a grant of their coalition; the access ends with this request.
+    A grant the caller may neither manage nor hold is not found."""
+    conn = await session.connection()
+    found = await repo.grant_by_id(conn, grant_id)
+    if found is None or found.coalition_id is None:
+        raise NotFound("no such grant")
+    if not checks.can_admin_coalition(actor.principal, found.coalition_id):
+        held = found.organisation_id in actor.principal.organisation_ids or (
+            found.client_pk is not None and found.client_pk == actor.principal.client_pk
+        )
+        if not held:
+            raise NotFound("no such grant")
+        raise Forbidden("this needs the ADMIN role in the coalition and the coalition:admin scope")
+    try:
+        revoked = await revoke_grant(conn, grant_id)
+    except Conflict as exc:
+        raise InvalidInput("id", exc.message, code="INVALID_STATE") from None
+    await sync.grant_revoked(
+        session,
+        coalition_id=found.coalition_id,
+        dataset_id=found.dataset_id,
+        organisation_id=found.organisation_id,
+        client_pk=found.client_pk,
+    )
+    await _audit(session, actor, "grant.revoke", revoked, found)
+    return revoked

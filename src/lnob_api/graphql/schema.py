@@ -39,6 +39,8 @@ from lnob_api.graphql.node import REGISTRY, Node
 from lnob_api.graphql.notification.mutations import NotificationMutations
 from lnob_api.graphql.notification.queries import NotificationQueries
 from lnob_api.graphql.observation.queries import ObservationQueries
+from lnob_api.graphql.official.mutations import OfficialMutations
+from lnob_api.graphql.official.queries import OfficialQueries
 from lnob_api.graphql.organisation.mutations import OrganisationMutations
 from lnob_api.graphql.organisation.queries import OrganisationQueries
 from lnob_api.graphql.project.mutations import ProjectMutations
@@ -47,6 +49,10 @@ from lnob_api.graphql.provenance.mutations import ProvenanceMutations
 from lnob_api.graphql.provenance.queries import ProvenanceQueries
 from lnob_api.graphql.publication.mutations import PublicationMutations
 from lnob_api.graphql.publication.queries import PublicationQueries
+from lnob_api.graphql.recommendation.mutations import RecommendationMutations
+from lnob_api.graphql.recommendation.queries import RecommendationQueries
+from lnob_api.graphql.scorecard.mutations import ScorecardMutations
+from lnob_api.graphql.scorecard.queries import ScorecardQueries
 from lnob_api.graphql.sdg.mutations import CustomIndicatorMutations
 from lnob_api.graphql.sdg.queries import SdgQueries
 from lnob_api.graphql.series.queries import SeriesQueries
@@ -124,6 +130,9 @@ Query = merge_types(
         ProvenanceQueries,
         AccessRequestQueries,
         NotificationQueries,
+        ScorecardQueries,
+        RecommendationQueries,
+        OfficialQueries,
         SyncQueries,
     ),
 )
@@ -147,6 +156,9 @@ Mutation = merge_types(
         UploadMutations,
         AccessRequestMutations,
         NotificationMutations,
+        ScorecardMutations,
+        RecommendationMutations,
+        OfficialMutations,
     ),
 )
 
@@ -171,10 +183,13 @@ def _types() -> list[type]:
     import lnob_api.graphql.dataset.types
     import lnob_api.graphql.notification.types
     import lnob_api.graphql.observation.types
+    import lnob_api.graphql.official.types
     import lnob_api.graphql.organisation.types
     import lnob_api.graphql.project.types
     import lnob_api.graphql.provenance.types
     import lnob_api.graphql.publication.types
+    import lnob_api.graphql.recommendation.types
+    import lnob_api.graphql.scorecard.types
     import lnob_api.graphql.sdg.types  # noqa: F401
 
     return list(REGISTRY.values())

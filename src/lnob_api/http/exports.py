@@ -35,18 +35,19 @@ class HeldTransaction:
 
     def __init__(self, request: Request) -> None:
         self._cm = request.app.state.database.transaction()
-        self._open = False
+        self._conn: AsyncConnection | None = None
 
     async def open(self) -> AsyncConnection:
         conn: AsyncConnection = await self._cm.__aenter__()
-        self._open = True
+        self._conn = conn
         return conn
 
     async def close(self, *, failed: bool = False) -> None:
-        if not self._open:
+        conn, self._conn = self._conn, None
+        if conn is None:
             return
-        self._open = False
         with anyio.CancelScope(shield=True):
+            await service.settle(conn)
             if failed:
                 err = RuntimeError("response failed")
                 await self._cm.__aexit__(type(err), err, None)

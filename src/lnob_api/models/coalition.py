@@ -87,7 +87,7 @@ class MarginalisedGroup(Timestamped, DemoFlag, Base):
     # The standard dimension codes the group corresponds to, as the owning coalition (or the
     # partnership, for the shared vocabulary) states it: [{"dimension": "SEX", "code": "_O"}].
     # NULL: no mapping stated.
-    maps_to: Mapped[list[dict[str, str]] | None] = mapped_column(pg.JSONB)
+    maps_to: Mapped[list[dict[str, str]] | None] = mapped_column(pg.JSONB(none_as_null=True))
     # Optimistic locking for edits (marginalisedGroupUpdate), as models.common.Versioned.
     row_version: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="1")
 

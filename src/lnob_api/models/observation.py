@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
 from lnob_api.models.enums import ObsStatus, enum_type
+from lnob_api.models.provenance import ProducerType, ProvenanceMethod, Sampling
 
 # SDMX code for "total": a dimension that is not disaggregated.
 TOTAL = "_T"
@@ -31,8 +32,12 @@ class Observation(Base):
     dataset_id: Mapped[int] = mapped_column(
         sa.ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False
     )
-    indicator_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("indicators.id", ondelete="RESTRICT"), nullable=False
+    # Exactly one of indicator_id and target_code: coalitions also report at target level.
+    indicator_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("indicators.id", ondelete="RESTRICT")
+    )
+    target_code: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("sdg_targets.code", ondelete="RESTRICT")
     )
     area_code: Mapped[str] = mapped_column(
         sa.ForeignKey("areas.code", ondelete="RESTRICT"), nullable=False
@@ -46,6 +51,11 @@ class Observation(Base):
         enum_type(ObsStatus, "obs_status"), nullable=False, server_default="A"
     )
     sample_size: Mapped[int | None] = mapped_column(sa.Integer)
+    # Hidden from outsiders like a small cell, so that no small cell can be derived from the
+    # shown ones (disclosure.secondary); recomputed on publish and threshold changes.
+    secondary_suppressed: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, server_default=sa.false()
+    )
     sex: Mapped[str] = mapped_column(sa.String(20), nullable=False, server_default=TOTAL)
     age: Mapped[str] = mapped_column(sa.String(20), nullable=False, server_default=TOTAL)
     disability_status: Mapped[str] = mapped_column(
@@ -64,16 +74,31 @@ class Observation(Base):
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
     )
+    # Provenance overrides; NULL inherits the dataset's value (models.provenance).
+    producer_type: Mapped[ProducerType | None] = mapped_column(
+        enum_type(ProducerType, "producer_type")
+    )
+    method: Mapped[ProvenanceMethod | None] = mapped_column(enum_type(ProvenanceMethod, "method"))
+    sampling: Mapped[Sampling | None] = mapped_column(enum_type(Sampling, "sampling"))
+    sampling_note: Mapped[str | None] = mapped_column(sa.Text)
+    washington_group: Mapped[bool | None] = mapped_column(sa.Boolean)
 
     __table_args__ = (
+        # One of indicator_id/target_code is always NULL: NULLS NOT DISTINCT keeps the key
+        # unique at both levels.
         sa.UniqueConstraint(
             "dataset_id",
             "indicator_id",
+            "target_code",
             "area_code",
             "period",
             *DIMENSION_COLUMNS,
             "dimensions",
             name="uq_observations_key",
+            postgresql_nulls_not_distinct=True,
+        ),
+        sa.CheckConstraint(
+            "num_nonnulls(indicator_id, target_code) = 1", name="indicator_or_target"
         ),
         sa.CheckConstraint(f"period ~ '{PERIOD_PATTERN}'", name="period_format"),
         sa.CheckConstraint("period_end >= period_start", name="period_order"),
@@ -81,6 +106,7 @@ class Observation(Base):
         sa.CheckConstraint("jsonb_typeof(dimensions) = 'object'", name="dimensions_object"),
         sa.Index("ix_observations_dataset_id_id", "dataset_id", "id"),
         sa.Index("ix_observations_indicator_id_id", "indicator_id", "id"),
+        sa.Index("ix_observations_target_code_id", "target_code", "id"),
         sa.Index(
             "ix_observations_indicator_area_period", "indicator_id", "area_code", "period_start"
         ),

@@ -20,6 +20,7 @@ from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.errors import InvalidInput
 from lnob_api.observation.periods import ACCEPTED_FORMS, period_bounds
+from lnob_api.provenance import repository as provenance_repo
 from lnob_api.read.relations import Source, ToMany, ToOne, order_by
 
 observations = models.Observation.__table__
@@ -44,6 +45,7 @@ def _scoped(principal: Principal, *, current_only: bool = True) -> sa.Select[Any
         observations.c.sample_size,
         _owner.c.coalition_id,
         coalitions.c.suppression_threshold,
+        secondary=observations.c.secondary_suppressed,
     )
     return (
         sa.select(
@@ -114,6 +116,11 @@ def filters(
     urbanisation: list[str] | None = None,
     group_codes: list[str] | None = None,
     updated_since: datetime | None = None,
+    target_codes: list[str] | None = None,
+    producer_types: list[str] | None = None,
+    methods: list[str] | None = None,
+    washington_group: bool | None = None,
+    meets_criteria: list[str] | None = None,
 ) -> list[ColumnElement[bool]]:
     """WHERE clauses for the ``observations`` filter input (all given conditions must hold).
 
@@ -125,6 +132,10 @@ def filters(
     - Dimension lists hold codes, ``_T`` meaning the total (not disaggregated).
     - ``updated_since`` keeps rows changed strictly after that instant, or whose dataset's
       readership widened after it (incremental sync; removals come as tombstones).
+    - ``target_codes`` keeps values reported at those SDG targets and values of their
+      indicators.
+    - Provenance conditions hold on the observation's own value, else its dataset's
+      (``provenance.repository.observation_filters``).
     """
     where: list[ColumnElement[Any]] = []
     if indicator_codes is not None:
@@ -132,6 +143,16 @@ def filters(
         where.append(
             observations.c.indicator_id.in_(
                 sa.select(indicators.c.id).where(indicators.c.code.in_(codes))
+            )
+        )
+    if target_codes is not None:
+        targets = [c.strip().lower() for c in target_codes]
+        where.append(
+            sa.or_(
+                observations.c.target_code.in_(targets),
+                observations.c.indicator_id.in_(
+                    sa.select(indicators.c.id).where(indicators.c.target_code.in_(targets))
+                ),
             )
         )
     if area_codes is not None:
@@ -154,6 +175,14 @@ def filters(
     for column, values in dimensions:
         if values is not None:
             where.append(observations.c[column].in_([v.strip() for v in values]))
+    where.extend(
+        provenance_repo.observation_filters(
+            producer_types=producer_types,
+            methods=methods,
+            washington_group=washington_group,
+            meets_criteria=meets_criteria,
+        )
+    )
     if updated_since is not None:
         # A row counts as changed when it changed, or when its dataset became readable to more
         # callers (published, visibility widened, a grant given) after that instant.

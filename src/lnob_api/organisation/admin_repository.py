@@ -58,7 +58,9 @@ async def country_exists(conn: AsyncConnection, code: str) -> bool:
     return (await conn.execute(stmt)).first() is not None
 
 
-async def organisation_by_id(conn: AsyncConnection, organisation_id: int) -> OrganisationRecord | None:
+async def organisation_by_id(
+    conn: AsyncConnection, organisation_id: int
+) -> OrganisationRecord | None:
     stmt = sa.select(*_COLUMNS).where(_organisations.c.id == organisation_id)
     row = (await conn.execute(stmt)).mappings().first()
     return _record(row) if row is not None else None

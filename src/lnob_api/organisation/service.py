@@ -253,7 +253,9 @@ def _snap(organisation: models.Organisation) -> dict[str, Any]:
     return audit.snapshot(organisation)
 
 
-async def _load(session: AsyncSession, organisation_id: int, row_version: int) -> models.Organisation:
+async def _load(
+    session: AsyncSession, organisation_id: int, row_version: int
+) -> models.Organisation:
     organisation = await repo.lock(session, organisation_id)
     if organisation is None:
         raise NotFound("no such organisation")
@@ -312,8 +314,10 @@ def _blockers(found: repo.Dependants) -> str:
     if found.active_grants:
         parts.append(f"{found.active_grants} active grant{'s' * (found.active_grants != 1)}")
     if found.coalitions:
-        parts.append(f"membership of coalition{'s' * (len(found.coalitions) != 1)} "
-                     + ", ".join(found.coalitions))
+        parts.append(
+            f"membership of coalition{'s' * (len(found.coalitions) != 1)} "
+            + ", ".join(found.coalitions)
+        )
     return "; ".join(parts)
 
 

@@ -61,16 +61,28 @@ async def json_data(
     attributes: bool = True,
     observations: bool = True,
 ) -> AsyncIterator[bytes]:
-    """The message, chunk by chunk. ``rows`` are mappings labelled as in ``model``."""
+    """The message, chunk by chunk: one entry of ``dataSets`` per LNOB dataset. ``rows`` are
+    mappings labelled as in ``model``, ordered by dataset, series key and period."""
     flat = dimension_at_observation == model.ALL_DIMENSIONS
     series_dims = () if flat else model.DIMENSIONS
     obs_dims = (*model.DIMENSIONS, model.TIME) if flat else (model.TIME,)
     index = {c.id: _Index() for c in (*model.DIMENSIONS, model.TIME, *model.ATTRIBUTES)}
     container = "observations" if flat else "series"
-    parts = [f'{{"header":{_header()},"dataSets":[{{"action":"Information","{container}":{{']
+    parts = [f'{{"header":{_header()},"dataSets":[']
+    dataset: str | None = None
     current: tuple[Any, ...] | None = None
     first_obs = True
     async for row in rows:
+        if row["dataset"] != dataset:
+            if current is not None:
+                parts.append("}}")
+                current = None
+            if dataset is not None:
+                parts.append("}},")
+            dataset = row["dataset"]
+            shared = f'"attributes":[{index["DATASET"](row["dataset"])}],' if attributes else ""
+            parts.append(f'{{"action":"Information",{shared}"{container}":{{')
+            first_obs = True
         if not flat:
             key = tuple(row[d.column] for d in series_dims)
             if key != current:
@@ -83,7 +95,7 @@ async def json_data(
             position = ":".join(str(index[d.id](row[d.column])) for d in obs_dims)
             entry: list[Any] = [_value(row["value"])]
             if attributes:
-                entry.extend(index[a.id](row[a.column]) for a in model.ATTRIBUTES)
+                entry.extend(index[a.id](row[a.column]) for a in model.OBS_ATTRIBUTES)
             parts.append(("" if first_obs else ",") + f'"{position}":{json.dumps(entry)}')
             first_obs = False
         if len(parts) >= CHUNK_ELEMENTS:
@@ -91,6 +103,8 @@ async def json_data(
             parts = []
     if current is not None:
         parts.append("}}")
+    if dataset is None:
+        parts.append(f'{{"action":"Information","{container}":{{')
     structure = await _structure(index, labels, flat=flat, attributes=attributes)
     parts.append(f'}}}}],"structure":{json.dumps(structure)}}}')
     yield "".join(parts).encode()
@@ -128,13 +142,15 @@ async def _structure(
 
     dims = [dimension(d, p) for p, d in enumerate((*model.DIMENSIONS, model.TIME))]
     series, observation = ([], dims) if flat else (dims[:-1], dims[-1:])
-    attribute_list = [{"id": a.id, "name": a.name, "values": values(a)} for a in model.ATTRIBUTES]
+    def attribute(component: model.Component) -> dict[str, Any]:
+        return {"id": component.id, "name": component.name, "values": values(component)}
+
     return {
         "name": "LNOB community-driven data",
         "dimensions": {"dataSet": [], "series": series, "observation": observation},
         "attributes": {
-            "dataSet": [],
+            "dataSet": [attribute(model.DATASET)] if attributes else [],
             "series": [],
-            "observation": attribute_list if attributes else [],
+            "observation": [attribute(a) for a in model.OBS_ATTRIBUTES] if attributes else [],
         },
     }

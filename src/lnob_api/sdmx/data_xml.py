@@ -1,8 +1,9 @@
 """SDMX-ML 2.1 structure-specific data, written as the rows arrive.
 
-Rows come grouped by series key (``sdmx.repository.data_select``), so a ``<Series>`` is opened
-when the key changes and closed at the next one: memory stays constant in the number of
-observations. A withheld small cell is ``OBS_VALUE="NaN"`` with ``CONF_STATUS="C"``.
+Rows come grouped by dataset and series key (``sdmx.repository.data_select``), so a data set
+or a ``<Series>`` is opened when its key changes and closed at the next one: memory stays
+constant in the number of observations. A withheld small cell is ``OBS_VALUE="NaN"`` with
+``CONF_STATUS="C"``.
 """
 
 from __future__ import annotations
@@ -42,22 +43,26 @@ def _opening(dimension_at_observation: str) -> str:
         + xmlns("message", "common", "ss", "xsi")
         + f' xmlns:ns1="{namespace}">'
         + header(structure=structure)
-        + "<message:DataSet"
-        + attrs(
-            ss__structureRef=STRUCTURE_ID,
-            xsi__type="ns1:DataSetType",
-            ss__dataScope="DataStructure",
-            action="Information",
-        )
-        + ">"
     )
+
+
+def _dataset(slug: str | None) -> str:
+    """A data set's opening tag, with its DATASET attribute."""
+    values = {
+        "ss__structureRef": STRUCTURE_ID,
+        "xsi__type": "ns1:DataSetType",
+        "ss__dataScope": "DataStructure",
+        "action": "Information",
+        model.DATASET.id: slug,
+    }
+    return f"<message:DataSet{attrs(**values)}>"
 
 
 def _observation(row: Any, dims: tuple[model.Component, ...], attributes: bool) -> str:
     values = {d.id: row[d.column] for d in dims}
     values[model.MEASURE] = number(row["value"])
     if attributes:
-        values.update({a.id: row[a.column] for a in model.ATTRIBUTES})
+        values.update({a.id: row[a.column] for a in model.OBS_ATTRIBUTES})
     return f"<Obs{attrs(**values)}/>"
 
 
@@ -68,13 +73,23 @@ async def structure_specific(
     attributes: bool = True,
     observations: bool = True,
 ) -> AsyncIterator[bytes]:
-    """The message, chunk by chunk. ``rows`` are mappings labelled as in ``model``."""
+    """The message, chunk by chunk: one ``<message:DataSet>`` per LNOB dataset. ``rows`` are
+    mappings labelled as in ``model``, ordered by dataset, series key and period."""
     parts: list[str] = [_opening(dimension_at_observation)]
     flat = dimension_at_observation == model.ALL_DIMENSIONS
     obs_dims = (*model.DIMENSIONS, model.TIME) if flat else (model.TIME,)
     series_columns = [d.column for d in model.DIMENSIONS]
+    dataset: str | None = None
     current: tuple[Any, ...] | None = None
     async for row in rows:
+        if row["dataset"] != dataset:
+            if current is not None:
+                parts.append("</Series>")
+                current = None
+            if dataset is not None:
+                parts.append("</message:DataSet>")
+            dataset = row["dataset"]
+            parts.append(_dataset(dataset if attributes else None))
         if not flat:
             key = tuple(row[c] for c in series_columns)
             if key != current:
@@ -90,5 +105,7 @@ async def structure_specific(
             parts = []
     if current is not None:
         parts.append("</Series>")
+    if dataset is None:
+        parts.append(_dataset(None))
     parts.append("</message:DataSet></message:StructureSpecificData>")
     yield "".join(parts).encode()

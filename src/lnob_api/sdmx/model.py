@@ -3,7 +3,9 @@
 One data structure definition, ``LNOB:DSD_LNOB(1.0)``, serves every dataflow; there is one
 dataflow per coalition (``DF_LNOB_KE`` for Kenya), since a coalition is who owns and releases
 the data. The series key is INDICATOR.REF_AREA.SEX.AGE.DISABILITY_STATUS.URBANISATION.GROUP and
-TIME_PERIOD is the time dimension (last, as SDMX 2.1 expects).
+TIME_PERIOD is the time dimension (last, as SDMX 2.1 expects). A data message holds one SDMX
+data set per LNOB dataset (attribute DATASET on the data set): keys are unique within a
+dataset, not across the datasets of a coalition.
 
 SDMX identifiers may not contain dots, so indicator codes are written with underscores
 (``1.1.1`` becomes ``1_1_1``; custom codes such as ``KE-C-0001`` are unchanged), and free-text
@@ -48,14 +50,15 @@ DIMENSIONS: tuple[Component, ...] = (
     Component("GROUP", "Marginalised group", "CL_GROUP", "group"),
 )
 TIME = Component(TIME_DIMENSION, "Time period", None, "period")
-ATTRIBUTES: tuple[Component, ...] = (
+OBS_ATTRIBUTES: tuple[Component, ...] = (
     Component("UNIT_MEASURE", "Unit of measure", "CL_UNIT", "unit"),
     Component("OBS_STATUS", "Observation status", "CL_OBS_STATUS", "obs_status"),
     Component("CONF_STATUS", "Confidentiality status", "CL_CONF_STATUS", "conf_status"),
-    # Not a code list: the dataset (its slug) an observation comes from, since two datasets
-    # of one coalition may report the same key and period.
-    Component("DATASET", "Dataset", None, "dataset"),
 )
+# Attached to the data set (uncoded: the dataset's slug). A data message holds one SDMX data
+# set per LNOB dataset, since two datasets of a coalition may report the same key and period.
+DATASET = Component("DATASET", "Dataset", None, "dataset")
+ATTRIBUTES: tuple[Component, ...] = (*OBS_ATTRIBUTES, DATASET)
 KEY_LENGTH = len(DIMENSIONS)
 
 # Code lists whose codes do not depend on the data.

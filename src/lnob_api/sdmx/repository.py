@@ -147,11 +147,13 @@ def _columns(s: export_repo.Scoped) -> dict[str, ColumnElement[Any]]:
 
 
 def data_select(principal: Principal, where: Sequence[ColumnElement[bool]]) -> sa.Select[Any]:
-    """Observation rows grouped by series key (each series contiguous), then by period."""
+    """Observation rows grouped by dataset, then by series key (each series contiguous), then
+    ordered by period."""
     s = export_repo.scoped(principal, where)
     columns = _columns(s)
     o = s.rows
     order = [
+        s.dataset.c.slug,
         s.indicator.c.code,
         o.c.area_code,
         o.c.sex,
@@ -161,7 +163,6 @@ def data_select(principal: Principal, where: Sequence[ColumnElement[bool]]) -> s
         o.c.group_code,
         o.c.period_start,
         o.c.period_end,
-        s.dataset.c.slug,
         o.c.id,
     ]
     return (

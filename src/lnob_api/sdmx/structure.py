@@ -132,9 +132,12 @@ def _concepts() -> str:
         f"{URN}.conceptscheme.Concept={model.AGENCY}:{model.CONCEPT_SCHEME_ID}({model.VERSION})"
     )
     for component in _components():
+        # A core representation on every concept: sdmx1 reads it for data-set attributes.
+        text_type = {model.TIME_DIMENSION: "ObservationalTimePeriod", model.MEASURE: "Double"}
+        core = _representation(component, text_type.get(component.id, "String"), "Core")
         parts.append(
             f"<structure:Concept{attrs(id=component.id, urn=f'{prefix}.{component.id}')}>"
-            f"{name(component.name)}</structure:Concept>"
+            f"{name(component.name)}{core}</structure:Concept>"
         )
     parts.append("</structure:ConceptScheme>")
     return "".join(parts)
@@ -152,13 +155,15 @@ def _identity(component: model.Component) -> str:
     return f"<structure:ConceptIdentity>{concept}</structure:ConceptIdentity>"
 
 
-def _representation(component: model.Component, text_type: str = "String") -> str:
+def _representation(
+    component: model.Component, text_type: str = "String", kind: str = "Local"
+) -> str:
     if component.codelist is None:
         inner = f'<structure:TextFormat textType="{text_type}"/>'
     else:
         codelist = ref(component.codelist, cls="Codelist", package="codelist")
         inner = f"<structure:Enumeration>{codelist}</structure:Enumeration>"
-    return f"<structure:LocalRepresentation>{inner}</structure:LocalRepresentation>"
+    return f"<structure:{kind}Representation>{inner}</structure:{kind}Representation>"
 
 
 def _dsd() -> str:
@@ -182,12 +187,15 @@ def _dsd() -> str:
     )
     measure_ref = f'<Ref id="{model.MEASURE}"/>'
     for attribute in model.ATTRIBUTES:
+        if attribute is model.DATASET:
+            relationship = "<structure:None/>"
+        else:
+            relationship = f"<structure:PrimaryMeasure>{measure_ref}</structure:PrimaryMeasure>"
         parts.append(
             f'<structure:Attribute id="{attribute.id}" assignmentStatus="Conditional">'
             f"{_identity(attribute)}{_representation(attribute)}"
-            "<structure:AttributeRelationship>"
-            f"<structure:PrimaryMeasure>{measure_ref}</structure:PrimaryMeasure>"
-            "</structure:AttributeRelationship></structure:Attribute>"
+            f"<structure:AttributeRelationship>{relationship}</structure:AttributeRelationship>"
+            "</structure:Attribute>"
         )
     parts.append(
         '</structure:AttributeList><structure:MeasureList id="MeasureDescriptor">'

@@ -9,9 +9,9 @@ trailing ``.0`` when whole, dates as ``YYYY-MM-DD``.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
-import io
 import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, time
@@ -66,7 +66,8 @@ def rows(file: IO[bytes], filename: str, *, sheet: str | None = None) -> Iterato
     return csv_rows(file)
 
 
-def _sniff(file: IO[bytes]) -> type[csv.Dialect] | csv.Dialect:
+def _sniff_delimiter(file: IO[bytes]) -> str:
+    """The delimiter, sniffed from the first lines (or counted in the header line)."""
     sample_bytes = file.read(SNIFF_BYTES)
     file.seek(0)
     # Cut at the last line break so that neither a character nor a record is split.
@@ -74,40 +75,27 @@ def _sniff(file: IO[bytes]) -> type[csv.Dialect] | csv.Dialect:
     if cut > 0 and len(sample_bytes) == SNIFF_BYTES:
         sample_bytes = sample_bytes[:cut]
     sample = sample_bytes.decode("utf-8-sig", errors="replace")
+    first_line = sample.splitlines()[0] if sample else ""
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=DELIMITERS)
+        delimiter = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
     except csv.Error:
-        return _by_header_count(sample)
-    first_line = sample.splitlines()[0] if sample else ""
+        delimiter = ""
     # The sniffer sometimes settles on a delimiter that the header does not even contain.
-    if dialect.delimiter not in first_line and any(d in first_line for d in DELIMITERS):
-        return _by_header_count(sample)
-    return dialect
-
-
-def _by_header_count(sample: str) -> type[csv.Dialect]:
-    first_line = sample.splitlines()[0] if sample else ""
-    best = max(DELIMITERS, key=first_line.count)
-
-    class Fallback(csv.excel):
-        delimiter = best if first_line.count(best) else ","
-
-    return Fallback
+    if delimiter not in first_line or not delimiter:
+        counted = max(DELIMITERS, key=first_line.count)
+        delimiter = counted if first_line.count(counted) else ","
+    return delimiter
 
 
 def csv_rows(file: IO[bytes]) -> Iterator[list[str]]:
-    """Rows of a UTF-8 CSV file (byte-order mark dropped, delimiter sniffed)."""
+    """Rows of a UTF-8 CSV file: byte-order mark dropped, delimiter sniffed, quoting as
+    spreadsheets write it (``"a ""quoted"" word"``)."""
     file.seek(0)
-    dialect = _sniff(file)
-    text = io.TextIOWrapper(
-        file,  # type: ignore[type-var]
-        encoding="utf-8-sig",
-        errors="strict",
-        newline="",
-    )
+    delimiter = _sniff_delimiter(file)
+    reader = csv.reader(_decoded_lines(file), delimiter=delimiter, strict=False)
     row_number = 0
     try:
-        for row in csv.reader(text, dialect):
+        for row in reader:
             row_number += 1
             yield [cell.strip() for cell in row]
     except UnicodeDecodeError:
@@ -116,8 +104,16 @@ def csv_rows(file: IO[bytes]) -> Iterator[list[str]]:
         ) from None
     except csv.Error as exc:
         raise FileUnreadable(f"unreadable CSV: {exc}", row=row_number + 1) from None
-    finally:
-        text.detach()  # leave the caller's file open
+
+
+def _decoded_lines(file: IO[bytes]) -> Iterator[str]:
+    # Decoding line by line (not in large blocks) lets a decoding error name its row.
+    first = True
+    for line in file:
+        if first:
+            first = False
+            line = line.removeprefix(codecs.BOM_UTF8)
+        yield line.decode("utf-8")
 
 
 def xlsx_rows(file: IO[bytes], *, sheet: str | None = None) -> Iterator[list[str]]:

@@ -9,9 +9,10 @@ back removes it with everything else; on success it is dropped right after the i
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
@@ -37,8 +38,8 @@ STAGING_COLUMNS = (
     "comment",
 )
 _OBSERVATION_COLUMNS = STAGING_COLUMNS[1:]
-# The observation key (uq_observations_key) less the dataset; dimensions is canonical JSON text
-# in the staging table (sorted keys), so comparing it as text is comparing it as JSON.
+# The observation key (uq_observations_key) less the dataset. ``dimensions`` is canonical JSON
+# text in the staging table (sorted keys), so comparing it as text compares it as JSON.
 _KEY = (
     "indicator_id",
     "area_code",
@@ -50,67 +51,66 @@ _KEY = (
     "group_code",
     "dimensions",
 )
+_TYPES: dict[str, sa.types.TypeEngine[Any]] = {
+    "row_no": sa.Integer(),
+    "indicator_id": sa.BigInteger(),
+    "period_start": sa.Date(),
+    "period_end": sa.Date(),
+    "value": sa.Double(),
+    "sample_size": sa.Integer(),
+}
+_NULLABLE = ("value", "sample_size")
 
-_CREATE = f"""
-CREATE TEMPORARY TABLE {STAGING} (
-    row_no integer NOT NULL,
-    indicator_id bigint NOT NULL,
-    area_code text NOT NULL,
-    period text NOT NULL,
-    period_start date NOT NULL,
-    period_end date NOT NULL,
-    value double precision,
-    unit text NOT NULL,
-    obs_status text NOT NULL,
-    sample_size integer,
-    sex text NOT NULL,
-    age text NOT NULL,
-    disability_status text NOT NULL,
-    urbanisation text NOT NULL,
-    group_code text NOT NULL,
-    dimensions text NOT NULL,
-    comment text NOT NULL
-) ON COMMIT DROP
-"""
-
-_partition = ", ".join(
-    c if c == "indicator_id" else f'{c} COLLATE "C"' for c in _KEY
-)  # byte order: a cheaper sort, same equality
-_IN_FILE = f"""
-SELECT row_no, first_row, count(*) OVER () AS total
-FROM (SELECT row_no, min(row_no) OVER (PARTITION BY {_partition}) AS first_row
-      FROM {STAGING}) AS keyed
-WHERE row_no <> first_row
-ORDER BY row_no
-LIMIT :limit
-"""
-
-_join = " AND ".join(
-    f"o.{c} = u.{c}::jsonb" if c == "dimensions" else f"o.{c} = u.{c}" for c in _KEY
+staging = sa.Table(
+    STAGING,
+    sa.MetaData(),
+    *(
+        sa.Column(name, _TYPES.get(name, sa.Text()), nullable=name in _NULLABLE)
+        for name in STAGING_COLUMNS
+    ),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
 )
-_EXISTING = f"""
-SELECT u.row_no, count(*) OVER () AS total
-FROM {STAGING} AS u
-JOIN observations AS o ON o.dataset_id = :dataset_id AND {_join}
-ORDER BY u.row_no
-LIMIT :limit
-"""
-
-_select_list = ", ".join(
-    "dimensions::jsonb" if c == "dimensions" else c for c in _OBSERVATION_COLUMNS
-)
-_INSERT = f"""
-INSERT INTO observations (dataset_id, {", ".join(_OBSERVATION_COLUMNS)})
-SELECT :dataset_id, {_select_list} FROM {STAGING} ORDER BY row_no
-"""
+observations = models.Observation.__table__
+uploads = models.DatasetUpload.__table__
+dataset_indicators = models.DatasetIndicator.__table__
 
 
-async def lock_dataset(session: AsyncSession, dataset_id: int) -> models.Dataset | None:
-    """The dataset row, locked until the transaction ends (uploads into it queue up)."""
+def _staged(name: str) -> sa.ColumnElement[Any]:
+    column = staging.c[name]
+    return sa.cast(column, pg.JSONB) if name == "dimensions" else column
+
+
+class LockedDataset(NamedTuple):
+    id: int
+    coalition_id: int
+    status: str
+    row_version: int
+
+
+async def lock_dataset(session: AsyncSession, dataset_id: int) -> LockedDataset | None:
+    """The dataset's id, coalition, status and row version, its row locked until the
+    transaction ends (uploads into one version queue up)."""
+    datasets = models.Dataset.__table__
     result = await session.execute(
-        sa.select(models.Dataset).where(models.Dataset.id == dataset_id).with_for_update()
+        sa.select(datasets.c.id, datasets.c.coalition_id, datasets.c.status, datasets.c.row_version)
+        .where(datasets.c.id == dataset_id)
+        .with_for_update()
     )
-    return result.scalar_one_or_none()
+    row = result.first()
+    return LockedDataset(*row) if row is not None else None
+
+
+async def touch_dataset(session: AsyncSession, dataset_id: int) -> int:
+    """Count the upload as a change of the dataset: bump its row version; returns the new one."""
+    datasets = models.Dataset.__table__
+    new_version = await session.scalar(
+        sa.update(datasets)
+        .where(datasets.c.id == dataset_id)
+        .values(row_version=datasets.c.row_version + 1, updated_at=sa.func.now())
+        .returning(datasets.c.row_version)
+    )
+    return int(new_version or 0)
 
 
 async def coalition_country(session: AsyncSession, coalition_id: int) -> str:
@@ -142,7 +142,6 @@ async def country_areas(session: AsyncSession, country: str) -> list[tuple[str, 
 
 async def known_upload(session: AsyncSession, dataset_id: int, sha256: str) -> int | None:
     """The id of an earlier upload of the same content into this dataset version."""
-    uploads = models.DatasetUpload.__table__
     found = await session.scalar(
         sa.select(uploads.c.id).where(
             uploads.c.dataset_id == dataset_id, uploads.c.sha256 == sha256
@@ -152,7 +151,7 @@ async def known_upload(session: AsyncSession, dataset_id: int, sha256: str) -> i
 
 
 async def create_staging(session: AsyncSession) -> None:
-    await session.execute(sa.text(_CREATE))
+    await session.execute(sa.schema.CreateTable(staging))
 
 
 async def copy_into_staging(session: AsyncSession, records: AsyncIterable[tuple[Any, ...]]) -> None:
@@ -161,7 +160,8 @@ async def copy_into_staging(session: AsyncSession, records: AsyncIterable[tuple[
     raw = await (await session.connection()).get_raw_connection()
     driver: Any = raw.driver_connection
     await driver.copy_records_to_table(STAGING, records=records, columns=list(STAGING_COLUMNS))
-    await session.execute(sa.text(f"ANALYZE {STAGING}"))
+    # Temporary tables are never auto-analysed; the duplicate checks need row estimates.
+    await session.execute(sa.text("ANALYZE upload_rows"))
 
 
 async def duplicates_in_file(
@@ -169,13 +169,22 @@ async def duplicates_in_file(
 ) -> tuple[list[tuple[int, int]], int]:
     """(row, first row with the same key) for each repeated key, the first ``limit``, and how
     many there are."""
-    rows = (await session.execute(sa.text(_IN_FILE), {"limit": limit})).all()
+    # Byte-order collation: a cheaper sort, the same equality.
+    partition = [staging.c[c] if c == "indicator_id" else staging.c[c].collate("C") for c in _KEY]
+    first_row = sa.func.min(staging.c.row_no).over(partition_by=partition).label("first_row")
+    keyed = sa.select(staging.c.row_no, first_row).subquery("keyed")
+    stmt = (
+        sa.select(keyed.c.row_no, keyed.c.first_row, sa.func.count().over().label("total"))
+        .where(keyed.c.row_no != keyed.c.first_row)
+        .order_by(keyed.c.row_no)
+        .limit(limit)
+    )
+    rows = (await session.execute(stmt)).all()
     total = int(rows[0].total) if rows else 0
     return [(int(r.row_no), int(r.first_row)) for r in rows], total
 
 
 async def has_observations(session: AsyncSession, dataset_id: int) -> bool:
-    observations = models.Observation.__table__
     return bool(
         await session.scalar(sa.select(sa.exists().where(observations.c.dataset_id == dataset_id)))
     )
@@ -186,16 +195,23 @@ async def duplicates_of_existing(
 ) -> tuple[list[int], int]:
     """Rows whose key is already an observation of the dataset: the first ``limit``, and the
     count."""
-    params = {"dataset_id": dataset_id, "limit": limit}
-    rows = (await session.execute(sa.text(_EXISTING), params)).all()
+    same_key = sa.and_(
+        observations.c.dataset_id == dataset_id,
+        *(observations.c[c] == _staged(c) for c in _KEY),
+    )
+    stmt = (
+        sa.select(staging.c.row_no, sa.func.count().over().label("total"))
+        .select_from(staging.join(observations, same_key))
+        .order_by(staging.c.row_no)
+        .limit(limit)
+    )
+    rows = (await session.execute(stmt)).all()
     total = int(rows[0].total) if rows else 0
     return [int(r.row_no) for r in rows], total
 
 
 async def clear_dataset(session: AsyncSession, dataset_id: int) -> int:
     """Delete the version's observations and its upload records; returns observations deleted."""
-    observations = models.Observation.__table__
-    uploads = models.DatasetUpload.__table__
     result = await session.execute(
         sa.delete(observations).where(observations.c.dataset_id == dataset_id)
     )
@@ -205,30 +221,32 @@ async def clear_dataset(session: AsyncSession, dataset_id: int) -> int:
 
 async def insert_observations(session: AsyncSession, dataset_id: int) -> int:
     """Move the staged rows into the dataset, in file order; returns the rows inserted."""
-    result = await session.execute(sa.text(_INSERT), {"dataset_id": dataset_id})
+    rows = sa.select(
+        sa.literal(dataset_id, sa.BigInteger()), *(_staged(c) for c in _OBSERVATION_COLUMNS)
+    ).order_by(staging.c.row_no)
+    result = await session.execute(
+        sa.insert(observations).from_select(["dataset_id", *_OBSERVATION_COLUMNS], rows)
+    )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def link_indicators(session: AsyncSession, dataset_id: int) -> None:
     """List the uploaded rows' indicators among the dataset's indicators."""
+    indicators = sa.select(sa.literal(dataset_id, sa.BigInteger()), staging.c.indicator_id)
     await session.execute(
-        sa.text(
-            f"INSERT INTO dataset_indicators (dataset_id, indicator_id) "
-            f"SELECT DISTINCT CAST(:dataset_id AS bigint), indicator_id FROM {STAGING} "
-            f"ON CONFLICT DO NOTHING"
-        ),
-        {"dataset_id": dataset_id},
+        pg.insert(dataset_indicators)
+        .from_select(["dataset_id", "indicator_id"], indicators.distinct())
+        .on_conflict_do_nothing()
     )
 
 
 async def drop_staging(session: AsyncSession) -> None:
-    await session.execute(sa.text(f"DROP TABLE IF EXISTS {STAGING}"))
+    await session.execute(sa.schema.DropTable(staging, if_exists=True))
 
 
 async def record_upload(session: AsyncSession, values: Mapping[str, Any]) -> int:
-    uploads = models.DatasetUpload.__table__
     new_id = await session.scalar(sa.insert(uploads).values(**values).returning(uploads.c.id))
-    return int(new_id)  # type: ignore[arg-type]
+    return int(new_id)
 
 
 async def draft_by_slug(session: AsyncSession, slug: str) -> int | None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import IO
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -140,10 +139,7 @@ async def upload(
         ignored_columns=stream.ignored,
         observations_replaced=replaced,
     )
-    before = {"row_version": dataset.row_version}
-    dataset.row_version += 1
-    dataset.updated_at = datetime.now(UTC)
-    await session.flush()
+    row_version = await repo.touch_dataset(session, dataset.id)
     await audit.record(
         session,
         actor.principal,
@@ -151,9 +147,9 @@ async def upload(
         entity_type="Dataset",
         entity_id=dataset.id,
         coalition_id=dataset.coalition_id,
-        before=before,
+        before={"row_version": dataset.row_version},
         after={
-            "row_version": dataset.row_version,
+            "row_version": row_version,
             "upload_id": upload_id,
             "filename": filename,
             "sha256": sha256,

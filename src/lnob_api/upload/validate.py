@@ -98,6 +98,16 @@ class Lookups:
     country: str
 
 
+def _number(text: str) -> float:
+    """The number written in ``text``, NaN when it is none (Python's own "1_000" included)."""
+    if "_" in text:
+        return math.nan
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
+
+
 @lru_cache(maxsize=4096)
 def _bounds(period: str) -> tuple[date, date] | None:
     try:
@@ -235,10 +245,7 @@ class RowChecker:
                     "no value: leave it empty only with observation status M or O",
                 )
             return None
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
+        value = _number(text)
         if not math.isfinite(value):
             problem("value", "INVALID_VALUE", f"{text!r} is not a number")
             return None
@@ -247,10 +254,7 @@ class RowChecker:
     def _sample_size(self, text: str, problem: Report) -> int | None:
         if not text:
             return None
-        try:
-            number = float(text)
-        except ValueError:
-            number = math.nan
+        number = _number(text)
         if not number.is_integer() or not 0 <= number <= MAX_SAMPLE_SIZE:
             problem(
                 "sample_size",

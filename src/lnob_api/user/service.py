@@ -1,4 +1,5 @@
-"""User use cases for administration: create an account with memberships and roles, list.
+"""User use cases: create an account with memberships and roles, list (operator's command);
+grant and revoke a user's role in a coalition (coalition admins, through the API, audited).
 
 Services validate, write through the repository and never commit: the caller owns the
 transaction. Passwords are hashed here (argon2id) and never stored or returned in clear.
@@ -8,10 +9,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from lnob_api.access import checks
+from lnob_api.audit import service as audit
 from lnob_api.auth.secrets import hash_password
+from lnob_api.coalition import service as coalition_service
+from lnob_api.coalition import write_repository as coalition_repo
+from lnob_api.dataset.service import Actor
 from lnob_api.errors import Conflict, InvalidInput, NotFound
 from lnob_api.models.enums import CoalitionRole
 from lnob_api.organisation import service as organisation_service
@@ -23,11 +31,15 @@ EMAIL_MAX = 320
 NAME_MAX = 200
 
 __all__ = [
+    "Actor",
+    "RoleAssignment",
     "UserRecord",
     "create_user",
+    "grant_role",
     "list_users",
     "parse_coalition_role",
     "parse_coalition_roles",
+    "revoke_role",
 ]
 
 
@@ -133,3 +145,94 @@ async def create_user(
 async def list_users(conn: AsyncConnection) -> list[UserRecord]:
     """Every user, with organisations and coalition roles; never password hashes."""
     return await repo.all_users(conn)
+
+
+@dataclass(frozen=True, slots=True)
+class RoleAssignment:
+    """A user's role in a coalition (as it is now, or as it was before a revocation)."""
+
+    coalition_id: int
+    user_id: int
+    email: str
+    name: str
+    role: CoalitionRole
+
+
+async def _role_change(
+    session: AsyncSession, actor: Actor, coalition_code: str, email: str
+) -> tuple[AsyncConnection, int, repo.UserRef, CoalitionRole | None]:
+    """The coalition's id (its row locked, so that role changes in it are serialised), the
+    user and the role they hold, once the caller may manage the coalition's roles."""
+    coalition_id = await coalition_service.coalition_id(session, coalition_code)
+    checks.require_coalition_admin(actor.principal, coalition_id)
+    await coalition_repo.lock(session, coalition_id)
+    conn = await session.connection()
+    user = await repo.user_by_email(conn, email)
+    if user is None:
+        raise InvalidInput("user", f"no user with e-mail {email.strip()!r}", code="NOT_FOUND")
+    current = await repo.role_of(conn, coalition_id, user.id)
+    return conn, coalition_id, user, CoalitionRole(current) if current is not None else None
+
+
+async def _keep_an_admin(conn: AsyncConnection, coalition_id: int, user: repo.UserRef) -> None:
+    if await repo.admin_count(conn, coalition_id) <= 1:
+        raise InvalidInput(
+            "user",
+            f"{user.email} is the coalition's last ADMIN: make someone else ADMIN first",
+            code="INVALID_STATE",
+        )
+
+
+async def _audit_role(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    coalition_id: int,
+    user: repo.UserRef,
+    before: CoalitionRole | None,
+    after: CoalitionRole | None,
+) -> None:
+    def state(role: CoalitionRole | None) -> dict[str, Any] | None:
+        if role is None:
+            return None
+        return {"coalition_id": coalition_id, "user_id": user.id, "role": role.value}
+
+    await audit.record(
+        session,
+        actor.principal,
+        action=action,
+        entity_type="CoalitionUserRole",
+        entity_id=f"{coalition_id}:{user.id}",
+        coalition_id=coalition_id,
+        before=state(before),
+        after=state(after),
+        request_id=actor.request_id,
+    )
+
+
+async def grant_role(
+    session: AsyncSession, actor: Actor, *, coalition_code: str, email: str, role: CoalitionRole
+) -> RoleAssignment:
+    """Give a user ``role`` in a coalition, replacing the role they held there. The coalition's
+    last ADMIN cannot be turned into something less."""
+    conn, coalition_id, user, current = await _role_change(session, actor, coalition_code, email)
+    if current is CoalitionRole.ADMIN and role is not CoalitionRole.ADMIN:
+        await _keep_an_admin(conn, coalition_id, user)
+    await repo.set_role(conn, coalition_id, user.id, role.value)
+    await _audit_role(session, actor, "coalition_role.grant", coalition_id, user, current, role)
+    return RoleAssignment(coalition_id, user.id, user.email, user.name, role)
+
+
+async def revoke_role(
+    session: AsyncSession, actor: Actor, *, coalition_code: str, email: str
+) -> RoleAssignment:
+    """Take a user's role in a coalition away; returns it as it was. The coalition's last
+    ADMIN cannot be removed."""
+    conn, coalition_id, user, current = await _role_change(session, actor, coalition_code, email)
+    if current is None:
+        raise InvalidInput("user", f"{user.email} has no role in the coalition", code="NOT_FOUND")
+    if current is CoalitionRole.ADMIN:
+        await _keep_an_admin(conn, coalition_id, user)
+    await repo.delete_role(conn, coalition_id, user.id)
+    await _audit_role(session, actor, "coalition_role.revoke", coalition_id, user, current, None)
+    return RoleAssignment(coalition_id, user.id, user.email, user.name, current)

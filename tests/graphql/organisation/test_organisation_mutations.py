@@ -129,7 +129,8 @@ class TestCreate:
 
     async def test_user_errors_name_each_field(self, world: World) -> None:
         payload = await world.payload(
-            CREATE, {"name": " ", "country": "ZZ", "website": "ftp://x", "description": "d" * 20_001}
+            CREATE,
+            {"name": " ", "country": "ZZ", "website": "ftp://x", "description": "d" * 20_001},
         )
         assert payload["organisation"] is None
         assert _errors(payload) == {
@@ -206,9 +207,7 @@ class TestUpdate:
         payload = await world.payload(UPDATE, first | {"name": "Lost"})
         assert _errors(payload) == {((), "CONFLICT")}
         name = await world.conn.scalar(
-            sa.select(models.Organisation.name).where(
-                models.Organisation.slug == created["slug"]
-            )
+            sa.select(models.Organisation.name).where(models.Organisation.slug == created["slug"])
         )
         assert name == "First"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -36,6 +37,9 @@ class Area(Node):
     parent_code: strawberry.Private[str | None]
     ancestors: strawberry.Private[list[str]]
     coalition_id: strawberry.Private[int | None]
+    updated_at: datetime = strawberry.field(
+        description="When it last changed; send it back with localAreaUpdate (optimistic locking)."
+    )
 
     @strawberry.field(description="The area this one lies in; null for a country.")
     async def parent(self, info: Info) -> Area | None:

@@ -254,4 +254,3 @@ class CoalitionMutations:
 
         found, errors = await mutate(info, work)
         return CoalitionMemberRemovePayload(membership=_membership(found), user_errors=errors)
-

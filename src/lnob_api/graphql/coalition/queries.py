@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from lnob_api.coalition import repository as coalition_repo
@@ -10,6 +12,7 @@ from lnob_api.graphql.coalition.types import Coalition, MarginalisedGroup
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.loading import load_one, root_page
 from lnob_api.graphql.pagination import Connection
+from lnob_api.provenance import repository as provenance_repo
 
 
 @strawberry.type
@@ -47,6 +50,19 @@ class CoalitionQueries:
     async def marginalised_groups(
         self,
         info: Info,
+        country: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Keep one country's vocabulary (country code), with the shared "
+                "one unless includeShared is false."
+            ),
+        ] = None,
+        include_shared: Annotated[
+            bool,
+            strawberry.argument(
+                description="Include the shared vocabulary; false keeps coalitions' own groups."
+            ),
+        ] = True,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
@@ -56,6 +72,7 @@ class CoalitionQueries:
             info,
             coalition_repo.GROUPS,
             MarginalisedGroup,
+            where=provenance_repo.group_filters(country=country, include_shared=include_shared),
             first=first,
             after=after,
             last=last,

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from lnob_api.graphql.observation.types import Observation, ObservationFilter
     from lnob_api.graphql.project.types import Project
     from lnob_api.graphql.publication.types import Publication
+    from lnob_api.graphql.recommendation.types import Recommendation
     from lnob_api.graphql.sdg.types import Indicator
 
 _Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.types")]
@@ -43,6 +44,9 @@ _Project = Annotated["Project", strawberry.lazy("lnob_api.graphql.project.types"
 _Indicator = Annotated["Indicator", strawberry.lazy("lnob_api.graphql.sdg.types")]
 _Area = Annotated["Area", strawberry.lazy("lnob_api.graphql.area.types")]
 _Publication = Annotated["Publication", strawberry.lazy("lnob_api.graphql.publication.types")]
+_Recommendation = Annotated[
+    "Recommendation", strawberry.lazy("lnob_api.graphql.recommendation.types")
+]
 _Observation = Annotated["Observation", strawberry.lazy("lnob_api.graphql.observation.types")]
 _ObservationFilter = Annotated[
     "ObservationFilter", strawberry.lazy("lnob_api.graphql.observation.types")
@@ -213,6 +217,27 @@ class Dataset(Node):
         from lnob_api.publication import repository as publication_repo
 
         return await load_list(info, publication_repo.PUBLICATIONS_BY_DATASET, self.pk, Publication)
+
+    @strawberry.field(
+        description="Recommendations to authorities drawn from this dataset, any version of it "
+        "(those the caller may see), oldest first."
+    )
+    async def recommendations(self, info: Info) -> list[_Recommendation]:
+        import asyncio
+
+        from lnob_api.graphql.recommendation.types import Recommendation
+        from lnob_api.recommendation import repository as recommendation_repo
+
+        versions = await _versions(info, self.lineage_id)
+        per_version = await asyncio.gather(
+            *(
+                load_list(
+                    info, recommendation_repo.RECOMMENDATIONS_BY_DATASET, v.pk, Recommendation
+                )
+                for v in versions
+            )
+        )
+        return sorted((r for found in per_version for r in found), key=lambda r: r.pk)
 
 
 async def _versions(info: Info, lineage_id: int) -> list[Dataset]:

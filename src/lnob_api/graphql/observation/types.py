@@ -17,17 +17,25 @@ from lnob_api.graphql.enums import ObsStatus
 from lnob_api.graphql.ids import from_global_id
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.node import Node, entity
+from lnob_api.graphql.provenance.types import (
+    ProducerType,
+    Provenance,
+    ProvenanceMethod,
+    Sampling,
+    provenance_of,
+)
 from lnob_api.observation import repository as observation_repo
 from lnob_api.sdg import repository as sdg_repo
 
 if TYPE_CHECKING:
     from lnob_api.graphql.area.types import Area
     from lnob_api.graphql.dataset.types import Dataset
-    from lnob_api.graphql.sdg.types import Indicator
+    from lnob_api.graphql.sdg.types import Indicator, SdgTarget
 
 _Area = Annotated["Area", strawberry.lazy("lnob_api.graphql.area.types")]
 _Dataset = Annotated["Dataset", strawberry.lazy("lnob_api.graphql.dataset.types")]
 _Indicator = Annotated["Indicator", strawberry.lazy("lnob_api.graphql.sdg.types")]
+_SdgTarget = Annotated["SdgTarget", strawberry.lazy("lnob_api.graphql.sdg.types")]
 
 _CODES = "Codes to keep; _T is the total (not disaggregated)."
 
@@ -41,11 +49,15 @@ class Dimension:
 
 
 @entity(observation_repo.OBSERVATIONS)
-@strawberry.type(description="One value of one indicator for one area and period within a dataset.")
+@strawberry.type(
+    description="One value of one indicator (or one SDG target) for one area and period within "
+    "a dataset."
+)
 class Observation(Node):
     pk: strawberry.Private[int]
     dataset_id: strawberry.Private[int]
-    indicator_id: strawberry.Private[int]
+    indicator_id: strawberry.Private[int | None]
+    target_code: strawberry.Private[str | None]
     coalition_id: strawberry.Private[int]
     value: float | None = strawberry.field(
         description="The value; null when missing or withheld by small-cell suppression."
@@ -72,6 +84,12 @@ class Observation(Node):
     dimensions: strawberry.Private[dict[str, Any]]
     comment: str
     updated_at: datetime
+    # Provenance overrides (None: the dataset's), exposed through ``provenance``.
+    producer_type: strawberry.Private[ProducerType | None]
+    method: strawberry.Private[ProvenanceMethod | None]
+    sampling: strawberry.Private[Sampling | None]
+    sampling_note: strawberry.Private[str | None]
+    washington_group: strawberry.Private[bool | None]
 
     @strawberry.field(name="dimensions", description="Free extra dimensions, sorted by name.")
     def dimension_list(self) -> list[Dimension]:
@@ -89,13 +107,37 @@ class Observation(Node):
         assert found is not None
         return found
 
-    @strawberry.field
-    async def indicator(self, info: Info) -> _Indicator:
+    @strawberry.field(description="The indicator; null when the value is at target level.")
+    async def indicator(self, info: Info) -> _Indicator | None:
         from lnob_api.graphql.sdg.types import Indicator
 
-        found = await load_one(info, sdg_repo.INDICATOR_BY_ID, self.indicator_id, Indicator)
+        return await load_one(info, sdg_repo.INDICATOR_BY_ID, self.indicator_id, Indicator)
+
+    @strawberry.field(
+        description="The SDG target: the one reported at target level, else the indicator's."
+    )
+    async def target(self, info: Info) -> _SdgTarget:
+        from lnob_api.graphql.sdg.types import Indicator, SdgTarget
+
+        code = self.target_code
+        if code is None:
+            indicator = await load_one(info, sdg_repo.INDICATOR_BY_ID, self.indicator_id, Indicator)
+            assert indicator is not None  # indicators are public reference rows
+            code = indicator.target_code
+        found = await load_one(info, sdg_repo.TARGET_BY_CODE, code, SdgTarget)
         assert found is not None
         return found
+
+    @strawberry.field(
+        description="Where the value comes from: the observation's own provenance where it "
+        "has one, else its dataset's."
+    )
+    async def provenance(self, info: Info) -> Provenance:
+        from lnob_api.graphql.dataset.types import Dataset
+
+        dataset = await load_one(info, dataset_repo.DATASET_BY_ID, self.dataset_id, Dataset)
+        assert dataset is not None  # readable observations imply a visible dataset
+        return provenance_of(dataset, self)
 
     @strawberry.field(description="The area the value is about (areas are public reference data).")
     async def area(self, info: Info) -> _Area:
@@ -111,6 +153,11 @@ class Observation(Node):
 class ObservationFilter:
     indicators: list[str] | None = strawberry.field(
         default=None, description="Indicator codes (1.1.1, KE-C-0001); unknown codes match nothing."
+    )
+    targets: list[str] | None = strawberry.field(
+        default=None,
+        description="SDG target codes (10.2): values reported at target level and values of "
+        "the target's indicators.",
     )
     areas: list[str] | None = strawberry.field(
         default=None,
@@ -134,6 +181,20 @@ class ObservationFilter:
     updated_since: datetime | None = strawberry.field(
         default=None, description="Keep rows changed after this instant (incremental sync)."
     )
+    producer_types: list[ProducerType] | None = strawberry.field(
+        default=None, description="Producer types (the observation's own, else its dataset's)."
+    )
+    methods: list[ProvenanceMethod] | None = strawberry.field(
+        default=None, description="Collection methods (the observation's own, else its dataset's)."
+    )
+    washington_group: bool | None = strawberry.field(
+        default=None,
+        description="Whether the Washington Group Short Set was used; false keeps values that "
+        "say it was not, not those that do not say.",
+    )
+    meets_criteria: list[str] | None = strawberry.field(
+        default=None, description="Quality criterion codes the dataset meets, every one of them."
+    )
 
 
 def _dataset_pks(ids: list[strawberry.ID]) -> list[int]:
@@ -144,6 +205,10 @@ def _dataset_pks(ids: list[strawberry.ID]) -> list[int]:
             raise InvalidInput("filter.datasets", f"{gid!r} is not a dataset id", code="INVALID_ID")
         pks.append(int(key))
     return pks
+
+
+def _values(items: list[ProducerType] | list[ProvenanceMethod] | None) -> list[str] | None:
+    return None if items is None else [item.value for item in items]
 
 
 def observation_where(
@@ -163,6 +228,11 @@ def observation_where(
         urbanisation=f.urbanisation,
         group_codes=f.group,
         updated_since=f.updated_since,
+        target_codes=f.targets,
+        producer_types=_values(f.producer_types),
+        methods=_values(f.methods),
+        washington_group=f.washington_group,
+        meets_criteria=f.meets_criteria,
     )
     key = tuple(
         (name, tuple(value) if isinstance(value, list) else value)

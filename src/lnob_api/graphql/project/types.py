@@ -41,6 +41,9 @@ class Project(Node):
     start_date: date | None
     end_date: date | None
     visibility: Visibility
+    row_version: int = strawberry.field(
+        description="Changes on every edit; send it back with an update (optimistic locking)."
+    )
 
     @strawberry.field
     async def coalition(self, info: Info) -> _Coalition:

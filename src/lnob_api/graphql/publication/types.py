@@ -19,11 +19,15 @@ from lnob_api.sdg import repository as sdg_repo
 if TYPE_CHECKING:
     from lnob_api.graphql.coalition.types import Coalition
     from lnob_api.graphql.dataset.types import Dataset
+    from lnob_api.graphql.recommendation.types import Recommendation
     from lnob_api.graphql.sdg.types import SdgTarget
 
 _Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.types")]
 _Dataset = Annotated["Dataset", strawberry.lazy("lnob_api.graphql.dataset.types")]
 _Target = Annotated["SdgTarget", strawberry.lazy("lnob_api.graphql.sdg.types")]
+_Recommendation = Annotated[
+    "Recommendation", strawberry.lazy("lnob_api.graphql.recommendation.types")
+]
 
 
 @entity(publication_repo.PUBLICATIONS)
@@ -40,6 +44,9 @@ class Publication(Node):
     file_url: str | None = strawberry.field(description="Where the file is; null when unknown.")
     visibility: Visibility
     is_demo: bool = strawberry.field(description="True for the demonstration data set.")
+    row_version: int = strawberry.field(
+        description="Changes on every edit; send it back with an update (optimistic locking)."
+    )
 
     @strawberry.field(description="The coalition that owns it; null for the partnership's own.")
     async def owner(self, info: Info) -> _Coalition | None:
@@ -64,3 +71,15 @@ class Publication(Node):
         from lnob_api.graphql.dataset.types import Dataset
 
         return await load_list(info, dataset_repo.DATASETS_BY_PUBLICATION, self.pk, Dataset)
+
+    @strawberry.field(
+        description="Recommendations to authorities drawn from this publication (those the "
+        "caller may see)."
+    )
+    async def recommendations(self, info: Info) -> list[_Recommendation]:
+        from lnob_api.graphql.recommendation.types import Recommendation
+        from lnob_api.recommendation import repository as recommendation_repo
+
+        return await load_list(
+            info, recommendation_repo.RECOMMENDATIONS_BY_PUBLICATION, self.pk, Recommendation
+        )

@@ -155,6 +155,9 @@ class Indicator(Node):
     )
     framework_version: str | None
     coalition_id: strawberry.Private[int | None]
+    row_version: int = strawberry.field(
+        description="Changes on every edit; send it back with an update (optimistic locking)."
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> Indicator:
@@ -171,6 +174,7 @@ class Indicator(Node):
             unsd_code=row["unsd_code"],
             framework_version=row["framework_version"],
             coalition_id=row["coalition_id"],
+            row_version=row["row_version"],
         )
 
     @strawberry.field(description="The official title, localized.")

@@ -1,0 +1,155 @@
+"""Access request SQL: the scoped source and filters, and the lookups the use cases need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from lnob_api import models
+from lnob_api.access import requests_visibility, visibility
+from lnob_api.auth.principal import Principal
+from lnob_api.read.relations import Source, ToOne, order_by, scoped_by
+
+access_requests = models.AccessRequest.__table__
+_datasets = models.Dataset.__table__
+_coalitions = models.Coalition.__table__
+_organisations = models.Organisation.__table__
+_users = models.User.__table__
+_clients = models.OAuthClient.__table__
+
+# Newest first: what an admin works through.
+ACCESS_REQUESTS = Source(
+    "AccessRequest",
+    access_requests,
+    scoped_by(access_requests, requests_visibility.access_request_visible),
+    order_by(access_requests, "id", descending=frozenset({"id"})),
+)
+ACCESS_REQUEST_BY_ID = ToOne(ACCESS_REQUESTS)
+
+
+def filters(
+    *,
+    status: str | None = None,
+    coalition_code: str | None = None,
+    dataset_id: int | None = None,
+) -> list[ColumnElement[bool]]:
+    """WHERE clauses for the ``accessRequests`` filter (all given conditions must hold)."""
+    where: list[ColumnElement[bool]] = []
+    if status is not None:
+        where.append(access_requests.c.status == status)
+    if coalition_code is not None:
+        where.append(
+            access_requests.c.coalition_id.in_(
+                sa.select(_coalitions.c.id).where(_coalitions.c.code == coalition_code.upper())
+            )
+        )
+    if dataset_id is not None:
+        where.append(access_requests.c.dataset_id == dataset_id)
+    return where
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetFacts:
+    """What a request needs to know about a dataset whose metadata the caller sees."""
+
+    id: int
+    coalition_id: int
+    title: str
+    status: str
+    superseded: bool
+    data_visible: bool
+
+
+async def dataset_seen_by(
+    session: AsyncSession, principal: Principal, dataset_id: int
+) -> DatasetFacts | None:
+    """The dataset if the principal sees its metadata, with whether it may read its data."""
+    stmt = sa.select(
+        _datasets.c.id,
+        _datasets.c.coalition_id,
+        _datasets.c.title,
+        _datasets.c.status,
+        _datasets.c.superseded_at.is_not(None).label("superseded"),
+        visibility.dataset_data_visible(principal).label("data_visible"),
+    ).where(_datasets.c.id == dataset_id, visibility.dataset_visible(principal))
+    row = (await session.execute(stmt)).mappings().first()
+    return DatasetFacts(**row) if row is not None else None
+
+
+async def dataset_state(session: AsyncSession, dataset_id: int) -> tuple[str, str]:
+    """(status, title) of a dataset, for those who decide on requests to it."""
+    stmt = sa.select(_datasets.c.status, _datasets.c.title).where(_datasets.c.id == dataset_id)
+    row = (await session.execute(stmt)).one()
+    return str(row.status), str(row.title)
+
+
+async def user_identity(session: AsyncSession, user_id: int) -> tuple[str, str]:
+    stmt = sa.select(_users.c.name, _users.c.email).where(_users.c.id == user_id)
+    row = (await session.execute(stmt)).one()
+    return str(row.name), str(row.email)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientFacts:
+    client_id: str
+    name: str
+    organisation_id: int
+
+
+async def client_facts(session: AsyncSession, client_pk: int) -> ClientFacts:
+    stmt = sa.select(_clients.c.client_id, _clients.c.name, _clients.c.organisation_id).where(
+        _clients.c.id == client_pk
+    )
+    return ClientFacts(**(await session.execute(stmt)).mappings().one())
+
+
+async def coalition_code(session: AsyncSession, coalition_id: int) -> str:
+    stmt = sa.select(_coalitions.c.code).where(_coalitions.c.id == coalition_id)
+    return str((await session.execute(stmt)).scalar_one())
+
+
+async def organisation_id_by_slug(session: AsyncSession, slug: str) -> int | None:
+    stmt = sa.select(_organisations.c.id).where(_organisations.c.slug == slug)
+    found = (await session.execute(stmt)).scalar()
+    return int(found) if found is not None else None
+
+
+async def organisation_name(session: AsyncSession, organisation_id: int) -> str:
+    stmt = sa.select(_organisations.c.name).where(_organisations.c.id == organisation_id)
+    return str((await session.execute(stmt)).scalar_one())
+
+
+async def pending_id(
+    session: AsyncSession, *, dataset_id: int, user_id: int | None, client_pk: int | None
+) -> int | None:
+    """The requester's open request for the dataset, if any."""
+    requester = (
+        access_requests.c.requester_user_id == user_id
+        if user_id is not None
+        else access_requests.c.requester_client_id == client_pk
+    )
+    stmt = sa.select(access_requests.c.id).where(
+        access_requests.c.dataset_id == dataset_id,
+        access_requests.c.status == models.AccessRequestStatus.PENDING.value,
+        requester,
+    )
+    found = (await session.execute(stmt.limit(1))).scalar()
+    return int(found) if found is not None else None
+
+
+async def lock_visible(
+    session: AsyncSession, principal: Principal, request_id: int
+) -> models.AccessRequest | None:
+    """The request if the principal may see it, locked for the rest of the transaction."""
+    stmt = (
+        sa.select(models.AccessRequest)
+        .where(
+            models.AccessRequest.id == request_id,
+            requests_visibility.access_request_visible(principal),
+        )
+        .with_for_update()
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()

@@ -1,0 +1,23 @@
+"""Area writes: lookups and row locks for coalitions' local areas."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lnob_api import models
+
+areas = models.Area.__table__
+
+
+async def area(session: AsyncSession, code: str, *, lock: bool = False) -> models.Area | None:
+    """The area with this code (``lock``: its row locked for the rest of the transaction)."""
+    stmt = sa.select(models.Area).where(models.Area.code == code)
+    if lock:
+        stmt = stmt.with_for_update()
+    result = await session.execute(stmt.execution_options(populate_existing=True))
+    return result.scalar_one_or_none()
+
+
+async def code_taken(session: AsyncSession, code: str) -> bool:
+    return bool(await session.scalar(sa.select(sa.exists().where(areas.c.code == code))))

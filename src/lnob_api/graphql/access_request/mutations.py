@@ -1,0 +1,195 @@
+"""Access request mutations: create (any signed-in caller), approve and decline (coalition
+admins), withdraw (the requester)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypeVar
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.permission import BasePermission
+
+from lnob_api.access_request import repository as access_request_repo
+from lnob_api.access_request import service
+from lnob_api.auth.principal import Scope
+from lnob_api.dataset.service import Actor
+from lnob_api.graphql.access_request.types import AccessRequest
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.ids_input import pk_of
+from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.permissions import SignedIn
+
+
+class AdminScope(BasePermission):
+    """Deciding on requests needs an admin scope; the role is checked per coalition."""
+
+    message = "this needs a token with the coalition:admin or partnership:admin scope"
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = info.context.principal
+        return bool(
+            principal.has_scope(Scope.COALITION_ADMIN)
+            or principal.has_scope(Scope.PARTNERSHIP_ADMIN)
+        )
+
+
+@strawberry.input(description="A request for the data of a dataset whose description you see.")
+class AccessRequestCreateInput:
+    dataset: strawberry.ID
+    purpose: str = strawberry.field(description="What you will use the data for.")
+    requester_name: str | None = strawberry.field(default=None, description="Default: yours.")
+    requester_email: str | None = strawberry.field(default=None, description="Default: yours.")
+    organisation: str | None = strawberry.field(
+        default=None,
+        description="Slug of the organisation you ask for (access is granted to it); needed "
+        "only when you belong to several. Machine clients always ask for their own.",
+    )
+
+
+@strawberry.input(description="Open the dataset to the requester until a moment.")
+class AccessRequestApproveInput:
+    id: strawberry.ID
+    expires_at: datetime = strawberry.field(
+        description="When the access ends: in the future, at most two years (730 days) ahead."
+    )
+    note: str | None = strawberry.field(default=None, description="Shown with the grant.")
+
+
+@strawberry.input
+class AccessRequestDeclineInput:
+    id: strawberry.ID
+    reason: str = strawberry.field(description="Why; the requester reads it.")
+
+
+@strawberry.input
+class AccessRequestWithdrawInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class AccessRequestPayload:
+    access_request: AccessRequest | None = strawberry.field(
+        description="The request after the change."
+    )
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class AccessRequestCreatePayload(AccessRequestPayload):
+    pass
+
+
+@strawberry.type
+class AccessRequestApprovePayload(AccessRequestPayload):
+    pass
+
+
+@strawberry.type
+class AccessRequestDeclinePayload(AccessRequestPayload):
+    pass
+
+
+@strawberry.type
+class AccessRequestWithdrawPayload(AccessRequestPayload):
+    pass
+
+
+P = TypeVar("P", bound=AccessRequestPayload)
+
+
+def _actor(info: Info) -> Actor:
+    return Actor(info.context.principal, info.context.request_id)
+
+
+def _pk(global_id: strawberry.ID) -> int:
+    return pk_of(global_id, "AccessRequest", "id")
+
+
+async def _payload(info: Info, kind: type[P], request_id: int | None, errors: list[UserError]) -> P:
+    found = None
+    if request_id is not None:
+        found = await load_one(
+            info, access_request_repo.ACCESS_REQUEST_BY_ID, request_id, AccessRequest
+        )
+    return kind(access_request=found, user_errors=errors)
+
+
+@strawberry.type
+class AccessRequestMutations:
+    @strawberry.mutation(
+        permission_classes=[SignedIn],
+        description="Ask for the data of a dataset whose description you see but whose data "
+        "you may not read; the coalition's admins are notified.",
+    )
+    async def access_request_create(
+        self, info: Info, input: AccessRequestCreateInput
+    ) -> AccessRequestCreatePayload:
+        async def work(session: AsyncSession) -> int:
+            created = await service.create(
+                session,
+                _actor(info),
+                dataset_id=pk_of(input.dataset, "Dataset", "dataset"),
+                purpose=input.purpose,
+                requester_name=input.requester_name,
+                requester_email=input.requester_email,
+                organisation_slug=input.organisation,
+            )
+            return created.id
+
+        request_id, errors = await mutate(info, work)
+        return await _payload(info, AccessRequestCreatePayload, request_id, errors)
+
+    @strawberry.mutation(
+        permission_classes=[AdminScope],
+        description="Approve a pending request: a grant opens the dataset to the requester "
+        "until expiresAt. Coalition admins only; the requester is notified.",
+    )
+    async def access_request_approve(
+        self, info: Info, input: AccessRequestApproveInput
+    ) -> AccessRequestApprovePayload:
+        async def work(session: AsyncSession) -> int:
+            done = await service.approve(
+                session,
+                _actor(info),
+                request_id=_pk(input.id),
+                expires_at=input.expires_at,
+                note=input.note,
+            )
+            return done.id
+
+        request_id, errors = await mutate(info, work)
+        return await _payload(info, AccessRequestApprovePayload, request_id, errors)
+
+    @strawberry.mutation(
+        permission_classes=[AdminScope],
+        description="Decline a pending request with a reason. Coalition admins only; the "
+        "requester is notified.",
+    )
+    async def access_request_decline(
+        self, info: Info, input: AccessRequestDeclineInput
+    ) -> AccessRequestDeclinePayload:
+        async def work(session: AsyncSession) -> int:
+            done = await service.decline(
+                session, _actor(info), request_id=_pk(input.id), reason=input.reason
+            )
+            return done.id
+
+        request_id, errors = await mutate(info, work)
+        return await _payload(info, AccessRequestDeclinePayload, request_id, errors)
+
+    @strawberry.mutation(
+        permission_classes=[SignedIn],
+        description="Withdraw your own pending request; the coalition's admins are notified.",
+    )
+    async def access_request_withdraw(
+        self, info: Info, input: AccessRequestWithdrawInput
+    ) -> AccessRequestWithdrawPayload:
+        async def work(session: AsyncSession) -> int:
+            done = await service.withdraw(session, _actor(info), request_id=_pk(input.id))
+            return done.id
+
+        request_id, errors = await mutate(info, work)
+        return await _payload(info, AccessRequestWithdrawPayload, request_id, errors)

@@ -1,0 +1,122 @@
+"""Local area mutations: a coalition's editors register and rename local areas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lnob_api.area import repository as area_repo
+from lnob_api.area import service
+from lnob_api.auth.principal import Scope
+from lnob_api.errors import InvalidInput
+from lnob_api.graphql.area.types import Area
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.ids import from_global_id
+from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.permissions import requires
+
+WRITE = [requires(Scope.DATA_WRITE)]
+
+
+@strawberry.input(description="A ward, village or other local area of a coalition.")
+class LocalAreaCreateInput:
+    coalition: str = strawberry.field(description="Country code of the registering coalition.")
+    parent: str = strawberry.field(
+        description="Code of the subdivision (or local area) it lies in, e.g. KE-30."
+    )
+    code: str = strawberry.field(
+        description="Its own part of the code, upper-case letters and digits: W001 makes"
+        " KE-30-W001."
+    )
+    name: str
+    type: str | None = strawberry.field(default=None, description="e.g. Ward, Village.")
+
+
+@strawberry.input(description="Changes to a local area; omitted fields stay as they are.")
+class LocalAreaUpdateInput:
+    id: strawberry.ID
+    updated_at: datetime = strawberry.field(description="The updatedAt you read.")
+    name: str | None = strawberry.UNSET
+    type: str | None = strawberry.UNSET
+
+
+@strawberry.type
+class LocalAreaPayload:
+    area: Area | None = strawberry.field(description="The area after the change.")
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class LocalAreaCreatePayload(LocalAreaPayload):
+    pass
+
+
+@strawberry.type
+class LocalAreaUpdatePayload(LocalAreaPayload):
+    pass
+
+
+def _actor(info: Info) -> service.Actor:
+    return service.Actor(info.context.principal, info.context.request_id)
+
+
+def _code_of(global_id: str) -> str:
+    type_name, key = from_global_id(str(global_id), "id")
+    if type_name != "Area":
+        raise InvalidInput("id", f"{global_id!r} is not an Area id", code="INVALID_ID")
+    return key
+
+
+async def _load(info: Info, code: str | None) -> Area | None:
+    return await load_one(info, area_repo.AREA_BY_CODE, code, Area)
+
+
+@strawberry.type
+class LocalAreaMutations:
+    @strawberry.mutation(
+        permission_classes=WRITE, description="Register a local area. Coalition editors."
+    )
+    async def local_area_create(
+        self, info: Info, input: LocalAreaCreateInput
+    ) -> LocalAreaCreatePayload:
+        async def work(session: AsyncSession) -> str:
+            created = await service.create_local(
+                session,
+                _actor(info),
+                coalition_code=input.coalition,
+                parent_code=input.parent,
+                code=input.code,
+                fields={"name": input.name, "type": input.type},
+            )
+            return created.code
+
+        code, errors = await mutate(info, work)
+        return LocalAreaCreatePayload(area=await _load(info, code), user_errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=WRITE,
+        description="Rename a local area or change its kind. Editors of its coalition.",
+    )
+    async def local_area_update(
+        self, info: Info, input: LocalAreaUpdateInput
+    ) -> LocalAreaUpdatePayload:
+        async def work(session: AsyncSession) -> str:
+            fields = {
+                name: value
+                for name, value in (("name", input.name), ("type", input.type))
+                if value is not strawberry.UNSET
+            }
+            updated = await service.update_local(
+                session,
+                _actor(info),
+                code=_code_of(input.id),
+                updated_at=input.updated_at,
+                fields=fields,
+            )
+            return updated.code
+
+        code, errors = await mutate(info, work)
+        return LocalAreaUpdatePayload(area=await _load(info, code), user_errors=errors)

@@ -1,0 +1,47 @@
+"""GraphQL type: Notification."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from lnob_api.access_request import repository as access_request_repo
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.node import Node, entity
+from lnob_api.models import NotificationKind
+from lnob_api.notification import repository as notification_repo
+
+if TYPE_CHECKING:
+    from lnob_api.graphql.access_request.types import AccessRequest
+
+_AccessRequest = Annotated[
+    "AccessRequest", strawberry.lazy("lnob_api.graphql.access_request.types")
+]
+
+strawberry.enum(NotificationKind, description="What a notification is about.")
+
+
+@entity(notification_repo.NOTIFICATIONS)
+@strawberry.type(description="A message to you (a user or a client); only you see it.")
+class Notification(Node):
+    pk: strawberry.Private[int]
+    access_request_id: strawberry.Private[int | None]
+    kind: NotificationKind
+    message: str
+    created_at: datetime
+    read_at: datetime | None = strawberry.field(description="When you marked it read.")
+
+    @strawberry.field(description="Whether you marked it read.")
+    def read(self) -> bool:
+        return self.read_at is not None
+
+    @strawberry.field(description="The access request it is about, if you still see it.")
+    async def access_request(self, info: Info) -> _AccessRequest | None:
+        from lnob_api.graphql.access_request.types import AccessRequest
+
+        return await load_one(
+            info, access_request_repo.ACCESS_REQUEST_BY_ID, self.access_request_id, AccessRequest
+        )

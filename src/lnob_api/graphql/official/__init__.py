@@ -1,0 +1,1 @@
+"""GraphQL face of official reference values and the comparison."""

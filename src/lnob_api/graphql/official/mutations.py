@@ -1,0 +1,147 @@
+"""``officialValuesUpload``: import official reference values from a CSV file, all or nothing.
+
+Sent as a GraphQL multipart request with an ``Apollo-Require-Preflight`` header (see
+``graphql.app``). Columns: indicator (an SDG indicator or target code), area, period, value,
+and optionally unit, sex, age, disability_status, urbanisation, group (empty: _T) and note.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.file_uploads import Upload
+
+from lnob_api.auth.principal import Scope
+from lnob_api.errors import InvalidInput
+from lnob_api.graphql.coalition.mutations import requires_any
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.official import service
+
+WRITERS = [requires_any(Scope.DATA_WRITE, Scope.PARTNERSHIP_ADMIN)]
+
+
+@strawberry.input(description="A CSV file of official values from one source.")
+class OfficialValuesUploadInput:
+    file: Upload = strawberry.field(
+        description="UTF-8 CSV (comma, semicolon, tab or pipe separated), header row first: "
+        "indicator, area, period, value; optional unit, sex, age, disability_status, "
+        "urbanisation, group (empty cells: _T, the total) and note."
+    )
+    source: str = strawberry.field(
+        description="The source's name, e.g. UN SDG Global Database. A value the source already "
+        "has for the same indicator, area, period and dimensions is replaced."
+    )
+    source_url: str | None = None
+    retrieved_on: date | None = strawberry.field(
+        default=None, description="When the values were taken from the source. Default: today."
+    )
+
+
+@strawberry.enum(description="Why a row (or the whole file) of official values was refused.")
+class OfficialValueProblemCode(Enum):
+    INVALID_FILE = "INVALID_FILE"
+    MISSING_COLUMN = "MISSING_COLUMN"
+    TOO_MANY_ROWS = "TOO_MANY_ROWS"
+    REQUIRED = "REQUIRED"
+    TOO_LONG = "TOO_LONG"
+    UNKNOWN_INDICATOR = "UNKNOWN_INDICATOR"
+    UNKNOWN_AREA = "UNKNOWN_AREA"
+    AREA_NOT_ALLOWED = "AREA_NOT_ALLOWED"
+    INVALID_PERIOD = "INVALID_PERIOD"
+    INVALID_VALUE = "INVALID_VALUE"
+    DUPLICATE_IN_FILE = "DUPLICATE_IN_FILE"
+
+
+@strawberry.type(description="One problem found in a file of official values.")
+class OfficialValueProblem:
+    row: int = strawberry.field(description="Row number as a spreadsheet shows it (header: 1).")
+    column: str | None = strawberry.field(description="The column at fault, as in the header.")
+    code: OfficialValueProblemCode
+    message: str
+
+
+@strawberry.type(description="What an import of official values read, wrote or refused.")
+class OfficialValuesUploadReport:
+    rows_read: int = strawberry.field(description="Data rows read (blank rows not counted).")
+    rows_inserted: int = strawberry.field(description="New values (0 when refused).")
+    rows_updated: int = strawberry.field(description="Values of the source replaced.")
+    problems: list[OfficialValueProblem] = strawberry.field(
+        description="The first 1,000 problems, by row. One problem rejects the whole file."
+    )
+    problem_count: int
+    ignored_columns: list[str] = strawberry.field(description="Columns not read.")
+
+
+@strawberry.type
+class OfficialValuesUploadPayload:
+    report: OfficialValuesUploadReport | None = strawberry.field(
+        description="Present whenever the file was examined, refused or not."
+    )
+    user_errors: list[UserError]
+
+
+def _report(report: service.UploadReport) -> OfficialValuesUploadReport:
+    return OfficialValuesUploadReport(
+        rows_read=report.rows_read,
+        rows_inserted=report.rows_inserted,
+        rows_updated=report.rows_updated,
+        problems=[
+            OfficialValueProblem(
+                row=p.row, column=p.column, code=OfficialValueProblemCode(p.code), message=p.message
+            )
+            for p in report.problems
+        ],
+        problem_count=report.problem_count,
+        ignored_columns=list(report.ignored_columns),
+    )
+
+
+@strawberry.type
+class OfficialMutations:
+    @strawberry.mutation(
+        permission_classes=WRITERS,
+        description="Import official reference values from a CSV file, all rows or none "
+        "(multipart request with the header Apollo-Require-Preflight: true). Partnership "
+        "admins for any area; coalition editors for areas of their coalitions' countries.",
+    )
+    async def official_values_upload(
+        self, info: Info, input: OfficialValuesUploadInput
+    ) -> OfficialValuesUploadPayload:
+        upload: Any = input.file
+        reports: list[service.UploadReport] = []
+
+        async def work(session: AsyncSession) -> bool:
+            file = getattr(upload, "file", None)
+            if file is None:
+                raise InvalidInput(
+                    "file", "send the file as a multipart request part", code="INVALID_FILE"
+                )
+            try:
+                report = await service.upload(
+                    session,
+                    service.Actor(info.context.principal, info.context.request_id),
+                    file=file,
+                    source=input.source,
+                    source_url=input.source_url,
+                    retrieved_on=input.retrieved_on,
+                )
+            except service.OfficialUploadRejected as rejected:
+                reports.append(rejected.report)
+                raise
+            reports.append(report)
+            return True
+
+        try:
+            _, errors = await mutate(info, work)
+        finally:
+            close = getattr(upload, "close", None)
+            if close is not None:
+                await close()
+        return OfficialValuesUploadPayload(
+            report=_report(reports[0]) if reports else None, user_errors=errors
+        )

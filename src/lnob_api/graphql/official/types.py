@@ -1,0 +1,139 @@
+"""GraphQL types: OfficialValue (public reference data) and ComparisonRow."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+
+from lnob_api.area import repository as area_repo
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.node import Node, entity
+from lnob_api.observation import repository as observation_repo
+from lnob_api.official import repository as official_repo
+
+if TYPE_CHECKING:
+    from lnob_api.graphql.area.types import Area
+    from lnob_api.graphql.observation.types import Observation
+
+_Area = Annotated["Area", strawberry.lazy("lnob_api.graphql.area.types")]
+_Observation = Annotated["Observation", strawberry.lazy("lnob_api.graphql.observation.types")]
+
+_TOTAL = "_T is the total (not disaggregated)."
+
+
+@entity(official_repo.OFFICIAL_VALUES)
+@strawberry.type(
+    description="An official reference value (a national SDG platform, the UN SDG database...) "
+    "of an indicator or SDG target for an area and period. Public reference data."
+)
+class OfficialValue(Node):
+    pk: strawberry.Private[int]
+    indicator_code: str = strawberry.field(description="The indicator's or target's code.")
+    area_code: str
+    period: str = strawberry.field(description="SDMX time period.")
+    period_start: date
+    period_end: date
+    value: float
+    unit: str
+    sex: str = strawberry.field(description=_TOTAL)
+    age: str = strawberry.field(description=_TOTAL)
+    disability_status: str = strawberry.field(description=_TOTAL)
+    urbanisation: str = strawberry.field(description=_TOTAL)
+    group_code: str = strawberry.field(name="group", description=_TOTAL)
+    source_name: str = strawberry.field(name="source", description="Where the value comes from.")
+    source_url: str | None
+    retrieved_on: date | None = strawberry.field(description="When it was taken from the source.")
+    note: str
+    updated_at: datetime
+
+    @strawberry.field
+    async def area(self, info: Info) -> _Area:
+        from lnob_api.graphql.area.types import Area
+
+        found = await load_one(info, area_repo.AREA_BY_CODE, self.area_code, Area)
+        assert found is not None
+        return found
+
+
+@strawberry.type(
+    description="A community value and an official value for the same indicator, area, period "
+    "and dimensions, side by side. Either side may be missing."
+)
+class ComparisonRow:
+    area_code: str
+    period: str
+    sex: str = strawberry.field(description=_TOTAL)
+    age: str = strawberry.field(description=_TOTAL)
+    disability_status: str = strawberry.field(description=_TOTAL)
+    urbanisation: str = strawberry.field(description=_TOTAL)
+    group_code: str = strawberry.field(name="group", description=_TOTAL)
+    community_value: float | None = strawberry.field(
+        description="The community value; null when there is none you may read, or when it is "
+        "withheld by small-cell suppression."
+    )
+    suppressed: bool = strawberry.field(
+        description="True when the community value is withheld because its sample is too small."
+    )
+    community_unit: str | None
+    official_value: float | None
+    official_unit: str | None
+    official_source: str | None = strawberry.field(description="The official value's source.")
+    official_source_url: str | None
+    official_retrieved_on: date | None
+    gap: float | None = strawberry.field(
+        description="Community value minus official value; null when either is missing or "
+        "withheld, or when their units differ."
+    )
+    observation_id: strawberry.Private[int | None]
+    official_value_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: Any) -> ComparisonRow:
+        return cls(**{name: row[name] for name in _ROW_FIELDS})
+
+    @strawberry.field(description="The community observation (its dataset, sample, status...).")
+    async def observation(self, info: Info) -> _Observation | None:
+        from lnob_api.graphql.observation.types import Observation
+
+        return await load_one(
+            info, observation_repo.OBSERVATION_BY_ID, self.observation_id, Observation
+        )
+
+    @strawberry.field(name="official", description="The official value's record.")
+    async def official_record(self, info: Info) -> OfficialValue | None:
+        return await load_one(
+            info, official_repo.OFFICIAL_VALUE_BY_ID, self.official_value_id, OfficialValue
+        )
+
+    @strawberry.field
+    async def area(self, info: Info) -> _Area:
+        from lnob_api.graphql.area.types import Area
+
+        found = await load_one(info, area_repo.AREA_BY_CODE, self.area_code, Area)
+        assert found is not None
+        return found
+
+
+_ROW_FIELDS = (
+    "area_code",
+    "period",
+    "sex",
+    "age",
+    "disability_status",
+    "urbanisation",
+    "group_code",
+    "community_value",
+    "suppressed",
+    "community_unit",
+    "official_value",
+    "official_unit",
+    "official_source",
+    "official_source_url",
+    "official_retrieved_on",
+    "gap",
+    "observation_id",
+    "official_value_id",
+)

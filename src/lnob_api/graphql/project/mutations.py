@@ -1,0 +1,224 @@
+"""Project mutations: create, update, set visibility, archive, delete."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, TypeVar
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lnob_api.auth.principal import Scope
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.enums import ProjectStatus, Visibility
+from lnob_api.graphql.ids_input import pk_of
+from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.permissions import requires
+from lnob_api.graphql.project.types import Project
+from lnob_api.project import repository as project_repo
+from lnob_api.project import service
+
+WRITE = [requires(Scope.DATA_WRITE)]
+FIELDS = ("title", "description", "status", "start_date", "end_date")
+
+
+@strawberry.input(description="A new project of a coalition.")
+class ProjectCreateInput:
+    coalition: str = strawberry.field(description="Country code of the owning coalition.")
+    title: str
+    slug: str | None = strawberry.field(default=None, description="Default: from the title.")
+    description: str | None = None
+    status: ProjectStatus | None = strawberry.field(default=None, description="Default ACTIVE.")
+    start_date: date | None = None
+    end_date: date | None = None
+    visibility: Visibility | None = strawberry.field(
+        default=None, description="Default COALITION; other levels need a coalition admin."
+    )
+    targets: list[str] | None = strawberry.field(
+        default=None, description="SDG target codes it addresses."
+    )
+    groups: list[str] | None = strawberry.field(
+        default=None, description="Marginalised group codes it is concerned with."
+    )
+
+
+@strawberry.input(description="Changes to a project; omitted fields stay as they are.")
+class ProjectUpdateInput:
+    id: strawberry.ID
+    row_version: int = strawberry.field(description="The rowVersion you read.")
+    title: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    status: ProjectStatus | None = strawberry.UNSET
+    start_date: date | None = strawberry.UNSET
+    end_date: date | None = strawberry.UNSET
+    targets: list[str] | None = strawberry.UNSET
+    groups: list[str] | None = strawberry.UNSET
+
+
+@strawberry.input
+class ProjectSetVisibilityInput:
+    id: strawberry.ID
+    row_version: int
+    visibility: Visibility
+
+
+@strawberry.input
+class ProjectArchiveInput:
+    id: strawberry.ID
+    row_version: int
+
+
+@strawberry.input
+class ProjectDeleteInput:
+    id: strawberry.ID
+    row_version: int
+
+
+@strawberry.type
+class ProjectPayload:
+    project: Project | None = strawberry.field(description="The project after the change.")
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class ProjectCreatePayload(ProjectPayload):
+    pass
+
+
+@strawberry.type
+class ProjectUpdatePayload(ProjectPayload):
+    pass
+
+
+@strawberry.type
+class ProjectSetVisibilityPayload(ProjectPayload):
+    pass
+
+
+@strawberry.type
+class ProjectArchivePayload(ProjectPayload):
+    pass
+
+
+@strawberry.type
+class ProjectDeletePayload:
+    deleted_id: strawberry.ID | None
+    user_errors: list[UserError]
+
+
+P = TypeVar("P", bound=ProjectPayload)
+
+
+def _actor(info: Info) -> service.Actor:
+    return service.Actor(info.context.principal, info.context.request_id)
+
+
+def _fields(data: Any) -> dict[str, Any]:
+    return {n: getattr(data, n) for n in FIELDS if getattr(data, n) is not strawberry.UNSET}
+
+
+def _links(value: list[str] | None) -> list[str] | None:
+    """Omitted (or null) links stay as they are; a list replaces them."""
+    return None if value is strawberry.UNSET else value
+
+
+async def _payload(info: Info, kind: type[P], project_id: int | None, errors: list[UserError]) -> P:
+    found = await load_one(info, project_repo.PROJECT_BY_ID, project_id, Project)
+    return kind(project=found, user_errors=errors)
+
+
+@strawberry.type
+class ProjectMutations:
+    @strawberry.mutation(permission_classes=WRITE, description="Create a project. Editors.")
+    async def project_create(self, info: Info, input: ProjectCreateInput) -> ProjectCreatePayload:
+        async def work(session: AsyncSession) -> int:
+            created = await service.create(
+                session,
+                _actor(info),
+                coalition_code=input.coalition,
+                fields={k: v for k, v in _fields(input).items() if v is not None or k == "title"},
+                slug=input.slug,
+                visibility=input.visibility,
+                target_codes=input.targets,
+                group_codes=input.groups,
+            )
+            return created.id
+
+        project_id, errors = await mutate(info, work)
+        return await _payload(info, ProjectCreatePayload, project_id, errors)
+
+    @strawberry.mutation(permission_classes=WRITE, description="Edit a project. Editors.")
+    async def project_update(self, info: Info, input: ProjectUpdateInput) -> ProjectUpdatePayload:
+        async def work(session: AsyncSession) -> int:
+            updated = await service.update(
+                session,
+                _actor(info),
+                project_id=pk_of(input.id, "Project", "id"),
+                row_version=input.row_version,
+                fields=_fields(input),
+                target_codes=_links(input.targets),
+                group_codes=_links(input.groups),
+            )
+            return updated.id
+
+        project_id, errors = await mutate(info, work)
+        return await _payload(info, ProjectUpdatePayload, project_id, errors)
+
+    @strawberry.mutation(
+        permission_classes=[requires(Scope.COALITION_ADMIN)],
+        description="Set who sees a project. Coalition admins only.",
+    )
+    async def project_set_visibility(
+        self, info: Info, input: ProjectSetVisibilityInput
+    ) -> ProjectSetVisibilityPayload:
+        async def work(session: AsyncSession) -> int:
+            done = await service.set_visibility(
+                session,
+                _actor(info),
+                project_id=pk_of(input.id, "Project", "id"),
+                row_version=input.row_version,
+                visibility=input.visibility,
+            )
+            return done.id
+
+        project_id, errors = await mutate(info, work)
+        return await _payload(info, ProjectSetVisibilityPayload, project_id, errors)
+
+    @strawberry.mutation(
+        permission_classes=WRITE,
+        description="Archive a project: it becomes COMPLETED; its datasets and history stay.",
+    )
+    async def project_archive(
+        self, info: Info, input: ProjectArchiveInput
+    ) -> ProjectArchivePayload:
+        async def work(session: AsyncSession) -> int:
+            done = await service.archive(
+                session,
+                _actor(info),
+                project_id=pk_of(input.id, "Project", "id"),
+                row_version=input.row_version,
+            )
+            return done.id
+
+        project_id, errors = await mutate(info, work)
+        return await _payload(info, ProjectArchivePayload, project_id, errors)
+
+    @strawberry.mutation(
+        permission_classes=WRITE,
+        description="Delete a project without datasets (archive one that has datasets).",
+    )
+    async def project_delete(self, info: Info, input: ProjectDeleteInput) -> ProjectDeletePayload:
+        async def work(session: AsyncSession) -> int:
+            return await service.delete(
+                session,
+                _actor(info),
+                project_id=pk_of(input.id, "Project", "id"),
+                row_version=input.row_version,
+            )
+
+        deleted, errors = await mutate(info, work)
+        return ProjectDeletePayload(
+            deleted_id=strawberry.ID(str(input.id)) if deleted is not None else None,
+            user_errors=errors,
+        )

@@ -1,0 +1,334 @@
+"""Provenance mutations: quality criteria (coalition admins), marginalised-group vocabularies
+(a coalition's editors for their country's, partnership admins for the shared one), and the
+``ProvenanceInput`` that dataset create/update take."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lnob_api.auth.principal import Scope
+from lnob_api.coalition import repository as coalition_repo
+from lnob_api.graphql.coalition.mutations import ADMINS, requires_any
+from lnob_api.graphql.coalition.types import MarginalisedGroup
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.ids_input import pk_of
+from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.provenance.types import (
+    ProducerType,
+    ProvenanceMethod,
+    QualityCriterion,
+    Sampling,
+    StandardDimension,
+)
+from lnob_api.provenance import repository as provenance_repo
+from lnob_api.provenance import service
+from lnob_api.provenance.dataset import ProvenanceChange
+
+VOCABULARY = [requires_any(Scope.DATA_WRITE, Scope.PARTNERSHIP_ADMIN)]
+
+
+@strawberry.input(
+    description="A dataset's provenance, the default of its observations. On update, omitted "
+    "fields stay as they are and null clears one."
+)
+class ProvenanceInput:
+    producer_type: ProducerType | None = strawberry.UNSET
+    method: ProvenanceMethod | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="On create, defaults to what methodology names (none for MIXED or OTHER).",
+    )
+    sampling: Sampling | None = strawberry.UNSET
+    sampling_note: str | None = strawberry.UNSET
+    sample_size: int | None = strawberry.field(
+        default=strawberry.UNSET, description="The dataset's overall sample size."
+    )
+    washington_group: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Whether disability was asked with the Washington Group Short Set.",
+    )
+    sdg_framework_version: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Default (and on null) 2025."
+    )
+    quality_criteria: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Codes of the coalition's quality criteria the dataset meets; replaces the "
+        "list (null or [] clears it).",
+    )
+
+
+_PROVENANCE_FIELDS = (
+    "producer_type",
+    "method",
+    "sampling",
+    "sampling_note",
+    "sample_size",
+    "washington_group",
+    "sdg_framework_version",
+)
+
+
+def provenance_change(given: ProvenanceInput | None) -> ProvenanceChange | None:
+    """The service's form of ``given``: only the fields that were sent."""
+    if given is None or given is strawberry.UNSET:
+        return None
+    fields = {
+        name: value
+        for name in _PROVENANCE_FIELDS
+        if (value := getattr(given, name)) is not strawberry.UNSET
+    }
+    criteria = given.quality_criteria
+    return ProvenanceChange(
+        fields=fields,
+        quality_criteria=None if criteria is strawberry.UNSET else list(criteria or []),
+    )
+
+
+@strawberry.input(description="A new item of a coalition's quality checklist.")
+class QualityCriterionCreateInput:
+    coalition: str = strawberry.field(description="Country code of the coalition.")
+    code: str = strawberry.field(description="Unique in the coalition, such as NSO-1.")
+    label: str
+    description: str | None = None
+
+
+@strawberry.input(description="Changes to a quality criterion; omitted fields stay as they are.")
+class QualityCriterionUpdateInput:
+    id: strawberry.ID
+    row_version: int = strawberry.field(description="The rowVersion you read.")
+    code: str | None = strawberry.UNSET
+    label: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class QualityCriterionDeleteInput:
+    id: strawberry.ID
+    row_version: int | None = strawberry.field(
+        default=None, description="The rowVersion you read, to make sure it did not change."
+    )
+
+
+@strawberry.input(description="A standard dimension code, such as SEX = F.")
+class DimensionCodeInput:
+    dimension: StandardDimension
+    code: str = strawberry.field(description="An SDMX code of that dimension, not _T.")
+
+
+@strawberry.input(
+    description="A new marginalised group in a country's vocabulary, or in the shared one."
+)
+class MarginalisedGroupCreateInput:
+    coalition: str | None = strawberry.field(
+        default=None,
+        description="Country code of the coalition whose vocabulary it joins (its editors); "
+        "null for the shared vocabulary (partnership admins).",
+    )
+    code: str = strawberry.field(description="Capital letters, digits, _; fixed once created.")
+    name: str
+    description: str | None = None
+    maps_to: list[DimensionCodeInput] | None = strawberry.field(
+        default=None,
+        description="The standard dimension codes the group corresponds to, one per dimension; "
+        "the vocabulary owner's statement.",
+    )
+
+
+@strawberry.input(description="Changes to a marginalised group; omitted fields stay as they are.")
+class MarginalisedGroupUpdateInput:
+    id: strawberry.ID
+    row_version: int = strawberry.field(description="The rowVersion you read.")
+    name: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    maps_to: list[DimensionCodeInput] | None = strawberry.field(
+        default=strawberry.UNSET, description="Replaces the mapping; null or [] clears it."
+    )
+
+
+@strawberry.type
+class QualityCriterionPayload:
+    quality_criterion: QualityCriterion | None = strawberry.field(
+        description="The criterion after the change."
+    )
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class QualityCriterionCreatePayload(QualityCriterionPayload):
+    pass
+
+
+@strawberry.type
+class QualityCriterionUpdatePayload(QualityCriterionPayload):
+    pass
+
+
+@strawberry.type
+class QualityCriterionDeletePayload:
+    deleted_id: strawberry.ID | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class MarginalisedGroupPayload:
+    marginalised_group: MarginalisedGroup | None = strawberry.field(
+        description="The group after the change."
+    )
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class MarginalisedGroupCreatePayload(MarginalisedGroupPayload):
+    pass
+
+
+@strawberry.type
+class MarginalisedGroupUpdatePayload(MarginalisedGroupPayload):
+    pass
+
+
+def _actor(info: Info) -> service.Actor:
+    return service.Actor(info.context.principal, info.context.request_id)
+
+
+def _given(data: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return {n: v for n in names if (v := getattr(data, n)) is not strawberry.UNSET}
+
+
+def _pairs(given: list[DimensionCodeInput] | None) -> list[service.DimensionCode] | None:
+    if given is None:
+        return None
+    return [service.DimensionCode(dimension=p.dimension, code=p.code) for p in given]
+
+
+async def _criterion(info: Info, criterion_id: int | None) -> QualityCriterion | None:
+    return await load_one(info, provenance_repo.CRITERION_BY_ID, criterion_id, QualityCriterion)
+
+
+async def _group(info: Info, group_id: int | None) -> MarginalisedGroup | None:
+    return await load_one(info, coalition_repo.GROUP_BY_ID, group_id, MarginalisedGroup)
+
+
+@strawberry.type
+class ProvenanceMutations:
+    @strawberry.mutation(
+        permission_classes=ADMINS,
+        description="Add a criterion to a coalition's quality checklist. Coalition admins.",
+    )
+    async def quality_criterion_create(
+        self, info: Info, input: QualityCriterionCreateInput
+    ) -> QualityCriterionCreatePayload:
+        async def work(session: AsyncSession) -> int:
+            created = await service.create_criterion(
+                session,
+                _actor(info),
+                coalition_code=input.coalition,
+                fields={
+                    "code": input.code,
+                    "label": input.label,
+                    "description": input.description or "",
+                },
+            )
+            return created.id
+
+        criterion_id, errors = await mutate(info, work)
+        return QualityCriterionCreatePayload(
+            quality_criterion=await _criterion(info, criterion_id), user_errors=errors
+        )
+
+    @strawberry.mutation(
+        permission_classes=ADMINS, description="Edit a quality criterion. Coalition admins."
+    )
+    async def quality_criterion_update(
+        self, info: Info, input: QualityCriterionUpdateInput
+    ) -> QualityCriterionUpdatePayload:
+        async def work(session: AsyncSession) -> int:
+            updated = await service.update_criterion(
+                session,
+                _actor(info),
+                criterion_id=pk_of(input.id, "QualityCriterion", "id"),
+                row_version=input.row_version,
+                fields=_given(input, ("code", "label", "description")),
+            )
+            return updated.id
+
+        criterion_id, errors = await mutate(info, work)
+        return QualityCriterionUpdatePayload(
+            quality_criterion=await _criterion(info, criterion_id), user_errors=errors
+        )
+
+    @strawberry.mutation(
+        permission_classes=ADMINS,
+        description="Delete a quality criterion that no dataset claims. Coalition admins.",
+    )
+    async def quality_criterion_delete(
+        self, info: Info, input: QualityCriterionDeleteInput
+    ) -> QualityCriterionDeletePayload:
+        async def work(session: AsyncSession) -> int:
+            return await service.delete_criterion(
+                session,
+                _actor(info),
+                criterion_id=pk_of(input.id, "QualityCriterion", "id"),
+                row_version=input.row_version,
+            )
+
+        deleted, errors = await mutate(info, work)
+        return QualityCriterionDeletePayload(
+            deleted_id=strawberry.ID(str(input.id)) if deleted is not None else None,
+            user_errors=errors,
+        )
+
+    @strawberry.mutation(
+        permission_classes=VOCABULARY,
+        description="Add a marginalised group to a country's vocabulary (the coalition's "
+        "editors) or to the shared one (partnership admins).",
+    )
+    async def marginalised_group_create(
+        self, info: Info, input: MarginalisedGroupCreateInput
+    ) -> MarginalisedGroupCreatePayload:
+        async def work(session: AsyncSession) -> int:
+            created = await service.create_group(
+                session,
+                _actor(info),
+                coalition_code=input.coalition,
+                fields={
+                    "code": input.code,
+                    "name": input.name,
+                    "description": input.description or "",
+                    "maps_to": _pairs(input.maps_to),
+                },
+            )
+            return created.id
+
+        group_id, errors = await mutate(info, work)
+        return MarginalisedGroupCreatePayload(
+            marginalised_group=await _group(info, group_id), user_errors=errors
+        )
+
+    @strawberry.mutation(
+        permission_classes=VOCABULARY,
+        description="Edit a marginalised group's name, description or mapping (its code is fixed).",
+    )
+    async def marginalised_group_update(
+        self, info: Info, input: MarginalisedGroupUpdateInput
+    ) -> MarginalisedGroupUpdatePayload:
+        async def work(session: AsyncSession) -> int:
+            fields = _given(input, ("name", "description"))
+            if input.maps_to is not strawberry.UNSET:
+                fields["maps_to"] = _pairs(input.maps_to)
+            updated = await service.update_group(
+                session,
+                _actor(info),
+                group_id=pk_of(input.id, "MarginalisedGroup", "id"),
+                row_version=input.row_version,
+                fields=fields,
+            )
+            return updated.id
+
+        group_id, errors = await mutate(info, work)
+        return MarginalisedGroupUpdatePayload(
+            marginalised_group=await _group(info, group_id), user_errors=errors
+        )

@@ -1,0 +1,139 @@
+"""GraphQL types of provenance: Provenance, QualityCriterion, DimensionCode and their enums."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
+
+import strawberry
+
+from lnob_api.coalition import repository as coalition_repo
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.loading import load_list, load_one
+from lnob_api.graphql.node import Node, entity
+from lnob_api.models.provenance import ProducerType, ProvenanceMethod, Sampling, StandardDimension
+from lnob_api.provenance import repository as provenance_repo
+
+if TYPE_CHECKING:
+    from lnob_api.graphql.coalition.types import Coalition
+
+_Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.types")]
+
+strawberry.enum(ProducerType, description="Who produced the data.")
+strawberry.enum(ProvenanceMethod, description="How the data were collected.")
+strawberry.enum(Sampling, description="How respondents were chosen; details in samplingNote.")
+strawberry.enum(
+    StandardDimension, description="A standard SDG disaggregation a group may be mapped to."
+)
+
+__all__ = [
+    "DimensionCode",
+    "ProducerType",
+    "Provenance",
+    "ProvenanceMethod",
+    "QualityCriterion",
+    "Sampling",
+    "StandardDimension",
+    "provenance_of",
+]
+
+
+@entity(provenance_repo.CRITERIA)
+@strawberry.type(
+    description="One item of a coalition's quality checklist, such as a statistics office's "
+    "criteria for citizen-generated data."
+)
+class QualityCriterion(Node):
+    pk: strawberry.Private[int]
+    coalition_id: strawberry.Private[int]
+    code: str = strawberry.field(description="Unique within the coalition, such as NSO-1.")
+    label: str
+    description: str
+    row_version: int = strawberry.field(
+        description="Changes on every edit; send it back with an update (optimistic locking)."
+    )
+
+    @strawberry.field(description="The coalition whose checklist this is.")
+    async def coalition(self, info: Info) -> _Coalition:
+        from lnob_api.graphql.coalition.types import Coalition
+
+        found = await load_one(info, coalition_repo.COALITION_BY_ID, self.coalition_id, Coalition)
+        assert found is not None  # coalitions are public reference rows
+        return found
+
+
+@strawberry.type(
+    description="Where data come from and how they were made. On an observation: its own "
+    "values where it has them, else its dataset's. Null: not recorded."
+)
+class Provenance:
+    producer_type: ProducerType | None
+    method: ProvenanceMethod | None
+    sampling: Sampling | None
+    sampling_note: str | None = strawberry.field(description="How the sample was drawn.")
+    sample_size: int | None = strawberry.field(
+        description="The dataset's overall sample size (an observation's own is "
+        "Observation.sampleSize)."
+    )
+    washington_group: bool | None = strawberry.field(
+        description="Whether disability was asked with the Washington Group Short Set."
+    )
+    sdg_framework_version: str = strawberry.field(
+        description="The SDG indicator framework the dataset reports against, such as 2025."
+    )
+    dataset_id: strawberry.Private[int]
+
+    @strawberry.field(description="The coalition's quality criteria the dataset meets.")
+    async def quality_criteria(self, info: Info) -> list[QualityCriterion]:
+        return await load_list(
+            info, provenance_repo.CRITERIA_BY_DATASET, self.dataset_id, QualityCriterion
+        )
+
+
+class _Recorded(Protocol):
+    """What a dataset or an observation type records of its provenance."""
+
+    producer_type: ProducerType | None
+    method: ProvenanceMethod | None
+    sampling: Sampling | None
+    sampling_note: str | None
+    washington_group: bool | None
+
+
+class _DatasetRecord(_Recorded, Protocol):
+    pk: int
+    sample_size: int | None
+    sdg_framework_version: str
+
+
+def _pick(own: Any, dataset: Any) -> Any:
+    return dataset if own is None else own
+
+
+def provenance_of(dataset: _DatasetRecord, own: _Recorded | None = None) -> Provenance:
+    """A dataset's provenance, or an observation's (``own``) falling back to its dataset's."""
+    mine: Any = own if own is not None else dataset
+    # Sampling and its note go together: an observation that says either says both.
+    sampled = mine if (mine.sampling, mine.sampling_note) != (None, None) else dataset
+    return Provenance(
+        producer_type=_pick(mine.producer_type, dataset.producer_type),
+        method=_pick(mine.method, dataset.method),
+        sampling=sampled.sampling,
+        sampling_note=sampled.sampling_note,
+        sample_size=dataset.sample_size,
+        washington_group=_pick(mine.washington_group, dataset.washington_group),
+        sdg_framework_version=dataset.sdg_framework_version,
+        dataset_id=dataset.pk,
+    )
+
+
+@strawberry.type(description="A standard dimension code, such as SEX = F.")
+class DimensionCode:
+    dimension: StandardDimension
+    code: str
+
+    @classmethod
+    def from_stored(cls, stored: list[dict[str, str]] | None) -> list[DimensionCode]:
+        return [
+            cls(dimension=StandardDimension(pair["dimension"]), code=pair["code"])
+            for pair in stored or []
+        ]

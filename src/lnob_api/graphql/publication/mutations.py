@@ -1,0 +1,232 @@
+"""Publication mutations: create, update, set visibility, delete."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, TypeVar
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lnob_api.auth.principal import Scope
+from lnob_api.graphql.coalition.mutations import requires_any
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.enums import PublicationKind, Visibility
+from lnob_api.graphql.ids_input import pk_of
+from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.permissions import requires
+from lnob_api.graphql.publication.types import Publication
+from lnob_api.publication import repository as publication_repo
+from lnob_api.publication import service
+
+WRITE = [requires(Scope.DATA_WRITE)]
+GOVERN = [requires_any(Scope.COALITION_ADMIN, Scope.PARTNERSHIP_ADMIN)]
+FIELDS = ("title", "description", "language", "published_on", "file_url")
+
+
+@strawberry.input(
+    description="A new publication of a coalition, or of the partnership when coalition is null."
+)
+class PublicationCreateInput:
+    coalition: str | None = strawberry.field(
+        description="Country code of the owning coalition; null for a partnership-wide one"
+        " (partnership admins)."
+    )
+    kind: PublicationKind
+    title: str
+    slug: str | None = strawberry.field(default=None, description="Default: from the title.")
+    description: str | None = None
+    language: str | None = strawberry.field(default=None, description="Default en.")
+    published_on: date | None = None
+    file_url: str | None = None
+    visibility: Visibility | None = strawberry.field(
+        default=None, description="Default COALITION; other levels need a coalition admin."
+    )
+    coalitions: list[str] | None = strawberry.field(
+        default=None, description="Country codes of the coalitions it is about (default: owner)."
+    )
+    targets: list[str] | None = strawberry.field(default=None, description="SDG target codes.")
+    datasets: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Datasets it draws on (ones you can see)."
+    )
+
+
+@strawberry.input(description="Changes to a publication; omitted fields stay as they are.")
+class PublicationUpdateInput:
+    id: strawberry.ID
+    row_version: int = strawberry.field(description="The rowVersion you read.")
+    kind: PublicationKind | None = strawberry.UNSET
+    title: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    language: str | None = strawberry.UNSET
+    published_on: date | None = strawberry.UNSET
+    file_url: str | None = strawberry.UNSET
+    coalitions: list[str] | None = strawberry.UNSET
+    targets: list[str] | None = strawberry.UNSET
+    datasets: list[strawberry.ID] | None = strawberry.UNSET
+
+
+@strawberry.input
+class PublicationSetVisibilityInput:
+    id: strawberry.ID
+    row_version: int
+    visibility: Visibility
+
+
+@strawberry.input
+class PublicationDeleteInput:
+    id: strawberry.ID
+    row_version: int
+
+
+@strawberry.type
+class PublicationPayload:
+    publication: Publication | None = strawberry.field(
+        description="The publication after the change."
+    )
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class PublicationCreatePayload(PublicationPayload):
+    pass
+
+
+@strawberry.type
+class PublicationUpdatePayload(PublicationPayload):
+    pass
+
+
+@strawberry.type
+class PublicationSetVisibilityPayload(PublicationPayload):
+    pass
+
+
+@strawberry.type
+class PublicationDeletePayload:
+    deleted_id: strawberry.ID | None
+    user_errors: list[UserError]
+
+
+P = TypeVar("P", bound=PublicationPayload)
+
+
+def _actor(info: Info) -> service.Actor:
+    return service.Actor(info.context.principal, info.context.request_id)
+
+
+def _set(value: Any) -> bool:
+    return value is not strawberry.UNSET and value is not None
+
+
+def _fields(data: Any) -> dict[str, Any]:
+    fields = {n: getattr(data, n) for n in FIELDS if getattr(data, n) is not strawberry.UNSET}
+    if getattr(data, "kind", None) is not strawberry.UNSET:
+        fields["kind"] = data.kind
+    return fields
+
+
+def _links(data: Any) -> service.Links:
+    """Omitted (or null) link lists stay as they are; a list replaces them."""
+    datasets = None
+    if _set(data.datasets):
+        datasets = [pk_of(d, "Dataset", f"datasets.{i}") for i, d in enumerate(data.datasets)]
+    return service.Links(
+        coalitions=data.coalitions if _set(data.coalitions) else None,
+        targets=data.targets if _set(data.targets) else None,
+        datasets=datasets,
+    )
+
+
+async def _payload(
+    info: Info, kind: type[P], publication_id: int | None, errors: list[UserError]
+) -> P:
+    found = await load_one(info, publication_repo.PUBLICATION_BY_ID, publication_id, Publication)
+    return kind(publication=found, user_errors=errors)
+
+
+@strawberry.type
+class PublicationMutations:
+    @strawberry.mutation(
+        permission_classes=WRITE,
+        description="Create a publication. Editors of the owning coalition; partnership admins"
+        " for a partnership-wide one.",
+    )
+    async def publication_create(
+        self, info: Info, input: PublicationCreateInput
+    ) -> PublicationCreatePayload:
+        async def work(session: AsyncSession) -> int:
+            fields = _fields(input)
+            kind = fields.pop("kind")
+            created = await service.create(
+                session,
+                _actor(info),
+                coalition_code=input.coalition,
+                kind=kind,
+                fields={k: v for k, v in fields.items() if v is not None or k == "title"},
+                slug=input.slug,
+                visibility=input.visibility,
+                links=_links(input),
+            )
+            return created.id
+
+        publication_id, errors = await mutate(info, work)
+        return await _payload(info, PublicationCreatePayload, publication_id, errors)
+
+    @strawberry.mutation(permission_classes=WRITE, description="Edit a publication.")
+    async def publication_update(
+        self, info: Info, input: PublicationUpdateInput
+    ) -> PublicationUpdatePayload:
+        async def work(session: AsyncSession) -> int:
+            updated = await service.update(
+                session,
+                _actor(info),
+                publication_id=pk_of(input.id, "Publication", "id"),
+                row_version=input.row_version,
+                fields=_fields(input),
+                links=_links(input),
+            )
+            return updated.id
+
+        publication_id, errors = await mutate(info, work)
+        return await _payload(info, PublicationUpdatePayload, publication_id, errors)
+
+    @strawberry.mutation(
+        permission_classes=GOVERN,
+        description="Set who sees a publication. Admins of its coalition; partnership admins"
+        " for a partnership-wide one.",
+    )
+    async def publication_set_visibility(
+        self, info: Info, input: PublicationSetVisibilityInput
+    ) -> PublicationSetVisibilityPayload:
+        async def work(session: AsyncSession) -> int:
+            done = await service.set_visibility(
+                session,
+                _actor(info),
+                publication_id=pk_of(input.id, "Publication", "id"),
+                row_version=input.row_version,
+                visibility=input.visibility,
+            )
+            return done.id
+
+        publication_id, errors = await mutate(info, work)
+        return await _payload(info, PublicationSetVisibilityPayload, publication_id, errors)
+
+    @strawberry.mutation(permission_classes=WRITE, description="Delete a publication.")
+    async def publication_delete(
+        self, info: Info, input: PublicationDeleteInput
+    ) -> PublicationDeletePayload:
+        async def work(session: AsyncSession) -> int:
+            return await service.delete(
+                session,
+                _actor(info),
+                publication_id=pk_of(input.id, "Publication", "id"),
+                row_version=input.row_version,
+            )
+
+        deleted, errors = await mutate(info, work)
+        return PublicationDeletePayload(
+            deleted_id=strawberry.ID(str(input.id)) if deleted is not None else None,
+            user_errors=errors,
+        )

@@ -1,0 +1,267 @@
+"""Recommendation mutations: create, update, respond, set the status."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lnob_api.auth.principal import Scope
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.enums import Visibility
+from lnob_api.graphql.ids_input import pk_of
+from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.permissions import requires
+from lnob_api.graphql.recommendation.types import Recommendation, RecommendationResponse
+from lnob_api.models.evidence import AuthorityLevel, RecommendationStatus
+from lnob_api.recommendation import repository as recommendation_repo
+from lnob_api.recommendation import service
+
+WRITE = [requires(Scope.DATA_WRITE)]
+
+
+@strawberry.input(description="The authority a recommendation is addressed to.")
+class AuthorityInput:
+    name: str = strawberry.field(description="e.g. Ministry of Health, Kisumu County Assembly.")
+    level: AuthorityLevel
+    organisation: strawberry.ID | None = strawberry.field(
+        default=None, description="The authority's organisation id, when it has one here."
+    )
+
+
+@strawberry.input(description="A new recommendation from a publication and/or a dataset.")
+class RecommendationCreateInput:
+    coalition: str = strawberry.field(description="Country code of the owning coalition.")
+    text: str
+    authority: AuthorityInput
+    publication: strawberry.ID | None = strawberry.field(
+        default=None, description="The publication it comes from (give this or dataset)."
+    )
+    dataset: strawberry.ID | None = strawberry.field(
+        default=None, description="The dataset it comes from (give this or publication)."
+    )
+    targets: list[str] | None = strawberry.field(default=None, description="SDG target codes.")
+    issued_on: date | None = strawberry.field(
+        default=None, description="When it was put to the authority (also the OPEN date)."
+    )
+    visibility: Visibility | None = strawberry.field(
+        default=None, description="Default COALITION; other levels need a coalition admin."
+    )
+
+
+@strawberry.input(description="Changes to a recommendation; omitted fields stay as they are.")
+class RecommendationUpdateInput:
+    id: strawberry.ID
+    row_version: int = strawberry.field(description="The rowVersion you read.")
+    text: str | None = strawberry.UNSET
+    authority: AuthorityInput | None = strawberry.UNSET
+    publication: strawberry.ID | None = strawberry.UNSET
+    dataset: strawberry.ID | None = strawberry.UNSET
+    targets: list[str] | None = strawberry.UNSET
+    issued_on: date | None = strawberry.UNSET
+    visibility: Visibility | None = strawberry.field(
+        default=None, description="A change needs a coalition admin."
+    )
+
+
+@strawberry.input(description="An authority's response; it may move the status too.")
+class RecommendationRespondInput:
+    id: strawberry.ID = strawberry.field(description="The recommendation.")
+    responded_on: date
+    text: str
+    responder: str = strawberry.field(description="Who responded, in words.")
+    commitment: str = strawberry.field(default="", description="What they committed to.")
+    responder_organisation: strawberry.ID | None = None
+    status: RecommendationStatus | None = strawberry.field(
+        default=None, description="Move the status as of the response's date."
+    )
+    status_note: str = ""
+    row_version: int | None = strawberry.field(
+        default=None, description="When given, refused if the recommendation changed since."
+    )
+
+
+@strawberry.input(description="A change of a recommendation's status.")
+class RecommendationSetStatusInput:
+    id: strawberry.ID
+    row_version: int
+    status: RecommendationStatus
+    changed_on: date | None = strawberry.field(default=None, description="Default: today.")
+    note: str = ""
+
+
+@strawberry.type
+class RecommendationCreatePayload:
+    recommendation: Recommendation | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class RecommendationUpdatePayload:
+    recommendation: Recommendation | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class RecommendationRespondPayload:
+    recommendation: Recommendation | None
+    response: RecommendationResponse | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class RecommendationSetStatusPayload:
+    recommendation: Recommendation | None
+    user_errors: list[UserError]
+
+
+def _fields(data: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name in ("text", "issued_on"):
+        value = getattr(data, name)
+        if value is not strawberry.UNSET:
+            fields[name] = value
+    for name, type_name in (("publication", "Publication"), ("dataset", "Dataset")):
+        value = getattr(data, name)
+        if value is not strawberry.UNSET:
+            fields[f"{name}_id"] = pk_of(value, type_name, name) if value is not None else None
+    authority = data.authority
+    if authority is not strawberry.UNSET:
+        if authority is None:
+            fields["authority_name"] = ""  # required: refused by the service
+        else:
+            fields["authority_name"] = authority.name
+            fields["authority_level"] = authority.level
+            fields["authority_organisation_id"] = (
+                pk_of(authority.organisation, "Organisation", "authority.organisation")
+                if authority.organisation is not None
+                else None
+            )
+    return fields
+
+
+def _actor(info: Info) -> service.Actor:
+    return service.Actor(info.context.principal, info.context.request_id)
+
+
+async def _recommendation(info: Info, pk: int | None) -> Recommendation | None:
+    if pk is None:
+        return None
+    return await load_one(info, recommendation_repo.RECOMMENDATION_BY_ID, pk, Recommendation)
+
+
+@strawberry.type
+class RecommendationMutations:
+    @strawberry.mutation(
+        permission_classes=WRITE,
+        description="Record a recommendation to an authority (status OPEN). Coalition editors.",
+    )
+    async def recommendation_create(
+        self, info: Info, input: RecommendationCreateInput
+    ) -> RecommendationCreatePayload:
+        async def work(session: AsyncSession) -> int:
+            rec = await service.create(
+                session,
+                _actor(info),
+                coalition_code=input.coalition,
+                fields=_fields(input),
+                target_codes=input.targets,
+                visibility=input.visibility,
+            )
+            return rec.id
+
+        pk, errors = await mutate(info, work)
+        return RecommendationCreatePayload(
+            recommendation=await _recommendation(info, pk), user_errors=errors
+        )
+
+    @strawberry.mutation(permission_classes=WRITE, description="Edit a recommendation.")
+    async def recommendation_update(
+        self, info: Info, input: RecommendationUpdateInput
+    ) -> RecommendationUpdatePayload:
+        async def work(session: AsyncSession) -> int:
+            rec = await service.update(
+                session,
+                _actor(info),
+                recommendation_id=pk_of(input.id, "Recommendation", "id"),
+                row_version=input.row_version,
+                fields=_fields(input),
+                target_codes=None if input.targets is strawberry.UNSET else (input.targets or []),
+                visibility=input.visibility,
+            )
+            return rec.id
+
+        pk, errors = await mutate(info, work)
+        return RecommendationUpdatePayload(
+            recommendation=await _recommendation(info, pk), user_errors=errors
+        )
+
+    @strawberry.mutation(
+        permission_classes=WRITE,
+        description="Record the authority's response (date, text, commitment); with status, "
+        "move the recommendation's status as of the response's date.",
+    )
+    async def recommendation_respond(
+        self, info: Info, input: RecommendationRespondInput
+    ) -> RecommendationRespondPayload:
+        async def work(session: AsyncSession) -> tuple[int, int]:
+            organisation = input.responder_organisation
+            rec, response = await service.respond(
+                session,
+                _actor(info),
+                recommendation_id=pk_of(input.id, "Recommendation", "id"),
+                row_version=input.row_version,
+                fields={
+                    "text": input.text,
+                    "responded_on": input.responded_on,
+                    "commitment": input.commitment,
+                    "responder_name": input.responder,
+                    "responder_organisation_id": pk_of(
+                        organisation, "Organisation", "responderOrganisation"
+                    )
+                    if organisation is not None
+                    else None,
+                },
+                status=input.status,
+                status_note=input.status_note,
+            )
+            return rec.id, response.id
+
+        done, errors = await mutate(info, work)
+        response = None
+        if done is not None:
+            response = await load_one(
+                info, recommendation_repo.RESPONSE_BY_ID, done[1], RecommendationResponse
+            )
+        return RecommendationRespondPayload(
+            recommendation=await _recommendation(info, done[0] if done else None),
+            response=response,
+            user_errors=errors,
+        )
+
+    @strawberry.mutation(
+        permission_classes=WRITE,
+        description="Change a recommendation's status (added to its status history).",
+    )
+    async def recommendation_set_status(
+        self, info: Info, input: RecommendationSetStatusInput
+    ) -> RecommendationSetStatusPayload:
+        async def work(session: AsyncSession) -> int:
+            rec = await service.set_status(
+                session,
+                _actor(info),
+                recommendation_id=pk_of(input.id, "Recommendation", "id"),
+                row_version=input.row_version,
+                status=input.status,
+                changed_on=input.changed_on,
+                note=input.note,
+            )
+            return rec.id
+
+        pk, errors = await mutate(info, work)
+        return RecommendationSetStatusPayload(
+            recommendation=await _recommendation(info, pk), user_errors=errors
+        )

@@ -1,0 +1,69 @@
+"""Root fields: recommendations, recommendation."""
+
+from __future__ import annotations
+
+import strawberry
+
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.ids import from_global_id
+from lnob_api.graphql.loading import load_one, root_page
+from lnob_api.graphql.pagination import Connection
+from lnob_api.graphql.recommendation.types import Recommendation
+from lnob_api.models.evidence import AuthorityLevel, RecommendationStatus
+from lnob_api.recommendation import repository as recommendation_repo
+
+
+@strawberry.input(description="Conditions on recommendations; all given ones must hold.")
+class RecommendationFilter:
+    coalition: str | None = strawberry.field(
+        default=None, description="Country code of the owning coalition."
+    )
+    status: RecommendationStatus | None = strawberry.field(
+        default=None, description="The latest status."
+    )
+    target: str | None = strawberry.field(default=None, description="An SDG target it addresses.")
+    authority: str | None = strawberry.field(
+        default=None, description="Words the authority's name contains (any case)."
+    )
+    authority_level: AuthorityLevel | None = None
+
+
+@strawberry.type
+class RecommendationQueries:
+    @strawberry.field(description="Recommendations to authorities that the caller may see.")
+    async def recommendations(
+        self,
+        info: Info,
+        filter: RecommendationFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Recommendation]:
+        f = filter or RecommendationFilter()
+        where = recommendation_repo.filters(
+            coalition_code=f.coalition,
+            status=f.status.value if f.status is not None else None,
+            target_code=f.target,
+            authority=f.authority,
+            authority_level=f.authority_level.value if f.authority_level is not None else None,
+        )
+        return await root_page(
+            info,
+            recommendation_repo.RECOMMENDATIONS,
+            Recommendation,
+            where=where,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
+
+    @strawberry.field(description="One recommendation by id; null when missing or not visible.")
+    async def recommendation(self, info: Info, id: strawberry.ID) -> Recommendation | None:
+        type_name, key = from_global_id(str(id))
+        if type_name != "Recommendation" or not key.isdigit():
+            return None
+        return await load_one(
+            info, recommendation_repo.RECOMMENDATION_BY_ID, int(key), Recommendation
+        )

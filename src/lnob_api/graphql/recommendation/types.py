@@ -1,0 +1,178 @@
+"""GraphQL types: Recommendation, its responses and its status history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from lnob_api.coalition import repository as coalition_repo
+from lnob_api.dataset import repository as dataset_repo
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.enums import Visibility
+from lnob_api.graphql.loading import load_list, load_one
+from lnob_api.graphql.node import Node, entity
+from lnob_api.models.evidence import AuthorityLevel, RecommendationStatus
+from lnob_api.organisation import repository as organisation_repo
+from lnob_api.publication import repository as publication_repo
+from lnob_api.recommendation import repository as recommendation_repo
+
+if TYPE_CHECKING:
+    from lnob_api.graphql.coalition.types import Coalition
+    from lnob_api.graphql.dataset.types import Dataset
+    from lnob_api.graphql.organisation.types import Organisation
+    from lnob_api.graphql.publication.types import Publication
+    from lnob_api.graphql.sdg.types import SdgTarget
+
+_Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.types")]
+_Dataset = Annotated["Dataset", strawberry.lazy("lnob_api.graphql.dataset.types")]
+_Organisation = Annotated["Organisation", strawberry.lazy("lnob_api.graphql.organisation.types")]
+_Publication = Annotated["Publication", strawberry.lazy("lnob_api.graphql.publication.types")]
+_Target = Annotated["SdgTarget", strawberry.lazy("lnob_api.graphql.sdg.types")]
+
+strawberry.enum(AuthorityLevel, description="The level of government an authority belongs to.")
+strawberry.enum(
+    RecommendationStatus, description="What has become of a recommendation to an authority."
+)
+
+_RECORDED_BY = (
+    "Who recorded it (a user's or client's name); shown to members of the owning coalition "
+    "only, null to others."
+)
+
+
+async def _organisation(info: Info, pk: int | None) -> Organisation | None:
+    from lnob_api.graphql.organisation.types import Organisation
+
+    return await load_one(info, organisation_repo.ORGANISATION_BY_ID, pk, Organisation)
+
+
+@strawberry.type(description="The authority a recommendation is addressed to.")
+class Authority:
+    name: str
+    level: AuthorityLevel
+    organisation_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="The authority as an organisation, when it is one.")
+    async def organisation(self, info: Info) -> _Organisation | None:
+        return await _organisation(info, self.organisation_id)
+
+
+@entity(recommendation_repo.RECOMMENDATIONS)
+@strawberry.type(
+    description="A recommendation drawn from a publication and/or dataset, addressed to an "
+    "authority, with the authority's responses and the history of its status."
+)
+class Recommendation(Node):
+    pk: strawberry.Private[int]
+    coalition_id: strawberry.Private[int]
+    publication_id: strawberry.Private[int | None]
+    dataset_id: strawberry.Private[int | None]
+    authority_name: strawberry.Private[str]
+    authority_level: strawberry.Private[AuthorityLevel]
+    authority_organisation_id: strawberry.Private[int | None]
+    text: str
+    issued_on: date | None = strawberry.field(description="When it was put to the authority.")
+    status: RecommendationStatus = strawberry.field(description="The latest status.")
+    visibility: Visibility
+    row_version: int = strawberry.field(
+        description="Changes on every edit and status change; send it back with an update."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+    @strawberry.field
+    def authority(self) -> Authority:
+        return Authority(
+            name=self.authority_name,
+            level=self.authority_level,
+            organisation_id=self.authority_organisation_id,
+        )
+
+    @strawberry.field
+    async def coalition(self, info: Info) -> _Coalition:
+        from lnob_api.graphql.coalition.types import Coalition
+
+        found = await load_one(info, coalition_repo.COALITION_BY_ID, self.coalition_id, Coalition)
+        assert found is not None
+        return found
+
+    @strawberry.field(description="The publication it comes from, if visible.")
+    async def publication(self, info: Info) -> _Publication | None:
+        from lnob_api.graphql.publication.types import Publication
+
+        return await load_one(
+            info, publication_repo.PUBLICATION_BY_ID, self.publication_id, Publication
+        )
+
+    @strawberry.field(description="The dataset it comes from, if visible.")
+    async def dataset(self, info: Info) -> _Dataset | None:
+        from lnob_api.graphql.dataset.types import Dataset
+
+        return await load_one(info, dataset_repo.DATASET_BY_ID, self.dataset_id, Dataset)
+
+    @strawberry.field(description="SDG targets it addresses.")
+    async def targets(self, info: Info) -> list[_Target]:
+        from lnob_api.graphql.sdg.types import SdgTarget
+
+        return await load_list(
+            info, recommendation_repo.TARGETS_BY_RECOMMENDATION, self.pk, SdgTarget
+        )
+
+    @strawberry.field(description="The authority's responses, oldest first.")
+    async def responses(self, info: Info) -> list[RecommendationResponse]:
+        return await load_list(
+            info,
+            recommendation_repo.RESPONSES_BY_RECOMMENDATION,
+            self.pk,
+            RecommendationResponse,
+        )
+
+    @strawberry.field(description="Every status it has had, oldest first (the first is OPEN).")
+    async def status_history(self, info: Info) -> list[RecommendationStatusChange]:
+        return await load_list(
+            info,
+            recommendation_repo.STATUS_HISTORY_BY_RECOMMENDATION,
+            self.pk,
+            RecommendationStatusChange,
+        )
+
+
+@entity(recommendation_repo.RESPONSES)
+@strawberry.type(description="An authority's response to a recommendation.")
+class RecommendationResponse(Node):
+    pk: strawberry.Private[int]
+    recommendation_id: strawberry.Private[int]
+    responder_organisation_id: strawberry.Private[int | None]
+    responded_on: date
+    text: str
+    commitment: str = strawberry.field(description="What the authority committed to ('' if none).")
+    responder_name: str = strawberry.field(
+        name="responder", description="Who responded, e.g. the county health department."
+    )
+    recorded_by: str | None = strawberry.field(description=_RECORDED_BY)
+    created_at: datetime
+
+    @strawberry.field(description="The responder as an organisation, when one was named.")
+    async def responder_organisation(self, info: Info) -> _Organisation | None:
+        return await _organisation(info, self.responder_organisation_id)
+
+
+@entity(recommendation_repo.STATUS_CHANGES)
+@strawberry.type(description="One change of a recommendation's status.")
+class RecommendationStatusChange(Node):
+    pk: strawberry.Private[int]
+    recommendation_id: strawberry.Private[int]
+    response_id: strawberry.Private[int | None]
+    status: RecommendationStatus
+    changed_on: date = strawberry.field(description="When the status changed.")
+    note: str
+    recorded_by: str | None = strawberry.field(description=_RECORDED_BY)
+    recorded_at: datetime = strawberry.field(description="When the change was recorded.")
+
+    @strawberry.field(description="The response that brought this change, if any.")
+    async def response(self, info: Info) -> RecommendationResponse | None:
+        return await load_one(
+            info, recommendation_repo.RESPONSE_BY_ID, self.response_id, RecommendationResponse
+        )

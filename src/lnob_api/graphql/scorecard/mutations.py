@@ -1,0 +1,369 @@
+"""Scorecard mutations: create, update, add criteria, record a round of scores, action plan."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lnob_api.auth.principal import Scope
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.enums import Visibility
+from lnob_api.graphql.ids_input import pk_of
+from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.permissions import requires
+from lnob_api.graphql.scorecard.types import (
+    Scorecard,
+    ScorecardAction,
+    ScorecardCriterion,
+    ScorecardRound,
+)
+from lnob_api.models.evidence import ActionStatus
+from lnob_api.scorecard import actions, scores, service
+from lnob_api.scorecard import repository as scorecard_repo
+
+WRITE = [requires(Scope.DATA_WRITE)]
+
+
+@strawberry.input(description="A new community scorecard in a coalition.")
+class ScorecardCreateInput:
+    coalition: str = strawberry.field(description="Country code of the owning coalition.")
+    title: str
+    service: str = strawberry.field(description='The service assessed ("primary health centre").')
+    area: str = strawberry.field(description="The community: an area code in the country.")
+    period: str = strawberry.field(description="SDMX period it covers (2019, 2019-Q2...).")
+    description: str = ""
+    scale_min: float = strawberry.field(default=1.0, description="Lowest score (default 1).")
+    scale_max: float = strawberry.field(default=5.0, description="Highest score (default 5).")
+    project: strawberry.ID | None = None
+    dataset: strawberry.ID | None = None
+    facilitator: strawberry.ID | None = strawberry.field(
+        default=None, description="The facilitating organisation's id."
+    )
+    visibility: Visibility | None = strawberry.field(
+        default=None, description="Default COALITION; other levels need a coalition admin."
+    )
+
+
+@strawberry.input(description="Changes to a scorecard; omitted fields stay as they are.")
+class ScorecardUpdateInput:
+    id: strawberry.ID
+    row_version: int = strawberry.field(description="The rowVersion you read.")
+    title: str | None = strawberry.UNSET
+    service: str | None = strawberry.UNSET
+    area: str | None = strawberry.UNSET
+    period: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    scale_min: float | None = strawberry.UNSET
+    scale_max: float | None = strawberry.UNSET
+    project: strawberry.ID | None = strawberry.UNSET
+    dataset: strawberry.ID | None = strawberry.UNSET
+    facilitator: strawberry.ID | None = strawberry.UNSET
+    visibility: Visibility | None = strawberry.field(
+        default=None, description="A change needs a coalition admin."
+    )
+
+
+@strawberry.input(description="A criterion for a scorecard, linked to an SDG target.")
+class ScorecardCriterionAddInput:
+    scorecard: strawberry.ID
+    label: str
+    target: str = strawberry.field(description="SDG target code, e.g. 3.8.")
+    description: str = ""
+    indicator: str | None = strawberry.field(
+        default=None, description="Code of an indicator of that target (optional)."
+    )
+
+
+@strawberry.input(description="One criterion's scores; give at least one of the three.")
+class ScorecardScoreInput:
+    criterion: strawberry.ID
+    community_score: float | None = None
+    provider_score: float | None = None
+    agreed_score: float | None = None
+    note: str = ""
+
+
+@strawberry.input(description="One round of scores: every criterion of the scorecard at once.")
+class ScorecardScoresRecordInput:
+    scorecard: strawberry.ID
+    period: str = strawberry.field(description="SDMX period of the round.")
+    scores: list[ScorecardScoreInput]
+    held_on: date | None = strawberry.field(default=None, description="Date of the meeting.")
+    note: str = ""
+    replace: bool = strawberry.field(
+        default=False, description="Replace the round already recorded for this period."
+    )
+
+
+@strawberry.input(description="An action of the joint action plan; name an owner or owner org.")
+class ScorecardActionAddInput:
+    scorecard: strawberry.ID
+    text: str
+    owner_name: str = ""
+    owner_organisation: strawberry.ID | None = None
+    due_on: date | None = None
+    status: ActionStatus = ActionStatus.OPEN
+    criterion: strawberry.ID | None = strawberry.field(
+        default=None, description="The criterion it addresses."
+    )
+
+
+@strawberry.input(description="Changes to an action; omitted fields stay as they are.")
+class ScorecardActionUpdateInput:
+    id: strawberry.ID
+    row_version: int
+    text: str | None = strawberry.UNSET
+    owner_name: str | None = strawberry.UNSET
+    owner_organisation: strawberry.ID | None = strawberry.UNSET
+    due_on: date | None = strawberry.UNSET
+    status: ActionStatus | None = strawberry.UNSET
+    criterion: strawberry.ID | None = strawberry.UNSET
+
+
+@strawberry.type
+class ScorecardCreatePayload:
+    scorecard: Scorecard | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class ScorecardUpdatePayload:
+    scorecard: Scorecard | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class ScorecardCriterionAddPayload:
+    criterion: ScorecardCriterion | None
+    scorecard: Scorecard | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class ScorecardScoresRecordPayload:
+    round: ScorecardRound | None
+    scorecard: Scorecard | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class ScorecardActionAddPayload:
+    action: ScorecardAction | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class ScorecardActionUpdatePayload:
+    action: ScorecardAction | None
+    user_errors: list[UserError]
+
+
+# Input names -> (column, global id type or None).
+_REFS = {
+    "area": ("area_code", None),
+    "project": ("project_id", "Project"),
+    "dataset": ("dataset_id", "Dataset"),
+    "facilitator": ("facilitator_organisation_id", "Organisation"),
+    "owner_organisation": ("owner_organisation_id", "Organisation"),
+    "criterion": ("criterion_id", "ScorecardCriterion"),
+}
+
+
+def _fields(data: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """The given input fields as service fields (ids decoded; unset ones left out)."""
+    fields: dict[str, Any] = {}
+    for name in names:
+        value = getattr(data, name, strawberry.UNSET)
+        if value is strawberry.UNSET:
+            continue
+        column, type_name = _REFS.get(name, (name, None))
+        if type_name is not None and value is not None:
+            head, *rest = name.split("_")
+            value = pk_of(value, type_name, head + "".join(w.title() for w in rest))
+        fields[column] = value
+    for name in ("scale_min", "scale_max", "status"):
+        if name in fields and fields[name] is None:
+            del fields[name]
+    return fields
+
+
+SCORECARD_FIELDS = (
+    "title",
+    "service",
+    "area",
+    "period",
+    "description",
+    "scale_min",
+    "scale_max",
+    "project",
+    "dataset",
+    "facilitator",
+)
+ACTION_FIELDS = ("text", "owner_name", "owner_organisation", "due_on", "status", "criterion")
+
+
+def _actor(info: Info) -> service.Actor:
+    return service.Actor(info.context.principal, info.context.request_id)
+
+
+async def _scorecard(info: Info, pk: int | None) -> Scorecard | None:
+    if pk is None:
+        return None
+    return await load_one(info, scorecard_repo.SCORECARD_BY_ID, pk, Scorecard)
+
+
+@strawberry.type
+class ScorecardMutations:
+    @strawberry.mutation(
+        permission_classes=WRITE, description="Create a community scorecard. Coalition editors."
+    )
+    async def scorecard_create(
+        self, info: Info, input: ScorecardCreateInput
+    ) -> ScorecardCreatePayload:
+        async def work(session: AsyncSession) -> int:
+            card = await service.create(
+                session,
+                _actor(info),
+                coalition_code=input.coalition,
+                fields=_fields(input, SCORECARD_FIELDS),
+                visibility=input.visibility,
+            )
+            return card.id
+
+        pk, errors = await mutate(info, work)
+        return ScorecardCreatePayload(scorecard=await _scorecard(info, pk), user_errors=errors)
+
+    @strawberry.mutation(permission_classes=WRITE, description="Edit a scorecard.")
+    async def scorecard_update(
+        self, info: Info, input: ScorecardUpdateInput
+    ) -> ScorecardUpdatePayload:
+        async def work(session: AsyncSession) -> int:
+            card = await service.update(
+                session,
+                _actor(info),
+                scorecard_id=pk_of(input.id, "Scorecard", "id"),
+                row_version=input.row_version,
+                fields=_fields(input, SCORECARD_FIELDS),
+                visibility=input.visibility,
+            )
+            return card.id
+
+        pk, errors = await mutate(info, work)
+        return ScorecardUpdatePayload(scorecard=await _scorecard(info, pk), user_errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=WRITE, description="Add a criterion (it is scored from the next round)."
+    )
+    async def scorecard_criterion_add(
+        self, info: Info, input: ScorecardCriterionAddInput
+    ) -> ScorecardCriterionAddPayload:
+        async def work(session: AsyncSession) -> tuple[int, int]:
+            criterion = await service.add_criterion(
+                session,
+                _actor(info),
+                scorecard_id=pk_of(input.scorecard, "Scorecard", "scorecard"),
+                label=input.label,
+                description=input.description,
+                target_code=input.target,
+                indicator_code=input.indicator,
+            )
+            return criterion.id, criterion.scorecard_id
+
+        done, errors = await mutate(info, work)
+        found = None
+        if done is not None:
+            found = await load_one(
+                info, scorecard_repo.CRITERION_BY_ID, done[0], ScorecardCriterion
+            )
+        return ScorecardCriterionAddPayload(
+            criterion=found,
+            scorecard=await _scorecard(info, done[1] if done else None),
+            user_errors=errors,
+        )
+
+    @strawberry.mutation(
+        permission_classes=WRITE,
+        description="Record one round of scores: every criterion at once, each score within the "
+        "scorecard's scale. A period already recorded needs replace: true.",
+    )
+    async def scorecard_scores_record(
+        self, info: Info, input: ScorecardScoresRecordInput
+    ) -> ScorecardScoresRecordPayload:
+        async def work(session: AsyncSession) -> tuple[int, int]:
+            entries = [
+                scores.ScoreEntry(
+                    index=i,
+                    criterion_id=pk_of(s.criterion, "ScorecardCriterion", f"scores.{i}.criterion"),
+                    community_score=s.community_score,
+                    provider_score=s.provider_score,
+                    agreed_score=s.agreed_score,
+                    note=s.note,
+                )
+                for i, s in enumerate(input.scores)
+            ]
+            done = await scores.record_scores(
+                session,
+                _actor(info),
+                scorecard_id=pk_of(input.scorecard, "Scorecard", "scorecard"),
+                period=input.period,
+                held_on=input.held_on,
+                note=input.note,
+                entries=entries,
+                replace=input.replace,
+            )
+            return done.id, done.scorecard_id
+
+        done, errors = await mutate(info, work)
+        found = None
+        if done is not None:
+            found = await load_one(info, scorecard_repo.ROUND_BY_ID, done[0], ScorecardRound)
+        return ScorecardScoresRecordPayload(
+            round=found,
+            scorecard=await _scorecard(info, done[1] if done else None),
+            user_errors=errors,
+        )
+
+    @strawberry.mutation(permission_classes=WRITE, description="Add an action to the plan.")
+    async def scorecard_action_add(
+        self, info: Info, input: ScorecardActionAddInput
+    ) -> ScorecardActionAddPayload:
+        async def work(session: AsyncSession) -> int:
+            action = await actions.add_action(
+                session,
+                _actor(info),
+                scorecard_id=pk_of(input.scorecard, "Scorecard", "scorecard"),
+                fields=_fields(input, ACTION_FIELDS),
+            )
+            return action.id
+
+        pk, errors = await mutate(info, work)
+        return ScorecardActionAddPayload(action=await _action(info, pk), user_errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=WRITE, description="Edit an action (its status, owner, due date...)."
+    )
+    async def scorecard_action_update(
+        self, info: Info, input: ScorecardActionUpdateInput
+    ) -> ScorecardActionUpdatePayload:
+        async def work(session: AsyncSession) -> int:
+            action = await actions.update_action(
+                session,
+                _actor(info),
+                action_id=pk_of(input.id, "ScorecardAction", "id"),
+                row_version=input.row_version,
+                fields=_fields(input, ACTION_FIELDS),
+            )
+            return action.id
+
+        pk, errors = await mutate(info, work)
+        return ScorecardActionUpdatePayload(action=await _action(info, pk), user_errors=errors)
+
+
+async def _action(info: Info, pk: int | None) -> ScorecardAction | None:
+    if pk is None:
+        return None
+    return await load_one(info, scorecard_repo.ACTION_BY_ID, pk, ScorecardAction)

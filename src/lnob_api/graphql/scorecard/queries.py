@@ -1,0 +1,79 @@
+"""Root fields: scorecards, scorecard."""
+
+from __future__ import annotations
+
+import strawberry
+
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.ids import from_global_id
+from lnob_api.graphql.ids_input import pk_of
+from lnob_api.graphql.loading import load_one, root_page
+from lnob_api.graphql.pagination import Connection
+from lnob_api.graphql.scorecard.types import Scorecard
+from lnob_api.scorecard import repository as scorecard_repo
+
+
+@strawberry.input(description="Conditions on scorecards; all given ones must hold.")
+class ScorecardFilter:
+    coalition: str | None = strawberry.field(
+        default=None, description="Country code of the owning coalition."
+    )
+    area: str | None = strawberry.field(
+        default=None, description="Area code; areas below it match too (KE includes KE-30)."
+    )
+    target: str | None = strawberry.field(
+        default=None, description="SDG target code one of the criteria is linked to."
+    )
+    service: str | None = strawberry.field(
+        default=None, description="Words the service assessed contains (any case)."
+    )
+    period_from: str | None = strawberry.field(
+        default=None, description="Keep scorecards starting on or after this SDMX period's start."
+    )
+    period_to: str | None = strawberry.field(
+        default=None, description="Keep scorecards ending on or before this SDMX period's end."
+    )
+    project: strawberry.ID | None = None
+    dataset: strawberry.ID | None = None
+
+
+@strawberry.type
+class ScorecardQueries:
+    @strawberry.field(description="Community scorecards the caller may see.")
+    async def scorecards(
+        self,
+        info: Info,
+        filter: ScorecardFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Scorecard]:
+        f = filter or ScorecardFilter()
+        where = scorecard_repo.filters(
+            coalition_code=f.coalition,
+            area_code=f.area,
+            target_code=f.target,
+            service=f.service,
+            period_from=f.period_from,
+            period_to=f.period_to,
+            project_id=pk_of(f.project, "Project", "filter.project") if f.project else None,
+            dataset_id=pk_of(f.dataset, "Dataset", "filter.dataset") if f.dataset else None,
+        )
+        return await root_page(
+            info,
+            scorecard_repo.SCORECARDS,
+            Scorecard,
+            where=where,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
+
+    @strawberry.field(description="One scorecard by id; null when missing or not visible.")
+    async def scorecard(self, info: Info, id: strawberry.ID) -> Scorecard | None:
+        type_name, key = from_global_id(str(id))
+        if type_name != "Scorecard" or not key.isdigit():
+            return None
+        return await load_one(info, scorecard_repo.SCORECARD_BY_ID, int(key), Scorecard)

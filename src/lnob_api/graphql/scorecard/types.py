@@ -1,0 +1,261 @@
+"""GraphQL types: Scorecard, its criteria, rounds of scores (side by side) and action plan."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+
+from lnob_api.area import repository as area_repo
+from lnob_api.coalition import repository as coalition_repo
+from lnob_api.dataset import repository as dataset_repo
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.enums import Visibility
+from lnob_api.graphql.loading import load_list, load_one
+from lnob_api.graphql.node import Node, entity
+from lnob_api.models.evidence import ActionStatus
+from lnob_api.organisation import repository as organisation_repo
+from lnob_api.project import repository as project_repo
+from lnob_api.scorecard import repository as scorecard_repo
+from lnob_api.sdg import repository as sdg_repo
+
+if TYPE_CHECKING:
+    from lnob_api.graphql.area.types import Area
+    from lnob_api.graphql.coalition.types import Coalition
+    from lnob_api.graphql.dataset.types import Dataset
+    from lnob_api.graphql.organisation.types import Organisation
+    from lnob_api.graphql.project.types import Project
+    from lnob_api.graphql.sdg.types import Indicator, SdgTarget
+
+_Area = Annotated["Area", strawberry.lazy("lnob_api.graphql.area.types")]
+_Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.types")]
+_Dataset = Annotated["Dataset", strawberry.lazy("lnob_api.graphql.dataset.types")]
+_Organisation = Annotated["Organisation", strawberry.lazy("lnob_api.graphql.organisation.types")]
+_Project = Annotated["Project", strawberry.lazy("lnob_api.graphql.project.types")]
+_Indicator = Annotated["Indicator", strawberry.lazy("lnob_api.graphql.sdg.types")]
+_Target = Annotated["SdgTarget", strawberry.lazy("lnob_api.graphql.sdg.types")]
+
+strawberry.enum(ActionStatus, description="Where an action of a joint action plan stands.")
+
+
+@entity(scorecard_repo.SCORECARDS)
+@strawberry.type(
+    description="A community scorecard: how the community (right-holders) and the providers or "
+    "officials of a service (duty-bearers) score coalition-defined criteria, round after round, "
+    "the score they agree in their joint meeting, and their joint action plan. Scores are group "
+    "judgements, so no small-cell suppression applies; the scorecard's visibility does."
+)
+class Scorecard(Node):
+    pk: strawberry.Private[int]
+    coalition_id: strawberry.Private[int]
+    project_id: strawberry.Private[int | None]
+    dataset_id: strawberry.Private[int | None]
+    facilitator_organisation_id: strawberry.Private[int | None]
+    title: str
+    description: str
+    service: str = strawberry.field(
+        description='The service assessed, e.g. "primary health centre".'
+    )
+    area_code: str = strawberry.field(
+        description="The community: an area code, often a local area."
+    )
+    period: str = strawberry.field(
+        description="SDMX period the scorecard covers (2019, 2019-Q2...)."
+    )
+    period_start: date
+    period_end: date
+    scale_min: float = strawberry.field(description="Lowest score of the scale (e.g. 1 or 0).")
+    scale_max: float = strawberry.field(description="Highest score of the scale (e.g. 5 or 100).")
+    visibility: Visibility
+    row_version: int = strawberry.field(
+        description="Changes on every edit; send it back with an update (optimistic locking)."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+    @strawberry.field
+    async def coalition(self, info: Info) -> _Coalition:
+        from lnob_api.graphql.coalition.types import Coalition
+
+        found = await load_one(info, coalition_repo.COALITION_BY_ID, self.coalition_id, Coalition)
+        assert found is not None
+        return found
+
+    @strawberry.field(description="The project it belongs to, if visible.")
+    async def project(self, info: Info) -> _Project | None:
+        from lnob_api.graphql.project.types import Project
+
+        return await load_one(info, project_repo.PROJECT_BY_ID, self.project_id, Project)
+
+    @strawberry.field(description="The dataset it feeds, if visible.")
+    async def dataset(self, info: Info) -> _Dataset | None:
+        from lnob_api.graphql.dataset.types import Dataset
+
+        return await load_one(info, dataset_repo.DATASET_BY_ID, self.dataset_id, Dataset)
+
+    @strawberry.field(description="The community, as an area.")
+    async def area(self, info: Info) -> _Area | None:
+        from lnob_api.graphql.area.types import Area
+
+        return await load_one(info, area_repo.AREA_BY_CODE, self.area_code, Area)
+
+    @strawberry.field(description="The organisation that facilitated the exercise.")
+    async def facilitator(self, info: Info) -> _Organisation | None:
+        from lnob_api.graphql.organisation.types import Organisation
+
+        return await load_one(
+            info,
+            organisation_repo.ORGANISATION_BY_ID,
+            self.facilitator_organisation_id,
+            Organisation,
+        )
+
+    @strawberry.field(description="The criteria scored, in their order.")
+    async def criteria(self, info: Info) -> list[ScorecardCriterion]:
+        return await load_list(
+            info, scorecard_repo.CRITERIA_BY_SCORECARD, self.pk, ScorecardCriterion
+        )
+
+    @strawberry.field(description="Rounds of scoring over time, ordered by period.")
+    async def rounds(self, info: Info) -> list[ScorecardRound]:
+        return await load_list(info, scorecard_repo.ROUNDS_BY_SCORECARD, self.pk, ScorecardRound)
+
+    @strawberry.field(description="The joint action plan, in the order actions were added.")
+    async def actions(self, info: Info) -> list[ScorecardAction]:
+        return await load_list(info, scorecard_repo.ACTIONS_BY_SCORECARD, self.pk, ScorecardAction)
+
+
+@entity(scorecard_repo.CRITERIA)
+@strawberry.type(
+    description="A coalition-defined criterion of a scorecard, linked to an SDG target."
+)
+class ScorecardCriterion(Node):
+    pk: strawberry.Private[int]
+    scorecard_id: strawberry.Private[int]
+    indicator_id: strawberry.Private[int | None]
+    position: int = strawberry.field(description="Its place in the scorecard, from 1.")
+    label: str
+    description: str
+    target_code: str = strawberry.field(description="The SDG target it is linked to.")
+
+    @strawberry.field
+    async def target(self, info: Info) -> _Target:
+        from lnob_api.graphql.sdg.types import SdgTarget
+
+        found = await load_one(info, sdg_repo.TARGET_BY_CODE, self.target_code, SdgTarget)
+        assert found is not None
+        return found
+
+    @strawberry.field(description="The indicator it speaks to, when one was named.")
+    async def indicator(self, info: Info) -> _Indicator | None:
+        from lnob_api.graphql.sdg.types import Indicator
+
+        return await load_one(info, sdg_repo.INDICATOR_BY_ID, self.indicator_id, Indicator)
+
+    @strawberry.field(description="This criterion's scores over time, ordered by period.")
+    async def scores(self, info: Info) -> list[ScorecardScore]:
+        return await load_list(info, scorecard_repo.SCORES_BY_CRITERION, self.pk, ScorecardScore)
+
+
+@entity(scorecard_repo.ROUNDS)
+@strawberry.type(description="One round of scoring of a scorecard, for a period.")
+class ScorecardRound(Node):
+    pk: strawberry.Private[int]
+    scorecard_id: strawberry.Private[int]
+    period: str = strawberry.field(description="SDMX period of the round.")
+    period_start: date
+    period_end: date
+    held_on: date | None = strawberry.field(description="When the joint meeting took place.")
+    note: str
+
+    @strawberry.field(description="Every criterion's scores side by side, in criterion order.")
+    async def scores(self, info: Info) -> list[ScorecardScore]:
+        return await load_list(info, scorecard_repo.SCORES_BY_ROUND, self.pk, ScorecardScore)
+
+
+@strawberry.type(description="One criterion's three scores in one round, side by side.")
+class ScorecardScore:
+    round_id: strawberry.Private[int]
+    criterion_id: strawberry.Private[int]
+    period: str = strawberry.field(description="The round's SDMX period.")
+    community_score: float | None = strawberry.field(
+        description="The community's (right-holders') score."
+    )
+    provider_score: float | None = strawberry.field(
+        description="The service providers' or officials' (duty-bearers') score."
+    )
+    agreed_score: float | None = strawberry.field(
+        description="The score agreed in their joint meeting."
+    )
+    note: str
+
+    @classmethod
+    def from_row(cls, row: Any) -> ScorecardScore:
+        return cls(
+            round_id=row["round_id"],
+            criterion_id=row["criterion_id"],
+            period=row["period"],
+            community_score=row["community_score"],
+            provider_score=row["provider_score"],
+            agreed_score=row["agreed_score"],
+            note=row["note"],
+        )
+
+    @strawberry.field(description="Community score minus provider score; null if one is missing.")
+    def gap(self) -> float | None:
+        if self.community_score is None or self.provider_score is None:
+            return None
+        return self.community_score - self.provider_score
+
+    @strawberry.field
+    async def criterion(self, info: Info) -> ScorecardCriterion:
+        found = await load_one(
+            info, scorecard_repo.CRITERION_BY_ID, self.criterion_id, ScorecardCriterion
+        )
+        assert found is not None
+        return found
+
+    @strawberry.field(name="round")
+    async def scoring_round(self, info: Info) -> ScorecardRound:
+        found = await load_one(info, scorecard_repo.ROUND_BY_ID, self.round_id, ScorecardRound)
+        assert found is not None
+        return found
+
+
+@entity(scorecard_repo.ACTIONS)
+@strawberry.type(description="An action of a scorecard's joint action plan.")
+class ScorecardAction(Node):
+    pk: strawberry.Private[int]
+    scorecard_id: strawberry.Private[int]
+    criterion_id: strawberry.Private[int | None]
+    owner_organisation_id: strawberry.Private[int | None]
+    text: str
+    owner_name: str = strawberry.field(description="Who carries it out, in words ('' if none).")
+    due_on: date | None
+    status: ActionStatus
+    row_version: int = strawberry.field(
+        description="Changes on every edit; send it back with an update (optimistic locking)."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+    @strawberry.field(description="The organisation that carries it out, when one was named.")
+    async def owner_organisation(self, info: Info) -> _Organisation | None:
+        from lnob_api.graphql.organisation.types import Organisation
+
+        return await load_one(
+            info, organisation_repo.ORGANISATION_BY_ID, self.owner_organisation_id, Organisation
+        )
+
+    @strawberry.field(description="The criterion it addresses, if any.")
+    async def criterion(self, info: Info) -> ScorecardCriterion | None:
+        return await load_one(
+            info, scorecard_repo.CRITERION_BY_ID, self.criterion_id, ScorecardCriterion
+        )
+
+    @strawberry.field
+    async def scorecard(self, info: Info) -> Scorecard:
+        found = await load_one(info, scorecard_repo.SCORECARD_BY_ID, self.scorecard_id, Scorecard)
+        assert found is not None
+        return found

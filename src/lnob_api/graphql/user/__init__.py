@@ -1,0 +1,1 @@
+"""GraphQL mutations of the user domain: coalition roles."""

@@ -1,0 +1,126 @@
+"""Coalition role mutations: grant and revoke a user's VIEWER, EDITOR or ADMIN role."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lnob_api.auth.principal import Scope
+from lnob_api.coalition import repository as coalition_repo
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.enums import CoalitionRole
+from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.permissions import requires
+from lnob_api.user import service
+
+if TYPE_CHECKING:
+    from lnob_api.graphql.coalition.types import Coalition
+
+_Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.types")]
+
+COALITION_ADMIN = [requires(Scope.COALITION_ADMIN)]
+
+
+@strawberry.type(description="A user, as a coalition admin sees them when managing roles.")
+class RoleHolder:
+    email: str
+    name: str
+
+
+@strawberry.type(description="A user's role in a coalition.")
+class CoalitionRoleAssignment:
+    coalition_id: strawberry.Private[int]
+    user: RoleHolder
+    role: CoalitionRole
+
+    @strawberry.field
+    async def coalition(self, info: Info) -> _Coalition:
+        from lnob_api.graphql.coalition.types import Coalition
+
+        found = await load_one(info, coalition_repo.COALITION_BY_ID, self.coalition_id, Coalition)
+        assert found is not None  # coalitions are public reference rows
+        return found
+
+
+@strawberry.input(description="Give a user a role in a coalition (replacing the one they hold).")
+class CoalitionRoleGrantInput:
+    coalition: str = strawberry.field(description="Country code of the coalition.")
+    user: str = strawberry.field(description="The user's e-mail address.")
+    role: CoalitionRole
+
+
+@strawberry.input(description="Take a user's role in a coalition away.")
+class CoalitionRoleRevokeInput:
+    coalition: str = strawberry.field(description="Country code of the coalition.")
+    user: str = strawberry.field(description="The user's e-mail address.")
+
+
+@strawberry.type
+class CoalitionRolePayload:
+    assignment: CoalitionRoleAssignment | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class CoalitionRoleGrantPayload(CoalitionRolePayload):
+    pass
+
+
+@strawberry.type(description="The assignment as it was before its revocation.")
+class CoalitionRoleRevokePayload(CoalitionRolePayload):
+    pass
+
+
+def _actor(info: Info) -> service.Actor:
+    return service.Actor(info.context.principal, info.context.request_id)
+
+
+def _assignment(found: service.RoleAssignment | None) -> CoalitionRoleAssignment | None:
+    if found is None:
+        return None
+    return CoalitionRoleAssignment(
+        coalition_id=found.coalition_id,
+        user=RoleHolder(email=found.email, name=found.name),
+        role=found.role,
+    )
+
+
+@strawberry.type
+class CoalitionRoleMutations:
+    @strawberry.mutation(
+        permission_classes=COALITION_ADMIN,
+        description="Give a user a role in a coalition. Coalition admins.",
+    )
+    async def coalition_role_grant(
+        self, info: Info, input: CoalitionRoleGrantInput
+    ) -> CoalitionRoleGrantPayload:
+        async def work(session: AsyncSession) -> service.RoleAssignment:
+            return await service.grant_role(
+                session,
+                _actor(info),
+                coalition_code=input.coalition,
+                email=input.user,
+                role=input.role,
+            )
+
+        found, errors = await mutate(info, work)
+        return CoalitionRoleGrantPayload(assignment=_assignment(found), user_errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=COALITION_ADMIN,
+        description="Take a user's role in a coalition away. Coalition admins; a coalition"
+        " keeps at least one ADMIN.",
+    )
+    async def coalition_role_revoke(
+        self, info: Info, input: CoalitionRoleRevokeInput
+    ) -> CoalitionRoleRevokePayload:
+        async def work(session: AsyncSession) -> service.RoleAssignment:
+            return await service.revoke_role(
+                session, _actor(info), coalition_code=input.coalition, email=input.user
+            )
+
+        found, errors = await mutate(info, work)
+        return CoalitionRoleRevokePayload(assignment=_assignment(found), user_errors=errors)

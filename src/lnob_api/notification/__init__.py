@@ -1,0 +1,1 @@
+"""Notifications: messages to one user or client, read through the API."""

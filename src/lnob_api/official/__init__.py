@@ -1,0 +1,1 @@
+"""Official reference values, imported from CSV, beside community values."""

@@ -1,0 +1,258 @@
+"""Project use cases: create, edit, set visibility, archive, delete.
+
+Editors write their coalition's projects; only coalition admins choose who sees them (a new
+project is COALITION-only unless an admin creates it with another level). Archiving marks a
+project COMPLETED and keeps everything; deleting is for projects without datasets, since that
+would lose history. Every change writes an audit event in the same transaction; services
+flush, never commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lnob_api import models
+from lnob_api.access import checks
+from lnob_api.audit import service as audit
+from lnob_api.coalition import service as coalition_service
+from lnob_api.dataset.service import Actor
+from lnob_api.errors import InvalidInput, NotFound, ValidationFailed
+from lnob_api.models.enums import CoalitionRole, ProjectStatus, Visibility
+from lnob_api.project import write_repository as repo
+from lnob_api.sdg import service as sdg_service
+from lnob_api.slugs import is_slug, slugify
+
+__all__ = ["Actor", "archive", "create", "delete", "set_visibility", "update"]
+
+LIMITS = {"title": 300, "slug": 120, "description": coalition_service.DESCRIPTION_MAX}
+EDITABLE = ("title", "description", "status", "start_date", "end_date")
+
+
+async def _resolve_groups(
+    session: AsyncSession, coalition_id: int, codes: list[str], problems: list[InvalidInput]
+) -> list[int]:
+    """Ids of the shared groups and the coalition's own among ``codes``; INVALID_CODE else."""
+    found = await repo.groups_by_code(session, codes)
+    ids: list[int] = []
+    for i, code in enumerate(codes):
+        group = found.get(code)
+        if group is None or group[1] not in (None, coalition_id):
+            problems.append(
+                InvalidInput(f"groups.{i}", f"unknown group code {code!r}", code="INVALID_CODE")
+            )
+        elif group[0] not in ids:
+            ids.append(group[0])
+    return ids
+
+
+async def _validate(
+    session: AsyncSession,
+    coalition_id: int,
+    fields: dict[str, Any],
+    links: tuple[list[str] | None, list[str] | None],
+    current: models.Project | None,
+) -> tuple[list[str] | None, list[int] | None]:
+    """Check ``fields`` (against the current project for dates) and resolve the links; raise
+    every problem found at once."""
+    problems: list[InvalidInput] = []
+    for name in ("title", "description"):
+        if name in fields:
+            fields[name] = (fields[name] or "").strip()
+    coalition_service.check_required(fields, ("title",), problems)
+    coalition_service.check_lengths(fields, LIMITS, problems)
+    if "status" in fields and fields["status"] is None:
+        problems.append(InvalidInput("status", "a status is required", code="REQUIRED"))
+    start = fields.get("start_date", current.start_date if current else None)
+    end = fields.get("end_date", current.end_date if current else None)
+    if start is not None and end is not None and end < start:
+        problems.append(InvalidInput("endDate", "ends before startDate", code="INVALID"))
+    target_codes, group_codes = links
+    targets = groups = None
+    if target_codes is not None:
+        targets = await sdg_service.resolve_targets(
+            session, target_codes, problems, field="targets"
+        )
+    if group_codes is not None:
+        groups = await _resolve_groups(session, coalition_id, group_codes, problems)
+    if problems:
+        raise ValidationFailed(problems)
+    return targets, groups
+
+
+async def _slug(session: AsyncSession, wanted: str | None, title: str) -> str:
+    if wanted is not None:
+        if not is_slug(wanted) or len(wanted) > LIMITS["slug"]:
+            raise InvalidInput("slug", "use lowercase letters, digits and hyphens", code="INVALID")
+        if await repo.slug_taken(session, wanted):
+            raise InvalidInput("slug", f"{wanted!r} is already used", code="NOT_UNIQUE")
+        return wanted
+    base = slugify(title)[:110].strip("-") or "project"
+    slug, n = base, 1
+    while await repo.slug_taken(session, slug):
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+async def _record(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    project: models.Project,
+    before: dict[str, Any] | None,
+) -> None:
+    await coalition_service.record(
+        session,
+        actor,
+        action=action,
+        entity=project,
+        entity_id=project.id,
+        coalition_id=project.coalition_id,
+        before=before,
+    )
+
+
+async def create(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    coalition_code: str,
+    fields: dict[str, Any],
+    slug: str | None,
+    visibility: Visibility | None,
+    target_codes: list[str] | None,
+    group_codes: list[str] | None,
+) -> models.Project:
+    """An editor adds a project to their coalition (COALITION-only unless an admin says
+    otherwise), with the SDG targets and groups it addresses."""
+    coalition_id = await coalition_service.coalition_id(session, coalition_code)
+    checks.require_role(actor.principal, coalition_id, CoalitionRole.EDITOR)
+    if visibility is not None and visibility is not Visibility.COALITION:
+        checks.require_coalition_admin(actor.principal, coalition_id)
+    targets, groups = await _validate(
+        session, coalition_id, fields, (target_codes, group_codes), None
+    )
+    project = models.Project(
+        coalition_id=coalition_id,
+        slug=await _slug(session, slug, fields["title"]),
+        visibility=visibility or Visibility.COALITION,
+        **{k: v for k, v in fields.items() if k in EDITABLE and v is not None},
+    )
+    session.add(project)
+    await session.flush()
+    await session.refresh(project)
+    await repo.replace_links(session, project.id, target_codes=targets, group_ids=groups)
+    await _record(session, actor, "project.create", project, None)
+    return project
+
+
+async def _load(
+    session: AsyncSession,
+    actor: Actor,
+    project_id: int,
+    row_version: int,
+    *,
+    admin: bool = False,
+) -> models.Project:
+    """The project, once the caller may write it (as an editor, or ``admin``) at the version
+    they read. A project the caller may not see is not found."""
+    project = await repo.lock(session, actor.principal, project_id)
+    if project is None:
+        raise NotFound("no such project")
+    if admin:
+        checks.require_coalition_admin(actor.principal, project.coalition_id)
+    else:
+        checks.require_role(actor.principal, project.coalition_id, CoalitionRole.EDITOR)
+    coalition_service.check_version("project", project.row_version, row_version)
+    return project
+
+
+def _touch(project: models.Project) -> None:
+    project.row_version += 1
+    project.updated_at = coalition_service.now()
+
+
+async def update(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    project_id: int,
+    row_version: int,
+    fields: dict[str, Any],
+    target_codes: list[str] | None,
+    group_codes: list[str] | None,
+) -> models.Project:
+    """An editor changes a project; given link lists replace the stored ones."""
+    project = await _load(session, actor, project_id, row_version)
+    targets, groups = await _validate(
+        session, project.coalition_id, fields, (target_codes, group_codes), project
+    )
+    before = audit.snapshot(project)
+    for name, value in fields.items():
+        if name in EDITABLE:
+            setattr(project, name, value)
+    _touch(project)
+    await repo.replace_links(session, project.id, target_codes=targets, group_ids=groups)
+    await _record(session, actor, "project.update", project, before)
+    return project
+
+
+async def set_visibility(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    project_id: int,
+    row_version: int,
+    visibility: Visibility,
+) -> models.Project:
+    """Coalition admins set who sees a project."""
+    project = await _load(session, actor, project_id, row_version, admin=True)
+    before = audit.snapshot(project)
+    project.visibility = visibility
+    _touch(project)
+    await _record(session, actor, "project.visibility", project, before)
+    return project
+
+
+async def archive(
+    session: AsyncSession, actor: Actor, *, project_id: int, row_version: int
+) -> models.Project:
+    """Mark a project COMPLETED; its datasets and history stay as they are."""
+    project = await _load(session, actor, project_id, row_version)
+    if project.status == ProjectStatus.COMPLETED:
+        raise InvalidInput(
+            "id", "the project is already archived (COMPLETED)", code="INVALID_STATE"
+        )
+    before = audit.snapshot(project)
+    project.status = ProjectStatus.COMPLETED
+    _touch(project)
+    await _record(session, actor, "project.archive", project, before)
+    return project
+
+
+async def delete(session: AsyncSession, actor: Actor, *, project_id: int, row_version: int) -> int:
+    """Delete a project that has no datasets (archive one that has)."""
+    project = await _load(session, actor, project_id, row_version)
+    count = await repo.dataset_count(session, project_id)
+    if count:
+        raise InvalidInput(
+            "id",
+            f"the project has {count} dataset version{'s' * (count != 1)}: archive it instead,"
+            " deleting it would lose their history",
+            code="INVALID_STATE",
+        )
+    await audit.record(
+        session,
+        actor.principal,
+        action="project.delete",
+        entity_type="Project",
+        entity_id=project.id,
+        coalition_id=project.coalition_id,
+        before=audit.snapshot(project),
+        after=None,
+        request_id=actor.request_id,
+    )
+    await session.delete(project)
+    return project_id

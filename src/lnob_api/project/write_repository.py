@@ -1,0 +1,78 @@
+"""Project writes: row locks (through visibility), slugs, links, and what depends on a project."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lnob_api import models
+from lnob_api.access import visibility
+from lnob_api.auth.principal import Principal
+
+projects = models.Project.__table__
+targets = models.ProjectTarget.__table__
+group_links = models.ProjectGroup.__table__
+groups = models.MarginalisedGroup.__table__
+datasets = models.Dataset.__table__
+
+
+async def lock(
+    session: AsyncSession, principal: Principal, project_id: int
+) -> models.Project | None:
+    """The project if the principal may see it, its row locked for the rest of the transaction."""
+    result = await session.execute(
+        sa.select(models.Project)
+        .where(models.Project.id == project_id, visibility.project_visible(principal))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+async def slug_taken(session: AsyncSession, slug: str) -> bool:
+    return bool(await session.scalar(sa.select(sa.exists().where(projects.c.slug == slug))))
+
+
+async def groups_by_code(
+    session: AsyncSession, codes: Iterable[str]
+) -> dict[str, tuple[int, int | None]]:
+    """Code -> (id, owning coalition id or None for the shared vocabulary)."""
+    rows = await session.execute(
+        sa.select(groups.c.code, groups.c.id, groups.c.coalition_id).where(
+            groups.c.code.in_(list(codes))
+        )
+    )
+    return {r.code: (int(r.id), r.coalition_id) for r in rows}
+
+
+async def replace_links(
+    session: AsyncSession,
+    project_id: int,
+    *,
+    target_codes: list[str] | None,
+    group_ids: list[int] | None,
+) -> None:
+    if target_codes is not None:
+        await session.execute(sa.delete(targets).where(targets.c.project_id == project_id))
+        if target_codes:
+            await session.execute(
+                sa.insert(targets),
+                [{"project_id": project_id, "target_code": t} for t in target_codes],
+            )
+    if group_ids is not None:
+        await session.execute(sa.delete(group_links).where(group_links.c.project_id == project_id))
+        if group_ids:
+            await session.execute(
+                sa.insert(group_links),
+                [{"project_id": project_id, "group_id": g} for g in group_ids],
+            )
+
+
+async def dataset_count(session: AsyncSession, project_id: int) -> int:
+    """Datasets of the project, every version and status counted."""
+    found = await session.scalar(
+        sa.select(sa.func.count()).where(datasets.c.project_id == project_id)
+    )
+    return int(found or 0)

@@ -1,0 +1,1 @@
+"""Provenance of community data: quality criteria, provenance filters, group vocabularies."""

@@ -1,0 +1,292 @@
+"""Publication use cases: create, edit, set visibility, delete.
+
+A publication belongs to a coalition, whose editors write it and whose admins choose who sees
+it, or to the partnership as a whole (no coalition), written and governed by partnership
+admins. It links to the coalitions it is about, SDG targets, and datasets the writer can see.
+Every change writes an audit event in the same transaction; services flush, never commit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lnob_api import models
+from lnob_api.access import checks
+from lnob_api.audit import service as audit
+from lnob_api.auth.principal import Principal
+from lnob_api.coalition import service as coalition_service
+from lnob_api.dataset.service import Actor
+from lnob_api.errors import InvalidInput, NotFound, ValidationFailed
+from lnob_api.models.enums import CoalitionRole, PublicationKind, Visibility
+from lnob_api.publication import write_repository as repo
+from lnob_api.sdg import service as sdg_service
+from lnob_api.slugs import is_slug, slugify
+
+__all__ = ["Actor", "Links", "create", "delete", "set_visibility", "update"]
+
+LIMITS = {
+    "title": 300,
+    "slug": 160,
+    "language": 12,
+    "file_url": 1000,
+    "description": coalition_service.DESCRIPTION_MAX,
+}
+EDITABLE = ("kind", "title", "description", "language", "published_on", "file_url")
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """What a publication links to; None leaves a link list as it is."""
+
+    coalitions: list[str] | None = None
+    targets: list[str] | None = None
+    datasets: list[int] | None = None
+
+
+def _require_writer(principal: Principal, coalition_id: int | None) -> None:
+    if coalition_id is None:
+        checks.require_partnership_admin(principal)
+    else:
+        checks.require_role(principal, coalition_id, CoalitionRole.EDITOR)
+
+
+def _require_governor(principal: Principal, coalition_id: int | None) -> None:
+    """Who sets a publication's visibility: its coalition's admins, or partnership admins."""
+    if coalition_id is None:
+        checks.require_partnership_admin(principal)
+    else:
+        checks.require_coalition_admin(principal, coalition_id)
+
+
+def _check_fields(fields: dict[str, Any], problems: list[InvalidInput]) -> None:
+    for name in ("title", "description"):
+        if name in fields:
+            fields[name] = (fields[name] or "").strip()
+    coalition_service.check_required(fields, ("title", "language"), problems)
+    coalition_service.check_lengths(fields, LIMITS, problems)
+    if "kind" in fields and fields["kind"] is None:
+        problems.append(InvalidInput("kind", "a kind is required", code="REQUIRED"))
+    language = fields.get("language")
+    if isinstance(language, str) and language.strip():
+        fields["language"] = language.strip().lower()
+        if not LANGUAGE.match(fields["language"]):
+            problems.append(
+                InvalidInput("language", f"{language!r} is not a language code such as en, fr")
+            )
+    if "file_url" in fields:
+        url = (fields["file_url"] or "").strip() or None
+        fields["file_url"] = url
+        parts = urlsplit(url or "")
+        if url is not None and (parts.scheme not in ("http", "https") or not parts.hostname):
+            problems.append(InvalidInput("fileUrl", f"{url!r} is not an http(s) address"))
+
+
+async def _resolve_links(
+    session: AsyncSession, principal: Principal, links: Links, problems: list[InvalidInput]
+) -> tuple[list[int] | None, list[str] | None, list[int] | None]:
+    coalition_ids = targets = dataset_ids = None
+    if links.coalitions is not None:
+        codes = [c.strip().upper() for c in links.coalitions]
+        found = await repo.coalition_ids_by_code(session, codes)
+        for i, code in enumerate(codes):
+            if code not in found:
+                problems.append(
+                    InvalidInput(
+                        f"coalitions.{i}", f"unknown coalition {code!r}", code="INVALID_CODE"
+                    )
+                )
+        coalition_ids = list(dict.fromkeys(found[c] for c in codes if c in found))
+    if links.targets is not None:
+        targets = await sdg_service.resolve_targets(
+            session, links.targets, problems, field="targets"
+        )
+    if links.datasets is not None:
+        visible = await repo.visible_dataset_ids(session, principal, links.datasets)
+        for i, dataset_id in enumerate(links.datasets):
+            if dataset_id not in visible:
+                problems.append(InvalidInput(f"datasets.{i}", "no such dataset", code="NOT_FOUND"))
+        dataset_ids = list(dict.fromkeys(d for d in links.datasets if d in visible))
+    return coalition_ids, targets, dataset_ids
+
+
+async def _validate(
+    session: AsyncSession, principal: Principal, fields: dict[str, Any], links: Links
+) -> tuple[list[int] | None, list[str] | None, list[int] | None]:
+    problems: list[InvalidInput] = []
+    _check_fields(fields, problems)
+    resolved = await _resolve_links(session, principal, links, problems)
+    if problems:
+        raise ValidationFailed(problems)
+    return resolved
+
+
+async def _slug(session: AsyncSession, wanted: str | None, title: str) -> str:
+    if wanted is not None:
+        if not is_slug(wanted) or len(wanted) > LIMITS["slug"]:
+            raise InvalidInput("slug", "use lowercase letters, digits and hyphens", code="INVALID")
+        if await repo.slug_taken(session, wanted):
+            raise InvalidInput("slug", f"{wanted!r} is already used", code="NOT_UNIQUE")
+        return wanted
+    base = slugify(title)[:150].strip("-") or "publication"
+    slug, n = base, 1
+    while await repo.slug_taken(session, slug):
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+async def _record(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    publication: models.Publication,
+    before: dict[str, Any] | None,
+) -> None:
+    await coalition_service.record(
+        session,
+        actor,
+        action=action,
+        entity=publication,
+        entity_id=publication.id,
+        coalition_id=publication.coalition_id,
+        before=before,
+    )
+
+
+async def create(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    coalition_code: str | None,
+    kind: PublicationKind,
+    fields: dict[str, Any],
+    slug: str | None,
+    visibility: Visibility | None,
+    links: Links,
+) -> models.Publication:
+    """A coalition's publication (by its editors) or the partnership's (by its admins).
+    It is about its owning coalition unless other coalitions are named."""
+    coalition_id = None
+    if coalition_code is not None:
+        coalition_id = await coalition_service.coalition_id(session, coalition_code)
+    _require_writer(actor.principal, coalition_id)
+    if visibility is not None and visibility is not Visibility.COALITION:
+        _require_governor(actor.principal, coalition_id)
+    if links.coalitions is None and coalition_code is not None:
+        links = Links([coalition_code], links.targets, links.datasets)
+    coalition_ids, targets, dataset_ids = await _validate(session, actor.principal, fields, links)
+    publication = models.Publication(
+        coalition_id=coalition_id,
+        kind=kind,
+        slug=await _slug(session, slug, fields["title"]),
+        visibility=visibility or Visibility.COALITION,
+        **{k: v for k, v in fields.items() if k in EDITABLE and v is not None},
+    )
+    session.add(publication)
+    await session.flush()
+    await session.refresh(publication)
+    await repo.replace_links(
+        session,
+        publication.id,
+        coalition_ids=coalition_ids,
+        target_codes=targets,
+        dataset_ids=dataset_ids,
+    )
+    await _record(session, actor, "publication.create", publication, None)
+    return publication
+
+
+async def _load(
+    session: AsyncSession,
+    actor: Actor,
+    publication_id: int,
+    row_version: int,
+    *,
+    govern: bool = False,
+) -> models.Publication:
+    publication = await repo.lock(session, actor.principal, publication_id)
+    if publication is None:
+        raise NotFound("no such publication")
+    if govern:
+        _require_governor(actor.principal, publication.coalition_id)
+    else:
+        _require_writer(actor.principal, publication.coalition_id)
+    coalition_service.check_version("publication", publication.row_version, row_version)
+    return publication
+
+
+def _touch(publication: models.Publication) -> None:
+    publication.row_version += 1
+    publication.updated_at = coalition_service.now()
+
+
+async def update(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    publication_id: int,
+    row_version: int,
+    fields: dict[str, Any],
+    links: Links,
+) -> models.Publication:
+    """Its writers change a publication; given link lists replace the stored ones."""
+    publication = await _load(session, actor, publication_id, row_version)
+    coalition_ids, targets, dataset_ids = await _validate(session, actor.principal, fields, links)
+    before = audit.snapshot(publication)
+    for name, value in fields.items():
+        if name in EDITABLE:
+            setattr(publication, name, value)
+    _touch(publication)
+    await repo.replace_links(
+        session,
+        publication.id,
+        coalition_ids=coalition_ids,
+        target_codes=targets,
+        dataset_ids=dataset_ids,
+    )
+    await _record(session, actor, "publication.update", publication, before)
+    return publication
+
+
+async def set_visibility(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    publication_id: int,
+    row_version: int,
+    visibility: Visibility,
+) -> models.Publication:
+    """The owning coalition's admins (partnership admins for the partnership's own) set who
+    sees a publication."""
+    publication = await _load(session, actor, publication_id, row_version, govern=True)
+    before = audit.snapshot(publication)
+    publication.visibility = visibility
+    _touch(publication)
+    await _record(session, actor, "publication.visibility", publication, before)
+    return publication
+
+
+async def delete(
+    session: AsyncSession, actor: Actor, *, publication_id: int, row_version: int
+) -> int:
+    """Its writers delete a publication (its links go with it; linked records stay)."""
+    publication = await _load(session, actor, publication_id, row_version)
+    await audit.record(
+        session,
+        actor.principal,
+        action="publication.delete",
+        entity_type="Publication",
+        entity_id=publication.id,
+        coalition_id=publication.coalition_id,
+        before=audit.snapshot(publication),
+        after=None,
+        request_id=actor.request_id,
+    )
+    await session.delete(publication)
+    return publication_id

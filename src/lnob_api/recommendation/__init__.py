@@ -1,0 +1,1 @@
+"""Recommendations to authorities, their responses and status history."""

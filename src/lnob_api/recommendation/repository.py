@@ -1,0 +1,192 @@
+"""Recommendations: scoped sources and relations, list filters, and the SQL their writes need.
+
+Every read starts from ``visibility.recommendation_visible``; responses and the status history
+are scoped through their recommendation. Who recorded a response or a status change is a
+person's name: it is shown to members of the owning coalition only (NULL to others, in SQL).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from lnob_api import models
+from lnob_api.access import visibility
+from lnob_api.auth.principal import Principal
+from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, scoped_by
+from lnob_api.sdg import repository as sdg_repo
+
+recommendations = models.Recommendation.__table__
+recommendation_targets = models.RecommendationTarget.__table__
+responses = models.RecommendationResponse.__table__
+changes = models.RecommendationStatusChange.__table__
+coalitions = models.Coalition.__table__
+users = models.User.__table__
+clients = models.OAuthClient.__table__
+publication_coalitions = models.PublicationCoalition.__table__
+
+RECORDED_BY = "recorded_by"
+
+
+def _with_recorder(table: sa.Table) -> Any:
+    """Rows of ``table`` (a child of a recommendation) with ``recorded_by``: the recording
+    user's (or client's) name, for insiders of the owning coalition only."""
+    owner = recommendations.alias("owner")
+
+    def scoped(principal: Principal) -> sa.Select[Any]:
+        name = sa.func.coalesce(
+            sa.select(users.c.name)
+            .where(users.c.id == table.c.recorded_by_user_id)
+            .scalar_subquery(),
+            sa.select(clients.c.name)
+            .where(clients.c.client_id == table.c.recorded_by_client_id)
+            .scalar_subquery(),
+        )
+        shown = visibility.coalition_insider(principal, owner.c.coalition_id)
+        return (
+            sa.select(table, sa.case((shown, name), else_=sa.null()).label(RECORDED_BY))
+            .select_from(table.join(owner, owner.c.id == table.c.recommendation_id))
+            .where(visibility.recommendation_part_visible(principal, table.c.recommendation_id))
+        )
+
+    return scoped
+
+
+RECOMMENDATIONS = Source(
+    "Recommendation",
+    recommendations,
+    scoped_by(recommendations, visibility.recommendation_visible),
+    order_by(recommendations, "id"),
+)
+RECOMMENDATION_BY_ID = ToOne(RECOMMENDATIONS)
+RECOMMENDATIONS_BY_PUBLICATION = ToMany(RECOMMENDATIONS, "publication_id")
+RECOMMENDATIONS_BY_DATASET = ToMany(RECOMMENDATIONS, "dataset_id")
+
+RESPONSES = Source(
+    "RecommendationResponse",
+    responses,
+    _with_recorder(responses),
+    order_by(responses, "responded_on", "id"),
+)
+RESPONSES_BY_RECOMMENDATION = ToMany(RESPONSES, "recommendation_id")
+RESPONSE_BY_ID = ToOne(RESPONSES)
+
+STATUS_CHANGES = Source(
+    "RecommendationStatusChange",
+    changes,
+    _with_recorder(changes),
+    order_by(changes, "id"),
+)
+# Oldest first, in the order they were recorded.
+STATUS_HISTORY_BY_RECOMMENDATION = ToMany(STATUS_CHANGES, "recommendation_id")
+
+# SDG targets a recommendation addresses (public reference rows).
+TARGETS_BY_RECOMMENDATION = Through(
+    sdg_repo.TARGETS, recommendation_targets, "recommendation_id", "target_code", "code"
+)
+
+
+def filters(
+    *,
+    coalition_code: str | None = None,
+    status: str | None = None,
+    target_code: str | None = None,
+    authority: str | None = None,
+    authority_level: str | None = None,
+) -> list[ColumnElement[bool]]:
+    """WHERE clauses for the ``recommendations`` filter (all given conditions must hold);
+    ``authority`` matches words of the authority's name, case-insensitively."""
+    where: list[ColumnElement[Any]] = []
+    if coalition_code is not None:
+        where.append(
+            recommendations.c.coalition_id.in_(
+                sa.select(coalitions.c.id).where(
+                    coalitions.c.code == coalition_code.strip().upper()
+                )
+            )
+        )
+    if status is not None:
+        where.append(recommendations.c.status == status)
+    if target_code is not None:
+        where.append(
+            recommendations.c.id.in_(
+                sa.select(recommendation_targets.c.recommendation_id).where(
+                    recommendation_targets.c.target_code == target_code.strip().lower()
+                )
+            )
+        )
+    for word in (authority or "").lower().split():
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append(recommendations.c.authority_name.ilike(f"%{escaped}%", escape="\\"))
+    if authority_level is not None:
+        where.append(recommendations.c.authority_level == authority_level)
+    return where
+
+
+# Writes ---------------------------------------------------------------------------------------
+
+
+async def lock(session: AsyncSession, recommendation_id: int) -> models.Recommendation | None:
+    result = await session.execute(
+        sa.select(models.Recommendation)
+        .where(models.Recommendation.id == recommendation_id)
+        .with_for_update()
+    )
+    return result.scalar_one_or_none()
+
+
+async def is_visible(session: AsyncSession, principal: Principal, recommendation_id: int) -> bool:
+    stmt = sa.select(
+        sa.exists().where(
+            recommendations.c.id == recommendation_id,
+            visibility.recommendation_visible(principal),
+        )
+    )
+    return bool(await session.scalar(stmt))
+
+
+async def publication_belongs(
+    session: AsyncSession, publication_id: int, coalition_id: int
+) -> bool:
+    """The publication is the coalition's own, or names the coalition among those it is about."""
+    publications = models.Publication.__table__
+    owned = sa.exists().where(
+        publications.c.id == publication_id, publications.c.coalition_id == coalition_id
+    )
+    about = sa.exists().where(
+        publication_coalitions.c.publication_id == publication_id,
+        publication_coalitions.c.coalition_id == coalition_id,
+    )
+    return bool(await session.scalar(sa.select(sa.or_(owned, about))))
+
+
+async def known_targets(session: AsyncSession, codes: list[str]) -> set[str]:
+    found = await session.scalars(
+        sa.select(models.SdgTarget.code).where(models.SdgTarget.code.in_(codes))
+    )
+    return set(found)
+
+
+async def target_codes(session: AsyncSession, recommendation_id: int) -> list[str]:
+    found = await session.scalars(
+        sa.select(recommendation_targets.c.target_code)
+        .where(recommendation_targets.c.recommendation_id == recommendation_id)
+        .order_by(recommendation_targets.c.target_code)
+    )
+    return list(found)
+
+
+async def replace_targets(session: AsyncSession, recommendation_id: int, codes: list[str]) -> None:
+    await session.execute(
+        sa.delete(recommendation_targets).where(
+            recommendation_targets.c.recommendation_id == recommendation_id
+        )
+    )
+    if codes:
+        await session.execute(
+            sa.insert(recommendation_targets),
+            [{"recommendation_id": recommendation_id, "target_code": c} for c in codes],
+        )

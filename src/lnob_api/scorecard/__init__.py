@@ -1,0 +1,1 @@
+"""Community scorecards: community, provider and agreed scores side by side; action plans."""

@@ -1,0 +1,120 @@
+"""The joint action plan of a scorecard: actions with an owner, a due date and a status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lnob_api import models
+from lnob_api.audit import service as audit
+from lnob_api.dataset.service import Actor
+from lnob_api.errors import InvalidInput, ValidationFailed
+from lnob_api.models.evidence import ActionStatus
+from lnob_api.scorecard import repository as repo
+from lnob_api.scorecard.service import check_version, now, record, required_text, writable
+
+ACTION_FIELDS = ("text", "owner_name", "owner_organisation_id", "due_on", "status", "criterion_id")
+
+
+async def _check_action(
+    session: AsyncSession,
+    card: models.Scorecard,
+    fields: dict[str, Any],
+    problems: list[InvalidInput],
+) -> None:
+    required_text(fields, "text", 5000, problems)
+    if "owner_name" in fields:
+        fields["owner_name"] = (fields["owner_name"] or "").strip()
+        if len(fields["owner_name"]) > 300:
+            problems.append(InvalidInput("ownerName", "at most 300 characters", code="TOO_LONG"))
+    owner_org = fields.get("owner_organisation_id")
+    if owner_org is not None and not await repo.organisation_exists(session, owner_org):
+        problems.append(InvalidInput("ownerOrganisation", "no such organisation", code="NOT_FOUND"))
+    criterion = fields.get("criterion_id")
+    if criterion is not None and criterion not in {
+        c.id for c in await repo.criteria_of(session, card.id)
+    }:
+        problems.append(
+            InvalidInput("criterion", "no such criterion on this scorecard", code="NOT_FOUND")
+        )
+
+
+def _check_owner(owner_name: str, owner_org: int | None, problems: list[InvalidInput]) -> None:
+    if not owner_name and owner_org is None:
+        problems.append(
+            InvalidInput("ownerName", "name an owner, or give ownerOrganisation", code="REQUIRED")
+        )
+
+
+async def add_action(
+    session: AsyncSession, actor: Actor, *, scorecard_id: int, fields: dict[str, Any]
+) -> models.ScorecardAction:
+    card = await writable(session, actor, scorecard_id, "scorecard")
+    problems: list[InvalidInput] = []
+    fields.setdefault("text", "")
+    await _check_action(session, card, fields, problems)
+    _check_owner(fields.get("owner_name", ""), fields.get("owner_organisation_id"), problems)
+    if problems:
+        raise ValidationFailed(problems)
+    action = models.ScorecardAction(
+        scorecard_id=card.id,
+        status=fields.pop("status", None) or ActionStatus.OPEN,
+        **{k: v for k, v in fields.items() if k in ACTION_FIELDS},
+    )
+    session.add(action)
+    card.updated_at = now()
+    await session.flush()
+    await session.refresh(action)
+    await record(
+        session,
+        actor,
+        "scorecard.action_add",
+        card,
+        None,
+        audit.snapshot(action),
+        entity=("ScorecardAction", action.id),
+    )
+    return action
+
+
+async def update_action(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    action_id: int,
+    row_version: int,
+    fields: dict[str, Any],
+) -> models.ScorecardAction:
+    action = await repo.lock_action(session, action_id)
+    if action is None:
+        raise InvalidInput("id", "no such action", code="NOT_FOUND")
+    card = await writable(session, actor, action.scorecard_id, "id")
+    check_version("action", action.row_version, row_version)
+    if fields.get("status", "") is None:
+        fields.pop("status")
+    problems: list[InvalidInput] = []
+    await _check_action(session, card, fields, problems)
+    _check_owner(
+        fields.get("owner_name", action.owner_name),
+        fields.get("owner_organisation_id", action.owner_organisation_id),
+        problems,
+    )
+    if problems:
+        raise ValidationFailed(problems)
+    before = audit.snapshot(action)
+    for name, value in fields.items():
+        if name in ACTION_FIELDS:
+            setattr(action, name, value)
+    action.row_version += 1
+    action.updated_at = card.updated_at = now()
+    await record(
+        session,
+        actor,
+        "scorecard.action_update",
+        card,
+        before,
+        audit.snapshot(action),
+        entity=("ScorecardAction", action.id),
+    )
+    return action

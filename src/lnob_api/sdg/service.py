@@ -1,0 +1,156 @@
+"""Custom indicator use cases: a coalition's editors define and edit community indicators.
+
+A custom indicator is linked to an SDG target and coded ``<CC>-C-<NNNN>`` with the next free
+number of the coalition; the global SDG indicators are reference data and read-only. Every
+change writes an audit event in the same transaction; services flush, never commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lnob_api import models
+from lnob_api.access import checks
+from lnob_api.audit import service as audit
+from lnob_api.coalition import service as coalition_service
+from lnob_api.coalition import write_repository as coalition_repo
+from lnob_api.dataset.service import Actor
+from lnob_api.errors import InvalidInput, NotFound, ValidationFailed
+from lnob_api.models.enums import CoalitionRole
+from lnob_api.sdg import write_repository as repo
+from lnob_api.sdg.codes import is_target_code, sort_key
+
+__all__ = ["Actor", "create_custom", "resolve_targets", "update_custom"]
+
+LIMITS = {"title": 500, "unit": 80, "description": coalition_service.DESCRIPTION_MAX}
+EDITABLE = ("title", "unit", "description", "target_code")
+LAST_NUMBER = 9999
+
+
+async def resolve_targets(
+    session: AsyncSession, codes: list[str], problems: list[InvalidInput], *, field: str
+) -> list[str]:
+    """The SDG target codes among ``codes`` (normalised, without repeats); an INVALID_CODE
+    problem on ``field.<index>`` for each unknown one."""
+    wanted = [code.strip().lower() for code in codes]
+    known = await repo.existing_targets(session, [c for c in wanted if is_target_code(c)])
+    for i, code in enumerate(wanted):
+        if code not in known:
+            problems.append(
+                InvalidInput(
+                    f"{field}.{i}", f"unknown SDG target {codes[i]!r}", code="INVALID_CODE"
+                )
+            )
+    return list(dict.fromkeys(c for c in wanted if c in known))
+
+
+def _normalise(fields: dict[str, Any]) -> dict[str, Any]:
+    for name in ("title", "description"):
+        if name in fields:
+            fields[name] = (fields[name] or "").strip()
+    if "unit" in fields:
+        fields["unit"] = (fields["unit"] or "").strip() or None
+    return fields
+
+
+async def _validate(
+    session: AsyncSession, fields: dict[str, Any], problems: list[InvalidInput]
+) -> None:
+    coalition_service.check_required(fields, ("title",), problems)
+    coalition_service.check_lengths(fields, LIMITS, problems)
+    if "target_code" in fields:
+        wanted = fields["target_code"] or ""
+        code = wanted.strip().lower()
+        if not (is_target_code(code) and await repo.existing_targets(session, [code])):
+            problems.append(
+                InvalidInput("target", f"unknown SDG target {wanted!r}", code="INVALID_CODE")
+            )
+        fields["target_code"] = code
+
+
+async def _record(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    indicator: models.Indicator,
+    before: dict[str, Any] | None,
+) -> None:
+    await coalition_service.record(
+        session,
+        actor,
+        action=action,
+        entity=indicator,
+        entity_id=indicator.id,
+        coalition_id=indicator.coalition_id,
+        before=before,
+    )
+
+
+async def create_custom(
+    session: AsyncSession, actor: Actor, *, coalition_code: str, fields: dict[str, Any]
+) -> models.Indicator:
+    """Define a coalition's indicator under an SDG target, with the next free code."""
+    coalition_id = await coalition_service.coalition_id(session, coalition_code)
+    checks.require_role(actor.principal, coalition_id, CoalitionRole.EDITOR)
+    problems: list[InvalidInput] = []
+    fields = _normalise(fields)
+    await _validate(session, fields, problems)
+    if problems:
+        raise ValidationFailed(problems)
+    # The coalition's row lock serialises code numbering within the coalition.
+    coalition = await coalition_repo.lock(session, coalition_id)
+    assert coalition is not None
+    number = await repo.last_custom_number(session, coalition.code) + 1
+    if number > LAST_NUMBER:
+        raise InvalidInput(
+            "coalition", "the coalition has used every custom indicator code", code="INVALID_STATE"
+        )
+    code = f"{coalition.code}-C-{number:04d}"
+    indicator = models.Indicator(
+        code=code,
+        coalition_id=coalition_id,
+        sort_key=sort_key(code),
+        **{k: v for k, v in fields.items() if k in EDITABLE},
+    )
+    session.add(indicator)
+    await session.flush()
+    await session.refresh(indicator)
+    await _record(session, actor, "indicator.create", indicator, None)
+    return indicator
+
+
+async def update_custom(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    indicator_id: int,
+    row_version: int,
+    fields: dict[str, Any],
+) -> models.Indicator:
+    """Edit a custom indicator's title, unit, description or target."""
+    indicator = await repo.lock_indicator(session, indicator_id)
+    if indicator is None:
+        raise NotFound("no such indicator")
+    if indicator.coalition_id is None:
+        raise InvalidInput(
+            "id",
+            f"{indicator.code} is a global SDG indicator: reference data cannot be edited",
+            code="INVALID_STATE",
+        )
+    checks.require_role(actor.principal, indicator.coalition_id, CoalitionRole.EDITOR)
+    coalition_service.check_version("indicator", indicator.row_version, row_version)
+    problems: list[InvalidInput] = []
+    fields = _normalise(fields)
+    await _validate(session, fields, problems)
+    if problems:
+        raise ValidationFailed(problems)
+    before = audit.snapshot(indicator)
+    for name, value in fields.items():
+        if name in EDITABLE:
+            setattr(indicator, name, value)
+    indicator.row_version += 1
+    indicator.updated_at = coalition_service.now()
+    await _record(session, actor, "indicator.update", indicator, before)
+    return indicator
