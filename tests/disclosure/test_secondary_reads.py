@@ -146,7 +146,7 @@ class TestPublish:
             "",
             "C",
         )
-        assert (rows["_T"]["value"], rows["_T"]["conf_status"]) == ("30.0", "F")
+        assert (rows["_T"]["value"], rows["_T"]["conf_status"]) == ("30", "F")
 
 
 class TestRecompute:

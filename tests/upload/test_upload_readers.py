@@ -37,6 +37,12 @@ class TestCsv:
         assert caught.value.row == 3
         assert "UTF-8" in caught.value.message
 
+    def test_a_file_without_line_breaks_is_not_read_whole(self) -> None:
+        content = b"a,b\n1,2\n" + b"x" * (readers.MAX_LINE + 10)
+        with pytest.raises(readers.FileUnreadable, match="longer than 1 MiB") as caught:
+            _rows(content)
+        assert caught.value.row == 3
+
     def test_the_callers_file_stays_open(self) -> None:
         file = io.BytesIO(b"a,b\n1,2\n")
         assert list(readers.rows(file, "x.csv")) == [["a", "b"], ["1", "2"]]

@@ -42,8 +42,8 @@ class FailingFile(io.BytesIO):
             self.passes += 1
         return super().seek(offset, whence)
 
-    def __next__(self) -> bytes:
-        line = super().__next__()
+    def readline(self, size: int | None = -1) -> bytes:
+        line = super().readline(size)
         if self.passes >= 3 and self.tell() > len(self.getvalue()) // 2:
             self.reading.set()
             if self.stall is None:

@@ -66,11 +66,14 @@ def _audience(
 
 def _granted(principal: Principal, table: sa.Table) -> ColumnElement[bool] | None:
     """An active grant to the principal's organisation or client covers this dataset."""
-    return _granted_for(principal, table.c.coalition_id, table.c.id)
+    return _granted_for(principal, table.c.coalition_id, table.c.id, table.c.lineage_id)
 
 
 def _granted_for(
-    principal: Principal, coalition_id: ColumnElement[Any], dataset_id: ColumnElement[Any]
+    principal: Principal,
+    coalition_id: ColumnElement[Any],
+    dataset_id: ColumnElement[Any],
+    lineage_id: ColumnElement[Any] | None = None,
 ) -> ColumnElement[bool] | None:
     if not _reads(principal):
         return None
@@ -81,9 +84,23 @@ def _granted_for(
         grantee.append(grants.c.client_id == principal.client_pk)
     if not grantee:
         return None
+    covers: list[ColumnElement[bool]] = [
+        grants.c.dataset_id.is_(None),
+        grants.c.dataset_id == dataset_id,
+    ]
+    if lineage_id is not None:
+        # A grant names one dataset version; it covers every version of that dataset.
+        granted_version = datasets.alias("granted_version")
+        covers.append(
+            grants.c.dataset_id.in_(
+                sa.select(granted_version.c.id)
+                .where(granted_version.c.lineage_id == lineage_id)
+                .correlate_except(granted_version)
+            )
+        )
     return sa.exists().where(
         grants.c.coalition_id == coalition_id,
-        sa.or_(grants.c.dataset_id.is_(None), grants.c.dataset_id == dataset_id),
+        sa.or_(*covers),
         sa.or_(*grantee),
         grants.c.revoked_at.is_(None),
         sa.or_(grants.c.expires_at.is_(None), grants.c.expires_at > sa.func.now()),

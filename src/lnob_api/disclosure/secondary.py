@@ -2,9 +2,10 @@
 
 A pure algorithm (no database, no framework). The rules:
 
-- A *table* is the cells of one dataset version, indicator, area, period and unit; its cells
-  differ only in their disaggregation dimensions (the five built-in ones and any extra ones;
-  an extra dimension a cell does not name counts as ``_T``, the total).
+- A *table* is the cells of one dataset version, indicator (or SDG target), area, period and
+  unit (compared in upper case); its cells differ only in their disaggregation dimensions (the
+  five built-in ones and any extra ones; an extra dimension a cell does not name counts as
+  ``_T``, the total).
 - A *group* is, for one dimension, a total (``_T`` there) with its categories there, all other
   dimensions equal. A cell belongs to one group per dimension.
 - A group is *additive* (total = sum of categories) when its unit counts things
@@ -40,7 +41,7 @@ from typing import Any
 
 TOTAL = "_T"
 
-# Units whose values add up over categories whatever the sample sizes are known or not.
+# Units whose values add up over categories, whether or not the sample sizes are known.
 COUNT_UNITS = frozenset({"NUMBER", "PERSONS", "HOUSEHOLDS", "COUNT", "INDIVIDUALS", "PEOPLE"})
 
 # The built-in dimension columns of an observation; extra ones come from its ``dimensions``.

@@ -146,6 +146,8 @@ async def create(
     target_codes: list[str] | None,
     visibility: Visibility | None,
 ) -> models.Recommendation:
+    """A new recommendation (OPEN, first entry of its history) from the coalition's
+    publication and/or dataset."""
     coalition_id = await dataset_writes.coalition_id_by_code(session, coalition_code)
     if coalition_id is None:
         raise InvalidInput(
@@ -214,6 +216,7 @@ async def update(
     target_codes: list[str] | None,
     visibility: Visibility | None,
 ) -> models.Recommendation:
+    """Edit the text, authority, sources, targets or visibility (not the status)."""
     rec = await _writable(session, actor, recommendation_id, row_version)
     if visibility is not None and visibility != rec.visibility:
         checks.require_coalition_admin(actor.principal, rec.coalition_id)
@@ -336,6 +339,7 @@ async def set_status(
     changed_on: date | None,
     note: str,
 ) -> models.Recommendation:
+    """Move the status (to another one), as of ``changed_on`` (default today)."""
     rec = await _writable(session, actor, recommendation_id, row_version)
     problems: list[InvalidInput] = []
     if status == rec.status:

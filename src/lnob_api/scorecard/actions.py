@@ -50,6 +50,7 @@ def _check_owner(owner_name: str, owner_org: int | None, problems: list[InvalidI
 async def add_action(
     session: AsyncSession, actor: Actor, *, scorecard_id: int, fields: dict[str, Any]
 ) -> models.ScorecardAction:
+    """Add an action (status OPEN unless given) with an owner: a name or an organisation."""
     card = await writable(session, actor, scorecard_id, "scorecard")
     problems: list[InvalidInput] = []
     fields.setdefault("text", "")
@@ -86,6 +87,7 @@ async def update_action(
     row_version: int,
     fields: dict[str, Any],
 ) -> models.ScorecardAction:
+    """Edit an action (its status, owner, due date...); it keeps an owner."""
     action = await repo.lock_action(session, action_id)
     if action is None:
         raise InvalidInput("id", "no such action", code="NOT_FOUND")

@@ -42,6 +42,7 @@ EDITABLE = (
 
 
 def now() -> datetime:
+    """The current instant (UTC), for updated_at."""
     return datetime.now(UTC)
 
 
@@ -55,6 +56,7 @@ async def record(
     *,
     entity: tuple[str, int] | None = None,
 ) -> None:
+    """Audit a change of the scorecard (or of ``entity``, one of its parts)."""
     await session.flush()
     entity_type, entity_id = entity or ("Scorecard", card.id)
     await audit.record(
@@ -73,6 +75,7 @@ async def record(
 def required_text(
     fields: dict[str, Any], name: str, limit: int, problems: list[InvalidInput]
 ) -> None:
+    """Strip ``fields[name]`` when given; log it when empty or longer than ``limit``."""
     if name not in fields:
         return
     value = (fields[name] or "").strip()
@@ -143,6 +146,7 @@ async def create(
     fields: dict[str, Any],
     visibility: Visibility | None,
 ) -> models.Scorecard:
+    """A new scorecard of the coalition (scale default 1-5, visibility default COALITION)."""
     coalition_id = await dataset_writes.coalition_id_by_code(session, coalition_code)
     if coalition_id is None:
         raise InvalidInput(
@@ -180,6 +184,7 @@ async def writable(
 
 
 def check_version(kind: str, current: int, given: int | None) -> None:
+    """Optimistic locking: refuse a change made from a stale read."""
     if given is not None and current != given:
         raise Conflict(
             f"the {kind} changed since you read it (version {given}, now {current}); "
@@ -196,6 +201,7 @@ async def update(
     fields: dict[str, Any],
     visibility: Visibility | None,
 ) -> models.Scorecard:
+    """Edit a scorecard; a narrower scale must still hold every recorded score."""
     card = await writable(session, actor, scorecard_id, "id")
     check_version("scorecard", card.row_version, row_version)
     if visibility is not None and visibility != card.visibility:
@@ -239,6 +245,7 @@ async def add_criterion(
     target_code: str,
     indicator_code: str | None,
 ) -> models.ScorecardCriterion:
+    """Add a criterion after the others; an indicator, if named, must measure its target."""
     card = await writable(session, actor, scorecard_id, "scorecard")
     existing = await repo.criteria_of(session, card.id)
     fields: dict[str, Any] = {"label": label}

@@ -12,13 +12,13 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from typing import IO, Any
 
 CHUNK = 1 << 20
 SNIFF_BYTES = 64 * 1024
+MAX_LINE = 1 << 20
 DELIMITERS = ",;\t|"
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls (and other OLE compound files)
@@ -104,12 +104,24 @@ def csv_rows(file: IO[bytes]) -> Iterator[list[str]]:
         ) from None
     except csv.Error as exc:
         raise FileUnreadable(f"unreadable CSV: {exc}", row=row_number + 1) from None
+    except _LineTooLong:
+        raise FileUnreadable(
+            f"a line is longer than {MAX_LINE // 2**20} MiB: is this a CSV file?",
+            row=row_number + 1,
+        ) from None
+
+
+class _LineTooLong(Exception):
+    pass
 
 
 def _decoded_lines(file: IO[bytes]) -> Iterator[str]:
-    # Decoding line by line (not in large blocks) lets a decoding error name its row.
+    # Line by line (not in large blocks), so that a decoding error names its row; bounded, so
+    # that a file without line breaks is never read into memory whole.
     first = True
-    for line in file:
+    while line := file.readline(MAX_LINE + 1):
+        if len(line) > MAX_LINE:
+            raise _LineTooLong
         if first:
             first = False
             line = line.removeprefix(codecs.BOM_UTF8)
@@ -123,8 +135,9 @@ def xlsx_rows(file: IO[bytes], *, sheet: str | None = None) -> Iterator[list[str
     file.seek(0)
     try:
         workbook = openpyxl.load_workbook(file, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except Exception as exc:  # a damaged or foreign file fails in many ways
         raise FileUnreadable(f"unreadable XLSX workbook: {exc}") from None
+    row_number = 0
     try:
         if sheet is not None and sheet not in workbook.sheetnames:
             names = ", ".join(repr(n) for n in workbook.sheetnames)
@@ -133,7 +146,12 @@ def xlsx_rows(file: IO[bytes], *, sheet: str | None = None) -> Iterator[list[str
         # Exports often carry a wrong <dimension>: read the cells actually present.
         worksheet.reset_dimensions()
         for values in worksheet.iter_rows(values_only=True):
+            row_number += 1
             yield [cell_text(v) for v in values]
+    except FileUnreadable:
+        raise
+    except Exception as exc:
+        raise FileUnreadable(f"unreadable XLSX worksheet: {exc}", row=row_number + 1) from None
     finally:
         workbook.close()
 

@@ -75,6 +75,44 @@ async def upload(
     replace: bool = False,
 ) -> UploadReport:
     """Load the file's observations into the draft ``dataset_id``, all or nothing."""
+    dataset = await _draft_for_upload(session, actor, dataset_id)
+    sha256 = await asyncio.to_thread(readers.sha256_of, file)
+    if not replace and await repo.known_upload(session, dataset.id, sha256) is not None:
+        return UploadReport(sha256, duplicate_of_previous_upload=True)
+    lookups = await _lookups(session, dataset.coalition_id)
+    stream = _FileStream(file, filename, mapping, lookups, _default_indicator(mapping, lookups))
+    await repo.create_staging(session)
+    await repo.copy_into_staging(session, stream.records())
+    await _find_duplicates(session, dataset.id, stream.log, check_existing=not replace)
+    if stream.log.count:
+        raise UploadRejected(
+            UploadReport(
+                sha256,
+                rows_read=stream.rows_read,
+                problems=tuple(stream.log.kept),
+                problem_count=stream.log.count,
+                ignored_columns=stream.ignored,
+            )
+        )
+    replaced = await repo.clear_dataset(session, dataset.id) if replace else 0
+    written = await repo.insert_observations(session, dataset.id)
+    await repo.link_indicators(session, dataset.id)
+    await repo.drop_staging(session)
+    report = UploadReport(
+        sha256,
+        rows_read=stream.rows_read,
+        rows_written=written,
+        ignored_columns=stream.ignored,
+        observations_replaced=replaced,
+    )
+    await _record(session, actor, dataset, report, filename=filename[:300], replace=replace)
+    return report
+
+
+async def _draft_for_upload(
+    session: AsyncSession, actor: Actor, dataset_id: int
+) -> repo.LockedDataset:
+    """The dataset, locked, once the actor may upload into it and it is a draft."""
     dataset = await repo.lock_dataset(session, dataset_id)
     if dataset is None:
         raise InvalidInput("datasetId", "no such dataset", code="NOT_FOUND")
@@ -87,57 +125,43 @@ async def upload(
             "to open its next draft version)",
             code="INVALID_STATE",
         )
-    sha256 = await asyncio.to_thread(readers.sha256_of, file)
-    if not replace and await repo.known_upload(session, dataset.id, sha256) is not None:
-        return UploadReport(sha256, duplicate_of_previous_upload=True)
-    lookups = await _lookups(session, dataset.coalition_id)
-    default_indicator = None
-    if mapping.indicator_code:
-        default_indicator = lookups.indicators.get(mapping.indicator_code.strip().lower())
-        if default_indicator is None:
-            raise InvalidInput(
-                "mapping.indicatorCode",
-                f"unknown indicator {mapping.indicator_code!r}",
-                code="INVALID_CODE",
-            )
+    return dataset
 
-    await repo.create_staging(session)
-    stream = _FileStream(file, filename, mapping, lookups, default_indicator)
-    await repo.copy_into_staging(session, stream.records())
-    log = stream.log
-    await _find_duplicates(session, dataset.id, log, check_existing=not replace)
-    if log.count:
-        raise UploadRejected(
-            UploadReport(
-                sha256,
-                rows_read=stream.rows_read,
-                problems=tuple(log.kept),
-                problem_count=log.count,
-                ignored_columns=stream.ignored,
-            )
+
+def _default_indicator(mapping: ColumnMapping, lookups: Lookups) -> int | None:
+    if not mapping.indicator_code:
+        return None
+    found = lookups.indicators.get(mapping.indicator_code.strip().lower())
+    if found is None:
+        raise InvalidInput(
+            "mapping.indicatorCode",
+            f"unknown indicator {mapping.indicator_code!r}",
+            code="INVALID_CODE",
         )
+    return found
 
-    replaced = await repo.clear_dataset(session, dataset.id) if replace else 0
-    written = await repo.insert_observations(session, dataset.id)
-    await repo.link_indicators(session, dataset.id)
-    await repo.drop_staging(session)
+
+async def _record(
+    session: AsyncSession,
+    actor: Actor,
+    dataset: repo.LockedDataset,
+    report: UploadReport,
+    *,
+    filename: str,
+    replace: bool,
+) -> None:
+    """Record the upload (its hash makes a re-upload a no-op), count it as a change of the
+    dataset, and audit it."""
     upload_id = await repo.record_upload(
         session,
         {
             "dataset_id": dataset.id,
-            "sha256": sha256,
-            "filename": filename[:300],
-            "rows": written,
+            "sha256": report.sha256,
+            "filename": filename,
+            "rows": report.rows_written,
             "user_id": actor.principal.user_id,
             "client_id": actor.principal.client_id,
         },
-    )
-    report = UploadReport(
-        sha256,
-        rows_read=stream.rows_read,
-        rows_written=written,
-        ignored_columns=stream.ignored,
-        observations_replaced=replaced,
     )
     row_version = await repo.touch_dataset(session, dataset.id)
     await audit.record(
@@ -152,15 +176,14 @@ async def upload(
             "row_version": row_version,
             "upload_id": upload_id,
             "filename": filename,
-            "sha256": sha256,
+            "sha256": report.sha256,
             "rows_read": report.rows_read,
-            "rows_written": written,
+            "rows_written": report.rows_written,
             "replace": replace,
-            "observations_replaced": replaced,
+            "observations_replaced": report.observations_replaced,
         },
         request_id=actor.request_id,
     )
-    return report
 
 
 async def _lookups(session: AsyncSession, coalition_id: int) -> Lookups:
@@ -279,6 +302,8 @@ class _FileStream:
             self._fail(error)
             return batch
         self._rows = None
+        if self.rows_read == 0 and not self.log.count:
+            self.log.add(Problem(2, None, "INVALID_FILE", "the file has no data rows"))
         return batch
 
 

@@ -149,3 +149,37 @@ class TestCappedByParents:
         assert seen["scorecard"]["title"] == "Open"
         assert seen["scorecards"]["totalCount"] == 1
         _missing(await world.read(open_ids, None), 3)
+
+
+NESTED = """
+{
+  scorecards(first: 50) {
+    nodes {
+      title area { name } coalition { code }
+      criteria { label target { code } scores { period agreedScore } }
+      rounds { period scores { communityScore criterion { label } } }
+      actions { text }
+    }
+  }
+}
+"""
+
+
+class TestBatching:
+    async def test_nested_reads_cost_the_same_for_one_or_three_scorecards(
+        self, world: Cards, statements: Any
+    ) -> None:
+        # given
+        await world.scorecard(visibility="PUBLIC")
+        statements.count = 0
+        one = await world.ok(NESTED, as_=None)
+        few = statements.count
+        await world.scorecard(visibility="PUBLIC", title="Second")
+        await world.scorecard(visibility="PUBLIC", title="Third")
+        # when
+        statements.count = 0
+        three = await world.ok(NESTED, as_=None)
+        # then
+        assert len(one["scorecards"]["nodes"]) == 1
+        assert len(three["scorecards"]["nodes"]) == 3
+        assert statements.count == few

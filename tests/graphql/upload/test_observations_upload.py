@@ -394,6 +394,13 @@ class TestRejections:
         )
         await world.nothing_written()
 
+    async def test_header_only(self, world: World) -> None:
+        payload = await world.payload(world.csv("", ""))
+        (problem,) = payload["report"]["problems"]
+        assert (problem["row"], problem["code"]) == (2, "INVALID_FILE")
+        assert "no data rows" in problem["message"]
+        await world.nothing_written()
+
     async def test_not_a_spreadsheet(self, world: World) -> None:
         payload = await world.payload(b"\xd0\xcf\x11\xe0 legacy", name="old.xls")
         assert payload["report"]["problems"][0]["code"] == "INVALID_FILE"
