@@ -33,9 +33,7 @@ def upgrade() -> None:
     )
     op.alter_column("datasets", "status", type_=sa.String(length=19))
     op.add_column("datasets", sa.Column("release_at", sa.DateTime(timezone=True), nullable=True))
-    op.add_column(
-        "datasets", sa.Column("metadata_visibility", sa.String(length=11), nullable=True)
-    )
+    op.add_column("datasets", sa.Column("metadata_visibility", sa.String(length=11), nullable=True))
     op.create_check_constraint(
         op.f("ck_datasets_metadata_visibility"),
         "datasets",
@@ -57,19 +55,26 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), server_default="", nullable=False),
         sa.Column("recorded_by_user_id", sa.BigInteger(), nullable=True),
         sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
         ),
         sa.CheckConstraint(
             "method IN ('VALIDATION_MEETING', 'CALL_BACK', 'COMMUNITY_REVIEW', 'OTHER')",
             name=op.f("ck_dataset_validations_method"),
         ),
         sa.ForeignKeyConstraint(
-            ["dataset_id"], ["datasets.id"],
-            name=op.f("fk_dataset_validations_dataset_id_datasets"), ondelete="CASCADE",
+            ["dataset_id"],
+            ["datasets.id"],
+            name=op.f("fk_dataset_validations_dataset_id_datasets"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["recorded_by_user_id"], ["users.id"],
-            name=op.f("fk_dataset_validations_recorded_by_user_id_users"), ondelete="SET NULL",
+            ["recorded_by_user_id"],
+            ["users.id"],
+            name=op.f("fk_dataset_validations_recorded_by_user_id_users"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dataset_validations")),
     )
@@ -92,7 +97,10 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), server_default="", nullable=False),
         sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
         sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
         ),
         sa.CheckConstraint(
             "(withdrawn_at IS NULL) = (withdrawal_reason IS NULL)",
@@ -106,11 +114,15 @@ def upgrade() -> None:
             "scope IN ('PUBLIC', 'PARTNERSHIP', 'NAMED_AGENCIES')", name=op.f("ck_consents_scope")
         ),
         sa.ForeignKeyConstraint(
-            ["lineage_id"], ["datasets.id"], name=op.f("fk_consents_lineage_id_datasets"),
+            ["lineage_id"],
+            ["datasets.id"],
+            name=op.f("fk_consents_lineage_id_datasets"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["coalition_id"], ["coalitions.id"], name=op.f("fk_consents_coalition_id_coalitions"),
+            ["coalition_id"],
+            ["coalitions.id"],
+            name=op.f("fk_consents_coalition_id_coalitions"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_consents")),

@@ -24,8 +24,8 @@ from lnob_api.graphql.app import GraphQLApp
 from lnob_api.http.catalog import catalog_routes
 from lnob_api.http.exports import exports_routes
 from lnob_api.http.health import healthz, readyz
-from lnob_api.http.request_id import RequestIdMiddleware
 from lnob_api.http.oauth import oauth_routes
+from lnob_api.http.request_id import RequestIdMiddleware
 from lnob_api.http.sdmx import sdmx_routes
 
 
@@ -88,7 +88,13 @@ def create_app(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=["Authorization", "Content-Type", "Accept-Language", "X-Request-Id"],
+                allow_headers=[
+                    "Authorization",
+                    "Content-Type",
+                    "Accept-Language",
+                    "X-Request-Id",
+                    "Apollo-Require-Preflight",
+                ],
                 expose_headers=["WWW-Authenticate", "X-Request-Id", "ETag", "Last-Modified"],
                 max_age=600,
             )

@@ -6,10 +6,10 @@ import base64
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncConnection
-
-from lnob_api.auth.keys import KeyStore
 from tests import factories as f
 from tests.helpers import bearer, token_for
+
+from lnob_api.auth.keys import KeyStore
 
 UPDATE = "mutation($i: DatasetUpdateInput!) { datasetUpdate(input: $i) { dataset { id rowVersion version } userErrors { code } } }"
 PUBLISH = "mutation($i: DatasetPublishInput!) { datasetPublish(input: $i) { dataset { id version } userErrors { code } } }"

@@ -6,8 +6,9 @@ import httpx
 
 
 async def test_incoming_id_is_echoed(client: httpx.AsyncClient) -> None:
-    response = await client.post("/graphql", json={"query": "{ node(id: \"%%\") { id } }"},
-                                 headers={"X-Request-Id": "abc-123"})
+    response = await client.post(
+        "/graphql", json={"query": '{ node(id: "%%") { id } }'}, headers={"X-Request-Id": "abc-123"}
+    )
     assert response.headers["x-request-id"] == "abc-123"
     assert response.json()["errors"][0]["extensions"]["requestId"] == "abc-123"
 

@@ -13,8 +13,10 @@ Choices:
   organisation is recorded on the request, but its other clients and users gain nothing).
 - Expiry. Required, in the future, and at most ``MAX_ACCESS`` (730 days, two years) ahead:
   access to community data is reviewed at least that often.
-- The grant opens exactly the requested dataset version (by id), the current one when the
-  request was filed.
+- The grant names the requested dataset (the current version when the request was filed, by
+  id, never by slug); like every dataset grant it covers the dataset's later versions too.
+- Consent is not a grant's to override: where the community's consent excludes the requester,
+  an approved request opens nothing until the consent admits them.
 """
 
 from __future__ import annotations

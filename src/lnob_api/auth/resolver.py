@@ -58,7 +58,9 @@ def _user_principal(facts: Row, scopes: frozenset[str], *, client_id: str | None
     return Principal(
         kind=PrincipalKind.USER,
         user_id=int(facts["user_id"]),
-        client_pk=int(facts["client_pk"]) if facts["client_pk"] is not None else None,
+        # A user acts as themself: grants made to the client they signed in through (a
+        # machine's own grants) do not extend to them, so no client_pk here.
+        client_pk=None,
         client_id=client_id,
         organisation_ids=frozenset(int(o) for o in facts["user_orgs"] or ()),
         coalition_roles=roles,

@@ -21,6 +21,7 @@ from lnob_api.audit import service as audit
 from lnob_api.auth.principal import Principal, Scope
 from lnob_api.coalition import write_repository as repo
 from lnob_api.dataset.service import Actor
+from lnob_api.disclosure import service as disclosure
 from lnob_api.errors import Conflict, Forbidden, InvalidInput, NotFound, ValidationFailed
 from lnob_api.models.enums import MemberRole
 from lnob_api.organisation import service as organisation_service
@@ -224,11 +225,16 @@ async def update(
     if problems:
         raise ValidationFailed(problems)
     before = audit.snapshot(coalition)
+    old_threshold = coalition.suppression_threshold
     for name, value in fields.items():
         if name in EDITABLE:
             setattr(coalition, name, value)
     coalition.row_version += 1
     coalition.updated_at = now()
+    if coalition.suppression_threshold != old_threshold:
+        # New small cells need their complements hidden too (secondary suppression).
+        await session.flush()
+        await disclosure.recompute_coalition(session, coalition.id)
     await record(
         session,
         actor,

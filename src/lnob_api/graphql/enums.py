@@ -11,6 +11,7 @@ import strawberry
 from lnob_api.models.enums import (
     AreaLevel,
     CoalitionRole,
+    ConsentScope,
     DatasetStatus,
     MemberRole,
     Methodology,
@@ -18,6 +19,7 @@ from lnob_api.models.enums import (
     OrganisationKind,
     ProjectStatus,
     PublicationKind,
+    ValidationMethod,
     Visibility,
 )
 
@@ -31,10 +33,13 @@ strawberry.enum(Methodology, description="How a dataset's data were collected.")
 strawberry.enum(PublicationKind, description="What kind of publication this is.")
 strawberry.enum(AreaLevel, description="Country, ISO 3166-2 subdivision, or local area.")
 strawberry.enum(ObsStatus, description="SDMX observation status (CL_OBS_STATUS).")
+strawberry.enum(ValidationMethod, description="How the community validated the findings.")
+strawberry.enum(ConsentScope, description="Who the community agreed may use the data.")
 
 __all__ = [
     "AreaLevel",
     "CoalitionRole",
+    "ConsentScope",
     "DatasetStatus",
     "MemberRole",
     "Methodology",
@@ -42,5 +47,6 @@ __all__ = [
     "OrganisationKind",
     "ProjectStatus",
     "PublicationKind",
+    "ValidationMethod",
     "Visibility",
 ]

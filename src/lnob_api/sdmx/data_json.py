@@ -142,6 +142,7 @@ async def _structure(
 
     dims = [dimension(d, p) for p, d in enumerate((*model.DIMENSIONS, model.TIME))]
     series, observation = ([], dims) if flat else (dims[:-1], dims[-1:])
+
     def attribute(component: model.Component) -> dict[str, Any]:
         return {"id": component.id, "name": component.name, "values": values(component)}
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lnob_api import models
+from lnob_api.disclosure import service as disclosure
 from lnob_api.models import AreaLevel, PublicationKind
 from lnob_api.sdg.codes import sort_key
 from lnob_api.seed.demo_catalogue import (
@@ -53,6 +54,8 @@ async def load_demo(conn: AsyncConnection, report: SeedReport) -> None:
     datasets = await _datasets(conn, coalitions, projects, groups, report)
     await load_observations(conn, rng, datasets, report)
     await _publications(conn, coalitions, datasets, report)
+    for coalition_id in coalitions.values():
+        await disclosure.recompute_coalition(conn, coalition_id)
 
 
 async def _demo_present(conn: AsyncConnection) -> bool:

@@ -14,15 +14,12 @@ from lnob_api.dataset import stewardship
 from lnob_api.dataset.service import Actor
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.dataset.types import Dataset
+from lnob_api.graphql.enums import ConsentScope, ValidationMethod
 from lnob_api.graphql.ids import to_global_id
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.mutations import UserError, mutate
 from lnob_api.graphql.permissions import requires
-from lnob_api.models.enums import ConsentScope, ValidationMethod
-
-strawberry.enum(ValidationMethod, description="How the community validated the findings.")
-strawberry.enum(ConsentScope, description="Who the community agreed may use the data.")
 
 
 @strawberry.type(description="What a community agreed to for a dataset (all its versions).")

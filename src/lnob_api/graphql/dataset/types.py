@@ -10,7 +10,7 @@ import strawberry
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.enums import DatasetStatus, Methodology, Visibility
+from lnob_api.graphql.enums import DatasetStatus, Methodology, ValidationMethod, Visibility
 from lnob_api.graphql.loading import load_list, load_one, load_page
 from lnob_api.graphql.node import Node, entity
 from lnob_api.graphql.pagination import Connection
@@ -27,7 +27,7 @@ from lnob_api.sdg import repository as sdg_repo
 if TYPE_CHECKING:
     from lnob_api.graphql.area.types import Area
     from lnob_api.graphql.coalition.types import Coalition, MarginalisedGroup
-    from lnob_api.graphql.dataset.stewardship import Consent, ValidationMethod
+    from lnob_api.graphql.dataset.stewardship import Consent
     from lnob_api.graphql.observation.types import Observation, ObservationFilter
     from lnob_api.graphql.project.types import Project
     from lnob_api.graphql.publication.types import Publication
@@ -36,9 +36,6 @@ if TYPE_CHECKING:
 
 _Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.types")]
 _Consent = Annotated["Consent", strawberry.lazy("lnob_api.graphql.dataset.stewardship")]
-_ValidationMethod = Annotated[
-    "ValidationMethod", strawberry.lazy("lnob_api.graphql.dataset.stewardship")
-]
 _Group = Annotated["MarginalisedGroup", strawberry.lazy("lnob_api.graphql.coalition.types")]
 _Project = Annotated["Project", strawberry.lazy("lnob_api.graphql.project.types")]
 _Indicator = Annotated["Indicator", strawberry.lazy("lnob_api.graphql.sdg.types")]
@@ -55,7 +52,7 @@ _ObservationFilter = Annotated[
 
 @strawberry.type(description="A community's validation of a dataset version before release.")
 class DatasetValidation:
-    method: _ValidationMethod
+    method: ValidationMethod
     validated_by: str
     validated_on: date
     note: str

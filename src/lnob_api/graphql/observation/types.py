@@ -60,10 +60,12 @@ class Observation(Node):
     target_code: strawberry.Private[str | None]
     coalition_id: strawberry.Private[int]
     value: float | None = strawberry.field(
-        description="The value; null when missing or withheld by small-cell suppression."
+        description="The value; null when missing or withheld (see suppressed)."
     )
     suppressed: bool = strawberry.field(
-        description="True when the value is withheld because the sample is too small."
+        description="True when the value (and sample size) is withheld to protect people: the "
+        "cell is small, or showing it would let someone derive a small one (secondary "
+        "suppression). Members of the owning coalition see every value."
     )
     unit: str
     obs_status: ObsStatus
