@@ -69,3 +69,29 @@ async def test_grant_on_first_version_covers_the_next(
         )
     ).json()
     assert seen["data"]["dataset"] == {"version": 2, "title": "Second"}
+
+
+async def test_users_do_not_inherit_their_sign_in_clients_grants(
+    client: httpx.AsyncClient, conn: AsyncConnection, signing_keys: KeyStore
+) -> None:
+    # given a grant made to a machine client, which people also sign in through
+    coalition = await f.create_coalition(conn)
+    dataset = await f.create_dataset(conn, coalition, visibility="COALITION")
+    machine = await f.create_client(
+        conn, await f.create_organisation(conn, kind="STATISTICS_AGENCY")
+    )
+    await f.create_grant(conn, coalition, client_id=machine["id"])
+    person = await f.create_user(conn)
+    as_machine = bearer(token_for(signing_keys, client=machine))
+    as_person = bearer(token_for(signing_keys, client=machine, user=person))
+    # then the machine reads the dataset, the person signed in through it does not
+    seen = [
+        (
+            await client.post(
+                "/graphql", json={"query": READ, "variables": {"s": dataset["slug"]}}, headers=h
+            )
+        ).json()["data"]["dataset"]
+        for h in (as_machine, as_person)
+    ]
+    assert seen[0] is not None
+    assert seen[1] is None
