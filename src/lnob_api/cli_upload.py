@@ -99,7 +99,7 @@ def _dataset_key(reference: str) -> int | None:
 
 
 def cmd_upload(args: argparse.Namespace, settings: Settings) -> int:
-    from lnob_api.dataset.service import Actor
+    from lnob_api.audit.service import Actor
     from lnob_api.upload import service
 
     mapping = read_mapping(args.mapping)

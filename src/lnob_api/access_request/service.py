@@ -31,8 +31,8 @@ from lnob_api.access import checks
 from lnob_api.access_request import repository as repo
 from lnob_api.access_request.requester import requester_of
 from lnob_api.audit import service as audit
+from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Principal
-from lnob_api.dataset.service import Actor
 from lnob_api.errors import Forbidden, InvalidInput, NotFound, ValidationFailed
 from lnob_api.grant import service as grant_service
 from lnob_api.models import AccessRequestStatus, NotificationKind

@@ -19,8 +19,8 @@ from lnob_api import models
 from lnob_api.access import checks
 from lnob_api.area import write_repository as repo
 from lnob_api.audit import service as audit
+from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
-from lnob_api.dataset.service import Actor
 from lnob_api.errors import Conflict, InvalidInput, NotFound, ValidationFailed
 from lnob_api.models.enums import AreaLevel, CoalitionRole
 

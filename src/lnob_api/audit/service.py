@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -12,6 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.audit import repository
 from lnob_api.auth.principal import Principal
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is writing, and the request they write in (for the audit log)."""
+
+    principal: Principal
+    request_id: str | None = None
 
 
 def _plain(value: Any) -> Any:

@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
+from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Scope
 from lnob_api.auth.secrets import hash_secret, new_client_id, new_client_secret
 from lnob_api.client import repository as repo
 from lnob_api.client.repository import ClientRecord
-from lnob_api.dataset.service import Actor
 from lnob_api.errors import Conflict, InvalidInput, NotFound, ValidationFailed
 from lnob_api.organisation import service as organisation_service
 

@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
+from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Principal, Scope
 from lnob_api.coalition import write_repository as repo
-from lnob_api.dataset.service import Actor
 from lnob_api.disclosure import service as disclosure
 from lnob_api.errors import Conflict, Forbidden, InvalidInput, NotFound, ValidationFailed
 from lnob_api.models.enums import MemberRole

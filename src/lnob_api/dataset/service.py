@@ -9,7 +9,6 @@ an audit event in the same transaction. Services flush, never commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -18,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
-from lnob_api.auth.principal import Principal
+from lnob_api.audit.service import Actor
 from lnob_api.dataset import write_repository as repo
 from lnob_api.disclosure import service as disclosure
 from lnob_api.errors import Conflict, InvalidInput, NotFound, ValidationFailed
@@ -44,14 +43,6 @@ EDITABLE = (
     "license",
     "project_id",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who is writing, and the request they write in (for the audit log)."""
-
-    principal: Principal
-    request_id: str | None = None
 
 
 def _now() -> datetime:

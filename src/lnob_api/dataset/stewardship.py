@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
+from lnob_api.audit.service import Actor
 from lnob_api.dataset import write_repository as repo
-from lnob_api.dataset.service import Actor, _load, _record
+from lnob_api.dataset.service import _load, _record
 from lnob_api.errors import Conflict, InvalidInput, NotFound, ValidationFailed
 from lnob_api.models.enums import CoalitionRole, ConsentScope, DatasetStatus, ValidationMethod
 from lnob_api.sync import service as sync

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
+from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
-from lnob_api.dataset.service import Actor
 from lnob_api.errors import Conflict, Forbidden, InvalidInput, NotFound, ValidationFailed
 from lnob_api.grant import repository as repo
 from lnob_api.grant.repository import GrantRecord

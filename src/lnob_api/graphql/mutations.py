@@ -17,6 +17,7 @@ import strawberry
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lnob_api.audit.service import Actor
 from lnob_api.errors import Conflict, InvalidInput, NotFound, ValidationFailed
 from lnob_api.graphql.context import Info, Loaders
 
@@ -45,6 +46,11 @@ class UserError:
     )
     code: UserErrorCode
     message: str
+
+
+def actor(info: Info) -> Actor:
+    """The writer behind this request, for services and the audit log."""
+    return Actor(info.context.principal, info.context.request_id)
 
 
 def _error(problem: InvalidInput) -> UserError:

@@ -35,3 +35,21 @@ class SignedIn(BasePermission):
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         return not info.context.principal.is_anonymous
+
+
+@cache
+def requires_any(*scopes: Scope) -> type[BasePermission]:
+    """A permission class satisfied by any one of ``scopes`` (roles are checked in services)."""
+    names = " or ".join(s.value for s in scopes)
+
+    class AnyScopeRequired(BasePermission):
+        message = f"this needs a token with the {names} scope"
+        error_extensions = {"code": "FORBIDDEN", "scope": names}
+
+        def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+            return any(info.context.principal.has_scope(s) for s in scopes)
+
+    AnyScopeRequired.__name__ = "RequiresAny" + "".join(
+        s.name.title().replace("_", "") for s in scopes
+    )
+    return AnyScopeRequired

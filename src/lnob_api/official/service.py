@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
+from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Principal, Scope
-from lnob_api.dataset.service import Actor
 from lnob_api.errors import Forbidden, InvalidInput, ValidationFailed
 from lnob_api.models.enums import CoalitionRole
 from lnob_api.official import reader

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from lnob_api import models
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
-from lnob_api.dataset.service import Actor
+from lnob_api.audit.service import Actor
 from lnob_api.errors import Conflict, DomainError, InvalidInput, NotFound, ValidationFailed
 from lnob_api.models.enums import OrganisationKind
 from lnob_api.organisation import admin_repository as repo

@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
+from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Principal
 from lnob_api.coalition import service as coalition_service
-from lnob_api.dataset.service import Actor
 from lnob_api.errors import InvalidInput, NotFound, ValidationFailed
 from lnob_api.models.enums import CoalitionRole, PublicationKind, Visibility
 from lnob_api.publication import write_repository as repo

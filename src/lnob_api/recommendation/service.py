@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
+from lnob_api.audit.service import Actor
 from lnob_api.dataset import write_repository as dataset_writes
-from lnob_api.dataset.service import Actor
 from lnob_api.errors import Conflict, InvalidInput, ValidationFailed
 from lnob_api.models.enums import CoalitionRole, Visibility
 from lnob_api.models.evidence import RecommendationStatus

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
 from lnob_api.audit import service as audit
-from lnob_api.dataset.service import Actor
+from lnob_api.audit.service import Actor
 from lnob_api.errors import InvalidInput, ValidationFailed
 from lnob_api.observation.periods import period_bounds
 from lnob_api.scorecard import repository as repo

@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
+from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Principal, PrincipalKind, Scope
-from lnob_api.dataset.service import Actor
 from lnob_api.errors import Forbidden, InvalidInput, NotFound
 from lnob_api.models.enums import CoalitionRole, DatasetStatus
 from lnob_api.upload import readers

@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
+from lnob_api.audit.service import Actor
 from lnob_api.auth.secrets import hash_password
 from lnob_api.coalition import service as coalition_service
 from lnob_api.coalition import write_repository as coalition_repo
-from lnob_api.dataset.service import Actor
 from lnob_api.errors import Conflict, InvalidInput, NotFound
 from lnob_api.models.enums import CoalitionRole
 from lnob_api.organisation import service as organisation_service

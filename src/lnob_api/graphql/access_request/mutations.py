@@ -13,12 +13,12 @@ from strawberry.permission import BasePermission
 from lnob_api.access_request import repository as access_request_repo
 from lnob_api.access_request import service
 from lnob_api.auth.principal import Scope
-from lnob_api.dataset.service import Actor
 from lnob_api.graphql.access_request.types import AccessRequest
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import SignedIn
 
 
@@ -98,10 +98,6 @@ class AccessRequestWithdrawPayload(AccessRequestPayload):
 
 
 P = TypeVar("P", bound=AccessRequestPayload)
-
-
-def _actor(info: Info) -> Actor:
-    return Actor(info.context.principal, info.context.request_id)
 
 
 def _pk(global_id: strawberry.ID) -> int:

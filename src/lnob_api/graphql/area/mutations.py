@@ -16,6 +16,7 @@ from lnob_api.graphql.context import Info
 from lnob_api.graphql.ids import from_global_id
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import requires
 
 WRITE = [requires(Scope.DATA_WRITE)]
@@ -57,10 +58,6 @@ class LocalAreaCreatePayload(LocalAreaPayload):
 @strawberry.type
 class LocalAreaUpdatePayload(LocalAreaPayload):
     pass
-
-
-def _actor(info: Info) -> service.Actor:
-    return service.Actor(info.context.principal, info.context.request_id)
 
 
 def _code_of(global_id: str) -> str:

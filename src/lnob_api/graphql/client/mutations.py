@@ -10,6 +10,7 @@ from lnob_api.client import service
 from lnob_api.graphql.client.types import OAuthClient
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.organisation.mutations import organisation_ref
 from lnob_api.graphql.permissions import requires
 
@@ -51,10 +52,6 @@ class ClientCreatePayload:
 class ClientRevokePayload:
     client: OAuthClient | None
     user_errors: list[UserError]
-
-
-def _actor(info: Info) -> service.Actor:
-    return service.Actor(info.context.principal, info.context.request_id)
 
 
 @strawberry.type

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.permission import BasePermission
 
 from lnob_api.auth.principal import Scope
 from lnob_api.coalition import repository as coalition_repo
@@ -18,27 +16,9 @@ from lnob_api.graphql.enums import MemberRole
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.organisation.mutations import organisation_ref
-from lnob_api.graphql.permissions import requires
-
-
-@cache
-def requires_any(*scopes: Scope) -> type[BasePermission]:
-    """A permission class satisfied by any one of ``scopes`` (roles are checked in services)."""
-    names = " or ".join(s.value for s in scopes)
-
-    class AnyScopeRequired(BasePermission):
-        message = f"this needs a token with the {names} scope"
-        error_extensions = {"code": "FORBIDDEN", "scope": names}
-
-        def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-            return any(info.context.principal.has_scope(s) for s in scopes)
-
-    AnyScopeRequired.__name__ = "RequiresAny" + "".join(
-        s.name.title().replace("_", "") for s in scopes
-    )
-    return AnyScopeRequired
-
+from lnob_api.graphql.permissions import requires, requires_any
 
 PARTNERSHIP = [requires(Scope.PARTNERSHIP_ADMIN)]
 ADMINS = [requires_any(Scope.COALITION_ADMIN, Scope.PARTNERSHIP_ADMIN)]
@@ -129,10 +109,6 @@ class CoalitionMemberUpdatePayload(CoalitionMemberPayload):
 @strawberry.type(description="The membership as it was before its removal.")
 class CoalitionMemberRemovePayload(CoalitionMemberPayload):
     pass
-
-
-def _actor(info: Info) -> service.Actor:
-    return service.Actor(info.context.principal, info.context.request_id)
 
 
 def _fields(data: Any, names: tuple[str, ...]) -> dict[str, Any]:

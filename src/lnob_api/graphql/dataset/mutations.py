@@ -17,6 +17,7 @@ from lnob_api.graphql.enums import Methodology, Visibility
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import requires
 from lnob_api.graphql.provenance.mutations import ProvenanceInput, provenance_change
 
@@ -169,10 +170,6 @@ FIELDS = (
     "area",
     "license",
 )
-
-
-def _actor(info: Info) -> service.Actor:
-    return service.Actor(info.context.principal, info.context.request_id)
 
 
 P = TypeVar("P", bound=DatasetPayload)

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api.auth.principal import Scope
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.dataset import stewardship
-from lnob_api.dataset.service import Actor
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.dataset.types import Dataset
 from lnob_api.graphql.enums import ConsentScope, ValidationMethod
@@ -19,6 +18,7 @@ from lnob_api.graphql.ids import to_global_id
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import requires
 
 
@@ -105,10 +105,6 @@ class ConsentWithdrawInput:
 class ConsentWithdrawPayload:
     consent: Consent | None
     user_errors: list[UserError]
-
-
-def _actor(info: Info) -> Actor:
-    return Actor(info.context.principal, info.context.request_id)
 
 
 def _consent(obj: Any) -> Consent:

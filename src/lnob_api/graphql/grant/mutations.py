@@ -14,6 +14,7 @@ from lnob_api.graphql.context import Info
 from lnob_api.graphql.grant.types import Grant
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.organisation.mutations import organisation_ref
 from lnob_api.graphql.permissions import requires
 
@@ -60,10 +61,6 @@ class GrantCreatePayload(GrantPayload):
 @strawberry.type
 class GrantRevokePayload(GrantPayload):
     pass
-
-
-def _actor(info: Info) -> service.Actor:
-    return service.Actor(info.context.principal, info.context.request_id)
 
 
 def _grant(found: service.GrantRecord | None) -> Grant | None:

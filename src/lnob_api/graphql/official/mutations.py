@@ -17,9 +17,9 @@ from strawberry.file_uploads import Upload
 
 from lnob_api.auth.principal import Scope
 from lnob_api.errors import InvalidInput
-from lnob_api.graphql.coalition.mutations import requires_any
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.permissions import requires_any
 from lnob_api.official import service
 
 WRITERS = [requires_any(Scope.DATA_WRITE, Scope.PARTNERSHIP_ADMIN)]

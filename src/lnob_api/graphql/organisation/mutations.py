@@ -15,6 +15,7 @@ from lnob_api.graphql.ids import from_global_id
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.organisation.types import Organisation
 from lnob_api.graphql.permissions import requires
 from lnob_api.organisation import repository as organisation_repo
@@ -85,10 +86,6 @@ class OrganisationUpdatePayload(OrganisationPayload):
 class OrganisationDeletePayload:
     deleted_id: strawberry.ID | None
     user_errors: list[UserError]
-
-
-def _actor(info: Info) -> service.Actor:
-    return service.Actor(info.context.principal, info.context.request_id)
 
 
 def _fields(data: Any, names: tuple[str, ...]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from lnob_api.graphql.enums import ProjectStatus, Visibility
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import requires
 from lnob_api.graphql.project.types import Project
 from lnob_api.project import repository as project_repo
@@ -108,10 +109,6 @@ class ProjectDeletePayload:
 
 
 P = TypeVar("P", bound=ProjectPayload)
-
-
-def _actor(info: Info) -> service.Actor:
-    return service.Actor(info.context.principal, info.context.request_id)
 
 
 def _fields(data: Any) -> dict[str, Any]:

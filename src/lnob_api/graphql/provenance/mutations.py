@@ -11,12 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.auth.principal import Scope
 from lnob_api.coalition import repository as coalition_repo
-from lnob_api.graphql.coalition.mutations import ADMINS, requires_any
+from lnob_api.graphql.coalition.mutations import ADMINS
 from lnob_api.graphql.coalition.types import MarginalisedGroup
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import actor as _actor
+from lnob_api.graphql.permissions import requires_any
 from lnob_api.graphql.provenance.types import (
     ProducerType,
     ProvenanceMethod,
@@ -188,10 +190,6 @@ class MarginalisedGroupCreatePayload(MarginalisedGroupPayload):
 @strawberry.type
 class MarginalisedGroupUpdatePayload(MarginalisedGroupPayload):
     pass
-
-
-def _actor(info: Info) -> service.Actor:
-    return service.Actor(info.context.principal, info.context.request_id)
 
 
 def _given(data: Any, names: tuple[str, ...]) -> dict[str, Any]:

@@ -9,13 +9,13 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.auth.principal import Scope
-from lnob_api.graphql.coalition.mutations import requires_any
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import PublicationKind, Visibility
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.mutations import UserError, mutate
-from lnob_api.graphql.permissions import requires
+from lnob_api.graphql.mutations import actor as _actor
+from lnob_api.graphql.permissions import requires, requires_any
 from lnob_api.graphql.publication.types import Publication
 from lnob_api.publication import repository as publication_repo
 from lnob_api.publication import service
@@ -110,10 +110,6 @@ class PublicationDeletePayload:
 
 
 P = TypeVar("P", bound=PublicationPayload)
-
-
-def _actor(info: Info) -> service.Actor:
-    return service.Actor(info.context.principal, info.context.request_id)
 
 
 def _set(value: Any) -> bool:

@@ -14,6 +14,7 @@ from lnob_api.graphql.enums import Visibility
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import requires
 from lnob_api.graphql.recommendation.types import Recommendation, RecommendationResponse
 from lnob_api.models.evidence import AuthorityLevel, RecommendationStatus
@@ -141,10 +142,6 @@ def _fields(data: Any) -> dict[str, Any]:
                 else None
             )
     return fields
-
-
-def _actor(info: Info) -> service.Actor:
-    return service.Actor(info.context.principal, info.context.request_id)
 
 
 async def _recommendation(info: Info, pk: int | None) -> Recommendation | None:

@@ -14,6 +14,7 @@ from lnob_api.graphql.enums import Visibility
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import requires
 from lnob_api.graphql.scorecard.types import (
     Scorecard,
@@ -204,10 +205,6 @@ SCORECARD_FIELDS = (
     "facilitator",
 )
 ACTION_FIELDS = ("text", "owner_name", "owner_organisation", "due_on", "status", "criterion")
-
-
-def _actor(info: Info) -> service.Actor:
-    return service.Actor(info.context.principal, info.context.request_id)
 
 
 async def _scorecard(info: Info, pk: int | None) -> Scorecard | None:

@@ -10,6 +10,7 @@ from lnob_api.graphql.context import Info
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import requires
 from lnob_api.graphql.sdg.types import Indicator
 from lnob_api.sdg import repository as sdg_repo
@@ -51,10 +52,6 @@ class CustomIndicatorCreatePayload(CustomIndicatorPayload):
 @strawberry.type
 class CustomIndicatorUpdatePayload(CustomIndicatorPayload):
     pass
-
-
-def _actor(info: Info) -> service.Actor:
-    return service.Actor(info.context.principal, info.context.request_id)
 
 
 async def _load(info: Info, indicator_id: int | None) -> Indicator | None:

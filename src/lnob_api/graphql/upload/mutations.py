@@ -14,9 +14,9 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.file_uploads import Upload
 
+from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Scope
 from lnob_api.dataset import repository as dataset_repo
-from lnob_api.dataset.service import Actor
 from lnob_api.errors import InvalidInput
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.dataset.types import Dataset

@@ -13,6 +13,7 @@ from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import CoalitionRole
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import requires
 from lnob_api.user import service
 
@@ -72,10 +73,6 @@ class CoalitionRoleGrantPayload(CoalitionRolePayload):
 @strawberry.type(description="The assignment as it was before its revocation.")
 class CoalitionRoleRevokePayload(CoalitionRolePayload):
     pass
-
-
-def _actor(info: Info) -> service.Actor:
-    return service.Actor(info.context.principal, info.context.request_id)
 
 
 def _assignment(found: service.RoleAssignment | None) -> CoalitionRoleAssignment | None:
