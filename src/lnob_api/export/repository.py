@@ -51,6 +51,8 @@ class Scoped:
     dataset: sa.FromClause
     indicator: sa.FromClause
     source: sa.FromClause
+    # The indicator's code, or the SDG target's for a target-level observation.
+    code: ColumnElement[str]
 
 
 def scoped(principal: Principal, where: Sequence[ColumnElement[bool]]) -> Scoped:
@@ -58,10 +60,14 @@ def scoped(principal: Principal, where: Sequence[ColumnElement[bool]]) -> Scoped
     rows = OBSERVATIONS.scoped(principal).where(*where).subquery("o")
     dataset = datasets.alias("d")
     indicator = indicators.alias("i")
-    source = rows.join(dataset, dataset.c.id == rows.c.dataset_id).join(
-        indicator, indicator.c.id == rows.c.indicator_id
+    target = models.SdgTarget.__table__.alias("t")
+    source = (
+        rows.join(dataset, dataset.c.id == rows.c.dataset_id)
+        .outerjoin(indicator, indicator.c.id == rows.c.indicator_id)
+        .outerjoin(target, target.c.code == rows.c.target_code)
     )
-    return Scoped(rows, dataset, indicator, source)
+    code = sa.func.coalesce(indicator.c.code, target.c.code)
+    return Scoped(rows, dataset, indicator, source, code)
 
 
 def in_coalition(coalition_id: int) -> ColumnElement[bool]:
@@ -149,10 +155,10 @@ CSV_COLUMNS = (
 def csv_select(principal: Principal, where: Sequence[ColumnElement[bool]]) -> sa.Select[Any]:
     """The CSV export's rows in a stable order (the observation id); NULL value when withheld."""
     s = scoped(principal, where)
-    o, d, i = s.rows, s.dataset, s.indicator
+    o, d = s.rows, s.dataset
     columns = (
         d.c.slug,
-        i.c.code,
+        s.code,
         o.c.area_code,
         o.c.period,
         o.c.value,

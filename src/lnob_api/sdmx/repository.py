@@ -48,7 +48,13 @@ async def coalition_rows(conn: AsyncConnection) -> list[Any]:
 
 
 async def indicator_rows(conn: AsyncConnection) -> list[Any]:
-    stmt = sa.select(indicators.c.code, indicators.c.title).order_by(indicators.c.sort_key)
+    """CL_INDICATOR: every indicator, and every SDG target (for target-level observations)."""
+    targets = models.SdgTarget.__table__
+    both = sa.union_all(
+        sa.select(indicators.c.code, indicators.c.title, indicators.c.sort_key),
+        sa.select(targets.c.code, targets.c.title, targets.c.sort_key),
+    ).subquery("codes")
+    stmt = sa.select(both.c.code, both.c.title).order_by(both.c.sort_key)
     return list((await conn.execute(stmt)).all())
 
 
@@ -115,9 +121,11 @@ async def names(
     """Names of INDICATOR and REF_AREA codes (for SDMX-JSON's structure block)."""
     found: dict[str, dict[str, str]] = {"INDICATOR": {}, "REF_AREA": {}}
     if indicator_ids:
-        ids = sdmx_indicator(indicators.c.code)
-        stmt = sa.select(ids, indicators.c.title).where(ids.in_(indicator_ids))
-        found["INDICATOR"] = {row[0]: row[1] for row in await conn.execute(stmt)}
+        targets = models.SdgTarget.__table__
+        for table in (indicators, targets):
+            ids = sdmx_indicator(table.c.code)
+            stmt = sa.select(ids, table.c.title).where(ids.in_(indicator_ids))
+            found["INDICATOR"] |= {row[0]: row[1] for row in await conn.execute(stmt)}
     if area_codes:
         stmt = sa.select(areas.c.code, areas.c.name).where(areas.c.code.in_(area_codes))
         found["REF_AREA"] = {row[0]: row[1] for row in await conn.execute(stmt)}
@@ -128,9 +136,9 @@ async def names(
 
 
 def _columns(s: export_repo.Scoped) -> dict[str, ColumnElement[Any]]:
-    o, d, i = s.rows, s.dataset, s.indicator
+    o, d = s.rows, s.dataset
     return {
-        "indicator": sdmx_indicator(i.c.code),
+        "indicator": sdmx_indicator(s.code),
         "area": o.c.area_code,
         "sex": o.c.sex,
         "age": o.c.age,
@@ -154,7 +162,7 @@ def data_select(principal: Principal, where: Sequence[ColumnElement[bool]]) -> s
     o = s.rows
     order = [
         s.dataset.c.slug,
-        s.indicator.c.code,
+        s.code,
         o.c.area_code,
         o.c.sex,
         o.c.age,
