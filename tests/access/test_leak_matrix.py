@@ -8,6 +8,8 @@ and one row in each expectation table.
 from __future__ import annotations
 
 import base64
+import csv
+import io
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -334,7 +336,62 @@ async def observation_nodes(gql: Gql, w: dict[str, Any], conn: AsyncConnection) 
     return _obs_rows(w, [n for n in data["nodes"] if n])
 
 
-DATA_PATHS = [observations_root, observations_by_area, dataset_observations, indicator_observations]
+# Bulk paths over HTTP use the same principal through the Authorization header.
+Http = Callable[[str, dict[str, Any]], Awaitable[httpx.Response]]
+
+
+def _num(text: str) -> float | None:
+    return float(text) if text not in ("", "NaN") else None
+
+
+async def csv_export(gql: Gql, w: dict[str, Any], http: Http) -> ObsRows:
+    response = await http("/exports/observations.csv", {"indicator": "1.1.1"})
+    assert response.status_code in (200, 404), response.text
+    by_slug = {ds["slug"]: key for key, ds in w["datasets"].items()}
+    rows = set()
+    for r in csv.DictReader(io.StringIO(response.text)) if response.status_code == 200 else []:
+        if r["dataset"] in by_slug:
+            size = int(r["sample_size"]) if r["sample_size"] else None
+            rows.add((by_slug[r["dataset"]], r["sex"], _num(r["value"]), size))
+    return rows
+
+
+async def sdmx_csv(gql: Gql, w: dict[str, Any], http: Http) -> set[tuple[str, str, float | None]]:
+    response = await http(f"/sdmx/data/DF_LNOB_{w['a']['code']}", {"format": "csvdata"})
+    if response.status_code == 404:  # SDMX answers "no results" with 404
+        return set()
+    assert response.status_code == 200, response.text
+    by_slug = {ds["slug"]: key for key, ds in w["datasets"].items()}
+    return {
+        (by_slug[r["DATASET"]], r["SEX"], _num(r["OBS_VALUE"]))
+        for r in csv.DictReader(io.StringIO(response.text))
+        if r.get("DATASET") in by_slug
+    }
+
+
+async def indicator_series(gql: Gql, w: dict[str, Any]) -> ObsRows:
+    data = await gql(
+        '{ indicatorSeries(indicator: "1.1.1", areas: ["KE"]) { sex points { value suppressed sampleSize datasetId } } }',
+        None,
+    )
+    by_id = {_gid("Dataset", ds["id"]): key for key, ds in w["datasets"].items()}
+    rows = set()
+    for series in data["indicatorSeries"]:
+        for p in series["points"]:
+            if p["datasetId"] in by_id:
+                assert (p["value"] is None) == p["suppressed"]
+                rows.add((by_id[p["datasetId"]], series["sex"], p["value"], p["sampleSize"]))
+    return rows
+
+
+DATA_PATHS = [
+    observations_root,
+    observations_by_area,
+    dataset_observations,
+    indicator_observations,
+    indicator_series,
+]
+HTTP_PATHS = [csv_export]
 
 
 @pytest.fixture
@@ -394,6 +451,30 @@ async def test_data_paths(
 ) -> None:
     rows = await path(_caller(client, world, principal), world)
     assert rows == expected_data(principal)
+
+
+def _http(client: httpx.AsyncClient, world: dict[str, Any], principal: str) -> Http:
+    headers = bearer(world["tokens"][principal]) if principal != "anonymous" else {}
+
+    async def get(path: str, params: dict[str, Any]) -> httpx.Response:
+        return await client.get(path, params=params, headers=headers)
+
+    return get
+
+
+@pytest.mark.parametrize("principal", PRINCIPALS)
+@pytest.mark.parametrize("path", HTTP_PATHS, ids=lambda p: p.__name__)
+async def test_http_data_paths(
+    client: httpx.AsyncClient, world: dict[str, Any], principal: str, path: Any
+) -> None:
+    rows = await path(_caller(client, world, principal), world, _http(client, world, principal))
+    assert rows == expected_data(principal)
+
+
+@pytest.mark.parametrize("principal", PRINCIPALS)
+async def test_sdmx_csv(client: httpx.AsyncClient, world: dict[str, Any], principal: str) -> None:
+    rows = await sdmx_csv(_caller(client, world, principal), world, _http(client, world, principal))
+    assert rows == {(key, sex, value) for key, sex, value, _size in expected_data(principal)}
 
 
 @pytest.mark.parametrize("principal", PRINCIPALS)
