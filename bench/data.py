@@ -110,20 +110,27 @@ def _observations(
     areas: dict[str, list[str]],
     total: int,
 ) -> list[tuple[Any, ...]]:
-    rows: list[tuple[Any, ...]] = []
-    seen: set[tuple[Any, ...]] = set()
-    per_dataset = max(1, total // len(datasets))
+    """``total`` distinct observations spread over the datasets as evenly as their key spaces
+    allow (a small country has few areas: its datasets run out of keys sooner)."""
+    pools: dict[int, list[tuple[int, str, int, str, str]]] = {}
     for d in datasets:
-        made = 0
-        while made < per_dataset:
-            indicator = rng.choice(covered[d["id"]])
-            area = rng.choice(areas[d["code"]])
-            year = rng.randint(2015, 2024)
-            sex, age = rng.choice(SEXES), rng.choice(AGES)
-            key = (d["id"], indicator, area, year, sex, age)
-            if key in seen:
+        keys = [
+            (i, a, y, s, g)
+            for i in covered[d["id"]]
+            for a in areas[d["code"]]
+            for y in range(2015, 2025)
+            for s in SEXES
+            for g in AGES
+        ]
+        rng.shuffle(keys)
+        pools[d["id"]] = keys
+    rows: list[tuple[Any, ...]] = []
+    while len(rows) < total and any(pools.values()):
+        for d in datasets:
+            pool = pools[d["id"]]
+            if not pool or len(rows) >= total:
                 continue
-            seen.add(key)
+            indicator, area, year, sex, age = pool.pop()
             rows.append(
                 (
                     d["id"],
@@ -139,5 +146,4 @@ def _observations(
                     age,
                 )
             )
-            made += 1
     return rows
