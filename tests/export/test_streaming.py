@@ -99,6 +99,9 @@ class _Counted:
                 "unit": "PERCENT",
                 "obs_status": "A",
                 "conf_status": "F",
+                "producer_type": "COMMUNITY_DRIVEN",
+                "method": "HOUSEHOLD_SURVEY",
+                "sampling": "_U",
                 "dataset": "d",
             }
 

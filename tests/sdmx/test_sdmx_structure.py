@@ -90,7 +90,15 @@ class TestStructures:
             "GROUP",
         ]
         assert ids(root, "TimeDimension") == ["TIME_PERIOD"]
-        assert ids(root, "Attribute") == ["UNIT_MEASURE", "OBS_STATUS", "CONF_STATUS", "DATASET"]
+        assert ids(root, "Attribute") == [
+            "UNIT_MEASURE",
+            "OBS_STATUS",
+            "CONF_STATUS",
+            "PRODUCER_TYPE",
+            "COLLECTION_METHOD",
+            "SAMPLING",
+            "DATASET",
+        ]
         assert set(ids(root, "Codelist")) == {
             "CL_INDICATOR",
             "CL_AREA",
@@ -102,6 +110,9 @@ class TestStructures:
             "CL_OBS_STATUS",
             "CL_CONF_STATUS",
             "CL_UNIT",
+            "CL_PRODUCER_TYPE",
+            "CL_COLLECTION_METHOD",
+            "CL_SAMPLING",
         }
         assert ids(root, "ConceptScheme") == ["CS_LNOB"]
 
@@ -170,3 +181,36 @@ class TestStructureFailures:
         response = await client.get(path, params=params, headers=headers)
         assert response.status_code == status, response.text
         assert response.text.startswith(message)
+
+
+async def test_provenance_travels_as_attributes(client: httpx.AsyncClient, conn: Any) -> None:
+    """Each observation carries its own provenance, else its dataset's, else _U."""
+    import csv
+    import io
+
+    import sqlalchemy as sa
+    from tests import factories as f
+
+    from lnob_api import models
+
+    coalition = await f.create_coalition(conn)
+    dataset = await f.create_dataset(conn, coalition)
+    await conn.execute(
+        sa.update(models.Dataset.__table__)
+        .where(models.Dataset.id == dataset["id"])
+        .values(producer_type="COMMUNITY_DRIVEN", method="FOCUS_GROUP")
+    )
+    await f.create_observation(conn, dataset, area_code=coalition["code"], period="2020")
+    await f.create_observation(
+        conn, dataset, area_code=coalition["code"], period="2021", method="HOUSEHOLD_SURVEY"
+    )
+    response = await client.get(
+        f"/sdmx/data/DF_LNOB_{coalition['code']}", params={"format": "csvdata"}
+    )
+    rows = {r["TIME_PERIOD"]: r for r in csv.DictReader(io.StringIO(response.text))}
+    assert (
+        rows["2020"]["PRODUCER_TYPE"],
+        rows["2020"]["COLLECTION_METHOD"],
+        rows["2020"]["SAMPLING"],
+    ) == ("COMMUNITY_DRIVEN", "FOCUS_GROUP", "_U")
+    assert rows["2021"]["COLLECTION_METHOD"] == "HOUSEHOLD_SURVEY"

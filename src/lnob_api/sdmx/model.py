@@ -54,6 +54,10 @@ OBS_ATTRIBUTES: tuple[Component, ...] = (
     Component("UNIT_MEASURE", "Unit of measure", "CL_UNIT", "unit"),
     Component("OBS_STATUS", "Observation status", "CL_OBS_STATUS", "obs_status"),
     Component("CONF_STATUS", "Confidentiality status", "CL_CONF_STATUS", "conf_status"),
+    # Provenance (the observation's own, else its dataset's; _U when not recorded).
+    Component("PRODUCER_TYPE", "Type of data producer", "CL_PRODUCER_TYPE", "producer_type"),
+    Component("COLLECTION_METHOD", "Data collection method", "CL_COLLECTION_METHOD", "method"),
+    Component("SAMPLING", "Sampling approach", "CL_SAMPLING", "sampling"),
 )
 # Attached to the data set (uncoded: the dataset's slug). A data message holds one SDMX data
 # set per LNOB dataset, since two datasets of a coalition may report the same key and period.
@@ -75,6 +79,36 @@ OBS_STATUS_NAMES = {
 CONF_STATUS_NAMES = {
     "F": "Free (may be published)",
     "C": "Confidential statistical information (small cell withheld)",
+}
+UNKNOWN = "_U"
+PROVENANCE_NAMES: dict[str, dict[str, str]] = {
+    "CL_PRODUCER_TYPE": {
+        "COMMUNITY_DRIVEN": "Community-driven data",
+        "CITIZEN_GENERATED": "Citizen-generated data",
+        "OFFICIAL": "Official statistics",
+        "OTHER": "Other producer",
+        UNKNOWN: "Not recorded",
+    },
+    "CL_COLLECTION_METHOD": {
+        "HOUSEHOLD_SURVEY": "Household survey",
+        "COMMUNITY_SCORECARD": "Community scorecard",
+        "FOCUS_GROUP": "Focus group discussion",
+        "KEY_INFORMANT_INTERVIEW": "Key informant interviews",
+        "COMMUNITY_DIALOGUE": "Community dialogue",
+        "CITIZEN_REPORTING": "Citizen reporting",
+        "ADMINISTRATIVE": "Administrative records",
+        "OTHER": "Other method",
+        UNKNOWN: "Not recorded",
+    },
+    "CL_SAMPLING": {
+        "PURPOSIVE": "Purposive sampling",
+        "CENSUS": "Census (everyone in the group)",
+        "RANDOM": "Random sampling",
+        "SNOWBALL": "Snowball sampling",
+        "CONVENIENCE": "Convenience sampling",
+        "OTHER": "Other sampling",
+        UNKNOWN: "Not recorded",
+    },
 }
 BASE_NAMES: dict[str, dict[str, str]] = {
     "CL_SEX": {"_T": "Total", "F": "Female", "M": "Male", "_O": "Other", "_U": "Unknown"},

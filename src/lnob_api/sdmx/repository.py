@@ -135,6 +135,13 @@ async def names(
 # --- data -----------------------------------------------------------------------------------
 
 
+def _provenance(own: ColumnElement[Any], dataset: ColumnElement[Any]) -> ColumnElement[str]:
+    """The observation's provenance value, else its dataset's, else _U (not recorded)."""
+    return sa.func.coalesce(
+        sa.cast(own, sa.String), sa.cast(dataset, sa.String), model.UNKNOWN, type_=sa.String
+    )
+
+
 def _columns(s: export_repo.Scoped) -> dict[str, ColumnElement[Any]]:
     o, d = s.rows, s.dataset
     return {
@@ -150,6 +157,9 @@ def _columns(s: export_repo.Scoped) -> dict[str, ColumnElement[Any]]:
         "unit": sdmx_unit(o.c.unit),
         "obs_status": o.c.obs_status,
         "conf_status": export_repo.conf_status(o),
+        "producer_type": _provenance(o.c.producer_type, d.c.producer_type),
+        "method": _provenance(o.c.method, d.c.method),
+        "sampling": _provenance(o.c.sampling, d.c.sampling),
         "dataset": d.c.slug,
     }
 

@@ -126,6 +126,8 @@ async def build_codelists(
             codes = [Code(k, v) for k, v in model.OBS_STATUS_NAMES.items()]
         elif cl == "CL_CONF_STATUS":
             codes = [Code(k, v) for k, v in model.CONF_STATUS_NAMES.items()]
+        elif cl in model.PROVENANCE_NAMES:
+            codes = [Code(k, v) for k, v in model.PROVENANCE_NAMES[cl].items()]
         else:
             named = dict(model.BASE_NAMES.get(cl, {}))
             if cl == "CL_GROUP":

@@ -54,6 +54,9 @@ CODELIST_NAMES = {
     "CL_OBS_STATUS": "Observation status",
     "CL_CONF_STATUS": "Confidentiality status",
     "CL_UNIT": "Units of measure",
+    "CL_PRODUCER_TYPE": "Types of data producer",
+    "CL_COLLECTION_METHOD": "Data collection methods",
+    "CL_SAMPLING": "Sampling approaches",
 }
 
 
