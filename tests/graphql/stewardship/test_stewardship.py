@@ -79,6 +79,20 @@ class World:
         assert "errors" not in body, body
         return body["data"]
 
+    async def csv_rows(self, who: str) -> int:
+        """Data rows of this dataset in the CSV export, as ``who``."""
+        token = self.tokens[who]
+        response = await self.client.get(
+            "/exports/observations.csv",
+            params={"dataset": self.dataset["slug"]},
+            headers=bearer(token) if token else {},
+        )
+        if response.status_code == 400:  # a dataset the caller may not see is "unknown"
+            assert "unknown dataset" in response.text
+            return 0
+        assert response.status_code == 200, response.text
+        return len(response.text.strip().splitlines()) - 1
+
     async def row_version(self) -> int:
         return int(
             await self.conn.scalar(
@@ -194,6 +208,7 @@ class TestEmbargo:
                 "totalCount"
             ]
             assert count == (1 if sees else 0), who
+            assert await world.csv_rows(who) == (1 if sees else 0), who
         # when the embargo ends
         await world.conn.execute(
             sa.update(models.Dataset.__table__)
@@ -202,6 +217,7 @@ class TestEmbargo:
         )
         data = await world.call(READ, {"id": world.id}, who="anonymous")
         assert data["dataset"]["observations"]["totalCount"] == 1
+        assert await world.csv_rows("anonymous") == 1
         # and an incremental pull from before the publication picks the rows up
         since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
         changed = await world.call(
@@ -294,6 +310,7 @@ class TestConsent:
             for who in ("anonymous", "agency", "VIEWER")
         }
         assert counts == {"anonymous": 0, "agency": 1, "VIEWER": 1}
+        assert [await world.csv_rows(w) for w in ("anonymous", "agency", "VIEWER")] == [0, 1, 1]
         since = datetime.now(UTC)
         # when the community withdraws its consent
         withdrawn = (
@@ -315,6 +332,7 @@ class TestConsent:
             assert (await world.call(OBS_COUNT, {"d": [world.id]}, who=who))["observations"][
                 "totalCount"
             ] == 0
+            assert await world.csv_rows(who) == 0, who
         tombstones = await world.call(
             "query($s: DateTime!) { removedObservations(since: $s) { totalCount edges { node { datasetId } } } }",
             {"s": since.isoformat()},
