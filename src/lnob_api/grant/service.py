@@ -165,6 +165,8 @@ async def create_grant(
         expires_at=expires_at,
         note=note,
     )
+    # Whoever creates the grant (CLI or API), mirrors must learn that rows became readable.
+    await sync.grant_given(conn, coalition_id=coalition.id, dataset_id=dataset_id)
     return await _grant(conn, grant_id)
 
 
@@ -195,6 +197,14 @@ async def revoke_grant(
         raise Conflict(f"grant {grant_id} was already revoked on {when:%Y-%m-%d %H:%M} UTC")
     moment = _utc_now(now)
     await repo.set_revoked(conn, grant_id, now=moment)
+    if grant.coalition_id is not None:
+        await sync.grant_revoked(
+            conn,
+            coalition_id=grant.coalition_id,
+            dataset_id=grant.dataset_id,
+            organisation_id=grant.organisation_id,
+            client_pk=grant.client_pk,
+        )
     return await _grant(conn, grant_id)
 
 
@@ -299,7 +309,6 @@ async def create(
     except Conflict as exc:
         field = "organisation" if organisation is not None else "client"
         raise InvalidInput(field, exc.message, code="NOT_UNIQUE") from None
-    await sync.grant_given(session, coalition_id=coalition_id, dataset_id=grant.dataset_id)
     await _audit(session, actor, "grant.create", grant, None)
     return grant
 
@@ -322,12 +331,5 @@ async def revoke(session: AsyncSession, actor: Actor, *, grant_id: int) -> Grant
         revoked = await revoke_grant(conn, grant_id)
     except Conflict as exc:
         raise InvalidInput("id", exc.message, code="INVALID_STATE") from None
-    await sync.grant_revoked(
-        session,
-        coalition_id=found.coalition_id,
-        dataset_id=found.dataset_id,
-        organisation_id=found.organisation_id,
-        client_pk=found.client_pk,
-    )
     await _audit(session, actor, "grant.revoke", revoked, found)
     return revoked

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lnob_api import models
 from lnob_api.access import visibility
@@ -26,12 +26,12 @@ observations = models.Observation.__table__
 grants = models.Grant.__table__
 
 
-async def record(session: AsyncSession, **values: Any) -> None:
+async def record(session: AsyncSession | AsyncConnection, **values: Any) -> None:
     await session.execute(sa.insert(removals).values(**values))
 
 
 async def touch_access(
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     *,
     dataset_ids: list[int] | None = None,
     coalition_id: int | None = None,

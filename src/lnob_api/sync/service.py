@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lnob_api import models
 from lnob_api.sync import repository
@@ -14,7 +14,7 @@ _WIDTH = {"COALITION": 0, "PARTNERSHIP": 1, "PUBLIC": 2}
 
 
 async def dataset_removed(
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     dataset: models.Dataset,
     *,
     reason: str,
@@ -35,7 +35,7 @@ async def dataset_removed(
 
 
 async def visibility_changed(
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     dataset_ids: list[int],
     versions: list[models.Dataset],
     *,
@@ -55,12 +55,12 @@ async def visibility_changed(
         await repository.touch_access(session, dataset_ids=dataset_ids)
 
 
-async def record_removal(session: AsyncSession, **values: object) -> None:
+async def record_removal(session: AsyncSession | AsyncConnection, **values: object) -> None:
     await repository.record(session, **values)
 
 
 async def grant_revoked(
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     *,
     coalition_id: int,
     dataset_id: int | None,
@@ -79,12 +79,16 @@ async def grant_revoked(
     )
 
 
-async def grant_given(session: AsyncSession, *, coalition_id: int, dataset_id: int | None) -> None:
+async def grant_given(
+    session: AsyncSession | AsyncConnection, *, coalition_id: int, dataset_id: int | None
+) -> None:
     if dataset_id is not None:
         await repository.touch_access(session, dataset_ids=[dataset_id])
     else:
         await repository.touch_access(session, coalition_id=coalition_id)
 
 
-async def published(session: AsyncSession, dataset_id: int, *, release_at: datetime | None) -> None:
+async def published(
+    session: AsyncSession | AsyncConnection, dataset_id: int, *, release_at: datetime | None
+) -> None:
     await repository.touch_access(session, dataset_ids=[dataset_id], at=release_at)

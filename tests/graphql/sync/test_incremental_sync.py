@@ -161,23 +161,10 @@ async def _changes(client: httpx.AsyncClient, conn: AsyncConnection, w: dict[str
             )
         ).json()
         assert "errors" not in body, body
-    from lnob_api.sync import repository as sync_repo
+    # the grant is revoked the way an operator does it (lnob-api grants revoke)
+    from lnob_api.grant.service import revoke_grant
 
-    await conn.execute(
-        sa.update(models.Grant.__table__)
-        .where(models.Grant.id == w["grant"]["id"])
-        .values(revoked_at=sa.func.clock_timestamp())
-    )
-    await conn.execute(
-        sa.insert(models.Removal.__table__).values(
-            reason="grant_revoked",
-            coalition_id=w["coalition"]["id"],
-            prior_status="PUBLISHED",
-            prior_visibility="COALITION",
-            grant_client_id=w["agency"]["id"],
-        )
-    )
-    assert sync_repo.removals is models.Removal.__table__
+    await revoke_grant(conn, w["grant"]["id"])
 
 
 @pytest.mark.parametrize("who", ["anonymous", "agency", "admin"])
