@@ -5,11 +5,13 @@ a new DRAFT version (metadata, links and observations copied) in the same lineag
 that draft supersedes the previous published version, which stays readable by id. Editors
 write their coalition's datasets; only coalition admins change visibility. Every change writes
 an audit event in the same transaction. Services flush, never commit.
+
+Publish, retract and delete_draft live in ``lifecycle``; they are re-exported here.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,16 +20,13 @@ from lnob_api import models
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
+from lnob_api.dataset import common, lifecycle
 from lnob_api.dataset import write_repository as repo
-from lnob_api.disclosure import service as disclosure
-from lnob_api.errors import Conflict, InvalidInput, NotFound, ValidationFailed
-from lnob_api.models.enums import (
-    PRE_RELEASE,
-    CoalitionRole,
-    DatasetStatus,
-    Methodology,
-    Visibility,
-)
+from lnob_api.dataset.lifecycle import delete_draft as delete_draft
+from lnob_api.dataset.lifecycle import publish as publish
+from lnob_api.dataset.lifecycle import retract as retract
+from lnob_api.errors import InvalidInput, ValidationFailed
+from lnob_api.models.enums import CoalitionRole, DatasetStatus, Methodology, Visibility
 from lnob_api.provenance import dataset as dataset_provenance
 from lnob_api.slugs import is_slug, slugify
 from lnob_api.sync import service as sync
@@ -43,31 +42,6 @@ EDITABLE = (
     "license",
     "project_id",
 )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-async def _record(
-    session: AsyncSession,
-    actor: Actor,
-    action: str,
-    dataset: models.Dataset,
-    before: dict[str, Any] | None,
-) -> None:
-    await session.flush()
-    await audit.record(
-        session,
-        actor.principal,
-        action=action,
-        entity_type="Dataset",
-        entity_id=dataset.id,
-        coalition_id=dataset.coalition_id,
-        before=before,
-        after=audit.snapshot(dataset),
-        request_id=actor.request_id,
-    )
 
 
 async def _validate_fields(
@@ -191,19 +165,7 @@ async def create(
     await session.refresh(dataset)
     await repo.replace_links(session, dataset.id, indicator_ids=indicator_ids, group_ids=group_ids)
     await dataset_provenance.link_criteria(session, dataset.id, criterion_ids)
-    await _record(session, actor, "dataset.create", dataset, None)
-    return dataset
-
-
-async def _load(session: AsyncSession, dataset_id: int, row_version: int | None) -> models.Dataset:
-    dataset = await repo.lock(session, dataset_id)
-    if dataset is None:
-        raise NotFound("no such dataset")
-    if row_version is not None and dataset.row_version != row_version:
-        raise Conflict(
-            f"the dataset changed since you read it (version {row_version}, now "
-            f"{dataset.row_version}); reload it and apply your change again"
-        )
+    await common.record(session, actor, "dataset.create", dataset, None)
     return dataset
 
 
@@ -219,7 +181,7 @@ async def update(
     provenance: dataset_provenance.ProvenanceChange | None = None,
 ) -> models.Dataset:
     """Edit a draft in place; editing a published version opens (or edits) its next draft."""
-    dataset = await _load(session, dataset_id, row_version)
+    dataset = await common.load(session, dataset_id, row_version)
     checks.require_role(actor.principal, dataset.coalition_id, CoalitionRole.EDITOR)
     if dataset.status == DatasetStatus.RETRACTED:
         raise InvalidInput("id", "a retracted dataset cannot be edited", code="INVALID_STATE")
@@ -238,7 +200,7 @@ async def update(
     if problems:
         raise ValidationFailed(problems)
     if dataset.status == DatasetStatus.PUBLISHED:
-        dataset = await _draft_of(session, actor, dataset)
+        dataset = await lifecycle.draft_of(session, actor, dataset)
     elif dataset.status == DatasetStatus.COMMUNITY_VALIDATED:
         # The community validated other content: the edited version needs validating again.
         dataset.status = DatasetStatus.DRAFT
@@ -248,130 +210,10 @@ async def update(
             setattr(dataset, name, value)
     dataset_provenance.apply(dataset, provenance, creating=False)
     dataset.row_version += 1
-    dataset.updated_at = _now()
+    dataset.updated_at = common.now()
     await repo.replace_links(session, dataset.id, indicator_ids=indicator_ids, group_ids=group_ids)
     await dataset_provenance.link_criteria(session, dataset.id, criterion_ids)
-    await _record(session, actor, "dataset.update", dataset, before)
-    return dataset
-
-
-async def _draft_of(
-    session: AsyncSession, actor: Actor, published: models.Dataset
-) -> models.Dataset:
-    """The open draft of ``published``'s lineage, created as a copy when there is none."""
-    existing = await repo.open_draft(session, published.lineage_id)
-    if existing is not None:
-        draft = await repo.lock(session, existing)
-        assert draft is not None
-        return draft
-    draft = models.Dataset(
-        coalition_id=published.coalition_id,
-        project_id=published.project_id,
-        slug=published.slug,
-        lineage_id=published.lineage_id,
-        title=published.title,
-        description=published.description,
-        methodology=published.methodology,
-        collection_start=published.collection_start,
-        collection_end=published.collection_end,
-        area_code=published.area_code,
-        license=published.license,
-        status=DatasetStatus.DRAFT,
-        visibility=published.visibility,
-        version=await repo.next_version(session, published.lineage_id),
-    )
-    session.add(draft)
-    await session.flush()
-    await session.refresh(draft)
-    indicator_ids, group_ids = await repo.link_ids(session, published.id)
-    await repo.replace_links(session, draft.id, indicator_ids=indicator_ids, group_ids=group_ids)
-    await dataset_provenance.copy_to_version(session, published, draft)
-    copied = await repo.copy_observations(session, published.id, draft.id)
-    await _record(
-        session,
-        actor,
-        "dataset.version",
-        draft,
-        {"from_version": published.version, "observations_copied": copied},
-    )
-    return draft
-
-
-async def publish(
-    session: AsyncSession,
-    actor: Actor,
-    *,
-    dataset_id: int,
-    row_version: int,
-    release_at: datetime | None = None,
-) -> models.Dataset:
-    """Release a draft (or a community-validated version), now or at ``release_at`` (embargo:
-    until then only the coalition sees it, and the previous version stays current)."""
-    dataset = await _load(session, dataset_id, row_version)
-    checks.require_role(actor.principal, dataset.coalition_id, CoalitionRole.EDITOR)
-    if dataset.status not in PRE_RELEASE:
-        raise InvalidInput(
-            "id",
-            f"only an unreleased version can be published; this one is {dataset.status}",
-            code="INVALID_STATE",
-        )
-    if dataset.status != DatasetStatus.COMMUNITY_VALIDATED and await repo.requires_validation(
-        session, dataset.coalition_id
-    ):
-        raise InvalidInput(
-            "id",
-            "this coalition publishes only community-validated data: run datasetValidate first",
-            code="INVALID_STATE",
-        )
-    now = _now()
-    if release_at is not None and release_at <= now:
-        raise InvalidInput("releaseAt", "an embargo must end in the future", code="INVALID")
-    before = audit.snapshot(dataset)
-    superseded = await repo.supersede_published(
-        session, dataset.lineage_id, except_id=dataset.id, at=release_at
-    )
-    for old_id in superseded:
-        await sync.record_removal(
-            session,
-            reason="superseded",
-            coalition_id=dataset.coalition_id,
-            dataset_id=old_id,
-            prior_status="PUBLISHED",
-            prior_visibility=str(dataset.visibility),
-            **({"occurred_at": release_at} if release_at is not None else {}),
-        )
-    await sync.published(session, dataset.id, release_at=release_at)
-    dataset.status = DatasetStatus.PUBLISHED
-    dataset.published_at = now
-    dataset.release_at = release_at
-    dataset.updated_at = now
-    dataset.row_version += 1
-    await disclosure.recompute(session, dataset.id)
-    await _record(session, actor, "dataset.publish", dataset, before)
-    return dataset
-
-
-async def retract(
-    session: AsyncSession, actor: Actor, *, dataset_id: int, row_version: int, reason: str
-) -> models.Dataset:
-    dataset = await _load(session, dataset_id, row_version)
-    checks.require_role(actor.principal, dataset.coalition_id, CoalitionRole.EDITOR)
-    if not reason.strip():
-        raise InvalidInput("reason", "say why the dataset is retracted", code="REQUIRED")
-    if len(reason) > 2000:
-        raise InvalidInput("reason", "at most 2000 characters", code="TOO_LONG")
-    if dataset.status != DatasetStatus.PUBLISHED or dataset.superseded_at is not None:
-        raise InvalidInput(
-            "id", "only the current published version can be retracted", code="INVALID_STATE"
-        )
-    before = audit.snapshot(dataset)
-    await sync.dataset_removed(session, dataset, reason="retracted")
-    dataset.status = DatasetStatus.RETRACTED
-    dataset.retraction_reason = reason.strip()
-    dataset.retracted_at = _now()
-    dataset.updated_at = dataset.retracted_at
-    dataset.row_version += 1
-    await _record(session, actor, "dataset.retract", dataset, before)
+    await common.record(session, actor, "dataset.update", dataset, before)
     return dataset
 
 
@@ -395,7 +237,7 @@ async def set_visibility(
 ) -> models.Dataset:
     """Coalition admins set who sees a dataset (every version of it): ``visibility`` for its
     data and metadata, and optionally a wider ``metadata_visibility`` for its description."""
-    dataset = await _load(session, dataset_id, row_version)
+    dataset = await common.load(session, dataset_id, row_version)
     checks.require_coalition_admin(actor.principal, dataset.coalition_id)
     if metadata_visibility is not None and _WIDTH[metadata_visibility] <= _WIDTH[visibility]:
         raise InvalidInput(
@@ -424,37 +266,5 @@ async def set_visibility(
         metadata_visibility.value if metadata_visibility is not None else None,
     )
     await session.refresh(dataset)
-    await _record(session, actor, "dataset.visibility", dataset, before)
+    await common.record(session, actor, "dataset.visibility", dataset, before)
     return dataset
-
-
-async def delete_draft(
-    session: AsyncSession, actor: Actor, *, dataset_id: int, row_version: int
-) -> int:
-    """Delete a draft version (published history is retracted, never deleted)."""
-    dataset = await _load(session, dataset_id, row_version)
-    checks.require_role(actor.principal, dataset.coalition_id, CoalitionRole.EDITOR)
-    if dataset.status != DatasetStatus.DRAFT:
-        raise InvalidInput(
-            "id", "only drafts can be deleted; retract a published dataset", code="INVALID_STATE"
-        )
-    before = audit.snapshot(dataset)
-    await sync.dataset_removed(
-        session,
-        dataset,
-        reason="deleted",
-        observation_ids=await repo.observation_ids(session, dataset.id),
-    )
-    await audit.record(
-        session,
-        actor.principal,
-        action="dataset.delete",
-        entity_type="Dataset",
-        entity_id=dataset.id,
-        coalition_id=dataset.coalition_id,
-        before=before,
-        after=None,
-        request_id=actor.request_id,
-    )
-    await session.delete(dataset)
-    return dataset_id

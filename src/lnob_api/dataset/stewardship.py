@@ -17,8 +17,8 @@ from lnob_api import models
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
+from lnob_api.dataset import common
 from lnob_api.dataset import write_repository as repo
-from lnob_api.dataset.service import _load, _record
 from lnob_api.errors import Conflict, InvalidInput, NotFound, ValidationFailed
 from lnob_api.models.enums import CoalitionRole, ConsentScope, DatasetStatus, ValidationMethod
 from lnob_api.sync import service as sync
@@ -35,7 +35,7 @@ async def validate(
     validated_on: date,
     note: str,
 ) -> models.Dataset:
-    dataset = await _load(session, dataset_id, row_version)
+    dataset = await common.load(session, dataset_id, row_version)
     checks.require_role(actor.principal, dataset.coalition_id, CoalitionRole.EDITOR)
     problems: list[InvalidInput] = []
     if dataset.status != DatasetStatus.DRAFT:
@@ -72,7 +72,7 @@ async def validate(
     dataset.status = DatasetStatus.COMMUNITY_VALIDATED
     dataset.updated_at = datetime.now(UTC)
     dataset.row_version += 1
-    await _record(session, actor, "dataset.validate", dataset, before)
+    await common.record(session, actor, "dataset.validate", dataset, before)
     return dataset
 
 

@@ -79,37 +79,60 @@ def _normalise(name: str) -> str:
     return name.strip().lstrip("\ufeff").lower().replace(" ", "_").replace("-", "_")
 
 
-def _map_header(header: list[str], log: ProblemLog) -> tuple[dict[str, int], Parsed]:
+def _map_header(
+    header: list[str],
+    log: ProblemLog,
+    aliases_of: dict[str, tuple[str, ...]],
+    required: tuple[str, ...],
+) -> tuple[dict[str, int], Parsed]:
     parsed = Parsed()
     index: dict[str, int] = {}
     names = [_normalise(h) for h in header]
     used: set[int] = set()
-    for wanted, aliases in ALIASES.items():
+    for wanted, aliases in aliases_of.items():
         for alias in aliases:
             if alias in names and wanted not in index:
                 index[wanted] = names.index(alias)
                 parsed.columns[wanted] = header[index[wanted]].strip()
                 used.add(index[wanted])
     parsed.ignored = [h.strip() for i, h in enumerate(header) if i not in used and h.strip()]
-    for wanted in REQUIRED:
+    for wanted in required:
         if wanted not in index:
             log.add(
-                1, wanted, "MISSING_COLUMN", f"no {wanted} column ({', '.join(ALIASES[wanted])})"
+                1,
+                wanted,
+                "MISSING_COLUMN",
+                f"no {wanted} column ({', '.join(aliases_of[wanted])})",
             )
     return index, parsed
 
 
-def read(file: IO[bytes], log: ProblemLog) -> Parsed:
-    """The header mapping and every non-blank data row (blocking: run it in a thread)."""
+def read(
+    file: IO[bytes],
+    log: ProblemLog,
+    *,
+    aliases: dict[str, tuple[str, ...]] = ALIASES,
+    required: tuple[str, ...] = REQUIRED,
+) -> Parsed:
+    """The header mapping and every non-blank data row (blocking: run it in a thread).
+
+    ``aliases`` maps each field to the header names it may have; ``required`` fields missing
+    from the header are logged as MISSING_COLUMN (defaults: the official values' columns).
+    """
     file.seek(0)
     text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="")
     try:
-        return _read(text, log)
+        return _read(text, log, aliases, required)
     finally:
         text.detach()  # the caller owns (and closes) the file
 
 
-def _read(text: io.TextIOWrapper, log: ProblemLog) -> Parsed:
+def _read(
+    text: io.TextIOWrapper,
+    log: ProblemLog,
+    aliases: dict[str, tuple[str, ...]],
+    required: tuple[str, ...],
+) -> Parsed:
     row_number = 0
     try:
         first = text.readline()
@@ -118,7 +141,7 @@ def _read(text: io.TextIOWrapper, log: ProblemLog) -> Parsed:
             return Parsed()
         delimiter = max(",;\t|", key=first.count)
         reader = csv.reader(itertools.chain([first], text), delimiter=delimiter)
-        index, parsed = _map_header(next(reader), log)
+        index, parsed = _map_header(next(reader), log, aliases, required)
         for row_number, cells in enumerate(reader, start=2):
             if not any(c.strip() for c in cells):
                 continue
@@ -206,16 +229,22 @@ def _value(
 ) -> None:
     if not value:
         return
+    number = parse_number(value)
+    if number is None:
+        log.add(row, columns["value"], "INVALID_VALUE", f"{value!r} is not a number")
+        return
+    record["value"] = number
+
+
+def parse_number(value: str) -> float | None:
+    """A finite number, with a decimal point or a single decimal comma; None otherwise."""
     try:
         number = float(
             value.replace(",", ".") if value.count(",") == 1 and "." not in value else value
         )
     except ValueError:
-        number = math.nan
-    if not math.isfinite(number):
-        log.add(row, columns["value"], "INVALID_VALUE", f"{value!r} is not a number")
-        return
-    record["value"] = number
+        return None
+    return number if math.isfinite(number) else None
 
 
 def key_of(record: dict[str, Any]) -> tuple[Any, ...]:

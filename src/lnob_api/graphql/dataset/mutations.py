@@ -9,8 +9,8 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.auth.principal import Scope
+from lnob_api.dataset import lifecycle, service
 from lnob_api.dataset import repository as dataset_repo
-from lnob_api.dataset import service
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.dataset.types import Dataset
 from lnob_api.graphql.enums import Methodology, Visibility
@@ -232,7 +232,7 @@ class DatasetMutations:
         self, info: Info, input: DatasetPublishInput
     ) -> DatasetPublishPayload:
         async def work(session: AsyncSession) -> int:
-            done = await service.publish(
+            done = await lifecycle.publish(
                 session,
                 _actor(info),
                 dataset_id=pk_of(input.id, "Dataset", "id"),
@@ -252,7 +252,7 @@ class DatasetMutations:
         self, info: Info, input: DatasetRetractInput
     ) -> DatasetRetractPayload:
         async def work(session: AsyncSession) -> int:
-            done = await service.retract(
+            done = await lifecycle.retract(
                 session,
                 _actor(info),
                 dataset_id=pk_of(input.id, "Dataset", "id"),
@@ -288,7 +288,7 @@ class DatasetMutations:
     @strawberry.mutation(permission_classes=WRITE, description="Delete a draft version.")
     async def dataset_delete(self, info: Info, input: DatasetVersionInput) -> DatasetDeletePayload:
         async def work(session: AsyncSession) -> int:
-            return await service.delete_draft(
+            return await lifecycle.delete_draft(
                 session,
                 _actor(info),
                 dataset_id=pk_of(input.id, "Dataset", "id"),

@@ -1,16 +1,21 @@
-"""Scorecard mutations: create, update, add criteria, record a round of scores, action plan."""
+"""Scorecard mutations: create, update, add criteria, record a round of scores (or upload
+rounds from a CSV file), action plan."""
 
 from __future__ import annotations
 
 from datetime import date
+from enum import Enum
 from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.file_uploads import Upload
 
 from lnob_api.auth.principal import Scope
+from lnob_api.errors import InvalidInput
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import Visibility
+from lnob_api.graphql.ids import to_global_id
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.mutations import UserError, mutate
@@ -23,7 +28,7 @@ from lnob_api.graphql.scorecard.types import (
     ScorecardRound,
 )
 from lnob_api.models.evidence import ActionStatus
-from lnob_api.scorecard import actions, scores, service
+from lnob_api.scorecard import actions, scores, service, upload
 from lnob_api.scorecard import repository as scorecard_repo
 
 WRITE = [requires(Scope.DATA_WRITE)]
@@ -100,6 +105,21 @@ class ScorecardScoresRecordInput:
     )
 
 
+@strawberry.input(description="Rounds of scores from a CSV file, one row per criterion and period.")
+class ScorecardScoresUploadInput:
+    scorecard: strawberry.ID
+    file: Upload = strawberry.field(
+        description="UTF-8 CSV (comma, semicolon, tab or pipe separated), header row first: "
+        "period, criterion (its id or label), community_score, provider_score, agreed_score; "
+        "optional note. Each period is one round: every criterion, scores within the scale."
+    )
+    replace: bool = strawberry.field(
+        default=False,
+        description="Replace the rounds already recorded for the file's periods (their meeting "
+        "date and note are cleared).",
+    )
+
+
 @strawberry.input(description="An action of the joint action plan; name an owner or owner org.")
 class ScorecardActionAddInput:
     scorecard: strawberry.ID
@@ -149,6 +169,71 @@ class ScorecardScoresRecordPayload:
     round: ScorecardRound | None
     scorecard: Scorecard | None
     user_errors: list[UserError]
+
+
+@strawberry.enum(description="Why a row (or the whole file) of scorecard scores was refused.")
+class ScorecardScoreProblemCode(Enum):
+    INVALID_FILE = "INVALID_FILE"
+    MISSING_COLUMN = "MISSING_COLUMN"
+    TOO_MANY_ROWS = "TOO_MANY_ROWS"
+    REQUIRED = "REQUIRED"
+    UNKNOWN_CRITERION = "UNKNOWN_CRITERION"
+    INVALID_SCORE = "INVALID_SCORE"
+    OUT_OF_SCALE = "OUT_OF_SCALE"
+    NO_SCORE = "NO_SCORE"
+    DUPLICATE_IN_FILE = "DUPLICATE_IN_FILE"
+    MISSING_CRITERIA = "MISSING_CRITERIA"
+    INVALID_PERIOD = "INVALID_PERIOD"
+    PERIOD_RECORDED = "PERIOD_RECORDED"
+    INVALID = "INVALID"
+
+
+@strawberry.type(description="One problem found in a file of scorecard scores.")
+class ScorecardScoreProblem:
+    row: int = strawberry.field(description="Row number as a spreadsheet shows it (header: 1).")
+    column: str | None = strawberry.field(description="The column at fault, as in the header.")
+    code: ScorecardScoreProblemCode
+    message: str
+
+
+@strawberry.type(description="What an upload of scorecard scores read, recorded or refused.")
+class ScorecardScoresUploadReport:
+    rows_read: int = strawberry.field(description="Data rows read (blank rows not counted).")
+    rounds_recorded: int = strawberry.field(description="Rounds recorded (0 when refused).")
+    problems: list[ScorecardScoreProblem] = strawberry.field(
+        description="The first 1,000 problems, by row. One problem rejects the whole file."
+    )
+    problem_count: int
+
+
+@strawberry.type
+class ScorecardScoresUploadPayload:
+    scorecard: Scorecard | None
+    report: ScorecardScoresUploadReport | None = strawberry.field(
+        description="Present whenever the file was examined, refused or not."
+    )
+    user_errors: list[UserError]
+
+
+def _upload_report(report: upload.ScoresUploadReport) -> ScorecardScoresUploadReport:
+    return ScorecardScoresUploadReport(
+        rows_read=report.rows_read,
+        rounds_recorded=report.rounds_recorded,
+        problems=[
+            ScorecardScoreProblem(
+                row=p.row,
+                column=p.column,
+                code=ScorecardScoreProblemCode(p.code),
+                message=p.message,
+            )
+            for p in report.problems
+        ],
+        problem_count=report.problem_count,
+    )
+
+
+def _criterion_id(pk: int) -> str:
+    return to_global_id("ScorecardCriterion", pk)
 
 
 @strawberry.type
@@ -321,6 +406,52 @@ class ScorecardMutations:
         return ScorecardScoresRecordPayload(
             round=found,
             scorecard=await _scorecard(info, done[1] if done else None),
+            user_errors=errors,
+        )
+
+    @strawberry.mutation(
+        permission_classes=WRITE,
+        description="Record rounds of scores from a CSV file, all or none (multipart request "
+        "with the header Apollo-Require-Preflight: true). Each period is checked as by "
+        "scorecardScoresRecord. Coalition editors.",
+    )
+    async def scorecard_scores_upload(
+        self, info: Info, input: ScorecardScoresUploadInput
+    ) -> ScorecardScoresUploadPayload:
+        file_upload: Any = input.file
+        reports: list[upload.ScoresUploadReport] = []
+
+        async def work(session: AsyncSession) -> int:
+            file = getattr(file_upload, "file", None)
+            if file is None:
+                raise InvalidInput(
+                    "file", "send the file as a multipart request part", code="INVALID_FILE"
+                )
+            scorecard_id = pk_of(input.scorecard, "Scorecard", "scorecard")
+            try:
+                report = await upload.upload_scores(
+                    session,
+                    _actor(info),
+                    scorecard_id=scorecard_id,
+                    file=file,
+                    replace=input.replace,
+                    id_of=_criterion_id,
+                )
+            except upload.ScoresUploadRejected as rejected:
+                reports.append(rejected.report)
+                raise
+            reports.append(report)
+            return scorecard_id
+
+        try:
+            pk, errors = await mutate(info, work)
+        finally:
+            close = getattr(file_upload, "close", None)
+            if close is not None:
+                await close()
+        return ScorecardScoresUploadPayload(
+            scorecard=await _scorecard(info, pk),
+            report=_upload_report(reports[0]) if reports else None,
             user_errors=errors,
         )
 
