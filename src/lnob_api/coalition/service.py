@@ -25,7 +25,7 @@ from lnob_api.disclosure import service as disclosure
 from lnob_api.errors import Conflict, Forbidden, InvalidInput, NotFound, ValidationFailed
 from lnob_api.models.enums import MemberRole
 from lnob_api.organisation import service as organisation_service
-from lnob_api.slugs import is_slug, slugify
+from lnob_api.slugs import unique_slug
 
 __all__ = ["Actor", "add_member", "create", "remove_member", "update", "update_member"]
 
@@ -145,18 +145,13 @@ def _validate(fields: dict[str, Any], problems: list[InvalidInput]) -> None:
 
 
 async def _slug(session: AsyncSession, wanted: str | None, name: str) -> str:
-    if wanted is not None:
-        if not is_slug(wanted) or len(wanted) > LIMITS["slug"]:
-            raise InvalidInput("slug", "use lowercase letters, digits and hyphens", code="INVALID")
-        if await repo.slug_taken(session, wanted):
-            raise InvalidInput("slug", f"{wanted!r} is already used", code="NOT_UNIQUE")
-        return wanted
-    base = slugify(name)[:70].strip("-") or "coalition"
-    slug, n = base, 1
-    while await repo.slug_taken(session, slug):
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
+    return await unique_slug(
+        wanted,
+        name,
+        taken=lambda s: repo.slug_taken(session, s),
+        max_length=LIMITS["slug"],
+        fallback="coalition",
+    )
 
 
 async def create(

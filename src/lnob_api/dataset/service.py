@@ -28,7 +28,7 @@ from lnob_api.dataset.lifecycle import retract as retract
 from lnob_api.errors import InvalidInput, ValidationFailed
 from lnob_api.models.enums import CoalitionRole, DatasetStatus, Methodology, Visibility
 from lnob_api.provenance import dataset as dataset_provenance
-from lnob_api.slugs import is_slug, slugify
+from lnob_api.slugs import unique_slug
 from lnob_api.sync import service as sync
 
 LIMITS = {"title": 300, "slug": 160, "license": 60}
@@ -108,18 +108,13 @@ async def _resolve_links(
 
 
 async def _unique_slug(session: AsyncSession, wanted: str | None, title: str) -> str:
-    if wanted is not None:
-        if not is_slug(wanted):
-            raise InvalidInput("slug", "use lowercase letters, digits and hyphens", code="INVALID")
-        if await repo.slug_taken(session, wanted):
-            raise InvalidInput("slug", f"{wanted!r} is already used", code="NOT_UNIQUE")
-        return wanted
-    base = slugify(title)[:150] or "dataset"
-    slug, n = base, 1
-    while await repo.slug_taken(session, slug):
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
+    return await unique_slug(
+        wanted,
+        title,
+        taken=lambda s: repo.slug_taken(session, s),
+        max_length=LIMITS["slug"],
+        fallback="dataset",
+    )
 
 
 async def create(

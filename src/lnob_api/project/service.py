@@ -22,7 +22,7 @@ from lnob_api.errors import InvalidInput, NotFound, ValidationFailed
 from lnob_api.models.enums import CoalitionRole, ProjectStatus, Visibility
 from lnob_api.project import write_repository as repo
 from lnob_api.sdg import service as sdg_service
-from lnob_api.slugs import is_slug, slugify
+from lnob_api.slugs import unique_slug
 
 __all__ = ["Actor", "archive", "create", "delete", "set_visibility", "update"]
 
@@ -82,18 +82,13 @@ async def _validate(
 
 
 async def _slug(session: AsyncSession, wanted: str | None, title: str) -> str:
-    if wanted is not None:
-        if not is_slug(wanted) or len(wanted) > LIMITS["slug"]:
-            raise InvalidInput("slug", "use lowercase letters, digits and hyphens", code="INVALID")
-        if await repo.slug_taken(session, wanted):
-            raise InvalidInput("slug", f"{wanted!r} is already used", code="NOT_UNIQUE")
-        return wanted
-    base = slugify(title)[:110].strip("-") or "project"
-    slug, n = base, 1
-    while await repo.slug_taken(session, slug):
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
+    return await unique_slug(
+        wanted,
+        title,
+        taken=lambda s: repo.slug_taken(session, s),
+        max_length=LIMITS["slug"],
+        fallback="project",
+    )
 
 
 async def _record(
