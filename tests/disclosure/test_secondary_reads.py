@@ -141,11 +141,13 @@ class TestPublish:
         assert by_node["data"]["node"] == {"value": None, "suppressed": True}
         assert exported.status_code == 200, exported.text
         rows = {r["sex"]: r for r in csv.DictReader(io.StringIO(exported.text))}
+        # the complement is withheld as secondary confidentiality (SDMX CONF_STATUS D)
         assert (rows["M"]["value"], rows["M"]["sample_size"], rows["M"]["conf_status"]) == (
             "",
             "",
-            "C",
+            "D",
         )
+        assert (rows["F"]["value"], rows["F"]["conf_status"]) == ("", "C")  # the small cell
         assert (rows["_T"]["value"], rows["_T"]["conf_status"]) == ("30", "F")
 
 

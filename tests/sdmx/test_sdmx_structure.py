@@ -133,7 +133,7 @@ class TestStructures:
         assert codes(root, "CL_AGE")["Y15T24"] == "15 to 24 years"
         assert {"PERSONS_WITH_DISABILITIES", "_T"} <= set(codes(root, "CL_GROUP"))
         assert codes(root, "CL_UNIT")["PERCENT_OF_HOUSEHOLDS"] == "percent of households"
-        assert codes(root, "CL_CONF_STATUS").keys() == {"F", "C"}
+        assert codes(root, "CL_CONF_STATUS").keys() == {"F", "C", "D"}
         assert "A" in codes(root, "CL_OBS_STATUS")
 
     async def test_areas_are_those_of_readable_data_with_their_parents(

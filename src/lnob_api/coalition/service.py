@@ -31,9 +31,18 @@ __all__ = ["Actor", "add_member", "create", "remove_member", "update", "update_m
 
 DESCRIPTION_MAX = 20_000
 LIMITS = {"name": 300, "slug": 80, "cohort": 40, "description": DESCRIPTION_MAX}
-EDITABLE = ("name", "description", "launched_year", "cohort", "suppression_threshold")
+EDITABLE = (
+    "name",
+    "description",
+    "launched_year",
+    "cohort",
+    "suppression_threshold",
+    "requires_community_validation",
+)
 # What a coalition's own admins may change; the rest is the partnership's.
-ADMIN_EDITABLE = frozenset({"description", "suppression_threshold"})
+ADMIN_EDITABLE = frozenset(
+    {"description", "suppression_threshold", "requires_community_validation"}
+)
 FIRST_YEAR = 2000
 
 
@@ -131,6 +140,13 @@ def _validate(fields: dict[str, Any], problems: list[InvalidInput]) -> None:
             InvalidInput(
                 "launchedYear", f"a year from {FIRST_YEAR} to {now().year + 1}", code="INVALID"
             )
+        )
+    if (
+        "requires_community_validation" in fields
+        and fields["requires_community_validation"] is None
+    ):
+        problems.append(
+            InvalidInput("requiresCommunityValidation", "say true or false", code="REQUIRED")
         )
     if "suppression_threshold" in fields:
         threshold = fields["suppression_threshold"]

@@ -47,6 +47,7 @@ async def draft_of(
         license=published.license,
         status=DatasetStatus.DRAFT,
         visibility=published.visibility,
+        metadata_visibility=published.metadata_visibility,
         version=await repo.next_version(session, published.lineage_id),
     )
     session.add(draft)

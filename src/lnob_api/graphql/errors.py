@@ -16,7 +16,9 @@ def classify(error: GraphQLError, request_id: str) -> None:
     """Give ``error`` its code in place; mask unexpected errors and log them whole."""
     original = error.original_error
     extensions = dict(error.extensions or {})
-    if "code" in extensions:
+    if "code" in extensions:  # set by a permission gate: add the request id and keep the rest
+        if request_id:
+            error.extensions = extensions | {"requestId": request_id}
         return
     if isinstance(original, DomainError):
         extensions["code"] = original.code

@@ -79,6 +79,7 @@ OBS_STATUS_NAMES = {
 CONF_STATUS_NAMES = {
     "F": "Free (may be published)",
     "C": "Confidential statistical information (small cell withheld)",
+    "D": "Secondary confidentiality (withheld so that a small cell cannot be derived)",
 }
 UNKNOWN = "_U"
 PROVENANCE_NAMES: dict[str, dict[str, str]] = {

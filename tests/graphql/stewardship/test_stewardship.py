@@ -374,3 +374,57 @@ class TestConsent:
             headers=bearer(world.tokens["EDITOR"] or ""),
         )
         assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+class TestCarriedAcrossVersions:
+    async def test_metadata_visibility_survives_a_new_version(self, world: World) -> None:
+        await world.build(visibility="COALITION")
+        await world.publish()
+        await world.call(
+            VISIBILITY,
+            {
+                "input": {
+                    "id": world.id,
+                    "rowVersion": await world.row_version(),
+                    "visibility": "COALITION",
+                    "metadataVisibility": "PUBLIC",
+                }
+            },
+            who="ADMIN",
+        )
+        draft = (
+            await world.call(
+                UPDATE,
+                {"input": {"id": world.id, "rowVersion": await world.row_version(), "title": "v2"}},
+            )
+        )["datasetUpdate"]["dataset"]
+        assert draft["metadataVisibility"] == "PUBLIC"
+        published = (
+            await world.call(
+                PUBLISH, {"input": {"id": draft["id"], "rowVersion": draft["rowVersion"]}}
+            )
+        )["datasetPublish"]
+        assert published["userErrors"] == []
+        seen = await world.call(
+            "query($s: String) { dataset(slug: $s) { title dataReadable } }",
+            {"s": world.dataset["slug"]},
+            who="anonymous",
+        )
+        assert seen["dataset"] == {"title": "v2", "dataReadable": False}
+
+
+class TestValidationSetting:
+    async def test_coalition_admin_requires_validation(self, world: World) -> None:
+        await world.build()
+        coalition_id = base64.b64encode(f"Coalition:{world.coalition['id']}".encode()).decode()
+        body = await world.call(
+            "mutation($i: CoalitionUpdateInput!) { coalitionUpdate(input: $i) { coalition { requiresCommunityValidation } userErrors { code } } }",
+            {"i": {"id": coalition_id, "rowVersion": 1, "requiresCommunityValidation": True}},
+            who="ADMIN",
+        )
+        assert body["coalitionUpdate"] == {
+            "coalition": {"requiresCommunityValidation": True},
+            "userErrors": [],
+        }
+        refused = await world.publish()
+        assert refused["userErrors"][0]["code"] == "INVALID_STATE"

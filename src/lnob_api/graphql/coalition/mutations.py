@@ -52,6 +52,10 @@ class CoalitionUpdateInput:
     launched_year: int | None = strawberry.UNSET
     cohort: str | None = strawberry.UNSET
     suppression_threshold: int | None = strawberry.UNSET
+    requires_community_validation: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Publish only datasets the community validated (coalition admins).",
+    )
 
 
 @strawberry.input(description="An organisation joining a coalition.")
@@ -164,7 +168,14 @@ class CoalitionMutations:
                 row_version=input.row_version,
                 fields=_fields(
                     input,
-                    ("name", "description", "launched_year", "cohort", "suppression_threshold"),
+                    (
+                        "name",
+                        "description",
+                        "launched_year",
+                        "cohort",
+                        "suppression_threshold",
+                        "requires_community_validation",
+                    ),
                 ),
             )
             return updated.id

@@ -30,7 +30,8 @@ class RemovedDataset:
     id: strawberry.ID = strawberry.field(description="The dataset version's global id.")
     removed_at: datetime
     reason: str = strawberry.field(
-        description="retracted, superseded, visibility, grant_revoked, grant_expired, deleted."
+        description="retracted, superseded, visibility, metadata_visibility, grant_revoked, "
+        "grant_expired, consent_withdrawn, consent_expired or deleted."
     )
 
     @classmethod
