@@ -28,6 +28,11 @@ PARAMETERS = (
     "urbanisation",
     "group",
     "updatedSince",
+    "target",
+    "producerType",
+    "method",
+    "washingtonGroup",
+    "meetsCriteria",
 )
 _LISTS = {
     "indicator": "indicators",
@@ -38,6 +43,10 @@ _LISTS = {
     "disabilityStatus": "disability_status",
     "urbanisation": "urbanisation",
     "group": "group",
+    "target": "targets",
+    "producerType": "producer_types",
+    "method": "methods",
+    "meetsCriteria": "meets_criteria",
 }
 MAX_VALUES = 500
 
@@ -59,6 +68,11 @@ class ExportFilter:
     urbanisation: tuple[str, ...] | None = None
     group: tuple[str, ...] | None = None
     updated_since: datetime | None = None
+    targets: tuple[str, ...] | None = None
+    producer_types: tuple[str, ...] | None = None
+    methods: tuple[str, ...] | None = None
+    washington_group: bool | None = None
+    meets_criteria: tuple[str, ...] | None = None
 
     def canonical(self) -> str:
         """A stable text form (for entity tags)."""
@@ -79,7 +93,19 @@ def parse_filter(params: Params, *, extra: Sequence[str] = ()) -> ExportFilter:
         period_from=period(params, "periodFrom"),
         period_to=period(params, "periodTo"),
         updated_since=instant(params, "updatedSince"),
+        washington_group=boolean(params, "washingtonGroup"),
     )
+
+
+def boolean(params: Params, name: str) -> bool | None:
+    value = single(params, name)
+    if value is None:
+        return None
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise InvalidInput(name, f"{value!r} is not true or false", code="INVALID")
 
 
 def codes(params: Params, name: str) -> tuple[str, ...] | None:

@@ -71,6 +71,11 @@ async def resolve(conn: AsyncConnection, principal: Principal, f: ExportFilter) 
         urbanisation=_listed(f.urbanisation),
         group_codes=_listed(f.group),
         updated_since=f.updated_since,
+        target_codes=_listed(f.targets),
+        producer_types=_listed(f.producer_types),
+        methods=_listed(f.methods),
+        washington_group=f.washington_group,
+        meets_criteria=_listed(f.meets_criteria),
     )
     return Resolved(where, dataset_where)
 
