@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api import models
 from lnob_api.read.relations import Source, ToMany, ToOne, order_by, public
+from lnob_api.read.search import ESCAPE, word_patterns
 
 areas = models.Area.__table__
 
@@ -43,7 +44,6 @@ def filters(
         where.append(areas.c.level == level)
     if parent is not None:
         where.append(areas.c.parent_code == normalize_code(parent))
-    for word in (search or "").lower().split():
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(areas.c.name.ilike(f"%{escaped}%", escape="\\"))
+    for pattern in word_patterns(search):
+        where.append(areas.c.name.ilike(pattern, escape=ESCAPE))
     return where

@@ -13,6 +13,7 @@ from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, public
+from lnob_api.read.search import ESCAPE, word_patterns
 
 datasets = models.Dataset.__table__
 dataset_indicators = models.DatasetIndicator.__table__
@@ -117,9 +118,8 @@ def filters(
         )
     if search:
         haystack = sa.func.lower(datasets.c.title + " " + datasets.c.description)
-        for word in search.lower().split():
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            where.append(haystack.like(f"%{escaped}%", escape="\\"))
+        for pattern in word_patterns(search):
+            where.append(haystack.like(pattern, escape=ESCAPE))
     if updated_since is not None:
         where.append(
             sa.or_(

@@ -14,6 +14,7 @@ from lnob_api.auth.principal import Principal
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.read.keyset import Order, OrderKey
 from lnob_api.read.relations import Source, Through, ToOne, order_by
+from lnob_api.read.search import ESCAPE, word_patterns
 
 publications = models.Publication.__table__
 publication_coalitions = models.PublicationCoalition.__table__
@@ -91,7 +92,6 @@ def filters(
         )
     if search:
         haystack = sa.func.lower(publications.c.title + " " + publications.c.description)
-        for word in search.lower().split():
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            where.append(haystack.like(f"%{escaped}%", escape="\\"))
+        for pattern in word_patterns(search):
+            where.append(haystack.like(pattern, escape=ESCAPE))
     return where

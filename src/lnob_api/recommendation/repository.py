@@ -17,6 +17,7 @@ from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, scoped_by
+from lnob_api.read.search import ESCAPE, word_patterns
 from lnob_api.sdg import repository as sdg_repo
 
 recommendations = models.Recommendation.__table__
@@ -118,9 +119,8 @@ def filters(
                 )
             )
         )
-    for word in (authority or "").lower().split():
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(recommendations.c.authority_name.ilike(f"%{escaped}%", escape="\\"))
+    for pattern in word_patterns(authority):
+        where.append(recommendations.c.authority_name.ilike(pattern, escape=ESCAPE))
     if authority_level is not None:
         where.append(recommendations.c.authority_level == authority_level)
     return where

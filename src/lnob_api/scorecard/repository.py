@@ -21,6 +21,7 @@ from lnob_api.errors import InvalidInput
 from lnob_api.observation.periods import period_bounds
 from lnob_api.read.keyset import OrderKey
 from lnob_api.read.relations import Source, ToMany, ToOne, order_by, scoped_by
+from lnob_api.read.search import ESCAPE, word_patterns
 
 scorecards = models.Scorecard.__table__
 criteria = models.ScorecardCriterion.__table__
@@ -150,9 +151,8 @@ def filters(
                 )
             )
         )
-    for word in (service or "").lower().split():
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(scorecards.c.service.ilike(f"%{escaped}%", escape="\\"))
+    for pattern in word_patterns(service):
+        where.append(scorecards.c.service.ilike(pattern, escape=ESCAPE))
     if period_from is not None:
         where.append(scorecards.c.period_start >= _edge(period_from, "filter.periodFrom"))
     if period_to is not None:

@@ -9,6 +9,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api import models
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, public
+from lnob_api.read.search import ESCAPE, word_patterns
 
 goals = models.SdgGoal.__table__
 targets = models.SdgTarget.__table__
@@ -68,7 +69,6 @@ def indicator_filters(
                 sa.select(coalitions.c.id).where(coalitions.c.code == coalition.upper())
             )
         )
-    for word in (search or "").lower().split():
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(sa.func.lower(indicators.c.title).like(f"%{escaped}%", escape="\\"))
+    for pattern in word_patterns(search):
+        where.append(sa.func.lower(indicators.c.title).like(pattern, escape=ESCAPE))
     return where
