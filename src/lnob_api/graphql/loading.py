@@ -11,6 +11,7 @@ from collections.abc import Hashable, Sequence
 from typing import Any, Protocol, Self, TypeVar
 
 from sqlalchemy.sql.elements import ColumnElement
+from strawberry.dataloader import DataLoader
 
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.node import Node
@@ -30,10 +31,8 @@ class FromRow(Protocol):
 R = TypeVar("R", bound=FromRow)
 
 
-async def load_one(info: Info, relation: ToOne, key: Hashable | None, cls: type[N]) -> N | None:
-    """The row of ``relation`` with ``key``, or None when missing or not visible."""
-    if key is None:
-        return None
+def _by_key(info: Info, relation: ToOne) -> DataLoader[Hashable, Any]:
+    """The request's loader of ``relation``'s rows by key (shared by load_one and load_many)."""
     ctx = info.context
 
     async def batch(keys: list[Hashable]) -> list[Any]:
@@ -41,21 +40,21 @@ async def load_one(info: Info, relation: ToOne, key: Hashable | None, cls: type[
             ctx.db, ctx.principal, relation.source, relation.key, keys, relation.prefer
         )
 
-    row = await ctx.loaders.get(("one", id(relation)), batch).load(key)
+    return ctx.loaders.get(("one", id(relation)), batch)
+
+
+async def load_one(info: Info, relation: ToOne, key: Hashable | None, cls: type[N]) -> N | None:
+    """The row of ``relation`` with ``key``, or None when missing or not visible."""
+    if key is None:
+        return None
+    row = await _by_key(info, relation).load(key)
     return cls.from_row(row) if row is not None else None
 
 
 async def load_many(
     info: Info, relation: ToOne, keys: Sequence[Hashable], cls: type[N]
 ) -> list[N | None]:
-    ctx = info.context
-
-    async def batch(batch_keys: list[Hashable]) -> list[Any]:
-        return await repository.rows_by_key(
-            ctx.db, ctx.principal, relation.source, relation.key, batch_keys, relation.prefer
-        )
-
-    rows = await ctx.loaders.get(("one", id(relation)), batch).load_many(list(keys))
+    rows = await _by_key(info, relation).load_many(list(keys))
     return [cls.from_row(r) if r is not None else None for r in rows]
 
 
