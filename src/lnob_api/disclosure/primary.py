@@ -1,0 +1,106 @@
+"""Primary suppression: which cells are too small to show outside the owning coalition.
+
+The rule, written once: ``is_primary`` states it in Python (for the secondary-suppression
+algorithm and the audit), ``primary_sql`` states the same rule as a SQL expression (for
+``access.visibility.suppressed``, which every read path applies). A test checks that both
+agree on every kind of cell.
+
+A cell is *primary* (withheld from everyone outside the owning coalition) when the group of
+people its value describes is smaller than the coalition's threshold:
+
+- **Counts** (a unit in ``COUNT_UNITS``: persons, households...): the value *is* the group
+  size. A count with ``0 < value < threshold`` is primary, whether or not it has a sample
+  size. Zero is an empty cell: nobody to protect, as tau-ARGUS and sdcTable treat empty cells
+  by default. A count that also carries a sample size (a weighted survey estimate) is primary
+  when that sample size is under the threshold too.
+- **Rates, percentages, means and every other unit**: the group size is the cell's own
+  sample size, else the dataset's provenance ``sampleSize``; primary when that n is under
+  the threshold. A cell with a value and no known n cannot be protected (nothing says how
+  many people it describes), so it is primary too; uploads and publishing warn about such
+  cells (``unprotectable``).
+- A cell without a value (and without a small n) has nothing to withhold.
+
+Units compare case- and space-insensitively. ``COUNT_UNITS`` lives here so that the rule and
+the algorithms that rely on additivity of counts share one list.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+# Units whose value is a number of people or households (the value is the group's size).
+COUNT_UNITS = frozenset({"NUMBER", "PERSONS", "HOUSEHOLDS", "COUNT", "INDIVIDUALS", "PEOPLE"})
+
+DEFAULT_THRESHOLD = 5
+
+
+def normal_unit(unit: str | None) -> str:
+    return (unit or "").strip().upper()
+
+
+def is_count_unit(unit: str | None) -> bool:
+    return normal_unit(unit) in COUNT_UNITS
+
+
+def group_size(
+    unit: str | None, value: float | None, sample_size: int | None, provenance_n: int | None
+) -> float | None:
+    """How many people (or households) the cell describes, None when nobody knows."""
+    if is_count_unit(unit):
+        return value
+    return sample_size if sample_size is not None else provenance_n
+
+
+def is_primary(
+    unit: str | None,
+    value: float | None,
+    sample_size: int | None,
+    threshold: int,
+    provenance_n: int | None = None,
+) -> bool:
+    """Whether the cell is primary-suppressed (see the module docstring for the rule)."""
+    small_n = sample_size is not None and sample_size < threshold
+    if is_count_unit(unit):
+        return small_n or (value is not None and 0 < value < threshold)
+    n = sample_size if sample_size is not None else provenance_n
+    if n is None:
+        return value is not None
+    return n < threshold
+
+
+def is_unprotectable(
+    unit: str | None, value: float | None, sample_size: int | None, provenance_n: int | None
+) -> bool:
+    """A rate or mean with a value whose n is unknown: withheld, and worth a warning."""
+    return (
+        not is_count_unit(unit)
+        and value is not None
+        and sample_size is None
+        and provenance_n is None
+    )
+
+
+def count_unit_sql(unit: ColumnElement[str]) -> ColumnElement[bool]:
+    return sa.func.upper(sa.func.btrim(sa.func.coalesce(unit, ""))).in_(sorted(COUNT_UNITS))
+
+
+def primary_sql(
+    *,
+    unit: ColumnElement[str],
+    value: ColumnElement[float | None],
+    sample_size: ColumnElement[int | None],
+    threshold: ColumnElement[int],
+    provenance_n: ColumnElement[int | None],
+) -> ColumnElement[bool]:
+    """``is_primary`` as a SQL expression over the cell's columns (never NULL: read paths
+    negate it and mask with it)."""
+    small_n = sa.and_(sample_size.is_not(None), sample_size < threshold)
+    count = sa.or_(small_n, sa.and_(value.is_not(None), value > 0, value < threshold))
+    n = sa.func.coalesce(sample_size, provenance_n)
+    other = sa.or_(
+        sa.and_(n.is_(None), value.is_not(None)),
+        sa.and_(n.is_not(None), n < threshold),
+    )
+    is_count = count_unit_sql(unit)
+    return sa.or_(sa.and_(is_count, count), sa.and_(sa.not_(is_count), other))
