@@ -89,6 +89,64 @@ class TestGoodTokens:
         assert response.status_code == 200
 
 
+_NOW = int(time.time())
+
+# RFC 7519 §2: exp, nbf and iat are JSON numbers; anything else is refused with 401.
+TIME_CLAIM_CASES = [
+    pytest.param({"exp": str(_NOW + 300)}, "'exp' claim is not a number", id="exp-string"),
+    pytest.param({"exp": True}, "'exp' claim is not a number", id="exp-true"),
+    pytest.param({"exp": None}, "'exp' claim is not a number", id="exp-null"),
+    pytest.param({"exp": [_NOW + 300]}, "'exp' claim is not a number", id="exp-list"),
+    pytest.param({"exp": 2**70}, "'exp' claim is not a plausible date", id="exp-2^70"),
+    pytest.param({"exp": -1}, "'exp' claim is not a plausible date", id="exp-negative"),
+    pytest.param({"exp": _NOW + 10 * 86_400}, "lifetime longer", id="exp-ten-days"),
+    pytest.param({"nbf": str(_NOW)}, "'nbf' claim is not a number", id="nbf-string"),
+    pytest.param({"nbf": False}, "'nbf' claim is not a number", id="nbf-false"),
+    pytest.param({"iat": str(_NOW)}, "'iat' claim is not a number", id="iat-string"),
+    pytest.param({"iat": True}, "'iat' claim is not a number", id="iat-true"),
+    pytest.param({"iat": 1e400}, "'iat' claim is not a plausible date", id="iat-infinite"),
+]
+
+
+class TestTimeClaims:
+    @pytest.mark.parametrize(("overrides", "reason"), TIME_CLAIM_CASES)
+    async def test_non_numeric_or_absurd_times_are_401(
+        self,
+        client: httpx.AsyncClient,
+        signing_keys: KeyStore,
+        principal_rows: dict[str, Any],
+        overrides: dict[str, Any],
+        reason: str,
+    ) -> None:
+        # given a correctly signed token whose time claim is not a NumericDate
+        token = _sign(signing_keys, _claims(principal_rows, **overrides))
+        # then
+        await _assert_401(client, token, reason)
+
+    @pytest.mark.parametrize("name", ["exp", "iat"])
+    async def test_missing_exp_or_iat_is_401(
+        self,
+        client: httpx.AsyncClient,
+        signing_keys: KeyStore,
+        principal_rows: dict[str, Any],
+        name: str,
+    ) -> None:
+        claims = _claims(principal_rows)
+        del claims[name]
+        await _assert_401(client, _sign(signing_keys, claims), f"no {name!r} claim")
+
+    async def test_fractional_seconds_are_a_number(
+        self, client: httpx.AsyncClient, signing_keys: KeyStore, principal_rows: dict[str, Any]
+    ) -> None:
+        # NumericDate may hold fractions of a second
+        now = time.time()
+        claims = _claims(principal_rows, iat=now, nbf=now, exp=now + 300.5)
+        response = await client.post(
+            "/graphql", json=QUERY, headers=bearer(_sign(signing_keys, claims))
+        )
+        assert response.status_code == 200, response.text
+
+
 class TestBadTokens:
     async def test_malformed(self, client: httpx.AsyncClient) -> None:
         await _assert_401(client, "not-a-jwt", "not a JWT")

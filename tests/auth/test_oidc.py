@@ -25,6 +25,7 @@ from lnob_api.auth.keys import KeyStore
 from lnob_api.config import Settings
 
 VIEWER = {"query": "{ viewer { kind email scopes } }"}
+_DROP = object()  # a claim value meaning: leave the claim out
 
 
 class FakeIssuer:
@@ -70,6 +71,7 @@ class FakeIssuer:
             "azp": "partner-portal",
             "scope": "openid email data:read",
         } | claims
+        body = {k: v for k, v in body.items() if v is not _DROP}
         key = self.keys[-1]
         return jwt.encode(
             {"alg": "RS256", "kid": key.kid, "typ": "JWT"}, body, key, algorithms=["RS256"]
@@ -187,3 +189,44 @@ class TestExternalIssuer:
         assert response.status_code == 401
         assert reason in response.json()["error_description"]
         assert 'error="invalid_token"' in response.headers["www-authenticate"]
+
+    @pytest.mark.parametrize(
+        ("claims", "reason"),
+        [
+            ({"exp": str(int(time.time()) + 300)}, "'exp' claim is not a number"),
+            ({"exp": True}, "'exp' claim is not a number"),
+            ({"exp": None}, "'exp' claim is not a number"),
+            ({"exp": 2**70}, "'exp' claim is not a plausible date"),
+            ({"exp": int(time.time()) + 400 * 86_400}, "lifetime longer"),
+            ({"nbf": str(int(time.time()))}, "'nbf' claim is not a number"),
+            ({"nbf": True}, "'nbf' claim is not a number"),
+            ({"iat": str(int(time.time()))}, "'iat' claim is not a number"),
+            ({"iat": False}, "'iat' claim is not a number"),
+        ],
+    )
+    async def test_time_claims_must_be_numbers(
+        self,
+        oidc_client: httpx.AsyncClient,
+        conn: AsyncConnection,
+        issuer: FakeIssuer,
+        claims: dict[str, Any],
+        reason: str,
+    ) -> None:
+        # given a user the token would otherwise name
+        await f.create_user(conn, email="akinyi@example.org")
+        token = issuer.token(email="akinyi@example.org", **claims)
+        # when
+        response = await oidc_client.post("/graphql", json=VIEWER, headers=bearer(token))
+        # then
+        assert response.status_code == 401, response.text
+        assert reason in response.json()["error_description"]
+        assert 'error="invalid_token"' in response.headers["www-authenticate"]
+
+    @pytest.mark.parametrize("name", ["exp", "iat"])
+    async def test_missing_time_claims_are_401(
+        self, oidc_client: httpx.AsyncClient, issuer: FakeIssuer, name: str
+    ) -> None:
+        token = issuer.token(email="akinyi@example.org", **{name: _DROP})
+        response = await oidc_client.post("/graphql", json=VIEWER, headers=bearer(token))
+        assert response.status_code == 401
+        assert f"no {name!r} claim" in response.json()["error_description"]

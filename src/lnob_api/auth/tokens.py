@@ -6,6 +6,7 @@ and HS256-with-a-public-key confusion are refused before any claim is read.
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from collections.abc import Iterable
@@ -127,6 +128,24 @@ def header_kid(token: str) -> str | None:
         return None
 
 
+# RFC 7519 §2: a NumericDate is a JSON number of seconds. Booleans are numbers to Python, and
+# json reads 1e309 as infinity: neither is a date. Past year 9999 no datetime can hold it.
+MAX_NUMERIC_DATE = 253_402_300_799
+# The longest lifetime (exp - iat) a token may claim: ours never exceed the configurable maximum
+# access token lifetime (a day); external issuers' access tokens are bounded at 31 days.
+OWN_MAX_LIFETIME = 86_400
+EXTERNAL_MAX_LIFETIME = 31 * 86_400
+
+
+def _numeric_date(raw: dict[str, Any], name: str) -> int | float:
+    value = raw[name]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidToken(f"the token's {name!r} claim is not a number (RFC 7519 NumericDate)")
+    if not (math.isfinite(value) and 0 <= value <= MAX_NUMERIC_DATE):
+        raise InvalidToken(f"the token's {name!r} claim is not a plausible date")
+    return value
+
+
 def check_claims(
     raw: dict[str, Any],
     *,
@@ -134,26 +153,32 @@ def check_claims(
     audience: str,
     now: int | None = None,
     required: tuple[str, ...] = ("iss", "sub", "aud", "exp", "iat", "jti", "client_id"),
+    max_lifetime: int = OWN_MAX_LIFETIME,
 ) -> None:
     moment = now if now is not None else int(time.time())
     for name in required:
         if name not in raw:
             raise InvalidToken(f"the token has no {name!r} claim")
+    if not isinstance(raw["iss"], str):
+        raise InvalidToken("the token's 'iss' claim is not a string")
     # Issuers are compared without a trailing slash (Auth0 writes one, configuration may not).
-    if str(raw["iss"]).rstrip("/") != issuer.rstrip("/"):
+    if raw["iss"].rstrip("/") != issuer.rstrip("/"):
         raise InvalidToken("the token comes from another issuer")
     audiences = raw["aud"] if isinstance(raw["aud"], list) else [raw["aud"]]
     if audience not in audiences:
         raise InvalidToken("the token is meant for another audience")
-    try:
-        exp, iat = int(raw["exp"]), int(raw["iat"])
-        nbf = int(raw.get("nbf", iat))
-    except (TypeError, ValueError):
-        raise InvalidToken("the token's time claims are not numbers") from None
+    _check_times(raw, moment, max_lifetime)
+
+
+def _check_times(raw: dict[str, Any], moment: int, max_lifetime: int) -> None:
+    exp, iat = _numeric_date(raw, "exp"), _numeric_date(raw, "iat")
+    nbf = _numeric_date(raw, "nbf") if "nbf" in raw else iat
     if exp + LEEWAY < moment:
         raise InvalidToken("the token has expired")
     if nbf - LEEWAY > moment or iat - LEEWAY > moment:
         raise InvalidToken("the token is not valid yet")
+    if exp - iat > max_lifetime + LEEWAY:
+        raise InvalidToken("the token claims a lifetime longer than this service accepts")
 
 
 def validate_access_token(
@@ -178,5 +203,6 @@ def validate_external_token(
         audience=audience,
         now=now,
         required=("iss", "sub", "aud", "exp", "iat"),
+        max_lifetime=EXTERNAL_MAX_LIFETIME,
     )
     return dict(decoded.claims)
