@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -40,16 +41,23 @@ CRITERIA_BY_DATASET = Through(
 # --- filters ------------------------------------------------------------------------------
 
 
+def meeting_ids(codes: Sequence[str]) -> sa.Select[tuple[int]]:
+    """Ids of the datasets meeting every criterion code given: one pass over the dataset's
+    criteria grouped by dataset, linear in the number of codes. (One ``IN (subquery)`` per code
+    nested the plan and grew steeply: 45 codes took 4 s, 100 over 100 s.)"""
+    wanted = sorted({code.strip().upper() for code in codes})
+    return (
+        sa.select(dataset_criteria.c.dataset_id)
+        .join(criteria, criteria.c.id == dataset_criteria.c.criterion_id)
+        .where(criteria.c.code == sa.any_(sa.literal(wanted, ARRAY(sa.Text))))
+        .group_by(dataset_criteria.c.dataset_id)
+        .having(sa.func.count(sa.distinct(criteria.c.code)) == len(wanted))
+    )
+
+
 def _meeting(codes: Sequence[str]) -> list[ColumnElement[bool]]:
-    """One ``datasets.id IN (...)`` per code: a dataset must meet every criterion named."""
-    return [
-        datasets.c.id.in_(
-            sa.select(dataset_criteria.c.dataset_id)
-            .join(criteria, criteria.c.id == dataset_criteria.c.criterion_id)
-            .where(criteria.c.code == code.strip().upper())
-        )
-        for code in codes
-    ]
+    """A dataset must meet every criterion named (no condition without codes)."""
+    return [datasets.c.id.in_(meeting_ids(codes))] if codes else []
 
 
 def _conditions(
@@ -102,8 +110,9 @@ def observation_filters(
         )
         where.append(sa.or_(condition, inherits))
     if meets_criteria:
-        meeting = sa.select(datasets.c.id).where(*_meeting(meets_criteria))
-        where.append(observations.c.dataset_id.in_(meeting))
+        # = ANY(ARRAY(...)): the few dataset ids are found once, as for the other code filters.
+        meeting = sa.func.array(meeting_ids(meets_criteria).scalar_subquery())
+        where.append(observations.c.dataset_id == sa.any_(meeting))
     return where
 
 
