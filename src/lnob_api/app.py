@@ -16,6 +16,7 @@ from lnob_api.auth.middleware import BearerAuthMiddleware
 from lnob_api.auth.oidc import OidcVerifier
 from lnob_api.config import Settings
 from lnob_api.db import create_engine, resolve_database_url
+from lnob_api.db.engine import Timeouts
 from lnob_api.db.migrate import current_heads
 from lnob_api.db.request import Database, EngineDatabase
 from lnob_api.graphiql.assets import Assets
@@ -25,6 +26,7 @@ from lnob_api.http.catalog import catalog_routes
 from lnob_api.http.exports import exports_routes
 from lnob_api.http.health import healthz, readyz
 from lnob_api.http.oauth import oauth_routes
+from lnob_api.http.outage import OutageMiddleware
 from lnob_api.http.request_id import RequestIdMiddleware
 from lnob_api.http.sdmx import sdmx_routes
 
@@ -66,7 +68,11 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = None
         if holder.target is None:
-            engine = create_engine(resolve_database_url(settings), pool_size=settings.db_pool_size)
+            engine = create_engine(
+                resolve_database_url(settings),
+                pool_size=settings.db_pool_size,
+                timeouts=Timeouts.of(settings),
+            )
             holder.target = EngineDatabase(engine)
         await ensure_graphiql_client(holder.target, settings)
         # Objects built at start-up live for the whole process: keep the collector off them.
@@ -100,6 +106,8 @@ def create_app(
             )
         )
     middleware.append(Middleware(RequestIdMiddleware))
+    # Inside the request id (its 503s carry one), outside everything that touches the database.
+    middleware.append(Middleware(OutageMiddleware, request_timeout=settings.request_timeout))
     middleware.append(
         Middleware(
             BearerAuthMiddleware, settings=settings, keys=live_keys, database=holder, oidc=oidc

@@ -44,6 +44,14 @@ class Settings:
     oidc_audience: str | None = None
     oidc_user_claim: str = "email"
     oidc_jwks_url: str | None = None
+    # Time bounds, in seconds (README, "Time bounds"); 0 means no bound where allowed.
+    statement_timeout: float = 15.0
+    export_statement_timeout: float = 600.0
+    db_command_timeout: float = 900.0
+    db_connect_timeout: float = 5.0
+    db_pool_timeout: float = 5.0
+    request_timeout: float = 30.0
+    shutdown_timeout: int = 10
 
     @property
     def keys_file(self) -> Path:
@@ -89,6 +97,13 @@ class Settings:
             oidc_audience=env.get("LNOB_OIDC_AUDIENCE") or None,
             oidc_user_claim=env.get("LNOB_OIDC_USER_CLAIM", "email"),
             oidc_jwks_url=_url(env, "LNOB_OIDC_JWKS_URL", default=None),
+            statement_timeout=_seconds(env, "LNOB_STATEMENT_TIMEOUT", 15, zero=False),
+            export_statement_timeout=_seconds(env, "LNOB_EXPORT_STATEMENT_TIMEOUT", 600),
+            db_command_timeout=_seconds(env, "LNOB_DB_COMMAND_TIMEOUT", 900),
+            db_connect_timeout=_seconds(env, "LNOB_DB_CONNECT_TIMEOUT", 5, zero=False),
+            db_pool_timeout=_seconds(env, "LNOB_DB_POOL_TIMEOUT", 5, zero=False),
+            request_timeout=_seconds(env, "LNOB_REQUEST_TIMEOUT", 30, zero=False),
+            shutdown_timeout=_int(env, "LNOB_SHUTDOWN_TIMEOUT", 10, low=1, high=3600),
         )
 
 
@@ -131,6 +146,22 @@ def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int
         raise ConfigError(name, f"expected an integer, got {raw!r}") from None
     if not low <= value <= high:
         raise ConfigError(name, f"expected a value from {low} to {high}, got {value}")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, *, zero: bool = True) -> float:
+    """A duration in seconds (decimals allowed); 0 (no bound) only where ``zero``."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return float(default)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected a number of seconds, got {raw!r}") from None
+    low = 0.0 if zero else 0.001
+    if not low <= value <= 86_400:  # NaN fails too
+        allowed = "0 (no bound) to 86400" if zero else "more than 0 and at most 86400"
+        raise ConfigError(name, f"expected {allowed} seconds, got {raw}")
     return value
 
 

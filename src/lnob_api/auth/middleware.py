@@ -64,10 +64,15 @@ class BearerAuthMiddleware:
                 db, token.strip(), keys=keys, settings=self.settings, oidc=self.oidc
             )
         except InvalidToken as exc:
+            await db.close()
             await _unauthorized(send, "invalid_token", exc.reason)
             return
-        finally:
-            await db.close()
+        except BaseException:
+            # Roll back, and let the real error through (a database outage becomes a 503
+            # in the outage middleware); committing here would hide it behind another.
+            await db.close(failed=True)
+            raise
+        await db.close()
         await self.app(scope, receive, send)
 
 

@@ -1,11 +1,41 @@
-"""Engine creation and database URL resolution (embedded server or ``DATABASE_URL``)."""
+"""Engine creation and database URL resolution (embedded server or ``DATABASE_URL``), with the
+time bounds every connection carries."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from lnob_api.config import Settings
 from lnob_api.db import embedded
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Bounds in seconds; ``None`` (or 0) is no bound.
+
+    ``statement`` is PostgreSQL's ``statement_timeout``, set once per connection at connect
+    time (no extra round trip per request); ``command`` is asyncpg's client-side bound on one
+    call (a backstop for a server that stopped answering); ``connect`` bounds opening a
+    connection and ``pool`` waiting for a pooled one.
+    """
+
+    connect: float = 10.0
+    statement: float | None = None
+    command: float | None = None
+    pool: float = 30.0
+
+    @classmethod
+    def of(cls, settings: Settings) -> Timeouts:
+        return cls(
+            connect=settings.db_connect_timeout,
+            statement=settings.statement_timeout or None,
+            command=settings.db_command_timeout or None,
+            pool=settings.db_pool_timeout,
+        )
 
 
 def resolve_database_url(settings: Settings) -> str:
@@ -15,13 +45,37 @@ def resolve_database_url(settings: Settings) -> str:
     return embedded.start(settings.data_dir)
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, timeouts: Timeouts | None = None
+) -> AsyncEngine:
     """An asyncpg engine; JIT off because our queries are short OLTP statements."""
-    return create_async_engine(
+    timeouts = timeouts or Timeouts()
+    server_settings = {"jit": "off", "application_name": "lnob-api"}
+    if timeouts.statement:
+        server_settings["statement_timeout"] = str(max(1, round(timeouts.statement * 1000)))
+    connect_args: dict[str, Any] = {
+        "server_settings": server_settings,
+        "timeout": timeouts.connect,
+        "command_timeout": timeouts.command,
+    }
+    engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
+        pool_timeout=timeouts.pool,
+        # pool_pre_ping costs three round trips per checkout with asyncpg (BEGIN, ping,
+        # ROLLBACK); _drop_closed gets the same recovery for free (see below).
         pool_pre_ping=False,
         pool_recycle=1800,
-        connect_args={"server_settings": {"jit": "off", "application_name": "lnob-api"}},
+        connect_args=connect_args,
     )
+    event.listen(engine.sync_engine, "checkout", _drop_closed)
+    return engine
+
+
+def _drop_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """Refuse a pooled connection whose socket has closed (PostgreSQL restarted or killed the
+    backend while it sat idle): asyncpg notices the end of the stream as soon as the event loop
+    runs, so no round trip is needed; the pool then opens a fresh connection."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise exc.DisconnectionError("connection closed while idle in the pool")

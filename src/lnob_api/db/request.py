@@ -17,6 +17,8 @@ from typing import Any, Protocol, cast
 from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from lnob_api.db import availability
+
 Row = Mapping[str, Any]
 
 
@@ -63,27 +65,39 @@ class RequestDb:
 
     async def _connection(self) -> AsyncConnection:
         if self._conn is None:
-            self._cm = self._database.transaction()
-            self._conn = await self._cm.__aenter__()
+            cm = self._database.transaction()
+            try:
+                self._conn = await cm.__aenter__()
+            except Exception as exc:
+                availability.note(exc)
+                raise
+            self._cm = cm
+            health = availability.CURRENT.get()
+            if health is not None:  # released by the middleware if the request is cut short
+                health.cleanups.append(self._abandon)
         return self._conn
 
-    async def all(self, stmt: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row]:
-        """Run a read statement and return its rows as mappings."""
+    async def _execute(self, stmt: Executable, params: Mapping[str, Any] | None) -> Any:
         async with self._lock:
             conn = await self._connection()
             self.statements += 1
-            result = await conn.execute(stmt, params)
-            return cast(Sequence[Row], result.mappings().all())
+            try:
+                return await conn.execute(stmt, params)
+            except Exception as exc:
+                availability.note(exc)
+                raise
+
+    async def all(self, stmt: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row]:
+        """Run a read statement and return its rows as mappings."""
+        result = await self._execute(stmt, params)
+        return cast(Sequence[Row], result.mappings().all())
 
     async def first(self, stmt: Executable, params: Mapping[str, Any] | None = None) -> Row | None:
         rows = await self.all(stmt, params)
         return rows[0] if rows else None
 
     async def scalar(self, stmt: Executable, params: Mapping[str, Any] | None = None) -> Any:
-        async with self._lock:
-            conn = await self._connection()
-            self.statements += 1
-            return (await conn.execute(stmt, params)).scalar()
+        return (await self._execute(stmt, params)).scalar()
 
     async def session(self) -> AsyncSession:
         """An ORM session bound to the request's transaction, for writes."""
@@ -100,15 +114,26 @@ class RequestDb:
         return self._session
 
     async def close(self, *, failed: bool = False) -> None:
-        """Commit (or roll back when ``failed``) and release the connection."""
+        """Commit (or roll back when ``failed``) and release the connection.
+
+        A failed commit raises (the request must not be acknowledged); a failed rollback on a
+        connection that is already gone does not, so the error that failed the request is
+        the one reported."""
         if self._cm is None:
             return
         cm, session = self._cm, self._session
         self._cm, self._conn, self._session = None, None, None
-        if session is not None:
-            await session.close()
-        if failed:
-            err = RuntimeError("request failed")
-            await cm.__aexit__(type(err), err, None)
-        else:
-            await cm.__aexit__(None, None, None)
+        try:
+            if session is not None:
+                await session.close()
+            if failed:
+                err = RuntimeError("request failed")
+                await cm.__aexit__(type(err), err, None)
+            else:
+                await cm.__aexit__(None, None, None)
+        except Exception as exc:
+            if availability.note(exc) is None or not failed:
+                raise
+
+    async def _abandon(self) -> None:
+        await self.close(failed=True)

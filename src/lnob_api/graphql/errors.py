@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from graphql import GraphQLError
+from lnob_api.db import availability
+from lnob_api.db.availability import MESSAGES
 from lnob_api.errors import DomainError, InvalidInput
 
 _log = logging.getLogger("lnob_api.graphql")
@@ -31,6 +33,10 @@ def classify(error: GraphQLError, request_id: str) -> None:
         extensions["code"] = "GRAPHQL_PARSE_FAILED" if syntax else "BAD_USER_INPUT"
     elif isinstance(original, GraphQLError):
         extensions["code"] = "BAD_USER_INPUT"
+    elif (failure := availability.note(original)) is not None:
+        # The outage middleware answers 503 and logs the request once: no traceback here.
+        error.message = MESSAGES[failure]
+        extensions["code"] = failure.value
     else:
         _log.error("unexpected error (request %s)", request_id, exc_info=original)
         error.message = f"Internal server error (request id {request_id})."

@@ -1,0 +1,184 @@
+"""Outages and time bounds as ASGI middleware: every route answers a JSON 503 with
+``Retry-After`` when the database is unreachable or too slow, and no request outlives its
+client or its deadline.
+
+- A request that failed on the database (an exception, or a failure noted by ``RequestDb``
+  while GraphQL turned it into a field error) gets 503 instead of whatever the route would
+  have sent, as long as no response has started; ``/graphql`` gets a GraphQL error body with
+  ``extensions.code`` ``SERVICE_UNAVAILABLE`` (or ``TIMEOUT``) and no ``data``.
+- The request deadline runs until the response starts (GraphQL answers in one piece; a
+  stream, once started, is bounded by its statement timeout instead).
+- When the client goes away (``http.disconnect``) the request is cancelled, which makes
+  asyncpg cancel the running statement on the server.
+- One log line per failed request, never a traceback for an outage or a closed download.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+from typing import Any
+
+import anyio
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lnob_api.db import availability
+from lnob_api.db.availability import MESSAGES, Failure, RequestHealth
+
+_log = logging.getLogger("lnob_api.outage")
+
+RETRY_AFTER = 5
+
+
+class OutageMiddleware:
+    def __init__(self, app: ASGIApp, *, request_timeout: float) -> None:
+        self.app = app
+        self.request_timeout = request_timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        exchange = _Exchange(scope, receive, send)
+        health = RequestHealth()
+        token = availability.CURRENT.set(health)
+        watcher = asyncio.create_task(exchange.watch())
+        try:
+            await exchange.run(self.app, health, self.request_timeout)
+        finally:
+            watcher.cancel()
+            availability.CURRENT.reset(token)
+            with anyio.CancelScope(shield=True):
+                for cleanup in health.cleanups:
+                    await cleanup()
+        if exchange.timed_out and health.failure is None:
+            health.failure = Failure.TIMEOUT
+            health.detail = f"no response within {self.request_timeout:g} s"
+        if health.failure is None or exchange.client_left:
+            return
+        _log.warning(
+            "%s: %s %s (request %s): %s",
+            health.failure.value.lower().replace("_", " "),
+            scope.get("method", ""),
+            scope.get("path", ""),
+            scope.get("state", {}).get("request_id", "-"),
+            health.detail,
+        )
+        if not exchange.started:
+            await send_unavailable(scope, send, health.failure)
+
+
+class _Exchange:
+    """One request's messages: who has started answering, and whether the client left."""
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.scope = scope
+        self._receive = receive
+        self._send = send
+        self.started = False  # a response start went out to the client
+        self.replaced = False  # the app's answer is being dropped for a 503
+        self.complete = False
+        self.timed_out = False
+        self.client_left = False  # the client went away before the response was complete
+        self.disconnected = anyio.Event()
+        self._body_read = anyio.Event()
+        self._first: Message | None = None
+        self._app_scope = anyio.CancelScope()
+        self._health: RequestHealth | None = None
+
+    async def run(self, app: ASGIApp, health: RequestHealth, limit: float) -> None:
+        self._health = health
+        self._app_scope.deadline = anyio.current_time() + limit
+        try:
+            with self._app_scope:
+                # Take the first request message now (for a GET, the empty body), so that
+                # the watcher never reads concurrently with the app.
+                self._first = await self._receive()
+                self._observe(self._first)
+                await app(self.scope, self.receive, self.send)
+        except Exception as exc:
+            failure = availability.note(exc)
+            if self.started and isinstance(exc, ClientDisconnect | OSError):
+                return  # the client closed a download: nothing to tell anyone
+            if failure is None:
+                raise
+        if self._app_scope.cancelled_caught and not self.client_left:
+            self.timed_out = True
+
+    async def receive(self) -> Message:
+        if self._first is not None:
+            message, self._first = self._first, None
+            return message
+        if self._body_read.is_set():
+            await self.disconnected.wait()
+            return {"type": "http.disconnect"}
+        message = await self._receive()
+        self._observe(message)
+        return message
+
+    def _observe(self, message: Message) -> None:
+        if message["type"] == "http.disconnect":
+            self.disconnected.set()
+            self._body_read.set()
+        elif not message.get("more_body", False):
+            self._body_read.set()
+
+    async def watch(self) -> None:
+        """Wait for the client to go away once the body is read, and cancel the request."""
+        await self._body_read.wait()
+        if not self.disconnected.is_set():
+            message = await self._receive()
+            if message["type"] != "http.disconnect":
+                return
+            self.disconnected.set()
+        if not self.complete:
+            self.client_left = True
+            self._app_scope.cancel()
+
+    async def send(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            health = self._health
+            if health is not None and health.failure is not None and message["status"] != 503:
+                self.replaced = True
+                return
+            self.started = True
+            self._app_scope.deadline = math.inf
+        elif self.replaced:
+            return
+        elif kind == "http.response.body" and not message.get("more_body", False):
+            self.complete = True
+        await self._send(message)
+
+
+async def send_unavailable(scope: Scope, send: Send, failure: Failure) -> None:
+    """The 503 answer: a GraphQL error body on ``/graphql``, an OAuth-style one elsewhere."""
+    message = MESSAGES[failure]
+    request_id = scope.get("state", {}).get("request_id", "")
+    body: dict[str, Any]
+    if scope.get("path", "").startswith("/graphql"):
+        extensions = {"code": failure.value} | ({"requestId": request_id} if request_id else {})
+        body = {"errors": [{"message": message, "extensions": extensions}]}
+        media_type = _graphql_media_type(scope)
+    else:
+        body = {"error": failure.value.lower(), "error_description": message}
+        media_type = b"application/json"
+    payload = json.dumps(body).encode()
+    headers = [
+        (b"content-type", media_type),
+        (b"content-length", str(len(payload)).encode()),
+        (b"retry-after", str(RETRY_AFTER).encode()),
+        (b"cache-control", b"no-store"),
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def _graphql_media_type(scope: Scope) -> bytes:
+    for name, value in scope.get("headers", ()):
+        if name == b"accept" and b"application/graphql-response+json" in value:
+            return b"application/graphql-response+json; charset=utf-8"
+    return b"application/json"
