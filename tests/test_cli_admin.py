@@ -430,6 +430,10 @@ class TestClientsCommands:
         [
             (("--organisation", "nobody"), "no organisation with slug 'nobody'"),
             (("--scopes", "data:read data:delete"), "unknown scope 'data:delete'"),
+            (
+                ("--scopes", "data:read partnership:admin"),
+                "partnership:admin cannot be given to a client",
+            ),
             (("--public",), "a public client needs at least one redirect URI"),
             (("--redirect-uri", "http://example.org/cb"), "is not allowed"),
         ],

@@ -230,3 +230,22 @@ class TestExternalIssuer:
         response = await oidc_client.post("/graphql", json=VIEWER, headers=bearer(token))
         assert response.status_code == 401
         assert f"no {name!r} claim" in response.json()["error_description"]
+
+    @pytest.mark.parametrize(("flagged", "scopes"), [(False, ["data:read"]), (True, None)])
+    async def test_partnership_admin_follows_the_users_flag(
+        self,
+        oidc_client: httpx.AsyncClient,
+        conn: AsyncConnection,
+        issuer: FakeIssuer,
+        flagged: bool,
+        scopes: list[str] | None,
+    ) -> None:
+        # given an external token that names partnership:admin
+        await f.create_user(conn, email="akinyi@example.org", is_partnership_admin=flagged)
+        token = issuer.token(email="akinyi@example.org", scope="openid data:read partnership:admin")
+        # when
+        response = await oidc_client.post("/graphql", json=VIEWER, headers=bearer(token))
+        # then only a flagged user holds it
+        assert response.status_code == 200, response.text
+        expected = scopes or ["data:read", "partnership:admin"]
+        assert sorted(response.json()["data"]["viewer"]["scopes"]) == expected

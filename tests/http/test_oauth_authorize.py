@@ -307,7 +307,8 @@ class TestSignIn:
         assert row["code_hash"] != code
         assert row["code_challenge"] == challenge
         assert row["code_challenge_method"] == "S256"
-        assert row["expires_at"] - row["created_at"] <= timedelta(seconds=61)
+        # created_at is the start of the test's transaction, so compare with the clock
+        assert row["expires_at"] <= datetime.now(UTC) + timedelta(seconds=61)
 
     async def test_missing_csrf_token_is_400(
         self, client: httpx.AsyncClient, frontend: Any, user: Any

@@ -33,6 +33,13 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 # Private-use URI schemes of native apps are reverse domain names (RFC 8252, section 7.1).
 _PRIVATE_SCHEME = re.compile(r"^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+$")
 
+# partnership:admin belongs to people, not to clients: the token of a flagged user carries it
+# (through a frontend such as GraphiQL), a client's own registration never does.
+UNREGISTRABLE_MESSAGE = (
+    "partnership:admin cannot be given to a client: it goes only to users flagged as"
+    " partnership admins, when they sign in"
+)
+
 MACHINE_GRANTS = ("client_credentials", "refresh_token")
 FRONTEND_GRANTS = ("authorization_code", "refresh_token")
 
@@ -74,6 +81,8 @@ def parse_scopes(scopes: str | Iterable[str]) -> tuple[str, ...]:
         )
     if not items:
         raise InvalidInput("scopes", "at least one scope is required", code="REQUIRED")
+    if Scope.PARTNERSHIP_ADMIN.value in items:
+        raise InvalidInput("scopes", UNREGISTRABLE_MESSAGE)
     return tuple(s.value for s in Scope if s.value in items)
 
 

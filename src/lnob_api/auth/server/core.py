@@ -32,7 +32,7 @@ from lnob_api.auth.server.grants import (
     RefreshTokenGrant,
     S256CodeChallenge,
 )
-from lnob_api.auth.server.models import AccessToken, Client, narrow_scope, utcnow
+from lnob_api.auth.server.models import AccessToken, Client, RefreshToken, narrow_scope, utcnow
 from lnob_api.auth.tokens import (
     InvalidToken,
     issue_access_token,
@@ -93,6 +93,22 @@ class AuthServer(AuthorizationServer):  # type: ignore[misc,unused-ignore]
             return None
         return AccessToken(claims, revoked=self.call(repo.is_jti_revoked, claims.jti))
 
+    def current_scope(self, token: AccessToken | RefreshToken) -> str | None:
+        """A token's scope as it holds today (None when its client or user is gone): narrowed
+        to the client's registration, and ``partnership:admin`` to flagged users."""
+        if isinstance(token, AccessToken):
+            client_id, user_id = token.claims.client_id, token.claims.user_id
+        else:
+            client_id, user_id = token.record.client_id, token.record.user_id
+        client = self.query_client(client_id)
+        user = self.active_user(user_id) if user_id is not None else None
+        if client is None or (user_id is not None and user is None):
+            return None
+        granted = narrow_scope(
+            token.get_scope(), client.record.scopes, default_all=False, user=user, machine=not user
+        )
+        return granted or ""
+
     def generate_bearer_token(
         self,
         grant_type: str,
@@ -104,7 +120,7 @@ class AuthServer(AuthorizationServer):  # type: ignore[misc,unused-ignore]
     ) -> dict[str, Any]:
         registered = client.record.scopes
         if grant_type == "client_credentials":
-            granted = narrow_scope(scope, registered, default_all=True)
+            granted = narrow_scope(scope, registered, default_all=True, machine=True)
         else:  # the code's or refresh token's scope, narrowed again to what holds today
             granted = narrow_scope(scope, registered, user=user, default_all=False)
         if granted is None:

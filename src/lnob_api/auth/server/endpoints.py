@@ -76,4 +76,9 @@ class IntrospectionEndpoint(_TokenLookup, _IntrospectionEndpoint):  # type: igno
         return bool(token.check_client(client))
 
     def introspect_token(self, token: RefreshToken | AccessToken) -> dict[str, Any]:
-        return token.introspection(self.server.ctx.settings.issuer)
+        # What the token can do now, not what it said when issued: a disabled user's token is
+        # inactive, and a scope the client or user lost since is not reported.
+        scope = self.server.current_scope(token)
+        if scope is None:
+            return {"active": False}
+        return token.introspection(self.server.ctx.settings.issuer) | {"scope": scope}

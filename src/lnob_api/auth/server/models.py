@@ -34,16 +34,20 @@ def narrow_scope(
     requested: str | None,
     registered: Sequence[str],
     *,
-    user: UserRecord | None = None,
     default_all: bool,
+    user: UserRecord | None = None,
+    machine: bool = False,
 ) -> str | None:
-    """The granted scope: requested ∩ registered (∩ what the user may hold), space-separated.
+    """The granted scope: requested ∩ registered (∩ what the holder may have), space-separated.
 
-    Nothing requested gives every allowed scope when ``default_all``, else nothing. None means
-    scopes were requested and none can be granted (``invalid_scope``).
+    ``partnership:admin`` is never granted to a ``machine`` (a client acting for itself) nor to
+    a ``user`` who is not flagged as a partnership admin; with neither given (an authorization
+    request, before anyone signed in) it may still be asked for. Nothing requested gives every
+    allowed scope when ``default_all``, else nothing. None means scopes were requested and none
+    can be granted (``invalid_scope``).
     """
     allowed = set(registered) & {s.value for s in Scope}
-    if user is not None and not user.is_partnership_admin:
+    if machine or (user is not None and not user.is_partnership_admin):
         allowed.discard(Scope.PARTNERSHIP_ADMIN.value)
     wanted = set(scope_to_list(requested) or ())
     if not wanted:

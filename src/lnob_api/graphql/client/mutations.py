@@ -26,8 +26,8 @@ class ClientCreateInput:
     organisation: str = strawberry.field(description="The owning organisation's id or slug.")
     name: str
     scopes: list[str] = strawberry.field(
-        description="Scopes its tokens may carry: data:read, data:write, coalition:admin,"
-        " partnership:admin."
+        description="Scopes its tokens may carry: data:read, data:write, coalition:admin."
+        " partnership:admin is refused: only flagged users' tokens carry it."
     )
     redirect_uris: list[str] = strawberry.field(default_factory=list)
     public: bool = False
