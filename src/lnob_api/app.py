@@ -27,8 +27,10 @@ from lnob_api.http.exports import exports_routes
 from lnob_api.http.health import healthz, readyz
 from lnob_api.http.oauth import oauth_routes
 from lnob_api.http.outage import OutageMiddleware
+from lnob_api.http.ratelimit import RateLimitMiddleware
 from lnob_api.http.request_id import RequestIdMiddleware
 from lnob_api.http.sdmx import sdmx_routes
+from lnob_api.ratelimit import Limiter
 
 
 class _LazyDatabase:
@@ -48,6 +50,7 @@ def create_app(
     *,
     database: Database | None = None,
     keys: KeyStore | None = None,
+    limiter: Limiter | None = None,
 ) -> Starlette:
     """Build the app. With ``database`` given (tests), no engine is created; ``keys`` default to
     the configured signing keys (created in the data folder on first start)."""
@@ -55,6 +58,7 @@ def create_app(
     holder = _LazyDatabase()
     holder.target = database
     live_keys = LiveKeys(keys or KeyStore.load(settings))
+    limiter = limiter or Limiter(settings.rate_limit, redis_url=settings.redis_url)
     oidc = None
     if settings.oidc_issuer is not None:
         oidc = OidcVerifier(
@@ -84,6 +88,7 @@ def create_app(
         finally:
             if engine is not None:
                 await engine.dispose()
+            await limiter.close()
 
     graphql = GraphQLApp(settings, holder)
     middleware = []
@@ -113,6 +118,8 @@ def create_app(
             BearerAuthMiddleware, settings=settings, keys=live_keys, database=holder, oidc=oidc
         )
     )
+    # Inside the authentication: a signed-in caller spends their own budget.
+    middleware.append(Middleware(RateLimitMiddleware, limiter=limiter))
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST", "OPTIONS"]),
@@ -131,4 +138,5 @@ def create_app(
     app.state.keys = live_keys
     app.state.migration_heads = current_heads()
     app.state.settings = settings
+    app.state.limiter = limiter
     return app

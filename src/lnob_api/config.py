@@ -44,6 +44,10 @@ class Settings:
     oidc_audience: str | None = None
     oidc_user_claim: str = "email"
     oidc_jwks_url: str | None = None
+    # Query cost and rate limits (README, "Query cost and rate limits").
+    query_cost_limit: int = 10_000
+    rate_limit: int = 60_000
+    redis_url: str | None = None
     # Time bounds, in seconds (README, "Time bounds"); 0 means no bound where allowed.
     statement_timeout: float = 15.0
     export_statement_timeout: float = 600.0
@@ -97,6 +101,9 @@ class Settings:
             oidc_audience=env.get("LNOB_OIDC_AUDIENCE") or None,
             oidc_user_claim=env.get("LNOB_OIDC_USER_CLAIM", "email"),
             oidc_jwks_url=_url(env, "LNOB_OIDC_JWKS_URL", default=None),
+            query_cost_limit=_int(env, "LNOB_QUERY_COST_LIMIT", 10_000, low=1, high=10**9),
+            rate_limit=_rate_limit(env),
+            redis_url=_redis_url(env.get("REDIS_URL")),
             statement_timeout=_seconds(env, "LNOB_STATEMENT_TIMEOUT", 15, zero=False),
             export_statement_timeout=_seconds(env, "LNOB_EXPORT_STATEMENT_TIMEOUT", 600),
             db_command_timeout=_seconds(env, "LNOB_DB_COMMAND_TIMEOUT", 900),
@@ -163,6 +170,28 @@ def _seconds(env: Mapping[str, str], name: str, default: float, *, zero: bool = 
         allowed = "0 (no bound) to 86400" if zero else "more than 0 and at most 86400"
         raise ConfigError(name, f"expected {allowed} seconds, got {raw}")
     return value
+
+
+def _rate_limit(env: Mapping[str, str]) -> int:
+    """Cost per minute per client; 0 turns limits off. A budget smaller than one request's
+    limit would refuse some valid requests forever."""
+    value = _int(env, "LNOB_RATE_LIMIT", 60_000, low=0, high=10**9)
+    per_request = _int(env, "LNOB_QUERY_COST_LIMIT", 10_000, low=1, high=10**9)
+    if 0 < value < per_request:
+        raise ConfigError(
+            "LNOB_RATE_LIMIT",
+            f"expected 0 (no limit) or at least LNOB_QUERY_COST_LIMIT ({per_request}), got {value}",
+        )
+    return value
+
+
+def _redis_url(raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    url = raw.strip()
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("REDIS_URL", "expected a redis://, rediss:// or unix:// URL")
+    return url
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:

@@ -27,6 +27,7 @@ from lnob_api.graphql.client.mutations import ClientMutations
 from lnob_api.graphql.coalition.mutations import CoalitionMutations
 from lnob_api.graphql.coalition.queries import CoalitionQueries
 from lnob_api.graphql.context import Info
+from lnob_api.graphql.cost import QueryCost
 from lnob_api.graphql.dataset.mutations import DatasetMutations
 from lnob_api.graphql.dataset.queries import DatasetQueries
 from lnob_api.graphql.dataset.stewardship import StewardshipMutations
@@ -207,5 +208,6 @@ schema = LnobSchema(
         lambda: MaxTokensLimiter(max_token_count=5000),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
+        QueryCost,
     ],
 )
