@@ -62,6 +62,7 @@ class RequestDb:
         self._conn: AsyncConnection | None = None
         self._session: AsyncSession | None = None
         self.statements = 0
+        self._broken = False  # a statement failed because the database went away
 
     async def _connection(self) -> AsyncConnection:
         if self._conn is None:
@@ -84,7 +85,7 @@ class RequestDb:
             try:
                 return await conn.execute(stmt, params)
             except Exception as exc:
-                availability.note(exc)
+                self._broken = availability.note(exc) is not None or self._broken
                 raise
 
     async def all(self, stmt: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row]:
@@ -123,6 +124,7 @@ class RequestDb:
             return
         cm, session = self._cm, self._session
         self._cm, self._conn, self._session = None, None, None
+        failed = failed or self._broken  # never commit what a lost connection left half-done
         try:
             if session is not None:
                 await session.close()
