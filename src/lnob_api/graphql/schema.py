@@ -27,7 +27,6 @@ from lnob_api.graphql.client.mutations import ClientMutations
 from lnob_api.graphql.coalition.mutations import CoalitionMutations
 from lnob_api.graphql.coalition.queries import CoalitionQueries
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.cost import QueryCost
 from lnob_api.graphql.dataset.mutations import DatasetMutations
 from lnob_api.graphql.dataset.queries import DatasetQueries
 from lnob_api.graphql.dataset.stewardship import StewardshipMutations
@@ -35,6 +34,7 @@ from lnob_api.graphql.errors import classify
 from lnob_api.graphql.extensions import RequestTransaction
 from lnob_api.graphql.grant.mutations import GrantMutations
 from lnob_api.graphql.ids import from_global_id
+from lnob_api.graphql.introspection import SchemaForAdminsOnly
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.node import REGISTRY, Node
 from lnob_api.graphql.notification.mutations import NotificationMutations
@@ -203,11 +203,11 @@ schema = LnobSchema(
     config=StrawberryConfig(relay_max_results=100, disable_field_suggestions=False),
     extensions=[
         RequestTransaction,
+        SchemaForAdminsOnly,
         lambda: QueryDepthLimiter(max_depth=12),
         lambda: MaxAliasesLimiter(max_alias_count=30),
         lambda: MaxTokensLimiter(max_token_count=5000),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
-        QueryCost,
     ],
 )
