@@ -216,3 +216,27 @@ class TestStructure:
         lone = small(value=1.0)
         bounds = intervals(build([lone], parents={}), PROTECT)
         assert bounds[(lone.id, Kind.VALUE)] == (0.0, math.inf)
+
+
+class TestSolvers:
+    def test_linprog_and_the_kept_highs_model_agree(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        # given: a table where several hidden cells bound each other
+        from lnob_api.disclosure import audit as audit_module
+
+        cells = [
+            cell(value=30.0),
+            small(dimensions=(("sex", "F"),), value=2.0),
+            cell(dimensions=(("sex", "M"),), value=20.0, shown=False),
+            cell(dimensions=(("sex", "O"),), value=8.0),
+            small(area="KE-30", value=3.0),
+            cell(area="KE-30-A", value=1.0),
+        ]
+        system = build(cells, parents=PARENTS)
+        # when
+        kept = intervals(system, PROTECT)
+        monkeypatch.setattr(audit_module, "_HIGHS", False)
+        plain = intervals(system, PROTECT)
+        # then
+        assert kept.keys() == plain.keys()
+        for q in kept:
+            assert kept[q] == pytest.approx(plain[q])

@@ -19,6 +19,7 @@ keeps every batch bounded without changing the verdict.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,13 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from lnob_api.disclosure.model import Kind, Protection, Q
+
+try:  # the HiGHS binding scipy ships (what linprog runs): a model kept between solves
+    from scipy.optimize._highspy import _core  # type: ignore[import-not-found]
+
+    _HIGHS = True
+except ImportError:  # pragma: no cover - another scipy layout: linprog, without warm starts
+    _HIGHS = False
 from lnob_api.disclosure.relations import INF, Relation, System
 
 _EPS = 1e-6
@@ -111,57 +119,107 @@ class _Batch:
                 upper.append(rel.upper - constant)
                 self.row_relation.append(rel)
         n = len(self.column)
-        matrix = sparse.csr_array((vals, (rows, cols)), shape=(len(lower), n))
+        self.matrix = sparse.csr_array((vals, (rows, cols)), shape=(len(lower), n))
         self.lower, self.upper = np.array(lower), np.array(upper)
-        eq = self.lower == self.upper
-        up = ~eq & np.isfinite(self.upper)
-        low = ~eq & np.isfinite(self.lower)
-        self.eq_rows = np.flatnonzero(eq)
-        self.ub_rows = np.concatenate([np.flatnonzero(up), np.flatnonzero(low)])
-        self.ub_sign = np.concatenate([np.ones(up.sum()), -np.ones(low.sum())])
-        # The stubs do not list sparse arrays for linprog, which takes them: typed as Any.
-        self.a_eq: Any = matrix[self.eq_rows] if len(self.eq_rows) else None
-        self.b_eq = self.upper[self.eq_rows]
-        self.a_ub: Any = None
-        self.b_ub = np.zeros(0)
-        if len(self.ub_rows):
-            self.a_ub = sparse.diags_array(self.ub_sign) @ matrix[self.ub_rows]
-            bounds = np.where(self.ub_sign > 0, self.upper[self.ub_rows], self.lower[self.ub_rows])
-            self.b_ub = self.ub_sign * bounds
+        self._highs = _highs_model(self.matrix, self.lower, self.upper) if _HIGHS else None
+        self._cost = np.zeros(n)
+        self._caps: list[int] = []
 
     def solve(
         self, objective: dict[Q, float], caps: dict[Q, float]
     ) -> tuple[np.ndarray, np.ndarray] | None:
-        """A minimiser of ``objective`` with ``x[q] <= caps[q]``: (x, row duals), or None."""
+        """A minimiser of ``objective`` with ``x[q] <= caps[q]``: (x, row duals), or None
+        (unbounded). The HiGHS model is kept between calls: only the costs and the capped
+        bounds change, so each solve starts from the previous basis."""
         c = np.zeros(len(self.column))
         for q, w in objective.items():
             c[self.column[q]] = w
         hi = np.full(len(self.column), np.inf)
         for q, cap in caps.items():
             hi[self.column[q]] = cap
-        result = linprog(
-            c,
-            A_ub=self.a_ub,
-            b_ub=self.b_ub if self.a_ub is not None else None,
-            A_eq=self.a_eq,
-            b_eq=self.b_eq if self.a_eq is not None else None,
-            bounds=[(0.0, None if np.isinf(h) else float(h)) for h in hi],
-            method="highs",
-        )
-        if result.status != 0:
+        if self._highs is None:
+            return _linprog(c, hi, self.matrix, self.lower, self.upper)
+        return self._solve_highs(c, hi, caps)
+
+    def _solve_highs(
+        self, c: np.ndarray, hi: np.ndarray, caps: dict[Q, float]
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        highs = self._highs
+        assert highs is not None
+        n = len(c)
+        if n:
+            highs.changeColsCost(n, np.arange(n, dtype=np.int32), c)
+        capped = sorted({*self._caps, *(self.column[q] for q in caps)})
+        if capped:
+            idx = np.array(capped, dtype=np.int32)
+            upper = np.where(np.isinf(hi[idx]), _core.kHighsInf, hi[idx])
+            highs.changeColsBounds(len(idx), idx, np.zeros(len(idx)), upper)
+        self._caps = [self.column[q] for q in caps]
+        highs.run()
+        if highs.getModelStatus() != _core.HighsModelStatus.kOptimal:
             return None
-        duals = np.zeros(len(self.lower))
-        if self.a_eq is not None:
-            duals[self.eq_rows] = result.eqlin.marginals
-        if self.a_ub is not None:
-            np.add.at(duals, self.ub_rows, np.abs(result.ineqlin.marginals))
-        return np.asarray(result.x), duals
+        solution = highs.getSolution()
+        return np.asarray(solution.col_value), np.asarray(solution.row_dual)
 
 
-def audit(system: System, protection: Protection) -> list[Finding]:
-    """Every sensitive quantity the system narrows below its protection interval."""
+def _highs_model(matrix: Any, lower: np.ndarray, upper: np.ndarray) -> Any:
+    """A HiGHS model of ``lower <= matrix x <= upper, x >= 0`` (ranged rows are native)."""
+    inf = _core.kHighsInf
+    lp = _core.HighsLp()
+    lp.num_col_, lp.num_row_ = matrix.shape[1], matrix.shape[0]
+    lp.col_cost_ = np.zeros(lp.num_col_)
+    lp.col_lower_ = np.zeros(lp.num_col_)
+    lp.col_upper_ = np.full(lp.num_col_, inf)
+    lp.row_lower_ = np.where(np.isinf(lower), -inf, lower)
+    lp.row_upper_ = np.where(np.isinf(upper), inf, upper)
+    lp.a_matrix_.format_ = _core.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+    lp.a_matrix_.value_ = matrix.data.astype(np.float64)
+    highs = _core._Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.passModel(lp)
+    return highs
+
+
+def _linprog(
+    c: np.ndarray, hi: np.ndarray, matrix: Any, lower: np.ndarray, upper: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The same solve through ``scipy.optimize.linprog`` (no warm start)."""
+    eq = lower == upper
+    up = ~eq & np.isfinite(upper)
+    low = ~eq & np.isfinite(lower)
+    rows = np.concatenate([np.flatnonzero(up), np.flatnonzero(low)])
+    sign = np.concatenate([np.ones(up.sum()), -np.ones(low.sum())])
+    a_ub: Any = sparse.diags_array(sign) @ matrix[rows] if len(rows) else None
+    b_ub = sign * np.where(sign > 0, upper[rows], lower[rows]) if len(rows) else None
+    a_eq: Any = matrix[np.flatnonzero(eq)] if eq.any() else None
+    result = linprog(
+        c,
+        A_ub=a_ub,
+        b_ub=b_ub,
+        A_eq=a_eq,
+        b_eq=upper[eq] if eq.any() else None,
+        bounds=[(0.0, None if np.isinf(h) else float(h)) for h in hi],
+        method="highs",
+    )
+    if result.status != 0:
+        return None
+    duals = np.zeros(len(lower))
+    if a_eq is not None:
+        duals[np.flatnonzero(eq)] = result.eqlin.marginals
+    if a_ub is not None:
+        np.add.at(duals, rows, np.abs(result.ineqlin.marginals))
+    return np.asarray(result.x), duals
+
+
+def audit(
+    system: System, protection: Protection, *, skip: Callable[[_Component], bool] | None = None
+) -> list[Finding]:
+    """Every sensitive quantity the system narrows below its protection interval
+    (components for which ``skip`` is true are left out: known to be clean)."""
     out = [f for q in sorted(system.primary) if (f := _shown_primary(system, q, protection))]
-    comps = [c for c in components(system) if c.targets]
+    comps = [c for c in components(system) if c.targets and not (skip and skip(c))]
     if comps:
         out.extend(_Auditor(system, comps, protection, exact=False).run())
     return sorted(out, key=lambda f: (f.cell_id, f.kind))
@@ -212,14 +270,8 @@ class _Auditor:
         return _BIG if self.exact else self.need[q][1]
 
     def run(self) -> list[Finding]:
-        targets = list(self.need)
         if not self.exact:
-            # Two batches prove most sides: everything low, then everything high (capped).
-            for sign in (1.0, -1.0):
-                caps = {q: self.cap(q) for q in targets} if sign < 0 else {}
-                solved = self.batch.solve({q: sign for q in targets}, caps)
-                if solved is not None:
-                    self._close_by(solved[0])
+            self._joint()
         while True:
             asked = [sides[0] for sides in self.open if sides]
             if not asked:
@@ -237,6 +289,23 @@ class _Auditor:
             if solved is not None and not self.exact:
                 self._close_by(solved[0])
         return [self._finding(q) for q in sorted(self.narrow)]
+
+    def _joint(self) -> None:
+        """Prove sides in bulk: minimise (or maximise, capped) the sum of every open side of
+        one direction; repeat while a solve proves something."""
+        progress = True
+        while progress:
+            progress = False
+            for up in (False, True):
+                wanted = [q for sides in self.open for q, side in sides if side == up]
+                if not wanted:
+                    continue
+                before = sum(len(sides) for sides in self.open)
+                caps = {q: self.cap(q) for q in wanted} if up else {}
+                solved = self.batch.solve({q: -1.0 if up else 1.0 for q in wanted}, caps)
+                if solved is not None:
+                    self._close_by(solved[0])
+                progress |= sum(len(sides) for sides in self.open) < before
 
     def _widen(
         self, alone: _Batch, solved: tuple[np.ndarray, np.ndarray]

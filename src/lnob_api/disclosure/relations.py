@@ -64,6 +64,12 @@ class System:
     primary: set[Q]
     cells: dict[int, AuditCell]
     relations: list[Relation]
+    keep_all: bool = False
+
+    def hide(self, cell_id: int) -> None:
+        """Withhold one more cell (its quantities become variables)."""
+        for kind in Kind:
+            self.shown.discard((cell_id, kind))
 
 
 def build(
@@ -71,13 +77,16 @@ def build(
     *,
     parents: Mapping[str, str | None],
     provenance_n: Mapping[int, tuple[str | None, int]] | None = None,
+    keep_all: bool = False,
 ) -> System:
     """The system of one audience. ``parents`` maps area codes to their parent's code;
-    ``provenance_n`` maps dataset ids to (dataset area, recorded sample size)."""
-    real = list(cells)
+    ``provenance_n`` maps dataset ids to (dataset area, recorded sample size). With
+    ``keep_all``, relations among shown quantities are kept too (for a caller that hides more
+    cells in the same system)."""
+    real = sorted(cells, key=lambda c: c.id)  # the order of the input must not matter
     virtual = _provenance_cells(real, provenance_n or {})
     everything = real + virtual
-    system = System({}, set(), set(), {c.id: c for c in everything}, [])
+    system = System({}, set(), set(), {c.id: c for c in everything}, [], keep_all)
     for cell in everything:
         for kind, true in quantities(cell).items():
             q = (cell.id, kind)
@@ -136,7 +145,7 @@ class _Adder:
         self.add(((a, 1.0), (b, -scale_b)), -abs(diff), abs(diff), label)
 
     def add(self, terms: tuple[tuple[Q, float], ...], low: float, high: float, label: str) -> None:
-        if all(q in self.system.shown for q, _ in terms):
+        if not self.system.keep_all and all(q in self.system.shown for q, _ in terms):
             return
         self.system.relations.append(Relation(terms, low, high, label))
 
