@@ -3,19 +3,112 @@
 Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-01
+
+Rows that an older, check-then-insert version of the service duplicated under concurrency are
+resolved before each index is built:
+- grants: of the unrevoked grants with one grantee and reach, the one giving the most (no
+  expiry, else the latest expiry, else the oldest) stays; the others are closed: at their
+  expiry when that has passed (they count as expired), else now (revoked);
+- unreleased dataset versions: of several open versions in one lineage, the newest DRAFT (else
+  the newest COMMUNITY_VALIDATED one) stays; the others are deleted, as a draft can be, each with
+  an audit event holding the deleted row.
 """
 
 from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql as pg
 
 revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+_CLOSE_DUPLICATE_GRANTS = """
+WITH ranked AS (
+    SELECT id, row_number() OVER (
+        PARTITION BY coalition_id, dataset_id, organisation_id, client_id
+        ORDER BY expires_at IS NULL DESC, expires_at DESC, id
+    ) AS rank
+    FROM grants
+    WHERE revoked_at IS NULL
+)
+UPDATE grants g
+SET revoked_at = CASE WHEN g.expires_at <= now() THEN g.expires_at ELSE now() END,
+    updated_at = now()
+FROM ranked
+WHERE ranked.id = g.id AND ranked.rank > 1
+"""
+
+_OPEN = "status IN ('DRAFT', 'COMMUNITY_VALIDATED')"
+
+# The open versions beyond the one kept per lineage, in a table the next statements read.
+_EXTRA_OPEN_VERSIONS = """
+CREATE TEMPORARY TABLE extra_open_versions ON COMMIT DROP AS
+SELECT id FROM (
+    SELECT id, row_number() OVER (
+        PARTITION BY lineage_id ORDER BY status = 'DRAFT' DESC, version DESC
+    ) AS rank
+    FROM datasets
+    WHERE status IN ('DRAFT', 'COMMUNITY_VALIDATED')
+) ranked
+WHERE rank > 1
+"""
+
+_AUDIT_DELETED = """
+INSERT INTO audit_events (action, entity_type, entity_id, coalition_id, before, request_id)
+SELECT 'dataset.delete', 'Dataset', id::text, coalition_id, to_jsonb(datasets), 'migration-0010'
+FROM datasets WHERE id IN (SELECT id FROM extra_open_versions)
+"""
+
+_DELETE_EXTRA = "DELETE FROM datasets WHERE id IN (SELECT id FROM extra_open_versions)"
+
 
 def upgrade() -> None:
-    pass
+    op.execute(_CLOSE_DUPLICATE_GRANTS)
+    for grantee in ("organisation", "client"):
+        op.create_index(
+            f"uq_grants_live_{grantee}",
+            "grants",
+            ["coalition_id", "dataset_id", f"{grantee}_id"],
+            unique=True,
+            postgresql_where=sa.text(f"revoked_at IS NULL AND {grantee}_id IS NOT NULL"),
+            postgresql_nulls_not_distinct=True,
+        )
+    op.execute(_EXTRA_OPEN_VERSIONS)
+    op.execute(_AUDIT_DELETED)
+    op.execute(_DELETE_EXTRA)
+    op.create_index(
+        "uq_datasets_open_version",
+        "datasets",
+        ["lineage_id"],
+        unique=True,
+        postgresql_where=sa.text(_OPEN),
+    )
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("id", sa.BigInteger(), sa.Identity(), nullable=False),
+        sa.Column("principal", sa.String(length=200), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column("response", pg.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_keys")),
+        sa.UniqueConstraint("principal", "key", name="uq_idempotency_keys_principal_key"),
+    )
+    op.create_index("ix_idempotency_keys_expires_at", "idempotency_keys", ["expires_at"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_idempotency_keys_expires_at", table_name="idempotency_keys")
+    op.drop_table("idempotency_keys")
+    op.drop_index("uq_datasets_open_version", table_name="datasets")
+    op.drop_index("uq_grants_live_client", table_name="grants")
+    op.drop_index("uq_grants_live_organisation", table_name="grants")

@@ -44,3 +44,28 @@ class ValidationFailed(DomainError):
     def __init__(self, problems: list[InvalidInput]) -> None:
         super().__init__("; ".join(p.message for p in problems))
         self.problems = problems
+
+
+class NotUnique(DomainError):
+    """An at-most-one rule held by a database constraint refused a write; ``field`` names the
+    input that collided."""
+
+    code = "NOT_UNIQUE"
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def check_version(what: str, current: object, expected: object | None) -> None:
+    """Optimistic locking, on a row the caller has locked (``SELECT ... FOR UPDATE``): a change
+    made from a stale read (``expected`` is not ``current``) is a Conflict. ``None``: unchecked."""
+    if expected is None or current == expected:
+        return
+    if hasattr(current, "isoformat") and hasattr(expected, "isoformat"):
+        shown = f"at {expected.isoformat()}, now {current.isoformat()}"
+    else:
+        shown = f"version {expected}, now {current}"
+    raise Conflict(
+        f"the {what} changed since you read it ({shown}); reload it and apply your change again"
+    )

@@ -199,11 +199,16 @@ class TestListGrants:
     async def test_lists_every_status_and_filters_by_coalition(
         self, conn: AsyncConnection, world: dict[str, Any]
     ) -> None:
-        # given an active, an expired and a revoked grant, and one in another coalition
+        # given an active, an expired and a revoked grant, and one in another coalition (the
+        # expired one was closed at its expiry, as creating the active one does)
         coalition, organisation = world["coalition"], world["organisation"]
         active = await factories.create_grant(conn, coalition, organisation_id=organisation["id"])
         expired = await factories.create_grant(
-            conn, coalition, organisation_id=organisation["id"], expires_at=NOW - timedelta(1)
+            conn,
+            coalition,
+            organisation_id=organisation["id"],
+            expires_at=NOW - timedelta(1),
+            revoked_at=NOW - timedelta(1),
         )
         revoked = await factories.create_grant(
             conn, coalition, client_id=world["client"]["id"], revoked_at=NOW - timedelta(2)

@@ -21,7 +21,7 @@ from lnob_api.area import write_repository as repo
 from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
-from lnob_api.errors import Conflict, InvalidInput, NotFound, ValidationFailed
+from lnob_api.errors import InvalidInput, NotFound, ValidationFailed, check_version
 from lnob_api.models.enums import AreaLevel, CoalitionRole
 
 __all__ = ["Actor", "create_local", "update_local"]
@@ -150,11 +150,7 @@ async def update_local(
             code="INVALID_STATE",
         )
     checks.require_role(actor.principal, area.coalition_id, CoalitionRole.EDITOR)
-    if area.updated_at != updated_at:
-        raise Conflict(
-            f"the area changed since you read it (at {updated_at.isoformat()}, now "
-            f"{area.updated_at.isoformat()}); reload it and apply your change again"
-        )
+    check_version("area", area.updated_at, updated_at)
     problems: list[InvalidInput] = []
     _check_fields(fields, problems)
     if problems:

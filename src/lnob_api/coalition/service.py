@@ -22,7 +22,7 @@ from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Principal, Scope
 from lnob_api.coalition import write_repository as repo
 from lnob_api.disclosure import service as disclosure
-from lnob_api.errors import Conflict, Forbidden, InvalidInput, NotFound, ValidationFailed
+from lnob_api.errors import Forbidden, InvalidInput, NotFound, ValidationFailed, check_version
 from lnob_api.models.enums import MemberRole
 from lnob_api.organisation import service as organisation_service
 from lnob_api.slugs import unique_slug
@@ -76,15 +76,6 @@ def check_required(
     for name in names:
         if name in fields and not (fields[name] or "").strip():
             problems.append(InvalidInput(camel(name), f"a {name} is required", code="REQUIRED"))
-
-
-def check_version(what: str, current: int, expected: int) -> None:
-    """Optimistic locking: the row must still be at the version the writer read."""
-    if current != expected:
-        raise Conflict(
-            f"the {what} changed since you read it (version {expected}, now {current}); "
-            "reload it and apply your change again"
-        )
 
 
 async def coalition_id(session: AsyncSession, code: str, *, field: str = "coalition") -> int:

@@ -8,10 +8,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
+from lnob_api.access import checks
 from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
 from lnob_api.dataset import write_repository as repo
-from lnob_api.errors import Conflict, NotFound
+from lnob_api.errors import NotFound, check_version
+from lnob_api.models.enums import CoalitionRole
 
 
 def now() -> datetime:
@@ -41,14 +43,24 @@ async def record(
     )
 
 
-async def load(session: AsyncSession, dataset_id: int, row_version: int | None) -> models.Dataset:
-    """Lock the dataset for a change; a stale ``row_version`` is a conflict."""
-    dataset = await repo.lock(session, dataset_id)
+async def load(
+    session: AsyncSession,
+    actor: Actor,
+    dataset_id: int,
+    row_version: int | None,
+    *,
+    admin: bool = False,
+) -> models.Dataset:
+    """Lock the dataset for a change, in this order: a dataset the caller may not see is not
+    found (exactly like a missing one), then the role (EDITOR, or coalition ADMIN with
+    ``admin``), then a stale ``row_version`` (None: checked later, on the row written) is a
+    conflict."""
+    dataset = await repo.lock(session, dataset_id, actor.principal)
     if dataset is None:
         raise NotFound("no such dataset")
-    if row_version is not None and dataset.row_version != row_version:
-        raise Conflict(
-            f"the dataset changed since you read it (version {row_version}, now "
-            f"{dataset.row_version}); reload it and apply your change again"
-        )
+    if admin:
+        checks.require_coalition_admin(actor.principal, dataset.coalition_id)
+    else:
+        checks.require_role(actor.principal, dataset.coalition_id, CoalitionRole.EDITOR)
+    check_version("dataset", dataset.row_version, row_version)
     return dataset

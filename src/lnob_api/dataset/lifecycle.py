@@ -12,28 +12,34 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
-from lnob_api.access import checks
 from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
 from lnob_api.dataset import common
 from lnob_api.dataset import write_repository as repo
 from lnob_api.disclosure import service as disclosure
 from lnob_api.errors import InvalidInput
-from lnob_api.models.enums import PRE_RELEASE, CoalitionRole, DatasetStatus
+from lnob_api.models.enums import PRE_RELEASE, DatasetStatus
 from lnob_api.provenance import dataset as dataset_provenance
 from lnob_api.sync import service as sync
+
+
+async def locked_draft(session: AsyncSession, published: models.Dataset) -> models.Dataset | None:
+    """The open (unreleased) version of ``published``'s lineage, locked, if there is one."""
+    existing = await repo.open_draft(session, published.lineage_id)
+    return await repo.lock(session, existing) if existing is not None else None
 
 
 async def draft_of(
     session: AsyncSession, actor: Actor, published: models.Dataset
 ) -> models.Dataset:
-    """The open draft of ``published``'s lineage, created as a copy when there is none."""
-    existing = await repo.open_draft(session, published.lineage_id)
+    """The open draft of ``published``'s lineage, created as a copy when there is none. A new
+    draft's row version continues from the published one's: a client holding the published
+    version's rowVersion cannot edit the draft without reading it first."""
+    existing = await locked_draft(session, published)
     if existing is not None:
-        draft = await repo.lock(session, existing)
-        assert draft is not None
-        return draft
+        return existing
     draft = models.Dataset(
+        row_version=published.row_version + 1,
         coalition_id=published.coalition_id,
         project_id=published.project_id,
         slug=published.slug,
@@ -77,8 +83,7 @@ async def publish(
 ) -> models.Dataset:
     """Release a draft (or a community-validated version), now or at ``release_at`` (embargo:
     until then only the coalition sees it, and the previous version stays current)."""
-    dataset = await common.load(session, dataset_id, row_version)
-    checks.require_role(actor.principal, dataset.coalition_id, CoalitionRole.EDITOR)
+    dataset = await common.load(session, actor, dataset_id, row_version)
     if dataset.status not in PRE_RELEASE:
         raise InvalidInput(
             "id",
@@ -124,8 +129,7 @@ async def publish(
 async def retract(
     session: AsyncSession, actor: Actor, *, dataset_id: int, row_version: int, reason: str
 ) -> models.Dataset:
-    dataset = await common.load(session, dataset_id, row_version)
-    checks.require_role(actor.principal, dataset.coalition_id, CoalitionRole.EDITOR)
+    dataset = await common.load(session, actor, dataset_id, row_version)
     if not reason.strip():
         raise InvalidInput("reason", "say why the dataset is retracted", code="REQUIRED")
     if len(reason) > 2000:
@@ -149,8 +153,7 @@ async def delete_draft(
     session: AsyncSession, actor: Actor, *, dataset_id: int, row_version: int
 ) -> int:
     """Delete a draft version (published history is retracted, never deleted)."""
-    dataset = await common.load(session, dataset_id, row_version)
-    checks.require_role(actor.principal, dataset.coalition_id, CoalitionRole.EDITOR)
+    dataset = await common.load(session, actor, dataset_id, row_version)
     if dataset.status != DatasetStatus.DRAFT:
         raise InvalidInput(
             "id", "only drafts can be deleted; retract a published dataset", code="INVALID_STATE"

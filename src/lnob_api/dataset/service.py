@@ -25,7 +25,8 @@ from lnob_api.dataset import write_repository as repo
 from lnob_api.dataset.lifecycle import delete_draft as delete_draft
 from lnob_api.dataset.lifecycle import publish as publish
 from lnob_api.dataset.lifecycle import retract as retract
-from lnob_api.errors import InvalidInput, ValidationFailed
+from lnob_api.disclosure import service as disclosure
+from lnob_api.errors import InvalidInput, ValidationFailed, check_version
 from lnob_api.models.enums import CoalitionRole, DatasetStatus, Methodology, Visibility
 from lnob_api.provenance import dataset as dataset_provenance
 from lnob_api.slugs import unique_slug
@@ -175,15 +176,25 @@ async def update(
     group_codes: list[str] | None,
     provenance: dataset_provenance.ProvenanceChange | None = None,
 ) -> models.Dataset:
-    """Edit a draft in place; editing a published version opens (or edits) its next draft."""
-    dataset = await common.load(session, dataset_id, row_version)
-    checks.require_role(actor.principal, dataset.coalition_id, CoalitionRole.EDITOR)
+    """Edit a draft in place; editing a published version opens (or edits) its next draft.
+
+    ``row_version`` is checked on the row written: the published version's while it has no
+    open draft, else the open draft's (whose row versions continue from the published one's,
+    so a rowVersion read from the published version conflicts once a draft is open)."""
+    dataset = await common.load(session, actor, dataset_id, None)
     if dataset.status == DatasetStatus.RETRACTED:
         raise InvalidInput("id", "a retracted dataset cannot be edited", code="INVALID_STATE")
     if dataset.superseded_at is not None:
         raise InvalidInput(
             "id", "edit the current version, not a superseded one", code="INVALID_STATE"
         )
+    draft = None
+    if dataset.status == DatasetStatus.PUBLISHED:
+        draft = await lifecycle.locked_draft(session, dataset)
+    if draft is not None:
+        check_version(f"open draft (version {draft.version})", draft.row_version, row_version)
+    else:
+        check_version("dataset", dataset.row_version, row_version)
     problems: list[InvalidInput] = []
     await _validate_fields(session, dataset.coalition_id, fields, problems)
     indicator_ids, group_ids = await _resolve_links(
@@ -195,8 +206,8 @@ async def update(
     if problems:
         raise ValidationFailed(problems)
     if dataset.status == DatasetStatus.PUBLISHED:
-        dataset = await lifecycle.draft_of(session, actor, dataset)
-    elif dataset.status == DatasetStatus.COMMUNITY_VALIDATED:
+        dataset = draft or await lifecycle.draft_of(session, actor, dataset)
+    if dataset.status == DatasetStatus.COMMUNITY_VALIDATED:
         # The community validated other content: the edited version needs validating again.
         dataset.status = DatasetStatus.DRAFT
     before = audit.snapshot(dataset)
@@ -232,8 +243,7 @@ async def set_visibility(
 ) -> models.Dataset:
     """Coalition admins set who sees a dataset (every version of it): ``visibility`` for its
     data and metadata, and optionally a wider ``metadata_visibility`` for its description."""
-    dataset = await common.load(session, dataset_id, row_version)
-    checks.require_coalition_admin(actor.principal, dataset.coalition_id)
+    dataset = await common.load(session, actor, dataset_id, row_version, admin=True)
     if metadata_visibility is not None and _WIDTH[metadata_visibility] <= _WIDTH[visibility]:
         raise InvalidInput(
             "metadataVisibility", "must be wider than visibility (or left out)", code="INVALID"
@@ -260,6 +270,8 @@ async def set_visibility(
         visibility.value,
         metadata_visibility.value if metadata_visibility is not None else None,
     )
+    # Who reads the data changed: the suppression pattern follows.
+    await disclosure.recompute(session, dataset.id)
     await session.refresh(dataset)
     await common.record(session, actor, "dataset.visibility", dataset, before)
     return dataset

@@ -19,8 +19,8 @@ from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
 from lnob_api.dataset import common
 from lnob_api.dataset import write_repository as repo
-from lnob_api.errors import Conflict, InvalidInput, NotFound, ValidationFailed
-from lnob_api.models.enums import CoalitionRole, ConsentScope, DatasetStatus, ValidationMethod
+from lnob_api.errors import InvalidInput, NotFound, ValidationFailed, check_version
+from lnob_api.models.enums import ConsentScope, DatasetStatus, ValidationMethod
 from lnob_api.sync import service as sync
 
 
@@ -35,8 +35,7 @@ async def validate(
     validated_on: date,
     note: str,
 ) -> models.Dataset:
-    dataset = await common.load(session, dataset_id, row_version)
-    checks.require_role(actor.principal, dataset.coalition_id, CoalitionRole.EDITOR)
+    dataset = await common.load(session, actor, dataset_id, row_version)
     problems: list[InvalidInput] = []
     if dataset.status != DatasetStatus.DRAFT:
         problems.append(
@@ -87,10 +86,7 @@ async def record_consent(
     expires_at: datetime | None,
     note: str,
 ) -> models.Consent:
-    dataset = await repo.lock(session, dataset_id)
-    if dataset is None:
-        raise NotFound("no such dataset")
-    checks.require_coalition_admin(actor.principal, dataset.coalition_id)
+    dataset = await common.load(session, actor, dataset_id, None, admin=True)
     problems: list[InvalidInput] = []
     agencies = await repo.organisation_ids_by_slug(session, agency_slugs)
     for i, slug in enumerate(agency_slugs):
@@ -140,12 +136,11 @@ async def record_consent(
 async def withdraw_consent(
     session: AsyncSession, actor: Actor, *, consent_id: int, row_version: int, reason: str
 ) -> models.Consent:
-    consent = await repo.lock_consent(session, consent_id)
+    consent = await repo.lock_consent(session, consent_id, actor.principal)
     if consent is None:
         raise NotFound("no such consent")
     checks.require_coalition_admin(actor.principal, consent.coalition_id)
-    if consent.row_version != row_version:
-        raise Conflict("the consent changed since you read it; reload it")
+    check_version("consent", consent.row_version, row_version)
     if consent.withdrawn_at is not None:
         raise InvalidInput("id", "this consent is already withdrawn", code="INVALID_STATE")
     if not reason.strip():

@@ -10,6 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
+from lnob_api.access import visibility
+from lnob_api.auth.principal import Principal
+from lnob_api.models.enums import PRE_RELEASE
 
 datasets = models.Dataset.__table__
 links = models.DatasetIndicator.__table__
@@ -64,10 +67,16 @@ async def slug_taken(session: AsyncSession, slug: str, *, lineage_id: int | None
     return bool(await session.scalar(stmt))
 
 
-async def lock(session: AsyncSession, dataset_id: int) -> models.Dataset | None:
-    """The dataset row, locked for update for the rest of the transaction."""
+async def lock(
+    session: AsyncSession, dataset_id: int, principal: Principal | None = None
+) -> models.Dataset | None:
+    """The dataset row, locked for update for the rest of the transaction; with a
+    ``principal``, only when they may see it (a hidden dataset is not found)."""
+    stmt = sa.select(models.Dataset).where(models.Dataset.id == dataset_id)
+    if principal is not None:
+        stmt = stmt.where(visibility.dataset_visible(principal))
     result = await session.execute(
-        sa.select(models.Dataset).where(models.Dataset.id == dataset_id).with_for_update()
+        stmt.with_for_update(of=models.Dataset).execution_options(populate_existing=True)
     )
     return result.scalar_one_or_none()
 
@@ -133,9 +142,12 @@ async def next_version(session: AsyncSession, lineage_id: int) -> int:
 
 
 async def open_draft(session: AsyncSession, lineage_id: int) -> int | None:
+    """The lineage's unreleased version (draft or community-validated): at most one, by
+    ``uq_datasets_open_version``."""
     found = await session.scalar(
         sa.select(datasets.c.id).where(
-            datasets.c.lineage_id == lineage_id, datasets.c.status == "DRAFT"
+            datasets.c.lineage_id == lineage_id,
+            datasets.c.status.in_([s.value for s in PRE_RELEASE]),
         )
     )
     return int(found) if found is not None else None

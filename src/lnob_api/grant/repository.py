@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lnob_api import models
@@ -124,21 +125,30 @@ def _record(row: Mapping[str, Any]) -> GrantRecord:
     return GrantRecord(**row)
 
 
-async def live_grant_id(
-    conn: AsyncConnection,
-    *,
-    coalition_id: int,
-    dataset_id: int | None,
-    organisation_id: int | None,
-    client_pk: int | None,
-    now: datetime,
-) -> int | None:
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """Who a grant opens data to (one organisation or one client) and what: one dataset, or
+    ``dataset_id`` None for all the coalition's data."""
+
+    coalition_id: int
+    dataset_id: int | None
+    organisation_id: int | None
+    client_pk: int | None
+
+
+def _same_reach(reach: Reach) -> list[sa.ColumnElement[bool]]:
+    return [
+        _grants.c.coalition_id == reach.coalition_id,
+        _grants.c.dataset_id.is_not_distinct_from(reach.dataset_id),
+        _grants.c.organisation_id.is_not_distinct_from(reach.organisation_id),
+        _grants.c.client_id.is_not_distinct_from(reach.client_pk),
+    ]
+
+
+async def live_grant_id(conn: AsyncConnection, reach: Reach, *, now: datetime) -> int | None:
     """The id of an unrevoked, unexpired grant with exactly this reach and grantee, if any."""
     stmt = sa.select(_grants.c.id).where(
-        _grants.c.coalition_id == coalition_id,
-        _grants.c.dataset_id.is_not_distinct_from(dataset_id),
-        _grants.c.organisation_id.is_not_distinct_from(organisation_id),
-        _grants.c.client_id.is_not_distinct_from(client_pk),
+        *_same_reach(reach),
         _grants.c.revoked_at.is_(None),
         sa.or_(_grants.c.expires_at.is_(None), _grants.c.expires_at > now),
     )
@@ -146,29 +156,36 @@ async def live_grant_id(
     return int(found) if found is not None else None
 
 
+async def close_expired(conn: AsyncConnection, reach: Reach, *, now: datetime) -> None:
+    """Close expired, unrevoked grants of this reach at their expiry (revoked_at = expires_at),
+    so that the one-unrevoked-grant index leaves room for a new grant."""
+    await conn.execute(
+        sa.update(_grants)
+        .where(*_same_reach(reach), _grants.c.revoked_at.is_(None), _grants.c.expires_at <= now)
+        .values(revoked_at=_grants.c.expires_at, updated_at=now)
+    )
+
+
 async def insert_grant(
-    conn: AsyncConnection,
-    *,
-    coalition_id: int,
-    dataset_id: int | None,
-    organisation_id: int | None,
-    client_pk: int | None,
-    expires_at: datetime | None,
-    note: str,
-) -> int:
+    conn: AsyncConnection, reach: Reach, *, expires_at: datetime | None, note: str
+) -> int | None:
+    """The new grant's id; None when the grantee already holds an unrevoked grant of this reach
+    (the partial unique indexes decide, so concurrent inserts cannot both succeed)."""
     stmt = (
-        sa.insert(_grants)
+        pg_insert(_grants)
         .values(
-            coalition_id=coalition_id,
-            dataset_id=dataset_id,
-            organisation_id=organisation_id,
-            client_id=client_pk,
+            coalition_id=reach.coalition_id,
+            dataset_id=reach.dataset_id,
+            organisation_id=reach.organisation_id,
+            client_id=reach.client_pk,
             expires_at=expires_at,
             note=note,
         )
+        .on_conflict_do_nothing()
         .returning(_grants.c.id)
     )
-    return int((await conn.execute(stmt)).scalar_one())
+    found = (await conn.execute(stmt)).scalar()
+    return int(found) if found is not None else None
 
 
 async def grant_by_id(

@@ -19,6 +19,7 @@ from lnob_api.access import checks
 from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
+from lnob_api.disclosure import service as disclosure
 from lnob_api.errors import Conflict, Forbidden, InvalidInput, NotFound, ValidationFailed
 from lnob_api.grant import repository as repo
 from lnob_api.grant.repository import GrantRecord
@@ -48,8 +49,10 @@ class GrantStatus(StrEnum):
 
 
 def grant_status(grant: GrantRecord, now: datetime) -> GrantStatus:
-    """Revoked wins over expired; the API applies the same rule per request."""
-    if grant.revoked_at is not None:
+    """Revoked wins over expired; the API applies the same rule per request. A grant closed at
+    its own expiry (``revoked_at == expires_at``, done when a new grant of the same reach is
+    made) counts as expired."""
+    if grant.revoked_at is not None and grant.revoked_at != grant.expires_at:
         return GrantStatus.REVOKED
     if grant.expires_at is not None and grant.expires_at <= now:
         return GrantStatus.EXPIRED
@@ -146,27 +149,17 @@ async def create_grant(
             )
         dataset_id = dataset.id
     organisation_id, client_pk = await _grantee(conn, organisation_slug, client_id)
-    existing = await repo.live_grant_id(
-        conn,
-        coalition_id=coalition.id,
-        dataset_id=dataset_id,
-        organisation_id=organisation_id,
-        client_pk=client_pk,
-        now=moment,
-    )
-    if existing is not None:
-        raise Conflict(f"grant {existing} already gives this access: revoke it first to change it")
-    grant_id = await repo.insert_grant(
-        conn,
-        coalition_id=coalition.id,
-        dataset_id=dataset_id,
-        organisation_id=organisation_id,
-        client_pk=client_pk,
-        expires_at=expires_at,
-        note=note,
-    )
+    reach = repo.Reach(coalition.id, dataset_id, organisation_id, client_pk)
+    await repo.close_expired(conn, reach, now=moment)
+    grant_id = await repo.insert_grant(conn, reach, expires_at=expires_at, note=note)
+    if grant_id is None:
+        existing = await repo.live_grant_id(conn, reach, now=moment)
+        which = f"grant {existing}" if existing is not None else "a grant made at the same time"
+        raise Conflict(f"{which} already gives this access: revoke it first to change it")
     # Whoever creates the grant (CLI or API), mirrors must learn that rows became readable.
     await sync.grant_given(conn, coalition_id=coalition.id, dataset_id=dataset_id)
+    # A new reader: the pattern must protect against what the grantee reads too.
+    await disclosure.recompute_reach(conn, coalition.id, dataset_id)
     return await _grant(conn, grant_id)
 
 
@@ -205,6 +198,7 @@ async def revoke_grant(
             organisation_id=grant.organisation_id,
             client_pk=grant.client_pk,
         )
+        await disclosure.recompute_reach(conn, grant.coalition_id, grant.dataset_id)
     return await _grant(conn, grant_id)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.audit.service import Actor
-from lnob_api.errors import Conflict, InvalidInput, NotFound, ValidationFailed
+from lnob_api.errors import Conflict, InvalidInput, NotFound, NotUnique, ValidationFailed
 from lnob_api.graphql.context import Info, Loaders
 
 T = TypeVar("T")
@@ -64,15 +64,83 @@ def _error(problem: InvalidInput) -> UserError:
     return UserError(field=path, code=code, message=problem.message)
 
 
+# Unique constraints and indexes -> (input field, what collided). The message names only what
+# the caller sent: an index over rows they may not see must not describe those rows.
+_UNIQUE: dict[str, tuple[str | None, str]] = {
+    "uq_grants_live_organisation": (
+        "organisation",
+        "the organisation already holds a live grant of this reach: revoke it first",
+    ),
+    "uq_grants_live_client": (
+        "client",
+        "the client already holds a live grant of this reach: revoke it first",
+    ),
+    "uq_datasets_open_version": (
+        "id",
+        "another change opened this dataset's next draft at the same time: reload it and retry",
+    ),
+    "uq_datasets_lineage_version": (
+        "id",
+        "another change opened this dataset's next version at the same time: reload and retry",
+    ),
+    "uq_datasets_slug_version": ("slug", "this slug is already used"),
+    "uq_projects_slug": ("slug", "this slug is already used"),
+    "uq_publications_slug": ("slug", "this slug is already used"),
+    "uq_coalitions_slug": ("slug", "this slug is already used"),
+    "uq_coalitions_code": ("code", "this country already has a coalition"),
+    "pk_coalition_members": ("organisation", "already a member of the coalition"),
+    "uq_organisations_slug": ("slug", "this slug is already used"),
+    "uq_indicators_code": ("coalition", "another indicator took this code at the same time"),
+    "pk_areas": ("code", "this area code already exists"),
+    "uq_marginalised_groups_code": ("code", "this group code already exists"),
+    "uq_quality_criteria_coalition_id_code": ("code", "the coalition already has this code"),
+    "uq_scorecard_criteria_label": ("label", "the scorecard has this criterion"),
+    "uq_scorecard_criteria_position": ("label", "another criterion was added at the same time"),
+    "uq_scorecard_rounds_period": ("period", "this period is already recorded"),
+    "uq_access_requests_pending_user": (
+        "dataset",
+        "you already have a pending request for this dataset",
+    ),
+    "uq_access_requests_pending_client": (
+        "dataset",
+        "you already have a pending request for this dataset",
+    ),
+    "uq_users_email_lower": ("email", "a user with this e-mail already exists"),
+    "uq_oauth_clients_client_id": ("clientId", "this client id is already used"),
+}
+_UNIQUE_VIOLATION = "23505"
+
+
+def _integrity_error(exc: IntegrityError) -> UserError:
+    """A unique violation is NOT_UNIQUE on the input that collided; any other constraint (a
+    referenced row deleted meanwhile) is a CONFLICT to retry."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == _UNIQUE_VIOLATION:
+        name = getattr(getattr(orig, "__cause__", None), "constraint_name", None) or ""
+        field, message = _UNIQUE.get(name, (None, "a record with these values already exists"))
+        path = ["input", field] if field else None
+        return UserError(field=path, code=UserErrorCode.NOT_UNIQUE, message=message)
+    return UserError(
+        field=None,
+        code=UserErrorCode.CONFLICT,
+        message="the change conflicts with another change made at the same time; retry",
+    )
+
+
 def user_errors(exc: Exception) -> list[UserError]:
     if isinstance(exc, ValidationFailed):
         return [_error(p) for p in exc.problems]
     if isinstance(exc, InvalidInput):
         return [_error(exc)]
+    if isinstance(exc, NotUnique):
+        path = ["input", exc.field] if exc.field else None
+        return [UserError(field=path, code=UserErrorCode.NOT_UNIQUE, message=exc.message)]
     if isinstance(exc, Conflict):
         return [UserError(field=None, code=UserErrorCode.CONFLICT, message=exc.message)]
     if isinstance(exc, NotFound):
         return [UserError(field=["input", "id"], code=UserErrorCode.NOT_FOUND, message=exc.message)]
+    if isinstance(exc, IntegrityError):
+        return [_integrity_error(exc)]
     return [
         UserError(
             field=None,
@@ -91,7 +159,7 @@ async def mutate(
         async with session.begin_nested():
             result = await work(session)
             await session.flush()
-    except (InvalidInput, ValidationFailed, Conflict, NotFound, IntegrityError) as exc:
+    except (InvalidInput, ValidationFailed, Conflict, NotFound, NotUnique, IntegrityError) as exc:
         return None, user_errors(exc)
     finally:
         info.context.loaders = Loaders()

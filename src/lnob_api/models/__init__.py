@@ -52,6 +52,7 @@ from lnob_api.models.evidence import (
     ScorecardRound,
     ScorecardScore,
 )
+from lnob_api.models.idempotency import IdempotencyKey
 from lnob_api.models.observation import Observation
 from lnob_api.models.organisation import OAuthClient, Organisation, OrganisationUser, User
 from lnob_api.models.project import Project, ProjectGroup, ProjectTarget
@@ -92,6 +93,7 @@ __all__ = [
     "DatasetUpload",
     "DatasetValidation",
     "Grant",
+    "IdempotencyKey",
     "Indicator",
     "LoginThrottle",
     "MarginalisedGroup",

@@ -109,6 +109,14 @@ class Dataset(Timestamped, Versioned, DemoFlag, Base):
         sa.CheckConstraint("sample_size IS NULL OR sample_size >= 0", name="sample_size"),
         sa.UniqueConstraint("slug", "version", name="uq_datasets_slug_version"),
         sa.UniqueConstraint("lineage_id", "version", name="uq_datasets_lineage_version"),
+        # One unreleased (draft or community-validated) version per lineage: edits of a
+        # published version all go to that one open draft.
+        sa.Index(
+            "uq_datasets_open_version",
+            "lineage_id",
+            unique=True,
+            postgresql_where=sa.text("status IN ('DRAFT', 'COMMUNITY_VALIDATED')"),
+        ),
         sa.Index("ix_datasets_slug", "slug"),
         sa.CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]*$'", name="slug_format"),
         sa.Index("ix_datasets_coalition_id_id", "coalition_id", "id"),
@@ -290,5 +298,25 @@ class Grant(Timestamped, Base):
     __table_args__ = (
         sa.CheckConstraint(
             "num_nonnulls(organisation_id, client_id) = 1", name="exactly_one_grantee"
+        ),
+        # At most one unrevoked grant per grantee and reach (a dataset, or NULL: the whole
+        # coalition). Expired grants are closed (revoked_at = expires_at) before a new one.
+        sa.Index(
+            "uq_grants_live_organisation",
+            "coalition_id",
+            "dataset_id",
+            "organisation_id",
+            unique=True,
+            postgresql_where=sa.text("revoked_at IS NULL AND organisation_id IS NOT NULL"),
+            postgresql_nulls_not_distinct=True,
+        ),
+        sa.Index(
+            "uq_grants_live_client",
+            "coalition_id",
+            "dataset_id",
+            "client_id",
+            unique=True,
+            postgresql_where=sa.text("revoked_at IS NULL AND client_id IS NOT NULL"),
+            postgresql_nulls_not_distinct=True,
         ),
     )

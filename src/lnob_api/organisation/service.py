@@ -18,7 +18,14 @@ from lnob_api import models
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
-from lnob_api.errors import Conflict, DomainError, InvalidInput, NotFound, ValidationFailed
+from lnob_api.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    ValidationFailed,
+    check_version,
+)
 from lnob_api.models.enums import OrganisationKind
 from lnob_api.organisation import admin_repository as repo
 from lnob_api.organisation.admin_repository import OrganisationRecord
@@ -259,11 +266,7 @@ async def _load(
     organisation = await repo.lock(session, organisation_id)
     if organisation is None:
         raise NotFound("no such organisation")
-    if organisation.row_version != row_version:
-        raise Conflict(
-            f"the organisation changed since you read it (version {row_version}, now "
-            f"{organisation.row_version}); reload it and apply your change again"
-        )
+    check_version("organisation", organisation.row_version, row_version)
     return organisation
 
 

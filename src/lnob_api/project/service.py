@@ -18,7 +18,7 @@ from lnob_api.access import checks
 from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
-from lnob_api.errors import InvalidInput, NotFound, ValidationFailed
+from lnob_api.errors import InvalidInput, NotFound, ValidationFailed, check_version
 from lnob_api.models.enums import CoalitionRole, ProjectStatus, Visibility
 from lnob_api.project import write_repository as repo
 from lnob_api.sdg import service as sdg_service
@@ -160,7 +160,7 @@ async def _load(
         checks.require_coalition_admin(actor.principal, project.coalition_id)
     else:
         checks.require_role(actor.principal, project.coalition_id, CoalitionRole.EDITOR)
-    coalition_service.check_version("project", project.row_version, row_version)
+    check_version("project", project.row_version, row_version)
     return project
 
 

@@ -27,7 +27,7 @@ from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Principal, Scope
 from lnob_api.coalition import service as coalition_service
-from lnob_api.errors import Conflict, InvalidInput, NotFound, ValidationFailed
+from lnob_api.errors import Conflict, InvalidInput, NotFound, ValidationFailed, check_version
 from lnob_api.models.enums import CoalitionRole
 from lnob_api.models.provenance import StandardDimension
 from lnob_api.provenance import repository as repo
@@ -127,7 +127,7 @@ async def _locked_criterion(
         raise NotFound("no such quality criterion")
     checks.require_coalition_admin(actor.principal, criterion.coalition_id)
     if row_version is not None:
-        coalition_service.check_version("criterion", criterion.row_version, row_version)
+        check_version("criterion", criterion.row_version, row_version)
     return criterion
 
 
@@ -299,7 +299,7 @@ async def update_group(
     if group is None:
         raise NotFound("no such marginalised group")
     _require_vocabulary_editor(actor.principal, group.coalition_id)
-    coalition_service.check_version("group", group.row_version, row_version)
+    check_version("group", group.row_version, row_version)
     problems: list[InvalidInput] = []
     fields = _group_fields({k: v for k, v in fields.items() if k != "code"}, problems)
     if problems:

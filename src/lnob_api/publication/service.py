@@ -21,7 +21,7 @@ from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Principal
 from lnob_api.coalition import service as coalition_service
-from lnob_api.errors import InvalidInput, NotFound, ValidationFailed
+from lnob_api.errors import InvalidInput, NotFound, ValidationFailed, check_version
 from lnob_api.models.enums import CoalitionRole, PublicationKind, Visibility
 from lnob_api.publication import write_repository as repo
 from lnob_api.sdg import service as sdg_service
@@ -212,7 +212,7 @@ async def _load(
         _require_governor(actor.principal, publication.coalition_id)
     else:
         _require_writer(actor.principal, publication.coalition_id)
-    coalition_service.check_version("publication", publication.row_version, row_version)
+    check_version("publication", publication.row_version, row_version)
     return publication
 
 

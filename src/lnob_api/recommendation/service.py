@@ -20,7 +20,7 @@ from lnob_api.access import checks
 from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
 from lnob_api.dataset import write_repository as dataset_writes
-from lnob_api.errors import Conflict, InvalidInput, ValidationFailed
+from lnob_api.errors import InvalidInput, ValidationFailed, check_version
 from lnob_api.models.enums import CoalitionRole, Visibility
 from lnob_api.models.evidence import RecommendationStatus
 from lnob_api.recommendation import repository as repo
@@ -198,11 +198,7 @@ async def _writable(
     if rec is None or not await repo.is_visible(session, actor.principal, recommendation_id):
         raise InvalidInput("id", "no such recommendation", code="NOT_FOUND")
     checks.require_role(actor.principal, rec.coalition_id, CoalitionRole.EDITOR)
-    if row_version is not None and rec.row_version != row_version:
-        raise Conflict(
-            f"the recommendation changed since you read it (version {row_version}, now "
-            f"{rec.row_version}); reload it and apply your change again"
-        )
+    check_version("recommendation", rec.row_version, row_version)
     return rec
 
 

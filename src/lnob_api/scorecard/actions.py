@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
-from lnob_api.errors import InvalidInput, ValidationFailed
+from lnob_api.errors import InvalidInput, ValidationFailed, check_version
 from lnob_api.models.evidence import ActionStatus
 from lnob_api.scorecard import repository as repo
-from lnob_api.scorecard.service import check_version, now, record, required_text, writable
+from lnob_api.scorecard.service import now, record, required_text, writable
 
 ACTION_FIELDS = ("text", "owner_name", "owner_organisation_id", "due_on", "status", "criterion_id")
 

@@ -18,7 +18,7 @@ from lnob_api.access import checks
 from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
 from lnob_api.dataset import write_repository as dataset_writes
-from lnob_api.errors import Conflict, InvalidInput, ValidationFailed
+from lnob_api.errors import InvalidInput, ValidationFailed, check_version
 from lnob_api.models.enums import CoalitionRole, Visibility
 from lnob_api.observation.periods import period_bounds
 from lnob_api.scorecard import repository as repo
@@ -181,15 +181,6 @@ async def writable(
         raise InvalidInput(field, "no such scorecard", code="NOT_FOUND")
     checks.require_role(actor.principal, card.coalition_id, CoalitionRole.EDITOR)
     return card
-
-
-def check_version(kind: str, current: int, given: int | None) -> None:
-    """Optimistic locking: refuse a change made from a stale read."""
-    if given is not None and current != given:
-        raise Conflict(
-            f"the {kind} changed since you read it (version {given}, now {current}); "
-            "reload it and apply your change again"
-        )
 
 
 async def update(

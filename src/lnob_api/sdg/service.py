@@ -17,7 +17,7 @@ from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
 from lnob_api.coalition import write_repository as coalition_repo
-from lnob_api.errors import InvalidInput, NotFound, ValidationFailed
+from lnob_api.errors import InvalidInput, NotFound, ValidationFailed, check_version
 from lnob_api.models.enums import CoalitionRole
 from lnob_api.sdg import write_repository as repo
 from lnob_api.sdg.codes import is_target_code, sort_key
@@ -140,7 +140,7 @@ async def update_custom(
             code="INVALID_STATE",
         )
     checks.require_role(actor.principal, indicator.coalition_id, CoalitionRole.EDITOR)
-    coalition_service.check_version("indicator", indicator.row_version, row_version)
+    check_version("indicator", indicator.row_version, row_version)
     problems: list[InvalidInput] = []
     fields = _normalise(fields)
     await _validate(session, fields, problems)

@@ -16,6 +16,8 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
+from lnob_api.access import visibility
+from lnob_api.auth.principal import Principal
 
 STAGING = "upload_rows"
 STAGING_COLUMNS = (
@@ -88,13 +90,16 @@ class LockedDataset(NamedTuple):
     row_version: int
 
 
-async def lock_dataset(session: AsyncSession, dataset_id: int) -> LockedDataset | None:
+async def lock_dataset(
+    session: AsyncSession, dataset_id: int, principal: Principal
+) -> LockedDataset | None:
     """The dataset's id, coalition, status and row version, its row locked until the
-    transaction ends (uploads into one version queue up)."""
+    transaction ends (uploads into one version queue up); None when the principal may not see
+    it."""
     datasets = models.Dataset.__table__
     result = await session.execute(
         sa.select(datasets.c.id, datasets.c.coalition_id, datasets.c.status, datasets.c.row_version)
-        .where(datasets.c.id == dataset_id)
+        .where(datasets.c.id == dataset_id, visibility.dataset_visible(principal, datasets))
         .with_for_update()
     )
     row = result.first()

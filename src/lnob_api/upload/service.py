@@ -113,7 +113,7 @@ async def _draft_for_upload(
     session: AsyncSession, actor: Actor, dataset_id: int
 ) -> repo.LockedDataset:
     """The dataset, locked, once the actor may upload into it and it is a draft."""
-    dataset = await repo.lock_dataset(session, dataset_id)
+    dataset = await repo.lock_dataset(session, dataset_id, actor.principal)
     if dataset is None:
         raise InvalidInput("datasetId", "no such dataset", code="NOT_FOUND")
     checks.require_scope(actor.principal, Scope.DATA_WRITE)

@@ -452,9 +452,16 @@ class TestRefusals:
         assert payload["report"] is None
         assert await world.count(models.Observation, dataset_id=published["id"]) == 0
 
-    @pytest.mark.parametrize(
-        ("who", "message"), [("VIEWER", "EDITOR"), ("EDITOR_READ_ONLY", "data:write")]
-    )
+    async def test_viewer_does_not_see_the_draft(self, world: World) -> None:
+        # a draft is hidden from viewers: not found, exactly like a missing dataset
+        response = await world.upload(world.csv(f"1.1.1,{world.area1},2020,1"), as_="VIEWER")
+        payload = response.json()["data"]["observationsUpload"]
+        assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [
+            (["input", "datasetId"], "NOT_FOUND")
+        ]
+        await world.nothing_written()
+
+    @pytest.mark.parametrize(("who", "message"), [("EDITOR_READ_ONLY", "data:write")])
     async def test_forbidden(self, world: World, who: str, message: str) -> None:
         response = await world.upload(world.csv(f"1.1.1,{world.area1},2020,1"), as_=who)
         body = response.json()
