@@ -31,6 +31,7 @@ from lnob_api.http.ratelimit import RateLimitMiddleware
 from lnob_api.http.request_id import RequestIdMiddleware
 from lnob_api.http.sdmx import sdmx_routes
 from lnob_api.ratelimit import Limiter
+from lnob_api.workers import die_with_parent
 
 
 class _LazyDatabase:
@@ -70,6 +71,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        die_with_parent()  # a worker of `serve --workers N` stops when its supervisor dies
         engine = None
         if holder.target is None:
             engine = create_engine(
@@ -106,7 +108,14 @@ def create_app(
                     "X-Request-Id",
                     "Apollo-Require-Preflight",
                 ],
-                expose_headers=["WWW-Authenticate", "X-Request-Id", "ETag", "Last-Modified"],
+                expose_headers=[
+                    "WWW-Authenticate",
+                    "X-Request-Id",
+                    "ETag",
+                    "Last-Modified",
+                    "Retry-After",
+                    "X-Row-Count",
+                ],
                 max_age=600,
             )
         )

@@ -30,6 +30,8 @@ def _database_url(settings: Settings, *, keep_running: bool = False) -> str:
 def _migrate(url: str, revision: str = "head", *, down: bool = False) -> None:
     from lnob_api.db import migrate
 
+    if not down:  # downgrading (with the newer code) is how one gets out of that state
+        migrate.check_not_ahead(url)
     if down:
         migrate.downgrade(url, revision)
     else:
@@ -59,8 +61,12 @@ async def _seed(url: str, *, demo: bool, only_if_empty: bool) -> str:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from lnob_api.db import migrate
+
     url = _database_url(settings)
-    if not args.no_migrate:
+    if args.no_migrate:
+        migrate.check_not_ahead(url)
+    else:
         _migrate(url)
     if not args.no_seed:
         demo = settings.env != "production"
@@ -80,6 +86,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         reload=args.reload,
         log_level=settings.log_level,
         proxy_headers=True,
+        # A slow download must not hold a shutdown (and new connections) forever: after this,
+        # open responses are cut, and a cut stream never looks complete (README, "Exports").
+        timeout_graceful_shutdown=settings.shutdown_timeout,
     )
     return 0
 
@@ -188,6 +197,55 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args, settings))
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        problem = startup_problem(exc, settings)
+        if problem is None:
+            raise
+        print(f"lnob-api: {problem}", file=sys.stderr)
+        return 1
+
+
+def startup_problem(error: Exception, settings: Settings) -> str | None:
+    """What an operator needs to hear about a database the command cannot use, in one line
+    (``None`` for any other error)."""
+    from sqlalchemy.engine import make_url
+
+    from lnob_api.db import availability, migrate
+
+    if isinstance(error, migrate.DatabaseAhead):
+        return str(error)
+    if availability.failure_of(error) is None:
+        return None
+    where = "the embedded database"
+    if settings.database_url is not None:
+        url = make_url(settings.database_url)
+        where = f"the database {url.database or ''} at {url.host or 'localhost'}:{url.port or 5432}"
+    state = _sqlstate(error)
+    if state in ("28P01", "28000"):
+        user = make_url(settings.database_url or "postgresql://x").username
+        return f"{where} refused user {user!r} (wrong password?): fix DATABASE_URL"
+    if state == "3D000":
+        name = make_url(settings.database_url or "postgresql://x").database
+        return f"{where} does not exist: create it (createdb {name}) or fix DATABASE_URL"
+    if state == "57P03":
+        return f"{where} is starting up or shutting down: try again in a moment"
+    if isinstance(error, TimeoutError) or "Timeout" in type(error).__name__:
+        return f"{where} did not answer in time: check that it is up and reachable"
+    return (
+        f"cannot reach {where} ({availability.one_line(error)}): start PostgreSQL or fix "
+        "DATABASE_URL"
+    )
+
+
+def _sqlstate(error: BaseException | None) -> str | None:
+    for _ in range(5):
+        if error is None:
+            return None
+        state = getattr(error, "sqlstate", None)
+        if isinstance(state, str):
+            return state
+        error = getattr(error, "orig", None) or error.__cause__
+    return None
 
 
 if __name__ == "__main__":

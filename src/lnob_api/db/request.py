@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol, cast
 
+import sqlalchemy as sa
 from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
@@ -63,6 +64,7 @@ class RequestDb:
         self._session: AsyncSession | None = None
         self.statements = 0
         self._broken = False  # a statement failed because the database went away
+        self._health: availability.RequestHealth | None = None
 
     async def _connection(self) -> AsyncConnection:
         if self._conn is None:
@@ -73,9 +75,9 @@ class RequestDb:
                 availability.note(exc)
                 raise
             self._cm = cm
-            health = availability.CURRENT.get()
-            if health is not None:  # released by the middleware if the request is cut short
-                health.cleanups.append(self._abandon)
+            self._health = availability.CURRENT.get()
+            if self._health is not None:  # released by the middleware if the request breaks off
+                self._health.cleanups.append(self._abandon)
         return self._conn
 
     async def _execute(self, stmt: Executable, params: Mapping[str, Any] | None) -> Any:
@@ -124,6 +126,9 @@ class RequestDb:
             return
         cm, session = self._cm, self._session
         self._cm, self._conn, self._session = None, None, None
+        if self._health is not None:
+            self._health.cleanups.remove(self._abandon)
+            self._health = None
         failed = failed or self._broken  # never commit what a lost connection left half-done
         try:
             if session is not None:
@@ -139,3 +144,25 @@ class RequestDb:
 
     async def _abandon(self) -> None:
         await self.close(failed=True)
+
+
+async def for_export(conn: AsyncConnection, *, statement_timeout: float) -> None:
+    """Make a fresh transaction fit for a long export: one snapshot for every statement (so a
+    row count sent in the headers matches the body) and the export's own time bound (0: none).
+    In a savepoint (tests), the outer transaction's isolation stays as it is."""
+    if not conn.in_nested_transaction():
+        await conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    ms = str(round(statement_timeout * 1000))
+    await conn.execute(sa.text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": ms})
+
+
+async def drop_connection(conn: AsyncConnection) -> None:
+    """Close the connection under an abandoned stream, unless it is shared (a savepoint):
+    PostgreSQL stops a COPY or a cursor as soon as it cannot send, instead of running it out,
+    and the pool opens a fresh connection next time."""
+    if conn.in_nested_transaction():
+        return
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    driver.terminate()
+    await conn.invalidate()

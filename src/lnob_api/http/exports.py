@@ -16,6 +16,7 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from lnob_api.auth.principal import ANONYMOUS, Principal
+from lnob_api.db.request import drop_connection, for_export
 from lnob_api.errors import DomainError, InvalidInput, NotFound
 from lnob_api.export import service
 from lnob_api.export.csv import CSV, CSV_GZ, Variant, gzipped
@@ -31,15 +32,22 @@ def exports_routes() -> list[BaseRoute]:
 
 class HeldTransaction:
     """The request's transaction, opened before the response and closed when its body ends
-    (or the client goes away), so that headers and body come from one consistent view."""
+    (or the client goes away), so that headers and body come from one consistent view:
+    a REPEATABLE READ snapshot, so that ``X-Row-Count`` counts exactly the rows sent.
+
+    Its statements get the export time bound (``LNOB_EXPORT_STATEMENT_TIMEOUT``) instead of
+    the request one. A stream that breaks off (client gone, shutdown, error) closes its
+    connection, which stops the statement on the server instead of letting it run out."""
 
     def __init__(self, request: Request) -> None:
         self._cm = request.app.state.database.transaction()
         self._conn: AsyncConnection | None = None
+        self._bound = request.app.state.settings.export_statement_timeout
 
     async def open(self) -> AsyncConnection:
         conn: AsyncConnection = await self._cm.__aenter__()
         self._conn = conn
+        await for_export(conn, statement_timeout=self._bound)
         return conn
 
     async def close(self, *, failed: bool = False) -> None:
@@ -47,12 +55,18 @@ class HeldTransaction:
         if conn is None:
             return
         with anyio.CancelScope(shield=True):
-            await service.settle(conn)
             if failed:
-                err = RuntimeError("response failed")
-                await self._cm.__aexit__(type(err), err, None)
-            else:
-                await self._cm.__aexit__(None, None, None)
+                await drop_connection(conn)
+            await service.settle(conn)
+            try:
+                if failed:
+                    err = RuntimeError("response failed")
+                    await self._cm.__aexit__(type(err), err, None)
+                else:
+                    await self._cm.__aexit__(None, None, None)
+            except Exception:
+                if not failed:
+                    raise
 
     async def body(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         """``chunks``, then the end of the transaction (rolled back if the stream broke)."""

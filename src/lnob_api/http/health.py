@@ -25,19 +25,18 @@ async def readyz(request: Request) -> JSONResponse:
     """The database answers, within ``READY_WITHIN`` seconds, and is migrated to the code's
     head revision."""
     db = RequestDb(request.app.state.database)
-    revision = None
     try:
         with anyio.fail_after(READY_WITHIN):
             revision = await db.scalar(sa.text("SELECT version_num FROM alembic_version"))
+            await db.close()
     except TimeoutError:
+        # Answer now; the outage middleware releases the connection after the answer.
         return _unavailable("the database did not answer in time")
     except Exception as exc:
+        await db.close(failed=True)
         if availability.failure_of(exc) is None:
             return _unavailable(f"database not ready ({type(exc).__name__})")
         return _unavailable(f"the database is unreachable ({type(exc).__name__})")
-    finally:
-        with anyio.CancelScope(shield=True), anyio.move_on_after(READY_WITHIN):
-            await db.close(failed=revision is None)
     heads = request.app.state.migration_heads
     if revision not in heads:
         return _unavailable("database not migrated")

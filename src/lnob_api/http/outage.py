@@ -48,17 +48,24 @@ class OutageMiddleware:
         watcher = asyncio.create_task(exchange.watch())
         try:
             await exchange.run(self.app, health, self.request_timeout)
+            await self._answer(exchange, health)
         finally:
             watcher.cancel()
             availability.CURRENT.reset(token)
-            with anyio.CancelScope(shield=True):
-                for cleanup in health.cleanups:
-                    await cleanup()
+            if health.cleanups:
+                # After the answer, and not in its way: releasing a connection to a stalled
+                # server waits for the command timeout.
+                task = asyncio.create_task(_release(health))
+                _releasing.add(task)
+                task.add_done_callback(_releasing.discard)
+
+    async def _answer(self, exchange: _Exchange, health: RequestHealth) -> None:
         if exchange.timed_out and health.failure is None:
             health.failure = Failure.TIMEOUT
             health.detail = f"no response within {self.request_timeout:g} s"
         if health.failure is None or exchange.client_left:
             return
+        scope = exchange.scope
         _log.warning(
             "%s: %s %s (request %s): %s",
             health.failure.value.lower().replace("_", " "),
@@ -68,7 +75,18 @@ class OutageMiddleware:
             health.detail,
         )
         if not exchange.started:
-            await send_unavailable(scope, send, health.failure)
+            await send_unavailable(scope, exchange.raw_send, health.failure)
+
+
+_releasing: set[asyncio.Task[None]] = set()
+
+
+async def _release(health: RequestHealth) -> None:
+    for cleanup in health.cleanups:
+        try:
+            await cleanup()
+        except Exception as exc:  # the request is over: nobody else would hear of it
+            _log.warning("could not release a database connection: %s", availability.one_line(exc))
 
 
 class _Exchange:
@@ -77,7 +95,7 @@ class _Exchange:
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.scope = scope
         self._receive = receive
-        self._send = send
+        self.raw_send = send
         self.started = False  # a response start went out to the client
         self.replaced = False  # the app's answer is being dropped for a 503
         self.complete = False
@@ -151,7 +169,7 @@ class _Exchange:
             return
         elif kind == "http.response.body" and not message.get("more_body", False):
             self.complete = True
-        await self._send(message)
+        await self.raw_send(message)
 
 
 async def send_unavailable(scope: Scope, send: Send, failure: Failure) -> None:

@@ -151,4 +151,5 @@ async def data_query(request: Request) -> Response:
     if is_fresh(request, found):
         await held.close()
         return Response(status_code=304, headers=headers)
+    headers["X-Row-Count"] = str(found.rows)  # lets a client check that it got every row
     return streamed(held, chunks, media_type=MEDIA_TYPES[chosen], headers=headers)
