@@ -1,11 +1,20 @@
 """Sign-in throttling per account and client address; user accounts that can be disabled
 
+The lock-out table (failures per e-mail) becomes a throttle per (account, client address) with
+an account-wide row: its rows are short-lived counters, so they are dropped, not converted.
+Machine clients (no authorization_code grant) lose a registered ``partnership:admin``: the
+token endpoint already ignores it for them; this makes ``clients list`` say so too. Frontend
+clients keep it: only flagged users signing in through them get it.
+
 Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-01
 """
 
 from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
 
 revision: str = "0013"
 down_revision: str | None = "0012"
@@ -14,8 +23,39 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.drop_table("login_throttles")
+    op.create_table(
+        "login_throttles",
+        sa.Column("account", sa.String(length=400), nullable=False),
+        sa.Column("address", sa.String(length=64), nullable=False),
+        sa.Column("failures", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_success_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("account", "address", name=op.f("pk_login_throttles")),
+    )
+    op.create_index(
+        op.f("ix_login_throttles_last_failure_at"),
+        "login_throttles",
+        ["last_failure_at"],
+        unique=False,
+    )
+    op.execute(
+        "UPDATE oauth_clients SET scopes = array_remove(scopes, 'partnership:admin')"
+        " WHERE 'partnership:admin' = ANY(scopes)"
+        " AND NOT ('authorization_code' = ANY(grant_types))"
+    )
 
 
 def downgrade() -> None:
-    pass
+    # The scope removed from machine clients is not given back: they could never use it.
+    op.drop_index(op.f("ix_login_throttles_last_failure_at"), table_name="login_throttles")
+    op.drop_table("login_throttles")
+    op.create_table(
+        "login_throttles",
+        sa.Column("email", sa.String(length=320), nullable=False),
+        sa.Column("failures", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("email", name=op.f("pk_login_throttles")),
+    )

@@ -14,6 +14,7 @@ from tests import factories as f
 
 from lnob_api import models
 from lnob_api.auth import repository as repo
+from lnob_api.auth import throttle
 from lnob_api.auth.repository import ClientRecord, UserRecord
 from lnob_api.auth.server import Client, _public_base, narrow_scope
 from lnob_api.config import Settings
@@ -122,56 +123,92 @@ class TestTransport:
         )
 
 
-_WINDOW = timedelta(minutes=15)
+A, B = "198.51.100.7", "203.0.113.9"
 
 
-async def _fail(conn: AsyncConnection, email: str, now: datetime) -> datetime | None:
-    return await repo.record_login_failure(
-        conn, email, now=now, max_failures=5, window=_WINDOW, lockout=_WINDOW
+async def _fail(conn: AsyncConnection, account: str, address: str, now: datetime) -> int:
+    return await throttle.record_failure(conn, account, address, now=now)
+
+
+async def _wait(conn: AsyncConnection, account: str, address: str, now: datetime) -> int:
+    return await throttle.wait_before_attempt(conn, account, address, now=now)
+
+
+class TestThrottlePolicy:
+    def test_delays_double_after_the_free_failures_up_to_a_ceiling(self) -> None:
+        delays = [throttle.delay_after(n, 3).total_seconds() for n in range(1, 16)]
+        assert delays[:2] == [0, 0]
+        assert delays[2:8] == [1, 2, 4, 8, 16, 32]
+        assert max(delays) == throttle.MAX_DELAY.total_seconds() == delays[-1]
+        assert throttle.delay_after(10_000, 3) == throttle.MAX_DELAY
+
+    @pytest.mark.parametrize(
+        ("host", "key"),
+        [
+            ("198.51.100.7", "198.51.100.7"),
+            ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+            ("2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"),
+            ("::ffff:198.51.100.7", "198.51.100.7"),
+            (None, "unknown"),
+        ],
     )
+    def test_addresses_are_counted_per_ipv4_or_ipv6_64(self, host: str | None, key: str) -> None:
+        assert throttle.address_key(host) == key
 
 
-class TestLoginThrottle:
-    async def test_fifth_recent_failure_locks(self, conn: AsyncConnection) -> None:
-        # given
-        results = [await _fail(conn, "x@example.org", NOW + timedelta(seconds=i)) for i in range(4)]
-        # when
-        locked = await _fail(conn, "x@example.org", NOW + timedelta(seconds=5))
-        # then
-        assert results == [None] * 4
-        assert locked == NOW + timedelta(seconds=5) + _WINDOW
-        assert await repo.login_locked_until(conn, "x@example.org", now=NOW) == locked
-        assert await repo.login_locked_until(conn, "x@example.org", now=locked) is None
+class TestThrottle:
+    async def test_failures_from_one_address_delay_only_that_address(
+        self, conn: AsyncConnection
+    ) -> None:
+        # given five failures from A, one second apart
+        account = throttle.user_account("x@example.org")
+        waits = [await _fail(conn, account, A, NOW + timedelta(seconds=i)) for i in range(5)]
+        moment = NOW + timedelta(seconds=5)
+        # then A waits longer after each failure past the free ones, and B not at all
+        assert waits == [0, 0, 1, 2, 4]
+        assert await _wait(conn, account, A, moment) == 3  # 4 s after the failure at +4 s
+        assert await _wait(conn, account, B, moment) == 0
+        assert await _wait(conn, account, A, moment + timedelta(seconds=3)) == 0
 
-    async def test_old_failures_are_forgotten(self, conn: AsyncConnection) -> None:
-        # given
+    async def test_success_resets_and_old_failures_are_forgotten(
+        self, conn: AsyncConnection
+    ) -> None:
+        account = throttle.user_account("y@example.org")
         for i in range(4):
-            await _fail(conn, "y@example.org", NOW + timedelta(seconds=i))
-        # when
-        later = await _fail(conn, "y@example.org", NOW + timedelta(minutes=20))
-        # then
-        assert later is None
-        failures = (
-            await conn.execute(
-                sa.select(models.LoginThrottle.failures).where(
-                    models.LoginThrottle.email == "y@example.org"
-                )
-            )
-        ).scalar_one()
-        assert failures == 1
+            await _fail(conn, account, A, NOW + timedelta(seconds=i))
+        await throttle.record_success(conn, account, A, now=NOW + timedelta(seconds=10))
+        assert await _fail(conn, account, A, NOW + timedelta(seconds=11)) == 0
+        # a day later the count starts again
+        for i in range(5):
+            await _fail(conn, account, B, NOW + timedelta(seconds=i))
+        later = NOW + throttle.MEMORY + timedelta(minutes=1)
+        assert await _fail(conn, account, B, later) == 0
 
-    async def test_success_clears_the_count(self, conn: AsyncConnection) -> None:
-        # given
-        await _fail(conn, "z@example.org", NOW)
-        # when
-        await repo.clear_login_failures(conn, "z@example.org")
-        # then
+    async def test_the_account_ceiling_spares_addresses_it_signed_in_from(
+        self, conn: AsyncConnection
+    ) -> None:
+        # given the owner signed in from B once, then a campaign over many addresses
+        account = throttle.user_account("owner@example.org")
+        await _wait(conn, account, B, NOW)
+        await throttle.record_success(conn, account, B, now=NOW)
+        moment = NOW + timedelta(minutes=1)
+        for n in range(throttle.ACCOUNT_FREE_FAILURES + 1):
+            await _fail(conn, account, f"10.0.{n // 250}.{n % 250}", moment)
+        # then a new address waits for the account-wide delay, the owner's address does not
+        assert await _wait(conn, account, "192.0.2.1", moment) == 2
+        assert await _wait(conn, account, B, moment) == 0
+
+    async def test_clear_lifts_every_delay(self, conn: AsyncConnection) -> None:
+        account = throttle.user_account("z@example.org")
+        for i in range(6):
+            await _fail(conn, account, A, NOW + timedelta(seconds=i))
+        assert await _wait(conn, account, A, NOW + timedelta(seconds=6)) > 0
+        assert await throttle.clear(conn, account) == 2  # A's row and the account-wide row
+        assert await _wait(conn, account, A, NOW + timedelta(seconds=6)) == 0
         rows = await conn.execute(
-            sa.select(models.LoginThrottle.email).where(
-                models.LoginThrottle.email == "z@example.org"
-            )
+            sa.select(models.LoginThrottle.failures).where(models.LoginThrottle.account == account)
         )
-        assert rows.first() is None
+        assert set(rows.scalars()) == {0}
 
 
 class TestRefreshFamilies:

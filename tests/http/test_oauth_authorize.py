@@ -96,6 +96,22 @@ async def _sign_in(
     return await http.post("/oauth/authorize", data=form)
 
 
+def _from(app: Any, host: str) -> httpx.AsyncClient:
+    """A client whose requests come from ``host`` (the throttle counts by address)."""
+    transport = httpx.ASGITransport(app=app, client=(host, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def _skip_delays(conn: AsyncConnection) -> None:
+    """Let the throttle's delays run out at once (instead of waiting in the test)."""
+    table = models.LoginThrottle.__table__
+    await conn.execute(
+        sa.update(table)
+        .where(table.c.next_attempt_at.is_not(None))
+        .values(next_attempt_at=table.c.next_attempt_at - timedelta(hours=1))
+    )
+
+
 def _query(response: httpx.Response) -> dict[str, list[str]]:
     location = response.headers["location"]
     return parse_qs(urlsplit(location).query)
@@ -351,43 +367,62 @@ class TestSignIn:
         assert "not right" in response.text
         assert _form_fields(response)["code_challenge"] == challenge
 
-    async def test_lockout_after_five_failures(
+    async def test_an_early_attempt_is_429_without_checking_the_password(
+        self, client: httpx.AsyncClient, conn: AsyncConnection, frontend: Any, user: Any
+    ) -> None:
+        # given three wrong passwords: the third one starts a delay
+        _, challenge = _pkce()
+        params = _params(frontend, challenge)
+        answers = [await _sign_in(client, params, password="wrong password") for _ in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 200]
+        assert "Wait" not in answers[0].text and "Wait 1 second" in answers[2].text
+        # when the right password comes before the delay is over
+        early = await _sign_in(client, params)
+        # then it is refused unchecked, with Retry-After, and the form is shown again
+        assert early.status_code == 429
+        assert "location" not in early.headers
+        assert "Too many failed sign-ins" in early.text
+        assert int(early.headers["retry-after"]) >= 1
+        assert _form_fields(early)["code_challenge"] == challenge
+        # when the delay is over, the right password works and the count starts again
+        await _skip_delays(conn)
+        assert (await _sign_in(client, params)).status_code == 302
+        assert (await _sign_in(client, params, password="wrong password")).status_code == 200
+
+    async def test_delays_grow_with_each_failure(
         self, client: httpx.AsyncClient, conn: AsyncConnection, frontend: Any, user: Any
     ) -> None:
         # given
         _, challenge = _pkce()
         params = _params(frontend, challenge)
-        for _ in range(5):
+        retry_after = []
+        for _ in range(6):
+            # when a wrong password is tried as soon as it may be, then once more at once
+            await _skip_delays(conn)
             await _sign_in(client, params, password="wrong password")
-        # when
-        response = await _sign_in(client, params)
-        # then
-        assert response.status_code == 429
-        assert "location" not in response.headers
-        assert "Too many failed attempts" in response.text
-        assert int(response.headers["retry-after"]) == 15 * 60
-        locked_until = (
-            await conn.execute(
-                sa.select(models.LoginThrottle.locked_until).where(
-                    models.LoginThrottle.email == "amina@example.org"
-                )
-            )
-        ).scalar_one()
-        assert locked_until is not None
-        assert locked_until > datetime.now(UTC) + timedelta(minutes=14)
+            early = await _sign_in(client, params, password="wrong password")
+            retry_after.append(int(early.headers["retry-after"]) if early.status_code == 429 else 0)
+        # then the first failures are free, then each wait doubles
+        assert retry_after == [0, 1, 2, 4, 8, 16]
 
-    async def test_four_failures_do_not_lock(
-        self, client: httpx.AsyncClient, frontend: Any, user: Any
+    async def test_an_attacker_elsewhere_cannot_keep_the_owner_out(
+        self, app: Any, conn: AsyncConnection, frontend: Any, user: Any
     ) -> None:
-        # given
+        # given an attacker at address A who keeps guessing the owner's password
         _, challenge = _pkce()
         params = _params(frontend, challenge)
-        for _ in range(4):
-            await _sign_in(client, params, password="wrong password")
-        # when
-        response = await _sign_in(client, params)
+        async with _from(app, "198.51.100.7") as attacker:
+            for _ in range(8):
+                await _skip_delays(conn)
+                await _sign_in(attacker, params, password="guess")
+            blocked = await _sign_in(attacker, params)
+            assert blocked.status_code == 429  # even the right password, from A, for now
+        # when the owner signs in from address B
+        async with _from(app, "203.0.113.9") as owner:
+            response = await _sign_in(owner, params)
         # then
-        assert response.status_code == 302
+        assert response.status_code == 302, response.text
+        assert "code" in _query(response)
 
     async def test_unknown_email_is_refused_like_a_wrong_password(
         self, client: httpx.AsyncClient, frontend: Any

@@ -24,6 +24,11 @@ def _basic(client: Any) -> httpx.BasicAuth:
     return httpx.BasicAuth(client["client_id"], f"secret-{client['client_id']}")
 
 
+def _from(app: Any, host: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(host, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
 async def _token(http: httpx.AsyncClient, client: Any, **form: str) -> httpx.Response:
     return await http.post(
         "/oauth/token", data={"grant_type": "client_credentials", **form}, auth=_basic(client)
@@ -208,6 +213,35 @@ class TestClientCredentials:
         response = await client.get("/oauth/token")
         # then
         assert response.status_code == 405
+
+
+class TestSecretGuessing:
+    async def test_wrong_secrets_slow_down_that_address_only(
+        self, app: Any, conn: AsyncConnection, machine: Any
+    ) -> None:
+        # given three wrong secrets from one address
+        wrong = httpx.BasicAuth(machine["client_id"], "not-the-secret")
+        form = {"grant_type": "client_credentials"}
+        async with _from(app, "198.51.100.7") as attacker:
+            for _ in range(3):
+                response = await attacker.post("/oauth/token", data=form, auth=wrong)
+                assert response.status_code == 401
+            # when the right secret comes from there before the delay is over
+            early = await _token(attacker, machine)
+        # then it is refused unchecked with 429 and Retry-After
+        assert early.status_code == 429
+        assert early.json()["error"] == "slow_down"
+        assert int(early.headers["retry-after"]) >= 1
+        # and the client itself, elsewhere, is not affected
+        async with _from(app, "203.0.113.9") as owner:
+            assert (await _token(owner, machine)).status_code == 200
+        rows = await conn.execute(
+            sa.select(models.LoginThrottle.address, models.LoginThrottle.failures).where(
+                models.LoginThrottle.account == f"client:{machine['client_id']}"
+            )
+        )
+        # the success elsewhere reset the account-wide count; A's own delay stands
+        assert {r.address: r.failures for r in rows} == {"198.51.100.7": 3, "203.0.113.9": 0}
 
 
 class TestMalformedRequests:

@@ -1,5 +1,5 @@
 """All SQL of the authorization server: clients, users by e-mail, codes, refresh tokens,
-revoked token ids and login throttles (SQLAlchemy Core on the request's connection).
+and revoked token ids (SQLAlchemy Core on the request's connection).
 
 Times are passed in by the caller (``now``) rather than read from ``now()`` in SQL: PostgreSQL's
 ``now()`` is the start of the transaction, and the caller decides what "now" means for expiry.
@@ -9,7 +9,7 @@ Locks (``FOR UPDATE``) make single use of codes and refresh tokens hold under co
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
@@ -23,7 +23,6 @@ _users = models.User.__table__
 _codes = models.AuthorizationCode.__table__
 _refresh = models.RefreshToken.__table__
 _revoked = models.RevokedToken.__table__
-_throttles = models.LoginThrottle.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,64 +253,3 @@ async def revoke_jti(conn: AsyncConnection, jti: str, *, expires_at: datetime) -
 async def is_jti_revoked(conn: AsyncConnection, jti: str) -> bool:
     stmt = sa.select(sa.exists().where(_revoked.c.jti == jti))
     return bool((await conn.execute(stmt)).scalar())
-
-
-# -- login throttling ---------------------------------------------------------------------------
-
-
-async def login_locked_until(
-    conn: AsyncConnection, email: str, *, now: datetime
-) -> datetime | None:
-    """When the lockout of this e-mail ends, or None when it is not locked."""
-    stmt = sa.select(_throttles.c.locked_until).where(
-        _throttles.c.email == email, _throttles.c.locked_until > now
-    )
-    value: datetime | None = (await conn.execute(stmt)).scalar()
-    return value
-
-
-async def record_login_failure(
-    conn: AsyncConnection,
-    email: str,
-    *,
-    now: datetime,
-    max_failures: int,
-    window: timedelta,
-    lockout: timedelta,
-) -> datetime | None:
-    """Count a failed password for ``email``; returns the lockout end when this one locks it.
-
-    Failures older than ``window`` (or from before an ended lockout) are forgotten, so the
-    count is of recent failures only.
-    """
-    await conn.execute(
-        pg.insert(_throttles).values(email=email).on_conflict_do_nothing(index_elements=["email"])
-    )
-    row = (
-        (
-            await conn.execute(
-                sa.select(_throttles.c.failures, _throttles.c.last_failure_at)
-                .where(_throttles.c.email == email)
-                .with_for_update()
-            )
-        )
-        .mappings()
-        .one()
-    )
-    recent = row["last_failure_at"] is not None and row["last_failure_at"] > now - window
-    failures = (row["failures"] if recent else 0) + 1
-    locked_until = now + lockout if failures >= max_failures else None
-    await conn.execute(
-        sa.update(_throttles)
-        .where(_throttles.c.email == email)
-        .values(
-            failures=0 if locked_until else failures,
-            last_failure_at=now,
-            locked_until=locked_until,
-        )
-    )
-    return locked_until
-
-
-async def clear_login_failures(conn: AsyncConnection, email: str) -> None:
-    await conn.execute(sa.delete(_throttles).where(_throttles.c.email == email))

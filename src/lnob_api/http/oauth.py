@@ -7,19 +7,21 @@ form with its CSRF token and the login throttle.
 
 Choices: CSRF is a double-submit token (a random value in a ``SameSite=Strict``, HttpOnly
 cookie scoped to the authorize path, echoed in a hidden field, compared in constant time).
-After ``LOCKOUT_FAILURES`` wrong passwords for one e-mail within ``LOCKOUT``, that e-mail is
-locked for ``LOCKOUT``; every refused attempt also waits ``FAILURE_DELAY_SECONDS`` before the
-answer (after the transaction ends, so no connection is held while waiting).
+Wrong passwords and wrong client secrets slow down the next attempt from the same address
+(``auth.throttle``: growing delays, never a lock-out); an attempt that comes too early is
+answered 429 with ``Retry-After`` before anything is checked. A wrong password also waits
+``FAILURE_DELAY_SECONDS`` before the answer (after the transaction ends, so no connection is
+held while waiting).
 """
 
 from __future__ import annotations
 
 import hmac
+import math
 import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,12 +31,16 @@ from authlib.oauth2.rfc6749 import (  # type: ignore[import-untyped,unused-ignor
     OAuth2Error,
     OAuth2Request,
 )
+from authlib.oauth2.rfc6749.util import (  # type: ignore[import-untyped,unused-ignore]
+    extract_basic_authorization,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from lnob_api.auth import repository as repo
+from lnob_api.auth import throttle
 from lnob_api.auth.keys import KeyStore, LiveKeys
 from lnob_api.auth.principal import Scope
 from lnob_api.auth.repository import UserRecord
@@ -51,8 +57,6 @@ from lnob_api.auth.server import (
 from lnob_api.config import Settings
 from lnob_api.http.login_page import error_page, login_page
 
-LOCKOUT_FAILURES = 5
-LOCKOUT = timedelta(minutes=15)
 FAILURE_DELAY_SECONDS = 0.5
 CSRF_COOKIE = "lnob_oauth_csrf"
 _CSRF_FORMAT = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
@@ -107,10 +111,43 @@ async def _run(
         oauth_request = await read_oauth_request(request, settings=_settings(request))
     except OAuth2Error as error:
         return OAuthResult(*error()).to_response()
+    account = _guessed_client(oauth_request)
+    address = _address(request)
     async with request.app.state.database.transaction() as conn:
+        if account is not None:
+            wait = await throttle.wait_before_attempt(conn, account, address, now=utcnow())
+            if wait:
+                return _slow_down(wait)
         server = _server(request, conn)
         result = await anyio.to_thread.run_sync(call, server, oauth_request)
+        if account is not None and result.status == 401:  # invalid_client: a wrong secret
+            await throttle.record_failure(conn, account, address, now=utcnow())
+        elif account is not None and result.status == 200:
+            await throttle.record_success(conn, account, address, now=utcnow())
     return result.to_response()
+
+
+def _guessed_client(oauth_request: OAuth2Request) -> str | None:
+    """The throttle account of a request that presents a client secret (Basic or form)."""
+    client_id, secret = extract_basic_authorization(oauth_request.headers)
+    if not client_id:
+        form = oauth_request.payload.data
+        client_id, secret = form.get("client_id"), form.get("client_secret")
+    return throttle.client_account(client_id) if client_id and secret else None
+
+
+def _address(request: Request) -> str:
+    return throttle.address_key(request.client.host if request.client else None)
+
+
+def _slow_down(wait: int) -> Response:
+    body = {
+        "error": "slow_down",
+        "error_description": f"Too many failed attempts for this client from this address;"
+        f" try again in {wait} s.",
+    }
+    headers = {"Retry-After": str(wait), "Cache-Control": "no-store"}
+    return JSONResponse(body, status_code=429, headers=headers)
 
 
 async def token_endpoint(request: Request) -> Response:
@@ -140,15 +177,33 @@ class _Refusal:
     message: str
     status_code: int = 200
     delay: bool = True
+    retry_after: int | None = None
 
 
 _MISSING = _Refusal("Enter your e-mail address and password.", delay=False)
-_WRONG = _Refusal("The e-mail address or the password is not right.")
-_LOCKED = _Refusal(
-    "Too many failed attempts for this e-mail address. "
-    f"Try again in {int(LOCKOUT.total_seconds() // 60)} minutes.",
-    status_code=429,
-)
+
+
+def _wrong(wait: int) -> _Refusal:
+    message = "The e-mail address or the password is not right."
+    if wait:
+        message += f" Wait {_duration(wait)} before trying again."
+    return _Refusal(message)
+
+
+def _throttled(wait: int) -> _Refusal:
+    return _Refusal(
+        "Too many failed sign-ins for this account from here. "
+        f"Wait {_duration(wait)}, then try again.",
+        status_code=429,
+        delay=False,
+        retry_after=wait,
+    )
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{math.ceil(seconds / 60)} minutes"
 
 
 async def authorization_endpoint(request: Request) -> Response:
@@ -200,7 +255,8 @@ async def _submit(request: Request, oauth_request: OAuth2Request) -> Response:
             grant = await anyio.to_thread.run_sync(server.get_consent_grant, oauth_request)
         except OAuth2Error as error:
             return _authorization_error(server, oauth_request, error)
-        outcome = None if deny else await _sign_in(conn, email, form.get("password", ""))
+        password = form.get("password", "")
+        outcome = None if deny else await _sign_in(conn, email, password, _address(request))
         if not isinstance(outcome, _Refusal):
             # With no user (denied), authlib redirects with error=access_denied.
             result: OAuthResult = await anyio.to_thread.run_sync(
@@ -210,7 +266,7 @@ async def _submit(request: Request, oauth_request: OAuth2Request) -> Response:
     # Refused: the throttle's count is committed; wait outside the transaction.
     if outcome.delay:
         await anyio.sleep(FAILURE_DELAY_SECONDS)
-    retry = {"Retry-After": str(int(LOCKOUT.total_seconds()))} if outcome is _LOCKED else {}
+    retry = {"Retry-After": str(outcome.retry_after)} if outcome.retry_after else {}
     return _form(
         grant,
         oauth_request,
@@ -222,22 +278,22 @@ async def _submit(request: Request, oauth_request: OAuth2Request) -> Response:
     )
 
 
-async def _sign_in(conn: AsyncConnection, email: str, password: str) -> UserRecord | _Refusal:
+async def _sign_in(
+    conn: AsyncConnection, email: str, password: str, address: str
+) -> UserRecord | _Refusal:
     if not email or not password or len(email) > MAX_EMAIL_LENGTH:
         return _MISSING
-    now = utcnow()
-    if await repo.login_locked_until(conn, email, now=now) is not None:
-        return _LOCKED
+    account = throttle.user_account(email)
+    wait = await throttle.wait_before_attempt(conn, account, address, now=utcnow())
+    if wait:
+        return _throttled(wait)  # too early: the password is not even checked
     user = await repo.user_by_email(conn, email)
     stored = user.password_hash if user is not None and user.is_active else None
     # argon2 is slow on purpose: off the event loop. An unknown e-mail costs one check as well.
     if await anyio.to_thread.run_sync(verify_password, stored, password) and user is not None:
-        await repo.clear_login_failures(conn, email)
+        await throttle.record_success(conn, account, address, now=utcnow())
         return user
-    locked = await repo.record_login_failure(
-        conn, email, now=now, max_failures=LOCKOUT_FAILURES, window=LOCKOUT, lockout=LOCKOUT
-    )
-    return _LOCKED if locked is not None else _WRONG
+    return _wrong(await throttle.record_failure(conn, account, address, now=utcnow()))
 
 
 def _authorization_error(

@@ -75,11 +75,20 @@ class RevokedToken(Base):
 
 
 class LoginThrottle(Base):
-    """Failed password attempts per e-mail, for the delay and lockout of the login page."""
+    """Failed sign-ins per account and client address, for growing delays (no lock-out).
+
+    ``account`` is ``user:<e-mail>`` (the sign-in form) or ``client:<client_id>`` (client
+    authentication at the token endpoint); ``address`` is the client's IP address, or ``*`` for
+    the looser ceiling across all addresses. No attempt is checked before ``next_attempt_at``.
+    ``last_success_at`` marks an address the account signed in from, which the account-wide
+    ceiling leaves alone.
+    """
 
     __tablename__ = "login_throttles"
 
-    email: Mapped[str] = mapped_column(sa.String(320), primary_key=True)
+    account: Mapped[str] = mapped_column(sa.String(400), primary_key=True)
+    address: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="0")
-    locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    last_failure_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    last_failure_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), index=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    last_success_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
