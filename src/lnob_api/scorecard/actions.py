@@ -89,7 +89,8 @@ async def update_action(
 ) -> models.ScorecardAction:
     """Edit an action (its status, owner, due date...); it keeps an owner."""
     action = await repo.lock_action(session, action_id)
-    if action is None:
+    # A hidden scorecard's action answers exactly as a missing action does.
+    if action is None or not await repo.is_visible(session, actor.principal, action.scorecard_id):
         raise InvalidInput("id", "no such action", code="NOT_FOUND")
     card = await writable(session, actor, action.scorecard_id, "id")
     check_version("action", action.row_version, row_version)
