@@ -25,20 +25,12 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from lnob_api.disclosure.secondary import TOTAL, is_count_unit, normal_unit
-
-__all__ = ["TOTAL", "is_count_unit", "normal_unit"]
+from lnob_api.disclosure.primary import is_count_unit
 
 # Units whose numerator (value x n / 100) is a count bounded by n.
 PERCENT_UNITS = frozenset({"PERCENT", "PERCENTAGE", "PCT", "%"})
 
 DEFAULT_RATE_SHARE = 0.10
-
-
-def is_primary(unit: str, value: float | None, sample_size: int | None, threshold: int) -> bool:
-    """The primary rule, in one place so that the read paths' rule can replace it in one line:
-    a cell is small when its sample size is known and under the threshold."""
-    return sample_size is not None and sample_size < threshold
 
 
 class Kind(StrEnum):

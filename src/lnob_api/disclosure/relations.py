@@ -38,7 +38,8 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lnob_api.disclosure.model import PERCENT_UNITS, AuditCell, Kind, Q, is_count_unit, quantities
+from lnob_api.disclosure.model import PERCENT_UNITS, AuditCell, Kind, Q, quantities
+from lnob_api.disclosure.primary import is_count_unit
 
 INF = math.inf
 _COUNT_TOL = 1e-6

@@ -1,22 +1,39 @@
-"""Disclosure control use cases: keep the secondary suppression flags right.
+"""Disclosure control use cases: keep the suppression pattern protecting, audit it, report it.
 
-Flags are a pure function of a dataset version's observations and its coalition's threshold,
-so recomputing is always safe and idempotent. Call ``recompute`` whenever a version's
-observations change where outsiders may read them (on publish; by uploads into a version), and
-``recompute_coalition`` whenever a coalition's suppression threshold changes. Both write in the
-caller's transaction and never commit; with an ``AsyncSession`` pending ORM changes (a new
-threshold, say) are flushed first so that the SQL sees them.
+The pattern is protected against everything outsiders read together: the cells of every
+dataset version some outside audience reads (anonymous, any partner, each grantee; embargoed
+releases included, since their pattern must hold on the day they open) are protected as one
+system (``suppression.protect``): linked datasets, versions, area and period hierarchies. A
+coalition's other cells (drafts, coalition-only datasets) keep the per-table pattern
+(``secondary``), which only insiders can read anyway.
+
+Relations never cross indicators, so a change to one dataset recomputes the cells of the
+indicators its lineage holds, across the coalition (its *affected component*). Call
+``recompute(db, dataset_id)`` after a publish, a visibility change or a grant on a dataset,
+``recompute_coalition`` after a threshold change or a coalition-wide grant. Both write in the
+caller's transaction and never commit; with an ``AsyncSession`` pending ORM changes are flushed
+first so that the SQL sees them. The flags are a pure function of the data, so recomputing is
+idempotent.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lnob_api.auth.principal import ANONYMOUS, Principal
 from lnob_api.disclosure import repository
+from lnob_api.disclosure.audit import Finding, audit
+from lnob_api.disclosure.model import DEFAULT_RATE_SHARE, Protection
+from lnob_api.disclosure.relations import build
 from lnob_api.disclosure.repository import Executor
 from lnob_api.disclosure.secondary import secondary_suppression
+from lnob_api.disclosure.suppression import protect
+from lnob_api.errors import InvalidInput, NotFound
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,21 +45,151 @@ class Recomputed:
     changed: int  # observations whose flag changed
 
 
-async def recompute(db: Executor, dataset_id: int) -> Recomputed:
-    """Recompute the secondary suppression flags of one dataset version."""
+async def recompute(
+    db: Executor, dataset_id: int, *, rate_share: float = DEFAULT_RATE_SHARE
+) -> Recomputed:
+    """Recompute the pattern of the component a dataset (any version) belongs to; the outcome
+    for that dataset version."""
     if isinstance(db, AsyncSession):
         await db.flush()
-    flagged = secondary_suppression(await repository.cells(db, dataset_id))
-    changed = await repository.write_flags(db, dataset_id, flagged)
-    return Recomputed(dataset_id, len(flagged), changed)
+    coalition_id, indicators = await repository.indicators_of_lineage(db, dataset_id)
+    outcomes = await _recompute(db, coalition_id, indicators, rate_share)
+    return next((o for o in outcomes if o.dataset_id == dataset_id), Recomputed(dataset_id, 0, 0))
 
 
-async def recompute_coalition(db: Executor, coalition_id: int) -> list[Recomputed]:
-    """Recompute the flags of every dataset version of a coalition (after its threshold
-    changed), drafts and superseded versions included."""
+async def recompute_coalition(
+    db: Executor, coalition_id: int, *, rate_share: float = DEFAULT_RATE_SHARE
+) -> list[Recomputed]:
+    """Recompute the pattern of every cell of a coalition."""
     if isinstance(db, AsyncSession):
         await db.flush()
-    return [
+    return await _recompute(db, coalition_id, None, rate_share)
+
+
+async def recompute_reach(db: Executor, coalition_id: int, dataset_id: int | None) -> None:
+    """After a grant is given or revoked: its dataset's component, or the whole coalition."""
+    if dataset_id is None:
+        await recompute_coalition(db, coalition_id)
+    else:
         await recompute(db, dataset_id)
-        for dataset_id in await repository.coalition_dataset_ids(db, coalition_id)
+
+
+async def _recompute(
+    db: Executor, coalition_id: int, indicators: Collection[Any] | None, rate_share: float
+) -> list[Recomputed]:
+    found = await repository.coalition(db, coalition_id=coalition_id)
+    if found is None:
+        raise NotFound(f"no coalition with id {coalition_id}")
+    audiences = [principal for _, principal in await audiences_of(db, coalition_id)]
+    cells, others = await repository.scope_cells(db, coalition_id, audiences, indicators=indicators)
+    result = protect(
+        cells,
+        Protection(int(found.suppression_threshold), rate_share),
+        parents=await repository.area_parents(db, {c.area for c in cells}),
+        provenance_n=await repository.provenance_n(db, {c.dataset_id for c in cells}),
+    )
+    changed = Counter(
+        await repository.write_cell_flags(db, [c.id for c in cells], result.secondary)
+    )
+    flagged = Counter(c.dataset_id for c in cells if c.id in result.secondary)
+    out = {d: Recomputed(d, flagged[d], changed[d]) for d in {c.dataset_id for c in cells}}
+    for dataset_id in others:
+        # Readable by insiders only: the per-table pattern, for their CONF_STATUS D.
+        table_flags = secondary_suppression(await repository.cells(db, dataset_id))
+        count = await repository.write_flags(db, dataset_id, table_flags)
+        out[dataset_id] = Recomputed(dataset_id, len(table_flags), count)
+    return [out[d] for d in sorted(out)]
+
+
+async def audiences_of(db: Executor, coalition_id: int) -> list[tuple[str, Principal]]:
+    """Everyone outside the coalition who may read some of its data, as principals."""
+    return [
+        ("anonymous", ANONYMOUS),
+        ("partnership", repository.PARTNER),
+        *await repository.grantee_principals(db, coalition_id),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceAudit:
+    audience: str
+    cells: int  # cells the audience reads
+    withheld: int  # of which withheld
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CoalitionAudit:
+    coalition: str
+    threshold: int
+    rate_share: float
+    audiences: tuple[AudienceAudit, ...]
+
+    @property
+    def clean(self) -> bool:
+        return not any(a.findings for a in self.audiences)
+
+
+async def audit_coalition(
+    db: Executor, coalition_code: str, *, rate_share: float = DEFAULT_RATE_SHARE
+) -> CoalitionAudit:
+    """The attacker's LP for every outside audience over everything it reads."""
+    found = await repository.coalition(db, code=coalition_code)
+    if found is None:
+        raise NotFound(f"no coalition with code {coalition_code.strip().upper()!r}")
+    if not 0 <= rate_share < 1:
+        raise InvalidInput("rateShare", "must be at least 0 and less than 1", code="INVALID")
+    protection = Protection(int(found.suppression_threshold), rate_share)
+    results = []
+    for name, principal in await audiences_of(db, int(found.id)):
+        cells = await repository.audience_cells(db, int(found.id), principal)
+        system = build(
+            cells,
+            parents=await repository.area_parents(db, {c.area for c in cells}),
+            provenance_n=await repository.provenance_n(db, {c.dataset_id for c in cells}),
+        )
+        findings = audit(system, protection)
+        withheld = sum(not c.shown for c in cells)
+        results.append(AudienceAudit(name, len(cells), withheld, tuple(findings)))
+    return CoalitionAudit(str(found.code), protection.threshold, rate_share, tuple(results))
+
+
+async def coalition_codes(db: Executor) -> list[str]:
+    return await repository.coalition_codes(db)
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetLoss:
+    """Information withheld from outsiders in one dataset version."""
+
+    dataset_id: int
+    slug: str
+    version: int
+    cells: int
+    withheld: int
+    value: float
+    withheld_value: float
+
+    @property
+    def cell_share(self) -> float:
+        return self.withheld / self.cells if self.cells else 0.0
+
+    @property
+    def value_share(self) -> float:
+        return self.withheld_value / self.value if self.value else 0.0
+
+
+async def information_loss(db: Executor, coalition_id: int) -> list[DatasetLoss]:
+    """Per dataset version: the share of cells and of total (absolute) value withheld."""
+    return [
+        DatasetLoss(
+            int(r["id"]),
+            str(r["slug"]),
+            int(r["version"]),
+            int(r["cells"]),
+            int(r["withheld"]),
+            float(r["value"]),
+            float(r["withheld_value"]),
+        )
+        for r in await repository.information_loss(db, coalition_id)
     ]

@@ -27,7 +27,8 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from lnob_api.disclosure.audit import Finding, _Component, audit, components
-from lnob_api.disclosure.model import AuditCell, Kind, Protection, Q, is_count_unit
+from lnob_api.disclosure.model import AuditCell, Kind, Protection, Q
+from lnob_api.disclosure.primary import is_count_unit
 from lnob_api.disclosure.relations import Relation, System, build
 
 # A guard: each round hides at least one cell, so this bounds the work on pathological input.
