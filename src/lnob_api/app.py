@@ -25,6 +25,7 @@ from lnob_api.graphql.app import GraphQLApp
 from lnob_api.http.catalog import catalog_routes
 from lnob_api.http.exports import exports_routes
 from lnob_api.http.health import healthz, readyz
+from lnob_api.http.hygiene import InputHygieneMiddleware
 from lnob_api.http.oauth import oauth_routes
 from lnob_api.http.outage import OutageMiddleware
 from lnob_api.http.ratelimit import RateLimitMiddleware
@@ -120,6 +121,8 @@ def create_app(
             )
         )
     middleware.append(Middleware(RequestIdMiddleware))
+    # Unusable URLs (NUL, invalid UTF-8) are refused before authentication or any route.
+    middleware.append(Middleware(InputHygieneMiddleware))
     # Inside the request id (its 503s carry one), outside everything that touches the database.
     middleware.append(Middleware(OutageMiddleware, request_timeout=settings.request_timeout))
     middleware.append(

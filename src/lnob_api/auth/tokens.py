@@ -107,9 +107,8 @@ def _decode(token: str, keyset: KeySet, algorithms: list[str]) -> jwt.Token:
         message = str(exc) or type(exc).__name__
         if "kid" in message.lower() or type(exc).__name__ == "InvalidKeyIdError":
             raise InvalidToken("the token was signed with an unknown key") from None
-        raise InvalidToken(
-            f"the token's signature or header is invalid ({type(exc).__name__})"
-        ) from None
+        # The library's class name says nothing to a client and tells an attacker what we run.
+        raise InvalidToken("the token's signature or header is invalid") from None
     except (ValueError, TypeError, KeyError):
         raise InvalidToken("the token is malformed") from None
 

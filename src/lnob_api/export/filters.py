@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from lnob_api.errors import InvalidInput
+from lnob_api.models.provenance import ProducerType, ProvenanceMethod
 from lnob_api.observation.periods import ACCEPTED_FORMS, period_bounds
 
 PARAMETERS = (
@@ -49,6 +50,13 @@ _LISTS = {
     "meetsCriteria": "meets_criteria",
 }
 MAX_VALUES = 500
+# Parameters whose values are enum members, spelled as in GraphQL (COMMUNITY_DRIVEN).
+_ENUMS: dict[str, tuple[str, ...]] = {
+    "producerType": tuple(ProducerType),
+    "method": tuple(ProvenanceMethod),
+}
+# Dataset keys are PostgreSQL bigints.
+_MAX_KEY = 2**63 - 1
 
 Params = Mapping[str, Sequence[str]]
 
@@ -86,6 +94,12 @@ def parse_filter(params: Params, *, extra: Sequence[str] = ()) -> ExportFilter:
             allowed = ", ".join((*PARAMETERS, *extra))
             raise InvalidInput(name, f"unknown parameter; use {allowed}", code="UNKNOWN_PARAMETER")
     lists = {field: codes(params, name) for name, field in _LISTS.items()}
+    for parameter, members in _ENUMS.items():
+        for value in lists[_LISTS[parameter]] or ():
+            if value not in members:
+                raise InvalidInput(
+                    parameter, f"{value!r} is not one of {', '.join(members)}", code="INVALID"
+                )
     if lists["areas"] is not None:
         lists["areas"] = tuple(c.upper() for c in lists["areas"])
     return ExportFilter(
@@ -168,4 +182,8 @@ def dataset_key(value: str) -> int | str:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return value
     type_name, _, key = raw.partition(":")
-    return int(key) if type_name == "Dataset" and key.isdigit() else value
+    if type_name != "Dataset" or not (key.isascii() and key.isdigit()):
+        return value
+    if len(key) > 19 or int(key) > _MAX_KEY:
+        raise InvalidInput("dataset", f"{value!r} is not a valid dataset id", code="INVALID_ID")
+    return int(key)

@@ -8,7 +8,8 @@ from typing import Any, ClassVar, TypeVar
 
 import strawberry
 
-from lnob_api.graphql.ids import to_global_id
+from lnob_api.graphql.ids import int_key, to_global_id
+from lnob_api.graphql.inputs import int_range, text_problem
 from lnob_api.read.relations import Source
 
 N = TypeVar("N", bound="Node")
@@ -33,6 +34,23 @@ class Node:
 REGISTRY: dict[str, type[Node]] = {}
 
 
+def storable_key(source: Source, parse_key: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``parse_key`` checked against the key column: an integer within its range, a text
+    PostgreSQL can hold; ValueError otherwise (``node(id:)`` answers null, as for any key that
+    names nothing, and a forged key never reaches the driver)."""
+    column = source.column(source.key)
+    numeric = parse_key is int
+
+    def parse(raw: str) -> Any:
+        key = int_key(raw) if numeric else parse_key(raw)
+        low, high = int_range(column) if numeric else (0, 0)
+        if (numeric and not low <= key <= high) or (isinstance(key, str) and text_problem(key)):
+            raise ValueError(f"{raw[:40]!r} is not a {source.name} key")
+        return key
+
+    return parse
+
+
 def entity(source: Source, parse_key: Callable[[str], Any] = int) -> Callable[[type[N]], type[N]]:
     """Register a strawberry Node type as the GraphQL face of ``source``.
 
@@ -42,7 +60,7 @@ def entity(source: Source, parse_key: Callable[[str], Any] = int) -> Callable[[t
 
     def register(cls: type[N]) -> type[N]:
         cls._source = source
-        cls._parse_key = staticmethod(parse_key)
+        cls._parse_key = staticmethod(storable_key(source, parse_key))
         fields = dataclasses.fields(cls)
         cls._columns = tuple(
             (f.name, source.key if f.name == "pk" else f.name)

@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -34,6 +35,7 @@ from lnob_api.graphql.errors import classify
 from lnob_api.graphql.extensions import RequestTransaction
 from lnob_api.graphql.grant.mutations import GrantMutations
 from lnob_api.graphql.ids import from_global_id
+from lnob_api.graphql.inputs import StorableLiterals
 from lnob_api.graphql.introspection import SchemaForAdminsOnly
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.node import REGISTRY, Node
@@ -209,5 +211,6 @@ schema = LnobSchema(
         lambda: MaxTokensLimiter(max_token_count=5000),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
+        lambda: AddValidationRules([StorableLiterals]),
     ],
 )

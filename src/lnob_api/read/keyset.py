@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
+from lnob_api.db.ranges import int_range, text_problem
 from lnob_api.errors import InvalidInput
 
 DEFAULT_PAGE_SIZE = 20
@@ -68,8 +70,8 @@ def page_args(
     )
     return PageArgs(
         limit=limit,
-        after=decode_cursor(after, "after", len(order)) if after is not None else None,
-        before=decode_cursor(before, "before", len(order)) if before is not None else None,
+        after=checked_cursor(after, "after", order) if after is not None else None,
+        before=checked_cursor(before, "before", order) if before is not None else None,
         backward=backward,
     )
 
@@ -106,8 +108,43 @@ def decode_cursor(cursor: str, field: str, width: int) -> tuple[Any, ...]:
         if not isinstance(values, list) or len(values) != width:
             raise ValueError("wrong width")
         return tuple(_untag(v) for v in values)
-    except (ValueError, binascii.Error, UnicodeDecodeError, TypeError):
+    except (ValueError, binascii.Error, UnicodeDecodeError, TypeError, RecursionError):
         raise InvalidInput(field, "is not a cursor from this list", code="INVALID_CURSOR") from None
+
+
+def checked_cursor(cursor: str, field: str, order: Order) -> tuple[Any, ...]:
+    """A decoded cursor whose every value fits its order column (a forged ``[1e309]``,
+    ``["x"]`` for a number or ``[2**70]`` would otherwise fail in the driver)."""
+    values = decode_cursor(cursor, field, len(order))
+    for key, value in zip(order, values, strict=True):
+        if value is None and getattr(key.column, "nullable", True):
+            continue
+        if value is None or not _fits(key.column.type, key.column, value):
+            raise InvalidInput(field, "is not a cursor from this list", code="INVALID_CURSOR")
+    return values
+
+
+def _fits(type_: Any, column: ColumnElement[Any], value: Any) -> bool:
+    if isinstance(type_, sa.Boolean):
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if isinstance(type_, sa.Integer):
+        low, high = int_range(column)
+        return isinstance(value, int) and low <= value <= high
+    if isinstance(type_, (sa.Float, sa.Numeric)):
+        return isinstance(value, (int, float)) and math.isfinite(value)
+    if isinstance(type_, sa.DateTime):
+        return isinstance(value, datetime)
+    if isinstance(type_, sa.Date):
+        return isinstance(value, date) and not isinstance(value, datetime)
+    if isinstance(type_, sa.Enum):
+        return value in type_.enums
+    if isinstance(type_, sa.String):
+        return isinstance(value, str) and text_problem(value) is None
+    return isinstance(value, (str, int, float, date)) and not (
+        isinstance(value, str) and text_problem(value) is not None
+    )
 
 
 def _seek(order: Order, values: tuple[Any, ...], *, forward: bool) -> ColumnElement[bool]:

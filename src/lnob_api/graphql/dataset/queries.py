@@ -13,10 +13,12 @@ from lnob_api.graphql.context import Info
 from lnob_api.graphql.dataset.types import Dataset
 from lnob_api.graphql.enums import DatasetStatus
 from lnob_api.graphql.ids import from_global_id
+from lnob_api.graphql.inputs import check_int
 from lnob_api.graphql.loading import load_one, root_page
 from lnob_api.graphql.pagination import Connection
 from lnob_api.graphql.provenance.types import ProducerType, ProvenanceMethod
 from lnob_api.provenance import repository as provenance_repo
+from lnob_api.sdg import repository as sdg_repo
 
 
 @strawberry.enum(description="Orders for the datasets list.")
@@ -86,6 +88,8 @@ class DatasetQueries:
         before: str | None = None,
     ) -> Connection[Dataset]:
         f = filter or DatasetFilter()
+        for i, goal in enumerate(f.goals or ()):
+            check_int(goal, sdg_repo.goals.c.code, f"filter.goals.{i}")
         where = dataset_repo.filters(
             coalition_codes=f.coalitions,
             project_ids=_project_pks(f.projects) if f.projects is not None else None,

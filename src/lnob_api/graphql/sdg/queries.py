@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from lnob_api.graphql.context import Info
+from lnob_api.graphql.inputs import check_int
 from lnob_api.graphql.loading import load_one, root_page
 from lnob_api.graphql.pagination import Connection
 from lnob_api.graphql.sdg.types import Indicator, SdgGoal, SdgTarget
@@ -43,6 +44,7 @@ class SdgQueries:
 
     @strawberry.field(description="One goal by number.")
     async def sdg_goal(self, info: Info, code: int) -> SdgGoal | None:
+        check_int(code, sdg_repo.goals.c.code, "code")
         return await load_one(info, sdg_repo.GOAL_BY_CODE, code, SdgGoal)
 
     @strawberry.field(description="The 169 targets, in code order.")
@@ -55,6 +57,7 @@ class SdgQueries:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[SdgTarget]:
+        check_int(goal, sdg_repo.goals.c.code, "goal")
         where = [sdg_repo.targets.c.goal_code == goal] if goal is not None else []
         return await root_page(
             info,
