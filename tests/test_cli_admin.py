@@ -370,6 +370,91 @@ class TestUsersCommands:
         )
 
 
+class TestUserAccountCommands:
+    def _user(self, cli: Cli) -> str:
+        email = f"{_unique('acct')}@example.org"
+        cli.ok("users", "create", "--email", email, "--name", "Account", stdin=PASSWORD)
+        return email
+
+    def _row(self, admin_url: str, email: str) -> dict[str, Any]:
+        (row,) = asyncio.run(
+            _fetch(
+                admin_url,
+                f"SELECT id, is_active, password_hash FROM users WHERE email = '{email}'",
+            )
+        )
+        return row
+
+    def test_disable_then_enable(self, cli: Cli, admin_url: str) -> None:
+        # given
+        email = self._user(cli)
+        # when
+        out = cli.ok("users", "disable", email.upper())
+        # then
+        assert out.startswith(f"disabled {email}: sign-in refused")
+        assert self._row(admin_url, email)["is_active"] is False
+        listed = {u["email"]: u for u in json.loads(cli.ok("users", "list", "--json"))}
+        assert listed[email]["active"] is False
+        assert "disabled" in cli.ok("users", "list")
+        cli.fails("users", "disable", email, message=f"{email} is already disabled")
+        # when enabled again
+        assert cli.ok("users", "enable", email).startswith(f"enabled {email}")
+        assert self._row(admin_url, email)["is_active"] is True
+        cli.fails("users", "enable", email, message=f"{email} is not disabled")
+
+    def test_set_password_reads_stdin_and_keeps_only_a_hash(self, cli: Cli, admin_url: str) -> None:
+        email = self._user(cli)
+        new = "a brand new passphrase"
+        out = cli.ok("users", "set-password", email, stdin=new + "\n")
+        assert out.startswith(f"password of {email} changed; 0 refresh tokens revoked")
+        stored = self._row(admin_url, email)["password_hash"]
+        assert verify_password(stored, new) and not verify_password(stored, PASSWORD)
+        assert new not in out
+        cli.fails("users", "set-password", email, stdin="short\n", message="at least 10")
+        cli.fails("users", "set-password", email, stdin="", message="no password on standard")
+
+    def test_the_password_is_never_an_argument(self, capsys: pytest.CaptureFixture[str]) -> None:
+        with pytest.raises(SystemExit) as exited:
+            build_parser().parse_args(["users", "set-password", "a@b.org", PASSWORD])
+        assert exited.value.code == 2
+        assert "unrecognized arguments" in capsys.readouterr().err
+
+    def test_unlock(self, cli: Cli, admin_url: str) -> None:
+        email = self._user(cli)
+        assert "nothing to lift" in cli.ok("users", "unlock", email)
+
+    @pytest.mark.parametrize("action", ["unlock", "set-password", "disable", "enable"])
+    def test_an_unknown_e_mail(self, cli: Cli, action: str) -> None:
+        cli.fails(
+            "users", action, "nobody@example.org", stdin=PASSWORD, message="no user with e-mail"
+        )
+
+    def test_each_action_is_audited(self, cli: Cli, admin_url: str) -> None:
+        email = self._user(cli)
+        cli.ok("users", "disable", email)
+        cli.ok("users", "enable", email)
+        cli.ok("users", "set-password", email, stdin="another long passphrase")
+        cli.ok("users", "unlock", email)
+        user_id = self._row(admin_url, email)["id"]
+        events = asyncio.run(
+            _fetch(
+                admin_url,
+                "SELECT action, client_id, user_id, before, after FROM audit_events"
+                f" WHERE entity_type = 'User' AND entity_id = '{user_id}' ORDER BY id",
+            )
+        )
+        assert [e["action"] for e in events] == [
+            "user.disable",
+            "user.enable",
+            "user.set_password",
+            "user.unlock",
+        ]
+        assert {(e["client_id"], e["user_id"]) for e in events} == {("lnob-api command line", None)}
+        assert events[0]["before"] == {"is_active": True}
+        assert events[0]["after"]["is_active"] is False
+        assert "another long passphrase" not in json.dumps([e["after"] for e in events])
+
+
 class TestOrganisationsCommands:
     def test_create_then_list(self, cli: Cli) -> None:
         slug = _unique("ngo")

@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from lnob_api.audit.service import Actor
+from lnob_api.auth.principal import Principal
 from lnob_api.config import ConfigError, Settings
 from lnob_api.errors import DomainError
 
@@ -59,6 +61,23 @@ def guarded(handler: Handler) -> Handler:
 def _first_line(error: BaseException | None) -> str:
     text = str(error or "unknown error").strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+# Who the audit log names for the operator's commands: no user, no OAuth client.
+OPERATOR = Actor(Principal(client_id="lnob-api command line"))
+
+
+def audited(settings: Settings, work: Callable[[AsyncSession, Actor], Awaitable[T]]) -> T:
+    """Run ``work`` in one transaction with a session for the audit log, as the operator."""
+
+    async def go(conn: AsyncConnection) -> T:
+        session = AsyncSession(bind=conn)
+        try:
+            return await work(session, OPERATOR)
+        finally:
+            await session.close()
+
+    return in_transaction(settings, go)
 
 
 def in_transaction(settings: Settings, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:

@@ -1,4 +1,5 @@
-"""``lnob-api users``: create accounts (the password never on the command line) and list them."""
+"""``lnob-api users``: create and list accounts; unlock, set a password, disable and enable
+them (audited). A password is never a command-line argument."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import getpass
 import sys
 from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from lnob_api.audit.service import Actor
 from lnob_api.cli_admin.common import (
     CommandError,
+    audited,
     guarded,
     in_transaction,
     iso,
@@ -19,6 +22,7 @@ from lnob_api.cli_admin.common import (
     when,
 )
 from lnob_api.config import Settings
+from lnob_api.user import account
 from lnob_api.user import service as user_service
 
 if TYPE_CHECKING:
@@ -26,7 +30,9 @@ if TYPE_CHECKING:
 
 
 def register(sub: _SubParsersAction[argparse.ArgumentParser]) -> None:
-    users = sub.add_parser("users", help="create and list user accounts")
+    users = sub.add_parser(
+        "users", help="create, list, unlock, disable and enable user accounts; set passwords"
+    )
     actions = users.add_subparsers(dest="action", required=True)
 
     create = actions.add_parser(
@@ -59,6 +65,20 @@ def register(sub: _SubParsersAction[argparse.ArgumentParser]) -> None:
     listing = actions.add_parser("list", help="list users with organisations and roles")
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(handler=guarded(cmd_list))
+
+    for name, help_text, handler in (
+        ("unlock", "lift the sign-in delays of failed passwords, on every address", cmd_unlock),
+        (
+            "set-password",
+            "set a new password (from standard input or asked twice); signs out their apps",
+            cmd_set_password,
+        ),
+        ("disable", "stop a user now: no sign-in, their tokens refused", cmd_disable),
+        ("enable", "let a disabled user sign in again", cmd_enable),
+    ):
+        action = actions.add_parser(name, help=help_text, description=f"{help_text.capitalize()}.")
+        action.add_argument("email", metavar="EMAIL")
+        action.set_defaults(handler=guarded(handler))
 
 
 def read_password(email: str) -> str:
@@ -101,7 +121,7 @@ def cmd_create(args: argparse.Namespace, settings: Settings) -> int:
 def _flags(user: user_service.UserRecord) -> str:
     flags = ["partnership-admin"] if user.is_partnership_admin else []
     if not user.is_active:
-        flags.append("inactive")
+        flags.append("disabled")
     return ",".join(flags) or "-"
 
 
@@ -138,4 +158,55 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     ]
     headers = ["ID", "EMAIL", "NAME", "FLAGS", "ORGANISATIONS", "ROLES", "CREATED"]
     print_table(headers, rows, empty="no users")
+    return 0
+
+
+def _tokens(count: int) -> str:
+    return f"{count} refresh token{'' if count == 1 else 's'} revoked"
+
+
+def cmd_unlock(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(session: AsyncSession, actor: Actor) -> account.AccountChange:
+        return await account.unlock(session, actor, email=args.email)
+
+    change = audited(settings, work)
+    if change.delays_lifted:
+        print(f"unlocked {change.user.email}: sign-in delays lifted on every address")
+    else:
+        print(f"{change.user.email} had no sign-in delays; nothing to lift")
+    return 0
+
+
+def cmd_set_password(args: argparse.Namespace, settings: Settings) -> int:
+    password = read_password(args.email.strip())
+
+    async def work(session: AsyncSession, actor: Actor) -> account.AccountChange:
+        return await account.set_password(session, actor, email=args.email, password=password)
+
+    change = audited(settings, work)
+    print(
+        f"password of {change.user.email} changed; {_tokens(change.refresh_tokens_revoked)}"
+        " (signed-in apps must sign in again)"
+    )
+    return 0
+
+
+def cmd_disable(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(session: AsyncSession, actor: Actor) -> account.AccountChange:
+        return await account.disable(session, actor, email=args.email)
+
+    change = audited(settings, work)
+    print(
+        f"disabled {change.user.email}: sign-in refused and their tokens stop working now;"
+        f" {_tokens(change.refresh_tokens_revoked)}"
+    )
+    return 0
+
+
+def cmd_enable(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(session: AsyncSession, actor: Actor) -> account.AccountChange:
+        return await account.enable(session, actor, email=args.email)
+
+    change = audited(settings, work)
+    print(f"enabled {change.user.email}: they can sign in again")
     return 0

@@ -1,4 +1,5 @@
-"""User SQL for administration: accounts, memberships and coalition roles (unscoped)."""
+"""User SQL for administration: accounts, memberships, coalition roles, and what ends a
+user's sign-ins (unscoped)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ _memberships = models.OrganisationUser.__table__
 _organisations = models.Organisation.__table__
 _roles = models.CoalitionUserRole.__table__
 _coalitions = models.Coalition.__table__
+_refresh = models.RefreshToken.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,3 +164,48 @@ async def admin_count(conn: AsyncConnection, coalition_id: int) -> int:
         _roles.c.coalition_id == coalition_id, _roles.c.role == "ADMIN"
     )
     return int((await conn.execute(stmt)).scalar_one())
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    id: int
+    email: str
+    name: str
+    is_active: bool
+
+
+async def lock_account(conn: AsyncConnection, email: str) -> AccountState | None:
+    """The user with this e-mail address (case-insensitive), its row locked for a change."""
+    stmt = (
+        sa.select(_users.c.id, _users.c.email, _users.c.name, _users.c.is_active)
+        .where(sa.func.lower(_users.c.email) == email.strip().lower())
+        .with_for_update()
+    )
+    row = (await conn.execute(stmt)).mappings().first()
+    return AccountState(**row) if row is not None else None
+
+
+async def set_active(conn: AsyncConnection, user_id: int, active: bool) -> None:
+    await conn.execute(
+        sa.update(_users)
+        .where(_users.c.id == user_id)
+        .values(is_active=active, updated_at=sa.func.now())
+    )
+
+
+async def set_password_hash(conn: AsyncConnection, user_id: int, password_hash: str) -> None:
+    await conn.execute(
+        sa.update(_users)
+        .where(_users.c.id == user_id)
+        .values(password_hash=password_hash, updated_at=sa.func.now())
+    )
+
+
+async def revoke_refresh_tokens(conn: AsyncConnection, user_id: int, *, now: datetime) -> int:
+    """End every live refresh token of a user; returns how many there were."""
+    result = await conn.execute(
+        sa.update(_refresh)
+        .where(_refresh.c.user_id == user_id, _refresh.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return int(result.rowcount)

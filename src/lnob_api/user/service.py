@@ -36,6 +36,7 @@ __all__ = [
     "UserRecord",
     "create_user",
     "grant_role",
+    "hash_new_password",
     "list_users",
     "parse_coalition_role",
     "parse_coalition_roles",
@@ -89,6 +90,11 @@ def _hash(password: str) -> str:
         return hash_password(password)
     except ValueError as exc:
         raise InvalidInput("password", str(exc)) from None
+
+
+def hash_new_password(password: str) -> str:
+    """The argon2id hash of a new password; InvalidInput when it is not acceptable."""
+    return _hash(password)
 
 
 async def _coalition_roles(
