@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from lnob_api.cli_admin import clients, grants, keys, organisations, users
+from lnob_api.cli_admin import clients, disclosure, grants, keys, organisations, users
 
 if TYPE_CHECKING:
     from argparse import _SubParsersAction
@@ -21,5 +21,5 @@ __all__ = ["register"]
 
 def register(sub: _SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the admin subcommands to the ``lnob-api`` parser."""
-    for module in (users, clients, organisations, grants, keys):
+    for module in (users, clients, organisations, grants, keys, disclosure):
         module.register(sub)

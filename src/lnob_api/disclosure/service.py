@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lnob_api.access import checks
 from lnob_api.auth.principal import ANONYMOUS, Principal
 from lnob_api.disclosure import repository
 from lnob_api.disclosure.audit import Finding, audit
@@ -193,3 +194,16 @@ async def information_loss(db: Executor, coalition_id: int) -> list[DatasetLoss]
         )
         for r in await repository.information_loss(db, coalition_id)
     ]
+
+
+async def admin_report(
+    db: Executor, principal: Principal, coalition_code: str, *, rate_share: float
+) -> tuple[CoalitionAudit, list[DatasetLoss]]:
+    """The audit and the information loss of a coalition, for its admins (and partnership
+    admins) only."""
+    found = await repository.coalition(db, code=coalition_code)
+    if found is None:
+        raise NotFound(f"no coalition with code {coalition_code.strip().upper()!r}")
+    checks.require_coalition_admin(principal, int(found.id))
+    report = await audit_coalition(db, coalition_code, rate_share=rate_share)
+    return report, await information_loss(db, int(found.id))

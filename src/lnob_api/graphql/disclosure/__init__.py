@@ -1,0 +1,1 @@
+"""GraphQL: the disclosure audit and information loss, for coalition admins."""

@@ -1,0 +1,42 @@
+"""Root field: disclosureAudit (coalition admins of that coalition, partnership admins)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from lnob_api.auth.principal import Scope
+from lnob_api.disclosure import service as disclosure
+from lnob_api.disclosure.model import DEFAULT_RATE_SHARE
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.disclosure.types import DisclosureAudit
+from lnob_api.graphql.permissions import requires_any
+
+
+@strawberry.type
+class DisclosureQueries:
+    @strawberry.field(
+        permission_classes=[requires_any(Scope.COALITION_ADMIN, Scope.PARTNERSHIP_ADMIN)],
+        description="Run the attacker's linear program for every outside audience (anonymous,"
+        " partners, each grantee) over everything it reads of the coalition's data, and list"
+        " the small cells it narrows below their protection interval; with the share of cells"
+        " and value withheld per dataset. Coalition admins (ADMIN role, coalition:admin scope)"
+        " and partnership admins.",
+    )
+    async def disclosure_audit(
+        self,
+        info: Info,
+        coalition: Annotated[str, strawberry.argument(description="The coalition's code.")],
+        rate_share: Annotated[
+            float,
+            strawberry.argument(
+                description="Protection of rate numerators: this share of the value, each side."
+            ),
+        ] = DEFAULT_RATE_SHARE,
+    ) -> DisclosureAudit:
+        session = await info.context.db.session()
+        report, loss = await disclosure.admin_report(
+            session, info.context.principal, coalition, rate_share=rate_share
+        )
+        return DisclosureAudit.of(report, loss)
