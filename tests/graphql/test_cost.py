@@ -32,9 +32,9 @@ ATTACK = "{ " + " ".join(f"a{i}: {NESTED}" for i in range(3)) + " }"
 
 
 def cost(query: str, variables: dict[str, Any] | None = None, rules: CostRules = RULES) -> int:
-    op = prepare(GRAPHQL, parse(query), None, variables)
+    op = prepare(GRAPHQL, parse(query), None, variables, rules)
     assert isinstance(op, cost_model.Operation), op
-    return requested_cost(op, rules)
+    return requested_cost(op)
 
 
 async def post(client: httpx.AsyncClient, query: str, variables: Any = None) -> dict[str, Any]:

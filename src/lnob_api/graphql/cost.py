@@ -43,8 +43,8 @@ class QueryCost(SchemaExtension):
         rules = CostRules(default_page=DEFAULT_PAGE_SIZE, max_page=settings.max_page_size)
         ec = self.execution_context
         schema = ec.schema._schema  # graphql-core's schema
-        prepared = prepare(schema, document, ec.operation_name, ec.variables)
-        refusal = await self._refusal(prepared, rules, context)
+        prepared = prepare(schema, document, ec.operation_name, ec.variables, rules)
+        refusal = await self._refusal(prepared, context)
         if refusal is not None:
             self.execution_context.result = ExecutionResult(data=None, errors=refusal)
             yield
@@ -52,12 +52,12 @@ class QueryCost(SchemaExtension):
         yield
         if isinstance(prepared, Operation) and self.requested is not None:
             result = self.execution_context.result
-            self.actual = actual_cost(prepared, rules, getattr(result, "data", None))
+            self.actual = actual_cost(prepared, getattr(result, "data", None))
             if self.budget is not None:
                 await self.budget.refund(self.requested - self.actual)
 
     async def _refusal(
-        self, prepared: Operation | list[GraphQLError] | None, rules: CostRules, context: Any
+        self, prepared: Operation | list[GraphQLError] | None, context: Any
     ) -> list[GraphQLError] | None:
         """The errors that stop the operation before it runs, or None to run it."""
         if isinstance(prepared, list):
@@ -65,7 +65,7 @@ class QueryCost(SchemaExtension):
         if prepared is None:
             return None
         try:
-            self.requested = requested_cost(prepared, rules)
+            self.requested = requested_cost(prepared)
         except GraphQLError as error:
             return [error]
         assert self.limit is not None

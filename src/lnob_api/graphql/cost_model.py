@@ -86,18 +86,153 @@ class ListTooLong(GraphQLError):
         )
 
 
-@dataclass(slots=True)
-class Operation:
-    """A validated operation, its fragments and coerced variables: what the walks need."""
+OBJECT, LIST, CONNECTION, ITEMS, COUNT = range(5)
 
-    schema: GraphQLSchema
-    definition: OperationDefinitionNode
-    fragments: dict[str, FragmentDefinitionNode]
-    variables: VariableValues
+
+class _Step:
+    """One costed field of a selection: what kind, where in the response, what it holds."""
+
+    __slots__ = ("_free", "_inner", "key", "kind", "named", "own", "selection", "size")
+
+    def __init__(
+        self,
+        key: str,
+        kind: int,
+        selection: SelectionSetNode | None = None,
+        named: Any = None,
+        *,
+        size: int = 0,
+        own: int = 1,
+    ) -> None:
+        self.key, self.kind, self.selection, self.named = key, kind, selection, named
+        self.size = size  # a LIST's assumed items, a CONNECTION's page size
+        self.own = own  # what each of a LIST's or ITEMS' items costs itself (an edge: 0)
+        self._inner: list[list[_Step]] | None = None
+        self._free: bool | None = None
+
+    def inner(self, op: Operation) -> list[list[_Step]]:
+        """The plans of the selection below, one per possible type."""
+        if self._inner is None:
+            assert self.selection is not None
+            within = self.kind == CONNECTION
+            self._inner = [op.plan(self.selection, t, within) for t in op.types(self.named)]
+        return self._inner
+
+    def free(self, op: Operation) -> bool:
+        """True when nothing below the field costs anything (its items need no walk)."""
+        if self._free is None:
+            assert self.selection is not None
+            self._free = _static(op, self.selection, self.named, False) == 0
+        return self._free
+
+
+class Operation:
+    """A validated operation with its fragments and coerced variables. Arguments are read and
+    list caps checked once per field, in plans that the requested and actual walks share."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        definition: OperationDefinitionNode,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: VariableValues,
+        rules: CostRules,
+    ) -> None:
+        self.schema, self.definition, self.fragments = schema, definition, fragments
+        self.variables, self.rules = variables, rules
+        self.plans: dict[tuple[int, str, bool], list[_Step]] = {}
+        # Static costs depend only on (selection set, type): memoised, so a fragment spread
+        # many times is costed once.
+        self.memo: dict[tuple[int, str, bool], int] = {}
 
     @property
     def root(self) -> GraphQLObjectType | None:
         return self.schema.get_root_type(self.definition.operation)
+
+    def plan(
+        self, selection: SelectionSetNode, parent: GraphQLObjectType, in_connection: bool
+    ) -> list[_Step]:
+        key = (id(selection), parent.name, in_connection)
+        steps = self.plans.get(key)
+        if steps is None:
+            steps = self.plans[key] = [
+                step
+                for node in self.collect(selection, parent)
+                if (step := self._step(node, parent, in_connection)) is not None
+            ]
+        return steps
+
+    def _step(
+        self, node: FieldNode, parent: GraphQLObjectType, in_connection: bool
+    ) -> _Step | None:
+        name = node.name.value
+        if name.startswith("__"):  # introspection is served from memory
+            return None
+        definition = parent.fields[name]
+        args = get_argument_values(definition, node, self.variables)
+        for arg_name, argument in definition.args.items():
+            _check_lists(
+                args.get(arg_name), argument.type, f"{parent.name}.{name}.{arg_name}", arg_name
+            )
+        named, key, selection = get_named_type(definition.type), _key(node), node.selection_set
+        if is_leaf_type(named) or selection is None:
+            return _Step(key, COUNT) if in_connection and name == "totalCount" else None
+        listed = is_list_type(get_nullable_type(definition.type))
+        if in_connection:
+            # nodes and edges cost their page; pageInfo comes with it
+            own = 0 if name == "edges" else 1
+            return _Step(key, ITEMS, selection, named, own=own) if listed else None
+        if _is_connection(named):
+            return _Step(key, CONNECTION, selection, named, size=self._page_size(args))
+        if listed:
+            ids = args.get("ids")
+            size = len(ids) if isinstance(ids, list) else LIST_ESTIMATE
+            return _Step(key, LIST, selection, named, size=size)
+        return _Step(key, OBJECT, selection, named)
+
+    def _page_size(self, args: Mapping[str, Any]) -> int:
+        first, last = args.get("first"), args.get("last")
+        asked = last if last is not None else first
+        size = self.rules.default_page if asked is None else int(asked)
+        return max(0, min(size, self.rules.max_page))
+
+    def collect(self, selection: SelectionSetNode, parent: GraphQLObjectType) -> list[FieldNode]:
+        """The fields selected on ``parent``: fragments expanded, skipped ones left out."""
+        found: list[FieldNode] = []
+        for item in selection.selections:
+            if not self._included(item):
+                continue
+            if isinstance(item, FieldNode):
+                found.append(item)
+            elif isinstance(item, InlineFragmentNode):
+                condition = item.type_condition
+                if condition is None or self._applies(condition.name.value, parent):
+                    found.extend(self.collect(item.selection_set, parent))
+            elif isinstance(item, FragmentSpreadNode):
+                fragment = self.fragments.get(item.name.value)
+                if fragment is not None and self._applies(
+                    fragment.type_condition.name.value, parent
+                ):
+                    found.extend(self.collect(fragment.selection_set, parent))
+        return found
+
+    def _applies(self, type_name: str, parent: GraphQLObjectType) -> bool:
+        condition = self.schema.get_type(type_name)
+        if condition is parent:
+            return True
+        return is_abstract_type(condition) and self.schema.is_sub_type(condition, parent)
+
+    def _included(self, node: SelectionNode) -> bool:
+        skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
+        if skip is not None and skip.get("if") is True:
+            return False
+        include = get_directive_values(GraphQLIncludeDirective, node, self.variables)
+        return not (include is not None and include.get("if") is False)
+
+    def types(self, named: Any) -> list[GraphQLObjectType]:
+        if is_abstract_type(named):
+            return list(self.schema.get_possible_types(named))
+        return [named]
 
 
 def prepare(
@@ -105,6 +240,7 @@ def prepare(
     document: DocumentNode,
     operation_name: str | None,
     variables: Mapping[str, Any] | None,
+    rules: CostRules,
 ) -> Operation | list[GraphQLError] | None:
     """The operation to cost, the variable errors execution would report, or None when the
     document names no single operation (execution reports that)."""
@@ -119,160 +255,90 @@ def prepare(
     )
     if isinstance(coerced, list):
         return coerced
-    return Operation(schema, definition, fragments, coerced)
+    return Operation(schema, definition, fragments, coerced, rules)
 
 
-def requested_cost(op: Operation, rules: CostRules) -> int:
+def requested_cost(op: Operation) -> int:
     """The static cost; raises ``ListTooLong`` (or a coercion ``GraphQLError``)."""
-    return _Walk(op, rules, None).root()
-
-
-def actual_cost(op: Operation, rules: CostRules, data: Mapping[str, Any] | None) -> int:
-    """The cost of what was returned (each list at its real length)."""
-    if data is None:
+    root = op.root
+    if root is None:
         return 0
-    return _Walk(op, rules, data).root()
+    return _root_fields(op, root, None) + _static(op, op.definition.selection_set, root, False)
 
 
-_ABSENT = object()
+def actual_cost(op: Operation, data: Mapping[str, Any] | None) -> int:
+    """The cost of what was returned (each list at its real length)."""
+    root = op.root
+    if root is None or data is None:
+        return 0
+    plans = [op.plan(op.definition.selection_set, root, False)]
+    return _root_fields(op, root, data) + _actual(op, plans, dict(data))
 
 
-class _Walk:
-    def __init__(self, op: Operation, rules: CostRules, data: Mapping[str, Any] | None) -> None:
-        self.op, self.rules, self.data = op, rules, data
-        self.static = data is None
-        # Static costs depend only on (selection set, type): memoised, so repeated fragments
-        # cost one walk each however often they are spread.
-        self.memo: dict[tuple[int, str], int] = {}
+def _root_fields(op: Operation, root: GraphQLObjectType, data: Mapping[str, Any] | None) -> int:
+    """A mutation's fixed cost per root field (those that answered, for the actual cost)."""
+    if op.definition.operation is not OperationType.MUTATION:
+        return 0
+    keys = [_key(n) for n in op.collect(op.definition.selection_set, root)]
+    return MUTATION_COST * sum(1 for k in keys if data is None or k in data)
 
-    def root(self) -> int:
-        root = self.op.root
-        if root is None:
-            return 0
-        extra = MUTATION_COST if self.op.definition.operation is OperationType.MUTATION else 0
-        total = 0
-        for node in self._collect(self.op.definition.selection_set, root):
-            value = self.data.get(_key(node), _ABSENT) if self.data is not None else None
-            if value is _ABSENT:
+
+def _static(
+    op: Operation, selection: SelectionSetNode, named: Any, in_connection: bool, size: int = 0
+) -> int:
+    """Cost of one object's selection (the most expensive type of an abstract one)."""
+    best = 0
+    for parent in op.types(named):
+        memo_key = (id(selection), parent.name, in_connection)
+        cost = op.memo.get(memo_key)
+        if cost is None:
+            cost = 0
+            for step in op.plan(selection, parent, in_connection):
+                cost += _static_step(op, step, size)
+            op.memo[memo_key] = cost
+        best = max(best, cost)
+    return best
+
+
+def _static_step(op: Operation, step: _Step, page: int) -> int:
+    if step.kind == COUNT:
+        return 1
+    assert step.selection is not None
+    if step.kind == CONNECTION:
+        return CONNECTION_COST + _static(op, step.selection, step.named, True, step.size)
+    inner = _static(op, step.selection, step.named, False)
+    if step.kind == OBJECT:
+        return 1 + inner
+    count = page if step.kind == ITEMS else step.size
+    return count * (step.own + inner)
+
+
+def _actual(op: Operation, plans: list[list[_Step]], data: Any) -> int:
+    """Cost of one returned object (responses are plain dicts and lists)."""
+    if type(data) is not dict:
+        return 0
+    best = 0
+    for steps in plans:
+        cost = 0
+        for step in steps:
+            value = data.get(step.key)
+            if value is None:  # not selected for this type, or null
                 continue
-            total += extra + self._field(node, root, value)
-        return total
-
-    def _selection(self, selection: SelectionSetNode, named: Any, data: Any) -> int:
-        """Cost of one object's selection (the most expensive type of an abstract one)."""
-        if is_abstract_type(named):
-            types = self.op.schema.get_possible_types(named)
-            return max((self._object(selection, t, data) for t in types), default=0)
-        return self._object(selection, named, data)
-
-    def _object(self, selection: SelectionSetNode, parent: GraphQLObjectType, data: Any) -> int:
-        memo_key = (id(selection), parent.name)
-        if self.static and memo_key in self.memo:
-            return self.memo[memo_key]
-        total = 0
-        for node in self._collect(selection, parent):
-            value = data.get(_key(node), _ABSENT) if isinstance(data, Mapping) else None
-            if value is _ABSENT:
-                continue
-            total += self._field(node, parent, value)
-        if self.static:
-            self.memo[memo_key] = total
-        return total
-
-    def _field(self, node: FieldNode, parent: GraphQLObjectType, data: Any) -> int:
-        name = node.name.value
-        if name.startswith("__"):  # introspection is served from memory
-            return 0
-        definition = parent.fields[name]
-        args = get_argument_values(definition, node, self.op.variables)
-        for arg_name, argument in definition.args.items():
-            owner = f"{parent.name}.{name}.{arg_name}"
-            _check_lists(args.get(arg_name), argument.type, owner, arg_name)
-        named = get_named_type(definition.type)
-        if is_leaf_type(named) or node.selection_set is None:
-            return 1 if name == "totalCount" and _is_connection(parent) else 0
-        if not self.static and data is None:
-            return 0
-        if _is_connection(named):
-            size = self._page_size(args)
-            return CONNECTION_COST + self._connection(node.selection_set, named, size, data)
-        if is_list_type(get_nullable_type(definition.type)):
-            ids = args.get("ids")
-            count = len(ids) if isinstance(ids, list) else LIST_ESTIMATE
-            return self._items(node.selection_set, named, count, data, own=1)
-        return 1 + self._selection(node.selection_set, named, data)
-
-    def _connection(
-        self, selection: SelectionSetNode, connection: GraphQLObjectType, size: int, data: Any
-    ) -> int:
-        """Inside a connection: ``nodes`` and ``edges`` cost their page, the rest is free
-        (``pageInfo`` comes with the page) except ``totalCount``, a count query."""
-        total = 0
-        for node in self._collect(selection, connection):
-            value = data.get(_key(node), _ABSENT) if isinstance(data, Mapping) else None
-            if value is _ABSENT:
-                continue
-            definition = connection.fields.get(node.name.value)
-            named = get_named_type(definition.type) if definition is not None else None
-            if (
-                definition is None
-                or node.selection_set is None
-                or not is_list_type(get_nullable_type(definition.type))
-            ):
-                total += 1 if node.name.value == "totalCount" else 0
-                continue
-            # An edge is free: its node costs the object.
-            own = 0 if node.name.value == "edges" else 1
-            total += self._items(node.selection_set, named, size, value, own=own)
-        return total
-
-    def _items(
-        self, selection: SelectionSetNode, named: Any, count: int, data: Any, *, own: int
-    ) -> int:
-        if self.static:
-            return count * (own + self._selection(selection, named, None))
-        if not isinstance(data, list):
-            return 0
-        return sum(own + self._selection(selection, named, item) for item in data if item)
-
-    def _page_size(self, args: Mapping[str, Any]) -> int:
-        first, last = args.get("first"), args.get("last")
-        asked = last if last is not None else first
-        size = self.rules.default_page if asked is None else int(asked)
-        return max(0, min(size, self.rules.max_page))
-
-    def _collect(self, selection: SelectionSetNode, parent: GraphQLObjectType) -> list[FieldNode]:
-        """The fields selected on ``parent``: fragments expanded, skipped ones left out."""
-        found: list[FieldNode] = []
-        for item in selection.selections:
-            if not self._included(item):
-                continue
-            if isinstance(item, FieldNode):
-                found.append(item)
-            elif isinstance(item, InlineFragmentNode):
-                condition = item.type_condition
-                if condition is None or self._applies(condition.name.value, parent):
-                    found.extend(self._collect(item.selection_set, parent))
-            elif isinstance(item, FragmentSpreadNode):
-                fragment = self.op.fragments.get(item.name.value)
-                if fragment is not None and self._applies(
-                    fragment.type_condition.name.value, parent
-                ):
-                    found.extend(self._collect(fragment.selection_set, parent))
-        return found
-
-    def _applies(self, type_name: str, parent: GraphQLObjectType) -> bool:
-        condition = self.op.schema.get_type(type_name)
-        if condition is parent:
-            return True
-        return is_abstract_type(condition) and self.op.schema.is_sub_type(condition, parent)
-
-    def _included(self, node: SelectionNode) -> bool:
-        skip = get_directive_values(GraphQLSkipDirective, node, self.op.variables)
-        if skip is not None and skip.get("if") is True:
-            return False
-        include = get_directive_values(GraphQLIncludeDirective, node, self.op.variables)
-        return not (include is not None and include.get("if") is False)
+            kind = step.kind
+            if kind == COUNT:
+                cost += 1
+            elif kind == OBJECT:
+                cost += 1 if step.free(op) else 1 + _actual(op, step.inner(op), value)
+            elif kind == CONNECTION:
+                cost += CONNECTION_COST + _actual(op, step.inner(op), value)
+            elif type(value) is list:
+                if step.free(op):
+                    cost += step.own * (len(value) - value.count(None))
+                else:
+                    inner = step.inner(op)
+                    cost += sum(step.own + _actual(op, inner, i) for i in value if i is not None)
+        best = max(best, cost)
+    return best
 
 
 def _key(node: FieldNode) -> str:
