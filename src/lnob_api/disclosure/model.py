@@ -25,7 +25,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from lnob_api.disclosure.primary import is_count_unit
+from lnob_api.disclosure.primary import COUNT_UNITS
 
 # Units whose numerator (value x n / 100) is a count bounded by n.
 PERCENT_UNITS = frozenset({"PERCENT", "PERCENTAGE", "PCT", "%"})
@@ -73,7 +73,7 @@ Q = tuple[int, Kind]  # a quantity: (cell id, kind)
 
 def quantities(cell: AuditCell) -> dict[Kind, float]:
     """The cell's linear quantities and their true values."""
-    if is_count_unit(cell.unit):
+    if cell.unit in COUNT_UNITS:  # units are normalised when cells are made
         return {} if cell.value is None else {Kind.VALUE: cell.value}
     if cell.sample_size is None:
         return {}

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lnob_api.disclosure.model import PERCENT_UNITS, AuditCell, Kind, Q, quantities
-from lnob_api.disclosure.primary import is_count_unit
+from lnob_api.disclosure.primary import COUNT_UNITS
 
 INF = math.inf
 _COUNT_TOL = 1e-6
@@ -111,6 +111,11 @@ class _Adder:
 
     def __init__(self, system: System) -> None:
         self.system = system
+        self.withheld = {c.id for c in system.cells.values() if not c.shown}
+
+    def needed(self, total: int, parts: Sequence[int]) -> bool:
+        """Whether a relation over these cells can matter (one of them is withheld)."""
+        return self.system.keep_all or total in self.withheld or not self.withheld.isdisjoint(parts)
 
     def aggregate(
         self, total: int, parts: Sequence[int], label: str, *, partial: bool = False
@@ -168,11 +173,12 @@ def _breakdowns(cells: Sequence[AuditCell], add: _Adder) -> None:
         for i, (name, _) in enumerate(cell.dimensions):
             rest = cell.dimensions[:i] + cell.dimensions[i + 1 :]
             groups[(_table(cell), rest, name)].append(cell.id)
-    for (table, rest, name), parts in sorted(groups.items(), key=lambda kv: repr(kv[0])):
+    # Cells come sorted by id, so the dicts' insertion order is deterministic.
+    for (table, rest, name), parts in groups.items():
         total = by_key.get((table, rest))
-        if total is not None:
+        if total is not None and add.needed(total, parts):
             cell = add.system.cells[total]
-            add.aggregate(total, sorted(parts), f"{name} total = categories, {_where(cell)}")
+            add.aggregate(total, parts, f"{name} total = categories, {_where(cell)}")
 
 
 def _areas(cells: Sequence[AuditCell], parents: Mapping[str, str | None], add: _Adder) -> None:
@@ -185,11 +191,11 @@ def _areas(cells: Sequence[AuditCell], parents: Mapping[str, str | None], add: _
         parent = parents.get(cell.area)
         if parent is not None:
             children[(rest, parent)].append(cell.id)
-    for key, parts in sorted(children.items(), key=lambda kv: repr(kv[0])):
+    for key, parts in children.items():
         total = by_key.get(key)
-        if total is not None:
+        if total is not None and add.needed(total, parts):
             cell = add.system.cells[total]
-            add.aggregate(total, sorted(parts), f"area {cell.area} = its parts, {cell.period}")
+            add.aggregate(total, parts, f"area {cell.area} = its parts, {cell.period}")
 
 
 _PERIOD = re.compile(
@@ -231,11 +237,11 @@ def _periods(cells: Sequence[AuditCell], add: _Adder) -> None:
         by_key[(rest, cell.period)] = cell.id
         for parent, level in period_parents(cell.period):
             children[(rest, parent, level)].append(cell.id)
-    for (rest, parent, level), parts in sorted(children.items(), key=lambda kv: repr(kv[0])):
+    for (rest, parent, level), parts in children.items():
         total = by_key.get((rest, parent))
-        if total is not None:
+        if total is not None and add.needed(total, parts):
             cell = add.system.cells[total]
-            add.aggregate(total, sorted(parts), f"period {parent} = its {level} parts, {cell.area}")
+            add.aggregate(total, parts, f"period {parent} = its {level} parts, {cell.area}")
 
 
 def _same_population(cells: Sequence[AuditCell], add: _Adder) -> None:
@@ -246,9 +252,10 @@ def _same_population(cells: Sequence[AuditCell], add: _Adder) -> None:
     for group in by_population.values():
         if len(group) < 2:
             continue
-        group.sort(key=lambda c: c.id)
         first = group[0]
         for other in group[1:]:
+            if not add.needed(first.id, [other.id]):
+                continue
             how = "versions" if other.lineage_id == first.lineage_id else "linked datasets"
             label = f"same population in {how}, {_where(first)}"
             for kind in Kind:
@@ -259,7 +266,7 @@ def _share_times_n(cells: Sequence[AuditCell], add: _Adder) -> None:
     """A percentage's numerator equals the count of the same key in a count table."""
     counts: dict[Hashable, list[int]] = defaultdict(list)
     for cell in cells:
-        if is_count_unit(cell.unit):
+        if cell.unit in COUNT_UNITS:
             counts[(cell.indicator, cell.area, cell.period, cell.dimensions)].append(cell.id)
     for cell in cells:
         if cell.unit not in PERCENT_UNITS:
@@ -289,7 +296,7 @@ def _provenance_cells(
     grand total gives no n."""
     tables: dict[Hashable, list[AuditCell]] = defaultdict(list)
     for cell in cells:
-        if cell.dataset_id in provenance_n and not is_count_unit(cell.unit):
+        if cell.dataset_id in provenance_n and cell.unit not in COUNT_UNITS:
             tables[_table(cell)].append(cell)
     virtual: list[AuditCell] = []
     areas_of: dict[int, set[str]] = defaultdict(set)

@@ -33,7 +33,7 @@ from lnob_api.disclosure.model import DEFAULT_RATE_SHARE, Protection
 from lnob_api.disclosure.relations import build
 from lnob_api.disclosure.repository import Executor
 from lnob_api.disclosure.secondary import secondary_suppression
-from lnob_api.disclosure.suppression import protect
+from lnob_api.disclosure.suppression import protect_each_indicator
 from lnob_api.errors import InvalidInput, NotFound
 
 
@@ -83,7 +83,7 @@ async def _recompute(
         raise NotFound(f"no coalition with id {coalition_id}")
     audiences = [principal for _, principal in await audiences_of(db, coalition_id)]
     cells, others = await repository.scope_cells(db, coalition_id, audiences, indicators=indicators)
-    result = protect(
+    result = protect_each_indicator(
         cells,
         Protection(int(found.suppression_threshold), rate_share),
         parents=await repository.area_parents(db, {c.area for c in cells}),

@@ -76,6 +76,29 @@ def protect(
     return Suppression(hidden, tuple(findings), rounds)
 
 
+def protect_each_indicator(
+    cells: Sequence[AuditCell],
+    protection: Protection,
+    *,
+    parents: Mapping[str, str | None],
+    provenance_n: Mapping[int, tuple[str | None, int]] | None = None,
+) -> Suppression:
+    """``protect`` indicator by indicator: no relation crosses indicators, so the systems are
+    independent, and each round's work stays within one indicator's cells."""
+    by_indicator: dict[Hashable, list[AuditCell]] = defaultdict(list)
+    for cell in cells:
+        by_indicator[cell.indicator].append(cell)
+    hidden: set[int] = set()
+    unresolved: list[Finding] = []
+    rounds = 0
+    for key in sorted(by_indicator, key=repr):
+        part = protect(by_indicator[key], protection, parents=parents, provenance_n=provenance_n)
+        hidden |= part.secondary
+        unresolved.extend(part.unresolved)
+        rounds = max(rounds, part.rounds)
+    return Suppression(frozenset(hidden), tuple(unresolved), rounds)
+
+
 def _as_shown(cell: AuditCell) -> AuditCell:
     return cell if cell.shown else replace(cell, shown=True)
 
