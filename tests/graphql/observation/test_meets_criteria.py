@@ -86,6 +86,30 @@ class TestMeetsCriteria:
         assert kept <= {n["id"] for n in page["nodes"]}
         assert [n["slug"] for n in listed["data"]["datasets"]["nodes"]] == [every["slug"]]
 
+    async def test_csv_export_takes_the_same_hundred_codes(
+        self, conn: AsyncConnection, client: httpx.AsyncClient
+    ) -> None:
+        # given
+        coalition = await f.create_coalition(conn)
+        criteria = await _criteria(conn, coalition, 100)
+        every, almost = [await f.create_dataset(conn, coalition) for _ in range(2)]
+        await _meets(conn, every, criteria)
+        await _meets(conn, almost, criteria[:-1])
+        for dataset in (every, almost):
+            await f.create_observation(conn, dataset)
+        # when
+        response = await client.get(
+            "/exports/observations.csv",
+            params={
+                "dataset": f"{every['slug']},{almost['slug']}",
+                "meetsCriteria": ",".join(c["code"] for c in criteria),
+            },
+        )
+        # then
+        assert response.status_code == 200, response.text
+        assert response.headers["x-row-count"] == "1"
+        assert every["slug"] in response.text and almost["slug"] not in response.text
+
     async def test_plan_is_the_same_size_for_2_and_100_codes(self, conn: AsyncConnection) -> None:
         # given the observation filter's statement for 2 and for 100 codes
         observations = models.Observation.__table__
