@@ -40,6 +40,7 @@ class World:
     clients: list[dict[str, Any]] = field(default_factory=list)
     users: list[dict[str, Any]] = field(default_factory=list)
     extra_coalition_codes: list[str] = field(default_factory=list)
+    hidden: dict[str, int] = field(default_factory=dict)
 
     async def post(
         self, query: str, variables: dict[str, Any], who: str, headers: dict[str, str] | None = None
@@ -179,6 +180,8 @@ async def _cleanup(engine: AsyncEngine, world: World) -> None:
         for model in (
             models.AccessRequest,
             models.Notification,
+            models.Recommendation,
+            models.Scorecard,
             models.Grant,
             models.Consent,
             models.Dataset,
