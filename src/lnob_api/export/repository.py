@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.sqltypes import NullType
 
 from lnob_api import models
 from lnob_api.access import visibility
@@ -178,8 +179,26 @@ def csv_select(principal: Principal, where: Sequence[ColumnElement[bool]]) -> sa
         o.c.group_code,
         iso_utc(o.c.updated_at),
     )
-    labelled = [c.label(name) for c, name in zip(columns, CSV_COLUMNS, strict=True)]
+    labelled = [csv_cell(c).label(name) for c, name in zip(columns, CSV_COLUMNS, strict=True)]
     return sa.select(*labelled).select_from(s.source).order_by(o.c.id)
+
+
+# Cells a spreadsheet would evaluate as a formula start with = + - @, a tab or a carriage
+# return (OWASP, "CSV Injection"): such a text cell gets a leading single quote, which
+# spreadsheets read as "this is text". Numbers are never text columns, so -3 stays -3.
+FORMULA_STARTS = tuple(ord(c) for c in "=+-@\t\r")
+
+
+def csv_cell(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``column`` as a CSV cell: text escaped against formulas (in SQL, so COPY streams it),
+    anything else as it is."""
+    # Untyped expressions here are text functions (replace, to_char); enums are our codes.
+    if not isinstance(column.type, (sa.String, NullType)) or isinstance(column.type, sa.Enum):
+        return column
+    # ascii() reads only the first character: one integer test per cell on the common path.
+    starts: list[ColumnElement[int]] = [sa.literal_column(str(c)) for c in FORMULA_STARTS]
+    quoted = sa.literal_column("''''", sa.Text) + column
+    return sa.case((sa.func.ascii(column).in_(starts), quoted), else_=column)
 
 
 # --- lookups for clear failures -------------------------------------------------------------

@@ -209,10 +209,11 @@ def csv_select(
             sa.literal(model.flow_ref(flow)).label("STRUCTURE_ID"),
             sa.literal("I").label("ACTION"),
         ]
-    body = [columns[d.column].label(d.id) for d in (*model.DIMENSIONS, model.TIME)]
+    cell = export_repo.csv_cell  # text escaped against spreadsheet formulas, as in the export
+    body = [cell(columns[d.column]).label(d.id) for d in (*model.DIMENSIONS, model.TIME)]
     body.append(columns["value"].label(model.MEASURE))
     if attributes:
-        body.extend(columns[a.column].label(a.id) for a in model.ATTRIBUTES)
+        body.extend(cell(columns[a.column]).label(a.id) for a in model.ATTRIBUTES)
     return sa.select(*lead, *body).select_from(s.source).order_by(s.rows.c.id)
 
 
