@@ -75,7 +75,7 @@ async def server(engine: AsyncEngine, signing_keys: KeyStore) -> AsyncIterator[s
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     instance = uvicorn.Server(config)
     task = asyncio.create_task(instance.serve())
-    while not instance.started:  # uvicorn offers no event to wait on
+    while not instance.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
         await asyncio.sleep(0.05)
     yield f"http://127.0.0.1:{port}/graphql"
     instance.should_exit = True
