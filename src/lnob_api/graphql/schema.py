@@ -34,6 +34,7 @@ from lnob_api.graphql.dataset.stewardship import StewardshipMutations
 from lnob_api.graphql.errors import classify
 from lnob_api.graphql.extensions import RequestTransaction
 from lnob_api.graphql.grant.mutations import GrantMutations
+from lnob_api.graphql.idempotency import IdempotentCreates
 from lnob_api.graphql.ids import from_global_id
 from lnob_api.graphql.inputs import StorableLiterals
 from lnob_api.graphql.introspection import SchemaForAdminsOnly
@@ -212,5 +213,6 @@ schema = LnobSchema(
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         lambda: AddValidationRules([StorableLiterals]),
+        IdempotentCreates,  # last: what earlier extensions refuse never claims a key
     ],
 )
