@@ -32,6 +32,7 @@ from lnob_api.graphql.dataset.mutations import DatasetMutations
 from lnob_api.graphql.dataset.queries import DatasetQueries
 from lnob_api.graphql.dataset.stewardship import StewardshipMutations
 from lnob_api.graphql.errors import classify
+from lnob_api.graphql.disclosure.queries import DisclosureQueries
 from lnob_api.graphql.extensions import RequestTransaction
 from lnob_api.graphql.grant.mutations import GrantMutations
 from lnob_api.graphql.idempotency import IdempotentCreates
@@ -139,6 +140,7 @@ Query = merge_types(
         OfficialQueries,
         SyncQueries,
     ),
+        DisclosureQueries,
 )
 
 
