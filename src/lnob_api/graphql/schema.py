@@ -31,8 +31,8 @@ from lnob_api.graphql.context import Info
 from lnob_api.graphql.dataset.mutations import DatasetMutations
 from lnob_api.graphql.dataset.queries import DatasetQueries
 from lnob_api.graphql.dataset.stewardship import StewardshipMutations
-from lnob_api.graphql.errors import classify
 from lnob_api.graphql.disclosure.queries import DisclosureQueries
+from lnob_api.graphql.errors import classify
 from lnob_api.graphql.extensions import RequestTransaction
 from lnob_api.graphql.grant.mutations import GrantMutations
 from lnob_api.graphql.idempotency import IdempotentCreates
@@ -139,8 +139,8 @@ Query = merge_types(
         RecommendationQueries,
         OfficialQueries,
         SyncQueries,
-    ),
         DisclosureQueries,
+    ),
 )
 
 
