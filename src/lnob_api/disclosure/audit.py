@@ -19,7 +19,6 @@ keeps every batch bounded without changing the verdict.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -214,12 +213,14 @@ def _linprog(
 
 
 def audit(
-    system: System, protection: Protection, *, skip: Callable[[_Component], bool] | None = None
+    system: System, protection: Protection, *, comps: list[_Component] | None = None
 ) -> list[Finding]:
-    """Every sensitive quantity the system narrows below its protection interval
-    (components for which ``skip`` is true are left out: known to be clean)."""
+    """Every sensitive quantity the system narrows below its protection interval (only in
+    ``comps`` when given: the caller knows the others are clean)."""
     out = [f for q in sorted(system.primary) if (f := _shown_primary(system, q, protection))]
-    comps = [c for c in components(system) if c.targets and not (skip and skip(c))]
+    if comps is None:
+        comps = components(system)
+    comps = [c for c in comps if c.targets]
     if comps:
         out.extend(_Auditor(system, comps, protection, exact=False).run())
     return sorted(out, key=lambda f: (f.cell_id, f.kind))

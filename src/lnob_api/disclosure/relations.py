@@ -264,6 +264,8 @@ def _same_population(cells: Sequence[AuditCell], add: _Adder) -> None:
 
 def _share_times_n(cells: Sequence[AuditCell], add: _Adder) -> None:
     """A percentage's numerator equals the count of the same key in a count table."""
+    if not any(cell.unit in PERCENT_UNITS for cell in cells):
+        return
     counts: dict[Hashable, list[int]] = defaultdict(list)
     for cell in cells:
         if cell.unit in COUNT_UNITS:

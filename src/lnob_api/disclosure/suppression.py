@@ -26,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from lnob_api.disclosure.audit import Finding, _Component, audit, components
+from lnob_api.disclosure.audit import Finding, audit, components
 from lnob_api.disclosure.model import AuditCell, Kind, Protection, Q
 from lnob_api.disclosure.primary import is_count_unit
 from lnob_api.disclosure.relations import Relation, System, build
@@ -63,10 +63,12 @@ def protect(
     while rounds < MAX_ROUNDS:
         rounds += 1
         state.close()
-        findings = audit(system, protection, skip=lambda c: frozenset(c.variables) in clean)
+        comps = components(system)
+        todo = [c for c in comps if c.targets and frozenset(c.variables) not in clean]
+        findings = audit(system, protection, comps=todo)
         dirty = {f.cell_id for f in findings}
         clean.update(
-            frozenset(c.variables) for c in state.last_components(system) if not dirty & c.cells
+            frozenset(c.variables) for c in todo if dirty.isdisjoint(q[0] for q in c.variables)
         )
         picks = {p for f in findings if (p := state.pick(f)) is not None}
         if not picks:
@@ -172,17 +174,6 @@ class _State:
         if enough:
             return min(enough, key=lambda i: _cost(self.cells[i]))
         return max(candidates, key=lambda i: (_size(self.cells[i]), -i))
-
-    def last_components(self, system: System) -> list[_Grouped]:
-        return [_Grouped(c) for c in components(system) if c.targets]
-
-
-class _Grouped:
-    """A component with the cell ids it holds."""
-
-    def __init__(self, comp: _Component) -> None:
-        self.variables = comp.variables
-        self.cells = {q[0] for q in comp.variables}
 
 
 def _size(cell: AuditCell) -> float:
