@@ -6,6 +6,7 @@ held open while a body streams, conditional responses (304) and plain-text error
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -43,6 +44,7 @@ class HeldTransaction:
         self._cm = request.app.state.database.transaction()
         self._conn: AsyncConnection | None = None
         self._bound = request.app.state.settings.export_statement_timeout
+        self._streaming = False
 
     async def open(self) -> AsyncConnection:
         conn: AsyncConnection = await self._cm.__aenter__()
@@ -55,22 +57,25 @@ class HeldTransaction:
         if conn is None:
             return
         with anyio.CancelScope(shield=True):
-            if failed:
-                await drop_connection(conn)
-            await service.settle(conn)
-            try:
-                if failed:
-                    err = RuntimeError("response failed")
-                    await self._cm.__aexit__(type(err), err, None)
-                else:
-                    await self._cm.__aexit__(None, None, None)
-            except Exception:
-                if not failed:
-                    raise
+            if not failed:
+                await service.settle(conn)
+                await self._cm.__aexit__(None, None, None)
+                return
+            # It broke off: nothing to keep, and the connection may be gone already. Before the
+            # body, asyncpg has sent PostgreSQL a cancel request for the running statement;
+            # during it, closing the connection is what stops a COPY or a cursor.
+            with contextlib.suppress(Exception):
+                if self._streaming:
+                    await drop_connection(conn)
+                await service.settle(conn)
+            with contextlib.suppress(Exception):
+                err = RuntimeError("response failed")
+                await self._cm.__aexit__(type(err), err, None)
 
     async def body(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         """``chunks``, then the end of the transaction (rolled back if the stream broke)."""
         failed = True
+        self._streaming = True
         try:
             async for chunk in chunks:
                 yield chunk

@@ -154,7 +154,8 @@ class _Exchange:
             self.disconnected.set()
         if not self.complete:
             self.client_left = True
-            self._app_scope.cancel()
+            if not self.started:  # a started stream stops itself on the disconnect message
+                self._app_scope.cancel()
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
