@@ -210,10 +210,21 @@ def observation_visible(
 ) -> ColumnElement[bool]:
     """Observations inherit their dataset's visibility; retracted data is gone everywhere.
     Data paths read current versions only; a named older version stays readable."""
-    visible_ids = sa.select(datasets.c.id).where(
-        dataset_data_visible(principal, current_only=current_only)
+    return table.c.dataset_id == sa.any_(readable_dataset_ids(principal, current_only=current_only))
+
+
+def readable_dataset_ids(principal: Principal, *, current_only: bool = True) -> Any:
+    """``ARRAY(SELECT id FROM datasets WHERE <data visible>)``: the few datasets whose data the
+    principal reads, computed once per statement (an InitPlan). As ``IN (subquery)`` the
+    dataset predicate (grant, consent and retraction EXISTS) ran per observation or drove a
+    semi-join over every observation; as an array, observations are found through their
+    ``dataset_id`` index and rows of other datasets are never visited (issue 10)."""
+    visible_ids = (
+        sa.select(datasets.c.id)
+        .where(dataset_data_visible(principal, current_only=current_only))
+        .correlate(None)
     )
-    return table.c.dataset_id.in_(visible_ids)
+    return sa.func.array(visible_ids.scalar_subquery())
 
 
 def project_visible(principal: Principal, table: sa.Table = projects) -> ColumnElement[bool]:

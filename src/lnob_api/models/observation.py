@@ -110,6 +110,14 @@ class Observation(Base):
         sa.Index(
             "ix_observations_indicator_area_period", "indicator_id", "area_code", "period_start"
         ),
+        # Visible datasets first, then the usual filters (migration 0011, issue 10).
+        sa.Index(
+            "ix_observations_dataset_indicator_area",
+            "dataset_id",
+            "indicator_id",
+            "area_code",
+            "period_start",
+        ),
         sa.Index("ix_observations_area_code", "area_code"),
         sa.Index("ix_observations_updated_at_id", "updated_at", "id"),
     )

@@ -69,7 +69,11 @@ def _scoped_any_version(principal: Principal) -> sa.Select[Any]:
     return _scoped(principal, current_only=False)
 
 
-OBSERVATIONS = Source("Observation", observations, _scoped, order_by(observations, "id"))
+# Most observations may be invisible to a caller (drafts, other coalitions' data): root pages
+# walk a bounded window in id order, then switch to the visible datasets' rows (issue 10).
+OBSERVATIONS = Source(
+    "Observation", observations, _scoped, order_by(observations, "id"), window=5_000
+)
 OBSERVATION_BY_ID = ToOne(OBSERVATIONS)
 # A dataset row is one version: its own observations stay readable after it is superseded.
 OBSERVATIONS_ANY_VERSION = Source(

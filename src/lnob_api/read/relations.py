@@ -28,6 +28,9 @@ class Source:
     scoped: Callable[[Principal], sa.Select[Any]]
     order: Order
     key: str = "id"
+    # Root pages walk at most this many rows of the table in key order before switching to a
+    # plan that never visits rows the principal cannot see (``read.repository.page``).
+    window: int | None = None
 
     def column(self, label: str) -> ColumnElement[Any]:
         return self.table.c[label]

@@ -121,8 +121,38 @@ async def page(
     order: Order | None = None,
 ) -> Page:
     """A keyset page of a root list."""
-    stmt = apply_page(source.scoped(principal).where(*where), order or source.order, args)
-    return make_page(await db.all(stmt), args)
+    order = order or source.order
+    base = source.scoped(principal).where(*where)
+    if source.window and order == source.order and not args.backward and len(order) == 1:
+        return make_page(await db.all(_windowed(source, base, args, source.window)), args)
+    return make_page(await db.all(apply_page(base, order, args)), args)
+
+
+def _windowed(source: Source, base: sa.Select[Any], args: PageArgs, window: int) -> sa.Select[Any]:
+    """A forward page in key order that stays fast when most rows are invisible.
+
+    Walking the key index with the visibility and filter predicates is the best plan when
+    matches are dense, and reads every invisible row when they are sparse (the planner cannot
+    tell which from its statistics). So: ``head`` walks only the next ``window`` keys of the
+    table; only when it found fewer than a page (one-time filter), ``rest`` takes the rows
+    beyond the window through the other indexes (dataset, filters) and a top-N sort, ordering
+    by ``key + 0`` so that the key index walk is not a choice there. Same rows, same order.
+    """
+    key = source.table.c[source.key]
+    after = sa.select(key)
+    if args.after is not None:
+        after = after.where(key > sa.literal(args.after[0], type_=key.type))
+    span = after.order_by(key).limit(window).subquery("window_keys")
+    edge = sa.select(sa.func.max(span.c[source.key])).correlate(None).scalar_subquery()
+    head = apply_page(base.where(key <= edge), source.order, args).cte("head")
+    short = sa.select(sa.func.count()).select_from(head).correlate(None).scalar_subquery()
+    rest = (
+        apply_page(base.where(key > edge, short <= args.limit), source.order, args)
+        .order_by(None)
+        .order_by(key + 0)
+    )
+    both = sa.union_all(sa.select(head), rest).subquery("page")
+    return sa.select(both).order_by(both.c[source.order[0].label]).limit(args.limit + 1)
 
 
 async def count(
