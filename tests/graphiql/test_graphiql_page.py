@@ -154,7 +154,8 @@ class TestPage:
 
     async def test_json_requests_still_run_queries(self, client: httpx.AsyncClient) -> None:
         response = await client.get("/graphql", params={"query": "{ __typename }"})
-        assert response.json() == {"data": {"__typename": "Query"}}
+        assert response.json()["data"] == {"__typename": "Query"}
+        assert "errors" not in response.json()
 
     async def test_no_page_and_no_files_when_graphiql_is_off(
         self, conn: AsyncConnection, signing_keys: KeyStore, vendored: Path
