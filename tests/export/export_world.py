@@ -28,7 +28,7 @@ query($filter: ObservationFilter, $after: String) {
     pageInfo { hasNextPage endCursor }
     nodes {
       dataset { slug } indicator { code } areaCode period value unit obsStatus suppressed
-      sampleSize sex age disabilityStatus urbanisation group updatedAt
+      confStatus sampleSize sex age disabilityStatus urbanisation group updatedAt
     }
   }
 }
@@ -50,7 +50,11 @@ async def build_world(conn: AsyncConnection, keys: KeyStore) -> dict[str, Any]:
     a = await f.create_coalition(conn)
     b = await f.create_coalition(conn)
     sub = await subdivision_of(conn, a["code"])
-    pub = await f.create_dataset(conn, a, title="Export survey of households", description="A")
+    # The survey's provenance n protects its percentages that give no sample size of their
+    # own (a rate of unknown n would be withheld as unprotectable).
+    pub = await f.create_dataset(
+        conn, a, title="Export survey of households", description="A", sample_size=200
+    )
     coal = await f.create_dataset(conn, a, visibility="COALITION", title="Coalition-only")
     draft = await f.create_dataset(conn, a, status="DRAFT", title="Draft")
     other = await f.create_dataset(conn, b, title="Other coalition survey")

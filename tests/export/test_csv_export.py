@@ -56,7 +56,7 @@ def from_graphql(node: dict[str, Any]) -> Row:
         node["value"],
         node["unit"],
         node["obsStatus"],
-        "C" if node["suppressed"] else "F",
+        node["confStatus"],
         node["sampleSize"],
         node["sex"],
         node["age"],
@@ -138,7 +138,8 @@ class TestSameAsGraphQL:
             ]
         # the value and the (disclosive) size of the small group are withheld together
         assert small["anonymous"] == small["outsider"] == [("", "", "C")]
-        assert small["insider"] == [("11.25", str(SMALL), "F")]
+        # the coalition sees the value, and that the cell is a small one (C)
+        assert small["insider"] == [("11.25", str(SMALL), "C")]
 
     async def test_who_sees_which_dataset(
         self, client: httpx.AsyncClient, world: dict[str, Any]

@@ -13,7 +13,8 @@ Rules (DESIGN.md, "Access model"):
   admins only. An embargo (``release_at``) hides a published dataset from outsiders until then.
 - Metadata may be visible more widely (``metadata_visibility``) than the data.
 - Once consent is recorded for a dataset, its data is readable only under an active consent.
-- Retracted datasets keep their metadata visible to whoever saw them; their observations vanish.
+- Retracted datasets keep their metadata visible to whoever saw them; their observations, and
+  those of every earlier version of the lineage, vanish.
 """
 
 from __future__ import annotations
@@ -179,6 +180,17 @@ def _consented(principal: Principal, table: sa.Table) -> ColumnElement[bool]:
     )
 
 
+def _lineage_retracted(table: sa.Table) -> ColumnElement[bool]:
+    """This version, or a later one of its lineage, is retracted: retracting the current
+    version withdraws the data of every earlier version too (a later re-release stands)."""
+    retracted = datasets.alias("retracted_version")
+    return sa.exists().where(
+        retracted.c.lineage_id == table.c.lineage_id,
+        retracted.c.status == DatasetStatus.RETRACTED.value,
+        retracted.c.version >= table.c.version,
+    )
+
+
 def dataset_data_visible(
     principal: Principal, table: sa.Table = datasets, *, current_only: bool = True
 ) -> ColumnElement[bool]:
@@ -191,7 +203,7 @@ def dataset_data_visible(
         audience.append(granted)
     released = sa.and_(
         _released(principal, table),
-        table.c.status != DatasetStatus.RETRACTED.value,
+        ~_lineage_retracted(table),
         sa.or_(*audience),
         _consented(principal, table),
     )
@@ -243,20 +255,42 @@ def publication_visible(
 
 def suppressed(
     principal: Principal,
-    sample_size: sa.ColumnElement[int | None],
     coalition_id: sa.ColumnElement[int],
-    threshold: sa.ColumnElement[int],
     *,
+    primary: sa.ColumnElement[bool],
     secondary: sa.ColumnElement[bool],
 ) -> ColumnElement[bool]:
-    """True where a cell's value must be withheld from this principal: a small cell (primary
-    suppression), or one flagged ``secondary`` because a small cell could be derived from it
-    (``disclosure.secondary``). Insiders of the owning coalition see both."""
-    small = sa.or_(sa.and_(sample_size.is_not(None), sample_size < threshold), secondary)
+    """True where a cell must be withheld from this principal: a small cell (``primary``: the
+    rule of ``disclosure.primary``, e.g. ``observation_primary``), or one flagged ``secondary``
+    because a small cell could be derived from it (``disclosure.secondary``). Insiders of the
+    owning coalition see both."""
+    withheld = sa.or_(primary, secondary)
     insider = _insider(principal)
     if insider:
-        return sa.and_(small, coalition_id.not_in(insider))
-    return small
+        return sa.and_(withheld, coalition_id.not_in(insider))
+    return withheld
+
+
+def conf_status(
+    principal: Principal,
+    coalition_id: sa.ColumnElement[int],
+    *,
+    primary: sa.ColumnElement[bool],
+    secondary: sa.ColumnElement[bool],
+) -> ColumnElement[str]:
+    """SDMX CONF_STATUS of a cell as the principal may know it. Outsiders get C for every
+    withheld cell, so that primary and secondary cells cannot be told apart (telling them
+    apart points at the small ones); the owning coalition sees C (small cell), D (secondary
+    confidentiality) or F (free)."""
+    outsider = sa.case(
+        (suppressed(principal, coalition_id, primary=primary, secondary=secondary), "C"),
+        else_="F",
+    )
+    insider = _insider(principal)
+    if not insider:
+        return outsider
+    own = sa.case((primary, "C"), (secondary, "D"), else_="F")
+    return sa.case((coalition_id.in_(insider), own), else_=outsider)
 
 
 def audit_event_visible(principal: Principal, table: sa.Table | None = None) -> ColumnElement[bool]:

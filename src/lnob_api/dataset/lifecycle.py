@@ -121,6 +121,7 @@ async def publish(
     dataset.release_at = release_at
     dataset.updated_at = now
     dataset.row_version += 1
+    dataset.breakdown_dimensions = await repo.breakdown_dimensions(session, dataset.id)
     await disclosure.recompute(session, dataset.id)
     await common.record(session, actor, "dataset.publish", dataset, before)
     return dataset

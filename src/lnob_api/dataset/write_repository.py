@@ -229,3 +229,19 @@ async def lock_consent(session: AsyncSession, consent_id: int) -> models.Consent
         sa.select(models.Consent).where(models.Consent.id == consent_id).with_for_update()
     )
     return result.scalar_one_or_none()
+
+
+async def breakdown_dimensions(session: AsyncSession, dataset_id: int) -> list[str]:
+    """The version's breakdown: the free extra dimensions that take two or more values
+    among its cells. Any other extra dimension (set on one cell, or one value throughout) is a
+    note about the cells carrying it, withheld with a withheld cell's value."""
+    each = sa.func.jsonb_each(observations.c.dimensions).table_valued("key", "value").lateral("e")
+    keys = (
+        sa.select(each.c.key)
+        .select_from(observations.join(each, sa.true()))
+        .where(observations.c.dataset_id == dataset_id)
+        .group_by(each.c.key)
+        .having(sa.func.count(sa.distinct(each.c.value)) >= 2)
+        .order_by(each.c.key)
+    )
+    return [str(k) for k in (await session.scalars(keys)).all()]

@@ -104,3 +104,17 @@ def primary_sql(
     )
     is_count = count_unit_sql(unit)
     return sa.or_(sa.and_(is_count, count), sa.and_(sa.not_(is_count), other))
+
+
+def observation_primary(
+    observations: sa.FromClause, dataset: sa.FromClause, coalition: sa.FromClause
+) -> ColumnElement[bool]:
+    """``primary_sql`` for observation rows joined to their dataset version (its provenance
+    ``sample_size``) and coalition (its ``suppression_threshold``)."""
+    return primary_sql(
+        unit=observations.c.unit,
+        value=observations.c.value,
+        sample_size=observations.c.sample_size,
+        threshold=coalition.c.suppression_threshold,
+        provenance_n=dataset.c.sample_size,
+    )

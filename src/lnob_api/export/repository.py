@@ -79,13 +79,9 @@ def in_coalition(coalition_id: int) -> ColumnElement[bool]:
 
 
 def conf_status(rows: sa.Subquery) -> ColumnElement[str]:
-    """SDMX CONF_STATUS: C for a withheld small cell, D for a cell withheld so that a small
-    one cannot be derived (secondary confidentiality), F (free) otherwise."""
-    return sa.case(
-        (sa.and_(rows.c.suppressed, rows.c.secondary_suppressed), sa.literal("D")),
-        (rows.c.suppressed, sa.literal("C")),
-        else_=sa.literal("F"),
-    )
+    """SDMX CONF_STATUS as the principal may know it (``visibility.conf_status``): C for
+    every withheld cell outside the owning coalition; inside it C, D (secondary) or F."""
+    return rows.c.conf_status
 
 
 def iso_utc(column: ColumnElement[Any]) -> ColumnElement[str]:

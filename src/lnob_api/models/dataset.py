@@ -88,6 +88,9 @@ class Dataset(Timestamped, Versioned, DemoFlag, Base):
     sdg_framework_version: Mapped[str] = mapped_column(
         sa.String(20), nullable=False, server_default="2025"
     )
+    # The free extra dimensions that are the released version's breakdown (set at publish;
+    # NULL before): a withheld cell shows outsiders only these (access.visibility).
+    breakdown_dimensions: Mapped[list[str] | None] = mapped_column(pg.ARRAY(sa.Text))
 
     __table_args__ = (
         sa.CheckConstraint(

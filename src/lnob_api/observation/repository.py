@@ -13,11 +13,13 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
+from lnob_api.disclosure.primary import observation_primary
 from lnob_api.errors import InvalidInput
 from lnob_api.observation.periods import ACCEPTED_FORMS, period_bounds
 from lnob_api.provenance import repository as provenance_repo
@@ -33,28 +35,78 @@ areas = models.Area.__table__
 # that the visibility subquery reads, whatever correlation rules apply to it.
 _owner = datasets.alias("owner")
 
-# Every observation column except the value, which is replaced below.
-_COLUMNS = tuple(c for c in observations.c if c.name not in ("value", "sample_size"))
+# What a withheld cell keeps for outsiders is its structure (indicator, area, period, unit,
+# the built-in dimensions and the version's breakdown dimensions); these describe the cell
+# itself and are withheld with its value: the value and the size of a tiny group, a free-text
+# comment, and the provenance the cell has of its own (it shows its dataset's instead).
+_WITHHELD = {
+    "value": sa.null(),
+    "sample_size": sa.null(),
+    "comment": sa.literal(""),
+    "producer_type": sa.null(),
+    "method": sa.null(),
+    "sampling": sa.null(),
+    "sampling_note": sa.null(),
+    "washington_group": sa.null(),
+}
+# The secondary flag would tell outsiders which withheld cells are the small ones: only
+# ``conf_status`` (as the principal may know it) leaves the scoped select.
+_COLUMNS = tuple(
+    c
+    for c in observations.c
+    if c.name not in _WITHHELD and c.name not in ("dimensions", "secondary_suppressed")
+)
+
+
+_EMPTY_OBJECT: ColumnElement[Any] = sa.literal_column("'{}'::jsonb")
+
+
+def _breakdown_only(dimensions: ColumnElement[Any], breakdown: ColumnElement[Any]) -> Any:
+    """The extra dimensions that are part of the version's breakdown (none before publish)."""
+    each = sa.func.jsonb_each(dimensions).table_valued("key", "value").alias("dim")
+    kept = sa.func.coalesce(breakdown, sa.literal_column("'{}'::text[]"))
+    return (
+        sa.select(
+            sa.func.coalesce(sa.func.jsonb_object_agg(each.c.key, each.c.value), _EMPTY_OBJECT)
+        )
+        .select_from(each)
+        .where(each.c.key == sa.any_(kept))
+        .scalar_subquery()
+    )
 
 
 def _scoped(principal: Principal, *, current_only: bool = True) -> sa.Select[Any]:
-    """Observations the principal may read, with ``coalition_id``, ``suppressed`` and ``value``
-    (NULL when suppressed); labels are the column names, so rows build types directly."""
-    hidden = visibility.suppressed(
-        principal,
-        observations.c.sample_size,
-        _owner.c.coalition_id,
-        coalitions.c.suppression_threshold,
-        secondary=observations.c.secondary_suppressed,
+    """Observations the principal may read, with ``coalition_id``, ``suppressed``,
+    ``conf_status`` and, for a withheld cell, only what describes its place in the table (see
+    ``_WITHHELD``); labels are the column names, so rows build types directly."""
+    primary = observation_primary(observations, _owner, coalitions)
+    secondary = observations.c.secondary_suppressed
+    flags = {"primary": primary, "secondary": secondary}
+    hidden = visibility.suppressed(principal, _owner.c.coalition_id, **flags)
+    masked = [
+        sa.type_coerce(
+            sa.case((hidden, masked), else_=observations.c[name]), observations.c[name].type
+        ).label(name)
+        for name, masked in _WITHHELD.items()
+    ]
+    dimensions = sa.type_coerce(
+        sa.case(
+            (
+                sa.and_(hidden, observations.c.dimensions != _EMPTY_OBJECT),
+                _breakdown_only(observations.c.dimensions, _owner.c.breakdown_dimensions),
+            ),
+            else_=observations.c.dimensions,
+        ),
+        pg.JSONB,
     )
     return (
         sa.select(
             *_COLUMNS,
             _owner.c.coalition_id.label("coalition_id"),
             hidden.label("suppressed"),
-            sa.case((hidden, sa.null()), else_=observations.c.value).label("value"),
-            # The size of a tiny group is itself disclosive: withheld with the value.
-            sa.case((hidden, sa.null()), else_=observations.c.sample_size).label("sample_size"),
+            visibility.conf_status(principal, _owner.c.coalition_id, **flags).label("conf_status"),
+            *masked,
+            dimensions.label("dimensions"),
         )
         .select_from(
             observations.join(_owner, _owner.c.id == observations.c.dataset_id).join(

@@ -63,9 +63,16 @@ class Observation(Node):
         description="The value; null when missing or withheld (see suppressed)."
     )
     suppressed: bool = strawberry.field(
-        description="True when the value (and sample size) is withheld to protect people: the "
-        "cell is small, or showing it would let someone derive a small one (secondary "
-        "suppression). Members of the owning coalition see every value."
+        description="True when the cell is withheld to protect people: the cell is small, or "
+        "showing it would let someone derive a small one (secondary suppression). A withheld "
+        "cell shows only its place in the table: value, sampleSize and comment are null or "
+        "empty, dimensions lists only the dataset's breakdown dimensions, provenance is the "
+        "dataset's. Members of the owning coalition see every value."
+    )
+    conf_status: str = strawberry.field(
+        description="SDMX CONF_STATUS: F (free) or, for every withheld cell, C. Members of the "
+        "owning coalition see C for a small cell and D for a cell withheld so that a small one "
+        "cannot be derived (secondary confidentiality), with every value."
     )
     unit: str
     obs_status: ObsStatus
