@@ -108,13 +108,16 @@ async def _resolve_links(
     return indicator_ids, group_ids
 
 
-async def _unique_slug(session: AsyncSession, wanted: str | None, title: str) -> str:
+async def _unique_slug(
+    session: AsyncSession, coalition_code: str, wanted: str | None, title: str
+) -> str:
     return await unique_slug(
         wanted,
         title,
         taken=lambda s: repo.slug_taken(session, s),
         max_length=LIMITS["slug"],
         fallback="dataset",
+        namespace=coalition_code.strip().lower(),
     )
 
 
@@ -148,7 +151,7 @@ async def create(
         raise ValidationFailed(problems)
     dataset = models.Dataset(
         coalition_id=coalition_id,
-        slug=await _unique_slug(session, slug, fields["title"]),
+        slug=await _unique_slug(session, coalition_code, slug, fields["title"]),
         status=DatasetStatus.DRAFT,
         visibility=visibility or Visibility.COALITION,
         version=1,

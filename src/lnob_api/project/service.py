@@ -81,13 +81,14 @@ async def _validate(
     return targets, groups
 
 
-async def _slug(session: AsyncSession, wanted: str | None, title: str) -> str:
+async def _slug(session: AsyncSession, coalition_code: str, wanted: str | None, title: str) -> str:
     return await unique_slug(
         wanted,
         title,
         taken=lambda s: repo.slug_taken(session, s),
         max_length=LIMITS["slug"],
         fallback="project",
+        namespace=coalition_code.strip().lower(),
     )
 
 
@@ -131,7 +132,7 @@ async def create(
     )
     project = models.Project(
         coalition_id=coalition_id,
-        slug=await _slug(session, slug, fields["title"]),
+        slug=await _slug(session, coalition_code, slug, fields["title"]),
         visibility=visibility or Visibility.COALITION,
         **{k: v for k, v in fields.items() if k in EDITABLE and v is not None},
     )

@@ -126,13 +126,17 @@ async def _validate(
     return resolved
 
 
-async def _slug(session: AsyncSession, wanted: str | None, title: str) -> str:
+async def _slug(
+    session: AsyncSession, coalition_code: str | None, wanted: str | None, title: str
+) -> str:
     return await unique_slug(
         wanted,
         title,
         taken=lambda s: repo.slug_taken(session, s),
         max_length=LIMITS["slug"],
         fallback="publication",
+        # Partnership-wide publications have a namespace of their own.
+        namespace=coalition_code.strip().lower() if coalition_code is not None else "lnob",
     )
 
 
@@ -179,7 +183,7 @@ async def create(
     publication = models.Publication(
         coalition_id=coalition_id,
         kind=kind,
-        slug=await _slug(session, slug, fields["title"]),
+        slug=await _slug(session, coalition_code, slug, fields["title"]),
         visibility=visibility or Visibility.COALITION,
         **{k: v for k, v in fields.items() if k in EDITABLE and v is not None},
     )

@@ -89,7 +89,8 @@ class TestCreate:
         )
         assert dataset["status"] == "DRAFT"
         assert dataset["visibility"] == "COALITION"
-        assert dataset["slug"] == "disability-survey-2024"
+        # slugs live in the coalition's namespace (its code first)
+        assert dataset["slug"] == f"{world.coalition['code'].lower()}-disability-survey-2024"
         assert dataset["version"] == 1
         assert [i["code"] for i in dataset["indicators"]] == ["1.1.1", "10.2.1"]
         assert [g["code"] for g in dataset["groups"]] == ["PERSONS_WITH_DISABILITIES"]

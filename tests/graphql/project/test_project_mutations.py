@@ -120,7 +120,7 @@ class TestCreate:
             status="PLANNED",
         )
         assert (project["slug"], project["status"], project["visibility"]) == (
-            "voices-of-older-people",
+            f"{world.coalition['code'].lower()}-voices-of-older-people",
             "PLANNED",
             "COALITION",
         )

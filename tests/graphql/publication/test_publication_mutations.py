@@ -133,7 +133,7 @@ class TestCreate:
         )
         code = world.coalition["code"]
         assert (publication["slug"], publication["language"], publication["visibility"]) == (
-            "country-summary",
+            f"{world.coalition['code'].lower()}-country-summary",
             "fr",
             "COALITION",
         )
@@ -186,10 +186,22 @@ class TestCreate:
         first = await world.create()
         taken = await world.payload(
             CREATE,
+            {
+                "coalition": world.coalition["code"],
+                "kind": "FLYER",
+                "title": "t",
+                "slug": first["slug"],
+            },
+        )
+        assert _errors(taken) == {(("input", "slug"), "NOT_UNIQUE")}
+        # a partnership-wide publication has a namespace of its own: no collision
+        wide = await world.payload(
+            CREATE,
             {"coalition": None, "kind": "FLYER", "title": "t", "slug": first["slug"]},
             "PARTNERSHIP",
         )
-        assert _errors(taken) == {(("input", "slug"), "NOT_UNIQUE")}
+        assert wide["userErrors"] == []
+        assert wide["publication"]["slug"] == f"lnob-{first['slug']}"
 
     async def test_partnership_wide_by_partnership_admins(self, world: World) -> None:
         created = await world.create(
