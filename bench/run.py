@@ -119,6 +119,8 @@ def _start_server(url: str, data_dir: Path, port: int, workers: int) -> subproce
         "LNOB_DATA_DIR": str(data_dir),
         "LNOB_LOG_LEVEL": "warning",
         "LNOB_GRAPHIQL": "false",
+        # Load from one address measures throughput, not the per-client rate limit.
+        "LNOB_RATE_LIMIT": "0",
     }
     cmd = [
         str(Path(sys.executable).with_name("lnob-api")),
