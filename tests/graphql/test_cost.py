@@ -21,8 +21,9 @@ from graphql import (
     parse,
 )
 from lnob_api.config import Settings
-from lnob_api.graphql import cost_model
-from lnob_api.graphql.cost_model import CostRules, ListTooLong, prepare, requested_cost
+from lnob_api.graphql import cost_caps, cost_model
+from lnob_api.graphql.cost_caps import ListTooLong
+from lnob_api.graphql.cost_model import CostRules, prepare, requested_cost
 from lnob_api.graphql.schema import schema
 
 GRAPHQL: GraphQLSchema = schema._schema
@@ -299,16 +300,16 @@ class TestListCaps:
                         checked.append((arg, arg_name, root, path, key))
         assert len(checked) > 40
         for arg, arg_name, root, path, key in checked:
-            cap = cost_model.LIST_CAPS.get(key, cost_model.DEFAULT_LIST_CAP)
+            cap = cost_caps.LIST_CAPS.get(key, cost_caps.DEFAULT_LIST_CAP)
             # when a value holds one item too many at that path
             value = _oversized(arg.type, path.split(".")[1:], cap + 1)
             # then it is refused, naming the path and the cap
             with pytest.raises(ListTooLong) as refused:
-                cost_model._check_lists(value, arg.type, root, arg_name)
+                cost_caps.check_lists(value, arg.type, root, arg_name)
             assert refused.value.extensions["field"] == path
             assert refused.value.extensions["cap"] == cap
             # and one item fewer passes
-            cost_model._check_lists(
+            cost_caps.check_lists(
                 _oversized(arg.type, path.split(".")[1:], cap), arg.type, root, arg_name
             )
 

@@ -7,7 +7,7 @@ the cost of one of its nodes, so nested connections multiply. A plain list of ob
 Fragments are expanded, ``@skip``/``@include`` honoured, every alias counted; an abstract type
 costs its most expensive possible type. The same walk over the returned data (lists at their
 real length) gives the actual cost. Every list-valued argument or input field is checked
-against its cap on the way, so an oversized list is refused before any SQL.
+against its cap on the way (``cost_caps``), so an oversized list is refused before any SQL.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     GraphQLIncludeDirective,
-    GraphQLInputType,
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLSkipDirective,
@@ -43,47 +42,22 @@ from graphql import (
     get_nullable_type,
     get_operation_ast,
     is_abstract_type,
-    is_input_object_type,
     is_leaf_type,
     is_list_type,
     is_object_type,
 )
+from lnob_api.graphql.cost_caps import check_lists
 
 MUTATION_COST = 10
 CONNECTION_COST = 2
 # A list that is not a connection has no size argument: assume this many items.
 LIST_ESTIMATE = 10
-DEFAULT_LIST_CAP = 100
-# Code lists an agency may reasonably send whole (every SDG indicator, every ward of a county),
-# the same bound as the CSV export's parameters.
-CODE_LIST_CAP = 500
-LIST_CAPS = {
-    f"{owner}.{name}": CODE_LIST_CAP
-    for owner, names in {
-        "ObservationFilter": ("indicators", "targets", "areas"),
-        "DatasetFilter": ("indicators", "targets"),
-        "OfficialValueFilter": ("areas",),
-        "Query.indicatorSeries": ("areas",),
-        "Query.comparison": ("areas",),  # argument caps are keyed Type.field.argument
-    }.items()
-    for name in names
-}
 
 
 @dataclass(frozen=True, slots=True)
 class CostRules:
     default_page: int
     max_page: int
-
-
-class ListTooLong(GraphQLError):
-    """A list-valued argument longer than its cap (a client error, BAD_USER_INPUT)."""
-
-    def __init__(self, path: str, cap: int, got: int) -> None:
-        super().__init__(
-            f"{path}: at most {cap} values, got {got}",
-            extensions={"code": "BAD_USER_INPUT", "field": path, "reason": "TOO_LARGE", "cap": cap},
-        )
 
 
 OBJECT, LIST, CONNECTION, ITEMS, COUNT = range(5)
@@ -171,7 +145,7 @@ class Operation:
         definition = parent.fields[name]
         args = get_argument_values(definition, node, self.variables)
         for arg_name, argument in definition.args.items():
-            _check_lists(
+            check_lists(
                 args.get(arg_name), argument.type, f"{parent.name}.{name}.{arg_name}", arg_name
             )
         named, key, selection = get_named_type(definition.type), _key(node), node.selection_set
@@ -259,7 +233,7 @@ def prepare(
 
 
 def requested_cost(op: Operation) -> int:
-    """The static cost; raises ``ListTooLong`` (or a coercion ``GraphQLError``)."""
+    """The static cost; raises ``cost_caps.ListTooLong`` (or a coercion ``GraphQLError``)."""
     root = op.root
     if root is None:
         return 0
@@ -349,26 +323,3 @@ def _is_connection(type_: Any) -> bool:
     return (
         is_object_type(type_) and type_.name.endswith("Connection") and "pageInfo" in type_.fields
     )
-
-
-def _check_lists(value: Any, type_: GraphQLInputType, cap_key: str, path: str) -> None:
-    """Raise ``ListTooLong`` for any list in ``value`` (nested input objects included) longer
-    than its cap; ``cap_key`` is ``Owner.name`` for ``LIST_CAPS``, ``path`` the argument path."""
-    if value is None:
-        return
-    nullable = get_nullable_type(type_)
-    if is_list_type(nullable):
-        cap = LIST_CAPS.get(cap_key, DEFAULT_LIST_CAP)
-        items = value if isinstance(value, list) else [value]
-        if len(items) > cap:
-            raise ListTooLong(path, cap, len(items))
-        for item in items:
-            _check_lists(item, nullable.of_type, cap_key, path)
-    elif is_input_object_type(nullable) and isinstance(value, Mapping):
-        for field_name, field in nullable.fields.items():
-            _check_lists(
-                value.get(field_name),
-                field.type,
-                f"{nullable.name}.{field_name}",
-                f"{path}.{field_name}",
-            )
