@@ -143,6 +143,15 @@ class TestOverCost:
         assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
         assert statements.count == 0
 
+    async def test_bad_variables_are_refused_before_any_sql(
+        self, client: httpx.AsyncClient, statements: StatementCounter
+    ) -> None:
+        query = "query($n: Int) { datasets(first: $n) { totalCount } }"
+        body = await post(client, query, {"n": 2**40})
+        assert statements.count == 0
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        assert "$n" in body["errors"][0]["message"]
+
     @pytest.mark.parametrize("token", [False, True], ids=["anonymous", "token"])
     def test_every_readme_example_is_under_the_default_limit(self, token: bool) -> None:
         limit = Settings().query_cost_limit

@@ -68,6 +68,11 @@ class QueryCost(SchemaExtension):
             self.requested = requested_cost(prepared)
         except GraphQLError as error:
             return [error]
+        except (ValueError, TypeError, RecursionError) as error:
+            # An argument a scalar could not read: execution would fail on it too.
+            return [
+                GraphQLError(f"Invalid argument: {error}", extensions={"code": "BAD_USER_INPUT"})
+            ]
         assert self.limit is not None
         if self.requested > self.limit:
             return [_too_costly(self.requested, self.limit)]
