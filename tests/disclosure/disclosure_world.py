@@ -25,7 +25,8 @@ from lnob_api.graphql.ids import to_global_id
 UPLOAD = """
 mutation($input: ObservationsUploadInput!) {
   observationsUpload(input: $input) {
-    report { rowsWritten problemCount problems { row code message } }
+    report { rowsWritten problemCount problems { row code message }
+      warnings { code message observations } }
     userErrors { field code message }
   }
 }
@@ -33,7 +34,8 @@ mutation($input: ObservationsUploadInput!) {
 PUBLISH = """
 mutation($input: DatasetPublishInput!) {
   datasetPublish(input: $input) {
-    dataset { status rowVersion } userErrors { field code message }
+    dataset { status rowVersion } warnings { code observations }
+    userErrors { field code message }
   }
 }
 """

@@ -178,3 +178,48 @@ class TestWhatDescribesAWithheldCell:
         assert one["comment"] == COMMENT
         assert one["dimensions"] == [{"name": "ETHNICITY", "value": "SOMALI"}]
         assert cells[(world.area2, "_T")]["confStatus"] == "F"
+
+
+class TestRatesOfUnknownSize:
+    async def test_upload_and_publish_warn_and_outsiders_see_nothing(
+        self, conn: AsyncConnection, client: httpx.AsyncClient, signing_keys: KeyStore
+    ) -> None:
+        # given percentages without a sample size, in a dataset with no provenance n
+        world = await World(conn, client, signing_keys).build()
+        dataset = await world.draft()
+        content = (
+            "indicator,area,period,unit,sex,value,sample_size\n"
+            f"1.1.1,{world.area1},2023,PERCENT,F,40,\n"
+            f"1.1.1,{world.area1},2023,PERCENT,M,35,\n"
+            f"1.1.1,{world.area1},2023,PERCENT,_T,37.5,120\n"
+        )
+        # when
+        uploaded = await world.upload(dataset, content)
+        published = await world.publish(dataset)
+        # then both warn, about the two of unknown n, and the data is written and released
+        for payload in (uploaded["report"], published):
+            assert [(w["code"], w["observations"]) for w in payload["warnings"]] == [
+                ("UNPROTECTABLE", 2)
+            ]
+        assert published["dataset"]["status"] == "PUBLISHED"
+        cells = by_cell(await world.observations("anonymous", datasets=[dataset["id"]]))
+        assert {sex: n["value"] for (_, sex), n in cells.items()} == {
+            "F": None,
+            "M": None,
+            "_T": 37.5,
+        }
+
+    async def test_the_dataset_provenance_n_protects_them(
+        self, conn: AsyncConnection, client: httpx.AsyncClient, signing_keys: KeyStore
+    ) -> None:
+        # given the same percentages, with the survey's n in the dataset's provenance
+        world = await World(conn, client, signing_keys).build()
+        dataset = await world.draft(sample_size=120)
+        content = f"indicator,area,period,unit,value\n1.1.1,{world.area1},2023,PERCENT,40\n"
+        # when
+        uploaded = await world.upload(dataset, content)
+        published = await world.publish(dataset)
+        # then nothing to warn about, and the value is shown
+        assert uploaded["report"]["warnings"] == published["warnings"] == []
+        nodes = await world.observations("anonymous", datasets=[dataset["id"]])
+        assert [(n["value"], n["suppressed"]) for n in nodes] == [(40.0, False)]

@@ -14,12 +14,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
-from lnob_api.disclosure.primary import observation_primary
+from lnob_api.disclosure.primary import count_unit_sql, observation_primary
 from lnob_api.errors import InvalidInput
 from lnob_api.observation.periods import ACCEPTED_FORMS, period_bounds
 from lnob_api.provenance import repository as provenance_repo
@@ -258,3 +259,21 @@ def filters(
             )
         )
     return where
+
+
+async def unprotectable_count(db: AsyncSession | AsyncConnection, dataset_id: int) -> int:
+    """How many cells of the version are rates or means with a value and no known n (neither
+    their own sample size nor the dataset's provenance one): withheld as unprotectable."""
+    owner = datasets.alias("version")
+    stmt = (
+        sa.select(sa.func.count())
+        .select_from(observations.join(owner, owner.c.id == observations.c.dataset_id))
+        .where(
+            observations.c.dataset_id == dataset_id,
+            observations.c.value.is_not(None),
+            observations.c.sample_size.is_(None),
+            owner.c.sample_size.is_(None),
+            sa.not_(count_unit_sql(observations.c.unit)),
+        )
+    )
+    return int(await db.scalar(stmt) or 0)

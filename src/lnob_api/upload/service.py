@@ -28,6 +28,8 @@ from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Principal, PrincipalKind, Scope
 from lnob_api.errors import Forbidden, InvalidInput, NotFound
 from lnob_api.models.enums import CoalitionRole, DatasetStatus
+from lnob_api.observation import service as observation_service
+from lnob_api.observation.service import DisclosureWarning
 from lnob_api.upload import readers
 from lnob_api.upload import repository as repo
 from lnob_api.upload.mapping import ColumnMapping, resolve
@@ -48,6 +50,8 @@ class UploadReport:
     problem_count: int = 0
     ignored_columns: tuple[str, ...] = ()
     observations_replaced: int = 0
+    # Rows written all the same, that outsiders will not see (observation.service).
+    warnings: tuple[DisclosureWarning, ...] = ()
 
 
 class UploadRejected(InvalidInput):
@@ -104,6 +108,7 @@ async def upload(
         rows_written=written,
         ignored_columns=stream.ignored,
         observations_replaced=replaced,
+        warnings=tuple(await observation_service.disclosure_warnings(session, dataset.id)),
     )
     await _record(session, actor, dataset, report, filename=filename[:300], replace=replace)
     return report

@@ -18,8 +18,10 @@ from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.mutations import UserError, mutate
 from lnob_api.graphql.mutations import actor as _actor
+from lnob_api.graphql.observation.types import DisclosureWarning
 from lnob_api.graphql.permissions import requires
 from lnob_api.graphql.provenance.mutations import ProvenanceInput, provenance_change
+from lnob_api.observation import service as observation_service
 
 WRITE = [requires(Scope.DATA_WRITE)]
 
@@ -119,7 +121,11 @@ class DatasetUpdatePayload(DatasetPayload):
 
 @strawberry.type
 class DatasetPublishPayload(DatasetPayload):
-    pass
+    warnings: list[DisclosureWarning] = strawberry.field(
+        default_factory=list,
+        description="About data published all the same: e.g. rates or means without a "
+        "sample size (UNPROTECTABLE), which outsiders will not see.",
+    )
 
 
 @strawberry.type
@@ -231,6 +237,8 @@ class DatasetMutations:
     async def dataset_publish(
         self, info: Info, input: DatasetPublishInput
     ) -> DatasetPublishPayload:
+        warnings: list[DisclosureWarning] = []
+
         async def work(session: AsyncSession) -> int:
             done = await lifecycle.publish(
                 session,
@@ -239,10 +247,14 @@ class DatasetMutations:
                 row_version=input.row_version,
                 release_at=input.release_at,
             )
+            found = await observation_service.disclosure_warnings(session, done.id)
+            warnings.extend(DisclosureWarning.of(w) for w in found)
             return done.id
 
         dataset_id, errors = await mutate(info, work)
-        return await _payload(info, DatasetPublishPayload, dataset_id, errors)
+        payload = await _payload(info, DatasetPublishPayload, dataset_id, errors)
+        payload.warnings = warnings if dataset_id is not None else []
+        return payload
 
     @strawberry.mutation(
         permission_classes=WRITE,

@@ -25,6 +25,7 @@ from lnob_api.graphql.provenance.types import (
     provenance_of,
 )
 from lnob_api.observation import repository as observation_repo
+from lnob_api.observation import service as observation_service
 from lnob_api.sdg import repository as sdg_repo
 
 if TYPE_CHECKING:
@@ -46,6 +47,22 @@ _CODES = "Codes to keep; _T is the total (not disaggregated)."
 class Dimension:
     name: str
     value: str
+
+
+@strawberry.type(
+    description="Something about the data that the coalition should know before outsiders "
+    "read it (the data is written all the same)."
+)
+class DisclosureWarning:
+    code: str = strawberry.field(
+        description="UNPROTECTABLE: rates or means with no known n, withheld outside the coalition."
+    )
+    message: str
+    observations: int = strawberry.field(description="How many observations it concerns.")
+
+    @classmethod
+    def of(cls, found: observation_service.DisclosureWarning) -> DisclosureWarning:
+        return cls(code=found.code, message=found.message, observations=found.observations)
 
 
 @entity(observation_repo.OBSERVATIONS)

@@ -23,6 +23,7 @@ from lnob_api.graphql.dataset.types import Dataset
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.observation.types import DisclosureWarning
 from lnob_api.graphql.permissions import requires
 from lnob_api.upload import service
 from lnob_api.upload.mapping import ColumnMapping
@@ -162,6 +163,10 @@ class ObservationsUploadReport:
     observations_replaced: int = strawberry.field(
         description="Observations deleted first because of replace."
     )
+    warnings: list[DisclosureWarning] = strawberry.field(
+        description="About rows written all the same: e.g. rates or means without a sample "
+        "size (UNPROTECTABLE), which outsiders will not see."
+    )
 
 
 @strawberry.type
@@ -218,6 +223,7 @@ def _report(report: service.UploadReport) -> ObservationsUploadReport:
         problem_count=report.problem_count,
         ignored_columns=list(report.ignored_columns),
         observations_replaced=report.observations_replaced,
+        warnings=[DisclosureWarning.of(w) for w in report.warnings],
     )
 
 
