@@ -83,6 +83,9 @@ class TestBuckets:
         now[0] += 10
         assert buckets.take("k", 20, 60, 1.0) == (True, 0.0)
         assert buckets.take("k", -1000, 60, 1.0) == (True, 60.0)  # a refund stops at capacity
+        assert buckets.take("k", 500, 60, 1.0, force=True) == (True, -60.0)  # a minute at most
+        now[0] += 60
+        assert buckets.take("k", 1, 60, 1.0) == (False, 0.0)
         now[0] += 3600
         assert buckets.take("k", 0, 60, 1.0) == (True, 60.0)
 
@@ -106,6 +109,10 @@ class TestBuckets:
             assert not allowed and left < 30
             _, refunded = await buckets.take("k", -500, 60, 1.0)
             assert refunded == 60
+            assert await buckets.take("k", 100, 60, 1.0, force=True) == (
+                True,
+                pytest.approx(-40, abs=0.5),
+            )
         finally:
             await buckets.close()
 
@@ -167,6 +174,20 @@ class TestGraphQLThrottling:
         assert (cost["requestedQueryCost"], cost["actualQueryCost"]) == (52, GOALS_COST)
         assert _remaining(big)[0] >= BUDGET - GOALS_COST
         assert [a.status_code for a in after] == [200, 200]
+
+    async def test_use_beyond_the_estimate_is_charged(
+        self, conn: AsyncConnection, signing_keys: KeyStore
+    ) -> None:
+        # given goal 17 with its 19 targets, a plain list estimated at 10
+        query = "{ sdgGoal(code: 17) { targets { code } } }"
+        async with _client(_app(conn, signing_keys)) as client:
+            # when
+            answer = await client.post("/graphql", json={"query": query})
+        # then
+        cost = answer.json()["extensions"]["cost"]
+        assert len(answer.json()["data"]["sdgGoal"]["targets"]) == 19
+        assert (cost["requestedQueryCost"], cost["actualQueryCost"]) == (11, 20)
+        assert _remaining(answer)[0] <= BUDGET - 20 + 1  # a second of refill at most
 
     async def test_each_caller_has_their_own_budget(
         self, conn: AsyncConnection, signing_keys: KeyStore

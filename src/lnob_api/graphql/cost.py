@@ -4,7 +4,7 @@ runs, and report the cost in every response's ``extensions.cost`` (Shopify's sha
 Order: variables coerced and list caps checked (``BAD_USER_INPUT``), the static cost against
 the per-request limit (``QUERY_TOO_COSTLY``), then the client's budget per minute
 (``THROTTLED``, HTTP 429 through the rate-limit middleware). A refused operation runs no SQL
-and spends nothing; one that ran is refunded the difference between requested and actual cost.
+and spends nothing; one that ran is settled at its actual cost.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class QueryCost(SchemaExtension):
             result = self.execution_context.result
             self.actual = actual_cost(prepared, getattr(result, "data", None))
             if self.budget is not None:
-                await self.budget.refund(self.requested - self.actual)
+                await self.budget.settle(self.actual)
 
     async def _refusal(
         self, prepared: Operation | list[GraphQLError] | None, context: Any

@@ -2,7 +2,8 @@
 
 Each principal (a user, else an OAuth client, else an anonymous client address) has a bucket
 holding at most one minute's budget, refilled continuously (budget / 60 per second). A request
-takes its cost up front; a GraphQL operation is refunded what it did not use once it has run.
+takes its cost up front; a GraphQL operation is then settled at its actual cost (refunded what
+it did not use, charged what it used beyond the estimate).
 """
 
 from __future__ import annotations
@@ -73,11 +74,13 @@ class RequestBudget:
         self.decision = Decision(allowed, remaining, self.limiter.capacity, cost)
         return self.decision
 
-    async def refund(self, amount: int) -> None:
-        """Give back what an operation did not use (never more than the bucket holds)."""
-        if amount <= 0 or self.decision is None or not self.decision.allowed:
+    async def settle(self, actual: int) -> None:
+        """Once the operation has run: give back what it did not use, or charge what it used
+        beyond its estimate (plain lists are estimated, and may hold more)."""
+        if self.decision is None or not self.decision.allowed or actual == self.decision.cost:
             return
-        _, remaining = await self.limiter.take(self.key, -amount)
+        extra = actual - self.decision.cost
+        _, remaining = await self.limiter.take(self.key, extra, force=True)
         self.decision.remaining = remaining
 
 

@@ -1,6 +1,8 @@
 """Token buckets: in the process, or shared by every instance through Redis.
 
-A negative cost gives tokens back (never past the capacity). In Redis each bucket is one hash
+A negative cost gives tokens back (never past the capacity); a forced take charges what an
+operation used beyond its estimate even if the bucket goes below zero (at most one minute's
+worth), so the caller waits that much longer. In Redis each bucket is one hash
 updated by a Lua script, so a take is atomic across instances and uses Redis's own clock. When
 Redis does not answer, the limiter counts in the process (one log line when that starts and
 one when Redis answers again) and tries Redis again a few seconds later: never an error.
@@ -23,6 +25,7 @@ TAKE = """
 local capacity = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
+local force = ARGV[4] == '1'
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
@@ -30,8 +33,8 @@ local tokens = tonumber(state[1]) or capacity
 local ts = tonumber(state[2]) or now
 tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
 local allowed = 0
-if cost <= tokens then
-  tokens = math.min(capacity, tokens - cost)
+if cost <= tokens or force then
+  tokens = math.max(-capacity, math.min(capacity, tokens - cost))
   allowed = 1
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
@@ -50,13 +53,15 @@ class LocalBuckets:
         self.clock = clock
         self.state: dict[str, tuple[float, float]] = {}
 
-    def take(self, key: str, cost: float, capacity: int, rate: float) -> tuple[bool, float]:
+    def take(
+        self, key: str, cost: float, capacity: int, rate: float, *, force: bool = False
+    ) -> tuple[bool, float]:
         now = self.clock()
         tokens, since = self.state.get(key, (float(capacity), now))
         tokens = min(capacity, tokens + max(0.0, now - since) * rate)
-        allowed = cost <= tokens
+        allowed = force or cost <= tokens
         if allowed:
-            tokens = min(float(capacity), tokens - cost)
+            tokens = max(-capacity, min(float(capacity), tokens - cost))
         self.state[key] = (tokens, now)
         if len(self.state) > MAX_LOCAL_KEYS:
             self._forget_full(now, capacity, rate)
@@ -81,8 +86,11 @@ class RedisBuckets:
         )
         self.script = self.client.register_script(TAKE)
 
-    async def take(self, key: str, cost: float, capacity: int, rate: float) -> tuple[bool, float]:
-        allowed, tokens = await self.script(keys=[self.prefix + key], args=[capacity, rate, cost])
+    async def take(
+        self, key: str, cost: float, capacity: int, rate: float, *, force: bool = False
+    ) -> tuple[bool, float]:
+        args = [capacity, rate, cost, "1" if force else "0"]
+        allowed, tokens = await self.script(keys=[self.prefix + key], args=args)
         return bool(int(allowed)), float(tokens)
 
     async def close(self) -> None:
@@ -106,11 +114,12 @@ class Limiter:
     def enabled(self) -> bool:
         return self.capacity > 0
 
-    async def take(self, key: str, cost: float) -> tuple[bool, float]:
-        """Take ``cost`` from ``key``'s bucket if it holds that much: (taken, what is left)."""
+    async def take(self, key: str, cost: float, *, force: bool = False) -> tuple[bool, float]:
+        """Take ``cost`` from ``key``'s bucket if it holds that much (or anyway when ``force``):
+        (taken, what is left)."""
         if self.redis is not None and time.monotonic() >= self._redis_down_until:
             try:
-                result = await self.redis.take(key, cost, self.capacity, self.rate)
+                result = await self.redis.take(key, cost, self.capacity, self.rate, force=force)
             except (TimeoutError, OSError, RedisError) as error:
                 self._redis_down(error)
             else:
@@ -118,7 +127,7 @@ class Limiter:
                     self._redis_failing = False
                     _log.warning("rate limits: Redis answers again; counters are shared again")
                 return result
-        return self.local.take(key, cost, self.capacity, self.rate)
+        return self.local.take(key, cost, self.capacity, self.rate, force=force)
 
     def _redis_down(self, error: BaseException) -> None:
         self._redis_down_until = time.monotonic() + RETRY_REDIS_AFTER
