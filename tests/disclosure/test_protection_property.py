@@ -3,7 +3,8 @@ attacker's LP over every shown cell narrows no small cell below its protection i
 
 Generated coalitions: areas three levels deep (country, two subdivisions, two or three wards
 each), a year and its four quarters, a sex breakdown, two or three linked datasets of the same
-population (different breakdowns) and a corrected second version of the first. The attacker
+population (different breakdowns) and a corrected second version of the first; counts, or
+percentages with their sample sizes (then the attacker bounds the n of each group). The attacker
 here is written from the generated structure (its own relations and LP), not from the
 product's relations or audit code. ``LNOB_FUZZ_EXAMPLES`` sets the number of examples (default
 15).
@@ -37,6 +38,12 @@ class World:
     cells: list[AuditCell]
     # (dataset, area, period, sex) -> cell id
     index: dict[tuple[int, str, str, str], int]
+    # Percentages with their n (the attacker bounds n) instead of counts.
+    rates: bool = False
+
+    def size(self, cell: AuditCell) -> float:
+        """The protected group size: a count's value, a percentage's n."""
+        return float(cell.sample_size or 0) if self.rates else cell.value or 0.0
 
 
 def _leaves(areas: dict[str, str | None]) -> list[str]:
@@ -66,6 +73,9 @@ def worlds(draw: st.DrawFn) -> World:
     corrected = dict(base)
     corrected[fix_key] += fix_by
     datasets = draw(st.integers(2, 3))
+    rates = draw(st.booleans())
+    # With percentages: how many of each finest group have the attribute.
+    hits = {key: draw(st.integers(0, n)) for key, n in base.items()} if rates else {}
     cells: list[AuditCell] = []
     index: dict[tuple[int, str, str, str], int] = {}
     ids = itertools.count(1)
@@ -81,6 +91,9 @@ def worlds(draw: st.DrawFn) -> World:
     for dataset, lineage, version, values, sexes, periods in plan:
         for area, period, sex in itertools.product(areas, periods, sexes):
             value = _total(values, areas, area, period, sex)
+            share = None
+            if rates and value:
+                share = 100.0 * _total(hits, areas, area, period, sex) / value
             cid = next(ids)
             index[(dataset, area, period, sex)] = cid
             cells.append(
@@ -92,15 +105,15 @@ def worlds(draw: st.DrawFn) -> World:
                     indicator="1.1.1",
                     area=area,
                     period=period,
-                    unit="PERSONS",
+                    unit="PERCENT" if rates else "PERSONS",
                     dimensions=() if sex == "_T" else (("sex", sex),),
-                    value=float(value),
-                    sample_size=None,
+                    value=share if rates else float(value),
+                    sample_size=value if rates else None,
                     shown=True,
                     primary=value < THRESHOLD,
                 )
             )
-    return World(areas, cells, index)
+    return World(areas, cells, index, rates)
 
 
 def _below(areas: dict[str, str | None], area: str) -> Iterator[str]:
@@ -139,7 +152,11 @@ def attacker_constraints(world: World) -> list[dict[int, float]]:
             rows.append({cid: 1.0, **{at(p=q): -1.0 for q in PERIODS[1:]}})  # type: ignore[dict-item]
         for other in (2, 3, 4):
             twin = world.index.get((other, area, period, sex))
-            if dataset == 1 and twin is not None and by_id[twin].value == by_id[cid].value:
+            if (
+                dataset == 1
+                and twin is not None
+                and world.size(by_id[twin]) == world.size(by_id[cid])
+            ):
                 rows.append({cid: 1.0, twin: -1.0})
     return rows
 
@@ -159,7 +176,7 @@ def attack(world: World, hidden: set[int]) -> dict[int, tuple[float, float]]:
             if cid in col:
                 coefs[col[cid]] += coef
             else:
-                rhs -= coef * (by_id[cid].value or 0.0)
+                rhs -= coef * world.size(by_id[cid])
         a_rows.append(coefs)
         b.append(rhs)
     a_eq = np.array(a_rows) if a_rows else None
@@ -192,7 +209,7 @@ class TestProtectionHolds:
         assert not result.unresolved
         by_id = {c.id: c for c in world.cells}
         for cid, (lo, hi) in attack(world, hidden).items():
-            value = by_id[cid].value or 0.0
+            value = world.size(by_id[cid])
             assert lo <= max(0.0, value - THRESHOLD) + 1e-6, (cid, value, lo, hi)
             assert hi >= value + THRESHOLD - 1e-6, (cid, value, lo, hi)
 
