@@ -46,17 +46,6 @@ class ValidationFailed(DomainError):
         self.problems = problems
 
 
-class NotUnique(DomainError):
-    """An at-most-one rule held by a database constraint refused a write; ``field`` names the
-    input that collided."""
-
-    code = "NOT_UNIQUE"
-
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
 def check_version(what: str, current: object, expected: object | None) -> None:
     """Optimistic locking, on a row the caller has locked (``SELECT ... FOR UPDATE``): a change
     made from a stale read (``expected`` is not ``current``) is a Conflict. ``None``: unchecked."""

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.audit.service import Actor
-from lnob_api.errors import Conflict, InvalidInput, NotFound, NotUnique, ValidationFailed
+from lnob_api.errors import Conflict, InvalidInput, NotFound, ValidationFailed
 from lnob_api.graphql.context import Info, Loaders
 
 T = TypeVar("T")
@@ -132,9 +132,6 @@ def user_errors(exc: Exception) -> list[UserError]:
         return [_error(p) for p in exc.problems]
     if isinstance(exc, InvalidInput):
         return [_error(exc)]
-    if isinstance(exc, NotUnique):
-        path = ["input", exc.field] if exc.field else None
-        return [UserError(field=path, code=UserErrorCode.NOT_UNIQUE, message=exc.message)]
     if isinstance(exc, Conflict):
         return [UserError(field=None, code=UserErrorCode.CONFLICT, message=exc.message)]
     if isinstance(exc, NotFound):
@@ -159,7 +156,7 @@ async def mutate(
         async with session.begin_nested():
             result = await work(session)
             await session.flush()
-    except (InvalidInput, ValidationFailed, Conflict, NotFound, NotUnique, IntegrityError) as exc:
+    except (InvalidInput, ValidationFailed, Conflict, NotFound, IntegrityError) as exc:
         return None, user_errors(exc)
     finally:
         info.context.loaders = Loaders()
