@@ -187,6 +187,8 @@ async def revoke_grant(
     grant = await _grant(conn, grant_id, lock=True)
     if grant.revoked_at is not None:
         when = grant.revoked_at.astimezone(UTC)
+        if grant_status(grant, when) is GrantStatus.EXPIRED:
+            raise Conflict(f"grant {grant_id} already ended: it expired {when:%Y-%m-%d %H:%M} UTC")
         raise Conflict(f"grant {grant_id} was already revoked on {when:%Y-%m-%d %H:%M} UTC")
     moment = _utc_now(now)
     await repo.set_revoked(conn, grant_id, now=moment)
