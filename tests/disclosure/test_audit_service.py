@@ -130,7 +130,7 @@ class World:
         rows = await self.conn.execute(
             sa.select(observations.c.id, observations.c.secondary_suppressed)
         )
-        return dict(rows.tuples().all())
+        return {int(i): bool(flag) for i, flag in rows}
 
 
 @pytest.fixture

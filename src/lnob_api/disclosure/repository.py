@@ -99,30 +99,6 @@ async def write_flags(db: Executor, dataset_id: int, flagged: Collection[int]) -
     return len((await db.execute(stmt)).all())
 
 
-async def coalition_dataset_ids(db: Executor, coalition_id: int) -> list[int]:
-    """Every dataset version of the coalition, drafts and superseded versions included."""
-    stmt = (
-        sa.select(datasets.c.id)
-        .where(datasets.c.coalition_id == coalition_id)
-        .order_by(datasets.c.id)
-    )
-    return [int(i) for i in (await db.execute(stmt)).scalars()]
-
-
-def conf_status(
-    suppressed: ColumnElement[bool], secondary_suppressed: ColumnElement[bool]
-) -> ColumnElement[str]:
-    """SDMX CONF_STATUS telling the two kinds apart, for exports that want to: F (free), C
-    (confidential: a small cell) or D (secondary confidentiality: hidden so that a small cell
-    cannot be derived). ``suppressed`` is the principal's masked flag of the scoped select, so
-    insiders get F for everything they read."""
-    return sa.case(
-        (sa.and_(suppressed, secondary_suppressed), sa.literal("D")),
-        (suppressed, sa.literal("C")),
-        else_=sa.literal("F"),
-    )
-
-
 areas = models.Area.__table__
 grants = models.Grant.__table__
 clients = models.OAuthClient.__table__
