@@ -143,6 +143,10 @@ async def main() -> None:
             "LNOB_SIGNING_KEYS": json.dumps(keys.to_json()),
             "LNOB_ISSUER": ISSUER,
             "LNOB_RATE_LIMIT": "0",
+            # 48 clients queue for 20 connections: wait for one rather than answer 503.
+            "LNOB_DB_POOL_TIMEOUT": "120",
+            "LNOB_REQUEST_TIMEOUT": "300",
+            "LNOB_STATEMENT_TIMEOUT": "300",
         }
         who = {"anonymous": {}, "agency": {"Authorization": f"Bearer {token}"}}
         print(

@@ -70,6 +70,10 @@ def _start(url: str, folder: Path, keys: str, workers: int, gc_setting: str) -> 
         "LNOB_BENCH_GC": gc_setting,
         # One client address sends everything: the per-client budget would answer 429.
         "LNOB_RATE_LIMIT": "0",
+        # 48 clients queue for 20 connections: wait for one rather than answer 503.
+        "LNOB_DB_POOL_TIMEOUT": "120",
+        "LNOB_REQUEST_TIMEOUT": "300",
+        "LNOB_STATEMENT_TIMEOUT": "300",
     }
     cmd = [sys.executable, "-m", "uvicorn", "bench.soak_app:create", "--factory"]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
