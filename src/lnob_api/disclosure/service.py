@@ -18,9 +18,11 @@ idempotent.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +31,7 @@ from lnob_api.access import checks
 from lnob_api.auth.principal import ANONYMOUS, Principal
 from lnob_api.disclosure import repository
 from lnob_api.disclosure.audit import Finding, audit
-from lnob_api.disclosure.model import DEFAULT_RATE_SHARE, Protection
+from lnob_api.disclosure.model import DEFAULT_RATE_SHARE, AuditCell, Protection
 from lnob_api.disclosure.relations import build
 from lnob_api.disclosure.repository import Executor
 from lnob_api.disclosure.secondary import secondary_suppression
@@ -83,11 +85,14 @@ async def _recompute(
         raise NotFound(f"no coalition with id {coalition_id}")
     audiences = [principal for _, principal in await audiences_of(db, coalition_id)]
     cells, others = await repository.scope_cells(db, coalition_id, audiences, indicators=indicators)
-    result = protect_each_indicator(
+    parents = await repository.area_parents(db, {c.area for c in cells})
+    provenance = await repository.provenance_n(db, {c.dataset_id for c in cells})
+    # Pure CPU work (seconds on a large coalition): off the event loop, so that the worker
+    # keeps answering other requests meanwhile.
+    result = await asyncio.to_thread(
+        partial(protect_each_indicator, parents=parents, provenance_n=provenance),
         cells,
         Protection(int(found.suppression_threshold), rate_share),
-        parents=await repository.area_parents(db, {c.area for c in cells}),
-        provenance_n=await repository.provenance_n(db, {c.dataset_id for c in cells}),
     )
     changed = Counter(
         await repository.write_cell_flags(db, [c.id for c in cells], result.secondary)
@@ -144,15 +149,21 @@ async def audit_coalition(
     results = []
     for name, principal in await audiences_of(db, int(found.id)):
         cells = await repository.audience_cells(db, int(found.id), principal)
-        system = build(
-            cells,
-            parents=await repository.area_parents(db, {c.area for c in cells}),
-            provenance_n=await repository.provenance_n(db, {c.dataset_id for c in cells}),
-        )
-        findings = audit(system, protection)
+        parents = await repository.area_parents(db, {c.area for c in cells})
+        provenance = await repository.provenance_n(db, {c.dataset_id for c in cells})
+        findings = await asyncio.to_thread(_audit, cells, parents, provenance, protection)
         withheld = sum(not c.shown for c in cells)
         results.append(AudienceAudit(name, len(cells), withheld, tuple(findings)))
     return CoalitionAudit(str(found.code), protection.threshold, rate_share, tuple(results))
+
+
+def _audit(
+    cells: list[AuditCell],
+    parents: dict[str, str | None],
+    provenance: dict[int, tuple[str | None, int]],
+    protection: Protection,
+) -> list[Finding]:
+    return audit(build(cells, parents=parents, provenance_n=provenance), protection)
 
 
 async def coalition_codes(db: Executor) -> list[str]:
