@@ -15,7 +15,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tests import factories as f
 from tests.helpers import bearer, gql, token_for
 
@@ -77,7 +77,7 @@ async def _areas(conn: AsyncConnection, coalition: Any) -> tuple[str, list[str]]
 
 
 async def _district_table(
-    conn: AsyncConnection, dataset: Any, sub: str, wards: list[str]
+    conn: AsyncConnection, dataset: Any, sub: str, wards: list[str], only: str = "ABC"
 ) -> dict[str, int]:
     ids = {
         "district": (
@@ -87,6 +87,8 @@ async def _district_table(
         )["id"]
     }
     for (name, value), code in zip(WARDS.items(), wards, strict=True):
+        if name not in only:
+            continue
         row = await f.create_observation(
             conn, dataset, area_code=code, value=value, unit="PERSONS", sample_size=None
         )
@@ -331,3 +333,51 @@ class TestCommand:
         )
         assert (code, out) == (1, "")
         assert self.err == "lnob-api: no coalition with code 'XX'\n"
+
+
+class TestConcurrentPublishes:
+    async def test_two_linked_tables_published_at_once_are_protected_together(
+        self, engine: AsyncEngine
+    ) -> None:
+        # given: a coalition with its wards, committed
+        async with engine.begin() as conn:
+            coalition = await f.create_coalition(conn)
+            sub, wards = await _areas(conn, coalition)
+        order: list[str] = []
+
+        async def publish(name: str, pause: float, only: str) -> None:
+            # Each transaction adds a published table of the same population, then recomputes.
+            async with engine.begin() as conn:
+                slug = f"{name}-{uuid.uuid4().hex[:6]}"
+                dataset = await f.create_dataset(conn, coalition, slug=slug)
+                await _district_table(conn, dataset, sub, wards, only)
+                await asyncio.sleep(pause)
+                await disclosure.recompute(conn, dataset["id"])
+                order.append(name)
+                await asyncio.sleep(0.2)  # hold the transaction open while the other waits
+
+        try:
+            # when
+            # (the second table, without the small ward, shows ward A: alone it needs nothing
+            # withheld, beside the first it gives the small ward away as 50 - 20 - 26)
+            await asyncio.gather(publish("first", 0.0, "ABC"), publish("second", 0.05, "AB"))
+            # then: whichever recomputed second saw the other's committed table
+            async with engine.connect() as conn:
+                report = await disclosure.audit_coalition(conn, coalition["code"])
+            assert sorted(order) == ["first", "second"]
+            assert report.clean, report
+            assert {a.audience: a.cells for a in report.audiences}["anonymous"] == 7
+        finally:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    sa.delete(models.Dataset.__table__).where(
+                        models.Dataset.coalition_id == coalition["id"]
+                    )
+                )
+                areas = models.Area.__table__
+                await conn.execute(sa.delete(areas).where(areas.c.coalition_id == coalition["id"]))
+                await conn.execute(
+                    sa.delete(models.Coalition.__table__).where(
+                        models.Coalition.id == coalition["id"]
+                    )
+                )

@@ -300,6 +300,18 @@ async def coalition(
     return (await db.execute(stmt)).first()
 
 
+# The first key of the advisory locks that serialise recomputes (the second is the coalition).
+_RECOMPUTE_LOCK = 0x4C4E4F42
+
+
+async def lock_recompute(db: Executor, coalition_id: int) -> None:
+    """Wait for any other transaction recomputing this coalition's pattern to end (the lock is
+    released at commit or rollback): two publishes at once must each see the other's cells."""
+    await db.execute(
+        sa.select(sa.func.pg_advisory_xact_lock(sa.literal(_RECOMPUTE_LOCK), coalition_id))
+    )
+
+
 async def coalition_codes(db: Executor) -> list[str]:
     return [
         str(c)

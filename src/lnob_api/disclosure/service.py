@@ -83,6 +83,8 @@ async def _recompute(
     found = await repository.coalition(db, coalition_id=coalition_id)
     if found is None:
         raise NotFound(f"no coalition with id {coalition_id}")
+    # Before reading: statements after the lock see what a concurrent recompute committed.
+    await repository.lock_recompute(db, coalition_id)
     audiences = [principal for _, principal in await audiences_of(db, coalition_id)]
     cells, others = await repository.scope_cells(db, coalition_id, audiences, indicators=indicators)
     parents = await repository.area_parents(db, {c.area for c in cells})
