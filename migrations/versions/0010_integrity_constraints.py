@@ -9,6 +9,7 @@ resolved before each index is built:
 - grants: of the unrevoked grants with one grantee and reach, the one giving the most (no
   expiry, else the latest expiry, else the oldest) stays; the others are closed: at their
   expiry when that has passed (they count as expired), else now (revoked);
+- scorecard criteria whose labels differ only in case: the later ones get " (2)", " (3)"...;
 - unreleased dataset versions: of several open versions in one lineage, the newest DRAFT (else
   the newest COMMUNITY_VALIDATED one) stays; the others are deleted, as a draft can be, each with
   an audit event holding the deleted row.
@@ -64,6 +65,17 @@ FROM datasets WHERE id IN (SELECT id FROM extra_open_versions)
 
 _DELETE_EXTRA = "DELETE FROM datasets WHERE id IN (SELECT id FROM extra_open_versions)"
 
+_RENAME_CASE_DUPLICATE_LABELS = """
+WITH ranked AS (
+    SELECT id, row_number() OVER (PARTITION BY scorecard_id, lower(label) ORDER BY id) AS rank
+    FROM scorecard_criteria
+)
+UPDATE scorecard_criteria c
+SET label = left(c.label, 290) || ' (' || ranked.rank || ')'
+FROM ranked
+WHERE ranked.id = c.id AND ranked.rank > 1
+"""
+
 
 def upgrade() -> None:
     op.execute(_CLOSE_DUPLICATE_GRANTS)
@@ -85,6 +97,14 @@ def upgrade() -> None:
         ["lineage_id"],
         unique=True,
         postgresql_where=sa.text(_OPEN),
+    )
+    op.execute(_RENAME_CASE_DUPLICATE_LABELS)
+    op.drop_constraint("uq_scorecard_criteria_label", "scorecard_criteria", type_="unique")
+    op.create_index(
+        "uq_scorecard_criteria_label",
+        "scorecard_criteria",
+        ["scorecard_id", sa.text("lower(label)")],
+        unique=True,
     )
     op.create_table(
         "idempotency_keys",
@@ -109,6 +129,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_idempotency_keys_expires_at", table_name="idempotency_keys")
     op.drop_table("idempotency_keys")
+    op.drop_index("uq_scorecard_criteria_label", table_name="scorecard_criteria")
+    op.create_unique_constraint(
+        "uq_scorecard_criteria_label", "scorecard_criteria", ["scorecard_id", "label"]
+    )
     op.drop_index("uq_datasets_open_version", table_name="datasets")
     op.drop_index("uq_grants_live_client", table_name="grants")
     op.drop_index("uq_grants_live_organisation", table_name="grants")

@@ -3,6 +3,8 @@ collided; the constraint names the mapping knows are the database's."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -60,3 +62,30 @@ class TestUniqueViolations:
                 )
         (error,) = user_errors(caught.value)
         assert (error.code, error.field) == (UserErrorCode.CONFLICT, None)
+
+    async def test_criterion_labels_differ_in_more_than_case(self, conn: AsyncConnection) -> None:
+        coalition = await f.create_coalition(conn)
+        area = await conn.scalar(
+            sa.select(models.Area.code).where(models.Area.level == "COUNTRY").limit(1)
+        )
+        card = await conn.scalar(
+            sa.insert(models.Scorecard.__table__)
+            .values(
+                coalition_id=coalition["id"],
+                title="Clinic",
+                service="Health",
+                area_code=area,
+                period="2024",
+                period_start=date(2024, 1, 1),
+                period_end=date(2024, 12, 31),
+            )
+            .returning(models.Scorecard.__table__.c.id)
+        )
+        criteria = models.ScorecardCriterion.__table__
+        values = {"scorecard_id": card, "target_code": "1.1"}
+        await conn.execute(sa.insert(criteria).values(position=1, label="Water", **values))
+        with pytest.raises(IntegrityError) as caught:
+            async with conn.begin_nested():
+                await conn.execute(sa.insert(criteria).values(position=2, label="WATER", **values))
+        (error,) = user_errors(caught.value)
+        assert (error.code, error.field) == (UserErrorCode.NOT_UNIQUE, ["input", "label"])

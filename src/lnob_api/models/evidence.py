@@ -117,7 +117,10 @@ class ScorecardCriterion(Base):
 
     __table_args__ = (
         sa.UniqueConstraint("scorecard_id", "position", name="uq_scorecard_criteria_position"),
-        sa.UniqueConstraint("scorecard_id", "label", name="uq_scorecard_criteria_label"),
+        # Labels differ in more than case, as the service checks.
+        sa.Index(
+            "uq_scorecard_criteria_label", "scorecard_id", sa.text("lower(label)"), unique=True
+        ),
     )
 
 
