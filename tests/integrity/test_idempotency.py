@@ -137,3 +137,10 @@ class TestIdempotencyKey:
             variables = {"i": {"id": ds["gid"], "rowVersion": n, "title": f"Edit {n}"}}
             body = (await world.post(UPDATE, variables, "editor", key)).json()
             assert body["data"]["datasetUpdate"]["dataset"]["title"] == f"Edit {n}"
+
+    async def test_a_refused_request_keeps_no_key(self, world: World) -> None:
+        key = {"Idempotency-Key": "refused-1"}
+        refused = await world.post(CREATE, _input(world), "agency", key)
+        assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        keys = models.IdempotencyKey.__table__
+        assert await world.scalar(sa.select(sa.func.count()).where(keys.c.key == "refused-1")) == 0

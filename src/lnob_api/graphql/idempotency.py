@@ -4,7 +4,8 @@ A POST whose operation is a mutation made only of creates (``*Create``, ``*Add``
 uploads, ``recommendationRespond``) and that carries an ``Idempotency-Key`` header runs once
 per (principal, key) for 24 hours; a retry with the same request gets the stored response
 (header ``Idempotent-Replayed: true``) and writes nothing; the same key with a different
-request is refused with HTTP 422. Other operations ignore the header.
+request is refused with HTTP 422. A request refused as a whole (a GraphQL error such as a
+missing scope) keeps no key. Other operations ignore the header.
 """
 
 from __future__ import annotations
@@ -94,7 +95,11 @@ class IdempotentCreates(SchemaExtension):
             yield
             return
         yield
-        if claim.key_id is not None and ctx.result is not None:
+        if claim.key_id is None or ctx.result is None:
+            return
+        if ctx.result.errors:  # refused as a whole: nothing to replay
+            await service.release(session, claim.key_id)
+        else:
             await service.save(session, claim.key_id, _stored(ctx.result))
 
     def _answer(self, status: int, error: GraphQLError) -> None:

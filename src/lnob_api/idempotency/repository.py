@@ -53,5 +53,9 @@ async def stored(session: AsyncSession, principal: str, key: str) -> StoredKey |
     return StoredKey(int(row.id), row.request_hash, row.response) if row is not None else None
 
 
+async def delete(session: AsyncSession, key_id: int) -> None:
+    await session.execute(sa.delete(keys).where(keys.c.id == key_id))
+
+
 async def save_response(session: AsyncSession, key_id: int, response: dict[str, Any]) -> None:
     await session.execute(sa.update(keys).where(keys.c.id == key_id).values(response=response))

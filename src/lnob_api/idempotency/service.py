@@ -110,3 +110,9 @@ async def claim(
 
 async def save(session: AsyncSession, key_id: int, response: dict[str, Any]) -> None:
     await repo.save_response(session, key_id, response)
+
+
+async def release(session: AsyncSession, key_id: int) -> None:
+    """Forget a key whose request was refused as a whole (a missing scope, a cost limit):
+    once the caller fixes that, the same key may run the request."""
+    await repo.delete(session, key_id)
