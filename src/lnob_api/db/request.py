@@ -10,9 +10,9 @@ app inside a transaction they roll back.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy import Executable
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from lnob_api.db import availability
 
 Row = Mapping[str, Any]
+T = TypeVar("T")
 
 
 class Database(Protocol):
@@ -81,10 +82,21 @@ class RequestDb:
         return self._conn
 
     async def _execute(self, stmt: Executable, params: Mapping[str, Any] | None) -> Any:
+        # A resolver can be cancelled mid-statement: graphql-core cancels the sibling fields
+        # still running when an error nulls their parent. Cancelling asyncpg inside a statement
+        # invalidates the connection (and the whole request's transaction with it), so the
+        # statement runs in its own task, shielded, and holds the lock until it is done;
+        # statement_timeout bounds how long it can outlive its resolver.
+        task = asyncio.ensure_future(self._run(stmt, params))
+        task.add_done_callback(_consume)
+        return await asyncio.shield(task)
+
+    async def _run(self, stmt: Executable, params: Mapping[str, Any] | None) -> Any:
         async with self._lock:
             conn = await self._connection()
             self.statements += 1
             try:
+                # AsyncConnection.execute buffers every row before it returns.
                 return await conn.execute(stmt, params)
             except Exception as exc:
                 self._broken = availability.note(exc) is not None or self._broken
@@ -116,12 +128,30 @@ class RequestDb:
             )
         return self._session
 
+    async def isolated(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run ``work`` with the ORM session in a read that runs beside other resolvers (a
+        query, not a mutation): it holds the statement lock, so no sibling field's statement
+        starts on the connection meanwhile, and it is shielded like every statement, so a
+        cancelled resolver never breaks the connection in the middle of it."""
+
+        async def locked() -> T:
+            async with self._lock:
+                return await work(await self.session())
+
+        task = asyncio.ensure_future(locked())
+        task.add_done_callback(_consume)
+        return await asyncio.shield(task)
+
     async def close(self, *, failed: bool = False) -> None:
         """Commit (or roll back when ``failed``) and release the connection.
 
         A failed commit raises (the request must not be acknowledged); a failed rollback on a
         connection that is already gone does not, so the error that failed the request is
         the one reported."""
+        async with self._lock:  # statements that outlived a cancelled resolver end first
+            await self._close(failed=failed)
+
+    async def _close(self, *, failed: bool) -> None:
         if self._cm is None:
             return
         cm, session = self._cm, self._session
@@ -144,6 +174,12 @@ class RequestDb:
 
     async def _abandon(self) -> None:
         await self.close(failed=True)
+
+
+def _consume(task: asyncio.Future[Any]) -> None:
+    # A shielded statement whose resolver was cancelled has no one awaiting its outcome.
+    if not task.cancelled():
+        task.exception()
 
 
 async def for_export(conn: AsyncConnection, *, statement_timeout: float) -> None:

@@ -35,8 +35,10 @@ class DisclosureQueries:
             ),
         ] = DEFAULT_RATE_SHARE,
     ) -> DisclosureAudit:
-        session = await info.context.db.session()
-        report, loss = await disclosure.admin_report(
-            session, info.context.principal, coalition, rate_share=rate_share
+        principal = info.context.principal
+        report, loss = await info.context.db.isolated(
+            lambda session: disclosure.admin_report(
+                session, principal, coalition, rate_share=rate_share
+            )
         )
         return DisclosureAudit.of(report, loss)
