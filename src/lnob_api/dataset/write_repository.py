@@ -224,9 +224,19 @@ async def organisation_ids_by_slug(session: AsyncSession, slugs: list[str]) -> d
     return {r.slug: int(r.id) for r in rows}
 
 
-async def lock_consent(session: AsyncSession, consent_id: int) -> models.Consent | None:
+async def lock_consent(
+    session: AsyncSession, consent_id: int, principal: Principal
+) -> models.Consent | None:
+    """The consent, locked, when the principal sees a version of its dataset."""
+    consents = models.Consent.__table__
+    seen = sa.exists().where(
+        datasets.c.lineage_id == consents.c.lineage_id, visibility.dataset_visible(principal)
+    )
     result = await session.execute(
-        sa.select(models.Consent).where(models.Consent.id == consent_id).with_for_update()
+        sa.select(models.Consent)
+        .where(models.Consent.id == consent_id, seen)
+        .with_for_update(of=models.Consent)
+        .execution_options(populate_existing=True)
     )
     return result.scalar_one_or_none()
 

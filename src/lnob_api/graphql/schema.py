@@ -28,6 +28,7 @@ from lnob_api.graphql.client.mutations import ClientMutations
 from lnob_api.graphql.coalition.mutations import CoalitionMutations
 from lnob_api.graphql.coalition.queries import CoalitionQueries
 from lnob_api.graphql.context import Info
+from lnob_api.graphql.cost import QueryCost
 from lnob_api.graphql.dataset.mutations import DatasetMutations
 from lnob_api.graphql.dataset.queries import DatasetQueries
 from lnob_api.graphql.dataset.stewardship import StewardshipMutations
@@ -215,6 +216,7 @@ schema = LnobSchema(
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         lambda: AddValidationRules([StorableLiterals]),
+        QueryCost,
         IdempotentCreates,  # last: what earlier extensions refuse never claims a key
     ],
 )
