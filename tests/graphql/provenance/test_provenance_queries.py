@@ -38,9 +38,9 @@ query($filter: DatasetFilter) { datasets(filter: $filter, first: 100) { nodes { 
 
 NESTED = f"""
 query($codes: [String!]) {{
-  datasets(filter: {{coalitions: $codes}}, first: 50) {{ nodes {{
+  datasets(filter: {{coalitions: $codes}}, first: 10) {{ nodes {{
     {PROVENANCE}
-    observations(first: 50) {{ nodes {{ value {PROVENANCE} dataset {{ slug }} }} }}
+    observations(first: 10) {{ nodes {{ value {PROVENANCE} dataset {{ slug }} }} }}
   }} }}
 }}
 """

@@ -153,7 +153,7 @@ class TestCappedByParents:
 
 NESTED = """
 {
-  scorecards(first: 50) {
+  scorecards(first: 10) {
     nodes {
       title area { name } coalition { code }
       criteria { label target { code } scores { period agreedScore } }
