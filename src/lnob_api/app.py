@@ -49,6 +49,11 @@ class _LazyDatabase:
             raise RuntimeError("the application has not started")
         return self.target.transaction()
 
+    async def cancel_backend(self, pid: int) -> None:
+        cancel = getattr(self.target, "cancel_backend", None)
+        if cancel is not None:  # tests share one connection: nothing to cancel there
+            await cancel(pid)
+
 
 def create_app(
     settings: Settings | None = None,

@@ -4,6 +4,7 @@ restarts itself (tests/cluster.py); the app runs on a real engine, or as a real 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
@@ -362,6 +363,36 @@ async def _wait_for(check: Any, expected: int, seconds: float = 5) -> int:
 
 
 class TestRealServer:
+    async def test_a_client_going_away_cancels_its_statement(
+        self, cluster: Cluster, world: dict[str, Any], tmp_path: Path
+    ) -> None:
+        # given a server whose own bounds are far away, and a lock its queries wait for
+        proc, url = _serve(
+            cluster, tmp_path, LNOB_STATEMENT_TIMEOUT="120", LNOB_REQUEST_TIMEOUT="120"
+        )
+        try:
+            port = int(url.rsplit(":", 1)[1])
+            body = json.dumps({"query": DATASETS}).encode()
+            graphql = (
+                b"POST /graphql HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+            )
+            export = b"GET /exports/observations.csv HTTP/1.1\r\nHost: t\r\n\r\n"
+            async with _locked(cluster, "datasets"):
+                for raw, like in ((graphql, "%datasets%"), (export, "%observations%")):
+                    with socket.create_connection(("127.0.0.1", port)) as sock:
+                        sock.sendall(raw)
+                        running = await _wait_for(lambda like=like: _active(cluster, like), 1)
+                    # when the client gives up (closes its connection) while its statement waits
+                    # then the statement is cancelled on the server (the lock is still held)
+                    assert running == 1, like
+                    left = await _wait_for(lambda like=like: _active(cluster, like), 0)
+                    assert left == 0, like
+        finally:
+            proc.send_signal(signal.SIGINT)
+            out = proc.communicate(timeout=30)[0].decode()
+        assert "Traceback" not in out and "Exception in ASGI application" not in out, out
+
     async def test_closing_a_download_early_logs_no_traceback_and_frees_the_statement(
         self, cluster: Cluster, world: dict[str, Any], tmp_path: Path
     ) -> None:

@@ -76,6 +76,9 @@ class RequestHealth:
     failure: Failure | None = None
     detail: str = ""
     cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Called as soon as the client leaves, while the request may still be stuck in a statement
+    # that its cancellation cannot reach: each asks PostgreSQL to cancel one.
+    cancels: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 CURRENT: ContextVar[RequestHealth | None] = ContextVar("lnob_request_health", default=None)

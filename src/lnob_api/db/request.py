@@ -41,6 +41,13 @@ class EngineDatabase:
         async with self.engine.begin() as conn:
             yield conn
 
+    async def cancel_backend(self, pid: int) -> None:
+        """Ask PostgreSQL to cancel what backend ``pid`` is running (an abandoned request's
+        statement), from another pooled connection."""
+        async with self.engine.connect() as conn:
+            await conn.execute(sa.text("SELECT pg_cancel_backend(:pid)"), {"pid": pid})
+            await conn.commit()
+
 
 class ConnectionDatabase:
     """Tests: every request runs in a savepoint of one outer connection that the test rolls back."""
@@ -66,6 +73,7 @@ class RequestDb:
         self.statements = 0
         self._broken = False  # a statement failed because the database went away
         self._health: availability.RequestHealth | None = None
+        self._pid: int | None = None  # the server process, to cancel an abandoned statement
 
     async def _connection(self) -> AsyncConnection:
         if self._conn is None:
@@ -79,6 +87,10 @@ class RequestDb:
             self._health = availability.CURRENT.get()
             if self._health is not None:  # released by the middleware if the request breaks off
                 self._health.cleanups.append(self._abandon)
+                if hasattr(self._database, "cancel_backend"):
+                    raw = await self._conn.get_raw_connection()
+                    self._pid = raw.driver_connection.get_server_pid()  # type: ignore[union-attr]
+                    self._health.cancels.append(self._cancel_running)
         return self._conn
 
     async def _execute(self, stmt: Executable, params: Mapping[str, Any] | None) -> Any:
@@ -158,6 +170,8 @@ class RequestDb:
         self._cm, self._conn, self._session = None, None, None
         if self._health is not None:
             self._health.cleanups.remove(self._abandon)
+            if self._cancel_running in self._health.cancels:
+                self._health.cancels.remove(self._cancel_running)
             self._health = None
         failed = failed or self._broken  # never commit what a lost connection left half-done
         try:
@@ -174,6 +188,14 @@ class RequestDb:
 
     async def _abandon(self) -> None:
         await self.close(failed=True)
+
+    async def _cancel_running(self) -> None:
+        """Stop the statement this request is running on the server (its client left):
+        statements are shielded from their resolvers' cancellation, so without this one would
+        run on to its own timeout."""
+        cancel = getattr(self._database, "cancel_backend", None)
+        if self._pid is not None and self._lock.locked() and cancel is not None:
+            await cancel(self._pid)
 
 
 def _consume(task: asyncio.Future[Any]) -> None:

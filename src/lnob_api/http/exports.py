@@ -17,6 +17,7 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from lnob_api.auth.principal import ANONYMOUS, Principal
+from lnob_api.db import availability
 from lnob_api.db.request import drop_connection, for_export
 from lnob_api.errors import DomainError, InvalidInput, NotFound
 from lnob_api.export import service
@@ -41,19 +42,40 @@ class HeldTransaction:
     connection, which stops the statement on the server instead of letting it run out."""
 
     def __init__(self, request: Request) -> None:
-        self._cm = request.app.state.database.transaction()
+        self._database = request.app.state.database
+        self._cm = self._database.transaction()
         self._conn: AsyncConnection | None = None
         self._bound = request.app.state.settings.export_statement_timeout
         self._streaming = False
+        self._health = availability.CURRENT.get()
+        self._pid: int | None = None
 
     async def open(self) -> AsyncConnection:
         conn: AsyncConnection = await self._cm.__aenter__()
         self._conn = conn
+        if self._health is not None:  # the outage middleware calls it if the request breaks off
+            raw = await conn.get_raw_connection()
+            self._pid = raw.driver_connection.get_server_pid()  # type: ignore[union-attr]
+            self._health.cleanups.append(self._abandon)
+            self._health.cancels.append(self._cancel_running)
         await for_export(conn, statement_timeout=self._bound)
         return conn
 
+    async def _abandon(self) -> None:
+        await self.close(failed=True)
+
+    async def _cancel_running(self) -> None:
+        """The client left before the body: cancel the statement still waiting on the server
+        (the request's cancellation does not reach it inside asyncpg)."""
+        cancel = getattr(self._database, "cancel_backend", None)
+        if self._conn is not None and self._pid is not None and cancel is not None:
+            await cancel(self._pid)
+
     async def close(self, *, failed: bool = False) -> None:
         conn, self._conn = self._conn, None
+        if self._health is not None and self._abandon in self._health.cleanups:
+            self._health.cleanups.remove(self._abandon)
+            self._health.cancels.remove(self._cancel_running)
         if conn is None:
             return
         with anyio.CancelScope(shield=True):

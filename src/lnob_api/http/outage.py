@@ -8,8 +8,10 @@ client or its deadline.
   ``extensions.code`` ``SERVICE_UNAVAILABLE`` (or ``TIMEOUT``) and no ``data``.
 - The request deadline runs until the response starts (GraphQL answers in one piece; a
   stream, once started, is bounded by its statement timeout instead).
-- When the client goes away (``http.disconnect``) the request is cancelled, which makes
-  asyncpg cancel the running statement on the server.
+- When the client goes away (``http.disconnect``) before the response starts, the statement
+  the request is running is cancelled on the server (``pg_cancel_backend`` from another
+  pooled connection: cancelling the request's task does not reach a statement inside asyncpg,
+  and request statements are shielded from it on purpose), then the request is cancelled.
 - One log line per failed request, never a traceback for an outage or a closed download.
 """
 
@@ -89,6 +91,15 @@ async def _release(health: RequestHealth) -> None:
             _log.warning("could not release a database connection: %s", availability.one_line(exc))
 
 
+async def _cancel_running(health: RequestHealth) -> None:
+    """Ask PostgreSQL to stop the statements of a request whose client left."""
+    for cancel in list(health.cancels):
+        try:
+            await cancel()
+        except Exception as exc:  # the request is over for its client: only the log hears
+            _log.warning("could not cancel a statement: %s", availability.one_line(exc))
+
+
 class _Exchange:
     """One request's messages: who has started answering, and whether the client left."""
 
@@ -155,6 +166,8 @@ class _Exchange:
         if not self.complete:
             self.client_left = True
             if not self.started:  # a started stream stops itself on the disconnect message
+                if self._health is not None:
+                    await _cancel_running(self._health)
                 self._app_scope.cancel()
 
     async def send(self, message: Message) -> None:
