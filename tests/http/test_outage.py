@@ -421,7 +421,7 @@ class TestRealServer:
         proc, url = _serve(cluster, tmp_path, LNOB_SHUTDOWN_TIMEOUT="1")
         port = int(url.rsplit(":", 1)[1])
         with socket.create_connection(("127.0.0.1", port)) as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
             sock.sendall(b"GET /exports/observations.csv HTTP/1.1\r\nHost: t\r\n\r\n")
             head = sock.recv(4096)
             # when the server is asked to stop while this slow client downloads

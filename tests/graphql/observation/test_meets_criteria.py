@@ -124,9 +124,11 @@ class TestMeetsCriteria:
             plan = (await conn.execute(sa.text(f"EXPLAIN (FORMAT JSON) {sql}"))).scalar_one()
             plan = json.loads(plan) if isinstance(plan, str) else plan
             sizes[count] = (_plan_nodes(plan[0]["Plan"]), str(sql).upper().count("SELECT"))
-        # then: no nested subquery (or plan node) per code
-        assert sizes[2] == sizes[100], sizes
-        assert sizes[100][1] <= 3, sizes
+        # then: no nested subquery (or plan node) per code: the old form added a subquery for
+        # each code (98 more here); the planner may still pick another join shape for a longer
+        # list, so allow the plans a node or two of difference
+        assert sizes[2][1] == sizes[100][1] <= 3, sizes
+        assert abs(sizes[100][0] - sizes[2][0]) <= 2, sizes
 
     async def test_dataset_filter_is_one_grouped_subquery(self) -> None:
         # when
