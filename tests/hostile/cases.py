@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from lnob_api.export.filters import PARAMETERS
+
 BAD = "BAD_USER_INPUT"
 # Either BAD_USER_INPUT errors, or no error and null for the field (a key that names nothing).
 BAD_OR_NULL = "BAD_OR_NULL"
@@ -557,24 +559,8 @@ def _body_cases() -> list[Case]:
 
 # --- CSV export ------------------------------------------------------------------------------
 
-EXPORT_PARAMETERS = (
-    "indicator",
-    "area",
-    "periodFrom",
-    "periodTo",
-    "dataset",
-    "sex",
-    "age",
-    "disabilityStatus",
-    "urbanisation",
-    "group",
-    "updatedSince",
-    "target",
-    "producerType",
-    "method",
-    "washingtonGroup",
-    "meetsCriteria",
-)
+# Every parameter the CSV export reads (its own list, so a new one is attacked too).
+EXPORT_PARAMETERS = PARAMETERS
 # Raw (already percent-encoded) values that no parameter accepts.
 BAD_QUERY_VALUES = {"nul": "a%00b", "invalid-utf8": "%FF%FE", "encoded-surrogate": "%ED%A0%80"}
 
