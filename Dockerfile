@@ -10,8 +10,6 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY pyproject.toml README.md alembic.ini ./
 COPY src ./src
-COPY migrations ./migrations
-COPY seeds ./seeds
 COPY schema ./schema
 
 # Editable install: the service finds migrations/ and seeds/ next to src/, which a plain

@@ -15,7 +15,7 @@ from lnob_api.sdg.codes import (
     sort_key,
 )
 
-SDG_SEEDS = Path(__file__).resolve().parents[2] / "seeds" / "sdg"
+SDG_SEEDS = Path(__file__).resolve().parents[2] / "src" / "lnob_api" / "seeds" / "sdg"
 
 
 def _codes(name: str) -> list[str]:

@@ -7,12 +7,12 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
-MIGRATIONS = PROJECT_ROOT / "migrations"
+# Inside the package, so an ordinary (non-editable) install migrates from any folder.
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
 
 def alembic_config(database_url: str) -> Config:
-    """An alembic Config pointing at ``migrations/`` and at ``database_url``."""
+    """An alembic Config pointing at the packaged migrations and at ``database_url``."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["database_url"] = database_url

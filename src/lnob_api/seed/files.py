@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_SEEDS_DIR = Path(__file__).resolve().parents[3] / "seeds"
+DEFAULT_SEEDS_DIR = Path(__file__).resolve().parents[1] / "seeds"
 
 # Languages with translation files, besides English (the official text in goals.csv etc.).
 LANGUAGES = ("fr", "es", "ne", "sw")
