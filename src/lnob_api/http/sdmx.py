@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from lnob_api.errors import InvalidInput, NotFound
 from lnob_api.export import service as export_service
+from lnob_api.export.service import Validators
 from lnob_api.http.exports import (
     HeldTransaction,
     cache_headers,
@@ -128,18 +129,22 @@ async def data_query(request: Request) -> Response:
     conn = await held.open()
     try:
         flow = await service.find_flow(conn, ref)
-        resolved = await service.resolve_data(conn, principal, flow, key, params)
+        data = await service.resolve_data(conn, principal, flow, key, params)
+        deleted, latest_deletion = await service.deletions(conn, principal, data)
         found = await export_service.validators(
             conn,
             principal,
-            resolved,
+            data.resolved,
             variant=f"sdmx:{chosen}",
-            query=json.dumps([flow.id, key, asdict(params)], default=str),
+            query=json.dumps([flow.id, key, asdict(params), deleted, latest_deletion], default=str),
         )
-        if found.rows == 0:
+        if found.rows == 0 and deleted == 0:
             raise NotFound("No results found")
+        if deleted and chosen is Format.CSV:
+            await held.close()
+            return _no_deletions_in_csv1(params, deleted)
         chunks = service.data_stream(
-            conn, principal, resolved, flow=flow, format=chosen, params=params
+            conn, principal, data, flow=flow, format=chosen, params=params, deleted=deleted
         )
     except (InvalidInput, NotFound) as exc:
         await held.close()
@@ -147,9 +152,30 @@ async def data_query(request: Request) -> Response:
     except BaseException:
         await held.close(failed=True)
         raise
+    if latest_deletion is not None and (
+        found.last_modified is None or latest_deletion > found.last_modified
+    ):
+        found = Validators(found.etag, latest_deletion, found.rows)
     headers = cache_headers(request, found, VARY)
     if is_fresh(request, found):
         await held.close()
         return Response(status_code=304, headers=headers)
-    headers["X-Row-Count"] = str(found.rows)  # lets a client check that it got every row
+    # Lets a client check that it got every row: observations in the message, deleted ones
+    # included, and of those the deletions.
+    headers["X-Row-Count"] = str(found.rows + deleted)
+    headers["X-Deleted-Count"] = str(deleted)
     return streamed(held, chunks, media_type=MEDIA_TYPES[chosen], headers=headers)
+
+
+def _no_deletions_in_csv1(params: query.DataParams, deleted: int) -> PlainTextResponse:
+    """SDMX-CSV 1.0 has no ACTION column, so it cannot say that an observation was deleted:
+    rather than leave a mirror holding removed data, the query is refused, naming the format
+    that can (400 for ``format=csvdata``, 406 when chosen from ``Accept``)."""
+    message = (
+        f"{deleted} observations were removed since updatedAfter, and SDMX-CSV 1.0 has no "
+        "ACTION column to report deletions; ask for SDMX-CSV 2.0 "
+        f"({MEDIA_TYPES[Format.CSV2]}, or format=csv2), SDMX-JSON or SDMX-ML"
+    )
+    if params.format is not None:
+        return PlainTextResponse(f"format: {message}\n", 400, headers={"Cache-Control": "no-store"})
+    return PlainTextResponse(message + "\n", 406, headers={"Cache-Control": "no-store"})

@@ -57,18 +57,55 @@ async def json_data(
     rows: AsyncIterator[Any],
     *,
     labels: Labels,
+    deleted: AsyncIterator[Any] | None = None,
     dimension_at_observation: str = model.TIME_DIMENSION,
     attributes: bool = True,
     observations: bool = True,
 ) -> AsyncIterator[bytes]:
     """The message, chunk by chunk: one entry of ``dataSets`` per LNOB dataset. ``rows`` are
-    mappings labelled as in ``model``, ordered by dataset, series key and period."""
+    mappings labelled as in ``model``, ordered by dataset, series key and period. ``deleted``
+    (keys of removed observations, same order) come first, as data sets with ``"action":
+    "Delete"`` whose observations hold no value (``[null]``) and no attributes."""
     flat = dimension_at_observation == model.ALL_DIMENSIONS
-    series_dims = () if flat else model.DIMENSIONS
-    obs_dims = (*model.DIMENSIONS, model.TIME) if flat else (model.TIME,)
     index = {c.id: _Index() for c in (*model.DIMENSIONS, model.TIME, *model.ATTRIBUTES)}
     container = "observations" if flat else "series"
     parts = [f'{{"header":{_header()},"dataSets":[']
+    written = False
+    sets = [("Information", rows, observations)]
+    if deleted is not None:
+        sets.insert(0, ("Delete", deleted, True))
+    for action, source, with_obs in sets:
+        async for chunk in _datasets(
+            source, parts, index, flat, attributes, with_obs, action, first=not written
+        ):
+            written = True
+            if chunk:
+                yield chunk
+    if not written:
+        parts.append(f'{{"action":"Information","{container}":{{}}}}')
+    structure = await _structure(index, labels, flat=flat, attributes=attributes)
+    parts.append(f'],"structure":{json.dumps(structure)}}}')
+    yield "".join(parts).encode()
+
+
+async def _datasets(
+    rows: AsyncIterator[Any],
+    parts: list[str],
+    index: dict[str, _Index],
+    flat: bool,
+    attributes: bool,
+    observations: bool,
+    action: str,
+    *,
+    first: bool,
+) -> AsyncIterator[bytes]:
+    """Entries of ``dataSets`` for ``rows``, appended to ``parts``; yields a chunk whenever
+    enough has gathered and ``b""`` once at the end when any entry was written (``first``:
+    no entry precedes them, so no leading comma)."""
+    series_dims = () if flat else model.DIMENSIONS
+    obs_dims = (*model.DIMENSIONS, model.TIME) if flat else (model.TIME,)
+    container = "observations" if flat else "series"
+    delete = action == "Delete"
     dataset: str | None = None
     current: tuple[Any, ...] | None = None
     first_obs = True
@@ -79,9 +116,11 @@ async def json_data(
                 current = None
             if dataset is not None:
                 parts.append("}},")
+            elif not first:
+                parts.append(",")
             dataset = row["dataset"]
             shared = f'"attributes":[{index["DATASET"](row["dataset"])}],' if attributes else ""
-            parts.append(f'{{"action":"Information",{shared}"{container}":{{')
+            parts.append(f'{{"action":"{action}",{shared}"{container}":{{')
             first_obs = True
         if not flat:
             key = tuple(row[d.column] for d in series_dims)
@@ -93,21 +132,19 @@ async def json_data(
                 current, first_obs = key, True
         if observations:
             position = ":".join(str(index[d.id](row[d.column])) for d in obs_dims)
-            entry: list[Any] = [_value(row["value"])]
-            if attributes:
+            entry: list[Any] = [None if delete else _value(row["value"])]
+            if attributes and not delete:
                 entry.extend(index[a.id](row[a.column]) for a in model.OBS_ATTRIBUTES)
             parts.append(("" if first_obs else ",") + f'"{position}":{json.dumps(entry)}')
             first_obs = False
         if len(parts) >= CHUNK_ELEMENTS:
             yield "".join(parts).encode()
-            parts = []
+            parts.clear()
     if current is not None:
         parts.append("}}")
-    if dataset is None:
-        parts.append(f'{{"action":"Information","{container}":{{')
-    structure = await _structure(index, labels, flat=flat, attributes=attributes)
-    parts.append(f'}}}}],"structure":{json.dumps(structure)}}}')
-    yield "".join(parts).encode()
+    if dataset is not None:
+        parts.append("}}")
+        yield b""
 
 
 async def _structure(

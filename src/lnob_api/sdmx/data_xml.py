@@ -46,13 +46,13 @@ def _opening(dimension_at_observation: str) -> str:
     )
 
 
-def _dataset(slug: str | None) -> str:
+def _dataset(slug: str | None, action: str = "Information") -> str:
     """A data set's opening tag, with its DATASET attribute."""
     values = {
         "ss__structureRef": STRUCTURE_ID,
         "xsi__type": "ns1:DataSetType",
         "ss__dataScope": "DataStructure",
-        "action": "Information",
+        "action": action,
         model.DATASET.id: slug,
     }
     return f"<message:DataSet{attrs(**values)}>"
@@ -66,21 +66,59 @@ def _observation(row: Any, dims: tuple[model.Component, ...], attributes: bool) 
     return f"<Obs{attrs(**values)}/>"
 
 
+def _deleted_observation(row: Any, dims: tuple[model.Component, ...]) -> str:
+    """A deleted observation: its key only (no value, no attributes)."""
+    return f"<Obs{attrs(**{d.id: row[d.column] for d in dims})}/>"
+
+
 async def structure_specific(
     rows: AsyncIterator[Any],
     *,
+    deleted: AsyncIterator[Any] | None = None,
     dimension_at_observation: str = model.TIME_DIMENSION,
     attributes: bool = True,
     observations: bool = True,
 ) -> AsyncIterator[bytes]:
     """The message, chunk by chunk: one ``<message:DataSet>`` per LNOB dataset. ``rows`` are
-    mappings labelled as in ``model``, ordered by dataset, series key and period."""
+    mappings labelled as in ``model``, ordered by dataset, series key and period. ``deleted``
+    (keys of removed observations, in the same order) come first, as data sets with
+    ``action="Delete"`` whose observations carry their key only (always listed, whatever
+    ``detail``: a Delete series without observations would delete the whole series)."""
     parts: list[str] = [_opening(dimension_at_observation)]
+    written = False
+    if deleted is not None:
+        async for chunk in _datasets(
+            deleted, parts, dimension_at_observation, attributes, True, "Delete"
+        ):
+            written = True
+            yield chunk
+    async for chunk in _datasets(
+        rows, parts, dimension_at_observation, attributes, observations, "Information"
+    ):
+        written = True
+        yield chunk
+    if not written:
+        parts.append(_dataset(None) + "</message:DataSet>")
+    parts.append("</message:StructureSpecificData>")
+    yield "".join(parts).encode()
+
+
+async def _datasets(
+    rows: AsyncIterator[Any],
+    parts: list[str],
+    dimension_at_observation: str,
+    attributes: bool,
+    observations: bool,
+    action: str,
+) -> AsyncIterator[bytes]:
+    """Data sets of ``rows`` appended to ``parts``; a chunk is yielded (and ``parts`` emptied)
+    whenever enough has gathered, and at the end when anything was written."""
     flat = dimension_at_observation == model.ALL_DIMENSIONS
     obs_dims = (*model.DIMENSIONS, model.TIME) if flat else (model.TIME,)
     series_columns = [d.column for d in model.DIMENSIONS]
     dataset: str | None = None
     current: tuple[Any, ...] | None = None
+    delete = action == "Delete"
     async for row in rows:
         if row["dataset"] != dataset:
             if current is not None:
@@ -89,7 +127,7 @@ async def structure_specific(
             if dataset is not None:
                 parts.append("</message:DataSet>")
             dataset = row["dataset"]
-            parts.append(_dataset(dataset if attributes else None))
+            parts.append(_dataset(dataset if attributes else None, action))
         if not flat:
             key = tuple(row[c] for c in series_columns)
             if key != current:
@@ -98,14 +136,16 @@ async def structure_specific(
                 series = {d.id: row[d.column] for d in model.DIMENSIONS}
                 parts.append(f"<Series{attrs(**series)}>")
                 current = key
-        if observations:
+        if delete:
+            parts.append(_deleted_observation(row, obs_dims))
+        elif observations:
             parts.append(_observation(row, obs_dims, attributes))
         if len(parts) >= CHUNK_ELEMENTS:
             yield "".join(parts).encode()
-            parts = []
+            parts.clear()
     if current is not None:
         parts.append("</Series>")
-    if dataset is None:
-        parts.append(_dataset(None))
-    parts.append("</message:DataSet></message:StructureSpecificData>")
-    yield "".join(parts).encode()
+    if dataset is not None:
+        parts.append("</message:DataSet>")
+        yield "".join(parts).encode()
+        parts.clear()

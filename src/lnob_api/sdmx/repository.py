@@ -8,7 +8,8 @@ principal's readable observations use, so a code list reveals nothing about hidd
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,6 +20,7 @@ from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.export import repository as export_repo
 from lnob_api.sdmx import model
+from lnob_api.sync import repository as sync_repo
 
 coalitions = models.Coalition.__table__
 indicators = models.Indicator.__table__
@@ -224,3 +226,110 @@ def exact_areas(codes: Sequence[str]) -> ColumnElement[bool]:
 
 def of_dataset(slug: str) -> ColumnElement[bool]:
     return observations.c.dataset_id.in_(sa.select(datasets.c.id).where(datasets.c.slug == slug))
+
+
+# --- deletions (updatedAfter) ---------------------------------------------------------------
+
+
+def deletions_select(
+    principal: Principal, since: datetime, where: Sequence[ColumnElement[bool]]
+) -> sa.Select[Any]:
+    """Keys of the observations removed from the principal's view after ``since`` (SDMX 2.1:
+    a data set with ``action="Delete"``), labelled as in ``data_select`` and in its order.
+
+    They come from the tombstones (``sync.repository.removed_observations_source``): only for
+    data the principal could read when it was removed, so a hidden row never appears. The
+    removed row is joined back for its key (series key, period and dataset slug) only, never
+    for its value or attributes. ``where`` are clauses over the observations table (the
+    query's key and periods). A key that the dataset still holds a readable row for (a
+    correction) is not a deletion. Rows of several versions at one key come out once."""
+    tombstones = sync_repo.removed_observations_source(since).scoped(principal).subquery("gone")
+    o, d = observations, datasets
+    indicator, target = indicators.alias("i"), models.SdgTarget.__table__.alias("t")
+    code = sa.func.coalesce(indicator.c.code, target.c.code)
+    current = observations.alias("cur")
+    current_dataset = datasets.alias("cur_d")
+    same_key = [current.c[c].is_not_distinct_from(o.c[c]) for c in _KEY_COLUMNS]
+    still_held = sa.exists(
+        sa.select(sa.literal(1))
+        .select_from(current.join(current_dataset, current_dataset.c.id == current.c.dataset_id))
+        .where(
+            visibility.observation_visible(principal, cast(sa.Table, current)),
+            current_dataset.c.slug == d.c.slug,
+            *same_key,
+        )
+    )
+    columns = {
+        "dataset": d.c.slug,
+        "indicator": sdmx_indicator(code),
+        "area": o.c.area_code,
+        "sex": o.c.sex,
+        "age": o.c.age,
+        "disability": o.c.disability_status,
+        "urbanisation": o.c.urbanisation,
+        "group": o.c.group_code,
+        "period": o.c.period,
+    }
+    grouped = list(columns.values())
+    return (
+        sa.select(
+            *(c.label(n) for n, c in columns.items()),
+            sa.func.max(tombstones.c.removed_at).label("removed_at"),
+        )
+        .select_from(
+            tombstones.join(o, o.c.id == tombstones.c.id)
+            .join(d, d.c.id == o.c.dataset_id)
+            .outerjoin(indicator, indicator.c.id == o.c.indicator_id)
+            .outerjoin(target, target.c.code == o.c.target_code)
+        )
+        .where(*where, ~still_held)
+        .group_by(*grouped)
+        .order_by(
+            *grouped[:-1], sa.func.min(o.c.period_start), sa.func.min(o.c.period_end), o.c.period
+        )
+    )
+
+
+_KEY_COLUMNS = (
+    "indicator_id",
+    "target_code",
+    "area_code",
+    "sex",
+    "age",
+    "disability_status",
+    "urbanisation",
+    "group_code",
+    "period",
+)
+
+
+async def deletions_summary(
+    conn: AsyncConnection,
+    principal: Principal,
+    since: datetime,
+    where: Sequence[ColumnElement[bool]],
+) -> tuple[int, datetime | None]:
+    """How many deletions a query owes, and when the latest happened (for the validators)."""
+    found = deletions_select(principal, since, where).order_by(None).subquery("deleted")
+    stmt = sa.select(sa.func.count(), sa.func.max(found.c.removed_at))
+    count, latest = (await conn.execute(stmt)).one()
+    return int(count), latest
+
+
+def csv_deletions(deleted: sa.Select[Any], *, flow: str, attributes: bool) -> sa.Select[Any]:
+    """SDMX-CSV 2.0 rows of ``deletions_select``: ACTION D, the key, no value; of the
+    attributes only DATASET (which says whose observation it was)."""
+    gone = deleted.subquery("deleted")
+    cell = export_repo.csv_cell
+    body = [
+        sa.literal("dataflow").label("STRUCTURE"),
+        sa.literal(model.flow_ref(flow)).label("STRUCTURE_ID"),
+        sa.literal("D").label("ACTION"),
+        *(cell(gone.c[d.column]).label(d.id) for d in (*model.DIMENSIONS, model.TIME)),
+        sa.null().label(model.MEASURE),
+    ]
+    if attributes:
+        for a in model.ATTRIBUTES:
+            value = cell(gone.c.dataset) if a is model.DATASET else sa.null()
+            body.append(value.label(a.id))
+    return sa.select(*body).select_from(gone)

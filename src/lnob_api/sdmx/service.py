@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -142,13 +145,23 @@ async def build_codelists(
 # --- data -----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class DataQuery:
+    """A checked data query: the current rows' clauses and, with ``updatedAfter``, the clauses
+    for the deletions it owes (the same key and periods, without the update time)."""
+
+    resolved: Resolved
+    since: datetime | None
+    removal_where: list[ColumnElement[bool]]
+
+
 async def resolve_data(
     conn: AsyncConnection,
     principal: Principal,
     flow: Flow,
     key: list[tuple[str, ...] | None],
     params: DataParams,
-) -> Resolved:
+) -> DataQuery:
     """WHERE clauses of a data query; an unknown indicator, area or dataset is NotFound."""
     where: list[ColumnElement[bool]] = [export_repo.in_coalition(flow.coalition_id)]
     dataset_where: list[ColumnElement[bool]] = [
@@ -179,7 +192,7 @@ async def resolve_data(
         found = key[position]
         return list(found) if found is not None else None
 
-    where += observation_repo.filters(
+    selected = observation_repo.filters(
         indicator_codes=indicator_codes,
         period_from=params.start_period,
         period_to=params.end_period,
@@ -189,35 +202,52 @@ async def resolve_data(
         disability_status=codes(4),
         urbanisation=codes(5),
         group_codes=codes(6),
-        updated_since=params.updated_after,
     )
-    return Resolved(where, dataset_where)
+    updated = observation_repo.filters(updated_since=params.updated_after)
+    resolved = Resolved([*where, *selected, *updated], dataset_where)
+    return DataQuery(resolved, params.updated_after, [*where, *selected])
+
+
+async def deletions(
+    conn: AsyncConnection, principal: Principal, data: DataQuery
+) -> tuple[int, datetime | None]:
+    """How many deletions the query owes (none without ``updatedAfter``), and the latest."""
+    if data.since is None:
+        return 0, None
+    return await repository.deletions_summary(conn, principal, data.since, data.removal_where)
 
 
 def data_stream(
     conn: AsyncConnection,
     principal: Principal,
-    resolved: Resolved,
+    data: DataQuery,
     *,
     flow: Flow,
     format: Format,
     params: DataParams,
+    deleted: int = 0,
 ) -> AsyncIterator[bytes]:
-    """The data message in ``format``, as it is read from the database."""
+    """The data message in ``format``, as it is read from the database: the data sets of
+    deletions (when ``deleted``) first, then those of the current rows."""
+    resolved = data.resolved
+    gone = None
+    if deleted and data.since is not None:
+        gone = repository.deletions_select(principal, data.since, data.removal_where)
     if format in (Format.CSV, Format.CSV2):
         if not params.observations:
             raise InvalidInput(
                 "detail", f"{params.detail} is available in SDMX-ML and SDMX-JSON only"
             )
+        version = 1 if format is Format.CSV else 2
         stmt = repository.csv_select(
-            principal,
-            resolved.where,
-            flow=flow.id,
-            version=1 if format is Format.CSV else 2,
-            attributes=params.attributes,
+            principal, resolved.where, flow=flow.id, version=version, attributes=params.attributes
         )
-        return export_repo.copy_csv(conn, stmt)
+        if gone is None:
+            return export_repo.copy_csv(conn, stmt)
+        removed = repository.csv_deletions(gone, flow=flow.id, attributes=params.attributes)
+        return _chained(conn, removed, stmt)
     rows = export_repo.stream_rows(conn, repository.data_select(principal, resolved.where))
+    removed_rows = export_repo.stream_rows(conn, gone) if gone is not None else None
     at_observation = params.dimension_at_observation
     if format is Format.JSON:
 
@@ -229,13 +259,26 @@ def data_stream(
         return json_data(
             rows,
             labels=labels,
+            deleted=removed_rows,
             dimension_at_observation=at_observation,
             attributes=params.attributes,
             observations=params.observations,
         )
     return structure_specific(
         rows,
+        deleted=removed_rows,
         dimension_at_observation=at_observation,
         attributes=params.attributes,
         observations=params.observations,
     )
+
+
+async def _chained(
+    conn: AsyncConnection, first: sa.Select[Any], second: sa.Select[Any]
+) -> AsyncIterator[bytes]:
+    """Two COPY streams as one CSV: the first with its header row, the second without."""
+    async for chunk in export_repo.copy_csv(conn, first):
+        yield chunk
+    await export_repo.settle(conn)
+    async for chunk in export_repo.copy_csv(conn, second, header=False):
+        yield chunk
