@@ -26,6 +26,7 @@ from lnob_api.errors import Forbidden, InvalidInput, NotFound, ValidationFailed,
 from lnob_api.models.enums import MemberRole
 from lnob_api.organisation import service as organisation_service
 from lnob_api.slugs import unique_slug
+from lnob_api.sync import service as sync
 
 __all__ = ["Actor", "add_member", "create", "remove_member", "update", "update_member"]
 
@@ -237,6 +238,13 @@ async def update(
         # New small cells need their complements hidden too (secondary suppression).
         await session.flush()
         await disclosure.recompute_coalition(session, coalition.id)
+        # Primary suppression follows the threshold at read time: a sync event too.
+        await sync.threshold_changed(
+            session,
+            coalition_id=coalition.id,
+            old=int(old_threshold),
+            new=int(coalition.suppression_threshold),
+        )
     await record(
         session,
         actor,

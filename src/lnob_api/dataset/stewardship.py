@@ -119,6 +119,11 @@ async def record_consent(
     )
     session.add(consent)
     await session.flush()
+    # A consent narrows who reads the data (its scope): tombstones for whoever it leaves out;
+    # and the record changed for everyone who sees it.
+    for version in await repo.lineage_versions(session, consent.lineage_id):
+        await sync.dataset_removed(session, version, reason="consent_scope")
+    await sync.consent_changed(session, lineage_id=consent.lineage_id)
     await audit.record(
         session,
         actor.principal,
@@ -168,6 +173,7 @@ async def withdraw_consent(
     consent.withdrawal_reason = reason.strip()
     consent.row_version += 1
     await session.flush()
+    await sync.consent_changed(session, lineage_id=consent.lineage_id)
     await audit.record(
         session,
         actor.principal,

@@ -37,6 +37,7 @@ from lnob_api.disclosure.repository import Executor
 from lnob_api.disclosure.secondary import secondary_suppression
 from lnob_api.disclosure.suppression import protect_each_indicator
 from lnob_api.errors import InvalidInput, NotFound
+from lnob_api.sync import service as sync
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,8 @@ async def _recompute(
         table_flags = secondary_suppression(await repository.cells(db, dataset_id))
         count = await repository.write_flags(db, dataset_id, table_flags)
         out[dataset_id] = Recomputed(dataset_id, len(table_flags), count)
+    # A new pattern is a sync event of the datasets whose flags changed (their sync time).
+    await sync.pattern_changed(db, [d for d, o in out.items() if o.changed])
     return [out[d] for d in sorted(out)]
 
 

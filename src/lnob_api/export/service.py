@@ -4,10 +4,11 @@ and group observations into series for ``indicatorSeries``.
 Validators (conditional requests): the entity tag hashes what decides the bytes a principal
 gets: the export variant and its canonical filter, the principal's identity and memberships,
 and the fingerprint of the visible rows (count, count of withheld cells, latest
-``updated_at`` of the rows and of the datasets in scope). A change to a row, a retraction, a
-revoked grant or a new threshold changes one of those. ``Last-Modified`` is the latest
-``updated_at``; it cannot see rows that merely became invisible, so the tag is the exact
-validator and takes precedence (RFC 9110, 13.2.2).
+``updated_at`` of the rows and of the datasets in scope, and the latest sync event owed to the
+principal: a removal it gets a tombstone for, or a dataset's sync time). A change to a row, a
+retraction, a revoked grant, a withdrawn consent or a new threshold changes one of those.
+``Last-Modified`` is the latest of those times, so it moves when rows disappear too; the tag
+is the exact validator and takes precedence (RFC 9110, 13.2.2).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -29,6 +31,7 @@ from lnob_api.errors import InvalidInput
 from lnob_api.export import repository
 from lnob_api.export.filters import ExportFilter, dataset_key, period
 from lnob_api.observation import repository as observation_repo
+from lnob_api.sync import repository as sync_repository
 
 MAX_SERIES = 200
 MAX_POINTS = 500
@@ -146,6 +149,11 @@ async def validators(
 ) -> Validators:
     """Entity tag and last modification of an export (one aggregate over the visible rows)."""
     fp = await repository.fingerprint(conn, principal, resolved.where, resolved.dataset_where)
+    # Rows that left (or entered) the caller's view without changing: removal events owed to
+    # the caller, sync times of the datasets it sees (sync.repository).
+    synced = await conn.scalar(
+        sa.select(sync_repository.latest_sync_event(principal, resolved.dataset_where))
+    )
     facts = [
         variant,
         query,
@@ -154,9 +162,11 @@ async def validators(
         fp.suppressed,
         fp.rows_updated.isoformat() if fp.rows_updated else None,
         fp.datasets_updated.isoformat() if fp.datasets_updated else None,
+        synced.isoformat() if synced else None,
     ]
     digest = hashlib.sha256(json.dumps(facts, default=str).encode()).hexdigest()[:32]
-    return Validators(f'"{digest}"', fp.last_modified, fp.rows)
+    stamps = [s for s in (fp.last_modified, synced) if s is not None]
+    return Validators(f'"{digest}"', max(stamps) if stamps else None, fp.rows)
 
 
 def not_modified(

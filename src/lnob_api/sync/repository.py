@@ -7,16 +7,19 @@ tombstone never reveals a row that was hidden from that caller all along.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Collection, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
+from lnob_api.disclosure.primary import primary_sql
 from lnob_api.read.keyset import OrderKey
 from lnob_api.read.relations import Source
 
@@ -30,23 +33,84 @@ async def record(session: AsyncSession | AsyncConnection, **values: Any) -> None
     await session.execute(sa.insert(removals).values(**values))
 
 
+def sync_time(at: datetime | None = None) -> ColumnElement[datetime]:
+    """A dataset's new sync time: now, never before its embargo's end (``release_at``, or
+    ``at`` for a release being set), never backwards. ``greatest`` ignores NULLs."""
+    parts: list[ColumnElement[Any]] = [
+        sa.func.clock_timestamp(),
+        datasets.c.release_at,
+        datasets.c.access_changed_at,
+    ]
+    if at is not None:
+        parts.append(sa.literal(at, sa.DateTime(timezone=True)))
+    return sa.func.greatest(*parts)
+
+
 async def touch_access(
     session: AsyncSession | AsyncConnection,
     *,
-    dataset_ids: list[int] | None = None,
+    dataset_ids: Collection[int] | None = None,
     coalition_id: int | None = None,
+    lineage_id: int | None = None,
     at: datetime | None = None,
 ) -> None:
-    """Mark datasets as readable by more callers from now (or from ``at``, an embargo's end)."""
-    when = sa.func.greatest(sa.func.clock_timestamp(), at) if at else sa.func.clock_timestamp()
-    stmt = sa.update(datasets).values(access_changed_at=when)
+    """Move the sync time (``access_changed_at``) of datasets whose rows some audience now
+    sees differently (more readers, another suppression pattern, an embargo's end): an
+    incremental pull (``updatedSince``/``updatedAfter``) from before that time re-sends every
+    row of the dataset, as a full pull shows it to that caller."""
+    stmt = sa.update(datasets).values(access_changed_at=sync_time(at))
     if dataset_ids is not None:
-        stmt = stmt.where(datasets.c.id.in_(dataset_ids))
+        if not dataset_ids:
+            return
+        stmt = stmt.where(datasets.c.id.in_(sorted(set(dataset_ids))))
+    elif lineage_id is not None:
+        stmt = stmt.where(datasets.c.lineage_id == lineage_id)
     elif coalition_id is not None:
         stmt = stmt.where(datasets.c.coalition_id == coalition_id)
     else:
-        raise ValueError("name the datasets or the coalition")
+        raise ValueError("name the datasets, the lineage or the coalition")
     await session.execute(stmt)
+
+
+async def touch_record(session: AsyncSession | AsyncConnection, *, lineage_id: int) -> None:
+    """The datasets' own record changed for their readers (e.g. consent): ``updatedAt`` moves
+    (by the wall clock, like removal events) and so does the sync time."""
+    await session.execute(
+        sa.update(datasets)
+        .where(datasets.c.lineage_id == lineage_id)
+        .values(
+            updated_at=sa.func.greatest(sa.func.clock_timestamp(), datasets.c.updated_at),
+            access_changed_at=sync_time(),
+        )
+    )
+
+
+async def touch_primary_changed(
+    session: AsyncSession | AsyncConnection, *, coalition_id: int, old: int, new: int
+) -> list[int]:
+    """After a threshold change: move the sync time of the coalition's datasets holding a cell
+    whose primary status differs between the ``old`` and the ``new`` threshold. Returns them."""
+
+    def primary(threshold: int) -> ColumnElement[bool]:
+        return primary_sql(
+            unit=observations.c.unit,
+            value=observations.c.value,
+            sample_size=observations.c.sample_size,
+            threshold=sa.literal(threshold, sa.Integer),
+            provenance_n=datasets.c.sample_size,
+        )
+
+    changed = sa.exists().where(
+        observations.c.dataset_id == datasets.c.id,
+        primary(old) != primary(new),
+    )
+    stmt = (
+        sa.update(datasets)
+        .where(datasets.c.coalition_id == coalition_id, changed)
+        .values(access_changed_at=sync_time())
+        .returning(datasets.c.id)
+    )
+    return [int(i) for i in (await session.execute(stmt)).scalars()]
 
 
 def _events(principal: Principal, since: datetime) -> sa.Subquery:
@@ -89,6 +153,30 @@ def _events(principal: Principal, since: datetime) -> sa.Subquery:
         )
     )
     return sa.union_all(recorded, expired, lapsed).subquery("events")
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def latest_sync_event(
+    principal: Principal, dataset_where: Sequence[ColumnElement[bool]] = ()
+) -> sa.ScalarSelect[Any]:
+    """When the principal's rows last changed without a row changing: the latest removal
+    event owed to the principal (tombstones, grant and consent expiries) and the latest sync
+    time of the datasets it sees, both up to now (a future embargo end does not count yet).
+    Export validators take it in, so that ``Last-Modified`` and ``ETag`` move on removals."""
+    ev = _events(principal, EPOCH)
+    removed = sa.select(sa.func.max(ev.c.occurred_at)).where(
+        ev.c.occurred_at <= sa.func.clock_timestamp()
+    )
+    touched = sa.select(sa.func.max(datasets.c.access_changed_at)).where(
+        visibility.dataset_visible(principal),
+        datasets.c.access_changed_at <= sa.func.clock_timestamp(),
+        *dataset_where,
+    )
+    return sa.select(
+        sa.func.greatest(removed.scalar_subquery(), touched.scalar_subquery())
+    ).scalar_subquery()
 
 
 def removed_observations_source(since: datetime) -> Source:
@@ -134,44 +222,71 @@ def removed_observations_source(since: datetime) -> Source:
 
 
 def removed_datasets_source(since: datetime) -> Source:
-    """Tombstones of datasets: no longer visible, or superseded by a newer version."""
+    """Tombstones of datasets: versions whose data left the caller's view (retracted,
+    superseded, withdrawn consent, narrower visibility, revoked or expired access...) or whose
+    record left the caller's lists. ``listed`` says whether the record itself is still in the
+    caller's lists (a retracted dataset keeps its record, for its reason; a dataset whose
+    consent was withdrawn keeps its description): then only its data is gone. Only events
+    about data the caller could read give a tombstone (``could_have_seen``), so a dataset the
+    caller never could read never shows up here."""
 
     def scoped(principal: Principal) -> sa.Select[Any]:
         ev = _events(principal, since)
-        hits = (
-            sa.select(datasets.c.id, ev.c.occurred_at, ev.c.reason, datasets.c.superseded_at)
-            .select_from(
-                ev.join(
-                    datasets,
-                    sa.or_(
-                        datasets.c.id == ev.c.dataset_id,
-                        sa.and_(
-                            ev.c.dataset_id.is_(None), datasets.c.coalition_id == ev.c.coalition_id
-                        ),
+        # An event with an empty id list is about the record only (metadata_visibility).
+        about_data = sa.or_(
+            ev.c.observation_ids.is_(None), sa.func.cardinality(ev.c.observation_ids) > 0
+        )
+        hits = sa.select(
+            datasets.c.id,
+            ev.c.occurred_at,
+            ev.c.reason,
+            about_data.label("about_data"),
+        ).select_from(
+            ev.join(
+                datasets,
+                sa.or_(
+                    datasets.c.id == ev.c.dataset_id,
+                    sa.and_(
+                        ev.c.dataset_id.is_(None), datasets.c.coalition_id == ev.c.coalition_id
                     ),
-                )
+                ),
             )
-            .subquery("hits")
         )
         deleted = sa.select(
             ev.c.dataset_id.label("id"),
             ev.c.occurred_at,
             ev.c.reason,
-            sa.null().cast(sa.DateTime(timezone=True)).label("superseded_at"),
+            sa.true().label("about_data"),
         ).where(ev.c.reason == "deleted", ev.c.dataset_id.is_not(None))
-        candidates = sa.union_all(sa.select(hits), deleted).subquery("candidates")
-        visible_now = sa.select(datasets.c.id).where(
-            visibility.dataset_visible(principal),
-            visibility.current_version(datasets),
-            datasets.c.id == candidates.c.id,
+        candidates = sa.union_all(hits, deleted).subquery("candidates")
+        listed_now = sa.exists(
+            sa.select(datasets.c.id).where(
+                visibility.dataset_visible(principal),
+                visibility.current_version(datasets),
+                datasets.c.id == candidates.c.id,
+            )
         )
+        data_now = sa.exists(
+            sa.select(datasets.c.id).where(
+                visibility.dataset_data_visible(principal),
+                datasets.c.id == candidates.c.id,
+            )
+        )
+        latest_reason = sa.func.array_agg(
+            pg.aggregate_order_by(
+                candidates.c.reason, candidates.c.occurred_at.desc(), candidates.c.reason
+            ),
+            type_=pg.ARRAY(sa.String),
+        )[1]
+        gone = sa.or_(~listed_now, sa.and_(candidates.c.about_data, ~data_now))
         grouped = (
             sa.select(
                 candidates.c.id,
                 sa.func.max(candidates.c.occurred_at).label("removed_at"),
-                sa.func.max(candidates.c.reason).label("reason"),
+                latest_reason.label("reason"),
+                sa.func.bool_or(listed_now).label("listed"),
             )
-            .where(~sa.exists(visible_now))
+            .where(gone)
             .group_by(candidates.c.id)
             .subquery("tombstones")
         )

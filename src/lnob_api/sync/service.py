@@ -1,13 +1,27 @@
-"""Recording what left or entered callers' view, for incremental sync."""
+"""Recording what left or entered callers' view, for incremental sync.
+
+Two kinds of sync event (docs/notes/h1_sync.md):
+- a *removal* (``repository.record``): data some callers could read and may not now; it gives
+  tombstones (``removedObservations``, ``removedDatasets``) to exactly those callers;
+- a *sync time* bump (``repository.touch_access``): some audience now sees a dataset's rows
+  differently (more readers, another suppression pattern, an embargo's end); incremental
+  pulls from before that time re-send every row of the dataset, withheld cells as withheld.
+The sync time moves to ``greatest(now, release_at, its old value)``: never backwards, and never
+before an embargo ends, so embargoed data enters every incremental channel at its release.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lnob_api import models
 from lnob_api.sync import repository
+
+datasets = models.Dataset.__table__
 
 # Visibility levels from narrowest to widest.
 _WIDTH = {"COALITION": 0, "PARTNERSHIP": 1, "PUBLIC": 2}
@@ -51,8 +65,8 @@ async def visibility_changed(
                 reason="visibility",
                 prior_visibility=before,
             )
-    elif _WIDTH[after] > _WIDTH[before]:
-        await repository.touch_access(session, dataset_ids=dataset_ids)
+    # Either way the remaining readers' suppression pattern may change (it is recomputed).
+    await repository.touch_access(session, dataset_ids=dataset_ids)
 
 
 async def record_removal(session: AsyncSession | AsyncConnection, **values: object) -> None:
@@ -82,10 +96,35 @@ async def grant_revoked(
 async def grant_given(
     session: AsyncSession | AsyncConnection, *, coalition_id: int, dataset_id: int | None
 ) -> None:
+    """A grant on one version opens every version of its lineage."""
     if dataset_id is not None:
-        await repository.touch_access(session, dataset_ids=[dataset_id])
+        lineage = await session.scalar(
+            sa.select(datasets.c.lineage_id).where(datasets.c.id == dataset_id)
+        )
+        await repository.touch_access(session, lineage_id=int(lineage or dataset_id))
     else:
         await repository.touch_access(session, coalition_id=coalition_id)
+
+
+async def pattern_changed(
+    session: AsyncSession | AsyncConnection, dataset_ids: Collection[int]
+) -> None:
+    """Secondary-suppression flags of these datasets changed (a recomputed pattern)."""
+    await repository.touch_access(session, dataset_ids=dataset_ids)
+
+
+async def threshold_changed(
+    session: AsyncSession | AsyncConnection, *, coalition_id: int, old: int, new: int
+) -> None:
+    """Primary suppression follows the threshold at read time: the datasets holding a cell the
+    change moves across the threshold get a new sync time."""
+    await repository.touch_primary_changed(session, coalition_id=coalition_id, old=old, new=new)
+
+
+async def consent_changed(session: AsyncSession | AsyncConnection, *, lineage_id: int) -> None:
+    """A consent was recorded or withdrawn: the record changed (``updatedAt`` moves) and who
+    reads the data too."""
+    await repository.touch_record(session, lineage_id=lineage_id)
 
 
 async def published(

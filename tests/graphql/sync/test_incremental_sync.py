@@ -23,7 +23,7 @@ REMOVED = """query($since: DateTime!, $after: String) { removedObservations(sinc
 DATASETS = """query($since: DateTime, $after: String) { datasets(filter: {updatedSince: $since}, first: 100, after: $after) {
   edges { node { id title status } } pageInfo { hasNextPage endCursor } } }"""
 REMOVED_DATASETS = """query($since: DateTime!, $after: String) { removedDatasets(since: $since, first: 100, after: $after) {
-  edges { node { id reason } } pageInfo { hasNextPage endCursor } } }"""
+  edges { node { id reason listed } } pageInfo { hasNextPage endCursor } } }"""
 RETRACT = """mutation($input: DatasetRetractInput!) { datasetRetract(input: $input) { userErrors { code } } }"""
 VISIBILITY = """mutation($input: DatasetSetVisibilityInput!) { datasetSetVisibility(input: $input) { userErrors { code } } }"""
 
@@ -75,7 +75,8 @@ class Caller:
             for n in await self.all_pages(DATASETS, "datasets", since=stamp):
                 mirror[n["id"]] = (n["title"], n["status"])
             for n in await self.all_pages(REMOVED_DATASETS, "removedDatasets", since=stamp):
-                mirror.pop(n["id"], None)
+                if not n["listed"]:  # a listed one lost its data only: its record stays
+                    mirror.pop(n["id"], None)
             return
         for n in await self.all_pages(OBS, "observations", since=stamp):
             mirror[n["id"]] = (n["value"], n["suppressed"])

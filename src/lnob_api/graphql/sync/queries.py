@@ -1,7 +1,10 @@
 """Root fields: removedObservations, removedDatasets (tombstones for incremental sync).
 
 A mirror pulls ``observations(filter: {updatedSince: T})`` and ``removedObservations(since: T)``
-with the same T, upserts the first and deletes the second, and keeps the new T.
+with the same T, upserts the first and deletes the second, and keeps the new T. Datasets the
+same way: ``removedDatasets(since: T)`` (drop the version's rows; drop its record unless
+``listed``) and ``datasets(filter: {updatedSince: T})`` (upsert). The two sets of a pull never
+overlap, so the order does not matter.
 """
 
 from __future__ import annotations
@@ -38,8 +41,9 @@ class SyncQueries:
         )
 
     @strawberry.field(
-        description="Datasets that left your lists since `since` (no longer visible to you, "
-        "or superseded by a newer version), oldest removal first."
+        description="Dataset versions whose data left your view since `since` (retracted, "
+        "superseded, consent withdrawn, access narrowed or ended), or whose record left your "
+        "lists, oldest removal first; `listed` tells which."
     )
     async def removed_datasets(
         self,

@@ -25,13 +25,23 @@ class RemovedObservation:
         )
 
 
-@strawberry.type(description="A dataset (version) that left your lists: delete it from a mirror.")
+@strawberry.type(
+    description="A dataset version whose data you could read and cannot now, or whose record "
+    "left your lists: delete its observations from a mirror, and the record too unless "
+    "`listed`."
+)
 class RemovedDataset:
     id: strawberry.ID = strawberry.field(description="The dataset version's global id.")
     removed_at: datetime
     reason: str = strawberry.field(
-        description="retracted, superseded, visibility, metadata_visibility, grant_revoked, "
-        "grant_expired, consent_withdrawn, consent_expired or deleted."
+        description="The latest cause: retracted, superseded, visibility, metadata_visibility, "
+        "grant_revoked, grant_expired, consent_withdrawn, consent_expired, consent_scope or "
+        "deleted."
+    )
+    listed: bool = strawberry.field(
+        description="The record is still in your lists (a retracted dataset keeps its reason; "
+        "a dataset without consent keeps its description): only its data left your view. "
+        "Its new state arrives through `datasets(filter: {updatedSince})`."
     )
 
     @classmethod
@@ -40,4 +50,5 @@ class RemovedDataset:
             id=strawberry.ID(to_global_id("Dataset", row["id"])),
             removed_at=row["removed_at"],
             reason=row["reason"],
+            listed=bool(row["listed"]),
         )
