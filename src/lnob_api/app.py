@@ -23,6 +23,7 @@ from lnob_api.graphiql.assets import Assets
 from lnob_api.graphiql.service import ensure_graphiql_client
 from lnob_api.graphql.app import GraphQLApp
 from lnob_api.http.catalog import catalog_routes
+from lnob_api.http.discovery import discovery_routes
 from lnob_api.http.exports import exports_routes
 from lnob_api.http.health import healthz, readyz
 from lnob_api.http.hygiene import InputHygieneMiddleware
@@ -149,6 +150,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *oauth_routes(),
+            *discovery_routes(),
             *exports_routes(),
             *sdmx_routes(),
             *catalog_routes(),

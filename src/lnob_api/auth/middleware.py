@@ -23,6 +23,8 @@ from lnob_api.db.request import Database, RequestDb
 REALM = "lnob-api"
 # Paths whose requests carry a principal; OAuth endpoints authenticate clients themselves.
 PROTECTED_PREFIXES = ("/graphql", "/exports", "/sdmx", "/catalog")
+# RFC 9728 metadata of this resource (served by http.discovery), named in every 401 challenge.
+RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource"
 
 
 class BearerAuthMiddleware:
@@ -54,7 +56,10 @@ class BearerAuthMiddleware:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             await _unauthorized(
-                send, "invalid_token", "use the Bearer scheme: Authorization: Bearer <token>"
+                send,
+                "invalid_token",
+                "use the Bearer scheme: Authorization: Bearer <token>",
+                self.settings,
             )
             return
         db = RequestDb(self.database)
@@ -65,7 +70,7 @@ class BearerAuthMiddleware:
             )
         except InvalidToken as exc:
             await db.close()
-            await _unauthorized(send, "invalid_token", exc.reason)
+            await _unauthorized(send, "invalid_token", exc.reason, self.settings)
             return
         except BaseException:
             # Roll back, and let the real error through (a database outage becomes a 503
@@ -83,9 +88,13 @@ def _authorization(scope: Scope) -> str | None:
     return None
 
 
-async def _unauthorized(send: Send, error: str, description: str) -> None:
+async def _unauthorized(send: Send, error: str, description: str, settings: Settings) -> None:
     safe = description.replace('"', "'")
-    challenge = f'Bearer realm="{REALM}", error="{error}", error_description="{safe}"'
+    metadata = f"{settings.issuer}{RESOURCE_METADATA_PATH}"
+    challenge = (
+        f'Bearer realm="{REALM}", error="{error}", error_description="{safe}", '
+        f'resource_metadata="{metadata}"'
+    )
     body = json.dumps({"error": error, "error_description": description}).encode()
     await send(
         {
