@@ -19,6 +19,7 @@ from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.export import repository as export_repo
+from lnob_api.models.enums import PRE_RELEASE
 from lnob_api.sdmx import model
 from lnob_api.sync import repository as sync_repo
 
@@ -224,10 +225,6 @@ def exact_areas(codes: Sequence[str]) -> ColumnElement[bool]:
     return observations.c.area_code.in_(list(codes))
 
 
-def of_dataset(slug: str) -> ColumnElement[bool]:
-    return observations.c.dataset_id.in_(sa.select(datasets.c.id).where(datasets.c.slug == slug))
-
-
 # --- deletions (updatedAfter) ---------------------------------------------------------------
 
 
@@ -333,3 +330,33 @@ def csv_deletions(deleted: sa.Select[Any], *, flow: str, attributes: bool) -> sa
             value = cell(gone.c.dataset) if a is model.DATASET else sa.null()
             body.append(value.label(a.id))
     return sa.select(*body).select_from(gone)
+
+
+async def dataset_lineage(
+    conn: AsyncConnection, principal: Principal, coalition_id: int, key: int | str
+) -> int | None:
+    """The lineage of the dataset named by ``key`` (a slug, or the primary key of any of its
+    versions) among the coalition's datasets whose metadata the principal sees."""
+    named = datasets.c.id == key if isinstance(key, int) else datasets.c.slug == key
+    stmt = (
+        sa.select(datasets.c.lineage_id)
+        .where(
+            named, datasets.c.coalition_id == coalition_id, visibility.dataset_visible(principal)
+        )
+        .limit(1)
+    )
+    found = (await conn.execute(stmt)).scalar_one_or_none()
+    return int(found) if found is not None else None
+
+
+def released_of_lineage(lineage_id: int) -> sa.Select[Any]:
+    """Ids of a lineage's released versions: the caller's readable rows among them are those of
+    the current published version (data paths read current versions only); removals of any."""
+    return sa.select(datasets.c.id).where(
+        datasets.c.lineage_id == lineage_id,
+        datasets.c.status.not_in([s.value for s in PRE_RELEASE]),
+    )
+
+
+def of_lineage(lineage_id: int) -> ColumnElement[bool]:
+    return observations.c.dataset_id.in_(released_of_lineage(lineage_id))

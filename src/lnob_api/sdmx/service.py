@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from lnob_api.auth.principal import Principal
 from lnob_api.errors import InvalidInput, NotFound
 from lnob_api.export import repository as export_repo
+from lnob_api.export.filters import dataset_key
 from lnob_api.export.service import Resolved
 from lnob_api.observation import repository as observation_repo
 from lnob_api.sdmx import model, repository
@@ -180,13 +181,14 @@ async def resolve_data(
             if code not in known:
                 raise NotFound(f"unknown code {code} for REF_AREA")
         where.append(repository.exact_areas(key[1]))
-    dataset_ids = None
     if params.dataset is not None:
-        rows = await export_repo.visible_datasets(conn, principal, ids=[], slugs=[params.dataset])
-        if not rows:
+        lineage = await repository.dataset_lineage(
+            conn, principal, flow.coalition_id, dataset_key(params.dataset)
+        )
+        if lineage is None:
             raise NotFound(f"unknown dataset {params.dataset}")
-        dataset_ids = [rows[0].id]
-        dataset_where.append(export_repo.datasets.c.id == rows[0].id)
+        where.append(repository.of_lineage(lineage))
+        dataset_where.append(export_repo.datasets.c.lineage_id == lineage)
 
     def codes(position: int) -> list[str] | None:
         found = key[position]
@@ -196,7 +198,6 @@ async def resolve_data(
         indicator_codes=indicator_codes,
         period_from=params.start_period,
         period_to=params.end_period,
-        dataset_ids=dataset_ids,
         sex=codes(2),
         age=codes(3),
         disability_status=codes(4),

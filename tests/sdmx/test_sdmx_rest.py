@@ -1,0 +1,86 @@
+"""SDMX 2.1 REST completeness: dataset selection by slug or global id, error messages,
+availability, first/last observations, structures' validators and stubs."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+from tests import factories as f
+from tests.export.export_world import build_world
+
+from lnob_api import models
+from lnob_api.auth.keys import KeyStore
+
+
+def gid(pk: int) -> str:
+    return base64.b64encode(f"Dataset:{pk}".encode()).decode()
+
+
+def rows_of(response: httpx.Response) -> list[dict[str, str]]:
+    assert response.status_code == 200, response.text
+    return list(csv.DictReader(io.StringIO(response.text)))
+
+
+@pytest.fixture
+async def world(conn: AsyncConnection, signing_keys: KeyStore) -> dict[str, Any]:
+    """The export world, plus a dataset of coalition A with two published versions."""
+    w = await build_world(conn, signing_keys)
+    a = w["a"]
+    v1 = await f.create_dataset(conn, a, slug="two-versions", title="Two versions")
+    await f.create_observation(conn, v1, area_code=a["code"], period="2018", value=1.0)
+    v2 = await f.create_dataset(
+        conn, a, slug="two-versions", title="Two versions", lineage_id=v1["id"], version=2
+    )
+    await f.create_observation(conn, v2, area_code=a["code"], period="2018", value=2.0)
+    table = models.Dataset.__table__
+    await conn.execute(
+        sa.update(table)
+        .where(table.c.id == v1["id"])
+        .values(superseded_at=datetime(2022, 1, 1, tzinfo=UTC))
+    )
+    w["versions"] = (v1, v2)
+    w["flow"] = f"DF_LNOB_{a['code']}"
+    return w
+
+
+class TestDatasetParameter:
+    @pytest.mark.parametrize("which", ["slug", "v1", "v2"])
+    async def test_current_version_by_slug_or_any_versions_id(
+        self, client: httpx.AsyncClient, world: dict[str, Any], which: str
+    ) -> None:
+        v1, v2 = world["versions"]
+        value = {"slug": "two-versions", "v1": gid(v1["id"]), "v2": gid(v2["id"])}[which]
+        rows = rows_of(
+            await client.get(
+                f"/sdmx/data/{world['flow']}", params={"dataset": value, "format": "csvdata"}
+            )
+        )
+        assert [(r["DATASET"], r["TIME_PERIOD"], r["OBS_VALUE"]) for r in rows] == [
+            ("two-versions", "2018", "2")
+        ]
+
+    async def test_hidden_or_foreign_dataset_is_unknown(
+        self, client: httpx.AsyncClient, world: dict[str, Any]
+    ) -> None:
+        for value in (
+            gid(world["datasets"]["coal"]["id"]),  # coalition-only: hidden from anonymous
+            gid(world["datasets"]["other"]["id"]),  # coalition B's, not in this flow
+            world["datasets"]["other"]["slug"],
+        ):
+            response = await client.get(f"/sdmx/data/{world['flow']}", params={"dataset": value})
+            assert response.status_code == 404, value
+            assert f"unknown dataset {value}" in response.text
+        inside = await client.get(
+            f"/sdmx/data/{world['flow']}",
+            params={"dataset": gid(world["datasets"]["coal"]["id"])},
+            headers=world["headers"]["insider"],
+        )
+        assert inside.status_code == 200
