@@ -23,6 +23,7 @@ from lnob_api.graphiql.assets import Assets
 from lnob_api.graphiql.service import ensure_graphiql_client
 from lnob_api.graphql.app import GraphQLApp
 from lnob_api.http.catalog import catalog_routes
+from lnob_api.http.compression import CompressionMiddleware
 from lnob_api.http.discovery import discovery_routes
 from lnob_api.http.exports import exports_routes
 from lnob_api.http.health import healthz, readyz
@@ -133,6 +134,8 @@ def create_app(
             )
         )
     middleware.append(Middleware(RequestIdMiddleware))
+    # gzip/brotli by Accept-Encoding on every route, streamed (http/compression.py).
+    middleware.append(Middleware(CompressionMiddleware))
     # Unusable URLs (NUL, invalid UTF-8) are refused before authentication or any route.
     middleware.append(Middleware(InputHygieneMiddleware))
     # Inside the request id (its 503s carry one), outside everything that touches the database.
