@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tests.export.export_world import build_world, csv_rows, number
+from tests.sdmx.sdmx_errors import CODES, error_of
 
 from lnob_api import models
 from lnob_api.auth.keys import KeyStore
@@ -303,7 +304,7 @@ class TestFailures:
             ("", {"dataset": "nope"}, {}, 404, "unknown dataset nope"),
         ],
     )
-    async def test_plain_messages(
+    async def test_error_messages(
         self,
         client: httpx.AsyncClient,
         world: dict[str, Any],
@@ -317,15 +318,16 @@ class TestFailures:
             f"/sdmx/data/{flow_of(world)}{path}", params=params, headers=headers
         )
         assert response.status_code == status, response.text
-        assert response.headers["content-type"].startswith("text/plain")
-        assert response.text.startswith(message)
+        code, text = error_of(response)
+        assert code == CODES[status]
+        assert text.startswith(message)
 
     async def test_unknown_flow_is_404(
         self, client: httpx.AsyncClient, world: dict[str, Any]
     ) -> None:
         response = await client.get("/sdmx/data/DF_LNOB_ZZ/all")
         assert response.status_code == 404
-        assert response.text.startswith("unknown dataflow all:DF_LNOB_ZZ(latest)")
+        assert error_of(response) == (100, "unknown dataflow all:DF_LNOB_ZZ(latest)")
         other_agency = await client.get(f"/sdmx/data/ECB,{flow_of(world)},1.0/all")
         assert other_agency.status_code == 404
 

@@ -18,6 +18,7 @@ from lxml import etree
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tests import factories as f
 from tests.helpers import bearer, token_for
+from tests.sdmx.sdmx_errors import error_of
 
 import sdmx
 from lnob_api.auth.keys import KeyStore
@@ -255,10 +256,12 @@ async def test_sdmx_csv1_refuses_to_drop_deletions(
 ) -> None:
     by_accept = await _get(client, world, "anonymous", "csv")
     assert by_accept.status_code == 406
-    assert "SDMX-CSV 2.0" in by_accept.text
+    code, text = error_of(by_accept)
+    assert code == 406 and "SDMX-CSV 2.0" in text
     by_format = await _get(client, world, "anonymous", "csv", format="csvdata")
     assert by_format.status_code == 400
-    assert by_format.text.startswith("format:")
+    code, text = error_of(by_format)
+    assert code == 150 and text.startswith("format:")
 
 
 async def test_validators_move_with_deletions(

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tests import factories as f
 from tests.export.export_world import build_world
+from tests.sdmx.sdmx_errors import error_of
 
 from lnob_api import models
 from lnob_api.auth.keys import KeyStore
@@ -84,3 +85,26 @@ class TestDatasetParameter:
             headers=world["headers"]["insider"],
         )
         assert inside.status_code == 200
+
+
+class TestErrorMessages:
+    async def test_sdmx_json_error_when_json_is_preferred(
+        self, client: httpx.AsyncClient, world: dict[str, Any]
+    ) -> None:
+        response = await client.get(
+            f"/sdmx/data/{world['flow']}/9_9_9......",
+            headers={"Accept": "application/vnd.sdmx.data+json;version=1.0.0"},
+        )
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("application/json")
+        assert error_of(response) == (100, "unknown code 9_9_9 for INDICATOR")
+        assert response.json()["errors"][0]["title"] == "No results found"
+
+    async def test_sdmx_ml_error_otherwise(
+        self, client: httpx.AsyncClient, world: dict[str, Any]
+    ) -> None:
+        response = await client.get(f"/sdmx/data/{world['flow']}/1_1_1")
+        assert response.status_code == 400
+        assert response.headers["cache-control"] == "no-store"
+        code, text = error_of(response)
+        assert code == 140 and text.startswith("key: 1 dimensions given")

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tests import factories as f
 from tests.export.export_world import build_world
+from tests.sdmx.sdmx_errors import CODES, error_of
 
 from lnob_api import models
 from lnob_api.auth.keys import KeyStore
@@ -169,7 +170,7 @@ class TestStructureFailures:
             ("/sdmx/dataflow", {}, {"Accept": "application/json"}, 406, "none of the accepted"),
         ],
     )
-    async def test_plain_messages(
+    async def test_error_messages(
         self,
         client: httpx.AsyncClient,
         path: str,
@@ -180,7 +181,9 @@ class TestStructureFailures:
     ) -> None:
         response = await client.get(path, params=params, headers=headers)
         assert response.status_code == status, response.text
-        assert response.text.startswith(message)
+        code, text = error_of(response)
+        assert code == CODES[status]
+        assert text.startswith(message)
 
 
 async def test_provenance_travels_as_attributes(client: httpx.AsyncClient, conn: Any) -> None:

@@ -3,9 +3,10 @@
     /sdmx/{dataflow|datastructure|codelist|conceptscheme}[/{agency}[/{id}[/{version}]]]
     /sdmx/data/{flowRef}[/{key}[/{provider}]]
 
-Errors are short plain text: 400 for malformed input (naming the parameter), 404 for an
-unknown flow or code (and, as SDMX says, for a query without results), 406 when no accepted
-media type can be produced, 501 for SDMX resources this service does not offer.
+Errors are SDMX error messages (``sdmx.errors``: SDMX-ML, or SDMX-JSON when the client
+prefers JSON) with the standard codes: 400/140 for malformed input (naming the parameter),
+404/100 for an unknown flow or code (and, as SDMX says, for a query without results), 406 when
+no accepted media type can be produced, 501 for SDMX resources this service does not offer.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 from dataclasses import asdict
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from lnob_api.errors import InvalidInput, NotFound
@@ -24,12 +25,11 @@ from lnob_api.http.exports import (
     HeldTransaction,
     cache_headers,
     is_fresh,
-    plain_error,
     principal_of,
     query_lists,
     streamed,
 )
-from lnob_api.sdmx import model, query, service, structure
+from lnob_api.sdmx import errors, model, query, service, structure
 from lnob_api.sdmx.negotiation import MEDIA_TYPES, Format, NotAcceptable, negotiate
 
 STRUCTURES = ("dataflow", "datastructure", "codelist", "conceptscheme")
@@ -69,8 +69,8 @@ def sdmx_routes() -> list[BaseRoute]:
     ]
 
 
-def _not_acceptable(exc: NotAcceptable) -> PlainTextResponse:
-    return PlainTextResponse(str(exc) + "\n", status_code=406)
+def _not_acceptable(request: Request, exc: NotAcceptable) -> Response:
+    return errors.error_response(request, 406, str(exc))
 
 
 async def structure_query(request: Request) -> Response:
@@ -79,15 +79,15 @@ async def structure_query(request: Request) -> Response:
     resource = path["resource"]
     if resource not in STRUCTURES:
         if resource in NOT_IMPLEMENTED:
-            return PlainTextResponse(f"{resource} is not offered by this service\n", 501)
-        return PlainTextResponse(f"unknown SDMX resource {resource}\n", 404)
+            return errors.error_response(request, 501, f"{resource} is not offered by this service")
+        return errors.error_response(request, 404, f"unknown SDMX resource {resource}")
     try:
         params = query.structure_params(query_lists(request))
         negotiate(format=params.format, accept=request.headers.get("accept"), structure=True)
     except InvalidInput as exc:
-        return plain_error(exc)
+        return errors.from_exception(request, exc)
     except NotAcceptable as exc:
-        return _not_acceptable(exc)
+        return _not_acceptable(request, exc)
     async with request.app.state.database.transaction() as conn:
         try:
             found = await service.structures(
@@ -100,7 +100,7 @@ async def structure_query(request: Request) -> Response:
                 references=params.references,
             )
         except NotFound as exc:
-            return plain_error(exc)
+            return errors.from_exception(request, exc)
     return Response(
         structure.message(found),
         media_type=MEDIA_TYPES[Format.STRUCTURE],
@@ -120,11 +120,11 @@ async def data_query(request: Request) -> Response:
             format=params.format, accept=request.headers.get("accept"), structure=False
         )
     except InvalidInput as exc:
-        return plain_error(exc)
+        return errors.from_exception(request, exc)
     except NotAcceptable as exc:
-        return _not_acceptable(exc)
+        return _not_acceptable(request, exc)
     if path.get("provider") not in (None, *query.WILDCARDS, model.AGENCY):
-        return PlainTextResponse(f"unknown data provider {path['provider']}\n", 404)
+        return errors.error_response(request, 404, f"unknown data provider {path['provider']}")
     held = HeldTransaction(request)
     conn = await held.open()
     try:
@@ -142,13 +142,13 @@ async def data_query(request: Request) -> Response:
             raise NotFound("No results found")
         if deleted and chosen is Format.CSV:
             await held.close()
-            return _no_deletions_in_csv1(params, deleted)
+            return _no_deletions_in_csv1(request, params, deleted)
         chunks = service.data_stream(
             conn, principal, data, flow=flow, format=chosen, params=params, deleted=deleted
         )
     except (InvalidInput, NotFound) as exc:
         await held.close()
-        return plain_error(exc)
+        return errors.from_exception(request, exc)
     except BaseException:
         await held.close(failed=True)
         raise
@@ -167,7 +167,7 @@ async def data_query(request: Request) -> Response:
     return streamed(held, chunks, media_type=MEDIA_TYPES[chosen], headers=headers)
 
 
-def _no_deletions_in_csv1(params: query.DataParams, deleted: int) -> PlainTextResponse:
+def _no_deletions_in_csv1(request: Request, params: query.DataParams, deleted: int) -> Response:
     """SDMX-CSV 1.0 has no ACTION column, so it cannot say that an observation was deleted:
     rather than leave a mirror holding removed data, the query is refused, naming the format
     that can (400 for ``format=csvdata``, 406 when chosen from ``Accept``)."""
@@ -177,5 +177,5 @@ def _no_deletions_in_csv1(params: query.DataParams, deleted: int) -> PlainTextRe
         f"({MEDIA_TYPES[Format.CSV2]}, or format=csv2), SDMX-JSON or SDMX-ML"
     )
     if params.format is not None:
-        return PlainTextResponse(f"format: {message}\n", 400, headers={"Cache-Control": "no-store"})
-    return PlainTextResponse(message + "\n", 406, headers={"Cache-Control": "no-store"})
+        return errors.error_response(request, 400, f"format: {message}", code=errors.SEMANTIC)
+    return errors.error_response(request, 406, message)
