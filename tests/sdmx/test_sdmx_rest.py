@@ -12,11 +12,13 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from lxml import etree
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tests import factories as f
 from tests.export.export_world import build_world
-from tests.sdmx.sdmx_errors import error_of
+from tests.sdmx.sdmx_errors import CODES, COMMON, error_of
 
+import sdmx
 from lnob_api import models
 from lnob_api.auth.keys import KeyStore
 
@@ -108,3 +110,81 @@ class TestErrorMessages:
         assert response.headers["cache-control"] == "no-store"
         code, text = error_of(response)
         assert code == 140 and text.startswith("key: 1 dimensions given")
+
+
+def cube_of(response: httpx.Response) -> tuple[dict[str, set[str]], int]:
+    """(codes per dimension, obs_count) of an availability answer, as sdmx1 reads it."""
+    assert response.status_code == 200, response.text
+    message = sdmx.read_sdmx(io.BytesIO(response.content))
+    (found,) = message.constraint.values()
+    assert str(found.role.role) == "ConstraintRoleType.actual"
+    (region,) = found.data_content_region
+    codes = {
+        dim.id: {str(v.value) for v in member.values}
+        for dim, member in region.member.items()
+        if dim.id != "TIME_PERIOD"
+    }
+    (count,) = [a for a in found.annotations if a.id == "obs_count"]
+    return codes, int(str(count.title))
+
+
+class TestAvailability:
+    @pytest.mark.parametrize("who", ["anonymous", "insider"])
+    async def test_exact_codes_and_count_of_readable_rows(
+        self, client: httpx.AsyncClient, world: dict[str, Any], who: str
+    ) -> None:
+        response = await client.get(
+            f"/sdmx/availableconstraint/{world['flow']}/all/all/all",
+            headers=world["headers"][who],
+        )
+        codes, count = cube_of(response)
+        a = world["a"]["code"]
+        assert codes["INDICATOR"] == {"1_1_1", "4_1_1"}
+        assert codes["REF_AREA"] == {a, world["sub"]}
+        assert codes["SEX"] == {"F", "M", "_T"}
+        assert codes["AGE"] == {"_T", "Y15T24"}
+        # 6 public rows and the current version of the two-version dataset; the insider
+        # also reads the coalition-only row
+        assert count == (8 if who == "insider" else 7)
+        root = etree.fromstring(response.content)
+        time = root.find(f".//{COMMON}KeyValue[@id='TIME_PERIOD']/{COMMON}TimeRange")
+        assert time is not None
+        assert time.findtext(f"{COMMON}StartPeriod") == "2018-01-01"
+        assert time.findtext(f"{COMMON}EndPeriod") == "2021-12-31"
+
+    async def test_available_mode_ignores_a_dimensions_own_selection(
+        self, client: httpx.AsyncClient, world: dict[str, Any]
+    ) -> None:
+        url = f"/sdmx/availableconstraint/{world['flow']}/1_1_1.{world['a']['code']}.F...."
+        exact, exact_count = cube_of(await client.get(url))
+        available, available_count = cube_of(await client.get(url, params={"mode": "available"}))
+        assert exact["SEX"] == {"F"} and available["SEX"] == {"F", "M", "_T"}
+        assert exact["INDICATOR"] == available["INDICATOR"] == {"1_1_1"}
+        assert exact_count == available_count == 2
+
+    async def test_one_component_and_failures(
+        self, client: httpx.AsyncClient, world: dict[str, Any]
+    ) -> None:
+        base = f"/sdmx/availableconstraint/{world['flow']}"
+        codes, _ = cube_of(await client.get(f"{base}/all/all/SEX"))
+        assert set(codes) == {"SEX"}
+        for path, params, status in [
+            ("/all/all/COLOUR", {}, 404),
+            ("/9_9_9......", {}, 404),
+            ("/all", {"mode": "guess"}, 400),
+            ("/all/ECB", {}, 404),
+            ("/1_1_1.ZW.F....", {}, 404),  # a known area without data: no results
+        ]:
+            response = await client.get(base + path, params=params)
+            assert response.status_code == status, (path, response.text)
+            assert error_of(response)[0] == CODES[status]
+
+    async def test_references_bring_the_structure(
+        self, client: httpx.AsyncClient, world: dict[str, Any]
+    ) -> None:
+        response = await client.get(
+            f"/sdmx/availableconstraint/{world['flow']}", params={"references": "all"}
+        )
+        message = sdmx.read_sdmx(io.BytesIO(response.content))
+        assert world["flow"] in message.dataflow
+        assert "DSD_LNOB" in message.structure and "CL_SEX" in message.codelist

@@ -29,7 +29,7 @@ from lnob_api.http.exports import (
     query_lists,
     streamed,
 )
-from lnob_api.sdmx import errors, model, query, service, structure
+from lnob_api.sdmx import availability, errors, model, query, service, structure
 from lnob_api.sdmx.negotiation import MEDIA_TYPES, Format, NotAcceptable, negotiate
 
 STRUCTURES = ("dataflow", "datastructure", "codelist", "conceptscheme")
@@ -52,7 +52,6 @@ NOT_IMPLEMENTED = (
     "reportingtaxonomy",
     "structure",
     "structureset",
-    "availableconstraint",
     "schema",
 )
 VARY = "Authorization, Accept"
@@ -63,8 +62,12 @@ def sdmx_routes() -> list[BaseRoute]:
     data.append("/sdmx/data/{flow}/{key}/{provider}")
     structures = ["/sdmx/{resource}", "/sdmx/{resource}/{agency}", "/sdmx/{resource}/{agency}/{id}"]
     structures.append("/sdmx/{resource}/{agency}/{id}/{version}")
+    available = ["/sdmx/availableconstraint/{flow}", "/sdmx/availableconstraint/{flow}/{key}"]
+    available.append("/sdmx/availableconstraint/{flow}/{key}/{provider}")
+    available.append("/sdmx/availableconstraint/{flow}/{key}/{provider}/{component}")
     return [
         *(Route(path, data_query, methods=["GET"]) for path in data),
+        *(Route(path, availability_query, methods=["GET"]) for path in available),
         *(Route(path, structure_query, methods=["GET"]) for path in structures),
     ]
 
@@ -179,3 +182,47 @@ def _no_deletions_in_csv1(request: Request, params: query.DataParams, deleted: i
     if params.format is not None:
         return errors.error_response(request, 400, f"format: {message}", code=errors.SEMANTIC)
     return errors.error_response(request, 406, message)
+
+
+async def availability_query(request: Request) -> Response:
+    """The codes (and time range) of a dataflow's data the caller can read, as a
+    ContentConstraint of type Actual with the observation count (``sdmx.availability``)."""
+    principal = principal_of(request)
+    path = request.path_params
+    try:
+        ref = query.flow_ref(path["flow"])
+        key = query.key(path.get("key"))
+        params = query.availability_params(query_lists(request))
+        negotiate(format=None, accept=request.headers.get("accept"), structure=True)
+    except InvalidInput as exc:
+        return errors.from_exception(request, exc)
+    except NotAcceptable as exc:
+        return _not_acceptable(request, exc)
+    if path.get("provider") not in (
+        None,
+        *query.WILDCARDS,
+        model.AGENCY,
+        f"{model.AGENCY},{model.AGENCY}",
+    ):
+        return errors.error_response(request, 404, f"unknown data provider {path['provider']}")
+    component = path.get("component")
+    async with request.app.state.database.transaction() as conn:
+        try:
+            flow = await service.find_flow(conn, ref)
+            found = await availability.available(
+                conn,
+                principal,
+                flow,
+                key,
+                params,
+                None if component in (None, *query.WILDCARDS) else component,
+            )
+            structures = await availability.referenced(conn, principal, flow, params.references)
+        except NotFound as exc:
+            return errors.from_exception(request, exc)
+    structures.constraints = [availability.constraint(found)]
+    return Response(
+        structure.message(structures),
+        media_type=MEDIA_TYPES[Format.STRUCTURE],
+        headers=cache_headers(request, None, VARY),
+    )

@@ -159,3 +159,42 @@ def structure_params(params: Params) -> StructureParams:
         references=_choice(params, "references", "none", REFERENCES),
         format=single(params, "format"),
     )
+
+
+AVAILABILITY_PARAMETERS = ("mode", "references", "startPeriod", "endPeriod", "updatedAfter")
+MODES = ("exact", "available")
+AVAILABILITY_REFERENCES = (
+    "none",
+    "all",
+    "datastructure",
+    "conceptscheme",
+    "codelist",
+    "dataproviderscheme",
+    "dataflow",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AvailabilityParams:
+    mode: str
+    references: str
+    data: DataParams
+
+
+def availability_params(params: Params) -> AvailabilityParams:
+    """Parameters of ``availableconstraint``: ``mode``, ``references`` and the data filters."""
+    _check_names(params, AVAILABILITY_PARAMETERS)
+    data = DataParams(
+        start_period=period(params, "startPeriod"),
+        end_period=period(params, "endPeriod"),
+        updated_after=instant(params, "updatedAfter"),
+        dimension_at_observation=model.TIME_DIMENSION,
+        detail="full",
+        dataset=None,
+        format=None,
+    )
+    return AvailabilityParams(
+        mode=_choice(params, "mode", "exact", MODES),
+        references=_choice(params, "references", "none", AVAILABILITY_REFERENCES),
+        data=data,
+    )

@@ -41,6 +41,8 @@ class Structures:
     codelists: list[Codelist] = field(default_factory=list)
     concepts: bool = False
     datastructure: bool = False
+    # ContentConstraints, written already (``sdmx.availability.constraint``).
+    constraints: list[str] = field(default_factory=list)
 
 
 CODELIST_NAMES = {
@@ -80,6 +82,10 @@ def message(structures: Structures) -> bytes:
         parts.append(f"<structure:Concepts>{_concepts()}</structure:Concepts>")
     if structures.datastructure:
         parts.append(f"<structure:DataStructures>{_dsd()}</structure:DataStructures>")
+    if structures.constraints:
+        parts.append("<structure:Constraints>")
+        parts.extend(structures.constraints)
+        parts.append("</structure:Constraints>")
     parts.append("</message:Structures></message:Structure>")
     return "".join(parts).encode()
 

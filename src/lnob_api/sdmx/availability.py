@@ -1,0 +1,150 @@
+"""``availableconstraint``: which codes of each dimension the caller's readable data use.
+
+    /sdmx/availableconstraint/{flow}[/{key}[/{providerRef}[/{componentID}]]]?mode=exact|available
+
+The answer is a structure message holding one ContentConstraint of type Actual attached to the
+dataflow, with a cube region listing, per dimension, the codes present and, for TIME_PERIOD, the
+time range covered. As the .Stat Suite does, the number of observations matching the query is
+the annotation ``obs_count`` (type ``sdmx_metrics``); the Data Explorer builds its filters from
+it. ``mode=exact`` (the default) lists the codes of the observations matching the whole key;
+``mode=available`` lists for each dimension the codes that can still be chosen given the
+selection on the other dimensions (its own selection left out). Every count and code comes from
+the rows the caller can read (``export.repository.scoped``), so hidden data leaves no trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from lnob_api.auth.principal import Principal
+from lnob_api.errors import NotFound
+from lnob_api.export import repository as export_repo
+from lnob_api.sdmx import model, repository, service
+from lnob_api.sdmx.query import AvailabilityParams
+from lnob_api.sdmx.structure import Dataflow, Structures
+from lnob_api.sdmx.xml import attrs, name, ref, text
+
+URN = "urn:sdmx:org.sdmx.infomodel.registry.ContentConstraint"
+COMPONENTS = (*(d.id for d in model.DIMENSIONS), model.TIME_DIMENSION)
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    flow: str
+    values: dict[str, list[str]]
+    time: tuple[date, date] | None
+    obs_count: int
+
+
+def _column(s: export_repo.Scoped, component: model.Component) -> ColumnElement[Any]:
+    if component.id == "INDICATOR":
+        return repository.sdmx_indicator(s.code)
+    column = {"disability": "disability_status", "group": "group_code", "area": "area_code"}
+    return s.rows.c[column.get(component.column, component.column)]
+
+
+async def available(
+    conn: AsyncConnection,
+    principal: Principal,
+    flow: service.Flow,
+    key: list[tuple[str, ...] | None],
+    params: AvailabilityParams,
+    component: str | None,
+) -> Availability:
+    """The availability of ``flow`` for the caller; NotFound when nothing matches."""
+    if component is not None and component not in COMPONENTS:
+        raise NotFound(f"unknown component {component}; use one of {', '.join(COMPONENTS)}")
+    exact = await service.resolve_data(conn, principal, flow, key, params.data)
+    s = export_repo.scoped(principal, exact.resolved.where)
+    count, first, last = (
+        await conn.execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.min(s.rows.c.period_start),
+                sa.func.max(s.rows.c.period_end),
+            ).select_from(s.source)
+        )
+    ).one()
+    values: dict[str, list[str]] = {}
+    for position, dimension in enumerate(model.DIMENSIONS):
+        if component is not None and component != dimension.id:
+            continue
+        where = exact.resolved.where
+        if params.mode == "available" and key[position] is not None:
+            others = [None if i == position else k for i, k in enumerate(key)]
+            where = (
+                await service.resolve_data(conn, principal, flow, others, params.data)
+            ).resolved.where
+        scoped = export_repo.scoped(principal, where)
+        column = _column(scoped, dimension)
+        stmt = sa.select(column).select_from(scoped.source).group_by(column).order_by(column)
+        values[dimension.id] = [str(v) for v in (await conn.execute(stmt)).scalars()]
+    if int(count) == 0 and not any(values.values()):
+        raise NotFound("No results found")
+    time = None
+    if first is not None and component in (None, model.TIME_DIMENSION):
+        time = (first, last)
+    return Availability(flow.id, values, time, int(count))
+
+
+def constraint(found: Availability) -> str:
+    """The ContentConstraint (SDMX-ML 2.1) of an availability."""
+    id = f"CC_{found.flow}"
+    urn = f"{URN}={model.AGENCY}:{id}({model.VERSION})"
+    parts = [
+        "<structure:ContentConstraint"
+        + attrs(
+            id=id,
+            urn=urn,
+            agencyID=model.AGENCY,
+            version=model.VERSION,
+            isFinal="false",
+            type="Actual",
+        )
+        + ">",
+        '<common:Annotations><common:Annotation id="obs_count">'
+        f"<common:AnnotationTitle>{found.obs_count}</common:AnnotationTitle>"
+        "<common:AnnotationType>sdmx_metrics</common:AnnotationType>"
+        "</common:Annotation></common:Annotations>",
+        name(f"Availability of {found.flow}"),
+        "<structure:ConstraintAttachment><structure:Dataflow>"
+        + ref(found.flow, cls="Dataflow", package="datastructure")
+        + "</structure:Dataflow></structure:ConstraintAttachment>",
+        '<structure:CubeRegion include="true">',
+    ]
+    for dimension, codes in found.values.items():
+        if not codes:
+            continue
+        listed = "".join(f"<common:Value>{text(c)}</common:Value>" for c in codes)
+        parts.append(f'<common:KeyValue id="{dimension}">{listed}</common:KeyValue>')
+    if found.time is not None:
+        start, end = found.time
+        parts.append(
+            f'<common:KeyValue id="{model.TIME_DIMENSION}"><common:TimeRange>'
+            f'<common:StartPeriod isInclusive="true">{start.isoformat()}</common:StartPeriod>'
+            f'<common:EndPeriod isInclusive="true">{end.isoformat()}</common:EndPeriod>'
+            "</common:TimeRange></common:KeyValue>"
+        )
+    parts.append("</structure:CubeRegion></structure:ContentConstraint>")
+    return "".join(parts)
+
+
+async def referenced(
+    conn: AsyncConnection, principal: Principal, flow: service.Flow, references: str
+) -> Structures:
+    """What ``references`` brings along with the constraint (no data provider scheme here)."""
+    found = Structures()
+    every = references == "all"
+    if every or references == "dataflow":
+        found.dataflows = [Dataflow(flow.id, flow.name, flow.description)]
+    found.datastructure = every or references == "datastructure"
+    found.concepts = every or references == "conceptscheme"
+    if every or references == "codelist":
+        found.codelists = await service.build_codelists(conn, principal, service.CODELISTS)
+    return found
