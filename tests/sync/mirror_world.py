@@ -9,7 +9,10 @@ corrections are mutations of a coalition admin. A ``Mirror`` keeps what one call
 - ``rows``: the CSV export's rows by their natural key, from ``updatedSince`` pulls, with the
   same tombstones (mapped to natural keys through ``cells``) for deletions;
 - ``datasets``: dataset records, from ``datasets(filter: {updatedSince})`` and
-  ``removedDatasets`` (a ``listed`` tombstone drops the data only).
+  ``removedDatasets`` (a ``listed`` tombstone drops the data only);
+- ``sdmx`` (an SDMX mirror, on its own): SDMX-CSV 2.0 rows of the coalition's dataflow by
+  series key, period and dataset, from ``updatedAfter`` pulls: ``ACTION`` D deletes, I or R
+  upserts.
 
 Deletions are applied before upserts: a correction re-uses the natural keys of the version it
 supersedes. After every change the mirror must equal a fresh full pull, cell for cell.
@@ -82,6 +85,18 @@ CSV_KEY = (
     "group",
 )
 PREFLIGHT = {"Apollo-Require-Preflight": "true"}
+SDMX_CSV2 = "application/vnd.sdmx.data+csv;version=2.0.0"
+SDMX_KEY = (
+    "INDICATOR",
+    "REF_AREA",
+    "SEX",
+    "AGE",
+    "DISABILITY_STATUS",
+    "URBANISATION",
+    "GROUP",
+    "TIME_PERIOD",
+    "DATASET",
+)
 
 
 def number(value: Any) -> float | None:
@@ -116,6 +131,18 @@ def csv_table(text: str) -> dict[tuple[str, ...], tuple[Any, ...]]:
     return table
 
 
+def sdmx_rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def sdmx_key(row: dict[str, str]) -> tuple[str, ...]:
+    return tuple(row[k] for k in SDMX_KEY)
+
+
+def sdmx_cell(row: dict[str, str]) -> tuple[Any, ...]:
+    return (number(row["OBS_VALUE"]), row["CONF_STATUS"])
+
+
 async def stamp() -> datetime:
     """A pull time strictly between what happened before and what happens after."""
     await asyncio.sleep(0.002)
@@ -125,8 +152,11 @@ async def stamp() -> datetime:
 
 
 class Mirror:
-    def __init__(self, world: World, who: str) -> None:
-        self.world, self.who = world, who
+    """What one caller keeps; ``sdmx`` mirrors follow the SDMX channel only."""
+
+    def __init__(self, world: World, who: str, *, sdmx: bool = False) -> None:
+        self.world, self.who, self.sdmx = world, who, sdmx
+        self.series: dict[tuple[str, ...], tuple[Any, ...]] = {}
         self.cells: dict[str, dict[str, Any]] = {}
         self.rows: dict[tuple[str, ...], tuple[Any, ...]] = {}
         self.datasets: dict[str, tuple[Any, ...]] = {}
@@ -154,19 +184,44 @@ class Mirror:
         assert response.status_code == 200, response.text
         return csv_table(response.text)
 
-    async def full(self) -> tuple[dict[str, Any], dict[Any, Any], dict[str, Any]]:
-        """A fresh full pull: cells by id, CSV rows by key, dataset records by id."""
+    async def sdmx_pull(self, since: datetime | None = None) -> list[dict[str, str]]:
+        """SDMX-CSV 2.0 rows of the dataflow (an empty list for SDMX's 404 "No results")."""
+        params = {"updatedAfter": since.isoformat()} if since is not None else {}
+        response = await self.world.client.get(
+            f"/sdmx/data/DF_LNOB_{self.world.coalition['code']}",
+            params=params,
+            headers=self.world.headers[self.who] | {"Accept": SDMX_CSV2},
+        )
+        if response.status_code == 404:
+            return []
+        assert response.status_code == 200, response.text
+        return sdmx_rows(response.text)
+
+    async def full(self) -> tuple[dict[Any, Any], ...]:
+        """A fresh full pull: cells by id, CSV rows by key, dataset records by id (or the
+        SDMX rows by key)."""
+        if self.sdmx:
+            rows = await self.sdmx_pull()
+            assert {r["ACTION"] for r in rows} <= {"I"}, "a full pull deletes nothing"
+            table = {sdmx_key(r): sdmx_cell(r) for r in rows}
+            assert len(table) == len(rows), "the SDMX key is not unique"
+            return (table,)
         cells = {n["id"]: cell_of(n) for n in await self.pages(OBSERVATIONS, "observations")}
         datasets = {n["id"]: tuple(n.values()) for n in await self.pages(DATASETS, "datasets")}
         return cells, await self.csv(), datasets
 
-    def state(self) -> tuple[dict[str, Any], dict[Any, Any], dict[str, Any]]:
+    def state(self) -> tuple[dict[Any, Any], ...]:
+        if self.sdmx:
+            return (dict(self.series),)
         return {i: cell_of(n) for i, n in self.cells.items()}, dict(self.rows), self.datasets
 
     # --- sync --------------------------------------------------------------------------------
 
     async def start(self) -> None:
         self.since = await stamp()
+        if self.sdmx:
+            self.series = (await self.full())[0]
+            return
         for node in await self.pages(OBSERVATIONS, "observations"):
             self.cells[node["id"]] = node
         self.rows = await self.csv()
@@ -176,6 +231,15 @@ class Mirror:
         """One incremental round from the last pull time: deletions, then upserts."""
         assert self.since is not None
         since, self.since = self.since.isoformat(), await stamp()
+        if self.sdmx:
+            rows = await self.sdmx_pull(datetime.fromisoformat(since))
+            for row in rows:  # the deletions' data sets come first; applied first anyway
+                if row["ACTION"] == "D":
+                    self.series.pop(sdmx_key(row), None)
+            for row in rows:
+                if row["ACTION"] in ("I", "R"):
+                    self.series[sdmx_key(row)] = sdmx_cell(row)
+            return
         removed = await self.pages(REMOVED_OBSERVATIONS, "removedObservations", since=since)
         gone_datasets = await self.pages(REMOVED_DATASETS, "removedDatasets", since=since)
         self.tombstones += gone_datasets
@@ -195,12 +259,13 @@ class Mirror:
         for n in await self.pages(DATASETS, "datasets", since=since):
             self.datasets[n["id"]] = tuple(n.values())
 
-    async def check(self) -> tuple[dict[str, Any], dict[Any, Any], dict[str, Any]]:
+    async def check(self) -> tuple[dict[Any, Any], ...]:
         """Sync, then the mirror equals a fresh full pull on every channel; the full pull."""
         await self.sync()
         fresh = await self.full()
         mine = self.state()
-        for channel, got, want in zip(("graphql", "csv", "datasets"), mine, fresh, strict=True):
+        channels = ("sdmx",) if self.sdmx else ("graphql", "csv", "datasets")
+        for channel, got, want in zip(channels, mine, fresh, strict=True):
             assert got == want, f"{self.who} mirror differs from a full pull on {channel}"
         return fresh
 
