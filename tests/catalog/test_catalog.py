@@ -53,7 +53,11 @@ class TestCatalog:
         assert node["dct:title"] == pub["title"]
         assert node["dct:publisher"]["foaf:name"] == world["a"]["name"]
         themes = {t["@id"] for t in node["dcat:theme"]}
-        assert themes == {"http://metadata.un.org/sdg/1", "http://metadata.un.org/sdg/4"}
+        assert themes == {
+            "http://metadata.un.org/sdg/1",
+            "http://metadata.un.org/sdg/4",
+            "http://publications.europa.eu/resource/authority/data-theme/SOCI",
+        }
         assert "SDG indicator 1.1.1" in node["dcat:keyword"]
         assert node["dct:spatial"]["skos:notation"] == world["a"]["code"]
         assert node["dct:temporal"]["dcat:startDate"]["@value"] == "2019-01-01"

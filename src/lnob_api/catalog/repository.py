@@ -1,4 +1,4 @@
-"""SQL of the catalog: released datasets the principal may read, and what describes them."""
+"""SQL of the catalog: released datasets the principal may know of, and what describes them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
-from lnob_api.models.enums import DatasetStatus
+from lnob_api.models.enums import DatasetStatus, MemberRole
 
 datasets = models.Dataset.__table__
 coalitions = models.Coalition.__table__
@@ -21,14 +21,39 @@ dataset_indicators = models.DatasetIndicator.__table__
 indicators = models.Indicator.__table__
 targets = models.SdgTarget.__table__
 goals = models.SdgGoal.__table__
+members = models.CoalitionMember.__table__
+organisations = models.Organisation.__table__
 
 
-async def released(conn: AsyncConnection, principal: Principal) -> list[Any]:
-    """Published datasets whose data the principal may read (drafts and retractions are not
-    offered for harvesting), with their coalition and area."""
+async def listed(
+    conn: AsyncConnection, principal: Principal, *, slug: str | None = None
+) -> list[Any]:
+    """Published current datasets whose metadata the principal may see (drafts, retractions
+    and superseded versions are not offered), one row per slug (the latest such version), with
+    their coalition, area, the lead organisation's website and ``readable``: whether the
+    principal may read the data too (else the catalog lists it as restricted)."""
     area = areas.alias("area")
     country = areas.alias("country")
-    stmt = (
+    website = (
+        sa.select(organisations.c.website)
+        .select_from(members.join(organisations, organisations.c.id == members.c.organisation_id))
+        .where(
+            members.c.coalition_id == coalitions.c.id,
+            members.c.role == MemberRole.LEAD.value,
+            organisations.c.website.is_not(None),
+        )
+        .order_by(organisations.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    clauses = [
+        visibility.dataset_visible(principal),
+        datasets.c.status == DatasetStatus.PUBLISHED.value,
+        visibility.current_version(),
+    ]
+    if slug is not None:
+        clauses.append(datasets.c.slug == slug)
+    latest = (
         sa.select(
             datasets.c.id,
             datasets.c.slug,
@@ -36,12 +61,15 @@ async def released(conn: AsyncConnection, principal: Principal) -> list[Any]:
             datasets.c.description,
             datasets.c.license,
             datasets.c.version,
+            datasets.c.visibility,
             datasets.c.published_at,
             datasets.c.updated_at,
             datasets.c.collection_start,
             datasets.c.collection_end,
+            visibility.dataset_data_visible(principal).label("readable"),
             coalitions.c.code.label("coalition_code"),
             coalitions.c.name.label("coalition_name"),
+            website.label("website"),
             sa.func.coalesce(datasets.c.area_code, coalitions.c.code).label("area_code"),
             sa.func.coalesce(area.c.name, country.c.name).label("area_name"),
             sa.func.coalesce(area.c.level, country.c.level).label("area_level"),
@@ -51,12 +79,15 @@ async def released(conn: AsyncConnection, principal: Principal) -> list[Any]:
             .outerjoin(area, area.c.code == datasets.c.area_code)
             .join(country, country.c.code == coalitions.c.code)
         )
-        .where(
-            visibility.dataset_data_visible(principal),
-            datasets.c.status == DatasetStatus.PUBLISHED.value,
+        .add_columns(
+            sa.func.row_number()
+            .over(partition_by=datasets.c.slug, order_by=datasets.c.version.desc())
+            .label("rank")
         )
-        .order_by(datasets.c.id)
+        .where(*clauses)
+        .subquery("latest")
     )
+    stmt = sa.select(latest).where(latest.c.rank == 1).order_by(latest.c.id)
     return list((await conn.execute(stmt)).all())
 
 

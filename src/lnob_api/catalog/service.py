@@ -1,37 +1,44 @@
-"""The DCAT-AP catalog as JSON-LD: one ``dcat:Dataset`` per released dataset the caller may
-read, each with a CSV and an SDMX distribution filtered to that dataset.
+"""The DCAT-AP 3 catalog as JSON-LD: one ``dcat:Dataset`` per released dataset the caller may
+know of, valid against the official DCAT-AP 3.0.0 SHACL shapes.
 
-Terms are written with prefixes declared in ``@context`` (valid compact JSON-LD that RDF
-tools, and CKAN's DCAT harvester through rdflib, expand to the DCAT-AP IRIs).
+- Datasets whose data the caller reads carry ``dct:accessRights`` PUBLIC (or RESTRICTED when
+  their visibility is narrower than public) and a CSV and an SDMX distribution filtered to the
+  dataset. Datasets the caller only knows of (metadata visible, data not: a wider
+  ``metadata_visibility``) are listed RESTRICTED, without distributions, with how to ask for
+  access (the ``accessRequestCreate`` mutation). Anything else is not listed at all: a hidden
+  dataset looks exactly like a missing one, here and on its own IRI.
+- Every dataset and distribution has an IRI that answers (``/catalog/datasets/{slug}`` and
+  ``.../distributions/{csv,sdmx}``); the landing page is ``/catalog/datasets/{slug}.html``.
+- Terms are written with the prefixes of ``vocabulary.CONTEXT`` (compact JSON-LD that rdflib,
+  and CKAN's DCAT harvester through it, expand to the DCAT-AP IRIs).
 """
 
 from __future__ import annotations
 
+import base64
 from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import pycountry
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lnob_api.auth.principal import Principal
 from lnob_api.catalog import repository
+from lnob_api.catalog import vocabulary as v
 from lnob_api.sdmx import model as sdmx_model
 
-CONTEXT = {
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "dct": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-}
-MEDIA = "http://www.iana.org/assignments/media-types/"
-FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
-COUNTRY = "http://publications.europa.eu/resource/authority/country/"
-SDG_GOAL = "http://metadata.un.org/sdg/"
-SDMX_STANDARD = "https://sdmx.org/?page_id=5008"
+DISTRIBUTIONS = ("csv", "sdmx")
+TITLE = "LNOB Data Commons"
+DESCRIPTION = (
+    "Community-driven data on marginalised groups for SDG monitoring, from the country "
+    "coalitions of the Leave No One Behind partnership."
+)
+
+
+def _en(text: str) -> dict[str, str]:
+    return {"@value": text, "@language": "en"}
 
 
 def _literal(value: date | datetime | None) -> dict[str, str] | None:
@@ -41,8 +48,43 @@ def _literal(value: date | datetime | None) -> dict[str, str] | None:
     return {"@value": value.isoformat(), "@type": kind}
 
 
-def _license(spdx: str) -> dict[str, str]:
-    return {"@id": f"https://spdx.org/licenses/{quote(spdx)}"}
+def dataset_iri(base: str, slug: str) -> str:
+    return f"{base}/catalog/datasets/{slug}"
+
+
+def global_id(dataset_id: int) -> str:
+    """The dataset's GraphQL id (what ``accessRequestCreate`` takes)."""
+    return base64.b64encode(f"Dataset:{dataset_id}".encode()).decode()
+
+
+def access_request_note(base: str, row: Any) -> str:
+    return (
+        "Metadata only: the data of this dataset is restricted. Request access with the "
+        f"GraphQL mutation accessRequestCreate at {base}/graphql, for example "
+        f'mutation {{ accessRequestCreate(input: {{dataset: "{global_id(row.id)}", '
+        'purpose: "what you will use the data for"}) { accessRequest { id status } } }; '
+        "the coalition's admins approve or decline it."
+    )
+
+
+def _publisher(base: str, row: Any) -> dict[str, Any]:
+    return {
+        "@id": f"{base}/catalog#coalition-{row.coalition_code.lower()}",
+        "@type": "foaf:Agent",
+        "foaf:name": row.coalition_name,
+    }
+
+
+def _contact(base: str, row: Any) -> dict[str, Any]:
+    # vcard:Kind named as well: the shapes check the class in the data, not the ontology.
+    contact: dict[str, Any] = {
+        "@id": f"{base}/catalog#contact-{row.coalition_code.lower()}",
+        "@type": ["vcard:Kind", "vcard:Organization"],
+        "vcard:fn": row.coalition_name,
+    }
+    if row.website:
+        contact["vcard:hasURL"] = {"@id": row.website}
+    return contact
 
 
 def _spatial(row: Any) -> dict[str, Any]:
@@ -54,57 +96,39 @@ def _spatial(row: Any) -> dict[str, Any]:
     if row.area_level == "COUNTRY":
         country = pycountry.countries.get(alpha_2=row.area_code)
         if country is not None:
-            place["@id"] = f"{COUNTRY}{country.alpha_3}"
+            place["@id"] = f"{v.COUNTRY}{country.alpha_3}"
     return place
 
 
-def _distributions(base: str, row: Any) -> list[dict[str, Any]]:
-    csv_url = f"{base}/exports/observations.csv?{urlencode({'dataset': row.slug})}"
-    flow = f"{sdmx_model.AGENCY},{sdmx_model.flow_id(row.coalition_code)},{sdmx_model.VERSION}"
-    sdmx_url = f"{base}/sdmx/data/{flow}/all?{urlencode({'dataset': row.slug})}"
-    return [
-        {
+def distribution(base: str, row: Any, kind: str) -> dict[str, Any]:
+    """One distribution of a readable dataset (``kind`` in ``DISTRIBUTIONS``)."""
+    iri = f"{dataset_iri(base, row.slug)}/distributions/{kind}"
+    if kind == "csv":
+        url = f"{base}/exports/observations.csv?{urlencode({'dataset': row.slug})}"
+        return {
+            "@id": iri,
             "@type": "dcat:Distribution",
             "dct:title": "Observations as CSV",
-            "dcat:accessURL": {"@id": csv_url},
-            "dcat:downloadURL": {"@id": csv_url},
-            "dcat:mediaType": {"@id": f"{MEDIA}text/csv"},
-            "dct:format": {"@id": f"{FILE_TYPE}CSV"},
-            "dct:license": _license(row.license),
-        },
-        {
-            "@type": "dcat:Distribution",
-            "dct:title": "Observations as SDMX (SDMX-ML 2.1, SDMX-JSON 1.0, SDMX-CSV)",
-            "dcat:accessURL": {"@id": sdmx_url},
-            "dct:format": {"@id": f"{FILE_TYPE}SDMX"},
-            "dct:conformsTo": {"@id": SDMX_STANDARD},
-            "dct:license": _license(row.license),
-        },
-    ]
-
-
-async def catalog(conn: AsyncConnection, principal: Principal, *, base: str) -> dict[str, Any]:
-    """The catalog of released datasets whose data ``principal`` may read."""
-    rows = await repository.released(conn, principal)
-    ids = [row.id for row in rows]
-    indicators: dict[int, list[Any]] = defaultdict(list)
-    for found in await repository.indicators_of(conn, ids):
-        indicators[found.dataset_id].append(found)
-    coverage = await repository.coverage(conn, principal, ids)
+            "dcat:accessURL": v.resource(url),
+            "dcat:downloadURL": v.resource(url),
+            "dcat:mediaType": v.media_type("text/csv"),
+            "dct:format": v.file_type("CSV"),
+            "dct:conformsTo": v.standard(
+                f"{base}/exports/datapackage.json",
+                "Frictionless data package with the export's Table Schema",
+            ),
+            "dct:license": v.license_document(row.license),
+        }
+    flow = f"{sdmx_model.AGENCY},{sdmx_model.flow_id(row.coalition_code)},{sdmx_model.VERSION}"
+    url = f"{base}/sdmx/data/{flow}/all?{urlencode({'dataset': row.slug})}"
     return {
-        "@context": CONTEXT,
-        "@id": f"{base}/catalog.jsonld",
-        "@type": "dcat:Catalog",
-        "dct:title": "LNOB Data Commons",
-        "dct:description": (
-            "Community-driven data on marginalised groups for SDG monitoring, from the "
-            "country coalitions of the Leave No One Behind partnership."
-        ),
-        "dct:publisher": {"@type": "foaf:Agent", "foaf:name": sdmx_model.AGENCY_NAME},
-        "foaf:homepage": {"@id": f"{base}/"},
-        "dcat:dataset": [
-            _dataset(base, row, indicators[row.id], coverage.get(row.id)) for row in rows
-        ],
+        "@id": iri,
+        "@type": "dcat:Distribution",
+        "dct:title": "Observations as SDMX (SDMX-ML 2.1, SDMX-JSON 1.0, SDMX-CSV)",
+        "dcat:accessURL": v.resource(url),
+        "dct:format": v.file_type("SDMX"),
+        "dct:conformsTo": v.standard(v.SDMX_STANDARD, "SDMX 2.1"),
+        "dct:license": v.license_document(row.license),
     }
 
 
@@ -112,27 +136,28 @@ def _dataset(
     base: str, row: Any, indicators: list[Any], covered: tuple[Any, Any] | None
 ) -> dict[str, Any]:
     goals = {found.goal: found.goal_title for found in indicators}
+    iri = dataset_iri(base, row.slug)
     node: dict[str, Any] = {
-        "@id": f"{base}/catalog.jsonld#{row.slug}",
+        "@id": iri,
         "@type": "dcat:Dataset",
         "dct:identifier": row.slug,
         "dct:title": row.title,
         "dct:description": row.description or row.title,
-        "dct:publisher": {
-            "@id": f"{base}/catalog.jsonld#coalition-{row.coalition_code.lower()}",
-            "@type": "foaf:Agent",
-            "foaf:name": row.coalition_name,
-        },
-        "dcat:theme": [
-            {"@id": f"{SDG_GOAL}{goal}", "skos:prefLabel": f"SDG {goal}: {title}"}
-            for goal, title in sorted(goals.items())
-        ],
+        "dct:publisher": _publisher(base, row),
+        "dcat:contactPoint": _contact(base, row),
+        "dcat:landingPage": v.document(f"{iri}.html"),
+        "dcat:theme": [v.SOCIETY, *(v.goal(g, t) for g, t in sorted(goals.items()))],
         "dcat:keyword": [f"SDG indicator {found.code}" for found in indicators],
         "dct:spatial": _spatial(row),
-        "dct:license": _license(row.license),
-        "owl:versionInfo": str(row.version),
-        "dcat:distribution": _distributions(base, row),
+        "dct:license": v.license_document(row.license),
+        "dcat:version": str(row.version),
     }
+    if row.readable:
+        node["dct:accessRights"] = v.access_rights(restricted=row.visibility != "PUBLIC")
+        node["dcat:distribution"] = [distribution(base, row, kind) for kind in DISTRIBUTIONS]
+    else:
+        node["dct:accessRights"] = v.access_rights(restricted=True)
+        node["rdfs:comment"] = access_request_note(base, row)
     start, end = covered or (row.collection_start, row.collection_end)
     if start is not None or end is not None:
         period: dict[str, Any] = {"@type": "dct:PeriodOfTime"}
@@ -145,3 +170,67 @@ def _dataset(
         node["dct:issued"] = _literal(row.published_at)
     node["dct:modified"] = _literal(row.updated_at)
     return node
+
+
+async def _described(
+    conn: AsyncConnection, principal: Principal, base: str, rows: list[Any]
+) -> list[dict[str, Any]]:
+    ids = [row.id for row in rows]
+    indicators: dict[int, list[Any]] = defaultdict(list)
+    for found in await repository.indicators_of(conn, ids):
+        indicators[found.dataset_id].append(found)
+    # Coverage from the observations the caller reads: none for a restricted dataset, whose
+    # collection period is given instead.
+    coverage = await repository.coverage(conn, principal, [r.id for r in rows if r.readable])
+    return [_dataset(base, row, indicators[row.id], coverage.get(row.id)) for row in rows]
+
+
+async def catalog(conn: AsyncConnection, principal: Principal, *, base: str) -> dict[str, Any]:
+    """The catalog of the released datasets ``principal`` may know of."""
+    rows = await repository.listed(conn, principal)
+    document: dict[str, Any] = {
+        "@context": v.CONTEXT,
+        "@id": f"{base}/catalog",
+        "@type": "dcat:Catalog",
+        "dct:title": _en(TITLE),
+        "dct:description": _en(DESCRIPTION),
+        "dct:publisher": {
+            "@id": f"{base}/catalog#publisher",
+            "@type": "foaf:Agent",
+            "foaf:name": sdmx_model.AGENCY_NAME,
+        },
+        "foaf:homepage": v.document(f"{base}/"),
+        "dct:language": v.ENGLISH,
+        "dct:license": v.license_document("CC-BY-4.0"),
+        "dcat:themeTaxonomy": v.THEME_SCHEMES,
+    }
+    issued = [row.published_at for row in rows if row.published_at is not None]
+    if issued:
+        document["dct:issued"] = _literal(min(issued))
+    if rows:
+        document["dct:modified"] = _literal(max(row.updated_at for row in rows))
+    document["dcat:dataset"] = await _described(conn, principal, base, rows)
+    return document
+
+
+async def dataset(
+    conn: AsyncConnection, principal: Principal, *, base: str, slug: str
+) -> dict[str, Any] | None:
+    """One dataset's description (None when the principal may not know of it)."""
+    rows = await repository.listed(conn, principal, slug=slug)
+    if not rows:
+        return None
+    (node,) = await _described(conn, principal, base, rows)
+    return {"@context": v.CONTEXT, **node}
+
+
+async def distribution_of(
+    conn: AsyncConnection, principal: Principal, *, base: str, slug: str, kind: str
+) -> dict[str, Any] | None:
+    """One distribution's description (None unless the principal reads the dataset's data)."""
+    if kind not in DISTRIBUTIONS:
+        return None
+    rows = await repository.listed(conn, principal, slug=slug)
+    if not rows or not rows[0].readable:
+        return None
+    return {"@context": v.CONTEXT, **distribution(base, rows[0], kind)}
