@@ -134,16 +134,23 @@ class TestEveryFormatAgrees:
         assert (withheld == [(None, "C")]) is (who != "insider")
 
     @pytest.mark.parametrize("fmt", ["xml", "json"])
-    async def test_all_dimensions_at_observation(
-        self, client: httpx.AsyncClient, world: dict[str, Any], fmt: str
+    @pytest.mark.parametrize("at", ["AllDimensions", "REF_AREA", "SEX"])
+    async def test_any_dimension_at_observation(
+        self, client: httpx.AsyncClient, world: dict[str, Any], fmt: str, at: str
     ) -> None:
         url = f"/sdmx/data/{flow_of(world)}"
-        flat = await client.get(
-            url, params={"dimensionAtObservation": "AllDimensions"}, headers={"Accept": ACCEPT[fmt]}
+        other = await client.get(
+            url, params={"dimensionAtObservation": at}, headers={"Accept": ACCEPT[fmt]}
         )
         series = await client.get(url, headers={"Accept": ACCEPT[fmt]})
-        assert DECODE[fmt](flat.content) == DECODE[fmt](series.content)
-        assert b"<Series" not in flat.content
+        assert DECODE[fmt](other.content) == DECODE[fmt](series.content)
+        if fmt == "json":
+            assert all(("series" in d) is (at != "AllDimensions") for d in other.json()["dataSets"])
+        else:
+            assert (b"<Series" in other.content) is (at != "AllDimensions")
+        if fmt == "xml" and at != "AllDimensions":
+            assert f'dimensionAtObservation="{at}"'.encode() in other.content
+            assert b"<Obs " + at.encode() + b"=" in other.content
 
     async def test_format_parameter_overrides_accept(
         self, client: httpx.AsyncClient, world: dict[str, Any]
@@ -269,10 +276,10 @@ class TestFailures:
             ("", {"format": "structure"}, {}, 400, "format: unsupported format 'structure'"),
             (
                 "",
-                {"dimensionAtObservation": "SEX"},
+                {"dimensionAtObservation": "COLOUR"},
                 {},
                 400,
-                "dimensionAtObservation: 'SEX' is not supported",
+                "dimensionAtObservation: 'COLOUR' is not a dimension of DSD_LNOB",
             ),
             ("", {"detail": "everything"}, {}, 400, "detail: 'everything' is not one of"),
             ("", {"lastNObservations": "1"}, {}, 400, "lastNObservations: not supported"),

@@ -188,3 +188,36 @@ class TestAvailability:
         message = sdmx.read_sdmx(io.BytesIO(response.content))
         assert world["flow"] in message.dataflow
         assert "DSD_LNOB" in message.structure and "CL_SEX" in message.codelist
+
+
+async def dsd_of(client: httpx.AsyncClient) -> Any:
+    response = await client.get(
+        "/sdmx/datastructure/LNOB/DSD_LNOB/1.0", params={"references": "all"}
+    )
+    return sdmx.read_sdmx(io.BytesIO(response.content)).structure["DSD_LNOB"]
+
+
+def observations_of(message: Any) -> set[tuple[str, ...]]:
+    found = set()
+    for data_set in message.data:
+        for obs in data_set.obs:
+            values = {k: str(v.value) for k, v in obs.key.values.items()}
+            if obs.series_key is not None:
+                values |= {k: str(v.value) for k, v in obs.series_key.values.items()}
+            found.add((*(values[k] for k in sorted(values)), str(obs.value)))
+    return found
+
+
+class TestDimensionAtObservation:
+    async def test_sdmx1_reads_any_dimension_at_observation(
+        self, client: httpx.AsyncClient, world: dict[str, Any]
+    ) -> None:
+        dsd = await dsd_of(client)
+        url = f"/sdmx/data/{world['flow']}"
+        default = observations_of(
+            sdmx.read_sdmx(io.BytesIO((await client.get(url)).content), structure=dsd)
+        )
+        by_area = await client.get(url, params={"dimensionAtObservation": "REF_AREA"})
+        message = sdmx.read_sdmx(io.BytesIO(by_area.content), structure=dsd)
+        assert message.observation_dimension.id == "REF_AREA"
+        assert observations_of(message) == default and len(default) == 7

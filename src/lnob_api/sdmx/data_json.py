@@ -76,14 +76,23 @@ async def json_data(
         sets.insert(0, ("Delete", deleted, True))
     for action, source, with_obs in sets:
         async for chunk in _datasets(
-            source, parts, index, flat, attributes, with_obs, action, first=not written
+            source,
+            parts,
+            index,
+            dimension_at_observation,
+            attributes,
+            with_obs,
+            action,
+            first=not written,
         ):
             written = True
             if chunk:
                 yield chunk
     if not written:
         parts.append(f'{{"action":"Information","{container}":{{}}}}')
-    structure = await _structure(index, labels, flat=flat, attributes=attributes)
+    structure = await _structure(
+        index, labels, dimension_at_observation=dimension_at_observation, attributes=attributes
+    )
     parts.append(f'],"structure":{json.dumps(structure)}}}')
     yield "".join(parts).encode()
 
@@ -92,7 +101,7 @@ async def _datasets(
     rows: AsyncIterator[Any],
     parts: list[str],
     index: dict[str, _Index],
-    flat: bool,
+    dimension_at_observation: str,
     attributes: bool,
     observations: bool,
     action: str,
@@ -102,9 +111,8 @@ async def _datasets(
     """Entries of ``dataSets`` for ``rows``, appended to ``parts``; yields a chunk whenever
     enough has gathered and ``b""`` once at the end when any entry was written (``first``:
     no entry precedes them, so no leading comma)."""
-    series_dims = () if flat else model.DIMENSIONS
-    obs_dims = (*model.DIMENSIONS, model.TIME) if flat else (model.TIME,)
-    container = "observations" if flat else "series"
+    series_dims, obs_dims = model.layout(dimension_at_observation)
+    container = "series" if series_dims else "observations"
     delete = action == "Delete"
     dataset: str | None = None
     current: tuple[Any, ...] | None = None
@@ -122,7 +130,7 @@ async def _datasets(
             shared = f'"attributes":[{index["DATASET"](row["dataset"])}],' if attributes else ""
             parts.append(f'{{"action":"{action}",{shared}"{container}":{{')
             first_obs = True
-        if not flat:
+        if series_dims:
             key = tuple(row[d.column] for d in series_dims)
             if key != current:
                 if current is not None:
@@ -148,7 +156,7 @@ async def _datasets(
 
 
 async def _structure(
-    index: dict[str, _Index], labels: Labels, *, flat: bool, attributes: bool
+    index: dict[str, _Index], labels: Labels, *, dimension_at_observation: str, attributes: bool
 ) -> dict[str, Any]:
     named = await labels({k: list(index[k].positions) for k in ("INDICATOR", "REF_AREA")})
 
@@ -177,8 +185,10 @@ async def _structure(
             found["role"] = "time"
         return found
 
+    series_dims, _ = model.layout(dimension_at_observation)
     dims = [dimension(d, p) for p, d in enumerate((*model.DIMENSIONS, model.TIME))]
-    series, observation = ([], dims) if flat else (dims[:-1], dims[-1:])
+    series = [d for d in dims if any(s.id == d["id"] for s in series_dims)]
+    observation = [d for d in dims if d not in series]
 
     def attribute(component: model.Component) -> dict[str, Any]:
         return {"id": component.id, "name": component.name, "values": values(component)}

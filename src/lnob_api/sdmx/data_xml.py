@@ -113,9 +113,8 @@ async def _datasets(
 ) -> AsyncIterator[bytes]:
     """Data sets of ``rows`` appended to ``parts``; a chunk is yielded (and ``parts`` emptied)
     whenever enough has gathered, and at the end when anything was written."""
-    flat = dimension_at_observation == model.ALL_DIMENSIONS
-    obs_dims = (*model.DIMENSIONS, model.TIME) if flat else (model.TIME,)
-    series_columns = [d.column for d in model.DIMENSIONS]
+    series_dims, obs_dims = model.layout(dimension_at_observation)
+    series_columns = [d.column for d in series_dims]
     dataset: str | None = None
     current: tuple[Any, ...] | None = None
     delete = action == "Delete"
@@ -128,12 +127,12 @@ async def _datasets(
                 parts.append("</message:DataSet>")
             dataset = row["dataset"]
             parts.append(_dataset(dataset if attributes else None, action))
-        if not flat:
+        if series_dims:
             key = tuple(row[c] for c in series_columns)
             if key != current:
                 if current is not None:
                     parts.append("</Series>")
-                series = {d.id: row[d.column] for d in model.DIMENSIONS}
+                series = {d.id: row[d.column] for d in series_dims}
                 parts.append(f"<Series{attrs(**series)}>")
                 current = key
         if delete:

@@ -187,3 +187,17 @@ def dsd_urn() -> str:
 def flow_ref(flow: str) -> str:
     """The SDMX-CSV form of a dataflow reference: ``LNOB:DF_LNOB_KE(1.0)``."""
     return f"{AGENCY}:{flow}({VERSION})"
+
+
+AT_OBSERVATION = (*(d.id for d in DIMENSIONS), TIME_DIMENSION, ALL_DIMENSIONS)
+
+
+def layout(dimension_at_observation: str) -> tuple[tuple[Component, ...], tuple[Component, ...]]:
+    """(series dimensions, observation dimensions) for ``dimensionAtObservation``: the time
+    dimension (the default), AllDimensions (flat, no series) or any other dimension (then
+    TIME_PERIOD is part of the series key)."""
+    every = (*DIMENSIONS, TIME)
+    if dimension_at_observation == ALL_DIMENSIONS:
+        return (), every
+    at = next(c for c in every if c.id == dimension_at_observation)
+    return tuple(c for c in every if c is not at), (at,)

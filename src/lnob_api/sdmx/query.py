@@ -128,11 +128,11 @@ def _choice(params: Params, name: str, default: str, allowed: tuple[str, ...]) -
 def data_params(params: Params) -> DataParams:
     _check_names(params, DATA_PARAMETERS)
     at_observation = single(params, "dimensionAtObservation") or model.TIME_DIMENSION
-    if at_observation not in (model.TIME_DIMENSION, model.ALL_DIMENSIONS):
+    if at_observation not in model.AT_OBSERVATION:
         raise InvalidInput(
             "dimensionAtObservation",
-            f"{at_observation!r} is not supported; use {model.TIME_DIMENSION} or "
-            f"{model.ALL_DIMENSIONS}",
+            f"{at_observation!r} is not a dimension of {model.DSD_ID}; use one of "
+            + ", ".join(model.AT_OBSERVATION),
             code="UNSUPPORTED",
         )
     return DataParams(

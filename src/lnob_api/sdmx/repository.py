@@ -167,28 +167,43 @@ def _columns(s: export_repo.Scoped) -> dict[str, ColumnElement[Any]]:
     }
 
 
-def data_select(principal: Principal, where: Sequence[ColumnElement[bool]]) -> sa.Select[Any]:
+def data_select(
+    principal: Principal,
+    where: Sequence[ColumnElement[bool]],
+    dimension_at_observation: str = model.TIME_DIMENSION,
+) -> sa.Select[Any]:
     """Observation rows grouped by dataset, then by series key (each series contiguous), then
-    ordered by period."""
+    ordered by the observation dimensions (the period, by default)."""
     s = export_repo.scoped(principal, where)
     columns = _columns(s)
     o = s.rows
-    order = [
-        s.dataset.c.slug,
-        s.code,
-        o.c.area_code,
-        o.c.sex,
-        o.c.age,
-        o.c.disability_status,
-        o.c.urbanisation,
-        o.c.group_code,
-        o.c.period_start,
-        o.c.period_end,
-        o.c.id,
-    ]
+    order = [s.dataset.c.slug, *_order(o, s.code, dimension_at_observation), o.c.id]
     return (
         sa.select(*(c.label(n) for n, c in columns.items())).select_from(s.source).order_by(*order)
     )
+
+
+def _order(
+    rows: Any, code: ColumnElement[Any], dimension_at_observation: str
+) -> list[ColumnElement[Any]]:
+    """Sort keys of the series dimensions, then of the observation dimensions."""
+    series, at_observation = model.layout(dimension_at_observation)
+    found: list[ColumnElement[Any]] = []
+    for component in (*series, *at_observation):
+        if component.id == "INDICATOR":
+            found.append(code)
+        elif component is model.TIME:
+            found += [rows.c.period_start, rows.c.period_end, rows.c.period]
+        else:
+            found.append(rows.c[_OBSERVATION_COLUMN.get(component.column, component.column)])
+    return found
+
+
+_OBSERVATION_COLUMN = {
+    "area": "area_code",
+    "disability": "disability_status",
+    "group": "group_code",
+}
 
 
 def csv_select(
@@ -229,7 +244,10 @@ def exact_areas(codes: Sequence[str]) -> ColumnElement[bool]:
 
 
 def deletions_select(
-    principal: Principal, since: datetime, where: Sequence[ColumnElement[bool]]
+    principal: Principal,
+    since: datetime,
+    where: Sequence[ColumnElement[bool]],
+    dimension_at_observation: str = model.TIME_DIMENSION,
 ) -> sa.Select[Any]:
     """Keys of the observations removed from the principal's view after ``since`` (SDMX 2.1:
     a data set with ``action="Delete"``), labelled as in ``data_select`` and in its order.
@@ -268,6 +286,11 @@ def deletions_select(
         "period": o.c.period,
     }
     grouped = list(columns.values())
+    # grouped: the period's sort keys come as aggregates
+    order = [
+        sa.func.min(c) if c is o.c.period_start else sa.func.max(c) if c is o.c.period_end else c
+        for c in _order(o, columns["indicator"], dimension_at_observation)
+    ]
     return (
         sa.select(
             *(c.label(n) for n, c in columns.items()),
@@ -281,9 +304,7 @@ def deletions_select(
         )
         .where(*where, ~still_held)
         .group_by(*grouped)
-        .order_by(
-            *grouped[:-1], sa.func.min(o.c.period_start), sa.func.min(o.c.period_end), o.c.period
-        )
+        .order_by(d.c.slug, *order)
     )
 
 

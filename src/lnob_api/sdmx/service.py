@@ -233,7 +233,9 @@ def data_stream(
     resolved = data.resolved
     gone = None
     if deleted and data.since is not None:
-        gone = repository.deletions_select(principal, data.since, data.removal_where)
+        gone = repository.deletions_select(
+            principal, data.since, data.removal_where, params.dimension_at_observation
+        )
     if format in (Format.CSV, Format.CSV2):
         if not params.observations:
             raise InvalidInput(
@@ -247,7 +249,8 @@ def data_stream(
             return export_repo.copy_csv(conn, stmt)
         removed = repository.csv_deletions(gone, flow=flow.id, attributes=params.attributes)
         return _chained(conn, removed, stmt)
-    rows = export_repo.stream_rows(conn, repository.data_select(principal, resolved.where))
+    current = repository.data_select(principal, resolved.where, params.dimension_at_observation)
+    rows = export_repo.stream_rows(conn, current)
     removed_rows = export_repo.stream_rows(conn, gone) if gone is not None else None
     at_observation = params.dimension_at_observation
     if format is Format.JSON:
