@@ -347,15 +347,17 @@ class World:
         *,
         visibility: str,
         period: str,
-        values: tuple[int, ...],
+        values: tuple[int, ...] = (),
         release_at: datetime | None = None,
+        content: str | None = None,
     ) -> dict[str, Any]:
-        """A dataset filled by upload and published (embargoed until ``release_at``)."""
+        """A dataset filled by upload (``values`` for ``table``, or ``content``) and published
+        (embargoed until ``release_at``)."""
         row = await f.create_dataset(
             self.conn, self.coalition, status="DRAFT", visibility=visibility, title=name
         )
         ds = {"pk": row["id"], "id": to_global_id("Dataset", row["id"]), "slug": row["slug"]}
-        await self.upload(ds["id"], self.table(period, values))
+        await self.upload(ds["id"], content or self.table(period, values))
         await self.publish(ds["id"], release_at=release_at)
         self.datasets[name] = ds
         return ds

@@ -1,0 +1,166 @@
+"""Issue 9, defect 5, one regression test per symptom, through the public API: changes of what
+a caller may see reach mirrors (threshold changes, a grant or a widening during an embargo,
+consent withdrawal) and the export validators move when rows disappear."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection
+from tests.sync.mirror_world import (
+    CSV_URL,
+    DATASETS,
+    OBSERVATIONS,
+    REMOVED_DATASETS,
+    REMOVED_OBSERVATIONS,
+    SDMX_CSV2,
+    Mirror,
+    World,
+    cell_of,
+    stamp,
+)
+
+from lnob_api.auth.keys import KeyStore
+
+TABLE = (4, 8, 12, 6, 3, 9)
+
+
+@pytest.fixture
+async def world(conn: AsyncConnection, client: httpx.AsyncClient, signing_keys: KeyStore) -> World:
+    return await World(conn, client, signing_keys).build(threshold=5)
+
+
+async def test_every_cell_a_threshold_change_touches_reaches_an_incremental_pull(
+    world: World,
+) -> None:
+    # the issue's sequence 5 -> 3 -> 10 -> 5 on a public table of counts
+    await world.dataset("Counts", visibility="PUBLIC", period="2019", values=TABLE)
+    await world.dataset(
+        "More counts", visibility="PUBLIC", period="2020", values=(2, 30, 32, 1, 40, 41)
+    )
+    # lone cells: nothing to add up, so no secondary flag ever changes; only the threshold
+    lone = [f"1.1.1,{world.area1},2018,PERSONS,_T,4", f"1.1.1,{world.area2},2018,PERSONS,_T,7"]
+    content = "\n".join(["indicator,area,period,unit,sex,value", *lone, ""])
+    await world.dataset("Lone cells", visibility="PUBLIC", period="2018", content=content)
+    reader = Mirror(world, "anonymous")
+    before = {n["id"]: cell_of(n) for n in await reader.pages(OBSERVATIONS, "observations")}
+    for threshold in (3, 10, 5):
+        since = await stamp()
+        await world.set_threshold(threshold)
+        after = {n["id"]: cell_of(n) for n in await reader.pages(OBSERVATIONS, "observations")}
+        changed = {i for i in after if after[i] != before[i]}
+        assert changed, f"threshold {threshold} changed nothing: the test would prove nothing"
+        pulled = {
+            n["id"]: cell_of(n)
+            for n in await reader.pages(OBSERVATIONS, "observations", since=since.isoformat())
+        }
+        # every cell that became withheld or visible arrives, as a full pull shows it
+        assert changed <= set(pulled), threshold
+        assert {i: pulled[i] for i in changed} == {i: after[i] for i in changed}
+        # withheld cells stay rows that say so: no tombstones
+        gone = await reader.pages(
+            REMOVED_OBSERVATIONS, "removedObservations", since=since.isoformat()
+        )
+        assert gone == []
+        before = after
+
+
+@pytest.mark.parametrize("change", ["grant", "visibility"])
+async def test_a_release_after_a_change_during_its_embargo_reaches_every_channel(
+    world: World, change: str
+) -> None:
+    # given an embargoed release, changed during the embargo by a grant to the agency (or a
+    # widening to the public), and a mirror that pulled after that change
+    who = "agency" if change == "grant" else "anonymous"
+    visibility = "COALITION" if change == "grant" else "PARTNERSHIP"
+    release = datetime.now(UTC) + timedelta(days=2)
+    ds = await world.dataset(
+        "Embargoed", visibility=visibility, period="2021", values=TABLE, release_at=release
+    )
+    if change == "grant":
+        await world.grant(ds)
+    else:
+        await world.set_visibility(ds, "PUBLIC")
+    reader = Mirror(world, who)
+    since = await stamp()
+    assert await reader.pages(OBSERVATIONS, "observations", since=since.isoformat()) == []
+    # when the embargo ends
+    await world.end_embargo(ds)
+    # then the release enters every incremental channel from that pull on
+    rows = await reader.pages(OBSERVATIONS, "observations", since=since.isoformat())
+    assert {n["dataset"]["id"] for n in rows} == {ds["id"]} and len(rows) == len(TABLE)
+    records = await reader.pages(DATASETS, "datasets", since=since.isoformat())
+    assert [n["id"] for n in records] == [ds["id"]]
+    exported = await world.client.get(
+        CSV_URL, params={"updatedSince": since.isoformat()}, headers=world.headers[who]
+    )
+    assert len(list(csv.DictReader(io.StringIO(exported.text)))) == len(TABLE)
+    sdmx = await world.client.get(
+        f"/sdmx/data/DF_LNOB_{world.coalition['code']}",
+        params={"updatedAfter": since.isoformat()},
+        headers=world.headers[who] | {"Accept": SDMX_CSV2},
+    )
+    assert sdmx.status_code == 200, sdmx.text
+    assert len(list(csv.DictReader(io.StringIO(sdmx.text)))) == len(TABLE)
+
+
+async def test_consent_withdrawal_is_a_dataset_tombstone_and_moves_updated_at(
+    world: World,
+) -> None:
+    shared = await world.dataset("Shared", visibility="PUBLIC", period="2022", values=TABLE)
+    inside = await world.dataset("Inside", visibility="COALITION", period="2023", values=TABLE)
+    consents = [await world.record_consent(ds) for ds in (shared, inside)]
+    since = await stamp()
+    for consent in consents:
+        await world.withdraw_consent(consent)
+    reader = Mirror(world, "anonymous")
+    tombstones = await reader.pages(REMOVED_DATASETS, "removedDatasets", since=since.isoformat())
+    # the dataset stays listed (its record says why), its data is gone; the coalition-only
+    # dataset the caller never could read gets no tombstone: it looks missing
+    assert [(t["id"], t["reason"], t["listed"]) for t in tombstones] == [
+        (shared["id"], "consent_withdrawn", True)
+    ]
+    records = await reader.pages(DATASETS, "datasets", since=since.isoformat())
+    assert [(n["id"], n["dataReadable"]) for n in records] == [(shared["id"], False)]
+    found = await world.call(
+        "query($id: ID!) { dataset(id: $id) { updatedAt } }", {"id": shared["id"]}, "anonymous"
+    )
+    assert datetime.fromisoformat(found["dataset"]["updatedAt"]) > since
+
+
+async def next_second() -> None:
+    """HTTP dates count whole seconds: start the change in a later second than the copy."""
+    now = datetime.now(UTC)
+    await asyncio.sleep(1.05 - now.microsecond / 1e6)
+
+
+@pytest.mark.parametrize("change", ["consent", "visibility"])
+async def test_csv_validators_move_when_rows_leave_the_callers_view(
+    world: World, change: str
+) -> None:
+    shared = await world.dataset("Shared", visibility="PUBLIC", period="2022", values=TABLE)
+    await world.dataset("Kept", visibility="PUBLIC", period="2023", values=TABLE)
+    consent = await world.record_consent(shared)
+    first = await world.client.get(CSV_URL)
+    copy: dict[str, Any] = {"etag": first.headers["etag"], "date": first.headers["last-modified"]}
+    assert (
+        await world.client.get(CSV_URL, headers={"If-Modified-Since": copy["date"]})
+    ).status_code == 304
+    await next_second()
+    if change == "consent":
+        await world.withdraw_consent(consent)
+    else:  # the dataset leaves the anonymous caller's lists: only the removal event moves
+        await world.set_visibility(shared, "COALITION")
+    by_date = await world.client.get(CSV_URL, headers={"If-Modified-Since": copy["date"]})
+    assert by_date.status_code == 200
+    assert by_date.headers["last-modified"] != copy["date"]
+    rows = list(csv.DictReader(io.StringIO(by_date.text)))
+    assert len(rows) == len(TABLE) and shared["slug"] not in {r["dataset"] for r in rows}
+    by_tag = await world.client.get(CSV_URL, headers={"If-None-Match": copy["etag"]})
+    assert by_tag.status_code == 200 and by_tag.headers["etag"] != copy["etag"]
