@@ -28,11 +28,13 @@ from lnob_api.http.discovery import discovery_routes
 from lnob_api.http.exports import exports_routes
 from lnob_api.http.health import healthz, readyz
 from lnob_api.http.hygiene import InputHygieneMiddleware
+from lnob_api.http.metrics import ObserveMiddleware, metrics_routes
 from lnob_api.http.oauth import oauth_routes
 from lnob_api.http.outage import OutageMiddleware
 from lnob_api.http.ratelimit import RateLimitMiddleware
 from lnob_api.http.request_id import RequestIdMiddleware
 from lnob_api.http.sdmx import sdmx_routes
+from lnob_api.observability import metrics, tracing
 from lnob_api.ratelimit import Limiter
 from lnob_api.workers import die_with_parent
 
@@ -67,6 +69,7 @@ def create_app(
     """Build the app. With ``database`` given (tests), no engine is created; ``keys`` default to
     the configured signing keys (created in the data folder on first start)."""
     settings = settings or Settings.from_env()
+    tracing.configure(settings)  # with OTEL_EXPORTER_OTLP_ENDPOINT and the otel extra
     holder = _LazyDatabase()
     holder.target = database
     live_keys = LiveKeys(keys or KeyStore.load(settings))
@@ -99,9 +102,11 @@ def create_app(
         gc.collect()
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
+        metrics.worker_started()
         try:
             yield
         finally:
+            metrics.worker_stopped(settings.metrics_dir)
             if engine is not None:
                 await engine.dispose()
             await limiter.close()
@@ -134,6 +139,8 @@ def create_app(
             )
         )
     middleware.append(Middleware(RequestIdMiddleware))
+    # Metrics, the access log and the request span, with the request id (http/metrics.py).
+    middleware.append(Middleware(ObserveMiddleware))
     # gzip/brotli by Accept-Encoding on every route, streamed (http/compression.py).
     middleware.append(Middleware(CompressionMiddleware))
     # Unusable URLs (NUL, invalid UTF-8) are refused before authentication or any route.
@@ -157,6 +164,7 @@ def create_app(
             *exports_routes(),
             *sdmx_routes(),
             *catalog_routes(),
+            *metrics_routes(),
             *([Assets().route()] if settings.graphiql else []),
         ],
         middleware=middleware,

@@ -56,6 +56,14 @@ class Settings:
     db_pool_timeout: float = 5.0
     request_timeout: float = 30.0
     shutdown_timeout: int = 10
+    # Observability (docs/notes/h6_observe.md): the log format, the token that opens /metrics
+    # beyond the loopback interface, the operation names used as metric labels, the workers'
+    # shared metrics folder (PROMETHEUS_MULTIPROC_DIR) and the OTLP endpoint of traces.
+    log_format: str = "text"
+    metrics_token: str | None = None
+    metrics_operations: tuple[str, ...] = ()
+    metrics_dir: str | None = None
+    otel_endpoint: str | None = None
 
     @property
     def keys_file(self) -> Path:
@@ -111,10 +119,29 @@ class Settings:
             db_pool_timeout=_seconds(env, "LNOB_DB_POOL_TIMEOUT", 5, zero=False),
             request_timeout=_seconds(env, "LNOB_REQUEST_TIMEOUT", 30, zero=False),
             shutdown_timeout=_int(env, "LNOB_SHUTDOWN_TIMEOUT", 10, low=1, high=3600),
+            log_format=_choice(
+                env, "LNOB_LOG_FORMAT", "json" if app_env == "production" else "text", LOG_FORMATS
+            ),
+            metrics_token=_metrics_token(env),
+            metrics_operations=tuple(
+                n.strip() for n in env.get("LNOB_METRICS_OPERATIONS", "").split(",") if n.strip()
+            ),
+            metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
+            otel_endpoint=env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+            or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+            or None,
         )
 
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+LOG_FORMATS = ("json", "text")
+
+
+def _metrics_token(env: Mapping[str, str]) -> str | None:
+    token = (env.get("LNOB_METRICS_TOKEN") or "").strip()
+    if token and len(token) < 16:
+        raise ConfigError("LNOB_METRICS_TOKEN", "use a random value of at least 16 characters")
+    return token or None
 
 
 def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from lnob_api.config import Settings
 from lnob_api.db import embedded
+from lnob_api.observability import metrics, tracing
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +69,19 @@ def create_engine(
         pool_pre_ping=False,
         pool_recycle=1800,
         connect_args=connect_args,
+        # Errors (and so logs) never show a statement's parameters: values, hashes, tokens.
+        hide_parameters=True,
     )
     event.listen(engine.sync_engine, "checkout", _drop_closed)
+    # Pool gauges on /metrics, and a span per statement when tracing is on (observability).
+    metrics.watch_pool(engine, _pool_label(engine))
+    tracing.instrument_engine(engine)
     return engine
+
+
+def _pool_label(engine: AsyncEngine) -> str:
+    url = engine.sync_engine.url
+    return f"{url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
 
 
 def _drop_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:

@@ -12,6 +12,7 @@ from strawberry.types import Info as StrawberryInfo
 from lnob_api.auth.principal import Principal
 from lnob_api.config import Settings
 from lnob_api.db.request import RequestDb
+from lnob_api.observability import tracing
 
 BatchFn = Callable[[list[Any]], Awaitable[list[Any]]]
 
@@ -26,7 +27,7 @@ class Loaders:
     def get(self, key: Hashable, batch: BatchFn) -> DataLoader[Any, Any]:
         loader = self._loaders.get(key)
         if loader is None:
-            loader = DataLoader(load_fn=batch)
+            loader = DataLoader(load_fn=tracing.traced_batch(key, batch))
             self._loaders[key] = loader
         return loader
 

@@ -45,6 +45,7 @@ from lnob_api.graphql.node import REGISTRY, Node
 from lnob_api.graphql.notification.mutations import NotificationMutations
 from lnob_api.graphql.notification.queries import NotificationQueries
 from lnob_api.graphql.observation.queries import ObservationQueries
+from lnob_api.graphql.observe import ObserveOperation, record_errors
 from lnob_api.graphql.official.mutations import OfficialMutations
 from lnob_api.graphql.official.queries import OfficialQueries
 from lnob_api.graphql.organisation.mutations import OrganisationMutations
@@ -179,6 +180,7 @@ class LnobSchema(strawberry.Schema):
             request_id = getattr(execution_context.context, "request_id", "") or ""
         for error in errors:
             classify(error, request_id)
+        record_errors(errors)  # metrics by code, once each error has its code
 
 
 def _types() -> list[type]:
@@ -208,6 +210,7 @@ schema = LnobSchema(
     types=_types(),
     config=StrawberryConfig(relay_max_results=100, disable_field_suggestions=False),
     extensions=[
+        ObserveOperation,  # first: its time covers the other extensions' work
         RequestTransaction,
         SchemaForAdminsOnly,
         lambda: QueryDepthLimiter(max_depth=12),

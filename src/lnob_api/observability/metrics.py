@@ -1,0 +1,198 @@
+"""Prometheus metrics (``prometheus_client``).
+
+Labels stay bounded whatever clients send: routes are the application's route templates
+(``unmatched`` for anything else), GraphQL operations are labelled by name only when the name is
+known (listed in ``LNOB_METRICS_OPERATIONS``) or, without such a list, among the first
+``MAX_OPERATION_NAMES`` well-formed names a worker sees; every other name counts as ``other``,
+and an operation without a name as ``anonymous``. Error codes are the service's own
+(``extensions.code``, HTTP status), checked against a pattern too.
+
+With several workers (``serve --workers N``) the metrics live in ``PROMETHEUS_MULTIPROC_DIR``
+(prometheus_client's multiprocess mode, set up by ``serve``) and any worker's ``/metrics``
+answers for all of them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+MAX_OPERATION_NAMES = 200
+OTHER = "other"
+ANONYMOUS = "anonymous"
+UNMATCHED = "unmatched"
+_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,63}$")  # a GraphQL Name, at most 64 long
+_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,47}$")
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+HTTP_REQUESTS = Counter(
+    "lnob_http_requests",
+    "HTTP requests answered, by method, route template and status.",
+    ["method", "route", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "lnob_http_request_duration_seconds",
+    "Time from a request's arrival to the end of its response, by method and route template.",
+    ["method", "route"],
+    buckets=_LATENCY_BUCKETS,
+)
+IN_FLIGHT = Gauge(
+    "lnob_http_requests_in_flight",
+    "Requests being served now.",
+    multiprocess_mode="livesum",
+)
+OPERATIONS = Counter(
+    "lnob_graphql_operations",
+    "GraphQL operations executed, by operation name (bounded) and type.",
+    ["operation", "type"],
+)
+OPERATION_LATENCY = Histogram(
+    "lnob_graphql_operation_duration_seconds",
+    "Time spent executing a GraphQL operation, by operation name (bounded) and type.",
+    ["operation", "type"],
+    buckets=_LATENCY_BUCKETS,
+)
+ERRORS = Counter(
+    "lnob_errors",
+    "Errors by source: graphql (one per error, by extensions.code) or http (status >= 400).",
+    ["source", "code"],
+)
+POOL_SIZE = Gauge(
+    "lnob_db_pool_size",
+    "Connections the pool keeps (its size).",
+    ["pool"],
+    multiprocess_mode="livesum",
+)
+POOL_CHECKED_OUT = Gauge(
+    "lnob_db_pool_checked_out",
+    "Pooled connections in use now.",
+    ["pool"],
+    multiprocess_mode="livesum",
+)
+POOL_OVERFLOW = Gauge(
+    "lnob_db_pool_overflow",
+    "Connections open beyond the pool's size (negative: fewer open than its size).",
+    ["pool"],
+    multiprocess_mode="livesum",
+)
+COMPILED_FALLBACKS = Counter(
+    "lnob_compiled_fallbacks",
+    "Queries the compiled read path handed back to the resolvers (0 until that path exists).",
+)
+WORKERS = Gauge(
+    "lnob_worker_up",
+    "1 for each worker process serving (one series per process with several workers).",
+    multiprocess_mode="liveall",
+)
+
+
+class OperationNames:
+    """Which operation names become label values (see the module docstring)."""
+
+    def __init__(self, known: Iterable[str] = (), *, limit: int = MAX_OPERATION_NAMES) -> None:
+        self.known = frozenset(n for n in known if _NAME.match(n))
+        self.limit = limit
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def label(self, name: str | None) -> str:
+        if not name:
+            return ANONYMOUS
+        if not _NAME.match(name) or name in (OTHER, ANONYMOUS):
+            return OTHER
+        if self.known:
+            return name if name in self.known else OTHER
+        if name in self._seen:
+            return name
+        with self._lock:
+            if len(self._seen) >= self.limit:
+                return OTHER
+            self._seen.add(name)
+        return name
+
+
+def code_label(code: object) -> str:
+    text = str(code) if code is not None else ""
+    return text if _CODE.match(text) else "OTHER"
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    method = method if method in _METHODS else "OTHER"
+    HTTP_REQUESTS.labels(method, route, str(status)).inc()
+    HTTP_LATENCY.labels(method, route).observe(seconds)
+    if status >= 400:
+        ERRORS.labels("http", str(status)).inc()
+
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def observe_operation(operation: str, kind: str, seconds: float) -> None:
+    OPERATIONS.labels(operation, kind).inc()
+    OPERATION_LATENCY.labels(operation, kind).observe(seconds)
+
+
+def observe_errors(codes: Iterable[object]) -> None:
+    for code in codes:
+        ERRORS.labels("graphql", code_label(code)).inc()
+
+
+def watch_pool(engine: Any, name: str = "primary") -> None:
+    """Keep the pool gauges of ``engine`` (an AsyncEngine) current on every checkout, checkin
+    and new connection."""
+    from sqlalchemy import event
+
+    sync_engine = engine.sync_engine
+    pool = sync_engine.pool
+    size, checked_out, overflow = (
+        POOL_SIZE.labels(name),
+        POOL_CHECKED_OUT.labels(name),
+        POOL_OVERFLOW.labels(name),
+    )
+
+    def update(returning: int = 0) -> None:
+        size.set(pool.size())
+        # During the checkin event the connection still counts as checked out.
+        checked_out.set(max(0, pool.checkedout() - returning))
+        overflow.set(pool.overflow())
+
+    event.listen(sync_engine, "checkout", lambda *_: update())
+    event.listen(sync_engine, "checkin", lambda *_: update(returning=1))
+    event.listen(sync_engine, "connect", lambda *_: update())
+    update()
+
+
+def worker_started() -> None:
+    WORKERS.set(1)
+
+
+def worker_stopped(multiproc_dir: str | None) -> None:
+    """Drop this process's live gauges (multiprocess mode): the others keep reporting."""
+    if multiproc_dir:
+        multiprocess.mark_process_dead(os.getpid(), multiproc_dir)  # type: ignore[no-untyped-call]
+
+
+def exposition(multiproc_dir: str | None) -> tuple[bytes, str]:
+    """The metrics in Prometheus' text format: this process's, or every worker's in
+    multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``, which prometheus_client reads when it is
+    imported)."""
+    if multiproc_dir:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=multiproc_dir)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
