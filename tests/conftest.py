@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import stat
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
@@ -45,6 +46,29 @@ async def _drop_database(server_url: str, name: str) -> None:
         await conn.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     await admin.dispose()
+
+
+def _traversable(folder: Path) -> None:
+    """Add o+x (traverse, no listing) to a test's temporary folder."""
+    folder.chmod(folder.stat().st_mode | stat.S_IXOTH)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _reachable_basetemp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """As root, the embedded PostgreSQL runs as an unprivileged account that must reach its data
+    folder through the folders above it, and lnob-api never changes those (db/embedded_root.py).
+    pytest's temporary folders are mode 700: open the test run's own ones for traversal."""
+    if os.geteuid() != 0:
+        return
+    base = tmp_path_factory.getbasetemp()
+    for folder in (base.parent, base):
+        _traversable(folder)
+
+
+@pytest.fixture(autouse=True)
+def _reachable_tmp_path(request: pytest.FixtureRequest) -> None:
+    if os.geteuid() == 0 and "tmp_path" in request.fixturenames:
+        _traversable(request.getfixturevalue("tmp_path"))
 
 
 @pytest.fixture(scope="session")

@@ -76,8 +76,12 @@ class TestNewcomerStory:
     def test_bootstrap_an_empty_data_folder(self, tmp_path: Path) -> None:
         env = _env(tmp_path / "data")
         try:
-            # given a fresh folder: commands say the schema is missing, then it is migrated
-            _fails(_run(env, "users", "list"), "database not migrated: run `lnob-api migrate`")
+            # given a fresh folder: a command that needs the database says there is none and
+            # creates no cluster; then it is migrated
+            missing = _run(env, "users", "list")
+            assert missing.returncode == 2, missing.stderr
+            assert missing.stderr.startswith("lnob-api: no embedded database in ")
+            assert not (tmp_path / "data" / "pg").exists()
             _ok(_run(env, "migrate"))
             _ok(_run(env, "seed", "--no-demo"))  # the seven coalitions and the country codes
 

@@ -11,17 +11,38 @@ from pathlib import Path
 
 from lnob_api.config import ConfigError, Settings
 
-SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema" / "schema.graphql"
+
+def _schema_file() -> Path:
+    """``schema/schema.graphql`` of the checkout (found upward), else of the current folder."""
+    from lnob_api.config import _is_checkout
+
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents, Path(__file__).resolve().parents[2]):
+        if _is_checkout(folder):
+            return folder / "schema" / "schema.graphql"
+    return here / "schema" / "schema.graphql"
 
 
-def _database_url(settings: Settings, *, keep_running: bool = False) -> str:
+class NoDatabase(Exception):
+    """A command that works on an existing database found none (exit status 2)."""
+
+
+def _database_url(settings: Settings, *, keep_running: bool = False, create: bool = True) -> str:
     """The configured database, or the embedded one (started now; stopped at exit unless
-    ``keep_running``)."""
+    ``keep_running``). ``create=False``: no new cluster, ``NoDatabase`` instead."""
     if settings.database_url is not None:
         return settings.database_url
     from lnob_api.db import embedded
 
-    url = embedded.start(settings.data_dir)
+    try:
+        url = embedded.start(settings.data_dir, create=create, user=settings.embedded_user)
+    except embedded.NoCluster:
+        raise NoDatabase(
+            f"no embedded database in {settings.data_dir} (found from "
+            f"{settings.data_dir_origin}): nothing to work on; set up the database with "
+            "`lnob-api serve` (or `lnob-api migrate`) first, or point LNOB_DATA_DIR or "
+            "DATABASE_URL at the existing one"
+        ) from None
     if keep_running:
         embedded.detach(settings.data_dir)
     return url
@@ -59,9 +80,16 @@ async def _seed(url: str, *, demo: bool, only_if_empty: bool) -> str:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import logging
+
     import uvicorn
 
     from lnob_api.db import migrate
+    from lnob_api.observability import logs, metrics
+
+    # Every line in the configured format (LNOB_LOG_FORMAT), from here and from the workers.
+    logs.configure(settings)
+    say = logging.getLogger("lnob_api.serve").info
 
     url = _database_url(settings)
     if args.no_migrate:
@@ -70,13 +98,18 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         _migrate(url)
     if not args.no_seed:
         demo = settings.env != "production"
-        print(asyncio.run(_seed(url, demo=demo, only_if_empty=True)), file=sys.stderr)
+        say(asyncio.run(_seed(url, demo=demo, only_if_empty=True)))
     # Workers (separate processes) build their settings from the environment: hand them the
     # database this process resolved, so they all share one embedded server.
     os.environ["DATABASE_URL"] = url
+    workers = args.workers if not args.reload else 1
+    # Several workers keep their metrics in one folder, so that any of them answers for all.
+    shared = metrics.multiprocess_dir(settings.metrics_dir, workers)
+    if shared is not None:
+        os.environ[metrics.MULTIPROC_ENV] = shared
     host = args.host or settings.host
     port = args.port or settings.port
-    print(f"LNOB Data Commons API on http://{host}:{port}/graphql", file=sys.stderr)
+    say(f"LNOB Data Commons API on http://{host}:{port}/graphql")
     uvicorn.run(
         "lnob_api.app:create_app",
         factory=True,
@@ -85,6 +118,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         workers=args.workers if not args.reload else None,
         reload=args.reload,
         log_level=settings.log_level,
+        # The service writes its own access lines, with the request id (observability.logs).
+        log_config=logs.log_config(settings),
+        access_log=False,
         proxy_headers=True,
         # A slow download must not hold a shutdown (and new connections) forever: after this,
         # open responses are cut, and a cut stream never looks complete (README, "Exports").
@@ -113,7 +149,7 @@ def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
     from lnob_api.graphql.schema import schema
 
     sdl = schema.as_str().rstrip() + "\n"
-    target = Path(args.output)
+    target = Path(args.output) if args.output else _schema_file()
     if args.check:
         current = target.read_text(encoding="utf-8") if target.exists() else ""
         if current != sdl:
@@ -133,9 +169,13 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
         if settings.database_url is not None:
             print("DATABASE_URL is set: there is no embedded server to stop", file=sys.stderr)
             return 1
-        embedded.start(settings.data_dir)  # attach, then stop on exit
-        embedded.stop(settings.data_dir)
-        print("embedded PostgreSQL stopped", file=sys.stderr)
+        try:
+            pid, users = embedded.stop_server(settings.data_dir)
+        except embedded.EmbeddedError as exc:
+            print(f"lnob-api: {exc}", file=sys.stderr)
+            return 1
+        using = f"; it was in use by pid {', '.join(map(str, users))}" if users else ""
+        print(f"embedded PostgreSQL of {settings.data_dir} stopped (pid {pid}){using}")
         return 0
     url = _database_url(settings, keep_running=True)
     print(embedded.psql_url(url))
@@ -171,7 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     seed.set_defaults(handler=cmd_seed)
 
     export = sub.add_parser("export-schema", help="write the GraphQL SDL")
-    export.add_argument("--output", "-o", default=str(SCHEMA_FILE), help="target file")
+    export.add_argument(
+        "--output", "-o", default=None, help="target file (the checkout's schema/schema.graphql)"
+    )
     export.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
     export.set_defaults(handler=cmd_export_schema)
 
@@ -193,10 +235,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"lnob-api: configuration error: {exc}", file=sys.stderr)
         return 2
+    from lnob_api.db.embedded import EmbeddedError
+
     try:
         return int(args.handler(args, settings))
     except KeyboardInterrupt:
         return 130
+    except (EmbeddedError, NoDatabase) as exc:
+        print(f"lnob-api: {exc}", file=sys.stderr)
+        return 2
     except Exception as exc:
         problem = startup_problem(exc, settings)
         if problem is None:

@@ -24,7 +24,15 @@ class Settings:
     """Runtime configuration, read from environment variables (see README, Configuration)."""
 
     database_url: str | None = None
+    # A streaming read replica of database_url: read-only operations go there (db/replica.py).
+    database_read_url: str | None = None
+    # A principal's reads stay on the primary for this many seconds after its last write.
+    read_your_writes: float = 10.0
     data_dir: Path = Path(".lnob")
+    # How data_dir was found (LNOB_DATA_DIR, the checkout, the user's data folder): for messages.
+    data_dir_origin: str = "default"
+    # As root: the unprivileged account the embedded PostgreSQL runs as (embedded_root).
+    embedded_user: str | None = None
     env: Environment = "development"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -48,6 +56,8 @@ class Settings:
     query_cost_limit: int = 10_000
     rate_limit: int = 60_000
     redis_url: str | None = None
+    # Prefix of every Redis key (several deployments can share one Redis).
+    redis_prefix: str = "lnob:"
     # Time bounds, in seconds (README, "Time bounds"); 0 means no bound where allowed.
     statement_timeout: float = 15.0
     export_statement_timeout: float = 600.0
@@ -64,6 +74,8 @@ class Settings:
     metrics_operations: tuple[str, ...] = ()
     metrics_dir: str | None = None
     otel_endpoint: str | None = None
+    # Purge of expired OAuth state and old idempotency keys in the server; 0 turns it off.
+    purge_interval: float = 0.0
 
     @property
     def keys_file(self) -> Path:
@@ -84,9 +96,16 @@ class Settings:
             raise ConfigError(
                 "LNOB_ENV", f"expected development, test or production, got {app_env!r}"
             )
+        data_dir, data_dir_origin = find_data_dir(env)
         return cls(
             database_url=_database_url(env.get("DATABASE_URL")),
-            data_dir=Path(env.get("LNOB_DATA_DIR", ".lnob")).expanduser(),
+            database_read_url=_database_url(
+                env.get("DATABASE_READ_URL"), variable="DATABASE_READ_URL"
+            ),
+            read_your_writes=_seconds(env, "LNOB_READ_YOUR_WRITES", 10),
+            data_dir=data_dir,
+            data_dir_origin=data_dir_origin,
+            embedded_user=(env.get("LNOB_EMBEDDED_USER") or "").strip() or None,
             env=app_env,  # type: ignore[arg-type]
             host=env.get("LNOB_HOST", "127.0.0.1"),
             port=_int(env, "LNOB_PORT", 8000, low=1, high=65535),
@@ -112,6 +131,7 @@ class Settings:
             query_cost_limit=_int(env, "LNOB_QUERY_COST_LIMIT", 10_000, low=1, high=10**9),
             rate_limit=_rate_limit(env),
             redis_url=_redis_url(env.get("REDIS_URL")),
+            redis_prefix=env.get("LNOB_REDIS_PREFIX") or "lnob:",
             statement_timeout=_seconds(env, "LNOB_STATEMENT_TIMEOUT", 15, zero=False),
             export_statement_timeout=_seconds(env, "LNOB_EXPORT_STATEMENT_TIMEOUT", 600),
             db_command_timeout=_seconds(env, "LNOB_DB_COMMAND_TIMEOUT", 900),
@@ -130,7 +150,49 @@ class Settings:
             otel_endpoint=env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
             or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
             or None,
+            purge_interval=_seconds(
+                env, "LNOB_PURGE_INTERVAL", 0 if app_env == "test" else 3600
+            ),
         )
+
+
+CHECKOUT_MARKER = 'name = "lnob-api"'
+
+
+def find_data_dir(
+    env: Mapping[str, str], *, cwd: Path | None = None, code: Path | None = None
+) -> tuple[Path, str]:
+    """Where the data (embedded cluster, signing keys) lives, and how that was decided.
+
+    ``LNOB_DATA_DIR`` when set (relative to the current folder); else ``.lnob/`` of the checkout
+    the current folder is in, found upward like git finds ``.git/`` (a checkout is a folder with
+    a ``pyproject.toml`` naming lnob-api); else ``.lnob/`` of the checkout this code runs from (an
+    editable install used from another folder); else the user's data folder (root:
+    ``/var/lib/lnob-api``). Every command of one installation finds the same folder from anywhere.
+    """
+    here = (cwd or Path.cwd()).resolve()
+    raw = (env.get("LNOB_DATA_DIR") or "").strip()
+    if raw:
+        return (here / Path(raw).expanduser()).resolve(), "LNOB_DATA_DIR"
+    for folder in (here, *here.parents):
+        if _is_checkout(folder):
+            return folder / ".lnob", f"the checkout {folder}"
+    source = (code or Path(__file__)).resolve().parents[2]
+    if _is_checkout(source):
+        return source / ".lnob", f"the checkout {source} this lnob-api runs from"
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # root's home is usually closed (700)
+        return Path("/var/lib/lnob-api"), "the system data folder (running as root)"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("lnob-api", appauthor=False)), "the user's data folder"
+
+
+def _is_checkout(folder: Path) -> bool:
+    project = folder / "pyproject.toml"
+    try:
+        return project.is_file() and CHECKOUT_MARKER in project.read_text(encoding="utf-8")
+    except OSError:
+        return False
 
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
@@ -160,14 +222,14 @@ def _url(env: Mapping[str, str], name: str, *, default: str | None) -> str | Non
     return raw.rstrip("/")
 
 
-def _database_url(raw: str | None) -> str | None:
+def _database_url(raw: str | None, *, variable: str = "DATABASE_URL") -> str | None:
     if raw is None or not raw.strip():
         return None
     url = raw.strip()
     for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
-    raise ConfigError("DATABASE_URL", "expected a postgresql:// URL")
+    raise ConfigError(variable, "expected a postgresql:// URL")
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:

@@ -144,6 +144,7 @@ def _stop(proc: subprocess.Popen[bytes], *, group: bool = False) -> None:
 async def server(tmp_path_factory: pytest.TempPathFactory, vendored: None) -> AsyncIterator[str]:
     """``lnob-api serve`` on 127.0.0.1 with its own data folder; yields its base URL."""
     tmp_path = tmp_path_factory.mktemp("server")
+    tmp_path.chmod(0o711)  # as root, the embedded server's account traverses it (conftest.py)
     data_dir = tmp_path / "data"
     port = _free_port()
     base = f"http://127.0.0.1:{port}"

@@ -358,18 +358,27 @@ class TestEnsureGraphiqlClient:
         assert await _count(conn, models.OAuthClient, client_id=CLIENT_ID) == 1
         assert await _count(conn, models.Organisation, slug="lnob-partnership") == 1
 
-    async def test_follows_the_issuer(self, conn: AsyncConnection, settings: Settings) -> None:
-        # given
+    async def test_adds_each_served_origin_and_keeps_the_others(
+        self, conn: AsyncConnection, settings: Settings
+    ) -> None:
+        # given a first server registered the client
         database = ConnectionDatabase(conn)
         await ensure_graphiql_client(database, settings)
-        moved = Settings(env="test", issuer="https://data.lnob.example/api")
-        # when
-        outcome = await ensure_graphiql_client(database, moved)
-        # then
+        second = Settings(env="test", issuer="http://127.0.0.1:8001")
+        # when a second server (another port) starts against the same database
+        outcome = await ensure_graphiql_client(database, second)
+        # then both log-ins work: the second origin is added, the first kept
         assert outcome is ClientOutcome.UPDATED
         row = await _client_row(conn)
-        assert row["redirect_uris"] == ["https://data.lnob.example/api/graphql"]
-        assert await ensure_graphiql_client(database, moved) is ClientOutcome.UNCHANGED
+        assert row["redirect_uris"] == [f"{ISSUER}/graphql", "http://127.0.0.1:8001/graphql"]
+        # and restarting either changes nothing
+        assert await ensure_graphiql_client(database, second) is ClientOutcome.UNCHANGED
+        assert await ensure_graphiql_client(database, settings) is ClientOutcome.UNCHANGED
+        moved = Settings(env="test", issuer="https://data.lnob.example/api")
+        assert await ensure_graphiql_client(database, moved) is ClientOutcome.UPDATED
+        assert (await _client_row(conn))["redirect_uris"][-1] == (
+            "https://data.lnob.example/api/graphql"
+        )
 
     async def test_restores_an_altered_registration(
         self, conn: AsyncConnection, settings: Settings

@@ -2,14 +2,17 @@
 
 GraphiQL runs in the browser, so its client is public (no secret, ``token_endpoint_auth_method``
 "none", PKCE S256) and may hold every scope: the authorization server still narrows a token to
-what the signed-in user may have. Its one redirect URI is ``{issuer}/graphql``, so it follows
-``LNOB_ISSUER``. The client belongs to the partnership's own organisation.
+what the signed-in user may have. Its redirect URIs are ``{issuer}/graphql`` of every server
+that started with GraphiQL on against this database: a server adds its own and keeps the
+others', so two servers (another port, another host name) do not break each other's log-in.
+The client belongs to the partnership's own organisation.
 """
 
 from __future__ import annotations
 
 import logging
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -49,10 +52,26 @@ def redirect_uri(issuer: str) -> str:
     return f"{issuer.rstrip('/')}/graphql"
 
 
-def client_settings(issuer: str) -> ClientSettings:
+def is_graphiql_redirect(uri: str) -> bool:
+    """A URI of the GraphiQL page's form: ``http(s)://host[:port][/prefix]/graphql``."""
+    parts = urlsplit(uri)
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.netloc)
+        and parts.path.endswith("/graphql")
+        and not parts.query
+        and not parts.fragment
+    )
+
+
+def client_settings(issuer: str, *, keep: tuple[str, ...] = ()) -> ClientSettings:
+    """The registration for ``issuer``, keeping the other servers' redirect URIs from ``keep``
+    (only those of the GraphiQL page's form: anything else written there is dropped)."""
+    own = redirect_uri(issuer)
+    keep = tuple(dict.fromkeys(u for u in keep if is_graphiql_redirect(u)))
     return ClientSettings(
         scopes=SCOPES,
-        redirect_uris=(redirect_uri(issuer),),
+        redirect_uris=(*keep, own) if own not in keep else keep,
         grant_types=GRANT_TYPES,
         auth_method=PUBLIC_AUTH_METHOD,
     )
@@ -60,9 +79,10 @@ def client_settings(issuer: str) -> ClientSettings:
 
 async def register_graphiql_client(conn: AsyncConnection, *, issuer: str) -> ClientOutcome:
     """Create the GraphiQL client (and its organisation), or bring its registration in line
-    with ``issuer``. Idempotent: an up-to-date client is not written. Never commits."""
-    wanted = client_settings(issuer)
+    with ``issuer`` (its redirect URI added to the others). Idempotent: an up-to-date client is
+    not written. Never commits."""
     stored = await repo.client_by_client_id(conn, CLIENT_ID)
+    wanted = client_settings(issuer)
     if stored is None:
         organisation_id = await repo.ensure_organisation(
             conn,
@@ -85,6 +105,7 @@ async def register_graphiql_client(conn: AsyncConnection, *, issuer: str) -> Cli
         assert stored is not None
     if stored.revoked_at is not None:
         return ClientOutcome.REVOKED
+    wanted = client_settings(issuer, keep=stored.settings.redirect_uris)
     if stored.settings == wanted and not stored.has_secret:
         return ClientOutcome.UNCHANGED
     await repo.update_client(conn, CLIENT_ID, wanted)

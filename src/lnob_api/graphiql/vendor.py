@@ -1,10 +1,12 @@
-"""Fetch GraphiQL's browser files from the npm registry into ``vendor/graphiql/`` (not committed).
+"""Fetch GraphiQL's browser files from the npm registry into ``graphiql/files/`` (not committed).
 
 ``make run`` and ``make test`` run ``python -m lnob_api.graphiql.vendor``. For each package of
 the manifest (``assets.json``) whose files are missing, ``npm pack name@version`` fetches the
 tarball (npm checks it against the registry's integrity); each needed file is read from the
 tarball, checked against the manifest's SRI hash and written under ``<dest>/name@version/``, the
-same paths as on the CDN. Files already present with the right hash are left alone.
+same paths as on the CDN. Files already present with the right hash are left alone. The folder
+is inside the package, so a wheel built after this carries the files (``package-data``) and an
+installed service serves them without a checkout; a wheel built without them uses the CDN.
 
 Without npm, or when the registry cannot be reached, it warns and exits 0: the page then loads
 the same files from the CDN, pinned by the same hashes. A file whose hash differs from the
@@ -32,7 +34,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 MANIFEST = Path(__file__).with_name("assets.json")
-DEFAULT_DEST = Path(__file__).resolve().parents[3] / "vendor" / "graphiql"
+DEFAULT_DEST = Path(__file__).resolve().with_name("files")
 NPM_TIMEOUT_SECONDS = 300
 
 Log = Callable[[str], None]
