@@ -1,4 +1,4 @@
-"""Bootstrapping commands: users, clients, organisations, grants, keys.
+"""Bootstrapping commands: users, clients, organisations, grants, keys, tokens, purge.
 
 Each command runs in one transaction of its own against the database the ``lnob-api`` command
 resolves (``DATABASE_URL``, or the embedded server in ``LNOB_DATA_DIR``); it assumes the schema is
@@ -11,7 +11,16 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from lnob_api.cli_admin import clients, disclosure, grants, keys, organisations, users
+from lnob_api.cli_admin import (
+    clients,
+    disclosure,
+    grants,
+    keys,
+    organisations,
+    purge,
+    tokens,
+    users,
+)
 
 if TYPE_CHECKING:
     from argparse import _SubParsersAction
@@ -21,5 +30,5 @@ __all__ = ["register"]
 
 def register(sub: _SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the admin subcommands to the ``lnob-api`` parser."""
-    for module in (users, clients, organisations, grants, keys, disclosure):
+    for module in (users, clients, organisations, grants, keys, tokens, purge, disclosure):
         module.register(sub)

@@ -1,0 +1,1 @@
+"""Housekeeping: purging rows that no rule needs any more (``lnob-api purge`` and the server)."""
