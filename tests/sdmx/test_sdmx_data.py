@@ -282,7 +282,9 @@ class TestFailures:
                 "dimensionAtObservation: 'COLOUR' is not a dimension of DSD_LNOB",
             ),
             ("", {"detail": "everything"}, {}, 400, "detail: 'everything' is not one of"),
-            ("", {"lastNObservations": "1"}, {}, 400, "lastNObservations: not supported"),
+            ("", {"lastNObservations": "0"}, {}, 400, "lastNObservations: '0' is not a positive"),
+            ("", {"firstNObservations": "x"}, {}, 400, "firstNObservations: 'x' is not a positive"),
+            ("", {"includeHistory": "true"}, {}, 400, "includeHistory: not supported"),
             ("", {"colour": "red"}, {}, 400, "colour: unknown parameter"),
             (
                 "",

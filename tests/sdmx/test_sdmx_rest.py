@@ -221,3 +221,74 @@ class TestDimensionAtObservation:
         message = sdmx.read_sdmx(io.BytesIO(by_area.content), structure=dsd)
         assert message.observation_dimension.id == "REF_AREA"
         assert observations_of(message) == default and len(default) == 7
+
+
+class TestFirstLastObservations:
+    @pytest.mark.parametrize(
+        ("params", "expected"),
+        [
+            ({"lastNObservations": "1"}, {("F", "2020"), ("M", "2021")}),
+            ({"firstNObservations": "1"}, {("F", "2019"), ("M", "2020")}),
+            (
+                {"firstNObservations": "1", "lastNObservations": "1"},
+                {("F", "2019"), ("F", "2020"), ("M", "2020"), ("M", "2021")},
+            ),
+        ],
+    )
+    async def test_per_series(
+        self,
+        client: httpx.AsyncClient,
+        world: dict[str, Any],
+        params: dict[str, str],
+        expected: set[tuple[str, str]],
+    ) -> None:
+        slug = world["datasets"]["pub"]["slug"]
+        rows = rows_of(
+            await client.get(
+                f"/sdmx/data/{world['flow']}/1_1_1.{world['a']['code']}.F+M....",
+                params=params | {"format": "csvdata", "dataset": slug},
+            )
+        )
+        assert {(r["SEX"], r["TIME_PERIOD"]) for r in rows} == expected
+
+    async def test_one_per_series_of_the_flow_read_by_sdmx1(
+        self, client: httpx.AsyncClient, world: dict[str, Any]
+    ) -> None:
+        response = await client.get(
+            f"/sdmx/data/{world['flow']}", params={"lastNObservations": "1"}
+        )
+        message = sdmx.read_sdmx(io.BytesIO(response.content), structure=await dsd_of(client))
+        series = [s for data_set in message.data for s in data_set.series.values()]
+        assert len(series) == 5 and all(len(obs) == 1 for obs in series)
+        assert response.headers["x-row-count"] == "5"
+
+
+class TestLabels:
+    @pytest.mark.parametrize("fmt", ["csvdata", "csv2"])
+    async def test_code_and_label(
+        self, client: httpx.AsyncClient, world: dict[str, Any], fmt: str
+    ) -> None:
+        response = await client.get(
+            f"/sdmx/data/{world['flow']}/4_1_1......", params={"format": fmt, "labels": "both"}
+        )
+        (row,) = rows_of(response)
+        assert row["INDICATOR: SDG or community-defined indicator"].startswith("4_1_1: ")
+        assert row["AGE: Age"] == "Y15T24: 15 to 24 years"
+        assert row["DISABILITY_STATUS: Disability status"] == "PD: Persons with disability"
+        assert row["CONF_STATUS: Confidentiality status"].startswith("F: Free")
+        assert row["TIME_PERIOD"] == "2021" and row["OBS_VALUE"] == "42"
+        plain = rows_of(
+            await client.get(f"/sdmx/data/{world['flow']}/4_1_1......", params={"format": fmt})
+        )
+        assert [r["AGE"] for r in plain] == ["Y15T24"]
+
+    async def test_labels_are_for_csv(
+        self, client: httpx.AsyncClient, world: dict[str, Any]
+    ) -> None:
+        response = await client.get(f"/sdmx/data/{world['flow']}", params={"labels": "both"})
+        assert response.status_code == 400
+        assert error_of(response)[1].startswith("labels: labels=both is for SDMX-CSV")
+        bad = await client.get(
+            f"/sdmx/data/{world['flow']}", params={"labels": "name", "format": "csv2"}
+        )
+        assert bad.status_code == 400

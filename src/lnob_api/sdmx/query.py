@@ -36,9 +36,13 @@ DATA_PARAMETERS = (
     "detail",
     "format",
     "dataset",
+    "firstNObservations",
+    "lastNObservations",
+    "labels",
 )
 STRUCTURE_PARAMETERS = ("references", "detail", "format")
-UNSUPPORTED = ("firstNObservations", "lastNObservations", "includeHistory")
+UNSUPPORTED = ("includeHistory",)
+LABELS = ("id", "both")
 KEY_FORM = ".".join(d.id for d in model.DIMENSIONS)
 
 
@@ -98,6 +102,9 @@ class DataParams:
     detail: str
     dataset: str | None
     format: str | None
+    first_n: int | None = None
+    last_n: int | None = None
+    labels: str = "id"
 
     @property
     def attributes(self) -> bool:
@@ -143,7 +150,20 @@ def data_params(params: Params) -> DataParams:
         detail=_choice(params, "detail", "full", DETAILS),
         dataset=single(params, "dataset"),
         format=single(params, "format"),
+        first_n=_count(params, "firstNObservations"),
+        last_n=_count(params, "lastNObservations"),
+        labels=_choice(params, "labels", "id", LABELS),
     )
+
+
+def _count(params: Params, name: str) -> int | None:
+    """A positive number of observations per series."""
+    value = single(params, name)
+    if value is None:
+        return None
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= 1_000_000:
+        raise InvalidInput(name, f"{value!r} is not a positive integer", code="INVALID")
+    return int(value)
 
 
 @dataclass(frozen=True, slots=True)

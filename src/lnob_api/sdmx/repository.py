@@ -381,3 +381,36 @@ def released_of_lineage(lineage_id: int) -> sa.Select[Any]:
 
 def of_lineage(lineage_id: int) -> ColumnElement[bool]:
     return observations.c.dataset_id.in_(released_of_lineage(lineage_id))
+
+
+def first_last(
+    principal: Principal,
+    where: Sequence[ColumnElement[bool]],
+    *,
+    first: int | None,
+    last: int | None,
+) -> ColumnElement[bool]:
+    """The first ``first`` and the last ``last`` readable observations (by period) of each
+    series matching ``where``; a series is one dataset's observations of one key."""
+    o = observations
+    partition = [o.c.dataset_id, *(o.c[c] for c in _KEY_COLUMNS if c != "period")]
+    columns: list[Any] = [o.c.id]
+    kept = []
+    if first is not None:
+        rank = sa.func.row_number().over(
+            partition_by=partition, order_by=(o.c.period_start, o.c.period_end, o.c.id)
+        )
+        columns.append(rank.label("first_rank"))
+    if last is not None:
+        rank = sa.func.row_number().over(
+            partition_by=partition,
+            order_by=(o.c.period_start.desc(), o.c.period_end.desc(), o.c.id.desc()),
+        )
+        columns.append(rank.label("last_rank"))
+    ranked = sa.select(*columns).where(visibility.observation_visible(principal), *where)
+    sub = ranked.subquery("ranked")
+    if first is not None:
+        kept.append(sub.c.first_rank <= first)
+    if last is not None:
+        kept.append(sub.c.last_rank <= last)
+    return o.c.id.in_(sa.select(sub.c.id).where(sa.or_(*kept)))

@@ -24,6 +24,7 @@ from lnob_api.observation import repository as observation_repo
 from lnob_api.sdmx import model, repository
 from lnob_api.sdmx.data_json import json_data
 from lnob_api.sdmx.data_xml import structure_specific
+from lnob_api.sdmx.labels import labelled_csv
 from lnob_api.sdmx.negotiation import Format
 from lnob_api.sdmx.query import WILDCARDS, DataParams, FlowRef, ours
 from lnob_api.sdmx.structure import CODELIST_NAMES, Code, Codelist, Dataflow, Structures
@@ -205,7 +206,13 @@ async def resolve_data(
         group_codes=codes(6),
     )
     updated = observation_repo.filters(updated_since=params.updated_after)
-    resolved = Resolved([*where, *selected, *updated], dataset_where)
+    current = [*where, *selected, *updated]
+    if params.first_n is not None or params.last_n is not None:
+        # counted among the rows that match everything else
+        current.append(
+            repository.first_last(principal, current, first=params.first_n, last=params.last_n)
+        )
+    resolved = Resolved(current, dataset_where)
     return DataQuery(resolved, params.updated_after, [*where, *selected])
 
 
@@ -245,10 +252,17 @@ def data_stream(
         stmt = repository.csv_select(
             principal, resolved.where, flow=flow.id, version=version, attributes=params.attributes
         )
-        if gone is None:
+        statements = [stmt]
+        if gone is not None:
+            removed = repository.csv_deletions(gone, flow=flow.id, attributes=params.attributes)
+            statements.insert(0, removed)
+        if params.labels == "both":
+            return labelled_csv(conn, statements)
+        if len(statements) == 1:
             return export_repo.copy_csv(conn, stmt)
-        removed = repository.csv_deletions(gone, flow=flow.id, attributes=params.attributes)
-        return _chained(conn, removed, stmt)
+        return _chained(conn, *statements)
+    if params.labels != "id":
+        raise InvalidInput("labels", "labels=both is for SDMX-CSV; SDMX-JSON names every code")
     current = repository.data_select(principal, resolved.where, params.dimension_at_observation)
     rows = export_repo.stream_rows(conn, current)
     removed_rows = export_repo.stream_rows(conn, gone) if gone is not None else None
