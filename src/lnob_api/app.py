@@ -15,10 +15,10 @@ from lnob_api.auth.keys import KeyStore, LiveKeys
 from lnob_api.auth.middleware import BearerAuthMiddleware
 from lnob_api.auth.oidc import OidcVerifier
 from lnob_api.config import Settings
-from lnob_api.db import create_engine, resolve_database_url
+from lnob_api.db import create_engine, replica, resolve_database_url
 from lnob_api.db.engine import Timeouts
 from lnob_api.db.migrate import current_heads
-from lnob_api.db.request import Database, EngineDatabase
+from lnob_api.db.request import Database
 from lnob_api.graphiql.assets import Assets
 from lnob_api.graphiql.service import ensure_graphiql_client
 from lnob_api.graphql.app import GraphQLApp
@@ -34,12 +34,15 @@ from lnob_api.http.outage import OutageMiddleware
 from lnob_api.http.ratelimit import RateLimitMiddleware
 from lnob_api.http.request_id import RequestIdMiddleware
 from lnob_api.http.sdmx import sdmx_routes
+from lnob_api.idempotency.service import principal_key
 from lnob_api.observability import metrics, tracing
 from lnob_api.ratelimit import Limiter
 from lnob_api.workers import die_with_parent
 
 # Python's own defaults, set explicitly (see the lifespan).
 GC_THRESHOLDS = (700, 10, 10)
+# Routes that only read: with a read replica, their GET requests are served from it.
+READ_ROUTES = ("/exports/", "/sdmx/", "/catalog.")
 
 
 class _LazyDatabase:
@@ -58,6 +61,13 @@ class _LazyDatabase:
         if cancel is not None:  # tests share one connection: nothing to cancel there
             await cancel(pid)
 
+    async def for_reads(self, who: str | None) -> Database:
+        assert self.target is not None
+        return await replica.for_reads(self.target, who)
+
+    async def wrote(self, who: str) -> None:
+        await replica.note_write(self.target, who)  # type: ignore[arg-type]
+
 
 def create_app(
     settings: Settings | None = None,
@@ -73,7 +83,11 @@ def create_app(
     holder = _LazyDatabase()
     holder.target = database
     live_keys = LiveKeys(keys or KeyStore.load(settings))
-    limiter = limiter or Limiter(settings.rate_limit, redis_url=settings.redis_url)
+    limiter = limiter or Limiter(
+        settings.rate_limit,
+        redis_url=settings.redis_url,
+        prefix=f"{settings.redis_prefix}ratelimit:",
+    )
     oidc = None
     if settings.oidc_issuer is not None:
         oidc = OidcVerifier(
@@ -87,13 +101,15 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         die_with_parent()  # a worker of `serve --workers N` stops when its supervisor dies
         engine = None
+        close_replica = None
         if holder.target is None:
             engine = create_engine(
                 resolve_database_url(settings),
                 pool_size=settings.db_pool_size,
                 timeouts=Timeouts.of(settings),
             )
-            holder.target = EngineDatabase(engine)
+            # With DATABASE_READ_URL, reads go to the replica (db/replica.py).
+            holder.target, close_replica = replica.open_database(settings, engine)
         await ensure_graphiql_client(holder.target, settings)
         # Objects built at start-up live for the whole process: keep the collector off them.
         # The default thresholds stay: raised ones (50,000/50/100) left the cyclic garbage of
@@ -107,6 +123,8 @@ def create_app(
             yield
         finally:
             metrics.worker_stopped(settings.metrics_dir)
+            if close_replica is not None:
+                await close_replica()
             if engine is not None:
                 await engine.dispose()
             await limiter.close()
@@ -154,6 +172,8 @@ def create_app(
     )
     # Inside the authentication: a signed-in caller spends their own budget.
     middleware.append(Middleware(RateLimitMiddleware, limiter=limiter))
+    # Inside the authentication too: the read routes' work may go to a read replica.
+    middleware.append(Middleware(replica.ReadRoutes, prefixes=READ_ROUTES, who=principal_key))
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST", "OPTIONS"]),

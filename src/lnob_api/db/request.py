@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from lnob_api.db import availability
+from lnob_api.db import availability, replica
 
 Row = Mapping[str, Any]
 T = TypeVar("T")
@@ -74,20 +74,36 @@ class RequestDb:
         self._broken = False  # a statement failed because the database went away
         self._health: availability.RequestHealth | None = None
         self._pid: int | None = None  # the server process, to cancel an abandoned statement
+        self._reads: tuple[str | None] | None = None  # read-only, for this principal
+        self._target: Database = database  # where the transaction runs (a replica, perhaps)
+
+    def read_only(self, who: str | None) -> None:
+        """This request only reads (a GraphQL query): it may run on a read replica, unless
+        ``who`` (a principal's writer key, None when anonymous) wrote a moment ago. Too late
+        once a statement has run: the transaction stays where it is."""
+        if self._conn is None:
+            self._reads = (who,)
+
+    async def wrote(self, who: str | None) -> None:
+        """``who`` is writing: its next reads stay on the primary for a while."""
+        await replica.note_write(self._database, who)
 
     async def _connection(self) -> AsyncConnection:
         if self._conn is None:
-            cm = self._database.transaction()
+            target = self._database
+            if self._reads is not None:
+                target = await replica.for_reads(self._database, self._reads[0])
+            cm = target.transaction()
             try:
                 self._conn = await cm.__aenter__()
             except Exception as exc:
                 availability.note(exc)
                 raise
-            self._cm = cm
+            self._cm, self._target = cm, target
             self._health = availability.CURRENT.get()
             if self._health is not None:  # released by the middleware if the request breaks off
                 self._health.cleanups.append(self._abandon)
-                if hasattr(self._database, "cancel_backend"):
+                if hasattr(target, "cancel_backend"):
                     raw = await self._conn.get_raw_connection()
                     self._pid = raw.driver_connection.get_server_pid()  # type: ignore[union-attr]
                     self._health.cancels.append(self._cancel_running)
@@ -193,7 +209,7 @@ class RequestDb:
         """Stop the statement this request is running on the server (its client left):
         statements are shielded from their resolvers' cancellation, so without this one would
         run on to its own timeout."""
-        cancel = getattr(self._database, "cancel_backend", None)
+        cancel = getattr(self._target, "cancel_backend", None)
         if self._pid is not None and self._lock.locked() and cancel is not None:
             await cancel(self._pid)
 
