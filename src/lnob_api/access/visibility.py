@@ -293,6 +293,24 @@ def conf_status(
     return sa.case((coalition_id.in_(insider), own), else_=outsider)
 
 
+def perturbed(
+    principal: Principal,
+    coalition_id: sa.ColumnElement[int],
+    *,
+    method: sa.ColumnElement[str],
+    counts: sa.ColumnElement[bool],
+) -> ColumnElement[bool]:
+    """True where the principal reads a cell's value perturbed (``disclosure.perturbation``):
+    a count (``counts``) of a coalition whose ``method`` is not NONE, read from outside the
+    owning coalition. Applied after ``suppressed``; insiders read exact values. Whether a
+    value was perturbed says nothing about its noise (a zero noise is perturbed too)."""
+    applies = sa.and_(method != "NONE", counts)
+    insider = _insider(principal)
+    if insider:
+        return sa.and_(applies, coalition_id.not_in(insider))
+    return applies
+
+
 def audit_event_visible(principal: Principal, table: sa.Table | None = None) -> ColumnElement[bool]:
     """Coalition admins read their coalitions' events; partnership admins read every event."""
     events = table if table is not None else models.AuditEvent.__table__

@@ -34,9 +34,10 @@ def register(sub: _SubParsersAction[argparse.ArgumentParser]) -> None:
     run.add_argument(
         "--rate-share",
         type=float,
-        default=DEFAULT_RATE_SHARE,
+        default=None,
         metavar="SHARE",
-        help=f"protection of rate numerators, a share of the value (default {DEFAULT_RATE_SHARE})",
+        help="protection of rate numerators, a share of the value (default: each coalition's"
+        f" rate share setting, {DEFAULT_RATE_SHARE} unless changed)",
     )
     run.add_argument("--json", action="store_true", help="print JSON")
     run.set_defaults(handler=guarded(cmd_audit))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from lnob_api import models
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, public
 
@@ -9,7 +11,14 @@ coalitions = models.Coalition.__table__
 members = models.CoalitionMember.__table__
 groups = models.MarginalisedGroup.__table__
 
-COALITIONS = Source("Coalition", coalitions, public(coalitions), order_by(coalitions, "code"))
+# Every column but the secret the cell keys of perturbation derive from (it never leaves SQL).
+_PUBLIC_COLUMNS = tuple(c for c in coalitions.c if c.name != "perturbation_key")
+COALITIONS = Source(
+    "Coalition",
+    coalitions,
+    lambda _principal: sa.select(*_PUBLIC_COLUMNS),
+    order_by(coalitions, "code"),
+)
 COALITION_BY_ID = ToOne(COALITIONS)
 COALITION_BY_CODE = ToOne(COALITIONS, key="code")
 COALITION_BY_SLUG = ToOne(COALITIONS, key="slug")

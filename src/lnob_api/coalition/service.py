@@ -1,7 +1,8 @@
 """Coalition use cases: create and edit coalitions, manage their member organisations.
 
 Partnership admins create coalitions and edit everything about them; a coalition's own admins
-may change its description and suppression threshold, and manage its member organisations.
+may change its description and protection settings (suppression threshold, perturbation, rate
+share, community validation), and manage its member organisations.
 Also the checks every coalition-owned write shares (the coalition by code, text lengths,
 optimistic locking). Every change writes an audit event in the same transaction; services
 flush, never commit.
@@ -9,6 +10,7 @@ flush, never commit.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -39,11 +41,22 @@ EDITABLE = (
     "cohort",
     "suppression_threshold",
     "requires_community_validation",
+    "perturbation",
+    "rate_share",
 )
 # What a coalition's own admins may change; the rest is the partnership's.
 ADMIN_EDITABLE = frozenset(
-    {"description", "suppression_threshold", "requires_community_validation"}
+    {
+        "description",
+        "suppression_threshold",
+        "requires_community_validation",
+        "perturbation",
+        "rate_share",
+    }
 )
+# Settings that change what outsiders read of the coalition's cells: the suppression pattern
+# is recomputed when one changes (perturbed counts are intervals to the attacker, not values).
+PROTECTION = ("suppression_threshold", "perturbation", "rate_share")
 FIRST_YEAR = 2000
 
 
@@ -150,6 +163,24 @@ def _validate(fields: dict[str, Any], problems: list[InvalidInput]) -> None:
             problems.append(
                 InvalidInput("suppressionThreshold", "must be 0 or more", code="INVALID")
             )
+    _validate_protection(fields, problems)
+
+
+def _validate_protection(fields: dict[str, Any], problems: list[InvalidInput]) -> None:
+    if "perturbation" in fields and fields["perturbation"] is None:
+        problems.append(
+            InvalidInput("perturbation", "say NONE, ROUND_3, ROUND_5 or CELL_KEY", code="REQUIRED")
+        )
+    if "rate_share" in fields:
+        share = fields["rate_share"]
+        if share is None:
+            problems.append(InvalidInput("rateShare", "a share is required", code="REQUIRED"))
+        elif not math.isfinite(share) or not 0 <= share < 1:
+            problems.append(
+                InvalidInput(
+                    "rateShare", "a share from 0 up to (not including) 1, e.g. 0.1", code="INVALID"
+                )
+            )
 
 
 async def _slug(session: AsyncSession, wanted: str | None, name: str) -> str:
@@ -218,7 +249,7 @@ async def update(
     beyond = sorted(set(fields) - ADMIN_EDITABLE)
     if beyond and not _is_partnership_admin(actor.principal):
         raise Forbidden(
-            "a coalition admin may change only the description and the suppression threshold;"
+            "a coalition admin may change only the description and the protection settings;"
             f" {', '.join(camel(b) for b in beyond)} need a partnership admin"
         )
     check_version("coalition", coalition.row_version, row_version)
@@ -229,15 +260,19 @@ async def update(
         raise ValidationFailed(problems)
     before = audit.snapshot(coalition)
     old_threshold = coalition.suppression_threshold
+    old_protection = [getattr(coalition, name) for name in PROTECTION]
     for name, value in fields.items():
         if name in EDITABLE:
             setattr(coalition, name, value)
     coalition.row_version += 1
     coalition.updated_at = now()
-    if coalition.suppression_threshold != old_threshold:
+    if [getattr(coalition, name) for name in PROTECTION] != old_protection:
         # New small cells need their complements hidden too (secondary suppression).
         await session.flush()
-        await disclosure.recompute_coalition(session, coalition.id)
+        recomputed = await disclosure.recompute_coalition(session, coalition.id)
+        if coalition.perturbation != old_protection[1]:
+            # Every count outsiders read now reads otherwise: a sync event of every dataset.
+            await sync.pattern_changed(session, [r.dataset_id for r in recomputed])
         # Primary suppression follows the threshold at read time: a sync event too.
         await sync.threshold_changed(
             session,

@@ -1,10 +1,12 @@
 """The attacker's linear program: how tightly can an audience bound each withheld quantity?
 
 Pure (no database). The audience's shown quantities are constants; its withheld quantities are
-the variables, all >= 0, under the relations of ``relations.build``. For each sensitive
-(primary) withheld quantity the attacker's interval is ``[min x, max x]`` over that polytope;
-the quantity is **narrowed** when the interval misses its protection interval
-(``model.Protection``) on either side. A shown primary quantity is narrowed to its value.
+the variables, all >= 0, under the relations of ``relations.build``. A shown quantity the
+audience reads perturbed (rounded, or with cell-key noise) is a variable too, bounded by the
+interval its shown value allows (``System.fuzz``): the attacker knows no more than that.
+For each sensitive (primary) withheld quantity the attacker's interval is ``[min x, max x]``
+over that polytope; the quantity is **narrowed** when the interval misses its protection
+interval (``model.Protection``) on either side. A shown primary quantity is narrowed to its value.
 
 Scaling: the system splits into connected components over the withheld quantities (shown ones
 are constants, so they link nothing); only components holding a sensitive quantity are solved.
@@ -71,18 +73,18 @@ def components(system: System) -> list[_Component]:
             q = parent[q]
         return q
 
-    withheld = [q for q in system.truth if q not in system.shown]
+    withheld = [q for q in system.truth if not system.constant(q)]
     for q in withheld:
         find(q)
     for rel in system.relations:
-        free = [q for q, _ in rel.terms if q not in system.shown]
+        free = [q for q, _ in rel.terms if not system.constant(q)]
         for q in free[1:]:
             parent[find(q)] = find(free[0])
     groups: dict[Q, _Component] = {}
     for q in sorted(withheld):
         groups.setdefault(find(q), _Component([], [])).variables.append(q)
     for rel in system.relations:
-        free = [q for q, _ in rel.terms if q not in system.shown]
+        free = [q for q, _ in rel.terms if not system.constant(q)]
         if free:
             groups[find(free[0])].relations.append(rel)
     for comp in groups.values():
@@ -106,11 +108,11 @@ class _Batch:
         upper: list[float] = []
         self.row_relation: list[Relation] = []
         for comp in comps:
-            for rel in comp.relations:
-                constant = sum(c * system.truth[q] for q, c in rel.terms if q in system.shown)
+            for rel in [*comp.relations, *_perturbed_bounds(system, comp)]:
+                constant = sum(c * system.truth[q] for q, c in rel.terms if system.constant(q))
                 r = len(lower)
                 for q, c in rel.terms:
-                    if q not in system.shown:
+                    if not system.constant(q):
                         rows.append(r)
                         cols.append(self.column[q])
                         vals.append(c)
@@ -238,7 +240,19 @@ def _shown_primary(system: System, q: Q, protection: Protection) -> Finding | No
     if q not in system.shown:
         return None
     true = system.truth[q]
-    return Finding(q[0], q[1], true, (true, true), protection.interval(q[1], true), ("shown",))
+    need = protection.interval(q[1], true)
+    if q in system.fuzz:  # shown perturbed: narrowed only if its known interval is too narrow
+        lo, hi = system.fuzz[q]
+        if lo <= need[0] + _EPS and hi >= need[1] - _EPS:
+            return None
+        return Finding(q[0], q[1], true, (lo, hi), need, ("shown perturbed",))
+    return Finding(q[0], q[1], true, (true, true), need, ("shown",))
+
+
+def _perturbed_bounds(system: System, comp: _Component) -> list[Relation]:
+    """``lo <= x <= hi`` for each perturbed shown quantity of the component: what the audience
+    knows of it."""
+    return [system.bound(q) for q in comp.variables if q in system.fuzz]
 
 
 # Beyond this, an upper bound counts as unbounded (keeps every batch bounded).
@@ -368,4 +382,4 @@ class _Auditor:
 
 
 def _first_free(system: System, rel: Relation) -> Q:
-    return next(q for q, _ in rel.terms if q not in system.shown)
+    return next(q for q, _ in rel.terms if not system.constant(q))

@@ -46,7 +46,8 @@ class AuditCell:
     ``dimensions`` lists the disaggregations that are not the total (``_T`` is left out);
     ``shown`` says whether the audience reads the value and sample size; ``primary`` whether
     the cell is small (sensitive). Cells with negative ids are virtual (e.g. the sample size of
-    a dataset's whole population, read from its provenance)."""
+    a dataset's whole population, read from its provenance). ``known`` is the interval the
+    audience can put the value in when it reads it perturbed."""
 
     id: int
     dataset_id: int
@@ -61,6 +62,9 @@ class AuditCell:
     sample_size: int | None
     shown: bool
     primary: bool
+    # When the audience reads the value perturbed (``perturbation``): the interval it can put
+    # the true value in from what it reads. None: the shown value is exact.
+    known: tuple[float, float] | None = None
 
     @property
     def population(self) -> tuple[Hashable, str, str, str, tuple[tuple[str, str], ...]]:

@@ -35,7 +35,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lnob_api.disclosure.model import PERCENT_UNITS, AuditCell, Kind, Q, quantities
@@ -66,11 +66,26 @@ class System:
     cells: dict[int, AuditCell]
     relations: list[Relation]
     keep_all: bool = False
+    # Shown quantities the audience reads perturbed: what it knows is an interval, so they are
+    # variables within those bounds (not constants) in the attacker's LP.
+    fuzz: dict[Q, tuple[float, float]] = field(default_factory=dict)
+
+    def bound(self, q: Q) -> Relation:
+        """``lo <= q <= hi`` for a perturbed shown quantity (one object per quantity)."""
+        lo, hi = self.fuzz[q]
+        return self._bounds.setdefault(q, Relation(((q, 1.0),), lo, hi, "perturbed value read"))
+
+    _bounds: dict[Q, Relation] = field(default_factory=dict)
 
     def hide(self, cell_id: int) -> None:
         """Withhold one more cell (its quantities become variables)."""
         for kind in Kind:
             self.shown.discard((cell_id, kind))
+            self.fuzz.pop((cell_id, kind), None)
+
+    def constant(self, q: Q) -> bool:
+        """Whether the audience knows the quantity exactly (shown and not perturbed)."""
+        return q in self.shown and q not in self.fuzz
 
 
 def build(
@@ -94,6 +109,8 @@ def build(
             system.truth[q] = true
             if cell.shown:
                 system.shown.add(q)
+                if kind is Kind.VALUE and cell.known is not None:
+                    system.fuzz[q] = cell.known
             if cell.primary:
                 system.primary.add(q)
     add = _Adder(system)
@@ -111,7 +128,10 @@ class _Adder:
 
     def __init__(self, system: System) -> None:
         self.system = system
-        self.withheld = {c.id for c in system.cells.values() if not c.shown}
+        # Perturbed cells are unknowns too: a relation among them can narrow a withheld one.
+        self.withheld = {c.id for c in system.cells.values() if not c.shown} | {
+            q[0] for q in system.fuzz
+        }
 
     def needed(self, total: int, parts: Sequence[int]) -> bool:
         """Whether a relation over these cells can matter (one of them is withheld)."""
@@ -151,7 +171,7 @@ class _Adder:
         self.add(((a, 1.0), (b, -scale_b)), -abs(diff), abs(diff), label)
 
     def add(self, terms: tuple[tuple[Q, float], ...], low: float, high: float, label: str) -> None:
-        if not self.system.keep_all and all(q in self.system.shown for q, _ in terms):
+        if not self.system.keep_all and all(self.system.constant(q) for q, _ in terms):
             return
         self.system.relations.append(Relation(terms, low, high, label))
 

@@ -23,7 +23,8 @@ from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import ANONYMOUS, Principal, PrincipalKind, Scope
 from lnob_api.disclosure.model import AuditCell
-from lnob_api.disclosure.primary import observation_primary
+from lnob_api.disclosure.perturbation import known_interval, observation_perturbed
+from lnob_api.disclosure.primary import is_count_unit, observation_primary
 from lnob_api.disclosure.secondary import (
     BUILT_IN_DIMENSIONS,
     TOTAL,
@@ -31,7 +32,7 @@ from lnob_api.disclosure.secondary import (
     cell_from_row,
     normal_unit,
 )
-from lnob_api.models.enums import DatasetStatus, Visibility
+from lnob_api.models.enums import DatasetStatus, Perturbation, Visibility
 
 observations = models.Observation.__table__
 datasets = models.Dataset.__table__
@@ -124,7 +125,25 @@ def _audit_columns(shown: ColumnElement[bool]) -> list[Any]:
         observations.c.sample_size,
         _small().label("primary"),
         shown.label("shown"),
+        # What outsiders read of the value when the coalition perturbs (the same for all).
+        observation_perturbed(observations, coalitions).label("perturbed_value"),
+        coalitions.c.perturbation,
+        coalitions.c.suppression_threshold.label("threshold"),
     ]
+
+
+def _known(row: Any) -> tuple[float, float] | None:
+    """The interval outsiders can put a count in from its perturbed value (None: exact)."""
+    method = Perturbation(row["perturbation"])
+    if method is Perturbation.NONE or row["value"] is None or not is_count_unit(row["unit"]):
+        return None
+    value = float(row["value"])
+    return known_interval(
+        method,
+        float(row["perturbed_value"]),
+        int(row["threshold"]),
+        integral=value.is_integer(),
+    )
 
 
 def audit_cell(row: Any) -> AuditCell:
@@ -148,6 +167,7 @@ def audit_cell(row: Any) -> AuditCell:
         sample_size=None if row["sample_size"] is None else int(row["sample_size"]),
         shown=bool(row["shown"]),
         primary=bool(row["primary"]),
+        known=_known(row),
     )
 
 
@@ -291,8 +311,14 @@ async def provenance_n(
 async def coalition(
     db: Executor, *, code: str | None = None, coalition_id: int | None = None
 ) -> Any:
-    """(id, code, threshold) of a coalition, or None."""
-    stmt = sa.select(coalitions.c.id, coalitions.c.code, coalitions.c.suppression_threshold)
+    """(id, code, threshold, rate_share, perturbation) of a coalition, or None."""
+    stmt = sa.select(
+        coalitions.c.id,
+        coalitions.c.code,
+        coalitions.c.suppression_threshold,
+        coalitions.c.rate_share,
+        coalitions.c.perturbation,
+    )
     if code is not None:
         stmt = stmt.where(coalitions.c.code == code.strip().upper())
     if coalition_id is not None:

@@ -31,7 +31,7 @@ from lnob_api.access import checks
 from lnob_api.auth.principal import ANONYMOUS, Principal
 from lnob_api.disclosure import repository
 from lnob_api.disclosure.audit import Finding, audit
-from lnob_api.disclosure.model import DEFAULT_RATE_SHARE, AuditCell, Protection
+from lnob_api.disclosure.model import AuditCell, Protection
 from lnob_api.disclosure.relations import build
 from lnob_api.disclosure.repository import Executor
 from lnob_api.disclosure.secondary import secondary_suppression
@@ -50,7 +50,7 @@ class Recomputed:
 
 
 async def recompute(
-    db: Executor, dataset_id: int, *, rate_share: float = DEFAULT_RATE_SHARE
+    db: Executor, dataset_id: int, *, rate_share: float | None = None
 ) -> Recomputed:
     """Recompute the pattern of the component a dataset (any version) belongs to; the outcome
     for that dataset version."""
@@ -62,7 +62,7 @@ async def recompute(
 
 
 async def recompute_coalition(
-    db: Executor, coalition_id: int, *, rate_share: float = DEFAULT_RATE_SHARE
+    db: Executor, coalition_id: int, *, rate_share: float | None = None
 ) -> list[Recomputed]:
     """Recompute the pattern of every cell of a coalition."""
     if isinstance(db, AsyncSession):
@@ -79,7 +79,7 @@ async def recompute_reach(db: Executor, coalition_id: int, dataset_id: int | Non
 
 
 async def _recompute(
-    db: Executor, coalition_id: int, indicators: Collection[Any] | None, rate_share: float
+    db: Executor, coalition_id: int, indicators: Collection[Any] | None, rate_share: float | None
 ) -> list[Recomputed]:
     found = await repository.coalition(db, coalition_id=coalition_id)
     if found is None:
@@ -95,7 +95,7 @@ async def _recompute(
     result = await asyncio.to_thread(
         partial(protect_each_indicator, parents=parents, provenance_n=provenance),
         cells,
-        Protection(int(found.suppression_threshold), rate_share),
+        _protection(found, rate_share),
     )
     changed = Counter(
         await repository.write_cell_flags(db, [c.id for c in cells], result.secondary)
@@ -141,16 +141,23 @@ class CoalitionAudit:
         return not any(a.findings for a in self.audiences)
 
 
+def _protection(found: Any, rate_share: float | None) -> Protection:
+    """The coalition's protection levels: its threshold, and its rate share unless one is
+    given (``rate_share``, e.g. to try another in an audit)."""
+    share = float(found.rate_share) if rate_share is None else rate_share
+    return Protection(int(found.suppression_threshold), share)
+
+
 async def audit_coalition(
-    db: Executor, coalition_code: str, *, rate_share: float = DEFAULT_RATE_SHARE
+    db: Executor, coalition_code: str, *, rate_share: float | None = None
 ) -> CoalitionAudit:
     """The attacker's LP for every outside audience over everything it reads."""
     found = await repository.coalition(db, code=coalition_code)
     if found is None:
         raise NotFound(f"no coalition with code {coalition_code.strip().upper()!r}")
-    if not 0 <= rate_share < 1:
+    if rate_share is not None and not 0 <= rate_share < 1:
         raise InvalidInput("rateShare", "must be at least 0 and less than 1", code="INVALID")
-    protection = Protection(int(found.suppression_threshold), rate_share)
+    protection = _protection(found, rate_share)
     results = []
     for name, principal in await audiences_of(db, int(found.id)):
         cells = await repository.audience_cells(db, int(found.id), principal)
@@ -159,7 +166,9 @@ async def audit_coalition(
         findings = await asyncio.to_thread(_audit, cells, parents, provenance, protection)
         withheld = sum(not c.shown for c in cells)
         results.append(AudienceAudit(name, len(cells), withheld, tuple(findings)))
-    return CoalitionAudit(str(found.code), protection.threshold, rate_share, tuple(results))
+    return CoalitionAudit(
+        str(found.code), protection.threshold, protection.rate_share, tuple(results)
+    )
 
 
 def _audit(
@@ -213,7 +222,7 @@ async def information_loss(db: Executor, coalition_id: int) -> list[DatasetLoss]
 
 
 async def admin_report(
-    db: Executor, principal: Principal, coalition_code: str, *, rate_share: float
+    db: Executor, principal: Principal, coalition_code: str, *, rate_share: float | None = None
 ) -> tuple[CoalitionAudit, list[DatasetLoss]]:
     """The audit and the information loss of a coalition, for its admins (and partnership
     admins) only."""

@@ -142,7 +142,8 @@ class _State:
                 for rel in self.touching.get((cell_id, kind), ()):
                     if rel.lower != rel.upper:
                         continue
-                    free = [q for q, _ in rel.terms if q not in shown]
+                    # Perturbed shown terms are not pinned: they leave the relation loose.
+                    free = [q for q, _ in rel.terms if not self.system.constant(q)]
                     if len(free) == 1:
                         choice = self._cheapest([q[0] for q, _ in rel.terms if q in shown])
                         if choice is not None:

@@ -84,6 +84,12 @@ def conf_status(rows: sa.Subquery) -> ColumnElement[str]:
     return rows.c.conf_status
 
 
+def perturbed_text(rows: sa.Subquery) -> ColumnElement[str]:
+    """``true`` when the value the principal reads is perturbed (``visibility.perturbed``),
+    else ``false``: spelled as Table Schema booleans are."""
+    return sa.case((rows.c.perturbed, "true"), else_="false")
+
+
 def iso_utc(column: ColumnElement[Any]) -> ColumnElement[str]:
     """A timestamp as ISO 8601 in UTC (``2024-05-01T12:00:00.000000Z``), whatever the session."""
     return sa.func.to_char(
@@ -151,6 +157,7 @@ CSV_COLUMNS = (
     "urbanisation",
     "group",
     "updated_at",
+    "perturbed",
 )
 
 
@@ -174,6 +181,7 @@ def csv_select(principal: Principal, where: Sequence[ColumnElement[bool]]) -> sa
         o.c.urbanisation,
         o.c.group_code,
         iso_utc(o.c.updated_at),
+        perturbed_text(o),
     )
     labelled = [csv_cell(c).label(name) for c, name in zip(columns, CSV_COLUMNS, strict=True)]
     return sa.select(*labelled).select_from(s.source).order_by(o.c.id)

@@ -17,6 +17,7 @@ from lnob_api.models.enums import (
     Methodology,
     ObsStatus,
     OrganisationKind,
+    Perturbation,
     ProjectStatus,
     PublicationKind,
     ValidationMethod,
@@ -35,6 +36,12 @@ strawberry.enum(AreaLevel, description="Country, ISO 3166-2 subdivision, or loca
 strawberry.enum(ObsStatus, description="SDMX observation status (CL_OBS_STATUS).")
 strawberry.enum(ValidationMethod, description="How the community validated the findings.")
 strawberry.enum(ConsentScope, description="Who the community agreed may use the data.")
+strawberry.enum(
+    Perturbation,
+    description="What a coalition does to the counts outsiders read, beyond suppression:"
+    " nothing, unbiased random rounding to base 3 or 5, or cell-key noise from the published"
+    " perturbationTable. The same cell always reads the same.",
+)
 
 __all__ = [
     "AreaLevel",
@@ -45,6 +52,7 @@ __all__ = [
     "Methodology",
     "ObsStatus",
     "OrganisationKind",
+    "Perturbation",
     "ProjectStatus",
     "PublicationKind",
     "ValidationMethod",

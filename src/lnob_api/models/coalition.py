@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
 from lnob_api.models.common import DemoFlag, Timestamped, Versioned
-from lnob_api.models.enums import CoalitionRole, MemberRole, enum_type
+from lnob_api.models.enums import CoalitionRole, MemberRole, Perturbation, enum_type
 
 
 class Coalition(Timestamped, Versioned, DemoFlag, Base):
@@ -35,8 +35,25 @@ class Coalition(Timestamped, Versioned, DemoFlag, Base):
         sa.Boolean, nullable=False, server_default=sa.false()
     )
 
+    # Protection of rates and means: a share of the numerator on each side (issue 9).
+    rate_share: Mapped[float] = mapped_column(sa.Float, nullable=False, server_default="0.1")
+    # Noise on the counts outsiders read, after suppression (``disclosure.perturbation``).
+    perturbation: Mapped[Perturbation] = mapped_column(
+        enum_type(Perturbation, "perturbation"), nullable=False, server_default="NONE"
+    )
+    # The secret the cell keys derive from: never read by the ORM (deferred, so it stays out
+    # of audit snapshots), never shown; only SQL on read paths uses it.
+    perturbation_key: Mapped[str] = mapped_column(
+        sa.String(64),
+        nullable=False,
+        server_default=sa.text("replace(gen_random_uuid()::text, '-', '')"),
+        deferred=True,
+        deferred_raiseload=True,
+    )
+
     __table_args__ = (
         sa.CheckConstraint("suppression_threshold >= 0", name="threshold_non_negative"),
+        sa.CheckConstraint("rate_share >= 0 AND rate_share < 1", name="rate_share_range"),
         sa.CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]*$'", name="slug_format"),
     )
 

@@ -124,3 +124,13 @@ class ConsentScope(StrEnum):
     PUBLIC = "PUBLIC"
     PARTNERSHIP = "PARTNERSHIP"
     NAMED_AGENCIES = "NAMED_AGENCIES"
+
+
+class Perturbation(StrEnum):
+    """What a coalition does to the counts outsiders read, beyond suppression
+    (``disclosure.perturbation``)."""
+
+    NONE = "NONE"
+    ROUND_3 = "ROUND_3"  # unbiased random rounding to base 3, the same for the same cell
+    ROUND_5 = "ROUND_5"
+    CELL_KEY = "CELL_KEY"  # cell-key noise from the published perturbation table

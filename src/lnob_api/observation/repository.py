@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
+from lnob_api.disclosure.perturbation import observation_perturbed
 from lnob_api.disclosure.primary import count_unit_sql, observation_primary
 from lnob_api.errors import InvalidInput
 from lnob_api.observation.periods import ACCEPTED_FORMS, period_bounds
@@ -84,9 +85,23 @@ def _scoped(principal: Principal, *, current_only: bool = True) -> sa.Select[Any
     secondary = observations.c.secondary_suppressed
     flags = {"primary": primary, "secondary": secondary}
     hidden = visibility.suppressed(principal, _owner.c.coalition_id, **flags)
+    # After suppression, a shown count of a perturbing coalition reaches outsiders perturbed.
+    perturbed = sa.and_(
+        visibility.perturbed(
+            principal,
+            _owner.c.coalition_id,
+            method=coalitions.c.perturbation,
+            counts=count_unit_sql(observations.c.unit),
+        ),
+        sa.not_(hidden),
+        observations.c.value.is_not(None),
+    )
+    noisy = observation_perturbed(observations, coalitions)
+    shown = {"value": sa.case((perturbed, noisy), else_=observations.c.value)}
     masked = [
         sa.type_coerce(
-            sa.case((hidden, masked), else_=observations.c[name]), observations.c[name].type
+            sa.case((hidden, masked), else_=shown.get(name, observations.c[name])),
+            observations.c[name].type,
         ).label(name)
         for name, masked in _WITHHELD.items()
     ]
@@ -105,6 +120,7 @@ def _scoped(principal: Principal, *, current_only: bool = True) -> sa.Select[Any
             *_COLUMNS,
             _owner.c.coalition_id.label("coalition_id"),
             hidden.label("suppressed"),
+            perturbed.label("perturbed"),
             visibility.conf_status(principal, _owner.c.coalition_id, **flags).label("conf_status"),
             *masked,
             dimensions.label("dimensions"),
@@ -250,8 +266,9 @@ def filters(
         )
     )
     if updated_since is not None:
-        # A row counts as changed when it changed, or when its dataset became readable to more
-        # callers (published, visibility widened, a grant given) after that instant.
+        # A row counts as changed when it changed, or when its dataset's sync time is later
+        # (sync.repository.touch_access: more readers, a new suppression pattern or threshold,
+        # a consent, never before an embargo's end), so that the pull re-sends it as it reads.
         widened = sa.select(datasets.c.id).where(datasets.c.access_changed_at > updated_since)
         where.append(
             sa.or_(

@@ -12,7 +12,7 @@ from lnob_api.coalition import repository as coalition_repo
 from lnob_api.coalition import service
 from lnob_api.graphql.coalition.types import Coalition, CoalitionMembership
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.enums import MemberRole
+from lnob_api.graphql.enums import MemberRole, Perturbation
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.mutations import UserError, mutate
@@ -38,11 +38,20 @@ class CoalitionCreateInput:
     suppression_threshold: int | None = strawberry.field(
         default=None, description="Smallest sample size shown to outsiders (default 5)."
     )
+    perturbation: Perturbation | None = strawberry.field(
+        default=None, description="Perturbation of the counts outsiders read (default NONE)."
+    )
+    rate_share: float | None = strawberry.field(
+        default=None,
+        description="Protection of rates and means: this share of the numerator on each side"
+        " (default 0.1).",
+    )
 
 
 @strawberry.input(
     description="Changes to a coalition; omitted fields stay as they are. A coalition's own"
-    " admins may change only description and suppressionThreshold."
+    " admins may change only description and the protection settings (suppressionThreshold,"
+    " perturbation, rateShare, requiresCommunityValidation)."
 )
 class CoalitionUpdateInput:
     id: strawberry.ID
@@ -55,6 +64,16 @@ class CoalitionUpdateInput:
     requires_community_validation: bool | None = strawberry.field(
         default=strawberry.UNSET,
         description="Publish only datasets the community validated (coalition admins).",
+    )
+    perturbation: Perturbation | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Perturbation of the counts outsiders read, after suppression: NONE,"
+        " ROUND_3, ROUND_5 or CELL_KEY (coalition admins). Insiders always read exact values.",
+    )
+    rate_share: float | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Protection interval of rates and means: this share of the numerator on"
+        " each side, from 0 up to (not including) 1 (coalition admins).",
     )
 
 
@@ -145,7 +164,14 @@ class CoalitionMutations:
         async def work(session: AsyncSession) -> int:
             fields = {"name": input.name} | {
                 name: value
-                for name in ("description", "launched_year", "cohort", "suppression_threshold")
+                for name in (
+                    "description",
+                    "launched_year",
+                    "cohort",
+                    "suppression_threshold",
+                    "perturbation",
+                    "rate_share",
+                )
                 if (value := getattr(input, name)) is not None
             }
             created = await service.create(
@@ -175,6 +201,8 @@ class CoalitionMutations:
                         "cohort",
                         "suppression_threshold",
                         "requires_community_validation",
+                        "perturbation",
+                        "rate_share",
                     ),
                 ),
             )

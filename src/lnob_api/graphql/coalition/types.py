@@ -8,7 +8,7 @@ import strawberry
 
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.enums import MemberRole
+from lnob_api.graphql.enums import MemberRole, Perturbation
 from lnob_api.graphql.loading import load_list, load_one, load_page
 from lnob_api.graphql.node import Node, entity
 from lnob_api.graphql.pagination import Connection
@@ -46,6 +46,14 @@ class Coalition(Node):
     )
     requires_community_validation: bool = strawberry.field(
         description="Datasets are published only after the community validated them."
+    )
+    perturbation: Perturbation = strawberry.field(
+        description="What outsiders read of the coalition's counts, after suppression: exact"
+        " (NONE), randomly rounded to base 3 or 5, or with cell-key noise (perturbationTable)."
+    )
+    rate_share: float = strawberry.field(
+        description="Protection interval of rates and means: an attacker must not narrow a"
+        " small group's numerator below this share of it on either side."
     )
     row_version: int = strawberry.field(
         description="Changes on every edit; send it back with an update (optimistic locking)."

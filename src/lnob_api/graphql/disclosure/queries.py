@@ -8,14 +8,21 @@ import strawberry
 
 from lnob_api.auth.principal import Scope
 from lnob_api.disclosure import service as disclosure
-from lnob_api.disclosure.model import DEFAULT_RATE_SHARE
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.disclosure.types import DisclosureAudit
+from lnob_api.graphql.disclosure.types import DisclosureAudit, PerturbationTable
 from lnob_api.graphql.permissions import requires_any
 
 
 @strawberry.type
 class DisclosureQueries:
+    @strawberry.field(
+        description="The published perturbation table of the cell-key method, and the bases of"
+        " random rounding: what a coalition's perturbation setting does to the counts outsiders"
+        " read. Public."
+    )
+    def perturbation_table(self) -> PerturbationTable:
+        return PerturbationTable.published()
+
     @strawberry.field(
         permission_classes=[requires_any(Scope.COALITION_ADMIN, Scope.PARTNERSHIP_ADMIN)],
         description="Run the attacker's linear program for every outside audience (anonymous,"
@@ -29,11 +36,12 @@ class DisclosureQueries:
         info: Info,
         coalition: Annotated[str, strawberry.argument(description="The coalition's code.")],
         rate_share: Annotated[
-            float,
+            float | None,
             strawberry.argument(
-                description="Protection of rate numerators: this share of the value, each side."
+                description="Protection of rate numerators: this share of the value, each side"
+                " (default: the coalition's rateShare)."
             ),
-        ] = DEFAULT_RATE_SHARE,
+        ] = None,
     ) -> DisclosureAudit:
         principal = info.context.principal
         report, loss = await info.context.db.isolated(

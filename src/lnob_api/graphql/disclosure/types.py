@@ -7,6 +7,7 @@ from enum import Enum
 
 import strawberry
 
+from lnob_api.disclosure import perturbation
 from lnob_api.disclosure.audit import Finding
 from lnob_api.disclosure.service import AudienceAudit, CoalitionAudit, DatasetLoss
 from lnob_api.graphql.ids import to_global_id
@@ -120,4 +121,46 @@ class DisclosureAudit:
             clean=audit.clean,
             audiences=[DisclosureAudience.of(a) for a in audit.audiences],
             information_loss=[DatasetInformationLoss.of(d) for d in loss],
+        )
+
+
+@strawberry.type(description="One possible noise of a row of the perturbation table.")
+class PerturbationNoise:
+    noise: int = strawberry.field(description="Added to the true count.")
+    probability: float
+
+
+@strawberry.type(
+    description="A row of the published perturbation table (cell-key method): the noise a"
+    " true count gets, picked by its cell key in [0, 1) as the first entry whose cumulative"
+    " probability exceeds the key. The last row serves every larger count."
+)
+class PerturbationRow:
+    value: int = strawberry.field(description="The true count (the last row: and above).")
+    noises: list[PerturbationNoise]
+
+
+@strawberry.type(
+    description="What perturbation does to the counts outsiders read, published so that"
+    " users can allow for it (the keys stay secret)."
+)
+class PerturbationTable:
+    rows: list[PerturbationRow]
+    max_noise: int = strawberry.field(description="Cell key: the largest noise either way.")
+    rounding_bases: list[int] = strawberry.field(
+        description="ROUND_3 and ROUND_5: a residue r rounds up with probability r / base."
+    )
+
+    @classmethod
+    def published(cls) -> PerturbationTable:
+        return cls(
+            rows=[
+                PerturbationRow(
+                    value=value,
+                    noises=[PerturbationNoise(noise=j, probability=p) for j, p in entries],
+                )
+                for value, entries in sorted(perturbation.PTABLE.items())
+            ],
+            max_noise=perturbation.MAX_NOISE,
+            rounding_bases=sorted(perturbation.BASES.values()),
         )

@@ -91,6 +91,12 @@ class Observation(Node):
         "owning coalition see C for a small cell and D for a cell withheld so that a small one "
         "cannot be derived (secondary confidentiality), with every value."
     )
+    perturbed: bool = strawberry.field(
+        description="True when the value you read is perturbed, not exact: the owning coalition"
+        " rounds or adds cell-key noise to the counts outsiders read (Coalition.perturbation;"
+        " the published table is perturbationTable). The same cell always reads the same."
+        " False for members of the owning coalition, who read exact values."
+    )
     unit: str
     obs_status: ObsStatus
     sample_size: int | None
