@@ -292,3 +292,67 @@ class TestLabels:
             f"/sdmx/data/{world['flow']}", params={"labels": "name", "format": "csv2"}
         )
         assert bad.status_code == 400
+
+
+STRUCTURE = "{http://www.sdmx.org/resources/sdmxml/schemas/v2_1/structure}"
+
+
+class TestStructures:
+    async def test_all_stubs(self, client: httpx.AsyncClient, world: dict[str, Any]) -> None:
+        response = await client.get(
+            f"/sdmx/dataflow/LNOB/{world['flow']}",
+            params={"references": "all", "detail": "allstubs"},
+        )
+        assert response.status_code == 200, response.text
+        root = etree.fromstring(response.content)
+        artefacts = [
+            e for e in root.iter() if isinstance(e.tag, str) and e.get("isExternalReference")
+        ]
+        kinds = {etree.QName(e).localname for e in artefacts}
+        assert kinds == {"Dataflow", "Codelist", "ConceptScheme", "DataStructure"}
+        assert all(
+            e.get("structureURL", "").startswith("http://testserver/sdmx/") for e in artefacts
+        )
+        assert root.find(f".//{STRUCTURE}Code") is None
+        message = sdmx.read_sdmx(io.BytesIO(response.content))
+        assert message.dataflow[world["flow"]].is_external_reference
+
+    async def test_reference_stubs(self, client: httpx.AsyncClient, world: dict[str, Any]) -> None:
+        response = await client.get(
+            "/sdmx/codelist/LNOB/CL_SEX",
+            params={"references": "parents", "detail": "referencestubs"},
+        )
+        root = etree.fromstring(response.content)
+        codelist = root.find(f".//{STRUCTURE}Codelist")
+        dsd = root.find(f".//{STRUCTURE}DataStructure")
+        assert codelist is not None and codelist.get("isExternalReference") is None
+        assert codelist.find(f"{STRUCTURE}Code") is not None
+        assert dsd is not None and dsd.get("isExternalReference") == "true"
+        assert dsd.get("structureURL") == "http://testserver/sdmx/datastructure/LNOB/DSD_LNOB/1.0"
+
+    async def test_validators_and_304(
+        self, client: httpx.AsyncClient, conn: AsyncConnection, world: dict[str, Any]
+    ) -> None:
+        url = "/sdmx/codelist/LNOB/CL_AGE"
+        first = await client.get(url)
+        assert first.headers["etag"] and first.headers["last-modified"]
+        again = await client.get(url, headers={"If-None-Match": first.headers["etag"]})
+        assert again.status_code == 304
+        since = await client.get(url, headers={"If-Modified-Since": first.headers["last-modified"]})
+        assert since.status_code == 304
+        # a new age group in readable data: a new code, a new tag
+        await f.create_observation(
+            conn,
+            world["datasets"]["pub"],
+            area_code=world["a"]["code"],
+            age="Y_GE65",
+            updated_at=datetime.now(UTC),
+        )
+        changed = await client.get(url, headers={"If-None-Match": first.headers["etag"]})
+        assert changed.status_code == 200 and b'id="Y_GE65"' in changed.content
+        assert changed.headers["etag"] != first.headers["etag"]
+        flows = await client.get("/sdmx/dataflow")
+        assert flows.headers["etag"] and "last-modified" not in flows.headers
+        assert (
+            await client.get("/sdmx/dataflow", headers={"If-None-Match": flows.headers["etag"]})
+        ).status_code == 304

@@ -165,7 +165,7 @@ class TestStructureFailures:
             ("/sdmx/categoryscheme", {}, {}, 501, "categoryscheme is not offered"),
             ("/sdmx/nonsense", {}, {}, 404, "unknown SDMX resource nonsense"),
             ("/sdmx/dataflow", {"references": "cousins"}, {}, 400, "references: 'cousins'"),
-            ("/sdmx/dataflow", {"detail": "allstubs"}, {}, 400, "detail: 'allstubs'"),
+            ("/sdmx/dataflow", {"detail": "partial"}, {}, 400, "detail: 'partial'"),
             ("/sdmx/dataflow", {"format": "jsondata"}, {}, 400, "format: unsupported format"),
             ("/sdmx/dataflow", {}, {"Accept": "application/json"}, 406, "none of the accepted"),
         ],

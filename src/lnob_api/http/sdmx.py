@@ -11,8 +11,10 @@ no accepted media type can be produced, 501 for SDMX resources this service does
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict
+from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -104,10 +106,28 @@ async def structure_query(request: Request) -> Response:
             )
         except NotFound as exc:
             return errors.from_exception(request, exc)
+        found.stubs = params.stubs(structure.CLASSES[resource])
+        found.base_url = str(request.base_url).rstrip("/") + "/sdmx"
+        # Code lists list the codes of the caller's readable data: they change with it.
+        changed = (
+            await service.data_changed(conn, principal_of(request)) if found.codelists else None
+        )
+    return structure_response(request, found, changed)
+
+
+def structure_response(
+    request: Request, found: structure.Structures, last_modified: datetime | None
+) -> Response:
+    """A structure message with its validators (an ETag of everything but the header, and the
+    latest change of the data behind its code lists); 304 when the caller's copy is current."""
+    body = structure.body(found)
+    digest = hashlib.sha256(body.encode()).hexdigest()[:32]
+    validators = Validators(f'"{digest}"', last_modified, 0)
+    headers = cache_headers(request, validators, VARY)
+    if is_fresh(request, validators):
+        return Response(status_code=304, headers=headers)
     return Response(
-        structure.message(found),
-        media_type=MEDIA_TYPES[Format.STRUCTURE],
-        headers=cache_headers(request, None, VARY),
+        structure.message(found), media_type=MEDIA_TYPES[Format.STRUCTURE], headers=headers
     )
 
 
@@ -221,8 +241,5 @@ async def availability_query(request: Request) -> Response:
         except NotFound as exc:
             return errors.from_exception(request, exc)
     structures.constraints = [availability.constraint(found)]
-    return Response(
-        structure.message(structures),
-        media_type=MEDIA_TYPES[Format.STRUCTURE],
-        headers=cache_headers(request, None, VARY),
-    )
+    structures.base_url = str(request.base_url).rstrip("/") + "/sdmx"
+    return structure_response(request, structures, None)

@@ -166,18 +166,38 @@ def _count(params: Params, name: str) -> int | None:
     return int(value)
 
 
+STRUCTURE_DETAILS = (
+    "full",
+    "allstubs",
+    "referencestubs",
+    "allcompletestubs",
+    "referencecompletestubs",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class StructureParams:
     references: str
     format: str | None
+    detail: str = "full"
+
+    def stubs(self, queried: str) -> frozenset[str]:
+        """Classes to write as stubs: all (``all...stubs``), or all but the queried one's."""
+        every = frozenset(("Dataflow", "Codelist", "ConceptScheme", "DataStructure"))
+        every |= {"CategoryScheme", "Categorisation", "ContentConstraint"}
+        if self.detail in ("allstubs", "allcompletestubs"):
+            return every
+        if self.detail in ("referencestubs", "referencecompletestubs"):
+            return every - {queried}
+        return frozenset()
 
 
 def structure_params(params: Params) -> StructureParams:
     _check_names(params, STRUCTURE_PARAMETERS)
-    _choice(params, "detail", "full", ("full",))
     return StructureParams(
         references=_choice(params, "references", "none", REFERENCES),
         format=single(params, "format"),
+        detail=_choice(params, "detail", "full", STRUCTURE_DETAILS),
     )
 
 

@@ -111,6 +111,11 @@ async def structures(
     return found
 
 
+async def data_changed(conn: AsyncConnection, principal: Principal) -> datetime | None:
+    """The latest change of the data the principal reads (what data-filled code lists list)."""
+    return (await export_repo.fingerprint(conn, principal, [])).last_modified
+
+
 async def build_codelists(
     conn: AsyncConnection, principal: Principal, ids: tuple[str, ...]
 ) -> list[Codelist]:

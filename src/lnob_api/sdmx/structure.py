@@ -43,6 +43,10 @@ class Structures:
     datastructure: bool = False
     # ContentConstraints, written already (``sdmx.availability.constraint``).
     constraints: list[str] = field(default_factory=list)
+    # Classes written as stubs (``detail=allstubs|referencestubs``): id, name and the URL of
+    # the full artefact only; ``base_url`` is the service's (``http://host/sdmx``).
+    stubs: frozenset[str] = frozenset()
+    base_url: str = ""
 
 
 CODELIST_NAMES = {
@@ -64,30 +68,88 @@ CODELIST_NAMES = {
 
 def message(structures: Structures) -> bytes:
     """The structure message, in the order the SDMX-ML 2.1 schema lists the artefacts."""
-    parts = [
-        DECLARATION,
-        "<message:Structure" + xmlns("message", "common", "structure", "xsi") + ">",
-        header(),
-        "<message:Structures>",
-    ]
+    return (
+        DECLARATION
+        + "<message:Structure"
+        + xmlns("message", "common", "structure", "xsi")
+        + ">"
+        + header()
+        + body(structures)
+        + "</message:Structure>"
+    ).encode()
+
+
+def body(structures: Structures) -> str:
+    """``<message:Structures>``: everything of the message but its header (what an ETag of
+    the message is computed from)."""
+    stubs, base = structures.stubs, structures.base_url
+    parts = ["<message:Structures>"]
     if structures.dataflows:
         parts.append("<structure:Dataflows>")
-        parts.extend(_dataflow(flow) for flow in structures.dataflows)
+        for flow in structures.dataflows:
+            if "Dataflow" in stubs:
+                parts.append(_stub("Dataflow", "datastructure", flow.id, flow.name, base))
+            else:
+                parts.append(_dataflow(flow))
         parts.append("</structure:Dataflows>")
     if structures.codelists:
         parts.append("<structure:Codelists>")
-        parts.extend(_codelist(cl) for cl in structures.codelists)
+        for cl in structures.codelists:
+            if "Codelist" in stubs:
+                parts.append(_stub("Codelist", "codelist", cl.id, cl.name, base))
+            else:
+                parts.append(_codelist(cl))
         parts.append("</structure:Codelists>")
     if structures.concepts:
-        parts.append(f"<structure:Concepts>{_concepts()}</structure:Concepts>")
+        if "ConceptScheme" in stubs:
+            scheme = _stub(
+                "ConceptScheme", "conceptscheme", model.CONCEPT_SCHEME_ID, CONCEPTS_NAME, base
+            )
+        else:
+            scheme = _concepts()
+        parts.append(f"<structure:Concepts>{scheme}</structure:Concepts>")
     if structures.datastructure:
-        parts.append(f"<structure:DataStructures>{_dsd()}</structure:DataStructures>")
+        if "DataStructure" in stubs:
+            dsd = _stub("DataStructure", "datastructure", model.DSD_ID, DSD_NAME, base)
+        else:
+            dsd = _dsd()
+        parts.append(f"<structure:DataStructures>{dsd}</structure:DataStructures>")
     if structures.constraints:
         parts.append("<structure:Constraints>")
         parts.extend(structures.constraints)
         parts.append("</structure:Constraints>")
-    parts.append("</message:Structures></message:Structure>")
-    return "".join(parts).encode()
+    parts.append("</message:Structures>")
+    return "".join(parts)
+
+
+RESOURCES = {
+    "Dataflow": "dataflow",
+    "Codelist": "codelist",
+    "ConceptScheme": "conceptscheme",
+    "DataStructure": "datastructure",
+    "CategoryScheme": "categoryscheme",
+    "Categorisation": "categorisation",
+    "ContentConstraint": "contentconstraint",
+}
+CLASSES = {resource: cls for cls, resource in RESOURCES.items()}
+CONCEPTS_NAME = "Concepts of the LNOB data commons"
+DSD_NAME = "LNOB community-driven data on SDG indicators, by marginalised group"
+
+
+def _stub(cls: str, package: str, id: str, title: str, base_url: str) -> str:
+    """A stub: the artefact's identity and name, and where the full artefact is."""
+    url = f"{base_url}/{RESOURCES[cls]}/{model.AGENCY}/{id}/{model.VERSION}"
+    urn = f"{URN}.{package}.{cls}={model.AGENCY}:{id}({model.VERSION})"
+    values = attrs(
+        id=id,
+        urn=urn,
+        isExternalReference="true",
+        agencyID=model.AGENCY,
+        version=model.VERSION,
+        structureURL=url,
+        isFinal="false",
+    )
+    return f"<structure:{cls}{values}>{name(title)}</structure:{cls}>"
 
 
 def _maintainable(cls: str, package: str, id: str) -> str:
@@ -135,7 +197,7 @@ def _concepts() -> str:
     parts = [
         f"<structure:ConceptScheme"
         f"{_maintainable('ConceptScheme', 'conceptscheme', model.CONCEPT_SCHEME_ID)}>",
-        name("Concepts of the LNOB data commons"),
+        name(CONCEPTS_NAME),
     ]
     prefix = (
         f"{URN}.conceptscheme.Concept={model.AGENCY}:{model.CONCEPT_SCHEME_ID}({model.VERSION})"
@@ -178,7 +240,7 @@ def _representation(
 def _dsd() -> str:
     parts = [
         f"<structure:DataStructure{_maintainable('DataStructure', 'datastructure', model.DSD_ID)}>",
-        name("LNOB community-driven data on SDG indicators, by marginalised group"),
+        name(DSD_NAME),
         "<structure:DataStructureComponents>",
         '<structure:DimensionList id="DimensionDescriptor">',
     ]
