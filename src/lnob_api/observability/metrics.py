@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import (
@@ -196,3 +198,18 @@ def exposition(multiproc_dir: str | None) -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry, path=multiproc_dir)  # type: ignore[no-untyped-call]
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def multiprocess_dir(configured: str | None, workers: int) -> str | None:
+    """The folder ``serve`` hands its workers as ``PROMETHEUS_MULTIPROC_DIR``: the configured
+    one (emptied of a previous run's files), or with several workers a fresh temporary one;
+    ``None`` for one worker without a configured folder (metrics stay in memory)."""
+    if configured:
+        folder = Path(configured)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):
+            stale.unlink()
+        return str(folder)
+    if workers > 1:
+        return tempfile.mkdtemp(prefix="lnob-metrics-")
+    return None

@@ -1,0 +1,208 @@
+"""A real ``lnob-api serve --workers 2`` with JSON logs: every line of its output is JSON with
+the request context, secrets sent to it never show, and ``/metrics`` answers for both workers.
+
+One server for the module (starting it is the slow part)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+SECRET_TOKEN = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtdG9rZW4tNDQxIn0.c2lnbmF0dXJlLTQ0MQ"
+CLIENT_SECRET = "client-secret-never-logged-5521"
+PASSWORD = "password-never-logged-8830"
+COOKIE = "cookie-value-never-logged-1174"
+VALUE = 987654.321987
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def lines(self) -> list[str]:
+        return [line for line in self.log.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited:\n{log.read_text(encoding='utf-8')}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"serve did not come up:\n{log.read_text(encoding='utf-8')}")
+
+
+@pytest.fixture(scope="module")
+def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("serve")
+    port = _free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LNOB_", "PROMETHEUS_", "OTEL_")) and k != "DATABASE_URL"
+    }
+    env |= {
+        "DATABASE_URL": database_url,
+        "LNOB_DATA_DIR": str(folder / "data"),
+        "LNOB_PORT": str(port),
+        "LNOB_LOG_FORMAT": "json",
+        "LNOB_GRAPHIQL": "false",  # no GraphiQL client row written into the test database
+        "LNOB_PURGE_INTERVAL": "0",
+        "PYTHONWARNINGS": "ignore",
+    }
+    log = folder / "stderr.log"
+    command = [
+        sys.executable,
+        "-m",
+        "lnob_api.cli",
+        "serve",
+        "--workers",
+        "2",
+        "--no-migrate",
+        "--no-seed",
+    ]
+    with log.open("wb") as err:
+        process = subprocess.Popen(
+            command, env=env, cwd=folder, stdout=err, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, process, log)
+        yield Server(url, process, log)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _traffic(url: str, request_id: str) -> None:
+    with httpx.Client(base_url=url, timeout=30) as client:
+        ok = client.post(
+            "/graphql",
+            json={
+                "query": "query LogProbe($x: Float) { viewer { kind } }",
+                "variables": {"x": VALUE},
+            },
+            headers={"X-Request-Id": request_id, "Cookie": f"session={COOKIE}"},
+        )
+        assert ok.status_code == 200, ok.text
+        refused = client.post(
+            "/graphql",
+            json={"query": "{ viewer { kind } }"},
+            headers={"Authorization": f"Bearer {SECRET_TOKEN}"},
+        )
+        assert refused.status_code == 401
+        unknown = client.post(
+            "/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "nobody",
+                "client_secret": CLIENT_SECRET,
+            },
+        )
+        assert unknown.status_code == 401
+        form = client.post(
+            "/oauth/authorize",
+            data={"email": "someone@example.org", "password": PASSWORD, "client_id": "nobody"},
+        )
+        assert form.status_code < 500
+
+
+class TestJsonLogs:
+    def test_every_line_is_json_with_the_request_context(self, server: Server) -> None:
+        # given
+        request_id = f"probe-{uuid.uuid4().hex[:12]}"
+        # when
+        _traffic(server.url, request_id)
+        time.sleep(0.5)  # the access line is written once the response has ended
+        # then
+        lines = server.lines()
+        records = []
+        for line in lines:
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                pytest.fail(f"not a JSON line: {line!r}")
+        for record in records:
+            assert {
+                "timestamp",
+                "level",
+                "logger",
+                "message",
+                "request_id",
+                "operation",
+                "principal",
+                "route",
+                "status",
+                "duration_ms",
+            } <= record.keys()
+        access = [r for r in records if r["logger"] == "lnob_api.access"]
+        assert access and all(r["request_id"] for r in access)
+        probe = [r for r in access if r["request_id"] == request_id]
+        assert len(probe) == 1
+        assert probe[0]["operation"] == "LogProbe"
+        assert probe[0]["principal"] == "anonymous"
+        assert probe[0]["route"] == "/graphql"
+        assert probe[0]["status"] == 200
+        assert isinstance(probe[0]["duration_ms"], float)
+        assert probe[0]["message"] == "POST /graphql 200"
+        assert not any(r["logger"] == "uvicorn.access" for r in records)
+
+    def test_secrets_and_values_never_show(self, server: Server) -> None:
+        # given
+        _traffic(server.url, f"probe-{uuid.uuid4().hex[:12]}")
+        time.sleep(0.5)
+        # when
+        text = server.log.read_text(encoding="utf-8")
+        # then
+        for secret in (SECRET_TOKEN, CLIENT_SECRET, PASSWORD, COOKIE, str(VALUE), "987654"):
+            assert secret not in text
+
+
+class TestWorkers:
+    def test_any_worker_answers_for_both(self, server: Server) -> None:
+        # given
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            for _ in range(20):
+                assert client.get("/readyz").status_code in (200, 503)
+            # when
+            body = client.get("/metrics").text
+        # then
+        samples = [s for f in text_string_to_metric_families(body) for s in f.samples]
+        pids = {s.labels["pid"] for s in samples if s.name == "lnob_worker_up" and s.value == 1}
+        assert len(pids) == 2
+        ready = sum(
+            s.value
+            for s in samples
+            if s.name == "lnob_http_requests_total" and s.labels["route"] == "/readyz"
+        )
+        assert ready >= 20
