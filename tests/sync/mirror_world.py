@@ -350,11 +350,17 @@ class World:
         values: tuple[int, ...] = (),
         release_at: datetime | None = None,
         content: str | None = None,
+        **columns: Any,
     ) -> dict[str, Any]:
         """A dataset filled by upload (``values`` for ``table``, or ``content``) and published
         (embargoed until ``release_at``)."""
         row = await f.create_dataset(
-            self.conn, self.coalition, status="DRAFT", visibility=visibility, title=name
+            self.conn,
+            self.coalition,
+            status="DRAFT",
+            visibility=visibility,
+            title=name,
+            **columns,
         )
         ds = {"pk": row["id"], "id": to_global_id("Dataset", row["id"]), "slug": row["slug"]}
         await self.upload(ds["id"], content or self.table(period, values))
@@ -375,11 +381,15 @@ class World:
             {"id": self.coalition_gid, "rowVersion": version, "suppressionThreshold": threshold},
         )
 
-    async def grant(self, dataset: dict[str, Any] | None = None) -> None:
-        values: dict[str, Any] = {"coalition": self.coalition["code"], "client": None}
+    async def grant(
+        self, dataset: dict[str, Any] | None = None, *, expires_at: datetime | None = None
+    ) -> None:
+        values: dict[str, Any] = {"coalition": self.coalition["code"]}
         values["client"] = self.agency["client_id"]
         if dataset is not None:
             values["dataset"] = dataset["id"]
+        if expires_at is not None:
+            values["expiresAt"] = expires_at.isoformat()
         await self.mutate(GRANT, values)
 
     async def set_visibility(self, dataset: dict[str, Any], visibility: str) -> None:

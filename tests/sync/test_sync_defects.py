@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tests.sync.mirror_world import (
     CSV_URL,
@@ -164,3 +165,38 @@ async def test_csv_validators_move_when_rows_leave_the_callers_view(
     assert len(rows) == len(TABLE) and shared["slug"] not in {r["dataset"] for r in rows}
     by_tag = await world.client.get(CSV_URL, headers={"If-None-Match": copy["etag"]})
     assert by_tag.status_code == 200 and by_tag.headers["etag"] != copy["etag"]
+
+
+async def test_a_grant_running_out_re_sends_the_record_and_leaves_a_listed_tombstone(
+    world: World,
+) -> None:
+    # given a coalition-only dataset whose description is public, read by the agency under a
+    # grant that runs out (by the database's clock: in a test, now() is the outer
+    # transaction's start, so the pull time and the expiry are set just before it)
+    ds = await world.dataset(
+        "Granted", visibility="COALITION", period="2022", values=TABLE, metadata_visibility="PUBLIC"
+    )
+    await world.grant(ds, expires_at=datetime.now(UTC) + timedelta(days=1))
+    reader = Mirror(world, "agency")
+    assert len(await reader.pages(OBSERVATIONS, "observations")) == len(TABLE)
+    since = await world.conn.scalar(sa.text("SELECT now() - interval '5 seconds'"))
+    await world.conn.execute(
+        sa.text(
+            "UPDATE datasets SET updated_at = now() - interval '10 seconds', "
+            "access_changed_at = now() - interval '10 seconds' WHERE id = :d"
+        ),
+        {"d": ds["pk"]},
+    )
+    await world.conn.execute(
+        sa.text("UPDATE grants SET expires_at = now() - interval '1 second' WHERE dataset_id = :d"),
+        {"d": ds["pk"]},
+    )
+    # then the record comes again (no longer readable) and its data is a listed tombstone
+    records = await reader.pages(DATASETS, "datasets", since=since.isoformat())
+    assert [(n["id"], n["dataReadable"]) for n in records] == [(ds["id"], False)]
+    tombstones = await reader.pages(REMOVED_DATASETS, "removedDatasets", since=since.isoformat())
+    assert [(t["id"], t["reason"], t["listed"]) for t in tombstones] == [
+        (ds["id"], "grant_expired", True)
+    ]
+    gone = await reader.pages(REMOVED_OBSERVATIONS, "removedObservations", since=since.isoformat())
+    assert len(gone) == len(TABLE)

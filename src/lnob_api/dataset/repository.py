@@ -14,6 +14,7 @@ from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, public
 from lnob_api.read.search import ESCAPE, word_patterns
+from lnob_api.sync import repository as sync_repo
 
 datasets = models.Dataset.__table__
 dataset_indicators = models.DatasetIndicator.__table__
@@ -121,9 +122,13 @@ def filters(
         for pattern in word_patterns(search):
             where.append(haystack.like(pattern, escape=ESCAPE))
     if updated_since is not None:
+        # Changed, or read differently since (its sync time: sync.repository.touch_access),
+        # or a grant or consent of it ran out since.
         where.append(
             sa.or_(
-                datasets.c.updated_at > updated_since, datasets.c.access_changed_at > updated_since
+                datasets.c.updated_at > updated_since,
+                datasets.c.access_changed_at > updated_since,
+                sync_repo.lapsed_since(datasets, updated_since),
             )
         )
     return where

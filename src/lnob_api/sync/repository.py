@@ -155,6 +155,33 @@ def _events(principal: Principal, since: datetime) -> sa.Subquery:
     return sa.union_all(recorded, expired, lapsed).subquery("events")
 
 
+def lapsed_since(table: sa.Table, since: datetime) -> ColumnElement[bool]:
+    """A grant covering the dataset (any version of its lineage) or a consent of its lineage
+    ran out after ``since``, by now: a change of the record's ``dataReadable`` that wrote
+    nothing, so that ``datasets(updatedSince)`` re-sends the record."""
+    consents = models.Consent.__table__
+    version = datasets.alias("lapsed_version")
+    grant_lapsed = sa.exists().where(
+        grants.c.coalition_id == table.c.coalition_id,
+        sa.or_(
+            grants.c.dataset_id.is_(None),
+            grants.c.dataset_id.in_(
+                sa.select(version.c.id).where(version.c.lineage_id == table.c.lineage_id)
+            ),
+        ),
+        grants.c.revoked_at.is_(None),
+        grants.c.expires_at > since,
+        grants.c.expires_at <= sa.func.now(),
+    )
+    consent_lapsed = sa.exists().where(
+        consents.c.lineage_id == table.c.lineage_id,
+        consents.c.withdrawn_at.is_(None),
+        consents.c.expires_at > since,
+        consents.c.expires_at <= sa.func.now(),
+    )
+    return sa.or_(grant_lapsed, consent_lapsed)
+
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
