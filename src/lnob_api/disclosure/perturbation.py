@@ -116,15 +116,14 @@ def known_interval(
 
 
 def cell_key_sql(secret: ColumnElement[Any], parts: Sequence[ColumnElement[Any]]) -> Any:
-    """The cell key in [0, 1): the first 4 bytes of SHA-256(secret | identity parts)."""
+    """The cell key in [0, 1): the first 4 bytes of SHA-256(secret | identity parts), read as
+    an unsigned integer (the digest is computed once: it appears once in the expression)."""
     text = sa.func.concat_ws(
         "|", secret, *(sa.func.coalesce(sa.cast(p, sa.Text), sa.literal("")) for p in parts)
     )
     digest = sa.func.sha256(sa.func.convert_to(text, sa.literal("UTF8")))
-    word = sum(
-        (sa.func.get_byte(digest, i) * float(256 ** (3 - i)) for i in range(1, 4)),
-        sa.func.get_byte(digest, 0) * 16777216.0,
-    )
+    hex_word = sa.literal("x") + sa.func.encode(sa.func.substring(digest, 1, 4), "hex")
+    word = sa.cast(sa.cast(hex_word, pg.BIT(32)), sa.BigInteger)
     return word / _KEY_SPACE
 
 
