@@ -24,6 +24,7 @@ from lnob_api.graphiql.service import ensure_graphiql_client
 from lnob_api.graphql.app import GraphQLApp
 from lnob_api.http.catalog import catalog_routes
 from lnob_api.http.compression import CompressionMiddleware
+from lnob_api.http.datapackage import datapackage_routes
 from lnob_api.http.discovery import discovery_routes
 from lnob_api.http.exports import exports_routes
 from lnob_api.http.health import healthz, readyz
@@ -182,6 +183,7 @@ def create_app(
             *oauth_routes(),
             *discovery_routes(),
             *exports_routes(),
+            *datapackage_routes(),
             *sdmx_routes(),
             *catalog_routes(),
             *metrics_routes(),

@@ -34,6 +34,7 @@ PARAMETERS = (
     "method",
     "washingtonGroup",
     "meetsCriteria",
+    "labels",
 )
 _LISTS = {
     "indicator": "indicators",
@@ -81,6 +82,8 @@ class ExportFilter:
     methods: tuple[str, ...] | None = None
     washington_group: bool | None = None
     meets_criteria: tuple[str, ...] | None = None
+    # Not a condition: the language of the label columns (export.csv.LANGUAGES), if any.
+    labels: str | None = None
 
     def canonical(self) -> str:
         """A stable text form (for entity tags)."""
@@ -108,7 +111,21 @@ def parse_filter(params: Params, *, extra: Sequence[str] = ()) -> ExportFilter:
         period_to=period(params, "periodTo"),
         updated_since=instant(params, "updatedSince"),
         washington_group=boolean(params, "washingtonGroup"),
+        labels=language(params, "labels"),
     )
+
+
+# The languages of the seeded SDG translations (besides English).
+LANGUAGES = ("en", "fr", "es", "ne", "sw")
+
+
+def language(params: Params, name: str) -> str | None:
+    value = single(params, name)
+    if value is None:
+        return None
+    if value.lower() not in LANGUAGES:
+        raise InvalidInput(name, f"{value!r} is not one of {', '.join(LANGUAGES)}", code="INVALID")
+    return value.lower()
 
 
 def boolean(params: Params, name: str) -> bool | None:

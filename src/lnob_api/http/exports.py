@@ -21,7 +21,7 @@ from lnob_api.db import availability
 from lnob_api.db.request import drop_connection, for_export
 from lnob_api.errors import DomainError, InvalidInput, NotFound
 from lnob_api.export import service
-from lnob_api.export.csv import CSV, CSV_GZ, Variant, gzipped
+from lnob_api.export.csv import CSV, CSV_GZ, Variant, chunks_of, gzipped
 from lnob_api.export.filters import parse_filter
 
 
@@ -192,7 +192,7 @@ async def observations_csv(request: Request, variant: Variant) -> Response:
     if is_fresh(request, found):
         await held.close()
         return Response(status_code=304, headers=headers)
-    chunks = service.csv_chunks(conn, principal, resolved)
+    chunks = chunks_of(conn, principal, resolved, export_filter.labels)
     if variant.gzip:
         chunks = gzipped(chunks)
     headers["Content-Disposition"] = f'attachment; filename="{variant.filename}"'
