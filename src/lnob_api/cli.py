@@ -109,6 +109,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         os.environ[metrics.MULTIPROC_ENV] = shared
     host = args.host or settings.host
     port = args.port or settings.port
+    # The workers' default issuer (and GraphiQL's redirect URI) follow the port served.
+    os.environ["LNOB_PORT"] = str(port)
     say(f"LNOB Data Commons API on http://{host}:{port}/graphql")
     uvicorn.run(
         "lnob_api.app:create_app",
