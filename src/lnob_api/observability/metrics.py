@@ -135,13 +135,23 @@ def code_label(code: object) -> str:
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
     method = method if method in _METHODS else "OTHER"
-    HTTP_REQUESTS.labels(method, route, str(status)).inc()
-    HTTP_LATENCY.labels(method, route).observe(seconds)
-    if status >= 400:
-        ERRORS.labels("http", str(status)).inc()
+    key = (method, route, status)
+    children = _REQUEST_CHILDREN.get(key)
+    if children is None:  # labels() takes a lock and checks its arguments: once per key
+        children = (
+            HTTP_REQUESTS.labels(method, route, str(status)),
+            HTTP_LATENCY.labels(method, route),
+            ERRORS.labels("http", str(status)) if status >= 400 else None,
+        )
+        _REQUEST_CHILDREN[key] = children  # bounded: methods x route templates x statuses
+    children[0].inc()
+    children[1].observe(seconds)
+    if children[2] is not None:
+        children[2].inc()
 
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_REQUEST_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any, Any]] = {}
 
 
 def observe_operation(operation: str, kind: str, seconds: float) -> None:
