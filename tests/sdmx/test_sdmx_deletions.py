@@ -24,8 +24,10 @@ import sdmx
 from lnob_api.auth.keys import KeyStore
 
 MESSAGE = "{http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message}"
+GENERIC = "{http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/generic}"
 ACCEPT = {
     "xml": "application/vnd.sdmx.structurespecificdata+xml;version=2.1",
+    "generic": "application/vnd.sdmx.genericdata+xml;version=2.1",
     "json": "application/vnd.sdmx.data+json;version=1.0.0",
     "csv": "application/vnd.sdmx.data+csv;version=1.0.0",
     "csv2": "application/vnd.sdmx.data+csv;version=2.0.0",
@@ -277,3 +279,28 @@ async def test_validators_move_with_deletions(
     # the agency owes more deletions than anonymous: another tag
     agency = await _get(client, world, "agency", "json")
     assert agency.headers["etag"] != first.headers["etag"]
+
+
+@pytest.mark.parametrize("who", ["anonymous", "agency"])
+async def test_generic_delete_data_sets(
+    client: httpx.AsyncClient, world: dict[str, Any], who: str
+) -> None:
+    response = await _get(client, world, who, "generic")
+    assert response.status_code == 200, response.text
+    root = etree.fromstring(response.content)
+    assert {d.get("action") for d in root.iter(f"{MESSAGE}DataSet")} == {"Delete"}
+    assert b"ObsValue" not in response.content
+    found: Deleted = set()
+    for data_set in root.iter(f"{MESSAGE}DataSet"):
+        slug = data_set.find(f"{GENERIC}Attributes/{GENERIC}Value[@id='DATASET']")
+        assert slug is not None
+        for obs in data_set.iter(f"{GENERIC}ObsDimension"):
+            found.add((slug.get("value"), obs.get("value")))
+    expected = _expected(world, WHO_LOSES[who])
+    assert found == expected
+    # sdmx1 reads the keys (its generic reader keeps neither the action nor data-set attributes)
+    message = sdmx.read_sdmx(io.BytesIO(response.content))
+    periods = sorted(
+        str(obs.dim.values["TIME_PERIOD"].value) for ds in message.data for obs in ds.obs
+    )
+    assert periods == sorted(period for _, period in expected)

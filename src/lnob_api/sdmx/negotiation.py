@@ -1,9 +1,10 @@
 """Content negotiation for the SDMX endpoints: the ``format`` parameter, else ``Accept``.
 
-Data: SDMX-ML 2.1 structure-specific (also for application/xml, text/xml and */*),
-SDMX-JSON 1.0 (also application/json), SDMX-CSV 1.0 (also text/csv) and SDMX-CSV 2.0.
-Structures: SDMX-ML 2.1 structure messages. Other SDMX formats (generic data, SDMX-ML 3.0,
-SDMX-JSON 2.0) are not offered: asking only for them is 406.
+Data: SDMX-ML 2.1 structure-specific (also for application/xml, text/xml and */*: it streams
+and every client of this service has read it so far), SDMX-ML 2.1 generic data, SDMX-JSON 1.0
+(also application/json), SDMX-CSV 1.0 (also text/csv) and SDMX-CSV 2.0. Structures: SDMX-ML
+2.1 structure messages. Other SDMX formats (SDMX-ML 3.0, SDMX-JSON 2.0) are not offered here:
+asking only for them is 406.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from lnob_api.errors import InvalidInput
 class Format(StrEnum):
     STRUCTURE = "structure"
     STRUCTURE_SPECIFIC = "structurespecificdata"
+    GENERIC = "genericdata"
     JSON = "jsondata"
     CSV = "csvdata"
     CSV2 = "csv2"
@@ -25,11 +27,12 @@ class Format(StrEnum):
 MEDIA_TYPES = {
     Format.STRUCTURE: "application/vnd.sdmx.structure+xml; version=2.1",
     Format.STRUCTURE_SPECIFIC: "application/vnd.sdmx.structurespecificdata+xml; version=2.1",
+    Format.GENERIC: "application/vnd.sdmx.genericdata+xml; version=2.1",
     Format.JSON: "application/vnd.sdmx.data+json; version=1.0.0",
     Format.CSV: "application/vnd.sdmx.data+csv; version=1.0.0; charset=utf-8",
     Format.CSV2: "application/vnd.sdmx.data+csv; version=2.0.0; charset=utf-8",
 }
-DATA_FORMATS = (Format.STRUCTURE_SPECIFIC, Format.JSON, Format.CSV, Format.CSV2)
+DATA_FORMATS = (Format.STRUCTURE_SPECIFIC, Format.GENERIC, Format.JSON, Format.CSV, Format.CSV2)
 
 # (media type, version or None for any) -> format, per kind of resource.
 _DATA: dict[str, dict[str | None, Format]] = {
@@ -37,6 +40,7 @@ _DATA: dict[str, dict[str | None, Format]] = {
         None: Format.STRUCTURE_SPECIFIC,
         "2.1": Format.STRUCTURE_SPECIFIC,
     },
+    "application/vnd.sdmx.genericdata+xml": {None: Format.GENERIC, "2.1": Format.GENERIC},
     "application/vnd.sdmx.data+json": {
         None: Format.JSON,
         "1.0.0": Format.JSON,

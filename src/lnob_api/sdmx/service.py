@@ -22,6 +22,7 @@ from lnob_api.export.filters import dataset_key
 from lnob_api.export.service import Resolved
 from lnob_api.observation import repository as observation_repo
 from lnob_api.sdmx import model, repository
+from lnob_api.sdmx.data_generic import generic
 from lnob_api.sdmx.data_json import json_data
 from lnob_api.sdmx.data_xml import structure_specific
 from lnob_api.sdmx.labels import labelled_csv
@@ -287,7 +288,8 @@ def data_stream(
             attributes=params.attributes,
             observations=params.observations,
         )
-    return structure_specific(
+    writer = generic if format is Format.GENERIC else structure_specific
+    return writer(
         rows,
         deleted=removed_rows,
         dimension_at_observation=at_observation,

@@ -14,6 +14,7 @@ NS = {
     "common": f"{BASE}/common",
     "structure": f"{BASE}/structure",
     "ss": f"{BASE}/data/structurespecific",
+    "generic": f"{BASE}/data/generic",
     "xsi": "http://www.w3.org/2001/XMLSchema-instance",
     "xml": "http://www.w3.org/XML/1998/namespace",
 }
