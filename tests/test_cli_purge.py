@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import secrets
 from collections.abc import AsyncIterator
@@ -170,6 +171,34 @@ class TestPurge:
         # then it purged, and it is stopped
         assert task.done()
         assert (await maintenance.purge(conn, now=NOW)).total == 0
+
+    async def test_the_server_runs_it_in_its_lifespan(
+        self, conn: AsyncConnection, signing_keys: Any
+    ) -> None:
+        from lnob_api.app import create_app
+        from lnob_api.db.request import ConnectionDatabase
+
+        # given expired rows and a server configured to purge often
+        await _fill(conn)
+        purged = asyncio.Event()
+        inner = ConnectionDatabase(conn)
+
+        class Watched:
+            @contextlib.asynccontextmanager
+            async def transaction(self) -> AsyncIterator[AsyncConnection]:
+                async with inner.transaction() as c:
+                    yield c
+                purged.set()
+
+        settings = Settings(env="test", issuer="http://testserver", graphiql=False)
+        settings = dataclasses.replace(settings, purge_interval=0.01)
+        app = create_app(settings, database=Watched(), keys=signing_keys)  # type: ignore[arg-type]
+        # when it runs for a moment
+        async with app.router.lifespan_context(app):
+            await asyncio.wait_for(purged.wait(), timeout=30)
+        # then the purge ran, and it stopped with the server
+        assert (await maintenance.purge(conn, now=NOW)).total == 0
+        assert not [t for t in asyncio.all_tasks() if t.get_name() == "lnob-purge"]
 
     def test_is_off_unless_configured(self) -> None:
         assert Settings(env="test").purge_interval == 0

@@ -36,6 +36,7 @@ from lnob_api.http.ratelimit import RateLimitMiddleware
 from lnob_api.http.request_id import RequestIdMiddleware
 from lnob_api.http.sdmx import sdmx_routes
 from lnob_api.idempotency.service import principal_key
+from lnob_api.maintenance import service as maintenance
 from lnob_api.observability import metrics, tracing
 from lnob_api.ratelimit import Limiter
 from lnob_api.workers import die_with_parent
@@ -112,6 +113,7 @@ def create_app(
             # With DATABASE_READ_URL, reads go to the replica (db/replica.py).
             holder.target, close_replica = replica.open_database(settings, engine)
         await ensure_graphiql_client(holder.target, settings)
+        purging = maintenance.start(holder.target, settings.purge_interval)
         # Objects built at start-up live for the whole process: keep the collector off them.
         # The default thresholds stay: raised ones (50,000/50/100) left the cyclic garbage of
         # concurrent requests in the old generation, and RSS grew without levelling off
@@ -123,6 +125,7 @@ def create_app(
         try:
             yield
         finally:
+            await maintenance.stop(purging)
             metrics.worker_stopped(settings.metrics_dir)
             if close_replica is not None:
                 await close_replica()
