@@ -128,6 +128,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         # open responses are cut, and a cut stream never looks complete (README, "Exports").
         timeout_graceful_shutdown=settings.shutdown_timeout,
     )
+    if shared is not None and settings.metrics_dir is None:  # this run's temporary folder
+        import shutil
+
+        shutil.rmtree(shared, ignore_errors=True)
     return 0
 
 

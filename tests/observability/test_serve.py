@@ -38,6 +38,10 @@ class Server:
         return [line for line in self.log.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def server_log(log: Path) -> str:
+    return log.read_text(encoding="utf-8")[-3000:]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -75,6 +79,7 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         "LNOB_GRAPHIQL": "false",  # no GraphiQL client row written into the test database
         "LNOB_PURGE_INTERVAL": "0",
         "PYTHONWARNINGS": "ignore",
+        "TMPDIR": str(folder),  # where serve makes the workers' metrics folder
     }
     log = folder / "stderr.log"
     command = [
@@ -102,6 +107,9 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    # a clean stop removes the workers' temporary metrics folder
+    assert process.returncode == 0, server_log(log)
+    assert list(folder.glob("lnob-metrics-*")) == []
 
 
 def _traffic(url: str, request_id: str) -> None:
