@@ -34,6 +34,13 @@ def _database_url(settings: Settings, *, keep_running: bool = False, create: boo
         return settings.database_url
     from lnob_api.db import embedded
 
+    stray = Path.cwd() / ".lnob"
+    if (stray / "pg").is_dir() and stray.resolve() != settings.data_dir.resolve():
+        print(
+            f"lnob-api: note: ignoring {stray} (a data folder of an older version?); the data "
+            f"folder is {settings.data_dir} (found from {settings.data_dir_origin})",
+            file=sys.stderr,
+        )
     try:
         url = embedded.start(settings.data_dir, create=create, user=settings.embedded_user)
     except embedded.NoCluster:
