@@ -25,6 +25,7 @@ from lnob_api.auth.keys import KeyStore
 
 DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
 DCT = rdflib.Namespace("http://purl.org/dc/terms/")
+FOAF = rdflib.Namespace("http://xmlns.com/foaf/0.1/")
 RESTRICTED = rdflib.URIRef(
     "http://publications.europa.eu/resource/authority/access-right/RESTRICTED"
 )
@@ -153,7 +154,9 @@ class TestIris:
             own = parsed(response.content, "turtle")
             # the document describes the resource its IRI names
             assert (iri, rdflib.RDF.type, None) in own
-        for page in catalog.objects(None, DCAT.landingPage):
+        pages = [*catalog.objects(None, DCAT.landingPage), *catalog.objects(None, FOAF.homepage)]
+        assert rdflib.URIRef(f"{BASE}/catalog.html") in pages
+        for page in pages:
             response = await client.get(str(page).removeprefix(BASE))
             assert response.status_code == 200
             assert response.headers["content-type"].startswith("text/html")

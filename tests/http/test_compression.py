@@ -12,6 +12,7 @@ import brotli
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.datastructures import Headers
 from starlette.types import Message, Receive, Scope, Send
 from tests.export.export_world import build_world
 from tests.export.test_streaming import _many_rows
@@ -20,6 +21,7 @@ from lnob_api.auth.keys import KeyStore
 from lnob_api.http.compression import (
     FLUSH_AFTER,
     CompressionMiddleware,
+    compressible,
     encoded_tag,
     identity_tags,
     negotiate,
@@ -82,6 +84,23 @@ class TestNegotiation:
     )
     def test_accept_encoding(self, header: str | None, coding: str | None) -> None:
         assert negotiate(header) == coding
+
+    @pytest.mark.parametrize(
+        ("media", "packed"),
+        [
+            ("text/csv; charset=utf-8", True),
+            ("application/ld+json", True),
+            ("application/vnd.sdmx.data+csv; version=2.0.0", True),
+            ("application/vnd.sdmx.structurespecificdata+xml; version=2.1", True),
+            ("application/rdf+xml", True),
+            ("application/gzip", False),
+            ("image/png", False),
+            ("text/event-stream", False),
+        ],
+    )
+    def test_what_is_compressed(self, media: str, packed: bool) -> None:
+        assert compressible(Headers({"content-type": media})) is packed
+        assert not compressible(Headers({"content-type": media, "content-encoding": "br"}))
 
     def test_variant_tags(self) -> None:
         assert encoded_tag('"abc"', "gzip") == '"abc-gzip"'

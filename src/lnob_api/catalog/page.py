@@ -1,4 +1,5 @@
-"""A dataset's landing page: its catalog description as a small HTML page for people."""
+"""Pages for people: the catalog's home page and each dataset's landing page, rendered from
+the same JSON-LD documents the machines get."""
 
 from __future__ import annotations
 
@@ -46,5 +47,28 @@ def landing_page(node: dict[str, Any]) -> bytes:
         f"<table>{facts}</table>{data}{access}"
         f'<p>Machine-readable description: <a href="{iri}">{iri}</a> '
         "(JSON-LD, Turtle or RDF/XML by Accept).</p></body></html>"
+    )
+    return page.encode()
+
+
+def catalog_page(document: dict[str, Any]) -> bytes:
+    """HTML for the catalog (``service.catalog``): its datasets, each linking to its page."""
+    items = "".join(
+        f'<li><a href="{_text(d["dcat:landingPage"])}">{_text(d["dct:title"])}</a> '
+        f"({_text(d['dct:publisher']['foaf:name'])}; "
+        f"{_text(d['dct:accessRights']['skos:prefLabel']).lower()})</li>"
+        for d in document["dcat:dataset"]
+    )
+    iri = _text(document["@id"])
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{_text(document['dct:title'])}</title>"
+        f'<link rel="alternate" type="application/ld+json" href="{iri}"></head><body>'
+        f"<h1>{_text(document['dct:title'])}</h1><p>{_text(document['dct:description'])}</p>"
+        f"<h2>Datasets</h2><ul>{items}</ul>"
+        f'<p>The catalog for machines (DCAT-AP 3): <a href="{iri}">{iri}</a> '
+        "(JSON-LD, Turtle or RDF/XML by Accept). GraphQL API: /graphql; bulk data: "
+        "/exports/observations.csv (schema: /exports/datapackage.json) and /sdmx.</p>"
+        "</body></html>"
     )
     return page.encode()

@@ -8,7 +8,8 @@ know of, valid against the official DCAT-AP 3.0.0 SHACL shapes.
   access (the ``accessRequestCreate`` mutation). Anything else is not listed at all: a hidden
   dataset looks exactly like a missing one, here and on its own IRI.
 - Every dataset and distribution has an IRI that answers (``/catalog/datasets/{slug}`` and
-  ``.../distributions/{csv,sdmx}``); the landing page is ``/catalog/datasets/{slug}.html``.
+  ``.../distributions/{csv,sdmx}``); the landing page is ``/catalog/datasets/{slug}.html``
+  and the catalog's home page ``/catalog.html``.
 - Terms are written with the prefixes of ``vocabulary.CONTEXT`` (compact JSON-LD that rdflib,
   and CKAN's DCAT harvester through it, expand to the DCAT-AP IRIs).
 """
@@ -199,7 +200,7 @@ async def catalog(conn: AsyncConnection, principal: Principal, *, base: str) -> 
             "@type": "foaf:Agent",
             "foaf:name": sdmx_model.AGENCY_NAME,
         },
-        "foaf:homepage": v.document(f"{base}/"),
+        "foaf:homepage": v.document(f"{base}/catalog.html"),
         "dct:language": v.ENGLISH,
         "dct:license": v.license_document("CC-BY-4.0"),
         "dcat:themeTaxonomy": v.THEME_SCHEMES,

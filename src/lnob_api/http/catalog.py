@@ -1,7 +1,8 @@
 """The DCAT-AP catalog of the datasets the caller may know of, and an IRI for each part.
 
-- ``GET /catalog``: by ``Accept`` (JSON-LD by default, Turtle, RDF/XML, N-Triples; 406 else);
-  ``/catalog.jsonld``, ``/catalog.ttl`` and ``/catalog.rdf`` name one format each.
+- ``GET /catalog``: by ``Accept`` (JSON-LD by default, Turtle, RDF/XML, N-Triples, an HTML
+  page for ``text/html``; 406 else); ``/catalog.jsonld``, ``/catalog.ttl``, ``/catalog.rdf``
+  and ``/catalog.html`` (the catalog's ``foaf:homepage``) name one format each.
 - ``GET /catalog/datasets/{slug}``: one dataset (the same formats, or its HTML landing page for
   ``text/html``); ``/catalog/datasets/{slug}.html`` is the landing page.
 - ``GET /catalog/datasets/{slug}/distributions/{csv|sdmx}``: one distribution.
@@ -23,7 +24,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from lnob_api.catalog import rdf, service
-from lnob_api.catalog.page import landing_page
+from lnob_api.catalog.page import catalog_page, landing_page
 from lnob_api.errors import NotFound
 from lnob_api.http.exports import cache_headers, plain_error, principal_of
 
@@ -36,6 +37,7 @@ def catalog_routes() -> list[BaseRoute]:
         Route("/catalog.jsonld", _catalog(rdf.JSON_LD), methods=["GET"]),
         Route("/catalog.ttl", _catalog(rdf.TURTLE), methods=["GET"]),
         Route("/catalog.rdf", _catalog(rdf.RDF_XML), methods=["GET"]),
+        Route("/catalog.html", _catalog(rdf.HTML), methods=["GET"]),
         Route("/catalog/datasets/{name}", dataset, methods=["GET"]),
         Route("/catalog/datasets/{slug}/distributions/{kind}", distribution, methods=["GET"]),
     ]
@@ -50,7 +52,7 @@ def _catalog(fixed: rdf.Format | None) -> Any:
         async def build(conn: AsyncConnection, base: str) -> dict[str, Any] | None:
             return await service.catalog(conn, principal_of(request), base=base)
 
-        return await _answer(request, build, fixed=fixed, what="catalog")
+        return await _answer(request, build, fixed=fixed, what="catalog", html=True)
 
     return endpoint
 
@@ -93,7 +95,8 @@ async def _answer(
     if document is None:
         return plain_error(NotFound(f"no {what} in the catalog"))
     if fmt is rdf.HTML:
-        body = landing_page(document)
+        is_catalog = document.get("@type") == "dcat:Catalog"
+        body = catalog_page(document) if is_catalog else landing_page(document)
     elif fmt.rdflib is None:
         body = rdf.render(document, fmt)
     else:

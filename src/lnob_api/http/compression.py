@@ -3,7 +3,8 @@
 - The coding is negotiated from ``Accept-Encoding`` (RFC 9110, 12.5.3): q-values, ``*`` and
   ``identity`` are honoured; at equal weight brotli wins over gzip. Without the header, or
   when nothing compressed is acceptable, the body goes out as it is.
-- Only textual bodies are compressed (CSV, JSON, XML, RDF, GraphQL...), only on 2xx answers,
+- Only textual bodies are compressed (CSV, JSON, XML, RDF, GraphQL...; not server-sent
+  events, whose events must not wait for a compressor's block), only on 2xx answers,
   never a body that is already encoded (``Content-Encoding`` set, or ``application/gzip``
   such as ``observations.csv.gz``), never with ``Cache-Control: no-transform``, and never a
   body under ``MINIMUM_SIZE`` that arrives in one message.
@@ -91,6 +92,8 @@ def compressible(headers: Headers) -> bool:
     if "no-transform" in headers.get("cache-control", "").lower():
         return False
     media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media == "text/event-stream":
+        return False  # each event must leave at once; a compressor would hold it back
     if media.startswith("text/"):
         return True
     return media in _TEXTUAL or media.endswith(_TEXTUAL_SUFFIXES)
