@@ -309,7 +309,14 @@ class TestStructures:
             e for e in root.iter() if isinstance(e.tag, str) and e.get("isExternalReference")
         ]
         kinds = {etree.QName(e).localname for e in artefacts}
-        assert kinds == {"Dataflow", "Codelist", "ConceptScheme", "DataStructure"}
+        assert kinds == {
+            "Dataflow",
+            "Codelist",
+            "ConceptScheme",
+            "DataStructure",
+            "CategoryScheme",
+            "Categorisation",
+        }
         assert all(
             e.get("structureURL", "").startswith("http://testserver/sdmx/") for e in artefacts
         )
@@ -356,3 +363,68 @@ class TestStructures:
         assert (
             await client.get("/sdmx/dataflow", headers={"If-None-Match": flows.headers["etag"]})
         ).status_code == 304
+
+
+class TestCategories:
+    async def test_goals_and_categorisations_read_by_sdmx1(
+        self, client: httpx.AsyncClient, world: dict[str, Any]
+    ) -> None:
+        response = await client.get(
+            "/sdmx/categoryscheme/LNOB/SDG_GOALS/1.0", params={"references": "parentsandsiblings"}
+        )
+        assert response.status_code == 200, response.text
+        message = sdmx.read_sdmx(io.BytesIO(response.content))
+        scheme = message.category_scheme["SDG_GOALS"]
+        assert [c.id for c in scheme] == [str(n) for n in range(1, 18)]
+        pairs = {(c.artefact.id, c.category.id) for c in message.categorisation.values()}
+        # coalition A's datasets link 1.1.1 and 4.1.1; B's 1.1.1
+        flow_b = f"DF_LNOB_{world['b']['code']}"
+        assert {p for p in pairs if p[0] in (world["flow"], flow_b)} == {
+            (world["flow"], "1"),
+            (world["flow"], "4"),
+            (flow_b, "1"),
+        }
+        assert world["flow"] in message.dataflow
+
+    async def test_categorisations_of_one_flow(
+        self, client: httpx.AsyncClient, world: dict[str, Any]
+    ) -> None:
+        response = await client.get(
+            f"/sdmx/dataflow/LNOB/{world['flow']}", params={"references": "categorisation"}
+        )
+        message = sdmx.read_sdmx(io.BytesIO(response.content))
+        assert set(message.categorisation) == {f"CAT_{world['flow']}_1", f"CAT_{world['flow']}_4"}
+        one = await client.get(
+            f"/sdmx/categorisation/LNOB/CAT_{world['flow']}_4", params={"references": "all"}
+        )
+        message = sdmx.read_sdmx(io.BytesIO(one.content))
+        assert list(message.categorisation) == [f"CAT_{world['flow']}_4"]
+        assert "SDG_GOALS" in message.category_scheme and world["flow"] in message.dataflow
+        missing = await client.get(f"/sdmx/categorisation/LNOB/CAT_{world['flow']}_9")
+        assert missing.status_code == 404
+
+    async def test_hidden_datasets_categorise_nothing(
+        self, client: httpx.AsyncClient, conn: AsyncConnection, world: dict[str, Any]
+    ) -> None:
+        # a coalition-only dataset on goal 5 categorises the flow for insiders only
+        await f.link_indicator(conn, world["datasets"]["coal"], "5.1.1")
+        url = f"/sdmx/dataflow/LNOB/{world['flow']}"
+        params = {"references": "categorisation"}
+        outside = sdmx.read_sdmx(io.BytesIO((await client.get(url, params=params)).content))
+        inside = sdmx.read_sdmx(
+            io.BytesIO(
+                (await client.get(url, params=params, headers=world["headers"]["insider"])).content
+            )
+        )
+        assert f"CAT_{world['flow']}_5" not in outside.categorisation
+        assert f"CAT_{world['flow']}_5" in inside.categorisation
+
+    async def test_content_constraints(
+        self, client: httpx.AsyncClient, world: dict[str, Any]
+    ) -> None:
+        response = await client.get(f"/sdmx/contentconstraint/LNOB/CC_{world['flow']}")
+        codes, count = cube_of(response)
+        assert count == 7 and codes["INDICATOR"] == {"1_1_1", "4_1_1"}
+        every = sdmx.read_sdmx(io.BytesIO((await client.get("/sdmx/contentconstraint")).content))
+        assert f"CC_{world['flow']}" in every.constraint
+        assert (await client.get("/sdmx/contentconstraint/LNOB/CC_DF_LNOB_ZZ")).status_code == 404

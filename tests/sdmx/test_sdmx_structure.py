@@ -162,7 +162,7 @@ class TestStructureFailures:
             ("/sdmx/dataflow/LNOB/DF_LNOB_ZZ", {}, {}, 404, "no dataflow LNOB:DF_LNOB_ZZ"),
             ("/sdmx/codelist/LNOB/CL_COLOUR", {}, {}, 404, "no codelist LNOB:CL_COLOUR"),
             ("/sdmx/datastructure/LNOB/DSD_LNOB/2.0", {}, {}, 404, "no datastructure"),
-            ("/sdmx/categoryscheme", {}, {}, 501, "categoryscheme is not offered"),
+            ("/sdmx/hierarchicalcodelist", {}, {}, 501, "hierarchicalcodelist is not offered"),
             ("/sdmx/nonsense", {}, {}, 404, "unknown SDMX resource nonsense"),
             ("/sdmx/dataflow", {"references": "cousins"}, {}, 400, "references: 'cousins'"),
             ("/sdmx/dataflow", {"detail": "partial"}, {}, 400, "detail: 'partial'"),

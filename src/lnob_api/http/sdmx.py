@@ -34,14 +34,19 @@ from lnob_api.http.exports import (
 from lnob_api.sdmx import availability, errors, model, query, service, structure
 from lnob_api.sdmx.negotiation import MEDIA_TYPES, Format, NotAcceptable, negotiate
 
-STRUCTURES = ("dataflow", "datastructure", "codelist", "conceptscheme")
+STRUCTURES = (
+    "dataflow",
+    "datastructure",
+    "codelist",
+    "conceptscheme",
+    "categoryscheme",
+    "categorisation",
+    "contentconstraint",
+)
 # SDMX 2.1 structure resources that exist in the standard but not here: 501.
 NOT_IMPLEMENTED = (
     "agencyscheme",
     "attachmentconstraint",
-    "categorisation",
-    "categoryscheme",
-    "contentconstraint",
     "dataconsumerscheme",
     "dataproviderscheme",
     "hierarchicalcodelist",
@@ -95,15 +100,25 @@ async def structure_query(request: Request) -> Response:
         return _not_acceptable(request, exc)
     async with request.app.state.database.transaction() as conn:
         try:
-            found = await service.structures(
-                conn,
-                principal_of(request),
-                resource=resource,
-                agency=path.get("agency", "all"),
-                id=path.get("id", "all"),
-                version=path.get("version", "latest"),
-                references=params.references,
-            )
+            if resource == "contentconstraint":
+                found = await availability.content_constraints(
+                    conn,
+                    principal_of(request),
+                    agency=path.get("agency", "all"),
+                    id=path.get("id", "all"),
+                    version=path.get("version", "latest"),
+                    references=params.references,
+                )
+            else:
+                found = await service.structures(
+                    conn,
+                    principal_of(request),
+                    resource=resource,
+                    agency=path.get("agency", "all"),
+                    id=path.get("id", "all"),
+                    version=path.get("version", "latest"),
+                    references=params.references,
+                )
         except NotFound as exc:
             return errors.from_exception(request, exc)
         found.stubs = params.stubs(structure.CLASSES[resource])

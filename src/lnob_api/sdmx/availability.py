@@ -26,7 +26,7 @@ from lnob_api.auth.principal import Principal
 from lnob_api.errors import NotFound
 from lnob_api.export import repository as export_repo
 from lnob_api.sdmx import model, repository, service
-from lnob_api.sdmx.query import AvailabilityParams
+from lnob_api.sdmx.query import WILDCARDS, AvailabilityParams, DataParams, ours
 from lnob_api.sdmx.structure import Dataflow, Structures
 from lnob_api.sdmx.xml import attrs, name, ref, text
 
@@ -147,4 +147,38 @@ async def referenced(
     found.concepts = every or references == "conceptscheme"
     if every or references == "codelist":
         found.codelists = await service.build_codelists(conn, principal, service.CODELISTS)
+    return found
+
+
+async def content_constraints(
+    conn: AsyncConnection,
+    principal: Principal,
+    *,
+    agency: str,
+    id: str,
+    version: str,
+    references: str,
+) -> Structures:
+    """``/contentconstraint``: the Actual constraint (the whole availability) of every dataflow
+    with data the caller reads, ``CC_<flow>``; a flow without such data has none."""
+    missing = NotFound(f"no contentconstraint {agency}:{id}({version})")
+    if not ours(agency, version):
+        raise missing
+    chosen = [f for f in await service.flows(conn) if id in WILDCARDS or id == f"CC_{f.id}"]
+    params = AvailabilityParams(
+        "exact", "none", DataParams(None, None, None, model.TIME_DIMENSION, "full", None, None)
+    )
+    found = Structures()
+    for flow in chosen:
+        try:
+            availability = await available(
+                conn, principal, flow, [None] * model.KEY_LENGTH, params, None
+            )
+        except NotFound:
+            continue
+        found.constraints.append(constraint(availability))
+        if references in ("children", "descendants", "all", "dataflow"):
+            found.dataflows.append(Dataflow(flow.id, flow.name, flow.description))
+    if not found.constraints:
+        raise missing
     return found

@@ -27,6 +27,8 @@ REFERENCES = (
     "datastructure",
     "codelist",
     "conceptscheme",
+    "categoryscheme",
+    "categorisation",
 )
 DATA_PARAMETERS = (
     "startPeriod",

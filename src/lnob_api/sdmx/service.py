@@ -21,7 +21,7 @@ from lnob_api.export import repository as export_repo
 from lnob_api.export.filters import dataset_key
 from lnob_api.export.service import Resolved
 from lnob_api.observation import repository as observation_repo
-from lnob_api.sdmx import model, repository
+from lnob_api.sdmx import categories, model, repository
 from lnob_api.sdmx.data_generic import generic
 from lnob_api.sdmx.data_json import json_data
 from lnob_api.sdmx.data_xml import structure_specific
@@ -86,6 +86,12 @@ async def structures(
         if references in ("descendants", "all", "codelist"):
             codelists = CODELISTS
         found.concepts = references in ("descendants", "all", "conceptscheme")
+        if references in ("parents", "parentsandsiblings", "all", "categorisation"):
+            ids = {f.id for f in chosen}
+            listed = await categories.categorisations(conn, principal)
+            found.categorisations = [c for c in listed if c.flow in ids]
+        if references in ("parentsandsiblings", "all", "categoryscheme"):
+            found.categories = await categories.goals(conn)
     elif resource == "datastructure":
         if not (every or id == model.DSD_ID):
             raise missing
@@ -101,6 +107,27 @@ async def structures(
         codelists = CODELISTS if every or references == "parentsandsiblings" else (id,)
         found.datastructure = references in ("parents", "parentsandsiblings", "all")
         found.concepts = references == "parentsandsiblings"
+    elif resource == "categoryscheme":
+        if not (every or id == categories.SCHEME_ID):
+            raise missing
+        found.categories = await categories.goals(conn)
+        if references in ("parents", "parentsandsiblings", "all", "categorisation", "dataflow"):
+            found.categorisations = await categories.categorisations(conn, principal)
+            if references in ("parentsandsiblings", "all", "dataflow"):
+                named = {c.flow for c in found.categorisations}
+                found.dataflows = [_dataflow(f) for f in await flows(conn) if f.id in named]
+            if references == "dataflow":
+                found.categorisations = []
+    elif resource == "categorisation":
+        listed = await categories.categorisations(conn, principal)
+        found.categorisations = [c for c in listed if every or c.id == id]
+        if not found.categorisations:
+            raise missing
+        if references in (*_CHILDREN, "dataflow"):
+            named = {c.flow for c in found.categorisations}
+            found.dataflows = [_dataflow(f) for f in await flows(conn) if f.id in named]
+        if references in (*_CHILDREN, "categoryscheme"):
+            found.categories = await categories.goals(conn)
     elif resource == "conceptscheme":
         if not (every or id == model.CONCEPT_SCHEME_ID):
             raise missing
@@ -115,6 +142,10 @@ async def structures(
 async def data_changed(conn: AsyncConnection, principal: Principal) -> datetime | None:
     """The latest change of the data the principal reads (what data-filled code lists list)."""
     return (await export_repo.fingerprint(conn, principal, [])).last_modified
+
+
+def _dataflow(flow: Flow) -> Dataflow:
+    return Dataflow(flow.id, flow.name, flow.description)
 
 
 async def build_codelists(

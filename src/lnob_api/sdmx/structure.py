@@ -5,8 +5,9 @@ is built whole."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from lnob_api.sdmx import model
+from lnob_api.sdmx import categories, model
 from lnob_api.sdmx.xml import DECLARATION, attrs, header, name, ref, xmlns
 
 URN = "urn:sdmx:org.sdmx.infomodel"
@@ -41,6 +42,9 @@ class Structures:
     codelists: list[Codelist] = field(default_factory=list)
     concepts: bool = False
     datastructure: bool = False
+    # the SDG goals' category scheme (None: not in the message) and categorisations
+    categories: list[Any] | None = None
+    categorisations: list[Any] = field(default_factory=list)
     # ContentConstraints, written already (``sdmx.availability.constraint``).
     constraints: list[str] = field(default_factory=list)
     # Classes written as stubs (``detail=allstubs|referencestubs``): id, name and the URL of
@@ -92,6 +96,21 @@ def body(structures: Structures) -> str:
             else:
                 parts.append(_dataflow(flow))
         parts.append("</structure:Dataflows>")
+    if structures.categories is not None:
+        url = (
+            _url("CategoryScheme", categories.SCHEME_ID, base)
+            if "CategoryScheme" in stubs
+            else None
+        )
+        parts.append("<structure:CategorySchemes>")
+        parts.append(categories.scheme(structures.categories, stub_url=url))
+        parts.append("</structure:CategorySchemes>")
+    if structures.categorisations:
+        parts.append("<structure:Categorisations>")
+        for item in structures.categorisations:
+            url = _url("Categorisation", item.id, base) if "Categorisation" in stubs else None
+            parts.append(categories.categorisation(item, stub_url=url))
+        parts.append("</structure:Categorisations>")
     if structures.codelists:
         parts.append("<structure:Codelists>")
         for cl in structures.codelists:
@@ -136,9 +155,14 @@ CONCEPTS_NAME = "Concepts of the LNOB data commons"
 DSD_NAME = "LNOB community-driven data on SDG indicators, by marginalised group"
 
 
+def _url(cls: str, id: str, base_url: str) -> str:
+    """Where the full artefact is (a stub's ``structureURL``)."""
+    return f"{base_url}/{RESOURCES[cls]}/{model.AGENCY}/{id}/{model.VERSION}"
+
+
 def _stub(cls: str, package: str, id: str, title: str, base_url: str) -> str:
     """A stub: the artefact's identity and name, and where the full artefact is."""
-    url = f"{base_url}/{RESOURCES[cls]}/{model.AGENCY}/{id}/{model.VERSION}"
+    url = _url(cls, id, base_url)
     urn = f"{URN}.{package}.{cls}={model.AGENCY}:{id}({model.VERSION})"
     values = attrs(
         id=id,
