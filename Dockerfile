@@ -59,7 +59,8 @@ EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, sys, urllib.request; port = os.environ.get('LNOB_PORT', '8000'); sys.exit(urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=2).status != 200)"]
 # Schema migrations are a separate one-shot step (`lnob-api migrate`, the compose `migrate`
-# service), so replicas never race to migrate. X-Forwarded-For/-Proto are trusted only from the
-# addresses in FORWARDED_ALLOW_IPS (the reverse proxy's; compose sets it). `sh -c` so that the
-# variables are read when the container starts; `exec` leaves uvicorn as PID 1 for signals.
-CMD ["sh", "-c", "exec uvicorn lnob_api.app:create_app --factory --host 0.0.0.0 --port \"$LNOB_PORT\" --proxy-headers --forwarded-allow-ips \"$FORWARDED_ALLOW_IPS\" --timeout-graceful-shutdown \"${LNOB_SHUTDOWN_TIMEOUT:-10}\" --no-server-header"]
+# service), so replicas never race to migrate; `--no-migrate` still refuses a database that is
+# ahead of this code. `serve` runs uvicorn with proxy headers on: X-Forwarded-For/-Proto are
+# believed only from the addresses in FORWARDED_ALLOW_IPS (uvicorn reads the variable; compose
+# sets it to the proxy's address), and writes the service's own JSON log lines.
+CMD ["lnob-api", "serve", "--no-migrate", "--no-seed"]

@@ -8,12 +8,17 @@ PostgreSQL, GraphiQL's files fetched into it, an unprivileged user, a health che
 
 from __future__ import annotations
 
+import inspect
 import re
 import subprocess
 import sys
 import tomllib
 
+import pytest
+import uvicorn
 from tests.deploy.dockerfile import DOCKERFILE, ROOT, exec_form, instructions, stages
+
+from lnob_api import cli
 
 DOCKERIGNORE = ROOT / ".dockerignore"
 
@@ -106,15 +111,26 @@ class TestRuntime:
         assert argv[:2] == ["python", "-c"]
         assert "/healthz" in argv[2] and "curl" not in argv[2]
 
-    def test_uvicorn_trusts_forwarded_headers_from_the_configured_proxy_only(self) -> None:
+    def test_serves_without_migrating_and_listens_on_every_interface(self) -> None:
         (cmd,) = RUNTIME.all("CMD")
-        argv = exec_form(cmd)
-        assert argv[:2] == ["sh", "-c"] and argv[2].startswith("exec uvicorn ")
-        assert "--proxy-headers" in argv[2]
-        assert '--forwarded-allow-ips "$FORWARDED_ALLOW_IPS"' in argv[2]
+        assert exec_form(cmd) == ["lnob-api", "serve", "--no-migrate", "--no-seed"]
         env = " ".join(RUNTIME.all("ENV"))
-        assert "FORWARDED_ALLOW_IPS=127.0.0.1" in env  # safe default: no one is trusted
+        assert "LNOB_HOST=0.0.0.0" in env and "LNOB_PORT=8000" in env
         assert "LNOB_ENV=production" in env
+
+    def test_forwarded_headers_are_believed_from_the_configured_proxy_only(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # the image trusts no one by default
+        env = " ".join(RUNTIME.all("ENV"))
+        assert "FORWARDED_ALLOW_IPS=127.0.0.1" in env
+        # serve turns proxy headers on and leaves the trusted addresses to the variable
+        source = inspect.getsource(cli.cmd_serve)
+        assert "proxy_headers=True" in source and "forwarded_allow_ips" not in source
+        # which uvicorn reads when it is not given them
+        monkeypatch.setenv("FORWARDED_ALLOW_IPS", "172.29.80.2")
+        config = uvicorn.Config("lnob_api.app:create_app", factory=True, proxy_headers=True)
+        assert config.forwarded_allow_ips == "172.29.80.2"
 
 
 class TestDockerignore:
