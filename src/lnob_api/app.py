@@ -44,7 +44,7 @@ from lnob_api.workers import die_with_parent
 # Python's own defaults, set explicitly (see the lifespan).
 GC_THRESHOLDS = (700, 10, 10)
 # Routes that only read: with a read replica, their GET requests are served from it.
-READ_ROUTES = ("/exports/", "/sdmx/", "/catalog.")
+READ_ROUTES = ("/exports/", "/sdmx/", "/catalog")
 
 
 class _LazyDatabase:
