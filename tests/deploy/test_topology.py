@@ -162,8 +162,9 @@ async def stack(database: str, image_command: list[str]) -> AsyncIterator[Stack]
     finally:
         server.should_exit = True
         await serving
-        for process, log in processes:
+        for process, _ in processes:
             process.terminate()
+        for process, log in processes:
             process.wait(timeout=30)
             log.close()
         client = aioredis.from_url(REDIS)
