@@ -74,17 +74,12 @@ def label_column(name: str) -> str:
     return f"{name}_label"
 
 
-def _translated(table: sa.Table, code: ColumnElement[str], language: str) -> Any:
-    """The title of the row of ``table`` whose code is ``code``, in ``language`` when the SDG
-    translations have it, else in English (a correlated scalar subquery)."""
+def _title(table: sa.FromClause, language: str) -> ColumnElement[str]:
+    """A title in ``language`` when the SDG translations have it, else in English."""
     title: ColumnElement[str] = table.c.title
-    if language != "en":
-        title = sa.func.coalesce(table.c.title_translations[language].astext, table.c.title)
-    return sa.select(title).where(table.c.code == code).scalar_subquery()
-
-
-def _named(table: sa.Table, code: ColumnElement[str]) -> Any:
-    return sa.select(table.c.name).where(table.c.code == code).scalar_subquery()
+    if language == "en":
+        return title
+    return sa.func.coalesce(table.c.title_translations[language].astext, title)
 
 
 def _listed(names: dict[str, str], code: ColumnElement[str]) -> ColumnElement[str]:
@@ -108,38 +103,42 @@ def _age(code: ColumnElement[str]) -> ColumnElement[str]:
     return sa.case(*whens, else_=code)
 
 
-def label_of(name: str, code: ColumnElement[str], language: str) -> ColumnElement[str]:
-    """The label of code column ``name``: titles of indicators (or SDG targets) and goals in
-    ``language``; names of areas and groups, and of the SDMX code lists, as recorded (English)."""
-    if name == "indicator":
-        return sa.func.coalesce(
-            _translated(models.Indicator.__table__, code, language),
-            _translated(models.SdgTarget.__table__, code, language),
-        )
-    if name == "area":
-        return sa.func.coalesce(_named(models.Area.__table__, code), code)
-    if name == "group":
-        groups = models.MarginalisedGroup.__table__
-        return sa.func.coalesce(
-            _named(groups, code), _listed(sdmx_model.BASE_NAMES["CL_GROUP"], code)
-        )
-    if name == "age":
-        return _age(code)
-    return _listed(sdmx_model.BASE_NAMES[f"CL_{name.upper()}"], code)
-
-
 def labelled_select(
     principal: Principal, where: Sequence[ColumnElement[bool]], language: str
 ) -> sa.Select[Any]:
-    """The CSV export's statement with a label column after each code column (same rows,
-    same order; labels escaped against formulas like every text cell)."""
+    """The CSV export's statement with a label column after each code column: titles of
+    indicators (or SDG targets) in ``language``; names of areas and groups, and of the SDMX
+    code lists, as recorded (English). Same rows in the same order (left joins on unique codes
+    added to the export's own FROM), labels escaped against formulas like every text cell."""
     stmt = export_repo.csv_select(principal, where)
+    code = {column.name: column for column in stmt.selected_columns}
+    indicator = models.Indicator.__table__.alias("label_indicator")
+    target = models.SdgTarget.__table__.alias("label_target")
+    area = models.Area.__table__.alias("label_area")
+    group = models.MarginalisedGroup.__table__.alias("label_group")
+    (source,) = stmt.get_final_froms()
+    # The export's FROM wrapped in the label joins (a join hides the FROM it contains).
+    stmt = stmt.select_from(
+        source.outerjoin(indicator, indicator.c.code == code["indicator"])
+        .outerjoin(target, target.c.code == code["indicator"])
+        .outerjoin(area, area.c.code == code["area"])
+        .outerjoin(group, group.c.code == code["group"])
+    )
+    names = sdmx_model.BASE_NAMES
+    labels: dict[str, ColumnElement[str]] = {
+        "indicator": sa.func.coalesce(_title(indicator, language), _title(target, language)),
+        "area": sa.func.coalesce(area.c.name, code["area"]),
+        "group": sa.func.coalesce(group.c.name, _listed(names["CL_GROUP"], code["group"])),
+        "age": _age(code["age"]),
+    }
+    for name in ("sex", "disability_status", "urbanisation"):
+        labels[name] = _listed(names[f"CL_{name.upper()}"], code[name])
     columns: list[Any] = []
     for column in stmt.selected_columns:
         columns.append(column)
         if column.name in LABELLED:
-            label = label_of(column.name, column, language)
-            columns.append(export_repo.csv_cell(label).label(label_column(column.name)))
+            label = export_repo.csv_cell(labels[column.name])
+            columns.append(label.label(label_column(column.name)))
     return stmt.with_only_columns(*columns, maintain_column_froms=True)
 
 
