@@ -27,6 +27,7 @@ from lnob_api.http.compression import CompressionMiddleware
 from lnob_api.http.datapackage import datapackage_routes
 from lnob_api.http.discovery import discovery_routes
 from lnob_api.http.exports import exports_routes
+from lnob_api.http.gaps import gaps_routes
 from lnob_api.http.health import healthz, readyz
 from lnob_api.http.hygiene import InputHygieneMiddleware
 from lnob_api.http.metrics import ObserveMiddleware, metrics_routes
@@ -187,6 +188,7 @@ def create_app(
             *discovery_routes(),
             *exports_routes(),
             *datapackage_routes(),
+            *gaps_routes(),
             *sdmx_routes(),
             *catalog_routes(),
             *metrics_routes(),

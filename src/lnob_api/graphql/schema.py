@@ -35,6 +35,7 @@ from lnob_api.graphql.dataset.stewardship import StewardshipMutations
 from lnob_api.graphql.disclosure.queries import DisclosureQueries
 from lnob_api.graphql.errors import classify
 from lnob_api.graphql.extensions import RequestTransaction
+from lnob_api.graphql.gaps.queries import GapQueries
 from lnob_api.graphql.grant.mutations import GrantMutations
 from lnob_api.graphql.idempotency import IdempotentCreates
 from lnob_api.graphql.ids import from_global_id
@@ -142,6 +143,7 @@ Query = merge_types(
         OfficialQueries,
         SyncQueries,
         DisclosureQueries,
+        GapQueries,
     ),
 )
 

@@ -1,0 +1,1 @@
+"""GraphQL face of the SDG disaggregation gap report."""
