@@ -197,6 +197,22 @@ class TestAccess:
         pub_iri = rdflib.URIRef(f"{BASE}/catalog/datasets/{world['datasets']['pub']['slug']}")
         assert (pub_iri, DCT.accessRights, PUBLIC) in anonymous
 
+    async def test_the_note_s_mutation_requests_access(
+        self, client: httpx.AsyncClient, world: dict[str, Any]
+    ) -> None:
+        # given the restricted dataset as an outsider (a statistics agency) finds it
+        outsider = world["headers"]["outsider"]
+        catalog = parsed((await client.get("/catalog", headers=outsider)).text)
+        iri = rdflib.URIRef(f"{BASE}/catalog/datasets/{world['datasets']['known']['slug']}")
+        note = str(catalog.value(iri, rdflib.RDFS.comment))
+        mutation = note[note.index("mutation {") : note.index(" -- ")]
+        # when it runs the mutation the note gives
+        response = await client.post("/graphql", json={"query": mutation}, headers=outsider)
+        # then the request is recorded, pending
+        payload = response.json()["data"]["accessRequestCreate"]
+        assert payload["userErrors"] == [], payload
+        assert payload["accessRequest"]["status"] == "PENDING"
+
     async def test_hidden_looks_exactly_like_missing(
         self, client: httpx.AsyncClient, world: dict[str, Any]
     ) -> None:

@@ -58,13 +58,20 @@ def global_id(dataset_id: int) -> str:
     return base64.b64encode(f"Dataset:{dataset_id}".encode()).decode()
 
 
+def access_request_mutation(row: Any) -> str:
+    return (
+        f'mutation {{ accessRequestCreate(input: {{dataset: "{global_id(row.id)}", '
+        'purpose: "what you will use the data for"}) '
+        "{ accessRequest { id status } userErrors { field code message } } }"
+    )
+
+
 def access_request_note(base: str, row: Any) -> str:
     return (
-        "Metadata only: the data of this dataset is restricted. Request access with the "
-        f"GraphQL mutation accessRequestCreate at {base}/graphql, for example "
-        f'mutation {{ accessRequestCreate(input: {{dataset: "{global_id(row.id)}", '
-        'purpose: "what you will use the data for"}) { accessRequest { id status } } }; '
-        "the coalition's admins approve or decline it."
+        "Metadata only: the data of this dataset is restricted. Signed in (with a bearer "
+        f"token), request access with the GraphQL mutation accessRequestCreate at {base}/graphql, "
+        f"for example: {access_request_mutation(row)} -- the coalition's admins approve or "
+        "decline the request, and a grant then opens the data."
     )
 
 
