@@ -284,6 +284,9 @@ class World:
         org = await f.create_organisation(self.conn)
         await f.add_member(self.conn, self.coalition, org)
         frontend = await f.create_client(self.conn, org)
+        self.member_org = org
+        # the member organisation's own machine client: an insider of the coalition
+        self.headers["member"] = bearer(token_for(self.keys, client=frontend))
         admin = await f.create_user(self.conn)
         await f.give_role(self.conn, admin, self.coalition, "ADMIN")
         scopes = ("data:read", "data:write", "coalition:admin")

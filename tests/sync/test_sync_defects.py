@@ -200,3 +200,23 @@ async def test_a_grant_running_out_re_sends_the_record_and_leaves_a_listed_tombs
     ]
     gone = await reader.pages(REMOVED_OBSERVATIONS, "removedObservations", since=since.isoformat())
     assert len(gone) == len(TABLE)
+
+
+async def test_an_organisation_leaving_the_coalition_leaves_its_mirror_like_a_full_pull(
+    world: World,
+) -> None:
+    await world.dataset("Public", visibility="PUBLIC", period="2022", values=TABLE)
+    inside = await world.dataset("Inside", visibility="COALITION", period="2023", values=TABLE)
+    mirror = Mirror(world, "member")
+    await mirror.start()
+    assert not any(hidden for _, hidden, _ in (await mirror.full())[0].values())  # insider
+    await world.mutate(
+        "mutation($input: CoalitionMemberRemoveInput!) { coalitionMemberRemove(input: $input) "
+        "{ userErrors { field code message } } }",
+        {"coalition": world.coalition["code"], "organisation": world.member_org["slug"]},
+    )
+    fresh = await mirror.check()  # the coalition-only data left, small cells now withheld
+    assert len(fresh[0]) == len(TABLE) and any(hidden for _, hidden, _ in fresh[0].values())
+    assert (inside["id"], "membership_ended", False) in {
+        (t["id"], t["reason"], t["listed"]) for t in mirror.tombstones
+    }

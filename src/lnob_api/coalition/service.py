@@ -345,6 +345,8 @@ async def add_member(
     session.add(member)
     await session.flush()
     await session.refresh(member)
+    # Its clients now read the coalition's data as insiders: a sync event.
+    await sync.membership_changed(session, coalition_id=cid, organisation_id=None)
     await _record_member(session, actor, "coalition_member.add", member, None)
     return member
 
@@ -398,4 +400,8 @@ async def remove_member(
         request_id=actor.request_id,
     )
     await session.delete(member)
+    # What its clients read as insiders leaves or reads withheld: tombstones, a sync event.
+    await sync.membership_changed(
+        session, coalition_id=member.coalition_id, organisation_id=member.organisation_id
+    )
     return member

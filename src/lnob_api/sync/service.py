@@ -127,6 +127,25 @@ async def consent_changed(session: AsyncSession | AsyncConnection, *, lineage_id
     await repository.touch_record(session, lineage_id=lineage_id)
 
 
+async def membership_changed(
+    session: AsyncSession | AsyncConnection, *, coalition_id: int, organisation_id: int | None
+) -> None:
+    """An organisation joined (``organisation_id`` None) or left the coalition. Leaving takes
+    the coalition's data its members read as insiders away: a removal for that organisation
+    (tombstones for whatever its clients cannot read now)."""
+    if organisation_id is not None:
+        await repository.record(
+            session,
+            reason="membership_ended",
+            coalition_id=coalition_id,
+            dataset_id=None,
+            prior_status="PUBLISHED",
+            prior_visibility="COALITION",
+            grant_organisation_id=organisation_id,
+        )
+    await repository.touch_access(session, coalition_id=coalition_id)
+
+
 async def published(
     session: AsyncSession | AsyncConnection, dataset_id: int, *, release_at: datetime | None
 ) -> None:

@@ -35,8 +35,8 @@ class RemovedDataset:
     removed_at: datetime
     reason: str = strawberry.field(
         description="The latest cause: retracted, superseded, visibility, metadata_visibility, "
-        "grant_revoked, grant_expired, consent_withdrawn, consent_expired, consent_scope or "
-        "deleted."
+        "grant_revoked, grant_expired, membership_ended, consent_withdrawn, consent_expired, "
+        "consent_scope or deleted."
     )
     listed: bool = strawberry.field(
         description="The record is still in your lists (a retracted dataset keeps its reason; "
