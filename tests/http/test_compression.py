@@ -240,6 +240,20 @@ def bodies(sent: list[tuple[Message, int | None]]) -> list[tuple[bytes, int | No
     return [(m["body"], n) for m, n in sent if m["type"] == "http.response.body"]
 
 
+class TestOtherBodies:
+    async def test_a_path_sent_body_goes_out_as_it_is(self) -> None:
+        # given a route answering through the ASGI pathsend extension
+        async def route(scope: Scope, receive: Receive, send: Send) -> None:
+            headers = [(b"content-type", b"text/csv"), (b"content-length", b"9000")]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.pathsend", "path": "/srv/x.csv"})
+
+        sent = await drive(CompressionMiddleware(route), "/x", "gzip")
+        # then its start is not held back, and nothing claims an encoding
+        assert [m["type"] for m, _ in sent] == ["http.response.start", "http.response.pathsend"]
+        assert (b"content-encoding", b"gzip") not in sent[0][0]["headers"]
+
+
 class TestStreaming:
     @pytest.mark.parametrize("coding", ["gzip", "br"])
     async def test_compressed_bytes_leave_before_the_body_is_complete(self, coding: str) -> None:

@@ -216,6 +216,11 @@ class _Responder:
         elif kind == "http.response.body" and not self._passing:
             await self._on_body(message)
         else:
+            if self._start is not None:
+                # A body by another means (the pathsend extension): it goes out as it is.
+                start, self._start = self._start, None
+                self._passing = True
+                await self._send(start)
             await self._send(message)
 
     async def _on_start(self, message: Message) -> None:
