@@ -87,8 +87,6 @@ async def _seed(url: str, *, demo: bool, only_if_empty: bool) -> str:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import logging
-
     import uvicorn
 
     from lnob_api.db import migrate
@@ -96,7 +94,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     # Every line in the configured format (LNOB_LOG_FORMAT), from here and from the workers.
     logs.configure(settings)
-    say = logging.getLogger("lnob_api.serve").info
+
+    def say(message: object) -> None:
+        logs.announce(settings, message)
 
     url = _database_url(settings)
     if args.no_migrate:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -153,3 +154,13 @@ def access(info: request.RequestInfo, status: int, seconds: float) -> None:
             status,
             extra={"status": status, "duration_ms": round(seconds * 1000, 3)},
         )
+
+
+def announce(settings: Settings, message: object) -> None:
+    """What a command always shows (``serve``'s banner, the seed report) whatever the log
+    level: a plain line on stderr, or a JSON line in the JSON format."""
+    text = str(message)
+    if settings.log_format == "json":
+        record = logging.LogRecord("lnob_api.serve", logging.INFO, __file__, 0, text, None, None)
+        text = JsonFormatter().format(record)
+    print(text, file=sys.stderr, flush=True)
