@@ -29,13 +29,7 @@ import httpx
 from tests.docs.blocks import ROOT, Block
 from tests.docs.compare import compare_json, compare_text
 
-from lnob_api.auth.keys import KeyStore
-from lnob_api.config import Settings
-
 DOCS_ADDRESS = "127.0.0.1:8000"
-GRAPHIQL_CLIENT = "lnob-graphiql"
-USER_EMAIL = "wanjiru@example.org"
-USER_SCOPES = ("data:read", "data:write", "coalition:admin")
 TOKEN_VARIABLE = {"graphql (user)": "USER_TOKEN", "graphql (agency)": "AGENCY_TOKEN"}
 
 
@@ -149,37 +143,11 @@ class Story:
         )
 
     def user_token(self) -> str:
-        """The walkthrough's coalition admin's access token, as GraphiQL would hold it."""
-        if "USER_TOKEN" in self.env:
-            return self.env["USER_TOKEN"]
-        from lnob_api.auth.tokens import issue_access_token, user_subject
-
-        listed = self.cli("users", "list", "--json")
-        user = next(u for u in json.loads(listed) if u["email"] == USER_EMAIL)
-        keys = KeyStore.load(Settings.from_env({"LNOB_DATA_DIR": str(self.data_dir)}))
-        token, _ = issue_access_token(
-            keys,
-            issuer=self.base_url,
-            audience="lnob-api",
-            subject=user_subject(user["id"]),
-            client_id=GRAPHIQL_CLIENT,
-            scopes=USER_SCOPES,
-            ttl=3600,
-        )
-        self.env["USER_TOKEN"] = token
+        """The walkthrough's coalition admin's access token, from the docs' own command."""
+        token = self.env.get("USER_TOKEN")
+        if not token:
+            raise AssertionError("$USER_TOKEN is not set by the blocks before this one")
         return token
-
-    def cli(self, *args: str) -> str:
-        done = subprocess.run(
-            [str(ROOT / ".venv" / "bin" / "lnob-api"), *args],
-            env=self.env,
-            cwd=self.workdir,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
-        return done.stdout
 
     def run(self, block: Block) -> str | None:
         """Run one block; why it failed, or None."""
@@ -201,9 +169,7 @@ class Story:
             name, _, value = header.partition(":")
             headers[name.strip()] = value.strip()
         variable = TOKEN_VARIABLE.get(block.info)
-        if variable == "USER_TOKEN":
-            headers["Authorization"] = f"Bearer {self.user_token()}"
-        elif variable:
+        if variable:
             token = self.env.get(variable)
             if not token:
                 return f"${variable} is not set by the blocks before this one"
@@ -217,6 +183,8 @@ class Story:
             return f"HTTP {response.status_code}, not JSON: {response.text[:500]}"
         self.log.append(f"{block.id}\n{json.dumps(body, indent=2, ensure_ascii=False)}")
         if block.output is not None:
+            if block.output.body.strip() == "...":  # to be filled in from LNOB_DOCS_LOG
+                return None
             return compare_json(self.substituted(block.output.body), body)
         if "errors" in (block.markers or {}):
             return None
@@ -228,8 +196,6 @@ class Story:
         return None
 
     def run_shell(self, block: Block) -> str | None:
-        if "USER_TOKEN" not in self.env and "$USER_TOKEN" in block.body:
-            self.user_token()
         envfile = self.folder / "env.out"
         script = (
             f"set -a\n{self.substituted(block.body)}\n__rc=$?\nset +a\n"
@@ -273,6 +239,8 @@ class Story:
         if block.output is None:
             return None
         shown = self.substituted(block.output.body)
+        if shown.strip() == "...":  # to be filled in from LNOB_DOCS_LOG
+            return None
         if block.output.info == "json":
             try:
                 actual = json.loads(output)
