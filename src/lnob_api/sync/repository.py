@@ -113,8 +113,9 @@ async def touch_primary_changed(
     return [int(i) for i in (await session.execute(stmt)).scalars()]
 
 
-def _events(principal: Principal, since: datetime) -> sa.Subquery:
-    """Removal events after ``since`` the principal is owed, plus expiries of its grants."""
+def _event_parts(principal: Principal, since: datetime) -> list[sa.Select[Any]]:
+    """Removal events after ``since`` the principal is owed, expiries of its grants and
+    lapses of the consents it read under: one query each."""
     recorded = sa.select(
         removals.c.occurred_at,
         removals.c.coalition_id,
@@ -152,7 +153,12 @@ def _events(principal: Principal, since: datetime) -> sa.Subquery:
             visibility.consent_admits(principal, consents, datasets.c.coalition_id),
         )
     )
-    return sa.union_all(recorded, expired, lapsed).subquery("events")
+    return [recorded, expired, lapsed]
+
+
+def _events(principal: Principal, since: datetime) -> sa.Subquery:
+    """Removal events after ``since`` the principal is owed, plus expiries of its grants."""
+    return sa.union_all(*_event_parts(principal, since)).subquery("events")
 
 
 def lapsed_since(table: sa.Table, since: datetime) -> ColumnElement[bool]:
@@ -192,18 +198,22 @@ def latest_sync_event(
     event owed to the principal (tombstones, grant and consent expiries) and the latest sync
     time of the datasets it sees, both up to now (a future embargo end does not count yet).
     Export validators take it in, so that ``Last-Modified`` and ``ETag`` move on removals."""
-    ev = _events(principal, EPOCH)
-    removed = sa.select(sa.func.max(ev.c.occurred_at)).where(
-        ev.c.occurred_at <= sa.func.clock_timestamp()
+    # One max per kind of event (on its own table, so that PostgreSQL reads the newest rows of
+    # its time index first); the statement's time, not now(): a transaction may be long.
+    up_to = sa.func.statement_timestamp()
+    latest = []
+    for part in _event_parts(principal, EPOCH):
+        when = part.selected_columns.occurred_at
+        inner = when.element if isinstance(when, sa.Label) else when
+        latest.append(part.with_only_columns(sa.func.max(inner)).where(inner <= up_to))
+    latest.append(
+        sa.select(sa.func.max(datasets.c.access_changed_at)).where(
+            visibility.dataset_visible(principal),
+            datasets.c.access_changed_at <= up_to,
+            *dataset_where,
+        )
     )
-    touched = sa.select(sa.func.max(datasets.c.access_changed_at)).where(
-        visibility.dataset_visible(principal),
-        datasets.c.access_changed_at <= sa.func.clock_timestamp(),
-        *dataset_where,
-    )
-    return sa.select(
-        sa.func.greatest(removed.scalar_subquery(), touched.scalar_subquery())
-    ).scalar_subquery()
+    return sa.select(sa.func.greatest(*(q.scalar_subquery() for q in latest))).scalar_subquery()
 
 
 def removed_observations_source(since: datetime) -> Source:
