@@ -25,6 +25,7 @@ from lnob_api.auth.keys import KeyStore
 
 MESSAGE = "{http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message}"
 GENERIC = "{http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/generic}"
+SS = "{http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/structurespecific}"
 ACCEPT = {
     "xml": "application/vnd.sdmx.structurespecificdata+xml;version=2.1",
     "generic": "application/vnd.sdmx.genericdata+xml;version=2.1",
@@ -141,7 +142,7 @@ async def test_structure_specific_delete_data_sets(
     assert response.headers["x-deleted-count"] == str(len(expected))
     root = etree.fromstring(response.content)
     data_sets = root.findall(f"{MESSAGE}DataSet")
-    assert data_sets and {d.get("action") for d in data_sets} == {"Delete"}
+    assert data_sets and {d.get(f"{SS}action") for d in data_sets} == {"Delete"}
     found: Deleted = set()
     for data_set in data_sets:
         for series in data_set.iter("Series"):
@@ -214,7 +215,7 @@ async def test_current_rows_come_after_the_deletions(
     )
     response = await _get(client, world, "anonymous", "xml")
     actions = [
-        d.get("action") for d in etree.fromstring(response.content).iter(f"{MESSAGE}DataSet")
+        d.get(f"{SS}action") for d in etree.fromstring(response.content).iter(f"{MESSAGE}DataSet")
     ]
     assert actions[-1] == "Information" and set(actions[:-1]) == {"Delete"}
     assert response.headers["x-row-count"] == str(1 + len(_expected(world, WHO_LOSES["anonymous"])))

@@ -31,7 +31,7 @@ from lnob_api.http.exports import (
     query_lists,
     streamed,
 )
-from lnob_api.sdmx import availability, errors, model, query, service, structure
+from lnob_api.sdmx import availability, errors, model, query, schema, service, structure
 from lnob_api.sdmx.negotiation import MEDIA_TYPES, Format, NotAcceptable, negotiate
 
 STRUCTURES = (
@@ -59,7 +59,6 @@ NOT_IMPLEMENTED = (
     "reportingtaxonomy",
     "structure",
     "structureset",
-    "schema",
 )
 VARY = "Authorization, Accept"
 
@@ -72,7 +71,12 @@ def sdmx_routes() -> list[BaseRoute]:
     available = ["/sdmx/availableconstraint/{flow}", "/sdmx/availableconstraint/{flow}/{key}"]
     available.append("/sdmx/availableconstraint/{flow}/{key}/{provider}")
     available.append("/sdmx/availableconstraint/{flow}/{key}/{provider}/{component}")
+    schemas = [
+        "/sdmx/schema/{context}/{agency}/{id}",
+        "/sdmx/schema/{context}/{agency}/{id}/{version}",
+    ]
     return [
+        *(Route(path, schema_query, methods=["GET"]) for path in schemas),
         *(Route(path, data_query, methods=["GET"]) for path in data),
         *(Route(path, availability_query, methods=["GET"]) for path in available),
         *(Route(path, structure_query, methods=["GET"]) for path in structures),
@@ -258,3 +262,50 @@ async def availability_query(request: Request) -> Response:
     structures.constraints = [availability.constraint(found)]
     structures.base_url = str(request.base_url).rstrip("/") + "/sdmx"
     return structure_response(request, structures, None)
+
+
+SCHEMA_PARAMETERS = ("dimensionAtObservation", "explicitMeasure")
+
+
+async def schema_query(request: Request) -> Response:
+    """``/schema/{dataflow|datastructure}/{agency}/{id}[/{version}]``: the XML schema of the
+    structure-specific data of a dataflow (all share DSD_LNOB), per ``dimensionAtObservation``."""
+    path = request.path_params
+    context, agency, id = path["context"], path["agency"], path["id"]
+    version = path.get("version", "latest")
+    try:
+        params = query_lists(request)
+        for name in params:
+            if name not in SCHEMA_PARAMETERS:
+                raise InvalidInput(name, f"unknown parameter; use {', '.join(SCHEMA_PARAMETERS)}")
+        at = (params.get("dimensionAtObservation") or [model.TIME_DIMENSION])[-1]
+        if at not in model.AT_OBSERVATION:
+            raise InvalidInput(
+                "dimensionAtObservation", f"{at!r} is not a dimension of {model.DSD_ID}"
+            )
+        if (params.get("explicitMeasure") or ["false"])[-1] not in ("false", "true"):
+            raise InvalidInput("explicitMeasure", "use true or false")
+    except InvalidInput as exc:
+        return errors.from_exception(request, exc)
+    if context == "provisionagreement":
+        return errors.error_response(request, 501, "provision agreements are not offered")
+    if context not in ("dataflow", "datastructure"):
+        return errors.error_response(request, 404, f"unknown schema context {context}")
+    missing = f"no {context} {agency}:{id}({version})"
+    if not query.ours(agency, version) or version in ("all", "*"):
+        return errors.error_response(request, 404, missing)
+    if context == "datastructure" and id != model.DSD_ID:
+        return errors.error_response(request, 404, missing)
+    if context == "dataflow":
+        async with request.app.state.database.transaction() as conn:
+            try:
+                await service.find_flow(conn, query.FlowRef(agency, id, version))
+            except NotFound:
+                return errors.error_response(request, 404, missing)
+    body = schema.dsd_schema(at)
+    digest = hashlib.sha256(body).hexdigest()[:32]
+    validators = Validators(f'"{digest}"', None, 0)
+    headers = cache_headers(request, validators, VARY)
+    if is_fresh(request, validators):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/xml; charset=utf-8", headers=headers)

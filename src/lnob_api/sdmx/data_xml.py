@@ -52,7 +52,8 @@ def _dataset(slug: str | None, action: str = "Information") -> str:
         "ss__structureRef": STRUCTURE_ID,
         "xsi__type": "ns1:DataSetType",
         "ss__dataScope": "DataStructure",
-        "action": action,
+        # qualified, as the structure-specific base schema declares it
+        "ss__action": action,
         model.DATASET.id: slug,
     }
     return f"<message:DataSet{attrs(**values)}>"
