@@ -7,6 +7,7 @@ a row written to the primary then is missing on the replica only, until replay r
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -307,6 +308,31 @@ class TestFallback:
                 assert await conn.scalar(sa.text("SELECT pg_is_in_recovery()")) is True
             async with routed.transaction() as conn:
                 assert await conn.scalar(sa.text("SELECT pg_is_in_recovery()")) is False
+        finally:
+            await main.dispose()
+            await follower.dispose()
+
+    async def test_a_cancel_by_pid_reaches_the_server_running_the_statement(
+        self, servers: tuple[Cluster, StreamingReplica]
+    ) -> None:
+        primary, replica = servers
+        main = create_engine(primary.url("lnob"), pool_size=1)
+        follower = create_engine(replica.url("lnob"), pool_size=2)
+        routed = RoutedDatabase(EngineDatabase(main), EngineDatabase(follower), RecentWrites(10))
+        try:
+            async with (await routed.for_reads(None)).transaction() as conn:
+                raw = await conn.get_raw_connection()
+                pid = raw.driver_connection.get_server_pid()  # type: ignore[union-attr]
+                assert pid in routed.replica_pids
+                # given a long statement on the replica (an export whose client went away)
+                running = asyncio.ensure_future(conn.execute(sa.text("SELECT pg_sleep(60)")))
+                active = f"SELECT count(*) = 1 FROM pg_stat_activity WHERE pid = {pid} AND state = 'active'"
+                await asyncio.to_thread(replica.wait_for, active, "postgres")
+                # when the app cancels it by its pid, then the replica stops it
+                await routed.cancel_backend(pid)
+                with pytest.raises(sa.exc.DBAPIError, match="cancel"):
+                    await asyncio.wait_for(running, 30)
+            assert pid not in routed.replica_pids
         finally:
             await main.dispose()
             await follower.dispose()

@@ -141,6 +141,9 @@ class RoutedDatabase:
         self._replica = _ReplicaReads(self)
         self._down_until = 0.0
         self._failing = False
+        # Server processes of the replica's open transactions: a cancel by pid (an abandoned
+        # export) must reach the server the statement runs on.
+        self.replica_pids: set[int] = set()
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
         reads = _READS.get()
@@ -155,7 +158,10 @@ class RoutedDatabase:
             yield conn
 
     async def cancel_backend(self, pid: int) -> None:
-        await self.primary.cancel_backend(pid)
+        if pid in self.replica_pids:
+            await self.replica.cancel_backend(pid)
+        else:
+            await self.primary.cancel_backend(pid)
 
     async def for_reads(self, who: str | None) -> Database:
         """Where a read-only request of ``who`` runs."""
@@ -206,6 +212,9 @@ class _ReplicaReads:
                 yield conn
             return
         self.routed._replica_up()
+        raw = await conn.get_raw_connection()
+        pid: int = raw.driver_connection.get_server_pid()  # type: ignore[union-attr]
+        self.routed.replica_pids.add(pid)
         try:
             yield conn
         except BaseException as error:
@@ -213,6 +222,8 @@ class _ReplicaReads:
                 raise
         else:
             await cm.__aexit__(None, None, None)
+        finally:
+            self.routed.replica_pids.discard(pid)
 
     async def cancel_backend(self, pid: int) -> None:
         await self.routed.replica.cancel_backend(pid)
