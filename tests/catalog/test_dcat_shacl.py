@@ -146,6 +146,14 @@ class TestIris:
         datasets = set(catalog.subjects(rdflib.RDF.type, DCAT.Dataset))
         distributions = set(catalog.subjects(rdflib.RDF.type, DCAT.Distribution))
         assert distributions and all(isinstance(d, rdflib.URIRef) for d in distributions)
+        # every distribution names the API that serves it, and the catalog lists those APIs
+        for d in distributions:
+            assert (
+                catalog.value(d, DCAT.accessService),
+                rdflib.RDF.type,
+                DCAT.DataService,
+            ) in catalog
+        assert len(list(catalog.objects(None, DCAT.service))) == 3
         for iri in datasets | distributions:
             response = await client.get(
                 str(iri).removeprefix(BASE), headers={"Accept": "text/turtle"}

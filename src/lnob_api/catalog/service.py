@@ -108,6 +108,34 @@ def _spatial(row: Any) -> dict[str, Any]:
     return place
 
 
+def services(base: str) -> dict[str, dict[str, Any]]:
+    """The APIs that serve the data (``dcat:DataService``), by distribution kind."""
+    return {
+        "csv": {
+            "@id": f"{base}/catalog#service-exports",
+            "@type": "dcat:DataService",
+            "dct:title": "Bulk CSV export (filters as query parameters)",
+            "dcat:endpointURL": v.resource(f"{base}/exports/observations.csv"),
+            "dcat:endpointDescription": v.resource(f"{base}/exports/datapackage.json"),
+        },
+        "sdmx": {
+            "@id": f"{base}/catalog#service-sdmx",
+            "@type": "dcat:DataService",
+            "dct:title": "SDMX 2.1 REST API",
+            "dcat:endpointURL": v.resource(f"{base}/sdmx"),
+            "dct:conformsTo": v.standard(v.SDMX_STANDARD, "SDMX 2.1"),
+        },
+        "graphql": {
+            "@id": f"{base}/catalog#service-graphql",
+            "@type": "dcat:DataService",
+            "dct:title": "GraphQL API",
+            "dcat:endpointURL": v.resource(f"{base}/graphql"),
+            "dcat:endpointDescription": v.resource(f"{base}/graphql"),
+            "dct:conformsTo": v.standard("https://spec.graphql.org/", "GraphQL"),
+        },
+    }
+
+
 def distribution(base: str, row: Any, kind: str) -> dict[str, Any]:
     """One distribution of a readable dataset (``kind`` in ``DISTRIBUTIONS``)."""
     iri = f"{dataset_iri(base, row.slug)}/distributions/{kind}"
@@ -126,6 +154,7 @@ def distribution(base: str, row: Any, kind: str) -> dict[str, Any]:
                 "Frictionless data package with the export's Table Schema",
             ),
             "dct:license": v.license_document(row.license),
+            "dcat:accessService": services(base)["csv"],
         }
     flow = f"{sdmx_model.AGENCY},{sdmx_model.flow_id(row.coalition_code)},{sdmx_model.VERSION}"
     url = f"{base}/sdmx/data/{flow}/all?{urlencode({'dataset': row.slug})}"
@@ -137,6 +166,7 @@ def distribution(base: str, row: Any, kind: str) -> dict[str, Any]:
         "dct:format": v.file_type("SDMX"),
         "dct:conformsTo": v.standard(v.SDMX_STANDARD, "SDMX 2.1"),
         "dct:license": v.license_document(row.license),
+        "dcat:accessService": services(base)["sdmx"],
     }
 
 
@@ -211,6 +241,7 @@ async def catalog(conn: AsyncConnection, principal: Principal, *, base: str) -> 
         "dct:language": v.ENGLISH,
         "dct:license": v.license_document("CC-BY-4.0"),
         "dcat:themeTaxonomy": v.THEME_SCHEMES,
+        "dcat:service": list(services(base).values()),
     }
     issued = [row.published_at for row in rows if row.published_at is not None]
     if issued:
