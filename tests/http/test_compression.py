@@ -141,6 +141,7 @@ class TestRoutes:
         again, body = await fetch(client, "GET", CSV, "gzip", headers={"If-None-Match": tag})
         assert again.status_code == 304 and body == b""
         assert again.headers["etag"] == tag
+        assert "Accept-Encoding" in again.headers["vary"]
         # but not for a brotli one, which gets its own bytes
         other, raw = await fetch(client, "GET", CSV, "br", headers={"If-None-Match": tag})
         assert other.status_code == 200

@@ -227,11 +227,12 @@ class _Responder:
         headers = MutableHeaders(raw=list(message.get("headers", [])))
         status = int(message["status"])
         if status == 304:
-            # No body, no content type: the tag names the variant the client holds.
+            # No body, no content type: the tag names the variant the client holds, and the
+            # Vary is the one its 200 would carry.
             self._passing = True
+            headers.add_vary_header("Accept-Encoding")
             if self.coding is not None and self._named and "etag" in headers:
                 headers["ETag"] = encoded_tag(headers["etag"], self.coding)
-                headers.add_vary_header("Accept-Encoding")
             await self._send({**message, "headers": headers.raw})
             return
         if not compressible(headers):
@@ -275,6 +276,7 @@ class _Responder:
         assert self.coding is not None
         headers = MutableHeaders(raw=list(start["headers"]))
         del headers["content-length"]
+        del headers["accept-ranges"]  # byte ranges of the identity body would not fit
         headers["Content-Encoding"] = self.coding
         if "etag" in headers:
             headers["ETag"] = encoded_tag(headers["etag"], self.coding)
