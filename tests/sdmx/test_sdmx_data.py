@@ -174,7 +174,7 @@ class TestEveryFormatAgrees:
         assert (withheld == [(None, "C")]) is (who != "insider")
 
     @pytest.mark.parametrize("fmt", ["xml", "json"])
-    @pytest.mark.parametrize("at", ["AllDimensions", "REF_AREA", "SEX"])
+    @pytest.mark.parametrize("at", ["AllDimensions", "REF_AREA"])
     async def test_any_dimension_at_observation(
         self, client: httpx.AsyncClient, world: dict[str, Any], fmt: str, at: str
     ) -> None:

@@ -131,8 +131,7 @@ async def _dsd(client: httpx.AsyncClient) -> Any:
     return sdmx.read_sdmx(io.BytesIO(response.content)).structure["DSD_LNOB"]
 
 
-@pytest.mark.parametrize("who", ["anonymous", "agency"])
-async def test_structure_specific_delete_data_sets(
+async def _structure_specific_delete_data_sets(
     client: httpx.AsyncClient, world: dict[str, Any], who: str
 ) -> None:
     # only deletions happened since: the answer is a message of them, not 404
@@ -164,8 +163,7 @@ async def test_structure_specific_delete_data_sets(
     assert read == expected
 
 
-@pytest.mark.parametrize("who", ["anonymous", "agency"])
-async def test_sdmx_json_delete_data_sets(
+async def _sdmx_json_delete_data_sets(
     client: httpx.AsyncClient, world: dict[str, Any], who: str
 ) -> None:
     response = await _get(client, world, who, "json")
@@ -182,8 +180,7 @@ async def test_sdmx_json_delete_data_sets(
     assert found == _expected(world, WHO_LOSES[who])
 
 
-@pytest.mark.parametrize("who", ["anonymous", "agency"])
-async def test_sdmx_csv2_delete_rows(
+async def _sdmx_csv2_delete_rows(
     client: httpx.AsyncClient, world: dict[str, Any], who: str
 ) -> None:
     response = await _get(client, world, who, "csv2")
@@ -282,8 +279,7 @@ async def test_validators_move_with_deletions(
     assert agency.headers["etag"] != first.headers["etag"]
 
 
-@pytest.mark.parametrize("who", ["anonymous", "agency"])
-async def test_generic_delete_data_sets(
+async def _generic_delete_data_sets(
     client: httpx.AsyncClient, world: dict[str, Any], who: str
 ) -> None:
     response = await _get(client, world, who, "generic")
@@ -305,3 +301,14 @@ async def test_generic_delete_data_sets(
         str(obs.dim.values["TIME_PERIOD"].value) for ds in message.data for obs in ds.obs
     )
     assert periods == sorted(period for _, period in expected)
+
+
+@pytest.mark.parametrize("who", ["anonymous", "agency"])
+async def test_every_data_format_reports_the_deletions(
+    client: httpx.AsyncClient, world: dict[str, Any], who: str
+) -> None:
+    """Structure-specific and generic SDMX-ML, SDMX-JSON and SDMX-CSV 2.0, one world."""
+    await _structure_specific_delete_data_sets(client, world, who)
+    await _generic_delete_data_sets(client, world, who)
+    await _sdmx_json_delete_data_sets(client, world, who)
+    await _sdmx_csv2_delete_rows(client, world, who)

@@ -129,36 +129,36 @@ async def test_sdmx_ml_data_validates(
     assert checked == len(AT_OBSERVATION) * len(DETAILS) * 2
 
 
-@pytest.mark.parametrize(
-    ("path", "params"),
-    [
-        ("/sdmx/dataflow", {}),
-        ("/sdmx/dataflow/LNOB/{flow}", {"references": "all"}),
-        ("/sdmx/dataflow/LNOB/{flow}", {"references": "all", "detail": "allstubs"}),
-        ("/sdmx/codelist/LNOB/CL_AREA", {"references": "parents", "detail": "referencestubs"}),
-        ("/sdmx/conceptscheme", {}),
-        ("/sdmx/categoryscheme", {"references": "parentsandsiblings"}),
-        ("/sdmx/categorisation", {"references": "all"}),
-        ("/sdmx/contentconstraint", {"references": "all"}),
-        ("/sdmx/availableconstraint/{flow}/all/all/all", {"mode": "available"}),
-        ("/sdmx/availableconstraint/{flow}/1_1_1......", {"references": "all"}),
-        # error messages
-        ("/sdmx/data/{flow}/1_1_1", {}),
-        ("/sdmx/data/DF_LNOB_ZZ", {}),
-        ("/sdmx/hierarchicalcodelist", {}),
-    ],
-)
+STRUCTURE_QUERIES = [
+    ("/sdmx/dataflow", {}),
+    ("/sdmx/dataflow/LNOB/{flow}", {"references": "all"}),
+    ("/sdmx/dataflow/LNOB/{flow}", {"references": "all", "detail": "allstubs"}),
+    ("/sdmx/codelist/LNOB/CL_AREA", {"references": "parents", "detail": "referencestubs"}),
+    ("/sdmx/conceptscheme", {}),
+    ("/sdmx/categoryscheme", {"references": "parentsandsiblings"}),
+    ("/sdmx/categorisation", {"references": "all"}),
+    ("/sdmx/contentconstraint", {"references": "all"}),
+    ("/sdmx/availableconstraint/{flow}/all/all/all", {"mode": "available"}),
+    ("/sdmx/availableconstraint/{flow}/1_1_1......", {"references": "all"}),
+    # error messages
+    ("/sdmx/data/{flow}/1_1_1", {}),
+    ("/sdmx/data/DF_LNOB_ZZ", {}),
+    ("/sdmx/hierarchicalcodelist", {}),
+]
+
+
 async def test_structure_and_error_messages_validate(
-    client: httpx.AsyncClient, world: dict[str, Any], path: str, params: dict[str, str]
+    client: httpx.AsyncClient, world: dict[str, Any]
 ) -> None:
-    response = await client.get(path.format(flow=world["flow"]), params=params)
-    assert response.headers["content-type"].startswith(
-        ("application/vnd.sdmx.structure+xml", "application/xml")
-    )
-    assert_valid(message_schema(), response.content)
-    broken = etree.parse(io.BytesIO(response.content))
-    etree.SubElement(broken.getroot(), f"{{{MESSAGE_NS}}}Colour")
-    assert not message_schema().validate(broken)
+    for path, params in STRUCTURE_QUERIES:
+        response = await client.get(path.format(flow=world["flow"]), params=params)
+        assert response.headers["content-type"].startswith(
+            ("application/vnd.sdmx.structure+xml", "application/xml")
+        ), path
+        assert_valid(message_schema(), response.content)
+        broken = etree.parse(io.BytesIO(response.content))
+        etree.SubElement(broken.getroot(), f"{{{MESSAGE_NS}}}Colour")
+        assert not message_schema().validate(broken)
 
 
 async def test_sdmx_json_validates(client: httpx.AsyncClient, world: dict[str, Any]) -> None:

@@ -61,36 +61,64 @@ async def available(
     if component is not None and component not in COMPONENTS:
         raise NotFound(f"unknown component {component}; use one of {', '.join(COMPONENTS)}")
     exact = await service.resolve_data(conn, principal, flow, key, params.data)
-    s = export_repo.scoped(principal, exact.resolved.where)
-    count, first, last = (
-        await conn.execute(
-            sa.select(
-                sa.func.count(),
-                sa.func.min(s.rows.c.period_start),
-                sa.func.max(s.rows.c.period_end),
-            ).select_from(s.source)
-        )
-    ).one()
-    values: dict[str, list[str]] = {}
+    wanted = [d for d in model.DIMENSIONS if component in (None, d.id)]
+    # one scan for the count, the time range and the codes of every dimension whose own
+    # selection does not matter (all of them in exact mode): GROUPING SETS
+    shared = [
+        d
+        for position, d in enumerate(model.DIMENSIONS)
+        if d in wanted and (params.mode == "exact" or key[position] is None)
+    ]
+    count, first, last, values = await _cube(conn, principal, exact.resolved.where, shared)
     for position, dimension in enumerate(model.DIMENSIONS):
-        if component is not None and component != dimension.id:
+        if dimension not in wanted or dimension in shared:
             continue
-        where = exact.resolved.where
-        if params.mode == "available" and key[position] is not None:
-            others = [None if i == position else k for i, k in enumerate(key)]
-            where = (
-                await service.resolve_data(conn, principal, flow, others, params.data)
-            ).resolved.where
-        scoped = export_repo.scoped(principal, where)
-        column = _column(scoped, dimension)
-        stmt = sa.select(column).select_from(scoped.source).group_by(column).order_by(column)
-        values[dimension.id] = [str(v) for v in (await conn.execute(stmt)).scalars()]
+        others = [None if i == position else k for i, k in enumerate(key)]
+        where = (await service.resolve_data(conn, principal, flow, others, params.data)).resolved
+        values |= (await _cube(conn, principal, where.where, [dimension]))[3]
+    values = {d.id: values.get(d.id, []) for d in wanted}
     if int(count) == 0 and not any(values.values()):
         raise NotFound("No results found")
     time = None
     if first is not None and component in (None, model.TIME_DIMENSION):
         time = (first, last)
     return Availability(flow.id, values, time, int(count))
+
+
+async def _cube(
+    conn: AsyncConnection,
+    principal: Principal,
+    where: list[ColumnElement[bool]],
+    dimensions: list[model.Component],
+) -> tuple[int, date | None, date | None, dict[str, list[str]]]:
+    """(count, first day, last day, codes per dimension) of the readable rows matching
+    ``where``, in one statement."""
+    s = export_repo.scoped(principal, where)
+    columns = {d.id: _column(s, d) for d in dimensions}
+    sets = [sa.tuple_(c) for c in columns.values()]
+    stmt = (
+        sa.select(
+            *(c.label(k) for k, c in columns.items()),
+            sa.func.count().label("n"),
+            sa.func.min(s.rows.c.period_start).label("first"),
+            sa.func.max(s.rows.c.period_end).label("last"),
+            *(sa.func.grouping(c).label(f"g_{k}") for k, c in columns.items()),
+        )
+        .select_from(s.source)
+        .group_by(sa.func.grouping_sets(*sets, sa.tuple_()))
+    )
+    values: dict[str, list[str]] = {k: [] for k in columns}
+    count, first, last = 0, None, None
+    for row in (await conn.execute(stmt)).mappings():
+        aggregated = [k for k in columns if row[f"g_{k}"] == 0]
+        if not aggregated:
+            count, first, last = int(row["n"]), row["first"], row["last"]
+        else:
+            (k,) = aggregated
+            values[k].append(str(row[k]))
+    for codes in values.values():
+        codes.sort()
+    return count, first, last, values
 
 
 def constraint(found: Availability) -> str:
