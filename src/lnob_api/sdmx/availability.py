@@ -80,7 +80,7 @@ async def available(
     if int(count) == 0 and not any(values.values()):
         raise NotFound("No results found")
     time = None
-    if first is not None and component in (None, model.TIME_DIMENSION):
+    if first is not None and last is not None and component in (None, model.TIME_DIMENSION):
         time = (first, last)
     return Availability(flow.id, values, time, int(count))
 
