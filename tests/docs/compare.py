@@ -1,7 +1,7 @@
 """How a shown output is compared with what the server answers.
 
 Both sides are normalised first: the values that differ on every run (tokens, client ids
-and secrets, request ids and ETags, key ids, timestamps of the run, HTTP dates) become
+and secrets, authorization codes, request ids and ETags, key ids, timestamps of the run, HTTP dates) become
 placeholders such as ``<jwt>``. Then:
 
 - **JSON**: a response's `extensions` (its cost) are left out unless shown; a shown object lists the keys that must be there with equal values; an object
@@ -38,6 +38,7 @@ VOLATILE = (
         "<http-date>",
     ),
     (re.compile(r"\(in \d+ s\)"), "(in <n> s)"),
+    (re.compile(r"([?&]code=)[\w-]+"), r"\1<code>"),
     (re.compile(r'("(?:client_secret|refresh_token)": ?")[^"]+"'), r'\1<secret>"'),
 )
 # keys whose values are new on every run (secrets, times of the run)
