@@ -59,6 +59,13 @@ def register(sub: _SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="SECONDS",
         help=f"lifetime (default LNOB_ACCESS_TOKEN_TTL; {MIN_TTL} to {MAX_TTL})",
     )
+    create.add_argument(
+        "--issuer",
+        default=None,
+        metavar="URL",
+        help="the server's issuer (default LNOB_ISSUER, else http://127.0.0.1:LNOB_PORT): a "
+        "server on another port (serve --port) only accepts its own",
+    )
     create.add_argument("--json", action="store_true", help="print the token and its claims")
     create.set_defaults(handler=guarded(cmd_create))
 
@@ -103,6 +110,9 @@ def cmd_create(args: argparse.Namespace, settings: Settings) -> int:
 
     scopes = parse_scopes(args.scopes)
     ttl = args.ttl or settings.access_token_ttl
+    issuer = (args.issuer or settings.issuer).rstrip("/")
+    if not issuer.startswith(("http://", "https://")):
+        raise CommandError(f"--issuer: expected an http(s):// URL, got {args.issuer!r}")
 
     async def work(conn: AsyncConnection) -> tuple[str, dict[str, object]]:
         user = await _user(conn, args.user, scopes)
@@ -110,7 +120,7 @@ def cmd_create(args: argparse.Namespace, settings: Settings) -> int:
         keys = KeyStore.load(settings)  # the server's keys (created here if it never ran)
         token, claims = issue_access_token(
             keys,
-            issuer=settings.issuer,
+            issuer=issuer,
             audience=settings.audience,
             subject=user_subject(user.id),
             client_id=client_id,
