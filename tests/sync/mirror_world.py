@@ -387,13 +387,22 @@ class World:
     async def grant(
         self, dataset: dict[str, Any] | None = None, *, expires_at: datetime | None = None
     ) -> None:
+        """A grant to the agency's client (of one dataset, or of all the coalition's data)."""
         values: dict[str, Any] = {"coalition": self.coalition["code"]}
         values["client"] = self.agency["client_id"]
         if dataset is not None:
             values["dataset"] = dataset["id"]
         if expires_at is not None:
             values["expiresAt"] = expires_at.isoformat()
-        await self.mutate(GRANT, values)
+        payload = await self.mutate(GRANT, values)
+        self.last_grant = str(payload["grant"]["id"])
+
+    async def revoke_grant(self) -> None:
+        await self.mutate(
+            "mutation($input: GrantRevokeInput!) { grantRevoke(input: $input) "
+            "{ userErrors { field code message } } }",
+            {"id": self.last_grant},
+        )
 
     async def set_visibility(self, dataset: dict[str, Any], visibility: str) -> None:
         version = await self.row_version(dataset["id"])

@@ -220,3 +220,40 @@ async def test_an_organisation_leaving_the_coalition_leaves_its_mirror_like_a_fu
     assert (inside["id"], "membership_ended", False) in {
         (t["id"], t["reason"], t["listed"]) for t in mirror.tombstones
     }
+
+
+async def test_no_tombstone_for_a_version_the_ended_access_never_covered(world: World) -> None:
+    # a coalition-wide grant ends; a dataset published afterwards was never read under it
+    read = await world.dataset("Read", visibility="COALITION", period="2022", values=TABLE)
+    await world.grant()
+    since = (await stamp()).isoformat()
+    await world.revoke_grant()
+    later = await world.dataset("Later", visibility="COALITION", period="2023", values=TABLE)
+    reader = Mirror(world, "agency")
+    tombstones = await reader.pages(REMOVED_DATASETS, "removedDatasets", since=since)
+    assert [(t["id"], t["reason"]) for t in tombstones] == [(read["id"], "grant_revoked")]
+    gone = await reader.pages(REMOVED_OBSERVATIONS, "removedObservations", since=since)
+    assert {t["datasetId"] for t in gone} == {read["id"]} != {later["id"]}
+
+
+async def test_no_tombstone_for_a_release_withdrawn_during_its_embargo(world: World) -> None:
+    # public releases retracted or narrowed before their embargo ended: the public never
+    # read them, so no tombstone may tell it that they existed
+    release = datetime.now(UTC) + timedelta(days=2)
+    retracted = await world.dataset(
+        "Retracted early", visibility="PUBLIC", period="2022", values=TABLE, release_at=release
+    )
+    narrowed = await world.dataset(
+        "Narrowed early", visibility="PUBLIC", period="2023", values=TABLE, release_at=release
+    )
+    since = (await stamp()).isoformat()
+    await world.retract(retracted)
+    await world.set_visibility(narrowed, "COALITION")
+    for who in ("anonymous", "agency"):
+        reader = Mirror(world, who)
+        assert await reader.pages(REMOVED_DATASETS, "removedDatasets", since=since) == []
+        assert await reader.pages(REMOVED_OBSERVATIONS, "removedObservations", since=since) == []
+    # the coalition read them: its tombstones are there
+    insider = Mirror(world, "member")
+    tombstones = await insider.pages(REMOVED_DATASETS, "removedDatasets", since=since)
+    assert {t["id"] for t in tombstones} == {retracted["id"]}

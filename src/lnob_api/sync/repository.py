@@ -20,6 +20,7 @@ from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.disclosure.primary import primary_sql
+from lnob_api.models.enums import PRE_RELEASE
 from lnob_api.read.keyset import OrderKey
 from lnob_api.read.relations import Source
 
@@ -122,6 +123,7 @@ def _event_parts(principal: Principal, since: datetime) -> list[sa.Select[Any]]:
         removals.c.dataset_id,
         removals.c.observation_ids,
         removals.c.reason,
+        removals.c.prior_status,
     ).where(removals.c.occurred_at > since, visibility.could_have_seen(principal, removals))
     expired = sa.select(
         grants.c.expires_at.label("occurred_at"),
@@ -129,6 +131,7 @@ def _event_parts(principal: Principal, since: datetime) -> list[sa.Select[Any]]:
         grants.c.dataset_id,
         sa.null().cast(removals.c.observation_ids.type).label("observation_ids"),
         sa.literal("grant_expired").label("reason"),
+        sa.literal("PUBLISHED").label("prior_status"),
     ).where(
         grants.c.expires_at > since,
         grants.c.expires_at <= sa.func.now(),
@@ -143,6 +146,7 @@ def _event_parts(principal: Principal, since: datetime) -> list[sa.Select[Any]]:
             datasets.c.id,
             sa.null().cast(removals.c.observation_ids.type).label("observation_ids"),
             sa.literal("consent_expired").label("reason"),
+            sa.literal("PUBLISHED").label("prior_status"),
         )
         .select_from(consents.join(datasets, datasets.c.lineage_id == consents.c.lineage_id))
         .where(
@@ -159,6 +163,32 @@ def _event_parts(principal: Principal, since: datetime) -> list[sa.Select[Any]]:
 def _events(principal: Principal, since: datetime) -> sa.Subquery:
     """Removal events after ``since`` the principal is owed, plus expiries of its grants."""
     return sa.union_all(*_event_parts(principal, since)).subquery("events")
+
+
+def _affected(principal: Principal, ev: sa.Subquery) -> ColumnElement[bool]:
+    """Join condition: the dataset versions an event took data of, as far as the caller
+    could read them when it happened. An event names a version, or (no version) every
+    version of the coalition that was released by then and still current then: a version
+    published or superseded later, or still under embargo then (for a caller outside the
+    coalition), was never read under the access the event ended, and its tombstone would
+    reveal a dataset the caller never could read."""
+    when = ev.c.occurred_at
+    unreleased = ev.c.prior_status.in_([s.value for s in PRE_RELEASE])
+    out_of_embargo = sa.or_(
+        datasets.c.release_at.is_(None),
+        datasets.c.release_at <= when,
+        ev.c.reason == "membership_ended",  # an insider until then
+        visibility.coalition_insider(principal, datasets.c.coalition_id),
+    )
+    named = sa.and_(datasets.c.id == ev.c.dataset_id, sa.or_(unreleased, out_of_embargo))
+    coalition_wide = sa.and_(
+        ev.c.dataset_id.is_(None),
+        datasets.c.coalition_id == ev.c.coalition_id,
+        datasets.c.published_at <= when,
+        sa.or_(datasets.c.superseded_at.is_(None), datasets.c.superseded_at > when),
+        out_of_embargo,
+    )
+    return sa.or_(named, coalition_wide)
 
 
 def lapsed_since(table: sa.Table, since: datetime) -> ColumnElement[bool]:
@@ -227,15 +257,9 @@ def removed_observations_source(since: datetime) -> Source:
         whole = (
             sa.select(observations.c.id, observations.c.dataset_id, ev.c.occurred_at)
             .select_from(
-                ev.join(
-                    datasets,
-                    sa.or_(
-                        datasets.c.id == ev.c.dataset_id,
-                        sa.and_(
-                            ev.c.dataset_id.is_(None), datasets.c.coalition_id == ev.c.coalition_id
-                        ),
-                    ),
-                ).join(observations, observations.c.dataset_id == datasets.c.id)
+                ev.join(datasets, _affected(principal, ev)).join(
+                    observations, observations.c.dataset_id == datasets.c.id
+                )
             )
             .where(ev.c.observation_ids.is_(None))
         )
@@ -278,17 +302,7 @@ def removed_datasets_source(since: datetime) -> Source:
             ev.c.occurred_at,
             ev.c.reason,
             about_data.label("about_data"),
-        ).select_from(
-            ev.join(
-                datasets,
-                sa.or_(
-                    datasets.c.id == ev.c.dataset_id,
-                    sa.and_(
-                        ev.c.dataset_id.is_(None), datasets.c.coalition_id == ev.c.coalition_id
-                    ),
-                ),
-            )
-        )
+        ).select_from(ev.join(datasets, _affected(principal, ev)))
         deleted = sa.select(
             ev.c.dataset_id.label("id"),
             ev.c.occurred_at,
