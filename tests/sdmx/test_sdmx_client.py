@@ -55,7 +55,12 @@ async def world(conn: AsyncConnection, signing_keys: KeyStore) -> dict[str, Any]
 
 def _client(base_url: str, headers: dict[str, str]) -> Any:
     sdmx.add_source(
-        {"id": "LNOB", "url": f"{base_url}/sdmx", "name": "LNOB data commons (test)"},
+        {
+            "id": "LNOB",
+            "url": f"{base_url}/sdmx",
+            "name": "LNOB data commons (test)",
+            "supports": {"availableconstraint": True},
+        },
         override=True,
     )
     client = sdmx.Client("LNOB")
@@ -160,3 +165,57 @@ class TestSdmxClient:
         assert _values(got["key"]) == Counter(
             {k: n for k, n in expected.items() if k[0][0] == "1_1_1"}
         )
+
+
+async def test_reads_categories_availability_last_observations_and_deletions(
+    base_url: str, conn: AsyncConnection, world: dict[str, Any]
+) -> None:
+    """sdmx1's Client, against uvicorn, with the agency-style token of an insider."""
+    from datetime import UTC, datetime
+
+    from tests import factories as f
+
+    from lnob_api.sync import repository as sync_repo
+
+    flow = f"DF_LNOB_{world['a']['code']}"
+    since = datetime.now(UTC)
+    gone = await f.create_dataset(conn, world["a"], title="Withdrawn later")
+    await f.create_observation(conn, gone, area_code=world["a"]["code"], period="2016")
+    await sync_repo.record(
+        conn,
+        occurred_at=datetime.now(UTC),
+        coalition_id=world["a"]["id"],
+        dataset_id=gone["id"],
+        reason="retracted",
+        prior_status="PUBLISHED",
+        prior_visibility="PUBLIC",
+    )
+    table = models.Dataset.__table__
+    retracted = {"status": "RETRACTED", "retraction_reason": "test", "retracted_at": since}
+    await conn.execute(sa.update(table).where(table.c.id == gone["id"]).values(retracted))
+    client = _client(base_url, world["headers"]["insider"])
+
+    def read() -> dict[str, Any]:
+        return {
+            "goals": client.categoryscheme(
+                "SDG_GOALS", params={"references": "parentsandsiblings"}
+            ),
+            "available": client.availableconstraint(flow, params={"mode": "available"}),
+            "last": client.data(flow, params={"lastNObservations": 1}, key={}, dsd=dsd),
+            "deleted": client.data(
+                flow,
+                params={"updatedAfter": since.isoformat()},
+                headers={"Accept": "application/vnd.sdmx.data+json;version=1.0.0"},
+            ),
+        }
+
+    dsd = (await asyncio.to_thread(client.dataflow, flow)).structure["DSD_LNOB"]
+    got = await asyncio.to_thread(read)
+    assert f"CAT_{flow}_4" in got["goals"].categorisation
+    (constraint,) = got["available"].constraint.values()
+    assert any(a.id == "obs_count" for a in constraint.annotations)
+    series = [s for ds in got["last"].data for s in ds.series.values()]
+    assert series and all(len(obs) == 1 for obs in series)
+    (deleted,) = got["deleted"].data
+    assert deleted.action == sdmx.model.common.ActionType.delete
+    assert [str(o.key["TIME_PERIOD"].value) for o in deleted.obs] == ["2016"]
