@@ -7,7 +7,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -16,6 +18,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from lnob_api.config import Settings
 from lnob_api.observability import tracing
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -114,7 +117,8 @@ class TestWithoutTheExtra:
             from lnob_api.auth.keys import KeyStore, new_key
             from lnob_api.config import Settings
             from lnob_api.db import create_engine
-            from lnob_api.observability import tracing
+            from lnob_api.config import Settings
+from lnob_api.observability import tracing
             assert not tracing.AVAILABLE
             settings = Settings(env="test", otel_endpoint="http://127.0.0.1:9/v1/traces")
             create_engine("postgresql+asyncpg://nobody@127.0.0.1:9/none")  # instrumented, unused
@@ -136,3 +140,47 @@ class TestWithoutTheExtra:
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == "ok"
         assert "install lnob-api[otel]" in result.stderr
+
+
+class _Collector(BaseHTTPRequestHandler):
+    received: list[tuple[str, str, bytes]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.received.append((self.path, self.headers.get("Content-Type", ""), body))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class TestOtlpExport:
+    def test_spans_reach_an_otlp_endpoint(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        # given: a collector on a free port, named the way an operator would
+        collector = ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
+        threading.Thread(target=collector.serve_forever, daemon=True).start()
+        endpoint = f"http://127.0.0.1:{collector.server_address[1]}"
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
+        monkeypatch.setenv("OTEL_SERVICE_NAME", "lnob-api-under-test")
+        settings = Settings.from_env({"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint})
+        try:
+            # when
+            tracing.configure(settings)
+            with tracing.loader_span("one", 2):
+                pass
+            assert tracing.enabled()
+            tracing.flush()
+        finally:
+            provider = tracing._provider
+            tracing.use_provider(None)
+            if provider is not None:
+                provider.shutdown()
+            collector.shutdown()
+        # then
+        paths = [(path, kind) for path, kind, _ in _Collector.received]
+        assert ("/v1/traces", "application/x-protobuf") in paths
+        body = b"".join(b for _, _, b in _Collector.received)
+        assert b"loader one" in body and b"lnob-api-under-test" in body

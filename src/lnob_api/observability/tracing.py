@@ -12,6 +12,7 @@ parameters), a request span the route template and path without the query string
 
 from __future__ import annotations
 
+import atexit
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,15 +31,24 @@ except ImportError:  # the otel extra is not installed
     AVAILABLE = False
 
 TRACER_NAME = "lnob_api"
+SERVICE_NAME = "lnob-api"
 MAX_STATEMENT_LENGTH = 2000
 _SPAN = "_lnob_span"
 _tracer: Any = None
+_provider: Any = None
 
 
 def use_provider(provider: Any) -> None:
     """Trace into ``provider`` (a TracerProvider), or stop tracing with ``None``."""
-    global _tracer
+    global _tracer, _provider
+    _provider = provider
     _tracer = provider.get_tracer(TRACER_NAME) if provider is not None else None
+
+
+def flush() -> None:
+    """Send the spans still waiting in the provider's batch."""
+    if _provider is not None:
+        _provider.force_flush()
 
 
 def enabled() -> bool:
@@ -59,8 +69,15 @@ def configure(settings: Settings) -> None:
             "OTEL_EXPORTER_OTLP_ENDPOINT is set but tracing is off: install lnob-api[otel]"
         )
         return
-    provider = TracerProvider(resource=Resource.create({"service.name": "lnob-api"}))
+    # The exporter reads the endpoint (appending /v1/traces to the general one), headers and
+    # timeouts from the OTEL_* variables itself; Resource reads OTEL_SERVICE_NAME and
+    # OTEL_RESOURCE_ATTRIBUTES; the service is "lnob-api" unless they name it.
+    resource = Resource.create()
+    if str(resource.attributes.get("service.name", "")).startswith("unknown_service"):
+        resource = resource.merge(Resource({"service.name": SERVICE_NAME}))
+    provider = TracerProvider(resource=resource)
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    atexit.register(provider.shutdown)  # the last batch is sent when the worker stops
     use_provider(provider)
 
 
