@@ -197,7 +197,12 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+CORE_COMMANDS = ("serve", "migrate", "seed", "export-schema", "db")
+
+
+def build_parser(*, admin: bool = True) -> argparse.ArgumentParser:
+    """The ``lnob-api`` parser; ``admin=False`` leaves out the admin and upload commands (their
+    modules import most of the service: a second of start-up for ``db`` or ``migrate``)."""
     parser = argparse.ArgumentParser(prog="lnob-api", description="LNOB Data Commons API")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -234,15 +239,18 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("--stop", action="store_true", help="stop the embedded server")
     db.set_defaults(handler=cmd_db)
 
-    from lnob_api import cli_admin, cli_upload
+    if admin:
+        from lnob_api import cli_admin, cli_upload
 
-    cli_admin.register(sub)
-    cli_upload.register(sub)
+        cli_admin.register(sub)
+        cli_upload.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    core = bool(words) and words[0] in CORE_COMMANDS
+    args = build_parser(admin=not core).parse_args(words)
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
