@@ -117,8 +117,7 @@ class TestWithoutTheExtra:
             from lnob_api.auth.keys import KeyStore, new_key
             from lnob_api.config import Settings
             from lnob_api.db import create_engine
-            from lnob_api.config import Settings
-from lnob_api.observability import tracing
+            from lnob_api.observability import tracing
             assert not tracing.AVAILABLE
             settings = Settings(env="test", otel_endpoint="http://127.0.0.1:9/v1/traces")
             create_engine("postgresql+asyncpg://nobody@127.0.0.1:9/none")  # instrumented, unused
