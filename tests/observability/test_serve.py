@@ -78,7 +78,6 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         "LNOB_LOG_FORMAT": "json",
         "LNOB_GRAPHIQL": "false",  # no GraphiQL client row written into the test database
         "LNOB_PURGE_INTERVAL": "0",
-        "PYTHONWARNINGS": "ignore",
         "TMPDIR": str(folder),  # where serve makes the workers' metrics folder
     }
     log = folder / "stderr.log"

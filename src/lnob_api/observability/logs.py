@@ -105,15 +105,23 @@ class TextFormatter(logging.Formatter):
         return scrub(super().formatException(ei))
 
 
-def formatter(settings: Settings) -> logging.Formatter:
-    return JsonFormatter() if settings.log_format == "json" else TextFormatter()
+def json_formatter() -> logging.Formatter:
+    """The JSON formatter for ``dictConfig``; Python's warnings go through logging too, so
+    that they are JSON lines as well."""
+    logging.captureWarnings(True)
+    return JsonFormatter()
+
+
+def text_formatter() -> logging.Formatter:
+    logging.captureWarnings(True)
+    return TextFormatter()
 
 
 def log_config(settings: Settings) -> dict[str, Any]:
     """A ``logging.config.dictConfig`` for uvicorn (``log_config=``): every logger of the service
     and uvicorn's error log to stderr in the configured format; uvicorn's access log off (the
     service writes its own)."""
-    factory = JsonFormatter if settings.log_format == "json" else TextFormatter
+    factory = json_formatter if settings.log_format == "json" else text_formatter
     level = "DEBUG" if settings.log_level in ("debug", "trace") else settings.log_level.upper()
     return {
         "version": 1,
