@@ -102,34 +102,6 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[Path, i
     return data_dir, modes
 
 
-class TestOrphans:
-    def test_serve_adopts_what_a_killed_serve_left_and_stops_it_at_ctrl_c(
-        self, shared: tuple[Path, dict[Path, int]]
-    ) -> None:
-        data_dir = shared[0]
-        port = _free_port()
-        # given a serve killed with SIGKILL (it cannot clean up)
-        first = _serve(data_dir, port, "--no-seed")
-        _wait_ready(port, first)
-        first.kill()
-        first.communicate(timeout=30)
-        orphan = embedded.running_pid(data_dir)
-        assert orphan is not None  # PostgreSQL is still running
-        # when serve starts again
-        second = _serve(data_dir, port, "--no-seed")
-        try:
-            _wait_ready(port, second)
-            # then it uses the same server
-            assert embedded.running_pid(data_dir) == orphan
-        finally:
-            out = _interrupt(second)
-        # and Ctrl-C stopped it
-        assert second.returncode == 0, out
-        assert "adopted the embedded PostgreSQL" in out
-        assert _wait_gone(orphan)
-        assert embedded.running_pid(data_dir) is None
-
-
 class TestDbStop:
     def test_reports_the_truth(self, shared: tuple[Path, dict[Path, int]], tmp_path: Path) -> None:
         # nothing there at all
@@ -166,23 +138,31 @@ async def _graphiql_redirect_uris(data_dir: Path) -> list[str]:
     return list(uris)
 
 
-class TestTwoServers:
-    def test_share_one_cluster_and_both_graphiql_log_ins_work(
+class TestServe:
+    def test_adopts_an_orphan_shares_it_with_a_second_server_and_stops_it_last(
         self, shared: tuple[Path, dict[Path, int]]
     ) -> None:
         data_dir = shared[0]
         ports = [_free_port(), _free_port()]
-        # given a first server, then a second on another port over the same data folder
+        # given a serve killed with SIGKILL (it cannot clean up): PostgreSQL keeps running
+        killed = _serve(data_dir, ports[0], "--no-seed")
+        _wait_ready(ports[0], killed)
+        killed.kill()
+        killed.communicate(timeout=30)
+        orphan = embedded.running_pid(data_dir)
+        assert orphan is not None
+        # when serve starts again, and a second one on another port
         first = _serve(data_dir, ports[0], "--no-seed")
         second: subprocess.Popen[bytes] | None = None
         try:
             _wait_ready(ports[0], first)
             second = _serve(data_dir, ports[1], "--no-seed")
             _wait_ready(ports[1], second)
-            # then GraphiQL's client knows both pages
+            # then both use the orphan
+            assert embedded.running_pid(data_dir) == orphan
+            # and GraphiQL's client knows both pages, and both log-ins accept their own page
             uris = asyncio.run(_graphiql_redirect_uris(data_dir))
             assert {f"http://127.0.0.1:{p}/graphql" for p in ports} <= set(uris)
-            # and the first server's log-in still accepts its own redirect URI
             for port in ports:
                 authorize = httpx.get(
                     f"http://127.0.0.1:{port}/oauth/authorize",
@@ -199,8 +179,10 @@ class TestTwoServers:
                 )
                 assert authorize.status_code == 200, authorize.text
                 assert "not supported" not in authorize.text
-            # when the first stops, the second keeps its database
-            _interrupt(first)
+            # when the first gets Ctrl-C, the second keeps its database
+            out = _interrupt(first)
+            assert first.returncode == 0, out
+            assert "adopted the embedded PostgreSQL" in out
             again = httpx.post(
                 f"http://127.0.0.1:{ports[1]}/graphql",
                 json={"query": "{ sdgGoals { totalCount } }"},
@@ -209,13 +191,16 @@ class TestTwoServers:
             assert again.status_code == 200 and again.json()["data"]["sdgGoals"] == {
                 "totalCount": 0  # --no-seed
             }
+            assert embedded.running_pid(data_dir) == orphan
+            # and Ctrl-C of the last one stops PostgreSQL
+            out = _interrupt(second)
+            assert second.returncode == 0, out
+            assert _wait_gone(orphan)
+            assert embedded.running_pid(data_dir) is None
         finally:
-            if first.poll() is None:
-                _interrupt(first)
-            if second is not None and second.poll() is None:
-                _interrupt(second)
-        # and once both stopped, so did PostgreSQL
-        assert embedded.running_pid(data_dir) is None
+            for proc in (first, second):
+                if proc is not None and proc.poll() is None:
+                    _interrupt(proc)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the root path runs only as root")
