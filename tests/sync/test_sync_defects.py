@@ -5,6 +5,7 @@ consent withdrawal) and the export validators move when rows disappear."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import csv
 import io
 from datetime import UTC, datetime, timedelta
@@ -183,7 +184,8 @@ async def test_a_grant_running_out_re_sends_the_record_and_leaves_a_listed_tombs
     await world.conn.execute(
         sa.text(
             "UPDATE datasets SET updated_at = now() - interval '10 seconds', "
-            "access_changed_at = now() - interval '10 seconds' WHERE id = :d"
+            "access_changed_at = now() - interval '10 seconds', "
+            "published_at = now() - interval '10 seconds' WHERE id = :d"
         ),
         {"d": ds["pk"]},
     )
@@ -257,3 +259,37 @@ async def test_no_tombstone_for_a_release_withdrawn_during_its_embargo(world: Wo
     insider = Mirror(world, "member")
     tombstones = await insider.pages(REMOVED_DATASETS, "removedDatasets", since=since)
     assert {t["id"] for t in tombstones} == {retracted["id"]}
+
+
+@pytest.mark.parametrize("end", ["revoked", "expired"])
+async def test_a_grant_on_an_earlier_version_ends_for_the_current_one(
+    world: World, end: str
+) -> None:
+    # a grant names version 1; a correction makes version 2 current, which it covers too
+    first = await world.dataset("Granted", visibility="COALITION", period="2022", values=TABLE)
+    await world.grant(first, expires_at=datetime.now(UTC) + timedelta(days=1))
+    current = await world.correct(first, "2022", (7, 9, 16, 6, 12, 18))
+    mirror = Mirror(world, "agency")
+    await mirror.start()
+    assert {n["dataset"]["id"] for n in mirror.cells.values()} == {current["id"]}
+    if end == "revoked":
+        await world.revoke_grant()
+        fresh = await mirror.check()  # version 2's rows left the mirror
+        assert fresh[0] == {}
+        return
+    # expired, by the database's clock (see the test of a grant running out above): both
+    # versions published 10 s ago, the mirror's pull 5 s ago, the expiry 1 s ago
+    since = await world.conn.scalar(sa.text("SELECT now() - interval '5 seconds'"))
+    await world.conn.execute(
+        sa.text(
+            "UPDATE datasets SET published_at = now() - interval '10 seconds' WHERE id IN (:a, :b)"
+        ),
+        {"a": first["pk"], "b": int(base64.b64decode(current["id"]).split(b":")[1])},
+    )
+    await world.conn.execute(
+        sa.text("UPDATE grants SET expires_at = now() - interval '1 second' WHERE dataset_id = :d"),
+        {"d": first["pk"]},
+    )
+    gone = await mirror.pages(REMOVED_OBSERVATIONS, "removedObservations", since=since.isoformat())
+    # (version 1's rows, read before the correction, may come again: deleting is idempotent)
+    assert sum(t["datasetId"] == current["id"] for t in gone) == len(TABLE)

@@ -125,18 +125,29 @@ def _event_parts(principal: Principal, since: datetime) -> list[sa.Select[Any]]:
         removals.c.reason,
         removals.c.prior_status,
     ).where(removals.c.occurred_at > since, visibility.could_have_seen(principal, removals))
-    expired = sa.select(
-        grants.c.expires_at.label("occurred_at"),
-        grants.c.coalition_id,
-        grants.c.dataset_id,
-        sa.null().cast(removals.c.observation_ids.type).label("observation_ids"),
-        sa.literal("grant_expired").label("reason"),
-        sa.literal("PUBLISHED").label("prior_status"),
-    ).where(
-        grants.c.expires_at > since,
-        grants.c.expires_at <= sa.func.now(),
-        grants.c.revoked_at.is_(None),
-        visibility.held_by(principal, grants),
+    # A grant names one version and covers every version of its lineage: one event each.
+    granted = datasets.alias("granted")
+    covered = datasets.alias("covered")
+    expired = (
+        sa.select(
+            grants.c.expires_at.label("occurred_at"),
+            grants.c.coalition_id,
+            covered.c.id.label("dataset_id"),
+            sa.null().cast(removals.c.observation_ids.type).label("observation_ids"),
+            sa.literal("grant_expired").label("reason"),
+            sa.literal("PUBLISHED").label("prior_status"),
+        )
+        .select_from(
+            grants.outerjoin(granted, granted.c.id == grants.c.dataset_id).outerjoin(
+                covered, covered.c.lineage_id == granted.c.lineage_id
+            )
+        )
+        .where(
+            grants.c.expires_at > since,
+            grants.c.expires_at <= sa.func.now(),
+            grants.c.revoked_at.is_(None),
+            visibility.held_by(principal, grants),
+        )
     )
     consents = models.Consent.__table__
     lapsed = (
@@ -169,9 +180,9 @@ def _affected(principal: Principal, ev: sa.Subquery) -> ColumnElement[bool]:
     """Join condition: the dataset versions an event took data of, as far as the caller
     could read them when it happened. An event names a version, or (no version) every
     version of the coalition that was released by then and still current then: a version
-    published or superseded later, or still under embargo then (for a caller outside the
-    coalition), was never read under the access the event ended, and its tombstone would
-    reveal a dataset the caller never could read."""
+    published later (a draft then), superseded before, or still under embargo then (for a
+    caller outside the coalition), was never read under the access the event ended, and its
+    tombstone would reveal a dataset the caller never could read."""
     when = ev.c.occurred_at
     unreleased = ev.c.prior_status.in_([s.value for s in PRE_RELEASE])
     out_of_embargo = sa.or_(
@@ -180,7 +191,10 @@ def _affected(principal: Principal, ev: sa.Subquery) -> ColumnElement[bool]:
         ev.c.reason == "membership_ended",  # an insider until then
         visibility.coalition_insider(principal, datasets.c.coalition_id),
     )
-    named = sa.and_(datasets.c.id == ev.c.dataset_id, sa.or_(unreleased, out_of_embargo))
+    named = sa.and_(
+        datasets.c.id == ev.c.dataset_id,
+        sa.or_(unreleased, sa.and_(datasets.c.published_at <= when, out_of_embargo)),
+    )
     coalition_wide = sa.and_(
         ev.c.dataset_id.is_(None),
         datasets.c.coalition_id == ev.c.coalition_id,

@@ -81,16 +81,26 @@ async def grant_revoked(
     organisation_id: int | None,
     client_pk: int | None,
 ) -> None:
-    await repository.record(
-        session,
-        reason="grant_revoked",
-        coalition_id=coalition_id,
-        dataset_id=dataset_id,
-        prior_status="PUBLISHED",
-        prior_visibility="COALITION",
-        grant_organisation_id=organisation_id,
-        grant_client_id=client_pk,
-    )
+    """A grant names one version and covers every version of its lineage: one event each
+    (a coalition-wide grant: one event without a version)."""
+    versions: list[int | None] = [None]
+    if dataset_id is not None:
+        lineage = sa.select(datasets.c.lineage_id).where(datasets.c.id == dataset_id)
+        found = await session.scalars(
+            sa.select(datasets.c.id).where(datasets.c.lineage_id == lineage.scalar_subquery())
+        )
+        versions = [int(v) for v in found] or [dataset_id]
+    for version in versions:
+        await repository.record(
+            session,
+            reason="grant_revoked",
+            coalition_id=coalition_id,
+            dataset_id=version,
+            prior_status="PUBLISHED",
+            prior_visibility="COALITION",
+            grant_organisation_id=organisation_id,
+            grant_client_id=client_pk,
+        )
 
 
 async def grant_given(
