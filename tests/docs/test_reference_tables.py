@@ -1,4 +1,5 @@
-"""docs/configuration.md stays complete: its table names every variable the settings read."""
+"""The reference tables stay complete: docs/configuration.md names every variable the settings
+read, docs/cli.md every command."""
 
 from __future__ import annotations
 
@@ -68,3 +69,44 @@ class TestConfigurationTable:
     def test_the_table_names_no_unknown_variable(self) -> None:
         known = variables_read_by_settings() | variables_named_in_config()
         assert configuration_table_variables() - known == set()
+
+
+def cli_commands() -> set[str]:
+    """Every ``lnob-api`` command and subcommand (``serve``, ``users create``...)."""
+    import argparse
+
+    from lnob_api.cli import build_parser
+
+    def choices(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return dict(action.choices)
+        return {}
+
+    found = set()
+    for name, sub in choices(build_parser()).items():
+        nested = choices(sub)
+        found |= {f"{name} {n}" for n in nested} if nested else {name}
+    return found
+
+
+class TestCliPage:
+    def test_the_table_names_every_command(self) -> None:
+        table = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+        rows = re.findall(r"^\| `([^`]+)`(?: / `([^`]+)`)? \|", table, re.M)
+        named = {" ".join(c.split()[:2]) for row in rows for c in row if c}
+        named |= {c.split()[0] for row in rows for c in row if c}
+        assert "serve" in named
+        assert cli_commands() - named == set()
+
+
+class TestLayoutPage:
+    def test_the_layout_names_every_package_and_module(self) -> None:
+        page = (ROOT / "docs" / "development.md").read_text(encoding="utf-8")
+        layout = page.split("## Project layout", 1)[1].split("```", 2)[1]
+        source = ROOT / "src" / "lnob_api"
+        names = {f"{p.name}/" for p in source.iterdir() if (p / "__init__.py").exists()}
+        names |= {p.name for p in source.glob("*.py") if p.name != "__init__.py"}
+        listed = set(re.findall(r"\b([a-z_]+(?:/|\.py))(?=\s)", layout))
+        assert "app.py" in listed
+        assert names - listed == set()
