@@ -26,6 +26,7 @@ import os
 import shlex
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -94,7 +95,31 @@ def installation() -> Path:
 
 def exists(data_dir: Path) -> bool:
     """True when ``data_dir`` holds an initialised cluster."""
-    return (_pgdata(data_dir) / "PG_VERSION").is_file()
+    try:
+        return (_pgdata(data_dir) / "PG_VERSION").is_file()
+    except PermissionError:  # another account's cluster (see _refuse_someone_elses)
+        return True
+
+
+def _refuse_someone_elses(pgdata: Path) -> None:
+    """Without root, only our own cluster can be run."""
+    if embedded_root.is_root() or not hasattr(os, "geteuid"):
+        return
+    try:
+        owner = pgdata.stat().st_uid
+    except FileNotFoundError:
+        return
+    if owner != os.geteuid():
+        import pwd
+
+        try:
+            name = pwd.getpwuid(owner).pw_name
+        except KeyError:
+            name = f"uid {owner}"
+        raise EmbeddedError(
+            f"the embedded cluster {pgdata} belongs to {name}: run lnob-api as {name} (or as "
+            "root), or set LNOB_DATA_DIR to a data folder of your own"
+        )
 
 
 def start(
@@ -107,6 +132,7 @@ def start(
     """
     data_dir = data_dir.expanduser().resolve()
     pgdata = _pgdata(data_dir)
+    _refuse_someone_elses(pgdata)
     if not create and not exists(data_dir):
         raise NoCluster(f"no embedded database in {data_dir}")
     pginstall = installation()
@@ -239,6 +265,11 @@ def _socket_dir(pgdata: Path, account: Account | None) -> Path:
     folder.mkdir(mode=0o700, exist_ok=True)
     if account is not None:
         os.chown(folder, account.uid, account.gid)
+    info = folder.lstat()
+    owner = account.uid if account is not None else os.geteuid()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != owner or info.st_mode & 0o077:
+        # someone else made it first: a socket there could be reached by them
+        raise EmbeddedError(f"{folder} is not a private folder of the server's account")
     return folder
 
 
@@ -247,6 +278,7 @@ def _start_server(pginstall: Path, pgdata: Path, account: Account | None) -> Pos
     if stale.exists():  # its process is gone or is not a server of ours (pid reused)
         stale.unlink()
     options = ["-h", "", "-k", str(_socket_dir(pgdata, account)), "-p", str(PORT)]
+    options += ["-c", "unix_socket_permissions=0700"]  # trust auth: the socket's owner only
     for key, value in TUNING.items():
         options += ["-c", f"{key}={value}"]
     # pg_ctl hands the options to a shell: quote each
