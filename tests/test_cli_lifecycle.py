@@ -203,6 +203,40 @@ class TestServe:
                     _interrupt(proc)
 
 
+class TestHolders:
+    """The same rules in one process, through ``lnob_api.db.embedded``."""
+
+    def test_starting_twice_is_one_hold_and_stop_lets_go(
+        self, shared: tuple[Path, dict[Path, int]], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        data_dir = shared[0]
+        first = embedded.start(data_dir)
+        assert embedded.start(data_dir) == first
+        assert "adopted" not in capsys.readouterr().err  # its own server, not an orphan
+        pid = embedded.running_pid(data_dir)
+        assert pid is not None
+        embedded.stop(data_dir)
+        assert _wait_gone(pid, timeout=1)
+
+    def test_what_this_process_starts_it_stops_even_after_db_kept_an_earlier_one(
+        self, shared: tuple[Path, dict[Path, int]]
+    ) -> None:
+        data_dir = shared[0]
+        # given `lnob-api db` left a server running, which then went away on its own
+        assert _db(data_dir).returncode == 0
+        kept = embedded.running_pid(data_dir)
+        assert kept is not None
+        os.kill(kept, signal.SIGINT)
+        assert _wait_gone(kept)
+        # when this process starts it again and lets go
+        embedded.start(data_dir)
+        started = embedded.running_pid(data_dir)
+        assert started is not None and started != kept
+        embedded.stop(data_dir)
+        # then it stopped
+        assert _wait_gone(started, timeout=1)
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="the root path runs only as root")
 class TestAsRoot:
     def test_a_closed_parent_is_refused_and_left_as_it_was(self, tmp_path: Path) -> None:

@@ -152,11 +152,13 @@ def start(
                 f"lnob-api: created a new embedded PostgreSQL cluster in {pgdata}", file=sys.stderr
             )
         state = _read_state(data_dir)
-        others = [h for h in _alive(state["holders"]) if h[0] != os.getpid()]
+        alive = _alive(state["holders"])
+        others = [h for h in alive if h[0] != os.getpid()]
         running = _settled(pgdata)
         if running is None:
             running = _start_server(pginstall, pgdata, account)
-        elif not others and not state["keep_running"]:
+            state["keep_running"] = False  # what this process started, its exit stops
+        elif not others and not state["keep_running"] and len(alive) == len(others):
             print(
                 f"lnob-api: adopted the embedded PostgreSQL (pid {running.pid}) left running by "
                 "a process that exited; it stops when this one does",
