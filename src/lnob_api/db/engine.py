@@ -43,7 +43,7 @@ def resolve_database_url(settings: Settings) -> str:
     """The configured URL, or the URL of the embedded server (started on demand)."""
     if settings.database_url is not None:
         return settings.database_url
-    return embedded.start(settings.data_dir)
+    return embedded.start(settings.data_dir, user=settings.embedded_user)
 
 
 def create_engine(
