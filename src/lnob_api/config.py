@@ -150,9 +150,7 @@ class Settings:
             otel_endpoint=env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
             or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
             or None,
-            purge_interval=_seconds(
-                env, "LNOB_PURGE_INTERVAL", 0 if app_env == "test" else 3600
-            ),
+            purge_interval=_seconds(env, "LNOB_PURGE_INTERVAL", 0 if app_env == "test" else 3600),
         )
 
 
