@@ -65,6 +65,7 @@ class _Component:
 
 def components(system: System) -> list[_Component]:
     """Connected components of the withheld quantities, with their relations."""
+    system.focus()
     parent: dict[Q, Q] = {}
 
     def find(q: Q) -> Q:
@@ -108,7 +109,7 @@ class _Batch:
         upper: list[float] = []
         self.row_relation: list[Relation] = []
         for comp in comps:
-            for rel in [*comp.relations, *_perturbed_bounds(system, comp)]:
+            for rel in comp.relations:
                 constant = sum(c * system.truth[q] for q, c in rel.terms if system.constant(q))
                 r = len(lower)
                 for q, c in rel.terms:
@@ -122,7 +123,16 @@ class _Batch:
         n = len(self.column)
         self.matrix = sparse.csr_array((vals, (rows, cols)), shape=(len(lower), n))
         self.lower, self.upper = np.array(lower), np.array(upper)
-        self._highs = _highs_model(self.matrix, self.lower, self.upper) if _HIGHS else None
+        # Column bounds: >= 0, and a perturbed shown quantity within what its value reveals.
+        self.col_lo, self.col_hi = np.zeros(n), np.full(n, np.inf)
+        for q, col in self.column.items():
+            if q in system.near:
+                self.col_lo[col], self.col_hi[col] = system.fuzz[q]
+        self._highs = (
+            _highs_model(self.matrix, self.lower, self.upper, self.col_lo, self.col_hi)
+            if _HIGHS
+            else None
+        )
         self._cost = np.zeros(n)
         self._caps: list[int] = []
 
@@ -135,11 +145,11 @@ class _Batch:
         c = np.zeros(len(self.column))
         for q, w in objective.items():
             c[self.column[q]] = w
-        hi = np.full(len(self.column), np.inf)
+        hi = self.col_hi.copy()
         for q, cap in caps.items():
-            hi[self.column[q]] = cap
+            hi[self.column[q]] = min(cap, hi[self.column[q]])
         if self._highs is None:
-            return _linprog(c, hi, self.matrix, self.lower, self.upper)
+            return _linprog(c, self.col_lo, hi, self.matrix, self.lower, self.upper)
         return self._solve_highs(c, hi, caps)
 
     def _solve_highs(
@@ -154,7 +164,7 @@ class _Batch:
         if capped:
             idx = np.array(capped, dtype=np.int32)
             upper = np.where(np.isinf(hi[idx]), _core.kHighsInf, hi[idx])
-            highs.changeColsBounds(len(idx), idx, np.zeros(len(idx)), upper)
+            highs.changeColsBounds(len(idx), idx, self.col_lo[idx], upper)
         self._caps = [self.column[q] for q in caps]
         highs.run()
         if highs.getModelStatus() != _core.HighsModelStatus.kOptimal:
@@ -163,14 +173,17 @@ class _Batch:
         return np.asarray(solution.col_value), np.asarray(solution.row_dual)
 
 
-def _highs_model(matrix: Any, lower: np.ndarray, upper: np.ndarray) -> Any:
-    """A HiGHS model of ``lower <= matrix x <= upper, x >= 0`` (ranged rows are native)."""
+def _highs_model(
+    matrix: Any, lower: np.ndarray, upper: np.ndarray, col_lo: np.ndarray, col_hi: np.ndarray
+) -> Any:
+    """A HiGHS model of ``lower <= matrix x <= upper, col_lo <= x <= col_hi`` (ranged rows
+    are native)."""
     inf = _core.kHighsInf
     lp = _core.HighsLp()
     lp.num_col_, lp.num_row_ = matrix.shape[1], matrix.shape[0]
     lp.col_cost_ = np.zeros(lp.num_col_)
-    lp.col_lower_ = np.zeros(lp.num_col_)
-    lp.col_upper_ = np.full(lp.num_col_, inf)
+    lp.col_lower_ = col_lo.astype(np.float64)
+    lp.col_upper_ = np.where(np.isinf(col_hi), inf, col_hi)
     lp.row_lower_ = np.where(np.isinf(lower), -inf, lower)
     lp.row_upper_ = np.where(np.isinf(upper), inf, upper)
     lp.a_matrix_.format_ = _core.MatrixFormat.kRowwise
@@ -179,12 +192,21 @@ def _highs_model(matrix: Any, lower: np.ndarray, upper: np.ndarray) -> Any:
     lp.a_matrix_.value_ = matrix.data.astype(np.float64)
     highs = _core._Highs()
     highs.setOptionValue("output_flag", False)
+    # Between solves only costs and the capped bounds change: the basis stays primal
+    # feasible, so primal simplex goes on from it (dual simplex, the default, took 3-4x as
+    # long once perturbed counts made the LPs wider).
+    highs.setOptionValue("simplex_strategy", 4)
     highs.passModel(lp)
     return highs
 
 
 def _linprog(
-    c: np.ndarray, hi: np.ndarray, matrix: Any, lower: np.ndarray, upper: np.ndarray
+    c: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    matrix: Any,
+    lower: np.ndarray,
+    upper: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The same solve through ``scipy.optimize.linprog`` (no warm start)."""
     eq = lower == upper
@@ -201,7 +223,9 @@ def _linprog(
         b_ub=b_ub,
         A_eq=a_eq,
         b_eq=upper[eq] if eq.any() else None,
-        bounds=[(0.0, None if np.isinf(h) else float(h)) for h in hi],
+        bounds=[
+            (float(low), None if np.isinf(h) else float(h)) for low, h in zip(lo, hi, strict=True)
+        ],
         method="highs",
     )
     if result.status != 0:
@@ -247,12 +271,6 @@ def _shown_primary(system: System, q: Q, protection: Protection) -> Finding | No
             return None
         return Finding(q[0], q[1], true, (lo, hi), need, ("shown perturbed",))
     return Finding(q[0], q[1], true, (true, true), need, ("shown",))
-
-
-def _perturbed_bounds(system: System, comp: _Component) -> list[Relation]:
-    """``lo <= x <= hi`` for each perturbed shown quantity of the component: what the audience
-    knows of it."""
-    return [system.bound(q) for q in comp.variables if q in system.fuzz]
 
 
 # Beyond this, an upper bound counts as unbounded (keeps every batch bounded).

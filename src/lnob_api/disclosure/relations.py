@@ -69,23 +69,37 @@ class System:
     # Shown quantities the audience reads perturbed: what it knows is an interval, so they are
     # variables within those bounds (not constants) in the attacker's LP.
     fuzz: dict[Q, tuple[float, float]] = field(default_factory=dict)
-
-    def bound(self, q: Q) -> Relation:
-        """``lo <= q <= hi`` for a perturbed shown quantity (one object per quantity)."""
-        lo, hi = self.fuzz[q]
-        return self._bounds.setdefault(q, Relation(((q, 1.0),), lo, hi, "perturbed value read"))
-
-    _bounds: dict[Q, Relation] = field(default_factory=dict)
+    # The perturbed quantities that share a relation with a withheld one (``focus``): only
+    # these are intervals in the LP. Every other shown quantity counts as known exactly, which
+    # credits the attacker with more than it reads (so the audit errs on the safe side) and
+    # keeps the LP as small as without perturbation.
+    near: set[Q] = field(default_factory=set)
 
     def hide(self, cell_id: int) -> None:
-        """Withhold one more cell (its quantities become variables)."""
+        """Withhold one more cell (its quantities become variables; call ``focus`` before the
+        next LP)."""
         for kind in Kind:
             self.shown.discard((cell_id, kind))
             self.fuzz.pop((cell_id, kind), None)
+            self.near.discard((cell_id, kind))
 
     def constant(self, q: Q) -> bool:
-        """Whether the audience knows the quantity exactly (shown and not perturbed)."""
-        return q in self.shown and q not in self.fuzz
+        """Whether the LP takes the quantity as known exactly (shown, and not a perturbed one
+        next to a withheld quantity)."""
+        return q in self.shown and q not in self.near
+
+    def focus(self) -> None:
+        """Recompute ``near`` for the quantities withheld now."""
+        if not self.fuzz:
+            self.near = set()
+            return
+        self.near = {
+            q
+            for rel in self.relations
+            if any(t not in self.shown for t, _ in rel.terms)
+            for q, _ in rel.terms
+            if q in self.fuzz
+        }
 
 
 def build(
