@@ -15,6 +15,7 @@ import hashlib
 import json
 from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -31,7 +32,7 @@ from lnob_api.http.exports import (
     query_lists,
     streamed,
 )
-from lnob_api.sdmx import availability, errors, model, query, schema, service, structure
+from lnob_api.sdmx import availability, errors, model, query, schema, service, structure, v3
 from lnob_api.sdmx.negotiation import MEDIA_TYPES, Format, NotAcceptable, negotiate
 
 STRUCTURES = (
@@ -71,11 +72,14 @@ def sdmx_routes() -> list[BaseRoute]:
     available = ["/sdmx/availableconstraint/{flow}", "/sdmx/availableconstraint/{flow}/{key}"]
     available.append("/sdmx/availableconstraint/{flow}/{key}/{provider}")
     available.append("/sdmx/availableconstraint/{flow}/{key}/{provider}/{component}")
+    v30 = "/sdmx/3.0/data/{context}/{agency}/{id}/{version}"
+    v30_routes = [Route(path, data_query_30, methods=["GET"]) for path in (v30, v30 + "/{key}")]
     schemas = [
         "/sdmx/schema/{context}/{agency}/{id}",
         "/sdmx/schema/{context}/{agency}/{id}/{version}",
     ]
     return [
+        *v30_routes,
         *(Route(path, schema_query, methods=["GET"]) for path in schemas),
         *(Route(path, data_query, methods=["GET"]) for path in data),
         *(Route(path, availability_query, methods=["GET"]) for path in available),
@@ -152,7 +156,6 @@ def structure_response(
 
 async def data_query(request: Request) -> Response:
     """Observations of one dataflow matching a key, streamed in the negotiated format."""
-    principal = principal_of(request)
     path = request.path_params
     try:
         ref = query.flow_ref(path["flow"])
@@ -167,18 +170,52 @@ async def data_query(request: Request) -> Response:
         return _not_acceptable(request, exc)
     if path.get("provider") not in (None, *query.WILDCARDS, model.AGENCY):
         return errors.error_response(request, 404, f"unknown data provider {path['provider']}")
+    return await _data(request, ref, key, params, chosen)
+
+
+async def data_query_30(request: Request) -> Response:
+    """SDMX 3.0: ``/sdmx/3.0/data/dataflow/{agency}/{id}/{version}[/{key}]`` (``sdmx.v3``)."""
+    try:
+        found = v3.data_query(dict(request.path_params), query_lists(request))
+        chosen = v3.negotiate(request.headers.get("accept"))
+    except InvalidInput as exc:
+        return errors.from_exception(request, exc)
+    except NotAcceptable as exc:
+        return _not_acceptable(request, exc)
+    format = Format.CSV2 if chosen == v3.CSV2 else Format.STRUCTURE_SPECIFIC_30
+    return await _data(
+        request, found.flow, found.key, found.params, format, extra=found.where, tag="3.0"
+    )
+
+
+async def _data(
+    request: Request,
+    ref: query.FlowRef,
+    key: list[tuple[str, ...] | None],
+    params: query.DataParams,
+    chosen: Format,
+    *,
+    extra: list[Any] | None = None,
+    tag: str = "2.1",
+) -> Response:
+    """The data message of a checked query, streamed, with its validators."""
+    principal = principal_of(request)
     held = HeldTransaction(request)
     conn = await held.open()
     try:
         flow = await service.find_flow(conn, ref)
-        data = await service.resolve_data(conn, principal, flow, key, params)
+        data = await service.resolve_data(conn, principal, flow, key, params, extra or ())
         deleted, latest_deletion = await service.deletions(conn, principal, data)
         found = await export_service.validators(
             conn,
             principal,
             data.resolved,
             variant=f"sdmx:{chosen}",
-            query=json.dumps([flow.id, key, asdict(params), deleted, latest_deletion], default=str),
+            query=json.dumps(
+                [tag, request.url.query if extra else None, flow.id, key, asdict(params)],
+                default=str,
+            )
+            + f":{deleted}:{latest_deletion}",
         )
         if found.rows == 0 and deleted == 0:
             raise NotFound("No results found")

@@ -24,8 +24,16 @@ def number(value: float | None) -> str:
     return "NaN" if value is None else repr(float(value))
 
 
-def _opening(dimension_at_observation: str) -> str:
+def _opening(dimension_at_observation: str, version: str = "2.1") -> str:
     namespace = f"{model.dsd_urn()}:ObsLevelDim:{dimension_at_observation}"
+    if version == "3.0":  # SDMX-ML 3.0 refers to the structure by its URN
+        reference = f"<common:Structure>{model.dsd_urn()}</common:Structure>"
+    else:
+        reference = (
+            "<common:Structure>"
+            f'<Ref agencyID="{model.AGENCY}" id="{model.DSD_ID}" version="{model.VERSION}"/>'
+            "</common:Structure>"
+        )
     structure = (
         "<message:Structure"
         + attrs(
@@ -33,14 +41,12 @@ def _opening(dimension_at_observation: str) -> str:
             namespace=namespace,
             dimensionAtObservation=dimension_at_observation,
         )
-        + "><common:Structure>"
-        + f'<Ref agencyID="{model.AGENCY}" id="{model.DSD_ID}" version="{model.VERSION}"/>'
-        + "</common:Structure></message:Structure>"
+        + f">{reference}</message:Structure>"
     )
     return (
         DECLARATION
         + "<message:StructureSpecificData"
-        + xmlns("message", "common", "ss", "xsi")
+        + xmlns("message", "common", "ss", "xsi", version=version)
         + f' xmlns:ns1="{namespace}">'
         + header(structure=structure)
     )
@@ -59,17 +65,21 @@ def _dataset(slug: str | None, action: str = "Information") -> str:
     return f"<message:DataSet{attrs(**values)}>"
 
 
-def _observation(row: Any, dims: tuple[model.Component, ...], attributes: bool) -> str:
-    values = {d.id: row[d.column] for d in dims}
+def _observation(
+    row: Any, dims: tuple[model.Component, ...], attributes: bool, shared: dict[str, Any]
+) -> str:
+    values = {d.id: row[d.column] for d in dims} | shared
     values[model.MEASURE] = number(row["value"])
     if attributes:
         values.update({a.id: row[a.column] for a in model.OBS_ATTRIBUTES})
     return f"<Obs{attrs(**values)}/>"
 
 
-def _deleted_observation(row: Any, dims: tuple[model.Component, ...]) -> str:
-    """A deleted observation: its key only (no value, no attributes)."""
-    return f"<Obs{attrs(**{d.id: row[d.column] for d in dims})}/>"
+def _deleted_observation(
+    row: Any, dims: tuple[model.Component, ...], shared: dict[str, Any]
+) -> str:
+    """A deleted observation: its key only (no value, no attributes but ``shared``)."""
+    return f"<Obs{attrs(**{d.id: row[d.column] for d in dims}, **shared)}/>"
 
 
 async def structure_specific(
@@ -79,22 +89,24 @@ async def structure_specific(
     dimension_at_observation: str = model.TIME_DIMENSION,
     attributes: bool = True,
     observations: bool = True,
+    version: str = "2.1",
 ) -> AsyncIterator[bytes]:
-    """The message, chunk by chunk: one ``<message:DataSet>`` per LNOB dataset. ``rows`` are
+    """The message (SDMX-ML 2.1, or 3.0), chunk by chunk: one ``<message:DataSet>`` per LNOB
+    dataset. ``rows`` are
     mappings labelled as in ``model``, ordered by dataset, series key and period. ``deleted``
     (keys of removed observations, in the same order) come first, as data sets with
     ``action="Delete"`` whose observations carry their key only (always listed, whatever
     ``detail``: a Delete series without observations would delete the whole series)."""
-    parts: list[str] = [_opening(dimension_at_observation)]
+    parts: list[str] = [_opening(dimension_at_observation, version)]
     written = False
     if deleted is not None:
         async for chunk in _datasets(
-            deleted, parts, dimension_at_observation, attributes, True, "Delete"
+            deleted, parts, dimension_at_observation, attributes, True, "Delete", version
         ):
             written = True
             yield chunk
     async for chunk in _datasets(
-        rows, parts, dimension_at_observation, attributes, observations, "Information"
+        rows, parts, dimension_at_observation, attributes, observations, "Information", version
     ):
         written = True
         yield chunk
@@ -111,9 +123,12 @@ async def _datasets(
     attributes: bool,
     observations: bool,
     action: str,
+    version: str = "2.1",
 ) -> AsyncIterator[bytes]:
     """Data sets of ``rows`` appended to ``parts``; a chunk is yielded (and ``parts`` emptied)
-    whenever enough has gathered, and at the end when anything was written."""
+    whenever enough has gathered, and at the end when anything was written. SDMX-ML 3.0 has
+    no data-set attributes: there, DATASET goes on each series (or flat observation)."""
+    on_set = version != "3.0"
     series_dims, obs_dims = model.layout(dimension_at_observation)
     series_columns = [d.column for d in series_dims]
     dataset: str | None = None
@@ -127,19 +142,21 @@ async def _datasets(
             if dataset is not None:
                 parts.append("</message:DataSet>")
             dataset = row["dataset"]
-            parts.append(_dataset(dataset if attributes else None, action))
+            parts.append(_dataset(dataset if attributes and on_set else None, action))
+        shared = {} if on_set or not attributes else {model.DATASET.id: dataset}
         if series_dims:
             key = tuple(row[c] for c in series_columns)
             if key != current:
                 if current is not None:
                     parts.append("</Series>")
                 series = {d.id: row[d.column] for d in series_dims}
-                parts.append(f"<Series{attrs(**series)}>")
+                parts.append(f"<Series{attrs(**series, **shared)}>")
                 current = key
+            shared = {}
         if delete:
-            parts.append(_deleted_observation(row, obs_dims))
+            parts.append(_deleted_observation(row, obs_dims, shared))
         elif observations:
-            parts.append(_observation(row, obs_dims, attributes))
+            parts.append(_observation(row, obs_dims, attributes, shared))
         if len(parts) >= CHUNK_ELEMENTS:
             yield "".join(parts).encode()
             parts.clear()

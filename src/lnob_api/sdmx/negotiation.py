@@ -19,6 +19,8 @@ class Format(StrEnum):
     STRUCTURE = "structure"
     STRUCTURE_SPECIFIC = "structurespecificdata"
     GENERIC = "genericdata"
+    # SDMX-ML 3.0 structure-specific data: /sdmx/3.0 only (``sdmx.v3``)
+    STRUCTURE_SPECIFIC_30 = "structurespecificdata30"
     JSON = "jsondata"
     CSV = "csvdata"
     CSV2 = "csv2"
@@ -28,6 +30,7 @@ MEDIA_TYPES = {
     Format.STRUCTURE: "application/vnd.sdmx.structure+xml; version=2.1",
     Format.STRUCTURE_SPECIFIC: "application/vnd.sdmx.structurespecificdata+xml; version=2.1",
     Format.GENERIC: "application/vnd.sdmx.genericdata+xml; version=2.1",
+    Format.STRUCTURE_SPECIFIC_30: "application/vnd.sdmx.structurespecificdata+xml; version=3.0.0",
     Format.JSON: "application/vnd.sdmx.data+json; version=1.0.0",
     Format.CSV: "application/vnd.sdmx.data+csv; version=1.0.0; charset=utf-8",
     Format.CSV2: "application/vnd.sdmx.data+csv; version=2.0.0; charset=utf-8",

@@ -6,7 +6,7 @@ sees every dataflow, and a dataflow's data holds only what the principal may rea
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -200,9 +200,11 @@ async def resolve_data(
     flow: Flow,
     key: list[tuple[str, ...] | None],
     params: DataParams,
+    extra: Sequence[ColumnElement[bool]] = (),
 ) -> DataQuery:
-    """WHERE clauses of a data query; an unknown indicator, area or dataset is NotFound."""
-    where: list[ColumnElement[bool]] = [export_repo.in_coalition(flow.coalition_id)]
+    """WHERE clauses of a data query (``extra``: more clauses over observations, such as the
+    filters of an SDMX 3.0 query); an unknown indicator, area or dataset is NotFound."""
+    where: list[ColumnElement[bool]] = [export_repo.in_coalition(flow.coalition_id), *extra]
     dataset_where: list[ColumnElement[bool]] = [
         export_repo.datasets.c.coalition_id == flow.coalition_id
     ]
@@ -319,13 +321,21 @@ def data_stream(
             attributes=params.attributes,
             observations=params.observations,
         )
-    writer = generic if format is Format.GENERIC else structure_specific
-    return writer(
+    if format is Format.GENERIC:
+        return generic(
+            rows,
+            deleted=removed_rows,
+            dimension_at_observation=at_observation,
+            attributes=params.attributes,
+            observations=params.observations,
+        )
+    return structure_specific(
         rows,
         deleted=removed_rows,
         dimension_at_observation=at_observation,
         attributes=params.attributes,
         observations=params.observations,
+        version="3.0" if format is Format.STRUCTURE_SPECIFIC_30 else "2.1",
     )
 
 

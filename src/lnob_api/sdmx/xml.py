@@ -18,6 +18,13 @@ NS = {
     "xsi": "http://www.w3.org/2001/XMLSchema-instance",
     "xml": "http://www.w3.org/XML/1998/namespace",
 }
+BASE_30 = "http://www.sdmx.org/resources/sdmxml/schemas/v3_0"
+NS_30 = {
+    "message": f"{BASE_30}/message",
+    "common": f"{BASE_30}/common",
+    "ss": f"{BASE_30}/data/structurespecific",
+    "xsi": NS["xsi"],
+}
 DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
@@ -34,8 +41,9 @@ def text(value: str) -> str:
     return escape(value)
 
 
-def xmlns(*prefixes: str) -> str:
-    return "".join(f' xmlns:{p}="{NS[p]}"' for p in prefixes)
+def xmlns(*prefixes: str, version: str = "2.1") -> str:
+    names = NS_30 if version == "3.0" else NS
+    return "".join(f' xmlns:{p}="{names[p]}"' for p in prefixes)
 
 
 def header(*, structure: str = "") -> str:

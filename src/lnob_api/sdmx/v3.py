@@ -1,0 +1,219 @@
+"""SDMX 3.0 REST (SDMX-REST 2.x) data queries under ``/sdmx/3.0``:
+
+    /sdmx/3.0/data/dataflow/{agency}/{id}/{version}[/{key}]
+        ?c[DIM]=[op:]value[,value...][+[op:]value...]   (op: eq ne lt le gt ge co nc sw ew)
+        &updatedAfter=&firstNObservations=&lastNObservations=&dimensionAtObservation=
+        &attributes=dsd|all|none|msd|dataset|series|obs&measures=all|none
+
+The key is dot-separated with ``*`` for any code and ``,`` between alternatives. Filters of
+the key and of ``c[...]`` all hold (AND); the values of one ``c[...]`` are alternatives (OR)
+and its ``+``-joined parts all hold. Answers: SDMX-ML 3.0 structure-specific data (default),
+SDMX-CSV 2.0; both with Delete data sets (ACTION D) after ``updatedAfter``, as in 2.1. The
+rows, visibility and suppression are those of the 2.1 data queries (``sdmx.service``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from lnob_api import models
+from lnob_api.errors import InvalidInput
+from lnob_api.export.filters import Params, single
+from lnob_api.observation.periods import period_bounds
+from lnob_api.sdmx import model, query
+from lnob_api.sdmx.negotiation import NotAcceptable, _ranges
+
+observations = models.Observation.__table__
+indicators = models.Indicator.__table__
+
+PARAMETERS = (
+    "updatedAfter",
+    "firstNObservations",
+    "lastNObservations",
+    "dimensionAtObservation",
+    "attributes",
+    "measures",
+)
+UNSUPPORTED = ("includeHistory", "asOf")
+OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "co", "nc", "sw", "ew")
+ATTRIBUTES = ("dsd", "all", "none", "msd", "dataset", "series", "obs")
+MEASURES = ("all", "none")
+_FILTER = re.compile(r"^c\[([A-Za-z0-9_@$\-]+)\]$")
+
+ML30 = "ml30"
+CSV2 = "csv2"
+MEDIA_TYPES = {
+    ML30: "application/vnd.sdmx.structurespecificdata+xml; version=3.0.0",
+    CSV2: "application/vnd.sdmx.data+csv; version=2.0.0; charset=utf-8",
+}
+_ACCEPT: dict[str, dict[str | None, str]] = {
+    "application/vnd.sdmx.structurespecificdata+xml": {None: ML30, "3.0.0": ML30, "3.0": ML30},
+    "application/vnd.sdmx.data+csv": {None: CSV2, "2.0.0": CSV2, "2.0": CSV2},
+    "application/xml": {None: ML30},
+    "text/xml": {None: ML30},
+    "text/csv": {None: CSV2},
+    "application/*": {None: ML30},
+    "text/*": {None: CSV2},
+    "*/*": {None: ML30},
+}
+
+
+def negotiate(accept: str | None) -> str:
+    """SDMX-ML 3.0 structure-specific data unless SDMX-CSV 2.0 is preferred."""
+    if not accept or not accept.strip():
+        return ML30
+    for item in _ranges(accept):
+        versions = _ACCEPT.get(item.media)
+        if item.q <= 0 or versions is None:
+            continue
+        versioned = item.version is not None and len(versions) > 1
+        found = versions.get(item.version) if versioned else versions.get(None)
+        if found is not None:
+            return found
+    raise NotAcceptable(list(MEDIA_TYPES.values()))
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    flow: query.FlowRef
+    key: list[tuple[str, ...] | None]
+    params: query.DataParams
+    where: list[ColumnElement[bool]]
+
+
+def data_query(path: dict[str, Any], params: Params) -> Query:
+    """Check a 3.0 data query and translate it to the 2.1 machinery's terms."""
+    if path["context"] not in ("dataflow", "*"):
+        raise InvalidInput("context", f"{path['context']!r}: only dataflow data are offered")
+    version = path["version"]
+    version = {"*": "all", "~": "latest", "+": "latest"}.get(version, version)
+    ref = query.FlowRef(path["agency"].replace("*", "all"), path["id"], version)
+    key = query.key(_key(path.get("key")))
+    where: list[ColumnElement[bool]] = []
+    plain: dict[str, Sequence[str]] = {}
+    for name, values in params.items():
+        match = _FILTER.fullmatch(name)
+        if match is None:
+            if name in UNSUPPORTED:
+                raise InvalidInput(name, "not supported by this service", code="UNSUPPORTED")
+            if name not in PARAMETERS:
+                raise InvalidInput(
+                    name,
+                    f"unknown parameter; use c[DIMENSION] or {', '.join(PARAMETERS)}",
+                    code="UNKNOWN_PARAMETER",
+                )
+            plain[name] = values
+            continue
+        component = match[1]
+        if component not in (*(d.id for d in model.DIMENSIONS), model.TIME_DIMENSION):
+            raise InvalidInput(name, f"{component} is not a dimension of {model.DSD_ID}")
+        for value in values:
+            where.append(_filter(name, component, value))
+    attributes = single(plain, "attributes") or "dsd"
+    measures = single(plain, "measures") or "all"
+    if attributes not in ATTRIBUTES:
+        raise InvalidInput("attributes", f"{attributes!r} is not one of {', '.join(ATTRIBUTES)}")
+    if measures not in MEASURES:
+        raise InvalidInput("measures", f"{measures!r} is not one of {', '.join(MEASURES)}")
+    detail = {
+        (True, True): "full",
+        (False, True): "dataonly",
+        (True, False): "nodata",
+        (False, False): "serieskeysonly",
+    }[(attributes != "none", measures == "all")]
+    v21 = {k: v for k, v in plain.items() if k not in ("attributes", "measures")}
+    v21["detail"] = [detail]
+    return Query(ref, key, query.data_params(v21), where)
+
+
+def _key(raw: str | None) -> str | None:
+    if raw is None or raw.strip() in ("", "*"):
+        return None
+    return ".".join("" if part == "*" else part.replace(",", "+") for part in raw.split("."))
+
+
+def _column(component: str) -> ColumnElement[Any]:
+    if component == "INDICATOR":
+        code = (
+            sa.select(indicators.c.code)
+            .where(indicators.c.id == observations.c.indicator_id)
+            .scalar_subquery()
+        )
+        return sa.func.replace(sa.func.coalesce(code, observations.c.target_code), ".", "_")
+    column = {
+        "REF_AREA": "area_code",
+        "SEX": "sex",
+        "AGE": "age",
+        "DISABILITY_STATUS": "disability_status",
+        "URBANISATION": "urbanisation",
+        "GROUP": "group_code",
+    }[component]
+    return observations.c[column]
+
+
+def _filter(name: str, component: str, raw: str) -> ColumnElement[bool]:
+    """One ``c[...]`` value: alternatives (``,``) of conjunctions (``+``) of conditions."""
+    alternatives = []
+    for alternative in raw.split(","):
+        parts = [_condition(name, component, p) for p in alternative.split("+") if p]
+        if not parts:
+            raise InvalidInput(name, f"no value in {raw!r}")
+        alternatives.append(sa.and_(*parts))
+    return sa.or_(*alternatives)
+
+
+def _condition(name: str, component: str, part: str) -> ColumnElement[bool]:
+    op, sep, value = part.partition(":")
+    if not sep:
+        op, value = "eq", part
+    if op not in OPERATORS:
+        raise InvalidInput(name, f"{op!r} is not an operator; use {', '.join(OPERATORS)}")
+    if not value:
+        raise InvalidInput(name, f"no value after {op}:")
+    if component == model.TIME_DIMENSION:
+        return _period(name, op, value)
+    column = _column(component)
+    like = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    if op == "eq":
+        return column == value
+    if op == "ne":
+        return column != value
+    if op == "lt":
+        return column < value
+    if op == "le":
+        return column <= value
+    if op == "gt":
+        return column > value
+    if op == "ge":
+        return column >= value
+    pattern = {"co": f"%{like}%", "nc": f"%{like}%", "sw": f"{like}%", "ew": f"%{like}"}[op]
+    found = column.like(pattern, escape="\\")
+    return ~found if op == "nc" else found
+
+
+def _period(name: str, op: str, value: str) -> ColumnElement[bool]:
+    """Periods compare by their dates: ge:2020 keeps what starts in 2020 or later, etc."""
+    if op in ("co", "nc", "sw", "ew"):
+        raise InvalidInput(name, f"{op} does not apply to {model.TIME_DIMENSION}")
+    try:
+        start, end = period_bounds(value)
+    except InvalidInput:
+        raise InvalidInput(name, f"{value!r} is not a valid period") from None
+    o = observations.c
+    if op == "eq":
+        return o.period == value
+    if op == "ne":
+        return o.period != value
+    if op == "ge":
+        return o.period_start >= start
+    if op == "gt":
+        return o.period_start > end
+    if op == "le":
+        return o.period_end <= end
+    return o.period_end < start
