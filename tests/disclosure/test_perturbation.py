@@ -156,6 +156,25 @@ class Perturbed:
             if n["unit"] == "PERSONS":
                 found = await world.node(who, n["id"])
                 out["node"][key] = found["value"]
+        series = await world.call(
+            'query($a: [String!]) { indicatorSeries(indicator: "1.1.1", areas: $a) {'
+            " areaCode sex points { period value perturbed } } }",
+            {"a": [world.area1, world.area2]},
+            who,
+        )
+        out["series"] = {
+            (s["areaCode"], p["period"], s["sex"]): p["value"]
+            for s in series["indicatorSeries"]
+            for p in s["points"]
+            if (s["areaCode"], p["period"], s["sex"]) in out["list"]
+        }
+        flags = {
+            p["perturbed"]
+            for s in series["indicatorSeries"]
+            for p in s["points"]
+            if (s["areaCode"], p["period"], s["sex"]) in self.truth
+        }
+        assert flags == {who != "insider"}
         _, rows = await world.csv_export(who, self.dataset["slug"])
         out["csv"] = {
             (r["area"], r["period"], r["sex"]): float(r["value"]) if r["value"] else None

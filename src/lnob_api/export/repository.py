@@ -343,6 +343,7 @@ def series_points(principal: Principal, where: Sequence[ColumnElement[bool]]) ->
             rows.c.period,
             rows.c.value,
             rows.c.suppressed,
+            rows.c.perturbed,
             rows.c.obs_status,
             rows.c.sample_size,
             rows.c.dataset_id,

@@ -31,6 +31,10 @@ class SeriesPoint:
     suppressed: bool = strawberry.field(
         description="True when the value is withheld because the sample is too small."
     )
+    perturbed: bool = strawberry.field(
+        description="True when the value is perturbed (the owning coalition rounds or adds"
+        " cell-key noise to the counts outsiders read), as Observation.perturbed."
+    )
     obs_status: ObsStatus
     sample_size: int | None
     dataset_id: strawberry.ID = strawberry.field(description="Global id of the dataset.")
@@ -41,6 +45,7 @@ class SeriesPoint:
             period=row["period"],
             value=row["value"],
             suppressed=row["suppressed"],
+            perturbed=row["perturbed"],
             obs_status=ObsStatus(row["obs_status"]),
             sample_size=row["sample_size"],
             dataset_id=strawberry.ID(to_global_id("Dataset", row["dataset_id"])),
