@@ -256,6 +256,9 @@ class TestCsvDownload:
             ({"coalition": "ZZ"}, "unknown coalition ZZ"),
             ({"indicator": "1.1.1,nope"}, "unknown indicator nope"),
             ({"area": "KE"}, "unknown parameter 'area'"),
+            ({"indicator": ",".join(f"1.1.{i}" for i in range(400))}, "at most 300 codes"),
+            ({"coalition": "K" * 5000}, "unknown coalition"),
+            ({"indicator": "1.1.1\u00e9\u202e"}, "unknown indicator"),
         ],
     )
     async def test_bad_parameters_are_a_clear_400(
@@ -264,3 +267,7 @@ class TestCsvDownload:
         response = await world.client.get("/exports/disaggregation-gaps.csv", params=params)
         assert response.status_code == 400
         assert message in response.text
+
+    async def test_a_nul_byte_is_refused_not_a_500(self, world: World) -> None:
+        response = await world.client.get("/exports/disaggregation-gaps.csv?coalition=K%00E")
+        assert response.status_code == 400
