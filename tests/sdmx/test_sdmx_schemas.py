@@ -38,17 +38,21 @@ def message_schema() -> etree.XMLSchema:
 
 @functools.cache
 def data_schema(dsd_schema: bytes) -> etree.XMLSchema:
+    return data_schema_in(XSD_21, MESSAGE_NS, dsd_schema)
+
+
+def data_schema_in(official: Path, message_ns: str, dsd_schema: bytes) -> etree.XMLSchema:
     """SDMXMessage.xsd together with a DSD-specific schema (its imports point at the official
     schemas beside it, so it is written into a copy of their folder)."""
-    folder = Path(tempfile.mkdtemp(prefix="sdmx21-"))
-    for xsd in XSD_21.glob("*.xsd"):
+    folder = Path(tempfile.mkdtemp(prefix="sdmx-"))
+    for xsd in official.glob("*.xsd"):
         (folder / xsd.name).write_bytes(xsd.read_bytes())
     (folder / "dsd.xsd").write_bytes(dsd_schema)
     namespace = etree.fromstring(dsd_schema).get("targetNamespace")
     (folder / "both.xsd").write_text(
         '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"'
         ' targetNamespace="urn:test:both" elementFormDefault="qualified">'
-        f'<xs:import namespace="{MESSAGE_NS}" schemaLocation="SDMXMessage.xsd"/>'
+        f'<xs:import namespace="{message_ns}" schemaLocation="SDMXMessage.xsd"/>'
         f'<xs:import namespace="{namespace}" schemaLocation="dsd.xsd"/>'
         "</xs:schema>"
     )

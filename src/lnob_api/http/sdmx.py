@@ -77,6 +77,7 @@ def sdmx_routes() -> list[BaseRoute]:
     schemas = [
         "/sdmx/schema/{context}/{agency}/{id}",
         "/sdmx/schema/{context}/{agency}/{id}/{version}",
+        "/sdmx/3.0/schema/{context}/{agency}/{id}/{version}",
     ]
     return [
         *v30_routes,
@@ -339,7 +340,7 @@ async def schema_query(request: Request) -> Response:
                 await service.find_flow(conn, query.FlowRef(agency, id, version))
             except NotFound:
                 return errors.error_response(request, 404, missing)
-    body = schema.dsd_schema(at)
+    body = schema.dsd_schema(at, "3.0" if request.url.path.startswith("/sdmx/3.0/") else "2.1")
     digest = hashlib.sha256(body).hexdigest()[:32]
     validators = Validators(f'"{digest}"', None, 0)
     headers = cache_headers(request, validators, VARY)

