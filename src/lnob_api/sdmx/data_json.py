@@ -37,16 +37,20 @@ class _Index:
         return found
 
 
-def _header() -> str:
+def _header(v2: bool = False) -> str:
     prepared = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    return json.dumps(
-        {
-            "id": f"IREF{uuid.uuid4().hex[:16].upper()}",
-            "test": False,
-            "prepared": prepared,
-            "sender": {"id": model.AGENCY, "name": model.AGENCY_NAME},
-        }
-    )
+    found: dict[str, Any] = {
+        "id": f"IREF{uuid.uuid4().hex[:16].upper()}",
+        "test": False,
+        "prepared": prepared,
+        "sender": {"id": model.AGENCY, "name": model.AGENCY_NAME},
+    }
+    if v2:
+        found = {
+            "schema": "https://raw.githubusercontent.com/sdmx-twg/sdmx-json/master/data-message/tools/schemas/2.0.0/sdmx-json-data-schema.json",
+            "contentLanguages": ["en"],
+        } | found
+    return json.dumps(found)
 
 
 def _value(value: float | None) -> float | None:
@@ -61,15 +65,25 @@ async def json_data(
     dimension_at_observation: str = model.TIME_DIMENSION,
     attributes: bool = True,
     observations: bool = True,
+    version: str = "1.0",
 ) -> AsyncIterator[bytes]:
-    """The message, chunk by chunk: one entry of ``dataSets`` per LNOB dataset. ``rows`` are
+    """The message (SDMX-JSON 1.0, or 2.0: ``meta`` and ``data`` with ``structures``; every
+    data set refers to structure 0 and links the DSD), chunk by chunk: one entry of
+    ``dataSets`` per LNOB dataset. ``rows`` are
     mappings labelled as in ``model``, ordered by dataset, series key and period. ``deleted``
     (keys of removed observations, same order) come first, as data sets with ``"action":
     "Delete"`` whose observations hold no value (``[null]``) and no attributes."""
     flat = dimension_at_observation == model.ALL_DIMENSIONS
     index = {c.id: _Index() for c in (*model.DIMENSIONS, model.TIME, *model.ATTRIBUTES)}
     container = "observations" if flat else "series"
-    parts = [f'{{"header":{_header()},"dataSets":[']
+    v2 = version == "2.0"
+    opening = (
+        f'{{"meta":{_header(v2)},"data":{{"dataSets":['
+        if v2
+        else f'{{"header":{_header()},"dataSets":['
+    )
+    parts = [opening]
+    lead = f'"structure":0,"links":[{{"rel":"structure","urn":"{model.dsd_urn()}"}}],' if v2 else ""
     written = False
     sets = [("Information", rows, observations)]
     if deleted is not None:
@@ -84,16 +98,24 @@ async def json_data(
             with_obs,
             action,
             first=not written,
+            lead=lead,
         ):
             written = True
             if chunk:
                 yield chunk
     if not written:
-        parts.append(f'{{"action":"Information","{container}":{{}}}}')
+        parts.append(f'{{{lead}"action":"Information","{container}":{{}}}}')
     structure = await _structure(
-        index, labels, dimension_at_observation=dimension_at_observation, attributes=attributes
+        index,
+        labels,
+        dimension_at_observation=dimension_at_observation,
+        attributes=attributes,
+        version=version,
     )
-    parts.append(f'],"structure":{json.dumps(structure)}}}')
+    if v2:
+        parts.append(f'],"structures":[{json.dumps(structure)}]}}}}')
+    else:
+        parts.append(f'],"structure":{json.dumps(structure)}}}')
     yield "".join(parts).encode()
 
 
@@ -107,6 +129,7 @@ async def _datasets(
     action: str,
     *,
     first: bool,
+    lead: str = "",
 ) -> AsyncIterator[bytes]:
     """Entries of ``dataSets`` for ``rows``, appended to ``parts``; yields a chunk whenever
     enough has gathered and ``b""`` once at the end when any entry was written (``first``:
@@ -128,7 +151,7 @@ async def _datasets(
                 parts.append(",")
             dataset = row["dataset"]
             shared = f'"attributes":[{index["DATASET"](row["dataset"])}],' if attributes else ""
-            parts.append(f'{{"action":"{action}",{shared}"{container}":{{')
+            parts.append(f'{{{lead}"action":"{action}",{shared}"{container}":{{')
             first_obs = True
         if series_dims:
             key = tuple(row[d.column] for d in series_dims)
@@ -156,7 +179,12 @@ async def _datasets(
 
 
 async def _structure(
-    index: dict[str, _Index], labels: Labels, *, dimension_at_observation: str, attributes: bool
+    index: dict[str, _Index],
+    labels: Labels,
+    *,
+    dimension_at_observation: str,
+    attributes: bool,
+    version: str = "1.0",
 ) -> dict[str, Any]:
     named = await labels({k: list(index[k].positions) for k in ("INDICATOR", "REF_AREA")})
 
@@ -182,7 +210,10 @@ async def _structure(
             "values": values(component),
         }
         if component.id == model.TIME_DIMENSION:
-            found["role"] = "time"
+            if version == "2.0":
+                found["roles"] = [model.TIME_DIMENSION]
+            else:
+                found["role"] = "time"
         return found
 
     series_dims, _ = model.layout(dimension_at_observation)
@@ -191,9 +222,21 @@ async def _structure(
     observation = [d for d in dims if d not in series]
 
     def attribute(component: model.Component) -> dict[str, Any]:
-        return {"id": component.id, "name": component.name, "values": values(component)}
+        found: dict[str, Any] = {
+            "id": component.id,
+            "name": component.name,
+            "values": values(component),
+        }
+        if version == "2.0":  # what an attribute's value varies with
+            level = "dataflow" if component is model.DATASET else "observation"
+            found["relationship"] = {level: {}}
+        return found
 
-    return {
+    extra: dict[str, Any] = {}
+    if version == "2.0":
+        extra["links"] = [{"rel": "self", "urn": model.dsd_urn()}]
+        extra["measures"] = {"observation": [{"id": model.MEASURE, "name": "Observation value"}]}
+    return extra | {
         "name": "LNOB community-driven data",
         "dimensions": {"dataSet": [], "series": series, "observation": observation},
         "attributes": {

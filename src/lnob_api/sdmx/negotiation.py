@@ -21,6 +21,7 @@ class Format(StrEnum):
     GENERIC = "genericdata"
     # SDMX-ML 3.0 structure-specific data: /sdmx/3.0 only (``sdmx.v3``)
     STRUCTURE_SPECIFIC_30 = "structurespecificdata30"
+    JSON_20 = "jsondata20"
     JSON = "jsondata"
     CSV = "csvdata"
     CSV2 = "csv2"
@@ -31,6 +32,7 @@ MEDIA_TYPES = {
     Format.STRUCTURE_SPECIFIC: "application/vnd.sdmx.structurespecificdata+xml; version=2.1",
     Format.GENERIC: "application/vnd.sdmx.genericdata+xml; version=2.1",
     Format.STRUCTURE_SPECIFIC_30: "application/vnd.sdmx.structurespecificdata+xml; version=3.0.0",
+    Format.JSON_20: "application/vnd.sdmx.data+json; version=2.0.0",
     Format.JSON: "application/vnd.sdmx.data+json; version=1.0.0",
     Format.CSV: "application/vnd.sdmx.data+csv; version=1.0.0; charset=utf-8",
     Format.CSV2: "application/vnd.sdmx.data+csv; version=2.0.0; charset=utf-8",

@@ -306,7 +306,7 @@ def data_stream(
     rows = export_repo.stream_rows(conn, current)
     removed_rows = export_repo.stream_rows(conn, gone) if gone is not None else None
     at_observation = params.dimension_at_observation
-    if format is Format.JSON:
+    if format in (Format.JSON, Format.JSON_20):
 
         async def labels(wanted: dict[str, list[str]]) -> dict[str, dict[str, str]]:
             return await repository.names(
@@ -320,6 +320,7 @@ def data_stream(
             dimension_at_observation=at_observation,
             attributes=params.attributes,
             observations=params.observations,
+            version="2.0" if format is Format.JSON_20 else "1.0",
         )
     if format is Format.GENERIC:
         return generic(

@@ -8,8 +8,8 @@
 The key is dot-separated with ``*`` for any code and ``,`` between alternatives. Filters of
 the key and of ``c[...]`` all hold (AND); the values of one ``c[...]`` are alternatives (OR)
 and its ``+``-joined parts all hold. Answers: SDMX-ML 3.0 structure-specific data (default),
-SDMX-CSV 2.0; both with Delete data sets (ACTION D) after ``updatedAfter``, as in 2.1. The
-rows, visibility and suppression are those of the 2.1 data queries (``sdmx.service``).
+SDMX-JSON 2.0 and SDMX-CSV 2.0, all with Delete data sets (ACTION D) after ``updatedAfter``,
+as in 2.1. Rows, visibility and suppression are those of the 2.1 data queries.
 """
 
 from __future__ import annotations
@@ -48,13 +48,17 @@ _FILTER = re.compile(r"^c\[([A-Za-z0-9_@$\-]+)\]$")
 
 ML30 = "ml30"
 CSV2 = "csv2"
+JSON2 = "json2"
 MEDIA_TYPES = {
     ML30: "application/vnd.sdmx.structurespecificdata+xml; version=3.0.0",
+    JSON2: "application/vnd.sdmx.data+json; version=2.0.0",
     CSV2: "application/vnd.sdmx.data+csv; version=2.0.0; charset=utf-8",
 }
 _ACCEPT: dict[str, dict[str | None, str]] = {
     "application/vnd.sdmx.structurespecificdata+xml": {None: ML30, "3.0.0": ML30, "3.0": ML30},
     "application/vnd.sdmx.data+csv": {None: CSV2, "2.0.0": CSV2, "2.0": CSV2},
+    "application/vnd.sdmx.data+json": {None: JSON2, "2.0.0": JSON2, "2.0": JSON2},
+    "application/json": {None: JSON2},
     "application/xml": {None: ML30},
     "text/xml": {None: ML30},
     "text/csv": {None: CSV2},
