@@ -33,6 +33,8 @@ VOLATILE = (
         "<timestamp>",
     ),
     (re.compile(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\b"), "<utc-time>"),
+    (re.compile(r'"prepared": "[^"]+"'), '"prepared": "<timestamp>"'),
+    (re.compile(r'"id": "IREF[0-9A-F]+"'), '"id": "<message-id>"'),
     (
         re.compile(r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT"),
         "<http-date>",
