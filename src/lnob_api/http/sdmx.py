@@ -32,7 +32,17 @@ from lnob_api.http.exports import (
     query_lists,
     streamed,
 )
-from lnob_api.sdmx import availability, errors, model, query, schema, service, structure, v3
+from lnob_api.sdmx import (
+    availability,
+    errors,
+    model,
+    query,
+    schema,
+    service,
+    structure,
+    structure30,
+    v3,
+)
 from lnob_api.sdmx.negotiation import MEDIA_TYPES, Format, NotAcceptable, negotiate
 
 STRUCTURES = (
@@ -78,6 +88,11 @@ def sdmx_routes() -> list[BaseRoute]:
         "/sdmx/schema/{context}/{agency}/{id}",
         "/sdmx/schema/{context}/{agency}/{id}/{version}",
         "/sdmx/3.0/schema/{context}/{agency}/{id}/{version}",
+    ]
+    v30_structures = "/sdmx/3.0/structure/{resource}"
+    v30_routes += [
+        Route(v30_structures + tail, structure_query_30, methods=["GET"])
+        for tail in ("", "/{agency}", "/{agency}/{id}", "/{agency}/{id}/{version}")
     ]
     return [
         *v30_routes,
@@ -349,3 +364,57 @@ async def schema_query(request: Request) -> Response:
     if is_fresh(request, validators):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/xml; charset=utf-8", headers=headers)
+
+
+STRUCTURES_30 = (
+    "dataflow",
+    "datastructure",
+    "codelist",
+    "conceptscheme",
+    "categoryscheme",
+    "categorisation",
+)
+
+
+async def structure_query_30(request: Request) -> Response:
+    """SDMX 3.0 structure queries: the 2.1 artefacts as SDMX-ML 3.0 (``sdmx.structure30``)."""
+    path = request.path_params
+    resource = path["resource"]
+    if resource not in STRUCTURES_30:
+        if resource in (*STRUCTURES, *NOT_IMPLEMENTED):
+            return errors.error_response(request, 501, f"{resource} is not offered in SDMX 3.0")
+        return errors.error_response(request, 404, f"unknown SDMX resource {resource}")
+    try:
+        params = query.structure_params(query_lists(request))
+        if params.detail != "full" or params.format is not None:
+            raise InvalidInput("detail", "SDMX 3.0 structures come in full detail only")
+        accept = request.headers.get("accept") or "*/*"
+        if not any(m in accept for m in ("*/*", "application/*", "xml", "structure+xml")):
+            raise NotAcceptable([structure30.MEDIA_TYPE])
+    except InvalidInput as exc:
+        return errors.from_exception(request, exc)
+    except NotAcceptable as exc:
+        return _not_acceptable(request, exc)
+    wild = {"*": "all", "~": "latest", "+": "latest"}
+    principal = principal_of(request)
+    async with request.app.state.database.transaction() as conn:
+        try:
+            found = await service.structures(
+                conn,
+                principal,
+                resource=resource,
+                agency=wild.get(path.get("agency", "*"), path.get("agency", "all")),
+                id=wild.get(path.get("id", "*"), path.get("id", "all")),
+                version=wild.get(path.get("version", "~"), path.get("version", "latest")),
+                references=params.references,
+            )
+        except NotFound as exc:
+            return errors.from_exception(request, exc)
+        changed = await service.data_changed(conn, principal) if found.codelists else None
+    body = structure30.message(found)
+    digest = hashlib.sha256(structure.body(found).encode()).hexdigest()[:32]
+    validators = Validators(f'"3-{digest}"', changed, 0)
+    headers = cache_headers(request, validators, VARY)
+    if is_fresh(request, validators):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=structure30.MEDIA_TYPE, headers=headers)

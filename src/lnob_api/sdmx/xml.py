@@ -23,6 +23,7 @@ NS_30 = {
     "message": f"{BASE_30}/message",
     "common": f"{BASE_30}/common",
     "ss": f"{BASE_30}/data/structurespecific",
+    "structure": f"{BASE_30}/structure",
     "xsi": NS["xsi"],
 }
 DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
