@@ -340,6 +340,23 @@ class TestSettings:
         after = await table.cells("anonymous")
         assert all(after[k]["value"] % 5 == 0 for k in table.truth)
 
+    async def test_the_audit_uses_the_coalitions_rate_share(self, world: World) -> None:
+        # given
+        table = await Perturbed(world).build("NONE")
+        assert (await table.settings({"rateShare": 0.25}))["userErrors"] == []
+        query = "query($c: String!) { disclosureAudit(coalition: $c) { rateShare threshold } }"
+        code = world.coalition["code"]
+        # when
+        default = (await world.call(query, {"c": code}, "admin"))["disclosureAudit"]
+        tried = await world.call(
+            "query($c: String!) { disclosureAudit(coalition: $c, rateShare: 0.05) { rateShare } }",
+            {"c": code},
+            "admin",
+        )
+        # then
+        assert default == {"rateShare": 0.25, "threshold": 5}
+        assert tried["disclosureAudit"]["rateShare"] == 0.05
+
     @pytest.mark.parametrize(
         ("changes", "field", "code"),
         [
