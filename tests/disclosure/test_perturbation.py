@@ -340,6 +340,24 @@ class TestSettings:
         after = await table.cells("anonymous")
         assert all(after[k]["value"] % 5 == 0 for k in table.truth)
 
+    async def test_a_mirror_gets_every_count_again_after_a_change(self, world: World) -> None:
+        # given a mirror that synchronised after the publish
+        table = await Perturbed(world).build("NONE")
+        since = await world.conn.scalar(sa.text("SELECT clock_timestamp()"))
+        before = await world.observations("anonymous", updatedSince=since.isoformat())
+        # when the coalition starts rounding
+        assert (await table.settings({"perturbation": "ROUND_3"}))["userErrors"] == []
+        after = await world.observations("anonymous", updatedSince=since.isoformat())
+        # then every count it reads comes again, rounded
+        assert before == []
+        counts = {
+            (n["areaCode"], n["period"], n["sex"]): n["value"]
+            for n in after
+            if n["unit"] == "PERSONS" and not n["suppressed"]
+        }
+        assert set(counts) == set(table.truth)
+        assert all(v % 3 == 0 for v in counts.values())
+
     async def test_the_audit_uses_the_coalitions_rate_share(self, world: World) -> None:
         # given
         table = await Perturbed(world).build("NONE")
