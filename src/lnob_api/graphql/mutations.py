@@ -1,5 +1,13 @@
 """The shape every mutation shares: one input, one payload with ``userErrors``.
 
+A mutation states only what is particular to it: its input, the service call it makes (the
+``work``) and how its payload shows the result. The rest is here: :func:`mutate` runs the work,
+:func:`payload_field` builds a payload from the work's result (reading the written row back
+through visibility, after the loader caches are dropped), :func:`named` gives each mutation its
+own payload type name without an empty subclass written out, and :func:`user_errors` is the one
+place that turns a domain error into ``userErrors`` (``graphql/errors.py`` turns the rest into
+GraphQL errors and HTTP answers).
+
 Each mutation runs in a savepoint of the request's transaction: an expected domain error
 (invalid input, a conflict, a missing referenced record) undoes only that mutation's writes and
 comes back as ``userErrors``; a missing scope or role is a GraphQL error with code FORBIDDEN
@@ -11,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +30,9 @@ from lnob_api.errors import Conflict, InvalidInput, NotFound, ValidationFailed
 from lnob_api.graphql.context import Info, Loaders
 
 T = TypeVar("T")
+K = TypeVar("K")
+P = TypeVar("P")
+Work = Callable[[AsyncSession], Awaitable[T]]
 
 
 @strawberry.enum(description="Why a mutation's input was refused.")
@@ -161,3 +172,28 @@ async def mutate(
     finally:
         info.context.loaders = Loaders()
     return result, []
+
+
+def named(base: type[P], name: str) -> type[P]:
+    """A payload type called ``name`` with exactly ``base``'s fields.
+
+    Each mutation keeps its own payload type name in the schema (``ProjectCreatePayload``,
+    ``ProjectUpdatePayload``, ...) while the fields are declared once on ``base``. Use the result
+    as the mutation's ``graphql_type`` and as the class :func:`respond` builds."""
+    cls = type(name, (base,), {"__module__": base.__module__, "__doc__": base.__doc__})
+    return strawberry.type(cls, name=name)
+
+
+def payload_field(
+    field: str, load: Callable[[Info, K | None], Awaitable[Any]]
+) -> Callable[[Info, type[P], Work[K]], Awaitable[P]]:
+    """The runner of a domain whose payloads show one written row in ``field``.
+
+    ``load`` reads the row back by the key the work returns (through visibility, so a row the
+    caller may not see comes back null, like a missing one)."""
+
+    async def run(info: Info, kind: type[P], work: Work[K]) -> P:
+        key, errors = await mutate(info, work)
+        return kind(**{field: await load(info, key), "user_errors": errors})
+
+    return run

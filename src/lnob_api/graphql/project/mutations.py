@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +13,7 @@ from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import ProjectStatus, Visibility
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import UserError, mutate, named, payload_field
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import requires
 from lnob_api.graphql.project.types import Project
@@ -82,33 +82,16 @@ class ProjectPayload:
     user_errors: list[UserError]
 
 
-@strawberry.type
-class ProjectCreatePayload(ProjectPayload):
-    pass
-
-
-@strawberry.type
-class ProjectUpdatePayload(ProjectPayload):
-    pass
-
-
-@strawberry.type
-class ProjectSetVisibilityPayload(ProjectPayload):
-    pass
-
-
-@strawberry.type
-class ProjectArchivePayload(ProjectPayload):
-    pass
+ProjectCreatePayload = named(ProjectPayload, "ProjectCreatePayload")
+ProjectUpdatePayload = named(ProjectPayload, "ProjectUpdatePayload")
+ProjectSetVisibilityPayload = named(ProjectPayload, "ProjectSetVisibilityPayload")
+ProjectArchivePayload = named(ProjectPayload, "ProjectArchivePayload")
 
 
 @strawberry.type
 class ProjectDeletePayload:
     deleted_id: strawberry.ID | None
     user_errors: list[UserError]
-
-
-P = TypeVar("P", bound=ProjectPayload)
 
 
 def _fields(data: Any) -> dict[str, Any]:
@@ -120,15 +103,21 @@ def _links(value: list[str] | None) -> list[str] | None:
     return None if value is strawberry.UNSET else value
 
 
-async def _payload(info: Info, kind: type[P], project_id: int | None, errors: list[UserError]) -> P:
-    found = await load_one(info, project_repo.PROJECT_BY_ID, project_id, Project)
-    return kind(project=found, user_errors=errors)
+async def _load(info: Info, project_id: int | None) -> Project | None:
+    return await load_one(info, project_repo.PROJECT_BY_ID, project_id, Project)
+
+
+_run = payload_field("project", _load)
 
 
 @strawberry.type
 class ProjectMutations:
-    @strawberry.mutation(permission_classes=WRITE, description="Create a project. Editors.")
-    async def project_create(self, info: Info, input: ProjectCreateInput) -> ProjectCreatePayload:
+    @strawberry.mutation(
+        graphql_type=ProjectCreatePayload,
+        permission_classes=WRITE,
+        description="Create a project. Editors.",
+    )
+    async def project_create(self, info: Info, input: ProjectCreateInput) -> ProjectPayload:
         async def work(session: AsyncSession) -> int:
             created = await service.create(
                 session,
@@ -142,11 +131,14 @@ class ProjectMutations:
             )
             return created.id
 
-        project_id, errors = await mutate(info, work)
-        return await _payload(info, ProjectCreatePayload, project_id, errors)
+        return await _run(info, ProjectCreatePayload, work)
 
-    @strawberry.mutation(permission_classes=WRITE, description="Edit a project. Editors.")
-    async def project_update(self, info: Info, input: ProjectUpdateInput) -> ProjectUpdatePayload:
+    @strawberry.mutation(
+        graphql_type=ProjectUpdatePayload,
+        permission_classes=WRITE,
+        description="Edit a project. Editors.",
+    )
+    async def project_update(self, info: Info, input: ProjectUpdateInput) -> ProjectPayload:
         async def work(session: AsyncSession) -> int:
             updated = await service.update(
                 session,
@@ -159,16 +151,16 @@ class ProjectMutations:
             )
             return updated.id
 
-        project_id, errors = await mutate(info, work)
-        return await _payload(info, ProjectUpdatePayload, project_id, errors)
+        return await _run(info, ProjectUpdatePayload, work)
 
     @strawberry.mutation(
+        graphql_type=ProjectSetVisibilityPayload,
         permission_classes=[requires(Scope.COALITION_ADMIN)],
         description="Set who sees a project. Coalition admins only.",
     )
     async def project_set_visibility(
         self, info: Info, input: ProjectSetVisibilityInput
-    ) -> ProjectSetVisibilityPayload:
+    ) -> ProjectPayload:
         async def work(session: AsyncSession) -> int:
             done = await service.set_visibility(
                 session,
@@ -179,16 +171,14 @@ class ProjectMutations:
             )
             return done.id
 
-        project_id, errors = await mutate(info, work)
-        return await _payload(info, ProjectSetVisibilityPayload, project_id, errors)
+        return await _run(info, ProjectSetVisibilityPayload, work)
 
     @strawberry.mutation(
+        graphql_type=ProjectArchivePayload,
         permission_classes=WRITE,
         description="Archive a project: it becomes COMPLETED; its datasets and history stay.",
     )
-    async def project_archive(
-        self, info: Info, input: ProjectArchiveInput
-    ) -> ProjectArchivePayload:
+    async def project_archive(self, info: Info, input: ProjectArchiveInput) -> ProjectPayload:
         async def work(session: AsyncSession) -> int:
             done = await service.archive(
                 session,
@@ -198,8 +188,7 @@ class ProjectMutations:
             )
             return done.id
 
-        project_id, errors = await mutate(info, work)
-        return await _payload(info, ProjectArchivePayload, project_id, errors)
+        return await _run(info, ProjectArchivePayload, work)
 
     @strawberry.mutation(
         permission_classes=WRITE,
