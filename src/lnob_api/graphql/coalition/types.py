@@ -6,16 +6,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from lnob_api.area import repository as area_repo
 from lnob_api.coalition import repository as coalition_repo
+from lnob_api.dataset import repository as dataset_repo
+from lnob_api.graphql.connections import connection
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import MemberRole, Perturbation
-from lnob_api.graphql.loading import load_list, load_one, load_page
+from lnob_api.graphql.loading import load_list, load_one
 from lnob_api.graphql.node import Node, entity
-from lnob_api.graphql.pagination import Connection
 from lnob_api.graphql.provenance.types import DimensionCode, QualityCriterion
 from lnob_api.organisation import repository as organisation_repo
 from lnob_api.project import repository as project_repo
 from lnob_api.provenance import repository as provenance_repo
+from lnob_api.publication import repository as publication_repo
 
 if TYPE_CHECKING:
     from lnob_api.graphql.area.types import Area
@@ -65,50 +68,13 @@ class Coalition(Node):
             info, coalition_repo.MEMBERSHIPS_BY_COALITION, self.pk, CoalitionMembership
         )
 
-    @strawberry.field(description="The coalition's data projects.")
-    async def projects(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[_Project]:
-        from lnob_api.graphql.project.types import Project
+    projects = connection(
+        project_repo.PROJECTS_BY_COALITION, _Project, description="The coalition's data projects."
+    )
 
-        return await load_page(
-            info,
-            project_repo.PROJECTS_BY_COALITION,
-            self.pk,
-            Project,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
-
-    @strawberry.field(description="The coalition's datasets.")
-    async def datasets(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[_Dataset]:
-        from lnob_api.dataset import repository as dataset_repo
-        from lnob_api.graphql.dataset.types import Dataset
-
-        return await load_page(
-            info,
-            dataset_repo.DATASETS_BY_COALITION,
-            self.pk,
-            Dataset,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+    datasets = connection(
+        dataset_repo.DATASETS_BY_COALITION, _Dataset, description="The coalition's datasets."
+    )
 
     @strawberry.field(description="Marginalised groups defined by this coalition.")
     async def groups(self, info: Info) -> list[MarginalisedGroup]:
@@ -123,51 +89,17 @@ class Coalition(Node):
             info, provenance_repo.CRITERIA_BY_COALITION, self.pk, QualityCriterion
         )
 
-    @strawberry.field(description="Publications about this coalition (those the caller may see).")
-    async def publications(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[_Publication]:
-        from lnob_api.graphql.publication.types import Publication
-        from lnob_api.publication import repository as publication_repo
+    publications = connection(
+        publication_repo.PUBLICATIONS_BY_COALITION,
+        _Publication,
+        description="Publications about this coalition (those the caller may see).",
+    )
 
-        return await load_page(
-            info,
-            publication_repo.PUBLICATIONS_BY_COALITION,
-            self.pk,
-            Publication,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
-
-    @strawberry.field(description="Local areas (wards, villages) the coalition registered.")
-    async def areas(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[_Area]:
-        from lnob_api.area import repository as area_repo
-        from lnob_api.graphql.area.types import Area
-
-        return await load_page(
-            info,
-            area_repo.AREAS_BY_COALITION,
-            self.pk,
-            Area,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+    areas = connection(
+        area_repo.AREAS_BY_COALITION,
+        _Area,
+        description="Local areas (wards, villages) the coalition registered.",
+    )
 
 
 @strawberry.type(description="An organisation's membership of a coalition.")
