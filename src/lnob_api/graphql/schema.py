@@ -71,6 +71,21 @@ from lnob_api.graphql.viewer.queries import ViewerQueries
 from lnob_api.read.relations import ToOne
 
 MAX_NODES = 100
+VALIDATION_CACHE_SIZE = 512
+
+# The validation rules are built once: ``ValidationCache`` keys on the rule classes, and
+# ``QueryDepthLimiter``/``MaxAliasesLimiter`` create a new class per instance, so building them
+# per request (a factory) made every key new and the cache never hit.
+STATIC_RULES = (
+    *QueryDepthLimiter(max_depth=12).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=30).validation_rules,
+    StorableLiterals,
+)
+
+
+def static_rules() -> AddValidationRules:
+    """The operation's extra validation rules: the same classes on every request."""
+    return AddValidationRules(list(STATIC_RULES))
 
 
 async def _nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
@@ -215,12 +230,10 @@ schema = LnobSchema(
         ObserveOperation,  # first: its time covers the other extensions' work
         RequestTransaction,
         SchemaForAdminsOnly,
-        lambda: QueryDepthLimiter(max_depth=12),
-        lambda: MaxAliasesLimiter(max_alias_count=30),
+        static_rules,
         lambda: MaxTokensLimiter(max_token_count=5000),
         lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
-        lambda: AddValidationRules([StorableLiterals]),
+        lambda: ValidationCache(maxsize=VALIDATION_CACHE_SIZE),
         QueryCost,
         IdempotentCreates,  # last: what earlier extensions refuse never claims a key
     ],

@@ -1,0 +1,164 @@
+"""In-process A/B of one change at a time, interleaved, on the read workloads.
+
+    BENCH_DATABASE_URL=postgresql+asyncpg://... .venv/bin/python -m bench.ab [--rounds 8] [-n 30]
+        [--toggle validation_rules --toggle page_statement ...]
+
+The database must already hold the benchmark data (``bench/data.py``; ``bench/run.py`` makes it).
+Requests go through the ASGI app (httpx ASGITransport, one client, one at a time), so the figure
+is server CPU per request with no network and no load generator in between. Each round runs
+``n`` requests of a workload with the change off, then ``n`` with it on (the order alternates
+between rounds); the ratio printed is the median over rounds of time(on) / time(off), below 1
+when the change helps. Figures only: nothing here asserts a time.
+
+Toggles (each a way to switch one change off again in the running process):
+- ``validation_rules``: depth/alias rules built per request (new classes, so ``ValidationCache``
+  never hits) against the rules built once (``graphql.schema.STATIC_RULES``).
+- ``page_statement``: ``read.repository.page_by_parent`` building its LATERAL statement per
+  request against the cached statement with bound parent keys.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+WORKLOADS: dict[str, tuple[str, dict[str, Any]]] = {
+    # W1 (the bench data has no projects): coalitions -> first 10 datasets -> indicators.
+    "W1 coalition page": (
+        """query { coalitions(first: 10) { nodes { code name
+             datasets(first: 10) { nodes { slug title indicators { code title } } } } } }""",
+        {},
+    ),
+    "W2 100 observations": (
+        """query($i: [String!]) { observations(filter: {indicators: $i}, first: 100) {
+             nodes { value areaCode period sex age dataset { slug } } } }""",
+        {"i": ["1.1.1"]},
+    ),
+    "W3 lookup": (
+        """query($s: String) { dataset(slug: $s) { title coalition { name } } }""",
+        {"s": "bench-np-7"},
+    ),
+    "W4 nested page": (
+        """query($c: [String!]) { datasets(filter: {coalitions: $c}, first: 20) { totalCount
+             edges { node { title coalition { code name } project { title }
+             indicators { code title target { code goal { shortTitle } } }
+             observations(first: 10) { edges { node { value suppressed period sex age
+               area { name } } } } } } } }""",
+        {"c": ["KE"]},
+    ),
+}
+
+
+@contextmanager
+def _per_request_rules() -> Iterator[None]:
+    """The old configuration: depth and alias limiters built per request."""
+    from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, QueryDepthLimiter
+
+    from lnob_api.graphql import schema as module
+    from lnob_api.graphql.inputs import StorableLiterals
+
+    schema = module.schema
+    saved = schema.extensions
+    old: list[Any] = [
+        lambda: QueryDepthLimiter(max_depth=12),
+        lambda: MaxAliasesLimiter(max_alias_count=30),
+        lambda: AddValidationRules([StorableLiterals]),
+    ]
+    index = saved.index(module.static_rules)
+    schema.extensions = (*saved[:index], *old, *saved[index + 1 :])
+    try:
+        yield
+    finally:
+        schema.extensions = saved
+
+
+@contextmanager
+def _uncached_page_statement() -> Iterator[None]:
+    from lnob_api.read import repository
+
+    saved = repository.PAGE_STATEMENT_CACHE
+    repository.PAGE_STATEMENT_CACHE = False
+    try:
+        yield
+    finally:
+        repository.PAGE_STATEMENT_CACHE = saved
+
+
+TOGGLES: dict[str, Callable[[], Any]] = {
+    "validation_rules": _per_request_rules,
+    # "page_statement": _uncached_page_statement,
+}
+
+
+async def _time(client: httpx.AsyncClient, query: str, variables: dict[str, Any], n: int) -> float:
+    started = time.perf_counter()
+    for _ in range(n):
+        response = await client.post("/graphql", json={"query": query, "variables": variables})
+        if response.status_code != 200 or "errors" in response.json():
+            raise SystemExit(f"{response.status_code}: {response.text[:300]}")
+    return (time.perf_counter() - started) / n
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("-n", type=int, default=30, help="requests per side per round")
+    parser.add_argument("--toggle", action="append", choices=sorted(TOGGLES))
+    parser.add_argument("--workload", action="append", choices=sorted(WORKLOADS))
+    args = parser.parse_args()
+
+    from lnob_api.app import create_app
+    from lnob_api.auth.keys import KeyStore, new_key
+    from lnob_api.config import Settings
+    from lnob_api.db import create_engine
+    from lnob_api.db.request import EngineDatabase
+
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if not url:
+        raise SystemExit("set BENCH_DATABASE_URL to a database holding the benchmark data")
+    url = Settings.from_env({"DATABASE_URL": url}).database_url or url
+    engine = create_engine(url, pool_size=2)
+    app = create_app(
+        Settings(env="test", rate_limit=0),
+        database=EngineDatabase(engine),
+        keys=KeyStore([new_key()]),
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        for toggle in args.toggle or sorted(TOGGLES):
+            print(f"## {toggle}: time per request, change off -> on (median of rounds)")
+            for name in args.workload or list(WORKLOADS):
+                query, variables = WORKLOADS[name]
+                await _time(client, query, variables, 5)  # warm-up
+                with TOGGLES[toggle]():
+                    await _time(client, query, variables, 5)
+                ratios, offs, ons = [], [], []
+                for round_ in range(args.rounds):
+                    first_off = round_ % 2 == 0
+                    for side in ("off", "on") if first_off else ("on", "off"):
+                        if side == "off":
+                            with TOGGLES[toggle]():
+                                off = await _time(client, query, variables, args.n)
+                        else:
+                            on = await _time(client, query, variables, args.n)
+                    ratios.append(on / off)
+                    offs.append(off)
+                    ons.append(on)
+                print(
+                    f"{name:22s} off {statistics.median(offs) * 1000:7.2f} ms  "
+                    f"on {statistics.median(ons) * 1000:7.2f} ms  "
+                    f"ratio on/off {statistics.median(ratios):.3f}"
+                )
+    await engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
