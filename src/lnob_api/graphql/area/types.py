@@ -9,16 +9,17 @@ import strawberry
 
 from lnob_api.area import repository as area_repo
 from lnob_api.coalition import repository as coalition_repo
+from lnob_api.graphql.connections import connection
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import AreaLevel
-from lnob_api.graphql.loading import load_many, load_one, load_page
+from lnob_api.graphql.loading import load_many, load_one
 from lnob_api.graphql.node import Node, entity
-from lnob_api.graphql.pagination import Connection
 
 if TYPE_CHECKING:
     from lnob_api.graphql.coalition.types import Coalition
 
 _Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.types")]
+_Area = Annotated["Area", strawberry.lazy("lnob_api.graphql.area.types")]
 
 
 @entity(area_repo.AREAS, parse_key=str)
@@ -45,25 +46,12 @@ class Area(Node):
     async def parent(self, info: Info) -> Area | None:
         return await load_one(info, area_repo.AREA_BY_CODE, self.parent_code, Area)
 
-    @strawberry.field(description="Areas directly inside this one, in code order.")
-    async def children(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Area]:
-        return await load_page(
-            info,
-            area_repo.AREAS_BY_PARENT,
-            self.code,
-            Area,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+    children = connection(
+        area_repo.AREAS_BY_PARENT,
+        _Area,
+        parent_key="code",
+        description="Areas directly inside this one, in code order.",
+    )
 
     @strawberry.field(
         name="ancestors",

@@ -12,6 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.errors import InvalidInput
+from lnob_api.graphql.connections import Slice
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import ObsStatus
 from lnob_api.graphql.ids import from_global_id
@@ -241,6 +242,12 @@ def _dataset_pks(ids: list[strawberry.ID]) -> list[int]:
 
 def _values(items: list[ProducerType] | list[ProvenanceMethod] | None) -> list[str] | None:
     return None if items is None else [item.value for item in items]
+
+
+def observation_slice(filter: ObservationFilter | None) -> Slice:
+    """The part of an observation list that ``filter`` keeps (for connection fields)."""
+    where, where_key = observation_where(filter)
+    return Slice(where=where, where_key=where_key)
 
 
 def observation_where(

@@ -9,11 +9,11 @@ import strawberry
 
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
+from lnob_api.graphql.connections import connection
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import ProjectStatus, Visibility
-from lnob_api.graphql.loading import load_list, load_one, load_page
+from lnob_api.graphql.loading import load_list, load_one
 from lnob_api.graphql.node import Node, entity
-from lnob_api.graphql.pagination import Connection
 from lnob_api.project import repository as project_repo
 
 if TYPE_CHECKING:
@@ -66,24 +66,6 @@ class Project(Node):
 
         return await load_list(info, coalition_repo.GROUPS_BY_PROJECT, self.pk, MarginalisedGroup)
 
-    @strawberry.field(description="Datasets produced by the project.")
-    async def datasets(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[_Dataset]:
-        from lnob_api.graphql.dataset.types import Dataset
-
-        return await load_page(
-            info,
-            dataset_repo.DATASETS_BY_PROJECT,
-            self.pk,
-            Dataset,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+    datasets = connection(
+        dataset_repo.DATASETS_BY_PROJECT, _Dataset, description="Datasets produced by the project."
+    )

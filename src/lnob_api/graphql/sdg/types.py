@@ -8,11 +8,12 @@ import strawberry
 
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
+from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.i18n import localized
-from lnob_api.graphql.loading import load_list, load_one, load_page
+from lnob_api.graphql.loading import load_list, load_one
 from lnob_api.graphql.node import Node, entity
-from lnob_api.graphql.pagination import Connection
+from lnob_api.observation import repository as observation_repo
 from lnob_api.project import repository as project_repo
 from lnob_api.sdg import repository as sdg_repo
 
@@ -34,6 +35,12 @@ _Publication = Annotated["Publication", strawberry.lazy("lnob_api.graphql.public
 
 LANG_HELP = "Language code (en, fr, es, ne, sw); default from Accept-Language, else English."
 Lang = Annotated[str | None, strawberry.argument(description=LANG_HELP)]
+
+
+def _observations(filter: _ObservationFilter | None = None) -> Slice:
+    from lnob_api.graphql.observation.types import observation_slice
+
+    return observation_slice(filter)
 
 
 def _pick(info: Info, lang: str | None, english: str, translations: dict[str, Any]) -> str:
@@ -105,27 +112,12 @@ class SdgTarget(Node):
     async def indicators(self, info: Info) -> list[Indicator]:
         return await load_list(info, sdg_repo.INDICATORS_BY_TARGET, self.code, Indicator)
 
-    @strawberry.field(description="Projects addressing this target.")
-    async def projects(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[_Project]:
-        from lnob_api.graphql.project.types import Project
-
-        return await load_page(
-            info,
-            project_repo.PROJECTS_BY_TARGET,
-            self.code,
-            Project,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+    projects = connection(
+        project_repo.PROJECTS_BY_TARGET,
+        _Project,
+        parent_key="code",
+        description="Projects addressing this target.",
+    )
 
     @strawberry.field(description="Publications addressing this target (those the caller may see).")
     async def publications(self, info: Info) -> list[_Publication]:
@@ -199,54 +191,18 @@ class Indicator(Node):
 
         return await load_one(info, coalition_repo.COALITION_BY_ID, self.coalition_id, Coalition)
 
-    @strawberry.field(description="Datasets covering this indicator.")
-    async def datasets(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[_Dataset]:
-        from lnob_api.graphql.dataset.types import Dataset
+    datasets = connection(
+        dataset_repo.DATASETS_BY_INDICATOR,
+        _Dataset,
+        description="Datasets covering this indicator.",
+    )
 
-        return await load_page(
-            info,
-            dataset_repo.DATASETS_BY_INDICATOR,
-            self.pk,
-            Dataset,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
-
-    @strawberry.field(description="Observations of this indicator the caller may read, by id.")
-    async def observations(
-        self,
-        info: Info,
-        filter: _ObservationFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[_Observation]:
-        from lnob_api.graphql.observation.types import Observation, observation_where
-        from lnob_api.observation import repository as observation_repo
-
-        where, where_key = observation_where(filter)
-        return await load_page(
-            info,
-            observation_repo.OBSERVATIONS_BY_INDICATOR,
-            self.pk,
-            Observation,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            where=where,
-            where_key=where_key,
-        )
+    observations = connection(
+        observation_repo.OBSERVATIONS_BY_INDICATOR,
+        _Observation,
+        select=_observations,
+        description="Observations of this indicator the caller may read, by id.",
+    )
 
 
 def _gid(type_name: str, key: object) -> str:
