@@ -16,6 +16,7 @@ from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
 from lnob_api.dataset import common
 from lnob_api.dataset import write_repository as repo
+from lnob_api.declare.entities import DATASET
 from lnob_api.disclosure import service as disclosure
 from lnob_api.errors import InvalidInput
 from lnob_api.models.enums import PRE_RELEASE, DatasetStatus
@@ -32,28 +33,17 @@ async def locked_draft(session: AsyncSession, published: models.Dataset) -> mode
 async def draft_of(
     session: AsyncSession, actor: Actor, published: models.Dataset
 ) -> models.Dataset:
-    """The open draft of ``published``'s lineage, created as a copy when there is none. A new
+    """The open draft of ``published``'s lineage, created as a copy when there is none (the
+    fields ``DATASET`` declares ``copied``; provenance, links and observations after). A new
     draft's row version continues from the published one's: a client holding the published
     version's rowVersion cannot edit the draft without reading it first."""
     existing = await locked_draft(session, published)
     if existing is not None:
         return existing
     draft = models.Dataset(
+        **DATASET.copy(published),
         row_version=published.row_version + 1,
-        coalition_id=published.coalition_id,
-        project_id=published.project_id,
-        slug=published.slug,
-        lineage_id=published.lineage_id,
-        title=published.title,
-        description=published.description,
-        methodology=published.methodology,
-        collection_start=published.collection_start,
-        collection_end=published.collection_end,
-        area_code=published.area_code,
-        license=published.license,
         status=DatasetStatus.DRAFT,
-        visibility=published.visibility,
-        metadata_visibility=published.metadata_visibility,
         version=await repo.next_version(session, published.lineage_id),
     )
     session.add(draft)

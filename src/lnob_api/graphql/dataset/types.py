@@ -9,8 +9,10 @@ import strawberry
 
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
+from lnob_api.declare.entities import DATASET
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.enums import DatasetStatus, Methodology, ValidationMethod, Visibility
+from lnob_api.graphql.declared import declared
+from lnob_api.graphql.enums import ValidationMethod
 from lnob_api.graphql.loading import load_list, load_one, load_page
 from lnob_api.graphql.node import Node, entity
 from lnob_api.graphql.pagination import Connection
@@ -71,48 +73,24 @@ class DatasetValidation:
 
 @entity(dataset_repo.DATASET_VERSIONS)
 @strawberry.type(description="A coherent body of community-driven data from one project.")
+@declared(DATASET)
 class Dataset(Node):
+    """The columns come from ``declare.entities.DATASET``; the rest is written here."""
+
     pk: strawberry.Private[int]
-    coalition_id: strawberry.Private[int]
-    project_id: strawberry.Private[int | None]
-    slug: str
-    title: str
-    description: str
-    methodology: Methodology
-    collection_start: date | None
-    collection_end: date | None
-    area_code: str | None = strawberry.field(description="Geography the dataset covers.")
-    license: str
-    status: DatasetStatus
-    retraction_reason: str | None
-    version: int
-    visibility: Visibility
-    published_at: datetime | None
-    retracted_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    is_demo: bool = strawberry.field(description="True for the demonstration data set.")
-    row_version: int = strawberry.field(
-        description="Changes on every edit; send it back with an update (optimistic locking)."
-    )
-    superseded_at: datetime | None = strawberry.field(
-        description="When a newer published version replaced this one."
-    )
-    lineage_id: strawberry.Private[int]
-    # Provenance columns, exposed through ``provenance``.
-    producer_type: strawberry.Private[ProducerType | None]
-    method: strawberry.Private[ProvenanceMethod | None]
-    sampling: strawberry.Private[Sampling | None]
-    sampling_note: strawberry.Private[str | None]
-    sample_size: strawberry.Private[int | None]
-    washington_group: strawberry.Private[bool | None]
-    sdg_framework_version: strawberry.Private[str]
-    release_at: datetime | None = strawberry.field(
-        description="Embargo: outside the coalition nobody sees it before this instant."
-    )
-    metadata_visibility: Visibility | None = strawberry.field(
-        description="Who sees the description when it is shown more widely than the data."
-    )
+    if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (not GraphQL fields)
+        coalition_id: int
+        project_id: int | None
+        lineage_id: int
+        version: int
+        area_code: str | None
+        producer_type: ProducerType | None
+        method: ProvenanceMethod | None
+        sampling: Sampling | None
+        sampling_note: str | None
+        sample_size: int | None
+        washington_group: bool | None
+        sdg_framework_version: str
     data_readable: bool = strawberry.field(
         description="Whether you may read the observations, or only this description (then "
         "you can file an access request)."

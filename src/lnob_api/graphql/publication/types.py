@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
+from lnob_api.declare.entities import PUBLICATION
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.enums import PublicationKind, Visibility
+from lnob_api.graphql.declared import declared
 from lnob_api.graphql.loading import load_list, load_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.publication import repository as publication_repo
@@ -32,21 +32,13 @@ _Recommendation = Annotated[
 
 @entity(publication_repo.PUBLICATIONS)
 @strawberry.type(description="A flyer, country summary, recommendations, policy brief or report.")
+@declared(PUBLICATION)
 class Publication(Node):
+    """The columns come from ``declare.entities.PUBLICATION``; the rest is written here."""
+
     pk: strawberry.Private[int]
-    coalition_id: strawberry.Private[int | None]
-    slug: str
-    title: str
-    description: str
-    kind: PublicationKind
-    language: str = strawberry.field(description="Language code of the text, e.g. en.")
-    published_on: date | None
-    file_url: str | None = strawberry.field(description="Where the file is; null when unknown.")
-    visibility: Visibility
-    is_demo: bool = strawberry.field(description="True for the demonstration data set.")
-    row_version: int = strawberry.field(
-        description="Changes on every edit; send it back with an update (optimistic locking)."
-    )
+    if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (not a GraphQL field)
+        coalition_id: int | None
 
     @strawberry.field(description="The coalition that owns it; null for the partnership's own.")
     async def owner(self, info: Info) -> _Coalition | None:
