@@ -6,10 +6,8 @@ import strawberry
 
 from lnob_api.access_request import repository as access_request_repo
 from lnob_api.graphql.access_request.types import AccessRequest
-from lnob_api.graphql.context import Info
+from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.loading import root_page
-from lnob_api.graphql.pagination import Connection
 from lnob_api.graphql.permissions import SignedIn
 from lnob_api.models import AccessRequestStatus
 
@@ -21,36 +19,26 @@ class AccessRequestFilter:
     dataset: strawberry.ID | None = None
 
 
+def _access_requests(filter: AccessRequestFilter | None = None) -> Slice:
+    f = filter or AccessRequestFilter()
+    dataset_id = pk_of(f.dataset, "Dataset", "dataset") if f.dataset is not None else None
+    return Slice(
+        where=access_request_repo.filters(
+            status=f.status.value if f.status is not None else None,
+            coalition_code=f.coalition,
+            dataset_id=dataset_id,
+        )
+    )
+
+
 @strawberry.type
 class AccessRequestQueries:
-    @strawberry.field(
+    access_requests = connection(
+        access_request_repo.ACCESS_REQUESTS,
+        AccessRequest,
+        select=_access_requests,
         permission_classes=[SignedIn],
         description="Access requests, newest first: those you filed, and, as a coalition admin "
         "(coalition:admin scope) or partnership admin (partnership:admin), those to your "
         "coalitions' datasets.",
     )
-    async def access_requests(
-        self,
-        info: Info,
-        filter: AccessRequestFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[AccessRequest]:
-        f = filter or AccessRequestFilter()
-        where = access_request_repo.filters(
-            status=f.status.value if f.status is not None else None,
-            coalition_code=f.coalition,
-            dataset_id=pk_of(f.dataset, "Dataset", "dataset") if f.dataset is not None else None,
-        )
-        return await root_page(
-            info,
-            access_request_repo.ACCESS_REQUESTS,
-            AccessRequest,
-            where=where,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )

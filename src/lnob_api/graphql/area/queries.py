@@ -6,10 +6,10 @@ import strawberry
 
 from lnob_api.area import repository as area_repo
 from lnob_api.graphql.area.types import Area
+from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import AreaLevel
-from lnob_api.graphql.loading import load_one, root_page
-from lnob_api.graphql.pagination import Connection
+from lnob_api.graphql.loading import load_one
 
 
 @strawberry.input(description="Conditions on areas; all given ones must hold.")
@@ -27,35 +27,22 @@ class AreaFilter:
     )
 
 
+def _areas(filter: AreaFilter | None = None) -> Slice:
+    f = filter or AreaFilter()
+    level = f.level.value if f.level else None
+    return Slice(
+        where=area_repo.filters(country=f.country, level=level, parent=f.parent, search=f.search)
+    )
+
+
 @strawberry.type
 class AreaQueries:
-    @strawberry.field(description="Countries, subdivisions and local areas, in code order.")
-    async def areas(
-        self,
-        info: Info,
-        filter: AreaFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Area]:
-        f = filter or AreaFilter()
-        where = area_repo.filters(
-            country=f.country,
-            level=f.level.value if f.level else None,
-            parent=f.parent,
-            search=f.search,
-        )
-        return await root_page(
-            info,
-            area_repo.AREAS,
-            Area,
-            where=where,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+    areas = connection(
+        area_repo.AREAS,
+        Area,
+        select=_areas,
+        description="Countries, subdivisions and local areas, in code order.",
+    )
 
     @strawberry.field(description="One area by code, e.g. KE or KE-30 (case-insensitive).")
     async def area(self, info: Info, code: str) -> Area | None:

@@ -4,36 +4,22 @@ from __future__ import annotations
 
 import strawberry
 
-from lnob_api.graphql.context import Info
-from lnob_api.graphql.loading import root_page
+from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.notification.types import Notification
-from lnob_api.graphql.pagination import Connection
 from lnob_api.graphql.permissions import SignedIn
 from lnob_api.notification import repository as notification_repo
 
 
+def _notifications(unread_only: bool | None = None) -> Slice:
+    return Slice(where=notification_repo.filters(unread_only=bool(unread_only)))
+
+
 @strawberry.type
 class NotificationQueries:
-    @strawberry.field(
+    notifications = connection(
+        notification_repo.NOTIFICATIONS,
+        Notification,
+        select=_notifications,
         permission_classes=[SignedIn],
         description="Your notifications (as a user, or as a machine client), newest first.",
     )
-    async def notifications(
-        self,
-        info: Info,
-        unread_only: bool | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Notification]:
-        return await root_page(
-            info,
-            notification_repo.NOTIFICATIONS,
-            Notification,
-            where=notification_repo.filters(unread_only=bool(unread_only)),
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )

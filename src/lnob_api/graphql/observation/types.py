@@ -244,7 +244,7 @@ def _values(items: list[ProducerType] | list[ProvenanceMethod] | None) -> list[s
     return None if items is None else [item.value for item in items]
 
 
-def observation_slice(filter: ObservationFilter | None) -> Slice:
+def observation_slice(filter: ObservationFilter | None = None) -> Slice:
     """The part of an observation list that ``filter`` keeps (for connection fields)."""
     where, where_key = observation_where(filter)
     return Slice(where=where, where_key=where_key)

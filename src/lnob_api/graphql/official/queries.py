@@ -5,10 +5,9 @@ from __future__ import annotations
 import strawberry
 
 from lnob_api.errors import InvalidInput
+from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.loading import root_page
 from lnob_api.graphql.official.types import ComparisonRow, OfficialValue
-from lnob_api.graphql.pagination import Connection
 from lnob_api.official import repository as official_repo
 
 
@@ -29,36 +28,27 @@ class OfficialValueFilter:
     source: str | None = strawberry.field(default=None, description="The source's exact name.")
 
 
-@strawberry.type
-class OfficialQueries:
-    @strawberry.field(description="Official reference values (public reference data).")
-    async def official_values(
-        self,
-        info: Info,
-        filter: OfficialValueFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[OfficialValue]:
-        f = filter or OfficialValueFilter()
-        where = official_repo.filters(
+def _official_values(filter: OfficialValueFilter | None = None) -> Slice:
+    f = filter or OfficialValueFilter()
+    return Slice(
+        where=official_repo.filters(
             indicator_code=f.indicator,
             area_codes=f.areas,
             period_from=f.period_from,
             period_to=f.period_to,
             source=f.source,
         )
-        return await root_page(
-            info,
-            official_repo.OFFICIAL_VALUES,
-            OfficialValue,
-            where=where,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+    )
+
+
+@strawberry.type
+class OfficialQueries:
+    official_values = connection(
+        official_repo.OFFICIAL_VALUES,
+        OfficialValue,
+        select=_official_values,
+        description="Official reference values (public reference data).",
+    )
 
     @strawberry.field(
         description="Community values next to official values for the same indicator (or SDG "

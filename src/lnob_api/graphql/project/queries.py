@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
+from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import ProjectStatus
-from lnob_api.graphql.loading import load_one, root_page
-from lnob_api.graphql.pagination import Connection
+from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.project.types import Project
 from lnob_api.project import repository as project_repo
 
@@ -20,35 +20,23 @@ class ProjectFilter:
     group: str | None = strawberry.field(default=None, description="Marginalised group code.")
 
 
-@strawberry.type
-class ProjectQueries:
-    @strawberry.field(description="Projects the caller may see.")
-    async def projects(
-        self,
-        info: Info,
-        filter: ProjectFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Project]:
-        f = filter or ProjectFilter()
-        where = project_repo.filters(
+def _projects(filter: ProjectFilter | None = None) -> Slice:
+    f = filter or ProjectFilter()
+    return Slice(
+        where=project_repo.filters(
             coalition_code=f.coalition,
             status=f.status.value if f.status else None,
             target_code=f.target,
             group_code=f.group,
         )
-        return await root_page(
-            info,
-            project_repo.PROJECTS,
-            Project,
-            where=where,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+    )
+
+
+@strawberry.type
+class ProjectQueries:
+    projects = connection(
+        project_repo.PROJECTS, Project, select=_projects, description="Projects the caller may see."
+    )
 
     @strawberry.field(description="One project by slug.")
     async def project(self, info: Info, slug: str) -> Project | None:

@@ -7,11 +7,11 @@ from enum import Enum
 import strawberry
 
 from lnob_api.errors import InvalidInput
+from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import PublicationKind
 from lnob_api.graphql.ids import from_global_id
-from lnob_api.graphql.loading import load_one, root_page
-from lnob_api.graphql.pagination import Connection
+from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.publication.types import Publication
 from lnob_api.publication import repository as publication_repo
 
@@ -38,38 +38,28 @@ class PublicationFilter:
     )
 
 
+def _publications(
+    filter: PublicationFilter | None = None, order_by: PublicationOrder = PublicationOrder.ID
+) -> Slice:
+    f = filter or PublicationFilter()
+    where = publication_repo.filters(
+        coalition_code=f.coalition,
+        kind=f.kind.value if f.kind else None,
+        language=f.language,
+        target_code=f.target,
+        search=f.search,
+    )
+    return Slice(where=where, order=publication_repo.ORDERS[order_by.value])
+
+
 @strawberry.type
 class PublicationQueries:
-    @strawberry.field(description="Publications the caller may see.")
-    async def publications(
-        self,
-        info: Info,
-        filter: PublicationFilter | None = None,
-        order_by: PublicationOrder = PublicationOrder.ID,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Publication]:
-        f = filter or PublicationFilter()
-        where = publication_repo.filters(
-            coalition_code=f.coalition,
-            kind=f.kind.value if f.kind else None,
-            language=f.language,
-            target_code=f.target,
-            search=f.search,
-        )
-        return await root_page(
-            info,
-            publication_repo.PUBLICATIONS,
-            Publication,
-            where=where,
-            order=publication_repo.ORDERS[order_by.value],
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+    publications = connection(
+        publication_repo.PUBLICATIONS,
+        Publication,
+        select=_publications,
+        description="Publications the caller may see.",
+    )
 
     @strawberry.field(description="One publication by global id or slug.")
     async def publication(

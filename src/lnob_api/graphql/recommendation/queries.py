@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
+from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.ids import from_global_id
-from lnob_api.graphql.loading import load_one, root_page
-from lnob_api.graphql.pagination import Connection
+from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.recommendation.types import Recommendation
 from lnob_api.models.evidence import AuthorityLevel, RecommendationStatus
 from lnob_api.recommendation import repository as recommendation_repo
@@ -28,36 +28,28 @@ class RecommendationFilter:
     authority_level: AuthorityLevel | None = None
 
 
-@strawberry.type
-class RecommendationQueries:
-    @strawberry.field(description="Recommendations to authorities that the caller may see.")
-    async def recommendations(
-        self,
-        info: Info,
-        filter: RecommendationFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Recommendation]:
-        f = filter or RecommendationFilter()
-        where = recommendation_repo.filters(
+def _recommendations(filter: RecommendationFilter | None = None) -> Slice:
+    f = filter or RecommendationFilter()
+    level = f.authority_level.value if f.authority_level is not None else None
+    return Slice(
+        where=recommendation_repo.filters(
             coalition_code=f.coalition,
             status=f.status.value if f.status is not None else None,
             target_code=f.target,
             authority=f.authority,
-            authority_level=f.authority_level.value if f.authority_level is not None else None,
+            authority_level=level,
         )
-        return await root_page(
-            info,
-            recommendation_repo.RECOMMENDATIONS,
-            Recommendation,
-            where=where,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+    )
+
+
+@strawberry.type
+class RecommendationQueries:
+    recommendations = connection(
+        recommendation_repo.RECOMMENDATIONS,
+        Recommendation,
+        select=_recommendations,
+        description="Recommendations to authorities that the caller may see.",
+    )
 
     @strawberry.field(description="One recommendation by id; null when missing or not visible.")
     async def recommendation(self, info: Info, id: strawberry.ID) -> Recommendation | None:

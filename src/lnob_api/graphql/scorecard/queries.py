@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
+from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.ids import from_global_id
 from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.loading import load_one, root_page
-from lnob_api.graphql.pagination import Connection
+from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.scorecard.types import Scorecard
 from lnob_api.scorecard import repository as scorecard_repo
 
@@ -37,20 +37,10 @@ class ScorecardFilter:
     dataset: strawberry.ID | None = None
 
 
-@strawberry.type
-class ScorecardQueries:
-    @strawberry.field(description="Community scorecards the caller may see.")
-    async def scorecards(
-        self,
-        info: Info,
-        filter: ScorecardFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Scorecard]:
-        f = filter or ScorecardFilter()
-        where = scorecard_repo.filters(
+def _scorecards(filter: ScorecardFilter | None = None) -> Slice:
+    f = filter or ScorecardFilter()
+    return Slice(
+        where=scorecard_repo.filters(
             coalition_code=f.coalition,
             area_code=f.area,
             target_code=f.target,
@@ -60,16 +50,17 @@ class ScorecardQueries:
             project_id=pk_of(f.project, "Project", "filter.project") if f.project else None,
             dataset_id=pk_of(f.dataset, "Dataset", "filter.dataset") if f.dataset else None,
         )
-        return await root_page(
-            info,
-            scorecard_repo.SCORECARDS,
-            Scorecard,
-            where=where,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+    )
+
+
+@strawberry.type
+class ScorecardQueries:
+    scorecards = connection(
+        scorecard_repo.SCORECARDS,
+        Scorecard,
+        select=_scorecards,
+        description="Community scorecards the caller may see.",
+    )
 
     @strawberry.field(description="One scorecard by id; null when missing or not visible.")
     async def scorecard(self, info: Info, id: strawberry.ID) -> Scorecard | None:
