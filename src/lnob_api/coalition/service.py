@@ -100,6 +100,12 @@ async def coalition_id(session: AsyncSession, code: str, *, field: str = "coalit
     return found
 
 
+async def lock(session: AsyncSession, coalition_id: int) -> models.Coalition | None:
+    """The coalition, its row locked for the rest of the transaction: other domains serialise
+    their per-coalition changes (code numbering, role changes) through it."""
+    return await repo.lock(session, coalition_id)
+
+
 async def record(
     session: AsyncSession,
     actor: Actor,

@@ -278,3 +278,9 @@ async def set_visibility(
     await session.refresh(dataset)
     await common.record(session, actor, "dataset.visibility", dataset, before)
     return dataset
+
+
+async def coalition_of(session: AsyncSession, dataset_id: int) -> int | None:
+    """The id of the dataset's coalition, None when there is no such dataset (other domains
+    check that a dataset they link to is their coalition's)."""
+    return await repo.coalition_of(session, dataset_id)

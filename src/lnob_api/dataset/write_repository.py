@@ -255,3 +255,10 @@ async def breakdown_dimensions(session: AsyncSession, dataset_id: int) -> list[s
         .order_by(each.c.key)
     )
     return [str(k) for k in (await session.scalars(keys)).all()]
+
+
+async def coalition_of(session: AsyncSession, dataset_id: int) -> int | None:
+    found = await session.scalar(
+        sa.select(models.Dataset.coalition_id).where(models.Dataset.id == dataset_id)
+    )
+    return int(found) if found is not None else None

@@ -165,3 +165,10 @@ async def dependants(conn: AsyncConnection, organisation_id: int) -> Dependants:
         coalitions=tuple(row["coalitions"]),
         active_grants=int(row["active_grants"]),
     )
+
+
+async def exists(session: AsyncSession, organisation_id: int) -> bool:
+    found = await session.scalar(
+        sa.select(sa.exists().where(models.Organisation.id == organisation_id))
+    )
+    return bool(found)

@@ -340,3 +340,8 @@ async def delete(
     await _record(session, actor, "organisation.delete", organisation, _snap(organisation), None)
     await session.delete(organisation)
     return organisation_id
+
+
+async def exists(session: AsyncSession, organisation_id: int) -> bool:
+    """Whether the organisation exists (other domains check references to it)."""
+    return await repo.exists(session, organisation_id)

@@ -19,12 +19,13 @@ from lnob_api import models
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
-from lnob_api.dataset import write_repository as dataset_writes
+from lnob_api.coalition import service as coalition_service
+from lnob_api.dataset import service as dataset_service
 from lnob_api.errors import InvalidInput, ValidationFailed, check_version
 from lnob_api.models.enums import CoalitionRole, Visibility
 from lnob_api.models.evidence import RecommendationStatus
+from lnob_api.organisation import service as organisation_service
 from lnob_api.recommendation import repository as repo
-from lnob_api.scorecard import repository as lookups
 
 __all__ = ["Actor"]
 
@@ -91,7 +92,7 @@ async def _validate(
         fields["authority_name"] = _text(fields["authority_name"], "authority.name", 300, problems)
     _not_future(fields.get("issued_on"), "issuedOn", problems)
     organisation = fields.get("authority_organisation_id")
-    if organisation is not None and not await lookups.organisation_exists(session, organisation):
+    if organisation is not None and not await organisation_service.exists(session, organisation):
         problems.append(
             InvalidInput("authority.organisation", "no such organisation", code="NOT_FOUND")
         )
@@ -103,7 +104,7 @@ async def _validate(
             InvalidInput("publication", "no such publication of this coalition", code="NOT_FOUND")
         )
     dataset_id = fields.get("dataset_id")
-    if dataset_id is not None and await lookups.dataset_coalition(session, dataset_id) != (
+    if dataset_id is not None and await dataset_service.coalition_of(session, dataset_id) != (
         coalition_id
     ):
         problems.append(
@@ -148,11 +149,7 @@ async def create(
 ) -> models.Recommendation:
     """A new recommendation (OPEN, first entry of its history) from the coalition's
     publication and/or dataset."""
-    coalition_id = await dataset_writes.coalition_id_by_code(session, coalition_code)
-    if coalition_id is None:
-        raise InvalidInput(
-            "coalition", f"unknown coalition {coalition_code!r}", code="INVALID_CODE"
-        )
+    coalition_id = await coalition_service.coalition_id(session, coalition_code)
     checks.require_role(actor.principal, coalition_id, CoalitionRole.EDITOR)
     if visibility is not None and visibility is not Visibility.COALITION:
         checks.require_coalition_admin(actor.principal, coalition_id)
@@ -285,7 +282,7 @@ async def respond(
     responded_on: date = fields["responded_on"]
     _not_future(responded_on, "respondedOn", problems)
     organisation = fields.get("responder_organisation_id")
-    if organisation is not None and not await lookups.organisation_exists(session, organisation):
+    if organisation is not None and not await organisation_service.exists(session, organisation):
         problems.append(
             InvalidInput("responderOrganisation", "no such organisation", code="NOT_FOUND")
         )

@@ -11,6 +11,7 @@ from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
 from lnob_api.errors import InvalidInput, ValidationFailed, check_version
 from lnob_api.models.evidence import ActionStatus
+from lnob_api.organisation import service as organisation_service
 from lnob_api.scorecard import repository as repo
 from lnob_api.scorecard.service import now, record, required_text, writable
 
@@ -29,7 +30,7 @@ async def _check_action(
         if len(fields["owner_name"]) > 300:
             problems.append(InvalidInput("ownerName", "at most 300 characters", code="TOO_LONG"))
     owner_org = fields.get("owner_organisation_id")
-    if owner_org is not None and not await repo.organisation_exists(session, owner_org):
+    if owner_org is not None and not await organisation_service.exists(session, owner_org):
         problems.append(InvalidInput("ownerOrganisation", "no such organisation", code="NOT_FOUND"))
     criterion = fields.get("criterion_id")
     if criterion is not None and criterion not in {

@@ -216,20 +216,6 @@ async def target_exists(session: AsyncSession, code: str) -> bool:
     return bool(found)
 
 
-async def organisation_exists(session: AsyncSession, organisation_id: int) -> bool:
-    found = await session.scalar(
-        sa.select(sa.exists().where(models.Organisation.id == organisation_id))
-    )
-    return bool(found)
-
-
-async def dataset_coalition(session: AsyncSession, dataset_id: int) -> int | None:
-    found = await session.scalar(
-        sa.select(models.Dataset.coalition_id).where(models.Dataset.id == dataset_id)
-    )
-    return int(found) if found is not None else None
-
-
 async def project_coalition(session: AsyncSession, project_id: int) -> int | None:
     found = await session.scalar(
         sa.select(models.Project.coalition_id).where(models.Project.id == project_id)

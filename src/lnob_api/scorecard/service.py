@@ -17,10 +17,12 @@ from lnob_api import models
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
-from lnob_api.dataset import write_repository as dataset_writes
+from lnob_api.coalition import service as coalition_service
+from lnob_api.dataset import service as dataset_service
 from lnob_api.errors import InvalidInput, ValidationFailed, check_version
 from lnob_api.models.enums import CoalitionRole, Visibility
 from lnob_api.observation.periods import period_bounds
+from lnob_api.organisation import service as organisation_service
 from lnob_api.scorecard import repository as repo
 
 __all__ = ["Actor"]
@@ -122,12 +124,14 @@ async def _validate(
             InvalidInput("project", "no such project in this coalition", code="NOT_FOUND")
         )
     dataset_id = fields.get("dataset_id")
-    if dataset_id is not None and await repo.dataset_coalition(session, dataset_id) != coalition_id:
+    if dataset_id is not None and (
+        await dataset_service.coalition_of(session, dataset_id) != coalition_id
+    ):
         problems.append(
             InvalidInput("dataset", "no such dataset in this coalition", code="NOT_FOUND")
         )
     facilitator = fields.get("facilitator_organisation_id")
-    if facilitator is not None and not await repo.organisation_exists(session, facilitator):
+    if facilitator is not None and not await organisation_service.exists(session, facilitator):
         problems.append(InvalidInput("facilitator", "no such organisation", code="NOT_FOUND"))
 
 
@@ -147,11 +151,7 @@ async def create(
     visibility: Visibility | None,
 ) -> models.Scorecard:
     """A new scorecard of the coalition (scale default 1-5, visibility default COALITION)."""
-    coalition_id = await dataset_writes.coalition_id_by_code(session, coalition_code)
-    if coalition_id is None:
-        raise InvalidInput(
-            "coalition", f"unknown coalition {coalition_code!r}", code="INVALID_CODE"
-        )
+    coalition_id = await coalition_service.coalition_id(session, coalition_code)
     checks.require_role(actor.principal, coalition_id, CoalitionRole.EDITOR)
     if visibility is not None and visibility is not Visibility.COALITION:
         checks.require_coalition_admin(actor.principal, coalition_id)

@@ -16,7 +16,6 @@ from lnob_api.access import checks
 from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
-from lnob_api.coalition import write_repository as coalition_repo
 from lnob_api.errors import InvalidInput, NotFound, ValidationFailed, check_version
 from lnob_api.models.enums import CoalitionRole
 from lnob_api.sdg import write_repository as repo
@@ -100,7 +99,7 @@ async def create_custom(
     if problems:
         raise ValidationFailed(problems)
     # The coalition's row lock serialises code numbering within the coalition.
-    coalition = await coalition_repo.lock(session, coalition_id)
+    coalition = await coalition_service.lock(session, coalition_id)
     assert coalition is not None
     number = await repo.last_custom_number(session, coalition.code) + 1
     if number > LAST_NUMBER:

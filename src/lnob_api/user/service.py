@@ -19,7 +19,6 @@ from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
 from lnob_api.auth.secrets import hash_password
 from lnob_api.coalition import service as coalition_service
-from lnob_api.coalition import write_repository as coalition_repo
 from lnob_api.errors import Conflict, InvalidInput, NotFound
 from lnob_api.models.enums import CoalitionRole
 from lnob_api.organisation import service as organisation_service
@@ -171,7 +170,7 @@ async def _role_change(
     user and the role they hold, once the caller may manage the coalition's roles."""
     coalition_id = await coalition_service.coalition_id(session, coalition_code)
     checks.require_coalition_admin(actor.principal, coalition_id)
-    await coalition_repo.lock(session, coalition_id)
+    await coalition_service.lock(session, coalition_id)
     conn = await session.connection()
     user = await repo.user_by_email(conn, email)
     if user is None:
