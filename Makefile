@@ -34,6 +34,7 @@ test: $(TEST_STAMP) vendor
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/lnob-api export-schema --check
 	$(BIN)/pytest
 
@@ -57,3 +58,4 @@ clean:
 # Benchmarks print figures (throughput, latency percentiles, statements per request, memory).
 bench: $(TEST_STAMP)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.peer.run

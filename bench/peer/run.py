@@ -1,0 +1,518 @@
+"""Side by side: this API against PostGraphile 5 on the same database, data and machine.
+
+    .venv/bin/python -m bench.peer.run [--rows 100000] [--seconds 5] [--rounds 2]
+                                       [--concurrency 16] [--workloads W1,W2,W2b,W3,W4]
+
+Uses BENCH_DATABASE_URL, or starts an embedded PostgreSQL in a temporary folder (with
+pg_stat_statements loaded); migrates, seeds, generates ``--rows`` observations
+(``bench/data.py``; ``--rows 1000000`` for the real run), adds the benchmark projects W1 needs,
+and creates the ``peer`` views and role (``bench/peer/schema.py``). Installs PostGraphile 5 and
+Node 22 into ``bench/peer/.install/`` (``bench/peer/install.py``).
+
+Then starts four servers: this API with 1 and 2 workers, PostGraphile with 1 and 2 processes;
+checks for every variant of every workload (``bench/workloads.py``) that both return the same
+rows; and loads each configuration alone, in interleaved rounds (round 1: W1 on each
+configuration, W2 on each..., then round 2), with ``wrk`` (2 threads; an httpx client with the
+same number of connections when wrk is not installed). Each request of a round draws the next
+variant, so no two consecutive requests are alike (no response cache can help either side).
+
+Prints a Markdown table: req/s and p50/p99 latency (median over rounds), server CPU and
+PostgreSQL CPU per request (psutil: the server's process tree; the database backends of the
+server's role), SQL statements per request (pg_stat_statements calls by the server's role,
+without transaction control; else transactions from pg_stat_database), RSS (the whole tree, and
+the largest worker), and the ratio of the API's best configuration to PostGraphile's best.
+Figures only: nothing here asserts a time. The load generator shares the machine's cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import psutil
+
+from bench.data import generate
+from bench.peer import install, schema
+from bench.workloads import MAX_PAGE_SIZE, WORKLOADS, Workload
+from lnob_api.config import Settings
+from lnob_api.db import embedded, migrate
+
+
+@dataclass
+class Server:
+    name: str
+    role: str  # the PostgreSQL role it connects as
+    proc: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def tree(self) -> list[psutil.Process]:
+        root = psutil.Process(self.proc.pid)
+        return [root, *root.children(recursive=True)]
+
+
+@dataclass
+class Round:
+    rps: float
+    p50: float
+    p99: float
+    requests: int
+    errors: int
+    server_cpu: float
+    pg_cpu: float
+    statements: float
+    rss: int
+    worker_rss: int
+
+
+@dataclass
+class Results:
+    rounds: dict[tuple[str, str], list[Round]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_ready(server: Server, probe: dict[str, Any]) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and server.proc.poll() is None:
+        try:
+            response = httpx.post(f"{server.base}/graphql", json=probe, timeout=2)
+            if response.status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    server.proc.kill()
+    tail = server.log.read_text(errors="replace")[-2000:]
+    raise SystemExit(f"{server.name} did not start:\n{tail}")
+
+
+def _start_api(url: str, folder: Path, workers: int) -> Server:
+    port = _port()
+    env = os.environ | {
+        "DATABASE_URL": url,
+        "LNOB_DATA_DIR": str(folder),
+        "LNOB_LOG_LEVEL": "warning",
+        "LNOB_GRAPHIQL": "false",
+        "LNOB_RATE_LIMIT": "0",  # load from one address measures throughput, not the limit
+        "LNOB_MAX_PAGE_SIZE": str(MAX_PAGE_SIZE),
+    }
+    cmd = [str(Path(sys.executable).with_name("lnob-api")), "serve", "--port", str(port)]
+    cmd += ["--workers", str(workers), "--no-migrate", "--no-seed"]
+    log = folder / f"api-{workers}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    return Server(f"this API, {workers} worker{'s' * (workers > 1)}", "postgres", proc, port, log)
+
+
+def _peer_url(url: str) -> str:
+    """The benchmark database as the peer role sees it, in node-postgres' form."""
+    parts = urlsplit(embedded.psql_url(url))
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(("postgres", f"{schema.ROLE}@{host}", parts.path, parts.query, ""))
+
+
+def _start_peer(node: Path, url: str, folder: Path, processes: int) -> Server:
+    port = _port()
+    env = os.environ | {
+        "PEER_DATABASE_URL": _peer_url(url),
+        "PORT": str(port),
+        "PEER_PROCESSES": str(processes),
+        "NODE_ENV": "production",
+    }
+    log = folder / f"peer-{processes}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(node), str(install.SERVER)],
+            env=env,
+            cwd=install.FOLDER,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    name = f"PostGraphile, {processes} process{'es' * (processes > 1)}"
+    return Server(name, schema.ROLE, proc, port, log)
+
+
+# -- the same rows on both sides ----------------------------------------------------------
+
+
+async def _post(client: httpx.AsyncClient, base: str, query: str, variables: Any) -> Any:
+    response = await client.post(f"{base}/graphql", json={"query": query, "variables": variables})
+    body = response.json()
+    if response.status_code != 200 or body.get("errors"):
+        raise SystemExit(f"{base}: HTTP {response.status_code} {json.dumps(body)[:500]}")
+    return body
+
+
+async def check_same_rows(
+    api: str, peer: str, workloads: list[Workload], variants: dict[str, list[Any]]
+) -> None:
+    async with httpx.AsyncClient(timeout=60) as client:
+        for w in workloads:
+            for api_vars, peer_vars in variants[w.name]:
+                mine = w.rows_api(await _post(client, api, w.api, api_vars))
+                theirs = w.rows_peer(await _post(client, peer, w.peer, peer_vars))
+                if mine != theirs:
+                    raise SystemExit(
+                        f"{w.name} {api_vars}: the servers disagree\n"
+                        f" API:          {str(mine)[:600]}\n PostGraphile: {str(theirs)[:600]}"
+                    )
+                if not mine:
+                    raise SystemExit(f"{w.name} {api_vars}: empty on both sides (no data?)")
+            print(f"{w.name}: {len(variants[w.name])} variants, the same rows on both sides")
+
+
+# -- load -----------------------------------------------------------------------------------
+
+_LUA = """
+local bodies = {%s}
+local i = 0
+local threads = {}
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+function setup(thread) table.insert(threads, thread) end
+function init(args) failures = 0 end
+request = function()
+  i = i + 1
+  return wrk.format(nil, "/graphql", nil, bodies[(i %% #bodies) + 1])
+end
+response = function(status, headers, body)
+  if status ~= 200 or body:find('"errors"', 1, true) then failures = failures + 1 end
+end
+function done(summary, latency, requests)
+  local n = 0
+  for _, t in ipairs(threads) do n = n + t:get("failures") end
+  io.write("graphql-failures " .. n .. "\\n")
+end
+"""
+
+_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
+
+
+def _seconds(text: str) -> float:
+    for unit in ("us", "ms", "s", "m"):
+        if text.endswith(unit) and text[: -len(unit)].replace(".", "").isdigit():
+            return float(text[: -len(unit)]) * _UNITS[unit]
+    raise ValueError(text)
+
+
+def _wrk(base: str, bodies: list[str], seconds: float, connections: int, folder: Path) -> Any:
+    script = folder / "load.lua"
+    script.write_text(_LUA % ", ".join("[==[" + b + "]==]" for b in bodies))
+    wrk = shutil.which("wrk")
+    assert wrk is not None
+    out = subprocess.run(
+        [
+            wrk,
+            "-t2",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            "--timeout",
+            "60s",
+            "--latency",
+            "-s",
+            str(script),
+            base,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode:
+        raise SystemExit(f"wrk failed: {out.stderr or out.stdout}")
+    lines = [line.split() for line in out.stdout.splitlines()]
+    pct = {p[0]: _seconds(p[1]) for p in lines if len(p) == 2 and p[0] in ("50%", "99%")}
+    total = next(int(p[0]) for p in lines if len(p) > 2 and p[1:3] == ["requests", "in"])
+    # non-2xx and GraphQL errors (the script's count), and connection errors
+    errors = sum(int(p[1]) for p in lines if p[:1] == ["graphql-failures"])
+    errors += sum(
+        int(x.rstrip(",")) for p in lines if p[:2] == ["Socket", "errors:"] for x in p[3::2]
+    )
+    return total, pct["50%"], pct["99%"], errors
+
+
+async def _httpx(base: str, bodies: list[str], seconds: float, connections: int) -> Any:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    headers = {"Content-Type": "application/json"}
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+
+        async def one(offset: int) -> None:
+            nonlocal errors
+            i = offset
+            while time.monotonic() < deadline:
+                i += 1
+                start = time.perf_counter()
+                response = await client.post(
+                    "/graphql", content=bodies[i % len(bodies)], headers=headers
+                )
+                latencies.append(time.perf_counter() - start)
+                errors += response.status_code != 200 or b'"errors"' in response.content
+
+        await asyncio.gather(*(one(n) for n in range(connections)))
+    ordered = sorted(latencies)
+
+    def at(p: float) -> float:
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+    return len(ordered), at(0.5), at(0.99), errors
+
+
+class Monitor:
+    """CPU of a server's process tree and of its database backends; its SQL statements."""
+
+    def __init__(self, conn: asyncpg.Connection, statements: bool) -> None:
+        self.conn = conn
+        self.statements = statements
+
+    async def _backends(self, role: str) -> dict[int, float]:
+        pids = await self.conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND usename = $1 AND pid <> pg_backend_pid()",
+            role,
+        )
+        return _cpu([r["pid"] for r in pids])
+
+    async def _count(self, role: str) -> float:
+        if self.statements:
+            return float(
+                await self.conn.fetchval(
+                    r"""SELECT coalesce(sum(s.calls), 0) FROM pg_stat_statements s
+                        JOIN pg_roles r ON r.oid = s.userid
+                        WHERE r.rolname = $1 AND s.dbid =
+                              (SELECT oid FROM pg_database WHERE datname = current_database())
+                          AND s.query !~* '^\s*(BEGIN|COMMIT|ROLLBACK|START TRANSACTION)'
+                          AND s.query !~* 'pg_stat_(statements|activity|database)'""",
+                    role,
+                )
+            )
+        return float(
+            await self.conn.fetchval(
+                "SELECT xact_commit + xact_rollback FROM pg_stat_database"
+                " WHERE datname = current_database()"
+            )
+        )
+
+    async def snapshot(self, server: Server) -> tuple[float, dict[int, float], float]:
+        tree = sum(_cpu([p.pid for p in server.tree()]).values())
+        return tree, await self._backends(server.role), await self._count(server.role)
+
+
+def _cpu(pids: list[int]) -> dict[int, float]:
+    found = {}
+    for pid in pids:
+        try:
+            t = psutil.Process(pid).cpu_times()
+            found[pid] = t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return found
+
+
+async def load_round(
+    server: Server,
+    bodies: list[str],
+    seconds: float,
+    connections: int,
+    monitor: Monitor,
+    folder: Path,
+) -> Round:
+    before = await monitor.snapshot(server)
+    if shutil.which("wrk"):
+        total, p50, p99, errors = await asyncio.to_thread(
+            _wrk, server.base, bodies, seconds, connections, folder
+        )
+    else:
+        total, p50, p99, errors = await _httpx(server.base, bodies, seconds, connections)
+    after = await monitor.snapshot(server)
+    n = max(total, 1)
+    pg = sum(t - before[1].get(pid, 0.0) for pid, t in after[1].items())
+    tree = server.tree()
+    rss = [p.memory_info().rss for p in tree]
+    return Round(
+        rps=total / seconds,
+        p50=p50,
+        p99=p99,
+        requests=total,
+        errors=errors,
+        server_cpu=(after[0] - before[0]) / n,
+        pg_cpu=pg / n,
+        statements=(after[2] - before[2]) / n,
+        rss=sum(rss),
+        worker_rss=max(rss[1:] or rss),
+    )
+
+
+# -- report ---------------------------------------------------------------------------------
+
+
+def table(results: Results, workloads: list[Workload], servers: list[Server], counted: str) -> str:
+    def med(rounds: list[Round], attr: str) -> float:
+        return statistics.median(getattr(r, attr) for r in rounds)
+
+    names = [s.name for s in servers]
+    head = "| req/s (p50 / p99 ms) | " + " | ".join(names) + " | best / best |"
+    lines = [head, "|---|" + "---:|" * (len(names) + 1)]
+    details = [
+        "| per request: server CPU ms / PostgreSQL CPU ms / " + counted + " / RSS MiB (largest "
+        "worker) | " + " | ".join(names) + " |",
+        "|---|" + "---:|" * len(names),
+    ]
+    for w in workloads:
+        cells, best = [], {"api": 0.0, "peer": 0.0}
+        more = []
+        for s in servers:
+            rounds = results.rounds[(w.name, s.name)]
+            rps = med(rounds, "rps")
+            side = "api" if s.role == "postgres" else "peer"
+            best[side] = max(best[side], rps)
+            errors = sum(r.errors for r in rounds)
+            cells.append(
+                f"{rps:,.1f} ({med(rounds, 'p50') * 1000:.1f} / {med(rounds, 'p99') * 1000:.0f})"
+                + (f" {errors} errors" if errors else "")
+            )
+            more.append(
+                f"{med(rounds, 'server_cpu') * 1000:.1f} / {med(rounds, 'pg_cpu') * 1000:.1f} / "
+                f"{med(rounds, 'statements'):.1f} / {max(r.rss for r in rounds) / 2**20:.0f} "
+                f"({max(r.worker_rss for r in rounds) / 2**20:.0f})"
+            )
+        ratio = best["api"] / best["peer"] if best["peer"] else float("nan")
+        lines.append(f"| {w.title} | " + " | ".join(cells) + f" | {ratio:.2f} |")
+        details.append(f"| {w.title} | " + " | ".join(more) + " |")
+    return "\n".join(lines) + "\n\n" + "\n".join(details)
+
+
+async def _prepare(url: str, rows: int) -> None:
+    await asyncio.to_thread(migrate.upgrade, url)
+    from lnob_api.db import create_engine
+    from lnob_api.seed import seed
+
+    engine = create_engine(url, pool_size=1)
+    async with engine.begin() as conn:
+        await seed(conn, demo=False)
+    await engine.dispose()
+    dsn = embedded.psql_url(url)
+    started = time.perf_counter()
+    counts = await generate(dsn, observations=rows)
+    projects = await schema.add_projects(dsn)
+    await schema.install(dsn)
+    print(
+        f"data: {counts['datasets']} datasets, {counts['observations']} observations, "
+        f"{projects} projects (ready in {time.perf_counter() - started:.1f} s)"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workloads", default=",".join(w.name for w in WORKLOADS))
+    args = parser.parse_args()
+    chosen = [w for w in WORKLOADS if w.name in args.workloads.split(",")]
+
+    node = await asyncio.to_thread(install.install)
+    folder = Path(tempfile.mkdtemp(prefix="lnob-peer-"))
+    given = os.environ.get("BENCH_DATABASE_URL")
+    if not given:
+        embedded.TUNING["shared_preload_libraries"] = "pg_stat_statements"
+    url = given or embedded.start(folder, delete_on_exit=True)
+    url = Settings.from_env({"DATABASE_URL": url}).database_url or url
+    servers: list[Server] = []
+    try:
+        await _prepare(url, args.rows)
+        conn = await asyncpg.connect(embedded.psql_url(url))
+        try:
+            await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            await conn.fetchval("SELECT count(*) FROM pg_stat_statements")
+            statements = True
+        except asyncpg.PostgresError:
+            statements = False
+        counted = "SQL statements" if statements else "transactions"
+        variants = {w.name: await w.variants(conn) for w in chosen}
+        servers = [
+            _start_api(url, folder, 1),
+            _start_api(url, folder, 2),
+            _start_peer(node, url, folder, 1),
+            _start_peer(node, url, folder, 2),
+        ]
+        probe = {"query": "{ __typename }"}
+        for s in servers:
+            await asyncio.to_thread(_wait_ready, s, probe)
+        await check_same_rows(servers[0].base, servers[2].base, chosen, variants)
+        await check_same_rows(servers[1].base, servers[3].base, chosen, variants)
+        monitor = Monitor(conn, statements)
+        results = Results()
+        tool = "wrk -t2" if shutil.which("wrk") else "httpx (asyncio)"
+        print(
+            f"load: {tool}, {args.concurrency} connections, {args.rounds} rounds of "
+            f"{args.seconds:g} s per configuration and workload, interleaved; "
+            f"load average at start {os.getloadavg()[0]:.2f}"
+        )
+        for round_no in range(args.rounds):
+            for w in chosen:
+                for s in servers:
+                    api = s.role == "postgres"
+                    bodies = [
+                        json.dumps(
+                            {"query": w.api if api else w.peer, "variables": v[0 if api else 1]}
+                        )
+                        for v in variants[w.name]
+                    ]
+                    if round_no == 0:  # warm-up: plans, caches, JIT
+                        await load_round(s, bodies, 1, args.concurrency, monitor, folder)
+                    result = await load_round(
+                        s, bodies, args.seconds, args.concurrency, monitor, folder
+                    )
+                    results.rounds[(w.name, s.name)].append(result)
+                    print(
+                        f"round {round_no + 1} {w.name:4s} {s.name:28s} {result.rps:9.1f} req/s"
+                        f" p99 {result.p99 * 1000:7.1f} ms",
+                        flush=True,
+                    )
+        await conn.close()
+        print(f"\nload average at the end {os.getloadavg()[0]:.2f}\n")
+        print(table(results, chosen, servers, counted))
+    finally:
+        for s in servers:
+            if s.proc.poll() is None:
+                s.proc.send_signal(2)
+        for s in servers:
+            try:
+                s.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                s.proc.kill()
+        if not given:
+            embedded.stop(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,160 @@
+"""What PostGraphile sees: a schema ``peer`` of views over the project's tables, and a login
+role that may read only those views.
+
+Fairness: each view's predicate is the API's own, compiled from ``access/visibility.py`` (and,
+for observations, the API's scoped select from ``observation/repository.py``) for the anonymous
+principal, with literal values. So PostGraphile reads exactly the rows (and the suppressed,
+perturbed values) that an anonymous caller of this API reads, with the same PostgreSQL work per
+row; nothing it could not see is reachable through its role. The views are plain (inlined by
+the planner): the base tables' indexes serve both servers.
+
+Smart comments (``@primaryKey``, ``@unique``, ``@foreignKey``) give PostGraphile the keys and
+relations a view does not carry, named as the API names them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from sqlalchemy.dialects import postgresql
+
+from lnob_api.access import visibility
+from lnob_api.auth.principal import ANONYMOUS
+from lnob_api.observation.repository import _scoped
+
+ROLE = "lnob_bench_peer"
+SCHEMA = "peer"
+
+
+def _sql(clause: Any) -> str:
+    compiled = clause.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+    return str(compiled)
+
+
+def _fk(column: str, target: str, key: str, field: str, back: str) -> str:
+    return (
+        f"@foreignKey ({column}) references {SCHEMA}.{target} ({key})"
+        f"|@fieldName {field}|@foreignFieldName {back}"
+    )
+
+
+def statements() -> list[str]:
+    """DDL, idempotent (drops and recreates the schema)."""
+    observations = _sql(_scoped(ANONYMOUS))
+    views: dict[str, tuple[str, list[str]]] = {
+        "coalitions": (
+            "SELECT id, code, slug, name FROM public.coalitions",
+            ["@primaryKey id", "@unique code"],
+        ),
+        "projects": (
+            "SELECT id, coalition_id, slug, title FROM public.projects WHERE "
+            + _sql(visibility.project_visible(ANONYMOUS)),
+            ["@primaryKey id", _fk("coalition_id", "coalitions", "id", "coalition", "projects")],
+        ),
+        "datasets": (
+            "SELECT id, coalition_id, project_id, slug, title, status, visibility"
+            " FROM public.datasets WHERE " + _sql(visibility.dataset_visible(ANONYMOUS)),
+            [
+                "@primaryKey id",
+                _fk("coalition_id", "coalitions", "id", "coalition", "datasets"),
+                _fk("project_id", "projects", "id", "project", "datasets"),
+            ],
+        ),
+        "sdg_goals": (
+            "SELECT code, title, short_title FROM public.sdg_goals",
+            ["@primaryKey code"],
+        ),
+        "sdg_targets": (
+            "SELECT code, goal_code, title FROM public.sdg_targets",
+            ["@primaryKey code", _fk("goal_code", "sdg_goals", "code", "goal", "targets")],
+        ),
+        "indicators": (
+            "SELECT id, code, title, target_code FROM public.indicators",
+            [
+                "@primaryKey id",
+                "@unique code",
+                _fk("target_code", "sdg_targets", "code", "target", "indicators"),
+            ],
+        ),
+        "dataset_indicators": (
+            "SELECT dataset_id, indicator_id FROM public.dataset_indicators",
+            [
+                "@primaryKey dataset_id,indicator_id",
+                _fk("dataset_id", "datasets", "id", "dataset", "datasetIndicators"),
+                _fk("indicator_id", "indicators", "id", "indicator", "datasetIndicators"),
+            ],
+        ),
+        "areas": ("SELECT code, name FROM public.areas", ["@primaryKey code"]),
+        "observations": (
+            observations,
+            [
+                "@primaryKey id",
+                _fk("dataset_id", "datasets", "id", "dataset", "observations"),
+                _fk("indicator_id", "indicators", "id", "indicator", "observations"),
+                _fk("area_code", "areas", "code", "area", "observations"),
+            ],
+        ),
+    }
+    ddl = [
+        f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE",
+        f"CREATE SCHEMA {SCHEMA}",
+        f"DO $$ BEGIN CREATE ROLE {ROLE} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+    ]
+    for name, (select, tags) in views.items():
+        ddl.append(f"CREATE VIEW {SCHEMA}.{name} AS {select}")
+        comment = "\n".join(tags).replace("'", "''")
+        ddl.append(f"COMMENT ON VIEW {SCHEMA}.{name} IS '{comment}'")
+    ddl += [
+        f"GRANT USAGE ON SCHEMA {SCHEMA} TO {ROLE}",
+        f"GRANT SELECT ON ALL TABLES IN SCHEMA {SCHEMA} TO {ROLE}",
+    ]
+    return ddl
+
+
+async def install(dsn: str) -> None:
+    """Create (again) the ``peer`` schema and role on the benchmark database."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        for statement in statements():
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def add_projects(dsn: str, per_coalition: int = 10) -> int:
+    """W1 needs projects: ``bench/data.py`` makes datasets without one. Per coalition, make
+    ``per_coalition`` public projects and spread its benchmark datasets over them (idempotent).
+    Returns how many benchmark projects there are."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        present = await conn.fetchval("SELECT count(*) FROM projects WHERE slug LIKE 'bench-%'")
+        if not present:
+            await conn.execute(
+                """INSERT INTO projects (coalition_id, slug, title, visibility)
+                   SELECT c.id, 'bench-' || lower(c.code) || '-p' || i,
+                          'Benchmark project ' || c.code || ' ' || i, 'PUBLIC'
+                   FROM coalitions c CROSS JOIN generate_series(0, $1 - 1) AS i""",
+                per_coalition,
+            )
+            await conn.execute(
+                """WITH ranked AS (
+                     SELECT d.id, d.coalition_id,
+                            row_number() OVER (PARTITION BY d.coalition_id ORDER BY d.id) - 1 AS n
+                     FROM datasets d
+                     WHERE d.slug LIKE 'bench-%' AND d.slug NOT LIKE 'bench-hidden-%'),
+                   numbered AS (
+                     SELECT p.id, p.coalition_id,
+                            row_number() OVER (PARTITION BY p.coalition_id ORDER BY p.id) - 1 AS n,
+                            count(*) OVER (PARTITION BY p.coalition_id) AS k
+                     FROM projects p WHERE p.slug LIKE 'bench-%')
+                   UPDATE datasets d SET project_id = numbered.id
+                   FROM ranked JOIN numbered ON numbered.coalition_id = ranked.coalition_id
+                        AND numbered.n = ranked.n % numbered.k
+                   WHERE d.id = ranked.id"""
+            )
+            await conn.execute("ANALYZE projects")
+            await conn.execute("ANALYZE datasets")
+        return int(await conn.fetchval("SELECT count(*) FROM projects WHERE slug LIKE 'bench-%'"))
+    finally:
+        await conn.close()
