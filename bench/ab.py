@@ -94,7 +94,7 @@ def _uncached_page_statement() -> Iterator[None]:
 
 TOGGLES: dict[str, Callable[[], Any]] = {
     "validation_rules": _per_request_rules,
-    # "page_statement": _uncached_page_statement,
+    "page_statement": _uncached_page_statement,
 }
 
 

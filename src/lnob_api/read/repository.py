@@ -11,6 +11,7 @@ from collections.abc import Hashable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api.auth.principal import Principal
@@ -83,7 +84,7 @@ async def page_by_parent(
         return []
     stmt, parent = _children(principal, relation)
     order = relation.ordering
-    parents = sa.values(sa.column("key", parent.type), name="parents").data([(k,) for k in keys])
+    parents = _parents(parent, keys) if PAGE_STATEMENT_CACHE else _parents_inline(parent, keys)
     inner = apply_page(stmt.where(parent == parents.c.key, *where), order, args)
     rank = sa.func.row_number().over(order_by=order_clauses(order, backward=args.backward))
     ranked = inner.add_columns(rank.label(RANK)).lateral("page")
@@ -96,6 +97,25 @@ async def page_by_parent(
     for row in await db.all(outer):
         grouped[row[PARENT]].append(row)
     return [make_page(grouped.get(k, []), args) for k in keys]
+
+
+# The parent keys go in as one array parameter (``unnest``), not as VALUES rows: a VALUES
+# with data has no cache key, so SQLAlchemy compiled the statement anew on every request
+# ("no key"). False brings the old form back (bench/ab.py measures the difference).
+PAGE_STATEMENT_CACHE = True
+
+
+def _parents(parent: ColumnElement[Any], keys: Sequence[Hashable]) -> Any:
+    array = sa.literal(list(keys), type_=postgresql.ARRAY(parent.type))
+    return (
+        sa.func.unnest(array)
+        .table_valued(sa.column("key", parent.type))
+        .render_derived(name="parents")
+    )
+
+
+def _parents_inline(parent: ColumnElement[Any], keys: Sequence[Hashable]) -> Any:
+    return sa.values(sa.column("key", parent.type), name="parents").data([(k,) for k in keys])
 
 
 async def count_by_parent(
