@@ -9,32 +9,39 @@ import strawberry
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.errors import InvalidInput
 from lnob_api.graphql.coalition.types import Coalition, MarginalisedGroup
+from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.loading import load_one, root_page
-from lnob_api.graphql.pagination import Connection
+from lnob_api.graphql.loading import load_one
 from lnob_api.provenance import repository as provenance_repo
+
+
+def _marginalised_groups(
+    country: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Keep one country's vocabulary (country code), with the shared "
+            "one unless includeShared is false."
+        ),
+    ] = None,
+    include_shared: Annotated[
+        bool,
+        strawberry.argument(
+            description="Include the shared vocabulary; false keeps coalitions' own groups."
+        ),
+    ] = True,
+) -> Slice:
+    return Slice(
+        where=provenance_repo.group_filters(country=country, include_shared=include_shared)
+    )
 
 
 @strawberry.type
 class CoalitionQueries:
-    @strawberry.field(description="The partnership's country coalitions, by country code.")
-    async def coalitions(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Coalition]:
-        return await root_page(
-            info,
-            coalition_repo.COALITIONS,
-            Coalition,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+    coalitions = connection(
+        coalition_repo.COALITIONS,
+        Coalition,
+        description="The partnership's country coalitions, by country code.",
+    )
 
     @strawberry.field(description="One coalition by country code (KE) or slug (kenya).")
     async def coalition(
@@ -46,35 +53,9 @@ class CoalitionQueries:
             return await load_one(info, coalition_repo.COALITION_BY_CODE, code.upper(), Coalition)
         return await load_one(info, coalition_repo.COALITION_BY_SLUG, slug, Coalition)
 
-    @strawberry.field(description="Marginalised groups: the shared vocabulary and coalitions' own.")
-    async def marginalised_groups(
-        self,
-        info: Info,
-        country: Annotated[
-            str | None,
-            strawberry.argument(
-                description="Keep one country's vocabulary (country code), with the shared "
-                "one unless includeShared is false."
-            ),
-        ] = None,
-        include_shared: Annotated[
-            bool,
-            strawberry.argument(
-                description="Include the shared vocabulary; false keeps coalitions' own groups."
-            ),
-        ] = True,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[MarginalisedGroup]:
-        return await root_page(
-            info,
-            coalition_repo.GROUPS,
-            MarginalisedGroup,
-            where=provenance_repo.group_filters(country=country, include_shared=include_shared),
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+    marginalised_groups = connection(
+        coalition_repo.GROUPS,
+        MarginalisedGroup,
+        select=_marginalised_groups,
+        description="Marginalised groups: the shared vocabulary and coalitions' own.",
+    )

@@ -8,14 +8,16 @@ from enum import Enum
 import strawberry
 
 from lnob_api.dataset import repository as dataset_repo
+from lnob_api.declare.entities import DATASET
 from lnob_api.errors import InvalidInput
+from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.dataset.types import Dataset
+from lnob_api.graphql.declared import filters
 from lnob_api.graphql.enums import DatasetStatus
 from lnob_api.graphql.ids import from_global_id
 from lnob_api.graphql.inputs import check_int
-from lnob_api.graphql.loading import load_one, root_page
-from lnob_api.graphql.pagination import Connection
+from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.provenance.types import ProducerType, ProvenanceMethod
 from lnob_api.provenance import repository as provenance_repo
 from lnob_api.sdg import repository as sdg_repo
@@ -30,6 +32,7 @@ class DatasetOrder(Enum):
 
 
 @strawberry.input(description="Conditions on datasets; all given ones must hold.")
+@filters(DATASET)  # then the declared ones (declare.entities)
 class DatasetFilter:
     coalitions: list[str] | None = strawberry.field(
         default=None, description="Coalition country codes."
@@ -74,49 +77,39 @@ def _project_pks(ids: list[strawberry.ID]) -> list[int]:
     return pks
 
 
+def _datasets(
+    filter: DatasetFilter | None = None, order_by: DatasetOrder = DatasetOrder.ID
+) -> Slice:
+    f = filter or DatasetFilter()
+    for i, goal in enumerate(f.goals or ()):
+        check_int(goal, sdg_repo.goals.c.code, f"filter.goals.{i}")
+    where = dataset_repo.filters(
+        coalition_codes=f.coalitions,
+        project_ids=_project_pks(f.projects) if f.projects is not None else None,
+        goal_codes=f.goals,
+        target_codes=f.targets,
+        indicator_codes=f.indicators,
+        statuses=[s.value for s in f.statuses] if f.statuses is not None else None,
+        group_codes=f.groups,
+        search=f.search,
+        updated_since=f.updated_since,
+    ) + provenance_repo.dataset_filters(
+        producer_types=f.producer_types,
+        methods=f.methods,
+        washington_group=f.washington_group,
+        meets_criteria=f.meets_criteria,
+    )
+    return Slice(where=where, order=dataset_repo.ORDERS[order_by.value])
+
+
 @strawberry.type
 class DatasetQueries:
-    @strawberry.field(description="Datasets the caller may see.")
-    async def datasets(
-        self,
-        info: Info,
-        filter: DatasetFilter | None = None,
-        order_by: DatasetOrder = DatasetOrder.ID,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Dataset]:
-        f = filter or DatasetFilter()
-        for i, goal in enumerate(f.goals or ()):
-            check_int(goal, sdg_repo.goals.c.code, f"filter.goals.{i}")
-        where = dataset_repo.filters(
-            coalition_codes=f.coalitions,
-            project_ids=_project_pks(f.projects) if f.projects is not None else None,
-            goal_codes=f.goals,
-            target_codes=f.targets,
-            indicator_codes=f.indicators,
-            statuses=[s.value for s in f.statuses] if f.statuses is not None else None,
-            group_codes=f.groups,
-            search=f.search,
-            updated_since=f.updated_since,
-        ) + provenance_repo.dataset_filters(
-            producer_types=f.producer_types,
-            methods=f.methods,
-            washington_group=f.washington_group,
-            meets_criteria=f.meets_criteria,
-        )
-        return await root_page(
-            info,
-            dataset_repo.DATASETS,
-            Dataset,
-            where=where,
-            order=dataset_repo.ORDERS[order_by.value],
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+    datasets = connection(
+        dataset_repo.DATASETS,
+        Dataset,
+        select=_datasets,
+        description="Datasets the caller may see.",
+    )
 
     @strawberry.field(description="One dataset by global id or slug.")
     async def dataset(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
+from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.inputs import check_int
-from lnob_api.graphql.loading import load_one, root_page
-from lnob_api.graphql.pagination import Connection
+from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.sdg.types import Indicator, SdgGoal, SdgTarget
 from lnob_api.sdg import repository as sdg_repo
 
@@ -27,77 +27,45 @@ class IndicatorFilter:
     )
 
 
+def _sdg_targets(goal: int | None = None) -> Slice:
+    check_int(goal, sdg_repo.goals.c.code, "goal")
+    return Slice(where=[sdg_repo.targets.c.goal_code == goal] if goal is not None else [])
+
+
+def _indicators(filter: IndicatorFilter | None = None) -> Slice:
+    f = filter or IndicatorFilter()
+    where = sdg_repo.indicator_filters(
+        goal=f.goal, target=f.target, custom=f.custom, coalition=f.coalition, search=f.search
+    )
+    return Slice(where=where)
+
+
 @strawberry.type
 class SdgQueries:
-    @strawberry.field(description="The 17 goals, in order.")
-    async def sdg_goals(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[SdgGoal]:
-        return await root_page(
-            info, sdg_repo.GOALS, SdgGoal, first=first, after=after, last=last, before=before
-        )
+    sdg_goals = connection(sdg_repo.GOALS, SdgGoal, description="The 17 goals, in order.")
 
     @strawberry.field(description="One goal by number.")
     async def sdg_goal(self, info: Info, code: int) -> SdgGoal | None:
         check_int(code, sdg_repo.goals.c.code, "code")
         return await load_one(info, sdg_repo.GOAL_BY_CODE, code, SdgGoal)
 
-    @strawberry.field(description="The 169 targets, in code order.")
-    async def sdg_targets(
-        self,
-        info: Info,
-        goal: int | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[SdgTarget]:
-        check_int(goal, sdg_repo.goals.c.code, "goal")
-        where = [sdg_repo.targets.c.goal_code == goal] if goal is not None else []
-        return await root_page(
-            info,
-            sdg_repo.TARGETS,
-            SdgTarget,
-            where=where,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+    sdg_targets = connection(
+        sdg_repo.TARGETS,
+        SdgTarget,
+        select=_sdg_targets,
+        description="The 169 targets, in code order.",
+    )
 
     @strawberry.field(description="One target by code, e.g. 10.2.")
     async def sdg_target(self, info: Info, code: str) -> SdgTarget | None:
         return await load_one(info, sdg_repo.TARGET_BY_CODE, code.strip().lower(), SdgTarget)
 
-    @strawberry.field(description="Global and custom indicators, in code order.")
-    async def indicators(
-        self,
-        info: Info,
-        filter: IndicatorFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Indicator]:
-        f = filter or IndicatorFilter()
-        where = sdg_repo.indicator_filters(
-            goal=f.goal, target=f.target, custom=f.custom, coalition=f.coalition, search=f.search
-        )
-        return await root_page(
-            info,
-            sdg_repo.INDICATORS,
-            Indicator,
-            where=where,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+    indicators = connection(
+        sdg_repo.INDICATORS,
+        Indicator,
+        select=_indicators,
+        description="Global and custom indicators, in code order.",
+    )
 
     @strawberry.field(description="One indicator by code: 1.1.1, or a custom code like KE-C-0001.")
     async def indicator(self, info: Info, code: str) -> Indicator | None:

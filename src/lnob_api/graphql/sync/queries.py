@@ -13,48 +13,34 @@ from datetime import datetime
 
 import strawberry
 
-from lnob_api.graphql.context import Info
-from lnob_api.graphql.loading import root_page
-from lnob_api.graphql.pagination import Connection
+from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.sync.types import RemovedDataset, RemovedObservation
 from lnob_api.sync import repository as sync_repo
 
 
+def _removed_observations(since: datetime) -> Slice:
+    return Slice(source=sync_repo.removed_observations_source(since))
+
+
+def _removed_datasets(since: datetime) -> Slice:
+    return Slice(source=sync_repo.removed_datasets_source(since))
+
+
 @strawberry.type
 class SyncQueries:
-    @strawberry.field(
+    removed_observations = connection(
+        None,
+        RemovedObservation,
+        select=_removed_observations,
         description="Observations you could read and no longer can since `since` (retracted, "
-        "superseded, withdrawn access...), oldest removal first."
+        "superseded, withdrawn access...), oldest removal first.",
     )
-    async def removed_observations(
-        self,
-        info: Info,
-        since: datetime,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[RemovedObservation]:
-        source = sync_repo.removed_observations_source(since)
-        return await root_page(
-            info, source, RemovedObservation, first=first, after=after, last=last, before=before
-        )
 
-    @strawberry.field(
+    removed_datasets = connection(
+        None,
+        RemovedDataset,
+        select=_removed_datasets,
         description="Dataset versions whose data left your view since `since` (retracted, "
         "superseded, consent withdrawn, access narrowed or ended), or whose record left your "
-        "lists, oldest removal first; `listed` tells which."
+        "lists, oldest removal first; `listed` tells which.",
     )
-    async def removed_datasets(
-        self,
-        info: Info,
-        since: datetime,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[RemovedDataset]:
-        source = sync_repo.removed_datasets_source(since)
-        return await root_page(
-            info, source, RemovedDataset, first=first, after=after, last=last, before=before
-        )
