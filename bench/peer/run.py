@@ -420,8 +420,12 @@ async def _prepare(url: str, rows: int) -> None:
     dsn = embedded.psql_url(url)
     started = time.perf_counter()
     counts = await generate(dsn, observations=rows)
-    projects = await schema.add_projects(dsn)
-    await schema.install(dsn)
+    conn = await asyncpg.connect(dsn)
+    try:
+        projects = await schema.add_projects(conn)
+        await schema.install(conn)
+    finally:
+        await conn.close()
     print(
         f"data: {counts['datasets']} datasets, {counts['observations']} observations, "
         f"{projects} projects (ready in {time.perf_counter() - started:.1f} s)"

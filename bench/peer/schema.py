@@ -112,49 +112,41 @@ def statements() -> list[str]:
     return ddl
 
 
-async def install(dsn: str) -> None:
+async def install(conn: asyncpg.Connection) -> None:
     """Create (again) the ``peer`` schema and role on the benchmark database."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        for statement in statements():
-            await conn.execute(statement)
-    finally:
-        await conn.close()
+    for statement in statements():
+        await conn.execute(statement)
 
 
-async def add_projects(dsn: str, per_coalition: int = 10) -> int:
+async def add_projects(conn: asyncpg.Connection, per_coalition: int = 10) -> int:
     """W1 needs projects: ``bench/data.py`` makes datasets without one. Per coalition, make
     ``per_coalition`` public projects and spread its benchmark datasets over them (idempotent).
     Returns how many benchmark projects there are."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        present = await conn.fetchval("SELECT count(*) FROM projects WHERE slug LIKE 'bench-%'")
-        if not present:
-            await conn.execute(
-                """INSERT INTO projects (coalition_id, slug, title, visibility)
-                   SELECT c.id, 'bench-' || lower(c.code) || '-p' || i,
-                          'Benchmark project ' || c.code || ' ' || i, 'PUBLIC'
-                   FROM coalitions c CROSS JOIN generate_series(0, $1 - 1) AS i""",
-                per_coalition,
-            )
-            await conn.execute(
-                """WITH ranked AS (
-                     SELECT d.id, d.coalition_id,
-                            row_number() OVER (PARTITION BY d.coalition_id ORDER BY d.id) - 1 AS n
-                     FROM datasets d
-                     WHERE d.slug LIKE 'bench-%' AND d.slug NOT LIKE 'bench-hidden-%'),
-                   numbered AS (
-                     SELECT p.id, p.coalition_id,
-                            row_number() OVER (PARTITION BY p.coalition_id ORDER BY p.id) - 1 AS n,
-                            count(*) OVER (PARTITION BY p.coalition_id) AS k
-                     FROM projects p WHERE p.slug LIKE 'bench-%')
-                   UPDATE datasets d SET project_id = numbered.id
-                   FROM ranked JOIN numbered ON numbered.coalition_id = ranked.coalition_id
-                        AND numbered.n = ranked.n % numbered.k
-                   WHERE d.id = ranked.id"""
-            )
-            await conn.execute("ANALYZE projects")
-            await conn.execute("ANALYZE datasets")
-        return int(await conn.fetchval("SELECT count(*) FROM projects WHERE slug LIKE 'bench-%'"))
-    finally:
-        await conn.close()
+    present = await conn.fetchval("SELECT count(*) FROM projects WHERE slug LIKE 'bench-%'")
+    if not present:
+        await conn.execute(
+            """INSERT INTO projects (coalition_id, slug, title, visibility)
+               SELECT c.id, 'bench-' || lower(c.code) || '-p' || i,
+                      'Benchmark project ' || c.code || ' ' || i, 'PUBLIC'
+               FROM coalitions c CROSS JOIN generate_series(0, $1 - 1) AS i""",
+            per_coalition,
+        )
+        await conn.execute(
+            """WITH ranked AS (
+                 SELECT d.id, d.coalition_id,
+                        row_number() OVER (PARTITION BY d.coalition_id ORDER BY d.id) - 1 AS n
+                 FROM datasets d
+                 WHERE d.slug LIKE 'bench-%' AND d.slug NOT LIKE 'bench-hidden-%'),
+               numbered AS (
+                 SELECT p.id, p.coalition_id,
+                        row_number() OVER (PARTITION BY p.coalition_id ORDER BY p.id) - 1 AS n,
+                        count(*) OVER (PARTITION BY p.coalition_id) AS k
+                 FROM projects p WHERE p.slug LIKE 'bench-%')
+               UPDATE datasets d SET project_id = numbered.id
+               FROM ranked JOIN numbered ON numbered.coalition_id = ranked.coalition_id
+                    AND numbered.n = ranked.n % numbered.k
+               WHERE d.id = ranked.id"""
+        )
+        await conn.execute("ANALYZE projects")
+        await conn.execute("ANALYZE datasets")
+    return int(await conn.fetchval("SELECT count(*) FROM projects WHERE slug LIKE 'bench-%'"))
