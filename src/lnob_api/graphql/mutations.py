@@ -1,12 +1,13 @@
-"""The shape every mutation shares: one input, one payload with ``userErrors``.
+"""The one mutation pipeline: one input, one payload with ``userErrors``.
 
 A mutation states only what is particular to it: its input, the service call it makes (the
-``work``) and how its payload shows the result. The rest is here: :func:`mutate` runs the work,
-:func:`payload_field` builds a payload from the work's result (reading the written row back
-through visibility, after the loader caches are dropped), :func:`named` gives each mutation its
-own payload type name without an empty subclass written out, and :func:`user_errors` is the one
-place that turns a domain error into ``userErrors`` (``graphql/errors.py`` turns the rest into
-GraphQL errors and HTTP answers).
+``work``) and how its payload shows the result; :func:`writes` declares one from that alone.
+The rest is here. :func:`mutate` runs the work; a runner (:func:`row_payload`,
+:func:`shown_payload`, :func:`payload_field`, :func:`deleted`) builds the payload from the
+work's result, reading a written row back through visibility after the loader caches are
+dropped; :func:`named` gives each mutation its own payload type name without an empty subclass
+written out; :func:`user_errors` is the one place that turns a domain error into ``userErrors``
+(``graphql/errors.py`` turns the rest into GraphQL errors and HTTP answers).
 
 Each mutation runs in a savepoint of the request's transaction: an expected domain error
 (invalid input, a conflict, a missing referenced record) undoes only that mutation's writes and
@@ -17,17 +18,20 @@ request see the change.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from enum import Enum
 from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.permission import BasePermission
 
 from lnob_api.audit.service import Actor
 from lnob_api.errors import Conflict, InvalidInput, NotFound, ValidationFailed
 from lnob_api.graphql.context import Info, Loaders
+from lnob_api.graphql.loading import load_one
+from lnob_api.read.relations import ToOne
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -159,11 +163,12 @@ def user_errors(exc: Exception) -> list[UserError]:
 
 
 async def mutate(
-    info: Info, work: Callable[[AsyncSession], Awaitable[T]]
+    info: Info, work: Callable[[AsyncSession], Awaitable[T]], *, upload: object = None
 ) -> tuple[T | None, list[UserError]]:
-    """Run ``work`` in a savepoint; expected failures become user errors."""
-    session = await info.context.db.session()
+    """Run ``work`` in a savepoint; expected failures become user errors. ``upload``: a file
+    the work reads, closed afterwards whatever happens."""
     try:
+        session = await info.context.db.session()
         async with session.begin_nested():
             result = await work(session)
             await session.flush()
@@ -171,17 +176,20 @@ async def mutate(
         return None, user_errors(exc)
     finally:
         info.context.loaders = Loaders()
+        close = getattr(upload, "close", None)
+        if close is not None:
+            await close()
     return result, []
 
 
-def named(base: type[P], name: str) -> type[P]:
+def named(base: type[P], name: str, description: str | None = None) -> type[P]:
     """A payload type called ``name`` with exactly ``base``'s fields.
 
     Each mutation keeps its own payload type name in the schema (``ProjectCreatePayload``,
     ``ProjectUpdatePayload``, ...) while the fields are declared once on ``base``. Use the result
     as the mutation's ``graphql_type`` and as the class :func:`respond` builds."""
     cls = type(name, (base,), {"__module__": base.__module__, "__doc__": base.__doc__})
-    return strawberry.type(cls, name=name)
+    return strawberry.type(cls, name=name, description=description)
 
 
 def payload_field(
@@ -197,3 +205,74 @@ def payload_field(
         return kind(**{field: await load(info, key), "user_errors": errors})
 
     return run
+
+
+def row_payload(
+    field: str, relation: ToOne, node: type[Any]
+) -> Callable[[Info, type[P], Work[Hashable]], Awaitable[P]]:
+    """The runner of a domain whose payloads show the row of ``relation`` with the key the work
+    returns, as a ``node``, in ``field``."""
+
+    async def load(info: Info, key: Hashable | None) -> Any:
+        return await load_one(info, relation, key, node)
+
+    return payload_field(field, load)
+
+
+async def deleted(info: Info, kind: type[P], work: Work[Any]) -> P:
+    """Run a delete whose work returns the id it was given; the payload's ``deletedId`` echoes
+    it once the row is gone (null when nothing was deleted)."""
+    done, errors = await mutate(info, work)
+    gone = strawberry.ID(str(done)) if done is not None else None
+    return kind(**{"deleted_id": gone, "user_errors": errors})
+
+
+def shown_payload(
+    field: str, show: Callable[[K | None], Any]
+) -> Callable[[Info, type[P], Work[K]], Awaitable[P]]:
+    """The runner of a domain whose payloads show the work's own result (no row to read back),
+    turned into its GraphQL type by ``show`` (which gets None when the work failed)."""
+
+    async def load(_info: Info, key: K | None) -> Any:
+        return show(key)
+
+    return payload_field(field, load)
+
+
+def writes(
+    payload: type[P],
+    run: Callable[[Info, type[P], Work[Any]], Awaitable[P]],
+    *,
+    permission_classes: list[type[BasePermission]],
+    description: str,
+) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
+    """Declare a mutation by its work alone.
+
+    The decorated method ``(self, info, input, session) -> key`` is the service call; the
+    mutation built from it takes ``input`` (of the type the method's ``input`` is annotated
+    with), is gated by ``permission_classes`` (the scope gate: a GraphQL error FORBIDDEN), runs
+    the work in a savepoint (:func:`mutate`: domain errors become ``userErrors``) and answers
+    ``payload`` as ``run`` builds it from the key the work returned. The service does the rest
+    in the same transaction: it loads the row through visibility (a hidden row is NOT_FOUND,
+    like a missing one), checks the role and the row version of the row it writes, validates,
+    writes and records the audit event."""
+
+    def decorate(body: Callable[..., Awaitable[Any]]) -> Any:
+        hint = body.__annotations__["input"]
+        input_type = eval(hint, body.__globals__) if isinstance(hint, str) else hint  # noqa: S307
+
+        async def resolver(self: Any, info: Info, input: Any) -> Any:
+            async def work(session: AsyncSession) -> Any:
+                return await body(self, info, input, session)
+
+            return await run(info, payload, work)
+
+        resolver.__annotations__ = {"info": Info, "input": input_type, "return": payload}
+        resolver.__name__ = body.__name__
+        resolver.__qualname__ = body.__qualname__
+        resolver.__module__ = body.__module__
+        return strawberry.mutation(
+            resolver=resolver, permission_classes=permission_classes, description=description
+        )
+
+    return decorate

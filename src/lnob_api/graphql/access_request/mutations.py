@@ -4,7 +4,7 @@ admins), withdraw (the requester)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,8 +16,7 @@ from lnob_api.auth.principal import Scope
 from lnob_api.graphql.access_request.types import AccessRequest
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import UserError, named, row_payload, writes
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import SignedIn
 
@@ -77,115 +76,84 @@ class AccessRequestPayload:
     user_errors: list[UserError]
 
 
-@strawberry.type
-class AccessRequestCreatePayload(AccessRequestPayload):
-    pass
-
-
-@strawberry.type
-class AccessRequestApprovePayload(AccessRequestPayload):
-    pass
-
-
-@strawberry.type
-class AccessRequestDeclinePayload(AccessRequestPayload):
-    pass
-
-
-@strawberry.type
-class AccessRequestWithdrawPayload(AccessRequestPayload):
-    pass
-
-
-P = TypeVar("P", bound=AccessRequestPayload)
+AccessRequestCreatePayload = named(AccessRequestPayload, "AccessRequestCreatePayload")
+AccessRequestApprovePayload = named(AccessRequestPayload, "AccessRequestApprovePayload")
+AccessRequestDeclinePayload = named(AccessRequestPayload, "AccessRequestDeclinePayload")
+AccessRequestWithdrawPayload = named(AccessRequestPayload, "AccessRequestWithdrawPayload")
 
 
 def _pk(global_id: strawberry.ID) -> int:
     return pk_of(global_id, "AccessRequest", "id")
 
 
-async def _payload(info: Info, kind: type[P], request_id: int | None, errors: list[UserError]) -> P:
-    found = None
-    if request_id is not None:
-        found = await load_one(
-            info, access_request_repo.ACCESS_REQUEST_BY_ID, request_id, AccessRequest
-        )
-    return kind(access_request=found, user_errors=errors)
+_run = row_payload("access_request", access_request_repo.ACCESS_REQUEST_BY_ID, AccessRequest)
 
 
 @strawberry.type
 class AccessRequestMutations:
-    @strawberry.mutation(
+    @writes(
+        AccessRequestCreatePayload,
+        _run,
         permission_classes=[SignedIn],
         description="Ask for the data of a dataset whose description you see but whose data "
         "you may not read; the coalition's admins are notified.",
     )
     async def access_request_create(
-        self, info: Info, input: AccessRequestCreateInput
-    ) -> AccessRequestCreatePayload:
-        async def work(session: AsyncSession) -> int:
-            created = await service.create(
-                session,
-                _actor(info),
-                dataset_id=pk_of(input.dataset, "Dataset", "dataset"),
-                purpose=input.purpose,
-                requester_name=input.requester_name,
-                requester_email=input.requester_email,
-                organisation_slug=input.organisation,
-            )
-            return created.id
+        self, info: Info, input: AccessRequestCreateInput, session: AsyncSession
+    ) -> int:
+        created = await service.create(
+            session,
+            _actor(info),
+            dataset_id=pk_of(input.dataset, "Dataset", "dataset"),
+            purpose=input.purpose,
+            requester_name=input.requester_name,
+            requester_email=input.requester_email,
+            organisation_slug=input.organisation,
+        )
+        return created.id
 
-        request_id, errors = await mutate(info, work)
-        return await _payload(info, AccessRequestCreatePayload, request_id, errors)
-
-    @strawberry.mutation(
+    @writes(
+        AccessRequestApprovePayload,
+        _run,
         permission_classes=[AdminScope],
         description="Approve a pending request: a grant opens the dataset to the requester "
         "until expiresAt. Coalition admins only; the requester is notified.",
     )
     async def access_request_approve(
-        self, info: Info, input: AccessRequestApproveInput
-    ) -> AccessRequestApprovePayload:
-        async def work(session: AsyncSession) -> int:
-            done = await service.approve(
-                session,
-                _actor(info),
-                request_id=_pk(input.id),
-                expires_at=input.expires_at,
-                note=input.note,
-            )
-            return done.id
+        self, info: Info, input: AccessRequestApproveInput, session: AsyncSession
+    ) -> int:
+        done = await service.approve(
+            session,
+            _actor(info),
+            request_id=_pk(input.id),
+            expires_at=input.expires_at,
+            note=input.note,
+        )
+        return done.id
 
-        request_id, errors = await mutate(info, work)
-        return await _payload(info, AccessRequestApprovePayload, request_id, errors)
-
-    @strawberry.mutation(
+    @writes(
+        AccessRequestDeclinePayload,
+        _run,
         permission_classes=[AdminScope],
         description="Decline a pending request with a reason. Coalition admins only; the "
         "requester is notified.",
     )
     async def access_request_decline(
-        self, info: Info, input: AccessRequestDeclineInput
-    ) -> AccessRequestDeclinePayload:
-        async def work(session: AsyncSession) -> int:
-            done = await service.decline(
-                session, _actor(info), request_id=_pk(input.id), reason=input.reason
-            )
-            return done.id
+        self, info: Info, input: AccessRequestDeclineInput, session: AsyncSession
+    ) -> int:
+        done = await service.decline(
+            session, _actor(info), request_id=_pk(input.id), reason=input.reason
+        )
+        return done.id
 
-        request_id, errors = await mutate(info, work)
-        return await _payload(info, AccessRequestDeclinePayload, request_id, errors)
-
-    @strawberry.mutation(
+    @writes(
+        AccessRequestWithdrawPayload,
+        _run,
         permission_classes=[SignedIn],
         description="Withdraw your own pending request; the coalition's admins are notified.",
     )
     async def access_request_withdraw(
-        self, info: Info, input: AccessRequestWithdrawInput
-    ) -> AccessRequestWithdrawPayload:
-        async def work(session: AsyncSession) -> int:
-            done = await service.withdraw(session, _actor(info), request_id=_pk(input.id))
-            return done.id
-
-        request_id, errors = await mutate(info, work)
-        return await _payload(info, AccessRequestWithdrawPayload, request_id, errors)
+        self, info: Info, input: AccessRequestWithdrawInput, session: AsyncSession
+    ) -> int:
+        done = await service.withdraw(session, _actor(info), request_id=_pk(input.id))
+        return done.id

@@ -14,8 +14,7 @@ from lnob_api.errors import InvalidInput
 from lnob_api.graphql.area.types import Area
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.ids import from_global_id
-from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import UserError, named, row_payload, writes
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import requires
 
@@ -50,14 +49,8 @@ class LocalAreaPayload:
     user_errors: list[UserError]
 
 
-@strawberry.type
-class LocalAreaCreatePayload(LocalAreaPayload):
-    pass
-
-
-@strawberry.type
-class LocalAreaUpdatePayload(LocalAreaPayload):
-    pass
+LocalAreaCreatePayload = named(LocalAreaPayload, "LocalAreaCreatePayload")
+LocalAreaUpdatePayload = named(LocalAreaPayload, "LocalAreaUpdatePayload")
 
 
 def _code_of(global_id: str) -> str:
@@ -67,53 +60,49 @@ def _code_of(global_id: str) -> str:
     return key
 
 
-async def _load(info: Info, code: str | None) -> Area | None:
-    return await load_one(info, area_repo.AREA_BY_CODE, code, Area)
+_run = row_payload("area", area_repo.AREA_BY_CODE, Area)
 
 
 @strawberry.type
 class LocalAreaMutations:
-    @strawberry.mutation(
-        permission_classes=WRITE, description="Register a local area. Coalition editors."
+    @writes(
+        LocalAreaCreatePayload,
+        _run,
+        permission_classes=WRITE,
+        description="Register a local area. Coalition editors.",
     )
     async def local_area_create(
-        self, info: Info, input: LocalAreaCreateInput
-    ) -> LocalAreaCreatePayload:
-        async def work(session: AsyncSession) -> str:
-            created = await service.create_local(
-                session,
-                _actor(info),
-                coalition_code=input.coalition,
-                parent_code=input.parent,
-                code=input.code,
-                fields={"name": input.name, "type": input.type},
-            )
-            return created.code
+        self, info: Info, input: LocalAreaCreateInput, session: AsyncSession
+    ) -> str:
+        created = await service.create_local(
+            session,
+            _actor(info),
+            coalition_code=input.coalition,
+            parent_code=input.parent,
+            code=input.code,
+            fields={"name": input.name, "type": input.type},
+        )
+        return created.code
 
-        code, errors = await mutate(info, work)
-        return LocalAreaCreatePayload(area=await _load(info, code), user_errors=errors)
-
-    @strawberry.mutation(
+    @writes(
+        LocalAreaUpdatePayload,
+        _run,
         permission_classes=WRITE,
         description="Rename a local area or change its kind. Editors of its coalition.",
     )
     async def local_area_update(
-        self, info: Info, input: LocalAreaUpdateInput
-    ) -> LocalAreaUpdatePayload:
-        async def work(session: AsyncSession) -> str:
-            fields = {
-                name: value
-                for name, value in (("name", input.name), ("type", input.type))
-                if value is not strawberry.UNSET
-            }
-            updated = await service.update_local(
-                session,
-                _actor(info),
-                code=_code_of(input.id),
-                updated_at=input.updated_at,
-                fields=fields,
-            )
-            return updated.code
-
-        code, errors = await mutate(info, work)
-        return LocalAreaUpdatePayload(area=await _load(info, code), user_errors=errors)
+        self, info: Info, input: LocalAreaUpdateInput, session: AsyncSession
+    ) -> str:
+        fields = {
+            name: value
+            for name, value in (("name", input.name), ("type", input.type))
+            if value is not strawberry.UNSET
+        }
+        updated = await service.update_local(
+            session,
+            _actor(info),
+            code=_code_of(input.id),
+            updated_at=input.updated_at,
+            fields=fields,
+        )
+        return updated.code

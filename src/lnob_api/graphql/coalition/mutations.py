@@ -14,8 +14,7 @@ from lnob_api.graphql.coalition.types import Coalition, CoalitionMembership
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import MemberRole, Perturbation
 from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import UserError, named, row_payload, shown_payload, writes
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.organisation.mutations import organisation_ref
 from lnob_api.graphql.permissions import requires, requires_any
@@ -103,14 +102,8 @@ class CoalitionPayload:
     user_errors: list[UserError]
 
 
-@strawberry.type
-class CoalitionCreatePayload(CoalitionPayload):
-    pass
-
-
-@strawberry.type
-class CoalitionUpdatePayload(CoalitionPayload):
-    pass
+CoalitionCreatePayload = named(CoalitionPayload, "CoalitionCreatePayload")
+CoalitionUpdatePayload = named(CoalitionPayload, "CoalitionUpdatePayload")
 
 
 @strawberry.type
@@ -119,27 +112,22 @@ class CoalitionMemberPayload:
     user_errors: list[UserError]
 
 
-@strawberry.type
-class CoalitionMemberAddPayload(CoalitionMemberPayload):
-    pass
+CoalitionMemberAddPayload = named(CoalitionMemberPayload, "CoalitionMemberAddPayload")
+CoalitionMemberUpdatePayload = named(CoalitionMemberPayload, "CoalitionMemberUpdatePayload")
 
 
-@strawberry.type
-class CoalitionMemberUpdatePayload(CoalitionMemberPayload):
-    pass
-
-
-@strawberry.type(description="The membership as it was before its removal.")
-class CoalitionMemberRemovePayload(CoalitionMemberPayload):
-    pass
+CoalitionMemberRemovePayload = named(
+    CoalitionMemberPayload,
+    "CoalitionMemberRemovePayload",
+    "The membership as it was before its removal.",
+)
 
 
 def _fields(data: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return {n: getattr(data, n) for n in names if getattr(data, n) is not strawberry.UNSET}
 
 
-async def _load(info: Info, coalition_id: int | None) -> Coalition | None:
-    return await load_one(info, coalition_repo.COALITION_BY_ID, coalition_id, Coalition)
+_run = row_payload("coalition", coalition_repo.COALITION_BY_ID, Coalition)
 
 
 # (coalition id, organisation id, role) of a membership
@@ -155,117 +143,116 @@ def _membership(found: MembershipKey | None) -> CoalitionMembership | None:
     )
 
 
+_membership_run = shown_payload("membership", _membership)
+
+
 @strawberry.type
 class CoalitionMutations:
-    @strawberry.mutation(permission_classes=PARTNERSHIP, description="Open a country coalition.")
+    @writes(
+        CoalitionCreatePayload,
+        _run,
+        permission_classes=PARTNERSHIP,
+        description="Open a country coalition.",
+    )
     async def coalition_create(
-        self, info: Info, input: CoalitionCreateInput
-    ) -> CoalitionCreatePayload:
-        async def work(session: AsyncSession) -> int:
-            fields = {"name": input.name} | {
-                name: value
-                for name in (
+        self, info: Info, input: CoalitionCreateInput, session: AsyncSession
+    ) -> int:
+        fields = {"name": input.name} | {
+            name: value
+            for name in (
+                "description",
+                "launched_year",
+                "cohort",
+                "suppression_threshold",
+                "perturbation",
+                "rate_share",
+            )
+            if (value := getattr(input, name)) is not None
+        }
+        created = await service.create(
+            session, _actor(info), code=input.code, slug=input.slug, fields=fields
+        )
+        return created.id
+
+    @writes(
+        CoalitionUpdatePayload,
+        _run,
+        permission_classes=ADMINS,
+        description="Edit a coalition.",
+    )
+    async def coalition_update(
+        self, info: Info, input: CoalitionUpdateInput, session: AsyncSession
+    ) -> int:
+        updated = await service.update(
+            session,
+            _actor(info),
+            coalition_id=pk_of(input.id, "Coalition", "id"),
+            row_version=input.row_version,
+            fields=_fields(
+                input,
+                (
+                    "name",
                     "description",
                     "launched_year",
                     "cohort",
                     "suppression_threshold",
+                    "requires_community_validation",
                     "perturbation",
                     "rate_share",
-                )
-                if (value := getattr(input, name)) is not None
-            }
-            created = await service.create(
-                session, _actor(info), code=input.code, slug=input.slug, fields=fields
-            )
-            return created.id
-
-        coalition_id, errors = await mutate(info, work)
-        return CoalitionCreatePayload(coalition=await _load(info, coalition_id), user_errors=errors)
-
-    @strawberry.mutation(permission_classes=ADMINS, description="Edit a coalition.")
-    async def coalition_update(
-        self, info: Info, input: CoalitionUpdateInput
-    ) -> CoalitionUpdatePayload:
-        async def work(session: AsyncSession) -> int:
-            updated = await service.update(
-                session,
-                _actor(info),
-                coalition_id=pk_of(input.id, "Coalition", "id"),
-                row_version=input.row_version,
-                fields=_fields(
-                    input,
-                    (
-                        "name",
-                        "description",
-                        "launched_year",
-                        "cohort",
-                        "suppression_threshold",
-                        "requires_community_validation",
-                        "perturbation",
-                        "rate_share",
-                    ),
                 ),
-            )
-            return updated.id
+            ),
+        )
+        return updated.id
 
-        coalition_id, errors = await mutate(info, work)
-        return CoalitionUpdatePayload(coalition=await _load(info, coalition_id), user_errors=errors)
-
-    @strawberry.mutation(
+    @writes(
+        CoalitionMemberAddPayload,
+        _membership_run,
         permission_classes=COALITION_ADMIN,
         description="Make an organisation a member of a coalition. Coalition admins.",
     )
     async def coalition_member_add(
-        self, info: Info, input: CoalitionMemberAddInput
-    ) -> CoalitionMemberAddPayload:
-        async def work(session: AsyncSession) -> MembershipKey:
-            member = await service.add_member(
-                session,
-                _actor(info),
-                coalition_code=input.coalition,
-                organisation=organisation_ref(input.organisation, "organisation"),
-                role=input.role,
-            )
-            return member.coalition_id, member.organisation_id, member.role
+        self, info: Info, input: CoalitionMemberAddInput, session: AsyncSession
+    ) -> MembershipKey:
+        member = await service.add_member(
+            session,
+            _actor(info),
+            coalition_code=input.coalition,
+            organisation=organisation_ref(input.organisation, "organisation"),
+            role=input.role,
+        )
+        return member.coalition_id, member.organisation_id, member.role
 
-        found, errors = await mutate(info, work)
-        return CoalitionMemberAddPayload(membership=_membership(found), user_errors=errors)
-
-    @strawberry.mutation(
+    @writes(
+        CoalitionMemberUpdatePayload,
+        _membership_run,
         permission_classes=COALITION_ADMIN,
         description="Change a member organisation's role. Coalition admins.",
     )
     async def coalition_member_update(
-        self, info: Info, input: CoalitionMemberUpdateInput
-    ) -> CoalitionMemberUpdatePayload:
-        async def work(session: AsyncSession) -> MembershipKey:
-            member = await service.update_member(
-                session,
-                _actor(info),
-                coalition_code=input.coalition,
-                organisation=organisation_ref(input.organisation, "organisation"),
-                role=input.role,
-            )
-            return member.coalition_id, member.organisation_id, member.role
+        self, info: Info, input: CoalitionMemberUpdateInput, session: AsyncSession
+    ) -> MembershipKey:
+        member = await service.update_member(
+            session,
+            _actor(info),
+            coalition_code=input.coalition,
+            organisation=organisation_ref(input.organisation, "organisation"),
+            role=input.role,
+        )
+        return member.coalition_id, member.organisation_id, member.role
 
-        found, errors = await mutate(info, work)
-        return CoalitionMemberUpdatePayload(membership=_membership(found), user_errors=errors)
-
-    @strawberry.mutation(
+    @writes(
+        CoalitionMemberRemovePayload,
+        _membership_run,
         permission_classes=COALITION_ADMIN,
         description="Remove an organisation from a coalition. Coalition admins.",
     )
     async def coalition_member_remove(
-        self, info: Info, input: CoalitionMemberRemoveInput
-    ) -> CoalitionMemberRemovePayload:
-        async def work(session: AsyncSession) -> MembershipKey:
-            member = await service.remove_member(
-                session,
-                _actor(info),
-                coalition_code=input.coalition,
-                organisation=organisation_ref(input.organisation, "organisation"),
-            )
-            return member.coalition_id, member.organisation_id, member.role
-
-        found, errors = await mutate(info, work)
-        return CoalitionMemberRemovePayload(membership=_membership(found), user_errors=errors)
+        self, info: Info, input: CoalitionMemberRemoveInput, session: AsyncSession
+    ) -> MembershipKey:
+        member = await service.remove_member(
+            session,
+            _actor(info),
+            coalition_code=input.coalition,
+            organisation=organisation_ref(input.organisation, "organisation"),
+        )
+        return member.coalition_id, member.organisation_id, member.role

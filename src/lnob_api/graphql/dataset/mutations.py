@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,8 +15,7 @@ from lnob_api.graphql.context import Info
 from lnob_api.graphql.dataset.types import Dataset
 from lnob_api.graphql.enums import Methodology, Visibility
 from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import UserError, deleted, named, row_payload, writes
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.observation.types import DisclosureWarning
 from lnob_api.graphql.permissions import requires
@@ -109,14 +108,8 @@ class DatasetPayload:
     user_errors: list[UserError]
 
 
-@strawberry.type
-class DatasetCreatePayload(DatasetPayload):
-    pass
-
-
-@strawberry.type
-class DatasetUpdatePayload(DatasetPayload):
-    pass
+DatasetCreatePayload = named(DatasetPayload, "DatasetCreatePayload")
+DatasetUpdatePayload = named(DatasetPayload, "DatasetUpdatePayload")
 
 
 @strawberry.type
@@ -128,14 +121,8 @@ class DatasetPublishPayload(DatasetPayload):
     )
 
 
-@strawberry.type
-class DatasetRetractPayload(DatasetPayload):
-    pass
-
-
-@strawberry.type
-class DatasetSetVisibilityPayload(DatasetPayload):
-    pass
+DatasetRetractPayload = named(DatasetPayload, "DatasetRetractPayload")
+DatasetSetVisibilityPayload = named(DatasetPayload, "DatasetSetVisibilityPayload")
 
 
 @strawberry.type
@@ -178,57 +165,53 @@ FIELDS = (
 )
 
 
-P = TypeVar("P", bound=DatasetPayload)
-
-
-async def _payload(info: Info, kind: type[P], dataset_id: int | None, errors: list[UserError]) -> P:
-    found = None
-    if dataset_id is not None:
-        found = await load_one(info, dataset_repo.DATASET_BY_ID, dataset_id, Dataset)
-    return kind(dataset=found, user_errors=errors)
+_run = row_payload("dataset", dataset_repo.DATASET_BY_ID, Dataset)
 
 
 @strawberry.type
 class DatasetMutations:
-    @strawberry.mutation(permission_classes=WRITE, description="Create a draft dataset.")
-    async def dataset_create(self, info: Info, input: DatasetCreateInput) -> DatasetCreatePayload:
-        async def work(session: AsyncSession) -> int:
-            created = await service.create(
-                session,
-                _actor(info),
-                coalition_code=input.coalition,
-                fields=_fields(input, FIELDS),
-                slug=input.slug,
-                visibility=input.visibility,
-                indicator_codes=input.indicators,
-                group_codes=input.groups,
-                provenance=provenance_change(input.provenance),
-            )
-            return created.id
+    @writes(
+        DatasetCreatePayload,
+        _run,
+        permission_classes=WRITE,
+        description="Create a draft dataset.",
+    )
+    async def dataset_create(
+        self, info: Info, input: DatasetCreateInput, session: AsyncSession
+    ) -> int:
+        created = await service.create(
+            session,
+            _actor(info),
+            coalition_code=input.coalition,
+            fields=_fields(input, FIELDS),
+            slug=input.slug,
+            visibility=input.visibility,
+            indicator_codes=input.indicators,
+            group_codes=input.groups,
+            provenance=provenance_change(input.provenance),
+        )
+        return created.id
 
-        dataset_id, errors = await mutate(info, work)
-        return await _payload(info, DatasetCreatePayload, dataset_id, errors)
-
-    @strawberry.mutation(
+    @writes(
+        DatasetUpdatePayload,
+        _run,
         permission_classes=WRITE,
         description="Edit a draft; editing a published dataset opens its next draft version.",
     )
-    async def dataset_update(self, info: Info, input: DatasetUpdateInput) -> DatasetUpdatePayload:
-        async def work(session: AsyncSession) -> int:
-            updated = await service.update(
-                session,
-                _actor(info),
-                dataset_id=pk_of(input.id, "Dataset", "id"),
-                row_version=input.row_version,
-                fields=_fields(input, FIELDS),
-                indicator_codes=input.indicators if _set(input.indicators) else None,
-                group_codes=input.groups if _set(input.groups) else None,
-                provenance=provenance_change(input.provenance),
-            )
-            return updated.id
-
-        dataset_id, errors = await mutate(info, work)
-        return await _payload(info, DatasetUpdatePayload, dataset_id, errors)
+    async def dataset_update(
+        self, info: Info, input: DatasetUpdateInput, session: AsyncSession
+    ) -> int:
+        updated = await service.update(
+            session,
+            _actor(info),
+            dataset_id=pk_of(input.id, "Dataset", "id"),
+            row_version=input.row_version,
+            fields=_fields(input, FIELDS),
+            indicator_codes=input.indicators if _set(input.indicators) else None,
+            group_codes=input.groups if _set(input.groups) else None,
+            provenance=provenance_change(input.provenance),
+        )
+        return updated.id
 
     @strawberry.mutation(
         permission_classes=WRITE,
@@ -251,64 +234,60 @@ class DatasetMutations:
             warnings.extend(DisclosureWarning.of(w) for w in found)
             return done.id
 
-        dataset_id, errors = await mutate(info, work)
-        payload = await _payload(info, DatasetPublishPayload, dataset_id, errors)
-        payload.warnings = warnings if dataset_id is not None else []
+        payload = await _run(info, DatasetPublishPayload, work)
+        payload.warnings = [] if payload.user_errors else warnings
         return payload
 
-    @strawberry.mutation(
+    @writes(
+        DatasetRetractPayload,
+        _run,
         permission_classes=WRITE,
         description="Retract a published dataset: its data leaves every path, its reason stays.",
     )
     async def dataset_retract(
-        self, info: Info, input: DatasetRetractInput
-    ) -> DatasetRetractPayload:
-        async def work(session: AsyncSession) -> int:
-            done = await lifecycle.retract(
-                session,
-                _actor(info),
-                dataset_id=pk_of(input.id, "Dataset", "id"),
-                row_version=input.row_version,
-                reason=input.reason,
-            )
-            return done.id
+        self, info: Info, input: DatasetRetractInput, session: AsyncSession
+    ) -> int:
+        done = await lifecycle.retract(
+            session,
+            _actor(info),
+            dataset_id=pk_of(input.id, "Dataset", "id"),
+            row_version=input.row_version,
+            reason=input.reason,
+        )
+        return done.id
 
-        dataset_id, errors = await mutate(info, work)
-        return await _payload(info, DatasetRetractPayload, dataset_id, errors)
-
-    @strawberry.mutation(
+    @writes(
+        DatasetSetVisibilityPayload,
+        _run,
         permission_classes=[requires(Scope.COALITION_ADMIN)],
         description="Set who sees a dataset (every version of it). Coalition admins only.",
     )
     async def dataset_set_visibility(
-        self, info: Info, input: DatasetSetVisibilityInput
-    ) -> DatasetSetVisibilityPayload:
-        async def work(session: AsyncSession) -> int:
-            done = await service.set_visibility(
-                session,
-                _actor(info),
-                dataset_id=pk_of(input.id, "Dataset", "id"),
-                row_version=input.row_version,
-                visibility=input.visibility,
-                metadata_visibility=input.metadata_visibility,
-            )
-            return done.id
-
-        dataset_id, errors = await mutate(info, work)
-        return await _payload(info, DatasetSetVisibilityPayload, dataset_id, errors)
-
-    @strawberry.mutation(permission_classes=WRITE, description="Delete a draft version.")
-    async def dataset_delete(self, info: Info, input: DatasetVersionInput) -> DatasetDeletePayload:
-        async def work(session: AsyncSession) -> int:
-            return await lifecycle.delete_draft(
-                session,
-                _actor(info),
-                dataset_id=pk_of(input.id, "Dataset", "id"),
-                row_version=input.row_version,
-            )
-
-        deleted, errors = await mutate(info, work)
-        return DatasetDeletePayload(
-            deleted_id=strawberry.ID(str(input.id)) if deleted is not None else None,
-            user_errors=errors,
+        self, info: Info, input: DatasetSetVisibilityInput, session: AsyncSession
+    ) -> int:
+        done = await service.set_visibility(
+            session,
+            _actor(info),
+            dataset_id=pk_of(input.id, "Dataset", "id"),
+            row_version=input.row_version,
+            visibility=input.visibility,
+            metadata_visibility=input.metadata_visibility,
         )
+        return done.id
+
+    @writes(
+        DatasetDeletePayload,
+        deleted,
+        permission_classes=WRITE,
+        description="Delete a draft version.",
+    )
+    async def dataset_delete(
+        self, info: Info, input: DatasetVersionInput, session: AsyncSession
+    ) -> strawberry.ID:
+        await lifecycle.delete_draft(
+            session,
+            _actor(info),
+            dataset_id=pk_of(input.id, "Dataset", "id"),
+            row_version=input.row_version,
+        )
+        return input.id

@@ -17,7 +17,7 @@ from lnob_api.graphql.enums import ConsentScope, ValidationMethod
 from lnob_api.graphql.ids import to_global_id
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import UserError, named, row_payload, shown_payload, writes
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import requires
 
@@ -89,9 +89,12 @@ class ConsentRecordInput:
 
 
 @strawberry.type
-class ConsentRecordPayload:
+class ConsentPayload:
     consent: Consent | None
     user_errors: list[UserError]
+
+
+ConsentRecordPayload = named(ConsentPayload, "ConsentRecordPayload")
 
 
 @strawberry.input
@@ -101,81 +104,75 @@ class ConsentWithdrawInput:
     reason: str
 
 
-@strawberry.type
-class ConsentWithdrawPayload:
-    consent: Consent | None
-    user_errors: list[UserError]
+ConsentWithdrawPayload = named(ConsentPayload, "ConsentWithdrawPayload")
 
 
 def _consent(obj: Any) -> Consent:
     return Consent.from_row({c.name: getattr(obj, c.key) for c in obj.__table__.columns})
 
 
+_dataset_run = row_payload("dataset", dataset_repo.DATASET_BY_ID, Dataset)
+_consent_run = shown_payload("consent", lambda consent: consent)
+
+
 @strawberry.type
 class StewardshipMutations:
-    @strawberry.mutation(
+    @writes(
+        DatasetValidatePayload,
+        _dataset_run,
         permission_classes=[requires(Scope.DATA_WRITE)],
         description="Record the community's validation of a draft (DRAFT -> COMMUNITY_VALIDATED).",
     )
     async def dataset_validate(
-        self, info: Info, input: DatasetValidateInput
-    ) -> DatasetValidatePayload:
-        async def work(session: AsyncSession) -> int:
-            done = await stewardship.validate(
-                session,
-                _actor(info),
-                dataset_id=pk_of(input.id, "Dataset", "id"),
-                row_version=input.row_version,
-                method=input.method,
-                validated_by=input.validated_by,
-                validated_on=input.validated_on,
-                note=input.note,
-            )
-            return done.id
+        self, info: Info, input: DatasetValidateInput, session: AsyncSession
+    ) -> int:
+        done = await stewardship.validate(
+            session,
+            _actor(info),
+            dataset_id=pk_of(input.id, "Dataset", "id"),
+            row_version=input.row_version,
+            method=input.method,
+            validated_by=input.validated_by,
+            validated_on=input.validated_on,
+            note=input.note,
+        )
+        return done.id
 
-        dataset_id, errors = await mutate(info, work)
-        found = None
-        if dataset_id is not None:
-            found = await load_one(info, dataset_repo.DATASET_BY_ID, dataset_id, Dataset)
-        return DatasetValidatePayload(dataset=found, user_errors=errors)
-
-    @strawberry.mutation(
+    @writes(
+        ConsentRecordPayload,
+        _consent_run,
         permission_classes=[requires(Scope.COALITION_ADMIN)],
         description="Record what the community agreed to. Coalition admins only.",
     )
-    async def consent_record(self, info: Info, input: ConsentRecordInput) -> ConsentRecordPayload:
-        async def work(session: AsyncSession) -> Consent:
-            consent = await stewardship.record_consent(
-                session,
-                _actor(info),
-                dataset_id=pk_of(input.dataset, "Dataset", "dataset"),
-                scope=input.scope,
-                agency_slugs=input.agencies,
-                obtained_on=input.obtained_on,
-                expires_at=input.expires_at,
-                note=input.note,
-            )
-            return _consent(consent)
+    async def consent_record(
+        self, info: Info, input: ConsentRecordInput, session: AsyncSession
+    ) -> Consent:
+        consent = await stewardship.record_consent(
+            session,
+            _actor(info),
+            dataset_id=pk_of(input.dataset, "Dataset", "dataset"),
+            scope=input.scope,
+            agency_slugs=input.agencies,
+            obtained_on=input.obtained_on,
+            expires_at=input.expires_at,
+            note=input.note,
+        )
+        return _consent(consent)
 
-        consent, errors = await mutate(info, work)
-        return ConsentRecordPayload(consent=consent, user_errors=errors)
-
-    @strawberry.mutation(
+    @writes(
+        ConsentWithdrawPayload,
+        _consent_run,
         permission_classes=[requires(Scope.COALITION_ADMIN)],
         description="Withdraw a consent: the data leaves every path at once. Coalition admins.",
     )
     async def consent_withdraw(
-        self, info: Info, input: ConsentWithdrawInput
-    ) -> ConsentWithdrawPayload:
-        async def work(session: AsyncSession) -> Consent:
-            consent = await stewardship.withdraw_consent(
-                session,
-                _actor(info),
-                consent_id=pk_of(input.id, "Consent", "id"),
-                row_version=input.row_version,
-                reason=input.reason,
-            )
-            return _consent(consent)
-
-        consent, errors = await mutate(info, work)
-        return ConsentWithdrawPayload(consent=consent, user_errors=errors)
+        self, info: Info, input: ConsentWithdrawInput, session: AsyncSession
+    ) -> Consent:
+        consent = await stewardship.withdraw_consent(
+            session,
+            _actor(info),
+            consent_id=pk_of(input.id, "Consent", "id"),
+            row_version=input.row_version,
+            reason=input.reason,
+        )
+        return _consent(consent)

@@ -13,7 +13,7 @@ from lnob_api.grant import service
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.grant.types import Grant
 from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import UserError, named, shown_payload, writes
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.organisation.mutations import organisation_ref
 from lnob_api.graphql.permissions import requires
@@ -53,59 +53,52 @@ class GrantPayload:
     user_errors: list[UserError]
 
 
-@strawberry.type
-class GrantCreatePayload(GrantPayload):
-    pass
-
-
-@strawberry.type
-class GrantRevokePayload(GrantPayload):
-    pass
+GrantCreatePayload = named(GrantPayload, "GrantCreatePayload")
+GrantRevokePayload = named(GrantPayload, "GrantRevokePayload")
 
 
 def _grant(found: service.GrantRecord | None) -> Grant | None:
     return Grant.from_record(found) if found is not None else None
 
 
+_grant_run = shown_payload("grant", _grant)
+
+
 @strawberry.type
 class GrantMutations:
-    @strawberry.mutation(
+    @writes(
+        GrantCreatePayload,
+        _grant_run,
         permission_classes=COALITION_ADMIN,
         description="Open a coalition's data to an organisation or a client. Coalition admins.",
     )
-    async def grant_create(self, info: Info, input: GrantCreateInput) -> GrantCreatePayload:
-        async def work(session: AsyncSession) -> service.GrantRecord:
-            return await service.create(
-                session,
-                _actor(info),
-                coalition_code=input.coalition,
-                organisation=(
-                    organisation_ref(input.organisation, "organisation")
-                    if input.organisation is not None
-                    else None
-                ),
-                client_id=input.client,
-                dataset_id=(
-                    pk_of(input.dataset, "Dataset", "dataset")
-                    if input.dataset is not None
-                    else None
-                ),
-                expires_at=input.expires_at,
-                note=input.note,
-            )
+    async def grant_create(
+        self, info: Info, input: GrantCreateInput, session: AsyncSession
+    ) -> service.GrantRecord:
+        return await service.create(
+            session,
+            _actor(info),
+            coalition_code=input.coalition,
+            organisation=(
+                organisation_ref(input.organisation, "organisation")
+                if input.organisation is not None
+                else None
+            ),
+            client_id=input.client,
+            dataset_id=(
+                pk_of(input.dataset, "Dataset", "dataset") if input.dataset is not None else None
+            ),
+            expires_at=input.expires_at,
+            note=input.note,
+        )
 
-        found, errors = await mutate(info, work)
-        return GrantCreatePayload(grant=_grant(found), user_errors=errors)
-
-    @strawberry.mutation(
+    @writes(
+        GrantRevokePayload,
+        _grant_run,
         permission_classes=COALITION_ADMIN,
         description="Revoke a grant; the access ends with this request. Coalition admins.",
     )
-    async def grant_revoke(self, info: Info, input: GrantRevokeInput) -> GrantRevokePayload:
-        async def work(session: AsyncSession) -> service.GrantRecord:
-            return await service.revoke(
-                session, _actor(info), grant_id=pk_of(input.id, "Grant", "id")
-            )
-
-        found, errors = await mutate(info, work)
-        return GrantRevokePayload(grant=_grant(found), user_errors=errors)
+    async def grant_revoke(
+        self, info: Info, input: GrantRevokeInput, session: AsyncSession
+    ) -> service.GrantRecord:
+        return await service.revoke(session, _actor(info), grant_id=pk_of(input.id, "Grant", "id"))

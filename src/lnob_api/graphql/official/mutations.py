@@ -19,6 +19,7 @@ from lnob_api.auth.principal import Scope
 from lnob_api.errors import InvalidInput
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import requires_any
 from lnob_api.official import service
 
@@ -124,7 +125,7 @@ class OfficialMutations:
             try:
                 report = await service.upload(
                     session,
-                    service.Actor(info.context.principal, info.context.request_id),
+                    _actor(info),
                     file=file,
                     source=input.source,
                     source_url=input.source_url,
@@ -136,12 +137,7 @@ class OfficialMutations:
             reports.append(report)
             return True
 
-        try:
-            _, errors = await mutate(info, work)
-        finally:
-            close = getattr(upload, "close", None)
-            if close is not None:
-                await close()
+        _, errors = await mutate(info, work, upload=upload)
         return OfficialValuesUploadPayload(
             report=_report(reports[0]) if reports else None, user_errors=errors
         )

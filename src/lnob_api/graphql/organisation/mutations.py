@@ -13,8 +13,7 @@ from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import OrganisationKind
 from lnob_api.graphql.ids import from_global_id
 from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import UserError, deleted, named, row_payload, writes
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.organisation.types import Organisation
 from lnob_api.graphql.permissions import requires
@@ -72,14 +71,8 @@ class OrganisationPayload:
     user_errors: list[UserError]
 
 
-@strawberry.type
-class OrganisationCreatePayload(OrganisationPayload):
-    pass
-
-
-@strawberry.type
-class OrganisationUpdatePayload(OrganisationPayload):
-    pass
+OrganisationCreatePayload = named(OrganisationPayload, "OrganisationCreatePayload")
+OrganisationUpdatePayload = named(OrganisationPayload, "OrganisationUpdatePayload")
 
 
 @strawberry.type
@@ -92,70 +85,63 @@ def _fields(data: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return {n: getattr(data, n) for n in names if getattr(data, n) is not strawberry.UNSET}
 
 
-async def _load(info: Info, organisation_id: int | None) -> Organisation | None:
-    return await load_one(info, organisation_repo.ORGANISATION_BY_ID, organisation_id, Organisation)
+_run = row_payload("organisation", organisation_repo.ORGANISATION_BY_ID, Organisation)
 
 
 @strawberry.type
 class OrganisationMutations:
-    @strawberry.mutation(permission_classes=ADMIN, description="Add an organisation.")
+    @writes(
+        OrganisationCreatePayload,
+        _run,
+        permission_classes=ADMIN,
+        description="Add an organisation.",
+    )
     async def organisation_create(
-        self, info: Info, input: OrganisationCreateInput
-    ) -> OrganisationCreatePayload:
-        async def work(session: AsyncSession) -> int:
-            created = await service.create(
-                session,
-                _actor(info),
-                name=input.name,
-                slug=input.slug,
-                kind=input.kind,
-                country=input.country,
-                website=input.website,
-                description=input.description,
-            )
-            return created.id
-
-        organisation_id, errors = await mutate(info, work)
-        return OrganisationCreatePayload(
-            organisation=await _load(info, organisation_id), user_errors=errors
+        self, info: Info, input: OrganisationCreateInput, session: AsyncSession
+    ) -> int:
+        created = await service.create(
+            session,
+            _actor(info),
+            name=input.name,
+            slug=input.slug,
+            kind=input.kind,
+            country=input.country,
+            website=input.website,
+            description=input.description,
         )
+        return created.id
 
-    @strawberry.mutation(permission_classes=ADMIN, description="Edit an organisation.")
+    @writes(
+        OrganisationUpdatePayload,
+        _run,
+        permission_classes=ADMIN,
+        description="Edit an organisation.",
+    )
     async def organisation_update(
-        self, info: Info, input: OrganisationUpdateInput
-    ) -> OrganisationUpdatePayload:
-        async def work(session: AsyncSession) -> int:
-            updated = await service.update(
-                session,
-                _actor(info),
-                organisation_id=pk_of(input.id, "Organisation", "id"),
-                row_version=input.row_version,
-                fields=_fields(input, ("name", "kind", "country", "website", "description")),
-            )
-            return updated.id
-
-        organisation_id, errors = await mutate(info, work)
-        return OrganisationUpdatePayload(
-            organisation=await _load(info, organisation_id), user_errors=errors
+        self, info: Info, input: OrganisationUpdateInput, session: AsyncSession
+    ) -> int:
+        updated = await service.update(
+            session,
+            _actor(info),
+            organisation_id=pk_of(input.id, "Organisation", "id"),
+            row_version=input.row_version,
+            fields=_fields(input, ("name", "kind", "country", "website", "description")),
         )
+        return updated.id
 
-    @strawberry.mutation(
+    @writes(
+        OrganisationDeletePayload,
+        deleted,
         permission_classes=ADMIN,
         description="Delete an organisation without users, clients, grants or memberships.",
     )
     async def organisation_delete(
-        self, info: Info, input: OrganisationDeleteInput
-    ) -> OrganisationDeletePayload:
-        async def work(session: AsyncSession) -> int:
-            return await service.delete(
-                session,
-                _actor(info),
-                organisation_id=pk_of(input.id, "Organisation", "id"),
-                row_version=input.row_version,
-            )
-
-        deleted, errors = await mutate(info, work)
-        return OrganisationDeletePayload(
-            deleted_id=strawberry.ID(str(input.id)) if deleted is not None else None,
-            user_errors=errors,
+        self, info: Info, input: OrganisationDeleteInput, session: AsyncSession
+    ) -> strawberry.ID:
+        await service.delete(
+            session,
+            _actor(info),
+            organisation_id=pk_of(input.id, "Organisation", "id"),
+            row_version=input.row_version,
         )
+        return input.id

@@ -12,8 +12,7 @@ from lnob_api.auth.principal import Scope
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import ProjectStatus, Visibility
 from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.mutations import UserError, mutate, named, payload_field
+from lnob_api.graphql.mutations import UserError, deleted, named, row_payload, writes
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import requires
 from lnob_api.graphql.project.types import Project
@@ -103,108 +102,100 @@ def _links(value: list[str] | None) -> list[str] | None:
     return None if value is strawberry.UNSET else value
 
 
-async def _load(info: Info, project_id: int | None) -> Project | None:
-    return await load_one(info, project_repo.PROJECT_BY_ID, project_id, Project)
-
-
-_run = payload_field("project", _load)
+_run = row_payload("project", project_repo.PROJECT_BY_ID, Project)
 
 
 @strawberry.type
 class ProjectMutations:
-    @strawberry.mutation(
-        graphql_type=ProjectCreatePayload,
+    @writes(
+        ProjectCreatePayload,
+        _run,
         permission_classes=WRITE,
         description="Create a project. Editors.",
     )
-    async def project_create(self, info: Info, input: ProjectCreateInput) -> ProjectPayload:
-        async def work(session: AsyncSession) -> int:
-            created = await service.create(
-                session,
-                _actor(info),
-                coalition_code=input.coalition,
-                fields={k: v for k, v in _fields(input).items() if v is not None or k == "title"},
-                slug=input.slug,
-                visibility=input.visibility,
-                target_codes=input.targets,
-                group_codes=input.groups,
-            )
-            return created.id
+    async def project_create(
+        self, info: Info, input: ProjectCreateInput, session: AsyncSession
+    ) -> int:
+        created = await service.create(
+            session,
+            _actor(info),
+            coalition_code=input.coalition,
+            fields={k: v for k, v in _fields(input).items() if v is not None or k == "title"},
+            slug=input.slug,
+            visibility=input.visibility,
+            target_codes=input.targets,
+            group_codes=input.groups,
+        )
+        return created.id
 
-        return await _run(info, ProjectCreatePayload, work)
-
-    @strawberry.mutation(
-        graphql_type=ProjectUpdatePayload,
+    @writes(
+        ProjectUpdatePayload,
+        _run,
         permission_classes=WRITE,
         description="Edit a project. Editors.",
     )
-    async def project_update(self, info: Info, input: ProjectUpdateInput) -> ProjectPayload:
-        async def work(session: AsyncSession) -> int:
-            updated = await service.update(
-                session,
-                _actor(info),
-                project_id=pk_of(input.id, "Project", "id"),
-                row_version=input.row_version,
-                fields=_fields(input),
-                target_codes=_links(input.targets),
-                group_codes=_links(input.groups),
-            )
-            return updated.id
+    async def project_update(
+        self, info: Info, input: ProjectUpdateInput, session: AsyncSession
+    ) -> int:
+        updated = await service.update(
+            session,
+            _actor(info),
+            project_id=pk_of(input.id, "Project", "id"),
+            row_version=input.row_version,
+            fields=_fields(input),
+            target_codes=_links(input.targets),
+            group_codes=_links(input.groups),
+        )
+        return updated.id
 
-        return await _run(info, ProjectUpdatePayload, work)
-
-    @strawberry.mutation(
-        graphql_type=ProjectSetVisibilityPayload,
+    @writes(
+        ProjectSetVisibilityPayload,
+        _run,
         permission_classes=[requires(Scope.COALITION_ADMIN)],
         description="Set who sees a project. Coalition admins only.",
     )
     async def project_set_visibility(
-        self, info: Info, input: ProjectSetVisibilityInput
-    ) -> ProjectPayload:
-        async def work(session: AsyncSession) -> int:
-            done = await service.set_visibility(
-                session,
-                _actor(info),
-                project_id=pk_of(input.id, "Project", "id"),
-                row_version=input.row_version,
-                visibility=input.visibility,
-            )
-            return done.id
+        self, info: Info, input: ProjectSetVisibilityInput, session: AsyncSession
+    ) -> int:
+        done = await service.set_visibility(
+            session,
+            _actor(info),
+            project_id=pk_of(input.id, "Project", "id"),
+            row_version=input.row_version,
+            visibility=input.visibility,
+        )
+        return done.id
 
-        return await _run(info, ProjectSetVisibilityPayload, work)
-
-    @strawberry.mutation(
-        graphql_type=ProjectArchivePayload,
+    @writes(
+        ProjectArchivePayload,
+        _run,
         permission_classes=WRITE,
         description="Archive a project: it becomes COMPLETED; its datasets and history stay.",
     )
-    async def project_archive(self, info: Info, input: ProjectArchiveInput) -> ProjectPayload:
-        async def work(session: AsyncSession) -> int:
-            done = await service.archive(
-                session,
-                _actor(info),
-                project_id=pk_of(input.id, "Project", "id"),
-                row_version=input.row_version,
-            )
-            return done.id
+    async def project_archive(
+        self, info: Info, input: ProjectArchiveInput, session: AsyncSession
+    ) -> int:
+        done = await service.archive(
+            session,
+            _actor(info),
+            project_id=pk_of(input.id, "Project", "id"),
+            row_version=input.row_version,
+        )
+        return done.id
 
-        return await _run(info, ProjectArchivePayload, work)
-
-    @strawberry.mutation(
+    @writes(
+        ProjectDeletePayload,
+        deleted,
         permission_classes=WRITE,
         description="Delete a project without datasets (archive one that has datasets).",
     )
-    async def project_delete(self, info: Info, input: ProjectDeleteInput) -> ProjectDeletePayload:
-        async def work(session: AsyncSession) -> int:
-            return await service.delete(
-                session,
-                _actor(info),
-                project_id=pk_of(input.id, "Project", "id"),
-                row_version=input.row_version,
-            )
-
-        deleted, errors = await mutate(info, work)
-        return ProjectDeletePayload(
-            deleted_id=strawberry.ID(str(input.id)) if deleted is not None else None,
-            user_errors=errors,
+    async def project_delete(
+        self, info: Info, input: ProjectDeleteInput, session: AsyncSession
+    ) -> strawberry.ID:
+        await service.delete(
+            session,
+            _actor(info),
+            project_id=pk_of(input.id, "Project", "id"),
+            row_version=input.row_version,
         )
+        return input.id

@@ -16,7 +16,7 @@ from lnob_api.graphql.coalition.types import MarginalisedGroup
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import UserError, deleted, named, payload_field, writes
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import requires_any
 from lnob_api.graphql.provenance.types import (
@@ -158,14 +158,8 @@ class QualityCriterionPayload:
     user_errors: list[UserError]
 
 
-@strawberry.type
-class QualityCriterionCreatePayload(QualityCriterionPayload):
-    pass
-
-
-@strawberry.type
-class QualityCriterionUpdatePayload(QualityCriterionPayload):
-    pass
+QualityCriterionCreatePayload = named(QualityCriterionPayload, "QualityCriterionCreatePayload")
+QualityCriterionUpdatePayload = named(QualityCriterionPayload, "QualityCriterionUpdatePayload")
 
 
 @strawberry.type
@@ -182,14 +176,8 @@ class MarginalisedGroupPayload:
     user_errors: list[UserError]
 
 
-@strawberry.type
-class MarginalisedGroupCreatePayload(MarginalisedGroupPayload):
-    pass
-
-
-@strawberry.type
-class MarginalisedGroupUpdatePayload(MarginalisedGroupPayload):
-    pass
+MarginalisedGroupCreatePayload = named(MarginalisedGroupPayload, "MarginalisedGroupCreatePayload")
+MarginalisedGroupUpdatePayload = named(MarginalisedGroupPayload, "MarginalisedGroupUpdatePayload")
 
 
 def _given(data: Any, names: tuple[str, ...]) -> dict[str, Any]:
@@ -206,127 +194,114 @@ async def _criterion(info: Info, criterion_id: int | None) -> QualityCriterion |
     return await load_one(info, provenance_repo.CRITERION_BY_ID, criterion_id, QualityCriterion)
 
 
+_criterion_run = payload_field("quality_criterion", _criterion)
+
+
 async def _group(info: Info, group_id: int | None) -> MarginalisedGroup | None:
     return await load_one(info, coalition_repo.GROUP_BY_ID, group_id, MarginalisedGroup)
 
 
+_group_run = payload_field("marginalised_group", _group)
+
+
 @strawberry.type
 class ProvenanceMutations:
-    @strawberry.mutation(
+    @writes(
+        QualityCriterionCreatePayload,
+        _criterion_run,
         permission_classes=ADMINS,
         description="Add a criterion to a coalition's quality checklist. Coalition admins.",
     )
     async def quality_criterion_create(
-        self, info: Info, input: QualityCriterionCreateInput
-    ) -> QualityCriterionCreatePayload:
-        async def work(session: AsyncSession) -> int:
-            created = await service.create_criterion(
-                session,
-                _actor(info),
-                coalition_code=input.coalition,
-                fields={
-                    "code": input.code,
-                    "label": input.label,
-                    "description": input.description or "",
-                },
-            )
-            return created.id
-
-        criterion_id, errors = await mutate(info, work)
-        return QualityCriterionCreatePayload(
-            quality_criterion=await _criterion(info, criterion_id), user_errors=errors
+        self, info: Info, input: QualityCriterionCreateInput, session: AsyncSession
+    ) -> int:
+        created = await service.create_criterion(
+            session,
+            _actor(info),
+            coalition_code=input.coalition,
+            fields={
+                "code": input.code,
+                "label": input.label,
+                "description": input.description or "",
+            },
         )
+        return created.id
 
-    @strawberry.mutation(
-        permission_classes=ADMINS, description="Edit a quality criterion. Coalition admins."
+    @writes(
+        QualityCriterionUpdatePayload,
+        _criterion_run,
+        permission_classes=ADMINS,
+        description="Edit a quality criterion. Coalition admins.",
     )
     async def quality_criterion_update(
-        self, info: Info, input: QualityCriterionUpdateInput
-    ) -> QualityCriterionUpdatePayload:
-        async def work(session: AsyncSession) -> int:
-            updated = await service.update_criterion(
-                session,
-                _actor(info),
-                criterion_id=pk_of(input.id, "QualityCriterion", "id"),
-                row_version=input.row_version,
-                fields=_given(input, ("code", "label", "description")),
-            )
-            return updated.id
-
-        criterion_id, errors = await mutate(info, work)
-        return QualityCriterionUpdatePayload(
-            quality_criterion=await _criterion(info, criterion_id), user_errors=errors
+        self, info: Info, input: QualityCriterionUpdateInput, session: AsyncSession
+    ) -> int:
+        updated = await service.update_criterion(
+            session,
+            _actor(info),
+            criterion_id=pk_of(input.id, "QualityCriterion", "id"),
+            row_version=input.row_version,
+            fields=_given(input, ("code", "label", "description")),
         )
+        return updated.id
 
-    @strawberry.mutation(
+    @writes(
+        QualityCriterionDeletePayload,
+        deleted,
         permission_classes=ADMINS,
         description="Delete a quality criterion that no dataset claims. Coalition admins.",
     )
     async def quality_criterion_delete(
-        self, info: Info, input: QualityCriterionDeleteInput
-    ) -> QualityCriterionDeletePayload:
-        async def work(session: AsyncSession) -> int:
-            return await service.delete_criterion(
-                session,
-                _actor(info),
-                criterion_id=pk_of(input.id, "QualityCriterion", "id"),
-                row_version=input.row_version,
-            )
-
-        deleted, errors = await mutate(info, work)
-        return QualityCriterionDeletePayload(
-            deleted_id=strawberry.ID(str(input.id)) if deleted is not None else None,
-            user_errors=errors,
+        self, info: Info, input: QualityCriterionDeleteInput, session: AsyncSession
+    ) -> strawberry.ID:
+        await service.delete_criterion(
+            session,
+            _actor(info),
+            criterion_id=pk_of(input.id, "QualityCriterion", "id"),
+            row_version=input.row_version,
         )
+        return input.id
 
-    @strawberry.mutation(
+    @writes(
+        MarginalisedGroupCreatePayload,
+        _group_run,
         permission_classes=VOCABULARY,
         description="Add a marginalised group to a country's vocabulary (the coalition's "
         "editors) or to the shared one (partnership admins).",
     )
     async def marginalised_group_create(
-        self, info: Info, input: MarginalisedGroupCreateInput
-    ) -> MarginalisedGroupCreatePayload:
-        async def work(session: AsyncSession) -> int:
-            created = await service.create_group(
-                session,
-                _actor(info),
-                coalition_code=input.coalition,
-                fields={
-                    "code": input.code,
-                    "name": input.name,
-                    "description": input.description or "",
-                    "maps_to": _pairs(input.maps_to),
-                },
-            )
-            return created.id
-
-        group_id, errors = await mutate(info, work)
-        return MarginalisedGroupCreatePayload(
-            marginalised_group=await _group(info, group_id), user_errors=errors
+        self, info: Info, input: MarginalisedGroupCreateInput, session: AsyncSession
+    ) -> int:
+        created = await service.create_group(
+            session,
+            _actor(info),
+            coalition_code=input.coalition,
+            fields={
+                "code": input.code,
+                "name": input.name,
+                "description": input.description or "",
+                "maps_to": _pairs(input.maps_to),
+            },
         )
+        return created.id
 
-    @strawberry.mutation(
+    @writes(
+        MarginalisedGroupUpdatePayload,
+        _group_run,
         permission_classes=VOCABULARY,
         description="Edit a marginalised group's name, description or mapping (its code is fixed).",
     )
     async def marginalised_group_update(
-        self, info: Info, input: MarginalisedGroupUpdateInput
-    ) -> MarginalisedGroupUpdatePayload:
-        async def work(session: AsyncSession) -> int:
-            fields = _given(input, ("name", "description"))
-            if input.maps_to is not strawberry.UNSET:
-                fields["maps_to"] = _pairs(input.maps_to)
-            updated = await service.update_group(
-                session,
-                _actor(info),
-                group_id=pk_of(input.id, "MarginalisedGroup", "id"),
-                row_version=input.row_version,
-                fields=fields,
-            )
-            return updated.id
-
-        group_id, errors = await mutate(info, work)
-        return MarginalisedGroupUpdatePayload(
-            marginalised_group=await _group(info, group_id), user_errors=errors
+        self, info: Info, input: MarginalisedGroupUpdateInput, session: AsyncSession
+    ) -> int:
+        fields = _given(input, ("name", "description"))
+        if input.maps_to is not strawberry.UNSET:
+            fields["maps_to"] = _pairs(input.maps_to)
+        updated = await service.update_group(
+            session,
+            _actor(info),
+            group_id=pk_of(input.id, "MarginalisedGroup", "id"),
+            row_version=input.row_version,
+            fields=fields,
         )
+        return updated.id

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,8 +12,7 @@ from lnob_api.auth.principal import Scope
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import PublicationKind, Visibility
 from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import UserError, deleted, named, row_payload, writes
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import requires, requires_any
 from lnob_api.graphql.publication.types import Publication
@@ -88,28 +87,15 @@ class PublicationPayload:
     user_errors: list[UserError]
 
 
-@strawberry.type
-class PublicationCreatePayload(PublicationPayload):
-    pass
-
-
-@strawberry.type
-class PublicationUpdatePayload(PublicationPayload):
-    pass
-
-
-@strawberry.type
-class PublicationSetVisibilityPayload(PublicationPayload):
-    pass
+PublicationCreatePayload = named(PublicationPayload, "PublicationCreatePayload")
+PublicationUpdatePayload = named(PublicationPayload, "PublicationUpdatePayload")
+PublicationSetVisibilityPayload = named(PublicationPayload, "PublicationSetVisibilityPayload")
 
 
 @strawberry.type
 class PublicationDeletePayload:
     deleted_id: strawberry.ID | None
     user_errors: list[UserError]
-
-
-P = TypeVar("P", bound=PublicationPayload)
 
 
 def _set(value: Any) -> bool:
@@ -135,94 +121,86 @@ def _links(data: Any) -> service.Links:
     )
 
 
-async def _payload(
-    info: Info, kind: type[P], publication_id: int | None, errors: list[UserError]
-) -> P:
-    found = await load_one(info, publication_repo.PUBLICATION_BY_ID, publication_id, Publication)
-    return kind(publication=found, user_errors=errors)
+_run = row_payload("publication", publication_repo.PUBLICATION_BY_ID, Publication)
 
 
 @strawberry.type
 class PublicationMutations:
-    @strawberry.mutation(
+    @writes(
+        PublicationCreatePayload,
+        _run,
         permission_classes=WRITE,
         description="Create a publication. Editors of the owning coalition; partnership admins"
         " for a partnership-wide one.",
     )
     async def publication_create(
-        self, info: Info, input: PublicationCreateInput
-    ) -> PublicationCreatePayload:
-        async def work(session: AsyncSession) -> int:
-            fields = _fields(input)
-            kind = fields.pop("kind")
-            created = await service.create(
-                session,
-                _actor(info),
-                coalition_code=input.coalition,
-                kind=kind,
-                fields={k: v for k, v in fields.items() if v is not None or k == "title"},
-                slug=input.slug,
-                visibility=input.visibility,
-                links=_links(input),
-            )
-            return created.id
+        self, info: Info, input: PublicationCreateInput, session: AsyncSession
+    ) -> int:
+        fields = _fields(input)
+        kind = fields.pop("kind")
+        created = await service.create(
+            session,
+            _actor(info),
+            coalition_code=input.coalition,
+            kind=kind,
+            fields={k: v for k, v in fields.items() if v is not None or k == "title"},
+            slug=input.slug,
+            visibility=input.visibility,
+            links=_links(input),
+        )
+        return created.id
 
-        publication_id, errors = await mutate(info, work)
-        return await _payload(info, PublicationCreatePayload, publication_id, errors)
-
-    @strawberry.mutation(permission_classes=WRITE, description="Edit a publication.")
+    @writes(
+        PublicationUpdatePayload,
+        _run,
+        permission_classes=WRITE,
+        description="Edit a publication.",
+    )
     async def publication_update(
-        self, info: Info, input: PublicationUpdateInput
-    ) -> PublicationUpdatePayload:
-        async def work(session: AsyncSession) -> int:
-            updated = await service.update(
-                session,
-                _actor(info),
-                publication_id=pk_of(input.id, "Publication", "id"),
-                row_version=input.row_version,
-                fields=_fields(input),
-                links=_links(input),
-            )
-            return updated.id
+        self, info: Info, input: PublicationUpdateInput, session: AsyncSession
+    ) -> int:
+        updated = await service.update(
+            session,
+            _actor(info),
+            publication_id=pk_of(input.id, "Publication", "id"),
+            row_version=input.row_version,
+            fields=_fields(input),
+            links=_links(input),
+        )
+        return updated.id
 
-        publication_id, errors = await mutate(info, work)
-        return await _payload(info, PublicationUpdatePayload, publication_id, errors)
-
-    @strawberry.mutation(
+    @writes(
+        PublicationSetVisibilityPayload,
+        _run,
         permission_classes=GOVERN,
         description="Set who sees a publication. Admins of its coalition; partnership admins"
         " for a partnership-wide one.",
     )
     async def publication_set_visibility(
-        self, info: Info, input: PublicationSetVisibilityInput
-    ) -> PublicationSetVisibilityPayload:
-        async def work(session: AsyncSession) -> int:
-            done = await service.set_visibility(
-                session,
-                _actor(info),
-                publication_id=pk_of(input.id, "Publication", "id"),
-                row_version=input.row_version,
-                visibility=input.visibility,
-            )
-            return done.id
-
-        publication_id, errors = await mutate(info, work)
-        return await _payload(info, PublicationSetVisibilityPayload, publication_id, errors)
-
-    @strawberry.mutation(permission_classes=WRITE, description="Delete a publication.")
-    async def publication_delete(
-        self, info: Info, input: PublicationDeleteInput
-    ) -> PublicationDeletePayload:
-        async def work(session: AsyncSession) -> int:
-            return await service.delete(
-                session,
-                _actor(info),
-                publication_id=pk_of(input.id, "Publication", "id"),
-                row_version=input.row_version,
-            )
-
-        deleted, errors = await mutate(info, work)
-        return PublicationDeletePayload(
-            deleted_id=strawberry.ID(str(input.id)) if deleted is not None else None,
-            user_errors=errors,
+        self, info: Info, input: PublicationSetVisibilityInput, session: AsyncSession
+    ) -> int:
+        done = await service.set_visibility(
+            session,
+            _actor(info),
+            publication_id=pk_of(input.id, "Publication", "id"),
+            row_version=input.row_version,
+            visibility=input.visibility,
         )
+        return done.id
+
+    @writes(
+        PublicationDeletePayload,
+        deleted,
+        permission_classes=WRITE,
+        description="Delete a publication.",
+    )
+    async def publication_delete(
+        self, info: Info, input: PublicationDeleteInput, session: AsyncSession
+    ) -> strawberry.ID:
+        await service.delete(
+            session,
+            _actor(info),
+            publication_id=pk_of(input.id, "Publication", "id"),
+            row_version=input.row_version,
+        )
+        return input.id

@@ -13,7 +13,7 @@ from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import Visibility
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import UserError, mutate, payload_field, writes
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import requires
 from lnob_api.graphql.recommendation.types import Recommendation, RecommendationResponse
@@ -150,51 +150,49 @@ async def _recommendation(info: Info, pk: int | None) -> Recommendation | None:
     return await load_one(info, recommendation_repo.RECOMMENDATION_BY_ID, pk, Recommendation)
 
 
+_recommendation_run = payload_field("recommendation", _recommendation)
+
+
 @strawberry.type
 class RecommendationMutations:
-    @strawberry.mutation(
+    @writes(
+        RecommendationCreatePayload,
+        _recommendation_run,
         permission_classes=WRITE,
         description="Record a recommendation to an authority (status OPEN). Coalition editors.",
     )
     async def recommendation_create(
-        self, info: Info, input: RecommendationCreateInput
-    ) -> RecommendationCreatePayload:
-        async def work(session: AsyncSession) -> int:
-            rec = await service.create(
-                session,
-                _actor(info),
-                coalition_code=input.coalition,
-                fields=_fields(input),
-                target_codes=input.targets,
-                visibility=input.visibility,
-            )
-            return rec.id
-
-        pk, errors = await mutate(info, work)
-        return RecommendationCreatePayload(
-            recommendation=await _recommendation(info, pk), user_errors=errors
+        self, info: Info, input: RecommendationCreateInput, session: AsyncSession
+    ) -> int:
+        rec = await service.create(
+            session,
+            _actor(info),
+            coalition_code=input.coalition,
+            fields=_fields(input),
+            target_codes=input.targets,
+            visibility=input.visibility,
         )
+        return rec.id
 
-    @strawberry.mutation(permission_classes=WRITE, description="Edit a recommendation.")
+    @writes(
+        RecommendationUpdatePayload,
+        _recommendation_run,
+        permission_classes=WRITE,
+        description="Edit a recommendation.",
+    )
     async def recommendation_update(
-        self, info: Info, input: RecommendationUpdateInput
-    ) -> RecommendationUpdatePayload:
-        async def work(session: AsyncSession) -> int:
-            rec = await service.update(
-                session,
-                _actor(info),
-                recommendation_id=pk_of(input.id, "Recommendation", "id"),
-                row_version=input.row_version,
-                fields=_fields(input),
-                target_codes=None if input.targets is strawberry.UNSET else (input.targets or []),
-                visibility=input.visibility,
-            )
-            return rec.id
-
-        pk, errors = await mutate(info, work)
-        return RecommendationUpdatePayload(
-            recommendation=await _recommendation(info, pk), user_errors=errors
+        self, info: Info, input: RecommendationUpdateInput, session: AsyncSession
+    ) -> int:
+        rec = await service.update(
+            session,
+            _actor(info),
+            recommendation_id=pk_of(input.id, "Recommendation", "id"),
+            row_version=input.row_version,
+            fields=_fields(input),
+            target_codes=None if input.targets is strawberry.UNSET else (input.targets or []),
+            visibility=input.visibility,
         )
+        return rec.id
 
     @strawberry.mutation(
         permission_classes=WRITE,
@@ -239,26 +237,22 @@ class RecommendationMutations:
             user_errors=errors,
         )
 
-    @strawberry.mutation(
+    @writes(
+        RecommendationSetStatusPayload,
+        _recommendation_run,
         permission_classes=WRITE,
         description="Change a recommendation's status (added to its status history).",
     )
     async def recommendation_set_status(
-        self, info: Info, input: RecommendationSetStatusInput
-    ) -> RecommendationSetStatusPayload:
-        async def work(session: AsyncSession) -> int:
-            rec = await service.set_status(
-                session,
-                _actor(info),
-                recommendation_id=pk_of(input.id, "Recommendation", "id"),
-                row_version=input.row_version,
-                status=input.status,
-                changed_on=input.changed_on,
-                note=input.note,
-            )
-            return rec.id
-
-        pk, errors = await mutate(info, work)
-        return RecommendationSetStatusPayload(
-            recommendation=await _recommendation(info, pk), user_errors=errors
+        self, info: Info, input: RecommendationSetStatusInput, session: AsyncSession
+    ) -> int:
+        rec = await service.set_status(
+            session,
+            _actor(info),
+            recommendation_id=pk_of(input.id, "Recommendation", "id"),
+            row_version=input.row_version,
+            status=input.status,
+            changed_on=input.changed_on,
+            note=input.note,
         )
+        return rec.id

@@ -18,7 +18,7 @@ from lnob_api.graphql.enums import Visibility
 from lnob_api.graphql.ids import to_global_id
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import UserError, mutate, payload_field, writes
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import requires
 from lnob_api.graphql.scorecard.types import (
@@ -298,44 +298,56 @@ async def _scorecard(info: Info, pk: int | None) -> Scorecard | None:
     return await load_one(info, scorecard_repo.SCORECARD_BY_ID, pk, Scorecard)
 
 
+_scorecard_run = payload_field("scorecard", _scorecard)
+
+
+async def _action(info: Info, pk: int | None) -> ScorecardAction | None:
+    if pk is None:
+        return None
+    return await load_one(info, scorecard_repo.ACTION_BY_ID, pk, ScorecardAction)
+
+
+_action_run = payload_field("action", _action)
+
+
 @strawberry.type
 class ScorecardMutations:
-    @strawberry.mutation(
-        permission_classes=WRITE, description="Create a community scorecard. Coalition editors."
+    @writes(
+        ScorecardCreatePayload,
+        _scorecard_run,
+        permission_classes=WRITE,
+        description="Create a community scorecard. Coalition editors.",
     )
     async def scorecard_create(
-        self, info: Info, input: ScorecardCreateInput
-    ) -> ScorecardCreatePayload:
-        async def work(session: AsyncSession) -> int:
-            card = await service.create(
-                session,
-                _actor(info),
-                coalition_code=input.coalition,
-                fields=_fields(input, SCORECARD_FIELDS),
-                visibility=input.visibility,
-            )
-            return card.id
+        self, info: Info, input: ScorecardCreateInput, session: AsyncSession
+    ) -> int:
+        card = await service.create(
+            session,
+            _actor(info),
+            coalition_code=input.coalition,
+            fields=_fields(input, SCORECARD_FIELDS),
+            visibility=input.visibility,
+        )
+        return card.id
 
-        pk, errors = await mutate(info, work)
-        return ScorecardCreatePayload(scorecard=await _scorecard(info, pk), user_errors=errors)
-
-    @strawberry.mutation(permission_classes=WRITE, description="Edit a scorecard.")
+    @writes(
+        ScorecardUpdatePayload,
+        _scorecard_run,
+        permission_classes=WRITE,
+        description="Edit a scorecard.",
+    )
     async def scorecard_update(
-        self, info: Info, input: ScorecardUpdateInput
-    ) -> ScorecardUpdatePayload:
-        async def work(session: AsyncSession) -> int:
-            card = await service.update(
-                session,
-                _actor(info),
-                scorecard_id=pk_of(input.id, "Scorecard", "id"),
-                row_version=input.row_version,
-                fields=_fields(input, SCORECARD_FIELDS),
-                visibility=input.visibility,
-            )
-            return card.id
-
-        pk, errors = await mutate(info, work)
-        return ScorecardUpdatePayload(scorecard=await _scorecard(info, pk), user_errors=errors)
+        self, info: Info, input: ScorecardUpdateInput, session: AsyncSession
+    ) -> int:
+        card = await service.update(
+            session,
+            _actor(info),
+            scorecard_id=pk_of(input.id, "Scorecard", "id"),
+            row_version=input.row_version,
+            fields=_fields(input, SCORECARD_FIELDS),
+            visibility=input.visibility,
+        )
+        return card.id
 
     @strawberry.mutation(
         permission_classes=WRITE, description="Add a criterion (it is scored from the next round)."
@@ -443,55 +455,44 @@ class ScorecardMutations:
             reports.append(report)
             return scorecard_id
 
-        try:
-            pk, errors = await mutate(info, work)
-        finally:
-            close = getattr(file_upload, "close", None)
-            if close is not None:
-                await close()
+        pk, errors = await mutate(info, work, upload=file_upload)
         return ScorecardScoresUploadPayload(
             scorecard=await _scorecard(info, pk),
             report=_upload_report(reports[0]) if reports else None,
             user_errors=errors,
         )
 
-    @strawberry.mutation(permission_classes=WRITE, description="Add an action to the plan.")
+    @writes(
+        ScorecardActionAddPayload,
+        _action_run,
+        permission_classes=WRITE,
+        description="Add an action to the plan.",
+    )
     async def scorecard_action_add(
-        self, info: Info, input: ScorecardActionAddInput
-    ) -> ScorecardActionAddPayload:
-        async def work(session: AsyncSession) -> int:
-            action = await actions.add_action(
-                session,
-                _actor(info),
-                scorecard_id=pk_of(input.scorecard, "Scorecard", "scorecard"),
-                fields=_fields(input, ACTION_FIELDS),
-            )
-            return action.id
+        self, info: Info, input: ScorecardActionAddInput, session: AsyncSession
+    ) -> int:
+        action = await actions.add_action(
+            session,
+            _actor(info),
+            scorecard_id=pk_of(input.scorecard, "Scorecard", "scorecard"),
+            fields=_fields(input, ACTION_FIELDS),
+        )
+        return action.id
 
-        pk, errors = await mutate(info, work)
-        return ScorecardActionAddPayload(action=await _action(info, pk), user_errors=errors)
-
-    @strawberry.mutation(
-        permission_classes=WRITE, description="Edit an action (its status, owner, due date...)."
+    @writes(
+        ScorecardActionUpdatePayload,
+        _action_run,
+        permission_classes=WRITE,
+        description="Edit an action (its status, owner, due date...).",
     )
     async def scorecard_action_update(
-        self, info: Info, input: ScorecardActionUpdateInput
-    ) -> ScorecardActionUpdatePayload:
-        async def work(session: AsyncSession) -> int:
-            action = await actions.update_action(
-                session,
-                _actor(info),
-                action_id=pk_of(input.id, "ScorecardAction", "id"),
-                row_version=input.row_version,
-                fields=_fields(input, ACTION_FIELDS),
-            )
-            return action.id
-
-        pk, errors = await mutate(info, work)
-        return ScorecardActionUpdatePayload(action=await _action(info, pk), user_errors=errors)
-
-
-async def _action(info: Info, pk: int | None) -> ScorecardAction | None:
-    if pk is None:
-        return None
-    return await load_one(info, scorecard_repo.ACTION_BY_ID, pk, ScorecardAction)
+        self, info: Info, input: ScorecardActionUpdateInput, session: AsyncSession
+    ) -> int:
+        action = await actions.update_action(
+            session,
+            _actor(info),
+            action_id=pk_of(input.id, "ScorecardAction", "id"),
+            row_version=input.row_version,
+            fields=_fields(input, ACTION_FIELDS),
+        )
+        return action.id

@@ -8,8 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api.auth.principal import Scope
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import UserError, named, row_payload, writes
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import requires
 from lnob_api.graphql.sdg.types import Indicator
@@ -44,75 +43,61 @@ class CustomIndicatorPayload:
     user_errors: list[UserError]
 
 
-@strawberry.type
-class CustomIndicatorCreatePayload(CustomIndicatorPayload):
-    pass
+CustomIndicatorCreatePayload = named(CustomIndicatorPayload, "CustomIndicatorCreatePayload")
+CustomIndicatorUpdatePayload = named(CustomIndicatorPayload, "CustomIndicatorUpdatePayload")
 
 
-@strawberry.type
-class CustomIndicatorUpdatePayload(CustomIndicatorPayload):
-    pass
-
-
-async def _load(info: Info, indicator_id: int | None) -> Indicator | None:
-    return await load_one(info, sdg_repo.INDICATOR_BY_ID, indicator_id, Indicator)
+_run = row_payload("indicator", sdg_repo.INDICATOR_BY_ID, Indicator)
 
 
 @strawberry.type
 class CustomIndicatorMutations:
-    @strawberry.mutation(
-        permission_classes=WRITE, description="Define a coalition's custom indicator. Editors."
+    @writes(
+        CustomIndicatorCreatePayload,
+        _run,
+        permission_classes=WRITE,
+        description="Define a coalition's custom indicator. Editors.",
     )
     async def custom_indicator_create(
-        self, info: Info, input: CustomIndicatorCreateInput
-    ) -> CustomIndicatorCreatePayload:
-        async def work(session: AsyncSession) -> int:
-            created = await service.create_custom(
-                session,
-                _actor(info),
-                coalition_code=input.coalition,
-                fields={
-                    "target_code": input.target,
-                    "title": input.title,
-                    "unit": input.unit,
-                    "description": input.description,
-                },
-            )
-            return created.id
-
-        indicator_id, errors = await mutate(info, work)
-        return CustomIndicatorCreatePayload(
-            indicator=await _load(info, indicator_id), user_errors=errors
+        self, info: Info, input: CustomIndicatorCreateInput, session: AsyncSession
+    ) -> int:
+        created = await service.create_custom(
+            session,
+            _actor(info),
+            coalition_code=input.coalition,
+            fields={
+                "target_code": input.target,
+                "title": input.title,
+                "unit": input.unit,
+                "description": input.description,
+            },
         )
+        return created.id
 
-    @strawberry.mutation(
+    @writes(
+        CustomIndicatorUpdatePayload,
+        _run,
         permission_classes=WRITE,
         description="Edit a custom indicator. Editors; global SDG indicators are read-only.",
     )
     async def custom_indicator_update(
-        self, info: Info, input: CustomIndicatorUpdateInput
-    ) -> CustomIndicatorUpdatePayload:
-        async def work(session: AsyncSession) -> int:
-            fields = {
-                name: value
-                for name, value in (
-                    ("target_code", input.target),
-                    ("title", input.title),
-                    ("unit", input.unit),
-                    ("description", input.description),
-                )
-                if value is not strawberry.UNSET
-            }
-            updated = await service.update_custom(
-                session,
-                _actor(info),
-                indicator_id=pk_of(input.id, "Indicator", "id"),
-                row_version=input.row_version,
-                fields=fields,
+        self, info: Info, input: CustomIndicatorUpdateInput, session: AsyncSession
+    ) -> int:
+        fields = {
+            name: value
+            for name, value in (
+                ("target_code", input.target),
+                ("title", input.title),
+                ("unit", input.unit),
+                ("description", input.description),
             )
-            return updated.id
-
-        indicator_id, errors = await mutate(info, work)
-        return CustomIndicatorUpdatePayload(
-            indicator=await _load(info, indicator_id), user_errors=errors
+            if value is not strawberry.UNSET
+        }
+        updated = await service.update_custom(
+            session,
+            _actor(info),
+            indicator_id=pk_of(input.id, "Indicator", "id"),
+            row_version=input.row_version,
+            fields=fields,
         )
+        return updated.id

@@ -14,7 +14,6 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.file_uploads import Upload
 
-from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Scope
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.errors import InvalidInput
@@ -23,6 +22,7 @@ from lnob_api.graphql.dataset.types import Dataset
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.observation.types import DisclosureWarning
 from lnob_api.graphql.permissions import requires
 from lnob_api.upload import service
@@ -227,12 +227,6 @@ def _report(report: service.UploadReport) -> ObservationsUploadReport:
     )
 
 
-async def _close(upload: Any) -> None:
-    close = getattr(upload, "close", None)
-    if close is not None:
-        await close()
-
-
 @strawberry.type
 class UploadMutations:
     @strawberry.mutation(
@@ -258,7 +252,7 @@ class UploadMutations:
             try:
                 report = await service.upload(
                     session,
-                    Actor(info.context.principal, info.context.request_id),
+                    _actor(info),
                     dataset_id=dataset_id,
                     file=file,
                     filename=str(getattr(upload, "filename", "") or ""),
@@ -271,15 +265,9 @@ class UploadMutations:
             reports.append(report)
             return dataset_id
 
-        try:
-            dataset_id, errors = await mutate(info, work)
-        finally:
-            await _close(upload)
-        dataset = None
-        if dataset_id is not None:
-            dataset = await load_one(info, dataset_repo.DATASET_BY_ID, dataset_id, Dataset)
+        dataset_id, errors = await mutate(info, work, upload=upload)
         return ObservationsUploadPayload(
-            dataset=dataset,
+            dataset=await load_one(info, dataset_repo.DATASET_BY_ID, dataset_id, Dataset),
             report=_report(reports[0]) if reports else None,
             user_errors=errors,
         )

@@ -12,7 +12,7 @@ from lnob_api.coalition import repository as coalition_repo
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import CoalitionRole
 from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import UserError, named, shown_payload, writes
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import requires
 from lnob_api.user import service
@@ -65,14 +65,14 @@ class CoalitionRolePayload:
     user_errors: list[UserError]
 
 
-@strawberry.type
-class CoalitionRoleGrantPayload(CoalitionRolePayload):
-    pass
+CoalitionRoleGrantPayload = named(CoalitionRolePayload, "CoalitionRoleGrantPayload")
 
 
-@strawberry.type(description="The assignment as it was before its revocation.")
-class CoalitionRoleRevokePayload(CoalitionRolePayload):
-    pass
+CoalitionRoleRevokePayload = named(
+    CoalitionRolePayload,
+    "CoalitionRoleRevokePayload",
+    "The assignment as it was before its revocation.",
+)
 
 
 def _assignment(found: service.RoleAssignment | None) -> CoalitionRoleAssignment | None:
@@ -85,39 +85,38 @@ def _assignment(found: service.RoleAssignment | None) -> CoalitionRoleAssignment
     )
 
 
+_assignment_run = shown_payload("assignment", _assignment)
+
+
 @strawberry.type
 class CoalitionRoleMutations:
-    @strawberry.mutation(
+    @writes(
+        CoalitionRoleGrantPayload,
+        _assignment_run,
         permission_classes=COALITION_ADMIN,
         description="Give a user a role in a coalition. Coalition admins.",
     )
     async def coalition_role_grant(
-        self, info: Info, input: CoalitionRoleGrantInput
-    ) -> CoalitionRoleGrantPayload:
-        async def work(session: AsyncSession) -> service.RoleAssignment:
-            return await service.grant_role(
-                session,
-                _actor(info),
-                coalition_code=input.coalition,
-                email=input.user,
-                role=input.role,
-            )
+        self, info: Info, input: CoalitionRoleGrantInput, session: AsyncSession
+    ) -> service.RoleAssignment:
+        return await service.grant_role(
+            session,
+            _actor(info),
+            coalition_code=input.coalition,
+            email=input.user,
+            role=input.role,
+        )
 
-        found, errors = await mutate(info, work)
-        return CoalitionRoleGrantPayload(assignment=_assignment(found), user_errors=errors)
-
-    @strawberry.mutation(
+    @writes(
+        CoalitionRoleRevokePayload,
+        _assignment_run,
         permission_classes=COALITION_ADMIN,
         description="Take a user's role in a coalition away. Coalition admins; a coalition"
         " keeps at least one ADMIN.",
     )
     async def coalition_role_revoke(
-        self, info: Info, input: CoalitionRoleRevokeInput
-    ) -> CoalitionRoleRevokePayload:
-        async def work(session: AsyncSession) -> service.RoleAssignment:
-            return await service.revoke_role(
-                session, _actor(info), coalition_code=input.coalition, email=input.user
-            )
-
-        found, errors = await mutate(info, work)
-        return CoalitionRoleRevokePayload(assignment=_assignment(found), user_errors=errors)
+        self, info: Info, input: CoalitionRoleRevokeInput, session: AsyncSession
+    ) -> service.RoleAssignment:
+        return await service.revoke_role(
+            session, _actor(info), coalition_code=input.coalition, email=input.user
+        )
