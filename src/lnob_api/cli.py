@@ -86,6 +86,15 @@ async def _seed(url: str, *, demo: bool, only_if_empty: bool) -> str:
         await engine.dispose()
 
 
+def default_workers(settings: Settings) -> int:
+    """One worker per core the process may use in production (one process serves one core at a
+    time); one elsewhere, so that development and tests keep a single, debuggable process."""
+    if settings.env != "production":
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, cores or 1)
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -109,7 +118,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # Workers (separate processes) build their settings from the environment: hand them the
     # database this process resolved, so they all share one embedded server.
     os.environ["DATABASE_URL"] = url
-    workers = args.workers if not args.reload else 1
+    workers = default_workers(settings) if args.workers is None else args.workers
+    workers = workers if not args.reload else 1
     # Several workers keep their metrics in one folder, so that any of them answers for all.
     shared = metrics.multiprocess_dir(settings.metrics_dir, workers)
     if shared is not None:
@@ -124,7 +134,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         factory=True,
         host=host,
         port=port,
-        workers=args.workers if not args.reload else None,
+        workers=workers if not args.reload else None,
         reload=args.reload,
         log_level=settings.log_level,
         # The service writes its own access lines, with the request id (observability.logs).
@@ -209,7 +219,12 @@ def build_parser(*, admin: bool = True) -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="migrate, seed an empty database, and serve the API")
     serve.add_argument("--host", default=None, help="interface to listen on (LNOB_HOST, 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (LNOB_PORT, 8000)")
-    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default: one per CPU core with LNOB_ENV=production, else 1)",
+    )
     serve.add_argument(
         "--reload", action="store_true", help="restart on code changes (development)"
     )
