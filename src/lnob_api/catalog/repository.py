@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
+from lnob_api.declare.entities import DATASET
 from lnob_api.models.enums import DatasetStatus, MemberRole
 
 datasets = models.Dataset.__table__
@@ -66,6 +67,7 @@ async def listed(
             datasets.c.updated_at,
             datasets.c.collection_start,
             datasets.c.collection_end,
+            *DATASET.columns(DATASET.dcat, datasets),
             visibility.dataset_data_visible(principal).label("readable"),
             coalitions.c.code.label("coalition_code"),
             coalitions.c.name.label("coalition_name"),

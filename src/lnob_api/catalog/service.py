@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lnob_api.auth.principal import Principal
 from lnob_api.catalog import repository
 from lnob_api.catalog import vocabulary as v
+from lnob_api.declare.entities import DATASET
 from lnob_api.sdmx import model as sdmx_model
 
 DISTRIBUTIONS = ("csv", "sdmx")
@@ -189,6 +190,7 @@ def _dataset(
         "dct:spatial": _spatial(row),
         "dct:license": v.license_document(row.license),
         "dcat:version": str(row.version),
+        **DATASET.dcat_properties(row),
     }
     if row.readable:
         node["dct:accessRights"] = v.access_rights(restricted=row.visibility != "PUBLIC")

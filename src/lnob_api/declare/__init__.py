@@ -36,11 +36,13 @@ MAX_VALUES = 500
 
 @dataclass(frozen=True, slots=True)
 class Filter:
-    """How a field filters: the name of the filter input field (and export parameter)."""
+    """How a field filters: the name of its GraphQL filter input field and, when the bulk
+    exports filter by it too, of their query parameter (comma-separated values)."""
 
     name: str
     how: How
     description: str
+    parameter: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,25 +124,32 @@ class Entity:
     def filters(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.filter is not None)
 
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """The export query parameters of the declared filters."""
+        return tuple(f.filter.parameter for f in self.filters if f.filter and f.filter.parameter)
+
     def where(
         self,
         values: Mapping[str, Any],
         table: sa.FromClause | None = None,
         *,
-        prefix: str = "filter.",
+        export: bool = False,
     ) -> list[ColumnElement[bool]]:
-        """WHERE clauses for the given filter values (by filter name; None: not given), each
-        value checked: an ``InvalidInput`` names ``prefix`` + the filter's name."""
+        """WHERE clauses for the given filter values (None: not given), each value checked.
+        Values are keyed by the filter input's field name (an ``InvalidInput`` names
+        ``filter.<name>``), or with ``export`` by the query parameter (and names it)."""
         source = self.table if table is None else table
         clauses: list[ColumnElement[bool]] = []
         for f in self.filters:
             assert f.filter is not None
-            value = values.get(f.filter.name)
-            if value is None:
+            name = (f.filter.parameter if export else f.filter.name) or ""
+            value = values.get(name)
+            if not name or value is None:
                 continue
-            where = prefix + f.filter.name
-            column = source.c[f.name]
-            if f.filter.how == "member":
+            where = name if export else f"filter.{name}"
+            column: ColumnElement[Any] = source.c[f.name]
+            if f.filter.how == "member" or export:  # a parameter: comma-separated values
                 items = list(value)
                 if len(items) > MAX_VALUES:
                     raise InvalidInput(where, f"at most {MAX_VALUES} values", code="TOO_LARGE")

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
+from lnob_api.declare.entities import DATASET
 from lnob_api.errors import InvalidInput
 from lnob_api.models.provenance import ProducerType, ProvenanceMethod
 from lnob_api.observation.periods import ACCEPTED_FORMS, period_bounds
@@ -34,6 +35,8 @@ PARAMETERS = (
     "method",
     "washingtonGroup",
     "meetsCriteria",
+    # Conditions on the observations' datasets, from the declaration (declare.entities).
+    *DATASET.parameters,
     "labels",
 )
 _LISTS = {
@@ -82,6 +85,8 @@ class ExportFilter:
     methods: tuple[str, ...] | None = None
     washington_group: bool | None = None
     meets_criteria: tuple[str, ...] | None = None
+    # The declared dataset filters given (parameter, checked values): ``DATASET.where``.
+    declared: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # Not a condition: the language of the label columns (export.csv.LANGUAGES), if any.
     labels: str | None = None
 
@@ -105,8 +110,15 @@ def parse_filter(params: Params, *, extra: Sequence[str] = ()) -> ExportFilter:
                 )
     if lists["areas"] is not None:
         lists["areas"] = tuple(c.upper() for c in lists["areas"])
+    declared = []
+    for name in DATASET.parameters:
+        values = codes(params, name)
+        if values is not None:
+            field = next(f for f in DATASET.filters if f.filter and f.filter.parameter == name)
+            declared.append((name, tuple(field.checked(v, name) for v in values)))
     return ExportFilter(
         **lists,
+        declared=tuple(declared),
         period_from=period(params, "periodFrom"),
         period_to=period(params, "periodTo"),
         updated_since=instant(params, "updatedSince"),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,7 @@ from sqlalchemy.sql.sqltypes import NullType
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
+from lnob_api.declare.entities import DATASET
 from lnob_api.observation.repository import OBSERVATIONS
 
 observations = models.Observation.__table__
@@ -69,6 +70,14 @@ def scoped(principal: Principal, where: Sequence[ColumnElement[bool]]) -> Scoped
     )
     code = sa.func.coalesce(indicator.c.code, target.c.code)
     return Scoped(rows, dataset, indicator, source, code)
+
+
+def declared_filters(values: Mapping[str, Sequence[str]]) -> list[ColumnElement[bool]]:
+    """Observations of the datasets the declared dataset filters keep (by export parameter)."""
+    clauses = DATASET.where(values, export=True)
+    if not clauses:
+        return []
+    return [observations.c.dataset_id.in_(sa.select(datasets.c.id).where(*clauses))]
 
 
 def in_coalition(coalition_id: int) -> ColumnElement[bool]:
@@ -158,6 +167,8 @@ CSV_COLUMNS = (
     "group",
     "updated_at",
     "perturbed",
+    # The observation's dataset's declared CSV columns (declare.entities).
+    *(f.csv for f in DATASET.csv if f.csv is not None),
 )
 
 
@@ -182,6 +193,7 @@ def csv_select(principal: Principal, where: Sequence[ColumnElement[bool]]) -> sa
         o.c.group_code,
         iso_utc(o.c.updated_at),
         perturbed_text(o),
+        *DATASET.columns(DATASET.csv, d),
     )
     labelled = [csv_cell(c).label(name) for c, name in zip(columns, CSV_COLUMNS, strict=True)]
     return sa.select(*labelled).select_from(s.source).order_by(o.c.id)

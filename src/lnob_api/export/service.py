@@ -79,7 +79,7 @@ async def resolve(conn: AsyncConnection, principal: Principal, f: ExportFilter) 
         methods=_listed(f.methods),
         washington_group=f.washington_group,
         meets_criteria=_listed(f.meets_criteria),
-    )
+    ) + repository.declared_filters(dict(f.declared))
     return Resolved(where, dataset_where)
 
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from lnob_api.declare import entities
+
 AGENCY = "LNOB"
 AGENCY_NAME = "Leave No One Behind partnership"
 VERSION = "1.0"
@@ -58,6 +60,8 @@ OBS_ATTRIBUTES: tuple[Component, ...] = (
     Component("PRODUCER_TYPE", "Type of data producer", "CL_PRODUCER_TYPE", "producer_type"),
     Component("COLLECTION_METHOD", "Data collection method", "CL_COLLECTION_METHOD", "method"),
     Component("SAMPLING", "Sampling approach", "CL_SAMPLING", "sampling"),
+    # The observation's dataset's declared attributes (declare.entities), uncoded.
+    *(Component(*f.sdmx, None, f.name) for f in entities.DATASET.sdmx if f.sdmx),
 )
 # Attached to the data set (uncoded: the dataset's slug). A data message holds one SDMX data
 # set per LNOB dataset, since two datasets of a coalition may report the same key and period.

@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
+from lnob_api.declare.entities import DATASET
 from lnob_api.export import repository as export_repo
 from lnob_api.models.enums import PRE_RELEASE
 from lnob_api.sdmx import model
@@ -164,6 +165,7 @@ def _columns(s: export_repo.Scoped) -> dict[str, ColumnElement[Any]]:
         "method": _provenance(o.c.method, d.c.method),
         "sampling": _provenance(o.c.sampling, d.c.sampling),
         "dataset": d.c.slug,
+        **{f.name: d.c[f.name] for f in DATASET.sdmx},  # declared attributes (model)
     }
 
 

@@ -13,7 +13,7 @@ from lnob_api.errors import InvalidInput
 from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.dataset.types import Dataset
-from lnob_api.graphql.declared import filters
+from lnob_api.graphql.declared import declared_where, filters
 from lnob_api.graphql.enums import DatasetStatus
 from lnob_api.graphql.ids import from_global_id
 from lnob_api.graphql.inputs import check_int
@@ -99,6 +99,7 @@ def _datasets(
         washington_group=f.washington_group,
         meets_criteria=f.meets_criteria,
     )
+    where += declared_where(DATASET, f)  # the declared filters (declare.entities)
     return Slice(where=where, order=dataset_repo.ORDERS[order_by.value])
 
 
