@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -10,12 +11,12 @@ import strawberry
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import DATASET
+from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import declared
 from lnob_api.graphql.enums import ValidationMethod
-from lnob_api.graphql.loading import load_list, load_one, load_page
+from lnob_api.graphql.loading import load_list, load_one
 from lnob_api.graphql.node import Node, entity
-from lnob_api.graphql.pagination import Connection
 from lnob_api.graphql.provenance.types import (
     ProducerType,
     Provenance,
@@ -23,6 +24,7 @@ from lnob_api.graphql.provenance.types import (
     Sampling,
     provenance_of,
 )
+from lnob_api.observation import repository as observation_repo
 from lnob_api.project import repository as project_repo
 from lnob_api.sdg import repository as sdg_repo
 
@@ -50,6 +52,25 @@ _Observation = Annotated["Observation", strawberry.lazy("lnob_api.graphql.observ
 _ObservationFilter = Annotated[
     "ObservationFilter", strawberry.lazy("lnob_api.graphql.observation.types")
 ]
+
+
+async def _observations(
+    root: Dataset,
+    info: Info,
+    filter: _ObservationFilter | None = None,
+    version: Annotated[
+        int | None,
+        strawberry.argument(description="Read another version of this dataset (its number)."),
+    ] = None,
+) -> Slice:
+    from lnob_api.graphql.observation.types import observation_slice
+
+    chosen = observation_slice(filter)
+    if version is None or version == root.version:
+        return chosen
+    versions = await _versions(info, root.lineage_id)
+    owner = next((v.pk for v in versions if v.version == version), -1)
+    return dataclasses.replace(chosen, key=owner)
 
 
 @strawberry.type(description="A community's validation of a dataset version before release.")
@@ -142,40 +163,13 @@ class Dataset(Node):
 
         return await load_list(info, coalition_repo.GROUPS_BY_DATASET, self.pk, MarginalisedGroup)
 
-    @strawberry.field(description="The dataset's observations the caller may read, by id.")
-    async def observations(
-        self,
-        info: Info,
-        filter: _ObservationFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        version: Annotated[
-            int | None,
-            strawberry.argument(description="Read another version of this dataset (its number)."),
-        ] = None,
-    ) -> Connection[_Observation]:
-        from lnob_api.graphql.observation.types import Observation, observation_where
-        from lnob_api.observation import repository as observation_repo
-
-        where, where_key = observation_where(filter)
-        owner = self.pk
-        if version is not None and version != self.version:
-            versions = await _versions(info, self.lineage_id)
-            owner = next((v.pk for v in versions if v.version == version), -1)
-        return await load_page(
-            info,
-            observation_repo.OBSERVATIONS_BY_DATASET,
-            owner,
-            Observation,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            where=where,
-            where_key=where_key,
-        )
+    observations = connection(
+        observation_repo.OBSERVATIONS_BY_DATASET,
+        _Observation,
+        select=_observations,
+        trailing=1,
+        description="The dataset's observations the caller may read, by id.",
+    )
 
     @strawberry.field(description="The area the dataset covers, when known.")
     async def area(self, info: Info) -> _Area | None:
