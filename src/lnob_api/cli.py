@@ -27,7 +27,7 @@ class NoDatabase(Exception):
     """A command that works on an existing database found none (exit status 2)."""
 
 
-def _database_url(settings: Settings, *, keep_running: bool = False, create: bool = True) -> str:
+def database_url(settings: Settings, *, keep_running: bool = False, create: bool = True) -> str:
     """The configured database, or the embedded one (started now; stopped at exit unless
     ``keep_running``). ``create=False``: no new cluster, ``NoDatabase`` instead."""
     if settings.database_url is not None:
@@ -107,7 +107,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     def say(message: object) -> None:
         logs.announce(settings, message)
 
-    url = _database_url(settings)
+    url = database_url(settings)
     if args.no_migrate:
         migrate.check_not_ahead(url)
     else:
@@ -153,7 +153,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    url = _database_url(settings)
+    url = database_url(settings)
     down = args.action == "downgrade"
     revision = args.revision or ("-1" if down else "head")
     _migrate(url, revision, down=down)
@@ -162,7 +162,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
-    url = _database_url(settings)
+    url = database_url(settings)
     _migrate(url)
     print(asyncio.run(_seed(url, demo=not args.no_demo, only_if_empty=False)))
     return 0
@@ -200,7 +200,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
         using = f"; it was in use by pid {', '.join(map(str, users))}" if users else ""
         print(f"embedded PostgreSQL of {settings.data_dir} stopped (pid {pid}){using}")
         return 0
-    url = _database_url(settings, keep_running=True)
+    url = database_url(settings, keep_running=True)
     print(embedded.psql_url(url))
     if settings.database_url is None:
         print("(embedded server left running; `lnob-api db --stop` stops it)", file=sys.stderr)

@@ -11,6 +11,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api import models
 from lnob_api.access import visibility
+from lnob_api.auth.principal import Principal
+from lnob_api.coalition.repository import COALITIONS, coalitions
+from lnob_api.db.request import RequestDb
 from lnob_api.read.relations import Source, ToOne, order_by, scoped_by
 
 events = models.AuditEvent.__table__
@@ -26,6 +29,13 @@ AUDIT_EVENT_BY_ID = ToOne(AUDIT_EVENTS)
 
 async def insert(session: AsyncSession, values: dict[str, Any]) -> None:
     await session.execute(sa.insert(events).values(**values))
+
+
+async def visible_coalition_ids(db: RequestDb, principal: Principal, code: str) -> list[int]:
+    """The id of the coalition with this country code if the principal sees it, else none: a
+    hidden coalition and an unknown one both filter every event out."""
+    row = await db.first(COALITIONS.scoped(principal).where(coalitions.c.code == code.upper()))
+    return [row["id"]] if row is not None else []
 
 
 def filters(

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.audit import repository
 from lnob_api.auth.principal import Principal
+from lnob_api.db.request import RequestDb
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +77,12 @@ async def record(
             "request_id": request_id,
         },
     )
+
+
+async def coalition_ids(db: RequestDb, principal: Principal, code: str | None) -> list[int] | None:
+    """The ``coalition_ids`` condition of an audit-log read that names a coalition by country
+    code: its id if the principal sees it, else none (every event filtered out); no condition
+    (None) without a code."""
+    if code is None:
+        return None
+    return await repository.visible_coalition_ids(db, principal, code)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.db.request import RequestDb, Row
 
@@ -46,6 +47,13 @@ async def principal_facts(
 ) -> Row | None:
     params: dict[str, Any] = {"client_id": client_id, "user_id": user_id, "jti": jti}
     return await db.first(_PRINCIPAL_SQL, params)
+
+
+async def user_facts(session: AsyncSession, user_id: int) -> Row | None:
+    """The facts of ``principal_facts`` for a user acting without a token (the CLI)."""
+    params: dict[str, Any] = {"client_id": "", "user_id": user_id, "jti": ""}
+    row = (await session.execute(_PRINCIPAL_SQL, params)).mappings().first()
+    return dict(row) if row is not None else None
 
 
 async def user_for_external_claim(db: RequestDb, value: str) -> int | None:

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from lnob_api.auth.keys import KeyStore
 from lnob_api.auth.oidc import OidcVerifier
 from lnob_api.auth.principal import Principal, PrincipalKind, Scope
-from lnob_api.auth.principal_repository import principal_facts, user_for_external_claim
+from lnob_api.auth.principal_repository import (
+    principal_facts,
+    user_facts,
+    user_for_external_claim,
+)
 from lnob_api.auth.tokens import InvalidToken, validate_access_token
 from lnob_api.config import Settings
 from lnob_api.db.request import RequestDb, Row
@@ -35,6 +41,18 @@ async def principal_from_token(
     if facts["user_id"] is None or not facts["user_active"]:
         raise InvalidToken("the token's user is no longer active")
     return _user_principal(facts, claims.scopes & client_scopes, client_id=claims.client_id)
+
+
+async def principal_for_user(
+    session: AsyncSession, user_id: int, scopes: frozenset[str]
+) -> Principal | None:
+    """The principal of an active user acting without a token (the CLI acts as the user an
+    operator names), built as for a token of theirs with these scopes; None if the user is
+    missing or deactivated."""
+    facts = await user_facts(session, user_id)
+    if facts is None or facts["user_id"] is None or not facts["user_active"]:
+        return None
+    return _user_principal(facts, scopes, client_id=None)
 
 
 def _client_principal(facts: Row, client_id: str, scopes: frozenset[str]) -> Principal:

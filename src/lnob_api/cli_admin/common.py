@@ -84,10 +84,10 @@ def in_transaction(settings: Settings, work: Callable[[AsyncConnection], Awaitab
     """Run ``work`` in one transaction on the configured (or embedded) database; commit if it
     returns, roll back if it raises. A missing embedded cluster is never created here: the
     command exits with status 2 saying where it looked (``cli.NoDatabase``)."""
-    from lnob_api.cli import _database_url
+    from lnob_api.cli import database_url
     from lnob_api.db import create_engine
 
-    url = _database_url(settings, create=False)
+    url = database_url(settings, create=False)
 
     async def go() -> T:
         engine = create_engine(url, pool_size=1)

@@ -28,13 +28,21 @@ from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.declare.entities import DATASET
+from lnob_api.observation import repository as observation_repo
 from lnob_api.observation.repository import OBSERVATIONS
+from lnob_api.sync import repository as sync_repo
 
 observations = models.Observation.__table__
 datasets = models.Dataset.__table__
 indicators = models.Indicator.__table__
 areas = models.Area.__table__
 coalitions = models.Coalition.__table__
+
+# The observation filter vocabulary and the sync stamp that the export composes: the export's
+# service and the SDMX repository reach them here (services use only their own domain's
+# repository: the layering contract in pyproject.toml).
+observation_filters = observation_repo.filters
+latest_sync_event = sync_repo.latest_sync_event
 
 # Rows fetched per round trip of a server-side cursor.
 CURSOR_BATCH = 2000

@@ -30,8 +30,6 @@ from lnob_api.db.request import RequestDb
 from lnob_api.errors import InvalidInput
 from lnob_api.export import repository
 from lnob_api.export.filters import ExportFilter, dataset_key, period
-from lnob_api.observation import repository as observation_repo
-from lnob_api.sync import repository as sync_repository
 
 MAX_SERIES = 200
 MAX_POINTS = 500
@@ -62,7 +60,7 @@ async def resolve(conn: AsyncConnection, principal: Principal, f: ExportFilter) 
     if f.datasets is not None:
         dataset_ids = await _dataset_ids(conn, principal, f.datasets)
         dataset_where.append(repository.datasets.c.id.in_(dataset_ids))
-    where = observation_repo.filters(
+    where = repository.observation_filters(
         indicator_codes=list(f.indicators) if f.indicators is not None else None,
         area_codes=list(f.areas) if f.areas is not None else None,
         period_from=f.period_from,
@@ -150,9 +148,9 @@ async def validators(
     """Entity tag and last modification of an export (one aggregate over the visible rows)."""
     fp = await repository.fingerprint(conn, principal, resolved.where, resolved.dataset_where)
     # Rows that left (or entered) the caller's view without changing: removal events owed to
-    # the caller, sync times of the datasets it sees (sync.repository).
+    # the caller, sync times of the datasets it sees (sync.repository, through ours).
     synced = await conn.scalar(
-        sa.select(sync_repository.latest_sync_event(principal, resolved.dataset_where))
+        sa.select(repository.latest_sync_event(principal, resolved.dataset_where))
     )
     facts = [
         variant,
@@ -233,7 +231,7 @@ async def indicator_series(
     for name, value in (("periodFrom", period_from), ("periodTo", period_to)):
         if value is not None:
             period({name: [value]}, name)  # BAD_USER_INPUT naming the argument
-    where = observation_repo.filters(
+    where = repository.observation_filters(
         indicator_codes=[indicator],
         area_codes=list(areas) if areas is not None else None,
         period_from=period_from,

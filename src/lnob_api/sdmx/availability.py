@@ -24,7 +24,6 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api.auth.principal import Principal
 from lnob_api.errors import NotFound
-from lnob_api.export import repository as export_repo
 from lnob_api.sdmx import model, repository, service
 from lnob_api.sdmx.query import WILDCARDS, AvailabilityParams, DataParams, ours
 from lnob_api.sdmx.structure import Dataflow, Structures
@@ -42,7 +41,7 @@ class Availability:
     obs_count: int
 
 
-def _column(s: export_repo.Scoped, component: model.Component) -> ColumnElement[Any]:
+def _column(s: repository.Scoped, component: model.Component) -> ColumnElement[Any]:
     if component.id == "INDICATOR":
         return repository.sdmx_indicator(s.code)
     column = {"disability": "disability_status", "group": "group_code", "area": "area_code"}
@@ -93,7 +92,7 @@ async def _cube(
 ) -> tuple[int, date | None, date | None, dict[str, list[str]]]:
     """(count, first day, last day, codes per dimension) of the readable rows matching
     ``where``, in one statement."""
-    s = export_repo.scoped(principal, where)
+    s = repository.scoped(principal, where)
     columns = {d.id: _column(s, d) for d in dimensions}
     sets = [sa.tuple_(c) for c in columns.values()]
     stmt = (

@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lnob_api import models
-from lnob_api.export import repository as export_repo
 from lnob_api.sdmx import model, repository
 
 ROWS_PER_CHUNK = 500
@@ -61,7 +60,7 @@ async def labelled_csv(
     header_written = False
     for stmt in statements:
         rows = 0
-        async for row in export_repo.stream_rows(conn, stmt):
+        async for row in repository.stream_rows(conn, stmt):
             if not header_written:
                 writer.writerow([f"{k}: {_NAMES[k]}" if k in tables else k for k in row])
                 header_written = True

@@ -20,6 +20,15 @@ from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.declare.entities import DATASET
 from lnob_api.export import repository as export_repo
+from lnob_api.export.repository import Scoped as Scoped
+from lnob_api.export.repository import copy_csv as copy_csv
+from lnob_api.export.repository import fingerprint as fingerprint
+from lnob_api.export.repository import in_coalition as in_coalition
+from lnob_api.export.repository import known_area_codes as known_area_codes
+from lnob_api.export.repository import known_indicator_codes as known_indicator_codes
+from lnob_api.export.repository import scoped as scoped
+from lnob_api.export.repository import settle as settle
+from lnob_api.export.repository import stream_rows as stream_rows
 from lnob_api.models.enums import PRE_RELEASE
 from lnob_api.sdmx import model
 from lnob_api.sync import repository as sync_repo
@@ -30,6 +39,12 @@ areas = models.Area.__table__
 groups = models.MarginalisedGroup.__table__
 observations = models.Observation.__table__
 datasets = models.Dataset.__table__
+
+# SDMX data is the export's data in other formats: the SDMX modules reach the export's SQL
+# (visible rows, code checks, COPY and cursor streams, the observation filter vocabulary)
+# through the names above and this one, never export.repository itself (the layering contract
+# in pyproject.toml keeps each domain's repository to that domain's service).
+observation_filters = export_repo.observation_filters
 
 
 def sdmx_indicator(code: ColumnElement[str]) -> ColumnElement[str]:

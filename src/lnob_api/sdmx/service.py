@@ -17,10 +17,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api.auth.principal import Principal
 from lnob_api.errors import InvalidInput, NotFound
-from lnob_api.export import repository as export_repo
 from lnob_api.export.filters import dataset_key
 from lnob_api.export.service import Resolved
-from lnob_api.observation import repository as observation_repo
 from lnob_api.sdmx import categories, model, repository
 from lnob_api.sdmx.data_generic import generic
 from lnob_api.sdmx.data_json import json_data
@@ -141,7 +139,7 @@ async def structures(
 
 async def data_changed(conn: AsyncConnection, principal: Principal) -> datetime | None:
     """The latest change of the data the principal reads (what data-filled code lists list)."""
-    return (await export_repo.fingerprint(conn, principal, [])).last_modified
+    return (await repository.fingerprint(conn, principal, [])).last_modified
 
 
 def _dataflow(flow: Flow) -> Dataflow:
@@ -204,19 +202,19 @@ async def resolve_data(
 ) -> DataQuery:
     """WHERE clauses of a data query (``extra``: more clauses over observations, such as the
     filters of an SDMX 3.0 query); an unknown indicator, area or dataset is NotFound."""
-    where: list[ColumnElement[bool]] = [export_repo.in_coalition(flow.coalition_id), *extra]
+    where: list[ColumnElement[bool]] = [repository.in_coalition(flow.coalition_id), *extra]
     dataset_where: list[ColumnElement[bool]] = [
-        export_repo.datasets.c.coalition_id == flow.coalition_id
+        repository.datasets.c.coalition_id == flow.coalition_id
     ]
     indicator_codes = None
     if key[0] is not None:
         indicator_codes = [model.indicator_code(c) for c in key[0]]
-        known = await export_repo.known_indicator_codes(conn, indicator_codes)
+        known = await repository.known_indicator_codes(conn, indicator_codes)
         for sdmx_id, code in zip(key[0], indicator_codes, strict=True):
             if code not in known:
                 raise NotFound(f"unknown code {sdmx_id} for INDICATOR")
     if key[1] is not None:
-        known = await export_repo.known_area_codes(conn, key[1])
+        known = await repository.known_area_codes(conn, key[1])
         for code in key[1]:
             if code not in known:
                 raise NotFound(f"unknown code {code} for REF_AREA")
@@ -228,13 +226,13 @@ async def resolve_data(
         if lineage is None:
             raise NotFound(f"unknown dataset {params.dataset}")
         where.append(repository.of_lineage(lineage))
-        dataset_where.append(export_repo.datasets.c.lineage_id == lineage)
+        dataset_where.append(repository.datasets.c.lineage_id == lineage)
 
     def codes(position: int) -> list[str] | None:
         found = key[position]
         return list(found) if found is not None else None
 
-    selected = observation_repo.filters(
+    selected = repository.observation_filters(
         indicator_codes=indicator_codes,
         period_from=params.start_period,
         period_to=params.end_period,
@@ -244,7 +242,7 @@ async def resolve_data(
         urbanisation=codes(5),
         group_codes=codes(6),
     )
-    updated = observation_repo.filters(updated_since=params.updated_after)
+    updated = repository.observation_filters(updated_since=params.updated_after)
     current = [*where, *selected, *updated]
     if params.first_n is not None or params.last_n is not None:
         # counted among the rows that match everything else
@@ -298,13 +296,13 @@ def data_stream(
         if params.labels == "both":
             return labelled_csv(conn, statements)
         if len(statements) == 1:
-            return export_repo.copy_csv(conn, stmt)
+            return repository.copy_csv(conn, stmt)
         return _chained(conn, *statements)
     if params.labels != "id":
         raise InvalidInput("labels", "labels=both is for SDMX-CSV; SDMX-JSON names every code")
     current = repository.data_select(principal, resolved.where, params.dimension_at_observation)
-    rows = export_repo.stream_rows(conn, current)
-    removed_rows = export_repo.stream_rows(conn, gone) if gone is not None else None
+    rows = repository.stream_rows(conn, current)
+    removed_rows = repository.stream_rows(conn, gone) if gone is not None else None
     at_observation = params.dimension_at_observation
     if format in (Format.JSON, Format.JSON_20):
 
@@ -344,8 +342,8 @@ async def _chained(
     conn: AsyncConnection, first: sa.Select[Any], second: sa.Select[Any]
 ) -> AsyncIterator[bytes]:
     """Two COPY streams as one CSV: the first with its header row, the second without."""
-    async for chunk in export_repo.copy_csv(conn, first):
+    async for chunk in repository.copy_csv(conn, first):
         yield chunk
-    await export_repo.settle(conn)
-    async for chunk in export_repo.copy_csv(conn, second, header=False):
+    await repository.settle(conn)
+    async for chunk in repository.copy_csv(conn, second, header=False):
         yield chunk

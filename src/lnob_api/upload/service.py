@@ -25,7 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
-from lnob_api.auth.principal import Principal, PrincipalKind, Scope
+from lnob_api.auth import resolver
+from lnob_api.auth.principal import Principal, Scope
 from lnob_api.errors import Forbidden, InvalidInput, NotFound
 from lnob_api.models.enums import CoalitionRole, DatasetStatus
 from lnob_api.observation import service as observation_service
@@ -320,17 +321,11 @@ async def principal_for_user(session: AsyncSession, email: str) -> Principal:
         raise NotFound(f"no user {email!r}")
     if not user["is_active"]:
         raise Forbidden(f"the user {email!r} is deactivated")
-    roles = {int(k): CoalitionRole(v) for k, v in (user["roles"] or {}).items()}
-    return Principal(
-        kind=PrincipalKind.USER,
-        user_id=int(user["id"]),
-        organisation_ids=frozenset(int(o) for o in user["organisations"] or ()),
-        coalition_roles=roles,
-        member_coalition_ids=frozenset(roles),
-        is_partner=bool(roles),
-        is_partnership_admin=bool(user["is_partnership_admin"]),
-        scopes=frozenset({Scope.DATA_READ.value, Scope.DATA_WRITE.value}),
-    )
+    scopes = frozenset({Scope.DATA_READ.value, Scope.DATA_WRITE.value})
+    principal = await resolver.principal_for_user(session, int(user["id"]), scopes)
+    if principal is None:  # deleted or deactivated since the lookup above
+        raise Forbidden(f"the user {email!r} is deactivated")
+    return principal
 
 
 async def draft_of_slug(session: AsyncSession, slug: str) -> int:

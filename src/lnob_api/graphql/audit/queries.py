@@ -7,7 +7,7 @@ from datetime import datetime
 import strawberry
 
 from lnob_api.audit import repository as audit_repo
-from lnob_api.coalition import repository as coalition_repo
+from lnob_api.audit import service as audit_service
 from lnob_api.errors import Forbidden
 from lnob_api.graphql.audit.types import AuditEvent
 from lnob_api.graphql.context import Info
@@ -46,16 +46,10 @@ class AuditQueries:
         if not (principal.has_scope_for_audit()):
             raise Forbidden("this needs the coalition:admin or partnership:admin scope")
         f = filter or AuditEventFilter()
-        coalition_ids = None
-        if f.coalition is not None:
-            row = await info.context.db.first(
-                coalition_repo.COALITIONS.scoped(principal).where(
-                    coalition_repo.coalitions.c.code == f.coalition.upper()
-                )
-            )
-            coalition_ids = [row["id"]] if row is not None else []
         where = audit_repo.filters(
-            coalition_ids=coalition_ids,
+            coalition_ids=await audit_service.coalition_ids(
+                info.context.db, principal, f.coalition
+            ),
             entity_type=f.entity_type,
             entity_id=f.entity_id,
             action=f.action,
