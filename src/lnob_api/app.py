@@ -14,6 +14,8 @@ from starlette.routing import Route
 from lnob_api.auth.keys import KeyStore, LiveKeys
 from lnob_api.auth.middleware import BearerAuthMiddleware
 from lnob_api.auth.oidc import OidcVerifier
+from lnob_api.cache.listener import listen
+from lnob_api.cache.store import ResponseCache
 from lnob_api.config import Settings
 from lnob_api.db import create_engine, replica, resolve_database_url
 from lnob_api.db.engine import Timeouts
@@ -114,6 +116,7 @@ def create_app(
             # With DATABASE_READ_URL, reads go to the replica (db/replica.py).
             holder.target, close_replica = replica.open_database(settings, engine)
         await ensure_graphiql_client(holder.target, settings)
+        listener = await listen(cache, engine) if cache is not None and engine else None
         purging = maintenance.start(holder.target, settings.purge_interval)
         # Objects built at start-up live for the whole process: keep the collector off them.
         # The default thresholds stay: raised ones (50,000/50/100) left the cyclic garbage of
@@ -127,6 +130,8 @@ def create_app(
             yield
         finally:
             await maintenance.stop(purging)
+            if listener is not None:
+                await listener.stop()
             metrics.worker_stopped(settings.metrics_dir)
             if close_replica is not None:
                 await close_replica()
@@ -134,7 +139,16 @@ def create_app(
                 await engine.dispose()
             await limiter.close()
 
-    graphql = GraphQLApp(settings, holder)
+    # The response cache (lnob_api.cache) needs the engine's LISTEN connection; off with a read
+    # replica (a lagging replica could refill it with what a write just replaced).
+    cache = None
+    if database is None and settings.response_cache_mb and settings.database_read_url is None:
+        cache = ResponseCache(
+            max_bytes=settings.response_cache_mb << 20,
+            ttl=settings.response_cache_ttl,
+            needs_listener=True,
+        )
+    graphql = GraphQLApp(settings, holder, cache)
     middleware = []
     if settings.cors_origins:
         # Outermost, so that preflights and 401 answers carry the CORS headers too.
@@ -198,6 +212,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.database = holder
+    app.state.graphql = graphql
     app.state.keys = live_keys
     app.state.migration_heads = current_heads()
     app.state.settings = settings

@@ -76,6 +76,12 @@ class Settings:
     otel_endpoint: str | None = None
     # Purge of expired OAuth state and old idempotency keys in the server; 0 turns it off.
     purge_interval: float = 0.0
+    # The response cache of repeated reads (docs/notes/w2_cache.md): MiB per worker (0 turns
+    # it off), seconds an entry lives at most, and the max-age shared caches (CDNs) may keep
+    # an anonymous GET response (0: they revalidate with the ETag every time).
+    response_cache_mb: int = 64
+    response_cache_ttl: float = 60.0
+    public_max_age: int = 0
 
     @property
     def keys_file(self) -> Path:
@@ -151,6 +157,9 @@ class Settings:
             or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
             or None,
             purge_interval=_seconds(env, "LNOB_PURGE_INTERVAL", 0 if app_env == "test" else 3600),
+            response_cache_mb=_int(env, "LNOB_RESPONSE_CACHE_MB", 64, low=0, high=65_536),
+            response_cache_ttl=_seconds(env, "LNOB_RESPONSE_CACHE_TTL", 60, zero=False),
+            public_max_age=_int(env, "LNOB_PUBLIC_MAX_AGE", 0, low=0, high=86_400),
         )
 
 

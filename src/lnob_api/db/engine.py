@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from lnob_api.cache import writes
 from lnob_api.config import Settings
 from lnob_api.db import embedded
 from lnob_api.observability import metrics, tracing
@@ -50,6 +51,7 @@ def create_engine(
     url: str, *, pool_size: int = 10, timeouts: Timeouts | None = None
 ) -> AsyncEngine:
     """An asyncpg engine; JIT off because our queries are short OLTP statements."""
+    writes.install()  # its commits announce writes to every worker's response cache
     timeouts = timeouts or Timeouts()
     server_settings = {"jit": "off", "application_name": "lnob-api"}
     if timeouts.statement:

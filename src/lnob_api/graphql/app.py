@@ -1,11 +1,18 @@
 """The GraphQL ASGI endpoint: builds each request's context, and speaks GraphQL over HTTP
 (``graphql.over_http``): request errors as GraphQL JSON, both response media types, 405 for a
-mutation over GET, input hygiene (``graphql.inputs``) before anything executes."""
+mutation over GET, input hygiene (``graphql.inputs``) before anything executes; persisted
+documents (``graphql.persisted``), the response cache of repeated reads (``lnob_api.cache``)
+and HTTP caching headers (``ETag``, ``Cache-Control``, ``Vary``) on GET queries."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 import uuid
+from collections.abc import Hashable
+from contextvars import ContextVar
+from functools import lru_cache
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -22,7 +29,12 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from graphql import GraphQLError, get_operation_ast, parse
+from graphql import OperationType as AstOperation
 from lnob_api.auth.principal import ANONYMOUS
+from lnob_api.cache.body import throttle_span, with_throttle
+from lnob_api.cache.repository import next_change_statement
+from lnob_api.cache.store import Entry, ResponseCache, scope_of
 from lnob_api.config import Settings
 from lnob_api.db.request import Database, RequestDb
 from lnob_api.graphiql.assets import Assets
@@ -31,6 +43,7 @@ from lnob_api.graphql import over_http
 from lnob_api.graphql.context import Context
 from lnob_api.graphql.i18n import negotiate
 from lnob_api.graphql.inputs import BadRequest, check_body
+from lnob_api.graphql.persisted import Documents, PersistedError
 from lnob_api.graphql.schema import schema
 
 # Browsers send multipart/form-data across sites without a CORS preflight, so a multipart
@@ -42,6 +55,13 @@ CSRF_REFUSAL = (
     "it with a non-empty Apollo-Require-Preflight header (or X-Apollo-Operation-Name)."
 )
 ACCEPTED_BODIES = ("application/json", "multipart/form-data")
+# A cached or cacheable answer differs by these request headers (and Accept-Encoding, which the
+# compression middleware adds).
+VARY = "Accept, Accept-Language, Authorization"
+_CACHEABLE = "lnob_cacheable"
+# Set while the view decodes a POST body, so that only the body (not variables) names a
+# persisted document.
+_DECODING_BODY: ContextVar[bool] = ContextVar("lnob_decoding_body", default=False)
 
 
 class _SubResponse(Response):
@@ -51,7 +71,9 @@ class _SubResponse(Response):
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    def __init__(self, settings: Settings, database: Database) -> None:
+    def __init__(
+        self, settings: Settings, database: Database, cache: ResponseCache | None = None
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if settings.graphiql else None,
@@ -61,6 +83,9 @@ class GraphQLApp(GraphQL[Context, None]):
         self.settings = settings
         self.database = database
         self.graphiql_assets = Assets()
+        self.documents = Documents()
+        # None: no response cache (the tests' apps, unless a test sets one).
+        self.cache = cache
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -68,7 +93,12 @@ class GraphQLApp(GraphQL[Context, None]):
             return
         request = Request(scope=scope, receive=receive)
         try:
-            response = await self.run(request)
+            response = await self._answer(request)
+        except PersistedError as exc:
+            media = over_http.negotiate(request.headers.get("accept"))
+            status = exc.graphql_status if media == over_http.GRAPHQL_RESPONSE else exc.json_status
+            body = over_http.error_body(exc.message, _request_id(request), exc.code)
+            response = Response(body, status, media_type=over_http.content_type(media))
         except HTTPException as exc:
             response = self._request_error(request, exc.reason, exc.status_code)
         except BadRequest as exc:
@@ -76,6 +106,68 @@ class GraphQLApp(GraphQL[Context, None]):
         except StarletteHTTPException as exc:  # Starlette's form parser: a broken multipart body
             response = self._request_error(request, exc.detail, exc.status_code)
         await response(scope, receive, send)
+
+    # --- the response cache and HTTP caching ------------------------------------------------
+
+    async def _answer(self, request: Request) -> Response:
+        key = await self._cache_key(request)
+        cache, version = self.cache, -1
+        if key is not None and cache is not None and cache.usable():
+            hit = cache.get(key)
+            body = await _charged(request, hit) if hit is not None else None
+            if hit is not None and body is not None:
+                replay = Response(body, hit.status, dict(hit.headers))
+                return self._http_caching(request, replay, hit.expires)
+            version = cache.version
+        response = await self.run(request)
+        if (
+            key is None
+            or response.status_code != 200
+            or not getattr(request.state, _CACHEABLE, False)
+        ):
+            return response
+        expires = None
+        if cache is not None and version == cache.version and cache.usable():
+            expires = await cache.deadline()
+            entry = _entry(request, response, expires) if expires is not None else None
+            if entry is not None:
+                cache.put(key, entry, version)
+        return self._http_caching(request, response, expires)
+
+    def _http_caching(
+        self, request: Request, response: Response, expires: float | None
+    ) -> Response:
+        return _http_caching(request, response, expires, self.settings.public_max_age)
+
+    async def _cache_key(self, request: Request) -> Hashable | None:
+        """What identifies a read's response: the request's bytes, media type, language and
+        the caller's whole visibility scope; None for requests never cached."""
+        if request.method == "GET":
+            raw = request.scope.get("query_string", b"")
+            if not raw:
+                return None
+        elif request.method == "POST":
+            content_type, _ = parse_content_type(request.headers.get("content-type", ""))
+            if content_type != "application/json":
+                return None
+            raw = await request.body()
+        else:
+            return None
+        principal: Any = getattr(request.state, "principal", ANONYMOUS)
+        return (
+            request.method,
+            raw,
+            over_http.negotiate(request.headers.get("accept")),
+            negotiate(request.headers.get("accept-language")),
+            scope_of(principal),
+        )
+
+    async def next_change(self) -> float | None:
+        """Seconds until the next time-driven visibility change, from the request database
+        (the listener asks on its own connection instead)."""
+        async with self.database.transaction() as conn:
+            value = (await conn.execute(next_change_statement())).scalar()
+        return None if value is None else float(value)
 
     def _request_error(
         self, request: Request, message: str, status: int, allow: str | None = None
@@ -110,7 +202,17 @@ class GraphQLApp(GraphQL[Context, None]):
             raise BadRequest("batching is not enabled: send one operation per request")
         if not isinstance(value, dict):
             raise BadRequest('the JSON must be an object, such as {"query": "{ viewer { kind } }"}')
+        if _DECODING_BODY.get():
+            _DECODING_BODY.set(False)
+            self.documents.resolve(value)
         return value
+
+    def parse_query_params(self, params: Any) -> dict[str, Any]:
+        data = super().parse_query_params(params)
+        if "documentId" in data and data.get("operationName") == "":
+            del data["operationName"]  # the same as omitting it, says the appendix
+        self.documents.resolve(data)
+        return data
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
@@ -123,6 +225,8 @@ class GraphQLApp(GraphQL[Context, None]):
                     "application/json (multipart/form-data for file uploads)",
                     415,
                 )
+            if content_type == "application/json":
+                _DECODING_BODY.set(True)
         data = await super().parse_http_body(request)
         assert isinstance(data, GraphQLRequestData)  # batching is off: decode_json refuses lists
         if data.operation_name is not None and not isinstance(data.operation_name, str):
@@ -130,6 +234,13 @@ class GraphQLApp(GraphQL[Context, None]):
         if request.method == "GET":
             check_body({"query": data.query, "operationName": data.operation_name}, "query string")
         return data
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """Not for a persisted-document request, which names its document instead."""
+        params = request.query_params
+        if params.get("documentId") is not None or params.get("extensions") is not None:
+            return False
+        return super().should_render_graphql_ide(request)
 
     async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
         """File uploads (GraphQL multipart requests), refused unless preflight-only headers show
@@ -157,7 +268,7 @@ class GraphQLApp(GraphQL[Context, None]):
                 "the document has several operations: choose one with operationName", context
             )
         try:
-            return await self.schema.execute(
+            result = await self.schema.execute(
                 query,
                 root_value=root_value,
                 variable_values=request_data.variables,
@@ -166,6 +277,9 @@ class GraphQLApp(GraphQL[Context, None]):
                 allowed_operation_types=allowed,
                 operation_extensions=request_data.extensions,
             )
+            if not result.errors and query is not None and _is_query(query, name):
+                setattr(request.state, _CACHEABLE, True)
+            return result
         except CannotGetOperationTypeError:
             return _refused(f"the document has no operation named {name!r}", context)
         except InvalidOperationTypeError as exc:
@@ -178,6 +292,8 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         response = process_result(result)
+        extensions = response.get("extensions") or {}
+        request.state.lnob_cost = extensions.get("cost") if isinstance(extensions, dict) else None
         if over_http.is_request_error(dict(response)):
             response.pop("data", None)  # "data" is absent, not null, when nothing executed
         return response
@@ -231,6 +347,84 @@ def _request_id(request: Request | WebSocket) -> str:
     found = getattr(request.state, "request_id", None) or uuid.uuid4().hex
     request.state.request_id = found
     return str(found)[:64]
+
+
+@lru_cache(maxsize=512)
+def _is_query(query: str, name: str | None) -> bool:
+    """Whether the operation run is a query (a document that executed without errors)."""
+    try:
+        operation = get_operation_ast(parse(query, no_location=True), name)
+    except GraphQLError:
+        return False
+    return operation is not None and operation.operation is AstOperation.QUERY
+
+
+def _entry(request: Request, response: Response, expires: float) -> Entry | None:
+    """What to keep of a response, or None when it cannot be replayed faithfully."""
+    headers = tuple((k, v) for k, v in response.headers.items() if k != "content-length")
+    if any(k == "set-cookie" for k, _ in headers):
+        return None
+    body = bytes(response.body)
+    cost: Any = getattr(request.state, "lnob_cost", None)
+    if getattr(request.state, "ratelimit", None) is None:
+        return Entry(body, 200, headers, expires)
+    if not isinstance(cost, dict) or not isinstance(cost.get("requestedQueryCost"), int):
+        return None  # a metered caller's hit must be charged: without its cost, no entry
+    span = throttle_span(body, cost.get("throttleStatus"))
+    if span is None:
+        return None
+    charge = (cost["requestedQueryCost"], cost.get("actualQueryCost") or 0)
+    return Entry(body, 200, headers, expires, cost=charge, throttle=span)
+
+
+async def _charged(request: Request, entry: Entry) -> bytes | None:
+    """The entry's body for this caller, its cost taken from the caller's budget (as the cost
+    extension does); None when the budget refuses (the normal path then says THROTTLED)."""
+    budget: Any = getattr(request.state, "ratelimit", None)
+    if budget is None:
+        return entry.body
+    if entry.cost is None or entry.throttle is None:
+        return None
+    decision = await budget.take(entry.cost[0])
+    if not decision.allowed:
+        return None
+    await budget.settle(entry.cost[1])
+    decision = budget.decision
+    throttle = {
+        "maximumAvailable": decision.capacity,
+        "currentlyAvailable": max(0, int(decision.remaining)),
+        "restoreRate": round(decision.rate, 3),
+    }
+    return with_throttle(entry.body, entry.throttle, throttle)
+
+
+def _http_caching(
+    request: Request, response: Response, expires: float | None, limit: int
+) -> Response:
+    """ETag, Cache-Control and Vary on a successful GET query; 304 when If-None-Match
+    matches. Public (anonymous) reads may be kept by shared caches until the next change the
+    response cache knows of (``limit`` seconds at most); signed-in reads are private."""
+    if request.method != "GET":
+        return response
+    etag = f'W/"{hashlib.sha256(bytes(response.body)).hexdigest()[:32]}"'
+    principal: Any = getattr(request.state, "principal", ANONYMOUS)
+    if principal.is_anonymous:
+        age = 0 if expires is None else min(limit, int(expires - time.monotonic()))
+        control = f"public, max-age={age}" if age > 0 else "public, no-cache"
+    else:
+        control = "private, no-cache"
+    headers = {"ETag": etag, "Cache-Control": control, "Vary": VARY}
+    if etag in _etags(request.headers.get("if-none-match")):
+        return Response(status_code=304, headers=headers)
+    response.headers.update(headers)
+    return response
+
+
+def _etags(header: str | None) -> set[str]:
+    if not header:
+        return set()
+    tags = {t.strip() for t in header.split(",")}
+    return tags | {t[2:] for t in tags if t.startswith("W/")} | {f"W/{t}" for t in tags}
 
 
 def _no_constant(name: str) -> Any:

@@ -1,0 +1,130 @@
+"""Every write announces itself: a data version that every worker hears.
+
+Trigger-free: SQLAlchemy engine events (on every engine of the process: the app's, the CLI's,
+the seeders') notice a statement that changes data and mark its connection; when that
+transaction commits, ``pg_notify`` runs inside it, so PostgreSQL delivers the notification
+exactly when the write becomes visible, to every listening worker (``cache.listener``). The
+process's own caches are told at once too (``writing``), so that none of them serves or stores
+a response between the write and the moment its notification comes back.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import weakref
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+log = logging.getLogger(__name__)
+CHANNEL = "lnob_data_version"
+_WROTE = "lnob_cache_wrote"
+# Statements that only read; anything else (INSERT, UPDATE, DELETE, MERGE, COPY, TRUNCATE,
+# DDL, a WITH ... INSERT) counts as a write.
+_READS = (
+    "SELECT",
+    "SHOW",
+    "SET",
+    "RESET",
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "SAVEPOINT",
+    "RELEASE",
+    "EXPLAIN",
+    "VALUES",
+    "LISTEN",
+    "UNLISTEN",
+    "DISCARD",
+    "PREPARE",
+)
+_WRITE_WORDS = ("INSERT", "UPDATE", "DELETE", "MERGE")
+_sequence = itertools.count(1)
+
+
+class Watcher(Protocol):
+    def writing(self, token: str) -> None: ...
+
+    def committed(self, token: str) -> None: ...
+
+    def abandoned(self, token: str) -> None: ...
+
+
+_watchers: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def watch(watcher: Watcher) -> None:
+    """Tell ``watcher`` about every write of this process (held weakly)."""
+    _install()
+    _watchers.add(watcher)
+
+
+def is_write(statement: str) -> bool:
+    """Whether a SQL statement may change data (conservative: unknown means yes)."""
+    head = statement.lstrip(" \t\r\n(").split(None, 1)
+    if not head:
+        return False
+    word = head[0].upper()
+    if word == "WITH":
+        upper = statement.upper()
+        return any(w in upper for w in _WRITE_WORDS)
+    if word == "SELECT":  # a data-modifying function is not called on any read path
+        return False
+    return word not in _READS
+
+
+def _token() -> str:
+    return f"{os.getpid()}:{next(_sequence)}"
+
+
+def _after_execute(conn: sa.Connection, cursor: Any, statement: str, *args: Any) -> None:
+    if not is_write(statement):
+        return
+    token = conn.info.get(_WROTE)
+    if token is None:
+        token = conn.info[_WROTE] = _token()
+    # Every write statement, not only the first: the tests' writes (and a mutation's) are seen
+    # by later reads of the same transaction.
+    for watcher in list(_watchers):
+        watcher.writing(token)
+
+
+def _on_commit(conn: sa.Connection) -> None:
+    token = conn.info.pop(_WROTE, None)
+    if token is None:
+        return
+    # Inside the transaction that is committing: delivered when (and only if) it commits.
+    try:
+        conn.exec_driver_sql(f"SELECT pg_notify('{CHANNEL}', '{token}')")
+    except sa.exc.DBAPIError:  # an aborted transaction: its COMMIT rolls back, nothing to tell
+        log.warning("could not announce a write (the transaction had failed)", exc_info=True)
+    for watcher in list(_watchers):
+        watcher.committed(token)
+
+
+def _on_rollback(conn: sa.Connection) -> None:
+    token = conn.info.pop(_WROTE, None)
+    if token is not None:
+        for watcher in list(_watchers):
+            watcher.abandoned(token)
+
+
+_installed = False
+
+
+def _install() -> None:
+    global _installed
+    if _installed:
+        return
+    event.listen(sa.Engine, "after_cursor_execute", _after_execute)
+    event.listen(sa.Engine, "commit", _on_commit)
+    event.listen(sa.Engine, "rollback", _on_rollback)
+    _installed = True
+
+
+def install() -> None:
+    """Announce this process's writes even with no cache in it (CLI commands, seeders)."""
+    _install()
