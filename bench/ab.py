@@ -13,14 +13,19 @@ when the change helps. Figures only: nothing here asserts a time.
 Toggles (each a way to switch one change off again in the running process):
 - ``validation_rules``: depth/alias rules built per request (new classes, so ``ValidationCache``
   never hits) against the rules built once (``graphql.schema.STATIC_RULES``).
-- ``page_statement``: ``read.repository.page_by_parent`` building its LATERAL statement per
-  request against the cached statement with bound parent keys.
+- ``page_statement``: ``read.repository.page_by_parent`` with the parent keys as VALUES rows
+  (no cache key: compiled per request) against one ``unnest`` array parameter (compiled once).
+- ``orjson``: Strawberry's ``json.dumps`` for the response body against ``orjson.dumps`` (a
+  candidate, patched onto ``GraphQLApp`` here; needs ``pip install orjson``).
+- ``pool_reset``: the pool's rollback-on-return against no reset (a candidate).
+- ``gc_defaults``: ``gc.set_threshold(50000, 50, 100)`` against CPython's defaults (the app's).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import time
@@ -92,9 +97,65 @@ def _uncached_page_statement() -> Iterator[None]:
         repository.PAGE_STATEMENT_CACHE = saved
 
 
+def _orjson_encode(_self: Any, data: object) -> bytes:
+    import orjson
+
+    try:
+        return orjson.dumps(data)
+    except TypeError:  # what orjson refuses (lone surrogates, huge ints): the stdlib's answer
+        return json.dumps(data, separators=(",", ":")).encode()
+
+
+@contextmanager
+def _stdlib_json() -> Iterator[None]:
+    """Strawberry's ``json.dumps`` for the response body; "on" is orjson (the candidate)."""
+    from lnob_api.graphql.app import GraphQLApp
+
+    saved = GraphQLApp.__dict__.get("encode_json")
+    if saved is not None:
+        del GraphQLApp.encode_json
+    try:
+        yield
+    finally:
+        GraphQLApp.encode_json = saved or _orjson_encode  # type: ignore[method-assign]
+
+
+@contextmanager
+def _per_release_reset() -> Iterator[None]:
+    """The pool's reset on return (a rollback call per release; asyncpg sends nothing when the
+    request's transaction already ended). The "on" side is no reset at all (the candidate)."""
+    from sqlalchemy.pool.base import ResetStyle
+
+    pool = ENGINE[0].sync_engine.pool
+    pool._reset_on_return = ResetStyle.reset_rollback
+    try:
+        yield
+    finally:
+        pool._reset_on_return = ResetStyle.reset_none
+
+
+@contextmanager
+def _high_gc_thresholds() -> Iterator[None]:
+    """gc.set_threshold(50000, 50, 100) against the app's CPython defaults (app.GC_THRESHOLDS).
+    Time per request only: the RSS cost under concurrency is bench/soak.py's to measure."""
+    import gc
+
+    saved = gc.get_threshold()
+    gc.set_threshold(50_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
+
+
+ENGINE: list[Any] = []
+
 TOGGLES: dict[str, Callable[[], Any]] = {
     "validation_rules": _per_request_rules,
     "page_statement": _uncached_page_statement,
+    "orjson": _stdlib_json,
+    "pool_reset": _per_release_reset,
+    "gc_defaults": _high_gc_thresholds,
 }
 
 
@@ -125,7 +186,13 @@ async def main() -> None:
     if not url:
         raise SystemExit("set BENCH_DATABASE_URL to a database holding the benchmark data")
     url = Settings.from_env({"DATABASE_URL": url}).database_url or url
+    import gc
+
+    from lnob_api.app import GC_THRESHOLDS
+
+    gc.set_threshold(*GC_THRESHOLDS)  # as the app's lifespan does in a served worker
     engine = create_engine(url, pool_size=2)
+    ENGINE.append(engine)
     app = create_app(
         Settings(env="test", rate_limit=0),
         database=EngineDatabase(engine),
@@ -134,6 +201,17 @@ async def main() -> None:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
         for toggle in args.toggle or sorted(TOGGLES):
+            default_reset = engine.sync_engine.pool._reset_on_return
+            if toggle == "orjson":
+                from lnob_api.graphql.app import GraphQLApp
+
+                had_encoder = "encode_json" in GraphQLApp.__dict__
+                if not had_encoder:
+                    GraphQLApp.encode_json = _orjson_encode  # type: ignore[method-assign]
+            if toggle == "pool_reset":
+                from sqlalchemy.pool.base import ResetStyle
+
+                engine.sync_engine.pool._reset_on_return = ResetStyle.reset_none
             print(f"## {toggle}: time per request, change off -> on (median of rounds)")
             for name in args.workload or list(WORKLOADS):
                 query, variables = WORKLOADS[name]
@@ -157,6 +235,9 @@ async def main() -> None:
                     f"on {statistics.median(ons) * 1000:7.2f} ms  "
                     f"ratio on/off {statistics.median(ratios):.3f}"
                 )
+            engine.sync_engine.pool._reset_on_return = default_reset
+            if toggle == "orjson" and not had_encoder:
+                del GraphQLApp.encode_json
     await engine.dispose()
 
 
