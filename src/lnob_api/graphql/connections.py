@@ -24,6 +24,7 @@ from typing import Any
 
 import strawberry
 from sqlalchemy.sql.elements import ColumnElement
+from strawberry.annotation import StrawberryAnnotation
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission
 from strawberry.types.arguments import StrawberryArgument
@@ -66,8 +67,7 @@ def _everything() -> Slice:
 
 
 def _paging_arguments() -> list[StrawberryArgument]:
-    from strawberry.annotation import StrawberryAnnotation
-
+    """Fresh ``first/after/last/before`` arguments (no description, default null)."""
     types = {"first": int | None, "after": str | None, "last": int | None, "before": str | None}
     return [
         StrawberryArgument(
@@ -104,10 +104,12 @@ class Paged(FieldExtension):
         self._node: Any = None
 
     def apply(self, field: StrawberryField) -> None:
+        self.field = field
         own = list(field.arguments)
+        if any(argument.python_name in PAGING for argument in own):
+            return  # applied already (a second schema built from the same types)
         at = len(own) - self.trailing
         field.arguments = [*own[:at], *_paging_arguments(), *own[at:]]
-        self.field = field
 
     @property
     def node(self) -> Any:

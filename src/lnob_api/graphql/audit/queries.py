@@ -10,9 +10,8 @@ from lnob_api.audit import repository as audit_repo
 from lnob_api.audit import service as audit_service
 from lnob_api.errors import Forbidden
 from lnob_api.graphql.audit.types import AuditEvent
+from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.loading import root_page
-from lnob_api.graphql.pagination import Connection
 from lnob_api.graphql.permissions import SignedIn
 
 
@@ -26,43 +25,30 @@ class AuditEventFilter:
     until: datetime | None = None
 
 
+async def _audit_events(info: Info, filter: AuditEventFilter | None = None) -> Slice:
+    principal = info.context.principal
+    if not (principal.has_scope_for_audit()):
+        raise Forbidden("this needs the coalition:admin or partnership:admin scope")
+    f = filter or AuditEventFilter()
+    coalition_ids = await audit_service.coalition_ids(info.context.db, principal, f.coalition)
+    where = audit_repo.filters(
+        coalition_ids=coalition_ids,
+        entity_type=f.entity_type,
+        entity_id=f.entity_id,
+        action=f.action,
+        since=f.since,
+        until=f.until,
+    )
+    return Slice(where=where)
+
+
 @strawberry.type
 class AuditQueries:
-    @strawberry.field(
+    audit_events = connection(
+        audit_repo.AUDIT_EVENTS,
+        AuditEvent,
+        select=_audit_events,
         permission_classes=[SignedIn],
         description="The audit log, newest first. Coalition admins (coalition:admin scope) see "
         "their coalitions' events; partnership admins (partnership:admin) see all.",
     )
-    async def audit_events(
-        self,
-        info: Info,
-        filter: AuditEventFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[AuditEvent]:
-        principal = info.context.principal
-        if not (principal.has_scope_for_audit()):
-            raise Forbidden("this needs the coalition:admin or partnership:admin scope")
-        f = filter or AuditEventFilter()
-        where = audit_repo.filters(
-            coalition_ids=await audit_service.coalition_ids(
-                info.context.db, principal, f.coalition
-            ),
-            entity_type=f.entity_type,
-            entity_id=f.entity_id,
-            action=f.action,
-            since=f.since,
-            until=f.until,
-        )
-        return await root_page(
-            info,
-            audit_repo.AUDIT_EVENTS,
-            AuditEvent,
-            where=where,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
