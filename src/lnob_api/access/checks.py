@@ -22,13 +22,13 @@ def require_role(principal: Principal, coalition_id: int, minimum: CoalitionRole
 
 
 def require_partnership_admin(principal: Principal) -> None:
-    if not (principal.is_partnership_admin and principal.has_scope(Scope.PARTNERSHIP_ADMIN)):
+    if not principal.acts_as_partnership_admin:
         raise Forbidden("this needs a partnership admin with the partnership:admin scope")
 
 
 def can_admin_coalition(principal: Principal, coalition_id: int) -> bool:
     """Coalition admins (with coalition:admin) and partnership admins manage a coalition."""
-    if principal.is_partnership_admin and principal.has_scope(Scope.PARTNERSHIP_ADMIN):
+    if principal.acts_as_partnership_admin:
         return True
     return principal.has_scope(Scope.COALITION_ADMIN) and coalition_id in (
         principal.coalitions_with_role(CoalitionRole.ADMIN)

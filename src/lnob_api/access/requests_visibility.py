@@ -41,7 +41,7 @@ def requested_by(principal: Principal, table: sa.Table = access_requests) -> Col
 
 def administered_by(principal: Principal, table: sa.Table = access_requests) -> ColumnElement[bool]:
     """Access requests to coalitions the principal administers."""
-    if principal.is_partnership_admin and principal.has_scope(Scope.PARTNERSHIP_ADMIN):
+    if principal.acts_as_partnership_admin:
         return sa.true()
     if not principal.has_scope(Scope.COALITION_ADMIN):
         return sa.false()

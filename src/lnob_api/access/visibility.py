@@ -314,7 +314,7 @@ def perturbed(
 def audit_event_visible(principal: Principal, table: sa.Table | None = None) -> ColumnElement[bool]:
     """Coalition admins read their coalitions' events; partnership admins read every event."""
     events = table if table is not None else models.AuditEvent.__table__
-    if principal.is_partnership_admin and principal.has_scope(Scope.PARTNERSHIP_ADMIN):
+    if principal.acts_as_partnership_admin:
         return sa.true()
     if not principal.has_scope(Scope.COALITION_ADMIN):
         return sa.false()

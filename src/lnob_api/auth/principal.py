@@ -51,6 +51,12 @@ class Principal:
     def has_scope(self, scope: Scope) -> bool:
         return scope.value in self.scopes
 
+    @property
+    def acts_as_partnership_admin(self) -> bool:
+        """A partnership admin acting as one: the user is flagged and the token carries
+        partnership:admin. The one test of that role; the flag alone grants nothing."""
+        return self.is_partnership_admin and self.has_scope(Scope.PARTNERSHIP_ADMIN)
+
     def has_scope_for_audit(self) -> bool:
         return self.has_scope(Scope.COALITION_ADMIN) or self.has_scope(Scope.PARTNERSHIP_ADMIN)
 

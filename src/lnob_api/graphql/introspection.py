@@ -21,7 +21,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 
 from graphql import GraphQLError
-from lnob_api.auth.principal import Principal, Scope
+from lnob_api.auth.principal import Principal
 
 # graphql-core appends its hints at the end of a message: " Did you mean 'x', 'y' or 'z'?"
 _SUGGESTION = re.compile(r"\s*Did you mean\b.*\Z", re.DOTALL)
@@ -33,11 +33,7 @@ def hides_schema(context: object) -> bool:
     if getattr(settings, "env", None) != "production":
         return False
     principal = getattr(context, "principal", None)
-    return not (
-        isinstance(principal, Principal)
-        and principal.is_partnership_admin
-        and principal.has_scope(Scope.PARTNERSHIP_ADMIN)
-    )
+    return not (isinstance(principal, Principal) and principal.acts_as_partnership_admin)
 
 
 def without_suggestion(error: GraphQLError) -> GraphQLError:

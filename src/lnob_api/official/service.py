@@ -57,7 +57,7 @@ class OfficialUploadRejected(InvalidInput):
 
 async def _allowed_countries(session: AsyncSession, principal: Principal) -> frozenset[str] | None:
     """Countries whose areas the principal may import values for; None for any."""
-    if principal.is_partnership_admin and principal.has_scope(Scope.PARTNERSHIP_ADMIN):
+    if principal.acts_as_partnership_admin:
         return None
     checks.require_scope(principal, Scope.DATA_WRITE)
     editable = principal.coalitions_with_role(CoalitionRole.EDITOR)
