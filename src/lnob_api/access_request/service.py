@@ -22,7 +22,6 @@ Choices:
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +30,7 @@ from lnob_api.access import checks
 from lnob_api.access_request import repository as repo
 from lnob_api.access_request.requester import requester_of
 from lnob_api.audit import service as audit
+from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Principal
 from lnob_api.errors import Forbidden, InvalidInput, NotFound, ValidationFailed
@@ -60,27 +60,6 @@ def _text(value: str | None, field: str, limit: int, problems: list[InvalidInput
     if len(text) > limit:
         problems.append(InvalidInput(field, f"at most {limit} characters", code="TOO_LONG"))
     return text or None
-
-
-async def _record(
-    session: AsyncSession,
-    actor: Actor,
-    action: str,
-    request: models.AccessRequest,
-    before: dict[str, Any] | None,
-) -> None:
-    await session.flush()
-    await audit.record(
-        session,
-        actor.principal,
-        action=action,
-        entity_type="AccessRequest",
-        entity_id=request.id,
-        coalition_id=request.coalition_id,
-        before=before,
-        after=audit.snapshot(request),
-        request_id=actor.request_id,
-    )
 
 
 async def create(
@@ -154,7 +133,7 @@ async def create(
         f"“{dataset.title}”.",
         access_request_id=request.id,
     )
-    await _record(session, actor, "access_request.create", request, None)
+    await record_change(session, actor, "access_request.create", request, None)
     return request
 
 
@@ -268,7 +247,7 @@ async def approve(
         NotificationKind.ACCESS_REQUEST_APPROVED,
         f"Your request for the data of “{title}” was approved: you may read it until {until}.",
     )
-    await _record(session, actor, "access_request.approve", request, before)
+    await record_change(session, actor, "access_request.approve", request, before)
     return request
 
 
@@ -313,7 +292,7 @@ async def decline(
         NotificationKind.ACCESS_REQUEST_DECLINED,
         f"Your request for the data of “{title}” was declined: {text}",
     )
-    await _record(session, actor, "access_request.decline", request, before)
+    await record_change(session, actor, "access_request.decline", request, before)
     return request
 
 
@@ -344,5 +323,5 @@ async def withdraw(
         message=f"{request.requester_name} withdrew their request for the data of “{title}”.",
         access_request_id=request.id,
     )
-    await _record(session, actor, "access_request.withdraw", request, before)
+    await record_change(session, actor, "access_request.withdraw", request, before)
     return request

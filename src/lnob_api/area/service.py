@@ -19,6 +19,7 @@ from lnob_api import models
 from lnob_api.access import checks
 from lnob_api.area import write_repository as repo
 from lnob_api.audit import service as audit
+from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
 from lnob_api.errors import InvalidInput, NotFound, ValidationFailed, check_version
@@ -82,20 +83,6 @@ async def _code(
     return code
 
 
-async def _record(
-    session: AsyncSession, actor: Actor, action: str, area: models.Area, before: Any
-) -> None:
-    await coalition_service.record(
-        session,
-        actor,
-        action=action,
-        entity=area,
-        entity_id=area.code,
-        coalition_id=area.coalition_id,
-        before=before,
-    )
-
-
 async def create_local(
     session: AsyncSession,
     actor: Actor,
@@ -127,7 +114,7 @@ async def create_local(
     session.add(area)
     await session.flush()
     await session.refresh(area)
-    await _record(session, actor, "area.create", area, None)
+    await record_change(session, actor, "area.create", area, None)
     return area
 
 
@@ -160,5 +147,5 @@ async def update_local(
         if name in EDITABLE:
             setattr(area, name, value)
     area.updated_at = coalition_service.now()
-    await _record(session, actor, "area.update", area, before)
+    await record_change(session, actor, "area.update", area, before)
     return area

@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
+from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
-from lnob_api.auth.principal import Principal, Scope
 from lnob_api.coalition import write_repository as repo
 from lnob_api.disclosure import service as disclosure
 from lnob_api.errors import Forbidden, InvalidInput, NotFound, ValidationFailed, check_version
@@ -104,35 +104,6 @@ async def lock(session: AsyncSession, coalition_id: int) -> models.Coalition | N
     """The coalition, its row locked for the rest of the transaction: other domains serialise
     their per-coalition changes (code numbering, role changes) through it."""
     return await repo.lock(session, coalition_id)
-
-
-async def record(
-    session: AsyncSession,
-    actor: Actor,
-    *,
-    action: str,
-    entity: Any,
-    entity_id: object,
-    coalition_id: int | None,
-    before: dict[str, Any] | None,
-) -> None:
-    """Audit a change to an ORM object ``entity`` (``after`` is its state now)."""
-    await session.flush()
-    await audit.record(
-        session,
-        actor.principal,
-        action=action,
-        entity_type=type(entity).__name__,
-        entity_id=entity_id,
-        coalition_id=coalition_id,
-        before=before,
-        after=audit.snapshot(entity),
-        request_id=actor.request_id,
-    )
-
-
-def _is_partnership_admin(principal: Principal) -> bool:
-    return principal.is_partnership_admin and principal.has_scope(Scope.PARTNERSHIP_ADMIN)
 
 
 def _normalise(fields: dict[str, Any]) -> dict[str, Any]:
@@ -226,14 +197,8 @@ async def create(
     session.add(coalition)
     await session.flush()
     await session.refresh(coalition)
-    await record(
-        session,
-        actor,
-        action="coalition.create",
-        entity=coalition,
-        entity_id=coalition.id,
-        coalition_id=coalition.id,
-        before=None,
+    await record_change(
+        session, actor, "coalition.create", coalition, None, coalition_id=coalition.id
     )
     return coalition
 
@@ -253,7 +218,7 @@ async def update(
         raise NotFound("no such coalition")
     checks.require_coalition_admin(actor.principal, coalition.id)
     beyond = sorted(set(fields) - ADMIN_EDITABLE)
-    if beyond and not _is_partnership_admin(actor.principal):
+    if beyond and not actor.principal.acts_as_partnership_admin:
         raise Forbidden(
             "a coalition admin may change only the description and the protection settings;"
             f" {', '.join(camel(b) for b in beyond)} need a partnership admin"
@@ -286,14 +251,8 @@ async def update(
             old=int(old_threshold),
             new=int(coalition.suppression_threshold),
         )
-    await record(
-        session,
-        actor,
-        action="coalition.update",
-        entity=coalition,
-        entity_id=coalition.id,
-        coalition_id=coalition.id,
-        before=before,
+    await record_change(
+        session, actor, "coalition.update", coalition, before, coalition_id=coalition.id
     )
     return coalition
 
@@ -311,24 +270,6 @@ async def _member(
     conn = await session.connection()
     found = await organisation_service.find(conn, organisation, field="organisation")
     return cid, found.id, await repo.membership(session, cid, found.id)
-
-
-async def _record_member(
-    session: AsyncSession,
-    actor: Actor,
-    action: str,
-    member: models.CoalitionMember,
-    before: dict[str, Any] | None,
-) -> None:
-    await record(
-        session,
-        actor,
-        action=action,
-        entity=member,
-        entity_id=f"{member.coalition_id}:{member.organisation_id}",
-        coalition_id=member.coalition_id,
-        before=before,
-    )
 
 
 async def add_member(
@@ -353,7 +294,7 @@ async def add_member(
     await session.refresh(member)
     # Its clients now read the coalition's data as insiders: a sync event.
     await sync.membership_changed(session, coalition_id=cid, organisation_id=None)
-    await _record_member(session, actor, "coalition_member.add", member, None)
+    await record_change(session, actor, "coalition_member.add", member, None)
     return member
 
 
@@ -378,7 +319,7 @@ async def update_member(
     before = audit.snapshot(member)
     member.role = role
     member.updated_at = now()
-    await _record_member(session, actor, "coalition_member.update", member, before)
+    await record_change(session, actor, "coalition_member.update", member, before)
     return member
 
 
@@ -393,17 +334,8 @@ async def remove_member(
     _, _, member = await _member(session, actor, coalition_code, organisation)
     if member is None:
         raise _not_a_member()
-    before = audit.snapshot(member)
-    await audit.record(
-        session,
-        actor.principal,
-        action="coalition_member.remove",
-        entity_type="CoalitionMember",
-        entity_id=f"{member.coalition_id}:{member.organisation_id}",
-        coalition_id=member.coalition_id,
-        before=before,
-        after=None,
-        request_id=actor.request_id,
+    await record_change(
+        session, actor, "coalition_member.remove", member, audit.snapshot(member), after=None
     )
     await session.delete(member)
     # What its clients read as insiders leaves or reads withheld: tombstones, a sync event.

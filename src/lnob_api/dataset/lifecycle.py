@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
 from lnob_api.audit import service as audit
+from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.dataset import common
 from lnob_api.dataset import write_repository as repo
@@ -53,7 +54,7 @@ async def draft_of(
     await repo.replace_links(session, draft.id, indicator_ids=indicator_ids, group_ids=group_ids)
     await dataset_provenance.copy_to_version(session, published, draft)
     copied = await repo.copy_observations(session, published.id, draft.id)
-    await common.record(
+    await record_change(
         session,
         actor,
         "dataset.version",
@@ -113,7 +114,7 @@ async def publish(
     dataset.row_version += 1
     dataset.breakdown_dimensions = await repo.breakdown_dimensions(session, dataset.id)
     await disclosure.recompute(session, dataset.id)
-    await common.record(session, actor, "dataset.publish", dataset, before)
+    await record_change(session, actor, "dataset.publish", dataset, before)
     return dataset
 
 
@@ -136,7 +137,7 @@ async def retract(
     dataset.retracted_at = common.now()
     dataset.updated_at = dataset.retracted_at
     dataset.row_version += 1
-    await common.record(session, actor, "dataset.retract", dataset, before)
+    await record_change(session, actor, "dataset.retract", dataset, before)
     return dataset
 
 
@@ -156,16 +157,6 @@ async def delete_draft(
         reason="deleted",
         observation_ids=await repo.observation_ids(session, dataset.id),
     )
-    await audit.record(
-        session,
-        actor.principal,
-        action="dataset.delete",
-        entity_type="Dataset",
-        entity_id=dataset.id,
-        coalition_id=dataset.coalition_id,
-        before=before,
-        after=None,
-        request_id=actor.request_id,
-    )
+    await record_change(session, actor, "dataset.delete", dataset, before, after=None)
     await session.delete(dataset)
     return dataset_id

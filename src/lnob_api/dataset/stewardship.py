@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
+from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.dataset import common
 from lnob_api.dataset import write_repository as repo
@@ -71,7 +72,7 @@ async def validate(
     dataset.status = DatasetStatus.COMMUNITY_VALIDATED
     dataset.updated_at = datetime.now(UTC)
     dataset.row_version += 1
-    await common.record(session, actor, "dataset.validate", dataset, before)
+    await record_change(session, actor, "dataset.validate", dataset, before)
     return dataset
 
 
@@ -124,16 +125,8 @@ async def record_consent(
     for version in await repo.lineage_versions(session, consent.lineage_id):
         await sync.dataset_removed(session, version, reason="consent_scope")
     await sync.consent_changed(session, lineage_id=consent.lineage_id)
-    await audit.record(
-        session,
-        actor.principal,
-        action="consent.record",
-        entity_type="Consent",
-        entity_id=consent.id,
-        coalition_id=dataset.coalition_id,
-        before=None,
-        after=audit.snapshot(consent),
-        request_id=actor.request_id,
+    await record_change(
+        session, actor, "consent.record", consent, None, coalition_id=dataset.coalition_id
     )
     return consent
 
@@ -174,17 +167,7 @@ async def withdraw_consent(
     consent.row_version += 1
     await session.flush()
     await sync.consent_changed(session, lineage_id=consent.lineage_id)
-    await audit.record(
-        session,
-        actor.principal,
-        action="consent.withdraw",
-        entity_type="Consent",
-        entity_id=consent.id,
-        coalition_id=consent.coalition_id,
-        before=before,
-        after=audit.snapshot(consent),
-        request_id=actor.request_id,
-    )
+    await record_change(session, actor, "consent.withdraw", consent, before)
     return consent
 
 

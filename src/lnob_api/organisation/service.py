@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from lnob_api import models
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
+from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.errors import (
     Conflict,
@@ -203,27 +204,6 @@ async def _free_slug(conn: AsyncConnection, name: str) -> str:
     return slug
 
 
-async def _record(
-    session: AsyncSession,
-    actor: Actor,
-    action: str,
-    organisation: models.Organisation,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-) -> None:
-    await audit.record(
-        session,
-        actor.principal,
-        action=action,
-        entity_type="Organisation",
-        entity_id=organisation.id,
-        coalition_id=None,
-        before=before,
-        after=after,
-        request_id=actor.request_id,
-    )
-
-
 async def create(
     session: AsyncSession,
     actor: Actor,
@@ -252,7 +232,9 @@ async def create(
         raise InvalidInput("slug", exc.message, code="NOT_UNIQUE") from None
     organisation = await repo.lock(session, created.id)
     assert organisation is not None  # inserted just above, in this transaction
-    await _record(session, actor, "organisation.create", organisation, None, _snap(organisation))
+    await record_change(
+        session, actor, "organisation.create", organisation, None, after=_snap(organisation)
+    )
     return organisation
 
 
@@ -302,7 +284,9 @@ async def update(
     organisation.row_version += 1
     organisation.updated_at = datetime.now(UTC)
     await session.flush()
-    await _record(session, actor, "organisation.update", organisation, before, _snap(organisation))
+    await record_change(
+        session, actor, "organisation.update", organisation, before, after=_snap(organisation)
+    )
     return organisation
 
 
@@ -337,7 +321,9 @@ async def delete(
             f"{organisation.slug} still has {_blockers(found)}: remove or revoke them first",
             code="INVALID_STATE",
         )
-    await _record(session, actor, "organisation.delete", organisation, _snap(organisation), None)
+    await record_change(
+        session, actor, "organisation.delete", organisation, _snap(organisation), after=None
+    )
     await session.delete(organisation)
     return organisation_id
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
+from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
 from lnob_api.errors import InvalidInput, NotFound, ValidationFailed, check_version
@@ -92,24 +93,6 @@ async def _slug(session: AsyncSession, coalition_code: str, wanted: str | None, 
     )
 
 
-async def _record(
-    session: AsyncSession,
-    actor: Actor,
-    action: str,
-    project: models.Project,
-    before: dict[str, Any] | None,
-) -> None:
-    await coalition_service.record(
-        session,
-        actor,
-        action=action,
-        entity=project,
-        entity_id=project.id,
-        coalition_id=project.coalition_id,
-        before=before,
-    )
-
-
 async def create(
     session: AsyncSession,
     actor: Actor,
@@ -140,7 +123,7 @@ async def create(
     await session.flush()
     await session.refresh(project)
     await repo.replace_links(session, project.id, target_codes=targets, group_ids=groups)
-    await _record(session, actor, "project.create", project, None)
+    await record_change(session, actor, "project.create", project, None)
     return project
 
 
@@ -191,7 +174,7 @@ async def update(
             setattr(project, name, value)
     _touch(project)
     await repo.replace_links(session, project.id, target_codes=targets, group_ids=groups)
-    await _record(session, actor, "project.update", project, before)
+    await record_change(session, actor, "project.update", project, before)
     return project
 
 
@@ -208,7 +191,7 @@ async def set_visibility(
     before = audit.snapshot(project)
     project.visibility = visibility
     _touch(project)
-    await _record(session, actor, "project.visibility", project, before)
+    await record_change(session, actor, "project.visibility", project, before)
     return project
 
 
@@ -224,7 +207,7 @@ async def archive(
     before = audit.snapshot(project)
     project.status = ProjectStatus.COMPLETED
     _touch(project)
-    await _record(session, actor, "project.archive", project, before)
+    await record_change(session, actor, "project.archive", project, before)
     return project
 
 
@@ -239,16 +222,8 @@ async def delete(session: AsyncSession, actor: Actor, *, project_id: int, row_ve
             " deleting it would lose their history",
             code="INVALID_STATE",
         )
-    await audit.record(
-        session,
-        actor.principal,
-        action="project.delete",
-        entity_type="Project",
-        entity_id=project.id,
-        coalition_id=project.coalition_id,
-        before=audit.snapshot(project),
-        after=None,
-        request_id=actor.request_id,
+    await record_change(
+        session, actor, "project.delete", project, audit.snapshot(project), after=None
     )
     await session.delete(project)
     return project_id

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
+from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Principal, Scope
 from lnob_api.coalition import service as coalition_service
@@ -79,24 +80,6 @@ def _criterion_fields(fields: dict[str, Any], problems: list[InvalidInput]) -> d
     return fields
 
 
-async def _record(
-    session: AsyncSession,
-    actor: Actor,
-    action: str,
-    entity: models.QualityCriterion | models.MarginalisedGroup,
-    before: dict[str, Any] | None,
-) -> None:
-    await coalition_service.record(
-        session,
-        actor,
-        action=action,
-        entity=entity,
-        entity_id=entity.id,
-        coalition_id=entity.coalition_id,
-        before=before,
-    )
-
-
 async def create_criterion(
     session: AsyncSession, actor: Actor, *, coalition_code: str, fields: dict[str, Any]
 ) -> models.QualityCriterion:
@@ -115,7 +98,7 @@ async def create_criterion(
     session.add(criterion)
     await session.flush()
     await session.refresh(criterion)
-    await _record(session, actor, "quality_criterion.create", criterion, None)
+    await record_change(session, actor, "quality_criterion.create", criterion, None)
     return criterion
 
 
@@ -161,7 +144,7 @@ async def update_criterion(
         setattr(criterion, name, value)
     criterion.row_version += 1
     criterion.updated_at = coalition_service.now()
-    await _record(session, actor, "quality_criterion.update", criterion, before)
+    await record_change(session, actor, "quality_criterion.update", criterion, before)
     return criterion
 
 
@@ -176,16 +159,8 @@ async def delete_criterion(
             f"{uses} dataset version(s) claim to meet {criterion.code}; remove it from their "
             "provenance first (published versions keep what they claimed)"
         )
-    await audit.record(
-        session,
-        actor.principal,
-        action="quality_criterion.delete",
-        entity_type="QualityCriterion",
-        entity_id=criterion.id,
-        coalition_id=criterion.coalition_id,
-        before=audit.snapshot(criterion),
-        after=None,
-        request_id=actor.request_id,
+    await record_change(
+        session, actor, "quality_criterion.delete", criterion, audit.snapshot(criterion), after=None
     )
     await session.delete(criterion)
     return criterion_id
@@ -194,13 +169,9 @@ async def delete_criterion(
 # --- marginalised group vocabularies -----------------------------------------------------------
 
 
-def _is_partnership_admin(principal: Principal) -> bool:
-    return principal.is_partnership_admin and principal.has_scope(Scope.PARTNERSHIP_ADMIN)
-
-
 def _require_vocabulary_editor(principal: Principal, coalition_id: int | None) -> None:
     """Partnership admins keep every vocabulary; a coalition's editors keep their own."""
-    if _is_partnership_admin(principal):
+    if principal.acts_as_partnership_admin:
         return
     if coalition_id is None:
         checks.require_partnership_admin(principal)
@@ -282,7 +253,7 @@ async def create_group(
     session.add(group)
     await session.flush()
     await session.refresh(group)
-    await _record(session, actor, "marginalised_group.create", group, None)
+    await record_change(session, actor, "marginalised_group.create", group, None)
     return group
 
 
@@ -309,5 +280,5 @@ async def update_group(
         setattr(group, name, value)
     group.row_version += 1
     group.updated_at = coalition_service.now()
-    await _record(session, actor, "marginalised_group.update", group, before)
+    await record_change(session, actor, "marginalised_group.update", group, before)
     return group

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
+from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Principal
 from lnob_api.coalition import service as coalition_service
@@ -140,24 +141,6 @@ async def _slug(
     )
 
 
-async def _record(
-    session: AsyncSession,
-    actor: Actor,
-    action: str,
-    publication: models.Publication,
-    before: dict[str, Any] | None,
-) -> None:
-    await coalition_service.record(
-        session,
-        actor,
-        action=action,
-        entity=publication,
-        entity_id=publication.id,
-        coalition_id=publication.coalition_id,
-        before=before,
-    )
-
-
 async def create(
     session: AsyncSession,
     actor: Actor,
@@ -197,7 +180,7 @@ async def create(
         target_codes=targets,
         dataset_ids=dataset_ids,
     )
-    await _record(session, actor, "publication.create", publication, None)
+    await record_change(session, actor, "publication.create", publication, None)
     return publication
 
 
@@ -249,7 +232,7 @@ async def update(
         target_codes=targets,
         dataset_ids=dataset_ids,
     )
-    await _record(session, actor, "publication.update", publication, before)
+    await record_change(session, actor, "publication.update", publication, before)
     return publication
 
 
@@ -267,7 +250,7 @@ async def set_visibility(
     before = audit.snapshot(publication)
     publication.visibility = visibility
     _touch(publication)
-    await _record(session, actor, "publication.visibility", publication, before)
+    await record_change(session, actor, "publication.visibility", publication, before)
     return publication
 
 
@@ -276,16 +259,8 @@ async def delete(
 ) -> int:
     """Its writers delete a publication (its links go with it; linked records stay)."""
     publication = await _load(session, actor, publication_id, row_version)
-    await audit.record(
-        session,
-        actor.principal,
-        action="publication.delete",
-        entity_type="Publication",
-        entity_id=publication.id,
-        coalition_id=publication.coalition_id,
-        before=audit.snapshot(publication),
-        after=None,
-        request_id=actor.request_id,
+    await record_change(
+        session, actor, "publication.delete", publication, audit.snapshot(publication), after=None
     )
     await session.delete(publication)
     return publication_id

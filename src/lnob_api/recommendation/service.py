@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
+from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
 from lnob_api.dataset import service as dataset_service
@@ -42,28 +43,6 @@ EDITABLE = (
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-async def _record(
-    session: AsyncSession,
-    actor: Actor,
-    action: str,
-    rec: models.Recommendation,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-) -> None:
-    await session.flush()
-    await audit.record(
-        session,
-        actor.principal,
-        action=action,
-        entity_type="Recommendation",
-        entity_id=rec.id,
-        coalition_id=rec.coalition_id,
-        before=before,
-        after=after,
-        request_id=actor.request_id,
-    )
 
 
 def _text(value: str | None, field: str, limit: int, problems: list[InvalidInput]) -> str:
@@ -184,7 +163,9 @@ async def create(
             **_recorder(actor),
         )
     )
-    await _record(session, actor, "recommendation.create", rec, None, await _snapshot(session, rec))
+    await record_change(
+        session, actor, "recommendation.create", rec, None, after=await _snapshot(session, rec)
+    )
     return rec
 
 
@@ -235,8 +216,8 @@ async def update(
         await repo.replace_targets(session, rec.id, targets)
     rec.row_version += 1
     rec.updated_at = _now()
-    await _record(
-        session, actor, "recommendation.update", rec, before, await _snapshot(session, rec)
+    await record_change(
+        session, actor, "recommendation.update", rec, before, after=await _snapshot(session, rec)
     )
     return rec
 
@@ -311,13 +292,13 @@ async def respond(
                 response_id=response.id,
             )
         )
-    await _record(
+    await record_change(
         session,
         actor,
         "recommendation.respond",
         rec,
         before,
-        audit.snapshot(rec) | {"response": audit.snapshot(response)},
+        after=audit.snapshot(rec) | {"response": audit.snapshot(response)},
     )
     return rec, response
 
@@ -346,5 +327,7 @@ async def set_status(
     session.add(
         _move(actor, rec, status, changed_on=changed_on or _now().date(), note=note.strip())
     )
-    await _record(session, actor, "recommendation.status", rec, before, audit.snapshot(rec))
+    await record_change(
+        session, actor, "recommendation.status", rec, before, after=audit.snapshot(rec)
+    )
     return rec

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
+from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
 from lnob_api.errors import InvalidInput, NotFound, ValidationFailed, check_version
@@ -69,24 +70,6 @@ async def _validate(
         fields["target_code"] = code
 
 
-async def _record(
-    session: AsyncSession,
-    actor: Actor,
-    action: str,
-    indicator: models.Indicator,
-    before: dict[str, Any] | None,
-) -> None:
-    await coalition_service.record(
-        session,
-        actor,
-        action=action,
-        entity=indicator,
-        entity_id=indicator.id,
-        coalition_id=indicator.coalition_id,
-        before=before,
-    )
-
-
 async def create_custom(
     session: AsyncSession, actor: Actor, *, coalition_code: str, fields: dict[str, Any]
 ) -> models.Indicator:
@@ -116,7 +99,7 @@ async def create_custom(
     session.add(indicator)
     await session.flush()
     await session.refresh(indicator)
-    await _record(session, actor, "indicator.create", indicator, None)
+    await record_change(session, actor, "indicator.create", indicator, None)
     return indicator
 
 
@@ -151,5 +134,5 @@ async def update_custom(
             setattr(indicator, name, value)
     indicator.row_version += 1
     indicator.updated_at = coalition_service.now()
-    await _record(session, actor, "indicator.update", indicator, before)
+    await record_change(session, actor, "indicator.update", indicator, before)
     return indicator
