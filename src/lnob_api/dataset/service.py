@@ -25,6 +25,7 @@ from lnob_api.dataset import write_repository as repo
 from lnob_api.dataset.lifecycle import delete_draft as delete_draft
 from lnob_api.dataset.lifecycle import publish as publish
 from lnob_api.dataset.lifecycle import retract as retract
+from lnob_api.declare.entities import DATASET
 from lnob_api.disclosure import service as disclosure
 from lnob_api.errors import InvalidInput, ValidationFailed, check_version
 from lnob_api.models.enums import CoalitionRole, DatasetStatus, Methodology, Visibility
@@ -42,12 +43,14 @@ EDITABLE = (
     "area_code",
     "license",
     "project_id",
+    *(f.name for f in DATASET.editable),
 )
 
 
 async def _validate_fields(
     session: AsyncSession, coalition_id: int, fields: dict[str, Any], problems: list[InvalidInput]
 ) -> None:
+    DATASET.check_edits(fields, problems)
     for name, limit in LIMITS.items():
         value = fields.get(name)
         if isinstance(value, str) and len(value) > limit:

@@ -53,6 +53,8 @@ class Field:
     description: str | None = None
     public: bool = True
     copied: bool = False
+    # Set by create and update mutations (checked by ``check``; a NOT NULL column refuses null).
+    editable: bool = False
     filter: Filter | None = None
     # Checks and normalises a value (a filter value, an edit): returns it, or raises ValueError
     # whose message says what is wrong.
@@ -117,6 +119,29 @@ class Entity:
     def copy(self, row: Any) -> dict[str, Any]:
         """The ``copied`` fields of ``row``, for the row of its new version."""
         return {f.name: getattr(row, f.name) for f in self.fields if f.copied}
+
+    # --- edits ----------------------------------------------------------------------------
+
+    @property
+    def editable(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.editable)
+
+    def check_edits(self, values: dict[str, Any], problems: list[InvalidInput]) -> None:
+        """Check and normalise the declared editable fields among ``values`` (in place); each
+        problem names the GraphQL input field."""
+        for f in self.editable:
+            if f.name not in values:
+                continue
+            where = _camel(f.name)
+            value = values[f.name]
+            if value is None:
+                if not self.table.c[f.name].nullable:
+                    problems.append(InvalidInput(where, "give a value, not null", code="REQUIRED"))
+                continue
+            try:
+                values[f.name] = f.checked(value, where)
+            except InvalidInput as problem:
+                problems.append(problem)
 
     # --- filters --------------------------------------------------------------------------
 
@@ -187,3 +212,8 @@ class Entity:
 
     def columns(self, fields: Sequence[Field], table: sa.FromClause) -> list[ColumnElement[Any]]:
         return [table.c[f.name] for f in fields]
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)

@@ -55,6 +55,27 @@ def filters(entity: Entity) -> Any:
     return apply
 
 
+def inputs(entity: Entity) -> Any:
+    """The declared editable fields, after the input's own (omitted: left as it is, or the
+    column's default on create)."""
+
+    def apply(cls: T) -> T:
+        own = dict(inspect.get_annotations(cls))
+        added: dict[str, Any] = {}
+        for f in entity.editable:
+            if f.name in own:
+                continue
+            kind: Any = entity.types[f.name]
+            added[f.name] = kind | None
+            setattr(
+                cls, f.name, strawberry.field(default=strawberry.UNSET, description=f.description)
+            )
+        cls.__annotations__ = {**own, **added}
+        return cls
+
+    return apply
+
+
 def declared_where(entity: Entity, given: object | None) -> list[ColumnElement[bool]]:
     """WHERE clauses for the declared filter fields of a filter input (checked values)."""
     if given is None:

@@ -11,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api.auth.principal import Scope
 from lnob_api.dataset import lifecycle, service
 from lnob_api.dataset import repository as dataset_repo
+from lnob_api.declare.entities import DATASET
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.dataset.types import Dataset
+from lnob_api.graphql.declared import inputs
 from lnob_api.graphql.enums import Methodology, Visibility
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.mutations import UserError, deleted, named, row_payload, writes
@@ -26,6 +28,7 @@ WRITE = [requires(Scope.DATA_WRITE)]
 
 
 @strawberry.input(description="A new draft dataset in a coalition.")
+@inputs(DATASET)  # then the declared editable fields (declare.entities)
 class DatasetCreateInput:
     coalition: str = strawberry.field(description="Country code of the owning coalition.")
     title: str
@@ -50,6 +53,7 @@ class DatasetCreateInput:
 
 
 @strawberry.input(description="Changes to a dataset; omitted fields stay as they are.")
+@inputs(DATASET)
 class DatasetUpdateInput:
     id: strawberry.ID
     row_version: int = strawberry.field(description="The rowVersion you read.")
@@ -162,6 +166,7 @@ FIELDS = (
     "collection_end",
     "area",
     "license",
+    *(f.name for f in DATASET.editable),
 )
 
 
