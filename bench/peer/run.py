@@ -19,7 +19,8 @@ variant, so no two consecutive requests are alike (no response cache can help ei
 Prints a Markdown table: req/s and p50/p99 latency (median over rounds), server CPU and
 PostgreSQL CPU per request (psutil: the server's process tree; the database backends of the
 server's role), SQL statements per request (pg_stat_statements calls by the server's role,
-without transaction control; else transactions from pg_stat_database), RSS (the whole tree, and
+without transaction control, else transactions from pg_stat_database, counted over the
+sequential same-rows requests), RSS (the whole tree, and
 the largest worker), and the ratio of the API's best configuration to PostGraphile's best.
 Figures only: nothing here asserts a time. The load generator shares the machine's cores.
 """
@@ -77,7 +78,8 @@ class Round:
     p50: float
     p99: float
     requests: int
-    errors: int
+    errors: int  # answers that were not 200 or carried GraphQL errors
+    socket_errors: int  # connect/read/write errors and timeouts (wrk)
     server_cpu: float
     pg_cpu: float
     statements: float
@@ -169,13 +171,34 @@ async def _post(client: httpx.AsyncClient, base: str, query: str, variables: Any
 
 
 async def check_same_rows(
-    api: str, peer: str, workloads: list[Workload], variants: dict[str, list[Any]]
-) -> None:
+    api: Server,
+    peer: Server,
+    workloads: list[Workload],
+    variants: dict[str, list[Any]],
+    monitor: Monitor,
+) -> dict[str, tuple[float, float]]:
+    """Stops unless both servers give the same rows for every variant; returns the SQL
+    statements per request of each side, counted over these sequential requests (exact, unlike
+    counts under load, where requests still in flight at the end of a round are not in the
+    request count)."""
+    statements: dict[str, tuple[float, float]] = {}
     async with httpx.AsyncClient(timeout=60) as client:
         for w in workloads:
-            for api_vars, peer_vars in variants[w.name]:
-                mine = w.rows_api(await _post(client, api, w.api, api_vars))
-                theirs = w.rows_peer(await _post(client, peer, w.peer, peer_vars))
+            # one side at a time, so that a database-wide counter tells the two apart
+            n = len(variants[w.name])
+            counted = []
+            answers = []
+            for server, query, side in ((api, w.api, 0), (peer, w.peer, 1)):
+                before = await monitor.count(server.role)
+                reduce = w.rows_api if side == 0 else w.rows_peer
+                answers.append(
+                    [
+                        reduce(await _post(client, server.base, query, v[side]))
+                        for v in variants[w.name]
+                    ]
+                )
+                counted.append((await monitor.count(server.role) - before) / n)
+            for (api_vars, _), mine, theirs in zip(variants[w.name], *answers, strict=True):
                 if mine != theirs:
                     raise SystemExit(
                         f"{w.name} {api_vars}: the servers disagree\n"
@@ -183,7 +206,12 @@ async def check_same_rows(
                     )
                 if not mine:
                     raise SystemExit(f"{w.name} {api_vars}: empty on both sides (no data?)")
-            print(f"{w.name}: {len(variants[w.name])} variants, the same rows on both sides")
+            statements[w.name] = (counted[0], counted[1])
+            print(
+                f"{w.name}: {n} variants, the same rows on both sides ({api.name} / {peer.name});"
+                f" statements per request {statements[w.name][0]:.1f} / {statements[w.name][1]:.1f}"
+            )
+    return statements
 
 
 # -- load -----------------------------------------------------------------------------------
@@ -249,10 +277,10 @@ def _wrk(base: str, bodies: list[str], seconds: float, connections: int, folder:
     total = next(int(p[0]) for p in lines if len(p) > 2 and p[1:3] == ["requests", "in"])
     # non-2xx and GraphQL errors (the script's count), and connection errors
     errors = sum(int(p[1]) for p in lines if p[:1] == ["graphql-failures"])
-    errors += sum(
+    sockets = sum(
         int(x.rstrip(",")) for p in lines if p[:2] == ["Socket", "errors:"] for x in p[3::2]
     )
-    return total, pct["50%"], pct["99%"], errors
+    return total, pct["50%"], pct["99%"], errors, sockets
 
 
 async def _httpx(base: str, bodies: list[str], seconds: float, connections: int) -> Any:
@@ -281,7 +309,7 @@ async def _httpx(base: str, bodies: list[str], seconds: float, connections: int)
     def at(p: float) -> float:
         return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 
-    return len(ordered), at(0.5), at(0.99), errors
+    return len(ordered), at(0.5), at(0.99), errors, 0
 
 
 class Monitor:
@@ -299,7 +327,7 @@ class Monitor:
         )
         return _cpu([r["pid"] for r in pids])
 
-    async def _count(self, role: str) -> float:
+    async def count(self, role: str) -> float:
         if self.statements:
             return float(
                 await self.conn.fetchval(
@@ -321,7 +349,7 @@ class Monitor:
 
     async def snapshot(self, server: Server) -> tuple[float, dict[int, float], float]:
         tree = sum(_cpu([p.pid for p in server.tree()]).values())
-        return tree, await self._backends(server.role), await self._count(server.role)
+        return tree, await self._backends(server.role), await self.count(server.role)
 
 
 def _cpu(pids: list[int]) -> dict[int, float]:
@@ -345,11 +373,11 @@ async def load_round(
 ) -> Round:
     before = await monitor.snapshot(server)
     if shutil.which("wrk"):
-        total, p50, p99, errors = await asyncio.to_thread(
+        total, p50, p99, errors, sockets = await asyncio.to_thread(
             _wrk, server.base, bodies, seconds, connections, folder
         )
     else:
-        total, p50, p99, errors = await _httpx(server.base, bodies, seconds, connections)
+        total, p50, p99, errors, sockets = await _httpx(server.base, bodies, seconds, connections)
     after = await monitor.snapshot(server)
     n = max(total, 1)
     pg = sum(t - before[1].get(pid, 0.0) for pid, t in after[1].items())
@@ -361,6 +389,7 @@ async def load_round(
         p99=p99,
         requests=total,
         errors=errors,
+        socket_errors=sockets,
         server_cpu=(after[0] - before[0]) / n,
         pg_cpu=pg / n,
         statements=(after[2] - before[2]) / n,
@@ -372,16 +401,25 @@ async def load_round(
 # -- report ---------------------------------------------------------------------------------
 
 
-def table(results: Results, workloads: list[Workload], servers: list[Server], counted: str) -> str:
+def table(
+    results: Results,
+    workloads: list[Workload],
+    servers: list[Server],
+    counted: str,
+    exact: dict[tuple[str, str], float],
+) -> str:
     def med(rounds: list[Round], attr: str) -> float:
-        return statistics.median(getattr(r, attr) for r in rounds)
+        return float(statistics.median(getattr(r, attr) for r in rounds))
 
     names = [s.name for s in servers]
     head = "| req/s (p50 / p99 ms) | " + " | ".join(names) + " | best / best |"
     lines = [head, "|---|" + "---:|" * (len(names) + 1)]
     details = [
-        "| per request: server CPU ms / PostgreSQL CPU ms / " + counted + " / RSS MiB (largest "
-        "worker) | " + " | ".join(names) + " |",
+        "| per request: server CPU ms / PostgreSQL CPU ms (under load) / "
+        + counted
+        + " (sequential) / RSS MiB (largest worker) | "
+        + " | ".join(names)
+        + " |",
         "|---|" + "---:|" * len(names),
     ]
     for w in workloads:
@@ -393,13 +431,15 @@ def table(results: Results, workloads: list[Workload], servers: list[Server], co
             side = "api" if s.role == "postgres" else "peer"
             best[side] = max(best[side], rps)
             errors = sum(r.errors for r in rounds)
+            sockets = sum(r.socket_errors for r in rounds)
             cells.append(
                 f"{rps:,.1f} ({med(rounds, 'p50') * 1000:.1f} / {med(rounds, 'p99') * 1000:.0f})"
-                + (f" {errors} errors" if errors else "")
+                + (f" {errors} failed" if errors else "")
+                + (f" {sockets} socket errors" if sockets else "")
             )
             more.append(
                 f"{med(rounds, 'server_cpu') * 1000:.1f} / {med(rounds, 'pg_cpu') * 1000:.1f} / "
-                f"{med(rounds, 'statements'):.1f} / {max(r.rss for r in rounds) / 2**20:.0f} "
+                f"{exact[(w.name, s.name)]:.1f} / {max(r.rss for r in rounds) / 2**20:.0f} "
                 f"({max(r.worker_rss for r in rounds) / 2**20:.0f})"
             )
         ratio = best["api"] / best["peer"] if best["peer"] else float("nan")
@@ -470,9 +510,13 @@ async def main() -> None:
         probe = {"query": "{ __typename }"}
         for s in servers:
             await asyncio.to_thread(_wait_ready, s, probe)
-        await check_same_rows(servers[0].base, servers[2].base, chosen, variants)
-        await check_same_rows(servers[1].base, servers[3].base, chosen, variants)
         monitor = Monitor(conn, statements)
+        exact: dict[tuple[str, str], float] = {}
+        for api, peer in ((servers[0], servers[2]), (servers[1], servers[3])):
+            counted_now = await check_same_rows(api, peer, chosen, variants, monitor)
+            for name, (mine, theirs) in counted_now.items():
+                exact[(name, api.name)] = mine
+                exact[(name, peer.name)] = theirs
         results = Results()
         tool = "wrk -t2" if shutil.which("wrk") else "httpx (asyncio)"
         print(
@@ -483,10 +527,10 @@ async def main() -> None:
         for round_no in range(args.rounds):
             for w in chosen:
                 for s in servers:
-                    api = s.role == "postgres"
+                    mine = s.role == "postgres"
                     bodies = [
                         json.dumps(
-                            {"query": w.api if api else w.peer, "variables": v[0 if api else 1]}
+                            {"query": w.api if mine else w.peer, "variables": v[0 if mine else 1]}
                         )
                         for v in variants[w.name]
                     ]
@@ -503,7 +547,7 @@ async def main() -> None:
                     )
         await conn.close()
         print(f"\nload average at the end {os.getloadavg()[0]:.2f}\n")
-        print(table(results, chosen, servers, counted))
+        print(table(results, chosen, servers, counted, exact))
     finally:
         for s in servers:
             if s.proc.poll() is None:

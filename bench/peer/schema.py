@@ -28,7 +28,8 @@ SCHEMA = "peer"
 
 
 def _sql(clause: Any) -> str:
-    compiled = clause.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    compiled = clause.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
     return str(compiled)
 
 
