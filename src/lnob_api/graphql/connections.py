@@ -128,7 +128,7 @@ class Paged(FieldExtension):
         relation = chosen.source or self.relation
         if isinstance(relation, Source):
             return await root_page(
-                info, relation, self.node, where=chosen.where, order=chosen.order, **paging
+                info, relation, self.node, paging, where=chosen.where, order=chosen.order
             )
         assert relation is not None
         key = getattr(source, self.parent_key) if chosen.key is PARENT else chosen.key
@@ -137,9 +137,9 @@ class Paged(FieldExtension):
             relation,
             key,
             self.node,
+            paging,
             where=chosen.where,
             where_key=chosen.where_key,
-            **paging,
         )
 
     def resolve(

@@ -7,7 +7,7 @@ filters), so sibling parents asking the same thing share one batched statement.
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Protocol, Self, TypeVar
 
 from sqlalchemy.sql.elements import ColumnElement
@@ -17,7 +17,7 @@ from lnob_api.graphql.context import Info
 from lnob_api.graphql.node import Node
 from lnob_api.graphql.pagination import Connection, connection
 from lnob_api.read import repository
-from lnob_api.read.keyset import Order, page_args
+from lnob_api.read.keyset import Order, PageArgs, page_args
 from lnob_api.read.relations import Source, Through, ToMany, ToOne
 
 N = TypeVar("N", bound=Node)
@@ -73,30 +73,25 @@ def _shape(kind: str, relation: object, **args: Any) -> Hashable:
     return (kind, id(relation), json.dumps(args, sort_keys=True, default=str))
 
 
+def _checked(info: Info, order: Order, paging: Mapping[str, Any]) -> PageArgs:
+    """The Relay arguments ``first/after/last/before`` checked against ``order``."""
+    return page_args(**paging, order=order, max_size=info.context.settings.max_page_size)
+
+
 async def load_page(
     info: Info,
     relation: ToMany | Through,
     key: Hashable,
     cls: type[N],
+    paging: Mapping[str, Any],
     *,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
     where: Sequence[ColumnElement[bool]] = (),
     where_key: Hashable = None,
 ) -> Connection[N]:
     """A keyset page of ``key``'s children; pages of sibling parents load in one statement."""
     ctx = info.context
     order = relation.ordering
-    args = page_args(
-        first=first,
-        after=after,
-        last=last,
-        before=before,
-        order=order,
-        max_size=ctx.settings.max_page_size,
-    )
+    args = _checked(info, order, paging)
 
     async def pages(keys: list[Hashable]) -> list[Any]:
         return await repository.page_by_parent(ctx.db, ctx.principal, relation, keys, args, where)
@@ -104,10 +99,7 @@ async def load_page(
     async def counts(keys: list[Hashable]) -> list[Any]:
         return await repository.count_by_parent(ctx.db, ctx.principal, relation, keys, where)
 
-    shape = _shape(
-        "page", relation, first=first, after=after, last=last, before=before, w=where_key
-    )
-    page = await ctx.loaders.get(shape, pages).load(key)
+    page = await ctx.loaders.get(_shape("page", relation, **paging, w=where_key), pages).load(key)
     count_loader = ctx.loaders.get(_shape("count", relation, w=where_key), counts)
     return connection(page, order, cls.from_row, lambda: count_loader.load(key))
 
@@ -116,26 +108,17 @@ async def root_page(
     info: Info,
     source: Source,
     cls: type[R],
+    paging: Mapping[str, Any],
     *,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
     where: Sequence[ColumnElement[bool]] = (),
     order: Order | None = None,
 ) -> Connection[R]:
     """A keyset page of a root list, with a lazily counted total."""
     ctx = info.context
     ordering = order or source.order
-    args = page_args(
-        first=first,
-        after=after,
-        last=last,
-        before=before,
-        order=ordering,
-        max_size=ctx.settings.max_page_size,
+    page = await repository.page(
+        ctx.db, ctx.principal, source, _checked(info, ordering, paging), where, ordering
     )
-    page = await repository.page(ctx.db, ctx.principal, source, args, where, ordering)
 
     async def total() -> int:
         return await repository.count(ctx.db, ctx.principal, source, where)
