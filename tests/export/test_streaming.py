@@ -102,6 +102,7 @@ class _Counted:
                 "producer_type": "COMMUNITY_DRIVEN",
                 "method": "HOUSEHOLD_SURVEY",
                 "sampling": "_U",
+                "language": "en",
                 "dataset": "d",
             }
 

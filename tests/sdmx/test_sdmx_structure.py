@@ -98,6 +98,7 @@ class TestStructures:
             "PRODUCER_TYPE",
             "COLLECTION_METHOD",
             "SAMPLING",
+            "LANGUAGE",
             "DATASET",
         ]
         assert set(ids(root, "Codelist")) == {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lnob_api import models
-from lnob_api.declare import Entity, Field
+from lnob_api.declare import Entity, Field, Filter, language
 
 DEMO = "True for the demonstration data set."
 ROW_VERSION = "Changes on every edit; send it back with an update (optimistic locking)."
@@ -47,6 +47,17 @@ DATASET = Entity(
             "metadata_visibility",
             "Who sees the description when it is shown more widely than the data.",
             copied=True,
+        ),
+        Field(
+            "language",
+            "Language of the title and description: a BCP 47 tag such as en or sw-KE.",
+            copied=True,
+            editable=True,
+            check=language.tag,
+            filter=Filter("languages", "member", "BCP 47 tags, any of them.", "language"),
+            csv="language",
+            sdmx=("LANGUAGE", "Language of the dataset"),
+            dcat=("dct:language", language.linguistic_system),
         ),
     ),
 )

@@ -91,6 +91,8 @@ class Dataset(Timestamped, Versioned, DemoFlag, Base):
     # The free extra dimensions that are the released version's breakdown (set at publish;
     # NULL before): a withheld cell shows outsiders only these (access.visibility).
     breakdown_dimensions: Mapped[list[str] | None] = mapped_column(pg.ARRAY(sa.Text))
+    # BCP 47 tag of the title and description (declare.language): en, sw-KE...
+    language: Mapped[str] = mapped_column(sa.String(35), nullable=False, server_default="en")
 
     __table_args__ = (
         sa.CheckConstraint(
@@ -110,6 +112,10 @@ class Dataset(Timestamped, Versioned, DemoFlag, Base):
         ),
         sa.CheckConstraint("version >= 1", name="version_positive"),
         sa.CheckConstraint("sample_size IS NULL OR sample_size >= 0", name="sample_size"),
+        # A canonical BCP 47 tag (declare.language.PATTERN; the language list is checked there).
+        sa.CheckConstraint(
+            "language ~ '^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$'", name="language"
+        ),
         sa.UniqueConstraint("slug", "version", name="uq_datasets_slug_version"),
         sa.UniqueConstraint("lineage_id", "version", name="uq_datasets_lineage_version"),
         # One unreleased (draft or community-validated) version per lineage: edits of a
