@@ -15,7 +15,7 @@ from strawberry.dataloader import DataLoader
 
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.node import Node
-from lnob_api.graphql.pagination import Connection, connection
+from lnob_api.graphql.pagination import Connection, page_connection
 from lnob_api.read import repository
 from lnob_api.read.keyset import Order, PageArgs, page_args
 from lnob_api.read.relations import Source, Through, ToMany, ToOne
@@ -101,7 +101,7 @@ async def load_page(
 
     page = await ctx.loaders.get(_shape("page", relation, **paging, w=where_key), pages).load(key)
     count_loader = ctx.loaders.get(_shape("count", relation, w=where_key), counts)
-    return connection(page, order, cls.from_row, lambda: count_loader.load(key))
+    return page_connection(page, order, cls.from_row, lambda: count_loader.load(key))
 
 
 async def root_page(
@@ -123,4 +123,4 @@ async def root_page(
     async def total() -> int:
         return await repository.count(ctx.db, ctx.principal, source, where)
 
-    return connection(page, ordering, cls.from_row, total)
+    return page_connection(page, ordering, cls.from_row, total)

@@ -41,7 +41,7 @@ class Connection(Generic[T]):
         return await self._count()
 
 
-def connection(
+def page_connection(
     page: Page, order: Order, build: Callable[..., T], count: Callable[[], Awaitable[int]]
 ) -> Connection[T]:
     """Wrap a keyset page: ``build`` turns a row into a node, ``count`` runs only if asked."""
