@@ -8,12 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
 from lnob_api.audit import service as audit
+from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.errors import InvalidInput, ValidationFailed, check_version
 from lnob_api.models.evidence import ActionStatus
 from lnob_api.organisation import service as organisation_service
 from lnob_api.scorecard import repository as repo
-from lnob_api.scorecard.service import now, record, required_text, writable
+from lnob_api.scorecard.service import now, required_text, writable
 
 ACTION_FIELDS = ("text", "owner_name", "owner_organisation_id", "due_on", "status", "criterion_id")
 
@@ -68,14 +69,8 @@ async def add_action(
     card.updated_at = now()
     await session.flush()
     await session.refresh(action)
-    await record(
-        session,
-        actor,
-        "scorecard.action_add",
-        card,
-        None,
-        audit.snapshot(action),
-        entity=("ScorecardAction", action.id),
+    await record_change(
+        session, actor, "scorecard.action_add", action, None, coalition_id=card.coalition_id
     )
     return action
 
@@ -112,13 +107,7 @@ async def update_action(
             setattr(action, name, value)
     action.row_version += 1
     action.updated_at = card.updated_at = now()
-    await record(
-        session,
-        actor,
-        "scorecard.action_update",
-        card,
-        before,
-        audit.snapshot(action),
-        entity=("ScorecardAction", action.id),
+    await record_change(
+        session, actor, "scorecard.action_update", action, before, coalition_id=card.coalition_id
     )
     return action

@@ -9,11 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
 from lnob_api.audit import service as audit
+from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.errors import InvalidInput, ValidationFailed
 from lnob_api.observation.periods import period_bounds
 from lnob_api.scorecard import repository as repo
-from lnob_api.scorecard.service import now, record, writable
+from lnob_api.scorecard.service import now, writable
 
 # Column names and their input field names.
 SCORE_FIELDS = {
@@ -136,5 +137,5 @@ async def record_scores(
     await repo.replace_scores(session, existing.id, values)
     card.updated_at = now()
     after = {"round": audit.snapshot(existing), "scores": values}
-    await record(session, actor, "scorecard.scores_record", card, before, after)
+    await record_change(session, actor, "scorecard.scores_record", card, before, after=after)
     return existing

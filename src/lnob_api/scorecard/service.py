@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
+from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
 from lnob_api.dataset import service as dataset_service
@@ -46,32 +47,6 @@ EDITABLE = (
 def now() -> datetime:
     """The current instant (UTC), for updated_at."""
     return datetime.now(UTC)
-
-
-async def record(
-    session: AsyncSession,
-    actor: Actor,
-    action: str,
-    card: models.Scorecard,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    *,
-    entity: tuple[str, int] | None = None,
-) -> None:
-    """Audit a change of the scorecard (or of ``entity``, one of its parts)."""
-    await session.flush()
-    entity_type, entity_id = entity or ("Scorecard", card.id)
-    await audit.record(
-        session,
-        actor.principal,
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        coalition_id=card.coalition_id,
-        before=before,
-        after=after,
-        request_id=actor.request_id,
-    )
 
 
 def required_text(
@@ -168,7 +143,7 @@ async def create(
     session.add(card)
     await session.flush()
     await session.refresh(card)
-    await record(session, actor, "scorecard.create", card, None, audit.snapshot(card))
+    await record_change(session, actor, "scorecard.create", card, None)
     return card
 
 
@@ -222,7 +197,7 @@ async def update(
         card.visibility = visibility
     card.row_version += 1
     card.updated_at = now()
-    await record(session, actor, "scorecard.update", card, before, audit.snapshot(card))
+    await record_change(session, actor, "scorecard.update", card, before)
     return card
 
 
@@ -283,5 +258,7 @@ async def add_criterion(
     session.add(criterion)
     card.updated_at = now()
     await session.flush()
-    await record(session, actor, "scorecard.criterion_add", card, None, audit.snapshot(criterion))
+    await record_change(
+        session, actor, "scorecard.criterion_add", card, None, after=audit.snapshot(criterion)
+    )
     return criterion
