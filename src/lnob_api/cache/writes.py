@@ -13,7 +13,9 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import re
 import weakref
+from functools import lru_cache
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -41,7 +43,12 @@ _READS = (
     "DISCARD",
     "PREPARE",
 )
-_WRITE_WORDS = ("INSERT", "UPDATE", "DELETE", "MERGE")
+# A data-modifying statement inside (or after) WITH: the syntax, not a word (``updated_at``).
+_MODIFIES = re.compile(
+    r"\b(INSERT\s+INTO|UPDATE\s+\S+(\s+(AS\s+)?\S+)?\s+SET|DELETE\s+FROM|MERGE\s+INTO)\b",
+    re.IGNORECASE,
+)
+_COPY_OUT = re.compile(r"\bTO\s+STDOUT\b", re.IGNORECASE)
 _sequence = itertools.count(1)
 
 
@@ -62,6 +69,7 @@ def watch(watcher: Watcher) -> None:
     _watchers.add(watcher)
 
 
+@lru_cache(maxsize=2048)  # statements repeat (compiled once): their hash is cached on the str
 def is_write(statement: str) -> bool:
     """Whether a SQL statement may change data (conservative: unknown means yes)."""
     head = statement.lstrip(" \t\r\n(").split(None, 1)
@@ -69,8 +77,9 @@ def is_write(statement: str) -> bool:
         return False
     word = head[0].upper()
     if word == "WITH":
-        upper = statement.upper()
-        return any(w in upper for w in _WRITE_WORDS)
+        return _MODIFIES.search(statement) is not None
+    if word == "COPY":  # COPY ... TO STDOUT reads (exports); COPY ... FROM writes
+        return _COPY_OUT.search(statement) is None
     if word == "SELECT":  # a data-modifying function is not called on any read path
         return False
     return word not in _READS
