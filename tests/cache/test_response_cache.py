@@ -26,6 +26,8 @@ DATASETS = (
 CELLS = """query($s:String){ dataset(slug:$s) { observations(first:10) {
   edges { node { value sampleSize suppressed } } } } }"""
 TITLE = "query($s:String){ dataset(slug:$s) { title } }"
+OBSERVATIONS = """{ observations(filter:{indicators:["1.1.1"]}, first:10) {
+  nodes { value updatedAt dataset { slug } } } }"""
 STATUS = "query($s:String){ dataset(slug:$s) { status } }"
 RETRACT = """mutation($id:ID!,$v:Int!){ datasetRetract(input:{id:$id, rowVersion:$v,
   reason:"A sampling error"}) { userErrors { code } } }"""
@@ -68,6 +70,22 @@ class TestHits:
         assert again == first == {"dataset": {"title": "Water points"}}
         assert statements.count == before
         assert cache.hits == 1
+
+    async def test_reads_of_observations_never_bump_the_data_version(
+        self, client: httpx.AsyncClient, conn: AsyncConnection, cache: ResponseCache
+    ) -> None:
+        # given: an observations read (its WITH statement names updated_at, not an UPDATE)
+        coalition = await f.create_coalition(conn)
+        ds = await f.create_dataset(conn, coalition)
+        await f.link_indicator(conn, ds, "1.1.1")
+        await f.create_observation(conn, ds, sample_size=50, value=4.0)
+        version = cache.version
+        # when
+        first = await _post(client, OBSERVATIONS, {})
+        second = await _post(client, OBSERVATIONS, {})
+        # then
+        assert first == second and first["observations"]["nodes"]
+        assert cache.version == version and cache.hits == 1
 
     async def test_errors_and_mutations_are_never_stored(
         self, client: httpx.AsyncClient, conn: AsyncConnection, cache: ResponseCache

@@ -1,0 +1,59 @@
+"""The production wiring: an app with its own engine listens, caches, and hears another
+process's committed write."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+import httpx
+
+from lnob_api.app import create_app
+from lnob_api.auth.keys import KeyStore
+from lnob_api.cache.listener import dsn_of
+from lnob_api.config import Settings
+from lnob_api.db import create_engine
+
+QUERY = "{ coalitions(first: 1) { totalCount } }"
+
+
+async def _until(condition: Any, limit: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + limit
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "never happened"
+        await asyncio.sleep(0.02)
+
+
+class TestServedApp:
+    async def test_it_caches_and_hears_a_committed_write_elsewhere(
+        self, database_url: str, signing_keys: KeyStore
+    ) -> None:
+        # given: the app as `serve` builds it (its own engine, no GraphiQL client to register)
+        settings = Settings(
+            env="test", database_url=database_url, graphiql=False, issuer="http://testserver"
+        )
+        app = create_app(settings, keys=signing_keys)
+        async with app.router.lifespan_context(app):
+            cache = app.state.graphql.cache
+            await _until(cache.usable)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                first = (await c.post("/graphql", json={"query": QUERY})).json()
+                again = (await c.post("/graphql", json={"query": QUERY})).json()
+                hits = cache.hits
+                # when: another process commits a write (here: a plain connection)
+                engine = create_engine(database_url, pool_size=1)
+                other = await asyncpg.connect(dsn_of(engine))
+                try:
+                    async with other.transaction():
+                        await other.execute("SELECT pg_notify('lnob_data_version', 'elsewhere:1')")
+                finally:
+                    await other.close()
+                    await engine.dispose()
+                await _until(lambda: len(cache) == 0)
+                third = (await c.post("/graphql", json={"query": QUERY})).json()
+        # then
+        assert first == again == third
+        assert "errors" not in first
+        assert hits == 1 and cache.hits == 1
