@@ -80,7 +80,7 @@ class Listener:
             self.cache.deaf()
             try:
                 await self._connect()
-            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            except Exception as exc:  # whatever stops it, the cache stays off and it retries
                 log.warning("response cache off: cannot listen for writes (%s)", exc)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 30.0)

@@ -146,7 +146,7 @@ class GraphQLApp(GraphQL[Context, None]):
             raw = request.scope.get("query_string", b"")
             if not raw:
                 return None
-        elif request.method == "POST":
+        elif request.method == "POST" and self.cache is not None:
             content_type, _ = parse_content_type(request.headers.get("content-type", ""))
             if content_type != "application/json":
                 return None
