@@ -38,7 +38,13 @@ async def story(database_url: str) -> AsyncIterator[Story]:
     major = connection.get_server_version().major
     await connection.close()
     story = Story(folder=folder, database_url=url, pg_bin=client_programs(major))
-    await asyncio.to_thread(story.start)
+    try:
+        await asyncio.to_thread(story.start)
+    except BaseException:
+        story.stop()
+        await _drop_database(server, name)
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     yield story
     story.stop()
     if os.environ.get("LNOB_DOCS_LOG"):
