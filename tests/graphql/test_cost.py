@@ -154,7 +154,9 @@ class TestOverCost:
 
     def test_every_documented_example_is_under_the_default_limit(self) -> None:
         limit = Settings().query_cost_limit
-        examples = [b for b in all_blocks() if b.info.startswith("graphql") and b.kind == "runnable"]
+        examples = [
+            b for b in all_blocks() if b.info.startswith("graphql") and b.kind == "runnable"
+        ]
         assert len(examples) >= 10
         over = {b.id: cost(b.body) for b in examples if cost(b.body) > limit}
         assert over == {}
