@@ -33,3 +33,30 @@ class TestCancelledSiblings:
             after = await gql(client, HEALTHY)
             assert "errors" not in after, after
             assert after["data"]["coalitions"]["totalCount"] >= 0
+
+
+class TestLateStatements:
+    """A statement that outlives its request (a loader batch or a gathered sibling still
+    running when the operation ended) must not open a second transaction that nobody closes:
+    found by the fuzz run, where such a savepoint, ended later by garbage collection, broke
+    every request after it."""
+
+    async def test_a_statement_after_close_is_refused_and_opens_nothing(self, conn) -> None:  # type: ignore[no-untyped-def]
+        import pytest
+        import sqlalchemy as sa
+
+        from lnob_api.db.request import ConnectionDatabase, RequestDb, RequestFinished
+
+        # given a request that read once and then ended
+        db = RequestDb(ConnectionDatabase(conn))
+        assert await db.scalar(sa.text("SELECT 1")) == 1
+        await db.close()
+        # when a late statement arrives, then it is refused
+        with pytest.raises(RequestFinished):
+            await db.scalar(sa.text("SELECT 2"))
+        # and no savepoint was left open for it
+        assert conn.sync_connection.get_nested_transaction() is None
+        # and the next request works as usual
+        after = RequestDb(ConnectionDatabase(conn))
+        assert await after.scalar(sa.text("SELECT 3")) == 3
+        await after.close()

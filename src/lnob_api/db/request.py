@@ -76,6 +76,7 @@ class RequestDb:
         self._pid: int | None = None  # the server process, to cancel an abandoned statement
         self._reads: tuple[str | None] | None = None  # read-only, for this principal
         self._target: Database = database  # where the transaction runs (a replica, perhaps)
+        self._closed = False  # once closed, never opened again (see ``_connection``)
 
     def read_only(self, who: str | None) -> None:
         """This request only reads (a GraphQL query): it may run on a read replica, unless
@@ -90,6 +91,12 @@ class RequestDb:
 
     async def _connection(self) -> AsyncConnection:
         if self._conn is None:
+            if self._closed:
+                # A statement that outlived its request (a loader batch or a gathered sibling
+                # still running when the operation ended) must not open a second transaction
+                # that nobody would ever close: it would hold a pooled connection (or, in a
+                # shared test connection, a savepoint) until garbage collection ended it.
+                raise RequestFinished("the request's transaction has already ended")
             target = self._database
             if self._reads is not None:
                 target = await replica.for_reads(self._database, self._reads[0])
@@ -177,6 +184,7 @@ class RequestDb:
         connection that is already gone does not, so the error that failed the request is
         the one reported."""
         async with self._lock:  # statements that outlived a cancelled resolver end first
+            self._closed = True
             await self._close(failed=failed)
 
     async def _close(self, *, failed: bool) -> None:
@@ -191,13 +199,18 @@ class RequestDb:
             self._health = None
         failed = failed or self._broken  # never commit what a lost connection left half-done
         try:
-            if session is not None:
-                await session.close()
-            if failed:
-                err = RuntimeError("request failed")
-                await cm.__aexit__(type(err), err, None)
-            else:
-                await cm.__aexit__(None, None, None)
+            try:
+                if session is not None:
+                    await session.close()
+            except Exception:
+                failed = True  # the transaction still ends, rolled back, below
+                raise
+            finally:  # always: a transaction left open would hold its connection until GC
+                if failed:
+                    err = RuntimeError("request failed")
+                    await cm.__aexit__(type(err), err, None)
+                else:
+                    await cm.__aexit__(None, None, None)
         except Exception as exc:
             if availability.note(exc) is None or not failed:
                 raise
@@ -212,6 +225,10 @@ class RequestDb:
         cancel = getattr(self._target, "cancel_backend", None)
         if self._pid is not None and self._lock.locked() and cancel is not None:
             await cancel(self._pid)
+
+
+class RequestFinished(RuntimeError):
+    """A statement arrived after its request's transaction was closed."""
 
 
 def _consume(task: asyncio.Future[Any]) -> None:

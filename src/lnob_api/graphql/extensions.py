@@ -16,13 +16,15 @@ class RequestTransaction(SchemaExtension):
     unexpected error happened (expected domain errors undo only their own savepoint)."""
 
     async def on_operation(self) -> AsyncGenerator[None, None]:
-        yield
-        context = self.execution_context.context
-        db = getattr(context, "db", None)
-        if db is None:
-            return
-        errors = self.execution_context.pre_execution_errors or []
-        await db.close(failed=any(is_unexpected(e) for e in errors))
+        failed = True  # unless the operation comes back: an exception rolls back
+        try:
+            yield
+            failed = False
+        finally:  # always, so that no transaction is left for garbage collection to end
+            db = getattr(self.execution_context.context, "db", None)
+            if db is not None:
+                errors = self.execution_context.pre_execution_errors or []
+                await db.close(failed=failed or any(is_unexpected(e) for e in errors))
 
     async def on_execute(self) -> AsyncGenerator[None, None]:
         # With a read replica (DATABASE_READ_URL), a query may read there; a mutation keeps
