@@ -23,7 +23,10 @@ from sqlalchemy import event
 
 log = logging.getLogger(__name__)
 CHANNEL = "lnob_data_version"
-_WROTE = "lnob_cache_wrote"
+# The write token of each connection's open transaction. Kept beside the connection rather than
+# in ``conn.info``: that proxies to the pooled connection, which raises once the database went
+# away (an outage), right when the rollback event must still release the token.
+_wrote: weakref.WeakKeyDictionary[sa.Connection, str] = weakref.WeakKeyDictionary()
 # Statements that only read; anything else (INSERT, UPDATE, DELETE, MERGE, COPY, TRUNCATE,
 # DDL, a WITH ... INSERT) counts as a write.
 _READS = (
@@ -92,9 +95,9 @@ def _token() -> str:
 def _after_execute(conn: sa.Connection, cursor: Any, statement: str, *args: Any) -> None:
     if not is_write(statement):
         return
-    token = conn.info.get(_WROTE)
+    token = _wrote.get(conn)
     if token is None:
-        token = conn.info[_WROTE] = _token()
+        token = _wrote[conn] = _token()
     # Every write statement, not only the first: the tests' writes (and a mutation's) are seen
     # by later reads of the same transaction.
     for watcher in list(_watchers):
@@ -102,7 +105,7 @@ def _after_execute(conn: sa.Connection, cursor: Any, statement: str, *args: Any)
 
 
 def _on_commit(conn: sa.Connection) -> None:
-    token = conn.info.pop(_WROTE, None)
+    token = _wrote.pop(conn, None)
     if token is None:
         return
     # Inside the transaction that is committing: delivered when (and only if) it commits.
@@ -115,7 +118,7 @@ def _on_commit(conn: sa.Connection) -> None:
 
 
 def _on_rollback(conn: sa.Connection) -> None:
-    token = conn.info.pop(_WROTE, None)
+    token = _wrote.pop(conn, None)
     if token is not None:
         for watcher in list(_watchers):
             watcher.abandoned(token)
