@@ -3,7 +3,7 @@ an editor's token, through the real app: never a 5xx, never an unexpected error.
 
 Strings may hold U+0000 and any other Unicode, numbers run to the GraphQL limits, lists and
 nulls everywhere the schema allows: every answer is data, or errors with a code a client can
-act on. ``LNOB_FUZZ_EXAMPLES`` sets the number of queries per caller (default 500, so 1,000
+act on. ``LNOB_FUZZ_EXAMPLES`` sets the number of queries per caller (default 300, so 600
 in all in CI); raise it for a longer run.
 """
 
@@ -20,7 +20,7 @@ from hypothesis_graphql import nodes, queries
 import graphql
 from lnob_api.graphql.schema import schema
 
-EXAMPLES = int(os.environ.get("LNOB_FUZZ_EXAMPLES", "500"))
+EXAMPLES = int(os.environ.get("LNOB_FUZZ_EXAMPLES", "300"))
 SDL = graphql.print_schema(schema._schema)
 SCALARS = {
     "Date": st.dates().map(lambda d: nodes.String(d.isoformat())),
