@@ -66,7 +66,7 @@ class Settings:
     db_pool_timeout: float = 5.0
     request_timeout: float = 30.0
     shutdown_timeout: int = 10
-    # Observability (docs/notes/h6_observe.md): the log format, the token that opens /metrics
+    # Observability (docs/operator.md): the log format, the token that opens /metrics
     # beyond the loopback interface, the operation names used as metric labels, the workers'
     # shared metrics folder (PROMETHEUS_MULTIPROC_DIR) and the OTLP endpoint of traces.
     log_format: str = "text"
@@ -76,7 +76,7 @@ class Settings:
     otel_endpoint: str | None = None
     # Purge of expired OAuth state and old idempotency keys in the server; 0 turns it off.
     purge_interval: float = 0.0
-    # The response cache of repeated reads (docs/notes/w2_cache.md): MiB per worker (0 turns
+    # The response cache of repeated reads (docs/configuration.md): MiB per worker (0 turns
     # it off), seconds an entry lives at most, and the max-age shared caches (CDNs) may keep
     # an anonymous GET response (0: they revalidate with the ETag every time).
     response_cache_mb: int = 64

@@ -1,6 +1,6 @@
 """Recording what left or entered callers' view, for incremental sync.
 
-Two kinds of sync event (docs/notes/h1_sync.md):
+Two kinds of sync event (docs/stewardship.md):
 - a *removal* (``repository.record``): data some callers could read and may not now; it gives
   tombstones (``removedObservations``, ``removedDatasets``) to exactly those callers;
 - a *sync time* bump (``repository.touch_access``): some audience now sees a dataset's rows
