@@ -1,11 +1,23 @@
 """Entity declarations: each column of an entity once, with tags that say what it is.
 
 A ``Field`` names a model column and says where it appears: on the GraphQL object (or only
-for resolvers, ``public=False``), copied into a new version, filterable (and how), exported as
-a CSV column, an SDMX attribute, a DCAT property. An ``Entity`` lists its fields in the order
-the GraphQL type shows them. The code that used to repeat these lists reads them from here:
-``graphql.declared`` builds the object fields and filter inputs, ``dataset.lifecycle`` copies
-the ``copied`` fields, the CSV export, SDMX and DCAT take their extra columns from it.
+for resolvers, ``public=False``), copied into a new version, set by the create and update
+mutations (``editable``: an ``Edit`` with its limit, whether create requires it, its input
+name and descriptions), filterable (``Filter``: equality, membership, range or words),
+exported as a CSV column, an SDMX attribute, a DCAT property. An ``Entity`` lists its fields in
+the order the GraphQL type shows them (``inputs``: the names its inputs show first, when their
+order differs). The code that used to repeat these lists reads them from here:
+``graphql.declared`` builds the object fields, the create/update inputs and the filter inputs,
+``Entity.check_edits`` is the one check of an edit's values (null on a NOT NULL column, the
+length limit, the field's ``check``), ``Entity.where`` the one reading of a filter (GraphQL and
+the bulk exports), ``dataset.lifecycle`` copies the ``copied`` fields, the CSV export, SDMX and
+DCAT take their extra columns from it.
+
+Reading a declaration (what the compiled read path walks): ``Entity.table.c[field.name]`` is a
+field's column, ``Entity.types[name]`` its Python type and ``Entity.json(name)`` its JSON
+shape; ``Field.public`` says whether the GraphQL object shows it (under ``graphql_name``).
+Relations stay declared in ``read.relations`` (the GraphQL type names the relation each
+nested field loads).
 
 A field's column, its Python type (from the model's ``Mapped[...]`` annotation) and its JSON
 shape (``Field.json``) can be read without importing GraphQL: the compiled read path can walk
@@ -28,10 +40,14 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api.errors import InvalidInput
+from lnob_api.read.search import ESCAPE, word_patterns
 
-# equal: one value; member: any of a list; range: from/to; text: words the column contains.
+# equal: one value; member: any of a list; range: from/to (both ends included); text: words the
+# column contains (each of them, any case).
 How = Literal["equal", "member", "range", "text"]
 MAX_VALUES = 500
+# The longest free text (descriptions) a create or update takes.
+DESCRIPTION_MAX = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +60,34 @@ class Filter:
     description: str
     parameter: str | None = None
 
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The filter input's field names (Python): ``name``, or for a range its two ends."""
+        if self.how == "range":
+            return (f"{self.name}_from", f"{self.name}_to")
+        return (self.name,)
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """How the create and update mutations set a field (``Field(..., editable=Edit(...))``;
+    ``editable=True`` is ``Edit()``).
+
+    ``limit``: at most this many characters (TOO_LONG). ``required``: whether a create must
+    give it; by default when its column is NOT NULL without a default. ``create``/``update``:
+    whether that input has it. ``created``/``updated``: the field's description in that input
+    (often its default). ``name``: the input field's name when it is not the column's
+    (``country`` for ``country_code``); ``kind``: its GraphQL type when not the column's."""
+
+    limit: int | None = None
+    required: bool | None = None
+    create: bool = True
+    update: bool = True
+    created: str | None = None
+    updated: str | None = None
+    name: str | None = None
+    kind: Any = None
+
 
 @dataclass(frozen=True, slots=True)
 class Field:
@@ -53,8 +97,8 @@ class Field:
     description: str | None = None
     public: bool = True
     copied: bool = False
-    # Set by create and update mutations (checked by ``check``; a NOT NULL column refuses null).
-    editable: bool = False
+    # Set by create and update mutations (see ``Edit``; checked by ``Entity.check_edits``).
+    editable: bool | Edit = False
     filter: Filter | None = None
     # Checks and normalises a value (a filter value, an edit): returns it, or raises ValueError
     # whose message says what is wrong.
@@ -64,6 +108,19 @@ class Field:
     sdmx: tuple[str, str] | None = None
     # DCAT property and how a value becomes its JSON-LD object.
     dcat: tuple[str, Callable[[Any], Any]] | None = None
+
+    @property
+    def edit(self) -> Edit | None:
+        """How the mutations set it; None when they do not."""
+        if isinstance(self.editable, Edit):
+            return self.editable
+        return Edit() if self.editable else None
+
+    @property
+    def input_name(self) -> str:
+        """The Python name of the field in the create and update inputs."""
+        edit = self.edit
+        return edit.name if edit is not None and edit.name else self.name
 
     def checked(self, value: str, where: str) -> str:
         """``value`` normalised by ``check``; an ``InvalidInput`` naming ``where`` if bad."""
@@ -82,6 +139,9 @@ class Entity:
     name: str
     model: type[Any]
     fields: tuple[Field, ...]
+    # The editable fields the inputs show first, in this order (the rest follow in ``fields``
+    # order): where an input's order differs from the type's (slug after the name...).
+    inputs: tuple[str, ...] = ()
 
     @property
     def table(self) -> sa.Table:
@@ -124,19 +184,47 @@ class Entity:
 
     @property
     def editable(self) -> tuple[Field, ...]:
-        return tuple(f for f in self.fields if f.editable)
+        """The fields the mutations set, in the inputs' order (``inputs`` first)."""
+        edits = [f for f in self.fields if f.edit is not None]
+        first = [next(f for f in edits if f.name == name) for name in self.inputs]
+        return (*first, *(f for f in edits if f.name not in self.inputs))
+
+    def edits(self, *, create: bool) -> tuple[Field, ...]:
+        """The fields of the create (or the update) input, in its order."""
+        return tuple(
+            f for f in self.editable if f.edit and (f.edit.create if create else f.edit.update)
+        )
+
+    def required(self, field: Field) -> bool:
+        """Whether a create must give ``field``: as declared, else when its column is NOT NULL
+        without a default."""
+        edit = field.edit
+        if edit is not None and edit.required is not None:
+            return edit.required
+        column = self.table.c[field.name]
+        return not column.nullable and column.default is None and column.server_default is None
+
+    @property
+    def limits(self) -> dict[str, int]:
+        """Each limited field's most characters, by column name."""
+        return {f.name: f.edit.limit for f in self.editable if f.edit and f.edit.limit}
 
     def check_edits(self, values: dict[str, Any], problems: list[InvalidInput]) -> None:
-        """Check and normalise the declared editable fields among ``values`` (in place); each
-        problem names the GraphQL input field."""
+        """Check and normalise the declared editable fields among ``values`` (by column name,
+        in place): null on a NOT NULL column (REQUIRED), a text over the limit (TOO_LONG), the
+        field's ``check``. Each problem names the GraphQL input field."""
         for f in self.editable:
             if f.name not in values:
                 continue
-            where = _camel(f.name)
+            where = _camel(f.input_name)
             value = values[f.name]
             if value is None:
                 if not self.table.c[f.name].nullable:
                     problems.append(InvalidInput(where, "give a value, not null", code="REQUIRED"))
+                continue
+            limit = f.edit.limit if f.edit else None
+            if limit is not None and isinstance(value, str) and len(value) > limit:
+                problems.append(InvalidInput(where, f"at most {limit} characters", code="TOO_LONG"))
                 continue
             try:
                 values[f.name] = f.checked(value, where)
@@ -163,7 +251,8 @@ class Entity:
     ) -> list[ColumnElement[bool]]:
         """WHERE clauses for the given filter values (None: not given), each value checked.
         Values are keyed by the filter input's field name (an ``InvalidInput`` names
-        ``filter.<name>``), or with ``export`` by the query parameter (and names it)."""
+        ``filter.<name>``), or with ``export`` by the query parameter (and names it). A range's
+        value is its (from, to) pair, either end None; a text's, the words to find."""
         source = self.table if table is None else table
         clauses: list[ColumnElement[bool]] = []
         for f in self.filters:
@@ -181,9 +270,17 @@ class Entity:
                 checked = [f.checked(str(v), f"{where}.{i}") for i, v in enumerate(items)]
                 clauses.append(column.in_(checked))
             elif f.filter.how == "equal":
-                clauses.append(column == f.checked(str(value), where))
-            else:  # pragma: no cover - no declared field filters so yet
-                raise NotImplementedError(f.filter.how)
+                clauses.append(column == _checked(f, value, where))
+            elif f.filter.how == "range":
+                low, high = value
+                if low is not None:
+                    clauses.append(column >= _checked(f, low, f"{where}From"))
+                if high is not None:
+                    clauses.append(column <= _checked(f, high, f"{where}To"))
+            else:  # text: every word, in any case
+                haystack = sa.func.lower(column)
+                for pattern in word_patterns(str(value)):
+                    clauses.append(haystack.like(pattern, escape=ESCAPE))
         return clauses
 
     # --- exports --------------------------------------------------------------------------
@@ -212,6 +309,11 @@ class Entity:
 
     def columns(self, fields: Sequence[Field], table: sa.FromClause) -> list[ColumnElement[Any]]:
         return [table.c[f.name] for f in fields]
+
+
+def _checked(field: Field, value: Any, where: str) -> Any:
+    """A filter value through the field's ``check`` (which takes text) when it has one."""
+    return field.checked(str(value), where) if field.check is not None else value
 
 
 def _camel(name: str) -> str:

@@ -1,43 +1,100 @@
-"""GraphQL from entity declarations (``lnob_api.declare``): object fields and filter fields.
+"""GraphQL from entity declarations (``lnob_api.declare``): object fields, inputs, filters.
 
-``@declared(ENTITY)`` goes below ``@strawberry.type`` (it runs first): the entity's fields,
-in declaration order, become the class's fields before those the class writes itself (the
-non-column fields and resolvers), ``strawberry.Private`` when not public. ``@filters(ENTITY)``
-does the same for a filter input (after the hand-written conditions), and ``declared_where``
-turns a filter input's declared fields into WHERE clauses.
+Each decorator goes below ``@strawberry.type``/``@strawberry.input`` (it runs first) and gives
+the class the declared fields it does not write itself:
+
+- ``@declared(ENTITY)``: the object type's fields, in declaration order, before those the class
+  writes (the non-column fields and resolvers); ``strawberry.Private`` when not public.
+- ``@create_input(ENTITY)``: the create input's fields (``Edit.create``), in the entity's input
+  order: required (``T!``) when ``Entity.required`` says so, else ``T = null``; described by
+  ``Edit.created``; named ``Edit.name`` when not the column (``country`` for
+  ``country_code``), typed ``Edit.kind`` when not the column's type.
+- ``@update_input(ENTITY)``: ``id: ID!`` and (when the table has one) ``rowVersion: Int!``
+  first, then the update input's fields (``Edit.update``), all optional and ``UNSET`` when
+  omitted (``T``, no default), described by ``Edit.updated``.
+- ``@filters(ENTITY)``: the filter input's declared conditions, after its own: ``T = null``
+  for equality and text, ``[T!] = null`` for membership, ``<name>From``/``<name>To`` for a
+  range.
+- ``@inputs(ENTITY)``: every editable field, ``UNSET`` when omitted, after the input's own.
+
+Where the class's own fields go: before the declared ones, except those written after a
+``declared: ClassVar[Declared]`` line, which come after them (the links a create takes:
+``targets``, ``groups``...).
+
+Reading an input back (what a mutation hands its service): ``created(ENTITY, input)`` is the
+``{column: value}`` of the declared fields a create was given (omitted optional ones left out,
+so the column's default applies); ``updated(ENTITY, input)`` gives the row's key, the
+``rowVersion`` sent and the ``{column: value}`` of the fields sent (null included: "clear it").
+The values are checked by the service with ``Entity.check_edits`` (limits, null on NOT NULL,
+the field's ``check``), in the same transaction as the write. ``declared_where`` turns a filter
+input's declared fields into WHERE clauses.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy.sql.elements import ColumnElement
 
-from lnob_api.declare import Entity
+from lnob_api.declare import Entity, Field
+from lnob_api.graphql.ids_input import pk_of
 
 T = TypeVar("T", bound=type)
 _PRIVATE: Any = strawberry.Private
+ROW_VERSION_SENT = "The rowVersion you read."
+
+
+class Declared:
+    """Marks where the declared fields go among an input's own: ``declared: ClassVar[Declared]``
+    (the own fields after it follow the declared ones)."""
 
 
 # A generated field: its name, its annotation and its default (None: no default).
 _Added = tuple[str, Any, Any]
 
 
-def _add(fields: Callable[[dict[str, Any]], list[_Added]], *, first: bool) -> Any:
-    """A class decorator that gives the class the ``fields`` it does not write itself (they
-    see its own annotations), before its own fields (``first``) or after them."""
+def _is_marker(annotation: Any) -> bool:
+    return "Declared" in str(annotation)
+
+
+def _add(
+    fields: Callable[[dict[str, Any]], list[_Added]],
+    *,
+    first: bool,
+    leading: Callable[[dict[str, Any]], list[_Added]] | None = None,
+) -> Any:
+    """A class decorator that gives the class the ``fields`` it does not write itself (they see
+    its own annotations): before its own fields (``first``) or after them, or where its
+    ``Declared`` marker stands. ``leading`` fields go before everything (an update's id)."""
 
     def apply(cls: T) -> T:
         own = dict(inspect.get_annotations(cls))
-        added: dict[str, Any] = {}
-        for name, annotation, default in fields(own):
-            added[name] = annotation
-            if default is not None:
-                setattr(cls, name, default)
-        cls.__annotations__ = {**added, **own} if first else {**own, **added}
+        names = list(own)
+        marker = next((n for n in names if _is_marker(own[n])), None)
+        if marker is not None:
+            del own[marker]
+            if marker in cls.__dict__:
+                delattr(cls, marker)
+        before = names[: names.index(marker)] if marker else ([] if first else names)
+        after = names[names.index(marker) + 1 :] if marker else (names if first else [])
+        annotations: dict[str, Any] = {}
+
+        def put(added: list[_Added]) -> None:
+            for name, annotation, default in added:
+                annotations[name] = annotation
+                if default is not None:
+                    setattr(cls, name, default)
+
+        if leading is not None:
+            put(leading(own))
+        annotations.update({n: own[n] for n in before})
+        put(fields(own))
+        annotations.update({n: own[n] for n in after})
+        cls.__annotations__ = annotations
         return cls
 
     return apply
@@ -60,6 +117,58 @@ def declared(entity: Entity) -> Any:
     return _add(fields, first=True)
 
 
+def _input_kind(entity: Entity, f: Field) -> Any:
+    edit = f.edit
+    return edit.kind if edit is not None and edit.kind is not None else _base(entity.types[f.name])
+
+
+def create_input(entity: Entity) -> Any:
+    """The create input's declared fields (see the module docstring)."""
+
+    def fields(own: dict[str, Any]) -> list[_Added]:
+        found: list[_Added] = []
+        for f in entity.edits(create=True):
+            if f.input_name in own:
+                continue
+            assert f.edit is not None
+            kind = _input_kind(entity, f)
+            if entity.required(f):
+                default = strawberry.field(description=f.edit.created) if f.edit.created else None
+                found.append((f.input_name, kind, default))
+            else:
+                default = strawberry.field(default=None, description=f.edit.created)
+                found.append((f.input_name, kind | None, default))
+        return found
+
+    return _add(fields, first=False)
+
+
+def update_input(entity: Entity) -> Any:
+    """``id``, ``rowVersion`` and the update input's declared fields (module docstring)."""
+
+    def leading(own: dict[str, Any]) -> list[_Added]:
+        found: list[_Added] = []
+        if "id" not in own:
+            found.append(("id", strawberry.ID, None))
+        if "row_version" in entity.table.c and "row_version" not in own:
+            found.append(("row_version", int, strawberry.field(description=ROW_VERSION_SENT)))
+        return found
+
+    def fields(own: dict[str, Any]) -> list[_Added]:
+        unset = strawberry.UNSET
+        return [
+            (
+                f.input_name,
+                _input_kind(entity, f) | None,
+                strawberry.field(default=unset, description=f.edit.updated if f.edit else None),
+            )
+            for f in entity.edits(create=False)
+            if f.input_name not in own
+        ]
+
+    return _add(fields, first=False, leading=leading)
+
+
 def filters(entity: Entity) -> Any:
     """The entity's declared filters, after the filter input's own conditions."""
 
@@ -69,13 +178,12 @@ def filters(entity: Entity) -> Any:
             assert f.filter is not None
             base = _base(entity.types[f.name])
             kind = list[base] | None if f.filter.how == "member" else base | None  # type: ignore[valid-type]
-            found.append(
-                (
-                    f.filter.name,
-                    kind,
-                    strawberry.field(default=None, description=f.filter.description),
+            for name in f.filter.inputs:
+                if name in own:
+                    continue
+                found.append(
+                    (name, kind, strawberry.field(default=None, description=f.filter.description))
                 )
-            )
         return found
 
     return _add(fields, first=False)
@@ -89,12 +197,12 @@ def inputs(entity: Entity) -> Any:
         unset = strawberry.UNSET
         return [
             (
-                f.name,
-                _base(entity.types[f.name]) | None,
+                f.input_name,
+                _input_kind(entity, f) | None,
                 strawberry.field(default=unset, description=f.description),
             )
             for f in entity.editable
-            if f.name not in own
+            if f.input_name not in own
         ]
 
     return _add(fields, first=False)
@@ -105,10 +213,53 @@ def _base(kind: Any) -> Any:
     return next(a for a in getattr(kind, "__args__", (kind,)) if a is not type(None))
 
 
+def created(
+    entity: Entity, given: object, *, every: bool = False, by_input: bool = False
+) -> dict[str, Any]:
+    """The ``{column: value}`` of the declared fields a create input was given: a required one
+    always, an optional one unless omitted (null), so that its column's default applies
+    (``every``: omitted ones too, as None). ``by_input``: keyed by the input field's name, for a
+    service that takes them as keyword arguments."""
+    found: dict[str, Any] = {}
+    for f in entity.edits(create=True):
+        value = getattr(given, f.input_name, None)
+        if value is not None or every or entity.required(f):
+            found[f.input_name if by_input else f.name] = value
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """What an update input asks: the row (its key), the rowVersion read, the changed fields."""
+
+    pk: int
+    row_version: int
+    fields: dict[str, Any]
+
+
+def updated(entity: Entity, given: object, *, by_input: bool = False) -> Update:
+    """The row an update input names (INVALID_ID on ``id`` when it is not one of the entity's
+    ids), the ``rowVersion`` it sent and the ``{column: value}`` of the fields it sent
+    (``by_input``: keyed by the input field's name)."""
+    fields = {
+        (f.input_name if by_input else f.name): value
+        for f in entity.edits(create=False)
+        if (value := getattr(given, f.input_name, strawberry.UNSET)) is not strawberry.UNSET
+    }
+    pk = pk_of(getattr(given, "id"), entity.name, "id")  # noqa: B009 - generated field
+    return Update(pk, getattr(given, "row_version", 0), fields)
+
+
 def declared_where(entity: Entity, given: object | None) -> list[ColumnElement[bool]]:
     """WHERE clauses for the declared filter fields of a filter input (checked values)."""
     if given is None:
         return []
-    return entity.where(
-        {f.filter.name: getattr(given, f.filter.name) for f in entity.filters if f.filter}
-    )
+    values: dict[str, Any] = {}
+    for f in entity.filters:
+        assert f.filter is not None
+        ends = [getattr(given, name, None) for name in f.filter.inputs]
+        if f.filter.how == "range":
+            values[f.filter.name] = None if ends == [None, None] else tuple(ends)
+        else:
+            values[f.filter.name] = ends[0]
+    return entity.where(values)
