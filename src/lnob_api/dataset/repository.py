@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api import models
-from lnob_api.access import visibility
+from lnob_api.access import history, visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, public
 from lnob_api.read.search import ESCAPE, word_patterns
@@ -60,6 +60,19 @@ DATASET_VERSIONS = Source(
 # Current versions: what lists and nested relations show.
 DATASETS = Source("Dataset", datasets, _with_data_flag(_current), ORDERS["ID"])
 DATASET_BY_ID = ToOne(DATASET_VERSIONS)
+
+
+def datasets_as_of(at: datetime) -> Source:
+    """The versions that were current at ``at``, as the principal may see them today
+    (``history.dataset_visible_at``): the root list ``datasets(asOf:)``."""
+    return Source(
+        "Dataset",
+        datasets,
+        _with_data_flag(lambda principal: history.dataset_visible_at(principal, at)),
+        ORDERS["ID"],
+    )
+
+
 DATASET_VERSIONS_BY_LINEAGE = ToMany(DATASET_VERSIONS, "lineage_id", order_by(datasets, "version"))
 DATASET_BY_SLUG = ToOne(DATASETS, key="slug", prefer=order_by(datasets, "version"))
 DATASETS_BY_COALITION = ToMany(DATASETS, "coalition_id")

@@ -38,6 +38,8 @@ PARAMETERS = (
     # Conditions on the observations' datasets, from the declaration (declare.entities).
     *DATASET.parameters,
     "labels",
+    # Not a condition: read as of an instant (access.history; docs/point-in-time.md).
+    "asOf",
 )
 _LISTS = {
     "indicator": "indicators",
@@ -89,6 +91,8 @@ class ExportFilter:
     declared: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # Not a condition: the language of the label columns (export.csv.LANGUAGES), if any.
     labels: str | None = None
+    # Not a condition: the instant the rows are read as of (``access.history``), if any.
+    as_of: datetime | None = None
 
     def canonical(self) -> str:
         """A stable text form (for entity tags)."""
@@ -124,6 +128,7 @@ def parse_filter(params: Params, *, extra: Sequence[str] = ()) -> ExportFilter:
         updated_since=instant(params, "updatedSince"),
         washington_group=boolean(params, "washingtonGroup"),
         labels=language(params, "labels"),
+        as_of=instant(params, "asOf"),
     )
 
 

@@ -25,11 +25,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.sqltypes import NullType
 
 from lnob_api import models
-from lnob_api.access import visibility
+from lnob_api.access import history, visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.declare.entities import DATASET
 from lnob_api.observation import repository as observation_repo
-from lnob_api.observation.repository import OBSERVATIONS
 from lnob_api.sync import repository as sync_repo
 
 observations = models.Observation.__table__
@@ -65,9 +64,15 @@ class Scoped:
     code: ColumnElement[str]
 
 
+def scoped_rows(principal: Principal, where: Sequence[ColumnElement[bool]]) -> sa.Select[Any]:
+    """The OBSERVATIONS source's scoped select narrowed by ``where``; as of an instant when
+    ``where`` carries a ``history.AsOf`` clause (point-in-time reads)."""
+    return observation_repo.scoped_at(principal, history.as_of_in(where)).where(*where)
+
+
 def scoped(principal: Principal, where: Sequence[ColumnElement[bool]]) -> Scoped:
     """The readable observations matching ``where`` (clauses over the observations table)."""
-    rows = OBSERVATIONS.scoped(principal).where(*where).subquery("o")
+    rows = scoped_rows(principal, where).subquery("o")
     dataset = datasets.alias("d")
     indicator = indicators.alias("i")
     target = models.SdgTarget.__table__.alias("t")
@@ -140,7 +145,7 @@ async def fingerprint(
 ) -> Fingerprint:
     """Count, suppressed count and latest change of the readable rows, and the latest change
     of the datasets in scope (retracted ones included, so that a retraction moves it)."""
-    rows = OBSERVATIONS.scoped(principal).where(*where).subquery("o")
+    rows = scoped_rows(principal, where).subquery("o")
     datasets_updated = (
         sa.select(sa.func.max(datasets.c.updated_at))
         .where(visibility.dataset_visible(principal), *dataset_where)
@@ -341,7 +346,7 @@ async def stream_rows(conn: AsyncConnection, stmt: sa.Select[Any]) -> AsyncItera
 
 def series_shape(principal: Principal, where: Sequence[ColumnElement[bool]]) -> sa.Select[Any]:
     """How many series match, and the length of the longest."""
-    rows = OBSERVATIONS.scoped(principal).where(*where).subquery("o")
+    rows = scoped_rows(principal, where).subquery("o")
     per_series = (
         sa.select(sa.func.count().label("points"))
         .select_from(rows)
@@ -356,7 +361,7 @@ def series_shape(principal: Principal, where: Sequence[ColumnElement[bool]]) -> 
 
 def series_points(principal: Principal, where: Sequence[ColumnElement[bool]]) -> sa.Select[Any]:
     """Points ordered by series key (area first) and then period."""
-    rows = OBSERVATIONS.scoped(principal).where(*where).subquery("o")
+    rows = scoped_rows(principal, where).subquery("o")
     return (
         sa.select(
             *(rows.c[c] for c in SERIES_KEY),

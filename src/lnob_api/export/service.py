@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
+from lnob_api.access import history
 from lnob_api.auth.principal import Principal
 from lnob_api.db.request import RequestDb
 from lnob_api.errors import InvalidInput
@@ -78,7 +79,26 @@ async def resolve(conn: AsyncConnection, principal: Principal, f: ExportFilter) 
         washington_group=f.washington_group,
         meets_criteria=_listed(f.meets_criteria),
     ) + repository.declared_filters(dict(f.declared))
+    where += as_of_clauses(f.as_of, updated_since=f.updated_since, field="asOf")
     return Resolved(where, dataset_where)
+
+
+def as_of_clauses(
+    as_of: datetime | None, *, updated_since: datetime | None = None, field: str
+) -> list[ColumnElement[bool]]:
+    """The point-in-time clause of a bulk read (none without ``as_of``), checked: an instant
+    in the future, or one combined with an incremental pull, is an ``InvalidInput``."""
+    if as_of is None:
+        return []
+    at = history.check_as_of(as_of, field)
+    if updated_since is not None:
+        raise InvalidInput(
+            field,
+            f"{field} cannot be combined with updatedSince: an incremental pull follows today's "
+            "data; read the instant in full",
+            code="INCOMPATIBLE",
+        )
+    return [history.AsOf(at)]
 
 
 def _listed(values: tuple[str, ...] | None) -> list[str] | None:
@@ -225,9 +245,11 @@ async def indicator_series(
     period_from: str | None,
     period_to: str | None,
     dimensions: dict[str, list[str] | None],
+    as_of: datetime | None = None,
 ) -> list[SeriesRows]:
     """Observations of one indicator grouped per (area, SEX, AGE, DISABILITY_STATUS,
-    URBANISATION, GROUP), ordered by area then period; BAD_USER_INPUT past the bounds."""
+    URBANISATION, GROUP), ordered by area then period (as of ``as_of`` when given);
+    BAD_USER_INPUT past the bounds."""
     for name, value in (("periodFrom", period_from), ("periodTo", period_to)):
         if value is not None:
             period({name: [value]}, name)  # BAD_USER_INPUT naming the argument
@@ -241,7 +263,7 @@ async def indicator_series(
         disability_status=dimensions.get("disability_status"),
         urbanisation=dimensions.get("urbanisation"),
         group_codes=dimensions.get("group"),
-    )
+    ) + as_of_clauses(as_of, field="asOf")
     shape = await db.first(repository.series_shape(principal, where))
     count, longest = (int(shape["series"]), int(shape["longest"])) if shape else (0, 0)
     if count > MAX_SERIES:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api import models
-from lnob_api.access import visibility
+from lnob_api.access import history, visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.disclosure.perturbation import observation_perturbed
 from lnob_api.disclosure.primary import count_unit_sql, observation_primary
@@ -77,10 +77,13 @@ def _breakdown_only(dimensions: ColumnElement[Any], breakdown: ColumnElement[Any
     )
 
 
-def _scoped(principal: Principal, *, current_only: bool = True) -> sa.Select[Any]:
+def _scoped(
+    principal: Principal, *, current_only: bool = True, as_of: datetime | None = None
+) -> sa.Select[Any]:
     """Observations the principal may read, with ``coalition_id``, ``suppressed``,
     ``conf_status`` and, for a withheld cell, only what describes its place in the table (see
-    ``_WITHHELD``); labels are the column names, so rows build types directly."""
+    ``_WITHHELD``); labels are the column names, so rows build types directly. With ``as_of``:
+    the versions current at that instant (``access.history``), under today's rules."""
     primary = observation_primary(observations, _owner, coalitions)
     secondary = observations.c.secondary_suppressed
     flags = {"primary": primary, "secondary": secondary}
@@ -130,8 +133,17 @@ def _scoped(principal: Principal, *, current_only: bool = True) -> sa.Select[Any
                 coalitions, coalitions.c.id == _owner.c.coalition_id
             )
         )
-        .where(visibility.observation_visible(principal, current_only=current_only))
+        .where(
+            visibility.observation_visible(principal, current_only=current_only)
+            if as_of is None
+            else history.observation_visible_at(principal, as_of)
+        )
     )
+
+
+def scoped_at(principal: Principal, as_of: datetime | None) -> sa.Select[Any]:
+    """``OBSERVATIONS``' scoped select, or the one as of ``as_of`` when given."""
+    return _scoped(principal, as_of=as_of)
 
 
 def _scoped_any_version(principal: Principal) -> sa.Select[Any]:
@@ -144,6 +156,19 @@ OBSERVATIONS = Source(
     "Observation", observations, _scoped, order_by(observations, "id"), window=5_000
 )
 OBSERVATION_BY_ID = ToOne(OBSERVATIONS)
+
+
+def observations_as_of(as_of: datetime) -> Source:
+    """The root list of observations as of an instant (``observations(asOf:)``)."""
+    return Source(
+        "Observation",
+        observations,
+        lambda principal: _scoped(principal, as_of=as_of),
+        OBSERVATIONS.order,
+        window=OBSERVATIONS.window,
+    )
+
+
 # A dataset row is one version: its own observations stay readable after it is superseded.
 OBSERVATIONS_ANY_VERSION = Source(
     "Observation", observations, _scoped_any_version, order_by(observations, "id")

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api import models
-from lnob_api.access import visibility
+from lnob_api.access import history, visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.declare.entities import DATASET
 from lnob_api.export import repository as export_repo
@@ -424,7 +424,13 @@ def first_last(
             order_by=(o.c.period_start.desc(), o.c.period_end.desc(), o.c.id.desc()),
         )
         columns.append(rank.label("last_rank"))
-    ranked = sa.select(*columns).where(visibility.observation_visible(principal), *where)
+    at = history.as_of_in(where)  # as of an instant: ranked among that instant's rows
+    readable = (
+        visibility.observation_visible(principal)
+        if at is None
+        else history.observation_visible_at(principal, at)
+    )
+    ranked = sa.select(*columns).where(readable, *where)
     sub = ranked.subquery("ranked")
     if first is not None:
         kept.append(sub.c.first_rank <= first)

@@ -4,12 +4,19 @@
         ?c[DIM]=[op:]value[,value...][+[op:]value...]   (op: eq ne lt le gt ge co nc sw ew)
         &updatedAfter=&firstNObservations=&lastNObservations=&dimensionAtObservation=
         &attributes=dsd|all|none|msd|dataset|series|obs&measures=all|none
+        &asOf=<xs:dateTime>&includeHistory=false
 
 The key is dot-separated with ``*`` for any code and ``,`` between alternatives. Filters of
 the key and of ``c[...]`` all hold (AND); the values of one ``c[...]`` are alternatives (OR)
 and its ``+``-joined parts all hold. Answers: SDMX-ML 3.0 structure-specific data (default),
 SDMX-JSON 2.0 and SDMX-CSV 2.0, all with Delete data sets (ACTION D) after ``updatedAfter``,
 as in 2.1. Rows, visibility and suppression are those of the 2.1 data queries.
+
+``asOf`` (SDMX-REST 2.x: "the data as they were at the specified point in time") reads the
+versions current at that instant under today's permissions and withdrawals
+(``access.history``; docs/point-in-time.md): the instant travels with the query's clauses as
+a ``history.AsOf`` clause. ``includeHistory=false`` is the default; ``true`` (every version
+as a data set with its validity) is not offered yet and is refused by name.
 """
 
 from __future__ import annotations
@@ -23,8 +30,9 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api import models
+from lnob_api.access import history
 from lnob_api.errors import InvalidInput
-from lnob_api.export.filters import Params, single
+from lnob_api.export.filters import Params, boolean, instant, single
 from lnob_api.observation.periods import period_bounds
 from lnob_api.sdmx import model, query
 from lnob_api.sdmx.negotiation import NotAcceptable, _ranges
@@ -39,8 +47,11 @@ PARAMETERS = (
     "dimensionAtObservation",
     "attributes",
     "measures",
+    "asOf",
+    "includeHistory",
 )
-UNSUPPORTED = ("includeHistory", "asOf")
+# Handled here, not by the 2.1 machinery.
+_OWN = ("attributes", "measures", "asOf", "includeHistory")
 OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "co", "nc", "sw", "ew")
 ATTRIBUTES = ("dsd", "all", "none", "msd", "dataset", "series", "obs")
 MEASURES = ("all", "none")
@@ -104,8 +115,6 @@ def data_query(path: dict[str, Any], params: Params) -> Query:
     for name, values in params.items():
         match = _FILTER.fullmatch(name)
         if match is None:
-            if name in UNSUPPORTED:
-                raise InvalidInput(name, "not supported by this service", code="UNSUPPORTED")
             if name not in PARAMETERS:
                 raise InvalidInput(
                     name,
@@ -131,9 +140,36 @@ def data_query(path: dict[str, Any], params: Params) -> Query:
         (True, False): "nodata",
         (False, False): "serieskeysonly",
     }[(attributes != "none", measures == "all")]
-    v21 = {k: v for k, v in plain.items() if k not in ("attributes", "measures")}
+    v21 = {k: v for k, v in plain.items() if k not in _OWN}
     v21["detail"] = [detail]
-    return Query(ref, key, query.data_params(v21), where)
+    params_21 = query.data_params(v21)
+    where.extend(_as_of(plain, params_21.updated_after))
+    return Query(ref, key, params_21, where)
+
+
+def _as_of(plain: Params, updated_after: Any) -> list[ColumnElement[bool]]:
+    """The ``asOf`` clause (none without it); ``includeHistory=true`` is refused."""
+    if boolean(plain, "includeHistory"):
+        raise InvalidInput(
+            "includeHistory",
+            "includeHistory=true is not offered by this service yet; read one instant with asOf",
+            code="UNSUPPORTED",
+        )
+    given = instant(plain, "asOf")
+    if given is None:
+        return []
+    at = history.check_as_of(given)
+    if updated_after is not None:
+        # SDMX-REST: an updatedAfter more recent than asOf is a validation error; the deletions
+        # owed after updatedAfter are today's, not those of the instant, so none are combined.
+        later = " (and it is more recent than asOf)" if updated_after > at else ""
+        raise InvalidInput(
+            "asOf",
+            f"asOf cannot be combined with updatedAfter{later}: "
+            "read the instant in full, or pull today's changes",
+            code="INCOMPATIBLE",
+        )
+    return [history.AsOf(at)]
 
 
 def _key(raw: str | None) -> str | None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 
+from lnob_api.access import history
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import DATASET
 from lnob_api.errors import InvalidInput
@@ -77,8 +79,16 @@ def _project_pks(ids: list[strawberry.ID]) -> list[int]:
     return pks
 
 
+AS_OF = (
+    "List the versions that were current at this instant (published, past any embargo, not "
+    "yet superseded then), under today's permissions; retracted lineages are left out."
+)
+
+
 def _datasets(
-    filter: DatasetFilter | None = None, order_by: DatasetOrder = DatasetOrder.ID
+    filter: DatasetFilter | None = None,
+    order_by: DatasetOrder = DatasetOrder.ID,
+    as_of: Annotated[datetime | None, strawberry.argument(description=AS_OF)] = None,
 ) -> Slice:
     f = filter or DatasetFilter()
     for i, goal in enumerate(f.goals or ()):
@@ -100,7 +110,11 @@ def _datasets(
         meets_criteria=f.meets_criteria,
     )
     where += declared_where(DATASET, f)  # the declared filters (declare.entities)
-    return Slice(where=where, order=dataset_repo.ORDERS[order_by.value])
+    order = dataset_repo.ORDERS[order_by.value]
+    if as_of is not None:
+        at = history.check_as_of(as_of, "asOf")
+        return Slice(where=where, order=order, source=dataset_repo.datasets_as_of(at))
+    return Slice(where=where, order=order)
 
 
 @strawberry.type

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated
+
 import strawberry
 
 from lnob_api.export import service as export_service
@@ -25,6 +28,13 @@ class SeriesQueries:
         period_from: str | None = None,
         period_to: str | None = None,
         dimensions: SeriesDimensionsInput | None = None,
+        as_of: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="Read the values as they were published at this instant (the "
+                "versions current then), under today's permissions and withdrawals."
+            ),
+        ] = None,
     ) -> list[Series]:
         dims = dimensions or SeriesDimensionsInput()
         found = await export_service.indicator_series(
@@ -41,6 +51,7 @@ class SeriesQueries:
                 "urbanisation": dims.urbanisation,
                 "group": dims.group,
             },
+            as_of=as_of,
         )
         return [
             Series(
