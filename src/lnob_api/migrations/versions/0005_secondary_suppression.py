@@ -1,14 +1,10 @@
 """Secondary suppression flags on observations
 
-Revision ID: 0005
-Revises: 0004
 Create Date: 2026-11-25
 
 Adds ``observations.secondary_suppressed`` and computes it for the data already there, so that
 no published small cell stays derivable between this migration and the next publish.
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,8 +14,6 @@ from lnob_api.disclosure.secondary import cell_from_row, secondary_suppression
 
 revision: str = "0005"
 down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 # The tables as they are at this revision (not as the models will be later).
 _observations = sa.table(

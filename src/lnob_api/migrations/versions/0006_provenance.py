@@ -1,7 +1,5 @@
 """Provenance of datasets and observations, target-level observations, country vocabularies
 
-Revision ID: 0006
-Revises: 0005
 Create Date: 2026-11-25
 """
 
@@ -13,8 +11,6 @@ from sqlalchemy.dialects import postgresql
 
 revision: str = "0006"
 down_revision: str | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 PRODUCER_TYPES = ("COMMUNITY_DRIVEN", "CITIZEN_GENERATED", "OFFICIAL", "OTHER")
 METHODS = (

@@ -1,11 +1,7 @@
 """Community validation, embargo, consent and metadata-only visibility
 
-Revision ID: 0008
-Revises: 0007
 Create Date: 2026-11-25
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -13,8 +9,6 @@ from sqlalchemy.dialects import postgresql
 
 revision: str = "0008"
 down_revision: str | None = "0007"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 STATUSES_BEFORE = "'DRAFT', 'PUBLISHED', 'RETRACTED'"
 STATUSES_AFTER = "'DRAFT', 'COMMUNITY_VALIDATED', 'PUBLISHED', 'RETRACTED'"

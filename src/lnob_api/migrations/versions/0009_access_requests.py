@@ -1,19 +1,13 @@
 """Access requests and notifications
 
-Revision ID: 0009
-Revises: 0008
 Create Date: 2026-11-25
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
 down_revision: str | None = "0008"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 # Frozen copies of the vocabularies (models.AccessRequestStatus, models.NotificationKind).
 _STATUSES = ("PENDING", "APPROVED", "DECLINED", "WITHDRAWN")

@@ -1,7 +1,5 @@
 """Integrity: unique constraints for every at-most-one rule, idempotency keys
 
-Revision ID: 0010
-Revises: 0009
 Create Date: 2026-12-01
 
 Rows that an older, check-then-insert version of the service duplicated under concurrency are
@@ -15,16 +13,12 @@ resolved before each index is built:
   an audit event holding the deleted row.
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
 revision: str = "0010"
 down_revision: str | None = "0009"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 _CLOSE_DUPLICATE_GRANTS = """
 WITH ranked AS (

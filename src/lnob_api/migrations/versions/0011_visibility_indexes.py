@@ -1,7 +1,5 @@
 """Indexes that keep visibility predicates fast when most rows are invisible
 
-Revision ID: 0011
-Revises: 0010
 Create Date: 2026-12-01
 
 Observation reads find rows through ``dataset_id = ANY(<datasets the caller reads>)``
@@ -11,14 +9,10 @@ counts and pages never visit the index entries of datasets the caller cannot rea
 other coalitions' data); the (indicator, area, period) index alone walks all of them.
 """
 
-from collections.abc import Sequence
-
 from alembic import op
 
 revision: str = "0011"
 down_revision: str | None = "0010"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

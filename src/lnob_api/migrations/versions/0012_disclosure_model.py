@@ -1,7 +1,5 @@
 """Disclosure control: protection model settings and suppression state
 
-Revision ID: 0012
-Revises: 0011
 Create Date: 2026-12-01
 
 ``datasets.breakdown_dimensions``: the free extra dimensions that form the breakdown of a
@@ -10,16 +8,12 @@ cell shows outsiders only those; any other extra dimension is a note about the c
 withheld with its value. Filled here for versions already released, and at publish from now on.
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
 revision: str = "0012"
 down_revision: str | None = "0011"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 FILL = """
 UPDATE datasets d SET breakdown_dimensions = coalesce((

@@ -6,20 +6,14 @@ Machine clients (no authorization_code grant) lose a registered ``partnership:ad
 token endpoint already ignores it for them; this makes ``clients list`` say so too. Frontend
 clients keep it: only flagged users signing in through them get it.
 
-Revision ID: 0013
-Revises: 0012
 Create Date: 2026-12-01
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
 down_revision: str | None = "0012"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

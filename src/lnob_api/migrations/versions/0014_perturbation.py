@@ -1,7 +1,5 @@
 """Coalition settings for perturbation and the protection share of rates
 
-Revision ID: 0014
-Revises: 0013
 Create Date: 2026-12-02
 
 ``coalitions.perturbation``: NONE (suppression only), ROUND_3, ROUND_5 or CELL_KEY, applied to
@@ -11,15 +9,11 @@ coalition's secret from which cell keys derive, filled with a random value for e
 as a share of the numerator (was a global 10 %).
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
 down_revision: str | None = "0013"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -1,22 +1,16 @@
 """The language of a dataset
 
-Revision ID: 0015
-Revises: 0014
 Create Date: 2026-12-02
 
 ``datasets.language``: the BCP 47 tag of the title and description (``en`` for the datasets
 that exist, as their texts are), checked to be in canonical form.
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
 down_revision: str | None = "0014"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 PATTERN = "^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$"
 
