@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from lnob_api.errors import InvalidInput
-from lnob_api.models.observation import TOTAL
+from lnob_api.models.observation import TOTAL, UPLOAD_WIDTHS
 from lnob_api.observation.periods import period_bounds
+from lnob_api.upload.validate import Problem
 
 # Problems kept for the report; all are counted.
 LIMIT = 1000
@@ -37,22 +38,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "note": ("note", "comment", "footnote"),
 }
 REQUIRED = ("indicator", "area", "period", "value")
-LENGTHS = {
-    "unit": 80,
-    "sex": 20,
-    "age": 20,
-    "disability_status": 20,
-    "urbanisation": 20,
-    "group": 40,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    row: int
-    column: str | None
-    code: str
-    message: str
 
 
 @dataclass
@@ -201,7 +186,7 @@ def check_row(
         record["area_code"] = area
     _period(row, cells.get("period", ""), columns, record, log)
     _value(row, cells.get("value", ""), columns, record, log)
-    for name, limit in LENGTHS.items():
+    for name, limit in UPLOAD_WIDTHS.items():
         value = cells.get(name, "")
         if len(value) > limit:
             log.add(row, columns[name], "TOO_LONG", f"at most {limit} characters")

@@ -26,7 +26,8 @@ from lnob_api.errors import Forbidden, InvalidInput, ValidationFailed
 from lnob_api.models.enums import CoalitionRole
 from lnob_api.official import reader
 from lnob_api.official import repository as repo
-from lnob_api.official.reader import Lookups, Problem, ProblemLog
+from lnob_api.official.reader import Lookups, ProblemLog
+from lnob_api.upload.validate import FileRejected, Problem
 
 __all__ = ["Actor", "OfficialUploadRejected", "UploadReport", "upload"]
 
@@ -41,18 +42,8 @@ class UploadReport:
     ignored_columns: tuple[str, ...] = ()
 
 
-class OfficialUploadRejected(InvalidInput):
-    """The file has problems; nothing of it is written. ``report`` lists them."""
-
-    def __init__(self, report: UploadReport) -> None:
-        shown = len(report.problems)
-        more = f" (the first {shown} are listed)" if shown < report.problem_count else ""
-        super().__init__(
-            "file",
-            f"the file has {report.problem_count} problem(s){more}; nothing was written",
-            code="INVALID_FILE",
-        )
-        self.report = report
+class OfficialUploadRejected(FileRejected[UploadReport]):
+    """A file of official values with problems: nothing of it is written."""
 
 
 async def _allowed_countries(session: AsyncSession, principal: Principal) -> frozenset[str] | None:

@@ -24,10 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api.audit.service import Actor
 from lnob_api.errors import InvalidInput, ValidationFailed
 from lnob_api.official import reader
-from lnob_api.official.reader import Problem, ProblemLog
+from lnob_api.official.reader import ProblemLog
 from lnob_api.scorecard import repository as repo
 from lnob_api.scorecard.scores import SCORE_FIELDS, ScoreEntry, record_scores
 from lnob_api.scorecard.service import writable
+from lnob_api.upload.validate import FileRejected, Problem
 
 __all__ = ["ScoresUploadRejected", "ScoresUploadReport", "upload_scores"]
 
@@ -53,18 +54,8 @@ class ScoresUploadReport:
     problem_count: int = 0
 
 
-class ScoresUploadRejected(InvalidInput):
-    """The file has problems; nothing of it is written. ``report`` lists them."""
-
-    def __init__(self, report: ScoresUploadReport) -> None:
-        shown = len(report.problems)
-        more = f" (the first {shown} are listed)" if shown < report.problem_count else ""
-        super().__init__(
-            "file",
-            f"the file has {report.problem_count} problem(s){more}; nothing was written",
-            code="INVALID_FILE",
-        )
-        self.report = report
+class ScoresUploadRejected(FileRejected[ScoresUploadReport]):
+    """A file of scorecard scores with problems: nothing of it is written."""
 
 
 # One period's rows: (row number, entry), the entry's index being its place in the list.

@@ -34,7 +34,15 @@ from lnob_api.observation.service import DisclosureWarning
 from lnob_api.upload import readers
 from lnob_api.upload import repository as repo
 from lnob_api.upload.mapping import ColumnMapping, resolve
-from lnob_api.upload.validate import LIMIT, Lookups, Problem, ProblemLog, Record, RowChecker
+from lnob_api.upload.validate import (
+    LIMIT,
+    FileRejected,
+    Lookups,
+    Problem,
+    ProblemLog,
+    Record,
+    RowChecker,
+)
 
 BATCH = 5000
 
@@ -55,18 +63,8 @@ class UploadReport:
     warnings: tuple[DisclosureWarning, ...] = ()
 
 
-class UploadRejected(InvalidInput):
-    """The file has problems; nothing of it may be written. ``report`` lists them."""
-
-    def __init__(self, report: UploadReport) -> None:
-        shown = len(report.problems)
-        more = f" (the first {shown} are listed)" if shown < report.problem_count else ""
-        super().__init__(
-            "file",
-            f"the file has {report.problem_count} problem(s){more}; nothing was written",
-            code="INVALID_FILE",
-        )
-        self.report = report
+class UploadRejected(FileRejected[UploadReport]):
+    """An observations file with problems: nothing of it is written."""
 
 
 async def upload(

@@ -14,25 +14,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from typing import Generic, Protocol, TypeVar
 
 from lnob_api.errors import InvalidInput
 from lnob_api.models.enums import ObsStatus
-from lnob_api.models.observation import TOTAL
+from lnob_api.models.observation import TOTAL, UPLOAD_WIDTHS
 from lnob_api.observation.periods import period_bounds
 from lnob_api.upload.mapping import PUBLIC_NAMES, ResolvedColumns
 
 LIMIT = 1000
 OBS_STATUSES = frozenset(s.value for s in ObsStatus)
 MISSING_STATUSES = frozenset({ObsStatus.M.value, ObsStatus.O.value})
-# Column widths of the observations table.
-WIDTHS = {
-    "unit": 80,
-    "sex": 20,
-    "age": 20,
-    "disability_status": 20,
-    "urbanisation": 20,
-    "group": 40,
-}
 DIMENSION_WIDTH = 200
 # problem(field name, code, message), inside RowChecker.check.
 Report = Callable[[str, str, str], None]
@@ -86,6 +78,33 @@ class ProblemLog:
         self.count += total
         merged = sorted([*self.kept, *others], key=lambda p: p.row)
         self.kept = merged[: self.limit]
+
+
+class ProblemReport(Protocol):
+    """What the report on a file tells: the first problems, and how many there were."""
+
+    @property
+    def problems(self) -> tuple[Problem, ...]: ...
+
+    @property
+    def problem_count(self) -> int: ...
+
+
+ReportT = TypeVar("ReportT", bound=ProblemReport)
+
+
+class FileRejected(InvalidInput, Generic[ReportT]):
+    """The file has problems; nothing of it is written. ``report`` lists them."""
+
+    def __init__(self, report: ReportT) -> None:
+        shown = len(report.problems)
+        more = f" (the first {shown} are listed)" if shown < report.problem_count else ""
+        super().__init__(
+            "file",
+            f"the file has {report.problem_count} problem(s){more}; nothing was written",
+            code="INVALID_FILE",
+        )
+        self.report = report
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +188,7 @@ class RowChecker:
         value = self._value(cell("value"), status, problem)
         sample_size = self._sample_size(cell("sample_size"), problem)
         texts: dict[str, str] = {}
-        for name, width in WIDTHS.items():
+        for name, width in UPLOAD_WIDTHS.items():
             text = cell(name)
             if len(text) > width:
                 problem(name, "TOO_LONG", f"at most {width} characters")
