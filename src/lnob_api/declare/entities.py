@@ -1,12 +1,118 @@
-"""The declared entities: Dataset and Publication, one line per column (see ``declare``)."""
+"""The declared entities, one line per column (see ``declare``), most used first.
+
+A field's first string describes it on the GraphQL type; an ``Edit`` says how the create and
+update mutations set it (their descriptions, when an input describes it otherwise).
+"""
 
 from __future__ import annotations
 
 from lnob_api import models
-from lnob_api.declare import Entity, Field, Filter, language
+from lnob_api.declare import DESCRIPTION_MAX, Edit, Entity, Field, Filter, language
 
 DEMO = "True for the demonstration data set."
 ROW_VERSION = "Changes on every edit; send it back with an update (optimistic locking)."
+# A create's slug: made from the name (or title) unless given; never changed by an update.
+SLUG_FROM_NAME = Edit(update=False, required=False, created="Default: from the name.")
+SLUG_FROM_TITLE = Edit(update=False, required=False, created="Default: from the title.")
+DESCRIPTION = Edit(limit=DESCRIPTION_MAX)
+
+COALITION = Entity(
+    "Coalition",
+    models.Coalition,
+    (
+        Field(
+            "code",
+            "ISO 3166-1 alpha-2 code of the country.",
+            editable=Edit(
+                update=False,
+                created="ISO 3166-1 alpha-2 code of a country that has no coalition yet.",
+            ),
+        ),
+        Field(
+            "slug",
+            editable=Edit(limit=80, update=False, required=False, created=SLUG_FROM_NAME.created),
+        ),
+        Field("name", editable=Edit(limit=300)),
+        Field("description", editable=DESCRIPTION),
+        Field("launched_year", editable=True),
+        Field("cohort", editable=Edit(limit=40, created="e.g. 2018 pilot.")),
+        Field(
+            "suppression_threshold",
+            "Observations with a sample size under this are withheld from outsiders.",
+            editable=Edit(created="Smallest sample size shown to outsiders (default 5)."),
+        ),
+        Field(
+            "requires_community_validation",
+            "Datasets are published only after the community validated them.",
+            editable=Edit(
+                create=False,
+                updated="Publish only datasets the community validated (coalition admins).",
+            ),
+        ),
+        Field(
+            "perturbation",
+            "What outsiders read of the coalition's counts, after suppression: exact (NONE),"
+            " randomly rounded to base 3 or 5, or with cell-key noise (perturbationTable).",
+            editable=Edit(
+                created="Perturbation of the counts outsiders read (default NONE).",
+                updated="Perturbation of the counts outsiders read, after suppression: NONE,"
+                " ROUND_3, ROUND_5 or CELL_KEY (coalition admins). Insiders always read exact"
+                " values.",
+            ),
+        ),
+        Field(
+            "rate_share",
+            "Protection interval of rates and means: an attacker must not narrow a small"
+            " group's numerator below this share of it on either side.",
+            editable=Edit(
+                created="Protection of rates and means: this share of the numerator on each"
+                " side (default 0.1).",
+                updated="Protection interval of rates and means: this share of the numerator on"
+                " each side, from 0 up to (not including) 1 (coalition admins).",
+            ),
+        ),
+        Field("row_version", ROW_VERSION),
+    ),
+    inputs=("code", "name", "slug"),
+)
+
+ORGANISATION = Entity(
+    "Organisation",
+    models.Organisation,
+    (
+        Field("slug", editable=SLUG_FROM_NAME),
+        Field("name", editable=True),
+        Field("kind", editable=Edit(created="Default OTHER.")),
+        Field(
+            "country_code",
+            editable=Edit(name="country", created="ISO 3166-1 alpha-2 code of its home country."),
+        ),
+        Field("website", editable=True),
+        Field("description", editable=True),
+        Field("row_version", ROW_VERSION),
+    ),
+    inputs=("name", "slug"),
+)
+
+PROJECT = Entity(
+    "Project",
+    models.Project,
+    (
+        Field("coalition_id", public=False),
+        Field(
+            "slug",
+            editable=Edit(limit=120, update=False, required=False, created=SLUG_FROM_TITLE.created),
+        ),
+        Field("title", editable=Edit(limit=300)),
+        Field("description", editable=DESCRIPTION),
+        Field("status", editable=Edit(created="Default ACTIVE.")),
+        Field("start_date", editable=True),
+        Field("end_date", editable=True),
+        Field("visibility"),
+        Field("row_version", ROW_VERSION),
+    ),
+    inputs=("title", "slug"),
+)
 
 DATASET = Entity(
     "Dataset",
@@ -67,15 +173,26 @@ PUBLICATION = Entity(
     models.Publication,
     (
         Field("coalition_id", public=False),
-        Field("slug"),
-        Field("title"),
-        Field("description"),
-        Field("kind"),
-        Field("language", "Language code of the text, e.g. en."),
-        Field("published_on"),
-        Field("file_url", "Where the file is; null when unknown."),
+        Field(
+            "slug",
+            editable=Edit(limit=160, update=False, required=False, created=SLUG_FROM_TITLE.created),
+        ),
+        Field("title", editable=Edit(limit=300)),
+        Field("description", editable=DESCRIPTION),
+        Field("kind", editable=True),
+        Field(
+            "language",
+            "Language code of the text, e.g. en.",
+            editable=Edit(limit=12, created="Default en."),
+            check=language.tag,
+            filter=Filter("languages", "member", "BCP 47 tags, any of them."),
+            dcat=("dct:language", language.linguistic_system),
+        ),
+        Field("published_on", editable=True),
+        Field("file_url", "Where the file is; null when unknown.", editable=Edit(limit=1000)),
         Field("visibility"),
         Field("is_demo", DEMO),
         Field("row_version", ROW_VERSION),
     ),
+    inputs=("kind", "title", "slug"),
 )

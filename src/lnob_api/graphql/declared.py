@@ -17,9 +17,9 @@ the class the declared fields it does not write itself:
   range.
 - ``@inputs(ENTITY)``: every editable field, ``UNSET`` when omitted, after the input's own.
 
-Where the class's own fields go: before the declared ones, except those written after a
-``declared: ClassVar[Declared]`` line, which come after them (the links a create takes:
-``targets``, ``groups``...).
+Where the class's own fields go: in a create input before the declared ones, in an update
+input after them (the links it changes: ``targets``, ``groups``...); a
+``declared: ClassVar[Declared]`` line in the class puts the declared ones there instead.
 
 Reading an input back (what a mutation hands its service): ``created(ENTITY, input)`` is the
 ``{column: value}`` of the declared fields a create was given (omitted optional ones left out,
@@ -166,7 +166,7 @@ def update_input(entity: Entity) -> Any:
             if f.input_name not in own
         ]
 
-    return _add(fields, first=False, leading=leading)
+    return _add(fields, first=True, leading=leading)
 
 
 def filters(entity: Entity) -> Any:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.auth.principal import Scope
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.coalition import service
+from lnob_api.declare.entities import COALITION
 from lnob_api.graphql.coalition.types import Coalition, CoalitionMembership
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.enums import MemberRole, Perturbation
-from lnob_api.graphql.ids_input import pk_of
+from lnob_api.graphql.declared import create_input, created, update_input, updated
+from lnob_api.graphql.enums import MemberRole
 from lnob_api.graphql.mutations import UserError, named, row_payload, shown_payload, writes
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.organisation.mutations import organisation_ref
@@ -25,26 +24,9 @@ COALITION_ADMIN = [requires(Scope.COALITION_ADMIN)]
 
 
 @strawberry.input(description="A new country coalition.")
+@create_input(COALITION)  # the declared fields (declare.entities)
 class CoalitionCreateInput:
-    code: str = strawberry.field(
-        description="ISO 3166-1 alpha-2 code of a country that has no coalition yet."
-    )
-    name: str
-    slug: str | None = strawberry.field(default=None, description="Default: from the name.")
-    description: str | None = None
-    launched_year: int | None = None
-    cohort: str | None = strawberry.field(default=None, description="e.g. 2018 pilot.")
-    suppression_threshold: int | None = strawberry.field(
-        default=None, description="Smallest sample size shown to outsiders (default 5)."
-    )
-    perturbation: Perturbation | None = strawberry.field(
-        default=None, description="Perturbation of the counts outsiders read (default NONE)."
-    )
-    rate_share: float | None = strawberry.field(
-        default=None,
-        description="Protection of rates and means: this share of the numerator on each side"
-        " (default 0.1).",
-    )
+    pass
 
 
 @strawberry.input(
@@ -52,28 +34,9 @@ class CoalitionCreateInput:
     " admins may change only description and the protection settings (suppressionThreshold,"
     " perturbation, rateShare, requiresCommunityValidation)."
 )
+@update_input(COALITION)
 class CoalitionUpdateInput:
-    id: strawberry.ID
-    row_version: int = strawberry.field(description="The rowVersion you read.")
-    name: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    launched_year: int | None = strawberry.UNSET
-    cohort: str | None = strawberry.UNSET
-    suppression_threshold: int | None = strawberry.UNSET
-    requires_community_validation: bool | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Publish only datasets the community validated (coalition admins).",
-    )
-    perturbation: Perturbation | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Perturbation of the counts outsiders read, after suppression: NONE,"
-        " ROUND_3, ROUND_5 or CELL_KEY (coalition admins). Insiders always read exact values.",
-    )
-    rate_share: float | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Protection interval of rates and means: this share of the numerator on"
-        " each side, from 0 up to (not including) 1 (coalition admins).",
-    )
+    pass
 
 
 @strawberry.input(description="An organisation joining a coalition.")
@@ -123,10 +86,6 @@ CoalitionMemberRemovePayload = named(
 )
 
 
-def _fields(data: Any, names: tuple[str, ...]) -> dict[str, Any]:
-    return {n: getattr(data, n) for n in names if getattr(data, n) is not strawberry.UNSET}
-
-
 _run = row_payload("coalition", coalition_repo.COALITION_BY_ID, Coalition)
 
 
@@ -157,22 +116,10 @@ class CoalitionMutations:
     async def coalition_create(
         self, info: Info, input: CoalitionCreateInput, session: AsyncSession
     ) -> int:
-        fields = {"name": input.name} | {
-            name: value
-            for name in (
-                "description",
-                "launched_year",
-                "cohort",
-                "suppression_threshold",
-                "perturbation",
-                "rate_share",
-            )
-            if (value := getattr(input, name)) is not None
-        }
-        created = await service.create(
-            session, _actor(info), code=input.code, slug=input.slug, fields=fields
-        )
-        return created.id
+        fields = created(COALITION, input)
+        code, slug = fields.pop("code"), fields.pop("slug", None)
+        made = await service.create(session, _actor(info), code=code, slug=slug, fields=fields)
+        return made.id
 
     @writes(
         CoalitionUpdatePayload,
@@ -183,26 +130,15 @@ class CoalitionMutations:
     async def coalition_update(
         self, info: Info, input: CoalitionUpdateInput, session: AsyncSession
     ) -> int:
-        updated = await service.update(
+        change = updated(COALITION, input)
+        done = await service.update(
             session,
             _actor(info),
-            coalition_id=pk_of(input.id, "Coalition", "id"),
-            row_version=input.row_version,
-            fields=_fields(
-                input,
-                (
-                    "name",
-                    "description",
-                    "launched_year",
-                    "cohort",
-                    "suppression_threshold",
-                    "requires_community_validation",
-                    "perturbation",
-                    "rate_share",
-                ),
-            ),
+            coalition_id=change.pk,
+            row_version=change.row_version,
+            fields=change.fields,
         )
-        return updated.id
+        return done.id
 
     @writes(
         CoalitionMemberAddPayload,

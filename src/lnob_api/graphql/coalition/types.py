@@ -9,9 +9,11 @@ import strawberry
 from lnob_api.area import repository as area_repo
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
+from lnob_api.declare.entities import COALITION
 from lnob_api.graphql.connections import connection
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.enums import MemberRole, Perturbation
+from lnob_api.graphql.declared import declared
+from lnob_api.graphql.enums import MemberRole
 from lnob_api.graphql.loading import load_list, load_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.graphql.provenance.types import DimensionCode, QualityCriterion
@@ -36,31 +38,11 @@ _Publication = Annotated["Publication", strawberry.lazy("lnob_api.graphql.public
 
 @entity(coalition_repo.COALITIONS)
 @strawberry.type(description="A country coalition of the partnership; it owns its data.")
+@declared(COALITION)
 class Coalition(Node):
+    """The columns come from ``declare.entities.COALITION``; the rest is written here."""
+
     pk: strawberry.Private[int]
-    code: str = strawberry.field(description="ISO 3166-1 alpha-2 code of the country.")
-    slug: str
-    name: str
-    description: str
-    launched_year: int | None
-    cohort: str
-    suppression_threshold: int = strawberry.field(
-        description="Observations with a sample size under this are withheld from outsiders."
-    )
-    requires_community_validation: bool = strawberry.field(
-        description="Datasets are published only after the community validated them."
-    )
-    perturbation: Perturbation = strawberry.field(
-        description="What outsiders read of the coalition's counts, after suppression: exact"
-        " (NONE), randomly rounded to base 3 or 5, or with cell-key noise (perturbationTable)."
-    )
-    rate_share: float = strawberry.field(
-        description="Protection interval of rates and means: an attacker must not narrow a"
-        " small group's numerator below this share of it on either side."
-    )
-    row_version: int = strawberry.field(
-        description="Changes on every edit; send it back with an update (optimistic locking)."
-    )
 
     @strawberry.field(description="Member organisations and their roles.")
     async def members(self, info: Info) -> list[CoalitionMembership]:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.auth.principal import Scope
+from lnob_api.declare.entities import ORGANISATION
 from lnob_api.errors import InvalidInput
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.enums import OrganisationKind
+from lnob_api.graphql.declared import create_input, created, update_input, updated
 from lnob_api.graphql.ids import from_global_id
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.mutations import UserError, deleted, named, row_payload, writes
@@ -35,26 +34,15 @@ def organisation_ref(value: str, field: str) -> service.OrganisationRef:
 
 
 @strawberry.input(description="A new organisation.")
+@create_input(ORGANISATION)  # the declared fields (declare.entities)
 class OrganisationCreateInput:
-    name: str
-    slug: str | None = strawberry.field(default=None, description="Default: from the name.")
-    kind: OrganisationKind | None = strawberry.field(default=None, description="Default OTHER.")
-    country: str | None = strawberry.field(
-        default=None, description="ISO 3166-1 alpha-2 code of its home country."
-    )
-    website: str | None = None
-    description: str | None = None
+    pass
 
 
 @strawberry.input(description="Changes to an organisation; omitted fields stay as they are.")
+@update_input(ORGANISATION)
 class OrganisationUpdateInput:
-    id: strawberry.ID
-    row_version: int = strawberry.field(description="The rowVersion you read.")
-    name: str | None = strawberry.UNSET
-    kind: OrganisationKind | None = strawberry.UNSET
-    country: str | None = strawberry.UNSET
-    website: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
+    pass
 
 
 @strawberry.input
@@ -81,10 +69,6 @@ class OrganisationDeletePayload:
     user_errors: list[UserError]
 
 
-def _fields(data: Any, names: tuple[str, ...]) -> dict[str, Any]:
-    return {n: getattr(data, n) for n in names if getattr(data, n) is not strawberry.UNSET}
-
-
 _run = row_payload("organisation", organisation_repo.ORGANISATION_BY_ID, Organisation)
 
 
@@ -99,17 +83,9 @@ class OrganisationMutations:
     async def organisation_create(
         self, info: Info, input: OrganisationCreateInput, session: AsyncSession
     ) -> int:
-        created = await service.create(
-            session,
-            _actor(info),
-            name=input.name,
-            slug=input.slug,
-            kind=input.kind,
-            country=input.country,
-            website=input.website,
-            description=input.description,
-        )
-        return created.id
+        fields = created(ORGANISATION, input, every=True, by_input=True)
+        made = await service.create(session, _actor(info), **fields)
+        return made.id
 
     @writes(
         OrganisationUpdatePayload,
@@ -120,14 +96,15 @@ class OrganisationMutations:
     async def organisation_update(
         self, info: Info, input: OrganisationUpdateInput, session: AsyncSession
     ) -> int:
-        updated = await service.update(
+        change = updated(ORGANISATION, input, by_input=True)
+        done = await service.update(
             session,
             _actor(info),
-            organisation_id=pk_of(input.id, "Organisation", "id"),
-            row_version=input.row_version,
-            fields=_fields(input, ("name", "kind", "country", "website", "description")),
+            organisation_id=change.pk,
+            row_version=change.row_version,
+            fields=change.fields,
         )
-        return updated.id
+        return done.id
 
     @writes(
         OrganisationDeletePayload,

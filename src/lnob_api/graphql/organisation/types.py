@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from lnob_api.coalition import repository as coalition_repo
+from lnob_api.declare.entities import ORGANISATION
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.enums import OrganisationKind
+from lnob_api.graphql.declared import declared
 from lnob_api.graphql.loading import load_list
 from lnob_api.graphql.node import Node, entity
 from lnob_api.organisation import repository as organisation_repo
@@ -24,17 +25,11 @@ _Membership = Annotated["CoalitionMembership", strawberry.lazy("lnob_api.graphql
     description="An ICSO, national NGO, civic platform, community-based organisation,"
     " statistics agency or other body."
 )
+@declared(ORGANISATION)
 class Organisation(Node):
+    """The columns come from ``declare.entities.ORGANISATION``; the rest is written here."""
+
     pk: strawberry.Private[int]
-    slug: str
-    name: str
-    kind: OrganisationKind
-    country_code: str | None
-    website: str | None
-    description: str
-    row_version: int = strawberry.field(
-        description="Changes on every edit; send it back with an update (optimistic locking)."
-    )
 
     @strawberry.field(description="The coalitions this organisation belongs to, with its role.")
     async def coalitions(self, info: Info) -> list[_Membership]:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from typing import ClassVar
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.auth.principal import Scope
+from lnob_api.declare.entities import PROJECT
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.enums import ProjectStatus, Visibility
+from lnob_api.graphql.declared import Declared, create_input, created, update_input, updated
+from lnob_api.graphql.enums import Visibility
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.mutations import UserError, deleted, named, row_payload, writes
 from lnob_api.graphql.mutations import actor as _actor
@@ -20,18 +21,13 @@ from lnob_api.project import repository as project_repo
 from lnob_api.project import service
 
 WRITE = [requires(Scope.DATA_WRITE)]
-FIELDS = ("title", "description", "status", "start_date", "end_date")
 
 
 @strawberry.input(description="A new project of a coalition.")
+@create_input(PROJECT)  # the declared fields (declare.entities) where ``declared`` stands
 class ProjectCreateInput:
     coalition: str = strawberry.field(description="Country code of the owning coalition.")
-    title: str
-    slug: str | None = strawberry.field(default=None, description="Default: from the title.")
-    description: str | None = None
-    status: ProjectStatus | None = strawberry.field(default=None, description="Default ACTIVE.")
-    start_date: date | None = None
-    end_date: date | None = None
+    declared: ClassVar[Declared]
     visibility: Visibility | None = strawberry.field(
         default=None, description="Default COALITION; other levels need a coalition admin."
     )
@@ -44,14 +40,8 @@ class ProjectCreateInput:
 
 
 @strawberry.input(description="Changes to a project; omitted fields stay as they are.")
+@update_input(PROJECT)
 class ProjectUpdateInput:
-    id: strawberry.ID
-    row_version: int = strawberry.field(description="The rowVersion you read.")
-    title: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    status: ProjectStatus | None = strawberry.UNSET
-    start_date: date | None = strawberry.UNSET
-    end_date: date | None = strawberry.UNSET
     targets: list[str] | None = strawberry.UNSET
     groups: list[str] | None = strawberry.UNSET
 
@@ -93,10 +83,6 @@ class ProjectDeletePayload:
     user_errors: list[UserError]
 
 
-def _fields(data: Any) -> dict[str, Any]:
-    return {n: getattr(data, n) for n in FIELDS if getattr(data, n) is not strawberry.UNSET}
-
-
 def _links(value: list[str] | None) -> list[str] | None:
     """Omitted (or null) links stay as they are; a list replaces them."""
     return None if value is strawberry.UNSET else value
@@ -116,17 +102,19 @@ class ProjectMutations:
     async def project_create(
         self, info: Info, input: ProjectCreateInput, session: AsyncSession
     ) -> int:
-        created = await service.create(
+        fields = created(PROJECT, input)
+        slug = fields.pop("slug", None)
+        made = await service.create(
             session,
             _actor(info),
             coalition_code=input.coalition,
-            fields={k: v for k, v in _fields(input).items() if v is not None or k == "title"},
-            slug=input.slug,
+            fields=fields,
+            slug=slug,
             visibility=input.visibility,
             target_codes=input.targets,
             group_codes=input.groups,
         )
-        return created.id
+        return made.id
 
     @writes(
         ProjectUpdatePayload,
@@ -137,16 +125,17 @@ class ProjectMutations:
     async def project_update(
         self, info: Info, input: ProjectUpdateInput, session: AsyncSession
     ) -> int:
-        updated = await service.update(
+        change = updated(PROJECT, input)
+        done = await service.update(
             session,
             _actor(info),
-            project_id=pk_of(input.id, "Project", "id"),
-            row_version=input.row_version,
-            fields=_fields(input),
+            project_id=change.pk,
+            row_version=change.row_version,
+            fields=change.fields,
             target_codes=_links(input.targets),
             group_codes=_links(input.groups),
         )
-        return updated.id
+        return done.id
 
     @writes(
         ProjectSetVisibilityPayload,

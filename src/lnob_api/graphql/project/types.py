@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
+from lnob_api.declare.entities import PROJECT
 from lnob_api.graphql.connections import connection
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.enums import ProjectStatus, Visibility
+from lnob_api.graphql.declared import declared
 from lnob_api.graphql.loading import load_list, load_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.project import repository as project_repo
@@ -31,19 +31,13 @@ _Target = Annotated["SdgTarget", strawberry.lazy("lnob_api.graphql.sdg.types")]
 @strawberry.type(
     description="A coalition's data project (e.g. the Making Voices Heard and Count pilot)."
 )
+@declared(PROJECT)
 class Project(Node):
+    """The columns come from ``declare.entities.PROJECT``; the rest is written here."""
+
     pk: strawberry.Private[int]
-    coalition_id: strawberry.Private[int]
-    slug: str
-    title: str
-    description: str
-    status: ProjectStatus
-    start_date: date | None
-    end_date: date | None
-    visibility: Visibility
-    row_version: int = strawberry.field(
-        description="Changes on every edit; send it back with an update (optimistic locking)."
-    )
+    if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (not a GraphQL field)
+        coalition_id: int
 
     @strawberry.field
     async def coalition(self, info: Info) -> _Coalition:
