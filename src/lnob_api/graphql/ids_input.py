@@ -1,6 +1,9 @@
-"""Turning global ids in mutation inputs into keys, with user errors for bad ones."""
+"""Turning global ids in mutation inputs into keys, with user errors for bad ones; the base
+inputs of the mutations that name a row and the ``rowVersion`` read."""
 
 from __future__ import annotations
+
+import strawberry
 
 from lnob_api.errors import InvalidInput
 from lnob_api.graphql.ids import from_global_id, int_key
@@ -19,3 +22,29 @@ def pk_of(global_id: str, type_name: str, field: str) -> int:
         return int_key(key)
     except ValueError:
         raise InvalidInput(field, f"{shown!r} is not a {type_name} id", code="INVALID_ID") from None
+
+
+class _Row:
+    id: strawberry.ID
+    row_version: int
+
+    def pk(self, type_name: str) -> int:
+        """The key of the row ``id`` names (INVALID_ID on ``id`` unless a ``type_name`` id)."""
+        return pk_of(self.id, type_name, "id")
+
+
+@strawberry.input(name="VersionedInput")
+class Versioned(_Row):
+    """The fields every input that changes one row starts with: which row (``id``) and the
+    ``rowVersion`` read (optimistic locking). Inherit it; the schema shows the fields inline."""
+
+    id: strawberry.ID
+    row_version: int
+
+
+@strawberry.input(name="EditInput")
+class Edit(_Row):
+    """``Versioned`` for an update input, whose ``rowVersion`` says what to send."""
+
+    id: strawberry.ID
+    row_version: int = strawberry.field(description="The rowVersion you read.")

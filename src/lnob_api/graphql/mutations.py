@@ -18,9 +18,9 @@ request see the change.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import strawberry
 from sqlalchemy.exc import IntegrityError
@@ -162,24 +162,41 @@ def user_errors(exc: Exception) -> list[UserError]:
     ]
 
 
-async def mutate(
-    info: Info, work: Callable[[AsyncSession], Awaitable[T]], *, upload: object = None
-) -> tuple[T | None, list[UserError]]:
-    """Run ``work`` in a savepoint; expected failures become user errors. ``upload``: a file
-    the work reads, closed afterwards whatever happens."""
+async def _attempt(
+    info: Info, work: Callable[[AsyncSession], Awaitable[T]], upload: object
+) -> tuple[T | None, Exception | None]:
+    """Run ``work`` in a savepoint: its result, or the expected failure that undid it."""
     try:
         session = await info.context.db.session()
         async with session.begin_nested():
             result = await work(session)
             await session.flush()
     except (InvalidInput, ValidationFailed, Conflict, NotFound, IntegrityError) as exc:
-        return None, user_errors(exc)
+        return None, exc
     finally:
         info.context.loaders = Loaders()
         close = getattr(upload, "close", None)
         if close is not None:
             await close()
-    return result, []
+    return result, None
+
+
+async def mutate(
+    info: Info, work: Callable[[AsyncSession], Awaitable[T]], *, upload: object = None
+) -> tuple[T | None, list[UserError]]:
+    """Run ``work`` in a savepoint; expected failures become user errors. ``upload``: a file
+    the work reads, closed afterwards whatever happens."""
+    result, failure = await _attempt(info, work, upload)
+    return result, user_errors(failure) if failure is not None else []
+
+
+def uploaded(upload: object) -> Any:
+    """The readable file of an ``Upload`` input field, or INVALID_FILE on ``file`` when the
+    request did not send it as a multipart part."""
+    file = getattr(upload, "file", None)
+    if file is None:
+        raise InvalidInput("file", "send the file as a multipart request part", code="INVALID_FILE")
+    return file
 
 
 def named(base: type[P], name: str, description: str | None = None) -> type[P]:
@@ -192,56 +209,101 @@ def named(base: type[P], name: str, description: str | None = None) -> type[P]:
     return strawberry.type(cls, name=name, description=description)
 
 
-def payload_field(
-    field: str, load: Callable[[Info, K | None], Awaitable[Any]]
-) -> Callable[[Info, type[P], Work[K]], Awaitable[P]]:
-    """The runner of a domain whose payloads show one written row in ``field``.
-
-    ``load`` reads the row back by the key the work returns (through visibility, so a row the
-    caller may not see comes back null, like a missing one)."""
-
-    async def run(info: Info, kind: type[P], work: Work[K]) -> P:
-        key, errors = await mutate(info, work)
-        return kind(**{field: await load(info, key), "user_errors": errors})
-
-    return run
+# One part of a payload: what the work returned for it (None when the work failed) -> shown.
+Part = Callable[[Info, Any], Awaitable[Any]]
 
 
-def row_payload(
-    field: str, relation: ToOne, node: type[Any]
-) -> Callable[[Info, type[P], Work[Hashable]], Awaitable[P]]:
-    """The runner of a domain whose payloads show the row of ``relation`` with the key the work
-    returns, as a ``node``, in ``field``."""
+class Runner(Protocol):
+    """Runs a mutation's work and builds its payload of type ``kind`` from the result."""
+
+    def __call__(self, info: Info, kind: type[P], work: Work[Any], /) -> Awaitable[P]: ...
+
+
+def row(relation: ToOne, node: type[Any]) -> Part:
+    """A payload part that shows the row of ``relation`` whose key the work returned, as a
+    ``node``, read back through visibility (a row the caller may not see is null)."""
 
     async def load(info: Info, key: Hashable | None) -> Any:
         return await load_one(info, relation, key, node)
 
-    return payload_field(field, load)
+    return load
 
 
-async def deleted(info: Info, kind: type[P], work: Work[Any]) -> P:
-    """Run a delete whose work returns the id it was given; the payload's ``deletedId`` echoes
-    it once the row is gone (null when nothing was deleted)."""
-    done, errors = await mutate(info, work)
-    gone = strawberry.ID(str(done)) if done is not None else None
-    return kind(**{"deleted_id": gone, "user_errors": errors})
+def shown(show: Callable[[Any], Any] = lambda value: value) -> Part:
+    """A payload part that shows what the work returned for it (no row to read back), turned
+    into its GraphQL value by ``show``; null when the work returned none for it (or failed)."""
+
+    async def load(_info: Info, value: Any) -> Any:
+        return show(value) if value is not None else None
+
+    return load
 
 
-def shown_payload(
-    field: str, show: Callable[[K | None], Any]
-) -> Callable[[Info, type[P], Work[K]], Awaitable[P]]:
-    """The runner of a domain whose payloads show the work's own result (no row to read back),
-    turned into its GraphQL type by ``show`` (which gets None when the work failed)."""
+def refused_report(failure: Exception) -> dict[str, Any]:
+    """The ``refused`` of a file import: the report a refused file's failure carries (its
+    problems, by row), shown beside the ``userErrors``; none for any other failure."""
+    return {"report": getattr(failure, "report", None)}
 
-    async def load(_info: Info, key: K | None) -> Any:
-        return show(key)
 
-    return payload_field(field, load)
+Refused = Callable[[Exception], Mapping[str, Any]]
+
+
+def parts(refused: Refused | None = None, **fields: Part) -> Runner:
+    """The runner of a payload made of ``fields`` (payload field -> :data:`Part`) and
+    ``userErrors``. With one field the work returns that field's value (a key, for a
+    :func:`row`); with several, a mapping of them. ``refused`` gives the values still shown
+    when the work failed (e.g. the report of a refused file), from the failure itself."""
+    return _runner(fields, refused)
+
+
+def _runner(fields: Mapping[str, Part], refused: Refused | None = None) -> Runner:
+    async def run(info: Info, kind: type[P], work: Work[Any]) -> P:
+        done, failure = await _attempt(info, work, None)
+        values: Mapping[str, Any] = {}
+        if failure is not None:
+            values = refused(failure) if refused is not None else {}
+        elif len(fields) == 1:
+            values = {next(iter(fields)): done}
+        elif done is not None:
+            values = done
+        shown_parts = {name: await part(info, values.get(name)) for name, part in fields.items()}
+        errors = user_errors(failure) if failure is not None else []
+        build: Any = kind
+        return build(**shown_parts, user_errors=errors)  # type: ignore[no-any-return]
+
+    return run
+
+
+def payload_field(field: str, load: Part) -> Runner:
+    """The runner of a payload that shows one written row in ``field``, read back by ``load``
+    from the key the work returns (through visibility)."""
+    return _runner({field: load})
+
+
+def row_payload(field: str, relation: ToOne, node: type[Any]) -> Runner:
+    """The runner of a payload that shows the row of ``relation`` with the key the work
+    returns, as a ``node``, in ``field``."""
+    return _runner({field: row(relation, node)})
+
+
+def shown_payload(field: str, show: Callable[[Any], Any]) -> Runner:
+    """The runner of a payload that shows the work's own result in ``field``, turned into its
+    GraphQL type by ``show`` (null when the work failed)."""
+    return _runner({field: shown(show)})
+
+
+def _echoed(done: Any) -> strawberry.ID:
+    return strawberry.ID(str(done))
+
+
+# The runner of a delete whose work returns the id it was given: the payload's ``deletedId``
+# echoes it once the row is gone (null when nothing was deleted).
+deleted = parts(deleted_id=shown(_echoed))
 
 
 def writes(
     payload: type[P],
-    run: Callable[[Info, type[P], Work[Any]], Awaitable[P]],
+    run: Runner,
     *,
     permission_classes: list[type[BasePermission]],
     description: str,
@@ -265,7 +327,12 @@ def writes(
             async def work(session: AsyncSession) -> Any:
                 return await body(self, info, input, session)
 
-            return await run(info, payload, work)
+            try:
+                return await run(info, payload, work)
+            finally:  # a file the input brought (an ``Upload`` field named ``file``)
+                close = getattr(getattr(input, "file", None), "close", None)
+                if close is not None:
+                    await close()
 
         resolver.__annotations__ = {"info": Info, "input": input_type, "return": payload}
         resolver.__name__ = body.__name__

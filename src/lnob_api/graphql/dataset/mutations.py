@@ -16,8 +16,8 @@ from lnob_api.graphql.context import Info
 from lnob_api.graphql.dataset.types import Dataset
 from lnob_api.graphql.declared import inputs
 from lnob_api.graphql.enums import Methodology, Visibility
-from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.mutations import UserError, deleted, named, row_payload, writes
+from lnob_api.graphql.ids_input import Edit, Versioned, pk_of
+from lnob_api.graphql.mutations import UserError, deleted, named, parts, row, shown, writes
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.observation.types import DisclosureWarning
 from lnob_api.graphql.permissions import requires
@@ -54,9 +54,7 @@ class DatasetCreateInput:
 
 @strawberry.input(description="Changes to a dataset; omitted fields stay as they are.")
 @inputs(DATASET)
-class DatasetUpdateInput:
-    id: strawberry.ID
-    row_version: int = strawberry.field(description="The rowVersion you read.")
+class DatasetUpdateInput(Edit):
     title: str | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
     project: strawberry.ID | None = strawberry.UNSET
@@ -73,15 +71,12 @@ class DatasetUpdateInput:
 
 
 @strawberry.input
-class DatasetVersionInput:
-    id: strawberry.ID
-    row_version: int
+class DatasetVersionInput(Versioned):
+    """Which dataset version, and the rowVersion read."""
 
 
 @strawberry.input
-class DatasetPublishInput:
-    id: strawberry.ID
-    row_version: int
+class DatasetPublishInput(Versioned):
     release_at: datetime | None = strawberry.field(
         default=None,
         description="Embargo: publish now, release to everyone allowed at this instant.",
@@ -89,16 +84,12 @@ class DatasetPublishInput:
 
 
 @strawberry.input
-class DatasetRetractInput:
-    id: strawberry.ID
-    row_version: int
+class DatasetRetractInput(Versioned):
     reason: str = strawberry.field(description="Why; shown to everyone who could see it.")
 
 
 @strawberry.input
-class DatasetSetVisibilityInput:
-    id: strawberry.ID
-    row_version: int
+class DatasetSetVisibilityInput(Versioned):
     visibility: Visibility = strawberry.field(description="Who sees the data (and metadata).")
     metadata_visibility: Visibility | None = strawberry.field(
         default=None,
@@ -170,7 +161,13 @@ FIELDS = (
 )
 
 
-_run = row_payload("dataset", dataset_repo.DATASET_BY_ID, Dataset)
+_dataset = row(dataset_repo.DATASET_BY_ID, Dataset)
+_run = parts(dataset=_dataset)
+_publish_run = parts(
+    dataset=_dataset,
+    warnings=shown(lambda found: [DisclosureWarning.of(w) for w in found]),
+    refused=lambda _failure: {"warnings": []},
+)
 
 
 @strawberry.type
@@ -209,7 +206,7 @@ class DatasetMutations:
         updated = await service.update(
             session,
             _actor(info),
-            dataset_id=pk_of(input.id, "Dataset", "id"),
+            dataset_id=input.pk("Dataset"),
             row_version=input.row_version,
             fields=_fields(input, FIELDS),
             indicator_codes=input.indicators if _set(input.indicators) else None,
@@ -218,30 +215,24 @@ class DatasetMutations:
         )
         return updated.id
 
-    @strawberry.mutation(
+    @writes(
+        DatasetPublishPayload,
+        _publish_run,
         permission_classes=WRITE,
         description="Publish a draft; it supersedes the previous published version.",
     )
     async def dataset_publish(
-        self, info: Info, input: DatasetPublishInput
-    ) -> DatasetPublishPayload:
-        warnings: list[DisclosureWarning] = []
-
-        async def work(session: AsyncSession) -> int:
-            done = await lifecycle.publish(
-                session,
-                _actor(info),
-                dataset_id=pk_of(input.id, "Dataset", "id"),
-                row_version=input.row_version,
-                release_at=input.release_at,
-            )
-            found = await observation_service.disclosure_warnings(session, done.id)
-            warnings.extend(DisclosureWarning.of(w) for w in found)
-            return done.id
-
-        payload = await _run(info, DatasetPublishPayload, work)
-        payload.warnings = [] if payload.user_errors else warnings
-        return payload
+        self, info: Info, input: DatasetPublishInput, session: AsyncSession
+    ) -> dict[str, Any]:
+        done = await lifecycle.publish(
+            session,
+            _actor(info),
+            dataset_id=input.pk("Dataset"),
+            row_version=input.row_version,
+            release_at=input.release_at,
+        )
+        warnings = await observation_service.disclosure_warnings(session, done.id)
+        return {"dataset": done.id, "warnings": warnings}
 
     @writes(
         DatasetRetractPayload,
@@ -255,7 +246,7 @@ class DatasetMutations:
         done = await lifecycle.retract(
             session,
             _actor(info),
-            dataset_id=pk_of(input.id, "Dataset", "id"),
+            dataset_id=input.pk("Dataset"),
             row_version=input.row_version,
             reason=input.reason,
         )
@@ -273,7 +264,7 @@ class DatasetMutations:
         done = await service.set_visibility(
             session,
             _actor(info),
-            dataset_id=pk_of(input.id, "Dataset", "id"),
+            dataset_id=input.pk("Dataset"),
             row_version=input.row_version,
             visibility=input.visibility,
             metadata_visibility=input.metadata_visibility,
@@ -292,7 +283,7 @@ class DatasetMutations:
         await lifecycle.delete_draft(
             session,
             _actor(info),
-            dataset_id=pk_of(input.id, "Dataset", "id"),
+            dataset_id=input.pk("Dataset"),
             row_version=input.row_version,
         )
         return input.id

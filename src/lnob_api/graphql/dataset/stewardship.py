@@ -15,7 +15,7 @@ from lnob_api.graphql.context import Info
 from lnob_api.graphql.dataset.types import Dataset
 from lnob_api.graphql.enums import ConsentScope, ValidationMethod
 from lnob_api.graphql.ids import to_global_id
-from lnob_api.graphql.ids_input import pk_of
+from lnob_api.graphql.ids_input import Versioned, pk_of
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.mutations import UserError, named, row_payload, shown_payload, writes
 from lnob_api.graphql.mutations import actor as _actor
@@ -61,9 +61,7 @@ class Consent:
 
 
 @strawberry.input
-class DatasetValidateInput:
-    id: strawberry.ID
-    row_version: int
+class DatasetValidateInput(Versioned):
     method: ValidationMethod
     validated_by: str = strawberry.field(description="Who validated: the community group, ...")
     validated_on: date
@@ -98,9 +96,7 @@ ConsentRecordPayload = named(ConsentPayload, "ConsentRecordPayload")
 
 
 @strawberry.input
-class ConsentWithdrawInput:
-    id: strawberry.ID
-    row_version: int
+class ConsentWithdrawInput(Versioned):
     reason: str
 
 
@@ -129,7 +125,7 @@ class StewardshipMutations:
         done = await stewardship.validate(
             session,
             _actor(info),
-            dataset_id=pk_of(input.id, "Dataset", "id"),
+            dataset_id=input.pk("Dataset"),
             row_version=input.row_version,
             method=input.method,
             validated_by=input.validated_by,
@@ -171,7 +167,7 @@ class StewardshipMutations:
         consent = await stewardship.withdraw_consent(
             session,
             _actor(info),
-            consent_id=pk_of(input.id, "Consent", "id"),
+            consent_id=input.pk("Consent"),
             row_version=input.row_version,
             reason=input.reason,
         )

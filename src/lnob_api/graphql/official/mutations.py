@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from datetime import date
 from enum import Enum
-from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.file_uploads import Upload
 
 from lnob_api.auth.principal import Scope
-from lnob_api.errors import InvalidInput
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import UserError, parts, refused_report, shown, uploaded, writes
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import requires_any
 from lnob_api.official import service
@@ -102,42 +100,30 @@ def _report(report: service.UploadReport) -> OfficialValuesUploadReport:
     )
 
 
+_run = parts(
+    refused_report,
+    report=shown(_report),
+)
+
+
 @strawberry.type
 class OfficialMutations:
-    @strawberry.mutation(
+    @writes(
+        OfficialValuesUploadPayload,
+        _run,
         permission_classes=WRITERS,
         description="Import official reference values from a CSV file, all rows or none "
         "(multipart request with the header Apollo-Require-Preflight: true). Partnership "
         "admins for any area; coalition editors for areas of their coalitions' countries.",
     )
     async def official_values_upload(
-        self, info: Info, input: OfficialValuesUploadInput
-    ) -> OfficialValuesUploadPayload:
-        upload: Any = input.file
-        reports: list[service.UploadReport] = []
-
-        async def work(session: AsyncSession) -> bool:
-            file = getattr(upload, "file", None)
-            if file is None:
-                raise InvalidInput(
-                    "file", "send the file as a multipart request part", code="INVALID_FILE"
-                )
-            try:
-                report = await service.upload(
-                    session,
-                    _actor(info),
-                    file=file,
-                    source=input.source,
-                    source_url=input.source_url,
-                    retrieved_on=input.retrieved_on,
-                )
-            except service.OfficialUploadRejected as rejected:
-                reports.append(rejected.report)
-                raise
-            reports.append(report)
-            return True
-
-        _, errors = await mutate(info, work, upload=upload)
-        return OfficialValuesUploadPayload(
-            report=_report(reports[0]) if reports else None, user_errors=errors
+        self, info: Info, input: OfficialValuesUploadInput, session: AsyncSession
+    ) -> service.UploadReport:
+        return await service.upload(
+            session,
+            _actor(info),
+            file=uploaded(input.file),
+            source=input.source,
+            source_url=input.source_url,
+            retrieved_on=input.retrieved_on,
         )

@@ -14,7 +14,7 @@ from lnob_api.coalition import repository as coalition_repo
 from lnob_api.graphql.coalition.mutations import ADMINS
 from lnob_api.graphql.coalition.types import MarginalisedGroup
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.ids_input import pk_of
+from lnob_api.graphql.ids_input import Edit, pk_of
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.mutations import UserError, deleted, named, payload_field, writes
 from lnob_api.graphql.mutations import actor as _actor
@@ -98,9 +98,7 @@ class QualityCriterionCreateInput:
 
 
 @strawberry.input(description="Changes to a quality criterion; omitted fields stay as they are.")
-class QualityCriterionUpdateInput:
-    id: strawberry.ID
-    row_version: int = strawberry.field(description="The rowVersion you read.")
+class QualityCriterionUpdateInput(Edit):
     code: str | None = strawberry.UNSET
     label: str | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
@@ -140,9 +138,7 @@ class MarginalisedGroupCreateInput:
 
 
 @strawberry.input(description="Changes to a marginalised group; omitted fields stay as they are.")
-class MarginalisedGroupUpdateInput:
-    id: strawberry.ID
-    row_version: int = strawberry.field(description="The rowVersion you read.")
+class MarginalisedGroupUpdateInput(Edit):
     name: str | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
     maps_to: list[DimensionCodeInput] | None = strawberry.field(
@@ -239,7 +235,7 @@ class ProvenanceMutations:
         updated = await service.update_criterion(
             session,
             _actor(info),
-            criterion_id=pk_of(input.id, "QualityCriterion", "id"),
+            criterion_id=input.pk("QualityCriterion"),
             row_version=input.row_version,
             fields=_given(input, ("code", "label", "description")),
         )
@@ -300,7 +296,7 @@ class ProvenanceMutations:
         updated = await service.update_group(
             session,
             _actor(info),
-            group_id=pk_of(input.id, "MarginalisedGroup", "id"),
+            group_id=input.pk("MarginalisedGroup"),
             row_version=input.row_version,
             fields=fields,
         )

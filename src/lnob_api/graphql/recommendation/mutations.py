@@ -11,9 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api.auth.principal import Scope
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import Visibility
-from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.mutations import UserError, mutate, payload_field, writes
+from lnob_api.graphql.ids_input import Edit, Versioned, pk_of
+from lnob_api.graphql.mutations import UserError, named, parts, row, writes
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import requires
 from lnob_api.graphql.recommendation.types import Recommendation, RecommendationResponse
@@ -54,9 +53,7 @@ class RecommendationCreateInput:
 
 
 @strawberry.input(description="Changes to a recommendation; omitted fields stay as they are.")
-class RecommendationUpdateInput:
-    id: strawberry.ID
-    row_version: int = strawberry.field(description="The rowVersion you read.")
+class RecommendationUpdateInput(Edit):
     text: str | None = strawberry.UNSET
     authority: AuthorityInput | None = strawberry.UNSET
     publication: strawberry.ID | None = strawberry.UNSET
@@ -86,24 +83,20 @@ class RecommendationRespondInput:
 
 
 @strawberry.input(description="A change of a recommendation's status.")
-class RecommendationSetStatusInput:
-    id: strawberry.ID
-    row_version: int
+class RecommendationSetStatusInput(Versioned):
     status: RecommendationStatus
     changed_on: date | None = strawberry.field(default=None, description="Default: today.")
     note: str = ""
 
 
 @strawberry.type
-class RecommendationCreatePayload:
+class RecommendationPayload:
     recommendation: Recommendation | None
     user_errors: list[UserError]
 
 
-@strawberry.type
-class RecommendationUpdatePayload:
-    recommendation: Recommendation | None
-    user_errors: list[UserError]
+RecommendationCreatePayload = named(RecommendationPayload, "RecommendationCreatePayload")
+RecommendationUpdatePayload = named(RecommendationPayload, "RecommendationUpdatePayload")
 
 
 @strawberry.type
@@ -113,10 +106,7 @@ class RecommendationRespondPayload:
     user_errors: list[UserError]
 
 
-@strawberry.type
-class RecommendationSetStatusPayload:
-    recommendation: Recommendation | None
-    user_errors: list[UserError]
+RecommendationSetStatusPayload = named(RecommendationPayload, "RecommendationSetStatusPayload")
 
 
 def _fields(data: Any) -> dict[str, Any]:
@@ -144,13 +134,12 @@ def _fields(data: Any) -> dict[str, Any]:
     return fields
 
 
-async def _recommendation(info: Info, pk: int | None) -> Recommendation | None:
-    if pk is None:
-        return None
-    return await load_one(info, recommendation_repo.RECOMMENDATION_BY_ID, pk, Recommendation)
-
-
-_recommendation_run = payload_field("recommendation", _recommendation)
+_recommendation = row(recommendation_repo.RECOMMENDATION_BY_ID, Recommendation)
+_recommendation_run = parts(recommendation=_recommendation)
+_respond_run = parts(
+    recommendation=_recommendation,
+    response=row(recommendation_repo.RESPONSE_BY_ID, RecommendationResponse),
+)
 
 
 @strawberry.type
@@ -186,7 +175,7 @@ class RecommendationMutations:
         rec = await service.update(
             session,
             _actor(info),
-            recommendation_id=pk_of(input.id, "Recommendation", "id"),
+            recommendation_id=input.pk("Recommendation"),
             row_version=input.row_version,
             fields=_fields(input),
             target_codes=None if input.targets is strawberry.UNSET else (input.targets or []),
@@ -194,48 +183,37 @@ class RecommendationMutations:
         )
         return rec.id
 
-    @strawberry.mutation(
+    @writes(
+        RecommendationRespondPayload,
+        _respond_run,
         permission_classes=WRITE,
         description="Record the authority's response (date, text, commitment); with status, "
         "move the recommendation's status as of the response's date.",
     )
     async def recommendation_respond(
-        self, info: Info, input: RecommendationRespondInput
-    ) -> RecommendationRespondPayload:
-        async def work(session: AsyncSession) -> tuple[int, int]:
-            organisation = input.responder_organisation
-            rec, response = await service.respond(
-                session,
-                _actor(info),
-                recommendation_id=pk_of(input.id, "Recommendation", "id"),
-                row_version=input.row_version,
-                fields={
-                    "text": input.text,
-                    "responded_on": input.responded_on,
-                    "commitment": input.commitment,
-                    "responder_name": input.responder,
-                    "responder_organisation_id": pk_of(
-                        organisation, "Organisation", "responderOrganisation"
-                    )
-                    if organisation is not None
-                    else None,
-                },
-                status=input.status,
-                status_note=input.status_note,
-            )
-            return rec.id, response.id
-
-        done, errors = await mutate(info, work)
-        response = None
-        if done is not None:
-            response = await load_one(
-                info, recommendation_repo.RESPONSE_BY_ID, done[1], RecommendationResponse
-            )
-        return RecommendationRespondPayload(
-            recommendation=await _recommendation(info, done[0] if done else None),
-            response=response,
-            user_errors=errors,
+        self, info: Info, input: RecommendationRespondInput, session: AsyncSession
+    ) -> dict[str, int]:
+        organisation = input.responder_organisation
+        rec, response = await service.respond(
+            session,
+            _actor(info),
+            recommendation_id=pk_of(input.id, "Recommendation", "id"),
+            row_version=input.row_version,
+            fields={
+                "text": input.text,
+                "responded_on": input.responded_on,
+                "commitment": input.commitment,
+                "responder_name": input.responder,
+                "responder_organisation_id": pk_of(
+                    organisation, "Organisation", "responderOrganisation"
+                )
+                if organisation is not None
+                else None,
+            },
+            status=input.status,
+            status_note=input.status_note,
         )
+        return {"recommendation": rec.id, "response": response.id}
 
     @writes(
         RecommendationSetStatusPayload,
@@ -249,7 +227,7 @@ class RecommendationMutations:
         rec = await service.set_status(
             session,
             _actor(info),
-            recommendation_id=pk_of(input.id, "Recommendation", "id"),
+            recommendation_id=input.pk("Recommendation"),
             row_version=input.row_version,
             status=input.status,
             changed_on=input.changed_on,

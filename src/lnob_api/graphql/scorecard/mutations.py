@@ -12,13 +12,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.file_uploads import Upload
 
 from lnob_api.auth.principal import Scope
-from lnob_api.errors import InvalidInput
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import Visibility
 from lnob_api.graphql.ids import to_global_id
-from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.mutations import UserError, mutate, payload_field, writes
+from lnob_api.graphql.ids_input import Edit, Versioned, pk_of
+from lnob_api.graphql.mutations import (
+    UserError,
+    named,
+    parts,
+    refused_report,
+    row,
+    shown,
+    uploaded,
+    writes,
+)
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import requires
 from lnob_api.graphql.scorecard.types import (
@@ -55,9 +62,7 @@ class ScorecardCreateInput:
 
 
 @strawberry.input(description="Changes to a scorecard; omitted fields stay as they are.")
-class ScorecardUpdateInput:
-    id: strawberry.ID
-    row_version: int = strawberry.field(description="The rowVersion you read.")
+class ScorecardUpdateInput(Edit):
     title: str | None = strawberry.UNSET
     service: str | None = strawberry.UNSET
     area: str | None = strawberry.UNSET
@@ -134,9 +139,7 @@ class ScorecardActionAddInput:
 
 
 @strawberry.input(description="Changes to an action; omitted fields stay as they are.")
-class ScorecardActionUpdateInput:
-    id: strawberry.ID
-    row_version: int
+class ScorecardActionUpdateInput(Versioned):
     text: str | None = strawberry.UNSET
     owner_name: str | None = strawberry.UNSET
     owner_organisation: strawberry.ID | None = strawberry.UNSET
@@ -146,15 +149,13 @@ class ScorecardActionUpdateInput:
 
 
 @strawberry.type
-class ScorecardCreatePayload:
+class ScorecardPayload:
     scorecard: Scorecard | None
     user_errors: list[UserError]
 
 
-@strawberry.type
-class ScorecardUpdatePayload:
-    scorecard: Scorecard | None
-    user_errors: list[UserError]
+ScorecardCreatePayload = named(ScorecardPayload, "ScorecardCreatePayload")
+ScorecardUpdatePayload = named(ScorecardPayload, "ScorecardUpdatePayload")
 
 
 @strawberry.type
@@ -237,15 +238,13 @@ def _criterion_id(pk: int) -> str:
 
 
 @strawberry.type
-class ScorecardActionAddPayload:
+class ScorecardActionPayload:
     action: ScorecardAction | None
     user_errors: list[UserError]
 
 
-@strawberry.type
-class ScorecardActionUpdatePayload:
-    action: ScorecardAction | None
-    user_errors: list[UserError]
+ScorecardActionAddPayload = named(ScorecardActionPayload, "ScorecardActionAddPayload")
+ScorecardActionUpdatePayload = named(ScorecardActionPayload, "ScorecardActionUpdatePayload")
 
 
 # Input names -> (column, global id type or None).
@@ -292,22 +291,18 @@ SCORECARD_FIELDS = (
 ACTION_FIELDS = ("text", "owner_name", "owner_organisation", "due_on", "status", "criterion")
 
 
-async def _scorecard(info: Info, pk: int | None) -> Scorecard | None:
-    if pk is None:
-        return None
-    return await load_one(info, scorecard_repo.SCORECARD_BY_ID, pk, Scorecard)
-
-
-_scorecard_run = payload_field("scorecard", _scorecard)
-
-
-async def _action(info: Info, pk: int | None) -> ScorecardAction | None:
-    if pk is None:
-        return None
-    return await load_one(info, scorecard_repo.ACTION_BY_ID, pk, ScorecardAction)
-
-
-_action_run = payload_field("action", _action)
+_card = row(scorecard_repo.SCORECARD_BY_ID, Scorecard)
+_scorecard_run = parts(scorecard=_card)
+_action_run = parts(action=row(scorecard_repo.ACTION_BY_ID, ScorecardAction))
+_criterion_run = parts(
+    criterion=row(scorecard_repo.CRITERION_BY_ID, ScorecardCriterion), scorecard=_card
+)
+_round_run = parts(round=row(scorecard_repo.ROUND_BY_ID, ScorecardRound), scorecard=_card)
+_upload_run = parts(
+    refused_report,
+    scorecard=_card,
+    report=shown(_upload_report),
+)
 
 
 @strawberry.type
@@ -342,125 +337,88 @@ class ScorecardMutations:
         card = await service.update(
             session,
             _actor(info),
-            scorecard_id=pk_of(input.id, "Scorecard", "id"),
+            scorecard_id=input.pk("Scorecard"),
             row_version=input.row_version,
             fields=_fields(input, SCORECARD_FIELDS),
             visibility=input.visibility,
         )
         return card.id
 
-    @strawberry.mutation(
-        permission_classes=WRITE, description="Add a criterion (it is scored from the next round)."
+    @writes(
+        ScorecardCriterionAddPayload,
+        _criterion_run,
+        permission_classes=WRITE,
+        description="Add a criterion (it is scored from the next round).",
     )
     async def scorecard_criterion_add(
-        self, info: Info, input: ScorecardCriterionAddInput
-    ) -> ScorecardCriterionAddPayload:
-        async def work(session: AsyncSession) -> tuple[int, int]:
-            criterion = await service.add_criterion(
-                session,
-                _actor(info),
-                scorecard_id=pk_of(input.scorecard, "Scorecard", "scorecard"),
-                label=input.label,
-                description=input.description,
-                target_code=input.target,
-                indicator_code=input.indicator,
-            )
-            return criterion.id, criterion.scorecard_id
-
-        done, errors = await mutate(info, work)
-        found = None
-        if done is not None:
-            found = await load_one(
-                info, scorecard_repo.CRITERION_BY_ID, done[0], ScorecardCriterion
-            )
-        return ScorecardCriterionAddPayload(
-            criterion=found,
-            scorecard=await _scorecard(info, done[1] if done else None),
-            user_errors=errors,
+        self, info: Info, input: ScorecardCriterionAddInput, session: AsyncSession
+    ) -> dict[str, int]:
+        criterion = await service.add_criterion(
+            session,
+            _actor(info),
+            scorecard_id=pk_of(input.scorecard, "Scorecard", "scorecard"),
+            label=input.label,
+            description=input.description,
+            target_code=input.target,
+            indicator_code=input.indicator,
         )
+        return {"criterion": criterion.id, "scorecard": criterion.scorecard_id}
 
-    @strawberry.mutation(
+    @writes(
+        ScorecardScoresRecordPayload,
+        _round_run,
         permission_classes=WRITE,
         description="Record one round of scores: every criterion at once, each score within the "
         "scorecard's scale. A period already recorded needs replace: true.",
     )
     async def scorecard_scores_record(
-        self, info: Info, input: ScorecardScoresRecordInput
-    ) -> ScorecardScoresRecordPayload:
-        async def work(session: AsyncSession) -> tuple[int, int]:
-            entries = [
-                scores.ScoreEntry(
-                    index=i,
-                    criterion_id=pk_of(s.criterion, "ScorecardCriterion", f"scores.{i}.criterion"),
-                    community_score=s.community_score,
-                    provider_score=s.provider_score,
-                    agreed_score=s.agreed_score,
-                    note=s.note,
-                )
-                for i, s in enumerate(input.scores)
-            ]
-            done = await scores.record_scores(
-                session,
-                _actor(info),
-                scorecard_id=pk_of(input.scorecard, "Scorecard", "scorecard"),
-                period=input.period,
-                held_on=input.held_on,
-                note=input.note,
-                entries=entries,
-                replace=input.replace,
+        self, info: Info, input: ScorecardScoresRecordInput, session: AsyncSession
+    ) -> dict[str, int]:
+        entries = [
+            scores.ScoreEntry(
+                index=i,
+                criterion_id=pk_of(s.criterion, "ScorecardCriterion", f"scores.{i}.criterion"),
+                community_score=s.community_score,
+                provider_score=s.provider_score,
+                agreed_score=s.agreed_score,
+                note=s.note,
             )
-            return done.id, done.scorecard_id
-
-        done, errors = await mutate(info, work)
-        found = None
-        if done is not None:
-            found = await load_one(info, scorecard_repo.ROUND_BY_ID, done[0], ScorecardRound)
-        return ScorecardScoresRecordPayload(
-            round=found,
-            scorecard=await _scorecard(info, done[1] if done else None),
-            user_errors=errors,
+            for i, s in enumerate(input.scores)
+        ]
+        done = await scores.record_scores(
+            session,
+            _actor(info),
+            scorecard_id=pk_of(input.scorecard, "Scorecard", "scorecard"),
+            period=input.period,
+            held_on=input.held_on,
+            note=input.note,
+            entries=entries,
+            replace=input.replace,
         )
+        return {"round": done.id, "scorecard": done.scorecard_id}
 
-    @strawberry.mutation(
+    @writes(
+        ScorecardScoresUploadPayload,
+        _upload_run,
         permission_classes=WRITE,
         description="Record rounds of scores from a CSV file, all or none (multipart request "
         "with the header Apollo-Require-Preflight: true). Each period is checked as by "
         "scorecardScoresRecord. Coalition editors.",
     )
     async def scorecard_scores_upload(
-        self, info: Info, input: ScorecardScoresUploadInput
-    ) -> ScorecardScoresUploadPayload:
-        file_upload: Any = input.file
-        reports: list[upload.ScoresUploadReport] = []
-
-        async def work(session: AsyncSession) -> int:
-            file = getattr(file_upload, "file", None)
-            if file is None:
-                raise InvalidInput(
-                    "file", "send the file as a multipart request part", code="INVALID_FILE"
-                )
-            scorecard_id = pk_of(input.scorecard, "Scorecard", "scorecard")
-            try:
-                report = await upload.upload_scores(
-                    session,
-                    _actor(info),
-                    scorecard_id=scorecard_id,
-                    file=file,
-                    replace=input.replace,
-                    id_of=_criterion_id,
-                )
-            except upload.ScoresUploadRejected as rejected:
-                reports.append(rejected.report)
-                raise
-            reports.append(report)
-            return scorecard_id
-
-        pk, errors = await mutate(info, work, upload=file_upload)
-        return ScorecardScoresUploadPayload(
-            scorecard=await _scorecard(info, pk),
-            report=_upload_report(reports[0]) if reports else None,
-            user_errors=errors,
+        self, info: Info, input: ScorecardScoresUploadInput, session: AsyncSession
+    ) -> dict[str, Any]:
+        file = uploaded(input.file)
+        scorecard_id = pk_of(input.scorecard, "Scorecard", "scorecard")
+        report = await upload.upload_scores(
+            session,
+            _actor(info),
+            scorecard_id=scorecard_id,
+            file=file,
+            replace=input.replace,
+            id_of=_criterion_id,
         )
+        return {"scorecard": scorecard_id, "report": report}
 
     @writes(
         ScorecardActionAddPayload,
@@ -491,7 +449,7 @@ class ScorecardMutations:
         action = await actions.update_action(
             session,
             _actor(info),
-            action_id=pk_of(input.id, "ScorecardAction", "id"),
+            action_id=input.pk("ScorecardAction"),
             row_version=input.row_version,
             fields=_fields(input, ACTION_FIELDS),
         )

@@ -16,12 +16,18 @@ from strawberry.file_uploads import Upload
 
 from lnob_api.auth.principal import Scope
 from lnob_api.dataset import repository as dataset_repo
-from lnob_api.errors import InvalidInput
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.dataset.types import Dataset
 from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.mutations import UserError, mutate
+from lnob_api.graphql.mutations import (
+    UserError,
+    parts,
+    refused_report,
+    row,
+    shown,
+    uploaded,
+    writes,
+)
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.observation.types import DisclosureWarning
 from lnob_api.graphql.permissions import requires
@@ -227,9 +233,18 @@ def _report(report: service.UploadReport) -> ObservationsUploadReport:
     )
 
 
+_run = parts(
+    refused_report,
+    dataset=row(dataset_repo.DATASET_BY_ID, Dataset),
+    report=shown(_report),
+)
+
+
 @strawberry.type
 class UploadMutations:
-    @strawberry.mutation(
+    @writes(
+        ObservationsUploadPayload,
+        _run,
         permission_classes=WRITE,
         description="Load observations from a CSV or XLSX file (KoboToolbox and ODK Central "
         "exports read as they are) into a draft dataset version: all rows or none. Send it as "
@@ -237,37 +252,16 @@ class UploadMutations:
         "the same file again changes nothing. Editors of the dataset's coalition.",
     )
     async def observations_upload(
-        self, info: Info, input: ObservationsUploadInput
-    ) -> ObservationsUploadPayload:
-        upload: Any = input.file
-        reports: list[service.UploadReport] = []
-
-        async def work(session: AsyncSession) -> int:
-            dataset_id = pk_of(input.dataset_id, "Dataset", "datasetId")
-            file = getattr(upload, "file", None)
-            if file is None:
-                raise InvalidInput(
-                    "file", "send the file as a multipart request part", code="INVALID_FILE"
-                )
-            try:
-                report = await service.upload(
-                    session,
-                    _actor(info),
-                    dataset_id=dataset_id,
-                    file=file,
-                    filename=str(getattr(upload, "filename", "") or ""),
-                    mapping=_mapping(input.mapping),
-                    replace=input.replace,
-                )
-            except service.UploadRejected as rejected:
-                reports.append(rejected.report)
-                raise
-            reports.append(report)
-            return dataset_id
-
-        dataset_id, errors = await mutate(info, work, upload=upload)
-        return ObservationsUploadPayload(
-            dataset=await load_one(info, dataset_repo.DATASET_BY_ID, dataset_id, Dataset),
-            report=_report(reports[0]) if reports else None,
-            user_errors=errors,
+        self, info: Info, input: ObservationsUploadInput, session: AsyncSession
+    ) -> dict[str, Any]:
+        dataset_id = pk_of(input.dataset_id, "Dataset", "datasetId")
+        report = await service.upload(
+            session,
+            _actor(info),
+            dataset_id=dataset_id,
+            file=uploaded(input.file),
+            filename=str(getattr(input.file, "filename", "") or ""),
+            mapping=_mapping(input.mapping),
+            replace=input.replace,
         )
+        return {"dataset": dataset_id, "report": report}
