@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
-from lnob_api.models.common import DemoFlag, Timestamped, Versioned
+from lnob_api.models.common import DemoFlag, Timestamped, Versioned, link_key
 from lnob_api.models.enums import CoalitionRole, MemberRole, Perturbation, enum_type
 
 
@@ -63,12 +63,8 @@ class CoalitionMember(Timestamped, Base):
 
     __tablename__ = "coalition_members"
 
-    coalition_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("coalitions.id", ondelete="CASCADE"), primary_key=True
-    )
-    organisation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    coalition_id: Mapped[int] = link_key("coalitions.id")
+    organisation_id: Mapped[int] = link_key("organisations.id", index=True)
     role: Mapped[MemberRole] = mapped_column(
         enum_type(MemberRole, "role"), nullable=False, server_default="MEMBER"
     )
@@ -80,12 +76,8 @@ class CoalitionUserRole(Timestamped, Base):
 
     __tablename__ = "coalition_user_roles"
 
-    coalition_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("coalitions.id", ondelete="CASCADE"), primary_key=True
-    )
-    user_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    coalition_id: Mapped[int] = link_key("coalitions.id")
+    user_id: Mapped[int] = link_key("users.id", index=True)
     role: Mapped[CoalitionRole] = mapped_column(enum_type(CoalitionRole, "role"), nullable=False)
 
 

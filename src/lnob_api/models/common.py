@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, MappedColumn, mapped_column
 
 
 class Timestamped:
@@ -27,3 +28,11 @@ class DemoFlag:
     """Rows from the demo seed set are flagged so they can be found and removed."""
 
     is_demo: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, server_default=sa.false())
+
+
+def link_key(
+    target: str, *, ondelete: str = "CASCADE", index: bool | None = None
+) -> MappedColumn[Any]:
+    """One half of a link table's composite primary key: a foreign key to ``target``
+    (``"table.column"``). The second half is indexed, so that links are found from either side."""
+    return mapped_column(sa.ForeignKey(target, ondelete=ondelete), primary_key=True, index=index)

@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
-from lnob_api.models.common import DemoFlag, Timestamped, Versioned
+from lnob_api.models.common import DemoFlag, Timestamped, Versioned, link_key
 from lnob_api.models.enums import (
     ConsentScope,
     DatasetStatus,
@@ -147,12 +147,8 @@ sa.Index(
 class DatasetIndicator(Base):
     __tablename__ = "dataset_indicators"
 
-    dataset_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
-    )
-    indicator_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("indicators.id", ondelete="RESTRICT"), primary_key=True, index=True
-    )
+    dataset_id: Mapped[int] = link_key("datasets.id")
+    indicator_id: Mapped[int] = link_key("indicators.id", ondelete="RESTRICT", index=True)
 
 
 class DatasetGroup(Base):
@@ -160,12 +156,8 @@ class DatasetGroup(Base):
 
     __tablename__ = "dataset_groups"
 
-    dataset_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
-    )
-    group_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("marginalised_groups.id", ondelete="RESTRICT"), primary_key=True, index=True
-    )
+    dataset_id: Mapped[int] = link_key("datasets.id")
+    group_id: Mapped[int] = link_key("marginalised_groups.id", ondelete="RESTRICT", index=True)
 
 
 class DatasetUpload(Base):

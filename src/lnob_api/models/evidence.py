@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
-from lnob_api.models.common import Timestamped, Versioned
+from lnob_api.models.common import Timestamped, Versioned, link_key
 from lnob_api.models.enums import Visibility, enum_type
 from lnob_api.models.observation import PERIOD_PATTERN, TOTAL
 
@@ -153,12 +153,8 @@ class ScorecardScore(Base):
 
     __tablename__ = "scorecard_scores"
 
-    round_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("scorecard_rounds.id", ondelete="CASCADE"), primary_key=True
-    )
-    criterion_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("scorecard_criteria.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    round_id: Mapped[int] = link_key("scorecard_rounds.id")
+    criterion_id: Mapped[int] = link_key("scorecard_criteria.id", index=True)
     community_score: Mapped[float | None] = mapped_column(sa.Double)
     provider_score: Mapped[float | None] = mapped_column(sa.Double)
     agreed_score: Mapped[float | None] = mapped_column(sa.Double)
@@ -244,12 +240,8 @@ class Recommendation(Timestamped, Versioned, Base):
 class RecommendationTarget(Base):
     __tablename__ = "recommendation_targets"
 
-    recommendation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("recommendations.id", ondelete="CASCADE"), primary_key=True
-    )
-    target_code: Mapped[str] = mapped_column(
-        sa.ForeignKey("sdg_targets.code", ondelete="RESTRICT"), primary_key=True, index=True
-    )
+    recommendation_id: Mapped[int] = link_key("recommendations.id")
+    target_code: Mapped[str] = link_key("sdg_targets.code", ondelete="RESTRICT", index=True)
 
 
 class RecommendationResponse(Base):

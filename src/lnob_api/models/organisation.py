@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
-from lnob_api.models.common import DemoFlag, Timestamped, Versioned
+from lnob_api.models.common import DemoFlag, Timestamped, Versioned, link_key
 from lnob_api.models.enums import OrganisationKind, enum_type
 
 
@@ -52,12 +52,8 @@ class OrganisationUser(Base):
 
     __tablename__ = "organisation_users"
 
-    organisation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
-    )
-    user_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    organisation_id: Mapped[int] = link_key("organisations.id")
+    user_id: Mapped[int] = link_key("users.id", index=True)
 
 
 class OAuthClient(Timestamped, Base):

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
-from lnob_api.models.common import DemoFlag, Timestamped, Versioned
+from lnob_api.models.common import DemoFlag, Timestamped, Versioned, link_key
 from lnob_api.models.enums import ProjectStatus, Visibility, enum_type
 
 
@@ -43,20 +43,12 @@ class Project(Timestamped, Versioned, DemoFlag, Base):
 class ProjectTarget(Base):
     __tablename__ = "project_targets"
 
-    project_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
-    )
-    target_code: Mapped[str] = mapped_column(
-        sa.ForeignKey("sdg_targets.code", ondelete="RESTRICT"), primary_key=True, index=True
-    )
+    project_id: Mapped[int] = link_key("projects.id")
+    target_code: Mapped[str] = link_key("sdg_targets.code", ondelete="RESTRICT", index=True)
 
 
 class ProjectGroup(Base):
     __tablename__ = "project_groups"
 
-    project_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
-    )
-    group_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("marginalised_groups.id", ondelete="RESTRICT"), primary_key=True, index=True
-    )
+    project_id: Mapped[int] = link_key("projects.id")
+    group_id: Mapped[int] = link_key("marginalised_groups.id", ondelete="RESTRICT", index=True)

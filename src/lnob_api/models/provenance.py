@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
-from lnob_api.models.common import Timestamped, Versioned
+from lnob_api.models.common import Timestamped, Versioned, link_key
 
 
 class ProducerType(StrEnum):
@@ -85,9 +85,5 @@ class DatasetQualityCriterion(Base):
 
     __tablename__ = "dataset_quality_criteria"
 
-    dataset_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
-    )
-    criterion_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("quality_criteria.id", ondelete="RESTRICT"), primary_key=True, index=True
-    )
+    dataset_id: Mapped[int] = link_key("datasets.id")
+    criterion_id: Mapped[int] = link_key("quality_criteria.id", ondelete="RESTRICT", index=True)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
-from lnob_api.models.common import DemoFlag, Timestamped, Versioned
+from lnob_api.models.common import DemoFlag, Timestamped, Versioned, link_key
 from lnob_api.models.enums import PublicationKind, Visibility, enum_type
 
 
@@ -44,31 +44,19 @@ class PublicationCoalition(Base):
 
     __tablename__ = "publication_coalitions"
 
-    publication_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("publications.id", ondelete="CASCADE"), primary_key=True
-    )
-    coalition_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("coalitions.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    publication_id: Mapped[int] = link_key("publications.id")
+    coalition_id: Mapped[int] = link_key("coalitions.id", index=True)
 
 
 class PublicationTarget(Base):
     __tablename__ = "publication_targets"
 
-    publication_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("publications.id", ondelete="CASCADE"), primary_key=True
-    )
-    target_code: Mapped[str] = mapped_column(
-        sa.ForeignKey("sdg_targets.code", ondelete="RESTRICT"), primary_key=True, index=True
-    )
+    publication_id: Mapped[int] = link_key("publications.id")
+    target_code: Mapped[str] = link_key("sdg_targets.code", ondelete="RESTRICT", index=True)
 
 
 class PublicationDataset(Base):
     __tablename__ = "publication_datasets"
 
-    publication_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("publications.id", ondelete="CASCADE"), primary_key=True
-    )
-    dataset_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    publication_id: Mapped[int] = link_key("publications.id")
+    dataset_id: Mapped[int] = link_key("datasets.id", index=True)
