@@ -168,7 +168,13 @@ class TestStructureFailures:
             ("/sdmx/dataflow", {"references": "cousins"}, {}, 400, "references: 'cousins'"),
             ("/sdmx/dataflow", {"detail": "partial"}, {}, 400, "detail: 'partial'"),
             ("/sdmx/dataflow", {"format": "jsondata"}, {}, 400, "format: unsupported format"),
-            ("/sdmx/dataflow", {}, {"Accept": "application/json"}, 406, "none of the accepted"),
+            (
+                "/sdmx/dataflow",
+                {},
+                {"Accept": "application/vnd.sdmx.structure+json;version=2.0.0"},
+                406,
+                "none of the accepted",
+            ),
         ],
     )
     async def test_error_messages(

@@ -34,6 +34,7 @@ from lnob_api.http.exports import (
 )
 from lnob_api.sdmx import (
     availability,
+    availability30,
     errors,
     model,
     query,
@@ -41,6 +42,7 @@ from lnob_api.sdmx import (
     service,
     structure,
     structure30,
+    structure_json,
     v3,
 )
 from lnob_api.sdmx.negotiation import MEDIA_TYPES, Format, NotAcceptable, negotiate
@@ -89,6 +91,11 @@ def sdmx_routes() -> list[BaseRoute]:
         "/sdmx/schema/{context}/{agency}/{id}/{version}",
         "/sdmx/3.0/schema/{context}/{agency}/{id}/{version}",
     ]
+    available_30 = "/sdmx/3.0/availability/{context}/{agency}/{id}/{version}"
+    v30_routes += [
+        Route(available_30 + tail, availability_query_30, methods=["GET"])
+        for tail in ("", "/{key}", "/{key}/{component}")
+    ]
     v30_structures = "/sdmx/3.0/structure/{resource}"
     v30_routes += [
         Route(v30_structures + tail, structure_query_30, methods=["GET"])
@@ -109,65 +116,92 @@ def _not_acceptable(request: Request, exc: NotAcceptable) -> Response:
 
 async def structure_query(request: Request) -> Response:
     """Dataflows, the data structure definition, code lists or the concept scheme."""
-    path = request.path_params
-    resource = path["resource"]
+    resource = request.path_params["resource"]
     if resource not in STRUCTURES:
         if resource in NOT_IMPLEMENTED:
             return errors.error_response(request, 501, f"{resource} is not offered by this service")
         return errors.error_response(request, 404, f"unknown SDMX resource {resource}")
+    return await _structures(request, resource, "2.1")
+
+
+WILD_30 = {"*": "all", "~": "latest", "+": "latest"}
+
+
+async def _structures(request: Request, resource: str, version: str) -> Response:
+    """A structure query of either version (the path's ``*``/``~``/``+`` are 3.0's wildcards)."""
+    path = {k: WILD_30.get(v, v) for k, v in request.path_params.items()}
     try:
-        params = query.structure_params(query_lists(request))
-        negotiate(format=params.format, accept=request.headers.get("accept"), structure=True)
+        params = query.structure_params(query_lists(request), version)
+        chosen = negotiate(
+            format=params.format,
+            accept=request.headers.get("accept"),
+            structure=True,
+            version=version,
+        )
     except InvalidInput as exc:
         return errors.from_exception(request, exc)
     except NotAcceptable as exc:
         return _not_acceptable(request, exc)
+    principal = principal_of(request)
+    names = {
+        "agency": path.get("agency", "all"),
+        "id": path.get("id", "all"),
+        "version": path.get("version", "latest"),
+    }
     async with request.app.state.database.transaction() as conn:
         try:
-            if resource == "contentconstraint":
+            if resource in ("contentconstraint", "dataconstraint"):
                 found = await availability.content_constraints(
-                    conn,
-                    principal_of(request),
-                    agency=path.get("agency", "all"),
-                    id=path.get("id", "all"),
-                    version=path.get("version", "latest"),
-                    references=params.references,
+                    conn, principal, references=params.references, **names
                 )
             else:
                 found = await service.structures(
-                    conn,
-                    principal_of(request),
-                    resource=resource,
-                    agency=path.get("agency", "all"),
-                    id=path.get("id", "all"),
-                    version=path.get("version", "latest"),
-                    references=params.references,
+                    conn, principal, resource=resource, references=params.references, **names
                 )
+            if params.detail == "referencepartial" and resource == "dataflow":
+                ids = {f.id for f in found.dataflows}
+                flows = [f for f in await service.flows(conn) if f.id in ids]
+                await availability.restrict_to_flows(conn, principal, found, flows)
         except NotFound as exc:
             return errors.from_exception(request, exc)
         found.stubs = params.stubs(structure.CLASSES[resource])
-        found.base_url = str(request.base_url).rstrip("/") + "/sdmx"
-        # Code lists list the codes of the caller's readable data: they change with it.
-        changed = (
-            await service.data_changed(conn, principal_of(request)) if found.codelists else None
+        found.base_url = str(request.base_url).rstrip("/") + (
+            "/sdmx/3.0/structure" if version == "3.0" else "/sdmx"
         )
-    return structure_response(request, found, changed)
+        # Code lists list the codes of the caller's readable data: they change with it.
+        changed = await service.data_changed(conn, principal) if found.codelists else None
+    return structure_response(request, found, changed, chosen)
 
 
 def structure_response(
-    request: Request, found: structure.Structures, last_modified: datetime | None
+    request: Request,
+    found: structure.Structures,
+    last_modified: datetime | None,
+    format: Format = Format.STRUCTURE,
 ) -> Response:
-    """A structure message with its validators (an ETag of everything but the header, and the
-    latest change of the data behind its code lists); 304 when the caller's copy is current."""
-    body = structure.body(found)
-    digest = hashlib.sha256(body.encode()).hexdigest()[:32]
+    """A structure message in ``format`` with its validators (an ETag of everything but the
+    header, and the latest change of the data behind its code lists); 304 when the caller's
+    copy is current."""
+    if format in (Format.STRUCTURE_JSON, Format.STRUCTURE_JSON_20):
+        version = "2.0" if format is Format.STRUCTURE_JSON_20 else "1.0"
+        body = json.dumps(structure_json.body(found, version))
+
+        def message() -> bytes:
+            return structure_json.message(found, version)
+    else:
+        body = structure.body(found)
+
+        def message() -> bytes:
+            if format is Format.STRUCTURE_30:
+                return structure30.message(found)
+            return structure.message(found)
+
+    digest = hashlib.sha256(f"{format}:{body}".encode()).hexdigest()[:32]
     validators = Validators(f'"{digest}"', last_modified, 0)
     headers = cache_headers(request, validators, VARY)
     if is_fresh(request, validators):
         return Response(status_code=304, headers=headers)
-    return Response(
-        structure.message(found), media_type=MEDIA_TYPES[Format.STRUCTURE], headers=headers
-    )
+    return Response(message(), media_type=MEDIA_TYPES[format], headers=headers)
 
 
 async def data_query(request: Request) -> Response:
@@ -314,7 +348,7 @@ async def availability_query(request: Request) -> Response:
             structures = await availability.referenced(conn, principal, flow, params.references)
         except NotFound as exc:
             return errors.from_exception(request, exc)
-    structures.constraints = [availability.constraint(found)]
+    structures.constraints = [found]
     structures.base_url = str(request.base_url).rstrip("/") + "/sdmx"
     return structure_response(request, structures, None)
 
@@ -373,48 +407,62 @@ STRUCTURES_30 = (
     "conceptscheme",
     "categoryscheme",
     "categorisation",
+    "dataconstraint",
 )
 
 
 async def structure_query_30(request: Request) -> Response:
-    """SDMX 3.0 structure queries: the 2.1 artefacts as SDMX-ML 3.0 (``sdmx.structure30``)."""
-    path = request.path_params
-    resource = path["resource"]
+    """SDMX 3.0 structure queries: the 2.1 artefacts as SDMX-ML 3.0 (``sdmx.structure30``) or
+    SDMX-JSON 2.0 (``sdmx.structure_json``); ContentConstraints are 3.0 DataConstraints."""
+    resource = request.path_params["resource"]
     if resource not in STRUCTURES_30:
         if resource in (*STRUCTURES, *NOT_IMPLEMENTED):
             return errors.error_response(request, 501, f"{resource} is not offered in SDMX 3.0")
         return errors.error_response(request, 404, f"unknown SDMX resource {resource}")
+    return await _structures(request, resource, "3.0")
+
+
+async def availability_query_30(request: Request) -> Response:
+    """SDMX 3.0 ``/availability/dataflow/{agency}/{id}/{version}[/{key}[/{componentId}]]``
+    with ``c[...]``, ``mode``, ``references`` and ``updatedAfter``: the 2.1 availability
+    (``sdmx.availability``) as a DataConstraint of role Actual, in SDMX-ML 3.0 or SDMX-JSON 2.0."""
+    path = {k: WILD_30.get(v, v) for k, v in request.path_params.items()}
     try:
-        params = query.structure_params(query_lists(request))
-        if params.detail != "full" or params.format is not None:
-            raise InvalidInput("detail", "SDMX 3.0 structures come in full detail only")
-        accept = request.headers.get("accept") or "*/*"
-        if not any(m in accept for m in ("*/*", "application/*", "xml", "structure+xml")):
-            raise NotAcceptable([structure30.MEDIA_TYPE])
+        if path["context"] not in ("dataflow", "all"):
+            raise InvalidInput("context", f"{path['context']!r}: only dataflows are offered")
+        ref = query.FlowRef(path["agency"], path["id"], path["version"])
+        key = query.key(availability30.key(path.get("key")))
+        raw = query_lists(request)
+        filters = availability30.filters(raw)
+        plain = {k: v for k, v in raw.items() if not availability30.is_filter(k)}
+        if any(k in plain for k in ("startPeriod", "endPeriod")):
+            name = "startPeriod" if "startPeriod" in plain else "endPeriod"
+            raise InvalidInput(name, "not an SDMX 3.0 parameter; use c[TIME_PERIOD]")
+        params = query.availability_params(plain)
+        chosen = negotiate(
+            format=None, accept=request.headers.get("accept"), structure=True, version="3.0"
+        )
     except InvalidInput as exc:
         return errors.from_exception(request, exc)
     except NotAcceptable as exc:
         return _not_acceptable(request, exc)
-    wild = {"*": "all", "~": "latest", "+": "latest"}
+    component = path.get("component")
     principal = principal_of(request)
     async with request.app.state.database.transaction() as conn:
         try:
-            found = await service.structures(
+            flow = await service.find_flow(conn, ref)
+            found = await availability.available(
                 conn,
                 principal,
-                resource=resource,
-                agency=wild.get(path.get("agency", "*"), path.get("agency", "all")),
-                id=wild.get(path.get("id", "*"), path.get("id", "all")),
-                version=wild.get(path.get("version", "~"), path.get("version", "latest")),
-                references=params.references,
+                flow,
+                key,
+                params,
+                None if component in (None, *query.WILDCARDS) else component,
+                filters,
             )
+            structures = await availability.referenced(conn, principal, flow, params.references)
         except NotFound as exc:
             return errors.from_exception(request, exc)
-        changed = await service.data_changed(conn, principal) if found.codelists else None
-    body = structure30.message(found)
-    digest = hashlib.sha256(structure.body(found).encode()).hexdigest()[:32]
-    validators = Validators(f'"3-{digest}"', changed, 0)
-    headers = cache_headers(request, validators, VARY)
-    if is_fresh(request, validators):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=structure30.MEDIA_TYPE, headers=headers)
+    structures.constraints = [found]
+    structures.base_url = str(request.base_url).rstrip("/") + "/sdmx/3.0/structure"
+    return structure_response(request, structures, None, chosen)

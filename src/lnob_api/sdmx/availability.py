@@ -14,7 +14,6 @@ the rows the caller can read (``export.repository.scoped``), so hidden data leav
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -26,19 +25,9 @@ from lnob_api.auth.principal import Principal
 from lnob_api.errors import NotFound
 from lnob_api.sdmx import model, repository, service
 from lnob_api.sdmx.query import WILDCARDS, AvailabilityParams, DataParams, ours
-from lnob_api.sdmx.structure import Dataflow, Structures
-from lnob_api.sdmx.xml import attrs, name, ref, text
+from lnob_api.sdmx.structure import Availability, Codelist, Dataflow, Structures
 
-URN = "urn:sdmx:org.sdmx.infomodel.registry.ContentConstraint"
 COMPONENTS = (*(d.id for d in model.DIMENSIONS), model.TIME_DIMENSION)
-
-
-@dataclass(frozen=True, slots=True)
-class Availability:
-    flow: str
-    values: dict[str, list[str]]
-    time: tuple[date, date] | None
-    obs_count: int
 
 
 def _column(s: repository.Scoped, component: model.Component) -> ColumnElement[Any]:
@@ -48,6 +37,9 @@ def _column(s: repository.Scoped, component: model.Component) -> ColumnElement[A
     return s.rows.c[column.get(component.column, component.column)]
 
 
+Filters = dict[str, list[ColumnElement[bool]]]
+
+
 async def available(
     conn: AsyncConnection,
     principal: Principal,
@@ -55,26 +47,38 @@ async def available(
     key: list[tuple[str, ...] | None],
     params: AvailabilityParams,
     component: str | None,
+    filters: Filters | None = None,
 ) -> Availability:
-    """The availability of ``flow`` for the caller; NotFound when nothing matches."""
+    """The availability of ``flow`` for the caller; NotFound when nothing matches.
+
+    ``filters``: more conditions per component (the ``c[...]`` of SDMX 3.0), held like the
+    key's: in ``available`` mode a dimension's own conditions are left out of its codes."""
     if component is not None and component not in COMPONENTS:
         raise NotFound(f"unknown component {component}; use one of {', '.join(COMPONENTS)}")
-    exact = await service.resolve_data(conn, principal, flow, key, params.data)
+    filters = filters or {}
+
+    def extra(leaving_out: str | None = None) -> list[ColumnElement[bool]]:
+        return [c for id, found in filters.items() if id != leaving_out for c in found]
+
+    exact = await service.resolve_data(conn, principal, flow, key, params.data, extra())
     wanted = [d for d in model.DIMENSIONS if component in (None, d.id)]
     # one scan for the count, the time range and the codes of every dimension whose own
     # selection does not matter (all of them in exact mode): GROUPING SETS
     shared = [
         d
         for position, d in enumerate(model.DIMENSIONS)
-        if d in wanted and (params.mode == "exact" or key[position] is None)
+        if d in wanted
+        and (params.mode == "exact" or (key[position] is None and d.id not in filters))
     ]
     count, first, last, values = await _cube(conn, principal, exact.resolved.where, shared)
     for position, dimension in enumerate(model.DIMENSIONS):
         if dimension not in wanted or dimension in shared:
             continue
         others = [None if i == position else k for i, k in enumerate(key)]
-        where = (await service.resolve_data(conn, principal, flow, others, params.data)).resolved
-        values |= (await _cube(conn, principal, where.where, [dimension]))[3]
+        where = await service.resolve_data(
+            conn, principal, flow, others, params.data, extra(dimension.id)
+        )
+        values |= (await _cube(conn, principal, where.resolved.where, [dimension]))[3]
     values = {d.id: values.get(d.id, []) for d in wanted}
     if int(count) == 0 and not any(values.values()):
         raise NotFound("No results found")
@@ -82,6 +86,36 @@ async def available(
     if first is not None and last is not None and component in (None, model.TIME_DIMENSION):
         time = (first, last)
     return Availability(flow.id, values, time, int(count))
+
+
+def whole(flow: service.Flow) -> tuple[list[tuple[str, ...] | None], AvailabilityParams]:
+    """The key and parameters of a flow's whole availability (exact, no filter)."""
+    params = AvailabilityParams(
+        "exact", "none", DataParams(None, None, None, model.TIME_DIMENSION, "full", None, None)
+    )
+    return [None] * model.KEY_LENGTH, params
+
+
+async def restrict_to_flows(
+    conn: AsyncConnection, principal: Principal, found: Structures, flows: list[service.Flow]
+) -> None:
+    """``detail=referencepartial``: the code lists of the dimensions keep only the codes the
+    caller's data of ``flows`` uses (``isPartial``); the others stay whole."""
+    used: dict[str, set[str]] = {}
+    for flow in flows:
+        try:
+            availability = await available(conn, principal, flow, *whole(flow), None)
+        except NotFound:
+            continue
+        for dimension, codes in availability.values.items():
+            used.setdefault(dimension, set()).update(codes)
+    by_codelist = {d.codelist: used.get(d.id, set()) for d in model.DIMENSIONS}
+    found.codelists = [
+        Codelist(c.id, c.name, [code for code in c.codes if code.id in by_codelist[c.id]], True)
+        if c.id in by_codelist
+        else c
+        for c in found.codelists
+    ]
 
 
 async def _cube(
@@ -120,48 +154,6 @@ async def _cube(
     return count, first, last, values
 
 
-def constraint(found: Availability) -> str:
-    """The ContentConstraint (SDMX-ML 2.1) of an availability."""
-    id = f"CC_{found.flow}"
-    urn = f"{URN}={model.AGENCY}:{id}({model.VERSION})"
-    parts = [
-        "<structure:ContentConstraint"
-        + attrs(
-            id=id,
-            urn=urn,
-            agencyID=model.AGENCY,
-            version=model.VERSION,
-            isFinal="false",
-            type="Actual",
-        )
-        + ">",
-        '<common:Annotations><common:Annotation id="obs_count">'
-        f"<common:AnnotationTitle>{found.obs_count}</common:AnnotationTitle>"
-        "<common:AnnotationType>sdmx_metrics</common:AnnotationType>"
-        "</common:Annotation></common:Annotations>",
-        name(f"Availability of {found.flow}"),
-        "<structure:ConstraintAttachment><structure:Dataflow>"
-        + ref(found.flow, cls="Dataflow", package="datastructure")
-        + "</structure:Dataflow></structure:ConstraintAttachment>",
-        '<structure:CubeRegion include="true">',
-    ]
-    for dimension, codes in found.values.items():
-        if not codes:
-            continue
-        listed = "".join(f"<common:Value>{text(c)}</common:Value>" for c in codes)
-        parts.append(f'<common:KeyValue id="{dimension}">{listed}</common:KeyValue>')
-    if found.time is not None:
-        start, end = found.time
-        parts.append(
-            f'<common:KeyValue id="{model.TIME_DIMENSION}"><common:TimeRange>'
-            f'<common:StartPeriod isInclusive="true">{start.isoformat()}</common:StartPeriod>'
-            f'<common:EndPeriod isInclusive="true">{end.isoformat()}</common:EndPeriod>'
-            "</common:TimeRange></common:KeyValue>"
-        )
-    parts.append("</structure:CubeRegion></structure:ContentConstraint>")
-    return "".join(parts)
-
-
 async def referenced(
     conn: AsyncConnection, principal: Principal, flow: service.Flow, references: str
 ) -> Structures:
@@ -192,18 +184,13 @@ async def content_constraints(
     if not ours(agency, version):
         raise missing
     chosen = [f for f in await service.flows(conn) if id in WILDCARDS or id == f"CC_{f.id}"]
-    params = AvailabilityParams(
-        "exact", "none", DataParams(None, None, None, model.TIME_DIMENSION, "full", None, None)
-    )
     found = Structures()
     for flow in chosen:
         try:
-            availability = await available(
-                conn, principal, flow, [None] * model.KEY_LENGTH, params, None
-            )
+            availability = await available(conn, principal, flow, *whole(flow), None)
         except NotFound:
             continue
-        found.constraints.append(constraint(availability))
+        found.constraints.append(availability)
         if references in ("children", "descendants", "all", "dataflow"):
             found.dataflows.append(Dataflow(flow.id, flow.name, flow.description))
     if not found.constraints:

@@ -3,8 +3,9 @@
 Data: SDMX-ML 2.1 structure-specific (also for application/xml, text/xml and */*: it streams
 and every client of this service has read it so far), SDMX-ML 2.1 generic data, SDMX-JSON 1.0
 (also application/json), SDMX-CSV 1.0 (also text/csv) and SDMX-CSV 2.0. Structures: SDMX-ML
-2.1 structure messages. Other SDMX formats (SDMX-ML 3.0, SDMX-JSON 2.0) are not offered here:
-asking only for them is 406.
+2.1 structure messages (the default) and SDMX-JSON 1.0 structure messages (also
+application/json); under ``/sdmx/3.0/structure``, SDMX-ML 3.0 and SDMX-JSON 2.0 (``version``
+``3.0``). Other SDMX formats are not offered on a route: asking only for them is 406.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from lnob_api.errors import InvalidInput
 
 class Format(StrEnum):
     STRUCTURE = "structure"
+    STRUCTURE_JSON = "structurejson"
+    # /sdmx/3.0/structure only
+    STRUCTURE_30 = "structure30"
+    STRUCTURE_JSON_20 = "structurejson20"
     STRUCTURE_SPECIFIC = "structurespecificdata"
     GENERIC = "genericdata"
     # SDMX-ML 3.0 structure-specific data: /sdmx/3.0 only (``sdmx.v3``)
@@ -29,6 +34,9 @@ class Format(StrEnum):
 
 MEDIA_TYPES = {
     Format.STRUCTURE: "application/vnd.sdmx.structure+xml; version=2.1",
+    Format.STRUCTURE_JSON: "application/vnd.sdmx.structure+json; version=1.0.0; charset=utf-8",
+    Format.STRUCTURE_30: "application/vnd.sdmx.structure+xml; version=3.0.0",
+    Format.STRUCTURE_JSON_20: "application/vnd.sdmx.structure+json; version=2.0.0; charset=utf-8",
     Format.STRUCTURE_SPECIFIC: "application/vnd.sdmx.structurespecificdata+xml; version=2.1",
     Format.GENERIC: "application/vnd.sdmx.genericdata+xml; version=2.1",
     Format.STRUCTURE_SPECIFIC_30: "application/vnd.sdmx.structurespecificdata+xml; version=3.0.0",
@@ -68,10 +76,37 @@ _DATA: dict[str, dict[str | None, Format]] = {
 }
 _STRUCTURE: dict[str, dict[str | None, Format]] = {
     "application/vnd.sdmx.structure+xml": {None: Format.STRUCTURE, "2.1": Format.STRUCTURE},
+    "application/vnd.sdmx.structure+json": {
+        None: Format.STRUCTURE_JSON,
+        "1.0.0": Format.STRUCTURE_JSON,
+        "1.0": Format.STRUCTURE_JSON,
+    },
+    "application/json": {None: Format.STRUCTURE_JSON},
     "application/xml": {None: Format.STRUCTURE},
     "text/xml": {None: Format.STRUCTURE},
     "application/*": {None: Format.STRUCTURE},
     "*/*": {None: Format.STRUCTURE},
+}
+_STRUCTURE_30: dict[str, dict[str | None, Format]] = {
+    "application/vnd.sdmx.structure+xml": {
+        None: Format.STRUCTURE_30,
+        "3.0.0": Format.STRUCTURE_30,
+        "3.0": Format.STRUCTURE_30,
+    },
+    "application/vnd.sdmx.structure+json": {
+        None: Format.STRUCTURE_JSON_20,
+        "2.0.0": Format.STRUCTURE_JSON_20,
+        "2.0": Format.STRUCTURE_JSON_20,
+    },
+    "application/json": {None: Format.STRUCTURE_JSON_20},
+    "application/xml": {None: Format.STRUCTURE_30},
+    "text/xml": {None: Format.STRUCTURE_30},
+    "application/*": {None: Format.STRUCTURE_30},
+    "*/*": {None: Format.STRUCTURE_30},
+}
+STRUCTURE_FORMATS = {
+    "2.1": (Format.STRUCTURE, Format.STRUCTURE_JSON),
+    "3.0": (Format.STRUCTURE_30, Format.STRUCTURE_JSON_20),
 }
 
 
@@ -113,10 +148,13 @@ def _ranges(accept: str) -> list[_Range]:
     return sorted(found, key=lambda r: (-r.q, r.order))
 
 
-def negotiate(*, format: str | None, accept: str | None, structure: bool) -> Format:
+def negotiate(
+    *, format: str | None, accept: str | None, structure: bool, version: str = "2.1"
+) -> Format:
     """The format to write: ``format`` when given (400 when unknown or of the wrong kind),
-    else the most preferred acceptable media type (``NotAcceptable`` when none)."""
-    allowed = (Format.STRUCTURE,) if structure else DATA_FORMATS
+    else the most preferred acceptable media type (``NotAcceptable`` when none). ``version``
+    (``2.1`` or ``3.0``) chooses the structure formats of the route."""
+    allowed = STRUCTURE_FORMATS[version] if structure else DATA_FORMATS
     if format is not None:
         try:
             chosen = Format(format.strip().lower())
@@ -127,7 +165,7 @@ def negotiate(*, format: str | None, accept: str | None, structure: bool) -> For
             raise InvalidInput("format", f"unsupported format {format!r}; use {names}")
         assert chosen is not None
         return chosen
-    table = _STRUCTURE if structure else _DATA
+    table = (_STRUCTURE_30 if version == "3.0" else _STRUCTURE) if structure else _DATA
     if not accept or not accept.strip():
         return allowed[0]
     for item in _ranges(accept):

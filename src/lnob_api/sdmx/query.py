@@ -174,7 +174,11 @@ STRUCTURE_DETAILS = (
     "referencestubs",
     "allcompletestubs",
     "referencecompletestubs",
+    "referencepartial",
 )
+# SDMX-REST 2.x (``/sdmx/3.0``) adds ``raw``: the artefacts as they are maintained, which here
+# is the same as ``full`` (no code list extends another).
+STRUCTURE_DETAILS_30 = (*STRUCTURE_DETAILS, "raw")
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +190,7 @@ class StructureParams:
     def stubs(self, queried: str) -> frozenset[str]:
         """Classes to write as stubs: all (``all...stubs``), or all but the queried one's."""
         every = frozenset(("Dataflow", "Codelist", "ConceptScheme", "DataStructure"))
-        every |= {"CategoryScheme", "Categorisation", "ContentConstraint"}
+        every |= {"CategoryScheme", "Categorisation", "ContentConstraint", "DataConstraint"}
         if self.detail in ("allstubs", "allcompletestubs"):
             return every
         if self.detail in ("referencestubs", "referencecompletestubs"):
@@ -194,12 +198,13 @@ class StructureParams:
         return frozenset()
 
 
-def structure_params(params: Params) -> StructureParams:
+def structure_params(params: Params, version: str = "2.1") -> StructureParams:
     _check_names(params, STRUCTURE_PARAMETERS)
+    details = STRUCTURE_DETAILS_30 if version == "3.0" else STRUCTURE_DETAILS
     return StructureParams(
         references=_choice(params, "references", "none", REFERENCES),
         format=single(params, "format"),
-        detail=_choice(params, "detail", "full", STRUCTURE_DETAILS),
+        detail=_choice(params, "detail", "full", details),
     )
 
 

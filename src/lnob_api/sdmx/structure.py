@@ -5,12 +5,19 @@ is built whole."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from lnob_api.sdmx import categories, model
-from lnob_api.sdmx.xml import DECLARATION, attrs, header, name, ref, xmlns
+from lnob_api.sdmx.xml import DECLARATION, attrs, header, name, ref, text, xmlns
 
 URN = "urn:sdmx:org.sdmx.infomodel"
+
+
+def urn(package: str, cls: str, id: str, item: str | None = None) -> str:
+    """The URN of one of the agency's artefacts (with ``item``: of an item in a scheme)."""
+    found = f"{URN}.{package}.{cls}={model.AGENCY}:{id}({model.VERSION})"
+    return found if item is None else f"{found}.{item}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +32,8 @@ class Codelist:
     id: str
     name: str
     codes: list[Code]
+    # only the codes the queried artefact uses (``detail=referencepartial``)
+    partial: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +41,21 @@ class Dataflow:
     id: str
     name: str
     description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """The actual content of a dataflow for one caller (``sdmx.availability``): the codes per
+    dimension, the first and last day covered, and the number of observations."""
+
+    flow: str
+    values: dict[str, list[str]]
+    time: tuple[date, date] | None
+    obs_count: int
+
+    @property
+    def id(self) -> str:
+        return f"CC_{self.flow}"
 
 
 @dataclass
@@ -45,8 +69,8 @@ class Structures:
     # the SDG goals' category scheme (None: not in the message) and categorisations
     categories: list[Any] | None = None
     categorisations: list[Any] = field(default_factory=list)
-    # ContentConstraints, written already (``sdmx.availability.constraint``).
-    constraints: list[str] = field(default_factory=list)
+    # Actual ContentConstraints (SDMX 3.0: DataConstraints), one per dataflow.
+    constraints: list[Availability] = field(default_factory=list)
     # Classes written as stubs (``detail=allstubs|referencestubs``): id, name and the URL of
     # the full artefact only; ``base_url`` is the service's (``http://host/sdmx``).
     stubs: frozenset[str] = frozenset()
@@ -98,7 +122,7 @@ def body(structures: Structures) -> str:
         parts.append("</structure:Dataflows>")
     if structures.categories is not None:
         url = (
-            _url("CategoryScheme", categories.SCHEME_ID, base)
+            stub_url("CategoryScheme", categories.SCHEME_ID, base)
             if "CategoryScheme" in stubs
             else None
         )
@@ -108,7 +132,7 @@ def body(structures: Structures) -> str:
     if structures.categorisations:
         parts.append("<structure:Categorisations>")
         for item in structures.categorisations:
-            url = _url("Categorisation", item.id, base) if "Categorisation" in stubs else None
+            url = stub_url("Categorisation", item.id, base) if "Categorisation" in stubs else None
             parts.append(categories.categorisation(item, stub_url=url))
         parts.append("</structure:Categorisations>")
     if structures.codelists:
@@ -135,7 +159,7 @@ def body(structures: Structures) -> str:
         parts.append(f"<structure:DataStructures>{dsd}</structure:DataStructures>")
     if structures.constraints:
         parts.append("<structure:Constraints>")
-        parts.extend(structures.constraints)
+        parts.extend(constraint(c) for c in structures.constraints)
         parts.append("</structure:Constraints>")
     parts.append("</message:Structures>")
     return "".join(parts)
@@ -149,24 +173,24 @@ RESOURCES = {
     "CategoryScheme": "categoryscheme",
     "Categorisation": "categorisation",
     "ContentConstraint": "contentconstraint",
+    "DataConstraint": "dataconstraint",  # SDMX 3.0
 }
 CLASSES = {resource: cls for cls, resource in RESOURCES.items()}
 CONCEPTS_NAME = "Concepts of the LNOB data commons"
 DSD_NAME = "LNOB community-driven data on SDG indicators, by marginalised group"
 
 
-def _url(cls: str, id: str, base_url: str) -> str:
+def stub_url(cls: str, id: str, base_url: str) -> str:
     """Where the full artefact is (a stub's ``structureURL``)."""
     return f"{base_url}/{RESOURCES[cls]}/{model.AGENCY}/{id}/{model.VERSION}"
 
 
 def _stub(cls: str, package: str, id: str, title: str, base_url: str) -> str:
     """A stub: the artefact's identity and name, and where the full artefact is."""
-    url = _url(cls, id, base_url)
-    urn = f"{URN}.{package}.{cls}={model.AGENCY}:{id}({model.VERSION})"
+    url = stub_url(cls, id, base_url)
     values = attrs(
         id=id,
-        urn=urn,
+        urn=urn(package, cls, id),
         isExternalReference="true",
         agencyID=model.AGENCY,
         version=model.VERSION,
@@ -177,8 +201,13 @@ def _stub(cls: str, package: str, id: str, title: str, base_url: str) -> str:
 
 
 def _maintainable(cls: str, package: str, id: str) -> str:
-    urn = f"{URN}.{package}.{cls}={model.AGENCY}:{id}({model.VERSION})"
-    return attrs(id=id, urn=urn, agencyID=model.AGENCY, version=model.VERSION, isFinal="false")
+    return attrs(
+        id=id,
+        urn=urn(package, cls, id),
+        agencyID=model.AGENCY,
+        version=model.VERSION,
+        isFinal="false",
+    )
 
 
 def _dataflow(flow: Dataflow) -> str:
@@ -193,8 +222,9 @@ def _dataflow(flow: Dataflow) -> str:
 
 
 def _codelist(codelist: Codelist) -> str:
+    partial = ' isPartial="true"' if codelist.partial else ""
     parts = [
-        f"<structure:Codelist{_maintainable('Codelist', 'codelist', codelist.id)}>",
+        f"<structure:Codelist{_maintainable('Codelist', 'codelist', codelist.id)}{partial}>",
         name(codelist.name),
     ]
     prefix = f"{URN}.codelist.Code={model.AGENCY}:{codelist.id}({model.VERSION})"
@@ -210,11 +240,14 @@ def _codelist(codelist: Codelist) -> str:
     return "".join(parts)
 
 
-def _components() -> list[model.Component]:
-    return [*model.DIMENSIONS, model.TIME, *model.ATTRIBUTES, _MEASURE]
+MEASURE = model.Component(model.MEASURE, "Observation value", None, "value")
+# The text type of the uncoded components (String for the others).
+TEXT_TYPES = {model.TIME_DIMENSION: "ObservationalTimePeriod", model.MEASURE: "Double"}
 
 
-_MEASURE = model.Component(model.MEASURE, "Observation value", None, "value")
+def components() -> list[model.Component]:
+    """Every component of DSD_LNOB (a concept each), the measure last."""
+    return [*model.DIMENSIONS, model.TIME, *model.ATTRIBUTES, MEASURE]
 
 
 def _concepts() -> str:
@@ -226,10 +259,9 @@ def _concepts() -> str:
     prefix = (
         f"{URN}.conceptscheme.Concept={model.AGENCY}:{model.CONCEPT_SCHEME_ID}({model.VERSION})"
     )
-    for component in _components():
+    for component in components():
         # A core representation on every concept: sdmx1 reads it for data-set attributes.
-        text_type = {model.TIME_DIMENSION: "ObservationalTimePeriod", model.MEASURE: "Double"}
-        core = _representation(component, text_type.get(component.id, "String"), "Core")
+        core = _representation(component, TEXT_TYPES.get(component.id, "String"), "Core")
         parts.append(
             f"<structure:Concept{attrs(id=component.id, urn=f'{prefix}.{component.id}')}>"
             f"{name(component.name)}{core}</structure:Concept>"
@@ -294,9 +326,50 @@ def _dsd() -> str:
         )
     parts.append(
         '</structure:AttributeList><structure:MeasureList id="MeasureDescriptor">'
-        f'<structure:PrimaryMeasure id="{model.MEASURE}">{_identity(_MEASURE)}'
+        f'<structure:PrimaryMeasure id="{model.MEASURE}">{_identity(MEASURE)}'
         '<structure:LocalRepresentation><structure:TextFormat textType="Double"/>'
         "</structure:LocalRepresentation></structure:PrimaryMeasure>"
         "</structure:MeasureList></structure:DataStructureComponents></structure:DataStructure>"
     )
+    return "".join(parts)
+
+
+def constraint(found: Availability) -> str:
+    """The ContentConstraint (SDMX-ML 2.1) of an availability, with the observation count as
+    the annotation ``obs_count`` of type ``sdmx_metrics`` (as the .Stat Suite writes it)."""
+    parts = [
+        "<structure:ContentConstraint"
+        + attrs(
+            id=found.id,
+            urn=urn("registry", "ContentConstraint", found.id),
+            agencyID=model.AGENCY,
+            version=model.VERSION,
+            isFinal="false",
+            type="Actual",
+        )
+        + ">",
+        '<common:Annotations><common:Annotation id="obs_count">'
+        f"<common:AnnotationTitle>{found.obs_count}</common:AnnotationTitle>"
+        "<common:AnnotationType>sdmx_metrics</common:AnnotationType>"
+        "</common:Annotation></common:Annotations>",
+        name(f"Availability of {found.flow}"),
+        "<structure:ConstraintAttachment><structure:Dataflow>"
+        + ref(found.flow, cls="Dataflow", package="datastructure")
+        + "</structure:Dataflow></structure:ConstraintAttachment>",
+        '<structure:CubeRegion include="true">',
+    ]
+    for dimension, codes in found.values.items():
+        if not codes:
+            continue
+        listed = "".join(f"<common:Value>{text(c)}</common:Value>" for c in codes)
+        parts.append(f'<common:KeyValue id="{dimension}">{listed}</common:KeyValue>')
+    if found.time is not None:
+        start, end = found.time
+        parts.append(
+            f'<common:KeyValue id="{model.TIME_DIMENSION}"><common:TimeRange>'
+            f'<common:StartPeriod isInclusive="true">{start.isoformat()}</common:StartPeriod>'
+            f'<common:EndPeriod isInclusive="true">{end.isoformat()}</common:EndPeriod>'
+            "</common:TimeRange></common:KeyValue>"
+        )
+    parts.append("</structure:CubeRegion></structure:ContentConstraint>")
     return "".join(parts)
