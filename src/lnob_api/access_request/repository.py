@@ -11,6 +11,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from lnob_api import models
 from lnob_api.access import requests_visibility, visibility
 from lnob_api.auth.principal import Principal
+from lnob_api.db.rows import lock_one
 from lnob_api.read.relations import Source, ToOne, order_by, scoped_by
 
 access_requests = models.AccessRequest.__table__
@@ -144,12 +145,10 @@ async def lock_visible(
     session: AsyncSession, principal: Principal, request_id: int
 ) -> models.AccessRequest | None:
     """The request if the principal may see it, locked for the rest of the transaction."""
-    stmt = (
-        sa.select(models.AccessRequest)
-        .where(
-            models.AccessRequest.id == request_id,
-            requests_visibility.access_request_visible(principal),
-        )
-        .with_for_update()
+    return await lock_one(
+        session,
+        models.AccessRequest,
+        models.AccessRequest.id == request_id,
+        requests_visibility.access_request_visible(principal),
+        refresh=False,
     )
-    return (await session.execute(stmt)).scalar_one_or_none()

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
+from lnob_api.db.rows import lock_one
 
 coalitions = models.Coalition.__table__
 areas = models.Area.__table__
@@ -38,25 +39,15 @@ async def slug_taken(session: AsyncSession, slug: str) -> bool:
 async def lock(session: AsyncSession, coalition_id: int) -> models.Coalition | None:
     """The coalition, its row locked for the rest of the transaction (this also serialises
     changes to its members and roles)."""
-    result = await session.execute(
-        sa.select(models.Coalition)
-        .where(models.Coalition.id == coalition_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return result.scalar_one_or_none()
+    return await lock_one(session, models.Coalition, models.Coalition.id == coalition_id)
 
 
 async def membership(
     session: AsyncSession, coalition_id: int, organisation_id: int
 ) -> models.CoalitionMember | None:
-    result = await session.execute(
-        sa.select(models.CoalitionMember)
-        .where(
-            models.CoalitionMember.coalition_id == coalition_id,
-            models.CoalitionMember.organisation_id == organisation_id,
-        )
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    return await lock_one(
+        session,
+        models.CoalitionMember,
+        models.CoalitionMember.coalition_id == coalition_id,
+        models.CoalitionMember.organisation_id == organisation_id,
     )
-    return result.scalar_one_or_none()

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lnob_api import models
+from lnob_api.db.rows import lock_one
 
 _organisations = models.Organisation.__table__
 _areas = models.Area.__table__
@@ -111,13 +112,7 @@ async def all_organisations(conn: AsyncConnection) -> list[OrganisationRecord]:
 
 async def lock(session: AsyncSession, organisation_id: int) -> models.Organisation | None:
     """The organisation as an ORM object, its row locked for the rest of the transaction."""
-    result = await session.execute(
-        sa.select(models.Organisation)
-        .where(models.Organisation.id == organisation_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return result.scalar_one_or_none()
+    return await lock_one(session, models.Organisation, models.Organisation.id == organisation_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
+from lnob_api.db.rows import lock_one
 
 projects = models.Project.__table__
 targets = models.ProjectTarget.__table__
@@ -22,13 +23,12 @@ async def lock(
     session: AsyncSession, principal: Principal, project_id: int
 ) -> models.Project | None:
     """The project if the principal may see it, its row locked for the rest of the transaction."""
-    result = await session.execute(
-        sa.select(models.Project)
-        .where(models.Project.id == project_id, visibility.project_visible(principal))
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    return await lock_one(
+        session,
+        models.Project,
+        models.Project.id == project_id,
+        visibility.project_visible(principal),
     )
-    return result.scalar_one_or_none()
 
 
 async def slug_taken(session: AsyncSession, slug: str) -> bool:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api import models
+from lnob_api.db.rows import lock_one
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, public
 
 criteria = models.QualityCriterion.__table__
@@ -144,13 +145,9 @@ def group_filters(*, country: str | None, include_shared: bool) -> list[ColumnEl
 async def lock_criterion(
     session: AsyncSession, criterion_id: int
 ) -> models.QualityCriterion | None:
-    result = await session.execute(
-        sa.select(models.QualityCriterion)
-        .where(models.QualityCriterion.id == criterion_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    return await lock_one(
+        session, models.QualityCriterion, models.QualityCriterion.id == criterion_id
     )
-    return result.scalar_one_or_none()
 
 
 async def criterion_code_taken(
@@ -209,13 +206,9 @@ async def dataset_criterion_ids(session: AsyncSession, dataset_id: int) -> list[
 
 
 async def lock_group(session: AsyncSession, group_id: int) -> models.MarginalisedGroup | None:
-    result = await session.execute(
-        sa.select(models.MarginalisedGroup)
-        .where(models.MarginalisedGroup.id == group_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    return await lock_one(
+        session, models.MarginalisedGroup, models.MarginalisedGroup.id == group_id
     )
-    return result.scalar_one_or_none()
 
 
 async def group_code_taken(session: AsyncSession, code: str) -> bool:

@@ -16,6 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
+from lnob_api.db.rows import lock_one
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, scoped_by
 from lnob_api.read.search import ESCAPE, word_patterns
 from lnob_api.sdg import repository as sdg_repo
@@ -130,12 +131,9 @@ def filters(
 
 
 async def lock(session: AsyncSession, recommendation_id: int) -> models.Recommendation | None:
-    result = await session.execute(
-        sa.select(models.Recommendation)
-        .where(models.Recommendation.id == recommendation_id)
-        .with_for_update()
+    return await lock_one(
+        session, models.Recommendation, models.Recommendation.id == recommendation_id, refresh=False
     )
-    return result.scalar_one_or_none()
 
 
 async def is_visible(session: AsyncSession, principal: Principal, recommendation_id: int) -> bool:

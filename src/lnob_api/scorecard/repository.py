@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
+from lnob_api.db.rows import lock_one
 from lnob_api.errors import InvalidInput
 from lnob_api.observation.periods import period_bounds
 from lnob_api.read.keyset import OrderKey
@@ -169,19 +170,15 @@ def filters(
 
 async def lock(session: AsyncSession, scorecard_id: int) -> models.Scorecard | None:
     """The scorecard row, locked for the rest of the transaction."""
-    result = await session.execute(
-        sa.select(models.Scorecard).where(models.Scorecard.id == scorecard_id).with_for_update()
+    return await lock_one(
+        session, models.Scorecard, models.Scorecard.id == scorecard_id, refresh=False
     )
-    return result.scalar_one_or_none()
 
 
 async def lock_action(session: AsyncSession, action_id: int) -> models.ScorecardAction | None:
-    result = await session.execute(
-        sa.select(models.ScorecardAction)
-        .where(models.ScorecardAction.id == action_id)
-        .with_for_update()
+    return await lock_one(
+        session, models.ScorecardAction, models.ScorecardAction.id == action_id, refresh=False
     )
-    return result.scalar_one_or_none()
 
 
 async def is_visible(session: AsyncSession, principal: Principal, scorecard_id: int) -> bool:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
+from lnob_api.db.rows import lock_one
 
 targets = models.SdgTarget.__table__
 indicators = models.Indicator.__table__
@@ -20,13 +21,7 @@ async def existing_targets(session: AsyncSession, codes: Iterable[str]) -> set[s
 
 
 async def lock_indicator(session: AsyncSession, indicator_id: int) -> models.Indicator | None:
-    result = await session.execute(
-        sa.select(models.Indicator)
-        .where(models.Indicator.id == indicator_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return result.scalar_one_or_none()
+    return await lock_one(session, models.Indicator, models.Indicator.id == indicator_id)
 
 
 async def last_custom_number(session: AsyncSession, country_code: str) -> int:

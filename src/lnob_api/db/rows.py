@@ -1,0 +1,44 @@
+"""The steps every write takes on an ORM row: lock it, change it, insert it."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+Row = TypeVar("Row")
+
+
+async def lock_one(
+    session: AsyncSession,
+    model: type[Row],
+    *where: sa.ColumnElement[bool],
+    refresh: bool = True,
+) -> Row | None:
+    """The ``model`` row matching ``where`` (at most one), locked ``FOR UPDATE`` for the rest of
+    the transaction; None when there is none. ``refresh`` (the default) reads the locked columns
+    into an object the session already holds, so that version checks see the row as it is now
+    (the request sessions do not autoflush: a held object with unflushed changes loses them)."""
+    stmt = sa.select(model).where(*where).with_for_update()
+    if refresh:
+        stmt = stmt.execution_options(populate_existing=True)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def insert(session: AsyncSession, row: Row) -> Row:
+    """Write the new ORM ``row`` now and read back what the database filled in (its id, its
+    defaults), so that the audit snapshot and the answer show the row as stored."""
+    session.add(row)
+    await session.flush()
+    await session.refresh(row)
+    return row
+
+
+def assign(row: object, fields: Mapping[str, Any], allowed: Collection[str] | None = None) -> None:
+    """Set ``fields`` on the ORM ``row``: those named in ``allowed`` only, when it is given (a
+    service's editable columns); callers validate the values first."""
+    for name, value in fields.items():
+        if allowed is None or name in allowed:
+            setattr(row, name, value)
