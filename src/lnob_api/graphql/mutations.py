@@ -6,8 +6,9 @@ The rest is here. :func:`mutate` runs the work; a runner (:func:`row_payload`,
 :func:`shown_payload`, :func:`payload_field`, :func:`deleted`) builds the payload from the
 work's result, reading a written row back through visibility after the loader caches are
 dropped; :func:`named` gives each mutation its own payload type name without an empty subclass
-written out; :func:`user_errors` is the one place that turns a domain error into ``userErrors``
-(``graphql/errors.py`` turns the rest into GraphQL errors and HTTP answers).
+written out; :func:`user_errors` turns a domain error into ``userErrors`` as
+``lnob_api.errors.problems`` says (the mapping HTTP answers share; ``graphql/errors.py`` turns
+the rest into GraphQL errors).
 
 Each mutation runs in a savepoint of the request's transaction: an expected domain error
 (invalid input, a conflict, a missing referenced record) undoes only that mutation's writes and
@@ -28,7 +29,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.permission import BasePermission
 
 from lnob_api.audit.service import Actor
-from lnob_api.errors import Conflict, InvalidInput, NotFound, ValidationFailed
+from lnob_api.errors import (
+    RETRY,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    Problem,
+    ValidationFailed,
+    problems,
+)
 from lnob_api.graphql.context import Info, Loaders
 from lnob_api.graphql.loading import load_one
 from lnob_api.read.relations import ToOne
@@ -68,7 +77,7 @@ def actor(info: Info) -> Actor:
     return Actor(info.context.principal, info.context.request_id)
 
 
-def _error(problem: InvalidInput) -> UserError:
+def _error(problem: Problem) -> UserError:
     try:
         code = UserErrorCode(problem.reason)
     except ValueError:
@@ -126,40 +135,23 @@ _UNIQUE: dict[str, tuple[str | None, str]] = {
 _UNIQUE_VIOLATION = "23505"
 
 
-def _integrity_error(exc: IntegrityError) -> UserError:
+def _integrity_problem(exc: IntegrityError) -> Problem:
     """A unique violation is NOT_UNIQUE on the input that collided; any other constraint (a
     referenced row deleted meanwhile) is a CONFLICT to retry."""
     orig = exc.orig
     if getattr(orig, "sqlstate", None) == _UNIQUE_VIOLATION:
         name = getattr(getattr(orig, "__cause__", None), "constraint_name", None) or ""
         field, message = _UNIQUE.get(name, (None, "a record with these values already exists"))
-        path = ["input", field] if field else None
-        return UserError(field=path, code=UserErrorCode.NOT_UNIQUE, message=message)
-    return UserError(
-        field=None,
-        code=UserErrorCode.CONFLICT,
-        message="the change conflicts with another change made at the same time; retry",
-    )
+        return Problem(field, "NOT_UNIQUE", message)
+    return Problem(None, "CONFLICT", RETRY)
 
 
 def user_errors(exc: Exception) -> list[UserError]:
-    if isinstance(exc, ValidationFailed):
-        return [_error(p) for p in exc.problems]
-    if isinstance(exc, InvalidInput):
-        return [_error(exc)]
-    if isinstance(exc, Conflict):
-        return [UserError(field=None, code=UserErrorCode.CONFLICT, message=exc.message)]
-    if isinstance(exc, NotFound):
-        return [UserError(field=["input", "id"], code=UserErrorCode.NOT_FOUND, message=exc.message)]
+    """The ``userErrors`` of a failed mutation (``lnob_api.errors.problems``; a constraint the
+    database refused, from the constraint's name)."""
     if isinstance(exc, IntegrityError):
-        return [_integrity_error(exc)]
-    return [
-        UserError(
-            field=None,
-            code=UserErrorCode.CONFLICT,
-            message="the change conflicts with another change made at the same time; retry",
-        )
-    ]
+        return [_error(_integrity_problem(exc))]
+    return [_error(p) for p in problems(exc)]
 
 
 async def _attempt(
