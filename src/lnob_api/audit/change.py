@@ -1,7 +1,10 @@
-"""The one audit call services make for a change to a row (the per-domain wrappers are gone)."""
+"""The audit calls services make: :func:`record_change` for a change to an ORM row,
+:func:`record_state` for one described by plain records (a dataclass or a dict), so that no
+domain needs a wrapper of its own around ``audit.service.record``."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,5 +44,40 @@ async def record_change(
         ),
         before=before,
         after=service.snapshot(entity) if after is _SNAPSHOT else after,
+        request_id=actor.request_id,
+    )
+
+
+def _state(value: Any) -> dict[str, Any] | None:
+    if value is None or isinstance(value, dict):
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    raise TypeError(f"an audit state is a dict or a dataclass record, not {type(value).__name__}")
+
+
+async def record_state(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    *,
+    entity_type: str,
+    entity_id: object,
+    coalition_id: int | None,
+    before: object | None,
+    after: object | None,
+) -> None:
+    """Append the audit event of ``action`` on the record ``entity_type``/``entity_id``, in the
+    same transaction as the change; ``before`` and ``after`` are its states (a dict, or a
+    dataclass record: its fields; None where there is none)."""
+    await service.record(
+        session,
+        actor.principal,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        coalition_id=coalition_id,
+        before=_state(before),
+        after=_state(after),
         request_id=actor.request_id,
     )
