@@ -40,6 +40,7 @@ from lnob_api.db.request import Database, RequestDb
 from lnob_api.graphiql.assets import Assets
 from lnob_api.graphiql.page import render_page
 from lnob_api.graphql import over_http
+from lnob_api.graphql.compiled import Compiled, CompiledReads, RawResponse
 from lnob_api.graphql.context import Context
 from lnob_api.graphql.i18n import negotiate
 from lnob_api.graphql.inputs import BadRequest, check_body
@@ -86,6 +87,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self.documents = Documents()
         # None: no response cache (the tests' apps, unless a test sets one).
         self.cache = cache
+        self.compiled = CompiledReads(settings, database)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -267,6 +269,10 @@ class GraphQLApp(GraphQL[Context, None]):
             return _refused(
                 "the document has several operations: choose one with operationName", context
             )
+        compiled = await self.compiled.execute(query, name, request_data.variables, context)
+        if compiled is not None:  # one SQL statement wrote the body (graphql.compiled)
+            setattr(request.state, _CACHEABLE, True)
+            return compiled
         try:
             result = await self.schema.execute(
                 query,
@@ -291,12 +297,22 @@ class GraphQLApp(GraphQL[Context, None]):
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
+        if isinstance(result, Compiled):
+            request.state.lnob_cost = result.cost
+            raw = RawResponse(data={})
+            raw.body = result.body
+            return raw  # type: ignore[return-value]
         response = process_result(result)
         extensions = response.get("extensions") or {}
         request.state.lnob_cost = extensions.get("cost") if isinstance(extensions, dict) else None
         if over_http.is_request_error(dict(response)):
             response.pop("data", None)  # "data" is absent, not null, when nothing executed
         return response
+
+    def encode_json(self, data: object) -> str | bytes:
+        if isinstance(data, RawResponse):
+            return data.body  # PostgreSQL's JSON text, never decoded here
+        return super().encode_json(data)
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = _SubResponse()
