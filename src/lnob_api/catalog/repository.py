@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
-from lnob_api.declare.entities import DATASET
+from lnob_api.declare.entities import DATASET, PUBLICATION
 from lnob_api.models.enums import DatasetStatus, MemberRole
 
 datasets = models.Dataset.__table__
@@ -24,6 +24,8 @@ targets = models.SdgTarget.__table__
 goals = models.SdgGoal.__table__
 members = models.CoalitionMember.__table__
 organisations = models.Organisation.__table__
+publications = models.Publication.__table__
+publication_datasets = models.PublicationDataset.__table__
 
 
 async def listed(
@@ -133,3 +135,30 @@ async def coverage(
         .group_by(observations.c.dataset_id)
     )
     return {row[0]: (row[1], row[2]) for row in await conn.execute(stmt)}
+
+
+async def publications_of(
+    conn: AsyncConnection, principal: Principal, dataset_ids: Sequence[int]
+) -> list[Any]:
+    """(dataset_id, slug, title, published_on and the declared DCAT columns) of the
+    publications the principal may see that draw on each dataset (others are not named)."""
+    stmt = (
+        sa.select(
+            publication_datasets.c.dataset_id,
+            publications.c.slug,
+            publications.c.title,
+            publications.c.published_on,
+            *PUBLICATION.columns(PUBLICATION.dcat, publications),
+        )
+        .select_from(
+            publication_datasets.join(
+                publications, publications.c.id == publication_datasets.c.publication_id
+            )
+        )
+        .where(
+            visibility.publication_visible(principal),
+            publication_datasets.c.dataset_id.in_(dataset_ids),
+        )
+        .order_by(publication_datasets.c.dataset_id, publications.c.id)
+    )
+    return list((await conn.execute(stmt)).all())

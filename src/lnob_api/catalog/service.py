@@ -10,6 +10,11 @@ know of, valid against the official DCAT-AP 3.0.0 SHACL shapes.
 - Every dataset and distribution has an IRI that answers (``/catalog/datasets/{slug}`` and
   ``.../distributions/{csv,sdmx}``); the landing page is ``/catalog/datasets/{slug}.html``
   and the catalog's home page ``/catalog.html``.
+- A dataset names the publications drawing on it that the caller may see
+  (``dct:isReferencedBy``): each a ``foaf:Document`` (and ``rdfs:Resource``) with its title,
+  its ``dct:language`` (the EU language authority's concept for its BCP 47 tag, declared on
+  ``PUBLICATION``) and the day it was issued, identified within the catalog
+  (``/catalog#publication-{slug}``).
 - Terms are written with the prefixes of ``vocabulary.CONTEXT`` (compact JSON-LD that rdflib,
   and CKAN's DCAT harvester through it, expand to the DCAT-AP IRIs).
 """
@@ -28,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lnob_api.auth.principal import Principal
 from lnob_api.catalog import repository
 from lnob_api.catalog import vocabulary as v
-from lnob_api.declare.entities import DATASET
+from lnob_api.declare.entities import DATASET, PUBLICATION
 from lnob_api.sdmx import model as sdmx_model
 
 DISTRIBUTIONS = ("csv", "sdmx")
@@ -171,8 +176,26 @@ def distribution(base: str, row: Any, kind: str) -> dict[str, Any]:
     }
 
 
+def _publication(base: str, row: Any) -> dict[str, Any]:
+    """A publication drawing on a dataset, as the dataset's ``dct:isReferencedBy``."""
+    # rdfs:Resource named as well: the shapes check the class in the data, not the ontology.
+    node: dict[str, Any] = {
+        "@id": f"{base}/catalog#publication-{row.slug}",
+        "@type": ["foaf:Document", "rdfs:Resource"],
+        "dct:title": row.title,
+        **PUBLICATION.dcat_properties(row),
+    }
+    if row.published_on is not None:
+        node["dct:issued"] = _literal(row.published_on)
+    return node
+
+
 def _dataset(
-    base: str, row: Any, indicators: list[Any], covered: tuple[Any, Any] | None
+    base: str,
+    row: Any,
+    indicators: list[Any],
+    covered: tuple[Any, Any] | None,
+    publications: list[Any],
 ) -> dict[str, Any]:
     goals = {found.goal: found.goal_title for found in indicators}
     iri = dataset_iri(base, row.slug)
@@ -209,6 +232,8 @@ def _dataset(
     if row.published_at is not None:
         node["dct:issued"] = _literal(row.published_at)
     node["dct:modified"] = _literal(row.updated_at)
+    if publications:
+        node["dct:isReferencedBy"] = [_publication(base, found) for found in publications]
     return node
 
 
@@ -222,7 +247,13 @@ async def _described(
     # Coverage from the observations the caller reads: none for a restricted dataset, whose
     # collection period is given instead.
     coverage = await repository.coverage(conn, principal, [r.id for r in rows if r.readable])
-    return [_dataset(base, row, indicators[row.id], coverage.get(row.id)) for row in rows]
+    publications: dict[int, list[Any]] = defaultdict(list)
+    for found in await repository.publications_of(conn, principal, ids):
+        publications[found.dataset_id].append(found)
+    return [
+        _dataset(base, row, indicators[row.id], coverage.get(row.id), publications[row.id])
+        for row in rows
+    ]
 
 
 async def catalog(conn: AsyncConnection, principal: Principal, *, base: str) -> dict[str, Any]:

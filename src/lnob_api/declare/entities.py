@@ -182,7 +182,7 @@ PUBLICATION = Entity(
         Field("kind", editable=True),
         Field(
             "language",
-            "Language code of the text, e.g. en.",
+            "Language of the text: a BCP 47 tag such as en or sw-KE.",
             editable=Edit(limit=12, created="Default en."),
             check=language.tag,
             filter=Filter("languages", "member", "BCP 47 tags, any of them."),

@@ -80,8 +80,8 @@ def filters(
         )
     if kind is not None:
         where.append(publications.c.kind == kind)
-    if language is not None:
-        where.append(publications.c.language == language.strip().lower())
+    if language is not None:  # a canonical tag (declare.language)
+        where.append(publications.c.language == language)
     if target_code is not None:
         where.append(
             publications.c.id.in_(

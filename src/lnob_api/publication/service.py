@@ -8,7 +8,6 @@ Every change writes an audit event in the same transaction; services flush, neve
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +21,7 @@ from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Principal
 from lnob_api.coalition import service as coalition_service
+from lnob_api.declare.entities import PUBLICATION
 from lnob_api.errors import InvalidInput, NotFound, ValidationFailed, check_version
 from lnob_api.models.enums import CoalitionRole, PublicationKind, Visibility
 from lnob_api.publication import write_repository as repo
@@ -30,15 +30,8 @@ from lnob_api.slugs import unique_slug
 
 __all__ = ["Actor", "Links", "create", "delete", "set_visibility", "update"]
 
-LIMITS = {
-    "title": 300,
-    "slug": 160,
-    "language": 12,
-    "file_url": 1000,
-    "description": coalition_service.DESCRIPTION_MAX,
-}
-EDITABLE = ("kind", "title", "description", "language", "published_on", "file_url")
-LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
+# What an update may change (declare.entities.PUBLICATION; its limits are declared there too).
+EDITABLE = tuple(f.name for f in PUBLICATION.edits(create=False))
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,26 +59,23 @@ def _require_governor(principal: Principal, coalition_id: int | None) -> None:
 
 
 def _check_fields(fields: dict[str, Any], problems: list[InvalidInput]) -> None:
+    """Normalise and check the declared fields in place (``PUBLICATION.check_edits``: lengths,
+    null kind, the language a BCP 47 tag of the partnership's), title and language not blank,
+    the file an http(s) address."""
     for name in ("title", "description"):
         if name in fields:
             fields[name] = (fields[name] or "").strip()
-    coalition_service.check_required(fields, ("title", "language"), problems)
-    coalition_service.check_lengths(fields, LIMITS, problems)
-    if "kind" in fields and fields["kind"] is None:
-        problems.append(InvalidInput("kind", "a kind is required", code="REQUIRED"))
-    language = fields.get("language")
-    if isinstance(language, str) and language.strip():
-        fields["language"] = language.strip().lower()
-        if not LANGUAGE.match(fields["language"]):
-            problems.append(
-                InvalidInput("language", f"{language!r} is not a language code such as en, fr")
-            )
     if "file_url" in fields:
-        url = (fields["file_url"] or "").strip() or None
-        fields["file_url"] = url
-        parts = urlsplit(url or "")
-        if url is not None and (parts.scheme not in ("http", "https") or not parts.hostname):
-            problems.append(InvalidInput("fileUrl", f"{url!r} is not an http(s) address"))
+        fields["file_url"] = (fields["file_url"] or "").strip() or None
+    blank = [n for n in ("title", "language") if n in fields and not (fields[n] or "").strip()]
+    coalition_service.check_required(fields, blank, problems)
+    checked = {name: value for name, value in fields.items() if name not in blank}
+    PUBLICATION.check_edits(checked, problems)
+    fields.update(checked)
+    url = fields.get("file_url")
+    parts = urlsplit(url or "")
+    if url is not None and (parts.scheme not in ("http", "https") or not parts.hostname):
+        problems.append(InvalidInput("fileUrl", f"{url!r} is not an http(s) address"))
 
 
 async def _resolve_links(
@@ -134,7 +124,7 @@ async def _slug(
         wanted,
         title,
         taken=lambda s: repo.slug_taken(session, s),
-        max_length=LIMITS["slug"],
+        max_length=PUBLICATION.limits["slug"],
         fallback="publication",
         # Partnership-wide publications have a namespace of their own.
         namespace=coalition_code.strip().lower() if coalition_code is not None else "lnob",

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.auth.principal import Scope
+from lnob_api.declare.entities import PUBLICATION
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.enums import PublicationKind, Visibility
+from lnob_api.graphql.declared import Declared, create_input, created, update_input, updated
+from lnob_api.graphql.enums import Visibility
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.mutations import UserError, deleted, named, row_payload, writes
 from lnob_api.graphql.mutations import actor as _actor
@@ -21,24 +22,18 @@ from lnob_api.publication import service
 
 WRITE = [requires(Scope.DATA_WRITE)]
 GOVERN = [requires_any(Scope.COALITION_ADMIN, Scope.PARTNERSHIP_ADMIN)]
-FIELDS = ("title", "description", "language", "published_on", "file_url")
 
 
 @strawberry.input(
     description="A new publication of a coalition, or of the partnership when coalition is null."
 )
+@create_input(PUBLICATION)  # the declared fields (declare.entities) where ``declared`` stands
 class PublicationCreateInput:
     coalition: str | None = strawberry.field(
         description="Country code of the owning coalition; null for a partnership-wide one"
         " (partnership admins)."
     )
-    kind: PublicationKind
-    title: str
-    slug: str | None = strawberry.field(default=None, description="Default: from the title.")
-    description: str | None = None
-    language: str | None = strawberry.field(default=None, description="Default en.")
-    published_on: date | None = None
-    file_url: str | None = None
+    declared: ClassVar[Declared]
     visibility: Visibility | None = strawberry.field(
         default=None, description="Default COALITION; other levels need a coalition admin."
     )
@@ -52,15 +47,8 @@ class PublicationCreateInput:
 
 
 @strawberry.input(description="Changes to a publication; omitted fields stay as they are.")
+@update_input(PUBLICATION)
 class PublicationUpdateInput:
-    id: strawberry.ID
-    row_version: int = strawberry.field(description="The rowVersion you read.")
-    kind: PublicationKind | None = strawberry.UNSET
-    title: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    language: str | None = strawberry.UNSET
-    published_on: date | None = strawberry.UNSET
-    file_url: str | None = strawberry.UNSET
     coalitions: list[str] | None = strawberry.UNSET
     targets: list[str] | None = strawberry.UNSET
     datasets: list[strawberry.ID] | None = strawberry.UNSET
@@ -102,13 +90,6 @@ def _set(value: Any) -> bool:
     return value is not strawberry.UNSET and value is not None
 
 
-def _fields(data: Any) -> dict[str, Any]:
-    fields = {n: getattr(data, n) for n in FIELDS if getattr(data, n) is not strawberry.UNSET}
-    if getattr(data, "kind", None) is not strawberry.UNSET:
-        fields["kind"] = data.kind
-    return fields
-
-
 def _links(data: Any) -> service.Links:
     """Omitted (or null) link lists stay as they are; a list replaces them."""
     datasets = None
@@ -136,19 +117,19 @@ class PublicationMutations:
     async def publication_create(
         self, info: Info, input: PublicationCreateInput, session: AsyncSession
     ) -> int:
-        fields = _fields(input)
-        kind = fields.pop("kind")
-        created = await service.create(
+        fields = created(PUBLICATION, input)
+        kind, slug = fields.pop("kind"), fields.pop("slug", None)
+        made = await service.create(
             session,
             _actor(info),
             coalition_code=input.coalition,
             kind=kind,
-            fields={k: v for k, v in fields.items() if v is not None or k == "title"},
-            slug=input.slug,
+            fields=fields,
+            slug=slug,
             visibility=input.visibility,
             links=_links(input),
         )
-        return created.id
+        return made.id
 
     @writes(
         PublicationUpdatePayload,
@@ -159,15 +140,16 @@ class PublicationMutations:
     async def publication_update(
         self, info: Info, input: PublicationUpdateInput, session: AsyncSession
     ) -> int:
-        updated = await service.update(
+        change = updated(PUBLICATION, input)
+        done = await service.update(
             session,
             _actor(info),
-            publication_id=pk_of(input.id, "Publication", "id"),
-            row_version=input.row_version,
-            fields=_fields(input),
+            publication_id=change.pk,
+            row_version=change.row_version,
+            fields=change.fields,
             links=_links(input),
         )
-        return updated.id
+        return done.id
 
     @writes(
         PublicationSetVisibilityPayload,

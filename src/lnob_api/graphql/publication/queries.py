@@ -6,9 +6,11 @@ from enum import Enum
 
 import strawberry
 
+from lnob_api.declare.entities import PUBLICATION
 from lnob_api.errors import InvalidInput
 from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.context import Info
+from lnob_api.graphql.declared import declared_where, filters
 from lnob_api.graphql.enums import PublicationKind
 from lnob_api.graphql.ids import from_global_id
 from lnob_api.graphql.loading import load_one
@@ -26,6 +28,7 @@ class PublicationOrder(Enum):
 
 
 @strawberry.input(description="Conditions on publications; all given ones must hold.")
+@filters(PUBLICATION)  # then the declared ones (declare.entities)
 class PublicationFilter:
     coalition: str | None = strawberry.field(
         default=None, description="Country code of a coalition the publication is about."
@@ -42,13 +45,15 @@ def _publications(
     filter: PublicationFilter | None = None, order_by: PublicationOrder = PublicationOrder.ID
 ) -> Slice:
     f = filter or PublicationFilter()
+    language = PUBLICATION.field("language")
     where = publication_repo.filters(
         coalition_code=f.coalition,
         kind=f.kind.value if f.kind else None,
-        language=f.language,
+        language=language.checked(f.language, "filter.language") if f.language else None,
         target_code=f.target,
         search=f.search,
     )
+    where += declared_where(PUBLICATION, f)  # the declared filters (declare.entities)
     return Slice(where=where, order=publication_repo.ORDERS[order_by.value])
 
 
