@@ -19,6 +19,7 @@ from lnob_api.graphql.context import Info
 from lnob_api.graphql.mutations import UserError, parts, refused_report, shown, uploaded, writes
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.permissions import requires_any
+from lnob_api.graphql.upload.reports import FileProblem
 from lnob_api.official import service
 
 WRITERS = [requires_any(Scope.DATA_WRITE, Scope.PARTNERSHIP_ADMIN)]
@@ -57,11 +58,8 @@ class OfficialValueProblemCode(Enum):
 
 
 @strawberry.type(description="One problem found in a file of official values.")
-class OfficialValueProblem:
-    row: int = strawberry.field(description="Row number as a spreadsheet shows it (header: 1).")
-    column: str | None = strawberry.field(description="The column at fault, as in the header.")
+class OfficialValueProblem(FileProblem):
     code: OfficialValueProblemCode
-    message: str
 
 
 @strawberry.type(description="What an import of official values read, wrote or refused.")
@@ -89,12 +87,7 @@ def _report(report: service.UploadReport) -> OfficialValuesUploadReport:
         rows_read=report.rows_read,
         rows_inserted=report.rows_inserted,
         rows_updated=report.rows_updated,
-        problems=[
-            OfficialValueProblem(
-                row=p.row, column=p.column, code=OfficialValueProblemCode(p.code), message=p.message
-            )
-            for p in report.problems
-        ],
+        problems=[OfficialValueProblem.of(p) for p in report.problems],
         problem_count=report.problem_count,
         ignored_columns=list(report.ignored_columns),
     )

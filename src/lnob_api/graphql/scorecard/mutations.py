@@ -34,6 +34,7 @@ from lnob_api.graphql.scorecard.types import (
     ScorecardCriterion,
     ScorecardRound,
 )
+from lnob_api.graphql.upload.reports import FileProblem
 from lnob_api.models.evidence import ActionStatus
 from lnob_api.scorecard import actions, scores, service, upload
 from lnob_api.scorecard import repository as scorecard_repo
@@ -190,11 +191,8 @@ class ScorecardScoreProblemCode(Enum):
 
 
 @strawberry.type(description="One problem found in a file of scorecard scores.")
-class ScorecardScoreProblem:
-    row: int = strawberry.field(description="Row number as a spreadsheet shows it (header: 1).")
-    column: str | None = strawberry.field(description="The column at fault, as in the header.")
+class ScorecardScoreProblem(FileProblem):
     code: ScorecardScoreProblemCode
-    message: str
 
 
 @strawberry.type(description="What an upload of scorecard scores read, recorded or refused.")
@@ -220,15 +218,7 @@ def _upload_report(report: upload.ScoresUploadReport) -> ScorecardScoresUploadRe
     return ScorecardScoresUploadReport(
         rows_read=report.rows_read,
         rounds_recorded=report.rounds_recorded,
-        problems=[
-            ScorecardScoreProblem(
-                row=p.row,
-                column=p.column,
-                code=ScorecardScoreProblemCode(p.code),
-                message=p.message,
-            )
-            for p in report.problems
-        ],
+        problems=[ScorecardScoreProblem.of(p) for p in report.problems],
         problem_count=report.problem_count,
     )
 

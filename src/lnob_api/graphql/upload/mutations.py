@@ -31,6 +31,7 @@ from lnob_api.graphql.mutations import (
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.observation.types import DisclosureWarning
 from lnob_api.graphql.permissions import requires
+from lnob_api.graphql.upload.reports import FileProblem
 from lnob_api.upload import service
 from lnob_api.upload.mapping import ColumnMapping
 
@@ -141,13 +142,11 @@ class UploadProblemCode(Enum):
 
 
 @strawberry.type(description="One problem found in an uploaded file.")
-class UploadProblem:
+class UploadProblem(FileProblem):
     row: int = strawberry.field(
         description="Row number as a spreadsheet shows it: the header is row 1."
     )
-    column: str | None = strawberry.field(description="The column at fault, as in the header.")
     code: UploadProblemCode
-    message: str
 
 
 @strawberry.type(description="What an upload read, wrote or refused.")
@@ -220,12 +219,7 @@ def _report(report: service.UploadReport) -> ObservationsUploadReport:
         rows_written=report.rows_written,
         duplicate_of_previous_upload=report.duplicate_of_previous_upload,
         sha256=report.sha256,
-        problems=[
-            UploadProblem(
-                row=p.row, column=p.column, code=UploadProblemCode(p.code), message=p.message
-            )
-            for p in report.problems
-        ],
+        problems=[UploadProblem.of(p) for p in report.problems],
         problem_count=report.problem_count,
         ignored_columns=list(report.ignored_columns),
         observations_replaced=report.observations_replaced,
