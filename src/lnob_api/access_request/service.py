@@ -33,6 +33,7 @@ from lnob_api.audit import service as audit
 from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Principal
+from lnob_api.db.rows import insert
 from lnob_api.errors import Forbidden, InvalidInput, NotFound, ValidationFailed
 from lnob_api.grant import service as grant_service
 from lnob_api.models import AccessRequestStatus, NotificationKind
@@ -121,9 +122,7 @@ async def create(
         requester_client_id=requester.client_pk,
         organisation_id=requester.organisation_id,
     )
-    session.add(request)
-    await session.flush()
-    await session.refresh(request)
+    await insert(session, request)
     organisation = await repo.organisation_name(session, requester.organisation_id)
     await notifications.notify_coalition_admins(
         session,

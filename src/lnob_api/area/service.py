@@ -22,6 +22,7 @@ from lnob_api.audit import service as audit
 from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
+from lnob_api.db.rows import assign, insert
 from lnob_api.errors import InvalidInput, NotFound, ValidationFailed, check_version
 from lnob_api.models.enums import AreaLevel, CoalitionRole
 
@@ -111,9 +112,7 @@ async def create_local(
         coalition_id=coalition_id,
         **{k: v for k, v in fields.items() if k in EDITABLE},
     )
-    session.add(area)
-    await session.flush()
-    await session.refresh(area)
+    await insert(session, area)
     await record_change(session, actor, "area.create", area, None)
     return area
 
@@ -143,9 +142,7 @@ async def update_local(
     if problems:
         raise ValidationFailed(problems)
     before = audit.snapshot(area)
-    for name, value in fields.items():
-        if name in EDITABLE:
-            setattr(area, name, value)
+    assign(area, fields, EDITABLE)
     area.updated_at = coalition_service.now()
     await record_change(session, actor, "area.update", area, before)
     return area

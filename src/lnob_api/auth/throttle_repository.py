@@ -107,13 +107,21 @@ async def prune(
     """Drop rows whose failures are forgotten and whose address is no longer remembered."""
     await conn.execute(
         sa.delete(_throttles).where(
-            sa.or_(
-                _throttles.c.last_failure_at.is_(None),
-                _throttles.c.last_failure_at < failures_before,
-            ),
-            sa.or_(
-                _throttles.c.last_success_at.is_(None),
-                _throttles.c.last_success_at < known_before,
-            ),
+            forgotten(failures_before=failures_before, known_before=known_before)
         )
+    )
+
+
+def forgotten(*, failures_before: datetime, known_before: datetime) -> sa.ColumnElement[bool]:
+    """Rows with no failure since ``failures_before`` and no sign-in since ``known_before``:
+    they hold nothing the throttle still needs (its own pruning and the purge drop them)."""
+    return sa.and_(
+        sa.or_(
+            _throttles.c.last_failure_at.is_(None),
+            _throttles.c.last_failure_at < failures_before,
+        ),
+        sa.or_(
+            _throttles.c.last_success_at.is_(None),
+            _throttles.c.last_success_at < known_before,
+        ),
     )

@@ -23,8 +23,10 @@ from lnob_api.audit import service as audit
 from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.coalition import write_repository as repo
+from lnob_api.db.rows import assign, insert
 from lnob_api.disclosure import service as disclosure
 from lnob_api.errors import Forbidden, InvalidInput, NotFound, ValidationFailed, check_version
+from lnob_api.models.common import mark_edited
 from lnob_api.models.enums import MemberRole
 from lnob_api.organisation import service as organisation_service
 from lnob_api.slugs import unique_slug
@@ -194,9 +196,7 @@ async def create(
         slug=await _slug(session, slug, fields["name"]),
         **{k: v for k, v in fields.items() if k in EDITABLE},
     )
-    session.add(coalition)
-    await session.flush()
-    await session.refresh(coalition)
+    await insert(session, coalition)
     await record_change(
         session, actor, "coalition.create", coalition, None, coalition_id=coalition.id
     )
@@ -232,11 +232,8 @@ async def update(
     before = audit.snapshot(coalition)
     old_threshold = coalition.suppression_threshold
     old_protection = [getattr(coalition, name) for name in PROTECTION]
-    for name, value in fields.items():
-        if name in EDITABLE:
-            setattr(coalition, name, value)
-    coalition.row_version += 1
-    coalition.updated_at = now()
+    assign(coalition, fields, EDITABLE)
+    mark_edited(coalition)
     if [getattr(coalition, name) for name in PROTECTION] != old_protection:
         # New small cells need their complements hidden too (secondary suppression).
         await session.flush()
@@ -289,9 +286,7 @@ async def add_member(
             code="NOT_UNIQUE",
         )
     member = models.CoalitionMember(coalition_id=cid, organisation_id=organisation_id, role=role)
-    session.add(member)
-    await session.flush()
-    await session.refresh(member)
+    await insert(session, member)
     # Its clients now read the coalition's data as insiders: a sync event.
     await sync.membership_changed(session, coalition_id=cid, organisation_id=None)
     await record_change(session, actor, "coalition_member.add", member, None)

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lnob_api import models
+from lnob_api.auth import throttle_repository
 
 _codes = models.AuthorizationCode.__table__
 _refresh = models.RefreshToken.__table__
@@ -56,14 +57,9 @@ async def forgotten_throttles(
     return await _count(
         conn,
         sa.delete(_throttles).where(
-            sa.or_(
-                _throttles.c.last_failure_at.is_(None),
-                _throttles.c.last_failure_at < failures_before,
-            ),
-            sa.or_(
-                _throttles.c.last_success_at.is_(None),
-                _throttles.c.last_success_at < known_before,
-            ),
+            throttle_repository.forgotten(
+                failures_before=failures_before, known_before=known_before
+            )
         ),
     )
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, MappedColumn, mapped_column
@@ -36,3 +36,15 @@ def link_key(
     """One half of a link table's composite primary key: a foreign key to ``target``
     (``"table.column"``). The second half is indexed, so that links are found from either side."""
     return mapped_column(sa.ForeignKey(target, ondelete=ondelete), primary_key=True, index=index)
+
+
+class _Editable(Protocol):
+    row_version: int
+    updated_at: datetime
+
+
+def mark_edited(row: _Editable) -> None:
+    """Record an edit on ``row``: its row version (for optimistic locking) goes up by one and
+    ``updated_at`` becomes now."""
+    row.row_version += 1
+    row.updated_at = datetime.now(UTC)

@@ -8,7 +8,6 @@ transaction.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +26,7 @@ from lnob_api.errors import (
     ValidationFailed,
     check_version,
 )
+from lnob_api.models.common import mark_edited
 from lnob_api.models.enums import OrganisationKind
 from lnob_api.organisation import admin_repository as repo
 from lnob_api.organisation.admin_repository import OrganisationRecord
@@ -281,8 +281,7 @@ async def update(
     before = _snap(organisation)
     for name, value in values.items():
         setattr(organisation, name, value)
-    organisation.row_version += 1
-    organisation.updated_at = datetime.now(UTC)
+    mark_edited(organisation)
     await session.flush()
     await record_change(
         session, actor, "organisation.update", organisation, before, after=_snap(organisation)

@@ -19,7 +19,9 @@ from lnob_api.audit import service as audit
 from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
+from lnob_api.db.rows import assign, insert
 from lnob_api.errors import InvalidInput, NotFound, ValidationFailed, check_version
+from lnob_api.models.common import mark_edited
 from lnob_api.models.enums import CoalitionRole, ProjectStatus, Visibility
 from lnob_api.project import write_repository as repo
 from lnob_api.sdg import service as sdg_service
@@ -119,9 +121,7 @@ async def create(
         visibility=visibility or Visibility.COALITION,
         **{k: v for k, v in fields.items() if k in EDITABLE and v is not None},
     )
-    session.add(project)
-    await session.flush()
-    await session.refresh(project)
+    await insert(session, project)
     await repo.replace_links(session, project.id, target_codes=targets, group_ids=groups)
     await record_change(session, actor, "project.create", project, None)
     return project
@@ -148,11 +148,6 @@ async def _load(
     return project
 
 
-def _touch(project: models.Project) -> None:
-    project.row_version += 1
-    project.updated_at = coalition_service.now()
-
-
 async def update(
     session: AsyncSession,
     actor: Actor,
@@ -169,10 +164,8 @@ async def update(
         session, project.coalition_id, fields, (target_codes, group_codes), project
     )
     before = audit.snapshot(project)
-    for name, value in fields.items():
-        if name in EDITABLE:
-            setattr(project, name, value)
-    _touch(project)
+    assign(project, fields, EDITABLE)
+    mark_edited(project)
     await repo.replace_links(session, project.id, target_codes=targets, group_ids=groups)
     await record_change(session, actor, "project.update", project, before)
     return project
@@ -190,7 +183,7 @@ async def set_visibility(
     project = await _load(session, actor, project_id, row_version, admin=True)
     before = audit.snapshot(project)
     project.visibility = visibility
-    _touch(project)
+    mark_edited(project)
     await record_change(session, actor, "project.visibility", project, before)
     return project
 
@@ -206,7 +199,7 @@ async def archive(
         )
     before = audit.snapshot(project)
     project.status = ProjectStatus.COMPLETED
-    _touch(project)
+    mark_edited(project)
     await record_change(session, actor, "project.archive", project, before)
     return project
 

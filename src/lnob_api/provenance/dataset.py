@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
+from lnob_api.db.rows import assign
 from lnob_api.errors import InvalidInput
 from lnob_api.models.enums import Methodology
 from lnob_api.models.provenance import ProvenanceMethod
@@ -119,9 +120,7 @@ def apply(dataset: models.Dataset, change: ProvenanceChange | None, *, creating:
     """Set the given provenance columns on ``dataset``. A new dataset without a method takes
     the one its methodology names (MIXED and OTHER name none)."""
     fields = change.fields if change is not None else {}
-    for name, value in fields.items():
-        if name in COLUMNS:
-            setattr(dataset, name, value)
+    assign(dataset, fields, COLUMNS)
     if creating and "method" not in fields and dataset.methodology is not None:
         dataset.method = METHOD_OF_METHODOLOGY.get(Methodology(dataset.methodology))
 

@@ -22,7 +22,9 @@ from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
 from lnob_api.dataset import service as dataset_service
+from lnob_api.db.rows import assign, insert
 from lnob_api.errors import InvalidInput, ValidationFailed, check_version
+from lnob_api.models.common import mark_edited
 from lnob_api.models.enums import CoalitionRole, Visibility
 from lnob_api.models.evidence import RecommendationStatus
 from lnob_api.organisation import service as organisation_service
@@ -151,9 +153,7 @@ async def create(
         visibility=visibility or Visibility.COALITION,
         **{k: v for k, v in fields.items() if k in EDITABLE},
     )
-    session.add(rec)
-    await session.flush()
-    await session.refresh(rec)
+    await insert(session, rec)
     await repo.replace_targets(session, rec.id, targets or [])
     session.add(
         models.RecommendationStatusChange(
@@ -207,15 +207,12 @@ async def update(
     if problems:
         raise ValidationFailed(problems)
     before = await _snapshot(session, rec)
-    for name, value in fields.items():
-        if name in EDITABLE:
-            setattr(rec, name, value)
+    assign(rec, fields, EDITABLE)
     if visibility is not None:
         rec.visibility = visibility
     if targets is not None:
         await repo.replace_targets(session, rec.id, targets)
-    rec.row_version += 1
-    rec.updated_at = _now()
+    mark_edited(rec)
     await record_change(
         session, actor, "recommendation.update", rec, before, after=await _snapshot(session, rec)
     )
@@ -232,8 +229,7 @@ def _move(
     response_id: int | None = None,
 ) -> models.RecommendationStatusChange:
     rec.status = status
-    rec.row_version += 1
-    rec.updated_at = _now()
+    mark_edited(rec)
     return models.RecommendationStatusChange(
         recommendation_id=rec.id,
         status=status,

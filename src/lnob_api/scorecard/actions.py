@@ -10,7 +10,9 @@ from lnob_api import models
 from lnob_api.audit import service as audit
 from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
+from lnob_api.db.rows import assign, insert
 from lnob_api.errors import InvalidInput, ValidationFailed, check_version
+from lnob_api.models.common import mark_edited
 from lnob_api.models.evidence import ActionStatus
 from lnob_api.organisation import service as organisation_service
 from lnob_api.scorecard import repository as repo
@@ -65,10 +67,8 @@ async def add_action(
         status=fields.pop("status", None) or ActionStatus.OPEN,
         **{k: v for k, v in fields.items() if k in ACTION_FIELDS},
     )
-    session.add(action)
     card.updated_at = now()
-    await session.flush()
-    await session.refresh(action)
+    await insert(session, action)
     await record_change(
         session, actor, "scorecard.action_add", action, None, coalition_id=card.coalition_id
     )
@@ -102,11 +102,9 @@ async def update_action(
     if problems:
         raise ValidationFailed(problems)
     before = audit.snapshot(action)
-    for name, value in fields.items():
-        if name in ACTION_FIELDS:
-            setattr(action, name, value)
-    action.row_version += 1
-    action.updated_at = card.updated_at = now()
+    assign(action, fields, ACTION_FIELDS)
+    mark_edited(action)
+    card.updated_at = action.updated_at
     await record_change(
         session, actor, "scorecard.action_update", action, before, coalition_id=card.coalition_id
     )

@@ -17,7 +17,9 @@ from lnob_api.audit import service as audit
 from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
+from lnob_api.db.rows import assign, insert
 from lnob_api.errors import InvalidInput, NotFound, ValidationFailed, check_version
+from lnob_api.models.common import mark_edited
 from lnob_api.models.enums import CoalitionRole
 from lnob_api.sdg import write_repository as repo
 from lnob_api.sdg.codes import is_target_code, sort_key
@@ -96,9 +98,7 @@ async def create_custom(
         sort_key=sort_key(code),
         **{k: v for k, v in fields.items() if k in EDITABLE},
     )
-    session.add(indicator)
-    await session.flush()
-    await session.refresh(indicator)
+    await insert(session, indicator)
     await record_change(session, actor, "indicator.create", indicator, None)
     return indicator
 
@@ -129,10 +129,7 @@ async def update_custom(
     if problems:
         raise ValidationFailed(problems)
     before = audit.snapshot(indicator)
-    for name, value in fields.items():
-        if name in EDITABLE:
-            setattr(indicator, name, value)
-    indicator.row_version += 1
-    indicator.updated_at = coalition_service.now()
+    assign(indicator, fields, EDITABLE)
+    mark_edited(indicator)
     await record_change(session, actor, "indicator.update", indicator, before)
     return indicator

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
+from lnob_api.models.observation import DIMENSION_COLUMNS
 
 STAGING = "upload_rows"
 STAGING_COLUMNS = (
@@ -31,28 +32,14 @@ STAGING_COLUMNS = (
     "unit",
     "obs_status",
     "sample_size",
-    "sex",
-    "age",
-    "disability_status",
-    "urbanisation",
-    "group_code",
+    *DIMENSION_COLUMNS,
     "dimensions",
     "comment",
 )
 _OBSERVATION_COLUMNS = STAGING_COLUMNS[1:]
 # The observation key (uq_observations_key) less the dataset. ``dimensions`` is canonical JSON
 # text in the staging table (sorted keys), so comparing it as text compares it as JSON.
-_KEY = (
-    "indicator_id",
-    "area_code",
-    "period",
-    "sex",
-    "age",
-    "disability_status",
-    "urbanisation",
-    "group_code",
-    "dimensions",
-)
+_KEY = ("indicator_id", "area_code", "period", *DIMENSION_COLUMNS, "dimensions")
 _TYPES: dict[str, sa.types.TypeEngine[Any]] = {
     "row_no": sa.Integer(),
     "indicator_id": sa.BigInteger(),
