@@ -46,6 +46,7 @@ class TestGraphql:
         (error,) = body["errors"]
         assert error["extensions"]["code"] == "BAD_USER_INPUT"
         assert error["extensions"]["field"] == "asOf"
+        assert error["extensions"]["reason"] == "IN_FUTURE"
         assert "future" in error["message"]
         assert body["data"] is None or not any(body["data"].values())
 
@@ -68,6 +69,7 @@ class TestGraphql:
         (error,) = body["errors"]
         assert error["extensions"]["field"] == "asOf"
         assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert error["extensions"]["reason"] == "INCOMPATIBLE"
         assert "updatedSince" in error["message"]
 
     async def test_a_past_instant_before_anything_was_published_is_empty(
