@@ -9,8 +9,9 @@ import strawberry
 
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
+from lnob_api.declare.statistics import RECOMMENDATION, RECOMMENDATION_RESPONSE
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.enums import Visibility
+from lnob_api.graphql.declared import declared
 from lnob_api.graphql.loading import load_list, load_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.models.evidence import AuthorityLevel, RecommendationStatus
@@ -64,23 +65,18 @@ class Authority:
     description="A recommendation drawn from a publication and/or dataset, addressed to an "
     "authority, with the authority's responses and the history of its status."
 )
+@declared(RECOMMENDATION)
 class Recommendation(Node):
+    """The columns come from ``declare.statistics.RECOMMENDATION``; the rest is written here."""
+
     pk: strawberry.Private[int]
-    coalition_id: strawberry.Private[int]
-    publication_id: strawberry.Private[int | None]
-    dataset_id: strawberry.Private[int | None]
-    authority_name: strawberry.Private[str]
-    authority_level: strawberry.Private[AuthorityLevel]
-    authority_organisation_id: strawberry.Private[int | None]
-    text: str
-    issued_on: date | None = strawberry.field(description="When it was put to the authority.")
-    status: RecommendationStatus = strawberry.field(description="The latest status.")
-    visibility: Visibility
-    row_version: int = strawberry.field(
-        description="Changes on every edit and status change; send it back with an update."
-    )
-    created_at: datetime
-    updated_at: datetime
+    if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (not GraphQL fields)
+        coalition_id: int
+        publication_id: int | None
+        dataset_id: int | None
+        authority_name: str
+        authority_level: AuthorityLevel
+        authority_organisation_id: int | None
 
     @strawberry.field
     def authority(self) -> Authority:
@@ -141,13 +137,11 @@ class Recommendation(Node):
 
 @entity(recommendation_repo.RESPONSES)
 @strawberry.type(description="An authority's response to a recommendation.")
+@declared(RECOMMENDATION_RESPONSE)
 class RecommendationResponse(Node):
     pk: strawberry.Private[int]
-    recommendation_id: strawberry.Private[int]
-    responder_organisation_id: strawberry.Private[int | None]
-    responded_on: date
-    text: str
-    commitment: str = strawberry.field(description="What the authority committed to ('' if none).")
+    if TYPE_CHECKING:
+        responder_organisation_id: int | None
     responder_name: str = strawberry.field(
         name="responder", description="Who responded, e.g. the county health department."
     )

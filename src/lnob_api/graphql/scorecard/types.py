@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -10,8 +9,14 @@ import strawberry
 from lnob_api.area import repository as area_repo
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
+from lnob_api.declare.statistics import (
+    SCORECARD,
+    SCORECARD_ACTION,
+    SCORECARD_CRITERION,
+    SCORECARD_ROUND,
+)
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.enums import Visibility
+from lnob_api.graphql.declared import declared
 from lnob_api.graphql.loading import load_list, load_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.models.evidence import ActionStatus
@@ -46,33 +51,17 @@ strawberry.enum(ActionStatus, description="Where an action of a joint action pla
     "the score they agree in their joint meeting, and their joint action plan. Scores are group "
     "judgements, so no small-cell suppression applies; the scorecard's visibility does."
 )
+@declared(SCORECARD)
 class Scorecard(Node):
+    """The columns come from ``declare.statistics.SCORECARD``; the rest is written here."""
+
     pk: strawberry.Private[int]
-    coalition_id: strawberry.Private[int]
-    project_id: strawberry.Private[int | None]
-    dataset_id: strawberry.Private[int | None]
-    facilitator_organisation_id: strawberry.Private[int | None]
-    title: str
-    description: str
-    service: str = strawberry.field(
-        description='The service assessed, e.g. "primary health centre".'
-    )
-    area_code: str = strawberry.field(
-        description="The community: an area code, often a local area."
-    )
-    period: str = strawberry.field(
-        description="SDMX period the scorecard covers (2019, 2019-Q2...)."
-    )
-    period_start: date
-    period_end: date
-    scale_min: float = strawberry.field(description="Lowest score of the scale (e.g. 1 or 0).")
-    scale_max: float = strawberry.field(description="Highest score of the scale (e.g. 5 or 100).")
-    visibility: Visibility
-    row_version: int = strawberry.field(
-        description="Changes on every edit; send it back with an update (optimistic locking)."
-    )
-    created_at: datetime
-    updated_at: datetime
+    if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (not GraphQL fields)
+        coalition_id: int
+        project_id: int | None
+        dataset_id: int | None
+        facilitator_organisation_id: int | None
+        area_code: str
 
     @strawberry.field
     async def coalition(self, info: Info) -> _Coalition:
@@ -130,14 +119,13 @@ class Scorecard(Node):
 @strawberry.type(
     description="A coalition-defined criterion of a scorecard, linked to an SDG target."
 )
+@declared(SCORECARD_CRITERION)
 class ScorecardCriterion(Node):
     pk: strawberry.Private[int]
-    scorecard_id: strawberry.Private[int]
-    indicator_id: strawberry.Private[int | None]
-    position: int = strawberry.field(description="Its place in the scorecard, from 1.")
-    label: str
-    description: str
-    target_code: str = strawberry.field(description="The SDG target it is linked to.")
+    if TYPE_CHECKING:
+        scorecard_id: int
+        indicator_id: int | None
+        target_code: str
 
     @strawberry.field
     async def target(self, info: Info) -> _Target:
@@ -160,14 +148,9 @@ class ScorecardCriterion(Node):
 
 @entity(scorecard_repo.ROUNDS)
 @strawberry.type(description="One round of scoring of a scorecard, for a period.")
+@declared(SCORECARD_ROUND)
 class ScorecardRound(Node):
     pk: strawberry.Private[int]
-    scorecard_id: strawberry.Private[int]
-    period: str = strawberry.field(description="SDMX period of the round.")
-    period_start: date
-    period_end: date
-    held_on: date | None = strawberry.field(description="When the joint meeting took place.")
-    note: str
 
     @strawberry.field(description="Every criterion's scores side by side, in criterion order.")
     async def scores(self, info: Info) -> list[ScorecardScore]:
@@ -225,20 +208,13 @@ class ScorecardScore:
 
 @entity(scorecard_repo.ACTIONS)
 @strawberry.type(description="An action of a scorecard's joint action plan.")
+@declared(SCORECARD_ACTION)
 class ScorecardAction(Node):
     pk: strawberry.Private[int]
-    scorecard_id: strawberry.Private[int]
-    criterion_id: strawberry.Private[int | None]
-    owner_organisation_id: strawberry.Private[int | None]
-    text: str
-    owner_name: str = strawberry.field(description="Who carries it out, in words ('' if none).")
-    due_on: date | None
-    status: ActionStatus
-    row_version: int = strawberry.field(
-        description="Changes on every edit; send it back with an update (optimistic locking)."
-    )
-    created_at: datetime
-    updated_at: datetime
+    if TYPE_CHECKING:
+        scorecard_id: int
+        criterion_id: int | None
+        owner_organisation_id: int | None
 
     @strawberry.field(description="The organisation that carries it out, when one was named.")
     async def owner_organisation(self, info: Info) -> _Organisation | None:

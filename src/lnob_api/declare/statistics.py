@@ -1,0 +1,129 @@
+"""The declared statistics entities: scorecards (with their criteria, rounds and action plan)
+and recommendations (with their responses), one line per column (see ``declare``).
+
+Their GraphQL object fields come from here (``graphql.declared.declared``); the non-column
+fields (suppression flags, renamed fields such as ``responder``, links) and the resolvers stay
+written in the types. Observations, official values and uploads are read through sources that
+compute columns (suppression, codes of the indicator or target), so they are not declared yet.
+"""
+
+from __future__ import annotations
+
+from lnob_api import models
+from lnob_api.declare import Entity, Field
+
+ROW_VERSION = "Changes on every edit; send it back with an update (optimistic locking)."
+PERIOD = "SDMX period the scorecard covers (2019, 2019-Q2...)."
+
+
+def _private(*names: str) -> tuple[Field, ...]:
+    """Columns the resolvers read (ids of linked rows), not shown on the GraphQL object."""
+    return tuple(Field(name, public=False) for name in names)
+
+
+SCORECARD = Entity(
+    "Scorecard",
+    models.Scorecard,
+    (
+        *_private("coalition_id", "project_id", "dataset_id", "facilitator_organisation_id"),
+        Field("title"),
+        Field("description"),
+        Field("service", 'The service assessed, e.g. "primary health centre".'),
+        Field("area_code", "The community: an area code, often a local area."),
+        Field("period", PERIOD),
+        Field("period_start"),
+        Field("period_end"),
+        Field("scale_min", "Lowest score of the scale (e.g. 1 or 0)."),
+        Field("scale_max", "Highest score of the scale (e.g. 5 or 100)."),
+        Field("visibility"),
+        Field("row_version", ROW_VERSION),
+        Field("created_at"),
+        Field("updated_at"),
+    ),
+)
+
+SCORECARD_CRITERION = Entity(
+    "ScorecardCriterion",
+    models.ScorecardCriterion,
+    (
+        *_private("scorecard_id", "indicator_id"),
+        Field("position", "Its place in the scorecard, from 1."),
+        Field("label"),
+        Field("description"),
+        Field("target_code", "The SDG target it is linked to."),
+    ),
+)
+
+SCORECARD_ROUND = Entity(
+    "ScorecardRound",
+    models.ScorecardRound,
+    (
+        *_private("scorecard_id"),
+        Field("period", "SDMX period of the round."),
+        Field("period_start"),
+        Field("period_end"),
+        Field("held_on", "When the joint meeting took place."),
+        Field("note"),
+    ),
+)
+
+SCORECARD_ACTION = Entity(
+    "ScorecardAction",
+    models.ScorecardAction,
+    (
+        *_private("scorecard_id", "criterion_id", "owner_organisation_id"),
+        Field("text"),
+        Field("owner_name", "Who carries it out, in words ('' if none)."),
+        Field("due_on"),
+        Field("status"),
+        Field("row_version", ROW_VERSION),
+        Field("created_at"),
+        Field("updated_at"),
+    ),
+)
+
+RECOMMENDATION = Entity(
+    "Recommendation",
+    models.Recommendation,
+    (
+        *_private(
+            "coalition_id",
+            "publication_id",
+            "dataset_id",
+            "authority_name",
+            "authority_level",
+            "authority_organisation_id",
+        ),
+        Field("text"),
+        Field("issued_on", "When it was put to the authority."),
+        Field("status", "The latest status."),
+        Field("visibility"),
+        Field(
+            "row_version",
+            "Changes on every edit and status change; send it back with an update.",
+        ),
+        Field("created_at"),
+        Field("updated_at"),
+    ),
+)
+
+# The columns before the renamed ``responder`` (written in the type, with what follows it).
+RECOMMENDATION_RESPONSE = Entity(
+    "RecommendationResponse",
+    models.RecommendationResponse,
+    (
+        *_private("recommendation_id", "responder_organisation_id"),
+        Field("responded_on"),
+        Field("text"),
+        Field("commitment", "What the authority committed to ('' if none)."),
+    ),
+)
+
+ENTITIES = (
+    SCORECARD,
+    SCORECARD_CRITERION,
+    SCORECARD_ROUND,
+    SCORECARD_ACTION,
+    RECOMMENDATION,
+    RECOMMENDATION_RESPONSE,
+)
