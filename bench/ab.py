@@ -20,6 +20,10 @@ Toggles (each a way to switch one change off again in the running process):
   candidate, patched onto ``GraphQLApp`` here; needs ``pip install orjson``).
 - ``pool_reset``: the pool's rollback-on-return against no reset (a candidate).
 - ``gc_defaults``: ``gc.set_threshold(50000, 50, 100)`` against CPython's defaults (the app's).
+- ``lazy_cursors``: every edge's cursor encoded when a page is wrapped against cursors encoded
+  only when resolved (``graphql.pagination.EAGER_CURSORS``).
+- ``scope_cache``: every scoped select (and nested-page child statement) built per request
+  against built once per principal shape (``read.repository.SCOPE_CACHE``).
 """
 
 from __future__ import annotations
@@ -149,6 +153,20 @@ def _high_gc_thresholds() -> Iterator[None]:
         gc.set_threshold(*saved)
 
 
+@contextmanager
+def _flag(module_name: str, name: str, value: Any) -> Iterator[None]:
+    """Set ``module.name`` to ``value`` (the "off" side) for the block."""
+    import importlib
+
+    module = importlib.import_module(module_name)
+    saved = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, saved)
+
+
 ENGINE: list[Any] = []
 
 TOGGLES: dict[str, Callable[[], Any]] = {
@@ -157,6 +175,8 @@ TOGGLES: dict[str, Callable[[], Any]] = {
     "orjson": _stdlib_json,
     "pool_reset": _per_release_reset,
     "gc_defaults": _high_gc_thresholds,
+    "lazy_cursors": lambda: _flag("lnob_api.graphql.pagination", "EAGER_CURSORS", True),
+    "scope_cache": lambda: _flag("lnob_api.read.repository", "SCOPE_CACHE", False),
 }
 
 
