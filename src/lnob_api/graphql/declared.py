@@ -33,15 +33,19 @@ input's declared fields into WHERE clauses.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
+from strawberry.permission import BasePermission
 
 from lnob_api.declare import Entity, Field
+from lnob_api.graphql.context import Info
 from lnob_api.graphql.ids_input import pk_of
+from lnob_api.graphql.mutations import Runner, UserError, actor, writes
 
 T = TypeVar("T", bound=type)
 _PRIVATE: Any = strawberry.Private
@@ -263,3 +267,69 @@ def declared_where(entity: Entity, given: object | None) -> list[ColumnElement[b
         else:
             values[f.filter.name] = ends[0]
     return entity.where(values)
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+def on_row(
+    entity: Entity,
+    call: Callable[..., Awaitable[Any]],
+    input: type,
+    payload: type,
+    run: Runner,
+    *,
+    permission_classes: list[type[BasePermission]],
+    description: str,
+    edits: bool = False,
+    args: Callable[[Any], dict[str, Any]] | None = None,
+    gone: bool = False,
+) -> Any:
+    """The mutation (a class attribute of the mutations type) that runs
+    ``call(session, actor, <entity>_id=..., row_version=..., [fields=...], **args(input))`` on
+    the row the input's ``id`` names: ``edits`` passes the declared fields the input changes
+    (``updated``), ``args`` reads the call's other arguments from the input. Its work returns
+    the written row's ``id`` (for ``run`` to read it back), or with ``gone`` (a delete) the
+    input's ``id``. Everything else is :func:`graphql.mutations.writes`'s."""
+    key = f"{_snake(entity.name)}_id"
+
+    async def body(_self: Any, info: Info, given: Any, session: AsyncSession) -> Any:
+        change = updated(entity, given)
+        kwargs: dict[str, Any] = {key: change.pk, "row_version": change.row_version}
+        if edits:
+            kwargs["fields"] = change.fields
+        if args is not None:
+            kwargs.update(args(given))
+        done = await call(session, actor(info), **kwargs)
+        return getattr(given, "id") if gone else done.id  # noqa: B009 - a generated field
+
+    body.__annotations__ = {"input": input}
+    body.__name__ = body.__qualname__ = f"{_snake(input.__name__)}_mutation"
+    body.__module__ = input.__module__
+    return writes(payload, run, permission_classes=permission_classes, description=description)(
+        body
+    )
+
+
+def _payload(name: str, module: str, fields: dict[str, Any], defaults: dict[str, Any]) -> Any:
+    namespace = {"__annotations__": fields, "__module__": module, **defaults}
+    return strawberry.type(type(name, (), namespace), name=name)
+
+
+def row_payloads(node: type, field: str, *mutations: str, description: str = "") -> tuple[Any, ...]:
+    """The payload types ``<Node><mutation>Payload`` of mutations that show the written row:
+    ``field`` (the row, null when it failed or is not visible) and ``userErrors``."""
+    shown = description or f"The {field.replace('_', ' ')} after the change."
+    fields = {field: node | None, "user_errors": list[UserError]}
+    defaults = {field: strawberry.field(description=shown)}
+    return tuple(
+        _payload(f"{node.__name__}{m}Payload", node.__module__, fields, defaults) for m in mutations
+    )
+
+
+def deleted_payload(name: str) -> Any:
+    """The payload type of a delete: ``deletedId`` (null when nothing was deleted) and
+    ``userErrors``."""
+    fields = {"deleted_id": strawberry.ID | None, "user_errors": list[UserError]}
+    return _payload(name, __name__, fields, {})

@@ -11,7 +11,7 @@ from lnob_api.coalition import service
 from lnob_api.declare.entities import COALITION
 from lnob_api.graphql.coalition.types import Coalition, CoalitionMembership
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.declared import create_input, created, update_input, updated
+from lnob_api.graphql.declared import create_input, created, on_row, row_payloads, update_input
 from lnob_api.graphql.enums import MemberRole
 from lnob_api.graphql.mutations import UserError, named, row_payload, shown_payload, writes
 from lnob_api.graphql.mutations import actor as _actor
@@ -59,14 +59,9 @@ class CoalitionMemberRemoveInput:
     organisation: str = strawberry.field(description="The organisation's id or slug.")
 
 
-@strawberry.type
-class CoalitionPayload:
-    coalition: Coalition | None = strawberry.field(description="The coalition after the change.")
-    user_errors: list[UserError]
-
-
-CoalitionCreatePayload = named(CoalitionPayload, "CoalitionCreatePayload")
-CoalitionUpdatePayload = named(CoalitionPayload, "CoalitionUpdatePayload")
+CoalitionCreatePayload, CoalitionUpdatePayload = row_payloads(
+    Coalition, "coalition", "Create", "Update"
+)
 
 
 @strawberry.type
@@ -121,24 +116,16 @@ class CoalitionMutations:
         made = await service.create(session, _actor(info), code=code, slug=slug, fields=fields)
         return made.id
 
-    @writes(
+    coalition_update = on_row(
+        COALITION,
+        service.update,
+        CoalitionUpdateInput,
         CoalitionUpdatePayload,
         _run,
         permission_classes=ADMINS,
         description="Edit a coalition.",
+        edits=True,
     )
-    async def coalition_update(
-        self, info: Info, input: CoalitionUpdateInput, session: AsyncSession
-    ) -> int:
-        change = updated(COALITION, input)
-        done = await service.update(
-            session,
-            _actor(info),
-            coalition_id=change.pk,
-            row_version=change.row_version,
-            fields=change.fields,
-        )
-        return done.id
 
     @writes(
         CoalitionMemberAddPayload,

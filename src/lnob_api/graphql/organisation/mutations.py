@@ -9,11 +9,19 @@ from lnob_api.auth.principal import Scope
 from lnob_api.declare.entities import ORGANISATION
 from lnob_api.errors import InvalidInput
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.declared import create_input, created, update_input, updated
+from lnob_api.graphql.declared import (
+    create_input,
+    created,
+    deleted_payload,
+    on_row,
+    row_payloads,
+    update_input,
+    updated,
+)
 from lnob_api.graphql.ids import from_global_id
-from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.mutations import UserError, deleted, named, row_payload, writes
+from lnob_api.graphql.ids_input import Versioned
 from lnob_api.graphql.mutations import actor as _actor
+from lnob_api.graphql.mutations import deleted, row_payload, writes
 from lnob_api.graphql.organisation.types import Organisation
 from lnob_api.graphql.permissions import requires
 from lnob_api.organisation import repository as organisation_repo
@@ -46,27 +54,14 @@ class OrganisationUpdateInput:
 
 
 @strawberry.input
-class OrganisationDeleteInput:
-    id: strawberry.ID
-    row_version: int
+class OrganisationDeleteInput(Versioned):
+    pass
 
 
-@strawberry.type
-class OrganisationPayload:
-    organisation: Organisation | None = strawberry.field(
-        description="The organisation after the change."
-    )
-    user_errors: list[UserError]
-
-
-OrganisationCreatePayload = named(OrganisationPayload, "OrganisationCreatePayload")
-OrganisationUpdatePayload = named(OrganisationPayload, "OrganisationUpdatePayload")
-
-
-@strawberry.type
-class OrganisationDeletePayload:
-    deleted_id: strawberry.ID | None
-    user_errors: list[UserError]
+OrganisationCreatePayload, OrganisationUpdatePayload = row_payloads(
+    Organisation, "organisation", "Create", "Update"
+)
+OrganisationDeletePayload = deleted_payload("OrganisationDeletePayload")
 
 
 _run = row_payload("organisation", organisation_repo.ORGANISATION_BY_ID, Organisation)
@@ -87,38 +82,23 @@ class OrganisationMutations:
         made = await service.create(session, _actor(info), **fields)
         return made.id
 
-    @writes(
+    organisation_update = on_row(
+        ORGANISATION,
+        service.update,
+        OrganisationUpdateInput,
         OrganisationUpdatePayload,
         _run,
         permission_classes=ADMIN,
         description="Edit an organisation.",
+        args=lambda i: {"fields": updated(ORGANISATION, i, by_input=True).fields},
     )
-    async def organisation_update(
-        self, info: Info, input: OrganisationUpdateInput, session: AsyncSession
-    ) -> int:
-        change = updated(ORGANISATION, input, by_input=True)
-        done = await service.update(
-            session,
-            _actor(info),
-            organisation_id=change.pk,
-            row_version=change.row_version,
-            fields=change.fields,
-        )
-        return done.id
-
-    @writes(
+    organisation_delete = on_row(
+        ORGANISATION,
+        service.delete,
+        OrganisationDeleteInput,
         OrganisationDeletePayload,
         deleted,
         permission_classes=ADMIN,
         description="Delete an organisation without users, clients, grants or memberships.",
+        gone=True,
     )
-    async def organisation_delete(
-        self, info: Info, input: OrganisationDeleteInput, session: AsyncSession
-    ) -> strawberry.ID:
-        await service.delete(
-            session,
-            _actor(info),
-            organisation_id=pk_of(input.id, "Organisation", "id"),
-            row_version=input.row_version,
-        )
-        return input.id

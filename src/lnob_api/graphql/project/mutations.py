@@ -10,11 +10,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api.auth.principal import Scope
 from lnob_api.declare.entities import PROJECT
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.declared import Declared, create_input, created, update_input, updated
+from lnob_api.graphql.declared import (
+    Declared,
+    create_input,
+    created,
+    deleted_payload,
+    on_row,
+    row_payloads,
+    update_input,
+)
 from lnob_api.graphql.enums import Visibility
-from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.mutations import UserError, deleted, named, row_payload, writes
+from lnob_api.graphql.ids_input import Versioned
 from lnob_api.graphql.mutations import actor as _actor
+from lnob_api.graphql.mutations import deleted, row_payload, writes
 from lnob_api.graphql.permissions import requires
 from lnob_api.graphql.project.types import Project
 from lnob_api.project import repository as project_repo
@@ -47,40 +55,25 @@ class ProjectUpdateInput:
 
 
 @strawberry.input
-class ProjectSetVisibilityInput:
-    id: strawberry.ID
-    row_version: int
+class ProjectSetVisibilityInput(Versioned):
     visibility: Visibility
 
 
 @strawberry.input
-class ProjectArchiveInput:
-    id: strawberry.ID
-    row_version: int
+class ProjectArchiveInput(Versioned):
+    pass
 
 
 @strawberry.input
-class ProjectDeleteInput:
-    id: strawberry.ID
-    row_version: int
+class ProjectDeleteInput(Versioned):
+    pass
 
 
-@strawberry.type
-class ProjectPayload:
-    project: Project | None = strawberry.field(description="The project after the change.")
-    user_errors: list[UserError]
-
-
-ProjectCreatePayload = named(ProjectPayload, "ProjectCreatePayload")
-ProjectUpdatePayload = named(ProjectPayload, "ProjectUpdatePayload")
-ProjectSetVisibilityPayload = named(ProjectPayload, "ProjectSetVisibilityPayload")
-ProjectArchivePayload = named(ProjectPayload, "ProjectArchivePayload")
-
-
-@strawberry.type
-class ProjectDeletePayload:
-    deleted_id: strawberry.ID | None
-    user_errors: list[UserError]
+_KINDS = ("Create", "Update", "SetVisibility", "Archive")
+ProjectCreatePayload, ProjectUpdatePayload, ProjectSetVisibilityPayload, ProjectArchivePayload = (
+    row_payloads(Project, "project", *_KINDS)
+)
+ProjectDeletePayload = deleted_payload("ProjectDeletePayload")
 
 
 def _links(value: list[str] | None) -> list[str] | None:
@@ -116,75 +109,43 @@ class ProjectMutations:
         )
         return made.id
 
-    @writes(
+    project_update = on_row(
+        PROJECT,
+        service.update,
+        ProjectUpdateInput,
         ProjectUpdatePayload,
         _run,
         permission_classes=WRITE,
         description="Edit a project. Editors.",
+        edits=True,
+        args=lambda i: {"target_codes": _links(i.targets), "group_codes": _links(i.groups)},
     )
-    async def project_update(
-        self, info: Info, input: ProjectUpdateInput, session: AsyncSession
-    ) -> int:
-        change = updated(PROJECT, input)
-        done = await service.update(
-            session,
-            _actor(info),
-            project_id=change.pk,
-            row_version=change.row_version,
-            fields=change.fields,
-            target_codes=_links(input.targets),
-            group_codes=_links(input.groups),
-        )
-        return done.id
-
-    @writes(
+    project_set_visibility = on_row(
+        PROJECT,
+        service.set_visibility,
+        ProjectSetVisibilityInput,
         ProjectSetVisibilityPayload,
         _run,
         permission_classes=[requires(Scope.COALITION_ADMIN)],
         description="Set who sees a project. Coalition admins only.",
+        args=lambda i: {"visibility": i.visibility},
     )
-    async def project_set_visibility(
-        self, info: Info, input: ProjectSetVisibilityInput, session: AsyncSession
-    ) -> int:
-        done = await service.set_visibility(
-            session,
-            _actor(info),
-            project_id=pk_of(input.id, "Project", "id"),
-            row_version=input.row_version,
-            visibility=input.visibility,
-        )
-        return done.id
-
-    @writes(
+    project_archive = on_row(
+        PROJECT,
+        service.archive,
+        ProjectArchiveInput,
         ProjectArchivePayload,
         _run,
         permission_classes=WRITE,
         description="Archive a project: it becomes COMPLETED; its datasets and history stay.",
     )
-    async def project_archive(
-        self, info: Info, input: ProjectArchiveInput, session: AsyncSession
-    ) -> int:
-        done = await service.archive(
-            session,
-            _actor(info),
-            project_id=pk_of(input.id, "Project", "id"),
-            row_version=input.row_version,
-        )
-        return done.id
-
-    @writes(
+    project_delete = on_row(
+        PROJECT,
+        service.delete,
+        ProjectDeleteInput,
         ProjectDeletePayload,
         deleted,
         permission_classes=WRITE,
         description="Delete a project without datasets (archive one that has datasets).",
+        gone=True,
     )
-    async def project_delete(
-        self, info: Info, input: ProjectDeleteInput, session: AsyncSession
-    ) -> strawberry.ID:
-        await service.delete(
-            session,
-            _actor(info),
-            project_id=pk_of(input.id, "Project", "id"),
-            row_version=input.row_version,
-        )
-        return input.id

@@ -10,11 +10,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api.auth.principal import Scope
 from lnob_api.declare.entities import PUBLICATION
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.declared import Declared, create_input, created, update_input, updated
+from lnob_api.graphql.declared import (
+    Declared,
+    create_input,
+    created,
+    deleted_payload,
+    on_row,
+    row_payloads,
+    update_input,
+)
 from lnob_api.graphql.enums import Visibility
-from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.mutations import UserError, deleted, named, row_payload, writes
+from lnob_api.graphql.ids_input import Versioned, pk_of
 from lnob_api.graphql.mutations import actor as _actor
+from lnob_api.graphql.mutations import deleted, row_payload, writes
 from lnob_api.graphql.permissions import requires, requires_any
 from lnob_api.graphql.publication.types import Publication
 from lnob_api.publication import repository as publication_repo
@@ -55,35 +63,19 @@ class PublicationUpdateInput:
 
 
 @strawberry.input
-class PublicationSetVisibilityInput:
-    id: strawberry.ID
-    row_version: int
+class PublicationSetVisibilityInput(Versioned):
     visibility: Visibility
 
 
 @strawberry.input
-class PublicationDeleteInput:
-    id: strawberry.ID
-    row_version: int
+class PublicationDeleteInput(Versioned):
+    pass
 
 
-@strawberry.type
-class PublicationPayload:
-    publication: Publication | None = strawberry.field(
-        description="The publication after the change."
-    )
-    user_errors: list[UserError]
-
-
-PublicationCreatePayload = named(PublicationPayload, "PublicationCreatePayload")
-PublicationUpdatePayload = named(PublicationPayload, "PublicationUpdatePayload")
-PublicationSetVisibilityPayload = named(PublicationPayload, "PublicationSetVisibilityPayload")
-
-
-@strawberry.type
-class PublicationDeletePayload:
-    deleted_id: strawberry.ID | None
-    user_errors: list[UserError]
+PublicationCreatePayload, PublicationUpdatePayload, PublicationSetVisibilityPayload = row_payloads(
+    Publication, "publication", "Create", "Update", "SetVisibility"
+)
+PublicationDeletePayload = deleted_payload("PublicationDeletePayload")
 
 
 def _set(value: Any) -> bool:
@@ -131,58 +123,35 @@ class PublicationMutations:
         )
         return made.id
 
-    @writes(
+    publication_update = on_row(
+        PUBLICATION,
+        service.update,
+        PublicationUpdateInput,
         PublicationUpdatePayload,
         _run,
         permission_classes=WRITE,
         description="Edit a publication.",
+        edits=True,
+        args=lambda i: {"links": _links(i)},
     )
-    async def publication_update(
-        self, info: Info, input: PublicationUpdateInput, session: AsyncSession
-    ) -> int:
-        change = updated(PUBLICATION, input)
-        done = await service.update(
-            session,
-            _actor(info),
-            publication_id=change.pk,
-            row_version=change.row_version,
-            fields=change.fields,
-            links=_links(input),
-        )
-        return done.id
-
-    @writes(
+    publication_set_visibility = on_row(
+        PUBLICATION,
+        service.set_visibility,
+        PublicationSetVisibilityInput,
         PublicationSetVisibilityPayload,
         _run,
         permission_classes=GOVERN,
         description="Set who sees a publication. Admins of its coalition; partnership admins"
         " for a partnership-wide one.",
+        args=lambda i: {"visibility": i.visibility},
     )
-    async def publication_set_visibility(
-        self, info: Info, input: PublicationSetVisibilityInput, session: AsyncSession
-    ) -> int:
-        done = await service.set_visibility(
-            session,
-            _actor(info),
-            publication_id=pk_of(input.id, "Publication", "id"),
-            row_version=input.row_version,
-            visibility=input.visibility,
-        )
-        return done.id
-
-    @writes(
+    publication_delete = on_row(
+        PUBLICATION,
+        service.delete,
+        PublicationDeleteInput,
         PublicationDeletePayload,
         deleted,
         permission_classes=WRITE,
         description="Delete a publication.",
+        gone=True,
     )
-    async def publication_delete(
-        self, info: Info, input: PublicationDeleteInput, session: AsyncSession
-    ) -> strawberry.ID:
-        await service.delete(
-            session,
-            _actor(info),
-            publication_id=pk_of(input.id, "Publication", "id"),
-            row_version=input.row_version,
-        )
-        return input.id
