@@ -7,6 +7,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from lnob_api.migrations.ddl import foreign_key, timestamps
+
 revision: str = "0001"
 down_revision: str | None = None
 
@@ -37,18 +39,7 @@ def upgrade() -> None:
             "ancestors", postgresql.ARRAY(sa.String(length=40)), server_default="{}", nullable=False
         ),
         sa.Column("coalition_id", sa.BigInteger(), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.Column("is_demo", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.CheckConstraint(
             "(level = 'COUNTRY') = (parent_code IS NULL)",
@@ -58,12 +49,7 @@ def upgrade() -> None:
             "(level = 'LOCAL') = (coalition_id IS NOT NULL)", name=op.f("ck_areas_local_owner")
         ),
         sa.CheckConstraint("code ~ '^[A-Z]{2}(-[A-Z0-9]+)*$'", name=op.f("ck_areas_code_format")),
-        sa.ForeignKeyConstraint(
-            ["parent_code"],
-            ["areas.code"],
-            name=op.f("fk_areas_parent_code_areas"),
-            ondelete="RESTRICT",
-        ),
+        foreign_key("areas", "parent_code", "areas.code", ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_areas")),
     )
     op.create_index(
@@ -114,18 +100,7 @@ def upgrade() -> None:
         ),
         sa.Column("is_active", sa.Boolean(), server_default=sa.text("true"), nullable=False),
         sa.Column("external_subject", sa.String(length=300), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.Column("is_demo", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("external_subject", name=op.f("uq_users_external_subject")),
@@ -143,18 +118,7 @@ def upgrade() -> None:
         sa.Column("launched_year", sa.SmallInteger(), nullable=True),
         sa.Column("cohort", sa.String(length=40), server_default="", nullable=False),
         sa.Column("suppression_threshold", sa.Integer(), server_default="5", nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
         sa.Column("is_demo", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]*$'", name=op.f("ck_coalitions_slug_format")),
@@ -199,18 +163,7 @@ def upgrade() -> None:
         sa.Column("country_code", sa.String(length=2), nullable=True),
         sa.Column("website", sa.String(length=500), nullable=True),
         sa.Column("description", sa.Text(), server_default="", nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
         sa.Column("is_demo", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.CheckConstraint(
@@ -240,12 +193,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "code ~ '^[0-9]{1,2}\\.[0-9a-z]{1,2}$'", name=op.f("ck_sdg_targets_code_format")
         ),
-        sa.ForeignKeyConstraint(
-            ["goal_code"],
-            ["sdg_goals.code"],
-            name=op.f("fk_sdg_targets_goal_code_sdg_goals"),
-            ondelete="RESTRICT",
-        ),
+        foreign_key("sdg_targets", "goal_code", "sdg_goals.code", ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_sdg_targets")),
         sa.UniqueConstraint("sort_key", name=op.f("uq_sdg_targets_sort_key")),
     )
@@ -301,30 +249,9 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("joined_on", sa.Date(), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.ForeignKeyConstraint(
-            ["coalition_id"],
-            ["coalitions.id"],
-            name=op.f("fk_coalition_members_coalition_id_coalitions"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["organisation_id"],
-            ["organisations.id"],
-            name=op.f("fk_coalition_members_organisation_id_organisations"),
-            ondelete="CASCADE",
-        ),
+        *timestamps(),
+        foreign_key("coalition_members", "coalition_id", "coalitions.id", ondelete="CASCADE"),
+        foreign_key("coalition_members", "organisation_id", "organisations.id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint(
             "coalition_id", "organisation_id", name=op.f("pk_coalition_members")
         ),
@@ -346,30 +273,9 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.ForeignKeyConstraint(
-            ["coalition_id"],
-            ["coalitions.id"],
-            name=op.f("fk_coalition_user_roles_coalition_id_coalitions"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-            name=op.f("fk_coalition_user_roles_user_id_users"),
-            ondelete="CASCADE",
-        ),
+        *timestamps(),
+        foreign_key("coalition_user_roles", "coalition_id", "coalitions.id", ondelete="CASCADE"),
+        foreign_key("coalition_user_roles", "user_id", "users.id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("coalition_id", "user_id", name=op.f("pk_coalition_user_roles")),
     )
     op.create_index(
@@ -394,36 +300,15 @@ def upgrade() -> None:
         sa.Column("coalition_id", sa.BigInteger(), nullable=True),
         sa.Column("framework_version", sa.String(length=80), nullable=True),
         sa.Column("sort_key", sa.String(length=60, collation="C"), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
         sa.Column("is_demo", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.CheckConstraint(
             "(coalition_id IS NULL AND code ~ '^[0-9]{1,2}\\.[0-9a-z]{1,2}\\.[0-9]{1,2}$') OR (coalition_id IS NOT NULL AND code ~ '^[A-Z]{2}-C-[0-9]{4}$')",
             name=op.f("ck_indicators_code_format"),
         ),
-        sa.ForeignKeyConstraint(
-            ["coalition_id"],
-            ["coalitions.id"],
-            name=op.f("fk_indicators_coalition_id_coalitions"),
-            ondelete="RESTRICT",
-        ),
-        sa.ForeignKeyConstraint(
-            ["target_code"],
-            ["sdg_targets.code"],
-            name=op.f("fk_indicators_target_code_sdg_targets"),
-            ondelete="RESTRICT",
-        ),
+        foreign_key("indicators", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
+        foreign_key("indicators", "target_code", "sdg_targets.code", ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_indicators")),
         sa.UniqueConstraint("code", name=op.f("uq_indicators_code")),
         sa.UniqueConstraint("sort_key", name=op.f("uq_indicators_sort_key")),
@@ -440,28 +325,12 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("description", sa.Text(), server_default="", nullable=False),
         sa.Column("coalition_id", sa.BigInteger(), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.Column("is_demo", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.CheckConstraint(
             "code ~ '^[A-Z][A-Z0-9_]*$'", name=op.f("ck_marginalised_groups_code_format")
         ),
-        sa.ForeignKeyConstraint(
-            ["coalition_id"],
-            ["coalitions.id"],
-            name=op.f("fk_marginalised_groups_coalition_id_coalitions"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("marginalised_groups", "coalition_id", "coalitions.id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_marginalised_groups")),
         sa.UniqueConstraint("code", name=op.f("uq_marginalised_groups_code")),
     )
@@ -497,24 +366,8 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.ForeignKeyConstraint(
-            ["organisation_id"],
-            ["organisations.id"],
-            name=op.f("fk_oauth_clients_organisation_id_organisations"),
-            ondelete="RESTRICT",
-        ),
+        *timestamps(),
+        foreign_key("oauth_clients", "organisation_id", "organisations.id", ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_oauth_clients")),
         sa.UniqueConstraint("client_id", name=op.f("uq_oauth_clients_client_id")),
     )
@@ -525,18 +378,10 @@ def upgrade() -> None:
         "organisation_users",
         sa.Column("organisation_id", sa.BigInteger(), nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["organisation_id"],
-            ["organisations.id"],
-            name=op.f("fk_organisation_users_organisation_id_organisations"),
-            ondelete="CASCADE",
+        foreign_key(
+            "organisation_users", "organisation_id", "organisations.id", ondelete="CASCADE"
         ),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-            name=op.f("fk_organisation_users_user_id_users"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("organisation_users", "user_id", "users.id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("organisation_id", "user_id", name=op.f("pk_organisation_users")),
     )
     op.create_index(
@@ -577,18 +422,7 @@ def upgrade() -> None:
             server_default="PUBLIC",
             nullable=False,
         ),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
         sa.Column("is_demo", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]*$'", name=op.f("ck_projects_slug_format")),
@@ -596,12 +430,7 @@ def upgrade() -> None:
             "end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
             name=op.f("ck_projects_period_order"),
         ),
-        sa.ForeignKeyConstraint(
-            ["coalition_id"],
-            ["coalitions.id"],
-            name=op.f("fk_projects_coalition_id_coalitions"),
-            ondelete="RESTRICT",
-        ),
+        foreign_key("projects", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_projects")),
         sa.UniqueConstraint("slug", name=op.f("uq_projects_slug")),
     )
@@ -644,29 +473,13 @@ def upgrade() -> None:
             server_default="PUBLIC",
             nullable=False,
         ),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
         sa.Column("is_demo", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.CheckConstraint(
             "slug ~ '^[a-z0-9][a-z0-9-]*$'", name=op.f("ck_publications_slug_format")
         ),
-        sa.ForeignKeyConstraint(
-            ["coalition_id"],
-            ["coalitions.id"],
-            name=op.f("fk_publications_coalition_id_coalitions"),
-            ondelete="RESTRICT",
-        ),
+        foreign_key("publications", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_publications")),
         sa.UniqueConstraint("slug", name=op.f("uq_publications_slug")),
     )
@@ -737,18 +550,7 @@ def upgrade() -> None:
         ),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("retracted_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
         sa.Column("is_demo", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.CheckConstraint(
@@ -768,24 +570,9 @@ def upgrade() -> None:
             name=op.f("ck_datasets_period_order"),
         ),
         sa.CheckConstraint("version >= 1", name=op.f("ck_datasets_version_positive")),
-        sa.ForeignKeyConstraint(
-            ["area_code"],
-            ["areas.code"],
-            name=op.f("fk_datasets_area_code_areas"),
-            ondelete="RESTRICT",
-        ),
-        sa.ForeignKeyConstraint(
-            ["coalition_id"],
-            ["coalitions.id"],
-            name=op.f("fk_datasets_coalition_id_coalitions"),
-            ondelete="RESTRICT",
-        ),
-        sa.ForeignKeyConstraint(
-            ["project_id"],
-            ["projects.id"],
-            name=op.f("fk_datasets_project_id_projects"),
-            ondelete="RESTRICT",
-        ),
+        foreign_key("datasets", "area_code", "areas.code", ondelete="RESTRICT"),
+        foreign_key("datasets", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
+        foreign_key("datasets", "project_id", "projects.id", ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_datasets")),
         sa.UniqueConstraint("slug", name=op.f("uq_datasets_slug")),
     )
@@ -806,18 +593,8 @@ def upgrade() -> None:
         "project_groups",
         sa.Column("project_id", sa.BigInteger(), nullable=False),
         sa.Column("group_id", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["group_id"],
-            ["marginalised_groups.id"],
-            name=op.f("fk_project_groups_group_id_marginalised_groups"),
-            ondelete="RESTRICT",
-        ),
-        sa.ForeignKeyConstraint(
-            ["project_id"],
-            ["projects.id"],
-            name=op.f("fk_project_groups_project_id_projects"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("project_groups", "group_id", "marginalised_groups.id", ondelete="RESTRICT"),
+        foreign_key("project_groups", "project_id", "projects.id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("project_id", "group_id", name=op.f("pk_project_groups")),
     )
     op.create_index(
@@ -827,18 +604,8 @@ def upgrade() -> None:
         "project_targets",
         sa.Column("project_id", sa.BigInteger(), nullable=False),
         sa.Column("target_code", sa.String(length=10), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["project_id"],
-            ["projects.id"],
-            name=op.f("fk_project_targets_project_id_projects"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["target_code"],
-            ["sdg_targets.code"],
-            name=op.f("fk_project_targets_target_code_sdg_targets"),
-            ondelete="RESTRICT",
-        ),
+        foreign_key("project_targets", "project_id", "projects.id", ondelete="CASCADE"),
+        foreign_key("project_targets", "target_code", "sdg_targets.code", ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("project_id", "target_code", name=op.f("pk_project_targets")),
     )
     op.create_index(
@@ -848,17 +615,9 @@ def upgrade() -> None:
         "publication_coalitions",
         sa.Column("publication_id", sa.BigInteger(), nullable=False),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["coalition_id"],
-            ["coalitions.id"],
-            name=op.f("fk_publication_coalitions_coalition_id_coalitions"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["publication_id"],
-            ["publications.id"],
-            name=op.f("fk_publication_coalitions_publication_id_publications"),
-            ondelete="CASCADE",
+        foreign_key("publication_coalitions", "coalition_id", "coalitions.id", ondelete="CASCADE"),
+        foreign_key(
+            "publication_coalitions", "publication_id", "publications.id", ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint(
             "publication_id", "coalition_id", name=op.f("pk_publication_coalitions")
@@ -874,18 +633,8 @@ def upgrade() -> None:
         "publication_targets",
         sa.Column("publication_id", sa.BigInteger(), nullable=False),
         sa.Column("target_code", sa.String(length=10), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["publication_id"],
-            ["publications.id"],
-            name=op.f("fk_publication_targets_publication_id_publications"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["target_code"],
-            ["sdg_targets.code"],
-            name=op.f("fk_publication_targets_target_code_sdg_targets"),
-            ondelete="RESTRICT",
-        ),
+        foreign_key("publication_targets", "publication_id", "publications.id", ondelete="CASCADE"),
+        foreign_key("publication_targets", "target_code", "sdg_targets.code", ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint(
             "publication_id", "target_code", name=op.f("pk_publication_targets")
         ),
@@ -900,18 +649,8 @@ def upgrade() -> None:
         "dataset_groups",
         sa.Column("dataset_id", sa.BigInteger(), nullable=False),
         sa.Column("group_id", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["dataset_id"],
-            ["datasets.id"],
-            name=op.f("fk_dataset_groups_dataset_id_datasets"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["group_id"],
-            ["marginalised_groups.id"],
-            name=op.f("fk_dataset_groups_group_id_marginalised_groups"),
-            ondelete="RESTRICT",
-        ),
+        foreign_key("dataset_groups", "dataset_id", "datasets.id", ondelete="CASCADE"),
+        foreign_key("dataset_groups", "group_id", "marginalised_groups.id", ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("dataset_id", "group_id", name=op.f("pk_dataset_groups")),
     )
     op.create_index(
@@ -921,18 +660,8 @@ def upgrade() -> None:
         "dataset_indicators",
         sa.Column("dataset_id", sa.BigInteger(), nullable=False),
         sa.Column("indicator_id", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["dataset_id"],
-            ["datasets.id"],
-            name=op.f("fk_dataset_indicators_dataset_id_datasets"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["indicator_id"],
-            ["indicators.id"],
-            name=op.f("fk_dataset_indicators_indicator_id_indicators"),
-            ondelete="RESTRICT",
-        ),
+        foreign_key("dataset_indicators", "dataset_id", "datasets.id", ondelete="CASCADE"),
+        foreign_key("dataset_indicators", "indicator_id", "indicators.id", ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("dataset_id", "indicator_id", name=op.f("pk_dataset_indicators")),
     )
     op.create_index(
@@ -952,52 +681,21 @@ def upgrade() -> None:
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("note", sa.Text(), server_default="", nullable=False),
         sa.Column("created_by_user_id", sa.BigInteger(), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.CheckConstraint(
             "num_nonnulls(organisation_id, client_id) = 1",
             name=op.f("ck_grants_exactly_one_grantee"),
         ),
-        sa.ForeignKeyConstraint(
-            ["client_id"],
-            ["oauth_clients.id"],
-            name=op.f("fk_grants_client_id_oauth_clients"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["coalition_id"],
-            ["coalitions.id"],
-            name=op.f("fk_grants_coalition_id_coalitions"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("grants", "client_id", "oauth_clients.id", ondelete="CASCADE"),
+        foreign_key("grants", "coalition_id", "coalitions.id", ondelete="CASCADE"),
         sa.ForeignKeyConstraint(
             ["created_by_user_id"],
             ["users.id"],
             name=op.f("fk_grants_created_by_user_id_users"),
             ondelete="SET NULL",
         ),
-        sa.ForeignKeyConstraint(
-            ["dataset_id"],
-            ["datasets.id"],
-            name=op.f("fk_grants_dataset_id_datasets"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["organisation_id"],
-            ["organisations.id"],
-            name=op.f("fk_grants_organisation_id_organisations"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("grants", "dataset_id", "datasets.id", ondelete="CASCADE"),
+        foreign_key("grants", "organisation_id", "organisations.id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_grants")),
     )
     op.create_index(op.f("ix_grants_client_id"), "grants", ["client_id"], unique=False)
@@ -1046,18 +744,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("comment", sa.Text(), server_default="", nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.CheckConstraint(
             "jsonb_typeof(dimensions) = 'object'", name=op.f("ck_observations_dimensions_object")
         ),
@@ -1069,24 +756,9 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "sample_size IS NULL OR sample_size >= 0", name=op.f("ck_observations_sample_size")
         ),
-        sa.ForeignKeyConstraint(
-            ["area_code"],
-            ["areas.code"],
-            name=op.f("fk_observations_area_code_areas"),
-            ondelete="RESTRICT",
-        ),
-        sa.ForeignKeyConstraint(
-            ["dataset_id"],
-            ["datasets.id"],
-            name=op.f("fk_observations_dataset_id_datasets"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["indicator_id"],
-            ["indicators.id"],
-            name=op.f("fk_observations_indicator_id_indicators"),
-            ondelete="RESTRICT",
-        ),
+        foreign_key("observations", "area_code", "areas.code", ondelete="RESTRICT"),
+        foreign_key("observations", "dataset_id", "datasets.id", ondelete="CASCADE"),
+        foreign_key("observations", "indicator_id", "indicators.id", ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_observations")),
         sa.UniqueConstraint(
             "dataset_id",
@@ -1122,17 +794,9 @@ def upgrade() -> None:
         "publication_datasets",
         sa.Column("publication_id", sa.BigInteger(), nullable=False),
         sa.Column("dataset_id", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["dataset_id"],
-            ["datasets.id"],
-            name=op.f("fk_publication_datasets_dataset_id_datasets"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["publication_id"],
-            ["publications.id"],
-            name=op.f("fk_publication_datasets_publication_id_publications"),
-            ondelete="CASCADE",
+        foreign_key("publication_datasets", "dataset_id", "datasets.id", ondelete="CASCADE"),
+        foreign_key(
+            "publication_datasets", "publication_id", "publications.id", ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint(
             "publication_id", "dataset_id", name=op.f("pk_publication_datasets")

@@ -6,6 +6,8 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
+from lnob_api.migrations.ddl import foreign_key
+
 revision: str = "0002"
 down_revision: str | None = "0001"
 
@@ -56,18 +58,8 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "code_challenge_method = 'S256'", name=op.f("ck_authorization_codes_pkce_s256")
         ),
-        sa.ForeignKeyConstraint(
-            ["client_pk"],
-            ["oauth_clients.id"],
-            name=op.f("fk_authorization_codes_client_pk_oauth_clients"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-            name=op.f("fk_authorization_codes_user_id_users"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("authorization_codes", "client_pk", "oauth_clients.id", ondelete="CASCADE"),
+        foreign_key("authorization_codes", "user_id", "users.id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("code_hash", name=op.f("pk_authorization_codes")),
     )
     op.create_index(
@@ -93,18 +85,8 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["client_pk"],
-            ["oauth_clients.id"],
-            name=op.f("fk_refresh_tokens_client_pk_oauth_clients"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-            name=op.f("fk_refresh_tokens_user_id_users"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("refresh_tokens", "client_pk", "oauth_clients.id", ondelete="CASCADE"),
+        foreign_key("refresh_tokens", "user_id", "users.id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_refresh_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_refresh_tokens_token_hash")),
     )

@@ -6,6 +6,8 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
+from lnob_api.migrations.ddl import foreign_key
+
 revision: str = "0003"
 down_revision: str | None = "0002"
 
@@ -27,12 +29,7 @@ def upgrade() -> None:
         ),
         sa.Column("user_id", sa.BigInteger(), nullable=True),
         sa.Column("client_id", sa.String(length=64), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["dataset_id"],
-            ["datasets.id"],
-            name=op.f("fk_dataset_uploads_dataset_id_datasets"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("dataset_uploads", "dataset_id", "datasets.id", ondelete="CASCADE"),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],

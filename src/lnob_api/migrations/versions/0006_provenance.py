@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from lnob_api.migrations.ddl import foreign_key, timestamps
+
 revision: str = "0006"
 down_revision: str | None = "0005"
 
@@ -77,28 +79,12 @@ def upgrade() -> None:
         sa.Column("code", sa.String(length=40), nullable=False),
         sa.Column("label", sa.String(length=300), nullable=False),
         sa.Column("description", sa.Text(), server_default="", nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
         sa.CheckConstraint(
             "code ~ '^[A-Z0-9][A-Z0-9_.-]*$'", name=op.f("ck_quality_criteria_code_format")
         ),
-        sa.ForeignKeyConstraint(
-            ["coalition_id"],
-            ["coalitions.id"],
-            name=op.f("fk_quality_criteria_coalition_id_coalitions"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("quality_criteria", "coalition_id", "coalitions.id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_quality_criteria")),
         sa.UniqueConstraint(
             "coalition_id", "code", name=op.f("uq_quality_criteria_coalition_id_code")
@@ -108,18 +94,10 @@ def upgrade() -> None:
         "dataset_quality_criteria",
         sa.Column("dataset_id", sa.BigInteger(), nullable=False),
         sa.Column("criterion_id", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["criterion_id"],
-            ["quality_criteria.id"],
-            name=op.f("fk_dataset_quality_criteria_criterion_id_quality_criteria"),
-            ondelete="RESTRICT",
+        foreign_key(
+            "dataset_quality_criteria", "criterion_id", "quality_criteria.id", ondelete="RESTRICT"
         ),
-        sa.ForeignKeyConstraint(
-            ["dataset_id"],
-            ["datasets.id"],
-            name=op.f("fk_dataset_quality_criteria_dataset_id_datasets"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("dataset_quality_criteria", "dataset_id", "datasets.id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint(
             "dataset_id", "criterion_id", name=op.f("pk_dataset_quality_criteria")
         ),

@@ -6,6 +6,8 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
+from lnob_api.migrations.ddl import foreign_key, timestamps
+
 revision: str = "0007"
 down_revision: str | None = "0006"
 
@@ -31,18 +33,7 @@ def upgrade() -> None:
         sa.Column("source_url", sa.String(length=1000), nullable=True),
         sa.Column("retrieved_on", sa.Date(), nullable=True),
         sa.Column("note", sa.Text(), server_default="", nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.CheckConstraint(
             "period ~ '^[0-9]{4}(-(Q[1-4]|S[12]|W(0[1-9]|[1-4][0-9]|5[0-3])|(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?))?$'",
             name=op.f("ck_official_values_period_format"),
@@ -54,24 +45,9 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "period_end >= period_start", name=op.f("ck_official_values_period_order")
         ),
-        sa.ForeignKeyConstraint(
-            ["area_code"],
-            ["areas.code"],
-            name=op.f("fk_official_values_area_code_areas"),
-            ondelete="RESTRICT",
-        ),
-        sa.ForeignKeyConstraint(
-            ["indicator_id"],
-            ["indicators.id"],
-            name=op.f("fk_official_values_indicator_id_indicators"),
-            ondelete="RESTRICT",
-        ),
-        sa.ForeignKeyConstraint(
-            ["target_code"],
-            ["sdg_targets.code"],
-            name=op.f("fk_official_values_target_code_sdg_targets"),
-            ondelete="RESTRICT",
-        ),
+        foreign_key("official_values", "area_code", "areas.code", ondelete="RESTRICT"),
+        foreign_key("official_values", "indicator_id", "indicators.id", ondelete="RESTRICT"),
+        foreign_key("official_values", "target_code", "sdg_targets.code", ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_official_values")),
         sa.UniqueConstraint(
             "indicator_id",
@@ -150,47 +126,18 @@ def upgrade() -> None:
             server_default="COALITION",
             nullable=False,
         ),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
         sa.CheckConstraint(
             "num_nonnulls(publication_id, dataset_id) > 0",
             name=op.f("ck_recommendations_publication_or_dataset"),
         ),
-        sa.ForeignKeyConstraint(
-            ["authority_organisation_id"],
-            ["organisations.id"],
-            name=op.f("fk_recommendations_authority_organisation_id_organisations"),
-            ondelete="RESTRICT",
+        foreign_key(
+            "recommendations", "authority_organisation_id", "organisations.id", ondelete="RESTRICT"
         ),
-        sa.ForeignKeyConstraint(
-            ["coalition_id"],
-            ["coalitions.id"],
-            name=op.f("fk_recommendations_coalition_id_coalitions"),
-            ondelete="RESTRICT",
-        ),
-        sa.ForeignKeyConstraint(
-            ["dataset_id"],
-            ["datasets.id"],
-            name=op.f("fk_recommendations_dataset_id_datasets"),
-            ondelete="RESTRICT",
-        ),
-        sa.ForeignKeyConstraint(
-            ["publication_id"],
-            ["publications.id"],
-            name=op.f("fk_recommendations_publication_id_publications"),
-            ondelete="RESTRICT",
-        ),
+        foreign_key("recommendations", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
+        foreign_key("recommendations", "dataset_id", "datasets.id", ondelete="RESTRICT"),
+        foreign_key("recommendations", "publication_id", "publications.id", ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_recommendations")),
     )
     op.create_index(
@@ -243,18 +190,7 @@ def upgrade() -> None:
             server_default="COALITION",
             nullable=False,
         ),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
         sa.CheckConstraint(
             "period ~ '^[0-9]{4}(-(Q[1-4]|S[12]|W(0[1-9]|[1-4][0-9]|5[0-3])|(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?))?$'",
@@ -262,36 +198,13 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint("period_end >= period_start", name=op.f("ck_scorecards_period_order")),
         sa.CheckConstraint("scale_max > scale_min", name=op.f("ck_scorecards_scale_order")),
-        sa.ForeignKeyConstraint(
-            ["area_code"],
-            ["areas.code"],
-            name=op.f("fk_scorecards_area_code_areas"),
-            ondelete="RESTRICT",
+        foreign_key("scorecards", "area_code", "areas.code", ondelete="RESTRICT"),
+        foreign_key("scorecards", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
+        foreign_key("scorecards", "dataset_id", "datasets.id", ondelete="RESTRICT"),
+        foreign_key(
+            "scorecards", "facilitator_organisation_id", "organisations.id", ondelete="RESTRICT"
         ),
-        sa.ForeignKeyConstraint(
-            ["coalition_id"],
-            ["coalitions.id"],
-            name=op.f("fk_scorecards_coalition_id_coalitions"),
-            ondelete="RESTRICT",
-        ),
-        sa.ForeignKeyConstraint(
-            ["dataset_id"],
-            ["datasets.id"],
-            name=op.f("fk_scorecards_dataset_id_datasets"),
-            ondelete="RESTRICT",
-        ),
-        sa.ForeignKeyConstraint(
-            ["facilitator_organisation_id"],
-            ["organisations.id"],
-            name=op.f("fk_scorecards_facilitator_organisation_id_organisations"),
-            ondelete="RESTRICT",
-        ),
-        sa.ForeignKeyConstraint(
-            ["project_id"],
-            ["projects.id"],
-            name=op.f("fk_scorecards_project_id_projects"),
-            ondelete="RESTRICT",
-        ),
+        foreign_key("scorecards", "project_id", "projects.id", ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scorecards")),
     )
     op.create_index(op.f("ix_scorecards_area_code"), "scorecards", ["area_code"], unique=False)
@@ -323,10 +236,10 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.ForeignKeyConstraint(
-            ["recommendation_id"],
-            ["recommendations.id"],
-            name=op.f("fk_recommendation_responses_recommendation_id_recommendations"),
+        foreign_key(
+            "recommendation_responses",
+            "recommendation_id",
+            "recommendations.id",
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
@@ -335,10 +248,10 @@ def upgrade() -> None:
             name=op.f("fk_recommendation_responses_recorded_by_user_id_users"),
             ondelete="SET NULL",
         ),
-        sa.ForeignKeyConstraint(
-            ["responder_organisation_id"],
-            ["organisations.id"],
-            name=op.f("fk_recommendation_responses_responder_organisation_id_organisations"),
+        foreign_key(
+            "recommendation_responses",
+            "responder_organisation_id",
+            "organisations.id",
             ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_recommendation_responses")),
@@ -359,17 +272,11 @@ def upgrade() -> None:
         "recommendation_targets",
         sa.Column("recommendation_id", sa.BigInteger(), nullable=False),
         sa.Column("target_code", sa.String(length=10), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["recommendation_id"],
-            ["recommendations.id"],
-            name=op.f("fk_recommendation_targets_recommendation_id_recommendations"),
-            ondelete="CASCADE",
+        foreign_key(
+            "recommendation_targets", "recommendation_id", "recommendations.id", ondelete="CASCADE"
         ),
-        sa.ForeignKeyConstraint(
-            ["target_code"],
-            ["sdg_targets.code"],
-            name=op.f("fk_recommendation_targets_target_code_sdg_targets"),
-            ondelete="RESTRICT",
+        foreign_key(
+            "recommendation_targets", "target_code", "sdg_targets.code", ondelete="RESTRICT"
         ),
         sa.PrimaryKeyConstraint(
             "recommendation_id", "target_code", name=op.f("pk_recommendation_targets")
@@ -396,24 +303,9 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.ForeignKeyConstraint(
-            ["indicator_id"],
-            ["indicators.id"],
-            name=op.f("fk_scorecard_criteria_indicator_id_indicators"),
-            ondelete="RESTRICT",
-        ),
-        sa.ForeignKeyConstraint(
-            ["scorecard_id"],
-            ["scorecards.id"],
-            name=op.f("fk_scorecard_criteria_scorecard_id_scorecards"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["target_code"],
-            ["sdg_targets.code"],
-            name=op.f("fk_scorecard_criteria_target_code_sdg_targets"),
-            ondelete="RESTRICT",
-        ),
+        foreign_key("scorecard_criteria", "indicator_id", "indicators.id", ondelete="RESTRICT"),
+        foreign_key("scorecard_criteria", "scorecard_id", "scorecards.id", ondelete="CASCADE"),
+        foreign_key("scorecard_criteria", "target_code", "sdg_targets.code", ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scorecard_criteria")),
         sa.UniqueConstraint("scorecard_id", "label", name="uq_scorecard_criteria_label"),
         sa.UniqueConstraint("scorecard_id", "position", name="uq_scorecard_criteria_position"),
@@ -452,12 +344,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "period_end >= period_start", name=op.f("ck_scorecard_rounds_period_order")
         ),
-        sa.ForeignKeyConstraint(
-            ["scorecard_id"],
-            ["scorecards.id"],
-            name=op.f("fk_scorecard_rounds_scorecard_id_scorecards"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("scorecard_rounds", "scorecard_id", "scorecards.id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scorecard_rounds")),
         sa.UniqueConstraint("scorecard_id", "period", name="uq_scorecard_rounds_period"),
     )
@@ -490,10 +377,10 @@ def upgrade() -> None:
             server_default=sa.text("clock_timestamp()"),
             nullable=False,
         ),
-        sa.ForeignKeyConstraint(
-            ["recommendation_id"],
-            ["recommendations.id"],
-            name=op.f("fk_recommendation_status_changes_recommendation_id_recommendations"),
+        foreign_key(
+            "recommendation_status_changes",
+            "recommendation_id",
+            "recommendations.id",
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
@@ -545,18 +432,7 @@ def upgrade() -> None:
             server_default="OPEN",
             nullable=False,
         ),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
         sa.CheckConstraint(
             "owner_name <> '' OR owner_organisation_id IS NOT NULL",
@@ -568,18 +444,10 @@ def upgrade() -> None:
             name=op.f("fk_scorecard_actions_criterion_id_scorecard_criteria"),
             ondelete="SET NULL",
         ),
-        sa.ForeignKeyConstraint(
-            ["owner_organisation_id"],
-            ["organisations.id"],
-            name=op.f("fk_scorecard_actions_owner_organisation_id_organisations"),
-            ondelete="RESTRICT",
+        foreign_key(
+            "scorecard_actions", "owner_organisation_id", "organisations.id", ondelete="RESTRICT"
         ),
-        sa.ForeignKeyConstraint(
-            ["scorecard_id"],
-            ["scorecards.id"],
-            name=op.f("fk_scorecard_actions_scorecard_id_scorecards"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("scorecard_actions", "scorecard_id", "scorecards.id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scorecard_actions")),
     )
     op.create_index(
@@ -612,18 +480,10 @@ def upgrade() -> None:
             "num_nonnulls(community_score, provider_score, agreed_score) > 0",
             name=op.f("ck_scorecard_scores_some_score"),
         ),
-        sa.ForeignKeyConstraint(
-            ["criterion_id"],
-            ["scorecard_criteria.id"],
-            name=op.f("fk_scorecard_scores_criterion_id_scorecard_criteria"),
-            ondelete="CASCADE",
+        foreign_key(
+            "scorecard_scores", "criterion_id", "scorecard_criteria.id", ondelete="CASCADE"
         ),
-        sa.ForeignKeyConstraint(
-            ["round_id"],
-            ["scorecard_rounds.id"],
-            name=op.f("fk_scorecard_scores_round_id_scorecard_rounds"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("scorecard_scores", "round_id", "scorecard_rounds.id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("round_id", "criterion_id", name=op.f("pk_scorecard_scores")),
     )
     op.create_index(

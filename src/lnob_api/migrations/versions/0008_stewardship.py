@@ -7,6 +7,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from lnob_api.migrations.ddl import foreign_key
+
 revision: str = "0008"
 down_revision: str | None = "0007"
 
@@ -58,12 +60,7 @@ def upgrade() -> None:
             "method IN ('VALIDATION_MEETING', 'CALL_BACK', 'COMMUNITY_REVIEW', 'OTHER')",
             name=op.f("ck_dataset_validations_method"),
         ),
-        sa.ForeignKeyConstraint(
-            ["dataset_id"],
-            ["datasets.id"],
-            name=op.f("fk_dataset_validations_dataset_id_datasets"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("dataset_validations", "dataset_id", "datasets.id", ondelete="CASCADE"),
         sa.ForeignKeyConstraint(
             ["recorded_by_user_id"],
             ["users.id"],
@@ -107,18 +104,8 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "scope IN ('PUBLIC', 'PARTNERSHIP', 'NAMED_AGENCIES')", name=op.f("ck_consents_scope")
         ),
-        sa.ForeignKeyConstraint(
-            ["lineage_id"],
-            ["datasets.id"],
-            name=op.f("fk_consents_lineage_id_datasets"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["coalition_id"],
-            ["coalitions.id"],
-            name=op.f("fk_consents_coalition_id_coalitions"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("consents", "lineage_id", "datasets.id", ondelete="CASCADE"),
+        foreign_key("consents", "coalition_id", "coalitions.id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_consents")),
     )
     op.create_index(op.f("ix_consents_lineage_id"), "consents", ["lineage_id"])

@@ -6,6 +6,8 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
+from lnob_api.migrations.ddl import foreign_key
+
 revision: str = "0009"
 down_revision: str | None = "0008"
 
@@ -67,36 +69,13 @@ def upgrade() -> None:
             "status <> 'DECLINED' OR decision_note IS NOT NULL",
             name=op.f("ck_access_requests_decline_reason"),
         ),
-        sa.ForeignKeyConstraint(
-            ["dataset_id"],
-            ["datasets.id"],
-            name=op.f("fk_access_requests_dataset_id_datasets"),
-            ondelete="CASCADE",
+        foreign_key("access_requests", "dataset_id", "datasets.id", ondelete="CASCADE"),
+        foreign_key("access_requests", "coalition_id", "coalitions.id", ondelete="CASCADE"),
+        foreign_key("access_requests", "requester_user_id", "users.id", ondelete="CASCADE"),
+        foreign_key(
+            "access_requests", "requester_client_id", "oauth_clients.id", ondelete="CASCADE"
         ),
-        sa.ForeignKeyConstraint(
-            ["coalition_id"],
-            ["coalitions.id"],
-            name=op.f("fk_access_requests_coalition_id_coalitions"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["requester_user_id"],
-            ["users.id"],
-            name=op.f("fk_access_requests_requester_user_id_users"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["requester_client_id"],
-            ["oauth_clients.id"],
-            name=op.f("fk_access_requests_requester_client_id_oauth_clients"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["organisation_id"],
-            ["organisations.id"],
-            name=op.f("fk_access_requests_organisation_id_organisations"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("access_requests", "organisation_id", "organisations.id", ondelete="CASCADE"),
         sa.ForeignKeyConstraint(
             ["grant_id"],
             ["grants.id"],
@@ -137,24 +116,9 @@ def upgrade() -> None:
             "num_nonnulls(recipient_user_id, recipient_client_id) = 1",
             name=op.f("ck_notifications_exactly_one_recipient"),
         ),
-        sa.ForeignKeyConstraint(
-            ["recipient_user_id"],
-            ["users.id"],
-            name=op.f("fk_notifications_recipient_user_id_users"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["recipient_client_id"],
-            ["oauth_clients.id"],
-            name=op.f("fk_notifications_recipient_client_id_oauth_clients"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["access_request_id"],
-            ["access_requests.id"],
-            name=op.f("fk_notifications_access_request_id_access_requests"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("notifications", "recipient_user_id", "users.id", ondelete="CASCADE"),
+        foreign_key("notifications", "recipient_client_id", "oauth_clients.id", ondelete="CASCADE"),
+        foreign_key("notifications", "access_request_id", "access_requests.id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
     )
     op.create_index(
