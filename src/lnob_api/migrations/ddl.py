@@ -31,3 +31,9 @@ def foreign_key(table: str, column: str, target: str, *, ondelete: str) -> sa.Fo
     return sa.ForeignKeyConstraint(
         [column], [target], name=op.f(f"fk_{table}_{column}_{referred}"), ondelete=ondelete
     )
+
+
+def text_enum(name: str, *values: str) -> sa.Enum:
+    """A vocabulary stored as text with a CHECK constraint naming its ``values`` (the models'
+    ``enum_type``)."""
+    return sa.Enum(*values, name=name, native_enum=False, create_constraint=True)

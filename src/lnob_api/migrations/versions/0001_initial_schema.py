@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from lnob_api.migrations.ddl import foreign_key, timestamps
+from lnob_api.migrations.ddl import foreign_key, text_enum, timestamps
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -20,18 +20,7 @@ def upgrade() -> None:
         "areas",
         sa.Column("code", sa.String(length=40), nullable=False),
         sa.Column("name", sa.String(length=300), nullable=False),
-        sa.Column(
-            "level",
-            sa.Enum(
-                "COUNTRY",
-                "SUBDIVISION",
-                "LOCAL",
-                name="level",
-                native_enum=False,
-                create_constraint=True,
-            ),
-            nullable=False,
-        ),
+        sa.Column("level", text_enum("level", "COUNTRY", "SUBDIVISION", "LOCAL"), nullable=False),
         sa.Column("type", sa.String(length=80), server_default="", nullable=False),
         sa.Column("country_code", sa.String(length=2), nullable=False),
         sa.Column("parent_code", sa.String(length=40), nullable=True),
@@ -145,7 +134,8 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=300), nullable=False),
         sa.Column(
             "kind",
-            sa.Enum(
+            text_enum(
+                "kind",
                 "ICSO",
                 "NATIONAL_NGO",
                 "CIVIC_PLATFORM",
@@ -153,9 +143,6 @@ def upgrade() -> None:
                 "STATISTICS_AGENCY",
                 "LOCAL_AUTHORITY",
                 "OTHER",
-                name="kind",
-                native_enum=False,
-                create_constraint=True,
             ),
             server_default="OTHER",
             nullable=False,
@@ -242,9 +229,7 @@ def upgrade() -> None:
         sa.Column("organisation_id", sa.BigInteger(), nullable=False),
         sa.Column(
             "role",
-            sa.Enum(
-                "LEAD", "MEMBER", "OBSERVER", name="role", native_enum=False, create_constraint=True
-            ),
+            text_enum("role", "LEAD", "MEMBER", "OBSERVER"),
             server_default="MEMBER",
             nullable=False,
         ),
@@ -266,13 +251,7 @@ def upgrade() -> None:
         "coalition_user_roles",
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
-        sa.Column(
-            "role",
-            sa.Enum(
-                "VIEWER", "EDITOR", "ADMIN", name="role", native_enum=False, create_constraint=True
-            ),
-            nullable=False,
-        ),
+        sa.Column("role", text_enum("role", "VIEWER", "EDITOR", "ADMIN"), nullable=False),
         *timestamps(),
         foreign_key("coalition_user_roles", "coalition_id", "coalitions.id", ondelete="CASCADE"),
         foreign_key("coalition_user_roles", "user_id", "users.id", ondelete="CASCADE"),
@@ -396,14 +375,7 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), server_default="", nullable=False),
         sa.Column(
             "status",
-            sa.Enum(
-                "PLANNED",
-                "ACTIVE",
-                "COMPLETED",
-                name="status",
-                native_enum=False,
-                create_constraint=True,
-            ),
+            text_enum("status", "PLANNED", "ACTIVE", "COMPLETED"),
             server_default="ACTIVE",
             nullable=False,
         ),
@@ -411,14 +383,7 @@ def upgrade() -> None:
         sa.Column("end_date", sa.Date(), nullable=True),
         sa.Column(
             "visibility",
-            sa.Enum(
-                "PUBLIC",
-                "PARTNERSHIP",
-                "COALITION",
-                name="visibility",
-                native_enum=False,
-                create_constraint=True,
-            ),
+            text_enum("visibility", "PUBLIC", "PARTNERSHIP", "COALITION"),
             server_default="PUBLIC",
             nullable=False,
         ),
@@ -442,16 +407,14 @@ def upgrade() -> None:
         sa.Column("coalition_id", sa.BigInteger(), nullable=True),
         sa.Column(
             "kind",
-            sa.Enum(
+            text_enum(
+                "kind",
                 "FLYER",
                 "COUNTRY_SUMMARY",
                 "RECOMMENDATIONS",
                 "REPORT",
                 "POLICY_BRIEF",
                 "OTHER",
-                name="kind",
-                native_enum=False,
-                create_constraint=True,
             ),
             nullable=False,
         ),
@@ -462,14 +425,7 @@ def upgrade() -> None:
         sa.Column("file_url", sa.String(length=1000), nullable=True),
         sa.Column(
             "visibility",
-            sa.Enum(
-                "PUBLIC",
-                "PARTNERSHIP",
-                "COALITION",
-                name="visibility",
-                native_enum=False,
-                create_constraint=True,
-            ),
+            text_enum("visibility", "PUBLIC", "PARTNERSHIP", "COALITION"),
             server_default="PUBLIC",
             nullable=False,
         ),
@@ -499,7 +455,8 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), server_default="", nullable=False),
         sa.Column(
             "methodology",
-            sa.Enum(
+            text_enum(
+                "methodology",
                 "HOUSEHOLD_SURVEY",
                 "COMMUNITY_SCORECARD",
                 "FOCUS_GROUP",
@@ -509,9 +466,6 @@ def upgrade() -> None:
                 "ADMINISTRATIVE_DATA",
                 "MIXED",
                 "OTHER",
-                name="methodology",
-                native_enum=False,
-                create_constraint=True,
             ),
             server_default="OTHER",
             nullable=False,
@@ -522,14 +476,7 @@ def upgrade() -> None:
         sa.Column("license", sa.String(length=60), server_default="CC-BY-4.0", nullable=False),
         sa.Column(
             "status",
-            sa.Enum(
-                "DRAFT",
-                "PUBLISHED",
-                "RETRACTED",
-                name="status",
-                native_enum=False,
-                create_constraint=True,
-            ),
+            text_enum("status", "DRAFT", "PUBLISHED", "RETRACTED"),
             server_default="DRAFT",
             nullable=False,
         ),
@@ -537,14 +484,7 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
         sa.Column(
             "visibility",
-            sa.Enum(
-                "PUBLIC",
-                "PARTNERSHIP",
-                "COALITION",
-                name="visibility",
-                native_enum=False,
-                create_constraint=True,
-            ),
+            text_enum("visibility", "PUBLIC", "PARTNERSHIP", "COALITION"),
             server_default="COALITION",
             nullable=False,
         ),
@@ -715,19 +655,7 @@ def upgrade() -> None:
         sa.Column("unit", sa.String(length=80), server_default="", nullable=False),
         sa.Column(
             "obs_status",
-            sa.Enum(
-                "A",
-                "B",
-                "E",
-                "F",
-                "I",
-                "M",
-                "O",
-                "P",
-                name="obs_status",
-                native_enum=False,
-                create_constraint=True,
-            ),
+            text_enum("obs_status", "A", "B", "E", "F", "I", "M", "O", "P"),
             server_default="A",
             nullable=False,
         ),

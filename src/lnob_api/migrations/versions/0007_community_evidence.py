@@ -6,7 +6,7 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
-from lnob_api.migrations.ddl import foreign_key, timestamps
+from lnob_api.migrations.ddl import foreign_key, text_enum, timestamps
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -87,42 +87,19 @@ def upgrade() -> None:
         sa.Column("authority_name", sa.String(length=300), nullable=False),
         sa.Column(
             "authority_level",
-            sa.Enum(
-                "NATIONAL",
-                "SUBNATIONAL",
-                "LOCAL",
-                name="authority_level",
-                native_enum=False,
-                create_constraint=True,
-            ),
+            text_enum("authority_level", "NATIONAL", "SUBNATIONAL", "LOCAL"),
             nullable=False,
         ),
         sa.Column("authority_organisation_id", sa.BigInteger(), nullable=True),
         sa.Column(
             "status",
-            sa.Enum(
-                "OPEN",
-                "ACKNOWLEDGED",
-                "IN_PROGRESS",
-                "IMPLEMENTED",
-                "REJECTED",
-                name="status",
-                native_enum=False,
-                create_constraint=True,
-            ),
+            text_enum("status", "OPEN", "ACKNOWLEDGED", "IN_PROGRESS", "IMPLEMENTED", "REJECTED"),
             server_default="OPEN",
             nullable=False,
         ),
         sa.Column(
             "visibility",
-            sa.Enum(
-                "PUBLIC",
-                "PARTNERSHIP",
-                "COALITION",
-                name="visibility",
-                native_enum=False,
-                create_constraint=True,
-            ),
+            text_enum("visibility", "PUBLIC", "PARTNERSHIP", "COALITION"),
             server_default="COALITION",
             nullable=False,
         ),
@@ -179,14 +156,7 @@ def upgrade() -> None:
         sa.Column("scale_max", sa.Double(), server_default="5", nullable=False),
         sa.Column(
             "visibility",
-            sa.Enum(
-                "PUBLIC",
-                "PARTNERSHIP",
-                "COALITION",
-                name="visibility",
-                native_enum=False,
-                create_constraint=True,
-            ),
+            text_enum("visibility", "PUBLIC", "PARTNERSHIP", "COALITION"),
             server_default="COALITION",
             nullable=False,
         ),
@@ -354,16 +324,7 @@ def upgrade() -> None:
         sa.Column("recommendation_id", sa.BigInteger(), nullable=False),
         sa.Column(
             "status",
-            sa.Enum(
-                "OPEN",
-                "ACKNOWLEDGED",
-                "IN_PROGRESS",
-                "IMPLEMENTED",
-                "REJECTED",
-                name="status",
-                native_enum=False,
-                create_constraint=True,
-            ),
+            text_enum("status", "OPEN", "ACKNOWLEDGED", "IN_PROGRESS", "IMPLEMENTED", "REJECTED"),
             nullable=False,
         ),
         sa.Column("changed_on", sa.Date(), nullable=False),
@@ -420,15 +381,7 @@ def upgrade() -> None:
         sa.Column("due_on", sa.Date(), nullable=True),
         sa.Column(
             "status",
-            sa.Enum(
-                "OPEN",
-                "IN_PROGRESS",
-                "DONE",
-                "DROPPED",
-                name="status",
-                native_enum=False,
-                create_constraint=True,
-            ),
+            text_enum("status", "OPEN", "IN_PROGRESS", "DONE", "DROPPED"),
             server_default="OPEN",
             nullable=False,
         ),

@@ -12,6 +12,8 @@ as a share of the numerator (was a global 10 %).
 import sqlalchemy as sa
 from alembic import op
 
+from lnob_api.migrations.ddl import text_enum
+
 revision: str = "0014"
 down_revision: str | None = "0013"
 
@@ -25,15 +27,7 @@ def upgrade() -> None:
         "coalitions",
         sa.Column(
             "perturbation",
-            sa.Enum(
-                "NONE",
-                "ROUND_3",
-                "ROUND_5",
-                "CELL_KEY",
-                name="perturbation",
-                native_enum=False,
-                create_constraint=True,
-            ),
+            text_enum("perturbation", "NONE", "ROUND_3", "ROUND_5", "CELL_KEY"),
             server_default="NONE",
             nullable=False,
         ),
