@@ -147,7 +147,9 @@ class AsOf(ColumnElement[bool]):
     A statement that ignores it reads today's data: never more than the caller may read now.
     """
 
-    inherit_cache = False
+    # It always compiles to the same TRUE: one cache key for every instant (the instant's own
+    # comparisons are bound parameters of the as-of scope, built beside it).
+    inherit_cache = True
     type = sa.Boolean()
 
     def __init__(self, at: datetime) -> None:
