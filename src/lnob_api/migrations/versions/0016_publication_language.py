@@ -1,7 +1,5 @@
 """Publication languages are canonical BCP 47 tags
 
-Revision ID: 0016
-Revises: 0015
 Create Date: 2026-12-02
 
 ``publications.language`` held a lower-cased code (``en``, ``sw-ke``); it is now a BCP 47 tag
@@ -11,15 +9,12 @@ tag (``en-x-private``) keep their primary language only.
 """
 
 import re
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
 down_revision: str | None = "0015"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 PATTERN = "^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$"
 _TAG = re.compile(r"([a-z]{2,3})(?:-([a-z]{4}))?(?:-([a-z]{2}|[0-9]{3}))?", re.IGNORECASE)
