@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lnob_api.auth.principal import Scope
 from lnob_api.cli_admin.common import guarded, in_transaction, iso, print_json, print_table, when
+from lnob_api.cli_admin.parsing import add_listing, command_group
 from lnob_api.client import service as client_service
 from lnob_api.config import Settings
 
@@ -17,8 +18,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: _SubParsersAction[argparse.ArgumentParser]) -> None:
-    clients = sub.add_parser("clients", help="register, list and revoke OAuth clients")
-    actions = clients.add_subparsers(dest="action", required=True)
+    actions = command_group(sub, "clients", help="register, list and revoke OAuth clients")
 
     scopes = ", ".join(s.value for s in Scope)
     create = actions.add_parser(
@@ -49,9 +49,7 @@ def register(sub: _SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     create.set_defaults(handler=guarded(cmd_create))
 
-    listing = actions.add_parser("list", help="list clients (never their secrets)")
-    listing.add_argument("--json", action="store_true", help="print JSON")
-    listing.set_defaults(handler=guarded(cmd_list))
+    add_listing(actions, cmd_list, help="list clients (never their secrets)")
 
     revoke = actions.add_parser("revoke", help="revoke a client: its tokens stop working now")
     revoke.add_argument("client_id", metavar="CLIENT_ID")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lnob_api.cli_admin.common import guarded, in_transaction, print_json
+from lnob_api.cli_admin.parsing import command_group
 from lnob_api.config import Settings
 from lnob_api.disclosure import service as disclosure
 from lnob_api.disclosure.audit import Finding
@@ -23,8 +24,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: _SubParsersAction[argparse.ArgumentParser]) -> None:
-    group = sub.add_parser("disclosure", help="disclosure control: audit the published data")
-    actions = group.add_subparsers(dest="action", required=True)
+    actions = command_group(sub, "disclosure", help="disclosure control: audit the published data")
     run = actions.add_parser(
         "audit",
         help="for every outside audience, list the small cells its LP narrows "

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lnob_api.cli_admin.common import guarded, in_transaction, iso, print_json, print_table, when
+from lnob_api.cli_admin.parsing import add_listing, command_group
 from lnob_api.config import Settings
 from lnob_api.grant import service as grant_service
 
@@ -17,8 +18,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: _SubParsersAction[argparse.ArgumentParser]) -> None:
-    grants = sub.add_parser("grants", help="give, list and revoke access grants")
-    actions = grants.add_subparsers(dest="action", required=True)
+    actions = command_group(sub, "grants", help="give, list and revoke access grants")
 
     create = actions.add_parser(
         "create",
@@ -39,10 +39,8 @@ def register(sub: _SubParsersAction[argparse.ArgumentParser]) -> None:
     create.add_argument("--note", default="", help="why the access was given")
     create.set_defaults(handler=guarded(cmd_create))
 
-    listing = actions.add_parser("list", help="list grants with their status")
+    listing = add_listing(actions, cmd_list, help="list grants with their status")
     listing.add_argument("--coalition", metavar="CODE", help="only this coalition's grants")
-    listing.add_argument("--json", action="store_true", help="print JSON")
-    listing.set_defaults(handler=guarded(cmd_list))
 
     revoke = actions.add_parser("revoke", help="revoke a grant")
     revoke.add_argument("grant_id", type=int, metavar="GRANT_ID")

@@ -10,6 +10,7 @@ from joserfc.errors import JoseError
 
 from lnob_api.auth.keys import KeyStore
 from lnob_api.cli_admin.common import CommandError, guarded, iso, print_json, print_table, when
+from lnob_api.cli_admin.parsing import add_listing, command_group
 from lnob_api.config import Settings
 
 if TYPE_CHECKING:
@@ -29,8 +30,7 @@ def _seconds(text: str) -> int:
 
 
 def register(sub: _SubParsersAction[argparse.ArgumentParser]) -> None:
-    keys = sub.add_parser("keys", help="rotate and list the token signing keys")
-    actions = keys.add_subparsers(dest="action", required=True)
+    actions = command_group(sub, "keys", help="rotate and list the token signing keys")
 
     rotate = actions.add_parser(
         "rotate",
@@ -47,9 +47,7 @@ def register(sub: _SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     rotate.set_defaults(handler=guarded(cmd_rotate))
 
-    listing = actions.add_parser("list", help="list key ids, creation and retirement times")
-    listing.add_argument("--json", action="store_true", help="print JSON")
-    listing.set_defaults(handler=guarded(cmd_list))
+    add_listing(actions, cmd_list, help="list key ids, creation and retirement times")
 
 
 def _load(settings: Settings) -> KeyStore:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lnob_api.cli_admin.common import guarded, in_transaction, iso, print_json, print_table
+from lnob_api.cli_admin.parsing import add_listing, command_group
 from lnob_api.config import Settings
 from lnob_api.models.enums import OrganisationKind
 from lnob_api.organisation import service as organisation_service
@@ -17,8 +18,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: _SubParsersAction[argparse.ArgumentParser]) -> None:
-    organisations = sub.add_parser("organisations", help="create and list organisations")
-    actions = organisations.add_subparsers(dest="action", required=True)
+    actions = command_group(sub, "organisations", help="create and list organisations")
 
     create = actions.add_parser("create", help="create an organisation")
     create.add_argument("--slug", required=True, help="its key: lower-case letters, digits, -")
@@ -31,9 +31,7 @@ def register(sub: _SubParsersAction[argparse.ArgumentParser]) -> None:
     create.add_argument("--country", metavar="CC", help="ISO 3166-1 alpha-2 country code")
     create.set_defaults(handler=guarded(cmd_create))
 
-    listing = actions.add_parser("list", help="list organisations")
-    listing.add_argument("--json", action="store_true", help="print JSON")
-    listing.set_defaults(handler=guarded(cmd_list))
+    add_listing(actions, cmd_list, help="list organisations")
 
 
 def cmd_create(args: argparse.Namespace, settings: Settings) -> int:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lnob_api.cli_admin.common import CommandError, guarded, in_transaction, iso, print_json
+from lnob_api.cli_admin.parsing import command_group
 from lnob_api.config import Settings
 
 if TYPE_CHECKING:
@@ -34,8 +35,7 @@ MAX_TTL = 30 * 24 * 3600
 
 
 def register(sub: _SubParsersAction[argparse.ArgumentParser]) -> None:
-    tokens = sub.add_parser("tokens", help="issue a user's access token from the shell")
-    actions = tokens.add_subparsers(dest="action", required=True)
+    actions = command_group(sub, "tokens", help="issue a user's access token from the shell")
     create = actions.add_parser(
         "create",
         help="print a signed access token for a user (audited)",

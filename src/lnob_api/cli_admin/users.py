@@ -21,6 +21,7 @@ from lnob_api.cli_admin.common import (
     print_table,
     when,
 )
+from lnob_api.cli_admin.parsing import add_listing, command_group
 from lnob_api.config import Settings
 from lnob_api.user import account
 from lnob_api.user import service as user_service
@@ -30,10 +31,9 @@ if TYPE_CHECKING:
 
 
 def register(sub: _SubParsersAction[argparse.ArgumentParser]) -> None:
-    users = sub.add_parser(
-        "users", help="create, list, unlock, disable and enable user accounts; set passwords"
+    actions = command_group(
+        sub, "users", help="create, list, unlock, disable and enable user accounts; set passwords"
     )
-    actions = users.add_subparsers(dest="action", required=True)
 
     create = actions.add_parser(
         "create",
@@ -62,9 +62,7 @@ def register(sub: _SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     create.set_defaults(handler=guarded(cmd_create))
 
-    listing = actions.add_parser("list", help="list users with organisations and roles")
-    listing.add_argument("--json", action="store_true", help="print JSON")
-    listing.set_defaults(handler=guarded(cmd_list))
+    add_listing(actions, cmd_list, help="list users with organisations and roles")
 
     for name, help_text, handler in (
         ("unlock", "lift the sign-in delays of failed passwords, on every address", cmd_unlock),

@@ -28,7 +28,9 @@ from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Principal, Scope
 from lnob_api.coalition import service as coalition_service
+from lnob_api.db.rows import assign, insert
 from lnob_api.errors import Conflict, InvalidInput, NotFound, ValidationFailed, check_version
+from lnob_api.models.common import mark_edited
 from lnob_api.models.enums import CoalitionRole
 from lnob_api.models.provenance import StandardDimension
 from lnob_api.provenance import repository as repo
@@ -61,20 +63,33 @@ class DimensionCode:
 # --- quality criteria --------------------------------------------------------------------------
 
 
-def _criterion_fields(fields: dict[str, Any], problems: list[InvalidInput]) -> dict[str, Any]:
-    for name in ("code", "label", "description"):
+def _trim_with_code(
+    fields: dict[str, Any],
+    problems: list[InvalidInput],
+    *,
+    texts: tuple[str, ...],
+    code: re.Pattern[str],
+    code_rule: str,
+) -> None:
+    """Trim the ``texts`` fields (``code`` among them) and upper-case the code, which must
+    match ``code`` (``code_rule`` tells the user how)."""
+    for name in texts:
         if name in fields:
             fields[name] = (fields[name] or "").strip()
     if "code" in fields:
         fields["code"] = fields["code"].upper()
-        if fields["code"] and not _CRITERION_CODE.fullmatch(fields["code"]):
-            problems.append(
-                InvalidInput(
-                    "code",
-                    "capital letters, digits, '.', '-' and '_', such as NSO-1",
-                    code="INVALID",
-                )
-            )
+        if fields["code"] and not code.fullmatch(fields["code"]):
+            problems.append(InvalidInput("code", code_rule, code="INVALID"))
+
+
+def _criterion_fields(fields: dict[str, Any], problems: list[InvalidInput]) -> dict[str, Any]:
+    _trim_with_code(
+        fields,
+        problems,
+        texts=("code", "label", "description"),
+        code=_CRITERION_CODE,
+        code_rule="capital letters, digits, '.', '-' and '_', such as NSO-1",
+    )
     coalition_service.check_required(fields, ("code", "label"), problems)
     coalition_service.check_lengths(fields, CRITERION_LIMITS, problems)
     return fields
@@ -95,9 +110,7 @@ async def create_criterion(
     if problems:
         raise ValidationFailed(problems)
     criterion = models.QualityCriterion(coalition_id=coalition_id, **fields)
-    session.add(criterion)
-    await session.flush()
-    await session.refresh(criterion)
+    await insert(session, criterion)
     await record_change(session, actor, "quality_criterion.create", criterion, None)
     return criterion
 
@@ -140,10 +153,8 @@ async def update_criterion(
     if problems:
         raise ValidationFailed(problems)
     before = audit.snapshot(criterion)
-    for name, value in fields.items():
-        setattr(criterion, name, value)
-    criterion.row_version += 1
-    criterion.updated_at = coalition_service.now()
+    assign(criterion, fields)
+    mark_edited(criterion)
     await record_change(session, actor, "quality_criterion.update", criterion, before)
     return criterion
 
@@ -213,19 +224,13 @@ def _maps_to(
 
 
 def _group_fields(fields: dict[str, Any], problems: list[InvalidInput]) -> dict[str, Any]:
-    for name in ("code", "name", "description"):
-        if name in fields:
-            fields[name] = (fields[name] or "").strip()
-    if "code" in fields:
-        fields["code"] = fields["code"].upper()
-        if fields["code"] and not _GROUP_CODE.fullmatch(fields["code"]):
-            problems.append(
-                InvalidInput(
-                    "code",
-                    "capital letters, digits and '_', starting with a letter, such as NP_MADHESI",
-                    code="INVALID",
-                )
-            )
+    _trim_with_code(
+        fields,
+        problems,
+        texts=("code", "name", "description"),
+        code=_GROUP_CODE,
+        code_rule="capital letters, digits and '_', starting with a letter, such as NP_MADHESI",
+    )
     coalition_service.check_required(fields, ("code", "name"), problems)
     coalition_service.check_lengths(fields, GROUP_LIMITS, problems)
     if "maps_to" in fields:
@@ -250,9 +255,7 @@ async def create_group(
     if problems:
         raise ValidationFailed(problems)
     group = models.MarginalisedGroup(coalition_id=coalition_id, **fields)
-    session.add(group)
-    await session.flush()
-    await session.refresh(group)
+    await insert(session, group)
     await record_change(session, actor, "marginalised_group.create", group, None)
     return group
 
@@ -276,9 +279,7 @@ async def update_group(
     if problems:
         raise ValidationFailed(problems)
     before = audit.snapshot(group)
-    for name, value in fields.items():
-        setattr(group, name, value)
-    group.row_version += 1
-    group.updated_at = coalition_service.now()
+    assign(group, fields)
+    mark_edited(group)
     await record_change(session, actor, "marginalised_group.update", group, before)
     return group
