@@ -28,6 +28,8 @@ import brotli
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from lnob_api.http.middleware import HttpMiddleware
+
 MINIMUM_SIZE = 500
 FLUSH_AFTER = 64 * 1024
 GZIP_LEVEL = 6
@@ -170,15 +172,12 @@ def compressor(coding: str) -> _Compressor:
     return _Brotli() if coding == "br" else _Gzip()
 
 
-class CompressionMiddleware:
+class CompressionMiddleware(HttpMiddleware):
     def __init__(self, app: ASGIApp, *, minimum_size: int = MINIMUM_SIZE) -> None:
-        self.app = app
+        super().__init__(app)
         self.minimum_size = minimum_size
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_headers = Headers(scope=scope)
         coding = negotiate(request_headers.get("accept-encoding"))
         named = False

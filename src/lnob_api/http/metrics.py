@@ -18,23 +18,18 @@ import uuid
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from lnob_api.config import Settings
+from lnob_api.http.middleware import HttpMiddleware
 from lnob_api.observability import logs, metrics, tracing
 from lnob_api.observability.request import RequestInfo, begin
 
 METRICS_PATH = "/metrics"
 
 
-class ObserveMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class ObserveMiddleware(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.setdefault("state", {})
         method = scope["method"]
         info = RequestInfo(

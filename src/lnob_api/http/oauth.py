@@ -217,13 +217,23 @@ async def authorization_endpoint(request: Request) -> Response:
     return await _submit(request, oauth_request)
 
 
+async def _consent_grant(
+    request: Request, conn: AsyncConnection, oauth_request: OAuth2Request
+) -> tuple[AuthServer, Any]:
+    """The authorization server and the request's consent grant, or the error answer (a
+    redirect to the client, or the error page) in its place."""
+    server = _server(request, conn)
+    try:
+        return server, await anyio.to_thread.run_sync(server.get_consent_grant, oauth_request)
+    except OAuth2Error as error:
+        return server, _authorization_error(server, oauth_request, error)
+
+
 async def _show(request: Request, oauth_request: OAuth2Request) -> Response:
     async with request.app.state.database.transaction() as conn:
-        server = _server(request, conn)
-        try:
-            grant = await anyio.to_thread.run_sync(server.get_consent_grant, oauth_request)
-        except OAuth2Error as error:
-            return _authorization_error(server, oauth_request, error)
+        _, grant = await _consent_grant(request, conn, oauth_request)
+        if isinstance(grant, Response):
+            return grant
     csrf = _csrf_cookie(request) or secrets.token_urlsafe(32)
     response = _form(grant, oauth_request, csrf)
     response.set_cookie(
@@ -250,11 +260,9 @@ async def _submit(request: Request, oauth_request: OAuth2Request) -> Response:
     deny = form.get("action") == "deny"
     email = form.get("email", "").strip().lower()
     async with request.app.state.database.transaction() as conn:
-        server = _server(request, conn)
-        try:
-            grant = await anyio.to_thread.run_sync(server.get_consent_grant, oauth_request)
-        except OAuth2Error as error:
-            return _authorization_error(server, oauth_request, error)
+        server, grant = await _consent_grant(request, conn, oauth_request)
+        if isinstance(grant, Response):
+            return grant
         password = form.get("password", "")
         outcome = None if deny else await _sign_in(conn, email, password, _address(request))
         if not isinstance(outcome, _Refusal):

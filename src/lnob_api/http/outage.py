@@ -29,21 +29,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lnob_api.db import availability
 from lnob_api.db.availability import MESSAGES, Failure, RequestHealth
+from lnob_api.http.middleware import HttpMiddleware
 
 _log = logging.getLogger("lnob_api.outage")
 
 RETRY_AFTER = 5
 
 
-class OutageMiddleware:
+class OutageMiddleware(HttpMiddleware):
     def __init__(self, app: ASGIApp, *, request_timeout: float) -> None:
-        self.app = app
+        super().__init__(app)
         self.request_timeout = request_timeout
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         exchange = _Exchange(scope, receive, send)
         health = RequestHealth()
         token = availability.CURRENT.set(health)
