@@ -37,3 +37,14 @@ def text_enum(name: str, *values: str) -> sa.Enum:
     """A vocabulary stored as text with a CHECK constraint naming its ``values`` (the models'
     ``enum_type``)."""
     return sa.Enum(*values, name=name, native_enum=False, create_constraint=True)
+
+
+def index(table: str, column: str) -> None:
+    """The plain index on one column, named ``ix_<table>_<column>`` (``index=True`` in a
+    model)."""
+    op.create_index(op.f(f"ix_{table}_{column}"), table, [column], unique=False)
+
+
+def drop_index(table: str, column: str) -> None:
+    """Drop the index ``index(table, column)`` made."""
+    op.drop_index(op.f(f"ix_{table}_{column}"), table_name=table)

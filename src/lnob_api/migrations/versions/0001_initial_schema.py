@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from lnob_api.migrations.ddl import foreign_key, text_enum, timestamps
+from lnob_api.migrations.ddl import drop_index, foreign_key, index, text_enum, timestamps
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -44,10 +44,10 @@ def upgrade() -> None:
     op.create_index(
         "ix_areas_ancestors", "areas", ["ancestors"], unique=False, postgresql_using="gin"
     )
-    op.create_index(op.f("ix_areas_coalition_id"), "areas", ["coalition_id"], unique=False)
-    op.create_index(op.f("ix_areas_country_code"), "areas", ["country_code"], unique=False)
+    index("areas", "coalition_id")
+    index("areas", "country_code")
     op.create_index("ix_areas_level_code", "areas", ["level", "code"], unique=False)
-    op.create_index(op.f("ix_areas_parent_code"), "areas", ["parent_code"], unique=False)
+    index("areas", "parent_code")
     op.create_table(
         "reference_data_versions",
         sa.Column("name", sa.String(length=80), nullable=False),
@@ -162,9 +162,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organisations")),
         sa.UniqueConstraint("slug", name=op.f("uq_organisations_slug")),
     )
-    op.create_index(
-        op.f("ix_organisations_country_code"), "organisations", ["country_code"], unique=False
-    )
+    index("organisations", "country_code")
     op.create_table(
         "sdg_targets",
         sa.Column("code", sa.String(length=10), nullable=False),
@@ -184,7 +182,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("code", name=op.f("pk_sdg_targets")),
         sa.UniqueConstraint("sort_key", name=op.f("uq_sdg_targets_sort_key")),
     )
-    op.create_index(op.f("ix_sdg_targets_goal_code"), "sdg_targets", ["goal_code"], unique=False)
+    index("sdg_targets", "goal_code")
     op.create_table(
         "audit_events",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -241,12 +239,7 @@ def upgrade() -> None:
             "coalition_id", "organisation_id", name=op.f("pk_coalition_members")
         ),
     )
-    op.create_index(
-        op.f("ix_coalition_members_organisation_id"),
-        "coalition_members",
-        ["organisation_id"],
-        unique=False,
-    )
+    index("coalition_members", "organisation_id")
     op.create_table(
         "coalition_user_roles",
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
@@ -257,9 +250,7 @@ def upgrade() -> None:
         foreign_key("coalition_user_roles", "user_id", "users.id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("coalition_id", "user_id", name=op.f("pk_coalition_user_roles")),
     )
-    op.create_index(
-        op.f("ix_coalition_user_roles_user_id"), "coalition_user_roles", ["user_id"], unique=False
-    )
+    index("coalition_user_roles", "user_id")
     op.create_table(
         "indicators",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -292,11 +283,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("code", name=op.f("uq_indicators_code")),
         sa.UniqueConstraint("sort_key", name=op.f("uq_indicators_sort_key")),
     )
-    op.create_index(
-        op.f("ix_indicators_coalition_id"), "indicators", ["coalition_id"], unique=False
-    )
-    op.create_index(op.f("ix_indicators_target_code"), "indicators", ["target_code"], unique=False)
-    op.create_index(op.f("ix_indicators_unsd_code"), "indicators", ["unsd_code"], unique=False)
+    index("indicators", "coalition_id")
+    index("indicators", "target_code")
+    index("indicators", "unsd_code")
     op.create_table(
         "marginalised_groups",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -313,12 +302,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_marginalised_groups")),
         sa.UniqueConstraint("code", name=op.f("uq_marginalised_groups_code")),
     )
-    op.create_index(
-        op.f("ix_marginalised_groups_coalition_id"),
-        "marginalised_groups",
-        ["coalition_id"],
-        unique=False,
-    )
+    index("marginalised_groups", "coalition_id")
     op.create_table(
         "oauth_clients",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -350,9 +334,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_oauth_clients")),
         sa.UniqueConstraint("client_id", name=op.f("uq_oauth_clients_client_id")),
     )
-    op.create_index(
-        op.f("ix_oauth_clients_organisation_id"), "oauth_clients", ["organisation_id"], unique=False
-    )
+    index("oauth_clients", "organisation_id")
     op.create_table(
         "organisation_users",
         sa.Column("organisation_id", sa.BigInteger(), nullable=False),
@@ -363,9 +345,7 @@ def upgrade() -> None:
         foreign_key("organisation_users", "user_id", "users.id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("organisation_id", "user_id", name=op.f("pk_organisation_users")),
     )
-    op.create_index(
-        op.f("ix_organisation_users_user_id"), "organisation_users", ["user_id"], unique=False
-    )
+    index("organisation_users", "user_id")
     op.create_table(
         "projects",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -439,9 +419,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_publications")),
         sa.UniqueConstraint("slug", name=op.f("uq_publications_slug")),
     )
-    op.create_index(
-        op.f("ix_publications_coalition_id"), "publications", ["coalition_id"], unique=False
-    )
+    index("publications", "coalition_id")
     op.create_index(
         "ix_publications_published_on_id", "publications", ["published_on", "id"], unique=False
     )
@@ -516,7 +494,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_datasets")),
         sa.UniqueConstraint("slug", name=op.f("uq_datasets_slug")),
     )
-    op.create_index(op.f("ix_datasets_area_code"), "datasets", ["area_code"], unique=False)
+    index("datasets", "area_code")
     op.create_index("ix_datasets_coalition_id_id", "datasets", ["coalition_id", "id"], unique=False)
     op.create_index("ix_datasets_project_id_id", "datasets", ["project_id", "id"], unique=False)
     op.create_index(
@@ -537,9 +515,7 @@ def upgrade() -> None:
         foreign_key("project_groups", "project_id", "projects.id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("project_id", "group_id", name=op.f("pk_project_groups")),
     )
-    op.create_index(
-        op.f("ix_project_groups_group_id"), "project_groups", ["group_id"], unique=False
-    )
+    index("project_groups", "group_id")
     op.create_table(
         "project_targets",
         sa.Column("project_id", sa.BigInteger(), nullable=False),
@@ -548,9 +524,7 @@ def upgrade() -> None:
         foreign_key("project_targets", "target_code", "sdg_targets.code", ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("project_id", "target_code", name=op.f("pk_project_targets")),
     )
-    op.create_index(
-        op.f("ix_project_targets_target_code"), "project_targets", ["target_code"], unique=False
-    )
+    index("project_targets", "target_code")
     op.create_table(
         "publication_coalitions",
         sa.Column("publication_id", sa.BigInteger(), nullable=False),
@@ -563,12 +537,7 @@ def upgrade() -> None:
             "publication_id", "coalition_id", name=op.f("pk_publication_coalitions")
         ),
     )
-    op.create_index(
-        op.f("ix_publication_coalitions_coalition_id"),
-        "publication_coalitions",
-        ["coalition_id"],
-        unique=False,
-    )
+    index("publication_coalitions", "coalition_id")
     op.create_table(
         "publication_targets",
         sa.Column("publication_id", sa.BigInteger(), nullable=False),
@@ -579,12 +548,7 @@ def upgrade() -> None:
             "publication_id", "target_code", name=op.f("pk_publication_targets")
         ),
     )
-    op.create_index(
-        op.f("ix_publication_targets_target_code"),
-        "publication_targets",
-        ["target_code"],
-        unique=False,
-    )
+    index("publication_targets", "target_code")
     op.create_table(
         "dataset_groups",
         sa.Column("dataset_id", sa.BigInteger(), nullable=False),
@@ -593,9 +557,7 @@ def upgrade() -> None:
         foreign_key("dataset_groups", "group_id", "marginalised_groups.id", ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("dataset_id", "group_id", name=op.f("pk_dataset_groups")),
     )
-    op.create_index(
-        op.f("ix_dataset_groups_group_id"), "dataset_groups", ["group_id"], unique=False
-    )
+    index("dataset_groups", "group_id")
     op.create_table(
         "dataset_indicators",
         sa.Column("dataset_id", sa.BigInteger(), nullable=False),
@@ -604,12 +566,7 @@ def upgrade() -> None:
         foreign_key("dataset_indicators", "indicator_id", "indicators.id", ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("dataset_id", "indicator_id", name=op.f("pk_dataset_indicators")),
     )
-    op.create_index(
-        op.f("ix_dataset_indicators_indicator_id"),
-        "dataset_indicators",
-        ["indicator_id"],
-        unique=False,
-    )
+    index("dataset_indicators", "indicator_id")
     op.create_table(
         "grants",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -638,10 +595,10 @@ def upgrade() -> None:
         foreign_key("grants", "organisation_id", "organisations.id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_grants")),
     )
-    op.create_index(op.f("ix_grants_client_id"), "grants", ["client_id"], unique=False)
-    op.create_index(op.f("ix_grants_coalition_id"), "grants", ["coalition_id"], unique=False)
-    op.create_index(op.f("ix_grants_dataset_id"), "grants", ["dataset_id"], unique=False)
-    op.create_index(op.f("ix_grants_organisation_id"), "grants", ["organisation_id"], unique=False)
+    index("grants", "client_id")
+    index("grants", "coalition_id")
+    index("grants", "dataset_id")
+    index("grants", "organisation_id")
     op.create_table(
         "observations",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -730,19 +687,14 @@ def upgrade() -> None:
             "publication_id", "dataset_id", name=op.f("pk_publication_datasets")
         ),
     )
-    op.create_index(
-        op.f("ix_publication_datasets_dataset_id"),
-        "publication_datasets",
-        ["dataset_id"],
-        unique=False,
-    )
+    index("publication_datasets", "dataset_id")
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     op.drop_constraint(op.f("fk_areas_coalition_id_coalitions"), "areas", type_="foreignkey")
     # ### commands auto generated by Alembic - please adjust! ###
-    op.drop_index(op.f("ix_publication_datasets_dataset_id"), table_name="publication_datasets")
+    drop_index("publication_datasets", "dataset_id")
     op.drop_table("publication_datasets")
     op.drop_index("ix_observations_updated_at_id", table_name="observations")
     op.drop_index("ix_observations_indicator_area_period", table_name="observations")
@@ -750,67 +702,65 @@ def downgrade() -> None:
     op.drop_index("ix_observations_indicator_id_id", table_name="observations")
     op.drop_index("ix_observations_area_code", table_name="observations")
     op.drop_table("observations")
-    op.drop_index(op.f("ix_grants_organisation_id"), table_name="grants")
-    op.drop_index(op.f("ix_grants_dataset_id"), table_name="grants")
-    op.drop_index(op.f("ix_grants_coalition_id"), table_name="grants")
-    op.drop_index(op.f("ix_grants_client_id"), table_name="grants")
+    drop_index("grants", "organisation_id")
+    drop_index("grants", "dataset_id")
+    drop_index("grants", "coalition_id")
+    drop_index("grants", "client_id")
     op.drop_table("grants")
-    op.drop_index(op.f("ix_dataset_indicators_indicator_id"), table_name="dataset_indicators")
+    drop_index("dataset_indicators", "indicator_id")
     op.drop_table("dataset_indicators")
-    op.drop_index(op.f("ix_dataset_groups_group_id"), table_name="dataset_groups")
+    drop_index("dataset_groups", "group_id")
     op.drop_table("dataset_groups")
-    op.drop_index(op.f("ix_publication_targets_target_code"), table_name="publication_targets")
+    drop_index("publication_targets", "target_code")
     op.drop_table("publication_targets")
-    op.drop_index(
-        op.f("ix_publication_coalitions_coalition_id"), table_name="publication_coalitions"
-    )
+    drop_index("publication_coalitions", "coalition_id")
     op.drop_table("publication_coalitions")
-    op.drop_index(op.f("ix_project_targets_target_code"), table_name="project_targets")
+    drop_index("project_targets", "target_code")
     op.drop_table("project_targets")
-    op.drop_index(op.f("ix_project_groups_group_id"), table_name="project_groups")
+    drop_index("project_groups", "group_id")
     op.drop_table("project_groups")
     op.drop_index("ix_datasets_updated_at_id", table_name="datasets")
     op.drop_index("ix_datasets_title_id", table_name="datasets")
     op.drop_index("ix_datasets_search_trgm", table_name="datasets", postgresql_using="gin")
     op.drop_index("ix_datasets_project_id_id", table_name="datasets")
     op.drop_index("ix_datasets_coalition_id_id", table_name="datasets")
-    op.drop_index(op.f("ix_datasets_area_code"), table_name="datasets")
+    drop_index("datasets", "area_code")
     op.drop_table("datasets")
     op.drop_index("ix_publications_published_on_id", table_name="publications")
-    op.drop_index(op.f("ix_publications_coalition_id"), table_name="publications")
+    drop_index("publications", "coalition_id")
     op.drop_table("publications")
     op.drop_index("ix_projects_coalition_id_id", table_name="projects")
     op.drop_table("projects")
-    op.drop_index(op.f("ix_organisation_users_user_id"), table_name="organisation_users")
+    drop_index("organisation_users", "user_id")
     op.drop_table("organisation_users")
-    op.drop_index(op.f("ix_oauth_clients_organisation_id"), table_name="oauth_clients")
+    drop_index("oauth_clients", "organisation_id")
     op.drop_table("oauth_clients")
-    op.drop_index(op.f("ix_marginalised_groups_coalition_id"), table_name="marginalised_groups")
+    drop_index("marginalised_groups", "coalition_id")
     op.drop_table("marginalised_groups")
-    op.drop_index(op.f("ix_indicators_unsd_code"), table_name="indicators")
-    op.drop_index(op.f("ix_indicators_target_code"), table_name="indicators")
-    op.drop_index(op.f("ix_indicators_coalition_id"), table_name="indicators")
+    drop_index("indicators", "unsd_code")
+    drop_index("indicators", "target_code")
+    drop_index("indicators", "coalition_id")
     op.drop_table("indicators")
-    op.drop_index(op.f("ix_coalition_user_roles_user_id"), table_name="coalition_user_roles")
+    drop_index("coalition_user_roles", "user_id")
     op.drop_table("coalition_user_roles")
-    op.drop_index(op.f("ix_coalition_members_organisation_id"), table_name="coalition_members")
+    drop_index("coalition_members", "organisation_id")
     op.drop_table("coalition_members")
     op.drop_index("ix_audit_events_entity", table_name="audit_events")
     op.drop_index("ix_audit_events_coalition_id_id", table_name="audit_events")
     op.drop_table("audit_events")
-    op.drop_index(op.f("ix_sdg_targets_goal_code"), table_name="sdg_targets")
+    drop_index("sdg_targets", "goal_code")
     op.drop_table("sdg_targets")
-    op.drop_index(op.f("ix_organisations_country_code"), table_name="organisations")
+    drop_index("organisations", "country_code")
     op.drop_table("organisations")
     op.drop_table("coalitions")
     op.drop_index("uq_users_email_lower", table_name="users")
     op.drop_table("users")
     op.drop_table("sdg_goals")
     op.drop_table("reference_data_versions")
-    op.drop_index(op.f("ix_areas_parent_code"), table_name="areas")
+    drop_index("areas", "parent_code")
     op.drop_index("ix_areas_level_code", table_name="areas")
-    op.drop_index(op.f("ix_areas_country_code"), table_name="areas")
-    op.drop_index(op.f("ix_areas_coalition_id"), table_name="areas")
+    drop_index("areas", "country_code")
+    drop_index("areas", "coalition_id")
     op.drop_index("ix_areas_ancestors", table_name="areas", postgresql_using="gin")
     op.drop_table("areas")
     # ### end Alembic commands ###

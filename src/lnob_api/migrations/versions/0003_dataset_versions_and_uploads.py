@@ -6,7 +6,7 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
-from lnob_api.migrations.ddl import foreign_key
+from lnob_api.migrations.ddl import drop_index, foreign_key, index
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -58,7 +58,7 @@ def upgrade() -> None:
     )
     op.add_column("datasets", sa.Column("superseded_at", sa.DateTime(timezone=True), nullable=True))
     op.drop_constraint(op.f("uq_datasets_slug"), "datasets", type_="unique")
-    op.create_index(op.f("ix_datasets_lineage_id"), "datasets", ["lineage_id"], unique=False)
+    index("datasets", "lineage_id")
     op.create_index("ix_datasets_slug", "datasets", ["slug"], unique=False)
     op.create_unique_constraint(
         "uq_datasets_lineage_version", "datasets", ["lineage_id", "version"]
@@ -83,7 +83,7 @@ def downgrade() -> None:
     op.drop_constraint("uq_datasets_slug_version", "datasets", type_="unique")
     op.drop_constraint("uq_datasets_lineage_version", "datasets", type_="unique")
     op.drop_index("ix_datasets_slug", table_name="datasets")
-    op.drop_index(op.f("ix_datasets_lineage_id"), table_name="datasets")
+    drop_index("datasets", "lineage_id")
     op.create_unique_constraint(
         op.f("uq_datasets_slug"), "datasets", ["slug"], postgresql_nulls_not_distinct=False
     )

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from lnob_api.migrations.ddl import foreign_key, timestamps
+from lnob_api.migrations.ddl import drop_index, foreign_key, index, timestamps
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -102,12 +102,7 @@ def upgrade() -> None:
             "dataset_id", "criterion_id", name=op.f("pk_dataset_quality_criteria")
         ),
     )
-    op.create_index(
-        op.f("ix_dataset_quality_criteria_criterion_id"),
-        "dataset_quality_criteria",
-        ["criterion_id"],
-        unique=False,
-    )
+    index("dataset_quality_criteria", "criterion_id")
 
     # Datasets: provenance (NULL = not recorded) and the SDG framework version.
     _provenance_columns("datasets")
@@ -182,8 +177,6 @@ def downgrade() -> None:
     op.drop_column("datasets", "sample_size")
     _drop_provenance_columns("datasets")
 
-    op.drop_index(
-        op.f("ix_dataset_quality_criteria_criterion_id"), table_name="dataset_quality_criteria"
-    )
+    drop_index("dataset_quality_criteria", "criterion_id")
     op.drop_table("dataset_quality_criteria")
     op.drop_table("quality_criteria")

@@ -6,7 +6,7 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
-from lnob_api.migrations.ddl import foreign_key, text_enum, timestamps
+from lnob_api.migrations.ddl import foreign_key, index, text_enum, timestamps
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -64,18 +64,14 @@ def upgrade() -> None:
             postgresql_nulls_not_distinct=True,
         ),
     )
-    op.create_index(
-        op.f("ix_official_values_area_code"), "official_values", ["area_code"], unique=False
-    )
+    index("official_values", "area_code")
     op.create_index(
         "ix_official_values_indicator_area_period",
         "official_values",
         ["indicator_id", "area_code", "period_start"],
         unique=False,
     )
-    op.create_index(
-        op.f("ix_official_values_target_code"), "official_values", ["target_code"], unique=False
-    )
+    index("official_values", "target_code")
     op.create_table(
         "recommendations",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -117,27 +113,15 @@ def upgrade() -> None:
         foreign_key("recommendations", "publication_id", "publications.id", ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_recommendations")),
     )
-    op.create_index(
-        op.f("ix_recommendations_authority_organisation_id"),
-        "recommendations",
-        ["authority_organisation_id"],
-        unique=False,
-    )
+    index("recommendations", "authority_organisation_id")
     op.create_index(
         "ix_recommendations_coalition_id_id",
         "recommendations",
         ["coalition_id", "id"],
         unique=False,
     )
-    op.create_index(
-        op.f("ix_recommendations_dataset_id"), "recommendations", ["dataset_id"], unique=False
-    )
-    op.create_index(
-        op.f("ix_recommendations_publication_id"),
-        "recommendations",
-        ["publication_id"],
-        unique=False,
-    )
+    index("recommendations", "dataset_id")
+    index("recommendations", "publication_id")
     op.create_table(
         "scorecards",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -177,18 +161,13 @@ def upgrade() -> None:
         foreign_key("scorecards", "project_id", "projects.id", ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scorecards")),
     )
-    op.create_index(op.f("ix_scorecards_area_code"), "scorecards", ["area_code"], unique=False)
+    index("scorecards", "area_code")
     op.create_index(
         "ix_scorecards_coalition_id_id", "scorecards", ["coalition_id", "id"], unique=False
     )
-    op.create_index(op.f("ix_scorecards_dataset_id"), "scorecards", ["dataset_id"], unique=False)
-    op.create_index(
-        op.f("ix_scorecards_facilitator_organisation_id"),
-        "scorecards",
-        ["facilitator_organisation_id"],
-        unique=False,
-    )
-    op.create_index(op.f("ix_scorecards_project_id"), "scorecards", ["project_id"], unique=False)
+    index("scorecards", "dataset_id")
+    index("scorecards", "facilitator_organisation_id")
+    index("scorecards", "project_id")
     op.create_table(
         "recommendation_responses",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -232,12 +211,7 @@ def upgrade() -> None:
         ["recommendation_id", "id"],
         unique=False,
     )
-    op.create_index(
-        op.f("ix_recommendation_responses_responder_organisation_id"),
-        "recommendation_responses",
-        ["responder_organisation_id"],
-        unique=False,
-    )
+    index("recommendation_responses", "responder_organisation_id")
     op.create_table(
         "recommendation_targets",
         sa.Column("recommendation_id", sa.BigInteger(), nullable=False),
@@ -252,12 +226,7 @@ def upgrade() -> None:
             "recommendation_id", "target_code", name=op.f("pk_recommendation_targets")
         ),
     )
-    op.create_index(
-        op.f("ix_recommendation_targets_target_code"),
-        "recommendation_targets",
-        ["target_code"],
-        unique=False,
-    )
+    index("recommendation_targets", "target_code")
     op.create_table(
         "scorecard_criteria",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -280,18 +249,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("scorecard_id", "label", name="uq_scorecard_criteria_label"),
         sa.UniqueConstraint("scorecard_id", "position", name="uq_scorecard_criteria_position"),
     )
-    op.create_index(
-        op.f("ix_scorecard_criteria_indicator_id"),
-        "scorecard_criteria",
-        ["indicator_id"],
-        unique=False,
-    )
-    op.create_index(
-        op.f("ix_scorecard_criteria_target_code"),
-        "scorecard_criteria",
-        ["target_code"],
-        unique=False,
-    )
+    index("scorecard_criteria", "indicator_id")
+    index("scorecard_criteria", "target_code")
     op.create_table(
         "scorecard_rounds",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -364,12 +323,7 @@ def upgrade() -> None:
         ["recommendation_id", "id"],
         unique=False,
     )
-    op.create_index(
-        op.f("ix_recommendation_status_changes_response_id"),
-        "recommendation_status_changes",
-        ["response_id"],
-        unique=False,
-    )
+    index("recommendation_status_changes", "response_id")
     op.create_table(
         "scorecard_actions",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -403,18 +357,8 @@ def upgrade() -> None:
         foreign_key("scorecard_actions", "scorecard_id", "scorecards.id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scorecard_actions")),
     )
-    op.create_index(
-        op.f("ix_scorecard_actions_criterion_id"),
-        "scorecard_actions",
-        ["criterion_id"],
-        unique=False,
-    )
-    op.create_index(
-        op.f("ix_scorecard_actions_owner_organisation_id"),
-        "scorecard_actions",
-        ["owner_organisation_id"],
-        unique=False,
-    )
+    index("scorecard_actions", "criterion_id")
+    index("scorecard_actions", "owner_organisation_id")
     op.create_index(
         "ix_scorecard_actions_scorecard_id_id",
         "scorecard_actions",
@@ -439,9 +383,7 @@ def upgrade() -> None:
         foreign_key("scorecard_scores", "round_id", "scorecard_rounds.id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("round_id", "criterion_id", name=op.f("pk_scorecard_scores")),
     )
-    op.create_index(
-        op.f("ix_scorecard_scores_criterion_id"), "scorecard_scores", ["criterion_id"], unique=False
-    )
+    index("scorecard_scores", "criterion_id")
 
 
 def downgrade() -> None:

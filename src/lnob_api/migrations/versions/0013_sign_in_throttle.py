@@ -12,6 +12,8 @@ Create Date: 2026-12-01
 import sqlalchemy as sa
 from alembic import op
 
+from lnob_api.migrations.ddl import drop_index, index
+
 revision: str = "0013"
 down_revision: str | None = "0012"
 
@@ -28,12 +30,7 @@ def upgrade() -> None:
         sa.Column("last_success_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("account", "address", name=op.f("pk_login_throttles")),
     )
-    op.create_index(
-        op.f("ix_login_throttles_last_failure_at"),
-        "login_throttles",
-        ["last_failure_at"],
-        unique=False,
-    )
+    index("login_throttles", "last_failure_at")
     op.execute(
         "UPDATE oauth_clients SET scopes = array_remove(scopes, 'partnership:admin')"
         " WHERE 'partnership:admin' = ANY(scopes)"
@@ -43,7 +40,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # The scope removed from machine clients is not given back: they could never use it.
-    op.drop_index(op.f("ix_login_throttles_last_failure_at"), table_name="login_throttles")
+    drop_index("login_throttles", "last_failure_at")
     op.drop_table("login_throttles")
     op.create_table(
         "login_throttles",
