@@ -13,10 +13,14 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionResult
@@ -30,9 +34,11 @@ from graphql import (
     specified_rules,
     validate,
 )
+from lnob_api.cache.store import scope_of
 from lnob_api.db.request import RequestDb
 from lnob_api.graphql.compiled import render
 from lnob_api.graphql.compiled.build import Compiler, Unsupported
+from lnob_api.graphql.compiled.params import Binds, Site, Stale
 from lnob_api.graphql.cost_model import CostRules, prepare, requested_cost
 from lnob_api.graphql.observe import _names
 from lnob_api.graphql.schema import STATIC_RULES, schema
@@ -43,6 +49,9 @@ from lnob_api.read.keyset import DEFAULT_PAGE_SIZE
 
 MAX_TOKENS = 5000  # the schema's MaxTokensLimiter
 RULES = (*specified_rules, *STATIC_RULES, MaybeNullValidationRule, OneOfInputValidationRule)
+
+PLANS = 1024  # plans kept per process (least recently used dropped)
+_DIALECT: Any = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
 
 # Fallbacks by reason in this process (the metric counts them across workers).
 FALLBACKS: Counter[str] = Counter()
@@ -57,6 +66,52 @@ def fallback(reason: str) -> None:
         counter.labels(reason).inc()
     else:
         counter.inc()
+
+
+@dataclass
+class Plan:
+    """A compiled statement and how a request fills its parameters."""
+
+    sql: str
+    names: tuple[str, ...]  # the positional parameters ($1, $2...), by name
+    constants: dict[str, Any]  # every parameter's value when the plan was built
+    processors: dict[str, Callable[[Any], Any]]
+    binds: Binds
+    sites: list[Site]
+
+    @classmethod
+    def of(cls, compiler: Compiler) -> Plan:
+        compiled = compiler.statement().compile(
+            dialect=_DIALECT, compile_kwargs={"render_postcompile": True}
+        )
+        return cls(
+            sql=compiled.string,
+            names=tuple(compiled.positiontup or ()),
+            constants=dict(compiled.params),
+            processors=dict(getattr(compiled, "_bind_processors", {}) or {}),
+            binds=compiler.binds,
+            sites=compiler.sites,
+        )
+
+    def arguments(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        out = []
+        for name in self.names:
+            value = values[name] if name in values else self.constants[name]
+            processor = self.processors.get(name)
+            out.append(processor(value) if processor is not None else value)
+        return tuple(out)
+
+
+def skeleton(value: Any) -> Hashable:
+    """What of a variable's value may shape a plan: null, booleans, list lengths and object
+    keys (other values become parameters; a site that finds otherwise rebuilds the plan)."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, dict):
+        return tuple((k, skeleton(v)) for k, v in sorted(value.items()))
+    if isinstance(value, list | tuple):
+        return ("[", tuple(skeleton(v) for v in value))
+    return type(value).__name__
 
 
 class Compiled(ExecutionResult):
@@ -93,6 +148,7 @@ class CompiledReads:
         self.settings = settings
         self.database = database
         self.rules = CostRules(default_page=DEFAULT_PAGE_SIZE, max_page=settings.max_page_size)
+        self.plans: OrderedDict[Hashable, Plan] = OrderedDict()
 
     async def execute(
         self,
@@ -129,17 +185,31 @@ class CompiledReads:
             language=context.language,
             max_page=self.settings.max_page_size,
         )
-        try:
-            statement = compiler.statement()
-        except Unsupported as exc:
-            return _fell(exc.reason)
+        key = (
+            query,
+            operation_name,
+            scope_of(context.principal),
+            context.language,
+            skeleton(variables),
+        )
+        found = self._plan(key, compiler)
+        if isinstance(found, str):
+            return _fell(found)
+        plan, values = found
         budget = _budget(context)
         if budget is not None and not (await budget.take(requested)).allowed:
             return _fell("throttled")
         db: RequestDb = context.db
         db.read_only(principal_key(context.principal))
+        arguments = plan.arguments(values)
+
+        async def run(session: AsyncSession) -> Any:
+            conn = await session.connection()
+            result = await conn.exec_driver_sql(plan.sql, arguments)
+            return result.first()
+
         try:
-            row = await db.first(statement)
+            row = await db.isolated(run)
             await db.close()
         except Exception:
             log.exception("compiled statement failed; answering through Strawberry")
@@ -148,7 +218,7 @@ class CompiledReads:
             context.db = RequestDb(self.database)
             return _fell("error")
         assert row is not None
-        actual = int(row["cost"])
+        data, actual = row[0], int(row[1])
         throttle = None
         if budget is not None:
             await budget.settle(actual)
@@ -166,9 +236,30 @@ class CompiledReads:
             "throttleStatus": throttle,
         }
         extensions = json.dumps({"cost": cost}, separators=(",", ":"))
-        body = '{"data":' + render.ascii_escaped(row["data"]) + ',"extensions":' + extensions + "}"
+        body = '{"data":' + render.ascii_escaped(data) + ',"extensions":' + extensions + "}"
         _observed(self.settings, operation_name, time.perf_counter() - started)
         return Compiled(body.encode(), cost)
+
+    def _plan(self, key: Hashable, compiler: Compiler) -> tuple[Plan, dict[str, Any]] | str:
+        """The cached plan with this request's parameter values, or a new plan; a fallback
+        reason when the query cannot be compiled."""
+        plan = self.plans.get(key)
+        if plan is not None:
+            try:
+                values = plan.binds.values(compiler.refreshed(plan.sites))
+            except (Stale, Unsupported):
+                plan = None
+            else:
+                self.plans.move_to_end(key)
+                return plan, values
+        try:
+            plan = Plan.of(compiler)
+        except Unsupported as exc:
+            return exc.reason
+        self.plans[key] = plan
+        if len(self.plans) > PLANS:
+            self.plans.popitem(last=False)
+        return plan, {}
 
 
 def _fell(reason: str) -> Compiled | None:

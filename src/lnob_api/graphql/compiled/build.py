@@ -39,7 +39,7 @@ from graphql import (
 )
 from lnob_api.auth.principal import Principal
 from lnob_api.errors import InvalidInput
-from lnob_api.graphql.compiled import render
+from lnob_api.graphql.compiled import params, render
 from lnob_api.graphql.compiled.fields import (
     ASSERTED,
     FIELDS,
@@ -50,11 +50,12 @@ from lnob_api.graphql.compiled.fields import (
     Missing,
     One,
 )
+from lnob_api.graphql.compiled.params import Binds, Site, Stale
 from lnob_api.graphql.connections import PAGING, PARENT, Paged, Slice, paged_of
 from lnob_api.graphql.cost_model import Operation
 from lnob_api.graphql.i18n import DEFAULT
 from lnob_api.read import repository
-from lnob_api.read.keyset import Order, PageArgs, apply_page, order_clauses, page_args
+from lnob_api.read.keyset import Order, PageArgs, order_clauses, page_args
 from lnob_api.read.relations import Source, Through, ToMany, ToOne
 
 Text = ColumnElement[str]
@@ -87,6 +88,16 @@ class Compiler:
     language: str
     max_page: int
     _names: Any = field(default_factory=lambda: itertools.count())
+    binds: Binds = field(default_factory=Binds)
+    sites: list[Site] = field(default_factory=list)
+
+    def site(self, refresh: Any) -> int:
+        self.sites.append(Site(refresh))
+        return len(self.sites) - 1
+
+    def refreshed(self, sites: list[Site]) -> list[Any]:
+        """Each site's values for this compiler's request (``Stale`` when one differs)."""
+        return [site.refresh(self) for site in sites]
 
     # --- the operation --------------------------------------------------------------------
 
@@ -148,13 +159,13 @@ class Compiler:
         spec = FIELDS.get((gtype.name, name))
         paged = paged_of(strawberry_field)
         if paged is not None:
-            return self.connection(definition, nodes, paged, args, row, cls)
+            return self.connection(definition, nodes, paged, args, row, strawberry_field)
         if spec is None:
             if strawberry_field.base_resolver is not None or strawberry_field.extensions:
                 raise Unsupported("resolver")
             return Built(self.column(definition, strawberry_field, row))
         if isinstance(spec, Localized):
-            return Built(self.localized(spec, row, args))
+            return Built(self.localized(spec, row, args, (definition, node, strawberry_field)))
         if isinstance(spec, Computed):
             return Built(render.boolean(spec.build(row)))
         if args:
@@ -200,8 +211,20 @@ class Compiler:
             raise Unsupported("scalar")
         return writer(value)
 
-    def localized(self, spec: Localized, row: sa.FromClause, args: dict[str, Any]) -> Text:
+    def localized(
+        self, spec: Localized, row: sa.FromClause, args: dict[str, Any], found: Any
+    ) -> Text:
         lang = (args.get("lang") or self.language).lower()
+        if args:
+            definition, node, strawberry_field = found
+
+            def same_lang(fresh: Compiler) -> Any:
+                again = fresh.arguments(definition, node, strawberry_field)
+                if (again.get("lang") or fresh.language).lower() != lang:
+                    raise Stale
+                return {}
+
+            self.site(same_lang)
         english = row.c[spec.english]
         if lang == DEFAULT:
             return render.string(english)
@@ -228,18 +251,34 @@ class Compiler:
         name = nodes[0].name.value
         paged = paged_of(strawberry_field)
         if paged is not None:
-            return self.connection(definition, nodes, paged, args, None, None)
+            return self.connection(definition, nodes, paged, args, None, strawberry_field)
         lookup = ROOTS.get(name)
         if lookup is None:
             raise Unsupported("root_field")
+        node = nodes[0]
         try:
             relation, key = lookup(args)
         except Missing:
-            return Built(render.lit(render.NULL_TEXT))
+            relation = None
         except (InvalidInput, KeyError):
             raise Unsupported("invalid_input") from None
+
+        def again(fresh: Compiler) -> Any:
+            try:
+                found, value = lookup(fresh.arguments(definition, node, strawberry_field))
+            except Missing:
+                found, value = None, None
+            except (InvalidInput, KeyError):
+                raise Stale from None
+            if found is not relation:
+                raise Stale
+            return {"key": value}
+
+        at = self.site(again)
+        if relation is None:
+            return Built(render.lit(render.NULL_TEXT))
         source_key = relation.source.column(relation.key)
-        value = sa.literal(key, type_=source_key.type)
+        value = self.binds.new(key, source_key.type, lambda sites: sites[at]["key"])
         return self.one(definition, nodes, relation, value, None)
 
     # --- to-one and lists -----------------------------------------------------------------
@@ -306,10 +345,13 @@ class Compiler:
         paged: Paged,
         args: dict[str, Any],
         row: sa.FromClause | None,
-        cls: Any,
+        strawberry_field: StrawberryField,
     ) -> Built:
+        node = nodes[0]
         paging = {name: args.pop(name, None) for name in PAGING}
         chosen = self.chosen(paged, args, row)
+        if chosen.key is not PARENT:
+            raise Unsupported("select")
         relation = chosen.source or paged.relation
         if relation is None:
             raise Unsupported("relation")
@@ -325,9 +367,44 @@ class Compiler:
             raise Unsupported("invalid_input") from None
         connection_type = get_named_type(definition.type)
         assert isinstance(connection_type, GraphQLObjectType)
+        shape = params.shape_of(chosen.where)
+        facts = (
+            chosen.source,
+            chosen.order,
+            shape,
+            page.backward,
+            page.after is None,
+            page.before is None,
+        )
+        field_of = definition
+
+        def again(fresh: Compiler) -> Any:
+            fresh_args = fresh.arguments(field_of, node, strawberry_field)
+            fresh_paging = {name: fresh_args.pop(name, None) for name in PAGING}
+            try:
+                fresh_chosen = fresh.chosen(paged, fresh_args, None)
+                fresh_page = page_args(**fresh_paging, order=order, max_size=fresh.max_page)
+            except Unsupported:
+                raise Stale from None
+            except InvalidInput:
+                raise Stale from None
+            fresh_facts = (
+                fresh_chosen.source,
+                fresh_chosen.order,
+                params.shape_of(fresh_chosen.where),
+                fresh_page.backward,
+                fresh_page.after is None,
+                fresh_page.before is None,
+            )
+            if fresh_chosen.key is not PARENT or not _same(fresh_facts, facts):
+                raise Stale
+            return {"page": fresh_page, "where": params.where_values(fresh_chosen.where)}
+
+        at = self.site(again)
+        where = params.rebound(chosen.where, self.binds, at)
         if isinstance(relation, Source):
-            base = relation.scoped(self.principal).where(*chosen.where)
-            rows = _root_rows(relation, base, order, page)
+            base = relation.scoped(self.principal).where(*where)
+            rows = self.root_rows(relation, base, order, page, at)
             count_of = base
         else:
             if row is None:
@@ -335,10 +412,18 @@ class Compiler:
             parent_label = relation.source.key if paged.parent_key == "pk" else paged.parent_key
             key = row.c[parent_label] if chosen.key is PARENT else sa.literal(chosen.key)
             stmt, parent = repository._children(self.principal, relation)
-            count_of = stmt.where(parent == key, *chosen.where).correlate(row)
-            rows = apply_page(count_of, order, page)
+            count_of = stmt.where(parent == key, *where).correlate(row)
+            rows = params.apply_page(count_of, order, page, self.binds, at)
         page_rows = _lateral(rows, self.name("page"))
-        return self.page_of(connection_type, nodes, page_rows, order, page, count_of, row)
+        return self.page_of(connection_type, nodes, page_rows, order, page, count_of, row, at)
+
+    def root_rows(
+        self, source: Source, base: sa.Select[Any], order: Order, page: PageArgs, at: int
+    ) -> Any:
+        """``read.repository.page``'s statement (the windowed plan where it would use it)."""
+        if source.window and order == source.order and not page.backward and len(order) == 1:
+            return params.windowed(source, base, page, source.window, self.binds, at)
+        return params.apply_page(base, order, page, self.binds, at)
 
     def chosen(self, paged: Paged, args: dict[str, Any], row: sa.FromClause | None) -> Slice:
         select = paged.select
@@ -370,6 +455,7 @@ class Compiler:
         page: PageArgs,
         count_of: sa.Select[Any],
         row: sa.FromClause | None,
+        at: int,
     ) -> Built:
         edge_type = get_named_type(connection_type.fields["edges"].type)
         assert isinstance(edge_type, GraphQLObjectType)
@@ -420,7 +506,8 @@ class Compiler:
             else:
                 raise Unsupported("connection_field")
         items = _joined(sa.select(*columns), page_rows, laterals).subquery(self.name("items"))
-        kept = items.c.rn <= page.limit
+        size = params.page_size(page, self.binds, at)
+        kept = items.c.rn <= size
         backward = page.backward
         aggregates: list[Any] = [sa.func.count().label("n")]
         for _key, kind, detail in members:
@@ -447,7 +534,7 @@ class Compiler:
                 out.append((key, agg.c[f"j{detail}"]))
                 costs.append(agg.c[f"c{detail}"])
             elif kind == "page_info":
-                out.append((key, self.page_info(detail, connection_type, agg, page)))
+                out.append((key, self.page_info(detail, connection_type, agg, page, size)))
             elif kind == "count":
                 counted = (
                     sa.select(sa.func.count())
@@ -496,10 +583,11 @@ class Compiler:
         connection_type: GraphQLObjectType,
         agg: sa.FromClause,
         page: PageArgs,
+        size: Any,
     ) -> Text:
         info_type = get_named_type(connection_type.fields["pageInfo"].type)
         assert isinstance(info_type, GraphQLObjectType)
-        more = agg.c.n > page.limit
+        more = agg.c.n > size
         if page.backward:
             has_next: Any = sa.literal(page.before is not None)
             has_previous: Any = more
@@ -626,11 +714,9 @@ def _cursor(rows: sa.FromClause, order: Order) -> Text:
     return render.int_cursor([rows.c[k.label] for k in order])
 
 
-def _root_rows(source: Source, base: sa.Select[Any], order: Order, page: PageArgs) -> Any:
-    """``read.repository.page``'s statement (the windowed plan where it would use it)."""
-    if source.window and order == source.order and not page.backward and len(order) == 1:
-        return repository._windowed(source, base, page, source.window)
-    return apply_page(base, order, page)
+def _same(one: tuple[Any, ...], two: tuple[Any, ...]) -> bool:
+    """Plan facts equal: sources and orders by identity (declared once), the rest by value."""
+    return all(a is b if i < 2 else a == b for i, (a, b) in enumerate(zip(one, two, strict=True)))
 
 
 def _is_list(type_: Any) -> bool:
