@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -11,13 +10,9 @@ from strawberry.scalars import JSON
 from lnob_api.audit import repository as audit_repo
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.graphql.context import Info
+from lnob_api.graphql.lazy import Coalition as _Coalition
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.node import Node, entity
-
-if TYPE_CHECKING:
-    from lnob_api.graphql.coalition.types import Coalition
-
-_Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.types")]
 
 
 @entity(audit_repo.AUDIT_EVENTS)

@@ -15,6 +15,13 @@ from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import declared
 from lnob_api.graphql.enums import ValidationMethod
+from lnob_api.graphql.lazy import Area as _Area
+from lnob_api.graphql.lazy import Coalition as _Coalition
+from lnob_api.graphql.lazy import Indicator as _Indicator
+from lnob_api.graphql.lazy import MarginalisedGroup as _Group
+from lnob_api.graphql.lazy import Observation as _Observation
+from lnob_api.graphql.lazy import Project as _Project
+from lnob_api.graphql.lazy import Publication as _Publication
 from lnob_api.graphql.loading import load_list, load_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.graphql.provenance.types import (
@@ -29,26 +36,14 @@ from lnob_api.project import repository as project_repo
 from lnob_api.sdg import repository as sdg_repo
 
 if TYPE_CHECKING:
-    from lnob_api.graphql.area.types import Area
-    from lnob_api.graphql.coalition.types import Coalition, MarginalisedGroup
     from lnob_api.graphql.dataset.stewardship import Consent
-    from lnob_api.graphql.observation.types import Observation, ObservationFilter
-    from lnob_api.graphql.project.types import Project
-    from lnob_api.graphql.publication.types import Publication
+    from lnob_api.graphql.observation.types import ObservationFilter
     from lnob_api.graphql.recommendation.types import Recommendation
-    from lnob_api.graphql.sdg.types import Indicator
 
-_Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.types")]
 _Consent = Annotated["Consent", strawberry.lazy("lnob_api.graphql.dataset.stewardship")]
-_Group = Annotated["MarginalisedGroup", strawberry.lazy("lnob_api.graphql.coalition.types")]
-_Project = Annotated["Project", strawberry.lazy("lnob_api.graphql.project.types")]
-_Indicator = Annotated["Indicator", strawberry.lazy("lnob_api.graphql.sdg.types")]
-_Area = Annotated["Area", strawberry.lazy("lnob_api.graphql.area.types")]
-_Publication = Annotated["Publication", strawberry.lazy("lnob_api.graphql.publication.types")]
 _Recommendation = Annotated[
     "Recommendation", strawberry.lazy("lnob_api.graphql.recommendation.types")
 ]
-_Observation = Annotated["Observation", strawberry.lazy("lnob_api.graphql.observation.types")]
 _ObservationFilter = Annotated[
     "ObservationFilter", strawberry.lazy("lnob_api.graphql.observation.types")
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Hashable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
 from sqlalchemy.sql.elements import ColumnElement
@@ -16,6 +16,10 @@ from lnob_api.graphql.connections import Slice
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import ObsStatus
 from lnob_api.graphql.ids import from_global_id
+from lnob_api.graphql.lazy import Area as _Area
+from lnob_api.graphql.lazy import Dataset as _Dataset
+from lnob_api.graphql.lazy import Indicator as _Indicator
+from lnob_api.graphql.lazy import SdgTarget as _SdgTarget
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.graphql.provenance.types import (
@@ -28,16 +32,6 @@ from lnob_api.graphql.provenance.types import (
 from lnob_api.observation import repository as observation_repo
 from lnob_api.observation import service as observation_service
 from lnob_api.sdg import repository as sdg_repo
-
-if TYPE_CHECKING:
-    from lnob_api.graphql.area.types import Area
-    from lnob_api.graphql.dataset.types import Dataset
-    from lnob_api.graphql.sdg.types import Indicator, SdgTarget
-
-_Area = Annotated["Area", strawberry.lazy("lnob_api.graphql.area.types")]
-_Dataset = Annotated["Dataset", strawberry.lazy("lnob_api.graphql.dataset.types")]
-_Indicator = Annotated["Indicator", strawberry.lazy("lnob_api.graphql.sdg.types")]
-_SdgTarget = Annotated["SdgTarget", strawberry.lazy("lnob_api.graphql.sdg.types")]
 
 _CODES = "Codes to keep; _T is the total (not disaggregated)."
 

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
 
 from lnob_api.area import repository as area_repo
 from lnob_api.graphql.context import Info
+from lnob_api.graphql.lazy import Area as _Area
+from lnob_api.graphql.lazy import Observation as _Observation
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.observation import repository as observation_repo
 from lnob_api.official import repository as official_repo
-
-if TYPE_CHECKING:
-    from lnob_api.graphql.area.types import Area
-    from lnob_api.graphql.observation.types import Observation
-
-_Area = Annotated["Area", strawberry.lazy("lnob_api.graphql.area.types")]
-_Observation = Annotated["Observation", strawberry.lazy("lnob_api.graphql.observation.types")]
 
 _TOTAL = "_T is the total (not disaggregated)."
 

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from typing import Any, Protocol
 
 import strawberry
 
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.graphql.context import Info
+from lnob_api.graphql.lazy import Coalition as _Coalition
 from lnob_api.graphql.loading import load_list, load_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.models.provenance import ProducerType, ProvenanceMethod, Sampling, StandardDimension
 from lnob_api.provenance import repository as provenance_repo
-
-if TYPE_CHECKING:
-    from lnob_api.graphql.coalition.types import Coalition
-
-_Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.types")]
 
 strawberry.enum(ProducerType, description="Who produced the data.")
 strawberry.enum(ProvenanceMethod, description="How the data were collected.")

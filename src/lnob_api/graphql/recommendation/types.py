@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import strawberry
 
@@ -12,6 +12,11 @@ from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.statistics import RECOMMENDATION, RECOMMENDATION_RESPONSE
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import declared
+from lnob_api.graphql.lazy import Coalition as _Coalition
+from lnob_api.graphql.lazy import Dataset as _Dataset
+from lnob_api.graphql.lazy import Organisation as _Organisation
+from lnob_api.graphql.lazy import Publication as _Publication
+from lnob_api.graphql.lazy import SdgTarget as _Target
 from lnob_api.graphql.loading import load_list, load_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.models.evidence import AuthorityLevel, RecommendationStatus
@@ -20,17 +25,8 @@ from lnob_api.publication import repository as publication_repo
 from lnob_api.recommendation import repository as recommendation_repo
 
 if TYPE_CHECKING:
-    from lnob_api.graphql.coalition.types import Coalition
-    from lnob_api.graphql.dataset.types import Dataset
     from lnob_api.graphql.organisation.types import Organisation
-    from lnob_api.graphql.publication.types import Publication
-    from lnob_api.graphql.sdg.types import SdgTarget
 
-_Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.types")]
-_Dataset = Annotated["Dataset", strawberry.lazy("lnob_api.graphql.dataset.types")]
-_Organisation = Annotated["Organisation", strawberry.lazy("lnob_api.graphql.organisation.types")]
-_Publication = Annotated["Publication", strawberry.lazy("lnob_api.graphql.publication.types")]
-_Target = Annotated["SdgTarget", strawberry.lazy("lnob_api.graphql.sdg.types")]
 
 strawberry.enum(AuthorityLevel, description="The level of government an authority belongs to.")
 strawberry.enum(

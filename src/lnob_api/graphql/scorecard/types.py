@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 
@@ -17,6 +17,13 @@ from lnob_api.declare.statistics import (
 )
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import declared
+from lnob_api.graphql.lazy import Area as _Area
+from lnob_api.graphql.lazy import Coalition as _Coalition
+from lnob_api.graphql.lazy import Dataset as _Dataset
+from lnob_api.graphql.lazy import Indicator as _Indicator
+from lnob_api.graphql.lazy import Organisation as _Organisation
+from lnob_api.graphql.lazy import Project as _Project
+from lnob_api.graphql.lazy import SdgTarget as _Target
 from lnob_api.graphql.loading import load_list, load_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.models.evidence import ActionStatus
@@ -24,22 +31,6 @@ from lnob_api.organisation import repository as organisation_repo
 from lnob_api.project import repository as project_repo
 from lnob_api.scorecard import repository as scorecard_repo
 from lnob_api.sdg import repository as sdg_repo
-
-if TYPE_CHECKING:
-    from lnob_api.graphql.area.types import Area
-    from lnob_api.graphql.coalition.types import Coalition
-    from lnob_api.graphql.dataset.types import Dataset
-    from lnob_api.graphql.organisation.types import Organisation
-    from lnob_api.graphql.project.types import Project
-    from lnob_api.graphql.sdg.types import Indicator, SdgTarget
-
-_Area = Annotated["Area", strawberry.lazy("lnob_api.graphql.area.types")]
-_Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.types")]
-_Dataset = Annotated["Dataset", strawberry.lazy("lnob_api.graphql.dataset.types")]
-_Organisation = Annotated["Organisation", strawberry.lazy("lnob_api.graphql.organisation.types")]
-_Project = Annotated["Project", strawberry.lazy("lnob_api.graphql.project.types")]
-_Indicator = Annotated["Indicator", strawberry.lazy("lnob_api.graphql.sdg.types")]
-_Target = Annotated["SdgTarget", strawberry.lazy("lnob_api.graphql.sdg.types")]
 
 strawberry.enum(ActionStatus, description="Where an action of a joint action plan stands.")
 

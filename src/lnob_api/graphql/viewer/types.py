@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import CoalitionRole
+from lnob_api.graphql.lazy import Coalition as _Coalition
 from lnob_api.graphql.loading import load_many, load_one
-
-if TYPE_CHECKING:
-    from lnob_api.graphql.coalition.types import Coalition
-
-_Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.types")]
 
 
 @strawberry.enum(description="What kind of caller a token stands for.")
