@@ -15,7 +15,8 @@ DCAT take their extra columns from it.
 
 Reading a declaration (what the compiled read path walks): ``Entity.table.c[field.name]`` is a
 field's column, ``Entity.types[name]`` its Python type and ``Entity.json(name)`` its JSON
-shape; ``Field.public`` says whether the GraphQL object shows it (under ``graphql_name``).
+shape; ``Field.public`` says whether the GraphQL object shows it, ``Field.localized`` the
+column of its translations when it is localized.
 Relations stay declared in ``read.relations`` (the GraphQL type names the relation each
 nested field loads).
 
@@ -108,6 +109,9 @@ class Field:
     sdmx: tuple[str, str] | None = None
     # DCAT property and how a value becomes its JSON-LD object.
     dcat: tuple[str, Callable[[Any], Any]] | None = None
+    # The column of its translations (JSON: language -> text) when the field is localized: it
+    # answers in the language asked for, else the request's, else the column's own (English).
+    localized: str | None = None
 
     @property
     def edit(self) -> Edit | None:

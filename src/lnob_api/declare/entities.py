@@ -196,3 +196,54 @@ PUBLICATION = Entity(
     ),
     inputs=("kind", "title", "slug"),
 )
+
+OFFICIAL_TITLE = "The official title, localized."
+
+SDG_GOAL = Entity(
+    "SdgGoal",
+    models.SdgGoal,
+    (
+        Field("code"),
+        Field("title", OFFICIAL_TITLE, localized="title_translations"),
+        Field(
+            "short_title",
+            "A short name such as 'No poverty', localized.",
+            localized="short_title_translations",
+        ),
+        Field("title_translations", public=False),
+        Field("short_title_translations", public=False),
+    ),
+)
+
+SDG_TARGET = Entity(
+    "SdgTarget",
+    models.SdgTarget,
+    (
+        Field("code"),
+        Field("goal_code", public=False),
+        Field("title", OFFICIAL_TITLE, localized="title_translations"),
+        Field("title_translations", public=False),
+    ),
+)
+
+INDICATOR = Entity(
+    "Indicator",
+    models.Indicator,
+    (
+        Field("code"),
+        Field(
+            "target_code",
+            editable=Edit(name="target", created="The SDG target it monitors, e.g. 1.2."),
+        ),
+        Field("description", editable=DESCRIPTION),
+        Field("unit", editable=Edit(limit=80, created="e.g. PERCENT, NUMBER.")),
+        Field("tier"),
+        Field("unsd_code", "UNSD's id; shared by repeats of one indicator."),
+        Field("framework_version"),
+        Field("coalition_id", public=False),
+        Field("row_version", ROW_VERSION),
+        Field("title", OFFICIAL_TITLE, editable=Edit(limit=500), localized="title_translations"),
+        Field("title_translations", public=False),
+    ),
+    inputs=("target_code", "title", "unit", "description"),
+)

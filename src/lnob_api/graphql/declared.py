@@ -4,7 +4,10 @@ Each decorator goes below ``@strawberry.type``/``@strawberry.input`` (it runs fi
 the class the declared fields it does not write itself:
 
 - ``@declared(ENTITY)``: the object type's fields, in declaration order, before those the class
-  writes (the non-column fields and resolvers); ``strawberry.Private`` when not public.
+  writes (the non-column fields and resolvers); ``strawberry.Private`` when not public. A
+  localized field keeps its column (English) private under its name and answers through a
+  resolver with a ``lang`` argument (``localized_<name>`` in Python, the field's name in
+  GraphQL).
 - ``@create_input(ENTITY)``: the create input's fields (``Edit.create``), in the entity's input
   order: required (``T!``) when ``Entity.required`` says so, else ``T = null``; described by
   ``Edit.created``; named ``Edit.name`` when not the column (``country`` for
@@ -35,7 +38,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,12 +47,15 @@ from strawberry.permission import BasePermission
 
 from lnob_api.declare import Entity, Field
 from lnob_api.graphql.context import Info
+from lnob_api.graphql.i18n import localized
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.mutations import Runner, UserError, actor, writes
 
 T = TypeVar("T", bound=type)
 _PRIVATE: Any = strawberry.Private
 ROW_VERSION_SENT = "The rowVersion you read."
+LANG_HELP = "Language code (en, fr, es, ne, sw); default from Accept-Language, else English."
+Lang = Annotated[str | None, strawberry.argument(description=LANG_HELP)]
 
 
 class Declared:
@@ -108,17 +114,46 @@ def declared(entity: Entity) -> Any:
     """The entity's fields, before the type's own (non-column fields, resolvers)."""
 
     def fields(own: dict[str, Any]) -> list[_Added]:
-        return [
-            (
-                f.name,
-                entity.types[f.name] if f.public else _PRIVATE[entity.types[f.name]],
-                strawberry.field(description=f.description) if f.public and f.description else None,
+        found: list[_Added] = []
+        for f in entity.fields:
+            if f.name in own:
+                continue
+            kind = entity.types[f.name]
+            if f.localized is not None:
+                found.append((f.name, _PRIVATE[kind], None))
+                resolver = _localizer(f.name, f.localized)
+                shown = strawberry.field(
+                    resolver=resolver, name=_camel(f.name), description=f.description
+                )
+                found.append((f"localized_{f.name}", kind, shown))
+                continue
+            described = f.public and f.description
+            found.append(
+                (
+                    f.name,
+                    kind if f.public else _PRIVATE[kind],
+                    strawberry.field(description=f.description) if described else None,
+                )
             )
-            for f in entity.fields
-            if f.name not in own
-        ]
+        return found
 
     return _add(fields, first=True)
+
+
+def _localizer(name: str, translations: str) -> Callable[..., str]:
+    """The resolver of a localized field: its translation in ``lang`` (else the request's
+    language, from Accept-Language), else the column's own text."""
+
+    def resolve(root: Any, info: Info, lang: Lang = None) -> str:
+        chosen = (lang or info.context.language).lower()
+        return localized(getattr(root, name), getattr(root, translations), chosen)
+
+    return resolve
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def _input_kind(entity: Entity, f: Field) -> Any:
@@ -317,14 +352,18 @@ def _payload(name: str, module: str, fields: dict[str, Any], defaults: dict[str,
     return strawberry.type(type(name, (), namespace), name=name)
 
 
-def row_payloads(node: type, field: str, *mutations: str, description: str = "") -> tuple[Any, ...]:
-    """The payload types ``<Node><mutation>Payload`` of mutations that show the written row:
-    ``field`` (the row, null when it failed or is not visible) and ``userErrors``."""
+def row_payloads(
+    node: type, field: str, *mutations: str, prefix: str = "", description: str = ""
+) -> tuple[Any, ...]:
+    """The payload types ``<Node><mutation>Payload`` (``prefix`` instead of the node's name
+    when given) of mutations that show the written row: ``field`` (the row, null when it
+    failed or is not visible) and ``userErrors``."""
     shown = description or f"The {field.replace('_', ' ')} after the change."
     fields = {field: node | None, "user_errors": list[UserError]}
     defaults = {field: strawberry.field(description=shown)}
     return tuple(
-        _payload(f"{node.__name__}{m}Payload", node.__module__, fields, defaults) for m in mutations
+        _payload(f"{prefix or node.__name__}{m}Payload", node.__module__, fields, defaults)
+        for m in mutations
     )
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
+from lnob_api.declare.entities import INDICATOR, SDG_GOAL, SDG_TARGET
 from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.i18n import localized
+from lnob_api.graphql.declared import declared
 from lnob_api.graphql.loading import load_list, load_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.observation import repository as observation_repo
@@ -33,9 +34,6 @@ _ObservationFilter = Annotated[
 _Project = Annotated["Project", strawberry.lazy("lnob_api.graphql.project.types")]
 _Publication = Annotated["Publication", strawberry.lazy("lnob_api.graphql.publication.types")]
 
-LANG_HELP = "Language code (en, fr, es, ne, sw); default from Accept-Language, else English."
-Lang = Annotated[str | None, strawberry.argument(description=LANG_HELP)]
-
 
 def _observations(filter: _ObservationFilter | None = None) -> Slice:
     from lnob_api.graphql.observation.types import observation_slice
@@ -43,37 +41,14 @@ def _observations(filter: _ObservationFilter | None = None) -> Slice:
     return observation_slice(filter)
 
 
-def _pick(info: Info, lang: str | None, english: str, translations: dict[str, Any]) -> str:
-    return localized(english, translations, (lang or info.context.language).lower())
-
-
 @entity(sdg_repo.GOALS, parse_key=int)
 @strawberry.type(description="One of the 17 Sustainable Development Goals.")
+@declared(SDG_GOAL)
 class SdgGoal(Node):
-    code: int
-    title_en: strawberry.Private[str]
-    short_title_en: strawberry.Private[str]
-    title_translations: strawberry.Private[dict[str, Any]]
-    short_title_translations: strawberry.Private[dict[str, Any]]
+    """The columns come from ``declare.entities.SDG_GOAL``; the rest is written here."""
 
-    @classmethod
-    def from_row(cls, row: Any) -> SdgGoal:
-        return cls(
-            id=strawberry.ID(_gid("SdgGoal", row["code"])),
-            code=row["code"],
-            title_en=row["title"],
-            short_title_en=row["short_title"],
-            title_translations=row["title_translations"],
-            short_title_translations=row["short_title_translations"],
-        )
-
-    @strawberry.field(description="The official title, localized.")
-    def title(self, info: Info, lang: Lang = None) -> str:
-        return _pick(info, lang, self.title_en, self.title_translations)
-
-    @strawberry.field(description="A short name such as 'No poverty', localized.")
-    def short_title(self, info: Info, lang: Lang = None) -> str:
-        return _pick(info, lang, self.short_title_en, self.short_title_translations)
+    if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (not a GraphQL field)
+        code: int
 
     @strawberry.field(description="The goal's targets, in code order.")
     async def targets(self, info: Info) -> list[SdgTarget]:
@@ -82,25 +57,13 @@ class SdgGoal(Node):
 
 @entity(sdg_repo.TARGETS, parse_key=str)
 @strawberry.type(description="One of the 169 SDG targets, such as 10.2.")
+@declared(SDG_TARGET)
 class SdgTarget(Node):
-    code: str
-    goal_code: strawberry.Private[int]
-    title_en: strawberry.Private[str]
-    title_translations: strawberry.Private[dict[str, Any]]
+    """The columns come from ``declare.entities.SDG_TARGET``; the rest is written here."""
 
-    @classmethod
-    def from_row(cls, row: Any) -> SdgTarget:
-        return cls(
-            id=strawberry.ID(_gid("SdgTarget", row["code"])),
-            code=row["code"],
-            goal_code=row["goal_code"],
-            title_en=row["title"],
-            title_translations=row["title_translations"],
-        )
-
-    @strawberry.field(description="The official title, localized.")
-    def title(self, info: Info, lang: Lang = None) -> str:
-        return _pick(info, lang, self.title_en, self.title_translations)
+    if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (not GraphQL fields)
+        code: str
+        goal_code: int
 
     @strawberry.field
     async def goal(self, info: Info) -> SdgGoal:
@@ -133,45 +96,14 @@ class SdgTarget(Node):
 @strawberry.type(
     description="A global SDG indicator (1.1.1) or a coalition's custom one (KE-C-0001)."
 )
+@declared(INDICATOR)
 class Indicator(Node):
+    """The columns come from ``declare.entities.INDICATOR``; the rest is written here."""
+
     pk: strawberry.Private[int]
-    code: str
-    target_code: str
-    title_en: strawberry.Private[str]
-    title_translations: strawberry.Private[dict[str, Any]]
-    description: str
-    unit: str | None
-    tier: str | None
-    unsd_code: str | None = strawberry.field(
-        description="UNSD's id; shared by repeats of one indicator."
-    )
-    framework_version: str | None
-    coalition_id: strawberry.Private[int | None]
-    row_version: int = strawberry.field(
-        description="Changes on every edit; send it back with an update (optimistic locking)."
-    )
-
-    @classmethod
-    def from_row(cls, row: Any) -> Indicator:
-        return cls(
-            id=strawberry.ID(_gid("Indicator", row["id"])),
-            pk=row["id"],
-            code=row["code"],
-            target_code=row["target_code"],
-            title_en=row["title"],
-            title_translations=row["title_translations"],
-            description=row["description"],
-            unit=row["unit"],
-            tier=row["tier"],
-            unsd_code=row["unsd_code"],
-            framework_version=row["framework_version"],
-            coalition_id=row["coalition_id"],
-            row_version=row["row_version"],
-        )
-
-    @strawberry.field(description="The official title, localized.")
-    def title(self, info: Info, lang: Lang = None) -> str:
-        return _pick(info, lang, self.title_en, self.title_translations)
+    if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (not GraphQL fields)
+        target_code: str
+        coalition_id: int | None
 
     @strawberry.field(description="True for a coalition's community-defined indicator.")
     def is_custom(self) -> bool:
@@ -203,9 +135,3 @@ class Indicator(Node):
         select=_observations,
         description="Observations of this indicator the caller may read, by id.",
     )
-
-
-def _gid(type_name: str, key: object) -> str:
-    from lnob_api.graphql.ids import to_global_id
-
-    return to_global_id(type_name, key)
