@@ -85,7 +85,11 @@ def sdmx_routes() -> list[BaseRoute]:
     available.append("/sdmx/availableconstraint/{flow}/{key}/{provider}")
     available.append("/sdmx/availableconstraint/{flow}/{key}/{provider}/{component}")
     v30 = "/sdmx/3.0/data/{context}/{agency}/{id}/{version}"
-    v30_routes = [Route(path, data_query_30, methods=["GET"]) for path in (v30, v30 + "/{key}")]
+    # SDMX-REST 2.x lets a client leave out the trailing version (``~``: the latest)
+    v30_routes = [
+        Route(path, data_query_30, methods=["GET"])
+        for path in (v30.removesuffix("/{version}"), v30, v30 + "/{key}")
+    ]
     schemas = [
         "/sdmx/schema/{context}/{agency}/{id}",
         "/sdmx/schema/{context}/{agency}/{id}/{version}",
@@ -96,6 +100,9 @@ def sdmx_routes() -> list[BaseRoute]:
         Route(available_30 + tail, availability_query_30, methods=["GET"])
         for tail in ("", "/{key}", "/{key}/{component}")
     ]
+    v30_routes.append(
+        Route(available_30.removesuffix("/{version}"), availability_query_30, methods=["GET"])
+    )
     v30_structures = "/sdmx/3.0/structure/{resource}"
     v30_routes += [
         Route(v30_structures + tail, structure_query_30, methods=["GET"])
@@ -129,7 +136,7 @@ WILD_30 = {"*": "all", "~": "latest", "+": "latest"}
 
 async def _structures(request: Request, resource: str, version: str) -> Response:
     """A structure query of either version (the path's ``*``/``~``/``+`` are 3.0's wildcards)."""
-    path = {k: WILD_30.get(v, v) for k, v in request.path_params.items()}
+    path: dict[str, str] = {k: WILD_30.get(v, v) for k, v in request.path_params.items()}
     try:
         params = query.structure_params(query_lists(request), version)
         chosen = negotiate(
@@ -223,11 +230,21 @@ async def data_query(request: Request) -> Response:
     return await _data(request, ref, key, params, chosen)
 
 
+def _accept_30(accept: str | None) -> str | None:
+    """SDMX-REST 2.x names SDMX-ML 3.0 data ``application/vnd.sdmx.data+xml`` (pysdmx asks
+    for it): the same structure-specific data as ``structurespecificdata+xml``."""
+    if accept is None:
+        return None
+    return accept.replace(
+        "application/vnd.sdmx.data+xml", "application/vnd.sdmx.structurespecificdata+xml"
+    )
+
+
 async def data_query_30(request: Request) -> Response:
     """SDMX 3.0: ``/sdmx/3.0/data/dataflow/{agency}/{id}/{version}[/{key}]`` (``sdmx.v3``)."""
     try:
-        found = v3.data_query(dict(request.path_params), query_lists(request))
-        chosen = v3.negotiate(request.headers.get("accept"))
+        found = v3.data_query({"version": "~"} | request.path_params, query_lists(request))
+        chosen = v3.negotiate(_accept_30(request.headers.get("accept")))
     except InvalidInput as exc:
         return errors.from_exception(request, exc)
     except NotAcceptable as exc:
@@ -321,7 +338,7 @@ async def availability_query(request: Request) -> Response:
         ref = query.flow_ref(path["flow"])
         key = query.key(path.get("key"))
         params = query.availability_params(query_lists(request))
-        negotiate(format=None, accept=request.headers.get("accept"), structure=True)
+        chosen = negotiate(format=None, accept=request.headers.get("accept"), structure=True)
     except InvalidInput as exc:
         return errors.from_exception(request, exc)
     except NotAcceptable as exc:
@@ -350,7 +367,7 @@ async def availability_query(request: Request) -> Response:
             return errors.from_exception(request, exc)
     structures.constraints = [found]
     structures.base_url = str(request.base_url).rstrip("/") + "/sdmx"
-    return structure_response(request, structures, None)
+    return structure_response(request, structures, None, chosen)
 
 
 SCHEMA_PARAMETERS = ("dimensionAtObservation", "explicitMeasure")
@@ -426,7 +443,8 @@ async def availability_query_30(request: Request) -> Response:
     """SDMX 3.0 ``/availability/dataflow/{agency}/{id}/{version}[/{key}[/{componentId}]]``
     with ``c[...]``, ``mode``, ``references`` and ``updatedAfter``: the 2.1 availability
     (``sdmx.availability``) as a DataConstraint of role Actual, in SDMX-ML 3.0 or SDMX-JSON 2.0."""
-    path = {k: WILD_30.get(v, v) for k, v in request.path_params.items()}
+    given: dict[str, str] = {"version": "~"} | request.path_params
+    path = {k: WILD_30.get(v, v) for k, v in given.items()}
     try:
         if path["context"] not in ("dataflow", "all"):
             raise InvalidInput("context", f"{path['context']!r}: only dataflows are offered")

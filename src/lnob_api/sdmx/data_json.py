@@ -168,6 +168,9 @@ async def _datasets(
                 entry.extend(index[a.id](row[a.column]) for a in model.OBS_ATTRIBUTES)
             parts.append(("" if first_obs else ",") + f'"{position}":{json.dumps(entry)}')
             first_obs = False
+        else:  # the structure still lists the values the series span (SDMX-JSON 2.0 wants
+            for d in obs_dims:  # every dimension with at least one)
+                index[d.id](row[d.column])
         if len(parts) >= CHUNK_ELEMENTS:
             yield "".join(parts).encode()
             parts.clear()
@@ -230,6 +233,8 @@ async def _structure(
         if version == "2.0":  # what an attribute's value varies with
             level = "dataflow" if component is model.DATASET else "observation"
             found["relationship"] = {level: {}}
+            if not found["values"]:  # no observation carries it (measures=none): 2.0 wants
+                del found["values"]  # a non-empty list or none
         return found
 
     extra: dict[str, Any] = {}
