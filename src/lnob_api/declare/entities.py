@@ -247,3 +247,26 @@ INDICATOR = Entity(
     ),
     inputs=("target_code", "title", "unit", "description"),
 )
+
+AREA = Entity(
+    "Area",
+    models.Area,
+    (
+        Field("code", "ISO code (KE, KE-30) or a local code under it."),
+        Field("name", editable=Edit(limit=300)),
+        Field("level"),
+        Field(
+            "type",
+            "The kind of area as ISO names it (County, District) or a local kind (Ward).",
+            editable=Edit(limit=80, created="e.g. Ward, Village."),
+        ),
+        Field("country_code", "ISO 3166-1 alpha-2 code of the country."),
+        Field("parent_code", public=False),
+        Field("ancestors", public=False),
+        Field("coalition_id", public=False),
+        Field(
+            "updated_at",
+            "When it last changed; send it back with localAreaUpdate (optimistic locking).",
+        ),
+    ),
+)

@@ -46,6 +46,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from strawberry.permission import BasePermission
 
 from lnob_api.declare import Entity, Field
+from lnob_api.graphql import enums as _enums  # noqa: F401 - the model enums as GraphQL enums
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.i18n import localized
 from lnob_api.graphql.ids_input import pk_of
@@ -280,13 +281,18 @@ def updated(entity: Entity, given: object, *, by_input: bool = False) -> Update:
     """The row an update input names (INVALID_ID on ``id`` when it is not one of the entity's
     ids), the ``rowVersion`` it sent and the ``{column: value}`` of the fields it sent
     (``by_input``: keyed by the input field's name)."""
-    fields = {
+    pk = pk_of(getattr(given, "id"), entity.name, "id")  # noqa: B009 - generated field
+    return Update(pk, getattr(given, "row_version", 0), edited(entity, given, by_input=by_input))
+
+
+def edited(entity: Entity, given: object, *, by_input: bool = False) -> dict[str, Any]:
+    """The ``{column: value}`` of the declared fields an update input sent (``by_input``:
+    keyed by the input field's name); null included, omitted ones left out."""
+    return {
         (f.input_name if by_input else f.name): value
         for f in entity.edits(create=False)
         if (value := getattr(given, f.input_name, strawberry.UNSET)) is not strawberry.UNSET
     }
-    pk = pk_of(getattr(given, "id"), entity.name, "id")  # noqa: B009 - generated field
-    return Update(pk, getattr(given, "row_version", 0), fields)
 
 
 def declared_where(entity: Entity, given: object | None) -> list[ColumnElement[bool]]:

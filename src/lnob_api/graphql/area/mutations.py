@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,18 +11,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api.area import repository as area_repo
 from lnob_api.area import service
 from lnob_api.auth.principal import Scope
+from lnob_api.declare.entities import AREA
 from lnob_api.errors import InvalidInput
 from lnob_api.graphql.area.types import Area
 from lnob_api.graphql.context import Info
+from lnob_api.graphql.declared import (
+    Declared,
+    create_input,
+    created,
+    edited,
+    row_payloads,
+    update_input,
+)
 from lnob_api.graphql.ids import from_global_id
-from lnob_api.graphql.mutations import UserError, named, row_payload, writes
 from lnob_api.graphql.mutations import actor as _actor
+from lnob_api.graphql.mutations import row_payload, writes
 from lnob_api.graphql.permissions import requires
 
 WRITE = [requires(Scope.DATA_WRITE)]
 
 
 @strawberry.input(description="A ward, village or other local area of a coalition.")
+@create_input(AREA)  # then the declared fields (declare.entities)
 class LocalAreaCreateInput:
     coalition: str = strawberry.field(description="Country code of the registering coalition.")
     parent: str = strawberry.field(
@@ -31,26 +42,18 @@ class LocalAreaCreateInput:
         description="Its own part of the code, upper-case letters and digits: W001 makes"
         " KE-30-W001."
     )
-    name: str
-    type: str | None = strawberry.field(default=None, description="e.g. Ward, Village.")
 
 
 @strawberry.input(description="Changes to a local area; omitted fields stay as they are.")
+@update_input(AREA)  # id, then updatedAt, then the declared fields
 class LocalAreaUpdateInput:
-    id: strawberry.ID
     updated_at: datetime = strawberry.field(description="The updatedAt you read.")
-    name: str | None = strawberry.UNSET
-    type: str | None = strawberry.UNSET
+    declared: ClassVar[Declared]
 
 
-@strawberry.type
-class LocalAreaPayload:
-    area: Area | None = strawberry.field(description="The area after the change.")
-    user_errors: list[UserError]
-
-
-LocalAreaCreatePayload = named(LocalAreaPayload, "LocalAreaCreatePayload")
-LocalAreaUpdatePayload = named(LocalAreaPayload, "LocalAreaUpdatePayload")
+LocalAreaCreatePayload, LocalAreaUpdatePayload = row_payloads(
+    Area, "area", "Create", "Update", prefix="LocalArea"
+)
 
 
 def _code_of(global_id: str) -> str:
@@ -74,15 +77,15 @@ class LocalAreaMutations:
     async def local_area_create(
         self, info: Info, input: LocalAreaCreateInput, session: AsyncSession
     ) -> str:
-        created = await service.create_local(
+        made = await service.create_local(
             session,
             _actor(info),
             coalition_code=input.coalition,
             parent_code=input.parent,
             code=input.code,
-            fields={"name": input.name, "type": input.type},
+            fields=created(AREA, input, every=True),
         )
-        return created.code
+        return made.code
 
     @writes(
         LocalAreaUpdatePayload,
@@ -93,16 +96,11 @@ class LocalAreaMutations:
     async def local_area_update(
         self, info: Info, input: LocalAreaUpdateInput, session: AsyncSession
     ) -> str:
-        fields = {
-            name: value
-            for name, value in (("name", input.name), ("type", input.type))
-            if value is not strawberry.UNSET
-        }
-        updated = await service.update_local(
+        done = await service.update_local(
             session,
             _actor(info),
-            code=_code_of(input.id),
+            code=_code_of(getattr(input, "id")),  # noqa: B009 - a generated field
             updated_at=input.updated_at,
-            fields=fields,
+            fields=edited(AREA, input),
         )
-        return updated.code
+        return done.code

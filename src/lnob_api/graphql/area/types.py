@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from lnob_api.area import repository as area_repo
 from lnob_api.coalition import repository as coalition_repo
+from lnob_api.declare.entities import AREA
 from lnob_api.graphql.connections import connection
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.enums import AreaLevel
+from lnob_api.graphql.declared import declared
 from lnob_api.graphql.loading import load_many, load_one
 from lnob_api.graphql.node import Node, entity
 
@@ -27,20 +27,14 @@ _Area = Annotated["Area", strawberry.lazy("lnob_api.graphql.area.types")]
     description="A country (ISO 3166-1), a subdivision (ISO 3166-2) or a local area "
     "(ward, village) that a coalition registered under a subdivision."
 )
+@declared(AREA)
 class Area(Node):
-    code: str = strawberry.field(description="ISO code (KE, KE-30) or a local code under it.")
-    name: str
-    level: AreaLevel
-    type: str = strawberry.field(
-        description="The kind of area as ISO names it (County, District) or a local kind (Ward)."
-    )
-    country_code: str = strawberry.field(description="ISO 3166-1 alpha-2 code of the country.")
-    parent_code: strawberry.Private[str | None]
-    ancestors: strawberry.Private[list[str]]
-    coalition_id: strawberry.Private[int | None]
-    updated_at: datetime = strawberry.field(
-        description="When it last changed; send it back with localAreaUpdate (optimistic locking)."
-    )
+    """The columns come from ``declare.entities.AREA``; the rest is written here."""
+
+    if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (not GraphQL fields)
+        parent_code: str | None
+        ancestors: list[str]
+        coalition_id: int | None
 
     @strawberry.field(description="The area this one lies in; null for a country.")
     async def parent(self, info: Info) -> Area | None:
