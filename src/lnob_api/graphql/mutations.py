@@ -191,6 +191,15 @@ def uploaded(upload: object) -> Any:
     return file
 
 
+def payload(name: str, description: str | None = None, **parts: Any) -> Any:
+    """A payload type called ``name``: a field for each of ``parts`` (field -> GraphQL type,
+    null when the mutation failed), then ``userErrors``. One line per mutation, no class."""
+    annotations = {field: kind | None for field, kind in parts.items()}
+    annotations["user_errors"] = list[UserError]
+    namespace = {"__annotations__": annotations, "__module__": __name__}
+    return strawberry.type(type(name, (), namespace), name=name, description=description)
+
+
 def named(base: type[P], name: str, description: str | None = None) -> type[P]:
     """A payload type called ``name`` with exactly ``base``'s fields.
 

@@ -17,7 +17,7 @@ from lnob_api.graphql.dataset.types import Dataset
 from lnob_api.graphql.declared import inputs
 from lnob_api.graphql.enums import Methodology, Visibility
 from lnob_api.graphql.ids_input import Edit, Versioned, pk_of
-from lnob_api.graphql.mutations import UserError, deleted, named, parts, row, shown, writes
+from lnob_api.graphql.mutations import UserError, deleted, named, parts, payload, row, shown, writes
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.observation.types import DisclosureWarning
 from lnob_api.graphql.permissions import requires
@@ -120,10 +120,7 @@ DatasetRetractPayload = named(DatasetPayload, "DatasetRetractPayload")
 DatasetSetVisibilityPayload = named(DatasetPayload, "DatasetSetVisibilityPayload")
 
 
-@strawberry.type
-class DatasetDeletePayload:
-    deleted_id: strawberry.ID | None
-    user_errors: list[UserError]
+DatasetDeletePayload = payload("DatasetDeletePayload", deleted_id=strawberry.ID)
 
 
 def _set(value: Any) -> bool:

@@ -17,8 +17,8 @@ from lnob_api.graphql.enums import ConsentScope, ValidationMethod
 from lnob_api.graphql.ids import to_global_id
 from lnob_api.graphql.ids_input import Versioned, pk_of
 from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.mutations import UserError, named, row_payload, shown_payload, writes
 from lnob_api.graphql.mutations import actor as _actor
+from lnob_api.graphql.mutations import payload, row_payload, shown_payload, writes
 from lnob_api.graphql.permissions import requires
 
 
@@ -68,10 +68,7 @@ class DatasetValidateInput(Versioned):
     note: str = ""
 
 
-@strawberry.type
-class DatasetValidatePayload:
-    dataset: Dataset | None
-    user_errors: list[UserError]
+DatasetValidatePayload = payload("DatasetValidatePayload", dataset=Dataset)
 
 
 @strawberry.input
@@ -86,13 +83,7 @@ class ConsentRecordInput:
     note: str = ""
 
 
-@strawberry.type
-class ConsentPayload:
-    consent: Consent | None
-    user_errors: list[UserError]
-
-
-ConsentRecordPayload = named(ConsentPayload, "ConsentRecordPayload")
+ConsentRecordPayload = payload("ConsentRecordPayload", consent=Consent)
 
 
 @strawberry.input
@@ -100,7 +91,7 @@ class ConsentWithdrawInput(Versioned):
     reason: str
 
 
-ConsentWithdrawPayload = named(ConsentPayload, "ConsentWithdrawPayload")
+ConsentWithdrawPayload = payload("ConsentWithdrawPayload", consent=Consent)
 
 
 def _consent(obj: Any) -> Consent:

@@ -12,8 +12,8 @@ from lnob_api.auth.principal import Scope
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import Visibility
 from lnob_api.graphql.ids_input import Edit, Versioned, pk_of
-from lnob_api.graphql.mutations import UserError, named, parts, row, writes
 from lnob_api.graphql.mutations import actor as _actor
+from lnob_api.graphql.mutations import parts, payload, row, writes
 from lnob_api.graphql.permissions import requires
 from lnob_api.graphql.recommendation.types import Recommendation, RecommendationResponse
 from lnob_api.models.evidence import AuthorityLevel, RecommendationStatus
@@ -89,24 +89,16 @@ class RecommendationSetStatusInput(Versioned):
     note: str = ""
 
 
-@strawberry.type
-class RecommendationPayload:
-    recommendation: Recommendation | None
-    user_errors: list[UserError]
-
-
-RecommendationCreatePayload = named(RecommendationPayload, "RecommendationCreatePayload")
-RecommendationUpdatePayload = named(RecommendationPayload, "RecommendationUpdatePayload")
-
-
-@strawberry.type
-class RecommendationRespondPayload:
-    recommendation: Recommendation | None
-    response: RecommendationResponse | None
-    user_errors: list[UserError]
-
-
-RecommendationSetStatusPayload = named(RecommendationPayload, "RecommendationSetStatusPayload")
+RecommendationCreatePayload = payload("RecommendationCreatePayload", recommendation=Recommendation)
+RecommendationUpdatePayload = payload("RecommendationUpdatePayload", recommendation=Recommendation)
+RecommendationRespondPayload = payload(
+    "RecommendationRespondPayload",
+    recommendation=Recommendation,
+    response=RecommendationResponse,
+)
+RecommendationSetStatusPayload = payload(
+    "RecommendationSetStatusPayload", recommendation=Recommendation
+)
 
 
 def _fields(data: Any) -> dict[str, Any]:

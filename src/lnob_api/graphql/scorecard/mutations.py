@@ -18,8 +18,8 @@ from lnob_api.graphql.ids import to_global_id
 from lnob_api.graphql.ids_input import Edit, Versioned, pk_of
 from lnob_api.graphql.mutations import (
     UserError,
-    named,
     parts,
+    payload,
     refused_report,
     row,
     shown,
@@ -149,28 +149,14 @@ class ScorecardActionUpdateInput(Versioned):
     criterion: strawberry.ID | None = strawberry.UNSET
 
 
-@strawberry.type
-class ScorecardPayload:
-    scorecard: Scorecard | None
-    user_errors: list[UserError]
-
-
-ScorecardCreatePayload = named(ScorecardPayload, "ScorecardCreatePayload")
-ScorecardUpdatePayload = named(ScorecardPayload, "ScorecardUpdatePayload")
-
-
-@strawberry.type
-class ScorecardCriterionAddPayload:
-    criterion: ScorecardCriterion | None
-    scorecard: Scorecard | None
-    user_errors: list[UserError]
-
-
-@strawberry.type
-class ScorecardScoresRecordPayload:
-    round: ScorecardRound | None
-    scorecard: Scorecard | None
-    user_errors: list[UserError]
+ScorecardCreatePayload = payload("ScorecardCreatePayload", scorecard=Scorecard)
+ScorecardUpdatePayload = payload("ScorecardUpdatePayload", scorecard=Scorecard)
+ScorecardCriterionAddPayload = payload(
+    "ScorecardCriterionAddPayload", criterion=ScorecardCriterion, scorecard=Scorecard
+)
+ScorecardScoresRecordPayload = payload(
+    "ScorecardScoresRecordPayload", round=ScorecardRound, scorecard=Scorecard
+)
 
 
 @strawberry.enum(description="Why a row (or the whole file) of scorecard scores was refused.")
@@ -227,14 +213,8 @@ def _criterion_id(pk: int) -> str:
     return to_global_id("ScorecardCriterion", pk)
 
 
-@strawberry.type
-class ScorecardActionPayload:
-    action: ScorecardAction | None
-    user_errors: list[UserError]
-
-
-ScorecardActionAddPayload = named(ScorecardActionPayload, "ScorecardActionAddPayload")
-ScorecardActionUpdatePayload = named(ScorecardActionPayload, "ScorecardActionUpdatePayload")
+ScorecardActionAddPayload = payload("ScorecardActionAddPayload", action=ScorecardAction)
+ScorecardActionUpdatePayload = payload("ScorecardActionUpdatePayload", action=ScorecardAction)
 
 
 # Input names -> (column, global id type or None).
