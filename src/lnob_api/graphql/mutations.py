@@ -192,11 +192,17 @@ def uploaded(upload: object) -> Any:
 
 
 def payload(name: str, description: str | None = None, **parts: Any) -> Any:
-    """A payload type called ``name``: a field for each of ``parts`` (field -> GraphQL type,
-    null when the mutation failed), then ``userErrors``. One line per mutation, no class."""
-    annotations = {field: kind | None for field, kind in parts.items()}
+    """A payload type called ``name``: a field for each of ``parts``, null when the mutation
+    failed, then ``userErrors``. A part is its GraphQL type, or ``(type, description)``. One
+    line per mutation, no class written out."""
+    annotations: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"__annotations__": annotations, "__module__": __name__}
+    for field, part in parts.items():
+        kind, about = part if isinstance(part, tuple) else (part, None)
+        annotations[field] = kind | None
+        if about is not None:
+            namespace[field] = strawberry.field(description=about)
     annotations["user_errors"] = list[UserError]
-    namespace = {"__annotations__": annotations, "__module__": __name__}
     return strawberry.type(type(name, (), namespace), name=name, description=description)
 
 

@@ -15,9 +15,8 @@ from lnob_api.graphql.coalition.mutations import ADMINS
 from lnob_api.graphql.coalition.types import MarginalisedGroup
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.ids_input import Edit, pk_of
-from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.mutations import UserError, deleted, named, payload_field, writes
 from lnob_api.graphql.mutations import actor as _actor
+from lnob_api.graphql.mutations import deleted, parts, payload, row, writes
 from lnob_api.graphql.permissions import requires_any
 from lnob_api.graphql.provenance.types import (
     ProducerType,
@@ -146,34 +145,21 @@ class MarginalisedGroupUpdateInput(Edit):
     )
 
 
-@strawberry.type
-class QualityCriterionPayload:
-    quality_criterion: QualityCriterion | None = strawberry.field(
-        description="The criterion after the change."
-    )
-    user_errors: list[UserError]
-
-
-QualityCriterionCreatePayload = named(QualityCriterionPayload, "QualityCriterionCreatePayload")
-QualityCriterionUpdatePayload = named(QualityCriterionPayload, "QualityCriterionUpdatePayload")
-
-
-@strawberry.type
-class QualityCriterionDeletePayload:
-    deleted_id: strawberry.ID | None
-    user_errors: list[UserError]
-
-
-@strawberry.type
-class MarginalisedGroupPayload:
-    marginalised_group: MarginalisedGroup | None = strawberry.field(
-        description="The group after the change."
-    )
-    user_errors: list[UserError]
-
-
-MarginalisedGroupCreatePayload = named(MarginalisedGroupPayload, "MarginalisedGroupCreatePayload")
-MarginalisedGroupUpdatePayload = named(MarginalisedGroupPayload, "MarginalisedGroupUpdatePayload")
+_CRITERION = (QualityCriterion, "The criterion after the change.")
+QualityCriterionCreatePayload = payload(
+    "QualityCriterionCreatePayload", quality_criterion=_CRITERION
+)
+QualityCriterionUpdatePayload = payload(
+    "QualityCriterionUpdatePayload", quality_criterion=_CRITERION
+)
+QualityCriterionDeletePayload = payload("QualityCriterionDeletePayload", deleted_id=strawberry.ID)
+_GROUP = (MarginalisedGroup, "The group after the change.")
+MarginalisedGroupCreatePayload = payload(
+    "MarginalisedGroupCreatePayload", marginalised_group=_GROUP
+)
+MarginalisedGroupUpdatePayload = payload(
+    "MarginalisedGroupUpdatePayload", marginalised_group=_GROUP
+)
 
 
 def _given(data: Any, names: tuple[str, ...]) -> dict[str, Any]:
@@ -186,18 +172,8 @@ def _pairs(given: list[DimensionCodeInput] | None) -> list[service.DimensionCode
     return [service.DimensionCode(dimension=p.dimension, code=p.code) for p in given]
 
 
-async def _criterion(info: Info, criterion_id: int | None) -> QualityCriterion | None:
-    return await load_one(info, provenance_repo.CRITERION_BY_ID, criterion_id, QualityCriterion)
-
-
-_criterion_run = payload_field("quality_criterion", _criterion)
-
-
-async def _group(info: Info, group_id: int | None) -> MarginalisedGroup | None:
-    return await load_one(info, coalition_repo.GROUP_BY_ID, group_id, MarginalisedGroup)
-
-
-_group_run = payload_field("marginalised_group", _group)
+_criterion_run = parts(quality_criterion=row(provenance_repo.CRITERION_BY_ID, QualityCriterion))
+_group_run = parts(marginalised_group=row(coalition_repo.GROUP_BY_ID, MarginalisedGroup))
 
 
 @strawberry.type
