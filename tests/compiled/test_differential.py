@@ -20,7 +20,10 @@ from lnob_api.auth.keys import KeyStore
 
 # The only part of a response that depends on when it is read: a budget refills with time.
 # (and every request has its own id, shown in error messages)
-_REFILLED = re.compile(rb'"currentlyAvailable":\d+|"requestId":"[^"]*"|request id [0-9a-f]+')
+# (and every request has its own id, shown in error messages, and its own "now")
+_REFILLED = re.compile(
+    rb'"currentlyAvailable":\d+|"requestId":"[^"]*"|request id [0-9a-f]+|now is [-0-9T:.+]+'
+)
 ODD_TITLE = 'Caf\u00e9 "quoted" \\ back\nline \U0001f30d \x7f end'
 ODD_VALUES = (3.0, 1e15 + 0.5, 1.5e15, 1e16, 2.5e-7, 0.1, -12.0, 123456.789)
 
