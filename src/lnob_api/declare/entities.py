@@ -270,3 +270,28 @@ AREA = Entity(
         ),
     ),
 )
+
+ACCESS_REQUEST = Entity(
+    "AccessRequest",
+    models.AccessRequest,
+    (
+        Field("dataset_id", public=False),
+        Field("coalition_id", public=False),
+        Field("organisation_id", public=False),
+        Field("requester_user_id", public=False),
+        Field("requester_client_id", public=False),
+        Field("status"),
+        Field(
+            "purpose",
+            "What the requester will use the data for.",
+            editable=Edit(created="What you will use the data for."),
+        ),
+        Field("requester_name", "Who is asking.", editable=Edit(created="Default: yours.")),
+        Field("requester_email", "Where to reach them.", editable=Edit(created="Default: yours.")),
+        Field("expires_at", "When approved: the moment the access granted ends."),
+        Field("decision_note", "The approver's note, or the reason the request was declined."),
+        Field("decided_at", "When it was approved, declined or withdrawn."),
+        Field("created_at"),
+        Field("updated_at"),
+    ),
+)

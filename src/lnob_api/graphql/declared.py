@@ -326,18 +326,24 @@ def on_row(
     edits: bool = False,
     args: Callable[[Any], dict[str, Any]] | None = None,
     gone: bool = False,
+    key: str | None = None,
 ) -> Any:
     """The mutation (a class attribute of the mutations type) that runs
     ``call(session, actor, <entity>_id=..., row_version=..., [fields=...], **args(input))`` on
     the row the input's ``id`` names: ``edits`` passes the declared fields the input changes
     (``updated``), ``args`` reads the call's other arguments from the input. Its work returns
     the written row's ``id`` (for ``run`` to read it back), or with ``gone`` (a delete) the
-    input's ``id``. Everything else is :func:`graphql.mutations.writes`'s."""
-    key = f"{_snake(entity.name)}_id"
+    input's ``id``. ``key`` names the call's key argument when it is not ``<entity>_id``; a
+    table without ``row_version`` gets none. Everything else is
+    :func:`graphql.mutations.writes`'s."""
+    key_name = key or f"{_snake(entity.name)}_id"
+    versioned = "row_version" in entity.table.c
 
     async def body(_self: Any, info: Info, given: Any, session: AsyncSession) -> Any:
         change = updated(entity, given)
-        kwargs: dict[str, Any] = {key: change.pk, "row_version": change.row_version}
+        kwargs: dict[str, Any] = {key_name: change.pk}
+        if versioned:
+            kwargs["row_version"] = change.row_version
         if edits:
             kwargs["fields"] = change.fields
         if args is not None:

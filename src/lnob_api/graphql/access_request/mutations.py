@@ -4,7 +4,7 @@ admins), withdraw (the requester)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,11 +13,13 @@ from strawberry.permission import BasePermission
 from lnob_api.access_request import repository as access_request_repo
 from lnob_api.access_request import service
 from lnob_api.auth.principal import Scope
+from lnob_api.declare.entities import ACCESS_REQUEST
 from lnob_api.graphql.access_request.types import AccessRequest
 from lnob_api.graphql.context import Info
+from lnob_api.graphql.declared import Declared, create_input, created, on_row, row_payloads
 from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.mutations import UserError, named, row_payload, writes
 from lnob_api.graphql.mutations import actor as _actor
+from lnob_api.graphql.mutations import row_payload, writes
 from lnob_api.graphql.permissions import SignedIn
 
 
@@ -36,11 +38,10 @@ class AdminScope(BasePermission):
 
 
 @strawberry.input(description="A request for the data of a dataset whose description you see.")
+@create_input(ACCESS_REQUEST)  # the declared fields (declare.entities) where ``declared`` stands
 class AccessRequestCreateInput:
     dataset: strawberry.ID
-    purpose: str = strawberry.field(description="What you will use the data for.")
-    requester_name: str | None = strawberry.field(default=None, description="Default: yours.")
-    requester_email: str | None = strawberry.field(default=None, description="Default: yours.")
+    declared: ClassVar[Declared]
     organisation: str | None = strawberry.field(
         default=None,
         description="Slug of the organisation you ask for (access is granted to it); needed "
@@ -68,23 +69,16 @@ class AccessRequestWithdrawInput:
     id: strawberry.ID
 
 
-@strawberry.type
-class AccessRequestPayload:
-    access_request: AccessRequest | None = strawberry.field(
-        description="The request after the change."
-    )
-    user_errors: list[UserError]
-
-
-AccessRequestCreatePayload = named(AccessRequestPayload, "AccessRequestCreatePayload")
-AccessRequestApprovePayload = named(AccessRequestPayload, "AccessRequestApprovePayload")
-AccessRequestDeclinePayload = named(AccessRequestPayload, "AccessRequestDeclinePayload")
-AccessRequestWithdrawPayload = named(AccessRequestPayload, "AccessRequestWithdrawPayload")
-
-
-def _pk(global_id: strawberry.ID) -> int:
-    return pk_of(global_id, "AccessRequest", "id")
-
+_KINDS = ("Create", "Approve", "Decline", "Withdraw")
+_SHOWN = "The request after the change."
+(
+    AccessRequestCreatePayload,
+    AccessRequestApprovePayload,
+    AccessRequestDeclinePayload,
+    AccessRequestWithdrawPayload,
+) = row_payloads(
+    AccessRequest, "access_request", *_KINDS, description="The request after the change."
+)
 
 _run = row_payload("access_request", access_request_repo.ACCESS_REQUEST_BY_ID, AccessRequest)
 
@@ -101,59 +95,46 @@ class AccessRequestMutations:
     async def access_request_create(
         self, info: Info, input: AccessRequestCreateInput, session: AsyncSession
     ) -> int:
-        created = await service.create(
+        made = await service.create(
             session,
             _actor(info),
             dataset_id=pk_of(input.dataset, "Dataset", "dataset"),
-            purpose=input.purpose,
-            requester_name=input.requester_name,
-            requester_email=input.requester_email,
             organisation_slug=input.organisation,
+            **created(ACCESS_REQUEST, input, every=True),
         )
-        return created.id
+        return made.id
 
-    @writes(
+    access_request_approve = on_row(
+        ACCESS_REQUEST,
+        service.approve,
+        AccessRequestApproveInput,
         AccessRequestApprovePayload,
         _run,
         permission_classes=[AdminScope],
         description="Approve a pending request: a grant opens the dataset to the requester "
         "until expiresAt. Coalition admins only; the requester is notified.",
+        key="request_id",
+        args=lambda i: {"expires_at": i.expires_at, "note": i.note},
     )
-    async def access_request_approve(
-        self, info: Info, input: AccessRequestApproveInput, session: AsyncSession
-    ) -> int:
-        done = await service.approve(
-            session,
-            _actor(info),
-            request_id=_pk(input.id),
-            expires_at=input.expires_at,
-            note=input.note,
-        )
-        return done.id
-
-    @writes(
+    access_request_decline = on_row(
+        ACCESS_REQUEST,
+        service.decline,
+        AccessRequestDeclineInput,
         AccessRequestDeclinePayload,
         _run,
         permission_classes=[AdminScope],
         description="Decline a pending request with a reason. Coalition admins only; the "
         "requester is notified.",
+        key="request_id",
+        args=lambda i: {"reason": i.reason},
     )
-    async def access_request_decline(
-        self, info: Info, input: AccessRequestDeclineInput, session: AsyncSession
-    ) -> int:
-        done = await service.decline(
-            session, _actor(info), request_id=_pk(input.id), reason=input.reason
-        )
-        return done.id
-
-    @writes(
+    access_request_withdraw = on_row(
+        ACCESS_REQUEST,
+        service.withdraw,
+        AccessRequestWithdrawInput,
         AccessRequestWithdrawPayload,
         _run,
         permission_classes=[SignedIn],
         description="Withdraw your own pending request; the coalition's admins are notified.",
+        key="request_id",
     )
-    async def access_request_withdraw(
-        self, info: Info, input: AccessRequestWithdrawInput, session: AsyncSession
-    ) -> int:
-        done = await service.withdraw(session, _actor(info), request_id=_pk(input.id))
-        return done.id

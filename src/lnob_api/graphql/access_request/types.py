@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -10,7 +9,9 @@ import strawberry
 from lnob_api.access_request import repository as access_request_repo
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
+from lnob_api.declare.entities import ACCESS_REQUEST
 from lnob_api.graphql.context import Info
+from lnob_api.graphql.declared import declared
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.models import AccessRequestStatus
@@ -33,28 +34,16 @@ strawberry.enum(AccessRequestStatus, description="Where an access request stands
     description="A request for the data of a dataset whose description the requester sees. "
     "Seen by the requester and by the admins of the dataset's coalition."
 )
+@declared(ACCESS_REQUEST)
 class AccessRequest(Node):
+    """The columns come from ``declare.entities.ACCESS_REQUEST``; the rest is written here."""
+
     pk: strawberry.Private[int]
-    dataset_id: strawberry.Private[int]
-    coalition_id: strawberry.Private[int]
-    organisation_id: strawberry.Private[int]
-    requester_user_id: strawberry.Private[int | None]
-    requester_client_id: strawberry.Private[int | None]
-    status: AccessRequestStatus
-    purpose: str = strawberry.field(description="What the requester will use the data for.")
-    requester_name: str | None = strawberry.field(description="Who is asking.")
-    requester_email: str | None = strawberry.field(description="Where to reach them.")
-    expires_at: datetime | None = strawberry.field(
-        description="When approved: the moment the access granted ends."
-    )
-    decision_note: str | None = strawberry.field(
-        description="The approver's note, or the reason the request was declined."
-    )
-    decided_at: datetime | None = strawberry.field(
-        description="When it was approved, declined or withdrawn."
-    )
-    created_at: datetime
-    updated_at: datetime
+    if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (not GraphQL fields)
+        dataset_id: int
+        coalition_id: int
+        organisation_id: int
+        requester_user_id: int | None
 
     @strawberry.field(description="Whether a machine client (not a person) filed it.")
     def requester_is_client(self) -> bool:
