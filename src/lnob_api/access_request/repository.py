@@ -11,6 +11,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from lnob_api import models
 from lnob_api.access import requests_visibility, visibility
 from lnob_api.auth.principal import Principal
+from lnob_api.coalition.repository import coalition_coded
 from lnob_api.db.rows import lock_one
 from lnob_api.read.relations import Source, ToOne, order_by, scoped_by
 
@@ -42,11 +43,7 @@ def filters(
     if status is not None:
         where.append(access_requests.c.status == status)
     if coalition_code is not None:
-        where.append(
-            access_requests.c.coalition_id.in_(
-                sa.select(_coalitions.c.id).where(_coalitions.c.code == coalition_code.upper())
-            )
-        )
+        where.append(coalition_coded(access_requests.c.coalition_id, coalition_code))
     if dataset_id is not None:
         where.append(access_requests.c.dataset_id == dataset_id)
     return where

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api import models
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, public
@@ -10,6 +13,13 @@ from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, pu
 coalitions = models.Coalition.__table__
 members = models.CoalitionMember.__table__
 groups = models.MarginalisedGroup.__table__
+
+
+def coalition_coded(column: sa.ColumnElement[Any], code: str) -> ColumnElement[bool]:
+    """The filter ``coalitionCode``: ``column`` (a coalition id) is that of the coalition with
+    this country code (case and surrounding spaces ignored)."""
+    return column.in_(sa.select(coalitions.c.id).where(coalitions.c.code == code.strip().upper()))
+
 
 # Every column but the secret the cell keys of perturbation derive from (it never leaves SQL).
 _PUBLIC_COLUMNS = tuple(c for c in coalitions.c if c.name != "perturbation_key")

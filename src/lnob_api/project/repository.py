@@ -9,6 +9,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api import models
 from lnob_api.access import visibility
+from lnob_api.coalition.repository import coalition_coded
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, scoped_by
 
 projects = models.Project.__table__
@@ -36,11 +37,7 @@ def filters(
     """WHERE clauses for the ``projects`` list filter."""
     where: list[ColumnElement[Any]] = []
     if coalition_code is not None:
-        where.append(
-            projects.c.coalition_id.in_(
-                sa.select(coalitions.c.id).where(coalitions.c.code == coalition_code.upper())
-            )
-        )
+        where.append(coalition_coded(projects.c.coalition_id, coalition_code))
     if status is not None:
         where.append(projects.c.status == status)
     if target_code is not None:

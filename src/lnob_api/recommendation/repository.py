@@ -16,6 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
+from lnob_api.coalition.repository import coalition_coded
 from lnob_api.db.rows import lock_one
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, scoped_by
 from lnob_api.read.search import ESCAPE, word_patterns
@@ -103,13 +104,7 @@ def filters(
     ``authority`` matches words of the authority's name, case-insensitively."""
     where: list[ColumnElement[Any]] = []
     if coalition_code is not None:
-        where.append(
-            recommendations.c.coalition_id.in_(
-                sa.select(coalitions.c.id).where(
-                    coalitions.c.code == coalition_code.strip().upper()
-                )
-            )
-        )
+        where.append(coalition_coded(recommendations.c.coalition_id, coalition_code))
     if status is not None:
         where.append(recommendations.c.status == status)
     if target_code is not None:

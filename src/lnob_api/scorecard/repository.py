@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
+from lnob_api.coalition.repository import coalition_coded
 from lnob_api.db.rows import lock_one
 from lnob_api.errors import InvalidInput
 from lnob_api.observation.periods import period_bounds
@@ -128,13 +129,7 @@ def filters(
     """
     where: list[ColumnElement[Any]] = []
     if coalition_code is not None:
-        where.append(
-            scorecards.c.coalition_id.in_(
-                sa.select(coalitions.c.id).where(
-                    coalitions.c.code == coalition_code.strip().upper()
-                )
-            )
-        )
+        where.append(coalition_coded(scorecards.c.coalition_id, coalition_code))
     if area_code is not None:
         code = area_code.strip().upper()
         where.append(
