@@ -44,7 +44,7 @@ def test_connection_fields_carry_their_relation_and_the_paging_arguments() -> No
     assert args == ["filter", *PAGING, "version"]
     root, root_args = by_name[("Query", "datasets")]
     assert root is not None and isinstance(root.relation, Source)
-    assert root_args == ["filter", "orderBy", *PAGING]
+    assert root_args == ["filter", "orderBy", "asOf", *PAGING]
     nested, _ = by_name[("SdgTarget", "projects")]
     assert nested is not None and isinstance(nested.relation, ToMany | Through)
     assert nested.parent_key == "code"
