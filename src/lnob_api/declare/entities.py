@@ -295,3 +295,15 @@ ACCESS_REQUEST = Entity(
         Field("updated_at"),
     ),
 )
+
+NOTIFICATION = Entity(
+    "Notification",
+    models.Notification,
+    (
+        Field("access_request_id", public=False),
+        Field("kind"),
+        Field("message"),
+        Field("created_at"),
+        Field("read_at", "When you marked it read."),
+    ),
+)

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from lnob_api.access_request import repository as access_request_repo
+from lnob_api.declare.entities import NOTIFICATION
 from lnob_api.graphql.context import Info
+from lnob_api.graphql.declared import declared
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.models import NotificationKind
@@ -26,13 +28,14 @@ strawberry.enum(NotificationKind, description="What a notification is about.")
 
 @entity(notification_repo.NOTIFICATIONS)
 @strawberry.type(description="A message to you (a user or a client); only you see it.")
+@declared(NOTIFICATION)
 class Notification(Node):
+    """The columns come from ``declare.entities.NOTIFICATION``; the rest is written here."""
+
     pk: strawberry.Private[int]
-    access_request_id: strawberry.Private[int | None]
-    kind: NotificationKind
-    message: str
-    created_at: datetime
-    read_at: datetime | None = strawberry.field(description="When you marked it read.")
+    if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (not GraphQL fields)
+        access_request_id: int | None
+        read_at: datetime | None
 
     @strawberry.field(description="Whether you marked it read.")
     def read(self) -> bool:
