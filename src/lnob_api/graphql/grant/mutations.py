@@ -11,10 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api.auth.principal import Scope
 from lnob_api.grant import service
 from lnob_api.graphql.context import Info
+from lnob_api.graphql.declared import row_payloads
 from lnob_api.graphql.grant.types import Grant
 from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.mutations import UserError, named, shown_payload, writes
 from lnob_api.graphql.mutations import actor as _actor
+from lnob_api.graphql.mutations import shown_payload, writes
 from lnob_api.graphql.organisation.mutations import organisation_ref
 from lnob_api.graphql.permissions import requires
 
@@ -47,14 +48,7 @@ class GrantRevokeInput:
     id: strawberry.ID
 
 
-@strawberry.type
-class GrantPayload:
-    grant: Grant | None = strawberry.field(description="The grant after the change.")
-    user_errors: list[UserError]
-
-
-GrantCreatePayload = named(GrantPayload, "GrantCreatePayload")
-GrantRevokePayload = named(GrantPayload, "GrantRevokePayload")
+GrantCreatePayload, GrantRevokePayload = row_payloads(Grant, "grant", "Create", "Revoke")
 
 
 def _grant(found: service.GrantRecord | None) -> Grant | None:
