@@ -54,6 +54,16 @@ class TestFallbacks:
         assert same(one, two)
         assert b'"errors"' in one
 
+    async def test_variables_that_are_not_an_object_are_refused_alike(
+        self, conn: AsyncConnection, signing_keys: KeyStore
+    ) -> None:
+        async with pair(conn, signing_keys) as both:
+            body = {"query": W3, "variables": [1]}
+            one = await both.compiled.post("/graphql", json=body)
+            two = await both.strawberry.post("/graphql", json=body)
+        assert one.status_code == two.status_code == 400
+        assert same(one.content, two.content)
+
 
 class TestStatements:
     async def test_one_statement_whatever_the_page_size_and_nesting(

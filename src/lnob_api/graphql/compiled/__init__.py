@@ -38,7 +38,7 @@ from lnob_api.cache.store import scope_of
 from lnob_api.db.request import RequestDb
 from lnob_api.graphql.compiled import render
 from lnob_api.graphql.compiled.build import Compiler, Unsupported
-from lnob_api.graphql.compiled.params import Binds, Site, Stale
+from lnob_api.graphql.compiled.params import Binds, Site
 from lnob_api.graphql.cost_model import CostRules, prepare, requested_cost
 from lnob_api.graphql.observe import _names
 from lnob_api.graphql.schema import STATIC_RULES, schema
@@ -159,6 +159,8 @@ class CompiledReads:
     ) -> Compiled | None:
         if not self.settings.compiled or query is None:
             return None
+        if variables is not None and not isinstance(variables, dict):
+            return _fell("variables")
         started = time.perf_counter()
         document = _document(query)
         if document is None:
@@ -247,7 +249,7 @@ class CompiledReads:
         if plan is not None:
             try:
                 values = plan.binds.values(compiler.refreshed(plan.sites))
-            except (Stale, Unsupported):
+            except Exception:  # Stale, Unsupported, or a value a site cannot read: rebuild
                 plan = None
             else:
                 self.plans.move_to_end(key)
@@ -256,6 +258,9 @@ class CompiledReads:
             plan = Plan.of(compiler)
         except Unsupported as exc:
             return exc.reason
+        except Exception:  # a gap in the compiler must never fail a request Strawberry answers
+            log.exception("compiling a query failed; answering through Strawberry")
+            return "internal"
         self.plans[key] = plan
         if len(self.plans) > PLANS:
             self.plans.popitem(last=False)
