@@ -1,20 +1,32 @@
 """The one mutation pipeline: one input, one payload with ``userErrors``.
 
 A mutation states only what is particular to it: its input, the service call it makes (the
-``work``) and how its payload shows the result; :func:`writes` declares one from that alone.
-The rest is here. :func:`mutate` runs the work; a runner (:func:`row_payload`,
-:func:`shown_payload`, :func:`payload_field`, :func:`deleted`) builds the payload from the
-work's result, reading a written row back through visibility after the loader caches are
-dropped; :func:`named` gives each mutation its own payload type name without an empty subclass
-written out; :func:`user_errors` turns a domain error into ``userErrors`` as
-``lnob_api.errors.problems`` says (the mapping HTTP answers share; ``graphql/errors.py`` turns
-the rest into GraphQL errors).
+``work``) and what its payload shows; :func:`writes` declares one from that alone:
 
-Each mutation runs in a savepoint of the request's transaction: an expected domain error
-(invalid input, a conflict, a missing referenced record) undoes only that mutation's writes and
-comes back as ``userErrors``; a missing scope or role is a GraphQL error with code FORBIDDEN
-(and undoes the savepoint too). Loader caches are dropped afterwards so later reads in the same
-request see the change.
+    @writes(ScorecardCriterionAddPayload, _criterion_run, permission_classes=WRITE, ...)
+    async def scorecard_criterion_add(self, info, input, session) -> dict[str, int]:
+        criterion = await service.add_criterion(session, actor(info), ...)
+        return {"criterion": criterion.id, "scorecard": criterion.scorecard_id}
+
+The rest is here, in this order: the scope gate (``permission_classes``: a GraphQL error
+FORBIDDEN), the work in a savepoint of the request's transaction (the service loads the row
+through visibility, so a hidden row is NOT_FOUND like a missing one, checks the role and the
+row version of the row it writes, validates, writes and records the audit event in the same
+transaction), then the payload. A runner builds it: :func:`parts` from :data:`Part` s --
+:func:`row` reads a written row back through visibility after the loader caches are dropped,
+:func:`shown` shows what the work returned; ``refused`` keeps what a failure still shows (the
+report of a refused file, :func:`refused_report`). :func:`row_payload`, :func:`shown_payload`,
+:func:`payload_field` and :data:`deleted` are the one-part runners. :func:`payload` (or
+:func:`named`, from a base class) gives each mutation its own payload type without a class
+written out; :class:`~lnob_api.graphql.ids_input.Versioned` and ``Edit`` are the base inputs
+of a mutation that names a row and its ``rowVersion``; :func:`uploaded` reads an ``Upload``
+field named ``file``, which :func:`writes` closes afterwards.
+
+An expected domain error (invalid input, a conflict, a missing referenced record, a unique
+violation) undoes only that mutation's writes and comes back as ``userErrors``:
+:func:`user_errors` shows them as ``lnob_api.errors.problems`` says (the mapping the HTTP
+answers share, ``http.errors.answer``); ``graphql/errors.py`` turns the rest into GraphQL
+errors. Loader caches are dropped afterwards so later reads in the same request see the change.
 """
 
 from __future__ import annotations
