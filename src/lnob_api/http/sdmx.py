@@ -37,6 +37,7 @@ from lnob_api.sdmx import (
     availability30,
     errors,
     model,
+    negotiation,
     query,
     schema,
     service,
@@ -47,15 +48,8 @@ from lnob_api.sdmx import (
 )
 from lnob_api.sdmx.negotiation import MEDIA_TYPES, Format, NotAcceptable, negotiate
 
-STRUCTURES = (
-    "dataflow",
-    "datastructure",
-    "codelist",
-    "conceptscheme",
-    "categoryscheme",
-    "categorisation",
-    "contentconstraint",
-)
+# the structure resources of each version (SDMX 3.0 names the Actual constraints DataConstraints)
+STRUCTURES = tuple(r for r in structure.RESOURCES.values() if r != "dataconstraint")
 # SDMX 2.1 structure resources that exist in the standard but not here: 501.
 NOT_IMPLEMENTED = (
     "agencyscheme",
@@ -332,7 +326,6 @@ def _no_deletions_in_csv1(request: Request, params: query.DataParams, deleted: i
 async def availability_query(request: Request) -> Response:
     """The codes (and time range) of a dataflow's data the caller can read, as a
     ContentConstraint of type Actual with the observation count (``sdmx.availability``)."""
-    principal = principal_of(request)
     path = request.path_params
     try:
         ref = query.flow_ref(path["flow"])
@@ -350,7 +343,20 @@ async def availability_query(request: Request) -> Response:
         f"{model.AGENCY},{model.AGENCY}",
     ):
         return errors.error_response(request, 404, f"unknown data provider {path['provider']}")
-    component = path.get("component")
+    return await _availability(request, ref, key, params, path.get("component"), chosen)
+
+
+async def _availability(
+    request: Request,
+    ref: query.FlowRef,
+    key: list[tuple[str, ...] | None],
+    params: query.AvailabilityParams,
+    component: str | None,
+    chosen: Format,
+    filters: availability.Filters | None = None,
+) -> Response:
+    """The availability message of a checked query (2.1 or 3.0, by ``chosen``)."""
+    principal = principal_of(request)
     async with request.app.state.database.transaction() as conn:
         try:
             flow = await service.find_flow(conn, ref)
@@ -361,12 +367,15 @@ async def availability_query(request: Request) -> Response:
                 key,
                 params,
                 None if component in (None, *query.WILDCARDS) else component,
+                filters,
             )
             structures = await availability.referenced(conn, principal, flow, params.references)
         except NotFound as exc:
             return errors.from_exception(request, exc)
     structures.constraints = [found]
-    structures.base_url = str(request.base_url).rstrip("/") + "/sdmx"
+    v30 = chosen in negotiation.STRUCTURE_FORMATS["3.0"]
+    base = "/sdmx/3.0/structure" if v30 else "/sdmx"
+    structures.base_url = str(request.base_url).rstrip("/") + base
     return structure_response(request, structures, None, chosen)
 
 
@@ -417,15 +426,7 @@ async def schema_query(request: Request) -> Response:
     return Response(body, media_type="application/xml; charset=utf-8", headers=headers)
 
 
-STRUCTURES_30 = (
-    "dataflow",
-    "datastructure",
-    "codelist",
-    "conceptscheme",
-    "categoryscheme",
-    "categorisation",
-    "dataconstraint",
-)
+STRUCTURES_30 = tuple(r for r in structure.RESOURCES.values() if r != "contentconstraint")
 
 
 async def structure_query_30(request: Request) -> Response:
@@ -464,23 +465,4 @@ async def availability_query_30(request: Request) -> Response:
         return errors.from_exception(request, exc)
     except NotAcceptable as exc:
         return _not_acceptable(request, exc)
-    component = path.get("component")
-    principal = principal_of(request)
-    async with request.app.state.database.transaction() as conn:
-        try:
-            flow = await service.find_flow(conn, ref)
-            found = await availability.available(
-                conn,
-                principal,
-                flow,
-                key,
-                params,
-                None if component in (None, *query.WILDCARDS) else component,
-                filters,
-            )
-            structures = await availability.referenced(conn, principal, flow, params.references)
-        except NotFound as exc:
-            return errors.from_exception(request, exc)
-    structures.constraints = [found]
-    structures.base_url = str(request.base_url).rstrip("/") + "/sdmx/3.0/structure"
-    return structure_response(request, structures, None, chosen)
+    return await _availability(request, ref, key, params, path.get("component"), chosen, filters)

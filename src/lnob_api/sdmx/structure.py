@@ -4,8 +4,10 @@ is built whole."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any
 
 from lnob_api.sdmx import categories, model
@@ -109,58 +111,48 @@ def message(structures: Structures) -> bytes:
 
 def body(structures: Structures) -> str:
     """``<message:Structures>``: everything of the message but its header (what an ETag of
-    the message is computed from)."""
+    the message is computed from), the artefacts in the order of the SDMX-ML 2.1 schema."""
     stubs, base = structures.stubs, structures.base_url
-    parts = ["<message:Structures>"]
-    if structures.dataflows:
-        parts.append("<structure:Dataflows>")
-        for flow in structures.dataflows:
-            if "Dataflow" in stubs:
-                parts.append(_stub("Dataflow", "datastructure", flow.id, flow.name, base))
-            else:
-                parts.append(_dataflow(flow))
-        parts.append("</structure:Dataflows>")
-    if structures.categories is not None:
-        url = (
-            stub_url("CategoryScheme", categories.SCHEME_ID, base)
-            if "CategoryScheme" in stubs
-            else None
-        )
-        parts.append("<structure:CategorySchemes>")
-        parts.append(categories.scheme(structures.categories, stub_url=url))
-        parts.append("</structure:CategorySchemes>")
-    if structures.categorisations:
-        parts.append("<structure:Categorisations>")
-        for item in structures.categorisations:
-            url = stub_url("Categorisation", item.id, base) if "Categorisation" in stubs else None
-            parts.append(categories.categorisation(item, stub_url=url))
-        parts.append("</structure:Categorisations>")
-    if structures.codelists:
-        parts.append("<structure:Codelists>")
-        for cl in structures.codelists:
-            if "Codelist" in stubs:
-                parts.append(_stub("Codelist", "codelist", cl.id, cl.name, base))
-            else:
-                parts.append(_codelist(cl))
-        parts.append("</structure:Codelists>")
-    if structures.concepts:
-        if "ConceptScheme" in stubs:
-            scheme = _stub(
-                "ConceptScheme", "conceptscheme", model.CONCEPT_SCHEME_ID, CONCEPTS_NAME, base
+
+    def stubbed(cls: str, package: str, id: str, title: str, full: Callable[[], str]) -> str:
+        return _stub(cls, package, id, title, base) if cls in stubs else full()
+
+    def url(cls: str, id: str) -> str | None:
+        return stub_url(cls, id, base) if cls in stubs else None
+
+    goals = structures.categories
+    sections = {
+        "Dataflows": [
+            stubbed("Dataflow", "datastructure", f.id, f.name, partial(_dataflow, f))
+            for f in structures.dataflows
+        ],
+        "CategorySchemes": []
+        if goals is None
+        else [categories.scheme(goals, stub_url=url("CategoryScheme", categories.SCHEME_ID))],
+        "Categorisations": [
+            categories.categorisation(c, stub_url=url("Categorisation", c.id))
+            for c in structures.categorisations
+        ],
+        "Codelists": [
+            stubbed("Codelist", "codelist", c.id, c.name, partial(_codelist, c))
+            for c in structures.codelists
+        ],
+        "Concepts": [
+            stubbed(
+                "ConceptScheme", "conceptscheme", model.CONCEPT_SCHEME_ID, CONCEPTS_NAME, _concepts
             )
-        else:
-            scheme = _concepts()
-        parts.append(f"<structure:Concepts>{scheme}</structure:Concepts>")
-    if structures.datastructure:
-        if "DataStructure" in stubs:
-            dsd = _stub("DataStructure", "datastructure", model.DSD_ID, DSD_NAME, base)
-        else:
-            dsd = _dsd()
-        parts.append(f"<structure:DataStructures>{dsd}</structure:DataStructures>")
-    if structures.constraints:
-        parts.append("<structure:Constraints>")
-        parts.extend(constraint(c) for c in structures.constraints)
-        parts.append("</structure:Constraints>")
+        ]
+        if structures.concepts
+        else [],
+        "DataStructures": [stubbed("DataStructure", "datastructure", model.DSD_ID, DSD_NAME, _dsd)]
+        if structures.datastructure
+        else [],
+        "Constraints": [constraint(c) for c in structures.constraints],
+    }
+    parts = ["<message:Structures>"]
+    for container, written in sections.items():
+        if written:
+            parts.append(f"<structure:{container}>{''.join(written)}</structure:{container}>")
     parts.append("</message:Structures>")
     return "".join(parts)
 

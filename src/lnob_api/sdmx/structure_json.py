@@ -18,19 +18,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from lnob_api.sdmx import categories, model
-from lnob_api.sdmx.structure import (
-    CONCEPTS_NAME,
-    DSD_NAME,
-    TEXT_TYPES,
-    Availability,
-    Codelist,
-    Dataflow,
-    Structures,
-    components,
-    stub_url,
-    urn,
-)
+from lnob_api.sdmx import categories, model, structure
+from lnob_api.sdmx.structure import CONCEPTS_NAME, DSD_NAME, TEXT_TYPES, components, stub_url, urn
 
 SCHEMA = (
     "https://raw.githubusercontent.com/sdmx-twg/sdmx-json/master/structure-message/tools/"
@@ -47,7 +36,7 @@ def _text(value: str) -> dict[str, Any]:
 
 
 class _Writer:
-    def __init__(self, found: Structures, version: str) -> None:
+    def __init__(self, found: structure.Structures, version: str) -> None:
         self.found = found
         self.v2 = version == "2.0"
 
@@ -76,7 +65,7 @@ class _Writer:
     def stub(self, cls: str) -> bool:
         return cls in self.found.stubs
 
-    def dataflow(self, flow: Dataflow) -> dict[str, Any]:
+    def dataflow(self, flow: structure.Dataflow) -> dict[str, Any]:
         out = self.maintainable("datastructure", "Dataflow", flow.id, flow.name)
         if flow.description:
             out["descriptions"] = {"en": flow.description}
@@ -84,7 +73,7 @@ class _Writer:
             out["structure"] = urn("datastructure", "DataStructure", model.DSD_ID)
         return out
 
-    def codelist(self, codelist: Codelist) -> dict[str, Any]:
+    def codelist(self, codelist: structure.Codelist) -> dict[str, Any]:
         out = self.maintainable("codelist", "Codelist", codelist.id, codelist.name)
         if self.stub("Codelist") or not codelist.codes:
             return out
@@ -197,7 +186,7 @@ class _Writer:
             out["target"] = urn("categoryscheme", "Category", categories.SCHEME_ID, found.goal)
         return out
 
-    def constraint(self, found: Availability) -> dict[str, Any]:
+    def constraint(self, found: structure.Availability) -> dict[str, Any]:
         cls = "DataConstraint" if self.v2 else "ContentConstraint"
         out = self.maintainable("registry", cls, found.id, f"Availability of {found.flow}")
         out["annotations"] = [
@@ -246,12 +235,12 @@ class _Writer:
         return data
 
 
-def body(found: Structures, version: str) -> dict[str, Any]:
+def body(found: structure.Structures, version: str) -> dict[str, Any]:
     """The ``data`` block (what an ETag of the message is computed from)."""
     return _Writer(found, version).data()
 
 
-def message(found: Structures, version: str = "1.0") -> bytes:
+def message(found: structure.Structures, version: str = "1.0") -> bytes:
     """The SDMX-JSON structure message (``version`` ``1.0`` or ``2.0``)."""
     prepared = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     meta = {
