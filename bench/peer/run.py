@@ -2,21 +2,30 @@
 
     .venv/bin/python -m bench.peer.run [--rows 100000] [--seconds 5] [--rounds 2]
                                        [--concurrency 16] [--workloads W1,W2,W2b,W3,W4]
+                                       [--principals anonymous,agency] [--cache off|on]
+                                       [--compiled off|on]
 
 Uses BENCH_DATABASE_URL, or starts an embedded PostgreSQL in a temporary folder (with
 pg_stat_statements loaded); migrates, seeds, generates ``--rows`` observations
 (``bench/data.py``; ``--rows 1000000`` for the real run), adds the benchmark projects W1 needs,
-and creates the ``peer`` views and role (``bench/peer/schema.py``). Installs PostGraphile 5 and
-Node 22 into ``bench/peer/.install/`` (``bench/peer/install.py``).
+the benchmark agency (``bench/data.py``: an OAuth client of a statistics office with a grant)
+and the ``peer`` views and role, and the ``peer_agency`` ones holding what that agency reads
+(``bench/peer/schema.py``). Installs PostGraphile 5 and Node 22 into ``bench/peer/.install/``
+(``bench/peer/install.py``).
 
-Then starts four servers: this API with 1 and 2 workers, PostGraphile with 1 and 2 processes;
-checks for every variant of every workload (``bench/workloads.py``) that both return the same
-rows; and loads each configuration alone, in interleaved rounds (round 1: W1 on each
-configuration, W2 on each..., then round 2), with ``wrk`` (2 threads; an httpx client with the
-same number of connections when wrk is not installed). Each request of a round draws the next
-variant, so no two consecutive requests are alike (no response cache can help either side).
+Then starts this API with 1 and 2 workers and, per principal (``--principals``: anonymous, and
+the agency, whose requests carry its bearer token), PostGraphile with 1 and 2 processes over
+that principal's views; checks for every principal, variant and workload
+(``bench/workloads.py``) that both return the same rows; and loads each configuration alone,
+in interleaved rounds (round 1: W1 on each configuration, W2 on each..., then round 2), with
+``wrk`` (2 threads; an httpx client with the same number of connections when wrk is not
+installed). Each request of a round draws the next variant, so no two consecutive requests are
+alike. ``--cache off`` (the default) turns the API's response cache off
+(``LNOB_RESPONSE_CACHE_MB=0``): the variants repeat within a round, so with ``--cache on`` most
+answers are cache hits, a figure to report separately. ``--compiled on|off`` sets
+``LNOB_COMPILED`` for the API (the compiled read path).
 
-Prints a Markdown table: req/s and p50/p99 latency (median over rounds), server CPU and
+Prints a Markdown table per principal: req/s and p50/p99 latency (median over rounds), server CPU and
 PostgreSQL CPU per request (psutil: the server's process tree; the database backends of the
 server's role), SQL statements per request (pg_stat_statements calls by the server's role,
 without transaction control, else transactions from pg_stat_database, counted over the
@@ -48,11 +57,16 @@ import asyncpg
 import httpx
 import psutil
 
-from bench.data import generate
+from bench.data import agency_client, generate
 from bench.peer import install, schema
 from bench.workloads import MAX_PAGE_SIZE, WORKLOADS, Workload
+from lnob_api.auth.keys import KeyStore
+from lnob_api.auth.principal import Principal
 from lnob_api.config import Settings
 from lnob_api.db import embedded, migrate
+
+ISSUER = "http://bench.invalid"
+PRINCIPALS = ("anonymous", "agency")
 
 
 @dataclass
@@ -62,6 +76,7 @@ class Server:
     proc: subprocess.Popen[bytes]
     port: int
     log: Path
+    principal: str | None = None  # PostGraphile: the principal whose views it serves
 
     @property
     def base(self) -> str:
@@ -99,7 +114,7 @@ def _port() -> int:
 
 
 def _wait_ready(server: Server, probe: dict[str, Any]) -> None:
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # six servers starting at once on a loaded machine
     while time.monotonic() < deadline and server.proc.poll() is None:
         try:
             response = httpx.post(f"{server.base}/graphql", json=probe, timeout=2)
@@ -113,7 +128,9 @@ def _wait_ready(server: Server, probe: dict[str, Any]) -> None:
     raise SystemExit(f"{server.name} did not start:\n{tail}")
 
 
-def _start_api(url: str, folder: Path, workers: int) -> Server:
+def _start_api(
+    url: str, folder: Path, workers: int, *, keys: str, cache: bool, compiled: bool
+) -> Server:
     port = _port()
     env = os.environ | {
         "DATABASE_URL": url,
@@ -122,7 +139,12 @@ def _start_api(url: str, folder: Path, workers: int) -> Server:
         "LNOB_GRAPHIQL": "false",
         "LNOB_RATE_LIMIT": "0",  # load from one address measures throughput, not the limit
         "LNOB_MAX_PAGE_SIZE": str(MAX_PAGE_SIZE),
+        "LNOB_SIGNING_KEYS": keys,  # the agency's token is signed with these
+        "LNOB_ISSUER": ISSUER,
     }
+    if not cache:
+        env["LNOB_RESPONSE_CACHE_MB"] = "0"
+    env["LNOB_COMPILED"] = "true" if compiled else "false"
     cmd = [str(Path(sys.executable).with_name("lnob-api")), "serve", "--port", str(port)]
     cmd += ["--workers", str(workers), "--no-migrate", "--no-seed"]
     log = folder / f"api-{workers}.log"
@@ -131,22 +153,32 @@ def _start_api(url: str, folder: Path, workers: int) -> Server:
     return Server(f"this API, {workers} worker{'s' * (workers > 1)}", "postgres", proc, port, log)
 
 
-def _peer_url(url: str) -> str:
-    """The benchmark database as the peer role sees it, in node-postgres' form."""
+def _peer_url(url: str, role: str = schema.ROLE) -> str:
+    """The benchmark database as a peer role sees it, in node-postgres' form."""
     parts = urlsplit(embedded.psql_url(url))
     host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(("postgres", f"{schema.ROLE}@{host}", parts.path, parts.query, ""))
+    return urlunsplit(("postgres", f"{role}@{host}", parts.path, parts.query, ""))
 
 
-def _start_peer(node: Path, url: str, folder: Path, processes: int) -> Server:
+PEER_SCHEMAS = {
+    "anonymous": (schema.SCHEMA, schema.ROLE),
+    "agency": (schema.AGENCY_SCHEMA, schema.AGENCY_ROLE),
+}
+
+
+def _start_peer(
+    node: Path, url: str, folder: Path, processes: int, principal: str = "anonymous"
+) -> Server:
     port = _port()
+    views, role = PEER_SCHEMAS[principal]
     env = os.environ | {
-        "PEER_DATABASE_URL": _peer_url(url),
+        "PEER_DATABASE_URL": _peer_url(url, role),
+        "PEER_SCHEMA": views,
         "PORT": str(port),
         "PEER_PROCESSES": str(processes),
         "NODE_ENV": "production",
     }
-    log = folder / f"peer-{processes}.log"
+    log = folder / f"peer-{principal}-{processes}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [str(node), str(install.SERVER)],
@@ -156,14 +188,22 @@ def _start_peer(node: Path, url: str, folder: Path, processes: int) -> Server:
             stderr=subprocess.STDOUT,
         )
     name = f"PostGraphile, {processes} process{'es' * (processes > 1)}"
-    return Server(name, schema.ROLE, proc, port, log)
+    return Server(name, role, proc, port, log, principal)
 
 
 # -- the same rows on both sides ----------------------------------------------------------
 
 
-async def _post(client: httpx.AsyncClient, base: str, query: str, variables: Any) -> Any:
-    response = await client.post(f"{base}/graphql", json={"query": query, "variables": variables})
+async def _post(
+    client: httpx.AsyncClient,
+    base: str,
+    query: str,
+    variables: Any,
+    headers: dict[str, str] | None = None,
+) -> Any:
+    response = await client.post(
+        f"{base}/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
     body = response.json()
     if response.status_code != 200 or body.get("errors"):
         raise SystemExit(f"{base}: HTTP {response.status_code} {json.dumps(body)[:500]}")
@@ -176,6 +216,7 @@ async def check_same_rows(
     workloads: list[Workload],
     variants: dict[str, list[Any]],
     monitor: Monitor,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, tuple[float, float]]:
     """Stops unless both servers give the same rows for every variant; returns the SQL
     statements per request of each side, counted over these sequential requests (exact, unlike
@@ -191,9 +232,10 @@ async def check_same_rows(
             for server, query, side in ((api, w.api, 0), (peer, w.peer, 1)):
                 before = await monitor.count(server.role)
                 reduce = w.rows_api if side == 0 else w.rows_peer
+                sent = headers if side == 0 else None
                 answers.append(
                     [
-                        reduce(await _post(client, server.base, query, v[side]))
+                        reduce(await _post(client, server.base, query, v[side], sent))
                         for v in variants[w.name]
                     ]
                 )
@@ -208,7 +250,8 @@ async def check_same_rows(
                     raise SystemExit(f"{w.name} {api_vars}: empty on both sides (no data?)")
             statements[w.name] = (counted[0], counted[1])
             print(
-                f"{w.name}: {n} variants, the same rows on both sides ({api.name} / {peer.name});"
+                f"{w.name} {peer.principal}: {n} variants, the same rows on both sides"
+                f" ({api.name} / {peer.name});"
                 f" statements per request {statements[w.name][0]:.1f} / {statements[w.name][1]:.1f}"
             )
     return statements
@@ -222,6 +265,7 @@ local i = 0
 local threads = {}
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+%s
 function setup(thread) table.insert(threads, thread) end
 function init(args) failures = 0 end
 request = function()
@@ -248,9 +292,17 @@ def _seconds(text: str) -> float:
     raise ValueError(text)
 
 
-def _wrk(base: str, bodies: list[str], seconds: float, connections: int, folder: Path) -> Any:
+def _wrk(
+    base: str,
+    bodies: list[str],
+    seconds: float,
+    connections: int,
+    folder: Path,
+    headers: dict[str, str],
+) -> Any:
     script = folder / "load.lua"
-    script.write_text(_LUA % ", ".join("[==[" + b + "]==]" for b in bodies))
+    extra = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items())
+    script.write_text(_LUA % (", ".join("[==[" + b + "]==]" for b in bodies), extra))
     wrk = shutil.which("wrk")
     assert wrk is not None
     out = subprocess.run(
@@ -283,12 +335,14 @@ def _wrk(base: str, bodies: list[str], seconds: float, connections: int, folder:
     return total, pct["50%"], pct["99%"], errors, sockets
 
 
-async def _httpx(base: str, bodies: list[str], seconds: float, connections: int) -> Any:
+async def _httpx(
+    base: str, bodies: list[str], seconds: float, connections: int, extra: dict[str, str]
+) -> Any:
     latencies: list[float] = []
     errors = 0
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", **extra}
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
 
         async def one(offset: int) -> None:
@@ -370,14 +424,18 @@ async def load_round(
     connections: int,
     monitor: Monitor,
     folder: Path,
+    headers: dict[str, str] | None = None,
 ) -> Round:
+    headers = headers or {}
     before = await monitor.snapshot(server)
     if shutil.which("wrk"):
         total, p50, p99, errors, sockets = await asyncio.to_thread(
-            _wrk, server.base, bodies, seconds, connections, folder
+            _wrk, server.base, bodies, seconds, connections, folder, headers
         )
     else:
-        total, p50, p99, errors, sockets = await _httpx(server.base, bodies, seconds, connections)
+        total, p50, p99, errors, sockets = await _httpx(
+            server.base, bodies, seconds, connections, headers
+        )
     after = await monitor.snapshot(server)
     n = max(total, 1)
     pg = sum(t - before[1].get(pid, 0.0) for pid, t in after[1].items())
@@ -407,7 +465,11 @@ def table(
     servers: list[Server],
     counted: str,
     exact: dict[tuple[str, str], float],
+    principal: str = "anonymous",
 ) -> str:
+    """One principal's table: ``results`` and ``exact`` are keyed by (principal and workload,
+    server name), as ``main`` records them."""
+
     def med(rounds: list[Round], attr: str) -> float:
         return float(statistics.median(getattr(r, attr) for r in rounds))
 
@@ -425,8 +487,9 @@ def table(
     for w in workloads:
         cells, best = [], {"api": 0.0, "peer": 0.0}
         more = []
+        key = f"{principal} {w.name}"
         for s in servers:
-            rounds = results.rounds[(w.name, s.name)]
+            rounds = results.rounds[(key, s.name)]
             rps = med(rounds, "rps")
             side = "api" if s.role == "postgres" else "peer"
             best[side] = max(best[side], rps)
@@ -439,7 +502,7 @@ def table(
             )
             more.append(
                 f"{med(rounds, 'server_cpu') * 1000:.1f} / {med(rounds, 'pg_cpu') * 1000:.1f} / "
-                f"{exact[(w.name, s.name)]:.1f} / {max(r.rss for r in rounds) / 2**20:.0f} "
+                f"{exact[(key, s.name)]:.1f} / {max(r.rss for r in rounds) / 2**20:.0f} "
                 f"({max(r.worker_rss for r in rounds) / 2**20:.0f})"
             )
         ratio = best["api"] / best["peer"] if best["peer"] else float("nan")
@@ -464,12 +527,44 @@ async def _prepare(url: str, rows: int) -> None:
     try:
         projects = await schema.add_projects(conn)
         await schema.install(conn)
+        # Freshly loaded rows: set the visibility map and statistics (autovacuum would, later),
+        # so that neither side pays heap fetches for index-only scans during the first rounds.
+        await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
     print(
         f"data: {counts['datasets']} datasets, {counts['observations']} observations, "
         f"{projects} projects (ready in {time.perf_counter() - started:.1f} s)"
     )
+
+
+async def _agency(url: str, keys: KeyStore) -> tuple[str, Principal]:
+    """The benchmark agency's bearer token, and the principal this API builds from it (its
+    views in ``peer_agency`` are compiled for exactly that principal)."""
+    from lnob_api.auth.resolver import principal_from_token
+    from lnob_api.auth.tokens import issue_access_token
+    from lnob_api.db import create_engine
+    from lnob_api.db.request import EngineDatabase, RequestDb
+
+    client_id = await agency_client(embedded.psql_url(url))
+    token, _ = issue_access_token(
+        keys,
+        issuer=ISSUER,
+        audience="lnob-api",
+        subject=client_id,
+        client_id=client_id,
+        scopes=["data:read"],
+        ttl=24 * 3600,
+    )
+    engine = create_engine(url, pool_size=1)
+    db = RequestDb(EngineDatabase(engine))
+    try:
+        settings = Settings(issuer=ISSUER, audience="lnob-api")
+        principal = await principal_from_token(db, token, keys=keys, settings=settings, oidc=None)
+    finally:
+        await db.close()
+        await engine.dispose()
+    return token, principal
 
 
 async def main() -> None:
@@ -479,8 +574,22 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workloads", default=",".join(w.name for w in WORKLOADS))
+    parser.add_argument(
+        "--principals",
+        default=",".join(PRINCIPALS),
+        help="who asks: anonymous, agency (its bearer token; PostGraphile over its views)",
+    )
+    parser.add_argument("--cache", choices=("on", "off"), default="off")
+    parser.add_argument("--compiled", choices=("on", "off"), default="off")
     args = parser.parse_args()
     chosen = [w for w in WORKLOADS if w.name in args.workloads.split(",")]
+    principals = [p for p in PRINCIPALS if p in args.principals.split(",")]
+    if not principals:
+        raise SystemExit(f"--principals: name one or more of {', '.join(PRINCIPALS)}")
+    from lnob_api.auth.keys import KeyStore, new_key
+
+    keys = KeyStore([new_key()])
+    keys_json = json.dumps(keys.to_json())
 
     node = await asyncio.to_thread(install.install)
     folder = Path(tempfile.mkdtemp(prefix="lnob-peer-"))
@@ -492,7 +601,10 @@ async def main() -> None:
     servers: list[Server] = []
     try:
         await _prepare(url, args.rows)
+        token, agency = await _agency(url, keys)
         conn = await asyncpg.connect(embedded.psql_url(url))
+        await schema.install(conn, agency, schema.AGENCY_SCHEMA, schema.AGENCY_ROLE)
+        headers = {"anonymous": {}, "agency": {"Authorization": f"Bearer {token}"}}
         try:
             await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
             await conn.fetchval("SELECT count(*) FROM pg_stat_statements")
@@ -501,53 +613,66 @@ async def main() -> None:
             statements = False
         counted = "SQL statements" if statements else "transactions"
         variants = {w.name: await w.variants(conn) for w in chosen}
-        servers = [
-            _start_api(url, folder, 1),
-            _start_api(url, folder, 2),
-            _start_peer(node, url, folder, 1),
-            _start_peer(node, url, folder, 2),
-        ]
+        flags = {"cache": args.cache == "on", "compiled": args.compiled == "on"}
+        apis = [_start_api(url, folder, n, keys=keys_json, **flags) for n in (1, 2)]
+        peers = {p: [_start_peer(node, url, folder, n, p) for n in (1, 2)] for p in principals}
+        servers = apis + [s for p in principals for s in peers[p]]
         probe = {"query": "{ __typename }"}
         for s in servers:
             await asyncio.to_thread(_wait_ready, s, probe)
         monitor = Monitor(conn, statements)
         exact: dict[tuple[str, str], float] = {}
-        for api, peer in ((servers[0], servers[2]), (servers[1], servers[3])):
-            counted_now = await check_same_rows(api, peer, chosen, variants, monitor)
-            for name, (mine, theirs) in counted_now.items():
-                exact[(name, api.name)] = mine
-                exact[(name, peer.name)] = theirs
+        for p in principals:
+            for api, peer in zip(apis, peers[p], strict=True):
+                counted_now = await check_same_rows(
+                    api, peer, chosen, variants, monitor, headers[p]
+                )
+                for name, (mine, theirs) in counted_now.items():
+                    exact[(f"{p} {name}", api.name)] = mine
+                    exact[(f"{p} {name}", peer.name)] = theirs
         results = Results()
         tool = "wrk -t2" if shutil.which("wrk") else "httpx (asyncio)"
         print(
             f"load: {tool}, {args.concurrency} connections, {args.rounds} rounds of "
-            f"{args.seconds:g} s per configuration and workload, interleaved; "
+            f"{args.seconds:g} s per configuration, principal and workload, interleaved; "
+            f"response cache {args.cache}, compiled path {args.compiled}; "
             f"load average at start {os.getloadavg()[0]:.2f}"
         )
         for round_no in range(args.rounds):
             for w in chosen:
-                for s in servers:
-                    mine = s.role == "postgres"
-                    bodies = [
-                        json.dumps(
-                            {"query": w.api if mine else w.peer, "variables": v[0 if mine else 1]}
+                for p in principals:
+                    for s in apis + peers[p]:
+                        mine = s.role == "postgres"
+                        bodies = [
+                            json.dumps(
+                                {
+                                    "query": w.api if mine else w.peer,
+                                    "variables": v[0 if mine else 1],
+                                }
+                            )
+                            for v in variants[w.name]
+                        ]
+                        sent = headers[p] if mine else {}
+                        if round_no == 0:  # warm-up: plans, caches, JIT
+                            await load_round(s, bodies, 1, args.concurrency, monitor, folder, sent)
+                        result = await load_round(
+                            s, bodies, args.seconds, args.concurrency, monitor, folder, sent
                         )
-                        for v in variants[w.name]
-                    ]
-                    if round_no == 0:  # warm-up: plans, caches, JIT
-                        await load_round(s, bodies, 1, args.concurrency, monitor, folder)
-                    result = await load_round(
-                        s, bodies, args.seconds, args.concurrency, monitor, folder
-                    )
-                    results.rounds[(w.name, s.name)].append(result)
-                    print(
-                        f"round {round_no + 1} {w.name:4s} {s.name:28s} {result.rps:9.1f} req/s"
-                        f" p99 {result.p99 * 1000:7.1f} ms",
-                        flush=True,
-                    )
+                        results.rounds[(f"{p} {w.name}", s.name)].append(result)
+                        print(
+                            f"round {round_no + 1} {w.name:4s} {p:9s} {s.name:28s}"
+                            f" {result.rps:9.1f} req/s p99 {result.p99 * 1000:7.1f} ms",
+                            flush=True,
+                        )
         await conn.close()
         print(f"\nload average at the end {os.getloadavg()[0]:.2f}\n")
-        print(table(results, chosen, servers, counted, exact))
+        for p in principals:
+            print(
+                f"### {p}: response cache {args.cache}, compiled path {args.compiled},"
+                f" {args.rows:,} observations\n"
+            )
+            print(table(results, chosen, apis + peers[p], counted, exact, p))
+            print()
     finally:
         for s in servers:
             if s.proc.poll() is None:

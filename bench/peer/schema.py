@@ -1,12 +1,16 @@
 """What PostGraphile sees: a schema ``peer`` of views over the project's tables, and a login
-role that may read only those views.
+role that may read only those views; and the same again for one agency (``peer_agency``).
 
 Fairness: each view's predicate is the API's own, compiled from ``access/visibility.py`` (and,
-for observations, the API's scoped select from ``observation/repository.py``) for the anonymous
-principal, with literal values. So PostGraphile reads exactly the rows (and the suppressed,
-perturbed values) that an anonymous caller of this API reads, with the same PostgreSQL work per
-row; nothing it could not see is reachable through its role. The views are plain (inlined by
-the planner): the base tables' indexes serve both servers.
+for observations, the API's scoped select from ``observation/repository.py``) for one principal,
+with literal values: the anonymous one in ``peer``, a fixed statistics agency's (the principal
+this API builds from the agency's token: its organisation, client and grants) in
+``peer_agency``. So PostGraphile reads exactly the rows (and the suppressed, perturbed values)
+that caller of this API reads, with the same PostgreSQL work per row (the grant predicates
+included); nothing it could not see is reachable through its role. PostGraphile itself knows
+nothing of tokens: one role (and server) per principal stands in for its own per-request
+``pgSettings`` plus row-level security, which would cost it more, not less. The views are plain
+(inlined by the planner): the base tables' indexes serve both servers.
 
 Smart comments (``@primaryKey``, ``@unique``, ``@foreignKey``) give PostGraphile the keys and
 relations a view does not carry, named as the API names them.
@@ -17,32 +21,55 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
-from sqlalchemy.dialects import postgresql
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql.base import PGCompiler, PGDialect
 
 from lnob_api.access import visibility
-from lnob_api.auth.principal import ANONYMOUS
+from lnob_api.auth.principal import ANONYMOUS, Principal
 from lnob_api.observation.repository import _scoped
 
 ROLE = "lnob_bench_peer"
 SCHEMA = "peer"
+# The agency's views and role (``install(conn, agency, AGENCY_SCHEMA, AGENCY_ROLE)``).
+AGENCY_ROLE = "lnob_bench_peer_agency"
+AGENCY_SCHEMA = "peer_agency"
+
+
+class _Compiler(PGCompiler):
+    """Literal values as the API binds them: an array literal keeps its element type
+    (``ARRAY[7]`` alone is integer[], which ``bigint[] && ...`` refuses)."""
+
+    def render_literal_value(self, value: Any, type_: Any) -> str:
+        text: str = super().render_literal_value(value, type_)  # type: ignore[no-untyped-call]
+        if isinstance(type_, sa.ARRAY):
+            name: str = self.dialect.type_compiler_instance.process(type_)
+            return f"CAST({text} AS {name})"
+        return text
+
+
+class _Dialect(PGDialect):
+    statement_compiler = _Compiler
 
 
 def _sql(clause: Any) -> str:
-    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    dialect = _Dialect()  # type: ignore[no-untyped-call]
     compiled = clause.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
     return str(compiled)
 
 
-def _fk(column: str, target: str, key: str, field: str, back: str) -> str:
-    return (
-        f"@foreignKey ({column}) references {SCHEMA}.{target} ({key})"
-        f"|@fieldName {field}|@foreignFieldName {back}"
-    )
+def statements(
+    principal: Principal = ANONYMOUS, schema: str = SCHEMA, role: str = ROLE
+) -> list[str]:
+    """DDL, idempotent (drops and recreates the schema): views holding what ``principal``
+    reads, readable by ``role`` only."""
 
+    def _fk(column: str, target: str, key: str, field: str, back: str) -> str:
+        return (
+            f"@foreignKey ({column}) references {schema}.{target} ({key})"
+            f"|@fieldName {field}|@foreignFieldName {back}"
+        )
 
-def statements() -> list[str]:
-    """DDL, idempotent (drops and recreates the schema)."""
-    observations = _sql(_scoped(ANONYMOUS))
+    observations = _sql(_scoped(principal))
     views: dict[str, tuple[str, list[str]]] = {
         "coalitions": (
             "SELECT id, code, slug, name FROM public.coalitions",
@@ -50,12 +77,12 @@ def statements() -> list[str]:
         ),
         "projects": (
             "SELECT id, coalition_id, slug, title FROM public.projects WHERE "
-            + _sql(visibility.project_visible(ANONYMOUS)),
+            + _sql(visibility.project_visible(principal)),
             ["@primaryKey id", _fk("coalition_id", "coalitions", "id", "coalition", "projects")],
         ),
         "datasets": (
             "SELECT id, coalition_id, project_id, slug, title, status, visibility"
-            " FROM public.datasets WHERE " + _sql(visibility.dataset_visible(ANONYMOUS)),
+            " FROM public.datasets WHERE " + _sql(visibility.dataset_visible(principal)),
             [
                 "@primaryKey id",
                 _fk("coalition_id", "coalitions", "id", "coalition", "datasets"),
@@ -98,24 +125,30 @@ def statements() -> list[str]:
         ),
     }
     ddl = [
-        f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE",
-        f"CREATE SCHEMA {SCHEMA}",
-        f"DO $$ BEGIN CREATE ROLE {ROLE} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+        f"DROP SCHEMA IF EXISTS {schema} CASCADE",
+        f"CREATE SCHEMA {schema}",
+        f"DO $$ BEGIN CREATE ROLE {role} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$",
     ]
     for name, (select, tags) in views.items():
-        ddl.append(f"CREATE VIEW {SCHEMA}.{name} AS {select}")
+        ddl.append(f"CREATE VIEW {schema}.{name} AS {select}")
         comment = "\n".join(tags).replace("'", "''")
-        ddl.append(f"COMMENT ON VIEW {SCHEMA}.{name} IS '{comment}'")
+        ddl.append(f"COMMENT ON VIEW {schema}.{name} IS '{comment}'")
     ddl += [
-        f"GRANT USAGE ON SCHEMA {SCHEMA} TO {ROLE}",
-        f"GRANT SELECT ON ALL TABLES IN SCHEMA {SCHEMA} TO {ROLE}",
+        f"GRANT USAGE ON SCHEMA {schema} TO {role}",
+        f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {role}",
     ]
     return ddl
 
 
-async def install(conn: asyncpg.Connection) -> None:
-    """Create (again) the ``peer`` schema and role on the benchmark database."""
-    for statement in statements():
+async def install(
+    conn: asyncpg.Connection,
+    principal: Principal = ANONYMOUS,
+    schema: str = SCHEMA,
+    role: str = ROLE,
+) -> None:
+    """Create (again) a schema of views for ``principal`` and its role on the benchmark
+    database (the anonymous ``peer`` schema by default)."""
+    for statement in statements(principal, schema, role):
         await conn.execute(statement)
 
 

@@ -1,7 +1,8 @@
 // PostGraphile 5 over the `peer` schema (bench/peer/schema.py), as a team would run it:
 // the Amber preset with simplified inflection, no GraphiQL, no watch mode. PEER_PROCESSES > 1
 // forks that many processes sharing the port (node:cluster).
-// Environment: PEER_DATABASE_URL, PORT, PEER_PROCESSES (default 1).
+// Environment: PEER_DATABASE_URL, PORT, PEER_PROCESSES (default 1), PEER_SCHEMA (default
+// "peer"; "peer_agency" holds what the benchmark's agency reads).
 import cluster from "node:cluster";
 import { createServer } from "node:http";
 import { postgraphile } from "postgraphile";
@@ -23,7 +24,10 @@ if (cluster.isPrimary && processes > 1) {
   const preset = {
     extends: [PostGraphileAmberPreset, PgSimplifyInflectionPreset],
     pgServices: [
-      makePgService({ connectionString: process.env.PEER_DATABASE_URL, schemas: ["peer"] }),
+      makePgService({
+        connectionString: process.env.PEER_DATABASE_URL,
+        schemas: [process.env.PEER_SCHEMA || "peer"],
+      }),
     ],
     grafserv: { graphiql: false, watch: false, maxRequestLength: 1000000 },
     grafast: { explain: false },

@@ -1,7 +1,9 @@
 """The side-by-side's query pairs (bench/workloads.py) and the views PostGraphile reads
 (bench/peer/schema.py), without Node: every API query runs and returns rows; the peer views,
 read as the peer role, hold exactly the rows (and suppressed values) the anonymous API returns,
-shaped as PostGraphile's answers and reduced by the same ``rows_peer`` the benchmark uses."""
+shaped as PostGraphile's answers and reduced by the same ``rows_peer`` the benchmark uses; the
+agency's views (``peer_agency``) hold what the agency's token reads, a granted dataset the
+anonymous views lack included."""
 
 from __future__ import annotations
 
@@ -15,9 +17,15 @@ import sqlalchemy as sa
 from bench.peer import schema
 from bench.workloads import MAX_PAGE_SIZE, WORKLOADS
 from sqlalchemy.ext.asyncio import AsyncConnection
+from tests import factories as f
+from tests.helpers import bearer, token_for
 
 import graphql
+from lnob_api.auth.keys import KeyStore
+from lnob_api.auth.principal import Principal
+from lnob_api.auth.resolver import principal_from_token
 from lnob_api.config import Settings
+from lnob_api.db.request import ConnectionDatabase, RequestDb
 
 BY_NAME = {w.name: w for w in WORKLOADS}
 
@@ -74,8 +82,10 @@ async def _api(client: httpx.AsyncClient, query: str, variables: Any) -> dict[st
     return body
 
 
-async def _as_peer(db: asyncpg.Connection, sql: str, *args: Any) -> list[asyncpg.Record]:
-    await db.execute(f"SET LOCAL ROLE {schema.ROLE}")
+async def _as_peer(
+    db: asyncpg.Connection, sql: str, *args: Any, role: str = schema.ROLE
+) -> list[asyncpg.Record]:
+    await db.execute(f"SET LOCAL ROLE {role}")
     try:
         return await db.fetch(sql, *args)
     finally:
@@ -108,15 +118,22 @@ async def test_every_query_pair_is_valid_and_the_api_returns_rows(
             assert w.rows_api(await _api(client, w.api, api_vars)), (w.name, api_vars)
 
 
-async def _w2_peer_body(db: asyncpg.Connection, code: str, first: int) -> dict[str, Any]:
+async def _w2_peer_body(
+    db: asyncpg.Connection,
+    code: str,
+    first: int,
+    views: str = schema.SCHEMA,
+    role: str = schema.ROLE,
+) -> dict[str, Any]:
     rows = await _as_peer(
         db,
-        """SELECT o.value, o.area_code, o.period, o.sex, o.age, d.slug
-           FROM peer.observations o JOIN peer.indicators i ON i.id = o.indicator_id
-           JOIN peer.datasets d ON d.id = o.dataset_id
+        f"""SELECT o.value, o.area_code, o.period, o.sex, o.age, d.slug
+           FROM {views}.observations o JOIN {views}.indicators i ON i.id = o.indicator_id
+           JOIN {views}.datasets d ON d.id = o.dataset_id
            WHERE i.code = $1 ORDER BY o.id LIMIT $2""",
         code,
         first,
+        role=role,
     )
     nodes = [
         {
@@ -192,3 +209,67 @@ async def test_w1_same_rows_through_the_peer_views(
             nodes.append({"title": p["title"], "datasets": {"nodes": shaped}})
         peer = {"data": {"coalitionByCode": {"projects": {"nodes": nodes}}}}
         assert w.rows_api(await _api(client, w.api, api_vars)) == w.rows_peer(peer)
+
+
+async def _agency(
+    conn: AsyncConnection, raw: asyncpg.Connection, keys: KeyStore, settings: Settings
+) -> tuple[str, Principal]:
+    """A statistics agency's client granted the KE coalition-only dataset; its token, and the
+    principal the API builds from that token (as ``bench.peer.run`` builds it)."""
+    org = await f.create_organisation(conn, kind="STATISTICS_AGENCY")
+    client = await f.create_client(conn, org, scopes=["data:read"])
+    hidden = await raw.fetchrow(
+        "SELECT id, coalition_id FROM datasets WHERE slug = 'bench-hidden-coalition-ke'"
+    )
+    await f.create_grant(
+        conn, {"id": hidden["coalition_id"]}, dataset_id=hidden["id"], client_id=client["id"]
+    )
+    token = token_for(keys, client=client)
+    db = RequestDb(ConnectionDatabase(conn))
+    try:
+        principal = await principal_from_token(db, token, keys=keys, settings=settings, oidc=None)
+    finally:
+        await db.close()
+    return token, principal
+
+
+async def test_the_agency_views_hold_what_the_agency_token_reads(
+    conn: AsyncConnection,
+    client: httpx.AsyncClient,
+    raw: asyncpg.Connection,
+    signing_keys: KeyStore,
+    settings: Settings,
+) -> None:
+    token, agency = await _agency(conn, raw, signing_keys, settings)
+    assert agency.client_pk is not None
+    await schema.install(raw, agency, schema.AGENCY_SCHEMA, schema.AGENCY_ROLE)
+    role = schema.AGENCY_ROLE
+
+    # The agency's role reads its own views only, and they hold its grant.
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        async with raw.transaction():
+            await raw.execute(f"SET LOCAL ROLE {role}")
+            await raw.fetch(f"SELECT 1 FROM {schema.SCHEMA}.datasets")
+    mine = {
+        r["slug"] for r in await _as_peer(raw, "SELECT slug FROM peer_agency.datasets", role=role)
+    }
+    anonymous = {r["slug"] for r in await _as_peer(raw, "SELECT slug FROM peer.datasets")}
+    assert mine == anonymous | {"bench-hidden-coalition-ke"}
+    assert "bench-hidden-draft-ke" not in mine
+
+    # W2 with the token: the API's rows are the agency views' rows, the granted ones included.
+    w = BY_NAME["W2"]
+    for api_vars, peer_vars in await w.variants(raw):
+        response = await client.post(
+            "/graphql", json={"query": w.api, "variables": api_vars}, headers=bearer(token)
+        )
+        body = response.json()
+        assert "errors" not in body, body
+        api_rows = w.rows_api(body)
+        peer_body = await _w2_peer_body(
+            raw, peer_vars["i"], 100, schema.AGENCY_SCHEMA, schema.AGENCY_ROLE
+        )
+        assert api_rows == w.rows_peer(peer_body)
+        assert "bench-hidden-coalition-ke" in {row[5] for row in api_rows}
+        anonymous_rows = w.rows_peer(await _w2_peer_body(raw, peer_vars["i"], 100))
+        assert len(anonymous_rows) < len(api_rows)

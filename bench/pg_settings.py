@@ -1,0 +1,129 @@
+"""PostgreSQL settings A/B: the read workloads' own SQL, replayed on one backend per side,
+the two values interleaved; PostgreSQL's CPU per request (the backend's, from /proc).
+
+    BENCH_DATABASE_URL=postgresql+asyncpg://... .venv/bin/python -m bench.pg_settings \\
+        plan_cache_mode auto force_generic_plan [--rounds 6] [-n 60]
+
+The database must hold the benchmark data (``bench/data.py``) and run on this machine (the
+backend's CPU time is read from ``/proc``). The statements are captured from one request of
+each ``bench/ab.py`` workload through the ASGI app, then prepared once per connection and
+executed ``n`` times per round, as SQLAlchemy's asyncpg adapter runs them (one prepared
+statement per pooled connection). Each side gets a fresh connection with the setting in its
+startup parameters (and ``jit=off``, as the app's engine). The ratio is the median over rounds
+of CPU(b) / CPU(a): below 1 when ``b`` is cheaper. Figures only: nothing here asserts a time.
+Only settings a session may set can be compared this way (not ``shared_buffers``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+from typing import Any
+
+import asyncpg
+import httpx
+from sqlalchemy import event
+
+from bench.ab import WORKLOADS
+
+TRANSACTION = ("BEGIN", "COMMIT", "ROLLBACK", "SELECT PG_")
+
+
+async def capture(url: str) -> dict[str, list[tuple[str, Any]]]:
+    """Each workload's SQL statements and parameters, as the app sends them."""
+    from lnob_api.app import create_app
+    from lnob_api.auth.keys import KeyStore, new_key
+    from lnob_api.config import Settings
+    from lnob_api.db import create_engine
+    from lnob_api.db.request import EngineDatabase
+
+    engine = create_engine(url, pool_size=2)
+    app = create_app(
+        Settings(env="test", rate_limit=0),
+        database=EngineDatabase(engine),
+        keys=KeyStore([new_key()]),
+    )
+    seen: dict[str, list[tuple[str, Any]]] = {}
+    current = [""]
+
+    def note(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, _many: Any) -> None:
+        if not statement.lstrip().upper().startswith(TRANSACTION):
+            seen.setdefault(current[0], []).append((statement, params))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", note)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        for name, (query, variables) in WORKLOADS.items():
+            current[0] = name
+            response = await client.post("/graphql", json={"query": query, "variables": variables})
+            if response.status_code != 200 or "errors" in response.json():
+                raise SystemExit(f"{name}: {response.text[:300]}")
+    await engine.dispose()
+    return seen
+
+
+def _cpu(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _side(
+    dsn: str, setting: str, value: str, statements: list[tuple[str, Any]], n: int
+) -> float:
+    """Backend CPU seconds per request with ``setting = value``."""
+    conn = await asyncpg.connect(dsn, server_settings={"jit": "off", setting: value})
+    try:
+        pid = conn.get_server_pid()
+        prepared = [(await conn.prepare(sql), params) for sql, params in statements]
+        for statement, params in prepared:  # the first executions: custom plans, caches
+            for _ in range(6):
+                await statement.fetch(*params)
+        started = _cpu(pid)
+        for _ in range(n):
+            for statement, params in prepared:
+                await statement.fetch(*params)
+        return (_cpu(pid) - started) / n
+    finally:
+        await conn.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("setting")
+    parser.add_argument("a")
+    parser.add_argument("b")
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("-n", type=int, default=60, help="requests per side per round")
+    args = parser.parse_args()
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if not url:
+        raise SystemExit("set BENCH_DATABASE_URL to a database holding the benchmark data")
+    from lnob_api.config import Settings
+    from lnob_api.db import embedded
+
+    url = Settings.from_env({"DATABASE_URL": url}).database_url or url
+    dsn = embedded.psql_url(url)
+    seen = await capture(url)
+    print(
+        f"## {args.setting}: {args.a} -> {args.b}, PostgreSQL CPU ms per request"
+        f" (median of {args.rounds} rounds of {args.n})"
+    )
+    for name, statements in seen.items():
+        cpu: dict[str, list[float]] = {args.a: [], args.b: []}
+        for round_ in range(args.rounds):
+            for value in (args.a, args.b) if round_ % 2 == 0 else (args.b, args.a):
+                cpu[value].append(await _side(dsn, args.setting, value, statements, args.n))
+        a, b = statistics.median(cpu[args.a]), statistics.median(cpu[args.b])
+        longest = max(len(sql) for sql, _ in statements)
+        print(
+            f"{name:22s} {len(statements)} statements (longest {longest:,} chars)"
+            f"  {args.a}: {a * 1000:6.2f} ms  {args.b}: {b * 1000:6.2f} ms  ratio {b / a:.3f}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
