@@ -24,6 +24,7 @@ from lnob_api.graphql.lazy import Indicator as _Indicator
 from lnob_api.graphql.lazy import Organisation as _Organisation
 from lnob_api.graphql.lazy import Project as _Project
 from lnob_api.graphql.lazy import SdgTarget as _Target
+from lnob_api.graphql.linked import to_one
 from lnob_api.graphql.loading import load_list, load_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.models.evidence import ActionStatus
@@ -54,42 +55,32 @@ class Scorecard(Node):
         facilitator_organisation_id: int | None
         area_code: str
 
-    @strawberry.field
-    async def coalition(self, info: Info) -> _Coalition:
-        from lnob_api.graphql.coalition.types import Coalition
+    coalition = to_one(coalition_repo.COALITION_BY_ID, "coalition_id", _Coalition, required=True)
 
-        found = await load_one(info, coalition_repo.COALITION_BY_ID, self.coalition_id, Coalition)
-        assert found is not None
-        return found
+    project = to_one(
+        project_repo.PROJECT_BY_ID,
+        "project_id",
+        _Project,
+        description="The project it belongs to, if visible.",
+    )
 
-    @strawberry.field(description="The project it belongs to, if visible.")
-    async def project(self, info: Info) -> _Project | None:
-        from lnob_api.graphql.project.types import Project
+    dataset = to_one(
+        dataset_repo.DATASET_BY_ID,
+        "dataset_id",
+        _Dataset,
+        description="The dataset it feeds, if visible.",
+    )
 
-        return await load_one(info, project_repo.PROJECT_BY_ID, self.project_id, Project)
+    area = to_one(
+        area_repo.AREA_BY_CODE, "area_code", _Area, description="The community, as an area."
+    )
 
-    @strawberry.field(description="The dataset it feeds, if visible.")
-    async def dataset(self, info: Info) -> _Dataset | None:
-        from lnob_api.graphql.dataset.types import Dataset
-
-        return await load_one(info, dataset_repo.DATASET_BY_ID, self.dataset_id, Dataset)
-
-    @strawberry.field(description="The community, as an area.")
-    async def area(self, info: Info) -> _Area | None:
-        from lnob_api.graphql.area.types import Area
-
-        return await load_one(info, area_repo.AREA_BY_CODE, self.area_code, Area)
-
-    @strawberry.field(description="The organisation that facilitated the exercise.")
-    async def facilitator(self, info: Info) -> _Organisation | None:
-        from lnob_api.graphql.organisation.types import Organisation
-
-        return await load_one(
-            info,
-            organisation_repo.ORGANISATION_BY_ID,
-            self.facilitator_organisation_id,
-            Organisation,
-        )
+    facilitator = to_one(
+        organisation_repo.ORGANISATION_BY_ID,
+        "facilitator_organisation_id",
+        _Organisation,
+        description="The organisation that facilitated the exercise.",
+    )
 
     @strawberry.field(description="The criteria scored, in their order.")
     async def criteria(self, info: Info) -> list[ScorecardCriterion]:
@@ -118,19 +109,14 @@ class ScorecardCriterion(Node):
         indicator_id: int | None
         target_code: str
 
-    @strawberry.field
-    async def target(self, info: Info) -> _Target:
-        from lnob_api.graphql.sdg.types import SdgTarget
+    target = to_one(sdg_repo.TARGET_BY_CODE, "target_code", _Target, required=True)
 
-        found = await load_one(info, sdg_repo.TARGET_BY_CODE, self.target_code, SdgTarget)
-        assert found is not None
-        return found
-
-    @strawberry.field(description="The indicator it speaks to, when one was named.")
-    async def indicator(self, info: Info) -> _Indicator | None:
-        from lnob_api.graphql.sdg.types import Indicator
-
-        return await load_one(info, sdg_repo.INDICATOR_BY_ID, self.indicator_id, Indicator)
+    indicator = to_one(
+        sdg_repo.INDICATOR_BY_ID,
+        "indicator_id",
+        _Indicator,
+        description="The indicator it speaks to, when one was named.",
+    )
 
     @strawberry.field(description="This criterion's scores over time, ordered by period.")
     async def scores(self, info: Info) -> list[ScorecardScore]:
@@ -207,22 +193,18 @@ class ScorecardAction(Node):
         criterion_id: int | None
         owner_organisation_id: int | None
 
-    @strawberry.field(description="The organisation that carries it out, when one was named.")
-    async def owner_organisation(self, info: Info) -> _Organisation | None:
-        from lnob_api.graphql.organisation.types import Organisation
+    owner_organisation = to_one(
+        organisation_repo.ORGANISATION_BY_ID,
+        "owner_organisation_id",
+        _Organisation,
+        description="The organisation that carries it out, when one was named.",
+    )
 
-        return await load_one(
-            info, organisation_repo.ORGANISATION_BY_ID, self.owner_organisation_id, Organisation
-        )
+    criterion = to_one(
+        scorecard_repo.CRITERION_BY_ID,
+        "criterion_id",
+        ScorecardCriterion,
+        description="The criterion it addresses, if any.",
+    )
 
-    @strawberry.field(description="The criterion it addresses, if any.")
-    async def criterion(self, info: Info) -> ScorecardCriterion | None:
-        return await load_one(
-            info, scorecard_repo.CRITERION_BY_ID, self.criterion_id, ScorecardCriterion
-        )
-
-    @strawberry.field
-    async def scorecard(self, info: Info) -> Scorecard:
-        found = await load_one(info, scorecard_repo.SCORECARD_BY_ID, self.scorecard_id, Scorecard)
-        assert found is not None
-        return found
+    scorecard = to_one(scorecard_repo.SCORECARD_BY_ID, "scorecard_id", Scorecard, required=True)

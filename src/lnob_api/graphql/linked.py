@@ -1,0 +1,51 @@
+"""One GraphQL field for a link to one row: ``to_one(relation, key, Type)``.
+
+A type that shows the row another column of it points at (a scorecard's ``coalition``, an
+action's ``criterion``) writes one line instead of a resolver: the row of the ``read.relations``
+relation whose key is the object's ``key`` attribute, read through the request's loaders (so
+through visibility: a hidden row is null like a missing one), as ``Type``: a class, or a
+``graphql.lazy`` reference for a type of another module.
+"""
+
+from __future__ import annotations
+
+import importlib
+import typing
+from typing import Any
+
+import strawberry
+
+from lnob_api.graphql.context import Info
+from lnob_api.graphql.loading import load_one
+from lnob_api.read.relations import ToOne
+
+
+def _class(node: Any) -> Any:
+    """The class behind ``node`` (a ``graphql.lazy`` reference is imported on first use)."""
+    if typing.get_origin(node) is not typing.Annotated:
+        return node
+    name, reference = typing.get_args(node)
+    forward = name.__forward_arg__ if isinstance(name, typing.ForwardRef) else str(name)
+    return getattr(importlib.import_module(reference.module), forward)
+
+
+def to_one(
+    relation: ToOne,
+    key: str,
+    node: Any,
+    *,
+    description: str | None = None,
+    required: bool = False,
+) -> Any:
+    """The field showing the ``relation`` row whose key is ``self.<key>``, as ``node``: null
+    when there is none the caller may see, or never null (``required``: the row is there and
+    visible whenever its parent is)."""
+
+    async def resolve(self: Any, info: Info) -> Any:
+        found = await load_one(info, relation, getattr(self, key), _class(node))
+        if required:
+            assert found is not None, f"{relation} {getattr(self, key)} is missing"
+        return found
+
+    resolve.__annotations__ = {"info": Info, "return": node if required else node | None}
+    return strawberry.field(resolver=resolve, description=description)
