@@ -9,9 +9,8 @@ from strawberry.scalars import JSON
 
 from lnob_api.audit import repository as audit_repo
 from lnob_api.coalition import repository as coalition_repo
-from lnob_api.graphql.context import Info
 from lnob_api.graphql.lazy import Coalition as _Coalition
-from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.linked import to_one
 from lnob_api.graphql.node import Node, entity
 
 
@@ -34,8 +33,4 @@ class AuditEvent(Node):
     def user(self) -> int | None:
         return self.user_id
 
-    @strawberry.field
-    async def coalition(self, info: Info) -> _Coalition | None:
-        from lnob_api.graphql.coalition.types import Coalition
-
-        return await load_one(info, coalition_repo.COALITION_BY_ID, self.coalition_id, Coalition)
+    coalition = to_one(coalition_repo.COALITION_BY_ID, "coalition_id", _Coalition)

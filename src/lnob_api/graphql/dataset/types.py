@@ -22,6 +22,7 @@ from lnob_api.graphql.lazy import MarginalisedGroup as _Group
 from lnob_api.graphql.lazy import Observation as _Observation
 from lnob_api.graphql.lazy import Project as _Project
 from lnob_api.graphql.lazy import Publication as _Publication
+from lnob_api.graphql.linked import to_one
 from lnob_api.graphql.loading import load_list, load_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.graphql.provenance.types import (
@@ -132,19 +133,14 @@ class Dataset(Node):
     async def versions(self, info: Info) -> list[Dataset]:
         return await _versions(info, self.lineage_id)
 
-    @strawberry.field
-    async def coalition(self, info: Info) -> _Coalition:
-        from lnob_api.graphql.coalition.types import Coalition
+    coalition = to_one(coalition_repo.COALITION_BY_ID, "coalition_id", _Coalition, required=True)
 
-        found = await load_one(info, coalition_repo.COALITION_BY_ID, self.coalition_id, Coalition)
-        assert found is not None
-        return found
-
-    @strawberry.field(description="The project that produced the dataset, if visible.")
-    async def project(self, info: Info) -> _Project | None:
-        from lnob_api.graphql.project.types import Project
-
-        return await load_one(info, project_repo.PROJECT_BY_ID, self.project_id, Project)
+    project = to_one(
+        project_repo.PROJECT_BY_ID,
+        "project_id",
+        _Project,
+        description="The project that produced the dataset, if visible.",
+    )
 
     @strawberry.field(description="Indicators the dataset covers.")
     async def indicators(self, info: Info) -> list[_Indicator]:

@@ -20,6 +20,7 @@ from lnob_api.graphql.lazy import Area as _Area
 from lnob_api.graphql.lazy import Dataset as _Dataset
 from lnob_api.graphql.lazy import Indicator as _Indicator
 from lnob_api.graphql.lazy import SdgTarget as _SdgTarget
+from lnob_api.graphql.linked import to_one
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.graphql.provenance.types import (
@@ -134,11 +135,12 @@ class Observation(Node):
         assert found is not None
         return found
 
-    @strawberry.field(description="The indicator; null when the value is at target level.")
-    async def indicator(self, info: Info) -> _Indicator | None:
-        from lnob_api.graphql.sdg.types import Indicator
-
-        return await load_one(info, sdg_repo.INDICATOR_BY_ID, self.indicator_id, Indicator)
+    indicator = to_one(
+        sdg_repo.INDICATOR_BY_ID,
+        "indicator_id",
+        _Indicator,
+        description="The indicator; null when the value is at target level.",
+    )
 
     @strawberry.field(
         description="The SDG target: the one reported at target level, else the indicator's."

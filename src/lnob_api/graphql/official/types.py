@@ -11,6 +11,7 @@ from lnob_api.area import repository as area_repo
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.lazy import Area as _Area
 from lnob_api.graphql.lazy import Observation as _Observation
+from lnob_api.graphql.linked import to_one
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.observation import repository as observation_repo
@@ -44,13 +45,7 @@ class OfficialValue(Node):
     note: str
     updated_at: datetime
 
-    @strawberry.field
-    async def area(self, info: Info) -> _Area:
-        from lnob_api.graphql.area.types import Area
-
-        found = await load_one(info, area_repo.AREA_BY_CODE, self.area_code, Area)
-        assert found is not None
-        return found
+    area = to_one(area_repo.AREA_BY_CODE, "area_code", _Area, required=True)
 
 
 @strawberry.type(
@@ -89,13 +84,12 @@ class ComparisonRow:
     def from_row(cls, row: Any) -> ComparisonRow:
         return cls(**{name: row[name] for name in _ROW_FIELDS})
 
-    @strawberry.field(description="The community observation (its dataset, sample, status...).")
-    async def observation(self, info: Info) -> _Observation | None:
-        from lnob_api.graphql.observation.types import Observation
-
-        return await load_one(
-            info, observation_repo.OBSERVATION_BY_ID, self.observation_id, Observation
-        )
+    observation = to_one(
+        observation_repo.OBSERVATION_BY_ID,
+        "observation_id",
+        _Observation,
+        description="The community observation (its dataset, sample, status...).",
+    )
 
     @strawberry.field(name="official", description="The official value's record.")
     async def official_record(self, info: Info) -> OfficialValue | None:
@@ -103,13 +97,7 @@ class ComparisonRow:
             info, official_repo.OFFICIAL_VALUE_BY_ID, self.official_value_id, OfficialValue
         )
 
-    @strawberry.field
-    async def area(self, info: Info) -> _Area:
-        from lnob_api.graphql.area.types import Area
-
-        found = await load_one(info, area_repo.AREA_BY_CODE, self.area_code, Area)
-        assert found is not None
-        return found
+    area = to_one(area_repo.AREA_BY_CODE, "area_code", _Area, required=True)
 
 
 _ROW_FIELDS = (

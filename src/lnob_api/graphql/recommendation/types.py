@@ -17,6 +17,7 @@ from lnob_api.graphql.lazy import Dataset as _Dataset
 from lnob_api.graphql.lazy import Organisation as _Organisation
 from lnob_api.graphql.lazy import Publication as _Publication
 from lnob_api.graphql.lazy import SdgTarget as _Target
+from lnob_api.graphql.linked import to_one
 from lnob_api.graphql.loading import load_list, load_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.models.evidence import AuthorityLevel, RecommendationStatus
@@ -82,27 +83,21 @@ class Recommendation(Node):
             organisation_id=self.authority_organisation_id,
         )
 
-    @strawberry.field
-    async def coalition(self, info: Info) -> _Coalition:
-        from lnob_api.graphql.coalition.types import Coalition
+    coalition = to_one(coalition_repo.COALITION_BY_ID, "coalition_id", _Coalition, required=True)
 
-        found = await load_one(info, coalition_repo.COALITION_BY_ID, self.coalition_id, Coalition)
-        assert found is not None
-        return found
+    publication = to_one(
+        publication_repo.PUBLICATION_BY_ID,
+        "publication_id",
+        _Publication,
+        description="The publication it comes from, if visible.",
+    )
 
-    @strawberry.field(description="The publication it comes from, if visible.")
-    async def publication(self, info: Info) -> _Publication | None:
-        from lnob_api.graphql.publication.types import Publication
-
-        return await load_one(
-            info, publication_repo.PUBLICATION_BY_ID, self.publication_id, Publication
-        )
-
-    @strawberry.field(description="The dataset it comes from, if visible.")
-    async def dataset(self, info: Info) -> _Dataset | None:
-        from lnob_api.graphql.dataset.types import Dataset
-
-        return await load_one(info, dataset_repo.DATASET_BY_ID, self.dataset_id, Dataset)
+    dataset = to_one(
+        dataset_repo.DATASET_BY_ID,
+        "dataset_id",
+        _Dataset,
+        description="The dataset it comes from, if visible.",
+    )
 
     @strawberry.field(description="SDG targets it addresses.")
     async def targets(self, info: Info) -> list[_Target]:
@@ -161,8 +156,9 @@ class RecommendationStatusChange(Node):
     recorded_by: str | None = strawberry.field(description=_RECORDED_BY)
     recorded_at: datetime = strawberry.field(description="When the change was recorded.")
 
-    @strawberry.field(description="The response that brought this change, if any.")
-    async def response(self, info: Info) -> RecommendationResponse | None:
-        return await load_one(
-            info, recommendation_repo.RESPONSE_BY_ID, self.response_id, RecommendationResponse
-        )
+    response = to_one(
+        recommendation_repo.RESPONSE_BY_ID,
+        "response_id",
+        RecommendationResponse,
+        description="The response that brought this change, if any.",
+    )

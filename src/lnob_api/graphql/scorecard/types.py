@@ -168,13 +168,9 @@ class ScorecardScore:
             return None
         return self.community_score - self.provider_score
 
-    @strawberry.field
-    async def criterion(self, info: Info) -> ScorecardCriterion:
-        found = await load_one(
-            info, scorecard_repo.CRITERION_BY_ID, self.criterion_id, ScorecardCriterion
-        )
-        assert found is not None
-        return found
+    criterion = to_one(
+        scorecard_repo.CRITERION_BY_ID, "criterion_id", ScorecardCriterion, required=True
+    )
 
     @strawberry.field(name="round")
     async def scoring_round(self, info: Info) -> ScorecardRound:

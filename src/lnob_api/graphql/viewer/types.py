@@ -10,7 +10,8 @@ from lnob_api.coalition import repository as coalition_repo
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import CoalitionRole
 from lnob_api.graphql.lazy import Coalition as _Coalition
-from lnob_api.graphql.loading import load_many, load_one
+from lnob_api.graphql.linked import to_one
+from lnob_api.graphql.loading import load_many
 
 
 @strawberry.enum(description="What kind of caller a token stands for.")
@@ -25,13 +26,7 @@ class ViewerRole:
     coalition_id: strawberry.Private[int]
     role: CoalitionRole
 
-    @strawberry.field
-    async def coalition(self, info: Info) -> _Coalition:
-        from lnob_api.graphql.coalition.types import Coalition
-
-        found = await load_one(info, coalition_repo.COALITION_BY_ID, self.coalition_id, Coalition)
-        assert found is not None
-        return found
+    coalition = to_one(coalition_repo.COALITION_BY_ID, "coalition_id", _Coalition, required=True)
 
 
 @strawberry.type(description="Who the request's token stands for, and what it may do.")
