@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tests import factories as f
 from tests.access.test_leak_matrix import _build_world
-from tests.compiled.corpus import COMPILED, CORPUS, doc_queries
+from tests.compiled.corpus import COMPILED, CORPUS
 from tests.compiled.harness import pair
 from tests.helpers import bearer
 
@@ -106,20 +106,6 @@ async def test_titles_follow_accept_language(
         one, two, compiled = await both.both(query, variables(w), {"Accept-Language": language})
     # then
     assert compiled and same(one, two), (one, two)
-
-
-async def test_docs_examples(conn: AsyncConnection, signing_keys: KeyStore) -> None:
-    # given
-    w = await world(conn, signing_keys)
-    queries = doc_queries()
-    assert queries
-    async with pair(conn, signing_keys) as both:
-        for principal in ("anonymous", "viewer_a", "client_granted_coal_dataset"):
-            for query in queries:
-                # when
-                one, two, _ = await both.both(query, {}, _headers(w, principal))
-                # then
-                assert same(one, two), (principal, query, one, two)
 
 
 async def test_the_pair_sees_other_answers(conn: AsyncConnection, signing_keys: KeyStore) -> None:
