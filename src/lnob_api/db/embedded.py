@@ -48,6 +48,14 @@ TUNING: dict[str, str] = {
     "maintenance_work_mem": "256MB",
     "effective_cache_size": "4GB",
     "synchronous_commit": "on",
+    # The read statements are long (the policy's predicates inlined: 47,000 characters for an
+    # observation page) and prepared once per pooled connection; under "auto" PostgreSQL kept
+    # planning them anew on every execution (custom plans). A generic plan is planned once per
+    # connection: PostgreSQL CPU per request on W2 0.53x and 0.57x in two runs; W1 0.90/0.95,
+    # W3 0.83/1.00, W4 0.92/1.11 (noise on a loaded machine). Backend CPU, the workloads'
+    # statements replayed prepared, interleaved: bench/pg_settings.py. random_page_cost 4
+    # instead of 1.1 cost 1.15x on W1 and 1.11x on W4 there, so 1.1 stays.
+    "plan_cache_mode": "force_generic_plan",
 }
 PORT = 5432  # names the socket file only: the server listens on no TCP port
 START_TIMEOUT = 60
