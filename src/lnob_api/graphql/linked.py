@@ -1,23 +1,34 @@
-"""One GraphQL field for a link to one row: ``to_one(relation, key, Type)``.
+"""One GraphQL field for a link: ``to_one(relation, key, Type)``, ``to_many(relation, Type)``.
 
 A type that shows the row another column of it points at (a scorecard's ``coalition``, an
 action's ``criterion``) writes one line instead of a resolver: the row of the ``read.relations``
 relation whose key is the object's ``key`` attribute, read through the request's loaders (so
 through visibility: a hidden row is null like a missing one), as ``Type``: a class, or a
-``graphql.lazy`` reference for a type of another module.
+``graphql.lazy`` reference for a type of another module, or the name of a type further down
+the same module. ``to_many`` is the list of a short,
+bounded ``ToMany``/``Through`` relation's visible rows (a scorecard's criteria).
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 import typing
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.loading import load_one
-from lnob_api.read.relations import ToOne
+from lnob_api.graphql.loading import load_list, load_one
+from lnob_api.read.relations import Through, ToMany, ToOne
+
+
+def _node(node: Any) -> Any:
+    """``node``; a name is a type of the calling type module, referred to lazily."""
+    if isinstance(node, str):
+        module = sys._getframe(2).f_globals["__name__"]
+        return Annotated[node, strawberry.lazy(module)]
+    return node
 
 
 def _class(node: Any) -> Any:
@@ -40,6 +51,7 @@ def to_one(
     """The field showing the ``relation`` row whose key is ``self.<key>``, as ``node``: null
     when there is none the caller may see, or never null (``required``: the row is there and
     visible whenever its parent is)."""
+    node = _node(node)
 
     async def resolve(self: Any, info: Info) -> Any:
         found = await load_one(info, relation, getattr(self, key), _class(node))
@@ -48,4 +60,17 @@ def to_one(
         return found
 
     resolve.__annotations__ = {"info": Info, "return": node if required else node | None}
+    return strawberry.field(resolver=resolve, description=description)
+
+
+def to_many(
+    relation: ToMany | Through, node: Any, *, key: str = "pk", description: str | None = None
+) -> Any:
+    """The field listing the visible rows of ``relation`` under ``self.<key>``, as ``node``."""
+    node = _node(node)
+
+    async def resolve(self: Any, info: Info) -> Any:
+        return await load_list(info, relation, getattr(self, key), _class(node))
+
+    resolve.__annotations__ = {"info": Info, "return": list[node]}
     return strawberry.field(resolver=resolve, description=description)

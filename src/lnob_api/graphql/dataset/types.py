@@ -22,7 +22,7 @@ from lnob_api.graphql.lazy import MarginalisedGroup as _Group
 from lnob_api.graphql.lazy import Observation as _Observation
 from lnob_api.graphql.lazy import Project as _Project
 from lnob_api.graphql.lazy import Publication as _Publication
-from lnob_api.graphql.linked import to_one
+from lnob_api.graphql.linked import to_many, to_one
 from lnob_api.graphql.loading import load_list, load_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.graphql.provenance.types import (
@@ -113,17 +113,18 @@ class Dataset(Node):
         "you can file an access request)."
     )
 
-    @strawberry.field(description="What the community agreed to for this dataset.")
-    async def consents(self, info: Info) -> list[_Consent]:
-        from lnob_api.graphql.dataset.stewardship import Consent
+    consents = to_many(
+        dataset_repo.CONSENTS_BY_LINEAGE,
+        _Consent,
+        key="lineage_id",
+        description="What the community agreed to for this dataset.",
+    )
 
-        return await load_list(info, dataset_repo.CONSENTS_BY_LINEAGE, self.lineage_id, Consent)
-
-    @strawberry.field(description="The community's validations of this version.")
-    async def validations(self, info: Info) -> list[DatasetValidation]:
-        return await load_list(
-            info, dataset_repo.VALIDATIONS_BY_DATASET, self.pk, DatasetValidation
-        )
+    validations = to_many(
+        dataset_repo.VALIDATIONS_BY_DATASET,
+        DatasetValidation,
+        description="The community's validations of this version.",
+    )
 
     @strawberry.field(description="Where the data come from and how they were made.")
     def provenance(self) -> Provenance:
@@ -142,17 +143,15 @@ class Dataset(Node):
         description="The project that produced the dataset, if visible.",
     )
 
-    @strawberry.field(description="Indicators the dataset covers.")
-    async def indicators(self, info: Info) -> list[_Indicator]:
-        from lnob_api.graphql.sdg.types import Indicator
+    indicators = to_many(
+        sdg_repo.INDICATORS_BY_DATASET, _Indicator, description="Indicators the dataset covers."
+    )
 
-        return await load_list(info, sdg_repo.INDICATORS_BY_DATASET, self.pk, Indicator)
-
-    @strawberry.field(description="Marginalised groups the dataset is about.")
-    async def groups(self, info: Info) -> list[_Group]:
-        from lnob_api.graphql.coalition.types import MarginalisedGroup
-
-        return await load_list(info, coalition_repo.GROUPS_BY_DATASET, self.pk, MarginalisedGroup)
+    groups = to_many(
+        coalition_repo.GROUPS_BY_DATASET,
+        _Group,
+        description="Marginalised groups the dataset is about.",
+    )
 
     observations = connection(
         observation_repo.OBSERVATIONS_BY_DATASET,

@@ -9,7 +9,8 @@ import strawberry
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.lazy import Coalition as _Coalition
-from lnob_api.graphql.loading import load_list, load_one
+from lnob_api.graphql.linked import to_many
+from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.models.provenance import ProducerType, ProvenanceMethod, Sampling, StandardDimension
 from lnob_api.provenance import repository as provenance_repo
@@ -78,11 +79,12 @@ class Provenance:
     )
     dataset_id: strawberry.Private[int]
 
-    @strawberry.field(description="The coalition's quality criteria the dataset meets.")
-    async def quality_criteria(self, info: Info) -> list[QualityCriterion]:
-        return await load_list(
-            info, provenance_repo.CRITERIA_BY_DATASET, self.dataset_id, QualityCriterion
-        )
+    quality_criteria = to_many(
+        provenance_repo.CRITERIA_BY_DATASET,
+        QualityCriterion,
+        key="dataset_id",
+        description="The coalition's quality criteria the dataset meets.",
+    )
 
 
 class _Recorded(Protocol):

@@ -17,8 +17,8 @@ from lnob_api.graphql.lazy import Dataset as _Dataset
 from lnob_api.graphql.lazy import Organisation as _Organisation
 from lnob_api.graphql.lazy import Publication as _Publication
 from lnob_api.graphql.lazy import SdgTarget as _Target
-from lnob_api.graphql.linked import to_one
-from lnob_api.graphql.loading import load_list, load_one
+from lnob_api.graphql.linked import to_many, to_one
+from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.models.evidence import AuthorityLevel, RecommendationStatus
 from lnob_api.organisation import repository as organisation_repo
@@ -99,31 +99,23 @@ class Recommendation(Node):
         description="The dataset it comes from, if visible.",
     )
 
-    @strawberry.field(description="SDG targets it addresses.")
-    async def targets(self, info: Info) -> list[_Target]:
-        from lnob_api.graphql.sdg.types import SdgTarget
+    targets = to_many(
+        recommendation_repo.TARGETS_BY_RECOMMENDATION,
+        _Target,
+        description="SDG targets it addresses.",
+    )
 
-        return await load_list(
-            info, recommendation_repo.TARGETS_BY_RECOMMENDATION, self.pk, SdgTarget
-        )
+    responses = to_many(
+        recommendation_repo.RESPONSES_BY_RECOMMENDATION,
+        "RecommendationResponse",
+        description="The authority's responses, oldest first.",
+    )
 
-    @strawberry.field(description="The authority's responses, oldest first.")
-    async def responses(self, info: Info) -> list[RecommendationResponse]:
-        return await load_list(
-            info,
-            recommendation_repo.RESPONSES_BY_RECOMMENDATION,
-            self.pk,
-            RecommendationResponse,
-        )
-
-    @strawberry.field(description="Every status it has had, oldest first (the first is OPEN).")
-    async def status_history(self, info: Info) -> list[RecommendationStatusChange]:
-        return await load_list(
-            info,
-            recommendation_repo.STATUS_HISTORY_BY_RECOMMENDATION,
-            self.pk,
-            RecommendationStatusChange,
-        )
+    status_history = to_many(
+        recommendation_repo.STATUS_HISTORY_BY_RECOMMENDATION,
+        "RecommendationStatusChange",
+        description="Every status it has had, oldest first (the first is OPEN).",
+    )
 
 
 @entity(recommendation_repo.RESPONSES)

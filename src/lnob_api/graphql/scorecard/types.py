@@ -24,8 +24,8 @@ from lnob_api.graphql.lazy import Indicator as _Indicator
 from lnob_api.graphql.lazy import Organisation as _Organisation
 from lnob_api.graphql.lazy import Project as _Project
 from lnob_api.graphql.lazy import SdgTarget as _Target
-from lnob_api.graphql.linked import to_one
-from lnob_api.graphql.loading import load_list, load_one
+from lnob_api.graphql.linked import to_many, to_one
+from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.models.evidence import ActionStatus
 from lnob_api.organisation import repository as organisation_repo
@@ -82,19 +82,23 @@ class Scorecard(Node):
         description="The organisation that facilitated the exercise.",
     )
 
-    @strawberry.field(description="The criteria scored, in their order.")
-    async def criteria(self, info: Info) -> list[ScorecardCriterion]:
-        return await load_list(
-            info, scorecard_repo.CRITERIA_BY_SCORECARD, self.pk, ScorecardCriterion
-        )
+    criteria = to_many(
+        scorecard_repo.CRITERIA_BY_SCORECARD,
+        "ScorecardCriterion",
+        description="The criteria scored, in their order.",
+    )
 
-    @strawberry.field(description="Rounds of scoring over time, ordered by period.")
-    async def rounds(self, info: Info) -> list[ScorecardRound]:
-        return await load_list(info, scorecard_repo.ROUNDS_BY_SCORECARD, self.pk, ScorecardRound)
+    rounds = to_many(
+        scorecard_repo.ROUNDS_BY_SCORECARD,
+        "ScorecardRound",
+        description="Rounds of scoring over time, ordered by period.",
+    )
 
-    @strawberry.field(description="The joint action plan, in the order actions were added.")
-    async def actions(self, info: Info) -> list[ScorecardAction]:
-        return await load_list(info, scorecard_repo.ACTIONS_BY_SCORECARD, self.pk, ScorecardAction)
+    actions = to_many(
+        scorecard_repo.ACTIONS_BY_SCORECARD,
+        "ScorecardAction",
+        description="The joint action plan, in the order actions were added.",
+    )
 
 
 @entity(scorecard_repo.CRITERIA)
@@ -118,9 +122,11 @@ class ScorecardCriterion(Node):
         description="The indicator it speaks to, when one was named.",
     )
 
-    @strawberry.field(description="This criterion's scores over time, ordered by period.")
-    async def scores(self, info: Info) -> list[ScorecardScore]:
-        return await load_list(info, scorecard_repo.SCORES_BY_CRITERION, self.pk, ScorecardScore)
+    scores = to_many(
+        scorecard_repo.SCORES_BY_CRITERION,
+        "ScorecardScore",
+        description="This criterion's scores over time, ordered by period.",
+    )
 
 
 @entity(scorecard_repo.ROUNDS)
@@ -129,9 +135,11 @@ class ScorecardCriterion(Node):
 class ScorecardRound(Node):
     pk: strawberry.Private[int]
 
-    @strawberry.field(description="Every criterion's scores side by side, in criterion order.")
-    async def scores(self, info: Info) -> list[ScorecardScore]:
-        return await load_list(info, scorecard_repo.SCORES_BY_ROUND, self.pk, ScorecardScore)
+    scores = to_many(
+        scorecard_repo.SCORES_BY_ROUND,
+        "ScorecardScore",
+        description="Every criterion's scores side by side, in criterion order.",
+    )
 
 
 @strawberry.type(description="One criterion's three scores in one round, side by side.")
