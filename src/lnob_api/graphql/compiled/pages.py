@@ -1,0 +1,383 @@
+"""Connections in SQL: keyset pages of a root source or of a parent's relation, with
+``nodes``, ``edges { cursor node }``, ``pageInfo`` and ``totalCount`` (each only when selected),
+as the loaders and ``graphql.pagination`` answer them."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.elements import ColumnElement
+from strawberry.types.field import StrawberryField
+
+from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
+from lnob_api.auth.principal import Principal
+from lnob_api.errors import InvalidInput
+from lnob_api.graphql.compiled import params, render
+from lnob_api.graphql.compiled.common import (
+    Built,
+    Cost,
+    Text,
+    Unsupported,
+    correlated_to,
+    grouped_fields,
+    joined_to,
+    json_array,
+    lateral_of,
+    ordered_by,
+    selection_of,
+    sum_of,
+)
+from lnob_api.graphql.compiled.params import Binds, Stale
+from lnob_api.graphql.connections import PAGING, PARENT, Paged, Slice
+from lnob_api.graphql.cost_model import Operation
+from lnob_api.read import repository
+from lnob_api.read.keyset import Order, PageArgs, page_args
+from lnob_api.read.relations import Source
+
+
+class Pages:
+    """The connection part of ``build.Compiler`` (which provides what is declared here)."""
+
+    op: Operation
+    principal: Principal
+    max_page: int
+    binds: Binds
+
+    def site(self, refresh: Any) -> int:
+        raise NotImplementedError
+
+    def name(self, kind: str) -> str:
+        raise NotImplementedError
+
+    def arguments(
+        self, definition: GraphQLField, node: FieldNode, strawberry_field: StrawberryField
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def object_of(
+        self, gtype: GraphQLObjectType, selection: Any, row: sa.FromClause | None, cls: Any
+    ) -> Built:
+        raise NotImplementedError
+
+    def class_of(self, gtype: GraphQLObjectType) -> Any:
+        raise NotImplementedError
+
+    def connection(
+        self,
+        definition: GraphQLField,
+        nodes: list[FieldNode],
+        paged: Paged,
+        args: dict[str, Any],
+        row: sa.FromClause | None,
+        strawberry_field: StrawberryField,
+    ) -> Built:
+        node = nodes[0]
+        paging = {name: args.pop(name, None) for name in PAGING}
+        chosen = self.chosen(paged, args, row)
+        if chosen.key is not PARENT:
+            raise Unsupported("select")
+        relation = chosen.source or paged.relation
+        if relation is None:
+            raise Unsupported("relation")
+        if isinstance(relation, Source):
+            order = chosen.order or relation.order
+        else:
+            if chosen.order is not None:
+                raise Unsupported("order")
+            order = relation.ordering
+        try:
+            page = page_args(**paging, order=order, max_size=self.max_page)
+        except InvalidInput:
+            raise Unsupported("invalid_input") from None
+        connection_type = get_named_type(definition.type)
+        assert isinstance(connection_type, GraphQLObjectType)
+        shape = params.shape_of(chosen.where)
+        facts = (
+            chosen.source,
+            chosen.order,
+            shape,
+            page.backward,
+            page.after is None,
+            page.before is None,
+        )
+        field_of = definition
+
+        def again(fresh: Pages) -> Any:
+            fresh_args = fresh.arguments(field_of, node, strawberry_field)
+            fresh_paging = {name: fresh_args.pop(name, None) for name in PAGING}
+            try:
+                fresh_chosen = fresh.chosen(paged, fresh_args, None)
+                fresh_page = page_args(**fresh_paging, order=order, max_size=fresh.max_page)
+            except Unsupported:
+                raise Stale from None
+            except InvalidInput:
+                raise Stale from None
+            fresh_facts = (
+                fresh_chosen.source,
+                fresh_chosen.order,
+                params.shape_of(fresh_chosen.where),
+                fresh_page.backward,
+                fresh_page.after is None,
+                fresh_page.before is None,
+            )
+            if fresh_chosen.key is not PARENT or not _same(fresh_facts, facts):
+                raise Stale
+            return {"page": fresh_page, "where": params.where_values(fresh_chosen.where)}
+
+        at = self.site(again)
+        where = params.rebound(chosen.where, self.binds, at)
+        if isinstance(relation, Source):
+            base = relation.scoped(self.principal).where(*where)
+            rows = self.root_rows(relation, base, order, page, at)
+            count_of = base
+        else:
+            if row is None:
+                raise Unsupported("relation")
+            parent_label = relation.source.key if paged.parent_key == "pk" else paged.parent_key
+            key = row.c[parent_label] if chosen.key is PARENT else sa.literal(chosen.key)
+            stmt, parent = repository._children(self.principal, relation)
+            count_of = stmt.where(parent == key, *where).correlate(row)
+            rows = params.apply_page(count_of, order, page, self.binds, at)
+        page_rows = lateral_of(rows, self.name("page"))
+        return self.page_of(connection_type, nodes, page_rows, order, page, count_of, row, at)
+
+    def root_rows(
+        self, source: Source, base: sa.Select[Any], order: Order, page: PageArgs, at: int
+    ) -> Any:
+        """``read.repository.page``'s statement (the windowed plan where it would use it)."""
+        if source.window and order == source.order and not page.backward and len(order) == 1:
+            return params.windowed(source, base, page, source.window, self.binds, at)
+        return params.apply_page(base, order, page, self.binds, at)
+
+    def chosen(self, paged: Paged, args: dict[str, Any], row: sa.FromClause | None) -> Slice:
+        select = paged.select
+        wanted = set(inspect.signature(select).parameters)
+        if wanted & {"root", "info", "self"}:
+            select = _ADAPTED.get(select.__qualname__, select)
+            wanted = set(inspect.signature(select).parameters)
+            if wanted & {"root", "info", "self"}:
+                raise Unsupported("select")
+            if any(args.get(name) is not None for name in _ADAPTED_REFUSES.get(select, ())):
+                raise Unsupported("select")
+            args = {k: v for k, v in args.items() if k in wanted}
+        try:
+            chosen = select(**args)
+        except InvalidInput:
+            raise Unsupported("invalid_input") from None
+        if inspect.isawaitable(chosen):
+            getattr(chosen, "close", lambda: None)()
+            raise Unsupported("select")
+        assert isinstance(chosen, Slice)
+        return chosen
+
+    def page_of(
+        self,
+        connection_type: GraphQLObjectType,
+        nodes: list[FieldNode],
+        page_rows: sa.FromClause,
+        order: Order,
+        page: PageArgs,
+        count_of: sa.Select[Any],
+        row: sa.FromClause | None,
+        at: int,
+    ) -> Built:
+        edge_type = get_named_type(connection_type.fields["edges"].type)
+        assert isinstance(edge_type, GraphQLObjectType)
+        node_type = get_named_type(edge_type.fields["node"].type)
+        assert isinstance(node_type, GraphQLObjectType)
+        cls = self.class_of(node_type)
+        rank = sa.func.row_number().over(
+            order_by=ordered_by(page_rows, order, backward=page.backward)
+        )
+        columns: list[Any] = [rank.label("rn")]
+        laterals: list[sa.FromClause] = []
+        cursor: Text | None = None
+
+        def cursor_text() -> Text:
+            nonlocal cursor
+            if cursor is None:
+                cursor = _cursor(page_rows, order)
+                columns.append(cursor.label("cur"))
+            return cursor
+
+        members: list[tuple[str, str, Any]] = []  # (key, kind, detail)
+        selection = selection_of(nodes)
+        for key, fields in grouped_fields(self.op.collect(selection, connection_type)):
+            name = fields[0].name.value
+            if name in ("nodes", "edges"):
+                inner_type = node_type if name == "nodes" else edge_type
+                built = (
+                    self.object_of(node_type, selection_of(fields), page_rows, cls)
+                    if name == "nodes"
+                    else self.edge(edge_type, fields, page_rows, cls, cursor_text)
+                )
+                del inner_type
+                own = 1 if name == "nodes" else 0
+                index = len(columns)
+                columns.append(built.text.label(f"j{index}"))
+                columns.append((own + built.cost).label(f"c{index}"))
+                laterals.extend(built.laterals)
+                members.append((key, "items", index))
+            elif name == "pageInfo":
+                members.append((key, "page_info", fields))
+                for info_field in _page_info_fields(self.op, fields, connection_type):
+                    if info_field in ("startCursor", "endCursor"):
+                        cursor_text()
+            elif name == "totalCount":
+                members.append((key, "count", None))
+            elif name == "__typename":
+                members.append((key, "typename", None))
+            else:
+                raise Unsupported("connection_field")
+        items = joined_to(sa.select(*columns), page_rows, laterals).subquery(self.name("items"))
+        size = params.page_size(page, self.binds, at)
+        kept = items.c.rn <= size
+        backward = page.backward
+        aggregates: list[Any] = [sa.func.count().label("n")]
+        for _key, kind, detail in members:
+            if kind == "items":
+                aggregates.append(
+                    json_array(items.c[f"j{detail}"], items.c.rn, backward, kept).label(
+                        f"j{detail}"
+                    )
+                )
+                aggregates.append(
+                    sa.func.coalesce(sa.func.sum(items.c[f"c{detail}"]).filter(kept), 0).label(
+                        f"c{detail}"
+                    )
+                )
+        if cursor is not None:
+            first = sa.func.max(items.c.cur).filter(sa.and_(items.c.rn == 1, kept))
+            last = _last(items.c.cur, items.c.rn, kept)
+            start, end = (last, first) if backward else (first, last)
+            aggregates.append(start.label("start"))
+            aggregates.append(end.label("end"))
+        agg = sa.select(*aggregates).select_from(items).lateral(self.name("agg"))
+        out: list[tuple[str, Text]] = []
+        costs: list[Cost] = [sa.literal_column("2", sa.Integer)]
+        for key, kind, detail in members:
+            if kind == "items":
+                out.append((key, agg.c[f"j{detail}"]))
+                costs.append(agg.c[f"c{detail}"])
+            elif kind == "page_info":
+                out.append((key, self.page_info(detail, connection_type, agg, page, size)))
+            elif kind == "count":
+                counted = (
+                    sa.select(sa.func.count())
+                    .select_from(correlated_to(count_of, row).subquery(self.name("all")))
+                    .scalar_subquery()
+                )
+                out.append((key, render.integer(counted)))
+                costs.append(sa.literal_column("1", sa.Integer))
+            else:
+                out.append((key, render.lit(f'"{connection_type.name}"')))
+        return Built(render.obj(out), sum_of(costs), [agg])
+
+    def edge(
+        self,
+        edge_type: GraphQLObjectType,
+        fields: list[FieldNode],
+        page_rows: sa.FromClause,
+        cls: Any,
+        cursor_text: Any,
+    ) -> Built:
+        members: list[tuple[str, Text]] = []
+        costs: list[Cost] = []
+        laterals: list[sa.FromClause] = []
+        for key, nodes in grouped_fields(self.op.collect(selection_of(fields), edge_type)):
+            name = nodes[0].name.value
+            if name == "cursor":
+                members.append(
+                    (key, render.concat([render.lit('"'), cursor_text(), render.lit('"')]))
+                )
+            elif name == "node":
+                node_type = get_named_type(edge_type.fields["node"].type)
+                assert isinstance(node_type, GraphQLObjectType)
+                built = self.object_of(node_type, selection_of(nodes), page_rows, cls)
+                members.append((key, built.text))
+                costs.append(1 + built.cost)
+                laterals.extend(built.laterals)
+            elif name == "__typename":
+                members.append((key, render.lit(f'"{edge_type.name}"')))
+            else:
+                raise Unsupported("edge_field")
+        return Built(render.obj(members), sum_of(costs), laterals)
+
+    def page_info(
+        self,
+        fields: list[FieldNode],
+        connection_type: GraphQLObjectType,
+        agg: sa.FromClause,
+        page: PageArgs,
+        size: Any,
+    ) -> Text:
+        info_type = get_named_type(connection_type.fields["pageInfo"].type)
+        assert isinstance(info_type, GraphQLObjectType)
+        more = agg.c.n > size
+        if page.backward:
+            has_next: Any = sa.literal(page.before is not None)
+            has_previous: Any = more
+        else:
+            has_next, has_previous = more, sa.literal(page.after is not None)
+        members: list[tuple[str, Text]] = []
+        for key, nodes in grouped_fields(self.op.collect(selection_of(fields), info_type)):
+            name = nodes[0].name.value
+            if name == "hasNextPage":
+                members.append((key, render.boolean(has_next)))
+            elif name == "hasPreviousPage":
+                members.append((key, render.boolean(has_previous)))
+            elif name == "startCursor":
+                members.append((key, render.string(agg.c.start)))
+            elif name == "endCursor":
+                members.append((key, render.string(agg.c.end)))
+            elif name == "__typename":
+                members.append((key, render.lit(f'"{info_type.name}"')))
+            else:
+                raise Unsupported("page_info_field")
+        return render.obj(members)
+
+
+def _page_info_fields(
+    op: Operation, fields: list[FieldNode], connection_type: GraphQLObjectType
+) -> list[str]:
+    info_type = get_named_type(connection_type.fields["pageInfo"].type)
+    assert isinstance(info_type, GraphQLObjectType)
+    return [n.name.value for n in op.collect(selection_of(fields), info_type)]
+
+
+def _last(
+    cursor: ColumnElement[Any], rank: ColumnElement[Any], kept: ColumnElement[bool]
+) -> ColumnElement[Any]:
+    """The cursor of the highest-ranked kept item (an aggregate over the items)."""
+    ordered = postgresql.aggregate_order_by(cursor, rank.desc())
+    listed = sa.type_coerce(sa.func.array_agg(ordered).filter(kept), postgresql.ARRAY(sa.Text))
+    return listed[1]
+
+
+def _cursor(rows: sa.FromClause, order: Order) -> Text:
+    """``read.keyset.encode_cursor`` in SQL, for orders of integer keys (other key types
+    would need Python's exact JSON of text and timestamps)."""
+    for key in order:
+        if not isinstance(key.column.type, sa.Integer):
+            raise Unsupported("cursor_type")
+    return render.int_cursor([rows.c[k.label] for k in order])
+
+
+def _same(one: tuple[Any, ...], two: tuple[Any, ...]) -> bool:
+    """Plan facts equal: sources and orders by identity (declared once), the rest by value."""
+    return all(a is b if i < 2 else a == b for i, (a, b) in enumerate(zip(one, two, strict=True)))
+
+
+def _observations_of_dataset(filter: Any = None, version: int | None = None) -> Slice:
+    """``Dataset.observations``' select without another version (``version`` given falls
+    back: it needs the lineage's versions first)."""
+    from lnob_api.graphql.observation.types import observation_slice
+
+    return observation_slice(filter)
+
+
+_ADAPTED: dict[str, Any] = {"_observations": _observations_of_dataset}
+_ADAPTED_REFUSES: dict[Any, tuple[str, ...]] = {_observations_of_dataset: ("version",)}
