@@ -145,7 +145,7 @@ async def test_deletions_after_updated_after(
         ("", {"c[SEX]": "xx:F"}, {}, 400),
         ("", {"c[TIME_PERIOD]": "co:20"}, {}, 400),
         ("", {"c[TIME_PERIOD]": "ge:soon"}, {}, 400),
-        ("", {"includeHistory": "true"}, {}, 400),
+        ("", {"asOf": "soon"}, {}, 400),
         ("", {"measures": "some"}, {}, 400),
         ("", {}, {"Accept": "application/vnd.sdmx.data+json;version=1.0.0"}, 406),
         ("/1_1_1.KE", {}, {}, 400),
