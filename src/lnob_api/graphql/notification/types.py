@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import strawberry
 
 from lnob_api.access_request import repository as access_request_repo
 from lnob_api.declare.entities import NOTIFICATION
-from lnob_api.graphql.context import Info
-from lnob_api.graphql.declared import declared
-from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.declared import declared, one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.models import NotificationKind
 from lnob_api.notification import repository as notification_repo
-
-if TYPE_CHECKING:
-    from lnob_api.graphql.access_request.types import AccessRequest
-
-_AccessRequest = Annotated[
-    "AccessRequest", strawberry.lazy("lnob_api.graphql.access_request.types")
-]
 
 strawberry.enum(NotificationKind, description="What a notification is about.")
 
@@ -33,18 +24,17 @@ class Notification(Node):
     """The columns come from ``declare.entities.NOTIFICATION``; the rest is written here."""
 
     pk: strawberry.Private[int]
-    if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (not GraphQL fields)
-        access_request_id: int | None
+    if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (not a GraphQL field)
         read_at: datetime | None
 
     @strawberry.field(description="Whether you marked it read.")
     def read(self) -> bool:
         return self.read_at is not None
 
-    @strawberry.field(description="The access request it is about, if you still see it.")
-    async def access_request(self, info: Info) -> _AccessRequest | None:
-        from lnob_api.graphql.access_request.types import AccessRequest
-
-        return await load_one(
-            info, access_request_repo.ACCESS_REQUEST_BY_ID, self.access_request_id, AccessRequest
-        )
+    access_request = one(
+        access_request_repo.ACCESS_REQUEST_BY_ID,
+        "access_request_id",
+        "AccessRequest",
+        "lnob_api.graphql.access_request.types",
+        description="The access request it is about, if you still see it.",
+    )
