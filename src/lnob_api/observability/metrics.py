@@ -94,7 +94,8 @@ POOL_OVERFLOW = Gauge(
 )
 COMPILED_FALLBACKS = Counter(
     "lnob_compiled_fallbacks",
-    "Queries the compiled read path handed back to the resolvers (0 until that path exists).",
+    "Read queries the compiled read path handed back to the resolvers, by reason.",
+    ["reason"],
 )
 WORKERS = Gauge(
     "lnob_worker_up",
