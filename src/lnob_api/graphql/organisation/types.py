@@ -30,6 +30,8 @@ class Organisation(Node):
     """The columns come from ``declare.entities.ORGANISATION``; the rest is written here."""
 
     pk: strawberry.Private[int]
+    if TYPE_CHECKING:  # a declared column the resolvers of other types read
+        slug: str
 
     @strawberry.field(description="The coalitions this organisation belongs to, with its role.")
     async def coalitions(self, info: Info) -> list[_Membership]:

@@ -94,6 +94,7 @@ class Indicator(Node):
     pk: strawberry.Private[int]
     if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (not a GraphQL field)
         coalition_id: int | None
+        target_code: str
 
     @strawberry.field(description="True for a coalition's community-defined indicator.")
     def is_custom(self) -> bool:
