@@ -269,6 +269,7 @@ async def _data(
         flow = await service.find_flow(conn, ref)
         data = await service.resolve_data(conn, principal, flow, key, params, extra or ())
         deleted, latest_deletion = await service.deletions(conn, principal, data)
+        versions = await service.history(conn, principal, data)
         found = await export_service.validators(
             conn,
             principal,
@@ -278,8 +279,11 @@ async def _data(
                 [tag, request.url.query if extra else None, flow.id, key, asdict(params)],
                 default=str,
             )
-            + f":{deleted}:{latest_deletion}",
+            + f":{deleted}:{latest_deletion}"
+            + (f":history:{versions[1]}" if versions is not None else ""),
         )
+        if versions is not None:  # includeHistory: the message holds every version's rows
+            found = Validators(found.etag, found.last_modified, versions[0])
         if found.rows == 0 and deleted == 0:
             raise NotFound("No results found")
         if deleted and chosen is Format.CSV:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lnob_api.sdmx import model
+from lnob_api.sdmx.data_xml import instant
 
 CHUNK_ELEMENTS = 500
 
@@ -137,21 +138,21 @@ async def _datasets(
     series_dims, obs_dims = model.layout(dimension_at_observation)
     container = "series" if series_dims else "observations"
     delete = action == "Delete"
-    dataset: str | None = None
+    data_set: tuple[Any, Any] | None = None  # a version of a dataset (includeHistory)
     current: tuple[Any, ...] | None = None
     first_obs = True
     async for row in rows:
-        if row["dataset"] != dataset:
+        if (row["dataset"], row.get("data_set")) != data_set:
             if current is not None:
                 parts.append("}}")
                 current = None
-            if dataset is not None:
+            if data_set is not None:
                 parts.append("}},")
             elif not first:
                 parts.append(",")
-            dataset = row["dataset"]
+            data_set = (row["dataset"], row.get("data_set"))
             shared = f'"attributes":[{index["DATASET"](row["dataset"])}],' if attributes else ""
-            parts.append(f'{{{lead}"action":"{action}",{shared}"{container}":{{')
+            parts.append(f'{{{lead}"action":"{action}",{_validity(row)}{shared}"{container}":{{')
             first_obs = True
         if series_dims:
             key = tuple(row[d.column] for d in series_dims)
@@ -176,9 +177,17 @@ async def _datasets(
             parts.clear()
     if current is not None:
         parts.append("}}")
-    if dataset is not None:
+    if data_set is not None:
         parts.append("}}")
         yield b""
+
+
+def _validity(row: Any) -> str:
+    """``"validFrom"`` and ``"validTo"`` members of a version's data set (includeHistory)."""
+    if "valid_from" not in row:
+        return ""
+    found = {"validFrom": instant(row["valid_from"]), "validTo": instant(row["valid_to"])}
+    return "".join(f'"{k}":{json.dumps(v)},' for k, v in found.items() if v is not None)
 
 
 async def _structure(

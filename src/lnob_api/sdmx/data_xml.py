@@ -9,6 +9,7 @@ constant in the number of observations. A withheld small cell is ``OBS_VALUE="Na
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC
 from typing import Any
 
 from lnob_api.sdmx import model
@@ -52,14 +53,27 @@ def _opening(dimension_at_observation: str, version: str = "2.1") -> str:
     )
 
 
-def _dataset(slug: str | None, action: str = "Information", version: str = "2.1") -> str:
-    """A data set's opening tag, with its DATASET attribute (SDMX-ML 2.1)."""
+def instant(value: Any) -> str | None:
+    """An xs:dateTime in UTC (``2025-03-01T00:00:00.123456Z``); None stays None."""
+    if value is None:
+        return None
+    return str(value.astimezone(UTC).isoformat().replace("+00:00", "Z"))
+
+
+def _dataset(
+    slug: str | None, action: str = "Information", version: str = "2.1", row: Any = None
+) -> str:
+    """A data set's opening tag, with its DATASET attribute (SDMX-ML 2.1), and the validity
+    window of its version when ``row`` carries one (``includeHistory``)."""
+    valid = row is not None and "valid_from" in row
     values = {
         "ss__structureRef": STRUCTURE_ID,
         "xsi__type": "ns1:DataSetType",
         "ss__dataScope": "DataStructure" if version == "2.1" else None,
         # qualified, as the structure-specific base schema declares it
         "ss__action": action,
+        "ss__validFromDate": instant(row["valid_from"]) if valid else None,
+        "ss__validToDate": instant(row["valid_to"]) if valid else None,
         model.DATASET.id: slug,
     }
     return f"<message:DataSet{attrs(**values)}>"
@@ -132,17 +146,20 @@ async def _datasets(
     series_dims, obs_dims = model.layout(dimension_at_observation)
     series_columns = [d.column for d in series_dims]
     dataset: str | None = None
+    data_set: tuple[Any, Any] | None = None  # a version of a dataset (includeHistory)
     current: tuple[Any, ...] | None = None
     delete = action == "Delete"
     async for row in rows:
-        if row["dataset"] != dataset:
+        if (row["dataset"], row.get("data_set")) != data_set:
             if current is not None:
                 parts.append("</Series>")
                 current = None
-            if dataset is not None:
+            if data_set is not None:
                 parts.append("</message:DataSet>")
             dataset = row["dataset"]
-            parts.append(_dataset(dataset if attributes and on_set else None, action, version))
+            data_set = (dataset, row.get("data_set"))
+            slug = dataset if attributes and on_set else None
+            parts.append(_dataset(slug, action, version, row))
         shared = {} if on_set or not attributes else {model.DATASET.id: dataset}
         if series_dims:
             key = tuple(row[c] for c in series_columns)
@@ -162,7 +179,7 @@ async def _datasets(
             parts.clear()
     if current is not None:
         parts.append("</Series>")
-    if dataset is not None:
+    if data_set is not None:
         parts.append("</message:DataSet>")
         yield "".join(parts).encode()
         parts.clear()

@@ -27,6 +27,10 @@ CONCEPT_SCHEME_ID = "CS_LNOB"
 FLOW_PREFIX = "DF_LNOB_"
 TIME_DIMENSION = "TIME_PERIOD"
 MEASURE = "OBS_VALUE"
+# SDMX-CSV 2.0 custom columns of includeHistory=true: each version's validity window (the
+# validFromDate/validToDate of SDMX-ML 3.0 data sets, validFrom/validTo in SDMX-JSON 2.0).
+VALID_FROM = "VALID_FROM"
+VALID_TO = "VALID_TO"
 ALL_DIMENSIONS = "AllDimensions"
 NOT_APPLICABLE = "_Z"
 TOTAL = "_T"

@@ -8,11 +8,14 @@ principal's readable observations use, so a code list reveals nothing about hidd
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api import models
@@ -29,7 +32,8 @@ from lnob_api.export.repository import known_indicator_codes as known_indicator_
 from lnob_api.export.repository import scoped as scoped
 from lnob_api.export.repository import settle as settle
 from lnob_api.export.repository import stream_rows as stream_rows
-from lnob_api.models.enums import PRE_RELEASE
+from lnob_api.models.enums import PRE_RELEASE, DatasetStatus
+from lnob_api.observation import repository as observation_repo
 from lnob_api.sdmx import model
 from lnob_api.sync import repository as sync_repo
 
@@ -184,6 +188,141 @@ def _columns(s: export_repo.Scoped) -> dict[str, ColumnElement[Any]]:
     }
 
 
+# --- includeHistory (SDMX-REST 2.x) ---------------------------------------------------------
+
+
+class IncludeHistory(ColumnElement[bool]):
+    """A WHERE clause that says "every version, each with its validity window" and compiles
+    to TRUE (as ``history.AsOf`` does): the data selects of this module see it and read the
+    versions' rows (``history_scoped``) instead of the current ones. ``at``: the instant the
+    history runs up to (``asOf``), else now."""
+
+    inherit_cache = True
+    type = sa.Boolean()
+
+    def __init__(self, at: datetime | None) -> None:
+        self.at = at
+
+
+@compiles(IncludeHistory)
+def _compile_include_history(element: IncludeHistory, compiler: SQLCompiler, **kw: Any) -> str:
+    return "true"
+
+
+def history_in(where: Sequence[Any]) -> IncludeHistory | None:
+    for clause in where:
+        if isinstance(clause, IncludeHistory):
+            return clause
+    return None
+
+
+_RELEASED = (DatasetStatus.PUBLISHED.value, DatasetStatus.RETRACTED.value)
+
+
+def _effective(table: Any) -> ColumnElement[Any]:
+    """When a version took effect for everyone: its publication, or its embargo's end."""
+    return sa.func.greatest(table.c.published_at, table.c.release_at)
+
+
+def version_windows(principal: Principal, at: datetime | None) -> sa.Subquery:
+    """The versions whose data the principal may read today (today's rules: consent,
+    retraction, embargo, grants, any version) that were their lineage's current published one
+    for a while up to ``at`` (else now), each with its window: ``valid_from``, its
+    publication, or its embargo's end (the owning coalition: its publication, as
+    ``history.version_at`` counts it); ``valid_to``, when a later version of the lineage had
+    been published and released (NULL: still current at ``at``). A version is what
+    ``asOf=T`` returns exactly when ``valid_from <= T < valid_to``. Versions superseded
+    before they took effect (an embargoed version corrected before its release) have no
+    window and are left out."""
+    d = datasets
+    until: ColumnElement[Any] = sa.func.now() if at is None else sa.literal(at, sa.DateTime(True))
+    insider = visibility._insider(principal)
+    valid_from: ColumnElement[Any] = _effective(d)
+    if insider:
+        valid_from = sa.case((d.c.coalition_id.in_(insider), d.c.published_at), else_=valid_from)
+    later = datasets.alias("successor")
+    valid_to = (
+        sa.select(sa.func.min(_effective(later)))
+        .where(
+            later.c.lineage_id == d.c.lineage_id,
+            later.c.version > d.c.version,
+            later.c.status.in_(_RELEASED),
+            later.c.published_at.is_not(None),
+            _effective(later) <= until,
+        )
+        .scalar_subquery()
+    )
+    windows = (
+        sa.select(
+            d.c.id.label("id"),
+            valid_from.label("valid_from"),
+            valid_to.label("valid_to"),
+        )
+        .where(
+            visibility.dataset_data_visible(principal, current_only=False),
+            d.c.status.in_(_RELEASED),
+            d.c.published_at.is_not(None),
+        )
+        .subquery("windows")
+    )
+    return (
+        sa.select(windows)
+        .where(
+            windows.c.valid_from <= until,
+            sa.or_(windows.c.valid_to.is_(None), windows.c.valid_from < windows.c.valid_to),
+        )
+        .subquery("history")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryScoped:
+    scoped: export_repo.Scoped
+    windows: sa.Subquery
+
+
+def history_scoped(
+    principal: Principal, where: Sequence[ColumnElement[bool]], at: datetime | None
+) -> HistoryScoped:
+    """The readable observations of every version with a window (``version_windows``)
+    matching ``where``, joined to their dataset, indicator and window."""
+    windows = version_windows(principal, at)
+    any_version = observation_repo.OBSERVATIONS_ANY_VERSION.scoped(principal)
+    rows = any_version.where(
+        observations.c.dataset_id.in_(sa.select(windows.c.id)), *where
+    ).subquery("o")
+    dataset = datasets.alias("d")
+    indicator = indicators.alias("i")
+    target = models.SdgTarget.__table__.alias("t")
+    source = (
+        rows.join(dataset, dataset.c.id == rows.c.dataset_id)
+        .join(windows, windows.c.id == rows.c.dataset_id)
+        .outerjoin(indicator, indicator.c.id == rows.c.indicator_id)
+        .outerjoin(target, target.c.code == rows.c.target_code)
+    )
+    code = sa.func.coalesce(indicator.c.code, target.c.code)
+    return HistoryScoped(export_repo.Scoped(rows, dataset, indicator, source, code), windows)
+
+
+def _scoped(
+    principal: Principal, where: Sequence[ColumnElement[bool]]
+) -> tuple[export_repo.Scoped, dict[str, ColumnElement[Any]], list[ColumnElement[Any]]]:
+    """The rows a data select reads: today's (or as of an instant), or with
+    ``IncludeHistory`` every version's; the extra columns (the version's data set and its
+    window) and the leading sort keys (each version's rows contiguous, oldest first)."""
+    wanted = history_in(where)
+    if wanted is None:
+        return export_repo.scoped(principal, where), {}, []
+    found = history_scoped(principal, where, wanted.at)
+    s, w = found.scoped, found.windows
+    extra: dict[str, ColumnElement[Any]] = {
+        "data_set": s.dataset.c.id,
+        "valid_from": w.c.valid_from,
+        "valid_to": w.c.valid_to,
+    }
+    return s, extra, [s.dataset.c.lineage_id, w.c.valid_from, s.dataset.c.id]
+
+
 def data_select(
     principal: Principal,
     where: Sequence[ColumnElement[bool]],
@@ -191,10 +330,10 @@ def data_select(
 ) -> sa.Select[Any]:
     """Observation rows grouped by dataset, then by series key (each series contiguous), then
     ordered by the observation dimensions (the period, by default)."""
-    s = export_repo.scoped(principal, where)
-    columns = _columns(s)
+    s, extra, versions = _scoped(principal, where)
+    columns = _columns(s) | extra
     o = s.rows
-    order = [s.dataset.c.slug, *_order(o, s.code, dimension_at_observation), o.c.id]
+    order = [s.dataset.c.slug, *versions, *_order(o, s.code, dimension_at_observation), o.c.id]
     return (
         sa.select(*(c.label(n) for n, c in columns.items())).select_from(s.source).order_by(*order)
     )
@@ -233,7 +372,7 @@ def csv_select(
 ) -> sa.Select[Any]:
     """SDMX-CSV rows (1.0: DATAFLOW first; 2.0: STRUCTURE, STRUCTURE_ID, ACTION), labelled
     with the header's column names, in the observation order."""
-    s = export_repo.scoped(principal, where)
+    s, extra, versions = _scoped(principal, where)
     columns = _columns(s)
     lead: list[ColumnElement[Any]]
     if version == 1:
@@ -249,7 +388,10 @@ def csv_select(
     body.append(columns["value"].label(model.MEASURE))
     if attributes:
         body.extend(cell(columns[a.column]).label(a.id) for a in model.ATTRIBUTES)
-    return sa.select(*lead, *body).select_from(s.source).order_by(s.rows.c.id)
+    if extra:  # custom columns (SDMX-CSV 2.0 allows them): each version's validity window
+        body.append(export_repo.iso_utc(extra["valid_from"]).label(model.VALID_FROM))
+        body.append(export_repo.iso_utc(extra["valid_to"]).label(model.VALID_TO))
+    return sa.select(*lead, *body).select_from(s.source).order_by(*versions, s.rows.c.id)
 
 
 def exact_areas(codes: Sequence[str]) -> ColumnElement[bool]:
@@ -425,8 +567,11 @@ def first_last(
         )
         columns.append(rank.label("last_rank"))
     at = history.as_of_in(where)  # as of an instant: ranked among that instant's rows
+    wanted = history_in(where)  # with history: among each version's own rows
     readable = (
-        visibility.observation_visible(principal)
+        o.c.dataset_id.in_(sa.select(version_windows(principal, wanted.at).c.id))
+        if wanted is not None
+        else visibility.observation_visible(principal)
         if at is None
         else history.observation_visible_at(principal, at)
     )
@@ -437,3 +582,22 @@ def first_last(
     if last is not None:
         kept.append(sub.c.last_rank <= last)
     return o.c.id.in_(sa.select(sub.c.id).where(sa.or_(*kept)))
+
+
+async def history_summary(
+    conn: AsyncConnection, principal: Principal, where: Sequence[ColumnElement[bool]]
+) -> tuple[int, list[tuple[int, datetime, datetime | None]]]:
+    """With ``IncludeHistory`` among ``where``: how many observations the versions hold, and
+    the data sets (version id and window) they fall in, for the row count and entity tag."""
+    wanted = history_in(where)
+    assert wanted is not None
+    found = history_scoped(principal, where, wanted.at)
+    w = found.windows
+    stmt = (
+        sa.select(w.c.id, w.c.valid_from, w.c.valid_to, sa.func.count())
+        .select_from(found.scoped.rows.join(w, w.c.id == found.scoped.rows.c.dataset_id))
+        .group_by(w.c.id, w.c.valid_from, w.c.valid_to)
+        .order_by(w.c.id)
+    )
+    rows = (await conn.execute(stmt)).all()
+    return sum(int(r[3]) for r in rows), [(int(r[0]), r[1], r[2]) for r in rows]

@@ -262,6 +262,17 @@ async def deletions(
     return await repository.deletions_summary(conn, principal, data.since, data.removal_where)
 
 
+async def history(
+    conn: AsyncConnection, principal: Principal, data: DataQuery
+) -> tuple[int, str] | None:
+    """With ``includeHistory=true``: the observations of every version the message holds, and
+    what its entity tag must say of them (each version and its window); None otherwise."""
+    if repository.history_in(data.resolved.where) is None:
+        return None
+    rows, windows = await repository.history_summary(conn, principal, data.resolved.where)
+    return rows, ";".join(f"{i}:{start.isoformat()}:{end}" for i, start, end in windows)
+
+
 def data_stream(
     conn: AsyncConnection,
     principal: Principal,

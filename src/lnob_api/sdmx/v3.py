@@ -4,7 +4,7 @@
         ?c[DIM]=[op:]value[,value...][+[op:]value...]   (op: eq ne lt le gt ge co nc sw ew)
         &updatedAfter=&firstNObservations=&lastNObservations=&dimensionAtObservation=
         &attributes=dsd|all|none|msd|dataset|series|obs&measures=all|none
-        &asOf=<xs:dateTime>&includeHistory=false
+        &asOf=<xs:dateTime>&includeHistory=true|false
 
 The key is dot-separated with ``*`` for any code and ``,`` between alternatives. Filters of
 the key and of ``c[...]`` all hold (AND); the values of one ``c[...]`` are alternatives (OR)
@@ -15,8 +15,12 @@ as in 2.1. Rows, visibility and suppression are those of the 2.1 data queries.
 ``asOf`` (SDMX-REST 2.x: "the data as they were at the specified point in time") reads the
 versions current at that instant under today's permissions and withdrawals
 (``access.history``; docs/point-in-time.md): the instant travels with the query's clauses as
-a ``history.AsOf`` clause. ``includeHistory=false`` is the default; ``true`` (every version
-as a data set with its validity) is not offered yet and is refused by name.
+a ``history.AsOf`` clause. ``includeHistory=true`` (SDMX-REST 2.x: "previous versions of
+the data, as they were disseminated in the past") returns every version the caller may read
+today, one data set each, with its validity window (SDMX-ML 3.0 ``validFromDate`` /
+``validToDate``, SDMX-JSON 2.0 ``validFrom`` / ``validTo``, SDMX-CSV 2.0 custom columns
+``VALID_FROM`` / ``VALID_TO``); with ``asOf``, the history up to that instant; with
+``updatedAfter`` it is refused (``repository.IncludeHistory``).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from lnob_api.access import history
 from lnob_api.errors import InvalidInput
 from lnob_api.export.filters import Params, boolean, instant, single
 from lnob_api.observation.periods import period_bounds
-from lnob_api.sdmx import model, query
+from lnob_api.sdmx import model, query, repository
 from lnob_api.sdmx.negotiation import NotAcceptable, _ranges
 
 observations = models.Observation.__table__
@@ -148,28 +152,38 @@ def data_query(path: dict[str, Any], params: Params) -> Query:
 
 
 def _as_of(plain: Params, updated_after: Any) -> list[ColumnElement[bool]]:
-    """The ``asOf`` clause (none without it); ``includeHistory=true`` is refused."""
-    if boolean(plain, "includeHistory"):
+    """The ``asOf`` clause (none without it) and, with ``includeHistory=true``, the
+    ``repository.IncludeHistory`` one (every version up to the instant, or now)."""
+    include_history = boolean(plain, "includeHistory")
+    if include_history and updated_after is not None:
+        # The changes after updatedAfter are today's rows and their deletions; a history is
+        # every version with its window: one message cannot say both.
         raise InvalidInput(
             "includeHistory",
-            "includeHistory=true is not offered by this service yet; read one instant with asOf",
-            code="UNSUPPORTED",
-        )
-    given = instant(plain, "asOf")
-    if given is None:
-        return []
-    at = history.check_as_of(given)
-    if updated_after is not None:
-        # SDMX-REST: an updatedAfter more recent than asOf is a validation error; the deletions
-        # owed after updatedAfter are today's, not those of the instant, so none are combined.
-        later = " (and it is more recent than asOf)" if updated_after > at else ""
-        raise InvalidInput(
-            "asOf",
-            f"asOf cannot be combined with updatedAfter{later}: "
-            "read the instant in full, or pull today's changes",
+            "includeHistory=true cannot be combined with updatedAfter: "
+            "read the history in full (each data set says when it was valid), "
+            "or pull today's changes",
             code="INCOMPATIBLE",
         )
-    return [history.AsOf(at)]
+    given = instant(plain, "asOf")
+    at = None if given is None else history.check_as_of(given)
+    clauses: list[ColumnElement[bool]] = []
+    if at is not None:
+        if updated_after is not None:
+            # SDMX-REST: an updatedAfter more recent than asOf is a validation error; the
+            # deletions owed after updatedAfter are today's, not those of the instant, so
+            # none are combined.
+            later = " (and it is more recent than asOf)" if updated_after > at else ""
+            raise InvalidInput(
+                "asOf",
+                f"asOf cannot be combined with updatedAfter{later}: "
+                "read the instant in full, or pull today's changes",
+                code="INCOMPATIBLE",
+            )
+        clauses.append(history.AsOf(at))
+    if include_history:
+        clauses.append(repository.IncludeHistory(at))
+    return clauses
 
 
 def _key(raw: str | None) -> str | None:
