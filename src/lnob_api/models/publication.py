@@ -35,6 +35,10 @@ class Publication(Timestamped, Versioned, DemoFlag, Base):
 
     __table_args__ = (
         sa.CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]*$'", name="slug_format"),
+        # A canonical BCP 47 tag, as on datasets (migration 0016; declare.language.PATTERN).
+        sa.CheckConstraint(
+            "language ~ '^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$'", name="language"
+        ),
         sa.Index("ix_publications_published_on_id", "published_on", "id"),
     )
 
