@@ -113,7 +113,7 @@ class TestSdmx:
             ({"asOf": "soon"}, "ISO 8601"),
             ({"asOf": PAST, "updatedAfter": PAST}, "updatedAfter"),
             ({"asOf": "2020-01-01T00:00:00Z", "updatedAfter": "2021-01-01T00:00:00Z"}, "recent"),
-            ({"includeHistory": "true"}, "includeHistory"),
+            ({"includeHistory": "true", "updatedAfter": PAST}, "includeHistory"),
             ({"includeHistory": "perhaps"}, "includeHistory"),
         ],
     )
