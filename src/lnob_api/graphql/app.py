@@ -271,7 +271,8 @@ class GraphQLApp(GraphQL[Context, None]):
             )
         compiled = await self.compiled.execute(query, name, request_data.variables, context)
         if compiled is not None:  # one SQL statement wrote the body (graphql.compiled)
-            setattr(request.state, _CACHEABLE, True)
+            if not compiled.errors:
+                setattr(request.state, _CACHEABLE, True)
             return compiled
         try:
             result = await self.schema.execute(

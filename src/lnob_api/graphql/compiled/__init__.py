@@ -35,6 +35,7 @@ from graphql import (
     validate,
 )
 from lnob_api.cache.store import scope_of
+from lnob_api.db import availability
 from lnob_api.db.request import RequestDb
 from lnob_api.graphql.compiled import render
 from lnob_api.graphql.compiled.build import Compiler, Unsupported
@@ -156,7 +157,7 @@ class CompiledReads:
         operation_name: str | None,
         variables: dict[str, Any] | None,
         context: Any,
-    ) -> Compiled | None:
+    ) -> ExecutionResult | None:
         if not self.settings.compiled or query is None:
             return None
         if variables is not None and not isinstance(variables, dict):
@@ -213,7 +214,16 @@ class CompiledReads:
         try:
             row = await db.isolated(run)
             await db.close()
-        except Exception:
+        except Exception as exc:
+            failure = availability.note(exc)
+            if failure is not None:
+                # The database failed, timed out or the client left (its statement was
+                # cancelled): answered as on the resolvers' path (the outage middleware turns it
+                # into its 503/504), never run a second time.
+                await db.close(failed=True)
+                return ExecutionResult(
+                    data=None, errors=[GraphQLError(availability.MESSAGES[failure])]
+                )
             log.exception("compiled statement failed; answering through Strawberry")
             # Strawberry runs it again in a new transaction and reports what failed.
             await db.close(failed=True)
