@@ -7,12 +7,10 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
-from lnob_api.access import checks
 from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.dataset import write_repository as repo
-from lnob_api.errors import NotFound, check_version
-from lnob_api.models.enums import CoalitionRole
+from lnob_api.domain_kit import writes
 
 
 def now() -> datetime:
@@ -33,14 +31,7 @@ async def load(
     ``admin``), then a stale ``row_version`` (None: checked later, on the row written) is a
     conflict."""
     dataset = await repo.lock(session, dataset_id, actor.principal)
-    if dataset is None:
-        raise NotFound("no such dataset")
-    if admin:
-        checks.require_coalition_admin(actor.principal, dataset.coalition_id)
-    else:
-        checks.require_role(actor.principal, dataset.coalition_id, CoalitionRole.EDITOR)
-    check_version("dataset", dataset.row_version, row_version)
-    return dataset
+    return writes.for_change(dataset, "dataset", actor.principal, row_version, admin=admin)
 
 
 # ``dataset/service.py`` still calls the one audit call by this name.

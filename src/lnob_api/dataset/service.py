@@ -17,18 +17,21 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
-from lnob_api.access import checks
 from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
+from lnob_api.coalition import service as coalition_service
 from lnob_api.dataset import common, lifecycle
 from lnob_api.dataset import write_repository as repo
 from lnob_api.dataset.lifecycle import delete_draft as delete_draft
 from lnob_api.dataset.lifecycle import publish as publish
 from lnob_api.dataset.lifecycle import retract as retract
+from lnob_api.db.rows import assign, insert
 from lnob_api.declare.entities import DATASET
 from lnob_api.disclosure import service as disclosure
+from lnob_api.domain_kit import writes
 from lnob_api.errors import InvalidInput, ValidationFailed, check_version
-from lnob_api.models.enums import CoalitionRole, DatasetStatus, Methodology, Visibility
+from lnob_api.models.common import mark_edited
+from lnob_api.models.enums import DatasetStatus, Methodology, Visibility
 from lnob_api.provenance import dataset as dataset_provenance
 from lnob_api.slugs import unique_slug
 from lnob_api.sync import service as sync
@@ -83,31 +86,22 @@ async def _resolve_links(
     group_codes: list[str] | None,
     problems: list[InvalidInput],
 ) -> tuple[list[int] | None, list[int] | None]:
-    indicator_ids: list[int] | None = None
-    group_ids: list[int] | None = None
+    indicator_ids = group_ids = None
     if indicator_codes is not None:
         found = await repo.indicators_by_code(session, indicator_codes)
-        indicator_ids = []
-        for i, code in enumerate(indicator_codes):
-            row = found.get(code)
-            if row is None or row.coalition_id not in (None, coalition_id):
-                problems.append(
-                    InvalidInput(
-                        f"indicators.{i}", f"unknown indicator code {code!r}", code="INVALID_CODE"
-                    )
-                )
-            elif row.id not in indicator_ids:
-                indicator_ids.append(int(row.id))
+        usable = {
+            code: int(row.id)
+            for code, row in found.items()
+            if row.coalition_id in (None, coalition_id)
+        }
+        indicator_ids = writes.resolve_codes(
+            indicator_codes, usable, problems, field="indicators", what="indicator code"
+        )
     if group_codes is not None:
         groups = await repo.groups_by_code(session, group_codes)
-        group_ids = []
-        for i, code in enumerate(group_codes):
-            if code not in groups:
-                problems.append(
-                    InvalidInput(f"groups.{i}", f"unknown group code {code!r}", code="INVALID_CODE")
-                )
-            elif groups[code] not in group_ids:
-                group_ids.append(groups[code])
+        group_ids = writes.resolve_codes(
+            group_codes, groups, problems, field="groups", what="group code"
+        )
     return indicator_ids, group_ids
 
 
@@ -136,14 +130,8 @@ async def create(
     group_codes: list[str] | None,
     provenance: dataset_provenance.ProvenanceChange | None = None,
 ) -> models.Dataset:
-    coalition_id = await repo.coalition_id_by_code(session, coalition_code)
-    if coalition_id is None:
-        raise InvalidInput(
-            "coalition", f"unknown coalition {coalition_code!r}", code="INVALID_CODE"
-        )
-    checks.require_role(actor.principal, coalition_id, CoalitionRole.EDITOR)
-    if visibility is not None and visibility is not Visibility.COALITION:
-        checks.require_coalition_admin(actor.principal, coalition_id)
+    coalition_id = await coalition_service.coalition_id(session, coalition_code)
+    writes.require_adder(actor.principal, coalition_id, visibility)
     problems: list[InvalidInput] = []
     await _validate_fields(session, coalition_id, fields, problems)
     indicator_ids, group_ids = await _resolve_links(
@@ -162,9 +150,7 @@ async def create(
         **{k: v for k, v in fields.items() if k in EDITABLE},
     )
     dataset_provenance.apply(dataset, provenance, creating=True)
-    session.add(dataset)
-    await session.flush()
-    await session.refresh(dataset)
+    await insert(session, dataset)
     await repo.replace_links(session, dataset.id, indicator_ids=indicator_ids, group_ids=group_ids)
     await dataset_provenance.link_criteria(session, dataset.id, criterion_ids)
     await common.record(session, actor, "dataset.create", dataset, None)
@@ -217,12 +203,9 @@ async def update(
         # The community validated other content: the edited version needs validating again.
         dataset.status = DatasetStatus.DRAFT
     before = audit.snapshot(dataset)
-    for name, value in fields.items():
-        if name in EDITABLE:
-            setattr(dataset, name, value)
+    assign(dataset, fields, EDITABLE)
     dataset_provenance.apply(dataset, provenance, creating=False)
-    dataset.row_version += 1
-    dataset.updated_at = common.now()
+    mark_edited(dataset)
     await repo.replace_links(session, dataset.id, indicator_ids=indicator_ids, group_ids=group_ids)
     await dataset_provenance.link_criteria(session, dataset.id, criterion_ids)
     await common.record(session, actor, "dataset.update", dataset, before)

@@ -12,19 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
+from lnob_api.domain_kit.links import replace_link_rows
 from lnob_api.models.enums import PRE_RELEASE
 
 datasets = models.Dataset.__table__
 links = models.DatasetIndicator.__table__
 group_links = models.DatasetGroup.__table__
 observations = models.Observation.__table__
-
-
-async def coalition_id_by_code(session: AsyncSession, code: str) -> int | None:
-    found = await session.scalar(
-        sa.select(models.Coalition.id).where(models.Coalition.code == code.strip().upper())
-    )
-    return int(found) if found is not None else None
 
 
 async def project_coalition(session: AsyncSession, project_id: int) -> int | None:
@@ -88,20 +82,9 @@ async def replace_links(
     indicator_ids: list[int] | None,
     group_ids: list[int] | None,
 ) -> None:
-    if indicator_ids is not None:
-        await session.execute(sa.delete(links).where(links.c.dataset_id == dataset_id))
-        if indicator_ids:
-            await session.execute(
-                sa.insert(links),
-                [{"dataset_id": dataset_id, "indicator_id": i} for i in indicator_ids],
-            )
-    if group_ids is not None:
-        await session.execute(sa.delete(group_links).where(group_links.c.dataset_id == dataset_id))
-        if group_ids:
-            await session.execute(
-                sa.insert(group_links),
-                [{"dataset_id": dataset_id, "group_id": g} for g in group_ids],
-            )
+    owner = ("dataset_id", dataset_id)
+    await replace_link_rows(session, links, owner, "indicator_id", indicator_ids)
+    await replace_link_rows(session, group_links, owner, "group_id", group_ids)
 
 
 async def link_ids(session: AsyncSession, dataset_id: int) -> tuple[list[int], list[int]]:

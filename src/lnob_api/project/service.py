@@ -14,15 +14,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
-from lnob_api.access import checks
 from lnob_api.audit import service as audit
 from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
 from lnob_api.db.rows import assign, insert
-from lnob_api.errors import InvalidInput, NotFound, ValidationFailed, check_version
+from lnob_api.domain_kit import writes
+from lnob_api.errors import InvalidInput, ValidationFailed
 from lnob_api.models.common import mark_edited
-from lnob_api.models.enums import CoalitionRole, ProjectStatus, Visibility
+from lnob_api.models.enums import ProjectStatus, Visibility
 from lnob_api.project import write_repository as repo
 from lnob_api.sdg import service as sdg_service
 from lnob_api.slugs import unique_slug
@@ -38,16 +38,8 @@ async def _resolve_groups(
 ) -> list[int]:
     """Ids of the shared groups and the coalition's own among ``codes``; INVALID_CODE else."""
     found = await repo.groups_by_code(session, codes)
-    ids: list[int] = []
-    for i, code in enumerate(codes):
-        group = found.get(code)
-        if group is None or group[1] not in (None, coalition_id):
-            problems.append(
-                InvalidInput(f"groups.{i}", f"unknown group code {code!r}", code="INVALID_CODE")
-            )
-        elif group[0] not in ids:
-            ids.append(group[0])
-    return ids
+    usable = {code: id_ for code, (id_, owner) in found.items() if owner in (None, coalition_id)}
+    return writes.resolve_codes(codes, usable, problems, field="groups", what="group code")
 
 
 async def _validate(
@@ -109,9 +101,7 @@ async def create(
     """An editor adds a project to their coalition (COALITION-only unless an admin says
     otherwise), with the SDG targets and groups it addresses."""
     coalition_id = await coalition_service.coalition_id(session, coalition_code)
-    checks.require_role(actor.principal, coalition_id, CoalitionRole.EDITOR)
-    if visibility is not None and visibility is not Visibility.COALITION:
-        checks.require_coalition_admin(actor.principal, coalition_id)
+    writes.require_adder(actor.principal, coalition_id, visibility)
     targets, groups = await _validate(
         session, coalition_id, fields, (target_codes, group_codes), None
     )
@@ -138,14 +128,7 @@ async def _load(
     """The project, once the caller may write it (as an editor, or ``admin``) at the version
     they read. A project the caller may not see is not found."""
     project = await repo.lock(session, actor.principal, project_id)
-    if project is None:
-        raise NotFound("no such project")
-    if admin:
-        checks.require_coalition_admin(actor.principal, project.coalition_id)
-    else:
-        checks.require_role(actor.principal, project.coalition_id, CoalitionRole.EDITOR)
-    check_version("project", project.row_version, row_version)
-    return project
+    return writes.for_change(project, "project", actor.principal, row_version, admin=admin)
 
 
 async def update(

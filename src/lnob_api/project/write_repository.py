@@ -11,6 +11,7 @@ from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.db.rows import lock_one
+from lnob_api.domain_kit.links import replace_link_rows
 
 projects = models.Project.__table__
 targets = models.ProjectTarget.__table__
@@ -54,20 +55,9 @@ async def replace_links(
     target_codes: list[str] | None,
     group_ids: list[int] | None,
 ) -> None:
-    if target_codes is not None:
-        await session.execute(sa.delete(targets).where(targets.c.project_id == project_id))
-        if target_codes:
-            await session.execute(
-                sa.insert(targets),
-                [{"project_id": project_id, "target_code": t} for t in target_codes],
-            )
-    if group_ids is not None:
-        await session.execute(sa.delete(group_links).where(group_links.c.project_id == project_id))
-        if group_ids:
-            await session.execute(
-                sa.insert(group_links),
-                [{"project_id": project_id, "group_id": g} for g in group_ids],
-            )
+    owner = ("project_id", project_id)
+    await replace_link_rows(session, targets, owner, "target_code", target_codes)
+    await replace_link_rows(session, group_links, owner, "group_id", group_ids)
 
 
 async def dataset_count(session: AsyncSession, project_id: int) -> int:

@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api import models
 from lnob_api.db.rows import lock_one
+from lnob_api.domain_kit.links import replace_link_rows
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, public
 
 criteria = models.QualityCriterion.__table__
@@ -183,14 +184,9 @@ async def criteria_by_code(
 async def replace_dataset_criteria(
     session: AsyncSession, dataset_id: int, criterion_ids: Sequence[int]
 ) -> None:
-    await session.execute(
-        sa.delete(dataset_criteria).where(dataset_criteria.c.dataset_id == dataset_id)
+    await replace_link_rows(
+        session, dataset_criteria, ("dataset_id", dataset_id), "criterion_id", criterion_ids
     )
-    if criterion_ids:
-        await session.execute(
-            sa.insert(dataset_criteria),
-            [{"dataset_id": dataset_id, "criterion_id": c} for c in criterion_ids],
-        )
 
 
 async def dataset_criterion_ids(session: AsyncSession, dataset_id: int) -> list[int]:

@@ -15,15 +15,17 @@ from urllib.parse import urlsplit
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
-from lnob_api.access import checks
 from lnob_api.audit import service as audit
 from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Principal
 from lnob_api.coalition import service as coalition_service
+from lnob_api.db.rows import assign, insert
 from lnob_api.declare.entities import PUBLICATION
-from lnob_api.errors import InvalidInput, NotFound, ValidationFailed, check_version
-from lnob_api.models.enums import CoalitionRole, PublicationKind, Visibility
+from lnob_api.domain_kit import writes
+from lnob_api.errors import InvalidInput, ValidationFailed
+from lnob_api.models.common import mark_edited
+from lnob_api.models.enums import PublicationKind, Visibility
 from lnob_api.publication import write_repository as repo
 from lnob_api.sdg import service as sdg_service
 from lnob_api.slugs import unique_slug
@@ -41,21 +43,6 @@ class Links:
     coalitions: list[str] | None = None
     targets: list[str] | None = None
     datasets: list[int] | None = None
-
-
-def _require_writer(principal: Principal, coalition_id: int | None) -> None:
-    if coalition_id is None:
-        checks.require_partnership_admin(principal)
-    else:
-        checks.require_role(principal, coalition_id, CoalitionRole.EDITOR)
-
-
-def _require_governor(principal: Principal, coalition_id: int | None) -> None:
-    """Who sets a publication's visibility: its coalition's admins, or partnership admins."""
-    if coalition_id is None:
-        checks.require_partnership_admin(principal)
-    else:
-        checks.require_coalition_admin(principal, coalition_id)
 
 
 def _check_fields(fields: dict[str, Any], problems: list[InvalidInput]) -> None:
@@ -85,14 +72,9 @@ async def _resolve_links(
     if links.coalitions is not None:
         codes = [c.strip().upper() for c in links.coalitions]
         found = await repo.coalition_ids_by_code(session, codes)
-        for i, code in enumerate(codes):
-            if code not in found:
-                problems.append(
-                    InvalidInput(
-                        f"coalitions.{i}", f"unknown coalition {code!r}", code="INVALID_CODE"
-                    )
-                )
-        coalition_ids = list(dict.fromkeys(found[c] for c in codes if c in found))
+        coalition_ids = writes.resolve_codes(
+            codes, found, problems, field="coalitions", what="coalition"
+        )
     if links.targets is not None:
         targets = await sdg_service.resolve_targets(
             session, links.targets, problems, field="targets"
@@ -147,9 +129,7 @@ async def create(
     coalition_id = None
     if coalition_code is not None:
         coalition_id = await coalition_service.coalition_id(session, coalition_code)
-    _require_writer(actor.principal, coalition_id)
-    if visibility is not None and visibility is not Visibility.COALITION:
-        _require_governor(actor.principal, coalition_id)
+    writes.require_adder(actor.principal, coalition_id, visibility)
     if links.coalitions is None and coalition_code is not None:
         links = Links([coalition_code], links.targets, links.datasets)
     coalition_ids, targets, dataset_ids = await _validate(session, actor.principal, fields, links)
@@ -160,9 +140,7 @@ async def create(
         visibility=visibility or Visibility.COALITION,
         **{k: v for k, v in fields.items() if k in EDITABLE and v is not None},
     )
-    session.add(publication)
-    await session.flush()
-    await session.refresh(publication)
+    await insert(session, publication)
     await repo.replace_links(
         session,
         publication.id,
@@ -182,20 +160,10 @@ async def _load(
     *,
     govern: bool = False,
 ) -> models.Publication:
+    """The publication, once the caller may write it (or ``govern`` it: set who sees it) at the
+    version they read. A publication the caller may not see is not found."""
     publication = await repo.lock(session, actor.principal, publication_id)
-    if publication is None:
-        raise NotFound("no such publication")
-    if govern:
-        _require_governor(actor.principal, publication.coalition_id)
-    else:
-        _require_writer(actor.principal, publication.coalition_id)
-    check_version("publication", publication.row_version, row_version)
-    return publication
-
-
-def _touch(publication: models.Publication) -> None:
-    publication.row_version += 1
-    publication.updated_at = coalition_service.now()
+    return writes.for_change(publication, "publication", actor.principal, row_version, admin=govern)
 
 
 async def update(
@@ -211,10 +179,8 @@ async def update(
     publication = await _load(session, actor, publication_id, row_version)
     coalition_ids, targets, dataset_ids = await _validate(session, actor.principal, fields, links)
     before = audit.snapshot(publication)
-    for name, value in fields.items():
-        if name in EDITABLE:
-            setattr(publication, name, value)
-    _touch(publication)
+    assign(publication, fields, EDITABLE)
+    mark_edited(publication)
     await repo.replace_links(
         session,
         publication.id,
@@ -239,7 +205,7 @@ async def set_visibility(
     publication = await _load(session, actor, publication_id, row_version, govern=True)
     before = audit.snapshot(publication)
     publication.visibility = visibility
-    _touch(publication)
+    mark_edited(publication)
     await record_change(session, actor, "publication.visibility", publication, before)
     return publication
 

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
+from lnob_api.db.rows import lock_one
+from lnob_api.domain_kit.links import replace_link_rows
 
 publications = models.Publication.__table__
 coalitions = models.Coalition.__table__
@@ -23,13 +25,12 @@ async def lock(
     session: AsyncSession, principal: Principal, publication_id: int
 ) -> models.Publication | None:
     """The publication if the principal may see it, its row locked for the transaction."""
-    result = await session.execute(
-        sa.select(models.Publication)
-        .where(models.Publication.id == publication_id, visibility.publication_visible(principal))
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    return await lock_one(
+        session,
+        models.Publication,
+        models.Publication.id == publication_id,
+        visibility.publication_visible(principal),
     )
-    return result.scalar_one_or_none()
 
 
 async def slug_taken(session: AsyncSession, slug: str) -> bool:
@@ -63,15 +64,7 @@ async def replace_links(
     target_codes: list[str] | None,
     dataset_ids: list[int] | None,
 ) -> None:
-    for table, column, values in (
-        (coalition_links, "coalition_id", coalition_ids),
-        (target_links, "target_code", target_codes),
-        (dataset_links, "dataset_id", dataset_ids),
-    ):
-        if values is None:
-            continue
-        await session.execute(sa.delete(table).where(table.c.publication_id == publication_id))
-        if values:
-            await session.execute(
-                sa.insert(table), [{"publication_id": publication_id, column: v} for v in values]
-            )
+    owner = ("publication_id", publication_id)
+    await replace_link_rows(session, coalition_links, owner, "coalition_id", coalition_ids)
+    await replace_link_rows(session, target_links, owner, "target_code", target_codes)
+    await replace_link_rows(session, dataset_links, owner, "dataset_id", dataset_ids)

@@ -18,6 +18,7 @@ from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.coalition.repository import coalition_coded
 from lnob_api.db.rows import lock_one
+from lnob_api.domain_kit.links import replace_link_rows
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, scoped_by
 from lnob_api.read.search import ESCAPE, word_patterns
 from lnob_api.sdg import repository as sdg_repo
@@ -173,13 +174,5 @@ async def target_codes(session: AsyncSession, recommendation_id: int) -> list[st
 
 
 async def replace_targets(session: AsyncSession, recommendation_id: int, codes: list[str]) -> None:
-    await session.execute(
-        sa.delete(recommendation_targets).where(
-            recommendation_targets.c.recommendation_id == recommendation_id
-        )
-    )
-    if codes:
-        await session.execute(
-            sa.insert(recommendation_targets),
-            [{"recommendation_id": recommendation_id, "target_code": c} for c in codes],
-        )
+    owner = ("recommendation_id", recommendation_id)
+    await replace_link_rows(session, recommendation_targets, owner, "target_code", codes)

@@ -1,0 +1,101 @@
+"""The steps the write use cases of coalition-owned records share.
+
+A coalition's EDITORs write its records and its ADMINs govern them (visibility); the
+partnership admins do both for a record of no coalition (a partnership publication). A record
+the caller may not see is not found, exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lnob_api.access import checks
+from lnob_api.audit.change import record_change
+from lnob_api.audit.service import Actor
+from lnob_api.auth.principal import Principal
+from lnob_api.db.rows import insert
+from lnob_api.errors import InvalidInput, NotFound, check_version
+from lnob_api.models.enums import CoalitionRole, Visibility
+
+
+class Owned(Protocol):
+    """A coalition's record, versioned for optimistic locking."""
+
+    @property
+    def coalition_id(self) -> int | None: ...
+
+    @property
+    def row_version(self) -> int: ...
+
+
+Record = TypeVar("Record", bound=Owned)
+Row = TypeVar("Row")
+Key = TypeVar("Key")
+
+
+def require_writer(principal: Principal, coalition_id: int | None, *, admin: bool = False) -> None:
+    """The caller writes the records of ``coalition_id`` (an EDITOR), or governs them with
+    ``admin`` (an ADMIN); partnership admins, with ``coalition_id`` None."""
+    if coalition_id is None:
+        checks.require_partnership_admin(principal)
+    elif admin:
+        checks.require_coalition_admin(principal, coalition_id)
+    else:
+        checks.require_role(principal, coalition_id, CoalitionRole.EDITOR)
+
+
+def require_adder(
+    principal: Principal, coalition_id: int | None, visibility: Visibility | None
+) -> None:
+    """The caller adds a record to ``coalition_id``: its writers do, and only its governors
+    give it a visibility other than COALITION (the default)."""
+    require_writer(principal, coalition_id)
+    if visibility is not None and visibility is not Visibility.COALITION:
+        require_writer(principal, coalition_id, admin=True)
+
+
+def for_change(
+    record: Record | None,
+    what: str,
+    principal: Principal,
+    row_version: int | None,
+    *,
+    admin: bool = False,
+) -> Record:
+    """``record`` (locked; None when it is missing or the caller may not see it) once the caller
+    may change it, checked in this order: a missing ``what`` is not found, then the role
+    (:func:`require_writer`), then a stale ``row_version`` (None: checked later) is a conflict."""
+    if record is None:
+        raise NotFound(f"no such {what}")
+    require_writer(principal, record.coalition_id, admin=admin)
+    check_version(what, record.row_version, row_version)
+    return record
+
+
+async def created(session: AsyncSession, actor: Actor, action: str, row: Row, **event: Any) -> Row:
+    """Insert the new ORM ``row`` and record its audit event ``action`` (``event``: the
+    keywords of ``record_change``); the row as stored."""
+    await insert(session, row)
+    await record_change(session, actor, action, row, None, **event)
+    return row
+
+
+def resolve_codes(
+    codes: Sequence[str],
+    found: Mapping[str, Key],
+    problems: list[InvalidInput],
+    *,
+    field: str,
+    what: str,
+) -> list[Key]:
+    """What ``found`` holds for ``codes`` (the ids of the records with those codes), each once,
+    in their order; an INVALID_CODE problem on ``field.<index>`` for each code it lacks."""
+    for i, code in enumerate(codes):
+        if code not in found:
+            problems.append(
+                InvalidInput(f"{field}.{i}", f"unknown {what} {code!r}", code="INVALID_CODE")
+            )
+    return list(dict.fromkeys(found[code] for code in codes if code in found))
