@@ -7,7 +7,25 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from lnob_api.migrations.ddl import drop_index, foreign_key, index, text_enum, timestamps
+from lnob_api.migrations.ddl import (
+    blank_text,
+    drop_index,
+    drop_keyset_index,
+    empty_object,
+    foreign_key,
+    identity,
+    index,
+    is_demo,
+    keyset_index,
+    primary_key,
+    row_version,
+    slug_format,
+    stamped,
+    text_enum,
+    timestamps,
+    unique,
+    visibility,
+)
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -29,7 +47,7 @@ def upgrade() -> None:
         ),
         sa.Column("coalition_id", sa.BigInteger(), nullable=True),
         *timestamps(),
-        sa.Column("is_demo", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+        is_demo(),
         sa.CheckConstraint(
             "(level = 'COUNTRY') = (parent_code IS NULL)",
             name=op.f("ck_areas_parent_unless_country"),
@@ -39,7 +57,7 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint("code ~ '^[A-Z]{2}(-[A-Z0-9]+)*$'", name=op.f("ck_areas_code_format")),
         foreign_key("areas", "parent_code", "areas.code", ondelete="RESTRICT"),
-        sa.PrimaryKeyConstraint("code", name=op.f("pk_areas")),
+        primary_key("areas", "code"),
     )
     op.create_index(
         "ix_areas_ancestors", "areas", ["ancestors"], unique=False, postgresql_using="gin"
@@ -52,35 +70,23 @@ def upgrade() -> None:
         "reference_data_versions",
         sa.Column("name", sa.String(length=80), nullable=False),
         sa.Column("version", sa.String(length=200), nullable=False),
-        sa.Column("source", sa.Text(), server_default="", nullable=False),
-        sa.Column(
-            "loaded_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
-        sa.PrimaryKeyConstraint("name", name=op.f("pk_reference_data_versions")),
+        blank_text("source"),
+        stamped("loaded_at"),
+        primary_key("reference_data_versions", "name"),
     )
     op.create_table(
         "sdg_goals",
         sa.Column("code", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("short_title", sa.String(length=200), nullable=False),
-        sa.Column(
-            "title_translations",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default="{}",
-            nullable=False,
-        ),
-        sa.Column(
-            "short_title_translations",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default="{}",
-            nullable=False,
-        ),
+        empty_object("title_translations"),
+        empty_object("short_title_translations"),
         sa.CheckConstraint("code BETWEEN 1 AND 17", name=op.f("ck_sdg_goals_code_range")),
-        sa.PrimaryKeyConstraint("code", name=op.f("pk_sdg_goals")),
+        primary_key("sdg_goals", "code"),
     )
     op.create_table(
         "users",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("password_hash", sa.String(length=200), nullable=True),
@@ -90,34 +96,34 @@ def upgrade() -> None:
         sa.Column("is_active", sa.Boolean(), server_default=sa.text("true"), nullable=False),
         sa.Column("external_subject", sa.String(length=300), nullable=True),
         *timestamps(),
-        sa.Column("is_demo", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
-        sa.UniqueConstraint("external_subject", name=op.f("uq_users_external_subject")),
+        is_demo(),
+        primary_key("users", "id"),
+        unique("users", "external_subject"),
     )
     op.create_index(
         "uq_users_email_lower", "users", [sa.literal_column("lower(email)")], unique=True
     )
     op.create_table(
         "coalitions",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("code", sa.String(length=2), nullable=False),
         sa.Column("slug", sa.String(length=80), nullable=False),
         sa.Column("name", sa.String(length=300), nullable=False),
-        sa.Column("description", sa.Text(), server_default="", nullable=False),
+        blank_text("description"),
         sa.Column("launched_year", sa.SmallInteger(), nullable=True),
         sa.Column("cohort", sa.String(length=40), server_default="", nullable=False),
         sa.Column("suppression_threshold", sa.Integer(), server_default="5", nullable=False),
         *timestamps(),
-        sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
-        sa.Column("is_demo", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        sa.CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]*$'", name=op.f("ck_coalitions_slug_format")),
+        row_version(),
+        is_demo(),
+        slug_format("coalitions"),
         sa.CheckConstraint(
             "suppression_threshold >= 0", name=op.f("ck_coalitions_threshold_non_negative")
         ),
         sa.ForeignKeyConstraint(["code"], ["areas.code"], name=op.f("fk_coalitions_code_areas")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_coalitions")),
-        sa.UniqueConstraint("code", name=op.f("uq_coalitions_code")),
-        sa.UniqueConstraint("slug", name=op.f("uq_coalitions_slug")),
+        primary_key("coalitions", "id"),
+        unique("coalitions", "code"),
+        unique("coalitions", "slug"),
     )
     op.create_foreign_key(
         op.f("fk_areas_coalition_id_coalitions"),
@@ -129,7 +135,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "organisations",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("slug", sa.String(length=80), nullable=False),
         sa.Column("name", sa.String(length=300), nullable=False),
         sa.Column(
@@ -149,18 +155,16 @@ def upgrade() -> None:
         ),
         sa.Column("country_code", sa.String(length=2), nullable=True),
         sa.Column("website", sa.String(length=500), nullable=True),
-        sa.Column("description", sa.Text(), server_default="", nullable=False),
+        blank_text("description"),
         *timestamps(),
-        sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
-        sa.Column("is_demo", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        sa.CheckConstraint(
-            "slug ~ '^[a-z0-9][a-z0-9-]*$'", name=op.f("ck_organisations_slug_format")
-        ),
+        row_version(),
+        is_demo(),
+        slug_format("organisations"),
         sa.ForeignKeyConstraint(
             ["country_code"], ["areas.code"], name=op.f("fk_organisations_country_code_areas")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_organisations")),
-        sa.UniqueConstraint("slug", name=op.f("uq_organisations_slug")),
+        primary_key("organisations", "id"),
+        unique("organisations", "slug"),
     )
     index("organisations", "country_code")
     op.create_table(
@@ -168,30 +172,20 @@ def upgrade() -> None:
         sa.Column("code", sa.String(length=10), nullable=False),
         sa.Column("goal_code", sa.SmallInteger(), nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
-        sa.Column(
-            "title_translations",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default="{}",
-            nullable=False,
-        ),
+        empty_object("title_translations"),
         sa.Column("sort_key", sa.String(length=40, collation="C"), nullable=False),
         sa.CheckConstraint(
             "code ~ '^[0-9]{1,2}\\.[0-9a-z]{1,2}$'", name=op.f("ck_sdg_targets_code_format")
         ),
         foreign_key("sdg_targets", "goal_code", "sdg_goals.code", ondelete="RESTRICT"),
-        sa.PrimaryKeyConstraint("code", name=op.f("pk_sdg_targets")),
-        sa.UniqueConstraint("sort_key", name=op.f("uq_sdg_targets_sort_key")),
+        primary_key("sdg_targets", "code"),
+        unique("sdg_targets", "sort_key"),
     )
     index("sdg_targets", "goal_code")
     op.create_table(
         "audit_events",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
-        sa.Column(
-            "occurred_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        identity(),
+        stamped("occurred_at"),
         sa.Column("user_id", sa.BigInteger(), nullable=True),
         sa.Column("client_id", sa.String(length=64), nullable=True),
         sa.Column("action", sa.String(length=80), nullable=False),
@@ -201,23 +195,11 @@ def upgrade() -> None:
         sa.Column("before", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("after", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("request_id", sa.String(length=64), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["coalition_id"],
-            ["coalitions.id"],
-            name=op.f("fk_audit_events_coalition_id_coalitions"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-            name=op.f("fk_audit_events_user_id_users"),
-            ondelete="SET NULL",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
+        foreign_key("audit_events", "coalition_id", "coalitions.id", ondelete="SET NULL"),
+        foreign_key("audit_events", "user_id", "users.id", ondelete="SET NULL"),
+        primary_key("audit_events", "id"),
     )
-    op.create_index(
-        "ix_audit_events_coalition_id_id", "audit_events", ["coalition_id", "id"], unique=False
-    )
+    keyset_index("audit_events", "coalition_id")
     op.create_index(
         "ix_audit_events_entity", "audit_events", ["entity_type", "entity_id"], unique=False
     )
@@ -235,9 +217,7 @@ def upgrade() -> None:
         *timestamps(),
         foreign_key("coalition_members", "coalition_id", "coalitions.id", ondelete="CASCADE"),
         foreign_key("coalition_members", "organisation_id", "organisations.id", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint(
-            "coalition_id", "organisation_id", name=op.f("pk_coalition_members")
-        ),
+        primary_key("coalition_members", "coalition_id", "organisation_id"),
     )
     index("coalition_members", "organisation_id")
     op.create_table(
@@ -248,22 +228,17 @@ def upgrade() -> None:
         *timestamps(),
         foreign_key("coalition_user_roles", "coalition_id", "coalitions.id", ondelete="CASCADE"),
         foreign_key("coalition_user_roles", "user_id", "users.id", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("coalition_id", "user_id", name=op.f("pk_coalition_user_roles")),
+        primary_key("coalition_user_roles", "coalition_id", "user_id"),
     )
     index("coalition_user_roles", "user_id")
     op.create_table(
         "indicators",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("code", sa.String(length=40), nullable=False),
         sa.Column("target_code", sa.String(length=10), nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
-        sa.Column(
-            "title_translations",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default="{}",
-            nullable=False,
-        ),
-        sa.Column("description", sa.Text(), server_default="", nullable=False),
+        empty_object("title_translations"),
+        blank_text("description"),
         sa.Column("unit", sa.String(length=80), nullable=True),
         sa.Column("tier", sa.String(length=60), nullable=True),
         sa.Column("unsd_code", sa.String(length=20), nullable=True),
@@ -271,41 +246,41 @@ def upgrade() -> None:
         sa.Column("framework_version", sa.String(length=80), nullable=True),
         sa.Column("sort_key", sa.String(length=60, collation="C"), nullable=False),
         *timestamps(),
-        sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
-        sa.Column("is_demo", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+        row_version(),
+        is_demo(),
         sa.CheckConstraint(
             "(coalition_id IS NULL AND code ~ '^[0-9]{1,2}\\.[0-9a-z]{1,2}\\.[0-9]{1,2}$') OR (coalition_id IS NOT NULL AND code ~ '^[A-Z]{2}-C-[0-9]{4}$')",
             name=op.f("ck_indicators_code_format"),
         ),
         foreign_key("indicators", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
         foreign_key("indicators", "target_code", "sdg_targets.code", ondelete="RESTRICT"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_indicators")),
-        sa.UniqueConstraint("code", name=op.f("uq_indicators_code")),
-        sa.UniqueConstraint("sort_key", name=op.f("uq_indicators_sort_key")),
+        primary_key("indicators", "id"),
+        unique("indicators", "code"),
+        unique("indicators", "sort_key"),
     )
     index("indicators", "coalition_id")
     index("indicators", "target_code")
     index("indicators", "unsd_code")
     op.create_table(
         "marginalised_groups",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("code", sa.String(length=40), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("description", sa.Text(), server_default="", nullable=False),
+        blank_text("description"),
         sa.Column("coalition_id", sa.BigInteger(), nullable=True),
         *timestamps(),
-        sa.Column("is_demo", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+        is_demo(),
         sa.CheckConstraint(
             "code ~ '^[A-Z][A-Z0-9_]*$'", name=op.f("ck_marginalised_groups_code_format")
         ),
         foreign_key("marginalised_groups", "coalition_id", "coalitions.id", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_marginalised_groups")),
-        sa.UniqueConstraint("code", name=op.f("uq_marginalised_groups_code")),
+        primary_key("marginalised_groups", "id"),
+        unique("marginalised_groups", "code"),
     )
     index("marginalised_groups", "coalition_id")
     op.create_table(
         "oauth_clients",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("client_id", sa.String(length=64), nullable=False),
         sa.Column("secret_hash", sa.String(length=200), nullable=True),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -331,8 +306,8 @@ def upgrade() -> None:
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         *timestamps(),
         foreign_key("oauth_clients", "organisation_id", "organisations.id", ondelete="RESTRICT"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_oauth_clients")),
-        sa.UniqueConstraint("client_id", name=op.f("uq_oauth_clients_client_id")),
+        primary_key("oauth_clients", "id"),
+        unique("oauth_clients", "client_id"),
     )
     index("oauth_clients", "organisation_id")
     op.create_table(
@@ -343,16 +318,16 @@ def upgrade() -> None:
             "organisation_users", "organisation_id", "organisations.id", ondelete="CASCADE"
         ),
         foreign_key("organisation_users", "user_id", "users.id", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("organisation_id", "user_id", name=op.f("pk_organisation_users")),
+        primary_key("organisation_users", "organisation_id", "user_id"),
     )
     index("organisation_users", "user_id")
     op.create_table(
         "projects",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column("slug", sa.String(length=120), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
-        sa.Column("description", sa.Text(), server_default="", nullable=False),
+        blank_text("description"),
         sa.Column(
             "status",
             text_enum("status", "PLANNED", "ACTIVE", "COMPLETED"),
@@ -361,28 +336,23 @@ def upgrade() -> None:
         ),
         sa.Column("start_date", sa.Date(), nullable=True),
         sa.Column("end_date", sa.Date(), nullable=True),
-        sa.Column(
-            "visibility",
-            text_enum("visibility", "PUBLIC", "PARTNERSHIP", "COALITION"),
-            server_default="PUBLIC",
-            nullable=False,
-        ),
+        visibility("PUBLIC"),
         *timestamps(),
-        sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
-        sa.Column("is_demo", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        sa.CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]*$'", name=op.f("ck_projects_slug_format")),
+        row_version(),
+        is_demo(),
+        slug_format("projects"),
         sa.CheckConstraint(
             "end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
             name=op.f("ck_projects_period_order"),
         ),
         foreign_key("projects", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_projects")),
-        sa.UniqueConstraint("slug", name=op.f("uq_projects_slug")),
+        primary_key("projects", "id"),
+        unique("projects", "slug"),
     )
-    op.create_index("ix_projects_coalition_id_id", "projects", ["coalition_id", "id"], unique=False)
+    keyset_index("projects", "coalition_id")
     op.create_table(
         "publications",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("slug", sa.String(length=160), nullable=False),
         sa.Column("coalition_id", sa.BigInteger(), nullable=True),
         sa.Column(
@@ -399,38 +369,29 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("title", sa.String(length=300), nullable=False),
-        sa.Column("description", sa.Text(), server_default="", nullable=False),
+        blank_text("description"),
         sa.Column("language", sa.String(length=12), server_default="en", nullable=False),
         sa.Column("published_on", sa.Date(), nullable=True),
         sa.Column("file_url", sa.String(length=1000), nullable=True),
-        sa.Column(
-            "visibility",
-            text_enum("visibility", "PUBLIC", "PARTNERSHIP", "COALITION"),
-            server_default="PUBLIC",
-            nullable=False,
-        ),
+        visibility("PUBLIC"),
         *timestamps(),
-        sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
-        sa.Column("is_demo", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        sa.CheckConstraint(
-            "slug ~ '^[a-z0-9][a-z0-9-]*$'", name=op.f("ck_publications_slug_format")
-        ),
+        row_version(),
+        is_demo(),
+        slug_format("publications"),
         foreign_key("publications", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_publications")),
-        sa.UniqueConstraint("slug", name=op.f("uq_publications_slug")),
+        primary_key("publications", "id"),
+        unique("publications", "slug"),
     )
     index("publications", "coalition_id")
-    op.create_index(
-        "ix_publications_published_on_id", "publications", ["published_on", "id"], unique=False
-    )
+    keyset_index("publications", "published_on")
     op.create_table(
         "datasets",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column("project_id", sa.BigInteger(), nullable=True),
         sa.Column("slug", sa.String(length=160), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
-        sa.Column("description", sa.Text(), server_default="", nullable=False),
+        blank_text("description"),
         sa.Column(
             "methodology",
             text_enum(
@@ -460,22 +421,17 @@ def upgrade() -> None:
         ),
         sa.Column("retraction_reason", sa.Text(), nullable=True),
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
-        sa.Column(
-            "visibility",
-            text_enum("visibility", "PUBLIC", "PARTNERSHIP", "COALITION"),
-            server_default="COALITION",
-            nullable=False,
-        ),
+        visibility("COALITION"),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("retracted_at", sa.DateTime(timezone=True), nullable=True),
         *timestamps(),
-        sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
-        sa.Column("is_demo", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+        row_version(),
+        is_demo(),
         sa.CheckConstraint(
             "(status = 'RETRACTED') = (retraction_reason IS NOT NULL)",
             name=op.f("ck_datasets_retraction_reason"),
         ),
-        sa.CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]*$'", name=op.f("ck_datasets_slug_format")),
+        slug_format("datasets"),
         sa.CheckConstraint(
             "status = 'DRAFT' OR published_at IS NOT NULL", name=op.f("ck_datasets_published_at")
         ),
@@ -491,12 +447,12 @@ def upgrade() -> None:
         foreign_key("datasets", "area_code", "areas.code", ondelete="RESTRICT"),
         foreign_key("datasets", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
         foreign_key("datasets", "project_id", "projects.id", ondelete="RESTRICT"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_datasets")),
-        sa.UniqueConstraint("slug", name=op.f("uq_datasets_slug")),
+        primary_key("datasets", "id"),
+        unique("datasets", "slug"),
     )
     index("datasets", "area_code")
-    op.create_index("ix_datasets_coalition_id_id", "datasets", ["coalition_id", "id"], unique=False)
-    op.create_index("ix_datasets_project_id_id", "datasets", ["project_id", "id"], unique=False)
+    keyset_index("datasets", "coalition_id")
+    keyset_index("datasets", "project_id")
     op.create_index(
         "ix_datasets_search_trgm",
         "datasets",
@@ -505,15 +461,15 @@ def upgrade() -> None:
         postgresql_using="gin",
         postgresql_ops={"lower(title || ' ' || description)": "gin_trgm_ops"},
     )
-    op.create_index("ix_datasets_title_id", "datasets", ["title", "id"], unique=False)
-    op.create_index("ix_datasets_updated_at_id", "datasets", ["updated_at", "id"], unique=False)
+    keyset_index("datasets", "title")
+    keyset_index("datasets", "updated_at")
     op.create_table(
         "project_groups",
         sa.Column("project_id", sa.BigInteger(), nullable=False),
         sa.Column("group_id", sa.BigInteger(), nullable=False),
         foreign_key("project_groups", "group_id", "marginalised_groups.id", ondelete="RESTRICT"),
         foreign_key("project_groups", "project_id", "projects.id", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("project_id", "group_id", name=op.f("pk_project_groups")),
+        primary_key("project_groups", "project_id", "group_id"),
     )
     index("project_groups", "group_id")
     op.create_table(
@@ -522,7 +478,7 @@ def upgrade() -> None:
         sa.Column("target_code", sa.String(length=10), nullable=False),
         foreign_key("project_targets", "project_id", "projects.id", ondelete="CASCADE"),
         foreign_key("project_targets", "target_code", "sdg_targets.code", ondelete="RESTRICT"),
-        sa.PrimaryKeyConstraint("project_id", "target_code", name=op.f("pk_project_targets")),
+        primary_key("project_targets", "project_id", "target_code"),
     )
     index("project_targets", "target_code")
     op.create_table(
@@ -533,9 +489,7 @@ def upgrade() -> None:
         foreign_key(
             "publication_coalitions", "publication_id", "publications.id", ondelete="CASCADE"
         ),
-        sa.PrimaryKeyConstraint(
-            "publication_id", "coalition_id", name=op.f("pk_publication_coalitions")
-        ),
+        primary_key("publication_coalitions", "publication_id", "coalition_id"),
     )
     index("publication_coalitions", "coalition_id")
     op.create_table(
@@ -544,9 +498,7 @@ def upgrade() -> None:
         sa.Column("target_code", sa.String(length=10), nullable=False),
         foreign_key("publication_targets", "publication_id", "publications.id", ondelete="CASCADE"),
         foreign_key("publication_targets", "target_code", "sdg_targets.code", ondelete="RESTRICT"),
-        sa.PrimaryKeyConstraint(
-            "publication_id", "target_code", name=op.f("pk_publication_targets")
-        ),
+        primary_key("publication_targets", "publication_id", "target_code"),
     )
     index("publication_targets", "target_code")
     op.create_table(
@@ -555,7 +507,7 @@ def upgrade() -> None:
         sa.Column("group_id", sa.BigInteger(), nullable=False),
         foreign_key("dataset_groups", "dataset_id", "datasets.id", ondelete="CASCADE"),
         foreign_key("dataset_groups", "group_id", "marginalised_groups.id", ondelete="RESTRICT"),
-        sa.PrimaryKeyConstraint("dataset_id", "group_id", name=op.f("pk_dataset_groups")),
+        primary_key("dataset_groups", "dataset_id", "group_id"),
     )
     index("dataset_groups", "group_id")
     op.create_table(
@@ -564,19 +516,19 @@ def upgrade() -> None:
         sa.Column("indicator_id", sa.BigInteger(), nullable=False),
         foreign_key("dataset_indicators", "dataset_id", "datasets.id", ondelete="CASCADE"),
         foreign_key("dataset_indicators", "indicator_id", "indicators.id", ondelete="RESTRICT"),
-        sa.PrimaryKeyConstraint("dataset_id", "indicator_id", name=op.f("pk_dataset_indicators")),
+        primary_key("dataset_indicators", "dataset_id", "indicator_id"),
     )
     index("dataset_indicators", "indicator_id")
     op.create_table(
         "grants",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column("dataset_id", sa.BigInteger(), nullable=True),
         sa.Column("organisation_id", sa.BigInteger(), nullable=True),
         sa.Column("client_id", sa.BigInteger(), nullable=True),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("note", sa.Text(), server_default="", nullable=False),
+        blank_text("note"),
         sa.Column("created_by_user_id", sa.BigInteger(), nullable=True),
         *timestamps(),
         sa.CheckConstraint(
@@ -585,15 +537,10 @@ def upgrade() -> None:
         ),
         foreign_key("grants", "client_id", "oauth_clients.id", ondelete="CASCADE"),
         foreign_key("grants", "coalition_id", "coalitions.id", ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(
-            ["created_by_user_id"],
-            ["users.id"],
-            name=op.f("fk_grants_created_by_user_id_users"),
-            ondelete="SET NULL",
-        ),
+        foreign_key("grants", "created_by_user_id", "users.id", ondelete="SET NULL"),
         foreign_key("grants", "dataset_id", "datasets.id", ondelete="CASCADE"),
         foreign_key("grants", "organisation_id", "organisations.id", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_grants")),
+        primary_key("grants", "id"),
     )
     index("grants", "client_id")
     index("grants", "coalition_id")
@@ -601,7 +548,7 @@ def upgrade() -> None:
     index("grants", "organisation_id")
     op.create_table(
         "observations",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("dataset_id", sa.BigInteger(), nullable=False),
         sa.Column("indicator_id", sa.BigInteger(), nullable=False),
         sa.Column("area_code", sa.String(length=40), nullable=False),
@@ -622,13 +569,8 @@ def upgrade() -> None:
         sa.Column("disability_status", sa.String(length=20), server_default="_T", nullable=False),
         sa.Column("urbanisation", sa.String(length=20), server_default="_T", nullable=False),
         sa.Column("group_code", sa.String(length=40), server_default="_T", nullable=False),
-        sa.Column(
-            "dimensions",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default="{}",
-            nullable=False,
-        ),
-        sa.Column("comment", sa.Text(), server_default="", nullable=False),
+        empty_object("dimensions"),
+        blank_text("comment"),
         *timestamps(),
         sa.CheckConstraint(
             "jsonb_typeof(dimensions) = 'object'", name=op.f("ck_observations_dimensions_object")
@@ -644,7 +586,7 @@ def upgrade() -> None:
         foreign_key("observations", "area_code", "areas.code", ondelete="RESTRICT"),
         foreign_key("observations", "dataset_id", "datasets.id", ondelete="CASCADE"),
         foreign_key("observations", "indicator_id", "indicators.id", ondelete="RESTRICT"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_observations")),
+        primary_key("observations", "id"),
         sa.UniqueConstraint(
             "dataset_id",
             "indicator_id",
@@ -659,22 +601,16 @@ def upgrade() -> None:
             name="uq_observations_key",
         ),
     )
-    op.create_index("ix_observations_area_code", "observations", ["area_code"], unique=False)
-    op.create_index(
-        "ix_observations_dataset_id_id", "observations", ["dataset_id", "id"], unique=False
-    )
-    op.create_index(
-        "ix_observations_indicator_id_id", "observations", ["indicator_id", "id"], unique=False
-    )
+    index("observations", "area_code")
+    keyset_index("observations", "dataset_id")
+    keyset_index("observations", "indicator_id")
     op.create_index(
         "ix_observations_indicator_area_period",
         "observations",
         ["indicator_id", "area_code", "period_start"],
         unique=False,
     )
-    op.create_index(
-        "ix_observations_updated_at_id", "observations", ["updated_at", "id"], unique=False
-    )
+    keyset_index("observations", "updated_at")
     op.create_table(
         "publication_datasets",
         sa.Column("publication_id", sa.BigInteger(), nullable=False),
@@ -683,9 +619,7 @@ def upgrade() -> None:
         foreign_key(
             "publication_datasets", "publication_id", "publications.id", ondelete="CASCADE"
         ),
-        sa.PrimaryKeyConstraint(
-            "publication_id", "dataset_id", name=op.f("pk_publication_datasets")
-        ),
+        primary_key("publication_datasets", "publication_id", "dataset_id"),
     )
     index("publication_datasets", "dataset_id")
     # ### end Alembic commands ###
@@ -696,11 +630,11 @@ def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     drop_index("publication_datasets", "dataset_id")
     op.drop_table("publication_datasets")
-    op.drop_index("ix_observations_updated_at_id", table_name="observations")
+    drop_keyset_index("observations", "updated_at")
     op.drop_index("ix_observations_indicator_area_period", table_name="observations")
-    op.drop_index("ix_observations_dataset_id_id", table_name="observations")
-    op.drop_index("ix_observations_indicator_id_id", table_name="observations")
-    op.drop_index("ix_observations_area_code", table_name="observations")
+    drop_keyset_index("observations", "dataset_id")
+    drop_keyset_index("observations", "indicator_id")
+    drop_index("observations", "area_code")
     op.drop_table("observations")
     drop_index("grants", "organisation_id")
     drop_index("grants", "dataset_id")
@@ -719,17 +653,17 @@ def downgrade() -> None:
     op.drop_table("project_targets")
     drop_index("project_groups", "group_id")
     op.drop_table("project_groups")
-    op.drop_index("ix_datasets_updated_at_id", table_name="datasets")
-    op.drop_index("ix_datasets_title_id", table_name="datasets")
+    drop_keyset_index("datasets", "updated_at")
+    drop_keyset_index("datasets", "title")
     op.drop_index("ix_datasets_search_trgm", table_name="datasets", postgresql_using="gin")
-    op.drop_index("ix_datasets_project_id_id", table_name="datasets")
-    op.drop_index("ix_datasets_coalition_id_id", table_name="datasets")
+    drop_keyset_index("datasets", "project_id")
+    drop_keyset_index("datasets", "coalition_id")
     drop_index("datasets", "area_code")
     op.drop_table("datasets")
-    op.drop_index("ix_publications_published_on_id", table_name="publications")
+    drop_keyset_index("publications", "published_on")
     drop_index("publications", "coalition_id")
     op.drop_table("publications")
-    op.drop_index("ix_projects_coalition_id_id", table_name="projects")
+    drop_keyset_index("projects", "coalition_id")
     op.drop_table("projects")
     drop_index("organisation_users", "user_id")
     op.drop_table("organisation_users")
@@ -746,7 +680,7 @@ def downgrade() -> None:
     drop_index("coalition_members", "organisation_id")
     op.drop_table("coalition_members")
     op.drop_index("ix_audit_events_entity", table_name="audit_events")
-    op.drop_index("ix_audit_events_coalition_id_id", table_name="audit_events")
+    drop_keyset_index("audit_events", "coalition_id")
     op.drop_table("audit_events")
     drop_index("sdg_targets", "goal_code")
     op.drop_table("sdg_targets")

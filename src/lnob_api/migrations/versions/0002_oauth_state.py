@@ -6,7 +6,16 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
-from lnob_api.migrations.ddl import drop_index, foreign_key, index
+from lnob_api.migrations.ddl import (
+    blank_text,
+    drop_index,
+    foreign_key,
+    identity,
+    index,
+    primary_key,
+    stamped,
+    unique,
+)
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -20,19 +29,14 @@ def upgrade() -> None:
         sa.Column("failures", sa.Integer(), server_default="0", nullable=False),
         sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("email", name=op.f("pk_login_throttles")),
+        primary_key("login_throttles", "email"),
     )
     op.create_table(
         "revoked_tokens",
         sa.Column("jti", sa.String(length=64), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column(
-            "revoked_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("jti", name=op.f("pk_revoked_tokens")),
+        stamped("revoked_at"),
+        primary_key("revoked_tokens", "jti"),
     )
     index("revoked_tokens", "expires_at")
     op.create_table(
@@ -41,16 +45,11 @@ def upgrade() -> None:
         sa.Column("client_pk", sa.BigInteger(), nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
         sa.Column("redirect_uri", sa.Text(), nullable=False),
-        sa.Column("scope", sa.Text(), server_default="", nullable=False),
+        blank_text("scope"),
         sa.Column("code_challenge", sa.String(length=128), nullable=False),
         sa.Column("code_challenge_method", sa.String(length=10), nullable=False),
         sa.Column("nonce", sa.String(length=200), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        stamped("created_at"),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
@@ -58,31 +57,26 @@ def upgrade() -> None:
         ),
         foreign_key("authorization_codes", "client_pk", "oauth_clients.id", ondelete="CASCADE"),
         foreign_key("authorization_codes", "user_id", "users.id", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("code_hash", name=op.f("pk_authorization_codes")),
+        primary_key("authorization_codes", "code_hash"),
     )
     index("authorization_codes", "client_pk")
     index("authorization_codes", "user_id")
     op.create_table(
         "refresh_tokens",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("family_id", sa.String(length=64), nullable=False),
         sa.Column("client_pk", sa.BigInteger(), nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=True),
-        sa.Column("scope", sa.Text(), server_default="", nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        blank_text("scope"),
+        stamped("created_at"),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         foreign_key("refresh_tokens", "client_pk", "oauth_clients.id", ondelete="CASCADE"),
         foreign_key("refresh_tokens", "user_id", "users.id", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_refresh_tokens")),
-        sa.UniqueConstraint("token_hash", name=op.f("uq_refresh_tokens_token_hash")),
+        primary_key("refresh_tokens", "id"),
+        unique("refresh_tokens", "token_hash"),
     )
     index("refresh_tokens", "client_pk")
     index("refresh_tokens", "family_id")

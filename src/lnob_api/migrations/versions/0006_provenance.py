@@ -9,7 +9,18 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from lnob_api.migrations.ddl import drop_index, foreign_key, index, timestamps
+from lnob_api.migrations.ddl import (
+    blank_text,
+    drop_index,
+    drop_keyset_index,
+    foreign_key,
+    identity,
+    index,
+    keyset_index,
+    primary_key,
+    row_version,
+    timestamps,
+)
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -74,18 +85,18 @@ def _drop_provenance_columns(table: str) -> None:
 def upgrade() -> None:
     op.create_table(
         "quality_criteria",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column("code", sa.String(length=40), nullable=False),
         sa.Column("label", sa.String(length=300), nullable=False),
-        sa.Column("description", sa.Text(), server_default="", nullable=False),
+        blank_text("description"),
         *timestamps(),
-        sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
+        row_version(),
         sa.CheckConstraint(
             "code ~ '^[A-Z0-9][A-Z0-9_.-]*$'", name=op.f("ck_quality_criteria_code_format")
         ),
         foreign_key("quality_criteria", "coalition_id", "coalitions.id", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_quality_criteria")),
+        primary_key("quality_criteria", "id"),
         sa.UniqueConstraint(
             "coalition_id", "code", name=op.f("uq_quality_criteria_coalition_id_code")
         ),
@@ -98,9 +109,7 @@ def upgrade() -> None:
             "dataset_quality_criteria", "criterion_id", "quality_criteria.id", ondelete="RESTRICT"
         ),
         foreign_key("dataset_quality_criteria", "dataset_id", "datasets.id", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint(
-            "dataset_id", "criterion_id", name=op.f("pk_dataset_quality_criteria")
-        ),
+        primary_key("dataset_quality_criteria", "dataset_id", "criterion_id"),
     )
     index("dataset_quality_criteria", "criterion_id")
 
@@ -139,9 +148,7 @@ def upgrade() -> None:
     op.create_unique_constraint(
         "uq_observations_key", "observations", KEY_AFTER, postgresql_nulls_not_distinct=True
     )
-    op.create_index(
-        "ix_observations_target_code_id", "observations", ["target_code", "id"], unique=False
-    )
+    keyset_index("observations", "target_code")
 
     # Marginalised groups: the coalition's mapping to standard dimensions; optimistic locking.
     op.add_column(
@@ -155,7 +162,7 @@ def upgrade() -> None:
     )
     op.add_column(
         "marginalised_groups",
-        sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
+        row_version(),
     )
 
 
@@ -165,7 +172,7 @@ def downgrade() -> None:
 
     # Target-level rows cannot exist without indicator_id; refuse rather than delete data.
     op.execute(REFUSE_LOSING_TARGET_ROWS)
-    op.drop_index("ix_observations_target_code_id", table_name="observations")
+    drop_keyset_index("observations", "target_code")
     op.drop_constraint("uq_observations_key", "observations", type_="unique")
     op.create_unique_constraint("uq_observations_key", "observations", KEY_BEFORE)
     op.drop_constraint(op.f("ck_observations_indicator_or_target"), "observations", type_="check")

@@ -6,7 +6,19 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
-from lnob_api.migrations.ddl import foreign_key, index, text_enum, timestamps
+from lnob_api.migrations.ddl import (
+    blank_text,
+    foreign_key,
+    identity,
+    index,
+    keyset_index,
+    primary_key,
+    row_version,
+    stamped,
+    text_enum,
+    timestamps,
+    visibility,
+)
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -15,7 +27,7 @@ down_revision: str | None = "0006"
 def upgrade() -> None:
     op.create_table(
         "official_values",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("indicator_id", sa.BigInteger(), nullable=True),
         sa.Column("target_code", sa.String(length=10), nullable=True),
         sa.Column("area_code", sa.String(length=40), nullable=False),
@@ -32,7 +44,7 @@ def upgrade() -> None:
         sa.Column("source_name", sa.String(length=300), nullable=False),
         sa.Column("source_url", sa.String(length=1000), nullable=True),
         sa.Column("retrieved_on", sa.Date(), nullable=True),
-        sa.Column("note", sa.Text(), server_default="", nullable=False),
+        blank_text("note"),
         *timestamps(),
         sa.CheckConstraint(
             "period ~ '^[0-9]{4}(-(Q[1-4]|S[12]|W(0[1-9]|[1-4][0-9]|5[0-3])|(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?))?$'",
@@ -48,7 +60,7 @@ def upgrade() -> None:
         foreign_key("official_values", "area_code", "areas.code", ondelete="RESTRICT"),
         foreign_key("official_values", "indicator_id", "indicators.id", ondelete="RESTRICT"),
         foreign_key("official_values", "target_code", "sdg_targets.code", ondelete="RESTRICT"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_official_values")),
+        primary_key("official_values", "id"),
         sa.UniqueConstraint(
             "indicator_id",
             "target_code",
@@ -74,7 +86,7 @@ def upgrade() -> None:
     index("official_values", "target_code")
     op.create_table(
         "recommendations",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column("publication_id", sa.BigInteger(), nullable=True),
         sa.Column("dataset_id", sa.BigInteger(), nullable=True),
@@ -93,14 +105,9 @@ def upgrade() -> None:
             server_default="OPEN",
             nullable=False,
         ),
-        sa.Column(
-            "visibility",
-            text_enum("visibility", "PUBLIC", "PARTNERSHIP", "COALITION"),
-            server_default="COALITION",
-            nullable=False,
-        ),
+        visibility("COALITION"),
         *timestamps(),
-        sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
+        row_version(),
         sa.CheckConstraint(
             "num_nonnulls(publication_id, dataset_id) > 0",
             name=op.f("ck_recommendations_publication_or_dataset"),
@@ -111,25 +118,20 @@ def upgrade() -> None:
         foreign_key("recommendations", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
         foreign_key("recommendations", "dataset_id", "datasets.id", ondelete="RESTRICT"),
         foreign_key("recommendations", "publication_id", "publications.id", ondelete="RESTRICT"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_recommendations")),
+        primary_key("recommendations", "id"),
     )
     index("recommendations", "authority_organisation_id")
-    op.create_index(
-        "ix_recommendations_coalition_id_id",
-        "recommendations",
-        ["coalition_id", "id"],
-        unique=False,
-    )
+    keyset_index("recommendations", "coalition_id")
     index("recommendations", "dataset_id")
     index("recommendations", "publication_id")
     op.create_table(
         "scorecards",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column("project_id", sa.BigInteger(), nullable=True),
         sa.Column("dataset_id", sa.BigInteger(), nullable=True),
         sa.Column("title", sa.String(length=300), nullable=False),
-        sa.Column("description", sa.Text(), server_default="", nullable=False),
+        blank_text("description"),
         sa.Column("service", sa.String(length=200), nullable=False),
         sa.Column("area_code", sa.String(length=40), nullable=False),
         sa.Column("period", sa.String(length=10), nullable=False),
@@ -138,14 +140,9 @@ def upgrade() -> None:
         sa.Column("facilitator_organisation_id", sa.BigInteger(), nullable=True),
         sa.Column("scale_min", sa.Double(), server_default="1", nullable=False),
         sa.Column("scale_max", sa.Double(), server_default="5", nullable=False),
-        sa.Column(
-            "visibility",
-            text_enum("visibility", "PUBLIC", "PARTNERSHIP", "COALITION"),
-            server_default="COALITION",
-            nullable=False,
-        ),
+        visibility("COALITION"),
         *timestamps(),
-        sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
+        row_version(),
         sa.CheckConstraint(
             "period ~ '^[0-9]{4}(-(Q[1-4]|S[12]|W(0[1-9]|[1-4][0-9]|5[0-3])|(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?))?$'",
             name=op.f("ck_scorecards_period_format"),
@@ -159,43 +156,33 @@ def upgrade() -> None:
             "scorecards", "facilitator_organisation_id", "organisations.id", ondelete="RESTRICT"
         ),
         foreign_key("scorecards", "project_id", "projects.id", ondelete="RESTRICT"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_scorecards")),
+        primary_key("scorecards", "id"),
     )
     index("scorecards", "area_code")
-    op.create_index(
-        "ix_scorecards_coalition_id_id", "scorecards", ["coalition_id", "id"], unique=False
-    )
+    keyset_index("scorecards", "coalition_id")
     index("scorecards", "dataset_id")
     index("scorecards", "facilitator_organisation_id")
     index("scorecards", "project_id")
     op.create_table(
         "recommendation_responses",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("recommendation_id", sa.BigInteger(), nullable=False),
         sa.Column("responded_on", sa.Date(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("commitment", sa.Text(), server_default="", nullable=False),
+        blank_text("commitment"),
         sa.Column("responder_name", sa.String(length=300), nullable=False),
         sa.Column("responder_organisation_id", sa.BigInteger(), nullable=True),
         sa.Column("recorded_by_user_id", sa.BigInteger(), nullable=True),
         sa.Column("recorded_by_client_id", sa.String(length=64), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        stamped("created_at"),
         foreign_key(
             "recommendation_responses",
             "recommendation_id",
             "recommendations.id",
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["recorded_by_user_id"],
-            ["users.id"],
-            name=op.f("fk_recommendation_responses_recorded_by_user_id_users"),
-            ondelete="SET NULL",
+        foreign_key(
+            "recommendation_responses", "recorded_by_user_id", "users.id", ondelete="SET NULL"
         ),
         foreign_key(
             "recommendation_responses",
@@ -203,14 +190,9 @@ def upgrade() -> None:
             "organisations.id",
             ondelete="RESTRICT",
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_recommendation_responses")),
+        primary_key("recommendation_responses", "id"),
     )
-    op.create_index(
-        "ix_recommendation_responses_recommendation_id_id",
-        "recommendation_responses",
-        ["recommendation_id", "id"],
-        unique=False,
-    )
+    keyset_index("recommendation_responses", "recommendation_id")
     index("recommendation_responses", "responder_organisation_id")
     op.create_table(
         "recommendation_targets",
@@ -222,30 +204,23 @@ def upgrade() -> None:
         foreign_key(
             "recommendation_targets", "target_code", "sdg_targets.code", ondelete="RESTRICT"
         ),
-        sa.PrimaryKeyConstraint(
-            "recommendation_id", "target_code", name=op.f("pk_recommendation_targets")
-        ),
+        primary_key("recommendation_targets", "recommendation_id", "target_code"),
     )
     index("recommendation_targets", "target_code")
     op.create_table(
         "scorecard_criteria",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("scorecard_id", sa.BigInteger(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("label", sa.String(length=300), nullable=False),
-        sa.Column("description", sa.Text(), server_default="", nullable=False),
+        blank_text("description"),
         sa.Column("target_code", sa.String(length=10), nullable=False),
         sa.Column("indicator_id", sa.BigInteger(), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        stamped("created_at"),
         foreign_key("scorecard_criteria", "indicator_id", "indicators.id", ondelete="RESTRICT"),
         foreign_key("scorecard_criteria", "scorecard_id", "scorecards.id", ondelete="CASCADE"),
         foreign_key("scorecard_criteria", "target_code", "sdg_targets.code", ondelete="RESTRICT"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_scorecard_criteria")),
+        primary_key("scorecard_criteria", "id"),
         sa.UniqueConstraint("scorecard_id", "label", name="uq_scorecard_criteria_label"),
         sa.UniqueConstraint("scorecard_id", "position", name="uq_scorecard_criteria_position"),
     )
@@ -253,19 +228,14 @@ def upgrade() -> None:
     index("scorecard_criteria", "target_code")
     op.create_table(
         "scorecard_rounds",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("scorecard_id", sa.BigInteger(), nullable=False),
         sa.Column("period", sa.String(length=10), nullable=False),
         sa.Column("period_start", sa.Date(), nullable=False),
         sa.Column("period_end", sa.Date(), nullable=False),
         sa.Column("held_on", sa.Date(), nullable=True),
-        sa.Column("note", sa.Text(), server_default="", nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        blank_text("note"),
+        stamped("created_at"),
         sa.CheckConstraint(
             "period ~ '^[0-9]{4}(-(Q[1-4]|S[12]|W(0[1-9]|[1-4][0-9]|5[0-3])|(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?))?$'",
             name=op.f("ck_scorecard_rounds_period_format"),
@@ -274,12 +244,12 @@ def upgrade() -> None:
             "period_end >= period_start", name=op.f("ck_scorecard_rounds_period_order")
         ),
         foreign_key("scorecard_rounds", "scorecard_id", "scorecards.id", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_scorecard_rounds")),
+        primary_key("scorecard_rounds", "id"),
         sa.UniqueConstraint("scorecard_id", "period", name="uq_scorecard_rounds_period"),
     )
     op.create_table(
         "recommendation_status_changes",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("recommendation_id", sa.BigInteger(), nullable=False),
         sa.Column(
             "status",
@@ -287,46 +257,33 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("changed_on", sa.Date(), nullable=False),
-        sa.Column("note", sa.Text(), server_default="", nullable=False),
+        blank_text("note"),
         sa.Column("response_id", sa.BigInteger(), nullable=True),
         sa.Column("recorded_by_user_id", sa.BigInteger(), nullable=True),
         sa.Column("recorded_by_client_id", sa.String(length=64), nullable=True),
-        sa.Column(
-            "recorded_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("clock_timestamp()"),
-            nullable=False,
-        ),
+        stamped("recorded_at", clock="clock_timestamp()"),
         foreign_key(
             "recommendation_status_changes",
             "recommendation_id",
             "recommendations.id",
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["recorded_by_user_id"],
-            ["users.id"],
-            name=op.f("fk_recommendation_status_changes_recorded_by_user_id_users"),
+        foreign_key(
+            "recommendation_status_changes", "recorded_by_user_id", "users.id", ondelete="SET NULL"
+        ),
+        foreign_key(
+            "recommendation_status_changes",
+            "response_id",
+            "recommendation_responses.id",
             ondelete="SET NULL",
         ),
-        sa.ForeignKeyConstraint(
-            ["response_id"],
-            ["recommendation_responses.id"],
-            name=op.f("fk_recommendation_status_changes_response_id_recommendation_responses"),
-            ondelete="SET NULL",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_recommendation_status_changes")),
+        primary_key("recommendation_status_changes", "id"),
     )
-    op.create_index(
-        "ix_recommendation_status_changes_recommendation_id_id",
-        "recommendation_status_changes",
-        ["recommendation_id", "id"],
-        unique=False,
-    )
+    keyset_index("recommendation_status_changes", "recommendation_id")
     index("recommendation_status_changes", "response_id")
     op.create_table(
         "scorecard_actions",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("scorecard_id", sa.BigInteger(), nullable=False),
         sa.Column("criterion_id", sa.BigInteger(), nullable=True),
         sa.Column("text", sa.Text(), nullable=False),
@@ -340,31 +297,23 @@ def upgrade() -> None:
             nullable=False,
         ),
         *timestamps(),
-        sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
+        row_version(),
         sa.CheckConstraint(
             "owner_name <> '' OR owner_organisation_id IS NOT NULL",
             name=op.f("ck_scorecard_actions_has_owner"),
         ),
-        sa.ForeignKeyConstraint(
-            ["criterion_id"],
-            ["scorecard_criteria.id"],
-            name=op.f("fk_scorecard_actions_criterion_id_scorecard_criteria"),
-            ondelete="SET NULL",
+        foreign_key(
+            "scorecard_actions", "criterion_id", "scorecard_criteria.id", ondelete="SET NULL"
         ),
         foreign_key(
             "scorecard_actions", "owner_organisation_id", "organisations.id", ondelete="RESTRICT"
         ),
         foreign_key("scorecard_actions", "scorecard_id", "scorecards.id", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_scorecard_actions")),
+        primary_key("scorecard_actions", "id"),
     )
     index("scorecard_actions", "criterion_id")
     index("scorecard_actions", "owner_organisation_id")
-    op.create_index(
-        "ix_scorecard_actions_scorecard_id_id",
-        "scorecard_actions",
-        ["scorecard_id", "id"],
-        unique=False,
-    )
+    keyset_index("scorecard_actions", "scorecard_id")
     op.create_table(
         "scorecard_scores",
         sa.Column("round_id", sa.BigInteger(), nullable=False),
@@ -372,7 +321,7 @@ def upgrade() -> None:
         sa.Column("community_score", sa.Double(), nullable=True),
         sa.Column("provider_score", sa.Double(), nullable=True),
         sa.Column("agreed_score", sa.Double(), nullable=True),
-        sa.Column("note", sa.Text(), server_default="", nullable=False),
+        blank_text("note"),
         sa.CheckConstraint(
             "num_nonnulls(community_score, provider_score, agreed_score) > 0",
             name=op.f("ck_scorecard_scores_some_score"),
@@ -381,7 +330,7 @@ def upgrade() -> None:
             "scorecard_scores", "criterion_id", "scorecard_criteria.id", ondelete="CASCADE"
         ),
         foreign_key("scorecard_scores", "round_id", "scorecard_rounds.id", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("round_id", "criterion_id", name=op.f("pk_scorecard_scores")),
+        primary_key("scorecard_scores", "round_id", "criterion_id"),
     )
     index("scorecard_scores", "criterion_id")
 

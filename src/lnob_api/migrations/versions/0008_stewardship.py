@@ -7,7 +7,15 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from lnob_api.migrations.ddl import foreign_key
+from lnob_api.migrations.ddl import (
+    blank_text,
+    foreign_key,
+    identity,
+    index,
+    primary_key,
+    row_version,
+    stamped,
+)
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -43,38 +51,26 @@ def upgrade() -> None:
     )
     op.create_table(
         "dataset_validations",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("dataset_id", sa.BigInteger(), nullable=False),
         sa.Column("method", sa.String(length=18), nullable=False),
         sa.Column("validated_by", sa.Text(), nullable=False),
         sa.Column("validated_on", sa.Date(), nullable=False),
-        sa.Column("note", sa.Text(), server_default="", nullable=False),
+        blank_text("note"),
         sa.Column("recorded_by_user_id", sa.BigInteger(), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        stamped("created_at"),
         sa.CheckConstraint(
             "method IN ('VALIDATION_MEETING', 'CALL_BACK', 'COMMUNITY_REVIEW', 'OTHER')",
             name=op.f("ck_dataset_validations_method"),
         ),
         foreign_key("dataset_validations", "dataset_id", "datasets.id", ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(
-            ["recorded_by_user_id"],
-            ["users.id"],
-            name=op.f("fk_dataset_validations_recorded_by_user_id_users"),
-            ondelete="SET NULL",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_dataset_validations")),
+        foreign_key("dataset_validations", "recorded_by_user_id", "users.id", ondelete="SET NULL"),
+        primary_key("dataset_validations", "id"),
     )
-    op.create_index(
-        op.f("ix_dataset_validations_dataset_id"), "dataset_validations", ["dataset_id"]
-    )
+    index("dataset_validations", "dataset_id")
     op.create_table(
         "consents",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("lineage_id", sa.BigInteger(), nullable=False),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column("scope", sa.String(length=14), nullable=False),
@@ -85,14 +81,9 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("withdrawal_reason", sa.Text(), nullable=True),
-        sa.Column("note", sa.Text(), server_default="", nullable=False),
-        sa.Column("row_version", sa.Integer(), server_default="1", nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        blank_text("note"),
+        row_version(),
+        stamped("created_at"),
         sa.CheckConstraint(
             "(withdrawn_at IS NULL) = (withdrawal_reason IS NULL)",
             name=op.f("ck_consents_withdrawal_reason"),
@@ -106,10 +97,10 @@ def upgrade() -> None:
         ),
         foreign_key("consents", "lineage_id", "datasets.id", ondelete="CASCADE"),
         foreign_key("consents", "coalition_id", "coalitions.id", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_consents")),
+        primary_key("consents", "id"),
     )
-    op.create_index(op.f("ix_consents_lineage_id"), "consents", ["lineage_id"])
-    op.create_index(op.f("ix_consents_coalition_id"), "consents", ["coalition_id"])
+    index("consents", "lineage_id")
+    index("consents", "coalition_id")
 
 
 def downgrade() -> None:

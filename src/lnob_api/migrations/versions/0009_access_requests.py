@@ -6,7 +6,7 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
-from lnob_api.migrations.ddl import foreign_key
+from lnob_api.migrations.ddl import foreign_key, identity, index, primary_key
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -34,7 +34,7 @@ def _timestamp(name: str) -> sa.Column[object]:
 def upgrade() -> None:
     op.create_table(
         "access_requests",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("dataset_id", sa.BigInteger(), nullable=False),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column(
@@ -76,19 +76,9 @@ def upgrade() -> None:
             "access_requests", "requester_client_id", "oauth_clients.id", ondelete="CASCADE"
         ),
         foreign_key("access_requests", "organisation_id", "organisations.id", ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(
-            ["grant_id"],
-            ["grants.id"],
-            name=op.f("fk_access_requests_grant_id_grants"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["decided_by_user_id"],
-            ["users.id"],
-            name=op.f("fk_access_requests_decided_by_user_id_users"),
-            ondelete="SET NULL",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_access_requests")),
+        foreign_key("access_requests", "grant_id", "grants.id", ondelete="SET NULL"),
+        foreign_key("access_requests", "decided_by_user_id", "users.id", ondelete="SET NULL"),
+        primary_key("access_requests", "id"),
     )
     for column in ("dataset_id", "requester_user_id", "requester_client_id", "organisation_id"):
         op.create_index(op.f(f"ix_access_requests_{column}"), "access_requests", [column])
@@ -104,7 +94,7 @@ def upgrade() -> None:
 
     op.create_table(
         "notifications",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        identity(),
         sa.Column("recipient_user_id", sa.BigInteger(), nullable=True),
         sa.Column("recipient_client_id", sa.BigInteger(), nullable=True),
         sa.Column("kind", _vocabulary(_KINDS, "kind"), nullable=False),
@@ -119,11 +109,9 @@ def upgrade() -> None:
         foreign_key("notifications", "recipient_user_id", "users.id", ondelete="CASCADE"),
         foreign_key("notifications", "recipient_client_id", "oauth_clients.id", ondelete="CASCADE"),
         foreign_key("notifications", "access_request_id", "access_requests.id", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
+        primary_key("notifications", "id"),
     )
-    op.create_index(
-        op.f("ix_notifications_access_request_id"), "notifications", ["access_request_id"]
-    )
+    index("notifications", "access_request_id")
     op.create_index(
         "ix_notifications_recipient_user_id_id", "notifications", ["recipient_user_id", "id"]
     )

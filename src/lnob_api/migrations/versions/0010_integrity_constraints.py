@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
+from lnob_api.migrations.ddl import drop_index, index, primary_key, stamped
+
 revision: str = "0010"
 down_revision: str | None = "0009"
 
@@ -107,21 +109,16 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=255), nullable=False),
         sa.Column("request_hash", sa.String(length=64), nullable=False),
         sa.Column("response", pg.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        stamped("created_at"),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_keys")),
+        primary_key("idempotency_keys", "id"),
         sa.UniqueConstraint("principal", "key", name="uq_idempotency_keys_principal_key"),
     )
-    op.create_index("ix_idempotency_keys_expires_at", "idempotency_keys", ["expires_at"])
+    index("idempotency_keys", "expires_at")
 
 
 def downgrade() -> None:
-    op.drop_index("ix_idempotency_keys_expires_at", table_name="idempotency_keys")
+    drop_index("idempotency_keys", "expires_at")
     op.drop_table("idempotency_keys")
     op.drop_index("uq_scorecard_criteria_label", table_name="scorecard_criteria")
     op.create_unique_constraint(

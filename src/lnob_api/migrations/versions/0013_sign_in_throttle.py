@@ -12,7 +12,7 @@ Create Date: 2026-12-01
 import sqlalchemy as sa
 from alembic import op
 
-from lnob_api.migrations.ddl import drop_index, index
+from lnob_api.migrations.ddl import drop_index, index, primary_key
 
 revision: str = "0013"
 down_revision: str | None = "0012"
@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_success_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("account", "address", name=op.f("pk_login_throttles")),
+        primary_key("login_throttles", "account", "address"),
     )
     index("login_throttles", "last_failure_at")
     op.execute(
@@ -48,5 +48,5 @@ def downgrade() -> None:
         sa.Column("failures", sa.Integer(), server_default="0", nullable=False),
         sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("email", name=op.f("pk_login_throttles")),
+        primary_key("login_throttles", "email"),
     )
