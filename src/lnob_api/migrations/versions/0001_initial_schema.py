@@ -8,15 +8,18 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from lnob_api.migrations.ddl import (
+    Reference,
     blank_text,
     drop_index,
     drop_keyset_index,
+    drop_link_table,
     empty_object,
     foreign_key,
     identity,
     index,
     is_demo,
     keyset_index,
+    link_table,
     primary_key,
     row_version,
     slug_format,
@@ -203,10 +206,10 @@ def upgrade() -> None:
     op.create_index(
         "ix_audit_events_entity", "audit_events", ["entity_type", "entity_id"], unique=False
     )
-    op.create_table(
+    link_table(
         "coalition_members",
-        sa.Column("coalition_id", sa.BigInteger(), nullable=False),
-        sa.Column("organisation_id", sa.BigInteger(), nullable=False),
+        Reference("coalition_id", "coalitions.id", "CASCADE"),
+        Reference("organisation_id", "organisations.id", "CASCADE"),
         sa.Column(
             "role",
             text_enum("role", "LEAD", "MEMBER", "OBSERVER"),
@@ -215,22 +218,14 @@ def upgrade() -> None:
         ),
         sa.Column("joined_on", sa.Date(), nullable=True),
         *timestamps(),
-        foreign_key("coalition_members", "coalition_id", "coalitions.id", ondelete="CASCADE"),
-        foreign_key("coalition_members", "organisation_id", "organisations.id", ondelete="CASCADE"),
-        primary_key("coalition_members", "coalition_id", "organisation_id"),
     )
-    index("coalition_members", "organisation_id")
-    op.create_table(
+    link_table(
         "coalition_user_roles",
-        sa.Column("coalition_id", sa.BigInteger(), nullable=False),
-        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        Reference("coalition_id", "coalitions.id", "CASCADE"),
+        Reference("user_id", "users.id", "CASCADE"),
         sa.Column("role", text_enum("role", "VIEWER", "EDITOR", "ADMIN"), nullable=False),
         *timestamps(),
-        foreign_key("coalition_user_roles", "coalition_id", "coalitions.id", ondelete="CASCADE"),
-        foreign_key("coalition_user_roles", "user_id", "users.id", ondelete="CASCADE"),
-        primary_key("coalition_user_roles", "coalition_id", "user_id"),
     )
-    index("coalition_user_roles", "user_id")
     op.create_table(
         "indicators",
         identity(),
@@ -310,17 +305,11 @@ def upgrade() -> None:
         unique("oauth_clients", "client_id"),
     )
     index("oauth_clients", "organisation_id")
-    op.create_table(
+    link_table(
         "organisation_users",
-        sa.Column("organisation_id", sa.BigInteger(), nullable=False),
-        sa.Column("user_id", sa.BigInteger(), nullable=False),
-        foreign_key(
-            "organisation_users", "organisation_id", "organisations.id", ondelete="CASCADE"
-        ),
-        foreign_key("organisation_users", "user_id", "users.id", ondelete="CASCADE"),
-        primary_key("organisation_users", "organisation_id", "user_id"),
+        Reference("organisation_id", "organisations.id", "CASCADE"),
+        Reference("user_id", "users.id", "CASCADE"),
     )
-    index("organisation_users", "user_id")
     op.create_table(
         "projects",
         identity(),
@@ -463,62 +452,36 @@ def upgrade() -> None:
     )
     keyset_index("datasets", "title")
     keyset_index("datasets", "updated_at")
-    op.create_table(
+    link_table(
         "project_groups",
-        sa.Column("project_id", sa.BigInteger(), nullable=False),
-        sa.Column("group_id", sa.BigInteger(), nullable=False),
-        foreign_key("project_groups", "group_id", "marginalised_groups.id", ondelete="RESTRICT"),
-        foreign_key("project_groups", "project_id", "projects.id", ondelete="CASCADE"),
-        primary_key("project_groups", "project_id", "group_id"),
+        Reference("project_id", "projects.id", "CASCADE"),
+        Reference("group_id", "marginalised_groups.id", "RESTRICT"),
     )
-    index("project_groups", "group_id")
-    op.create_table(
+    link_table(
         "project_targets",
-        sa.Column("project_id", sa.BigInteger(), nullable=False),
-        sa.Column("target_code", sa.String(length=10), nullable=False),
-        foreign_key("project_targets", "project_id", "projects.id", ondelete="CASCADE"),
-        foreign_key("project_targets", "target_code", "sdg_targets.code", ondelete="RESTRICT"),
-        primary_key("project_targets", "project_id", "target_code"),
+        Reference("project_id", "projects.id", "CASCADE"),
+        Reference("target_code", "sdg_targets.code", "RESTRICT", code=10),
     )
-    index("project_targets", "target_code")
-    op.create_table(
+    link_table(
         "publication_coalitions",
-        sa.Column("publication_id", sa.BigInteger(), nullable=False),
-        sa.Column("coalition_id", sa.BigInteger(), nullable=False),
-        foreign_key("publication_coalitions", "coalition_id", "coalitions.id", ondelete="CASCADE"),
-        foreign_key(
-            "publication_coalitions", "publication_id", "publications.id", ondelete="CASCADE"
-        ),
-        primary_key("publication_coalitions", "publication_id", "coalition_id"),
+        Reference("publication_id", "publications.id", "CASCADE"),
+        Reference("coalition_id", "coalitions.id", "CASCADE"),
     )
-    index("publication_coalitions", "coalition_id")
-    op.create_table(
+    link_table(
         "publication_targets",
-        sa.Column("publication_id", sa.BigInteger(), nullable=False),
-        sa.Column("target_code", sa.String(length=10), nullable=False),
-        foreign_key("publication_targets", "publication_id", "publications.id", ondelete="CASCADE"),
-        foreign_key("publication_targets", "target_code", "sdg_targets.code", ondelete="RESTRICT"),
-        primary_key("publication_targets", "publication_id", "target_code"),
+        Reference("publication_id", "publications.id", "CASCADE"),
+        Reference("target_code", "sdg_targets.code", "RESTRICT", code=10),
     )
-    index("publication_targets", "target_code")
-    op.create_table(
+    link_table(
         "dataset_groups",
-        sa.Column("dataset_id", sa.BigInteger(), nullable=False),
-        sa.Column("group_id", sa.BigInteger(), nullable=False),
-        foreign_key("dataset_groups", "dataset_id", "datasets.id", ondelete="CASCADE"),
-        foreign_key("dataset_groups", "group_id", "marginalised_groups.id", ondelete="RESTRICT"),
-        primary_key("dataset_groups", "dataset_id", "group_id"),
+        Reference("dataset_id", "datasets.id", "CASCADE"),
+        Reference("group_id", "marginalised_groups.id", "RESTRICT"),
     )
-    index("dataset_groups", "group_id")
-    op.create_table(
+    link_table(
         "dataset_indicators",
-        sa.Column("dataset_id", sa.BigInteger(), nullable=False),
-        sa.Column("indicator_id", sa.BigInteger(), nullable=False),
-        foreign_key("dataset_indicators", "dataset_id", "datasets.id", ondelete="CASCADE"),
-        foreign_key("dataset_indicators", "indicator_id", "indicators.id", ondelete="RESTRICT"),
-        primary_key("dataset_indicators", "dataset_id", "indicator_id"),
+        Reference("dataset_id", "datasets.id", "CASCADE"),
+        Reference("indicator_id", "indicators.id", "RESTRICT"),
     )
-    index("dataset_indicators", "indicator_id")
     op.create_table(
         "grants",
         identity(),
@@ -611,25 +574,18 @@ def upgrade() -> None:
         unique=False,
     )
     keyset_index("observations", "updated_at")
-    op.create_table(
+    link_table(
         "publication_datasets",
-        sa.Column("publication_id", sa.BigInteger(), nullable=False),
-        sa.Column("dataset_id", sa.BigInteger(), nullable=False),
-        foreign_key("publication_datasets", "dataset_id", "datasets.id", ondelete="CASCADE"),
-        foreign_key(
-            "publication_datasets", "publication_id", "publications.id", ondelete="CASCADE"
-        ),
-        primary_key("publication_datasets", "publication_id", "dataset_id"),
+        Reference("publication_id", "publications.id", "CASCADE"),
+        Reference("dataset_id", "datasets.id", "CASCADE"),
     )
-    index("publication_datasets", "dataset_id")
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     op.drop_constraint(op.f("fk_areas_coalition_id_coalitions"), "areas", type_="foreignkey")
     # ### commands auto generated by Alembic - please adjust! ###
-    drop_index("publication_datasets", "dataset_id")
-    op.drop_table("publication_datasets")
+    drop_link_table("publication_datasets", "dataset_id")
     drop_keyset_index("observations", "updated_at")
     op.drop_index("ix_observations_indicator_area_period", table_name="observations")
     drop_keyset_index("observations", "dataset_id")
@@ -641,18 +597,12 @@ def downgrade() -> None:
     drop_index("grants", "coalition_id")
     drop_index("grants", "client_id")
     op.drop_table("grants")
-    drop_index("dataset_indicators", "indicator_id")
-    op.drop_table("dataset_indicators")
-    drop_index("dataset_groups", "group_id")
-    op.drop_table("dataset_groups")
-    drop_index("publication_targets", "target_code")
-    op.drop_table("publication_targets")
-    drop_index("publication_coalitions", "coalition_id")
-    op.drop_table("publication_coalitions")
-    drop_index("project_targets", "target_code")
-    op.drop_table("project_targets")
-    drop_index("project_groups", "group_id")
-    op.drop_table("project_groups")
+    drop_link_table("dataset_indicators", "indicator_id")
+    drop_link_table("dataset_groups", "group_id")
+    drop_link_table("publication_targets", "target_code")
+    drop_link_table("publication_coalitions", "coalition_id")
+    drop_link_table("project_targets", "target_code")
+    drop_link_table("project_groups", "group_id")
     drop_keyset_index("datasets", "updated_at")
     drop_keyset_index("datasets", "title")
     op.drop_index("ix_datasets_search_trgm", table_name="datasets", postgresql_using="gin")
@@ -665,8 +615,7 @@ def downgrade() -> None:
     op.drop_table("publications")
     drop_keyset_index("projects", "coalition_id")
     op.drop_table("projects")
-    drop_index("organisation_users", "user_id")
-    op.drop_table("organisation_users")
+    drop_link_table("organisation_users", "user_id")
     drop_index("oauth_clients", "organisation_id")
     op.drop_table("oauth_clients")
     drop_index("marginalised_groups", "coalition_id")
@@ -675,10 +624,8 @@ def downgrade() -> None:
     drop_index("indicators", "target_code")
     drop_index("indicators", "coalition_id")
     op.drop_table("indicators")
-    drop_index("coalition_user_roles", "user_id")
-    op.drop_table("coalition_user_roles")
-    drop_index("coalition_members", "organisation_id")
-    op.drop_table("coalition_members")
+    drop_link_table("coalition_user_roles", "user_id")
+    drop_link_table("coalition_members", "organisation_id")
     op.drop_index("ix_audit_events_entity", table_name="audit_events")
     drop_keyset_index("audit_events", "coalition_id")
     op.drop_table("audit_events")

@@ -10,13 +10,14 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from lnob_api.migrations.ddl import (
+    Reference,
     blank_text,
-    drop_index,
     drop_keyset_index,
+    drop_link_table,
     foreign_key,
     identity,
-    index,
     keyset_index,
+    link_table,
     primary_key,
     row_version,
     timestamps,
@@ -101,17 +102,11 @@ def upgrade() -> None:
             "coalition_id", "code", name=op.f("uq_quality_criteria_coalition_id_code")
         ),
     )
-    op.create_table(
+    link_table(
         "dataset_quality_criteria",
-        sa.Column("dataset_id", sa.BigInteger(), nullable=False),
-        sa.Column("criterion_id", sa.BigInteger(), nullable=False),
-        foreign_key(
-            "dataset_quality_criteria", "criterion_id", "quality_criteria.id", ondelete="RESTRICT"
-        ),
-        foreign_key("dataset_quality_criteria", "dataset_id", "datasets.id", ondelete="CASCADE"),
-        primary_key("dataset_quality_criteria", "dataset_id", "criterion_id"),
+        Reference("dataset_id", "datasets.id", "CASCADE"),
+        Reference("criterion_id", "quality_criteria.id", "RESTRICT"),
     )
-    index("dataset_quality_criteria", "criterion_id")
 
     # Datasets: provenance (NULL = not recorded) and the SDG framework version.
     _provenance_columns("datasets")
@@ -184,6 +179,5 @@ def downgrade() -> None:
     op.drop_column("datasets", "sample_size")
     _drop_provenance_columns("datasets")
 
-    drop_index("dataset_quality_criteria", "criterion_id")
-    op.drop_table("dataset_quality_criteria")
+    drop_link_table("dataset_quality_criteria", "criterion_id")
     op.drop_table("quality_criteria")

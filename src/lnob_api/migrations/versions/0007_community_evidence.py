@@ -7,11 +7,13 @@ import sqlalchemy as sa
 from alembic import op
 
 from lnob_api.migrations.ddl import (
+    Reference,
     blank_text,
     foreign_key,
     identity,
     index,
     keyset_index,
+    link_table,
     primary_key,
     row_version,
     stamped,
@@ -194,19 +196,11 @@ def upgrade() -> None:
     )
     keyset_index("recommendation_responses", "recommendation_id")
     index("recommendation_responses", "responder_organisation_id")
-    op.create_table(
+    link_table(
         "recommendation_targets",
-        sa.Column("recommendation_id", sa.BigInteger(), nullable=False),
-        sa.Column("target_code", sa.String(length=10), nullable=False),
-        foreign_key(
-            "recommendation_targets", "recommendation_id", "recommendations.id", ondelete="CASCADE"
-        ),
-        foreign_key(
-            "recommendation_targets", "target_code", "sdg_targets.code", ondelete="RESTRICT"
-        ),
-        primary_key("recommendation_targets", "recommendation_id", "target_code"),
+        Reference("recommendation_id", "recommendations.id", "CASCADE"),
+        Reference("target_code", "sdg_targets.code", "RESTRICT", code=10),
     )
-    index("recommendation_targets", "target_code")
     op.create_table(
         "scorecard_criteria",
         identity(),
@@ -314,10 +308,10 @@ def upgrade() -> None:
     index("scorecard_actions", "criterion_id")
     index("scorecard_actions", "owner_organisation_id")
     keyset_index("scorecard_actions", "scorecard_id")
-    op.create_table(
+    link_table(
         "scorecard_scores",
-        sa.Column("round_id", sa.BigInteger(), nullable=False),
-        sa.Column("criterion_id", sa.BigInteger(), nullable=False),
+        Reference("round_id", "scorecard_rounds.id", "CASCADE"),
+        Reference("criterion_id", "scorecard_criteria.id", "CASCADE"),
         sa.Column("community_score", sa.Double(), nullable=True),
         sa.Column("provider_score", sa.Double(), nullable=True),
         sa.Column("agreed_score", sa.Double(), nullable=True),
@@ -326,13 +320,7 @@ def upgrade() -> None:
             "num_nonnulls(community_score, provider_score, agreed_score) > 0",
             name=op.f("ck_scorecard_scores_some_score"),
         ),
-        foreign_key(
-            "scorecard_scores", "criterion_id", "scorecard_criteria.id", ondelete="CASCADE"
-        ),
-        foreign_key("scorecard_scores", "round_id", "scorecard_rounds.id", ondelete="CASCADE"),
-        primary_key("scorecard_scores", "round_id", "criterion_id"),
     )
-    index("scorecard_scores", "criterion_id")
 
 
 def downgrade() -> None:
