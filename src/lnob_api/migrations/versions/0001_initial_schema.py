@@ -8,8 +8,11 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from lnob_api.migrations.ddl import (
+    BREAKDOWNS,
     Reference,
     blank_text,
+    breakdowns,
+    check,
     drop_index,
     drop_keyset_index,
     drop_link_table,
@@ -20,6 +23,8 @@ from lnob_api.migrations.ddl import (
     is_demo,
     keyset_index,
     link_table,
+    period,
+    period_checks,
     primary_key,
     row_version,
     slug_format,
@@ -51,14 +56,9 @@ def upgrade() -> None:
         sa.Column("coalition_id", sa.BigInteger(), nullable=True),
         *timestamps(),
         is_demo(),
-        sa.CheckConstraint(
-            "(level = 'COUNTRY') = (parent_code IS NULL)",
-            name=op.f("ck_areas_parent_unless_country"),
-        ),
-        sa.CheckConstraint(
-            "(level = 'LOCAL') = (coalition_id IS NOT NULL)", name=op.f("ck_areas_local_owner")
-        ),
-        sa.CheckConstraint("code ~ '^[A-Z]{2}(-[A-Z0-9]+)*$'", name=op.f("ck_areas_code_format")),
+        check("areas", "parent_unless_country", "(level = 'COUNTRY') = (parent_code IS NULL)"),
+        check("areas", "local_owner", "(level = 'LOCAL') = (coalition_id IS NOT NULL)"),
+        check("areas", "code_format", "code ~ '^[A-Z]{2}(-[A-Z0-9]+)*$'"),
         foreign_key("areas", "parent_code", "areas.code", ondelete="RESTRICT"),
         primary_key("areas", "code"),
     )
@@ -84,7 +84,7 @@ def upgrade() -> None:
         sa.Column("short_title", sa.String(length=200), nullable=False),
         empty_object("title_translations"),
         empty_object("short_title_translations"),
-        sa.CheckConstraint("code BETWEEN 1 AND 17", name=op.f("ck_sdg_goals_code_range")),
+        check("sdg_goals", "code_range", "code BETWEEN 1 AND 17"),
         primary_key("sdg_goals", "code"),
     )
     op.create_table(
@@ -120,9 +120,7 @@ def upgrade() -> None:
         row_version(),
         is_demo(),
         slug_format("coalitions"),
-        sa.CheckConstraint(
-            "suppression_threshold >= 0", name=op.f("ck_coalitions_threshold_non_negative")
-        ),
+        check("coalitions", "threshold_non_negative", "suppression_threshold >= 0"),
         sa.ForeignKeyConstraint(["code"], ["areas.code"], name=op.f("fk_coalitions_code_areas")),
         primary_key("coalitions", "id"),
         unique("coalitions", "code"),
@@ -177,9 +175,7 @@ def upgrade() -> None:
         sa.Column("title", sa.Text(), nullable=False),
         empty_object("title_translations"),
         sa.Column("sort_key", sa.String(length=40, collation="C"), nullable=False),
-        sa.CheckConstraint(
-            "code ~ '^[0-9]{1,2}\\.[0-9a-z]{1,2}$'", name=op.f("ck_sdg_targets_code_format")
-        ),
+        check("sdg_targets", "code_format", "code ~ '^[0-9]{1,2}\\.[0-9a-z]{1,2}$'"),
         foreign_key("sdg_targets", "goal_code", "sdg_goals.code", ondelete="RESTRICT"),
         primary_key("sdg_targets", "code"),
         unique("sdg_targets", "sort_key"),
@@ -243,9 +239,10 @@ def upgrade() -> None:
         *timestamps(),
         row_version(),
         is_demo(),
-        sa.CheckConstraint(
+        check(
+            "indicators",
+            "code_format",
             "(coalition_id IS NULL AND code ~ '^[0-9]{1,2}\\.[0-9a-z]{1,2}\\.[0-9]{1,2}$') OR (coalition_id IS NOT NULL AND code ~ '^[A-Z]{2}-C-[0-9]{4}$')",
-            name=op.f("ck_indicators_code_format"),
         ),
         foreign_key("indicators", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
         foreign_key("indicators", "target_code", "sdg_targets.code", ondelete="RESTRICT"),
@@ -265,9 +262,7 @@ def upgrade() -> None:
         sa.Column("coalition_id", sa.BigInteger(), nullable=True),
         *timestamps(),
         is_demo(),
-        sa.CheckConstraint(
-            "code ~ '^[A-Z][A-Z0-9_]*$'", name=op.f("ck_marginalised_groups_code_format")
-        ),
+        check("marginalised_groups", "code_format", "code ~ '^[A-Z][A-Z0-9_]*$'"),
         foreign_key("marginalised_groups", "coalition_id", "coalitions.id", ondelete="CASCADE"),
         primary_key("marginalised_groups", "id"),
         unique("marginalised_groups", "code"),
@@ -330,9 +325,10 @@ def upgrade() -> None:
         row_version(),
         is_demo(),
         slug_format("projects"),
-        sa.CheckConstraint(
+        check(
+            "projects",
+            "period_order",
             "end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
-            name=op.f("ck_projects_period_order"),
         ),
         foreign_key("projects", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
         primary_key("projects", "id"),
@@ -416,23 +412,20 @@ def upgrade() -> None:
         *timestamps(),
         row_version(),
         is_demo(),
-        sa.CheckConstraint(
+        check(
+            "datasets",
+            "retraction_reason",
             "(status = 'RETRACTED') = (retraction_reason IS NOT NULL)",
-            name=op.f("ck_datasets_retraction_reason"),
         ),
         slug_format("datasets"),
-        sa.CheckConstraint(
-            "status = 'DRAFT' OR published_at IS NOT NULL", name=op.f("ck_datasets_published_at")
-        ),
-        sa.CheckConstraint(
-            "(status = 'RETRACTED') = (retracted_at IS NOT NULL)",
-            name=op.f("ck_datasets_retracted_at"),
-        ),
-        sa.CheckConstraint(
+        check("datasets", "published_at", "status = 'DRAFT' OR published_at IS NOT NULL"),
+        check("datasets", "retracted_at", "(status = 'RETRACTED') = (retracted_at IS NOT NULL)"),
+        check(
+            "datasets",
+            "period_order",
             "collection_end IS NULL OR collection_start IS NULL OR collection_end >= collection_start",
-            name=op.f("ck_datasets_period_order"),
         ),
-        sa.CheckConstraint("version >= 1", name=op.f("ck_datasets_version_positive")),
+        check("datasets", "version_positive", "version >= 1"),
         foreign_key("datasets", "area_code", "areas.code", ondelete="RESTRICT"),
         foreign_key("datasets", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
         foreign_key("datasets", "project_id", "projects.id", ondelete="RESTRICT"),
@@ -494,10 +487,7 @@ def upgrade() -> None:
         blank_text("note"),
         sa.Column("created_by_user_id", sa.BigInteger(), nullable=True),
         *timestamps(),
-        sa.CheckConstraint(
-            "num_nonnulls(organisation_id, client_id) = 1",
-            name=op.f("ck_grants_exactly_one_grantee"),
-        ),
+        check("grants", "exactly_one_grantee", "num_nonnulls(organisation_id, client_id) = 1"),
         foreign_key("grants", "client_id", "oauth_clients.id", ondelete="CASCADE"),
         foreign_key("grants", "coalition_id", "coalitions.id", ondelete="CASCADE"),
         foreign_key("grants", "created_by_user_id", "users.id", ondelete="SET NULL"),
@@ -515,9 +505,7 @@ def upgrade() -> None:
         sa.Column("dataset_id", sa.BigInteger(), nullable=False),
         sa.Column("indicator_id", sa.BigInteger(), nullable=False),
         sa.Column("area_code", sa.String(length=40), nullable=False),
-        sa.Column("period", sa.String(length=10), nullable=False),
-        sa.Column("period_start", sa.Date(), nullable=False),
-        sa.Column("period_end", sa.Date(), nullable=False),
+        *period(),
         sa.Column("value", sa.Double(), nullable=True),
         sa.Column("unit", sa.String(length=80), server_default="", nullable=False),
         sa.Column(
@@ -527,25 +515,13 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("sample_size", sa.Integer(), nullable=True),
-        sa.Column("sex", sa.String(length=20), server_default="_T", nullable=False),
-        sa.Column("age", sa.String(length=20), server_default="_T", nullable=False),
-        sa.Column("disability_status", sa.String(length=20), server_default="_T", nullable=False),
-        sa.Column("urbanisation", sa.String(length=20), server_default="_T", nullable=False),
-        sa.Column("group_code", sa.String(length=40), server_default="_T", nullable=False),
+        *breakdowns(),
         empty_object("dimensions"),
         blank_text("comment"),
         *timestamps(),
-        sa.CheckConstraint(
-            "jsonb_typeof(dimensions) = 'object'", name=op.f("ck_observations_dimensions_object")
-        ),
-        sa.CheckConstraint(
-            "period ~ '^[0-9]{4}(-(Q[1-4]|S[12]|W(0[1-9]|[1-4][0-9]|5[0-3])|(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?))?$'",
-            name=op.f("ck_observations_period_format"),
-        ),
-        sa.CheckConstraint("period_end >= period_start", name=op.f("ck_observations_period_order")),
-        sa.CheckConstraint(
-            "sample_size IS NULL OR sample_size >= 0", name=op.f("ck_observations_sample_size")
-        ),
+        check("observations", "dimensions_object", "jsonb_typeof(dimensions) = 'object'"),
+        *period_checks("observations"),
+        check("observations", "sample_size", "sample_size IS NULL OR sample_size >= 0"),
         foreign_key("observations", "area_code", "areas.code", ondelete="RESTRICT"),
         foreign_key("observations", "dataset_id", "datasets.id", ondelete="CASCADE"),
         foreign_key("observations", "indicator_id", "indicators.id", ondelete="RESTRICT"),
@@ -555,11 +531,7 @@ def upgrade() -> None:
             "indicator_id",
             "area_code",
             "period",
-            "sex",
-            "age",
-            "disability_status",
-            "urbanisation",
-            "group_code",
+            *BREAKDOWNS,
             "dimensions",
             name="uq_observations_key",
         ),

@@ -8,6 +8,7 @@ from alembic import op
 
 from lnob_api.migrations.ddl import (
     blank_text,
+    check,
     drop_index,
     foreign_key,
     identity,
@@ -52,9 +53,7 @@ def upgrade() -> None:
         stamped("created_at"),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint(
-            "code_challenge_method = 'S256'", name=op.f("ck_authorization_codes_pkce_s256")
-        ),
+        check("authorization_codes", "pkce_s256", "code_challenge_method = 'S256'"),
         foreign_key("authorization_codes", "client_pk", "oauth_clients.id", ondelete="CASCADE"),
         foreign_key("authorization_codes", "user_id", "users.id", ondelete="CASCADE"),
         primary_key("authorization_codes", "code_hash"),

@@ -10,8 +10,10 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from lnob_api.migrations.ddl import (
+    BREAKDOWNS,
     Reference,
     blank_text,
+    check,
     drop_keyset_index,
     drop_link_table,
     foreign_key,
@@ -40,7 +42,7 @@ METHODS = (
 SAMPLINGS = ("PURPOSIVE", "CENSUS", "RANDOM", "SNOWBALL", "CONVENIENCE", "OTHER")
 ENUMS = {"producer_type": PRODUCER_TYPES, "method": METHODS, "sampling": SAMPLINGS}
 
-DIMENSIONS = ["sex", "age", "disability_status", "urbanisation", "group_code", "dimensions"]
+DIMENSIONS = [*BREAKDOWNS, "dimensions"]
 KEY_BEFORE = ["dataset_id", "indicator_id", "area_code", "period", *DIMENSIONS]
 KEY_AFTER = ["dataset_id", "indicator_id", "target_code", "area_code", "period", *DIMENSIONS]
 
@@ -93,9 +95,7 @@ def upgrade() -> None:
         blank_text("description"),
         *timestamps(),
         row_version(),
-        sa.CheckConstraint(
-            "code ~ '^[A-Z0-9][A-Z0-9_.-]*$'", name=op.f("ck_quality_criteria_code_format")
-        ),
+        check("quality_criteria", "code_format", "code ~ '^[A-Z0-9][A-Z0-9_.-]*$'"),
         foreign_key("quality_criteria", "coalition_id", "coalitions.id", ondelete="CASCADE"),
         primary_key("quality_criteria", "id"),
         sa.UniqueConstraint(

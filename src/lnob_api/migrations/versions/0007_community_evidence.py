@@ -7,13 +7,19 @@ import sqlalchemy as sa
 from alembic import op
 
 from lnob_api.migrations.ddl import (
+    BREAKDOWNS,
+    PERIOD_PATTERN,
     Reference,
     blank_text,
+    breakdowns,
+    check,
     foreign_key,
     identity,
     index,
     keyset_index,
     link_table,
+    period,
+    period_checks,
     primary_key,
     row_version,
     stamped,
@@ -33,32 +39,20 @@ def upgrade() -> None:
         sa.Column("indicator_id", sa.BigInteger(), nullable=True),
         sa.Column("target_code", sa.String(length=10), nullable=True),
         sa.Column("area_code", sa.String(length=40), nullable=False),
-        sa.Column("period", sa.String(length=10), nullable=False),
-        sa.Column("period_start", sa.Date(), nullable=False),
-        sa.Column("period_end", sa.Date(), nullable=False),
+        *period(),
         sa.Column("value", sa.Double(), nullable=False),
         sa.Column("unit", sa.String(length=80), server_default="", nullable=False),
-        sa.Column("sex", sa.String(length=20), server_default="_T", nullable=False),
-        sa.Column("age", sa.String(length=20), server_default="_T", nullable=False),
-        sa.Column("disability_status", sa.String(length=20), server_default="_T", nullable=False),
-        sa.Column("urbanisation", sa.String(length=20), server_default="_T", nullable=False),
-        sa.Column("group_code", sa.String(length=40), server_default="_T", nullable=False),
+        *breakdowns(),
         sa.Column("source_name", sa.String(length=300), nullable=False),
         sa.Column("source_url", sa.String(length=1000), nullable=True),
         sa.Column("retrieved_on", sa.Date(), nullable=True),
         blank_text("note"),
         *timestamps(),
-        sa.CheckConstraint(
-            "period ~ '^[0-9]{4}(-(Q[1-4]|S[12]|W(0[1-9]|[1-4][0-9]|5[0-3])|(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?))?$'",
-            name=op.f("ck_official_values_period_format"),
+        check("official_values", "period_format", f"period ~ '{PERIOD_PATTERN}'"),
+        check(
+            "official_values", "indicator_or_target", "num_nonnulls(indicator_id, target_code) = 1"
         ),
-        sa.CheckConstraint(
-            "num_nonnulls(indicator_id, target_code) = 1",
-            name=op.f("ck_official_values_indicator_or_target"),
-        ),
-        sa.CheckConstraint(
-            "period_end >= period_start", name=op.f("ck_official_values_period_order")
-        ),
+        check("official_values", "period_order", "period_end >= period_start"),
         foreign_key("official_values", "area_code", "areas.code", ondelete="RESTRICT"),
         foreign_key("official_values", "indicator_id", "indicators.id", ondelete="RESTRICT"),
         foreign_key("official_values", "target_code", "sdg_targets.code", ondelete="RESTRICT"),
@@ -68,11 +62,7 @@ def upgrade() -> None:
             "target_code",
             "area_code",
             "period",
-            "sex",
-            "age",
-            "disability_status",
-            "urbanisation",
-            "group_code",
+            *BREAKDOWNS,
             "source_name",
             name="uq_official_values_key",
             postgresql_nulls_not_distinct=True,
@@ -110,9 +100,10 @@ def upgrade() -> None:
         visibility("COALITION"),
         *timestamps(),
         row_version(),
-        sa.CheckConstraint(
+        check(
+            "recommendations",
+            "publication_or_dataset",
             "num_nonnulls(publication_id, dataset_id) > 0",
-            name=op.f("ck_recommendations_publication_or_dataset"),
         ),
         foreign_key(
             "recommendations", "authority_organisation_id", "organisations.id", ondelete="RESTRICT"
@@ -136,21 +127,15 @@ def upgrade() -> None:
         blank_text("description"),
         sa.Column("service", sa.String(length=200), nullable=False),
         sa.Column("area_code", sa.String(length=40), nullable=False),
-        sa.Column("period", sa.String(length=10), nullable=False),
-        sa.Column("period_start", sa.Date(), nullable=False),
-        sa.Column("period_end", sa.Date(), nullable=False),
+        *period(),
         sa.Column("facilitator_organisation_id", sa.BigInteger(), nullable=True),
         sa.Column("scale_min", sa.Double(), server_default="1", nullable=False),
         sa.Column("scale_max", sa.Double(), server_default="5", nullable=False),
         visibility("COALITION"),
         *timestamps(),
         row_version(),
-        sa.CheckConstraint(
-            "period ~ '^[0-9]{4}(-(Q[1-4]|S[12]|W(0[1-9]|[1-4][0-9]|5[0-3])|(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?))?$'",
-            name=op.f("ck_scorecards_period_format"),
-        ),
-        sa.CheckConstraint("period_end >= period_start", name=op.f("ck_scorecards_period_order")),
-        sa.CheckConstraint("scale_max > scale_min", name=op.f("ck_scorecards_scale_order")),
+        *period_checks("scorecards"),
+        check("scorecards", "scale_order", "scale_max > scale_min"),
         foreign_key("scorecards", "area_code", "areas.code", ondelete="RESTRICT"),
         foreign_key("scorecards", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
         foreign_key("scorecards", "dataset_id", "datasets.id", ondelete="RESTRICT"),
@@ -224,19 +209,11 @@ def upgrade() -> None:
         "scorecard_rounds",
         identity(),
         sa.Column("scorecard_id", sa.BigInteger(), nullable=False),
-        sa.Column("period", sa.String(length=10), nullable=False),
-        sa.Column("period_start", sa.Date(), nullable=False),
-        sa.Column("period_end", sa.Date(), nullable=False),
+        *period(),
         sa.Column("held_on", sa.Date(), nullable=True),
         blank_text("note"),
         stamped("created_at"),
-        sa.CheckConstraint(
-            "period ~ '^[0-9]{4}(-(Q[1-4]|S[12]|W(0[1-9]|[1-4][0-9]|5[0-3])|(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?))?$'",
-            name=op.f("ck_scorecard_rounds_period_format"),
-        ),
-        sa.CheckConstraint(
-            "period_end >= period_start", name=op.f("ck_scorecard_rounds_period_order")
-        ),
+        *period_checks("scorecard_rounds"),
         foreign_key("scorecard_rounds", "scorecard_id", "scorecards.id", ondelete="CASCADE"),
         primary_key("scorecard_rounds", "id"),
         sa.UniqueConstraint("scorecard_id", "period", name="uq_scorecard_rounds_period"),
@@ -292,9 +269,10 @@ def upgrade() -> None:
         ),
         *timestamps(),
         row_version(),
-        sa.CheckConstraint(
+        check(
+            "scorecard_actions",
+            "has_owner",
             "owner_name <> '' OR owner_organisation_id IS NOT NULL",
-            name=op.f("ck_scorecard_actions_has_owner"),
         ),
         foreign_key(
             "scorecard_actions", "criterion_id", "scorecard_criteria.id", ondelete="SET NULL"
@@ -316,9 +294,10 @@ def upgrade() -> None:
         sa.Column("provider_score", sa.Double(), nullable=True),
         sa.Column("agreed_score", sa.Double(), nullable=True),
         blank_text("note"),
-        sa.CheckConstraint(
+        check(
+            "scorecard_scores",
+            "some_score",
             "num_nonnulls(community_score, provider_score, agreed_score) > 0",
-            name=op.f("ck_scorecard_scores_some_score"),
         ),
     )
 

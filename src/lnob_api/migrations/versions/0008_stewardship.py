@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql
 
 from lnob_api.migrations.ddl import (
     blank_text,
+    check,
     foreign_key,
     identity,
     index,
@@ -59,9 +60,10 @@ def upgrade() -> None:
         blank_text("note"),
         sa.Column("recorded_by_user_id", sa.BigInteger(), nullable=True),
         stamped("created_at"),
-        sa.CheckConstraint(
+        check(
+            "dataset_validations",
+            "method",
             "method IN ('VALIDATION_MEETING', 'CALL_BACK', 'COMMUNITY_REVIEW', 'OTHER')",
-            name=op.f("ck_dataset_validations_method"),
         ),
         foreign_key("dataset_validations", "dataset_id", "datasets.id", ondelete="CASCADE"),
         foreign_key("dataset_validations", "recorded_by_user_id", "users.id", ondelete="SET NULL"),
@@ -84,17 +86,13 @@ def upgrade() -> None:
         blank_text("note"),
         row_version(),
         stamped("created_at"),
-        sa.CheckConstraint(
-            "(withdrawn_at IS NULL) = (withdrawal_reason IS NULL)",
-            name=op.f("ck_consents_withdrawal_reason"),
+        check(
+            "consents", "withdrawal_reason", "(withdrawn_at IS NULL) = (withdrawal_reason IS NULL)"
         ),
-        sa.CheckConstraint(
-            "scope = 'NAMED_AGENCIES' OR cardinality(agency_ids) = 0",
-            name=op.f("ck_consents_agencies_named"),
+        check(
+            "consents", "agencies_named", "scope = 'NAMED_AGENCIES' OR cardinality(agency_ids) = 0"
         ),
-        sa.CheckConstraint(
-            "scope IN ('PUBLIC', 'PARTNERSHIP', 'NAMED_AGENCIES')", name=op.f("ck_consents_scope")
-        ),
+        check("consents", "scope", "scope IN ('PUBLIC', 'PARTNERSHIP', 'NAMED_AGENCIES')"),
         foreign_key("consents", "lineage_id", "datasets.id", ondelete="CASCADE"),
         foreign_key("consents", "coalition_id", "coalitions.id", ondelete="CASCADE"),
         primary_key("consents", "id"),

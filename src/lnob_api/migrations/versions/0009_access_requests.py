@@ -6,7 +6,7 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
-from lnob_api.migrations.ddl import foreign_key, identity, index, primary_key
+from lnob_api.migrations.ddl import check, foreign_key, identity, index, primary_key
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -53,21 +53,15 @@ def upgrade() -> None:
         sa.Column("decided_by_user_id", sa.BigInteger(), nullable=True),
         _timestamp("created_at"),
         _timestamp("updated_at"),
-        sa.CheckConstraint(
+        check(
+            "access_requests",
+            "exactly_one_requester",
             "num_nonnulls(requester_user_id, requester_client_id) = 1",
-            name=op.f("ck_access_requests_exactly_one_requester"),
         ),
-        sa.CheckConstraint(
-            "(status = 'PENDING') = (decided_at IS NULL)",
-            name=op.f("ck_access_requests_decided_at"),
-        ),
-        sa.CheckConstraint(
-            "(status = 'APPROVED') = (expires_at IS NOT NULL)",
-            name=op.f("ck_access_requests_expires_at"),
-        ),
-        sa.CheckConstraint(
-            "status <> 'DECLINED' OR decision_note IS NOT NULL",
-            name=op.f("ck_access_requests_decline_reason"),
+        check("access_requests", "decided_at", "(status = 'PENDING') = (decided_at IS NULL)"),
+        check("access_requests", "expires_at", "(status = 'APPROVED') = (expires_at IS NOT NULL)"),
+        check(
+            "access_requests", "decline_reason", "status <> 'DECLINED' OR decision_note IS NOT NULL"
         ),
         foreign_key("access_requests", "dataset_id", "datasets.id", ondelete="CASCADE"),
         foreign_key("access_requests", "coalition_id", "coalitions.id", ondelete="CASCADE"),
@@ -102,9 +96,10 @@ def upgrade() -> None:
         sa.Column("access_request_id", sa.BigInteger(), nullable=True),
         _timestamp("created_at"),
         sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint(
+        check(
+            "notifications",
+            "exactly_one_recipient",
             "num_nonnulls(recipient_user_id, recipient_client_id) = 1",
-            name=op.f("ck_notifications_exactly_one_recipient"),
         ),
         foreign_key("notifications", "recipient_user_id", "users.id", ondelete="CASCADE"),
         foreign_key("notifications", "recipient_client_id", "oauth_clients.id", ondelete="CASCADE"),
