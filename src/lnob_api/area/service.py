@@ -22,7 +22,8 @@ from lnob_api.audit import service as audit
 from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
-from lnob_api.db.rows import assign, insert
+from lnob_api.db.rows import assign
+from lnob_api.domain_kit import writes
 from lnob_api.errors import InvalidInput, NotFound, ValidationFailed, check_version
 from lnob_api.models.enums import AreaLevel, CoalitionRole
 
@@ -112,9 +113,7 @@ async def create_local(
         coalition_id=coalition_id,
         **{k: v for k, v in fields.items() if k in EDITABLE},
     )
-    await insert(session, area)
-    await record_change(session, actor, "area.create", area, None)
-    return area
+    return await writes.created(session, actor, "area.create", area)
 
 
 async def update_local(

@@ -8,6 +8,7 @@ the caller may not see is not found, exactly like a missing one.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,7 @@ from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Principal
 from lnob_api.db.rows import insert
 from lnob_api.errors import InvalidInput, NotFound, check_version
+from lnob_api.models.common import mark_edited
 from lnob_api.models.enums import CoalitionRole, Visibility
 
 
@@ -33,6 +35,14 @@ class Owned(Protocol):
 
 Record = TypeVar("Record", bound=Owned)
 Row = TypeVar("Row")
+
+
+class _Editable(Protocol):
+    row_version: int
+    updated_at: datetime
+
+
+Versioned = TypeVar("Versioned", bound=_Editable)
 Key = TypeVar("Key")
 
 
@@ -80,6 +90,21 @@ async def created(session: AsyncSession, actor: Actor, action: str, row: Row, **
     keywords of ``record_change``); the row as stored."""
     await insert(session, row)
     await record_change(session, actor, action, row, None, **event)
+    return row
+
+
+async def edited(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    row: Versioned,
+    before: dict[str, Any],
+    **event: Any,
+) -> Versioned:
+    """Mark the changed ORM ``row`` edited (its row version up, ``updated_at`` now) and record
+    the audit event ``action`` of the change from ``before``; the row."""
+    mark_edited(row)
+    await record_change(session, actor, action, row, before, **event)
     return row
 
 

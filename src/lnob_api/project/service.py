@@ -21,7 +21,6 @@ from lnob_api.coalition import service as coalition_service
 from lnob_api.db.rows import assign, insert
 from lnob_api.domain_kit import writes
 from lnob_api.errors import InvalidInput, ValidationFailed
-from lnob_api.models.common import mark_edited
 from lnob_api.models.enums import ProjectStatus, Visibility
 from lnob_api.project import write_repository as repo
 from lnob_api.sdg import service as sdg_service
@@ -148,10 +147,8 @@ async def update(
     )
     before = audit.snapshot(project)
     assign(project, fields, EDITABLE)
-    mark_edited(project)
     await repo.replace_links(session, project.id, target_codes=targets, group_ids=groups)
-    await record_change(session, actor, "project.update", project, before)
-    return project
+    return await writes.edited(session, actor, "project.update", project, before)
 
 
 async def set_visibility(
@@ -166,9 +163,7 @@ async def set_visibility(
     project = await _load(session, actor, project_id, row_version, admin=True)
     before = audit.snapshot(project)
     project.visibility = visibility
-    mark_edited(project)
-    await record_change(session, actor, "project.visibility", project, before)
-    return project
+    return await writes.edited(session, actor, "project.visibility", project, before)
 
 
 async def archive(
@@ -182,9 +177,7 @@ async def archive(
         )
     before = audit.snapshot(project)
     project.status = ProjectStatus.COMPLETED
-    mark_edited(project)
-    await record_change(session, actor, "project.archive", project, before)
-    return project
+    return await writes.edited(session, actor, "project.archive", project, before)
 
 
 async def delete(session: AsyncSession, actor: Actor, *, project_id: int, row_version: int) -> int:

@@ -28,9 +28,9 @@ from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Principal, Scope
 from lnob_api.coalition import service as coalition_service
-from lnob_api.db.rows import assign, insert
+from lnob_api.db.rows import assign
+from lnob_api.domain_kit import writes
 from lnob_api.errors import Conflict, InvalidInput, NotFound, ValidationFailed, check_version
-from lnob_api.models.common import mark_edited
 from lnob_api.models.enums import CoalitionRole
 from lnob_api.models.provenance import StandardDimension
 from lnob_api.provenance import repository as repo
@@ -110,9 +110,7 @@ async def create_criterion(
     if problems:
         raise ValidationFailed(problems)
     criterion = models.QualityCriterion(coalition_id=coalition_id, **fields)
-    await insert(session, criterion)
-    await record_change(session, actor, "quality_criterion.create", criterion, None)
-    return criterion
+    return await writes.created(session, actor, "quality_criterion.create", criterion)
 
 
 async def _locked_criterion(
@@ -154,9 +152,7 @@ async def update_criterion(
         raise ValidationFailed(problems)
     before = audit.snapshot(criterion)
     assign(criterion, fields)
-    mark_edited(criterion)
-    await record_change(session, actor, "quality_criterion.update", criterion, before)
-    return criterion
+    return await writes.edited(session, actor, "quality_criterion.update", criterion, before)
 
 
 async def delete_criterion(
@@ -255,9 +251,7 @@ async def create_group(
     if problems:
         raise ValidationFailed(problems)
     group = models.MarginalisedGroup(coalition_id=coalition_id, **fields)
-    await insert(session, group)
-    await record_change(session, actor, "marginalised_group.create", group, None)
-    return group
+    return await writes.created(session, actor, "marginalised_group.create", group)
 
 
 async def update_group(
@@ -280,6 +274,4 @@ async def update_group(
         raise ValidationFailed(problems)
     before = audit.snapshot(group)
     assign(group, fields)
-    mark_edited(group)
-    await record_change(session, actor, "marginalised_group.update", group, before)
-    return group
+    return await writes.edited(session, actor, "marginalised_group.update", group, before)

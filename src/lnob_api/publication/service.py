@@ -24,7 +24,6 @@ from lnob_api.db.rows import assign, insert
 from lnob_api.declare.entities import PUBLICATION
 from lnob_api.domain_kit import writes
 from lnob_api.errors import InvalidInput, ValidationFailed
-from lnob_api.models.common import mark_edited
 from lnob_api.models.enums import PublicationKind, Visibility
 from lnob_api.publication import write_repository as repo
 from lnob_api.sdg import service as sdg_service
@@ -65,9 +64,13 @@ def _check_fields(fields: dict[str, Any], problems: list[InvalidInput]) -> None:
         problems.append(InvalidInput("fileUrl", f"{url!r} is not an http(s) address"))
 
 
+# The links of a publication once resolved: coalition ids, SDG target codes, dataset ids.
+_Resolved = tuple[list[int] | None, list[str] | None, list[int] | None]
+
+
 async def _resolve_links(
     session: AsyncSession, principal: Principal, links: Links, problems: list[InvalidInput]
-) -> tuple[list[int] | None, list[str] | None, list[int] | None]:
+) -> _Resolved:
     coalition_ids = targets = dataset_ids = None
     if links.coalitions is not None:
         codes = [c.strip().upper() for c in links.coalitions]
@@ -90,13 +93,25 @@ async def _resolve_links(
 
 async def _validate(
     session: AsyncSession, principal: Principal, fields: dict[str, Any], links: Links
-) -> tuple[list[int] | None, list[str] | None, list[int] | None]:
+) -> _Resolved:
     problems: list[InvalidInput] = []
     _check_fields(fields, problems)
     resolved = await _resolve_links(session, principal, links, problems)
     if problems:
         raise ValidationFailed(problems)
     return resolved
+
+
+async def _save_links(session: AsyncSession, publication_id: int, resolved: _Resolved) -> None:
+    """Replace the links that ``resolved`` gives (coalition ids, target codes, dataset ids)."""
+    coalition_ids, target_codes, dataset_ids = resolved
+    await repo.replace_links(
+        session,
+        publication_id,
+        coalition_ids=coalition_ids,
+        target_codes=target_codes,
+        dataset_ids=dataset_ids,
+    )
 
 
 async def _slug(
@@ -132,7 +147,7 @@ async def create(
     writes.require_adder(actor.principal, coalition_id, visibility)
     if links.coalitions is None and coalition_code is not None:
         links = Links([coalition_code], links.targets, links.datasets)
-    coalition_ids, targets, dataset_ids = await _validate(session, actor.principal, fields, links)
+    resolved = await _validate(session, actor.principal, fields, links)
     publication = models.Publication(
         coalition_id=coalition_id,
         kind=kind,
@@ -141,13 +156,7 @@ async def create(
         **{k: v for k, v in fields.items() if k in EDITABLE and v is not None},
     )
     await insert(session, publication)
-    await repo.replace_links(
-        session,
-        publication.id,
-        coalition_ids=coalition_ids,
-        target_codes=targets,
-        dataset_ids=dataset_ids,
-    )
+    await _save_links(session, publication.id, resolved)
     await record_change(session, actor, "publication.create", publication, None)
     return publication
 
@@ -177,19 +186,11 @@ async def update(
 ) -> models.Publication:
     """Its writers change a publication; given link lists replace the stored ones."""
     publication = await _load(session, actor, publication_id, row_version)
-    coalition_ids, targets, dataset_ids = await _validate(session, actor.principal, fields, links)
+    resolved = await _validate(session, actor.principal, fields, links)
     before = audit.snapshot(publication)
     assign(publication, fields, EDITABLE)
-    mark_edited(publication)
-    await repo.replace_links(
-        session,
-        publication.id,
-        coalition_ids=coalition_ids,
-        target_codes=targets,
-        dataset_ids=dataset_ids,
-    )
-    await record_change(session, actor, "publication.update", publication, before)
-    return publication
+    await _save_links(session, publication.id, resolved)
+    return await writes.edited(session, actor, "publication.update", publication, before)
 
 
 async def set_visibility(
@@ -205,9 +206,7 @@ async def set_visibility(
     publication = await _load(session, actor, publication_id, row_version, govern=True)
     before = audit.snapshot(publication)
     publication.visibility = visibility
-    mark_edited(publication)
-    await record_change(session, actor, "publication.visibility", publication, before)
-    return publication
+    return await writes.edited(session, actor, "publication.visibility", publication, before)
 
 
 async def delete(

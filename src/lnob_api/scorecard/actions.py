@@ -10,7 +10,8 @@ from lnob_api import models
 from lnob_api.audit import service as audit
 from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
-from lnob_api.db.rows import assign, insert
+from lnob_api.db.rows import assign
+from lnob_api.domain_kit import writes
 from lnob_api.errors import InvalidInput, ValidationFailed, check_version
 from lnob_api.models.common import mark_edited
 from lnob_api.models.evidence import ActionStatus
@@ -68,11 +69,9 @@ async def add_action(
         **{k: v for k, v in fields.items() if k in ACTION_FIELDS},
     )
     card.updated_at = now()
-    await insert(session, action)
-    await record_change(
-        session, actor, "scorecard.action_add", action, None, coalition_id=card.coalition_id
+    return await writes.created(
+        session, actor, "scorecard.action_add", action, coalition_id=card.coalition_id
     )
-    return action
 
 
 async def update_action(

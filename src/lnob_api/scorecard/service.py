@@ -20,9 +20,9 @@ from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
 from lnob_api.dataset import service as dataset_service
-from lnob_api.db.rows import assign, insert
+from lnob_api.db.rows import assign
+from lnob_api.domain_kit import writes
 from lnob_api.errors import InvalidInput, ValidationFailed, check_version
-from lnob_api.models.common import mark_edited
 from lnob_api.models.enums import CoalitionRole, Visibility
 from lnob_api.observation.periods import period_bounds
 from lnob_api.organisation import service as organisation_service
@@ -142,9 +142,7 @@ async def create(
         visibility=visibility or Visibility.COALITION,
         **{k: v for k, v in fields.items() if k in EDITABLE},
     )
-    await insert(session, card)
-    await record_change(session, actor, "scorecard.create", card, None)
-    return card
+    return await writes.created(session, actor, "scorecard.create", card)
 
 
 async def writable(
@@ -193,9 +191,7 @@ async def update(
     assign(card, fields, EDITABLE)
     if visibility is not None:
         card.visibility = visibility
-    mark_edited(card)
-    await record_change(session, actor, "scorecard.update", card, before)
-    return card
+    return await writes.edited(session, actor, "scorecard.update", card, before)
 
 
 async def add_criterion(

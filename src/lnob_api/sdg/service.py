@@ -14,12 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
-from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
-from lnob_api.db.rows import assign, insert
+from lnob_api.db.rows import assign
+from lnob_api.domain_kit import writes
 from lnob_api.errors import InvalidInput, NotFound, ValidationFailed, check_version
-from lnob_api.models.common import mark_edited
 from lnob_api.models.enums import CoalitionRole
 from lnob_api.sdg import write_repository as repo
 from lnob_api.sdg.codes import is_target_code, sort_key
@@ -98,9 +97,7 @@ async def create_custom(
         sort_key=sort_key(code),
         **{k: v for k, v in fields.items() if k in EDITABLE},
     )
-    await insert(session, indicator)
-    await record_change(session, actor, "indicator.create", indicator, None)
-    return indicator
+    return await writes.created(session, actor, "indicator.create", indicator)
 
 
 async def update_custom(
@@ -130,6 +127,4 @@ async def update_custom(
         raise ValidationFailed(problems)
     before = audit.snapshot(indicator)
     assign(indicator, fields, EDITABLE)
-    mark_edited(indicator)
-    await record_change(session, actor, "indicator.update", indicator, before)
-    return indicator
+    return await writes.edited(session, actor, "indicator.update", indicator, before)
