@@ -22,6 +22,7 @@ Choices:
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -153,6 +154,16 @@ def _require_pending(request: models.AccessRequest) -> None:
         )
 
 
+async def _to_decide(
+    session: AsyncSession, principal: Principal, request_id: int
+) -> models.AccessRequest:
+    """The pending request, locked, once the caller may decide it (its coalition's admins)."""
+    request = await _visible(session, principal, request_id)
+    checks.require_coalition_admin(principal, request.coalition_id)
+    _require_pending(request)
+    return request
+
+
 def _valid_expiry(expires_at: datetime, now: datetime) -> datetime:
     if expires_at.tzinfo is None:
         expires_at = expires_at.replace(tzinfo=UTC)
@@ -224,9 +235,7 @@ async def approve(
 ) -> models.AccessRequest:
     """Open the dataset to the requester until ``expires_at``; coalition admins only."""
     moment = _now(now)
-    request = await _visible(session, actor.principal, request_id)
-    checks.require_coalition_admin(actor.principal, request.coalition_id)
-    _require_pending(request)
+    request = await _to_decide(session, actor.principal, request_id)
     expires_at = _valid_expiry(expires_at, moment)
     problems: list[InvalidInput] = []
     text = _text(note, "note", APPROVAL_NOTE_MAX, problems)
@@ -237,31 +246,42 @@ async def approve(
         raise InvalidInput("id", "the dataset was retracted", code="INVALID_STATE")
     before = audit.snapshot(request)
     grant_id = await _open_grant(session, actor, request, expires_at=expires_at, note=text)
-    _decide(request, actor, AccessRequestStatus.APPROVED, text, moment)
     request.grant_id, request.expires_at = grant_id, expires_at
     until = expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    await _tell_requester(
-        session,
-        request,
-        NotificationKind.ACCESS_REQUEST_APPROVED,
-        f"Your request for the data of “{title}” was approved: you may read it until {until}.",
+    told = f"Your request for the data of “{title}” was approved: you may read it until {until}."
+    return await _decide(
+        session, actor, request, before, AccessRequestStatus.APPROVED, text, moment, told
     )
-    await record_change(session, actor, "access_request.approve", request, before)
-    return request
 
 
-def _decide(
-    request: models.AccessRequest,
+# What the requester is told of a decision, and the audit action that records it.
+_DECISIONS = {
+    AccessRequestStatus.APPROVED: (NotificationKind.ACCESS_REQUEST_APPROVED, "approve"),
+    AccessRequestStatus.DECLINED: (NotificationKind.ACCESS_REQUEST_DECLINED, "decline"),
+}
+
+
+async def _decide(
+    session: AsyncSession,
     actor: Actor,
+    request: models.AccessRequest,
+    before: dict[str, Any],
     status: AccessRequestStatus,
     note: str | None,
     now: datetime,
-) -> None:
+    told: str,
+) -> models.AccessRequest:
+    """Record the admin's decision (``status``, ``note``, at ``now``) on the pending
+    ``request``, tell the requester (``told``) and audit the change from ``before``."""
     request.status = status
     request.decision_note = note
     request.decided_at = now
     request.decided_by_user_id = actor.principal.user_id
     request.updated_at = now
+    kind, action = _DECISIONS[status]
+    await _tell_requester(session, request, kind, told)
+    await record_change(session, actor, f"access_request.{action}", request, before)
+    return request
 
 
 async def decline(
@@ -273,9 +293,7 @@ async def decline(
     now: datetime | None = None,
 ) -> models.AccessRequest:
     """Refuse the request with a reason the requester reads; coalition admins only."""
-    request = await _visible(session, actor.principal, request_id)
-    checks.require_coalition_admin(actor.principal, request.coalition_id)
-    _require_pending(request)
+    request = await _to_decide(session, actor.principal, request_id)
     problems: list[InvalidInput] = []
     text = _text(reason, "reason", REASON_MAX, problems)
     if text is None:
@@ -283,16 +301,11 @@ async def decline(
     if problems:
         raise ValidationFailed(problems)
     before = audit.snapshot(request)
-    _decide(request, actor, AccessRequestStatus.DECLINED, text, _now(now))
     _, title = await repo.dataset_state(session, request.dataset_id)
-    await _tell_requester(
-        session,
-        request,
-        NotificationKind.ACCESS_REQUEST_DECLINED,
-        f"Your request for the data of “{title}” was declined: {text}",
+    told = f"Your request for the data of “{title}” was declined: {text}"
+    return await _decide(
+        session, actor, request, before, AccessRequestStatus.DECLINED, text, _now(now), told
     )
-    await record_change(session, actor, "access_request.decline", request, before)
-    return request
 
 
 def _is_requester(principal: Principal, request: models.AccessRequest) -> bool:

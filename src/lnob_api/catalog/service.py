@@ -144,14 +144,11 @@ def services(base: str) -> dict[str, dict[str, Any]]:
 
 def distribution(base: str, row: Any, kind: str) -> dict[str, Any]:
     """One distribution of a readable dataset (``kind`` in ``DISTRIBUTIONS``)."""
-    iri = f"{dataset_iri(base, row.slug)}/distributions/{kind}"
+    query = urlencode({"dataset": row.slug})
     if kind == "csv":
-        url = f"{base}/exports/observations.csv?{urlencode({'dataset': row.slug})}"
-        return {
-            "@id": iri,
-            "@type": "dcat:Distribution",
-            "dct:title": "Observations as CSV",
-            "dcat:accessURL": v.resource(url),
+        title = "Observations as CSV"
+        url = f"{base}/exports/observations.csv?{query}"
+        described = {
             "dcat:downloadURL": v.resource(url),
             "dcat:mediaType": v.media_type("text/csv"),
             "dct:format": v.file_type("CSV"),
@@ -159,20 +156,23 @@ def distribution(base: str, row: Any, kind: str) -> dict[str, Any]:
                 f"{base}/exports/datapackage.json",
                 "Frictionless data package with the export's Table Schema",
             ),
-            "dct:license": v.license_document(row.license),
-            "dcat:accessService": services(base)["csv"],
         }
-    flow = f"{sdmx_model.AGENCY},{sdmx_model.flow_id(row.coalition_code)},{sdmx_model.VERSION}"
-    url = f"{base}/sdmx/data/{flow}/all?{urlencode({'dataset': row.slug})}"
+    else:
+        title = "Observations as SDMX (SDMX-ML 2.1, SDMX-JSON 1.0, SDMX-CSV)"
+        flow = f"{sdmx_model.AGENCY},{sdmx_model.flow_id(row.coalition_code)},{sdmx_model.VERSION}"
+        url = f"{base}/sdmx/data/{flow}/all?{query}"
+        described = {
+            "dct:format": v.file_type("SDMX"),
+            "dct:conformsTo": v.standard(v.SDMX_STANDARD, "SDMX 2.1"),
+        }
     return {
-        "@id": iri,
+        "@id": f"{dataset_iri(base, row.slug)}/distributions/{kind}",
         "@type": "dcat:Distribution",
-        "dct:title": "Observations as SDMX (SDMX-ML 2.1, SDMX-JSON 1.0, SDMX-CSV)",
+        "dct:title": title,
         "dcat:accessURL": v.resource(url),
-        "dct:format": v.file_type("SDMX"),
-        "dct:conformsTo": v.standard(v.SDMX_STANDARD, "SDMX 2.1"),
+        **described,
         "dct:license": v.license_document(row.license),
-        "dcat:accessService": services(base)["sdmx"],
+        "dcat:accessService": services(base)[kind],
     }
 
 

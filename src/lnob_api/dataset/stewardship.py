@@ -14,13 +14,13 @@ from datetime import UTC, date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
-from lnob_api.access import checks
 from lnob_api.audit import service as audit
 from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.dataset import common
 from lnob_api.dataset import write_repository as repo
-from lnob_api.errors import InvalidInput, NotFound, ValidationFailed, check_version
+from lnob_api.domain_kit import writes
+from lnob_api.errors import InvalidInput, ValidationFailed
 from lnob_api.models.enums import ConsentScope, DatasetStatus, ValidationMethod
 from lnob_api.sync import service as sync
 
@@ -135,10 +135,7 @@ async def withdraw_consent(
     session: AsyncSession, actor: Actor, *, consent_id: int, row_version: int, reason: str
 ) -> models.Consent:
     consent = await repo.lock_consent(session, consent_id, actor.principal)
-    if consent is None:
-        raise NotFound("no such consent")
-    checks.require_coalition_admin(actor.principal, consent.coalition_id)
-    check_version("consent", consent.row_version, row_version)
+    consent = writes.for_change(consent, "consent", actor.principal, row_version, admin=True)
     if consent.withdrawn_at is not None:
         raise InvalidInput("id", "this consent is already withdrawn", code="INVALID_STATE")
     if not reason.strip():

@@ -1,5 +1,4 @@
-"""Link tables (a record's SDG targets, groups, indicators...): filtering by them and
-replacing them."""
+"""Link tables: the rows that link a record to its SDG targets, groups, indicators..."""
 
 from __future__ import annotations
 
@@ -8,14 +7,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-
-
-def linked(
-    key: sa.ColumnElement[Any], link_key: sa.ColumnElement[Any], *where: sa.ColumnElement[bool]
-) -> sa.ColumnElement[bool]:
-    """The filter "linked to": ``key`` (a record's id) is the ``link_key`` of a link row
-    matching ``where``."""
-    return key.in_(sa.select(link_key).where(*where))
 
 
 async def replace_link_rows(

@@ -18,7 +18,7 @@ from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
 from lnob_api.db.rows import assign
 from lnob_api.domain_kit import writes
-from lnob_api.errors import InvalidInput, NotFound, ValidationFailed, check_version
+from lnob_api.errors import InvalidInput, ValidationFailed
 from lnob_api.models.enums import CoalitionRole
 from lnob_api.sdg import write_repository as repo
 from lnob_api.sdg.codes import is_target_code, sort_key
@@ -110,16 +110,13 @@ async def update_custom(
 ) -> models.Indicator:
     """Edit a custom indicator's title, unit, description or target."""
     indicator = await repo.lock_indicator(session, indicator_id)
-    if indicator is None:
-        raise NotFound("no such indicator")
-    if indicator.coalition_id is None:
+    if indicator is not None and indicator.coalition_id is None:
         raise InvalidInput(
             "id",
             f"{indicator.code} is a global SDG indicator: reference data cannot be edited",
             code="INVALID_STATE",
         )
-    checks.require_role(actor.principal, indicator.coalition_id, CoalitionRole.EDITOR)
-    check_version("indicator", indicator.row_version, row_version)
+    indicator = writes.for_change(indicator, "indicator", actor.principal, row_version)
     problems: list[InvalidInput] = []
     fields = _normalise(fields)
     await _validate(session, fields, problems)
