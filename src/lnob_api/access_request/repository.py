@@ -13,7 +13,8 @@ from lnob_api.access import requests_visibility, visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.coalition.repository import coalition_coded
 from lnob_api.db.rows import lock_one
-from lnob_api.read.relations import Source, ToOne, order_by, scoped_by
+from lnob_api.domain_kit.sql import newest_first
+from lnob_api.read.relations import ToOne
 
 access_requests = models.AccessRequest.__table__
 _datasets = models.Dataset.__table__
@@ -23,11 +24,8 @@ _users = models.User.__table__
 _clients = models.OAuthClient.__table__
 
 # Newest first: what an admin works through.
-ACCESS_REQUESTS = Source(
-    "AccessRequest",
-    access_requests,
-    scoped_by(access_requests, requests_visibility.access_request_visible),
-    order_by(access_requests, "id", descending=frozenset({"id"})),
+ACCESS_REQUESTS = newest_first(
+    "AccessRequest", access_requests, requests_visibility.access_request_visible
 )
 ACCESS_REQUEST_BY_ID = ToOne(ACCESS_REQUESTS)
 

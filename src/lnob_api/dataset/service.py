@@ -33,7 +33,6 @@ from lnob_api.errors import InvalidInput, ValidationFailed, check_version
 from lnob_api.models.common import mark_edited
 from lnob_api.models.enums import DatasetStatus, Methodology, Visibility
 from lnob_api.provenance import dataset as dataset_provenance
-from lnob_api.slugs import unique_slug
 from lnob_api.sync import service as sync
 
 LIMITS = {"title": 300, "slug": 160, "license": 60}
@@ -48,6 +47,7 @@ EDITABLE = (
     "project_id",
     *(f.name for f in DATASET.editable),
 )
+SLUGS = writes.Slugs(repo.slug_taken, max_length=LIMITS["slug"], fallback="dataset")
 
 
 async def _validate_fields(
@@ -105,19 +105,6 @@ async def _resolve_links(
     return indicator_ids, group_ids
 
 
-async def _unique_slug(
-    session: AsyncSession, coalition_code: str, wanted: str | None, title: str
-) -> str:
-    return await unique_slug(
-        wanted,
-        title,
-        taken=lambda s: repo.slug_taken(session, s),
-        max_length=LIMITS["slug"],
-        fallback="dataset",
-        namespace=coalition_code.strip().lower(),
-    )
-
-
 async def create(
     session: AsyncSession,
     actor: Actor,
@@ -142,7 +129,7 @@ async def create(
         raise ValidationFailed(problems)
     dataset = models.Dataset(
         coalition_id=coalition_id,
-        slug=await _unique_slug(session, coalition_code, slug, fields["title"]),
+        slug=await SLUGS.make(session, coalition_code, slug, fields["title"]),
         status=DatasetStatus.DRAFT,
         visibility=visibility or Visibility.COALITION,
         version=1,

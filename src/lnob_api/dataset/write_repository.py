@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
-from lnob_api.domain_kit.links import replace_link_rows
+from lnob_api.domain_kit.sql import replace_link_rows
 from lnob_api.models.enums import PRE_RELEASE
 
 datasets = models.Dataset.__table__

@@ -7,8 +7,10 @@ the caller may not see is not found, exactly like a missing one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +23,7 @@ from lnob_api.db.rows import insert
 from lnob_api.errors import InvalidInput, NotFound, check_version
 from lnob_api.models.common import mark_edited
 from lnob_api.models.enums import CoalitionRole, Visibility
+from lnob_api.slugs import unique_slug
 
 
 class Owned(Protocol):
@@ -83,6 +86,31 @@ def for_change(
     require_writer(principal, record.coalition_id, admin=admin)
     check_version(what, record.row_version, row_version)
     return record
+
+
+@dataclass(frozen=True, slots=True)
+class Slugs:
+    """How a kind of record gets its slug: ``taken(session, slug)`` tells whether a slug is in
+    use, a slug is at most ``max_length`` long, ``fallback`` stands in for a title that makes
+    none."""
+
+    taken: Callable[[AsyncSession, str], Awaitable[bool]]
+    max_length: int
+    fallback: str
+
+    async def make(
+        self, session: AsyncSession, coalition_code: str | None, wanted: str | None, title: str
+    ) -> str:
+        """A new record's slug (``wanted``, else one made from ``title``: ``unique_slug``), in
+        its coalition's namespace: the coalition's code, ``lnob`` for the partnership's own."""
+        return await unique_slug(
+            wanted,
+            title,
+            taken=partial(self.taken, session),
+            max_length=self.max_length,
+            fallback=self.fallback,
+            namespace=coalition_code.strip().lower() if coalition_code is not None else "lnob",
+        )
 
 
 async def created(session: AsyncSession, actor: Actor, action: str, row: Row, **event: Any) -> Row:

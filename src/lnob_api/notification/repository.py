@@ -13,19 +13,17 @@ from sqlalchemy.sql.elements import ColumnElement
 from lnob_api import models
 from lnob_api.access import requests_visibility
 from lnob_api.auth.principal import Principal
+from lnob_api.domain_kit.sql import newest_first
 from lnob_api.models.enums import CoalitionRole
-from lnob_api.read.relations import Source, ToOne, order_by, scoped_by
+from lnob_api.read.relations import ToOne
 
 notifications = models.Notification.__table__
 _roles = models.CoalitionUserRole.__table__
 _users = models.User.__table__
 
 # Newest first: an inbox.
-NOTIFICATIONS = Source(
-    "Notification",
-    notifications,
-    scoped_by(notifications, requests_visibility.notification_visible),
-    order_by(notifications, "id", descending=frozenset({"id"})),
+NOTIFICATIONS = newest_first(
+    "Notification", notifications, requests_visibility.notification_visible
 )
 NOTIFICATION_BY_ID = ToOne(NOTIFICATIONS)
 

@@ -24,12 +24,12 @@ from lnob_api.errors import InvalidInput, ValidationFailed
 from lnob_api.models.enums import ProjectStatus, Visibility
 from lnob_api.project import write_repository as repo
 from lnob_api.sdg import service as sdg_service
-from lnob_api.slugs import unique_slug
 
 __all__ = ["Actor", "archive", "create", "delete", "set_visibility", "update"]
 
 LIMITS = {"title": 300, "slug": 120, "description": coalition_service.DESCRIPTION_MAX}
 EDITABLE = ("title", "description", "status", "start_date", "end_date")
+SLUGS = writes.Slugs(repo.slug_taken, max_length=LIMITS["slug"], fallback="project")
 
 
 async def _resolve_groups(
@@ -75,17 +75,6 @@ async def _validate(
     return targets, groups
 
 
-async def _slug(session: AsyncSession, coalition_code: str, wanted: str | None, title: str) -> str:
-    return await unique_slug(
-        wanted,
-        title,
-        taken=lambda s: repo.slug_taken(session, s),
-        max_length=LIMITS["slug"],
-        fallback="project",
-        namespace=coalition_code.strip().lower(),
-    )
-
-
 async def create(
     session: AsyncSession,
     actor: Actor,
@@ -106,7 +95,7 @@ async def create(
     )
     project = models.Project(
         coalition_id=coalition_id,
-        slug=await _slug(session, coalition_code, slug, fields["title"]),
+        slug=await SLUGS.make(session, coalition_code, slug, fields["title"]),
         visibility=visibility or Visibility.COALITION,
         **{k: v for k, v in fields.items() if k in EDITABLE and v is not None},
     )

@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api import models
 from lnob_api.db.rows import lock_one
-from lnob_api.domain_kit.links import replace_link_rows
+from lnob_api.domain_kit.sql import replace_link_rows
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, public
 
 criteria = models.QualityCriterion.__table__

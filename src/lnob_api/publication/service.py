@@ -27,12 +27,12 @@ from lnob_api.errors import InvalidInput, ValidationFailed
 from lnob_api.models.enums import PublicationKind, Visibility
 from lnob_api.publication import write_repository as repo
 from lnob_api.sdg import service as sdg_service
-from lnob_api.slugs import unique_slug
 
 __all__ = ["Actor", "Links", "create", "delete", "set_visibility", "update"]
 
 # What an update may change (declare.entities.PUBLICATION; its limits are declared there too).
 EDITABLE = tuple(f.name for f in PUBLICATION.edits(create=False))
+SLUGS = writes.Slugs(repo.slug_taken, max_length=PUBLICATION.limits["slug"], fallback="publication")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,20 +114,6 @@ async def _save_links(session: AsyncSession, publication_id: int, resolved: _Res
     )
 
 
-async def _slug(
-    session: AsyncSession, coalition_code: str | None, wanted: str | None, title: str
-) -> str:
-    return await unique_slug(
-        wanted,
-        title,
-        taken=lambda s: repo.slug_taken(session, s),
-        max_length=PUBLICATION.limits["slug"],
-        fallback="publication",
-        # Partnership-wide publications have a namespace of their own.
-        namespace=coalition_code.strip().lower() if coalition_code is not None else "lnob",
-    )
-
-
 async def create(
     session: AsyncSession,
     actor: Actor,
@@ -151,7 +137,7 @@ async def create(
     publication = models.Publication(
         coalition_id=coalition_id,
         kind=kind,
-        slug=await _slug(session, coalition_code, slug, fields["title"]),
+        slug=await SLUGS.make(session, coalition_code, slug, fields["title"]),
         visibility=visibility or Visibility.COALITION,
         **{k: v for k, v in fields.items() if k in EDITABLE and v is not None},
     )

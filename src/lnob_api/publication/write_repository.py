@@ -11,7 +11,7 @@ from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.db.rows import lock_one
-from lnob_api.domain_kit.links import replace_link_rows
+from lnob_api.domain_kit.sql import replace_link_rows
 
 publications = models.Publication.__table__
 coalitions = models.Coalition.__table__

@@ -18,7 +18,7 @@ from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.coalition.repository import coalition_coded
 from lnob_api.db.rows import lock_one
-from lnob_api.domain_kit.links import replace_link_rows
+from lnob_api.domain_kit.sql import replace_link_rows
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, scoped_by
 from lnob_api.read.search import ESCAPE, word_patterns
 from lnob_api.sdg import repository as sdg_repo

@@ -1,0 +1,42 @@
+"""The SQL the domains' repositories share: the source of a list read newest first, the rows
+of a link table (a record's SDG targets, groups, indicators...)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from lnob_api.auth.principal import Principal
+from lnob_api.read.relations import Source, order_by, scoped_by
+
+
+def newest_first(
+    name: str, table: sa.Table, visible: Callable[[Principal], ColumnElement[bool]]
+) -> Source:
+    """The source of entity ``name``: the rows of ``table`` a principal sees (``visible``),
+    newest (highest id) first."""
+    return Source(
+        name, table, scoped_by(table, visible), order_by(table, "id", descending=frozenset({"id"}))
+    )
+
+
+async def replace_link_rows(
+    session: AsyncSession,
+    table: sa.Table,
+    owner: tuple[str, int],
+    column: str,
+    values: Iterable[Any] | None,
+) -> None:
+    """Make ``values`` the ``column`` of the rows of the link ``table`` that belong to
+    ``owner`` (its column name and id); None leaves them as they are."""
+    if values is None:
+        return
+    name, owner_id = owner
+    await session.execute(sa.delete(table).where(table.c[name] == owner_id))
+    rows = [{name: owner_id, column: value} for value in values]
+    if rows:
+        await session.execute(sa.insert(table), rows)
