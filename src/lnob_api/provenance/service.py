@@ -120,8 +120,7 @@ async def _locked_criterion(
     if criterion is None:
         raise NotFound("no such quality criterion")
     checks.require_coalition_admin(actor.principal, criterion.coalition_id)
-    if row_version is not None:
-        check_version("criterion", criterion.row_version, row_version)
+    check_version("criterion", criterion.row_version, row_version)
     return criterion
 
 
