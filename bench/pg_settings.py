@@ -2,7 +2,7 @@
 the two values interleaved; PostgreSQL's CPU per request (the backend's, from /proc).
 
     BENCH_DATABASE_URL=postgresql+asyncpg://... .venv/bin/python -m bench.pg_settings \\
-        plan_cache_mode auto force_generic_plan [--rounds 6] [-n 60]
+        plan_cache_mode auto force_generic_plan [--rounds 6] [-n 60] [--compiled]
 
 The database must hold the benchmark data (``bench/data.py``) and run on this machine (the
 backend's CPU time is read from ``/proc``). The statements are captured from one request of
@@ -12,6 +12,11 @@ statement per pooled connection). Each side gets a fresh connection with the set
 startup parameters (and ``jit=off``, as the app's engine). The ratio is the median over rounds
 of CPU(b) / CPU(a): below 1 when ``b`` is cheaper. Figures only: nothing here asserts a time.
 Only settings a session may set can be compared this way (not ``shared_buffers``).
+
+``--compiled`` captures the compiled read path's statements instead (``LNOB_COMPILED``, one per
+request) for the workloads of ``bench/workloads.py`` (W1-W4, W2b; their first variant),
+anonymous and with the benchmark agency's token (``bench/data.py``; W1 needs the benchmark
+projects of ``bench/peer/schema.py``).
 """
 
 from __future__ import annotations
@@ -26,25 +31,55 @@ import asyncpg
 import httpx
 from sqlalchemy import event
 
+from bench import workloads
 from bench.ab import WORKLOADS
+from lnob_api.db import embedded
 
 TRANSACTION = ("BEGIN", "COMMIT", "ROLLBACK", "SELECT PG_")
+Requests = list[tuple[str, str, dict[str, Any], dict[str, str]]]  # name, query, variables, headers
 
 
-async def capture(url: str) -> dict[str, list[tuple[str, Any]]]:
+async def compiled_requests(url: str, keys: Any) -> Requests:
+    """``bench/workloads.py``'s first variant of each workload, anonymous and as the agency."""
+    from bench.peer.run import _agency
+
+    token, _ = await _agency(url, keys)
+    conn = await asyncpg.connect(embedded.psql_url(url))
+    try:
+        first = {w.name: (await w.variants(conn))[0][0] for w in workloads.WORKLOADS}
+    finally:
+        await conn.close()
+    return [
+        (f"{w.name} {who}", w.api, first[w.name], headers)
+        for who, headers in (("anonymous", {}), ("agency", {"Authorization": f"Bearer {token}"}))
+        for w in workloads.WORKLOADS
+    ]
+
+
+async def capture(url: str, *, compiled: bool = False) -> dict[str, list[tuple[str, Any]]]:
     """Each workload's SQL statements and parameters, as the app sends them."""
+    from bench.peer.run import ISSUER
     from lnob_api.app import create_app
     from lnob_api.auth.keys import KeyStore, new_key
     from lnob_api.config import Settings
     from lnob_api.db import create_engine
     from lnob_api.db.request import EngineDatabase
 
+    keys = KeyStore([new_key()])
+    requests: Requests = [(name, q, v, {}) for name, (q, v) in WORKLOADS.items()]
+    settings = Settings(env="test", rate_limit=0)
+    if compiled:
+        requests = await compiled_requests(url, keys)
+        settings = Settings(
+            env="test",
+            rate_limit=0,
+            compiled=True,
+            max_page_size=workloads.MAX_PAGE_SIZE,
+            issuer=ISSUER,
+            audience="lnob-api",
+        )
     engine = create_engine(url, pool_size=2)
-    app = create_app(
-        Settings(env="test", rate_limit=0),
-        database=EngineDatabase(engine),
-        keys=KeyStore([new_key()]),
-    )
+    app = create_app(settings, database=EngineDatabase(engine), keys=keys)
     seen: dict[str, list[tuple[str, Any]]] = {}
     current = [""]
 
@@ -55,9 +90,10 @@ async def capture(url: str) -> dict[str, list[tuple[str, Any]]]:
     event.listen(engine.sync_engine, "before_cursor_execute", note)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-        for name, (query, variables) in WORKLOADS.items():
+        for name, query, variables, headers in requests:
             current[0] = name
-            response = await client.post("/graphql", json={"query": query, "variables": variables})
+            body = {"query": query, "variables": variables}
+            response = await client.post("/graphql", json=body, headers=headers)
             if response.status_code != 200 or "errors" in response.json():
                 raise SystemExit(f"{name}: {response.text[:300]}")
     await engine.dispose()
@@ -97,21 +133,29 @@ async def main() -> None:
     parser.add_argument("b")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("-n", type=int, default=60, help="requests per side per round")
+    parser.add_argument(
+        "--compiled", action="store_true", help="the compiled read path's statements"
+    )
+    parser.add_argument(
+        "--only", default="", help="comma-separated workload names to measure (default: all)"
+    )
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL")
     if not url:
         raise SystemExit("set BENCH_DATABASE_URL to a database holding the benchmark data")
     from lnob_api.config import Settings
-    from lnob_api.db import embedded
 
     url = Settings.from_env({"DATABASE_URL": url}).database_url or url
     dsn = embedded.psql_url(url)
-    seen = await capture(url)
+    seen = await capture(url, compiled=args.compiled)
     print(
         f"## {args.setting}: {args.a} -> {args.b}, PostgreSQL CPU ms per request"
         f" (median of {args.rounds} rounds of {args.n})"
     )
+    wanted = {w for w in args.only.split(",") if w}
     for name, statements in seen.items():
+        if wanted and name.split()[0] not in wanted:
+            continue
         cpu: dict[str, list[float]] = {args.a: [], args.b: []}
         for round_ in range(args.rounds):
             for value in (args.a, args.b) if round_ % 2 == 0 else (args.b, args.a):

@@ -53,7 +53,19 @@ def create_engine(
     """An asyncpg engine; JIT off because our queries are short OLTP statements."""
     writes.install()  # its commits announce writes to every worker's response cache
     timeouts = timeouts or Timeouts()
-    server_settings = {"jit": "off", "application_name": "lnob-api"}
+    server_settings = {
+        "jit": "off",
+        "application_name": "lnob-api",
+        # Every statement is prepared once per pooled connection (asyncpg's statement cache);
+        # under "auto" PostgreSQL kept planning the long read statements (the policy's
+        # predicates inlined: 52,000 characters for the compiled W2) anew on every execution.
+        # Planned once per connection instead: PostgreSQL CPU per request of the compiled path
+        # on 127.0.0.1, W2 0.32x/0.36x (anonymous/agency), W2b 0.69x/0.61x, W1 0.78x/1.00x,
+        # W3 and W4 within noise (1.00-1.14x, 0.93-1.08x); the resolvers' statements W1 0.76x,
+        # W2 0.66x, W3 1.00x, W4 0.95x (bench/pg_settings.py [--compiled], 1,000,000
+        # observations). The embedded server sets the same (embedded.TUNING).
+        "plan_cache_mode": "force_generic_plan",
+    }
     if timeouts.statement:
         server_settings["statement_timeout"] = str(max(1, round(timeouts.statement * 1000)))
     connect_args: dict[str, Any] = {
