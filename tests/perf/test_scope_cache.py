@@ -36,9 +36,9 @@ def test_one_statement_per_principal_shape() -> None:
     assert repository.principal_shape(editor) != repository.principal_shape(one)
     assert repository.scoped(DATASETS, editor) is not repository.scoped(DATASETS, one)
     # the nested-page child statement too
-    first = repository._children(ANONYMOUS, OBSERVATIONS_BY_DATASET)
-    assert repository._children(Principal(), OBSERVATIONS_BY_DATASET) is first
-    assert repository._children(one, OBSERVATIONS_BY_DATASET) is not first
+    first = repository.children(ANONYMOUS, OBSERVATIONS_BY_DATASET)
+    assert repository.children(Principal(), OBSERVATIONS_BY_DATASET) is first
+    assert repository.children(one, OBSERVATIONS_BY_DATASET) is not first
 
 
 def test_the_cache_is_bounded() -> None:

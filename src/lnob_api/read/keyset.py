@@ -147,36 +147,55 @@ def _fits(type_: Any, column: ColumnElement[Any], value: Any) -> bool:
     )
 
 
-def _seek(order: Order, values: tuple[Any, ...], *, forward: bool) -> ColumnElement[bool]:
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """What a page's statement compares with: the cursors' order values, the page size and
+    the row limit (one more than the size). Plain values by default (``of``); the compiled read
+    path passes SQL expressions instead (named parameters of a cached plan)."""
+
+    after: Sequence[Any] | None
+    before: Sequence[Any] | None
+    size: Any
+    limit: Any
+
+    @classmethod
+    def of(cls, args: PageArgs) -> Bounds:
+        return cls(args.after, args.before, args.limit, args.limit + 1)
+
+
+def bound(value: Any, column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``value`` as a parameter of ``column``'s type (an expression stays as it is)."""
+    return value if isinstance(value, ColumnElement) else sa.literal(value, type_=column.type)
+
+
+def seek(order: Order, values: Sequence[Any], *, forward: bool) -> ColumnElement[bool]:
     """Rows strictly after (``forward``) or before ``values`` in ``order``."""
+    bounds = [bound(v, k.column) for k, v in zip(order, values, strict=True)]
     directions = {k.descending for k in order}
     if len(directions) == 1:
         # One direction for every key: a row comparison, which an index serves directly.
         lhs = sa.tuple_(*(k.column for k in order))
-        rhs = sa.tuple_(
-            *(sa.literal(v, type_=k.column.type) for k, v in zip(order, values, strict=True))
-        )
+        rhs = sa.tuple_(*bounds)
         ascending_after = forward != order[0].descending
         return lhs > rhs if ascending_after else lhs < rhs
     clauses: list[ColumnElement[bool]] = []
     for i, key in enumerate(order):
-        equal = [
-            k.column == sa.literal(v, type_=k.column.type)
-            for k, v in zip(order[:i], values[:i], strict=True)
-        ]
-        bound = sa.literal(values[i], type_=key.column.type)
-        step = key.column > bound if forward != key.descending else key.column < bound
+        equal = [k.column == v for k, v in zip(order[:i], bounds[:i], strict=True)]
+        step = key.column > bounds[i] if forward != key.descending else key.column < bounds[i]
         clauses.append(sa.and_(*equal, step))
     return sa.or_(*clauses)
 
 
-def apply_page(stmt: sa.Select[Any], order: Order, args: PageArgs) -> sa.Select[Any]:
+def apply_page(
+    stmt: sa.Select[Any], order: Order, args: PageArgs, bounds: Bounds | None = None
+) -> sa.Select[Any]:
     """Add the seek predicates, the ORDER BY and the LIMIT (page size + 1) to ``stmt``."""
-    if args.after is not None:
-        stmt = stmt.where(_seek(order, args.after, forward=True))
-    if args.before is not None:
-        stmt = stmt.where(_seek(order, args.before, forward=False))
-    return stmt.order_by(*order_clauses(order, backward=args.backward)).limit(args.limit + 1)
+    bounds = bounds or Bounds.of(args)
+    if bounds.after is not None:
+        stmt = stmt.where(seek(order, bounds.after, forward=True))
+    if bounds.before is not None:
+        stmt = stmt.where(seek(order, bounds.before, forward=False))
+    return stmt.order_by(*order_clauses(order, backward=args.backward)).limit(bounds.limit)
 
 
 def order_clauses(order: Order, *, backward: bool = False) -> list[ColumnElement[Any]]:

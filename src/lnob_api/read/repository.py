@@ -18,7 +18,16 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api.auth.principal import Principal
 from lnob_api.db.request import RequestDb, Row
-from lnob_api.read.keyset import Order, Page, PageArgs, apply_page, make_page, order_clauses
+from lnob_api.read.keyset import (
+    Bounds,
+    Order,
+    Page,
+    PageArgs,
+    apply_page,
+    bound,
+    make_page,
+    order_clauses,
+)
 from lnob_api.read.relations import Source, Through, ToMany
 
 PARENT = "_parent"
@@ -98,7 +107,7 @@ async def rows_by_parent(
     where: Sequence[ColumnElement[bool]] = (),
 ) -> list[list[Row]]:
     """All child rows of each parent key, in the relation's order."""
-    stmt, parent = _children(principal, relation)
+    stmt, parent = children(principal, relation)
     stmt = stmt.where(parent.in_(list(keys)), *where).order_by(*order_clauses(relation.ordering))
     grouped: dict[Hashable, list[Row]] = defaultdict(list)
     for row in await db.all(stmt):
@@ -106,9 +115,11 @@ async def rows_by_parent(
     return [grouped.get(k, []) for k in keys]
 
 
-def _children(
+def children(
     principal: Principal, relation: ToMany | Through
 ) -> tuple[sa.Select[Any], ColumnElement[Any]]:
+    """The relation's child rows as ``principal`` may see them, each with its parent's key
+    (labelled ``PARENT``), and that key's column; built once per principal shape."""
     return _memo(relation, principal, lambda: _build_children(principal, relation))
 
 
@@ -138,7 +149,7 @@ async def page_by_parent(
     """One keyset page per parent key in a single statement (a LATERAL join per key)."""
     if not keys:
         return []
-    stmt, parent = _children(principal, relation)
+    stmt, parent = children(principal, relation)
     order = relation.ordering
     parents = _parents(parent, keys) if PAGE_STATEMENT_CACHE else _parents_inline(parent, keys)
     inner = apply_page(stmt.where(parent == parents.c.key, *where), order, args)
@@ -181,7 +192,7 @@ async def count_by_parent(
     keys: Sequence[Hashable],
     where: Sequence[ColumnElement[bool]] = (),
 ) -> list[int]:
-    stmt, parent = _children(principal, relation)
+    stmt, parent = children(principal, relation)
     sub = stmt.where(parent.in_(list(keys)), *where).subquery()
     counted = sa.select(sub.c[PARENT], sa.func.count().label("n")).group_by(sub.c[PARENT])
     found = {row[PARENT]: row["n"] for row in await db.all(counted)}
@@ -200,11 +211,17 @@ async def page(
     order = order or source.order
     base = scoped(source, principal).where(*where)
     if source.window and order == source.order and not args.backward and len(order) == 1:
-        return make_page(await db.all(_windowed(source, base, args, source.window)), args)
+        return make_page(await db.all(windowed(source, base, args, source.window)), args)
     return make_page(await db.all(apply_page(base, order, args)), args)
 
 
-def _windowed(source: Source, base: sa.Select[Any], args: PageArgs, window: int) -> sa.Select[Any]:
+def windowed(
+    source: Source,
+    base: sa.Select[Any],
+    args: PageArgs,
+    window: int,
+    bounds: Bounds | None = None,
+) -> sa.Select[Any]:
     """A forward page in key order that stays fast when most rows are invisible.
 
     Walking the key index with the visibility and filter predicates is the best plan when
@@ -213,22 +230,24 @@ def _windowed(source: Source, base: sa.Select[Any], args: PageArgs, window: int)
     table; only when it found fewer than a page (one-time filter), ``rest`` takes the rows
     beyond the window through the other indexes (dataset, filters) and a top-N sort, ordering
     by ``key + 0`` so that the key index walk is not a choice there. Same rows, same order.
+    ``bounds`` as in ``keyset.apply_page``.
     """
+    bounds = bounds or Bounds.of(args)
     key = source.table.c[source.key]
     after = sa.select(key)
-    if args.after is not None:
-        after = after.where(key > sa.literal(args.after[0], type_=key.type))
+    if bounds.after is not None:
+        after = after.where(key > bound(bounds.after[0], key))
     span = after.order_by(key).limit(window).subquery("window_keys")
     edge = sa.select(sa.func.max(span.c[source.key])).correlate(None).scalar_subquery()
-    head = apply_page(base.where(key <= edge), source.order, args).cte("head")
+    head = apply_page(base.where(key <= edge), source.order, args, bounds).cte("head")
     short = sa.select(sa.func.count()).select_from(head).correlate(None).scalar_subquery()
     rest = (
-        apply_page(base.where(key > edge, short <= args.limit), source.order, args)
+        apply_page(base.where(key > edge, short <= bounds.size), source.order, args, bounds)
         .order_by(None)
         .order_by(key + 0)
     )
     both = sa.union_all(sa.select(head), rest).subquery("page")
-    return sa.select(both).order_by(both.c[source.order[0].label]).limit(args.limit + 1)
+    return sa.select(both).order_by(both.c[source.order[0].label]).limit(bounds.limit)
 
 
 async def count(

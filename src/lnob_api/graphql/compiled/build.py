@@ -300,7 +300,7 @@ class Compiler(Pages):
         self, definition: GraphQLField, nodes: list[FieldNode], spec: Many, row: sa.FromClause
     ) -> Built:
         gtype, cls = self.node_type(definition)
-        stmt, parent = repository._children(self.principal, spec.relation)
+        stmt, parent = repository.children(self.principal, spec.relation)
         inner = lateral_of(
             stmt.where(parent == row.c[spec.parent]).correlate(row), self.name("list")
         )

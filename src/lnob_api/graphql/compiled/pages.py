@@ -34,7 +34,7 @@ from lnob_api.graphql.compiled.params import Binds, Stale
 from lnob_api.graphql.connections import PAGING, PARENT, Paged, Slice
 from lnob_api.graphql.cost_model import Operation
 from lnob_api.read import repository
-from lnob_api.read.keyset import Order, PageArgs, page_args
+from lnob_api.read.keyset import Order, PageArgs, apply_page, page_args
 from lnob_api.read.relations import Source
 
 
@@ -138,9 +138,9 @@ class Pages:
                 raise Unsupported("relation")
             parent_label = relation.source.key if paged.parent_key == "pk" else paged.parent_key
             key = row.c[parent_label] if chosen.key is PARENT else sa.literal(chosen.key)
-            stmt, parent = repository._children(self.principal, relation)
+            stmt, parent = repository.children(self.principal, relation)
             count_of = stmt.where(parent == key, *where).correlate(row)
-            rows = params.apply_page(count_of, order, page, self.binds, at)
+            rows = apply_page(count_of, order, page, params.bounds(order, page, self.binds, at))
         page_rows = lateral_of(rows, self.name("page"))
         return self.page_of(connection_type, nodes, page_rows, order, page, count_of, row, at)
 
@@ -148,9 +148,10 @@ class Pages:
         self, source: Source, base: sa.Select[Any], order: Order, page: PageArgs, at: int
     ) -> Any:
         """``read.repository.page``'s statement (the windowed plan where it would use it)."""
+        bounds = params.bounds(order, page, self.binds, at)
         if source.window and order == source.order and not page.backward and len(order) == 1:
-            return params.windowed(source, base, page, source.window, self.binds, at)
-        return params.apply_page(base, order, page, self.binds, at)
+            return repository.windowed(source, base, page, source.window, bounds)
+        return apply_page(base, order, page, bounds)
 
     def chosen(self, paged: Paged, args: dict[str, Any], row: sa.FromClause | None) -> Slice:
         select = paged.select

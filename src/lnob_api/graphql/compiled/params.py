@@ -8,8 +8,8 @@ functions, ``page_args``, lookups) and fills the parameters from them. When a si
 with another structure (another relation, order, filter clauses or paging direction) the
 plan is stale and a new one is built.
 
-The keyset predicates mirror ``read.keyset.apply_page`` and the root window mirrors
-``read.repository._windowed``, with named parameters where those write values in.
+Pages are ``read.keyset.apply_page`` and ``read.repository.windowed`` themselves, given the
+cursors and sizes as named parameters (``bounds``).
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
-from lnob_api.read.keyset import Order, PageArgs, order_clauses
-from lnob_api.read.relations import Source
+from lnob_api.read.keyset import Bounds, Order, PageArgs
 
 
 class Stale(Exception):
@@ -128,22 +127,20 @@ def rebound(
     return [visitors.replacement_traverse(c, {}, replace) for c in clauses]
 
 
-# --- keyset paging with named parameters (read.keyset.apply_page) -----------------------
+# --- keyset paging with named parameters ------------------------------------------------
 
 
-def _seek(order: Order, values: list[BindParameter[Any]], *, forward: bool) -> ColumnElement[bool]:
-    directions = {k.descending for k in order}
-    if len(directions) == 1:
-        lhs = sa.tuple_(*(k.column for k in order))
-        rhs = sa.tuple_(*values)
-        ascending_after = forward != order[0].descending
-        return lhs > rhs if ascending_after else lhs < rhs
-    clauses: list[ColumnElement[bool]] = []
-    for i, key in enumerate(order):
-        equal = [k.column == v for k, v in zip(order[:i], values[:i], strict=True)]
-        step = key.column > values[i] if forward != key.descending else key.column < values[i]
-        clauses.append(sa.and_(*equal, step))
-    return sa.or_(*clauses)
+def bounds(order: Order, page: PageArgs, binds: Binds, site: int) -> Bounds:
+    """The page's cursors and sizes as named parameters, for ``read.keyset.apply_page`` and
+    ``read.repository.windowed``."""
+    return Bounds(
+        after=cursor_binds(order, page, binds, site, "after") if page.after is not None else None,
+        before=(
+            cursor_binds(order, page, binds, site, "before") if page.before is not None else None
+        ),
+        size=page_size(page, binds, site),
+        limit=binds.new(page.limit + 1, sa.Integer(), lambda s: s[site]["page"].limit + 1),
+    )
 
 
 def cursor_binds(
@@ -165,56 +162,5 @@ def _cursor_getter(site: int, which: str, index: int) -> Callable[[list[Any]], A
     return lambda sites: getattr(sites[site]["page"], which)[index]
 
 
-def apply_page(
-    stmt: sa.Select[Any], order: Order, page: PageArgs, binds: Binds, site: int
-) -> sa.Select[Any]:
-    """``read.keyset.apply_page`` with the cursors and the page size as parameters."""
-    if page.after is not None:
-        after = cursor_binds(order, page, binds, site, "after")
-        stmt = stmt.where(_seek(order, after, forward=True))
-    if page.before is not None:
-        before = cursor_binds(order, page, binds, site, "before")
-        stmt = stmt.where(_seek(order, before, forward=False))
-    return stmt.order_by(*order_clauses(order, backward=page.backward)).limit(
-        limit_plus_one(page, binds, site)
-    )
-
-
-def limit_plus_one(page: PageArgs, binds: Binds, site: int) -> BindParameter[Any]:
-    return binds.new(page.limit + 1, sa.Integer(), lambda s: s[site]["page"].limit + 1)
-
-
 def page_size(page: PageArgs, binds: Binds, site: int) -> BindParameter[Any]:
     return binds.new(page.limit, sa.Integer(), lambda s: s[site]["page"].limit)
-
-
-def windowed(
-    source: Source, base: sa.Select[Any], page: PageArgs, window: int, binds: Binds, site: int
-) -> sa.Select[Any]:
-    """``read.repository._windowed`` (same rows, same order, same plan) with parameters."""
-    key = source.table.c[source.key]
-    after = sa.select(key)
-    if page.after is not None:
-        (first,) = cursor_binds(source.order, page, binds, site, "after")
-        after = after.where(key > first)
-    span = after.order_by(key).limit(window).subquery("window_keys")
-    edge = sa.select(sa.func.max(span.c[source.key])).correlate(None).scalar_subquery()
-    head = apply_page(base.where(key <= edge), source.order, page, binds, site).cte("head")
-    short = sa.select(sa.func.count()).select_from(head).correlate(None).scalar_subquery()
-    rest = (
-        apply_page(
-            base.where(key > edge, short <= page_size(page, binds, site)),
-            source.order,
-            page,
-            binds,
-            site,
-        )
-        .order_by(None)
-        .order_by(key + 0)
-    )
-    both = sa.union_all(sa.select(head), rest).subquery("page")
-    return (
-        sa.select(both)
-        .order_by(both.c[source.order[0].label])
-        .limit(limit_plus_one(page, binds, site))
-    )
