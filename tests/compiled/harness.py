@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lnob_api.auth.keys import KeyStore
 from lnob_api.config import Settings
-from lnob_api.graphql.compiled import FALLBACKS
+from lnob_api.graphql.compiled import FALLBACKS, CompiledReads
 
 
 @dataclasses.dataclass
 class Pair:
     compiled: httpx.AsyncClient
     strawberry: httpx.AsyncClient
+    reads: CompiledReads  # the compiled app's (its plan cache)
 
     async def both(
         self,
@@ -53,7 +54,7 @@ async def pair(conn: AsyncConnection, keys: KeyStore, **overrides: Any) -> Async
         for a in apps
     ]
     try:
-        yield Pair(*clients)
+        yield Pair(*clients, reads=apps[0].state.graphql.compiled)
     finally:
         for c in clients:
             await c.aclose()

@@ -34,12 +34,17 @@ from graphql import (
     specified_rules,
     validate,
 )
-from lnob_api.cache.store import scope_of
 from lnob_api.db import availability
 from lnob_api.db.request import RequestDb
 from lnob_api.graphql.compiled import render
 from lnob_api.graphql.compiled.build import Compiler, Unsupported
 from lnob_api.graphql.compiled.params import Binds, Site
+from lnob_api.graphql.compiled.principals import (
+    StandIn,
+    planned_stand_ins,
+    stand_in,
+    written_into,
+)
 from lnob_api.graphql.cost_model import CostRules, prepare, requested_cost
 from lnob_api.graphql.observe import _names
 from lnob_api.graphql.schema import STATIC_RULES, schema
@@ -79,25 +84,37 @@ class Plan:
     processors: dict[str, Callable[[Any], Any]]
     binds: Binds
     sites: list[Site]
+    stand_ins: dict[str, Any]  # the parameters holding the principal's ids (principals.py)
 
     @classmethod
-    def of(cls, compiler: Compiler) -> Plan:
+    def of(cls, compiler: Compiler, standing: StandIn) -> Plan:
+        """The plan of ``compiler``, built for ``standing.principal``."""
         compiled = compiler.statement().compile(
             dialect=_DIALECT, compile_kwargs={"render_postcompile": True}
         )
+        if written_into(compiled.string, standing):
+            raise Unsupported("principal_in_sql")
+        constants = dict(compiled.params)
         return cls(
             sql=compiled.string,
             names=tuple(compiled.positiontup or ()),
-            constants=dict(compiled.params),
+            constants=constants,
             processors=dict(getattr(compiled, "_bind_processors", {}) or {}),
             binds=compiler.binds,
             sites=compiler.sites,
+            stand_ins=planned_stand_ins(constants, standing),
         )
 
-    def arguments(self, values: dict[str, Any]) -> tuple[Any, ...]:
+    def arguments(self, values: dict[str, Any], standing: StandIn) -> tuple[Any, ...]:
+        """The positional parameters: the request's values, its principal's ids, constants."""
         out = []
         for name in self.names:
-            value = values[name] if name in values else self.constants[name]
+            if name in values:
+                value = values[name]
+            elif name in self.stand_ins:
+                value = standing.value(self.stand_ins[name])
+            else:
+                value = self.constants[name]
             processor = self.processors.get(name)
             out.append(processor(value) if processor is not None else value)
         return tuple(out)
@@ -181,21 +198,16 @@ class CompiledReads:
         limit = self.settings.query_cost_limit
         if requested > limit:
             return _fell("cost")
+        standing = stand_in(context.principal)
         compiler = Compiler(
             schema=schema,
             op=op,
-            principal=context.principal,
+            principal=standing.principal,
             language=context.language,
             max_page=self.settings.max_page_size,
         )
-        key = (
-            query,
-            operation_name,
-            scope_of(context.principal),
-            context.language,
-            skeleton(variables),
-        )
-        found = self._plan(key, compiler)
+        key = (query, operation_name, standing.key, context.language, skeleton(variables))
+        found = self._plan(key, compiler, standing)
         if isinstance(found, str):
             return _fell(found)
         plan, values = found
@@ -204,7 +216,7 @@ class CompiledReads:
             return _fell("throttled")
         db: RequestDb = context.db
         db.read_only(principal_key(context.principal))
-        arguments = plan.arguments(values)
+        arguments = plan.arguments(values, standing)
 
         async def run(session: AsyncSession) -> Any:
             conn = await session.connection()
@@ -252,7 +264,9 @@ class CompiledReads:
         _observed(self.settings, operation_name, time.perf_counter() - started)
         return Compiled(body.encode(), cost)
 
-    def _plan(self, key: Hashable, compiler: Compiler) -> tuple[Plan, dict[str, Any]] | str:
+    def _plan(
+        self, key: Hashable, compiler: Compiler, standing: StandIn
+    ) -> tuple[Plan, dict[str, Any]] | str:
         """The cached plan with this request's parameter values, or a new plan; a fallback
         reason when the query cannot be compiled."""
         plan = self.plans.get(key)
@@ -265,7 +279,7 @@ class CompiledReads:
                 self.plans.move_to_end(key)
                 return plan, values
         try:
-            plan = Plan.of(compiler)
+            plan = Plan.of(compiler, standing)
         except Unsupported as exc:
             return exc.reason
         except Exception:  # a gap in the compiler must never fail a request Strawberry answers
