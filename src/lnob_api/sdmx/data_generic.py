@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from lnob_api.sdmx import model
-from lnob_api.sdmx.data_xml import CHUNK_ELEMENTS, STRUCTURE_ID, number
+from lnob_api.sdmx.data_xml import CHUNK_ELEMENTS, STRUCTURE_ID, Contents, flush, number
 from lnob_api.sdmx.xml import DECLARATION, attrs, header, xmlns
 
 
@@ -62,29 +62,22 @@ def _observation(
 
 
 async def generic(
-    rows: AsyncIterator[Any],
-    *,
-    deleted: AsyncIterator[Any] | None = None,
-    dimension_at_observation: str = model.TIME_DIMENSION,
-    attributes: bool = True,
-    observations: bool = True,
+    rows: AsyncIterator[Any], contents: Contents = Contents()
 ) -> AsyncIterator[bytes]:
     """The message, chunk by chunk (rows ordered as ``sdmx.repository.data_select`` orders)."""
-    parts: list[str] = [_opening(dimension_at_observation)]
+    at_observation = contents.dimension_at_observation
+    parts: list[str] = [_opening(at_observation)]
     written = False
-    sets: list[tuple[str, AsyncIterator[Any], bool]] = [("Information", rows, observations)]
-    if deleted is not None:
-        sets.insert(0, ("Delete", deleted, True))
-    for action, source, with_obs in sets:
+    for action, source, with_obs in contents.data_sets(rows):
         async for chunk in _datasets(
-            source, parts, dimension_at_observation, attributes, with_obs, action
+            source, parts, at_observation, contents.attributes, with_obs, action
         ):
             written = True
             yield chunk
     if not written:
         parts.append(_dataset(None, "Information") + "</message:DataSet>")
     parts.append("</message:GenericData>")
-    yield "".join(parts).encode()
+    yield flush(parts)
 
 
 async def _datasets(
@@ -121,11 +114,9 @@ async def _datasets(
         if observations or delete:
             parts.append(_observation(row, obs_dims, flat, attributes, delete))
         if len(parts) >= CHUNK_ELEMENTS:
-            yield "".join(parts).encode()
-            parts.clear()
+            yield flush(parts)
     if current is not None:
         parts.append("</generic:Series>")
     if dataset is not None:
         parts.append("</message:DataSet>")
-        yield "".join(parts).encode()
-        parts.clear()
+        yield flush(parts)

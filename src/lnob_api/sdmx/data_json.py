@@ -17,9 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lnob_api.sdmx import model
-from lnob_api.sdmx.data_xml import instant
-
-CHUNK_ELEMENTS = 500
+from lnob_api.sdmx.data_xml import CHUNK_ELEMENTS, Contents, flush, instant
 
 # Names of INDICATOR and REF_AREA codes, looked up once the data are written.
 Labels = Callable[[dict[str, list[str]]], Awaitable[dict[str, dict[str, str]]]]
@@ -60,20 +58,19 @@ def _value(value: float | None) -> float | None:
 
 async def json_data(
     rows: AsyncIterator[Any],
+    contents: Contents = Contents(),
     *,
     labels: Labels,
-    deleted: AsyncIterator[Any] | None = None,
-    dimension_at_observation: str = model.TIME_DIMENSION,
-    attributes: bool = True,
-    observations: bool = True,
     version: str = "1.0",
 ) -> AsyncIterator[bytes]:
     """The message (SDMX-JSON 1.0, or 2.0: ``meta`` and ``data`` with ``structures``; every
     data set refers to structure 0 and links the DSD), chunk by chunk: one entry of
     ``dataSets`` per LNOB dataset. ``rows`` are
-    mappings labelled as in ``model``, ordered by dataset, series key and period. ``deleted``
-    (keys of removed observations, same order) come first, as data sets with ``"action":
-    "Delete"`` whose observations hold no value (``[null]``) and no attributes."""
+    mappings labelled as in ``model``, ordered by dataset, series key and period. The deleted
+    keys (same order) come first, as data sets with ``"action": "Delete"`` whose observations
+    hold no value (``[null]``) and no attributes (``Contents.data_sets``)."""
+    dimension_at_observation = contents.dimension_at_observation
+    attributes = contents.attributes
     flat = dimension_at_observation == model.ALL_DIMENSIONS
     index = {c.id: _Index() for c in (*model.DIMENSIONS, model.TIME, *model.ATTRIBUTES)}
     container = "observations" if flat else "series"
@@ -86,10 +83,7 @@ async def json_data(
     parts = [opening]
     lead = f'"structure":0,"links":[{{"rel":"structure","urn":"{model.dsd_urn()}"}}],' if v2 else ""
     written = False
-    sets = [("Information", rows, observations)]
-    if deleted is not None:
-        sets.insert(0, ("Delete", deleted, True))
-    for action, source, with_obs in sets:
+    for action, source, with_obs in contents.data_sets(rows):
         async for chunk in _datasets(
             source,
             parts,
@@ -117,7 +111,7 @@ async def json_data(
         parts.append(f'],"structures":[{json.dumps(structure)}]}}}}')
     else:
         parts.append(f'],"structure":{json.dumps(structure)}}}')
-    yield "".join(parts).encode()
+    yield flush(parts)
 
 
 async def _datasets(
@@ -173,8 +167,7 @@ async def _datasets(
             for d in obs_dims:  # every dimension with at least one)
                 index[d.id](row[d.column])
         if len(parts) >= CHUNK_ELEMENTS:
-            yield "".join(parts).encode()
-            parts.clear()
+            yield flush(parts)
     if current is not None:
         parts.append("}}")
     if data_set is not None:

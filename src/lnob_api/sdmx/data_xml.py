@@ -9,6 +9,7 @@ constant in the number of observations. A withheld small cell is ``OBS_VALUE="Na
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
@@ -18,6 +19,36 @@ from lnob_api.sdmx.xml import DECLARATION, attrs, header, xmlns
 # Elements gathered before a chunk is handed to the client.
 CHUNK_ELEMENTS = 500
 STRUCTURE_ID = f"{model.AGENCY}_{model.DSD_ID}_{model.VERSION.replace('.', '_')}"
+
+
+@dataclass(frozen=True, slots=True)
+class Contents:
+    """What a data message (SDMX-ML or SDMX-JSON) holds of the rows it is given: the keys of
+    the observations ``deleted`` since the query's ``updatedAfter`` (None: no deletions part),
+    the dimension at the observation level, and whether attributes and observations are
+    written (``detail``)."""
+
+    deleted: AsyncIterator[Any] | None = None
+    dimension_at_observation: str = model.TIME_DIMENSION
+    attributes: bool = True
+    observations: bool = True
+
+    def data_sets(self, rows: AsyncIterator[Any]) -> list[tuple[str, AsyncIterator[Any], bool]]:
+        """The message's parts in order, each an action, its rows and whether its observations
+        are written: the deleted keys first (``Delete``: always listed, whatever ``detail``,
+        since a Delete series without observations would delete the whole series), then
+        ``rows`` (``Information``)."""
+        parts = [("Information", rows, self.observations)]
+        if self.deleted is not None:
+            parts.insert(0, ("Delete", self.deleted, True))
+        return parts
+
+
+def flush(parts: list[str]) -> bytes:
+    """The chunk ``parts`` make, ``parts`` emptied for the next one."""
+    chunk = "".join(parts).encode()
+    parts.clear()
+    return chunk
 
 
 def number(value: float | None) -> str:
@@ -97,37 +128,25 @@ def _deleted_observation(
 
 
 async def structure_specific(
-    rows: AsyncIterator[Any],
-    *,
-    deleted: AsyncIterator[Any] | None = None,
-    dimension_at_observation: str = model.TIME_DIMENSION,
-    attributes: bool = True,
-    observations: bool = True,
-    version: str = "2.1",
+    rows: AsyncIterator[Any], contents: Contents = Contents(), *, version: str = "2.1"
 ) -> AsyncIterator[bytes]:
     """The message (SDMX-ML 2.1, or 3.0), chunk by chunk: one ``<message:DataSet>`` per LNOB
-    dataset. ``rows`` are
-    mappings labelled as in ``model``, ordered by dataset, series key and period. ``deleted``
-    (keys of removed observations, in the same order) come first, as data sets with
-    ``action="Delete"`` whose observations carry their key only (always listed, whatever
-    ``detail``: a Delete series without observations would delete the whole series)."""
-    parts: list[str] = [_opening(dimension_at_observation, version)]
+    dataset. ``rows`` are mappings labelled as in ``model``, ordered by dataset, series key and
+    period; the deleted keys (in the same order) come first, as data sets with
+    ``action="Delete"`` whose observations carry their key only (``Contents.data_sets``)."""
+    at_observation = contents.dimension_at_observation
+    parts: list[str] = [_opening(at_observation, version)]
     written = False
-    if deleted is not None:
+    for action, source, with_obs in contents.data_sets(rows):
         async for chunk in _datasets(
-            deleted, parts, dimension_at_observation, attributes, True, "Delete", version
+            source, parts, at_observation, contents.attributes, with_obs, action, version
         ):
             written = True
             yield chunk
-    async for chunk in _datasets(
-        rows, parts, dimension_at_observation, attributes, observations, "Information", version
-    ):
-        written = True
-        yield chunk
     if not written:
         parts.append(_dataset(None, "Information", version) + "</message:DataSet>")
     parts.append("</message:StructureSpecificData>")
-    yield "".join(parts).encode()
+    yield flush(parts)
 
 
 async def _datasets(
@@ -175,11 +194,9 @@ async def _datasets(
         elif observations:
             parts.append(_observation(row, obs_dims, attributes, shared))
         if len(parts) >= CHUNK_ELEMENTS:
-            yield "".join(parts).encode()
-            parts.clear()
+            yield flush(parts)
     if current is not None:
         parts.append("</Series>")
     if data_set is not None:
         parts.append("</message:DataSet>")
-        yield "".join(parts).encode()
-        parts.clear()
+        yield flush(parts)

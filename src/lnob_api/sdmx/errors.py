@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import Response
 
-from lnob_api.errors import DomainError, NotFound
+from lnob_api.errors import http_status, shown
 from lnob_api.sdmx import model
 from lnob_api.sdmx.xml import DECLARATION, text, xmlns
 
@@ -93,12 +93,10 @@ def error_response(
     return Response(xml_error(code, message), status, media_type=XML_TYPE, headers=headers)
 
 
-def from_exception(request: Request, exc: DomainError | Exception, status: int = 400) -> Response:
-    """An error response for a domain error (NotFound is 404), naming what was wrong."""
-    message = exc.message if isinstance(exc, DomainError) else str(exc)
-    if isinstance(exc, NotFound):
-        status = 404
-    return error_response(request, status, message)
+def from_exception(request: Request, exc: Exception, status: int = 400) -> Response:
+    """An error response for a domain error, naming what was wrong, with the status
+    ``lnob_api.errors`` gives its class (NotFound is 404), else ``status``."""
+    return error_response(request, http_status(exc, status), shown(exc))
 
 
 def xml_error(code: int, message: str) -> bytes:

@@ -165,10 +165,11 @@ def _provenance(own: ColumnElement[Any], dataset: ColumnElement[Any]) -> ColumnE
     )
 
 
-def _columns(s: export_repo.Scoped) -> dict[str, ColumnElement[Any]]:
-    o, d = s.rows, s.dataset
+def _observation_key(o: sa.FromClause, code: ColumnElement[str]) -> dict[str, ColumnElement[Any]]:
+    """An observation's SDMX key (the dimensions and the period), labelled as in ``model``;
+    ``code``: its indicator's (or target's) code."""
     return {
-        "indicator": sdmx_indicator(s.code),
+        "indicator": sdmx_indicator(code),
         "area": o.c.area_code,
         "sex": o.c.sex,
         "age": o.c.age,
@@ -176,6 +177,13 @@ def _columns(s: export_repo.Scoped) -> dict[str, ColumnElement[Any]]:
         "urbanisation": o.c.urbanisation,
         "group": o.c.group_code,
         "period": o.c.period,
+    }
+
+
+def _columns(s: export_repo.Scoped) -> dict[str, ColumnElement[Any]]:
+    o, d = s.rows, s.dataset
+    return {
+        **_observation_key(o, s.code),
         "value": o.c.value,
         "unit": sdmx_unit(o.c.unit),
         "obs_status": o.c.obs_status,
@@ -433,17 +441,7 @@ def deletions_select(
             *same_key,
         )
     )
-    columns = {
-        "dataset": d.c.slug,
-        "indicator": sdmx_indicator(code),
-        "area": o.c.area_code,
-        "sex": o.c.sex,
-        "age": o.c.age,
-        "disability": o.c.disability_status,
-        "urbanisation": o.c.urbanisation,
-        "group": o.c.group_code,
-        "period": o.c.period,
-    }
+    columns = {"dataset": d.c.slug, **_observation_key(o, code)}
     grouped = list(columns.values())
     # grouped: the period's sort keys come as aggregates
     order = [

@@ -22,7 +22,7 @@ from lnob_api.export.service import Resolved
 from lnob_api.sdmx import categories, model, repository
 from lnob_api.sdmx.data_generic import generic
 from lnob_api.sdmx.data_json import json_data
-from lnob_api.sdmx.data_xml import structure_specific
+from lnob_api.sdmx.data_xml import Contents, structure_specific
 from lnob_api.sdmx.labels import labelled_csv
 from lnob_api.sdmx.negotiation import Format
 from lnob_api.sdmx.query import WILDCARDS, DataParams, FlowRef, ours
@@ -313,8 +313,12 @@ def data_stream(
         raise InvalidInput("labels", "labels=both is for SDMX-CSV; SDMX-JSON names every code")
     current = repository.data_select(principal, resolved.where, params.dimension_at_observation)
     rows = repository.stream_rows(conn, current)
-    removed_rows = repository.stream_rows(conn, gone) if gone is not None else None
-    at_observation = params.dimension_at_observation
+    contents = Contents(
+        deleted=repository.stream_rows(conn, gone) if gone is not None else None,
+        dimension_at_observation=params.dimension_at_observation,
+        attributes=params.attributes,
+        observations=params.observations,
+    )
     if format in (Format.JSON, Format.JSON_20):
 
         async def labels(wanted: dict[str, list[str]]) -> dict[str, dict[str, str]]:
@@ -322,31 +326,12 @@ def data_stream(
                 conn, indicator_ids=wanted["INDICATOR"], area_codes=wanted["REF_AREA"]
             )
 
-        return json_data(
-            rows,
-            labels=labels,
-            deleted=removed_rows,
-            dimension_at_observation=at_observation,
-            attributes=params.attributes,
-            observations=params.observations,
-            version="2.0" if format is Format.JSON_20 else "1.0",
-        )
+        json_version = "2.0" if format is Format.JSON_20 else "1.0"
+        return json_data(rows, contents, labels=labels, version=json_version)
     if format is Format.GENERIC:
-        return generic(
-            rows,
-            deleted=removed_rows,
-            dimension_at_observation=at_observation,
-            attributes=params.attributes,
-            observations=params.observations,
-        )
-    return structure_specific(
-        rows,
-        deleted=removed_rows,
-        dimension_at_observation=at_observation,
-        attributes=params.attributes,
-        observations=params.observations,
-        version="3.0" if format is Format.STRUCTURE_SPECIFIC_30 else "2.1",
-    )
+        return generic(rows, contents)
+    ml_version = "3.0" if format is Format.STRUCTURE_SPECIFIC_30 else "2.1"
+    return structure_specific(rows, contents, version=ml_version)
 
 
 async def _chained(
