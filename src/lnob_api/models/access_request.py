@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
+from lnob_api.models.columns import identity_key, reference, stamped
 from lnob_api.models.common import Timestamped
 from lnob_api.models.enums import enum_type
 
@@ -37,38 +38,28 @@ class AccessRequest(Timestamped, Base):
 
     __tablename__ = "access_requests"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
-    dataset_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    id: Mapped[int] = identity_key()
+    dataset_id: Mapped[int] = reference("datasets.id", ondelete="CASCADE", index=True)
     # The dataset's coalition, kept here so that scoping and filters need no join.
-    coalition_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("coalitions.id", ondelete="CASCADE"), nullable=False
-    )
+    coalition_id: Mapped[int] = reference("coalitions.id", ondelete="CASCADE")
     status: Mapped[AccessRequestStatus] = mapped_column(
         enum_type(AccessRequestStatus, "status"), nullable=False, server_default="PENDING"
     )
     purpose: Mapped[str] = mapped_column(sa.Text, nullable=False)
     requester_name: Mapped[str | None] = mapped_column(sa.String(200))
     requester_email: Mapped[str | None] = mapped_column(sa.String(320))
-    requester_user_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    requester_user_id: Mapped[int | None] = reference("users.id", ondelete="CASCADE", index=True)
+    requester_client_id: Mapped[int | None] = reference(
+        "oauth_clients.id", ondelete="CASCADE", index=True
     )
-    requester_client_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("oauth_clients.id", ondelete="CASCADE"), index=True
-    )
-    organisation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    grant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("grants.id", ondelete="SET NULL"))
+    organisation_id: Mapped[int] = reference("organisations.id", ondelete="CASCADE", index=True)
+    grant_id: Mapped[int | None] = reference("grants.id", ondelete="SET NULL")
     expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     # The approver's note, or the reason for declining.
     decision_note: Mapped[str | None] = mapped_column(sa.Text)
     # When the request left PENDING: approved, declined or withdrawn.
     decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    decided_by_user_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    decided_by_user_id: Mapped[int | None] = reference("users.id", ondelete="SET NULL")
 
     __table_args__ = (
         sa.CheckConstraint(
@@ -104,23 +95,17 @@ class Notification(Base):
 
     __tablename__ = "notifications"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
-    recipient_user_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE")
-    )
-    recipient_client_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("oauth_clients.id", ondelete="CASCADE")
-    )
+    id: Mapped[int] = identity_key()
+    recipient_user_id: Mapped[int | None] = reference("users.id", ondelete="CASCADE")
+    recipient_client_id: Mapped[int | None] = reference("oauth_clients.id", ondelete="CASCADE")
     kind: Mapped[NotificationKind] = mapped_column(
         enum_type(NotificationKind, "kind"), nullable=False
     )
     message: Mapped[str] = mapped_column(sa.Text, nullable=False)
-    access_request_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("access_requests.id", ondelete="CASCADE"), index=True
+    access_request_id: Mapped[int | None] = reference(
+        "access_requests.id", ondelete="CASCADE", index=True
     )
-    created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = stamped()
     read_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     __table_args__ = (

@@ -7,6 +7,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
+from lnob_api.models.columns import reference
 from lnob_api.models.common import DemoFlag, Timestamped
 from lnob_api.models.enums import AreaLevel, enum_type
 
@@ -20,9 +21,7 @@ class Area(Timestamped, DemoFlag, Base):
     # The subdivision type as ISO names it ("County", "District") or the local kind ("Ward").
     type: Mapped[str] = mapped_column(sa.String(80), nullable=False, server_default="")
     country_code: Mapped[str] = mapped_column(sa.String(2), nullable=False, index=True)
-    parent_code: Mapped[str | None] = mapped_column(
-        sa.ForeignKey("areas.code", ondelete="RESTRICT"), index=True
-    )
+    parent_code: Mapped[str | None] = reference("areas.code", ondelete="RESTRICT", index=True)
     # Every ancestor's code, nearest last: filtering "this area and its descendants" is one
     # indexed array test instead of a recursive query.
     ancestors: Mapped[list[str]] = mapped_column(

@@ -10,23 +10,20 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
+from lnob_api.models.columns import identity_key, reference, stamped
 
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-    )
-    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    id: Mapped[int] = identity_key()
+    occurred_at: Mapped[datetime] = stamped()
+    user_id: Mapped[int | None] = reference("users.id", ondelete="SET NULL")
     client_id: Mapped[str | None] = mapped_column(sa.String(64))
     action: Mapped[str] = mapped_column(sa.String(80), nullable=False)
     entity_type: Mapped[str] = mapped_column(sa.String(60), nullable=False)
     entity_id: Mapped[str] = mapped_column(sa.String(80), nullable=False)
-    coalition_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("coalitions.id", ondelete="SET NULL")
-    )
+    coalition_id: Mapped[int | None] = reference("coalitions.id", ondelete="SET NULL")
     before: Mapped[dict[str, Any] | None] = mapped_column(pg.JSONB)
     after: Mapped[dict[str, Any] | None] = mapped_column(pg.JSONB)
     request_id: Mapped[str | None] = mapped_column(sa.String(64))

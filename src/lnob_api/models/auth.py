@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
+from lnob_api.models.columns import blank_text, identity_key, reference, stamped
 
 
 class AuthorizationCode(Base):
@@ -16,20 +17,14 @@ class AuthorizationCode(Base):
     __tablename__ = "authorization_codes"
 
     code_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    client_pk: Mapped[int] = mapped_column(
-        sa.ForeignKey("oauth_clients.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    user_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    client_pk: Mapped[int] = reference("oauth_clients.id", ondelete="CASCADE", index=True)
+    user_id: Mapped[int] = reference("users.id", ondelete="CASCADE", index=True)
     redirect_uri: Mapped[str] = mapped_column(sa.Text, nullable=False)
-    scope: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    scope: Mapped[str] = blank_text()
     code_challenge: Mapped[str] = mapped_column(sa.String(128), nullable=False)
     code_challenge_method: Mapped[str] = mapped_column(sa.String(10), nullable=False)
     nonce: Mapped[str | None] = mapped_column(sa.String(200))
-    created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-    )
+    created_at: Mapped[datetime] = stamped()
     expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
     used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
@@ -42,19 +37,13 @@ class RefreshToken(Base):
 
     __tablename__ = "refresh_tokens"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    id: Mapped[int] = identity_key()
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
     family_id: Mapped[str] = mapped_column(sa.String(64), nullable=False, index=True)
-    client_pk: Mapped[int] = mapped_column(
-        sa.ForeignKey("oauth_clients.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    user_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
-    scope: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
-    created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-    )
+    client_pk: Mapped[int] = reference("oauth_clients.id", ondelete="CASCADE", index=True)
+    user_id: Mapped[int | None] = reference("users.id", ondelete="CASCADE", index=True)
+    scope: Mapped[str] = blank_text()
+    created_at: Mapped[datetime] = stamped()
     expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
     used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
@@ -69,9 +58,7 @@ class RevokedToken(Base):
     expires_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), nullable=False, index=True
     )
-    revoked_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-    )
+    revoked_at: Mapped[datetime] = stamped()
 
 
 class LoginThrottle(Base):

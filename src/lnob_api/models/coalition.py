@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
+from lnob_api.models.columns import blank_text, identity_key, reference
 from lnob_api.models.common import DemoFlag, Timestamped, Versioned, link_key
 from lnob_api.models.enums import CoalitionRole, MemberRole, Perturbation, enum_type
 
@@ -16,14 +17,14 @@ from lnob_api.models.enums import CoalitionRole, MemberRole, Perturbation, enum_
 class Coalition(Timestamped, Versioned, DemoFlag, Base):
     __tablename__ = "coalitions"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    id: Mapped[int] = identity_key()
     # One coalition per country: the ISO 3166-1 alpha-2 code is its public key.
     code: Mapped[str] = mapped_column(
         sa.String(2), sa.ForeignKey("areas.code"), unique=True, nullable=False
     )
     slug: Mapped[str] = mapped_column(sa.String(80), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(sa.String(300), nullable=False)
-    description: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    description: Mapped[str] = blank_text()
     # The partnership records the year a coalition was launched (pilots 2018; Malawi, Denmark 2021).
     launched_year: Mapped[int | None] = mapped_column(sa.SmallInteger)
     cohort: Mapped[str] = mapped_column(sa.String(40), nullable=False, server_default="")
@@ -86,13 +87,11 @@ class MarginalisedGroup(Timestamped, DemoFlag, Base):
 
     __tablename__ = "marginalised_groups"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    id: Mapped[int] = identity_key()
     code: Mapped[str] = mapped_column(sa.String(40), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
-    description: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
-    coalition_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("coalitions.id", ondelete="CASCADE"), index=True
-    )
+    description: Mapped[str] = blank_text()
+    coalition_id: Mapped[int | None] = reference("coalitions.id", ondelete="CASCADE", index=True)
     # The standard dimension codes the group corresponds to, as the owning coalition (or the
     # partnership, for the shared vocabulary) states it: [{"dimension": "SEX", "code": "_O"}].
     # NULL: no mapping stated.

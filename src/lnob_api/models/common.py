@@ -8,14 +8,12 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, MappedColumn, mapped_column
 
+from lnob_api.models.columns import stamped
+
 
 class Timestamped:
-    created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
-    )
-    updated_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = stamped()
+    updated_at: Mapped[datetime] = stamped()
 
 
 class Versioned:

@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
+from lnob_api.models.columns import blank_text, identity_key, reference, stamped
 from lnob_api.models.common import DemoFlag, Timestamped, Versioned, link_key
 from lnob_api.models.enums import (
     ConsentScope,
@@ -24,13 +25,9 @@ from lnob_api.models.provenance import ProducerType, ProvenanceMethod, Sampling
 class Dataset(Timestamped, Versioned, DemoFlag, Base):
     __tablename__ = "datasets"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
-    coalition_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("coalitions.id", ondelete="RESTRICT"), nullable=False
-    )
-    project_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("projects.id", ondelete="RESTRICT")
-    )
+    id: Mapped[int] = identity_key()
+    coalition_id: Mapped[int] = reference("coalitions.id", ondelete="RESTRICT")
+    project_id: Mapped[int | None] = reference("projects.id", ondelete="RESTRICT")
     # Versions of one dataset share its slug and lineage; (slug, version) is unique.
     slug: Mapped[str] = mapped_column(sa.String(160), nullable=False)
     # The first version's id; a trigger fills it in when an insert leaves it out.
@@ -41,15 +38,13 @@ class Dataset(Timestamped, Versioned, DemoFlag, Base):
         server_default=sa.FetchedValue(),
     )
     title: Mapped[str] = mapped_column(sa.String(300), nullable=False)
-    description: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    description: Mapped[str] = blank_text()
     methodology: Mapped[Methodology] = mapped_column(
         enum_type(Methodology, "methodology"), nullable=False, server_default="OTHER"
     )
     collection_start: Mapped[date | None] = mapped_column(sa.Date)
     collection_end: Mapped[date | None] = mapped_column(sa.Date)
-    area_code: Mapped[str | None] = mapped_column(
-        sa.ForeignKey("areas.code", ondelete="RESTRICT"), index=True
-    )
+    area_code: Mapped[str | None] = reference("areas.code", ondelete="RESTRICT", index=True)
     license: Mapped[str] = mapped_column(sa.String(60), nullable=False, server_default="CC-BY-4.0")
     status: Mapped[DatasetStatus] = mapped_column(
         enum_type(DatasetStatus, "status"), nullable=False, server_default="DRAFT"
@@ -71,9 +66,7 @@ class Dataset(Timestamped, Versioned, DemoFlag, Base):
     superseded_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     # Bumped when who may read the data widens (publication, visibility, grants), so that an
     # incremental pull (updatedSince) picks up rows that became visible without changing.
-    access_changed_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-    )
+    access_changed_at: Mapped[datetime] = stamped()
     # Provenance (models.provenance), the defaults of the dataset's observations. NULL: not
     # recorded; nothing is assumed about who produced a coalition's data.
     producer_type: Mapped[ProducerType | None] = mapped_column(
@@ -165,17 +158,13 @@ class DatasetUpload(Base):
 
     __tablename__ = "dataset_uploads"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
-    dataset_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False
-    )
+    id: Mapped[int] = identity_key()
+    dataset_id: Mapped[int] = reference("datasets.id", ondelete="CASCADE")
     sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     filename: Mapped[str] = mapped_column(sa.String(300), nullable=False, server_default="")
     rows: Mapped[int] = mapped_column(sa.Integer, nullable=False)
-    uploaded_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-    )
-    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = stamped()
+    user_id: Mapped[int | None] = reference("users.id", ondelete="SET NULL")
     client_id: Mapped[str | None] = mapped_column(sa.String(64))
 
     __table_args__ = (
@@ -188,22 +177,16 @@ class DatasetValidation(Base):
 
     __tablename__ = "dataset_validations"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
-    dataset_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    id: Mapped[int] = identity_key()
+    dataset_id: Mapped[int] = reference("datasets.id", ondelete="CASCADE", index=True)
     method: Mapped[ValidationMethod] = mapped_column(
         enum_type(ValidationMethod, "method"), nullable=False
     )
     validated_by: Mapped[str] = mapped_column(sa.Text, nullable=False)
     validated_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
-    note: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
-    recorded_by_user_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
-    created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-    )
+    note: Mapped[str] = blank_text()
+    recorded_by_user_id: Mapped[int | None] = reference("users.id", ondelete="SET NULL")
+    created_at: Mapped[datetime] = stamped()
 
 
 class Consent(Base):
@@ -212,13 +195,9 @@ class Consent(Base):
 
     __tablename__ = "consents"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
-    lineage_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    coalition_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("coalitions.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    id: Mapped[int] = identity_key()
+    lineage_id: Mapped[int] = reference("datasets.id", ondelete="CASCADE", index=True)
+    coalition_id: Mapped[int] = reference("coalitions.id", ondelete="CASCADE", index=True)
     scope: Mapped[ConsentScope] = mapped_column(enum_type(ConsentScope, "scope"), nullable=False)
     agency_ids: Mapped[list[int]] = mapped_column(
         pg.ARRAY(sa.BigInteger), nullable=False, server_default="{}"
@@ -227,11 +206,9 @@ class Consent(Base):
     expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     withdrawn_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     withdrawal_reason: Mapped[str | None] = mapped_column(sa.Text)
-    note: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    note: Mapped[str] = blank_text()
     row_version: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="1")
-    created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-    )
+    created_at: Mapped[datetime] = stamped()
 
     __table_args__ = (
         sa.CheckConstraint(
@@ -251,11 +228,9 @@ class Removal(Base):
 
     __tablename__ = "removals"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    id: Mapped[int] = identity_key()
     # The wall clock, not the transaction start: sync compares it with callers' pull times.
-    occurred_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), nullable=False, server_default=sa.text("clock_timestamp()")
-    )
+    occurred_at: Mapped[datetime] = stamped(sa.text("clock_timestamp()"))
     reason: Mapped[str] = mapped_column(sa.String(40), nullable=False)
     coalition_id: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     dataset_id: Mapped[int | None] = mapped_column(sa.BigInteger)
@@ -276,25 +251,17 @@ class Grant(Timestamped, Base):
 
     __tablename__ = "grants"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
-    coalition_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("coalitions.id", ondelete="CASCADE"), nullable=False, index=True
+    id: Mapped[int] = identity_key()
+    coalition_id: Mapped[int] = reference("coalitions.id", ondelete="CASCADE", index=True)
+    dataset_id: Mapped[int | None] = reference("datasets.id", ondelete="CASCADE", index=True)
+    organisation_id: Mapped[int | None] = reference(
+        "organisations.id", ondelete="CASCADE", index=True
     )
-    dataset_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("datasets.id", ondelete="CASCADE"), index=True
-    )
-    organisation_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
-    )
-    client_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("oauth_clients.id", ondelete="CASCADE"), index=True
-    )
+    client_id: Mapped[int | None] = reference("oauth_clients.id", ondelete="CASCADE", index=True)
     expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    note: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
-    created_by_user_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    note: Mapped[str] = blank_text()
+    created_by_user_id: Mapped[int | None] = reference("users.id", ondelete="SET NULL")
 
     __table_args__ = (
         sa.CheckConstraint(

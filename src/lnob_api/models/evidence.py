@@ -18,9 +18,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
+from lnob_api.models.columns import blank_text, identity_key, reference, stamped
 from lnob_api.models.common import Timestamped, Versioned, link_key
 from lnob_api.models.enums import Visibility, enum_type
-from lnob_api.models.observation import PERIOD_PATTERN, TOTAL
+from lnob_api.models.observation import DIMENSION_COLUMNS, breakdown, period_checks
 
 
 class ActionStatus(StrEnum):
@@ -44,41 +45,26 @@ class RecommendationStatus(StrEnum):
     REJECTED = "REJECTED"
 
 
-def _period_checks() -> tuple[sa.CheckConstraint, sa.CheckConstraint]:
-    return (
-        sa.CheckConstraint(f"period ~ '{PERIOD_PATTERN}'", name="period_format"),
-        sa.CheckConstraint("period_end >= period_start", name="period_order"),
-    )
-
-
 class Scorecard(Timestamped, Versioned, Base):
     """One community scorecard exercise: a service, a community (area) and a period."""
 
     __tablename__ = "scorecards"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
-    coalition_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("coalitions.id", ondelete="RESTRICT"), nullable=False
-    )
-    project_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("projects.id", ondelete="RESTRICT"), index=True
-    )
-    dataset_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("datasets.id", ondelete="RESTRICT"), index=True
-    )
+    id: Mapped[int] = identity_key()
+    coalition_id: Mapped[int] = reference("coalitions.id", ondelete="RESTRICT")
+    project_id: Mapped[int | None] = reference("projects.id", ondelete="RESTRICT", index=True)
+    dataset_id: Mapped[int | None] = reference("datasets.id", ondelete="RESTRICT", index=True)
     title: Mapped[str] = mapped_column(sa.String(300), nullable=False)
-    description: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    description: Mapped[str] = blank_text()
     # The service assessed, e.g. "primary health centre".
     service: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     # The community: an area code, often a coalition's local area (ward, village).
-    area_code: Mapped[str] = mapped_column(
-        sa.ForeignKey("areas.code", ondelete="RESTRICT"), nullable=False, index=True
-    )
+    area_code: Mapped[str] = reference("areas.code", ondelete="RESTRICT", index=True)
     period: Mapped[str] = mapped_column(sa.String(10), nullable=False)
     period_start: Mapped[date] = mapped_column(sa.Date, nullable=False)
     period_end: Mapped[date] = mapped_column(sa.Date, nullable=False)
-    facilitator_organisation_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    facilitator_organisation_id: Mapped[int | None] = reference(
+        "organisations.id", ondelete="RESTRICT", index=True
     )
     scale_min: Mapped[float] = mapped_column(sa.Double, nullable=False, server_default="1")
     scale_max: Mapped[float] = mapped_column(sa.Double, nullable=False, server_default="5")
@@ -87,7 +73,7 @@ class Scorecard(Timestamped, Versioned, Base):
     )
 
     __table_args__ = (
-        *_period_checks(),
+        *period_checks(),
         sa.CheckConstraint("scale_max > scale_min", name="scale_order"),
         sa.Index("ix_scorecards_coalition_id_id", "coalition_id", "id"),
     )
@@ -98,22 +84,14 @@ class ScorecardCriterion(Base):
 
     __tablename__ = "scorecard_criteria"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
-    scorecard_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("scorecards.id", ondelete="CASCADE"), nullable=False
-    )
+    id: Mapped[int] = identity_key()
+    scorecard_id: Mapped[int] = reference("scorecards.id", ondelete="CASCADE")
     position: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     label: Mapped[str] = mapped_column(sa.String(300), nullable=False)
-    description: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
-    target_code: Mapped[str] = mapped_column(
-        sa.ForeignKey("sdg_targets.code", ondelete="RESTRICT"), nullable=False, index=True
-    )
-    indicator_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("indicators.id", ondelete="RESTRICT"), index=True
-    )
-    created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
-    )
+    description: Mapped[str] = blank_text()
+    target_code: Mapped[str] = reference("sdg_targets.code", ondelete="RESTRICT", index=True)
+    indicator_id: Mapped[int | None] = reference("indicators.id", ondelete="RESTRICT", index=True)
+    created_at: Mapped[datetime] = stamped()
 
     __table_args__ = (
         sa.UniqueConstraint("scorecard_id", "position", name="uq_scorecard_criteria_position"),
@@ -129,21 +107,17 @@ class ScorecardRound(Base):
 
     __tablename__ = "scorecard_rounds"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
-    scorecard_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("scorecards.id", ondelete="CASCADE"), nullable=False
-    )
+    id: Mapped[int] = identity_key()
+    scorecard_id: Mapped[int] = reference("scorecards.id", ondelete="CASCADE")
     period: Mapped[str] = mapped_column(sa.String(10), nullable=False)
     period_start: Mapped[date] = mapped_column(sa.Date, nullable=False)
     period_end: Mapped[date] = mapped_column(sa.Date, nullable=False)
     held_on: Mapped[date | None] = mapped_column(sa.Date)
-    note: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
-    created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
-    )
+    note: Mapped[str] = blank_text()
+    created_at: Mapped[datetime] = stamped()
 
     __table_args__ = (
-        *_period_checks(),
+        *period_checks(),
         sa.UniqueConstraint("scorecard_id", "period", name="uq_scorecard_rounds_period"),
     )
 
@@ -158,7 +132,7 @@ class ScorecardScore(Base):
     community_score: Mapped[float | None] = mapped_column(sa.Double)
     provider_score: Mapped[float | None] = mapped_column(sa.Double)
     agreed_score: Mapped[float | None] = mapped_column(sa.Double)
-    note: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    note: Mapped[str] = blank_text()
 
     __table_args__ = (
         sa.CheckConstraint(
@@ -172,17 +146,15 @@ class ScorecardAction(Timestamped, Versioned, Base):
 
     __tablename__ = "scorecard_actions"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
-    scorecard_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("scorecards.id", ondelete="CASCADE"), nullable=False
-    )
-    criterion_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("scorecard_criteria.id", ondelete="SET NULL"), index=True
+    id: Mapped[int] = identity_key()
+    scorecard_id: Mapped[int] = reference("scorecards.id", ondelete="CASCADE")
+    criterion_id: Mapped[int | None] = reference(
+        "scorecard_criteria.id", ondelete="SET NULL", index=True
     )
     text: Mapped[str] = mapped_column(sa.Text, nullable=False)
     owner_name: Mapped[str] = mapped_column(sa.String(300), nullable=False, server_default="")
-    owner_organisation_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    owner_organisation_id: Mapped[int | None] = reference(
+        "organisations.id", ondelete="RESTRICT", index=True
     )
     due_on: Mapped[date | None] = mapped_column(sa.Date)
     status: Mapped[ActionStatus] = mapped_column(
@@ -202,24 +174,20 @@ class Recommendation(Timestamped, Versioned, Base):
 
     __tablename__ = "recommendations"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
-    coalition_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("coalitions.id", ondelete="RESTRICT"), nullable=False
+    id: Mapped[int] = identity_key()
+    coalition_id: Mapped[int] = reference("coalitions.id", ondelete="RESTRICT")
+    publication_id: Mapped[int | None] = reference(
+        "publications.id", ondelete="RESTRICT", index=True
     )
-    publication_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("publications.id", ondelete="RESTRICT"), index=True
-    )
-    dataset_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("datasets.id", ondelete="RESTRICT"), index=True
-    )
+    dataset_id: Mapped[int | None] = reference("datasets.id", ondelete="RESTRICT", index=True)
     text: Mapped[str] = mapped_column(sa.Text, nullable=False)
     issued_on: Mapped[date | None] = mapped_column(sa.Date)
     authority_name: Mapped[str] = mapped_column(sa.String(300), nullable=False)
     authority_level: Mapped[AuthorityLevel] = mapped_column(
         enum_type(AuthorityLevel, "authority_level"), nullable=False
     )
-    authority_organisation_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    authority_organisation_id: Mapped[int | None] = reference(
+        "organisations.id", ondelete="RESTRICT", index=True
     )
     # The latest entry of the status history, kept here for filtering.
     status: Mapped[RecommendationStatus] = mapped_column(
@@ -249,24 +217,18 @@ class RecommendationResponse(Base):
 
     __tablename__ = "recommendation_responses"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
-    recommendation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("recommendations.id", ondelete="CASCADE"), nullable=False
-    )
+    id: Mapped[int] = identity_key()
+    recommendation_id: Mapped[int] = reference("recommendations.id", ondelete="CASCADE")
     responded_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     text: Mapped[str] = mapped_column(sa.Text, nullable=False)
-    commitment: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    commitment: Mapped[str] = blank_text()
     responder_name: Mapped[str] = mapped_column(sa.String(300), nullable=False)
-    responder_organisation_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    responder_organisation_id: Mapped[int | None] = reference(
+        "organisations.id", ondelete="RESTRICT", index=True
     )
-    recorded_by_user_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    recorded_by_user_id: Mapped[int | None] = reference("users.id", ondelete="SET NULL")
     recorded_by_client_id: Mapped[str | None] = mapped_column(sa.String(64))
-    created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = stamped()
 
     __table_args__ = (
         sa.Index("ix_recommendation_responses_recommendation_id_id", "recommendation_id", "id"),
@@ -278,25 +240,19 @@ class RecommendationStatusChange(Base):
 
     __tablename__ = "recommendation_status_changes"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
-    recommendation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("recommendations.id", ondelete="CASCADE"), nullable=False
-    )
+    id: Mapped[int] = identity_key()
+    recommendation_id: Mapped[int] = reference("recommendations.id", ondelete="CASCADE")
     status: Mapped[RecommendationStatus] = mapped_column(
         enum_type(RecommendationStatus, "status"), nullable=False
     )
     changed_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
-    note: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
-    response_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("recommendation_responses.id", ondelete="SET NULL"), index=True
+    note: Mapped[str] = blank_text()
+    response_id: Mapped[int | None] = reference(
+        "recommendation_responses.id", ondelete="SET NULL", index=True
     )
-    recorded_by_user_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    recorded_by_user_id: Mapped[int | None] = reference("users.id", ondelete="SET NULL")
     recorded_by_client_id: Mapped[str | None] = mapped_column(sa.String(64))
-    recorded_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), server_default=sa.text("clock_timestamp()"), nullable=False
-    )
+    recorded_at: Mapped[datetime] = stamped(sa.text("clock_timestamp()"))
 
     __table_args__ = (
         sa.Index(
@@ -305,60 +261,44 @@ class RecommendationStatusChange(Base):
     )
 
 
+# What an official value is of: an indicator (or a target), an area, a period, a breakdown.
+OFFICIAL_VALUE_KEY = ("indicator_id", "target_code", "area_code", "period", *DIMENSION_COLUMNS)
+
+
 class OfficialValue(Base):
     """An official reference value of an indicator (or an SDG target) for an area and period."""
 
     __tablename__ = "official_values"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
-    indicator_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("indicators.id", ondelete="RESTRICT")
-    )
-    target_code: Mapped[str | None] = mapped_column(
-        sa.ForeignKey("sdg_targets.code", ondelete="RESTRICT"), index=True
-    )
-    area_code: Mapped[str] = mapped_column(
-        sa.ForeignKey("areas.code", ondelete="RESTRICT"), nullable=False, index=True
-    )
+    id: Mapped[int] = identity_key()
+    indicator_id: Mapped[int | None] = reference("indicators.id", ondelete="RESTRICT")
+    target_code: Mapped[str | None] = reference("sdg_targets.code", ondelete="RESTRICT", index=True)
+    area_code: Mapped[str] = reference("areas.code", ondelete="RESTRICT", index=True)
     period: Mapped[str] = mapped_column(sa.String(10), nullable=False)
     period_start: Mapped[date] = mapped_column(sa.Date, nullable=False)
     period_end: Mapped[date] = mapped_column(sa.Date, nullable=False)
     value: Mapped[float] = mapped_column(sa.Double, nullable=False)
     unit: Mapped[str] = mapped_column(sa.String(80), nullable=False, server_default="")
-    sex: Mapped[str] = mapped_column(sa.String(20), nullable=False, server_default=TOTAL)
-    age: Mapped[str] = mapped_column(sa.String(20), nullable=False, server_default=TOTAL)
-    disability_status: Mapped[str] = mapped_column(
-        sa.String(20), nullable=False, server_default=TOTAL
-    )
-    urbanisation: Mapped[str] = mapped_column(sa.String(20), nullable=False, server_default=TOTAL)
-    group_code: Mapped[str] = mapped_column(sa.String(40), nullable=False, server_default=TOTAL)
+    sex: Mapped[str] = breakdown()
+    age: Mapped[str] = breakdown()
+    disability_status: Mapped[str] = breakdown()
+    urbanisation: Mapped[str] = breakdown()
+    group_code: Mapped[str] = breakdown(40)
     source_name: Mapped[str] = mapped_column(sa.String(300), nullable=False)
     source_url: Mapped[str | None] = mapped_column(sa.String(1000))
     retrieved_on: Mapped[date | None] = mapped_column(sa.Date)
-    note: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
-    created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
-    )
-    updated_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
-    )
+    note: Mapped[str] = blank_text()
+    created_at: Mapped[datetime] = stamped()
+    updated_at: Mapped[datetime] = stamped()
 
     __table_args__ = (
-        *_period_checks(),
+        *period_checks(),
         sa.CheckConstraint(
             "num_nonnulls(indicator_id, target_code) = 1", name="indicator_or_target"
         ),
         # One value per source for a key; a re-import from the same source updates it.
         sa.UniqueConstraint(
-            "indicator_id",
-            "target_code",
-            "area_code",
-            "period",
-            "sex",
-            "age",
-            "disability_status",
-            "urbanisation",
-            "group_code",
+            *OFFICIAL_VALUE_KEY,
             "source_name",
             name="uq_official_values_key",
             postgresql_nulls_not_distinct=True,

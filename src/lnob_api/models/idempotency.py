@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
+from lnob_api.models.columns import identity_key, stamped
 
 
 class IdempotencyKey(Base):
@@ -18,16 +19,14 @@ class IdempotencyKey(Base):
 
     __tablename__ = "idempotency_keys"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    id: Mapped[int] = identity_key()
     # "user:<id>" or "client:<client id>": keys of different principals never meet.
     principal: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     key: Mapped[str] = mapped_column(sa.String(255), nullable=False)
     # SHA-256 of the operation and variables: the same key with another request is refused.
     request_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     response: Mapped[dict[str, Any] | None] = mapped_column(pg.JSONB)
-    created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = stamped()
     expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
 
     __table_args__ = (

@@ -7,9 +7,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, MappedColumn, mapped_column
 
 from lnob_api.db.base import Base
+from lnob_api.models.columns import blank_text, identity_key, reference, stamped
 from lnob_api.models.enums import ObsStatus, enum_type
 from lnob_api.models.provenance import ProducerType, ProvenanceMethod, Sampling
 
@@ -25,23 +26,28 @@ PERIOD_PATTERN = (
 DIMENSION_COLUMNS = ("sex", "age", "disability_status", "urbanisation", "group_code")
 
 
+def breakdown(length: int = 20) -> MappedColumn[Any]:
+    """One of the ``DIMENSION_COLUMNS``: a code, ``TOTAL`` when not disaggregated."""
+    return mapped_column(sa.String(length), nullable=False, server_default=TOTAL)
+
+
+def period_checks() -> tuple[sa.CheckConstraint, sa.CheckConstraint]:
+    """``period`` as SDMX writes it, and a period that does not end before it starts."""
+    return (
+        sa.CheckConstraint(f"period ~ '{PERIOD_PATTERN}'", name="period_format"),
+        sa.CheckConstraint("period_end >= period_start", name="period_order"),
+    )
+
+
 class Observation(Base):
     __tablename__ = "observations"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
-    dataset_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False
-    )
+    id: Mapped[int] = identity_key()
+    dataset_id: Mapped[int] = reference("datasets.id", ondelete="CASCADE")
     # Exactly one of indicator_id and target_code: coalitions also report at target level.
-    indicator_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("indicators.id", ondelete="RESTRICT")
-    )
-    target_code: Mapped[str | None] = mapped_column(
-        sa.ForeignKey("sdg_targets.code", ondelete="RESTRICT")
-    )
-    area_code: Mapped[str] = mapped_column(
-        sa.ForeignKey("areas.code", ondelete="RESTRICT"), nullable=False
-    )
+    indicator_id: Mapped[int | None] = reference("indicators.id", ondelete="RESTRICT")
+    target_code: Mapped[str | None] = reference("sdg_targets.code", ondelete="RESTRICT")
+    area_code: Mapped[str] = reference("areas.code", ondelete="RESTRICT")
     period: Mapped[str] = mapped_column(sa.String(10), nullable=False)
     period_start: Mapped[date] = mapped_column(sa.Date, nullable=False)
     period_end: Mapped[date] = mapped_column(sa.Date, nullable=False)
@@ -56,24 +62,18 @@ class Observation(Base):
     secondary_suppressed: Mapped[bool] = mapped_column(
         sa.Boolean, nullable=False, server_default=sa.false()
     )
-    sex: Mapped[str] = mapped_column(sa.String(20), nullable=False, server_default=TOTAL)
-    age: Mapped[str] = mapped_column(sa.String(20), nullable=False, server_default=TOTAL)
-    disability_status: Mapped[str] = mapped_column(
-        sa.String(20), nullable=False, server_default=TOTAL
-    )
-    urbanisation: Mapped[str] = mapped_column(sa.String(20), nullable=False, server_default=TOTAL)
-    group_code: Mapped[str] = mapped_column(sa.String(40), nullable=False, server_default=TOTAL)
+    sex: Mapped[str] = breakdown()
+    age: Mapped[str] = breakdown()
+    disability_status: Mapped[str] = breakdown()
+    urbanisation: Mapped[str] = breakdown()
+    group_code: Mapped[str] = breakdown(40)
     # Free extra dimensions, {"EDUCATION_LEV": "ISCED11_1"}.
     dimensions: Mapped[dict[str, Any]] = mapped_column(
         pg.JSONB, nullable=False, server_default="{}"
     )
-    comment: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
-    created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
-    )
-    updated_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
-    )
+    comment: Mapped[str] = blank_text()
+    created_at: Mapped[datetime] = stamped()
+    updated_at: Mapped[datetime] = stamped()
     # Provenance overrides; NULL inherits the dataset's value (models.provenance).
     producer_type: Mapped[ProducerType | None] = mapped_column(
         enum_type(ProducerType, "producer_type")
@@ -100,8 +100,7 @@ class Observation(Base):
         sa.CheckConstraint(
             "num_nonnulls(indicator_id, target_code) = 1", name="indicator_or_target"
         ),
-        sa.CheckConstraint(f"period ~ '{PERIOD_PATTERN}'", name="period_format"),
-        sa.CheckConstraint("period_end >= period_start", name="period_order"),
+        *period_checks(),
         sa.CheckConstraint("sample_size IS NULL OR sample_size >= 0", name="sample_size"),
         sa.CheckConstraint("jsonb_typeof(dimensions) = 'object'", name="dimensions_object"),
         sa.Index("ix_observations_dataset_id_id", "dataset_id", "id"),

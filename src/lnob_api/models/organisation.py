@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
+from lnob_api.models.columns import blank_text, identity_key, reference
 from lnob_api.models.common import DemoFlag, Timestamped, Versioned, link_key
 from lnob_api.models.enums import OrganisationKind, enum_type
 
@@ -16,7 +17,7 @@ from lnob_api.models.enums import OrganisationKind, enum_type
 class Organisation(Timestamped, Versioned, DemoFlag, Base):
     __tablename__ = "organisations"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    id: Mapped[int] = identity_key()
     slug: Mapped[str] = mapped_column(sa.String(80), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(sa.String(300), nullable=False)
     kind: Mapped[OrganisationKind] = mapped_column(
@@ -26,7 +27,7 @@ class Organisation(Timestamped, Versioned, DemoFlag, Base):
         sa.String(2), sa.ForeignKey("areas.code"), nullable=True, index=True
     )
     website: Mapped[str | None] = mapped_column(sa.String(500))
-    description: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    description: Mapped[str] = blank_text()
 
     __table_args__ = (sa.CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]*$'", name="slug_format"),)
 
@@ -34,7 +35,7 @@ class Organisation(Timestamped, Versioned, DemoFlag, Base):
 class User(Timestamped, DemoFlag, Base):
     __tablename__ = "users"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    id: Mapped[int] = identity_key()
     email: Mapped[str] = mapped_column(sa.String(320), nullable=False)
     name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     password_hash: Mapped[str | None] = mapped_column(sa.String(200))
@@ -61,13 +62,11 @@ class OAuthClient(Timestamped, Base):
 
     __tablename__ = "oauth_clients"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    id: Mapped[int] = identity_key()
     client_id: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
     secret_hash: Mapped[str | None] = mapped_column(sa.String(200))
     name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
-    organisation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="RESTRICT"), nullable=False, index=True
-    )
+    organisation_id: Mapped[int] = reference("organisations.id", ondelete="RESTRICT", index=True)
     scopes: Mapped[list[str]] = mapped_column(
         pg.ARRAY(sa.String(40)), nullable=False, server_default="{}"
     )

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
+from lnob_api.models.columns import blank_text, identity_key, reference
 from lnob_api.models.common import DemoFlag, Timestamped, Versioned, link_key
 from lnob_api.models.enums import ProjectStatus, Visibility, enum_type
 
@@ -15,13 +16,11 @@ from lnob_api.models.enums import ProjectStatus, Visibility, enum_type
 class Project(Timestamped, Versioned, DemoFlag, Base):
     __tablename__ = "projects"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
-    coalition_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("coalitions.id", ondelete="RESTRICT"), nullable=False
-    )
+    id: Mapped[int] = identity_key()
+    coalition_id: Mapped[int] = reference("coalitions.id", ondelete="RESTRICT")
     slug: Mapped[str] = mapped_column(sa.String(120), unique=True, nullable=False)
     title: Mapped[str] = mapped_column(sa.String(300), nullable=False)
-    description: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    description: Mapped[str] = blank_text()
     status: Mapped[ProjectStatus] = mapped_column(
         enum_type(ProjectStatus, "status"), nullable=False, server_default="ACTIVE"
     )

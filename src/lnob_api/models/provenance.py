@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
+from lnob_api.models.columns import blank_text, identity_key, reference
 from lnob_api.models.common import Timestamped, Versioned, link_key
 
 
@@ -65,13 +66,11 @@ class QualityCriterion(Timestamped, Versioned, Base):
 
     __tablename__ = "quality_criteria"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
-    coalition_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("coalitions.id", ondelete="CASCADE"), nullable=False
-    )
+    id: Mapped[int] = identity_key()
+    coalition_id: Mapped[int] = reference("coalitions.id", ondelete="CASCADE")
     code: Mapped[str] = mapped_column(sa.String(40), nullable=False)
     label: Mapped[str] = mapped_column(sa.String(300), nullable=False)
-    description: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    description: Mapped[str] = blank_text()
 
     __table_args__ = (
         sa.UniqueConstraint("coalition_id", "code"),

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
+from lnob_api.models.columns import blank_text, identity_key, reference
 from lnob_api.models.common import DemoFlag, Timestamped, Versioned, link_key
 from lnob_api.models.enums import PublicationKind, Visibility, enum_type
 
@@ -15,17 +16,15 @@ from lnob_api.models.enums import PublicationKind, Visibility, enum_type
 class Publication(Timestamped, Versioned, DemoFlag, Base):
     __tablename__ = "publications"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    id: Mapped[int] = identity_key()
     slug: Mapped[str] = mapped_column(sa.String(160), unique=True, nullable=False)
     # The coalition that owns it and sets its visibility; null for the partnership's own.
-    coalition_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("coalitions.id", ondelete="RESTRICT"), index=True
-    )
+    coalition_id: Mapped[int | None] = reference("coalitions.id", ondelete="RESTRICT", index=True)
     kind: Mapped[PublicationKind] = mapped_column(
         enum_type(PublicationKind, "kind"), nullable=False
     )
     title: Mapped[str] = mapped_column(sa.String(300), nullable=False)
-    description: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    description: Mapped[str] = blank_text()
     language: Mapped[str] = mapped_column(sa.String(12), nullable=False, server_default="en")
     published_on: Mapped[date | None] = mapped_column(sa.Date)
     file_url: Mapped[str | None] = mapped_column(sa.String(1000))

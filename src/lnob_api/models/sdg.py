@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
+from lnob_api.models.columns import blank_text, identity_key, reference, stamped
 from lnob_api.models.common import DemoFlag, Timestamped, Versioned
 
 
@@ -33,9 +34,7 @@ class SdgTarget(Base):
     __tablename__ = "sdg_targets"
 
     code: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
-    goal_code: Mapped[int] = mapped_column(
-        sa.ForeignKey("sdg_goals.code", ondelete="RESTRICT"), nullable=False, index=True
-    )
+    goal_code: Mapped[int] = reference("sdg_goals.code", ondelete="RESTRICT", index=True)
     title: Mapped[str] = mapped_column(sa.Text, nullable=False)
     title_translations: Mapped[dict[str, Any]] = mapped_column(
         pg.JSONB, nullable=False, server_default="{}"
@@ -53,23 +52,19 @@ class Indicator(Timestamped, Versioned, DemoFlag, Base):
 
     __tablename__ = "indicators"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    id: Mapped[int] = identity_key()
     code: Mapped[str] = mapped_column(sa.String(40), unique=True, nullable=False)
-    target_code: Mapped[str] = mapped_column(
-        sa.ForeignKey("sdg_targets.code", ondelete="RESTRICT"), nullable=False, index=True
-    )
+    target_code: Mapped[str] = reference("sdg_targets.code", ondelete="RESTRICT", index=True)
     title: Mapped[str] = mapped_column(sa.Text, nullable=False)
     title_translations: Mapped[dict[str, Any]] = mapped_column(
         pg.JSONB, nullable=False, server_default="{}"
     )
-    description: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    description: Mapped[str] = blank_text()
     unit: Mapped[str | None] = mapped_column(sa.String(80))
     tier: Mapped[str | None] = mapped_column(sa.String(60))
     # UNSD's id: rows sharing it are one indicator repeated under several targets.
     unsd_code: Mapped[str | None] = mapped_column(sa.String(20), index=True)
-    coalition_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("coalitions.id", ondelete="RESTRICT"), index=True
-    )
+    coalition_id: Mapped[int | None] = reference("coalitions.id", ondelete="RESTRICT", index=True)
     framework_version: Mapped[str | None] = mapped_column(sa.String(80))
     # Byte order ("C") makes "~" sort after digits whatever the server's default collation.
     sort_key: Mapped[str] = mapped_column(sa.String(60, collation="C"), nullable=False, unique=True)
@@ -90,7 +85,5 @@ class ReferenceDataVersion(Base):
 
     name: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
     version: Mapped[str] = mapped_column(sa.String(200), nullable=False)
-    source: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
-    loaded_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-    )
+    source: Mapped[str] = blank_text()
+    loaded_at: Mapped[datetime] = stamped()
