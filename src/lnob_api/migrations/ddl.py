@@ -200,3 +200,17 @@ def drop_link_table(table: str, other: str) -> None:
     """Drop the table ``link_table`` made with ``other`` as its indexed side (its index first)."""
     drop_index(table, other)
     op.drop_table(table)
+
+
+def email_lockouts() -> None:
+    """``login_throttles`` as revision 0002 made it: failures and a lock-out per e-mail (0013
+    replaces it with a throttle per account and client address, and brings it back on
+    downgrade)."""
+    op.create_table(
+        "login_throttles",
+        sa.Column("email", sa.String(length=320), nullable=False),
+        sa.Column("failures", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=True),
+        primary_key("login_throttles", "email"),
+    )

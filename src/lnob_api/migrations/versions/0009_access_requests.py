@@ -6,7 +6,16 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
-from lnob_api.migrations.ddl import check, foreign_key, identity, index, primary_key
+from lnob_api.migrations.ddl import (
+    check,
+    foreign_key,
+    identity,
+    index,
+    primary_key,
+    stamped,
+    text_enum,
+    timestamps,
+)
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -21,16 +30,6 @@ _KINDS = (
 )
 
 
-def _vocabulary(values: tuple[str, ...], name: str) -> sa.Enum:
-    return sa.Enum(*values, name=name, native_enum=False, create_constraint=True)
-
-
-def _timestamp(name: str) -> sa.Column[object]:
-    return sa.Column(
-        name, sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-    )
-
-
 def upgrade() -> None:
     op.create_table(
         "access_requests",
@@ -38,7 +37,7 @@ def upgrade() -> None:
         sa.Column("dataset_id", sa.BigInteger(), nullable=False),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column(
-            "status", _vocabulary(_STATUSES, "status"), server_default="PENDING", nullable=False
+            "status", text_enum("status", *_STATUSES), server_default="PENDING", nullable=False
         ),
         sa.Column("purpose", sa.Text(), nullable=False),
         sa.Column("requester_name", sa.String(length=200), nullable=True),
@@ -51,8 +50,7 @@ def upgrade() -> None:
         sa.Column("decision_note", sa.Text(), nullable=True),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("decided_by_user_id", sa.BigInteger(), nullable=True),
-        _timestamp("created_at"),
-        _timestamp("updated_at"),
+        *timestamps(),
         check(
             "access_requests",
             "exactly_one_requester",
@@ -91,10 +89,10 @@ def upgrade() -> None:
         identity(),
         sa.Column("recipient_user_id", sa.BigInteger(), nullable=True),
         sa.Column("recipient_client_id", sa.BigInteger(), nullable=True),
-        sa.Column("kind", _vocabulary(_KINDS, "kind"), nullable=False),
+        sa.Column("kind", text_enum("kind", *_KINDS), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("access_request_id", sa.BigInteger(), nullable=True),
-        _timestamp("created_at"),
+        stamped("created_at"),
         sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
         check(
             "notifications",

@@ -12,7 +12,7 @@ Create Date: 2026-12-01
 import sqlalchemy as sa
 from alembic import op
 
-from lnob_api.migrations.ddl import drop_index, index, primary_key
+from lnob_api.migrations.ddl import drop_index, email_lockouts, index, primary_key
 
 revision: str = "0013"
 down_revision: str | None = "0012"
@@ -42,11 +42,4 @@ def downgrade() -> None:
     # The scope removed from machine clients is not given back: they could never use it.
     drop_index("login_throttles", "last_failure_at")
     op.drop_table("login_throttles")
-    op.create_table(
-        "login_throttles",
-        sa.Column("email", sa.String(length=320), nullable=False),
-        sa.Column("failures", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=True),
-        primary_key("login_throttles", "email"),
-    )
+    email_lockouts()
