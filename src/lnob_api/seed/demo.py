@@ -30,7 +30,7 @@ from lnob_api.seed.demo_datasets import DATASETS, FICTION, PUBLICATIONS, DemoDat
 from lnob_api.seed.demo_observations import load_observations
 from lnob_api.seed.demo_projects import PROJECTS
 from lnob_api.seed.report import SeedReport
-from lnob_api.seed.writes import ids_by, insert_all, table_of
+from lnob_api.seed.writes import ids_by, insert_all, links, table_of
 from lnob_api.slugs import slugify
 
 RANDOM_SEED = 2018
@@ -169,18 +169,12 @@ async def _projects(
         for project in PROJECTS
     ]
     ids = await insert_all(conn, models.Project, rows, report=report, returning=["id"])
-    targets = [
-        {"project_id": row.id, "target_code": code}
-        for project, row in zip(PROJECTS, ids, strict=True)
-        for code in project.targets
-    ]
+    targets = links(ids, "project_id", "target_code", [p.targets for p in PROJECTS])
     await insert_all(conn, models.ProjectTarget, targets, report=report)
-    links = [
-        {"project_id": row.id, "group_id": groups[code]}
-        for project, row in zip(PROJECTS, ids, strict=True)
-        for code in project.groups
-    ]
-    await insert_all(conn, models.ProjectGroup, links, report=report)
+    about = [[groups[code] for code in p.groups] for p in PROJECTS]
+    await insert_all(
+        conn, models.ProjectGroup, links(ids, "project_id", "group_id", about), report=report
+    )
     return {
         project.key: (row.id, project.coalition) for project, row in zip(PROJECTS, ids, strict=True)
     }
@@ -219,18 +213,17 @@ async def _datasets(
         )
     ids = await insert_all(conn, models.Dataset, rows, report=report, returning=["id"])
     indicators = await ids_by(conn, models.Indicator, "code")
-    covered = [
-        {"dataset_id": row.id, "indicator_id": indicators[code]}
-        for dataset, row in zip(DATASETS, ids, strict=True)
-        for code in dataset.indicators
-    ]
-    await insert_all(conn, models.DatasetIndicator, covered, report=report)
-    about = [
-        {"dataset_id": row.id, "group_id": groups[code]}
-        for dataset, row in zip(DATASETS, ids, strict=True)
-        for code in dataset.groups
-    ]
-    await insert_all(conn, models.DatasetGroup, about, report=report)
+    covered = [[indicators[code] for code in d.indicators] for d in DATASETS]
+    await insert_all(
+        conn,
+        models.DatasetIndicator,
+        links(ids, "dataset_id", "indicator_id", covered),
+        report=report,
+    )
+    about = [[groups[code] for code in d.groups] for d in DATASETS]
+    await insert_all(
+        conn, models.DatasetGroup, links(ids, "dataset_id", "group_id", about), report=report
+    )
     return [
         (row.id, projects[dataset.project][1], dataset)
         for dataset, row in zip(DATASETS, ids, strict=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -117,3 +117,13 @@ async def ids_by(conn: AsyncConnection, model: type[Base], key: str) -> dict[Any
     table = table_of(model)
     result = await conn.execute(sa.select(table.c[key], table.c.id))
     return {row[0]: int(row[1]) for row in result}
+
+
+def links(
+    rows: Sequence[sa.Row[Any]], key: str, column: str, values: Iterable[Iterable[Any]]
+) -> list[dict[str, Any]]:
+    """A link table's rows: each inserted row's ``id`` as ``key`` with each one of its
+    ``values`` (one collection per row, in the rows' order) as ``column``."""
+    return [
+        {key: row.id, column: value} for row, own in zip(rows, values, strict=True) for value in own
+    ]
