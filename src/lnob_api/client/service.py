@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from urllib.parse import urlsplit
@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lnob_api.access import checks
-from lnob_api.audit import service as audit
+from lnob_api.audit.change import record_state
 from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Scope
 from lnob_api.auth.secrets import hash_secret, new_client_id, new_client_secret
@@ -195,16 +195,15 @@ async def _audit(
     client: ClientRecord,
     before: ClientRecord | None,
 ) -> None:
-    await audit.record(
+    await record_state(
         session,
-        actor.principal,
-        action=action,
+        actor,
+        action,
         entity_type="OAuthClient",
         entity_id=client.client_id,
         coalition_id=None,
-        before=asdict(before) if before is not None else None,
-        after=asdict(client),
-        request_id=actor.request_id,
+        before=before,
+        after=client,
     )
 
 

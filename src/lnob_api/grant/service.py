@@ -8,15 +8,13 @@ commit: the caller owns the transaction.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lnob_api.access import checks
-from lnob_api.audit import service as audit
+from lnob_api.audit.change import record_state
 from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
 from lnob_api.disclosure import service as disclosure
@@ -222,19 +220,15 @@ async def _audit(
     grant: GrantRecord,
     before: GrantRecord | None,
 ) -> None:
-    def state(record: GrantRecord | None) -> dict[str, Any] | None:
-        return asdict(record) if record is not None else None
-
-    await audit.record(
+    await record_state(
         session,
-        actor.principal,
-        action=action,
+        actor,
+        action,
         entity_type="Grant",
         entity_id=grant.id,
         coalition_id=grant.coalition_id,
-        before=state(before),
-        after=state(grant),
-        request_id=actor.request_id,
+        before=before,
+        after=grant,
     )
 
 

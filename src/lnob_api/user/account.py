@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lnob_api.audit import service as audit
+from lnob_api.audit.change import record_state
 from lnob_api.audit.service import Actor
 from lnob_api.auth import throttle
 from lnob_api.errors import Conflict, NotFound
@@ -52,16 +52,15 @@ async def _audit(
     before: dict[str, Any] | None,
     after: dict[str, Any],
 ) -> None:
-    await audit.record(
+    await record_state(
         session,
-        actor.principal,
-        action=action,
+        actor,
+        action,
         entity_type="User",
         entity_id=user.id,
         coalition_id=None,
         before=before,
         after={"email": user.email} | after,
-        request_id=actor.request_id,
     )
 
 

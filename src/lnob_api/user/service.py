@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lnob_api.access import checks
-from lnob_api.audit import service as audit
+from lnob_api.audit.change import record_state
 from lnob_api.audit.service import Actor
 from lnob_api.auth.secrets import hash_password
 from lnob_api.coalition import service as coalition_service
@@ -202,16 +202,15 @@ async def _audit_role(
             return None
         return {"coalition_id": coalition_id, "user_id": user.id, "role": role.value}
 
-    await audit.record(
+    await record_state(
         session,
-        actor.principal,
-        action=action,
+        actor,
+        action,
         entity_type="CoalitionUserRole",
         entity_id=f"{coalition_id}:{user.id}",
         coalition_id=coalition_id,
         before=state(before),
         after=state(after),
-        request_id=actor.request_id,
     )
 
 
