@@ -87,17 +87,6 @@ def version_at(principal: Principal, at: datetime, table: Any = datasets) -> Col
     return sa.and_(_published_by(table, at), _released_by(principal, table, at), ~superseded)
 
 
-def _retraction_stands(table: Any) -> ColumnElement[bool]:
-    """This version, or a later one of its lineage, is retracted now (the data rule of
-    ``visibility.dataset_data_visible``, applied to listings as of an instant too)."""
-    retracted = datasets.alias("retracted_version")
-    return sa.exists().where(
-        retracted.c.lineage_id == table.c.lineage_id,
-        retracted.c.status == DatasetStatus.RETRACTED.value,
-        retracted.c.version >= table.c.version,
-    )
-
-
 def dataset_visible_at(
     principal: Principal, at: datetime, table: Any = datasets
 ) -> ColumnElement[bool]:
@@ -106,7 +95,7 @@ def dataset_visible_at(
     return sa.and_(
         visibility.dataset_visible(principal, table),
         version_at(principal, at, table),
-        ~_retraction_stands(table),
+        ~visibility.lineage_retracted(table),
     )
 
 

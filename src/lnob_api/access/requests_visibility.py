@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api import models
-from lnob_api.auth.principal import Principal, PrincipalKind, Scope
-from lnob_api.models.enums import CoalitionRole
+from lnob_api.access import visibility
+from lnob_api.auth.principal import Principal, PrincipalKind
 
 access_requests = models.AccessRequest.__table__
 notifications = models.Notification.__table__
@@ -41,12 +41,7 @@ def requested_by(principal: Principal, table: sa.Table = access_requests) -> Col
 
 def administered_by(principal: Principal, table: sa.Table = access_requests) -> ColumnElement[bool]:
     """Access requests to coalitions the principal administers."""
-    if principal.acts_as_partnership_admin:
-        return sa.true()
-    if not principal.has_scope(Scope.COALITION_ADMIN):
-        return sa.false()
-    admin_of = principal.coalitions_with_role(CoalitionRole.ADMIN)
-    return table.c.coalition_id.in_(sorted(admin_of)) if admin_of else sa.false()
+    return visibility.administers(principal, table.c.coalition_id)
 
 
 def access_request_visible(

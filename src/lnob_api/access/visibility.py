@@ -19,6 +19,7 @@ Rules (DESIGN.md, "Access model"):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -180,9 +181,10 @@ def _consented(principal: Principal, table: sa.Table) -> ColumnElement[bool]:
     )
 
 
-def _lineage_retracted(table: sa.Table) -> ColumnElement[bool]:
+def lineage_retracted(table: sa.Table) -> ColumnElement[bool]:
     """This version, or a later one of its lineage, is retracted: retracting the current
-    version withdraws the data of every earlier version too (a later re-release stands)."""
+    version withdraws the data of every earlier version too (a later re-release stands); also
+    the rule of listings as of an instant (``access.history``)."""
     retracted = datasets.alias("retracted_version")
     return sa.exists().where(
         retracted.c.lineage_id == table.c.lineage_id,
@@ -203,7 +205,7 @@ def dataset_data_visible(
         audience.append(granted)
     released = sa.and_(
         _released(principal, table),
-        ~_lineage_retracted(table),
+        ~lineage_retracted(table),
         sa.or_(*audience),
         _consented(principal, table),
     )
@@ -311,15 +313,21 @@ def perturbed(
     return applies
 
 
-def audit_event_visible(principal: Principal, table: sa.Table | None = None) -> ColumnElement[bool]:
-    """Coalition admins read their coalitions' events; partnership admins read every event."""
-    events = table if table is not None else models.AuditEvent.__table__
+def administers(principal: Principal, coalition_id: ColumnElement[Any]) -> ColumnElement[bool]:
+    """True where the principal administers the coalition: partnership admins every one,
+    coalition admins (with the ``coalition:admin`` scope) their own."""
     if principal.acts_as_partnership_admin:
         return sa.true()
     if not principal.has_scope(Scope.COALITION_ADMIN):
         return sa.false()
     admin_of = principal.coalitions_with_role(CoalitionRole.ADMIN)
-    return events.c.coalition_id.in_(sorted(admin_of)) if admin_of else sa.false()
+    return coalition_id.in_(sorted(admin_of)) if admin_of else sa.false()
+
+
+def audit_event_visible(principal: Principal, table: sa.Table | None = None) -> ColumnElement[bool]:
+    """Coalition admins read their coalitions' events; partnership admins read every event."""
+    events = table if table is not None else models.AuditEvent.__table__
+    return administers(principal, events.c.coalition_id)
 
 
 def could_have_seen(principal: Principal, removals: sa.Table) -> ColumnElement[bool]:
@@ -398,6 +406,17 @@ def _evidence_visible(
     return sa.or_(sa.and_(sa.or_(*seen), *parents), _editor_of(principal, table.c.coalition_id))
 
 
+def _parent_visible(
+    principal: Principal,
+    parent_id: ColumnElement[Any],
+    parents: sa.Table,
+    visible: Callable[[Principal, sa.Table], ColumnElement[bool]],
+) -> ColumnElement[bool]:
+    """True where ``parent_id`` names a row of ``parents`` that ``visible`` shows the principal
+    (the parts of a record follow it)."""
+    return parent_id.in_(sa.select(parents.c.id).where(visible(principal, parents)))
+
+
 def scorecard_visible(principal: Principal, table: sa.Table | None = None) -> ColumnElement[bool]:
     """Scorecards the principal may see (their scores are group judgements: no small-cell
     suppression, but the scorecard's visibility, capped by its dataset's data and project)."""
@@ -420,8 +439,7 @@ def scorecard_part_visible(
     principal: Principal, scorecard_id: ColumnElement[Any]
 ) -> ColumnElement[bool]:
     """Criteria, rounds, scores and actions follow their scorecard."""
-    cards = models.Scorecard.__table__
-    return scorecard_id.in_(sa.select(cards.c.id).where(scorecard_visible(principal, cards)))
+    return _parent_visible(principal, scorecard_id, models.Scorecard.__table__, scorecard_visible)
 
 
 def recommendation_visible(
@@ -449,9 +467,7 @@ def recommendation_part_visible(
 ) -> ColumnElement[bool]:
     """Responses and status history follow their recommendation."""
     recs = models.Recommendation.__table__
-    return recommendation_id.in_(
-        sa.select(recs.c.id).where(recommendation_visible(principal, recs))
-    )
+    return _parent_visible(principal, recommendation_id, recs, recommendation_visible)
 
 
 def coalition_insider(
