@@ -3,6 +3,7 @@ credentials."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from authlib.oauth2.rfc6749 import (  # type: ignore[import-untyped,unused-ignore]
@@ -18,7 +19,7 @@ from authlib.oauth2.rfc7636.challenge import (  # type: ignore[import-untyped,un
 )
 
 from lnob_api.auth import repository as repo
-from lnob_api.auth.repository import UserRecord
+from lnob_api.auth.repository import CodeRecord, RefreshRecord, UserRecord
 from lnob_api.auth.secrets import hash_secret
 from lnob_api.auth.server.models import (
     ALL_METHODS,
@@ -53,6 +54,17 @@ class S256CodeChallenge(CodeChallenge):  # type: ignore[misc,unused-ignore]
         # or confidential, must bring the matching verifier (authlib checks that part).
 
 
+def _unspent(
+    server: AuthServer, record: CodeRecord | RefreshRecord, *, family: str, now: datetime
+) -> bool:
+    """Whether a single-use credential (a code, a refresh token) is unused and unexpired. One
+    used before came back a second time: the refresh tokens of its ``family`` are revoked."""
+    if record.used_at is not None:
+        server.call(repo.revoke_refresh_family, family, now=now)
+        return False
+    return record.expires_at > now
+
+
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc,unused-ignore]
     TOKEN_ENDPOINT_AUTH_METHODS = ALL_METHODS
     server: AuthServer
@@ -85,11 +97,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         if record is None or record.client_pk != client.record.pk:
             return None
         now = utcnow()
-        if record.used_at is not None:
-            # A second use means the code leaked: withdraw what the first use obtained.
-            self.server.call(repo.revoke_refresh_family, record.code_hash, now=now)
-            return None
-        if record.expires_at <= now:
+        # A second use means the code leaked: withdraw what the first use obtained.
+        if not _unspent(self.server, record, family=record.code_hash, now=now):
             return None
         # Spent now, even if the verifier turns out wrong: a code is good for one attempt.
         self.server.call(repo.mark_authorization_code_used, record.code_hash, now=now)
@@ -111,12 +120,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc,unused-i
         record = self.server.call(repo.refresh_token_by_hash, hash_secret(refresh_token), lock=True)
         if record is None or record.revoked_at is not None:
             return None
-        now = utcnow()
-        if record.used_at is not None:
-            # A rotated token came back: two parties hold this chain, so end all of it.
-            self.server.call(repo.revoke_refresh_family, record.family_id, now=now)
-            return None
-        if record.expires_at <= now:
+        # A rotated token came back: two parties hold this chain, so end all of it.
+        if not _unspent(self.server, record, family=record.family_id, now=utcnow()):
             return None
         return RefreshToken(record)
 
