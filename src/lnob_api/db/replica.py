@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from lnob_api.config import Settings
 from lnob_api.db import availability
 from lnob_api.db.engine import Timeouts, create_engine
+from lnob_api.observability.outage import Outage
 
 if TYPE_CHECKING:
     from lnob_api.db.request import Database, EngineDatabase
@@ -71,7 +72,12 @@ class RecentWrites:
             self.redis = aioredis.from_url(
                 redis_url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT
             )
-        self._redis_failing = False
+        self._redis = Outage(
+            _log,
+            "read replica: Redis unreachable (%s: %s); signed-in principals read from the"
+            " primary until it answers",
+            "read replica: Redis answers again",
+        )
 
     async def note(self, who: str) -> None:
         """``who`` has just written."""
@@ -85,9 +91,9 @@ class RecentWrites:
             try:
                 await self.redis.set(self.prefix + who, "1", px=max(1, round(self.window * 1000)))
             except (TimeoutError, OSError, RedisError) as error:
-                self._failing(error)
+                self._redis.failed(type(error).__name__, error)
             else:
-                self._answering()
+                self._redis.answered()
 
     async def recent(self, who: str) -> bool:
         """Whether ``who`` wrote within the window (here or, with Redis, in any process)."""
@@ -103,25 +109,10 @@ class RecentWrites:
         try:
             found = bool(await self.redis.exists(self.prefix + who))
         except (TimeoutError, OSError, RedisError) as error:
-            self._failing(error)
+            self._redis.failed(type(error).__name__, error)
             return True
-        self._answering()
+        self._redis.answered()
         return found
-
-    def _failing(self, error: BaseException) -> None:
-        if not self._redis_failing:
-            self._redis_failing = True
-            _log.warning(
-                "read replica: Redis unreachable (%s: %s); signed-in principals read from the"
-                " primary until it answers",
-                type(error).__name__,
-                error,
-            )
-
-    def _answering(self) -> None:
-        if self._redis_failing:
-            self._redis_failing = False
-            _log.warning("read replica: Redis answers again")
 
     async def close(self) -> None:
         if self.redis is not None:
@@ -140,7 +131,11 @@ class RoutedDatabase:
         self.writes = writes
         self._replica = _ReplicaReads(self)
         self._down_until = 0.0
-        self._failing = False
+        self._outage = Outage(
+            _log,
+            "read replica unreachable (%s); reads go to the primary until it answers",
+            "read replica answers again; reads go to it",
+        )
         # Server processes of the replica's open transactions: a cancel by pid (an abandoned
         # export) must reach the server the statement runs on.
         self.replica_pids: set[int] = set()
@@ -179,17 +174,10 @@ class RoutedDatabase:
 
     def _replica_down(self, error: BaseException) -> None:
         self._down_until = time.monotonic() + RETRY_REPLICA_AFTER
-        if not self._failing:
-            self._failing = True
-            _log.warning(
-                "read replica unreachable (%s); reads go to the primary until it answers",
-                availability.one_line(error),
-            )
+        self._outage.failed(availability.one_line(error))
 
     def _replica_up(self) -> None:
-        if self._failing:
-            self._failing = False
-            _log.warning("read replica answers again; reads go to it")
+        self._outage.answered()
 
 
 class _ReplicaReads:

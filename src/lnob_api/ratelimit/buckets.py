@@ -18,6 +18,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from lnob_api.observability.outage import Outage
+
 _log = logging.getLogger("lnob_api.ratelimit")
 
 # Tokens and timestamp in one hash; the key expires once the bucket would be full anyway.
@@ -108,7 +110,11 @@ class Limiter:
         self.local = LocalBuckets()
         self.redis = RedisBuckets(redis_url, prefix) if redis_url else None
         self._redis_down_until = 0.0
-        self._redis_failing = False
+        self._redis = Outage(
+            _log,
+            "rate limits: Redis unreachable (%s: %s); counting in this process until it answers",
+            "rate limits: Redis answers again; counters are shared again",
+        )
 
     @property
     def enabled(self) -> bool:
@@ -123,22 +129,13 @@ class Limiter:
             except (TimeoutError, OSError, RedisError) as error:
                 self._redis_down(error)
             else:
-                if self._redis_failing:
-                    self._redis_failing = False
-                    _log.warning("rate limits: Redis answers again; counters are shared again")
+                self._redis.answered()
                 return result
         return self.local.take(key, cost, self.capacity, self.rate, force=force)
 
     def _redis_down(self, error: BaseException) -> None:
         self._redis_down_until = time.monotonic() + RETRY_REDIS_AFTER
-        if not self._redis_failing:
-            self._redis_failing = True
-            _log.warning(
-                "rate limits: Redis unreachable (%s: %s); counting in this process until it "
-                "answers",
-                type(error).__name__,
-                error,
-            )
+        self._redis.failed(type(error).__name__, error)
 
     async def close(self) -> None:
         if self.redis is not None:
