@@ -26,7 +26,8 @@ from starlette.routing import BaseRoute, Route
 from lnob_api.catalog import rdf, service
 from lnob_api.catalog.page import catalog_page, landing_page
 from lnob_api.errors import NotFound
-from lnob_api.http.exports import cache_headers, plain_error, principal_of
+from lnob_api.http.errors import answer
+from lnob_api.http.exports import cache_headers, principal_of
 
 Build = Callable[[AsyncConnection, str], Awaitable[dict[str, Any] | None]]
 
@@ -93,7 +94,7 @@ async def _answer(
     async with request.app.state.database.transaction() as conn:
         document = await build(conn, _base(request))
     if document is None:
-        return plain_error(NotFound(f"no {what} in the catalog"))
+        return answer(NotFound(f"no {what} in the catalog"))
     if fmt is rdf.HTML:
         is_catalog = document.get("@type") == "dcat:Catalog"
         body = catalog_page(document) if is_catalog else landing_page(document)

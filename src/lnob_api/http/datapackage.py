@@ -18,7 +18,8 @@ from starlette.routing import BaseRoute, Route
 
 from lnob_api.errors import NotFound
 from lnob_api.export import codelists, datapackage
-from lnob_api.http.exports import cache_headers, plain_error, principal_of
+from lnob_api.http.errors import answer
+from lnob_api.http.exports import cache_headers, principal_of
 
 CSVW_MEDIA = "application/csvm+json"
 
@@ -68,7 +69,7 @@ async def codelist(request: Request) -> Response:
     found = codelists.CODELISTS.get(request.path_params["name"])
     if found is None:
         names = ", ".join(codelists.CODELISTS)
-        return plain_error(NotFound(f"no such code list; the code lists are {names}"))
+        return answer(NotFound(f"no such code list; the code lists are {names}"))
     async with request.app.state.database.transaction() as conn:
         rows = await codelists.rows(conn, found)
     return _answer(

@@ -13,16 +13,17 @@ from typing import Any
 import anyio
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from lnob_api.auth.principal import ANONYMOUS, Principal
 from lnob_api.db import availability
 from lnob_api.db.request import drop_connection, for_export
-from lnob_api.errors import DomainError, InvalidInput, NotFound
+from lnob_api.errors import InvalidInput
 from lnob_api.export import service
 from lnob_api.export.csv import CSV, CSV_GZ, Variant, chunks_of, gzipped
 from lnob_api.export.filters import parse_filter
+from lnob_api.http.errors import answer
 
 
 def exports_routes() -> list[BaseRoute]:
@@ -117,15 +118,6 @@ def query_lists(request: Request) -> dict[str, list[str]]:
     return {name: params.getlist(name) for name in params}
 
 
-def plain_error(exc: DomainError | Exception, status: int = 400) -> PlainTextResponse:
-    message = exc.message if isinstance(exc, DomainError) else str(exc)
-    if isinstance(exc, NotFound):
-        status = 404
-    return PlainTextResponse(
-        message + "\n", status_code=status, headers={"Cache-Control": "no-store"}
-    )
-
-
 def cache_headers(
     request: Request, validators: service.Validators | None, vary: str = "Authorization"
 ) -> dict[str, str]:
@@ -174,7 +166,7 @@ async def observations_csv(request: Request, variant: Variant) -> Response:
     try:
         export_filter = parse_filter(query_lists(request))
     except InvalidInput as exc:
-        return plain_error(exc)
+        return answer(exc)
     held = HeldTransaction(request)
     conn = await held.open()
     try:
@@ -184,7 +176,7 @@ async def observations_csv(request: Request, variant: Variant) -> Response:
         )
     except InvalidInput as exc:
         await held.close()
-        return plain_error(exc)
+        return answer(exc)
     except BaseException:
         await held.close(failed=True)
         raise

@@ -29,7 +29,8 @@ from starlette.routing import BaseRoute, Route
 from lnob_api.errors import DomainError, InvalidInput
 from lnob_api.gaps import service
 from lnob_api.gaps.repository import Coverage
-from lnob_api.http.exports import cache_headers, plain_error, principal_of
+from lnob_api.http.errors import answer
+from lnob_api.http.exports import cache_headers, principal_of
 from lnob_api.sdmx import model
 
 COLUMNS = (
@@ -134,7 +135,7 @@ def as_csv(rows: list[service.IndicatorGaps], *, sdmx: bool = False) -> bytes:
 async def export(request: Request) -> Response:
     unknown = sorted(set(request.query_params) - set(PARAMETERS))
     if unknown:
-        return plain_error(
+        return answer(
             InvalidInput(
                 unknown[0],
                 f"unknown parameter {unknown[0]!r}; the parameters are {', '.join(PARAMETERS)}",
@@ -149,7 +150,7 @@ async def export(request: Request) -> Response:
                 indicators=_codes(request, "indicator"),
             )
     except DomainError as exc:
-        return plain_error(exc)
+        return answer(exc)
     sdmx = wants_sdmx(request)
     body = as_csv(rows, sdmx=sdmx)
     headers = cache_headers(request, None)
