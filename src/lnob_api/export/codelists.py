@@ -47,25 +47,23 @@ GROUPS = Codelist("groups", "Marginalised group codes", ("code", "name"))
 CODELISTS = {c.name: c for c in (INDICATORS, AREAS, GROUPS)}
 
 
+def _coded(table: sa.Table, kind: str, target: sa.Column[Any], part: int) -> sa.Select[Any]:
+    """One part of the indicators list: code, kind, SDG target, title; then its order."""
+    return sa.select(
+        table.c.code,
+        sa.literal(kind).label("kind"),
+        target,
+        table.c.title,
+        sa.literal(part).label("part"),
+        table.c.sort_key,
+    )
+
+
 def _statement(codelist: Codelist) -> sa.Select[Any]:
     if codelist is INDICATORS:
         listed = sa.union_all(
-            sa.select(
-                indicators.c.code,
-                sa.literal("indicator").label("kind"),
-                indicators.c.target_code,
-                indicators.c.title,
-                sa.literal(1).label("part"),
-                indicators.c.sort_key,
-            ),
-            sa.select(
-                targets.c.code,
-                sa.literal("target").label("kind"),
-                targets.c.code,
-                targets.c.title,
-                sa.literal(0).label("part"),
-                targets.c.sort_key,
-            ),
+            _coded(indicators, "indicator", indicators.c.target_code, 1),
+            _coded(targets, "target", targets.c.code, 0),
         ).subquery("listed")
         return sa.select(*list(listed.c)[:4]).order_by(listed.c.part, listed.c.sort_key)
     if codelist is AREAS:
