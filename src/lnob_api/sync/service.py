@@ -73,6 +73,28 @@ async def record_removal(session: AsyncSession | AsyncConnection, **values: obje
     await repository.record(session, **values)
 
 
+async def _insiders_data_removed(
+    session: AsyncSession | AsyncConnection,
+    reason: str,
+    coalition_id: int,
+    dataset_id: int | None,
+    organisation_id: int | None,
+    client_pk: int | None,
+) -> None:
+    """A removal of the coalition's published COALITION data (a version, or all of it: None)
+    for the organisation or client that read it as a member or grantee."""
+    await repository.record(
+        session,
+        reason=reason,
+        coalition_id=coalition_id,
+        dataset_id=dataset_id,
+        prior_status="PUBLISHED",
+        prior_visibility="COALITION",
+        grant_organisation_id=organisation_id,
+        grant_client_id=client_pk,
+    )
+
+
 async def grant_revoked(
     session: AsyncSession | AsyncConnection,
     *,
@@ -91,15 +113,8 @@ async def grant_revoked(
         )
         versions = [int(v) for v in found] or [dataset_id]
     for version in versions:
-        await repository.record(
-            session,
-            reason="grant_revoked",
-            coalition_id=coalition_id,
-            dataset_id=version,
-            prior_status="PUBLISHED",
-            prior_visibility="COALITION",
-            grant_organisation_id=organisation_id,
-            grant_client_id=client_pk,
+        await _insiders_data_removed(
+            session, "grant_revoked", coalition_id, version, organisation_id, client_pk
         )
 
 
@@ -144,14 +159,8 @@ async def membership_changed(
     the coalition's data its members read as insiders away: a removal for that organisation
     (tombstones for whatever its clients cannot read now)."""
     if organisation_id is not None:
-        await repository.record(
-            session,
-            reason="membership_ended",
-            coalition_id=coalition_id,
-            dataset_id=None,
-            prior_status="PUBLISHED",
-            prior_visibility="COALITION",
-            grant_organisation_id=organisation_id,
+        await _insiders_data_removed(
+            session, "membership_ended", coalition_id, None, organisation_id, None
         )
     await repository.touch_access(session, coalition_id=coalition_id)
 
