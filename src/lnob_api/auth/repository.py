@@ -17,6 +17,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lnob_api import models
+from lnob_api.db.rows import first
 
 _clients = models.OAuthClient.__table__
 _users = models.User.__table__
@@ -109,8 +110,7 @@ async def active_client(conn: AsyncConnection, client_id: str) -> ClientRecord |
 async def user_by_email(conn: AsyncConnection, email: str) -> UserRecord | None:
     """The user with this e-mail address, compared case-insensitively."""
     stmt = sa.select(*_USER_COLUMNS).where(sa.func.lower(_users.c.email) == email.lower())
-    row = (await conn.execute(stmt)).mappings().first()
-    return UserRecord(**row) if row is not None else None
+    return await first(conn, stmt, UserRecord)
 
 
 async def user_by_id(conn: AsyncConnection, user_id: int) -> UserRecord | None:
@@ -164,8 +164,7 @@ async def lock_authorization_code(conn: AsyncConnection, code_hash: str) -> Code
         .where(_codes.c.code_hash == code_hash)
         .with_for_update()
     )
-    row = (await conn.execute(stmt)).mappings().first()
-    return CodeRecord(**row) if row is not None else None
+    return await first(conn, stmt, CodeRecord)
 
 
 async def mark_authorization_code_used(
@@ -223,8 +222,7 @@ async def refresh_token_by_hash(
     )
     if lock:
         stmt = stmt.with_for_update(of=_refresh)
-    row = (await conn.execute(stmt)).mappings().first()
-    return RefreshRecord(**row) if row is not None else None
+    return await first(conn, stmt, RefreshRecord)
 
 
 async def mark_refresh_token_used(conn: AsyncConnection, token_id: int, *, now: datetime) -> None:

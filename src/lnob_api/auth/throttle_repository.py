@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lnob_api import models
+from lnob_api.db.rows import first
 
 _throttles = models.LoginThrottle.__table__
 EVERY_ADDRESS = "*"
@@ -51,8 +52,7 @@ async def lock(conn: AsyncConnection, account: str, address: str) -> ThrottleRow
 async def account_wide(conn: AsyncConnection, account: str) -> ThrottleRow | None:
     """The account's row across addresses (not locked: the ceiling tolerates a race)."""
     stmt = sa.select(*_COLUMNS).where(_key(account, EVERY_ADDRESS))
-    row = (await conn.execute(stmt)).mappings().first()
-    return ThrottleRow(**row) if row is not None else None
+    return await first(conn, stmt, ThrottleRow)
 
 
 async def save_failure(

@@ -1,12 +1,13 @@
-"""The steps every write takes on an ORM row: lock it, change it, insert it."""
+"""The steps every write takes on an ORM row: lock it, change it, insert it; and the read of
+one row of a Core statement as a record."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 Row = TypeVar("Row")
 
@@ -42,3 +43,12 @@ def assign(row: object, fields: Mapping[str, Any], allowed: Collection[str] | No
     for name, value in fields.items():
         if allowed is None or name in allowed:
             setattr(row, name, value)
+
+
+async def first(
+    conn: AsyncConnection, stmt: sa.Executable, record: Callable[..., Row]
+) -> Row | None:
+    """The first row ``stmt`` returns as ``record(**columns)`` (a dataclass whose fields are
+    the selected columns); None when there is none."""
+    row = (await conn.execute(stmt)).mappings().first()
+    return record(**row) if row is not None else None

@@ -3,7 +3,6 @@ revocation."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lnob_api import models
+from lnob_api.db.rows import first
 
 _grants = models.Grant.__table__
 _coalitions = models.Coalition.__table__
@@ -77,24 +77,21 @@ async def dataset_by_slug(conn: AsyncConnection, slug: str) -> DatasetRef | None
     stmt = sa.select(_datasets.c.id, _datasets.c.slug, _datasets.c.coalition_id).where(
         _datasets.c.slug == slug
     )
-    row = (await conn.execute(stmt)).mappings().first()
-    return DatasetRef(**row) if row is not None else None
+    return await first(conn, stmt, DatasetRef)
 
 
 async def dataset_by_id(conn: AsyncConnection, dataset_id: int) -> DatasetRef | None:
     stmt = sa.select(_datasets.c.id, _datasets.c.slug, _datasets.c.coalition_id).where(
         _datasets.c.id == dataset_id
     )
-    row = (await conn.execute(stmt)).mappings().first()
-    return DatasetRef(**row) if row is not None else None
+    return await first(conn, stmt, DatasetRef)
 
 
 async def client_by_client_id(conn: AsyncConnection, client_id: str) -> ClientRef | None:
     stmt = sa.select(_clients.c.id, _clients.c.client_id, _clients.c.revoked_at).where(
         _clients.c.client_id == client_id
     )
-    row = (await conn.execute(stmt)).mappings().first()
-    return ClientRef(**row) if row is not None else None
+    return await first(conn, stmt, ClientRef)
 
 
 def _select() -> sa.Select[Any]:
@@ -119,10 +116,6 @@ def _select() -> sa.Select[Any]:
         .outerjoin(_organisations, _organisations.c.id == _grants.c.organisation_id)
         .outerjoin(_clients, _clients.c.id == _grants.c.client_id)
     )
-
-
-def _record(row: Mapping[str, Any]) -> GrantRecord:
-    return GrantRecord(**row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,8 +187,7 @@ async def grant_by_id(
     stmt = _select().where(_grants.c.id == grant_id)
     if lock:
         stmt = stmt.with_for_update(of=_grants)
-    row = (await conn.execute(stmt)).mappings().first()
-    return _record(row) if row is not None else None
+    return await first(conn, stmt, GrantRecord)
 
 
 async def grants(conn: AsyncConnection, *, coalition_id: int | None = None) -> list[GrantRecord]:
@@ -203,7 +195,7 @@ async def grants(conn: AsyncConnection, *, coalition_id: int | None = None) -> l
     stmt = _select().order_by(_coalitions.c.code, _grants.c.id)
     if coalition_id is not None:
         stmt = stmt.where(_grants.c.coalition_id == coalition_id)
-    return [_record(row) for row in (await conn.execute(stmt)).mappings()]
+    return [GrantRecord(**row) for row in (await conn.execute(stmt)).mappings()]
 
 
 async def set_revoked(conn: AsyncConnection, grant_id: int, *, now: datetime) -> None:

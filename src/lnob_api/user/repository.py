@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lnob_api import models
+from lnob_api.db.rows import first
 
 _users = models.User.__table__
 _memberships = models.OrganisationUser.__table__
@@ -130,8 +131,7 @@ async def user_by_email(conn: AsyncConnection, email: str) -> UserRef | None:
     stmt = sa.select(_users.c.id, _users.c.email, _users.c.name).where(
         sa.func.lower(_users.c.email) == email.strip().lower()
     )
-    row = (await conn.execute(stmt)).mappings().first()
-    return UserRef(**row) if row is not None else None
+    return await first(conn, stmt, UserRef)
 
 
 async def role_of(conn: AsyncConnection, coalition_id: int, user_id: int) -> str | None:
@@ -181,8 +181,7 @@ async def lock_account(conn: AsyncConnection, email: str) -> AccountState | None
         .where(sa.func.lower(_users.c.email) == email.strip().lower())
         .with_for_update()
     )
-    row = (await conn.execute(stmt)).mappings().first()
-    return AccountState(**row) if row is not None else None
+    return await first(conn, stmt, AccountState)
 
 
 async def set_active(conn: AsyncConnection, user_id: int, active: bool) -> None:
