@@ -395,15 +395,18 @@ def data_audience(principal: Principal, table: sa.Table = datasets) -> ColumnEle
 def _evidence_visible(
     principal: Principal,
     table: sa.Table,
-    parents: list[ColumnElement[bool]],
+    *parents: tuple[ColumnElement[Any], sa.Select[Any]],
 ) -> ColumnElement[bool]:
+    """Seen by its audience or a grant, each of its ``parents`` links (a column and the ids
+    the principal sees of what it names) unset or to a seen row; always by its editors."""
     seen: list[ColumnElement[bool]] = [
         _audience(principal, table.c.visibility, table.c.coalition_id)
     ]
     granted = _granted_for(principal, table.c.coalition_id, table.c.dataset_id)
     if granted is not None:
         seen.append(granted)
-    return sa.or_(sa.and_(sa.or_(*seen), *parents), _editor_of(principal, table.c.coalition_id))
+    links = [sa.or_(link.is_(None), link.in_(ids)) for link, ids in parents]
+    return sa.or_(sa.and_(sa.or_(*seen), *links), _editor_of(principal, table.c.coalition_id))
 
 
 def _parent_visible(
@@ -426,12 +429,7 @@ def scorecard_visible(principal: Principal, table: sa.Table | None = None) -> Co
     )
     seen_projects = sa.select(projects.c.id).where(project_visible(principal, projects))
     return _evidence_visible(
-        principal,
-        cards,
-        [
-            sa.or_(cards.c.dataset_id.is_(None), cards.c.dataset_id.in_(data)),
-            sa.or_(cards.c.project_id.is_(None), cards.c.project_id.in_(seen_projects)),
-        ],
+        principal, cards, (cards.c.dataset_id, data), (cards.c.project_id, seen_projects)
     )
 
 
@@ -455,10 +453,8 @@ def recommendation_visible(
     return _evidence_visible(
         principal,
         recs,
-        [
-            sa.or_(recs.c.dataset_id.is_(None), recs.c.dataset_id.in_(seen_datasets)),
-            sa.or_(recs.c.publication_id.is_(None), recs.c.publication_id.in_(seen_publications)),
-        ],
+        (recs.c.dataset_id, seen_datasets),
+        (recs.c.publication_id, seen_publications),
     )
 
 
