@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -127,9 +128,8 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_revoke(args: argparse.Namespace, settings: Settings) -> int:
-    async def work(conn: AsyncConnection) -> client_service.ClientRecord:
-        return await client_service.revoke_client(conn, args.client_id)
-
-    client = in_transaction(settings, work)
+    client = in_transaction(
+        settings, partial(client_service.revoke_client, client_id=args.client_id)
+    )
     print(f"revoked client {client.client_id} ({client.name}): its tokens no longer work")
     return 0

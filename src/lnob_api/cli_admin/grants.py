@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -75,10 +76,9 @@ def cmd_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    async def work(conn: AsyncConnection) -> list[grant_service.GrantRecord]:
-        return await grant_service.list_grants(conn, coalition_code=args.coalition)
-
-    grants = in_transaction(settings, work)
+    grants = in_transaction(
+        settings, partial(grant_service.list_grants, coalition_code=args.coalition)
+    )
     now = datetime.now(UTC)
     if args.json:
         print_json(
@@ -117,9 +117,6 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_revoke(args: argparse.Namespace, settings: Settings) -> int:
-    async def work(conn: AsyncConnection) -> grant_service.GrantRecord:
-        return await grant_service.revoke_grant(conn, args.grant_id)
-
-    grant = in_transaction(settings, work)
+    grant = in_transaction(settings, partial(grant_service.revoke_grant, grant_id=args.grant_id))
     print(f"revoked grant {grant.id} ({grant.coalition_code} {_reach(grant)} to {grant.grantee})")
     return 0

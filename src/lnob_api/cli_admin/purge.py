@@ -7,15 +7,11 @@ import argparse
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from lnob_api.cli_admin.common import guarded, in_transaction, print_json
 from lnob_api.config import Settings
 
 if TYPE_CHECKING:
     from argparse import _SubParsersAction
-
-    from lnob_api.maintenance.service import PurgeReport
 
 
 def register(sub: _SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,10 +29,7 @@ def register(sub: _SubParsersAction[argparse.ArgumentParser]) -> None:
 def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
     from lnob_api.maintenance.service import purge
 
-    async def work(conn: AsyncConnection) -> PurgeReport:
-        return await purge(conn)
-
-    report = in_transaction(settings, work)
+    report = in_transaction(settings, purge)
     if args.json:
         print_json(asdict(report), compact=True)
     else:

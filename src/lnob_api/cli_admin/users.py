@@ -6,11 +6,11 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from functools import partial
 from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lnob_api.audit.service import Actor
 from lnob_api.cli_admin.common import (
     CommandError,
     audited,
@@ -164,10 +164,7 @@ def _tokens(count: int) -> str:
 
 
 def cmd_unlock(args: argparse.Namespace, settings: Settings) -> int:
-    async def work(session: AsyncSession, actor: Actor) -> account.AccountChange:
-        return await account.unlock(session, actor, email=args.email)
-
-    change = audited(settings, work)
+    change = audited(settings, partial(account.unlock, email=args.email))
     if change.delays_lifted:
         print(f"unlocked {change.user.email}: sign-in delays lifted on every address")
     else:
@@ -178,10 +175,7 @@ def cmd_unlock(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_set_password(args: argparse.Namespace, settings: Settings) -> int:
     password = read_password(args.email.strip())
 
-    async def work(session: AsyncSession, actor: Actor) -> account.AccountChange:
-        return await account.set_password(session, actor, email=args.email, password=password)
-
-    change = audited(settings, work)
+    change = audited(settings, partial(account.set_password, email=args.email, password=password))
     print(
         f"password of {change.user.email} changed; {_tokens(change.refresh_tokens_revoked)}"
         " (signed-in apps must sign in again)"
@@ -190,10 +184,7 @@ def cmd_set_password(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_disable(args: argparse.Namespace, settings: Settings) -> int:
-    async def work(session: AsyncSession, actor: Actor) -> account.AccountChange:
-        return await account.disable(session, actor, email=args.email)
-
-    change = audited(settings, work)
+    change = audited(settings, partial(account.disable, email=args.email))
     print(
         f"disabled {change.user.email}: sign-in refused and their tokens stop working now;"
         f" {_tokens(change.refresh_tokens_revoked)}"
@@ -202,9 +193,6 @@ def cmd_disable(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_enable(args: argparse.Namespace, settings: Settings) -> int:
-    async def work(session: AsyncSession, actor: Actor) -> account.AccountChange:
-        return await account.enable(session, actor, email=args.email)
-
-    change = audited(settings, work)
+    change = audited(settings, partial(account.enable, email=args.email))
     print(f"enabled {change.user.email}: they can sign in again")
     return 0
