@@ -52,6 +52,16 @@ def _insider(principal: Principal) -> list[int]:
     return sorted(principal.member_coalition_ids) if _reads(principal) else []
 
 
+def _from_outside(
+    principal: Principal, coalition_id: sa.ColumnElement[int], clause: ColumnElement[bool]
+) -> ColumnElement[bool]:
+    """``clause``, where the principal reads from outside the owning coalition."""
+    insider = _insider(principal)
+    if insider:
+        return sa.and_(clause, coalition_id.not_in(insider))
+    return clause
+
+
 def _audience(
     principal: Principal, visibility: sa.ColumnElement[str], coalition_id: sa.ColumnElement[int]
 ) -> ColumnElement[bool]:
@@ -266,11 +276,7 @@ def suppressed(
     rule of ``disclosure.primary``, e.g. ``observation_primary``), or one flagged ``secondary``
     because a small cell could be derived from it (``disclosure.secondary``). Insiders of the
     owning coalition see both."""
-    withheld = sa.or_(primary, secondary)
-    insider = _insider(principal)
-    if insider:
-        return sa.and_(withheld, coalition_id.not_in(insider))
-    return withheld
+    return _from_outside(principal, coalition_id, sa.or_(primary, secondary))
 
 
 def conf_status(
@@ -306,11 +312,7 @@ def perturbed(
     a count (``counts``) of a coalition whose ``method`` is not NONE, read from outside the
     owning coalition. Applied after ``suppressed``; insiders read exact values. Whether a
     value was perturbed says nothing about its noise (a zero noise is perturbed too)."""
-    applies = sa.and_(method != "NONE", counts)
-    insider = _insider(principal)
-    if insider:
-        return sa.and_(applies, coalition_id.not_in(insider))
-    return applies
+    return _from_outside(principal, coalition_id, sa.and_(method != "NONE", counts))
 
 
 def administers(principal: Principal, coalition_id: ColumnElement[Any]) -> ColumnElement[bool]:
