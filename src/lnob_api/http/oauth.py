@@ -274,16 +274,7 @@ async def _submit(request: Request, oauth_request: OAuth2Request) -> Response:
     # Refused: the throttle's count is committed; wait outside the transaction.
     if outcome.delay:
         await anyio.sleep(FAILURE_DELAY_SECONDS)
-    retry = {"Retry-After": str(outcome.retry_after)} if outcome.retry_after else {}
-    return _form(
-        grant,
-        oauth_request,
-        csrf,
-        email=email,
-        message=outcome.message,
-        status_code=outcome.status_code,
-        headers=retry,
-    )
+    return _form(grant, oauth_request, csrf, refused=outcome, email=email)
 
 
 async def _sign_in(
@@ -318,21 +309,21 @@ def _form(
     oauth_request: OAuth2Request,
     csrf: str,
     *,
+    refused: _Refusal | None = None,
     email: str = "",
-    message: str | None = None,
-    status_code: int = 200,
-    headers: dict[str, str] | None = None,
 ) -> Response:
+    """The sign-in form; after a ``refused`` sign-in, again with its message and status."""
     data = oauth_request.payload.data
+    retry = refused.retry_after if refused is not None else None
     return login_page(
         client_name=grant.client.record.name,
         scopes=(oauth_request.scope or "").split(),
         params={k: data[k] for k in _FORWARDED if k in data},
         csrf_token=csrf,
         email=email,
-        message=message,
-        status_code=status_code,
-        headers=headers,
+        message=refused.message if refused is not None else None,
+        status_code=refused.status_code if refused is not None else 200,
+        headers={"Retry-After": str(retry)} if retry else None,
     )
 
 
