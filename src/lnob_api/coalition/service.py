@@ -25,6 +25,7 @@ from lnob_api.audit.service import Actor
 from lnob_api.coalition import write_repository as repo
 from lnob_api.db.rows import assign, insert
 from lnob_api.disclosure import service as disclosure
+from lnob_api.domain_kit import writes
 from lnob_api.errors import Forbidden, InvalidInput, NotFound, ValidationFailed, check_version
 from lnob_api.models.common import mark_edited
 from lnob_api.models.enums import MemberRole
@@ -329,10 +330,7 @@ async def remove_member(
     _, _, member = await _member(session, actor, coalition_code, organisation)
     if member is None:
         raise _not_a_member()
-    await record_change(
-        session, actor, "coalition_member.remove", member, audit.snapshot(member), after=None
-    )
-    await session.delete(member)
+    await writes.deleted(session, actor, "coalition_member.remove", member)
     # What its clients read as insiders leaves or reads withheld: tombstones, a sync event.
     await sync.membership_changed(
         session, coalition_id=member.coalition_id, organisation_id=member.organisation_id

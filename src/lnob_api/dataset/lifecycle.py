@@ -19,6 +19,7 @@ from lnob_api.dataset import common
 from lnob_api.dataset import write_repository as repo
 from lnob_api.declare.entities import DATASET
 from lnob_api.disclosure import service as disclosure
+from lnob_api.domain_kit import writes
 from lnob_api.errors import InvalidInput
 from lnob_api.models.enums import PRE_RELEASE, DatasetStatus
 from lnob_api.provenance import dataset as dataset_provenance
@@ -157,6 +158,5 @@ async def delete_draft(
         reason="deleted",
         observation_ids=await repo.observation_ids(session, dataset.id),
     )
-    await record_change(session, actor, "dataset.delete", dataset, before, after=None)
-    await session.delete(dataset)
+    await writes.deleted(session, actor, "dataset.delete", dataset, before)
     return dataset_id

@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.access import checks
+from lnob_api.audit import service as audit
 from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Principal
@@ -134,6 +135,20 @@ async def edited(
     mark_edited(row)
     await record_change(session, actor, action, row, before, **event)
     return row
+
+
+async def deleted(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    row: object,
+    before: dict[str, Any] | None = None,
+) -> None:
+    """Record the audit event ``action`` of deleting the ORM ``row`` (``before``: its state,
+    by default its snapshot now), then delete it."""
+    state = audit.snapshot(row) if before is None else before
+    await record_change(session, actor, action, row, state, after=None)
+    await session.delete(row)
 
 
 def resolve_codes(

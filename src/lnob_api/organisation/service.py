@@ -18,6 +18,7 @@ from lnob_api.access import checks
 from lnob_api.audit import service as audit
 from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
+from lnob_api.domain_kit import writes
 from lnob_api.errors import (
     Conflict,
     DomainError,
@@ -320,10 +321,7 @@ async def delete(
             f"{organisation.slug} still has {_blockers(found)}: remove or revoke them first",
             code="INVALID_STATE",
         )
-    await record_change(
-        session, actor, "organisation.delete", organisation, _snap(organisation), after=None
-    )
-    await session.delete(organisation)
+    await writes.deleted(session, actor, "organisation.delete", organisation, _snap(organisation))
     return organisation_id
 
 

@@ -180,8 +180,5 @@ async def delete(session: AsyncSession, actor: Actor, *, project_id: int, row_ve
             " deleting it would lose their history",
             code="INVALID_STATE",
         )
-    await record_change(
-        session, actor, "project.delete", project, audit.snapshot(project), after=None
-    )
-    await session.delete(project)
+    await writes.deleted(session, actor, "project.delete", project)
     return project_id

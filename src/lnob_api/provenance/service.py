@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import checks
 from lnob_api.audit import service as audit
-from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Principal, Scope
 from lnob_api.coalition import service as coalition_service
@@ -165,10 +164,7 @@ async def delete_criterion(
             f"{uses} dataset version(s) claim to meet {criterion.code}; remove it from their "
             "provenance first (published versions keep what they claimed)"
         )
-    await record_change(
-        session, actor, "quality_criterion.delete", criterion, audit.snapshot(criterion), after=None
-    )
-    await session.delete(criterion)
+    await writes.deleted(session, actor, "quality_criterion.delete", criterion)
     return criterion_id
 
 

@@ -200,8 +200,5 @@ async def delete(
 ) -> int:
     """Its writers delete a publication (its links go with it; linked records stay)."""
     publication = await _load(session, actor, publication_id, row_version)
-    await record_change(
-        session, actor, "publication.delete", publication, audit.snapshot(publication), after=None
-    )
-    await session.delete(publication)
+    await writes.deleted(session, actor, "publication.delete", publication)
     return publication_id
