@@ -123,17 +123,12 @@ async def created(session: AsyncSession, actor: Actor, action: str, row: Row, **
 
 
 async def edited(
-    session: AsyncSession,
-    actor: Actor,
-    action: str,
-    row: Versioned,
-    before: dict[str, Any],
-    **event: Any,
+    session: AsyncSession, actor: Actor, action: str, row: Versioned, before: dict[str, Any]
 ) -> Versioned:
     """Mark the changed ORM ``row`` edited (its row version up, ``updated_at`` now) and record
     the audit event ``action`` of the change from ``before``; the row."""
     mark_edited(row)
-    await record_change(session, actor, action, row, before, **event)
+    await record_change(session, actor, action, row, before)
     return row
 
 
