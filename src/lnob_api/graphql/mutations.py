@@ -1,7 +1,17 @@
 """The one mutation pipeline: one input, one payload with ``userErrors``.
 
 A mutation states only what is particular to it: its input, the service call it makes (the
-``work``) and what its payload shows; :func:`writes` declares one from that alone:
+``work``) and what its payload shows. :func:`calls` declares one whose work is one service
+call, from the call's arguments read off the input (:func:`given`: fields passed under their
+own names; ``row``: the key and ``rowVersion`` of the row the input's ``id`` names):
+
+    consent_withdraw = calls(
+        stewardship.withdraw_consent, ConsentWithdrawInput, ConsentWithdrawPayload, _run,
+        permission_classes=ADMIN, description=..., row="Consent",
+        args=lambda i: given(i, "reason"), returns=_consent,
+    )
+
+:func:`writes` declares one from a method when the work is more than that one call:
 
     @writes(ScorecardCriterionAddPayload, _criterion_run, permission_classes=WRITE, ...)
     async def scorecard_criterion_add(self, info, input, session) -> dict[str, int]:
@@ -33,7 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from enum import Enum
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 import strawberry
 from sqlalchemy.exc import IntegrityError
@@ -51,6 +61,7 @@ from lnob_api.errors import (
     problems,
 )
 from lnob_api.graphql.context import Info, Loaders
+from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
 from lnob_api.read.relations import ToOne
 
@@ -60,19 +71,34 @@ P = TypeVar("P")
 Work = Callable[[AsyncSession], Awaitable[T]]
 
 
+E = TypeVar("E", bound=Enum)
+
+
+def codes(names: str) -> Callable[[type[E]], type[E]]:
+    """The decorated enum with a member for each of the space-separated ``names``, in that
+    order, each valued by its name (``Enum("Name", "A B C")``, but ``Name("A")`` is ``A``):
+    the codes a mutation or a file import reports."""
+
+    def make(cls: type[E]) -> type[E]:
+        members = [(name, name) for name in names.split()]
+        # the functional API with a name not written out here (mypy wants a literal)
+        made = Enum(cls.__name__, members, module=cls.__module__, qualname=cls.__qualname__)  # type: ignore[misc]
+        return cast(type[E], made)
+
+    return make
+
+
+# The problems of a file that every import reports first; each import's enum adds its own.
+FILE_CODES = "INVALID_FILE MISSING_COLUMN TOO_MANY_ROWS REQUIRED"
+
+
 @strawberry.enum(description="Why a mutation's input was refused.")
+@codes(
+    "REQUIRED TOO_LONG INVALID INVALID_CODE INVALID_ID INVALID_PERIOD INVALID_STATE INVALID_FILE"
+    " NOT_UNIQUE NOT_FOUND CONFLICT"
+)
 class UserErrorCode(Enum):
-    REQUIRED = "REQUIRED"
-    TOO_LONG = "TOO_LONG"
-    INVALID = "INVALID"
-    INVALID_CODE = "INVALID_CODE"
-    INVALID_ID = "INVALID_ID"
-    INVALID_PERIOD = "INVALID_PERIOD"
-    INVALID_STATE = "INVALID_STATE"
-    INVALID_FILE = "INVALID_FILE"
-    NOT_UNIQUE = "NOT_UNIQUE"
-    NOT_FOUND = "NOT_FOUND"
-    CONFLICT = "CONFLICT"
+    pass
 
 
 @strawberry.type(description="A problem with a mutation's input; nothing was written.")
@@ -93,7 +119,7 @@ def _error(problem: Problem) -> UserError:
     try:
         code = UserErrorCode(problem.reason)
     except ValueError:
-        code = UserErrorCode.INVALID
+        code = UserErrorCode("INVALID")
     path = problem.field.split(".") if problem.field else None
     if path and path[0] != "input":
         path = ["input", *path]
@@ -341,24 +367,92 @@ def writes(
     def decorate(body: Callable[..., Awaitable[Any]]) -> Any:
         hint = body.__annotations__["input"]
         input_type = eval(hint, body.__globals__) if isinstance(hint, str) else hint  # noqa: S307
-
-        async def resolver(self: Any, info: Info, input: Any) -> Any:
-            async def work(session: AsyncSession) -> Any:
-                return await body(self, info, input, session)
-
-            try:
-                return await run(info, payload, work)
-            finally:  # a file the input brought (an ``Upload`` field named ``file``)
-                close = getattr(getattr(input, "file", None), "close", None)
-                if close is not None:
-                    await close()
-
-        resolver.__annotations__ = {"info": Info, "input": input_type, "return": payload}
-        resolver.__name__ = body.__name__
-        resolver.__qualname__ = body.__qualname__
-        resolver.__module__ = body.__module__
-        return strawberry.mutation(
-            resolver=resolver, permission_classes=permission_classes, description=description
-        )
+        return _mutation(body, input_type, payload, run, permission_classes, description)
 
     return decorate
+
+
+def _mutation(
+    body: Callable[..., Awaitable[Any]],
+    input_type: type,
+    payload: type[P],
+    run: Runner,
+    permission_classes: list[type[BasePermission]],
+    description: str,
+) -> Any:
+    async def resolver(self: Any, info: Info, input: Any) -> Any:
+        async def work(session: AsyncSession) -> Any:
+            return await body(self, info, input, session)
+
+        try:
+            return await run(info, payload, work)
+        finally:  # a file the input brought (an ``Upload`` field named ``file``)
+            close = getattr(getattr(input, "file", None), "close", None)
+            if close is not None:
+                await close()
+
+    resolver.__annotations__ = {"info": Info, "input": input_type, "return": payload}
+    resolver.__name__ = body.__name__
+    resolver.__qualname__ = body.__qualname__
+    resolver.__module__ = body.__module__
+    return strawberry.mutation(
+        resolver=resolver, permission_classes=permission_classes, description=description
+    )
+
+
+def row_id(done: Any) -> Any:
+    """What the work of most mutations returns: the written row's ``id``, for a :func:`row`."""
+    return done.id
+
+
+def itself(done: Any) -> Any:
+    """The service call's result as it is, for a :func:`shown` part."""
+    return done
+
+
+def given(data: object, *names: str) -> dict[str, Any]:
+    """The input fields ``names`` as the service call's arguments of the same names."""
+    return {name: getattr(data, name) for name in names}
+
+
+def calls(
+    call: Callable[..., Awaitable[Any]],
+    input: type,
+    payload: type[P],
+    run: Runner,
+    *,
+    permission_classes: list[type[BasePermission]],
+    description: str,
+    row: str | None = None,
+    key: str | None = None,
+    args: Callable[[Any], Mapping[str, Any]] | None = None,
+    returns: Callable[[Any], Any] = row_id,
+    gone: bool = False,
+) -> Any:
+    """The mutation (a class attribute of the mutations type) whose work is one service call,
+    ``call(session, actor, **arguments)``, as :func:`writes` runs it.
+
+    The arguments: with ``row`` (a type name), the key of the row the input's ``id`` names
+    (INVALID_ID unless a ``row`` id) as ``key`` (default ``<row>_id``) and the input's
+    ``rowVersion`` as ``row_version``; then what ``args`` reads from the input. The work returns
+    what ``returns`` makes of the call's result (its ``id`` by default), or with ``gone`` (a
+    delete) the input's ``id``."""
+    argument = key or (_snake(row) + "_id" if row is not None else "")
+
+    async def body(_self: Any, info: Info, data: Any, session: AsyncSession) -> Any:
+        arguments: dict[str, Any] = {}
+        if row is not None:
+            arguments[argument] = pk_of(getattr(data, "id"), row, "id")  # noqa: B009
+            arguments["row_version"] = getattr(data, "row_version")  # noqa: B009
+        if args is not None:
+            arguments.update(args(data))
+        done = await call(session, actor(info), **arguments)
+        return getattr(data, "id") if gone else returns(done)  # noqa: B009
+
+    body.__name__ = body.__qualname__ = call.__name__
+    body.__module__ = input.__module__
+    return _mutation(body, input, payload, run, permission_classes, description)
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.permission import BasePermission
 
 from lnob_api.access_request import repository as access_request_repo
@@ -18,8 +17,7 @@ from lnob_api.graphql.access_request.types import AccessRequest
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import Declared, create_input, created, on_row, row_payloads
 from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.mutations import actor as _actor
-from lnob_api.graphql.mutations import row_payload, writes
+from lnob_api.graphql.mutations import calls, row_payload
 from lnob_api.graphql.permissions import SignedIn
 
 
@@ -85,24 +83,20 @@ _run = row_payload("access_request", access_request_repo.ACCESS_REQUEST_BY_ID, A
 
 @strawberry.type
 class AccessRequestMutations:
-    @writes(
+    access_request_create = calls(
+        service.create,
+        AccessRequestCreateInput,
         AccessRequestCreatePayload,
         _run,
         permission_classes=[SignedIn],
         description="Ask for the data of a dataset whose description you see but whose data "
         "you may not read; the coalition's admins are notified.",
+        args=lambda i: {
+            "dataset_id": pk_of(i.dataset, "Dataset", "dataset"),
+            "organisation_slug": i.organisation,
+            **created(ACCESS_REQUEST, i, every=True),
+        },
     )
-    async def access_request_create(
-        self, info: Info, input: AccessRequestCreateInput, session: AsyncSession
-    ) -> int:
-        made = await service.create(
-            session,
-            _actor(info),
-            dataset_id=pk_of(input.dataset, "Dataset", "dataset"),
-            organisation_slug=input.organisation,
-            **created(ACCESS_REQUEST, input, every=True),
-        )
-        return made.id
 
     access_request_approve = on_row(
         ACCESS_REQUEST,

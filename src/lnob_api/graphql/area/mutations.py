@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.area import repository as area_repo
 from lnob_api.area import service
@@ -14,7 +13,6 @@ from lnob_api.auth.principal import Scope
 from lnob_api.declare.entities import AREA
 from lnob_api.errors import InvalidInput
 from lnob_api.graphql.area.types import Area
-from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import (
     Declared,
     create_input,
@@ -24,8 +22,7 @@ from lnob_api.graphql.declared import (
     update_input,
 )
 from lnob_api.graphql.ids import from_global_id
-from lnob_api.graphql.mutations import actor as _actor
-from lnob_api.graphql.mutations import row_payload, writes
+from lnob_api.graphql.mutations import calls, row_payload
 from lnob_api.graphql.permissions import requires
 
 WRITE = [requires(Scope.DATA_WRITE)]
@@ -66,41 +63,38 @@ def _code_of(global_id: str) -> str:
 _run = row_payload("area", area_repo.AREA_BY_CODE, Area)
 
 
+def _area_code(done: Any) -> str:
+    return str(done.code)
+
+
 @strawberry.type
 class LocalAreaMutations:
-    @writes(
+    local_area_create = calls(
+        service.create_local,
+        LocalAreaCreateInput,
         LocalAreaCreatePayload,
         _run,
         permission_classes=WRITE,
         description="Register a local area. Coalition editors.",
+        args=lambda i: {
+            "coalition_code": i.coalition,
+            "parent_code": i.parent,
+            "code": i.code,
+            "fields": created(AREA, i, every=True),
+        },
+        returns=_area_code,
     )
-    async def local_area_create(
-        self, info: Info, input: LocalAreaCreateInput, session: AsyncSession
-    ) -> str:
-        made = await service.create_local(
-            session,
-            _actor(info),
-            coalition_code=input.coalition,
-            parent_code=input.parent,
-            code=input.code,
-            fields=created(AREA, input, every=True),
-        )
-        return made.code
-
-    @writes(
+    local_area_update = calls(
+        service.update_local,
+        LocalAreaUpdateInput,
         LocalAreaUpdatePayload,
         _run,
         permission_classes=WRITE,
         description="Rename a local area or change its kind. Editors of its coalition.",
+        args=lambda i: {
+            "code": _code_of(getattr(i, "id")),  # noqa: B009 - a generated field
+            "updated_at": i.updated_at,
+            "fields": edited(AREA, i),
+        },
+        returns=_area_code,
     )
-    async def local_area_update(
-        self, info: Info, input: LocalAreaUpdateInput, session: AsyncSession
-    ) -> str:
-        done = await service.update_local(
-            session,
-            _actor(info),
-            code=_code_of(getattr(input, "id")),  # noqa: B009 - a generated field
-            updated_at=input.updated_at,
-            fields=edited(AREA, input),
-        )
-        return done.code

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.auth.principal import Scope
 from lnob_api.client import service
 from lnob_api.graphql.client.types import OAuthClient
-from lnob_api.graphql.context import Info
-from lnob_api.graphql.mutations import UserError, mutate
-from lnob_api.graphql.mutations import actor as _actor
+from lnob_api.graphql.mutations import calls, given, itself, parts, payload, shown
 from lnob_api.graphql.organisation.mutations import organisation_ref
 from lnob_api.graphql.permissions import requires
 
@@ -38,58 +37,47 @@ class ClientRevokeInput:
     client_id: str
 
 
-@strawberry.type
-class ClientCreatePayload:
-    client: OAuthClient | None
-    client_secret: str | None = strawberry.field(
-        description="The client's secret (null for a public client). Shown this once only:"
-        " only a hash of it is stored."
-    )
-    user_errors: list[UserError]
+ClientCreatePayload = payload(
+    "ClientCreatePayload",
+    client=OAuthClient,
+    client_secret=(
+        str,
+        "The client's secret (null for a public client). Shown this once only:"
+        " only a hash of it is stored.",
+    ),
+)
+ClientRevokePayload = payload("ClientRevokePayload", client=OAuthClient)
 
 
-@strawberry.type
-class ClientRevokePayload:
-    client: OAuthClient | None
-    user_errors: list[UserError]
+def _issued(issued: service.IssuedClient) -> dict[str, Any]:
+    return {"client": issued.client, "client_secret": issued.client_secret}
+
+
+_client = shown(OAuthClient.from_record)
 
 
 @strawberry.type
 class ClientMutations:
-    @strawberry.mutation(
-        permission_classes=ADMIN, description="Register an OAuth client. Partnership admins."
+    client_create = calls(
+        service.create,
+        ClientCreateInput,
+        ClientCreatePayload,
+        parts(client=_client, client_secret=shown()),
+        permission_classes=ADMIN,
+        description="Register an OAuth client. Partnership admins.",
+        args=lambda i: {
+            "organisation": organisation_ref(i.organisation, "organisation"),
+            **given(i, "name", "scopes", "redirect_uris", "public"),
+        },
+        returns=_issued,
     )
-    async def client_create(self, info: Info, input: ClientCreateInput) -> ClientCreatePayload:
-        async def work(session: AsyncSession) -> service.IssuedClient:
-            return await service.create(
-                session,
-                _actor(info),
-                organisation=organisation_ref(input.organisation, "organisation"),
-                name=input.name,
-                scopes=input.scopes,
-                redirect_uris=input.redirect_uris,
-                public=input.public,
-            )
-
-        issued, errors = await mutate(info, work)
-        if issued is None:
-            return ClientCreatePayload(client=None, client_secret=None, user_errors=errors)
-        return ClientCreatePayload(
-            client=OAuthClient.from_record(issued.client),
-            client_secret=issued.client_secret,
-            user_errors=errors,
-        )
-
-    @strawberry.mutation(
+    client_revoke = calls(
+        service.revoke,
+        ClientRevokeInput,
+        ClientRevokePayload,
+        parts(client=_client),
         permission_classes=ADMIN,
         description="Revoke an OAuth client: its tokens stop working. Partnership admins.",
+        args=lambda i: given(i, "client_id"),
+        returns=itself,
     )
-    async def client_revoke(self, info: Info, input: ClientRevokeInput) -> ClientRevokePayload:
-        async def work(session: AsyncSession) -> service.ClientRecord:
-            return await service.revoke(session, _actor(info), client_id=input.client_id)
-
-        revoked, errors = await mutate(info, work)
-        return ClientRevokePayload(
-            client=OAuthClient.from_record(revoked) if revoked is not None else None,
-            user_errors=errors,
-        )

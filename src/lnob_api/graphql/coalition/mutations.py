@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.auth.principal import Scope
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.coalition import service
 from lnob_api.declare.entities import COALITION
 from lnob_api.graphql.coalition.types import Coalition, CoalitionMembership
-from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import create_input, created, on_row, row_payloads, update_input
 from lnob_api.graphql.enums import MemberRole
-from lnob_api.graphql.mutations import UserError, named, row_payload, shown_payload, writes
-from lnob_api.graphql.mutations import actor as _actor
+from lnob_api.graphql.mutations import (
+    UserError,
+    calls,
+    named,
+    row_payload,
+    shown_payload,
+)
 from lnob_api.graphql.organisation.mutations import organisation_ref
 from lnob_api.graphql.permissions import requires, requires_any
 
@@ -84,6 +90,12 @@ CoalitionMemberRemovePayload = named(
 _run = row_payload("coalition", coalition_repo.COALITION_BY_ID, Coalition)
 
 
+def _created(data: CoalitionCreateInput) -> dict[str, Any]:
+    """The country code and slug a create input gives, and its other declared fields."""
+    fields = created(COALITION, data)
+    return {"code": fields.pop("code"), "slug": fields.pop("slug", None), "fields": fields}
+
+
 # (coalition id, organisation id, role) of a membership
 MembershipKey = tuple[int, int, str]
 
@@ -100,21 +112,50 @@ def _membership(found: MembershipKey | None) -> CoalitionMembership | None:
 _membership_run = shown_payload("membership", _membership)
 
 
+def _on_member(
+    call: Callable[..., Awaitable[Any]],
+    input: type,
+    payload: type,
+    description: str,
+    *,
+    role: bool = False,
+) -> Any:
+    """A coalition admin's change of the membership of the organisation in the coalition an
+    input names (with ``role``: the role it gives); the payload shows the membership."""
+
+    def member(data: Any) -> dict[str, Any]:
+        named = {
+            "coalition_code": data.coalition,
+            "organisation": organisation_ref(data.organisation, "organisation"),
+        }
+        return {**named, "role": data.role} if role else named
+
+    def key(done: Any) -> MembershipKey:
+        return done.coalition_id, done.organisation_id, done.role
+
+    return calls(
+        call,
+        input,
+        payload,
+        _membership_run,
+        permission_classes=COALITION_ADMIN,
+        description=description,
+        args=member,
+        returns=key,
+    )
+
+
 @strawberry.type
 class CoalitionMutations:
-    @writes(
+    coalition_create = calls(
+        service.create,
+        CoalitionCreateInput,
         CoalitionCreatePayload,
         _run,
         permission_classes=PARTNERSHIP,
         description="Open a country coalition.",
+        args=_created,
     )
-    async def coalition_create(
-        self, info: Info, input: CoalitionCreateInput, session: AsyncSession
-    ) -> int:
-        fields = created(COALITION, input)
-        code, slug = fields.pop("code"), fields.pop("slug", None)
-        made = await service.create(session, _actor(info), code=code, slug=slug, fields=fields)
-        return made.id
 
     coalition_update = on_row(
         COALITION,
@@ -127,55 +168,23 @@ class CoalitionMutations:
         edits=True,
     )
 
-    @writes(
+    coalition_member_add = _on_member(
+        service.add_member,
+        CoalitionMemberAddInput,
         CoalitionMemberAddPayload,
-        _membership_run,
-        permission_classes=COALITION_ADMIN,
-        description="Make an organisation a member of a coalition. Coalition admins.",
+        "Make an organisation a member of a coalition. Coalition admins.",
+        role=True,
     )
-    async def coalition_member_add(
-        self, info: Info, input: CoalitionMemberAddInput, session: AsyncSession
-    ) -> MembershipKey:
-        member = await service.add_member(
-            session,
-            _actor(info),
-            coalition_code=input.coalition,
-            organisation=organisation_ref(input.organisation, "organisation"),
-            role=input.role,
-        )
-        return member.coalition_id, member.organisation_id, member.role
-
-    @writes(
+    coalition_member_update = _on_member(
+        service.update_member,
+        CoalitionMemberUpdateInput,
         CoalitionMemberUpdatePayload,
-        _membership_run,
-        permission_classes=COALITION_ADMIN,
-        description="Change a member organisation's role. Coalition admins.",
+        "Change a member organisation's role. Coalition admins.",
+        role=True,
     )
-    async def coalition_member_update(
-        self, info: Info, input: CoalitionMemberUpdateInput, session: AsyncSession
-    ) -> MembershipKey:
-        member = await service.update_member(
-            session,
-            _actor(info),
-            coalition_code=input.coalition,
-            organisation=organisation_ref(input.organisation, "organisation"),
-            role=input.role,
-        )
-        return member.coalition_id, member.organisation_id, member.role
-
-    @writes(
+    coalition_member_remove = _on_member(
+        service.remove_member,
+        CoalitionMemberRemoveInput,
         CoalitionMemberRemovePayload,
-        _membership_run,
-        permission_classes=COALITION_ADMIN,
-        description="Remove an organisation from a coalition. Coalition admins.",
+        "Remove an organisation from a coalition. Coalition admins.",
     )
-    async def coalition_member_remove(
-        self, info: Info, input: CoalitionMemberRemoveInput, session: AsyncSession
-    ) -> MembershipKey:
-        member = await service.remove_member(
-            session,
-            _actor(info),
-            coalition_code=input.coalition,
-            organisation=organisation_ref(input.organisation, "organisation"),
-        )
-        return member.coalition_id, member.organisation_id, member.role

@@ -14,10 +14,21 @@ from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import DATASET
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.dataset.types import Dataset
-from lnob_api.graphql.declared import inputs
+from lnob_api.graphql.declared import inputs, on_row
 from lnob_api.graphql.enums import Methodology, Visibility
 from lnob_api.graphql.ids_input import Edit, Versioned, pk_of
-from lnob_api.graphql.mutations import UserError, deleted, named, parts, payload, row, shown, writes
+from lnob_api.graphql.mutations import (
+    UserError,
+    calls,
+    deleted,
+    given,
+    named,
+    parts,
+    payload,
+    row,
+    shown,
+    writes,
+)
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.observation.types import DisclosureWarning
 from lnob_api.graphql.permissions import requires
@@ -169,48 +180,38 @@ _publish_run = parts(
 
 @strawberry.type
 class DatasetMutations:
-    @writes(
+    dataset_create = calls(
+        service.create,
+        DatasetCreateInput,
         DatasetCreatePayload,
         _run,
         permission_classes=WRITE,
         description="Create a draft dataset.",
+        args=lambda i: {
+            "coalition_code": i.coalition,
+            "fields": _fields(i, FIELDS),
+            "indicator_codes": i.indicators,
+            "group_codes": i.groups,
+            "provenance": provenance_change(i.provenance),
+            **given(i, "slug", "visibility"),
+        },
     )
-    async def dataset_create(
-        self, info: Info, input: DatasetCreateInput, session: AsyncSession
-    ) -> int:
-        created = await service.create(
-            session,
-            _actor(info),
-            coalition_code=input.coalition,
-            fields=_fields(input, FIELDS),
-            slug=input.slug,
-            visibility=input.visibility,
-            indicator_codes=input.indicators,
-            group_codes=input.groups,
-            provenance=provenance_change(input.provenance),
-        )
-        return created.id
 
-    @writes(
+    dataset_update = on_row(
+        DATASET,
+        service.update,
+        DatasetUpdateInput,
         DatasetUpdatePayload,
         _run,
         permission_classes=WRITE,
         description="Edit a draft; editing a published dataset opens its next draft version.",
+        args=lambda i: {
+            "fields": _fields(i, FIELDS),
+            "indicator_codes": i.indicators if _set(i.indicators) else None,
+            "group_codes": i.groups if _set(i.groups) else None,
+            "provenance": provenance_change(i.provenance),
+        },
     )
-    async def dataset_update(
-        self, info: Info, input: DatasetUpdateInput, session: AsyncSession
-    ) -> int:
-        updated = await service.update(
-            session,
-            _actor(info),
-            dataset_id=input.pk("Dataset"),
-            row_version=input.row_version,
-            fields=_fields(input, FIELDS),
-            indicator_codes=input.indicators if _set(input.indicators) else None,
-            group_codes=input.groups if _set(input.groups) else None,
-            provenance=provenance_change(input.provenance),
-        )
-        return updated.id
 
     @writes(
         DatasetPublishPayload,
@@ -231,56 +232,33 @@ class DatasetMutations:
         warnings = await observation_service.disclosure_warnings(session, done.id)
         return {"dataset": done.id, "warnings": warnings}
 
-    @writes(
+    dataset_retract = on_row(
+        DATASET,
+        lifecycle.retract,
+        DatasetRetractInput,
         DatasetRetractPayload,
         _run,
         permission_classes=WRITE,
         description="Retract a published dataset: its data leaves every path, its reason stays.",
+        args=lambda i: given(i, "reason"),
     )
-    async def dataset_retract(
-        self, info: Info, input: DatasetRetractInput, session: AsyncSession
-    ) -> int:
-        done = await lifecycle.retract(
-            session,
-            _actor(info),
-            dataset_id=input.pk("Dataset"),
-            row_version=input.row_version,
-            reason=input.reason,
-        )
-        return done.id
-
-    @writes(
+    dataset_set_visibility = on_row(
+        DATASET,
+        service.set_visibility,
+        DatasetSetVisibilityInput,
         DatasetSetVisibilityPayload,
         _run,
         permission_classes=[requires(Scope.COALITION_ADMIN)],
         description="Set who sees a dataset (every version of it). Coalition admins only.",
+        args=lambda i: given(i, "visibility", "metadata_visibility"),
     )
-    async def dataset_set_visibility(
-        self, info: Info, input: DatasetSetVisibilityInput, session: AsyncSession
-    ) -> int:
-        done = await service.set_visibility(
-            session,
-            _actor(info),
-            dataset_id=input.pk("Dataset"),
-            row_version=input.row_version,
-            visibility=input.visibility,
-            metadata_visibility=input.metadata_visibility,
-        )
-        return done.id
-
-    @writes(
+    dataset_delete = on_row(
+        DATASET,
+        lifecycle.delete_draft,
+        DatasetVersionInput,
         DatasetDeletePayload,
         deleted,
         permission_classes=WRITE,
         description="Delete a draft version.",
+        gone=True,
     )
-    async def dataset_delete(
-        self, info: Info, input: DatasetVersionInput, session: AsyncSession
-    ) -> strawberry.ID:
-        await lifecycle.delete_draft(
-            session,
-            _actor(info),
-            dataset_id=input.pk("Dataset"),
-            row_version=input.row_version,
-        )
-        return input.id

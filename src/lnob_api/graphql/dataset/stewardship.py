@@ -6,19 +6,19 @@ from datetime import date, datetime
 from typing import Any
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.auth.principal import Scope
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.dataset import stewardship
+from lnob_api.declare.entities import DATASET
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.dataset.types import Dataset
+from lnob_api.graphql.declared import on_row
 from lnob_api.graphql.enums import ConsentScope, ValidationMethod
 from lnob_api.graphql.ids import to_global_id
 from lnob_api.graphql.ids_input import Versioned, pk_of
 from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.mutations import actor as _actor
-from lnob_api.graphql.mutations import payload, row_payload, shown_payload, writes
+from lnob_api.graphql.mutations import calls, given, payload, row_payload, shown_payload
 from lnob_api.graphql.permissions import requires
 
 
@@ -104,62 +104,38 @@ _consent_run = shown_payload("consent", lambda consent: consent)
 
 @strawberry.type
 class StewardshipMutations:
-    @writes(
+    dataset_validate = on_row(
+        DATASET,
+        stewardship.validate,
+        DatasetValidateInput,
         DatasetValidatePayload,
         _dataset_run,
         permission_classes=[requires(Scope.DATA_WRITE)],
         description="Record the community's validation of a draft (DRAFT -> COMMUNITY_VALIDATED).",
+        args=lambda i: given(i, "method", "validated_by", "validated_on", "note"),
     )
-    async def dataset_validate(
-        self, info: Info, input: DatasetValidateInput, session: AsyncSession
-    ) -> int:
-        done = await stewardship.validate(
-            session,
-            _actor(info),
-            dataset_id=input.pk("Dataset"),
-            row_version=input.row_version,
-            method=input.method,
-            validated_by=input.validated_by,
-            validated_on=input.validated_on,
-            note=input.note,
-        )
-        return done.id
-
-    @writes(
+    consent_record = calls(
+        stewardship.record_consent,
+        ConsentRecordInput,
         ConsentRecordPayload,
         _consent_run,
         permission_classes=[requires(Scope.COALITION_ADMIN)],
         description="Record what the community agreed to. Coalition admins only.",
+        args=lambda i: {
+            "dataset_id": pk_of(i.dataset, "Dataset", "dataset"),
+            "agency_slugs": i.agencies,
+            **given(i, "scope", "obtained_on", "expires_at", "note"),
+        },
+        returns=_consent,
     )
-    async def consent_record(
-        self, info: Info, input: ConsentRecordInput, session: AsyncSession
-    ) -> Consent:
-        consent = await stewardship.record_consent(
-            session,
-            _actor(info),
-            dataset_id=pk_of(input.dataset, "Dataset", "dataset"),
-            scope=input.scope,
-            agency_slugs=input.agencies,
-            obtained_on=input.obtained_on,
-            expires_at=input.expires_at,
-            note=input.note,
-        )
-        return _consent(consent)
-
-    @writes(
+    consent_withdraw = calls(
+        stewardship.withdraw_consent,
+        ConsentWithdrawInput,
         ConsentWithdrawPayload,
         _consent_run,
         permission_classes=[requires(Scope.COALITION_ADMIN)],
         description="Withdraw a consent: the data leaves every path at once. Coalition admins.",
+        row="Consent",
+        args=lambda i: given(i, "reason"),
+        returns=_consent,
     )
-    async def consent_withdraw(
-        self, info: Info, input: ConsentWithdrawInput, session: AsyncSession
-    ) -> Consent:
-        consent = await stewardship.withdraw_consent(
-            session,
-            _actor(info),
-            consent_id=input.pk("Consent"),
-            row_version=input.row_version,
-            reason=input.reason,
-        )
-        return _consent(consent)

@@ -4,18 +4,16 @@ revoke such access."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.auth.principal import Scope
 from lnob_api.grant import service
-from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import row_payloads
 from lnob_api.graphql.grant.types import Grant
 from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.mutations import actor as _actor
-from lnob_api.graphql.mutations import shown_payload, writes
+from lnob_api.graphql.mutations import calls, given, itself, shown_payload
 from lnob_api.graphql.organisation.mutations import organisation_ref
 from lnob_api.graphql.permissions import requires
 
@@ -58,41 +56,41 @@ def _grant(found: service.GrantRecord | None) -> Grant | None:
 _grant_run = shown_payload("grant", _grant)
 
 
+def _grantee(data: GrantCreateInput) -> dict[str, Any]:
+    """The grantee and the dataset a create input names (none: the coalition's data)."""
+    organisation, dataset = data.organisation, data.dataset
+    return {
+        "organisation": (
+            organisation_ref(organisation, "organisation") if organisation is not None else None
+        ),
+        "client_id": data.client,
+        "dataset_id": pk_of(dataset, "Dataset", "dataset") if dataset is not None else None,
+    }
+
+
 @strawberry.type
 class GrantMutations:
-    @writes(
+    grant_create = calls(
+        service.create,
+        GrantCreateInput,
         GrantCreatePayload,
         _grant_run,
         permission_classes=COALITION_ADMIN,
         description="Open a coalition's data to an organisation or a client. Coalition admins.",
+        args=lambda i: {
+            "coalition_code": i.coalition,
+            **_grantee(i),
+            **given(i, "expires_at", "note"),
+        },
+        returns=itself,
     )
-    async def grant_create(
-        self, info: Info, input: GrantCreateInput, session: AsyncSession
-    ) -> service.GrantRecord:
-        return await service.create(
-            session,
-            _actor(info),
-            coalition_code=input.coalition,
-            organisation=(
-                organisation_ref(input.organisation, "organisation")
-                if input.organisation is not None
-                else None
-            ),
-            client_id=input.client,
-            dataset_id=(
-                pk_of(input.dataset, "Dataset", "dataset") if input.dataset is not None else None
-            ),
-            expires_at=input.expires_at,
-            note=input.note,
-        )
-
-    @writes(
+    grant_revoke = calls(
+        service.revoke,
+        GrantRevokeInput,
         GrantRevokePayload,
         _grant_run,
         permission_classes=COALITION_ADMIN,
         description="Revoke a grant; the access ends with this request. Coalition admins.",
+        args=lambda i: {"grant_id": pk_of(i.id, "Grant", "id")},
+        returns=itself,
     )
-    async def grant_revoke(
-        self, info: Info, input: GrantRevokeInput, session: AsyncSession
-    ) -> service.GrantRecord:
-        return await service.revoke(session, _actor(info), grant_id=pk_of(input.id, "Grant", "id"))

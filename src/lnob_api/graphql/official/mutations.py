@@ -11,13 +11,21 @@ from datetime import date
 from enum import Enum
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.file_uploads import Upload
 
 from lnob_api.auth.principal import Scope
-from lnob_api.graphql.context import Info
-from lnob_api.graphql.mutations import UserError, parts, refused_report, shown, uploaded, writes
-from lnob_api.graphql.mutations import actor as _actor
+from lnob_api.graphql.mutations import (
+    FILE_CODES,
+    UserError,
+    calls,
+    codes,
+    given,
+    itself,
+    parts,
+    refused_report,
+    shown,
+    uploaded,
+)
 from lnob_api.graphql.permissions import requires_any
 from lnob_api.graphql.upload.reports import FileProblem
 from lnob_api.official import service
@@ -43,18 +51,12 @@ class OfficialValuesUploadInput:
 
 
 @strawberry.enum(description="Why a row (or the whole file) of official values was refused.")
+@codes(
+    f"{FILE_CODES} TOO_LONG UNKNOWN_INDICATOR UNKNOWN_AREA AREA_NOT_ALLOWED INVALID_PERIOD"
+    " INVALID_VALUE DUPLICATE_IN_FILE"
+)
 class OfficialValueProblemCode(Enum):
-    INVALID_FILE = "INVALID_FILE"
-    MISSING_COLUMN = "MISSING_COLUMN"
-    TOO_MANY_ROWS = "TOO_MANY_ROWS"
-    REQUIRED = "REQUIRED"
-    TOO_LONG = "TOO_LONG"
-    UNKNOWN_INDICATOR = "UNKNOWN_INDICATOR"
-    UNKNOWN_AREA = "UNKNOWN_AREA"
-    AREA_NOT_ALLOWED = "AREA_NOT_ALLOWED"
-    INVALID_PERIOD = "INVALID_PERIOD"
-    INVALID_VALUE = "INVALID_VALUE"
-    DUPLICATE_IN_FILE = "DUPLICATE_IN_FILE"
+    pass
 
 
 @strawberry.type(description="One problem found in a file of official values.")
@@ -101,22 +103,18 @@ _run = parts(
 
 @strawberry.type
 class OfficialMutations:
-    @writes(
+    official_values_upload = calls(
+        service.upload,
+        OfficialValuesUploadInput,
         OfficialValuesUploadPayload,
         _run,
         permission_classes=WRITERS,
         description="Import official reference values from a CSV file, all rows or none "
         "(multipart request with the header Apollo-Require-Preflight: true). Partnership "
         "admins for any area; coalition editors for areas of their coalitions' countries.",
+        args=lambda i: {
+            "file": uploaded(i.file),
+            **given(i, "source", "source_url", "retrieved_on"),
+        },
+        returns=itself,
     )
-    async def official_values_upload(
-        self, info: Info, input: OfficialValuesUploadInput, session: AsyncSession
-    ) -> service.UploadReport:
-        return await service.upload(
-            session,
-            _actor(info),
-            file=uploaded(input.file),
-            source=input.source,
-            source_url=input.source_url,
-            retrieved_on=input.retrieved_on,
-        )

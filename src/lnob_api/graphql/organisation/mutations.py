@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.auth.principal import Scope
 from lnob_api.declare.entities import ORGANISATION
 from lnob_api.errors import InvalidInput
-from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import (
     create_input,
     created,
@@ -20,8 +18,7 @@ from lnob_api.graphql.declared import (
 )
 from lnob_api.graphql.ids import from_global_id
 from lnob_api.graphql.ids_input import Versioned
-from lnob_api.graphql.mutations import actor as _actor
-from lnob_api.graphql.mutations import deleted, row_payload, writes
+from lnob_api.graphql.mutations import calls, deleted, row_payload
 from lnob_api.graphql.organisation.types import Organisation
 from lnob_api.graphql.permissions import requires
 from lnob_api.organisation import repository as organisation_repo
@@ -69,18 +66,15 @@ _run = row_payload("organisation", organisation_repo.ORGANISATION_BY_ID, Organis
 
 @strawberry.type
 class OrganisationMutations:
-    @writes(
+    organisation_create = calls(
+        service.create,
+        OrganisationCreateInput,
         OrganisationCreatePayload,
         _run,
         permission_classes=ADMIN,
         description="Add an organisation.",
+        args=lambda i: created(ORGANISATION, i, every=True, by_input=True),
     )
-    async def organisation_create(
-        self, info: Info, input: OrganisationCreateInput, session: AsyncSession
-    ) -> int:
-        fields = created(ORGANISATION, input, every=True, by_input=True)
-        made = await service.create(session, _actor(info), **fields)
-        return made.id
 
     organisation_update = on_row(
         ORGANISATION,

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.auth.principal import Scope
 from lnob_api.declare.entities import PROJECT
-from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import (
     Declared,
     create_input,
@@ -21,8 +19,7 @@ from lnob_api.graphql.declared import (
 )
 from lnob_api.graphql.enums import Visibility
 from lnob_api.graphql.ids_input import Versioned
-from lnob_api.graphql.mutations import actor as _actor
-from lnob_api.graphql.mutations import deleted, row_payload, writes
+from lnob_api.graphql.mutations import calls, deleted, row_payload
 from lnob_api.graphql.permissions import requires
 from lnob_api.graphql.project.types import Project
 from lnob_api.project import repository as project_repo
@@ -81,33 +78,32 @@ def _links(value: list[str] | None) -> list[str] | None:
     return None if value is strawberry.UNSET else value
 
 
+def _slugged(fields: dict[str, Any]) -> dict[str, Any]:
+    """A create input's declared fields, its slug apart (none: from the name)."""
+    slug = fields.pop("slug", None)
+    return {"fields": fields, "slug": slug}
+
+
 _run = row_payload("project", project_repo.PROJECT_BY_ID, Project)
 
 
 @strawberry.type
 class ProjectMutations:
-    @writes(
+    project_create = calls(
+        service.create,
+        ProjectCreateInput,
         ProjectCreatePayload,
         _run,
         permission_classes=WRITE,
         description="Create a project. Editors.",
+        args=lambda i: {
+            "coalition_code": i.coalition,
+            **_slugged(created(PROJECT, i)),
+            "visibility": i.visibility,
+            "target_codes": i.targets,
+            "group_codes": i.groups,
+        },
     )
-    async def project_create(
-        self, info: Info, input: ProjectCreateInput, session: AsyncSession
-    ) -> int:
-        fields = created(PROJECT, input)
-        slug = fields.pop("slug", None)
-        made = await service.create(
-            session,
-            _actor(info),
-            coalition_code=input.coalition,
-            fields=fields,
-            slug=slug,
-            visibility=input.visibility,
-            target_codes=input.targets,
-            group_codes=input.groups,
-        )
-        return made.id
 
     project_update = on_row(
         PROJECT,

@@ -7,16 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.auth.principal import Scope
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.graphql.coalition.mutations import ADMINS
 from lnob_api.graphql.coalition.types import MarginalisedGroup
-from lnob_api.graphql.context import Info
-from lnob_api.graphql.ids_input import Edit, pk_of
-from lnob_api.graphql.mutations import actor as _actor
-from lnob_api.graphql.mutations import deleted, parts, payload, row, writes
+from lnob_api.graphql.ids_input import Edit
+from lnob_api.graphql.mutations import calls, deleted, parts, payload, row
 from lnob_api.graphql.permissions import requires_any
 from lnob_api.graphql.provenance.types import (
     ProducerType,
@@ -172,108 +169,82 @@ def _pairs(given: list[DimensionCodeInput] | None) -> list[service.DimensionCode
     return [service.DimensionCode(dimension=p.dimension, code=p.code) for p in given]
 
 
+def _group_changes(data: MarginalisedGroupUpdateInput) -> dict[str, Any]:
+    fields = _given(data, ("name", "description"))
+    if data.maps_to is not strawberry.UNSET:
+        fields["maps_to"] = _pairs(data.maps_to)
+    return fields
+
+
 _criterion_run = parts(quality_criterion=row(provenance_repo.CRITERION_BY_ID, QualityCriterion))
 _group_run = parts(marginalised_group=row(coalition_repo.GROUP_BY_ID, MarginalisedGroup))
 
 
 @strawberry.type
 class ProvenanceMutations:
-    @writes(
+    quality_criterion_create = calls(
+        service.create_criterion,
+        QualityCriterionCreateInput,
         QualityCriterionCreatePayload,
         _criterion_run,
         permission_classes=ADMINS,
         description="Add a criterion to a coalition's quality checklist. Coalition admins.",
+        args=lambda i: {
+            "coalition_code": i.coalition,
+            "fields": {"code": i.code, "label": i.label, "description": i.description or ""},
+        },
     )
-    async def quality_criterion_create(
-        self, info: Info, input: QualityCriterionCreateInput, session: AsyncSession
-    ) -> int:
-        created = await service.create_criterion(
-            session,
-            _actor(info),
-            coalition_code=input.coalition,
-            fields={
-                "code": input.code,
-                "label": input.label,
-                "description": input.description or "",
-            },
-        )
-        return created.id
 
-    @writes(
+    quality_criterion_update = calls(
+        service.update_criterion,
+        QualityCriterionUpdateInput,
         QualityCriterionUpdatePayload,
         _criterion_run,
         permission_classes=ADMINS,
         description="Edit a quality criterion. Coalition admins.",
+        row="QualityCriterion",
+        key="criterion_id",
+        args=lambda i: {"fields": _given(i, ("code", "label", "description"))},
     )
-    async def quality_criterion_update(
-        self, info: Info, input: QualityCriterionUpdateInput, session: AsyncSession
-    ) -> int:
-        updated = await service.update_criterion(
-            session,
-            _actor(info),
-            criterion_id=input.pk("QualityCriterion"),
-            row_version=input.row_version,
-            fields=_given(input, ("code", "label", "description")),
-        )
-        return updated.id
-
-    @writes(
+    quality_criterion_delete = calls(
+        service.delete_criterion,
+        QualityCriterionDeleteInput,
         QualityCriterionDeletePayload,
         deleted,
         permission_classes=ADMINS,
         description="Delete a quality criterion that no dataset claims. Coalition admins.",
+        row="QualityCriterion",
+        key="criterion_id",
+        gone=True,
     )
-    async def quality_criterion_delete(
-        self, info: Info, input: QualityCriterionDeleteInput, session: AsyncSession
-    ) -> strawberry.ID:
-        await service.delete_criterion(
-            session,
-            _actor(info),
-            criterion_id=pk_of(input.id, "QualityCriterion", "id"),
-            row_version=input.row_version,
-        )
-        return input.id
 
-    @writes(
+    marginalised_group_create = calls(
+        service.create_group,
+        MarginalisedGroupCreateInput,
         MarginalisedGroupCreatePayload,
         _group_run,
         permission_classes=VOCABULARY,
         description="Add a marginalised group to a country's vocabulary (the coalition's "
         "editors) or to the shared one (partnership admins).",
-    )
-    async def marginalised_group_create(
-        self, info: Info, input: MarginalisedGroupCreateInput, session: AsyncSession
-    ) -> int:
-        created = await service.create_group(
-            session,
-            _actor(info),
-            coalition_code=input.coalition,
-            fields={
-                "code": input.code,
-                "name": input.name,
-                "description": input.description or "",
-                "maps_to": _pairs(input.maps_to),
+        args=lambda i: {
+            "coalition_code": i.coalition,
+            "fields": {
+                "code": i.code,
+                "name": i.name,
+                "description": i.description or "",
+                "maps_to": _pairs(i.maps_to),
             },
-        )
-        return created.id
+        },
+    )
 
-    @writes(
+    marginalised_group_update = calls(
+        service.update_group,
+        MarginalisedGroupUpdateInput,
         MarginalisedGroupUpdatePayload,
         _group_run,
         permission_classes=VOCABULARY,
         description="Edit a marginalised group's name, description or mapping (its code is fixed).",
+        row="MarginalisedGroup",
+        key="group_id",
+        args=lambda i: {"fields": _group_changes(i)},
     )
-    async def marginalised_group_update(
-        self, info: Info, input: MarginalisedGroupUpdateInput, session: AsyncSession
-    ) -> int:
-        fields = _given(input, ("name", "description"))
-        if input.maps_to is not strawberry.UNSET:
-            fields["maps_to"] = _pairs(input.maps_to)
-        updated = await service.update_group(
-            session,
-            _actor(info),
-            group_id=input.pk("MarginalisedGroup"),
-            row_version=input.row_version,
-            fields=fields,
-        )
-        return updated.id

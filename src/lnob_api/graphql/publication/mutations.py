@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.auth.principal import Scope
 from lnob_api.declare.entities import PUBLICATION
-from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import (
     Declared,
     create_input,
@@ -21,8 +19,7 @@ from lnob_api.graphql.declared import (
 )
 from lnob_api.graphql.enums import Visibility
 from lnob_api.graphql.ids_input import Versioned, pk_of
-from lnob_api.graphql.mutations import actor as _actor
-from lnob_api.graphql.mutations import deleted, row_payload, writes
+from lnob_api.graphql.mutations import calls, deleted, row_payload
 from lnob_api.graphql.permissions import requires, requires_any
 from lnob_api.graphql.publication.types import Publication
 from lnob_api.publication import repository as publication_repo
@@ -94,34 +91,32 @@ def _links(data: Any) -> service.Links:
     )
 
 
+def _kind_and_slug(fields: dict[str, Any]) -> dict[str, Any]:
+    """A create input's declared fields, its kind and slug (none: from the title) apart."""
+    kind, slug = fields.pop("kind"), fields.pop("slug", None)
+    return {"kind": kind, "fields": fields, "slug": slug}
+
+
 _run = row_payload("publication", publication_repo.PUBLICATION_BY_ID, Publication)
 
 
 @strawberry.type
 class PublicationMutations:
-    @writes(
+    publication_create = calls(
+        service.create,
+        PublicationCreateInput,
         PublicationCreatePayload,
         _run,
         permission_classes=WRITE,
         description="Create a publication. Editors of the owning coalition; partnership admins"
         " for a partnership-wide one.",
+        args=lambda i: {
+            "coalition_code": i.coalition,
+            **_kind_and_slug(created(PUBLICATION, i)),
+            "visibility": i.visibility,
+            "links": _links(i),
+        },
     )
-    async def publication_create(
-        self, info: Info, input: PublicationCreateInput, session: AsyncSession
-    ) -> int:
-        fields = created(PUBLICATION, input)
-        kind, slug = fields.pop("kind"), fields.pop("slug", None)
-        made = await service.create(
-            session,
-            _actor(info),
-            coalition_code=input.coalition,
-            kind=kind,
-            fields=fields,
-            slug=slug,
-            visibility=input.visibility,
-            links=_links(input),
-        )
-        return made.id
 
     publication_update = on_row(
         PUBLICATION,

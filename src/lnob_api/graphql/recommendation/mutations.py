@@ -9,11 +9,13 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.auth.principal import Scope
+from lnob_api.declare.statistics import RECOMMENDATION
 from lnob_api.graphql.context import Info
+from lnob_api.graphql.declared import on_row
 from lnob_api.graphql.enums import Visibility
 from lnob_api.graphql.ids_input import Edit, Versioned, pk_of
 from lnob_api.graphql.mutations import actor as _actor
-from lnob_api.graphql.mutations import parts, payload, row, writes
+from lnob_api.graphql.mutations import calls, given, parts, payload, row, writes
 from lnob_api.graphql.permissions import requires
 from lnob_api.graphql.recommendation.types import Recommendation, RecommendationResponse
 from lnob_api.models.evidence import AuthorityLevel, RecommendationStatus
@@ -136,44 +138,35 @@ _respond_run = parts(
 
 @strawberry.type
 class RecommendationMutations:
-    @writes(
+    recommendation_create = calls(
+        service.create,
+        RecommendationCreateInput,
         RecommendationCreatePayload,
         _recommendation_run,
         permission_classes=WRITE,
         description="Record a recommendation to an authority (status OPEN). Coalition editors.",
+        args=lambda i: {
+            "coalition_code": i.coalition,
+            "fields": _fields(i),
+            "target_codes": i.targets,
+            "visibility": i.visibility,
+        },
     )
-    async def recommendation_create(
-        self, info: Info, input: RecommendationCreateInput, session: AsyncSession
-    ) -> int:
-        rec = await service.create(
-            session,
-            _actor(info),
-            coalition_code=input.coalition,
-            fields=_fields(input),
-            target_codes=input.targets,
-            visibility=input.visibility,
-        )
-        return rec.id
 
-    @writes(
+    recommendation_update = on_row(
+        RECOMMENDATION,
+        service.update,
+        RecommendationUpdateInput,
         RecommendationUpdatePayload,
         _recommendation_run,
         permission_classes=WRITE,
         description="Edit a recommendation.",
+        args=lambda i: {
+            "fields": _fields(i),
+            "target_codes": None if i.targets is strawberry.UNSET else (i.targets or []),
+            "visibility": i.visibility,
+        },
     )
-    async def recommendation_update(
-        self, info: Info, input: RecommendationUpdateInput, session: AsyncSession
-    ) -> int:
-        rec = await service.update(
-            session,
-            _actor(info),
-            recommendation_id=input.pk("Recommendation"),
-            row_version=input.row_version,
-            fields=_fields(input),
-            target_codes=None if input.targets is strawberry.UNSET else (input.targets or []),
-            visibility=input.visibility,
-        )
-        return rec.id
 
     @writes(
         RecommendationRespondPayload,
@@ -207,22 +200,13 @@ class RecommendationMutations:
         )
         return {"recommendation": rec.id, "response": response.id}
 
-    @writes(
+    recommendation_set_status = on_row(
+        RECOMMENDATION,
+        service.set_status,
+        RecommendationSetStatusInput,
         RecommendationSetStatusPayload,
         _recommendation_run,
         permission_classes=WRITE,
         description="Change a recommendation's status (added to its status history).",
+        args=lambda i: given(i, "status", "changed_on", "note"),
     )
-    async def recommendation_set_status(
-        self, info: Info, input: RecommendationSetStatusInput, session: AsyncSession
-    ) -> int:
-        rec = await service.set_status(
-            session,
-            _actor(info),
-            recommendation_id=input.pk("Recommendation"),
-            row_version=input.row_version,
-            status=input.status,
-            changed_on=input.changed_on,
-            note=input.note,
-        )
-        return rec.id

@@ -12,12 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.file_uploads import Upload
 
 from lnob_api.auth.principal import Scope
+from lnob_api.declare.statistics import SCORECARD, SCORECARD_ACTION
 from lnob_api.graphql.context import Info
+from lnob_api.graphql.declared import on_row
 from lnob_api.graphql.enums import Visibility
 from lnob_api.graphql.ids import to_global_id
 from lnob_api.graphql.ids_input import Edit, Versioned, pk_of
 from lnob_api.graphql.mutations import (
+    FILE_CODES,
     UserError,
+    calls,
+    codes,
+    given,
     parts,
     payload,
     refused_report,
@@ -160,20 +166,12 @@ ScorecardScoresRecordPayload = payload(
 
 
 @strawberry.enum(description="Why a row (or the whole file) of scorecard scores was refused.")
+@codes(
+    f"{FILE_CODES} UNKNOWN_CRITERION INVALID_SCORE OUT_OF_SCALE NO_SCORE DUPLICATE_IN_FILE"
+    " MISSING_CRITERIA INVALID_PERIOD PERIOD_RECORDED INVALID"
+)
 class ScorecardScoreProblemCode(Enum):
-    INVALID_FILE = "INVALID_FILE"
-    MISSING_COLUMN = "MISSING_COLUMN"
-    TOO_MANY_ROWS = "TOO_MANY_ROWS"
-    REQUIRED = "REQUIRED"
-    UNKNOWN_CRITERION = "UNKNOWN_CRITERION"
-    INVALID_SCORE = "INVALID_SCORE"
-    OUT_OF_SCALE = "OUT_OF_SCALE"
-    NO_SCORE = "NO_SCORE"
-    DUPLICATE_IN_FILE = "DUPLICATE_IN_FILE"
-    MISSING_CRITERIA = "MISSING_CRITERIA"
-    INVALID_PERIOD = "INVALID_PERIOD"
-    PERIOD_RECORDED = "PERIOD_RECORDED"
-    INVALID = "INVALID"
+    pass
 
 
 @strawberry.type(description="One problem found in a file of scorecard scores.")
@@ -261,6 +259,11 @@ SCORECARD_FIELDS = (
 ACTION_FIELDS = ("text", "owner_name", "owner_organisation", "due_on", "status", "criterion")
 
 
+def _scorecard_of(data: Any) -> int:
+    """The scorecard an input's ``scorecard`` names."""
+    return pk_of(data.scorecard, "Scorecard", "scorecard")
+
+
 _card = row(scorecard_repo.SCORECARD_BY_ID, Scorecard)
 _scorecard_run = parts(scorecard=_card)
 _action_run = parts(action=row(scorecard_repo.ACTION_BY_ID, ScorecardAction))
@@ -277,62 +280,46 @@ _upload_run = parts(
 
 @strawberry.type
 class ScorecardMutations:
-    @writes(
+    scorecard_create = calls(
+        service.create,
+        ScorecardCreateInput,
         ScorecardCreatePayload,
         _scorecard_run,
         permission_classes=WRITE,
         description="Create a community scorecard. Coalition editors.",
+        args=lambda i: {
+            "coalition_code": i.coalition,
+            "fields": _fields(i, SCORECARD_FIELDS),
+            "visibility": i.visibility,
+        },
     )
-    async def scorecard_create(
-        self, info: Info, input: ScorecardCreateInput, session: AsyncSession
-    ) -> int:
-        card = await service.create(
-            session,
-            _actor(info),
-            coalition_code=input.coalition,
-            fields=_fields(input, SCORECARD_FIELDS),
-            visibility=input.visibility,
-        )
-        return card.id
 
-    @writes(
+    scorecard_update = on_row(
+        SCORECARD,
+        service.update,
+        ScorecardUpdateInput,
         ScorecardUpdatePayload,
         _scorecard_run,
         permission_classes=WRITE,
         description="Edit a scorecard.",
+        args=lambda i: {"fields": _fields(i, SCORECARD_FIELDS), "visibility": i.visibility},
     )
-    async def scorecard_update(
-        self, info: Info, input: ScorecardUpdateInput, session: AsyncSession
-    ) -> int:
-        card = await service.update(
-            session,
-            _actor(info),
-            scorecard_id=input.pk("Scorecard"),
-            row_version=input.row_version,
-            fields=_fields(input, SCORECARD_FIELDS),
-            visibility=input.visibility,
-        )
-        return card.id
 
-    @writes(
+    scorecard_criterion_add = calls(
+        service.add_criterion,
+        ScorecardCriterionAddInput,
         ScorecardCriterionAddPayload,
         _criterion_run,
         permission_classes=WRITE,
         description="Add a criterion (it is scored from the next round).",
+        args=lambda i: {
+            "scorecard_id": _scorecard_of(i),
+            "target_code": i.target,
+            "indicator_code": i.indicator,
+            **given(i, "label", "description"),
+        },
+        returns=lambda criterion: {"criterion": criterion.id, "scorecard": criterion.scorecard_id},
     )
-    async def scorecard_criterion_add(
-        self, info: Info, input: ScorecardCriterionAddInput, session: AsyncSession
-    ) -> dict[str, int]:
-        criterion = await service.add_criterion(
-            session,
-            _actor(info),
-            scorecard_id=pk_of(input.scorecard, "Scorecard", "scorecard"),
-            label=input.label,
-            description=input.description,
-            target_code=input.target,
-            indicator_code=input.indicator,
-        )
-        return {"criterion": criterion.id, "scorecard": criterion.scorecard_id}
 
     @writes(
         ScorecardScoresRecordPayload,
@@ -358,7 +345,7 @@ class ScorecardMutations:
         done = await scores.record_scores(
             session,
             _actor(info),
-            scorecard_id=pk_of(input.scorecard, "Scorecard", "scorecard"),
+            scorecard_id=_scorecard_of(input),
             period=input.period,
             held_on=input.held_on,
             note=input.note,
@@ -379,7 +366,7 @@ class ScorecardMutations:
         self, info: Info, input: ScorecardScoresUploadInput, session: AsyncSession
     ) -> dict[str, Any]:
         file = uploaded(input.file)
-        scorecard_id = pk_of(input.scorecard, "Scorecard", "scorecard")
+        scorecard_id = _scorecard_of(input)
         report = await upload.upload_scores(
             session,
             _actor(info),
@@ -390,37 +377,24 @@ class ScorecardMutations:
         )
         return {"scorecard": scorecard_id, "report": report}
 
-    @writes(
+    scorecard_action_add = calls(
+        actions.add_action,
+        ScorecardActionAddInput,
         ScorecardActionAddPayload,
         _action_run,
         permission_classes=WRITE,
         description="Add an action to the plan.",
+        args=lambda i: {"scorecard_id": _scorecard_of(i), "fields": _fields(i, ACTION_FIELDS)},
     )
-    async def scorecard_action_add(
-        self, info: Info, input: ScorecardActionAddInput, session: AsyncSession
-    ) -> int:
-        action = await actions.add_action(
-            session,
-            _actor(info),
-            scorecard_id=pk_of(input.scorecard, "Scorecard", "scorecard"),
-            fields=_fields(input, ACTION_FIELDS),
-        )
-        return action.id
 
-    @writes(
+    scorecard_action_update = on_row(
+        SCORECARD_ACTION,
+        actions.update_action,
+        ScorecardActionUpdateInput,
         ScorecardActionUpdatePayload,
         _action_run,
         permission_classes=WRITE,
         description="Edit an action (its status, owner, due date...).",
+        key="action_id",
+        args=lambda i: {"fields": _fields(i, ACTION_FIELDS)},
     )
-    async def scorecard_action_update(
-        self, info: Info, input: ScorecardActionUpdateInput, session: AsyncSession
-    ) -> int:
-        action = await actions.update_action(
-            session,
-            _actor(info),
-            action_id=input.pk("ScorecardAction"),
-            row_version=input.row_version,
-            fields=_fields(input, ACTION_FIELDS),
-        )
-        return action.id

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.auth.principal import Scope
 from lnob_api.declare.entities import INDICATOR
-from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import create_input, created, on_row, row_payloads, update_input
-from lnob_api.graphql.mutations import actor, row_payload, writes
+from lnob_api.graphql.mutations import calls, row_payload
 from lnob_api.graphql.permissions import requires
 from lnob_api.graphql.sdg.types import Indicator
 from lnob_api.sdg import repository as sdg_repo
@@ -39,20 +37,18 @@ _run = row_payload("indicator", sdg_repo.INDICATOR_BY_ID, Indicator)
 
 @strawberry.type
 class CustomIndicatorMutations:
-    @writes(
+    custom_indicator_create = calls(
+        service.create_custom,
+        CustomIndicatorCreateInput,
         CustomIndicatorCreatePayload,
         _run,
         permission_classes=WRITE,
         description="Define a coalition's custom indicator. Editors.",
+        args=lambda i: {
+            "coalition_code": i.coalition,
+            "fields": created(INDICATOR, i, every=True),
+        },
     )
-    async def custom_indicator_create(
-        self, info: Info, input: CustomIndicatorCreateInput, session: AsyncSession
-    ) -> int:
-        fields = created(INDICATOR, input, every=True)
-        made = await service.create_custom(
-            session, actor(info), coalition_code=input.coalition, fields=fields
-        )
-        return made.id
 
     custom_indicator_update = on_row(
         INDICATOR,

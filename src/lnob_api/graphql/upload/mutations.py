@@ -21,6 +21,7 @@ from lnob_api.graphql.dataset.types import Dataset
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.mutations import (
     UserError,
+    codes,
     parts,
     refused_report,
     row,
@@ -122,23 +123,13 @@ class ObservationsUploadInput:
 
 
 @strawberry.enum(description="Why a row (or the whole file) cannot be loaded.")
+@codes(
+    "INVALID_FILE MISSING_COLUMN AMBIGUOUS_COLUMN INVALID_COLUMN REQUIRED TOO_LONG"
+    " UNKNOWN_INDICATOR UNKNOWN_AREA AMBIGUOUS_AREA INVALID_PERIOD INVALID_VALUE MISSING_VALUE"
+    " INVALID_SAMPLE_SIZE INVALID_OBS_STATUS DUPLICATE_IN_FILE DUPLICATE_OF_EXISTING"
+)
 class UploadProblemCode(Enum):
-    INVALID_FILE = "INVALID_FILE"
-    MISSING_COLUMN = "MISSING_COLUMN"
-    AMBIGUOUS_COLUMN = "AMBIGUOUS_COLUMN"
-    INVALID_COLUMN = "INVALID_COLUMN"
-    REQUIRED = "REQUIRED"
-    TOO_LONG = "TOO_LONG"
-    UNKNOWN_INDICATOR = "UNKNOWN_INDICATOR"
-    UNKNOWN_AREA = "UNKNOWN_AREA"
-    AMBIGUOUS_AREA = "AMBIGUOUS_AREA"
-    INVALID_PERIOD = "INVALID_PERIOD"
-    INVALID_VALUE = "INVALID_VALUE"
-    MISSING_VALUE = "MISSING_VALUE"
-    INVALID_SAMPLE_SIZE = "INVALID_SAMPLE_SIZE"
-    INVALID_OBS_STATUS = "INVALID_OBS_STATUS"
-    DUPLICATE_IN_FILE = "DUPLICATE_IN_FILE"
-    DUPLICATE_OF_EXISTING = "DUPLICATE_OF_EXISTING"
+    pass
 
 
 @strawberry.type(description="One problem found in an uploaded file.")

@@ -5,15 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.auth.principal import Scope
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import CoalitionRole
 from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.mutations import UserError, named, shown_payload, writes
-from lnob_api.graphql.mutations import actor as _actor
+from lnob_api.graphql.mutations import UserError, calls, itself, named, shown_payload
 from lnob_api.graphql.permissions import requires
 from lnob_api.user import service
 
@@ -90,33 +88,24 @@ _assignment_run = shown_payload("assignment", _assignment)
 
 @strawberry.type
 class CoalitionRoleMutations:
-    @writes(
+    coalition_role_grant = calls(
+        service.grant_role,
+        CoalitionRoleGrantInput,
         CoalitionRoleGrantPayload,
         _assignment_run,
         permission_classes=COALITION_ADMIN,
         description="Give a user a role in a coalition. Coalition admins.",
+        args=lambda i: {"coalition_code": i.coalition, "email": i.user, "role": i.role},
+        returns=itself,
     )
-    async def coalition_role_grant(
-        self, info: Info, input: CoalitionRoleGrantInput, session: AsyncSession
-    ) -> service.RoleAssignment:
-        return await service.grant_role(
-            session,
-            _actor(info),
-            coalition_code=input.coalition,
-            email=input.user,
-            role=input.role,
-        )
-
-    @writes(
+    coalition_role_revoke = calls(
+        service.revoke_role,
+        CoalitionRoleRevokeInput,
         CoalitionRoleRevokePayload,
         _assignment_run,
         permission_classes=COALITION_ADMIN,
         description="Take a user's role in a coalition away. Coalition admins; a coalition"
         " keeps at least one ADMIN.",
+        args=lambda i: {"coalition_code": i.coalition, "email": i.user},
+        returns=itself,
     )
-    async def coalition_role_revoke(
-        self, info: Info, input: CoalitionRoleRevokeInput, session: AsyncSession
-    ) -> service.RoleAssignment:
-        return await service.revoke_role(
-            session, _actor(info), coalition_code=input.coalition, email=input.user
-        )
