@@ -61,6 +61,12 @@ class _LazyDatabase:
             raise RuntimeError("the application has not started")
         return self.target.transaction()
 
+    def statement(self):  # type: ignore[no-untyped-def]
+        if self.target is None:
+            raise RuntimeError("the application has not started")
+        statement = getattr(self.target, "statement", None)
+        return statement() if statement is not None else self.target.transaction()
+
     async def cancel_backend(self, pid: int) -> None:
         cancel = getattr(self.target, "cancel_backend", None)
         if cancel is not None:  # tests share one connection: nothing to cancel there

@@ -41,6 +41,16 @@ class EngineDatabase:
         async with self.engine.begin() as conn:
             yield conn
 
+    @asynccontextmanager
+    async def statement(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection for a request whose whole work is one read statement: in
+        autocommit, so that neither BEGIN nor COMMIT costs a round trip (one statement is its
+        own transaction, with one snapshot, as in the transaction it replaces)."""
+        async with self.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            async with conn.begin():
+                yield conn
+
     async def cancel_backend(self, pid: int) -> None:
         """Ask PostgreSQL to cancel what backend ``pid`` is running (an abandoned request's
         statement), from another pooled connection."""
@@ -77,6 +87,7 @@ class RequestDb:
         self._reads: tuple[str | None] | None = None  # read-only, for this principal
         self._target: Database = database  # where the transaction runs (a replica, perhaps)
         self._closed = False  # once closed, never opened again (see ``_connection``)
+        self._single = False  # one read statement is all the request runs (``single_read``)
 
     def read_only(self, who: str | None) -> None:
         """This request only reads (a GraphQL query): it may run on a read replica, unless
@@ -84,6 +95,13 @@ class RequestDb:
         once a statement has run: the transaction stays where it is."""
         if self._conn is None:
             self._reads = (who,)
+
+    def single_read(self) -> None:
+        """This request runs one read statement and nothing else (the compiled read path):
+        where the database offers it (``EngineDatabase.statement``), that statement runs
+        without BEGIN and COMMIT, in one round trip. Too late once a statement has run."""
+        if self._conn is None:
+            self._single = True
 
     async def wrote(self, who: str | None) -> None:
         """``who`` is writing: its next reads stay on the primary for a while."""
@@ -100,7 +118,8 @@ class RequestDb:
             target = self._database
             if self._reads is not None:
                 target = await replica.for_reads(self._database, self._reads[0])
-            cm = target.transaction()
+            statement = getattr(target, "statement", None) if self._single else None
+            cm = statement() if statement is not None else target.transaction()
             try:
                 self._conn = await cm.__aenter__()
             except Exception as exc:

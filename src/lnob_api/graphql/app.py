@@ -269,11 +269,15 @@ class GraphQLApp(GraphQL[Context, None]):
             return _refused(
                 "the document has several operations: choose one with operationName", context
             )
+        db = context.db
+        db.single_read()  # the compiled path runs one statement, in one round trip
         compiled = await self.compiled.execute(query, name, request_data.variables, context)
         if compiled is not None:  # one SQL statement wrote the body (graphql.compiled)
             if not compiled.errors:
                 setattr(request.state, _CACHEABLE, True)
             return compiled
+        if context.db is db:  # untouched: Strawberry's statements share one transaction
+            context.db = RequestDb(self.database)
         try:
             result = await self.schema.execute(
                 query,

@@ -1,0 +1,243 @@
+"""Where one HTTP request's time goes on the compiled read path (issue 12).
+
+    BENCH_DATABASE_URL=postgresql://... .venv/bin/python -m bench.request_profile \
+        [--workload W3] [--principal anonymous|agency] [-n 2000] [--compiled on|off] [--top 30]
+
+Drives the whole ASGI app (every middleware, as ``lnob-api serve`` builds it, with the
+settings of the side-by-side: no rate limit, no response cache) with raw ASGI messages, one
+request at a time, so that no HTTP client's work is counted. Prints this process's CPU time
+per request (PostgreSQL excluded), the share of it by package (cProfile's own time, grouped
+by where each function lives) and the functions with the most own time. Asserts no time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import dataclasses
+import json
+import os
+import pstats
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+
+from bench.workloads import MAX_PAGE_SIZE, WORKLOADS
+
+ISSUER = "http://bench.invalid"
+
+
+def _group(filename: str) -> str:
+    """The package a profiled function belongs to."""
+    if filename.startswith("~") or filename.startswith("<"):
+        return "builtins (C)"
+    path = filename.replace("\\", "/")
+    for marker, name in (
+        ("/lnob_api/graphql/compiled/", "lnob_api.graphql.compiled"),
+        ("/lnob_api/graphql/", "lnob_api.graphql"),
+        ("/lnob_api/http/", "lnob_api.http"),
+        ("/lnob_api/auth/", "lnob_api.auth"),
+        ("/lnob_api/", "lnob_api (other)"),
+        ("/site-packages/graphql/", "graphql-core"),
+        ("/site-packages/strawberry/", "strawberry"),
+        ("/site-packages/starlette/", "starlette"),
+        ("/site-packages/sqlalchemy/", "sqlalchemy"),
+        ("/site-packages/asyncpg/", "asyncpg"),
+        ("/site-packages/cross_web/", "cross_web"),
+        ("/site-packages/prometheus_client/", "prometheus_client"),
+        ("/site-packages/", "other packages"),
+        ("/asyncio/", "asyncio"),
+        ("/logging/", "logging"),
+        ("/json/", "json"),
+    ):
+        if marker in path:
+            return name
+    return "stdlib (other)"
+
+
+async def _call(
+    app: Any, body: bytes, headers: list[tuple[bytes, bytes]], principal: Any = None
+) -> tuple[int, bytes]:
+    state = {} if principal is None else {"principal": principal}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("bench", 80),
+        "state": state,
+    }
+    sent = False
+    status = 0
+    chunks: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.sleep(3600)
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, b"".join(chunks)
+
+
+def _layer(
+    layer: str,
+    app: Any,
+    principal: Any,
+    headers: list[tuple[bytes, bytes]],
+    variants: list[dict[str, Any]],
+    query: str,
+) -> Callable[[int], Awaitable[Any]]:
+    """One request of the chosen layer, for variant ``i``."""
+    from lnob_api.db.request import RequestDb
+    from lnob_api.graphql.context import Context
+
+    graphql = app.state.graphql
+    bodies = [json.dumps({"query": query, "variables": v}).encode() for v in variants]
+    if layer == "app":
+        return lambda i: _call(app, bodies[i % len(bodies)], headers)
+    if layer == "graphql":
+        return lambda i: _call(graphql, bodies[i % len(bodies)], headers, principal)
+
+    def context() -> Context:
+        db = RequestDb(graphql.database)
+        if hasattr(db, "single_read"):  # as the endpoint does (absent before the lean lane)
+            db.single_read()
+        return Context(principal=principal, db=db, settings=graphql.settings, request=None)
+
+    if layer == "compiled":
+        return lambda i: graphql.compiled.execute(
+            query, None, variants[i % len(variants)], context()
+        )
+    plans = list(graphql.compiled.plans.values())
+    sql = plans[0].sql
+    arguments = [plans[0].arguments({})]  # the values the plan was built with
+    holder: dict[str, Any] = {}
+
+    async def raw(i: int) -> Any:
+        if "conn" not in holder:
+            url = graphql.settings.database_url.replace("postgresql+asyncpg://", "postgresql://")
+            holder["conn"] = await asyncpg.connect(url)
+        return await holder["conn"].fetchrow(sql, *arguments[i % len(arguments)])
+
+    return raw
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--workload", default="W3")
+    parser.add_argument("--principal", default="anonymous", choices=("anonymous", "agency"))
+    parser.add_argument("-n", type=int, default=2000, help="requests profiled")
+    parser.add_argument("--compiled", default="on", choices=("on", "off"))
+    parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--no-profile", action="store_true", help="CPU time only")
+    parser.add_argument(
+        "--layer",
+        default="app",
+        choices=("app", "graphql", "compiled", "asyncpg"),
+        help="app: every middleware; graphql: the GraphQL endpoint alone (the principal put in "
+        "the request state); compiled: CompiledReads.execute with a context; asyncpg: the "
+        "plan's statement on a raw asyncpg connection, one round trip",
+    )
+    args = parser.parse_args()
+
+    from bench.peer.run import _agency
+    from lnob_api.app import create_app
+    from lnob_api.auth.keys import KeyStore, new_key
+    from lnob_api.auth.principal import ANONYMOUS
+    from lnob_api.config import Settings
+
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if not url:
+        raise SystemExit("set BENCH_DATABASE_URL to a database holding the benchmark data")
+    url = Settings.from_env({"DATABASE_URL": url}).database_url or url
+    workload = next(w for w in WORKLOADS if w.name == args.workload)
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        variants = [api for api, _ in await workload.variants(conn)][:50]
+    finally:
+        await conn.close()
+    keys = KeyStore([new_key()])
+    headers = [(b"content-type", b"application/json"), (b"host", b"bench")]
+    principal: Any = ANONYMOUS
+    if args.principal == "agency":
+        token, principal = await _agency(url, keys)
+        headers.append((b"authorization", f"Bearer {token}".encode()))
+    settings = dataclasses.replace(
+        Settings.from_env({"DATABASE_URL": url}),
+        issuer=ISSUER,
+        audience="lnob-api",
+        rate_limit=0,
+        response_cache_mb=0,
+        max_page_size=MAX_PAGE_SIZE,
+        compiled=args.compiled == "on",
+        graphiql=False,
+        log_level="warning",
+    )
+    app = create_app(settings, keys=keys)
+    bodies = [json.dumps({"query": workload.api, "variables": v}).encode() for v in variants]
+    async with app.router.lifespan_context(app):
+        for body in bodies[:20]:  # warm: plans, caches, pool
+            status, out = await _call(app, body, headers)
+            if status != 200 or b'"errors"' in out:
+                raise SystemExit(f"{status}: {out[:300]!r}")
+        one = _layer(args.layer, app, principal, headers, variants, workload.api)
+        await one(0)
+        profiler = cProfile.Profile(time.process_time)  # CPU, not waiting
+        started = time.process_time()
+        wall = time.perf_counter()
+        if not args.no_profile:
+            profiler.enable()
+        for i in range(args.n):
+            await one(i)
+        if not args.no_profile:
+            profiler.disable()
+        cpu = (time.process_time() - started) * 1000 / args.n
+        wall_ms = (time.perf_counter() - wall) * 1000 / args.n
+    print(
+        f"{workload.title}, {args.principal}, compiled {args.compiled}: {cpu:.3f} ms CPU and "
+        f"{wall_ms:.3f} ms wall per request over {args.n} requests"
+        + (" (profiled: slower than unprofiled)" if not args.no_profile else "")
+    )
+    if args.no_profile:
+        return
+    stats = pstats.Stats(profiler)
+    raw: Any = stats.stats  # type: ignore[attr-defined]
+    total = sum(tt for (_, _, tt, _, _) in raw.values())
+    groups: Counter[str] = Counter()
+    for (filename, _, _), (_, _, tt, _, _) in raw.items():
+        groups[_group(filename)] += tt
+    print("\n| package | own time % |\n|---|---:|")
+    for name, tt in groups.most_common():
+        print(f"| {name} | {100 * tt / total:.1f} |")
+    print("\n| function (cumulative CPU, µs per request) | µs |\n|---|---:|")
+    cumulative = sorted(raw.items(), key=lambda kv: -kv[1][3])
+    for (filename, line, name), (_, _, _, ct, _) in cumulative[: args.top]:
+        where = filename.rpartition("site-packages/")[2].rpartition("/src/")[2]
+        print(f"| {where}:{line}({name}) | {ct * 1e6 / args.n:.0f} |")
+    print()
+    stats.sort_stats("tottime").print_stats(args.top)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
