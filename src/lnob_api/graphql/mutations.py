@@ -51,6 +51,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.permission import BasePermission
 
 from lnob_api.audit.service import Actor
+from lnob_api.auth.principal import Scope
 from lnob_api.errors import (
     RETRY,
     Conflict,
@@ -63,12 +64,19 @@ from lnob_api.errors import (
 from lnob_api.graphql.context import Info, Loaders
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.permissions import requires, requires_any
 from lnob_api.read.relations import ToOne
 
 T = TypeVar("T")
 K = TypeVar("K")
 P = TypeVar("P")
 Work = Callable[[AsyncSession], Awaitable[T]]
+
+# The scope gates (``permission_classes``) the mutations share.
+WRITE = [requires(Scope.DATA_WRITE)]
+COALITION_ADMIN = [requires(Scope.COALITION_ADMIN)]
+PARTNERSHIP_ADMIN = [requires(Scope.PARTNERSHIP_ADMIN)]
+ADMINS = [requires_any(Scope.COALITION_ADMIN, Scope.PARTNERSHIP_ADMIN)]
 
 
 E = TypeVar("E", bound=Enum)

@@ -9,7 +9,6 @@ import strawberry
 
 from lnob_api.area import repository as area_repo
 from lnob_api.area import service
-from lnob_api.auth.principal import Scope
 from lnob_api.declare.entities import AREA
 from lnob_api.errors import InvalidInput
 from lnob_api.graphql.area.types import Area
@@ -22,10 +21,7 @@ from lnob_api.graphql.declared import (
     update_input,
 )
 from lnob_api.graphql.ids import from_global_id
-from lnob_api.graphql.mutations import calls, row_payload
-from lnob_api.graphql.permissions import requires
-
-WRITE = [requires(Scope.DATA_WRITE)]
+from lnob_api.graphql.mutations import WRITE, calls, row_payload
 
 
 @strawberry.input(description="A ward, village or other local area of a coalition.")

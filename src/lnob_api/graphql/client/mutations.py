@@ -6,14 +6,18 @@ from typing import Any
 
 import strawberry
 
-from lnob_api.auth.principal import Scope
 from lnob_api.client import service
 from lnob_api.graphql.client.types import OAuthClient
-from lnob_api.graphql.mutations import calls, given, itself, parts, payload, shown
+from lnob_api.graphql.mutations import (
+    PARTNERSHIP_ADMIN,
+    calls,
+    given,
+    itself,
+    parts,
+    payload,
+    shown,
+)
 from lnob_api.graphql.organisation.mutations import organisation_ref
-from lnob_api.graphql.permissions import requires
-
-ADMIN = [requires(Scope.PARTNERSHIP_ADMIN)]
 
 
 @strawberry.input(
@@ -63,7 +67,7 @@ class ClientMutations:
         ClientCreateInput,
         ClientCreatePayload,
         parts(client=_client, client_secret=shown()),
-        permission_classes=ADMIN,
+        permission_classes=PARTNERSHIP_ADMIN,
         description="Register an OAuth client. Partnership admins.",
         args=lambda i: {
             "organisation": organisation_ref(i.organisation, "organisation"),
@@ -76,7 +80,7 @@ class ClientMutations:
         ClientRevokeInput,
         ClientRevokePayload,
         parts(client=_client),
-        permission_classes=ADMIN,
+        permission_classes=PARTNERSHIP_ADMIN,
         description="Revoke an OAuth client: its tokens stop working. Partnership admins.",
         args=lambda i: given(i, "client_id"),
         returns=itself,

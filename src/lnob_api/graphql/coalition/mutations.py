@@ -7,7 +7,6 @@ from typing import Any
 
 import strawberry
 
-from lnob_api.auth.principal import Scope
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.coalition import service
 from lnob_api.declare.entities import COALITION
@@ -15,6 +14,9 @@ from lnob_api.graphql.coalition.types import Coalition, CoalitionMembership
 from lnob_api.graphql.declared import create_input, created, on_row, row_payloads, update_input
 from lnob_api.graphql.enums import MemberRole
 from lnob_api.graphql.mutations import (
+    ADMINS,
+    COALITION_ADMIN,
+    PARTNERSHIP_ADMIN,
     UserError,
     calls,
     named,
@@ -22,11 +24,6 @@ from lnob_api.graphql.mutations import (
     shown_payload,
 )
 from lnob_api.graphql.organisation.mutations import organisation_ref
-from lnob_api.graphql.permissions import requires, requires_any
-
-PARTNERSHIP = [requires(Scope.PARTNERSHIP_ADMIN)]
-ADMINS = [requires_any(Scope.COALITION_ADMIN, Scope.PARTNERSHIP_ADMIN)]
-COALITION_ADMIN = [requires(Scope.COALITION_ADMIN)]
 
 
 @strawberry.input(description="A new country coalition.")
@@ -152,7 +149,7 @@ class CoalitionMutations:
         CoalitionCreateInput,
         CoalitionCreatePayload,
         _run,
-        permission_classes=PARTNERSHIP,
+        permission_classes=PARTNERSHIP_ADMIN,
         description="Open a country coalition.",
         args=_created,
     )

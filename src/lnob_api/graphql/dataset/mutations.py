@@ -8,7 +8,6 @@ from typing import Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lnob_api.auth.principal import Scope
 from lnob_api.dataset import lifecycle, service
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import DATASET
@@ -18,6 +17,8 @@ from lnob_api.graphql.declared import inputs, on_row
 from lnob_api.graphql.enums import Methodology, Visibility
 from lnob_api.graphql.ids_input import Edit, Versioned, pk_of
 from lnob_api.graphql.mutations import (
+    COALITION_ADMIN,
+    WRITE,
     UserError,
     calls,
     deleted,
@@ -31,11 +32,8 @@ from lnob_api.graphql.mutations import (
 )
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.observation.types import DisclosureWarning
-from lnob_api.graphql.permissions import requires
 from lnob_api.graphql.provenance.mutations import ProvenanceInput, provenance_change
 from lnob_api.observation import service as observation_service
-
-WRITE = [requires(Scope.DATA_WRITE)]
 
 
 @strawberry.input(description="A new draft dataset in a coalition.")
@@ -248,7 +246,7 @@ class DatasetMutations:
         DatasetSetVisibilityInput,
         DatasetSetVisibilityPayload,
         _run,
-        permission_classes=[requires(Scope.COALITION_ADMIN)],
+        permission_classes=COALITION_ADMIN,
         description="Set who sees a dataset (every version of it). Coalition admins only.",
         args=lambda i: given(i, "visibility", "metadata_visibility"),
     )

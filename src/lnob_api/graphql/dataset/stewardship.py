@@ -7,7 +7,6 @@ from typing import Any
 
 import strawberry
 
-from lnob_api.auth.principal import Scope
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.dataset import stewardship
 from lnob_api.declare.entities import DATASET
@@ -18,8 +17,15 @@ from lnob_api.graphql.enums import ConsentScope, ValidationMethod
 from lnob_api.graphql.ids import to_global_id
 from lnob_api.graphql.ids_input import Versioned, pk_of
 from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.mutations import calls, given, payload, row_payload, shown_payload
-from lnob_api.graphql.permissions import requires
+from lnob_api.graphql.mutations import (
+    COALITION_ADMIN,
+    WRITE,
+    calls,
+    given,
+    payload,
+    row_payload,
+    shown_payload,
+)
 
 
 @strawberry.type(description="What a community agreed to for a dataset (all its versions).")
@@ -110,7 +116,7 @@ class StewardshipMutations:
         DatasetValidateInput,
         DatasetValidatePayload,
         _dataset_run,
-        permission_classes=[requires(Scope.DATA_WRITE)],
+        permission_classes=WRITE,
         description="Record the community's validation of a draft (DRAFT -> COMMUNITY_VALIDATED).",
         args=lambda i: given(i, "method", "validated_by", "validated_on", "note"),
     )
@@ -119,7 +125,7 @@ class StewardshipMutations:
         ConsentRecordInput,
         ConsentRecordPayload,
         _consent_run,
-        permission_classes=[requires(Scope.COALITION_ADMIN)],
+        permission_classes=COALITION_ADMIN,
         description="Record what the community agreed to. Coalition admins only.",
         args=lambda i: {
             "dataset_id": pk_of(i.dataset, "Dataset", "dataset"),
@@ -133,7 +139,7 @@ class StewardshipMutations:
         ConsentWithdrawInput,
         ConsentWithdrawPayload,
         _consent_run,
-        permission_classes=[requires(Scope.COALITION_ADMIN)],
+        permission_classes=COALITION_ADMIN,
         description="Withdraw a consent: the data leaves every path at once. Coalition admins.",
         row="Consent",
         args=lambda i: given(i, "reason"),

@@ -8,16 +8,12 @@ from typing import Any
 
 import strawberry
 
-from lnob_api.auth.principal import Scope
 from lnob_api.grant import service
 from lnob_api.graphql.declared import row_payloads
 from lnob_api.graphql.grant.types import Grant
 from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.mutations import calls, given, itself, shown_payload
+from lnob_api.graphql.mutations import COALITION_ADMIN, calls, given, itself, shown_payload
 from lnob_api.graphql.organisation.mutations import organisation_ref
-from lnob_api.graphql.permissions import requires
-
-COALITION_ADMIN = [requires(Scope.COALITION_ADMIN)]
 
 
 @strawberry.input(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import strawberry
 
-from lnob_api.auth.principal import Scope
 from lnob_api.declare.entities import ORGANISATION
 from lnob_api.errors import InvalidInput
 from lnob_api.graphql.declared import (
@@ -18,13 +17,10 @@ from lnob_api.graphql.declared import (
 )
 from lnob_api.graphql.ids import from_global_id
 from lnob_api.graphql.ids_input import Versioned
-from lnob_api.graphql.mutations import calls, deleted, row_payload
+from lnob_api.graphql.mutations import PARTNERSHIP_ADMIN, calls, deleted, row_payload
 from lnob_api.graphql.organisation.types import Organisation
-from lnob_api.graphql.permissions import requires
 from lnob_api.organisation import repository as organisation_repo
 from lnob_api.organisation import service
-
-ADMIN = [requires(Scope.PARTNERSHIP_ADMIN)]
 
 
 def organisation_ref(value: str, field: str) -> service.OrganisationRef:
@@ -71,7 +67,7 @@ class OrganisationMutations:
         OrganisationCreateInput,
         OrganisationCreatePayload,
         _run,
-        permission_classes=ADMIN,
+        permission_classes=PARTNERSHIP_ADMIN,
         description="Add an organisation.",
         args=lambda i: created(ORGANISATION, i, every=True, by_input=True),
     )
@@ -82,7 +78,7 @@ class OrganisationMutations:
         OrganisationUpdateInput,
         OrganisationUpdatePayload,
         _run,
-        permission_classes=ADMIN,
+        permission_classes=PARTNERSHIP_ADMIN,
         description="Edit an organisation.",
         args=lambda i: {"fields": updated(ORGANISATION, i, by_input=True).fields},
     )
@@ -92,7 +88,7 @@ class OrganisationMutations:
         OrganisationDeleteInput,
         OrganisationDeletePayload,
         deleted,
-        permission_classes=ADMIN,
+        permission_classes=PARTNERSHIP_ADMIN,
         description="Delete an organisation without users, clients, grants or memberships.",
         gone=True,
     )

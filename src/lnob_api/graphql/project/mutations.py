@@ -6,7 +6,6 @@ from typing import Any, ClassVar
 
 import strawberry
 
-from lnob_api.auth.principal import Scope
 from lnob_api.declare.entities import PROJECT
 from lnob_api.graphql.declared import (
     Declared,
@@ -19,13 +18,10 @@ from lnob_api.graphql.declared import (
 )
 from lnob_api.graphql.enums import Visibility
 from lnob_api.graphql.ids_input import Versioned
-from lnob_api.graphql.mutations import calls, deleted, row_payload
-from lnob_api.graphql.permissions import requires
+from lnob_api.graphql.mutations import COALITION_ADMIN, WRITE, calls, deleted, row_payload
 from lnob_api.graphql.project.types import Project
 from lnob_api.project import repository as project_repo
 from lnob_api.project import service
-
-WRITE = [requires(Scope.DATA_WRITE)]
 
 
 @strawberry.input(description="A new project of a coalition.")
@@ -122,7 +118,7 @@ class ProjectMutations:
         ProjectSetVisibilityInput,
         ProjectSetVisibilityPayload,
         _run,
-        permission_classes=[requires(Scope.COALITION_ADMIN)],
+        permission_classes=COALITION_ADMIN,
         description="Set who sees a project. Coalition admins only.",
         args=lambda i: {"visibility": i.visibility},
     )

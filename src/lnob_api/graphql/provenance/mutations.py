@@ -10,10 +10,9 @@ import strawberry
 
 from lnob_api.auth.principal import Scope
 from lnob_api.coalition import repository as coalition_repo
-from lnob_api.graphql.coalition.mutations import ADMINS
 from lnob_api.graphql.coalition.types import MarginalisedGroup
 from lnob_api.graphql.ids_input import Edit
-from lnob_api.graphql.mutations import calls, deleted, parts, payload, row
+from lnob_api.graphql.mutations import ADMINS, calls, deleted, parts, payload, row
 from lnob_api.graphql.permissions import requires_any
 from lnob_api.graphql.provenance.types import (
     ProducerType,

@@ -6,7 +6,6 @@ from typing import Any, ClassVar
 
 import strawberry
 
-from lnob_api.auth.principal import Scope
 from lnob_api.declare.entities import PUBLICATION
 from lnob_api.graphql.declared import (
     Declared,
@@ -19,14 +18,10 @@ from lnob_api.graphql.declared import (
 )
 from lnob_api.graphql.enums import Visibility
 from lnob_api.graphql.ids_input import Versioned, pk_of
-from lnob_api.graphql.mutations import calls, deleted, row_payload
-from lnob_api.graphql.permissions import requires, requires_any
+from lnob_api.graphql.mutations import ADMINS, WRITE, calls, deleted, row_payload
 from lnob_api.graphql.publication.types import Publication
 from lnob_api.publication import repository as publication_repo
 from lnob_api.publication import service
-
-WRITE = [requires(Scope.DATA_WRITE)]
-GOVERN = [requires_any(Scope.COALITION_ADMIN, Scope.PARTNERSHIP_ADMIN)]
 
 
 @strawberry.input(
@@ -135,7 +130,7 @@ class PublicationMutations:
         PublicationSetVisibilityInput,
         PublicationSetVisibilityPayload,
         _run,
-        permission_classes=GOVERN,
+        permission_classes=ADMINS,
         description="Set who sees a publication. Admins of its coalition; partnership admins"
         " for a partnership-wide one.",
         args=lambda i: {"visibility": i.visibility},

@@ -8,21 +8,17 @@ from typing import Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lnob_api.auth.principal import Scope
 from lnob_api.declare.statistics import RECOMMENDATION
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import on_row
 from lnob_api.graphql.enums import Visibility
 from lnob_api.graphql.ids_input import Edit, Versioned, pk_of
+from lnob_api.graphql.mutations import WRITE, calls, given, parts, payload, row, writes
 from lnob_api.graphql.mutations import actor as _actor
-from lnob_api.graphql.mutations import calls, given, parts, payload, row, writes
-from lnob_api.graphql.permissions import requires
 from lnob_api.graphql.recommendation.types import Recommendation, RecommendationResponse
 from lnob_api.models.evidence import AuthorityLevel, RecommendationStatus
 from lnob_api.recommendation import repository as recommendation_repo
 from lnob_api.recommendation import service
-
-WRITE = [requires(Scope.DATA_WRITE)]
 
 
 @strawberry.input(description="The authority a recommendation is addressed to.")

@@ -11,7 +11,6 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.file_uploads import Upload
 
-from lnob_api.auth.principal import Scope
 from lnob_api.declare.statistics import SCORECARD, SCORECARD_ACTION
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import on_row
@@ -20,6 +19,7 @@ from lnob_api.graphql.ids import to_global_id
 from lnob_api.graphql.ids_input import Edit, Versioned, pk_of
 from lnob_api.graphql.mutations import (
     FILE_CODES,
+    WRITE,
     UserError,
     calls,
     codes,
@@ -33,7 +33,6 @@ from lnob_api.graphql.mutations import (
     writes,
 )
 from lnob_api.graphql.mutations import actor as _actor
-from lnob_api.graphql.permissions import requires
 from lnob_api.graphql.scorecard.types import (
     Scorecard,
     ScorecardAction,
@@ -44,8 +43,6 @@ from lnob_api.graphql.upload.reports import FileProblem
 from lnob_api.models.evidence import ActionStatus
 from lnob_api.scorecard import actions, scores, service, upload
 from lnob_api.scorecard import repository as scorecard_repo
-
-WRITE = [requires(Scope.DATA_WRITE)]
 
 
 @strawberry.input(description="A new community scorecard in a coalition.")

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
-from lnob_api.auth.principal import Scope
 from lnob_api.declare.entities import INDICATOR
 from lnob_api.graphql.declared import create_input, created, on_row, row_payloads, update_input
-from lnob_api.graphql.mutations import calls, row_payload
-from lnob_api.graphql.permissions import requires
+from lnob_api.graphql.mutations import WRITE, calls, row_payload
 from lnob_api.graphql.sdg.types import Indicator
 from lnob_api.sdg import repository as sdg_repo
 from lnob_api.sdg import service
-
-WRITE = [requires(Scope.DATA_WRITE)]
 
 
 @strawberry.input(description="A coalition's own indicator; its code (KE-C-0001) is assigned.")

@@ -14,12 +14,12 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.file_uploads import Upload
 
-from lnob_api.auth.principal import Scope
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.dataset.types import Dataset
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.mutations import (
+    WRITE,
     UserError,
     codes,
     parts,
@@ -31,12 +31,9 @@ from lnob_api.graphql.mutations import (
 )
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.observation.types import DisclosureWarning
-from lnob_api.graphql.permissions import requires
 from lnob_api.graphql.upload.reports import FileProblem
 from lnob_api.upload import service
 from lnob_api.upload.mapping import ColumnMapping
-
-WRITE = [requires(Scope.DATA_WRITE)]
 
 
 def _column(default: str) -> Any:

@@ -6,21 +6,24 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from lnob_api.auth.principal import Scope
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import CoalitionRole
 from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.mutations import UserError, calls, itself, named, shown_payload
-from lnob_api.graphql.permissions import requires
+from lnob_api.graphql.mutations import (
+    COALITION_ADMIN,
+    UserError,
+    calls,
+    itself,
+    named,
+    shown_payload,
+)
 from lnob_api.user import service
 
 if TYPE_CHECKING:
     from lnob_api.graphql.coalition.types import Coalition
 
 _Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.types")]
-
-COALITION_ADMIN = [requires(Scope.COALITION_ADMIN)]
 
 
 @strawberry.type(description="A user, as a coalition admin sees them when managing roles.")
