@@ -125,22 +125,7 @@ def _layer(
             db.single_read()
         return Context(principal=principal, db=db, settings=graphql.settings, request=None)
 
-    if layer == "compiled":
-        return lambda i: graphql.compiled.execute(
-            query, None, variants[i % len(variants)], context()
-        )
-    plans = list(graphql.compiled.plans.values())
-    sql = plans[0].sql
-    arguments = [plans[0].arguments({})]  # the values the plan was built with
-    holder: dict[str, Any] = {}
-
-    async def raw(i: int) -> Any:
-        if "conn" not in holder:
-            url = graphql.settings.database_url.replace("postgresql+asyncpg://", "postgresql://")
-            holder["conn"] = await asyncpg.connect(url)
-        return await holder["conn"].fetchrow(sql, *arguments[i % len(arguments)])
-
-    return raw
+    return lambda i: graphql.compiled.execute(query, None, variants[i % len(variants)], context())
 
 
 async def main() -> None:
@@ -154,10 +139,9 @@ async def main() -> None:
     parser.add_argument(
         "--layer",
         default="app",
-        choices=("app", "graphql", "compiled", "asyncpg"),
+        choices=("app", "graphql", "compiled"),
         help="app: every middleware; graphql: the GraphQL endpoint alone (the principal put in "
-        "the request state); compiled: CompiledReads.execute with a context; asyncpg: the "
-        "plan's statement on a raw asyncpg connection, one round trip",
+        "the request state); compiled: CompiledReads.execute with a context",
     )
     args = parser.parse_args()
 
