@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
+from lnob_api.domain_kit.sql import exists
 
 areas = models.Area.__table__
 
@@ -20,4 +21,4 @@ async def area(session: AsyncSession, code: str, *, lock: bool = False) -> model
 
 
 async def code_taken(session: AsyncSession, code: str) -> bool:
-    return bool(await session.scalar(sa.select(sa.exists().where(areas.c.code == code))))
+    return await exists(session, areas.c.code == code)

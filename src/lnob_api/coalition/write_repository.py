@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
 from lnob_api.db.rows import lock_one
+from lnob_api.domain_kit.sql import exists
 
 coalitions = models.Coalition.__table__
 areas = models.Area.__table__
@@ -21,19 +22,15 @@ async def coalition_id_by_code(session: AsyncSession, code: str) -> int | None:
 
 async def country_exists(session: AsyncSession, code: str) -> bool:
     """True when ``code`` is an ISO 3166-1 country in the area reference data."""
-    return bool(
-        await session.scalar(
-            sa.select(sa.exists().where(areas.c.code == code, areas.c.level == "COUNTRY"))
-        )
-    )
+    return await exists(session, areas.c.code == code, areas.c.level == "COUNTRY")
 
 
 async def code_taken(session: AsyncSession, code: str) -> bool:
-    return bool(await session.scalar(sa.select(sa.exists().where(coalitions.c.code == code))))
+    return await exists(session, coalitions.c.code == code)
 
 
 async def slug_taken(session: AsyncSession, slug: str) -> bool:
-    return bool(await session.scalar(sa.select(sa.exists().where(coalitions.c.slug == slug))))
+    return await exists(session, coalitions.c.slug == slug)
 
 
 async def lock(session: AsyncSession, coalition_id: int) -> models.Coalition | None:

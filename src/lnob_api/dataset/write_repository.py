@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
-from lnob_api.domain_kit.sql import replace_link_rows
+from lnob_api.domain_kit.sql import exists, replace_link_rows
 from lnob_api.models.enums import PRE_RELEASE
 
 datasets = models.Dataset.__table__
@@ -29,9 +29,7 @@ async def project_coalition(session: AsyncSession, project_id: int) -> int | Non
 
 
 async def area_exists(session: AsyncSession, code: str) -> bool:
-    return bool(
-        await session.scalar(sa.select(sa.exists().where(models.Area.code == code.upper())))
-    )
+    return await exists(session, models.Area.code == code.upper())
 
 
 async def indicators_by_code(session: AsyncSession, codes: Iterable[str]) -> dict[str, Any]:
@@ -53,12 +51,9 @@ async def groups_by_code(session: AsyncSession, codes: Iterable[str]) -> dict[st
 
 
 async def slug_taken(session: AsyncSession, slug: str, *, lineage_id: int | None = None) -> bool:
-    stmt = sa.select(sa.exists().where(datasets.c.slug == slug))
     if lineage_id is not None:
-        stmt = sa.select(
-            sa.exists().where(datasets.c.slug == slug, datasets.c.lineage_id != lineage_id)
-        )
-    return bool(await session.scalar(stmt))
+        return await exists(session, datasets.c.slug == slug, datasets.c.lineage_id != lineage_id)
+    return await exists(session, datasets.c.slug == slug)
 
 
 async def lock(

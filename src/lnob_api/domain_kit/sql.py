@@ -1,5 +1,5 @@
-"""The SQL the domains' repositories share: the source of a list read newest first, the rows
-of a link table (a record's SDG targets, groups, indicators...)."""
+"""The SQL the domains' repositories share: whether a row exists, the source of a list read
+newest first, the rows of a link table (a record's SDG targets, groups, indicators...)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api.auth.principal import Principal
 from lnob_api.read.relations import Source, order_by, scoped_by
+
+
+async def exists(session: AsyncSession, *where: ColumnElement[bool]) -> bool:
+    """Whether a row matches every condition of ``where``."""
+    return bool(await session.scalar(sa.select(sa.exists().where(*where))))
 
 
 def newest_first(

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lnob_api import models
 from lnob_api.db.rows import lock_one
+from lnob_api.domain_kit import sql
 
 _organisations = models.Organisation.__table__
 _areas = models.Area.__table__
@@ -163,7 +164,4 @@ async def dependants(conn: AsyncConnection, organisation_id: int) -> Dependants:
 
 
 async def exists(session: AsyncSession, organisation_id: int) -> bool:
-    found = await session.scalar(
-        sa.select(sa.exists().where(models.Organisation.id == organisation_id))
-    )
-    return bool(found)
+    return await sql.exists(session, models.Organisation.id == organisation_id)

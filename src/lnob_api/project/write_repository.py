@@ -11,7 +11,7 @@ from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.db.rows import lock_one
-from lnob_api.domain_kit.sql import replace_link_rows
+from lnob_api.domain_kit.sql import exists, replace_link_rows
 
 projects = models.Project.__table__
 targets = models.ProjectTarget.__table__
@@ -33,7 +33,7 @@ async def lock(
 
 
 async def slug_taken(session: AsyncSession, slug: str) -> bool:
-    return bool(await session.scalar(sa.select(sa.exists().where(projects.c.slug == slug))))
+    return await exists(session, projects.c.slug == slug)
 
 
 async def groups_by_code(

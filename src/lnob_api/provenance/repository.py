@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api import models
 from lnob_api.db.rows import lock_one
-from lnob_api.domain_kit.sql import replace_link_rows
+from lnob_api.domain_kit.sql import exists, replace_link_rows
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, public
 
 criteria = models.QualityCriterion.__table__
@@ -154,14 +154,12 @@ async def lock_criterion(
 async def criterion_code_taken(
     session: AsyncSession, coalition_id: int, code: str, *, except_id: int | None = None
 ) -> bool:
-    stmt = sa.select(
-        sa.exists().where(
-            criteria.c.coalition_id == coalition_id,
-            criteria.c.code == code,
-            criteria.c.id != (except_id or -1),
-        )
+    return await exists(
+        session,
+        criteria.c.coalition_id == coalition_id,
+        criteria.c.code == code,
+        criteria.c.id != (except_id or -1),
     )
-    return bool(await session.scalar(stmt))
 
 
 async def criterion_uses(session: AsyncSession, criterion_id: int) -> int:
@@ -208,4 +206,4 @@ async def lock_group(session: AsyncSession, group_id: int) -> models.Marginalise
 
 
 async def group_code_taken(session: AsyncSession, code: str) -> bool:
-    return bool(await session.scalar(sa.select(sa.exists().where(groups.c.code == code))))
+    return await exists(session, groups.c.code == code)

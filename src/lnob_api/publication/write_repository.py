@@ -11,7 +11,7 @@ from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.db.rows import lock_one
-from lnob_api.domain_kit.sql import replace_link_rows
+from lnob_api.domain_kit.sql import exists, replace_link_rows
 
 publications = models.Publication.__table__
 coalitions = models.Coalition.__table__
@@ -34,7 +34,7 @@ async def lock(
 
 
 async def slug_taken(session: AsyncSession, slug: str) -> bool:
-    return bool(await session.scalar(sa.select(sa.exists().where(publications.c.slug == slug))))
+    return await exists(session, publications.c.slug == slug)
 
 
 async def coalition_ids_by_code(session: AsyncSession, codes: Iterable[str]) -> dict[str, int]:

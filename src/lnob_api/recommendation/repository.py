@@ -18,7 +18,7 @@ from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.coalition.repository import coalition_coded
 from lnob_api.db.rows import lock_one
-from lnob_api.domain_kit.sql import replace_link_rows
+from lnob_api.domain_kit.sql import exists, replace_link_rows
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, scoped_by
 from lnob_api.read.search import ESCAPE, word_patterns
 from lnob_api.sdg import repository as sdg_repo
@@ -133,13 +133,11 @@ async def lock(session: AsyncSession, recommendation_id: int) -> models.Recommen
 
 
 async def is_visible(session: AsyncSession, principal: Principal, recommendation_id: int) -> bool:
-    stmt = sa.select(
-        sa.exists().where(
-            recommendations.c.id == recommendation_id,
-            visibility.recommendation_visible(principal),
-        )
+    return await exists(
+        session,
+        recommendations.c.id == recommendation_id,
+        visibility.recommendation_visible(principal),
     )
-    return bool(await session.scalar(stmt))
 
 
 async def publication_belongs(

@@ -19,6 +19,7 @@ from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.coalition.repository import coalition_coded
 from lnob_api.db.rows import lock_one
+from lnob_api.domain_kit.sql import exists
 from lnob_api.errors import InvalidInput
 from lnob_api.observation.periods import period_bounds
 from lnob_api.read.keyset import OrderKey
@@ -178,10 +179,9 @@ async def lock_action(session: AsyncSession, action_id: int) -> models.Scorecard
 
 async def is_visible(session: AsyncSession, principal: Principal, scorecard_id: int) -> bool:
     """Whether the principal may see the scorecard (writes to unseen ones look like misses)."""
-    stmt = sa.select(
-        sa.exists().where(scorecards.c.id == scorecard_id, visibility.scorecard_visible(principal))
+    return await exists(
+        session, scorecards.c.id == scorecard_id, visibility.scorecard_visible(principal)
     )
-    return bool(await session.scalar(stmt))
 
 
 async def area_country(session: AsyncSession, code: str) -> tuple[str, int | None] | None:
@@ -202,10 +202,7 @@ async def coalition_code(session: AsyncSession, coalition_id: int) -> str:
 
 
 async def target_exists(session: AsyncSession, code: str) -> bool:
-    found = await session.scalar(
-        sa.select(sa.exists().where(models.SdgTarget.code == code.strip().lower()))
-    )
-    return bool(found)
+    return await exists(session, models.SdgTarget.code == code.strip().lower())
 
 
 async def project_coalition(session: AsyncSession, project_id: int) -> int | None:
