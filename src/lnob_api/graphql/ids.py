@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 
+import strawberry
+
 from lnob_api.errors import InvalidInput
 
 # Every primary key is a PostgreSQL bigint: a numeric key outside it cannot name a row, and
@@ -14,6 +16,11 @@ MAX_KEY = 2**63 - 1
 
 def to_global_id(type_name: str, key: object) -> str:
     return base64.b64encode(f"{type_name}:{key}".encode()).decode()
+
+
+def global_id(type_name: str, key: object) -> strawberry.ID:
+    """The global id of a ``type_name`` row, as a GraphQL ``ID`` value."""
+    return strawberry.ID(to_global_id(type_name, key))
 
 
 def from_global_id(global_id: str, field: str = "id") -> tuple[str, str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 
 import strawberry
@@ -13,6 +13,7 @@ from lnob_api.graphql.inputs import int_range, text_problem
 from lnob_api.read.relations import Source
 
 N = TypeVar("N", bound="Node")
+T = TypeVar("T")
 
 
 @strawberry.interface(description="An object with a global id (Relay object identification).")
@@ -29,6 +30,17 @@ class Node:
         """Build the type from a row whose labels are the fields' Python names (``pk``: the key)."""
         values = {name: row[label] for name, label in cls._columns}
         return cls(id=strawberry.ID(to_global_id(cls.__name__, row[cls._source.key])), **values)
+
+
+def copied(cls: type[T], source: Any, /, **given: Any) -> T:
+    """A plain (not Node) type built from a row or a service's record: each of its fields that
+    ``given`` does not set takes the row's item (a mapping) or the record's attribute of the
+    same name."""
+    read: Callable[[str], Any] = (
+        source.__getitem__ if isinstance(source, Mapping) else lambda name: getattr(source, name)
+    )
+    names = (f.name for f in dataclasses.fields(cls) if f.init and f.name not in given)  # type: ignore[arg-type]
+    return cls(**{name: read(name) for name in names}, **given)
 
 
 REGISTRY: dict[str, type[Node]] = {}

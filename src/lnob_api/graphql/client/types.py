@@ -10,6 +10,7 @@ import strawberry
 from lnob_api.client.service import ClientRecord
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.node import copied
 from lnob_api.organisation import repository as organisation_repo
 
 if TYPE_CHECKING:
@@ -37,16 +38,12 @@ class OAuthClient:
 
     @classmethod
     def from_record(cls, record: ClientRecord) -> OAuthClient:
-        return cls(
-            client_id=record.client_id,
-            name=record.name,
-            organisation_slug=record.organisation_slug,
+        return copied(
+            cls,
+            record,
             scopes=list(record.scopes),
             redirect_uris=list(record.redirect_uris),
             grant_types=list(record.grant_types),
-            is_public=record.is_public,
-            created_at=record.created_at,
-            revoked_at=record.revoked_at,
         )
 
     @strawberry.field(description="The organisation the client belongs to.")

@@ -15,7 +15,7 @@ from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import declared
 from lnob_api.graphql.enums import MemberRole
 from lnob_api.graphql.loading import load_list, load_one
-from lnob_api.graphql.node import Node, entity
+from lnob_api.graphql.node import Node, copied, entity
 from lnob_api.graphql.provenance.types import DimensionCode, QualityCriterion
 from lnob_api.organisation import repository as organisation_repo
 from lnob_api.project import repository as project_repo
@@ -92,11 +92,7 @@ class CoalitionMembership:
 
     @classmethod
     def from_row(cls, row: Any) -> CoalitionMembership:
-        return cls(
-            coalition_id=row["coalition_id"],
-            organisation_id=row["organisation_id"],
-            role=row["role"],
-        )
+        return copied(cls, row)
 
     @strawberry.field
     async def coalition(self, info: Info) -> Coalition:

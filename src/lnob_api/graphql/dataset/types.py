@@ -24,7 +24,7 @@ from lnob_api.graphql.lazy import Project as _Project
 from lnob_api.graphql.lazy import Publication as _Publication
 from lnob_api.graphql.linked import to_many, to_one
 from lnob_api.graphql.loading import load_list, load_one
-from lnob_api.graphql.node import Node, entity
+from lnob_api.graphql.node import Node, copied, entity
 from lnob_api.graphql.provenance.types import (
     ProducerType,
     Provenance,
@@ -79,13 +79,7 @@ class DatasetValidation:
 
     @classmethod
     def from_row(cls, row: Any) -> DatasetValidation:
-        return cls(
-            method=row["method"],
-            validated_by=row["validated_by"],
-            validated_on=row["validated_on"],
-            note=row["note"],
-            created_at=row["created_at"],
-        )
+        return copied(cls, row)
 
 
 @entity(dataset_repo.DATASET_VERSIONS)

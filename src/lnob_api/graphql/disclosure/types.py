@@ -10,7 +10,8 @@ import strawberry
 from lnob_api.disclosure import perturbation
 from lnob_api.disclosure.audit import Finding
 from lnob_api.disclosure.service import AudienceAudit, CoalitionAudit, DatasetLoss
-from lnob_api.graphql.ids import to_global_id
+from lnob_api.graphql.ids import global_id
+from lnob_api.graphql.node import copied
 
 
 @strawberry.enum(description="What of a small cell is protected.")
@@ -48,7 +49,7 @@ class NarrowedCell:
     @classmethod
     def of(cls, f: Finding) -> NarrowedCell:
         return cls(
-            id=strawberry.ID(to_global_id("Observation", f.cell_id)),
+            id=global_id("Observation", f.cell_id),
             quantity=ProtectedQuantity(f.kind.value),
             value=f.value,
             interval=Interval.of(f.interval),
@@ -68,12 +69,7 @@ class DisclosureAudience:
 
     @classmethod
     def of(cls, a: AudienceAudit) -> DisclosureAudience:
-        return cls(
-            audience=a.audience,
-            cells=a.cells,
-            withheld=a.withheld,
-            narrowed=[NarrowedCell.of(f) for f in a.findings],
-        )
+        return copied(cls, a, narrowed=[NarrowedCell.of(f) for f in a.findings])
 
 
 @strawberry.type(description="Information withheld from outsiders in one dataset version.")
@@ -90,16 +86,8 @@ class DatasetInformationLoss:
 
     @classmethod
     def of(cls, d: DatasetLoss) -> DatasetInformationLoss:
-        return cls(
-            dataset_id=strawberry.ID(to_global_id("Dataset", d.dataset_id)),
-            slug=d.slug,
-            version=d.version,
-            cells=d.cells,
-            withheld_cells=d.withheld,
-            cell_share=d.cell_share,
-            value=d.value,
-            withheld_value=d.withheld_value,
-            value_share=d.value_share,
+        return copied(
+            cls, d, dataset_id=global_id("Dataset", d.dataset_id), withheld_cells=d.withheld
         )
 
 
@@ -114,11 +102,9 @@ class DisclosureAudit:
 
     @classmethod
     def of(cls, audit: CoalitionAudit, loss: list[DatasetLoss]) -> DisclosureAudit:
-        return cls(
-            coalition=audit.coalition,
-            threshold=audit.threshold,
-            rate_share=audit.rate_share,
-            clean=audit.clean,
+        return copied(
+            cls,
+            audit,
             audiences=[DisclosureAudience.of(a) for a in audit.audiences],
             information_loss=[DatasetInformationLoss.of(d) for d in loss],
         )

@@ -9,6 +9,7 @@ import strawberry
 from lnob_api.gaps import model
 from lnob_api.gaps.repository import Coverage
 from lnob_api.gaps.service import Gap, IndicatorGaps
+from lnob_api.graphql.node import copied
 
 strawberry.enum(
     model.Disaggregation,
@@ -46,15 +47,7 @@ class DisaggregationCoverage:
 
     @classmethod
     def of(cls, c: Coverage) -> DisaggregationCoverage:
-        return cls(
-            reported=c.reported,
-            cells=c.cells,
-            shown_cells=c.shown_cells,
-            areas=c.areas,
-            datasets=c.datasets,
-            latest_period_end=c.latest,
-            categories=list(c.categories),
-        )
+        return copied(cls, c, latest_period_end=c.latest, categories=list(c.categories))
 
 
 @strawberry.type(description="One disaggregation of an indicator in a coalition's country.")
@@ -74,11 +67,9 @@ class DisaggregationGap:
 
     @classmethod
     def of(cls, g: Gap) -> DisaggregationGap:
-        return cls(
-            disaggregation=g.disaggregation,
-            expectation=g.expectation,
-            evidence=g.evidence,
-            status=g.status,
+        return copied(
+            cls,
+            g,
             community=DisaggregationCoverage.of(g.community),
             official=DisaggregationCoverage.of(g.official),
         )
@@ -109,16 +100,12 @@ class IndicatorDisaggregationGaps:
 
     @classmethod
     def of(cls, r: IndicatorGaps) -> IndicatorDisaggregationGaps:
-        return cls(
+        return copied(
+            cls,
+            r,
             coalition=r.coalition_code,
-            coalition_name=r.coalition_name,
             indicator=r.indicator_code,
-            indicator_title=r.indicator_title,
-            cells=r.cells,
-            shown_cells=r.shown_cells,
-            datasets=r.datasets,
             groups=list(r.groups),
-            asked=r.asked,
             filled_by_community=r.count(model.Status.FILLED_BY_COMMUNITY),
             missing=r.count(model.Status.MISSING),
             disaggregations=[DisaggregationGap.of(g) for g in r.gaps],

@@ -4,26 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.grant.service import GrantRecord, grant_status
-from lnob_api.graphql.context import Info
-from lnob_api.graphql.ids import to_global_id
-from lnob_api.graphql.loading import load_one
+from lnob_api.graphql import lazy
+from lnob_api.graphql.ids import global_id
+from lnob_api.graphql.linked import to_one
+from lnob_api.graphql.node import copied
 from lnob_api.organisation import repository as organisation_repo
-
-if TYPE_CHECKING:
-    from lnob_api.graphql.coalition.types import Coalition
-    from lnob_api.graphql.dataset.types import Dataset
-    from lnob_api.graphql.organisation.types import Organisation
-
-_Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.types")]
-_Dataset = Annotated["Dataset", strawberry.lazy("lnob_api.graphql.dataset.types")]
-_Organisation = Annotated["Organisation", strawberry.lazy("lnob_api.graphql.organisation.types")]
 
 
 @strawberry.enum(description="Whether a grant gives access now.")
@@ -53,39 +44,31 @@ class Grant:
 
     @classmethod
     def from_record(cls, record: GrantRecord) -> Grant:
-        return cls(
-            id=strawberry.ID(to_global_id("Grant", record.id)),
-            coalition_code=record.coalition_code,
-            dataset_id=record.dataset_id,
-            organisation_slug=record.organisation_slug,
-            client_id=record.client_id,
-            expires_at=record.expires_at,
-            revoked_at=record.revoked_at,
-            note=record.note,
-            created_at=record.created_at,
+        return copied(
+            cls,
+            record,
+            id=global_id("Grant", record.id),
             status=GrantStatus(grant_status(record, datetime.now(UTC)).value.upper()),
         )
 
-    @strawberry.field(description="The granting coalition.")
-    async def coalition(self, info: Info) -> _Coalition:
-        from lnob_api.graphql.coalition.types import Coalition
+    coalition = to_one(
+        coalition_repo.COALITION_BY_CODE,
+        "coalition_code",
+        lazy.Coalition,
+        required=True,
+        description="The granting coalition.",
+    )
 
-        found = await load_one(
-            info, coalition_repo.COALITION_BY_CODE, self.coalition_code, Coalition
-        )
-        assert found is not None  # coalitions are public reference rows
-        return found
+    dataset = to_one(
+        dataset_repo.DATASET_BY_ID,
+        "dataset_id",
+        lazy.Dataset,
+        description="The dataset opened; null for all of the coalition's data.",
+    )
 
-    @strawberry.field(description="The dataset opened; null for all of the coalition's data.")
-    async def dataset(self, info: Info) -> _Dataset | None:
-        from lnob_api.graphql.dataset.types import Dataset
-
-        return await load_one(info, dataset_repo.DATASET_BY_ID, self.dataset_id, Dataset)
-
-    @strawberry.field(description="The organisation granted, when the grantee is one.")
-    async def organisation(self, info: Info) -> _Organisation | None:
-        from lnob_api.graphql.organisation.types import Organisation
-
-        return await load_one(
-            info, organisation_repo.ORGANISATION_BY_SLUG, self.organisation_slug, Organisation
-        )
+    organisation = to_one(
+        organisation_repo.ORGANISATION_BY_SLUG,
+        "organisation_slug",
+        lazy.Organisation,
+        description="The organisation granted, when the grantee is one.",
+    )

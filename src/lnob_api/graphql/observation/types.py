@@ -22,7 +22,7 @@ from lnob_api.graphql.lazy import Indicator as _Indicator
 from lnob_api.graphql.lazy import SdgTarget as _SdgTarget
 from lnob_api.graphql.linked import to_one
 from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.node import Node, entity
+from lnob_api.graphql.node import Node, copied, entity
 from lnob_api.graphql.provenance.types import (
     ProducerType,
     Provenance,
@@ -58,7 +58,7 @@ class DisclosureWarning:
 
     @classmethod
     def of(cls, found: observation_service.DisclosureWarning) -> DisclosureWarning:
-        return cls(code=found.code, message=found.message, observations=found.observations)
+        return copied(cls, found)
 
 
 @entity(observation_repo.OBSERVATIONS)

@@ -13,7 +13,7 @@ from lnob_api.graphql.lazy import Area as _Area
 from lnob_api.graphql.lazy import Observation as _Observation
 from lnob_api.graphql.linked import to_one
 from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.node import Node, entity
+from lnob_api.graphql.node import Node, copied, entity
 from lnob_api.observation import repository as observation_repo
 from lnob_api.official import repository as official_repo
 
@@ -82,7 +82,7 @@ class ComparisonRow:
 
     @classmethod
     def from_row(cls, row: Any) -> ComparisonRow:
-        return cls(**{name: row[name] for name in _ROW_FIELDS})
+        return copied(cls, row)
 
     observation = to_one(
         observation_repo.OBSERVATION_BY_ID,
@@ -98,25 +98,3 @@ class ComparisonRow:
         )
 
     area = to_one(area_repo.AREA_BY_CODE, "area_code", _Area, required=True)
-
-
-_ROW_FIELDS = (
-    "area_code",
-    "period",
-    "sex",
-    "age",
-    "disability_status",
-    "urbanisation",
-    "group_code",
-    "community_value",
-    "suppressed",
-    "community_unit",
-    "official_value",
-    "official_unit",
-    "official_source",
-    "official_source_url",
-    "official_retrieved_on",
-    "gap",
-    "observation_id",
-    "official_value_id",
-)

@@ -26,7 +26,7 @@ from lnob_api.graphql.lazy import Project as _Project
 from lnob_api.graphql.lazy import SdgTarget as _Target
 from lnob_api.graphql.linked import to_many, to_one
 from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.node import Node, entity
+from lnob_api.graphql.node import Node, copied, entity
 from lnob_api.models.evidence import ActionStatus
 from lnob_api.organisation import repository as organisation_repo
 from lnob_api.project import repository as project_repo
@@ -160,15 +160,7 @@ class ScorecardScore:
 
     @classmethod
     def from_row(cls, row: Any) -> ScorecardScore:
-        return cls(
-            round_id=row["round_id"],
-            criterion_id=row["criterion_id"],
-            period=row["period"],
-            community_score=row["community_score"],
-            provider_score=row["provider_score"],
-            agreed_score=row["agreed_score"],
-            note=row["note"],
-        )
+        return copied(cls, row)
 
     @strawberry.field(description="Community score minus provider score; null if one is missing.")
     def gap(self) -> float | None:

@@ -8,7 +8,8 @@ from typing import Any
 import strawberry
 
 from lnob_api.graphql.enums import ObsStatus
-from lnob_api.graphql.ids import to_global_id
+from lnob_api.graphql.ids import global_id
+from lnob_api.graphql.node import copied
 
 _CODES = "Codes to keep; _T is the total (not disaggregated)."
 
@@ -41,14 +42,11 @@ class SeriesPoint:
 
     @classmethod
     def from_row(cls, row: Any) -> SeriesPoint:
-        return cls(
-            period=row["period"],
-            value=row["value"],
-            suppressed=row["suppressed"],
-            perturbed=row["perturbed"],
+        return copied(
+            cls,
+            row,
             obs_status=ObsStatus(row["obs_status"]),
-            sample_size=row["sample_size"],
-            dataset_id=strawberry.ID(to_global_id("Dataset", row["dataset_id"])),
+            dataset_id=global_id("Dataset", row["dataset_id"]),
         )
 
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import strawberry
 
-from lnob_api.graphql.ids import to_global_id
+from lnob_api.graphql.ids import global_id
+from lnob_api.graphql.node import copied
 
 
 @strawberry.type(description="An observation you could read before and cannot now: delete it.")
@@ -19,8 +20,8 @@ class RemovedObservation:
     @classmethod
     def from_row(cls, row: Any) -> RemovedObservation:
         return cls(
-            id=strawberry.ID(to_global_id("Observation", row["id"])),
-            dataset_id=strawberry.ID(to_global_id("Dataset", row["dataset_id"])),
+            id=global_id("Observation", row["id"]),
+            dataset_id=global_id("Dataset", row["dataset_id"]),
             removed_at=row["removed_at"],
         )
 
@@ -46,9 +47,4 @@ class RemovedDataset:
 
     @classmethod
     def from_row(cls, row: Any) -> RemovedDataset:
-        return cls(
-            id=strawberry.ID(to_global_id("Dataset", row["id"])),
-            removed_at=row["removed_at"],
-            reason=row["reason"],
-            listed=bool(row["listed"]),
-        )
+        return copied(cls, row, id=global_id("Dataset", row["id"]), listed=bool(row["listed"]))
