@@ -35,7 +35,6 @@ input's declared fields into WHERE clauses.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -51,9 +50,7 @@ from lnob_api.graphql import enums as _enums  # noqa: F401 - the model enums as 
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.i18n import localized
 from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.loading import load_list, load_one
 from lnob_api.graphql.mutations import Runner, UserError, actor, writes
-from lnob_api.read.relations import Through, ToMany, ToOne
 
 T = TypeVar("T", bound=type)
 _PRIVATE: Any = strawberry.Private
@@ -387,54 +384,3 @@ def deleted_payload(name: str) -> Any:
     ``userErrors``."""
     fields = {"deleted_id": strawberry.ID | None, "user_errors": list[UserError]}
     return _payload(name, __name__, fields, {})
-
-
-def _node(name: str, module: str) -> Callable[[], Any]:
-    def find() -> Any:
-        return getattr(importlib.import_module(module), name)
-
-    return find
-
-
-def one(
-    relation: ToOne,
-    key: str,
-    node: str,
-    module: str,
-    *,
-    description: str | None = None,
-    required: bool = False,
-) -> Any:
-    """A to-one field: ``relation``'s row whose key is the parent's ``key`` attribute, as the
-    ``node`` type of ``module``; null when missing or not visible, unless ``required`` (a
-    public reference row, always there: the field is non-null)."""
-    find = _node(node, module)
-    lazy: Any = Annotated[node, strawberry.lazy(module)]
-
-    async def resolve(root: Any, info: Info) -> Any:
-        found = await load_one(info, relation, getattr(root, key), find())
-        assert found is not None or not required, f"{node} {getattr(root, key)!r} is missing"
-        return found
-
-    return strawberry.field(
-        resolver=resolve, graphql_type=lazy if required else lazy | None, description=description
-    )
-
-
-def many(
-    relation: ToMany | Through,
-    node: str,
-    module: str,
-    *,
-    key: str = "pk",
-    description: str | None = None,
-) -> Any:
-    """A plain list field: every visible child of the parent's ``key`` through ``relation``,
-    as the ``node`` type of ``module`` (for short, bounded relations; else a connection)."""
-    find = _node(node, module)
-    lazy: Any = Annotated[node, strawberry.lazy(module)]
-
-    async def resolve(root: Any, info: Info) -> Any:
-        return await load_list(info, relation, getattr(root, key), find())
-
-    return strawberry.field(resolver=resolve, graphql_type=list[lazy], description=description)

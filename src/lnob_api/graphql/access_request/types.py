@@ -10,7 +10,11 @@ from lnob_api.access_request import repository as access_request_repo
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import ACCESS_REQUEST
-from lnob_api.graphql.declared import declared, one
+from lnob_api.graphql.declared import declared
+from lnob_api.graphql.lazy import Coalition as _Coalition
+from lnob_api.graphql.lazy import Dataset as _Dataset
+from lnob_api.graphql.lazy import Organisation as _Organisation
+from lnob_api.graphql.linked import to_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.models import AccessRequestStatus
 from lnob_api.organisation import repository as organisation_repo
@@ -35,26 +39,23 @@ class AccessRequest(Node):
     def requester_is_client(self) -> bool:
         return self.requester_user_id is None
 
-    dataset = one(
+    dataset = to_one(
         dataset_repo.DATASET_BY_ID,
         "dataset_id",
-        "Dataset",
-        "lnob_api.graphql.dataset.types",
+        _Dataset,
         description="The dataset asked for; null if you no longer see it.",
     )
-    coalition = one(
+    coalition = to_one(
         coalition_repo.COALITION_BY_ID,
         "coalition_id",
-        "Coalition",
-        "lnob_api.graphql.coalition.types",
+        _Coalition,
         description="The coalition that decides.",
         required=True,
     )
-    organisation = one(
+    organisation = to_one(
         organisation_repo.ORGANISATION_BY_ID,
         "organisation_id",
-        "Organisation",
-        "lnob_api.graphql.organisation.types",
+        _Organisation,
         description="The organisation asking (for a machine client: the client's own). "
         "Approval opens the data to this organisation, or only to the client that asked.",
         required=True,

@@ -7,9 +7,8 @@ import strawberry
 from lnob_api.area import repository as area_repo
 from lnob_api.graphql.area.types import Area
 from lnob_api.graphql.connections import Slice, connection
-from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import AreaLevel
-from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.lookups import by_code
 
 
 @strawberry.input(description="Conditions on areas; all given ones must hold.")
@@ -44,6 +43,9 @@ class AreaQueries:
         description="Countries, subdivisions and local areas, in code order.",
     )
 
-    @strawberry.field(description="One area by code, e.g. KE or KE-30 (case-insensitive).")
-    async def area(self, info: Info, code: str) -> Area | None:
-        return await load_one(info, area_repo.AREA_BY_CODE, area_repo.normalize_code(code), Area)
+    area = by_code(
+        area_repo.AREA_BY_CODE,
+        Area,
+        key=area_repo.normalize_code,
+        description="One area by code, e.g. KE or KE-30 (case-insensitive).",
+    )

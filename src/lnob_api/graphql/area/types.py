@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import strawberry
 
@@ -12,14 +12,11 @@ from lnob_api.declare.entities import AREA
 from lnob_api.graphql.connections import connection
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import declared
-from lnob_api.graphql.loading import load_many, load_one
+from lnob_api.graphql.lazy import Area as _Area
+from lnob_api.graphql.lazy import Coalition as _Coalition
+from lnob_api.graphql.linked import to_one
+from lnob_api.graphql.loading import load_many
 from lnob_api.graphql.node import Node, entity
-
-if TYPE_CHECKING:
-    from lnob_api.graphql.coalition.types import Coalition
-
-_Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.types")]
-_Area = Annotated["Area", strawberry.lazy("lnob_api.graphql.area.types")]
 
 
 @entity(area_repo.AREAS, parse_key=str)
@@ -36,9 +33,12 @@ class Area(Node):
         ancestors: list[str]
         coalition_id: int | None
 
-    @strawberry.field(description="The area this one lies in; null for a country.")
-    async def parent(self, info: Info) -> Area | None:
-        return await load_one(info, area_repo.AREA_BY_CODE, self.parent_code, Area)
+    parent = to_one(
+        area_repo.AREA_BY_CODE,
+        "parent_code",
+        "Area",
+        description="The area this one lies in; null for a country.",
+    )
 
     children = connection(
         area_repo.AREAS_BY_PARENT,
@@ -55,8 +55,9 @@ class Area(Node):
         found = await load_many(info, area_repo.AREA_BY_CODE, self.ancestors, Area)
         return [area for area in found if area is not None]
 
-    @strawberry.field(description="The coalition that registered a local area; null otherwise.")
-    async def coalition(self, info: Info) -> _Coalition | None:
-        from lnob_api.graphql.coalition.types import Coalition
-
-        return await load_one(info, coalition_repo.COALITION_BY_ID, self.coalition_id, Coalition)
+    coalition = to_one(
+        coalition_repo.COALITION_BY_ID,
+        "coalition_id",
+        _Coalition,
+        description="The coalition that registered a local area; null otherwise.",
+    )

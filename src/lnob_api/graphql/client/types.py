@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from lnob_api.client.service import ClientRecord
-from lnob_api.graphql.context import Info
-from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.lazy import Organisation as _Organisation
+from lnob_api.graphql.linked import to_one
 from lnob_api.graphql.node import copied
 from lnob_api.organisation import repository as organisation_repo
-
-if TYPE_CHECKING:
-    from lnob_api.graphql.organisation.types import Organisation
-
-_Organisation = Annotated["Organisation", strawberry.lazy("lnob_api.graphql.organisation.types")]
 
 
 @strawberry.type(
@@ -46,12 +40,10 @@ class OAuthClient:
             grant_types=list(record.grant_types),
         )
 
-    @strawberry.field(description="The organisation the client belongs to.")
-    async def organisation(self, info: Info) -> _Organisation:
-        from lnob_api.graphql.organisation.types import Organisation
-
-        found = await load_one(
-            info, organisation_repo.ORGANISATION_BY_SLUG, self.organisation_slug, Organisation
-        )
-        assert found is not None  # organisations are public rows
-        return found
+    organisation = to_one(
+        organisation_repo.ORGANISATION_BY_SLUG,
+        "organisation_slug",
+        _Organisation,
+        required=True,  # organisations are public rows
+        description="The organisation the client belongs to.",
+    )

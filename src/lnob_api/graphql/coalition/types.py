@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
 
@@ -11,29 +11,20 @@ from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import COALITION
 from lnob_api.graphql.connections import connection
-from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import declared
 from lnob_api.graphql.enums import MemberRole
-from lnob_api.graphql.loading import load_list, load_one
+from lnob_api.graphql.lazy import Area as _Area
+from lnob_api.graphql.lazy import Dataset as _Dataset
+from lnob_api.graphql.lazy import Organisation as _Organisation
+from lnob_api.graphql.lazy import Project as _Project
+from lnob_api.graphql.lazy import Publication as _Publication
+from lnob_api.graphql.linked import to_many, to_one
 from lnob_api.graphql.node import Node, copied, entity
 from lnob_api.graphql.provenance.types import DimensionCode, QualityCriterion
 from lnob_api.organisation import repository as organisation_repo
 from lnob_api.project import repository as project_repo
 from lnob_api.provenance import repository as provenance_repo
 from lnob_api.publication import repository as publication_repo
-
-if TYPE_CHECKING:
-    from lnob_api.graphql.area.types import Area
-    from lnob_api.graphql.dataset.types import Dataset
-    from lnob_api.graphql.organisation.types import Organisation
-    from lnob_api.graphql.project.types import Project
-    from lnob_api.graphql.publication.types import Publication
-
-_Organisation = Annotated["Organisation", strawberry.lazy("lnob_api.graphql.organisation.types")]
-_Project = Annotated["Project", strawberry.lazy("lnob_api.graphql.project.types")]
-_Dataset = Annotated["Dataset", strawberry.lazy("lnob_api.graphql.dataset.types")]
-_Area = Annotated["Area", strawberry.lazy("lnob_api.graphql.area.types")]
-_Publication = Annotated["Publication", strawberry.lazy("lnob_api.graphql.publication.types")]
 
 
 @entity(coalition_repo.COALITIONS)
@@ -44,11 +35,11 @@ class Coalition(Node):
 
     pk: strawberry.Private[int]
 
-    @strawberry.field(description="Member organisations and their roles.")
-    async def members(self, info: Info) -> list[CoalitionMembership]:
-        return await load_list(
-            info, coalition_repo.MEMBERSHIPS_BY_COALITION, self.pk, CoalitionMembership
-        )
+    members = to_many(
+        coalition_repo.MEMBERSHIPS_BY_COALITION,
+        "CoalitionMembership",
+        description="Member organisations and their roles.",
+    )
 
     projects = connection(
         project_repo.PROJECTS_BY_COALITION, _Project, description="The coalition's data projects."
@@ -58,18 +49,18 @@ class Coalition(Node):
         dataset_repo.DATASETS_BY_COALITION, _Dataset, description="The coalition's datasets."
     )
 
-    @strawberry.field(description="Marginalised groups defined by this coalition.")
-    async def groups(self, info: Info) -> list[MarginalisedGroup]:
-        return await load_list(info, coalition_repo.GROUPS_BY_COALITION, self.pk, MarginalisedGroup)
-
-    @strawberry.field(
-        description="The coalition's quality checklist (e.g. a statistics office's criteria "
-        "for citizen-generated data), by code."
+    groups = to_many(
+        coalition_repo.GROUPS_BY_COALITION,
+        "MarginalisedGroup",
+        description="Marginalised groups defined by this coalition.",
     )
-    async def quality_criteria(self, info: Info) -> list[QualityCriterion]:
-        return await load_list(
-            info, provenance_repo.CRITERIA_BY_COALITION, self.pk, QualityCriterion
-        )
+
+    quality_criteria = to_many(
+        provenance_repo.CRITERIA_BY_COALITION,
+        QualityCriterion,
+        description="The coalition's quality checklist (e.g. a statistics office's criteria "
+        "for citizen-generated data), by code.",
+    )
 
     publications = connection(
         publication_repo.PUBLICATIONS_BY_COALITION,
@@ -94,21 +85,11 @@ class CoalitionMembership:
     def from_row(cls, row: Any) -> CoalitionMembership:
         return copied(cls, row)
 
-    @strawberry.field
-    async def coalition(self, info: Info) -> Coalition:
-        found = await load_one(info, coalition_repo.COALITION_BY_ID, self.coalition_id, Coalition)
-        assert found is not None  # coalitions are public reference rows
-        return found
-
-    @strawberry.field
-    async def organisation(self, info: Info) -> _Organisation:
-        from lnob_api.graphql.organisation.types import Organisation
-
-        found = await load_one(
-            info, organisation_repo.ORGANISATION_BY_ID, self.organisation_id, Organisation
-        )
-        assert found is not None
-        return found
+    # coalitions and organisations are public reference rows
+    coalition = to_one(coalition_repo.COALITION_BY_ID, "coalition_id", Coalition, required=True)
+    organisation = to_one(
+        organisation_repo.ORGANISATION_BY_ID, "organisation_id", _Organisation, required=True
+    )
 
 
 @entity(coalition_repo.GROUPS)
@@ -135,8 +116,9 @@ class MarginalisedGroup(Node):
     def dimension_codes(self) -> list[DimensionCode]:
         return DimensionCode.from_stored(self.maps_to)
 
-    @strawberry.field(
-        description="The coalition whose vocabulary this is; null for the shared one."
+    coalition = to_one(
+        coalition_repo.COALITION_BY_ID,
+        "coalition_id",
+        Coalition,
+        description="The coalition whose vocabulary this is; null for the shared one.",
     )
-    async def coalition(self, info: Info) -> Coalition | None:
-        return await load_one(info, coalition_repo.COALITION_BY_ID, self.coalition_id, Coalition)

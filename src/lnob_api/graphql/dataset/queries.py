@@ -13,13 +13,12 @@ from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import DATASET
 from lnob_api.errors import InvalidInput
 from lnob_api.graphql.connections import Slice, connection
-from lnob_api.graphql.context import Info
 from lnob_api.graphql.dataset.types import Dataset
 from lnob_api.graphql.declared import declared_where, filters
 from lnob_api.graphql.enums import DatasetStatus
 from lnob_api.graphql.ids import from_global_id
 from lnob_api.graphql.inputs import check_int
-from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.lookups import by_id_or_slug
 from lnob_api.graphql.provenance.types import ProducerType, ProvenanceMethod
 from lnob_api.provenance import repository as provenance_repo
 from lnob_api.sdg import repository as sdg_repo
@@ -126,15 +125,9 @@ class DatasetQueries:
         description="Datasets the caller may see.",
     )
 
-    @strawberry.field(description="One dataset by global id or slug.")
-    async def dataset(
-        self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
-    ) -> Dataset | None:
-        if (id is None) == (slug is None):
-            raise InvalidInput("id", "give exactly one of id or slug", code="INVALID_ARGUMENT")
-        if slug is not None:
-            return await load_one(info, dataset_repo.DATASET_BY_SLUG, slug, Dataset)
-        type_name, key = from_global_id(str(id))
-        if type_name != "Dataset" or not key.isdigit():
-            return None
-        return await load_one(info, dataset_repo.DATASET_BY_ID, int(key), Dataset)
+    dataset = by_id_or_slug(
+        dataset_repo.DATASET_BY_ID,
+        dataset_repo.DATASET_BY_SLUG,
+        Dataset,
+        description="One dataset by global id or slug.",
+    )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from lnob_api.area import repository as area_repo
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import DATASET
@@ -20,10 +21,12 @@ from lnob_api.graphql.lazy import Coalition as _Coalition
 from lnob_api.graphql.lazy import Indicator as _Indicator
 from lnob_api.graphql.lazy import MarginalisedGroup as _Group
 from lnob_api.graphql.lazy import Observation as _Observation
+from lnob_api.graphql.lazy import ObservationFilter as _ObservationFilter
 from lnob_api.graphql.lazy import Project as _Project
 from lnob_api.graphql.lazy import Publication as _Publication
+from lnob_api.graphql.lazy import Recommendation as _Recommendation
 from lnob_api.graphql.linked import to_many, to_one
-from lnob_api.graphql.loading import load_list, load_one
+from lnob_api.graphql.loading import load_list
 from lnob_api.graphql.node import Node, copied, entity
 from lnob_api.graphql.provenance.types import (
     ProducerType,
@@ -34,20 +37,13 @@ from lnob_api.graphql.provenance.types import (
 )
 from lnob_api.observation import repository as observation_repo
 from lnob_api.project import repository as project_repo
+from lnob_api.publication import repository as publication_repo
 from lnob_api.sdg import repository as sdg_repo
 
 if TYPE_CHECKING:
     from lnob_api.graphql.dataset.stewardship import Consent
-    from lnob_api.graphql.observation.types import ObservationFilter
-    from lnob_api.graphql.recommendation.types import Recommendation
 
 _Consent = Annotated["Consent", strawberry.lazy("lnob_api.graphql.dataset.stewardship")]
-_Recommendation = Annotated[
-    "Recommendation", strawberry.lazy("lnob_api.graphql.recommendation.types")
-]
-_ObservationFilter = Annotated[
-    "ObservationFilter", strawberry.lazy("lnob_api.graphql.observation.types")
-]
 
 
 async def _observations(
@@ -155,21 +151,18 @@ class Dataset(Node):
         description="The dataset's observations the caller may read, by id.",
     )
 
-    @strawberry.field(description="The area the dataset covers, when known.")
-    async def area(self, info: Info) -> _Area | None:
-        from lnob_api.area import repository as area_repo
-        from lnob_api.graphql.area.types import Area
-
-        return await load_one(info, area_repo.AREA_BY_CODE, self.area_code, Area)
-
-    @strawberry.field(
-        description="Publications drawing on this dataset (those the caller may see)."
+    area = to_one(
+        area_repo.AREA_BY_CODE,
+        "area_code",
+        _Area,
+        description="The area the dataset covers, when known.",
     )
-    async def publications(self, info: Info) -> list[_Publication]:
-        from lnob_api.graphql.publication.types import Publication
-        from lnob_api.publication import repository as publication_repo
 
-        return await load_list(info, publication_repo.PUBLICATIONS_BY_DATASET, self.pk, Publication)
+    publications = to_many(
+        publication_repo.PUBLICATIONS_BY_DATASET,
+        _Publication,
+        description="Publications drawing on this dataset (those the caller may see).",
+    )
 
     @strawberry.field(
         description="Recommendations to authorities drawn from this dataset, any version of it "

@@ -9,7 +9,9 @@ import strawberry
 
 from lnob_api.access_request import repository as access_request_repo
 from lnob_api.declare.entities import NOTIFICATION
-from lnob_api.graphql.declared import declared, one
+from lnob_api.graphql.declared import declared
+from lnob_api.graphql.lazy import AccessRequest as _AccessRequest
+from lnob_api.graphql.linked import to_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.models import NotificationKind
 from lnob_api.notification import repository as notification_repo
@@ -31,10 +33,9 @@ class Notification(Node):
     def read(self) -> bool:
         return self.read_at is not None
 
-    access_request = one(
+    access_request = to_one(
         access_request_repo.ACCESS_REQUEST_BY_ID,
         "access_request_id",
-        "AccessRequest",
-        "lnob_api.graphql.access_request.types",
+        _AccessRequest,
         description="The access request it is about, if you still see it.",
     )

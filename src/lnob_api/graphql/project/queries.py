@@ -5,9 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from lnob_api.graphql.connections import Slice, connection
-from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import ProjectStatus
-from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.lookups import by_slug
 from lnob_api.graphql.project.types import Project
 from lnob_api.project import repository as project_repo
 
@@ -38,6 +37,4 @@ class ProjectQueries:
         project_repo.PROJECTS, Project, select=_projects, description="Projects the caller may see."
     )
 
-    @strawberry.field(description="One project by slug.")
-    async def project(self, info: Info, slug: str) -> Project | None:
-        return await load_one(info, project_repo.PROJECT_BY_SLUG, slug, Project)
+    project = by_slug(project_repo.PROJECT_BY_SLUG, Project, description="One project by slug.")

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
-
 import strawberry
 
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import PROJECT
 from lnob_api.graphql.connections import connection
-from lnob_api.graphql.declared import declared, many, one
+from lnob_api.graphql.declared import declared
+from lnob_api.graphql.lazy import Coalition as _Coalition
+from lnob_api.graphql.lazy import Dataset as _Dataset
+from lnob_api.graphql.lazy import MarginalisedGroup as _Group
+from lnob_api.graphql.lazy import SdgTarget as _Target
+from lnob_api.graphql.linked import to_many, to_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.project import repository as project_repo
 from lnob_api.sdg import repository as sdg_repo
-
-if TYPE_CHECKING:
-    from lnob_api.graphql.dataset.types import Dataset
-
-_COALITIONS = "lnob_api.graphql.coalition.types"
-_Dataset = Annotated["Dataset", strawberry.lazy("lnob_api.graphql.dataset.types")]
 
 
 @entity(project_repo.PROJECTS)
@@ -32,19 +29,13 @@ class Project(Node):
 
     pk: strawberry.Private[int]
 
-    coalition = one(
-        coalition_repo.COALITION_BY_ID, "coalition_id", "Coalition", _COALITIONS, required=True
+    coalition = to_one(coalition_repo.COALITION_BY_ID, "coalition_id", _Coalition, required=True)
+    targets = to_many(
+        sdg_repo.TARGETS_BY_PROJECT, _Target, description="SDG targets the project addresses."
     )
-    targets = many(
-        sdg_repo.TARGETS_BY_PROJECT,
-        "SdgTarget",
-        "lnob_api.graphql.sdg.types",
-        description="SDG targets the project addresses.",
-    )
-    groups = many(
+    groups = to_many(
         coalition_repo.GROUPS_BY_PROJECT,
-        "MarginalisedGroup",
-        _COALITIONS,
+        _Group,
         description="Marginalised groups the project is concerned with.",
     )
     datasets = connection(

@@ -7,13 +7,10 @@ from enum import Enum
 import strawberry
 
 from lnob_api.declare.entities import PUBLICATION
-from lnob_api.errors import InvalidInput
 from lnob_api.graphql.connections import Slice, connection
-from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import declared_where, filters
 from lnob_api.graphql.enums import PublicationKind
-from lnob_api.graphql.ids import from_global_id
-from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.lookups import by_id_or_slug
 from lnob_api.graphql.publication.types import Publication
 from lnob_api.publication import repository as publication_repo
 
@@ -66,15 +63,9 @@ class PublicationQueries:
         description="Publications the caller may see.",
     )
 
-    @strawberry.field(description="One publication by global id or slug.")
-    async def publication(
-        self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
-    ) -> Publication | None:
-        if (id is None) == (slug is None):
-            raise InvalidInput("id", "give exactly one of id or slug", code="INVALID_ARGUMENT")
-        if slug is not None:
-            return await load_one(info, publication_repo.PUBLICATION_BY_SLUG, slug, Publication)
-        type_name, key = from_global_id(str(id))
-        if type_name != "Publication" or not key.isdigit():
-            return None
-        return await load_one(info, publication_repo.PUBLICATION_BY_ID, int(key), Publication)
+    publication = by_id_or_slug(
+        publication_repo.PUBLICATION_BY_ID,
+        publication_repo.PUBLICATION_BY_SLUG,
+        Publication,
+        description="One publication by global id or slug.",
+    )

@@ -7,13 +7,16 @@ import strawberry
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import PUBLICATION
-from lnob_api.graphql.declared import declared, many, one
+from lnob_api.graphql.declared import declared
+from lnob_api.graphql.lazy import Coalition as _Coalition
+from lnob_api.graphql.lazy import Dataset as _Dataset
+from lnob_api.graphql.lazy import Recommendation as _Recommendation
+from lnob_api.graphql.lazy import SdgTarget as _Target
+from lnob_api.graphql.linked import to_many, to_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.publication import repository as publication_repo
 from lnob_api.recommendation import repository as recommendation_repo
 from lnob_api.sdg import repository as sdg_repo
-
-_COALITIONS = "lnob_api.graphql.coalition.types"
 
 
 @entity(publication_repo.PUBLICATIONS)
@@ -24,35 +27,30 @@ class Publication(Node):
 
     pk: strawberry.Private[int]
 
-    owner = one(
+    owner = to_one(
         coalition_repo.COALITION_BY_ID,
         "coalition_id",
-        "Coalition",
-        _COALITIONS,
+        _Coalition,
         description="The coalition that owns it; null for the partnership's own.",
     )
-    coalitions = many(
+    coalitions = to_many(
         publication_repo.COALITIONS_BY_PUBLICATION,
-        "Coalition",
-        _COALITIONS,
+        _Coalition,
         description="The coalitions the publication is about, by country code.",
     )
-    targets = many(
+    targets = to_many(
         sdg_repo.TARGETS_BY_PUBLICATION,
-        "SdgTarget",
-        "lnob_api.graphql.sdg.types",
+        _Target,
         description="SDG targets the publication addresses.",
     )
-    datasets = many(
+    datasets = to_many(
         dataset_repo.DATASETS_BY_PUBLICATION,
-        "Dataset",
-        "lnob_api.graphql.dataset.types",
+        _Dataset,
         description="Datasets the publication draws on (those the caller may see).",
     )
-    recommendations = many(
+    recommendations = to_many(
         recommendation_repo.RECOMMENDATIONS_BY_PUBLICATION,
-        "Recommendation",
-        "lnob_api.graphql.recommendation.types",
+        _Recommendation,
         description="Recommendations to authorities drawn from this publication (those the "
         "caller may see).",
     )

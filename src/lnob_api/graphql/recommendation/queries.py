@@ -5,9 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from lnob_api.graphql.connections import Slice, connection
-from lnob_api.graphql.context import Info
-from lnob_api.graphql.ids import from_global_id
-from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.lookups import by_id
 from lnob_api.graphql.recommendation.types import Recommendation
 from lnob_api.models.evidence import AuthorityLevel, RecommendationStatus
 from lnob_api.recommendation import repository as recommendation_repo
@@ -51,11 +49,8 @@ class RecommendationQueries:
         description="Recommendations to authorities that the caller may see.",
     )
 
-    @strawberry.field(description="One recommendation by id; null when missing or not visible.")
-    async def recommendation(self, info: Info, id: strawberry.ID) -> Recommendation | None:
-        type_name, key = from_global_id(str(id))
-        if type_name != "Recommendation" or not key.isdigit():
-            return None
-        return await load_one(
-            info, recommendation_repo.RECOMMENDATION_BY_ID, int(key), Recommendation
-        )
+    recommendation = by_id(
+        recommendation_repo.RECOMMENDATION_BY_ID,
+        Recommendation,
+        description="One recommendation by id; null when missing or not visible.",
+    )

@@ -5,10 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from lnob_api.graphql.connections import Slice, connection
-from lnob_api.graphql.context import Info
-from lnob_api.graphql.ids import from_global_id
 from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.lookups import by_id
 from lnob_api.graphql.scorecard.types import Scorecard
 from lnob_api.scorecard import repository as scorecard_repo
 
@@ -62,9 +60,8 @@ class ScorecardQueries:
         description="Community scorecards the caller may see.",
     )
 
-    @strawberry.field(description="One scorecard by id; null when missing or not visible.")
-    async def scorecard(self, info: Info, id: strawberry.ID) -> Scorecard | None:
-        type_name, key = from_global_id(str(id))
-        if type_name != "Scorecard" or not key.isdigit():
-            return None
-        return await load_one(info, scorecard_repo.SCORECARD_BY_ID, int(key), Scorecard)
+    scorecard = by_id(
+        scorecard_repo.SCORECARD_BY_ID,
+        Scorecard,
+        description="One scorecard by id; null when missing or not visible.",
+    )

@@ -5,9 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from lnob_api.graphql.connections import Slice, connection
-from lnob_api.graphql.context import Info
 from lnob_api.graphql.inputs import check_int
-from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.lookups import by_code
 from lnob_api.graphql.sdg.types import Indicator, SdgGoal, SdgTarget
 from lnob_api.sdg import repository as sdg_repo
 
@@ -40,14 +39,18 @@ def _indicators(filter: IndicatorFilter | None = None) -> Slice:
     return Slice(where=where)
 
 
+def _goal_code(code: int) -> int:
+    check_int(code, sdg_repo.goals.c.code, "code")
+    return code
+
+
 @strawberry.type
 class SdgQueries:
     sdg_goals = connection(sdg_repo.GOALS, SdgGoal, description="The 17 goals, in order.")
 
-    @strawberry.field(description="One goal by number.")
-    async def sdg_goal(self, info: Info, code: int) -> SdgGoal | None:
-        check_int(code, sdg_repo.goals.c.code, "code")
-        return await load_one(info, sdg_repo.GOAL_BY_CODE, code, SdgGoal)
+    sdg_goal = by_code(
+        sdg_repo.GOAL_BY_CODE, SdgGoal, kind=int, key=_goal_code, description="One goal by number."
+    )
 
     sdg_targets = connection(
         sdg_repo.TARGETS,
@@ -56,9 +59,12 @@ class SdgQueries:
         description="The 169 targets, in code order.",
     )
 
-    @strawberry.field(description="One target by code, e.g. 10.2.")
-    async def sdg_target(self, info: Info, code: str) -> SdgTarget | None:
-        return await load_one(info, sdg_repo.TARGET_BY_CODE, code.strip().lower(), SdgTarget)
+    sdg_target = by_code(
+        sdg_repo.TARGET_BY_CODE,
+        SdgTarget,
+        key=lambda code: code.strip().lower(),
+        description="One target by code, e.g. 10.2.",
+    )
 
     indicators = connection(
         sdg_repo.INDICATORS,
@@ -67,6 +73,9 @@ class SdgQueries:
         description="Global and custom indicators, in code order.",
     )
 
-    @strawberry.field(description="One indicator by code: 1.1.1, or a custom code like KE-C-0001.")
-    async def indicator(self, info: Info, code: str) -> Indicator | None:
-        return await load_one(info, sdg_repo.INDICATOR_BY_CODE, code.strip(), Indicator)
+    indicator = by_code(
+        sdg_repo.INDICATOR_BY_CODE,
+        Indicator,
+        key=str.strip,
+        description="One indicator by code: 1.1.1, or a custom code like KE-C-0001.",
+    )

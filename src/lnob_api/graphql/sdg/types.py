@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import strawberry
 
@@ -10,25 +10,19 @@ from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import INDICATOR, SDG_GOAL, SDG_TARGET
 from lnob_api.graphql.connections import Slice, connection
-from lnob_api.graphql.declared import declared, many, one
+from lnob_api.graphql.declared import declared
+from lnob_api.graphql.lazy import Coalition as _Coalition
+from lnob_api.graphql.lazy import Dataset as _Dataset
+from lnob_api.graphql.lazy import Observation as _Observation
+from lnob_api.graphql.lazy import ObservationFilter as _ObservationFilter
+from lnob_api.graphql.lazy import Project as _Project
+from lnob_api.graphql.lazy import Publication as _Publication
+from lnob_api.graphql.linked import to_many, to_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.observation import repository as observation_repo
 from lnob_api.project import repository as project_repo
 from lnob_api.publication import repository as publication_repo
 from lnob_api.sdg import repository as sdg_repo
-
-if TYPE_CHECKING:
-    from lnob_api.graphql.dataset.types import Dataset
-    from lnob_api.graphql.observation.types import Observation, ObservationFilter
-    from lnob_api.graphql.project.types import Project
-
-_SDG = "lnob_api.graphql.sdg.types"
-_Dataset = Annotated["Dataset", strawberry.lazy("lnob_api.graphql.dataset.types")]
-_Observation = Annotated["Observation", strawberry.lazy("lnob_api.graphql.observation.types")]
-_ObservationFilter = Annotated[
-    "ObservationFilter", strawberry.lazy("lnob_api.graphql.observation.types")
-]
-_Project = Annotated["Project", strawberry.lazy("lnob_api.graphql.project.types")]
 
 
 def _observations(filter: _ObservationFilter | None = None) -> Slice:
@@ -43,10 +37,9 @@ def _observations(filter: _ObservationFilter | None = None) -> Slice:
 class SdgGoal(Node):
     """The columns come from ``declare.entities.SDG_GOAL``; the rest is written here."""
 
-    targets = many(
+    targets = to_many(
         sdg_repo.TARGETS_BY_GOAL,
         "SdgTarget",
-        _SDG,
         key="code",
         description="The goal's targets, in code order.",
     )
@@ -58,11 +51,10 @@ class SdgGoal(Node):
 class SdgTarget(Node):
     """The columns come from ``declare.entities.SDG_TARGET``; the rest is written here."""
 
-    goal = one(sdg_repo.GOAL_BY_CODE, "goal_code", "SdgGoal", _SDG, required=True)
-    indicators = many(
+    goal = to_one(sdg_repo.GOAL_BY_CODE, "goal_code", SdgGoal, required=True)
+    indicators = to_many(
         sdg_repo.INDICATORS_BY_TARGET,
         "Indicator",
-        _SDG,
         key="code",
         description="Indicators under this target, global and custom, in code order.",
     )
@@ -74,10 +66,9 @@ class SdgTarget(Node):
         description="Projects addressing this target.",
     )
 
-    publications = many(
+    publications = to_many(
         publication_repo.PUBLICATIONS_BY_TARGET,
-        "Publication",
-        "lnob_api.graphql.publication.types",
+        _Publication,
         key="code",
         description="Publications addressing this target (those the caller may see).",
     )
@@ -100,12 +91,11 @@ class Indicator(Node):
     def is_custom(self) -> bool:
         return self.coalition_id is not None
 
-    target = one(sdg_repo.TARGET_BY_CODE, "target_code", "SdgTarget", _SDG, required=True)
-    coalition = one(
+    target = to_one(sdg_repo.TARGET_BY_CODE, "target_code", SdgTarget, required=True)
+    coalition = to_one(
         coalition_repo.COALITION_BY_ID,
         "coalition_id",
-        "Coalition",
-        "lnob_api.graphql.coalition.types",
+        _Coalition,
         description="The coalition that defined a custom indicator; null for global ones.",
     )
 
