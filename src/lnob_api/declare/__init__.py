@@ -146,6 +146,8 @@ class Entity:
     # The editable fields the inputs show first, in this order (the rest follow in ``fields``
     # order): where an input's order differs from the type's (slug after the name...).
     inputs: tuple[str, ...] = ()
+    # What one is: the GraphQL type's description.
+    description: str = ""
 
     @property
     def table(self) -> sa.Table:

@@ -74,6 +74,7 @@ COALITION = Entity(
         Field("row_version", ROW_VERSION),
     ),
     inputs=("code", "name", "slug"),
+    description="A country coalition of the partnership; it owns its data.",
 )
 
 ORGANISATION = Entity(
@@ -92,6 +93,8 @@ ORGANISATION = Entity(
         Field("row_version", ROW_VERSION),
     ),
     inputs=("name", "slug"),
+    description="An ICSO, national NGO, civic platform, community-based organisation,"
+    " statistics agency or other body.",
 )
 
 PROJECT = Entity(
@@ -112,6 +115,7 @@ PROJECT = Entity(
         Field("row_version", ROW_VERSION),
     ),
     inputs=("title", "slug"),
+    description="A coalition's data project (e.g. the Making Voices Heard and Count pilot).",
 )
 
 DATASET = Entity(
@@ -166,6 +170,7 @@ DATASET = Entity(
             dcat=("dct:language", language.linguistic_system),
         ),
     ),
+    description="A coherent body of community-driven data from one project.",
 )
 
 PUBLICATION = Entity(
@@ -195,6 +200,7 @@ PUBLICATION = Entity(
         Field("row_version", ROW_VERSION),
     ),
     inputs=("kind", "title", "slug"),
+    description="A flyer, country summary, recommendations, policy brief or report.",
 )
 
 OFFICIAL_TITLE = "The official title, localized."
@@ -213,6 +219,7 @@ SDG_GOAL = Entity(
         Field("title_translations", public=False),
         Field("short_title_translations", public=False),
     ),
+    description="One of the 17 Sustainable Development Goals.",
 )
 
 SDG_TARGET = Entity(
@@ -224,6 +231,7 @@ SDG_TARGET = Entity(
         Field("title", OFFICIAL_TITLE, localized="title_translations"),
         Field("title_translations", public=False),
     ),
+    description="One of the 169 SDG targets, such as 10.2.",
 )
 
 INDICATOR = Entity(
@@ -246,6 +254,7 @@ INDICATOR = Entity(
         Field("title_translations", public=False),
     ),
     inputs=("target_code", "title", "unit", "description"),
+    description="A global SDG indicator (1.1.1) or a coalition's custom one (KE-C-0001).",
 )
 
 AREA = Entity(
@@ -269,6 +278,8 @@ AREA = Entity(
             "When it last changed; send it back with localAreaUpdate (optimistic locking).",
         ),
     ),
+    description="A country (ISO 3166-1), a subdivision (ISO 3166-2) or a local area "
+    "(ward, village) that a coalition registered under a subdivision.",
 )
 
 ACCESS_REQUEST = Entity(
@@ -294,6 +305,8 @@ ACCESS_REQUEST = Entity(
         Field("created_at"),
         Field("updated_at"),
     ),
+    description="A request for the data of a dataset whose description the requester sees. "
+    "Seen by the requester and by the admins of the dataset's coalition.",
 )
 
 NOTIFICATION = Entity(
@@ -306,4 +319,5 @@ NOTIFICATION = Entity(
         Field("created_at"),
         Field("read_at", "When you marked it read."),
     ),
+    description="A message to you (a user or a client); only you see it.",
 )

@@ -40,6 +40,10 @@ SCORECARD = Entity(
         Field("created_at"),
         Field("updated_at"),
     ),
+    description="A community scorecard: how the community (right-holders) and the providers or "
+    "officials of a service (duty-bearers) score coalition-defined criteria, round after round, "
+    "the score they agree in their joint meeting, and their joint action plan. Scores are group "
+    "judgements, so no small-cell suppression applies; the scorecard's visibility does.",
 )
 
 SCORECARD_CRITERION = Entity(
@@ -52,6 +56,7 @@ SCORECARD_CRITERION = Entity(
         Field("description"),
         Field("target_code", "The SDG target it is linked to."),
     ),
+    description="A coalition-defined criterion of a scorecard, linked to an SDG target.",
 )
 
 SCORECARD_ROUND = Entity(
@@ -65,6 +70,7 @@ SCORECARD_ROUND = Entity(
         Field("held_on", "When the joint meeting took place."),
         Field("note"),
     ),
+    description="One round of scoring of a scorecard, for a period.",
 )
 
 SCORECARD_ACTION = Entity(
@@ -80,6 +86,7 @@ SCORECARD_ACTION = Entity(
         Field("created_at"),
         Field("updated_at"),
     ),
+    description="An action of a scorecard's joint action plan.",
 )
 
 RECOMMENDATION = Entity(
@@ -105,6 +112,8 @@ RECOMMENDATION = Entity(
         Field("created_at"),
         Field("updated_at"),
     ),
+    description="A recommendation drawn from a publication and/or dataset, addressed to an "
+    "authority, with the authority's responses and the history of its status.",
 )
 
 # The columns before the renamed ``responder`` (written in the type, with what follows it).
@@ -117,6 +126,7 @@ RECOMMENDATION_RESPONSE = Entity(
         Field("text"),
         Field("commitment", "What the authority committed to ('' if none)."),
     ),
+    description="An authority's response to a recommendation.",
 )
 
 ENTITIES = (

@@ -51,8 +51,11 @@ from lnob_api.graphql.context import Info
 from lnob_api.graphql.i18n import localized
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.mutations import Runner, UserError, actor, writes
+from lnob_api.graphql.node import Node, entity
+from lnob_api.read.relations import Source
 
 T = TypeVar("T", bound=type)
+N = TypeVar("N", bound=Node)
 _PRIVATE: Any = strawberry.Private
 ROW_VERSION_SENT = "The rowVersion you read."
 LANG_HELP = "Language code (en, fr, es, ne, sw); default from Accept-Language, else English."
@@ -139,6 +142,24 @@ def declared(entity: Entity) -> Any:
         return found
 
     return _add(fields, first=True)
+
+
+def declared_node(source: Source, entity_: Entity) -> Callable[[type[N]], type[N]]:
+    """The Node type of a declared entity over the rows of ``source``, in one decorator:
+    ``@entity(source)`` over ``@strawberry.type(description=entity_.description)`` over
+    ``@declared(entity_)``. A key the entity shows (a code) is parsed as that field's type; a
+    key it does not show (``id``) is an integer, the type's ``pk`` (not a GraphQL field)."""
+
+    def apply(cls: type[N]) -> type[N]:
+        if source.key in {f.name for f in entity_.fields}:
+            parse_key = _base(entity_.types[source.key])
+        else:
+            parse_key = int
+            cls.__annotations__ = {"pk": strawberry.Private[int], **inspect.get_annotations(cls)}
+        typed = strawberry.type(declared(entity_)(cls), description=entity_.description)
+        return entity(source, parse_key)(typed)
+
+    return apply
 
 
 def _localizer(name: str, translations: str) -> Callable[..., str]:

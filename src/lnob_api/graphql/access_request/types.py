@@ -10,28 +10,20 @@ from lnob_api.access_request import repository as access_request_repo
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import ACCESS_REQUEST
-from lnob_api.graphql.declared import declared
+from lnob_api.graphql.declared import declared_node
 from lnob_api.graphql.lazy import Coalition as _Coalition
 from lnob_api.graphql.lazy import Dataset as _Dataset
 from lnob_api.graphql.lazy import Organisation as _Organisation
 from lnob_api.graphql.linked import to_one
-from lnob_api.graphql.node import Node, entity
+from lnob_api.graphql.node import Node
 from lnob_api.models import AccessRequestStatus
 from lnob_api.organisation import repository as organisation_repo
 
 strawberry.enum(AccessRequestStatus, description="Where an access request stands.")
 
 
-@entity(access_request_repo.ACCESS_REQUESTS)
-@strawberry.type(
-    description="A request for the data of a dataset whose description the requester sees. "
-    "Seen by the requester and by the admins of the dataset's coalition."
-)
-@declared(ACCESS_REQUEST)
+@declared_node(access_request_repo.ACCESS_REQUESTS, ACCESS_REQUEST)
 class AccessRequest(Node):
-    """The columns come from ``declare.entities.ACCESS_REQUEST``; the rest is written here."""
-
-    pk: strawberry.Private[int]
     if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (not a GraphQL field)
         requester_user_id: int | None
 

@@ -11,23 +11,16 @@ from lnob_api.coalition import repository as coalition_repo
 from lnob_api.declare.entities import AREA
 from lnob_api.graphql.connections import connection
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.declared import declared
+from lnob_api.graphql.declared import declared_node
 from lnob_api.graphql.lazy import Area as _Area
 from lnob_api.graphql.lazy import Coalition as _Coalition
 from lnob_api.graphql.linked import to_one
 from lnob_api.graphql.loading import load_many
-from lnob_api.graphql.node import Node, entity
+from lnob_api.graphql.node import Node
 
 
-@entity(area_repo.AREAS, parse_key=str)
-@strawberry.type(
-    description="A country (ISO 3166-1), a subdivision (ISO 3166-2) or a local area "
-    "(ward, village) that a coalition registered under a subdivision."
-)
-@declared(AREA)
+@declared_node(area_repo.AREAS, AREA)
 class Area(Node):
-    """The columns come from ``declare.entities.AREA``; the rest is written here."""
-
     if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (not GraphQL fields)
         parent_code: str | None
         ancestors: list[str]

@@ -11,7 +11,7 @@ from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import COALITION
 from lnob_api.graphql.connections import connection
-from lnob_api.graphql.declared import declared
+from lnob_api.graphql.declared import declared_node
 from lnob_api.graphql.enums import MemberRole
 from lnob_api.graphql.lazy import Area as _Area
 from lnob_api.graphql.lazy import Dataset as _Dataset
@@ -27,14 +27,8 @@ from lnob_api.provenance import repository as provenance_repo
 from lnob_api.publication import repository as publication_repo
 
 
-@entity(coalition_repo.COALITIONS)
-@strawberry.type(description="A country coalition of the partnership; it owns its data.")
-@declared(COALITION)
+@declared_node(coalition_repo.COALITIONS, COALITION)
 class Coalition(Node):
-    """The columns come from ``declare.entities.COALITION``; the rest is written here."""
-
-    pk: strawberry.Private[int]
-
     members = to_many(
         coalition_repo.MEMBERSHIPS_BY_COALITION,
         "CoalitionMembership",

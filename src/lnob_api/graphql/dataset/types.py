@@ -14,7 +14,7 @@ from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import DATASET
 from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.declared import declared
+from lnob_api.graphql.declared import declared_node
 from lnob_api.graphql.enums import ValidationMethod
 from lnob_api.graphql.lazy import Area as _Area
 from lnob_api.graphql.lazy import Coalition as _Coalition
@@ -27,7 +27,7 @@ from lnob_api.graphql.lazy import Publication as _Publication
 from lnob_api.graphql.lazy import Recommendation as _Recommendation
 from lnob_api.graphql.linked import to_many, to_one
 from lnob_api.graphql.loading import load_list
-from lnob_api.graphql.node import Node, copied, entity
+from lnob_api.graphql.node import Node, copied
 from lnob_api.graphql.provenance.types import (
     ProducerType,
     Provenance,
@@ -78,14 +78,10 @@ class DatasetValidation:
         return copied(cls, row)
 
 
-@entity(dataset_repo.DATASET_VERSIONS)
-@strawberry.type(description="A coherent body of community-driven data from one project.")
-@declared(DATASET)
+@declared_node(dataset_repo.DATASET_VERSIONS, DATASET)
 class Dataset(Node):
-    """The columns come from ``declare.entities.DATASET``; the rest is written here."""
-
-    pk: strawberry.Private[int]
     if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (not GraphQL fields)
+        pk: int
         coalition_id: int
         project_id: int | None
         lineage_id: int

@@ -9,23 +9,18 @@ import strawberry
 
 from lnob_api.access_request import repository as access_request_repo
 from lnob_api.declare.entities import NOTIFICATION
-from lnob_api.graphql.declared import declared
+from lnob_api.graphql.declared import declared_node
 from lnob_api.graphql.lazy import AccessRequest as _AccessRequest
 from lnob_api.graphql.linked import to_one
-from lnob_api.graphql.node import Node, entity
+from lnob_api.graphql.node import Node
 from lnob_api.models import NotificationKind
 from lnob_api.notification import repository as notification_repo
 
 strawberry.enum(NotificationKind, description="What a notification is about.")
 
 
-@entity(notification_repo.NOTIFICATIONS)
-@strawberry.type(description="A message to you (a user or a client); only you see it.")
-@declared(NOTIFICATION)
+@declared_node(notification_repo.NOTIFICATIONS, NOTIFICATION)
 class Notification(Node):
-    """The columns come from ``declare.entities.NOTIFICATION``; the rest is written here."""
-
-    pk: strawberry.Private[int]
     if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (not a GraphQL field)
         read_at: datetime | None
 

@@ -4,27 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import strawberry
-
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.declare.entities import ORGANISATION
-from lnob_api.graphql.declared import declared
+from lnob_api.graphql.declared import declared_node
 from lnob_api.graphql.lazy import CoalitionMembership as _Membership
 from lnob_api.graphql.linked import to_many
-from lnob_api.graphql.node import Node, entity
+from lnob_api.graphql.node import Node
 from lnob_api.organisation import repository as organisation_repo
 
 
-@entity(organisation_repo.ORGANISATIONS)
-@strawberry.type(
-    description="An ICSO, national NGO, civic platform, community-based organisation,"
-    " statistics agency or other body."
-)
-@declared(ORGANISATION)
+@declared_node(organisation_repo.ORGANISATIONS, ORGANISATION)
 class Organisation(Node):
-    """The columns come from ``declare.entities.ORGANISATION``; the rest is written here."""
-
-    pk: strawberry.Private[int]
     if TYPE_CHECKING:  # a declared column the resolvers of other types read
         slug: str
 

@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import strawberry
-
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import PUBLICATION
-from lnob_api.graphql.declared import declared
+from lnob_api.graphql.declared import declared_node
 from lnob_api.graphql.lazy import Coalition as _Coalition
 from lnob_api.graphql.lazy import Dataset as _Dataset
 from lnob_api.graphql.lazy import Recommendation as _Recommendation
 from lnob_api.graphql.lazy import SdgTarget as _Target
 from lnob_api.graphql.linked import to_many, to_one
-from lnob_api.graphql.node import Node, entity
+from lnob_api.graphql.node import Node
 from lnob_api.publication import repository as publication_repo
 from lnob_api.recommendation import repository as recommendation_repo
 from lnob_api.sdg import repository as sdg_repo
 
 
-@entity(publication_repo.PUBLICATIONS)
-@strawberry.type(description="A flyer, country summary, recommendations, policy brief or report.")
-@declared(PUBLICATION)
+@declared_node(publication_repo.PUBLICATIONS, PUBLICATION)
 class Publication(Node):
-    """The columns come from ``declare.entities.PUBLICATION``; the rest is written here."""
-
-    pk: strawberry.Private[int]
-
     owner = to_one(
         coalition_repo.COALITION_BY_ID,
         "coalition_id",

@@ -11,7 +11,7 @@ from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.statistics import RECOMMENDATION, RECOMMENDATION_RESPONSE
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.declared import declared
+from lnob_api.graphql.declared import declared_node
 from lnob_api.graphql.lazy import Coalition as _Coalition
 from lnob_api.graphql.lazy import Dataset as _Dataset
 from lnob_api.graphql.lazy import Organisation as _Organisation
@@ -57,17 +57,10 @@ class Authority:
         return await _organisation(info, self.organisation_id)
 
 
-@entity(recommendation_repo.RECOMMENDATIONS)
-@strawberry.type(
-    description="A recommendation drawn from a publication and/or dataset, addressed to an "
-    "authority, with the authority's responses and the history of its status."
-)
-@declared(RECOMMENDATION)
+@declared_node(recommendation_repo.RECOMMENDATIONS, RECOMMENDATION)
 class Recommendation(Node):
-    """The columns come from ``declare.statistics.RECOMMENDATION``; the rest is written here."""
-
-    pk: strawberry.Private[int]
     if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (not GraphQL fields)
+        pk: int
         coalition_id: int
         publication_id: int | None
         dataset_id: int | None
@@ -118,11 +111,8 @@ class Recommendation(Node):
     )
 
 
-@entity(recommendation_repo.RESPONSES)
-@strawberry.type(description="An authority's response to a recommendation.")
-@declared(RECOMMENDATION_RESPONSE)
+@declared_node(recommendation_repo.RESPONSES, RECOMMENDATION_RESPONSE)
 class RecommendationResponse(Node):
-    pk: strawberry.Private[int]
     if TYPE_CHECKING:
         responder_organisation_id: int | None
     responder_name: str = strawberry.field(

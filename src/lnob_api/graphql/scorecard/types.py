@@ -16,7 +16,7 @@ from lnob_api.declare.statistics import (
     SCORECARD_ROUND,
 )
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.declared import declared
+from lnob_api.graphql.declared import declared_node
 from lnob_api.graphql.lazy import Area as _Area
 from lnob_api.graphql.lazy import Coalition as _Coalition
 from lnob_api.graphql.lazy import Dataset as _Dataset
@@ -26,7 +26,7 @@ from lnob_api.graphql.lazy import Project as _Project
 from lnob_api.graphql.lazy import SdgTarget as _Target
 from lnob_api.graphql.linked import to_many, to_one
 from lnob_api.graphql.loading import load_one
-from lnob_api.graphql.node import Node, copied, entity
+from lnob_api.graphql.node import Node, copied
 from lnob_api.models.evidence import ActionStatus
 from lnob_api.organisation import repository as organisation_repo
 from lnob_api.project import repository as project_repo
@@ -36,18 +36,8 @@ from lnob_api.sdg import repository as sdg_repo
 strawberry.enum(ActionStatus, description="Where an action of a joint action plan stands.")
 
 
-@entity(scorecard_repo.SCORECARDS)
-@strawberry.type(
-    description="A community scorecard: how the community (right-holders) and the providers or "
-    "officials of a service (duty-bearers) score coalition-defined criteria, round after round, "
-    "the score they agree in their joint meeting, and their joint action plan. Scores are group "
-    "judgements, so no small-cell suppression applies; the scorecard's visibility does."
-)
-@declared(SCORECARD)
+@declared_node(scorecard_repo.SCORECARDS, SCORECARD)
 class Scorecard(Node):
-    """The columns come from ``declare.statistics.SCORECARD``; the rest is written here."""
-
-    pk: strawberry.Private[int]
     if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (not GraphQL fields)
         coalition_id: int
         project_id: int | None
@@ -101,13 +91,8 @@ class Scorecard(Node):
     )
 
 
-@entity(scorecard_repo.CRITERIA)
-@strawberry.type(
-    description="A coalition-defined criterion of a scorecard, linked to an SDG target."
-)
-@declared(SCORECARD_CRITERION)
+@declared_node(scorecard_repo.CRITERIA, SCORECARD_CRITERION)
 class ScorecardCriterion(Node):
-    pk: strawberry.Private[int]
     if TYPE_CHECKING:
         scorecard_id: int
         indicator_id: int | None
@@ -129,12 +114,8 @@ class ScorecardCriterion(Node):
     )
 
 
-@entity(scorecard_repo.ROUNDS)
-@strawberry.type(description="One round of scoring of a scorecard, for a period.")
-@declared(SCORECARD_ROUND)
+@declared_node(scorecard_repo.ROUNDS, SCORECARD_ROUND)
 class ScorecardRound(Node):
-    pk: strawberry.Private[int]
-
     scores = to_many(
         scorecard_repo.SCORES_BY_ROUND,
         "ScorecardScore",
@@ -179,11 +160,8 @@ class ScorecardScore:
         return found
 
 
-@entity(scorecard_repo.ACTIONS)
-@strawberry.type(description="An action of a scorecard's joint action plan.")
-@declared(SCORECARD_ACTION)
+@declared_node(scorecard_repo.ACTIONS, SCORECARD_ACTION)
 class ScorecardAction(Node):
-    pk: strawberry.Private[int]
     if TYPE_CHECKING:
         scorecard_id: int
         criterion_id: int | None

@@ -10,7 +10,7 @@ from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import INDICATOR, SDG_GOAL, SDG_TARGET
 from lnob_api.graphql.connections import Slice, connection
-from lnob_api.graphql.declared import declared
+from lnob_api.graphql.declared import declared_node
 from lnob_api.graphql.lazy import Coalition as _Coalition
 from lnob_api.graphql.lazy import Dataset as _Dataset
 from lnob_api.graphql.lazy import Observation as _Observation
@@ -18,7 +18,7 @@ from lnob_api.graphql.lazy import ObservationFilter as _ObservationFilter
 from lnob_api.graphql.lazy import Project as _Project
 from lnob_api.graphql.lazy import Publication as _Publication
 from lnob_api.graphql.linked import to_many, to_one
-from lnob_api.graphql.node import Node, entity
+from lnob_api.graphql.node import Node
 from lnob_api.observation import repository as observation_repo
 from lnob_api.project import repository as project_repo
 from lnob_api.publication import repository as publication_repo
@@ -31,12 +31,8 @@ def _observations(filter: _ObservationFilter | None = None) -> Slice:
     return observation_slice(filter)
 
 
-@entity(sdg_repo.GOALS, parse_key=int)
-@strawberry.type(description="One of the 17 Sustainable Development Goals.")
-@declared(SDG_GOAL)
+@declared_node(sdg_repo.GOALS, SDG_GOAL)
 class SdgGoal(Node):
-    """The columns come from ``declare.entities.SDG_GOAL``; the rest is written here."""
-
     targets = to_many(
         sdg_repo.TARGETS_BY_GOAL,
         "SdgTarget",
@@ -45,12 +41,8 @@ class SdgGoal(Node):
     )
 
 
-@entity(sdg_repo.TARGETS, parse_key=str)
-@strawberry.type(description="One of the 169 SDG targets, such as 10.2.")
-@declared(SDG_TARGET)
+@declared_node(sdg_repo.TARGETS, SDG_TARGET)
 class SdgTarget(Node):
-    """The columns come from ``declare.entities.SDG_TARGET``; the rest is written here."""
-
     goal = to_one(sdg_repo.GOAL_BY_CODE, "goal_code", SdgGoal, required=True)
     indicators = to_many(
         sdg_repo.INDICATORS_BY_TARGET,
@@ -74,15 +66,8 @@ class SdgTarget(Node):
     )
 
 
-@entity(sdg_repo.INDICATORS)
-@strawberry.type(
-    description="A global SDG indicator (1.1.1) or a coalition's custom one (KE-C-0001)."
-)
-@declared(INDICATOR)
+@declared_node(sdg_repo.INDICATORS, INDICATOR)
 class Indicator(Node):
-    """The columns come from ``declare.entities.INDICATOR``; the rest is written here."""
-
-    pk: strawberry.Private[int]
     if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (not a GraphQL field)
         coalition_id: int | None
         target_code: str
