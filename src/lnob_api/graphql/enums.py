@@ -24,24 +24,25 @@ from lnob_api.models.enums import (
     Visibility,
 )
 
-strawberry.enum(Visibility, description="Who may see a record.")
-strawberry.enum(DatasetStatus, description="Where a dataset is in its lifecycle.")
-strawberry.enum(ProjectStatus, description="Where a project stands.")
-strawberry.enum(OrganisationKind, description="What kind of body an organisation is.")
-strawberry.enum(MemberRole, description="An organisation's role in a coalition.")
-strawberry.enum(CoalitionRole, description="A user's role in a coalition.")
-strawberry.enum(Methodology, description="How a dataset's data were collected.")
-strawberry.enum(PublicationKind, description="What kind of publication this is.")
-strawberry.enum(AreaLevel, description="Country, ISO 3166-2 subdivision, or local area.")
-strawberry.enum(ObsStatus, description="SDMX observation status (CL_OBS_STATUS).")
-strawberry.enum(ValidationMethod, description="How the community validated the findings.")
-strawberry.enum(ConsentScope, description="Who the community agreed may use the data.")
-strawberry.enum(
-    Perturbation,
-    description="What a coalition does to the counts outsiders read, beyond suppression:"
+DESCRIPTIONS = {
+    Visibility: "Who may see a record.",
+    DatasetStatus: "Where a dataset is in its lifecycle.",
+    ProjectStatus: "Where a project stands.",
+    OrganisationKind: "What kind of body an organisation is.",
+    MemberRole: "An organisation's role in a coalition.",
+    CoalitionRole: "A user's role in a coalition.",
+    Methodology: "How a dataset's data were collected.",
+    PublicationKind: "What kind of publication this is.",
+    AreaLevel: "Country, ISO 3166-2 subdivision, or local area.",
+    ObsStatus: "SDMX observation status (CL_OBS_STATUS).",
+    ValidationMethod: "How the community validated the findings.",
+    ConsentScope: "Who the community agreed may use the data.",
+    Perturbation: "What a coalition does to the counts outsiders read, beyond suppression:"
     " nothing, unbiased random rounding to base 3 or 5, or cell-key noise from the published"
     " perturbationTable. The same cell always reads the same.",
-)
+}
+for vocabulary, description in DESCRIPTIONS.items():
+    strawberry.enum(vocabulary, description=description)
 
 __all__ = [
     "AreaLevel",
