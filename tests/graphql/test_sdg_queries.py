@@ -58,6 +58,15 @@ class TestFramework:
         assert all(c.startswith("10.") for c in codes)
         assert body["data"]["indicators"]["totalCount"] == len(codes)
 
+    async def test_a_goal_filter_out_of_range_is_refused_by_name(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        body = await gql(client, "{ indicators(filter: {goal: 103621}) { totalCount } }")
+        (error,) = body["errors"]
+        extensions = error["extensions"]
+        assert (extensions["code"], extensions["reason"]) == ("BAD_USER_INPUT", "OUT_OF_RANGE")
+        assert extensions["field"] == "filter.goal"
+
     async def test_unknown_codes_are_null(self, client: httpx.AsyncClient) -> None:
         body = await gql(
             client,

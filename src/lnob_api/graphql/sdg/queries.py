@@ -33,6 +33,7 @@ def _sdg_targets(goal: int | None = None) -> Slice:
 
 def _indicators(filter: IndicatorFilter | None = None) -> Slice:
     f = filter or IndicatorFilter()
+    check_int(f.goal, sdg_repo.goals.c.code, "filter.goal")
     where = sdg_repo.indicator_filters(
         goal=f.goal, target=f.target, custom=f.custom, coalition=f.coalition, search=f.search
     )
