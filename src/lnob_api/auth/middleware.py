@@ -16,7 +16,7 @@ from lnob_api.auth.keys import KeyStore
 from lnob_api.auth.oidc import OidcVerifier
 from lnob_api.auth.principal import ANONYMOUS
 from lnob_api.auth.resolver import principal_from_token
-from lnob_api.auth.tokens import InvalidToken
+from lnob_api.auth.tokens import InvalidToken, VerifiedTokens
 from lnob_api.config import Settings
 from lnob_api.db.request import Database, RequestDb
 
@@ -42,6 +42,8 @@ class BearerAuthMiddleware:
         self.keys_holder = keys
         self.database = database
         self.oidc = oidc
+        # Signature checks of tokens seen before (pure CPU; never whether a token is live).
+        self.verified = VerifiedTokens()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(PROTECTED_PREFIXES):
@@ -66,7 +68,12 @@ class BearerAuthMiddleware:
         try:
             keys: KeyStore = self.keys_holder.current()
             state["principal"] = await principal_from_token(
-                db, token.strip(), keys=keys, settings=self.settings, oidc=self.oidc
+                db,
+                token.strip(),
+                keys=keys,
+                settings=self.settings,
+                oidc=self.oidc,
+                verified=self.verified,
             )
         except InvalidToken as exc:
             await db.close()

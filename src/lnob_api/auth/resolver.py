@@ -14,7 +14,7 @@ from lnob_api.auth.principal_repository import (
     user_facts,
     user_for_external_claim,
 )
-from lnob_api.auth.tokens import InvalidToken, validate_access_token
+from lnob_api.auth.tokens import InvalidToken, VerifiedTokens, validate_access_token
 from lnob_api.config import Settings
 from lnob_api.db.request import RequestDb, Row
 from lnob_api.models.enums import CoalitionRole
@@ -23,11 +23,25 @@ ALL_SCOPES = frozenset(s.value for s in Scope)
 
 
 async def principal_from_token(
-    db: RequestDb, token: str, *, keys: KeyStore, settings: Settings, oidc: OidcVerifier | None
+    db: RequestDb,
+    token: str,
+    *,
+    keys: KeyStore,
+    settings: Settings,
+    oidc: OidcVerifier | None,
+    verified: VerifiedTokens | None = None,
 ) -> Principal:
+    """The principal of a bearer token, read from the database as it is now (one statement):
+    a revoked token, a revoked client or a deactivated user is refused on the first request
+    that starts after the change committed. ``verified`` remembers signature checks only."""
     if oidc is not None and (oidc.claims_issuer(token) or "").rstrip("/") == oidc.issuer:
         return await _external(db, token, oidc)
-    claims = validate_access_token(token, keys, issuer=settings.issuer, audience=settings.audience)
+    check = verified.validate if verified is not None else validate_access_token
+    claims = check(token, keys, issuer=settings.issuer, audience=settings.audience)
+    # One statement reads the token, its client and the user, in autocommit where the database
+    # offers it (no BEGIN/COMMIT round trips): its snapshot is taken when it starts, after every
+    # write acknowledged before this request began, so a revocation holds on the next request.
+    db.single_read()
     facts = await principal_facts(
         db, client_id=claims.client_id, user_id=claims.user_id, jti=claims.jti
     )

@@ -205,3 +205,44 @@ def validate_external_token(
         max_lifetime=EXTERNAL_MAX_LIFETIME,
     )
     return dict(decoded.claims)
+
+
+class VerifiedTokens:
+    """Our tokens whose signature and header were verified, remembered per token string, so
+    that a client sending the same token on every request pays the ES256 check once.
+
+    Safe to remember: the signature and header checks are a function of the token string and
+    the verifying keys alone. An entry holds only while the key set it was checked against is
+    unchanged (a rotation, or ``--keep-old-for 0`` after a leak, checks every token again);
+    the claims (issuer, audience, expiry, not-before, lifetime) are checked on every use, as
+    for an unremembered token. Nothing here says whether the token, its client or its grants
+    are still live: that is read from the database on every request (``principal_facts``).
+    Bounded: past ``size`` entries the oldest is forgotten.
+    """
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._seen: dict[str, tuple[tuple[str, ...], AccessClaims]] = {}
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def validate(
+        self, token: str, keys: KeyStore, *, issuer: str, audience: str, now: int | None = None
+    ) -> AccessClaims:
+        """As :func:`validate_access_token`, which it calls for a token it has not verified."""
+        kids = tuple(keys.kids)
+        seen = self._seen.get(token)
+        if seen is not None and seen[0] == kids:
+            claims = seen[1]
+            try:
+                check_claims(claims.raw, issuer=issuer, audience=audience, now=now)
+            except InvalidToken:
+                self._seen.pop(token, None)
+                raise
+            return claims
+        claims = validate_access_token(token, keys, issuer=issuer, audience=audience, now=now)
+        if seen is None and len(self._seen) >= self.size:
+            self._seen.pop(next(iter(self._seen)), None)
+        self._seen[token] = (kids, claims)
+        return claims
