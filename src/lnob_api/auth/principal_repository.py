@@ -10,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api.db.request import RequestDb, Row
 
 # One round trip: the client, the user (if any), their memberships, and whether the jti is revoked.
-_PRINCIPAL_SQL = sa.text(
-    """
+_PRINCIPAL_QUERY = """
     SELECT
       c.id AS client_pk, c.organisation_id AS client_org, c.scopes AS client_scopes,
       c.revoked_at IS NOT NULL AS client_revoked,
@@ -30,6 +29,10 @@ _PRINCIPAL_SQL = sa.text(
     LEFT JOIN oauth_clients c ON c.client_id = :client_id
     LEFT JOIN users u ON u.id = :user_id
     """
+_PRINCIPAL_SQL = sa.text(_PRINCIPAL_QUERY)
+# The same for asyncpg itself (``RequestDb.driver_first``): every bearer request runs it.
+_PRINCIPAL_DRIVER_SQL = (
+    _PRINCIPAL_QUERY.replace(":client_id", "$1").replace(":user_id", "$2").replace(":jti", "$3")
 )
 
 _EXTERNAL_USER_SQL = sa.text(
@@ -45,8 +48,7 @@ _EXTERNAL_USER_SQL = sa.text(
 async def principal_facts(
     db: RequestDb, *, client_id: str, user_id: int | None, jti: str
 ) -> Row | None:
-    params: dict[str, Any] = {"client_id": client_id, "user_id": user_id, "jti": jti}
-    return await db.first(_PRINCIPAL_SQL, params)
+    return await db.driver_first(_PRINCIPAL_DRIVER_SQL, client_id, user_id, jti)
 
 
 async def user_facts(session: AsyncSession, user_id: int) -> Row | None:

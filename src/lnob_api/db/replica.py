@@ -146,6 +146,14 @@ class RoutedDatabase:
             return self._deferred(reads[0])
         return self.primary.transaction()
 
+    def statement(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """One read statement in autocommit (``EngineDatabase.statement``) on the primary: the
+        bearer check (a revoked token stops working at once). A read route's work stays in
+        its transaction, where ``transaction()`` sends it."""
+        if _READS.get() is not None:
+            return self.transaction()
+        return self.primary.statement()
+
     @asynccontextmanager
     async def _deferred(self, who: str | None) -> AsyncIterator[AsyncConnection]:
         target = await self.for_reads(who)

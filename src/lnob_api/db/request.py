@@ -168,6 +168,31 @@ class RequestDb:
     async def scalar(self, stmt: Executable, params: Mapping[str, Any] | None = None) -> Any:
         return (await self._execute(stmt, params)).scalar()
 
+    async def driver_first(self, sql: str, *args: Any) -> Row | None:
+        """The first row of a read statement (PostgreSQL's ``$1`` placeholders) run by asyncpg
+        itself, on the request's connection: no SQLAlchemy compilation, result metadata or
+        events, for a small statement every request runs (the bearer check). Like every
+        statement here: under the lock, shielded from cancellation, counted, and a failure
+        classified for the outage middleware. SQLAlchemy's statement events (tracing spans)
+        do not see it."""
+
+        async def run() -> Row | None:
+            async with self._lock:
+                conn = await self._connection()
+                self.statements += 1
+                try:
+                    raw = await conn.get_raw_connection()
+                    driver: Any = raw.driver_connection
+                    record = await driver.fetchrow(sql, *args)
+                except Exception as exc:
+                    self._broken = availability.note(exc) is not None or self._broken
+                    raise
+                return dict(record.items()) if record is not None else None
+
+        task = asyncio.ensure_future(run())
+        task.add_done_callback(_consume)
+        return await asyncio.shield(task)
+
     async def session(self) -> AsyncSession:
         """An ORM session bound to the request's transaction, for writes."""
         if self._session is None:
