@@ -92,6 +92,10 @@ def test_bounded() -> None:
     assert len(verified) == 3
     # the forgotten ones verify again, as any token would
     assert verified.validate(tokens[0], keys, issuer=ISSUER, audience=AUDIENCE).jti
+    # and a size of 0 remembers nothing
+    off = VerifiedTokens(size=0)
+    assert off.validate(tokens[0], keys, issuer=ISSUER, audience=AUDIENCE).jti
+    assert len(off) == 0
 
 
 async def test_the_middleware_accepts_a_token_again_and_refuses_an_expired_one(
