@@ -23,7 +23,7 @@ from lnob_api.graphql.provenance.types import (
 )
 from lnob_api.provenance import repository as provenance_repo
 from lnob_api.provenance import service
-from lnob_api.provenance.dataset import ProvenanceChange
+from lnob_api.provenance.dataset import COLUMNS, ProvenanceChange
 
 VOCABULARY = [requires_any(Scope.DATA_WRITE, Scope.PARTNERSHIP_ADMIN)]
 
@@ -57,25 +57,12 @@ class ProvenanceInput:
     )
 
 
-_PROVENANCE_FIELDS = (
-    "producer_type",
-    "method",
-    "sampling",
-    "sampling_note",
-    "sample_size",
-    "washington_group",
-    "sdg_framework_version",
-)
-
-
 def provenance_change(given: ProvenanceInput | None) -> ProvenanceChange | None:
     """The service's form of ``given``: only the fields that were sent."""
     if given is None or given is strawberry.UNSET:
         return None
     fields = {
-        name: value
-        for name in _PROVENANCE_FIELDS
-        if (value := getattr(given, name)) is not strawberry.UNSET
+        name: value for name in COLUMNS if (value := getattr(given, name)) is not strawberry.UNSET
     }
     criteria = given.quality_criteria
     return ProvenanceChange(

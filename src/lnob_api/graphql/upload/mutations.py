@@ -33,7 +33,7 @@ from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.observation.types import DisclosureWarning
 from lnob_api.graphql.upload.reports import FileProblem
 from lnob_api.upload import service
-from lnob_api.upload.mapping import ColumnMapping
+from lnob_api.upload.mapping import FIELDS, ColumnMapping
 
 
 def _column(default: str) -> Any:
@@ -174,25 +174,7 @@ class ObservationsUploadPayload:
 def _mapping(given: ObservationMappingInput | None) -> ColumnMapping:
     if given is None:
         return ColumnMapping()
-    columns = {
-        name: getattr(given, name)
-        for name in (
-            "indicator",
-            "area",
-            "period",
-            "value",
-            "unit",
-            "sample_size",
-            "obs_status",
-            "comment",
-            "sex",
-            "age",
-            "disability_status",
-            "urbanisation",
-            "group",
-        )
-        if getattr(given, name)
-    }
+    columns = {name: getattr(given, name) for name in FIELDS if getattr(given, name)}
     return ColumnMapping(
         columns=columns,
         indicator_code=given.indicator_code or None,
