@@ -67,6 +67,14 @@ class _LazyDatabase:
         statement = getattr(self.target, "statement", None)
         return statement() if statement is not None else self.target.transaction()
 
+    def driver_statement(self):  # type: ignore[no-untyped-def]
+        if self.target is None:
+            raise RuntimeError("the application has not started")
+        driver = getattr(self.target, "driver_statement", None) or getattr(
+            self.target, "statement", None
+        )
+        return driver() if driver is not None else self.target.transaction()
+
     async def cancel_backend(self, pid: int) -> None:
         cancel = getattr(self.target, "cancel_backend", None)
         if cancel is not None:  # tests share one connection: nothing to cancel there

@@ -154,6 +154,12 @@ class RoutedDatabase:
             return self.transaction()
         return self.primary.statement()
 
+    def driver_statement(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """As :meth:`statement`, for one statement asyncpg runs itself."""
+        if _READS.get() is not None:
+            return self.transaction()
+        return self.primary.driver_statement()
+
     @asynccontextmanager
     async def _deferred(self, who: str | None) -> AsyncIterator[AsyncConnection]:
         target = await self.for_reads(who)

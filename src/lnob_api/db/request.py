@@ -51,6 +51,14 @@ class EngineDatabase:
             async with conn.begin():
                 yield conn
 
+    @asynccontextmanager
+    async def driver_statement(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection for one statement that asyncpg runs itself
+        (``RequestDb.driver_first``): no transaction and no isolation setting to change, since
+        SQLAlchemy sends nothing on it (the statement is its own transaction)."""
+        async with self.engine.connect() as conn:
+            yield conn
+
     async def cancel_backend(self, pid: int) -> None:
         """Ask PostgreSQL to cancel what backend ``pid`` is running (an abandoned request's
         statement), from another pooled connection."""
@@ -107,7 +115,7 @@ class RequestDb:
         """``who`` is writing: its next reads stay on the primary for a while."""
         await replica.note_write(self._database, who)
 
-    async def _connection(self) -> AsyncConnection:
+    async def _connection(self, *, driver: bool = False) -> AsyncConnection:
         if self._conn is None:
             if self._closed:
                 # A statement that outlived its request (a loader batch or a gathered sibling
@@ -119,6 +127,8 @@ class RequestDb:
             if self._reads is not None:
                 target = await replica.for_reads(self._database, self._reads[0])
             statement = getattr(target, "statement", None) if self._single else None
+            if driver and self._single:  # one statement by asyncpg itself (``driver_first``)
+                statement = getattr(target, "driver_statement", None) or statement
             cm = statement() if statement is not None else target.transaction()
             try:
                 self._conn = await cm.__aenter__()
@@ -178,7 +188,7 @@ class RequestDb:
 
         async def run() -> Row | None:
             async with self._lock:
-                conn = await self._connection()
+                conn = await self._connection(driver=True)
                 self.statements += 1
                 try:
                     raw = await conn.get_raw_connection()
