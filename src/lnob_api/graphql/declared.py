@@ -41,7 +41,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from strawberry.permission import BasePermission
 
@@ -50,7 +49,7 @@ from lnob_api.graphql import enums as _enums  # noqa: F401 - the model enums as 
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.i18n import localized
 from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.mutations import Runner, UserError, actor, writes
+from lnob_api.graphql.mutations import Runner, UserError, calls
 from lnob_api.graphql.node import Node, entity
 from lnob_api.read.relations import Source
 
@@ -331,10 +330,6 @@ def declared_where(entity: Entity, given: object | None) -> list[ColumnElement[b
     return entity.where(values)
 
 
-def _snake(name: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
-
-
 def on_row(
     entity: Entity,
     call: Callable[..., Awaitable[Any]],
@@ -351,32 +346,31 @@ def on_row(
 ) -> Any:
     """The mutation (a class attribute of the mutations type) that runs
     ``call(session, actor, <entity>_id=..., row_version=..., [fields=...], **args(input))`` on
-    the row the input's ``id`` names: ``edits`` passes the declared fields the input changes
-    (``updated``), ``args`` reads the call's other arguments from the input. Its work returns
-    the written row's ``id`` (for ``run`` to read it back), or with ``gone`` (a delete) the
-    input's ``id``. ``key`` names the call's key argument when it is not ``<entity>_id``; a
-    table without ``row_version`` gets none. Everything else is
-    :func:`graphql.mutations.writes`'s."""
-    key_name = key or f"{_snake(entity.name)}_id"
-    versioned = "row_version" in entity.table.c
+    the row the input's ``id`` names: :func:`graphql.mutations.calls` with ``row`` the entity
+    (``versioned`` when its table has ``row_version``); ``edits`` passes the declared fields the
+    input changes (:func:`edited`), ``args`` reads the call's other arguments from the input.
+    Its work returns the written row's ``id`` (for ``run`` to read it back), or with ``gone``
+    (a delete) the input's ``id``. ``key`` names the call's key argument when it is not
+    ``<entity>_id``."""
 
-    async def body(_self: Any, info: Info, given: Any, session: AsyncSession) -> Any:
-        change = updated(entity, given)
-        kwargs: dict[str, Any] = {key_name: change.pk}
-        if versioned:
-            kwargs["row_version"] = change.row_version
-        if edits:
-            kwargs["fields"] = change.fields
+    def arguments(given: Any) -> dict[str, Any]:
+        found: dict[str, Any] = {"fields": edited(entity, given)} if edits else {}
         if args is not None:
-            kwargs.update(args(given))
-        done = await call(session, actor(info), **kwargs)
-        return getattr(given, "id") if gone else done.id  # noqa: B009 - a generated field
+            found.update(args(given))
+        return found
 
-    body.__annotations__ = {"input": input}
-    body.__name__ = body.__qualname__ = f"{_snake(input.__name__)}_mutation"
-    body.__module__ = input.__module__
-    return writes(payload, run, permission_classes=permission_classes, description=description)(
-        body
+    return calls(
+        call,
+        input,
+        payload,
+        run,
+        permission_classes=permission_classes,
+        description=description,
+        row=entity.name,
+        key=key,
+        args=arguments,
+        gone=gone,
+        versioned="row_version" in entity.table.c,
     )
 
 

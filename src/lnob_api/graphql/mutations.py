@@ -436,22 +436,25 @@ def calls(
     args: Callable[[Any], Mapping[str, Any]] | None = None,
     returns: Callable[[Any], Any] = row_id,
     gone: bool = False,
+    versioned: bool = True,
 ) -> Any:
     """The mutation (a class attribute of the mutations type) whose work is one service call,
     ``call(session, actor, **arguments)``, as :func:`writes` runs it.
 
     The arguments: with ``row`` (a type name), the key of the row the input's ``id`` names
-    (INVALID_ID unless a ``row`` id) as ``key`` (default ``<row>_id``) and the input's
-    ``rowVersion`` as ``row_version``; then what ``args`` reads from the input. The work returns
+    (INVALID_ID unless a ``row`` id) as ``key`` (default ``<row>_id``) and, unless not
+    ``versioned`` (a table without ``row_version``), the input's ``rowVersion`` as
+    ``row_version``; then what ``args`` reads from the input. The work returns
     what ``returns`` makes of the call's result (its ``id`` by default), or with ``gone`` (a
     delete) the input's ``id``."""
-    argument = key or (_snake(row) + "_id" if row is not None else "")
+    argument = key or (snake(row) + "_id" if row is not None else "")
 
     async def body(_self: Any, info: Info, data: Any, session: AsyncSession) -> Any:
         arguments: dict[str, Any] = {}
         if row is not None:
             arguments[argument] = pk_of(getattr(data, "id"), row, "id")  # noqa: B009
-            arguments["row_version"] = getattr(data, "row_version")  # noqa: B009
+            if versioned:
+                arguments["row_version"] = getattr(data, "row_version")  # noqa: B009
         if args is not None:
             arguments.update(args(data))
         done = await call(session, actor(info), **arguments)
@@ -462,5 +465,6 @@ def calls(
     return _mutation(body, input, payload, run, permission_classes, description)
 
 
-def _snake(name: str) -> str:
+def snake(name: str) -> str:
+    """A type's name in snake case (``ScorecardRound`` -> ``scorecard_round``)."""
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
