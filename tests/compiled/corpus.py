@@ -93,6 +93,11 @@ CORPUS: dict[str, tuple[str, Any]] = {
         indicator { code } area { code name level } } } }""",
         lambda w: {},
     ),
+    "groups_and_their_coalition": (
+        """query($c: String) { coalition(code: $c) { code groups { code name
+        coalition { code } } projects(first: 2) { nodes { groups { code coalition { slug } } } } } }""",
+        lambda w: {"c": w["a"]["code"]},
+    ),
     "odd_values": (
         """query($s: String) { dataset(slug: $s) { title description
         observations(first: 20) { nodes { value comment } } } }""",

@@ -61,6 +61,11 @@ LANG_HELP = "Language code (en, fr, es, ne, sw); default from Accept-Language, e
 Lang = Annotated[str | None, strawberry.argument(description=LANG_HELP)]
 
 
+# The key of a localized field's ``metadata``: (its English column, its translations column),
+# what the compiled read path (``graphql.compiled.fields``) reads instead of the resolver.
+LOCALIZED = "localized"
+
+
 class Declared:
     """Marks where the declared fields go among an input's own: ``declared: ClassVar[Declared]``
     (the own fields after it follow the declared ones)."""
@@ -126,7 +131,10 @@ def declared(entity: Entity) -> Any:
                 found.append((f.name, _PRIVATE[kind], None))
                 resolver = _localizer(f.name, f.localized)
                 shown = strawberry.field(
-                    resolver=resolver, name=_camel(f.name), description=f.description
+                    resolver=resolver,
+                    name=_camel(f.name),
+                    description=f.description,
+                    metadata={LOCALIZED: (f.name, f.localized)},
                 )
                 found.append((f"localized_{f.name}", kind, shown))
                 continue

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import sys
 import typing
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import strawberry
@@ -21,6 +22,20 @@ import strawberry
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.loading import load_list, load_one
 from lnob_api.read.relations import Through, ToMany, ToOne
+
+# The key of a link field's ``metadata`` that holds its :class:`Link` (what the compiled read
+# path, ``graphql.compiled.fields``, reads instead of running the resolver).
+LINK = "link"
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """What a :func:`to_one` or :func:`to_many` field shows: the ``relation``'s rows under the
+    object's ``key`` attribute (``pk``: its key); ``required``: a to-one row always there."""
+
+    relation: ToOne | ToMany | Through
+    key: str
+    required: bool = False
 
 
 def _node(node: Any) -> Any:
@@ -60,7 +75,8 @@ def to_one(
         return found
 
     resolve.__annotations__ = {"info": Info, "return": node if required else node | None}
-    return strawberry.field(resolver=resolve, description=description)
+    link = {LINK: Link(relation, key, required)}
+    return strawberry.field(resolver=resolve, description=description, metadata=link)
 
 
 def to_many(
@@ -73,4 +89,5 @@ def to_many(
         return await load_list(info, relation, getattr(self, key), _class(node))
 
     resolve.__annotations__ = {"info": Info, "return": list[node]}
-    return strawberry.field(resolver=resolve, description=description)
+    link = {LINK: Link(relation, key)}
+    return strawberry.field(resolver=resolve, description=description, metadata=link)

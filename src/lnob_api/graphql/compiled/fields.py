@@ -1,9 +1,12 @@
 """What the compiled path knows of fields whose resolvers are hand-written.
 
 Plain column fields, ``id`` and connection fields (``graphql.connections.paged_of``) are read
-from the types themselves. The resolvers below load a declared relation (``read.relations``)
-or pick a translation; each is described here by the same relation object the resolver uses,
-so visibility comes from the same scoped source. A resolver that is not listed here, or whose
+from the types themselves. So are the links and translations: a ``graphql.linked`` field
+(``to_one``/``to_many``) states its relation and key in its metadata, a localized field of
+``graphql.declared`` its two columns; :data:`FIELDS` is made from those of the :data:`SERVED`
+types whose target type is served too, so visibility comes from the same scoped source the
+resolver uses. The few resolvers written out (an observation's dataset and area, an
+indicator's ``isCustom``) are described here by hand. A resolver that is not listed, or whose
 behaviour differs from its entry, sends the query back to Strawberry.
 """
 
@@ -15,12 +18,24 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
+from strawberry.types.base import StrawberryContainer
+from strawberry.types.lazy_type import LazyType
+from strawberry.utils.str_converters import to_camel_case
 
 from lnob_api.area import repository as area_repo
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.errors import InvalidInput
+from lnob_api.graphql.area.types import Area
+from lnob_api.graphql.coalition.types import Coalition, MarginalisedGroup
+from lnob_api.graphql.dataset.types import Dataset
+from lnob_api.graphql.declared import LOCALIZED
 from lnob_api.graphql.ids import from_global_id
+from lnob_api.graphql.linked import LINK, Link
+from lnob_api.graphql.node import Node
+from lnob_api.graphql.observation.types import Observation
+from lnob_api.graphql.project.types import Project
+from lnob_api.graphql.sdg.types import Indicator, SdgGoal, SdgTarget
 from lnob_api.project import repository as project_repo
 from lnob_api.read.relations import Through, ToMany, ToOne
 from lnob_api.sdg import repository as sdg_repo
@@ -59,42 +74,64 @@ class Computed:
 
 Spec = One | Many | Localized | Computed
 
+# The types the compiled path renders: their column fields and the links among them.
+SERVED: tuple[type[Node], ...] = (
+    Area,
+    Coalition,
+    Dataset,
+    Indicator,
+    MarginalisedGroup,
+    Observation,
+    Project,
+    SdgGoal,
+    SdgTarget,
+)
+
+
+def _target(kind: Any) -> str:
+    """The name of the object type a field shows (inside its list and ``| None``)."""
+    while isinstance(kind, StrawberryContainer):
+        kind = kind.of_type
+    return kind.type_name if isinstance(kind, LazyType) else getattr(kind, "__name__", "")
+
+
+def _declared(served: tuple[type[Node], ...]) -> dict[tuple[str, str], One | Many | Localized]:
+    """The links and translations the ``served`` types declare, by (type, GraphQL field)."""
+    names = {cls.__name__ for cls in served}
+    found: dict[tuple[str, str], One | Many | Localized] = {}
+    for cls in served:
+        for field in cls.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+            at = (cls.__name__, field.graphql_name or to_camel_case(field.python_name))
+            link: Link | None = field.metadata.get(LINK)
+            if LOCALIZED in field.metadata:
+                found[at] = Localized(*field.metadata[LOCALIZED])
+            elif link is not None and _target(field.type) in names:
+                parent = cls._source.key if link.key == "pk" else link.key
+                relation = link.relation
+                found[at] = (
+                    One(relation, parent) if isinstance(relation, ToOne) else Many(relation, parent)
+                )
+    return found
+
+
 FIELDS: dict[tuple[str, str], Spec] = {
-    ("Dataset", "coalition"): One(coalition_repo.COALITION_BY_ID, "coalition_id"),
-    ("Dataset", "project"): One(project_repo.PROJECT_BY_ID, "project_id"),
-    ("Dataset", "area"): One(area_repo.AREA_BY_CODE, "area_code"),
-    ("Dataset", "indicators"): Many(sdg_repo.INDICATORS_BY_DATASET, "id"),
-    ("Project", "coalition"): One(coalition_repo.COALITION_BY_ID, "coalition_id"),
+    **_declared(SERVED),
     ("Observation", "dataset"): One(dataset_repo.DATASET_BY_ID, "dataset_id"),
-    ("Observation", "indicator"): One(sdg_repo.INDICATOR_BY_ID, "indicator_id"),
     ("Observation", "area"): One(area_repo.AREA_BY_CODE, "area_code"),
-    ("Indicator", "title"): Localized("title", "title_translations"),
-    ("Indicator", "target"): One(sdg_repo.TARGET_BY_CODE, "target_code"),
-    ("Indicator", "coalition"): One(coalition_repo.COALITION_BY_ID, "coalition_id"),
     ("Indicator", "isCustom"): Computed(lambda row: row.c.coalition_id.is_not(None)),
-    ("SdgTarget", "title"): Localized("title", "title_translations"),
-    ("SdgTarget", "goal"): One(sdg_repo.GOAL_BY_CODE, "goal_code"),
-    ("SdgTarget", "indicators"): Many(sdg_repo.INDICATORS_BY_TARGET, "code"),
-    ("SdgGoal", "title"): Localized("title", "title_translations"),
-    ("SdgGoal", "shortTitle"): Localized("short_title", "short_title_translations"),
-    ("SdgGoal", "targets"): Many(sdg_repo.TARGETS_BY_GOAL, "code"),
-    ("Area", "parent"): One(area_repo.AREA_BY_CODE, "parent_code"),
-    ("Area", "coalition"): One(coalition_repo.COALITION_BY_ID, "coalition_id"),
-    ("Coalition", "groups"): Many(coalition_repo.GROUPS_BY_COALITION, "id"),
-    ("Dataset", "groups"): Many(coalition_repo.GROUPS_BY_DATASET, "id"),
-    ("Project", "groups"): Many(coalition_repo.GROUPS_BY_PROJECT, "id"),
-    ("Project", "targets"): Many(sdg_repo.TARGETS_BY_PROJECT, "id"),
 }
 
 # Non-null fields whose resolver asserts that the row exists (public reference rows, or a
 # dataset that readable observations imply): compiled as the Strawberry path answers them.
 ASSERTED = {
-    ("Dataset", "coalition"),
-    ("Project", "coalition"),
     ("Observation", "dataset"),
     ("Observation", "area"),
-    ("Indicator", "target"),
-    ("SdgTarget", "goal"),
+    *(
+        (cls.__name__, to_camel_case(field.python_name))
+        for cls in SERVED
+        for field in cls.__strawberry_definition__.fields  # type: ignore[attr-defined]
+        if (link := field.metadata.get(LINK)) is not None and link.required
+    ),
 }
 
 
