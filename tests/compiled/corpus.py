@@ -98,6 +98,13 @@ CORPUS: dict[str, tuple[str, Any]] = {
         coalition { code } } projects(first: 2) { nodes { groups { code coalition { slug } } } } } }""",
         lambda w: {"c": w["a"]["code"]},
     ),
+    "reference_roots": (
+        """query($a: String!) { area(code: $a) { code name parent { code } coalition { slug } }
+        lower: area(code: "ke") { code } sdgGoal(code: 10) { code title targets { code } }
+        sdgTarget(code: " 10.2 ") { code goal { code } } noGoal: sdgGoal(code: 18) { code }
+        bySlug: coalition(slug: "no-such-coalition") { code } } """,
+        lambda w: {"a": w["a"]["code"]},
+    ),
     "odd_values": (
         """query($s: String) { dataset(slug: $s) { title description
         observations(first: 20) { nodes { value comment } } } }""",

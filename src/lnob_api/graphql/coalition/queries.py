@@ -7,11 +7,9 @@ from typing import Annotated
 import strawberry
 
 from lnob_api.coalition import repository as coalition_repo
-from lnob_api.errors import InvalidInput
 from lnob_api.graphql.coalition.types import Coalition, MarginalisedGroup
 from lnob_api.graphql.connections import Slice, connection
-from lnob_api.graphql.context import Info
-from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.lookups import by_code_or_slug
 from lnob_api.provenance import repository as provenance_repo
 
 
@@ -43,15 +41,13 @@ class CoalitionQueries:
         description="The partnership's country coalitions, by country code.",
     )
 
-    @strawberry.field(description="One coalition by country code (KE) or slug (kenya).")
-    async def coalition(
-        self, info: Info, code: str | None = None, slug: str | None = None
-    ) -> Coalition | None:
-        if (code is None) == (slug is None):
-            raise InvalidInput("code", "give exactly one of code or slug", code="INVALID_ARGUMENT")
-        if code is not None:
-            return await load_one(info, coalition_repo.COALITION_BY_CODE, code.upper(), Coalition)
-        return await load_one(info, coalition_repo.COALITION_BY_SLUG, slug, Coalition)
+    coalition = by_code_or_slug(
+        coalition_repo.COALITION_BY_CODE,
+        coalition_repo.COALITION_BY_SLUG,
+        Coalition,
+        key=str.upper,
+        description="One coalition by country code (KE) or slug (kenya).",
+    )
 
     marginalised_groups = connection(
         coalition_repo.GROUPS,

@@ -1,4 +1,4 @@
-"""What the compiled path knows of fields whose resolvers are hand-written.
+"""What the compiled path knows of fields whose resolvers are hand-written, and of root lookups.
 
 Plain column fields, ``id`` and connection fields (``graphql.connections.paged_of``) are read
 from the types themselves. So are the links and translations: a ``graphql.linked`` field
@@ -7,12 +7,13 @@ from the types themselves. So are the links and translations: a ``graphql.linked
 types whose target type is served too, so visibility comes from the same scoped source the
 resolver uses. The few resolvers written out (an observation's dataset and area, an
 indicator's ``isCustom``) are described here by hand. A resolver that is not listed, or whose
-behaviour differs from its entry, sends the query back to Strawberry.
+behaviour differs from its entry, sends the query back to Strawberry. :data:`ROOTS` are the
+served types' root lookups (``graphql.lookups``), each by the ``find`` its resolver calls.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,22 +24,20 @@ from strawberry.types.lazy_type import LazyType
 from strawberry.utils.str_converters import to_camel_case
 
 from lnob_api.area import repository as area_repo
-from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
-from lnob_api.errors import InvalidInput
 from lnob_api.graphql.area.types import Area
 from lnob_api.graphql.coalition.types import Coalition, MarginalisedGroup
 from lnob_api.graphql.dataset.types import Dataset
 from lnob_api.graphql.declared import LOCALIZED
-from lnob_api.graphql.ids import from_global_id
 from lnob_api.graphql.linked import LINK, Link
+from lnob_api.graphql.lookups import LOOKUP, Find
+from lnob_api.graphql.lookups import Missing as Missing  # the lookup names nothing: null
 from lnob_api.graphql.node import Node
 from lnob_api.graphql.observation.types import Observation
 from lnob_api.graphql.project.types import Project
+from lnob_api.graphql.schema import Query
 from lnob_api.graphql.sdg.types import Indicator, SdgGoal, SdgTarget
-from lnob_api.project import repository as project_repo
 from lnob_api.read.relations import Through, ToMany, ToOne
-from lnob_api.sdg import repository as sdg_repo
 
 
 @dataclass(frozen=True)
@@ -135,41 +134,16 @@ ASSERTED = {
 }
 
 
-class Missing(Exception):
-    """The lookup names nothing (the resolver answers null without a statement)."""
+def _roots() -> dict[str, Find]:
+    """The root lookups (``graphql.lookups``) of the served types: root field -> its ``find``
+    (the converted arguments to (relation, key); InvalidInput, or a key the resolver would
+    refuse, falls back: Strawberry answers the error)."""
+    served = set(SERVED)
+    return {
+        field.graphql_name or to_camel_case(field.python_name): lookup.find
+        for field in Query.__strawberry_definition__.fields  # type: ignore[attr-defined]
+        if (lookup := field.metadata.get(LOOKUP)) is not None and lookup.node in served
+    }
 
 
-def _dataset_key(args: dict[str, Any]) -> tuple[ToOne, Hashable]:
-    if args.get("slug") is not None:
-        return dataset_repo.DATASET_BY_SLUG, args["slug"]
-    type_name, key = from_global_id(str(args["id"]))
-    if type_name != "Dataset" or not key.isdigit():
-        raise Missing
-    return dataset_repo.DATASET_BY_ID, int(key)
-
-
-def _exactly_one(args: dict[str, Any], first: str, second: str) -> None:
-    if (args.get(first) is None) == (args.get(second) is None):
-        raise InvalidInput(first, f"give exactly one of {first} or {second}")
-
-
-def _coalition(args: dict[str, Any]) -> tuple[ToOne, Hashable]:
-    _exactly_one(args, "code", "slug")
-    if args.get("code") is not None:
-        return coalition_repo.COALITION_BY_CODE, str(args["code"]).upper()
-    return coalition_repo.COALITION_BY_SLUG, args["slug"]
-
-
-def _dataset(args: dict[str, Any]) -> tuple[ToOne, Hashable]:
-    _exactly_one(args, "id", "slug")
-    return _dataset_key(args)
-
-
-# Root lookups: the converted arguments to (relation, key); InvalidInput or a key the
-# resolver would refuse falls back (Strawberry answers the error).
-ROOTS: dict[str, Callable[[dict[str, Any]], tuple[ToOne, Hashable]]] = {
-    "coalition": _coalition,
-    "dataset": _dataset,
-    "project": lambda args: (project_repo.PROJECT_BY_SLUG, args["slug"]),
-    "indicator": lambda args: (sdg_repo.INDICATOR_BY_CODE, str(args["code"]).strip()),
-}
+ROOTS = _roots()
