@@ -62,10 +62,11 @@ def to_one(
     *,
     description: str | None = None,
     required: bool = False,
+    name: str | None = None,
 ) -> Any:
     """The field showing the ``relation`` row whose key is ``self.<key>``, as ``node``: null
     when there is none the caller may see, or never null (``required``: the row is there and
-    visible whenever its parent is)."""
+    visible whenever its parent is). ``name``: its GraphQL name, when not the attribute's."""
     node = _node(node)
 
     async def resolve(self: Any, info: Info) -> Any:
@@ -76,7 +77,7 @@ def to_one(
 
     resolve.__annotations__ = {"info": Info, "return": node if required else node | None}
     link = {LINK: Link(relation, key, required)}
-    return strawberry.field(resolver=resolve, description=description, metadata=link)
+    return strawberry.field(resolver=resolve, name=name, description=description, metadata=link)
 
 
 def to_many(

@@ -5,8 +5,8 @@ from the types themselves. So are the links and translations: a ``graphql.linked
 (``to_one``/``to_many``) states its relation and key in its metadata, a localized field of
 ``graphql.declared`` its two columns; :data:`FIELDS` is made from those of the :data:`SERVED`
 types whose target type is served too, so visibility comes from the same scoped source the
-resolver uses. The few resolvers written out (an observation's dataset and area, an
-indicator's ``isCustom``) are described here by hand. A resolver that is not listed, or whose
+resolver uses. The one resolver written out (an indicator's ``isCustom``) is described
+here by hand. A resolver that is not listed, or whose
 behaviour differs from its entry, sends the query back to Strawberry. :data:`ROOTS` are the
 served types' root lookups (``graphql.lookups``), each by the ``find`` its resolver calls.
 """
@@ -23,8 +23,6 @@ from strawberry.types.base import StrawberryContainer
 from strawberry.types.lazy_type import LazyType
 from strawberry.utils.str_converters import to_camel_case
 
-from lnob_api.area import repository as area_repo
-from lnob_api.dataset import repository as dataset_repo
 from lnob_api.graphql.area.types import Area
 from lnob_api.graphql.coalition.types import Coalition, MarginalisedGroup
 from lnob_api.graphql.dataset.types import Dataset
@@ -115,22 +113,16 @@ def _declared(served: tuple[type[Node], ...]) -> dict[tuple[str, str], One | Man
 
 FIELDS: dict[tuple[str, str], Spec] = {
     **_declared(SERVED),
-    ("Observation", "dataset"): One(dataset_repo.DATASET_BY_ID, "dataset_id"),
-    ("Observation", "area"): One(area_repo.AREA_BY_CODE, "area_code"),
     ("Indicator", "isCustom"): Computed(lambda row: row.c.coalition_id.is_not(None)),
 }
 
 # Non-null fields whose resolver asserts that the row exists (public reference rows, or a
 # dataset that readable observations imply): compiled as the Strawberry path answers them.
 ASSERTED = {
-    ("Observation", "dataset"),
-    ("Observation", "area"),
-    *(
-        (cls.__name__, to_camel_case(field.python_name))
-        for cls in SERVED
-        for field in cls.__strawberry_definition__.fields  # type: ignore[attr-defined]
-        if (link := field.metadata.get(LINK)) is not None and link.required
-    ),
+    (cls.__name__, to_camel_case(field.python_name))
+    for cls in SERVED
+    for field in cls.__strawberry_definition__.fields  # type: ignore[attr-defined]
+    if (link := field.metadata.get(LINK)) is not None and link.required
 }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import strawberry
 from sqlalchemy.sql.elements import ColumnElement
 
+from lnob_api.area import repository as area_repo
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.errors import InvalidInput
 from lnob_api.graphql.connections import Slice
@@ -126,14 +127,8 @@ class Observation(Node):
             for name, value in sorted(self.dimensions.items())
         ]
 
-    @strawberry.field
-    async def dataset(self, info: Info) -> _Dataset:
-        from lnob_api.graphql.dataset.types import Dataset
-
-        # Readable observations imply a visible dataset (same policy, same transaction).
-        found = await load_one(info, dataset_repo.DATASET_BY_ID, self.dataset_id, Dataset)
-        assert found is not None
-        return found
+    # Readable observations imply a visible dataset (same policy, same transaction).
+    dataset = to_one(dataset_repo.DATASET_BY_ID, "dataset_id", _Dataset, required=True)
 
     indicator = to_one(
         sdg_repo.INDICATOR_BY_ID,
@@ -168,14 +163,13 @@ class Observation(Node):
         assert dataset is not None  # readable observations imply a visible dataset
         return provenance_of(dataset, self)
 
-    @strawberry.field(description="The area the value is about (areas are public reference data).")
-    async def area(self, info: Info) -> _Area:
-        from lnob_api.area import repository as area_repo
-        from lnob_api.graphql.area.types import Area
-
-        found = await load_one(info, area_repo.AREA_BY_CODE, self.area_code, Area)
-        assert found is not None
-        return found
+    area = to_one(
+        area_repo.AREA_BY_CODE,
+        "area_code",
+        _Area,
+        required=True,
+        description="The area the value is about (areas are public reference data).",
+    )
 
 
 @strawberry.input(description="Conditions on observations; all given ones must hold.")

@@ -8,11 +8,9 @@ from typing import Any
 import strawberry
 
 from lnob_api.area import repository as area_repo
-from lnob_api.graphql.context import Info
 from lnob_api.graphql.lazy import Area as _Area
 from lnob_api.graphql.lazy import Observation as _Observation
 from lnob_api.graphql.linked import to_one
-from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.node import Node, copied, entity
 from lnob_api.observation import repository as observation_repo
 from lnob_api.official import repository as official_repo
@@ -91,10 +89,12 @@ class ComparisonRow:
         description="The community observation (its dataset, sample, status...).",
     )
 
-    @strawberry.field(name="official", description="The official value's record.")
-    async def official_record(self, info: Info) -> OfficialValue | None:
-        return await load_one(
-            info, official_repo.OFFICIAL_VALUE_BY_ID, self.official_value_id, OfficialValue
-        )
+    official_record = to_one(
+        official_repo.OFFICIAL_VALUE_BY_ID,
+        "official_value_id",
+        OfficialValue,
+        name="official",
+        description="The official value's record.",
+    )
 
     area = to_one(area_repo.AREA_BY_CODE, "area_code", _Area, required=True)

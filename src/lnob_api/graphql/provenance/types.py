@@ -7,10 +7,8 @@ from typing import Any, Protocol
 import strawberry
 
 from lnob_api.coalition import repository as coalition_repo
-from lnob_api.graphql.context import Info
 from lnob_api.graphql.lazy import Coalition as _Coalition
-from lnob_api.graphql.linked import to_many
-from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.linked import to_many, to_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.models.provenance import ProducerType, ProvenanceMethod, Sampling, StandardDimension
 from lnob_api.provenance import repository as provenance_repo
@@ -49,13 +47,13 @@ class QualityCriterion(Node):
         description="Changes on every edit; send it back with an update (optimistic locking)."
     )
 
-    @strawberry.field(description="The coalition whose checklist this is.")
-    async def coalition(self, info: Info) -> _Coalition:
-        from lnob_api.graphql.coalition.types import Coalition
-
-        found = await load_one(info, coalition_repo.COALITION_BY_ID, self.coalition_id, Coalition)
-        assert found is not None  # coalitions are public reference rows
-        return found
+    coalition = to_one(
+        coalition_repo.COALITION_BY_ID,
+        "coalition_id",
+        _Coalition,
+        required=True,  # coalitions are public reference rows
+        description="The coalition whose checklist this is.",
+    )
 
 
 @strawberry.type(

@@ -15,7 +15,6 @@ from lnob_api.declare.statistics import (
     SCORECARD_CRITERION,
     SCORECARD_ROUND,
 )
-from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import declared_node
 from lnob_api.graphql.lazy import Area as _Area
 from lnob_api.graphql.lazy import Coalition as _Coalition
@@ -25,7 +24,6 @@ from lnob_api.graphql.lazy import Organisation as _Organisation
 from lnob_api.graphql.lazy import Project as _Project
 from lnob_api.graphql.lazy import SdgTarget as _Target
 from lnob_api.graphql.linked import to_many, to_one
-from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.node import Node, copied
 from lnob_api.models.evidence import ActionStatus
 from lnob_api.organisation import repository as organisation_repo
@@ -153,11 +151,9 @@ class ScorecardScore:
         scorecard_repo.CRITERION_BY_ID, "criterion_id", ScorecardCriterion, required=True
     )
 
-    @strawberry.field(name="round")
-    async def scoring_round(self, info: Info) -> ScorecardRound:
-        found = await load_one(info, scorecard_repo.ROUND_BY_ID, self.round_id, ScorecardRound)
-        assert found is not None
-        return found
+    scoring_round = to_one(
+        scorecard_repo.ROUND_BY_ID, "round_id", ScorecardRound, required=True, name="round"
+    )
 
 
 @declared_node(scorecard_repo.ACTIONS, SCORECARD_ACTION)

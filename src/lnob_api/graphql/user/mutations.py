@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
-
 import strawberry
 
 from lnob_api.coalition import repository as coalition_repo
-from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import CoalitionRole
-from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.lazy import Coalition as _Coalition
+from lnob_api.graphql.linked import to_one
 from lnob_api.graphql.mutations import (
     COALITION_ADMIN,
     UserError,
@@ -19,11 +17,6 @@ from lnob_api.graphql.mutations import (
     shown_payload,
 )
 from lnob_api.user import service
-
-if TYPE_CHECKING:
-    from lnob_api.graphql.coalition.types import Coalition
-
-_Coalition = Annotated["Coalition", strawberry.lazy("lnob_api.graphql.coalition.types")]
 
 
 @strawberry.type(description="A user, as a coalition admin sees them when managing roles.")
@@ -38,13 +31,8 @@ class CoalitionRoleAssignment:
     user: RoleHolder
     role: CoalitionRole
 
-    @strawberry.field
-    async def coalition(self, info: Info) -> _Coalition:
-        from lnob_api.graphql.coalition.types import Coalition
-
-        found = await load_one(info, coalition_repo.COALITION_BY_ID, self.coalition_id, Coalition)
-        assert found is not None  # coalitions are public reference rows
-        return found
+    # coalitions are public reference rows
+    coalition = to_one(coalition_repo.COALITION_BY_ID, "coalition_id", _Coalition, required=True)
 
 
 @strawberry.input(description="Give a user a role in a coalition (replacing the one they hold).")
