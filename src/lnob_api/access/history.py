@@ -34,8 +34,7 @@ from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.errors import InvalidInput
 from lnob_api.models.enums import DatasetStatus
-
-datasets = models.Dataset.__table__
+from lnob_api.models.tables import datasets
 
 _RELEASED = (DatasetStatus.PUBLISHED.value, DatasetStatus.RETRACTED.value)
 

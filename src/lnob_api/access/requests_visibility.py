@@ -15,12 +15,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal, PrincipalKind
-
-access_requests = models.AccessRequest.__table__
-notifications = models.Notification.__table__
+from lnob_api.models.tables import access_requests, notifications
 
 
 def _is_machine(principal: Principal) -> bool:

@@ -34,13 +34,14 @@ from lnob_api.models.enums import (
     DatasetStatus,
     Visibility,
 )
-
-datasets = models.Dataset.__table__
-projects = models.Project.__table__
-publications = models.Publication.__table__
-observations = models.Observation.__table__
-grants = models.Grant.__table__
-coalitions = models.Coalition.__table__
+from lnob_api.models.tables import (
+    consents,
+    datasets,
+    grants,
+    observations,
+    projects,
+    publications,
+)
 
 
 def _reads(principal: Principal) -> bool:
@@ -177,7 +178,6 @@ def consent_admits(
 def _consented(principal: Principal, table: sa.Table) -> ColumnElement[bool]:
     """No consent recorded, or an active consent whose scope admits the principal. Once a
     community withdraws (or its consent lapses), nobody reads the data, insiders included."""
-    consents = models.Consent.__table__
     same_lineage = consents.c.lineage_id == table.c.lineage_id
     active = sa.and_(
         consents.c.withdrawn_at.is_(None),

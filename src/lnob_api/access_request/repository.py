@@ -14,14 +14,13 @@ from lnob_api.auth.principal import Principal
 from lnob_api.coalition.repository import coalition_coded
 from lnob_api.db.rows import lock_one
 from lnob_api.domain_kit.sql import newest_first
+from lnob_api.models.tables import access_requests
+from lnob_api.models.tables import coalitions as _coalitions
+from lnob_api.models.tables import datasets as _datasets
+from lnob_api.models.tables import oauth_clients as _clients
+from lnob_api.models.tables import organisations as _organisations
+from lnob_api.models.tables import users as _users
 from lnob_api.read.relations import ToOne
-
-access_requests = models.AccessRequest.__table__
-_datasets = models.Dataset.__table__
-_coalitions = models.Coalition.__table__
-_organisations = models.Organisation.__table__
-_users = models.User.__table__
-_clients = models.OAuthClient.__table__
 
 # Newest first: what an admin works through.
 ACCESS_REQUESTS = newest_first(

@@ -11,11 +11,9 @@ from typing import Any
 
 from sqlalchemy.sql.elements import ColumnElement
 
-from lnob_api import models
+from lnob_api.models.tables import areas
 from lnob_api.read.relations import Source, ToMany, ToOne, order_by, public
 from lnob_api.read.search import ESCAPE, word_patterns
-
-areas = models.Area.__table__
 
 AREAS = Source("Area", areas, public(areas), order_by(areas, "code"), key="code")
 AREA_BY_CODE = ToOne(AREAS, key="code")

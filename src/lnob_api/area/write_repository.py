@@ -7,8 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
 from lnob_api.domain_kit.sql import exists
-
-areas = models.Area.__table__
+from lnob_api.models.tables import areas
 
 
 async def area(session: AsyncSession, code: str, *, lock: bool = False) -> models.Area | None:

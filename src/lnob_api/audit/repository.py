@@ -9,14 +9,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
-from lnob_api.coalition.repository import COALITIONS, coalitions
+from lnob_api.coalition.repository import COALITIONS
 from lnob_api.db.request import RequestDb
+from lnob_api.models.tables import audit_events as events
+from lnob_api.models.tables import coalitions
 from lnob_api.read.relations import Source, ToOne, order_by, scoped_by
-
-events = models.AuditEvent.__table__
 
 AUDIT_EVENTS = Source(
     "AuditEvent",

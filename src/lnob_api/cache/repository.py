@@ -7,12 +7,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from lnob_api import models
-
-_datasets = models.Dataset.__table__
-_grants = models.Grant.__table__
-_consents = models.Consent.__table__
-_requests = models.AccessRequest.__table__
+from lnob_api.models.tables import access_requests as _requests
+from lnob_api.models.tables import consents as _consents
+from lnob_api.models.tables import datasets as _datasets
+from lnob_api.models.tables import grants as _grants
 
 
 def _soonest(column: sa.ColumnElement[Any], *where: sa.ColumnElement[bool]) -> sa.Select[Any]:

@@ -8,24 +8,24 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.declare.entities import DATASET, PUBLICATION
 from lnob_api.models.enums import DatasetStatus, MemberRole
-
-datasets = models.Dataset.__table__
-coalitions = models.Coalition.__table__
-areas = models.Area.__table__
-observations = models.Observation.__table__
-dataset_indicators = models.DatasetIndicator.__table__
-indicators = models.Indicator.__table__
-targets = models.SdgTarget.__table__
-goals = models.SdgGoal.__table__
-members = models.CoalitionMember.__table__
-organisations = models.Organisation.__table__
-publications = models.Publication.__table__
-publication_datasets = models.PublicationDataset.__table__
+from lnob_api.models.tables import (
+    areas,
+    coalitions,
+    dataset_indicators,
+    datasets,
+    indicators,
+    observations,
+    organisations,
+    publication_datasets,
+    publications,
+)
+from lnob_api.models.tables import coalition_members as members
+from lnob_api.models.tables import sdg_goals as goals
+from lnob_api.models.tables import sdg_targets as targets
 
 
 async def listed(

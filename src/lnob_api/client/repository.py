@@ -11,10 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lnob_api import models
-
-_clients = models.OAuthClient.__table__
-_organisations = models.Organisation.__table__
+from lnob_api.models.tables import oauth_clients as _clients
+from lnob_api.models.tables import organisations as _organisations
 
 # Token endpoint authentication methods (RFC 7591): a public client does not authenticate.
 PUBLIC_AUTH_METHOD = "none"

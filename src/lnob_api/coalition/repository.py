@@ -7,12 +7,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from lnob_api import models
+from lnob_api.models.tables import coalition_members as members
+from lnob_api.models.tables import coalitions, dataset_groups, project_groups
+from lnob_api.models.tables import marginalised_groups as groups
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, public
-
-coalitions = models.Coalition.__table__
-members = models.CoalitionMember.__table__
-groups = models.MarginalisedGroup.__table__
 
 
 def coalition_coded(column: sa.ColumnElement[Any], code: str) -> ColumnElement[bool]:
@@ -51,5 +49,5 @@ GROUPS = Source("MarginalisedGroup", groups, public(groups), order_by(groups, "c
 GROUP_BY_ID = ToOne(GROUPS)
 GROUP_BY_CODE = ToOne(GROUPS, key="code")
 GROUPS_BY_COALITION = ToMany(GROUPS, "coalition_id")
-GROUPS_BY_PROJECT = Through(GROUPS, models.ProjectGroup.__table__, "project_id", "group_id")
-GROUPS_BY_DATASET = Through(GROUPS, models.DatasetGroup.__table__, "dataset_id", "group_id")
+GROUPS_BY_PROJECT = Through(GROUPS, project_groups, "project_id", "group_id")
+GROUPS_BY_DATASET = Through(GROUPS, dataset_groups, "dataset_id", "group_id")

@@ -8,9 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.db.rows import lock_one
 from lnob_api.domain_kit.sql import exists
-
-coalitions = models.Coalition.__table__
-areas = models.Area.__table__
+from lnob_api.models.tables import areas, coalitions
 
 
 async def coalition_id_by_code(session: AsyncSession, code: str) -> int | None:

@@ -9,21 +9,23 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from lnob_api import models
 from lnob_api.access import history, visibility
 from lnob_api.auth.principal import Principal
+from lnob_api.models.tables import (
+    coalitions,
+    consents,
+    dataset_groups,
+    dataset_indicators,
+    datasets,
+    indicators,
+    publication_datasets,
+)
+from lnob_api.models.tables import dataset_validations as validations
+from lnob_api.models.tables import marginalised_groups as groups
+from lnob_api.models.tables import sdg_targets as targets
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, public
 from lnob_api.read.search import ESCAPE, word_patterns
 from lnob_api.sync import repository as sync_repo
-
-datasets = models.Dataset.__table__
-dataset_indicators = models.DatasetIndicator.__table__
-dataset_groups = models.DatasetGroup.__table__
-indicators = models.Indicator.__table__
-targets = models.SdgTarget.__table__
-groups = models.MarginalisedGroup.__table__
-coalitions = models.Coalition.__table__
-publication_datasets = models.PublicationDataset.__table__
 
 ORDERS = {
     "ID": order_by(datasets, "id"),
@@ -147,8 +149,6 @@ def filters(
     return where
 
 
-consents = models.Consent.__table__
-validations = models.DatasetValidation.__table__
 # Consent records and validations are part of a visible dataset's record.
 CONSENTS = Source("Consent", consents, public(consents), order_by(consents, "id"))
 CONSENTS_BY_LINEAGE = ToMany(CONSENTS, "lineage_id")

@@ -14,11 +14,9 @@ from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.domain_kit.sql import exists, replace_link_rows
 from lnob_api.models.enums import PRE_RELEASE
-
-datasets = models.Dataset.__table__
-links = models.DatasetIndicator.__table__
-group_links = models.DatasetGroup.__table__
-observations = models.Observation.__table__
+from lnob_api.models.tables import consents, datasets, observations
+from lnob_api.models.tables import dataset_groups as group_links
+from lnob_api.models.tables import dataset_indicators as links
 
 
 async def project_coalition(session: AsyncSession, project_id: int) -> int | None:
@@ -206,7 +204,6 @@ async def lock_consent(
     session: AsyncSession, consent_id: int, principal: Principal
 ) -> models.Consent | None:
     """The consent, locked, when the principal sees a version of its dataset."""
-    consents = models.Consent.__table__
     seen = sa.exists().where(
         datasets.c.lineage_id == consents.c.lineage_id, visibility.dataset_visible(principal)
     )

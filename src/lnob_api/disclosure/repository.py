@@ -19,7 +19,6 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import ANONYMOUS, Principal, PrincipalKind, Scope
 from lnob_api.disclosure.model import AuditCell
@@ -33,10 +32,9 @@ from lnob_api.disclosure.secondary import (
     normal_unit,
 )
 from lnob_api.models.enums import DatasetStatus, Perturbation, Visibility
-
-observations = models.Observation.__table__
-datasets = models.Dataset.__table__
-coalitions = models.Coalition.__table__
+from lnob_api.models.tables import areas, coalitions, datasets, grants, observations, organisations
+from lnob_api.models.tables import coalition_members as members
+from lnob_api.models.tables import oauth_clients as clients
 
 Executor = AsyncSession | AsyncConnection
 
@@ -99,12 +97,6 @@ async def write_flags(db: Executor, dataset_id: int, flagged: Collection[int]) -
     )
     return len((await db.execute(stmt)).all())
 
-
-areas = models.Area.__table__
-grants = models.Grant.__table__
-clients = models.OAuthClient.__table__
-members = models.CoalitionMember.__table__
-organisations = models.Organisation.__table__
 
 _joined = observations.join(datasets, datasets.c.id == observations.c.dataset_id).join(
     coalitions, coalitions.c.id == datasets.c.coalition_id

@@ -16,14 +16,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lnob_api import models
 from lnob_api.export.repository import FORMULA_STARTS
 from lnob_api.models.observation import TOTAL
-
-indicators = models.Indicator.__table__
-targets = models.SdgTarget.__table__
-areas = models.Area.__table__
-groups = models.MarginalisedGroup.__table__
+from lnob_api.models.tables import areas, indicators
+from lnob_api.models.tables import marginalised_groups as groups
+from lnob_api.models.tables import sdg_targets as targets
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,14 +28,9 @@ from lnob_api import models
 from lnob_api.access import history, visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.declare.entities import DATASET
+from lnob_api.models.tables import areas, datasets, indicators, observations
 from lnob_api.observation import repository as observation_repo
 from lnob_api.sync import repository as sync_repo
-
-observations = models.Observation.__table__
-datasets = models.Dataset.__table__
-indicators = models.Indicator.__table__
-areas = models.Area.__table__
-coalitions = models.Coalition.__table__
 
 # The observation filter vocabulary and the sync stamp that the export composes: the export's
 # service and the SDMX repository reach them here (services use only their own domain's

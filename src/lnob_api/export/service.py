@@ -31,6 +31,7 @@ from lnob_api.db.request import RequestDb
 from lnob_api.errors import InvalidInput
 from lnob_api.export import repository
 from lnob_api.export.filters import ExportFilter, dataset_key, period
+from lnob_api.models.tables import datasets
 
 MAX_SERIES = 200
 MAX_POINTS = 500
@@ -60,7 +61,7 @@ async def resolve(conn: AsyncConnection, principal: Principal, f: ExportFilter) 
     dataset_where: list[ColumnElement[bool]] = []
     if f.datasets is not None:
         dataset_ids = await _dataset_ids(conn, principal, f.datasets)
-        dataset_where.append(repository.datasets.c.id.in_(dataset_ids))
+        dataset_where.append(datasets.c.id.in_(dataset_ids))
     where = repository.observation_filters(
         indicator_codes=list(f.indicators) if f.indicators is not None else None,
         area_codes=list(f.areas) if f.areas is not None else None,

@@ -20,18 +20,12 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from lnob_api import models
 from lnob_api.auth.principal import Principal
 from lnob_api.gaps.model import COLUMNS, EXTRA_KEYS, GROUPS, Disaggregation
 from lnob_api.models.observation import TOTAL
+from lnob_api.models.tables import areas, coalitions, datasets, indicators, observations
+from lnob_api.models.tables import official_values as official
 from lnob_api.observation.repository import OBSERVATIONS
-
-observations = models.Observation.__table__
-datasets = models.Dataset.__table__
-coalitions = models.Coalition.__table__
-indicators = models.Indicator.__table__
-areas = models.Area.__table__
-official = models.OfficialValue.__table__
 
 
 @dataclass(slots=True)

@@ -11,14 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lnob_api import models
 from lnob_api.db.rows import first
-
-_grants = models.Grant.__table__
-_coalitions = models.Coalition.__table__
-_datasets = models.Dataset.__table__
-_organisations = models.Organisation.__table__
-_clients = models.OAuthClient.__table__
+from lnob_api.models.tables import coalitions as _coalitions
+from lnob_api.models.tables import datasets as _datasets
+from lnob_api.models.tables import grants as _grants
+from lnob_api.models.tables import oauth_clients as _clients
+from lnob_api.models.tables import organisations as _organisations
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,11 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lnob_api import models
 from lnob_api.models.enums import OrganisationKind
-
-_organisations = models.Organisation.__table__
-_clients = models.OAuthClient.__table__
+from lnob_api.models.tables import oauth_clients as _clients
+from lnob_api.models.tables import organisations as _organisations
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lnob_api import models
-
-keys = models.IdempotencyKey.__table__
+from lnob_api.models.tables import idempotency_keys as keys
 
 
 class StoredKey(NamedTuple):

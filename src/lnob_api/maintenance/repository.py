@@ -7,14 +7,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lnob_api import models
 from lnob_api.auth import throttle_repository
-
-_codes = models.AuthorizationCode.__table__
-_refresh = models.RefreshToken.__table__
-_revoked = models.RevokedToken.__table__
-_throttles = models.LoginThrottle.__table__
-_idempotency = models.IdempotencyKey.__table__
+from lnob_api.models.tables import authorization_codes as _codes
+from lnob_api.models.tables import idempotency_keys as _idempotency
+from lnob_api.models.tables import login_throttles as _throttles
+from lnob_api.models.tables import refresh_tokens as _refresh
+from lnob_api.models.tables import revoked_tokens as _revoked
 
 # One purge at a time across workers and servers (pg_try_advisory_xact_lock key).
 PURGE_LOCK = 0x4C4E4F42_5055  # "LNOB" "PU"

@@ -10,16 +10,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from lnob_api import models
 from lnob_api.access import requests_visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.domain_kit.sql import newest_first
 from lnob_api.models.enums import CoalitionRole
+from lnob_api.models.tables import coalition_user_roles as _roles
+from lnob_api.models.tables import notifications
+from lnob_api.models.tables import users as _users
 from lnob_api.read.relations import ToOne
-
-notifications = models.Notification.__table__
-_roles = models.CoalitionUserRole.__table__
-_users = models.User.__table__
 
 # Newest first: an inbox.
 NOTIFICATIONS = newest_first(

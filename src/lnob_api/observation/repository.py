@@ -17,21 +17,15 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from lnob_api import models
 from lnob_api.access import history, visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.disclosure.perturbation import observation_perturbed
 from lnob_api.disclosure.primary import count_unit_sql, observation_primary
 from lnob_api.errors import InvalidInput
+from lnob_api.models.tables import areas, coalitions, datasets, indicators, observations
 from lnob_api.observation.periods import ACCEPTED_FORMS, period_bounds
 from lnob_api.provenance import repository as provenance_repo
 from lnob_api.read.relations import Source, ToMany, ToOne, order_by
-
-observations = models.Observation.__table__
-datasets = models.Dataset.__table__
-coalitions = models.Coalition.__table__
-indicators = models.Indicator.__table__
-areas = models.Area.__table__
 
 # The scoped select's own join to datasets: an alias keeps it apart from the datasets table
 # that the visibility subquery reads, whatever correlation rules apply to it.

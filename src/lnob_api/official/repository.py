@@ -16,18 +16,13 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from lnob_api import models
 from lnob_api.auth.principal import Principal
 from lnob_api.db.request import RequestDb, Row
+from lnob_api.models.tables import areas, coalitions, indicators, observations, official_values
+from lnob_api.models.tables import sdg_targets as targets
 from lnob_api.observation import repository as observation_repo
 from lnob_api.observation.periods import period_bounds
 from lnob_api.read.relations import Source, ToOne, order_by
-
-official_values = models.OfficialValue.__table__
-indicators = models.Indicator.__table__
-targets = models.SdgTarget.__table__
-areas = models.Area.__table__
-observations = models.Observation.__table__
 
 DIMENSIONS = ("sex", "age", "disability_status", "urbanisation", "group_code")
 # The comparison answers in one list; past this many rows, ask for narrower areas or periods.
@@ -231,13 +226,11 @@ async def area_countries(session: AsyncSession, codes: Sequence[str]) -> dict[st
 
 
 async def coalition_codes(session: AsyncSession, ids: Sequence[int]) -> list[str]:
-    coalitions = models.Coalition.__table__
     rows = await session.scalars(sa.select(coalitions.c.code).where(coalitions.c.id.in_(list(ids))))
     return list(rows)
 
 
 async def coalition_ids_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[str, int]:
-    coalitions = models.Coalition.__table__
     rows = await session.execute(
         sa.select(coalitions.c.code, coalitions.c.id).where(coalitions.c.code.in_(list(codes)))
     )

@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from lnob_api import models
 from lnob_api.db.rows import lock_one
 from lnob_api.domain_kit import sql
-
-_organisations = models.Organisation.__table__
-_areas = models.Area.__table__
-_members = models.OrganisationUser.__table__
-_clients = models.OAuthClient.__table__
+from lnob_api.models.tables import areas as _areas
+from lnob_api.models.tables import coalitions, grants
+from lnob_api.models.tables import oauth_clients as _clients
+from lnob_api.models.tables import organisation_users as _members
+from lnob_api.models.tables import organisations as _organisations
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +131,6 @@ class Dependants:
 
 async def dependants(conn: AsyncConnection, organisation_id: int) -> Dependants:
     """Users, OAuth clients (revoked ones too), coalition memberships and live grants."""
-    grants = models.Grant.__table__
-    coalitions = models.Coalition.__table__
     memberships = models.CoalitionMember.__table__
 
     def count(table: sa.Table, *where: sa.ColumnElement[bool]) -> sa.ScalarSelect[int]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from lnob_api import models
+from lnob_api.models.tables import organisations
 from lnob_api.read.relations import Source, ToOne, order_by, public
-
-organisations = models.Organisation.__table__
 
 ORGANISATIONS = Source(
     "Organisation", organisations, public(organisations), order_by(organisations, "name", "id")

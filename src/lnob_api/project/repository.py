@@ -10,12 +10,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.coalition.repository import coalition_coded
+from lnob_api.models.tables import project_groups, project_targets, projects
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, scoped_by
-
-projects = models.Project.__table__
-project_targets = models.ProjectTarget.__table__
-project_groups = models.ProjectGroup.__table__
-coalitions = models.Coalition.__table__
 
 PROJECTS = Source(
     "Project", projects, scoped_by(projects, visibility.project_visible), order_by(projects, "id")

@@ -12,12 +12,10 @@ from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.db.rows import lock_one
 from lnob_api.domain_kit.sql import exists, replace_link_rows
-
-projects = models.Project.__table__
-targets = models.ProjectTarget.__table__
-group_links = models.ProjectGroup.__table__
-groups = models.MarginalisedGroup.__table__
-datasets = models.Dataset.__table__
+from lnob_api.models.tables import datasets, projects
+from lnob_api.models.tables import marginalised_groups as groups
+from lnob_api.models.tables import project_groups as group_links
+from lnob_api.models.tables import project_targets as targets
 
 
 async def lock(

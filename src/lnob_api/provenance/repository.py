@@ -18,14 +18,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from lnob_api import models
 from lnob_api.db.rows import lock_one
 from lnob_api.domain_kit.sql import exists, replace_link_rows
+from lnob_api.models.tables import coalitions, datasets, observations
+from lnob_api.models.tables import dataset_quality_criteria as dataset_criteria
+from lnob_api.models.tables import marginalised_groups as groups
+from lnob_api.models.tables import quality_criteria as criteria
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, public
-
-criteria = models.QualityCriterion.__table__
-dataset_criteria = models.DatasetQualityCriterion.__table__
-datasets = models.Dataset.__table__
-observations = models.Observation.__table__
-groups = models.MarginalisedGroup.__table__
-coalitions = models.Coalition.__table__
 
 # A coalition's checklist is public metadata, like its marginalised groups.
 CRITERIA = Source(

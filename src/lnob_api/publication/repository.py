@@ -8,19 +8,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.coalition import repository as coalition_repo
+from lnob_api.models.tables import (
+    coalitions,
+    publication_coalitions,
+    publication_datasets,
+    publication_targets,
+    publications,
+)
 from lnob_api.read.keyset import Order, OrderKey
 from lnob_api.read.relations import Source, Through, ToOne, order_by
 from lnob_api.read.search import ESCAPE, word_patterns
-
-publications = models.Publication.__table__
-publication_coalitions = models.PublicationCoalition.__table__
-publication_targets = models.PublicationTarget.__table__
-publication_datasets = models.PublicationDataset.__table__
-coalitions = models.Coalition.__table__
 
 # ``published_on`` is often unknown (the seeded material has no dates). A keyset cursor cannot
 # seek past a NULL, so "newest first" sorts on the date with undated ones last, as a labelled

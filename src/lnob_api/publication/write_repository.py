@@ -12,13 +12,10 @@ from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.db.rows import lock_one
 from lnob_api.domain_kit.sql import exists, replace_link_rows
-
-publications = models.Publication.__table__
-coalitions = models.Coalition.__table__
-datasets = models.Dataset.__table__
-coalition_links = models.PublicationCoalition.__table__
-target_links = models.PublicationTarget.__table__
-dataset_links = models.PublicationDataset.__table__
+from lnob_api.models.tables import coalitions, datasets, publications
+from lnob_api.models.tables import publication_coalitions as coalition_links
+from lnob_api.models.tables import publication_datasets as dataset_links
+from lnob_api.models.tables import publication_targets as target_links
 
 
 async def lock(

@@ -19,18 +19,19 @@ from lnob_api.auth.principal import Principal
 from lnob_api.coalition.repository import coalition_coded
 from lnob_api.db.rows import lock_one
 from lnob_api.domain_kit.sql import exists, replace_link_rows
+from lnob_api.models.tables import oauth_clients as clients
+from lnob_api.models.tables import (
+    publication_coalitions,
+    publications,
+    recommendation_targets,
+    recommendations,
+    users,
+)
+from lnob_api.models.tables import recommendation_responses as responses
+from lnob_api.models.tables import recommendation_status_changes as changes
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, scoped_by
 from lnob_api.read.search import ESCAPE, word_patterns
 from lnob_api.sdg import repository as sdg_repo
-
-recommendations = models.Recommendation.__table__
-recommendation_targets = models.RecommendationTarget.__table__
-responses = models.RecommendationResponse.__table__
-changes = models.RecommendationStatusChange.__table__
-coalitions = models.Coalition.__table__
-users = models.User.__table__
-clients = models.OAuthClient.__table__
-publication_coalitions = models.PublicationCoalition.__table__
 
 RECORDED_BY = "recorded_by"
 
@@ -144,7 +145,6 @@ async def publication_belongs(
     session: AsyncSession, publication_id: int, coalition_id: int
 ) -> bool:
     """The publication is the coalition's own, or names the coalition among those it is about."""
-    publications = models.Publication.__table__
     owned = sa.exists().where(
         publications.c.id == publication_id, publications.c.coalition_id == coalition_id
     )

@@ -21,18 +21,15 @@ from lnob_api.coalition.repository import coalition_coded
 from lnob_api.db.rows import lock_one
 from lnob_api.domain_kit.sql import exists
 from lnob_api.errors import InvalidInput
+from lnob_api.models.tables import areas, coalitions, indicators, scorecards
+from lnob_api.models.tables import scorecard_actions as actions
+from lnob_api.models.tables import scorecard_criteria as criteria
+from lnob_api.models.tables import scorecard_rounds as rounds
+from lnob_api.models.tables import scorecard_scores as scores
 from lnob_api.observation.periods import period_bounds
 from lnob_api.read.keyset import OrderKey
 from lnob_api.read.relations import Source, ToMany, ToOne, order_by, scoped_by
 from lnob_api.read.search import ESCAPE, word_patterns
-
-scorecards = models.Scorecard.__table__
-criteria = models.ScorecardCriterion.__table__
-rounds = models.ScorecardRound.__table__
-scores = models.ScorecardScore.__table__
-actions = models.ScorecardAction.__table__
-coalitions = models.Coalition.__table__
-areas = models.Area.__table__
 
 
 def _part_of(table: sa.Table) -> Any:
@@ -270,7 +267,6 @@ async def scores_outside(session: AsyncSession, scorecard_id: int, low: float, h
 
 async def indicator_by_code(session: AsyncSession, code: str) -> Any | None:
     """An indicator's id, owning coalition (custom ones) and target, by code."""
-    indicators = models.Indicator.__table__
     return (
         await session.execute(
             sa.select(indicators.c.id, indicators.c.coalition_id, indicators.c.target_code).where(

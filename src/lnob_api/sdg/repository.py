@@ -7,13 +7,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from lnob_api import models
+from lnob_api.models.tables import (
+    coalitions,
+    dataset_indicators,
+    indicators,
+    project_targets,
+    publication_targets,
+    sdg_goals,
+    sdg_targets,
+)
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, public
 from lnob_api.read.search import ESCAPE, word_patterns
 
-goals = models.SdgGoal.__table__
-targets = models.SdgTarget.__table__
-indicators = models.Indicator.__table__
+# The goals and targets under the names graphql/sdg reads them by.
+goals, targets = sdg_goals, sdg_targets
 
 GOALS = Source("SdgGoal", goals, public(goals), order_by(goals, "code"), key="code")
 GOAL_BY_CODE = ToOne(GOALS, key="code")
@@ -21,11 +28,9 @@ GOAL_BY_CODE = ToOne(GOALS, key="code")
 TARGETS = Source("SdgTarget", targets, public(targets), order_by(targets, "sort_key"), key="code")
 TARGET_BY_CODE = ToOne(TARGETS, key="code")
 TARGETS_BY_GOAL = ToMany(TARGETS, "goal_code")
-TARGETS_BY_PROJECT = Through(
-    TARGETS, models.ProjectTarget.__table__, "project_id", "target_code", "code"
-)
+TARGETS_BY_PROJECT = Through(TARGETS, project_targets, "project_id", "target_code", "code")
 TARGETS_BY_PUBLICATION = Through(
-    TARGETS, models.PublicationTarget.__table__, "publication_id", "target_code", "code"
+    TARGETS, publication_targets, "publication_id", "target_code", "code"
 )
 
 INDICATORS = Source("Indicator", indicators, public(indicators), order_by(indicators, "sort_key"))
@@ -33,9 +38,7 @@ INDICATOR_BY_ID = ToOne(INDICATORS)
 INDICATOR_BY_CODE = ToOne(INDICATORS, key="code")
 INDICATORS_BY_TARGET = ToMany(INDICATORS, "target_code")
 INDICATORS_BY_COALITION = ToMany(INDICATORS, "coalition_id")
-INDICATORS_BY_DATASET = Through(
-    INDICATORS, models.DatasetIndicator.__table__, "dataset_id", "indicator_id"
-)
+INDICATORS_BY_DATASET = Through(INDICATORS, dataset_indicators, "dataset_id", "indicator_id")
 
 
 def indicator_filters(
@@ -63,7 +66,6 @@ def indicator_filters(
             else indicators.c.coalition_id.is_(None)
         )
     if coalition is not None:
-        coalitions = models.Coalition.__table__
         where.append(
             indicators.c.coalition_id.in_(
                 sa.select(coalitions.c.id).where(coalitions.c.code == coalition.upper())

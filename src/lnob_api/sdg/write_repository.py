@@ -9,9 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
 from lnob_api.db.rows import lock_one
-
-targets = models.SdgTarget.__table__
-indicators = models.Indicator.__table__
+from lnob_api.models.tables import indicators
+from lnob_api.models.tables import sdg_targets as targets
 
 
 async def existing_targets(session: AsyncSession, codes: Iterable[str]) -> set[str]:

@@ -33,16 +33,11 @@ from lnob_api.export.repository import scoped as scoped
 from lnob_api.export.repository import settle as settle
 from lnob_api.export.repository import stream_rows as stream_rows
 from lnob_api.models.enums import PRE_RELEASE, DatasetStatus
+from lnob_api.models.tables import areas, coalitions, datasets, indicators, observations
+from lnob_api.models.tables import marginalised_groups as groups
 from lnob_api.observation import repository as observation_repo
 from lnob_api.sdmx import model
 from lnob_api.sync import repository as sync_repo
-
-coalitions = models.Coalition.__table__
-indicators = models.Indicator.__table__
-areas = models.Area.__table__
-groups = models.MarginalisedGroup.__table__
-observations = models.Observation.__table__
-datasets = models.Dataset.__table__
 
 # SDMX data is the export's data in other formats: the SDMX modules reach the export's SQL
 # (visible rows, code checks, COPY and cursor streams, the observation filter vocabulary)

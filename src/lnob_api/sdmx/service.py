@@ -19,6 +19,7 @@ from lnob_api.auth.principal import Principal
 from lnob_api.errors import InvalidInput, NotFound
 from lnob_api.export.filters import dataset_key
 from lnob_api.export.service import Resolved
+from lnob_api.models.tables import datasets
 from lnob_api.sdmx import categories, model, repository
 from lnob_api.sdmx.data_generic import generic
 from lnob_api.sdmx.data_json import json_data
@@ -203,9 +204,7 @@ async def resolve_data(
     """WHERE clauses of a data query (``extra``: more clauses over observations, such as the
     filters of an SDMX 3.0 query); an unknown indicator, area or dataset is NotFound."""
     where: list[ColumnElement[bool]] = [repository.in_coalition(flow.coalition_id), *extra]
-    dataset_where: list[ColumnElement[bool]] = [
-        repository.datasets.c.coalition_id == flow.coalition_id
-    ]
+    dataset_where: list[ColumnElement[bool]] = [datasets.c.coalition_id == flow.coalition_id]
     indicator_codes = None
     if key[0] is not None:
         indicator_codes = [model.indicator_code(c) for c in key[0]]
@@ -226,7 +225,7 @@ async def resolve_data(
         if lineage is None:
             raise NotFound(f"unknown dataset {params.dataset}")
         where.append(repository.of_lineage(lineage))
-        dataset_where.append(repository.datasets.c.lineage_id == lineage)
+        dataset_where.append(datasets.c.lineage_id == lineage)
 
     def codes(position: int) -> list[str] | None:
         found = key[position]

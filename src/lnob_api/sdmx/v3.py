@@ -33,16 +33,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from lnob_api import models
 from lnob_api.access import history
 from lnob_api.errors import InvalidInput
 from lnob_api.export.filters import Params, boolean, instant, single
+from lnob_api.models.tables import indicators, observations
 from lnob_api.observation.periods import period_bounds
 from lnob_api.sdmx import model, query, repository
 from lnob_api.sdmx.negotiation import NotAcceptable, _ranges
-
-observations = models.Observation.__table__
-indicators = models.Indicator.__table__
 
 PARAMETERS = (
     "updatedAfter",

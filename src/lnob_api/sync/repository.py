@@ -16,18 +16,13 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.disclosure.primary import primary_sql
 from lnob_api.models.enums import PRE_RELEASE
+from lnob_api.models.tables import consents, datasets, grants, observations, removals
 from lnob_api.read.keyset import OrderKey
 from lnob_api.read.relations import Source
-
-removals = models.Removal.__table__
-datasets = models.Dataset.__table__
-observations = models.Observation.__table__
-grants = models.Grant.__table__
 
 
 async def record(session: AsyncSession | AsyncConnection, **values: Any) -> None:
@@ -149,7 +144,6 @@ def _event_parts(principal: Principal, since: datetime) -> list[sa.Select[Any]]:
             visibility.held_by(principal, grants),
         )
     )
-    consents = models.Consent.__table__
     lapsed = (
         sa.select(
             consents.c.expires_at.label("occurred_at"),
@@ -209,7 +203,6 @@ def lapsed_since(table: sa.Table, since: datetime) -> ColumnElement[bool]:
     """A grant covering the dataset (any version of its lineage) or a consent of its lineage
     ran out after ``since``, by now: a change of the record's ``dataReadable`` that wrote
     nothing, so that ``datasets(updatedSince)`` re-sends the record."""
-    consents = models.Consent.__table__
     version = datasets.alias("lapsed_version")
     grant_lapsed = sa.exists().where(
         grants.c.coalition_id == table.c.coalition_id,

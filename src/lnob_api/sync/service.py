@@ -19,9 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lnob_api import models
+from lnob_api.models.tables import datasets
 from lnob_api.sync import repository
-
-datasets = models.Dataset.__table__
 
 # Visibility levels from narrowest to widest.
 _WIDTH = {"COALITION": 0, "PARTNERSHIP": 1, "PUBLIC": 2}

@@ -19,6 +19,8 @@ from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.models.observation import DIMENSION_COLUMNS
+from lnob_api.models.tables import areas, dataset_indicators, datasets, indicators, observations
+from lnob_api.models.tables import dataset_uploads as uploads
 
 STAGING = "upload_rows"
 STAGING_COLUMNS = (
@@ -60,9 +62,6 @@ staging = sa.Table(
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DROP",
 )
-observations = models.Observation.__table__
-uploads = models.DatasetUpload.__table__
-dataset_indicators = models.DatasetIndicator.__table__
 
 
 def _staged(name: str) -> sa.ColumnElement[Any]:
@@ -83,7 +82,6 @@ async def lock_dataset(
     """The dataset's id, coalition, status and row version, its row locked until the
     transaction ends (uploads into one version queue up); None when the principal may not see
     it."""
-    datasets = models.Dataset.__table__
     result = await session.execute(
         sa.select(datasets.c.id, datasets.c.coalition_id, datasets.c.status, datasets.c.row_version)
         .where(datasets.c.id == dataset_id, visibility.dataset_visible(principal, datasets))
@@ -95,7 +93,6 @@ async def lock_dataset(
 
 async def touch_dataset(session: AsyncSession, dataset_id: int) -> int:
     """Count the upload as a change of the dataset: bump its row version; returns the new one."""
-    datasets = models.Dataset.__table__
     new_version = await session.scalar(
         sa.update(datasets)
         .where(datasets.c.id == dataset_id)
@@ -114,7 +111,6 @@ async def coalition_country(session: AsyncSession, coalition_id: int) -> str:
 
 async def indicator_ids(session: AsyncSession, coalition_id: int) -> dict[str, int]:
     """Lower-case code -> id of the global indicators and the coalition's custom ones."""
-    indicators = models.Indicator.__table__
     rows = await session.execute(
         sa.select(indicators.c.code, indicators.c.id).where(
             sa.or_(indicators.c.coalition_id.is_(None), indicators.c.coalition_id == coalition_id)
@@ -125,7 +121,6 @@ async def indicator_ids(session: AsyncSession, coalition_id: int) -> dict[str, i
 
 async def country_areas(session: AsyncSession, country: str) -> list[tuple[str, str]]:
     """(code, name) of the country, its subdivisions and its coalition's local areas."""
-    areas = models.Area.__table__
     rows = await session.execute(
         sa.select(areas.c.code, areas.c.name).where(areas.c.country_code == country)
     )
@@ -243,7 +238,6 @@ async def record_upload(session: AsyncSession, values: Mapping[str, Any]) -> int
 
 async def draft_by_slug(session: AsyncSession, slug: str) -> int | None:
     """The open draft version of the dataset with this slug."""
-    datasets = models.Dataset.__table__
     found = await session.scalar(
         sa.select(datasets.c.id).where(datasets.c.slug == slug, datasets.c.status == "DRAFT")
     )
@@ -251,7 +245,6 @@ async def draft_by_slug(session: AsyncSession, slug: str) -> int | None:
 
 
 async def dataset_slug_exists(session: AsyncSession, slug: str) -> bool:
-    datasets = models.Dataset.__table__
     return bool(await session.scalar(sa.select(sa.exists().where(datasets.c.slug == slug))))
 
 

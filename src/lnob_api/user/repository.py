@@ -11,15 +11,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lnob_api import models
 from lnob_api.db.rows import first
-
-_users = models.User.__table__
-_memberships = models.OrganisationUser.__table__
-_organisations = models.Organisation.__table__
-_roles = models.CoalitionUserRole.__table__
-_coalitions = models.Coalition.__table__
-_refresh = models.RefreshToken.__table__
+from lnob_api.models.tables import coalition_user_roles as _roles
+from lnob_api.models.tables import coalitions as _coalitions
+from lnob_api.models.tables import organisation_users as _memberships
+from lnob_api.models.tables import organisations as _organisations
+from lnob_api.models.tables import refresh_tokens as _refresh
+from lnob_api.models.tables import users as _users
 
 
 @dataclass(frozen=True, slots=True)
