@@ -7,33 +7,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from lnob_api.migrations.ddl import (
-    BREAKDOWNS,
-    Reference,
-    blank_text,
-    breakdowns,
-    check,
-    drop_index,
-    drop_keyset_index,
-    drop_link_table,
-    empty_object,
-    foreign_key,
-    identity,
-    index,
-    is_demo,
-    keyset_index,
-    link_table,
-    period,
-    period_checks,
-    primary_key,
-    row_version,
-    slug_format,
-    stamped,
-    text_enum,
-    timestamps,
-    unique,
-    visibility,
-)
+from lnob_api.migrations import ddl
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -46,7 +20,9 @@ def upgrade() -> None:
         "areas",
         sa.Column("code", sa.String(length=40), nullable=False),
         sa.Column("name", sa.String(length=300), nullable=False),
-        sa.Column("level", text_enum("level", "COUNTRY", "SUBDIVISION", "LOCAL"), nullable=False),
+        sa.Column(
+            "level", ddl.text_enum("level", "COUNTRY", "SUBDIVISION", "LOCAL"), nullable=False
+        ),
         sa.Column("type", sa.String(length=80), server_default="", nullable=False),
         sa.Column("country_code", sa.String(length=2), nullable=False),
         sa.Column("parent_code", sa.String(length=40), nullable=True),
@@ -54,42 +30,42 @@ def upgrade() -> None:
             "ancestors", postgresql.ARRAY(sa.String(length=40)), server_default="{}", nullable=False
         ),
         sa.Column("coalition_id", sa.BigInteger(), nullable=True),
-        *timestamps(),
-        is_demo(),
-        check("areas", "parent_unless_country", "(level = 'COUNTRY') = (parent_code IS NULL)"),
-        check("areas", "local_owner", "(level = 'LOCAL') = (coalition_id IS NOT NULL)"),
-        check("areas", "code_format", "code ~ '^[A-Z]{2}(-[A-Z0-9]+)*$'"),
-        foreign_key("areas", "parent_code", "areas.code", ondelete="RESTRICT"),
-        primary_key("areas", "code"),
+        *ddl.timestamps(),
+        ddl.is_demo(),
+        ddl.check("areas", "parent_unless_country", "(level = 'COUNTRY') = (parent_code IS NULL)"),
+        ddl.check("areas", "local_owner", "(level = 'LOCAL') = (coalition_id IS NOT NULL)"),
+        ddl.check("areas", "code_format", "code ~ '^[A-Z]{2}(-[A-Z0-9]+)*$'"),
+        ddl.foreign_key("areas", "parent_code", "areas.code", ondelete="RESTRICT"),
+        ddl.primary_key("areas", "code"),
     )
     op.create_index(
         "ix_areas_ancestors", "areas", ["ancestors"], unique=False, postgresql_using="gin"
     )
-    index("areas", "coalition_id")
-    index("areas", "country_code")
+    ddl.index("areas", "coalition_id")
+    ddl.index("areas", "country_code")
     op.create_index("ix_areas_level_code", "areas", ["level", "code"], unique=False)
-    index("areas", "parent_code")
+    ddl.index("areas", "parent_code")
     op.create_table(
         "reference_data_versions",
         sa.Column("name", sa.String(length=80), nullable=False),
         sa.Column("version", sa.String(length=200), nullable=False),
-        blank_text("source"),
-        stamped("loaded_at"),
-        primary_key("reference_data_versions", "name"),
+        ddl.blank_text("source"),
+        ddl.stamped("loaded_at"),
+        ddl.primary_key("reference_data_versions", "name"),
     )
     op.create_table(
         "sdg_goals",
         sa.Column("code", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("short_title", sa.String(length=200), nullable=False),
-        empty_object("title_translations"),
-        empty_object("short_title_translations"),
-        check("sdg_goals", "code_range", "code BETWEEN 1 AND 17"),
-        primary_key("sdg_goals", "code"),
+        ddl.empty_object("title_translations"),
+        ddl.empty_object("short_title_translations"),
+        ddl.check("sdg_goals", "code_range", "code BETWEEN 1 AND 17"),
+        ddl.primary_key("sdg_goals", "code"),
     )
     op.create_table(
         "users",
-        identity(),
+        ddl.identity(),
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("password_hash", sa.String(length=200), nullable=True),
@@ -98,33 +74,33 @@ def upgrade() -> None:
         ),
         sa.Column("is_active", sa.Boolean(), server_default=sa.text("true"), nullable=False),
         sa.Column("external_subject", sa.String(length=300), nullable=True),
-        *timestamps(),
-        is_demo(),
-        primary_key("users", "id"),
-        unique("users", "external_subject"),
+        *ddl.timestamps(),
+        ddl.is_demo(),
+        ddl.primary_key("users", "id"),
+        ddl.unique("users", "external_subject"),
     )
     op.create_index(
         "uq_users_email_lower", "users", [sa.literal_column("lower(email)")], unique=True
     )
     op.create_table(
         "coalitions",
-        identity(),
+        ddl.identity(),
         sa.Column("code", sa.String(length=2), nullable=False),
         sa.Column("slug", sa.String(length=80), nullable=False),
         sa.Column("name", sa.String(length=300), nullable=False),
-        blank_text("description"),
+        ddl.blank_text("description"),
         sa.Column("launched_year", sa.SmallInteger(), nullable=True),
         sa.Column("cohort", sa.String(length=40), server_default="", nullable=False),
         sa.Column("suppression_threshold", sa.Integer(), server_default="5", nullable=False),
-        *timestamps(),
-        row_version(),
-        is_demo(),
-        slug_format("coalitions"),
-        check("coalitions", "threshold_non_negative", "suppression_threshold >= 0"),
+        *ddl.timestamps(),
+        ddl.row_version(),
+        ddl.is_demo(),
+        ddl.slug_format("coalitions"),
+        ddl.check("coalitions", "threshold_non_negative", "suppression_threshold >= 0"),
         sa.ForeignKeyConstraint(["code"], ["areas.code"], name=op.f("fk_coalitions_code_areas")),
-        primary_key("coalitions", "id"),
-        unique("coalitions", "code"),
-        unique("coalitions", "slug"),
+        ddl.primary_key("coalitions", "id"),
+        ddl.unique("coalitions", "code"),
+        ddl.unique("coalitions", "slug"),
     )
     op.create_foreign_key(
         op.f("fk_areas_coalition_id_coalitions"),
@@ -136,12 +112,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "organisations",
-        identity(),
+        ddl.identity(),
         sa.Column("slug", sa.String(length=80), nullable=False),
         sa.Column("name", sa.String(length=300), nullable=False),
         sa.Column(
             "kind",
-            text_enum(
+            ddl.text_enum(
                 "kind",
                 "ICSO",
                 "NATIONAL_NGO",
@@ -156,35 +132,35 @@ def upgrade() -> None:
         ),
         sa.Column("country_code", sa.String(length=2), nullable=True),
         sa.Column("website", sa.String(length=500), nullable=True),
-        blank_text("description"),
-        *timestamps(),
-        row_version(),
-        is_demo(),
-        slug_format("organisations"),
+        ddl.blank_text("description"),
+        *ddl.timestamps(),
+        ddl.row_version(),
+        ddl.is_demo(),
+        ddl.slug_format("organisations"),
         sa.ForeignKeyConstraint(
             ["country_code"], ["areas.code"], name=op.f("fk_organisations_country_code_areas")
         ),
-        primary_key("organisations", "id"),
-        unique("organisations", "slug"),
+        ddl.primary_key("organisations", "id"),
+        ddl.unique("organisations", "slug"),
     )
-    index("organisations", "country_code")
+    ddl.index("organisations", "country_code")
     op.create_table(
         "sdg_targets",
         sa.Column("code", sa.String(length=10), nullable=False),
         sa.Column("goal_code", sa.SmallInteger(), nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
-        empty_object("title_translations"),
+        ddl.empty_object("title_translations"),
         sa.Column("sort_key", sa.String(length=40, collation="C"), nullable=False),
-        check("sdg_targets", "code_format", "code ~ '^[0-9]{1,2}\\.[0-9a-z]{1,2}$'"),
-        foreign_key("sdg_targets", "goal_code", "sdg_goals.code", ondelete="RESTRICT"),
-        primary_key("sdg_targets", "code"),
-        unique("sdg_targets", "sort_key"),
+        ddl.check("sdg_targets", "code_format", "code ~ '^[0-9]{1,2}\\.[0-9a-z]{1,2}$'"),
+        ddl.foreign_key("sdg_targets", "goal_code", "sdg_goals.code", ondelete="RESTRICT"),
+        ddl.primary_key("sdg_targets", "code"),
+        ddl.unique("sdg_targets", "sort_key"),
     )
-    index("sdg_targets", "goal_code")
+    ddl.index("sdg_targets", "goal_code")
     op.create_table(
         "audit_events",
-        identity(),
-        stamped("occurred_at"),
+        ddl.identity(),
+        ddl.stamped("occurred_at"),
         sa.Column("user_id", sa.BigInteger(), nullable=True),
         sa.Column("client_id", sa.String(length=64), nullable=True),
         sa.Column("action", sa.String(length=80), nullable=False),
@@ -194,83 +170,83 @@ def upgrade() -> None:
         sa.Column("before", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("after", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("request_id", sa.String(length=64), nullable=True),
-        foreign_key("audit_events", "coalition_id", "coalitions.id", ondelete="SET NULL"),
-        foreign_key("audit_events", "user_id", "users.id", ondelete="SET NULL"),
-        primary_key("audit_events", "id"),
+        ddl.foreign_key("audit_events", "coalition_id", "coalitions.id", ondelete="SET NULL"),
+        ddl.foreign_key("audit_events", "user_id", "users.id", ondelete="SET NULL"),
+        ddl.primary_key("audit_events", "id"),
     )
-    keyset_index("audit_events", "coalition_id")
+    ddl.keyset_index("audit_events", "coalition_id")
     op.create_index(
         "ix_audit_events_entity", "audit_events", ["entity_type", "entity_id"], unique=False
     )
-    link_table(
+    ddl.link_table(
         "coalition_members",
-        Reference("coalition_id", "coalitions.id", "CASCADE"),
-        Reference("organisation_id", "organisations.id", "CASCADE"),
+        ddl.Reference("coalition_id", "coalitions.id", "CASCADE"),
+        ddl.Reference("organisation_id", "organisations.id", "CASCADE"),
         sa.Column(
             "role",
-            text_enum("role", "LEAD", "MEMBER", "OBSERVER"),
+            ddl.text_enum("role", "LEAD", "MEMBER", "OBSERVER"),
             server_default="MEMBER",
             nullable=False,
         ),
         sa.Column("joined_on", sa.Date(), nullable=True),
-        *timestamps(),
+        *ddl.timestamps(),
     )
-    link_table(
+    ddl.link_table(
         "coalition_user_roles",
-        Reference("coalition_id", "coalitions.id", "CASCADE"),
-        Reference("user_id", "users.id", "CASCADE"),
-        sa.Column("role", text_enum("role", "VIEWER", "EDITOR", "ADMIN"), nullable=False),
-        *timestamps(),
+        ddl.Reference("coalition_id", "coalitions.id", "CASCADE"),
+        ddl.Reference("user_id", "users.id", "CASCADE"),
+        sa.Column("role", ddl.text_enum("role", "VIEWER", "EDITOR", "ADMIN"), nullable=False),
+        *ddl.timestamps(),
     )
     op.create_table(
         "indicators",
-        identity(),
+        ddl.identity(),
         sa.Column("code", sa.String(length=40), nullable=False),
         sa.Column("target_code", sa.String(length=10), nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
-        empty_object("title_translations"),
-        blank_text("description"),
+        ddl.empty_object("title_translations"),
+        ddl.blank_text("description"),
         sa.Column("unit", sa.String(length=80), nullable=True),
         sa.Column("tier", sa.String(length=60), nullable=True),
         sa.Column("unsd_code", sa.String(length=20), nullable=True),
         sa.Column("coalition_id", sa.BigInteger(), nullable=True),
         sa.Column("framework_version", sa.String(length=80), nullable=True),
         sa.Column("sort_key", sa.String(length=60, collation="C"), nullable=False),
-        *timestamps(),
-        row_version(),
-        is_demo(),
-        check(
+        *ddl.timestamps(),
+        ddl.row_version(),
+        ddl.is_demo(),
+        ddl.check(
             "indicators",
             "code_format",
             "(coalition_id IS NULL AND code ~ '^[0-9]{1,2}\\.[0-9a-z]{1,2}\\.[0-9]{1,2}$') OR (coalition_id IS NOT NULL AND code ~ '^[A-Z]{2}-C-[0-9]{4}$')",
         ),
-        foreign_key("indicators", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
-        foreign_key("indicators", "target_code", "sdg_targets.code", ondelete="RESTRICT"),
-        primary_key("indicators", "id"),
-        unique("indicators", "code"),
-        unique("indicators", "sort_key"),
+        ddl.foreign_key("indicators", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
+        ddl.foreign_key("indicators", "target_code", "sdg_targets.code", ondelete="RESTRICT"),
+        ddl.primary_key("indicators", "id"),
+        ddl.unique("indicators", "code"),
+        ddl.unique("indicators", "sort_key"),
     )
-    index("indicators", "coalition_id")
-    index("indicators", "target_code")
-    index("indicators", "unsd_code")
+    ddl.index("indicators", "coalition_id")
+    ddl.index("indicators", "target_code")
+    ddl.index("indicators", "unsd_code")
     op.create_table(
         "marginalised_groups",
-        identity(),
+        ddl.identity(),
         sa.Column("code", sa.String(length=40), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
-        blank_text("description"),
+        ddl.blank_text("description"),
         sa.Column("coalition_id", sa.BigInteger(), nullable=True),
-        *timestamps(),
-        is_demo(),
-        check("marginalised_groups", "code_format", "code ~ '^[A-Z][A-Z0-9_]*$'"),
-        foreign_key("marginalised_groups", "coalition_id", "coalitions.id", ondelete="CASCADE"),
-        primary_key("marginalised_groups", "id"),
-        unique("marginalised_groups", "code"),
+        *ddl.timestamps(),
+        ddl.is_demo(),
+        ddl.check("marginalised_groups", "code_format", "code ~ '^[A-Z][A-Z0-9_]*$'"),
+        ddl.foreign_key("marginalised_groups", "coalition_id", "coalitions.id", ondelete="CASCADE"),
+        ddl.primary_key("marginalised_groups", "id"),
+        ddl.unique("marginalised_groups", "code"),
     )
-    index("marginalised_groups", "coalition_id")
+    ddl.index("marginalised_groups", "coalition_id")
     op.create_table(
         "oauth_clients",
-        identity(),
+        ddl.identity(),
         sa.Column("client_id", sa.String(length=64), nullable=False),
         sa.Column("secret_hash", sa.String(length=200), nullable=True),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -294,55 +270,57 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-        *timestamps(),
-        foreign_key("oauth_clients", "organisation_id", "organisations.id", ondelete="RESTRICT"),
-        primary_key("oauth_clients", "id"),
-        unique("oauth_clients", "client_id"),
+        *ddl.timestamps(),
+        ddl.foreign_key(
+            "oauth_clients", "organisation_id", "organisations.id", ondelete="RESTRICT"
+        ),
+        ddl.primary_key("oauth_clients", "id"),
+        ddl.unique("oauth_clients", "client_id"),
     )
-    index("oauth_clients", "organisation_id")
-    link_table(
+    ddl.index("oauth_clients", "organisation_id")
+    ddl.link_table(
         "organisation_users",
-        Reference("organisation_id", "organisations.id", "CASCADE"),
-        Reference("user_id", "users.id", "CASCADE"),
+        ddl.Reference("organisation_id", "organisations.id", "CASCADE"),
+        ddl.Reference("user_id", "users.id", "CASCADE"),
     )
     op.create_table(
         "projects",
-        identity(),
+        ddl.identity(),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column("slug", sa.String(length=120), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
-        blank_text("description"),
+        ddl.blank_text("description"),
         sa.Column(
             "status",
-            text_enum("status", "PLANNED", "ACTIVE", "COMPLETED"),
+            ddl.text_enum("status", "PLANNED", "ACTIVE", "COMPLETED"),
             server_default="ACTIVE",
             nullable=False,
         ),
         sa.Column("start_date", sa.Date(), nullable=True),
         sa.Column("end_date", sa.Date(), nullable=True),
-        visibility("PUBLIC"),
-        *timestamps(),
-        row_version(),
-        is_demo(),
-        slug_format("projects"),
-        check(
+        ddl.visibility("PUBLIC"),
+        *ddl.timestamps(),
+        ddl.row_version(),
+        ddl.is_demo(),
+        ddl.slug_format("projects"),
+        ddl.check(
             "projects",
             "period_order",
             "end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
         ),
-        foreign_key("projects", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
-        primary_key("projects", "id"),
-        unique("projects", "slug"),
+        ddl.foreign_key("projects", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
+        ddl.primary_key("projects", "id"),
+        ddl.unique("projects", "slug"),
     )
-    keyset_index("projects", "coalition_id")
+    ddl.keyset_index("projects", "coalition_id")
     op.create_table(
         "publications",
-        identity(),
+        ddl.identity(),
         sa.Column("slug", sa.String(length=160), nullable=False),
         sa.Column("coalition_id", sa.BigInteger(), nullable=True),
         sa.Column(
             "kind",
-            text_enum(
+            ddl.text_enum(
                 "kind",
                 "FLYER",
                 "COUNTRY_SUMMARY",
@@ -354,32 +332,32 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("title", sa.String(length=300), nullable=False),
-        blank_text("description"),
+        ddl.blank_text("description"),
         sa.Column("language", sa.String(length=12), server_default="en", nullable=False),
         sa.Column("published_on", sa.Date(), nullable=True),
         sa.Column("file_url", sa.String(length=1000), nullable=True),
-        visibility("PUBLIC"),
-        *timestamps(),
-        row_version(),
-        is_demo(),
-        slug_format("publications"),
-        foreign_key("publications", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
-        primary_key("publications", "id"),
-        unique("publications", "slug"),
+        ddl.visibility("PUBLIC"),
+        *ddl.timestamps(),
+        ddl.row_version(),
+        ddl.is_demo(),
+        ddl.slug_format("publications"),
+        ddl.foreign_key("publications", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
+        ddl.primary_key("publications", "id"),
+        ddl.unique("publications", "slug"),
     )
-    index("publications", "coalition_id")
-    keyset_index("publications", "published_on")
+    ddl.index("publications", "coalition_id")
+    ddl.keyset_index("publications", "published_on")
     op.create_table(
         "datasets",
-        identity(),
+        ddl.identity(),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column("project_id", sa.BigInteger(), nullable=True),
         sa.Column("slug", sa.String(length=160), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
-        blank_text("description"),
+        ddl.blank_text("description"),
         sa.Column(
             "methodology",
-            text_enum(
+            ddl.text_enum(
                 "methodology",
                 "HOUSEHOLD_SURVEY",
                 "COMMUNITY_SCORECARD",
@@ -400,41 +378,43 @@ def upgrade() -> None:
         sa.Column("license", sa.String(length=60), server_default="CC-BY-4.0", nullable=False),
         sa.Column(
             "status",
-            text_enum("status", "DRAFT", "PUBLISHED", "RETRACTED"),
+            ddl.text_enum("status", "DRAFT", "PUBLISHED", "RETRACTED"),
             server_default="DRAFT",
             nullable=False,
         ),
         sa.Column("retraction_reason", sa.Text(), nullable=True),
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
-        visibility("COALITION"),
+        ddl.visibility("COALITION"),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("retracted_at", sa.DateTime(timezone=True), nullable=True),
-        *timestamps(),
-        row_version(),
-        is_demo(),
-        check(
+        *ddl.timestamps(),
+        ddl.row_version(),
+        ddl.is_demo(),
+        ddl.check(
             "datasets",
             "retraction_reason",
             "(status = 'RETRACTED') = (retraction_reason IS NOT NULL)",
         ),
-        slug_format("datasets"),
-        check("datasets", "published_at", "status = 'DRAFT' OR published_at IS NOT NULL"),
-        check("datasets", "retracted_at", "(status = 'RETRACTED') = (retracted_at IS NOT NULL)"),
-        check(
+        ddl.slug_format("datasets"),
+        ddl.check("datasets", "published_at", "status = 'DRAFT' OR published_at IS NOT NULL"),
+        ddl.check(
+            "datasets", "retracted_at", "(status = 'RETRACTED') = (retracted_at IS NOT NULL)"
+        ),
+        ddl.check(
             "datasets",
             "period_order",
             "collection_end IS NULL OR collection_start IS NULL OR collection_end >= collection_start",
         ),
-        check("datasets", "version_positive", "version >= 1"),
-        foreign_key("datasets", "area_code", "areas.code", ondelete="RESTRICT"),
-        foreign_key("datasets", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
-        foreign_key("datasets", "project_id", "projects.id", ondelete="RESTRICT"),
-        primary_key("datasets", "id"),
-        unique("datasets", "slug"),
+        ddl.check("datasets", "version_positive", "version >= 1"),
+        ddl.foreign_key("datasets", "area_code", "areas.code", ondelete="RESTRICT"),
+        ddl.foreign_key("datasets", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
+        ddl.foreign_key("datasets", "project_id", "projects.id", ondelete="RESTRICT"),
+        ddl.primary_key("datasets", "id"),
+        ddl.unique("datasets", "slug"),
     )
-    index("datasets", "area_code")
-    keyset_index("datasets", "coalition_id")
-    keyset_index("datasets", "project_id")
+    ddl.index("datasets", "area_code")
+    ddl.keyset_index("datasets", "coalition_id")
+    ddl.keyset_index("datasets", "project_id")
     op.create_index(
         "ix_datasets_search_trgm",
         "datasets",
@@ -443,113 +423,113 @@ def upgrade() -> None:
         postgresql_using="gin",
         postgresql_ops={"lower(title || ' ' || description)": "gin_trgm_ops"},
     )
-    keyset_index("datasets", "title")
-    keyset_index("datasets", "updated_at")
-    link_table(
+    ddl.keyset_index("datasets", "title")
+    ddl.keyset_index("datasets", "updated_at")
+    ddl.link_table(
         "project_groups",
-        Reference("project_id", "projects.id", "CASCADE"),
-        Reference("group_id", "marginalised_groups.id", "RESTRICT"),
+        ddl.Reference("project_id", "projects.id", "CASCADE"),
+        ddl.Reference("group_id", "marginalised_groups.id", "RESTRICT"),
     )
-    link_table(
+    ddl.link_table(
         "project_targets",
-        Reference("project_id", "projects.id", "CASCADE"),
-        Reference("target_code", "sdg_targets.code", "RESTRICT", code=10),
+        ddl.Reference("project_id", "projects.id", "CASCADE"),
+        ddl.Reference("target_code", "sdg_targets.code", "RESTRICT", code=10),
     )
-    link_table(
+    ddl.link_table(
         "publication_coalitions",
-        Reference("publication_id", "publications.id", "CASCADE"),
-        Reference("coalition_id", "coalitions.id", "CASCADE"),
+        ddl.Reference("publication_id", "publications.id", "CASCADE"),
+        ddl.Reference("coalition_id", "coalitions.id", "CASCADE"),
     )
-    link_table(
+    ddl.link_table(
         "publication_targets",
-        Reference("publication_id", "publications.id", "CASCADE"),
-        Reference("target_code", "sdg_targets.code", "RESTRICT", code=10),
+        ddl.Reference("publication_id", "publications.id", "CASCADE"),
+        ddl.Reference("target_code", "sdg_targets.code", "RESTRICT", code=10),
     )
-    link_table(
+    ddl.link_table(
         "dataset_groups",
-        Reference("dataset_id", "datasets.id", "CASCADE"),
-        Reference("group_id", "marginalised_groups.id", "RESTRICT"),
+        ddl.Reference("dataset_id", "datasets.id", "CASCADE"),
+        ddl.Reference("group_id", "marginalised_groups.id", "RESTRICT"),
     )
-    link_table(
+    ddl.link_table(
         "dataset_indicators",
-        Reference("dataset_id", "datasets.id", "CASCADE"),
-        Reference("indicator_id", "indicators.id", "RESTRICT"),
+        ddl.Reference("dataset_id", "datasets.id", "CASCADE"),
+        ddl.Reference("indicator_id", "indicators.id", "RESTRICT"),
     )
     op.create_table(
         "grants",
-        identity(),
+        ddl.identity(),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column("dataset_id", sa.BigInteger(), nullable=True),
         sa.Column("organisation_id", sa.BigInteger(), nullable=True),
         sa.Column("client_id", sa.BigInteger(), nullable=True),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-        blank_text("note"),
+        ddl.blank_text("note"),
         sa.Column("created_by_user_id", sa.BigInteger(), nullable=True),
-        *timestamps(),
-        check("grants", "exactly_one_grantee", "num_nonnulls(organisation_id, client_id) = 1"),
-        foreign_key("grants", "client_id", "oauth_clients.id", ondelete="CASCADE"),
-        foreign_key("grants", "coalition_id", "coalitions.id", ondelete="CASCADE"),
-        foreign_key("grants", "created_by_user_id", "users.id", ondelete="SET NULL"),
-        foreign_key("grants", "dataset_id", "datasets.id", ondelete="CASCADE"),
-        foreign_key("grants", "organisation_id", "organisations.id", ondelete="CASCADE"),
-        primary_key("grants", "id"),
+        *ddl.timestamps(),
+        ddl.check("grants", "exactly_one_grantee", "num_nonnulls(organisation_id, client_id) = 1"),
+        ddl.foreign_key("grants", "client_id", "oauth_clients.id", ondelete="CASCADE"),
+        ddl.foreign_key("grants", "coalition_id", "coalitions.id", ondelete="CASCADE"),
+        ddl.foreign_key("grants", "created_by_user_id", "users.id", ondelete="SET NULL"),
+        ddl.foreign_key("grants", "dataset_id", "datasets.id", ondelete="CASCADE"),
+        ddl.foreign_key("grants", "organisation_id", "organisations.id", ondelete="CASCADE"),
+        ddl.primary_key("grants", "id"),
     )
-    index("grants", "client_id")
-    index("grants", "coalition_id")
-    index("grants", "dataset_id")
-    index("grants", "organisation_id")
+    ddl.index("grants", "client_id")
+    ddl.index("grants", "coalition_id")
+    ddl.index("grants", "dataset_id")
+    ddl.index("grants", "organisation_id")
     op.create_table(
         "observations",
-        identity(),
+        ddl.identity(),
         sa.Column("dataset_id", sa.BigInteger(), nullable=False),
         sa.Column("indicator_id", sa.BigInteger(), nullable=False),
         sa.Column("area_code", sa.String(length=40), nullable=False),
-        *period(),
+        *ddl.period(),
         sa.Column("value", sa.Double(), nullable=True),
         sa.Column("unit", sa.String(length=80), server_default="", nullable=False),
         sa.Column(
             "obs_status",
-            text_enum("obs_status", "A", "B", "E", "F", "I", "M", "O", "P"),
+            ddl.text_enum("obs_status", "A", "B", "E", "F", "I", "M", "O", "P"),
             server_default="A",
             nullable=False,
         ),
         sa.Column("sample_size", sa.Integer(), nullable=True),
-        *breakdowns(),
-        empty_object("dimensions"),
-        blank_text("comment"),
-        *timestamps(),
-        check("observations", "dimensions_object", "jsonb_typeof(dimensions) = 'object'"),
-        *period_checks("observations"),
-        check("observations", "sample_size", "sample_size IS NULL OR sample_size >= 0"),
-        foreign_key("observations", "area_code", "areas.code", ondelete="RESTRICT"),
-        foreign_key("observations", "dataset_id", "datasets.id", ondelete="CASCADE"),
-        foreign_key("observations", "indicator_id", "indicators.id", ondelete="RESTRICT"),
-        primary_key("observations", "id"),
+        *ddl.breakdowns(),
+        ddl.empty_object("dimensions"),
+        ddl.blank_text("comment"),
+        *ddl.timestamps(),
+        ddl.check("observations", "dimensions_object", "jsonb_typeof(dimensions) = 'object'"),
+        *ddl.period_checks("observations"),
+        ddl.check("observations", "sample_size", "sample_size IS NULL OR sample_size >= 0"),
+        ddl.foreign_key("observations", "area_code", "areas.code", ondelete="RESTRICT"),
+        ddl.foreign_key("observations", "dataset_id", "datasets.id", ondelete="CASCADE"),
+        ddl.foreign_key("observations", "indicator_id", "indicators.id", ondelete="RESTRICT"),
+        ddl.primary_key("observations", "id"),
         sa.UniqueConstraint(
             "dataset_id",
             "indicator_id",
             "area_code",
             "period",
-            *BREAKDOWNS,
+            *ddl.BREAKDOWNS,
             "dimensions",
             name="uq_observations_key",
         ),
     )
-    index("observations", "area_code")
-    keyset_index("observations", "dataset_id")
-    keyset_index("observations", "indicator_id")
+    ddl.index("observations", "area_code")
+    ddl.keyset_index("observations", "dataset_id")
+    ddl.keyset_index("observations", "indicator_id")
     op.create_index(
         "ix_observations_indicator_area_period",
         "observations",
         ["indicator_id", "area_code", "period_start"],
         unique=False,
     )
-    keyset_index("observations", "updated_at")
-    link_table(
+    ddl.keyset_index("observations", "updated_at")
+    ddl.link_table(
         "publication_datasets",
-        Reference("publication_id", "publications.id", "CASCADE"),
-        Reference("dataset_id", "datasets.id", "CASCADE"),
+        ddl.Reference("publication_id", "publications.id", "CASCADE"),
+        ddl.Reference("dataset_id", "datasets.id", "CASCADE"),
     )
     # ### end Alembic commands ###
 
@@ -557,63 +537,63 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_constraint(op.f("fk_areas_coalition_id_coalitions"), "areas", type_="foreignkey")
     # ### commands auto generated by Alembic - please adjust! ###
-    drop_link_table("publication_datasets", "dataset_id")
-    drop_keyset_index("observations", "updated_at")
+    ddl.drop_link_table("publication_datasets", "dataset_id")
+    ddl.drop_keyset_index("observations", "updated_at")
     op.drop_index("ix_observations_indicator_area_period", table_name="observations")
-    drop_keyset_index("observations", "dataset_id")
-    drop_keyset_index("observations", "indicator_id")
-    drop_index("observations", "area_code")
+    ddl.drop_keyset_index("observations", "dataset_id")
+    ddl.drop_keyset_index("observations", "indicator_id")
+    ddl.drop_index("observations", "area_code")
     op.drop_table("observations")
-    drop_index("grants", "organisation_id")
-    drop_index("grants", "dataset_id")
-    drop_index("grants", "coalition_id")
-    drop_index("grants", "client_id")
+    ddl.drop_index("grants", "organisation_id")
+    ddl.drop_index("grants", "dataset_id")
+    ddl.drop_index("grants", "coalition_id")
+    ddl.drop_index("grants", "client_id")
     op.drop_table("grants")
-    drop_link_table("dataset_indicators", "indicator_id")
-    drop_link_table("dataset_groups", "group_id")
-    drop_link_table("publication_targets", "target_code")
-    drop_link_table("publication_coalitions", "coalition_id")
-    drop_link_table("project_targets", "target_code")
-    drop_link_table("project_groups", "group_id")
-    drop_keyset_index("datasets", "updated_at")
-    drop_keyset_index("datasets", "title")
+    ddl.drop_link_table("dataset_indicators", "indicator_id")
+    ddl.drop_link_table("dataset_groups", "group_id")
+    ddl.drop_link_table("publication_targets", "target_code")
+    ddl.drop_link_table("publication_coalitions", "coalition_id")
+    ddl.drop_link_table("project_targets", "target_code")
+    ddl.drop_link_table("project_groups", "group_id")
+    ddl.drop_keyset_index("datasets", "updated_at")
+    ddl.drop_keyset_index("datasets", "title")
     op.drop_index("ix_datasets_search_trgm", table_name="datasets", postgresql_using="gin")
-    drop_keyset_index("datasets", "project_id")
-    drop_keyset_index("datasets", "coalition_id")
-    drop_index("datasets", "area_code")
+    ddl.drop_keyset_index("datasets", "project_id")
+    ddl.drop_keyset_index("datasets", "coalition_id")
+    ddl.drop_index("datasets", "area_code")
     op.drop_table("datasets")
-    drop_keyset_index("publications", "published_on")
-    drop_index("publications", "coalition_id")
+    ddl.drop_keyset_index("publications", "published_on")
+    ddl.drop_index("publications", "coalition_id")
     op.drop_table("publications")
-    drop_keyset_index("projects", "coalition_id")
+    ddl.drop_keyset_index("projects", "coalition_id")
     op.drop_table("projects")
-    drop_link_table("organisation_users", "user_id")
-    drop_index("oauth_clients", "organisation_id")
+    ddl.drop_link_table("organisation_users", "user_id")
+    ddl.drop_index("oauth_clients", "organisation_id")
     op.drop_table("oauth_clients")
-    drop_index("marginalised_groups", "coalition_id")
+    ddl.drop_index("marginalised_groups", "coalition_id")
     op.drop_table("marginalised_groups")
-    drop_index("indicators", "unsd_code")
-    drop_index("indicators", "target_code")
-    drop_index("indicators", "coalition_id")
+    ddl.drop_index("indicators", "unsd_code")
+    ddl.drop_index("indicators", "target_code")
+    ddl.drop_index("indicators", "coalition_id")
     op.drop_table("indicators")
-    drop_link_table("coalition_user_roles", "user_id")
-    drop_link_table("coalition_members", "organisation_id")
+    ddl.drop_link_table("coalition_user_roles", "user_id")
+    ddl.drop_link_table("coalition_members", "organisation_id")
     op.drop_index("ix_audit_events_entity", table_name="audit_events")
-    drop_keyset_index("audit_events", "coalition_id")
+    ddl.drop_keyset_index("audit_events", "coalition_id")
     op.drop_table("audit_events")
-    drop_index("sdg_targets", "goal_code")
+    ddl.drop_index("sdg_targets", "goal_code")
     op.drop_table("sdg_targets")
-    drop_index("organisations", "country_code")
+    ddl.drop_index("organisations", "country_code")
     op.drop_table("organisations")
     op.drop_table("coalitions")
     op.drop_index("uq_users_email_lower", table_name="users")
     op.drop_table("users")
     op.drop_table("sdg_goals")
     op.drop_table("reference_data_versions")
-    drop_index("areas", "parent_code")
+    ddl.drop_index("areas", "parent_code")
     op.drop_index("ix_areas_level_code", table_name="areas")
-    drop_index("areas", "country_code")
-    drop_index("areas", "coalition_id")
+    ddl.drop_index("areas", "country_code")
+    ddl.drop_index("areas", "coalition_id")
     op.drop_index("ix_areas_ancestors", table_name="areas", postgresql_using="gin")
     op.drop_table("areas")
     # ### end Alembic commands ###

@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from lnob_api.disclosure.secondary import cell_from_row, secondary_suppression
-from lnob_api.migrations.ddl import BREAKDOWNS
+from lnob_api.migrations import ddl
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -28,7 +28,7 @@ _observations = sa.table(
             "area_code",
             "period",
             "unit",
-            *BREAKDOWNS,
+            *ddl.BREAKDOWNS,
             "value",
             "sample_size",
         )

@@ -9,21 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from lnob_api.migrations.ddl import (
-    BREAKDOWNS,
-    Reference,
-    blank_text,
-    check,
-    drop_keyset_index,
-    drop_link_table,
-    foreign_key,
-    identity,
-    keyset_index,
-    link_table,
-    primary_key,
-    row_version,
-    timestamps,
-)
+from lnob_api.migrations import ddl
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -42,7 +28,7 @@ METHODS = (
 SAMPLINGS = ("PURPOSIVE", "CENSUS", "RANDOM", "SNOWBALL", "CONVENIENCE", "OTHER")
 ENUMS = {"producer_type": PRODUCER_TYPES, "method": METHODS, "sampling": SAMPLINGS}
 
-DIMENSIONS = [*BREAKDOWNS, "dimensions"]
+DIMENSIONS = [*ddl.BREAKDOWNS, "dimensions"]
 KEY_BEFORE = ["dataset_id", "indicator_id", "area_code", "period", *DIMENSIONS]
 KEY_AFTER = ["dataset_id", "indicator_id", "target_code", "area_code", "period", *DIMENSIONS]
 
@@ -88,24 +74,24 @@ def _drop_provenance_columns(table: str) -> None:
 def upgrade() -> None:
     op.create_table(
         "quality_criteria",
-        identity(),
+        ddl.identity(),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column("code", sa.String(length=40), nullable=False),
         sa.Column("label", sa.String(length=300), nullable=False),
-        blank_text("description"),
-        *timestamps(),
-        row_version(),
-        check("quality_criteria", "code_format", "code ~ '^[A-Z0-9][A-Z0-9_.-]*$'"),
-        foreign_key("quality_criteria", "coalition_id", "coalitions.id", ondelete="CASCADE"),
-        primary_key("quality_criteria", "id"),
+        ddl.blank_text("description"),
+        *ddl.timestamps(),
+        ddl.row_version(),
+        ddl.check("quality_criteria", "code_format", "code ~ '^[A-Z0-9][A-Z0-9_.-]*$'"),
+        ddl.foreign_key("quality_criteria", "coalition_id", "coalitions.id", ondelete="CASCADE"),
+        ddl.primary_key("quality_criteria", "id"),
         sa.UniqueConstraint(
             "coalition_id", "code", name=op.f("uq_quality_criteria_coalition_id_code")
         ),
     )
-    link_table(
+    ddl.link_table(
         "dataset_quality_criteria",
-        Reference("dataset_id", "datasets.id", "CASCADE"),
-        Reference("criterion_id", "quality_criteria.id", "RESTRICT"),
+        ddl.Reference("dataset_id", "datasets.id", "CASCADE"),
+        ddl.Reference("criterion_id", "quality_criteria.id", "RESTRICT"),
     )
 
     # Datasets: provenance (NULL = not recorded) and the SDG framework version.
@@ -143,7 +129,7 @@ def upgrade() -> None:
     op.create_unique_constraint(
         "uq_observations_key", "observations", KEY_AFTER, postgresql_nulls_not_distinct=True
     )
-    keyset_index("observations", "target_code")
+    ddl.keyset_index("observations", "target_code")
 
     # Marginalised groups: the coalition's mapping to standard dimensions; optimistic locking.
     op.add_column(
@@ -157,7 +143,7 @@ def upgrade() -> None:
     )
     op.add_column(
         "marginalised_groups",
-        row_version(),
+        ddl.row_version(),
     )
 
 
@@ -167,7 +153,7 @@ def downgrade() -> None:
 
     # Target-level rows cannot exist without indicator_id; refuse rather than delete data.
     op.execute(REFUSE_LOSING_TARGET_ROWS)
-    drop_keyset_index("observations", "target_code")
+    ddl.drop_keyset_index("observations", "target_code")
     op.drop_constraint("uq_observations_key", "observations", type_="unique")
     op.create_unique_constraint("uq_observations_key", "observations", KEY_BEFORE)
     op.drop_constraint(op.f("ck_observations_indicator_or_target"), "observations", type_="check")
@@ -179,5 +165,5 @@ def downgrade() -> None:
     op.drop_column("datasets", "sample_size")
     _drop_provenance_columns("datasets")
 
-    drop_link_table("dataset_quality_criteria", "criterion_id")
+    ddl.drop_link_table("dataset_quality_criteria", "criterion_id")
     op.drop_table("quality_criteria")

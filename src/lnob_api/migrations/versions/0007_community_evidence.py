@@ -6,27 +6,7 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
-from lnob_api.migrations.ddl import (
-    BREAKDOWNS,
-    PERIOD_PATTERN,
-    Reference,
-    blank_text,
-    breakdowns,
-    check,
-    foreign_key,
-    identity,
-    index,
-    keyset_index,
-    link_table,
-    period,
-    period_checks,
-    primary_key,
-    row_version,
-    stamped,
-    text_enum,
-    timestamps,
-    visibility,
-)
+from lnob_api.migrations import ddl
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -35,50 +15,50 @@ down_revision: str | None = "0006"
 def upgrade() -> None:
     op.create_table(
         "official_values",
-        identity(),
+        ddl.identity(),
         sa.Column("indicator_id", sa.BigInteger(), nullable=True),
         sa.Column("target_code", sa.String(length=10), nullable=True),
         sa.Column("area_code", sa.String(length=40), nullable=False),
-        *period(),
+        *ddl.period(),
         sa.Column("value", sa.Double(), nullable=False),
         sa.Column("unit", sa.String(length=80), server_default="", nullable=False),
-        *breakdowns(),
+        *ddl.breakdowns(),
         sa.Column("source_name", sa.String(length=300), nullable=False),
         sa.Column("source_url", sa.String(length=1000), nullable=True),
         sa.Column("retrieved_on", sa.Date(), nullable=True),
-        blank_text("note"),
-        *timestamps(),
-        check("official_values", "period_format", f"period ~ '{PERIOD_PATTERN}'"),
-        check(
+        ddl.blank_text("note"),
+        *ddl.timestamps(),
+        ddl.check("official_values", "period_format", f"period ~ '{ddl.PERIOD_PATTERN}'"),
+        ddl.check(
             "official_values", "indicator_or_target", "num_nonnulls(indicator_id, target_code) = 1"
         ),
-        check("official_values", "period_order", "period_end >= period_start"),
-        foreign_key("official_values", "area_code", "areas.code", ondelete="RESTRICT"),
-        foreign_key("official_values", "indicator_id", "indicators.id", ondelete="RESTRICT"),
-        foreign_key("official_values", "target_code", "sdg_targets.code", ondelete="RESTRICT"),
-        primary_key("official_values", "id"),
+        ddl.check("official_values", "period_order", "period_end >= period_start"),
+        ddl.foreign_key("official_values", "area_code", "areas.code", ondelete="RESTRICT"),
+        ddl.foreign_key("official_values", "indicator_id", "indicators.id", ondelete="RESTRICT"),
+        ddl.foreign_key("official_values", "target_code", "sdg_targets.code", ondelete="RESTRICT"),
+        ddl.primary_key("official_values", "id"),
         sa.UniqueConstraint(
             "indicator_id",
             "target_code",
             "area_code",
             "period",
-            *BREAKDOWNS,
+            *ddl.BREAKDOWNS,
             "source_name",
             name="uq_official_values_key",
             postgresql_nulls_not_distinct=True,
         ),
     )
-    index("official_values", "area_code")
+    ddl.index("official_values", "area_code")
     op.create_index(
         "ix_official_values_indicator_area_period",
         "official_values",
         ["indicator_id", "area_code", "period_start"],
         unique=False,
     )
-    index("official_values", "target_code")
+    ddl.index("official_values", "target_code")
     op.create_table(
         "recommendations",
-        identity(),
+        ddl.identity(),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column("publication_id", sa.BigInteger(), nullable=True),
         sa.Column("dataset_id", sa.BigInteger(), nullable=True),
@@ -87,174 +67,182 @@ def upgrade() -> None:
         sa.Column("authority_name", sa.String(length=300), nullable=False),
         sa.Column(
             "authority_level",
-            text_enum("authority_level", "NATIONAL", "SUBNATIONAL", "LOCAL"),
+            ddl.text_enum("authority_level", "NATIONAL", "SUBNATIONAL", "LOCAL"),
             nullable=False,
         ),
         sa.Column("authority_organisation_id", sa.BigInteger(), nullable=True),
         sa.Column(
             "status",
-            text_enum("status", "OPEN", "ACKNOWLEDGED", "IN_PROGRESS", "IMPLEMENTED", "REJECTED"),
+            ddl.text_enum(
+                "status", "OPEN", "ACKNOWLEDGED", "IN_PROGRESS", "IMPLEMENTED", "REJECTED"
+            ),
             server_default="OPEN",
             nullable=False,
         ),
-        visibility("COALITION"),
-        *timestamps(),
-        row_version(),
-        check(
+        ddl.visibility("COALITION"),
+        *ddl.timestamps(),
+        ddl.row_version(),
+        ddl.check(
             "recommendations",
             "publication_or_dataset",
             "num_nonnulls(publication_id, dataset_id) > 0",
         ),
-        foreign_key(
+        ddl.foreign_key(
             "recommendations", "authority_organisation_id", "organisations.id", ondelete="RESTRICT"
         ),
-        foreign_key("recommendations", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
-        foreign_key("recommendations", "dataset_id", "datasets.id", ondelete="RESTRICT"),
-        foreign_key("recommendations", "publication_id", "publications.id", ondelete="RESTRICT"),
-        primary_key("recommendations", "id"),
+        ddl.foreign_key("recommendations", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
+        ddl.foreign_key("recommendations", "dataset_id", "datasets.id", ondelete="RESTRICT"),
+        ddl.foreign_key(
+            "recommendations", "publication_id", "publications.id", ondelete="RESTRICT"
+        ),
+        ddl.primary_key("recommendations", "id"),
     )
-    index("recommendations", "authority_organisation_id")
-    keyset_index("recommendations", "coalition_id")
-    index("recommendations", "dataset_id")
-    index("recommendations", "publication_id")
+    ddl.index("recommendations", "authority_organisation_id")
+    ddl.keyset_index("recommendations", "coalition_id")
+    ddl.index("recommendations", "dataset_id")
+    ddl.index("recommendations", "publication_id")
     op.create_table(
         "scorecards",
-        identity(),
+        ddl.identity(),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column("project_id", sa.BigInteger(), nullable=True),
         sa.Column("dataset_id", sa.BigInteger(), nullable=True),
         sa.Column("title", sa.String(length=300), nullable=False),
-        blank_text("description"),
+        ddl.blank_text("description"),
         sa.Column("service", sa.String(length=200), nullable=False),
         sa.Column("area_code", sa.String(length=40), nullable=False),
-        *period(),
+        *ddl.period(),
         sa.Column("facilitator_organisation_id", sa.BigInteger(), nullable=True),
         sa.Column("scale_min", sa.Double(), server_default="1", nullable=False),
         sa.Column("scale_max", sa.Double(), server_default="5", nullable=False),
-        visibility("COALITION"),
-        *timestamps(),
-        row_version(),
-        *period_checks("scorecards"),
-        check("scorecards", "scale_order", "scale_max > scale_min"),
-        foreign_key("scorecards", "area_code", "areas.code", ondelete="RESTRICT"),
-        foreign_key("scorecards", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
-        foreign_key("scorecards", "dataset_id", "datasets.id", ondelete="RESTRICT"),
-        foreign_key(
+        ddl.visibility("COALITION"),
+        *ddl.timestamps(),
+        ddl.row_version(),
+        *ddl.period_checks("scorecards"),
+        ddl.check("scorecards", "scale_order", "scale_max > scale_min"),
+        ddl.foreign_key("scorecards", "area_code", "areas.code", ondelete="RESTRICT"),
+        ddl.foreign_key("scorecards", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
+        ddl.foreign_key("scorecards", "dataset_id", "datasets.id", ondelete="RESTRICT"),
+        ddl.foreign_key(
             "scorecards", "facilitator_organisation_id", "organisations.id", ondelete="RESTRICT"
         ),
-        foreign_key("scorecards", "project_id", "projects.id", ondelete="RESTRICT"),
-        primary_key("scorecards", "id"),
+        ddl.foreign_key("scorecards", "project_id", "projects.id", ondelete="RESTRICT"),
+        ddl.primary_key("scorecards", "id"),
     )
-    index("scorecards", "area_code")
-    keyset_index("scorecards", "coalition_id")
-    index("scorecards", "dataset_id")
-    index("scorecards", "facilitator_organisation_id")
-    index("scorecards", "project_id")
+    ddl.index("scorecards", "area_code")
+    ddl.keyset_index("scorecards", "coalition_id")
+    ddl.index("scorecards", "dataset_id")
+    ddl.index("scorecards", "facilitator_organisation_id")
+    ddl.index("scorecards", "project_id")
     op.create_table(
         "recommendation_responses",
-        identity(),
+        ddl.identity(),
         sa.Column("recommendation_id", sa.BigInteger(), nullable=False),
         sa.Column("responded_on", sa.Date(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
-        blank_text("commitment"),
+        ddl.blank_text("commitment"),
         sa.Column("responder_name", sa.String(length=300), nullable=False),
         sa.Column("responder_organisation_id", sa.BigInteger(), nullable=True),
         sa.Column("recorded_by_user_id", sa.BigInteger(), nullable=True),
         sa.Column("recorded_by_client_id", sa.String(length=64), nullable=True),
-        stamped("created_at"),
-        foreign_key(
+        ddl.stamped("created_at"),
+        ddl.foreign_key(
             "recommendation_responses",
             "recommendation_id",
             "recommendations.id",
             ondelete="CASCADE",
         ),
-        foreign_key(
+        ddl.foreign_key(
             "recommendation_responses", "recorded_by_user_id", "users.id", ondelete="SET NULL"
         ),
-        foreign_key(
+        ddl.foreign_key(
             "recommendation_responses",
             "responder_organisation_id",
             "organisations.id",
             ondelete="RESTRICT",
         ),
-        primary_key("recommendation_responses", "id"),
+        ddl.primary_key("recommendation_responses", "id"),
     )
-    keyset_index("recommendation_responses", "recommendation_id")
-    index("recommendation_responses", "responder_organisation_id")
-    link_table(
+    ddl.keyset_index("recommendation_responses", "recommendation_id")
+    ddl.index("recommendation_responses", "responder_organisation_id")
+    ddl.link_table(
         "recommendation_targets",
-        Reference("recommendation_id", "recommendations.id", "CASCADE"),
-        Reference("target_code", "sdg_targets.code", "RESTRICT", code=10),
+        ddl.Reference("recommendation_id", "recommendations.id", "CASCADE"),
+        ddl.Reference("target_code", "sdg_targets.code", "RESTRICT", code=10),
     )
     op.create_table(
         "scorecard_criteria",
-        identity(),
+        ddl.identity(),
         sa.Column("scorecard_id", sa.BigInteger(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("label", sa.String(length=300), nullable=False),
-        blank_text("description"),
+        ddl.blank_text("description"),
         sa.Column("target_code", sa.String(length=10), nullable=False),
         sa.Column("indicator_id", sa.BigInteger(), nullable=True),
-        stamped("created_at"),
-        foreign_key("scorecard_criteria", "indicator_id", "indicators.id", ondelete="RESTRICT"),
-        foreign_key("scorecard_criteria", "scorecard_id", "scorecards.id", ondelete="CASCADE"),
-        foreign_key("scorecard_criteria", "target_code", "sdg_targets.code", ondelete="RESTRICT"),
-        primary_key("scorecard_criteria", "id"),
+        ddl.stamped("created_at"),
+        ddl.foreign_key("scorecard_criteria", "indicator_id", "indicators.id", ondelete="RESTRICT"),
+        ddl.foreign_key("scorecard_criteria", "scorecard_id", "scorecards.id", ondelete="CASCADE"),
+        ddl.foreign_key(
+            "scorecard_criteria", "target_code", "sdg_targets.code", ondelete="RESTRICT"
+        ),
+        ddl.primary_key("scorecard_criteria", "id"),
         sa.UniqueConstraint("scorecard_id", "label", name="uq_scorecard_criteria_label"),
         sa.UniqueConstraint("scorecard_id", "position", name="uq_scorecard_criteria_position"),
     )
-    index("scorecard_criteria", "indicator_id")
-    index("scorecard_criteria", "target_code")
+    ddl.index("scorecard_criteria", "indicator_id")
+    ddl.index("scorecard_criteria", "target_code")
     op.create_table(
         "scorecard_rounds",
-        identity(),
+        ddl.identity(),
         sa.Column("scorecard_id", sa.BigInteger(), nullable=False),
-        *period(),
+        *ddl.period(),
         sa.Column("held_on", sa.Date(), nullable=True),
-        blank_text("note"),
-        stamped("created_at"),
-        *period_checks("scorecard_rounds"),
-        foreign_key("scorecard_rounds", "scorecard_id", "scorecards.id", ondelete="CASCADE"),
-        primary_key("scorecard_rounds", "id"),
+        ddl.blank_text("note"),
+        ddl.stamped("created_at"),
+        *ddl.period_checks("scorecard_rounds"),
+        ddl.foreign_key("scorecard_rounds", "scorecard_id", "scorecards.id", ondelete="CASCADE"),
+        ddl.primary_key("scorecard_rounds", "id"),
         sa.UniqueConstraint("scorecard_id", "period", name="uq_scorecard_rounds_period"),
     )
     op.create_table(
         "recommendation_status_changes",
-        identity(),
+        ddl.identity(),
         sa.Column("recommendation_id", sa.BigInteger(), nullable=False),
         sa.Column(
             "status",
-            text_enum("status", "OPEN", "ACKNOWLEDGED", "IN_PROGRESS", "IMPLEMENTED", "REJECTED"),
+            ddl.text_enum(
+                "status", "OPEN", "ACKNOWLEDGED", "IN_PROGRESS", "IMPLEMENTED", "REJECTED"
+            ),
             nullable=False,
         ),
         sa.Column("changed_on", sa.Date(), nullable=False),
-        blank_text("note"),
+        ddl.blank_text("note"),
         sa.Column("response_id", sa.BigInteger(), nullable=True),
         sa.Column("recorded_by_user_id", sa.BigInteger(), nullable=True),
         sa.Column("recorded_by_client_id", sa.String(length=64), nullable=True),
-        stamped("recorded_at", clock="clock_timestamp()"),
-        foreign_key(
+        ddl.stamped("recorded_at", clock="clock_timestamp()"),
+        ddl.foreign_key(
             "recommendation_status_changes",
             "recommendation_id",
             "recommendations.id",
             ondelete="CASCADE",
         ),
-        foreign_key(
+        ddl.foreign_key(
             "recommendation_status_changes", "recorded_by_user_id", "users.id", ondelete="SET NULL"
         ),
-        foreign_key(
+        ddl.foreign_key(
             "recommendation_status_changes",
             "response_id",
             "recommendation_responses.id",
             ondelete="SET NULL",
         ),
-        primary_key("recommendation_status_changes", "id"),
+        ddl.primary_key("recommendation_status_changes", "id"),
     )
-    keyset_index("recommendation_status_changes", "recommendation_id")
-    index("recommendation_status_changes", "response_id")
+    ddl.keyset_index("recommendation_status_changes", "recommendation_id")
+    ddl.index("recommendation_status_changes", "response_id")
     op.create_table(
         "scorecard_actions",
-        identity(),
+        ddl.identity(),
         sa.Column("scorecard_id", sa.BigInteger(), nullable=False),
         sa.Column("criterion_id", sa.BigInteger(), nullable=True),
         sa.Column("text", sa.Text(), nullable=False),
@@ -263,38 +251,38 @@ def upgrade() -> None:
         sa.Column("due_on", sa.Date(), nullable=True),
         sa.Column(
             "status",
-            text_enum("status", "OPEN", "IN_PROGRESS", "DONE", "DROPPED"),
+            ddl.text_enum("status", "OPEN", "IN_PROGRESS", "DONE", "DROPPED"),
             server_default="OPEN",
             nullable=False,
         ),
-        *timestamps(),
-        row_version(),
-        check(
+        *ddl.timestamps(),
+        ddl.row_version(),
+        ddl.check(
             "scorecard_actions",
             "has_owner",
             "owner_name <> '' OR owner_organisation_id IS NOT NULL",
         ),
-        foreign_key(
+        ddl.foreign_key(
             "scorecard_actions", "criterion_id", "scorecard_criteria.id", ondelete="SET NULL"
         ),
-        foreign_key(
+        ddl.foreign_key(
             "scorecard_actions", "owner_organisation_id", "organisations.id", ondelete="RESTRICT"
         ),
-        foreign_key("scorecard_actions", "scorecard_id", "scorecards.id", ondelete="CASCADE"),
-        primary_key("scorecard_actions", "id"),
+        ddl.foreign_key("scorecard_actions", "scorecard_id", "scorecards.id", ondelete="CASCADE"),
+        ddl.primary_key("scorecard_actions", "id"),
     )
-    index("scorecard_actions", "criterion_id")
-    index("scorecard_actions", "owner_organisation_id")
-    keyset_index("scorecard_actions", "scorecard_id")
-    link_table(
+    ddl.index("scorecard_actions", "criterion_id")
+    ddl.index("scorecard_actions", "owner_organisation_id")
+    ddl.keyset_index("scorecard_actions", "scorecard_id")
+    ddl.link_table(
         "scorecard_scores",
-        Reference("round_id", "scorecard_rounds.id", "CASCADE"),
-        Reference("criterion_id", "scorecard_criteria.id", "CASCADE"),
+        ddl.Reference("round_id", "scorecard_rounds.id", "CASCADE"),
+        ddl.Reference("criterion_id", "scorecard_criteria.id", "CASCADE"),
         sa.Column("community_score", sa.Double(), nullable=True),
         sa.Column("provider_score", sa.Double(), nullable=True),
         sa.Column("agreed_score", sa.Double(), nullable=True),
-        blank_text("note"),
-        check(
+        ddl.blank_text("note"),
+        ddl.check(
             "scorecard_scores",
             "some_score",
             "num_nonnulls(community_score, provider_score, agreed_score) > 0",

@@ -7,16 +7,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from lnob_api.migrations.ddl import (
-    blank_text,
-    check,
-    foreign_key,
-    identity,
-    index,
-    primary_key,
-    row_version,
-    stamped,
-)
+from lnob_api.migrations import ddl
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -52,27 +43,29 @@ def upgrade() -> None:
     )
     op.create_table(
         "dataset_validations",
-        identity(),
+        ddl.identity(),
         sa.Column("dataset_id", sa.BigInteger(), nullable=False),
         sa.Column("method", sa.String(length=18), nullable=False),
         sa.Column("validated_by", sa.Text(), nullable=False),
         sa.Column("validated_on", sa.Date(), nullable=False),
-        blank_text("note"),
+        ddl.blank_text("note"),
         sa.Column("recorded_by_user_id", sa.BigInteger(), nullable=True),
-        stamped("created_at"),
-        check(
+        ddl.stamped("created_at"),
+        ddl.check(
             "dataset_validations",
             "method",
             "method IN ('VALIDATION_MEETING', 'CALL_BACK', 'COMMUNITY_REVIEW', 'OTHER')",
         ),
-        foreign_key("dataset_validations", "dataset_id", "datasets.id", ondelete="CASCADE"),
-        foreign_key("dataset_validations", "recorded_by_user_id", "users.id", ondelete="SET NULL"),
-        primary_key("dataset_validations", "id"),
+        ddl.foreign_key("dataset_validations", "dataset_id", "datasets.id", ondelete="CASCADE"),
+        ddl.foreign_key(
+            "dataset_validations", "recorded_by_user_id", "users.id", ondelete="SET NULL"
+        ),
+        ddl.primary_key("dataset_validations", "id"),
     )
-    index("dataset_validations", "dataset_id")
+    ddl.index("dataset_validations", "dataset_id")
     op.create_table(
         "consents",
-        identity(),
+        ddl.identity(),
         sa.Column("lineage_id", sa.BigInteger(), nullable=False),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column("scope", sa.String(length=14), nullable=False),
@@ -83,22 +76,22 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("withdrawal_reason", sa.Text(), nullable=True),
-        blank_text("note"),
-        row_version(),
-        stamped("created_at"),
-        check(
+        ddl.blank_text("note"),
+        ddl.row_version(),
+        ddl.stamped("created_at"),
+        ddl.check(
             "consents", "withdrawal_reason", "(withdrawn_at IS NULL) = (withdrawal_reason IS NULL)"
         ),
-        check(
+        ddl.check(
             "consents", "agencies_named", "scope = 'NAMED_AGENCIES' OR cardinality(agency_ids) = 0"
         ),
-        check("consents", "scope", "scope IN ('PUBLIC', 'PARTNERSHIP', 'NAMED_AGENCIES')"),
-        foreign_key("consents", "lineage_id", "datasets.id", ondelete="CASCADE"),
-        foreign_key("consents", "coalition_id", "coalitions.id", ondelete="CASCADE"),
-        primary_key("consents", "id"),
+        ddl.check("consents", "scope", "scope IN ('PUBLIC', 'PARTNERSHIP', 'NAMED_AGENCIES')"),
+        ddl.foreign_key("consents", "lineage_id", "datasets.id", ondelete="CASCADE"),
+        ddl.foreign_key("consents", "coalition_id", "coalitions.id", ondelete="CASCADE"),
+        ddl.primary_key("consents", "id"),
     )
-    index("consents", "lineage_id")
-    index("consents", "coalition_id")
+    ddl.index("consents", "lineage_id")
+    ddl.index("consents", "coalition_id")
 
 
 def downgrade() -> None:

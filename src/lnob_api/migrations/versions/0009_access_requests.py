@@ -6,16 +6,7 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
-from lnob_api.migrations.ddl import (
-    check,
-    foreign_key,
-    identity,
-    index,
-    primary_key,
-    stamped,
-    text_enum,
-    timestamps,
-)
+from lnob_api.migrations import ddl
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -33,11 +24,11 @@ _KINDS = (
 def upgrade() -> None:
     op.create_table(
         "access_requests",
-        identity(),
+        ddl.identity(),
         sa.Column("dataset_id", sa.BigInteger(), nullable=False),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column(
-            "status", text_enum("status", *_STATUSES), server_default="PENDING", nullable=False
+            "status", ddl.text_enum("status", *_STATUSES), server_default="PENDING", nullable=False
         ),
         sa.Column("purpose", sa.Text(), nullable=False),
         sa.Column("requester_name", sa.String(length=200), nullable=True),
@@ -50,27 +41,31 @@ def upgrade() -> None:
         sa.Column("decision_note", sa.Text(), nullable=True),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("decided_by_user_id", sa.BigInteger(), nullable=True),
-        *timestamps(),
-        check(
+        *ddl.timestamps(),
+        ddl.check(
             "access_requests",
             "exactly_one_requester",
             "num_nonnulls(requester_user_id, requester_client_id) = 1",
         ),
-        check("access_requests", "decided_at", "(status = 'PENDING') = (decided_at IS NULL)"),
-        check("access_requests", "expires_at", "(status = 'APPROVED') = (expires_at IS NOT NULL)"),
-        check(
+        ddl.check("access_requests", "decided_at", "(status = 'PENDING') = (decided_at IS NULL)"),
+        ddl.check(
+            "access_requests", "expires_at", "(status = 'APPROVED') = (expires_at IS NOT NULL)"
+        ),
+        ddl.check(
             "access_requests", "decline_reason", "status <> 'DECLINED' OR decision_note IS NOT NULL"
         ),
-        foreign_key("access_requests", "dataset_id", "datasets.id", ondelete="CASCADE"),
-        foreign_key("access_requests", "coalition_id", "coalitions.id", ondelete="CASCADE"),
-        foreign_key("access_requests", "requester_user_id", "users.id", ondelete="CASCADE"),
-        foreign_key(
+        ddl.foreign_key("access_requests", "dataset_id", "datasets.id", ondelete="CASCADE"),
+        ddl.foreign_key("access_requests", "coalition_id", "coalitions.id", ondelete="CASCADE"),
+        ddl.foreign_key("access_requests", "requester_user_id", "users.id", ondelete="CASCADE"),
+        ddl.foreign_key(
             "access_requests", "requester_client_id", "oauth_clients.id", ondelete="CASCADE"
         ),
-        foreign_key("access_requests", "organisation_id", "organisations.id", ondelete="CASCADE"),
-        foreign_key("access_requests", "grant_id", "grants.id", ondelete="SET NULL"),
-        foreign_key("access_requests", "decided_by_user_id", "users.id", ondelete="SET NULL"),
-        primary_key("access_requests", "id"),
+        ddl.foreign_key(
+            "access_requests", "organisation_id", "organisations.id", ondelete="CASCADE"
+        ),
+        ddl.foreign_key("access_requests", "grant_id", "grants.id", ondelete="SET NULL"),
+        ddl.foreign_key("access_requests", "decided_by_user_id", "users.id", ondelete="SET NULL"),
+        ddl.primary_key("access_requests", "id"),
     )
     for column in ("dataset_id", "requester_user_id", "requester_client_id", "organisation_id"):
         op.create_index(op.f(f"ix_access_requests_{column}"), "access_requests", [column])
@@ -86,25 +81,29 @@ def upgrade() -> None:
 
     op.create_table(
         "notifications",
-        identity(),
+        ddl.identity(),
         sa.Column("recipient_user_id", sa.BigInteger(), nullable=True),
         sa.Column("recipient_client_id", sa.BigInteger(), nullable=True),
-        sa.Column("kind", text_enum("kind", *_KINDS), nullable=False),
+        sa.Column("kind", ddl.text_enum("kind", *_KINDS), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("access_request_id", sa.BigInteger(), nullable=True),
-        stamped("created_at"),
+        ddl.stamped("created_at"),
         sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
-        check(
+        ddl.check(
             "notifications",
             "exactly_one_recipient",
             "num_nonnulls(recipient_user_id, recipient_client_id) = 1",
         ),
-        foreign_key("notifications", "recipient_user_id", "users.id", ondelete="CASCADE"),
-        foreign_key("notifications", "recipient_client_id", "oauth_clients.id", ondelete="CASCADE"),
-        foreign_key("notifications", "access_request_id", "access_requests.id", ondelete="CASCADE"),
-        primary_key("notifications", "id"),
+        ddl.foreign_key("notifications", "recipient_user_id", "users.id", ondelete="CASCADE"),
+        ddl.foreign_key(
+            "notifications", "recipient_client_id", "oauth_clients.id", ondelete="CASCADE"
+        ),
+        ddl.foreign_key(
+            "notifications", "access_request_id", "access_requests.id", ondelete="CASCADE"
+        ),
+        ddl.primary_key("notifications", "id"),
     )
-    index("notifications", "access_request_id")
+    ddl.index("notifications", "access_request_id")
     op.create_index(
         "ix_notifications_recipient_user_id_id", "notifications", ["recipient_user_id", "id"]
     )

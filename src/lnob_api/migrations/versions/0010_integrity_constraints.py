@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
-from lnob_api.migrations.ddl import drop_index, index, primary_key, stamped
+from lnob_api.migrations import ddl
 
 revision: str = "0010"
 down_revision: str | None = "0009"
@@ -109,16 +109,16 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=255), nullable=False),
         sa.Column("request_hash", sa.String(length=64), nullable=False),
         sa.Column("response", pg.JSONB(astext_type=sa.Text()), nullable=True),
-        stamped("created_at"),
+        ddl.stamped("created_at"),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        primary_key("idempotency_keys", "id"),
+        ddl.primary_key("idempotency_keys", "id"),
         sa.UniqueConstraint("principal", "key", name="uq_idempotency_keys_principal_key"),
     )
-    index("idempotency_keys", "expires_at")
+    ddl.index("idempotency_keys", "expires_at")
 
 
 def downgrade() -> None:
-    drop_index("idempotency_keys", "expires_at")
+    ddl.drop_index("idempotency_keys", "expires_at")
     op.drop_table("idempotency_keys")
     op.drop_index("uq_scorecard_criteria_label", table_name="scorecard_criteria")
     op.create_unique_constraint(

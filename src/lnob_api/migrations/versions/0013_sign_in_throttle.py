@@ -12,7 +12,7 @@ Create Date: 2026-12-01
 import sqlalchemy as sa
 from alembic import op
 
-from lnob_api.migrations.ddl import drop_index, email_lockouts, index, primary_key
+from lnob_api.migrations import ddl
 
 revision: str = "0013"
 down_revision: str | None = "0012"
@@ -28,9 +28,9 @@ def upgrade() -> None:
         sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_success_at", sa.DateTime(timezone=True), nullable=True),
-        primary_key("login_throttles", "account", "address"),
+        ddl.primary_key("login_throttles", "account", "address"),
     )
-    index("login_throttles", "last_failure_at")
+    ddl.index("login_throttles", "last_failure_at")
     op.execute(
         "UPDATE oauth_clients SET scopes = array_remove(scopes, 'partnership:admin')"
         " WHERE 'partnership:admin' = ANY(scopes)"
@@ -40,6 +40,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # The scope removed from machine clients is not given back: they could never use it.
-    drop_index("login_throttles", "last_failure_at")
+    ddl.drop_index("login_throttles", "last_failure_at")
     op.drop_table("login_throttles")
-    email_lockouts()
+    ddl.email_lockouts()

@@ -12,7 +12,7 @@ as a share of the numerator (was a global 10 %).
 import sqlalchemy as sa
 from alembic import op
 
-from lnob_api.migrations.ddl import text_enum
+from lnob_api.migrations import ddl
 
 revision: str = "0014"
 down_revision: str | None = "0013"
@@ -27,7 +27,7 @@ def upgrade() -> None:
         "coalitions",
         sa.Column(
             "perturbation",
-            text_enum("perturbation", "NONE", "ROUND_3", "ROUND_5", "CELL_KEY"),
+            ddl.text_enum("perturbation", "NONE", "ROUND_3", "ROUND_5", "CELL_KEY"),
             server_default="NONE",
             nullable=False,
         ),
