@@ -29,12 +29,11 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 
-from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.errors import InvalidInput
 from lnob_api.models.enums import DatasetStatus
-from lnob_api.models.tables import datasets
+from lnob_api.models.tables import datasets, observations
 
 _RELEASED = (DatasetStatus.PUBLISHED.value, DatasetStatus.RETRACTED.value)
 
@@ -117,7 +116,7 @@ def readable_dataset_ids_at(principal: Principal, at: datetime) -> Any:
 
 
 def observation_visible_at(
-    principal: Principal, at: datetime, table: sa.Table = models.Observation.__table__
+    principal: Principal, at: datetime, table: sa.Table = observations
 ) -> ColumnElement[bool]:
     """Observations as of ``at``: those of the versions ``dataset_data_visible_at`` keeps."""
     return table.c.dataset_id == sa.any_(readable_dataset_ids_at(principal, at))

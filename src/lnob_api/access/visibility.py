@@ -25,7 +25,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from lnob_api import models
 from lnob_api.auth.principal import Principal, Scope
 from lnob_api.models.enums import (
     PRE_RELEASE,
@@ -35,12 +34,15 @@ from lnob_api.models.enums import (
     Visibility,
 )
 from lnob_api.models.tables import (
+    audit_events,
     consents,
     datasets,
     grants,
     observations,
     projects,
     publications,
+    recommendations,
+    scorecards,
 )
 
 
@@ -328,7 +330,7 @@ def administers(principal: Principal, coalition_id: ColumnElement[Any]) -> Colum
 
 def audit_event_visible(principal: Principal, table: sa.Table | None = None) -> ColumnElement[bool]:
     """Coalition admins read their coalitions' events; partnership admins read every event."""
-    events = table if table is not None else models.AuditEvent.__table__
+    events = table if table is not None else audit_events
     return administers(principal, events.c.coalition_id)
 
 
@@ -425,7 +427,7 @@ def _parent_visible(
 def scorecard_visible(principal: Principal, table: sa.Table | None = None) -> ColumnElement[bool]:
     """Scorecards the principal may see (their scores are group judgements: no small-cell
     suppression, but the scorecard's visibility, capped by its dataset's data and project)."""
-    cards = table if table is not None else models.Scorecard.__table__
+    cards = table if table is not None else scorecards
     data = sa.select(datasets.c.id).where(
         dataset_data_visible(principal, datasets, current_only=False)
     )
@@ -439,7 +441,7 @@ def scorecard_part_visible(
     principal: Principal, scorecard_id: ColumnElement[Any]
 ) -> ColumnElement[bool]:
     """Criteria, rounds, scores and actions follow their scorecard."""
-    return _parent_visible(principal, scorecard_id, models.Scorecard.__table__, scorecard_visible)
+    return _parent_visible(principal, scorecard_id, scorecards, scorecard_visible)
 
 
 def recommendation_visible(
@@ -447,7 +449,7 @@ def recommendation_visible(
 ) -> ColumnElement[bool]:
     """Recommendations the principal may see: their own visibility, capped by their
     publication's visibility and their dataset's (metadata) visibility."""
-    recs = table if table is not None else models.Recommendation.__table__
+    recs = table if table is not None else recommendations
     seen_datasets = sa.select(datasets.c.id).where(dataset_visible(principal, datasets))
     seen_publications = sa.select(publications.c.id).where(
         publication_visible(principal, publications)
@@ -464,8 +466,7 @@ def recommendation_part_visible(
     principal: Principal, recommendation_id: ColumnElement[Any]
 ) -> ColumnElement[bool]:
     """Responses and status history follow their recommendation."""
-    recs = models.Recommendation.__table__
-    return _parent_visible(principal, recommendation_id, recs, recommendation_visible)
+    return _parent_visible(principal, recommendation_id, recommendations, recommendation_visible)
 
 
 def coalition_insider(

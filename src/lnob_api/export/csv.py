@@ -19,11 +19,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from lnob_api import models
 from lnob_api.auth.principal import Principal
 from lnob_api.export import filters, service
 from lnob_api.export import repository as export_repo
 from lnob_api.models.observation import TOTAL
+from lnob_api.models.tables import areas, indicators, marginalised_groups, sdg_targets
 from lnob_api.sdmx import model as sdmx_model
 
 # Chunks smaller than this are gathered before compression (fewer, fuller gzip blocks).
@@ -112,10 +112,10 @@ def labelled_select(
     added to the export's own FROM), labels escaped against formulas like every text cell."""
     stmt = export_repo.csv_select(principal, where)
     code = {column.name: column for column in stmt.selected_columns}
-    indicator = models.Indicator.__table__.alias("label_indicator")
-    target = models.SdgTarget.__table__.alias("label_target")
-    area = models.Area.__table__.alias("label_area")
-    group = models.MarginalisedGroup.__table__.alias("label_group")
+    indicator = indicators.alias("label_indicator")
+    target = sdg_targets.alias("label_target")
+    area = areas.alias("label_area")
+    group = marginalised_groups.alias("label_group")
     (source,) = stmt.get_final_froms()
     # The export's FROM wrapped in the label joins (a join hides the FROM it contains).
     stmt = stmt.select_from(

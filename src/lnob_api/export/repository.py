@@ -24,11 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.sqltypes import NullType
 
-from lnob_api import models
 from lnob_api.access import history, visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.declare.entities import DATASET
-from lnob_api.models.tables import areas, datasets, indicators, observations
+from lnob_api.models.tables import areas, datasets, indicators, observations, sdg_targets
 from lnob_api.observation import repository as observation_repo
 from lnob_api.sync import repository as sync_repo
 
@@ -70,7 +69,7 @@ def scoped(principal: Principal, where: Sequence[ColumnElement[bool]]) -> Scoped
     rows = scoped_rows(principal, where).subquery("o")
     dataset = datasets.alias("d")
     indicator = indicators.alias("i")
-    target = models.SdgTarget.__table__.alias("t")
+    target = sdg_targets.alias("t")
     source = (
         rows.join(dataset, dataset.c.id == rows.c.dataset_id)
         .outerjoin(indicator, indicator.c.id == rows.c.indicator_id)

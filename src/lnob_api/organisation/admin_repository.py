@@ -16,6 +16,7 @@ from lnob_api import models
 from lnob_api.db.rows import lock_one
 from lnob_api.domain_kit import sql
 from lnob_api.models.tables import areas as _areas
+from lnob_api.models.tables import coalition_members as memberships
 from lnob_api.models.tables import coalitions, grants
 from lnob_api.models.tables import oauth_clients as _clients
 from lnob_api.models.tables import organisation_users as _members
@@ -131,7 +132,6 @@ class Dependants:
 
 async def dependants(conn: AsyncConnection, organisation_id: int) -> Dependants:
     """Users, OAuth clients (revoked ones too), coalition memberships and live grants."""
-    memberships = models.CoalitionMember.__table__
 
     def count(table: sa.Table, *where: sa.ColumnElement[bool]) -> sa.ScalarSelect[int]:
         return sa.select(sa.func.count()).select_from(table).where(*where).scalar_subquery()

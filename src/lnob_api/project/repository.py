@@ -7,9 +7,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.coalition.repository import coalition_coded
+from lnob_api.models.tables import marginalised_groups as groups
 from lnob_api.models.tables import project_groups, project_targets, projects
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, scoped_by
 
@@ -45,7 +45,6 @@ def filters(
             )
         )
     if group_code is not None:
-        groups = models.MarginalisedGroup.__table__
         where.append(
             projects.c.id.in_(
                 sa.select(project_groups.c.project_id)

@@ -12,9 +12,16 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
+from lnob_api.models.tables import (
+    coalitions,
+    dataset_indicators,
+    datasets,
+    indicators,
+    sdg_goals,
+    sdg_targets,
+)
 from lnob_api.sdmx import model
 from lnob_api.sdmx.xml import attrs, name, ref
 
@@ -40,8 +47,9 @@ class Categorisation:
 
 
 async def goals(conn: AsyncConnection) -> list[Category]:
-    table = models.SdgGoal.__table__
-    stmt = sa.select(table.c.code, table.c.short_title, table.c.title).order_by(table.c.code)
+    stmt = sa.select(sdg_goals.c.code, sdg_goals.c.short_title, sdg_goals.c.title).order_by(
+        sdg_goals.c.code
+    )
     return [
         Category(str(row.code), f"Goal {row.code}: {row.short_title or row.title}")
         for row in await conn.execute(stmt)
@@ -50,22 +58,17 @@ async def goals(conn: AsyncConnection) -> list[Category]:
 
 async def categorisations(conn: AsyncConnection, principal: Principal) -> list[Categorisation]:
     """(dataflow, goal) pairs from the indicators of the datasets the principal sees."""
-    datasets = models.Dataset.__table__
-    links = models.DatasetIndicator.__table__
-    indicators = models.Indicator.__table__
-    targets = models.SdgTarget.__table__
-    coalitions = models.Coalition.__table__
     stmt = (
-        sa.select(coalitions.c.code, targets.c.goal_code)
+        sa.select(coalitions.c.code, sdg_targets.c.goal_code)
         .select_from(
             datasets.join(coalitions, coalitions.c.id == datasets.c.coalition_id)
-            .join(links, links.c.dataset_id == datasets.c.id)
-            .join(indicators, indicators.c.id == links.c.indicator_id)
-            .join(targets, targets.c.code == indicators.c.target_code)
+            .join(dataset_indicators, dataset_indicators.c.dataset_id == datasets.c.id)
+            .join(indicators, indicators.c.id == dataset_indicators.c.indicator_id)
+            .join(sdg_targets, sdg_targets.c.code == indicators.c.target_code)
         )
         .where(visibility.dataset_visible(principal))
-        .group_by(coalitions.c.code, targets.c.goal_code)
-        .order_by(coalitions.c.code, targets.c.goal_code)
+        .group_by(coalitions.c.code, sdg_targets.c.goal_code)
+        .order_by(coalitions.c.code, sdg_targets.c.goal_code)
     )
     return [
         Categorisation(model.flow_id(row.code), str(row.goal_code))

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lnob_api import models
+from lnob_api.models.tables import areas
 from lnob_api.sdmx import model, repository
 
 ROWS_PER_CHUNK = 500
@@ -26,7 +26,6 @@ _NAMES[model.MEASURE] = "Observation value"
 
 async def label_tables(conn: AsyncConnection) -> dict[str, dict[str, str]]:
     """Labels of the codes of every coded component (areas: all of them, they are few)."""
-    areas = models.Area.__table__
     found: dict[str, dict[str, str]] = {
         "INDICATOR": {
             model.indicator_id(r.code): r.title for r in await repository.indicator_rows(conn)

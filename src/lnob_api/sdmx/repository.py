@@ -18,7 +18,6 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 
-from lnob_api import models
 from lnob_api.access import history, visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.declare.entities import DATASET
@@ -33,7 +32,14 @@ from lnob_api.export.repository import scoped as scoped
 from lnob_api.export.repository import settle as settle
 from lnob_api.export.repository import stream_rows as stream_rows
 from lnob_api.models.enums import PRE_RELEASE, DatasetStatus
-from lnob_api.models.tables import areas, coalitions, datasets, indicators, observations
+from lnob_api.models.tables import (
+    areas,
+    coalitions,
+    datasets,
+    indicators,
+    observations,
+    sdg_targets,
+)
 from lnob_api.models.tables import marginalised_groups as groups
 from lnob_api.observation import repository as observation_repo
 from lnob_api.sdmx import model
@@ -67,10 +73,9 @@ async def coalition_rows(conn: AsyncConnection) -> list[Any]:
 
 async def indicator_rows(conn: AsyncConnection) -> list[Any]:
     """CL_INDICATOR: every indicator, and every SDG target (for target-level observations)."""
-    targets = models.SdgTarget.__table__
     both = sa.union_all(
         sa.select(indicators.c.code, indicators.c.title, indicators.c.sort_key),
-        sa.select(targets.c.code, targets.c.title, targets.c.sort_key),
+        sa.select(sdg_targets.c.code, sdg_targets.c.title, sdg_targets.c.sort_key),
     ).subquery("codes")
     stmt = sa.select(both.c.code, both.c.title).order_by(both.c.sort_key)
     return list((await conn.execute(stmt)).all())
@@ -139,8 +144,7 @@ async def names(
     """Names of INDICATOR and REF_AREA codes (for SDMX-JSON's structure block)."""
     found: dict[str, dict[str, str]] = {"INDICATOR": {}, "REF_AREA": {}}
     if indicator_ids:
-        targets = models.SdgTarget.__table__
-        for table in (indicators, targets):
+        for table in (indicators, sdg_targets):
             ids = sdmx_indicator(table.c.code)
             stmt = sa.select(ids, table.c.title).where(ids.in_(indicator_ids))
             found["INDICATOR"] |= {row[0]: row[1] for row in await conn.execute(stmt)}
@@ -296,7 +300,7 @@ def history_scoped(
     ).subquery("o")
     dataset = datasets.alias("d")
     indicator = indicators.alias("i")
-    target = models.SdgTarget.__table__.alias("t")
+    target = sdg_targets.alias("t")
     source = (
         rows.join(dataset, dataset.c.id == rows.c.dataset_id)
         .join(windows, windows.c.id == rows.c.dataset_id)
@@ -422,7 +426,7 @@ def deletions_select(
     correction) is not a deletion. Rows of several versions at one key come out once."""
     tombstones = sync_repo.removed_observations_source(since).scoped(principal).subquery("gone")
     o, d = observations, datasets
-    indicator, target = indicators.alias("i"), models.SdgTarget.__table__.alias("t")
+    indicator, target = indicators.alias("i"), sdg_targets.alias("t")
     code = sa.func.coalesce(indicator.c.code, target.c.code)
     current = observations.alias("cur")
     current_dataset = datasets.alias("cur_d")
