@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lnob_api import models
 from lnob_api.access import checks
@@ -101,6 +101,12 @@ async def coalition_id(session: AsyncSession, code: str, *, field: str = "coalit
     if found is None:
         raise InvalidInput(field, f"unknown coalition {code!r}", code="INVALID_CODE")
     return found
+
+
+async def coalition_ids(db: AsyncSession | AsyncConnection, codes: Iterable[str]) -> dict[str, int]:
+    """Coalition id by country code, for the codes that name a coalition (the others are left
+    out: the caller says what an unknown one means)."""
+    return await repo.coalition_ids_by_code(db, codes)
 
 
 async def lock(session: AsyncSession, coalition_id: int) -> models.Coalition | None:

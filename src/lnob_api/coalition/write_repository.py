@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lnob_api import models
 from lnob_api.db.rows import lock_one
@@ -16,6 +18,16 @@ async def coalition_id_by_code(session: AsyncSession, code: str) -> int | None:
         sa.select(coalitions.c.id).where(coalitions.c.code == code.strip().upper())
     )
     return int(found) if found is not None else None
+
+
+async def coalition_ids_by_code(
+    db: AsyncSession | AsyncConnection, codes: Iterable[str]
+) -> dict[str, int]:
+    """The ids of the coalitions with these country codes (unknown codes are left out)."""
+    rows = await db.execute(
+        sa.select(coalitions.c.code, coalitions.c.id).where(coalitions.c.code.in_(list(codes)))
+    )
+    return {r.code: int(r.id) for r in rows}
 
 
 async def country_exists(session: AsyncSession, code: str) -> bool:

@@ -230,13 +230,6 @@ async def coalition_codes(session: AsyncSession, ids: Sequence[int]) -> list[str
     return list(rows)
 
 
-async def coalition_ids_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[str, int]:
-    rows = await session.execute(
-        sa.select(coalitions.c.code, coalitions.c.id).where(coalitions.c.code.in_(list(codes)))
-    )
-    return {r.code: int(r.id) for r in rows}
-
-
 async def upsert(session: AsyncSession, rows: list[dict[str, Any]]) -> tuple[int, int]:
     """Insert the rows; a row whose key (measure, area, period, dimensions, source) exists
     replaces that value. Returns (inserted, updated)."""

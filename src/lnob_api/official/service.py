@@ -22,6 +22,7 @@ from lnob_api.access import checks
 from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Principal, Scope
+from lnob_api.coalition import service as coalition_service
 from lnob_api.errors import Forbidden, InvalidInput, ValidationFailed
 from lnob_api.models.enums import CoalitionRole
 from lnob_api.official import reader
@@ -141,7 +142,7 @@ async def upload(
         raise OfficialUploadRejected(report)
     inserted, updated = await repo.upsert(session, records)
     countries = sorted({lookups.areas[r["area_code"]] for r in records})
-    coalitions = await repo.coalition_ids_by_code(session, countries)
+    coalitions = await coalition_service.coalition_ids(session, countries)
     await audit.record(
         session,
         actor.principal,

@@ -74,7 +74,7 @@ async def _resolve_links(
     coalition_ids = targets = dataset_ids = None
     if links.coalitions is not None:
         codes = [c.strip().upper() for c in links.coalitions]
-        found = await repo.coalition_ids_by_code(session, codes)
+        found = await coalition_service.coalition_ids(session, codes)
         coalition_ids = writes.resolve_codes(
             codes, found, problems, field="coalitions", what="coalition"
         )

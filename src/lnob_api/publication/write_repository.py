@@ -12,7 +12,7 @@ from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.db.rows import lock_one
 from lnob_api.domain_kit.sql import exists, replace_link_rows
-from lnob_api.models.tables import coalitions, datasets, publications
+from lnob_api.models.tables import datasets, publications
 from lnob_api.models.tables import publication_coalitions as coalition_links
 from lnob_api.models.tables import publication_datasets as dataset_links
 from lnob_api.models.tables import publication_targets as target_links
@@ -32,13 +32,6 @@ async def lock(
 
 async def slug_taken(session: AsyncSession, slug: str) -> bool:
     return await exists(session, publications.c.slug == slug)
-
-
-async def coalition_ids_by_code(session: AsyncSession, codes: Iterable[str]) -> dict[str, int]:
-    rows = await session.execute(
-        sa.select(coalitions.c.code, coalitions.c.id).where(coalitions.c.code.in_(list(codes)))
-    )
-    return {r.code: int(r.id) for r in rows}
 
 
 async def visible_dataset_ids(

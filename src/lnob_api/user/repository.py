@@ -39,12 +39,6 @@ async def email_taken(conn: AsyncConnection, email: str) -> bool:
     return (await conn.execute(stmt)).first() is not None
 
 
-async def coalition_ids_by_code(conn: AsyncConnection, codes: Iterable[str]) -> dict[str, int]:
-    """The ids of the coalitions with these country codes (unknown codes are left out)."""
-    stmt = sa.select(_coalitions.c.code, _coalitions.c.id).where(_coalitions.c.code.in_(codes))
-    return {row.code: int(row.id) for row in await conn.execute(stmt)}
-
-
 async def insert_user(
     conn: AsyncConnection,
     *,

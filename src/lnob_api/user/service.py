@@ -104,7 +104,7 @@ async def _coalition_roles(
     for code, role in roles.items():
         parsed_code, parsed_role = parse_coalition_role(f"{code}:{role}")
         wanted[parsed_code] = parsed_role
-    ids = await repo.coalition_ids_by_code(conn, wanted)
+    ids = await coalition_service.coalition_ids(conn, wanted)
     missing = sorted(set(wanted) - set(ids))
     if missing:
         raise NotFound(f"no coalition with code {', '.join(map(repr, missing))}")
