@@ -213,11 +213,6 @@ async def global_indicators(session: AsyncSession, codes: Sequence[str]) -> dict
     return {r.code: int(r.id) for r in rows}
 
 
-async def known_targets(session: AsyncSession, codes: Sequence[str]) -> set[str]:
-    rows = await session.scalars(sa.select(targets.c.code).where(targets.c.code.in_(list(codes))))
-    return set(rows)
-
-
 async def area_countries(session: AsyncSession, codes: Sequence[str]) -> dict[str, str]:
     rows = await session.execute(
         sa.select(areas.c.code, areas.c.country_code).where(areas.c.code.in_(list(codes)))

@@ -28,6 +28,7 @@ from lnob_api.models.enums import CoalitionRole
 from lnob_api.official import reader
 from lnob_api.official import repository as repo
 from lnob_api.official.reader import Lookups, ProblemLog
+from lnob_api.sdg import service as sdg_service
 from lnob_api.upload.validate import FileRejected, Problem
 
 __all__ = ["Actor", "OfficialUploadRejected", "UploadReport", "upload"]
@@ -83,7 +84,7 @@ async def _lookups(
     area_codes = sorted({cells.get("area", "").upper() for _, cells in parsed.rows} - {""})
     return Lookups(
         indicators=await repo.global_indicators(session, codes),
-        targets=await repo.known_targets(session, [c.lower() for c in codes]),
+        targets=await sdg_service.existing_targets(session, [c.lower() for c in codes]),
         areas=await repo.area_countries(session, area_codes),
         allowed_countries=allowed,
     )

@@ -155,13 +155,6 @@ async def publication_belongs(
     return bool(await session.scalar(sa.select(sa.or_(owned, about))))
 
 
-async def known_targets(session: AsyncSession, codes: list[str]) -> set[str]:
-    found = await session.scalars(
-        sa.select(models.SdgTarget.code).where(models.SdgTarget.code.in_(codes))
-    )
-    return set(found)
-
-
 async def target_codes(session: AsyncSession, recommendation_id: int) -> list[str]:
     found = await session.scalars(
         sa.select(recommendation_targets.c.target_code)

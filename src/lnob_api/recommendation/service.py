@@ -29,6 +29,7 @@ from lnob_api.models.enums import CoalitionRole, Visibility
 from lnob_api.models.evidence import RecommendationStatus
 from lnob_api.organisation import service as organisation_service
 from lnob_api.recommendation import repository as repo
+from lnob_api.sdg import service as sdg_service
 
 __all__ = ["Actor"]
 
@@ -99,7 +100,7 @@ async def _targets(
     if codes is None:
         return None
     wanted = [c.strip().lower() for c in codes]
-    known = await repo.known_targets(session, wanted)
+    known = await sdg_service.existing_targets(session, wanted)
     for i, code in enumerate(wanted):
         if code not in known:
             problems.append(

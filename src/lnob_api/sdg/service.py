@@ -7,6 +7,7 @@ change writes an audit event in the same transaction; services flush, never comm
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +29,11 @@ __all__ = ["Actor", "create_custom", "resolve_targets", "update_custom"]
 LIMITS = {"title": 500, "unit": 80, "description": coalition_service.DESCRIPTION_MAX}
 EDITABLE = ("title", "unit", "description", "target_code")
 LAST_NUMBER = 9999
+
+
+async def existing_targets(session: AsyncSession, codes: Iterable[str]) -> set[str]:
+    """Those of ``codes`` that are SDG target codes (as given: no normalising)."""
+    return await repo.existing_targets(session, codes)
 
 
 async def resolve_targets(
