@@ -10,7 +10,6 @@ import strawberry
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.statistics import RECOMMENDATION, RECOMMENDATION_RESPONSE
-from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import declared_node
 from lnob_api.graphql.lazy import Coalition as _Coalition
 from lnob_api.graphql.lazy import Dataset as _Dataset
@@ -18,7 +17,6 @@ from lnob_api.graphql.lazy import Organisation as _Organisation
 from lnob_api.graphql.lazy import Publication as _Publication
 from lnob_api.graphql.lazy import SdgTarget as _Target
 from lnob_api.graphql.linked import to_many, to_one
-from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.models.evidence import AuthorityLevel, RecommendationStatus
 from lnob_api.organisation import repository as organisation_repo
@@ -26,7 +24,7 @@ from lnob_api.publication import repository as publication_repo
 from lnob_api.recommendation import repository as recommendation_repo
 
 if TYPE_CHECKING:
-    from lnob_api.graphql.organisation.types import Organisation
+    pass
 
 
 strawberry.enum(AuthorityLevel, description="The level of government an authority belongs to.")
@@ -40,21 +38,18 @@ _RECORDED_BY = (
 )
 
 
-async def _organisation(info: Info, pk: int | None) -> Organisation | None:
-    from lnob_api.graphql.organisation.types import Organisation
-
-    return await load_one(info, organisation_repo.ORGANISATION_BY_ID, pk, Organisation)
-
-
 @strawberry.type(description="The authority a recommendation is addressed to.")
 class Authority:
     name: str
     level: AuthorityLevel
     organisation_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="The authority as an organisation, when it is one.")
-    async def organisation(self, info: Info) -> _Organisation | None:
-        return await _organisation(info, self.organisation_id)
+    organisation = to_one(
+        organisation_repo.ORGANISATION_BY_ID,
+        "organisation_id",
+        _Organisation,
+        description="The authority as an organisation, when it is one.",
+    )
 
 
 @declared_node(recommendation_repo.RECOMMENDATIONS, RECOMMENDATION)
@@ -121,9 +116,12 @@ class RecommendationResponse(Node):
     recorded_by: str | None = strawberry.field(description=_RECORDED_BY)
     created_at: datetime
 
-    @strawberry.field(description="The responder as an organisation, when one was named.")
-    async def responder_organisation(self, info: Info) -> _Organisation | None:
-        return await _organisation(info, self.responder_organisation_id)
+    responder_organisation = to_one(
+        organisation_repo.ORGANISATION_BY_ID,
+        "responder_organisation_id",
+        _Organisation,
+        description="The responder as an organisation, when one was named.",
+    )
 
 
 @entity(recommendation_repo.STATUS_CHANGES)
