@@ -42,6 +42,13 @@ class Versioned(_Row):
     row_version: int
 
 
+def row_input(name: str) -> type[Versioned]:
+    """The input type called ``name`` with exactly :class:`Versioned`'s fields: the input of a
+    mutation that names one row and nothing else (an archive, a delete)."""
+    made = type(name, (Versioned,), {"__module__": __name__})
+    return strawberry.input(made, name=name)
+
+
 @strawberry.input(name="EditInput")
 class Edit(_Row):
     """``Versioned`` for an update input, whose ``rowVersion`` says what to send."""

@@ -16,7 +16,7 @@ from lnob_api.graphql.declared import (
     updated,
 )
 from lnob_api.graphql.ids import from_global_id
-from lnob_api.graphql.ids_input import Versioned
+from lnob_api.graphql.ids_input import row_input
 from lnob_api.graphql.mutations import PARTNERSHIP_ADMIN, calls, deleted, row_payload
 from lnob_api.graphql.organisation.types import Organisation
 from lnob_api.organisation import repository as organisation_repo
@@ -46,9 +46,7 @@ class OrganisationUpdateInput:
     pass
 
 
-@strawberry.input
-class OrganisationDeleteInput(Versioned):
-    pass
+OrganisationDeleteInput = row_input("OrganisationDeleteInput")
 
 
 OrganisationCreatePayload, OrganisationUpdatePayload = row_payloads(

@@ -17,7 +17,7 @@ from lnob_api.graphql.declared import (
     update_input,
 )
 from lnob_api.graphql.enums import Visibility
-from lnob_api.graphql.ids_input import Versioned
+from lnob_api.graphql.ids_input import Versioned, row_input
 from lnob_api.graphql.mutations import COALITION_ADMIN, WRITE, calls, deleted, row_payload
 from lnob_api.graphql.project.types import Project
 from lnob_api.project import repository as project_repo
@@ -52,14 +52,10 @@ class ProjectSetVisibilityInput(Versioned):
     visibility: Visibility
 
 
-@strawberry.input
-class ProjectArchiveInput(Versioned):
-    pass
+ProjectArchiveInput = row_input("ProjectArchiveInput")
 
 
-@strawberry.input
-class ProjectDeleteInput(Versioned):
-    pass
+ProjectDeleteInput = row_input("ProjectDeleteInput")
 
 
 _KINDS = ("Create", "Update", "SetVisibility", "Archive")

@@ -17,7 +17,7 @@ from lnob_api.graphql.declared import (
     update_input,
 )
 from lnob_api.graphql.enums import Visibility
-from lnob_api.graphql.ids_input import Versioned, pk_of
+from lnob_api.graphql.ids_input import Versioned, pk_of, row_input
 from lnob_api.graphql.mutations import ADMINS, WRITE, calls, deleted, row_payload
 from lnob_api.graphql.publication.types import Publication
 from lnob_api.publication import repository as publication_repo
@@ -59,9 +59,7 @@ class PublicationSetVisibilityInput(Versioned):
     visibility: Visibility
 
 
-@strawberry.input
-class PublicationDeleteInput(Versioned):
-    pass
+PublicationDeleteInput = row_input("PublicationDeleteInput")
 
 
 PublicationCreatePayload, PublicationUpdatePayload, PublicationSetVisibilityPayload = row_payloads(
