@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from graphql.execution.values import get_argument_values
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import AliasedReturnsRows
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.enum import StrawberryEnumDefinition
@@ -36,7 +37,7 @@ from graphql import (
 )
 from lnob_api.auth.principal import Principal
 from lnob_api.errors import InvalidInput
-from lnob_api.graphql.compiled import render
+from lnob_api.graphql.compiled import prune, render
 from lnob_api.graphql.compiled.common import (
     ZERO,
     Built,
@@ -71,6 +72,10 @@ from lnob_api.read import repository
 from lnob_api.read.keyset import order_clauses
 from lnob_api.read.relations import ToOne
 
+# Each subquery selects only the columns read from it (``prune``); False keeps every column
+# of the scoped sources (bench/compiled_sql.py compares both).
+PRUNE = True
+
 
 @dataclass
 class Compiler(Pages):
@@ -82,6 +87,9 @@ class Compiler(Pages):
     _names: Any = field(default_factory=lambda: itertools.count())
     binds: Binds = field(default_factory=Binds)
     sites: list[Site] = field(default_factory=list)
+    # The subqueries built for this statement, which ``prune`` may narrow (see ``name``).
+    fresh: set[int] = field(default_factory=set)
+    _made: set[str] = field(default_factory=set)
 
     def site(self, refresh: Any) -> int:
         self.sites.append(Site(refresh))
@@ -100,13 +108,25 @@ class Compiler(Pages):
         built = self.object_of(root, self.op.definition.selection_set, None, None)
         stmt: Any = sa.select(built.text.label("data"), built.cost.label("cost"))
         if not built.laterals:
-            return joined_to(stmt, None, [])
-        # One row whatever the root fields find: each is LEFT JOINed to it.
-        one_row = sa.select(sa.literal_column("1").label("one")).subquery("root")
-        return joined_to(stmt, one_row, built.laterals)
+            stmt = joined_to(stmt, None, [])
+        else:
+            # One row whatever the root fields find: each is LEFT JOINed to it.
+            one_row = sa.select(sa.literal_column("1").label("one")).subquery("root")
+            stmt = joined_to(stmt, one_row, built.laterals)
+        if PRUNE:
+            made = {
+                id(each)
+                for each in prune.walk(stmt)
+                if isinstance(each, AliasedReturnsRows) and each.name in self._made
+            }
+            prune.prune(stmt, made | self.fresh)
+        result: sa.Select[Any] = stmt
+        return result
 
     def name(self, kind: str) -> str:
-        return f"{kind}{next(self._names)}"
+        made = f"{kind}{next(self._names)}"
+        self._made.add(made)
+        return made
 
     # --- objects --------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from strawberry.types.field import StrawberryField
 from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
 from lnob_api.auth.principal import Principal
 from lnob_api.errors import InvalidInput
-from lnob_api.graphql.compiled import params, render
+from lnob_api.graphql.compiled import params, prune, render
 from lnob_api.graphql.compiled.common import (
     Built,
     Cost,
@@ -45,6 +45,7 @@ class Pages:
     principal: Principal
     max_page: int
     binds: Binds
+    fresh: set[int]
 
     def site(self, refresh: Any) -> int:
         raise NotImplementedError
@@ -150,7 +151,10 @@ class Pages:
         """``read.repository.page``'s statement (the windowed plan where it would use it)."""
         bounds = params.bounds(order, page, self.binds, at)
         if source.window and order == source.order and not page.backward and len(order) == 1:
-            return repository.windowed(source, base, page, source.window, bounds)
+            rows = repository.windowed(source, base, page, source.window, bounds)
+            # Its CTE and UNION are this statement's own: ``prune`` may narrow them.
+            self.fresh |= prune.aliases(rows) - prune.aliases(base)
+            return rows
         return apply_page(base, order, page, bounds)
 
     def chosen(self, paged: Paged, args: dict[str, Any], row: sa.FromClause | None) -> Slice:
