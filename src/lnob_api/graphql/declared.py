@@ -49,7 +49,7 @@ from lnob_api.graphql import enums as _enums  # noqa: F401 - the model enums as 
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.i18n import localized
 from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.mutations import Runner, UserError, calls
+from lnob_api.graphql.mutations import Runner, calls, payload
 from lnob_api.graphql.node import Node, entity
 from lnob_api.read.relations import Source
 
@@ -382,28 +382,18 @@ def on_row(
     )
 
 
-def _payload(name: str, module: str, fields: dict[str, Any], defaults: dict[str, Any]) -> Any:
-    namespace = {"__annotations__": fields, "__module__": module, **defaults}
-    return strawberry.type(type(name, (), namespace), name=name)
-
-
 def row_payloads(
     node: type, field: str, *mutations: str, prefix: str = "", description: str = ""
 ) -> tuple[Any, ...]:
     """The payload types ``<Node><mutation>Payload`` (``prefix`` instead of the node's name
     when given) of mutations that show the written row: ``field`` (the row, null when it
-    failed or is not visible) and ``userErrors``."""
+    failed or is not visible) and ``userErrors`` (:func:`graphql.mutations.payload`)."""
     shown = description or f"The {field.replace('_', ' ')} after the change."
-    fields = {field: node | None, "user_errors": list[UserError]}
-    defaults = {field: strawberry.field(description=shown)}
-    return tuple(
-        _payload(f"{prefix or node.__name__}{m}Payload", node.__module__, fields, defaults)
-        for m in mutations
-    )
+    parts: dict[str, Any] = {field: (node, shown)}
+    return tuple(payload(f"{prefix or node.__name__}{m}Payload", **parts) for m in mutations)
 
 
 def deleted_payload(name: str) -> Any:
     """The payload type of a delete: ``deletedId`` (null when nothing was deleted) and
     ``userErrors``."""
-    fields = {"deleted_id": strawberry.ID | None, "user_errors": list[UserError]}
-    return _payload(name, __name__, fields, {})
+    return payload(name, deleted_id=strawberry.ID)
