@@ -19,6 +19,7 @@ import dataclasses
 import json
 import os
 import pstats
+import statistics
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -128,6 +129,42 @@ def _layer(
     return lambda i: graphql.compiled.execute(query, None, variants[i % len(variants)], context())
 
 
+def _toggle(app: Any, change: str, on: bool) -> None:
+    """Turn one change of the compiled read lane off or on (``--ab``)."""
+    compiled = app.state.graphql.compiled
+    if change in ("driver", "lane"):
+        compiled.driver = on
+    if change in ("cost", "lane"):
+        compiled.cache_costs = on
+
+
+AB = ("driver", "cost", "lane")
+
+
+async def _ab(args: Any, app: Any, one: Callable[[int], Awaitable[Any]], title: str) -> None:
+    """Interleaved rounds of ``args.n`` requests with the change off and on (alternating which
+    goes first); prints CPU ms per request of each side and the median ratio on/off."""
+    cpu: dict[bool, list[float]] = {False: [], True: []}
+    ratios = []
+    for round_ in range(args.rounds):
+        got = {}
+        for on in (False, True) if round_ % 2 == 0 else (True, False):
+            _toggle(app, args.ab, on)
+            await one(round_)  # the first request after a switch is not counted
+            started = time.process_time()
+            for i in range(args.n):
+                await one(i)
+            got[on] = (time.process_time() - started) * 1000 / args.n
+            cpu[on].append(got[on])
+        ratios.append(got[True] / got[False])
+    _toggle(app, args.ab, True)
+    off, on_ = statistics.median(cpu[False]), statistics.median(cpu[True])
+    print(
+        f"{title}, --ab {args.ab}: off {off:.3f} ms CPU/req, on {on_:.3f} ms CPU/req, "
+        f"on/off {statistics.median(ratios):.3f} (median of {args.rounds} rounds of {args.n})"
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workload", default="W3")
@@ -143,6 +180,15 @@ async def main() -> None:
         help="app: every middleware; graphql: the GraphQL endpoint alone (the principal put in "
         "the request state); compiled: CompiledReads.execute with a context",
     )
+    parser.add_argument(
+        "--ab",
+        choices=AB,
+        help="instead of a profile: an interleaved A/B of one change (off/on) in this process, "
+        "CPU per request of each side and the median ratio (driver: the compiled statement on "
+        "the driver's connection instead of an AsyncSession; cost: the requested cost remembered "
+        "per document and variables' shape and numbers; lane: both)",
+    )
+    parser.add_argument("--rounds", type=int, default=10, help="A/B rounds (-n requests each)")
     args = parser.parse_args()
 
     from bench.peer.run import _agency
@@ -187,6 +233,9 @@ async def main() -> None:
                 raise SystemExit(f"{status}: {out[:300]!r}")
         one = _layer(args.layer, app, principal, headers, variants, workload.api)
         await one(0)
+        if args.ab:
+            await _ab(args, app, one, f"{workload.title}, {args.principal}, {args.layer}")
+            return
         profiler = cProfile.Profile(time.process_time)  # CPU, not waiting
         started = time.process_time()
         wall = time.perf_counter()

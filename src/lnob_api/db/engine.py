@@ -72,6 +72,11 @@ def create_engine(
         "server_settings": server_settings,
         "timeout": timeouts.connect,
         "command_timeout": timeouts.command,
+        # The compiled read path runs its statements with asyncpg itself (its statement cache,
+        # not SQLAlchemy's): they are long (the visibility predicates inlined), and asyncpg
+        # caches only statements up to 15 KiB by default, so a longer one would be parsed and
+        # planned again on every execution.
+        "max_cacheable_statement_size": 512 * 1024,
     }
     engine = create_async_engine(
         url,

@@ -59,6 +59,26 @@ class EngineDatabase:
         async with self.engine.connect() as conn:
             yield conn
 
+    @asynccontextmanager
+    async def raw_statement(self) -> AsyncIterator[Any]:
+        """The driver's own connection (asyncpg), checked out of the engine's pool, for a
+        request whose whole work is one read statement run by the driver (the compiled read
+        path, ``RequestDb.driver_row``): not even the SQLAlchemy Connection of
+        ``driver_statement`` around it. The driver runs a
+        statement without BEGIN in autocommit; the connection carries the engine's settings
+        (``statement_timeout``, ``plan_cache_mode``...) from its connect. Released to the pool
+        as it came (no transaction was opened, so its reset sends nothing); one whose socket
+        closed is invalidated, and the pool opens a fresh one."""
+        proxied = await self.engine.raw_connection()
+        driver: Any = proxied.driver_connection
+        try:
+            yield driver
+        finally:
+            if driver.is_closed():
+                proxied.invalidate()
+            else:
+                proxied.close()
+
     async def cancel_backend(self, pid: int) -> None:
         """Ask PostgreSQL to cancel what backend ``pid`` is running (an abandoned request's
         statement), from another pooled connection."""
@@ -177,6 +197,84 @@ class RequestDb:
 
     async def scalar(self, stmt: Executable, params: Mapping[str, Any] | None = None) -> Any:
         return (await self._execute(stmt, params)).scalar()
+
+    async def driver_row(self, sql: str, args: Sequence[Any]) -> Any:
+        """The first row (an asyncpg ``Record``, or None) of the one read statement this
+        request runs (``single_read``; PostgreSQL's ``$1`` placeholders), run by the driver.
+        Where the database offers it (``EngineDatabase.raw_statement``) and nothing ran
+        before, on a pooled driver connection held only for the statement: no SQLAlchemy
+        Connection, AsyncSession or greenlet per statement. Otherwise (a replica's
+        transaction, the tests' shared connection) as ``driver_first`` runs it. Either way
+        like every statement here: under the lock, shielded from cancellation, counted, a
+        failure classified for the outage middleware, and the server process cancelled when
+        the client leaves while it runs."""
+        direct = None
+        target: Database = self._database
+        if self._single and self._conn is None and not self._closed:
+            if self._reads is not None:
+                target = await replica.for_reads(self._database, self._reads[0])
+            direct = getattr(target, "raw_statement", None)
+        if direct is None:
+            return await self._shielded(self._driver_record(sql, args))
+        return await self._shielded(self._direct(direct, target, sql, args))
+
+    async def _direct(
+        self,
+        opened: Callable[[], AbstractAsyncContextManager[Any]],
+        target: Database,
+        sql: str,
+        args: Sequence[Any],
+    ) -> Any:
+        async with self._lock:
+            if self._closed:
+                raise RequestFinished("the request's transaction has already ended")
+            cm = opened()
+            try:
+                driver = await cm.__aenter__()
+            except Exception as exc:
+                availability.note(exc)
+                raise
+            health = availability.CURRENT.get()
+            cancel: Callable[[], Awaitable[None]] | None = None
+            backend = getattr(target, "cancel_backend", None)
+            if health is not None and backend is not None:
+                pid = driver.get_server_pid()
+
+                async def cancel() -> None:
+                    await backend(pid)
+
+                health.cancels.append(cancel)
+            self.statements += 1
+            try:
+                record = await driver.fetchrow(sql, *args)
+            except BaseException as exc:
+                if isinstance(exc, Exception):
+                    self._broken = availability.note(exc) is not None or self._broken
+                if cancel is not None and health is not None:
+                    health.cancels.remove(cancel)  # before the connection goes back
+                await cm.__aexit__(type(exc), exc, exc.__traceback__)
+                raise
+            if cancel is not None and health is not None:
+                health.cancels.remove(cancel)
+            await cm.__aexit__(None, None, None)
+            return record
+
+    async def _driver_record(self, sql: str, args: Sequence[Any]) -> Any:
+        async with self._lock:
+            conn = await self._connection(driver=True)
+            self.statements += 1
+            try:
+                raw = await conn.get_raw_connection()
+                driver: Any = raw.driver_connection
+                return await driver.fetchrow(sql, *args)
+            except Exception as exc:
+                self._broken = availability.note(exc) is not None or self._broken
+                raise
+
+    async def _shielded(self, work: Awaitable[T]) -> T:
+        task = asyncio.ensure_future(work)
+        task.add_done_callback(_consume)
+        return await asyncio.shield(task)
 
     async def driver_first(self, sql: str, *args: Any) -> Row | None:
         """The first row of a read statement (PostgreSQL's ``$1`` placeholders) run by asyncpg

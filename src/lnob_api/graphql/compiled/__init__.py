@@ -20,7 +20,6 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionResult
@@ -132,6 +131,27 @@ def skeleton(value: Any) -> Hashable:
     return type(value).__name__
 
 
+def numbers(value: Any) -> tuple[Any, ...]:
+    """The numbers in a variables' value, in order (``first``/``last`` among them): with its
+    ``skeleton``, everything of it that the requested cost depends on."""
+    found: list[Any] = []
+
+    def walk(item: Any) -> None:
+        if isinstance(item, bool) or item is None:
+            return
+        if isinstance(item, int | float):
+            found.append(item)
+        elif isinstance(item, dict):
+            for key in sorted(item):
+                walk(item[key])
+        elif isinstance(item, list | tuple):
+            for inner in item:
+                walk(inner)
+
+    walk(value)
+    return tuple(found)
+
+
 class Compiled(ExecutionResult):
     """A result whose response body is already written (``body``: the whole JSON)."""
 
@@ -167,6 +187,13 @@ class CompiledReads:
         self.database = database
         self.rules = CostRules(default_page=DEFAULT_PAGE_SIZE, max_page=settings.max_page_size)
         self.plans: OrderedDict[Hashable, Plan] = OrderedDict()
+        # The statement runs on the driver's connection (RequestDb.driver_row); False: in an
+        # AsyncSession as before, for the benchmarks' A/B (bench/request_profile.py --ab).
+        self.driver = True
+        # The requested cost per document, operation, variables' shape and numbers: all it
+        # depends on (page sizes, list lengths, @skip/@include); False: costed every time.
+        self.costs: OrderedDict[Hashable, int] = OrderedDict()
+        self.cache_costs = True
 
     async def execute(
         self,
@@ -191,10 +218,16 @@ class CompiledReads:
         op = prepare(schema._schema, document, operation_name, variables, self.rules)
         if op is None or isinstance(op, list):
             return _fell("variables")
-        try:
-            requested = requested_cost(op)
-        except (GraphQLError, ValueError, TypeError, RecursionError):
-            return _fell("cost")
+        costed = (query, operation_name, skeleton(variables), numbers(variables))
+        requested = self.costs.get(costed) if self.cache_costs else None
+        if requested is None:
+            try:
+                requested = requested_cost(op)
+            except (GraphQLError, ValueError, TypeError, RecursionError):
+                return _fell("cost")
+            self.costs[costed] = requested
+            if len(self.costs) > PLANS:
+                self.costs.popitem(last=False)
         limit = self.settings.query_cost_limit
         if requested > limit:
             return _fell("cost")
@@ -218,13 +251,11 @@ class CompiledReads:
         db.read_only(principal_key(context.principal))
         arguments = plan.arguments(values, standing)
 
-        async def run(session: AsyncSession) -> Any:
-            conn = await session.connection()
-            result = await conn.exec_driver_sql(plan.sql, arguments)
-            return result.first()
-
         try:
-            row = await db.isolated(run)
+            if self.driver:
+                row = await db.driver_row(plan.sql, arguments)
+            else:
+                row = await db.isolated(_session_read(plan.sql, arguments))
             await db.close()
         except Exception as exc:
             failure = availability.note(exc)
@@ -289,6 +320,16 @@ class CompiledReads:
         if len(self.plans) > PLANS:
             self.plans.popitem(last=False)
         return plan, {}
+
+
+def _session_read(sql: str, arguments: tuple[Any, ...]) -> Any:
+    """The statement run through the request's AsyncSession (``CompiledReads.driver`` off)."""
+
+    async def run(session: Any) -> Any:
+        conn = await session.connection()
+        return (await conn.exec_driver_sql(sql, arguments)).first()
+
+    return run
 
 
 def _fell(reason: str) -> Compiled | None:
