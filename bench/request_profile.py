@@ -2,6 +2,7 @@
 
     BENCH_DATABASE_URL=postgresql://... .venv/bin/python -m bench.request_profile \
         [--workload W3] [--principal anonymous|agency] [-n 2000] [--compiled on|off] [--top 30]
+        [--ab driver|cost|lane --rounds 10]
 
 Drives the whole ASGI app (every middleware, as ``lnob-api serve`` builds it, with the
 settings of the side-by-side: no rate limit, no response cache) with raw ASGI messages, one
@@ -145,23 +146,28 @@ async def _ab(args: Any, app: Any, one: Callable[[int], Awaitable[Any]], title: 
     """Interleaved rounds of ``args.n`` requests with the change off and on (alternating which
     goes first); prints CPU ms per request of each side and the median ratio on/off."""
     cpu: dict[bool, list[float]] = {False: [], True: []}
+    wall: dict[bool, list[float]] = {False: [], True: []}
     ratios = []
     for round_ in range(args.rounds):
         got = {}
         for on in (False, True) if round_ % 2 == 0 else (True, False):
             _toggle(app, args.ab, on)
             await one(round_)  # the first request after a switch is not counted
-            started = time.process_time()
+            started, clock = time.process_time(), time.perf_counter()
             for i in range(args.n):
                 await one(i)
             got[on] = (time.process_time() - started) * 1000 / args.n
+            wall[on].append(args.n / (time.perf_counter() - clock))
             cpu[on].append(got[on])
         ratios.append(got[True] / got[False])
     _toggle(app, args.ab, True)
     off, on_ = statistics.median(cpu[False]), statistics.median(cpu[True])
+    rate_off, rate_on = statistics.median(wall[False]), statistics.median(wall[True])
     print(
-        f"{title}, --ab {args.ab}: off {off:.3f} ms CPU/req, on {on_:.3f} ms CPU/req, "
-        f"on/off {statistics.median(ratios):.3f} (median of {args.rounds} rounds of {args.n})"
+        f"{title}, --ab {args.ab}: off {off:.3f} ms CPU/req {rate_off:.0f} req/s, "
+        f"on {on_:.3f} ms CPU/req {rate_on:.0f} req/s, CPU on/off "
+        f"{statistics.median(ratios):.3f} (median of {args.rounds} rounds of {args.n}; req/s: "
+        "one request at a time, PostgreSQL's time included)"
     )
 
 
