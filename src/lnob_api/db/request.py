@@ -283,23 +283,8 @@ class RequestDb:
         statement here: under the lock, shielded from cancellation, counted, and a failure
         classified for the outage middleware. SQLAlchemy's statement events (tracing spans)
         do not see it."""
-
-        async def run() -> Row | None:
-            async with self._lock:
-                conn = await self._connection(driver=True)
-                self.statements += 1
-                try:
-                    raw = await conn.get_raw_connection()
-                    driver: Any = raw.driver_connection
-                    record = await driver.fetchrow(sql, *args)
-                except Exception as exc:
-                    self._broken = availability.note(exc) is not None or self._broken
-                    raise
-                return dict(record.items()) if record is not None else None
-
-        task = asyncio.ensure_future(run())
-        task.add_done_callback(_consume)
-        return await asyncio.shield(task)
+        record = await self._shielded(self._driver_record(sql, args))
+        return dict(record.items()) if record is not None else None
 
     async def session(self) -> AsyncSession:
         """An ORM session bound to the request's transaction, for writes."""
