@@ -57,7 +57,13 @@ class EngineDatabase:
         (``RequestDb.driver_first``): no transaction and no isolation setting to change, since
         SQLAlchemy sends nothing on it (the statement is its own transaction)."""
         async with self.engine.connect() as conn:
-            yield conn
+            try:
+                yield conn
+            except BaseException:
+                # The pool never saw the driver's failure (SQLAlchemy did not run the
+                # statement): a connection left mid-operation must not serve the next request.
+                await conn.invalidate()
+                raise
 
     @asynccontextmanager
     async def raw_statement(self) -> AsyncIterator[Any]:
@@ -73,11 +79,15 @@ class EngineDatabase:
         driver: Any = proxied.driver_connection
         try:
             yield driver
-        finally:
-            if driver.is_closed():
-                proxied.invalidate()
-            else:
-                proxied.close()
+        except BaseException:
+            # A failed statement may leave the driver mid-operation (a timeout, a server
+            # that went away): never hand that connection to the next request.
+            proxied.invalidate()
+            raise
+        if driver.is_closed():
+            proxied.invalidate()
+        else:
+            proxied.close()
 
     async def cancel_backend(self, pid: int) -> None:
         """Ask PostgreSQL to cancel what backend ``pid`` is running (an abandoned request's
@@ -268,7 +278,10 @@ class RequestDb:
                 driver: Any = raw.driver_connection
                 return await driver.fetchrow(sql, *args)
             except Exception as exc:
-                self._broken = availability.note(exc) is not None or self._broken
+                # Classified or not, the request's connection is not used again: ``close``
+                # then ends it as failed (a connection of its own is discarded, not pooled).
+                availability.note(exc)
+                self._broken = True
                 raise
 
     async def _shielded(self, work: Awaitable[T]) -> T:
