@@ -32,6 +32,8 @@ MESSAGES = {
 # SQLSTATE classes and codes of a database that cannot serve now (PostgreSQL appendix A).
 _UNAVAILABLE_CLASSES = ("08", "53", "57P", "28", "3D")
 _QUERY_CANCELED = "57014"
+# SQLAlchemy's code for "Can't reconnect until invalid transaction is rolled back".
+_LOST_IN_TRANSACTION = "8s2b"
 
 
 def failure_of(error: BaseException | None) -> Failure | None:
@@ -40,6 +42,10 @@ def failure_of(error: BaseException | None) -> Failure | None:
     while error is not None and seen < 5:
         seen += 1
         if isinstance(error, sa_exc.TimeoutError):  # no pooled connection in time
+            return Failure.UNAVAILABLE
+        if isinstance(error, sa_exc.PendingRollbackError) and error.code == _LOST_IN_TRANSACTION:
+            # The connection was invalidated (lost, or discarded as stuck) inside the
+            # transaction, which ends rolled back: nothing of the request was kept.
             return Failure.UNAVAILABLE
         if isinstance(error, sa_exc.DBAPIError):
             if error.connection_invalidated:

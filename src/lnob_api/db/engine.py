@@ -92,6 +92,7 @@ def create_engine(
         hide_parameters=True,
     )
     event.listen(engine.sync_engine, "checkout", _drop_closed)
+    event.listen(engine.sync_engine, "handle_error", _drop_stuck)
     # Pool gauges on /metrics, and a span per statement when tracing is on (observability).
     metrics.watch_pool(engine, _pool_label(engine))
     tracing.instrument_engine(engine)
@@ -101,6 +102,18 @@ def create_engine(
 def _pool_label(engine: AsyncEngine) -> str:
     url = engine.sync_engine.url
     return f"{url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
+
+
+def _drop_stuck(context: Any) -> None:
+    """Discard the connection of a statement that timed out on the client side (asyncpg's
+    ``command_timeout``) or found its connection still busy: asyncpg leaves such a connection
+    mid-operation until the server answers its cancel request, and a server that went away
+    never does, so the pool would hand it, still open, to the next request ("another
+    operation is in progress"). Only this connection goes, not the whole pool."""
+    error = context.original_exception
+    if isinstance(error, TimeoutError) or type(error).__name__ == "InternalClientError":
+        context.is_disconnect = True
+        context.invalidate_pool_on_disconnect = False
 
 
 def _drop_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
