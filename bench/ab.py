@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -39,6 +38,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+
+from bench import given_database
 
 WORKLOADS: dict[str, tuple[str, dict[str, Any]]] = {
     # W1 (the bench data has no projects): coalitions -> first 10 datasets -> indicators.
@@ -205,10 +206,7 @@ async def main() -> None:
     from lnob_api.db import create_engine
     from lnob_api.db.request import EngineDatabase
 
-    url = os.environ.get("BENCH_DATABASE_URL")
-    if not url:
-        raise SystemExit("set BENCH_DATABASE_URL to a database holding the benchmark data")
-    url = Settings.from_env({"DATABASE_URL": url}).database_url or url
+    url = given_database()
     import gc
 
     from lnob_api.app import GC_THRESHOLDS

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import time
 from typing import Any
 
 import httpx
 
+from bench import given_database
 from bench.ab import WORKLOADS
 
 
@@ -57,10 +57,7 @@ async def main() -> None:
     from lnob_api.db import create_engine
     from lnob_api.db.request import EngineDatabase
 
-    url = os.environ.get("BENCH_DATABASE_URL")
-    if not url:
-        raise SystemExit("set BENCH_DATABASE_URL to a database holding the benchmark data")
-    url = Settings.from_env({"DATABASE_URL": url}).database_url or url
+    url = given_database()
     engine = create_engine(url, pool_size=2)
     app = create_app(
         Settings(env="test", rate_limit=0),

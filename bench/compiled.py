@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import os
 import statistics
 import time
 from typing import Any
@@ -26,6 +25,7 @@ import asyncpg
 import httpx
 from sqlalchemy import event
 
+from bench import given_database
 from bench.workloads import MAX_PAGE_SIZE, WORKLOADS
 
 STATEMENTS = [0]
@@ -63,10 +63,7 @@ async def main() -> None:
     from lnob_api.db.request import EngineDatabase
     from lnob_api.graphql.compiled import FALLBACKS
 
-    url = os.environ.get("BENCH_DATABASE_URL")
-    if not url:
-        raise SystemExit("set BENCH_DATABASE_URL to a database holding the benchmark data")
-    url = Settings.from_env({"DATABASE_URL": url}).database_url or url
+    url = given_database()
     raw_url = url.replace("postgresql+asyncpg://", "postgresql://")
     conn = await asyncpg.connect(raw_url)
     try:

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import statistics
 from typing import Any
 
 import asyncpg
 
-from bench import pg_settings
+from bench import given_database, pg_settings
 from lnob_api.db import embedded
 
 
@@ -47,13 +46,9 @@ async def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated workload names")
     parser.add_argument("--plans", action="store_true", help="print each pruned plan")
     args = parser.parse_args()
-    url = os.environ.get("BENCH_DATABASE_URL")
-    if not url:
-        raise SystemExit("set BENCH_DATABASE_URL to a database holding the benchmark data")
-    from lnob_api.config import Settings
     from lnob_api.graphql.compiled import build
 
-    url = Settings.from_env({"DATABASE_URL": url}).database_url or url
+    url = given_database()
     dsn = embedded.psql_url(url)
     sides: dict[str, dict[str, list[tuple[str, Any]]]] = {}
     for side, prune in (("off", False), ("on", True)):

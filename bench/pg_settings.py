@@ -31,7 +31,7 @@ import asyncpg
 import httpx
 from sqlalchemy import event
 
-from bench import workloads
+from bench import given_database, workloads
 from bench.ab import WORKLOADS
 from lnob_api.db import embedded
 
@@ -140,12 +140,7 @@ async def main() -> None:
         "--only", default="", help="comma-separated workload names to measure (default: all)"
     )
     args = parser.parse_args()
-    url = os.environ.get("BENCH_DATABASE_URL")
-    if not url:
-        raise SystemExit("set BENCH_DATABASE_URL to a database holding the benchmark data")
-    from lnob_api.config import Settings
-
-    url = Settings.from_env({"DATABASE_URL": url}).database_url or url
+    url = given_database()
     dsn = embedded.psql_url(url)
     seen = await capture(url, compiled=args.compiled)
     print(

@@ -18,7 +18,6 @@ import asyncio
 import cProfile
 import dataclasses
 import json
-import os
 import pstats
 import statistics
 import time
@@ -28,6 +27,7 @@ from typing import Any
 
 import asyncpg
 
+from bench import given_database
 from bench.workloads import MAX_PAGE_SIZE, WORKLOADS
 
 ISSUER = "http://bench.invalid"
@@ -203,10 +203,7 @@ async def main() -> None:
     from lnob_api.auth.principal import ANONYMOUS
     from lnob_api.config import Settings
 
-    url = os.environ.get("BENCH_DATABASE_URL")
-    if not url:
-        raise SystemExit("set BENCH_DATABASE_URL to a database holding the benchmark data")
-    url = Settings.from_env({"DATABASE_URL": url}).database_url or url
+    url = given_database()
     workload = next(w for w in WORKLOADS if w.name == args.workload)
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:

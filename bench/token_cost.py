@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import dataclasses
 import json
-import os
 import statistics
 import time
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from typing import Any
 
 import asyncpg
 
+from bench import given_database
 from bench.request_profile import ISSUER, _call
 from bench.workloads import MAX_PAGE_SIZE, WORKLOADS
 
@@ -87,10 +87,7 @@ async def main() -> None:
     from lnob_api.auth.keys import KeyStore, new_key
     from lnob_api.config import Settings
 
-    url = os.environ.get("BENCH_DATABASE_URL")
-    if not url:
-        raise SystemExit("set BENCH_DATABASE_URL to a database holding the benchmark data")
-    url = Settings.from_env({"DATABASE_URL": url}).database_url or url
+    url = given_database()
     chosen = [next(w for w in WORKLOADS if w.name == n) for n in args.workloads.split(",")]
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
