@@ -55,7 +55,11 @@ wheel: vendor | $(BIN)/python
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
 
-# Benchmarks print figures (throughput, latency percentiles, statements per request, memory).
+# Benchmarks print figures (throughput, latency percentiles, statements per request, memory):
+# the read paths with 1 and 2 workers, the side-by-side with PostGraphile (W1-W4 and W2b,
+# anonymous and with an agency token), the exports and the upload. About 25 minutes here.
 bench: $(TEST_STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.peer.run
+	$(BIN)/python -m bench.exports --observations 1000000
+	$(BIN)/python -m bench.upload --rows 1000000

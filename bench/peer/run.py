@@ -23,7 +23,8 @@ installed). Each request of a round draws the next variant, so no two consecutiv
 alike. ``--cache off`` (the default) turns the API's response cache off
 (``LNOB_RESPONSE_CACHE_MB=0``): the variants repeat within a round, so with ``--cache on`` most
 answers are cache hits, a figure to report separately. ``--compiled on|off`` sets
-``LNOB_COMPILED`` for the API (the compiled read path).
+``LNOB_COMPILED`` for the API (the compiled read path; on by default, as ``lnob-api serve``
+runs it).
 
 Prints a Markdown table per principal: req/s and p50/p99 latency (median over rounds), server CPU and
 PostgreSQL CPU per request (psutil: the server's process tree; the database backends of the
@@ -580,7 +581,7 @@ async def main() -> None:
         help="who asks: anonymous, agency (its bearer token; PostGraphile over its views)",
     )
     parser.add_argument("--cache", choices=("on", "off"), default="off")
-    parser.add_argument("--compiled", choices=("on", "off"), default="off")
+    parser.add_argument("--compiled", choices=("on", "off"), default="on")
     args = parser.parse_args()
     chosen = [w for w in WORKLOADS if w.name in args.workloads.split(",")]
     principals = [p for p in PRINCIPALS if p in args.principals.split(",")]
