@@ -2,7 +2,7 @@
 
     BENCH_DATABASE_URL=postgresql://... .venv/bin/python -m bench.request_profile \
         [--workload W3] [--principal anonymous|agency] [-n 2000] [--compiled on|off] [--top 30]
-        [--ab driver|cost|lane --rounds 10]
+        [--ab driver|cost|lane|fold|standin --rounds 10]
 
 Drives the whole ASGI app (every middleware, as ``lnob-api serve`` builds it, with the
 settings of the side-by-side: no rate limit, no response cache) with raw ASGI messages, one
@@ -130,16 +130,30 @@ def _layer(
     return lambda i: graphql.compiled.execute(query, None, variants[i % len(variants)], context())
 
 
+def _bearer(app: Any) -> Any:
+    """The app's bearer authentication middleware (built with the app's middleware stack)."""
+    from lnob_api.auth.middleware import BearerAuthMiddleware
+
+    layer = app.middleware_stack
+    while not isinstance(layer, BearerAuthMiddleware):
+        layer = layer.app
+    return layer
+
+
 def _toggle(app: Any, change: str, on: bool) -> None:
     """Turn one change of the compiled read lane off or on (``--ab``)."""
     compiled = app.state.graphql.compiled
+    if change == "fold":
+        _bearer(app).defer = on
+    if change == "standin":
+        compiled.remember_standing = on
     if change in ("driver", "lane"):
         compiled.driver = on
     if change in ("cost", "lane"):
         compiled.cache_costs = on
 
 
-AB = ("driver", "cost", "lane")
+AB = ("driver", "cost", "lane", "fold", "standin")
 
 
 async def _ab(args: Any, app: Any, one: Callable[[int], Awaitable[Any]], title: str) -> None:
@@ -160,6 +174,7 @@ async def _ab(args: Any, app: Any, one: Callable[[int], Awaitable[Any]], title: 
             wall[on].append(args.n / (time.perf_counter() - clock))
             cpu[on].append(got[on])
         ratios.append(got[True] / got[False])
+    sent = {on: await _statements(app, args.ab, on, one) for on in (False, True)}
     _toggle(app, args.ab, True)
     off, on_ = statistics.median(cpu[False]), statistics.median(cpu[True])
     rate_off, rate_on = statistics.median(wall[False]), statistics.median(wall[True])
@@ -167,8 +182,40 @@ async def _ab(args: Any, app: Any, one: Callable[[int], Awaitable[Any]], title: 
         f"{title}, --ab {args.ab}: off {off:.3f} ms CPU/req {rate_off:.0f} req/s, "
         f"on {on_:.3f} ms CPU/req {rate_on:.0f} req/s, CPU on/off "
         f"{statistics.median(ratios):.3f} (median of {args.rounds} rounds of {args.n}; req/s: "
-        "one request at a time, PostgreSQL's time included)"
+        "one request at a time, PostgreSQL's time included); statements per request off "
+        f"{sent[False]:.2f}, on {sent[True]:.2f}"
     )
+
+
+async def _statements(
+    app: Any, change: str, on: bool, one: Callable[[int], Awaitable[Any]]
+) -> float:
+    """Statements per request with the change ``on`` or off, from the query log of every
+    pooled connection (an untimed pass: the log costs time of its own)."""
+    engine = app.state.database.target.engine
+    pool = engine.sync_engine.pool
+    conns = [await engine.raw_connection() for _ in range(pool.size())]
+    seen: list[str] = []
+
+    def log(query: Any) -> None:
+        seen.append(query.query)
+
+    drivers = [proxied.driver_connection for proxied in conns]
+    for driver in drivers:
+        driver.add_query_logger(log)
+    for proxied in conns:
+        proxied.close()
+    _toggle(app, change, on)
+    for i in range(50):  # every pooled connection has introspected its types (asyncpg)
+        await one(i)
+    await asyncio.sleep(0.01)  # the log's callbacks run soon after each statement
+    seen.clear()
+    for i in range(50):
+        await one(i)
+    await asyncio.sleep(0.01)
+    for driver in drivers:
+        driver.remove_query_logger(log)
+    return len(seen) / 50
 
 
 async def main() -> None:
@@ -192,7 +239,9 @@ async def main() -> None:
         help="instead of a profile: an interleaved A/B of one change (off/on) in this process, "
         "CPU per request of each side and the median ratio (driver: the compiled statement on "
         "the driver's connection instead of an AsyncSession; cost: the requested cost remembered "
-        "per document and variables' shape and numbers; lane: both)",
+        "per document and variables' shape and numbers; lane: both; fold: a token's bearer check "
+        "read in the compiled statement instead of one of its own; standin: a principal's stand-in "
+        "remembered per principal object)",
     )
     parser.add_argument("--rounds", type=int, default=10, help="A/B rounds (-n requests each)")
     args = parser.parse_args()

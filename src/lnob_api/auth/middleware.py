@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from lnob_api.auth.deferred import STATE_KEY, DeferredCheck, RememberedChecks
 from lnob_api.auth.keys import KeyStore
 from lnob_api.auth.oidc import OidcVerifier
-from lnob_api.auth.principal import ANONYMOUS
-from lnob_api.auth.resolver import principal_from_token
-from lnob_api.auth.tokens import InvalidToken, VerifiedTokens
+from lnob_api.auth.principal import ANONYMOUS, Principal
+from lnob_api.auth.resolver import checked_principal, principal_from_token, signed_claims
+from lnob_api.auth.tokens import AccessClaims, InvalidToken, VerifiedTokens
 from lnob_api.config import Settings
 from lnob_api.db.request import Database, RequestDb
 
@@ -44,6 +45,9 @@ class BearerAuthMiddleware:
         self.oidc = oidc
         # Signature checks of tokens seen before (pure CPU; never whether a token is live).
         self.verified = VerifiedTokens()
+        # Each token's last check, for the check folded into a GraphQL statement (deferred.py).
+        self.remembered = RememberedChecks()
+        self.defer = True  # False: every check before the endpoint (bench/request_profile.py)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(PROTECTED_PREFIXES):
@@ -64,28 +68,93 @@ class BearerAuthMiddleware:
                 self.settings,
             )
             return
-        db = RequestDb(self.database)
+        token = token.strip()
         try:
-            keys: KeyStore = self.keys_holder.current()
-            state["principal"] = await principal_from_token(
-                db,
-                token.strip(),
-                keys=keys,
-                settings=self.settings,
-                oidc=self.oidc,
-                verified=self.verified,
-            )
+            deferred = self._deferred(scope, token)
         except InvalidToken as exc:
-            await db.close()
             await _unauthorized(send, "invalid_token", exc.reason, self.settings)
             return
+        if deferred is not None:
+            state["principal"] = deferred.principal
+            state[STATE_KEY] = deferred
+            await self._deferring(deferred, scope, receive, send)
+            return
+        try:
+            state["principal"] = await self._check(token)
+        except InvalidToken as exc:
+            await _unauthorized(send, "invalid_token", exc.reason, self.settings)
+            return
+        await self.app(scope, receive, send)
+
+    async def _check(self, token: str, claims: AccessClaims | None = None) -> Principal:
+        """The bearer check, now: one statement on a connection of its own."""
+        db = RequestDb(self.database)
+        try:
+            if claims is None and self._external(token):
+                principal = await principal_from_token(
+                    db,
+                    token,
+                    keys=self.keys_holder.current(),
+                    settings=self.settings,
+                    oidc=self.oidc,
+                )
+            else:
+                claims = claims or self._claims(token)
+                principal, facts = await checked_principal(db, claims)
+                self.remembered.put(token, principal, facts)
+        except InvalidToken:
+            self.remembered.forget(token)
+            await db.close()
+            raise
         except BaseException:
             # Roll back, and let the real error through (a database outage becomes a 503
             # in the outage middleware); committing here would hide it behind another.
             await db.close(failed=True)
             raise
         await db.close()
-        await self.app(scope, receive, send)
+        return principal
+
+    def _claims(self, token: str) -> AccessClaims:
+        keys: KeyStore = self.keys_holder.current()
+        return signed_claims(token, keys=keys, settings=self.settings, verified=self.verified)
+
+    def _external(self, token: str) -> bool:
+        oidc = self.oidc
+        return oidc is not None and (oidc.claims_issuer(token) or "").rstrip("/") == oidc.issuer
+
+    def _deferred(self, scope: Scope, token: str) -> DeferredCheck | None:
+        """A check left to the GraphQL endpoint, for a token checked before on this worker
+        (its signature, issuer, audience and times checked now, as always)."""
+        if not self.defer or scope["path"] != "/graphql" or self._external(token):
+            return None
+        remembered = self.remembered.get(token)
+        if remembered is None:
+            return None
+        claims = self._claims(token)
+
+        async def run_check() -> Principal:
+            return await self._check(token, claims)
+
+        return DeferredCheck(token, claims, remembered, self.remembered, run_check)
+
+    async def _deferring(
+        self, deferred: DeferredCheck, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """The endpoint with a deferred check: a refusal it finds is the usual 401, as long as
+        nothing has been answered (the endpoint settles the check before it answers)."""
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except InvalidToken as exc:
+            if started:
+                raise
+            await _unauthorized(send, "invalid_token", exc.reason, self.settings)
 
 
 def _authorization(scope: Scope) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,6 +35,38 @@ _PRINCIPAL_SQL = sa.text(_PRINCIPAL_QUERY)
 _PRINCIPAL_DRIVER_SQL = (
     _PRINCIPAL_QUERY.replace(":client_id", "$1").replace(":user_id", "$2").replace(":jti", "$3")
 )
+
+# The facts' columns, in the order the statement returns them.
+FACT_COLUMNS = (
+    "client_pk",
+    "client_org",
+    "client_scopes",
+    "client_revoked",
+    "client_coalitions",
+    "user_id",
+    "user_active",
+    "is_partnership_admin",
+    "user_orgs",
+    "user_roles",
+    "user_org_in_coalition",
+    "revoked",
+)
+
+
+@lru_cache(maxsize=256)
+def with_principal_facts(sql: str, parameters: int) -> str:
+    """A read statement of ``parameters`` positional parameters, its row followed by the
+    principal's facts (``FACT_COLUMNS``, read in the same snapshot: the bearer check folded
+    into the request's one statement); the facts take parameters ``parameters + 1`` to ``+ 3``
+    (client id, user id, jti)."""
+    facts = (
+        _PRINCIPAL_QUERY.replace(":client_id", f"${parameters + 1}")
+        .replace(":user_id", f"${parameters + 2}")
+        .replace(":jti", f"${parameters + 3}")
+    )
+    # ``sql`` is a compiled plan (every value a parameter), never text from a request.
+    return f"SELECT q.*, f.* FROM ({sql}) AS q CROSS JOIN ({facts}) AS f"  # noqa: S608
+
 
 _EXTERNAL_USER_SQL = sa.text(
     """

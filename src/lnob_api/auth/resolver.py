@@ -14,7 +14,12 @@ from lnob_api.auth.principal_repository import (
     user_facts,
     user_for_external_claim,
 )
-from lnob_api.auth.tokens import InvalidToken, VerifiedTokens, validate_access_token
+from lnob_api.auth.tokens import (
+    AccessClaims,
+    InvalidToken,
+    VerifiedTokens,
+    validate_access_token,
+)
 from lnob_api.config import Settings
 from lnob_api.db.request import RequestDb, Row
 from lnob_api.models.enums import CoalitionRole
@@ -36,8 +41,13 @@ async def principal_from_token(
     that starts after the change committed. ``verified`` remembers signature checks only."""
     if oidc is not None and (oidc.claims_issuer(token) or "").rstrip("/") == oidc.issuer:
         return await _external(db, token, oidc)
-    check = verified.validate if verified is not None else validate_access_token
-    claims = check(token, keys, issuer=settings.issuer, audience=settings.audience)
+    claims = signed_claims(token, keys=keys, settings=settings, verified=verified)
+    principal, _ = await checked_principal(db, claims)
+    return principal
+
+
+async def checked_principal(db: RequestDb, claims: AccessClaims) -> tuple[Principal, Row | None]:
+    """The principal of a signed token and the facts it was built from, read now."""
     # One statement reads the token, its client and the user, in autocommit where the database
     # offers it (no BEGIN/COMMIT round trips): its snapshot is taken when it starts, after every
     # write acknowledged before this request began, so a revocation holds on the next request.
@@ -45,6 +55,21 @@ async def principal_from_token(
     facts = await principal_facts(
         db, client_id=claims.client_id, user_id=claims.user_id, jti=claims.jti
     )
+    return principal_of_facts(claims, facts), facts
+
+
+def signed_claims(
+    token: str, *, keys: KeyStore, settings: Settings, verified: VerifiedTokens | None = None
+) -> AccessClaims:
+    """The claims of one of our own tokens, its signature, issuer, audience and times checked
+    (``verified`` remembers the signature check, never whether the token is live)."""
+    check = verified.validate if verified is not None else validate_access_token
+    return check(token, keys, issuer=settings.issuer, audience=settings.audience)
+
+
+def principal_of_facts(claims: AccessClaims, facts: Row | None) -> Principal:
+    """The principal of a signed token from the facts ``principal_facts`` read now, or
+    InvalidToken when the token, its client or its user is no longer live."""
     if facts is None or facts["revoked"]:
         raise InvalidToken("the token has been revoked")
     if facts["client_pk"] is None or facts["client_revoked"]:

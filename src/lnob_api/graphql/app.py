@@ -31,6 +31,7 @@ from strawberry.types.graphql import OperationType
 
 from graphql import GraphQLError, get_operation_ast, parse
 from graphql import OperationType as AstOperation
+from lnob_api.auth.deferred import deferred_check
 from lnob_api.auth.principal import ANONYMOUS
 from lnob_api.cache.body import throttle_span, with_throttle
 from lnob_api.cache.repository import next_change_statement
@@ -40,7 +41,7 @@ from lnob_api.db.request import Database, RequestDb
 from lnob_api.graphiql.assets import Assets
 from lnob_api.graphiql.page import render_page
 from lnob_api.graphql import over_http
-from lnob_api.graphql.compiled import Compiled, CompiledReads, RawResponse
+from lnob_api.graphql.compiled import RESTART, Compiled, CompiledReads, RawResponse
 from lnob_api.graphql.context import Context
 from lnob_api.graphql.i18n import negotiate
 from lnob_api.graphql.inputs import BadRequest, check_body
@@ -107,11 +108,16 @@ class GraphQLApp(GraphQL[Context, None]):
             response = self._request_error(request, exc.message, exc.status, exc.allow)
         except StarletteHTTPException as exc:  # Starlette's form parser: a broken multipart body
             response = self._request_error(request, exc.detail, exc.status_code)
+        # Nothing executed with a deferred bearer check unsettled (a request error, the IDE):
+        # it is run before anything is answered, a refusal a 401 (auth.deferred).
+        await _confirmed(request)
         await response(scope, receive, send)
 
     # --- the response cache and HTTP caching ------------------------------------------------
 
     async def _answer(self, request: Request) -> Response:
+        if self.cache is not None:  # the key holds the principal's scope: checked first
+            await _confirmed(request)
         key = await self._cache_key(request)
         cache, version = self.cache, -1
         if key is not None and cache is not None and cache.usable():
@@ -253,6 +259,21 @@ class GraphQLApp(GraphQL[Context, None]):
 
     # --- executing -----------------------------------------------------------------------------
 
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> Any:
+        if isinstance(request_data, list) or self._get_stream_transport(request_data.protocol):
+            await _confirmed(request, context)  # only execute_single folds the bearer check
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+
     async def execute_single(
         self,
         request: Request,
@@ -271,13 +292,21 @@ class GraphQLApp(GraphQL[Context, None]):
             )
         db = context.db
         db.single_read()  # the compiled path runs one statement, in one round trip
-        compiled = await self.compiled.execute(query, name, request_data.variables, context)
+        bearer = deferred_check(request.scope.get("state") or {})
+        compiled = await self.compiled.execute(query, name, request_data.variables, context, bearer)
+        if compiled is RESTART:  # the token's facts changed: again, for its new principal
+            assert bearer is not None
+            context.principal = request.state.principal = bearer.principal
+            context.db = db = RequestDb(self.database)
+            db.single_read()
+            compiled = await self.compiled.execute(query, name, request_data.variables, context)
         if compiled is not None:  # one SQL statement wrote the body (graphql.compiled)
             if not compiled.errors:
                 setattr(request.state, _CACHEABLE, True)
             return compiled
         if context.db is db:  # untouched: Strawberry's statements share one transaction
             context.db = RequestDb(self.database)
+        await _confirmed(request, context)  # before Strawberry executes anything
         try:
             result = await self.schema.execute(
                 query,
@@ -362,6 +391,19 @@ class GraphQLApp(GraphQL[Context, None]):
             request=request,
             response=response,
         )
+
+
+async def _confirmed(request: Request, context: Context | None = None) -> None:
+    """Run the request's deferred bearer check, if any is still unsettled (InvalidToken
+    reaches the authentication middleware, which answers 401); the principal is the one it
+    finds from then on."""
+    check = deferred_check(request.scope.get("state") or {})
+    if check is None:
+        return
+    principal = await check.confirm()
+    request.state.principal = principal
+    if context is not None:
+        context.principal = principal
 
 
 def _request_id(request: Request | WebSocket) -> str:

@@ -33,6 +33,8 @@ from graphql import (
     specified_rules,
     validate,
 )
+from lnob_api.auth.deferred import DeferredCheck
+from lnob_api.auth.principal_repository import with_principal_facts
 from lnob_api.db import availability
 from lnob_api.db.request import RequestDb
 from lnob_api.graphql.compiled import render
@@ -161,6 +163,10 @@ class Compiled(ExecutionResult):
         self.cost = cost
 
 
+# The request must run again: its deferred bearer check rebuilt the principal.
+RESTART = ExecutionResult(data=None, errors=None)
+
+
 class RawResponse(dict[str, Any]):
     """What ``process_result`` hands on for a compiled result: the encoder returns ``body``."""
 
@@ -194,6 +200,11 @@ class CompiledReads:
         # depends on (page sizes, list lengths, @skip/@include); False: costed every time.
         self.costs: OrderedDict[Hashable, int] = OrderedDict()
         self.cache_costs = True
+        # Each principal's stand-in, by the principal object (a remembered bearer check hands
+        # every request of a token the same one; ANONYMOUS is one object); False: built per
+        # request, for the A/B.
+        self.standing: OrderedDict[int, tuple[Any, StandIn]] = OrderedDict()
+        self.remember_standing = True
 
     async def execute(
         self,
@@ -201,7 +212,12 @@ class CompiledReads:
         operation_name: str | None,
         variables: dict[str, Any] | None,
         context: Any,
+        bearer: DeferredCheck | None = None,
     ) -> ExecutionResult | None:
+        """The compiled result, or None (Strawberry answers). With ``bearer`` (a check the
+        middleware deferred), the token's facts are read in the same statement and the check
+        settled with them (``auth.deferred``): InvalidToken when the token is no longer live,
+        ``RESTART`` when the principal had to be rebuilt (run again for the new one)."""
         if not self.settings.compiled or query is None:
             return None
         if variables is not None and not isinstance(variables, dict):
@@ -231,7 +247,7 @@ class CompiledReads:
         limit = self.settings.query_cost_limit
         if requested > limit:
             return _fell("cost")
-        standing = stand_in(context.principal)
+        standing = self._stand_in(context.principal)
         compiler = Compiler(
             schema=schema,
             op=op,
@@ -250,12 +266,16 @@ class CompiledReads:
         db: RequestDb = context.db
         db.read_only(principal_key(context.principal))
         arguments = plan.arguments(values, standing)
+        sql = plan.sql
+        if bearer is not None:  # the bearer check in the same statement
+            sql = with_principal_facts(sql, len(arguments))
+            arguments = (*arguments, *bearer.arguments)
 
         try:
             if self.driver:
-                row = await db.driver_row(plan.sql, arguments)
+                row = await db.driver_row(sql, arguments)
             else:
-                row = await db.isolated(_session_read(plan.sql, arguments))
+                row = await db.isolated(_session_read(sql, arguments))
             await db.close()
         except Exception as exc:
             failure = availability.note(exc)
@@ -273,6 +293,8 @@ class CompiledReads:
             context.db = RequestDb(self.database)
             return _fell("error")
         assert row is not None
+        if bearer is not None and not bearer.settle(tuple(row)[2:]):
+            return RESTART  # read for a principal that changed: never answered
         data, actual = row[0], int(row[1])
         throttle = None
         if budget is not None:
@@ -294,6 +316,21 @@ class CompiledReads:
         body = '{"data":' + render.ascii_escaped(data) + ',"extensions":' + extensions + "}"
         _observed(self.settings, operation_name, time.perf_counter() - started)
         return Compiled(body.encode(), cost)
+
+    def _stand_in(self, principal: Any) -> StandIn:
+        """The principal's stand-in (``principals``), remembered while the principal object
+        lives in this table (held by it, so its id is never another object's)."""
+        if not self.remember_standing:
+            return stand_in(principal)
+        found = self.standing.get(id(principal))
+        if found is not None and found[0] is principal:
+            self.standing.move_to_end(id(principal))
+            return found[1]
+        standing = stand_in(principal)
+        self.standing[id(principal)] = (principal, standing)
+        if len(self.standing) > PLANS:
+            self.standing.popitem(last=False)
+        return standing
 
     def _plan(
         self, key: Hashable, compiler: Compiler, standing: StandIn
@@ -357,4 +394,4 @@ def _observed(settings: Any, name: str | None, seconds: float) -> None:
         info.operation_type = "query"
 
 
-__all__ = ["FALLBACKS", "Compiled", "CompiledReads", "RawResponse", "fallback"]
+__all__ = ["FALLBACKS", "RESTART", "Compiled", "CompiledReads", "RawResponse", "fallback"]

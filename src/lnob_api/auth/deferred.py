@@ -1,0 +1,115 @@
+"""The bearer check folded into a GraphQL request's one statement.
+
+A token seen before on this worker carries the principal its last check built and the facts
+(``principal_repository.FACT_COLUMNS``) that check read. On ``/graphql`` the middleware then
+hands the request on with that principal and a ``DeferredCheck`` instead of reading the facts
+first: the compiled read path reads them again in its own statement (the same snapshot as the
+data) and ``settle``s the check with them before anything is answered. A token revoked since,
+its client revoked or its user deactivated is refused (``InvalidToken``: the middleware answers
+401 as it always does); facts that changed otherwise (a new role, a new membership) rebuild the
+principal, and the data read for the old one is dropped unsent. Every other way through the
+endpoint ``confirm``s the check (the statement of the middleware, run then) before it executes
+anything or answers: so a revocation still holds from the next request on, and a remembered
+principal never reads or writes before its token's facts are read in that request.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from lnob_api.auth.principal import Principal
+from lnob_api.auth.principal_repository import FACT_COLUMNS
+from lnob_api.auth.resolver import principal_of_facts
+from lnob_api.auth.tokens import AccessClaims, InvalidToken
+
+# Where the middleware leaves a request's DeferredCheck (the ASGI scope's state).
+STATE_KEY = "bearer_check"
+
+
+@dataclass(frozen=True, slots=True)
+class Remembered:
+    """What a token's last check found: the principal and the facts it was built from."""
+
+    principal: Principal
+    facts: tuple[Any, ...]
+
+
+class RememberedChecks:
+    """Tokens' last checks, least recently used dropped (never proof that a token is live:
+    only what the next check compares its facts with)."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._found: OrderedDict[str, Remembered] = OrderedDict()
+
+    def get(self, token: str) -> Remembered | None:
+        found = self._found.get(token)
+        if found is not None:
+            self._found.move_to_end(token)
+        return found
+
+    def put(self, token: str, principal: Principal, facts: Mapping[str, Any] | None) -> None:
+        if facts is None:
+            return
+        self._found[token] = Remembered(principal, tuple(facts[c] for c in FACT_COLUMNS))
+        self._found.move_to_end(token)
+        if len(self._found) > self.size:
+            self._found.popitem(last=False)
+
+    def forget(self, token: str) -> None:
+        self._found.pop(token, None)
+
+
+@dataclass(slots=True)
+class DeferredCheck:
+    """One request's bearer check, not yet run (see the module docstring)."""
+
+    token: str
+    claims: AccessClaims
+    remembered: Remembered
+    checks: RememberedChecks
+    # The middleware's check, run now: the principal, or InvalidToken.
+    run_check: Callable[[], Awaitable[Principal]]
+    settled: bool = False
+    principal: Principal = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.principal = self.remembered.principal
+
+    @property
+    def arguments(self) -> tuple[Any, ...]:
+        """The facts' parameters (``principal_repository.with_principal_facts``)."""
+        return (self.claims.client_id, self.claims.user_id, self.claims.jti)
+
+    def settle(self, facts: Sequence[Any]) -> bool:
+        """Settle with the facts read in the request's statement: True when the remembered
+        principal stands, False when ``principal`` had to be rebuilt (what was read for the old
+        one must not be answered); InvalidToken when the token is no longer live."""
+        self.settled = True
+        if tuple(facts) == self.remembered.facts:
+            return True
+        row = dict(zip(FACT_COLUMNS, facts, strict=True))
+        try:
+            self.principal = principal_of_facts(self.claims, row)
+        except InvalidToken:
+            self.checks.forget(self.token)
+            raise
+        self.checks.put(self.token, self.principal, row)
+        return False
+
+    async def confirm(self) -> Principal:
+        """Run the check now (once): the principal as the token's facts are now, or
+        InvalidToken."""
+        if not self.settled:
+            self.principal = await self.run_check()
+            self.settled = True
+        return self.principal
+
+
+def deferred_check(state: Mapping[str, Any] | Any) -> DeferredCheck | None:
+    """The request's unsettled check, if the middleware deferred it."""
+    found = state.get(STATE_KEY) if isinstance(state, Mapping) else getattr(state, STATE_KEY, None)
+    return found if isinstance(found, DeferredCheck) and not found.settled else None
