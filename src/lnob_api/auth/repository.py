@@ -16,14 +16,12 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lnob_api import models
 from lnob_api.db.rows import first
-
-_clients = models.OAuthClient.__table__
-_users = models.User.__table__
-_codes = models.AuthorizationCode.__table__
-_refresh = models.RefreshToken.__table__
-_revoked = models.RevokedToken.__table__
+from lnob_api.models.tables import authorization_codes as _codes
+from lnob_api.models.tables import oauth_clients as _clients
+from lnob_api.models.tables import refresh_tokens as _refresh
+from lnob_api.models.tables import revoked_tokens as _revoked
+from lnob_api.models.tables import users as _users
 
 
 @dataclass(frozen=True, slots=True)

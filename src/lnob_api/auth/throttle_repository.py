@@ -10,10 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lnob_api import models
 from lnob_api.db.rows import first
+from lnob_api.models.tables import login_throttles as _throttles
 
-_throttles = models.LoginThrottle.__table__
 EVERY_ADDRESS = "*"
 
 

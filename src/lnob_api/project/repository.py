@@ -9,6 +9,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api.access import visibility
 from lnob_api.coalition.repository import coalition_coded
+from lnob_api.domain_kit.sql import linked_to_target
 from lnob_api.models.tables import marginalised_groups as groups
 from lnob_api.models.tables import project_groups, project_targets, projects
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, scoped_by
@@ -37,13 +38,7 @@ def filters(
     if status is not None:
         where.append(projects.c.status == status)
     if target_code is not None:
-        where.append(
-            projects.c.id.in_(
-                sa.select(project_targets.c.project_id).where(
-                    project_targets.c.target_code == target_code
-                )
-            )
-        )
+        where.append(linked_to_target(projects.c.id, project_targets, "project_id", target_code))
     if group_code is not None:
         where.append(
             projects.c.id.in_(

@@ -11,6 +11,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.coalition import repository as coalition_repo
+from lnob_api.domain_kit.sql import linked_to_target
 from lnob_api.models.tables import (
     coalitions,
     publication_coalitions,
@@ -84,11 +85,7 @@ def filters(
         where.append(publications.c.language == language)
     if target_code is not None:
         where.append(
-            publications.c.id.in_(
-                sa.select(publication_targets.c.publication_id).where(
-                    publication_targets.c.target_code == target_code.strip().lower()
-                )
-            )
+            linked_to_target(publications.c.id, publication_targets, "publication_id", target_code)
         )
     if search:
         haystack = sa.func.lower(publications.c.title + " " + publications.c.description)

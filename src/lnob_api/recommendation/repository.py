@@ -18,7 +18,7 @@ from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.coalition.repository import coalition_coded
 from lnob_api.db.rows import lock_one
-from lnob_api.domain_kit.sql import exists, replace_link_rows
+from lnob_api.domain_kit.sql import exists, linked_to_target, replace_link_rows
 from lnob_api.models.tables import oauth_clients as clients
 from lnob_api.models.tables import (
     publication_coalitions,
@@ -111,10 +111,8 @@ def filters(
         where.append(recommendations.c.status == status)
     if target_code is not None:
         where.append(
-            recommendations.c.id.in_(
-                sa.select(recommendation_targets.c.recommendation_id).where(
-                    recommendation_targets.c.target_code == target_code.strip().lower()
-                )
+            linked_to_target(
+                recommendations.c.id, recommendation_targets, "recommendation_id", target_code
             )
         )
     for pattern in word_patterns(authority):

@@ -19,7 +19,7 @@ from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.coalition.repository import coalition_coded
 from lnob_api.db.rows import lock_one
-from lnob_api.domain_kit.sql import exists
+from lnob_api.domain_kit.sql import exists, linked_to_target
 from lnob_api.errors import InvalidInput
 from lnob_api.models.tables import areas, coalitions, indicators, scorecards
 from lnob_api.models.tables import scorecard_actions as actions
@@ -138,13 +138,7 @@ def filters(
             )
         )
     if target_code is not None:
-        where.append(
-            scorecards.c.id.in_(
-                sa.select(criteria.c.scorecard_id).where(
-                    criteria.c.target_code == target_code.strip().lower()
-                )
-            )
-        )
+        where.append(linked_to_target(scorecards.c.id, criteria, "scorecard_id", target_code))
     for pattern in word_patterns(service):
         where.append(scorecards.c.service.ilike(pattern, escape=ESCAPE))
     if period_from is not None:

@@ -323,3 +323,14 @@ class TestArchiveAndDelete:
 
 async def _pk(world: World, slug: str) -> Any:
     return await world.conn.scalar(sa.select(models.Project.id).where(models.Project.slug == slug))
+
+
+class TestTargetFilter:
+    async def test_target_code_spaces_ignored_as_for_publications(self, world: World) -> None:
+        linked = await world.create(targets=["1.1"])
+        await world.create(title="Other project", targets=["5.1"])
+        body = await world.call(
+            "query($t: String!) { projects(filter: {target: $t}) { nodes { slug } } }",
+            {"t": " 1.1 "},
+        )
+        assert [n["slug"] for n in body["data"]["projects"]["nodes"]] == [linked["slug"]]
