@@ -67,8 +67,10 @@ def prune(statement: Any, fresh: set[int]) -> None:
 
 
 def walk(root: Any) -> Any:
-    """Every element of ``root``, with the subqueries reached through their columns and
-    FROM lists (SQLAlchemy's traversal does not follow a select's implicit FROMs)."""
+    """Every element of ``root``, with the subqueries reached through their columns (a
+    select's implicit FROMs, which SQLAlchemy's traversal does not follow) and a LATERAL's
+    own subquery. Not through ``Select.get_final_froms``: it compiles the whole select to
+    find them, and called on every select of a statement it cost most of plan building."""
     seen: set[int] = set()
     stack = [root]
     while stack:
@@ -80,8 +82,6 @@ def walk(root: Any) -> Any:
         stack.extend(each.get_children())
         if isinstance(each, sa.ColumnClause) and each.table is not None:
             stack.append(each.table)
-        elif isinstance(each, Select):
-            stack.extend(each.get_final_froms())
         elif isinstance(each, AliasedReturnsRows):
             stack.append(each.element)
 
