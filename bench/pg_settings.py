@@ -80,6 +80,9 @@ async def capture(url: str, *, compiled: bool = False) -> dict[str, list[tuple[s
         )
     engine = create_engine(url, pool_size=2)
     app = create_app(settings, database=EngineDatabase(engine), keys=keys)
+    # The compiled statement runs on the driver's own connection, which SQLAlchemy's events
+    # do not see: in an AsyncSession here, so that it is captured (the same SQL either way).
+    app.state.graphql.compiled.driver = False
     seen: dict[str, list[tuple[str, Any]]] = {}
     current = [""]
 

@@ -94,7 +94,9 @@ def primary_sql(
     provenance_n: ColumnElement[int | None],
 ) -> ColumnElement[bool]:
     """``is_primary`` as a SQL expression over the cell's columns (never NULL: read paths
-    negate it and mask with it)."""
+    negate it and mask with it). A CASE on the unit rather than ``count AND is_count OR other
+    AND NOT is_count``: the unit's normalisation (string functions) runs once per row, not
+    twice (the masking of every observation read evaluates this)."""
     small_n = sa.and_(sample_size.is_not(None), sample_size < threshold)
     count = sa.or_(small_n, sa.and_(value.is_not(None), value > 0, value < threshold))
     n = sa.func.coalesce(sample_size, provenance_n)
@@ -102,8 +104,7 @@ def primary_sql(
         sa.and_(n.is_(None), value.is_not(None)),
         sa.and_(n.is_not(None), n < threshold),
     )
-    is_count = count_unit_sql(unit)
-    return sa.or_(sa.and_(is_count, count), sa.and_(sa.not_(is_count), other))
+    return sa.case((count_unit_sql(unit), count), else_=other)
 
 
 def observation_primary(

@@ -83,21 +83,23 @@ def _scoped(
     flags = {"primary": primary, "secondary": secondary}
     hidden = visibility.suppressed(principal, _owner.c.coalition_id, **flags)
     # After suppression, a shown count of a perturbing coalition reaches outsiders perturbed.
-    perturbed = sa.and_(
+    # The value's CASE tests ``hidden`` first, so its next branch needs only ``perturbs``:
+    # PostgreSQL evaluates each copy of a predicate written into a statement, per row.
+    perturbs = sa.and_(
         visibility.perturbed(
             principal,
             _owner.c.coalition_id,
             method=coalitions.c.perturbation,
             counts=count_unit_sql(observations.c.unit),
         ),
-        sa.not_(hidden),
         observations.c.value.is_not(None),
     )
+    perturbed = sa.and_(perturbs, sa.not_(hidden))
     noisy = observation_perturbed(observations, coalitions)
-    shown = {"value": sa.case((perturbed, noisy), else_=observations.c.value)}
+    shown = {"value": ((perturbs, noisy),)}
     masked = [
         sa.type_coerce(
-            sa.case((hidden, masked), else_=shown.get(name, observations.c[name])),
+            sa.case((hidden, masked), *shown.get(name, ()), else_=observations.c[name]),
             observations.c[name].type,
         ).label(name)
         for name, masked in _WITHHELD.items()

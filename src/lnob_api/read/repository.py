@@ -231,14 +231,17 @@ def windowed(
     beyond the window through the other indexes (dataset, filters) and a top-N sort, ordering
     by ``key + 0`` so that the key index walk is not a choice there. Same rows, same order.
     ``bounds`` as in ``keyset.apply_page``.
+
+    The window is a span of key values, the first key after the cursor plus ``window``: one
+    index probe (``min``), where the ``max`` of the next ``window`` keys read them all (0.3 ms
+    a page at 5,000). It holds at most ``window`` keys; any edge gives the same rows.
     """
     bounds = bounds or Bounds.of(args)
     key = source.table.c[source.key]
-    after = sa.select(key)
+    first = sa.select(sa.func.min(key))
     if bounds.after is not None:
-        after = after.where(key > bound(bounds.after[0], key))
-    span = after.order_by(key).limit(window).subquery("window_keys")
-    edge = sa.select(sa.func.max(span.c[source.key])).correlate(None).scalar_subquery()
+        first = first.where(key > bound(bounds.after[0], key))
+    edge = first.correlate(None).scalar_subquery() + window
     head = apply_page(base.where(key <= edge), source.order, args, bounds).cte("head")
     short = sa.select(sa.func.count()).select_from(head).correlate(None).scalar_subquery()
     rest = (

@@ -1,0 +1,125 @@
+"""Before/after of the compiled read path's statements across a code change, interleaved.
+
+    BENCH_DATABASE_URL=postgresql://... .venv/bin/python -m bench.statement_ab --save FILE
+    (change the code)
+    BENCH_DATABASE_URL=postgresql://... .venv/bin/python -m bench.statement_ab --against FILE \\
+        [--only W2,W2b] [--rounds 6] [-n 40] [--plans]
+
+``--save`` captures each workload's one statement (``bench/workloads.py``, first variant,
+anonymous and as the benchmark agency: ``bench/pg_settings.capture``) from this checkout and
+writes it as JSON. ``--against`` captures them again from this checkout and replays both sides on the
+same database, the sides alternating per round: both must return the same JSON; then per
+workload the statement's length, EXPLAIN (ANALYZE, BUFFERS)'s execution time, and the backend's
+CPU per request from ``/proc`` as the app runs it (a prepared statement per connection,
+``jit=off``, ``plan_cache_mode=force_generic_plan``), medians over rounds, with the median of
+the per-round CPU ratios after/before (below 1 when the new statement is cheaper). The
+database must hold the benchmark data (``python -m bench.peer.run`` prepares it). Figures
+only: asserts no time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import statistics
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from bench import given_database, pg_settings
+from lnob_api.db import embedded
+
+SETTINGS = {"jit": "off", "plan_cache_mode": "force_generic_plan"}
+
+
+async def _execution_ms(conn: asyncpg.Connection, sql: str, params: Any) -> tuple[float, str]:
+    rows = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *params)
+    text = "\n".join(r[0] for r in rows)
+    found = re.search(r"Execution Time: ([\d.]+) ms", text)
+    return (float(found.group(1)) if found else float("nan")), text
+
+
+async def _cpu_per_request(dsn: str, sql: str, params: Any, n: int) -> float:
+    """Backend CPU seconds per execution of the prepared statement, after six warm-ups."""
+    conn = await asyncpg.connect(dsn, server_settings=SETTINGS)
+    try:
+        pid = conn.get_server_pid()
+        statement = await conn.prepare(sql)
+        for _ in range(6):
+            await statement.fetch(*params)
+        started = pg_settings._cpu(pid)
+        for _ in range(n):
+            await statement.fetch(*params)
+        return (pg_settings._cpu(pid) - started) / n
+    finally:
+        await conn.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--save", type=Path, help="capture this checkout's statements to FILE")
+    parser.add_argument("--against", type=Path, help="compare this checkout with FILE")
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("-n", type=int, default=40, help="executions per side per round")
+    parser.add_argument("--only", default="", help="comma-separated workload names")
+    parser.add_argument("--plans", action="store_true", help="print each new plan")
+    args = parser.parse_args()
+    url = given_database()
+    dsn = embedded.psql_url(url)
+    seen = await pg_settings.capture(url, compiled=True)
+    if args.save:
+        args.save.write_text(json.dumps(seen))
+        print(f"saved {len(seen)} workloads' statements to {args.save}")
+        return
+    if not args.against:
+        raise SystemExit("give --save FILE or --against FILE")
+    before: dict[str, list[tuple[str, Any]]] = json.loads(args.against.read_text())
+    wanted = {w for w in args.only.split(",") if w}
+    conn = await asyncpg.connect(dsn, server_settings=SETTINGS)
+    print(
+        "| workload | chars before | after | exec ms before | after"
+        " | CPU ms/req before | after | after / before |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    plans = []
+    med = statistics.median
+    try:
+        for name, statements in seen.items():
+            if (wanted and name.split()[0] not in wanted) or name not in before:
+                continue
+            sides = {"before": before[name][0], "after": statements[0]}
+            rows = {side: await conn.fetch(sql, *p) for side, (sql, p) in sides.items()}
+            if rows["before"] != rows["after"]:
+                raise SystemExit(f"{name}: the new statement answers differently")
+            execution: dict[str, list[float]] = {"before": [], "after": []}
+            cpu: dict[str, list[float]] = {"before": [], "after": []}
+            ratios = []
+            text = ""
+            for round_ in range(args.rounds):
+                for side in ("before", "after") if round_ % 2 == 0 else ("after", "before"):
+                    sql, params = sides[side]
+                    ms, plan = await _execution_ms(conn, sql, params)
+                    execution[side].append(ms)
+                    text = plan if side == "after" else text
+                    cpu[side].append(await _cpu_per_request(dsn, sql, params, args.n))
+                ratios.append(cpu["after"][-1] / cpu["before"][-1] if cpu["before"][-1] else 0)
+            print(
+                f"| {name} | {len(sides['before'][0]):,} | {len(sides['after'][0]):,}"
+                f" | {med(execution['before']):.2f} | {med(execution['after']):.2f}"
+                f" | {med(cpu['before']) * 1000:.2f} | {med(cpu['after']) * 1000:.2f}"
+                f" | {med(ratios):.3f} |",
+                flush=True,
+            )
+            plans.append((name, text))
+    finally:
+        await conn.close()
+    if args.plans:
+        for name, text in plans:
+            print(f"\n### {name}\n\n```\n{text}\n```")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
