@@ -343,7 +343,7 @@ def on_row(
     call: Callable[..., Awaitable[Any]],
     input: type,
     payload: type,
-    run: Runner,
+    run: Runner | None = None,
     *,
     permission_classes: list[type[BasePermission]],
     description: str,
@@ -356,9 +356,10 @@ def on_row(
     ``call(session, actor, <entity>_id=..., row_version=..., [fields=...], **args(input))`` on
     the row the input's ``id`` names: :func:`graphql.mutations.calls` with ``row`` the entity
     (``versioned`` when its table has ``row_version``); ``edits`` passes the declared fields the
-    input changes (:func:`edited`), ``args`` reads the call's other arguments from the input.
-    Its work returns the written row's ``id`` (for ``run`` to read it back), or with ``gone``
-    (a delete) the input's ``id``. ``key`` names the call's key argument when it is not
+    input changes (:func:`edited`), ``args`` reads the call's arguments that the input's fields
+    do not give by name. Its work returns the written row's key (for ``run``, by default the one
+    the payload implies, to read it back), or with ``gone`` (a delete) the input's ``id``.
+    ``key`` names the call's key argument when it is not
     ``<entity>_id``."""
 
     def arguments(given: Any) -> dict[str, Any]:

@@ -2,13 +2,14 @@
 
 A mutation states only what is particular to it: its input, the service call it makes (the
 ``work``) and what its payload shows. :func:`calls` declares one whose work is one service
-call, from the call's arguments read off the input (:func:`given`: fields passed under their
-own names; ``row``: the key and ``rowVersion`` of the row the input's ``id`` names):
+call: the input's fields pass as the call's arguments of the same names
+(:mod:`graphql.passed`), ``row`` adds the key and ``rowVersion`` of the row the input's ``id``
+names, ``args`` the particular ones; a payload that shows one row is read back by itself:
 
-    consent_withdraw = calls(
-        stewardship.withdraw_consent, ConsentWithdrawInput, ConsentWithdrawPayload, _run,
-        permission_classes=ADMIN, description=..., row="Consent",
-        args=lambda i: given(i, "reason"), returns=_consent,
+    project_create = calls(
+        service.create, ProjectCreateInput, ProjectCreatePayload,
+        permission_classes=WRITE, description=...,
+        args=lambda i: {"fields": created(PROJECT, i)},
     )
 
 :func:`writes` declares one from a method when the work is more than that one call:
@@ -61,9 +62,11 @@ from lnob_api.errors import (
     ValidationFailed,
     problems,
 )
+from lnob_api.graphql import passed
 from lnob_api.graphql.context import Info, Loaders
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.loading import load_one
+from lnob_api.graphql.node import Node
 from lnob_api.graphql.permissions import requires, requires_any
 from lnob_api.read.relations import ToOne
 
@@ -354,6 +357,49 @@ def _echoed(done: Any) -> strawberry.ID:
 deleted = parts(deleted_id=shown(_echoed))
 
 
+# The relation each Node type's rows are read back by after a write, one per type (its loader
+# is one per relation and request).
+_READ_BACK: dict[type, ToOne] = {}
+
+
+def _read_back(node: type[Node]) -> ToOne:
+    found = _READ_BACK.get(node)
+    if found is None:
+        found = _READ_BACK[node] = ToOne(node._source, key=node._source.key)
+    return found
+
+
+def _shown_node(payload: type) -> tuple[str, type[Node] | None]:
+    """The name of the payload's one field besides ``userErrors`` and its type when a Node."""
+    fields = payload.__strawberry_definition__.fields  # type: ignore[attr-defined]
+    names = [(f.python_name, f.type) for f in fields if f.python_name != "user_errors"]
+    if len(names) != 1:
+        raise TypeError(f"{payload.__name__} shows {len(names)} fields: give its runner")
+    name, kind = names[0]
+    kind = getattr(kind, "of_type", kind)
+    return name, kind if isinstance(kind, type) and issubclass(kind, Node) else None
+
+
+def shows_row(payload: type) -> Runner:
+    """The runner a payload's type implies: a delete's ``deletedId`` (:data:`deleted`), or its
+    one Node field, the row with the key the work returns read back through visibility (a row
+    the caller may not see is null). Any other payload names its runner."""
+    name, node = _shown_node(payload)
+    if name == "deleted_id":
+        return deleted
+    if node is None:
+        raise TypeError(f"{payload.__name__}.{name} is not a Node: give its runner")
+    return _runner({name: row(_read_back(node), node)})
+
+
+def _row_key(payload: type) -> Callable[[Any], Any]:
+    """What the work of a mutation whose payload shows one row returns: the written row's key
+    (``id``, or the code of a type keyed by code)."""
+    _name, node = _shown_node(payload)
+    key = node._source.key if node is not None else "id"
+    return lambda done: getattr(done, key)
+
+
 def writes(
     payload: type[P],
     run: Runner,
@@ -427,30 +473,36 @@ def calls(
     call: Callable[..., Awaitable[Any]],
     input: type,
     payload: type[P],
-    run: Runner,
+    run: Runner | None = None,
     *,
     permission_classes: list[type[BasePermission]],
     description: str,
     row: str | None = None,
     key: str | None = None,
     args: Callable[[Any], Mapping[str, Any]] | None = None,
-    returns: Callable[[Any], Any] = row_id,
+    returns: Callable[[Any], Any] | None = None,
     gone: bool = False,
     versioned: bool = True,
 ) -> Any:
     """The mutation (a class attribute of the mutations type) whose work is one service call,
     ``call(session, actor, **arguments)``, as :func:`writes` runs it.
 
-    The arguments: with ``row`` (a type name), the key of the row the input's ``id`` names
-    (INVALID_ID unless a ``row`` id) as ``key`` (default ``<row>_id``) and, unless not
-    ``versioned`` (a table without ``row_version``), the input's ``rowVersion`` as
-    ``row_version``; then what ``args`` reads from the input. The work returns
-    what ``returns`` makes of the call's result (its ``id`` by default), or with ``gone`` (a
-    delete) the input's ``id``."""
+    The arguments: the input's fields that name the call's keyword arguments
+    (:mod:`graphql.passed`: ``visibility``, ``coalition`` as ``coalition_code``...); with
+    ``row`` (a type name), the key of the row the input's ``id`` names (INVALID_ID unless a
+    ``row`` id) as ``key`` (default ``<row>_id``) and, unless not ``versioned`` (a table
+    without ``row_version``), the input's ``rowVersion`` as ``row_version``; then what ``args``
+    reads from the input (only the particular ones). ``run`` builds the payload: by default
+    the one the payload type implies (:func:`shows_row`). The work returns what ``returns``
+    makes of the call's result (by default the written row's key: its ``id``, or the key of
+    the row the payload shows), or with ``gone`` (a delete) the input's ``id``."""
     argument = key or (snake(row) + "_id" if row is not None else "")
+    passes = passed.by_name(call, input)
+    shows = run if run is not None else shows_row(payload)
+    key_of = returns or (row_id if run is not None or gone else _row_key(payload))
 
     async def body(_self: Any, info: Info, data: Any, session: AsyncSession) -> Any:
-        arguments: dict[str, Any] = {}
+        arguments = passed.read(data, passes)
         if row is not None:
             arguments[argument] = pk_of(getattr(data, "id"), row, "id")  # noqa: B009
             if versioned:
@@ -458,11 +510,12 @@ def calls(
         if args is not None:
             arguments.update(args(data))
         done = await call(session, actor(info), **arguments)
-        return getattr(data, "id") if gone else returns(done)  # noqa: B009
+        return getattr(data, "id") if gone else key_of(done)  # noqa: B009
 
     body.__name__ = body.__qualname__ = call.__name__
     body.__module__ = input.__module__
-    return _mutation(body, input, payload, run, permission_classes, description)
+    body.passes = passes  # type: ignore[attr-defined]
+    return _mutation(body, input, payload, shows, permission_classes, description)
 
 
 def snake(name: str) -> str:

@@ -9,7 +9,6 @@ from typing import Any, ClassVar
 import strawberry
 from strawberry.permission import BasePermission
 
-from lnob_api.access_request import repository as access_request_repo
 from lnob_api.access_request import service
 from lnob_api.auth.principal import Scope
 from lnob_api.declare.entities import ACCESS_REQUEST
@@ -17,7 +16,7 @@ from lnob_api.graphql.access_request.types import AccessRequest
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import Declared, create_input, created, on_row, row_payloads
 from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.mutations import calls, row_payload
+from lnob_api.graphql.mutations import calls
 from lnob_api.graphql.permissions import SignedIn
 
 
@@ -78,8 +77,6 @@ _SHOWN = "The request after the change."
     AccessRequest, "access_request", *_KINDS, description="The request after the change."
 )
 
-_run = row_payload("access_request", access_request_repo.ACCESS_REQUEST_BY_ID, AccessRequest)
-
 
 @strawberry.type
 class AccessRequestMutations:
@@ -87,7 +84,6 @@ class AccessRequestMutations:
         service.create,
         AccessRequestCreateInput,
         AccessRequestCreatePayload,
-        _run,
         permission_classes=[SignedIn],
         description="Ask for the data of a dataset whose description you see but whose data "
         "you may not read; the coalition's admins are notified.",
@@ -103,31 +99,26 @@ class AccessRequestMutations:
         service.approve,
         AccessRequestApproveInput,
         AccessRequestApprovePayload,
-        _run,
         permission_classes=[AdminScope],
         description="Approve a pending request: a grant opens the dataset to the requester "
         "until expiresAt. Coalition admins only; the requester is notified.",
         key="request_id",
-        args=lambda i: {"expires_at": i.expires_at, "note": i.note},
     )
     access_request_decline = on_row(
         ACCESS_REQUEST,
         service.decline,
         AccessRequestDeclineInput,
         AccessRequestDeclinePayload,
-        _run,
         permission_classes=[AdminScope],
         description="Decline a pending request with a reason. Coalition admins only; the "
         "requester is notified.",
         key="request_id",
-        args=lambda i: {"reason": i.reason},
     )
     access_request_withdraw = on_row(
         ACCESS_REQUEST,
         service.withdraw,
         AccessRequestWithdrawInput,
         AccessRequestWithdrawPayload,
-        _run,
         permission_classes=[SignedIn],
         description="Withdraw your own pending request; the coalition's admins are notified.",
         key="request_id",

@@ -7,7 +7,6 @@ from typing import Any, ClassVar
 
 import strawberry
 
-from lnob_api.area import repository as area_repo
 from lnob_api.area import service
 from lnob_api.declare.entities import AREA
 from lnob_api.errors import InvalidInput
@@ -21,7 +20,7 @@ from lnob_api.graphql.declared import (
     update_input,
 )
 from lnob_api.graphql.ids import from_global_id
-from lnob_api.graphql.mutations import WRITE, calls, row_payload
+from lnob_api.graphql.mutations import WRITE, calls
 
 
 @strawberry.input(description="A ward, village or other local area of a coalition.")
@@ -56,9 +55,6 @@ def _code_of(global_id: str) -> str:
     return key
 
 
-_run = row_payload("area", area_repo.AREA_BY_CODE, Area)
-
-
 def _area_code(done: Any) -> str:
     return str(done.code)
 
@@ -69,27 +65,19 @@ class LocalAreaMutations:
         service.create_local,
         LocalAreaCreateInput,
         LocalAreaCreatePayload,
-        _run,
         permission_classes=WRITE,
         description="Register a local area. Coalition editors.",
-        args=lambda i: {
-            "coalition_code": i.coalition,
-            "parent_code": i.parent,
-            "code": i.code,
-            "fields": created(AREA, i, every=True),
-        },
+        args=lambda i: {"fields": created(AREA, i, every=True)},
         returns=_area_code,
     )
     local_area_update = calls(
         service.update_local,
         LocalAreaUpdateInput,
         LocalAreaUpdatePayload,
-        _run,
         permission_classes=WRITE,
         description="Rename a local area or change its kind. Editors of its coalition.",
         args=lambda i: {
             "code": _code_of(getattr(i, "id")),  # noqa: B009 - a generated field
-            "updated_at": i.updated_at,
             "fields": edited(AREA, i),
         },
         returns=_area_code,

@@ -11,7 +11,6 @@ from lnob_api.graphql.client.types import OAuthClient
 from lnob_api.graphql.mutations import (
     PARTNERSHIP_ADMIN,
     calls,
-    given,
     itself,
     parts,
     payload,
@@ -69,10 +68,7 @@ class ClientMutations:
         parts(client=_client, client_secret=shown()),
         permission_classes=PARTNERSHIP_ADMIN,
         description="Register an OAuth client. Partnership admins.",
-        args=lambda i: {
-            "organisation": organisation_ref(i.organisation, "organisation"),
-            **given(i, "name", "scopes", "redirect_uris", "public"),
-        },
+        args=lambda i: {"organisation": organisation_ref(i.organisation, "organisation")},
         returns=_issued,
     )
     client_revoke = calls(
@@ -82,6 +78,5 @@ class ClientMutations:
         parts(client=_client),
         permission_classes=PARTNERSHIP_ADMIN,
         description="Revoke an OAuth client: its tokens stop working. Partnership admins.",
-        args=lambda i: given(i, "client_id"),
         returns=itself,
     )

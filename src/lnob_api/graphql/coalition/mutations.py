@@ -7,7 +7,6 @@ from typing import Any
 
 import strawberry
 
-from lnob_api.coalition import repository as coalition_repo
 from lnob_api.coalition import service
 from lnob_api.declare.entities import COALITION
 from lnob_api.graphql.coalition.types import Coalition, CoalitionMembership
@@ -20,7 +19,6 @@ from lnob_api.graphql.mutations import (
     UserError,
     calls,
     named,
-    row_payload,
     shown_payload,
 )
 from lnob_api.graphql.organisation.mutations import organisation_ref
@@ -84,9 +82,6 @@ CoalitionMemberRemovePayload = named(
 )
 
 
-_run = row_payload("coalition", coalition_repo.COALITION_BY_ID, Coalition)
-
-
 def _created(data: CoalitionCreateInput) -> dict[str, Any]:
     """The country code and slug a create input gives, and its other declared fields."""
     fields = created(COALITION, data)
@@ -148,7 +143,6 @@ class CoalitionMutations:
         service.create,
         CoalitionCreateInput,
         CoalitionCreatePayload,
-        _run,
         permission_classes=PARTNERSHIP_ADMIN,
         description="Open a country coalition.",
         args=_created,
@@ -159,7 +153,6 @@ class CoalitionMutations:
         service.update,
         CoalitionUpdateInput,
         CoalitionUpdatePayload,
-        _run,
         permission_classes=ADMINS,
         description="Edit a coalition.",
         edits=True,

@@ -22,7 +22,6 @@ from lnob_api.graphql.mutations import (
     UserError,
     calls,
     deleted,
-    given,
     named,
     parts,
     payload,
@@ -186,12 +185,8 @@ class DatasetMutations:
         permission_classes=WRITE,
         description="Create a draft dataset.",
         args=lambda i: {
-            "coalition_code": i.coalition,
             "fields": _fields(i, FIELDS),
-            "indicator_codes": i.indicators,
-            "group_codes": i.groups,
             "provenance": provenance_change(i.provenance),
-            **given(i, "slug", "visibility"),
         },
     )
 
@@ -205,8 +200,6 @@ class DatasetMutations:
         description="Edit a draft; editing a published dataset opens its next draft version.",
         args=lambda i: {
             "fields": _fields(i, FIELDS),
-            "indicator_codes": i.indicators if _set(i.indicators) else None,
-            "group_codes": i.groups if _set(i.groups) else None,
             "provenance": provenance_change(i.provenance),
         },
     )
@@ -238,7 +231,6 @@ class DatasetMutations:
         _run,
         permission_classes=WRITE,
         description="Retract a published dataset: its data leaves every path, its reason stays.",
-        args=lambda i: given(i, "reason"),
     )
     dataset_set_visibility = on_row(
         DATASET,
@@ -248,7 +240,6 @@ class DatasetMutations:
         _run,
         permission_classes=COALITION_ADMIN,
         description="Set who sees a dataset (every version of it). Coalition admins only.",
-        args=lambda i: given(i, "visibility", "metadata_visibility"),
     )
     dataset_delete = on_row(
         DATASET,

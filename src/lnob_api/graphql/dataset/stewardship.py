@@ -21,7 +21,6 @@ from lnob_api.graphql.mutations import (
     COALITION_ADMIN,
     WRITE,
     calls,
-    given,
     payload,
     row_payload,
     shown_payload,
@@ -118,7 +117,6 @@ class StewardshipMutations:
         _dataset_run,
         permission_classes=WRITE,
         description="Record the community's validation of a draft (DRAFT -> COMMUNITY_VALIDATED).",
-        args=lambda i: given(i, "method", "validated_by", "validated_on", "note"),
     )
     consent_record = calls(
         stewardship.record_consent,
@@ -130,7 +128,6 @@ class StewardshipMutations:
         args=lambda i: {
             "dataset_id": pk_of(i.dataset, "Dataset", "dataset"),
             "agency_slugs": i.agencies,
-            **given(i, "scope", "obtained_on", "expires_at", "note"),
         },
         returns=_consent,
     )
@@ -142,6 +139,5 @@ class StewardshipMutations:
         permission_classes=COALITION_ADMIN,
         description="Withdraw a consent: the data leaves every path at once. Coalition admins.",
         row="Consent",
-        args=lambda i: given(i, "reason"),
         returns=_consent,
     )

@@ -12,7 +12,7 @@ from lnob_api.grant import service
 from lnob_api.graphql.declared import row_payloads
 from lnob_api.graphql.grant.types import Grant
 from lnob_api.graphql.ids_input import pk_of
-from lnob_api.graphql.mutations import COALITION_ADMIN, calls, given, itself, shown_payload
+from lnob_api.graphql.mutations import COALITION_ADMIN, calls, itself, shown_payload
 from lnob_api.graphql.organisation.mutations import organisation_ref
 
 
@@ -73,11 +73,7 @@ class GrantMutations:
         _grant_run,
         permission_classes=COALITION_ADMIN,
         description="Open a coalition's data to an organisation or a client. Coalition admins.",
-        args=lambda i: {
-            "coalition_code": i.coalition,
-            **_grantee(i),
-            **given(i, "expires_at", "note"),
-        },
+        args=_grantee,
         returns=itself,
     )
     grant_revoke = calls(

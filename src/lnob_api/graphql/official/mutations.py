@@ -19,7 +19,6 @@ from lnob_api.graphql.mutations import (
     UserError,
     calls,
     codes,
-    given,
     itself,
     parts,
     refused_report,
@@ -112,9 +111,6 @@ class OfficialMutations:
         description="Import official reference values from a CSV file, all rows or none "
         "(multipart request with the header Apollo-Require-Preflight: true). Partnership "
         "admins for any area; coalition editors for areas of their coalitions' countries.",
-        args=lambda i: {
-            "file": uploaded(i.file),
-            **given(i, "source", "source_url", "retrieved_on"),
-        },
+        args=lambda i: {"file": uploaded(i.file)},
         returns=itself,
     )

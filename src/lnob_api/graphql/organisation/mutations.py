@@ -17,9 +17,8 @@ from lnob_api.graphql.declared import (
 )
 from lnob_api.graphql.ids import from_global_id
 from lnob_api.graphql.ids_input import row_input
-from lnob_api.graphql.mutations import PARTNERSHIP_ADMIN, calls, deleted, row_payload
+from lnob_api.graphql.mutations import PARTNERSHIP_ADMIN, calls
 from lnob_api.graphql.organisation.types import Organisation
-from lnob_api.organisation import repository as organisation_repo
 from lnob_api.organisation import service
 
 
@@ -55,16 +54,12 @@ OrganisationCreatePayload, OrganisationUpdatePayload = row_payloads(
 OrganisationDeletePayload = deleted_payload("OrganisationDeletePayload")
 
 
-_run = row_payload("organisation", organisation_repo.ORGANISATION_BY_ID, Organisation)
-
-
 @strawberry.type
 class OrganisationMutations:
     organisation_create = calls(
         service.create,
         OrganisationCreateInput,
         OrganisationCreatePayload,
-        _run,
         permission_classes=PARTNERSHIP_ADMIN,
         description="Add an organisation.",
         args=lambda i: created(ORGANISATION, i, every=True, by_input=True),
@@ -75,7 +70,6 @@ class OrganisationMutations:
         service.update,
         OrganisationUpdateInput,
         OrganisationUpdatePayload,
-        _run,
         permission_classes=PARTNERSHIP_ADMIN,
         description="Edit an organisation.",
         args=lambda i: {"fields": updated(ORGANISATION, i, by_input=True).fields},
@@ -85,7 +79,6 @@ class OrganisationMutations:
         service.delete,
         OrganisationDeleteInput,
         OrganisationDeletePayload,
-        deleted,
         permission_classes=PARTNERSHIP_ADMIN,
         description="Delete an organisation without users, clients, grants or memberships.",
         gone=True,

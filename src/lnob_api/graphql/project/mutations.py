@@ -18,9 +18,8 @@ from lnob_api.graphql.declared import (
 )
 from lnob_api.graphql.enums import Visibility
 from lnob_api.graphql.ids_input import Versioned, row_input
-from lnob_api.graphql.mutations import COALITION_ADMIN, WRITE, calls, deleted, row_payload
+from lnob_api.graphql.mutations import COALITION_ADMIN, WRITE, calls
 from lnob_api.graphql.project.types import Project
-from lnob_api.project import repository as project_repo
 from lnob_api.project import service
 
 
@@ -65,18 +64,10 @@ ProjectCreatePayload, ProjectUpdatePayload, ProjectSetVisibilityPayload, Project
 ProjectDeletePayload = deleted_payload("ProjectDeletePayload")
 
 
-def _links(value: list[str] | None) -> list[str] | None:
-    """Omitted (or null) links stay as they are; a list replaces them."""
-    return None if value is strawberry.UNSET else value
-
-
 def _slugged(fields: dict[str, Any]) -> dict[str, Any]:
     """A create input's declared fields, its slug apart (none: from the name)."""
     slug = fields.pop("slug", None)
     return {"fields": fields, "slug": slug}
-
-
-_run = row_payload("project", project_repo.PROJECT_BY_ID, Project)
 
 
 @strawberry.type
@@ -85,16 +76,9 @@ class ProjectMutations:
         service.create,
         ProjectCreateInput,
         ProjectCreatePayload,
-        _run,
         permission_classes=WRITE,
         description="Create a project. Editors.",
-        args=lambda i: {
-            "coalition_code": i.coalition,
-            **_slugged(created(PROJECT, i)),
-            "visibility": i.visibility,
-            "target_codes": i.targets,
-            "group_codes": i.groups,
-        },
+        args=lambda i: _slugged(created(PROJECT, i)),
     )
 
     project_update = on_row(
@@ -102,28 +86,23 @@ class ProjectMutations:
         service.update,
         ProjectUpdateInput,
         ProjectUpdatePayload,
-        _run,
         permission_classes=WRITE,
         description="Edit a project. Editors.",
         edits=True,
-        args=lambda i: {"target_codes": _links(i.targets), "group_codes": _links(i.groups)},
     )
     project_set_visibility = on_row(
         PROJECT,
         service.set_visibility,
         ProjectSetVisibilityInput,
         ProjectSetVisibilityPayload,
-        _run,
         permission_classes=COALITION_ADMIN,
         description="Set who sees a project. Coalition admins only.",
-        args=lambda i: {"visibility": i.visibility},
     )
     project_archive = on_row(
         PROJECT,
         service.archive,
         ProjectArchiveInput,
         ProjectArchivePayload,
-        _run,
         permission_classes=WRITE,
         description="Archive a project: it becomes COMPLETED; its datasets and history stay.",
     )
@@ -132,7 +111,6 @@ class ProjectMutations:
         service.delete,
         ProjectDeleteInput,
         ProjectDeletePayload,
-        deleted,
         permission_classes=WRITE,
         description="Delete a project without datasets (archive one that has datasets).",
         gone=True,

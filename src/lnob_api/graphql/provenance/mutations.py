@@ -176,7 +176,6 @@ class ProvenanceMutations:
         permission_classes=ADMINS,
         description="Add a criterion to a coalition's quality checklist. Coalition admins.",
         args=lambda i: {
-            "coalition_code": i.coalition,
             "fields": {"code": i.code, "label": i.label, "description": i.description or ""},
         },
     )
@@ -213,7 +212,6 @@ class ProvenanceMutations:
         description="Add a marginalised group to a country's vocabulary (the coalition's "
         "editors) or to the shared one (partnership admins).",
         args=lambda i: {
-            "coalition_code": i.coalition,
             "fields": {
                 "code": i.code,
                 "name": i.name,

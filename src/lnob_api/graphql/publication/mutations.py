@@ -18,9 +18,8 @@ from lnob_api.graphql.declared import (
 )
 from lnob_api.graphql.enums import Visibility
 from lnob_api.graphql.ids_input import Versioned, pk_of, row_input
-from lnob_api.graphql.mutations import ADMINS, WRITE, calls, deleted, row_payload
+from lnob_api.graphql.mutations import ADMINS, WRITE, calls
 from lnob_api.graphql.publication.types import Publication
-from lnob_api.publication import repository as publication_repo
 from lnob_api.publication import service
 
 
@@ -90,23 +89,17 @@ def _kind_and_slug(fields: dict[str, Any]) -> dict[str, Any]:
     return {"kind": kind, "fields": fields, "slug": slug}
 
 
-_run = row_payload("publication", publication_repo.PUBLICATION_BY_ID, Publication)
-
-
 @strawberry.type
 class PublicationMutations:
     publication_create = calls(
         service.create,
         PublicationCreateInput,
         PublicationCreatePayload,
-        _run,
         permission_classes=WRITE,
         description="Create a publication. Editors of the owning coalition; partnership admins"
         " for a partnership-wide one.",
         args=lambda i: {
-            "coalition_code": i.coalition,
             **_kind_and_slug(created(PUBLICATION, i)),
-            "visibility": i.visibility,
             "links": _links(i),
         },
     )
@@ -116,7 +109,6 @@ class PublicationMutations:
         service.update,
         PublicationUpdateInput,
         PublicationUpdatePayload,
-        _run,
         permission_classes=WRITE,
         description="Edit a publication.",
         edits=True,
@@ -127,18 +119,15 @@ class PublicationMutations:
         service.set_visibility,
         PublicationSetVisibilityInput,
         PublicationSetVisibilityPayload,
-        _run,
         permission_classes=ADMINS,
         description="Set who sees a publication. Admins of its coalition; partnership admins"
         " for a partnership-wide one.",
-        args=lambda i: {"visibility": i.visibility},
     )
     publication_delete = on_row(
         PUBLICATION,
         service.delete,
         PublicationDeleteInput,
         PublicationDeletePayload,
-        deleted,
         permission_classes=WRITE,
         description="Delete a publication.",
         gone=True,

@@ -13,7 +13,7 @@ from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import on_row
 from lnob_api.graphql.enums import Visibility
 from lnob_api.graphql.ids_input import Edit, Versioned, pk_of
-from lnob_api.graphql.mutations import WRITE, calls, given, parts, payload, row, writes
+from lnob_api.graphql.mutations import WRITE, calls, parts, payload, row, writes
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.recommendation.types import Recommendation, RecommendationResponse
 from lnob_api.models.evidence import AuthorityLevel, RecommendationStatus
@@ -141,12 +141,7 @@ class RecommendationMutations:
         _recommendation_run,
         permission_classes=WRITE,
         description="Record a recommendation to an authority (status OPEN). Coalition editors.",
-        args=lambda i: {
-            "coalition_code": i.coalition,
-            "fields": _fields(i),
-            "target_codes": i.targets,
-            "visibility": i.visibility,
-        },
+        args=lambda i: {"fields": _fields(i)},
     )
 
     recommendation_update = on_row(
@@ -160,7 +155,6 @@ class RecommendationMutations:
         args=lambda i: {
             "fields": _fields(i),
             "target_codes": None if i.targets is strawberry.UNSET else (i.targets or []),
-            "visibility": i.visibility,
         },
     )
 
@@ -204,5 +198,4 @@ class RecommendationMutations:
         _recommendation_run,
         permission_classes=WRITE,
         description="Change a recommendation's status (added to its status history).",
-        args=lambda i: given(i, "status", "changed_on", "note"),
     )

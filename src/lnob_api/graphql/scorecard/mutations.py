@@ -23,7 +23,6 @@ from lnob_api.graphql.mutations import (
     UserError,
     calls,
     codes,
-    given,
     parts,
     payload,
     refused_report,
@@ -284,11 +283,7 @@ class ScorecardMutations:
         _scorecard_run,
         permission_classes=WRITE,
         description="Create a community scorecard. Coalition editors.",
-        args=lambda i: {
-            "coalition_code": i.coalition,
-            "fields": _fields(i, SCORECARD_FIELDS),
-            "visibility": i.visibility,
-        },
+        args=lambda i: {"fields": _fields(i, SCORECARD_FIELDS)},
     )
 
     scorecard_update = on_row(
@@ -299,7 +294,7 @@ class ScorecardMutations:
         _scorecard_run,
         permission_classes=WRITE,
         description="Edit a scorecard.",
-        args=lambda i: {"fields": _fields(i, SCORECARD_FIELDS), "visibility": i.visibility},
+        args=lambda i: {"fields": _fields(i, SCORECARD_FIELDS)},
     )
 
     scorecard_criterion_add = calls(
@@ -309,12 +304,7 @@ class ScorecardMutations:
         _criterion_run,
         permission_classes=WRITE,
         description="Add a criterion (it is scored from the next round).",
-        args=lambda i: {
-            "scorecard_id": _scorecard_of(i),
-            "target_code": i.target,
-            "indicator_code": i.indicator,
-            **given(i, "label", "description"),
-        },
+        args=lambda i: {"scorecard_id": _scorecard_of(i)},
         returns=lambda criterion: {"criterion": criterion.id, "scorecard": criterion.scorecard_id},
     )
 

@@ -6,9 +6,8 @@ import strawberry
 
 from lnob_api.declare.entities import INDICATOR
 from lnob_api.graphql.declared import create_input, created, on_row, row_payloads, update_input
-from lnob_api.graphql.mutations import WRITE, calls, row_payload
+from lnob_api.graphql.mutations import WRITE, calls
 from lnob_api.graphql.sdg.types import Indicator
-from lnob_api.sdg import repository as sdg_repo
 from lnob_api.sdg import service
 
 
@@ -28,8 +27,6 @@ CustomIndicatorCreatePayload, CustomIndicatorUpdatePayload = row_payloads(
     Indicator, "indicator", "Create", "Update", prefix="CustomIndicator"
 )
 
-_run = row_payload("indicator", sdg_repo.INDICATOR_BY_ID, Indicator)
-
 
 @strawberry.type
 class CustomIndicatorMutations:
@@ -37,11 +34,9 @@ class CustomIndicatorMutations:
         service.create_custom,
         CustomIndicatorCreateInput,
         CustomIndicatorCreatePayload,
-        _run,
         permission_classes=WRITE,
         description="Define a coalition's custom indicator. Editors.",
         args=lambda i: {
-            "coalition_code": i.coalition,
             "fields": created(INDICATOR, i, every=True),
         },
     )
@@ -51,7 +46,6 @@ class CustomIndicatorMutations:
         service.update_custom,
         CustomIndicatorUpdateInput,
         CustomIndicatorUpdatePayload,
-        _run,
         permission_classes=WRITE,
         description="Edit a custom indicator. Editors; global SDG indicators are read-only.",
         edits=True,

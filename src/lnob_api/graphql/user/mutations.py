@@ -86,7 +86,7 @@ class CoalitionRoleMutations:
         _assignment_run,
         permission_classes=COALITION_ADMIN,
         description="Give a user a role in a coalition. Coalition admins.",
-        args=lambda i: {"coalition_code": i.coalition, "email": i.user, "role": i.role},
+        args=lambda i: {"email": i.user},
         returns=itself,
     )
     coalition_role_revoke = calls(
@@ -97,6 +97,6 @@ class CoalitionRoleMutations:
         permission_classes=COALITION_ADMIN,
         description="Take a user's role in a coalition away. Coalition admins; a coalition"
         " keeps at least one ADMIN.",
-        args=lambda i: {"coalition_code": i.coalition, "email": i.user},
+        args=lambda i: {"email": i.user},
         returns=itself,
     )
