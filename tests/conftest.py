@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+import hypothesis
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -26,6 +27,22 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from lnob_api.auth.keys import KeyStore, new_key
 from lnob_api.config import Settings
 from lnob_api.db import create_engine, embedded, migrate
+
+# Hypothesis profiles (docs/development.md, "Property and fuzz tests"). Every property test
+# takes its number of examples from the loaded profile (all of it, or its share through
+# tests.helpers.examples): ``ci``, the default, keeps each run short; ``long`` is the full run,
+# selected with HYPOTHESIS_PROFILE=long, or with LNOB_FUZZ_EXAMPLES=N (then N examples instead
+# of 300).
+FULL_EXAMPLES = 300
+CI_EXAMPLES = 100
+hypothesis.settings.register_profile("ci", max_examples=CI_EXAMPLES)
+hypothesis.settings.register_profile(
+    "long", max_examples=int(os.environ.get("LNOB_FUZZ_EXAMPLES") or FULL_EXAMPLES)
+)
+hypothesis.settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE")
+    or ("long" if os.environ.get("LNOB_FUZZ_EXAMPLES") else "ci")
+)
 
 
 async def _create_database(server_url: str) -> tuple[str, str]:

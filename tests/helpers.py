@@ -42,6 +42,14 @@ def principal_client(app: Any, principal: Principal) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 
+def examples(share: float = 1.0, *, least: int = 1) -> int:
+    """A property test's number of examples: ``share`` of the loaded hypothesis profile's
+    (tests/conftest.py: ``ci`` by default, ``long`` for the full runs), at least ``least``."""
+    from hypothesis import settings
+
+    return max(least, round(settings().max_examples * share))
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 

@@ -27,9 +27,10 @@ from tests import factories
 
 from lnob_api.auth.secrets import hash_secret, verify_password
 from lnob_api.cli import build_parser, main
+from lnob_api.cli_admin import COMMANDS
 from lnob_api.cli_admin import users as users_command
 from lnob_api.cli_admin.common import CommandError
-from lnob_api.db import create_engine, migrate
+from lnob_api.db import create_engine, embedded, migrate
 from lnob_api.seed import seed
 
 LNOB_API = str(Path(sys.executable).with_name("lnob-api"))
@@ -85,7 +86,8 @@ class TestNewcomerStory:
             _ok(_run(env, "migrate"))
             _ok(_run(env, "seed", "--no-demo"))  # the seven coalitions and the country codes
 
-            # organisations
+            # organisations: an admin command starts the embedded server itself, and its exit
+            # stops it
             created = _ok(
                 _run(
                     env,
@@ -94,6 +96,14 @@ class TestNewcomerStory:
                 )
             )
             assert created.startswith("created organisation knbs")
+            assert embedded.running_pid(tmp_path / "data") is None
+
+            # from here on one server stays up (`lnob-api db`), as a newcomer working through
+            # the commands would keep it, and every command joins it: a start and a stop of
+            # PostgreSQL per command would be most of this test's time
+            url = _ok(_run(env, "db")).strip().replace("postgresql://", "postgresql+asyncpg://")
+            server = embedded.running_pid(tmp_path / "data")
+            assert server is not None
 
             # users: the password comes from stdin; only its argon2 hash is kept
             created = _ok(
@@ -171,8 +181,10 @@ class TestNewcomerStory:
             assert old["jwk"]["kid"] in listing and new["jwk"]["kid"] in listing
             assert old["jwk"]["d"] not in listing
 
+            # the commands joined the one server (none started a server of its own)
+            assert embedded.running_pid(tmp_path / "data") == server
+
             # what was stored: hashes, never the password or the secret
-            url = _ok(_run(env, "db")).strip().replace("postgresql://", "postgresql+asyncpg://")
             (user,) = asyncio.run(
                 _fetch(url, "SELECT password_hash FROM users WHERE email = 'ana@example.org'")
             )
@@ -198,6 +210,43 @@ class TestNewcomerStory:
             subprocess.run(
                 [LNOB_API, "db", "--stop"], env=env, capture_output=True, timeout=120, check=False
             )
+
+
+class TestCommandTable:
+    """Each invocation imports only the module of the command it runs (cli_admin.COMMANDS)."""
+
+    def test_help_lists_every_command_as_the_full_parser_does(self) -> None:
+        assert build_parser(only="").format_help() == build_parser().format_help()
+        assert build_parser(only="users").format_help() == build_parser().format_help()
+
+    def test_the_table_names_every_admin_command_and_its_help(self) -> None:
+        def commands(parser: Any) -> dict[str, str]:
+            (sub,) = (a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+            return {c.dest: c.help for c in sub._choices_actions}
+
+        full, core = commands(build_parser()), commands(build_parser(admin=False))
+        assert {k: v for k, v in full.items() if k not in core} == {
+            name: help_text for name, (_, help_text) in COMMANDS.items()
+        }
+
+    def test_a_command_imports_its_own_module_only(self) -> None:
+        probe = (
+            "import sys\n"
+            "from lnob_api.cli import build_parser\n"
+            "args = build_parser(only='grants').parse_args(['grants', 'list'])\n"
+            "print(args.handler.__module__)\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('lnob_api.cli'))))\n"
+            "print('scipy' in sys.modules, 'numpy' in sys.modules)\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+        ).stdout.splitlines()
+        assert out == [
+            "lnob_api.cli_admin.grants",
+            "lnob_api.cli lnob_api.cli_admin lnob_api.cli_admin.common "
+            "lnob_api.cli_admin.grants lnob_api.cli_admin.parsing",
+            "False False",  # the disclosure audit imports them when it first solves
+        ]
 
 
 # -- in-process commands against a scratch database ------------------------------------------

@@ -59,7 +59,7 @@ def _wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 120) 
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.3)
+        time.sleep(0.05)
     raise AssertionError("serve did not become ready")
 
 

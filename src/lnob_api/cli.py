@@ -207,12 +207,13 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-CORE_COMMANDS = ("serve", "migrate", "seed", "export-schema", "db")
+def build_parser(*, admin: bool = True, only: str | None = None) -> argparse.ArgumentParser:
+    """The ``lnob-api`` parser; ``admin=False`` leaves out the admin and upload commands.
 
-
-def build_parser(*, admin: bool = True) -> argparse.ArgumentParser:
-    """The ``lnob-api`` parser; ``admin=False`` leaves out the admin and upload commands (their
-    modules import most of the service: a second of start-up for ``db`` or ``migrate``)."""
+    ``only``: the command about to run (``main``). The admin and upload modules import most of
+    the service (a second of start-up), so only that command's module is imported; the others
+    are listed with their help line (``cli_admin.COMMANDS``). ``None``: every command in full.
+    """
     parser = argparse.ArgumentParser(prog="lnob-api", description="LNOB Data Commons API")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -255,17 +256,15 @@ def build_parser(*, admin: bool = True) -> argparse.ArgumentParser:
     db.set_defaults(handler=cmd_db)
 
     if admin:
-        from lnob_api import cli_admin, cli_upload
+        from lnob_api import cli_admin
 
-        cli_admin.register(sub)
-        cli_upload.register(sub)
+        cli_admin.register(sub, only=only)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
-    core = bool(words) and words[0] in CORE_COMMANDS
-    args = build_parser(admin=not core).parse_args(words)
+    args = build_parser(only=words[0] if words else "").parse_args(words)
     try:
         settings = Settings.from_env()
     except ConfigError as exc:

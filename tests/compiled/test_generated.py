@@ -1,10 +1,10 @@
 """Generated queries (hypothesis-graphql) over the root fields the compiled path covers: both
-paths answer byte for byte the same, anonymous and as a coalition insider. ``LNOB_FUZZ_EXAMPLES``
-bounds the run (a fifth of it here: 60 queries per caller by default)."""
+paths answer byte for byte the same, anonymous and as a coalition insider. A fifth of the
+hypothesis profile's count of queries per caller (tests/conftest.py: 20 with ``ci``, the
+default; 60 with ``long``)."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC
 
 from hypothesis import HealthCheck, given, settings
@@ -13,12 +13,13 @@ from hypothesis_graphql import nodes, queries
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tests.compiled.harness import pair
 from tests.compiled.test_differential import _headers, same, world
+from tests.helpers import examples
 
 import graphql
 from lnob_api.auth.keys import KeyStore
 from lnob_api.graphql.schema import schema
 
-EXAMPLES = max(1, int(os.environ.get("LNOB_FUZZ_EXAMPLES", "300")) // 5)
+EXAMPLES = examples(1 / 5)
 SDL = graphql.print_schema(schema._schema)
 SCALARS = {
     "Date": st.dates().map(lambda d: nodes.String(d.isoformat())),

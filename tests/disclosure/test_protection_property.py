@@ -6,14 +6,13 @@ each), a year and its four quarters, a sex breakdown, two or three linked datase
 population (different breakdowns) and a corrected second version of the first; counts, or
 percentages with their sample sizes (then the attacker bounds the n of each group). The attacker
 here is written from the generated structure (its own relations and LP), not from the
-product's relations or audit code. ``LNOB_FUZZ_EXAMPLES`` sets the number of examples (default
-15).
+product's relations or audit code. A twentieth of the hypothesis profile's count of examples
+(tests/conftest.py: 5 with ``ci``, the default; 15 with ``long``): each solves an LP per cell.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,12 +21,13 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
+from tests.helpers import examples
 
 from lnob_api.disclosure.model import AuditCell, Protection
 from lnob_api.disclosure.suppression import protect
 
 THRESHOLD = 5
-EXAMPLES = int(os.environ.get("LNOB_FUZZ_EXAMPLES", "15"))
+EXAMPLES = examples(1 / 20, least=3)
 SEXES = ("_T", "F", "M")
 PERIODS = ("2020", "2020-Q1", "2020-Q2", "2020-Q3", "2020-Q4")
 
@@ -213,7 +213,7 @@ class TestProtectionHolds:
             assert lo <= max(0.0, value - THRESHOLD) + 1e-6, (cid, value, lo, hi)
             assert hi >= value + THRESHOLD - 1e-6, (cid, value, lo, hi)
 
-    @settings(max_examples=max(3, EXAMPLES // 5), deadline=None)
+    @settings(max_examples=examples(1 / 100, least=3), deadline=None)
     @given(world=worlds())
     def test_it_is_deterministic_and_idempotent(self, world: World) -> None:
         first = protect(world.cells, Protection(THRESHOLD), parents=world.areas)

@@ -15,6 +15,7 @@ from fractions import Fraction
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.helpers import examples
 
 from lnob_api.disclosure.secondary import (
     Cell,
@@ -440,7 +441,7 @@ def hidden_after(table: Table) -> set[int]:
 
 
 class TestProperties:
-    @settings(max_examples=300, deadline=None)
+    @settings(deadline=None)  # the profile's count (tests/conftest.py)
     @given(tables())
     def test_every_group_with_a_hidden_cell_has_two(self, table: Table) -> None:
         # when
@@ -449,7 +450,7 @@ class TestProperties:
         for group in groups_of(table):
             assert sum(c.id in hidden for c in group) != 1, group
 
-    @settings(max_examples=300, deadline=None)
+    @settings(deadline=None)  # the profile's count (tests/conftest.py)
     @given(tables())
     def test_no_hidden_value_follows_from_all_shown_ones(self, table: Table) -> None:
         # given
@@ -459,7 +460,7 @@ class TestProperties:
         # then: no combination of the relations isolates a hidden cell
         assert determined(relations, hidden) == set()
 
-    @settings(max_examples=100, deadline=None)
+    @settings(max_examples=examples(1 / 3), deadline=None)
     @given(tables(), st.randoms(use_true_random=False))
     def test_it_is_deterministic(self, table: Table, rng: random.Random) -> None:
         # given
@@ -468,7 +469,7 @@ class TestProperties:
         # when / then
         assert secondary_suppression(shuffled) == secondary_suppression(table.cells)
 
-    @settings(max_examples=100, deadline=None)
+    @settings(max_examples=examples(1 / 3), deadline=None)
     @given(tables())
     def test_it_is_idempotent(self, table: Table) -> None:
         # given
@@ -477,7 +478,7 @@ class TestProperties:
         # when / then: treating the result as given hides nothing more
         assert secondary_suppression(again) == frozenset()
 
-    @settings(max_examples=100, deadline=None)
+    @settings(max_examples=examples(1 / 3), deadline=None)
     @given(tables())
     def test_primary_cells_stay_hidden(self, table: Table) -> None:
         # when
@@ -487,7 +488,7 @@ class TestProperties:
         assert not primary & secondary
         assert primary <= hidden_after(table)
 
-    @settings(max_examples=100, deadline=None)
+    @settings(max_examples=examples(1 / 3), deadline=None)
     @given(tables(small=False))
     def test_nothing_is_hidden_when_no_cell_is_small(self, table: Table) -> None:
         assert secondary_suppression(table.cells) == frozenset()

@@ -3,24 +3,24 @@ an editor's token, through the real app: never a 5xx, never an unexpected error.
 
 Strings may hold U+0000 and any other Unicode, numbers run to the GraphQL limits, lists and
 nulls everywhere the schema allows: every answer is data, or errors with a code a client can
-act on. ``LNOB_FUZZ_EXAMPLES`` sets the number of queries per caller (default 300, so 600
-in all in CI); raise it for a longer run.
+act on. The hypothesis profile sets the number of queries per caller (tests/conftest.py: 100
+with ``ci``, the default; 300, or ``LNOB_FUZZ_EXAMPLES``, with ``long``).
 """
 
 from __future__ import annotations
 
-import os
 from datetime import UTC
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes, queries
+from tests.helpers import examples
 
 import graphql
 from lnob_api.graphql.schema import schema
 
-EXAMPLES = int(os.environ.get("LNOB_FUZZ_EXAMPLES", "300"))
+EXAMPLES = examples()  # per caller: the profile's count
 SDL = graphql.print_schema(schema._schema)
 SCALARS = {
     "Date": st.dates().map(lambda d: nodes.String(d.isoformat())),

@@ -22,21 +22,42 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
-from scipy import sparse
-from scipy.optimize import linprog
+from typing import TYPE_CHECKING, Any
 
 from lnob_api.disclosure.model import Kind, Protection, Q
+from lnob_api.disclosure.relations import INF, Relation, System
 
-try:  # the HiGHS binding scipy ships (what linprog runs): a model kept between solves
+if TYPE_CHECKING:
+    import numpy as np
+    from scipy import sparse
+    from scipy.optimize import linprog
     from scipy.optimize._highspy import _core  # type: ignore[import-not-found]
 
-    _HIGHS = True
-except ImportError:  # pragma: no cover - another scipy layout: linprog, without warm starts
-    _HIGHS = False
-from lnob_api.disclosure.relations import INF, Relation, System
+# Whether the HiGHS binding scipy ships (what linprog runs) is there: a model kept between
+# solves; without it (another scipy layout), linprog without warm starts. Known after _load().
+_HIGHS: bool | None = None
+
+
+def _load() -> None:
+    """Import numpy and scipy at the first solve, not with this module: most processes that
+    import it never solve (the users and grants commands, serve before an audit), and the
+    import is about 0.45 s of their start."""
+    global np, sparse, linprog, _core, _HIGHS
+    if "linprog" in globals():
+        return
+    import numpy as np
+    from scipy import sparse
+    from scipy.optimize import linprog
+
+    try:
+        from scipy.optimize._highspy import _core
+
+        found = True
+    except ImportError:  # pragma: no cover - another scipy layout
+        found = False
+    if _HIGHS is None:  # not set by a test comparing both solvers
+        _HIGHS = found
+
 
 _EPS = 1e-6
 _DUAL_EPS = 1e-9
@@ -97,6 +118,7 @@ class _Batch:
     """Several components stacked into one LP (block-diagonal rows)."""
 
     def __init__(self, system: System, comps: list[_Component]) -> None:
+        _load()  # every solve starts here
         self.comps = comps
         self.column: dict[Q, int] = {}
         for comp in comps:
