@@ -6,13 +6,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api import models
 from lnob_api.access import requests_visibility, visibility
 from lnob_api.auth.principal import Principal
-from lnob_api.coalition.repository import coalition_coded
 from lnob_api.db.rows import lock_one
+from lnob_api.declare.conditions import Conditions, coalition_coded, equal
 from lnob_api.domain_kit.sql import newest_first
 from lnob_api.models.tables import access_requests
 from lnob_api.models.tables import coalitions as _coalitions
@@ -29,21 +28,12 @@ ACCESS_REQUESTS = newest_first(
 ACCESS_REQUEST_BY_ID = ToOne(ACCESS_REQUESTS)
 
 
-def filters(
-    *,
-    status: str | None = None,
-    coalition_code: str | None = None,
-    dataset_id: int | None = None,
-) -> list[ColumnElement[bool]]:
-    """WHERE clauses for the ``accessRequests`` filter (all given conditions must hold)."""
-    where: list[ColumnElement[bool]] = []
-    if status is not None:
-        where.append(access_requests.c.status == status)
-    if coalition_code is not None:
-        where.append(coalition_coded(access_requests.c.coalition_id, coalition_code))
-    if dataset_id is not None:
-        where.append(access_requests.c.dataset_id == dataset_id)
-    return where
+# The ``accessRequests`` filter (all given conditions must hold).
+filters = Conditions(
+    status=equal(access_requests.c.status),
+    coalition_code=coalition_coded(access_requests.c.coalition_id),
+    dataset_id=equal(access_requests.c.dataset_id),
+)
 
 
 @dataclass(frozen=True, slots=True)

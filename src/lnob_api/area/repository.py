@@ -7,13 +7,9 @@ since an area name reveals nothing about the community data collected there.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy.sql.elements import ColumnElement
-
+from lnob_api.declare.conditions import Conditions, equal, words
 from lnob_api.models.tables import areas
 from lnob_api.read.relations import Source, ToMany, ToOne, order_by, public
-from lnob_api.read.search import ESCAPE, word_patterns
 
 AREAS = Source("Area", areas, public(areas), order_by(areas, "code"), key="code")
 AREA_BY_CODE = ToOne(AREAS, key="code")
@@ -27,21 +23,10 @@ def normalize_code(code: str) -> str:
     return code.strip().upper()
 
 
-def filters(
-    *,
-    country: str | None = None,
-    level: str | None = None,
-    parent: str | None = None,
-    search: str | None = None,
-) -> list[ColumnElement[bool]]:
-    """WHERE clauses for the ``areas`` list filter (all given conditions must hold)."""
-    where: list[ColumnElement[Any]] = []
-    if country is not None:
-        where.append(areas.c.country_code == normalize_code(country))
-    if level is not None:
-        where.append(areas.c.level == level)
-    if parent is not None:
-        where.append(areas.c.parent_code == normalize_code(parent))
-    for pattern in word_patterns(search):
-        where.append(areas.c.name.ilike(pattern, escape=ESCAPE))
-    return where
+# The ``areas`` list filter (all given conditions must hold).
+filters = Conditions(
+    country=equal(areas.c.country_code, normalize_code),
+    level=equal(areas.c.level),
+    parent=equal(areas.c.parent_code, normalize_code),
+    search=words(areas.c.name),
+)

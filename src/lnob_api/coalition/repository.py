@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
-from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api.models.tables import coalition_members as members
 from lnob_api.models.tables import coalitions, dataset_groups, project_groups
 from lnob_api.models.tables import marginalised_groups as groups
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, public
-
-
-def coalition_coded(column: sa.ColumnElement[Any], code: str) -> ColumnElement[bool]:
-    """The filter ``coalitionCode``: ``column`` (a coalition id) is that of the coalition with
-    this country code (case and surrounding spaces ignored)."""
-    return column.in_(sa.select(coalitions.c.id).where(coalitions.c.code == code.strip().upper()))
-
 
 # Every column but the secret the cell keys of perturbation derive from (it never leaves SQL).
 _PUBLIC_COLUMNS = tuple(c for c in coalitions.c if c.name != "perturbation_key")

@@ -1,6 +1,6 @@
 """The SQL the domains' repositories share: whether a row exists, the source of a list read
-newest first, the rows of a link table (a record's SDG targets, groups, indicators...), the
-filter "linked to this SDG target"."""
+newest first, the rows of a link table (a record's SDG targets, groups, indicators...)
+(list filters are declared with ``declare.conditions``)."""
 
 from __future__ import annotations
 
@@ -46,13 +46,3 @@ async def replace_link_rows(
     rows = [{name: owner_id, column: value} for value in values]
     if rows:
         await session.execute(sa.insert(table), rows)
-
-
-def linked_to_target(
-    key: ColumnElement[Any], link: sa.Table, owner: str, code: str
-) -> ColumnElement[bool]:
-    """The filter ``targetCode``: ``key`` (a record's id) owns a row of ``link`` (its ``owner``
-    column) whose ``target_code`` is this SDG target's code, case and surrounding spaces
-    ignored (codes are stored lower case: ``1.a``)."""
-    target = code.strip().lower()
-    return key.in_(sa.select(link.c[owner]).where(link.c.target_code == target))

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api.access import visibility
-from lnob_api.coalition.repository import coalition_coded
-from lnob_api.domain_kit.sql import linked_to_target
+from lnob_api.declare.conditions import Conditions, coalition_coded, equal, linked_to_target
 from lnob_api.models.tables import marginalised_groups as groups
 from lnob_api.models.tables import project_groups, project_targets, projects
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, scoped_by
@@ -24,27 +21,18 @@ PROJECTS_BY_TARGET = Through(PROJECTS, project_targets, "target_code", "project_
 PROJECTS_BY_GROUP = Through(PROJECTS, project_groups, "group_id", "project_id")
 
 
-def filters(
-    *,
-    coalition_code: str | None = None,
-    status: str | None = None,
-    target_code: str | None = None,
-    group_code: str | None = None,
-) -> list[ColumnElement[bool]]:
-    """WHERE clauses for the ``projects`` list filter."""
-    where: list[ColumnElement[Any]] = []
-    if coalition_code is not None:
-        where.append(coalition_coded(projects.c.coalition_id, coalition_code))
-    if status is not None:
-        where.append(projects.c.status == status)
-    if target_code is not None:
-        where.append(linked_to_target(projects.c.id, project_targets, "project_id", target_code))
-    if group_code is not None:
-        where.append(
-            projects.c.id.in_(
-                sa.select(project_groups.c.project_id)
-                .join(groups, groups.c.id == project_groups.c.group_id)
-                .where(groups.c.code == group_code)
-            )
-        )
-    return where
+def _in_group(code: str) -> ColumnElement[bool]:
+    return projects.c.id.in_(
+        sa.select(project_groups.c.project_id)
+        .join(groups, groups.c.id == project_groups.c.group_id)
+        .where(groups.c.code == code)
+    )
+
+
+# The ``projects`` list filter (all given conditions must hold).
+filters = Conditions(
+    coalition_code=coalition_coded(projects.c.coalition_id),
+    status=equal(projects.c.status),
+    target_code=linked_to_target(projects.c.id, project_targets, "project_id"),
+    group_code=_in_group,
+)

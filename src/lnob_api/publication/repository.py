@@ -11,7 +11,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.coalition import repository as coalition_repo
-from lnob_api.domain_kit.sql import linked_to_target
+from lnob_api.declare.conditions import Conditions, equal, linked_to_target, words
 from lnob_api.models.tables import (
     coalitions,
     publication_coalitions,
@@ -21,7 +21,6 @@ from lnob_api.models.tables import (
 )
 from lnob_api.read.keyset import Order, OrderKey
 from lnob_api.read.relations import Source, Through, ToOne, order_by
-from lnob_api.read.search import ESCAPE, word_patterns
 
 # ``published_on`` is often unknown (the seeded material has no dates). A keyset cursor cannot
 # seek past a NULL, so "newest first" sorts on the date with undated ones last, as a labelled
@@ -61,34 +60,20 @@ COALITIONS_BY_PUBLICATION = Through(
 )
 
 
-def filters(
-    *,
-    coalition_code: str | None = None,
-    kind: str | None = None,
-    language: str | None = None,
-    target_code: str | None = None,
-    search: str | None = None,
-) -> list[ColumnElement[bool]]:
-    """WHERE clauses for the ``publications`` list filter (all given conditions must hold)."""
-    where: list[ColumnElement[Any]] = []
-    if coalition_code is not None:
-        where.append(
-            publications.c.id.in_(
-                sa.select(publication_coalitions.c.publication_id)
-                .join(coalitions, coalitions.c.id == publication_coalitions.c.coalition_id)
-                .where(coalitions.c.code == coalition_code.strip().upper())
-            )
-        )
-    if kind is not None:
-        where.append(publications.c.kind == kind)
-    if language is not None:  # a canonical tag (declare.language)
-        where.append(publications.c.language == language)
-    if target_code is not None:
-        where.append(
-            linked_to_target(publications.c.id, publication_targets, "publication_id", target_code)
-        )
-    if search:
-        haystack = sa.func.lower(publications.c.title + " " + publications.c.description)
-        for pattern in word_patterns(search):
-            where.append(haystack.like(pattern, escape=ESCAPE))
-    return where
+def _about_coalition(code: str) -> ColumnElement[bool]:
+    return publications.c.id.in_(
+        sa.select(publication_coalitions.c.publication_id)
+        .join(coalitions, coalitions.c.id == publication_coalitions.c.coalition_id)
+        .where(coalitions.c.code == code.strip().upper())
+    )
+
+
+# The ``publications`` list filter (all given conditions must hold); ``language`` is a
+# canonical tag (declare.language).
+filters = Conditions(
+    coalition_code=_about_coalition,
+    kind=equal(publications.c.kind),
+    language=equal(publications.c.language),
+    target_code=linked_to_target(publications.c.id, publication_targets, "publication_id"),
+    search=words(publications.c.title + " " + publications.c.description, lower=True),
+)

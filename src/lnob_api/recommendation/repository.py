@@ -11,14 +11,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
-from lnob_api.coalition.repository import coalition_coded
 from lnob_api.db.rows import lock_one
-from lnob_api.domain_kit.sql import exists, linked_to_target, replace_link_rows
+from lnob_api.declare.conditions import Conditions, coalition_coded, equal, linked_to_target, words
+from lnob_api.domain_kit.sql import exists, replace_link_rows
 from lnob_api.models.tables import oauth_clients as clients
 from lnob_api.models.tables import (
     publication_coalitions,
@@ -30,7 +29,6 @@ from lnob_api.models.tables import (
 from lnob_api.models.tables import recommendation_responses as responses
 from lnob_api.models.tables import recommendation_status_changes as changes
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, scoped_by
-from lnob_api.read.search import ESCAPE, word_patterns
 from lnob_api.sdg import repository as sdg_repo
 
 RECORDED_BY = "recorded_by"
@@ -94,32 +92,15 @@ TARGETS_BY_RECOMMENDATION = Through(
 )
 
 
-def filters(
-    *,
-    coalition_code: str | None = None,
-    status: str | None = None,
-    target_code: str | None = None,
-    authority: str | None = None,
-    authority_level: str | None = None,
-) -> list[ColumnElement[bool]]:
-    """WHERE clauses for the ``recommendations`` filter (all given conditions must hold);
-    ``authority`` matches words of the authority's name, case-insensitively."""
-    where: list[ColumnElement[Any]] = []
-    if coalition_code is not None:
-        where.append(coalition_coded(recommendations.c.coalition_id, coalition_code))
-    if status is not None:
-        where.append(recommendations.c.status == status)
-    if target_code is not None:
-        where.append(
-            linked_to_target(
-                recommendations.c.id, recommendation_targets, "recommendation_id", target_code
-            )
-        )
-    for pattern in word_patterns(authority):
-        where.append(recommendations.c.authority_name.ilike(pattern, escape=ESCAPE))
-    if authority_level is not None:
-        where.append(recommendations.c.authority_level == authority_level)
-    return where
+# The ``recommendations`` filter (all given conditions must hold); ``authority`` matches words
+# of the authority's name, case-insensitively.
+filters = Conditions(
+    coalition_code=coalition_coded(recommendations.c.coalition_id),
+    status=equal(recommendations.c.status),
+    target_code=linked_to_target(recommendations.c.id, recommendation_targets, "recommendation_id"),
+    authority=words(recommendations.c.authority_name),
+    authority_level=equal(recommendations.c.authority_level),
+)
 
 
 # Writes ---------------------------------------------------------------------------------------

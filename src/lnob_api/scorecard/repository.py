@@ -17,9 +17,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
-from lnob_api.coalition.repository import coalition_coded
 from lnob_api.db.rows import lock_one
-from lnob_api.domain_kit.sql import exists, linked_to_target
+from lnob_api.declare.conditions import Conditions, coalition_coded, equal, linked_to_target, words
+from lnob_api.domain_kit.sql import exists
 from lnob_api.errors import InvalidInput
 from lnob_api.models.tables import areas, coalitions, indicators, scorecards
 from lnob_api.models.tables import scorecard_actions as actions
@@ -29,7 +29,6 @@ from lnob_api.models.tables import scorecard_scores as scores
 from lnob_api.observation.periods import period_bounds
 from lnob_api.read.keyset import OrderKey
 from lnob_api.read.relations import Source, ToMany, ToOne, order_by, scoped_by
-from lnob_api.read.search import ESCAPE, word_patterns
 
 
 def _part_of(table: sa.Table) -> Any:
@@ -106,50 +105,31 @@ def _edge(period: str, field: str, *, end: bool = False) -> date:
     return last if end else start
 
 
-def filters(
-    *,
-    coalition_code: str | None = None,
-    area_code: str | None = None,
-    target_code: str | None = None,
-    service: str | None = None,
-    period_from: str | None = None,
-    period_to: str | None = None,
-    project_id: int | None = None,
-    dataset_id: int | None = None,
-) -> list[ColumnElement[bool]]:
-    """WHERE clauses for the ``scorecards`` filter (all given conditions must hold).
-
-    ``area_code`` matches that area and every area below it; ``target_code`` matches scorecards
-    with a criterion linked to that target; ``service`` matches words of the service assessed,
-    case-insensitively; ``period_from``/``period_to`` (SDMX periods) keep scorecards starting
-    on or after the first's start and ending on or before the second's end. A malformed period
-    raises ``InvalidInput``.
-    """
-    where: list[ColumnElement[Any]] = []
-    if coalition_code is not None:
-        where.append(coalition_coded(scorecards.c.coalition_id, coalition_code))
-    if area_code is not None:
-        code = area_code.strip().upper()
-        where.append(
-            scorecards.c.area_code.in_(
-                sa.select(areas.c.code).where(
-                    sa.or_(areas.c.code == code, areas.c.ancestors.overlap([code]))
-                )
-            )
+def _within_area(code: str) -> ColumnElement[bool]:
+    """In that area or any area below it."""
+    code = code.strip().upper()
+    return scorecards.c.area_code.in_(
+        sa.select(areas.c.code).where(
+            sa.or_(areas.c.code == code, areas.c.ancestors.overlap([code]))
         )
-    if target_code is not None:
-        where.append(linked_to_target(scorecards.c.id, criteria, "scorecard_id", target_code))
-    for pattern in word_patterns(service):
-        where.append(scorecards.c.service.ilike(pattern, escape=ESCAPE))
-    if period_from is not None:
-        where.append(scorecards.c.period_start >= _edge(period_from, "filter.periodFrom"))
-    if period_to is not None:
-        where.append(scorecards.c.period_end <= _edge(period_to, "filter.periodTo", end=True))
-    if project_id is not None:
-        where.append(scorecards.c.project_id == project_id)
-    if dataset_id is not None:
-        where.append(scorecards.c.dataset_id == dataset_id)
-    return where
+    )
+
+
+# The ``scorecards`` filter (all given conditions must hold). ``area_code`` matches that area
+# and every area below it; ``target_code`` matches scorecards with a criterion linked to that
+# target; ``service`` matches words of the service assessed, case-insensitively;
+# ``period_from``/``period_to`` (SDMX periods) keep scorecards starting on or after the first's
+# start and ending on or before the second's end. A malformed period raises ``InvalidInput``.
+filters = Conditions(
+    coalition_code=coalition_coded(scorecards.c.coalition_id),
+    area_code=_within_area,
+    target_code=linked_to_target(scorecards.c.id, criteria, "scorecard_id"),
+    service=words(scorecards.c.service),
+    period_from=lambda period: scorecards.c.period_start >= _edge(period, "filter.periodFrom"),
+    period_to=lambda period: scorecards.c.period_end <= _edge(period, "filter.periodTo", end=True),
+    project_id=equal(scorecards.c.project_id),
+    dataset_id=equal(scorecards.c.dataset_id),
+)
 
 
 # Writes ---------------------------------------------------------------------------------------

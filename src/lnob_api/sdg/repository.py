@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
+from lnob_api.declare.conditions import Conditions, equal, words
 from lnob_api.models.tables import (
     coalitions,
     dataset_indicators,
@@ -17,7 +16,6 @@ from lnob_api.models.tables import (
     sdg_targets,
 )
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, public
-from lnob_api.read.search import ESCAPE, word_patterns
 
 # The goals and targets under the names graphql/sdg reads them by.
 goals, targets = sdg_goals, sdg_targets
@@ -41,36 +39,20 @@ INDICATORS_BY_COALITION = ToMany(INDICATORS, "coalition_id")
 INDICATORS_BY_DATASET = Through(INDICATORS, dataset_indicators, "dataset_id", "indicator_id")
 
 
-def indicator_filters(
-    *,
-    goal: int | None = None,
-    target: str | None = None,
-    custom: bool | None = None,
-    coalition: str | None = None,
-    search: str | None = None,
-) -> list[ColumnElement[bool]]:
-    """WHERE clauses for the ``indicators`` filter input."""
-    where: list[ColumnElement[Any]] = []
-    if goal is not None:
-        where.append(
-            indicators.c.target_code.in_(
-                sa.select(targets.c.code).where(targets.c.goal_code == goal)
-            )
-        )
-    if target is not None:
-        where.append(indicators.c.target_code == target.strip().lower())
-    if custom is not None:
-        where.append(
-            indicators.c.coalition_id.is_not(None)
-            if custom
-            else indicators.c.coalition_id.is_(None)
-        )
-    if coalition is not None:
-        where.append(
-            indicators.c.coalition_id.in_(
-                sa.select(coalitions.c.id).where(coalitions.c.code == coalition.upper())
-            )
-        )
-    for pattern in word_patterns(search):
-        where.append(sa.func.lower(indicators.c.title).like(pattern, escape=ESCAPE))
-    return where
+def _custom(custom: bool) -> ColumnElement[bool]:
+    column = indicators.c.coalition_id
+    return column.is_not(None) if custom else column.is_(None)
+
+
+# The ``indicators`` filter input (all given conditions must hold).
+indicator_filters = Conditions(
+    goal=lambda goal: indicators.c.target_code.in_(
+        sa.select(targets.c.code).where(targets.c.goal_code == goal)
+    ),
+    target=equal(indicators.c.target_code, lambda code: code.strip().lower()),
+    custom=_custom,
+    coalition=lambda code: indicators.c.coalition_id.in_(
+        sa.select(coalitions.c.id).where(coalitions.c.code == code.upper())
+    ),
+    search=words(indicators.c.title, lower=True),
+)

@@ -1,0 +1,102 @@
+"""The conditions of a list filter, declared once per list: each filter input field's name and
+the kind of condition it puts on the rows.
+
+``Conditions(status=equal(table.c.status), coalition_code=coalition_coded(table.c.coalition_id),
+...)`` is the list's filter: called with the given values by name (None, or an unknown name's
+absence: not given) it returns the WHERE clauses of those given, in declaration order (all must
+hold). An unknown name is a TypeError, as for a function's keyword argument. The kinds:
+
+- ``equal(column, normalize)``: the column is the value (``normalize``d first when given);
+- ``member(column)``: the column is one of the values;
+- ``at_least(column)`` / ``below(column)``: the column is at least / less than the value;
+- ``coalition_coded(column)``: the column (a coalition id) is the coalition with this country
+  code, case and surrounding spaces ignored;
+- ``linked_to_target(key, link, owner)``: the record owns a row of a link table whose
+  ``target_code`` is this SDG target's code;
+- ``words(column, lower=...)``: the column contains every word of the value, in any case
+  (``ILIKE``, or ``lower(column) LIKE`` with ``lower``);
+- any function of the value that returns one clause or a list of them (a filter of its own).
+
+The declared entities' filters (``Entity.where``: GraphQL and the bulk exports read the same
+declaration) are the ``Filter`` of a field; these are the conditions a list adds of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from lnob_api.models.tables import coalitions
+from lnob_api.read.search import ESCAPE, word_patterns
+
+Clauses = ColumnElement[bool] | list[ColumnElement[bool]]
+Condition = Callable[[Any], Clauses]
+
+
+class Conditions:
+    """A list's filter: its conditions by input name (see the module docstring)."""
+
+    def __init__(self, **conditions: Condition) -> None:
+        self.conditions = conditions
+
+    def __call__(self, **values: Any) -> list[ColumnElement[bool]]:
+        unknown = values.keys() - self.conditions.keys()
+        if unknown:
+            raise TypeError(f"no such filter: {', '.join(sorted(unknown))}")
+        where: list[ColumnElement[bool]] = []
+        for name, condition in self.conditions.items():
+            value = values.get(name)
+            if value is None:
+                continue
+            found = condition(value)
+            if isinstance(found, list):
+                where.extend(found)
+            else:
+                where.append(found)
+        return where
+
+
+def equal(column: ColumnElement[Any], normalize: Callable[[Any], Any] | None = None) -> Condition:
+    if normalize is None:
+        return lambda value: column == value
+    return lambda value: column == normalize(value)
+
+
+def member(column: ColumnElement[Any]) -> Condition:
+    return lambda values: column.in_(values)
+
+
+def at_least(column: ColumnElement[Any]) -> Condition:
+    return lambda value: column >= value
+
+
+def below(column: ColumnElement[Any]) -> Condition:
+    return lambda value: column < value
+
+
+def coalition_coded(column: ColumnElement[Any]) -> Condition:
+    """The filter ``coalitionCode``: ``column`` (a coalition id) is that of the coalition with
+    this country code (case and surrounding spaces ignored)."""
+    return lambda code: column.in_(
+        sa.select(coalitions.c.id).where(coalitions.c.code == code.strip().upper())
+    )
+
+
+def linked_to_target(key: ColumnElement[Any], link: sa.Table, owner: str) -> Condition:
+    """The filter ``targetCode``: ``key`` (a record's id) owns a row of ``link`` (its ``owner``
+    column) whose ``target_code`` is this SDG target's code, case and surrounding spaces
+    ignored (codes are stored lower case: ``1.a``)."""
+    return lambda code: key.in_(
+        sa.select(link.c[owner]).where(link.c.target_code == code.strip().lower())
+    )
+
+
+def words(column: ColumnElement[Any], *, lower: bool = False) -> Condition:
+    """Every word of the value is in ``column``, in any case."""
+    if lower:
+        haystack = sa.func.lower(column)
+        return lambda text: [haystack.like(p, escape=ESCAPE) for p in word_patterns(text)]
+    return lambda text: [column.ilike(p, escape=ESCAPE) for p in word_patterns(text)]
