@@ -24,6 +24,21 @@ def pk_of(global_id: str, type_name: str, field: str) -> int:
         raise InvalidInput(field, f"{shown!r} is not a {type_name} id", code="INVALID_ID") from None
 
 
+def pks_of(global_ids: list[strawberry.ID] | None, type_name: str, field: str) -> list[int] | None:
+    """The integer keys of a filter's list of ``type_name`` global ids (None: no list), or
+    INVALID_ID on ``field`` for the first that is not one."""
+    if global_ids is None:
+        return None
+    pks = []
+    for global_id in global_ids:
+        found_type, key = from_global_id(global_id, field)
+        if found_type != type_name or not key.isdigit():
+            noun = type_name.lower()
+            raise InvalidInput(field, f"{global_id!r} is not a {noun} id", code="INVALID_ID")
+        pks.append(int(key))
+    return pks
+
+
 class _Row:
     id: strawberry.ID
     row_version: int

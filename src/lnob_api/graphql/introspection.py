@@ -14,6 +14,7 @@ cached errors themselves stay whole.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator
 
@@ -41,15 +42,10 @@ def without_suggestion(error: GraphQLError) -> GraphQLError:
     message = _SUGGESTION.sub("", error.message)
     if message == error.message:
         return error
-    return GraphQLError(
-        message,
-        nodes=error.nodes,
-        source=error.source,
-        positions=error.positions,
-        path=error.path,
-        original_error=error.original_error,
-        extensions=error.extensions,
-    )
+    shown = copy.copy(error)  # every attribute, so nothing graphql-core adds is lost
+    shown.message = message
+    shown.args = (message,)
+    return shown
 
 
 class SchemaForAdminsOnly(SchemaExtension):

@@ -464,11 +464,6 @@ def itself(done: Any) -> Any:
     return done
 
 
-def given(data: object, *names: str) -> dict[str, Any]:
-    """The input fields ``names`` as the service call's arguments of the same names."""
-    return {name: getattr(data, name) for name in names}
-
-
 def calls(
     call: Callable[..., Awaitable[Any]],
     input: type,

@@ -10,15 +10,21 @@ update's "leave the links as they are").
 
 What the mutation spells out (its ``args``, the row its ``id`` names) wins over what passes by
 name; a call's argument that no input field names is left to its default.
+
+A filter input passes the same way to its repository's ``filters`` (:func:`where`), an enum
+(or a list of them) as its value: what the spelled-out arguments do not give passes by name.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 import strawberry
+
+W = TypeVar("W")
 
 
 def _spellings(argument: str) -> Iterator[str]:
@@ -47,3 +53,25 @@ def read(data: object, passes: Mapping[str, str]) -> dict[str, Any]:
     """The values ``data`` (an input) gives the arguments ``passes`` names (UNSET: None)."""
     values = {argument: getattr(data, field) for argument, field in passes.items()}
     return {k: None if v is strawberry.UNSET else v for k, v in values.items()}
+
+
+def _plain(value: Any) -> Any:
+    """An enum as its value, a list of them as a list of values; anything else as it is."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return [v.value if isinstance(v, Enum) else v for v in value]
+    return value
+
+
+def where(filters: Callable[..., W], input: type) -> Callable[..., W]:
+    """``filters`` (a repository's WHERE clauses) called with what a filter input of type
+    ``input`` gives by name (:func:`by_name`; an enum as its value), then with the arguments
+    spelled out beside the input (decoded ids...), which win."""
+    passes = by_name(filters, input)
+
+    def call(data: object, /, **spelled: Any) -> W:
+        values = {k: _plain(v) for k, v in read(data, passes).items()}
+        return filters(**{**values, **spelled})
+
+    return call

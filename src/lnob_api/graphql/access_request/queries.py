@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from lnob_api.access_request import repository as access_request_repo
+from lnob_api.graphql import passed
 from lnob_api.graphql.access_request.types import AccessRequest
 from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.ids_input import pk_of
@@ -19,16 +20,13 @@ class AccessRequestFilter:
     dataset: strawberry.ID | None = None
 
 
+_where = passed.where(access_request_repo.filters, AccessRequestFilter)
+
+
 def _access_requests(filter: AccessRequestFilter | None = None) -> Slice:
     f = filter or AccessRequestFilter()
     dataset_id = pk_of(f.dataset, "Dataset", "dataset") if f.dataset is not None else None
-    return Slice(
-        where=access_request_repo.filters(
-            status=f.status.value if f.status is not None else None,
-            coalition_code=f.coalition,
-            dataset_id=dataset_id,
-        )
-    )
+    return Slice(where=_where(f, dataset_id=dataset_id))
 
 
 @strawberry.type

@@ -11,12 +11,12 @@ import strawberry
 from lnob_api.access import history
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import DATASET
-from lnob_api.errors import InvalidInput
+from lnob_api.graphql import passed
 from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.dataset.types import Dataset
 from lnob_api.graphql.declared import declared_where, filters
 from lnob_api.graphql.enums import DatasetStatus
-from lnob_api.graphql.ids import from_global_id
+from lnob_api.graphql.ids_input import pks_of
 from lnob_api.graphql.inputs import check_int
 from lnob_api.graphql.lookups import by_id_or_slug
 from lnob_api.graphql.provenance.types import ProducerType, ProvenanceMethod
@@ -68,14 +68,7 @@ class DatasetFilter:
     )
 
 
-def _project_pks(ids: list[strawberry.ID]) -> list[int]:
-    pks = []
-    for gid in ids:
-        type_name, key = from_global_id(gid, "filter.projects")
-        if type_name != "Project" or not key.isdigit():
-            raise InvalidInput("filter.projects", f"{gid!r} is not a project id", code="INVALID_ID")
-        pks.append(int(key))
-    return pks
+_where = passed.where(dataset_repo.filters, DatasetFilter)
 
 
 AS_OF = (
@@ -92,16 +85,8 @@ def _datasets(
     f = filter or DatasetFilter()
     for i, goal in enumerate(f.goals or ()):
         check_int(goal, sdg_repo.goals.c.code, f"filter.goals.{i}")
-    where = dataset_repo.filters(
-        coalition_codes=f.coalitions,
-        project_ids=_project_pks(f.projects) if f.projects is not None else None,
-        goal_codes=f.goals,
-        target_codes=f.targets,
-        indicator_codes=f.indicators,
-        statuses=[s.value for s in f.statuses] if f.statuses is not None else None,
-        group_codes=f.groups,
-        search=f.search,
-        updated_since=f.updated_since,
+    where = _where(
+        f, project_ids=pks_of(f.projects, "Project", "filter.projects")
     ) + provenance_repo.dataset_filters(
         producer_types=f.producer_types,
         methods=f.methods,

@@ -12,11 +12,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api.area import repository as area_repo
 from lnob_api.dataset import repository as dataset_repo
-from lnob_api.errors import InvalidInput
+from lnob_api.graphql import passed
 from lnob_api.graphql.connections import Slice
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import ObsStatus
-from lnob_api.graphql.ids import from_global_id
+from lnob_api.graphql.ids_input import pks_of
 from lnob_api.graphql.lazy import Area as _Area
 from lnob_api.graphql.lazy import Dataset as _Dataset
 from lnob_api.graphql.lazy import Indicator as _Indicator
@@ -220,18 +220,7 @@ class ObservationFilter:
     )
 
 
-def _dataset_pks(ids: list[strawberry.ID]) -> list[int]:
-    pks = []
-    for gid in ids:
-        type_name, key = from_global_id(gid, "filter.datasets")
-        if type_name != "Dataset" or not key.isdigit():
-            raise InvalidInput("filter.datasets", f"{gid!r} is not a dataset id", code="INVALID_ID")
-        pks.append(int(key))
-    return pks
-
-
-def _values(items: list[ProducerType] | list[ProvenanceMethod] | None) -> list[str] | None:
-    return None if items is None else [item.value for item in items]
+_where = passed.where(observation_repo.filters, ObservationFilter)
 
 
 def observation_slice(filter: ObservationFilter | None = None) -> Slice:
@@ -245,23 +234,10 @@ def observation_where(
 ) -> tuple[list[ColumnElement[bool]], Hashable]:
     """The WHERE clauses of ``filter`` and a hashable key telling loaders apart by filter."""
     f = filter or ObservationFilter()
-    where = observation_repo.filters(
-        indicator_codes=f.indicators,
-        area_codes=f.areas,
-        period_from=f.period_from,
-        period_to=f.period_to,
-        dataset_ids=_dataset_pks(f.datasets) if f.datasets is not None else None,
-        sex=f.sex,
-        age=f.age,
-        disability_status=f.disability_status,
-        urbanisation=f.urbanisation,
+    where = _where(
+        f,
+        dataset_ids=pks_of(f.datasets, "Dataset", "filter.datasets"),
         group_codes=f.group,
-        updated_since=f.updated_since,
-        target_codes=f.targets,
-        producer_types=_values(f.producer_types),
-        methods=_values(f.methods),
-        washington_group=f.washington_group,
-        meets_criteria=f.meets_criteria,
     )
     key = tuple(
         (name, tuple(value) if isinstance(value, list) else value)

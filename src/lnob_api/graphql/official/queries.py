@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from lnob_api.errors import InvalidInput
+from lnob_api.graphql import passed
 from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.official.types import ComparisonRow, OfficialValue
@@ -28,17 +29,11 @@ class OfficialValueFilter:
     source: str | None = strawberry.field(default=None, description="The source's exact name.")
 
 
+_where = passed.where(official_repo.filters, OfficialValueFilter)
+
+
 def _official_values(filter: OfficialValueFilter | None = None) -> Slice:
-    f = filter or OfficialValueFilter()
-    return Slice(
-        where=official_repo.filters(
-            indicator_code=f.indicator,
-            area_codes=f.areas,
-            period_from=f.period_from,
-            period_to=f.period_to,
-            source=f.source,
-        )
-    )
+    return Slice(where=_where(filter or OfficialValueFilter()))
 
 
 @strawberry.type

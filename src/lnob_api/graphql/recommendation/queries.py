@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from lnob_api.graphql import passed
 from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.lookups import by_id
 from lnob_api.graphql.recommendation.types import Recommendation
@@ -26,18 +27,11 @@ class RecommendationFilter:
     authority_level: AuthorityLevel | None = None
 
 
+_where = passed.where(recommendation_repo.filters, RecommendationFilter)
+
+
 def _recommendations(filter: RecommendationFilter | None = None) -> Slice:
-    f = filter or RecommendationFilter()
-    level = f.authority_level.value if f.authority_level is not None else None
-    return Slice(
-        where=recommendation_repo.filters(
-            coalition_code=f.coalition,
-            status=f.status.value if f.status is not None else None,
-            target_code=f.target,
-            authority=f.authority,
-            authority_level=level,
-        )
-    )
+    return Slice(where=_where(filter or RecommendationFilter()))
 
 
 @strawberry.type

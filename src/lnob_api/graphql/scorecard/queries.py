@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from lnob_api.graphql import passed
 from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.lookups import by_id
@@ -35,16 +36,14 @@ class ScorecardFilter:
     dataset: strawberry.ID | None = None
 
 
+_where = passed.where(scorecard_repo.filters, ScorecardFilter)
+
+
 def _scorecards(filter: ScorecardFilter | None = None) -> Slice:
     f = filter or ScorecardFilter()
     return Slice(
-        where=scorecard_repo.filters(
-            coalition_code=f.coalition,
-            area_code=f.area,
-            target_code=f.target,
-            service=f.service,
-            period_from=f.period_from,
-            period_to=f.period_to,
+        where=_where(
+            f,
             project_id=pk_of(f.project, "Project", "filter.project") if f.project else None,
             dataset_id=pk_of(f.dataset, "Dataset", "filter.dataset") if f.dataset else None,
         )
