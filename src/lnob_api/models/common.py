@@ -36,6 +36,20 @@ def link_key(
     return mapped_column(sa.ForeignKey(target, ondelete=ondelete), primary_key=True, index=index)
 
 
+class TargetLink:
+    """The SDG-target side of a link table (projects, publications, recommendations to the
+    targets they address): a target in use cannot be deleted. Its column follows the owner's."""
+
+    target_code: Mapped[str] = link_key("sdg_targets.code", ondelete="RESTRICT", index=True)
+
+
+class GroupLink:
+    """The marginalised-group side of a link table (projects and datasets to the groups they
+    are about): a group in use cannot be deleted. Its column follows the owner's."""
+
+    group_id: Mapped[int] = link_key("marginalised_groups.id", ondelete="RESTRICT", index=True)
+
+
 class _Editable(Protocol):
     row_version: int
     updated_at: datetime

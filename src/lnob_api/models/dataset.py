@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
 from lnob_api.models.columns import blank_text, identity_key, reference, stamped
-from lnob_api.models.common import DemoFlag, Timestamped, Versioned, link_key
+from lnob_api.models.common import DemoFlag, GroupLink, Timestamped, Versioned, link_key
 from lnob_api.models.enums import (
     ConsentScope,
     DatasetStatus,
@@ -144,13 +144,12 @@ class DatasetIndicator(Base):
     indicator_id: Mapped[int] = link_key("indicators.id", ondelete="RESTRICT", index=True)
 
 
-class DatasetGroup(Base):
+class DatasetGroup(GroupLink, Base):
     """The marginalised groups a dataset is about."""
 
     __tablename__ = "dataset_groups"
 
     dataset_id: Mapped[int] = link_key("datasets.id")
-    group_id: Mapped[int] = link_key("marginalised_groups.id", ondelete="RESTRICT", index=True)
 
 
 class DatasetUpload(Base):

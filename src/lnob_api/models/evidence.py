@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
 from lnob_api.models.columns import blank_text, identity_key, reference, stamped
-from lnob_api.models.common import Timestamped, Versioned, link_key
+from lnob_api.models.common import TargetLink, Timestamped, Versioned, link_key
 from lnob_api.models.enums import Visibility, enum_type
 from lnob_api.models.observation import DIMENSION_COLUMNS, breakdown, period_checks
 
@@ -205,11 +205,10 @@ class Recommendation(Timestamped, Versioned, Base):
     )
 
 
-class RecommendationTarget(Base):
+class RecommendationTarget(TargetLink, Base):
     __tablename__ = "recommendation_targets"
 
     recommendation_id: Mapped[int] = link_key("recommendations.id")
-    target_code: Mapped[str] = link_key("sdg_targets.code", ondelete="RESTRICT", index=True)
 
 
 class RecommendationResponse(Base):

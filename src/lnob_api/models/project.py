@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
 from lnob_api.models.columns import blank_text, identity_key, reference
-from lnob_api.models.common import DemoFlag, Timestamped, Versioned, link_key
+from lnob_api.models.common import DemoFlag, GroupLink, TargetLink, Timestamped, Versioned, link_key
 from lnob_api.models.enums import ProjectStatus, Visibility, enum_type
 
 
@@ -39,15 +39,13 @@ class Project(Timestamped, Versioned, DemoFlag, Base):
     )
 
 
-class ProjectTarget(Base):
+class ProjectTarget(TargetLink, Base):
     __tablename__ = "project_targets"
 
     project_id: Mapped[int] = link_key("projects.id")
-    target_code: Mapped[str] = link_key("sdg_targets.code", ondelete="RESTRICT", index=True)
 
 
-class ProjectGroup(Base):
+class ProjectGroup(GroupLink, Base):
     __tablename__ = "project_groups"
 
     project_id: Mapped[int] = link_key("projects.id")
-    group_id: Mapped[int] = link_key("marginalised_groups.id", ondelete="RESTRICT", index=True)

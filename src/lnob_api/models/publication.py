@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lnob_api.db.base import Base
 from lnob_api.models.columns import blank_text, identity_key, reference
-from lnob_api.models.common import DemoFlag, Timestamped, Versioned, link_key
+from lnob_api.models.common import DemoFlag, TargetLink, Timestamped, Versioned, link_key
 from lnob_api.models.enums import PublicationKind, Visibility, enum_type
 
 
@@ -51,11 +51,10 @@ class PublicationCoalition(Base):
     coalition_id: Mapped[int] = link_key("coalitions.id", index=True)
 
 
-class PublicationTarget(Base):
+class PublicationTarget(TargetLink, Base):
     __tablename__ = "publication_targets"
 
     publication_id: Mapped[int] = link_key("publications.id")
-    target_code: Mapped[str] = link_key("sdg_targets.code", ondelete="RESTRICT", index=True)
 
 
 class PublicationDataset(Base):

@@ -9,10 +9,18 @@ schema to read it.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 from lnob_api.sdmx import model
-from lnob_api.sdmx.data_xml import CHUNK_ELEMENTS, STRUCTURE_ID, Contents, flush, number
+from lnob_api.sdmx.data_xml import (
+    STRUCTURE_ID,
+    Contents,
+    Nesting,
+    flush,
+    number,
+    write_data_sets,
+)
 from lnob_api.sdmx.xml import DECLARATION, attrs, header, xmlns
 
 
@@ -65,58 +73,40 @@ async def generic(
     rows: AsyncIterator[Any], contents: Contents = Contents()
 ) -> AsyncIterator[bytes]:
     """The message, chunk by chunk (rows ordered as ``sdmx.repository.data_select`` orders)."""
-    at_observation = contents.dimension_at_observation
-    parts: list[str] = [_opening(at_observation)]
-    written = False
-    for action, source, with_obs in contents.data_sets(rows):
-        async for chunk in _datasets(
-            source, parts, at_observation, contents.attributes, with_obs, action
-        ):
-            written = True
-            yield chunk
-    if not written:
-        parts.append(_dataset(None, "Information") + "</message:DataSet>")
+    parts: list[str] = [_opening(contents.dimension_at_observation)]
+    empty = _dataset(None, "Information") + "</message:DataSet>"
+    nesting = partial(_nesting, contents)
+    async for chunk in write_data_sets(rows, contents, parts, nesting, empty=empty):
+        yield chunk
     parts.append("</message:GenericData>")
     yield flush(parts)
 
 
-async def _datasets(
-    rows: AsyncIterator[Any],
-    parts: list[str],
-    dimension_at_observation: str,
-    attributes: bool,
-    observations: bool,
-    action: str,
-) -> AsyncIterator[bytes]:
-    series_dims, obs_dims = model.layout(dimension_at_observation)
+def _nesting(contents: Contents, action: str, observations: bool) -> Nesting:
+    """One data set per LNOB dataset, whatever its versions (includeHistory)."""
+    attributes = contents.attributes
+    series_dims, obs_dims = model.layout(contents.dimension_at_observation)
     flat = not series_dims
-    series_columns = [d.column for d in series_dims]
     delete = action == "Delete"
-    dataset: str | None = None
-    current: tuple[Any, ...] | None = None
-    async for row in rows:
-        if row["dataset"] != dataset:
-            if current is not None:
-                parts.append("</generic:Series>")
-                current = None
-            if dataset is not None:
-                parts.append("</message:DataSet>")
-            dataset = row["dataset"]
-            parts.append(_dataset(dataset if attributes else None, action))
-        if not flat:
-            key = tuple(row[c] for c in series_columns)
-            if key != current:
-                if current is not None:
-                    parts.append("</generic:Series>")
-                series = _values("SeriesKey", {d.id: row[d.column] for d in series_dims})
-                parts.append(f"<generic:Series>{series}")
-                current = key
+
+    def open_set(row: Any) -> str:
+        return _dataset(row["dataset"] if attributes else None, action)
+
+    def open_series(row: Any) -> str:
+        series = _values("SeriesKey", {d.id: row[d.column] for d in series_dims})
+        return f"<generic:Series>{series}"
+
+    def observation(row: Any, first: bool) -> str | None:
         if observations or delete:
-            parts.append(_observation(row, obs_dims, flat, attributes, delete))
-        if len(parts) >= CHUNK_ELEMENTS:
-            yield flush(parts)
-    if current is not None:
-        parts.append("</generic:Series>")
-    if dataset is not None:
-        parts.append("</message:DataSet>")
-        yield flush(parts)
+            return _observation(row, obs_dims, flat, attributes, delete)
+        return None
+
+    return Nesting(
+        series_dims,
+        open_set,
+        "</message:DataSet>",
+        open_series,
+        "</generic:Series>",
+        observation,
+        data_set=lambda row: row["dataset"],
+    )

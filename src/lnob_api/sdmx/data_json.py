@@ -14,10 +14,11 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from lnob_api.sdmx import model
-from lnob_api.sdmx.data_xml import CHUNK_ELEMENTS, Contents, flush, instant
+from lnob_api.sdmx.data_xml import Contents, Nesting, flush, instant, write_data_sets
 
 # Names of INDICATOR and REF_AREA codes, looked up once the data are written.
 Labels = Callable[[dict[str, list[str]]], Awaitable[dict[str, dict[str, str]]]]
@@ -82,24 +83,13 @@ async def json_data(
     )
     parts = [opening]
     lead = f'"structure":0,"links":[{{"rel":"structure","urn":"{model.dsd_urn()}"}}],' if v2 else ""
-    written = False
-    for action, source, with_obs in contents.data_sets(rows):
-        async for chunk in _datasets(
-            source,
-            parts,
-            index,
-            dimension_at_observation,
-            attributes,
-            with_obs,
-            action,
-            first=not written,
-            lead=lead,
-        ):
-            written = True
-            if chunk:
-                yield chunk
-    if not written:
-        parts.append(f'{{{lead}"action":"Information","{container}":{{}}}}')
+    empty = f'{{{lead}"action":"Information","{container}":{{}}}}'
+    nesting = partial(_nesting, index, contents, lead)
+    async for chunk in write_data_sets(
+        rows, contents, parts, nesting, empty=empty, flush_last=False
+    ):
+        if chunk:
+            yield chunk
     structure = await _structure(
         index,
         labels,
@@ -114,65 +104,36 @@ async def json_data(
     yield flush(parts)
 
 
-async def _datasets(
-    rows: AsyncIterator[Any],
-    parts: list[str],
-    index: dict[str, _Index],
-    dimension_at_observation: str,
-    attributes: bool,
-    observations: bool,
-    action: str,
-    *,
-    first: bool,
-    lead: str = "",
-) -> AsyncIterator[bytes]:
-    """Entries of ``dataSets`` for ``rows``, appended to ``parts``; yields a chunk whenever
-    enough has gathered and ``b""`` once at the end when any entry was written (``first``:
-    no entry precedes them, so no leading comma)."""
-    series_dims, obs_dims = model.layout(dimension_at_observation)
+def _nesting(
+    index: dict[str, _Index], contents: Contents, lead: str, action: str, observations: bool
+) -> Nesting:
+    """Entries of ``dataSets``, their series and observations as JSON members (``lead``:
+    what each entry starts with)."""
+    attributes = contents.attributes
+    series_dims, obs_dims = model.layout(contents.dimension_at_observation)
     container = "series" if series_dims else "observations"
     delete = action == "Delete"
-    data_set: tuple[Any, Any] | None = None  # a version of a dataset (includeHistory)
-    current: tuple[Any, ...] | None = None
-    first_obs = True
-    async for row in rows:
-        if (row["dataset"], row.get("data_set")) != data_set:
-            if current is not None:
-                parts.append("}}")
-                current = None
-            if data_set is not None:
-                parts.append("}},")
-            elif not first:
-                parts.append(",")
-            data_set = (row["dataset"], row.get("data_set"))
-            shared = f'"attributes":[{index["DATASET"](row["dataset"])}],' if attributes else ""
-            parts.append(f'{{{lead}"action":"{action}",{_validity(row)}{shared}"{container}":{{')
-            first_obs = True
-        if series_dims:
-            key = tuple(row[d.column] for d in series_dims)
-            if key != current:
-                if current is not None:
-                    parts.append("}},")
-                position = ":".join(str(index[d.id](row[d.column])) for d in series_dims)
-                parts.append(f'"{position}":{{"attributes":[],"observations":{{')
-                current, first_obs = key, True
-        if observations:
-            position = ":".join(str(index[d.id](row[d.column])) for d in obs_dims)
-            entry: list[Any] = [None if delete else _value(row["value"])]
-            if attributes and not delete:
-                entry.extend(index[a.id](row[a.column]) for a in model.OBS_ATTRIBUTES)
-            parts.append(("" if first_obs else ",") + f'"{position}":{json.dumps(entry)}')
-            first_obs = False
-        else:  # the structure still lists the values the series span (SDMX-JSON 2.0 wants
-            for d in obs_dims:  # every dimension with at least one)
+
+    def open_set(row: Any) -> str:
+        shared = f'"attributes":[{index["DATASET"](row["dataset"])}],' if attributes else ""
+        return f'{{{lead}"action":"{action}",{_validity(row)}{shared}"{container}":{{'
+
+    def open_series(row: Any) -> str:
+        position = ":".join(str(index[d.id](row[d.column])) for d in series_dims)
+        return f'"{position}":{{"attributes":[],"observations":{{'
+
+    def observation(row: Any, first: bool) -> str | None:
+        if not observations:  # the structure still lists the values the series span
+            for d in obs_dims:  # (SDMX-JSON 2.0 wants every dimension with at least one)
                 index[d.id](row[d.column])
-        if len(parts) >= CHUNK_ELEMENTS:
-            yield flush(parts)
-    if current is not None:
-        parts.append("}}")
-    if data_set is not None:
-        parts.append("}}")
-        yield b""
+            return None
+        position = ":".join(str(index[d.id](row[d.column])) for d in obs_dims)
+        entry: list[Any] = [None if delete else _value(row["value"])]
+        if attributes and not delete:
+            entry.extend(index[a.id](row[a.column]) for a in model.OBS_ATTRIBUTES)
+        return ("" if first else ",") + f'"{position}":{json.dumps(entry)}'
+
+    return Nesting(series_dims, open_set, "}}", open_series, "}}", observation, separator=",")
 
 
 def _validity(row: Any) -> str:

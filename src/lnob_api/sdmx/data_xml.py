@@ -8,9 +8,10 @@ constant in the number of observations. A withheld small cell is ``OBS_VALUE="Na
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC
+from functools import partial
 from typing import Any
 
 from lnob_api.sdmx import model
@@ -19,6 +20,8 @@ from lnob_api.sdmx.xml import DECLARATION, attrs, header, xmlns
 # Elements gathered before a chunk is handed to the client.
 CHUNK_ELEMENTS = 500
 STRUCTURE_ID = f"{model.AGENCY}_{model.DSD_ID}_{model.VERSION.replace('.', '_')}"
+# No data set yet (a key no row has).
+_NONE: Hashable = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,69 +137,137 @@ async def structure_specific(
     dataset. ``rows`` are mappings labelled as in ``model``, ordered by dataset, series key and
     period; the deleted keys (in the same order) come first, as data sets with
     ``action="Delete"`` whose observations carry their key only (``Contents.data_sets``)."""
-    at_observation = contents.dimension_at_observation
-    parts: list[str] = [_opening(at_observation, version)]
-    written = False
-    for action, source, with_obs in contents.data_sets(rows):
-        async for chunk in _datasets(
-            source, parts, at_observation, contents.attributes, with_obs, action, version
-        ):
-            written = True
-            yield chunk
-    if not written:
-        parts.append(_dataset(None, "Information", version) + "</message:DataSet>")
+    parts: list[str] = [_opening(contents.dimension_at_observation, version)]
+    empty = _dataset(None, "Information", version) + "</message:DataSet>"
+    nesting = partial(_nesting, contents, version)
+    async for chunk in write_data_sets(rows, contents, parts, nesting, empty=empty):
+        yield chunk
     parts.append("</message:StructureSpecificData>")
     yield flush(parts)
 
 
-async def _datasets(
+def _nesting(contents: Contents, version: str, action: str, observations: bool) -> Nesting:
+    """SDMX-ML 3.0 has no data-set attributes: there, DATASET goes on each series (or flat
+    observation)."""
+    attributes = contents.attributes
+    on_set = version != "3.0"
+    series_dims, obs_dims = model.layout(contents.dimension_at_observation)
+    delete = action == "Delete"
+
+    def shared(row: Any) -> dict[str, Any]:
+        return {} if on_set or not attributes else {model.DATASET.id: row["dataset"]}
+
+    def open_set(row: Any) -> str:
+        return _dataset(row["dataset"] if attributes and on_set else None, action, version, row)
+
+    def open_series(row: Any) -> str:
+        return f"<Series{attrs(**{d.id: row[d.column] for d in series_dims}, **shared(row))}>"
+
+    def observation(row: Any, first: bool) -> str | None:
+        on_obs = {} if series_dims else shared(row)
+        if delete:
+            return _deleted_observation(row, obs_dims, on_obs)
+        return _observation(row, obs_dims, attributes, on_obs) if observations else None
+
+    return Nesting(
+        series_dims, open_set, "</message:DataSet>", open_series, "</Series>", observation
+    )
+
+
+def dataset_version(row: Any) -> Hashable:
+    """What tells one data set's rows from the next: a version of a dataset (``data_set``,
+    with includeHistory; None otherwise)."""
+    return (row["dataset"], row.get("data_set"))
+
+
+@dataclass(frozen=True, slots=True)
+class Nesting:
+    """How a data message (SDMX-ML or SDMX-JSON) nests its rows: data sets, each holding
+    series (or, with no ``series`` dimensions, its observations directly), each holding
+    observations. Rows arrive grouped by data set (``data_set`` tells one data set's rows from
+    the next) and, within one, by series key. ``observation`` writes a row (``first``: the
+    first of its data set or series) or nothing (None); ``separator`` goes between two data
+    sets and between two series of one."""
+
+    series: tuple[model.Component, ...]
+    open_set: Callable[[Any], str]
+    close_set: str
+    open_series: Callable[[Any], str]
+    close_series: str
+    observation: Callable[[Any, bool], str | None]
+    separator: str = ""
+    data_set: Callable[[Any], Hashable] = dataset_version
+
+
+async def write_data_sets(
+    rows: AsyncIterator[Any],
+    contents: Contents,
+    parts: list[str],
+    nesting: Callable[[str, bool], Nesting],
+    *,
+    empty: str,
+    flush_last: bool = True,
+) -> AsyncIterator[bytes]:
+    """The data sets of a message appended to ``parts``: its parts in order
+    (``Contents.data_sets``), each nested as ``nesting(action, observations written)`` says;
+    ``empty`` when none has a row (a message holds at least one data set). Chunks as
+    ``nest`` yields them."""
+    written = False
+    for action, source, observations in contents.data_sets(rows):
+        nested = nest(
+            source, parts, nesting(action, observations), first=not written, flush_last=flush_last
+        )
+        async for chunk in nested:
+            written = True
+            yield chunk
+    if not written:
+        parts.append(empty)
+
+
+async def nest(
     rows: AsyncIterator[Any],
     parts: list[str],
-    dimension_at_observation: str,
-    attributes: bool,
-    observations: bool,
-    action: str,
-    version: str = "2.1",
+    nesting: Nesting,
+    *,
+    first: bool = True,
+    flush_last: bool = True,
 ) -> AsyncIterator[bytes]:
-    """Data sets of ``rows`` appended to ``parts``; a chunk is yielded (and ``parts`` emptied)
-    whenever enough has gathered, and at the end when anything was written. SDMX-ML 3.0 has
-    no data-set attributes: there, DATASET goes on each series (or flat observation)."""
-    on_set = version != "3.0"
-    series_dims, obs_dims = model.layout(dimension_at_observation)
-    series_columns = [d.column for d in series_dims]
-    dataset: str | None = None
-    data_set: tuple[Any, Any] | None = None  # a version of a dataset (includeHistory)
+    """Data sets of ``rows`` appended to ``parts`` as ``nesting`` writes them, each opened when
+    its key changes and closed at the next one (``first``: no data set precedes them in the
+    message). A chunk is yielded (and ``parts`` emptied) whenever enough has gathered, and once
+    at the end when anything was written: all that is gathered, or ``b""`` (``flush_last``
+    false: the caller writes on into that chunk)."""
+    data_set: Hashable = _NONE
     current: tuple[Any, ...] | None = None
-    delete = action == "Delete"
+    first_obs = True
     async for row in rows:
-        if (row["dataset"], row.get("data_set")) != data_set:
+        key = nesting.data_set(row)
+        if key != data_set:
             if current is not None:
-                parts.append("</Series>")
+                parts.append(nesting.close_series)
                 current = None
-            if data_set is not None:
-                parts.append("</message:DataSet>")
-            dataset = row["dataset"]
-            data_set = (dataset, row.get("data_set"))
-            slug = dataset if attributes and on_set else None
-            parts.append(_dataset(slug, action, version, row))
-        shared = {} if on_set or not attributes else {model.DATASET.id: dataset}
-        if series_dims:
-            key = tuple(row[c] for c in series_columns)
-            if key != current:
+            if data_set is not _NONE:
+                parts.append(nesting.close_set + nesting.separator)
+            elif not first and nesting.separator:
+                parts.append(nesting.separator)
+            data_set = key
+            parts.append(nesting.open_set(row))
+            first_obs = True
+        if nesting.series:
+            series = tuple(row[d.column] for d in nesting.series)
+            if series != current:
                 if current is not None:
-                    parts.append("</Series>")
-                series = {d.id: row[d.column] for d in series_dims}
-                parts.append(f"<Series{attrs(**series, **shared)}>")
-                current = key
-            shared = {}
-        if delete:
-            parts.append(_deleted_observation(row, obs_dims, shared))
-        elif observations:
-            parts.append(_observation(row, obs_dims, attributes, shared))
+                    parts.append(nesting.close_series + nesting.separator)
+                parts.append(nesting.open_series(row))
+                current, first_obs = series, True
+        written = nesting.observation(row, first_obs)
+        if written is not None:
+            parts.append(written)
+            first_obs = False
         if len(parts) >= CHUNK_ELEMENTS:
             yield flush(parts)
     if current is not None:
-        parts.append("</Series>")
-    if data_set is not None:
-        parts.append("</message:DataSet>")
-        yield flush(parts)
+        parts.append(nesting.close_series)
+    if data_set is not _NONE:
+        parts.append(nesting.close_set)
+        yield flush(parts) if flush_last else b""
