@@ -11,12 +11,15 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ColumnElement
 from tests.helpers import gql
 
+from lnob_api.access_request import repository as access_request_repo
 from lnob_api.dataset import repository as dataset_repo
+from lnob_api.graphql.access_request.queries import AccessRequestFilter, _access_requests
 from lnob_api.graphql.dataset.queries import DatasetFilter, _datasets
 from lnob_api.graphql.enums import DatasetStatus
 from lnob_api.graphql.observation.types import ObservationFilter, observation_where
 from lnob_api.graphql.recommendation.queries import RecommendationFilter, _recommendations
 from lnob_api.graphql.scorecard.queries import ScorecardFilter, _scorecards
+from lnob_api.models import AccessRequestStatus
 from lnob_api.models.evidence import AuthorityLevel, RecommendationStatus
 from lnob_api.models.provenance import ProducerType, ProvenanceMethod
 from lnob_api.observation import repository as observation_repo
@@ -97,6 +100,9 @@ def test_spelled_arguments_join_the_named_ones() -> None:
     spelled = scorecard_repo.filters(coalition_code="KE", area_code="KE-30", service="clinic")
     assert _sql(_scorecards(given).where) == _sql(spelled)
     assert _sql(_scorecards(None).where) == _sql(scorecard_repo.filters()) == []
+    requests = _access_requests(AccessRequestFilter(status=AccessRequestStatus.PENDING))
+    assert _sql(requests.where) == _sql(access_request_repo.filters(status="PENDING"))
+    assert len(requests.where) == 1
 
 
 OBSERVATIONS = """

@@ -23,6 +23,7 @@ declaration) are the ``Filter`` of a field; these are the conditions a list adds
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -41,6 +42,11 @@ class Conditions:
 
     def __init__(self, **conditions: Condition) -> None:
         self.conditions = conditions
+        # What ``inspect.signature`` reads: its names as keyword-only arguments, as for a
+        # filter function (``graphql.passed`` passes a filter input's fields by them).
+        self.__signature__ = inspect.Signature(
+            [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None) for n in conditions]
+        )
 
     def __call__(self, **values: Any) -> list[ColumnElement[bool]]:
         unknown = values.keys() - self.conditions.keys()
