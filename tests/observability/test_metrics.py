@@ -21,6 +21,10 @@ def value(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
+async def backend_pid(conn: AsyncConnection) -> int:
+    return int((await conn.exec_driver_sql("SELECT pg_backend_pid()")).scalar_one())
+
+
 def scraped(body: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return {
         (s.name, tuple(sorted(s.labels.items()))): s.value
@@ -113,8 +117,28 @@ class TestCounted:
             after = value("lnob_db_pool_checked_out", **labels)
             # then
             assert (during, after) == (1, 0)
-            assert value("lnob_db_pool_size", **labels) == 3
-            assert value("lnob_db_pool_overflow", **labels) == -2  # one of three opened
+            # the pool keeps up to twice pool_size, all opened on demand
+            assert value("lnob_db_pool_size", **labels) == 6
+            assert value("lnob_db_pool_overflow", **labels) == -5  # one of six opened
+        finally:
+            await engine.dispose()
+
+    async def test_the_pool_keeps_the_connections_a_burst_opened(self, database_url: str) -> None:
+        # given: a pool of 2 and a burst of 4 concurrent checkouts
+        engine = create_engine(database_url, pool_size=2)
+        try:
+            burst = [await engine.connect() for _ in range(4)]
+            first = {await backend_pid(c) for c in burst}
+            for c in burst:
+                await c.close()
+            # when: the next burst
+            again = [await engine.connect() for _ in range(4)]
+            second = {await backend_pid(c) for c in again}
+            for c in again:
+                await c.close()
+            # then: the same four PostgreSQL backends (none closed and reopened)
+            assert len(first) == 4
+            assert second == first
         finally:
             await engine.dispose()
 
