@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import requests_visibility, visibility
 from lnob_api.auth.principal import Principal
-from lnob_api.db.rows import lock_one
+from lnob_api.db.rows import lock_by_id
 from lnob_api.declare.conditions import Conditions, coalition_coded, equal
 from lnob_api.domain_kit.sql import newest_first
 from lnob_api.models.tables import access_requests
@@ -129,10 +129,10 @@ async def lock_visible(
     session: AsyncSession, principal: Principal, request_id: int
 ) -> models.AccessRequest | None:
     """The request if the principal may see it, locked for the rest of the transaction."""
-    return await lock_one(
+    return await lock_by_id(
         session,
         models.AccessRequest,
-        models.AccessRequest.id == request_id,
+        request_id,
         requests_visibility.access_request_visible(principal),
         refresh=False,
     )

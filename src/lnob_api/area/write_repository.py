@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
-from lnob_api.domain_kit.sql import exists
+from lnob_api.domain_kit.sql import taken
 from lnob_api.models.tables import areas
 
 
@@ -19,5 +19,4 @@ async def area(session: AsyncSession, code: str, *, lock: bool = False) -> model
     return result.scalar_one_or_none()
 
 
-async def code_taken(session: AsyncSession, code: str) -> bool:
-    return await exists(session, areas.c.code == code)
+code_taken = taken(areas.c.code)

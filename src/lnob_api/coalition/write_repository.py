@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lnob_api import models
-from lnob_api.db.rows import lock_one
-from lnob_api.domain_kit.sql import exists
+from lnob_api.db.rows import lock_by_id, lock_one
+from lnob_api.domain_kit.sql import exists, taken
 from lnob_api.models.tables import areas, coalitions
 
 
@@ -35,18 +35,14 @@ async def country_exists(session: AsyncSession, code: str) -> bool:
     return await exists(session, areas.c.code == code, areas.c.level == "COUNTRY")
 
 
-async def code_taken(session: AsyncSession, code: str) -> bool:
-    return await exists(session, coalitions.c.code == code)
-
-
-async def slug_taken(session: AsyncSession, slug: str) -> bool:
-    return await exists(session, coalitions.c.slug == slug)
+code_taken = taken(coalitions.c.code)
+slug_taken = taken(coalitions.c.slug)
 
 
 async def lock(session: AsyncSession, coalition_id: int) -> models.Coalition | None:
     """The coalition, its row locked for the rest of the transaction (this also serialises
     changes to its members and roles)."""
-    return await lock_one(session, models.Coalition, models.Coalition.id == coalition_id)
+    return await lock_by_id(session, models.Coalition, coalition_id)
 
 
 async def membership(

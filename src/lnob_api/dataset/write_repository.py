@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
-from lnob_api.domain_kit.sql import exists, replace_link_rows
+from lnob_api.domain_kit.sql import Links, exists
 from lnob_api.models.enums import PRE_RELEASE
 from lnob_api.models.tables import consents, datasets, observations
 from lnob_api.models.tables import dataset_groups as group_links
@@ -68,16 +68,9 @@ async def lock(
     return result.scalar_one_or_none()
 
 
-async def replace_links(
-    session: AsyncSession,
-    dataset_id: int,
-    *,
-    indicator_ids: list[int] | None,
-    group_ids: list[int] | None,
-) -> None:
-    owner = ("dataset_id", dataset_id)
-    await replace_link_rows(session, links, owner, "indicator_id", indicator_ids)
-    await replace_link_rows(session, group_links, owner, "group_id", group_ids)
+replace_links = Links(
+    "dataset_id", indicator_ids=(links, "indicator_id"), group_ids=(group_links, "group_id")
+).replace
 
 
 async def link_ids(session: AsyncSession, dataset_id: int) -> tuple[list[int], list[int]]:

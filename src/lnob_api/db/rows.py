@@ -4,12 +4,19 @@ one row of a Core statement as a record."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 Row = TypeVar("Row")
+
+
+class _Keyed(Protocol):
+    id: Any
+
+
+Keyed = TypeVar("Keyed", bound=_Keyed)
 
 
 async def lock_one(
@@ -26,6 +33,18 @@ async def lock_one(
     if refresh:
         stmt = stmt.execution_options(populate_existing=True)
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def lock_by_id(
+    session: AsyncSession,
+    model: type[Keyed],
+    row_id: int,
+    *where: sa.ColumnElement[bool],
+    refresh: bool = True,
+) -> Keyed | None:
+    """The ``model`` row whose id is ``row_id`` (and that matches ``where``: a visibility),
+    locked like :func:`lock_one`; None when there is none."""
+    return await lock_one(session, model, model.id == row_id, *where, refresh=refresh)
 
 
 async def insert(session: AsyncSession, row: Row) -> Row:

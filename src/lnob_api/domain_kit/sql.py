@@ -4,7 +4,7 @@ newest first, the rows of a link table (a record's SDG targets, groups, indicato
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +18,12 @@ from lnob_api.read.relations import Source, order_by, scoped_by
 async def exists(session: AsyncSession, *where: ColumnElement[bool]) -> bool:
     """Whether a row matches every condition of ``where``."""
     return bool(await session.scalar(sa.select(sa.exists().where(*where))))
+
+
+def taken(column: ColumnElement[Any]) -> Callable[[AsyncSession, Any], Awaitable[bool]]:
+    """``taken(session, value)``: whether a row has this value in ``column`` (a unique slug or
+    code already in use)."""
+    return lambda session, value: exists(session, column == value)
 
 
 def newest_first(
@@ -46,3 +52,24 @@ async def replace_link_rows(
     rows = [{name: owner_id, column: value} for value in values]
     if rows:
         await session.execute(sa.insert(table), rows)
+
+
+class Links:
+    """A kind of record's link tables: ``owner``, the column that names the record in each of
+    them, and by the name its values are given under, each link table and its value column:
+    ``Links("project_id", target_codes=(project_targets, "target_code"), ...)``."""
+
+    def __init__(self, owner: str, **links: tuple[sa.Table, str]) -> None:
+        self.owner = owner
+        self.links = links
+
+    async def replace(self, session: AsyncSession, owner_id: int, **values: Any) -> None:
+        """Make the given values the record's links (None, or not given: left as they are),
+        one link table after the other in declaration order (``replace_link_rows``)."""
+        unknown = values.keys() - self.links.keys()
+        if unknown:
+            raise TypeError(f"no such link: {', '.join(sorted(unknown))}")
+        for name, (table, column) in self.links.items():
+            await replace_link_rows(
+                session, table, (self.owner, owner_id), column, values.get(name)
+            )

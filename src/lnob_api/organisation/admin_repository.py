@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lnob_api import models
-from lnob_api.db.rows import lock_one
+from lnob_api.db.rows import lock_by_id
 from lnob_api.domain_kit import sql
 from lnob_api.models.tables import areas as _areas
 from lnob_api.models.tables import coalition_members as memberships
@@ -114,7 +114,7 @@ async def all_organisations(conn: AsyncConnection) -> list[OrganisationRecord]:
 
 async def lock(session: AsyncSession, organisation_id: int) -> models.Organisation | None:
     """The organisation as an ORM object, its row locked for the rest of the transaction."""
-    return await lock_one(session, models.Organisation, models.Organisation.id == organisation_id)
+    return await lock_by_id(session, models.Organisation, organisation_id)
 
 
 @dataclass(frozen=True, slots=True)

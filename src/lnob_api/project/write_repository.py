@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
-from lnob_api.db.rows import lock_one
-from lnob_api.domain_kit.sql import exists, replace_link_rows
+from lnob_api.db.rows import lock_by_id
+from lnob_api.domain_kit.sql import Links, taken
 from lnob_api.models.tables import datasets, projects
 from lnob_api.models.tables import marginalised_groups as groups
 from lnob_api.models.tables import project_groups as group_links
@@ -22,16 +22,15 @@ async def lock(
     session: AsyncSession, principal: Principal, project_id: int
 ) -> models.Project | None:
     """The project if the principal may see it, its row locked for the rest of the transaction."""
-    return await lock_one(
+    return await lock_by_id(
         session,
         models.Project,
-        models.Project.id == project_id,
+        project_id,
         visibility.project_visible(principal),
     )
 
 
-async def slug_taken(session: AsyncSession, slug: str) -> bool:
-    return await exists(session, projects.c.slug == slug)
+slug_taken = taken(projects.c.slug)
 
 
 async def groups_by_code(
@@ -46,16 +45,9 @@ async def groups_by_code(
     return {r.code: (int(r.id), r.coalition_id) for r in rows}
 
 
-async def replace_links(
-    session: AsyncSession,
-    project_id: int,
-    *,
-    target_codes: list[str] | None,
-    group_ids: list[int] | None,
-) -> None:
-    owner = ("project_id", project_id)
-    await replace_link_rows(session, targets, owner, "target_code", target_codes)
-    await replace_link_rows(session, group_links, owner, "group_id", group_ids)
+replace_links = Links(
+    "project_id", target_codes=(targets, "target_code"), group_ids=(group_links, "group_id")
+).replace
 
 
 async def dataset_count(session: AsyncSession, project_id: int) -> int:

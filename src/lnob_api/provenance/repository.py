@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api import models
-from lnob_api.db.rows import lock_one
-from lnob_api.domain_kit.sql import exists, replace_link_rows
+from lnob_api.db.rows import lock_by_id
+from lnob_api.domain_kit.sql import exists, replace_link_rows, taken
 from lnob_api.models.tables import coalitions, datasets, observations
 from lnob_api.models.tables import dataset_quality_criteria as dataset_criteria
 from lnob_api.models.tables import marginalised_groups as groups
@@ -143,9 +143,7 @@ def group_filters(*, country: str | None, include_shared: bool) -> list[ColumnEl
 async def lock_criterion(
     session: AsyncSession, criterion_id: int
 ) -> models.QualityCriterion | None:
-    return await lock_one(
-        session, models.QualityCriterion, models.QualityCriterion.id == criterion_id
-    )
+    return await lock_by_id(session, models.QualityCriterion, criterion_id)
 
 
 async def criterion_code_taken(
@@ -197,10 +195,7 @@ async def dataset_criterion_ids(session: AsyncSession, dataset_id: int) -> list[
 
 
 async def lock_group(session: AsyncSession, group_id: int) -> models.MarginalisedGroup | None:
-    return await lock_one(
-        session, models.MarginalisedGroup, models.MarginalisedGroup.id == group_id
-    )
+    return await lock_by_id(session, models.MarginalisedGroup, group_id)
 
 
-async def group_code_taken(session: AsyncSession, code: str) -> bool:
-    return await exists(session, groups.c.code == code)
+group_code_taken = taken(groups.c.code)

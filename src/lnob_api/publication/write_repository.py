@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
-from lnob_api.db.rows import lock_one
-from lnob_api.domain_kit.sql import exists, replace_link_rows
+from lnob_api.db.rows import lock_by_id
+from lnob_api.domain_kit.sql import Links, taken
 from lnob_api.models.tables import datasets, publications
 from lnob_api.models.tables import publication_coalitions as coalition_links
 from lnob_api.models.tables import publication_datasets as dataset_links
@@ -22,16 +22,15 @@ async def lock(
     session: AsyncSession, principal: Principal, publication_id: int
 ) -> models.Publication | None:
     """The publication if the principal may see it, its row locked for the transaction."""
-    return await lock_one(
+    return await lock_by_id(
         session,
         models.Publication,
-        models.Publication.id == publication_id,
+        publication_id,
         visibility.publication_visible(principal),
     )
 
 
-async def slug_taken(session: AsyncSession, slug: str) -> bool:
-    return await exists(session, publications.c.slug == slug)
+slug_taken = taken(publications.c.slug)
 
 
 async def visible_dataset_ids(
@@ -46,15 +45,9 @@ async def visible_dataset_ids(
     return {int(i) for i in found}
 
 
-async def replace_links(
-    session: AsyncSession,
-    publication_id: int,
-    *,
-    coalition_ids: list[int] | None,
-    target_codes: list[str] | None,
-    dataset_ids: list[int] | None,
-) -> None:
-    owner = ("publication_id", publication_id)
-    await replace_link_rows(session, coalition_links, owner, "coalition_id", coalition_ids)
-    await replace_link_rows(session, target_links, owner, "target_code", target_codes)
-    await replace_link_rows(session, dataset_links, owner, "dataset_id", dataset_ids)
+replace_links = Links(
+    "publication_id",
+    coalition_ids=(coalition_links, "coalition_id"),
+    target_codes=(target_links, "target_code"),
+    dataset_ids=(dataset_links, "dataset_id"),
+).replace

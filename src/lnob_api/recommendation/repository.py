@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
-from lnob_api.db.rows import lock_one
+from lnob_api.db.rows import lock_by_id
 from lnob_api.declare.conditions import Conditions, coalition_coded, equal, linked_to_target, words
 from lnob_api.domain_kit.sql import exists, replace_link_rows
 from lnob_api.models.tables import oauth_clients as clients
@@ -107,9 +107,7 @@ filters = Conditions(
 
 
 async def lock(session: AsyncSession, recommendation_id: int) -> models.Recommendation | None:
-    return await lock_one(
-        session, models.Recommendation, models.Recommendation.id == recommendation_id, refresh=False
-    )
+    return await lock_by_id(session, models.Recommendation, recommendation_id, refresh=False)
 
 
 async def is_visible(session: AsyncSession, principal: Principal, recommendation_id: int) -> bool:

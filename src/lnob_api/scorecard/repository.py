@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
-from lnob_api.db.rows import lock_one
+from lnob_api.db.rows import lock_by_id
 from lnob_api.declare.conditions import Conditions, coalition_coded, equal, linked_to_target, words
 from lnob_api.domain_kit.sql import exists
 from lnob_api.errors import InvalidInput
@@ -137,15 +137,11 @@ filters = Conditions(
 
 async def lock(session: AsyncSession, scorecard_id: int) -> models.Scorecard | None:
     """The scorecard row, locked for the rest of the transaction."""
-    return await lock_one(
-        session, models.Scorecard, models.Scorecard.id == scorecard_id, refresh=False
-    )
+    return await lock_by_id(session, models.Scorecard, scorecard_id, refresh=False)
 
 
 async def lock_action(session: AsyncSession, action_id: int) -> models.ScorecardAction | None:
-    return await lock_one(
-        session, models.ScorecardAction, models.ScorecardAction.id == action_id, refresh=False
-    )
+    return await lock_by_id(session, models.ScorecardAction, action_id, refresh=False)
 
 
 async def is_visible(session: AsyncSession, principal: Principal, scorecard_id: int) -> bool:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
-from lnob_api.db.rows import lock_one
+from lnob_api.db.rows import lock_by_id
 from lnob_api.models.tables import indicators
 from lnob_api.models.tables import sdg_targets as targets
 
@@ -20,7 +20,7 @@ async def existing_targets(session: AsyncSession, codes: Iterable[str]) -> set[s
 
 
 async def lock_indicator(session: AsyncSession, indicator_id: int) -> models.Indicator | None:
-    return await lock_one(session, models.Indicator, models.Indicator.id == indicator_id)
+    return await lock_by_id(session, models.Indicator, indicator_id)
 
 
 async def last_custom_number(session: AsyncSession, country_code: str) -> int:
