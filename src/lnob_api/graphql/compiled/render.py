@@ -99,23 +99,34 @@ def boolean(value: ColumnElement[Any]) -> Text:
 def number(value: ColumnElement[Any]) -> Text:
     """A float8 as Python's ``repr``: PostgreSQL writes the same shortest digits, but ``3``
     where Python writes ``3.0``, and ``1.5e+15`` where Python writes ``1500000000000000.0``
-    (Python switches to an exponent from 1e16, PostgreSQL from 1e15)."""
-    text = sa.cast(sa.cast(value, sa.Float(53)), sa.Text)
-    sign = sa.case((text.startswith("-"), lit("-")), else_=lit(""))
-    digits = sa.func.replace(sa.func.split_part(sa.func.ltrim(text, "-"), "e", 1), ".", "")
+    (Python switches to an exponent from 1e16, PostgreSQL from 1e15).
+
+    The cases are told apart on the number, not on its text, so that PostgreSQL writes the
+    text once per value (``float8out``, and ``LIKE`` on it, were most of a page's cost):
+    whole and below 1e15 -> the text and ``.0``; from 1e15 below 1e16 -> the digits written
+    out; anything else (fractions, exponents, ``NaN``, ``Infinity``: ``NaN`` is above every
+    number in PostgreSQL's order) -> the text as it is."""
+    double = sa.cast(value, sa.Float(53))
+    text = sa.cast(double, sa.Text)
+    size = sa.func.abs(double)
+    e15 = sa.literal_column("CAST(1e15 AS FLOAT(53))", sa.Float(53))
+    e16 = sa.literal_column("CAST(1e16 AS FLOAT(53))", sa.Float(53))
+    sign = sa.case((double < 0, lit("-")), else_=lit(""))
+    digits = sa.func.replace(
+        sa.func.split_part(sa.func.ltrim(text, lit("-")), lit("e"), 1), lit("."), lit("")
+    )
     fifteen = concat(
         [
             sign,
-            sa.func.rpad(sa.func.left(digits, 16), 16, "0"),
+            sa.func.rpad(sa.func.left(digits, 16), 16, lit("0")),
             lit("."),
-            sa.func.coalesce(sa.func.nullif(sa.func.substr(digits, 17), ""), lit("0")),
+            sa.func.coalesce(sa.func.nullif(sa.func.substr(digits, 17), lit("")), lit("0")),
         ]
     )
     shown = sa.case(
-        (text.endswith("e+15"), fifteen),
-        (sa.or_(text.contains("e"), text.contains(".")), text),
-        (text.in_(["NaN", "Infinity", "-Infinity"]), text),
-        else_=concat([text, lit(".0")]),
+        (sa.and_(size < e15, double == sa.func.trunc(double)), concat([text, lit(".0")])),
+        (sa.and_(size >= e15, size < e16), fifteen),
+        else_=text,
     )
     return nullable(value, sa.type_coerce(shown, sa.Text))
 
