@@ -32,6 +32,7 @@ from strawberry.types.base import StrawberryList, StrawberryOptional, has_object
 from strawberry.types.field import StrawberryField
 from strawberry.types.lazy_type import LazyType
 
+from lnob_api.graphql import passed
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.loading import load_page, root_page
 from lnob_api.graphql.pagination import Connection
@@ -183,6 +184,24 @@ def connection(
         permission_classes=permission_classes,
         extensions=[Paged(relation, chooser, parent_key=parent_key, trailing=trailing)],
     )
+
+
+def filtered(
+    filters: Callable[..., list[ColumnElement[bool]]],
+    input: type,
+    spelled: Callable[[Any], dict[str, Any]] | None = None,
+) -> Callable[..., Slice]:
+    """The ``select`` of a list whose one argument is ``filter``, an ``input`` (optional): the
+    ``filters`` clauses of what it gives by name (:func:`graphql.passed.where`) and of what
+    ``spelled`` reads from it (decoded ids...)."""
+    where = passed.where(filters, input)
+
+    def select(filter: Any = None) -> Slice:
+        given = filter if filter is not None else input()
+        return Slice(where=where(given, **(spelled(given) if spelled is not None else {})))
+
+    select.__annotations__ = {"filter": input | None, "return": Slice}
+    return select
 
 
 def paged_of(field: StrawberryField) -> Paged | None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from lnob_api.access_request import repository as access_request_repo
-from lnob_api.graphql import passed
 from lnob_api.graphql.access_request.types import AccessRequest
-from lnob_api.graphql.connections import Slice, connection
+from lnob_api.graphql.connections import connection, filtered
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.permissions import SignedIn
 from lnob_api.models import AccessRequestStatus
@@ -20,13 +19,13 @@ class AccessRequestFilter:
     dataset: strawberry.ID | None = None
 
 
-_where = passed.where(access_request_repo.filters, AccessRequestFilter)
-
-
-def _access_requests(filter: AccessRequestFilter | None = None) -> Slice:
-    f = filter or AccessRequestFilter()
-    dataset_id = pk_of(f.dataset, "Dataset", "dataset") if f.dataset is not None else None
-    return Slice(where=_where(f, dataset_id=dataset_id))
+_access_requests = filtered(
+    access_request_repo.filters,
+    AccessRequestFilter,
+    lambda f: {
+        "dataset_id": pk_of(f.dataset, "Dataset", "dataset") if f.dataset is not None else None
+    },
+)
 
 
 @strawberry.type

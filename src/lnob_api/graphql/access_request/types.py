@@ -7,17 +7,11 @@ from typing import TYPE_CHECKING
 import strawberry
 
 from lnob_api.access_request import repository as access_request_repo
-from lnob_api.coalition import repository as coalition_repo
-from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import ACCESS_REQUEST
+from lnob_api.graphql import links
 from lnob_api.graphql.declared import declared_node
-from lnob_api.graphql.lazy import Coalition as _Coalition
-from lnob_api.graphql.lazy import Dataset as _Dataset
-from lnob_api.graphql.lazy import Organisation as _Organisation
-from lnob_api.graphql.linked import to_one
 from lnob_api.graphql.node import Node
 from lnob_api.models import AccessRequestStatus
-from lnob_api.organisation import repository as organisation_repo
 
 strawberry.enum(AccessRequestStatus, description="Where an access request stands.")
 
@@ -31,23 +25,9 @@ class AccessRequest(Node):
     def requester_is_client(self) -> bool:
         return self.requester_user_id is None
 
-    dataset = to_one(
-        dataset_repo.DATASET_BY_ID,
-        "dataset_id",
-        _Dataset,
-        description="The dataset asked for; null if you no longer see it.",
-    )
-    coalition = to_one(
-        coalition_repo.COALITION_BY_ID,
-        "coalition_id",
-        _Coalition,
-        description="The coalition that decides.",
-        required=True,
-    )
-    organisation = to_one(
-        organisation_repo.ORGANISATION_BY_ID,
-        "organisation_id",
-        _Organisation,
+    dataset = links.dataset(description="The dataset asked for; null if you no longer see it.")
+    coalition = links.coalition(description="The coalition that decides.", required=True)
+    organisation = links.organisation(
         description="The organisation asking (for a machine client: the client's own). "
         "Approval opens the data to this organisation, or only to the client that asked.",
         required=True,

@@ -7,13 +7,12 @@ from typing import TYPE_CHECKING
 import strawberry
 
 from lnob_api.area import repository as area_repo
-from lnob_api.coalition import repository as coalition_repo
 from lnob_api.declare.entities import AREA
+from lnob_api.graphql import links
 from lnob_api.graphql.connections import connection
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import declared_node
 from lnob_api.graphql.lazy import Area as _Area
-from lnob_api.graphql.lazy import Coalition as _Coalition
 from lnob_api.graphql.linked import to_one
 from lnob_api.graphql.loading import load_many
 from lnob_api.graphql.node import Node
@@ -48,9 +47,6 @@ class Area(Node):
         found = await load_many(info, area_repo.AREA_BY_CODE, self.ancestors, Area)
         return [area for area in found if area is not None]
 
-    coalition = to_one(
-        coalition_repo.COALITION_BY_ID,
-        "coalition_id",
-        _Coalition,
-        description="The coalition that registered a local area; null otherwise.",
+    coalition = links.coalition(
+        description="The coalition that registered a local area; null otherwise."
     )

@@ -8,9 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from lnob_api.audit import repository as audit_repo
-from lnob_api.coalition import repository as coalition_repo
-from lnob_api.graphql.lazy import Coalition as _Coalition
-from lnob_api.graphql.linked import to_one
+from lnob_api.graphql import links
 from lnob_api.graphql.node import Node, entity
 
 
@@ -33,4 +31,4 @@ class AuditEvent(Node):
     def user(self) -> int | None:
         return self.user_id
 
-    coalition = to_one(coalition_repo.COALITION_BY_ID, "coalition_id", _Coalition)
+    coalition = links.coalition()

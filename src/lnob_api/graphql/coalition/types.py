@@ -10,18 +10,17 @@ from lnob_api.area import repository as area_repo
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import COALITION
+from lnob_api.graphql import links
 from lnob_api.graphql.connections import connection
 from lnob_api.graphql.declared import declared_node
 from lnob_api.graphql.enums import MemberRole
 from lnob_api.graphql.lazy import Area as _Area
 from lnob_api.graphql.lazy import Dataset as _Dataset
-from lnob_api.graphql.lazy import Organisation as _Organisation
 from lnob_api.graphql.lazy import Project as _Project
 from lnob_api.graphql.lazy import Publication as _Publication
 from lnob_api.graphql.linked import to_many, to_one
 from lnob_api.graphql.node import Node, copied, entity
 from lnob_api.graphql.provenance.types import DimensionCode, QualityCriterion
-from lnob_api.organisation import repository as organisation_repo
 from lnob_api.project import repository as project_repo
 from lnob_api.provenance import repository as provenance_repo
 from lnob_api.publication import repository as publication_repo
@@ -81,9 +80,7 @@ class CoalitionMembership:
 
     # coalitions and organisations are public reference rows
     coalition = to_one(coalition_repo.COALITION_BY_ID, "coalition_id", Coalition, required=True)
-    organisation = to_one(
-        organisation_repo.ORGANISATION_BY_ID, "organisation_id", _Organisation, required=True
-    )
+    organisation = links.organisation(required=True)
 
 
 @entity(coalition_repo.GROUPS)

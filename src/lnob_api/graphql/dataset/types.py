@@ -8,24 +8,21 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from lnob_api.area import repository as area_repo
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import DATASET
+from lnob_api.graphql import links
 from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import declared_node
 from lnob_api.graphql.enums import ValidationMethod
-from lnob_api.graphql.lazy import Area as _Area
-from lnob_api.graphql.lazy import Coalition as _Coalition
 from lnob_api.graphql.lazy import Indicator as _Indicator
 from lnob_api.graphql.lazy import MarginalisedGroup as _Group
 from lnob_api.graphql.lazy import Observation as _Observation
 from lnob_api.graphql.lazy import ObservationFilter as _ObservationFilter
-from lnob_api.graphql.lazy import Project as _Project
 from lnob_api.graphql.lazy import Publication as _Publication
 from lnob_api.graphql.lazy import Recommendation as _Recommendation
-from lnob_api.graphql.linked import to_many, to_one
+from lnob_api.graphql.linked import to_many
 from lnob_api.graphql.loading import load_list
 from lnob_api.graphql.node import Node, copied
 from lnob_api.graphql.provenance.types import (
@@ -36,7 +33,6 @@ from lnob_api.graphql.provenance.types import (
     provenance_of,
 )
 from lnob_api.observation import repository as observation_repo
-from lnob_api.project import repository as project_repo
 from lnob_api.publication import repository as publication_repo
 from lnob_api.sdg import repository as sdg_repo
 
@@ -120,14 +116,9 @@ class Dataset(Node):
     async def versions(self, info: Info) -> list[Dataset]:
         return await _versions(info, self.lineage_id)
 
-    coalition = to_one(coalition_repo.COALITION_BY_ID, "coalition_id", _Coalition, required=True)
+    coalition = links.coalition(required=True)
 
-    project = to_one(
-        project_repo.PROJECT_BY_ID,
-        "project_id",
-        _Project,
-        description="The project that produced the dataset, if visible.",
-    )
+    project = links.project(description="The project that produced the dataset, if visible.")
 
     indicators = to_many(
         sdg_repo.INDICATORS_BY_DATASET, _Indicator, description="Indicators the dataset covers."
@@ -147,12 +138,7 @@ class Dataset(Node):
         description="The dataset's observations the caller may read, by id.",
     )
 
-    area = to_one(
-        area_repo.AREA_BY_CODE,
-        "area_code",
-        _Area,
-        description="The area the dataset covers, when known.",
-    )
+    area = links.area(description="The area the dataset covers, when known.")
 
     publications = to_many(
         publication_repo.PUBLICATIONS_BY_DATASET,

@@ -8,9 +8,8 @@ from enum import Enum
 import strawberry
 
 from lnob_api.coalition import repository as coalition_repo
-from lnob_api.dataset import repository as dataset_repo
 from lnob_api.grant.service import GrantRecord, grant_status
-from lnob_api.graphql import lazy
+from lnob_api.graphql import lazy, links
 from lnob_api.graphql.ids import global_id
 from lnob_api.graphql.linked import to_one
 from lnob_api.graphql.node import copied
@@ -59,12 +58,7 @@ class Grant:
         description="The granting coalition.",
     )
 
-    dataset = to_one(
-        dataset_repo.DATASET_BY_ID,
-        "dataset_id",
-        lazy.Dataset,
-        description="The dataset opened; null for all of the coalition's data.",
-    )
+    dataset = links.dataset(description="The dataset opened; null for all of the coalition's data.")
 
     organisation = to_one(
         organisation_repo.ORGANISATION_BY_SLUG,

@@ -10,18 +10,13 @@ from typing import Any
 import strawberry
 from sqlalchemy.sql.elements import ColumnElement
 
-from lnob_api.area import repository as area_repo
 from lnob_api.dataset import repository as dataset_repo
-from lnob_api.graphql import passed
+from lnob_api.graphql import links, passed
 from lnob_api.graphql.connections import Slice
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import ObsStatus
 from lnob_api.graphql.ids_input import pks_of
-from lnob_api.graphql.lazy import Area as _Area
-from lnob_api.graphql.lazy import Dataset as _Dataset
-from lnob_api.graphql.lazy import Indicator as _Indicator
 from lnob_api.graphql.lazy import SdgTarget as _SdgTarget
-from lnob_api.graphql.linked import to_one
 from lnob_api.graphql.loading import load_one
 from lnob_api.graphql.node import Node, copied, entity
 from lnob_api.graphql.provenance.types import (
@@ -128,13 +123,10 @@ class Observation(Node):
         ]
 
     # Readable observations imply a visible dataset (same policy, same transaction).
-    dataset = to_one(dataset_repo.DATASET_BY_ID, "dataset_id", _Dataset, required=True)
+    dataset = links.dataset(required=True)
 
-    indicator = to_one(
-        sdg_repo.INDICATOR_BY_ID,
-        "indicator_id",
-        _Indicator,
-        description="The indicator; null when the value is at target level.",
+    indicator = links.indicator(
+        description="The indicator; null when the value is at target level."
     )
 
     @strawberry.field(
@@ -163,12 +155,8 @@ class Observation(Node):
         assert dataset is not None  # readable observations imply a visible dataset
         return provenance_of(dataset, self)
 
-    area = to_one(
-        area_repo.AREA_BY_CODE,
-        "area_code",
-        _Area,
-        required=True,
-        description="The area the value is about (areas are public reference data).",
+    area = links.area(
+        required=True, description="The area the value is about (areas are public reference data)."
     )
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from lnob_api.errors import InvalidInput
-from lnob_api.graphql import passed
-from lnob_api.graphql.connections import Slice, connection
+from lnob_api.graphql.connections import connection, filtered
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.official.types import ComparisonRow, OfficialValue
 from lnob_api.official import repository as official_repo
@@ -29,11 +28,7 @@ class OfficialValueFilter:
     source: str | None = strawberry.field(default=None, description="The source's exact name.")
 
 
-_where = passed.where(official_repo.filters, OfficialValueFilter)
-
-
-def _official_values(filter: OfficialValueFilter | None = None) -> Slice:
-    return Slice(where=_where(filter or OfficialValueFilter()))
+_official_values = filtered(official_repo.filters, OfficialValueFilter)
 
 
 @strawberry.type

@@ -7,8 +7,7 @@ from typing import Any
 
 import strawberry
 
-from lnob_api.area import repository as area_repo
-from lnob_api.graphql.lazy import Area as _Area
+from lnob_api.graphql import links
 from lnob_api.graphql.lazy import Observation as _Observation
 from lnob_api.graphql.linked import to_one
 from lnob_api.graphql.node import Node, copied, entity
@@ -43,7 +42,7 @@ class OfficialValue(Node):
     note: str
     updated_at: datetime
 
-    area = to_one(area_repo.AREA_BY_CODE, "area_code", _Area, required=True)
+    area = links.area(required=True)
 
 
 @strawberry.type(
@@ -97,4 +96,4 @@ class ComparisonRow:
         description="The official value's record.",
     )
 
-    area = to_one(area_repo.AREA_BY_CODE, "area_code", _Area, required=True)
+    area = links.area(required=True)

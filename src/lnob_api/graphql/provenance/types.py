@@ -6,9 +6,8 @@ from typing import Any, Protocol
 
 import strawberry
 
-from lnob_api.coalition import repository as coalition_repo
-from lnob_api.graphql.lazy import Coalition as _Coalition
-from lnob_api.graphql.linked import to_many, to_one
+from lnob_api.graphql import links
+from lnob_api.graphql.linked import to_many
 from lnob_api.graphql.node import Node, entity
 from lnob_api.models.provenance import ProducerType, ProvenanceMethod, Sampling, StandardDimension
 from lnob_api.provenance import repository as provenance_repo
@@ -47,13 +46,8 @@ class QualityCriterion(Node):
         description="Changes on every edit; send it back with an update (optimistic locking)."
     )
 
-    coalition = to_one(
-        coalition_repo.COALITION_BY_ID,
-        "coalition_id",
-        _Coalition,
-        required=True,  # coalitions are public reference rows
-        description="The coalition whose checklist this is.",
-    )
+    # coalitions are public reference rows
+    coalition = links.coalition(required=True, description="The coalition whose checklist this is.")
 
 
 @strawberry.type(

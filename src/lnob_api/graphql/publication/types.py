@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import PUBLICATION
+from lnob_api.graphql import links
 from lnob_api.graphql.declared import declared_node
 from lnob_api.graphql.lazy import Coalition as _Coalition
 from lnob_api.graphql.lazy import Dataset as _Dataset
 from lnob_api.graphql.lazy import Recommendation as _Recommendation
 from lnob_api.graphql.lazy import SdgTarget as _Target
-from lnob_api.graphql.linked import to_many, to_one
+from lnob_api.graphql.linked import to_many
 from lnob_api.graphql.node import Node
 from lnob_api.publication import repository as publication_repo
 from lnob_api.recommendation import repository as recommendation_repo
@@ -19,11 +19,8 @@ from lnob_api.sdg import repository as sdg_repo
 
 @declared_node(publication_repo.PUBLICATIONS, PUBLICATION)
 class Publication(Node):
-    owner = to_one(
-        coalition_repo.COALITION_BY_ID,
-        "coalition_id",
-        _Coalition,
-        description="The coalition that owns it; null for the partnership's own.",
+    owner = links.coalition(
+        description="The coalition that owns it; null for the partnership's own."
     )
     coalitions = to_many(
         publication_repo.COALITIONS_BY_PUBLICATION,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from lnob_api.graphql import passed
-from lnob_api.graphql.connections import Slice, connection
+from lnob_api.graphql.connections import connection, filtered
 from lnob_api.graphql.lookups import by_id
 from lnob_api.graphql.recommendation.types import Recommendation
 from lnob_api.models.evidence import AuthorityLevel, RecommendationStatus
@@ -27,11 +26,7 @@ class RecommendationFilter:
     authority_level: AuthorityLevel | None = None
 
 
-_where = passed.where(recommendation_repo.filters, RecommendationFilter)
-
-
-def _recommendations(filter: RecommendationFilter | None = None) -> Slice:
-    return Slice(where=_where(filter or RecommendationFilter()))
+_recommendations = filtered(recommendation_repo.filters, RecommendationFilter)
 
 
 @strawberry.type

@@ -7,20 +7,13 @@ from typing import TYPE_CHECKING
 
 import strawberry
 
-from lnob_api.coalition import repository as coalition_repo
-from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.statistics import RECOMMENDATION, RECOMMENDATION_RESPONSE
+from lnob_api.graphql import links
 from lnob_api.graphql.declared import declared_node
-from lnob_api.graphql.lazy import Coalition as _Coalition
-from lnob_api.graphql.lazy import Dataset as _Dataset
-from lnob_api.graphql.lazy import Organisation as _Organisation
-from lnob_api.graphql.lazy import Publication as _Publication
 from lnob_api.graphql.lazy import SdgTarget as _Target
 from lnob_api.graphql.linked import to_many, to_one
 from lnob_api.graphql.node import Node, entity
 from lnob_api.models.evidence import AuthorityLevel, RecommendationStatus
-from lnob_api.organisation import repository as organisation_repo
-from lnob_api.publication import repository as publication_repo
 from lnob_api.recommendation import repository as recommendation_repo
 
 if TYPE_CHECKING:
@@ -44,11 +37,8 @@ class Authority:
     level: AuthorityLevel
     organisation_id: strawberry.Private[int | None]
 
-    organisation = to_one(
-        organisation_repo.ORGANISATION_BY_ID,
-        "organisation_id",
-        _Organisation,
-        description="The authority as an organisation, when it is one.",
+    organisation = links.organisation(
+        description="The authority as an organisation, when it is one."
     )
 
 
@@ -71,21 +61,11 @@ class Recommendation(Node):
             organisation_id=self.authority_organisation_id,
         )
 
-    coalition = to_one(coalition_repo.COALITION_BY_ID, "coalition_id", _Coalition, required=True)
+    coalition = links.coalition(required=True)
 
-    publication = to_one(
-        publication_repo.PUBLICATION_BY_ID,
-        "publication_id",
-        _Publication,
-        description="The publication it comes from, if visible.",
-    )
+    publication = links.publication(description="The publication it comes from, if visible.")
 
-    dataset = to_one(
-        dataset_repo.DATASET_BY_ID,
-        "dataset_id",
-        _Dataset,
-        description="The dataset it comes from, if visible.",
-    )
+    dataset = links.dataset(description="The dataset it comes from, if visible.")
 
     targets = to_many(
         recommendation_repo.TARGETS_BY_RECOMMENDATION,
@@ -116,10 +96,8 @@ class RecommendationResponse(Node):
     recorded_by: str | None = strawberry.field(description=_RECORDED_BY)
     created_at: datetime
 
-    responder_organisation = to_one(
-        organisation_repo.ORGANISATION_BY_ID,
+    responder_organisation = links.organisation(
         "responder_organisation_id",
-        _Organisation,
         description="The responder as an organisation, when one was named.",
     )
 

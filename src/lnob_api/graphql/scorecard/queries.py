@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from lnob_api.graphql import passed
-from lnob_api.graphql.connections import Slice, connection
+from lnob_api.graphql.connections import connection, filtered
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.lookups import by_id
 from lnob_api.graphql.scorecard.types import Scorecard
@@ -36,18 +35,14 @@ class ScorecardFilter:
     dataset: strawberry.ID | None = None
 
 
-_where = passed.where(scorecard_repo.filters, ScorecardFilter)
-
-
-def _scorecards(filter: ScorecardFilter | None = None) -> Slice:
-    f = filter or ScorecardFilter()
-    return Slice(
-        where=_where(
-            f,
-            project_id=pk_of(f.project, "Project", "filter.project") if f.project else None,
-            dataset_id=pk_of(f.dataset, "Dataset", "filter.dataset") if f.dataset else None,
-        )
-    )
+_scorecards = filtered(
+    scorecard_repo.filters,
+    ScorecardFilter,
+    lambda f: {
+        "project_id": pk_of(f.project, "Project", "filter.project") if f.project else None,
+        "dataset_id": pk_of(f.dataset, "Dataset", "filter.dataset") if f.dataset else None,
+    },
+)
 
 
 @strawberry.type

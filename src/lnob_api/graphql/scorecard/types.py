@@ -6,30 +6,18 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from lnob_api.area import repository as area_repo
-from lnob_api.coalition import repository as coalition_repo
-from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.statistics import (
     SCORECARD,
     SCORECARD_ACTION,
     SCORECARD_CRITERION,
     SCORECARD_ROUND,
 )
+from lnob_api.graphql import links
 from lnob_api.graphql.declared import declared_node
-from lnob_api.graphql.lazy import Area as _Area
-from lnob_api.graphql.lazy import Coalition as _Coalition
-from lnob_api.graphql.lazy import Dataset as _Dataset
-from lnob_api.graphql.lazy import Indicator as _Indicator
-from lnob_api.graphql.lazy import Organisation as _Organisation
-from lnob_api.graphql.lazy import Project as _Project
-from lnob_api.graphql.lazy import SdgTarget as _Target
 from lnob_api.graphql.linked import to_many, to_one
 from lnob_api.graphql.node import Node, copied
 from lnob_api.models.evidence import ActionStatus
-from lnob_api.organisation import repository as organisation_repo
-from lnob_api.project import repository as project_repo
 from lnob_api.scorecard import repository as scorecard_repo
-from lnob_api.sdg import repository as sdg_repo
 
 strawberry.enum(ActionStatus, description="Where an action of a joint action plan stands.")
 
@@ -43,31 +31,16 @@ class Scorecard(Node):
         facilitator_organisation_id: int | None
         area_code: str
 
-    coalition = to_one(coalition_repo.COALITION_BY_ID, "coalition_id", _Coalition, required=True)
+    coalition = links.coalition(required=True)
 
-    project = to_one(
-        project_repo.PROJECT_BY_ID,
-        "project_id",
-        _Project,
-        description="The project it belongs to, if visible.",
-    )
+    project = links.project(description="The project it belongs to, if visible.")
 
-    dataset = to_one(
-        dataset_repo.DATASET_BY_ID,
-        "dataset_id",
-        _Dataset,
-        description="The dataset it feeds, if visible.",
-    )
+    dataset = links.dataset(description="The dataset it feeds, if visible.")
 
-    area = to_one(
-        area_repo.AREA_BY_CODE, "area_code", _Area, description="The community, as an area."
-    )
+    area = links.area(description="The community, as an area.")
 
-    facilitator = to_one(
-        organisation_repo.ORGANISATION_BY_ID,
-        "facilitator_organisation_id",
-        _Organisation,
-        description="The organisation that facilitated the exercise.",
+    facilitator = links.organisation(
+        "facilitator_organisation_id", description="The organisation that facilitated the exercise."
     )
 
     criteria = to_many(
@@ -96,14 +69,9 @@ class ScorecardCriterion(Node):
         indicator_id: int | None
         target_code: str
 
-    target = to_one(sdg_repo.TARGET_BY_CODE, "target_code", _Target, required=True)
+    target = links.target(required=True)
 
-    indicator = to_one(
-        sdg_repo.INDICATOR_BY_ID,
-        "indicator_id",
-        _Indicator,
-        description="The indicator it speaks to, when one was named.",
-    )
+    indicator = links.indicator(description="The indicator it speaks to, when one was named.")
 
     scores = to_many(
         scorecard_repo.SCORES_BY_CRITERION,
@@ -163,10 +131,8 @@ class ScorecardAction(Node):
         criterion_id: int | None
         owner_organisation_id: int | None
 
-    owner_organisation = to_one(
-        organisation_repo.ORGANISATION_BY_ID,
+    owner_organisation = links.organisation(
         "owner_organisation_id",
-        _Organisation,
         description="The organisation that carries it out, when one was named.",
     )
 

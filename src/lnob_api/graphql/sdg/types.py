@@ -6,12 +6,11 @@ from typing import TYPE_CHECKING
 
 import strawberry
 
-from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import INDICATOR, SDG_GOAL, SDG_TARGET
+from lnob_api.graphql import links
 from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.declared import declared_node
-from lnob_api.graphql.lazy import Coalition as _Coalition
 from lnob_api.graphql.lazy import Dataset as _Dataset
 from lnob_api.graphql.lazy import Observation as _Observation
 from lnob_api.graphql.lazy import ObservationFilter as _ObservationFilter
@@ -77,11 +76,8 @@ class Indicator(Node):
         return self.coalition_id is not None
 
     target = to_one(sdg_repo.TARGET_BY_CODE, "target_code", SdgTarget, required=True)
-    coalition = to_one(
-        coalition_repo.COALITION_BY_ID,
-        "coalition_id",
-        _Coalition,
-        description="The coalition that defined a custom indicator; null for global ones.",
+    coalition = links.coalition(
+        description="The coalition that defined a custom indicator; null for global ones."
     )
 
     datasets = connection(

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from lnob_api.coalition import repository as coalition_repo
+from lnob_api.graphql import links
 from lnob_api.graphql.enums import CoalitionRole
-from lnob_api.graphql.lazy import Coalition as _Coalition
-from lnob_api.graphql.linked import to_one
 from lnob_api.graphql.mutations import (
     COALITION_ADMIN,
     UserError,
@@ -32,7 +30,7 @@ class CoalitionRoleAssignment:
     role: CoalitionRole
 
     # coalitions are public reference rows
-    coalition = to_one(coalition_repo.COALITION_BY_ID, "coalition_id", _Coalition, required=True)
+    coalition = links.coalition(required=True)
 
 
 @strawberry.input(description="Give a user a role in a coalition (replacing the one they hold).")

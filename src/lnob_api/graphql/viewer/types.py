@@ -7,10 +7,10 @@ from enum import Enum
 import strawberry
 
 from lnob_api.coalition import repository as coalition_repo
+from lnob_api.graphql import links
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.enums import CoalitionRole
 from lnob_api.graphql.lazy import Coalition as _Coalition
-from lnob_api.graphql.linked import to_one
 from lnob_api.graphql.loading import load_many
 
 
@@ -26,7 +26,7 @@ class ViewerRole:
     coalition_id: strawberry.Private[int]
     role: CoalitionRole
 
-    coalition = to_one(coalition_repo.COALITION_BY_ID, "coalition_id", _Coalition, required=True)
+    coalition = links.coalition(required=True)
 
 
 @strawberry.type(description="Who the request's token stands for, and what it may do.")
