@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lnob_api.db.rows import first
+from lnob_api.db.rows import columns, first
 from lnob_api.models.tables import authorization_codes as _codes
 from lnob_api.models.tables import oauth_clients as _clients
 from lnob_api.models.tables import refresh_tokens as _refresh
@@ -87,13 +87,7 @@ def _client(row: RowMapping) -> ClientRecord:
     )
 
 
-_USER_COLUMNS = (
-    _users.c.id,
-    _users.c.email,
-    _users.c.password_hash,
-    _users.c.is_partnership_admin,
-    _users.c.is_active,
-)
+_USER_COLUMNS = columns(UserRecord, _users)
 
 
 async def active_client(conn: AsyncConnection, client_id: str) -> ClientRecord | None:
@@ -112,9 +106,7 @@ async def user_by_email(conn: AsyncConnection, email: str) -> UserRecord | None:
 
 
 async def user_by_id(conn: AsyncConnection, user_id: int) -> UserRecord | None:
-    row = (await conn.execute(sa.select(*_USER_COLUMNS).where(_users.c.id == user_id))).mappings()
-    found = row.first()
-    return UserRecord(**found) if found is not None else None
+    return await first(conn, sa.select(*_USER_COLUMNS).where(_users.c.id == user_id), UserRecord)
 
 
 # -- authorization codes ------------------------------------------------------------------------
@@ -148,17 +140,7 @@ async def insert_authorization_code(
 async def lock_authorization_code(conn: AsyncConnection, code_hash: str) -> CodeRecord | None:
     """The code row, locked until the transaction ends, so two exchanges cannot both win."""
     stmt = (
-        sa.select(
-            _codes.c.code_hash,
-            _codes.c.client_pk,
-            _codes.c.user_id,
-            _codes.c.redirect_uri,
-            _codes.c.scope,
-            _codes.c.code_challenge,
-            _codes.c.code_challenge_method,
-            _codes.c.expires_at,
-            _codes.c.used_at,
-        )
+        sa.select(*columns(CodeRecord, _codes))
         .where(_codes.c.code_hash == code_hash)
         .with_for_update()
     )
@@ -203,18 +185,7 @@ async def refresh_token_by_hash(
 ) -> RefreshRecord | None:
     """A refresh token with its client's ``client_id``; ``lock`` holds the row for a rotation."""
     stmt = (
-        sa.select(
-            _refresh.c.id,
-            _refresh.c.family_id,
-            _refresh.c.client_pk,
-            _clients.c.client_id,
-            _refresh.c.user_id,
-            _refresh.c.scope,
-            _refresh.c.created_at,
-            _refresh.c.expires_at,
-            _refresh.c.used_at,
-            _refresh.c.revoked_at,
-        )
+        sa.select(*columns(RefreshRecord, _refresh, _clients))
         .join(_clients, _clients.c.id == _refresh.c.client_pk)
         .where(_refresh.c.token_hash == token_hash)
     )

@@ -3,7 +3,7 @@ read back by these functions."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lnob_api.db.rows import first
 from lnob_api.models.tables import oauth_clients as _clients
 from lnob_api.models.tables import organisations as _organisations
 
@@ -53,8 +54,7 @@ _COLUMNS = (
 )
 
 
-def _record(row: Mapping[str, Any]) -> ClientRecord:
-    values = dict(row)
+def _record(**values: Any) -> ClientRecord:
     for name in ("scopes", "redirect_uris", "grant_types"):
         values[name] = tuple(values[name] or ())
     return ClientRecord(**values)
@@ -102,14 +102,13 @@ async def client_by_client_id(
     stmt = _select().where(_clients.c.client_id == client_id)
     if lock:
         stmt = stmt.with_for_update(of=_clients)
-    row = (await conn.execute(stmt)).mappings().first()
-    return _record(row) if row is not None else None
+    return await first(conn, stmt, _record)
 
 
 async def all_clients(conn: AsyncConnection) -> list[ClientRecord]:
     """Every client, by organisation slug then creation."""
     stmt = _select().order_by(_organisations.c.slug, _clients.c.id)
-    return [_record(row) for row in (await conn.execute(stmt)).mappings()]
+    return [_record(**row) for row in (await conn.execute(stmt)).mappings()]
 
 
 async def set_revoked(conn: AsyncConnection, client_pk: int, *, now: datetime) -> None:

@@ -1,8 +1,9 @@
 """The steps every write takes on an ORM row: lock it, change it, insert it; and the read of
-one row of a Core statement as a record."""
+one row of a Core statement as a record (and the columns that fill it)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, Protocol, TypeVar
 
@@ -71,3 +72,17 @@ async def first(
     the selected columns); None when there is none."""
     row = (await conn.execute(stmt)).mappings().first()
     return record(**row) if row is not None else None
+
+
+def columns(record: type[Any], *tables: sa.FromClause) -> tuple[sa.ColumnElement[Any], ...]:
+    """The columns that fill the dataclass ``record``, in its fields' order: for each field
+    the column of that name in the first of ``tables`` that has one. A field that no table
+    has must have a default (something else fills it, or nothing)."""
+    found: list[sa.ColumnElement[Any]] = []
+    for field in dataclasses.fields(record):
+        column = next((t.c[field.name] for t in tables if field.name in t.c), None)
+        if column is not None:
+            found.append(column)
+        else:
+            assert field.default is not dataclasses.MISSING, f"no column for {field.name}"
+    return tuple(found)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lnob_api import models
-from lnob_api.db.rows import lock_by_id
+from lnob_api.db.rows import columns, first, lock_by_id
 from lnob_api.domain_kit import sql
 from lnob_api.models.tables import areas as _areas
 from lnob_api.models.tables import coalition_members as memberships
@@ -35,14 +35,7 @@ class OrganisationRecord:
     clients: int = 0
 
 
-_COLUMNS = (
-    _organisations.c.id,
-    _organisations.c.slug,
-    _organisations.c.name,
-    _organisations.c.kind,
-    _organisations.c.country_code,
-    _organisations.c.created_at,
-)
+_COLUMNS = columns(OrganisationRecord, _organisations)
 
 
 def _record(row: sa.RowMapping) -> OrganisationRecord:
@@ -51,8 +44,7 @@ def _record(row: sa.RowMapping) -> OrganisationRecord:
 
 async def organisation_by_slug(conn: AsyncConnection, slug: str) -> OrganisationRecord | None:
     stmt = sa.select(*_COLUMNS).where(_organisations.c.slug == slug)
-    row = (await conn.execute(stmt)).mappings().first()
-    return _record(row) if row is not None else None
+    return await first(conn, stmt, OrganisationRecord)
 
 
 async def country_exists(conn: AsyncConnection, code: str) -> bool:
@@ -65,8 +57,7 @@ async def organisation_by_id(
     conn: AsyncConnection, organisation_id: int
 ) -> OrganisationRecord | None:
     stmt = sa.select(*_COLUMNS).where(_organisations.c.id == organisation_id)
-    row = (await conn.execute(stmt)).mappings().first()
-    return _record(row) if row is not None else None
+    return await first(conn, stmt, OrganisationRecord)
 
 
 async def insert_organisation(
