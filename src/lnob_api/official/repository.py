@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api.auth.principal import Principal
 from lnob_api.db.request import RequestDb, Row
+from lnob_api.declare.conditions import Condition, Conditions, equal
 from lnob_api.models.tables import areas, coalitions, indicators, observations, official_values
 from lnob_api.models.tables import sdg_targets as targets
 from lnob_api.observation import repository as observation_repo
@@ -51,36 +52,36 @@ def _in_area(column: ColumnElement[Any], codes: Sequence[str]) -> ColumnElement[
     )
 
 
-def filters(
-    *,
-    indicator_code: str | None = None,
-    area_codes: Sequence[str] | None = None,
-    period_from: str | None = None,
-    period_to: str | None = None,
-    source: str | None = None,
-) -> list[ColumnElement[bool]]:
-    """WHERE clauses for the ``officialValues`` filter; periods as for observations (kept are
-    values starting on or after ``period_from`` and ending on or before ``period_to``)."""
-    where: list[ColumnElement[Any]] = []
-    if indicator_code is not None:
-        code = indicator_code.strip()
-        where.append(
-            sa.or_(
-                official_values.c.target_code == code.lower(),
-                official_values.c.indicator_id.in_(
-                    sa.select(indicators.c.id).where(indicators.c.code == code)
-                ),
-            )
-        )
-    if area_codes is not None:
-        where.append(_in_area(official_values.c.area_code, area_codes))
-    if period_from is not None:
-        where.append(official_values.c.period_start >= _edge(period_from, "periodFrom", end=False))
-    if period_to is not None:
-        where.append(official_values.c.period_end <= _edge(period_to, "periodTo", end=True))
-    if source is not None:
-        where.append(official_values.c.source_name == source.strip())
-    return where
+def _measured(indicator_code: str) -> ColumnElement[bool]:
+    """Values of the indicator with this code, or of the SDG target with this code."""
+    code = indicator_code.strip()
+    return sa.or_(
+        official_values.c.target_code == code.lower(),
+        official_values.c.indicator_id.in_(
+            sa.select(indicators.c.id).where(indicators.c.code == code)
+        ),
+    )
+
+
+def _periods(table: sa.Table) -> dict[str, Condition]:
+    """Rows of ``table`` starting on or after ``period_from``'s start and ending on or before
+    ``period_to``'s end (SDMX periods, as for observations)."""
+    return {
+        "period_from": lambda period: (
+            table.c.period_start >= _edge(period, "periodFrom", end=False)
+        ),
+        "period_to": lambda p: table.c.period_end <= _edge(p, "periodTo", end=True),
+    }
+
+
+# The ``officialValues`` filter (all given conditions must hold).
+filters = Conditions(
+    indicator_code=_measured,
+    area_codes=lambda codes: _in_area(official_values.c.area_code, codes),
+    **_periods(official_values),
+    source=equal(official_values.c.source_name, str.strip),
+)
+_COMMUNITY_PERIODS = Conditions(**_periods(observations))
 
 
 def _edge(period: str, field: str, *, end: bool) -> Any:
@@ -120,10 +121,7 @@ def _community(
         column = observations.c.get("target_code")
         scoped = scoped.where(column == key if column is not None else sa.false())
     where = observation_repo.filters(area_codes=list(areas_) if areas_ is not None else None)
-    if period_from is not None:
-        where.append(observations.c.period_start >= _edge(period_from, "periodFrom", end=False))
-    if period_to is not None:
-        where.append(observations.c.period_end <= _edge(period_to, "periodTo", end=True))
+    where += _COMMUNITY_PERIODS(period_from=period_from, period_to=period_to)
     # Observations with free extra dimensions have no official counterpart: kept, unmatched.
     plain = (observations.c.dimensions == sa.cast(sa.literal("{}"), pg.JSONB)).label("plain")
     return scoped.where(*where).add_columns(plain).subquery("community")
