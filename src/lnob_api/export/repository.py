@@ -66,14 +66,21 @@ def scoped_rows(principal: Principal, where: Sequence[ColumnElement[bool]]) -> s
 
 def scoped(principal: Principal, where: Sequence[ColumnElement[bool]]) -> Scoped:
     """The readable observations matching ``where`` (clauses over the observations table)."""
-    rows = scoped_rows(principal, where).subquery("o")
+    return joined(scoped_rows(principal, where).subquery("o"))
+
+
+def joined(rows: sa.Subquery, per_dataset: sa.Subquery | None = None) -> Scoped:
+    """Observation ``rows`` joined to their dataset (``d``), and, where they have one, their
+    indicator (``i``) and SDG target (``t``); ``per_dataset`` (a subquery with one row per
+    dataset ``id``, such as a version's validity window) is joined beside the dataset."""
     dataset = datasets.alias("d")
     indicator = indicators.alias("i")
     target = sdg_targets.alias("t")
-    source = (
-        rows.join(dataset, dataset.c.id == rows.c.dataset_id)
-        .outerjoin(indicator, indicator.c.id == rows.c.indicator_id)
-        .outerjoin(target, target.c.code == rows.c.target_code)
+    source = rows.join(dataset, dataset.c.id == rows.c.dataset_id)
+    if per_dataset is not None:
+        source = source.join(per_dataset, per_dataset.c.id == rows.c.dataset_id)
+    source = source.outerjoin(indicator, indicator.c.id == rows.c.indicator_id).outerjoin(
+        target, target.c.code == rows.c.target_code
     )
     code = sa.func.coalesce(indicator.c.code, target.c.code)
     return Scoped(rows, dataset, indicator, source, code)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lnob_api.db.base import Base
 from lnob_api.models.columns import identity_key, reference, stamped
 from lnob_api.models.common import Timestamped
-from lnob_api.models.enums import enum_type
+from lnob_api.models.enums import enum_column
 
 
 class AccessRequestStatus(StrEnum):
@@ -42,8 +42,8 @@ class AccessRequest(Timestamped, Base):
     dataset_id: Mapped[int] = reference("datasets.id", ondelete="CASCADE", index=True)
     # The dataset's coalition, kept here so that scoping and filters need no join.
     coalition_id: Mapped[int] = reference("coalitions.id", ondelete="CASCADE")
-    status: Mapped[AccessRequestStatus] = mapped_column(
-        enum_type(AccessRequestStatus, "status"), nullable=False, server_default="PENDING"
+    status: Mapped[AccessRequestStatus] = enum_column(
+        AccessRequestStatus, "status", AccessRequestStatus.PENDING
     )
     purpose: Mapped[str] = mapped_column(sa.Text, nullable=False)
     requester_name: Mapped[str | None] = mapped_column(sa.String(200))
@@ -98,9 +98,7 @@ class Notification(Base):
     id: Mapped[int] = identity_key()
     recipient_user_id: Mapped[int | None] = reference("users.id", ondelete="CASCADE")
     recipient_client_id: Mapped[int | None] = reference("oauth_clients.id", ondelete="CASCADE")
-    kind: Mapped[NotificationKind] = mapped_column(
-        enum_type(NotificationKind, "kind"), nullable=False
-    )
+    kind: Mapped[NotificationKind] = enum_column(NotificationKind, "kind")
     message: Mapped[str] = mapped_column(sa.Text, nullable=False)
     access_request_id: Mapped[int | None] = reference(
         "access_requests.id", ondelete="CASCADE", index=True

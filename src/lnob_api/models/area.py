@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lnob_api.db.base import Base
 from lnob_api.models.columns import reference
 from lnob_api.models.common import DemoFlag, Timestamped
-from lnob_api.models.enums import AreaLevel, enum_type
+from lnob_api.models.enums import AreaLevel, enum_column
 
 
 class Area(Timestamped, DemoFlag, Base):
@@ -17,7 +17,7 @@ class Area(Timestamped, DemoFlag, Base):
 
     code: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(300), nullable=False)
-    level: Mapped[AreaLevel] = mapped_column(enum_type(AreaLevel, "level"), nullable=False)
+    level: Mapped[AreaLevel] = enum_column(AreaLevel, "level")
     # The subdivision type as ISO names it ("County", "District") or the local kind ("Ward").
     type: Mapped[str] = mapped_column(sa.String(80), nullable=False, server_default="")
     country_code: Mapped[str] = mapped_column(sa.String(2), nullable=False, index=True)

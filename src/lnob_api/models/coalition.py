@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lnob_api.db.base import Base
 from lnob_api.models.columns import blank_text, identity_key, reference
 from lnob_api.models.common import DemoFlag, Timestamped, Versioned, link_key
-from lnob_api.models.enums import CoalitionRole, MemberRole, Perturbation, enum_type
+from lnob_api.models.enums import CoalitionRole, MemberRole, Perturbation, enum_column
 
 
 class Coalition(Timestamped, Versioned, DemoFlag, Base):
@@ -39,8 +39,8 @@ class Coalition(Timestamped, Versioned, DemoFlag, Base):
     # Protection of rates and means: a share of the numerator on each side (issue 9).
     rate_share: Mapped[float] = mapped_column(sa.Float, nullable=False, server_default="0.1")
     # Noise on the counts outsiders read, after suppression (``disclosure.perturbation``).
-    perturbation: Mapped[Perturbation] = mapped_column(
-        enum_type(Perturbation, "perturbation"), nullable=False, server_default="NONE"
+    perturbation: Mapped[Perturbation] = enum_column(
+        Perturbation, "perturbation", Perturbation.NONE
     )
     # The secret the cell keys derive from: never read by the ORM (deferred, so it stays out
     # of audit snapshots), never shown; only SQL on read paths uses it.
@@ -66,9 +66,7 @@ class CoalitionMember(Timestamped, Base):
 
     coalition_id: Mapped[int] = link_key("coalitions.id")
     organisation_id: Mapped[int] = link_key("organisations.id", index=True)
-    role: Mapped[MemberRole] = mapped_column(
-        enum_type(MemberRole, "role"), nullable=False, server_default="MEMBER"
-    )
+    role: Mapped[MemberRole] = enum_column(MemberRole, "role", MemberRole.MEMBER)
     joined_on: Mapped[date | None] = mapped_column(sa.Date)
 
 
@@ -79,7 +77,7 @@ class CoalitionUserRole(Timestamped, Base):
 
     coalition_id: Mapped[int] = link_key("coalitions.id")
     user_id: Mapped[int] = link_key("users.id", index=True)
-    role: Mapped[CoalitionRole] = mapped_column(enum_type(CoalitionRole, "role"), nullable=False)
+    role: Mapped[CoalitionRole] = enum_column(CoalitionRole, "role")
 
 
 class MarginalisedGroup(Timestamped, DemoFlag, Base):

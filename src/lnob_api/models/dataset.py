@@ -17,6 +17,7 @@ from lnob_api.models.enums import (
     Methodology,
     ValidationMethod,
     Visibility,
+    enum_column,
     enum_type,
 )
 from lnob_api.models.provenance import ProducerType, ProvenanceMethod, Sampling
@@ -39,21 +40,15 @@ class Dataset(Timestamped, Versioned, DemoFlag, Base):
     )
     title: Mapped[str] = mapped_column(sa.String(300), nullable=False)
     description: Mapped[str] = blank_text()
-    methodology: Mapped[Methodology] = mapped_column(
-        enum_type(Methodology, "methodology"), nullable=False, server_default="OTHER"
-    )
+    methodology: Mapped[Methodology] = enum_column(Methodology, "methodology", Methodology.OTHER)
     collection_start: Mapped[date | None] = mapped_column(sa.Date)
     collection_end: Mapped[date | None] = mapped_column(sa.Date)
     area_code: Mapped[str | None] = reference("areas.code", ondelete="RESTRICT", index=True)
     license: Mapped[str] = mapped_column(sa.String(60), nullable=False, server_default="CC-BY-4.0")
-    status: Mapped[DatasetStatus] = mapped_column(
-        enum_type(DatasetStatus, "status"), nullable=False, server_default="DRAFT"
-    )
+    status: Mapped[DatasetStatus] = enum_column(DatasetStatus, "status", DatasetStatus.DRAFT)
     retraction_reason: Mapped[str | None] = mapped_column(sa.Text)
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="1")
-    visibility: Mapped[Visibility] = mapped_column(
-        enum_type(Visibility, "visibility"), nullable=False, server_default="COALITION"
-    )
+    visibility: Mapped[Visibility] = enum_column(Visibility, "visibility", Visibility.COALITION)
     published_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     # Embargo: published, but outside the coalition nobody sees it before this instant.
     release_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
@@ -178,9 +173,7 @@ class DatasetValidation(Base):
 
     id: Mapped[int] = identity_key()
     dataset_id: Mapped[int] = reference("datasets.id", ondelete="CASCADE", index=True)
-    method: Mapped[ValidationMethod] = mapped_column(
-        enum_type(ValidationMethod, "method"), nullable=False
-    )
+    method: Mapped[ValidationMethod] = enum_column(ValidationMethod, "method")
     validated_by: Mapped[str] = mapped_column(sa.Text, nullable=False)
     validated_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     note: Mapped[str] = blank_text()
@@ -197,7 +190,7 @@ class Consent(Base):
     id: Mapped[int] = identity_key()
     lineage_id: Mapped[int] = reference("datasets.id", ondelete="CASCADE", index=True)
     coalition_id: Mapped[int] = reference("coalitions.id", ondelete="CASCADE", index=True)
-    scope: Mapped[ConsentScope] = mapped_column(enum_type(ConsentScope, "scope"), nullable=False)
+    scope: Mapped[ConsentScope] = enum_column(ConsentScope, "scope")
     agency_ids: Mapped[list[int]] = mapped_column(
         pg.ARRAY(sa.BigInteger), nullable=False, server_default="{}"
     )

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.orm import MappedColumn, mapped_column
+
+E = TypeVar("E", bound=StrEnum)
 
 
 class Visibility(StrEnum):
@@ -103,6 +107,13 @@ def enum_type(enum: type[StrEnum], name: str) -> sa.Enum:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
+
+
+def enum_column(enum: type[E], name: str, default: E | None = None) -> MappedColumn[E]:
+    """A required column ``name`` of ``enum``'s values (``enum_type``); ``default``: what the
+    database writes when an insert leaves it out."""
+    server_default = None if default is None else default.value
+    return mapped_column(enum_type(enum, name), nullable=False, server_default=server_default)
 
 
 # Statuses before release: seen by the owning coalition's editors and admins only.

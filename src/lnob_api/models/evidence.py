@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lnob_api.db.base import Base
 from lnob_api.models.columns import blank_text, identity_key, reference, stamped
 from lnob_api.models.common import TargetLink, Timestamped, Versioned, link_key
-from lnob_api.models.enums import Visibility, enum_type
+from lnob_api.models.enums import Visibility, enum_column
 from lnob_api.models.observation import DIMENSION_COLUMNS, breakdown, period_checks
 
 
@@ -68,9 +68,7 @@ class Scorecard(Timestamped, Versioned, Base):
     )
     scale_min: Mapped[float] = mapped_column(sa.Double, nullable=False, server_default="1")
     scale_max: Mapped[float] = mapped_column(sa.Double, nullable=False, server_default="5")
-    visibility: Mapped[Visibility] = mapped_column(
-        enum_type(Visibility, "visibility"), nullable=False, server_default="COALITION"
-    )
+    visibility: Mapped[Visibility] = enum_column(Visibility, "visibility", Visibility.COALITION)
 
     __table_args__ = (
         *period_checks(),
@@ -157,9 +155,7 @@ class ScorecardAction(Timestamped, Versioned, Base):
         "organisations.id", ondelete="RESTRICT", index=True
     )
     due_on: Mapped[date | None] = mapped_column(sa.Date)
-    status: Mapped[ActionStatus] = mapped_column(
-        enum_type(ActionStatus, "status"), nullable=False, server_default="OPEN"
-    )
+    status: Mapped[ActionStatus] = enum_column(ActionStatus, "status", ActionStatus.OPEN)
 
     __table_args__ = (
         sa.CheckConstraint(
@@ -183,19 +179,15 @@ class Recommendation(Timestamped, Versioned, Base):
     text: Mapped[str] = mapped_column(sa.Text, nullable=False)
     issued_on: Mapped[date | None] = mapped_column(sa.Date)
     authority_name: Mapped[str] = mapped_column(sa.String(300), nullable=False)
-    authority_level: Mapped[AuthorityLevel] = mapped_column(
-        enum_type(AuthorityLevel, "authority_level"), nullable=False
-    )
+    authority_level: Mapped[AuthorityLevel] = enum_column(AuthorityLevel, "authority_level")
     authority_organisation_id: Mapped[int | None] = reference(
         "organisations.id", ondelete="RESTRICT", index=True
     )
     # The latest entry of the status history, kept here for filtering.
-    status: Mapped[RecommendationStatus] = mapped_column(
-        enum_type(RecommendationStatus, "status"), nullable=False, server_default="OPEN"
+    status: Mapped[RecommendationStatus] = enum_column(
+        RecommendationStatus, "status", RecommendationStatus.OPEN
     )
-    visibility: Mapped[Visibility] = mapped_column(
-        enum_type(Visibility, "visibility"), nullable=False, server_default="COALITION"
-    )
+    visibility: Mapped[Visibility] = enum_column(Visibility, "visibility", Visibility.COALITION)
 
     __table_args__ = (
         sa.CheckConstraint(
@@ -241,9 +233,7 @@ class RecommendationStatusChange(Base):
 
     id: Mapped[int] = identity_key()
     recommendation_id: Mapped[int] = reference("recommendations.id", ondelete="CASCADE")
-    status: Mapped[RecommendationStatus] = mapped_column(
-        enum_type(RecommendationStatus, "status"), nullable=False
-    )
+    status: Mapped[RecommendationStatus] = enum_column(RecommendationStatus, "status")
     changed_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     note: Mapped[str] = blank_text()
     response_id: Mapped[int | None] = reference(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, MappedColumn, mapped_column
 
 from lnob_api.db.base import Base
 from lnob_api.models.columns import blank_text, identity_key, reference, stamped
-from lnob_api.models.enums import ObsStatus, enum_type
+from lnob_api.models.enums import ObsStatus, enum_column, enum_type
 from lnob_api.models.provenance import ProducerType, ProvenanceMethod, Sampling
 
 # SDMX code for "total": a dimension that is not disaggregated.
@@ -53,9 +53,7 @@ class Observation(Base):
     period_end: Mapped[date] = mapped_column(sa.Date, nullable=False)
     value: Mapped[float | None] = mapped_column(sa.Double)
     unit: Mapped[str] = mapped_column(sa.String(80), nullable=False, server_default="")
-    obs_status: Mapped[ObsStatus] = mapped_column(
-        enum_type(ObsStatus, "obs_status"), nullable=False, server_default="A"
-    )
+    obs_status: Mapped[ObsStatus] = enum_column(ObsStatus, "obs_status", ObsStatus.A)
     sample_size: Mapped[int | None] = mapped_column(sa.Integer)
     # Hidden from outsiders like a small cell, so that no small cell can be derived from the
     # shown ones (disclosure.secondary); recomputed on publish and threshold changes.

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lnob_api.db.base import Base
 from lnob_api.models.columns import blank_text, identity_key, reference
 from lnob_api.models.common import DemoFlag, Timestamped, Versioned, link_key
-from lnob_api.models.enums import OrganisationKind, enum_type
+from lnob_api.models.enums import OrganisationKind, enum_column
 
 
 class Organisation(Timestamped, Versioned, DemoFlag, Base):
@@ -20,9 +20,7 @@ class Organisation(Timestamped, Versioned, DemoFlag, Base):
     id: Mapped[int] = identity_key()
     slug: Mapped[str] = mapped_column(sa.String(80), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(sa.String(300), nullable=False)
-    kind: Mapped[OrganisationKind] = mapped_column(
-        enum_type(OrganisationKind, "kind"), nullable=False, server_default="OTHER"
-    )
+    kind: Mapped[OrganisationKind] = enum_column(OrganisationKind, "kind", OrganisationKind.OTHER)
     country_code: Mapped[str | None] = mapped_column(
         sa.String(2), sa.ForeignKey("areas.code"), nullable=True, index=True
     )

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lnob_api.db.base import Base
 from lnob_api.models.columns import blank_text, identity_key, reference
 from lnob_api.models.common import DemoFlag, GroupLink, TargetLink, Timestamped, Versioned, link_key
-from lnob_api.models.enums import ProjectStatus, Visibility, enum_type
+from lnob_api.models.enums import ProjectStatus, Visibility, enum_column
 
 
 class Project(Timestamped, Versioned, DemoFlag, Base):
@@ -21,14 +21,10 @@ class Project(Timestamped, Versioned, DemoFlag, Base):
     slug: Mapped[str] = mapped_column(sa.String(120), unique=True, nullable=False)
     title: Mapped[str] = mapped_column(sa.String(300), nullable=False)
     description: Mapped[str] = blank_text()
-    status: Mapped[ProjectStatus] = mapped_column(
-        enum_type(ProjectStatus, "status"), nullable=False, server_default="ACTIVE"
-    )
+    status: Mapped[ProjectStatus] = enum_column(ProjectStatus, "status", ProjectStatus.ACTIVE)
     start_date: Mapped[date | None] = mapped_column(sa.Date)
     end_date: Mapped[date | None] = mapped_column(sa.Date)
-    visibility: Mapped[Visibility] = mapped_column(
-        enum_type(Visibility, "visibility"), nullable=False, server_default="PUBLIC"
-    )
+    visibility: Mapped[Visibility] = enum_column(Visibility, "visibility", Visibility.PUBLIC)
 
     __table_args__ = (
         sa.CheckConstraint(

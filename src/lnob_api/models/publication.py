@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lnob_api.db.base import Base
 from lnob_api.models.columns import blank_text, identity_key, reference
 from lnob_api.models.common import DemoFlag, TargetLink, Timestamped, Versioned, link_key
-from lnob_api.models.enums import PublicationKind, Visibility, enum_type
+from lnob_api.models.enums import PublicationKind, Visibility, enum_column
 
 
 class Publication(Timestamped, Versioned, DemoFlag, Base):
@@ -20,17 +20,13 @@ class Publication(Timestamped, Versioned, DemoFlag, Base):
     slug: Mapped[str] = mapped_column(sa.String(160), unique=True, nullable=False)
     # The coalition that owns it and sets its visibility; null for the partnership's own.
     coalition_id: Mapped[int | None] = reference("coalitions.id", ondelete="RESTRICT", index=True)
-    kind: Mapped[PublicationKind] = mapped_column(
-        enum_type(PublicationKind, "kind"), nullable=False
-    )
+    kind: Mapped[PublicationKind] = enum_column(PublicationKind, "kind")
     title: Mapped[str] = mapped_column(sa.String(300), nullable=False)
     description: Mapped[str] = blank_text()
     language: Mapped[str] = mapped_column(sa.String(12), nullable=False, server_default="en")
     published_on: Mapped[date | None] = mapped_column(sa.Date)
     file_url: Mapped[str | None] = mapped_column(sa.String(1000))
-    visibility: Mapped[Visibility] = mapped_column(
-        enum_type(Visibility, "visibility"), nullable=False, server_default="PUBLIC"
-    )
+    visibility: Mapped[Visibility] = enum_column(Visibility, "visibility", Visibility.PUBLIC)
 
     __table_args__ = (
         sa.CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]*$'", name="slug_format"),

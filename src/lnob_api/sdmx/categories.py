@@ -23,7 +23,7 @@ from lnob_api.models.tables import (
     sdg_targets,
 )
 from lnob_api.sdmx import model
-from lnob_api.sdmx.xml import attrs, name, ref
+from lnob_api.sdmx.xml import attrs, item, name, ref
 
 SCHEME_ID = "SDG_GOALS"
 SCHEME_NAME = "Sustainable Development Goals"
@@ -97,10 +97,7 @@ def scheme(categories: list[Category], *, stub_url: str | None = None) -> str:
     if stub_url is None:
         prefix = f"{URN}.Category={model.AGENCY}:{SCHEME_ID}({model.VERSION})"
         for category in categories:
-            parts.append(
-                f"<structure:Category{attrs(id=category.id, urn=f'{prefix}.{category.id}')}>"
-                f"{name(category.name)}</structure:Category>"
-            )
+            parts.append(item("Category", category.id, f"{prefix}.{category.id}", category.name))
     parts.append("</structure:CategoryScheme>")
     return "".join(parts)
 

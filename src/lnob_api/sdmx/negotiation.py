@@ -74,36 +74,28 @@ _DATA: dict[str, dict[str | None, Format]] = {
     "text/*": {None: Format.CSV},
     "*/*": {None: Format.STRUCTURE_SPECIFIC},
 }
-_STRUCTURE: dict[str, dict[str | None, Format]] = {
-    "application/vnd.sdmx.structure+xml": {None: Format.STRUCTURE, "2.1": Format.STRUCTURE},
-    "application/vnd.sdmx.structure+json": {
-        None: Format.STRUCTURE_JSON,
-        "1.0.0": Format.STRUCTURE_JSON,
-        "1.0": Format.STRUCTURE_JSON,
-    },
-    "application/json": {None: Format.STRUCTURE_JSON},
-    "application/xml": {None: Format.STRUCTURE},
-    "text/xml": {None: Format.STRUCTURE},
-    "application/*": {None: Format.STRUCTURE},
-    "*/*": {None: Format.STRUCTURE},
-}
-_STRUCTURE_30: dict[str, dict[str | None, Format]] = {
-    "application/vnd.sdmx.structure+xml": {
-        None: Format.STRUCTURE_30,
-        "3.0.0": Format.STRUCTURE_30,
-        "3.0": Format.STRUCTURE_30,
-    },
-    "application/vnd.sdmx.structure+json": {
-        None: Format.STRUCTURE_JSON_20,
-        "2.0.0": Format.STRUCTURE_JSON_20,
-        "2.0": Format.STRUCTURE_JSON_20,
-    },
-    "application/json": {None: Format.STRUCTURE_JSON_20},
-    "application/xml": {None: Format.STRUCTURE_30},
-    "text/xml": {None: Format.STRUCTURE_30},
-    "application/*": {None: Format.STRUCTURE_30},
-    "*/*": {None: Format.STRUCTURE_30},
-}
+
+
+def _structure_types(
+    xml: Format, json: Format, xml_versions: tuple[str, ...], json_versions: tuple[str, ...]
+) -> dict[str, dict[str | None, Format]]:
+    """The media types of structure messages of one SDMX version, answered in its SDMX-ML
+    (``xml``) or SDMX-JSON (``json``) format: with one of their ``versions``, or none."""
+    return {
+        "application/vnd.sdmx.structure+xml": dict.fromkeys((None, *xml_versions), xml),
+        "application/vnd.sdmx.structure+json": dict.fromkeys((None, *json_versions), json),
+        "application/json": {None: json},
+        "application/xml": {None: xml},
+        "text/xml": {None: xml},
+        "application/*": {None: xml},
+        "*/*": {None: xml},
+    }
+
+
+_STRUCTURE = _structure_types(Format.STRUCTURE, Format.STRUCTURE_JSON, ("2.1",), ("1.0.0", "1.0"))
+_STRUCTURE_30 = _structure_types(
+    Format.STRUCTURE_30, Format.STRUCTURE_JSON_20, ("3.0.0", "3.0"), ("2.0.0", "2.0")
+)
 STRUCTURE_FORMATS = {
     "2.1": (Format.STRUCTURE, Format.STRUCTURE_JSON),
     "3.0": (Format.STRUCTURE_30, Format.STRUCTURE_JSON_20),

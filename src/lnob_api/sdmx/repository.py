@@ -298,17 +298,7 @@ def history_scoped(
     rows = any_version.where(
         observations.c.dataset_id.in_(sa.select(windows.c.id)), *where
     ).subquery("o")
-    dataset = datasets.alias("d")
-    indicator = indicators.alias("i")
-    target = sdg_targets.alias("t")
-    source = (
-        rows.join(dataset, dataset.c.id == rows.c.dataset_id)
-        .join(windows, windows.c.id == rows.c.dataset_id)
-        .outerjoin(indicator, indicator.c.id == rows.c.indicator_id)
-        .outerjoin(target, target.c.code == rows.c.target_code)
-    )
-    code = sa.func.coalesce(indicator.c.code, target.c.code)
-    return HistoryScoped(export_repo.Scoped(rows, dataset, indicator, source, code), windows)
+    return HistoryScoped(export_repo.joined(rows, windows), windows)
 
 
 def _scoped(

@@ -11,7 +11,7 @@ from functools import partial
 from typing import Any
 
 from lnob_api.sdmx import categories, model
-from lnob_api.sdmx.xml import DECLARATION, attrs, header, name, ref, text, xmlns
+from lnob_api.sdmx.xml import DECLARATION, attrs, header, item, name, ref, text, xmlns
 
 URN = "urn:sdmx:org.sdmx.infomodel"
 
@@ -224,10 +224,7 @@ def _codelist(codelist: Codelist) -> str:
         parent = ""
         if code.parent is not None:
             parent = f'<structure:Parent><Ref id="{code.parent}"/></structure:Parent>'
-        parts.append(
-            f"<structure:Code{attrs(id=code.id, urn=f'{prefix}.{code.id}')}>"
-            f"{name(code.name)}{parent}</structure:Code>"
-        )
+        parts.append(item("Code", code.id, f"{prefix}.{code.id}", code.name, parent))
     parts.append("</structure:Codelist>")
     return "".join(parts)
 
@@ -254,10 +251,8 @@ def _concepts() -> str:
     for component in components():
         # A core representation on every concept: sdmx1 reads it for data-set attributes.
         core = _representation(component, TEXT_TYPES.get(component.id, "String"), "Core")
-        parts.append(
-            f"<structure:Concept{attrs(id=component.id, urn=f'{prefix}.{component.id}')}>"
-            f"{name(component.name)}{core}</structure:Concept>"
-        )
+        concept = f"{prefix}.{component.id}"
+        parts.append(item("Concept", component.id, concept, component.name, core))
     parts.append("</structure:ConceptScheme>")
     return "".join(parts)
 

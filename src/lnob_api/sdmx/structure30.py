@@ -23,7 +23,7 @@ from lnob_api.sdmx.structure import (
     stub_url,
     urn,
 )
-from lnob_api.sdmx.xml import DECLARATION, attrs, header, name, text, xmlns
+from lnob_api.sdmx.xml import DECLARATION, attrs, header, item, name, text, xmlns
 
 MEDIA_TYPE = "application/vnd.sdmx.structure+xml; version=3.0.0"
 # Where each class goes in the message, in the order of the 3.0 schema.
@@ -103,8 +103,8 @@ def _codelist(codelist: Codelist, stubs: _Stubs) -> str:
         return parts[0]
     for code in codelist.codes:
         parent = f"<structure:Parent>{text(code.parent)}</structure:Parent>" if code.parent else ""
-        values = attrs(id=code.id, urn=urn("codelist", "Code", codelist.id, code.id))
-        parts.append(f"<structure:Code{values}>{name(code.name)}{parent}</structure:Code>")
+        code_urn = urn("codelist", "Code", codelist.id, code.id)
+        parts.append(item("Code", code.id, code_urn, code.name, parent))
     parts.append("</structure:Codelist>")
     return "".join(parts)
 
@@ -122,10 +122,7 @@ def _concepts(stubs: _Stubs) -> str:
         core = _text_format(component)
         core = f"<structure:CoreRepresentation>{core}</structure:CoreRepresentation>"
         concept = urn("conceptscheme", "Concept", id, component.id)
-        parts.append(
-            f"<structure:Concept{attrs(id=component.id, urn=concept)}>"
-            f"{name(component.name)}{core}</structure:Concept>"
-        )
+        parts.append(item("Concept", component.id, concept, component.name, core))
     parts.append("</structure:ConceptScheme>")
     return "".join(parts)
 
@@ -186,10 +183,7 @@ def _scheme(goals: list[categories.Category], stubs: _Stubs) -> str:
         return parts[0]
     for goal in goals:
         category = urn("categoryscheme", "Category", id, goal.id)
-        parts.append(
-            f"<structure:Category{attrs(id=goal.id, urn=category)}>"
-            f"{name(goal.name)}</structure:Category>"
-        )
+        parts.append(item("Category", goal.id, category, goal.name))
     parts.append("</structure:CategoryScheme>")
     return "".join(parts)
 

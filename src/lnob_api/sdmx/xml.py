@@ -9,23 +9,21 @@ from xml.sax.saxutils import escape, quoteattr
 from lnob_api.sdmx import model
 
 BASE = "http://www.sdmx.org/resources/sdmxml/schemas/v2_1"
-NS = {
-    "message": f"{BASE}/message",
-    "common": f"{BASE}/common",
-    "structure": f"{BASE}/structure",
-    "ss": f"{BASE}/data/structurespecific",
+BASE_30 = "http://www.sdmx.org/resources/sdmxml/schemas/v3_0"
+# The SDMX-ML namespaces by prefix, below either version's base (3.0 has no generic data).
+_SCHEMAS = {
+    "message": "message",
+    "common": "common",
+    "structure": "structure",
+    "ss": "data/structurespecific",
+}
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+NS = {prefix: f"{BASE}/{path}" for prefix, path in _SCHEMAS.items()} | {
     "generic": f"{BASE}/data/generic",
-    "xsi": "http://www.w3.org/2001/XMLSchema-instance",
+    "xsi": XSI,
     "xml": "http://www.w3.org/XML/1998/namespace",
 }
-BASE_30 = "http://www.sdmx.org/resources/sdmxml/schemas/v3_0"
-NS_30 = {
-    "message": f"{BASE_30}/message",
-    "common": f"{BASE_30}/common",
-    "ss": f"{BASE_30}/data/structurespecific",
-    "structure": f"{BASE_30}/structure",
-    "xsi": NS["xsi"],
-}
+NS_30 = {prefix: f"{BASE_30}/{path}" for prefix, path in _SCHEMAS.items()} | {"xsi": XSI}
 DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
@@ -65,6 +63,12 @@ def header(*, structure: str = "") -> str:
 
 def name(value: str, tag: str = "common:Name") -> str:
     return f'<{tag} xml:lang="en">{text(value)}</{tag}>'
+
+
+def item(tag: str, id: str, urn: str, label: str, inner: str = "") -> str:
+    """An item of a scheme (a ``Code``, ``Concept`` or ``Category``): its id and URN, its
+    English name, then ``inner`` (a parent, a representation)."""
+    return f"<structure:{tag}{attrs(id=id, urn=urn)}>{name(label)}{inner}</structure:{tag}>"
 
 
 def ref(

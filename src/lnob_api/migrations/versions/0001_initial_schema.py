@@ -41,8 +41,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_areas_ancestors", "areas", ["ancestors"], unique=False, postgresql_using="gin"
     )
-    ddl.index("areas", "coalition_id")
-    ddl.index("areas", "country_code")
+    ddl.index("areas", "coalition_id", "country_code")
     op.create_index("ix_areas_level_code", "areas", ["level", "code"], unique=False)
     ddl.index("areas", "parent_code")
     op.create_table(
@@ -226,9 +225,7 @@ def upgrade() -> None:
         ddl.unique("indicators", "code"),
         ddl.unique("indicators", "sort_key"),
     )
-    ddl.index("indicators", "coalition_id")
-    ddl.index("indicators", "target_code")
-    ddl.index("indicators", "unsd_code")
+    ddl.index("indicators", "coalition_id", "target_code", "unsd_code")
     op.create_table(
         "marginalised_groups",
         ddl.identity(),
@@ -475,10 +472,7 @@ def upgrade() -> None:
         ddl.foreign_key("grants", "organisation_id", "organisations.id", ondelete="CASCADE"),
         ddl.primary_key("grants", "id"),
     )
-    ddl.index("grants", "client_id")
-    ddl.index("grants", "coalition_id")
-    ddl.index("grants", "dataset_id")
-    ddl.index("grants", "organisation_id")
+    ddl.index("grants", "client_id", "coalition_id", "dataset_id", "organisation_id")
     op.create_table(
         "observations",
         ddl.identity(),
@@ -544,10 +538,7 @@ def downgrade() -> None:
     ddl.drop_keyset_index("observations", "indicator_id")
     ddl.drop_index("observations", "area_code")
     op.drop_table("observations")
-    ddl.drop_index("grants", "organisation_id")
-    ddl.drop_index("grants", "dataset_id")
-    ddl.drop_index("grants", "coalition_id")
-    ddl.drop_index("grants", "client_id")
+    ddl.drop_index("grants", "organisation_id", "dataset_id", "coalition_id", "client_id")
     op.drop_table("grants")
     ddl.drop_link_table("dataset_indicators", "indicator_id")
     ddl.drop_link_table("dataset_groups", "group_id")
@@ -572,9 +563,7 @@ def downgrade() -> None:
     op.drop_table("oauth_clients")
     ddl.drop_index("marginalised_groups", "coalition_id")
     op.drop_table("marginalised_groups")
-    ddl.drop_index("indicators", "unsd_code")
-    ddl.drop_index("indicators", "target_code")
-    ddl.drop_index("indicators", "coalition_id")
+    ddl.drop_index("indicators", "unsd_code", "target_code", "coalition_id")
     op.drop_table("indicators")
     ddl.drop_link_table("coalition_user_roles", "user_id")
     ddl.drop_link_table("coalition_members", "organisation_id")
@@ -592,8 +581,7 @@ def downgrade() -> None:
     op.drop_table("reference_data_versions")
     ddl.drop_index("areas", "parent_code")
     op.drop_index("ix_areas_level_code", table_name="areas")
-    ddl.drop_index("areas", "country_code")
-    ddl.drop_index("areas", "coalition_id")
+    ddl.drop_index("areas", "country_code", "coalition_id")
     op.drop_index("ix_areas_ancestors", table_name="areas", postgresql_using="gin")
     op.drop_table("areas")
     # ### end Alembic commands ###

@@ -48,8 +48,7 @@ def upgrade() -> None:
     )
     op.add_column("datasets", sa.Column("superseded_at", sa.DateTime(timezone=True), nullable=True))
     op.drop_constraint(op.f("uq_datasets_slug"), "datasets", type_="unique")
-    ddl.index("datasets", "lineage_id")
-    ddl.index("datasets", "slug")
+    ddl.index("datasets", "lineage_id", "slug")
     op.create_unique_constraint(
         "uq_datasets_lineage_version", "datasets", ["lineage_id", "version"]
     )
@@ -72,8 +71,7 @@ def downgrade() -> None:
     op.drop_constraint(op.f("fk_datasets_lineage_id_datasets"), "datasets", type_="foreignkey")
     op.drop_constraint("uq_datasets_slug_version", "datasets", type_="unique")
     op.drop_constraint("uq_datasets_lineage_version", "datasets", type_="unique")
-    ddl.drop_index("datasets", "slug")
-    ddl.drop_index("datasets", "lineage_id")
+    ddl.drop_index("datasets", "slug", "lineage_id")
     op.create_unique_constraint(
         op.f("uq_datasets_slug"), "datasets", ["slug"], postgresql_nulls_not_distinct=False
     )

@@ -99,8 +99,7 @@ def upgrade() -> None:
     )
     ddl.index("recommendations", "authority_organisation_id")
     ddl.keyset_index("recommendations", "coalition_id")
-    ddl.index("recommendations", "dataset_id")
-    ddl.index("recommendations", "publication_id")
+    ddl.index("recommendations", "dataset_id", "publication_id")
     op.create_table(
         "scorecards",
         ddl.identity(),
@@ -131,9 +130,7 @@ def upgrade() -> None:
     )
     ddl.index("scorecards", "area_code")
     ddl.keyset_index("scorecards", "coalition_id")
-    ddl.index("scorecards", "dataset_id")
-    ddl.index("scorecards", "facilitator_organisation_id")
-    ddl.index("scorecards", "project_id")
+    ddl.index("scorecards", "dataset_id", "facilitator_organisation_id", "project_id")
     op.create_table(
         "recommendation_responses",
         ddl.identity(),
@@ -189,8 +186,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("scorecard_id", "label", name="uq_scorecard_criteria_label"),
         sa.UniqueConstraint("scorecard_id", "position", name="uq_scorecard_criteria_position"),
     )
-    ddl.index("scorecard_criteria", "indicator_id")
-    ddl.index("scorecard_criteria", "target_code")
+    ddl.index("scorecard_criteria", "indicator_id", "target_code")
     op.create_table(
         "scorecard_rounds",
         ddl.identity(),
@@ -271,8 +267,7 @@ def upgrade() -> None:
         ddl.foreign_key("scorecard_actions", "scorecard_id", "scorecards.id", ondelete="CASCADE"),
         ddl.primary_key("scorecard_actions", "id"),
     )
-    ddl.index("scorecard_actions", "criterion_id")
-    ddl.index("scorecard_actions", "owner_organisation_id")
+    ddl.index("scorecard_actions", "criterion_id", "owner_organisation_id")
     ddl.keyset_index("scorecard_actions", "scorecard_id")
     ddl.link_table(
         "scorecard_scores",

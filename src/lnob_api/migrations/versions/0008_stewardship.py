@@ -90,8 +90,7 @@ def upgrade() -> None:
         ddl.foreign_key("consents", "coalition_id", "coalitions.id", ondelete="CASCADE"),
         ddl.primary_key("consents", "id"),
     )
-    ddl.index("consents", "lineage_id")
-    ddl.index("consents", "coalition_id")
+    ddl.index("consents", "lineage_id", "coalition_id")
 
 
 def downgrade() -> None:
