@@ -172,3 +172,16 @@ class TestOneMapping:
         assert response.body == b"no dataset with this id\n"
         assert response.headers["cache-control"] == "no-store"
         assert answer(ValueError("plain"), 422).status_code == 422
+
+
+class TestImpliedRunner:
+    def test_a_payload_of_rows_implies_its_runner_and_any_other_part_does_not(self) -> None:
+        from lnob_api.graphql.mutations import shows_row
+        from lnob_api.graphql.scorecard.mutations import (
+            ScorecardCriterionAddPayload,
+            ScorecardScoresUploadPayload,
+        )
+
+        assert callable(shows_row(ScorecardCriterionAddPayload))
+        with pytest.raises(TypeError, match=r"ScorecardScoresUploadPayload\.report is not a Node"):
+            shows_row(ScorecardScoresUploadPayload)

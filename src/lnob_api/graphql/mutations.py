@@ -369,40 +369,50 @@ def _read_back(node: type[Node]) -> ToOne:
     return found
 
 
-def _shown_node(payload: type) -> tuple[str, type[Node] | None]:
-    """The name of the payload's one field besides ``userErrors`` and its type when a Node."""
+def _shown_nodes(payload: type) -> list[tuple[str, type[Node] | None]]:
+    """The payload's fields besides ``userErrors``: each one's name and its type when a Node."""
     fields = payload.__strawberry_definition__.fields  # type: ignore[attr-defined]
-    names = [(f.python_name, f.type) for f in fields if f.python_name != "user_errors"]
-    if len(names) != 1:
-        raise TypeError(f"{payload.__name__} shows {len(names)} fields: give its runner")
-    name, kind = names[0]
-    kind = getattr(kind, "of_type", kind)
-    return name, kind if isinstance(kind, type) and issubclass(kind, Node) else None
+    found: list[tuple[str, type[Node] | None]] = []
+    for f in fields:
+        if f.python_name == "user_errors":
+            continue
+        kind = getattr(f.type, "of_type", f.type)
+        found.append(
+            (f.python_name, kind if isinstance(kind, type) and issubclass(kind, Node) else None)
+        )
+    return found
 
 
 def shows_row(payload: type) -> Runner:
     """The runner a payload's type implies: a delete's ``deletedId`` (:data:`deleted`), or its
-    one Node field, the row with the key the work returns read back through visibility (a row
-    the caller may not see is null). Any other payload names its runner."""
-    name, node = _shown_node(payload)
-    if name == "deleted_id":
+    Node fields, each the row with the key the work returns for it read back through
+    visibility (a row the caller may not see is null); the work of a payload of several
+    returns their keys by field name. Any other payload names its runner."""
+    shown = _shown_nodes(payload)
+    if [name for name, _node in shown] == ["deleted_id"]:
         return deleted
-    if node is None:
-        raise TypeError(f"{payload.__name__}.{name} is not a Node: give its runner")
-    return _runner({name: row(_read_back(node), node)})
+    fields: dict[str, Part] = {}
+    for name, node in shown:
+        if node is None:
+            raise TypeError(f"{payload.__name__}.{name} is not a Node: give its runner")
+        fields[name] = row(_read_back(node), node)
+    return _runner(fields)
 
 
 def _row_key(payload: type) -> Callable[[Any], Any]:
     """What the work of a mutation whose payload shows one row returns: the written row's key
     (``id``, or the code of a type keyed by code)."""
-    _name, node = _shown_node(payload)
+    shown = _shown_nodes(payload)
+    if len(shown) != 1:
+        raise TypeError(f"{payload.__name__} shows {len(shown)} fields: give its returns")
+    node = shown[0][1]
     key = node._source.key if node is not None else "id"
     return lambda done: getattr(done, key)
 
 
 def writes(
     payload: type[P],
-    run: Runner,
+    run: Runner | None = None,
     *,
     permission_classes: list[type[BasePermission]],
     description: str,
@@ -413,7 +423,8 @@ def writes(
     mutation built from it takes ``input`` (of the type the method's ``input`` is annotated
     with), is gated by ``permission_classes`` (the scope gate: a GraphQL error FORBIDDEN), runs
     the work in a savepoint (:func:`mutate`: domain errors become ``userErrors``) and answers
-    ``payload`` as ``run`` builds it from the key the work returned. The service does the rest
+    ``payload`` as ``run`` builds it from the key the work returned (by default the runner the
+    payload implies, :func:`shows_row`). The service does the rest
     in the same transaction: it loads the row through visibility (a hidden row is NOT_FOUND,
     like a missing one), checks the role and the row version of the row it writes, validates,
     writes and records the audit event."""
@@ -421,7 +432,8 @@ def writes(
     def decorate(body: Callable[..., Awaitable[Any]]) -> Any:
         hint = body.__annotations__["input"]
         input_type = eval(hint, body.__globals__) if isinstance(hint, str) else hint  # noqa: S307
-        return _mutation(body, input_type, payload, run, permission_classes, description)
+        shows = run if run is not None else shows_row(payload)
+        return _mutation(body, input_type, payload, shows, permission_classes, description)
 
     return decorate
 

@@ -9,10 +9,9 @@ from typing import Any
 import strawberry
 
 from lnob_api.auth.principal import Scope
-from lnob_api.coalition import repository as coalition_repo
 from lnob_api.graphql.coalition.types import MarginalisedGroup
 from lnob_api.graphql.ids_input import Edit
-from lnob_api.graphql.mutations import ADMINS, calls, deleted, parts, payload, row
+from lnob_api.graphql.mutations import ADMINS, calls, deleted, payload
 from lnob_api.graphql.permissions import requires_any
 from lnob_api.graphql.provenance.types import (
     ProducerType,
@@ -21,7 +20,6 @@ from lnob_api.graphql.provenance.types import (
     Sampling,
     StandardDimension,
 )
-from lnob_api.provenance import repository as provenance_repo
 from lnob_api.provenance import service
 from lnob_api.provenance.dataset import COLUMNS, ProvenanceChange
 
@@ -162,17 +160,12 @@ def _group_changes(data: MarginalisedGroupUpdateInput) -> dict[str, Any]:
     return fields
 
 
-_criterion_run = parts(quality_criterion=row(provenance_repo.CRITERION_BY_ID, QualityCriterion))
-_group_run = parts(marginalised_group=row(coalition_repo.GROUP_BY_ID, MarginalisedGroup))
-
-
 @strawberry.type
 class ProvenanceMutations:
     quality_criterion_create = calls(
         service.create_criterion,
         QualityCriterionCreateInput,
         QualityCriterionCreatePayload,
-        _criterion_run,
         permission_classes=ADMINS,
         description="Add a criterion to a coalition's quality checklist. Coalition admins.",
         args=lambda i: {
@@ -184,7 +177,6 @@ class ProvenanceMutations:
         service.update_criterion,
         QualityCriterionUpdateInput,
         QualityCriterionUpdatePayload,
-        _criterion_run,
         permission_classes=ADMINS,
         description="Edit a quality criterion. Coalition admins.",
         row="QualityCriterion",
@@ -207,7 +199,6 @@ class ProvenanceMutations:
         service.create_group,
         MarginalisedGroupCreateInput,
         MarginalisedGroupCreatePayload,
-        _group_run,
         permission_classes=VOCABULARY,
         description="Add a marginalised group to a country's vocabulary (the coalition's "
         "editors) or to the shared one (partnership admins).",
@@ -225,7 +216,6 @@ class ProvenanceMutations:
         service.update_group,
         MarginalisedGroupUpdateInput,
         MarginalisedGroupUpdatePayload,
-        _group_run,
         permission_classes=VOCABULARY,
         description="Edit a marginalised group's name, description or mapping (its code is fixed).",
         row="MarginalisedGroup",

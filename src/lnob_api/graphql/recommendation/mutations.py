@@ -13,11 +13,10 @@ from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import on_row
 from lnob_api.graphql.enums import Visibility
 from lnob_api.graphql.ids_input import Edit, Versioned, pk_of
-from lnob_api.graphql.mutations import WRITE, calls, parts, payload, row, writes
+from lnob_api.graphql.mutations import WRITE, calls, payload, writes
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.recommendation.types import Recommendation, RecommendationResponse
 from lnob_api.models.evidence import AuthorityLevel, RecommendationStatus
-from lnob_api.recommendation import repository as recommendation_repo
 from lnob_api.recommendation import service
 
 
@@ -124,21 +123,12 @@ def _fields(data: Any) -> dict[str, Any]:
     return fields
 
 
-_recommendation = row(recommendation_repo.RECOMMENDATION_BY_ID, Recommendation)
-_recommendation_run = parts(recommendation=_recommendation)
-_respond_run = parts(
-    recommendation=_recommendation,
-    response=row(recommendation_repo.RESPONSE_BY_ID, RecommendationResponse),
-)
-
-
 @strawberry.type
 class RecommendationMutations:
     recommendation_create = calls(
         service.create,
         RecommendationCreateInput,
         RecommendationCreatePayload,
-        _recommendation_run,
         permission_classes=WRITE,
         description="Record a recommendation to an authority (status OPEN). Coalition editors.",
         args=lambda i: {"fields": _fields(i)},
@@ -149,7 +139,6 @@ class RecommendationMutations:
         service.update,
         RecommendationUpdateInput,
         RecommendationUpdatePayload,
-        _recommendation_run,
         permission_classes=WRITE,
         description="Edit a recommendation.",
         args=lambda i: {
@@ -160,7 +149,6 @@ class RecommendationMutations:
 
     @writes(
         RecommendationRespondPayload,
-        _respond_run,
         permission_classes=WRITE,
         description="Record the authority's response (date, text, commitment); with status, "
         "move the recommendation's status as of the response's date.",
@@ -195,7 +183,6 @@ class RecommendationMutations:
         service.set_status,
         RecommendationSetStatusInput,
         RecommendationSetStatusPayload,
-        _recommendation_run,
         permission_classes=WRITE,
         description="Change a recommendation's status (added to its status history).",
     )

@@ -261,12 +261,6 @@ def _scorecard_of(data: Any) -> int:
 
 
 _card = row(scorecard_repo.SCORECARD_BY_ID, Scorecard)
-_scorecard_run = parts(scorecard=_card)
-_action_run = parts(action=row(scorecard_repo.ACTION_BY_ID, ScorecardAction))
-_criterion_run = parts(
-    criterion=row(scorecard_repo.CRITERION_BY_ID, ScorecardCriterion), scorecard=_card
-)
-_round_run = parts(round=row(scorecard_repo.ROUND_BY_ID, ScorecardRound), scorecard=_card)
 _upload_run = parts(
     refused_report,
     scorecard=_card,
@@ -280,7 +274,6 @@ class ScorecardMutations:
         service.create,
         ScorecardCreateInput,
         ScorecardCreatePayload,
-        _scorecard_run,
         permission_classes=WRITE,
         description="Create a community scorecard. Coalition editors.",
         args=lambda i: {"fields": _fields(i, SCORECARD_FIELDS)},
@@ -291,7 +284,6 @@ class ScorecardMutations:
         service.update,
         ScorecardUpdateInput,
         ScorecardUpdatePayload,
-        _scorecard_run,
         permission_classes=WRITE,
         description="Edit a scorecard.",
         args=lambda i: {"fields": _fields(i, SCORECARD_FIELDS)},
@@ -301,7 +293,6 @@ class ScorecardMutations:
         service.add_criterion,
         ScorecardCriterionAddInput,
         ScorecardCriterionAddPayload,
-        _criterion_run,
         permission_classes=WRITE,
         description="Add a criterion (it is scored from the next round).",
         args=lambda i: {"scorecard_id": _scorecard_of(i)},
@@ -310,7 +301,6 @@ class ScorecardMutations:
 
     @writes(
         ScorecardScoresRecordPayload,
-        _round_run,
         permission_classes=WRITE,
         description="Record one round of scores: every criterion at once, each score within the "
         "scorecard's scale. A period already recorded needs replace: true.",
@@ -368,7 +358,6 @@ class ScorecardMutations:
         actions.add_action,
         ScorecardActionAddInput,
         ScorecardActionAddPayload,
-        _action_run,
         permission_classes=WRITE,
         description="Add an action to the plan.",
         args=lambda i: {"scorecard_id": _scorecard_of(i), "fields": _fields(i, ACTION_FIELDS)},
@@ -379,7 +368,6 @@ class ScorecardMutations:
         actions.update_action,
         ScorecardActionUpdateInput,
         ScorecardActionUpdatePayload,
-        _action_run,
         permission_classes=WRITE,
         description="Edit an action (its status, owner, due date...).",
         key="action_id",
