@@ -164,6 +164,15 @@ def drop_keyset_index(table: str, column: str) -> None:
     op.drop_index(f"ix_{table}_{column}_id", table_name=table)
 
 
+def keyed_table(table: str, *items: sa.SchemaItem) -> None:
+    """A table keyed by ``id`` (``identity``, its first column): ``items`` (columns, checks,
+    foreign keys and unique constraints), with the primary key ``pk_<table>`` between the
+    other constraints and the unique ones, as autogenerate writes them."""
+    uniques = [item for item in items if isinstance(item, sa.UniqueConstraint)]
+    others = [item for item in items if not isinstance(item, sa.UniqueConstraint)]
+    op.create_table(table, identity(), *others, primary_key(table, "id"), *uniques)
+
+
 @dataclass(frozen=True)
 class Reference:
     """One side of a link table: ``column`` references ``target`` (``"table.column"``)."""

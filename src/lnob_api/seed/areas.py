@@ -95,14 +95,7 @@ def _ancestors(sub: Any, subdivisions: dict[str, Any]) -> list[str] | None:
 async def load_areas(conn: AsyncConnection, report: SeedReport) -> None:
     """Upsert every ISO country and subdivision, and record the pycountry version."""
     rows, skipped = iso_areas()
-    await upsert(
-        conn,
-        models.Area,
-        rows,
-        key=["code"],
-        update=["name", "level", "type", "country_code", "parent_code", "ancestors"],
-        report=report,
-    )
+    await upsert(conn, models.Area, rows, key=["code"], report=report)
     report.add("areas", skipped=skipped)
     await record_version(
         conn,

@@ -86,14 +86,7 @@ async def load_sdg_framework(conn: AsyncConnection, files: SeedFiles, report: Se
         }
         for row in files.goals()
     ]
-    await upsert(
-        conn,
-        models.SdgGoal,
-        goals,
-        key=["code"],
-        update=["title", "short_title", "title_translations", "short_title_translations"],
-        report=report,
-    )
+    await upsert(conn, models.SdgGoal, goals, key=["code"], report=report)
     targets = [
         {
             "code": row["code"],
@@ -104,14 +97,7 @@ async def load_sdg_framework(conn: AsyncConnection, files: SeedFiles, report: Se
         }
         for row in files.targets()
     ]
-    await upsert(
-        conn,
-        models.SdgTarget,
-        targets,
-        key=["code"],
-        update=["goal_code", "title", "title_translations", "sort_key"],
-        report=report,
-    )
+    await upsert(conn, models.SdgTarget, targets, key=["code"], report=report)
     indicators = [_indicator(row, translations) for row in files.indicators()]
     await upsert(
         conn,
@@ -157,7 +143,6 @@ async def record_version(
         models.ReferenceDataVersion,
         [{"name": name, "version": version, "source": source}],
         key=["name"],
-        update=["version", "source"],
         report=report,
     )
 

@@ -32,16 +32,19 @@ async def upsert(
     rows: Sequence[Values],
     *,
     key: Sequence[str],
-    update: Sequence[str],
+    update: Sequence[str] | None = None,
     report: SeedReport,
 ) -> None:
-    """Insert ``rows``; on a ``key`` conflict update the ``update`` columns if any differ.
+    """Insert ``rows``; on a ``key`` conflict update the ``update`` columns (by default every
+    column the rows carry but the key) if any differ.
 
     Rows whose columns already hold the same values are left alone (not even touched), so a
     second run reports nothing and leaves ``updated_at`` as it was.
     """
     if not rows:
         return
+    if update is None:
+        update = [name for name in rows[0] if name not in key]
     table = table_of(model)
     stmt = pg_insert(table)
     current = sa.tuple_(*(table.c[name] for name in update))

@@ -62,9 +62,8 @@ def upgrade() -> None:
         ddl.check("sdg_goals", "code_range", "code BETWEEN 1 AND 17"),
         ddl.primary_key("sdg_goals", "code"),
     )
-    op.create_table(
+    ddl.keyed_table(
         "users",
-        ddl.identity(),
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("password_hash", sa.String(length=200), nullable=True),
@@ -75,15 +74,13 @@ def upgrade() -> None:
         sa.Column("external_subject", sa.String(length=300), nullable=True),
         *ddl.timestamps(),
         ddl.is_demo(),
-        ddl.primary_key("users", "id"),
         ddl.unique("users", "external_subject"),
     )
     op.create_index(
         "uq_users_email_lower", "users", [sa.literal_column("lower(email)")], unique=True
     )
-    op.create_table(
+    ddl.keyed_table(
         "coalitions",
-        ddl.identity(),
         sa.Column("code", sa.String(length=2), nullable=False),
         sa.Column("slug", sa.String(length=80), nullable=False),
         sa.Column("name", sa.String(length=300), nullable=False),
@@ -97,7 +94,6 @@ def upgrade() -> None:
         ddl.slug_format("coalitions"),
         ddl.check("coalitions", "threshold_non_negative", "suppression_threshold >= 0"),
         sa.ForeignKeyConstraint(["code"], ["areas.code"], name=op.f("fk_coalitions_code_areas")),
-        ddl.primary_key("coalitions", "id"),
         ddl.unique("coalitions", "code"),
         ddl.unique("coalitions", "slug"),
     )
@@ -109,9 +105,8 @@ def upgrade() -> None:
         ["id"],
         ondelete="RESTRICT",
     )
-    op.create_table(
+    ddl.keyed_table(
         "organisations",
-        ddl.identity(),
         sa.Column("slug", sa.String(length=80), nullable=False),
         sa.Column("name", sa.String(length=300), nullable=False),
         sa.Column(
@@ -139,7 +134,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["country_code"], ["areas.code"], name=op.f("fk_organisations_country_code_areas")
         ),
-        ddl.primary_key("organisations", "id"),
         ddl.unique("organisations", "slug"),
     )
     ddl.index("organisations", "country_code")
@@ -156,9 +150,8 @@ def upgrade() -> None:
         ddl.unique("sdg_targets", "sort_key"),
     )
     ddl.index("sdg_targets", "goal_code")
-    op.create_table(
+    ddl.keyed_table(
         "audit_events",
-        ddl.identity(),
         ddl.stamped("occurred_at"),
         sa.Column("user_id", sa.BigInteger(), nullable=True),
         sa.Column("client_id", sa.String(length=64), nullable=True),
@@ -171,7 +164,6 @@ def upgrade() -> None:
         sa.Column("request_id", sa.String(length=64), nullable=True),
         ddl.foreign_key("audit_events", "coalition_id", "coalitions.id", ondelete="SET NULL"),
         ddl.foreign_key("audit_events", "user_id", "users.id", ondelete="SET NULL"),
-        ddl.primary_key("audit_events", "id"),
     )
     ddl.keyset_index("audit_events", "coalition_id")
     op.create_index(
@@ -197,9 +189,8 @@ def upgrade() -> None:
         sa.Column("role", ddl.text_enum("role", "VIEWER", "EDITOR", "ADMIN"), nullable=False),
         *ddl.timestamps(),
     )
-    op.create_table(
+    ddl.keyed_table(
         "indicators",
-        ddl.identity(),
         sa.Column("code", sa.String(length=40), nullable=False),
         sa.Column("target_code", sa.String(length=10), nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
@@ -221,14 +212,12 @@ def upgrade() -> None:
         ),
         ddl.foreign_key("indicators", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
         ddl.foreign_key("indicators", "target_code", "sdg_targets.code", ondelete="RESTRICT"),
-        ddl.primary_key("indicators", "id"),
         ddl.unique("indicators", "code"),
         ddl.unique("indicators", "sort_key"),
     )
     ddl.index("indicators", "coalition_id", "target_code", "unsd_code")
-    op.create_table(
+    ddl.keyed_table(
         "marginalised_groups",
-        ddl.identity(),
         sa.Column("code", sa.String(length=40), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         ddl.blank_text("description"),
@@ -237,13 +226,11 @@ def upgrade() -> None:
         ddl.is_demo(),
         ddl.check("marginalised_groups", "code_format", "code ~ '^[A-Z][A-Z0-9_]*$'"),
         ddl.foreign_key("marginalised_groups", "coalition_id", "coalitions.id", ondelete="CASCADE"),
-        ddl.primary_key("marginalised_groups", "id"),
         ddl.unique("marginalised_groups", "code"),
     )
     ddl.index("marginalised_groups", "coalition_id")
-    op.create_table(
+    ddl.keyed_table(
         "oauth_clients",
-        ddl.identity(),
         sa.Column("client_id", sa.String(length=64), nullable=False),
         sa.Column("secret_hash", sa.String(length=200), nullable=True),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -271,7 +258,6 @@ def upgrade() -> None:
         ddl.foreign_key(
             "oauth_clients", "organisation_id", "organisations.id", ondelete="RESTRICT"
         ),
-        ddl.primary_key("oauth_clients", "id"),
         ddl.unique("oauth_clients", "client_id"),
     )
     ddl.index("oauth_clients", "organisation_id")
@@ -280,9 +266,8 @@ def upgrade() -> None:
         ddl.Reference("organisation_id", "organisations.id", "CASCADE"),
         ddl.Reference("user_id", "users.id", "CASCADE"),
     )
-    op.create_table(
+    ddl.keyed_table(
         "projects",
-        ddl.identity(),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column("slug", sa.String(length=120), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
@@ -306,13 +291,11 @@ def upgrade() -> None:
             "end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
         ),
         ddl.foreign_key("projects", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
-        ddl.primary_key("projects", "id"),
         ddl.unique("projects", "slug"),
     )
     ddl.keyset_index("projects", "coalition_id")
-    op.create_table(
+    ddl.keyed_table(
         "publications",
-        ddl.identity(),
         sa.Column("slug", sa.String(length=160), nullable=False),
         sa.Column("coalition_id", sa.BigInteger(), nullable=True),
         sa.Column(
@@ -339,14 +322,12 @@ def upgrade() -> None:
         ddl.is_demo(),
         ddl.slug_format("publications"),
         ddl.foreign_key("publications", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
-        ddl.primary_key("publications", "id"),
         ddl.unique("publications", "slug"),
     )
     ddl.index("publications", "coalition_id")
     ddl.keyset_index("publications", "published_on")
-    op.create_table(
+    ddl.keyed_table(
         "datasets",
-        ddl.identity(),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column("project_id", sa.BigInteger(), nullable=True),
         sa.Column("slug", sa.String(length=160), nullable=False),
@@ -406,7 +387,6 @@ def upgrade() -> None:
         ddl.foreign_key("datasets", "area_code", "areas.code", ondelete="RESTRICT"),
         ddl.foreign_key("datasets", "coalition_id", "coalitions.id", ondelete="RESTRICT"),
         ddl.foreign_key("datasets", "project_id", "projects.id", ondelete="RESTRICT"),
-        ddl.primary_key("datasets", "id"),
         ddl.unique("datasets", "slug"),
     )
     ddl.index("datasets", "area_code")
@@ -452,9 +432,8 @@ def upgrade() -> None:
         ddl.Reference("dataset_id", "datasets.id", "CASCADE"),
         ddl.Reference("indicator_id", "indicators.id", "RESTRICT"),
     )
-    op.create_table(
+    ddl.keyed_table(
         "grants",
-        ddl.identity(),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column("dataset_id", sa.BigInteger(), nullable=True),
         sa.Column("organisation_id", sa.BigInteger(), nullable=True),
@@ -470,12 +449,10 @@ def upgrade() -> None:
         ddl.foreign_key("grants", "created_by_user_id", "users.id", ondelete="SET NULL"),
         ddl.foreign_key("grants", "dataset_id", "datasets.id", ondelete="CASCADE"),
         ddl.foreign_key("grants", "organisation_id", "organisations.id", ondelete="CASCADE"),
-        ddl.primary_key("grants", "id"),
     )
     ddl.index("grants", "client_id", "coalition_id", "dataset_id", "organisation_id")
-    op.create_table(
+    ddl.keyed_table(
         "observations",
-        ddl.identity(),
         sa.Column("dataset_id", sa.BigInteger(), nullable=False),
         sa.Column("indicator_id", sa.BigInteger(), nullable=False),
         sa.Column("area_code", sa.String(length=40), nullable=False),
@@ -499,7 +476,6 @@ def upgrade() -> None:
         ddl.foreign_key("observations", "area_code", "areas.code", ondelete="RESTRICT"),
         ddl.foreign_key("observations", "dataset_id", "datasets.id", ondelete="CASCADE"),
         ddl.foreign_key("observations", "indicator_id", "indicators.id", ondelete="RESTRICT"),
-        ddl.primary_key("observations", "id"),
         sa.UniqueConstraint(
             "dataset_id",
             "indicator_id",

@@ -42,9 +42,8 @@ def upgrade() -> None:
         ddl.primary_key("authorization_codes", "code_hash"),
     )
     ddl.index("authorization_codes", "client_pk", "user_id")
-    op.create_table(
+    ddl.keyed_table(
         "refresh_tokens",
-        ddl.identity(),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("family_id", sa.String(length=64), nullable=False),
         sa.Column("client_pk", sa.BigInteger(), nullable=False),
@@ -56,7 +55,6 @@ def upgrade() -> None:
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         ddl.foreign_key("refresh_tokens", "client_pk", "oauth_clients.id", ondelete="CASCADE"),
         ddl.foreign_key("refresh_tokens", "user_id", "users.id", ondelete="CASCADE"),
-        ddl.primary_key("refresh_tokens", "id"),
         ddl.unique("refresh_tokens", "token_hash"),
     )
     ddl.index("refresh_tokens", "client_pk", "family_id", "user_id")

@@ -72,9 +72,8 @@ def _drop_provenance_columns(table: str) -> None:
 
 
 def upgrade() -> None:
-    op.create_table(
+    ddl.keyed_table(
         "quality_criteria",
-        ddl.identity(),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column("code", sa.String(length=40), nullable=False),
         sa.Column("label", sa.String(length=300), nullable=False),
@@ -83,7 +82,6 @@ def upgrade() -> None:
         ddl.row_version(),
         ddl.check("quality_criteria", "code_format", "code ~ '^[A-Z0-9][A-Z0-9_.-]*$'"),
         ddl.foreign_key("quality_criteria", "coalition_id", "coalitions.id", ondelete="CASCADE"),
-        ddl.primary_key("quality_criteria", "id"),
         sa.UniqueConstraint(
             "coalition_id", "code", name=op.f("uq_quality_criteria_coalition_id_code")
         ),

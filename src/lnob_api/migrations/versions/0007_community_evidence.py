@@ -13,9 +13,8 @@ down_revision: str | None = "0006"
 
 
 def upgrade() -> None:
-    op.create_table(
+    ddl.keyed_table(
         "official_values",
-        ddl.identity(),
         sa.Column("indicator_id", sa.BigInteger(), nullable=True),
         sa.Column("target_code", sa.String(length=10), nullable=True),
         sa.Column("area_code", sa.String(length=40), nullable=False),
@@ -36,7 +35,6 @@ def upgrade() -> None:
         ddl.foreign_key("official_values", "area_code", "areas.code", ondelete="RESTRICT"),
         ddl.foreign_key("official_values", "indicator_id", "indicators.id", ondelete="RESTRICT"),
         ddl.foreign_key("official_values", "target_code", "sdg_targets.code", ondelete="RESTRICT"),
-        ddl.primary_key("official_values", "id"),
         sa.UniqueConstraint(
             "indicator_id",
             "target_code",
@@ -56,9 +54,8 @@ def upgrade() -> None:
         unique=False,
     )
     ddl.index("official_values", "target_code")
-    op.create_table(
+    ddl.keyed_table(
         "recommendations",
-        ddl.identity(),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column("publication_id", sa.BigInteger(), nullable=True),
         sa.Column("dataset_id", sa.BigInteger(), nullable=True),
@@ -95,14 +92,12 @@ def upgrade() -> None:
         ddl.foreign_key(
             "recommendations", "publication_id", "publications.id", ondelete="RESTRICT"
         ),
-        ddl.primary_key("recommendations", "id"),
     )
     ddl.index("recommendations", "authority_organisation_id")
     ddl.keyset_index("recommendations", "coalition_id")
     ddl.index("recommendations", "dataset_id", "publication_id")
-    op.create_table(
+    ddl.keyed_table(
         "scorecards",
-        ddl.identity(),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column("project_id", sa.BigInteger(), nullable=True),
         sa.Column("dataset_id", sa.BigInteger(), nullable=True),
@@ -126,14 +121,12 @@ def upgrade() -> None:
             "scorecards", "facilitator_organisation_id", "organisations.id", ondelete="RESTRICT"
         ),
         ddl.foreign_key("scorecards", "project_id", "projects.id", ondelete="RESTRICT"),
-        ddl.primary_key("scorecards", "id"),
     )
     ddl.index("scorecards", "area_code")
     ddl.keyset_index("scorecards", "coalition_id")
     ddl.index("scorecards", "dataset_id", "facilitator_organisation_id", "project_id")
-    op.create_table(
+    ddl.keyed_table(
         "recommendation_responses",
-        ddl.identity(),
         sa.Column("recommendation_id", sa.BigInteger(), nullable=False),
         sa.Column("responded_on", sa.Date(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
@@ -158,7 +151,6 @@ def upgrade() -> None:
             "organisations.id",
             ondelete="RESTRICT",
         ),
-        ddl.primary_key("recommendation_responses", "id"),
     )
     ddl.keyset_index("recommendation_responses", "recommendation_id")
     ddl.index("recommendation_responses", "responder_organisation_id")
@@ -167,9 +159,8 @@ def upgrade() -> None:
         ddl.Reference("recommendation_id", "recommendations.id", "CASCADE"),
         ddl.Reference("target_code", "sdg_targets.code", "RESTRICT", code=10),
     )
-    op.create_table(
+    ddl.keyed_table(
         "scorecard_criteria",
-        ddl.identity(),
         sa.Column("scorecard_id", sa.BigInteger(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("label", sa.String(length=300), nullable=False),
@@ -182,14 +173,12 @@ def upgrade() -> None:
         ddl.foreign_key(
             "scorecard_criteria", "target_code", "sdg_targets.code", ondelete="RESTRICT"
         ),
-        ddl.primary_key("scorecard_criteria", "id"),
         sa.UniqueConstraint("scorecard_id", "label", name="uq_scorecard_criteria_label"),
         sa.UniqueConstraint("scorecard_id", "position", name="uq_scorecard_criteria_position"),
     )
     ddl.index("scorecard_criteria", "indicator_id", "target_code")
-    op.create_table(
+    ddl.keyed_table(
         "scorecard_rounds",
-        ddl.identity(),
         sa.Column("scorecard_id", sa.BigInteger(), nullable=False),
         *ddl.period(),
         sa.Column("held_on", sa.Date(), nullable=True),
@@ -197,12 +186,10 @@ def upgrade() -> None:
         ddl.stamped("created_at"),
         *ddl.period_checks("scorecard_rounds"),
         ddl.foreign_key("scorecard_rounds", "scorecard_id", "scorecards.id", ondelete="CASCADE"),
-        ddl.primary_key("scorecard_rounds", "id"),
         sa.UniqueConstraint("scorecard_id", "period", name="uq_scorecard_rounds_period"),
     )
-    op.create_table(
+    ddl.keyed_table(
         "recommendation_status_changes",
-        ddl.identity(),
         sa.Column("recommendation_id", sa.BigInteger(), nullable=False),
         sa.Column(
             "status",
@@ -232,13 +219,11 @@ def upgrade() -> None:
             "recommendation_responses.id",
             ondelete="SET NULL",
         ),
-        ddl.primary_key("recommendation_status_changes", "id"),
     )
     ddl.keyset_index("recommendation_status_changes", "recommendation_id")
     ddl.index("recommendation_status_changes", "response_id")
-    op.create_table(
+    ddl.keyed_table(
         "scorecard_actions",
-        ddl.identity(),
         sa.Column("scorecard_id", sa.BigInteger(), nullable=False),
         sa.Column("criterion_id", sa.BigInteger(), nullable=True),
         sa.Column("text", sa.Text(), nullable=False),
@@ -265,7 +250,6 @@ def upgrade() -> None:
             "scorecard_actions", "owner_organisation_id", "organisations.id", ondelete="RESTRICT"
         ),
         ddl.foreign_key("scorecard_actions", "scorecard_id", "scorecards.id", ondelete="CASCADE"),
-        ddl.primary_key("scorecard_actions", "id"),
     )
     ddl.index("scorecard_actions", "criterion_id", "owner_organisation_id")
     ddl.keyset_index("scorecard_actions", "scorecard_id")

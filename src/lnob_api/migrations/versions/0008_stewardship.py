@@ -41,9 +41,8 @@ def upgrade() -> None:
             "requires_community_validation", sa.Boolean(), server_default=sa.false(), nullable=False
         ),
     )
-    op.create_table(
+    ddl.keyed_table(
         "dataset_validations",
-        ddl.identity(),
         sa.Column("dataset_id", sa.BigInteger(), nullable=False),
         sa.Column("method", sa.String(length=18), nullable=False),
         sa.Column("validated_by", sa.Text(), nullable=False),
@@ -60,12 +59,10 @@ def upgrade() -> None:
         ddl.foreign_key(
             "dataset_validations", "recorded_by_user_id", "users.id", ondelete="SET NULL"
         ),
-        ddl.primary_key("dataset_validations", "id"),
     )
     ddl.index("dataset_validations", "dataset_id")
-    op.create_table(
+    ddl.keyed_table(
         "consents",
-        ddl.identity(),
         sa.Column("lineage_id", sa.BigInteger(), nullable=False),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column("scope", sa.String(length=14), nullable=False),
@@ -88,7 +85,6 @@ def upgrade() -> None:
         ddl.check("consents", "scope", "scope IN ('PUBLIC', 'PARTNERSHIP', 'NAMED_AGENCIES')"),
         ddl.foreign_key("consents", "lineage_id", "datasets.id", ondelete="CASCADE"),
         ddl.foreign_key("consents", "coalition_id", "coalitions.id", ondelete="CASCADE"),
-        ddl.primary_key("consents", "id"),
     )
     ddl.index("consents", "lineage_id", "coalition_id")
 

@@ -22,9 +22,8 @@ _KINDS = (
 
 
 def upgrade() -> None:
-    op.create_table(
+    ddl.keyed_table(
         "access_requests",
-        ddl.identity(),
         sa.Column("dataset_id", sa.BigInteger(), nullable=False),
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
         sa.Column(
@@ -65,7 +64,6 @@ def upgrade() -> None:
         ),
         ddl.foreign_key("access_requests", "grant_id", "grants.id", ondelete="SET NULL"),
         ddl.foreign_key("access_requests", "decided_by_user_id", "users.id", ondelete="SET NULL"),
-        ddl.primary_key("access_requests", "id"),
     )
     for column in ("dataset_id", "requester_user_id", "requester_client_id", "organisation_id"):
         op.create_index(op.f(f"ix_access_requests_{column}"), "access_requests", [column])
@@ -79,9 +77,8 @@ def upgrade() -> None:
             postgresql_where=sa.text(f"status = 'PENDING' AND requester_{who}_id IS NOT NULL"),
         )
 
-    op.create_table(
+    ddl.keyed_table(
         "notifications",
-        ddl.identity(),
         sa.Column("recipient_user_id", sa.BigInteger(), nullable=True),
         sa.Column("recipient_client_id", sa.BigInteger(), nullable=True),
         sa.Column("kind", ddl.text_enum("kind", *_KINDS), nullable=False),
@@ -101,7 +98,6 @@ def upgrade() -> None:
         ddl.foreign_key(
             "notifications", "access_request_id", "access_requests.id", ondelete="CASCADE"
         ),
-        ddl.primary_key("notifications", "id"),
     )
     ddl.index("notifications", "access_request_id")
     op.create_index(
