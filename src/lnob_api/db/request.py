@@ -10,18 +10,24 @@ app inside a transaction they roll back.
 from __future__ import annotations
 
 import asyncio
+import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol, TypeVar, cast
 
 import sqlalchemy as sa
-from sqlalchemy import Executable
+from sqlalchemy import Executable, event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.util import greenlet_spawn
 
 from lnob_api.db import availability, replica
 
 Row = Mapping[str, Any]
 T = TypeVar("T")
+
+SHELF_IDLE = 0.5  # seconds without a one-statement read before shelved connections go back
+SHELF_HOLD = 60.0  # seconds a connection stays off the pool at most (pool_recycle applies)
 
 
 class Database(Protocol):
@@ -35,9 +41,30 @@ class EngineDatabase:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        pool: Any = engine.sync_engine.pool
+        # Driver connections kept checked out between one-statement reads (``raw_statement``):
+        # a pool checkout and checkin with their events cost more Python than the statement.
+        # At most ``shelf_size``, each for at most SHELF_HOLD seconds; all given back to the pool
+        # once none was used for SHELF_IDLE seconds, and whenever the pool has no idle
+        # connection left for another checkout. 0: every read checks out of the pool.
+        self._pool = pool if hasattr(pool, "checkedin") else None
+        self.shelf_size = max(1, pool.size() // 2) if self._pool is not None else 0
+        self._shelf: list[tuple[Any, float]] = []  # (proxied connection, first checked out)
+        self._shelf_used = False
+        self._sweeping: asyncio.TimerHandle | None = None
+        if self._pool is not None:
+            held = weakref.ref(self)
+
+            def disposed(_engine: Any) -> None:  # run by ``engine.dispose()``, in its greenlet
+                database = held()
+                if database is not None:
+                    database._disposed()
+
+            event.listen(engine.sync_engine, "engine_disposed", disposed)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        await self._spare()
         async with self.engine.begin() as conn:
             yield conn
 
@@ -46,6 +73,7 @@ class EngineDatabase:
         """A pooled connection for a request whose whole work is one read statement: in
         autocommit, so that neither BEGIN nor COMMIT costs a round trip (one statement is its
         own transaction, with one snapshot, as in the transaction it replaces)."""
+        await self._spare()
         async with self.engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             async with conn.begin():
@@ -56,6 +84,7 @@ class EngineDatabase:
         """A pooled connection for one statement that asyncpg runs itself
         (``RequestDb.driver_first``): no transaction and no isolation setting to change, since
         SQLAlchemy sends nothing on it (the statement is its own transaction)."""
+        await self._spare()
         async with self.engine.connect() as conn:
             try:
                 yield conn
@@ -72,10 +101,13 @@ class EngineDatabase:
         path, ``RequestDb.driver_row``): not even the SQLAlchemy Connection of
         ``driver_statement`` around it. The driver runs a
         statement without BEGIN in autocommit; the connection carries the engine's settings
-        (``statement_timeout``, ``plan_cache_mode``...) from its connect. Released to the pool
-        as it came (no transaction was opened, so its reset sends nothing); one whose socket
-        closed is invalidated, and the pool opens a fresh one."""
-        proxied = await self.engine.raw_connection()
+        (``statement_timeout``, ``plan_cache_mode``...) from its connect. Kept on a shelf for
+        the next such read (see ``__init__``) or released to the pool as it came (no
+        transaction was opened, so its reset sends nothing); one whose socket closed is
+        invalidated, and the pool opens a fresh one."""
+        proxied, since = self._shelved()
+        if proxied is None:
+            proxied, since = await self.engine.raw_connection(), time.monotonic()
         driver: Any = proxied.driver_connection
         try:
             yield driver
@@ -86,12 +118,73 @@ class EngineDatabase:
             raise
         if driver.is_closed():
             proxied.invalidate()
+        elif len(self._shelf) < self.shelf_size and time.monotonic() - since < SHELF_HOLD:
+            self._shelf.append((proxied, since))
+            if self._sweeping is None:
+                self._sweeping = asyncio.get_running_loop().call_later(SHELF_IDLE, self._sweep)
         else:
-            proxied.close()
+            await self._checkin([proxied])
+
+    def _shelved(self) -> tuple[Any, float]:
+        """A shelved driver connection still open (and when it left the pool), or None."""
+        self._shelf_used = True
+        while self._shelf:
+            proxied, since = self._shelf.pop()
+            if not proxied.driver_connection.is_closed():
+                return proxied, since
+            proxied.invalidate()  # its socket closed while shelved (as ``_drop_closed``)
+        return None, 0.0
+
+    def _disposed(self) -> None:
+        """The engine's pool was disposed (and replaced): shelved connections are closed."""
+        shelved, self._shelf = self._shelf, []
+        self._pool = self.engine.sync_engine.pool
+        for proxied, _ in shelved:
+            proxied.invalidate()
+
+    def _sweep(self) -> None:
+        """Every SHELF_IDLE seconds while connections are shelved: give them all back once
+        none was used since the last sweep."""
+        self._sweeping = None
+        if not self._shelf:
+            return
+        if self._shelf_used:
+            self._shelf_used = False
+            self._sweeping = asyncio.get_running_loop().call_later(SHELF_IDLE, self._sweep)
+            return
+        task = asyncio.ensure_future(self._unshelve())
+        task.add_done_callback(_consume)
+
+    async def _spare(self) -> None:
+        """Before a checkout of another kind: the shelf back to the pool when the pool has no
+        idle connection to give (shelved connections never make another request wait)."""
+        if self._shelf and self._pool is not None and self._pool.checkedin() == 0:
+            await self._unshelve()
+
+    async def _unshelve(self) -> None:
+        shelved, self._shelf = self._shelf, []
+        await self._checkin([proxied for proxied, _ in shelved])
+
+    async def _checkin(self, connections: list[Any]) -> None:
+        """Back to the pool. A pool whose idle connections are already ``pool_size`` closes
+        the one returned (an overflow): that is the driver's IO, run under SQLAlchemy's
+        greenlet; otherwise a checkin sends nothing (no transaction was opened)."""
+        pool = self._pool
+        if pool is not None and pool.checkedin() + len(connections) <= pool.size():
+            for proxied in connections:
+                proxied.close()
+            return
+
+        def close() -> None:
+            for proxied in connections:
+                proxied.close()
+
+        await greenlet_spawn(close)
 
     async def cancel_backend(self, pid: int) -> None:
         """Ask PostgreSQL to cancel what backend ``pid`` is running (an abandoned request's
         statement), from another pooled connection."""
+        await self._spare()
         async with self.engine.connect() as conn:
             await conn.execute(sa.text("SELECT pg_cancel_backend(:pid)"), {"pid": pid})
             await conn.commit()
