@@ -11,6 +11,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api.access import history, visibility
 from lnob_api.auth.principal import Principal
+from lnob_api.declare.conditions import Conditions, member, words
 from lnob_api.models.tables import (
     coalitions,
     consents,
@@ -24,7 +25,6 @@ from lnob_api.models.tables import dataset_validations as validations
 from lnob_api.models.tables import marginalised_groups as groups
 from lnob_api.models.tables import sdg_targets as targets
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, public
-from lnob_api.read.search import ESCAPE, word_patterns
 from lnob_api.sync import repository as sync_repo
 
 ORDERS = {
@@ -93,60 +93,43 @@ def _with_indicator(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     )
 
 
-def filters(
-    *,
-    coalition_codes: list[str] | None = None,
-    project_ids: list[int] | None = None,
-    goal_codes: list[int] | None = None,
-    target_codes: list[str] | None = None,
-    indicator_codes: list[str] | None = None,
-    statuses: list[str] | None = None,
-    group_codes: list[str] | None = None,
-    search: str | None = None,
-    updated_since: datetime | None = None,
-) -> list[ColumnElement[bool]]:
-    """WHERE clauses for the ``datasets`` filter input (all given conditions must hold)."""
-    where: list[ColumnElement[Any]] = []
-    if coalition_codes is not None:
-        codes = [c.upper() for c in coalition_codes]
-        where.append(
-            datasets.c.coalition_id.in_(
-                sa.select(coalitions.c.id).where(coalitions.c.code.in_(codes))
-            )
-        )
-    if project_ids is not None:
-        where.append(datasets.c.project_id.in_(project_ids))
-    if goal_codes is not None:
-        where.append(_with_indicator(targets.c.goal_code.in_(goal_codes)))
-    if target_codes is not None:
-        where.append(_with_indicator(targets.c.code.in_(target_codes)))
-    if indicator_codes is not None:
-        where.append(_with_indicator(indicators.c.code.in_(indicator_codes)))
-    if statuses is not None:
-        where.append(datasets.c.status.in_(statuses))
-    if group_codes is not None:
-        where.append(
-            datasets.c.id.in_(
-                sa.select(dataset_groups.c.dataset_id)
-                .join(groups, groups.c.id == dataset_groups.c.group_id)
-                .where(groups.c.code.in_(group_codes))
-            )
-        )
-    if search:
-        haystack = sa.func.lower(datasets.c.title + " " + datasets.c.description)
-        for pattern in word_patterns(search):
-            where.append(haystack.like(pattern, escape=ESCAPE))
-    if updated_since is not None:
-        # Changed, or read differently since (its sync time: sync.repository.touch_access),
-        # or a grant or consent of it ran out since.
-        where.append(
-            sa.or_(
-                datasets.c.updated_at > updated_since,
-                datasets.c.access_changed_at > updated_since,
-                sync_repo.lapsed_since(datasets, updated_since),
-            )
-        )
-    return where
+def _of_coalitions(codes: list[str]) -> ColumnElement[bool]:
+    wanted = [c.upper() for c in codes]
+    return datasets.c.coalition_id.in_(
+        sa.select(coalitions.c.id).where(coalitions.c.code.in_(wanted))
+    )
+
+
+def _in_groups(codes: list[str]) -> ColumnElement[bool]:
+    return datasets.c.id.in_(
+        sa.select(dataset_groups.c.dataset_id)
+        .join(groups, groups.c.id == dataset_groups.c.group_id)
+        .where(groups.c.code.in_(codes))
+    )
+
+
+def _changed_since(since: datetime) -> ColumnElement[bool]:
+    """Changed, or read differently since (its sync time: sync.repository.touch_access), or a
+    grant or consent of it ran out since."""
+    return sa.or_(
+        datasets.c.updated_at > since,
+        datasets.c.access_changed_at > since,
+        sync_repo.lapsed_since(datasets, since),
+    )
+
+
+# The ``datasets`` filter input (all given conditions must hold).
+filters = Conditions(
+    coalition_codes=_of_coalitions,
+    project_ids=member(datasets.c.project_id),
+    goal_codes=lambda codes: _with_indicator(targets.c.goal_code.in_(codes)),
+    target_codes=lambda codes: _with_indicator(targets.c.code.in_(codes)),
+    indicator_codes=lambda codes: _with_indicator(indicators.c.code.in_(codes)),
+    statuses=member(datasets.c.status),
+    group_codes=_in_groups,
+    search=words(datasets.c.title + " " + datasets.c.description, lower=True),
+    updated_since=_changed_since,
+)
 
 
 # Consent records and validations are part of a visible dataset's record.
