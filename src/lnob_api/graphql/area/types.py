@@ -21,9 +21,7 @@ from lnob_api.graphql.node import Node
 @declared_node(area_repo.AREAS, AREA)
 class Area(Node):
     if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (not GraphQL fields)
-        parent_code: str | None
         ancestors: list[str]
-        coalition_id: int | None
 
     parent = to_one(
         area_repo.AREA_BY_CODE,

@@ -26,7 +26,7 @@ from lnob_api.graphql.mutations import (
     uploaded,
 )
 from lnob_api.graphql.permissions import requires_any
-from lnob_api.graphql.upload.reports import FileProblem
+from lnob_api.graphql.upload.reports import FileProblem, report_of
 from lnob_api.official import service
 
 WRITERS = [requires_any(Scope.DATA_WRITE, Scope.PARTNERSHIP_ADMIN)]
@@ -83,20 +83,9 @@ class OfficialValuesUploadPayload:
     user_errors: list[UserError]
 
 
-def _report(report: service.UploadReport) -> OfficialValuesUploadReport:
-    return OfficialValuesUploadReport(
-        rows_read=report.rows_read,
-        rows_inserted=report.rows_inserted,
-        rows_updated=report.rows_updated,
-        problems=[OfficialValueProblem.of(p) for p in report.problems],
-        problem_count=report.problem_count,
-        ignored_columns=list(report.ignored_columns),
-    )
-
-
 _run = parts(
     refused_report,
-    report=shown(_report),
+    report=shown(report_of(OfficialValuesUploadReport)),
 )
 
 

@@ -16,10 +16,6 @@ from lnob_api.graphql.node import Node, entity
 from lnob_api.models.evidence import AuthorityLevel, RecommendationStatus
 from lnob_api.recommendation import repository as recommendation_repo
 
-if TYPE_CHECKING:
-    pass
-
-
 strawberry.enum(AuthorityLevel, description="The level of government an authority belongs to.")
 strawberry.enum(
     RecommendationStatus, description="What has become of a recommendation to an authority."
@@ -46,9 +42,6 @@ class Authority:
 class Recommendation(Node):
     if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (not GraphQL fields)
         pk: int
-        coalition_id: int
-        publication_id: int | None
-        dataset_id: int | None
         authority_name: str
         authority_level: AuthorityLevel
         authority_organisation_id: int | None
@@ -88,8 +81,6 @@ class Recommendation(Node):
 
 @declared_node(recommendation_repo.RESPONSES, RECOMMENDATION_RESPONSE)
 class RecommendationResponse(Node):
-    if TYPE_CHECKING:
-        responder_organisation_id: int | None
     responder_name: str = strawberry.field(
         name="responder", description="Who responded, e.g. the county health department."
     )

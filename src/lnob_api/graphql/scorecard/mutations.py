@@ -38,7 +38,7 @@ from lnob_api.graphql.scorecard.types import (
     ScorecardCriterion,
     ScorecardRound,
 )
-from lnob_api.graphql.upload.reports import FileProblem
+from lnob_api.graphql.upload.reports import FileProblem, report_of
 from lnob_api.models.evidence import ActionStatus
 from lnob_api.scorecard import actions, scores, service, upload
 from lnob_api.scorecard import repository as scorecard_repo
@@ -194,15 +194,6 @@ class ScorecardScoresUploadPayload:
     user_errors: list[UserError]
 
 
-def _upload_report(report: upload.ScoresUploadReport) -> ScorecardScoresUploadReport:
-    return ScorecardScoresUploadReport(
-        rows_read=report.rows_read,
-        rounds_recorded=report.rounds_recorded,
-        problems=[ScorecardScoreProblem.of(p) for p in report.problems],
-        problem_count=report.problem_count,
-    )
-
-
 def _criterion_id(pk: int) -> str:
     return to_global_id("ScorecardCriterion", pk)
 
@@ -264,7 +255,7 @@ _card = row(scorecard_repo.SCORECARD_BY_ID, Scorecard)
 _upload_run = parts(
     refused_report,
     scorecard=_card,
-    report=shown(_upload_report),
+    report=shown(report_of(ScorecardScoresUploadReport)),
 )
 
 

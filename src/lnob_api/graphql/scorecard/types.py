@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import strawberry
 
@@ -24,13 +24,6 @@ strawberry.enum(ActionStatus, description="Where an action of a joint action pla
 
 @declared_node(scorecard_repo.SCORECARDS, SCORECARD)
 class Scorecard(Node):
-    if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (not GraphQL fields)
-        coalition_id: int
-        project_id: int | None
-        dataset_id: int | None
-        facilitator_organisation_id: int | None
-        area_code: str
-
     coalition = links.coalition(required=True)
 
     project = links.project(description="The project it belongs to, if visible.")
@@ -64,11 +57,6 @@ class Scorecard(Node):
 
 @declared_node(scorecard_repo.CRITERIA, SCORECARD_CRITERION)
 class ScorecardCriterion(Node):
-    if TYPE_CHECKING:
-        scorecard_id: int
-        indicator_id: int | None
-        target_code: str
-
     target = links.target(required=True)
 
     indicator = links.indicator(description="The indicator it speaks to, when one was named.")
@@ -126,11 +114,6 @@ class ScorecardScore:
 
 @declared_node(scorecard_repo.ACTIONS, SCORECARD_ACTION)
 class ScorecardAction(Node):
-    if TYPE_CHECKING:
-        scorecard_id: int
-        criterion_id: int | None
-        owner_organisation_id: int | None
-
     owner_organisation = links.organisation(
         "owner_organisation_id",
         description="The organisation that carries it out, when one was named.",

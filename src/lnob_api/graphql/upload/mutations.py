@@ -31,7 +31,7 @@ from lnob_api.graphql.mutations import (
 )
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.observation.types import DisclosureWarning
-from lnob_api.graphql.upload.reports import FileProblem
+from lnob_api.graphql.upload.reports import FileProblem, report_of
 from lnob_api.upload import service
 from lnob_api.upload.mapping import FIELDS, ColumnMapping
 
@@ -183,24 +183,10 @@ def _mapping(given: ObservationMappingInput | None) -> ColumnMapping:
     )
 
 
-def _report(report: service.UploadReport) -> ObservationsUploadReport:
-    return ObservationsUploadReport(
-        rows_read=report.rows_read,
-        rows_written=report.rows_written,
-        duplicate_of_previous_upload=report.duplicate_of_previous_upload,
-        sha256=report.sha256,
-        problems=[UploadProblem.of(p) for p in report.problems],
-        problem_count=report.problem_count,
-        ignored_columns=list(report.ignored_columns),
-        observations_replaced=report.observations_replaced,
-        warnings=[DisclosureWarning.of(w) for w in report.warnings],
-    )
-
-
 _run = parts(
     refused_report,
     dataset=row(dataset_repo.DATASET_BY_ID, Dataset),
-    report=shown(_report),
+    report=shown(report_of(ObservationsUploadReport)),
 )
 
 
