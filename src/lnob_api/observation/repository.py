@@ -242,12 +242,20 @@ def filters(
     where: list[ColumnElement[Any]] = []
     if indicator_codes is not None:
         codes = [c.strip() for c in indicator_codes]
-        where.append(
-            _any_of(
-                observations.c.indicator_id,
-                sa.select(indicators.c.id).where(indicators.c.code.in_(codes)),
+        if len(codes) == 1:
+            # One code (the usual filter): ``= (lookup)``, one indicator id (codes are
+            # unique; none: NULL, no row), so that the planner can walk the indicator's
+            # rows in id order (``ix_observations_indicator_id_id``) and stop at the page
+            # size, which ``= ANY(...)`` of an array it cannot see the length of never does.
+            lookup = sa.select(indicators.c.id).where(indicators.c.code == codes[0])
+            where.append(observations.c.indicator_id == lookup.scalar_subquery())
+        else:
+            where.append(
+                _any_of(
+                    observations.c.indicator_id,
+                    sa.select(indicators.c.id).where(indicators.c.code.in_(codes)),
+                )
             )
-        )
     if target_codes is not None:
         targets = [c.strip().lower() for c in target_codes]
         where.append(
