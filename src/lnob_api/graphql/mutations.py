@@ -139,6 +139,8 @@ def _error(problem: Problem) -> UserError:
 
 # Unique constraints and indexes -> (input field, what collided). The message names only what
 # the caller sent: an index over rows they may not see must not describe those rows.
+_SLUG_TAKEN = ("slug", "this slug is already used")
+_PENDING = ("dataset", "you already have a pending request for this dataset")
 _UNIQUE: dict[str, tuple[str | None, str]] = {
     "uq_grants_live_organisation": (
         "organisation",
@@ -156,13 +158,13 @@ _UNIQUE: dict[str, tuple[str | None, str]] = {
         "id",
         "another change opened this dataset's next version at the same time: reload and retry",
     ),
-    "uq_datasets_slug_version": ("slug", "this slug is already used"),
-    "uq_projects_slug": ("slug", "this slug is already used"),
-    "uq_publications_slug": ("slug", "this slug is already used"),
-    "uq_coalitions_slug": ("slug", "this slug is already used"),
+    "uq_datasets_slug_version": _SLUG_TAKEN,
+    "uq_projects_slug": _SLUG_TAKEN,
+    "uq_publications_slug": _SLUG_TAKEN,
+    "uq_coalitions_slug": _SLUG_TAKEN,
     "uq_coalitions_code": ("code", "this country already has a coalition"),
     "pk_coalition_members": ("organisation", "already a member of the coalition"),
-    "uq_organisations_slug": ("slug", "this slug is already used"),
+    "uq_organisations_slug": _SLUG_TAKEN,
     "uq_indicators_code": ("coalition", "another indicator took this code at the same time"),
     "pk_areas": ("code", "this area code already exists"),
     "uq_marginalised_groups_code": ("code", "this group code already exists"),
@@ -170,14 +172,8 @@ _UNIQUE: dict[str, tuple[str | None, str]] = {
     "uq_scorecard_criteria_label": ("label", "the scorecard has this criterion"),
     "uq_scorecard_criteria_position": ("label", "another criterion was added at the same time"),
     "uq_scorecard_rounds_period": ("period", "this period is already recorded"),
-    "uq_access_requests_pending_user": (
-        "dataset",
-        "you already have a pending request for this dataset",
-    ),
-    "uq_access_requests_pending_client": (
-        "dataset",
-        "you already have a pending request for this dataset",
-    ),
+    "uq_access_requests_pending_user": _PENDING,
+    "uq_access_requests_pending_client": _PENDING,
     "uq_users_email_lower": ("email", "a user with this e-mail already exists"),
     "uq_oauth_clients_client_id": ("clientId", "this client id is already used"),
 }
