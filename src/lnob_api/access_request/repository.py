@@ -10,9 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import requests_visibility, visibility
 from lnob_api.auth.principal import Principal
-from lnob_api.db.rows import lock_by_id
 from lnob_api.declare.conditions import Conditions, coalition_coded, equal
-from lnob_api.domain_kit.sql import newest_first
+from lnob_api.domain_kit.sql import newest_first, visible_lock
 from lnob_api.models.tables import access_requests
 from lnob_api.models.tables import coalitions as _coalitions
 from lnob_api.models.tables import datasets as _datasets
@@ -125,14 +124,7 @@ async def pending_id(
     return int(found) if found is not None else None
 
 
-async def lock_visible(
-    session: AsyncSession, principal: Principal, request_id: int
-) -> models.AccessRequest | None:
-    """The request if the principal may see it, locked for the rest of the transaction."""
-    return await lock_by_id(
-        session,
-        models.AccessRequest,
-        request_id,
-        requests_visibility.access_request_visible(principal),
-        refresh=False,
-    )
+# The request if the principal may see it, locked for the rest of the transaction.
+lock_visible = visible_lock(
+    models.AccessRequest, requests_visibility.access_request_visible, refresh=False
+)

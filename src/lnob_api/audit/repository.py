@@ -12,16 +12,12 @@ from lnob_api.auth.principal import Principal
 from lnob_api.coalition.repository import COALITIONS
 from lnob_api.db.request import RequestDb
 from lnob_api.declare.conditions import Conditions, at_least, below, equal, member
+from lnob_api.domain_kit.sql import newest_first
 from lnob_api.models.tables import audit_events as events
 from lnob_api.models.tables import coalitions
-from lnob_api.read.relations import Source, ToOne, order_by, scoped_by
+from lnob_api.read.relations import ToOne
 
-AUDIT_EVENTS = Source(
-    "AuditEvent",
-    events,
-    scoped_by(events, visibility.audit_event_visible),
-    order_by(events, "id", descending=frozenset({"id"})),
-)
+AUDIT_EVENTS = newest_first("AuditEvent", events, visibility.audit_event_visible)
 AUDIT_EVENT_BY_ID = ToOne(AUDIT_EVENTS)
 
 

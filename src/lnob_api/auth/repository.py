@@ -198,14 +198,19 @@ async def mark_refresh_token_used(conn: AsyncConnection, token_id: int, *, now: 
     await conn.execute(sa.update(_refresh).where(_refresh.c.id == token_id).values(used_at=now))
 
 
-async def revoke_refresh_family(conn: AsyncConnection, family_id: str, *, now: datetime) -> int:
-    """Revoke every token of a family (a rotation chain); returns how many were still live."""
+async def revoke_refresh_tokens(
+    conn: AsyncConnection, which: sa.ColumnElement[bool], *, now: datetime
+) -> int:
+    """Revoke the live refresh tokens ``which`` selects; returns how many there were."""
     result = await conn.execute(
-        sa.update(_refresh)
-        .where(_refresh.c.family_id == family_id, _refresh.c.revoked_at.is_(None))
-        .values(revoked_at=now)
+        sa.update(_refresh).where(which, _refresh.c.revoked_at.is_(None)).values(revoked_at=now)
     )
     return int(result.rowcount)
+
+
+async def revoke_refresh_family(conn: AsyncConnection, family_id: str, *, now: datetime) -> int:
+    """Revoke every token of a family (a rotation chain); returns how many were still live."""
+    return await revoke_refresh_tokens(conn, _refresh.c.family_id == family_id, now=now)
 
 
 # -- revoked access tokens ----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api.auth.principal import Principal
+from lnob_api.db.rows import Keyed, lock_by_id
 from lnob_api.read.relations import Source, order_by, scoped_by
 
 
@@ -26,14 +27,34 @@ def taken(column: ColumnElement[Any]) -> Callable[[AsyncSession, Any], Awaitable
     return lambda session, value: exists(session, column == value)
 
 
-def newest_first(
-    name: str, table: sa.Table, visible: Callable[[Principal], ColumnElement[bool]]
-) -> Source:
+Visible = Callable[[Principal], ColumnElement[bool]]
+
+
+def oldest_first(name: str, table: sa.Table, visible: Visible) -> Source:
+    """The source of entity ``name``: the rows of ``table`` a principal sees (``visible``),
+    in id order (oldest first)."""
+    return Source(name, table, scoped_by(table, visible), order_by(table, "id"))
+
+
+def newest_first(name: str, table: sa.Table, visible: Visible) -> Source:
     """The source of entity ``name``: the rows of ``table`` a principal sees (``visible``),
     newest (highest id) first."""
     return Source(
         name, table, scoped_by(table, visible), order_by(table, "id", descending=frozenset({"id"}))
     )
+
+
+def visible_lock(
+    model: type[Keyed], visible: Visible, *, refresh: bool = True
+) -> Callable[[AsyncSession, Principal, int], Awaitable[Keyed | None]]:
+    """``lock(session, principal, row_id)``: the ``model`` row with this id if the principal
+    sees it (``visible``), locked for the rest of the transaction (``db.rows.lock_by_id``);
+    None when it is missing or hidden, alike."""
+
+    async def lock(session: AsyncSession, principal: Principal, row_id: int) -> Keyed | None:
+        return await lock_by_id(session, model, row_id, visible(principal), refresh=refresh)
+
+    return lock
 
 
 async def replace_link_rows(

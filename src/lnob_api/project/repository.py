@@ -7,13 +7,12 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api.access import visibility
 from lnob_api.declare.conditions import Conditions, coalition_coded, equal, linked_to_target
+from lnob_api.domain_kit.sql import oldest_first
 from lnob_api.models.tables import marginalised_groups as groups
 from lnob_api.models.tables import project_groups, project_targets, projects
-from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, scoped_by
+from lnob_api.read.relations import Through, ToMany, ToOne
 
-PROJECTS = Source(
-    "Project", projects, scoped_by(projects, visibility.project_visible), order_by(projects, "id")
-)
+PROJECTS = oldest_first("Project", projects, visibility.project_visible)
 PROJECT_BY_ID = ToOne(PROJECTS)
 PROJECT_BY_SLUG = ToOne(PROJECTS, key="slug")
 PROJECTS_BY_COALITION = ToMany(PROJECTS, "coalition_id")

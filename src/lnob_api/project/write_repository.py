@@ -9,25 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api import models
 from lnob_api.access import visibility
-from lnob_api.auth.principal import Principal
-from lnob_api.db.rows import lock_by_id
-from lnob_api.domain_kit.sql import Links, taken
+from lnob_api.domain_kit.sql import Links, taken, visible_lock
 from lnob_api.models.tables import datasets, projects
 from lnob_api.models.tables import marginalised_groups as groups
 from lnob_api.models.tables import project_groups as group_links
 from lnob_api.models.tables import project_targets as targets
 
-
-async def lock(
-    session: AsyncSession, principal: Principal, project_id: int
-) -> models.Project | None:
-    """The project if the principal may see it, its row locked for the rest of the transaction."""
-    return await lock_by_id(
-        session,
-        models.Project,
-        project_id,
-        visibility.project_visible(principal),
-    )
+# The project if the principal may see it, its row locked for the rest of the transaction.
+lock = visible_lock(models.Project, visibility.project_visible)
 
 
 slug_taken = taken(projects.c.slug)

@@ -10,24 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lnob_api import models
 from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
-from lnob_api.db.rows import lock_by_id
-from lnob_api.domain_kit.sql import Links, taken
+from lnob_api.domain_kit.sql import Links, taken, visible_lock
 from lnob_api.models.tables import datasets, publications
 from lnob_api.models.tables import publication_coalitions as coalition_links
 from lnob_api.models.tables import publication_datasets as dataset_links
 from lnob_api.models.tables import publication_targets as target_links
 
-
-async def lock(
-    session: AsyncSession, principal: Principal, publication_id: int
-) -> models.Publication | None:
-    """The publication if the principal may see it, its row locked for the transaction."""
-    return await lock_by_id(
-        session,
-        models.Publication,
-        publication_id,
-        visibility.publication_visible(principal),
-    )
+# The publication if the principal may see it, its row locked for the transaction.
+lock = visible_lock(models.Publication, visibility.publication_visible)
 
 
 slug_taken = taken(publications.c.slug)

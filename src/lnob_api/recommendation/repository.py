@@ -17,7 +17,7 @@ from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.db.rows import lock_by_id
 from lnob_api.declare.conditions import Conditions, coalition_coded, equal, linked_to_target, words
-from lnob_api.domain_kit.sql import exists, replace_link_rows
+from lnob_api.domain_kit.sql import exists, oldest_first, replace_link_rows
 from lnob_api.models.tables import oauth_clients as clients
 from lnob_api.models.tables import (
     publication_coalitions,
@@ -28,7 +28,7 @@ from lnob_api.models.tables import (
 )
 from lnob_api.models.tables import recommendation_responses as responses
 from lnob_api.models.tables import recommendation_status_changes as changes
-from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, scoped_by
+from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by
 from lnob_api.sdg import repository as sdg_repo
 
 RECORDED_BY = "recorded_by"
@@ -58,12 +58,7 @@ def _with_recorder(table: sa.Table) -> Any:
     return scoped
 
 
-RECOMMENDATIONS = Source(
-    "Recommendation",
-    recommendations,
-    scoped_by(recommendations, visibility.recommendation_visible),
-    order_by(recommendations, "id"),
-)
+RECOMMENDATIONS = oldest_first("Recommendation", recommendations, visibility.recommendation_visible)
 RECOMMENDATION_BY_ID = ToOne(RECOMMENDATIONS)
 RECOMMENDATIONS_BY_PUBLICATION = ToMany(RECOMMENDATIONS, "publication_id")
 RECOMMENDATIONS_BY_DATASET = ToMany(RECOMMENDATIONS, "dataset_id")

@@ -19,7 +19,7 @@ from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.db.rows import lock_by_id
 from lnob_api.declare.conditions import Conditions, coalition_coded, equal, linked_to_target, words
-from lnob_api.domain_kit.sql import exists
+from lnob_api.domain_kit.sql import exists, oldest_first
 from lnob_api.errors import InvalidInput
 from lnob_api.models.tables import areas, coalitions, indicators, scorecards
 from lnob_api.models.tables import scorecard_actions as actions
@@ -56,12 +56,7 @@ def _scores(principal: Principal) -> sa.Select[Any]:
     )
 
 
-SCORECARDS = Source(
-    "Scorecard",
-    scorecards,
-    scoped_by(scorecards, visibility.scorecard_visible),
-    order_by(scorecards, "id"),
-)
+SCORECARDS = oldest_first("Scorecard", scorecards, visibility.scorecard_visible)
 SCORECARD_BY_ID = ToOne(SCORECARDS)
 
 CRITERIA = Source(

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lnob_api.auth import repository as auth_repo
 from lnob_api.db.rows import first
 from lnob_api.models.tables import coalition_user_roles as _roles
 from lnob_api.models.tables import coalitions as _coalitions
@@ -194,9 +195,4 @@ async def set_password_hash(conn: AsyncConnection, user_id: int, password_hash: 
 
 async def revoke_refresh_tokens(conn: AsyncConnection, user_id: int, *, now: datetime) -> int:
     """End every live refresh token of a user; returns how many there were."""
-    result = await conn.execute(
-        sa.update(_refresh)
-        .where(_refresh.c.user_id == user_id, _refresh.c.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    return int(result.rowcount)
+    return await auth_repo.revoke_refresh_tokens(conn, _refresh.c.user_id == user_id, now=now)
