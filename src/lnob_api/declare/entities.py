@@ -321,3 +321,20 @@ NOTIFICATION = Entity(
     ),
     description="A message to you (a user or a client); only you see it.",
 )
+
+QUALITY_CRITERION = Entity(
+    "QualityCriterion",
+    models.QualityCriterion,
+    (
+        Field("coalition_id", public=False),
+        Field("code", "Unique within the coalition, such as NSO-1."),
+        Field("label"),
+        Field("description"),
+        Field(
+            "row_version",
+            "Changes on every edit; send it back with an update (optimistic locking).",
+        ),
+    ),
+    description="One item of a coalition's quality checklist, such as a statistics office's "
+    "criteria for citizen-generated data.",
+)

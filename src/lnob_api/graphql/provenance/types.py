@@ -6,9 +6,11 @@ from typing import Any, Protocol
 
 import strawberry
 
+from lnob_api.declare.entities import QUALITY_CRITERION
 from lnob_api.graphql import links
+from lnob_api.graphql.declared import declared_node
 from lnob_api.graphql.linked import to_many
-from lnob_api.graphql.node import Node, entity
+from lnob_api.graphql.node import Node
 from lnob_api.models.provenance import ProducerType, ProvenanceMethod, Sampling, StandardDimension
 from lnob_api.provenance import repository as provenance_repo
 
@@ -31,21 +33,8 @@ __all__ = [
 ]
 
 
-@entity(provenance_repo.CRITERIA)
-@strawberry.type(
-    description="One item of a coalition's quality checklist, such as a statistics office's "
-    "criteria for citizen-generated data."
-)
+@declared_node(provenance_repo.CRITERIA, QUALITY_CRITERION)
 class QualityCriterion(Node):
-    pk: strawberry.Private[int]
-    coalition_id: strawberry.Private[int]
-    code: str = strawberry.field(description="Unique within the coalition, such as NSO-1.")
-    label: str
-    description: str
-    row_version: int = strawberry.field(
-        description="Changes on every edit; send it back with an update (optimistic locking)."
-    )
-
     # coalitions are public reference rows
     coalition = links.coalition(required=True, description="The coalition whose checklist this is.")
 
