@@ -20,10 +20,10 @@ from lnob_api.models.enums import (
     enum_column,
     enum_type,
 )
-from lnob_api.models.provenance import ProducerType, ProvenanceMethod, Sampling
+from lnob_api.models.provenance import Provenance
 
 
-class Dataset(Timestamped, Versioned, DemoFlag, Base):
+class Dataset(Provenance, Timestamped, Versioned, DemoFlag, Base):
     __tablename__ = "datasets"
 
     id: Mapped[int] = identity_key()
@@ -62,17 +62,8 @@ class Dataset(Timestamped, Versioned, DemoFlag, Base):
     # Bumped when who may read the data widens (publication, visibility, grants), so that an
     # incremental pull (updatedSince) picks up rows that became visible without changing.
     access_changed_at: Mapped[datetime] = stamped()
-    # Provenance (models.provenance), the defaults of the dataset's observations. NULL: not
-    # recorded; nothing is assumed about who produced a coalition's data.
-    producer_type: Mapped[ProducerType | None] = mapped_column(
-        enum_type(ProducerType, "producer_type")
-    )
-    method: Mapped[ProvenanceMethod | None] = mapped_column(enum_type(ProvenanceMethod, "method"))
-    sampling: Mapped[Sampling | None] = mapped_column(enum_type(Sampling, "sampling"))
-    sampling_note: Mapped[str | None] = mapped_column(sa.Text)
+    # With its provenance (models.provenance.Provenance), the size of the sample.
     sample_size: Mapped[int | None] = mapped_column(sa.Integer)
-    # Whether disability was asked with the Washington Group Short Set of questions.
-    washington_group: Mapped[bool | None] = mapped_column(sa.Boolean)
     sdg_framework_version: Mapped[str] = mapped_column(
         sa.String(20), nullable=False, server_default="2025"
     )

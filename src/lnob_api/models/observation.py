@@ -11,8 +11,8 @@ from sqlalchemy.orm import Mapped, MappedColumn, mapped_column
 
 from lnob_api.db.base import Base
 from lnob_api.models.columns import blank_text, identity_key, reference, stamped
-from lnob_api.models.enums import ObsStatus, enum_column, enum_type
-from lnob_api.models.provenance import ProducerType, ProvenanceMethod, Sampling
+from lnob_api.models.enums import ObsStatus, enum_column
+from lnob_api.models.provenance import Provenance
 
 # SDMX code for "total": a dimension that is not disaggregated.
 TOTAL = "_T"
@@ -39,7 +39,7 @@ def period_checks() -> tuple[sa.CheckConstraint, sa.CheckConstraint]:
     )
 
 
-class Observation(Base):
+class Observation(Provenance, Base):
     __tablename__ = "observations"
 
     id: Mapped[int] = identity_key()
@@ -72,14 +72,6 @@ class Observation(Base):
     comment: Mapped[str] = blank_text()
     created_at: Mapped[datetime] = stamped()
     updated_at: Mapped[datetime] = stamped()
-    # Provenance overrides; NULL inherits the dataset's value (models.provenance).
-    producer_type: Mapped[ProducerType | None] = mapped_column(
-        enum_type(ProducerType, "producer_type")
-    )
-    method: Mapped[ProvenanceMethod | None] = mapped_column(enum_type(ProvenanceMethod, "method"))
-    sampling: Mapped[Sampling | None] = mapped_column(enum_type(Sampling, "sampling"))
-    sampling_note: Mapped[str | None] = mapped_column(sa.Text)
-    washington_group: Mapped[bool | None] = mapped_column(sa.Boolean)
 
     __table_args__ = (
         # One of indicator_id/target_code is always NULL: NULLS NOT DISTINCT keeps the key

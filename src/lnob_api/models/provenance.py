@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lnob_api.db.base import Base
 from lnob_api.models.columns import blank_text, identity_key, reference
 from lnob_api.models.common import Timestamped, Versioned, link_key
+from lnob_api.models.enums import enum_type
 
 
 class ProducerType(StrEnum):
@@ -58,6 +59,21 @@ class StandardDimension(StrEnum):
     AGE = "AGE"
     DISABILITY_STATUS = "DISABILITY_STATUS"
     URBANISATION = "URBANISATION"
+
+
+class Provenance:
+    """Who produced data and how, on datasets and on observations. A dataset's values are the
+    defaults of its observations (NULL: not recorded; nothing is assumed about who produced a
+    coalition's data); an observation's override them (NULL: its dataset's)."""
+
+    producer_type: Mapped[ProducerType | None] = mapped_column(
+        enum_type(ProducerType, "producer_type")
+    )
+    method: Mapped[ProvenanceMethod | None] = mapped_column(enum_type(ProvenanceMethod, "method"))
+    sampling: Mapped[Sampling | None] = mapped_column(enum_type(Sampling, "sampling"))
+    sampling_note: Mapped[str | None] = mapped_column(sa.Text)
+    # Whether disability was asked with the Washington Group Short Set of questions.
+    washington_group: Mapped[bool | None] = mapped_column(sa.Boolean)
 
 
 class QualityCriterion(Timestamped, Versioned, Base):
