@@ -16,7 +16,6 @@ Every change writes an audit event in the same transaction; services flush, neve
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,38 +62,36 @@ class DimensionCode:
 # --- quality criteria --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Coded:
-    """How the fields of a coded vocabulary entry (a criterion, a group) are checked: the
-    ``texts`` trimmed (``code`` among them), the code upper-cased and matching ``pattern``
-    (``rule`` tells the user how), the ``required`` ones not blank, each within ``limits``."""
-
-    texts: tuple[str, ...]
-    pattern: re.Pattern[str]
-    rule: str
-    required: tuple[str, ...]
-    limits: Mapping[str, int]
-
-    def checked(self, fields: dict[str, Any], problems: list[InvalidInput]) -> dict[str, Any]:
-        for name in self.texts:
-            if name in fields:
-                fields[name] = (fields[name] or "").strip()
-        if "code" in fields:
-            fields["code"] = fields["code"].upper()
-            if fields["code"] and not self.pattern.fullmatch(fields["code"]):
-                problems.append(InvalidInput("code", self.rule, code="INVALID"))
-        coalition_service.check_required(fields, self.required, problems)
-        coalition_service.check_lengths(fields, self.limits, problems)
-        return fields
+def _trim_with_code(
+    fields: dict[str, Any],
+    problems: list[InvalidInput],
+    *,
+    texts: tuple[str, ...],
+    code: re.Pattern[str],
+    code_rule: str,
+) -> None:
+    """Trim the ``texts`` fields (``code`` among them) and upper-case the code, which must
+    match ``code`` (``code_rule`` tells the user how)."""
+    for name in texts:
+        if name in fields:
+            fields[name] = (fields[name] or "").strip()
+    if "code" in fields:
+        fields["code"] = fields["code"].upper()
+        if fields["code"] and not code.fullmatch(fields["code"]):
+            problems.append(InvalidInput("code", code_rule, code="INVALID"))
 
 
-_CRITERION = _Coded(
-    texts=("code", "label", "description"),
-    pattern=_CRITERION_CODE,
-    rule="capital letters, digits, '.', '-' and '_', such as NSO-1",
-    required=("code", "label"),
-    limits=CRITERION_LIMITS,
-)
+def _criterion_fields(fields: dict[str, Any], problems: list[InvalidInput]) -> dict[str, Any]:
+    _trim_with_code(
+        fields,
+        problems,
+        texts=("code", "label", "description"),
+        code=_CRITERION_CODE,
+        code_rule="capital letters, digits, '.', '-' and '_', such as NSO-1",
+    )
+    coalition_service.check_required(fields, ("code", "label"), problems)
+    coalition_service.check_lengths(fields, CRITERION_LIMITS, problems)
+    return fields
 
 
 async def create_criterion(
@@ -104,7 +101,7 @@ async def create_criterion(
     coalition_id = await coalition_service.coalition_id(session, coalition_code)
     checks.require_coalition_admin(actor.principal, coalition_id)
     problems: list[InvalidInput] = []
-    fields = _CRITERION.checked(fields, problems)
+    fields = _criterion_fields(fields, problems)
     if not problems and await repo.criterion_code_taken(session, coalition_id, fields["code"]):
         problems.append(
             InvalidInput("code", f"the coalition already has {fields['code']}", code="NOT_UNIQUE")
@@ -137,7 +134,7 @@ async def update_criterion(
     """Edit a criterion's code, label or description."""
     criterion = await _locked_criterion(session, actor, criterion_id, row_version)
     problems: list[InvalidInput] = []
-    fields = _CRITERION.checked(fields, problems)
+    fields = _criterion_fields(fields, problems)
     code = fields.get("code")
     if (
         not problems
@@ -217,17 +214,16 @@ def _maps_to(
     return stored
 
 
-_GROUP = _Coded(
-    texts=("code", "name", "description"),
-    pattern=_GROUP_CODE,
-    rule="capital letters, digits and '_', starting with a letter, such as NP_MADHESI",
-    required=("code", "name"),
-    limits=GROUP_LIMITS,
-)
-
-
 def _group_fields(fields: dict[str, Any], problems: list[InvalidInput]) -> dict[str, Any]:
-    fields = _GROUP.checked(fields, problems)
+    _trim_with_code(
+        fields,
+        problems,
+        texts=("code", "name", "description"),
+        code=_GROUP_CODE,
+        code_rule="capital letters, digits and '_', starting with a letter, such as NP_MADHESI",
+    )
+    coalition_service.check_required(fields, ("code", "name"), problems)
+    coalition_service.check_lengths(fields, GROUP_LIMITS, problems)
     if "maps_to" in fields:
         fields["maps_to"] = _maps_to(fields["maps_to"], problems)
     return fields
