@@ -166,8 +166,13 @@ FIELDS = (
 )
 
 
+def _edits(data: Any) -> dict[str, Any]:
+    """What a create or an update passes besides the fields that pass by name: the edited
+    fields and the provenance change."""
+    return {"fields": _fields(data, FIELDS), "provenance": provenance_change(data.provenance)}
+
+
 _dataset = row(dataset_repo.DATASET_BY_ID, Dataset)
-_run = parts(dataset=_dataset)
 _publish_run = parts(
     dataset=_dataset,
     warnings=shown(lambda found: [DisclosureWarning.of(w) for w in found]),
@@ -181,13 +186,9 @@ class DatasetMutations:
         service.create,
         DatasetCreateInput,
         DatasetCreatePayload,
-        _run,
         permission_classes=WRITE,
         description="Create a draft dataset.",
-        args=lambda i: {
-            "fields": _fields(i, FIELDS),
-            "provenance": provenance_change(i.provenance),
-        },
+        args=_edits,
     )
 
     dataset_update = on_row(
@@ -195,13 +196,9 @@ class DatasetMutations:
         service.update,
         DatasetUpdateInput,
         DatasetUpdatePayload,
-        _run,
         permission_classes=WRITE,
         description="Edit a draft; editing a published dataset opens its next draft version.",
-        args=lambda i: {
-            "fields": _fields(i, FIELDS),
-            "provenance": provenance_change(i.provenance),
-        },
+        args=_edits,
     )
 
     @writes(
@@ -228,7 +225,6 @@ class DatasetMutations:
         lifecycle.retract,
         DatasetRetractInput,
         DatasetRetractPayload,
-        _run,
         permission_classes=WRITE,
         description="Retract a published dataset: its data leaves every path, its reason stays.",
     )
@@ -237,7 +233,6 @@ class DatasetMutations:
         service.set_visibility,
         DatasetSetVisibilityInput,
         DatasetSetVisibilityPayload,
-        _run,
         permission_classes=COALITION_ADMIN,
         description="Set who sees a dataset (every version of it). Coalition admins only.",
     )
