@@ -87,9 +87,11 @@ class TestOperatorStory:
     def test_upload_reupload_replace(self, tmp_path: Path) -> None:
         env = _env(tmp_path / "data")
         try:
-            # given a fresh folder, seeded (and so migrated), with users and a draft in KE
+            # given a fresh folder, seeded (and so migrated), with users and a draft in KE; its
+            # server kept running (`lnob-api db`) for every command after, as an operator would
+            url = _url(env)
             _ok(_run(env, "seed", "--no-demo"))
-            dataset_id = asyncio.run(_editor_viewer_and_draft(_url(env), "ke-survey"))
+            dataset_id = asyncio.run(_editor_viewer_and_draft(url, "ke-survey"))
             good = tmp_path / "kobo.csv"
             good.write_text(KOBO_CSV, encoding="utf-8-sig")
 
@@ -118,7 +120,7 @@ class TestOperatorStory:
 
             rows = asyncio.run(
                 _sql(
-                    _url(env),
+                    url,
                     "SELECT i.code, o.area_code, o.period, o.value FROM observations o "
                     "JOIN indicators i ON i.id = o.indicator_id WHERE o.dataset_id = :d",
                     {"d": dataset_id},
