@@ -189,6 +189,17 @@ class Reference:
         return sa.Column(self.column, kind, nullable=False)
 
 
+# The sides of link tables that several revisions name, each as it was released.
+COALITION = Reference("coalition_id", "coalitions.id", "CASCADE")
+DATASET = Reference("dataset_id", "datasets.id", "CASCADE")
+GROUP = Reference("group_id", "marginalised_groups.id", "RESTRICT")
+ORGANISATION = Reference("organisation_id", "organisations.id", "CASCADE")
+PROJECT = Reference("project_id", "projects.id", "CASCADE")
+PUBLICATION = Reference("publication_id", "publications.id", "CASCADE")
+TARGET = Reference("target_code", "sdg_targets.code", "RESTRICT", code=10)
+USER = Reference("user_id", "users.id", "CASCADE")
+
+
 def link_table(table: str, owner: Reference, other: Reference, *more: sa.SchemaItem) -> None:
     """A link table keyed by ``(owner, other)``, each a foreign key (in the order of their column
     names, as autogenerate writes them), with ``more`` columns and checks after the two keys; the

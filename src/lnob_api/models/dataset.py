@@ -12,6 +12,7 @@ from lnob_api.db.base import Base
 from lnob_api.models.columns import blank_text, identity_key, reference, stamped
 from lnob_api.models.common import DemoFlag, GroupLink, Timestamped, Versioned, link_key
 from lnob_api.models.enums import (
+    PRE_RELEASE,
     ConsentScope,
     DatasetStatus,
     Methodology,
@@ -21,6 +22,9 @@ from lnob_api.models.enums import (
     enum_type,
 )
 from lnob_api.models.provenance import Provenance
+
+# The statuses before release (enums.PRE_RELEASE) as SQL: 'DRAFT', 'COMMUNITY_VALIDATED'.
+_PRE_RELEASE = ", ".join(f"'{status.value}'" for status in PRE_RELEASE)
 
 
 class Dataset(Provenance, Timestamped, Versioned, DemoFlag, Base):
@@ -83,7 +87,7 @@ class Dataset(Provenance, Timestamped, Versioned, DemoFlag, Base):
             "(status = 'RETRACTED') = (retraction_reason IS NOT NULL)", name="retraction_reason"
         ),
         sa.CheckConstraint(
-            "status IN ('DRAFT', 'COMMUNITY_VALIDATED') OR published_at IS NOT NULL",
+            f"status IN ({_PRE_RELEASE}) OR published_at IS NOT NULL",
             name="published_at",
         ),
         sa.CheckConstraint(
@@ -103,7 +107,7 @@ class Dataset(Provenance, Timestamped, Versioned, DemoFlag, Base):
             "uq_datasets_open_version",
             "lineage_id",
             unique=True,
-            postgresql_where=sa.text("status IN ('DRAFT', 'COMMUNITY_VALIDATED')"),
+            postgresql_where=sa.text(f"status IN ({_PRE_RELEASE})"),
         ),
         sa.Index("ix_datasets_slug", "slug"),
         sa.CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]*$'", name="slug_format"),

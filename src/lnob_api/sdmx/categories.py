@@ -31,12 +31,6 @@ URN = "urn:sdmx:org.sdmx.infomodel.categoryscheme"
 
 
 @dataclass(frozen=True, slots=True)
-class Category:
-    id: str
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
 class Categorisation:
     flow: str
     goal: str
@@ -46,12 +40,12 @@ class Categorisation:
         return f"CAT_{self.flow}_{self.goal}"
 
 
-async def goals(conn: AsyncConnection) -> list[Category]:
+async def goals(conn: AsyncConnection) -> list[model.Item]:
     stmt = sa.select(sdg_goals.c.code, sdg_goals.c.short_title, sdg_goals.c.title).order_by(
         sdg_goals.c.code
     )
     return [
-        Category(str(row.code), f"Goal {row.code}: {row.short_title or row.title}")
+        model.Item(str(row.code), f"Goal {row.code}: {row.short_title or row.title}")
         for row in await conn.execute(stmt)
     ]
 
@@ -88,7 +82,7 @@ def _maintainable(cls: str, id: str, *, stub_url: str | None = None) -> str:
     )
 
 
-def scheme(categories: list[Category], *, stub_url: str | None = None) -> str:
+def scheme(categories: list[model.Item], *, stub_url: str | None = None) -> str:
     """``<structure:CategoryScheme>`` (a stub: its name only)."""
     parts = [
         f"<structure:CategoryScheme{_maintainable('CategoryScheme', SCHEME_ID, stub_url=stub_url)}>"

@@ -37,6 +37,16 @@ TOTAL = "_T"
 
 
 @dataclass(frozen=True, slots=True)
+class Item:
+    """An item of a scheme: a code of a code list (``parent``: the code it belongs to, if
+    any) or a category (an SDG goal)."""
+
+    id: str
+    name: str
+    parent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Component:
     """A dimension or attribute of DSD_LNOB: its id, name, code list and data column label."""
 

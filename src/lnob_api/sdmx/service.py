@@ -27,7 +27,7 @@ from lnob_api.sdmx.data_xml import Contents, structure_specific
 from lnob_api.sdmx.labels import labelled_csv
 from lnob_api.sdmx.negotiation import Format
 from lnob_api.sdmx.query import WILDCARDS, DataParams, FlowRef, ours
-from lnob_api.sdmx.structure import CODELIST_NAMES, Code, Codelist, Dataflow, Structures
+from lnob_api.sdmx.structure import CODELIST_NAMES, Codelist, Dataflow, Structures
 
 CODELISTS = tuple(CODELIST_NAMES)
 _CHILDREN = ("children", "descendants", "all")
@@ -154,28 +154,28 @@ async def build_codelists(
     used = await repository.used_codes(conn, principal, ids)
     lists: list[Codelist] = []
     for cl in ids:
-        codes: list[Code]
+        codes: list[model.Item]
         if cl == "CL_INDICATOR":
             codes = [
-                Code(model.indicator_id(r.code), f"{r.code} {r.title}")
+                model.Item(model.indicator_id(r.code), f"{r.code} {r.title}")
                 for r in await repository.indicator_rows(conn)
             ]
         elif cl == "CL_AREA":
             rows = await repository.area_rows(conn, sorted(used.get(cl, {})))
-            codes = [Code(r.code, r.name, r.parent_code) for r in rows]
+            codes = [model.Item(r.code, r.name, r.parent_code) for r in rows]
         elif cl == "CL_OBS_STATUS":
-            codes = [Code(k, v) for k, v in model.OBS_STATUS_NAMES.items()]
+            codes = [model.Item(k, v) for k, v in model.OBS_STATUS_NAMES.items()]
         elif cl == "CL_CONF_STATUS":
-            codes = [Code(k, v) for k, v in model.CONF_STATUS_NAMES.items()]
+            codes = [model.Item(k, v) for k, v in model.CONF_STATUS_NAMES.items()]
         elif cl in model.PROVENANCE_NAMES:
-            codes = [Code(k, v) for k, v in model.PROVENANCE_NAMES[cl].items()]
+            codes = [model.Item(k, v) for k, v in model.PROVENANCE_NAMES[cl].items()]
         else:
             named = dict(model.BASE_NAMES.get(cl, {}))
             if cl == "CL_GROUP":
                 named.update({r.code: r.name for r in await repository.group_rows(conn)})
             for code, name in sorted(used.get(cl, {}).items()):
                 named.setdefault(code, model.age_name(code) if cl == "CL_AGE" else name)
-            codes = [Code(k, v) for k, v in named.items()]
+            codes = [model.Item(k, v) for k, v in named.items()]
         lists.append(Codelist(cl, CODELIST_NAMES[cl], codes))
     return lists
 

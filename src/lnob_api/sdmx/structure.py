@@ -23,17 +23,10 @@ def urn(package: str, cls: str, id: str, item: str | None = None) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Code:
-    id: str
-    name: str
-    parent: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Codelist:
     id: str
     name: str
-    codes: list[Code]
+    codes: list[model.Item]
     # only the codes the queried artefact uses (``detail=referencepartial``)
     partial: bool = False
 

@@ -176,7 +176,7 @@ def _dsd(stubs: _Stubs) -> str:
     return "".join(parts)
 
 
-def _scheme(goals: list[categories.Category], stubs: _Stubs) -> str:
+def _scheme(goals: list[model.Item], stubs: _Stubs) -> str:
     id = categories.SCHEME_ID
     parts = [stubs.open("categoryscheme", "CategoryScheme", id, categories.SCHEME_NAME)]
     if stubs("CategoryScheme"):

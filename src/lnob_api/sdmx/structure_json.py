@@ -168,7 +168,7 @@ class _Writer:
         }
         return out
 
-    def scheme(self, goals: list[categories.Category]) -> dict[str, Any]:
+    def scheme(self, goals: list[model.Item]) -> dict[str, Any]:
         id = categories.SCHEME_ID
         out = self.maintainable("categoryscheme", "CategoryScheme", id, categories.SCHEME_NAME)
         if not self.stub("CategoryScheme") and goals:

@@ -171,8 +171,8 @@ def upgrade() -> None:
     )
     ddl.link_table(
         "coalition_members",
-        ddl.Reference("coalition_id", "coalitions.id", "CASCADE"),
-        ddl.Reference("organisation_id", "organisations.id", "CASCADE"),
+        ddl.COALITION,
+        ddl.ORGANISATION,
         sa.Column(
             "role",
             ddl.text_enum("role", "LEAD", "MEMBER", "OBSERVER"),
@@ -184,8 +184,8 @@ def upgrade() -> None:
     )
     ddl.link_table(
         "coalition_user_roles",
-        ddl.Reference("coalition_id", "coalitions.id", "CASCADE"),
-        ddl.Reference("user_id", "users.id", "CASCADE"),
+        ddl.COALITION,
+        ddl.USER,
         sa.Column("role", ddl.text_enum("role", "VIEWER", "EDITOR", "ADMIN"), nullable=False),
         *ddl.timestamps(),
     )
@@ -261,11 +261,7 @@ def upgrade() -> None:
         ddl.unique("oauth_clients", "client_id"),
     )
     ddl.index("oauth_clients", "organisation_id")
-    ddl.link_table(
-        "organisation_users",
-        ddl.Reference("organisation_id", "organisations.id", "CASCADE"),
-        ddl.Reference("user_id", "users.id", "CASCADE"),
-    )
+    ddl.link_table("organisation_users", ddl.ORGANISATION, ddl.USER)
     ddl.keyed_table(
         "projects",
         sa.Column("coalition_id", sa.BigInteger(), nullable=False),
@@ -402,34 +398,14 @@ def upgrade() -> None:
     )
     ddl.keyset_index("datasets", "title")
     ddl.keyset_index("datasets", "updated_at")
-    ddl.link_table(
-        "project_groups",
-        ddl.Reference("project_id", "projects.id", "CASCADE"),
-        ddl.Reference("group_id", "marginalised_groups.id", "RESTRICT"),
-    )
-    ddl.link_table(
-        "project_targets",
-        ddl.Reference("project_id", "projects.id", "CASCADE"),
-        ddl.Reference("target_code", "sdg_targets.code", "RESTRICT", code=10),
-    )
-    ddl.link_table(
-        "publication_coalitions",
-        ddl.Reference("publication_id", "publications.id", "CASCADE"),
-        ddl.Reference("coalition_id", "coalitions.id", "CASCADE"),
-    )
-    ddl.link_table(
-        "publication_targets",
-        ddl.Reference("publication_id", "publications.id", "CASCADE"),
-        ddl.Reference("target_code", "sdg_targets.code", "RESTRICT", code=10),
-    )
-    ddl.link_table(
-        "dataset_groups",
-        ddl.Reference("dataset_id", "datasets.id", "CASCADE"),
-        ddl.Reference("group_id", "marginalised_groups.id", "RESTRICT"),
-    )
+    ddl.link_table("project_groups", ddl.PROJECT, ddl.GROUP)
+    ddl.link_table("project_targets", ddl.PROJECT, ddl.TARGET)
+    ddl.link_table("publication_coalitions", ddl.PUBLICATION, ddl.COALITION)
+    ddl.link_table("publication_targets", ddl.PUBLICATION, ddl.TARGET)
+    ddl.link_table("dataset_groups", ddl.DATASET, ddl.GROUP)
     ddl.link_table(
         "dataset_indicators",
-        ddl.Reference("dataset_id", "datasets.id", "CASCADE"),
+        ddl.DATASET,
         ddl.Reference("indicator_id", "indicators.id", "RESTRICT"),
     )
     ddl.keyed_table(
@@ -496,11 +472,7 @@ def upgrade() -> None:
         unique=False,
     )
     ddl.keyset_index("observations", "updated_at")
-    ddl.link_table(
-        "publication_datasets",
-        ddl.Reference("publication_id", "publications.id", "CASCADE"),
-        ddl.Reference("dataset_id", "datasets.id", "CASCADE"),
-    )
+    ddl.link_table("publication_datasets", ddl.PUBLICATION, ddl.DATASET)
     # ### end Alembic commands ###
 
 

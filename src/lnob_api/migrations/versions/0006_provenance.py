@@ -88,7 +88,7 @@ def upgrade() -> None:
     )
     ddl.link_table(
         "dataset_quality_criteria",
-        ddl.Reference("dataset_id", "datasets.id", "CASCADE"),
+        ddl.DATASET,
         ddl.Reference("criterion_id", "quality_criteria.id", "RESTRICT"),
     )
 

@@ -157,7 +157,7 @@ def upgrade() -> None:
     ddl.link_table(
         "recommendation_targets",
         ddl.Reference("recommendation_id", "recommendations.id", "CASCADE"),
-        ddl.Reference("target_code", "sdg_targets.code", "RESTRICT", code=10),
+        ddl.TARGET,
     )
     ddl.keyed_table(
         "scorecard_criteria",
