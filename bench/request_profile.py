@@ -2,7 +2,7 @@
 
     BENCH_DATABASE_URL=postgresql://... .venv/bin/python -m bench.request_profile \
         [--workload W3] [--principal anonymous|agency] [-n 2000] [--compiled on|off] [--top 30]
-        [--ab driver|cost|lane|fold|standin|view|shelf --rounds 10]
+        [--ab driver|cost|lane|fold|standin|view|shelf|lean|shape --rounds 10]
 
 Drives the whole ASGI app (every middleware, as ``lnob-api serve`` builds it, with the
 settings of the side-by-side: no rate limit, no response cache) with raw ASGI messages, one
@@ -149,6 +149,12 @@ def _toggle(app: Any, change: str, on: bool) -> None:
         app.state.graphql.lane = on
     if change == "standin":
         compiled.remember_standing = on
+    if change == "shape":
+        from lnob_api.graphql.compiled import params
+
+        params.LENGTHS_FROM_KEY = on
+    if change == "lean":
+        compiled.lean = on
     if change == "shelf":
         database = app.state.database.target
         database.shelf_size = max(1, database.engine.sync_engine.pool.size() // 2) if on else 0
@@ -158,7 +164,7 @@ def _toggle(app: Any, change: str, on: bool) -> None:
         compiled.cache_costs = on
 
 
-AB = ("driver", "cost", "lane", "fold", "standin", "view", "shelf")
+AB = ("driver", "cost", "lane", "fold", "standin", "view", "shelf", "lean", "shape")
 
 
 async def _ab(args: Any, app: Any, one: Callable[[int], Awaitable[Any]], title: str) -> None:
@@ -247,7 +253,10 @@ async def main() -> None:
         "per document and variables' shape and numbers; lane: both; fold: a token's bearer check "
         "read in the compiled statement instead of one of its own; standin: a principal's stand-in "
         "remembered per principal object; view: a JSON POST answered around Strawberry's HTTP view; "
-        "shelf: one-statement reads keep their driver connection off the pool between requests)",
+        "shelf: one-statement reads keep their driver connection off the pool between requests; "
+        "lean: the operation found once per document, the skeleton once, the cost extension "
+        "written without json.dumps; shape: a site's list lengths read from its cache key's "
+        "parameters)",
     )
     parser.add_argument("--rounds", type=int, default=10, help="A/B rounds (-n requests each)")
     args = parser.parse_args()

@@ -8,9 +8,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from lnob_api.db import request
 from lnob_api.db.engine import create_engine
@@ -75,20 +76,25 @@ async def test_another_checkout_takes_the_shelf_back_when_the_pool_is_empty(
 
 
 async def test_an_overflow_connection_is_closed_when_it_goes_back(
-    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+    database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # given more reads at once than the pool and the shelf keep (pool_size 2, shelf 1)
-    db = EngineDatabase(engine)
-    pool = engine.sync_engine.pool
-    caplog.set_level(logging.ERROR, logger="sqlalchemy.pool")
-    # when they end
-    pids = await asyncio.gather(*(_pid(db) for _ in range(4)))
-    # then the overflow connections were closed without error; none is left checked out
-    # beyond the shelf
-    assert len(set(pids)) == 4
-    assert "Exception closing connection" not in caplog.text, caplog.text
-    assert pool.checkedout() == db.shelf_size == 1  # type: ignore[attr-defined]
-    assert pool.checkedin() == 2  # type: ignore[attr-defined]
+    # given a pool that opens overflow connections (pool_size 2, up to 3 more; shelf 1)
+    engine = create_async_engine(database_url, pool_size=2, max_overflow=3)
+    try:
+        db = EngineDatabase(engine)
+        pool: Any = engine.sync_engine.pool
+        caplog.set_level(logging.ERROR, logger="sqlalchemy.pool")
+        # when more reads run at once than the pool and the shelf keep, and end
+        pids = await asyncio.gather(*(_pid(db) for _ in range(5)))
+        # then the overflow connections were closed without error; none is left checked
+        # out beyond the shelf
+        assert len(set(pids)) == 5
+        assert "Exception closing connection" not in caplog.text, caplog.text
+        assert pool.checkedout() == db.shelf_size == 1
+        assert pool.checkedin() == 2
+        assert pool.overflow() == 1  # 3 open (2 pooled, 1 shelved): the other 2 closed
+    finally:
+        await engine.dispose()
 
 
 async def test_dispose_closes_shelved_connections(engine: AsyncEngine) -> None:

@@ -26,9 +26,12 @@ from strawberry.types import ExecutionResult
 
 from graphql import (
     DocumentNode,
+    FragmentDefinitionNode,
     GraphQLError,
+    OperationDefinitionNode,
     OperationType,
     get_operation_ast,
+    get_variable_values,
     parse,
     specified_rules,
     validate,
@@ -46,7 +49,7 @@ from lnob_api.graphql.compiled.principals import (
     stand_in,
     written_into,
 )
-from lnob_api.graphql.cost_model import CostRules, prepare, requested_cost
+from lnob_api.graphql.cost_model import CostRules, Operation, prepare, requested_cost
 from lnob_api.graphql.observe import _names
 from lnob_api.graphql.schema import STATIC_RULES, schema
 from lnob_api.idempotency.service import principal_key
@@ -185,6 +188,21 @@ def _document(query: str) -> DocumentNode | None:
     return document
 
 
+@lru_cache(maxsize=512)
+def _operation(
+    query: str, operation_name: str | None
+) -> tuple[DocumentNode, OperationDefinitionNode | None, dict[str, FragmentDefinitionNode]] | None:
+    """The valid document (``_document``), its operation of that name (None: no single one)
+    and its fragments by name: what ``cost_model.prepare`` finds in them, once per document."""
+    document = _document(query)
+    if document is None:
+        return None
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    return document, get_operation_ast(document, operation_name), fragments
+
+
 class CompiledReads:
     """The hook ``GraphQLApp.execute_single`` calls first."""
 
@@ -205,6 +223,10 @@ class CompiledReads:
         # request, for the A/B.
         self.standing: OrderedDict[int, tuple[Any, StandIn]] = OrderedDict()
         self.remember_standing = True
+        # The operation and fragments found once per document (``_operation``), the
+        # variables' skeleton computed once, the cost extension written without json.dumps;
+        # False: as before (``prepare``), for the A/B.
+        self.lean = True
 
     async def execute(
         self,
@@ -223,18 +245,41 @@ class CompiledReads:
         if variables is not None and not isinstance(variables, dict):
             return _fell("variables")
         started = time.perf_counter()
-        document = _document(query)
-        if document is None:
-            return _fell("invalid")
-        definition = get_operation_ast(document, operation_name)
+        lean = self.lean
+        found_op = _operation(query, operation_name) if lean else None
+        if lean:
+            if found_op is None:
+                return _fell("invalid")
+            document, definition, fragments = found_op
+        else:
+            found_document = _document(query)
+            if found_document is None:
+                return _fell("invalid")
+            document = found_document
+            definition = get_operation_ast(document, operation_name)
         if definition is None:
             return _fell("operation")
         if definition.operation is not OperationType.QUERY:
             return _fell(definition.operation.value)
-        op = prepare(schema._schema, document, operation_name, variables, self.rules)
+        op: Any
+        if lean:  # ``prepare``'s own coercion, without finding the operation again
+            coerced = get_variable_values(
+                schema._schema,
+                definition.variable_definitions or (),
+                dict(variables or {}),
+                max_errors=20,
+            )
+            op = (
+                None
+                if isinstance(coerced, list)
+                else Operation(schema._schema, definition, fragments, coerced, self.rules)
+            )
+        else:
+            op = prepare(schema._schema, document, operation_name, variables, self.rules)
         if op is None or isinstance(op, list):
             return _fell("variables")
-        costed = (query, operation_name, skeleton(variables), numbers(variables))
+        shape = skeleton(variables)
+        costed = (query, operation_name, shape, numbers(variables))
         requested = self.costs.get(costed) if self.cache_costs else None
         if requested is None:
             try:
@@ -255,7 +300,13 @@ class CompiledReads:
             language=context.language,
             max_page=self.settings.max_page_size,
         )
-        key = (query, operation_name, standing.key, context.language, skeleton(variables))
+        key = (
+            query,
+            operation_name,
+            standing.key,
+            context.language,
+            shape if lean else skeleton(variables),
+        )
         found = self._plan(key, compiler, standing)
         if isinstance(found, str):
             return _fell(found)
@@ -312,7 +363,13 @@ class CompiledReads:
             "maximumQueryCost": limit,
             "throttleStatus": throttle,
         }
-        extensions = json.dumps({"cost": cost}, separators=(",", ":"))
+        if lean and throttle is None and _ints(requested, actual, limit):
+            extensions = (  # what json.dumps writes of them
+                f'{{"cost":{{"requestedQueryCost":{requested},"actualQueryCost":{actual},'
+                f'"maximumQueryCost":{limit},"throttleStatus":null}}}}'
+            )
+        else:
+            extensions = json.dumps({"cost": cost}, separators=(",", ":"))
         body = '{"data":' + render.ascii_escaped(data) + ',"extensions":' + extensions + "}"
         _observed(self.settings, operation_name, time.perf_counter() - started)
         return Compiled(body.encode(), cost)
@@ -382,6 +439,11 @@ def _budget(context: Any) -> RequestBudget | None:
         return None
     budget = (scope.get("state") or {}).get("ratelimit")
     return budget if isinstance(budget, RequestBudget) else None
+
+
+def _ints(*values: Any) -> bool:
+    """Whether every value is a plain int (not a bool), which json writes as ``repr``."""
+    return all(type(v) is int for v in values)
 
 
 def _observed(settings: Any, name: str | None, seconds: float) -> None:

@@ -84,16 +84,25 @@ def binds_of(clauses: Sequence[ColumnElement[Any]]) -> list[BindParameter[Any]]:
     return found
 
 
+# The lengths of lists read from the parameters the cache key collected (one traversal);
+# False: from ``binds_of`` as before, for the A/B (bench/request_profile.py --ab shape).
+LENGTHS_FROM_KEY = True
+
+
 def shape_of(clauses: Sequence[ColumnElement[Any]]) -> Hashable:
-    """What the clauses are, whatever their values (SQLAlchemy's cache key; lists by length)."""
+    """What the clauses are, whatever their values (SQLAlchemy's cache key; lists by length:
+    the key holds every parameter but not its value, so the structures with equal keys have
+    their parameters in the same order)."""
     if not clauses:
         return ()
     key = sa.and_(*clauses)._generate_cache_key()
+    if key is None:
+        return (object(), ())
+    found = key.bindparams if LENGTHS_FROM_KEY else binds_of(clauses)
     lengths = tuple(
-        len(b.value) if b.expanding and isinstance(b.value, list | tuple) else -1
-        for b in binds_of(clauses)
+        len(b.value) if b.expanding and isinstance(b.value, list | tuple) else -1 for b in found
     )
-    return (key.key if key is not None else object(), lengths)
+    return (key.key, lengths)
 
 
 def where_values(clauses: Sequence[ColumnElement[Any]]) -> list[Any]:
