@@ -2,7 +2,7 @@
 
     BENCH_DATABASE_URL=postgresql://... .venv/bin/python -m bench.request_profile \
         [--workload W3] [--principal anonymous|agency] [-n 2000] [--compiled on|off] [--top 30]
-        [--ab driver|cost|lane|fold|standin|view|shelf|lean|shape --rounds 10]
+        [--ab driver|cost|lane|fold|standin|view|shelf|lean|shape|hot --rounds 10]
 
 Drives the whole ASGI app (every middleware, as ``lnob-api serve`` builds it, with the
 settings of the side-by-side: no rate limit, no response cache) with raw ASGI messages, one
@@ -149,6 +149,9 @@ def _toggle(app: Any, change: str, on: bool) -> None:
         app.state.graphql.lane = on
     if change == "standin":
         compiled.remember_standing = on
+    if change == "hot":  # this morning's three together (issue 12, brief hot)
+        for each in ("shelf", "lean", "shape"):
+            _toggle(app, each, on)
     if change == "shape":
         from lnob_api.graphql.compiled import params
 
@@ -164,7 +167,7 @@ def _toggle(app: Any, change: str, on: bool) -> None:
         compiled.cache_costs = on
 
 
-AB = ("driver", "cost", "lane", "fold", "standin", "view", "shelf", "lean", "shape")
+AB = ("driver", "cost", "lane", "fold", "standin", "view", "shelf", "lean", "shape", "hot")
 
 
 async def _ab(args: Any, app: Any, one: Callable[[int], Awaitable[Any]], title: str) -> None:
@@ -256,7 +259,7 @@ async def main() -> None:
         "shelf: one-statement reads keep their driver connection off the pool between requests; "
         "lean: the operation found once per document, the skeleton once, the cost extension "
         "written without json.dumps; shape: a site's list lengths read from its cache key's "
-        "parameters)",
+        "parameters; hot: shelf, lean and shape together)",
     )
     parser.add_argument("--rounds", type=int, default=10, help="A/B rounds (-n requests each)")
     args = parser.parse_args()
