@@ -56,6 +56,7 @@ from lnob_api.graphql.compiled.common import (
 from lnob_api.graphql.compiled.fields import (
     ASSERTED,
     FIELDS,
+    PLAIN,
     ROOTS,
     Computed,
     Localized,
@@ -175,7 +176,8 @@ class Compiler(Pages):
         if spec is None:
             if strawberry_field.base_resolver is not None or strawberry_field.extensions:
                 raise Unsupported("resolver")
-            return Built(self.column(definition, strawberry_field, row))
+            plain = (gtype.name, name) in PLAIN
+            return Built(self.column(definition, strawberry_field, row, plain=plain))
         if isinstance(spec, Localized):
             return Built(self.localized(spec, row, args, (definition, node, strawberry_field)))
         if isinstance(spec, Computed):
@@ -206,7 +208,12 @@ class Compiler(Pages):
             raise Unsupported("arguments") from None
 
     def column(
-        self, definition: GraphQLField, strawberry_field: StrawberryField, row: sa.FromClause
+        self,
+        definition: GraphQLField,
+        strawberry_field: StrawberryField,
+        row: sa.FromClause,
+        *,
+        plain: bool = False,
     ) -> Text:
         label = strawberry_field.python_name
         if label not in row.c:
@@ -218,6 +225,8 @@ class Compiler(Pages):
             return render.enum(value, kind)
         if not isinstance(named, GraphQLScalarType) or _is_list(definition.type):
             raise Unsupported("column_type")
+        if plain and named.name == "String":
+            return render.plain_string(value)
         writer = _SCALARS.get(named.name)
         if writer is None:
             raise Unsupported("scalar")

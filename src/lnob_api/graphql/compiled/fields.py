@@ -125,6 +125,17 @@ ASSERTED = {
     if (link := field.metadata.get(LINK)) is not None and link.required
 }
 
+# String fields whose every value the database keeps to characters JSON writes as they are
+# (no quote, backslash or control character): ``render.plain_string`` quotes them without
+# ``to_json``'s escaping pass. Each is held by a CHECK (tests/compiled/test_plain_strings.py
+# writes a quote into each and sees it refused).
+PLAIN = {
+    # FK to areas.code, CHECK ck_areas_code_format: ^[A-Z]{2}(-[A-Z0-9]+)*$
+    ("Observation", "areaCode"),
+    # CHECK ck_observations_period_format: digits, Q, S, W and dashes
+    ("Observation", "period"),
+}
+
 
 def _roots() -> dict[str, Find]:
     """The root lookups (``graphql.lookups``) of the served types: root field -> its ``find``

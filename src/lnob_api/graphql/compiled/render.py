@@ -83,6 +83,12 @@ def string(value: ColumnElement[Any]) -> Text:
     return nullable(value, sa.cast(sa.func.to_json(sa.cast(value, sa.Text)), sa.Text))
 
 
+def plain_string(value: ColumnElement[Any]) -> Text:
+    """A JSON string of text that holds no character JSON escapes (``fields.PLAIN``): the
+    text between quotes, as ``string`` would write it, without ``to_json``'s pass over it."""
+    return nullable(value, concat([lit('"'), sa.cast(value, sa.Text), lit('"')]))
+
+
 def integer(value: ColumnElement[Any]) -> Text:
     return nullable(value, sa.cast(value, sa.Text))
 

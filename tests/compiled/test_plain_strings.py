@@ -1,0 +1,60 @@
+"""``graphql.compiled.fields.PLAIN``: the string fields written between quotes without
+``to_json``'s escaping hold only characters JSON writes as they are, because the database
+refuses any other in them (a quote, a backslash, a control character)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+from tests.factories import create_coalition, create_dataset, create_observation
+
+from lnob_api.graphql.compiled import render
+from lnob_api.graphql.compiled.fields import PLAIN
+
+ESCAPED = ['"', "\\", "\n", "\x01", "\x1f"]
+
+
+async def _refused(conn: AsyncConnection, statement: sa.TextClause, constraint: str) -> None:
+    with pytest.raises(IntegrityError) as caught:
+        async with conn.begin_nested():
+            await conn.execute(statement)
+    assert constraint in str(caught.value)
+
+
+async def test_every_plain_field_is_held_by_a_check(conn: AsyncConnection) -> None:
+    # given
+    row = await create_observation(conn, await create_dataset(conn, await create_coalition(conn)))
+    assert {("Observation", "areaCode"), ("Observation", "period")} == PLAIN
+    for char in ESCAPED:
+        # when / then: an area code (observations.area_code refers to areas.code) ...
+        area = sa.text(
+            "INSERT INTO areas (code, name, level, country_code) VALUES (:c, 'x', 'COUNTRY', 'QQ')"
+        ).bindparams(c=f"QQ{char}")
+        await _refused(conn, area, "ck_areas_code_format")
+        local = sa.text("UPDATE observations SET area_code = :c WHERE id = :id").bindparams(
+            c=f"KE{char}", id=row["id"]
+        )
+        await _refused(conn, local, "fk_observations_area_code_areas")
+        # ... and a period
+        period = sa.text("UPDATE observations SET period = :p WHERE id = :id").bindparams(
+            p=f"2019{char}", id=row["id"]
+        )
+        await _refused(conn, period, "ck_observations_period_format")
+
+
+async def test_plain_string_is_what_json_dumps_writes(conn: AsyncConnection) -> None:
+    # given
+    values = ["KE", "KE-30-A1", "2019-Q2", "2019-W05", "2020-03-31"]
+    # when
+    written = [
+        (await conn.execute(sa.select(render.plain_string(sa.literal(v))))).scalar_one()
+        for v in values
+    ]
+    missing = (await conn.execute(sa.select(render.plain_string(sa.null())))).scalar_one()
+    # then
+    assert written == [json.dumps(v) for v in values]
+    assert missing == "null"
