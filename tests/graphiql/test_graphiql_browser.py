@@ -95,7 +95,7 @@ async def _wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
             with contextlib.suppress(httpx.HTTPError):
                 if (await http.get(f"{base}/readyz")).status_code == 200:
                     return
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.05)
     raise AssertionError("the server did not become ready")
 
 

@@ -336,7 +336,7 @@ def _serve(
                 return proc, url
         except httpx.HTTPError:
             pass
-        time.sleep(0.3)
+        time.sleep(0.05)
     proc.kill()
     raise AssertionError("server did not become ready")
 
