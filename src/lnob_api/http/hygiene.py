@@ -18,7 +18,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 def url_problem(scope: Scope) -> str | None:
     """What is wrong with the request's path or query string, or None."""
     raw_path = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "surrogatepass")
-    for part, raw in (("path", raw_path), ("query string", scope.get("query_string", b""))):
+    query = scope.get("query_string", b"")
+    both = raw_path + query
+    if both.isascii() and b"%" not in both and b"\x00" not in both:
+        return None  # nothing to decode: plain ASCII (most URLs) is UTF-8 without NUL
+    for part, raw in (("path", raw_path), ("query string", query)):
         decoded = unquote_to_bytes(raw.replace(b"+", b" "))
         if b"\x00" in decoded:
             return f"the {part} holds a NUL character (%00)"
