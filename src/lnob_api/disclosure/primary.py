@@ -82,7 +82,12 @@ def is_unprotectable(
 
 
 def count_unit_sql(unit: ColumnElement[str]) -> ColumnElement[bool]:
-    return sa.func.upper(sa.func.btrim(sa.func.coalesce(unit, ""))).in_(sorted(COUNT_UNITS))
+    """``normal_unit(unit) in COUNT_UNITS`` in SQL. The units are written into the statement
+    (constants of this module, never input): as bind parameters, a prepared statement's
+    generic plan built the ``IN`` list's array again for every row it tested."""
+    units = [sa.literal_column(f"'{u}'", sa.String) for u in sorted(COUNT_UNITS)]
+    assert all(u.isalpha() for u in COUNT_UNITS)
+    return sa.func.upper(sa.func.btrim(sa.func.coalesce(unit, sa.literal_column("''")))).in_(units)
 
 
 def primary_sql(
