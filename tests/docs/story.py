@@ -112,7 +112,7 @@ class Story:
                     return process
             except httpx.HTTPError:
                 pass
-            time.sleep(0.3)
+            time.sleep(0.05)
         process.kill()
         raise RuntimeError("lnob-api serve did not become ready in 120 s")
 

@@ -58,7 +58,7 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.2)
+        time.sleep(0.05)
     raise AssertionError(f"serve did not come up:\n{log.read_text(encoding='utf-8')}")
 
 
