@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import typing
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +27,9 @@ from sqlalchemy.sql.sqltypes import NullType
 
 from lnob_api.access import history, visibility
 from lnob_api.auth.principal import Principal
+from lnob_api.declare import Entity, Field
 from lnob_api.declare.entities import DATASET
+from lnob_api.declare.observation import OBSERVATION
 from lnob_api.models.tables import areas, datasets, indicators, observations, sdg_targets
 from lnob_api.observation import repository as observation_repo
 from lnob_api.sync import repository as sync_repo
@@ -164,53 +167,57 @@ async def fingerprint(
 
 # --- the CSV export -------------------------------------------------------------------------
 
-CSV_COLUMNS = (
-    "dataset",
-    "indicator",
-    "area",
-    "period",
-    "value",
-    "unit",
-    "obs_status",
-    "conf_status",
-    "sample_size",
-    "sex",
-    "age",
-    "disability_status",
-    "urbanisation",
-    "group",
-    "updated_at",
-    "perturbed",
-    # The observation's dataset's declared CSV columns (declare.entities).
-    *(f.csv for f in DATASET.csv if f.csv is not None),
-)
+# The CSV export's computed columns (not columns of a scoped row), each placed after the
+# declared observation field it follows (None: first): the rest are the declared fields with
+# ``csv`` (declare.observation), in their order, then the dataset's (declare.entities).
+CSV_COMPUTED: dict[str | None, tuple[str, ...]] = {
+    None: ("dataset", "indicator"),
+    "obs_status": ("conf_status",),
+    "updated_at": ("perturbed",),
+}
 
 
-def csv_select(principal: Principal, where: Sequence[ColumnElement[bool]]) -> sa.Select[Any]:
-    """The CSV export's rows in a stable order (the observation id); NULL value when withheld."""
+def csv_columns(entity: Entity = OBSERVATION) -> tuple[str, ...]:
+    """The CSV export's header: computed columns where they stand among the declared ones."""
+    names = list(CSV_COMPUTED[None])
+    for f in entity.csv:
+        assert f.csv is not None
+        names += [f.csv, *CSV_COMPUTED.get(f.name, ())]
+    names += [f.csv for f in DATASET.csv if f.csv is not None]
+    return tuple(names)
+
+
+CSV_COLUMNS = csv_columns()
+
+
+def csv_select(
+    principal: Principal,
+    where: Sequence[ColumnElement[bool]],
+    entity: Entity = OBSERVATION,
+) -> sa.Select[Any]:
+    """The CSV export's rows in a stable order (the observation id); NULL value when withheld.
+    ``entity``: the observation declaration whose ``csv`` fields it writes."""
     s = scoped(principal, where)
     o, d = s.rows, s.dataset
-    columns = (
-        d.c.slug,
-        s.code,
-        o.c.area_code,
-        o.c.period,
-        o.c.value,
-        o.c.unit,
-        o.c.obs_status,
-        conf_status(o),
-        o.c.sample_size,
-        o.c.sex,
-        o.c.age,
-        o.c.disability_status,
-        o.c.urbanisation,
-        o.c.group_code,
-        iso_utc(o.c.updated_at),
-        perturbed_text(o),
-        *DATASET.columns(DATASET.csv, d),
-    )
-    labelled = [csv_cell(c).label(name) for c, name in zip(columns, CSV_COLUMNS, strict=True)]
+    cells: dict[str, ColumnElement[Any]] = {
+        "dataset": d.c.slug,
+        "indicator": s.code,
+        "conf_status": conf_status(o),
+        "perturbed": perturbed_text(o),
+    }
+    for f in entity.csv:
+        assert f.csv is not None
+        column: ColumnElement[Any] = o.c[f.name]
+        cells[f.csv] = iso_utc(column) if _is_timestamp(entity, f) else column
+    cells.update({f.csv: d.c[f.name] for f in DATASET.csv if f.csv is not None})
+    labelled = [csv_cell(cells[name]).label(name) for name in csv_columns(entity)]
     return sa.select(*labelled).select_from(s.source).order_by(o.c.id)
+
+
+def _is_timestamp(entity: Entity, field: Field) -> bool:
+    """Whether a declared field is a timestamp (written as ISO 8601 in UTC)."""
+    kind = entity.types[field.name]
+    return datetime in (kind, *typing.get_args(kind))
 
 
 # Cells a spreadsheet would evaluate as a formula start with = + - @, a tab or a carriage

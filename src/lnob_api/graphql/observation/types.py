@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Hashable
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, ClassVar
 
 import strawberry
 from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api.dataset import repository as dataset_repo
+from lnob_api.declare.observation import OBSERVATION
 from lnob_api.graphql import links, passed
 from lnob_api.graphql.connections import Slice
 from lnob_api.graphql.context import Info
+from lnob_api.graphql.declared import Declared, declared
 from lnob_api.graphql.enums import ObsStatus
 from lnob_api.graphql.ids_input import pks_of
 from lnob_api.graphql.lazy import SdgTarget as _SdgTarget
@@ -58,10 +60,8 @@ class DisclosureWarning:
 
 
 @entity(observation_repo.OBSERVATIONS)
-@strawberry.type(
-    description="One value of one indicator (or one SDG target) for one area and period within "
-    "a dataset."
-)
+@strawberry.type(description=OBSERVATION.description)
+@declared(OBSERVATION)
 class Observation(Node):
     pk: strawberry.Private[int]
     dataset_id: strawberry.Private[int]
@@ -92,18 +92,10 @@ class Observation(Node):
     unit: str
     obs_status: ObsStatus
     sample_size: int | None
-    area_code: str = strawberry.field(description="ISO 3166 code of the area, or a local area's.")
-    period: str = strawberry.field(description="SDMX time period: 2019, 2019-Q2, 2019-03...")
-    period_start: date
-    period_end: date
-    sex: str = strawberry.field(description="SDMX SEX code; _T for the total.")
-    age: str = strawberry.field(description="SDMX AGE code; _T for the total.")
-    disability_status: str = strawberry.field(
-        description="SDMX DISABILITY_STATUS code; _T for the total."
-    )
-    urbanisation: str = strawberry.field(description="SDMX URBANISATION code; _T for the total.")
+    # The declared fields (declare.observation) the type does not write: areaCode ... urbanisation.
+    declared: ClassVar[Declared]
     group_code: str = strawberry.field(
-        name="group", description="Marginalised group code; _T for the total."
+        name="group", description=OBSERVATION.field("group_code").description
     )
     dimensions: strawberry.Private[dict[str, Any]]
     comment: str
