@@ -244,11 +244,16 @@ def windowed(
     edge = first.correlate(None).scalar_subquery() + window
     head = apply_page(base.where(key <= edge), source.order, args, bounds).cte("head")
     short = sa.select(sa.func.count()).select_from(head).correlate(None).scalar_subquery()
-    rest = (
-        apply_page(base.where(key > edge, short <= bounds.size), source.order, args, bounds)
+    beyond = (
+        apply_page(base.where(key > edge), source.order, args, bounds)
         .order_by(None)
         .order_by(key + 0)
+        .subquery("beyond")
     )
+    # The one-time filter outside ``beyond``'s LIMIT (PostgreSQL pushes no condition into a
+    # subquery with a LIMIT): when ``head`` filled the page, nothing of ``rest`` starts. Inside
+    # it, a parallel plan of ``rest`` (large tables) launched its workers before the filter.
+    rest = sa.select(beyond).where(short <= bounds.size)
     both = sa.union_all(sa.select(head), rest).subquery("page")
     return sa.select(both).order_by(both.c[source.order[0].label]).limit(bounds.limit)
 
