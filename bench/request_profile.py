@@ -2,7 +2,7 @@
 
     BENCH_DATABASE_URL=postgresql://... .venv/bin/python -m bench.request_profile \
         [--workload W3] [--principal anonymous|agency] [-n 2000] [--compiled on|off] [--top 30]
-        [--ab driver|cost|lane|fold|standin|view|shelf|lean|shape|hot --rounds 10]
+        [--ab driver|cost|lane|fold|standin|view|shelf|lean|shape|hot|convert --rounds 10]
 
 Drives the whole ASGI app (every middleware, as ``lnob-api serve`` builds it, with the
 settings of the side-by-side: no rate limit, no response cache) with raw ASGI messages, one
@@ -158,6 +158,10 @@ def _toggle(app: Any, change: str, on: bool) -> None:
         params.LENGTHS_FROM_KEY = on
     if change == "lean":
         compiled.lean = on
+    if change == "convert":
+        from lnob_api.graphql.compiled import convert
+
+        convert.BUILT = on
     if change == "shelf":
         database = app.state.database.target
         database.shelf_size = max(1, database.engine.sync_engine.pool.size() // 2) if on else 0
@@ -167,7 +171,19 @@ def _toggle(app: Any, change: str, on: bool) -> None:
         compiled.cache_costs = on
 
 
-AB = ("driver", "cost", "lane", "fold", "standin", "view", "shelf", "lean", "shape", "hot")
+AB = (
+    "driver",
+    "cost",
+    "lane",
+    "fold",
+    "standin",
+    "view",
+    "shelf",
+    "lean",
+    "shape",
+    "hot",
+    "convert",
+)
 
 
 async def _ab(args: Any, app: Any, one: Callable[[int], Awaitable[Any]], title: str) -> None:
@@ -259,7 +275,8 @@ async def main() -> None:
         "shelf: one-statement reads keep their driver connection off the pool between requests; "
         "lean: the operation found once per document, the skeleton once, the cost extension "
         "written without json.dumps; shape: a site's list lengths read from its cache key's "
-        "parameters; hot: shelf, lean and shape together)",
+        "parameters; hot: shelf, lean and shape together; convert: a field's arguments converted "
+        "by a converter built once per field instead of Strawberry's convert_arguments)",
     )
     parser.add_argument("--rounds", type=int, default=10, help="A/B rounds (-n requests each)")
     args = parser.parse_args()

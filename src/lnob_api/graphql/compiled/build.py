@@ -37,7 +37,7 @@ from graphql import (
 )
 from lnob_api.auth.principal import Principal
 from lnob_api.errors import InvalidInput
-from lnob_api.graphql.compiled import prune, render
+from lnob_api.graphql.compiled import convert, prune, render
 from lnob_api.graphql.compiled.common import (
     ZERO,
     Built,
@@ -198,6 +198,8 @@ class Compiler(Pages):
         if not raw:
             return {}
         try:
+            if convert.BUILT:
+                return convert.arguments_converter(self.schema, strawberry_field)(raw)
             return convert_arguments(
                 raw,
                 strawberry_field.arguments,
