@@ -7,23 +7,18 @@ from datetime import datetime
 import strawberry
 
 from lnob_api.client.service import ClientRecord
+from lnob_api.declare.accounts import CLIENT
+from lnob_api.graphql.declared import declared
 from lnob_api.graphql.lazy import Organisation as _Organisation
 from lnob_api.graphql.linked import to_one
 from lnob_api.graphql.node import copied
 from lnob_api.organisation import repository as organisation_repo
 
 
-@strawberry.type(
-    description="A machine or frontend client of an organisation. Its secret is shown once, at"
-    " creation, and stored only as a hash."
-)
+@strawberry.type(description=CLIENT.description)
+@declared(CLIENT)
 class OAuthClient:
-    client_id: str = strawberry.field(description="The public client id.")
-    name: str
     organisation_slug: strawberry.Private[str]
-    scopes: list[str] = strawberry.field(description="The most its tokens may carry.")
-    redirect_uris: list[str]
-    grant_types: list[str]
     is_public: bool = strawberry.field(
         description="True for a browser or mobile frontend: no secret, authorization code + PKCE."
     )

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import Enum
+from typing import ClassVar
 
 import strawberry
 
 from lnob_api.coalition import repository as coalition_repo
+from lnob_api.declare.accounts import GRANT
 from lnob_api.grant.service import GrantRecord, grant_status
 from lnob_api.graphql import lazy, links
+from lnob_api.graphql.declared import Declared, declared
 from lnob_api.graphql.ids import global_id
 from lnob_api.graphql.linked import to_one
 from lnob_api.graphql.node import copied
@@ -23,22 +26,17 @@ class GrantStatus(Enum):
     REVOKED = "REVOKED"
 
 
-@strawberry.type(
-    description="Access to one dataset, or to all of a coalition's data, opened to an"
-    " organisation or an OAuth client, optionally until a moment."
-)
+@strawberry.type(description=GRANT.description)
+@declared(GRANT)
 class Grant:
     id: strawberry.ID
     coalition_code: strawberry.Private[str]
-    dataset_id: strawberry.Private[int | None]
     organisation_slug: strawberry.Private[str | None]
+    # the client's public id (a join), not the grant's ``client_id`` column (its key)
     client_id: str | None = strawberry.field(
         description="The OAuth client granted (its public client id), when the grantee is one."
     )
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    note: str
-    created_at: datetime
+    declared: ClassVar[Declared]
     status: GrantStatus
 
     @classmethod

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
+from lnob_api.declare.accounts import USER
 from lnob_api.graphql import links
+from lnob_api.graphql.declared import declared
 from lnob_api.graphql.enums import CoalitionRole
 from lnob_api.graphql.mutations import (
     COALITION_ADMIN,
@@ -14,13 +16,14 @@ from lnob_api.graphql.mutations import (
     named,
     shown_payload,
 )
+from lnob_api.graphql.node import copied
 from lnob_api.user import service
 
 
-@strawberry.type(description="A user, as a coalition admin sees them when managing roles.")
+@strawberry.type(description=USER.description)
+@declared(USER)
 class RoleHolder:
-    email: str
-    name: str
+    pass
 
 
 @strawberry.type(description="A user's role in a coalition.")
@@ -67,7 +70,7 @@ def _assignment(found: service.RoleAssignment | None) -> CoalitionRoleAssignment
         return None
     return CoalitionRoleAssignment(
         coalition_id=found.coalition_id,
-        user=RoleHolder(email=found.email, name=found.name),
+        user=copied(RoleHolder, found),
         role=found.role,
     )
 
