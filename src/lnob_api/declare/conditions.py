@@ -17,6 +17,12 @@ hold). An unknown name is a TypeError, as for a function's keyword argument. The
   (``ILIKE``, or ``lower(column) LIKE`` with ``lower``);
 - any function of the value that returns one clause or a list of them (a filter of its own).
 
+One spec for every reader: a condition that the bulk exports (CSV, SDMX) filter by too is
+declared ``exported("indicator", condition)``: the export's query parameter ``indicator`` is
+that condition, under that name (``Conditions.exported`` reads values by parameter), so the
+GraphQL filter input field and the export parameter of the same meaning cannot give different
+clauses. ``Conditions.parameters`` maps each parameter to its condition's name.
+
 The declared entities' filters (``Entity.where``: GraphQL and the bulk exports read the same
 declaration) are the ``Filter`` of a field; these are the conditions a list adds of its own.
 """
@@ -24,7 +30,8 @@ declaration) are the ``Filter`` of a field; these are the conditions a list adds
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,11 +44,31 @@ Clauses = ColumnElement[bool] | list[ColumnElement[bool]]
 Condition = Callable[[Any], Clauses]
 
 
+@dataclass(frozen=True, slots=True)
+class Exported:
+    """A condition the bulk exports filter by too, under their query parameter's name."""
+
+    parameter: str
+    condition: Condition
+
+    def __call__(self, value: Any) -> Clauses:
+        return self.condition(value)
+
+
+def exported(parameter: str, condition: Condition) -> Exported:
+    """``condition``, which the export query parameter ``parameter`` is too."""
+    return Exported(parameter, condition)
+
+
 class Conditions:
     """A list's filter: its conditions by input name (see the module docstring)."""
 
     def __init__(self, **conditions: Condition) -> None:
         self.conditions = conditions
+        # export query parameter -> condition name
+        self.parameters = {
+            c.parameter: name for name, c in conditions.items() if isinstance(c, Exported)
+        }
         # What ``inspect.signature`` reads: its names as keyword-only arguments, as for a
         # filter function (``graphql.passed`` passes a filter input's fields by them).
         self.__signature__ = inspect.Signature(
@@ -63,6 +90,14 @@ class Conditions:
             else:
                 where.append(found)
         return where
+
+    def exported(self, values: Mapping[str, Any]) -> list[ColumnElement[bool]]:
+        """The clauses of the values given by export query parameter (None: not given), the
+        same as those of the conditions they name; an unknown parameter is a TypeError."""
+        unknown = values.keys() - self.parameters.keys()
+        if unknown:
+            raise TypeError(f"no such parameter: {', '.join(sorted(unknown))}")
+        return self(**{self.parameters[p]: v for p, v in values.items()})
 
 
 def equal(column: ColumnElement[Any], normalize: Callable[[Any], Any] | None = None) -> Condition:

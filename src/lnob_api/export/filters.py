@@ -41,7 +41,8 @@ PARAMETERS = (
     # Not a condition: read as of an instant (access.history; docs/point-in-time.md).
     "asOf",
 )
-_LISTS = {
+# Parameters of several values: parameter -> ExportFilter field.
+LISTS = {
     "indicator": "indicators",
     "area": "areas",
     "dataset": "datasets",
@@ -105,9 +106,9 @@ def parse_filter(params: Params, *, extra: Sequence[str] = ()) -> ExportFilter:
         if name not in PARAMETERS and name not in extra:
             allowed = ", ".join((*PARAMETERS, *extra))
             raise InvalidInput(name, f"unknown parameter; use {allowed}", code="UNKNOWN_PARAMETER")
-    lists = {field: codes(params, name) for name, field in _LISTS.items()}
+    lists = {field: codes(params, name) for name, field in LISTS.items()}
     for parameter, members in _ENUMS.items():
-        for value in lists[_LISTS[parameter]] or ():
+        for value in lists[LISTS[parameter]] or ():
             if value not in members:
                 raise InvalidInput(
                     parameter, f"{value!r} is not one of {', '.join(members)}", code="INVALID"

@@ -30,7 +30,7 @@ from lnob_api.auth.principal import Principal
 from lnob_api.db.request import RequestDb
 from lnob_api.errors import InvalidInput
 from lnob_api.export import repository
-from lnob_api.export.filters import ExportFilter, dataset_key, period
+from lnob_api.export.filters import LISTS, ExportFilter, dataset_key, period
 from lnob_api.models.tables import datasets
 
 MAX_SERIES = 200
@@ -62,23 +62,18 @@ async def resolve(conn: AsyncConnection, principal: Principal, f: ExportFilter) 
     if f.datasets is not None:
         dataset_ids = await _dataset_ids(conn, principal, f.datasets)
         dataset_where.append(datasets.c.id.in_(dataset_ids))
-    where = repository.observation_filters(
-        indicator_codes=list(f.indicators) if f.indicators is not None else None,
-        area_codes=list(f.areas) if f.areas is not None else None,
-        period_from=f.period_from,
-        period_to=f.period_to,
-        dataset_ids=dataset_ids,
-        sex=_listed(f.sex),
-        age=_listed(f.age),
-        disability_status=_listed(f.disability_status),
-        urbanisation=_listed(f.urbanisation),
-        group_codes=_listed(f.group),
-        updated_since=f.updated_since,
-        target_codes=_listed(f.targets),
-        producer_types=_listed(f.producer_types),
-        methods=_listed(f.methods),
-        washington_group=f.washington_group,
-        meets_criteria=_listed(f.meets_criteria),
+    # By query parameter: each is the condition of the observations' filter spec it names
+    # (observation.repository.filters), the one GraphQL's ObservationFilter reads too.
+    lists = {parameter: _listed(getattr(f, field)) for parameter, field in LISTS.items()}
+    where = repository.observation_filters.exported(
+        {
+            **lists,
+            "dataset": dataset_ids,  # ids or slugs resolved to keys
+            "periodFrom": f.period_from,
+            "periodTo": f.period_to,
+            "updatedSince": f.updated_since,
+            "washingtonGroup": f.washington_group,
+        }
     ) + repository.declared_filters(dict(f.declared))
     where += as_of_clauses(f.as_of, updated_since=f.updated_since, field="asOf")
     return Resolved(where, dataset_where)

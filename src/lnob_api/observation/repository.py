@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api.access import history, visibility
 from lnob_api.auth.principal import Principal
+from lnob_api.declare.conditions import Condition, Conditions, exported, member
 from lnob_api.disclosure.perturbation import observation_perturbed
 from lnob_api.disclosure.primary import count_unit_sql, observation_primary
 from lnob_api.errors import InvalidInput
@@ -205,106 +206,92 @@ def _any_of(column: ColumnElement[Any], lookup: sa.Select[Any]) -> ColumnElement
     return column == sa.any_(sa.func.array(lookup.scalar_subquery()))
 
 
-def filters(
-    *,
-    indicator_codes: list[str] | None = None,
-    area_codes: list[str] | None = None,
-    period_from: str | None = None,
-    period_to: str | None = None,
-    dataset_ids: list[int] | None = None,
-    sex: list[str] | None = None,
-    age: list[str] | None = None,
-    disability_status: list[str] | None = None,
-    urbanisation: list[str] | None = None,
-    group_codes: list[str] | None = None,
-    updated_since: datetime | None = None,
-    target_codes: list[str] | None = None,
-    producer_types: list[str] | None = None,
-    methods: list[str] | None = None,
-    washington_group: bool | None = None,
-    meets_criteria: list[str] | None = None,
-) -> list[ColumnElement[bool]]:
-    """WHERE clauses for the ``observations`` filter input (all given conditions must hold).
+def _of_indicators(indicator_codes: list[str]) -> ColumnElement[bool]:
+    codes = [c.strip() for c in indicator_codes]
+    if len(codes) == 1:
+        # One code (the usual filter): ``= (lookup)``, one indicator id (codes are unique;
+        # none: NULL, no row), so that the planner can walk the indicator's rows in id order
+        # (``ix_observations_indicator_id_id``) and stop at the page size, which ``= ANY(...)``
+        # of an array it cannot see the length of never does.
+        lookup = sa.select(indicators.c.id).where(indicators.c.code == codes[0])
+        return observations.c.indicator_id == lookup.scalar_subquery()
+    return _any_of(
+        observations.c.indicator_id,
+        sa.select(indicators.c.id).where(indicators.c.code.in_(codes)),
+    )
 
-    - Indicator and area codes that do not exist simply match nothing (as does an empty
-      list); an area code also matches every area below it (KE matches KE-30 and its wards).
-    - ``period_from``/``period_to`` are SDMX periods (2019, 2019-Q2, 2019-03...): kept are
-      observations starting on or after the first day of ``period_from`` and ending on or
-      before the last day of ``period_to``. A malformed period raises ``InvalidInput``.
-    - Dimension lists hold codes, ``_T`` meaning the total (not disaggregated).
-    - ``updated_since`` keeps rows changed strictly after that instant, or whose dataset's
-      readership widened after it (incremental sync; removals come as tombstones).
-    - ``target_codes`` keeps values reported at those SDG targets and values of their
-      indicators.
-    - Provenance conditions hold on the observation's own value, else its dataset's
-      (``provenance.repository.observation_filters``).
-    """
-    where: list[ColumnElement[Any]] = []
-    if indicator_codes is not None:
-        codes = [c.strip() for c in indicator_codes]
-        if len(codes) == 1:
-            # One code (the usual filter): ``= (lookup)``, one indicator id (codes are
-            # unique; none: NULL, no row), so that the planner can walk the indicator's
-            # rows in id order (``ix_observations_indicator_id_id``) and stop at the page
-            # size, which ``= ANY(...)`` of an array it cannot see the length of never does.
-            lookup = sa.select(indicators.c.id).where(indicators.c.code == codes[0])
-            where.append(observations.c.indicator_id == lookup.scalar_subquery())
-        else:
-            where.append(
-                _any_of(
-                    observations.c.indicator_id,
-                    sa.select(indicators.c.id).where(indicators.c.code.in_(codes)),
-                )
-            )
-    if target_codes is not None:
-        targets = [c.strip().lower() for c in target_codes]
-        where.append(
-            sa.or_(
-                observations.c.target_code.in_(targets),
-                observations.c.indicator_id.in_(
-                    sa.select(indicators.c.id).where(indicators.c.target_code.in_(targets))
-                ),
-            )
-        )
-    if area_codes is not None:
-        where.append(_in_area([c.strip().upper() for c in area_codes]))
-    if period_from is not None:
-        start = _period_edge(period_from, "filter.periodFrom", end=False)
-        where.append(observations.c.period_start >= start)
-    if period_to is not None:
-        end = _period_edge(period_to, "filter.periodTo", end=True)
-        where.append(observations.c.period_end <= end)
-    if dataset_ids is not None:
-        where.append(observations.c.dataset_id.in_(dataset_ids))
-    dimensions = (
-        ("sex", sex),
-        ("age", age),
-        ("disability_status", disability_status),
-        ("urbanisation", urbanisation),
-        ("group_code", group_codes),
+
+def _of_targets(target_codes: list[str]) -> ColumnElement[bool]:
+    targets = [c.strip().lower() for c in target_codes]
+    return sa.or_(
+        observations.c.target_code.in_(targets),
+        observations.c.indicator_id.in_(
+            sa.select(indicators.c.id).where(indicators.c.target_code.in_(targets))
+        ),
     )
-    for column, values in dimensions:
-        if values is not None:
-            where.append(observations.c[column].in_([v.strip() for v in values]))
-    where.extend(
-        provenance_repo.observation_filters(
-            producer_types=producer_types,
-            methods=methods,
-            washington_group=washington_group,
-            meets_criteria=meets_criteria,
-        )
-    )
-    if updated_since is not None:
-        # A row counts as changed when it changed, or when its dataset's sync time is later
-        # (sync.repository.touch_access: more readers, a new suppression pattern or threshold,
-        # a consent, never before an embargo's end), so that the pull re-sends it as it reads.
-        widened = sa.select(datasets.c.id).where(datasets.c.access_changed_at > updated_since)
-        where.append(
-            sa.or_(
-                observations.c.updated_at > updated_since, observations.c.dataset_id.in_(widened)
-            )
-        )
-    return where
+
+
+def _coded(column: str) -> Condition:
+    """A dimension: one of the codes (surrounding spaces ignored)."""
+    return lambda values: observations.c[column].in_([v.strip() for v in values])
+
+
+def _changed_since(updated_since: datetime) -> ColumnElement[bool]:
+    # A row counts as changed when it changed, or when its dataset's sync time is later
+    # (sync.repository.touch_access: more readers, a new suppression pattern or threshold, a
+    # consent, never before an embargo's end), so that the pull re-sends it as it reads.
+    widened = sa.select(datasets.c.id).where(datasets.c.access_changed_at > updated_since)
+    return sa.or_(observations.c.updated_at > updated_since, observations.c.dataset_id.in_(widened))
+
+
+# The ``observations`` filter: one spec that GraphQL's ObservationFilter (by name), the bulk
+# exports (by query parameter: ``exported``) and SDMX (by name) read. All given conditions
+# must hold.
+#
+# - Indicator and area codes that do not exist simply match nothing (as does an empty list);
+#   an area code also matches every area below it (KE matches KE-30 and its wards).
+# - ``period_from``/``period_to`` are SDMX periods (2019, 2019-Q2, 2019-03...): kept are
+#   observations starting on or after the first day of ``period_from`` and ending on or
+#   before the last day of ``period_to``. A malformed period raises ``InvalidInput``.
+# - Dimension lists hold codes, ``_T`` meaning the total (not disaggregated).
+# - ``updated_since`` keeps rows changed strictly after that instant, or whose dataset's
+#   readership widened after it (incremental sync; removals come as tombstones).
+# - ``target_codes`` keeps values reported at those SDG targets and values of their
+#   indicators.
+# - Provenance conditions hold on the observation's own value, else its dataset's
+#   (``provenance.repository.observation_filters``).
+# - ``dataset_ids`` are keys: the export parameter ``dataset`` (ids or slugs) and GraphQL's
+#   ``datasets`` (global ids) are resolved to them first.
+filters = Conditions(
+    indicator_codes=exported("indicator", _of_indicators),
+    target_codes=exported("target", _of_targets),
+    area_codes=exported("area", lambda codes: _in_area([c.strip().upper() for c in codes])),
+    period_from=exported(
+        "periodFrom",
+        lambda p: observations.c.period_start >= _period_edge(p, "filter.periodFrom", end=False),
+    ),
+    period_to=exported(
+        "periodTo",
+        lambda p: observations.c.period_end <= _period_edge(p, "filter.periodTo", end=True),
+    ),
+    dataset_ids=exported("dataset", member(observations.c.dataset_id)),
+    sex=exported("sex", _coded("sex")),
+    age=exported("age", _coded("age")),
+    disability_status=exported("disabilityStatus", _coded("disability_status")),
+    urbanisation=exported("urbanisation", _coded("urbanisation")),
+    group_codes=exported("group", _coded("group_code")),
+    producer_types=exported(
+        "producerType", lambda v: provenance_repo.observation_filters(producer_types=v)
+    ),
+    methods=exported("method", lambda v: provenance_repo.observation_filters(methods=v)),
+    washington_group=exported(
+        "washingtonGroup", lambda v: provenance_repo.observation_filters(washington_group=v)
+    ),
+    meets_criteria=exported(
+        "meetsCriteria", lambda v: provenance_repo.observation_filters(meets_criteria=v)
+    ),
+    updated_since=exported("updatedSince", _changed_since),
+)
 
 
 async def unprotectable_count(db: AsyncSession | AsyncConnection, dataset_id: int) -> int:

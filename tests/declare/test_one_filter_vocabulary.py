@@ -1,0 +1,133 @@
+"""One filter vocabulary: every bulk export filter parameter (CSV, SDMX's dataset and
+indicator series reads) is the condition of the same filter spec that GraphQL's filter input
+field of the same meaning reads, and gives the same SQL; drift between them fails here."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncConnection
+from tests import factories as f
+
+from lnob_api.auth.principal import Principal
+from lnob_api.declare.entities import DATASET
+from lnob_api.export import filters as export_filters
+from lnob_api.export import repository as export_repo
+from lnob_api.export import service as export_service
+from lnob_api.graphql import passed
+from lnob_api.graphql.dataset.queries import DatasetFilter
+from lnob_api.graphql.declared import declared_where
+from lnob_api.graphql.ids import to_global_id
+from lnob_api.graphql.observation.types import ObservationFilter, observation_where
+from lnob_api.models.provenance import ProducerType, ProvenanceMethod
+from lnob_api.observation import repository as observation_repo
+
+SPEC = observation_repo.filters
+# What observation_where spells out beside the input (the rest passes by name).
+SPELLED = {"dataset_ids": "datasets", "group_codes": "group"}
+# Export parameters that are no condition on the observations' own filter spec.
+NOT_CONDITIONS = {"labels", "asOf", *DATASET.parameters}
+
+
+def _sql(clauses: list[Any]) -> list[str]:
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    return [
+        str(c.compile(dialect=dialect, compile_kwargs={"literal_binds": True})) for c in clauses
+    ]
+
+
+def _graphql_field(condition: str) -> str:
+    by_name = {**passed.by_name(SPEC, ObservationFilter), **SPELLED}
+    return by_name[condition]
+
+
+def test_every_export_parameter_is_a_condition_of_the_spec_and_a_graphql_field() -> None:
+    conditions = set(export_filters.PARAMETERS) - NOT_CONDITIONS
+    assert conditions == set(SPEC.parameters)
+    graphql_fields = {f.python_name for f in ObservationFilter.__strawberry_definition__.fields}  # type: ignore[attr-defined]
+    for parameter, condition in SPEC.parameters.items():
+        assert _graphql_field(condition) in graphql_fields, parameter
+
+
+async def _samples(conn: AsyncConnection) -> dict[str, tuple[str, Any]]:
+    """parameter -> (the query parameter's value, the GraphQL filter field's value)."""
+    coalition = await f.create_coalition(conn)
+    dataset = await f.create_dataset(conn, coalition)
+    codes = list(
+        (await conn.execute(sa.text("SELECT code FROM indicators ORDER BY code LIMIT 2"))).scalars()
+    )
+    return {
+        "indicator": (",".join(codes), codes),
+        "target": ("1.1, 1.a", ["1.1", "1.a"]),
+        "area": ("ke", ["ke"]),
+        "periodFrom": ("2019", "2019"),
+        "periodTo": ("2020-Q2", "2020-Q2"),
+        "dataset": (dataset["slug"], [to_global_id("Dataset", dataset["id"])]),
+        "sex": ("F,M", ["F", "M"]),
+        "age": ("Y15T24", ["Y15T24"]),
+        "disabilityStatus": ("DIS,_T", ["DIS", "_T"]),
+        "urbanisation": ("U", ["U"]),
+        "group": ("G1", ["G1"]),
+        "updatedSince": ("2024-05-01T00:00:00Z", datetime(2024, 5, 1, tzinfo=UTC)),
+        "producerType": (
+            "COMMUNITY_DRIVEN,OFFICIAL",
+            [ProducerType.COMMUNITY_DRIVEN, ProducerType.OFFICIAL],
+        ),
+        "method": ("HOUSEHOLD_SURVEY", [ProvenanceMethod.HOUSEHOLD_SURVEY]),
+        "washingtonGroup": ("false", False),
+        "meetsCriteria": ("Q1", ["Q1"]),
+    }
+
+
+async def test_each_export_parameter_gives_the_clause_of_the_graphql_field(
+    conn: AsyncConnection,
+) -> None:
+    samples = await _samples(conn)
+    assert set(samples) == set(SPEC.parameters)
+    for parameter, (raw, given) in samples.items():
+        parsed = export_filters.parse_filter({parameter: [raw]})
+        resolved = await export_service.resolve(conn, Principal(), parsed)
+        graphql = ObservationFilter(**{_graphql_field(SPEC.parameters[parameter]): given})
+        where, _ = observation_where(graphql)
+        assert resolved.where, parameter
+        assert _sql(resolved.where) == _sql(where), parameter
+
+
+async def test_the_series_read_gives_the_clauses_of_the_graphql_fields(
+    conn: AsyncConnection,
+) -> None:
+    # indicator_series (SDMX-like series of one indicator) reads the same spec by name
+    samples = await _samples(conn)
+    code = samples["indicator"][1][0]
+    by_name = observation_repo.filters(
+        indicator_codes=[code], area_codes=["KE"], period_from="2019", sex=["F"]
+    )
+    graphql = ObservationFilter(indicators=[code], areas=["KE"], period_from="2019", sex=["F"])
+    assert _sql(by_name) == _sql(observation_where(graphql)[0])
+
+
+def test_the_declared_dataset_parameters_give_the_clauses_of_the_graphql_fields() -> None:
+    # the export parameter ``language`` and DatasetFilter.languages: one declared Filter
+    for field in DATASET.filters:
+        assert field.filter is not None
+        if field.filter.parameter is None:
+            continue
+        parsed = export_filters.parse_filter({field.filter.parameter: ["en,sw-ke"]})
+        exported = export_repo.declared_filters(dict(parsed.declared))
+        inner = DATASET.where(dict(parsed.declared), export=True)
+        graphql = declared_where(DATASET, DatasetFilter(**{field.filter.name: ["en", "sw-ke"]}))
+        assert inner and _sql(inner) == _sql(graphql), field.name
+        # the export keeps the observations of exactly those datasets
+        expected = export_repo.observations.c.dataset_id.in_(
+            sa.select(export_repo.datasets.c.id).where(*graphql)
+        )
+        assert _sql(exported) == _sql([expected])
+
+
+def test_an_unknown_parameter_is_refused_by_the_spec() -> None:
+    with pytest.raises(TypeError, match="no such parameter: colour"):
+        SPEC.exported({"colour": ["red"]})
