@@ -1,5 +1,6 @@
 """The declared account entities (users, OAuth clients, grants): no secret is ever a field,
-and their GraphQL types show exactly the fields they showed before the declaration."""
+and their GraphQL types (and the declared OfficialValue) show exactly the fields they showed
+before the declaration."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sqlalchemy as sa
 
 from lnob_api.client.service import ClientRecord
 from lnob_api.declare.accounts import CLIENT, ENTITIES, GRANT, SECRETS, USER
+from lnob_api.declare.official import OFFICIAL_VALUE
 from lnob_api.grant.service import GrantRecord
 from lnob_api.graphql.schema import schema
 from lnob_api.user.service import RoleAssignment
@@ -78,3 +80,32 @@ def test_each_declared_field_is_an_attribute_of_the_record_the_type_is_built_fro
     for entity, record in ((USER, RoleAssignment), (CLIENT, ClientRecord), (GRANT, GrantRecord)):
         names = {f.name for f in dataclasses.fields(record)}
         assert {f.name for f in entity.fields} <= names, entity.name
+
+
+def test_the_declared_official_value_shows_its_fields_as_before() -> None:
+    # group_code and source_name are shown under their declared names (Field.shown_as)
+    assert _fields("OfficialValue") == [
+        "id",
+        "indicatorCode",
+        "areaCode",
+        "period",
+        "periodStart",
+        "periodEnd",
+        "value",
+        "unit",
+        "sex",
+        "age",
+        "disabilityStatus",
+        "urbanisation",
+        "group",
+        "source",
+        "sourceUrl",
+        "retrievedOn",
+        "note",
+        "updatedAt",
+        "area",
+    ]
+    assert {f.name: f.shown_as for f in OFFICIAL_VALUE.fields if f.shown_as} == {
+        "group_code": "group",
+        "source_name": "source",
+    }

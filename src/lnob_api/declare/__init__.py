@@ -112,6 +112,8 @@ class Field:
     # The column of its translations (JSON: language -> text) when the field is localized: it
     # answers in the language asked for, else the request's, else the column's own (English).
     localized: str | None = None
+    # The GraphQL object field's name when it is not the column's (``group`` for ``group_code``).
+    shown_as: str | None = None
 
     @property
     def edit(self) -> Edit | None:

@@ -138,12 +138,12 @@ def declared(entity: Entity) -> Any:
                 )
                 found.append((f"localized_{f.name}", kind, shown))
                 continue
-            described = f.public and f.description
+            named = f.public and (f.description or f.shown_as)
             found.append(
                 (
                     f.name,
                     kind if f.public else _PRIVATE[kind],
-                    strawberry.field(description=f.description) if described else None,
+                    strawberry.field(name=f.shown_as, description=f.description) if named else None,
                 )
             )
         return found

@@ -2,45 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from datetime import date
+from typing import Any, ClassVar
 
 import strawberry
 
+from lnob_api.declare.official import OFFICIAL_VALUE, TOTAL
 from lnob_api.graphql import links
+from lnob_api.graphql.declared import Declared, declared_node
 from lnob_api.graphql.lazy import Observation as _Observation
 from lnob_api.graphql.linked import to_one
-from lnob_api.graphql.node import Node, copied, entity
+from lnob_api.graphql.node import Node, copied
 from lnob_api.observation import repository as observation_repo
 from lnob_api.official import repository as official_repo
 
-_TOTAL = "_T is the total (not disaggregated)."
 
-
-@entity(official_repo.OFFICIAL_VALUES)
-@strawberry.type(
-    description="An official reference value (a national SDG platform, the UN SDG database...) "
-    "of an indicator or SDG target for an area and period. Public reference data."
-)
+@declared_node(official_repo.OFFICIAL_VALUES, OFFICIAL_VALUE)
 class OfficialValue(Node):
-    pk: strawberry.Private[int]
     indicator_code: str = strawberry.field(description="The indicator's or target's code.")
-    area_code: str
-    period: str = strawberry.field(description="SDMX time period.")
-    period_start: date
-    period_end: date
-    value: float
-    unit: str
-    sex: str = strawberry.field(description=_TOTAL)
-    age: str = strawberry.field(description=_TOTAL)
-    disability_status: str = strawberry.field(description=_TOTAL)
-    urbanisation: str = strawberry.field(description=_TOTAL)
-    group_code: str = strawberry.field(name="group", description=_TOTAL)
-    source_name: str = strawberry.field(name="source", description="Where the value comes from.")
-    source_url: str | None
-    retrieved_on: date | None = strawberry.field(description="When it was taken from the source.")
-    note: str
-    updated_at: datetime
+    declared: ClassVar[Declared]
 
     area = links.area(required=True)
 
@@ -52,11 +32,11 @@ class OfficialValue(Node):
 class ComparisonRow:
     area_code: str
     period: str
-    sex: str = strawberry.field(description=_TOTAL)
-    age: str = strawberry.field(description=_TOTAL)
-    disability_status: str = strawberry.field(description=_TOTAL)
-    urbanisation: str = strawberry.field(description=_TOTAL)
-    group_code: str = strawberry.field(name="group", description=_TOTAL)
+    sex: str = strawberry.field(description=TOTAL)
+    age: str = strawberry.field(description=TOTAL)
+    disability_status: str = strawberry.field(description=TOTAL)
+    urbanisation: str = strawberry.field(description=TOTAL)
+    group_code: str = strawberry.field(name="group", description=TOTAL)
     community_value: float | None = strawberry.field(
         description="The community value; null when there is none you may read, or when it is "
         "withheld by small-cell suppression."
