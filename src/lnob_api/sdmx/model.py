@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lnob_api.declare import entities
+from lnob_api.declare import Entity, entities
+from lnob_api.declare.observation import OBSERVATION
 
 AGENCY = "LNOB"
 AGENCY_NAME = "Leave No One Behind partnership"
@@ -56,6 +57,14 @@ class Component:
     column: str
 
 
+def declared_attributes(observation: Entity = OBSERVATION) -> tuple[Component, ...]:
+    """The uncoded attributes the declarations tag (``Field.sdmx``): the observation's fields
+    (a column of its scoped row), then its dataset's; each read from the row column named as
+    the field."""
+    fields = (*observation.sdmx, *entities.DATASET.sdmx)
+    return tuple(Component(*f.sdmx, None, f.name) for f in fields if f.sdmx)
+
+
 DIMENSIONS: tuple[Component, ...] = (
     Component("INDICATOR", "SDG or community-defined indicator", "CL_INDICATOR", "indicator"),
     Component("REF_AREA", "Reference area", "CL_AREA", "area"),
@@ -74,14 +83,19 @@ OBS_ATTRIBUTES: tuple[Component, ...] = (
     Component("PRODUCER_TYPE", "Type of data producer", "CL_PRODUCER_TYPE", "producer_type"),
     Component("COLLECTION_METHOD", "Data collection method", "CL_COLLECTION_METHOD", "method"),
     Component("SAMPLING", "Sampling approach", "CL_SAMPLING", "sampling"),
-    # The observation's dataset's declared attributes (declare.entities), uncoded.
-    *(Component(*f.sdmx, None, f.name) for f in entities.DATASET.sdmx if f.sdmx),
+    # The observation's declared attributes (declare.observation), then its dataset's
+    # (declare.entities), uncoded.
+    *declared_attributes(),
 )
 # Attached to the data set (uncoded: the dataset's slug). A data message holds one SDMX data
 # set per LNOB dataset, since two datasets of a coalition may report the same key and period.
 DATASET = Component("DATASET", "Dataset", None, "dataset")
 ATTRIBUTES: tuple[Component, ...] = (*OBS_ATTRIBUTES, DATASET)
 KEY_LENGTH = len(DIMENSIONS)
+# Each component is read from its own column of a data row (a declared attribute named as a
+# computed one, or as the dataset's, would read the wrong value).
+_READ = [c.column for c in (*DIMENSIONS, TIME, *ATTRIBUTES)]
+assert len(set(_READ)) == len(_READ), "two SDMX components read the same row column"
 
 # Code lists whose codes do not depend on the data.
 OBS_STATUS_NAMES = {

@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from lnob_api.access import history, visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.declare.entities import DATASET
+from lnob_api.declare.observation import OBSERVATION
 from lnob_api.export import repository as export_repo
 from lnob_api.export.repository import Scoped as Scoped
 from lnob_api.export.repository import copy_csv as copy_csv
@@ -191,7 +192,9 @@ def _columns(s: export_repo.Scoped) -> dict[str, ColumnElement[Any]]:
         "method": _provenance(o.c.method, d.c.method),
         "sampling": _provenance(o.c.sampling, d.c.sampling),
         "dataset": d.c.slug,
-        **{f.name: d.c[f.name] for f in DATASET.sdmx},  # declared attributes (model)
+        # declared attributes (model.declared_attributes): the observation's, its dataset's
+        **{f.name: o.c[f.name] for f in OBSERVATION.sdmx},
+        **{f.name: d.c[f.name] for f in DATASET.sdmx},
     }
 
 
