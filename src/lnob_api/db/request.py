@@ -113,7 +113,9 @@ class EngineDatabase:
             yield driver
         except BaseException:
             # A failed statement may leave the driver mid-operation (a timeout, a server
-            # that went away): never hand that connection to the next request.
+            # that went away): never hand that connection to the next request. (One cancelled
+            # because its client left, once the server answered the cancel, is not failed:
+            # ``RequestDb._direct`` ends it as a success.)
             proxied.invalidate()
             raise
         if driver.is_closed():
@@ -183,7 +185,15 @@ class EngineDatabase:
 
     async def cancel_backend(self, pid: int) -> None:
         """Ask PostgreSQL to cancel what backend ``pid`` is running (an abandoned request's
-        statement), from another pooled connection."""
+        statement), from another pooled connection. Shielded: the caller (the outage
+        middleware's disconnect watcher) is cancelled when the request ends, which the
+        cancelled statement's error can make happen before this call returns; a connection
+        cancelled mid-command would be invalidated, and reopened by a later checkout."""
+        task = asyncio.ensure_future(self._cancel_backend(pid))
+        task.add_done_callback(_consume)
+        await asyncio.shield(task)
+
+    async def _cancel_backend(self, pid: int) -> None:
         await self._spare()
         async with self.engine.connect() as conn:
             await conn.execute(sa.text("SELECT pg_cancel_backend(:pid)"), {"pid": pid})
@@ -340,10 +350,13 @@ class RequestDb:
             health = availability.CURRENT.get()
             cancel: Callable[[], Awaitable[None]] | None = None
             backend = getattr(target, "cancel_backend", None)
+            asked = False  # the statement's cancellation was requested (its client left)
             if health is not None and backend is not None:
                 pid = driver.get_server_pid()
 
                 async def cancel() -> None:
+                    nonlocal asked
+                    asked = True
                     await backend(pid)
 
                 health.cancels.append(cancel)
@@ -355,7 +368,13 @@ class RequestDb:
                     self._broken = availability.note(exc) is not None or self._broken
                 if cancel is not None and health is not None:
                     health.cancels.remove(cancel)  # before the connection goes back
-                await cm.__aexit__(type(exc), exc, exc.__traceback__)
+                if asked and _cancelled_cleanly(exc, driver):
+                    # Stopped as asked, and the server is done with it: the connection goes
+                    # back as after a success, not reopened (and its statements prepared
+                    # again) by the next request.
+                    await cm.__aexit__(None, None, None)
+                else:
+                    await cm.__aexit__(type(exc), exc, exc.__traceback__)
                 raise
             if cancel is not None and health is not None:
                 health.cancels.remove(cancel)
@@ -472,6 +491,25 @@ class RequestDb:
 
 class RequestFinished(RuntimeError):
     """A statement arrived after its request's transaction was closed."""
+
+
+def _cancelled_cleanly(exc: BaseException, driver: Any) -> bool:
+    """Whether a driver statement ended by ``pg_cancel_backend`` left its connection fit for
+    the next request: PostgreSQL answered the cancel (SQLSTATE 57014, raised by asyncpg only
+    once the server is ready for the next query) and the connection is idle: open, outside any
+    transaction, with no cancel request of the driver's own pending. Anything else (a
+    timeout of the driver's, a socket that closed, another error) is not."""
+    if getattr(exc, "sqlstate", None) != "57014":
+        return False
+    protocol = getattr(driver, "_protocol", None)
+    return (
+        protocol is not None
+        and not driver.is_closed()
+        and protocol.is_connected()
+        and not protocol.is_in_transaction()
+        and not protocol._is_cancelling()
+        and not getattr(driver, "_cancellations", None)
+    )
 
 
 def _consume(task: asyncio.Future[Any]) -> None:
