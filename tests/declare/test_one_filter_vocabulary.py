@@ -14,17 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tests import factories as f
 
 from lnob_api.auth.principal import Principal
+from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import DATASET
 from lnob_api.export import filters as export_filters
 from lnob_api.export import repository as export_repo
 from lnob_api.export import service as export_service
 from lnob_api.graphql import passed
-from lnob_api.graphql.dataset.queries import DatasetFilter
-from lnob_api.graphql.declared import declared_where
+from lnob_api.graphql.dataset.queries import DatasetFilter, _datasets
 from lnob_api.graphql.ids import to_global_id
 from lnob_api.graphql.observation.types import ObservationFilter, observation_where
 from lnob_api.models.provenance import ProducerType, ProvenanceMethod
 from lnob_api.observation import repository as observation_repo
+from lnob_api.provenance import repository as provenance_repo
 
 SPEC = observation_repo.filters
 # What observation_where spells out beside the input (the rest passes by name).
@@ -110,22 +111,39 @@ async def test_the_series_read_gives_the_clauses_of_the_graphql_fields(
     assert _sql(by_name) == _sql(observation_where(graphql)[0])
 
 
-def test_the_declared_dataset_parameters_give_the_clauses_of_the_graphql_fields() -> None:
-    # the export parameter ``language`` and DatasetFilter.languages: one declared Filter
-    for field in DATASET.filters:
-        assert field.filter is not None
-        if field.filter.parameter is None:
-            continue
-        parsed = export_filters.parse_filter({field.filter.parameter: ["en,sw-ke"]})
+def test_the_dataset_parameters_give_the_clauses_of_the_graphql_fields() -> None:
+    # the export parameter ``language`` and DatasetFilter.languages: one condition of the
+    # datasets' filter spec (declared: DATASET.conditions)
+    assert (
+        dataset_repo.filters.parameters
+        == DATASET.conditions.parameters
+        == {"language": "languages"}
+    )
+    assert set(DATASET.parameters) <= set(export_filters.PARAMETERS)
+    for parameter, condition in dataset_repo.filters.parameters.items():
+        parsed = export_filters.parse_filter({parameter: ["en,sw-ke"]})
         exported = export_repo.declared_filters(dict(parsed.declared))
-        inner = DATASET.where(dict(parsed.declared), export=True)
-        graphql = declared_where(DATASET, DatasetFilter(**{field.filter.name: ["en", "sw-ke"]}))
-        assert inner and _sql(inner) == _sql(graphql), field.name
+        graphql = _datasets(DatasetFilter(**{condition: ["en", "sw-ke"]})).where
+        assert graphql and _sql(DATASET.where(dict(parsed.declared), export=True)) == _sql(
+            graphql
+        ), parameter
         # the export keeps the observations of exactly those datasets
         expected = export_repo.observations.c.dataset_id.in_(
             sa.select(export_repo.datasets.c.id).where(*graphql)
         )
         assert _sql(exported) == _sql([expected])
+
+
+def test_the_dataset_spec_holds_its_own_the_provenance_and_the_declared_filters() -> None:
+    # one object: what DatasetFilter gives passes to it by name (no second reading)
+    passes = passed.by_name(dataset_repo.filters, DatasetFilter)
+    fields = {f.python_name for f in DatasetFilter.__strawberry_definition__.fields}  # type: ignore[attr-defined]
+    assert fields - set(passes.values()) == {"projects"}  # spelled: decoded project ids
+    given = DatasetFilter(washington_group=False, languages=["sw-ke"], meets_criteria=["Q1"])
+    assert _sql(_datasets(given).where) == _sql(
+        provenance_repo.dataset_filters(washington_group=False, meets_criteria=["Q1"])
+        + DATASET.where({"languages": ["sw-KE"]})
+    )
 
 
 def test_an_unknown_parameter_is_refused_by_the_spec() -> None:

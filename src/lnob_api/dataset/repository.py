@@ -12,6 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from lnob_api.access import history, visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.declare.conditions import Conditions, member, words
+from lnob_api.declare.entities import DATASET
 from lnob_api.models.tables import (
     coalitions,
     consents,
@@ -24,6 +25,7 @@ from lnob_api.models.tables import (
 from lnob_api.models.tables import dataset_validations as validations
 from lnob_api.models.tables import marginalised_groups as groups
 from lnob_api.models.tables import sdg_targets as targets
+from lnob_api.provenance import repository as provenance_repo
 from lnob_api.read.relations import Source, Through, ToMany, ToOne, order_by, public
 from lnob_api.sync import repository as sync_repo
 
@@ -118,7 +120,9 @@ def _changed_since(since: datetime) -> ColumnElement[bool]:
     )
 
 
-# The ``datasets`` filter input (all given conditions must hold).
+# The ``datasets`` filter: one spec for the GraphQL filter input (all given conditions must
+# hold): its own conditions, the provenance ones (``provenance.repository.dataset_filters``)
+# and the declared ones (``DATASET.conditions``: ``languages``, the exports' ``language``).
 filters = Conditions(
     coalition_codes=_of_coalitions,
     project_ids=member(datasets.c.project_id),
@@ -129,6 +133,11 @@ filters = Conditions(
     group_codes=_in_groups,
     search=words(datasets.c.title + " " + datasets.c.description, lower=True),
     updated_since=_changed_since,
+    producer_types=lambda v: provenance_repo.dataset_filters(producer_types=v),
+    methods=lambda v: provenance_repo.dataset_filters(methods=v),
+    washington_group=lambda v: provenance_repo.dataset_filters(washington_group=v),
+    meets_criteria=lambda v: provenance_repo.dataset_filters(meets_criteria=v),
+    **DATASET.conditions.conditions,
 )
 
 

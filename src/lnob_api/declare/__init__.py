@@ -9,9 +9,9 @@ the order the GraphQL type shows them (``inputs``: the names its inputs show fir
 order differs). The code that used to repeat these lists reads them from here:
 ``graphql.declared`` builds the object fields, the create/update inputs and the filter inputs,
 ``Entity.check_edits`` is the one check of an edit's values (null on a NOT NULL column, the
-length limit, the field's ``check``), ``Entity.where`` the one reading of a filter (GraphQL and
-the bulk exports), ``dataset.lifecycle`` copies the ``copied`` fields, the CSV export, SDMX and
-DCAT take their extra columns from it.
+length limit, the field's ``check``), ``Entity.conditions`` the filter spec the field tags
+make (``declare.conditions``: GraphQL and the bulk exports read it), ``dataset.lifecycle``
+copies the ``copied`` fields, the CSV export, SDMX and DCAT take their extra columns from it.
 
 Reading a declaration (what the compiled read path walks): ``Entity.table.c[field.name]`` is a
 field's column, ``Entity.types[name]`` its Python type and ``Entity.json(name)`` its JSON
@@ -40,8 +40,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.elements import ColumnElement
 
+from lnob_api.declare.conditions import Condition, Conditions, exported, words
 from lnob_api.errors import InvalidInput
-from lnob_api.read.search import ESCAPE, word_patterns
 
 # equal: one value; member: any of a list; range: from/to (both ends included); text: words the
 # column contains (each of them, any case).
@@ -250,46 +250,55 @@ class Entity:
         """The export query parameters of the declared filters."""
         return tuple(f.filter.parameter for f in self.filters if f.filter and f.filter.parameter)
 
-    def where(
-        self,
-        values: Mapping[str, Any],
-        table: sa.FromClause | None = None,
-        *,
-        export: bool = False,
-    ) -> list[ColumnElement[bool]]:
-        """WHERE clauses for the given filter values (None: not given), each value checked.
-        Values are keyed by the filter input's field name (an ``InvalidInput`` names
-        ``filter.<name>``), or with ``export`` by the query parameter (and names it). A range's
-        value is its (from, to) pair, either end None; a text's, the words to find."""
-        source = self.table if table is None else table
-        clauses: list[ColumnElement[bool]] = []
+    @cached_property
+    def conditions(self) -> Conditions:
+        """The declared filters as a list filter spec (``declare.conditions``), by the filter
+        input's field names (a range's two ends: ``<name>_from``, ``<name>_to``), each value
+        checked (an ``InvalidInput`` names ``filter.<name>``); a filter the bulk exports read
+        too is ``exported`` under its query parameter. A list filter adds these to its own
+        conditions (``Conditions(**own, **ENTITY.conditions.conditions)``) so that GraphQL and
+        the exports read one spec."""
+        found: dict[str, Condition] = {}
         for f in self.filters:
             assert f.filter is not None
-            name = (f.filter.parameter if export else f.filter.name) or ""
-            value = values.get(name)
-            if not name or value is None:
+            column: ColumnElement[Any] = self.table.c[f.name]
+            spec = f.filter
+            if spec.how == "range":
+                found[f"{spec.name}_from"] = _at_least(f, column, f"filter.{spec.name}From")
+                found[f"{spec.name}_to"] = _at_most(f, column, f"filter.{spec.name}To")
                 continue
-            where = name if export else f"filter.{name}"
-            column: ColumnElement[Any] = source.c[f.name]
-            if f.filter.how == "member" or export:  # a parameter: comma-separated values
-                items = list(value)
-                if len(items) > MAX_VALUES:
-                    raise InvalidInput(where, f"at most {MAX_VALUES} values", code="TOO_LARGE")
-                checked = [f.checked(str(v), f"{where}.{i}") for i, v in enumerate(items)]
-                clauses.append(column.in_(checked))
-            elif f.filter.how == "equal":
-                clauses.append(column == _checked(f, value, where))
-            elif f.filter.how == "range":
-                low, high = value
-                if low is not None:
-                    clauses.append(column >= _checked(f, low, f"{where}From"))
-                if high is not None:
-                    clauses.append(column <= _checked(f, high, f"{where}To"))
+            if spec.how == "member":
+                condition = _member(f, column, f"filter.{spec.name}")
+            elif spec.how == "equal":
+                condition = _equal(f, column, f"filter.{spec.name}")
             else:  # text: every word, in any case
-                haystack = sa.func.lower(column)
-                for pattern in word_patterns(str(value)):
-                    clauses.append(haystack.like(pattern, escape=ESCAPE))
-        return clauses
+                condition = words(column, lower=True)
+            # The exports' parameters take comma-separated values: only a member filter means
+            # the same there as in GraphQL.
+            assert spec.parameter is None or spec.how == "member", f"{self.name}.{f.name}"
+            found[spec.name] = (
+                condition if spec.parameter is None else exported(spec.parameter, condition)
+            )
+        return Conditions(**found)
+
+    def where(
+        self, values: Mapping[str, Any], *, export: bool = False
+    ) -> list[ColumnElement[bool]]:
+        """WHERE clauses for the given filter values (None: not given): ``conditions`` keyed
+        by the filter input's field name, or with ``export`` by the query parameter. A range's
+        value is its (from, to) pair, either end None; a text's, the words to find."""
+        if export:
+            return self.conditions.exported(values)
+        given: dict[str, Any] = {}
+        for f in self.filters:
+            assert f.filter is not None
+            value = values.get(f.filter.name)
+            if f.filter.how == "range":
+                low, high = value if value is not None else (None, None)
+                given[f"{f.filter.name}_from"], given[f"{f.filter.name}_to"] = low, high
+            else:
+                given[f.filter.name] = value
+        return self.conditions(**given)
 
     # --- exports --------------------------------------------------------------------------
 
@@ -322,6 +331,28 @@ class Entity:
 def _checked(field: Field, value: Any, where: str) -> Any:
     """A filter value through the field's ``check`` (which takes text) when it has one."""
     return field.checked(str(value), where) if field.check is not None else value
+
+
+def _member(field: Field, column: ColumnElement[Any], where: str) -> Condition:
+    def condition(values: Any) -> ColumnElement[bool]:
+        items = list(values)
+        if len(items) > MAX_VALUES:
+            raise InvalidInput(where, f"at most {MAX_VALUES} values", code="TOO_LARGE")
+        return column.in_([field.checked(str(v), f"{where}.{i}") for i, v in enumerate(items)])
+
+    return condition
+
+
+def _equal(field: Field, column: ColumnElement[Any], where: str) -> Condition:
+    return lambda value: column == _checked(field, value, where)
+
+
+def _at_least(field: Field, column: ColumnElement[Any], where: str) -> Condition:
+    return lambda value: column >= _checked(field, value, where)
+
+
+def _at_most(field: Field, column: ColumnElement[Any], where: str) -> Condition:
+    return lambda value: column <= _checked(field, value, where)
 
 
 def _camel(name: str) -> str:

@@ -12,6 +12,7 @@ from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.declare.conditions import Conditions, equal, linked_to_target, words
+from lnob_api.declare.entities import PUBLICATION
 from lnob_api.models.tables import (
     coalitions,
     publication_coalitions,
@@ -69,11 +70,12 @@ def _about_coalition(code: str) -> ColumnElement[bool]:
 
 
 # The ``publications`` list filter (all given conditions must hold); ``language`` is a
-# canonical tag (declare.language).
+# canonical tag (declare.language); one spec with the declared filters (PUBLICATION).
 filters = Conditions(
     coalition_code=_about_coalition,
     kind=equal(publications.c.kind),
     language=equal(publications.c.language),
     target_code=linked_to_target(publications.c.id, publication_targets, "publication_id"),
     search=words(publications.c.title + " " + publications.c.description, lower=True),
+    **PUBLICATION.conditions.conditions,  # the declared ones: ``languages``
 )

@@ -14,13 +14,12 @@ from lnob_api.declare.entities import DATASET
 from lnob_api.graphql import passed
 from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.dataset.types import Dataset
-from lnob_api.graphql.declared import declared_where, filters
+from lnob_api.graphql.declared import filters
 from lnob_api.graphql.enums import DatasetStatus
 from lnob_api.graphql.ids_input import pks_of
 from lnob_api.graphql.inputs import check_int
 from lnob_api.graphql.lookups import by_id_or_slug
 from lnob_api.graphql.provenance.types import ProducerType, ProvenanceMethod
-from lnob_api.provenance import repository as provenance_repo
 from lnob_api.sdg import repository as sdg_repo
 
 
@@ -85,15 +84,8 @@ def _datasets(
     f = filter or DatasetFilter()
     for i, goal in enumerate(f.goals or ()):
         check_int(goal, sdg_repo.goals.c.code, f"filter.goals.{i}")
-    where = _where(
-        f, project_ids=pks_of(f.projects, "Project", "filter.projects")
-    ) + provenance_repo.dataset_filters(
-        producer_types=f.producer_types,
-        methods=f.methods,
-        washington_group=f.washington_group,
-        meets_criteria=f.meets_criteria,
-    )
-    where += declared_where(DATASET, f)  # the declared filters (declare.entities)
+    # one spec (dataset.repository.filters): its own, the provenance and the declared filters
+    where = _where(f, project_ids=pks_of(f.projects, "Project", "filter.projects"))
     order = dataset_repo.ORDERS[order_by.value]
     if as_of is not None:
         at = history.check_as_of(as_of, "asOf")

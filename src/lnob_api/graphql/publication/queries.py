@@ -8,7 +8,7 @@ import strawberry
 
 from lnob_api.declare.entities import PUBLICATION
 from lnob_api.graphql.connections import Slice, connection
-from lnob_api.graphql.declared import declared_where, filters
+from lnob_api.graphql.declared import filters
 from lnob_api.graphql.enums import PublicationKind
 from lnob_api.graphql.lookups import by_id_or_slug
 from lnob_api.graphql.publication.types import Publication
@@ -49,8 +49,9 @@ def _publications(
         language=language.checked(f.language, "filter.language") if f.language else None,
         target_code=f.target,
         search=f.search,
+        # the declared ones, by name (declare.entities: ``languages``)
+        **{name: getattr(f, name) for name in PUBLICATION.conditions.conditions},
     )
-    where += declared_where(PUBLICATION, f)  # the declared filters (declare.entities)
     return Slice(where=where, order=publication_repo.ORDERS[order_by.value])
 
 
