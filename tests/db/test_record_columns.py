@@ -36,3 +36,18 @@ def test_fields_in_order_first_table_wins_defaults_left_out() -> None:
 def test_a_field_without_column_or_default_is_refused() -> None:
     with pytest.raises(AssertionError, match="no column for nowhere"):
         columns(_Missing, refresh_tokens)
+
+
+def test_a_named_column_fills_its_field_under_the_field_name_before_any_table() -> None:
+    found = columns(_Token, refresh_tokens, client_id=oauth_clients.c.name)
+    assert [c.name for c in found] == ["id", "client_id", "created_at"]
+    assert [str(c.element) if hasattr(c, "element") else str(c) for c in found] == [
+        "refresh_tokens.id",
+        "oauth_clients.name",
+        "refresh_tokens.created_at",
+    ]
+
+
+def test_a_named_column_that_is_no_field_is_refused() -> None:
+    with pytest.raises(AssertionError, match="named: not a field"):
+        columns(_Token, refresh_tokens, nowhere=oauth_clients.c.name)

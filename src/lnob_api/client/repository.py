@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lnob_api.db.rows import first
+from lnob_api.db.rows import columns, first
 from lnob_api.models.tables import oauth_clients as _clients
 from lnob_api.models.tables import organisations as _organisations
 
@@ -40,18 +40,7 @@ class ClientRecord:
         return self.token_endpoint_auth_method == PUBLIC_AUTH_METHOD
 
 
-_COLUMNS = (
-    _clients.c.id,
-    _clients.c.client_id,
-    _clients.c.name,
-    _organisations.c.slug.label("organisation_slug"),
-    _clients.c.scopes,
-    _clients.c.redirect_uris,
-    _clients.c.grant_types,
-    _clients.c.token_endpoint_auth_method,
-    _clients.c.created_at,
-    _clients.c.revoked_at,
-)
+_COLUMNS = columns(ClientRecord, _clients, organisation_slug=_organisations.c.slug)
 
 
 def _record(**values: Any) -> ClientRecord:

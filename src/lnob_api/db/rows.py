@@ -74,12 +74,19 @@ async def first(
     return record(**row) if row is not None else None
 
 
-def columns(record: type[Any], *tables: sa.FromClause) -> tuple[sa.ColumnElement[Any], ...]:
+def columns(
+    record: type[Any], *tables: sa.FromClause, **named: sa.ColumnElement[Any]
+) -> tuple[sa.ColumnElement[Any], ...]:
     """The columns that fill the dataclass ``record``, in its fields' order: for each field
-    the column of that name in the first of ``tables`` that has one. A field that no table
-    has must have a default (something else fills it, or nothing)."""
+    the one ``named`` gives it (labelled with the field's name: a joined row's slug), else the
+    column of that name in the first of ``tables`` that has one. A field that none gives must
+    have a default (something else fills it, or nothing)."""
+    assert set(named) <= {f.name for f in dataclasses.fields(record)}, "named: not a field"
     found: list[sa.ColumnElement[Any]] = []
     for field in dataclasses.fields(record):
+        if field.name in named:
+            found.append(named[field.name].label(field.name))
+            continue
         column = next((t.c[field.name] for t in tables if field.name in t.c), None)
         if column is not None:
             found.append(column)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lnob_api.db.rows import first
+from lnob_api.db.rows import columns, first
 from lnob_api.models.tables import coalitions as _coalitions
 from lnob_api.models.tables import datasets as _datasets
 from lnob_api.models.tables import grants as _grants
@@ -95,19 +95,15 @@ async def client_by_client_id(conn: AsyncConnection, client_id: str) -> ClientRe
 def _select() -> sa.Select[Any]:
     return (
         sa.select(
-            _grants.c.id,
-            _coalitions.c.code.label("coalition_code"),
-            _datasets.c.slug.label("dataset_slug"),
-            _organisations.c.slug.label("organisation_slug"),
-            _clients.c.client_id,
-            _grants.c.expires_at,
-            _grants.c.revoked_at,
-            _grants.c.note,
-            _grants.c.created_at,
-            _grants.c.coalition_id,
-            _grants.c.dataset_id,
-            _grants.c.organisation_id,
-            _grants.c.client_id.label("client_pk"),
+            *columns(
+                GrantRecord,
+                _grants,
+                coalition_code=_coalitions.c.code,
+                dataset_slug=_datasets.c.slug,
+                organisation_slug=_organisations.c.slug,
+                client_id=_clients.c.client_id,  # the client's public id, not the grant's key
+                client_pk=_grants.c.client_id,
+            )
         )
         .join(_coalitions, _coalitions.c.id == _grants.c.coalition_id)
         .outerjoin(_datasets, _datasets.c.id == _grants.c.dataset_id)

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lnob_api.auth import repository as auth_repo
-from lnob_api.db.rows import first
+from lnob_api.db.rows import columns, first
 from lnob_api.models.tables import coalition_user_roles as _roles
 from lnob_api.models.tables import coalitions as _coalitions
 from lnob_api.models.tables import organisation_users as _memberships
@@ -93,14 +93,7 @@ async def all_users(conn: AsyncConnection) -> list[UserRecord]:
         .scalar_subquery()
     )
     stmt = sa.select(
-        _users.c.id,
-        _users.c.email,
-        _users.c.name,
-        _users.c.is_partnership_admin,
-        _users.c.is_active,
-        _users.c.created_at,
-        organisations.label("organisations"),
-        roles.label("roles"),
+        *columns(UserRecord, _users, organisations=organisations, roles=roles)
     ).order_by(_users.c.id)
     return [
         UserRecord(
