@@ -26,6 +26,7 @@ from lnob_api.graphql.observation.types import ObservationFilter, observation_wh
 from lnob_api.models.provenance import ProducerType, ProvenanceMethod
 from lnob_api.observation import repository as observation_repo
 from lnob_api.provenance import repository as provenance_repo
+from lnob_api.sdg.repository import indicator_filters
 
 SPEC = observation_repo.filters
 # What observation_where spells out beside the input (the rest passes by name).
@@ -149,3 +150,9 @@ def test_the_dataset_spec_holds_its_own_the_provenance_and_the_declared_filters(
 def test_an_unknown_parameter_is_refused_by_the_spec() -> None:
     with pytest.raises(TypeError, match="no such parameter: colour"):
         SPEC.exported({"colour": ["red"]})
+
+
+def test_the_indicators_coalition_filter_ignores_surrounding_spaces_as_the_others_do() -> None:
+    # coalitionCode elsewhere (declare.conditions.coalition_coded): case and spaces ignored
+    assert _sql(indicator_filters(coalition=" ke ")) == _sql(indicator_filters(coalition="KE"))
+    assert "coalitions.code = 'KE'" in _sql(indicator_filters(coalition=" ke "))[0]

@@ -5,9 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from lnob_api.declare.conditions import Conditions, equal, words
+from lnob_api.declare.conditions import Conditions, coalition_coded, equal, words
 from lnob_api.models.tables import (
-    coalitions,
     dataset_indicators,
     indicators,
     project_targets,
@@ -51,8 +50,6 @@ indicator_filters = Conditions(
     ),
     target=equal(indicators.c.target_code, lambda code: code.strip().lower()),
     custom=_custom,
-    coalition=lambda code: indicators.c.coalition_id.in_(
-        sa.select(coalitions.c.id).where(coalitions.c.code == code.upper())
-    ),
+    coalition=coalition_coded(indicators.c.coalition_id),
     search=words(indicators.c.title, lower=True),
 )
