@@ -10,10 +10,9 @@ fields here are the columns of a scoped row read as they are.
 Where the fields appear:
 
 - GraphQL (``graphql.observation.types``, ``@declared`` at its ``Declared`` marker): the public
-  fields the type does not write itself. It writes ``value`` (masked), ``unit``,
-  ``obs_status`` and ``sample_size`` (they come before ``areaCode`` in the type, while the CSV
-  export has them after it), ``group_code`` (named ``group``), ``comment`` and ``updated_at``
-  (after ``group``).
+  fields the type does not write itself (``areaCode`` ... ``updatedAt``; ``group_code`` shown
+  as ``group``). It writes ``value`` (masked), ``unit``, ``obs_status`` and ``sample_size``:
+  they come before ``areaCode`` in the type, while the CSV export has them after it.
 - The CSV export (``export.repository.csv_columns``): every field with ``csv``, in this order,
   with the computed columns where they stand (``dataset`` and ``indicator`` first,
   ``conf_status`` after ``obs_status``, ``perturbed`` after ``updated_at``); a timestamp is
@@ -50,9 +49,16 @@ OBSERVATION = Entity(
             csv="disability_status",
         ),
         Field("urbanisation", "SDMX URBANISATION code; _T for the total.", csv="urbanisation"),
-        Field("group_code", "Marginalised group code; _T for the total.", csv="group"),
-        Field("updated_at", csv="updated_at"),
+        Field(
+            "group_code",
+            "Marginalised group code; _T for the total.",
+            csv="group",
+            shown_as="group",
+        ),
+        # Free extra dimensions ({"EDUCATION_LEV": "ISCED11_1"}): the type shows them as a list.
+        Field("dimensions", public=False),
         Field("comment"),
+        Field("updated_at", csv="updated_at"),
     ),
     description="One value of one indicator (or one SDG target) for one area and period within "
     "a dataset.",

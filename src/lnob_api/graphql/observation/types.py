@@ -92,14 +92,8 @@ class Observation(Node):
     unit: str
     obs_status: ObsStatus
     sample_size: int | None
-    # The declared fields (declare.observation) the type does not write: areaCode ... urbanisation.
+    # The declared fields (declare.observation) the type does not write: areaCode ... updatedAt.
     declared: ClassVar[Declared]
-    group_code: str = strawberry.field(
-        name="group", description=OBSERVATION.field("group_code").description
-    )
-    dimensions: strawberry.Private[dict[str, Any]]
-    comment: str
-    updated_at: datetime
     # Provenance overrides (None: the dataset's), exposed through ``provenance``.
     producer_type: strawberry.Private[ProducerType | None]
     method: strawberry.Private[ProvenanceMethod | None]
@@ -109,9 +103,10 @@ class Observation(Node):
 
     @strawberry.field(name="dimensions", description="Free extra dimensions, sorted by name.")
     def dimension_list(self) -> list[Dimension]:
+        found: dict[str, Any] = getattr(self, "dimensions")  # noqa: B009 - declared, private
         return [
             Dimension(name=name, value=value if isinstance(value, str) else json.dumps(value))
-            for name, value in sorted(self.dimensions.items())
+            for name, value in sorted(found.items())
         ]
 
     # Readable observations imply a visible dataset (same policy, same transaction).
