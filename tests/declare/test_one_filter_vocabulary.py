@@ -1,6 +1,7 @@
-"""One filter vocabulary: every bulk export filter parameter (CSV, SDMX's dataset and
-indicator series reads) is the condition of the same filter spec that GraphQL's filter input
-field of the same meaning reads, and gives the same SQL; drift between them fails here."""
+"""One filter vocabulary: every bulk export filter parameter (CSV export, SDMX key and
+parameters, the series read) is the condition of the same filter spec (declare.conditions)
+that GraphQL's filter input field of the same meaning reads, and gives the same SQL (compiled
+with literal values); drift between them fails here. Datasets and observations."""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ from lnob_api.models.provenance import ProducerType, ProvenanceMethod
 from lnob_api.observation import repository as observation_repo
 from lnob_api.provenance import repository as provenance_repo
 from lnob_api.sdg.repository import indicator_filters
+from lnob_api.sdmx import service as sdmx_service
+from lnob_api.sdmx.query import DataParams
+from lnob_api.sdmx.service import Flow
 
 SPEC = observation_repo.filters
 # What observation_where spells out beside the input (the rest passes by name).
@@ -156,3 +160,42 @@ def test_the_indicators_coalition_filter_ignores_surrounding_spaces_as_the_other
     # coalitionCode elsewhere (declare.conditions.coalition_coded): case and spaces ignored
     assert _sql(indicator_filters(coalition=" ke ")) == _sql(indicator_filters(coalition="KE"))
     assert "coalitions.code = 'KE'" in _sql(indicator_filters(coalition=" ke "))[0]
+
+
+async def test_the_sdmx_key_and_parameters_give_the_clauses_of_the_graphql_fields(
+    conn: AsyncConnection,
+) -> None:
+    # SDMX reads the same spec by name: INDICATOR, SEX, AGE, DISABILITY_STATUS,
+    # URBANISATION, GROUP of the key, startPeriod, endPeriod, updatedAfter. (REF_AREA and
+    # dataset mean something else there: the exact area, a lineage.)
+    coalition = await f.create_coalition(conn)
+    codes = list(
+        (await conn.execute(sa.text("SELECT code FROM indicators ORDER BY code LIMIT 2"))).scalars()
+    )
+    since = datetime(2024, 5, 1, tzinfo=UTC)
+    key: list[tuple[str, ...] | None] = [
+        tuple(c.replace(".", "_") for c in codes),
+        None,
+        ("F", "M"),
+        ("Y15T24",),
+        ("DIS",),
+        ("U",),
+        ("G1",),
+    ]
+    params = DataParams("2019", "2020-Q2", since, "TIME_PERIOD", "full", None, None)
+    flow = Flow("X", coalition["id"], "name", "description")
+    data = await sdmx_service.resolve_data(conn, Principal(), flow, key, params)
+    in_coalition, *selected = data.resolved.where
+    assert _sql([in_coalition]) == _sql([export_repo.in_coalition(coalition["id"])])
+    graphql = ObservationFilter(
+        indicators=codes,
+        period_from="2019",
+        period_to="2020-Q2",
+        sex=["F", "M"],
+        age=["Y15T24"],
+        disability_status=["DIS"],
+        urbanisation=["U"],
+        group=["G1"],
+        updated_since=since,
+    )
+    assert _sql(selected) == _sql(observation_where(graphql)[0])

@@ -23,8 +23,9 @@ that condition, under that name (``Conditions.exported`` reads values by paramet
 GraphQL filter input field and the export parameter of the same meaning cannot give different
 clauses. ``Conditions.parameters`` maps each parameter to its condition's name.
 
-The declared entities' filters (``Entity.where``: GraphQL and the bulk exports read the same
-declaration) are the ``Filter`` of a field; these are the conditions a list adds of its own.
+The declared entities' filters (the ``Filter`` tag of a field) are such a spec too
+(``Entity.conditions``); a list's spec holds them beside its own conditions
+(``Conditions(..., **DATASET.conditions.conditions)``), so that each list has one.
 """
 
 from __future__ import annotations
