@@ -2,7 +2,8 @@
 
     BENCH_DATABASE_URL=postgresql://... .venv/bin/python -m bench.request_profile \
         [--workload W3] [--principal anonymous|agency] [-n 2000] [--compiled on|off] [--top 30]
-        [--ab driver|cost|lane|fold|standin|view|shelf|lean|shape|hot|convert --rounds 10]
+        [--ab driver|cost|lane|fold|standin|view|shelf|lean|shape|hot|convert|where|literal|refill
+        --rounds 10]
 
 Drives the whole ASGI app (every middleware, as ``lnob-api serve`` builds it, with the
 settings of the side-by-side: no rate limit, no response cache) with raw ASGI messages, one
@@ -158,6 +159,18 @@ def _toggle(app: Any, change: str, on: bool) -> None:
         params.LENGTHS_FROM_KEY = on
     if change == "lean":
         compiled.lean = on
+    if change == "where":
+        from lnob_api.graphql.compiled import params
+
+        params.VALUES_FROM_KEY = on
+    if change == "literal":
+        from lnob_api.graphql.compiled import pages
+
+        pages.LITERAL_SITES = on
+        app.state.graphql.compiled.plans.clear()  # the sites are chosen when a plan is built
+    if change == "refill":  # this wave's refill changes together (issue 12, brief refill)
+        for each in ("convert", "where", "literal"):
+            _toggle(app, each, on)
     if change == "convert":
         from lnob_api.graphql.compiled import convert
 
@@ -183,6 +196,9 @@ AB = (
     "shape",
     "hot",
     "convert",
+    "where",
+    "literal",
+    "refill",
 )
 
 
@@ -276,7 +292,9 @@ async def main() -> None:
         "lean: the operation found once per document, the skeleton once, the cost extension "
         "written without json.dumps; shape: a site's list lengths read from its cache key's "
         "parameters; hot: shelf, lean and shape together; convert: a field's arguments converted "
-        "by a converter built once per field instead of Strawberry's convert_arguments)",
+        "by a converter built once per field instead of Strawberry's convert_arguments; where: a connection's filter values read from "
+        "the cache key's parameters instead of another traversal; literal: a connection without "
+        "variables in its arguments keeps its plan's values; refill: convert, where and literal)",
     )
     parser.add_argument("--rounds", type=int, default=10, help="A/B rounds (-n requests each)")
     args = parser.parse_args()

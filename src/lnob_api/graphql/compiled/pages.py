@@ -12,7 +12,16 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ColumnElement
 from strawberry.types.field import StrawberryField
 
-from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
+from graphql import (
+    FieldNode,
+    GraphQLField,
+    GraphQLObjectType,
+    ListValueNode,
+    ObjectValueNode,
+    ValueNode,
+    VariableNode,
+    get_named_type,
+)
 from lnob_api.auth.principal import Principal
 from lnob_api.errors import InvalidInput
 from lnob_api.graphql.compiled import params, prune, render
@@ -96,6 +105,7 @@ class Pages:
         connection_type = get_named_type(definition.type)
         assert isinstance(connection_type, GraphQLObjectType)
         shape = params.shape_of(chosen.where)
+        order_in_key = params.key_order(chosen.where)
         facts = (
             chosen.source,
             chosen.order,
@@ -116,19 +126,22 @@ class Pages:
                 raise Stale from None
             except InvalidInput:
                 raise Stale from None
+            fresh_shape, values = params.shape_and_values(fresh_chosen.where, order_in_key)
             fresh_facts = (
                 fresh_chosen.source,
                 fresh_chosen.order,
-                params.shape_of(fresh_chosen.where),
+                fresh_shape,
                 fresh_page.backward,
                 fresh_page.after is None,
                 fresh_page.before is None,
             )
             if fresh_chosen.key is not PARENT or not _same(fresh_facts, facts):
                 raise Stale
-            return {"page": fresh_page, "where": params.where_values(fresh_chosen.where)}
+            if values is None:
+                values = params.where_values(fresh_chosen.where)
+            return {"page": fresh_page, "where": values}
 
-        at = self.site(again)
+        at = self.site(_constant_if_literal(node, again, page, chosen.where))
         where = params.rebound(chosen.where, self.binds, at)
         if isinstance(relation, Source):
             base = relation.scoped(self.principal).where(*where)
@@ -159,10 +172,10 @@ class Pages:
 
     def chosen(self, paged: Paged, args: dict[str, Any], row: sa.FromClause | None) -> Slice:
         select = paged.select
-        wanted = set(inspect.signature(select).parameters)
+        wanted = _parameters(select)
         if wanted & {"root", "info", "self"}:
             select = _ADAPTED.get(select.__qualname__, select)
-            wanted = set(inspect.signature(select).parameters)
+            wanted = _parameters(select)
             if wanted & {"root", "info", "self"}:
                 raise Unsupported("select")
             if any(args.get(name) is not None for name in _ADAPTED_REFUSES.get(select, ())):
@@ -369,6 +382,50 @@ def _cursor(rows: sa.FromClause, order: Order) -> Text:
         if not isinstance(key.column.type, sa.Integer):
             raise Unsupported("cursor_type")
     return render.int_cursor([rows.c[k.label] for k in order])
+
+
+# A connection whose arguments are literals (no variable in them) has the same values for
+# every request of its plan: its site returns them without recomputing them. False: every
+# site recomputes (bench/request_profile.py --ab literal).
+LITERAL_SITES = True
+
+
+def _constant_if_literal(node: FieldNode, again: Any, page: PageArgs, where: Any) -> Any:
+    """``again``, or the plan's own values when no variable enters the field's arguments
+    (its ``select``, ``page_args`` and the plan's ``max_page`` then give them every time)."""
+    if not LITERAL_SITES or any(_has_variable(a.value) for a in node.arguments or ()):
+        return again
+    try:
+        values = {"page": page, "where": params.where_values(where)}
+    except Stale:
+        return again
+    return lambda _fresh: values
+
+
+def _has_variable(value: ValueNode) -> bool:
+    if isinstance(value, VariableNode):
+        return True
+    if isinstance(value, ListValueNode):
+        return any(_has_variable(v) for v in value.values)
+    if isinstance(value, ObjectValueNode):
+        return any(_has_variable(f.value) for f in value.fields)
+    return False
+
+
+# select function -> (it, its parameters' names): read once (``inspect.signature`` on every
+# refresh was a tenth of it); the function is held so that its id is never another's.
+_PARAMETERS: dict[int, tuple[Any, frozenset[str]]] = {}
+
+
+def _parameters(select: Any) -> frozenset[str]:
+    found = _PARAMETERS.get(id(select))
+    if found is not None and found[0] is select:
+        return found[1]
+    names = frozenset(inspect.signature(select).parameters)
+    if len(_PARAMETERS) > 1000:  # select functions are declared once: never in practice
+        _PARAMETERS.clear()
+    _PARAMETERS[id(select)] = (select, names)
+    return names
 
 
 def _same(one: tuple[Any, ...], two: tuple[Any, ...]) -> bool:

@@ -105,6 +105,56 @@ def shape_of(clauses: Sequence[ColumnElement[Any]]) -> Hashable:
     return (key.key, lengths)
 
 
+# A site's where values read from the parameters its cache key collected, in ``binds_of``
+# order (``key_order``); False: by another traversal (``binds_of``), for the A/B
+# (bench/request_profile.py --ab where).
+VALUES_FROM_KEY = True
+
+
+def key_order(clauses: Sequence[ColumnElement[Any]]) -> tuple[int, ...] | None:
+    """Where each of ``binds_of(clauses)`` is among the parameters of the clauses' cache key
+    (clauses with an equal key have equal orders), or None when they are not the same
+    parameters one to one."""
+    if not clauses or not VALUES_FROM_KEY:
+        return None
+    key = sa.and_(*clauses)._generate_cache_key()
+    if key is None:
+        return None
+    found = binds_of(clauses)
+    keyed = {id(b): i for i, b in enumerate(key.bindparams)}
+    if len(keyed) != len(key.bindparams) or len(found) != len(key.bindparams):
+        return None
+    order = tuple(keyed.get(id(b), -1) for b in found)
+    if -1 in order or len(set(order)) != len(order):
+        return None
+    return order
+
+
+def shape_and_values(
+    clauses: Sequence[ColumnElement[Any]], order: tuple[int, ...] | None
+) -> tuple[Hashable, list[Any] | None]:
+    """``shape_of(clauses)``, and ``where_values(clauses)`` read from the same cache key when
+    ``order`` (``key_order`` of the plan's clauses) is given (None: not read)."""
+    if order is None or not clauses or not LENGTHS_FROM_KEY or not VALUES_FROM_KEY:
+        return shape_of(clauses), None
+    key = sa.and_(*clauses)._generate_cache_key()
+    if key is None:
+        return (object(), ()), None
+    found = key.bindparams
+    lengths = tuple(
+        len(b.value) if b.expanding and isinstance(b.value, list | tuple) else -1 for b in found
+    )
+    if len(found) != len(order):
+        return (object(), ()), None
+    values = []
+    for index in order:
+        bind = found[index]
+        if bind.callable is not None:
+            raise Stale
+        values.append(bind.effective_value)
+    return (key.key, lengths), values
+
+
 def where_values(clauses: Sequence[ColumnElement[Any]]) -> list[Any]:
     values = []
     for bind in binds_of(clauses):
