@@ -66,6 +66,10 @@ class Conditions:
 
     def __init__(self, **conditions: Condition) -> None:
         self.conditions = conditions
+        # What a call runs: the conditions themselves (no ``Exported`` frame in between).
+        self._calls = {
+            n: c.condition if isinstance(c, Exported) else c for n, c in conditions.items()
+        }
         # export query parameter -> condition name
         self.parameters = {
             c.parameter: name for name, c in conditions.items() if isinstance(c, Exported)
@@ -77,11 +81,11 @@ class Conditions:
         )
 
     def __call__(self, **values: Any) -> list[ColumnElement[bool]]:
-        unknown = values.keys() - self.conditions.keys()
-        if unknown:
+        if not values.keys() <= self._calls.keys():
+            unknown = values.keys() - self._calls.keys()
             raise TypeError(f"no such filter: {', '.join(sorted(unknown))}")
         where: list[ColumnElement[bool]] = []
-        for name, condition in self.conditions.items():
+        for name, condition in self._calls.items():
             value = values.get(name)
             if value is None:
                 continue
