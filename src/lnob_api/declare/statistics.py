@@ -129,6 +129,20 @@ RECOMMENDATION_RESPONSE = Entity(
     description="An authority's response to a recommendation.",
 )
 
+# The score columns: the type writes the ids the links read and ``period`` (the round's, a
+# join, before them), then these at its ``Declared`` marker, then ``gap`` and the links.
+SCORECARD_SCORE = Entity(
+    "ScorecardScore",
+    models.ScorecardScore,
+    (
+        Field("community_score", "The community's (right-holders') score."),
+        Field("provider_score", "The service providers' or officials' (duty-bearers') score."),
+        Field("agreed_score", "The score agreed in their joint meeting."),
+        Field("note"),
+    ),
+    description="One criterion's three scores in one round, side by side.",
+)
+
 ENTITIES = (
     SCORECARD,
     SCORECARD_CRITERION,
@@ -136,4 +150,5 @@ ENTITIES = (
     SCORECARD_ACTION,
     RECOMMENDATION,
     RECOMMENDATION_RESPONSE,
+    SCORECARD_SCORE,
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import strawberry
 
@@ -11,9 +11,10 @@ from lnob_api.declare.statistics import (
     SCORECARD_ACTION,
     SCORECARD_CRITERION,
     SCORECARD_ROUND,
+    SCORECARD_SCORE,
 )
 from lnob_api.graphql import links
-from lnob_api.graphql.declared import declared_node
+from lnob_api.graphql.declared import Declared, declared, declared_node
 from lnob_api.graphql.linked import to_many, to_one
 from lnob_api.graphql.node import Node, copied
 from lnob_api.models.evidence import ActionStatus
@@ -77,21 +78,14 @@ class ScorecardRound(Node):
     )
 
 
-@strawberry.type(description="One criterion's three scores in one round, side by side.")
+@strawberry.type(description=SCORECARD_SCORE.description)
+@declared(SCORECARD_SCORE)
 class ScorecardScore:
     round_id: strawberry.Private[int]
     criterion_id: strawberry.Private[int]
     period: str = strawberry.field(description="The round's SDMX period.")
-    community_score: float | None = strawberry.field(
-        description="The community's (right-holders') score."
-    )
-    provider_score: float | None = strawberry.field(
-        description="The service providers' or officials' (duty-bearers') score."
-    )
-    agreed_score: float | None = strawberry.field(
-        description="The score agreed in their joint meeting."
-    )
-    note: str
+    # The declared score columns (declare.statistics.SCORECARD_SCORE): communityScore ... note.
+    declared: ClassVar[Declared]
 
     @classmethod
     def from_row(cls, row: Any) -> ScorecardScore:
@@ -99,9 +93,11 @@ class ScorecardScore:
 
     @strawberry.field(description="Community score minus provider score; null if one is missing.")
     def gap(self) -> float | None:
-        if self.community_score is None or self.provider_score is None:
+        community: float | None = getattr(self, "community_score")  # noqa: B009 - declared
+        provider: float | None = getattr(self, "provider_score")  # noqa: B009 - declared
+        if community is None or provider is None:
             return None
-        return self.community_score - self.provider_score
+        return community - provider
 
     criterion = to_one(
         scorecard_repo.CRITERION_BY_ID, "criterion_id", ScorecardCriterion, required=True
