@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import strawberry
 
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.dataset import stewardship
 from lnob_api.declare.entities import DATASET
+from lnob_api.declare.stewardship import CONSENT
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.dataset.types import Dataset
-from lnob_api.graphql.declared import on_row
+from lnob_api.graphql.declared import Declared, declared, on_row
 from lnob_api.graphql.enums import ConsentScope, ValidationMethod
 from lnob_api.graphql.ids import to_global_id
 from lnob_api.graphql.ids_input import Versioned, pk_of
@@ -25,32 +26,25 @@ from lnob_api.graphql.mutations import (
     row_payload,
     shown_payload,
 )
+from lnob_api.graphql.node import copied
 
 
-@strawberry.type(description="What a community agreed to for a dataset (all its versions).")
+@strawberry.type(description=CONSENT.description)
+@declared(CONSENT)
 class Consent:
+    if TYPE_CHECKING:  # what the resolvers read, as mypy sees it (declared, private)
+        agency_ids: list[int]
     id: strawberry.ID
-    scope: ConsentScope
-    agency_ids: strawberry.Private[list[int]]
-    obtained_on: date
-    expires_at: datetime | None
-    withdrawn_at: datetime | None
-    withdrawal_reason: str | None
-    note: str
-    row_version: int
+    # The declared columns (declare.stewardship.CONSENT): scope ... rowVersion.
+    declared: ClassVar[Declared]
 
     @classmethod
     def from_row(cls, row: Any) -> Consent:
-        return cls(
+        return copied(
+            cls,
+            row,
             id=strawberry.ID(to_global_id("Consent", row["id"])),
-            scope=row["scope"],
             agency_ids=list(row["agency_ids"]),
-            obtained_on=row["obtained_on"],
-            expires_at=row["expires_at"],
-            withdrawn_at=row["withdrawn_at"],
-            withdrawal_reason=row["withdrawal_reason"],
-            note=row["note"],
-            row_version=row["row_version"],
         )
 
     @strawberry.field(description="Organisation slugs named by a NAMED_AGENCIES consent.")
