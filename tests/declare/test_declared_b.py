@@ -13,13 +13,18 @@ import pytest
 from graphql import GraphQLObjectType, build_schema
 from lnob_api.declare import Entity
 from lnob_api.declare.statistics import SCORECARD_SCORE
-from lnob_api.declare.stewardship import CONSENT
+from lnob_api.declare.stewardship import CONSENT, DATASET_VALIDATION
 from lnob_api.graphql.dataset.stewardship import Consent
+from lnob_api.graphql.dataset.types import DatasetValidation
 from lnob_api.graphql.schema import schema
 from lnob_api.graphql.scorecard.types import ScorecardScore
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema" / "schema.graphql"
-DECLARED: list[tuple[Entity, type[Any]]] = [(SCORECARD_SCORE, ScorecardScore), (CONSENT, Consent)]
+DECLARED: list[tuple[Entity, type[Any]]] = [
+    (SCORECARD_SCORE, ScorecardScore),
+    (CONSENT, Consent),
+    (DATASET_VALIDATION, DatasetValidation),
+]
 
 
 def _names(type_map: Any, name: str) -> list[str]:

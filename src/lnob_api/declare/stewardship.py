@@ -2,7 +2,8 @@
 of a version's findings, one line per column (see ``declare``).
 
 Their GraphQL object fields come from here (``graphql.declared.declared``); the global ``id``
-of a consent and its ``agencies`` (organisation slugs, a lookup) stay written in the type.
+of a consent and its ``agencies`` (organisation slugs, a lookup) stay written in the type; a
+validation is only its declared columns.
 """
 
 from __future__ import annotations
@@ -27,4 +28,17 @@ CONSENT = Entity(
     description="What a community agreed to for a dataset (all its versions).",
 )
 
-ENTITIES = (CONSENT,)
+DATASET_VALIDATION = Entity(
+    "DatasetValidation",
+    models.DatasetValidation,
+    (
+        Field("method"),
+        Field("validated_by"),
+        Field("validated_on"),
+        Field("note"),
+        Field("created_at"),
+    ),
+    description="A community's validation of a dataset version before release.",
+)
+
+ENTITIES = (CONSENT, DATASET_VALIDATION)

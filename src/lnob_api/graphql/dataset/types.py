@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -11,11 +10,11 @@ import strawberry
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import DATASET
+from lnob_api.declare.stewardship import DATASET_VALIDATION
 from lnob_api.graphql import links
 from lnob_api.graphql.connections import Slice, connection
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.declared import declared_node
-from lnob_api.graphql.enums import ValidationMethod
+from lnob_api.graphql.declared import declared, declared_node
 from lnob_api.graphql.lazy import Indicator as _Indicator
 from lnob_api.graphql.lazy import MarginalisedGroup as _Group
 from lnob_api.graphql.lazy import Observation as _Observation
@@ -61,14 +60,10 @@ async def _observations(
     return dataclasses.replace(chosen, key=owner)
 
 
-@strawberry.type(description="A community's validation of a dataset version before release.")
+@strawberry.type(description=DATASET_VALIDATION.description)
+@declared(DATASET_VALIDATION)
 class DatasetValidation:
-    method: ValidationMethod
-    validated_by: str
-    validated_on: date
-    note: str
-    created_at: datetime
-
+    # Every field is declared (declare.stewardship.DATASET_VALIDATION).
     @classmethod
     def from_row(cls, row: Any) -> DatasetValidation:
         return copied(cls, row)
