@@ -10,6 +10,7 @@ from lnob_api.area import repository as area_repo
 from lnob_api.coalition import repository as coalition_repo
 from lnob_api.dataset import repository as dataset_repo
 from lnob_api.declare.entities import COALITION
+from lnob_api.declare.more import MARGINALISED_GROUP
 from lnob_api.graphql import links
 from lnob_api.graphql.connections import connection
 from lnob_api.graphql.declared import declared_node
@@ -19,7 +20,7 @@ from lnob_api.graphql.lazy import Dataset as _Dataset
 from lnob_api.graphql.lazy import Project as _Project
 from lnob_api.graphql.lazy import Publication as _Publication
 from lnob_api.graphql.linked import to_many, to_one
-from lnob_api.graphql.node import Node, copied, entity
+from lnob_api.graphql.node import Node, copied
 from lnob_api.graphql.provenance.types import DimensionCode, QualityCriterion
 from lnob_api.project import repository as project_repo
 from lnob_api.provenance import repository as provenance_repo
@@ -83,21 +84,8 @@ class CoalitionMembership:
     organisation = links.organisation(required=True)
 
 
-@entity(coalition_repo.GROUPS)
-@strawberry.type(
-    description="A group at risk of being left behind (people with disabilities, Dalits...)."
-)
+@declared_node(coalition_repo.GROUPS, MARGINALISED_GROUP)
 class MarginalisedGroup(Node):
-    pk: strawberry.Private[int]
-    code: str
-    name: str
-    description: str
-    coalition_id: strawberry.Private[int | None]
-    maps_to: strawberry.Private[list[dict[str, str]] | None]
-    row_version: int = strawberry.field(
-        description="Changes on every edit; send it back with an update (optimistic locking)."
-    )
-
     @strawberry.field(
         name="mapsTo",
         description="The standard dimension codes the group corresponds to, as stated by the "
@@ -105,7 +93,8 @@ class MarginalisedGroup(Node):
         "none is stated.",
     )
     def dimension_codes(self) -> list[DimensionCode]:
-        return DimensionCode.from_stored(self.maps_to)
+        stored: list[dict[str, str]] | None = getattr(self, "maps_to")  # noqa: B009 - declared
+        return DimensionCode.from_stored(stored)
 
     coalition = to_one(
         coalition_repo.COALITION_BY_ID,

@@ -1,0 +1,30 @@
+"""More declared entities, one line per column (see ``declare``): marginalised groups,
+recommendation status changes and audit events.
+
+Their GraphQL object fields come from here (``graphql.declared.declared_node``); the non-column
+fields (``recordedBy``), the JSON columns (``before``, ``after``: GraphQL ``JSON``) with the
+fields after them, the resolvers and the links stay written in the types.
+"""
+
+from __future__ import annotations
+
+from lnob_api import models
+from lnob_api.declare import Entity, Field
+
+ROW_VERSION = "Changes on every edit; send it back with an update (optimistic locking)."
+
+MARGINALISED_GROUP = Entity(
+    "MarginalisedGroup",
+    models.MarginalisedGroup,
+    (
+        Field("code"),
+        Field("name"),
+        Field("description"),
+        Field("coalition_id", public=False),
+        Field("maps_to", public=False),
+        Field("row_version", ROW_VERSION),
+    ),
+    description="A group at risk of being left behind (people with disabilities, Dalits...).",
+)
+
+ENTITIES = (MARGINALISED_GROUP,)
