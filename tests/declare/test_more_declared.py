@@ -27,6 +27,15 @@ BEFORE = {
         "mapsTo",
         "coalition",
     ],
+    "RecommendationStatusChange": [
+        "id",
+        "status",
+        "changedOn",
+        "note",
+        "recordedBy",
+        "recordedAt",
+        "response",
+    ],
 }
 
 

@@ -27,4 +27,18 @@ MARGINALISED_GROUP = Entity(
     description="A group at risk of being left behind (people with disabilities, Dalits...).",
 )
 
-ENTITIES = (MARGINALISED_GROUP,)
+# The columns before the non-column ``recordedBy`` (written in the type, with what follows it).
+RECOMMENDATION_STATUS_CHANGE = Entity(
+    "RecommendationStatusChange",
+    models.RecommendationStatusChange,
+    (
+        Field("recommendation_id", public=False),
+        Field("response_id", public=False),
+        Field("status"),
+        Field("changed_on", "When the status changed."),
+        Field("note"),
+    ),
+    description="One change of a recommendation's status.",
+)
+
+ENTITIES = (MARGINALISED_GROUP, RECOMMENDATION_STATUS_CHANGE)

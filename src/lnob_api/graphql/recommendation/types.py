@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import strawberry
 
+from lnob_api.declare.more import RECOMMENDATION_STATUS_CHANGE
 from lnob_api.declare.statistics import RECOMMENDATION, RECOMMENDATION_RESPONSE
 from lnob_api.graphql import links
 from lnob_api.graphql.declared import declared_node
 from lnob_api.graphql.lazy import SdgTarget as _Target
 from lnob_api.graphql.linked import to_many, to_one
-from lnob_api.graphql.node import Node, entity
+from lnob_api.graphql.node import Node
 from lnob_api.models.evidence import AuthorityLevel, RecommendationStatus
 from lnob_api.recommendation import repository as recommendation_repo
 
@@ -93,15 +94,8 @@ class RecommendationResponse(Node):
     )
 
 
-@entity(recommendation_repo.STATUS_CHANGES)
-@strawberry.type(description="One change of a recommendation's status.")
+@declared_node(recommendation_repo.STATUS_CHANGES, RECOMMENDATION_STATUS_CHANGE)
 class RecommendationStatusChange(Node):
-    pk: strawberry.Private[int]
-    recommendation_id: strawberry.Private[int]
-    response_id: strawberry.Private[int | None]
-    status: RecommendationStatus
-    changed_on: date = strawberry.field(description="When the status changed.")
-    note: str
     recorded_by: str | None = strawberry.field(description=_RECORDED_BY)
     recorded_at: datetime = strawberry.field(description="When the change was recorded.")
 
