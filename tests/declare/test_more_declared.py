@@ -36,6 +36,19 @@ BEFORE = {
         "recordedAt",
         "response",
     ],
+    "AuditEvent": [
+        "id",
+        "occurredAt",
+        "clientId",
+        "action",
+        "entityType",
+        "entityId",
+        "before",
+        "after",
+        "requestId",
+        "user",
+        "coalition",
+    ],
 }
 
 

@@ -41,4 +41,21 @@ RECOMMENDATION_STATUS_CHANGE = Entity(
     description="One change of a recommendation's status.",
 )
 
-ENTITIES = (MARGINALISED_GROUP, RECOMMENDATION_STATUS_CHANGE)
+# The columns before the JSON ``before`` and ``after`` (written in the type, GraphQL ``JSON``,
+# with what follows them).
+AUDIT_EVENT = Entity(
+    "AuditEvent",
+    models.AuditEvent,
+    (
+        Field("occurred_at"),
+        Field("user_id", public=False),
+        Field("client_id", "The OAuth client used."),
+        Field("action", "What happened, e.g. dataset.publish."),
+        Field("entity_type"),
+        Field("entity_id", "The record's key in its table."),
+        Field("coalition_id", public=False),
+    ),
+    description="Who did what to which record, when, with before and after values.",
+)
+
+ENTITIES = (MARGINALISED_GROUP, RECOMMENDATION_STATUS_CHANGE, AUDIT_EVENT)
