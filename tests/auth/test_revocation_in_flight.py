@@ -27,7 +27,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.helpers import bearer, token_for
-from tests.integrity.world import World, committed_world
+from tests.integrity.world import REVOKE, World, committed_world
 
 from lnob_api import models
 from lnob_api.app import create_app
@@ -37,14 +37,6 @@ from lnob_api.config import Settings
 from lnob_api.db.request import EngineDatabase
 
 LOOKUP = "query($id: ID!) { dataset(id: $id) { title coalition { name } } }"
-GRANT = (
-    "mutation($input: GrantCreateInput!) { grantCreate(input: $input) {"
-    " grant { id status } userErrors { code } } }"
-)
-REVOKE = (
-    "mutation($input: GrantRevokeInput!) { grantRevoke(input: $input) {"
-    " grant { status } userErrors { code } } }"
-)
 MISSING = {"dataset": None}
 LOCK = 0x1E7_12  # the advisory lock key that holds a statement
 
@@ -120,20 +112,7 @@ async def world(engine: AsyncEngine, signing_keys: KeyStore) -> AsyncIterator[Wo
 
 @pytest.fixture
 async def reader(world: World) -> AsyncIterator[Reader]:
-    ds = await world.dataset(world.a, visibility="COALITION", title="Granted")
-    response = await world.post(
-        GRANT,
-        {
-            "input": {
-                "coalition": world.a["code"],
-                "client": world.a["agency_client"]["client_id"],
-                "dataset": ds["gid"],
-            }
-        },
-        "admin",
-    )
-    created = response.json()["data"]["grantCreate"]
-    assert created["userErrors"] == [], response.text
+    ds, grant = await world.granted(visibility="COALITION", title="Granted")
     # a token of the agency's own (revoking it leaves the world's token alone)
     token = token_for(world.keys, client=world.a["agency_client"], scopes=("data:read",))
     settings = dataclasses.replace(
@@ -143,7 +122,7 @@ async def reader(world: World) -> AsyncIterator[Reader]:
     app = create_app(settings, database=database, keys=world.keys)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        r = Reader(client, database, ds["gid"], token, created["grant"]["id"], {})
+        r = Reader(client, database, ds["gid"], token, grant, {})
         for _ in range(3):  # the token's check remembered, the plan cached
             first = await r.lookup()
             assert first.status_code == 200, first.text

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tests import factories as f
 from tests.helpers import bearer, token_for
-from tests.integrity.world import World, committed_world
+from tests.integrity.world import REVOKE, World, committed_world
 
 from lnob_api import models
 from lnob_api.app import create_app
@@ -35,14 +35,6 @@ from lnob_api.db.request import EngineDatabase
 from lnob_api.graphql.ids import to_global_id
 
 LOOKUP = "query($id: ID!) { dataset(id: $id) { title coalition { name } } }"
-GRANT = (
-    "mutation($input: GrantCreateInput!) { grantCreate(input: $input) {"
-    " grant { id status } userErrors { code } } }"
-)
-REVOKE = (
-    "mutation($input: GrantRevokeInput!) { grantRevoke(input: $input) {"
-    " grant { status } userErrors { code } } }"
-)
 VISIBILITY = (
     "mutation($input: DatasetSetVisibilityInput!) { datasetSetVisibility(input: $input) {"
     " dataset { visibility } userErrors { code } } }"
@@ -119,26 +111,6 @@ def _acknowledged(response: httpx.Response) -> dict[str, Any]:
     return dict(payload)
 
 
-async def _granted(world: World, **dataset: Any) -> tuple[dict[str, Any], str]:
-    """A dataset of coalition A and a grant of it to the agency's client, by A's admin."""
-    ds = await world.dataset(world.a, **dataset)
-    payload = _acknowledged(
-        await world.post(
-            GRANT,
-            {
-                "input": {
-                    "coalition": world.a["code"],
-                    "client": world.a["agency_client"]["client_id"],
-                    "dataset": ds["gid"],
-                }
-            },
-            "admin",
-        )
-    )
-    assert payload["grant"]["status"] == "ACTIVE"
-    return ds, str(payload["grant"]["id"])
-
-
 async def _warm(workers: Workers, gid: str, token: str) -> None:
     """The same token several times on each worker: its signature check is remembered, the
     plan cached; every one of these requests sees the dataset."""
@@ -156,7 +128,7 @@ async def test_a_revoked_grant_is_closed_on_the_next_request(
     world: World, workers: Workers
 ) -> None:
     # given a COALITION dataset the agency reads through a grant, on both workers
-    ds, grant = await _granted(world, visibility="COALITION")
+    ds, grant = await world.granted(visibility="COALITION")
     token = world.tokens["agency"]
     await _warm(workers, ds["gid"], token)
     # when A's admin revokes the grant (acknowledged)
@@ -172,7 +144,7 @@ async def test_an_edited_grant_is_closed_on_the_next_request(
     world: World, workers: Workers
 ) -> None:
     # given a grant the agency reads through
-    ds, _ = await _granted(world, visibility="COALITION")
+    ds, _ = await world.granted(visibility="COALITION")
     token = world.tokens["agency"]
     await _warm(workers, ds["gid"], token)
     # when the grant is edited to have expired, on another connection
@@ -269,7 +241,7 @@ async def test_no_request_started_after_the_revocation_sees_the_grant(
     world: World, workers: Workers
 ) -> None:
     # given two workers reading the granted dataset without pause, as fast as they can
-    ds, grant = await _granted(world, visibility="COALITION")
+    ds, grant = await world.granted(visibility="COALITION")
     token = world.tokens["agency"]
     await _warm(workers, ds["gid"], token)
     log: list[tuple[float, bool]] = []

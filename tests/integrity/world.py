@@ -26,6 +26,14 @@ from lnob_api.db.request import EngineDatabase
 from lnob_api.graphql.ids import to_global_id
 
 WRITE = ("data:read", "data:write", "coalition:admin")
+GRANT = (
+    "mutation($input: GrantCreateInput!) { grantCreate(input: $input) {"
+    " grant { id status } userErrors { code } } }"
+)
+REVOKE = (
+    "mutation($input: GrantRevokeInput!) { grantRevoke(input: $input) {"
+    " grant { status } userErrors { code } } }"
+)
 
 
 @dataclass
@@ -81,6 +89,22 @@ class World:
             await f.create_observation(conn, ds, value=10.0, sample_size=50)
         ds["gid"] = to_global_id("Dataset", ds["id"])
         return ds
+
+    async def granted(self, **dataset: Any) -> tuple[dict[str, Any], str]:
+        """A dataset of coalition A and an active grant of it to the agency's client, made by
+        A's admin: the dataset and the grant's global id."""
+        ds = await self.dataset(self.a, **dataset)
+        variables = {
+            "input": {
+                "coalition": self.a["code"],
+                "client": self.a["agency_client"]["client_id"],
+                "dataset": ds["gid"],
+            }
+        }
+        payload = (await self.call(GRANT, variables, "admin"))["grantCreate"]
+        assert payload["userErrors"] == [], payload
+        assert payload["grant"]["status"] == "ACTIVE", payload
+        return ds, str(payload["grant"]["id"])
 
 
 def outcome(payload: dict[str, Any]) -> str:
