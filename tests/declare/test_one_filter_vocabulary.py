@@ -34,7 +34,7 @@ from lnob_api.sdmx.service import Flow
 
 SPEC = observation_repo.filters
 # What observation_where spells out beside the input (the rest passes by name).
-SPELLED = {"dataset_ids": "datasets", "group_codes": "group"}
+SPELLED = {"dataset_ids": "datasets"}
 # Export parameters that are no condition on the observations' own filter spec.
 NOT_CONDITIONS = {"labels", "asOf", *DATASET.parameters}
 

@@ -61,7 +61,7 @@ def test_observation_filter_passes_every_field() -> None:
         age=["Y15T24"],
         disability_status=["PD"],
         urbanisation=["U"],
-        group_codes=["PWD"],
+        group=["PWD"],
         updated_since=since,
         producer_types=["OFFICIAL"],
         methods=["HOUSEHOLD_SURVEY"],

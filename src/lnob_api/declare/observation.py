@@ -17,17 +17,41 @@ Where the fields appear:
   with the computed columns where they stand (``dataset`` and ``indicator`` first,
   ``conf_status`` after ``obs_status``, ``perturbed`` after ``updated_at``); a timestamp is
   written as ISO 8601 in UTC.
+- Filters (``Filter``): the list filter spec ``observation.repository.filters`` holds the
+  declared conditions (``OBSERVATION.conditions``), the GraphQL ``ObservationFilter`` input
+  shows their fields (at its ``Declared`` marker) and the bulk exports read them under their
+  query parameters (``export.filters``). Each value is a code, surrounding spaces ignored.
 - SDMX (``sdmx.model.OBS_ATTRIBUTES``): a field with ``sdmx`` is an uncoded observation
   attribute, after the provenance ones. None is today: the observation status is coded
   (CL_OBS_STATUS) and the unit becomes an SDMX identifier (``sdmx.repository.sdmx_unit``).
 
-A new plain field: its column (model and migration) and one line here.
+A new plain field: its column (model and migration) and one line here; filterable in GraphQL
+and the exports with a ``Filter`` tag (``how="member"`` and a ``parameter``), a CSV column
+with ``csv``, an SDMX attribute with ``sdmx``.
 """
 
 from __future__ import annotations
 
 from lnob_api import models
-from lnob_api.declare import Entity, Field
+from lnob_api.declare import Entity, Field, Filter
+
+CODES = "Codes to keep; _T is the total (not disaggregated)."
+
+
+def _dimension(name: str, code: str, parameter: str, shown_as: str | None = None) -> Field:
+    """A built-in disaggregation: a ``code`` column (``_T``: the total) shown, exported and
+    filtered by its name (``shown_as`` when not the column's): a CSV column, and a filter by
+    any of its codes in GraphQL and under the exports' query ``parameter``."""
+    shown = shown_as or name
+    return Field(
+        name,
+        f"{code} code; _T for the total.",
+        csv=shown,
+        filter=Filter(shown, "member", CODES, parameter),
+        check=str.strip,
+        shown_as=shown_as,
+    )
+
 
 OBSERVATION = Entity(
     "Observation",
@@ -41,20 +65,11 @@ OBSERVATION = Entity(
         Field("sample_size", csv="sample_size"),
         Field("period_start"),
         Field("period_end"),
-        Field("sex", "SDMX SEX code; _T for the total.", csv="sex"),
-        Field("age", "SDMX AGE code; _T for the total.", csv="age"),
-        Field(
-            "disability_status",
-            "SDMX DISABILITY_STATUS code; _T for the total.",
-            csv="disability_status",
-        ),
-        Field("urbanisation", "SDMX URBANISATION code; _T for the total.", csv="urbanisation"),
-        Field(
-            "group_code",
-            "Marginalised group code; _T for the total.",
-            csv="group",
-            shown_as="group",
-        ),
+        _dimension("sex", "SDMX SEX", "sex"),
+        _dimension("age", "SDMX AGE", "age"),
+        _dimension("disability_status", "SDMX DISABILITY_STATUS", "disabilityStatus"),
+        _dimension("urbanisation", "SDMX URBANISATION", "urbanisation"),
+        _dimension("group_code", "Marginalised group", "group", shown_as="group"),
         # Free extra dimensions ({"EDUCATION_LEV": "ISCED11_1"}): the type shows them as a list.
         Field("dimensions", public=False),
         Field("comment"),

@@ -1,5 +1,8 @@
 """The export filter: query parameters that mirror GraphQL's ObservationFilter, checked early.
 
+The declared filters' parameters (``Filter.parameter`` of declare.observation and
+declare.entities) come from the declarations: a new one needs no line here.
+
 Parsing needs no database; ``export.service.resolve`` then checks codes against it. Each
 problem is an ``InvalidInput`` whose ``field`` is the query parameter's name.
 """
@@ -13,7 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
+from lnob_api.declare import Entity
 from lnob_api.declare.entities import DATASET
+from lnob_api.declare.observation import OBSERVATION
 from lnob_api.errors import InvalidInput
 from lnob_api.models.provenance import ProducerType, ProvenanceMethod
 from lnob_api.observation.periods import ACCEPTED_FORMS, period_bounds
@@ -24,11 +29,8 @@ PARAMETERS = (
     "periodFrom",
     "periodTo",
     "dataset",
-    "sex",
-    "age",
-    "disabilityStatus",
-    "urbanisation",
-    "group",
+    # The observations' declared filters (declare.observation): sex, age... group.
+    *OBSERVATION.parameters,
     "updatedSince",
     "target",
     "producerType",
@@ -46,11 +48,6 @@ LISTS = {
     "indicator": "indicators",
     "area": "areas",
     "dataset": "datasets",
-    "sex": "sex",
-    "age": "age",
-    "disabilityStatus": "disability_status",
-    "urbanisation": "urbanisation",
-    "group": "group",
     "target": "targets",
     "producerType": "producer_types",
     "method": "methods",
@@ -66,6 +63,8 @@ _ENUMS: dict[str, tuple[str, ...]] = {
 _MAX_KEY = 2**63 - 1
 
 Params = Mapping[str, Sequence[str]]
+# The values of declared filters given: (query parameter, checked values), in declaration order.
+Given = tuple[tuple[str, tuple[str, ...]], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,19 +76,17 @@ class ExportFilter:
     period_from: str | None = None
     period_to: str | None = None
     datasets: tuple[str, ...] | None = None
-    sex: tuple[str, ...] | None = None
-    age: tuple[str, ...] | None = None
-    disability_status: tuple[str, ...] | None = None
-    urbanisation: tuple[str, ...] | None = None
-    group: tuple[str, ...] | None = None
     updated_since: datetime | None = None
     targets: tuple[str, ...] | None = None
     producer_types: tuple[str, ...] | None = None
     methods: tuple[str, ...] | None = None
     washington_group: bool | None = None
     meets_criteria: tuple[str, ...] | None = None
+    # The declared observation filters given (parameter, checked values): conditions of the
+    # observations' spec (``observation.repository.filters``) by parameter.
+    observed: Given = ()
     # The declared dataset filters given (parameter, checked values): ``DATASET.where``.
-    declared: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    declared: Given = ()
     # Not a condition: the language of the label columns (export.csv.LANGUAGES), if any.
     labels: str | None = None
     # Not a condition: the instant the rows are read as of (``access.history``), if any.
@@ -115,15 +112,10 @@ def parse_filter(params: Params, *, extra: Sequence[str] = ()) -> ExportFilter:
                 )
     if lists["areas"] is not None:
         lists["areas"] = tuple(c.upper() for c in lists["areas"])
-    declared = []
-    for name in DATASET.parameters:
-        values = codes(params, name)
-        if values is not None:
-            field = next(f for f in DATASET.filters if f.filter and f.filter.parameter == name)
-            declared.append((name, tuple(field.checked(v, name) for v in values)))
     return ExportFilter(
         **lists,
-        declared=tuple(declared),
+        observed=declared_values(params, OBSERVATION),
+        declared=declared_values(params, DATASET),
         period_from=period(params, "periodFrom"),
         period_to=period(params, "periodTo"),
         updated_since=instant(params, "updatedSince"),
@@ -131,6 +123,18 @@ def parse_filter(params: Params, *, extra: Sequence[str] = ()) -> ExportFilter:
         labels=language(params, "labels"),
         as_of=instant(params, "asOf"),
     )
+
+
+def declared_values(params: Params, entity: Entity) -> Given:
+    """The values given to the entity's declared filters, by query parameter, each checked
+    by its field (an ``InvalidInput`` naming the parameter)."""
+    found = []
+    for f in entity.filters:
+        name = f.filter.parameter if f.filter else None
+        values = codes(params, name) if name is not None else None
+        if name is not None and values is not None:
+            found.append((name, tuple(f.checked(v, name) for v in values)))
+    return tuple(found)
 
 
 # The languages of the seeded SDG translations (besides English).

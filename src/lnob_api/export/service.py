@@ -68,6 +68,7 @@ async def resolve(conn: AsyncConnection, principal: Principal, f: ExportFilter) 
     where = repository.observation_filters.exported(
         {
             **lists,
+            **dict(f.observed),
             "dataset": dataset_ids,  # ids or slugs resolved to keys
             "periodFrom": f.period_from,
             "periodTo": f.period_to,
@@ -258,7 +259,7 @@ async def indicator_series(
         age=dimensions.get("age"),
         disability_status=dimensions.get("disability_status"),
         urbanisation=dimensions.get("urbanisation"),
-        group_codes=dimensions.get("group"),
+        group=dimensions.get("group"),
     ) + as_of_clauses(as_of, field="asOf")
     shape = await db.first(repository.series_shape(principal, where))
     count, longest = (int(shape["series"]), int(shape["longest"])) if shape else (0, 0)

@@ -19,7 +19,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api.access import history, visibility
 from lnob_api.auth.principal import Principal
-from lnob_api.declare.conditions import Condition, Conditions, exported, member
+from lnob_api.declare.conditions import Conditions, exported, member
+from lnob_api.declare.observation import OBSERVATION
 from lnob_api.disclosure.perturbation import observation_perturbed
 from lnob_api.disclosure.primary import count_unit_sql, observation_primary
 from lnob_api.errors import InvalidInput
@@ -231,11 +232,6 @@ def _of_targets(target_codes: list[str]) -> ColumnElement[bool]:
     )
 
 
-def _coded(column: str) -> Condition:
-    """A dimension: one of the codes (surrounding spaces ignored)."""
-    return lambda values: observations.c[column].in_([v.strip() for v in values])
-
-
 def _changed_since(updated_since: datetime) -> ColumnElement[bool]:
     # A row counts as changed when it changed, or when its dataset's sync time is later
     # (sync.repository.touch_access: more readers, a new suppression pattern or threshold, a
@@ -253,7 +249,9 @@ def _changed_since(updated_since: datetime) -> ColumnElement[bool]:
 # - ``period_from``/``period_to`` are SDMX periods (2019, 2019-Q2, 2019-03...): kept are
 #   observations starting on or after the first day of ``period_from`` and ending on or
 #   before the last day of ``period_to``. A malformed period raises ``InvalidInput``.
-# - Dimension lists hold codes, ``_T`` meaning the total (not disaggregated).
+# - Dimension lists hold codes, ``_T`` meaning the total (not disaggregated), surrounding
+#   spaces ignored; they are the declared filters (``OBSERVATION.conditions``, by their
+#   GraphQL input names: ``group`` for the group code).
 # - ``updated_since`` keeps rows changed strictly after that instant, or whose dataset's
 #   readership widened after it (incremental sync; removals come as tombstones).
 # - ``target_codes`` keeps values reported at those SDG targets and values of their
@@ -275,11 +273,9 @@ filters = Conditions(
         lambda p: observations.c.period_end <= _period_edge(p, "filter.periodTo", end=True),
     ),
     dataset_ids=exported("dataset", member(observations.c.dataset_id)),
-    sex=exported("sex", _coded("sex")),
-    age=exported("age", _coded("age")),
-    disability_status=exported("disabilityStatus", _coded("disability_status")),
-    urbanisation=exported("urbanisation", _coded("urbanisation")),
-    group_codes=exported("group", _coded("group_code")),
+    # The declared ones (declare.observation: sex, age, disability_status, urbanisation,
+    # group), between these as the filter input shows them.
+    **OBSERVATION.conditions.conditions,
     producer_types=exported(
         "producerType", lambda v: provenance_repo.observation_filters(producer_types=v)
     ),

@@ -239,7 +239,7 @@ async def resolve_data(
         age=codes(3),
         disability_status=codes(4),
         urbanisation=codes(5),
-        group_codes=codes(6),
+        group=codes(6),
     )
     updated = repository.observation_filters(updated_since=params.updated_after)
     current = [*where, *selected, *updated]

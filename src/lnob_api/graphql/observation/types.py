@@ -15,7 +15,7 @@ from lnob_api.declare.observation import OBSERVATION
 from lnob_api.graphql import links, passed
 from lnob_api.graphql.connections import Slice
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.declared import Declared, declared
+from lnob_api.graphql.declared import Declared, declared, filters
 from lnob_api.graphql.enums import ObsStatus
 from lnob_api.graphql.ids_input import pks_of
 from lnob_api.graphql.lazy import SdgTarget as _SdgTarget
@@ -31,8 +31,6 @@ from lnob_api.graphql.provenance.types import (
 from lnob_api.observation import repository as observation_repo
 from lnob_api.observation import service as observation_service
 from lnob_api.sdg import repository as sdg_repo
-
-_CODES = "Codes to keep; _T is the total (not disaggregated)."
 
 
 @strawberry.type(
@@ -148,6 +146,7 @@ class Observation(Node):
 
 
 @strawberry.input(description="Conditions on observations; all given ones must hold.")
+@filters(OBSERVATION)
 class ObservationFilter:
     indicators: list[str] | None = strawberry.field(
         default=None, description="Indicator codes (1.1.1, KE-C-0001); unknown codes match nothing."
@@ -171,11 +170,9 @@ class ObservationFilter:
     datasets: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Dataset ids."
     )
-    sex: list[str] | None = strawberry.field(default=None, description=_CODES)
-    age: list[str] | None = strawberry.field(default=None, description=_CODES)
-    disability_status: list[str] | None = strawberry.field(default=None, description=_CODES)
-    urbanisation: list[str] | None = strawberry.field(default=None, description=_CODES)
-    group: list[str] | None = strawberry.field(default=None, description=_CODES)
+    # The declared filters (declare.observation): sex, age, disabilityStatus, urbanisation,
+    # group.
+    declared: ClassVar[Declared]
     updated_since: datetime | None = strawberry.field(
         default=None, description="Keep rows changed after this instant (incremental sync)."
     )
@@ -209,11 +206,7 @@ def observation_where(
 ) -> tuple[list[ColumnElement[bool]], Hashable]:
     """The WHERE clauses of ``filter`` and a hashable key telling loaders apart by filter."""
     f = filter or ObservationFilter()
-    where = _where(
-        f,
-        dataset_ids=pks_of(f.datasets, "Dataset", "filter.datasets"),
-        group_codes=f.group,
-    )
+    where = _where(f, dataset_ids=pks_of(f.datasets, "Dataset", "filter.datasets"))
     key = tuple(
         (name, tuple(value) if isinstance(value, list) else value)
         for name, value in sorted(vars(f).items())
