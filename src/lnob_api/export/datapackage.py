@@ -3,8 +3,9 @@ same as CSVW metadata (W3C, ``application/csvm+json``).
 
 One resource per export variant (plain, gzip, and each ``labels=`` language) and one per code
 list (``export.codelists``), with foreign keys from the export's code columns to them. The
-fields follow ``export.repository.CSV_COLUMNS`` (a column added there appears here; one this
-module does not know is described as a string) and the label columns of ``export.csv``.
+fields follow ``export.repository.CSV_COLUMNS`` (a column added there appears here, typed as
+its declared field says: declare.observation, declare.entities) and the label columns of
+``export.csv``.
 ``period`` is a string with the SDMX period pattern, so a file holding only years is not read
 as integers; the small code lists (status, sex, age...) are enums of exactly the codes the
 caller's readable data uses plus the standard ones, as the SDMX code lists give them.
@@ -13,14 +14,19 @@ caller's readable data uses plus the standard ones, as the SDMX code lists give 
 from __future__ import annotations
 
 import re
+import typing
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lnob_api.auth.principal import Principal
+from lnob_api.declare import Entity
+from lnob_api.declare.entities import DATASET
+from lnob_api.declare.observation import OBSERVATION
 from lnob_api.export import codelists
 from lnob_api.export.csv import LABELLED, LANGUAGES, label_column
-from lnob_api.export.repository import CSV_COLUMNS
+from lnob_api.export.repository import csv_columns
 from lnob_api.models.observation import PERIOD_PATTERN
 from lnob_api.sdmx import service as sdmx_service
 
@@ -42,45 +48,64 @@ ENUMS = {
 }
 REFERENCES = {"indicator": "indicators", "area": "areas", "group": "groups"}
 
+# What the declaration does not say about a column (declare.observation, declare.entities):
+# its description, pattern, bounds; the computed columns' types. A declared column's type and
+# whether it is required (not nullable) come from its field (``_declared``).
 _DESCRIBED: dict[str, dict[str, Any]] = {
     "dataset": {"type": "string", "description": "The dataset's slug", "pattern": SLUG},
     "indicator": {
         "type": "string",
         "description": "SDG or custom indicator code (an SDG target code for target-level rows)",
     },
-    "area": {"type": "string", "description": "ISO 3166-1/3166-2 or local area code"},
+    "area": {"description": "ISO 3166-1/3166-2 or local area code"},
     "period": {
-        "type": "string",
         "description": "SDMX time period: 2019, 2019-S1, 2019-Q2, 2019-03, 2019-03-15, 2019-W07",
         "pattern": PERIOD,
     },
-    "value": {
-        "type": "number",
-        "description": "Empty when the cell is withheld",
-        "required": False,
-    },
-    "unit": {"type": "string", "required": False},
-    "obs_status": {"type": "string", "description": "SDMX observation status"},
+    "value": {"description": "Empty when the cell is withheld"},
+    # An empty unit reads as missing ("missingValues").
+    "unit": {"required": False},
+    "obs_status": {"description": "SDMX observation status"},
     "conf_status": {"type": "string", "description": "SDMX confidentiality status"},
-    "sample_size": {"type": "integer", "required": False, "minimum": 0},
-    "sex": {"type": "string"},
-    "age": {"type": "string"},
-    "disability_status": {"type": "string"},
-    "urbanisation": {"type": "string"},
-    "group": {"type": "string", "description": "Marginalised group code (_T: no particular one)"},
-    "updated_at": {"type": "datetime", "description": "Last change, ISO 8601 in UTC"},
+    "sample_size": {"minimum": 0},
+    "group": {"description": "Marginalised group code (_T: no particular one)"},
+    "updated_at": {"description": "Last change, ISO 8601 in UTC"},
     "perturbed": {
         "type": "boolean",
         "description": "true when the value is perturbed for disclosure control",
+        "trueValues": ["true"],
+        "falseValues": ["false"],
     },
 }
+# How the CSV writes a timestamp (export.repository.iso_utc) and a boolean (PostgreSQL's COPY).
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_BOOLEANS = {"trueValues": ["t"], "falseValues": ["f"]}
 
 
-def fields(enums: dict[str, list[str]], *, labels: bool) -> list[dict[str, Any]]:
-    """Table Schema fields of the export, with label columns when ``labels``."""
+def _declared(entity: Entity, name: str) -> dict[str, Any]:
+    """The Table Schema type of a declared CSV column (the observation's, else its dataset's)
+    and whether it is required; a column no declaration has is a required string."""
+    for declaration in (entity, DATASET):
+        field = next((f for f in declaration.csv if f.csv == name), None)
+        if field is None:
+            continue
+        shape, _, null = declaration.json(field.name).partition("|")
+        kind = declaration.types[field.name]
+        moments = {datetime: "datetime", date: "date"}
+        chosen = next((t for k, t in moments.items() if k in (kind, *typing.get_args(kind))), shape)
+        described: dict[str, Any] = {"type": chosen, "required": not null}
+        return {**described, **_BOOLEANS} if chosen == "boolean" else described
+    return {"type": "string"}
+
+
+def fields(
+    enums: dict[str, list[str]], *, labels: bool, entity: Entity = OBSERVATION
+) -> list[dict[str, Any]]:
+    """Table Schema fields of the export, with label columns when ``labels``; ``entity``: the
+    observation declaration whose CSV columns it describes."""
     out: list[dict[str, Any]] = []
-    for name in CSV_COLUMNS:
-        described = dict(_DESCRIBED.get(name, {"type": "string"}))
+    for name in csv_columns(entity):
+        described = {**_declared(entity, name), **_DESCRIBED.get(name, {})}
         required = described.pop("required", True)
         constraints: dict[str, Any] = {"required": required}
         for key in ("pattern", "minimum"):
@@ -90,9 +115,7 @@ def fields(enums: dict[str, list[str]], *, labels: bool) -> list[dict[str, Any]]
             constraints["enum"] = enums[ENUMS[name]]
         field: dict[str, Any] = {"name": name, **described, "constraints": constraints}
         if described["type"] == "datetime":
-            field["format"] = "%Y-%m-%dT%H:%M:%S.%fZ"
-        if described["type"] == "boolean":
-            field["trueValues"], field["falseValues"] = ["true"], ["false"]
+            field["format"] = DATETIME_FORMAT
         out.append(field)
         if labels and name in LABELLED:
             out.append(
@@ -190,6 +213,7 @@ _CSVW_TYPES = {
     "number": "number",
     "integer": "integer",
     "datetime": "datetime",
+    "date": "date",
     "boolean": "boolean",
 }
 
@@ -204,7 +228,7 @@ def _csvw_column(field: dict[str, Any]) -> dict[str, Any]:
     if "minimum" in constraints:
         datatype["minimum"] = constraints["minimum"]
     if field["type"] == "boolean":
-        datatype["format"] = "true|false"
+        datatype["format"] = f"{field['trueValues'][0]}|{field['falseValues'][0]}"
     if field["type"] == "datetime":
         datatype["format"] = "yyyy-MM-ddTHH:mm:ss.SSSSSSX"
     column: dict[str, Any] = {
