@@ -32,8 +32,11 @@ with ``csv``, an SDMX attribute with ``sdmx``.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from lnob_api import models
 from lnob_api.declare import Entity, Field, Filter
+from lnob_api.models.observation import DIMENSION_COLUMNS
 
 CODES = "Codes to keep; _T is the total (not disaggregated)."
 
@@ -78,3 +81,19 @@ OBSERVATION = Entity(
     description="One value of one indicator (or one SDG target) for one area and period within "
     "a dataset.",
 )
+
+
+def _width(column: str) -> int:
+    kind = OBSERVATION.table.c[column].type
+    assert isinstance(kind, sa.String) and kind.length is not None
+    return kind.length
+
+
+# The text columns an uploaded file fills (upload.validate, official.reader): the unit and the
+# disaggregations, by the file's field name (the CSV export's column: ``group`` for
+# ``group_code``) -> column; values are checked against the columns' widths before they reach
+# the table.
+UPLOADED: dict[str, str] = {
+    f.csv: f.name for f in OBSERVATION.csv if f.csv and f.name in ("unit", *DIMENSION_COLUMNS)
+}
+UPLOAD_WIDTHS: dict[str, int] = {name: _width(column) for name, column in UPLOADED.items()}

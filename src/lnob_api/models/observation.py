@@ -110,24 +110,3 @@ class Observation(Provenance, Base):
         sa.Index("ix_observations_area_code", "area_code"),
         sa.Index("ix_observations_updated_at_id", "updated_at", "id"),
     )
-
-
-def _width(column: str) -> int:
-    kind = Observation.__table__.c[column].type
-    assert isinstance(kind, sa.String) and kind.length is not None
-    return kind.length
-
-
-# The widths of the text columns an uploaded file fills, by the file's field name: values are
-# checked against them before they reach the table.
-UPLOAD_WIDTHS: dict[str, int] = {
-    field: _width(column)
-    for field, column in (
-        ("unit", "unit"),
-        ("sex", "sex"),
-        ("age", "age"),
-        ("disability_status", "disability_status"),
-        ("urbanisation", "urbanisation"),
-        ("group", "group_code"),
-    )
-}

@@ -15,8 +15,9 @@ import math
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from lnob_api.declare.observation import UPLOAD_WIDTHS, UPLOADED
 from lnob_api.errors import InvalidInput
-from lnob_api.models.observation import TOTAL, UPLOAD_WIDTHS
+from lnob_api.models.observation import TOTAL
 from lnob_api.observation.periods import period_bounds
 from lnob_api.upload.validate import Problem
 
@@ -190,8 +191,7 @@ def check_row(
         value = cells.get(name, "")
         if len(value) > limit:
             log.add(row, columns[name], "TOO_LONG", f"at most {limit} characters")
-        column = "group_code" if name == "group" else name
-        record[column] = value if name == "unit" else (value or TOTAL)
+        record[UPLOADED[name]] = value if name == "unit" else (value or TOTAL)
     record["note"] = cells.get("note", "")
     return record if log.count == before else None
 

@@ -16,9 +16,10 @@ from datetime import date
 from functools import lru_cache
 from typing import Generic, Protocol, TypeVar
 
+from lnob_api.declare.observation import UPLOAD_WIDTHS
 from lnob_api.errors import InvalidInput
 from lnob_api.models.enums import ObsStatus
-from lnob_api.models.observation import TOTAL, UPLOAD_WIDTHS
+from lnob_api.models.observation import TOTAL
 from lnob_api.observation.periods import period_bounds
 from lnob_api.upload.mapping import PUBLIC_NAMES, ResolvedColumns
 
