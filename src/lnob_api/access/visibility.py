@@ -19,11 +19,13 @@ Rules (DESIGN.md, "Access model"):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, False_, True_
 
 from lnob_api.auth.principal import Principal, Scope
 from lnob_api.models.enums import (
@@ -46,6 +48,50 @@ from lnob_api.models.tables import (
 )
 
 
+def any_of(*clauses: ColumnElement[bool]) -> ColumnElement[bool]:
+    """``a OR b ...``, simplified as it is built: a constant-false arm is dropped, a true arm
+    makes the whole true, and no arm left is false. A principal shape that rules an arm out
+    (an anonymous caller edits nothing) leaves no ``OR false`` behind: PostgreSQL plans an OR
+    with a constant arm as a filter, which kept ``NOT EXISTS`` from becoming an anti-join."""
+    kept: list[ColumnElement[bool]] = []
+    for clause in clauses:
+        if isinstance(clause, True_):
+            return sa.true()
+        if not isinstance(clause, False_):
+            kept.append(clause)
+    if not kept:
+        return sa.false()
+    return kept[0] if len(kept) == 1 else sa.or_(*kept)
+
+
+def all_of(*clauses: ColumnElement[bool]) -> ColumnElement[bool]:
+    """``a AND b ...``, simplified as ``any_of``: true arms dropped, a false arm makes the
+    whole false, no arm left is true. (``sa.and_`` folds a false arm too, but into a wrapper
+    that ``sa.or_`` no longer recognises as false.)"""
+    kept: list[ColumnElement[bool]] = []
+    for clause in clauses:
+        if isinstance(clause, False_):
+            return sa.false()
+        if not isinstance(clause, True_):
+            kept.append(clause)
+    if not kept:
+        return sa.true()
+    return kept[0] if len(kept) == 1 else sa.and_(*kept)
+
+
+def _constant(value: str | Enum) -> ColumnElement[str]:
+    """A fixed code (a status, a visibility level) written into the SQL rather than bound:
+    PostgreSQL then plans a generic plan with the column's statistics for that value (as a
+    parameter, ``status = $1`` was guessed common, and the retraction anti-join was planned as a
+    rescan of every dataset per dataset)."""
+    text = value.value if isinstance(value, Enum) else value
+    assert re.fullmatch(r"[A-Z_]+", text), text  # codes only, never input
+    return sa.literal_column(f"'{text}'", sa.String)
+
+
+_PRE_RELEASE = [_constant(s) for s in PRE_RELEASE]
+
+
 def _reads(principal: Principal) -> bool:
     """Only a token carrying ``data:read`` reads beyond public data."""
     return not principal.is_anonymous and principal.has_scope(Scope.DATA_READ)
@@ -61,7 +107,7 @@ def _from_outside(
     """``clause``, where the principal reads from outside the owning coalition."""
     insider = _insider(principal)
     if insider:
-        return sa.and_(clause, coalition_id.not_in(insider))
+        return all_of(clause, coalition_id.not_in(insider))
     return clause
 
 
@@ -69,14 +115,14 @@ def _audience(
     principal: Principal, visibility: sa.ColumnElement[str], coalition_id: sa.ColumnElement[int]
 ) -> ColumnElement[bool]:
     """Visibility level and coalition membership, without grants or status."""
-    clauses: list[ColumnElement[bool]] = [visibility == Visibility.PUBLIC.value]
+    clauses: list[ColumnElement[bool]] = [visibility == _constant(Visibility.PUBLIC)]
     if _reads(principal):
         if principal.is_partner or principal.is_partnership_admin:
-            clauses.append(visibility == Visibility.PARTNERSHIP.value)
+            clauses.append(visibility == _constant(Visibility.PARTNERSHIP))
         insider = _insider(principal)
         if insider:
             clauses.append(coalition_id.in_(insider))
-    return sa.or_(*clauses)
+    return any_of(*clauses)
 
 
 def _granted(principal: Principal, table: sa.Table) -> ColumnElement[bool] | None:
@@ -115,8 +161,8 @@ def _granted_for(
         )
     return sa.exists().where(
         grants.c.coalition_id == coalition_id,
-        sa.or_(*covers),
-        sa.or_(*grantee),
+        any_of(*covers),
+        any_of(*grantee),
         grants.c.revoked_at.is_(None),
         sa.or_(grants.c.expires_at.is_(None), grants.c.expires_at > sa.func.now()),
     )
@@ -134,8 +180,8 @@ def _released(principal: Principal, table: sa.Table) -> ColumnElement[bool]:
     over = sa.or_(table.c.release_at.is_(None), table.c.release_at <= sa.func.now())
     insider = _insider(principal)
     if insider:
-        over = sa.or_(over, table.c.coalition_id.in_(insider))
-    return sa.and_(table.c.status.not_in([s.value for s in PRE_RELEASE]), over)
+        over = any_of(over, table.c.coalition_id.in_(insider))
+    return all_of(table.c.status.not_in(_PRE_RELEASE), over)
 
 
 def dataset_visible(principal: Principal, table: sa.Table = datasets) -> ColumnElement[bool]:
@@ -144,7 +190,7 @@ def dataset_visible(principal: Principal, table: sa.Table = datasets) -> ColumnE
     editors and admins. Retracted datasets stay (their reason is part of the record)."""
     seen = [
         _audience(principal, table.c.visibility, table.c.coalition_id),
-        sa.and_(
+        all_of(
             table.c.metadata_visibility.is_not(None),
             _audience(principal, table.c.metadata_visibility, table.c.coalition_id),
         ),
@@ -152,40 +198,40 @@ def dataset_visible(principal: Principal, table: sa.Table = datasets) -> ColumnE
     granted = _granted(principal, table)
     if granted is not None:
         seen.append(granted)
-    released = sa.and_(_released(principal, table), sa.or_(*seen))
-    return sa.or_(released, _editor_of(principal, table.c.coalition_id))
+    released = all_of(_released(principal, table), any_of(*seen))
+    return any_of(released, _editor_of(principal, table.c.coalition_id))
 
 
 def consent_admits(
     principal: Principal, consents: sa.Table, coalition_id: ColumnElement[Any]
 ) -> ColumnElement[bool]:
     """Whether a consent row's scope admits the principal (insiders always are)."""
-    scopes: list[ColumnElement[bool]] = [consents.c.scope == ConsentScope.PUBLIC.value]
+    scopes: list[ColumnElement[bool]] = [consents.c.scope == _constant(ConsentScope.PUBLIC)]
     insider = _insider(principal)
     partner = _reads(principal) and (principal.is_partner or principal.is_partnership_admin)
     if partner or insider:
-        scopes.append(consents.c.scope == ConsentScope.PARTNERSHIP.value)
+        scopes.append(consents.c.scope == _constant(ConsentScope.PARTNERSHIP))
     if insider:
         scopes.append(coalition_id.in_(insider))
     if _reads(principal) and principal.organisation_ids:
         scopes.append(
-            sa.and_(
-                consents.c.scope == ConsentScope.NAMED_AGENCIES.value,
+            all_of(
+                consents.c.scope == _constant(ConsentScope.NAMED_AGENCIES),
                 consents.c.agency_ids.overlap(sorted(principal.organisation_ids)),
             )
         )
-    return sa.or_(*scopes)
+    return any_of(*scopes)
 
 
 def _consented(principal: Principal, table: sa.Table) -> ColumnElement[bool]:
     """No consent recorded, or an active consent whose scope admits the principal. Once a
     community withdraws (or its consent lapses), nobody reads the data, insiders included."""
     same_lineage = consents.c.lineage_id == table.c.lineage_id
-    active = sa.and_(
+    active = all_of(
         consents.c.withdrawn_at.is_(None),
         sa.or_(consents.c.expires_at.is_(None), consents.c.expires_at > sa.func.now()),
     )
-    return sa.or_(
+    return any_of(
         ~sa.exists().where(same_lineage),
         sa.exists().where(
             same_lineage, active, consent_admits(principal, consents, table.c.coalition_id)
@@ -200,7 +246,7 @@ def lineage_retracted(table: sa.Table) -> ColumnElement[bool]:
     retracted = datasets.alias("retracted_version")
     return sa.exists().where(
         retracted.c.lineage_id == table.c.lineage_id,
-        retracted.c.status == DatasetStatus.RETRACTED.value,
+        retracted.c.status == _constant(DatasetStatus.RETRACTED),
         retracted.c.version >= table.c.version,
     )
 
@@ -215,20 +261,20 @@ def dataset_data_visible(
     granted = _granted(principal, table)
     if granted is not None:
         audience.append(granted)
-    released = sa.and_(
+    released = all_of(
         _released(principal, table),
         ~lineage_retracted(table),
-        sa.or_(*audience),
+        any_of(*audience),
         _consented(principal, table),
     )
-    pre_release = sa.and_(
-        table.c.status.in_([s.value for s in PRE_RELEASE]),
+    pre_release = all_of(
+        table.c.status.in_(_PRE_RELEASE),
         _editor_of(principal, table.c.coalition_id),
     )
-    clauses = [sa.or_(released, pre_release)]
+    clauses = [any_of(released, pre_release)]
     if current_only:
         clauses.append(current_version(table))
-    return sa.and_(*clauses)
+    return all_of(*clauses)
 
 
 def observation_visible(
@@ -264,7 +310,7 @@ def publication_visible(
     clauses = [_audience(principal, table.c.visibility, table.c.coalition_id)]
     if _reads(principal) and principal.is_partnership_admin:
         clauses.append(table.c.coalition_id.is_(None))
-    return sa.or_(*clauses)
+    return any_of(*clauses)
 
 
 def suppressed(
@@ -278,7 +324,7 @@ def suppressed(
     rule of ``disclosure.primary``, e.g. ``observation_primary``), or one flagged ``secondary``
     because a small cell could be derived from it (``disclosure.secondary``). Insiders of the
     owning coalition see both."""
-    return _from_outside(principal, coalition_id, sa.or_(primary, secondary))
+    return _from_outside(principal, coalition_id, any_of(primary, secondary))
 
 
 def conf_status(
@@ -314,7 +360,7 @@ def perturbed(
     a count (``counts``) of a coalition whose ``method`` is not NONE, read from outside the
     owning coalition. Applied after ``suppressed``; insiders read exact values. Whether a
     value was perturbed says nothing about its noise (a zero noise is perturbed too)."""
-    return _from_outside(principal, coalition_id, sa.and_(method != "NONE", counts))
+    return _from_outside(principal, coalition_id, all_of(method != _constant("NONE"), counts))
 
 
 def administers(principal: Principal, coalition_id: ColumnElement[Any]) -> ColumnElement[bool]:
@@ -338,9 +384,9 @@ def could_have_seen(principal: Principal, removals: sa.Table) -> ColumnElement[b
     """Whether the principal could read the data a removal event took away, judged by the
     state recorded in the event (tombstones go only to those who could have seen the data)."""
     if not _reads(principal):
-        return sa.and_(
-            removals.c.prior_status.not_in([s.value for s in PRE_RELEASE]),
-            removals.c.prior_visibility == Visibility.PUBLIC.value,
+        return all_of(
+            removals.c.prior_status.not_in(_PRE_RELEASE),
+            removals.c.prior_visibility == _constant(Visibility.PUBLIC),
         )
     published = [_audience(principal, removals.c.prior_visibility, removals.c.coalition_id)]
     if principal.organisation_ids:
@@ -350,10 +396,10 @@ def could_have_seen(principal: Principal, removals: sa.Table) -> ColumnElement[b
     granted = _granted_for(principal, removals.c.coalition_id, removals.c.dataset_id)
     if granted is not None:
         published.append(granted)
-    return sa.or_(
-        sa.and_(removals.c.prior_status.not_in([s.value for s in PRE_RELEASE]), sa.or_(*published)),
-        sa.and_(
-            removals.c.prior_status.in_([s.value for s in PRE_RELEASE]),
+    return any_of(
+        all_of(removals.c.prior_status.not_in(_PRE_RELEASE), any_of(*published)),
+        all_of(
+            removals.c.prior_status.in_(_PRE_RELEASE),
             _editor_of(principal, removals.c.coalition_id),
         ),
     )
@@ -368,7 +414,7 @@ def held_by(principal: Principal, table: sa.Table) -> ColumnElement[bool]:
         clauses.append(table.c.organisation_id.in_(sorted(principal.organisation_ids)))
     if principal.client_pk is not None:
         clauses.append(table.c.client_id == principal.client_pk)
-    return sa.or_(*clauses) if clauses else sa.false()
+    return any_of(*clauses)
 
 
 def current_version(table: sa.Table = datasets) -> ColumnElement[bool]:
@@ -383,7 +429,7 @@ def data_audience(principal: Principal, table: sa.Table = datasets) -> ColumnEle
     granted = _granted(principal, table)
     if granted is not None:
         audience.append(granted)
-    return sa.and_(_released(principal, table), sa.or_(*audience))
+    return all_of(_released(principal, table), any_of(*audience))
 
 
 # Community evidence (issue 6). Scorecards and recommendations carry their own visibility, set
@@ -409,8 +455,8 @@ def _evidence_visible(
     granted = _granted_for(principal, table.c.coalition_id, table.c.dataset_id)
     if granted is not None:
         seen.append(granted)
-    links = [sa.or_(link.is_(None), link.in_(ids)) for link, ids in parents]
-    return sa.or_(sa.and_(sa.or_(*seen), *links), _editor_of(principal, table.c.coalition_id))
+    links = [any_of(link.is_(None), link.in_(ids)) for link, ids in parents]
+    return any_of(all_of(any_of(*seen), *links), _editor_of(principal, table.c.coalition_id))
 
 
 def _parent_visible(
