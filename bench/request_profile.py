@@ -3,7 +3,7 @@
     BENCH_DATABASE_URL=postgresql://... .venv/bin/python -m bench.request_profile \
         [--workload W3] [--principal anonymous|agency] [-n 2000] [--compiled on|off] [--top 30]
         [--ab driver|cost|lane|fold|standin|view|shelf|lean|shape|hot|convert|where|literal|refill
-        --rounds 10]
+        |values --rounds 10]
 
 Drives the whole ASGI app (every middleware, as ``lnob-api serve`` builds it, with the
 settings of the side-by-side: no rate limit, no response cache) with raw ASGI messages, one
@@ -171,6 +171,11 @@ def _toggle(app: Any, change: str, on: bool) -> None:
     if change == "refill":  # this wave's refill changes together (issue 12, brief refill)
         for each in ("convert", "where", "literal"):
             _toggle(app, each, on)
+    if change == "values":
+        from lnob_api.graphql.compiled import params
+
+        params.DECLARED = on
+        app.state.graphql.compiled.plans.clear()  # a plan's shapes are of one kind or the other
     if change == "convert":
         from lnob_api.graphql.compiled import convert
 
@@ -199,6 +204,7 @@ AB = (
     "where",
     "literal",
     "refill",
+    "values",
 )
 
 
@@ -294,7 +300,9 @@ async def main() -> None:
         "parameters; hot: shelf, lean and shape together; convert: a field's arguments converted "
         "by a converter built once per field instead of Strawberry's convert_arguments; where: a connection's filter values read from "
         "the cache key's parameters instead of another traversal; literal: a connection without "
-        "variables in its arguments keeps its plan's values; refill: convert, where and literal)",
+        "variables in its arguments keeps its plan's values; refill: convert, where and literal; "
+        "values: a connection's filter values read from its declared conditions without "
+        "building their clauses)",
     )
     parser.add_argument("--rounds", type=int, default=10, help="A/B rounds (-n requests each)")
     args = parser.parse_args()

@@ -1,10 +1,14 @@
 """A connection site's filter values read from the filter clauses' cache key
 (``params.shape_and_values``) are ``params.where_values``' values, in the same order, for
-filters of one and several codes, periods, dimensions and combinations."""
+filters of one and several codes, periods, dimensions and combinations (the values read from
+the filter's declared conditions off: ``tests/declare/test_condition_values.py``)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+
+import pytest
 
 from lnob_api.graphql.compiled import params
 from lnob_api.graphql.observation.types import ObservationFilter, observation_where
@@ -18,6 +22,15 @@ FILTERS = [
     ObservationFilter(updated_since=dt.datetime(2024, 1, 2, tzinfo=dt.UTC), group=["g1"]),
     ObservationFilter(indicators=[], areas=[]),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _from_the_key() -> Iterator[None]:
+    params.DECLARED = False
+    try:
+        yield
+    finally:
+        params.DECLARED = True
 
 
 def test_values_from_the_key_are_the_traversals() -> None:

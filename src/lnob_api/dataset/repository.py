@@ -11,7 +11,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api.access import history, visibility
 from lnob_api.auth.principal import Principal
-from lnob_api.declare.conditions import Conditions, member, words
+from lnob_api.declare.conditions import Conditions, member, valued, words
 from lnob_api.declare.entities import DATASET
 from lnob_api.models.tables import (
     coalitions,
@@ -95,6 +95,7 @@ def _with_indicator(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     )
 
 
+@valued(lambda codes: (len(codes), [[c.upper() for c in codes]]))
 def _of_coalitions(codes: list[str]) -> ColumnElement[bool]:
     wanted = [c.upper() for c in codes]
     return datasets.c.coalition_id.in_(

@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api.access import history, visibility
 from lnob_api.auth.principal import Principal
-from lnob_api.declare.conditions import Conditions, exported, member
+from lnob_api.declare.conditions import Conditions, Values, exported, member, valued
 from lnob_api.declare.observation import OBSERVATION
 from lnob_api.disclosure.perturbation import observation_perturbed
 from lnob_api.disclosure.primary import count_unit_sql, observation_primary
@@ -207,6 +207,12 @@ def _any_of(column: ColumnElement[Any], lookup: sa.Select[Any]) -> ColumnElement
     return column == sa.any_(sa.func.array(lookup.scalar_subquery()))
 
 
+def _indicator_values(indicator_codes: list[str]) -> Values:
+    codes = [c.strip() for c in indicator_codes]
+    return ("one", [codes[0]]) if len(codes) == 1 else (len(codes), [codes])
+
+
+@valued(_indicator_values)
 def _of_indicators(indicator_codes: list[str]) -> ColumnElement[bool]:
     codes = [c.strip() for c in indicator_codes]
     if len(codes) == 1:

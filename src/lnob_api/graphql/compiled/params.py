@@ -10,6 +10,12 @@ plan is stale and a new one is built.
 
 Pages are ``read.keyset.apply_page`` and ``read.repository.windowed`` themselves, given the
 cursors and sizes as named parameters (``bounds``).
+
+A filter's values come without its clauses where its spec can say them
+(``declare.conditions``: a site refreshes ``deferred``, its filter calls give ``Deferred``
+values): a plan's own clauses check, once per structure, that the spec's values are the
+clauses' own parameters in order and that the structure is one SQLAlchemy shape; from then on
+that structure is the site's shape and the spec's values its ``where`` values.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
+from lnob_api.declare import conditions
 from lnob_api.read.keyset import Bounds, Order, PageArgs
 
 
@@ -36,6 +43,53 @@ class Site:
     refresh: Callable[[Any], Any]
     # Plan-time facts a request must reproduce (compared by ``check``).
     facts: Hashable = None
+
+    def __post_init__(self) -> None:
+        self.refresh = _deferring(self.refresh)
+
+
+def _deferring(refresh: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def run(fresh: Any) -> Any:
+        return conditions.deferred(refresh, fresh) if DECLARED else refresh(fresh)
+
+    return run
+
+
+# A filter's values from its spec's declared conditions, without its clauses (see the module
+# docstring); False: built and read from SQLAlchemy's cache key, for the A/B
+# (bench/request_profile.py --ab values).
+DECLARED = True
+
+# A spec's structure -> the SQLAlchemy shape its clauses had, or False: its values were not
+# the clauses' own (checked when a plan is built).
+_CHECKED: dict[Hashable, Hashable] = {}
+
+
+def _declared(clauses: Sequence[ColumnElement[Any]]) -> tuple[Hashable, list[Any]] | None:
+    """The (shape, values) of a filter's clauses read from its spec, once checked; None when
+    its spec cannot say or said wrong."""
+    declared = getattr(clauses, "declared", None)
+    if declared is None or not DECLARED:
+        return None
+    found = declared()
+    if found is None:
+        return None
+    structure, values = found
+    seen = _CHECKED.get(structure)
+    if isinstance(clauses, list):  # a plan's own clauses (``Where``): check them
+        try:
+            own = where_values(clauses, declared=False)
+        except Stale:
+            own = None
+        shape = _key_shape(clauses)
+        if own != values or (seen is not None and seen != shape):
+            shape = False
+        if len(_CHECKED) > 10_000:
+            _CHECKED.clear()
+        seen = _CHECKED[structure] = shape
+    if seen is None or seen is False:
+        return None
+    return ("declared", structure), values
 
 
 @dataclass
@@ -90,9 +144,16 @@ LENGTHS_FROM_KEY = True
 
 
 def shape_of(clauses: Sequence[ColumnElement[Any]]) -> Hashable:
-    """What the clauses are, whatever their values (SQLAlchemy's cache key; lists by length:
-    the key holds every parameter but not its value, so the structures with equal keys have
-    their parameters in the same order)."""
+    """What the clauses are, whatever their values (their spec's structure, once checked, or
+    SQLAlchemy's cache key; lists by length: the key holds every parameter but not its value,
+    so the structures with equal keys have their parameters in the same order)."""
+    declared = _declared(clauses)
+    if declared is not None:
+        return declared[0]
+    return _key_shape(clauses)
+
+
+def _key_shape(clauses: Sequence[ColumnElement[Any]]) -> Hashable:
     if not clauses:
         return ()
     key = sa.and_(*clauses)._generate_cache_key()
@@ -133,8 +194,12 @@ def key_order(clauses: Sequence[ColumnElement[Any]]) -> tuple[int, ...] | None:
 def shape_and_values(
     clauses: Sequence[ColumnElement[Any]], order: tuple[int, ...] | None
 ) -> tuple[Hashable, list[Any] | None]:
-    """``shape_of(clauses)``, and ``where_values(clauses)`` read from the same cache key when
-    ``order`` (``key_order`` of the plan's clauses) is given (None: not read)."""
+    """``shape_of(clauses)``, and ``where_values(clauses)`` read from their spec or from the
+    same cache key when ``order`` (``key_order`` of the plan's clauses) is given (None: not
+    read)."""
+    declared = _declared(clauses)
+    if declared is not None:
+        return declared
     if order is None or not clauses or not LENGTHS_FROM_KEY or not VALUES_FROM_KEY:
         return shape_of(clauses), None
     key = sa.and_(*clauses)._generate_cache_key()
@@ -155,7 +220,12 @@ def shape_and_values(
     return (key.key, lengths), values
 
 
-def where_values(clauses: Sequence[ColumnElement[Any]]) -> list[Any]:
+def where_values(clauses: Sequence[ColumnElement[Any]], *, declared: bool = True) -> list[Any]:
+    """The values of the clauses' parameters in ``binds_of`` order (from their spec when
+    ``declared`` and checked)."""
+    found = _declared(clauses) if declared else None
+    if found is not None:
+        return found[1]
     values = []
     for bind in binds_of(clauses):
         if bind.callable is not None:
