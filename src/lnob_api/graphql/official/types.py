@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from typing import Any, ClassVar
 
 import strawberry
 
-from lnob_api.declare.official import OFFICIAL_VALUE, TOTAL
+from lnob_api.declare.official import OFFICIAL_VALUE
 from lnob_api.graphql import links
-from lnob_api.graphql.declared import Declared, declared_node
+from lnob_api.graphql.declared import Declared, declared, declared_node
 from lnob_api.graphql.lazy import Observation as _Observation
 from lnob_api.graphql.linked import to_one
 from lnob_api.graphql.node import Node, copied
+from lnob_api.models.observation import DIMENSION_COLUMNS
 from lnob_api.observation import repository as observation_repo
 from lnob_api.official import repository as official_repo
+
+# An official value's disaggregations, which a comparison row shows too.
+DIMENSIONS = dataclasses.replace(
+    OFFICIAL_VALUE, fields=tuple(f for f in OFFICIAL_VALUE.fields if f.name in DIMENSION_COLUMNS)
+)
 
 
 @declared_node(official_repo.OFFICIAL_VALUES, OFFICIAL_VALUE)
@@ -29,14 +36,12 @@ class OfficialValue(Node):
     description="A community value and an official value for the same indicator, area, period "
     "and dimensions, side by side. Either side may be missing."
 )
+@declared(DIMENSIONS)
 class ComparisonRow:
     area_code: str
     period: str
-    sex: str = strawberry.field(description=TOTAL)
-    age: str = strawberry.field(description=TOTAL)
-    disability_status: str = strawberry.field(description=TOTAL)
-    urbanisation: str = strawberry.field(description=TOTAL)
-    group_code: str = strawberry.field(name="group", description=TOTAL)
+    # The dimensions, as OfficialValue declares them (declare.official): sex ... group.
+    declared: ClassVar[Declared]
     community_value: float | None = strawberry.field(
         description="The community value; null when there is none you may read, or when it is "
         "withheld by small-cell suppression."
