@@ -6,7 +6,7 @@ import strawberry
 
 from lnob_api.auth.principal_repository import user_identity
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.viewer.types import PrincipalKind, Viewer, ViewerRole
+from lnob_api.graphql.viewer.types import Viewer
 
 
 @strawberry.type
@@ -21,17 +21,4 @@ class ViewerQueries:
             identity = await user_identity(info.context.db, principal.user_id)
             if identity is not None:
                 name, email = identity["name"], identity["email"]
-        return Viewer(
-            kind=PrincipalKind(principal.kind.value),
-            scopes=sorted(principal.scopes),
-            client_id=principal.client_id,
-            user_id=principal.user_id,
-            name=name,
-            email=email,
-            is_partnership_admin=principal.is_partnership_admin,
-            roles=[
-                ViewerRole(coalition_id=cid, role=role)
-                for cid, role in sorted(principal.coalition_roles.items())
-            ],
-            member_coalitions=principal.member_coalition_ids,
-        )
+        return Viewer.of(principal, name=name, email=email)
