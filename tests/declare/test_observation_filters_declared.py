@@ -14,8 +14,10 @@ from sqlalchemy.dialects import postgresql
 from lnob_api.declare import Field, Filter
 from lnob_api.declare.observation import CODES, OBSERVATION
 from lnob_api.export import filters as export_filters
+from lnob_api.export import repository as export_repo
 from lnob_api.graphql.declared import Declared, filters
 from lnob_api.graphql.observation.types import ObservationFilter, observation_where
+from lnob_api.graphql.series.types import KEY, Series, SeriesDimensionsInput
 from lnob_api.observation import repository as observation_repo
 
 DIMENSIONS = {
@@ -69,6 +71,16 @@ def test_the_export_parameters_stay_in_their_order() -> None:
     start = export_filters.PARAMETERS.index("dataset") + 1
     assert export_filters.PARAMETERS[start : start + len(DIMENSIONS)] == tuple(DIMENSIONS.values())
     assert export_filters.PARAMETERS[start + len(DIMENSIONS)] == "updatedSince"
+
+
+def test_the_series_key_and_dimensions_are_the_declared_ones() -> None:
+    # indicatorSeries: its rows' keys fill Series' declared fields in order, and its
+    # dimensions input is the declared dimension filters
+    assert tuple(f.name for f in KEY.fields) == export_repo.SERIES_KEY
+    shown = [f.python_name for f in Series.__strawberry_definition__.fields]  # type: ignore[attr-defined]
+    assert shown == [*export_repo.SERIES_KEY, "points"]
+    given = SeriesDimensionsInput.__strawberry_definition__.fields  # type: ignore[attr-defined]
+    assert [f.python_name for f in given] == list(DIMENSIONS)
 
 
 @strawberry.input

@@ -32,6 +32,8 @@ with ``csv``, an SDMX attribute with ``sdmx``.
 
 from __future__ import annotations
 
+import dataclasses
+
 import sqlalchemy as sa
 
 from lnob_api import models
@@ -97,3 +99,8 @@ UPLOADED: dict[str, str] = {
     f.csv: f.name for f in OBSERVATION.csv if f.csv and f.name in ("unit", *DIMENSION_COLUMNS)
 }
 UPLOAD_WIDTHS: dict[str, int] = {name: _width(column) for name, column in UPLOADED.items()}
+
+# The built-in disaggregations alone (the series of ``indicatorSeries`` are keyed by them).
+DIMENSIONS = dataclasses.replace(
+    OBSERVATION, fields=tuple(f for f in OBSERVATION.fields if f.name in DIMENSION_COLUMNS)
+)

@@ -255,11 +255,7 @@ async def indicator_series(
         area_codes=list(areas) if areas is not None else None,
         period_from=period_from,
         period_to=period_to,
-        sex=dimensions.get("sex"),
-        age=dimensions.get("age"),
-        disability_status=dimensions.get("disability_status"),
-        urbanisation=dimensions.get("urbanisation"),
-        group=dimensions.get("group"),
+        **dimensions,  # the declared dimension filters, by name (sex ... group)
     ) + as_of_clauses(as_of, field="asOf")
     shape = await db.first(repository.series_shape(principal, where))
     count, longest = (int(shape["series"]), int(shape["longest"])) if shape else (0, 0)

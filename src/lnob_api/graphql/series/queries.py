@@ -7,9 +7,15 @@ from typing import Annotated
 
 import strawberry
 
+from lnob_api.declare.observation import DIMENSIONS
 from lnob_api.export import service as export_service
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.series.types import Series, SeriesDimensionsInput, SeriesPoint
+from lnob_api.graphql.series.types import KEY, Series, SeriesDimensionsInput, SeriesPoint
+
+# The series' key fields, in the order of the rows' keys (export.repository.SERIES_KEY).
+_KEY = tuple(f.name for f in KEY.fields)
+# The dimension filters' names (their condition's and SeriesDimensionsInput's field's).
+_FILTERS = tuple(f.filter.name for f in DIMENSIONS.fields if f.filter is not None)
 
 
 @strawberry.type
@@ -44,23 +50,12 @@ class SeriesQueries:
             areas=areas,
             period_from=period_from,
             period_to=period_to,
-            dimensions={
-                "sex": dims.sex,
-                "age": dims.age,
-                "disability_status": dims.disability_status,
-                "urbanisation": dims.urbanisation,
-                "group": dims.group,
-            },
+            dimensions={name: getattr(dims, name) for name in _FILTERS},
             as_of=as_of,
         )
         return [
             Series(
-                area_code=s.key[0],
-                sex=s.key[1],
-                age=s.key[2],
-                disability_status=s.key[3],
-                urbanisation=s.key[4],
-                group=s.key[5],
+                **dict(zip(_KEY, s.key, strict=True)),
                 points=[SeriesPoint.from_row(row) for row in s.points],
             )
             for s in found

@@ -3,24 +3,25 @@ disaggregation."""
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from typing import Any, ClassVar
 
 import strawberry
 
+from lnob_api.declare.observation import DIMENSIONS, OBSERVATION
+from lnob_api.graphql.declared import Declared, declared, filters
 from lnob_api.graphql.enums import ObsStatus
 from lnob_api.graphql.ids import global_id
 from lnob_api.graphql.node import copied
 
-_CODES = "Codes to keep; _T is the total (not disaggregated)."
+# A series' key: the area and the disaggregations, as the observation declares them.
+KEY = dataclasses.replace(DIMENSIONS, fields=(OBSERVATION.field("area_code"), *DIMENSIONS.fields))
 
 
 @strawberry.input(description="Disaggregations to keep; every given one must hold.")
+@filters(DIMENSIONS)  # the observation's declared filters of them: sex ... group
 class SeriesDimensionsInput:
-    sex: list[str] | None = strawberry.field(default=None, description=_CODES)
-    age: list[str] | None = strawberry.field(default=None, description=_CODES)
-    disability_status: list[str] | None = strawberry.field(default=None, description=_CODES)
-    urbanisation: list[str] | None = strawberry.field(default=None, description=_CODES)
-    group: list[str] | None = strawberry.field(default=None, description=_CODES)
+    pass
 
 
 @strawberry.type(description="One value of a series.")
@@ -54,13 +55,8 @@ class SeriesPoint:
     description="Values of one indicator for one area and one combination of disaggregations, "
     "in period order."
 )
+@declared(KEY)
 class Series:
-    area_code: str = strawberry.field(description="ISO 3166 code of the area, or a local area's.")
-    sex: str = strawberry.field(description="SDMX SEX code; _T for the total.")
-    age: str = strawberry.field(description="SDMX AGE code; _T for the total.")
-    disability_status: str = strawberry.field(
-        description="SDMX DISABILITY_STATUS code; _T for the total."
-    )
-    urbanisation: str = strawberry.field(description="SDMX URBANISATION code; _T for the total.")
-    group: str = strawberry.field(description="Marginalised group code; _T for the total.")
+    # Its key's fields (``KEY``: areaCode, sex ... group).
+    declared: ClassVar[Declared]
     points: list[SeriesPoint]
