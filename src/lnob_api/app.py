@@ -11,9 +11,11 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
+from lnob_api.auth.deferred import RememberedChecks
 from lnob_api.auth.keys import KeyStore, LiveKeys
 from lnob_api.auth.middleware import BearerAuthMiddleware
 from lnob_api.auth.oidc import OidcVerifier
+from lnob_api.cache.leases import AcknowledgeWhenHeard, Waiter
 from lnob_api.cache.listener import listen
 from lnob_api.cache.store import ResponseCache
 from lnob_api.config import Settings
@@ -130,7 +132,9 @@ def create_app(
             # With DATABASE_READ_URL, reads go to the replica (db/replica.py).
             holder.target, close_replica = replica.open_database(settings, engine)
         await ensure_graphiql_client(holder.target, settings)
-        listener = await listen(cache, engine) if cache is not None and engine else None
+        listener = None
+        if cache is not None and engine is not None:
+            listener = await listen(cache, engine, lease=settings.response_cache_lease)
         purging = maintenance.start(holder.target, settings.purge_interval)
         # Objects built at start-up live for the whole process: keep the collector off them.
         # The default thresholds stay: raised ones (50,000/50/100) left the cyclic garbage of
@@ -162,7 +166,9 @@ def create_app(
             ttl=settings.response_cache_ttl,
             needs_listener=True,
         )
-    graphql = GraphQLApp(settings, holder, cache)
+    # The bearer checks of tokens seen before, versioned by the cache (auth.deferred).
+    remembered = RememberedChecks()
+    graphql = GraphQLApp(settings, holder, cache, remembered)
     middleware = []
     if settings.cors_origins:
         # Outermost, so that preflights and 401 answers carry the CORS headers too.
@@ -192,6 +198,9 @@ def create_app(
     middleware.append(Middleware(RequestIdMiddleware))
     # Metrics, the access log and the request span, with the request id (http/metrics.py).
     middleware.append(Middleware(ObserveMiddleware))
+    # A request that committed a write is answered once every worker heard it (cache.leases).
+    waiter = Waiter(holder, lease=settings.response_cache_lease)
+    middleware.append(Middleware(AcknowledgeWhenHeard, waiter=waiter))
     # gzip/brotli by Accept-Encoding on every route, streamed (http/compression.py).
     middleware.append(Middleware(CompressionMiddleware))
     # Unusable URLs (NUL, invalid UTF-8) are refused before authentication or any route.
@@ -200,7 +209,12 @@ def create_app(
     middleware.append(Middleware(OutageMiddleware, request_timeout=settings.request_timeout))
     middleware.append(
         Middleware(
-            BearerAuthMiddleware, settings=settings, keys=live_keys, database=holder, oidc=oidc
+            BearerAuthMiddleware,
+            settings=settings,
+            keys=live_keys,
+            database=holder,
+            oidc=oidc,
+            remembered=remembered,
         )
     )
     # Inside the authentication: a signed-in caller spends their own budget.
@@ -227,6 +241,7 @@ def create_app(
     )
     app.state.database = holder
     app.state.graphql = graphql
+    app.state.waiter = waiter
     app.state.keys = live_keys
     app.state.migration_heads = current_heads()
     app.state.settings = settings

@@ -81,6 +81,9 @@ class Settings:
     # an anonymous GET response (0: they revalidate with the ETag every time).
     response_cache_mb: int = 64
     response_cache_ttl: float = 60.0
+    # Seconds of a worker's lease on trusting its cache (lnob_api.cache.leases): a write is
+    # acknowledged once every worker heard it, or after this long for a worker that did not.
+    response_cache_lease: float = 5.0
     public_max_age: int = 0
     # The compiled read path (docs/compiled.md): one SQL statement builds a query's JSON. On
     # when served (LNOB_COMPILED); off in Settings built by code, so that tests of resolvers
@@ -164,6 +167,7 @@ class Settings:
             purge_interval=_seconds(env, "LNOB_PURGE_INTERVAL", 0 if app_env == "test" else 3600),
             response_cache_mb=_int(env, "LNOB_RESPONSE_CACHE_MB", 64, low=0, high=65_536),
             response_cache_ttl=_seconds(env, "LNOB_RESPONSE_CACHE_TTL", 60, zero=False),
+            response_cache_lease=_seconds(env, "LNOB_RESPONSE_CACHE_LEASE", 5, zero=False),
             public_max_age=_int(env, "LNOB_PUBLIC_MAX_AGE", 0, low=0, high=86_400),
         )
 

@@ -11,6 +11,13 @@ principal, and the data read for the old one is dropped unsent. Every other way 
 endpoint ``confirm``s the check (the statement of the middleware, run then) before it executes
 anything or answers: so a revocation still holds from the next request on, and a remembered
 principal never reads or writes before its token's facts are read in that request.
+
+One exception, for a response the cache holds (``lnob_api.cache.leases``): each remembered
+check carries the version of the worker's cache from before its facts were read (``versions``,
+given by the GraphQL endpoint). While the cache trusts that version (nothing heard since, the
+worker's lease running), no write that could change the facts has been acknowledged since they
+were read, and a hit is answered under the remembered principal without reading them
+(``settle_remembered``); the token's signature and times are checked on every request as always.
 """
 
 from __future__ import annotations
@@ -35,15 +42,24 @@ class Remembered:
 
     principal: Principal
     facts: tuple[Any, ...]
+    # The cache's version from before the facts were read (None: no cache to vouch for them).
+    version: int | None = None
 
 
 class RememberedChecks:
-    """Tokens' last checks, least recently used dropped (never proof that a token is live:
-    only what the next check compares its facts with)."""
+    """Tokens' last checks, least recently used dropped (never proof that a token is live by
+    themselves: what the next check compares its facts with, and what a cache whose lease
+    runs may vouch for, ``Remembered.version``)."""
 
     def __init__(self, size: int = 1024) -> None:
         self.size = size
         self._found: OrderedDict[str, Remembered] = OrderedDict()
+        # The response cache's current version, when there is one (set by the GraphQL endpoint).
+        self.versions: Callable[[], int | None] | None = None
+
+    def version(self) -> int | None:
+        """The cache's version now: read before a check's statement, kept with its facts."""
+        return self.versions() if self.versions is not None else None
 
     def get(self, token: str) -> Remembered | None:
         found = self._found.get(token)
@@ -51,10 +67,17 @@ class RememberedChecks:
             self._found.move_to_end(token)
         return found
 
-    def put(self, token: str, principal: Principal, facts: Mapping[str, Any] | None) -> None:
+    def put(
+        self,
+        token: str,
+        principal: Principal,
+        facts: Mapping[str, Any] | None,
+        version: int | None = None,
+    ) -> None:
         if facts is None:
             return
-        self._found[token] = Remembered(principal, tuple(facts[c] for c in FACT_COLUMNS))
+        values = tuple(facts[c] for c in FACT_COLUMNS)
+        self._found[token] = Remembered(principal, values, version)
         self._found.move_to_end(token)
         if len(self._found) > self.size:
             self._found.popitem(last=False)
@@ -73,6 +96,8 @@ class DeferredCheck:
     checks: RememberedChecks
     # The middleware's check, run now: the principal, or InvalidToken.
     run_check: Callable[[], Awaitable[Principal]]
+    # The cache's version when the middleware handed the request on (before any statement).
+    version: int | None = None
     settled: bool = False
     principal: Principal = field(init=False)
 
@@ -89,16 +114,23 @@ class DeferredCheck:
         principal stands, False when ``principal`` had to be rebuilt (what was read for the old
         one must not be answered); InvalidToken when the token is no longer live."""
         self.settled = True
-        if tuple(facts) == self.remembered.facts:
-            return True
         row = dict(zip(FACT_COLUMNS, facts, strict=True))
+        if tuple(facts) == self.remembered.facts:
+            if self.version is not None and self.version != self.remembered.version:
+                self.checks.put(self.token, self.principal, row, self.version)
+            return True
         try:
             self.principal = principal_of_facts(self.claims, row)
         except InvalidToken:
             self.checks.forget(self.token)
             raise
-        self.checks.put(self.token, self.principal, row)
+        self.checks.put(self.token, self.principal, row, self.version)
         return False
+
+    def settle_remembered(self) -> None:
+        """Settled without a statement: the caller's cache vouches for the remembered facts
+        (``Remembered.version``, see the module docstring)."""
+        self.settled = True
 
     async def confirm(self) -> Principal:
         """Run the check now (once): the principal as the token's facts are now, or

@@ -37,6 +37,7 @@ class BearerAuthMiddleware:
         keys: Any,
         database: Database,
         oidc: OidcVerifier | None,
+        remembered: RememberedChecks | None = None,
     ) -> None:
         self.app = app
         self.settings = settings
@@ -46,7 +47,8 @@ class BearerAuthMiddleware:
         # Signature checks of tokens seen before (pure CPU; never whether a token is live).
         self.verified = VerifiedTokens()
         # Each token's last check, for the check folded into a GraphQL statement (deferred.py).
-        self.remembered = RememberedChecks()
+        # Shared with the GraphQL endpoint, whose response cache versions them (auth.deferred).
+        self.remembered = remembered if remembered is not None else RememberedChecks()
         self.defer = True  # False: every check before the endpoint (bench/request_profile.py)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -100,8 +102,9 @@ class BearerAuthMiddleware:
                 )
             else:
                 claims = claims or self._claims(token)
+                version = self.remembered.version()  # before the statement reads the facts
                 principal, facts = await checked_principal(db, claims)
-                self.remembered.put(token, principal, facts)
+                self.remembered.put(token, principal, facts, version)
         except InvalidToken:
             self.remembered.forget(token)
             await db.close()
@@ -135,7 +138,8 @@ class BearerAuthMiddleware:
         async def run_check() -> Principal:
             return await self._check(token, claims)
 
-        return DeferredCheck(token, claims, remembered, self.remembered, run_check)
+        version = self.remembered.version()
+        return DeferredCheck(token, claims, remembered, self.remembered, run_check, version)
 
     async def _deferring(
         self, deferred: DeferredCheck, scope: Scope, receive: Receive, send: Send

@@ -1,7 +1,8 @@
-"""``LISTEN`` for data-version notifications on a dedicated asyncpg connection.
+"""``LISTEN`` for data-version notifications on a dedicated asyncpg connection, and this
+worker's lease (``cache.leases``) renewed on the same connection.
 
-While the connection is up the cache is on; when it drops the cache goes off (writes of other
-workers would go unheard) and the listener reconnects with a growing pause.
+While the connection is up and the lease runs the cache is on; when it drops the cache goes off
+(writes of other workers would go unheard) and the listener reconnects with a growing pause.
 """
 
 from __future__ import annotations
@@ -9,14 +10,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
+import time
+import uuid
 from typing import Any
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lnob_api.cache.repository import next_change_sql
+from lnob_api.cache import leases
+from lnob_api.cache.repository import FORGET_GONE_SQL, RELEASE_SQL, RENEW_SQL, next_change_sql
 from lnob_api.cache.store import ResponseCache
-from lnob_api.cache.writes import CHANNEL
+from lnob_api.cache.writes import CHANNEL, parse
 
 log = logging.getLogger(__name__)
 
@@ -26,22 +32,30 @@ def dsn_of(engine: AsyncEngine) -> str:
     return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-async def listen(cache: ResponseCache, engine: AsyncEngine) -> Listener:
+async def listen(
+    cache: ResponseCache, engine: AsyncEngine, *, lease: float = leases.LEASE
+) -> Listener:
     """Start hearing every process's writes for ``cache`` (stop it with ``stop``)."""
-    listener = Listener(dsn_of(engine), cache)
+    listener = Listener(dsn_of(engine), cache, lease=lease)
     cache.set_next_change(listener.next_change)
     await listener.start()
     return listener
 
 
 class Listener:
-    """Keeps one connection listening on the data-version channel for ``cache``."""
+    """Keeps one connection listening on the data-version channel for ``cache``, and this
+    worker's lease renewed: every third of the lease, and at once after hearing a write (a
+    writer waits for it)."""
 
-    def __init__(self, dsn: str, cache: ResponseCache) -> None:
+    def __init__(self, dsn: str, cache: ResponseCache, *, lease: float = leases.LEASE) -> None:
         self.dsn = dsn
         self.cache = cache
+        self.lease = lease
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.heard = 0  # the highest data version heard on the current connection
         self._conn: asyncpg.Connection | None = None
         self._lost = asyncio.Event()
+        self._news = asyncio.Event()  # something heard: report it (and renew)
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._sql = next_change_sql()
@@ -56,25 +70,61 @@ class Listener:
 
     async def _connect(self) -> None:
         conn = await asyncpg.connect(self.dsn, timeout=5)
-        await conn.add_listener(CHANNEL, self._heard)
-        conn.add_termination_listener(self._terminated)
-        self._conn = conn
-        self._lost.clear()
+        try:
+            await conn.add_listener(CHANNEL, self._heard)
+            conn.add_termination_listener(self._terminated)
+            self._conn = conn
+            self._lost.clear()
+            await conn.execute(FORGET_GONE_SQL)
+            # Listening from now on: every write committed later is heard; what committed
+            # before is in the database the cache is emptied for (``hearing``).
+            self.heard = 0
+            await self._renew(register=True)
+        except BaseException:
+            self._conn = None
+            conn.terminate()
+            raise
         self.cache.hearing()
 
     def _heard(self, conn: Any, pid: int, channel: str, payload: str) -> None:
-        self.cache.heard(payload)
+        token, version = parse(payload)
+        self.cache.heard(token)  # first: the cache forgets, then the lease may say so
+        if version is not None and version > self.heard:
+            self.heard = version
+            self._news.set()
 
     def _terminated(self, conn: Any) -> None:
         self.cache.deaf()
         self._conn = None
         self._lost.set()
 
+    async def _renew(self, *, register: bool = False) -> None:
+        """Report what was heard and extend the lease, if every write committed before this
+        statement has been heard (``RENEW_SQL``); the worker trusts its cache until a margin
+        before the lease ends, counted from before the statement was sent."""
+        conn = self._conn
+        if conn is None:
+            return
+        heard = None if register else self.heard
+        sent = time.monotonic()
+        async with self._lock:
+            row = await conn.fetchrow(RENEW_SQL, self.worker, heard, self.lease, timeout=self.lease)
+        assert row is not None
+        if register:
+            self.heard = max(self.heard, int(row["heard"]))
+        if self.heard >= int(row["version"]):
+            self.cache.leased_until(sent + leases.trusted_for(self.lease))
+
     async def _keep(self) -> None:
         pause = 0.5
         while True:
-            if self._conn is not None and not self._conn.is_closed():
-                await self._lost.wait()
+            conn = self._conn
+            if conn is not None and not conn.is_closed():
+                try:
+                    await self._renewing()
+                except Exception as exc:  # the lease could not be renewed: start again
+                    log.warning("response cache off: cannot renew its lease (%s)", exc)
+                    self._drop(conn)
                 pause = 0.5
                 continue
             self.cache.deaf()
@@ -84,6 +134,34 @@ class Listener:
                 log.warning("response cache off: cannot listen for writes (%s)", exc)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 30.0)
+
+    async def _renewing(self) -> None:
+        """Renew every third of the lease, or at once when something was heard; return when
+        the connection is lost."""
+        lost = asyncio.ensure_future(self._lost.wait())
+        try:
+            while not self._lost.is_set():
+                news = asyncio.ensure_future(self._news.wait())
+                try:
+                    await asyncio.wait(
+                        (lost, news),
+                        timeout=self.lease / 3,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                finally:
+                    news.cancel()
+                if self._lost.is_set():
+                    return
+                self._news.clear()
+                await self._renew()
+        finally:
+            lost.cancel()
+
+    def _drop(self, conn: asyncpg.Connection) -> None:
+        self.cache.deaf()
+        self._conn = None
+        conn.terminate()
+        self._lost.set()
 
     async def next_change(self) -> float | None:
         """Seconds until the next time-driven visibility change (None: none scheduled)."""
@@ -99,8 +177,11 @@ class Listener:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        self.cache.deaf()
         if self._conn is not None:
             conn, self._conn = self._conn, None
+            with contextlib.suppress(Exception):  # writers need not wait for it any more
+                async with self._lock:
+                    await conn.execute(RELEASE_SQL, self.worker)
             with contextlib.suppress(Exception):
                 await conn.close(timeout=2)
-        self.cache.deaf()

@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from lnob_api import models
 from lnob_api.models.tables import access_requests as _requests
 from lnob_api.models.tables import consents as _consents
 from lnob_api.models.tables import datasets as _datasets
@@ -37,3 +38,39 @@ def next_change_sql() -> str:
         compile_kwargs={"literal_binds": True},
     )
     return str(compiled)
+
+
+# --- the leases of the listening workers (cache.leases) ------------------------------------------
+
+# Register (``$2`` NULL: heard is the current version) or renew a worker's lease. The lease is
+# extended only when the worker has heard every version committed before this statement began:
+# a renewal never lets a worker trust past a write it has not heard. Returns the data version
+# this statement saw (the worker's heard is at least it when the lease was extended).
+RENEW_SQL = """
+WITH current_version AS (
+    SELECT coalesce((SELECT version FROM data_versions WHERE id = 1), 0) AS version
+), renewed AS (
+    INSERT INTO cache_listeners AS l (worker, heard, lease_until)
+    SELECT $1, coalesce($2::bigint, v.version),
+           CASE WHEN coalesce($2::bigint, v.version) >= v.version
+                THEN now() + make_interval(secs => $3::float8) ELSE now() END
+    FROM current_version AS v
+    ON CONFLICT (worker) DO UPDATE SET
+        heard = greatest(l.heard, EXCLUDED.heard),
+        lease_until = CASE WHEN EXCLUDED.lease_until > now()
+                           THEN EXCLUDED.lease_until ELSE l.lease_until END
+    RETURNING heard
+)
+SELECT (SELECT version FROM current_version) AS version, (SELECT heard FROM renewed) AS heard
+"""
+# A worker stopping gives its lease back; rows of workers gone for a day are dropped.
+RELEASE_SQL = "DELETE FROM cache_listeners WHERE worker = $1"
+FORGET_GONE_SQL = "DELETE FROM cache_listeners WHERE lease_until < now() - interval '1 day'"
+
+
+def behind_statement(version: int) -> sa.Select[Any]:
+    """How many workers whose lease still runs have not yet heard ``version``."""
+    listeners = models.CacheListener.__table__
+    return sa.select(sa.func.count()).where(
+        listeners.c.heard < version, listeners.c.lease_until > sa.func.now()
+    )

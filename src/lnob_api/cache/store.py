@@ -15,7 +15,9 @@ An entry lives until the first of:
 - its time to live.
 
 While this process has written something whose notification has not come back yet, the cache
-neither answers nor stores (a caller reads its own writes).
+neither answers nor stores (a caller reads its own writes). With a listener, it answers only
+while its lease runs (``cache.leases``): a worker that may have missed an acknowledged write
+does not answer from memory.
 """
 
 from __future__ import annotations
@@ -91,6 +93,8 @@ class ResponseCache:
         self.listening = False
         self._next_change = next_change
         self._schedule: tuple[int, float] | None = None  # (version, monotonic deadline)
+        # Until when (monotonic) the listener's lease lets this worker trust what it holds.
+        self.lease_until = 0.0
         writes.watch(self)
 
     def set_next_change(self, source: NextChange) -> None:
@@ -126,7 +130,18 @@ class ResponseCache:
         """The listener lost its connection: other workers' writes go unheard, so the cache is
         off until it is back."""
         self.enabled = False
+        self.lease_until = 0.0
         self.bump()
+
+    def leased_until(self, deadline: float) -> None:
+        """The listener renewed its lease: trust what is held until ``deadline`` (monotonic)."""
+        self.lease_until = max(self.lease_until, deadline)
+
+    def trusts(self, version: int | None) -> bool:
+        """Whether what was read at ``version`` (this cache's) still holds without reading it
+        again: nothing was heard since, the listener is on, its lease runs, and this process
+        has no write of its own pending."""
+        return version is not None and version == self.version and self.listening and self.usable()
 
     def hearing(self) -> None:
         """The listener is (back) on: writes of every process are heard from now on."""
@@ -138,6 +153,8 @@ class ResponseCache:
 
     def usable(self) -> bool:
         if not self.enabled:
+            return False
+        if self.listening and self.lease_until <= time.monotonic():
             return False
         if self._pending:
             now = time.monotonic()

@@ -6,6 +6,12 @@ transaction commits, ``pg_notify`` runs inside it, so PostgreSQL delivers the no
 exactly when the write becomes visible, to every listening worker (``cache.listener``). The
 process's own caches are told at once too (``writing``), so that none of them serves or stores
 a response between the write and the moment its notification comes back.
+
+Each writing transaction also moves the data version (``data_versions``) just before it
+commits and sends it in its notification: the row stays locked until the commit, so versions
+follow the commit order, which is the order every listener hears them in. The versions a
+request committed are collected (``collecting``) so that it is answered only once every worker
+has heard them (``cache.leases``).
 """
 
 from __future__ import annotations
@@ -15,6 +21,9 @@ import logging
 import os
 import re
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -53,6 +62,16 @@ _MODIFIES = re.compile(
 )
 _COPY_OUT = re.compile(r"\bTO\s+STDOUT\b", re.IGNORECASE)
 _sequence = itertools.count(1)
+# Whether the database has the data version (a database not migrated yet, or a migration run
+# itself, has not): asked in each announcing transaction, which may be the one creating it.
+_HAS_VERSIONS = "SELECT to_regclass('data_versions') IS NOT NULL"
+_ANNOUNCE = (
+    "WITH moved AS (INSERT INTO data_versions (id, version) VALUES (1, 1)"
+    " ON CONFLICT (id) DO UPDATE SET version = data_versions.version + 1 RETURNING version)"
+    " SELECT version, pg_notify($2, $1::text || ' ' || version::text) FROM moved"
+)
+# The data versions committed by the current request (``collecting``).
+_committed: ContextVar[list[int] | None] = ContextVar("lnob_committed_versions", default=None)
 
 
 class Watcher(Protocol):
@@ -70,6 +89,12 @@ def watch(watcher: Watcher) -> None:
     """Tell ``watcher`` about every write of this process (held weakly)."""
     _install()
     _watchers.add(watcher)
+
+
+def unwatch(watcher: Watcher) -> None:
+    """Stop telling ``watcher`` (it hears this process's writes only through ``LISTEN`` then,
+    as a worker in another process does: the tests' second worker)."""
+    _watchers.discard(watcher)
 
 
 @lru_cache(maxsize=2048)  # statements repeat (compiled once): their hash is cached on the str
@@ -92,8 +117,25 @@ def _token() -> str:
     return f"{os.getpid()}:{next(_sequence)}"
 
 
+@contextmanager
+def collecting() -> Iterator[list[int]]:
+    """The data versions that commits in this context (and the tasks it starts) make."""
+    versions: list[int] = []
+    reset = _committed.set(versions)
+    try:
+        yield versions
+    finally:
+        _committed.reset(reset)
+
+
+def parse(payload: str) -> tuple[str, int | None]:
+    """A notification's write token and data version (None: sent without one)."""
+    token, _, version = payload.partition(" ")
+    return token, int(version) if version.isdigit() else None
+
+
 def _after_execute(conn: sa.Connection, cursor: Any, statement: str, *args: Any) -> None:
-    if not is_write(statement):
+    if not is_write(statement) or statement == _ANNOUNCE:
         return
     token = _wrote.get(conn)
     if token is None:
@@ -110,7 +152,13 @@ def _on_commit(conn: sa.Connection) -> None:
         return
     # Inside the transaction that is committing: delivered when (and only if) it commits.
     try:
-        conn.exec_driver_sql(f"SELECT pg_notify('{CHANNEL}', '{token}')")
+        if conn.exec_driver_sql(_HAS_VERSIONS).scalar():
+            version = conn.exec_driver_sql(_ANNOUNCE, (token, CHANNEL)).scalar()
+            collected = _committed.get()
+            if collected is not None and version is not None:
+                collected.append(int(version))
+        else:
+            conn.exec_driver_sql(f"SELECT pg_notify('{CHANNEL}', '{token}')")
     except sa.exc.DBAPIError:  # an aborted transaction: its COMMIT rolls back, nothing to tell
         log.warning("could not announce a write (the transaction had failed)", exc_info=True)
     for watcher in list(_watchers):

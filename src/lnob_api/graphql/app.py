@@ -31,7 +31,7 @@ from strawberry.types.graphql import OperationType
 
 from graphql import GraphQLError, get_operation_ast, parse
 from graphql import OperationType as AstOperation
-from lnob_api.auth.deferred import deferred_check
+from lnob_api.auth.deferred import RememberedChecks, deferred_check
 from lnob_api.auth.principal import ANONYMOUS
 from lnob_api.cache.body import throttle_span, with_throttle
 from lnob_api.cache.repository import next_change_statement
@@ -74,7 +74,11 @@ class _SubResponse(Response):
 
 class GraphQLApp(GraphQL[Context, None]):
     def __init__(
-        self, settings: Settings, database: Database, cache: ResponseCache | None = None
+        self,
+        settings: Settings,
+        database: Database,
+        cache: ResponseCache | None = None,
+        remembered: RememberedChecks | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -88,6 +92,8 @@ class GraphQLApp(GraphQL[Context, None]):
         self.documents = Documents()
         # None: no response cache (the tests' apps, unless a test sets one).
         self.cache = cache
+        if remembered is not None:  # the bearer checks remember the cache's version
+            remembered.versions = self._cache_version
         self.compiled = CompiledReads(settings, database)
         # A plain JSON POST answered around Strawberry's HTTP view (graphql.lane); False: every
         # request through the view, for the A/B of bench/request_profile.py.
@@ -118,13 +124,26 @@ class GraphQLApp(GraphQL[Context, None]):
 
     # --- the response cache and HTTP caching ------------------------------------------------
 
+    def _cache_version(self) -> int | None:
+        return self.cache.version if self.cache is not None else None
+
     async def _answer(self, request: Request) -> Response:
-        if self.cache is not None:  # the key holds the principal's scope: checked first
-            await _confirmed(request)
-        key = await self._cache_key(request)
         cache, version = self.cache, -1
+        # The key holds the principal's scope: checked first, unless the cache vouches for the
+        # token's remembered check (auth.deferred, cache.leases): then a hit needs no statement.
+        check = deferred_check(request.scope.get("state") or {}) if cache is not None else None
+        if cache is not None and (check is None or not cache.trusts(check.remembered.version)):
+            await _confirmed(request)
+            check = None
+        key = await self._cache_key(request)
         if key is not None and cache is not None and cache.usable():
             hit = cache.get(key)
+            if hit is not None and check is not None:
+                if cache.trusts(check.remembered.version):
+                    check.settle_remembered()
+                else:  # a write was heard while the key was read: checked as usual
+                    await _confirmed(request)
+                    return await self._answer(request)
             body = await _charged(request, hit) if hit is not None else None
             if hit is not None and body is not None:
                 replay = Response(body, hit.status, dict(hit.headers))
@@ -140,6 +159,8 @@ class GraphQLApp(GraphQL[Context, None]):
         ):
             return response
         expires = None
+        if check is not None and request.state.principal != check.remembered.principal:
+            return self._http_caching(request, response, expires)  # keyed for the old one
         if cache is not None and version == cache.version and cache.usable():
             expires = await cache.deadline()
             entry = _entry(request, response, expires) if expires is not None else None

@@ -9,6 +9,7 @@ from lnob_api.models.access_request import (
 from lnob_api.models.area import Area
 from lnob_api.models.audit import AuditEvent
 from lnob_api.models.auth import AuthorizationCode, LoginThrottle, RefreshToken, RevokedToken
+from lnob_api.models.cache import CacheListener, DataVersion
 from lnob_api.models.coalition import (
     Coalition,
     CoalitionMember,
@@ -80,11 +81,13 @@ __all__ = [
     "AuditEvent",
     "AuthorityLevel",
     "AuthorizationCode",
+    "CacheListener",
     "Coalition",
     "CoalitionMember",
     "CoalitionRole",
     "CoalitionUserRole",
     "Consent",
+    "DataVersion",
     "Dataset",
     "DatasetGroup",
     "DatasetIndicator",

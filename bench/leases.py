@@ -1,0 +1,167 @@
+"""The response cache's leases (``lnob_api.cache.leases``): W3 for the benchmark agency with
+the cache on, and the latency of a token revocation, against ``lnob-api serve --workers 2``,
+with this tree's code and with an older tree's (``--base``, a ``src`` folder), interleaved.
+
+    createdb -h 127.0.0.1 -U postgres bench_leases
+    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1/bench_leases \\
+        .venv/bin/python -m bench.leases --base /tmp/base/src [--rows 20000] [--seconds 5]
+        [--rounds 3] [--concurrency 16] [--revokes 200]
+
+Per round and server: wrk (2 threads) on W3 as the agency (its bearer token; the variants
+repeat, so nearly every answer is a cache hit); then the transactions per request of 500
+sequential hits (``pg_stat_database.xact_commit``; every statement of the bearer check and of
+the compiled path is a transaction of its own, and the listeners' renewals add a few per
+second); then ``--revokes`` sequential ``POST /oauth/revoke`` of fresh tokens of the agency's
+client (p50/p99 of the acknowledgement). Figures only: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from bench.peer.run import ISSUER, Server, _agency, _prepare, _start_api, _wait_ready, _wrk
+from bench.workloads import W3_API, _datasets
+from lnob_api.auth.keys import KeyStore, new_key
+from lnob_api.auth.secrets import hash_secret
+from lnob_api.auth.tokens import issue_access_token
+from lnob_api.config import Settings
+from lnob_api.db import embedded
+
+SECRET = "bench-agency-secret"  # noqa: S105 (the benchmark database only)
+
+
+async def _transactions(conn: asyncpg.Connection) -> int:
+    found = await conn.fetchval(
+        "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+    )
+    return int(found)
+
+
+async def _per_request(
+    conn: asyncpg.Connection, base: str, bodies: list[str], headers: dict[str, str]
+) -> float:
+    """Transactions per request over 500 sequential requests (the same bodies as the load)."""
+    await conn.execute("SELECT pg_stat_clear_snapshot()")
+    before = await _transactions(conn)
+    async with httpx.AsyncClient(base_url=base, headers=headers) as client:
+        for i in range(500):
+            response = await client.post("/graphql", content=bodies[i % len(bodies)])
+            assert response.status_code == 200, response.text
+    await asyncio.sleep(0.6)  # pg_stat_database is flushed by the backends about every 0.5 s
+    await conn.execute("SELECT pg_stat_clear_snapshot()")
+    return (await _transactions(conn) - before - 2) / 500
+
+
+async def _revokes(base: str, keys: KeyStore, client_id: str, n: int) -> tuple[float, float]:
+    """p50 and p99 (ms) of n sequential revocations of fresh tokens."""
+    took: list[float] = []
+    auth = httpx.BasicAuth(client_id, SECRET)
+    async with httpx.AsyncClient(base_url=base) as client:
+        for _ in range(n):
+            token, _ = issue_access_token(
+                keys,
+                issuer=ISSUER,
+                audience="lnob-api",
+                subject=client_id,
+                client_id=client_id,
+                scopes=["data:read"],
+                ttl=600,
+            )
+            started = time.perf_counter()
+            response = await client.post("/oauth/revoke", data={"token": token}, auth=auth)
+            took.append(time.perf_counter() - started)
+            assert response.status_code == 200, response.text
+    took.sort()
+    return statistics.median(took) * 1000, took[min(n - 1, int(0.99 * n))] * 1000
+
+
+def _start(url: str, folder: Path, keys: str, src: str | None, name: str) -> Server:
+    extra = {"PYTHONPATH": src} if src else {}
+    saved = dict(os.environ)
+    os.environ.update(extra)
+    try:
+        server = _start_api(url, folder / name, 2, keys=keys, cache=True, compiled=True)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    server.name = name
+    return server
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--base", help="an older tree's src folder (the 'before' server)")
+    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--revokes", type=int, default=200)
+    args = parser.parse_args()
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if not url:
+        raise SystemExit("set BENCH_DATABASE_URL (a database of your own)")
+    url = Settings.from_env({"DATABASE_URL": url}).database_url or url
+    keys = KeyStore([new_key()])
+    keys_json = json.dumps(keys.to_json())
+    folder = Path(tempfile.mkdtemp(prefix="lnob-leases-"))
+    await _prepare(url, args.rows)
+    token, _ = await _agency(url, keys)
+    conn = await asyncpg.connect(embedded.psql_url(url))
+    client_id = "bench-agency"
+    await conn.execute(
+        "UPDATE oauth_clients SET secret_hash = $1 WHERE client_id = $2",
+        hash_secret(SECRET),
+        client_id,
+    )
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    bodies = [json.dumps({"query": W3_API, "variables": v}) for v, _ in await _datasets(conn)]
+    bodies = bodies[:50]
+    for name in ("before", "after"):
+        (folder / name).mkdir()
+    servers = {"after": _start(url, folder, keys_json, None, "after")}
+    if args.base:
+        servers["before"] = _start(url, folder, keys_json, args.base, "before")
+    try:
+        for s in servers.values():
+            await asyncio.to_thread(_wait_ready, s, {"query": "{ __typename }"})
+        print(f"load average at start {os.getloadavg()[0]:.2f}; W3 agency, cache on, 2 workers")
+        for round_no in range(args.rounds):
+            for name, s in servers.items():
+                if round_no == 0:
+                    _wrk(s.base, bodies, 1, args.concurrency, folder, headers)
+                total, p50, p99, errors, sockets = _wrk(
+                    s.base, bodies, args.seconds, args.concurrency, folder, headers
+                )
+                per = await _per_request(conn, s.base, bodies, headers)
+                r50, r99 = await _revokes(s.base, keys, client_id, args.revokes)
+                print(
+                    f"round {round_no + 1} {name:6s} W3 agency {total / args.seconds:8.0f} req/s"
+                    f" p50 {p50 * 1000:6.2f} ms p99 {p99 * 1000:6.2f} ms errors {errors + sockets}"
+                    f" | {per:.2f} transactions/request | revoke p50 {r50:6.2f} ms"
+                    f" p99 {r99:6.2f} ms",
+                    flush=True,
+                )
+        print(f"load average at the end {os.getloadavg()[0]:.2f}")
+    finally:
+        await conn.close()
+        for s in servers.values():
+            s.proc.terminate()
+            try:
+                s.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                s.proc.kill()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

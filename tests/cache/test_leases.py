@@ -1,0 +1,390 @@
+"""Every worker has heard an acknowledged write (``cache.leases``), and a cache hit for a
+remembered token needs no statement while the worker's lease runs.
+
+Two workers on one database, as two server processes: each app has its own response cache and
+its own listener (LISTEN connection and lease); worker B hears A's writes only through
+PostgreSQL, as another process does (``writes.unwatch``). The attacker reads on B, from its
+cache, while A acknowledges a revocation; B's listener is slowed (a statement on its
+connection: PostgreSQL delivers a notification only between statements), stopped past its
+lease, or killed.
+
+Real parts: committed rows, real signed tokens, HTTP through the ASGI apps, the compiled read
+path, the listeners' real connections, leases and notifications.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+from tests.helpers import bearer, token_for
+from tests.integrity.world import REVOKE, World, committed_world
+
+from lnob_api import models
+from lnob_api.app import create_app
+from lnob_api.auth.keys import KeyStore
+from lnob_api.auth.tokens import validate_access_token
+from lnob_api.cache import writes
+from lnob_api.cache.listener import Listener, dsn_of
+from lnob_api.cache.store import ResponseCache
+from lnob_api.config import Settings
+from lnob_api.db.request import EngineDatabase
+
+LEASE = 2.0
+LOOKUP = "query($id: ID!) { dataset(id: $id) { title coalition { name } } }"
+ROW_VERSION = "query($id: ID!) { dataset(id: $id) { rowVersion } }"
+VISIBILITY = (
+    "mutation($input: DatasetSetVisibilityInput!) { datasetSetVisibility(input: $input) {"
+    " dataset { visibility } userErrors { code } } }"
+)
+MISSING = {"dataset": None}
+
+
+class Counted(EngineDatabase):
+    """The app's database on the engine, counting the connections its statements take (the
+    bearer check's, the compiled read's, a transaction's)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine)
+        self.taken = 0
+
+    def _count(self, opened: Any) -> Any:
+        self.taken += 1
+        return opened
+
+    def transaction(self) -> Any:
+        return self._count(super().transaction())
+
+    def statement(self) -> Any:
+        return self._count(super().statement())
+
+    def driver_statement(self) -> Any:
+        return self._count(super().driver_statement())
+
+    def raw_statement(self) -> Any:
+        return self._count(super().raw_statement())
+
+
+class Worker:
+    """One server process: an app with its own cache and listener."""
+
+    def __init__(self, world: World, *, name: str) -> None:
+        settings = Settings(env="test", issuer="http://testserver", compiled=True)
+        settings = dataclasses.replace(settings, rate_limit=0, response_cache_lease=LEASE)
+        self.name = name
+        self.database = Counted(world.engine)
+        app = create_app(settings, database=self.database, keys=world.keys)
+        self.cache = ResponseCache(ttl=3600.0, needs_listener=True)
+        app.state.graphql.cache = self.cache
+        self.listener = Listener(dsn_of(world.engine), self.cache, lease=LEASE)
+        self.cache.set_next_change(self.listener.next_change)
+        self.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        )
+
+    async def lookup(self, gid: str, token: str | None = None) -> httpx.Response:
+        body = {"query": LOOKUP, "variables": {"id": gid}}
+        return await self.client.post("/graphql", json=body, headers=bearer(token) if token else {})
+
+    async def data(self, gid: str, token: str | None = None) -> dict[str, Any]:
+        response = await self.lookup(gid, token)
+        assert response.status_code == 200, response.text
+        assert "errors" not in response.json(), response.text
+        found: dict[str, Any] = response.json()["data"]
+        return found
+
+    @asynccontextmanager
+    async def slowed(self, seconds: float) -> AsyncIterator[None]:
+        """The listener's connection busy with a statement for ``seconds``: what is committed
+        meanwhile reaches this worker only afterwards (and no renewal gets through)."""
+        conn = self.listener._conn
+        assert conn is not None
+        async with self.listener._lock:
+            busy = asyncio.ensure_future(conn.execute(f"SELECT pg_sleep({seconds})"))
+            await asyncio.sleep(0.05)  # the statement has reached the server
+            try:
+                yield
+            finally:
+                await busy
+
+    async def ready(self) -> None:
+        await _until(self.cache.usable)
+
+
+async def _until(condition: Any, limit: float = 15.0) -> None:
+    """Wait for ``condition()`` (a bound on a hang, not a timing assertion)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "never happened"
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def world(engine: AsyncEngine, signing_keys: KeyStore) -> AsyncIterator[World]:
+    async for w in committed_world(engine, signing_keys):
+        yield w
+
+
+@pytest.fixture
+async def workers(world: World) -> AsyncIterator[tuple[Worker, Worker]]:
+    a, b = Worker(world, name="A"), Worker(world, name="B")
+    writes.unwatch(b.cache)  # B is another process: it hears A only through LISTEN
+    for worker in (a, b):
+        await worker.listener.start()
+        await worker.ready()
+    try:
+        yield a, b
+    finally:
+        for worker in (a, b):
+            await worker.listener.stop()
+            await worker.client.aclose()
+
+
+async def _version(world: World) -> int:
+    return int(await world.scalar(sa.text("SELECT version FROM data_versions")))
+
+
+async def _hide(world: World, writer: Worker, ds: dict[str, Any]) -> None:
+    """A's admin makes the dataset COALITION, through worker A (returns once acknowledged)."""
+    found = await world.call(ROW_VERSION, {"id": ds["gid"]}, "admin")
+    variables = {
+        "input": {
+            "id": ds["gid"],
+            "rowVersion": found["dataset"]["rowVersion"],
+            "visibility": "COALITION",
+        }
+    }
+    response = await writer.client.post(
+        "/graphql",
+        json={"query": VISIBILITY, "variables": variables},
+        headers=bearer(world.tokens["admin"]),
+    )
+    assert response.status_code == 200, response.text
+    payload = response.json()["data"]["datasetSetVisibility"]
+    assert payload["userErrors"] == [] and payload["dataset"]["visibility"] == "COALITION"
+
+
+async def _cached_on(worker: Worker, gid: str, token: str | None = None) -> dict[str, Any]:
+    """Read until the worker answers from its cache; the answer."""
+    hits = worker.cache.hits
+    for _ in range(3):
+        found = await worker.data(gid, token)
+    assert worker.cache.hits > hits, "never answered from the cache"
+    return found
+
+
+class TestAcknowledgedWrites:
+    async def test_b_has_heard_a_write_that_a_acknowledged(
+        self, world: World, workers: tuple[Worker, Worker]
+    ) -> None:
+        # given a PUBLIC dataset in B's cache, for anonymous callers
+        a, b = workers
+        ds = await world.dataset(world.a, visibility="PUBLIC")
+        assert (await _cached_on(b, ds["gid"]))["dataset"] is not None
+        # when A acknowledges hiding it while B is slow to hear
+        async with b.slowed(0.5):
+            await _hide(world, a, ds)
+            heard_at_ack = b.listener.heard
+        # then B had heard it when A answered, and answers from the database
+        assert heard_at_ack >= await _version(world)
+        assert await b.data(ds["gid"]) == MISSING
+
+    async def test_b_whose_lease_ran_out_does_not_answer_from_its_cache(
+        self, world: World, workers: tuple[Worker, Worker]
+    ) -> None:
+        # given a PUBLIC dataset in B's cache
+        a, b = workers
+        ds = await world.dataset(world.a, visibility="PUBLIC")
+        await _cached_on(b, ds["gid"])
+        # when B neither hears nor renews for longer than its lease, and A acknowledges
+        async with b.slowed(LEASE * 2):
+            await _hide(world, a, ds)
+            heard_at_ack, version = b.listener.heard, await _version(world)
+            hits = b.cache.hits
+            # then A answered without B having heard (B's lease ran out), and B, which still
+            # has not heard, answers from the database
+            assert heard_at_ack < version
+            assert not b.cache.usable()
+            assert await b.data(ds["gid"]) == MISSING
+            assert b.cache.hits == hits
+        # and once B hears again, its cache is back on
+        await b.ready()
+        assert b.listener.heard >= version
+
+    async def test_b_whose_listener_was_killed_does_not_answer_from_its_cache(
+        self, world: World, workers: tuple[Worker, Worker]
+    ) -> None:
+        # given a PUBLIC dataset in B's cache
+        a, b = workers
+        ds = await world.dataset(world.a, visibility="PUBLIC")
+        await _cached_on(b, ds["gid"])
+        assert b.listener._conn is not None
+        pid = b.listener._conn.get_server_pid()
+        # when B's listener's connection is killed and A acknowledges a write
+        killer = await asyncpg.connect(b.listener.dsn)
+        try:
+            await killer.execute("SELECT pg_terminate_backend($1)", pid)
+        finally:
+            await killer.close()
+        await _hide(world, a, ds)
+        # then B answers what the write left
+        assert await b.data(ds["gid"]) == MISSING
+        await b.ready()
+        assert b.listener._conn is not None and b.listener._conn.get_server_pid() != pid
+        assert await b.data(ds["gid"]) == MISSING
+
+    async def test_a_stopped_worker_gives_its_lease_back(
+        self, world: World, workers: tuple[Worker, Worker]
+    ) -> None:
+        # given B stopped
+        a, b = workers
+        await b.listener.stop()
+        ds = await world.dataset(world.a, visibility="PUBLIC")
+        # when A writes
+        await _hide(world, a, ds)
+        # then only A holds a lease, and A had heard its write when it answered
+        rows = await world.rows(sa.text("SELECT worker FROM cache_listeners"))
+        assert [r.worker for r in rows] == [a.listener.worker]
+        assert a.listener.heard >= await _version(world)
+
+
+def _jti(world: World, token: str) -> str:
+    claims = validate_access_token(
+        token, world.keys, issuer="http://testserver", audience="lnob-api"
+    )
+    return claims.jti
+
+
+@pytest.fixture
+def own_token(world: World) -> Iterator[str]:
+    """A token of the agency's own client (revoking it leaves the world's token alone)."""
+    token = token_for(world.keys, client=world.a["agency_client"], scopes=("data:read",))
+    yield token
+
+
+class TestRememberedTokens:
+    async def test_a_cache_hit_for_a_remembered_token_runs_no_statement(
+        self, world: World, workers: tuple[Worker, Worker], own_token: str
+    ) -> None:
+        # given the agency's token remembered on B and its answer in B's cache
+        _, b = workers
+        ds = await world.dataset(world.a, visibility="PUBLIC")
+        await _cached_on(b, ds["gid"], own_token)
+        # when it reads the same again, ten times
+        taken, hits = b.database.taken, b.cache.hits
+        for _ in range(10):
+            assert (await b.data(ds["gid"], own_token))["dataset"] is not None
+        # then every answer came from the cache, without a statement
+        assert b.cache.hits == hits + 10
+        assert b.database.taken == taken
+
+    async def test_without_a_running_lease_each_hit_checks_the_token(
+        self, world: World, workers: tuple[Worker, Worker], own_token: str
+    ) -> None:
+        # given the token remembered on B and its answer cached, and B's lease run out
+        _, b = workers
+        ds = await world.dataset(world.a, visibility="PUBLIC")
+        await _cached_on(b, ds["gid"], own_token)
+        async with b.slowed(LEASE):
+            await _until(lambda: not b.cache.usable())
+            # when it reads
+            taken = b.database.taken
+            for _ in range(3):
+                assert (await b.data(ds["gid"], own_token))["dataset"] is not None
+            # then every request read the token's facts (and the data: the cache is off)
+            assert b.database.taken >= taken + 3
+
+
+REFUSED = {"token": "401", "grant": "missing"}
+
+
+@pytest.mark.parametrize("slow", [False, True], ids=["prompt", "slow-listener"])
+@pytest.mark.parametrize("kind", list(REFUSED))
+async def test_readers_on_b_racing_a_revocation_on_a(
+    world: World, workers: tuple[Worker, Worker], kind: str, slow: bool
+) -> None:
+    # given the agency reading a granted COALITION dataset on B, from B's cache
+    a, b = workers
+    ds, grant = await world.granted(visibility="COALITION", title="Granted")
+    machine = world.a["agency_client"]
+    token = token_for(world.keys, client=machine, scopes=("data:read",))
+    old = await _cached_on(b, ds["gid"], token)
+    assert old["dataset"]["title"] == "Granted"
+    log: list[tuple[float, str]] = []
+    acknowledged: list[float] = []
+    reading = asyncio.Event()
+
+    def outcome(response: httpx.Response) -> str:
+        if response.status_code == 200 and response.json()["data"] == old:
+            return "old"
+        if REFUSED[kind] == "401":
+            assert response.status_code == 401, response.text
+            assert response.json()["error"] == "invalid_token", response.text
+        else:
+            assert response.status_code == 200, response.text
+            assert response.json()["data"] == MISSING, response.text
+        return "refused"
+
+    async def read() -> None:
+        after = 0
+        while after < 5:  # until five of its requests started after the acknowledgement
+            started = time.monotonic()
+            log.append((started, outcome(await b.lookup(ds["gid"], token))))
+            if len(log) >= 20:
+                reading.set()
+            if acknowledged and started > acknowledged[0]:
+                after += 1
+            await asyncio.sleep(0.001)  # hits need no I/O: let the listener renew meanwhile
+
+    async def revoke() -> None:
+        if kind == "token":  # RFC 7009, by the client itself, on A
+            response = await a.client.post(
+                "/oauth/revoke",
+                data={"token": token, "token_type_hint": "access_token"},
+                auth=httpx.BasicAuth(machine["client_id"], f"secret-{machine['client_id']}"),
+            )
+            assert response.status_code == 200, response.text
+        else:  # A's admin revokes the grant, on A
+            response = await a.client.post(
+                "/graphql",
+                json={"query": REVOKE, "variables": {"input": {"id": grant}}},
+                headers=bearer(world.tokens["admin"]),
+            )
+            assert response.json()["data"]["grantRevoke"]["userErrors"] == [], response.text
+
+    hits = b.cache.hits
+    readers = [asyncio.ensure_future(read()) for _ in range(6)]
+    try:
+        # when A acknowledges the revocation while they read (B slow to hear it, or not)
+        await asyncio.wait_for(reading.wait(), 30)
+        if slow:
+            async with b.slowed(1.0):
+                await revoke()
+                acknowledged.append(time.monotonic())
+        else:
+            await revoke()
+            acknowledged.append(time.monotonic())
+        await asyncio.wait_for(asyncio.gather(*readers), 60)
+    finally:
+        for task in readers:
+            task.cancel()
+        jti = _jti(world, token)
+        async with world.engine.begin() as conn:
+            revoked = models.RevokedToken.__table__
+            await conn.execute(sa.delete(revoked).where(revoked.c.jti == jti))
+    # then the readers were answered from B's cache before, and every request that started
+    # after the acknowledgement was refused
+    before = [seen for started, seen in log if started < acknowledged[0]]
+    after = [seen for started, seen in log if started > acknowledged[0]]
+    assert b.cache.hits > hits
+    assert "old" in before, log
+    assert len(after) >= 30 and set(after) == {"refused"}, log
