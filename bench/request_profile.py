@@ -3,7 +3,7 @@
     BENCH_DATABASE_URL=postgresql://... .venv/bin/python -m bench.request_profile \
         [--workload W3] [--principal anonymous|agency] [-n 2000] [--compiled on|off] [--top 30]
         [--ab driver|cost|lane|fold|standin|view|shelf|lean|shape|hot|convert|where|literal|refill
-        |values --rounds 10]
+        |values|arguments --rounds 10]
 
 Drives the whole ASGI app (every middleware, as ``lnob-api serve`` builds it, with the
 settings of the side-by-side: no rate limit, no response cache) with raw ASGI messages, one
@@ -176,6 +176,10 @@ def _toggle(app: Any, change: str, on: bool) -> None:
 
         params.DECLARED = on
         app.state.graphql.compiled.plans.clear()  # a plan's shapes are of one kind or the other
+    if change == "arguments":
+        from lnob_api.graphql.compiled import convert
+
+        convert.TEMPLATES = on
     if change == "convert":
         from lnob_api.graphql.compiled import convert
 
@@ -205,6 +209,7 @@ AB = (
     "literal",
     "refill",
     "values",
+    "arguments",
 )
 
 
@@ -302,7 +307,8 @@ async def main() -> None:
         "the cache key's parameters instead of another traversal; literal: a connection without "
         "variables in its arguments keeps its plan's values; refill: convert, where and literal; "
         "values: a connection's filter values read from its declared conditions without "
-        "building their clauses)",
+        "building their clauses; arguments: a field's raw arguments from its node's template per "
+        "pattern of its variables instead of graphql-core's get_argument_values)",
     )
     parser.add_argument("--rounds", type=int, default=10, help="A/B rounds (-n requests each)")
     args = parser.parse_args()

@@ -16,7 +16,6 @@ from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
-from graphql.execution.values import get_argument_values
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import AliasedReturnsRows
 from strawberry.types.arguments import convert_arguments
@@ -194,7 +193,7 @@ class Compiler(Pages):
     def arguments(
         self, definition: GraphQLField, node: FieldNode, strawberry_field: StrawberryField
     ) -> dict[str, Any]:
-        raw = get_argument_values(definition, node, self.op.variables)
+        raw = convert.argument_values(definition, node, self.op.variables)
         if not raw:
             return {}
         try:

@@ -7,6 +7,11 @@ type, which branch applies; here that decision is taken once and the converter k
 what depends on the value (null, ``UNSET``, list items, the input object's keys). Types the
 converter does not reproduce exactly (``Maybe``, ``GlobalID``, inputs with ``from_input``,
 anything else unexpected) keep Strawberry's own ``convert_argument`` for that value.
+
+The raw values before that (``argument_values``): graphql-core's ``get_argument_values`` once
+per field node and pattern of its variables (each absent, null or given), with a stand-in for
+each given variable; a request fills in its own values where the stand-ins came out (a
+variable's value passes through coercion untouched: validation typed it).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import MISSING
 from typing import Any
 
+from graphql.execution.values import get_argument_values
 from strawberry.relay.types import GlobalID
 from strawberry.types.arguments import (
     _is_leaf_type,
@@ -33,12 +39,24 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.lazy_type import LazyType
 from strawberry.types.unset import UNSET
 
+from graphql import (
+    FieldNode,
+    GraphQLField,
+    ListValueNode,
+    ObjectValueNode,
+    VariableNode,
+)
+
 Converter = Callable[[Any], Any]
 Arguments = Callable[[dict[str, Any]], dict[str, Any]]
 
 # switch for the A/B (bench/request_profile.py --ab convert): False converts with
 # Strawberry's ``convert_arguments`` on every call, as before.
 BUILT = True
+
+# switch for the A/B (bench/request_profile.py --ab arguments): False calls graphql-core's
+# ``get_argument_values`` on every request, as before.
+TEMPLATES = True
 
 # Per schema: id(field) -> (field, its arguments' converter); the field is held so that its id
 # is never another's.
@@ -162,6 +180,101 @@ class _Builder:
         return build
 
 
+class _StandIn:
+    """A given variable's place in a template (``argument_values``)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+# id(node) -> (node, definition, the variables its arguments name, {pattern: template}); the
+# node and definition held so that their ids are never another's.
+_TEMPLATES: dict[int, tuple[FieldNode, GraphQLField, tuple[str, ...], dict[Any, Any]]] = {}
+_ABSENT, _NULL, _GIVEN = 0, 1, 2
+_UNSEEN = object()
+
+
+def argument_values(definition: GraphQLField, node: FieldNode, variables: Any) -> dict[str, Any]:
+    """``get_argument_values(definition, node, variables)`` (``variables`` the operation's
+    coerced ``VariableValues``), from the node's template for its variables' pattern."""
+    if not TEMPLATES:
+        return get_argument_values(definition, node, variables)
+    found = _TEMPLATES.get(id(node))
+    if found is None or found[0] is not node or found[1] is not definition:
+        names = tuple(dict.fromkeys(_variables_in(a.value for a in node.arguments or ())))
+        if len(_TEMPLATES) > 10_000:
+            _TEMPLATES.clear()
+        found = _TEMPLATES[id(node)] = (node, definition, names, {})
+    coerced = variables.coerced if variables is not None else {}
+    pattern = tuple(
+        _ABSENT if n not in coerced else _NULL if coerced[n] is None else _GIVEN for n in found[2]
+    )
+    template = found[3].get(pattern, _UNSEEN)
+    if template is _UNSEEN:
+        template = found[3][pattern] = _template(definition, node, variables, found[2], pattern)
+    if template is None:
+        return get_argument_values(definition, node, variables)
+    filled: dict[str, Any] = _filled(template, coerced)
+    return filled
+
+
+def _template(
+    definition: GraphQLField,
+    node: FieldNode,
+    variables: Any,
+    names: tuple[str, ...],
+    pattern: tuple[int, ...],
+) -> Any:
+    """The arguments with a stand-in for each given variable, or None when some stand-in is
+    not in a dict or list of them (then every request asks graphql-core)."""
+    if variables is None or not names:
+        return get_argument_values(definition, node, variables)
+    stood = dict(variables.coerced)
+    given = set()
+    for name, kind in zip(names, pattern, strict=True):
+        if kind == _GIVEN:
+            stood[name] = _StandIn(name)
+            given.add(name)
+    # an invalid pattern raises here, as it does on every request
+    template = get_argument_values(definition, node, variables._replace(coerced=stood))
+    return template if type(template) is dict and _stand_ins(template) == given else None
+
+
+def _stand_ins(template: Any) -> set[str]:
+    """The stand-ins ``_filled`` finds (in plain dicts and lists only)."""
+    if type(template) is dict:
+        return set().union(*map(_stand_ins, template.values()))
+    if type(template) is list:
+        return set().union(*map(_stand_ins, template))
+    return {template.name} if type(template) is _StandIn else set()
+
+
+def _variables_in(values: Any) -> Any:
+    for value in values:
+        if isinstance(value, VariableNode):
+            yield value.name.value
+        elif isinstance(value, ListValueNode):
+            yield from _variables_in(value.values)
+        elif isinstance(value, ObjectValueNode):
+            yield from _variables_in(f.value for f in value.fields)
+
+
+def _filled(template: Any, coerced: dict[str, Any]) -> Any:
+    """A fresh copy of ``template``'s dicts and lists with each stand-in's variable value."""
+    if type(template) is dict:
+        return {
+            k: v if type(v) not in _COPIED else _filled(v, coerced) for k, v in template.items()
+        }
+    if type(template) is list:
+        return [v if type(v) not in _COPIED else _filled(v, coerced) for v in template]
+    return coerced[template.name]
+
+
+_COPIED = (dict, list, _StandIn)
+
+
 def _builds_itself(type_: Any, seen: set[int]) -> bool:
     """Whether ``type_`` holds an input that builds itself (``from_input``: it is told where
     it is, so Strawberry converts the whole argument)."""
@@ -190,4 +303,4 @@ def _same(value: Any) -> Any:
     return value
 
 
-__all__ = ["BUILT", "arguments_converter"]
+__all__ = ["BUILT", "TEMPLATES", "argument_values", "arguments_converter"]
