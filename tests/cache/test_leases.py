@@ -36,6 +36,7 @@ from lnob_api.auth.tokens import validate_access_token
 from lnob_api.cache import writes
 from lnob_api.cache.listener import Listener, dsn_of
 from lnob_api.cache.store import ResponseCache
+from lnob_api.cli_admin.common import in_transaction
 from lnob_api.config import Settings
 from lnob_api.db.request import EngineDatabase
 
@@ -255,6 +256,33 @@ class TestAcknowledgedWrites:
         rows = await world.rows(sa.text("SELECT worker FROM cache_listeners"))
         assert [r.worker for r in rows] == [a.listener.worker]
         assert a.listener.heard >= await _version(world)
+
+
+class TestCommandLine:
+    async def test_a_command_returns_once_b_heard_its_write(
+        self, world: World, workers: tuple[Worker, Worker], database_url: str
+    ) -> None:
+        # given the agency reading a granted dataset on B, from B's cache
+        _, b = workers
+        ds, _ = await world.granted(visibility="COALITION")
+        token = world.tokens["agency"]
+        assert (await _cached_on(b, ds["gid"], token))["dataset"] is not None
+        grants = models.Grant.__table__
+
+        async def revoke(conn: Any) -> None:
+            stmt = sa.update(grants).where(grants.c.dataset_id == ds["id"])
+            await conn.execute(stmt.values(revoked_at=sa.func.now()))
+
+        settings = dataclasses.replace(
+            Settings(env="test", database_url=database_url), response_cache_lease=LEASE
+        )
+        # when an operator's command revokes the grant while B is slow to hear
+        async with b.slowed(0.5):
+            await asyncio.to_thread(in_transaction, settings, revoke)
+            heard_at_return = b.listener.heard
+        # then B had heard it when the command returned, and the dataset is gone on B
+        assert heard_at_return >= await _version(world)
+        assert await b.data(ds["gid"], token) == MISSING
 
 
 def _jti(world: World, token: str) -> str:

@@ -86,6 +86,13 @@ class Waiter:
             await asyncio.sleep(pause)
             pause = min(pause * 2, _LONGEST_PAUSE)
 
+    async def heard(self, versions: list[int]) -> None:
+        """Wait for the newest of ``versions`` (the commits of one request or command), if any."""
+        if versions:
+            newest = max(versions)
+            versions.clear()
+            await self.wait(newest)
+
     async def _behind(self, version: int) -> int:
         opened = getattr(self.database, "statement", None) or self.database.transaction
         async with opened() as conn:
@@ -107,10 +114,7 @@ class AcknowledgeWhenHeard:
         with writes.collecting() as versions:
 
             async def acknowledging(message: Message) -> None:
-                if versions:  # committed before this part of the answer: heard first
-                    newest = max(versions)
-                    versions.clear()
-                    await self.waiter.wait(newest)
+                await self.waiter.heard(versions)  # committed before this part of the answer
                 await send(message)
 
             await self.app(scope, receive, acknowledging)
