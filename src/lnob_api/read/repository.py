@@ -7,14 +7,22 @@ lookups, nested lists, pages and counts alike.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import operator
 import weakref
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql import operators, visitors
+from sqlalchemy.sql.elements import (
+    BinaryExpression,
+    BooleanClauseList,
+    CollectionAggregate,
+    ColumnElement,
+)
 
 from lnob_api.auth.principal import Principal
 from lnob_api.db.request import RequestDb, Row
@@ -232,6 +240,13 @@ def windowed(
     by ``key + 0`` so that the key index walk is not a choice there. Same rows, same order.
     ``bounds`` as in ``keyset.apply_page``.
 
+    When ``base`` keeps one value of a column indexed with the key (``indicator_id =``,
+    ``ix_observations_indicator_id_id``), a ``walk`` comes between them (``_walk``): the next
+    keys of that index beyond the window (at most ``window``), looked up in key order until
+    the page is full; ``rest`` then starts after the last of them. Without it, a filter
+    matching fewer than a page within the window (an indicator with 9 % of the rows at 1M)
+    sent ``rest`` through every matching row of the table (86k rows read and sorted for 91).
+
     The window is a span of key values, the first key after the cursor plus ``window``: one
     index probe (``min``), where the ``max`` of the next ``window`` keys read them all (0.3 ms
     a page at 5,000). It holds at most ``window`` keys; any edge gives the same rows.
@@ -243,7 +258,11 @@ def windowed(
         first = first.where(key > bound(bounds.after[0], key))
     edge = first.correlate(None).scalar_subquery() + window
     head = apply_page(base.where(key <= edge), source.order, args, bounds).cte("head")
-    short = sa.select(sa.func.count()).select_from(head).correlate(None).scalar_subquery()
+    parts: list[sa.CTE] = [head]
+    walked = _walked_column(source, base)
+    if walked is not None:
+        walk, edge = _walk(source, base, args, bounds, window, walked, edge, _found(parts))
+        parts.append(walk)
     beyond = (
         apply_page(base.where(key > edge), source.order, args, bounds)
         .order_by(None)
@@ -253,9 +272,115 @@ def windowed(
     # The one-time filter outside ``beyond``'s LIMIT (PostgreSQL pushes no condition into a
     # subquery with a LIMIT): when ``head`` filled the page, nothing of ``rest`` starts. Inside
     # it, a parallel plan of ``rest`` (large tables) launched its workers before the filter.
-    rest = sa.select(beyond).where(short <= bounds.size)
-    both = sa.union_all(sa.select(head), rest).subquery("page")
+    rest = sa.select(beyond).where(_found(parts) <= bounds.size)
+    both = sa.union_all(*(sa.select(part) for part in parts), rest).subquery("page")
     return sa.select(both).order_by(both.c[source.order[0].label]).limit(bounds.limit)
+
+
+def _found(parts: Sequence[sa.CTE]) -> ColumnElement[Any]:
+    """How many rows the earlier parts of a windowed page found (a one-time filter's test)."""
+    counts = [
+        sa.select(sa.func.count()).select_from(part).correlate(None).scalar_subquery()
+        for part in parts
+    ]
+    return functools.reduce(operator.add, counts)
+
+
+# ``walk`` looks up WALK_MARGIN times as many keys as it expects to need: the rows still
+# missing from the page, over the share of the filter's rows in ``head``'s window that the
+# caller sees (one lookup of a key costs 1.3 us at 1M rows, against 0.1 us a row for
+# ``head``'s walk). When that is more than ``window`` keys (a caller who sees few of them),
+# ``rest`` reads the few visible rows at once instead.
+WALK_MARGIN = 2
+
+
+def _walk(
+    source: Source,
+    base: sa.Select[Any],
+    args: PageArgs,
+    bounds: Bounds,
+    window: int,
+    walked: tuple[ColumnElement[Any], ColumnElement[Any]],
+    edge: ColumnElement[Any],
+    found: ColumnElement[Any],
+) -> tuple[sa.CTE, ColumnElement[Any]]:
+    """The part of a windowed page between ``head`` and ``rest``, and the key it ends at.
+
+    ``keys``: the next keys beyond ``edge`` of the rows with ``column = value``, an index-only
+    scan of the (column, key) index; ``span`` says how many (``WALK_MARGIN``; none: the walk
+    is skipped). ``walk``: ``base``'s rows among them, ``key = ANY(ARRAY(keys))``, a key index
+    scan that returns them in key order and stops when the page is full (given ``key > edge``
+    and ``ORDER BY key`` instead, the planner walks the key index over that range and reads
+    every invisible row after the edge). It starts only when ``head`` found fewer than a page;
+    ``rest`` goes on after the last of ``keys`` (none: no row beyond them has
+    ``column = value``), or after ``edge`` when the walk was skipped."""
+    key = source.table.c[source.key]
+    column, value = walked
+    in_window = [column == value, key <= edge]
+    if bounds.after is not None:
+        in_window.append(key > bound(bounds.after[0], key))
+    seen = sa.select(sa.func.count()).where(*in_window).correlate(None).scalar_subquery()
+    counts = sa.select(found.label("found"), seen.label("seen")).subquery("counts")
+    wanted = (
+        WALK_MARGIN
+        * (bounds.limit - counts.c.found)
+        * sa.func.greatest(counts.c.seen, 1)
+        // sa.func.greatest(counts.c.found, 1)
+    )
+    span = sa.select(sa.case((wanted <= window, wanted), else_=0).label("n")).cte("span")
+    keys = (
+        sa.select(key.label("key"))
+        .where(column == value, key > edge)
+        .order_by(key)
+        .limit(sa.select(span.c.n).scalar_subquery())
+        .cte("keys")
+    )
+    listed = sa.func.array(sa.select(keys.c.key).scalar_subquery())
+    inner = apply_page(base.where(key == sa.any_(listed)), source.order, args, bounds)
+    inner = inner.limit(bounds.limit - found)  # only the rows ``head`` did not find
+    walk = sa.select(inner.subquery("walked")).where(found <= bounds.size).cte("walk")
+    last = sa.select(sa.func.max(keys.c.key)).scalar_subquery()
+    skipped = sa.select(span.c.n).scalar_subquery() == 0
+    return walk, sa.case((skipped, edge), else_=last)
+
+
+def _walked_column(
+    source: Source, base: sa.Select[Any]
+) -> tuple[ColumnElement[Any], ColumnElement[Any]] | None:
+    """A column that ``base`` keeps at one value (``column = value``, not ``= ANY(...)``, the
+    value not reading the source's table) and that an index holds just before the key (the
+    visibility's ``dataset_id = ANY(...)`` is not one): the column and the value."""
+    table = source.table
+    indexed = {
+        columns[0]
+        for columns in (tuple(c.name for c in index.columns) for index in table.indexes)
+        if len(columns) >= 2 and columns[1] == source.key
+    }
+    for clause in _conjuncts(base.whereclause):
+        if not isinstance(clause, BinaryExpression) or clause.operator is not operators.eq:
+            continue
+        column, value = clause.left, clause.right
+        if not isinstance(column, sa.Column) or column.table is not table:
+            continue
+        single = not isinstance(value, CollectionAggregate)  # not ``= ANY(...)``
+        if column.name in indexed and single and not _reads(value, table):
+            return column, value
+    return None
+
+
+def _conjuncts(clause: ColumnElement[Any] | None) -> Iterator[ColumnElement[Any]]:
+    if isinstance(clause, BooleanClauseList) and clause.operator is operators.and_:
+        for each in clause.clauses:
+            yield from _conjuncts(each)
+    elif clause is not None:
+        yield clause
+
+
+def _reads(value: ColumnElement[Any], table: sa.Table) -> bool:
+    """Whether ``value`` reads a column of ``table`` (anywhere, subqueries included)."""
+    return any(
+        isinstance(each, sa.Column) and each.table is table for each in visitors.iterate(value)
+    )
 
 
 async def count(

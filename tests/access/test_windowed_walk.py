@@ -1,0 +1,208 @@
+"""A windowed page of a filter whose matches lie beyond the window (issue 12, W2b at 1M rows).
+
+When ``head``'s window of keys holds fewer matches than a page and the filter keeps one
+indicator, ``walk`` looks the indicator's next keys up through ``(indicator_id, id)`` before
+``rest`` reads what is left (``read.repository.windowed``). Whichever parts answer, every page
+holds the same rows as the plain keyset page, in the same order, to the end: checked here
+with tiny windows over rows laid out so that the walk fills pages, comes up short (its keys
+are rows the caller cannot see) and is skipped; and through both read paths at the real
+window, with the sparse indicator's rows past 5,000 others.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+from tests.compiled.harness import pair
+from tests.compiled.test_differential import same
+from tests.factories import create_coalition, create_dataset, indicator_id
+
+from lnob_api import models
+from lnob_api.auth.keys import KeyStore
+from lnob_api.auth.principal import ANONYMOUS
+from lnob_api.graphql.observation.types import ObservationFilter, observation_slice
+from lnob_api.observation.repository import OBSERVATIONS
+from lnob_api.read.keyset import PageArgs, apply_page, cursor_of, make_page, page_args
+from lnob_api.read.repository import scoped, windowed
+
+SPARSE, FILLER = "1.1.1", "4.5.1"
+
+
+async def _insert(conn: AsyncConnection, layout: list[tuple[Any, str, str]]) -> None:
+    """Observations in this order (ids ascending): (dataset, indicator code, area code)."""
+    codes = {code: await indicator_id(conn, code) for code in {c for _, c, _ in layout}}
+    rows = [
+        {
+            "dataset_id": dataset["id"],
+            "indicator_id": codes[code],
+            "area_code": area,
+            "period": "2020",
+            "period_start": date(2020, 1, 1),
+            "period_end": date(2020, 12, 31),
+            "value": 12.5,
+            "unit": "PERCENT",
+            "sample_size": 100,
+            "dimensions": {"row": str(n)},
+        }
+        for n, (dataset, code, area) in enumerate(layout)
+    ]
+    for row in rows:  # one at a time: ids follow the layout
+        await conn.execute(sa.insert(models.Observation).values(row))
+
+
+@pytest.fixture
+async def layout(conn: AsyncConnection) -> dict[str, Any]:
+    coalition = await create_coalition(conn)
+    shown = await create_dataset(conn, coalition)
+    hidden = await create_dataset(conn, coalition, status="DRAFT")
+    rows: list[tuple[Any, str, str]] = [(shown, SPARSE, "KE")] * 2
+    rows += [(shown, FILLER, "KE")] * 12
+    rows += [(hidden, SPARSE, "KE")] * 6  # keys of the indicator the caller cannot see
+    for n in range(10):
+        rows += [(shown, SPARSE, "KE" if n % 3 else "UG"), (hidden, SPARSE, "KE")]
+        rows += [(shown, FILLER, "KE")]
+    rows += [(hidden, SPARSE, "KE"), (shown, SPARSE, "KE")] * 5
+    rows += [(shown, SPARSE, "UG")] * 3
+    await _insert(conn, rows)
+    ids = (await conn.execute(sa.select(models.Observation.id).order_by("id"))).scalars().all()
+    return {"ids": ids}
+
+
+def _where(**filter: Any) -> list[Any]:
+    return observation_slice(ObservationFilter(**filter)).where
+
+
+async def _pages(conn: AsyncConnection, where: list[Any], size: int, window: int | None) -> Any:
+    """Every page to the end: (rows, has_next) each; the windowed plan unless ``window`` is
+    None (the plain keyset page)."""
+    base = scoped(OBSERVATIONS, ANONYMOUS).where(*where)
+    pages, after = [], None
+    for _ in range(60):
+        args = page_args(first=size, after=after, last=None, before=None, order=OBSERVATIONS.order)
+        stmt = (
+            apply_page(base, OBSERVATIONS.order, args)
+            if window is None
+            else windowed(OBSERVATIONS, base, args, window)
+        )
+        page = make_page((await conn.execute(stmt)).mappings().all(), args)
+        pages.append(([dict(r) for r in page.rows], page.has_next))
+        if not page.has_next:
+            return pages
+        after = cursor_of(page.rows[-1], OBSERVATIONS.order)
+    raise AssertionError("no last page")
+
+
+@pytest.mark.parametrize(
+    "filter",
+    [{"indicators": [SPARSE]}, {"indicators": [SPARSE], "areas": ["KE"]}, {"indicators": [FILLER]}],
+    ids=["sparse", "sparse-in-area", "filler"],
+)
+async def test_windowed_pages_are_the_keyset_pages(
+    conn: AsyncConnection, layout: dict[str, Any], filter: dict[str, Any]
+) -> None:
+    where = _where(**filter)
+    for size in (1, 2, 4, 7):
+        plain = await _pages(conn, where, size, None)
+        assert sum(len(rows) for rows, _ in plain) > size  # more than one page
+        for window in (1, 3, 7, 13, 5_000):
+            assert await _pages(conn, where, size, window) == plain, (size, window)
+
+
+async def _executed(conn: AsyncConnection, stmt: Any) -> dict[str, int]:
+    """Rows found by the ``keys`` and ``walk`` parts of a windowed page (EXPLAIN ANALYZE)."""
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    raw = (await conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}")).scalar()
+    plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+    found: dict[str, int] = {}
+
+    def visit(node: dict[str, Any]) -> None:
+        name = node.get("Subplan Name", "")
+        if name in ("CTE keys", "CTE walk"):
+            found[name.removeprefix("CTE ")] = int(node["Actual Rows"])
+        for child in node.get("Plans", []):
+            visit(child)
+
+    visit(plan)
+    assert set(found) == {"keys", "walk"}, found
+    return found
+
+
+def _args(size: int, after: int | None = None) -> PageArgs:
+    cursor = None if after is None else cursor_of({"id": after}, OBSERVATIONS.order)
+    return page_args(first=size, after=cursor, last=None, before=None, order=OBSERVATIONS.order)
+
+
+async def test_the_walk_fills_the_page_or_leaves_it_to_rest(
+    conn: AsyncConnection, layout: dict[str, Any]
+) -> None:
+    ids = layout["ids"]  # 2 rows of the indicator, 12 fillers, 6 hidden rows of it, ...
+    base = scoped(OBSERVATIONS, ANONYMOUS).where(*_where(indicators=[SPARSE]))
+
+    async def parts(size: int, after: int | None, first: int, last: int) -> dict[str, int]:
+        stmt = windowed(OBSERVATIONS, base, _args(size, after), ids[last] - ids[first])
+        assert (await conn.execute(stmt)).all(), "the page has rows"
+        return await _executed(conn, stmt)
+
+    # The window holds the 2 first rows, both seen: the walk looks up 2 * 5 * 2 // 2 = 10
+    # keys for the 5 missing rows of a page of 6: the 6 hidden rows, then 2 seen ones.
+    assert await parts(6, None, 0, 12) == {"keys": 10, "walk": 2}
+    # The same with a page of 2 (1 row missing): 2 keys, both hidden; rest answers.
+    assert await parts(2, None, 0, 3) == {"keys": 2, "walk": 0}
+    # After the fillers, the window holds the 6 hidden rows and none seen: the walk would
+    # need more keys than the window holds, so it looks up none and rest answers alone.
+    assert await parts(2, ids[13], 14, 19) == {"keys": 0, "walk": 0}
+
+
+PAGE = (
+    'query($after: String) { observations(filter: {indicators: ["1.1.1"]}, first: 3,'
+    " after: $after) { totalCount nodes { id areaCode } pageInfo { hasNextPage endCursor } } }"
+)
+
+
+async def test_both_paths_page_past_the_window_to_the_end(
+    conn: AsyncConnection, signing_keys: KeyStore
+) -> None:
+    coalition = await create_coalition(conn)
+    shown = await create_dataset(conn, coalition)
+    hidden = await create_dataset(conn, coalition, status="DRAFT")
+    filler = await indicator_id(conn, FILLER)
+    await _insert(conn, [(shown, SPARSE, "KE")] * 2)
+    # 5,000 rows of another indicator: the sparse one's next rows lie beyond the window.
+    await conn.execute(
+        sa.insert(models.Observation),
+        [
+            {
+                "dataset_id": shown["id"],
+                "indicator_id": filler,
+                "area_code": "KE",
+                "period": "2020",
+                "period_start": date(2020, 1, 1),
+                "period_end": date(2020, 12, 31),
+                "value": 1,
+                "unit": "PERCENT",
+                "dimensions": {"filler": str(n)},
+            }
+            for n in range(5_000)
+        ],
+    )
+    await _insert(
+        conn, [(hidden, SPARSE, "KE"), (shown, SPARSE, "UG")] * 4 + [(shown, SPARSE, "TZ")]
+    )
+    expected = ["KE", "KE", "UG", "UG", "UG", "UG", "TZ"]
+    async with pair(conn, signing_keys, max_page_size=500) as both:
+        areas, after = [], None
+        for _ in range(5):
+            one, two, compiled = await both.both(PAGE, {"after": after})
+            assert compiled and same(one, two), (one, two)
+            found = json.loads(one)["data"]["observations"]
+            assert found["totalCount"] == len(expected)
+            areas += [n["areaCode"] for n in found["nodes"]]
+            if not found["pageInfo"]["hasNextPage"]:
+                break
+            after = found["pageInfo"]["endCursor"]
+    assert areas == expected
