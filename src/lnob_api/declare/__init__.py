@@ -40,7 +40,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.elements import ColumnElement
 
-from lnob_api.declare.conditions import Condition, Conditions, exported, words
+from lnob_api.declare.conditions import (
+    Condition,
+    Conditions,
+    at_least,
+    at_most,
+    equal,
+    exported,
+    member,
+    words,
+)
 from lnob_api.errors import InvalidInput
 
 # equal: one value; member: any of a list; range: from/to (both ends included); text: words the
@@ -334,25 +343,25 @@ def _checked(field: Field, value: Any, where: str) -> Any:
 
 
 def _member(field: Field, column: ColumnElement[Any], where: str) -> Condition:
-    def condition(values: Any) -> ColumnElement[bool]:
+    def checked(values: Any) -> list[Any]:
         items = list(values)
         if len(items) > MAX_VALUES:
             raise InvalidInput(where, f"at most {MAX_VALUES} values", code="TOO_LARGE")
-        return column.in_([field.checked(str(v), f"{where}.{i}") for i, v in enumerate(items)])
+        return [field.checked(str(v), f"{where}.{i}") for i, v in enumerate(items)]
 
-    return condition
+    return member(column, checked)
 
 
 def _equal(field: Field, column: ColumnElement[Any], where: str) -> Condition:
-    return lambda value: column == _checked(field, value, where)
+    return equal(column, lambda value: _checked(field, value, where))
 
 
 def _at_least(field: Field, column: ColumnElement[Any], where: str) -> Condition:
-    return lambda value: column >= _checked(field, value, where)
+    return at_least(column, lambda value: _checked(field, value, where))
 
 
 def _at_most(field: Field, column: ColumnElement[Any], where: str) -> Condition:
-    return lambda value: column <= _checked(field, value, where)
+    return at_most(column, lambda value: _checked(field, value, where))
 
 
 def _camel(name: str) -> str:

@@ -8,7 +8,8 @@ hold). An unknown name is a TypeError, as for a function's keyword argument. The
 
 - ``equal(column, normalize)``: the column is the value (``normalize``d first when given);
 - ``member(column)``: the column is one of the values;
-- ``at_least(column)`` / ``below(column)``: the column is at least / less than the value;
+- ``at_least(column)`` / ``at_most(column)`` / ``below(column)``: the column is at least / at
+  most / less than the value (``normalize``d first when given, as ``member``'s list);
 - ``coalition_coded(column)``: the column (a coalition id) is the coalition with this country
   code, case and surrounding spaces ignored;
 - ``linked_to_target(key, link, owner)``: the record owns a row of a link table whose
@@ -254,22 +255,38 @@ def _listed(values: Any) -> Values:
     return (len(items), type(items[0]) if items else None), [items]
 
 
-def equal(column: ColumnElement[Any], normalize: Callable[[Any], Any] | None = None) -> Condition:
+def _kind(
+    build: Callable[[Any], Clauses],
+    said: Callable[[Any], Values],
+    normalize: Callable[[Any], Any] | None,
+) -> Valued:
+    """A condition of the value (``normalize``d first when given: checked, cleaned)."""
     if normalize is None:
-        return Valued(lambda value: column == value, _one)
-    return Valued(lambda value: column == normalize(value), lambda value: _one(normalize(value)))
+        return Valued(build, said)
+    return Valued(lambda value: build(normalize(value)), lambda value: said(normalize(value)))
 
 
-def member(column: ColumnElement[Any]) -> Condition:
-    return Valued(lambda values: column.in_(values), _listed)
+def equal(column: ColumnElement[Any], normalize: Callable[[Any], Any] | None = None) -> Condition:
+    return _kind(lambda value: column == value, _one, normalize)
 
 
-def at_least(column: ColumnElement[Any]) -> Condition:
-    return Valued(lambda value: column >= value, _one)
+def member(column: ColumnElement[Any], normalize: Callable[[Any], Any] | None = None) -> Condition:
+    """The column is one of the values (``normalize`` takes the list, gives the list)."""
+    return _kind(lambda values: column.in_(values), _listed, normalize)
+
+
+def at_least(
+    column: ColumnElement[Any], normalize: Callable[[Any], Any] | None = None
+) -> Condition:
+    return _kind(lambda value: column >= value, _one, normalize)
+
+
+def at_most(column: ColumnElement[Any], normalize: Callable[[Any], Any] | None = None) -> Condition:
+    return _kind(lambda value: column <= value, _one, normalize)
 
 
 def below(column: ColumnElement[Any]) -> Condition:
-    return Valued(lambda value: column < value, _one)
+    return _kind(lambda value: column < value, _one, None)
 
 
 def coalition_coded(column: ColumnElement[Any]) -> Condition:

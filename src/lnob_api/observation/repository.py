@@ -19,7 +19,15 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api.access import history, visibility
 from lnob_api.auth.principal import Principal
-from lnob_api.declare.conditions import Conditions, Values, exported, member, valued
+from lnob_api.declare.conditions import (
+    Conditions,
+    Values,
+    at_least,
+    at_most,
+    exported,
+    member,
+    valued,
+)
 from lnob_api.declare.observation import OBSERVATION
 from lnob_api.disclosure.perturbation import observation_perturbed
 from lnob_api.disclosure.primary import count_unit_sql, observation_primary
@@ -200,6 +208,16 @@ def _in_area(codes: list[str]) -> ColumnElement[bool]:
     )
 
 
+def _area_codes(codes: list[str]) -> list[str]:
+    return [c.strip().upper() for c in codes]
+
+
+# Its parameters: the codes (IN) and the codes again (the ancestors' overlap).
+@valued(lambda codes: (len(codes), [_area_codes(codes)] * 2))
+def _of_areas(codes: list[str]) -> ColumnElement[bool]:
+    return _in_area(_area_codes(codes))
+
+
 def _any_of(column: ColumnElement[Any], lookup: sa.Select[Any]) -> ColumnElement[bool]:
     """``column = ANY(ARRAY(lookup))``: the small lookup runs once, and the planner can walk
     the observations in keyset order and stop at the page size. (``IN (subquery)`` made it
@@ -269,14 +287,17 @@ def _changed_since(updated_since: datetime) -> ColumnElement[bool]:
 filters = Conditions(
     indicator_codes=exported("indicator", _of_indicators),
     target_codes=exported("target", _of_targets),
-    area_codes=exported("area", lambda codes: _in_area([c.strip().upper() for c in codes])),
+    area_codes=exported("area", _of_areas),
     period_from=exported(
         "periodFrom",
-        lambda p: observations.c.period_start >= _period_edge(p, "filter.periodFrom", end=False),
+        at_least(
+            observations.c.period_start,
+            lambda p: _period_edge(p, "filter.periodFrom", end=False),
+        ),
     ),
     period_to=exported(
         "periodTo",
-        lambda p: observations.c.period_end <= _period_edge(p, "filter.periodTo", end=True),
+        at_most(observations.c.period_end, lambda p: _period_edge(p, "filter.periodTo", end=True)),
     ),
     dataset_ids=exported("dataset", member(observations.c.dataset_id)),
     # The declared ones (declare.observation: sex, age, disability_status, urbanisation,
