@@ -243,6 +243,33 @@ class TestAcknowledgedWrites:
         assert b.listener._conn is not None and b.listener._conn.get_server_pid() != pid
         assert await b.data(ds["gid"]) == MISSING
 
+    async def test_a_version_b_never_hears_lets_its_lease_run_out(
+        self, world: World, workers: tuple[Worker, Worker]
+    ) -> None:
+        # given a PUBLIC dataset in B's cache
+        a, b = workers
+        ds = await world.dataset(world.a, visibility="PUBLIC")
+        await _cached_on(b, ds["gid"])
+        # when the data version moves without a notification (as if B missed one)
+        other = await asyncpg.connect(b.listener.dsn)
+        try:
+            await other.execute("UPDATE data_versions SET version = version + 1")
+        finally:
+            await other.close()
+        # then B's renewals no longer extend its lease, in the database or in B, and B stops
+        # answering from its cache
+        await _until(lambda: not b.cache.usable())
+        lease = sa.text("SELECT lease_until > now() FROM cache_listeners WHERE worker = :w")
+        deadline = time.monotonic() + 15
+        while await world.scalar(lease.bindparams(w=b.listener.worker)):
+            assert time.monotonic() < deadline, "the lease never ran out"
+            await asyncio.sleep(0.05)
+        assert not b.cache.usable()
+        # and the next write B hears puts it back
+        await _hide(world, a, ds)
+        await b.ready()
+        assert await b.data(ds["gid"]) == MISSING
+
     async def test_a_stopped_worker_gives_its_lease_back(
         self, world: World, workers: tuple[Worker, Worker]
     ) -> None:

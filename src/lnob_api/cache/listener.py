@@ -111,8 +111,11 @@ class Listener:
             row = await conn.fetchrow(RENEW_SQL, self.worker, heard, self.lease, timeout=self.lease)
         assert row is not None
         if register:
-            self.heard = max(self.heard, int(row["heard"]))
-        if self.heard >= int(row["version"]):
+            heard = int(row["heard"])
+            self.heard = max(self.heard, heard)
+        # As the database decided: the lease there was extended only if what was sent covers
+        # the version (what was heard since is reported by the next renewal).
+        if heard is not None and heard >= int(row["version"]):
             self.cache.leased_until(sent + leases.trusted_for(self.lease))
 
     async def _keep(self) -> None:
