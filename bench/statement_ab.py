@@ -3,7 +3,7 @@
     BENCH_DATABASE_URL=postgresql://... .venv/bin/python -m bench.statement_ab --save FILE
     (change the code)
     BENCH_DATABASE_URL=postgresql://... .venv/bin/python -m bench.statement_ab --against FILE \\
-        [--only W2,W2b] [--rounds 6] [-n 40] [--plans]
+        [--only W2,W2b] [--rounds 6] [-n 40] [--plans] [--indicator 5.5.1]
 
 ``--save`` captures each workload's one statement (``bench/workloads.py``, first variant,
 anonymous and as the benchmark agency: ``bench/pg_settings.capture``) from this checkout and
@@ -12,8 +12,10 @@ same database, the sides alternating per round: both must return the same JSON; 
 workload the statement's length, EXPLAIN (ANALYZE, BUFFERS)'s execution time, and the backend's
 CPU per request from ``/proc`` as the app runs it (a prepared statement per connection,
 ``jit=off``, ``plan_cache_mode=force_generic_plan``), medians over rounds, with the median of
-the per-round CPU ratios after/before (below 1 when the new statement is cheaper). The
-database must hold the benchmark data (``python -m bench.peer.run`` prepares it). Figures
+the per-round CPU ratios after/before (below 1 when the new statement is cheaper). ``--indicator``
+replays W2 and W2b for that indicator instead of the first variant's (its code is a bind
+parameter of both sides: at 1M rows 5.5.1 and 8.5.2 have fewer matches than a W2b page within
+the windowed page's first 5,000 keys, the other codes more). The database must hold the benchmark data (``python -m bench.peer.run`` prepares it). Figures
 only: asserts no time.
 """
 
@@ -29,7 +31,7 @@ from typing import Any
 
 import asyncpg
 
-from bench import given_database, pg_settings
+from bench import given_database, pg_settings, workloads
 from lnob_api.db import embedded
 
 SETTINGS = {"jit": "off", "plan_cache_mode": "force_generic_plan"}
@@ -58,6 +60,11 @@ async def _cpu_per_request(dsn: str, sql: str, params: Any, n: int) -> float:
         await conn.close()
 
 
+def _for_indicator(statements: Any, first: str, code: str) -> list[tuple[str, Any]]:
+    """``statements`` with the indicator code parameter ``first`` replaced by ``code``."""
+    return [(sql, [code if p == first else p for p in params]) for sql, params in statements]
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--save", type=Path, help="capture this checkout's statements to FILE")
@@ -66,6 +73,7 @@ async def main() -> None:
     parser.add_argument("-n", type=int, default=40, help="executions per side per round")
     parser.add_argument("--only", default="", help="comma-separated workload names")
     parser.add_argument("--plans", action="store_true", help="print each new plan")
+    parser.add_argument("--indicator", help="W2 and W2b for this indicator code")
     args = parser.parse_args()
     url = given_database()
     dsn = embedded.psql_url(url)
@@ -79,6 +87,13 @@ async def main() -> None:
     before: dict[str, list[tuple[str, Any]]] = json.loads(args.against.read_text())
     wanted = {w for w in args.only.split(",") if w}
     conn = await asyncpg.connect(dsn, server_settings=SETTINGS)
+    if args.indicator:
+        w2 = next(w for w in workloads.WORKLOADS if w.name == "W2")
+        first = (await w2.variants(conn))[0][0]["i"][0]
+        for statements_of in (seen, before):
+            for name, statements in statements_of.items():
+                if name.split()[0] in ("W2", "W2b"):
+                    statements_of[name] = _for_indicator(statements, first, args.indicator)
     print(
         "| workload | chars before | after | exec ms before | after"
         " | CPU ms/req before | after | after / before |"
