@@ -11,7 +11,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api.access import history, visibility
 from lnob_api.auth.principal import Principal
-from lnob_api.declare.conditions import Conditions, member, valued, words
+from lnob_api.declare.conditions import Conditions, Valued, listed, member, valued, words
 from lnob_api.declare.entities import DATASET
 from lnob_api.models.tables import (
     coalitions,
@@ -103,6 +103,7 @@ def _of_coalitions(codes: list[str]) -> ColumnElement[bool]:
     )
 
 
+@valued(listed)
 def _in_groups(codes: list[str]) -> ColumnElement[bool]:
     return datasets.c.id.in_(
         sa.select(dataset_groups.c.dataset_id)
@@ -127,9 +128,9 @@ def _changed_since(since: datetime) -> ColumnElement[bool]:
 filters = Conditions(
     coalition_codes=_of_coalitions,
     project_ids=member(datasets.c.project_id),
-    goal_codes=lambda codes: _with_indicator(targets.c.goal_code.in_(codes)),
-    target_codes=lambda codes: _with_indicator(targets.c.code.in_(codes)),
-    indicator_codes=lambda codes: _with_indicator(indicators.c.code.in_(codes)),
+    goal_codes=Valued(lambda codes: _with_indicator(targets.c.goal_code.in_(codes)), listed),
+    target_codes=Valued(lambda codes: _with_indicator(targets.c.code.in_(codes)), listed),
+    indicator_codes=Valued(lambda codes: _with_indicator(indicators.c.code.in_(codes)), listed),
     statuses=member(datasets.c.status),
     group_codes=_in_groups,
     search=words(datasets.c.title + " " + datasets.c.description, lower=True),

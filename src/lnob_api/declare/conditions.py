@@ -32,7 +32,8 @@ Values without clauses (issue 12: a cached plan's refresh needs only its paramet
 each kind above is ``Valued``: beside its clauses it says, from the value alone, what they are
 (a hashable structure, equal for clauses that differ only in their parameters' values) and
 their bind parameters' values in traversal order. A custom function says it with
-``@valued(values)``; one without keeps building its clauses. ``Conditions.values(given)`` is
+``@valued(values)`` (``one``: a parameter of the value; ``listed``: an expanding one of the
+list); one without keeps building its clauses. ``Conditions.values(given)`` is
 the whole filter's (structure, values); inside ``deferred(...)`` (the compiled read path's plan
 refresh), a call returns a ``Deferred``: those values, its clauses built only when read.
 """
@@ -239,7 +240,7 @@ class Deferred(Sequence[ColumnElement[bool]]):
         return [*other, *self.built]
 
 
-def _one(value: Any) -> Values:
+def one(value: Any) -> Values:
     """One parameter, whose type the clause depends on (SQLAlchemy types a parameter by its
     value where the column's type does not fit it); None and booleans compare as SQL
     constants: not said."""
@@ -248,7 +249,7 @@ def _one(value: Any) -> Values:
     return cast(Hashable, type(value)), [value]
 
 
-def _listed(values: Any) -> Values:
+def listed(values: Any) -> Values:
     """One expanding parameter: its length (and its items' type) is part of what the clause
     is."""
     items = list(values)
@@ -267,26 +268,26 @@ def _kind(
 
 
 def equal(column: ColumnElement[Any], normalize: Callable[[Any], Any] | None = None) -> Condition:
-    return _kind(lambda value: column == value, _one, normalize)
+    return _kind(lambda value: column == value, one, normalize)
 
 
 def member(column: ColumnElement[Any], normalize: Callable[[Any], Any] | None = None) -> Condition:
     """The column is one of the values (``normalize`` takes the list, gives the list)."""
-    return _kind(lambda values: column.in_(values), _listed, normalize)
+    return _kind(lambda values: column.in_(values), listed, normalize)
 
 
 def at_least(
     column: ColumnElement[Any], normalize: Callable[[Any], Any] | None = None
 ) -> Condition:
-    return _kind(lambda value: column >= value, _one, normalize)
+    return _kind(lambda value: column >= value, one, normalize)
 
 
 def at_most(column: ColumnElement[Any], normalize: Callable[[Any], Any] | None = None) -> Condition:
-    return _kind(lambda value: column <= value, _one, normalize)
+    return _kind(lambda value: column <= value, one, normalize)
 
 
 def below(column: ColumnElement[Any]) -> Condition:
-    return _kind(lambda value: column < value, _one, None)
+    return _kind(lambda value: column < value, one, None)
 
 
 def coalition_coded(column: ColumnElement[Any]) -> Condition:

@@ -246,8 +246,14 @@ def _of_indicators(indicator_codes: list[str]) -> ColumnElement[bool]:
     )
 
 
+def _target_codes(target_codes: list[str]) -> list[str]:
+    return [c.strip().lower() for c in target_codes]
+
+
+# Its parameters: the codes of the observation's own target, then of its indicator's.
+@valued(lambda codes: (len(codes), [_target_codes(codes)] * 2))
 def _of_targets(target_codes: list[str]) -> ColumnElement[bool]:
-    targets = [c.strip().lower() for c in target_codes]
+    targets = _target_codes(target_codes)
     return sa.or_(
         observations.c.target_code.in_(targets),
         observations.c.indicator_id.in_(
@@ -256,6 +262,7 @@ def _of_targets(target_codes: list[str]) -> ColumnElement[bool]:
     )
 
 
+@valued(lambda since: ((), [since] * 2))
 def _changed_since(updated_since: datetime) -> ColumnElement[bool]:
     # A row counts as changed when it changed, or when its dataset's sync time is later
     # (sync.repository.touch_access: more readers, a new suppression pattern or threshold, a
