@@ -1,30 +1,34 @@
-"""The limits declared on the fields are the ones the services enforce: until each service reads
-``ENTITY.limits`` itself, its own table must say the same (a drift here is a bug)."""
+"""The declared limits fit their columns (the services read ``ENTITY.limits``: their
+enforcement is tested through GraphQL in tests/declare/test_editable_round_trip.py)."""
 
 from __future__ import annotations
 
-import pytest
-
-from lnob_api.area import service as area_service
 from lnob_api.coalition import service as coalition_service
-from lnob_api.declare import DESCRIPTION_MAX, Entity
-from lnob_api.declare.entities import AREA, COALITION, INDICATOR, PROJECT, PUBLICATION
-from lnob_api.project import service as project_service
-from lnob_api.sdg import service as sdg_service
-
-
-@pytest.mark.parametrize(
-    ("entity", "limits"),
-    [
-        (COALITION, coalition_service.LIMITS),
-        (PROJECT, project_service.LIMITS),
-        (INDICATOR, sdg_service.LIMITS),
-        (AREA, area_service.LIMITS),
-    ],
-    ids=lambda value: getattr(value, "name", ""),
+from lnob_api.declare import DESCRIPTION_MAX
+from lnob_api.declare.entities import (
+    ACCESS_REQUEST,
+    AREA,
+    COALITION,
+    DATASET,
+    INDICATOR,
+    ORGANISATION,
+    PROJECT,
+    PUBLICATION,
 )
-def test_a_service_s_limits_are_the_declared_ones(entity: Entity, limits: dict[str, int]) -> None:
-    assert entity.limits == limits
+from lnob_api.declare.statistics import RECOMMENDATION, SCORECARD
+
+LIMITED = (
+    COALITION,
+    PROJECT,
+    INDICATOR,
+    AREA,
+    PUBLICATION,
+    ORGANISATION,
+    DATASET,
+    ACCESS_REQUEST,
+    SCORECARD,
+    RECOMMENDATION,
+)
 
 
 def test_the_longest_description_is_the_services() -> None:
@@ -32,7 +36,8 @@ def test_the_longest_description_is_the_services() -> None:
 
 
 def test_each_limit_fits_its_column() -> None:
-    for entity in (COALITION, PROJECT, INDICATOR, AREA, PUBLICATION):
+    for entity in LIMITED:
+        assert entity.limits, entity.name
         for name, limit in entity.limits.items():
             length = getattr(entity.table.c[name].type, "length", None)
             assert length is None or limit <= length, (entity.name, name)

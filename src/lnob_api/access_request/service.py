@@ -35,6 +35,7 @@ from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Principal
 from lnob_api.db.rows import insert
+from lnob_api.declare.entities import ACCESS_REQUEST
 from lnob_api.errors import Forbidden, InvalidInput, NotFound, ValidationFailed
 from lnob_api.grant import service as grant_service
 from lnob_api.models import AccessRequestStatus, NotificationKind
@@ -42,9 +43,10 @@ from lnob_api.models.enums import DatasetStatus
 from lnob_api.notification import service as notifications
 
 MAX_ACCESS = timedelta(days=730)
-PURPOSE_MAX = 4000
-NAME_MAX = 200
-EMAIL_MAX = 320
+# The limits of the create's fields (declare.entities.ACCESS_REQUEST), checked here.
+PURPOSE_MAX = ACCESS_REQUEST.limits["purpose"]
+NAME_MAX = ACCESS_REQUEST.limits["requester_name"]
+EMAIL_MAX = ACCESS_REQUEST.limits["requester_email"]
 REASON_MAX = 2000
 # The approver's note goes into the grant's note after "access request <id>: ".
 APPROVAL_NOTE_MAX = grant_service.NOTE_MAX - 50
@@ -73,12 +75,14 @@ async def create(
     requester_name: str | None = None,
     requester_email: str | None = None,
     organisation_slug: str | None = None,
+    **more: Any,
 ) -> models.AccessRequest:
     """File a request for the data of a dataset whose metadata the caller sees.
 
     NOT_FOUND when the caller does not see the dataset at all (a hidden dataset looks missing),
     INVALID_STATE when it can already read the data (or there is none to open), NOT_UNIQUE when
-    it already has a pending request for it.
+    it already has a pending request for it. ``more``: the create input's other declared
+    fields (by column name; a null one is left to its column's default).
     """
     principal = actor.principal
     dataset = await repo.dataset_seen_by(session, principal, dataset_id)
@@ -102,6 +106,9 @@ async def create(
     email = _text(requester_email, "requesterEmail", EMAIL_MAX, problems)
     if email is not None and ("@" not in email or any(c.isspace() for c in email)):
         problems.append(InvalidInput("requesterEmail", "not an e-mail address"))
+    created = ACCESS_REQUEST.names(create=True)
+    values = {k: v for k, v in more.items() if k in created and v is not None}
+    ACCESS_REQUEST.check_edits(values, problems)
     requester = await requester_of(session, principal, organisation_slug)
     if problems:
         raise ValidationFailed(problems)
@@ -122,6 +129,7 @@ async def create(
         requester_user_id=requester.user_id,
         requester_client_id=requester.client_pk,
         organisation_id=requester.organisation_id,
+        **values,
     )
     await insert(session, request)
     organisation = await repo.organisation_name(session, requester.organisation_id)

@@ -23,6 +23,7 @@ from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
 from lnob_api.db.rows import assign
+from lnob_api.declare.entities import AREA
 from lnob_api.domain_kit import writes
 from lnob_api.errors import InvalidInput, NotFound, ValidationFailed, check_version
 from lnob_api.models.enums import AreaLevel, CoalitionRole
@@ -31,16 +32,20 @@ __all__ = ["Actor", "create_local", "update_local"]
 
 LOCAL_PART = re.compile(r"^[A-Z0-9]+$")
 CODE_MAX = 40
-LIMITS = {"name": 300, "type": 80}
-EDITABLE = ("name", "type")
+# What a create and an update store, and their limits (declare.entities.AREA); the code and
+# the place are the create's own arguments.
+CREATED = AREA.names(create=True)
+EDITABLE = AREA.names(create=False)
+# The texts stripped (an omitted or null one is blank).
+TEXTS = ("name", "type")
 
 
 def _check_fields(fields: dict[str, Any], problems: list[InvalidInput]) -> None:
-    for name in EDITABLE:
+    for name in TEXTS:
         if name in fields:
             fields[name] = (fields[name] or "").strip()
     coalition_service.check_required(fields, ("name",), problems)
-    coalition_service.check_lengths(fields, LIMITS, problems)
+    AREA.check_edits(fields, problems)
 
 
 async def _parent(
@@ -111,7 +116,7 @@ async def create_local(
         parent_code=parent.code,
         ancestors=[*parent.ancestors, parent.code],
         coalition_id=coalition_id,
-        **{k: v for k, v in fields.items() if k in EDITABLE},
+        **{k: v for k, v in fields.items() if k in CREATED},
     )
     return await writes.created(session, actor, "area.create", area)
 

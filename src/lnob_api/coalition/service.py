@@ -24,6 +24,8 @@ from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.coalition import write_repository as repo
 from lnob_api.db.rows import assign, insert
+from lnob_api.declare import DESCRIPTION_MAX
+from lnob_api.declare.entities import COALITION
 from lnob_api.disclosure import service as disclosure
 from lnob_api.domain_kit import writes
 from lnob_api.errors import Forbidden, InvalidInput, NotFound, ValidationFailed, check_version
@@ -33,29 +35,23 @@ from lnob_api.organisation import service as organisation_service
 from lnob_api.slugs import unique_slug
 from lnob_api.sync import service as sync
 
-__all__ = ["Actor", "add_member", "create", "remove_member", "update", "update_member"]
+__all__ = [
+    "DESCRIPTION_MAX",
+    "Actor",
+    "add_member",
+    "create",
+    "remove_member",
+    "update",
+    "update_member",
+]
 
-DESCRIPTION_MAX = 20_000
-LIMITS = {"name": 300, "slug": 80, "cohort": 40, "description": DESCRIPTION_MAX}
-EDITABLE = (
-    "name",
-    "description",
-    "launched_year",
-    "cohort",
-    "suppression_threshold",
-    "requires_community_validation",
-    "perturbation",
-    "rate_share",
-)
-# What a coalition's own admins may change; the rest is the partnership's.
+# What a create and an update store (declare.entities.COALITION; the code and the slug are the
+# create's own arguments), and what of it a coalition's own admins may change (``Edit.admins``):
+# the rest is the partnership's.
+CREATED = COALITION.names(create=True)
+EDITABLE = COALITION.names(create=False)
 ADMIN_EDITABLE = frozenset(
-    {
-        "description",
-        "suppression_threshold",
-        "requires_community_validation",
-        "perturbation",
-        "rate_share",
-    }
+    f.name for f in COALITION.edits(create=False) if f.edit and f.edit.admins
 )
 # Settings that change what outsiders read of the coalition's cells: the suppression pattern
 # is recomputed when one changes (perturbed counts are intervals to the attacker, not values).
@@ -124,7 +120,6 @@ def _normalise(fields: dict[str, Any]) -> dict[str, Any]:
 
 def _validate(fields: dict[str, Any], problems: list[InvalidInput]) -> None:
     check_required(fields, ("name",), problems)
-    check_lengths(fields, LIMITS, problems)
     year = fields.get("launched_year")
     if year is not None and not FIRST_YEAR <= year <= now().year + 1:
         problems.append(
@@ -150,6 +145,7 @@ def _validate(fields: dict[str, Any], problems: list[InvalidInput]) -> None:
                 InvalidInput("suppressionThreshold", "must be 0 or more", code="INVALID")
             )
     _validate_protection(fields, problems)
+    COALITION.check_edits(fields, problems)
 
 
 def _validate_protection(fields: dict[str, Any], problems: list[InvalidInput]) -> None:
@@ -174,7 +170,7 @@ async def _slug(session: AsyncSession, wanted: str | None, name: str) -> str:
         wanted,
         name,
         taken=lambda s: repo.slug_taken(session, s),
-        max_length=LIMITS["slug"],
+        max_length=COALITION.limits["slug"],
         fallback="coalition",
     )
 
@@ -201,7 +197,7 @@ async def create(
     coalition = models.Coalition(
         code=code,
         slug=await _slug(session, slug, fields["name"]),
-        **{k: v for k, v in fields.items() if k in EDITABLE},
+        **{k: v for k, v in fields.items() if k in CREATED},
     )
     await insert(session, coalition)
     await record_change(

@@ -35,31 +35,19 @@ from lnob_api.models.enums import DatasetStatus, Methodology, Visibility
 from lnob_api.provenance import dataset as dataset_provenance
 from lnob_api.sync import service as sync
 
-LIMITS = {"title": 300, "slug": 160, "license": 60}
-EDITABLE = (
-    "title",
-    "description",
-    "methodology",
-    "collection_start",
-    "collection_end",
-    "area_code",
-    "license",
-    "project_id",
-    *(f.name for f in DATASET.editable),
-)
-SLUGS = writes.Slugs(repo.slug_taken, max_length=LIMITS["slug"], fallback="dataset")
+# What a create and an update store, and their limits (declare.entities.DATASET); the slug is
+# the create's own argument.
+EDITABLE = frozenset(f.name for f in DATASET.editable)
+SLUG_MAX = 160
+SLUGS = writes.Slugs(repo.slug_taken, max_length=SLUG_MAX, fallback="dataset")
 
 
 async def _validate_fields(
     session: AsyncSession, coalition_id: int, fields: dict[str, Any], problems: list[InvalidInput]
 ) -> None:
-    DATASET.check_edits(fields, problems)
-    for name, limit in LIMITS.items():
-        value = fields.get(name)
-        if isinstance(value, str) and len(value) > limit:
-            problems.append(InvalidInput(name, f"at most {limit} characters", code="TOO_LONG"))
     if "title" in fields and not (fields["title"] or "").strip():
         problems.append(InvalidInput("title", "a title is required", code="REQUIRED"))
+    DATASET.check_edits(fields, problems)
     start, end = fields.get("collection_start"), fields.get("collection_end")
     if isinstance(start, date) and isinstance(end, date) and end < start:
         problems.append(
@@ -120,6 +108,7 @@ async def create(
     coalition_id = await coalition_service.coalition_id(session, coalition_code)
     writes.require_adder(actor.principal, coalition_id, visibility)
     problems: list[InvalidInput] = []
+    methodology = fields.pop("methodology", None) or Methodology.OTHER
     await _validate_fields(session, coalition_id, fields, problems)
     indicator_ids, group_ids = await _resolve_links(
         session, coalition_id, indicator_codes, group_codes, problems
@@ -133,7 +122,7 @@ async def create(
         status=DatasetStatus.DRAFT,
         visibility=visibility or Visibility.COALITION,
         version=1,
-        methodology=fields.pop("methodology", None) or Methodology.OTHER,
+        methodology=methodology,
         **{k: v for k, v in fields.items() if k in EDITABLE},
     )
     dataset_provenance.apply(dataset, provenance, creating=True)

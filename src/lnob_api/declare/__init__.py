@@ -87,7 +87,9 @@ class Edit:
     give it; by default when its column is NOT NULL without a default. ``create``/``update``:
     whether that input has it. ``created``/``updated``: the field's description in that input
     (often its default). ``name``: the input field's name when it is not the column's
-    (``country`` for ``country_code``); ``kind``: its GraphQL type when not the column's."""
+    (``country`` for ``country_code``); ``kind``: its GraphQL type when not the column's.
+    ``admins``: the owning coalition's own admins may change it, where the entity's other
+    fields need a partnership admin (a coalition's protection settings)."""
 
     limit: int | None = None
     required: bool | None = None
@@ -97,6 +99,7 @@ class Edit:
     updated: str | None = None
     name: str | None = None
     kind: Any = None
+    admins: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +215,11 @@ class Entity:
             f for f in self.editable if f.edit and (f.edit.create if create else f.edit.update)
         )
 
+    def names(self, *, create: bool) -> frozenset[str]:
+        """The column names of the create (or the update) input's fields: what a service
+        stores of the values it is given."""
+        return frozenset(f.name for f in self.edits(create=create))
+
     def required(self, field: Field) -> bool:
         """Whether a create must give ``field``: as declared, else when its column is NOT NULL
         without a default."""
@@ -229,11 +237,13 @@ class Entity:
     def check_edits(self, values: dict[str, Any], problems: list[InvalidInput]) -> None:
         """Check and normalise the declared editable fields among ``values`` (by column name,
         in place): null on a NOT NULL column (REQUIRED), a text over the limit (TOO_LONG), the
-        field's ``check``. Each problem names the GraphQL input field."""
+        field's ``check``. Each problem names the GraphQL input field; a field that already
+        has one in ``problems`` (a service's own check of it) is left as it is."""
+        known = {problem.field for problem in problems}
         for f in self.editable:
-            if f.name not in values:
-                continue
             where = _camel(f.input_name)
+            if f.name not in values or where in known:
+                continue
             value = values[f.name]
             if value is None:
                 if not self.table.c[f.name].nullable:

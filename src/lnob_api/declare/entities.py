@@ -33,13 +33,15 @@ COALITION = Entity(
             editable=Edit(limit=80, update=False, required=False, created=SLUG_FROM_NAME.created),
         ),
         Field("name", editable=Edit(limit=300)),
-        Field("description", editable=DESCRIPTION),
+        Field("description", editable=Edit(limit=DESCRIPTION_MAX, admins=True)),
         Field("launched_year", editable=True),
         Field("cohort", editable=Edit(limit=40, created="e.g. 2018 pilot.")),
         Field(
             "suppression_threshold",
             "Observations with a sample size under this are withheld from outsiders.",
-            editable=Edit(created="Smallest sample size shown to outsiders (default 5)."),
+            editable=Edit(
+                created="Smallest sample size shown to outsiders (default 5).", admins=True
+            ),
         ),
         Field(
             "requires_community_validation",
@@ -47,6 +49,7 @@ COALITION = Entity(
             editable=Edit(
                 create=False,
                 updated="Publish only datasets the community validated (coalition admins).",
+                admins=True,
             ),
         ),
         Field(
@@ -58,6 +61,7 @@ COALITION = Entity(
                 updated="Perturbation of the counts outsiders read, after suppression: NONE,"
                 " ROUND_3, ROUND_5 or CELL_KEY (coalition admins). Insiders always read exact"
                 " values.",
+                admins=True,
             ),
         ),
         Field(
@@ -69,6 +73,7 @@ COALITION = Entity(
                 " side (default 0.1).",
                 updated="Protection interval of rates and means: this share of the numerator on"
                 " each side, from 0 up to (not including) 1 (coalition admins).",
+                admins=True,
             ),
         ),
         Field("row_version", ROW_VERSION),
@@ -81,15 +86,18 @@ ORGANISATION = Entity(
     "Organisation",
     models.Organisation,
     (
-        Field("slug", editable=SLUG_FROM_NAME),
-        Field("name", editable=True),
+        Field(
+            "slug",
+            editable=Edit(limit=80, update=False, required=False, created=SLUG_FROM_NAME.created),
+        ),
+        Field("name", editable=Edit(limit=300)),
         Field("kind", editable=Edit(created="Default OTHER.")),
         Field(
             "country_code",
             editable=Edit(name="country", created="ISO 3166-1 alpha-2 code of its home country."),
         ),
-        Field("website", editable=True),
-        Field("description", editable=True),
+        Field("website", editable=Edit(limit=500)),
+        Field("description", editable=DESCRIPTION),
         Field("row_version", ROW_VERSION),
     ),
     inputs=("name", "slug"),
@@ -123,15 +131,19 @@ DATASET = Entity(
     models.Dataset,
     (
         Field("coalition_id", public=False, copied=True),
-        Field("project_id", public=False, copied=True),
+        # The inputs write these fields themselves (graphql.dataset.mutations); the slug is the
+        # create's own argument (its limit: dataset.service.SLUG_MAX).
+        Field("project_id", public=False, copied=True, editable=Edit(name="project")),
         Field("slug", copied=True),
-        Field("title", copied=True),
-        Field("description", copied=True),
-        Field("methodology", copied=True),
-        Field("collection_start", copied=True),
-        Field("collection_end", copied=True),
-        Field("area_code", "Geography the dataset covers.", copied=True),
-        Field("license", copied=True),
+        Field("title", copied=True, editable=Edit(limit=300)),
+        Field("description", copied=True, editable=True),
+        Field("methodology", copied=True, editable=True),
+        Field("collection_start", copied=True, editable=True),
+        Field("collection_end", copied=True, editable=True),
+        Field(
+            "area_code", "Geography the dataset covers.", copied=True, editable=Edit(name="area")
+        ),
+        Field("license", copied=True, editable=Edit(limit=60)),
         Field("status"),
         Field("retraction_reason"),
         Field("version"),
@@ -295,10 +307,16 @@ ACCESS_REQUEST = Entity(
         Field(
             "purpose",
             "What the requester will use the data for.",
-            editable=Edit(created="What you will use the data for."),
+            editable=Edit(limit=4000, created="What you will use the data for."),
         ),
-        Field("requester_name", "Who is asking.", editable=Edit(created="Default: yours.")),
-        Field("requester_email", "Where to reach them.", editable=Edit(created="Default: yours.")),
+        Field(
+            "requester_name", "Who is asking.", editable=Edit(limit=200, created="Default: yours.")
+        ),
+        Field(
+            "requester_email",
+            "Where to reach them.",
+            editable=Edit(limit=320, created="Default: yours."),
+        ),
         Field("expires_at", "When approved: the moment the access granted ends."),
         Field("decision_note", "The approver's note, or the reason the request was declined."),
         Field("decided_at", "When it was approved, declined or withdrawn."),

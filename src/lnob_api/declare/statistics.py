@@ -10,31 +10,44 @@ compute columns (suppression, codes of the indicator or target), so they are not
 from __future__ import annotations
 
 from lnob_api import models
-from lnob_api.declare import Entity, Field
+from lnob_api.declare import Edit, Entity, Field
 
 ROW_VERSION = "Changes on every edit; send it back with an update (optimistic locking)."
 PERIOD = "SDMX period the scorecard covers (2019, 2019-Q2...)."
 
 
-def _private(*names: str) -> tuple[Field, ...]:
-    """Columns the resolvers read (ids of linked rows), not shown on the GraphQL object."""
-    return tuple(Field(name, public=False) for name in names)
+def _private(*names: str, editable: bool = False) -> tuple[Field, ...]:
+    """Columns the resolvers read (ids of linked rows), not shown on the GraphQL object
+    (``editable``: set by the create and update mutations, as links)."""
+    return tuple(Field(name, public=False, editable=editable) for name in names)
 
 
 SCORECARD = Entity(
     "Scorecard",
     models.Scorecard,
     (
-        *_private("coalition_id", "project_id", "dataset_id", "facilitator_organisation_id"),
-        Field("title"),
-        Field("description"),
-        Field("service", 'The service assessed, e.g. "primary health centre".'),
-        Field("area_code", "The community: an area code, often a local area."),
-        Field("period", PERIOD),
-        Field("period_start"),
-        Field("period_end"),
-        Field("scale_min", "Lowest score of the scale (e.g. 1 or 0)."),
-        Field("scale_max", "Highest score of the scale (e.g. 5 or 100)."),
+        *_private("coalition_id"),
+        # Links, set by the mutations by the names of their inputs (hand-written, as links).
+        Field("project_id", public=False, editable=Edit(name="project")),
+        Field("dataset_id", public=False, editable=Edit(name="dataset")),
+        Field("facilitator_organisation_id", public=False, editable=Edit(name="facilitator")),
+        Field("title", editable=Edit(limit=300)),
+        Field("description", editable=True),
+        Field(
+            "service",
+            'The service assessed, e.g. "primary health centre".',
+            editable=Edit(limit=200),
+        ),
+        Field(
+            "area_code",
+            "The community: an area code, often a local area.",
+            editable=Edit(name="area"),
+        ),
+        Field("period", PERIOD, editable=True),
+        Field("period_start", editable=True),
+        Field("period_end", editable=True),
+        Field("scale_min", "Lowest score of the scale (e.g. 1 or 0).", editable=True),
+        Field("scale_max", "Highest score of the scale (e.g. 5 or 100).", editable=True),
         Field("visibility"),
         Field("row_version", ROW_VERSION),
         Field("created_at"),
@@ -93,16 +106,14 @@ RECOMMENDATION = Entity(
     "Recommendation",
     models.Recommendation,
     (
-        *_private(
-            "coalition_id",
-            "publication_id",
-            "dataset_id",
-            "authority_name",
-            "authority_level",
-            "authority_organisation_id",
-        ),
-        Field("text"),
-        Field("issued_on", "When it was put to the authority."),
+        *_private("coalition_id"),
+        # Links and the authority (``authority { name level organisation }`` in the inputs,
+        # written by hand).
+        *_private("publication_id", "dataset_id", editable=True),
+        Field("authority_name", public=False, editable=Edit(limit=300)),
+        *_private("authority_level", "authority_organisation_id", editable=True),
+        Field("text", editable=Edit(limit=10_000)),
+        Field("issued_on", "When it was put to the authority.", editable=True),
         Field("status", "The latest status."),
         Field("visibility"),
         Field(

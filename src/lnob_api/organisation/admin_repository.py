@@ -6,8 +6,10 @@ functions serve the operator's own tools (the ``lnob-api`` command), which see e
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -69,7 +71,9 @@ async def insert_organisation(
     country_code: str | None,
     website: str | None = None,
     description: str = "",
+    more: Mapping[str, Any] | None = None,
 ) -> OrganisationRecord:
+    """Insert an organisation (``more``: other columns, by name) and read it back."""
     stmt = (
         sa.insert(_organisations)
         .values(
@@ -79,6 +83,7 @@ async def insert_organisation(
             country_code=country_code,
             website=website,
             description=description,
+            **(more or {}),
         )
         .returning(*_COLUMNS)
     )

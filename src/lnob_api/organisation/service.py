@@ -8,6 +8,7 @@ transaction.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +19,7 @@ from lnob_api.access import checks
 from lnob_api.audit import service as audit
 from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
+from lnob_api.declare.entities import ORGANISATION
 from lnob_api.domain_kit import writes
 from lnob_api.errors import (
     Conflict,
@@ -34,10 +36,14 @@ from lnob_api.organisation.admin_repository import OrganisationRecord
 from lnob_api.slugs import slugify
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-SLUG_MAX = 80
-NAME_MAX = 300
-WEBSITE_MAX = 500
-DESCRIPTION_MAX = 20_000
+# The limits of declare.entities.ORGANISATION, whose fields these checks are.
+SLUG_MAX = ORGANISATION.limits["slug"]
+NAME_MAX = ORGANISATION.limits["name"]
+WEBSITE_MAX = ORGANISATION.limits["website"]
+DESCRIPTION_MAX = ORGANISATION.limits["description"]
+# The declared fields checked here (above); the others the declaration checks, by input name.
+OWN = frozenset({"slug", "name", "kind", "country_code", "website", "description"})
+MORE = {f.input_name: f.name for f in ORGANISATION.editable if f.name not in OWN}
 
 # An organisation named by its key or by its slug.
 OrganisationRef = int | str
@@ -134,6 +140,21 @@ async def _check_country(
     return country
 
 
+def _check_more(
+    given: Mapping[str, Any], problems: list[InvalidInput], *, creating: bool
+) -> dict[str, Any]:
+    """The ``{column: value}`` of the declared fields without a check here (``MORE``) among
+    ``given`` (by input name), checked by the declaration; a create leaves out a null one, so
+    that its column's default applies."""
+    values = {
+        MORE[name]: value
+        for name, value in given.items()
+        if name in MORE and (value is not None or not creating)
+    }
+    ORGANISATION.check_edits(values, problems)
+    return values
+
+
 def _refusal(problems: list[InvalidInput]) -> DomainError:
     """One problem as itself, several together."""
     return problems[0] if len(problems) == 1 else ValidationFailed(problems)
@@ -167,8 +188,10 @@ async def create_organisation(
     country_code: str | None = None,
     website: str | None = None,
     description: str = "",
+    more: Mapping[str, Any] | None = None,
 ) -> OrganisationRecord:
-    """Add an organisation; its slug must be new and its country a known ISO 3166-1 code."""
+    """Add an organisation; its slug must be new and its country a known ISO 3166-1 code.
+    ``more``: the other declared fields, by input name."""
     problems: list[InvalidInput] = []
     slug = _check_slug(slug.strip(), problems)
     name = _check_name(name, problems)
@@ -176,6 +199,7 @@ async def create_organisation(
     country = await _check_country(conn, country_code, problems)
     website = _check_website(website, problems)
     description = _check_description(description, problems)
+    values = _check_more(more or {}, problems, creating=True)
     if problems:
         raise _refusal(problems)
     if await repo.organisation_by_slug(conn, slug) is not None:
@@ -188,6 +212,7 @@ async def create_organisation(
         country_code=country,
         website=website,
         description=description,
+        more=values,
     )
 
 
@@ -215,8 +240,10 @@ async def create(
     country: str | None,
     website: str | None,
     description: str | None,
+    **more: Any,
 ) -> models.Organisation:
-    """Partnership admins add an organisation; the slug defaults to one made from the name."""
+    """Partnership admins add an organisation; the slug defaults to one made from the name.
+    ``more``: the other declared fields of the create input (``MORE``), by input name."""
     checks.require_partnership_admin(actor.principal)
     conn = await session.connection()
     try:
@@ -228,6 +255,7 @@ async def create(
             country_code=country,
             website=website,
             description=description or "",
+            more=more,
         )
     except Conflict as exc:
         raise InvalidInput("slug", exc.message, code="NOT_UNIQUE") from None
@@ -277,6 +305,7 @@ async def update(
         values["website"] = _check_website(fields["website"], problems)
     if "description" in fields:
         values["description"] = _check_description(fields["description"], problems)
+    values.update(_check_more(fields, problems, creating=False))
     if problems:
         raise ValidationFailed(problems)
     before = _snap(organisation)

@@ -19,6 +19,7 @@ from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
 from lnob_api.db.rows import assign, insert
+from lnob_api.declare.entities import PROJECT
 from lnob_api.domain_kit import writes
 from lnob_api.errors import InvalidInput, ValidationFailed
 from lnob_api.models.enums import ProjectStatus, Visibility
@@ -27,9 +28,10 @@ from lnob_api.sdg import service as sdg_service
 
 __all__ = ["Actor", "archive", "create", "delete", "set_visibility", "update"]
 
-LIMITS = {"title": 300, "slug": 120, "description": coalition_service.DESCRIPTION_MAX}
-EDITABLE = ("title", "description", "status", "start_date", "end_date")
-SLUGS = writes.Slugs(repo.slug_taken, max_length=LIMITS["slug"], fallback="project")
+# What a create and an update store, and their limits (declare.entities.PROJECT).
+CREATED = PROJECT.names(create=True)
+EDITABLE = PROJECT.names(create=False)
+SLUGS = writes.Slugs(repo.slug_taken, max_length=PROJECT.limits["slug"], fallback="project")
 
 
 async def _resolve_groups(
@@ -55,9 +57,9 @@ async def _validate(
         if name in fields:
             fields[name] = (fields[name] or "").strip()
     coalition_service.check_required(fields, ("title",), problems)
-    coalition_service.check_lengths(fields, LIMITS, problems)
     if "status" in fields and fields["status"] is None:
         problems.append(InvalidInput("status", "a status is required", code="REQUIRED"))
+    PROJECT.check_edits(fields, problems)
     start = fields.get("start_date", current.start_date if current else None)
     end = fields.get("end_date", current.end_date if current else None)
     if start is not None and end is not None and end < start:
@@ -97,7 +99,7 @@ async def create(
         coalition_id=coalition_id,
         slug=await SLUGS.make(session, coalition_code, slug, fields["title"]),
         visibility=visibility or Visibility.COALITION,
-        **{k: v for k, v in fields.items() if k in EDITABLE and v is not None},
+        **{k: v for k, v in fields.items() if k in CREATED and v is not None},
     )
     await insert(session, project)
     await repo.replace_links(session, project.id, target_codes=targets, group_ids=groups)

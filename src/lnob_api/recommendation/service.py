@@ -23,6 +23,7 @@ from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
 from lnob_api.dataset import service as dataset_service
 from lnob_api.db.rows import assign, insert
+from lnob_api.declare.statistics import RECOMMENDATION
 from lnob_api.errors import InvalidInput, ValidationFailed, check_version
 from lnob_api.models.common import mark_edited
 from lnob_api.models.enums import CoalitionRole, Visibility
@@ -33,15 +34,9 @@ from lnob_api.sdg import service as sdg_service
 
 __all__ = ["Actor"]
 
-EDITABLE = (
-    "text",
-    "issued_on",
-    "authority_name",
-    "authority_level",
-    "authority_organisation_id",
-    "publication_id",
-    "dataset_id",
-)
+# What a create and an update store, and their limits (declare.statistics.RECOMMENDATION).
+EDITABLE = RECOMMENDATION.names(create=False)
+LIMITS = RECOMMENDATION.limits
 
 
 def _now() -> datetime:
@@ -69,9 +64,12 @@ async def _validate(
     problems: list[InvalidInput],
 ) -> None:
     if "text" in fields:
-        fields["text"] = _text(fields["text"], "text", 10000, problems)
+        fields["text"] = _text(fields["text"], "text", LIMITS["text"], problems)
     if "authority_name" in fields:
-        fields["authority_name"] = _text(fields["authority_name"], "authority.name", 300, problems)
+        limit = LIMITS["authority_name"]
+        fields["authority_name"] = _text(
+            fields["authority_name"], "authority.name", limit, problems
+        )
     _not_future(fields.get("issued_on"), "issuedOn", problems)
     organisation = fields.get("authority_organisation_id")
     if organisation is not None and not await organisation_service.exists(session, organisation):

@@ -21,6 +21,7 @@ from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
 from lnob_api.dataset import service as dataset_service
 from lnob_api.db.rows import assign
+from lnob_api.declare.statistics import SCORECARD
 from lnob_api.domain_kit import writes
 from lnob_api.errors import InvalidInput, ValidationFailed, check_version
 from lnob_api.models.enums import CoalitionRole, Visibility
@@ -30,20 +31,9 @@ from lnob_api.scorecard import repository as repo
 
 __all__ = ["Actor"]
 
-EDITABLE = (
-    "title",
-    "description",
-    "service",
-    "area_code",
-    "period",
-    "period_start",
-    "period_end",
-    "scale_min",
-    "scale_max",
-    "project_id",
-    "dataset_id",
-    "facilitator_organisation_id",
-)
+# What a create and an update store, and their limits (declare.statistics.SCORECARD).
+EDITABLE = SCORECARD.names(create=False)
+LIMITS = SCORECARD.limits
 
 
 def now() -> datetime:
@@ -72,8 +62,8 @@ async def _validate(
     problems: list[InvalidInput],
 ) -> None:
     coalition_id, country = coalition
-    required_text(fields, "title", 300, problems)
-    required_text(fields, "service", 200, problems)
+    required_text(fields, "title", LIMITS["title"], problems)
+    required_text(fields, "service", LIMITS["service"], problems)
     if "description" in fields:
         fields["description"] = fields["description"] or ""
     if "area_code" in fields:

@@ -18,6 +18,7 @@ from lnob_api.audit import service as audit
 from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
 from lnob_api.db.rows import assign
+from lnob_api.declare.entities import INDICATOR
 from lnob_api.domain_kit import writes
 from lnob_api.errors import InvalidInput, ValidationFailed
 from lnob_api.models.enums import CoalitionRole
@@ -26,8 +27,9 @@ from lnob_api.sdg.codes import is_target_code, sort_key
 
 __all__ = ["Actor", "create_custom", "resolve_targets", "update_custom"]
 
-LIMITS = {"title": 500, "unit": 80, "description": coalition_service.DESCRIPTION_MAX}
-EDITABLE = ("title", "unit", "description", "target_code")
+# What a create and an update store, and their limits (declare.entities.INDICATOR).
+CREATED = INDICATOR.names(create=True)
+EDITABLE = INDICATOR.names(create=False)
 LAST_NUMBER = 9999
 
 
@@ -66,7 +68,7 @@ async def _validate(
     session: AsyncSession, fields: dict[str, Any], problems: list[InvalidInput]
 ) -> None:
     coalition_service.check_required(fields, ("title",), problems)
-    coalition_service.check_lengths(fields, LIMITS, problems)
+    INDICATOR.check_edits(fields, problems)
     if "target_code" in fields:
         wanted = fields["target_code"] or ""
         code = wanted.strip().lower()
@@ -101,7 +103,7 @@ async def create_custom(
         code=code,
         coalition_id=coalition_id,
         sort_key=sort_key(code),
-        **{k: v for k, v in fields.items() if k in EDITABLE},
+        **{k: v for k, v in fields.items() if k in CREATED},
     )
     return await writes.created(session, actor, "indicator.create", indicator)
 

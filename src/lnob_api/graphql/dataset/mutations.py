@@ -153,17 +153,8 @@ def _fields(data: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return fields
 
 
-FIELDS = (
-    "title",
-    "description",
-    "project",
-    "methodology",
-    "collection_start",
-    "collection_end",
-    "area",
-    "license",
-    *(f.name for f in DATASET.editable),
-)
+# The inputs' editable fields (declare.entities.DATASET), by their names in the inputs.
+FIELDS = tuple(f.input_name for f in DATASET.editable)
 
 
 def _edits(data: Any) -> dict[str, Any]:
