@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, cast, overload
@@ -119,7 +120,7 @@ class Conditions:
         if not values.keys() <= self._calls.keys():
             unknown = values.keys() - self._calls.keys()
             raise TypeError(f"no such filter: {', '.join(sorted(unknown))}")
-        if _deferring:
+        if _DEFERRING.get():
             found = self.values(values)
             if found is not None:
                 # Read as a sequence only (``Deferred``): the plan refresh's select functions
@@ -129,8 +130,7 @@ class Conditions:
 
     def build(self, values: Mapping[str, Any]) -> Where:
         """The clauses of the given values (what a call returns outside ``deferred``)."""
-        global _deferring
-        was, _deferring = _deferring, False  # a condition may call a filter of its own
+        token = _DEFERRING.set(False)  # a condition may call a filter of its own
         try:
             where: list[ColumnElement[bool]] = []
             for name, condition in self._calls.items():
@@ -143,7 +143,7 @@ class Conditions:
                 else:
                     where.append(found)
         finally:
-            _deferring = was
+            _DEFERRING.reset(token)
         return Where(where, self, values)
 
     def values(self, given: Mapping[str, Any]) -> Values:
@@ -172,18 +172,17 @@ class Conditions:
 
 
 # Inside ``deferred``: filter calls return ``Deferred`` values (see the module docstring).
-_deferring = False
+_DEFERRING: ContextVar[bool] = ContextVar("deferring", default=False)
 
 
 def deferred(run: Callable[[Any], Any], arg: Any) -> Any:
     """``run(arg)`` with every filter call in it a ``Deferred`` where its conditions can say
-    their values (synchronous code only: the flag is this process's)."""
-    global _deferring
-    was, _deferring = _deferring, True
+    their values (this thread's and task's calls only: a context variable)."""
+    token = _DEFERRING.set(True)
     try:
         return run(arg)
     finally:
-        _deferring = was
+        _DEFERRING.reset(token)
 
 
 class Where(list[ColumnElement[bool]]):
