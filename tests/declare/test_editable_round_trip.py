@@ -2,7 +2,7 @@
 over a declared limit is refused with the field's path.
 
 Driven by the declarations (``declare.entities``): for each entity whose GraphQL inputs are
-generated (``@create_input``/``@update_input``), each declared field of the input gets a valid
+generated (``@create_input``/``@update_input``, or ``@inputs`` for a dataset), each declared field of the input gets a valid
 value (from its column's Python type, or a value of its own where the service checks more:
 codes, addresses, slugs), goes through GraphQL over HTTP with a real token, and is read back
 from the stored row. A field added to a declaration is covered without editing this test.
@@ -33,6 +33,7 @@ from lnob_api.declare.entities import (
     ACCESS_REQUEST,
     AREA,
     COALITION,
+    DATASET,
     INDICATOR,
     ORGANISATION,
     PROJECT,
@@ -71,6 +72,7 @@ class World:
             conn, self.coalition, visibility="COALITION", metadata_visibility="PUBLIC"
         )
         self.dataset = to_global_id("Dataset", dataset["id"])
+        self.projects = [await f.create_project(conn, self.coalition) for _ in range(2)]
         area = models.Area
         self.subdivision = await conn.scalar(
             sa.select(area.code)
@@ -211,6 +213,21 @@ SPECS = (
         codes={"slug": "INVALID"},
     ),
     Spec(
+        DATASET,
+        "datasetCreate",
+        "dataset",
+        lambda w: {"coalition": w.code},
+        "datasetUpdate",
+        own={
+            "project_id": lambda w, second: (
+                to_global_id("Project", w.projects[second]["id"]),
+                w.projects[second]["id"],
+            ),
+            "area_code": lambda w, second: ((w.subdivision if second else w.code), None),
+            "language": _same("sw", "ne"),
+        },
+    ),
+    Spec(
         ACCESS_REQUEST,
         "accessRequestCreate",
         "accessRequest",
@@ -221,7 +238,7 @@ SPECS = (
 )
 # Declared entities with editable fields whose GraphQL inputs are written by hand (their
 # services read the editable names from the declaration all the same).
-HAND_WRITTEN = {"Dataset", "Scorecard", "Recommendation"}
+HAND_WRITTEN = {"Scorecard", "Recommendation"}
 
 
 def _camel(name: str) -> str:
