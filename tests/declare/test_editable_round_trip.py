@@ -398,3 +398,26 @@ async def test_an_update_refuses_a_value_over_the_limit(
     payload = await world.payload(_mutation(spec.update, spec), input, spec.as_)
     # then
     _refused(payload, spec, f_)
+
+
+def _updated() -> list[tuple[Spec, Field]]:
+    return [(spec, f_) for spec in SPECS if spec.update for f_ in spec.entity.edits(create=False)]
+
+
+@pytest.mark.parametrize(("spec", "f_"), _updated(), ids=_limited_id)
+async def test_an_update_to_null_clears_or_is_refused_on_its_field(
+    spec: Spec, f_: Field, world: World
+) -> None:
+    # given: a row
+    shown, created = await _create(spec, world)
+    assert spec.update is not None
+    # when: an update of one field to null
+    input = {**shown, _camel(f_.input_name): None}
+    payload = await world.payload(_mutation(spec.update, spec), input, spec.as_)
+    # then: a user error on that field (never an unexpected error), or the field is cleared
+    # (or, where null means "leave it", as it was)
+    fields = {tuple(e["field"] or ()) for e in payload["userErrors"]}
+    assert fields in (set(), {("input", _camel(f_.input_name))}), payload
+    if not fields:
+        stored = (await world.stored(spec.entity, shown["id"]))[f_.name]
+        assert stored in (None, "", created.get(f_.name)), (f_.name, stored)
