@@ -9,9 +9,11 @@ the order the GraphQL type shows them (``inputs``: the names its inputs show fir
 order differs). The code that used to repeat these lists reads them from here:
 ``graphql.declared`` builds the object fields, the create/update inputs and the filter inputs,
 ``Entity.check_edits`` is the one check of an edit's values (null on a NOT NULL column, the
-length limit, the field's ``check``), ``Entity.conditions`` the filter spec the field tags
-make (``declare.conditions``: GraphQL and the bulk exports read it), ``dataset.lifecycle``
-copies the ``copied`` fields, the CSV export, SDMX and DCAT take their extra columns from it.
+length limit, the field's ``check``), ``Entity.names`` what a service stores of them (so a
+declared editable field is stored: tests/declare/test_editable_round_trip.py),
+``Entity.conditions`` the filter spec the field tags make (``declare.conditions``: GraphQL and
+the bulk exports read it), ``dataset.lifecycle`` copies the ``copied`` fields, the CSV export,
+SDMX and DCAT take their extra columns from it.
 
 Reading a declaration (what the compiled read path walks): ``Entity.table.c[field.name]`` is a
 field's column, ``Entity.types[name]`` its Python type and ``Entity.json(name)`` its JSON
