@@ -14,6 +14,11 @@ from tests.factories import create_coalition, create_dataset, create_observation
 
 from lnob_api.graphql.compiled import render
 from lnob_api.graphql.compiled.fields import PLAIN
+from lnob_api.models.observation import DIMENSION_COLUMNS
+
+# The disaggregation columns by their GraphQL field (``group`` shows ``group_code``).
+SHOWN = {"sex": "sex", "age": "age", "disabilityStatus": "disability_status"}
+SHOWN |= {"urbanisation": "urbanisation", "group": "group_code"}
 
 ESCAPED = ['"', "\\", "\n", "\x01", "\x1f"]
 
@@ -28,7 +33,10 @@ async def _refused(conn: AsyncConnection, statement: sa.TextClause, constraint: 
 async def test_every_plain_field_is_held_by_a_check(conn: AsyncConnection) -> None:
     # given
     row = await create_observation(conn, await create_dataset(conn, await create_coalition(conn)))
-    assert {("Observation", "areaCode"), ("Observation", "period")} == PLAIN
+    assert {("Observation", "areaCode"), ("Observation", "period")} | {
+        ("Observation", field) for field in SHOWN
+    } == PLAIN
+    assert sorted(SHOWN.values()) == sorted(DIMENSION_COLUMNS)
     for char in ESCAPED:
         # when / then: an area code (observations.area_code refers to areas.code) ...
         area = sa.text(
@@ -44,11 +52,38 @@ async def test_every_plain_field_is_held_by_a_check(conn: AsyncConnection) -> No
             p=f"2019{char}", id=row["id"]
         )
         await _refused(conn, period, "ck_observations_period_format")
+        # ... and each disaggregation code
+        for column in SHOWN.values():
+            code = sa.text(f"UPDATE observations SET {column} = :v WHERE id = :id").bindparams(
+                v=f"F{char}M", id=row["id"]
+            )
+            await _refused(conn, code, f"ck_observations_{column}_plain")
+
+
+async def test_a_code_of_other_characters_is_kept(conn: AsyncConnection) -> None:
+    # given: apostrophes, slashes, spaces, DEL and letters beyond ASCII are not escaped by JSON
+    row = await create_observation(conn, await create_dataset(conn, await create_coalition(conn)))
+    code = "Y15-24 'é'/x\x7f"
+    # when
+    for column in SHOWN.values():
+        await conn.execute(
+            sa.text(f"UPDATE observations SET {column} = :v WHERE id = :id").bindparams(
+                v=code, id=row["id"]
+            )
+        )
+    # then
+    kept = (
+        await conn.execute(
+            sa.text(f"SELECT {', '.join(SHOWN.values())} FROM observations WHERE id = :id"),
+            {"id": row["id"]},
+        )
+    ).one()
+    assert set(kept) == {code}
 
 
 async def test_plain_string_is_what_json_dumps_writes(conn: AsyncConnection) -> None:
     # given
-    values = ["KE", "KE-30-A1", "2019-Q2", "2019-W05", "2020-03-31"]
+    values = ["KE", "KE-30-A1", "2019-Q2", "2019-W05", "2020-03-31", "Y_GE65", "ROMA é/'x"]
     # when
     written = [
         (await conn.execute(sa.select(render.plain_string(sa.literal(v))))).scalar_one()
@@ -56,5 +91,5 @@ async def test_plain_string_is_what_json_dumps_writes(conn: AsyncConnection) -> 
     ]
     missing = (await conn.execute(sa.select(render.plain_string(sa.null())))).scalar_one()
     # then
-    assert written == [json.dumps(v) for v in values]
+    assert written == [json.dumps(v, ensure_ascii=False) for v in values]
     assert missing == "null"

@@ -25,10 +25,20 @@ PERIOD_PATTERN = (
 
 DIMENSION_COLUMNS = ("sex", "age", "disability_status", "urbanisation", "group_code")
 
+# The characters JSON escapes (a quote, a backslash, a control character; PostgreSQL text holds
+# no NUL): no code holds one, so the compiled read path writes the codes between quotes as they
+# are (``graphql.compiled.fields.PLAIN``). Uploads refuse them (``upload.validate``).
+ESCAPED = r'[\x01-\x1f"\\]'
+
 
 def breakdown(length: int = 20) -> MappedColumn[Any]:
     """One of the ``DIMENSION_COLUMNS``: a code, ``TOTAL`` when not disaggregated."""
     return mapped_column(sa.String(length), nullable=False, server_default=TOTAL)
+
+
+def plain_checks() -> list[sa.CheckConstraint]:
+    """``ck_observations_<dimension>_plain``: a disaggregation code holds no ``ESCAPED``."""
+    return [sa.CheckConstraint(f"{c} !~ '{ESCAPED}'", name=f"{c}_plain") for c in DIMENSION_COLUMNS]
 
 
 def period_checks() -> tuple[sa.CheckConstraint, sa.CheckConstraint]:
@@ -91,6 +101,7 @@ class Observation(Provenance, Base):
             "num_nonnulls(indicator_id, target_code) = 1", name="indicator_or_target"
         ),
         *period_checks(),
+        *plain_checks(),
         sa.CheckConstraint("sample_size IS NULL OR sample_size >= 0", name="sample_size"),
         sa.CheckConstraint("jsonb_typeof(dimensions) = 'object'", name="dimensions_object"),
         sa.Index("ix_observations_dataset_id_id", "dataset_id", "id"),

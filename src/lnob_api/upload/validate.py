@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from typing import Generic, Protocol, TypeVar
 
-from lnob_api.declare.observation import UPLOAD_WIDTHS
+from lnob_api.declare.observation import UPLOAD_WIDTHS, UPLOADED
 from lnob_api.errors import InvalidInput
 from lnob_api.models.enums import ObsStatus
-from lnob_api.models.observation import TOTAL
+from lnob_api.models.observation import DIMENSION_COLUMNS, ESCAPED, TOTAL
 from lnob_api.observation.periods import period_bounds
 from lnob_api.upload.mapping import PUBLIC_NAMES, ResolvedColumns
 
@@ -30,6 +31,8 @@ DIMENSION_WIDTH = 200
 # problem(field name, code, message), inside RowChecker.check.
 Report = Callable[[str, str, str], None]
 MAX_SAMPLE_SIZE = 2**31 - 1
+# A disaggregation code refuses what JSON escapes (the table's ck_observations_*_plain).
+_ESCAPED = re.compile(ESCAPED)
 
 # What COPY receives, in the staging table's column order (see repository.STAGING_COLUMNS).
 Record = tuple[
@@ -193,6 +196,10 @@ class RowChecker:
             text = cell(name)
             if len(text) > width:
                 problem(name, "TOO_LONG", f"at most {width} characters")
+            elif UPLOADED[name] in DIMENSION_COLUMNS and _ESCAPED.search(text):
+                problem(
+                    name, "INVALID_CODE", "a code holds no quote, backslash or control character"
+                )
             texts[name] = text
         dimensions = self._dimensions(cells, row, log)
         if log.count != before or indicator_id is None or area is None or bounds is None:

@@ -292,7 +292,7 @@ class TestSuccess:
         assert (row["value"], row["obs_status"]) == (None, "O")
 
 
-GOOD_EXTRA = {"sample_size": "10", "obs_status": "A"}
+GOOD_EXTRA = {"sample_size": "10", "obs_status": "A", "sex": "F", "group": "_T", "age": "_T"}
 BAD_ROWS = [
     # (header, bad row, column, code)
     ("indicator,area,period,value", "99.9.9,{a},2020,1", "indicator", "UNKNOWN_INDICATOR"),
@@ -320,6 +320,10 @@ BAD_ROWS = [
         "obs_status",
         "INVALID_OBS_STATUS",
     ),
+    # a disaggregation code holds nothing JSON escapes (ck_observations_*_plain)
+    ("indicator,area,period,value,sex", '1.1.1,{a},2020,1,"F""M"', "sex", "INVALID_CODE"),
+    ("indicator,area,period,value,group", "1.1.1,{a},2020,1,ROMA\\X", "group", "INVALID_CODE"),
+    ("indicator,area,period,value,age", '1.1.1,{a},2020,1,"Y1\tY2"', "age", "INVALID_CODE"),
 ]
 
 

@@ -23,6 +23,7 @@ from strawberry.types.base import StrawberryContainer
 from strawberry.types.lazy_type import LazyType
 from strawberry.utils.str_converters import to_camel_case
 
+from lnob_api.declare.observation import DIMENSIONS
 from lnob_api.graphql.area.types import Area
 from lnob_api.graphql.coalition.types import Coalition, MarginalisedGroup
 from lnob_api.graphql.dataset.types import Dataset
@@ -134,6 +135,9 @@ PLAIN = {
     ("Observation", "areaCode"),
     # CHECK ck_observations_period_format: digits, Q, S, W and dashes
     ("Observation", "period"),
+    # CHECK ck_observations_<column>_plain (models.observation.ESCAPED): no quote, backslash or
+    # control character in a disaggregation code
+    *(("Observation", to_camel_case(f.shown_as or f.name)) for f in DIMENSIONS.fields),
 }
 
 
