@@ -27,6 +27,7 @@ audit (``audit.audit``) uses those intervals instead of exact values.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -115,16 +116,30 @@ def known_interval(
 # --- SQL ------------------------------------------------------------------------------------
 
 
+def _fixed(value: float | str) -> Any:
+    """A constant of this module written into the statement rather than bound: a generic plan
+    then holds no parameter for it, and every read of outsiders' observations carries this
+    expression (``observation.repository``), several times over in a windowed page."""
+    if isinstance(value, str):
+        assert re.fullmatch(r"[A-Za-z0-9_|]*", value), value  # codes only, never input
+        return sa.literal_column(f"'{value}'", sa.String)
+    if isinstance(value, float):
+        return sa.literal_column(f"{value!r}::float8", sa.Float)
+    return sa.literal_column(str(int(value)), sa.Integer)
+
+
 def cell_key_sql(secret: ColumnElement[Any], parts: Sequence[ColumnElement[Any]]) -> Any:
     """The cell key in [0, 1): the first 4 bytes of SHA-256(secret | identity parts), read as
-    an unsigned integer (the digest is computed once: it appears once in the expression)."""
+    an unsigned integer. ``perturbed_sql`` writes it twice (once per kind of method): each
+    copy is an expression PostgreSQL prepares on every execution of the statement."""
+    empty = _fixed("")
     text = sa.func.concat_ws(
-        "|", secret, *(sa.func.coalesce(sa.cast(p, sa.Text), sa.literal("")) for p in parts)
+        _fixed("|"), secret, *(sa.func.coalesce(sa.cast(p, sa.Text), empty) for p in parts)
     )
-    digest = sa.func.sha256(sa.func.convert_to(text, sa.literal("UTF8")))
-    hex_word = sa.literal("x") + sa.func.encode(sa.func.substring(digest, 1, 4), "hex")
+    digest = sa.func.sha256(sa.func.convert_to(text, _fixed("UTF8")))
+    hex_word = _fixed("x") + sa.func.encode(sa.func.substring(digest, _fixed(1), _fixed(4)), "hex")
     word = sa.cast(sa.cast(hex_word, pg.BIT(32)), sa.BigInteger)
-    return word / _KEY_SPACE
+    return word / _fixed(_KEY_SPACE)
 
 
 def _array(values: Sequence[float], item: Any, cast: str) -> Any:
@@ -132,37 +147,49 @@ def _array(values: Sequence[float], item: Any, cast: str) -> Any:
     return sa.type_coerce(sa.literal_column(f"(ARRAY[{text}]::{cast}[])"), pg.ARRAY(item))
 
 
+def _flat_ptable() -> tuple[list[float], list[int]]:
+    """The ptable as one sorted list of thresholds and the noise of each bucket between them:
+    row r's entries split [r, r + 1) at r plus their cumulative probabilities, so that
+    ``row + key`` falls in the bucket of its row's entry (the key is a multiple of 2^-32
+    below 1 and the row at most ``TOP_ROW``: the sum is exact)."""
+    thresholds: list[float] = []
+    noises: list[int] = []
+    for row, entries in sorted(PTABLE.items()):
+        if row:
+            thresholds.append(float(row))
+        bounds = itertools.accumulate(p for _, p in entries[:-1])
+        thresholds += [row + round(b, 12) for b in bounds]
+        noises += [j for j, _ in entries]
+    return thresholds, noises
+
+
+_THRESHOLDS, _NOISES = _flat_ptable()
+
+
 def _noise_sql(value: ColumnElement[float], key: Any) -> Any:
-    """The ptable's noise for (value, key). ``width_bucket`` finds the entry in one step, so
-    the key (a digest) is computed once per row, whatever the row."""
-    row = sa.func.least(sa.func.greatest(sa.func.round(value), 0), TOP_ROW)
-    rows = []
-    for i, entries in sorted(PTABLE.items()):
-        if len(entries) == 1:
-            rows.append((row == i, sa.literal(entries[0][0])))
-            continue
-        bounds = list(itertools.accumulate(p for _, p in entries[:-1]))
-        where = (
-            sa.func.width_bucket(key, _array([round(b, 12) for b in bounds], sa.Float, "float8"))
-            + 1
-        )
-        rows.append((row == i, _array([j for j, _ in entries], sa.Integer, "int")[where]))
-    return sa.case(*rows, else_=0)
+    """The ptable's noise for (value, key): one ``width_bucket`` over every row's thresholds
+    (``_flat_ptable``), so the key (a digest) is written, and computed, once."""
+    row = sa.func.least(sa.func.greatest(sa.func.round(value), _fixed(0)), _fixed(TOP_ROW))
+    where = sa.func.width_bucket(row + key, _array(_THRESHOLDS, sa.Float, "float8")) + _fixed(1)
+    return _array(_NOISES, sa.Integer, "int")[where]
 
 
 def perturbed_sql(method: ColumnElement[str], value: ColumnElement[float], key: Any) -> Any:
-    """``perturb`` in SQL: the value as outsiders read it under the coalition's ``method``."""
-    cases: list[tuple[ColumnElement[bool], Any]] = [
-        (
-            method == Perturbation.CELL_KEY.value,
-            sa.func.greatest(value + _noise_sql(value, key), 0.0),
-        )
-    ]
-    for name, base in BASES.items():
-        low = base * sa.func.floor(value / float(base))
-        up = sa.case((key < (value - low) / float(base), base), else_=0)
-        cases.append((method == name.value, low + up))
-    return sa.type_coerce(sa.case(*cases, else_=value), sa.Float)
+    """``perturb`` in SQL: the value as outsiders read it under the coalition's ``method``.
+    The rounding methods share one branch (their base by method), so the key appears twice."""
+    rounded = [_fixed(m.value) for m in BASES]
+    base = sa.case(*((method == _fixed(m.value), _fixed(b)) for m, b in BASES.items()))
+    low = base * sa.func.floor(value / base)
+    up = sa.case((key < (value - low) / base, base), else_=_fixed(0))
+    cell_key = sa.func.greatest(value + _noise_sql(value, key), _fixed(0.0))
+    return sa.type_coerce(
+        sa.case(
+            (method == _fixed(Perturbation.CELL_KEY.value), cell_key),
+            (method.in_(rounded), low + up),
+            else_=value,
+        ),
+        sa.Float,
+    )
 
 
 def observation_cell_key(observations: sa.FromClause, coalitions: sa.FromClause) -> Any:

@@ -103,7 +103,8 @@ def primary_sql(
     AND NOT is_count``: the unit's normalisation (string functions) runs once per row, not
     twice (the masking of every observation read evaluates this)."""
     small_n = sa.and_(sample_size.is_not(None), sample_size < threshold)
-    count = sa.or_(small_n, sa.and_(value.is_not(None), value > 0, value < threshold))
+    zero = sa.literal_column("0", sa.Integer)  # written, not bound, as count_unit_sql's units
+    count = sa.or_(small_n, sa.and_(value.is_not(None), value > zero, value < threshold))
     n = sa.func.coalesce(sample_size, provenance_n)
     other = sa.or_(
         sa.and_(n.is_(None), value.is_not(None)),
