@@ -239,20 +239,20 @@ class Deferred(Sequence[ColumnElement[bool]]):
         return [*other, *self.built]
 
 
-def one(value: Any) -> Values:
-    """One parameter, whose type the clause depends on (SQLAlchemy types a parameter by its
-    value where the column's type does not fit it); None and booleans compare as SQL
-    constants: not said."""
+def one(value: Any, times: int = 1) -> Values:
+    """One parameter (``times`` over: a clause that compares it twice), whose type the clause
+    depends on (SQLAlchemy types a parameter by its value where the column's type does not
+    fit it); None and booleans compare as SQL constants: not said."""
     if value is None or isinstance(value, bool):
         return None
-    return cast(Hashable, type(value)), [value]
+    return cast(Hashable, type(value)), [value] * times
 
 
-def listed(values: Any) -> Values:
-    """One expanding parameter: its length (and its items' type) is part of what the clause
-    is."""
+def listed(values: Any, times: int = 1) -> Values:
+    """One expanding parameter (``times`` over): its length (and its items' type) is part of
+    what the clause is."""
     items = list(values)
-    return (len(items), type(items[0]) if items else None), [items]
+    return (len(items), type(items[0]) if items else None), [items] * times
 
 
 def _kind(

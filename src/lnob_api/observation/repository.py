@@ -25,7 +25,9 @@ from lnob_api.declare.conditions import (
     at_least,
     at_most,
     exported,
+    listed,
     member,
+    one,
     valued,
 )
 from lnob_api.declare.observation import OBSERVATION
@@ -213,7 +215,7 @@ def _area_codes(codes: list[str]) -> list[str]:
 
 
 # Its parameters: the codes (IN) and the codes again (the ancestors' overlap).
-@valued(lambda codes: (len(codes), [_area_codes(codes)] * 2))
+@valued(lambda codes: listed(_area_codes(codes), 2))
 def _of_areas(codes: list[str]) -> ColumnElement[bool]:
     return _in_area(_area_codes(codes))
 
@@ -251,7 +253,7 @@ def _target_codes(target_codes: list[str]) -> list[str]:
 
 
 # Its parameters: the codes of the observation's own target, then of its indicator's.
-@valued(lambda codes: (len(codes), [_target_codes(codes)] * 2))
+@valued(lambda codes: listed(_target_codes(codes), 2))
 def _of_targets(target_codes: list[str]) -> ColumnElement[bool]:
     targets = _target_codes(target_codes)
     return sa.or_(
@@ -262,7 +264,7 @@ def _of_targets(target_codes: list[str]) -> ColumnElement[bool]:
     )
 
 
-@valued(lambda since: ((), [since] * 2))
+@valued(lambda since: one(since, 2))
 def _changed_since(updated_since: datetime) -> ColumnElement[bool]:
     # A row counts as changed when it changed, or when its dataset's sync time is later
     # (sync.repository.touch_access: more readers, a new suppression pattern or threshold, a
