@@ -443,3 +443,35 @@ async def test_readers_on_b_racing_a_revocation_on_a(
     assert b.cache.hits > hits
     assert "old" in before, log
     assert len(after) >= 30 and set(after) == {"refused"}, log
+
+
+class TestAnnouncement:
+    async def test_a_write_whose_version_cannot_move_fails_to_commit(
+        self, engine: AsyncEngine
+    ) -> None:
+        # given a table to write to, and the data version's row held by another transaction
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("CREATE TABLE lease_commit_probe (n int)"))
+        cache = ResponseCache()
+        cache.hearing()  # as with a listener: a write keeps it off until its notice is back
+        cache.leased_until(float("inf"))
+        holder = await asyncpg.connect(dsn_of(engine))
+        try:
+            await holder.execute("BEGIN")
+            await holder.execute("SELECT version FROM data_versions FOR UPDATE")
+            # when a write commits, unable to move the version in time
+            with pytest.raises(sa.exc.DBAPIError):
+                async with engine.begin() as conn:
+                    await conn.execute(sa.text("SET LOCAL lock_timeout = '200ms'"))
+                    await conn.execute(sa.text("INSERT INTO lease_commit_probe VALUES (1)"))
+            await holder.execute("ROLLBACK")
+            # then it is not committed (never acknowledged as if it were), and this process's
+            # cache is not left waiting for its notification
+            async with engine.connect() as conn:
+                found = await conn.execute(sa.text("SELECT count(*) FROM lease_commit_probe"))
+                assert found.scalar() == 0
+            assert cache.usable()
+        finally:
+            await holder.close()
+            async with engine.begin() as conn:
+                await conn.execute(sa.text("DROP TABLE lease_commit_probe"))

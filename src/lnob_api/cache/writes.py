@@ -152,15 +152,24 @@ def _on_commit(conn: sa.Connection) -> None:
         return
     # Inside the transaction that is committing: delivered when (and only if) it commits.
     try:
-        if conn.exec_driver_sql(_HAS_VERSIONS).scalar():
-            version = conn.exec_driver_sql(_ANNOUNCE, (token, CHANNEL)).scalar()
-            collected = _committed.get()
-            if collected is not None and version is not None:
-                collected.append(int(version))
-        else:
+        versioned = conn.exec_driver_sql(_HAS_VERSIONS).scalar()
+        if not versioned:
             conn.exec_driver_sql(f"SELECT pg_notify('{CHANNEL}', '{token}')")
     except sa.exc.DBAPIError:  # an aborted transaction: its COMMIT rolls back, nothing to tell
         log.warning("could not announce a write (the transaction had failed)", exc_info=True)
+        versioned = False
+    if versioned:
+        try:
+            version = conn.exec_driver_sql(_ANNOUNCE, (token, CHANNEL)).scalar()
+        except BaseException:
+            # The transaction was fine until now: its COMMIT would silently roll it back, so
+            # the commit fails instead (the write is not acknowledged).
+            for watcher in list(_watchers):
+                watcher.abandoned(token)
+            raise
+        collected = _committed.get()
+        if collected is not None and version is not None:
+            collected.append(int(version))
     for watcher in list(_watchers):
         watcher.committed(token)
 
