@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from lnob_api.access import history
+from lnob_api.access import requests_visibility as requests
 from lnob_api.access import visibility as v
 from lnob_api.auth.principal import Principal, PrincipalKind, Scope
 from lnob_api.models.enums import CoalitionRole
@@ -70,6 +73,7 @@ PRINCIPALS = {
     ),
 }
 
+_AT = datetime(2025, 6, 1, tzinfo=UTC)
 _CELL = {"primary": observations.c.value < 5, "secondary": observations.c.secondary_suppressed}
 
 BUILDERS: dict[str, Callable[[Principal], sa.ColumnElement[Any]]] = {
@@ -88,6 +92,10 @@ BUILDERS: dict[str, Callable[[Principal], sa.ColumnElement[Any]]] = {
     "coalition_insider": lambda p: v.coalition_insider(p, datasets.c.coalition_id),
     "suppressed": lambda p: v.suppressed(p, datasets.c.coalition_id, **_CELL),
     "conf_status": lambda p: v.conf_status(p, datasets.c.coalition_id, **_CELL),
+    "dataset_visible_at": lambda p: history.dataset_visible_at(p, _AT),
+    "dataset_data_visible_at": lambda p: history.dataset_data_visible_at(p, _AT),
+    "access_request_visible": requests.access_request_visible,
+    "notification_visible": requests.notification_visible,
 }
 
 _CONSTANT = re.compile(r"\b(true|false)\b", re.IGNORECASE)
@@ -154,3 +162,12 @@ def test_fixed_codes_are_written_into_the_sql(who: str) -> None:
     assert "retracted_version.status = 'RETRACTED'" in sql
     assert "datasets.status NOT IN ('DRAFT', 'COMMUNITY_VALIDATED')" in sql
     assert "datasets.visibility = 'PUBLIC'" in sql
+
+
+@pytest.mark.parametrize("who", sorted(PRINCIPALS))
+def test_fixed_codes_are_written_into_the_as_of_sql(who: str) -> None:
+    # when
+    sql = _sql(history.dataset_data_visible_at(PRINCIPALS[who], _AT))
+    # then: the released statuses of the version current then, and of its successors
+    assert "datasets.status IN ('PUBLISHED', 'RETRACTED')" in sql
+    assert "later_version.status IN ('PUBLISHED', 'RETRACTED')" in sql

@@ -35,7 +35,8 @@ from lnob_api.errors import InvalidInput
 from lnob_api.models.enums import DatasetStatus
 from lnob_api.models.tables import datasets, observations
 
-_RELEASED = (DatasetStatus.PUBLISHED.value, DatasetStatus.RETRACTED.value)
+# Fixed codes written into the statement, as ``visibility`` writes its own (``_constant``).
+_RELEASED = [visibility._constant(s) for s in (DatasetStatus.PUBLISHED, DatasetStatus.RETRACTED)]
 
 
 def check_as_of(value: datetime, field: str = "asOf", *, now: datetime | None = None) -> datetime:
@@ -54,7 +55,7 @@ def check_as_of(value: datetime, field: str = "asOf", *, now: datetime | None = 
 
 
 def _published_by(table: Any, at: datetime) -> ColumnElement[bool]:
-    return sa.and_(
+    return visibility.all_of(
         table.c.status.in_(_RELEASED),
         table.c.published_at.is_not(None),
         table.c.published_at <= at,
@@ -63,12 +64,13 @@ def _published_by(table: Any, at: datetime) -> ColumnElement[bool]:
 
 def _released_by(principal: Principal, table: Any, at: datetime) -> ColumnElement[bool]:
     """Past its embargo at ``at``, for everyone or, before, for the owning coalition."""
-    over: ColumnElement[bool] = sa.or_(table.c.release_at.is_(None), table.c.release_at <= at)
     # The coalitions the principal is an insider of, as the policy module counts them.
     insider = visibility._insider(principal)
-    if insider:
-        over = sa.or_(over, table.c.coalition_id.in_(insider))
-    return over
+    return visibility.any_of(
+        table.c.release_at.is_(None),
+        table.c.release_at <= at,
+        *([table.c.coalition_id.in_(insider)] if insider else []),
+    )
 
 
 def version_at(principal: Principal, at: datetime, table: Any = datasets) -> ColumnElement[bool]:
@@ -80,9 +82,11 @@ def version_at(principal: Principal, at: datetime, table: Any = datasets) -> Col
         later.c.version > table.c.version,
         _published_by(later, at),
         # An embargoed successor supersedes at its release, for everyone.
-        sa.or_(later.c.release_at.is_(None), later.c.release_at <= at),
+        visibility.any_of(later.c.release_at.is_(None), later.c.release_at <= at),
     )
-    return sa.and_(_published_by(table, at), _released_by(principal, table, at), ~superseded)
+    return visibility.all_of(
+        _published_by(table, at), _released_by(principal, table, at), ~superseded
+    )
 
 
 def dataset_visible_at(
@@ -90,7 +94,7 @@ def dataset_visible_at(
 ) -> ColumnElement[bool]:
     """Datasets listed as of ``at``: the version current then, whose metadata the principal
     may see today, unless a retraction withdrew it since."""
-    return sa.and_(
+    return visibility.all_of(
         visibility.dataset_visible(principal, table),
         version_at(principal, at, table),
         ~visibility.lineage_retracted(table),
@@ -102,7 +106,7 @@ def dataset_data_visible_at(
 ) -> ColumnElement[bool]:
     """Datasets whose data is read as of ``at``: the version current then, whose data the
     principal may read today (any version; retraction, consent, embargo and grants as now)."""
-    return sa.and_(
+    return visibility.all_of(
         visibility.dataset_data_visible(principal, table, current_only=False),
         version_at(principal, at, table),
     )

@@ -29,7 +29,7 @@ def requested_by(principal: Principal, table: sa.Table = access_requests) -> Col
     if principal.user_id is not None:
         return table.c.requester_user_id == principal.user_id
     if _is_machine(principal):
-        return sa.and_(
+        return visibility.all_of(
             table.c.requester_client_id == principal.client_pk,
             table.c.requester_user_id.is_(None),
         )
@@ -47,7 +47,7 @@ def access_request_visible(
     """Access requests the principal may see: its own, and its coalitions' as an admin."""
     if principal.is_anonymous:
         return sa.false()
-    return sa.or_(requested_by(principal, table), administered_by(principal, table))
+    return visibility.any_of(requested_by(principal, table), administered_by(principal, table))
 
 
 def notification_visible(
