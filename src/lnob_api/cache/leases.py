@@ -114,7 +114,8 @@ class AcknowledgeWhenHeard:
         with writes.collecting() as versions:
 
             async def acknowledging(message: Message) -> None:
-                await self.waiter.heard(versions)  # committed before this part of the answer
+                if versions:  # committed before this part of the answer: heard first
+                    await self.waiter.heard(versions)
                 await send(message)
 
             await self.app(scope, receive, acknowledging)
