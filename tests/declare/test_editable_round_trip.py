@@ -2,7 +2,8 @@
 over a declared limit is refused with the field's path.
 
 Driven by the declarations (``declare.entities``): for each entity whose GraphQL inputs are
-generated (``@create_input``/``@update_input``, or ``@inputs`` for a dataset), each declared field of the input gets a valid
+generated (``@create_input``/``@update_input``, or ``@inputs`` for a dataset), each declared
+field of the input (within its nested input, such as a recommendation's ``authority``) gets a valid
 value (from its column's Python type, or a value of its own where the service checks more:
 codes, addresses, slugs), goes through GraphQL over HTTP with a real token, and is read back
 from the stored row. A field added to a declaration is covered without editing this test.
@@ -39,6 +40,7 @@ from lnob_api.declare.entities import (
     PROJECT,
     PUBLICATION,
 )
+from lnob_api.declare.statistics import RECOMMENDATION, SCORECARD
 from lnob_api.graphql.ids import from_global_id, to_global_id
 
 ALL_SCOPES = ("data:read", "data:write", "coalition:admin", "partnership:admin")
@@ -72,6 +74,9 @@ class World:
             conn, self.coalition, visibility="COALITION", metadata_visibility="PUBLIC"
         )
         self.dataset = to_global_id("Dataset", dataset["id"])
+        self.datasets = [dataset, await f.create_dataset(conn, self.coalition)]
+        self.organisations = [member, agency]
+        self.publications = [await f.create_publication(conn, self.coalition) for _ in range(2)]
         self.projects = [await f.create_project(conn, self.coalition) for _ in range(2)]
         area = models.Area
         self.subdivision = await conn.scalar(
@@ -130,6 +135,16 @@ def _slug(prefix: str, namespaced: bool = True) -> Own:
 
 def _same(first: Any, then: Any) -> Own:
     return lambda _world, second: ((then if second else first), None)
+
+
+def _link(kind: str, rows: str) -> Own:
+    """The global id of one of the world's ``rows`` (stored: its key)."""
+
+    def value(world: World, second: bool) -> Value:
+        key = getattr(world, rows)[second]["id"]
+        return to_global_id(kind, key), key
+
+    return value
 
 
 @dataclass(frozen=True)
@@ -235,15 +250,61 @@ SPECS = (
         as_="requester",
         own={"requester_email": _same("asha@example.org", "rao@example.org")},
     ),
+    Spec(
+        SCORECARD,
+        "scorecardCreate",
+        "scorecard",
+        lambda w: {"coalition": w.code},
+        "scorecardUpdate",
+        own={
+            "project_id": _link("Project", "projects"),
+            "dataset_id": _link("Dataset", "datasets"),
+            "facilitator_organisation_id": _link("Organisation", "organisations"),
+            "area_code": lambda w, second: ((w.subdivision if second else w.code), None),
+            "period": _same("2019", "2020-Q2"),
+            "scale_min": _same(0.0, 1.0),
+            "scale_max": _same(10.0, 20.0),
+        },
+    ),
+    Spec(
+        RECOMMENDATION,
+        "recommendationCreate",
+        "recommendation",
+        lambda w: {"coalition": w.code},
+        "recommendationUpdate",
+        own={
+            "publication_id": _link("Publication", "publications"),
+            "dataset_id": _link("Dataset", "datasets"),
+            "authority_organisation_id": _link("Organisation", "organisations"),
+        },
+    ),
 )
-# Declared entities with editable fields whose GraphQL inputs are written by hand (their
-# services read the editable names from the declaration all the same).
-HAND_WRITTEN = {"Scorecard", "Recommendation"}
 
 
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
+
+
+def _path(f_: Field) -> tuple[str, ...]:
+    """The field's path in its input, in GraphQL names (``authority``, ``name``)."""
+    return tuple(_camel(name) for name in f_.input_path)
+
+
+def _put(sent: dict[str, Any], f_: Field, value: Any) -> None:
+    """Set ``f_``'s value in an input, within its nested input when it has one."""
+    *within, name = _path(f_)
+    for part in within:
+        sent = sent.setdefault(part, {})
+    sent[name] = value
+
+
+def _group(spec: Spec, f_: Field, create: bool) -> tuple[Field, ...]:
+    """The fields an input sets with ``f_``: those of its nested input, or ``f_`` alone."""
+    within = f_.edit.within if f_.edit else None
+    if within is None:
+        return (f_,)
+    return tuple(g for g in spec.entity.edits(create=create) if g.edit and g.edit.within == within)
 
 
 def _base(kind: Any) -> Any:
@@ -291,7 +352,8 @@ def _input(
     sent: dict[str, Any] = {}
     stored: dict[str, Any] = {}
     for f_ in fields:
-        sent[_camel(f_.input_name)], stored[f_.name] = _value(spec, world, f_, second)
+        given, stored[f_.name] = _value(spec, world, f_, second)
+        _put(sent, f_, given)
     return sent, stored
 
 
@@ -327,7 +389,7 @@ def test_every_entity_with_editable_fields_is_covered() -> None:
         for value in vars(module).values()
         if isinstance(value, Entity) and value.editable
     }
-    assert editable == {spec.entity.name for spec in SPECS} | HAND_WRITTEN
+    assert editable == {spec.entity.name for spec in SPECS}
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=_ids)
@@ -370,7 +432,7 @@ def _limited_id(value: Any) -> str:
 def _refused(payload: dict[str, Any], spec: Spec, f_: Field) -> None:
     errors = {(tuple(e["field"] or ()), e["code"]) for e in payload["userErrors"]}
     code = spec.codes.get(f_.name, "TOO_LONG")
-    assert (("input", _camel(f_.input_name)), code) in errors, payload
+    assert (("input", *_path(f_)), code) in errors, payload
     assert payload[spec.shown] is None
 
 
@@ -380,7 +442,7 @@ async def test_a_create_refuses_a_value_over_the_limit(spec: Spec, f_: Field, wo
     sent, _ = _input(spec, world, spec.entity.edits(create=True), second=False)
     assert f_.edit is not None and f_.edit.limit is not None
     # when: one field is one character over its limit
-    sent[_camel(f_.input_name)] = "x" * (f_.edit.limit + 1)
+    _put(sent, f_, "x" * (f_.edit.limit + 1))
     payload = await world.payload(_mutation(spec.create, spec), spec.base(world) | sent, spec.as_)
     # then
     _refused(payload, spec, f_)
@@ -393,15 +455,24 @@ async def test_an_update_refuses_a_value_over_the_limit(
     # given: a row
     shown, _ = await _create(spec, world)
     assert f_.edit is not None and f_.edit.limit is not None and spec.update is not None
-    # when: an update of one field, one character over its limit
-    input = {**shown, _camel(f_.input_name): "x" * (f_.edit.limit + 1)}
+    # when: an update of one field (with its nested input's others), one over its limit
+    input, _ = _input(spec, world, _group(spec, f_, create=False), second=True)
+    _put(input, f_, "x" * (f_.edit.limit + 1))
+    input.update(shown)
     payload = await world.payload(_mutation(spec.update, spec), input, spec.as_)
     # then
     _refused(payload, spec, f_)
 
 
 def _updated() -> list[tuple[Spec, Field]]:
-    return [(spec, f_) for spec in SPECS if spec.update for f_ in spec.entity.edits(create=False)]
+    """Each field of an update input, and the first field of each nested input (nulled as a
+    whole)."""
+    found: list[tuple[Spec, Field]] = []
+    for spec in SPECS:
+        if spec.update:
+            edits = spec.entity.edits(create=False)
+            found.extend((spec, f_) for f_ in edits if _group(spec, f_, False)[0] is f_)
+    return found
 
 
 @pytest.mark.parametrize(("spec", "f_"), _updated(), ids=_limited_id)
@@ -411,13 +482,14 @@ async def test_an_update_to_null_clears_or_is_refused_on_its_field(
     # given: a row
     shown, created = await _create(spec, world)
     assert spec.update is not None
-    # when: an update of one field to null
-    input = {**shown, _camel(f_.input_name): None}
+    # when: an update of one field (or of its nested input) to null
+    where = _path(f_)[:1]
+    input = {**shown, where[0]: None}
     payload = await world.payload(_mutation(spec.update, spec), input, spec.as_)
-    # then: a user error on that field (never an unexpected error), or the field is cleared
+    # then: user errors on that field (never an unexpected error), or the field is cleared
     # (or, where null means "leave it", as it was)
     fields = {tuple(e["field"] or ()) for e in payload["userErrors"]}
-    assert fields in (set(), {("input", _camel(f_.input_name))}), payload
+    assert all(found[:2] == ("input", *where) for found in fields), payload
     if not fields:
         stored = (await world.stored(spec.entity, shown["id"]))[f_.name]
         assert stored in (None, "", created.get(f_.name)), (f_.name, stored)

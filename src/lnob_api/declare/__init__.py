@@ -91,7 +91,12 @@ class Edit:
     (often its default). ``name``: the input field's name when it is not the column's
     (``country`` for ``country_code``); ``kind``: its GraphQL type when not the column's.
     ``admins``: the owning coalition's own admins may change it, where the entity's other
-    fields need a partnership admin (a coalition's protection settings)."""
+    fields need a partnership admin (a coalition's protection settings). ``link``: the GraphQL
+    type of the row it names (the input takes that row's global id, the service its key).
+    ``within``: the nested input that sets it with its siblings, as a whole (``authority``:
+    ``authority { name level organisation }``; ``name`` is then its name there). ``default``:
+    the create's default when its input shows it (``T! = default``). ``given``: False for a
+    column the service computes from another field (a period's bounds): stored, not an input."""
 
     limit: int | None = None
     required: bool | None = None
@@ -102,6 +107,10 @@ class Edit:
     name: str | None = None
     kind: Any = None
     admins: bool = False
+    link: str | None = None
+    within: str | None = None
+    default: Any = None
+    given: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +150,19 @@ class Field:
         """The Python name of the field in the create and update inputs."""
         edit = self.edit
         return edit.name if edit is not None and edit.name else self.name
+
+    @property
+    def input_path(self) -> tuple[str, ...]:
+        """Its input field's Python names from the input: ``(within, name)`` when nested."""
+        edit = self.edit
+        within = edit.within if edit is not None else None
+        return (within, self.input_name) if within else (self.input_name,)
+
+    @property
+    def where(self) -> str:
+        """What a problem with its value names: its input path in GraphQL names (``title``,
+        ``authority.name``)."""
+        return ".".join(_camel(name) for name in self.input_path)
 
     def checked(self, value: str, where: str) -> str:
         """``value`` normalised by ``check``; an ``InvalidInput`` naming ``where`` if bad."""
@@ -213,14 +235,17 @@ class Entity:
 
     def edits(self, *, create: bool) -> tuple[Field, ...]:
         """The fields of the create (or the update) input, in its order."""
+        return tuple(f for f in self._stored(create) if f.edit and f.edit.given)
+
+    def _stored(self, create: bool) -> tuple[Field, ...]:
         return tuple(
             f for f in self.editable if f.edit and (f.edit.create if create else f.edit.update)
         )
 
     def names(self, *, create: bool) -> frozenset[str]:
-        """The column names of the create (or the update) input's fields: what a service
-        stores of the values it is given."""
-        return frozenset(f.name for f in self.edits(create=create))
+        """The column names a create (or an update) stores of the values it is given: its
+        input's fields and those the service computes from them (``Edit.given``)."""
+        return frozenset(f.name for f in self._stored(create))
 
     def required(self, field: Field) -> bool:
         """Whether a create must give ``field``: as declared, else when its column is NOT NULL
@@ -243,7 +268,7 @@ class Entity:
         has one in ``problems`` (a service's own check of it) is left as it is."""
         known = {problem.field for problem in problems}
         for f in self.editable:
-            where = _camel(f.input_name)
+            where = f.where
             if f.name not in values or where in known:
                 continue
             value = values[f.name]

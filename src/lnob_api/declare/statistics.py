@@ -3,11 +3,15 @@ and recommendations (with their responses), one line per column (see ``declare``
 
 Their GraphQL object fields come from here (``graphql.declared.declared``); the non-column
 fields (suppression flags, renamed fields such as ``responder``, links) and the resolvers stay
-written in the types. Observations, official values and uploads are read through sources that
+written in the types. So do the create and update inputs of scorecards and recommendations
+(``@create_input``/``@update_input``: links as ids, a recommendation's ``authority { name level
+organisation }`` as a nested input, ``Edit.within``). Observations, official values and uploads are read through sources that
 compute columns (suppression, codes of the indicator or target), so they are not declared yet.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from lnob_api import models
 from lnob_api.declare import Edit, Entity, Field
@@ -16,10 +20,9 @@ ROW_VERSION = "Changes on every edit; send it back with an update (optimistic lo
 PERIOD = "SDMX period the scorecard covers (2019, 2019-Q2...)."
 
 
-def _private(*names: str, editable: bool = False) -> tuple[Field, ...]:
-    """Columns the resolvers read (ids of linked rows), not shown on the GraphQL object
-    (``editable``: set by the create and update mutations, as links)."""
-    return tuple(Field(name, public=False, editable=editable) for name in names)
+def _private(*names: str) -> tuple[Field, ...]:
+    """Columns the resolvers read (ids of linked rows), not shown on the GraphQL object."""
+    return tuple(Field(name, public=False) for name in names)
 
 
 SCORECARD = Entity(
@@ -27,31 +30,59 @@ SCORECARD = Entity(
     models.Scorecard,
     (
         *_private("coalition_id"),
-        # Links, set by the mutations by the names of their inputs (hand-written, as links).
-        Field("project_id", public=False, editable=Edit(name="project")),
-        Field("dataset_id", public=False, editable=Edit(name="dataset")),
-        Field("facilitator_organisation_id", public=False, editable=Edit(name="facilitator")),
+        Field("project_id", public=False, editable=Edit(name="project", link="Project")),
+        Field("dataset_id", public=False, editable=Edit(name="dataset", link="Dataset")),
+        Field(
+            "facilitator_organisation_id",
+            public=False,
+            editable=Edit(
+                name="facilitator",
+                link="Organisation",
+                created="The facilitating organisation's id.",
+            ),
+        ),
         Field("title", editable=Edit(limit=300)),
-        Field("description", editable=True),
+        Field("description", editable=Edit(default="")),
         Field(
             "service",
             'The service assessed, e.g. "primary health centre".',
-            editable=Edit(limit=200),
+            editable=Edit(limit=200, created='The service assessed ("primary health centre").'),
         ),
         Field(
             "area_code",
             "The community: an area code, often a local area.",
-            editable=Edit(name="area"),
+            editable=Edit(name="area", created="The community: an area code in the country."),
         ),
-        Field("period", PERIOD, editable=True),
-        Field("period_start", editable=True),
-        Field("period_end", editable=True),
-        Field("scale_min", "Lowest score of the scale (e.g. 1 or 0).", editable=True),
-        Field("scale_max", "Highest score of the scale (e.g. 5 or 100).", editable=True),
+        Field("period", PERIOD, editable=Edit(created="SDMX period it covers (2019, 2019-Q2...).")),
+        # The period's bounds, from the period (scorecard.service).
+        Field("period_start", editable=Edit(given=False)),
+        Field("period_end", editable=Edit(given=False)),
+        Field(
+            "scale_min",
+            "Lowest score of the scale (e.g. 1 or 0).",
+            editable=Edit(default=1.0, created="Lowest score (default 1)."),
+        ),
+        Field(
+            "scale_max",
+            "Highest score of the scale (e.g. 5 or 100).",
+            editable=Edit(default=5.0, created="Highest score (default 5)."),
+        ),
         Field("visibility"),
         Field("row_version", ROW_VERSION),
         Field("created_at"),
         Field("updated_at"),
+    ),
+    inputs=(
+        "title",
+        "service",
+        "area_code",
+        "period",
+        "description",
+        "scale_min",
+        "scale_max",
+        "project_id",
+        "dataset_id",
+        "facilitator_organisation_id",
     ),
     description="A community scorecard: how the community (right-holders) and the providers or "
     "officials of a service (duty-bearers) score coalition-defined criteria, round after round, "
@@ -102,18 +133,55 @@ SCORECARD_ACTION = Entity(
     description="An action of a scorecard's joint action plan.",
 )
 
+
+def _authority(column: str, name: str, **edit: Any) -> Field:
+    """A field of the authority a recommendation is addressed to: ``authority { name level
+    organisation }`` in the inputs, as a whole."""
+    return Field(column, public=False, editable=Edit(within="authority", name=name, **edit))
+
+
 RECOMMENDATION = Entity(
     "Recommendation",
     models.Recommendation,
     (
         *_private("coalition_id"),
-        # Links and the authority (``authority { name level organisation }`` in the inputs,
-        # written by hand).
-        *_private("publication_id", "dataset_id", editable=True),
-        Field("authority_name", public=False, editable=Edit(limit=300)),
-        *_private("authority_level", "authority_organisation_id", editable=True),
+        Field(
+            "publication_id",
+            public=False,
+            editable=Edit(
+                name="publication",
+                link="Publication",
+                created="The publication it comes from (give this or dataset).",
+            ),
+        ),
+        Field(
+            "dataset_id",
+            public=False,
+            editable=Edit(
+                name="dataset",
+                link="Dataset",
+                created="The dataset it comes from (give this or publication).",
+            ),
+        ),
+        _authority(
+            "authority_name",
+            "name",
+            limit=300,
+            created="e.g. Ministry of Health, Kisumu County Assembly.",
+        ),
+        _authority("authority_level", "level"),
+        _authority(
+            "authority_organisation_id",
+            "organisation",
+            link="Organisation",
+            created="The authority's organisation id, when it has one here.",
+        ),
         Field("text", editable=Edit(limit=10_000)),
-        Field("issued_on", "When it was put to the authority.", editable=True),
+        Field(
+            "issued_on",
+            "When it was put to the authority.",
+            editable=Edit(created="When it was put to the authority (also the OPEN date)."),
+        ),
         Field("status", "The latest status."),
         Field("visibility"),
         Field(
@@ -122,6 +190,15 @@ RECOMMENDATION = Entity(
         ),
         Field("created_at"),
         Field("updated_at"),
+    ),
+    inputs=(
+        "text",
+        "authority_name",
+        "authority_level",
+        "authority_organisation_id",
+        "publication_id",
+        "dataset_id",
+        "issued_on",
     ),
     description="A recommendation drawn from a publication and/or dataset, addressed to an "
     "authority, with the authority's responses and the history of its status.",

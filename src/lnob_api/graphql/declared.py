@@ -20,6 +20,10 @@ the class the declared fields it does not write itself:
   range.
 - ``@inputs(ENTITY)``: every editable field, ``UNSET`` when omitted, after the input's own.
 
+A link (``Edit.link``) is an ``ID`` in the inputs and its row's key for the service; the fields
+one nested input sets (``Edit.within``) are that input's (``nested_input``), which the create
+and update inputs show where the first of them stands (``nested={"authority": ...}``).
+
 Where the class's own fields go: in a create input before the declared ones, in an update
 input after them (the links it changes: ``targets``, ``groups``...); a
 ``declared: ClassVar[Declared]`` line in the class puts the declared ones there instead.
@@ -187,31 +191,100 @@ def _camel(name: str) -> str:
 
 def _input_kind(entity: Entity, f: Field) -> Any:
     edit = f.edit
+    if edit is not None and edit.link is not None:
+        return strawberry.ID
     return edit.kind if edit is not None and edit.kind is not None else _base(entity.types[f.name])
 
 
-def create_input(entity: Entity) -> Any:
-    """The create input's declared fields (see the module docstring)."""
+def _own(f: Field, own: dict[str, Any]) -> bool:
+    """Whether the input class writes ``f`` itself (or the nested input that holds it)."""
+    within = f.edit.within if f.edit is not None else None
+    return (within or f.input_name) in own
+
+
+# The nested inputs of an entity's create/update inputs: ``Edit.within`` -> its input type.
+Nested = dict[str, type]
+
+
+def _grouped(
+    entity: Entity,
+    fields: tuple[Field, ...],
+    nested: Nested | None,
+    one: Callable[[Field], _Added],
+    group: Callable[[str, type, bool], _Added],
+) -> list[_Added]:
+    """An input's generated fields: ``one(field)`` for each of ``fields``, and for the fields
+    set through a nested input, ``group(name, its type, required)`` once, where the first of
+    them stands."""
+    found: list[_Added] = []
+    for f in fields:
+        within = f.edit.within if f.edit is not None else None
+        if within is None:
+            found.append(one(f))
+        elif within not in {name for name, _, _ in found}:
+            assert nested is not None and within in nested, f"{entity.name}: no input {within}"
+            members = [m for m in fields if m.edit is not None and m.edit.within == within]
+            found.append(group(within, nested[within], any(map(entity.required, members))))
+    return found
+
+
+def _create_field(entity: Entity, f: Field) -> _Added:
+    """A create input's field: ``T!`` when required, ``T! = default`` with a default, else
+    ``T = null``; described by ``Edit.created``."""
+    assert f.edit is not None
+    kind = _input_kind(entity, f)
+    description = f.edit.created
+    if f.edit.default is not None:
+        return (
+            f.input_name,
+            kind,
+            strawberry.field(default=f.edit.default, description=description),
+        )
+    if entity.required(f):
+        return (
+            f.input_name,
+            kind,
+            strawberry.field(description=description) if description else None,
+        )
+    return (f.input_name, kind | None, strawberry.field(default=None, description=description))
+
+
+def create_input(entity: Entity, nested: Nested | None = None) -> Any:
+    """The create input's declared fields (see the module docstring); ``nested``: the input
+    type of each ``Edit.within`` (:func:`nested_input`)."""
 
     def fields(own: dict[str, Any]) -> list[_Added]:
-        found: list[_Added] = []
-        for f in entity.edits(create=True):
-            if f.input_name in own:
-                continue
-            assert f.edit is not None
-            kind = _input_kind(entity, f)
-            if entity.required(f):
-                default = strawberry.field(description=f.edit.created) if f.edit.created else None
-                found.append((f.input_name, kind, default))
-            else:
-                default = strawberry.field(default=None, description=f.edit.created)
-                found.append((f.input_name, kind | None, default))
-        return found
+        edits = tuple(f for f in entity.edits(create=True) if not _own(f, own))
+        return _grouped(
+            entity,
+            edits,
+            nested,
+            lambda f: _create_field(entity, f),
+            lambda name, kind, required: (
+                (name, kind, None)
+                if required
+                else (name, kind | None, strawberry.field(default=None))
+            ),
+        )
 
     return _add(fields, first=False)
 
 
-def update_input(entity: Entity) -> Any:
+def nested_input(entity: Entity, within: str, name: str, description: str) -> Any:
+    """The input type ``name`` of the fields the create and update inputs set through their
+    nested input ``within`` (``Edit.within``), as a create input shows them."""
+    members = [f for f in entity.editable if f.edit is not None and f.edit.within == within]
+    cls = type(name, (), {})
+    cls.__annotations__ = {}
+    for f in members:
+        field_name, kind, default = _create_field(entity, f)
+        cls.__annotations__[field_name] = kind
+        if default is not None:
+            setattr(cls, field_name, default)
+    return strawberry.input(cls, name=name, description=description)
+
+
+def update_input(entity: Entity, nested: Nested | None = None) -> Any:
     """``id``, ``rowVersion`` and the update input's declared fields (module docstring)."""
 
     def leading(own: dict[str, Any]) -> list[_Added]:
@@ -224,15 +297,18 @@ def update_input(entity: Entity) -> Any:
 
     def fields(own: dict[str, Any]) -> list[_Added]:
         unset = strawberry.UNSET
-        return [
-            (
+        edits = tuple(f for f in entity.edits(create=False) if not _own(f, own))
+        return _grouped(
+            entity,
+            edits,
+            nested,
+            lambda f: (
                 f.input_name,
                 _input_kind(entity, f) | None,
                 strawberry.field(default=unset, description=f.edit.updated if f.edit else None),
-            )
-            for f in entity.edits(create=False)
-            if f.input_name not in own
-        ]
+            ),
+            lambda name, kind, _required: (name, kind | None, strawberry.field(default=unset)),
+        )
 
     return _add(fields, first=True, leading=leading)
 
@@ -281,16 +357,31 @@ def _base(kind: Any) -> Any:
     return next(a for a in getattr(kind, "__args__", (kind,)) if a is not type(None))
 
 
+def _given(f: Field, given: object, missing: Any) -> Any:
+    """What an input gave of ``f`` (``missing`` when omitted): through its nested input when
+    it has one (a nested input given null: null), a link's global id as the row's key."""
+    edit = f.edit
+    holder = given
+    if edit is not None and edit.within is not None:
+        holder = getattr(given, edit.within, missing)
+        if holder is missing or holder is None:
+            return holder
+    value = getattr(holder, f.input_name, missing)
+    if edit is not None and edit.link is not None and value is not missing and value is not None:
+        return pk_of(value, edit.link, f.where)
+    return value
+
+
 def created(
     entity: Entity, given: object, *, every: bool = False, by_input: bool = False
 ) -> dict[str, Any]:
     """The ``{column: value}`` of the declared fields a create input was given: a required one
     always, an optional one unless omitted (null), so that its column's default applies
     (``every``: omitted ones too, as None). ``by_input``: keyed by the input field's name, for a
-    service that takes them as keyword arguments."""
+    service that takes them as keyword arguments. A link is the key of the row it names."""
     found: dict[str, Any] = {}
     for f in entity.edits(create=True):
-        value = getattr(given, f.input_name, None)
+        value = _given(f, given, None)
         if value is not None or every or entity.required(f):
             found[f.input_name if by_input else f.name] = value
     return found
@@ -315,11 +406,13 @@ def updated(entity: Entity, given: object, *, by_input: bool = False) -> Update:
 
 def edited(entity: Entity, given: object, *, by_input: bool = False) -> dict[str, Any]:
     """The ``{column: value}`` of the declared fields an update input sent (``by_input``:
-    keyed by the input field's name); null included, omitted ones left out."""
+    keyed by the input field's name); null included (a nested input sent as null: each of its
+    fields), omitted ones left out."""
+    unset = strawberry.UNSET
     return {
         (f.input_name if by_input else f.name): value
         for f in entity.edits(create=False)
-        if (value := getattr(given, f.input_name, strawberry.UNSET)) is not strawberry.UNSET
+        if (value := _given(f, given, unset)) is not unset
     }
 
 

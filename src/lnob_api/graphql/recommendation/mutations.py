@@ -3,60 +3,55 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import ClassVar
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lnob_api.declare.statistics import RECOMMENDATION
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.declared import on_row
+from lnob_api.graphql.declared import (
+    Declared,
+    create_input,
+    created,
+    edited,
+    nested_input,
+    on_row,
+    update_input,
+)
 from lnob_api.graphql.enums import Visibility
-from lnob_api.graphql.ids_input import Edit, Versioned, pk_of
+from lnob_api.graphql.ids_input import Versioned, pk_of
 from lnob_api.graphql.mutations import WRITE, calls, payload, writes
 from lnob_api.graphql.mutations import actor as _actor
 from lnob_api.graphql.recommendation.types import Recommendation, RecommendationResponse
-from lnob_api.models.evidence import AuthorityLevel, RecommendationStatus
+from lnob_api.models.evidence import RecommendationStatus
 from lnob_api.recommendation import service
 
-
-@strawberry.input(description="The authority a recommendation is addressed to.")
-class AuthorityInput:
-    name: str = strawberry.field(description="e.g. Ministry of Health, Kisumu County Assembly.")
-    level: AuthorityLevel
-    organisation: strawberry.ID | None = strawberry.field(
-        default=None, description="The authority's organisation id, when it has one here."
-    )
+AuthorityInput = nested_input(
+    RECOMMENDATION,
+    "authority",
+    "AuthorityInput",
+    "The authority a recommendation is addressed to.",
+)
+# The recommendation's nested inputs (declare.statistics: Edit.within).
+_NESTED = {"authority": AuthorityInput}
 
 
 @strawberry.input(description="A new recommendation from a publication and/or a dataset.")
+@create_input(RECOMMENDATION, _NESTED)  # the declared fields (declare.statistics), then these
 class RecommendationCreateInput:
     coalition: str = strawberry.field(description="Country code of the owning coalition.")
-    text: str
-    authority: AuthorityInput
-    publication: strawberry.ID | None = strawberry.field(
-        default=None, description="The publication it comes from (give this or dataset)."
-    )
-    dataset: strawberry.ID | None = strawberry.field(
-        default=None, description="The dataset it comes from (give this or publication)."
-    )
+    declared: ClassVar[Declared]
     targets: list[str] | None = strawberry.field(default=None, description="SDG target codes.")
-    issued_on: date | None = strawberry.field(
-        default=None, description="When it was put to the authority (also the OPEN date)."
-    )
     visibility: Visibility | None = strawberry.field(
         default=None, description="Default COALITION; other levels need a coalition admin."
     )
 
 
 @strawberry.input(description="Changes to a recommendation; omitted fields stay as they are.")
-class RecommendationUpdateInput(Edit):
-    text: str | None = strawberry.UNSET
-    authority: AuthorityInput | None = strawberry.UNSET
-    publication: strawberry.ID | None = strawberry.UNSET
-    dataset: strawberry.ID | None = strawberry.UNSET
+@update_input(RECOMMENDATION, _NESTED)  # id, rowVersion, the declared fields, then these
+class RecommendationUpdateInput:
     targets: list[str] | None = strawberry.UNSET
-    issued_on: date | None = strawberry.UNSET
     visibility: Visibility | None = strawberry.field(
         default=None, description="A change needs a coalition admin."
     )
@@ -98,31 +93,6 @@ RecommendationSetStatusPayload = payload(
 )
 
 
-def _fields(data: Any) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    for name in ("text", "issued_on"):
-        value = getattr(data, name)
-        if value is not strawberry.UNSET:
-            fields[name] = value
-    for name, type_name in (("publication", "Publication"), ("dataset", "Dataset")):
-        value = getattr(data, name)
-        if value is not strawberry.UNSET:
-            fields[f"{name}_id"] = pk_of(value, type_name, name) if value is not None else None
-    authority = data.authority
-    if authority is not strawberry.UNSET:
-        if authority is None:
-            fields["authority_name"] = ""  # required: refused by the service
-        else:
-            fields["authority_name"] = authority.name
-            fields["authority_level"] = authority.level
-            fields["authority_organisation_id"] = (
-                pk_of(authority.organisation, "Organisation", "authority.organisation")
-                if authority.organisation is not None
-                else None
-            )
-    return fields
-
-
 @strawberry.type
 class RecommendationMutations:
     recommendation_create = calls(
@@ -131,7 +101,7 @@ class RecommendationMutations:
         RecommendationCreatePayload,
         permission_classes=WRITE,
         description="Record a recommendation to an authority (status OPEN). Coalition editors.",
-        args=lambda i: {"fields": _fields(i)},
+        args=lambda i: {"fields": created(RECOMMENDATION, i)},
     )
 
     recommendation_update = on_row(
@@ -142,7 +112,7 @@ class RecommendationMutations:
         permission_classes=WRITE,
         description="Edit a recommendation.",
         args=lambda i: {
-            "fields": _fields(i),
+            "fields": edited(RECOMMENDATION, i),
             "target_codes": None if i.targets is strawberry.UNSET else (i.targets or []),
         },
     )

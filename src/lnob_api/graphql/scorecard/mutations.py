@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,10 +13,17 @@ from strawberry.file_uploads import Upload
 
 from lnob_api.declare.statistics import SCORECARD, SCORECARD_ACTION
 from lnob_api.graphql.context import Info
-from lnob_api.graphql.declared import on_row
+from lnob_api.graphql.declared import (
+    Declared,
+    create_input,
+    created,
+    edited,
+    on_row,
+    update_input,
+)
 from lnob_api.graphql.enums import Visibility
 from lnob_api.graphql.ids import to_global_id
-from lnob_api.graphql.ids_input import Edit, Versioned, pk_of
+from lnob_api.graphql.ids_input import Versioned, pk_of
 from lnob_api.graphql.mutations import (
     FILE_CODES,
     WRITE,
@@ -45,37 +52,18 @@ from lnob_api.scorecard import repository as scorecard_repo
 
 
 @strawberry.input(description="A new community scorecard in a coalition.")
+@create_input(SCORECARD)  # the declared fields (declare.statistics) where ``declared`` stands
 class ScorecardCreateInput:
     coalition: str = strawberry.field(description="Country code of the owning coalition.")
-    title: str
-    service: str = strawberry.field(description='The service assessed ("primary health centre").')
-    area: str = strawberry.field(description="The community: an area code in the country.")
-    period: str = strawberry.field(description="SDMX period it covers (2019, 2019-Q2...).")
-    description: str = ""
-    scale_min: float = strawberry.field(default=1.0, description="Lowest score (default 1).")
-    scale_max: float = strawberry.field(default=5.0, description="Highest score (default 5).")
-    project: strawberry.ID | None = None
-    dataset: strawberry.ID | None = None
-    facilitator: strawberry.ID | None = strawberry.field(
-        default=None, description="The facilitating organisation's id."
-    )
+    declared: ClassVar[Declared]
     visibility: Visibility | None = strawberry.field(
         default=None, description="Default COALITION; other levels need a coalition admin."
     )
 
 
 @strawberry.input(description="Changes to a scorecard; omitted fields stay as they are.")
-class ScorecardUpdateInput(Edit):
-    title: str | None = strawberry.UNSET
-    service: str | None = strawberry.UNSET
-    area: str | None = strawberry.UNSET
-    period: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    scale_min: float | None = strawberry.UNSET
-    scale_max: float | None = strawberry.UNSET
-    project: strawberry.ID | None = strawberry.UNSET
-    dataset: strawberry.ID | None = strawberry.UNSET
-    facilitator: strawberry.ID | None = strawberry.UNSET
+@update_input(SCORECARD)  # id, rowVersion, the declared fields, then these
+class ScorecardUpdateInput:
     visibility: Visibility | None = strawberry.field(
         default=None, description="A change needs a coalition admin."
     )
@@ -202,12 +190,8 @@ ScorecardActionAddPayload = payload("ScorecardActionAddPayload", action=Scorecar
 ScorecardActionUpdatePayload = payload("ScorecardActionUpdatePayload", action=ScorecardAction)
 
 
-# Input names -> (column, global id type or None).
+# An action's input names -> (column, global id type or None).
 _REFS = {
-    "area": ("area_code", None),
-    "project": ("project_id", "Project"),
-    "dataset": ("dataset_id", "Dataset"),
-    "facilitator": ("facilitator_organisation_id", "Organisation"),
     "owner_organisation": ("owner_organisation_id", "Organisation"),
     "criterion": ("criterion_id", "ScorecardCriterion"),
 }
@@ -225,24 +209,15 @@ def _fields(data: Any, names: tuple[str, ...]) -> dict[str, Any]:
             head, *rest = name.split("_")
             value = pk_of(value, type_name, head + "".join(w.title() for w in rest))
         fields[column] = value
-    for name in ("scale_min", "scale_max", "status"):
-        if name in fields and fields[name] is None:
-            del fields[name]
-    return fields
+    return _kept(fields)
 
 
-SCORECARD_FIELDS = (
-    "title",
-    "service",
-    "area",
-    "period",
-    "description",
-    "scale_min",
-    "scale_max",
-    "project",
-    "dataset",
-    "facilitator",
-)
+def _kept(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` without a null scale end or status: null leaves them as they are."""
+    return {k: v for k, v in fields.items() if v is not None or k not in _KEPT}
+
+
+_KEPT = frozenset(("scale_min", "scale_max", "status"))
 ACTION_FIELDS = ("text", "owner_name", "owner_organisation", "due_on", "status", "criterion")
 
 
@@ -267,7 +242,7 @@ class ScorecardMutations:
         ScorecardCreatePayload,
         permission_classes=WRITE,
         description="Create a community scorecard. Coalition editors.",
-        args=lambda i: {"fields": _fields(i, SCORECARD_FIELDS)},
+        args=lambda i: {"fields": created(SCORECARD, i)},
     )
 
     scorecard_update = on_row(
@@ -277,7 +252,7 @@ class ScorecardMutations:
         ScorecardUpdatePayload,
         permission_classes=WRITE,
         description="Edit a scorecard.",
-        args=lambda i: {"fields": _fields(i, SCORECARD_FIELDS)},
+        args=lambda i: {"fields": _kept(edited(SCORECARD, i))},
     )
 
     scorecard_criterion_add = calls(
