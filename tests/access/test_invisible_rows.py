@@ -5,7 +5,9 @@ with EXPLAIN (no ANALYZE, no timing): the datasets the caller reads are computed
 key-order walk is bounded, with a gated second part that never walks the key index. The
 equivalence test pages through the leak matrix's world with tiny windows, so that the second
 part answers most pages, and checks every principal still gets exactly the rows written out in
-the leak matrix, in order, without duplicates.
+the leak matrix, in order, without duplicates. The window is swapped where the page reads it:
+the ``Source`` held by the ``observations`` field's ``Paged`` extension (the module attribute
+``observation_repo.OBSERVATIONS`` is read once, when the field is declared).
 """
 
 from __future__ import annotations
@@ -30,12 +32,24 @@ from tests.access.test_leak_matrix import (
 )
 from tests.helpers import bearer
 
+from lnob_api.graphql.connections import Paged, paged_of
+from lnob_api.graphql.observation.queries import ObservationQueries
 from lnob_api.observation import repository as observation_repo
+from lnob_api.read import repository as read_repository
 
 PAGE = (
     "query($d:[ID!], $after:String){ observations(filter:{datasets:$d}, first:2, after:$after)"
     f" {{ {OBS.replace('node {', 'cursor node { id', 1)} pageInfo {{ hasNextPage endCursor }} }} }}"
 )
+
+
+def _observations_field() -> Paged:
+    """The ``Paged`` extension of ``Query.observations``: what the Strawberry path pages with."""
+    field = ObservationQueries.__strawberry_definition__.get_field("observations")
+    assert field is not None
+    paged = paged_of(field)
+    assert paged is not None and paged.relation is observation_repo.OBSERVATIONS
+    return paged
 
 
 @pytest.mark.parametrize("principal", PRINCIPALS)
@@ -47,9 +61,19 @@ async def test_windowed_pages_give_every_principal_its_rows(
 ) -> None:
     call = _caller(client, world, principal)
     ids = [_gid("Dataset", ds["id"]) for ds in world["datasets"].values()]
+    paged = _observations_field()
+    used: list[int] = []  # the windows the pages were built with (the real ``windowed``)
+    real_windowed = read_repository.windowed
+
+    def windowed(*args: Any, **kwargs: Any) -> Any:
+        used.append(args[3])
+        return real_windowed(*args, **kwargs)
+
+    monkeypatch.setattr(read_repository, "windowed", windowed)
     for window in (1, 3, 5_000):
         source = dataclasses.replace(observation_repo.OBSERVATIONS, window=window)
-        monkeypatch.setattr(observation_repo, "OBSERVATIONS", source)
+        monkeypatch.setattr(paged, "relation", source)
+        used.clear()
         nodes: list[dict[str, Any]] = []
         after = None
         for _ in range(20):
@@ -62,6 +86,7 @@ async def test_windowed_pages_give_every_principal_its_rows(
         assert len(keys) == len(set(keys)), f"window {window}: a row came twice"
         assert _obs_rows(world, nodes) == expected_data(principal), f"window {window}"
         assert len(nodes) == len(expected_data(principal))
+        assert used and set(used) == {window}, f"window {window}: pages used {set(used)}"
 
 
 def _plan_nodes(node: dict[str, Any], parents: tuple[str, ...] = ()) -> Iterator[Any]:
