@@ -16,6 +16,7 @@ from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ColumnElement
 
 Text = ColumnElement[str]
@@ -105,18 +106,21 @@ def boolean(value: ColumnElement[Any]) -> Text:
 def number(value: ColumnElement[Any]) -> Text:
     """A float8 as Python's ``repr``: PostgreSQL writes the same shortest digits, but ``3``
     where Python writes ``3.0``, and ``1.5e+15`` where Python writes ``1500000000000000.0``
-    (Python switches to an exponent from 1e16, PostgreSQL from 1e15).
+    (Python switches to an exponent from 1e16, PostgreSQL from 1e15); and from 1e16, where
+    Python writes a shorter number halfway to a neighbour, ``_halfway`` finds it.
 
     The cases are told apart on the number, not on its text, so that PostgreSQL writes the
     text once per value (``float8out``, and ``LIKE`` on it, were most of a page's cost):
     whole and below 1e15 -> the text and ``.0``; from 1e15 below 1e16 -> the digits written
-    out; anything else (fractions, exponents, ``NaN``, ``Infinity``: ``NaN`` is above every
-    number in PostgreSQL's order) -> the text as it is."""
+    out; finite from 1e16 -> ``_halfway``'s digits, else the text; anything else (fractions,
+    ``NaN``, ``Infinity``: ``NaN`` is above every number in PostgreSQL's order) -> the text
+    as it is."""
     double = sa.cast(value, sa.Float(53))
     text = sa.cast(double, sa.Text)
     size = sa.func.abs(double)
     e15 = sa.literal_column("CAST(1e15 AS FLOAT(53))", sa.Float(53))
     e16 = sa.literal_column("CAST(1e16 AS FLOAT(53))", sa.Float(53))
+    infinity = sa.literal_column("CAST('Infinity' AS FLOAT(53))", sa.Float(53))
     sign = sa.case((double < 0, lit("-")), else_=lit(""))
     digits = sa.func.replace(
         sa.func.split_part(sa.func.ltrim(text, lit("-")), lit("e"), 1), lit("."), lit("")
@@ -130,11 +134,70 @@ def number(value: ColumnElement[Any]) -> Text:
         ]
     )
     shown = sa.case(
-        (sa.and_(size < e15, double == sa.func.trunc(double)), concat([text, lit(".0")])),
-        (sa.and_(size >= e15, size < e16), fifteen),
+        (
+            size < e15,
+            sa.case((double == sa.func.trunc(double), concat([text, lit(".0")])), else_=text),
+        ),
+        (size < e16, fifteen),
+        (size < infinity, sa.func.coalesce(concat([sign, _halfway(size)]), text)),
         else_=text,
     )
     return nullable(value, sa.type_coerce(shown, sa.Text))
+
+
+def _halfway(size: ColumnElement[float]) -> Text:
+    """Python's ``repr`` of a float8 from 1e16 (``size``, not negative) where it is shorter
+    than PostgreSQL's text, else null (``2.004928496331501e+16`` for PostgreSQL's
+    ``2.0049284963315008e+16``, ``1e+23`` for ``9.999999999999999e+22``).
+
+    Both write the shortest digits that read back as the number, but PostgreSQL's Ryu is
+    built without ``STRICTLY_SHORTEST`` (``src/common/d2s.c``): it never writes a number
+    halfway to a neighbour, which reads back as this one when its last bit is 0 (round half
+    to even), and Python does. Such a number has fewer digits only among whole numbers of 17
+    digits or more, so only from 1e16 (in fact below 1e39). When it is shorter, it is one of
+    the two numbers of one digit less than PostgreSQL's text around it (any other of that
+    length would lie strictly inside, and PostgreSQL would have written it); the one that
+    reads back as the number, with its trailing zeros dropped, is Python's digits. All in
+    ``numeric`` from the text (``float8::numeric`` keeps only 15 digits); a neighbour above
+    the largest double is not read back (an error). A scalar subquery (its steps named once
+    each), evaluated only for the values that reach it."""
+
+    def step(name: str, *values: ColumnElement[Any]) -> Any:
+        return sa.func.unnest(postgresql.array(list(values))).table_valued("v").render_derived(name)
+
+    written = step("float_text", sa.cast(size, sa.Text))
+    mantissa = sa.func.split_part(written.c.v, lit("e"), 1)
+    place = step(
+        "float_place",
+        sa.cast(sa.func.split_part(written.c.v, lit("e"), 2), sa.Integer)
+        - sa.func.length(sa.func.replace(mantissa, lit("."), lit("")))
+        + sa.literal_column("2", sa.Integer),
+    )
+    below = sa.func.trunc(sa.cast(written.c.v, sa.Numeric), -place.c.v)
+    ten = sa.literal_column("CAST(10 AS NUMERIC)", sa.Numeric)
+    near = step("float_near", below, sa.func.trunc(below + sa.func.power(ten, place.c.v)))
+    whole = step("float_whole", sa.cast(near.c.v, sa.Text))
+    kept = sa.func.rtrim(whole.c.v, lit("0"))
+    largest = sa.literal_column("CAST('1.7976931348623157e308' AS NUMERIC)", sa.Numeric)
+    reads_back = sa.case(
+        (near.c.v < largest, sa.cast(near.c.v, sa.Float(53)) == sa.cast(written.c.v, sa.Float(53)))
+    )
+    shorter = concat(
+        [
+            sa.func.left(kept, 1),
+            sa.case(
+                (sa.func.length(kept) > 1, concat([lit("."), sa.func.substr(kept, 2)])),
+                else_=lit(""),
+            ),
+            lit("e+"),
+            sa.cast(sa.func.length(whole.c.v) - 1, sa.Text),
+        ]
+    )
+    joined = written.join(place, sa.true()).join(near, sa.true()).join(whole, sa.true())
+    return sa.type_coerce(
+        sa.select(shorter).select_from(joined).where(reads_back).limit(1).scalar_subquery(),
+        sa.Text,
+    )
 
 
 def date(value: ColumnElement[Any]) -> Text:
