@@ -5,8 +5,9 @@ Their GraphQL object fields come from here (``graphql.declared.declared``); the 
 fields (suppression flags, renamed fields such as ``responder``, links) and the resolvers stay
 written in the types. So do the create and update inputs of scorecards and recommendations
 (``@create_input``/``@update_input``: links as ids, a recommendation's ``authority { name level
-organisation }`` as a nested input, ``Edit.within``). Observations, official values and uploads are read through sources that
-compute columns (suppression, codes of the indicator or target), so they are not declared yet.
+organisation }`` as a nested input, ``Edit.within``). Observations, official values and uploads
+are read through sources that compute columns (suppression, codes of the indicator or
+target), so they are not declared yet.
 """
 
 from __future__ import annotations
