@@ -39,7 +39,9 @@ from lnob_api.declare.entities import (
     ORGANISATION,
     PROJECT,
     PUBLICATION,
+    QUALITY_CRITERION,
 )
+from lnob_api.declare.more import MARGINALISED_GROUP
 from lnob_api.declare.statistics import RECOMMENDATION, SCORECARD
 from lnob_api.graphql.ids import from_global_id, to_global_id
 
@@ -276,6 +278,27 @@ SPECS = (
             "publication_id": _link("Publication", "publications"),
             "dataset_id": _link("Dataset", "datasets"),
             "authority_organisation_id": _link("Organisation", "organisations"),
+        },
+    ),
+    Spec(
+        QUALITY_CRITERION,
+        "qualityCriterionCreate",
+        "qualityCriterion",
+        lambda w: {"coalition": w.code},
+        "qualityCriterionUpdate",
+        own={"code": lambda w, second: (f"NSO-{_n()}", None)},
+    ),
+    Spec(
+        MARGINALISED_GROUP,
+        "marginalisedGroupCreate",
+        "marginalisedGroup",
+        lambda w: {"coalition": w.code},
+        "marginalisedGroupUpdate",
+        own={
+            "code": lambda w, second: (f"LT_{_n()}", None),
+            "maps_to": _same(
+                [{"dimension": "SEX", "code": "F"}], [{"dimension": "AGE", "code": "Y_GE65"}]
+            ),
         },
     ),
 )

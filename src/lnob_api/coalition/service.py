@@ -70,18 +70,6 @@ def camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def check_lengths(
-    fields: Mapping[str, Any], limits: Mapping[str, int], problems: list[InvalidInput]
-) -> None:
-    """A TOO_LONG problem for each text in ``fields`` longer than its limit."""
-    for name, limit in limits.items():
-        value = fields.get(name)
-        if isinstance(value, str) and len(value) > limit:
-            problems.append(
-                InvalidInput(camel(name), f"at most {limit} characters", code="TOO_LONG")
-            )
-
-
 def check_required(
     fields: Mapping[str, Any], names: Iterable[str], problems: list[InvalidInput]
 ) -> None:

@@ -345,9 +345,13 @@ QUALITY_CRITERION = Entity(
     models.QualityCriterion,
     (
         Field("coalition_id", public=False),
-        Field("code", "Unique within the coalition, such as NSO-1."),
-        Field("label"),
-        Field("description"),
+        Field(
+            "code",
+            "Unique within the coalition, such as NSO-1.",
+            editable=Edit(limit=40, created="Unique in the coalition, such as NSO-1."),
+        ),
+        Field("label", editable=Edit(limit=300)),
+        Field("description", editable=DESCRIPTION),
         Field(
             "row_version",
             "Changes on every edit; send it back with an update (optimistic locking).",

@@ -9,7 +9,7 @@ fields after them, the resolvers and the links stay written in the types.
 from __future__ import annotations
 
 from lnob_api import models
-from lnob_api.declare import Entity, Field
+from lnob_api.declare import DESCRIPTION_MAX, Edit, Entity, Field
 
 ROW_VERSION = "Changes on every edit; send it back with an update (optimistic locking)."
 
@@ -17,11 +17,17 @@ MARGINALISED_GROUP = Entity(
     "MarginalisedGroup",
     models.MarginalisedGroup,
     (
-        Field("code"),
-        Field("name"),
-        Field("description"),
+        Field(
+            "code",
+            editable=Edit(
+                limit=40, update=False, created="Capital letters, digits, _; fixed once created."
+            ),
+        ),
+        Field("name", editable=Edit(limit=200)),
+        Field("description", editable=Edit(limit=DESCRIPTION_MAX)),
         Field("coalition_id", public=False),
-        Field("maps_to", public=False),
+        # The standard dimension codes it corresponds to (the inputs' ``mapsTo``, a list).
+        Field("maps_to", public=False, editable=True),
         Field("row_version", ROW_VERSION),
     ),
     description="A group at risk of being left behind (people with disabilities, Dalits...).",

@@ -28,6 +28,8 @@ from lnob_api.audit.service import Actor
 from lnob_api.auth.principal import Principal, Scope
 from lnob_api.coalition import service as coalition_service
 from lnob_api.db.rows import assign
+from lnob_api.declare.entities import QUALITY_CRITERION
+from lnob_api.declare.more import MARGINALISED_GROUP
 from lnob_api.domain_kit import writes
 from lnob_api.errors import Conflict, InvalidInput, NotFound, ValidationFailed, check_version
 from lnob_api.models.enums import CoalitionRole
@@ -44,8 +46,6 @@ __all__ = [
     "update_group",
 ]
 
-CRITERION_LIMITS = {"code": 40, "label": 300, "description": coalition_service.DESCRIPTION_MAX}
-GROUP_LIMITS = {"code": 40, "name": 200, "description": coalition_service.DESCRIPTION_MAX}
 _CRITERION_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]*$")
 _GROUP_CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 # An SDMX identifier that fits the observation dimension columns (20 characters).
@@ -82,6 +82,7 @@ def _trim_with_code(
 
 
 def _criterion_fields(fields: dict[str, Any], problems: list[InvalidInput]) -> dict[str, Any]:
+    """Trimmed and checked (its limits: declare.entities.QUALITY_CRITERION)."""
     _trim_with_code(
         fields,
         problems,
@@ -90,7 +91,7 @@ def _criterion_fields(fields: dict[str, Any], problems: list[InvalidInput]) -> d
         code_rule="capital letters, digits, '.', '-' and '_', such as NSO-1",
     )
     coalition_service.check_required(fields, ("code", "label"), problems)
-    coalition_service.check_lengths(fields, CRITERION_LIMITS, problems)
+    QUALITY_CRITERION.check_edits(fields, problems)
     return fields
 
 
@@ -215,6 +216,7 @@ def _maps_to(
 
 
 def _group_fields(fields: dict[str, Any], problems: list[InvalidInput]) -> dict[str, Any]:
+    """Trimmed and checked (its limits: declare.more.MARGINALISED_GROUP)."""
     _trim_with_code(
         fields,
         problems,
@@ -223,7 +225,7 @@ def _group_fields(fields: dict[str, Any], problems: list[InvalidInput]) -> dict[
         code_rule="capital letters, digits and '_', starting with a letter, such as NP_MADHESI",
     )
     coalition_service.check_required(fields, ("code", "name"), problems)
-    coalition_service.check_lengths(fields, GROUP_LIMITS, problems)
+    MARGINALISED_GROUP.check_edits(fields, problems)
     if "maps_to" in fields:
         fields["maps_to"] = _maps_to(fields["maps_to"], problems)
     return fields
