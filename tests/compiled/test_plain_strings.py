@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
-from tests.factories import create_coalition, create_dataset, create_observation
+from tests.factories import create_coalition, create_dataset, create_observation, create_project
 
 from lnob_api.graphql.compiled import render
 from lnob_api.graphql.compiled.fields import PLAIN
@@ -21,6 +21,18 @@ SHOWN = {"sex": "sex", "age": "age", "disabilityStatus": "disability_status"}
 SHOWN |= {"urbanisation": "urbanisation", "group": "group_code"}
 
 ESCAPED = ['"', "\\", "\n", "\x01", "\x1f"]
+
+# The slugs and codes of the other served types: (table, a valid value, the CHECK).
+HELD = {
+    ("Coalition", "slug"): ("coalitions", "a-slug", "slug_format"),
+    ("Dataset", "slug"): ("datasets", "a-slug", "slug_format"),
+    ("Project", "slug"): ("projects", "a-slug", "slug_format"),
+    ("Area", "code"): ("areas", "QQ", "code_format"),
+    ("Coalition", "code"): ("coalitions", "QQ", "code_fkey"),
+    ("Indicator", "code"): ("indicators", "1.1.9", "code_format"),
+    ("MarginalisedGroup", "code"): ("marginalised_groups", "ROMA", "code_format"),
+    ("SdgTarget", "code"): ("sdg_targets", "1.9", "code_format"),
+}
 
 
 async def _refused(conn: AsyncConnection, statement: sa.TextClause, constraint: str) -> None:
@@ -35,7 +47,7 @@ async def test_every_plain_field_is_held_by_a_check(conn: AsyncConnection) -> No
     row = await create_observation(conn, await create_dataset(conn, await create_coalition(conn)))
     assert {("Observation", "areaCode"), ("Observation", "period")} | {
         ("Observation", field) for field in SHOWN
-    } == PLAIN
+    } | set(HELD) == PLAIN
     assert sorted(SHOWN.values()) == sorted(DIMENSION_COLUMNS)
     for char in ESCAPED:
         # when / then: an area code (observations.area_code refers to areas.code) ...
@@ -58,6 +70,28 @@ async def test_every_plain_field_is_held_by_a_check(conn: AsyncConnection) -> No
                 v=f"F{char}M", id=row["id"]
             )
             await _refused(conn, code, f"ck_observations_{column}_plain")
+
+
+@pytest.mark.parametrize("field", sorted(HELD))
+async def test_each_slug_and_code_is_held_by_a_check(
+    conn: AsyncConnection, field: tuple[str, str]
+) -> None:
+    # given a row of the table (reference rows are seeded; a coalition, project, dataset made)
+    (table, valid, check), column = HELD[field], field[1]
+    coalition = await create_coalition(conn)
+    await create_project(conn, coalition)
+    await create_dataset(conn, coalition)
+    key = "code" if table in ("areas", "sdg_targets") else "id"
+    some = sa.text(f"SELECT {key} FROM {table} ORDER BY {key} LIMIT 1")
+    first = (await conn.execute(some)).scalar_one()
+    for char in ESCAPED:
+        # when / then
+        bad = f"{valid[:-1]}{char}"  # as long as a valid one
+        update = sa.text(f"UPDATE {table} SET {column} = :v WHERE {key} = :k").bindparams(
+            v=bad, k=first
+        )
+        name = "fk_coalitions_code_areas" if check == "code_fkey" else f"ck_{table}_{check}"
+        await _refused(conn, update, name)
 
 
 async def test_a_code_of_other_characters_is_kept(conn: AsyncConnection) -> None:

@@ -137,7 +137,9 @@ def cell_key_sql(secret: ColumnElement[Any], parts: Sequence[ColumnElement[Any]]
         _fixed("|"), secret, *(sa.func.coalesce(sa.cast(p, sa.Text), empty) for p in parts)
     )
     digest = sa.func.sha256(sa.func.convert_to(text, _fixed("UTF8")))
-    hex_word = _fixed("x") + sa.func.encode(sa.func.substring(digest, _fixed(1), _fixed(4)), "hex")
+    hex_word = _fixed("x") + sa.func.encode(
+        sa.func.substring(digest, _fixed(1), _fixed(4)), _fixed("hex")
+    )
     word = sa.cast(sa.cast(hex_word, pg.BIT(32)), sa.BigInteger)
     return word / _fixed(_KEY_SPACE)
 

@@ -138,6 +138,16 @@ PLAIN = {
     # CHECK ck_observations_<column>_plain (models.observation.ESCAPED): no quote, backslash or
     # control character in a disaggregation code
     *(("Observation", to_camel_case(f.shown_as or f.name)) for f in DIMENSIONS.fields),
+    # CHECK ck_<table>_slug_format: ^[a-z0-9][a-z0-9-]*$
+    ("Coalition", "slug"),
+    ("Dataset", "slug"),
+    ("Project", "slug"),
+    # CHECK ck_<table>_code_format (a coalition's code is an area's, by its FK)
+    ("Area", "code"),
+    ("Coalition", "code"),
+    ("Indicator", "code"),
+    ("MarginalisedGroup", "code"),
+    ("SdgTarget", "code"),
 }
 
 
