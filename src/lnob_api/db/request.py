@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.util import greenlet_spawn
 
 from lnob_api.db import availability, replica
+from lnob_api.observability import metrics
 
 Row = Mapping[str, Any]
 T = TypeVar("T")
@@ -52,6 +53,8 @@ class EngineDatabase:
         self._shelf: list[tuple[Any, float]] = []  # (proxied connection, first checked out)
         self._shelf_used = False
         self._sweeping: asyncio.TimerHandle | None = None
+        # The pool gauges count shelved connections as shelved, not checked out (``/metrics``).
+        self._watch = metrics.pool_watch(engine)
         if self._pool is not None:
             held = weakref.ref(self)
 
@@ -122,6 +125,7 @@ class EngineDatabase:
             proxied.invalidate()
         elif len(self._shelf) < self.shelf_size and time.monotonic() - since < SHELF_HOLD:
             self._shelf.append((proxied, since))
+            self._counted(1)
             if self._sweeping is None:
                 self._sweeping = asyncio.get_running_loop().call_later(SHELF_IDLE, self._sweep)
         else:
@@ -132,6 +136,7 @@ class EngineDatabase:
         self._shelf_used = True
         while self._shelf:
             proxied, since = self._shelf.pop()
+            self._counted(-1)
             if not proxied.driver_connection.is_closed():
                 return proxied, since
             proxied.invalidate()  # its socket closed while shelved (as ``_drop_closed``)
@@ -141,6 +146,7 @@ class EngineDatabase:
         """The engine's pool was disposed (and replaced): shelved connections are closed."""
         shelved, self._shelf = self._shelf, []
         self._pool = self.engine.sync_engine.pool
+        self._counted(-len(shelved))
         for proxied, _ in shelved:
             proxied.invalidate()
 
@@ -165,7 +171,13 @@ class EngineDatabase:
 
     async def _unshelve(self) -> None:
         shelved, self._shelf = self._shelf, []
+        self._counted(-len(shelved))
         await self._checkin([proxied for proxied, _ in shelved])
+
+    def _counted(self, change: int) -> None:
+        """``change`` connections onto the shelf (negative: off it) for the pool gauges."""
+        if self._watch is not None and change:
+            self._watch.shelved(change)
 
     async def _checkin(self, connections: list[Any]) -> None:
         """Back to the pool. A pool whose idle connections are already ``pool_size`` closes

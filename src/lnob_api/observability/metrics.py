@@ -18,6 +18,7 @@ import os
 import re
 import tempfile
 import threading
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,14 @@ POOL_SIZE = Gauge(
 )
 POOL_CHECKED_OUT = Gauge(
     "lnob_db_pool_checked_out",
-    "Pooled connections in use now.",
+    "Pooled connections in use now (shelved ones not counted: see lnob_db_pool_shelved).",
+    ["pool"],
+    multiprocess_mode="livesum",
+)
+POOL_SHELVED = Gauge(
+    "lnob_db_pool_shelved",
+    "Connections held idle off the pool for the next compiled read (given back when reads "
+    "stop or the pool has no idle connection left).",
     ["pool"],
     multiprocess_mode="livesum",
 )
@@ -165,29 +173,58 @@ def observe_errors(codes: Iterable[object]) -> None:
         ERRORS.labels("graphql", code_label(code)).inc()
 
 
-def watch_pool(engine: Any, name: str = "primary") -> None:
-    """Keep the pool gauges of ``engine`` (an AsyncEngine) current on every checkout, checkin
-    and new connection."""
+class PoolWatch:
+    """The pool gauges of one engine, kept current on every checkout, checkin and new
+    connection, and on every move on or off the compiled reads' shelf
+    (``db.request.EngineDatabase``): a shelved connection is checked out as far as the pool
+    knows, idle as far as an operator cares, so it counts as shelved, not checked out."""
+
+    def __init__(self, sync_engine: Any, name: str) -> None:
+        self._engine = sync_engine  # its pool, read each time: ``dispose()`` replaces it
+        self._size, self._checked_out, self._overflow, self._shelved = (
+            gauge.labels(name)
+            for gauge in (POOL_SIZE, POOL_CHECKED_OUT, POOL_OVERFLOW, POOL_SHELVED)
+        )
+        self._held = 0
+
+    def update(self, returning: int = 0) -> None:
+        pool = self._engine.pool
+        self._size.set(pool.size())
+        self._overflow.set(pool.overflow())
+        self._counts(returning)
+
+    def shelved(self, change: int) -> None:
+        """``change`` connections put on a shelf (negative: taken off it, before they go
+        back to the pool or into use)."""
+        self._held = max(0, self._held + change)
+        self._counts()
+
+    def _counts(self, returning: int = 0) -> None:
+        # During the checkin event the connection still counts as checked out.
+        in_use = self._engine.pool.checkedout() - returning - self._held
+        self._checked_out.set(max(0, in_use))
+        self._shelved.set(self._held)
+
+
+_WATCHES: weakref.WeakKeyDictionary[Any, PoolWatch] = weakref.WeakKeyDictionary()
+
+
+def watch_pool(engine: Any, name: str = "primary") -> PoolWatch:
+    """Keep the pool gauges of ``engine`` (an AsyncEngine) current (``PoolWatch``)."""
     from sqlalchemy import event
 
     sync_engine = engine.sync_engine
-    pool = sync_engine.pool
-    size, checked_out, overflow = (
-        POOL_SIZE.labels(name),
-        POOL_CHECKED_OUT.labels(name),
-        POOL_OVERFLOW.labels(name),
-    )
+    watch = _WATCHES[sync_engine] = PoolWatch(sync_engine, name)
+    event.listen(sync_engine, "checkout", lambda *_: watch.update())
+    event.listen(sync_engine, "checkin", lambda *_: watch.update(returning=1))
+    event.listen(sync_engine, "connect", lambda *_: watch.update())
+    watch.update()
+    return watch
 
-    def update(returning: int = 0) -> None:
-        size.set(pool.size())
-        # During the checkin event the connection still counts as checked out.
-        checked_out.set(max(0, pool.checkedout() - returning))
-        overflow.set(pool.overflow())
 
-    event.listen(sync_engine, "checkout", lambda *_: update())
-    event.listen(sync_engine, "checkin", lambda *_: update(returning=1))
-    event.listen(sync_engine, "connect", lambda *_: update())
-    update()
+def pool_watch(engine: Any) -> PoolWatch | None:
+    """The ``PoolWatch`` of ``engine`` (an AsyncEngine), None when its pool is not watched."""
+    return _WATCHES.get(engine.sync_engine)
 
 
 def worker_started() -> None:
