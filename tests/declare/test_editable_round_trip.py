@@ -42,7 +42,12 @@ from lnob_api.declare.entities import (
     QUALITY_CRITERION,
 )
 from lnob_api.declare.more import MARGINALISED_GROUP
-from lnob_api.declare.statistics import RECOMMENDATION, SCORECARD
+from lnob_api.declare.statistics import (
+    RECOMMENDATION,
+    RECOMMENDATION_RESPONSE,
+    SCORECARD,
+    SCORECARD_CRITERION,
+)
 from lnob_api.graphql.ids import from_global_id, to_global_id
 
 ALL_SCOPES = ("data:read", "data:write", "coalition:admin", "partnership:admin")
@@ -79,6 +84,26 @@ class World:
         self.datasets = [dataset, await f.create_dataset(conn, self.coalition)]
         self.organisations = [member, agency]
         self.publications = [await f.create_publication(conn, self.coalition) for _ in range(2)]
+        recommendation = sa.insert(models.Recommendation).values(
+            coalition_id=self.coalition["id"],
+            dataset_id=dataset["id"],
+            text="Count the people with disabilities in every ward.",
+            authority_name="County Assembly",
+            authority_level="LOCAL",
+        )
+        key = await conn.scalar(recommendation.returning(models.Recommendation.id))
+        self.recommendation = to_global_id("Recommendation", key)
+        scorecard = sa.insert(models.Scorecard).values(
+            coalition_id=self.coalition["id"],
+            title="Health centre",
+            service="primary health centre",
+            area_code=self.code,
+            period="2019",
+            period_start=date(2019, 1, 1),
+            period_end=date(2019, 12, 31),
+        )
+        key = await conn.scalar(scorecard.returning(models.Scorecard.id))
+        self.scorecard = to_global_id("Scorecard", key)
         self.projects = [await f.create_project(conn, self.coalition) for _ in range(2)]
         area = models.Area
         self.subdivision = await conn.scalar(
@@ -279,6 +304,20 @@ SPECS = (
             "dataset_id": _link("Dataset", "datasets"),
             "authority_organisation_id": _link("Organisation", "organisations"),
         },
+    ),
+    Spec(
+        RECOMMENDATION_RESPONSE,
+        "recommendationRespond",
+        "response",
+        lambda w: {"id": w.recommendation},
+        own={"responder_organisation_id": _link("Organisation", "organisations")},
+    ),
+    Spec(
+        SCORECARD_CRITERION,
+        "scorecardCriterionAdd",
+        "criterion",
+        lambda w: {"scorecard": w.scorecard},
+        own={"target_code": _same("3.8", "1.2")},
     ),
     Spec(
         QUALITY_CRITERION,

@@ -97,10 +97,16 @@ SCORECARD_CRITERION = Entity(
     (
         *_private("scorecard_id", "indicator_id"),
         Field("position", "Its place in the scorecard, from 1."),
-        Field("label"),
-        Field("description"),
-        Field("target_code", "The SDG target it is linked to."),
+        Field("label", editable=Edit(limit=300)),
+        Field("description", editable=Edit(default="")),
+        Field(
+            "target_code",
+            "The SDG target it is linked to.",
+            editable=Edit(name="target", created="SDG target code, e.g. 3.8."),
+        ),
     ),
+    # Set by ``scorecardCriterionAdd`` (its input: ``@create_input``).
+    inputs=("label", "target_code", "description"),
     description="A coalition-defined criterion of a scorecard, linked to an SDG target.",
 )
 
@@ -205,16 +211,33 @@ RECOMMENDATION = Entity(
     "authority, with the authority's responses and the history of its status.",
 )
 
-# The columns before the renamed ``responder`` (written in the type, with what follows it).
+# The columns before ``recordedBy`` (written in the type, with what follows it); set by
+# ``recommendationRespond`` (its input: ``@create_input``).
 RECOMMENDATION_RESPONSE = Entity(
     "RecommendationResponse",
     models.RecommendationResponse,
     (
-        *_private("recommendation_id", "responder_organisation_id"),
-        Field("responded_on"),
-        Field("text"),
-        Field("commitment", "What the authority committed to ('' if none)."),
+        *_private("recommendation_id"),
+        Field(
+            "responder_organisation_id",
+            public=False,
+            editable=Edit(name="responder_organisation", link="Organisation"),
+        ),
+        Field("responded_on", editable=True),
+        Field("text", editable=Edit(limit=10_000)),
+        Field(
+            "commitment",
+            "What the authority committed to ('' if none).",
+            editable=Edit(default="", created="What they committed to."),
+        ),
+        Field(
+            "responder_name",
+            "Who responded, e.g. the county health department.",
+            editable=Edit(limit=300, name="responder", created="Who responded, in words."),
+            shown_as="responder",
+        ),
     ),
+    inputs=("responded_on", "text", "responder_name", "commitment", "responder_organisation_id"),
     description="An authority's response to a recommendation.",
 )
 

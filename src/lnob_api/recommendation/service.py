@@ -23,7 +23,7 @@ from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
 from lnob_api.dataset import service as dataset_service
 from lnob_api.db.rows import assign, insert
-from lnob_api.declare.statistics import RECOMMENDATION
+from lnob_api.declare.statistics import RECOMMENDATION, RECOMMENDATION_RESPONSE
 from lnob_api.errors import InvalidInput, ValidationFailed, check_version
 from lnob_api.models.common import mark_edited
 from lnob_api.models.enums import CoalitionRole, Visibility
@@ -34,9 +34,11 @@ from lnob_api.sdg import service as sdg_service
 
 __all__ = ["Actor"]
 
-# What a create and an update store, and their limits (declare.statistics.RECOMMENDATION).
+# What a create and an update store, and their limits (declare.statistics.RECOMMENDATION);
+# a response's limits (RECOMMENDATION_RESPONSE).
 EDITABLE = RECOMMENDATION.names(create=False)
 LIMITS = RECOMMENDATION.limits
+RESPONSE_LIMITS = RECOMMENDATION_RESPONSE.limits
 
 
 def _now() -> datetime:
@@ -253,8 +255,9 @@ async def respond(
     status too, as of the response's date."""
     rec = await _writable(session, actor, recommendation_id, row_version)
     problems: list[InvalidInput] = []
-    text = _text(fields.get("text"), "text", 10000, problems)
-    responder = _text(fields.get("responder_name"), "responder", 300, problems)
+    text = _text(fields.get("text"), "text", RESPONSE_LIMITS["text"], problems)
+    limit = RESPONSE_LIMITS["responder_name"]
+    responder = _text(fields.get("responder_name"), "responder", limit, problems)
     responded_on: date = fields["responded_on"]
     _not_future(responded_on, "respondedOn", problems)
     organisation = fields.get("responder_organisation_id")

@@ -21,7 +21,7 @@ from lnob_api.audit.service import Actor
 from lnob_api.coalition import service as coalition_service
 from lnob_api.dataset import service as dataset_service
 from lnob_api.db.rows import assign
-from lnob_api.declare.statistics import SCORECARD
+from lnob_api.declare.statistics import SCORECARD, SCORECARD_CRITERION
 from lnob_api.domain_kit import writes
 from lnob_api.errors import InvalidInput, ValidationFailed, check_version
 from lnob_api.models.enums import CoalitionRole, Visibility
@@ -34,6 +34,7 @@ __all__ = ["Actor"]
 # What a create and an update store, and their limits (declare.statistics.SCORECARD).
 EDITABLE = SCORECARD.names(create=False)
 LIMITS = SCORECARD.limits
+CRITERION_LIMITS = SCORECARD_CRITERION.limits
 
 
 def now() -> datetime:
@@ -199,7 +200,7 @@ async def add_criterion(
     existing = await repo.criteria_of(session, card.id)
     fields: dict[str, Any] = {"label": label}
     problems: list[InvalidInput] = []
-    required_text(fields, "label", 300, problems)
+    required_text(fields, "label", CRITERION_LIMITS["label"], problems)
     if any(c.label.lower() == fields["label"].lower() for c in existing):
         problems.append(
             InvalidInput("label", "the scorecard has this criterion", code="NOT_UNIQUE")

@@ -8,7 +8,7 @@ from typing import ClassVar
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lnob_api.declare.statistics import RECOMMENDATION
+from lnob_api.declare.statistics import RECOMMENDATION, RECOMMENDATION_RESPONSE
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import (
     Declared,
@@ -58,13 +58,10 @@ class RecommendationUpdateInput:
 
 
 @strawberry.input(description="An authority's response; it may move the status too.")
+@create_input(RECOMMENDATION_RESPONSE)  # the declared fields (declare.statistics) after ``id``
 class RecommendationRespondInput:
     id: strawberry.ID = strawberry.field(description="The recommendation.")
-    responded_on: date
-    text: str
-    responder: str = strawberry.field(description="Who responded, in words.")
-    commitment: str = strawberry.field(default="", description="What they committed to.")
-    responder_organisation: strawberry.ID | None = None
+    declared: ClassVar[Declared]
     status: RecommendationStatus | None = strawberry.field(
         default=None, description="Move the status as of the response's date."
     )
@@ -126,23 +123,12 @@ class RecommendationMutations:
     async def recommendation_respond(
         self, info: Info, input: RecommendationRespondInput, session: AsyncSession
     ) -> dict[str, int]:
-        organisation = input.responder_organisation
         rec, response = await service.respond(
             session,
             _actor(info),
             recommendation_id=pk_of(input.id, "Recommendation", "id"),
             row_version=input.row_version,
-            fields={
-                "text": input.text,
-                "responded_on": input.responded_on,
-                "commitment": input.commitment,
-                "responder_name": input.responder,
-                "responder_organisation_id": pk_of(
-                    organisation, "Organisation", "responderOrganisation"
-                )
-                if organisation is not None
-                else None,
-            },
+            fields=created(RECOMMENDATION_RESPONSE, input),
             status=input.status,
             status_note=input.status_note,
         )

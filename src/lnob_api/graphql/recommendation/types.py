@@ -82,9 +82,6 @@ class Recommendation(Node):
 
 @declared_node(recommendation_repo.RESPONSES, RECOMMENDATION_RESPONSE)
 class RecommendationResponse(Node):
-    responder_name: str = strawberry.field(
-        name="responder", description="Who responded, e.g. the county health department."
-    )
     recorded_by: str | None = strawberry.field(description=_RECORDED_BY)
     created_at: datetime
 

@@ -11,7 +11,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.file_uploads import Upload
 
-from lnob_api.declare.statistics import SCORECARD, SCORECARD_ACTION
+from lnob_api.declare.statistics import SCORECARD, SCORECARD_ACTION, SCORECARD_CRITERION
 from lnob_api.graphql.context import Info
 from lnob_api.graphql.declared import (
     Declared,
@@ -70,11 +70,10 @@ class ScorecardUpdateInput:
 
 
 @strawberry.input(description="A criterion for a scorecard, linked to an SDG target.")
+@create_input(SCORECARD_CRITERION)  # the declared fields (declare.statistics) after scorecard
 class ScorecardCriterionAddInput:
     scorecard: strawberry.ID
-    label: str
-    target: str = strawberry.field(description="SDG target code, e.g. 3.8.")
-    description: str = ""
+    declared: ClassVar[Declared]
     indicator: str | None = strawberry.field(
         default=None, description="Code of an indicator of that target (optional)."
     )
