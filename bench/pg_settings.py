@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import os
 import statistics
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -39,25 +40,32 @@ TRANSACTION = ("BEGIN", "COMMIT", "ROLLBACK", "SELECT PG_")
 Requests = list[tuple[str, str, dict[str, Any], dict[str, str]]]  # name, query, variables, headers
 
 
-async def compiled_requests(url: str, keys: Any) -> Requests:
-    """``bench/workloads.py``'s first variant of each workload, anonymous and as the agency."""
+async def compiled_requests(
+    url: str, keys: Any, extra: Sequence[workloads.Workload] = ()
+) -> Requests:
+    """``bench/workloads.py``'s first variant of each workload (and of ``extra``'s), anonymous
+    and as the agency."""
     from bench.peer.run import _agency
 
     token, _ = await _agency(url, keys)
+    every = [*workloads.WORKLOADS, *extra]
     conn = await asyncpg.connect(embedded.psql_url(url))
     try:
-        first = {w.name: (await w.variants(conn))[0][0] for w in workloads.WORKLOADS}
+        first = {w.name: (await w.variants(conn))[0][0] for w in every}
     finally:
         await conn.close()
     return [
         (f"{w.name} {who}", w.api, first[w.name], headers)
         for who, headers in (("anonymous", {}), ("agency", {"Authorization": f"Bearer {token}"}))
-        for w in workloads.WORKLOADS
+        for w in every
     ]
 
 
-async def capture(url: str, *, compiled: bool = False) -> dict[str, list[tuple[str, Any]]]:
-    """Each workload's SQL statements and parameters, as the app sends them."""
+async def capture(
+    url: str, *, compiled: bool = False, extra: Sequence[workloads.Workload] = ()
+) -> dict[str, list[tuple[str, Any]]]:
+    """Each workload's SQL statements and parameters, as the app sends them (with
+    ``compiled``, ``extra``'s workloads' too)."""
     from bench.peer.run import ISSUER
     from lnob_api.app import create_app
     from lnob_api.auth.keys import KeyStore, new_key
@@ -69,7 +77,7 @@ async def capture(url: str, *, compiled: bool = False) -> dict[str, list[tuple[s
     requests: Requests = [(name, q, v, {}) for name, (q, v) in WORKLOADS.items()]
     settings = Settings(env="test", rate_limit=0)
     if compiled:
-        requests = await compiled_requests(url, keys)
+        requests = await compiled_requests(url, keys, extra)
         settings = Settings(
             env="test",
             rate_limit=0,

@@ -17,12 +17,20 @@ replays W2 and W2b for that indicator instead of the first variant's (its code i
 parameter of both sides: at 1M rows 5.5.1 and 8.5.2 have fewer matches than a W2b page within
 the windowed page's first 5,000 keys, the other codes more). The database must hold the benchmark data (``python -m bench.peer.run`` prepares it). Figures
 only: asserts no time.
+
+Besides ``bench/workloads.py``'s, ``EXTRA`` (filtered root pages and a nested one, 100 rows
+each, W2's fields) are captured and replayed the same way, so that the figures of W1-W4 stay
+those of the other runs: W2d the first page of one dataset (``datasets: [id]``, the first
+benchmark dataset: 9,136 rows at 1M, one in 110 ids), W2d+ its page after its 4,000th row
+(a frontend paging through it), W2i the first page of two indicators, W2di of one dataset and
+one of its indicators, W4d the dataset's own ``observations(first: 100)`` connection.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import re
 import statistics
@@ -33,8 +41,74 @@ import asyncpg
 
 from bench import given_database, pg_settings, workloads
 from lnob_api.db import embedded
+from lnob_api.read.keyset import encode_cursor
 
 SETTINGS = {"jit": "off", "plan_cache_mode": "force_generic_plan"}
+
+_FIELDS = "nodes { value areaCode period sex age dataset { slug } }"
+_ROOT = (
+    "query($f: ObservationFilter, $after: String) { observations(filter: $f, first: 100,"
+    f" after: $after) {{ {_FIELDS} }} }}"
+)
+_NESTED = f"query($id: ID!) {{ dataset(id: $id) {{ observations(first: 100) {{ {_FIELDS} }} }} }}"
+
+
+async def _first_dataset(conn: asyncpg.Connection) -> tuple[int, str]:
+    """The first benchmark dataset W3 reads: its id and global id."""
+    found = await conn.fetchrow(
+        "SELECT id FROM datasets WHERE slug LIKE 'bench-%' AND slug NOT LIKE 'bench-hidden-%'"
+        " ORDER BY id LIMIT 1"
+    )
+    assert found is not None, "no benchmark dataset: prepare the data first"
+    return found["id"], base64.b64encode(f"Dataset:{found['id']}".encode()).decode()
+
+
+def _root(name: str, filter_of: Any) -> workloads.Workload:
+    async def variants(conn: asyncpg.Connection) -> Any:
+        return [(await filter_of(conn), {})]
+
+    return workloads.Workload(name, name, _ROOT, "", variants, lambda b: b, lambda b: b)
+
+
+async def _dataset_page(conn: asyncpg.Connection) -> dict[str, Any]:
+    _, gid = await _first_dataset(conn)
+    return {"f": {"datasets": [gid]}}
+
+
+async def _dataset_later_page(conn: asyncpg.Connection) -> dict[str, Any]:
+    pk, gid = await _first_dataset(conn)
+    after = await conn.fetchval(
+        "SELECT id FROM observations WHERE dataset_id = $1 ORDER BY id OFFSET 3999 LIMIT 1", pk
+    )
+    return {"f": {"datasets": [gid]}, "after": encode_cursor([after])}
+
+
+async def _two_indicators(conn: asyncpg.Connection) -> dict[str, Any]:
+    codes = [v[0]["i"][0] for v in (await workloads.WORKLOADS[1].variants(conn))[:2]]
+    return {"f": {"indicators": codes}}
+
+
+async def _dataset_indicator(conn: asyncpg.Connection) -> dict[str, Any]:
+    pk, gid = await _first_dataset(conn)
+    code = await conn.fetchval(
+        "SELECT i.code FROM dataset_indicators di JOIN indicators i ON i.id = di.indicator_id"
+        " WHERE di.dataset_id = $1 ORDER BY i.code LIMIT 1",
+        pk,
+    )
+    return {"f": {"datasets": [gid], "indicators": [code]}}
+
+
+async def _nested(conn: asyncpg.Connection) -> Any:
+    return [({"id": (await _first_dataset(conn))[1]}, {})]
+
+
+EXTRA = [
+    _root("W2d", _dataset_page),
+    _root("W2d+", _dataset_later_page),
+    _root("W2i", _two_indicators),
+    _root("W2di", _dataset_indicator),
+    workloads.Workload("W4d", "W4d", _NESTED, "", _nested, lambda b: b, lambda b: b),
+]
 
 
 async def _execution_ms(conn: asyncpg.Connection, sql: str, params: Any) -> tuple[float, str]:
@@ -77,7 +151,7 @@ async def main() -> None:
     args = parser.parse_args()
     url = given_database()
     dsn = embedded.psql_url(url)
-    seen = await pg_settings.capture(url, compiled=True)
+    seen = await pg_settings.capture(url, compiled=True, extra=EXTRA)
     if args.save:
         args.save.write_text(json.dumps(seen))
         print(f"saved {len(seen)} workloads' statements to {args.save}")

@@ -145,7 +145,7 @@ class Pages:
         where = params.rebound(chosen.where, self.binds, at)
         if isinstance(relation, Source):
             base = relation.scoped(self.principal).where(*where)
-            rows = self.root_rows(relation, base, order, page, at)
+            rows = self.root_rows(relation, base, order, page, at, where)
             count_of = base
         else:
             if row is None:
@@ -159,12 +159,19 @@ class Pages:
         return self.page_of(connection_type, nodes, page_rows, order, page, count_of, row, at)
 
     def root_rows(
-        self, source: Source, base: sa.Select[Any], order: Order, page: PageArgs, at: int
+        self,
+        source: Source,
+        base: sa.Select[Any],
+        order: Order,
+        page: PageArgs,
+        at: int,
+        where: list[ColumnElement[bool]],
     ) -> Any:
-        """``read.repository.page``'s statement (the windowed plan where it would use it)."""
+        """``read.repository.page``'s statement (the windowed plan where it would use it;
+        ``where``: the connection's filter, in ``base``)."""
         bounds = params.bounds(order, page, self.binds, at)
         if source.window and order == source.order and not page.backward and len(order) == 1:
-            rows = repository.windowed(source, base, page, source.window, bounds)
+            rows = repository.windowed(source, base, page, source.window, bounds, filters=where)
             # Its CTE and UNION are this statement's own: ``prune`` may narrow them.
             self.fresh |= prune.aliases(rows) - prune.aliases(base)
             return rows
