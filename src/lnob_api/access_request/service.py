@@ -43,13 +43,14 @@ from lnob_api.models.enums import DatasetStatus
 from lnob_api.notification import service as notifications
 
 MAX_ACCESS = timedelta(days=730)
-# The limits of the create's fields (declare.entities.ACCESS_REQUEST), checked here.
+# The limits of the create's fields and of the decision's note (declare.entities.
+# ACCESS_REQUEST), checked here.
 PURPOSE_MAX = ACCESS_REQUEST.limits["purpose"]
 NAME_MAX = ACCESS_REQUEST.limits["requester_name"]
 EMAIL_MAX = ACCESS_REQUEST.limits["requester_email"]
-REASON_MAX = 2000
+REASON_MAX = ACCESS_REQUEST.limits["decision_note"]
 # The approver's note goes into the grant's note after "access request <id>: ".
-APPROVAL_NOTE_MAX = grant_service.NOTE_MAX - 50
+APPROVAL_NOTE_MAX = min(REASON_MAX, grant_service.NOTE_MAX - 50)
 
 __all__ = ["MAX_ACCESS", "approve", "create", "decline", "withdraw"]
 

@@ -87,7 +87,8 @@ class Edit:
 
     ``limit``: at most this many characters (TOO_LONG). ``required``: whether a create must
     give it; by default when its column is NOT NULL without a default. ``create``/``update``:
-    whether that input has it. ``created``/``updated``: the field's description in that input
+    whether that input has it (neither: another mutation sets it, an access request's decision
+    note, and checks the limit). ``created``/``updated``: the field's description in that input
     (often its default). ``name``: the input field's name when it is not the column's
     (``country`` for ``country_code``); ``kind``: its GraphQL type when not the column's.
     ``admins``: the owning coalition's own admins may change it, where the entity's other

@@ -318,7 +318,12 @@ ACCESS_REQUEST = Entity(
             editable=Edit(limit=320, created="Default: yours."),
         ),
         Field("expires_at", "When approved: the moment the access granted ends."),
-        Field("decision_note", "The approver's note, or the reason the request was declined."),
+        Field(
+            "decision_note",
+            "The approver's note, or the reason the request was declined.",
+            # Set by the decision (accessRequestDecline's reason, accessRequestApprove's note).
+            editable=Edit(limit=2000, create=False, update=False),
+        ),
         Field("decided_at", "When it was approved, declined or withdrawn."),
         Field("created_at"),
         Field("updated_at"),
