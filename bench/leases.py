@@ -5,14 +5,17 @@ with this tree's code and with an older tree's (``--base``, a ``src`` folder), i
     createdb -h 127.0.0.1 -U postgres bench_leases
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1/bench_leases \\
         .venv/bin/python -m bench.leases --base /tmp/base/src [--rows 20000] [--seconds 5]
-        [--rounds 3] [--concurrency 16] [--revokes 200]
+        [--rounds 3] [--concurrency 16] [--revokes 200] [--writers 8] [--skip-reads]
 
 Per round and server: wrk (2 threads) on W3, anonymous and as the agency (its bearer token; 50
-variants that repeat, so nearly every answer is a cache hit); then ``--revokes`` sequential
-``POST /oauth/revoke`` of fresh tokens of the agency's client (p50/p99 of the
-acknowledgement). At the end, per server and principal, the transactions per request of 1,000
-sequential hits less the idle rate (``pg_stat_database``; every statement of the bearer check and of the compiled
-path is a transaction of its own; the listeners' renewals add about one per second).
+variants that repeat, so nearly every answer is a cache hit). Per round, both servers taking
+turns a tenth at a time: ``--revokes`` sequential ``POST /oauth/revoke`` of fresh tokens of the
+agency's client (p50/p99 of the acknowledgement), then as many ``--writers`` at a time (req/s,
+p50/p99: each one a write, its commit, its data version and its wait for both workers).
+``--skip-reads``: the revocations only. At the end, per server and principal, the transactions
+per request of 1,000 sequential hits less the idle rate (``pg_stat_database``; every statement
+of the bearer check and of the compiled path is a transaction of its own; the listeners'
+renewals add about one per second).
 Figures only: nothing here asserts a time.
 
 The older tree must know this database's migrations: copy
@@ -77,27 +80,60 @@ async def _per_request(
     return (busy_to - idle_to - idle_rate * (done_at - busy_at)) / 1000
 
 
-async def _revokes(base: str, keys: KeyStore, client_id: str, n: int) -> tuple[float, float]:
-    """p50 and p99 (ms) of n sequential revocations of fresh tokens."""
+def _fresh_tokens(keys: KeyStore, client_id: str, n: int) -> list[str]:
+    return [
+        issue_access_token(
+            keys,
+            issuer=ISSUER,
+            audience="lnob-api",
+            subject=client_id,
+            client_id=client_id,
+            scopes=["data:read"],
+            ttl=600,
+        )[0]
+        for _ in range(n)
+    ]
+
+
+async def _revokes(
+    base: str, client_id: str, tokens: list[str], concurrency: int
+) -> tuple[list[float], float]:
+    """Seconds each revocation of ``tokens`` took, ``concurrency`` at a time, and in all."""
     took: list[float] = []
     auth = httpx.BasicAuth(client_id, SECRET)
     async with httpx.AsyncClient(base_url=base) as client:
-        for _ in range(n):
-            token, _ = issue_access_token(
-                keys,
-                issuer=ISSUER,
-                audience="lnob-api",
-                subject=client_id,
-                client_id=client_id,
-                scopes=["data:read"],
-                ttl=600,
-            )
-            started = time.perf_counter()
-            response = await client.post("/oauth/revoke", data={"token": token}, auth=auth)
-            took.append(time.perf_counter() - started)
-            assert response.status_code == 200, response.text
-    took.sort()
-    return statistics.median(took) * 1000, took[min(n - 1, int(0.99 * n))] * 1000
+
+        async def revoking(mine: list[str]) -> None:
+            for token in mine:
+                started = time.perf_counter()
+                response = await client.post("/oauth/revoke", data={"token": token}, auth=auth)
+                took.append(time.perf_counter() - started)
+                assert response.status_code == 200, response.text
+
+        began = time.perf_counter()
+        await asyncio.gather(*(revoking(tokens[i::concurrency]) for i in range(concurrency)))
+        return took, time.perf_counter() - began
+
+
+async def _revokes_interleaved(
+    servers: dict[str, Server], keys: KeyStore, client_id: str, n: int, concurrency: int
+) -> dict[str, tuple[float, float, float]]:
+    """Per server: req/s, p50 and p99 (ms) of n revocations, the servers taking turns in ten
+    slices (the machine's noise falls on both alike)."""
+    took: dict[str, list[float]] = {name: [] for name in servers}
+    spent = dict.fromkeys(servers, 0.0)
+    for _ in range(10):
+        for name, s in servers.items():
+            tokens = _fresh_tokens(keys, client_id, max(concurrency, n // 10))
+            slice_took, elapsed = await _revokes(s.base, client_id, tokens, concurrency)
+            took[name] += slice_took
+            spent[name] += elapsed
+    figures = {}
+    for name, seconds in took.items():
+        seconds.sort()
+        p99 = seconds[min(len(seconds) - 1, int(0.99 * len(seconds)))]
+        figures[name] = (len(seconds) / spent[name], statistics.median(seconds) * 1000, p99 * 1000)
+    return figures
 
 
 def _start(url: str, folder: Path, keys: str, src: str | None, name: str) -> Server:
@@ -121,6 +157,8 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--revokes", type=int, default=200)
+    parser.add_argument("--writers", type=int, default=8, help="concurrent revocations")
+    parser.add_argument("--skip-reads", action="store_true", help="only the revocations")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL")
     if not url:
@@ -153,7 +191,7 @@ async def main() -> None:
         who = {"anonymous": {"Content-Type": "application/json"}, "agency": headers}
         for round_no in range(args.rounds):
             for name, s in servers.items():
-                for principal, sent in who.items():
+                for principal, sent in () if args.skip_reads else who.items():
                     if round_no == 0:
                         _wrk(s.base, bodies, 1, args.concurrency, folder, sent)
                     total, p50, p99, errors, sockets = _wrk(
@@ -165,10 +203,18 @@ async def main() -> None:
                         f" p99 {p99 * 1000:6.2f} ms errors {errors + sockets}",
                         flush=True,
                     )
-                r50, r99 = await _revokes(s.base, keys, client_id, args.revokes)
-                print(f"round {round_no + 1} {name:6s} revoke p50 {r50:6.2f} ms p99 {r99:6.2f} ms")
+            for at_once in (1, args.writers):
+                figures = await _revokes_interleaved(
+                    servers, keys, client_id, args.revokes, at_once
+                )
+                for name, (rate, r50, r99) in figures.items():
+                    print(
+                        f"round {round_no + 1} {name:6s} revoke x{at_once:<2d} {rate:6.0f} req/s"
+                        f" p50 {r50:6.2f} ms p99 {r99:6.2f} ms",
+                        flush=True,
+                    )
         for name, s in servers.items():
-            for principal, sent in who.items():
+            for principal, sent in () if args.skip_reads else who.items():
                 per = await _per_request(conn, s.base, bodies, sent)
                 print(f"{name:6s} W3 {principal:9s} {per:.3f} transactions/request (1,000 hits)")
         print(f"load average at the end {os.getloadavg()[0]:.2f}")

@@ -134,7 +134,9 @@ def create_app(
         await ensure_graphiql_client(holder.target, settings)
         listener = None
         if cache is not None and engine is not None:
-            listener = await listen(cache, engine, lease=settings.response_cache_lease)
+            listener = await listen(
+                cache, engine, lease=settings.response_cache_lease, acks=waiter.acks
+            )
         purging = maintenance.start(holder.target, settings.purge_interval)
         # Objects built at start-up live for the whole process: keep the collector off them.
         # The default thresholds stay: raised ones (50,000/50/100) left the cyclic garbage of

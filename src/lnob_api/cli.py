@@ -66,22 +66,24 @@ def _migrate(url: str, revision: str = "head", *, down: bool = False) -> None:
         migrate.upgrade(url, revision)
 
 
-async def _seed(url: str, *, demo: bool, only_if_empty: bool) -> str:
+async def _seed(url: str, *, demo: bool, only_if_empty: bool, lease: float) -> str:
     import sqlalchemy as sa
 
     from lnob_api import models
+    from lnob_api.cache.leases import acknowledged
     from lnob_api.db import create_engine
     from lnob_api.seed import seed
 
     engine = create_engine(url, pool_size=1)
     try:
-        async with engine.begin() as conn:
+        # Done once every serving worker (of this or another replica) has heard it.
+        async with acknowledged(engine, lease=lease), engine.begin() as conn:
             if only_if_empty:
                 goals = await conn.scalar(sa.select(sa.func.count()).select_from(models.SdgGoal))
                 if goals:
                     return "database already seeded; skipping"
             report = await seed(conn, demo=demo)
-            return str(report)
+        return str(report)
     finally:
         await engine.dispose()
 
@@ -114,7 +116,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         _migrate(url)
     if not args.no_seed:
         demo = settings.env != "production"
-        say(asyncio.run(_seed(url, demo=demo, only_if_empty=True)))
+        say(
+            asyncio.run(
+                _seed(url, demo=demo, only_if_empty=True, lease=settings.response_cache_lease)
+            )
+        )
     # Workers (separate processes) build their settings from the environment: hand them the
     # database this process resolved, so they all share one embedded server.
     os.environ["DATABASE_URL"] = url
@@ -164,7 +170,8 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     url = database_url(settings)
     _migrate(url)
-    print(asyncio.run(_seed(url, demo=not args.no_demo, only_if_empty=False)))
+    lease = settings.response_cache_lease
+    print(asyncio.run(_seed(url, demo=not args.no_demo, only_if_empty=False, lease=lease)))
     return 0
 
 

@@ -86,7 +86,8 @@ class Worker:
         app = create_app(settings, database=self.database, keys=world.keys)
         self.cache = ResponseCache(ttl=3600.0, needs_listener=True)
         app.state.graphql.cache = self.cache
-        self.listener = Listener(dsn_of(world.engine), self.cache, lease=LEASE)
+        self.acks = app.state.waiter.acks  # what this worker's writer hears of the others
+        self.listener = Listener(dsn_of(world.engine), self.cache, lease=LEASE, acks=self.acks)
         self.cache.set_next_change(self.listener.next_change)
         self.client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://testserver"
@@ -268,6 +269,39 @@ class TestAcknowledgedWrites:
         # and the next write B hears puts it back
         await _hide(world, a, ds)
         await b.ready()
+        assert await b.data(ds["gid"]) == MISSING
+
+    async def test_a_writer_is_woken_by_the_acknowledgement_before_it_is_recorded(
+        self, world: World, workers: tuple[Worker, Worker]
+    ) -> None:
+        # given a PUBLIC dataset in B's cache, and B's lease row locked right after a renewal
+        # (B hears and acknowledges, but cannot record what it heard)
+        a, b = workers
+        ds = await world.dataset(world.a, visibility="PUBLIC")
+        await _cached_on(b, ds["gid"])
+        row = "SELECT heard, lease_until > now() AS live FROM cache_listeners WHERE worker = $1"
+        holder = await asyncpg.connect(b.listener.dsn)
+        try:
+            until = b.cache.lease_until
+            await _until(lambda: b.cache.lease_until > until)  # the next renewal is a third off
+            await holder.execute("BEGIN")
+            await holder.fetchrow(row + " FOR UPDATE", b.listener.worker)
+            # when A acknowledges hiding it
+            await _hide(world, a, ds)
+            heard_at_ack = b.listener.heard
+            version = await _version(world)
+            other = await asyncpg.connect(b.listener.dsn)
+            try:
+                recorded = await other.fetchrow(row, b.listener.worker)
+            finally:
+                await other.close()
+            await holder.execute("ROLLBACK")
+        finally:
+            await holder.close()
+        # then the table still showed B live and behind: A was told by B's acknowledgement,
+        # and B had heard (its cache answers from the database)
+        assert recorded["live"] and recorded["heard"] < version
+        assert heard_at_ack >= version
         assert await b.data(ds["gid"]) == MISSING
 
     async def test_a_stopped_worker_gives_its_lease_back(
@@ -475,3 +509,51 @@ class TestAnnouncement:
             await holder.close()
             async with engine.begin() as conn:
                 await conn.execute(sa.text("DROP TABLE lease_commit_probe"))
+
+    async def test_a_write_announces_itself_in_one_statement_before_its_commit(
+        self, engine: AsyncEngine
+    ) -> None:
+        # given a table to write to, and a first write that found the data version
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("CREATE TABLE lease_statement_probe (n int)"))
+        sent: list[str] = []
+
+        def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            sent.append(statement)
+
+        try:
+            # when another write commits
+            sa.event.listen(engine.sync_engine, "before_cursor_execute", count)
+            try:
+                async with engine.begin() as conn:
+                    await conn.execute(sa.text("INSERT INTO lease_statement_probe VALUES (1)"))
+            finally:
+                sa.event.remove(engine.sync_engine, "before_cursor_execute", count)
+            # then the write and one announcement were sent (the version moved, and told)
+            assert len(sent) == 2 and "data_versions" in sent[1], sent
+        finally:
+            async with engine.begin() as conn:
+                await conn.execute(sa.text("DROP TABLE lease_statement_probe"))
+
+    async def test_a_transaction_that_failed_before_its_commit_commits_nothing_quietly(
+        self, engine: AsyncEngine
+    ) -> None:
+        # given a table, and the data version known to this engine (a write announced before)
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("CREATE TABLE lease_failed_probe (n int UNIQUE)"))
+        cache = ResponseCache()
+        try:
+            # when a transaction writes, fails a statement, and commits anyway
+            async with engine.connect() as conn:
+                await conn.execute(sa.text("INSERT INTO lease_failed_probe VALUES (1)"))
+                with pytest.raises(sa.exc.IntegrityError):
+                    await conn.execute(sa.text("INSERT INTO lease_failed_probe VALUES (1)"))
+                await conn.commit()
+            # then nothing was committed, the commit said nothing, and the cache is usable
+            async with engine.connect() as conn:
+                found = await conn.execute(sa.text("SELECT count(*) FROM lease_failed_probe"))
+                assert found.scalar() == 0
+            assert cache.usable()
+        finally:
+            async with engine.begin() as conn:
+                await conn.execute(sa.text("DROP TABLE lease_failed_probe"))

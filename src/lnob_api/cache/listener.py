@@ -25,6 +25,7 @@ from lnob_api.cache.store import ResponseCache
 from lnob_api.cache.writes import CHANNEL, parse
 
 log = logging.getLogger(__name__)
+_ACK_SQL = "SELECT pg_notify($1, $2)"
 
 
 def dsn_of(engine: AsyncEngine) -> str:
@@ -33,10 +34,15 @@ def dsn_of(engine: AsyncEngine) -> str:
 
 
 async def listen(
-    cache: ResponseCache, engine: AsyncEngine, *, lease: float = leases.LEASE
+    cache: ResponseCache,
+    engine: AsyncEngine,
+    *,
+    lease: float = leases.LEASE,
+    acks: leases.Acks | None = None,
 ) -> Listener:
-    """Start hearing every process's writes for ``cache`` (stop it with ``stop``)."""
-    listener = Listener(dsn_of(engine), cache, lease=lease)
+    """Start hearing every process's writes for ``cache`` (stop it with ``stop``), and the
+    workers' acknowledgements for this process's writer (``acks``)."""
+    listener = Listener(dsn_of(engine), cache, lease=lease, acks=acks)
     cache.set_next_change(listener.next_change)
     await listener.start()
     return listener
@@ -45,12 +51,20 @@ async def listen(
 class Listener:
     """Keeps one connection listening on the data-version channel for ``cache``, and this
     worker's lease renewed: every third of the lease, and at once after hearing a write (a
-    writer waits for it)."""
+    writer waits for it: the listener first acknowledges on ``leases.ACK_CHANNEL``)."""
 
-    def __init__(self, dsn: str, cache: ResponseCache, *, lease: float = leases.LEASE) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        cache: ResponseCache,
+        *,
+        lease: float = leases.LEASE,
+        acks: leases.Acks | None = None,
+    ) -> None:
         self.dsn = dsn
         self.cache = cache
         self.lease = lease
+        self.acks = acks if acks is not None else leases.Acks()
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.heard = 0  # the highest data version heard on the current connection
         self._conn: asyncpg.Connection | None = None
@@ -72,6 +86,7 @@ class Listener:
         conn = await asyncpg.connect(self.dsn, timeout=5)
         try:
             await conn.add_listener(CHANNEL, self._heard)
+            await conn.add_listener(leases.ACK_CHANNEL, self._acked)
             conn.add_termination_listener(self._terminated)
             self._conn = conn
             self._lost.clear()
@@ -85,6 +100,7 @@ class Listener:
             conn.terminate()
             raise
         self.cache.hearing()
+        self.acks.listening = True
 
     def _heard(self, conn: Any, pid: int, channel: str, payload: str) -> None:
         token, version = parse(payload)
@@ -93,7 +109,11 @@ class Listener:
             self.heard = version
             self._news.set()
 
+    def _acked(self, conn: Any, pid: int, channel: str, payload: str) -> None:
+        self.acks.received(payload)
+
     def _terminated(self, conn: Any) -> None:
+        self.acks.listening = False
         self.cache.deaf()
         self._conn = None
         self._lost.set()
@@ -130,6 +150,7 @@ class Listener:
                     self._drop(conn)
                 pause = 0.5
                 continue
+            self.acks.listening = False
             self.cache.deaf()
             try:
                 await self._connect()
@@ -155,12 +176,25 @@ class Listener:
                     news.cancel()
                 if self._lost.is_set():
                     return
-                self._news.clear()
+                if self._news.is_set():
+                    self._news.clear()
+                    await self._acknowledge()
                 await self._renew()
         finally:
             lost.cancel()
 
+    async def _acknowledge(self) -> None:
+        """Tell the writers what this worker heard (its cache emptied for it already): a
+        notification, which needs no disk flush; the renewal that follows records it."""
+        conn = self._conn
+        if conn is None:
+            return
+        payload = leases.ack_payload(self.worker, self.heard)
+        async with self._lock:
+            await conn.execute(_ACK_SQL, leases.ACK_CHANNEL, payload, timeout=self.lease)
+
     def _drop(self, conn: asyncpg.Connection) -> None:
+        self.acks.listening = False
         self.cache.deaf()
         self._conn = None
         conn.terminate()
@@ -180,6 +214,7 @@ class Listener:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        self.acks.listening = False
         self.cache.deaf()
         if self._conn is not None:
             conn, self._conn = self._conn, None

@@ -69,8 +69,8 @@ FORGET_GONE_SQL = "DELETE FROM cache_listeners WHERE lease_until < now() - inter
 
 
 def behind_statement(version: int) -> sa.Select[Any]:
-    """How many workers whose lease still runs have not yet heard ``version``."""
+    """The workers whose lease still runs and who have not yet recorded ``version``."""
     listeners = models.CacheListener.__table__
-    return sa.select(sa.func.count()).where(
+    return sa.select(listeners.c.worker).where(
         listeners.c.heard < version, listeners.c.lease_until > sa.func.now()
     )

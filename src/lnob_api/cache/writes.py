@@ -63,8 +63,12 @@ _MODIFIES = re.compile(
 _COPY_OUT = re.compile(r"\bTO\s+STDOUT\b", re.IGNORECASE)
 _sequence = itertools.count(1)
 # Whether the database has the data version (a database not migrated yet, or a migration run
-# itself, has not): asked in each announcing transaction, which may be the one creating it.
+# itself, has not): asked in each announcing transaction, which may be the one creating it,
+# until an engine's database has it; from then on the announcement is the commit's one
+# statement (a database downgraded under it fails that commit once, and is asked again).
 _HAS_VERSIONS = "SELECT to_regclass('data_versions') IS NOT NULL"
+_versioned: weakref.WeakKeyDictionary[sa.Engine, bool] = weakref.WeakKeyDictionary()
+_IN_FAILED_TRANSACTION = "25P02"
 _ANNOUNCE = (
     "WITH moved AS (INSERT INTO data_versions (id, version) VALUES (1, 1)"
     " ON CONFLICT (id) DO UPDATE SET version = data_versions.version + 1 RETURNING version)"
@@ -151,27 +155,42 @@ def _on_commit(conn: sa.Connection) -> None:
     if token is None:
         return
     # Inside the transaction that is committing: delivered when (and only if) it commits.
+    engine = conn.engine
     try:
-        versioned = conn.exec_driver_sql(_HAS_VERSIONS).scalar()
+        versioned = _versioned.get(engine) or bool(conn.exec_driver_sql(_HAS_VERSIONS).scalar())
         if not versioned:
             conn.exec_driver_sql(f"SELECT pg_notify('{CHANNEL}', '{token}')")
     except sa.exc.DBAPIError:  # an aborted transaction: its COMMIT rolls back, nothing to tell
         log.warning("could not announce a write (the transaction had failed)", exc_info=True)
         versioned = False
+    version = None
     if versioned:
         try:
             version = conn.exec_driver_sql(_ANNOUNCE, (token, CHANNEL)).scalar()
+        except sa.exc.DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) == _IN_FAILED_TRANSACTION:  # as above
+                log.warning("could not announce a write (the transaction had failed)")
+            else:
+                _failed(engine, token)
+                raise
         except BaseException:
-            # The transaction was fine until now: its COMMIT would silently roll it back, so
-            # the commit fails instead (the write is not acknowledged).
-            for watcher in list(_watchers):
-                watcher.abandoned(token)
+            _failed(engine, token)
             raise
-        collected = _committed.get()
-        if collected is not None and version is not None:
-            collected.append(int(version))
+        else:
+            _versioned[engine] = True
+    collected = _committed.get()
+    if collected is not None and version is not None:
+        collected.append(int(version))
     for watcher in list(_watchers):
         watcher.committed(token)
+
+
+def _failed(engine: sa.Engine, token: str) -> None:
+    """The transaction was fine until its announcement failed: its COMMIT would silently roll it
+    back, so the commit fails instead (the write is not acknowledged)."""
+    _versioned.pop(engine, None)  # (a downgraded database: asked again next time)
+    for watcher in list(_watchers):
+        watcher.abandoned(token)
 
 
 def _on_rollback(conn: sa.Connection) -> None:

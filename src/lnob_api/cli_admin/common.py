@@ -84,23 +84,19 @@ def in_transaction(settings: Settings, work: Callable[[AsyncConnection], Awaitab
     """Run ``work`` in one transaction on the configured (or embedded) database; commit if it
     returns, roll back if it raises. A missing embedded cluster is never created here: the
     command exits with status 2 saying where it looked (``cli.NoDatabase``)."""
-    from lnob_api.cache import writes
-    from lnob_api.cache.leases import Waiter
+    from lnob_api.cache.leases import acknowledged
     from lnob_api.cli import database_url
     from lnob_api.db import create_engine
-    from lnob_api.db.request import EngineDatabase
 
     url = database_url(settings, create=False)
 
     async def go() -> T:
         engine = create_engine(url, pool_size=1)
         try:
-            with writes.collecting() as versions:
-                async with engine.begin() as conn:
-                    done = await work(conn)
-                # Done once every serving worker has heard it (a revoked token, client, user...)
-                waiter = Waiter(EngineDatabase(engine), lease=settings.response_cache_lease)
-                await waiter.heard(versions)
+            # Done once every serving worker has heard it (a revoked token, client, user...)
+            lease = settings.response_cache_lease
+            async with acknowledged(engine, lease=lease), engine.begin() as conn:
+                done = await work(conn)
             return done
         finally:
             await engine.dispose()
