@@ -12,7 +12,9 @@ variants that repeat, so nearly every answer is a cache hit). Per round, both se
 turns a tenth at a time: ``--revokes`` sequential ``POST /oauth/revoke`` of fresh tokens of the
 agency's client (p50/p99 of the acknowledgement), then as many ``--writers`` at a time (req/s,
 p50/p99: each one a write, its commit, its data version and its wait for both workers).
-``--skip-reads``: the revocations only. At the end, per server and principal, the transactions
+``--skip-reads``: the revocations only. ``--waits N``: only the writer's wait for two workers
+(its own listener and another process's), N writes woken by acknowledgements and N polling
+the table, alternately (no server, no HTTP). At the end, per server and principal, the transactions
 per request of 1,000 sequential hits less the idle rate (``pg_stat_database``; every statement
 of the bearer check and of the compiled path is a transaction of its own; the listeners'
 renewals add about one per second).
@@ -26,24 +28,32 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import asyncpg
 import httpx
+import sqlalchemy as sa
 
 from bench.peer.run import ISSUER, Server, _agency, _prepare, _start_api, _wait_ready, _wrk
 from bench.workloads import W3_API, _datasets
 from lnob_api.auth.keys import KeyStore, new_key
 from lnob_api.auth.secrets import hash_secret
 from lnob_api.auth.tokens import issue_access_token
+from lnob_api.cache import writes
+from lnob_api.cache.leases import Waiter
+from lnob_api.cache.listener import Listener, dsn_of
+from lnob_api.cache.store import ResponseCache
 from lnob_api.config import Settings
-from lnob_api.db import embedded
+from lnob_api.db import create_engine, embedded
+from lnob_api.db.request import EngineDatabase
 
 SECRET = "bench-agency-secret"  # noqa: S105 (the benchmark database only)
 
@@ -149,6 +159,70 @@ def _start(url: str, folder: Path, keys: str, src: str | None, name: str) -> Ser
     return server
 
 
+async def _listener_only(url: str) -> None:
+    """The other worker of ``--waits``: a listener (its cache, its lease) until stdin closes."""
+    engine = create_engine(url, pool_size=1)
+    cache = ResponseCache(needs_listener=True)
+    listener = Listener(dsn_of(engine), cache)
+    await listener.start()
+    print("listening", flush=True)
+    await asyncio.to_thread(sys.stdin.read)
+    await listener.stop()
+    await engine.dispose()
+
+
+def _spawn_listener() -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.leases", "--listener-only"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+async def _waits(url: str, n: int) -> None:
+    """A writer's wait for two workers (its own listener and another process's): n writes woken
+    by acknowledgements and n polling the table, alternately; commit and wait p50/p90/p99."""
+    other = _spawn_listener()
+    engine = create_engine(url, pool_size=2)
+    waiter = Waiter(EngineDatabase(engine))
+    cache = ResponseCache(needs_listener=True)
+    writes.unwatch(cache)
+    own = Listener(dsn_of(engine), cache, acks=waiter.acks)
+    try:
+        assert other.stdout is not None and other.stdout.readline().strip() == "listening"
+        await own.start()
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("CREATE TABLE IF NOT EXISTS bench_lease_probe (n int)"))
+        took: dict[str, list[tuple[float, float]]] = {"acknowledged": [], "polled": []}
+        for i in range(2 * n):
+            way = "acknowledged" if i % 2 else "polled"
+            waiter.acks.listening = way == "acknowledged"  # off: the table polled every 2 ms
+            with writes.collecting() as versions:
+                started = time.perf_counter()
+                async with engine.begin() as conn:
+                    await conn.execute(sa.text("INSERT INTO bench_lease_probe VALUES (1)"))
+                committed = time.perf_counter()
+                await waiter.heard(versions)
+            took[way].append((committed - started, time.perf_counter() - committed))
+            await asyncio.sleep(0.005)
+        for way, times in took.items():
+            commits = sorted(t[0] * 1000 for t in times)
+            waits = sorted(t[1] * 1000 for t in times)
+            print(
+                f"{way:12s} commit p50 {statistics.median(commits):5.2f} ms; wait p50"
+                f" {statistics.median(waits):5.2f} p90 {waits[int(0.9 * n)]:5.2f}"
+                f" p99 {waits[int(0.99 * n)]:5.2f} ms"
+            )
+    finally:
+        await own.stop()
+        with contextlib.suppress(Exception):
+            async with engine.begin() as conn:
+                await conn.execute(sa.text("DROP TABLE IF EXISTS bench_lease_probe"))
+        await engine.dispose()
+        other.communicate("", timeout=20)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--base", help="an older tree's src folder (the 'before' server)")
@@ -159,11 +233,16 @@ async def main() -> None:
     parser.add_argument("--revokes", type=int, default=200)
     parser.add_argument("--writers", type=int, default=8, help="concurrent revocations")
     parser.add_argument("--skip-reads", action="store_true", help="only the revocations")
+    parser.add_argument("--waits", type=int, help="only the writer's wait, this many writes")
+    parser.add_argument("--listener-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL")
     if not url:
         raise SystemExit("set BENCH_DATABASE_URL (a database of your own)")
     url = Settings.from_env({"DATABASE_URL": url}).database_url or url
+    if args.listener_only or args.waits:
+        await (_listener_only(url) if args.listener_only else _waits(url, args.waits))
+        return
     keys = KeyStore([new_key()])
     keys_json = json.dumps(keys.to_json())
     folder = Path(tempfile.mkdtemp(prefix="lnob-leases-"))
