@@ -393,13 +393,13 @@ class TestRememberedTokens:
             assert b.database.taken >= taken + 3
 
 
-REFUSED = {"token": "401", "grant": "missing"}
+REFUSED = {"token": "401", "grant": "missing", "command": "missing"}
 
 
 @pytest.mark.parametrize("slow", [False, True], ids=["prompt", "slow-listener"])
 @pytest.mark.parametrize("kind", list(REFUSED))
 async def test_readers_on_b_racing_a_revocation_on_a(
-    world: World, workers: tuple[Worker, Worker], kind: str, slow: bool
+    world: World, workers: tuple[Worker, Worker], kind: str, slow: bool, database_url: str
 ) -> None:
     # given the agency reading a granted COALITION dataset on B, from B's cache
     a, b = workers
@@ -442,6 +442,17 @@ async def test_readers_on_b_racing_a_revocation_on_a(
                 auth=httpx.BasicAuth(machine["client_id"], f"secret-{machine['client_id']}"),
             )
             assert response.status_code == 200, response.text
+        elif kind == "command":  # an operator's command revokes the grant (no worker's)
+            grants = models.Grant.__table__
+
+            async def revoking(conn: Any) -> None:
+                stmt = sa.update(grants).where(grants.c.dataset_id == ds["id"])
+                await conn.execute(stmt.values(revoked_at=sa.func.now()))
+
+            settings = dataclasses.replace(
+                Settings(env="test", database_url=database_url), response_cache_lease=LEASE
+            )
+            await asyncio.to_thread(in_transaction, settings, revoking)
         else:  # A's admin revokes the grant, on A
             response = await a.client.post(
                 "/graphql",

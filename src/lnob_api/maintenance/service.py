@@ -95,7 +95,9 @@ async def purge_once(database: Database) -> PurgeReport | None:
 
 
 async def run_periodically(database: Database, interval: float) -> None:
-    """Purge every ``interval`` seconds until cancelled (the first run after one interval)."""
+    """Purge every ``interval`` seconds until cancelled (the first run after one interval).
+    Its commits announce themselves as every write does, but nothing waits for every worker to
+    hear them (``cache.leases``): nobody is answered, and purging changes no answer."""
     while True:
         await asyncio.sleep(interval)
         await purge_once(database)
