@@ -1,12 +1,12 @@
 """Entity declarations: each column of an entity once, with tags that say what it is.
 
-A ``Field`` names a model column and says where it appears: on the GraphQL object (or only
-for resolvers, ``public=False``), copied into a new version, set by the create and update
-mutations (``editable``: an ``Edit`` with its limit, whether create requires it, its input
-name and descriptions), filterable (``Filter``: equality, membership, range or words),
-exported as a CSV column, an SDMX attribute, a DCAT property. An ``Entity`` lists its fields in
-the order the GraphQL type shows them (``inputs``: the names its inputs show first, when their
-order differs). The code that used to repeat these lists reads them from here:
+A ``Field`` names a model column and says where it appears: on the GraphQL object (or only for
+resolvers, ``public=False``), copied into a new version, set by the create and update mutations
+(``editable``: an ``Edit`` with its limit, whether create requires it, its input name and
+descriptions), filterable (``Filter``: equality, membership, range or words), exported as a CSV
+column, an SDMX attribute or dimension (``Dimension``), a DCAT property. An ``Entity`` lists its
+fields in the order the GraphQL type shows them (``inputs``: the names its inputs show first,
+when their order differs). The code that used to repeat these lists reads them from here:
 ``graphql.declared`` builds the object fields, the create/update inputs and the filter inputs,
 ``Entity.check_edits`` is the one check of an edit's values (null on a NOT NULL column, the
 length limit, the field's ``check``), ``Entity.names`` what a service stores of them (so a
@@ -81,6 +81,18 @@ class Filter:
 
 
 @dataclass(frozen=True, slots=True)
+class Dimension:
+    """An SDMX dimension of the series key: its place in the key (from 0), id, name, code list
+    and the label of its column in the SDMX modules' data rows."""
+
+    position: int
+    id: str
+    name: str
+    codelist: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
 class Edit:
     """How the create and update mutations set a field (``Field(..., editable=Edit(...))``;
     ``editable=True`` is ``Edit()``).
@@ -131,6 +143,8 @@ class Field:
     csv: str | None = None
     # SDMX attribute (id, name): uncoded, attached to the observation.
     sdmx: tuple[str, str] | None = None
+    # SDMX dimension of the series key (coded, at its place in the key).
+    dimension: Dimension | None = None
     # DCAT property and how a value becomes its JSON-LD object.
     dcat: tuple[str, Callable[[Any], Any]] | None = None
     # The column of its translations (JSON: language -> text) when the field is localized: it
@@ -356,6 +370,12 @@ class Entity:
     @property
     def sdmx(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.sdmx is not None)
+
+    @property
+    def dimensions(self) -> tuple[Field, ...]:
+        """The fields that are SDMX dimensions, in the key's order."""
+        found = [f for f in self.fields if f.dimension is not None]
+        return tuple(sorted(found, key=lambda f: f.dimension.position if f.dimension else 0))
 
     @property
     def dcat(self) -> tuple[Field, ...]:

@@ -21,9 +21,13 @@ Where the fields appear:
   declared conditions (``OBSERVATION.conditions``), the GraphQL ``ObservationFilter`` input
   shows their fields (at its ``Declared`` marker) and the bulk exports read them under their
   query parameters (``export.filters``). Each value is a code, surrounding spaces ignored.
-- SDMX (``sdmx.model.OBS_ATTRIBUTES``): a field with ``sdmx`` is an uncoded observation
-  attribute, after the provenance ones. None is today: the observation status is coded
-  (CL_OBS_STATUS) and the unit becomes an SDMX identifier (``sdmx.repository.sdmx_unit``).
+- SDMX: a field with ``dimension`` is a dimension of the series key (``sdmx.model.DIMENSIONS``,
+  in its ``position``, after INDICATOR, which is computed); its filter takes the key's codes
+  there (``sdmx.model.KEY_FILTERS``) and SDMX 3.0's ``c[...]`` reads its column
+  (``sdmx.model.KEY_COLUMNS``). A field with ``sdmx`` is an uncoded observation attribute
+  (``sdmx.model.OBS_ATTRIBUTES``), after the provenance ones. None is today: the observation
+  status is coded (CL_OBS_STATUS) and the unit becomes an SDMX identifier
+  (``sdmx.repository.sdmx_unit``).
 
 A new plain field: its column (model and migration) and one line here; filterable in GraphQL
 and the exports with a ``Filter`` tag (``how="member"`` and a ``parameter``), a CSV column
@@ -37,16 +41,19 @@ import dataclasses
 import sqlalchemy as sa
 
 from lnob_api import models
-from lnob_api.declare import Entity, Field, Filter
+from lnob_api.declare import Dimension, Entity, Field, Filter
 from lnob_api.models.observation import DIMENSION_COLUMNS
 
 CODES = "Codes to keep; _T is the total (not disaggregated)."
 
 
-def _dimension(name: str, code: str, parameter: str, shown_as: str | None = None) -> Field:
+def _dimension(
+    name: str, code: str, parameter: str, key: Dimension, shown_as: str | None = None
+) -> Field:
     """A built-in disaggregation: a ``code`` column (``_T``: the total) shown, exported and
-    filtered by its name (``shown_as`` when not the column's): a CSV column, and a filter by
-    any of its codes in GraphQL and under the exports' query ``parameter``."""
+    filtered by its name (``shown_as`` when not the column's): a CSV column, a filter by any of
+    its codes in GraphQL and under the exports' query ``parameter``, and the SDMX dimension
+    ``key``."""
     shown = shown_as or name
     return Field(
         name,
@@ -55,6 +62,7 @@ def _dimension(name: str, code: str, parameter: str, shown_as: str | None = None
         filter=Filter(shown, "member", CODES, parameter),
         check=str.strip,
         shown_as=shown_as,
+        dimension=key,
     )
 
 
@@ -62,7 +70,12 @@ OBSERVATION = Entity(
     "Observation",
     models.Observation,
     (
-        Field("area_code", "ISO 3166 code of the area, or a local area's.", csv="area"),
+        Field(
+            "area_code",
+            "ISO 3166 code of the area, or a local area's.",
+            csv="area",
+            dimension=Dimension(1, "REF_AREA", "Reference area", "CL_AREA", "area"),
+        ),
         Field("period", "SDMX time period: 2019, 2019-Q2, 2019-03...", csv="period"),
         Field("value", csv="value"),
         Field("unit", csv="unit"),
@@ -70,11 +83,31 @@ OBSERVATION = Entity(
         Field("sample_size", csv="sample_size"),
         Field("period_start"),
         Field("period_end"),
-        _dimension("sex", "SDMX SEX", "sex"),
-        _dimension("age", "SDMX AGE", "age"),
-        _dimension("disability_status", "SDMX DISABILITY_STATUS", "disabilityStatus"),
-        _dimension("urbanisation", "SDMX URBANISATION", "urbanisation"),
-        _dimension("group_code", "Marginalised group", "group", shown_as="group"),
+        _dimension("sex", "SDMX SEX", "sex", Dimension(2, "SEX", "Sex", "CL_SEX", "sex")),
+        _dimension("age", "SDMX AGE", "age", Dimension(3, "AGE", "Age", "CL_AGE", "age")),
+        _dimension(
+            "disability_status",
+            "SDMX DISABILITY_STATUS",
+            "disabilityStatus",
+            Dimension(
+                4, "DISABILITY_STATUS", "Disability status", "CL_DISABILITY_STATUS", "disability"
+            ),
+        ),
+        _dimension(
+            "urbanisation",
+            "SDMX URBANISATION",
+            "urbanisation",
+            Dimension(
+                5, "URBANISATION", "Degree of urbanisation", "CL_URBANISATION", "urbanisation"
+            ),
+        ),
+        _dimension(
+            "group_code",
+            "Marginalised group",
+            "group",
+            Dimension(6, "GROUP", "Marginalised group", "CL_GROUP", "group"),
+            shown_as="group",
+        ),
         # Free extra dimensions ({"EDUCATION_LEV": "ISCED11_1"}): the type shows them as a list.
         Field("dimensions", public=False),
         Field("comment"),

@@ -33,8 +33,7 @@ COMPONENTS = (*(d.id for d in model.DIMENSIONS), model.TIME_DIMENSION)
 def _column(s: repository.Scoped, component: model.Component) -> ColumnElement[Any]:
     if component.id == "INDICATOR":
         return repository.sdmx_indicator(s.code)
-    column = {"disability": "disability_status", "group": "group_code", "area": "area_code"}
-    return s.rows.c[column.get(component.column, component.column)]
+    return s.rows.c[model.KEY_COLUMNS[component.id]]
 
 
 Filters = dict[str, list[ColumnElement[bool]]]

@@ -65,15 +65,30 @@ def declared_attributes(observation: Entity = OBSERVATION) -> tuple[Component, .
     return tuple(Component(*f.sdmx, None, f.name) for f in fields if f.sdmx)
 
 
+def _declared_dimensions(observation: Entity = OBSERVATION) -> tuple[Component, ...]:
+    """The observation's fields tagged as dimensions (``Field.dimension``), in the key's order
+    from place 1 (INDICATOR, computed, holds place 0)."""
+    found = tuple(f.dimension for f in observation.dimensions if f.dimension)
+    assert [d.position for d in found] == list(range(1, len(found) + 1)), "gaps in the key"
+    return tuple(Component(d.id, d.name, d.codelist, d.label) for d in found)
+
+
+# The series key: the indicator (or SDG target), then the declared dimensions.
 DIMENSIONS: tuple[Component, ...] = (
     Component("INDICATOR", "SDG or community-defined indicator", "CL_INDICATOR", "indicator"),
-    Component("REF_AREA", "Reference area", "CL_AREA", "area"),
-    Component("SEX", "Sex", "CL_SEX", "sex"),
-    Component("AGE", "Age", "CL_AGE", "age"),
-    Component("DISABILITY_STATUS", "Disability status", "CL_DISABILITY_STATUS", "disability"),
-    Component("URBANISATION", "Degree of urbanisation", "CL_URBANISATION", "urbanisation"),
-    Component("GROUP", "Marginalised group", "CL_GROUP", "group"),
+    *_declared_dimensions(),
 )
+# A declared dimension's observation column, by its id (REF_AREA: area_code).
+KEY_COLUMNS: dict[str, str] = {
+    f.dimension.id: f.name for f in OBSERVATION.dimensions if f.dimension is not None
+}
+# The place in the key of each declared dimension that filters by its codes, by the filter's
+# name (``observation.repository.filters``; REF_AREA matches areas exactly instead).
+KEY_FILTERS: dict[str, int] = {
+    f.filter.name: f.dimension.position
+    for f in OBSERVATION.dimensions
+    if f.dimension is not None and f.filter is not None
+}
 TIME = Component(TIME_DIMENSION, "Time period", None, "period")
 OBS_ATTRIBUTES: tuple[Component, ...] = (
     Component("UNIT_MEASURE", "Unit of measure", "CL_UNIT", "unit"),

@@ -168,14 +168,10 @@ def _provenance(own: ColumnElement[Any], dataset: ColumnElement[Any]) -> ColumnE
 def _observation_key(o: sa.FromClause, code: ColumnElement[str]) -> dict[str, ColumnElement[Any]]:
     """An observation's SDMX key (the dimensions and the period), labelled as in ``model``;
     ``code``: its indicator's (or target's) code."""
+    declared = model.DIMENSIONS[1:]  # after INDICATOR: the observation's own (KEY_COLUMNS)
     return {
         "indicator": sdmx_indicator(code),
-        "area": o.c.area_code,
-        "sex": o.c.sex,
-        "age": o.c.age,
-        "disability": o.c.disability_status,
-        "urbanisation": o.c.urbanisation,
-        "group": o.c.group_code,
+        **{d.column: o.c[model.KEY_COLUMNS[d.id]] for d in declared},
         "period": o.c.period,
     }
 
@@ -351,15 +347,8 @@ def _order(
         elif component is model.TIME:
             found += [rows.c.period_start, rows.c.period_end, rows.c.period]
         else:
-            found.append(rows.c[_OBSERVATION_COLUMN.get(component.column, component.column)])
+            found.append(rows.c[model.KEY_COLUMNS[component.id]])
     return found
-
-
-_OBSERVATION_COLUMN = {
-    "area": "area_code",
-    "disability": "disability_status",
-    "group": "group_code",
-}
 
 
 def csv_select(

@@ -235,11 +235,7 @@ async def resolve_data(
         indicator_codes=indicator_codes,
         period_from=params.start_period,
         period_to=params.end_period,
-        sex=codes(2),
-        age=codes(3),
-        disability_status=codes(4),
-        urbanisation=codes(5),
-        group=codes(6),
+        **{name: codes(position) for name, position in model.KEY_FILTERS.items()},
     )
     updated = repository.observation_filters(updated_since=params.updated_after)
     current = [*where, *selected, *updated]

@@ -197,15 +197,7 @@ def _column(component: str) -> ColumnElement[Any]:
             .scalar_subquery()
         )
         return sa.func.replace(sa.func.coalesce(code, observations.c.target_code), ".", "_")
-    column = {
-        "REF_AREA": "area_code",
-        "SEX": "sex",
-        "AGE": "age",
-        "DISABILITY_STATUS": "disability_status",
-        "URBANISATION": "urbanisation",
-        "GROUP": "group_code",
-    }[component]
-    return observations.c[column]
+    return observations.c[model.KEY_COLUMNS[component]]
 
 
 def _filter(name: str, component: str, raw: str) -> ColumnElement[bool]:
