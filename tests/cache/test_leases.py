@@ -34,6 +34,7 @@ from lnob_api.app import create_app
 from lnob_api.auth.keys import KeyStore
 from lnob_api.auth.tokens import validate_access_token
 from lnob_api.cache import writes
+from lnob_api.cache.leases import Acks
 from lnob_api.cache.listener import Listener, dsn_of
 from lnob_api.cache.store import ResponseCache
 from lnob_api.cli_admin.common import in_transaction
@@ -568,3 +569,29 @@ class TestAnnouncement:
         finally:
             async with engine.begin() as conn:
                 await conn.execute(sa.text("DROP TABLE lease_failed_probe"))
+
+
+class TestAcks:
+    async def test_an_acknowledgement_of_an_older_version_does_not_release_a_writer(self) -> None:
+        # given a writer waiting for worker w to hear version 5
+        acks = Acks()
+        acks.received("host:1:abc 3")
+        waiting = asyncio.ensure_future(
+            acks.until_heard(["host:1:abc", "host:2:def"], 5, acks.count, time.monotonic() + 10)
+        )
+        await asyncio.sleep(0.01)
+        # when one says it heard 4, then both say they heard 5 and 6
+        acks.received("host:1:abc 4")
+        await asyncio.sleep(0.01)
+        assert not waiting.done()
+        acks.received("host:1:abc 5")
+        acks.received("host:2:def 6")
+        # then the writer is released at once, and nothing is left behind
+        assert await asyncio.wait_for(waiting, 5) == []
+        assert acks.heard_by("host:1:abc") == 5
+
+    async def test_a_garbled_acknowledgement_is_ignored(self) -> None:
+        acks = Acks()
+        for payload in ("", "5", "worker", "worker five", "worker -1"):
+            acks.received(payload)
+        assert acks.count == 0 and acks.heard_by("worker") == 0

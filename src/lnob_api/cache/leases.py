@@ -98,6 +98,18 @@ class Acks:
             if not future.done():
                 future.set_result(None)
 
+    async def until_heard(
+        self, workers: list[str], version: int, seen: int, until: float
+    ) -> list[str]:
+        """Wait (until ``until``, monotonic) for ``workers`` to say they heard ``version``
+        (acknowledgements counted from ``seen``); those that have not."""
+        behind = [w for w in workers if self.heard_by(w) < version]
+        while behind and (now := time.monotonic()) < until:
+            await self.after(seen, until - now)
+            seen = self.count
+            behind = [w for w in behind if self.heard_by(w) < version]
+        return behind
+
     async def after(self, count: int, within: float) -> None:
         """Return once more than ``count`` acknowledgements arrived, or after ``within``
         seconds."""
@@ -154,12 +166,7 @@ class Waiter:
                 pause = min(pause * 2, _LONGEST_PAUSE)
                 continue
             # Woken by each acknowledgement; the table read again only as the fallback.
-            until = min(limit, now + fallback)
-            while behind and (now := time.monotonic()) < until:
-                await acks.after(seen, until - now)
-                seen = acks.count
-                behind = [w for w in behind if acks.heard_by(w) < version]
-            if not behind:
+            if not await acks.until_heard(behind, version, seen, min(limit, now + fallback)):
                 return
             fallback = min(fallback * 2, _LONGEST_FALLBACK)
 
