@@ -46,6 +46,7 @@ from lnob_api.declare.statistics import (
     RECOMMENDATION,
     RECOMMENDATION_RESPONSE,
     SCORECARD,
+    SCORECARD_ACTION,
     SCORECARD_CRITERION,
 )
 from lnob_api.graphql.ids import from_global_id, to_global_id
@@ -104,6 +105,16 @@ class World:
         )
         key = await conn.scalar(scorecard.returning(models.Scorecard.id))
         self.scorecard = to_global_id("Scorecard", key)
+        self.criteria = []
+        for position in (1, 2):
+            criterion = sa.insert(models.ScorecardCriterion).values(
+                scorecard_id=key,
+                position=position,
+                label=f"Criterion {position}",
+                target_code="3.8",
+            )
+            found = await conn.execute(criterion.returning(models.ScorecardCriterion.id))
+            self.criteria.append({"id": found.scalar_one()})
         self.projects = [await f.create_project(conn, self.coalition) for _ in range(2)]
         area = models.Area
         self.subdivision = await conn.scalar(
@@ -318,6 +329,17 @@ SPECS = (
         "criterion",
         lambda w: {"scorecard": w.scorecard},
         own={"target_code": _same("3.8", "1.2")},
+    ),
+    Spec(
+        SCORECARD_ACTION,
+        "scorecardActionAdd",
+        "action",
+        lambda w: {"scorecard": w.scorecard},
+        "scorecardActionUpdate",
+        own={
+            "criterion_id": _link("ScorecardCriterion", "criteria"),
+            "owner_organisation_id": _link("Organisation", "organisations"),
+        },
     ),
     Spec(
         QUALITY_CRITERION,

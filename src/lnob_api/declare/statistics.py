@@ -16,6 +16,7 @@ from typing import Any
 
 from lnob_api import models
 from lnob_api.declare import Edit, Entity, Field
+from lnob_api.models.evidence import ActionStatus
 
 ROW_VERSION = "Changes on every edit; send it back with an update (optimistic locking)."
 PERIOD = "SDMX period the scorecard covers (2019, 2019-Q2...)."
@@ -128,15 +129,33 @@ SCORECARD_ACTION = Entity(
     "ScorecardAction",
     models.ScorecardAction,
     (
-        *_private("scorecard_id", "criterion_id", "owner_organisation_id"),
-        Field("text"),
-        Field("owner_name", "Who carries it out, in words ('' if none)."),
-        Field("due_on"),
-        Field("status"),
+        *_private("scorecard_id"),
+        Field(
+            "criterion_id",
+            public=False,
+            editable=Edit(
+                name="criterion", link="ScorecardCriterion", created="The criterion it addresses."
+            ),
+        ),
+        Field(
+            "owner_organisation_id",
+            public=False,
+            editable=Edit(name="owner_organisation", link="Organisation"),
+        ),
+        Field("text", editable=Edit(limit=5000)),
+        Field(
+            "owner_name",
+            "Who carries it out, in words ('' if none).",
+            editable=Edit(limit=300, default=""),
+        ),
+        Field("due_on", editable=True),
+        Field("status", editable=Edit(default=ActionStatus.OPEN)),
         Field("row_version", ROW_VERSION),
         Field("created_at"),
         Field("updated_at"),
     ),
+    # Set by scorecardActionAdd and scorecardActionUpdate (@create_input, @update_input).
+    inputs=("text", "owner_name", "owner_organisation_id", "due_on", "status", "criterion_id"),
     description="An action of a scorecard's joint action plan.",
 )
 

@@ -11,6 +11,7 @@ from lnob_api.audit import service as audit
 from lnob_api.audit.change import record_change
 from lnob_api.audit.service import Actor
 from lnob_api.db.rows import assign
+from lnob_api.declare.statistics import SCORECARD_ACTION
 from lnob_api.domain_kit import writes
 from lnob_api.errors import InvalidInput, ValidationFailed, check_version
 from lnob_api.models.common import mark_edited
@@ -19,7 +20,9 @@ from lnob_api.organisation import service as organisation_service
 from lnob_api.scorecard import repository as repo
 from lnob_api.scorecard.service import now, required_text, writable
 
-ACTION_FIELDS = ("text", "owner_name", "owner_organisation_id", "due_on", "status", "criterion_id")
+# What an add and an update store, and their limits (declare.statistics.SCORECARD_ACTION).
+ACTION_FIELDS = SCORECARD_ACTION.names(create=False)
+LIMITS = SCORECARD_ACTION.limits
 
 
 async def _check_action(
@@ -28,11 +31,14 @@ async def _check_action(
     fields: dict[str, Any],
     problems: list[InvalidInput],
 ) -> None:
-    required_text(fields, "text", 5000, problems)
+    required_text(fields, "text", LIMITS["text"], problems)
     if "owner_name" in fields:
         fields["owner_name"] = (fields["owner_name"] or "").strip()
-        if len(fields["owner_name"]) > 300:
-            problems.append(InvalidInput("ownerName", "at most 300 characters", code="TOO_LONG"))
+        limit = LIMITS["owner_name"]
+        if len(fields["owner_name"]) > limit:
+            problems.append(
+                InvalidInput("ownerName", f"at most {limit} characters", code="TOO_LONG")
+            )
     owner_org = fields.get("owner_organisation_id")
     if owner_org is not None and not await organisation_service.exists(session, owner_org):
         problems.append(InvalidInput("ownerOrganisation", "no such organisation", code="NOT_FOUND"))

@@ -23,7 +23,7 @@ from lnob_api.graphql.declared import (
 )
 from lnob_api.graphql.enums import Visibility
 from lnob_api.graphql.ids import to_global_id
-from lnob_api.graphql.ids_input import Versioned, pk_of
+from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.mutations import (
     FILE_CODES,
     WRITE,
@@ -46,7 +46,6 @@ from lnob_api.graphql.scorecard.types import (
     ScorecardRound,
 )
 from lnob_api.graphql.upload.reports import FileProblem, report_of
-from lnob_api.models.evidence import ActionStatus
 from lnob_api.scorecard import actions, scores, service, upload
 from lnob_api.scorecard import repository as scorecard_repo
 
@@ -116,26 +115,17 @@ class ScorecardScoresUploadInput:
 
 
 @strawberry.input(description="An action of the joint action plan; name an owner or owner org.")
+@create_input(SCORECARD_ACTION)  # the declared fields (declare.statistics) after scorecard
 class ScorecardActionAddInput:
     scorecard: strawberry.ID
-    text: str
-    owner_name: str = ""
-    owner_organisation: strawberry.ID | None = None
-    due_on: date | None = None
-    status: ActionStatus = ActionStatus.OPEN
-    criterion: strawberry.ID | None = strawberry.field(
-        default=None, description="The criterion it addresses."
-    )
 
 
 @strawberry.input(description="Changes to an action; omitted fields stay as they are.")
-class ScorecardActionUpdateInput(Versioned):
-    text: str | None = strawberry.UNSET
-    owner_name: str | None = strawberry.UNSET
-    owner_organisation: strawberry.ID | None = strawberry.UNSET
-    due_on: date | None = strawberry.UNSET
-    status: ActionStatus | None = strawberry.UNSET
-    criterion: strawberry.ID | None = strawberry.UNSET
+@update_input(SCORECARD_ACTION)  # after id and rowVersion (without a description, as written)
+class ScorecardActionUpdateInput:
+    id: strawberry.ID
+    row_version: int
+    declared: ClassVar[Declared]
 
 
 ScorecardCreatePayload = payload("ScorecardCreatePayload", scorecard=Scorecard)
@@ -189,35 +179,12 @@ ScorecardActionAddPayload = payload("ScorecardActionAddPayload", action=Scorecar
 ScorecardActionUpdatePayload = payload("ScorecardActionUpdatePayload", action=ScorecardAction)
 
 
-# An action's input names -> (column, global id type or None).
-_REFS = {
-    "owner_organisation": ("owner_organisation_id", "Organisation"),
-    "criterion": ("criterion_id", "ScorecardCriterion"),
-}
-
-
-def _fields(data: Any, names: tuple[str, ...]) -> dict[str, Any]:
-    """The given input fields as service fields (ids decoded; unset ones left out)."""
-    fields: dict[str, Any] = {}
-    for name in names:
-        value = getattr(data, name, strawberry.UNSET)
-        if value is strawberry.UNSET:
-            continue
-        column, type_name = _REFS.get(name, (name, None))
-        if type_name is not None and value is not None:
-            head, *rest = name.split("_")
-            value = pk_of(value, type_name, head + "".join(w.title() for w in rest))
-        fields[column] = value
-    return _kept(fields)
-
-
 def _kept(fields: dict[str, Any]) -> dict[str, Any]:
     """``fields`` without a null scale end or status: null leaves them as they are."""
     return {k: v for k, v in fields.items() if v is not None or k not in _KEPT}
 
 
 _KEPT = frozenset(("scale_min", "scale_max", "status"))
-ACTION_FIELDS = ("text", "owner_name", "owner_organisation", "due_on", "status", "criterion")
 
 
 def _scorecard_of(data: Any) -> int:
@@ -325,7 +292,10 @@ class ScorecardMutations:
         ScorecardActionAddPayload,
         permission_classes=WRITE,
         description="Add an action to the plan.",
-        args=lambda i: {"scorecard_id": _scorecard_of(i), "fields": _fields(i, ACTION_FIELDS)},
+        args=lambda i: {
+            "scorecard_id": _scorecard_of(i),
+            "fields": created(SCORECARD_ACTION, i),
+        },
     )
 
     scorecard_action_update = on_row(
@@ -336,5 +306,5 @@ class ScorecardMutations:
         permission_classes=WRITE,
         description="Edit an action (its status, owner, due date...).",
         key="action_id",
-        args=lambda i: {"fields": _fields(i, ACTION_FIELDS)},
+        args=lambda i: {"fields": _kept(edited(SCORECARD_ACTION, i))},
     )
