@@ -22,8 +22,9 @@ Besides ``bench/workloads.py``'s, ``EXTRA`` (filtered root pages and a nested on
 each, W2's fields) are captured and replayed the same way, so that the figures of W1-W4 stay
 those of the other runs: W2d the first page of one dataset (``datasets: [id]``, the first
 benchmark dataset: 9,136 rows at 1M, one in 110 ids), W2d+ its page after its 4,000th row
-(a frontend paging through it), W2i the first page of two indicators, W2di of one dataset and
-one of its indicators, W4d the dataset's own ``observations(first: 100)`` connection.
+(a frontend paging through it), W2dd of it and the next dataset, W2i of two indicators,
+W2di of one dataset and one of its indicators, W4d the dataset's own
+``observations(first: 100)`` connection.
 """
 
 from __future__ import annotations
@@ -83,6 +84,11 @@ async def _dataset_later_page(conn: asyncpg.Connection) -> dict[str, Any]:
     return {"f": {"datasets": [gid]}, "after": encode_cursor([after])}
 
 
+async def _two_datasets(conn: asyncpg.Connection) -> dict[str, Any]:
+    pk, gid = await _first_dataset(conn)
+    return {"f": {"datasets": [gid, base64.b64encode(f"Dataset:{pk + 1}".encode()).decode()]}}
+
+
 async def _two_indicators(conn: asyncpg.Connection) -> dict[str, Any]:
     codes = [v[0]["i"][0] for v in (await workloads.WORKLOADS[1].variants(conn))[:2]]
     return {"f": {"indicators": codes}}
@@ -105,6 +111,7 @@ async def _nested(conn: asyncpg.Connection) -> Any:
 EXTRA = [
     _root("W2d", _dataset_page),
     _root("W2d+", _dataset_later_page),
+    _root("W2dd", _two_datasets),
     _root("W2i", _two_indicators),
     _root("W2di", _dataset_indicator),
     workloads.Workload("W4d", "W4d", _NESTED, "", _nested, lambda b: b, lambda b: b),

@@ -4,7 +4,8 @@ a frontend paging through one dataset).
 When ``head``'s window of keys holds fewer matches than a page and the filter keeps one
 indicator or one dataset, ``walk`` looks their next keys up through ``(indicator_id, id)`` or
 ``(dataset_id, id)`` (both given: the one with fewer rows in the window) before ``rest``
-reads what is left (``read.repository.windowed``). Whichever parts answer, every page holds
+reads what is left (``read.repository.windowed``; several datasets: each one's keys,
+merged). Whichever parts answer, every page holds
 the same rows as the plain keyset page, in the same order, to the end: checked here with
 tiny windows over rows laid out so that the walk fills pages, comes up short (its keys are
 rows the caller cannot see) and is skipped; and through both read paths at the real window,
@@ -245,6 +246,17 @@ async def test_a_dataset_and_an_indicator_walk_the_one_with_fewer_rows_in_the_wi
     found = await _dataset_parts(conn, filter, 2, ids[3] - ids[0])
     assert found["walked"] == {"indicator_id"}, found
     assert found["keys"] == 2, found
+
+
+async def test_several_datasets_walk_each_ones_keys(
+    conn: AsyncConnection, layout: dict[str, Any]
+) -> None:
+    ids = layout["ids"]
+    # The window holds rows 0-3, all kept. A page of 4 misses 1 of 5: 2 * 1 * 4 // 4 = 2 keys
+    # (rows 4 and 5, fillers of either dataset), a scan of each dataset's rows merged.
+    filter = _named({"datasets": ["shown", "other"]}, layout["datasets"])
+    found = await _dataset_parts(conn, filter, 4, ids[3] - ids[0])
+    assert found == {"keys": 2, "walk": 1, "walked": {"dataset_id"}}
 
 
 async def test_a_hidden_dataset_pages_like_a_missing_one(
