@@ -577,3 +577,27 @@ async def test_an_update_to_null_clears_or_is_refused_on_its_field(
     if not fields:
         stored = (await world.stored(spec.entity, shown["id"]))[f_.name]
         assert stored in (None, "", created.get(f_.name)), (f_.name, stored)
+
+
+def _links() -> list[tuple[Spec, Field]]:
+    return [
+        (spec, f_)
+        for spec in SPECS
+        for f_ in spec.entity.edits(create=True)
+        if f_.edit is not None and f_.edit.link is not None
+    ]
+
+
+@pytest.mark.parametrize(("spec", "f_"), _links(), ids=_limited_id)
+async def test_a_create_refuses_a_link_that_is_not_an_id_of_its_type(
+    spec: Spec, f_: Field, world: World
+) -> None:
+    # given: a valid create input
+    sent, _ = _input(spec, world, spec.entity.edits(create=True), second=False)
+    # when: one link names a row of another type
+    _put(sent, f_, to_global_id("Nothing", 1))
+    payload = await world.payload(_mutation(spec.create, spec), spec.base(world) | sent, spec.as_)
+    # then: INVALID_ID on that field's path, nothing written
+    errors = {(tuple(e["field"] or ()), e["code"]) for e in payload["userErrors"]}
+    assert errors == {(("input", *_path(f_)), "INVALID_ID")}, payload
+    assert payload[spec.shown] is None
