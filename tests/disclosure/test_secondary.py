@@ -260,7 +260,7 @@ class TestCellFromRow:
             "indicator_id": 3,
             "area_code": "KE",
             "period": "2020",
-            "unit": " percent ",
+            "unit": "percent",
             "sex": "F",
             "age": "_T",
             "disability_status": "_T",

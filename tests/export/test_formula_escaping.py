@@ -13,14 +13,13 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tests import factories as f
 
-# (unit as stored, as the CSV export must give it)
+# (unit as stored, as the CSV export must give it). A unit starting with a tab or a carriage
+# return can no longer be stored (ck_observations_unit_canonical); the export quotes one still.
 UNITS = [
     ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
     ('@HYPERLINK("http://example.org","x")', '\'@HYPERLINK("http://example.org","x")'),
     ("+1+1", "'+1+1"),
     ("-2-2", "'-2-2"),
-    ("\tTAB", "'\tTAB"),
-    ("\rCR", "'\rCR"),
     ("PERCENT", "PERCENT"),
     ("a=b", "a=b"),
     ("", ""),
@@ -95,7 +94,7 @@ class TestSdmxCsv:
         # "-2-2" stays, so both still start like formulas and must be quoted.
         assert units[1].startswith("'@HYPERLINK_")
         assert units[3] == "'-2-2"
-        assert units[6] == "PERCENT"
+        assert units[4] == "PERCENT"
         assert no_text_cell_starts_like_a_formula(rows, numeric={"OBS_VALUE"})
         assert {r["OBS_VALUE"] for r in rows} == {"-3"}
         assert rows[0]["SEX"] == "'=SUM(A1)"

@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.sql.elements import ColumnElement
 
+from lnob_api.disclosure.primary import normal_unit_sql
 from lnob_api.models.enums import Perturbation
 
 # The published perturbation table: for each true count (row; the last row serves every larger
@@ -202,7 +203,7 @@ def observation_cell_key(observations: sa.FromClause, coalitions: sa.FromClause)
         observations.c.target_code,
         observations.c.area_code,
         observations.c.period,
-        sa.func.upper(sa.func.btrim(observations.c.unit)),
+        normal_unit_sql(observations.c.unit),
         observations.c.sex,
         observations.c.age,
         observations.c.disability_status,

@@ -20,8 +20,9 @@ people its value describes is smaller than the coalition's threshold:
   cells (``unprotectable``).
 - A cell without a value (and without a small n) has nothing to withhold.
 
-Units compare case- and space-insensitively. ``COUNT_UNITS`` lives here so that the rule and
-the algorithms that rely on additivity of counts share one list.
+Units compare in ASCII upper case, and stored units are canonical (``models.units``: one
+definition of a count unit for SQL and Python, and for the rule and the algorithms that rely on
+the additivity of counts).
 """
 
 from __future__ import annotations
@@ -29,18 +30,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-# Units whose value is a number of people or households (the value is the group's size).
-COUNT_UNITS = frozenset({"NUMBER", "PERSONS", "HOUSEHOLDS", "COUNT", "INDIVIDUALS", "PEOPLE"})
+from lnob_api.models.units import COUNT_UNITS, ascii_upper, is_count_unit
+
+__all__ = ["COUNT_UNITS", "DEFAULT_THRESHOLD", "is_count_unit", "is_primary", "normal_unit"]
 
 DEFAULT_THRESHOLD = 5
 
 
 def normal_unit(unit: str | None) -> str:
-    return (unit or "").strip().upper()
-
-
-def is_count_unit(unit: str | None) -> bool:
-    return normal_unit(unit) in COUNT_UNITS
+    """The unit as the rule compares it: ``normal_unit_sql`` in Python."""
+    return ascii_upper(unit or "")
 
 
 def group_size(
@@ -81,13 +80,20 @@ def is_unprotectable(
     )
 
 
+def normal_unit_sql(unit: ColumnElement[str]) -> ColumnElement[str]:
+    """``normal_unit`` in SQL: ASCII letters only, whatever the database's collation (glibc's
+    ``upper`` maps the dotless i to I; ``ascii_upper`` does not). Stored units are canonical
+    (``ck_observations_unit_canonical``, NOT NULL), so nothing is trimmed."""
+    return sa.func.upper(sa.type_coerce(unit, sa.String).collate("C"))
+
+
 def count_unit_sql(unit: ColumnElement[str]) -> ColumnElement[bool]:
-    """``normal_unit(unit) in COUNT_UNITS`` in SQL. The units are written into the statement
-    (constants of this module, never input): as bind parameters, a prepared statement's
-    generic plan built the ``IN`` list's array again for every row it tested."""
+    """``is_count_unit(unit)`` in SQL. The units are written into the statement (constants,
+    never input): as bind parameters, a prepared statement's generic plan built the ``IN``
+    list's array again for every row it tested."""
     units = [sa.literal_column(f"'{u}'", sa.String) for u in sorted(COUNT_UNITS)]
-    assert all(u.isalpha() for u in COUNT_UNITS)
-    return sa.func.upper(sa.func.btrim(sa.func.coalesce(unit, sa.literal_column("''")))).in_(units)
+    assert all(u.isalpha() and u.isascii() for u in COUNT_UNITS)
+    return normal_unit_sql(unit).in_(units)
 
 
 def primary_sql(

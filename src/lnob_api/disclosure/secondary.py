@@ -3,13 +3,14 @@
 A pure algorithm (no database, no framework). The rules:
 
 - A *table* is the cells of one dataset version, indicator (or SDG target), area, period and
-  unit (compared in upper case); its cells differ only in their disaggregation dimensions (the
+  unit; its cells differ only in their disaggregation dimensions (the
   five built-in ones and any extra ones; an extra dimension a cell does not name counts as
-  ``_T``, the total).
+  ``_T``, the total). Units compare in ASCII upper case (``models.units``).
 - A *group* is, for one dimension, a total (``_T`` there) with its categories there, all other
   dimensions equal. A cell belongs to one group per dimension.
 - A group is *additive* (total = sum of categories) when its unit counts things
-  (``COUNT_UNITS``), or when every cell of the group has a sample size: sample sizes add up,
+  (``models.units.is_count_unit``), or when every cell of the group has a sample size: sample
+  sizes add up,
   and shares and means add up weighted by them (total% x n_total = sum of category% x n_cat),
   so for percentages, and any other unit, the group is additive exactly when all its sample
   sizes are known. Groups that are not additive carry no relation and are left alone.
@@ -39,10 +40,9 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-TOTAL = "_T"
+from lnob_api.models.units import ascii_upper, is_count_unit
 
-# Units whose values add up over categories, whether or not the sample sizes are known.
-COUNT_UNITS = frozenset({"NUMBER", "PERSONS", "HOUSEHOLDS", "COUNT", "INDIVIDUALS", "PEOPLE"})
+TOTAL = "_T"
 
 # The built-in dimension columns of an observation; extra ones come from its ``dimensions``.
 BUILT_IN_DIMENSIONS = ("sex", "age", "disability_status", "urbanisation", "group_code")
@@ -64,11 +64,8 @@ class Cell:
 
 
 def normal_unit(unit: str) -> str:
-    return unit.strip().upper()
-
-
-def is_count_unit(unit: str) -> bool:
-    return normal_unit(unit) in COUNT_UNITS
+    """The unit as tables compare it (``primary.normal_unit``)."""
+    return ascii_upper(unit)
 
 
 def cell_from_row(row: Mapping[Any, Any]) -> Cell:

@@ -13,6 +13,7 @@ from lnob_api.db.base import Base
 from lnob_api.models.columns import blank_text, identity_key, reference, stamped
 from lnob_api.models.enums import ObsStatus, enum_column
 from lnob_api.models.provenance import Provenance
+from lnob_api.models.units import NOT_CANONICAL
 
 # SDMX code for "total": a dimension that is not disaggregated.
 TOTAL = "_T"
@@ -39,6 +40,12 @@ def breakdown(length: int = 20) -> MappedColumn[Any]:
 def plain_checks() -> list[sa.CheckConstraint]:
     """``ck_observations_<dimension>_plain``: a disaggregation code holds no ``ESCAPED``."""
     return [sa.CheckConstraint(f"{c} !~ '{ESCAPED}'", name=f"{c}_plain") for c in DIMENSION_COLUMNS]
+
+
+def unit_check() -> sa.CheckConstraint:
+    """``ck_observations_unit_canonical``: the unit as ``units.canonical_unit`` writes it, so
+    SQL and Python read it alike (``units``)."""
+    return sa.CheckConstraint(f"unit !~ '{NOT_CANONICAL}'", name="unit_canonical")
 
 
 def period_checks() -> tuple[sa.CheckConstraint, sa.CheckConstraint]:
@@ -102,6 +109,7 @@ class Observation(Provenance, Base):
         ),
         *period_checks(),
         *plain_checks(),
+        unit_check(),
         sa.CheckConstraint("sample_size IS NULL OR sample_size >= 0", name="sample_size"),
         sa.CheckConstraint("jsonb_typeof(dimensions) = 'object'", name="dimensions_object"),
         sa.Index("ix_observations_dataset_id_id", "dataset_id", "id"),

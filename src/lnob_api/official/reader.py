@@ -18,6 +18,7 @@ from typing import IO, Any
 from lnob_api.declare.observation import UPLOAD_WIDTHS, UPLOADED
 from lnob_api.errors import InvalidInput
 from lnob_api.models.observation import TOTAL
+from lnob_api.models.units import canonical_unit
 from lnob_api.observation.periods import period_bounds
 from lnob_api.upload.validate import Problem
 
@@ -189,6 +190,8 @@ def check_row(
     _value(row, cells.get("value", ""), columns, record, log)
     for name, limit in UPLOAD_WIDTHS.items():
         value = cells.get(name, "")
+        if name == "unit":
+            value = canonical_unit(value)  # as observations store theirs (models.units)
         if len(value) > limit:
             log.add(row, columns[name], "TOO_LONG", f"at most {limit} characters")
         record[UPLOADED[name]] = value if name == "unit" else (value or TOTAL)

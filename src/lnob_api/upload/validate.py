@@ -21,6 +21,7 @@ from lnob_api.declare.observation import UPLOAD_WIDTHS, UPLOADED
 from lnob_api.errors import InvalidInput
 from lnob_api.models.enums import ObsStatus
 from lnob_api.models.observation import DIMENSION_COLUMNS, ESCAPED, TOTAL
+from lnob_api.models.units import canonical_unit, looks_like_count
 from lnob_api.observation.periods import period_bounds
 from lnob_api.upload.mapping import PUBLIC_NAMES, ResolvedColumns
 
@@ -194,6 +195,8 @@ class RowChecker:
         texts: dict[str, str] = {}
         for name, width in UPLOAD_WIDTHS.items():
             text = cell(name)
+            if name == "unit":
+                text = self._unit(text, problem)
             if len(text) > width:
                 problem(name, "TOO_LONG", f"at most {width} characters")
             elif UPLOADED[name] in DIMENSION_COLUMNS and _ESCAPED.search(text):
@@ -223,6 +226,20 @@ class RowChecker:
             dimensions,
             cell("comment"),
         )
+
+    @staticmethod
+    def _unit(text: str, problem: Report) -> str:
+        """The unit as stored (``units.canonical_unit``); one that reads as a count unit only
+        through non-ASCII letters is refused, so that a count is never taken for a rate."""
+        unit = canonical_unit(text)
+        count = looks_like_count(unit)
+        if count is not None:
+            problem(
+                "unit",
+                "INVALID_UNIT",
+                f"{unit!r} reads as the count unit {count}: write it in ASCII letters",
+            )
+        return unit
 
     def _indicator(self, code: str, problem: Report) -> int | None:
         if not code:
