@@ -431,6 +431,42 @@ def declared_where(entity: Entity, given: object | None) -> list[ColumnElement[b
     return entity.where(values)
 
 
+# What a mutation makes of the declared fields for its service (their form there).
+Shape = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _shaped(shape: Shape | None, fields: dict[str, Any]) -> dict[str, Any]:
+    return shape(fields) if shape is not None else fields
+
+
+def creates(
+    entity: Entity,
+    call: Callable[..., Awaitable[Any]],
+    input: type,
+    payload: type,
+    *,
+    permission_classes: list[type[BasePermission]],
+    description: str,
+    shape: Shape | None = None,
+) -> Any:
+    """The create mutation that runs ``call(session, actor, fields=..., **passed)`` with the
+    declared fields its input was given (:func:`created`; ``shape`` turns them into what the
+    service takes where an input field is not the column's form), the input's other fields
+    passed by name (:func:`graphql.mutations.calls`)."""
+
+    def arguments(given: Any) -> dict[str, Any]:
+        return {"fields": _shaped(shape, created(entity, given))}
+
+    return calls(
+        call,
+        input,
+        payload,
+        permission_classes=permission_classes,
+        description=description,
+        args=arguments,
+    )
+
+
 def on_row(
     entity: Entity,
     call: Callable[..., Awaitable[Any]],
@@ -441,6 +477,7 @@ def on_row(
     permission_classes: list[type[BasePermission]],
     description: str,
     edits: bool = False,
+    shape: Shape | None = None,
     args: Callable[[Any], dict[str, Any]] | None = None,
     gone: bool = False,
     key: str | None = None,
@@ -449,14 +486,16 @@ def on_row(
     ``call(session, actor, <entity>_id=..., row_version=..., [fields=...], **args(input))`` on
     the row the input's ``id`` names: :func:`graphql.mutations.calls` with ``row`` the entity
     (``versioned`` when its table has ``row_version``); ``edits`` passes the declared fields the
-    input changes (:func:`edited`), ``args`` reads the call's arguments that the input's fields
-    do not give by name. Its work returns the written row's key (for ``run``, by default the one
-    the payload implies, to read it back), or with ``gone`` (a delete) the input's ``id``.
-    ``key`` names the call's key argument when it is not
-    ``<entity>_id``."""
+    input changes (:func:`edited`; ``shape`` turns them into the service's form), ``args`` reads
+    the call's arguments that the input's fields do not give by name. Its work returns the
+    written row's key (for ``run``, by default the one the payload implies, to read it back),
+    or with ``gone`` (a delete) the input's ``id``. ``key`` names the call's key argument when
+    it is not ``<entity>_id``."""
 
     def arguments(given: Any) -> dict[str, Any]:
-        found: dict[str, Any] = {"fields": edited(entity, given)} if edits else {}
+        found: dict[str, Any] = {}
+        if edits:
+            found["fields"] = _shaped(shape, edited(entity, given))
         if args is not None:
             found.update(args(given))
         return found

@@ -4,14 +4,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import strawberry
 
 from lnob_api.auth.principal import Scope
+from lnob_api.declare.entities import QUALITY_CRITERION
+from lnob_api.declare.more import MARGINALISED_GROUP
 from lnob_api.graphql.coalition.types import MarginalisedGroup
-from lnob_api.graphql.ids_input import Edit
-from lnob_api.graphql.mutations import ADMINS, calls, deleted, payload
+from lnob_api.graphql.declared import Declared, create_input, creates, on_row, update_input
+from lnob_api.graphql.mutations import ADMINS, deleted, payload
 from lnob_api.graphql.permissions import requires_any
 from lnob_api.graphql.provenance.types import (
     ProducerType,
@@ -70,18 +72,15 @@ def provenance_change(given: ProvenanceInput | None) -> ProvenanceChange | None:
 
 
 @strawberry.input(description="A new item of a coalition's quality checklist.")
+@create_input(QUALITY_CRITERION)  # the declared fields (declare.entities) after coalition
 class QualityCriterionCreateInput:
     coalition: str = strawberry.field(description="Country code of the coalition.")
-    code: str = strawberry.field(description="Unique in the coalition, such as NSO-1.")
-    label: str
-    description: str | None = None
 
 
 @strawberry.input(description="Changes to a quality criterion; omitted fields stay as they are.")
-class QualityCriterionUpdateInput(Edit):
-    code: str | None = strawberry.UNSET
-    label: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
+@update_input(QUALITY_CRITERION)  # id, rowVersion, the declared fields
+class QualityCriterionUpdateInput:
+    pass
 
 
 @strawberry.input
@@ -101,15 +100,14 @@ class DimensionCodeInput:
 @strawberry.input(
     description="A new marginalised group in a country's vocabulary, or in the shared one."
 )
+@create_input(MARGINALISED_GROUP)  # the declared fields (declare.more) where ``declared`` stands
 class MarginalisedGroupCreateInput:
     coalition: str | None = strawberry.field(
         default=None,
         description="Country code of the coalition whose vocabulary it joins (its editors); "
         "null for the shared vocabulary (partnership admins).",
     )
-    code: str = strawberry.field(description="Capital letters, digits, _; fixed once created.")
-    name: str
-    description: str | None = None
+    declared: ClassVar[Declared]
     maps_to: list[DimensionCodeInput] | None = strawberry.field(
         default=None,
         description="The standard dimension codes the group corresponds to, one per dimension; "
@@ -118,9 +116,8 @@ class MarginalisedGroupCreateInput:
 
 
 @strawberry.input(description="Changes to a marginalised group; omitted fields stay as they are.")
-class MarginalisedGroupUpdateInput(Edit):
-    name: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
+@update_input(MARGINALISED_GROUP)  # id, rowVersion, the declared fields, then mapsTo
+class MarginalisedGroupUpdateInput:
     maps_to: list[DimensionCodeInput] | None = strawberry.field(
         default=strawberry.UNSET, description="Replaces the mapping; null or [] clears it."
     )
@@ -143,82 +140,67 @@ MarginalisedGroupUpdatePayload = payload(
 )
 
 
-def _given(data: Any, names: tuple[str, ...]) -> dict[str, Any]:
-    return {n: v for n in names if (v := getattr(data, n)) is not strawberry.UNSET}
-
-
-def _pairs(given: list[DimensionCodeInput] | None) -> list[service.DimensionCode] | None:
-    if given is None:
-        return None
-    return [service.DimensionCode(dimension=p.dimension, code=p.code) for p in given]
-
-
-def _group_changes(data: MarginalisedGroupUpdateInput) -> dict[str, Any]:
-    fields = _given(data, ("name", "description"))
-    if data.maps_to is not strawberry.UNSET:
-        fields["maps_to"] = _pairs(data.maps_to)
+def _mapped(fields: dict[str, Any]) -> dict[str, Any]:
+    """A group's declared fields for the service, its mapping (``mapsTo``) as pairs."""
+    if fields.get("maps_to") is not None:
+        fields["maps_to"] = [
+            service.DimensionCode(dimension=p.dimension, code=p.code) for p in fields["maps_to"]
+        ]
     return fields
 
 
 @strawberry.type
 class ProvenanceMutations:
-    quality_criterion_create = calls(
+    quality_criterion_create = creates(
+        QUALITY_CRITERION,
         service.create_criterion,
         QualityCriterionCreateInput,
         QualityCriterionCreatePayload,
         permission_classes=ADMINS,
         description="Add a criterion to a coalition's quality checklist. Coalition admins.",
-        args=lambda i: {
-            "fields": {"code": i.code, "label": i.label, "description": i.description or ""},
-        },
     )
 
-    quality_criterion_update = calls(
+    quality_criterion_update = on_row(
+        QUALITY_CRITERION,
         service.update_criterion,
         QualityCriterionUpdateInput,
         QualityCriterionUpdatePayload,
         permission_classes=ADMINS,
         description="Edit a quality criterion. Coalition admins.",
-        row="QualityCriterion",
         key="criterion_id",
-        args=lambda i: {"fields": _given(i, ("code", "label", "description"))},
+        edits=True,
     )
-    quality_criterion_delete = calls(
+    quality_criterion_delete = on_row(
+        QUALITY_CRITERION,
         service.delete_criterion,
         QualityCriterionDeleteInput,
         QualityCriterionDeletePayload,
         deleted,
         permission_classes=ADMINS,
         description="Delete a quality criterion that no dataset claims. Coalition admins.",
-        row="QualityCriterion",
         key="criterion_id",
         gone=True,
     )
 
-    marginalised_group_create = calls(
+    marginalised_group_create = creates(
+        MARGINALISED_GROUP,
         service.create_group,
         MarginalisedGroupCreateInput,
         MarginalisedGroupCreatePayload,
         permission_classes=VOCABULARY,
         description="Add a marginalised group to a country's vocabulary (the coalition's "
         "editors) or to the shared one (partnership admins).",
-        args=lambda i: {
-            "fields": {
-                "code": i.code,
-                "name": i.name,
-                "description": i.description or "",
-                "maps_to": _pairs(i.maps_to),
-            },
-        },
+        shape=_mapped,
     )
 
-    marginalised_group_update = calls(
+    marginalised_group_update = on_row(
+        MARGINALISED_GROUP,
         service.update_group,
         MarginalisedGroupUpdateInput,
         MarginalisedGroupUpdatePayload,
         permission_classes=VOCABULARY,
         description="Edit a marginalised group's name, description or mapping (its code is fixed).",
-        row="MarginalisedGroup",
         key="group_id",
-        args=lambda i: {"fields": _group_changes(i)},
+        edits=True,
+        shape=_mapped,
     )
