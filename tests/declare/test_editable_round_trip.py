@@ -601,3 +601,49 @@ async def test_a_create_refuses_a_link_that_is_not_an_id_of_its_type(
     errors = {(tuple(e["field"] or ()), e["code"]) for e in payload["userErrors"]}
     assert errors == {(("input", *_path(f_)), "INVALID_ID")}, payload
     assert payload[spec.shown] is None
+
+
+def _given_always(spec: Spec, f_: Field) -> bool:
+    """Whether a create must give ``f_``, or shows its default (``T! = default``)."""
+    return spec.entity.required(f_) or (f_.edit is not None and f_.edit.default is not None)
+
+
+# The entities whose services derive none of the optional fields from others: not those that
+# make a slug of the title or name (Project, Coalition, Organisation, Publication), take the
+# requester's name and email from the user (AccessRequest) or need a publication or a dataset
+# (Recommendation), nor a dataset's (``@inputs``, not ``@create_input``).
+_NOT_PLAIN = {
+    *("Project", "Coalition", "Organisation", "Publication", "AccessRequest"),
+    *("Recommendation", "Dataset"),
+}
+_PLAIN = [s for s in SPECS if s.entity.name not in _NOT_PLAIN]
+
+
+@pytest.mark.parametrize("spec", _PLAIN, ids=_ids)
+async def test_a_create_with_its_optional_fields_null_stores_their_defaults(
+    spec: Spec, world: World
+) -> None:
+    # given: a create input with its required fields and every optional one null
+    edits = spec.entity.edits(create=True)
+    required = tuple(f_ for f_ in edits if _given_always(spec, f_))
+    sent, expected = _input(spec, world, required, second=False)
+    for f_ in edits:
+        if f_ not in required:
+            _put(sent, f_, None)
+    # when
+    payload = await world.payload(_mutation(spec.create, spec), spec.base(world) | sent, spec.as_)
+    # then: written (never an unexpected error), the given ones as given, the others empty or
+    # their column's default
+    assert payload["userErrors"] == [], payload
+    row = await world.stored(spec.entity, payload[spec.shown]["id"])
+    _stored_as_given(row, expected)
+    columns = spec.entity.table.c
+    unexpected = {
+        f_.name: row[f_.name]
+        for f_ in edits
+        if f_ not in required
+        and row[f_.name] not in (None, "", False)
+        and columns[f_.name].default is None
+        and columns[f_.name].server_default is None
+    }
+    assert unexpected == {}
