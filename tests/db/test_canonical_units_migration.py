@@ -23,6 +23,7 @@ UNITS = {
     "PER\u017fONS": "PERSONS",
     "\u0131nd\u0131v\u0131duals": "INDIVIDUALS",
     "per  1000\u3000people": "per 1000 people",
+    "\u0440\u0435rsons": "PERSONS",
 }
 
 

@@ -41,6 +41,9 @@ LOOK_ALIKES = [
     "PER\u017fONS",
     "\u0131nd\u0131v\u0131duals",
     "\uff30\uff25\uff32\uff33\uff2f\uff2e\uff33",
+    "\u0440\u0435rsons",  # Cyrillic er and ie
+    "HOU\u0405EHOLDS",  # Cyrillic dze
+    "\u03a1\u0395\u039f\u03a1L\u0395",  # Greek capitals
 ]
 QUERY = """query($d: [ID!]) { observations(filter: {datasets: $d}, first: 10) {
   nodes { sex value suppressed unit } } }"""

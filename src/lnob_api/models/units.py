@@ -43,6 +43,15 @@ _BLANK = re.compile(BLANK)
 _INVISIBLE = re.compile(INVISIBLE)
 _SPACES = re.compile(" +")
 _ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+# Cyrillic and Greek letters drawn like Latin ones (no Unicode normalisation maps them).
+_HOMOGLYPHS = str.maketrans(
+    "\u0430\u0432\u0435\u043a\u043c\u043d\u043e\u0440\u0441\u0442\u0443\u0445\u0456"
+    "\u0455\u0458\u0501\u04bb\u04cf\u051b\u051d\u0410\u0412\u0415\u041a\u041c\u041d"
+    "\u041e\u0420\u0421\u0422\u0423\u0425\u0406\u0405\u0408\u0391\u0392\u0395\u0396"
+    "\u0397\u0399\u039a\u039c\u039d\u039f\u03a1\u03a4\u03a5\u03a7\u03bf\u03b9\u03ba"
+    "\u03bd\u03c1\u03c5",
+    "abekmhopctyxisjdhlqwABEKMHOPCTYXISJABEZHIKMNOPTYXoikvpu",
+)
 
 
 def canonical_unit(text: str) -> str:
@@ -63,10 +72,10 @@ def is_count_unit(unit: str | None) -> bool:
 
 
 def looks_like_count(unit: str) -> str | None:
-    """The count unit a non-ASCII unit reads as (PERSONS with a long s, INDIVIDUALS with
-    dotless i's, in fullwidth letters or with accents), else None."""
+    """The count unit a non-ASCII unit reads as (PERSONS with a long s or a Cyrillic er,
+    INDIVIDUALS with dotless i's, in fullwidth letters or with accents), else None."""
     if unit.isascii():
         return None
-    letters = unicodedata.normalize("NFKD", canonical_unit(unit))
+    letters = unicodedata.normalize("NFKD", canonical_unit(unit)).translate(_HOMOGLYPHS)
     bare = "".join(c for c in letters if not unicodedata.combining(c)).upper()
     return bare if bare in COUNT_UNITS else None
