@@ -11,6 +11,7 @@ from lnob_api import models
 from lnob_api.access import requests_visibility, visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.declare.conditions import Conditions, coalition_coded, equal
+from lnob_api.declare.entities import ACCESS_REQUEST
 from lnob_api.domain_kit.sql import newest_first, visible_lock
 from lnob_api.models.tables import access_requests
 from lnob_api.models.tables import coalitions as _coalitions
@@ -32,6 +33,7 @@ filters = Conditions(
     status=equal(access_requests.c.status),
     coalition_code=coalition_coded(access_requests.c.coalition_id),
     dataset_id=equal(access_requests.c.dataset_id),
+    **ACCESS_REQUEST.conditions.conditions,
 )
 
 

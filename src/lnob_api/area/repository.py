@@ -8,6 +8,7 @@ since an area name reveals nothing about the community data collected there.
 from __future__ import annotations
 
 from lnob_api.declare.conditions import Conditions, equal, words
+from lnob_api.declare.entities import AREA
 from lnob_api.models.tables import areas
 from lnob_api.read.relations import Source, ToMany, ToOne, order_by, public
 
@@ -29,4 +30,5 @@ filters = Conditions(
     level=equal(areas.c.level),
     parent=equal(areas.c.parent_code, normalize_code),
     search=words(areas.c.name),
+    **AREA.conditions.conditions,
 )

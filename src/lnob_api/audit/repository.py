@@ -12,6 +12,7 @@ from lnob_api.auth.principal import Principal
 from lnob_api.coalition.repository import COALITIONS
 from lnob_api.db.request import RequestDb
 from lnob_api.declare.conditions import Conditions, at_least, below, equal, member
+from lnob_api.declare.more import AUDIT_EVENT
 from lnob_api.domain_kit.sql import newest_first
 from lnob_api.models.tables import audit_events as events
 from lnob_api.models.tables import coalitions
@@ -41,4 +42,5 @@ filters = Conditions(
     action=equal(events.c.action),
     since=at_least(events.c.occurred_at),
     until=below(events.c.occurred_at),
+    **AUDIT_EVENT.conditions.conditions,
 )

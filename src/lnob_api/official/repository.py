@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from lnob_api.auth.principal import Principal
 from lnob_api.db.request import RequestDb, Row
 from lnob_api.declare.conditions import Condition, Conditions, equal
+from lnob_api.declare.official import OFFICIAL_VALUE
 from lnob_api.models.tables import areas, coalitions, indicators, observations, official_values
 from lnob_api.models.tables import sdg_targets as targets
 from lnob_api.observation import repository as observation_repo
@@ -80,6 +81,7 @@ filters = Conditions(
     area_codes=lambda codes: _in_area(official_values.c.area_code, codes),
     **_periods(official_values),
     source=equal(official_values.c.source_name, str.strip),
+    **OFFICIAL_VALUE.conditions.conditions,
 )
 _COMMUNITY_PERIODS = Conditions(**_periods(observations))
 

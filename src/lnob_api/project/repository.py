@@ -7,6 +7,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api.access import visibility
 from lnob_api.declare.conditions import Conditions, coalition_coded, equal, linked_to_target
+from lnob_api.declare.entities import PROJECT
 from lnob_api.domain_kit.sql import oldest_first
 from lnob_api.models.tables import marginalised_groups as groups
 from lnob_api.models.tables import project_groups, project_targets, projects
@@ -34,4 +35,5 @@ filters = Conditions(
     status=equal(projects.c.status),
     target_code=linked_to_target(projects.c.id, project_targets, "project_id"),
     group_code=_in_group,
+    **PROJECT.conditions.conditions,
 )

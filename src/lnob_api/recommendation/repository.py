@@ -17,6 +17,7 @@ from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.db.rows import lock_by_id
 from lnob_api.declare.conditions import Conditions, coalition_coded, equal, linked_to_target, words
+from lnob_api.declare.statistics import RECOMMENDATION
 from lnob_api.domain_kit.sql import exists, oldest_first, replace_link_rows
 from lnob_api.models.tables import oauth_clients as clients
 from lnob_api.models.tables import (
@@ -95,6 +96,7 @@ filters = Conditions(
     target_code=linked_to_target(recommendations.c.id, recommendation_targets, "recommendation_id"),
     authority=words(recommendations.c.authority_name),
     authority_level=equal(recommendations.c.authority_level),
+    **RECOMMENDATION.conditions.conditions,
 )
 
 

@@ -19,6 +19,7 @@ from lnob_api.access import visibility
 from lnob_api.auth.principal import Principal
 from lnob_api.db.rows import lock_by_id
 from lnob_api.declare.conditions import Conditions, coalition_coded, equal, linked_to_target, words
+from lnob_api.declare.statistics import SCORECARD
 from lnob_api.domain_kit.sql import exists, oldest_first
 from lnob_api.errors import InvalidInput
 from lnob_api.models.tables import areas, coalitions, indicators, scorecards
@@ -124,6 +125,7 @@ filters = Conditions(
     period_to=lambda period: scorecards.c.period_end <= _edge(period, "filter.periodTo", end=True),
     project_id=equal(scorecards.c.project_id),
     dataset_id=equal(scorecards.c.dataset_id),
+    **SCORECARD.conditions.conditions,
 )
 
 

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from lnob_api.declare.conditions import Conditions, coalition_coded, equal, words
+from lnob_api.declare.entities import INDICATOR
 from lnob_api.models.tables import (
     dataset_indicators,
     indicators,
@@ -52,4 +53,5 @@ indicator_filters = Conditions(
     custom=_custom,
     coalition=coalition_coded(indicators.c.coalition_id),
     search=words(indicators.c.title, lower=True),
+    **INDICATOR.conditions.conditions,
 )

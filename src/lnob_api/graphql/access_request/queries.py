@@ -5,14 +5,17 @@ from __future__ import annotations
 import strawberry
 
 from lnob_api.access_request import repository as access_request_repo
+from lnob_api.declare.entities import ACCESS_REQUEST
 from lnob_api.graphql.access_request.types import AccessRequest
 from lnob_api.graphql.connections import connection, filtered
+from lnob_api.graphql.declared import filters
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.permissions import SignedIn
 from lnob_api.models import AccessRequestStatus
 
 
 @strawberry.input(description="Conditions on access requests; all given ones must hold.")
+@filters(ACCESS_REQUEST)  # then the declared ones (declare.entities)
 class AccessRequestFilter:
     status: AccessRequestStatus | None = None
     coalition: str | None = strawberry.field(default=None, description="Coalition country code.")

@@ -5,13 +5,16 @@ from __future__ import annotations
 import strawberry
 
 from lnob_api.area import repository as area_repo
+from lnob_api.declare.entities import AREA
 from lnob_api.graphql.area.types import Area
-from lnob_api.graphql.connections import Slice, connection
+from lnob_api.graphql.connections import connection, filtered
+from lnob_api.graphql.declared import filters
 from lnob_api.graphql.enums import AreaLevel
 from lnob_api.graphql.lookups import by_code
 
 
 @strawberry.input(description="Conditions on areas; all given ones must hold.")
+@filters(AREA)  # then the declared ones (declare.entities)
 class AreaFilter:
     country: str | None = strawberry.field(
         default=None,
@@ -26,20 +29,12 @@ class AreaFilter:
     )
 
 
-def _areas(filter: AreaFilter | None = None) -> Slice:
-    f = filter or AreaFilter()
-    level = f.level.value if f.level else None
-    return Slice(
-        where=area_repo.filters(country=f.country, level=level, parent=f.parent, search=f.search)
-    )
-
-
 @strawberry.type
 class AreaQueries:
     areas = connection(
         area_repo.AREAS,
         Area,
-        select=_areas,
+        select=filtered(area_repo.filters, AreaFilter),
         description="Countries, subdivisions and local areas, in code order.",
     )
 

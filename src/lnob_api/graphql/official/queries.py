@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import strawberry
 
+from lnob_api.declare.official import OFFICIAL_VALUE
 from lnob_api.errors import InvalidInput
 from lnob_api.graphql.connections import connection, filtered
 from lnob_api.graphql.context import Info
+from lnob_api.graphql.declared import filters
 from lnob_api.graphql.official.types import ComparisonRow, OfficialValue
 from lnob_api.official import repository as official_repo
 
 
 @strawberry.input(description="Conditions on official values; all given ones must hold.")
+@filters(OFFICIAL_VALUE)  # then the declared ones (declare.official)
 class OfficialValueFilter:
     indicator: str | None = strawberry.field(
         default=None, description="Indicator or SDG target code."

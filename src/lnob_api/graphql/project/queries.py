@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
-from lnob_api.graphql.connections import Slice, connection
+from lnob_api.declare.entities import PROJECT
+from lnob_api.graphql.connections import connection, filtered
+from lnob_api.graphql.declared import filters
 from lnob_api.graphql.enums import ProjectStatus
 from lnob_api.graphql.lookups import by_slug
 from lnob_api.graphql.project.types import Project
@@ -12,6 +14,7 @@ from lnob_api.project import repository as project_repo
 
 
 @strawberry.input(description="Conditions on projects; all given ones must hold.")
+@filters(PROJECT)  # then the declared ones (declare.entities)
 class ProjectFilter:
     coalition: str | None = strawberry.field(default=None, description="Coalition country code.")
     status: ProjectStatus | None = None
@@ -19,16 +22,7 @@ class ProjectFilter:
     group: str | None = strawberry.field(default=None, description="Marginalised group code.")
 
 
-def _projects(filter: ProjectFilter | None = None) -> Slice:
-    f = filter or ProjectFilter()
-    return Slice(
-        where=project_repo.filters(
-            coalition_code=f.coalition,
-            status=f.status.value if f.status else None,
-            target_code=f.target,
-            group_code=f.group,
-        )
-    )
+_projects = filtered(project_repo.filters, ProjectFilter)
 
 
 @strawberry.type

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
+from lnob_api.declare.statistics import RECOMMENDATION
 from lnob_api.graphql.connections import connection, filtered
+from lnob_api.graphql.declared import filters
 from lnob_api.graphql.lookups import by_id
 from lnob_api.graphql.recommendation.types import Recommendation
 from lnob_api.models.evidence import AuthorityLevel, RecommendationStatus
@@ -12,6 +14,7 @@ from lnob_api.recommendation import repository as recommendation_repo
 
 
 @strawberry.input(description="Conditions on recommendations; all given ones must hold.")
+@filters(RECOMMENDATION)  # then the declared ones (declare.statistics)
 class RecommendationFilter:
     coalition: str | None = strawberry.field(
         default=None, description="Country code of the owning coalition."

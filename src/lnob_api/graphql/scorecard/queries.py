@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
+from lnob_api.declare.statistics import SCORECARD
 from lnob_api.graphql.connections import connection, filtered
+from lnob_api.graphql.declared import filters
 from lnob_api.graphql.ids_input import pk_of
 from lnob_api.graphql.lookups import by_id
 from lnob_api.graphql.scorecard.types import Scorecard
@@ -12,6 +14,7 @@ from lnob_api.scorecard import repository as scorecard_repo
 
 
 @strawberry.input(description="Conditions on scorecards; all given ones must hold.")
+@filters(SCORECARD)  # then the declared ones (declare.statistics)
 class ScorecardFilter:
     coalition: str | None = strawberry.field(
         default=None, description="Country code of the owning coalition."

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
+from lnob_api.declare.entities import INDICATOR
+from lnob_api.graphql import passed
 from lnob_api.graphql.connections import Slice, connection
+from lnob_api.graphql.declared import filters
 from lnob_api.graphql.inputs import check_int
 from lnob_api.graphql.lookups import by_code
 from lnob_api.graphql.sdg.types import Indicator, SdgGoal, SdgTarget
@@ -12,6 +15,7 @@ from lnob_api.sdg import repository as sdg_repo
 
 
 @strawberry.input(description="Conditions on indicators; all given ones must hold.")
+@filters(INDICATOR)  # then the declared ones (declare.entities)
 class IndicatorFilter:
     goal: int | None = strawberry.field(default=None, description="SDG goal number.")
     target: str | None = strawberry.field(default=None, description="SDG target code, e.g. 10.2.")
@@ -31,13 +35,13 @@ def _sdg_targets(goal: int | None = None) -> Slice:
     return Slice(where=[sdg_repo.targets.c.goal_code == goal] if goal is not None else [])
 
 
+_indicator_where = passed.where(sdg_repo.indicator_filters, IndicatorFilter)
+
+
 def _indicators(filter: IndicatorFilter | None = None) -> Slice:
     f = filter or IndicatorFilter()
     check_int(f.goal, sdg_repo.goals.c.code, "filter.goal")
-    where = sdg_repo.indicator_filters(
-        goal=f.goal, target=f.target, custom=f.custom, coalition=f.coalition, search=f.search
-    )
-    return Slice(where=where)
+    return Slice(where=_indicator_where(f))
 
 
 def _goal_code(code: int) -> int:
