@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from lnob_api import models
-from lnob_api.declare import Edit, Entity, Field
+from lnob_api.declare import Edit, Entity, Field, Filter
 from lnob_api.models.evidence import ActionStatus
 
 ROW_VERSION = "Changes on every edit; send it back with an update (optimistic locking)."
@@ -160,10 +160,11 @@ SCORECARD_ACTION = Entity(
 )
 
 
-def _authority(column: str, name: str, **edit: Any) -> Field:
+def _authority(column: str, name: str, filter: Filter | None = None, **edit: Any) -> Field:
     """A field of the authority a recommendation is addressed to: ``authority { name level
     organisation }`` in the inputs, as a whole."""
-    return Field(column, public=False, editable=Edit(within="authority", name=name, **edit))
+    editable = Edit(within="authority", name=name, **edit)
+    return Field(column, public=False, editable=editable, filter=filter)
 
 
 RECOMMENDATION = Entity(
@@ -195,7 +196,8 @@ RECOMMENDATION = Entity(
             limit=300,
             created="e.g. Ministry of Health, Kisumu County Assembly.",
         ),
-        _authority("authority_level", "level"),
+        # a plain column filter: ``authorityLevel`` of RecommendationFilter
+        _authority("authority_level", "level", filter=Filter("authority_level", "equal", "")),
         _authority(
             "authority_organisation_id",
             "organisation",

@@ -325,9 +325,9 @@ def filters(entity: Entity) -> Any:
             for name in f.filter.inputs:
                 if name in own:
                     continue
-                found.append(
-                    (name, kind, strawberry.field(default=None, description=f.filter.description))
-                )
+                # an empty description: none (the field shows no description string)
+                shown = f.filter.description or None
+                found.append((name, kind, strawberry.field(default=None, description=shown)))
         return found
 
     return _add(fields, first=False)

@@ -95,7 +95,6 @@ filters = Conditions(
     status=equal(recommendations.c.status),
     target_code=linked_to_target(recommendations.c.id, recommendation_targets, "recommendation_id"),
     authority=words(recommendations.c.authority_name),
-    authority_level=equal(recommendations.c.authority_level),
     **RECOMMENDATION.conditions.conditions,
 )
 

@@ -9,7 +9,7 @@ from lnob_api.graphql.connections import connection, filtered
 from lnob_api.graphql.declared import filters
 from lnob_api.graphql.lookups import by_id
 from lnob_api.graphql.recommendation.types import Recommendation
-from lnob_api.models.evidence import AuthorityLevel, RecommendationStatus
+from lnob_api.models.evidence import RecommendationStatus
 from lnob_api.recommendation import repository as recommendation_repo
 
 
@@ -26,7 +26,6 @@ class RecommendationFilter:
     authority: str | None = strawberry.field(
         default=None, description="Words the authority's name contains (any case)."
     )
-    authority_level: AuthorityLevel | None = None
 
 
 _recommendations = filtered(recommendation_repo.filters, RecommendationFilter)
