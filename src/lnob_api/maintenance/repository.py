@@ -1,4 +1,8 @@
-"""SQL of the purge: one DELETE per kind of row, each returning how many it removed."""
+"""SQL of the purge: one DELETE per kind of row, each returning how many it removed.
+
+Each DELETE runs only when a cheap EXISTS finds a row for it: a DELETE announces a write
+(``cache.writes`` reads it from the statement), which empties every worker's response cache
+and moves the data version, so a purge with nothing to remove must send none."""
 
 from __future__ import annotations
 
@@ -23,51 +27,48 @@ async def try_lock(conn: AsyncConnection) -> bool:
     return bool(await conn.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(PURGE_LOCK))))
 
 
-async def _count(conn: AsyncConnection, statement: sa.Delete) -> int:
-    return int((await conn.execute(statement)).rowcount or 0)
+async def _purged(conn: AsyncConnection, table: sa.Table, condition: sa.ColumnElement[bool]) -> int:
+    if not await conn.scalar(sa.select(sa.exists().where(condition).select_from(table))):
+        return 0
+    return int((await conn.execute(sa.delete(table).where(condition))).rowcount or 0)
 
 
 async def expired_authorization_codes(conn: AsyncConnection, *, now: datetime) -> int:
-    return await _count(conn, sa.delete(_codes).where(_codes.c.expires_at <= now))
+    return await _purged(conn, _codes, _codes.c.expires_at <= now)
 
 
 async def dead_refresh_tokens(
     conn: AsyncConnection, *, now: datetime, revoked_before: datetime
 ) -> int:
     """Expired ones, and ones revoked before ``revoked_before`` (refused either way)."""
-    return await _count(
+    return await _purged(
         conn,
-        sa.delete(_refresh).where(
-            sa.or_(_refresh.c.expires_at <= now, _refresh.c.revoked_at <= revoked_before)
-        ),
+        _refresh,
+        sa.or_(_refresh.c.expires_at <= now, _refresh.c.revoked_at <= revoked_before),
     )
 
 
 async def expired_revocations(conn: AsyncConnection, *, expired_before: datetime) -> int:
     """Denylisted token ids whose tokens have expired anyway."""
-    return await _count(conn, sa.delete(_revoked).where(_revoked.c.expires_at <= expired_before))
+    return await _purged(conn, _revoked, _revoked.c.expires_at <= expired_before)
 
 
 async def forgotten_throttles(
     conn: AsyncConnection, *, failures_before: datetime, known_before: datetime
 ) -> int:
     """Sign-in throttles whose failures are forgotten and whose address is no longer known."""
-    return await _count(
+    return await _purged(
         conn,
-        sa.delete(_throttles).where(
-            throttle_repository.forgotten(
-                failures_before=failures_before, known_before=known_before
-            )
-        ),
+        _throttles,
+        throttle_repository.forgotten(failures_before=failures_before, known_before=known_before),
     )
 
 
 async def old_idempotency_keys(
     conn: AsyncConnection, *, now: datetime, created_before: datetime
 ) -> int:
-    return await _count(
+    return await _purged(
         conn,
-        sa.delete(_idempotency).where(
-            sa.or_(_idempotency.c.expires_at <= now, _idempotency.c.created_at < created_before)
-        ),
+        _idempotency,
+        sa.or_(_idempotency.c.expires_at <= now, _idempotency.c.created_at < created_before),
     )

@@ -97,7 +97,8 @@ async def purge_once(database: Database) -> PurgeReport | None:
 async def run_periodically(database: Database, interval: float) -> None:
     """Purge every ``interval`` seconds until cancelled (the first run after one interval).
     Its commits announce themselves as every write does, but nothing waits for every worker to
-    hear them (``cache.leases``): nobody is answered, and purging changes no answer."""
+    hear them (``cache.leases``): nobody is answered, and purging changes no answer. A purge
+    that finds nothing to remove sends no DELETE, so it announces nothing (``repository``)."""
     while True:
         await asyncio.sleep(interval)
         await purge_once(database)
