@@ -21,7 +21,7 @@ only: asserts no time.
 Besides ``bench/workloads.py``'s, ``EXTRA`` (filtered root pages and a nested one, 100 rows
 each, W2's fields) are captured and replayed the same way, so that the figures of W1-W4 stay
 those of the other runs: W2d the first page of one dataset (``datasets: [id]``, the first
-benchmark dataset: 9,136 rows at 1M, one in 110 ids), W2d+ its page after its 4,000th row
+benchmark dataset: 9,136 rows at 1M, one in 110 ids), W2d+ its page after its 4,000th row (its middle one when it has fewer)
 (a frontend paging through it), W2dd of it and the next dataset, W2i of two indicators,
 W2di of one dataset and one of its indicators, W4d the dataset's own
 ``observations(first: 100)`` connection.
@@ -78,8 +78,12 @@ async def _dataset_page(conn: asyncpg.Connection) -> dict[str, Any]:
 
 async def _dataset_later_page(conn: asyncpg.Connection) -> dict[str, Any]:
     pk, gid = await _first_dataset(conn)
+    # Its 4,000th row, or its middle one in a smaller dataset (at 100k rows it has about 900).
+    rows = await conn.fetchval("SELECT count(*) FROM observations WHERE dataset_id = $1", pk)
     after = await conn.fetchval(
-        "SELECT id FROM observations WHERE dataset_id = $1 ORDER BY id OFFSET 3999 LIMIT 1", pk
+        "SELECT id FROM observations WHERE dataset_id = $1 ORDER BY id OFFSET $2 LIMIT 1",
+        pk,
+        min(3999, rows // 2),
     )
     return {"f": {"datasets": [gid]}, "after": encode_cursor([after])}
 
