@@ -14,12 +14,13 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-from lnob_api.db import embedded, embedded_root
+from lnob_api.db import embedded, embedded_root, migrate
 
 POSTGRES_BIN_PATH = embedded.installation() / "bin"
 
@@ -164,3 +165,14 @@ def _server_user() -> str | None:
     if os.geteuid() != 0:
         return None
     return embedded_root.server_account().name
+
+
+def migrated_cluster(database: str = "lnob") -> Iterator[Cluster]:
+    """A started cluster with ``database`` created and migrated, removed afterwards (the body
+    of the tests' module-scoped ``cluster`` fixtures)."""
+    server = Cluster()
+    server.start()
+    server.psql(f"CREATE DATABASE {database}")
+    migrate.upgrade(server.url(database))
+    yield server
+    server.remove()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import httpx
@@ -80,3 +82,11 @@ def token_for(
         now=now,
     )
     return token
+
+
+async def until(condition: Any, limit: float = 10.0, step: float = 0.02) -> None:
+    """Wait for ``condition()`` to hold (a bound on a hang, not a timing assertion)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "never happened"
+        await asyncio.sleep(step)

@@ -9,21 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.cluster import Cluster, free_port
-
-from lnob_api.db import migrate
+from tests.cluster import Cluster, free_port, migrated_cluster
 
 LNOB_API = str(Path(sys.executable).with_name("lnob-api"))
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
-    server = Cluster()
-    server.start()
-    server.psql("CREATE DATABASE lnob")
-    migrate.upgrade(server.url("lnob"))
-    yield server
-    server.remove()
+    yield from migrated_cluster()
 
 
 def _run(url: str, *args: str, folder: Path) -> subprocess.CompletedProcess[str]:

@@ -3,11 +3,9 @@ process's committed write."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 import asyncpg
 import httpx
+from tests.helpers import until
 
 from lnob_api.app import create_app
 from lnob_api.auth.keys import KeyStore
@@ -19,11 +17,7 @@ from lnob_api.db import create_engine
 QUERY = "{ coalitions(first: 1) { totalCount } }"
 
 
-async def _until(condition: Any, limit: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + limit
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "never happened"
-        await asyncio.sleep(0.02)
+_until = until
 
 
 class TestServedApp:

@@ -4,41 +4,30 @@ hearing again, once the database is."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tests.cluster import Cluster
+from tests.cluster import Cluster, migrated_cluster
+from tests.helpers import until
 
 from lnob_api.cache.listener import Listener, dsn_of
 from lnob_api.cache.store import Entry, ResponseCache
-from lnob_api.db import migrate
 from lnob_api.db.engine import Timeouts, create_engine
 
 LEASE = 2.0
 KEY = ("GET", b"query=x", "application/json", "en", ("anonymous",))
 
 
-async def _until(condition: Any, limit: float = 60.0) -> None:
-    """Wait for ``condition()`` (a bound on a hang, not a timing assertion)."""
-    deadline = time.monotonic() + limit
-    while not condition():
-        assert time.monotonic() < deadline, "never happened"
-        await asyncio.sleep(0.02)
+_until = partial(until, limit=60.0)
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
-    server = Cluster()
-    server.start()
-    server.psql("CREATE DATABASE lnob")
-    migrate.upgrade(server.url("lnob"))
-    yield server
-    server.remove()
+    yield from migrated_cluster()
 
 
 @pytest.fixture

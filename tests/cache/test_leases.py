@@ -19,6 +19,7 @@ import dataclasses
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -26,7 +27,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tests.helpers import bearer, token_for
+from tests.helpers import bearer, token_for, until
 from tests.integrity.world import REVOKE, World, committed_world
 
 from lnob_api import models
@@ -123,12 +124,7 @@ class Worker:
         await _until(self.cache.usable)
 
 
-async def _until(condition: Any, limit: float = 15.0) -> None:
-    """Wait for ``condition()`` (a bound on a hang, not a timing assertion)."""
-    deadline = time.monotonic() + limit
-    while not condition():
-        assert time.monotonic() < deadline, "never happened"
-        await asyncio.sleep(0.01)
+_until = partial(until, limit=15.0, step=0.01)
 
 
 @pytest.fixture

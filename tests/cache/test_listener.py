@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
+from tests.helpers import until
 
 from lnob_api.cache import writes
 from lnob_api.cache.listener import Listener, dsn_of
@@ -22,12 +23,7 @@ def _entry() -> Entry:
     return Entry(b'{"data":{}}', 200, (), expires=float("inf"))
 
 
-async def _until(condition: object, limit: float = 10.0) -> None:
-    """Wait for ``condition()`` (a bound on a hang, not a timing assertion)."""
-    deadline = asyncio.get_running_loop().time() + limit
-    while not condition():  # type: ignore[operator]
-        assert asyncio.get_running_loop().time() < deadline, "never happened"
-        await asyncio.sleep(0.02)
+_until = until
 
 
 @pytest.fixture

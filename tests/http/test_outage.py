@@ -24,13 +24,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tests import factories as f
-from tests.cluster import Cluster, free_port
+from tests.cluster import Cluster, free_port, migrated_cluster
 from tests.helpers import bearer, token_for
 
 from lnob_api.app import create_app
 from lnob_api.auth.keys import KeyStore
 from lnob_api.config import Settings
-from lnob_api.db import migrate
 from lnob_api.db.engine import Timeouts, create_engine
 from lnob_api.db.request import EngineDatabase
 
@@ -53,12 +52,7 @@ SETTINGS = Settings(
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
-    server = Cluster()
-    server.start()
-    server.psql("CREATE DATABASE lnob")
-    migrate.upgrade(server.url("lnob"))
-    yield server
-    server.remove()
+    yield from migrated_cluster()
 
 
 @pytest.fixture(scope="module")
