@@ -58,6 +58,7 @@ import asyncpg
 import httpx
 import psutil
 
+from bench import floor_app
 from bench.data import agency_client, generate
 from bench.peer import install, schema
 from bench.workloads import MAX_PAGE_SIZE, WORKLOADS, Workload
@@ -78,6 +79,7 @@ class Server:
     port: int
     log: Path
     principal: str | None = None  # PostGraphile: the principal whose views it serves
+    kind: str = "api"  # "api", "peer" (PostGraphile) or "floor" (bench/floor_app.py)
 
     @property
     def base(self) -> str:
@@ -129,11 +131,9 @@ def _wait_ready(server: Server, probe: dict[str, Any]) -> None:
     raise SystemExit(f"{server.name} did not start:\n{tail}")
 
 
-def _start_api(
-    url: str, folder: Path, workers: int, *, keys: str, cache: bool, compiled: bool
-) -> Server:
-    port = _port()
-    env = os.environ | {
+def _api_env(url: str, folder: Path, *, keys: str, cache: bool, compiled: bool) -> dict[str, str]:
+    """The environment of this API's servers (the floor's capture builds its app from it)."""
+    env = dict(os.environ) | {
         "DATABASE_URL": url,
         "LNOB_DATA_DIR": str(folder),
         "LNOB_LOG_LEVEL": "warning",
@@ -146,6 +146,14 @@ def _start_api(
     if not cache:
         env["LNOB_RESPONSE_CACHE_MB"] = "0"
     env["LNOB_COMPILED"] = "true" if compiled else "false"
+    return env
+
+
+def _start_api(
+    url: str, folder: Path, workers: int, *, keys: str, cache: bool, compiled: bool
+) -> Server:
+    port = _port()
+    env = _api_env(url, folder, keys=keys, cache=cache, compiled=compiled)
     cmd = [str(Path(sys.executable).with_name("lnob-api")), "serve", "--port", str(port)]
     cmd += ["--workers", str(workers), "--no-migrate", "--no-seed"]
     log = folder / f"api-{workers}.log"
@@ -189,7 +197,19 @@ def _start_peer(
             stderr=subprocess.STDOUT,
         )
     name = f"PostGraphile, {processes} process{'es' * (processes > 1)}"
-    return Server(name, role, proc, port, log, principal)
+    return Server(name, role, proc, port, log, principal, kind="peer")
+
+
+def _start_floor(url: str, folder: Path, workers: int, statements: Path) -> Server:
+    """``bench/floor_app.py`` with ``workers`` workers over the captured ``statements``."""
+    port = _port()
+    cmd = [sys.executable, "-m", "bench.floor_app", "--statements", str(statements)]
+    cmd += ["--database-url", url, "--port", str(port), "--workers", str(workers)]
+    log = folder / f"floor-{workers}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    name = f"floor, {workers} worker{'s' * (workers > 1)}"
+    return Server(name, "postgres", proc, port, log, kind="floor")
 
 
 # -- the same rows on both sides ----------------------------------------------------------
@@ -260,6 +280,48 @@ async def check_same_rows(
                 f"{w.name} {peer.principal}: {n} variants, the same rows on both sides"
                 f" ({api.name} / {peer.name});"
                 f" statements per request {statements[w.name][0]:.1f} / {statements[w.name][1]:.1f}"
+            )
+    return statements
+
+
+async def check_floor_rows(
+    api: Server,
+    floor: Server,
+    workloads: list[Workload],
+    variants: dict[str, list[Any]],
+    monitor: Monitor,
+    headers: dict[str, str] | None = None,
+    principal: str = "anonymous",
+) -> dict[str, float]:
+    """Stops unless the floor gives the API's rows (the API's own ``rows_api``) for every
+    variant; returns the floor's statements per request, counted as ``check_same_rows``
+    counts them (after a warm-up pass)."""
+    statements = {}
+    async with httpx.AsyncClient(timeout=60) as client:
+        for w in workloads:
+            n = len(variants[w.name])
+            mine = [
+                w.rows_api(await _post(client, api.base, w.api, v[0], headers))
+                for v in variants[w.name]
+            ]
+            for v in variants[w.name]:
+                await _post(client, floor.base, w.api, v[0], headers)
+            before = await monitor.count(floor.role)
+            theirs = [
+                w.rows_api(await _post(client, floor.base, w.api, v[0], headers))
+                for v in variants[w.name]
+            ]
+            statements[w.name] = (await monitor.count(floor.role) - before) / n
+            for (api_vars, _), a, b in zip(variants[w.name], mine, theirs, strict=True):
+                if a != b:
+                    raise SystemExit(
+                        f"{w.name} {api_vars}: the floor disagrees with the API\n"
+                        f" API:   {str(a)[:600]}\n floor: {str(b)[:600]}"
+                    )
+            print(
+                f"{w.name} {principal}: {n} variants, the floor's rows are the API's"
+                f" ({floor.name});"
+                f" statements per request {statements[w.name]:.1f}"
             )
     return statements
 
@@ -481,8 +543,10 @@ def table(
         return float(statistics.median(getattr(r, attr) for r in rounds))
 
     names = [s.name for s in servers]
-    head = "| req/s (p50 / p99 ms) | " + " | ".join(names) + " | best / best |"
-    lines = [head, "|---|" + "---:|" * (len(names) + 1)]
+    floors = any(s.kind == "floor" for s in servers)
+    ratios = " | best / best |" + (" floor / PostGraphile | API / floor |" if floors else "")
+    head = "| req/s (p50 / p99 ms) | " + " | ".join(names) + ratios
+    lines = [head, "|---|" + "---:|" * (len(names) + 1 + 2 * floors)]
     details = [
         "| per request: server CPU ms / PostgreSQL CPU ms (under load) / "
         + counted
@@ -492,14 +556,13 @@ def table(
         "|---|" + "---:|" * len(names),
     ]
     for w in workloads:
-        cells, best = [], {"api": 0.0, "peer": 0.0}
+        cells, best = [], {"api": 0.0, "peer": 0.0, "floor": 0.0}
         more = []
         key = f"{principal} {w.name}"
         for s in servers:
             rounds = results.rounds[(key, s.name)]
             rps = med(rounds, "rps")
-            side = "api" if s.role == "postgres" else "peer"
-            best[side] = max(best[side], rps)
+            best[s.kind] = max(best[s.kind], rps)
             errors = sum(r.errors for r in rounds)
             sockets = sum(r.socket_errors for r in rounds)
             cells.append(
@@ -512,8 +575,10 @@ def table(
                 f"{exact[(key, s.name)]:.1f} / {max(r.rss for r in rounds) / 2**20:.0f} "
                 f"({max(r.worker_rss for r in rounds) / 2**20:.0f})"
             )
-        ratio = best["api"] / best["peer"] if best["peer"] else float("nan")
-        lines.append(f"| {w.title} | " + " | ".join(cells) + f" | {ratio:.2f} |")
+
+        pairs = [("api", "peer"), ("floor", "peer"), ("api", "floor")][: 3 if floors else 1]
+        ratio = "".join(f" {best[a] / best[b]:.2f} |" if best[b] else " nan |" for a, b in pairs)
+        lines.append(f"| {w.title} | " + " | ".join(cells) + " |" + ratio)
         details.append(f"| {w.title} | " + " | ".join(more) + " |")
     return "\n".join(lines) + "\n\n" + "\n".join(details)
 
@@ -574,7 +639,7 @@ async def _agency(url: str, keys: KeyStore) -> tuple[str, Principal]:
     return token, principal
 
 
-async def main() -> None:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=5.0)
@@ -588,7 +653,44 @@ async def main() -> None:
     )
     parser.add_argument("--cache", choices=("on", "off"), default="off")
     parser.add_argument("--compiled", choices=("on", "off"), default="on")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also the one-statement floor of the compiled path's statements (bench/floor_app.py)",
+    )
+    return parser
+
+
+async def _floor_statements(
+    url: str,
+    folder: Path,
+    environ: dict[str, str],
+    keys: KeyStore,
+    chosen: list[Workload],
+    variants: dict[str, list[Any]],
+    headers: dict[str, dict[str, str]],
+) -> Path:
+    """The compiled path's statement of every variant, workload and principal, captured
+    through the API's own app (``floor_app.capture``), in a file for the floor's workers."""
+    requests = [
+        (w.name, p, headers[p], floor_app.request_body(w.api, v[0]))
+        for p in headers
+        for w in chosen
+        for v in variants[w.name]
+    ]
+    started = time.perf_counter()
+    entries = await floor_app.capture(url, environ, keys, requests)
+    path = folder / "floor-statements.json"
+    floor_app.save(entries, path)
+    print(
+        f"floor: {len(entries)} statements captured ({len({e.sql for e in entries})} distinct"
+        f" texts) in {time.perf_counter() - started:.1f} s"
+    )
+    return path
+
+
+async def main() -> None:
+    args = parser().parse_args()
     chosen = [w for w in WORKLOADS if w.name in args.workloads.split(",")]
     principals = [p for p in PRINCIPALS if p in args.principals.split(",")]
     if not principals:
@@ -622,8 +724,16 @@ async def main() -> None:
         variants = {w.name: await w.variants(conn) for w in chosen}
         flags = {"cache": args.cache == "on", "compiled": args.compiled == "on"}
         apis = [_start_api(url, folder, n, keys=keys_json, **flags) for n in (1, 2)]
+        floors: list[Server] = []
+        if args.floor:
+            environ = _api_env(url, folder, keys=keys_json, **flags)
+            wanted = {p: headers[p] for p in principals}
+            statements_file = await _floor_statements(
+                url, folder, environ, keys, chosen, variants, wanted
+            )
+            floors = [_start_floor(url, folder, n, statements_file) for n in (1, 2)]
         peers = {p: [_start_peer(node, url, folder, n, p) for n in (1, 2)] for p in principals}
-        servers = apis + [s for p in principals for s in peers[p]]
+        servers = apis + floors + [s for p in principals for s in peers[p]]
         probe = {"query": "{ __typename }"}
         for s in servers:
             await asyncio.to_thread(_wait_ready, s, probe)
@@ -637,6 +747,12 @@ async def main() -> None:
                 for name, (mine, theirs) in counted_now.items():
                     exact[(f"{p} {name}", api.name)] = mine
                     exact[(f"{p} {name}", peer.name)] = theirs
+            for floor in floors:
+                floor_counted = await check_floor_rows(
+                    apis[0], floor, chosen, variants, monitor, headers[p], p
+                )
+                for name, count in floor_counted.items():
+                    exact[(f"{p} {name}", floor.name)] = count
         results = Results()
         tool = "wrk -t2" if shutil.which("wrk") else "httpx (asyncio)"
         print(
@@ -648,15 +764,10 @@ async def main() -> None:
         for round_no in range(args.rounds):
             for w in chosen:
                 for p in principals:
-                    for s in apis + peers[p]:
-                        mine = s.role == "postgres"
+                    for s in apis + floors + peers[p]:
+                        mine = s.kind != "peer"  # the floor is sent the API's requests
                         bodies = [
-                            json.dumps(
-                                {
-                                    "query": w.api if mine else w.peer,
-                                    "variables": v[0 if mine else 1],
-                                }
-                            )
+                            floor_app.request_body(w.api if mine else w.peer, v[0 if mine else 1])
                             for v in variants[w.name]
                         ]
                         sent = headers[p] if mine else {}
@@ -678,7 +789,7 @@ async def main() -> None:
                 f"### {p}: response cache {args.cache}, compiled path {args.compiled},"
                 f" {args.rows:,} observations\n"
             )
-            print(table(results, chosen, apis + peers[p], counted, exact, p))
+            print(table(results, chosen, apis + floors + peers[p], counted, exact, p))
             print()
     finally:
         for s in servers:
