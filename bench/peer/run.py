@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.peer.run [--rows 100000] [--seconds 5] [--rounds 2]
                                        [--concurrency 16] [--workloads W1,W2,W2b,W3,W4]
                                        [--principals anonymous,agency] [--cache off|on]
-                                       [--compiled off|on]
+                                       [--compiled off|on] [--floor]
 
 Uses BENCH_DATABASE_URL, or starts an embedded PostgreSQL in a temporary folder (with
 pg_stat_statements loaded); migrates, seeds, generates ``--rows`` observations
@@ -24,14 +24,18 @@ alike. ``--cache off`` (the default) turns the API's response cache off
 (``LNOB_RESPONSE_CACHE_MB=0``): the variants repeat within a round, so with ``--cache on`` most
 answers are cache hits, a figure to report separately. ``--compiled on|off`` sets
 ``LNOB_COMPILED`` for the API (the compiled read path; on by default, as ``lnob-api serve``
-runs it).
+runs it). ``--floor`` adds the one-statement floor (``bench/floor_app.py``: the compiled
+path's own statement of each request, captured through the app at start-up, answered by
+uvicorn + Starlette + asyncpg with no GraphQL work) with 1 and 2 workers, sent the API's
+requests in the same rounds, checked to return the API's rows (its ``rows_api``).
 
 Prints a Markdown table per principal: req/s and p50/p99 latency (median over rounds), server CPU and
 PostgreSQL CPU per request (psutil: the server's process tree; the database backends of the
 server's role), SQL statements per request (pg_stat_statements calls by the server's role,
 without transaction control, else transactions from pg_stat_database, counted over the
 sequential same-rows requests), RSS (the whole tree, and
-the largest worker), and the ratio of the API's best configuration to PostGraphile's best.
+the largest worker), and the ratio of the API's best configuration to PostGraphile's best
+(with ``--floor``, the floor's best to PostGraphile's and the API's to the floor's too).
 Figures only: nothing here asserts a time. The load generator shares the machine's cores.
 """
 
