@@ -16,7 +16,7 @@ FILE (JSON) and every floor worker loads them.
 Per request the floor reads the body, finds the entry of that (Authorization header, body)
 (exactly the bytes the load sends; else the parsed JSON's query and variables), runs the
 statement on one of at most ``POOL`` connections per worker (opened on demand and kept, as the
-app's pool keeps them; asyncpg's statement cache prepares it once per connection; the app's
+app's pool keeps them, or with ``--idle`` closed after that many seconds unused; asyncpg's statement cache prepares it once per connection; the app's
 session settings: ``jit=off``, ``plan_cache_mode=force_generic_plan``, its statement timeout,
 and its ``max_cacheable_statement_size``) and answers ``{"data": <PostgreSQL's text>}``. No
 GraphQL parsing, validation, costing, token check, cache or middleware: every request does
@@ -48,6 +48,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 POOL = 20  # connections per worker: the app's engine keeps 2 x LNOB_DB_POOL_SIZE (10)
+# What bench/peer/run.py gives ``--idle``: this API's servers keep their connections, and
+# PostGraphile's close theirs after 10 s idle; two floors keeping theirs too took the side by
+# side past a 100-connection server's max_connections ("too many clients" for PostGraphile's
+# requests). 3 s: longer than a gap between a floor's requests under load (so a measured round
+# keeps its connections), and the harness warms each floor up before each of its rounds.
+IDLE = 3.0
 # The app's connection settings (lnob_api.db.engine.create_engine, statement timeout 15 s).
 SERVER_SETTINGS = {
     "jit": "off",
@@ -166,18 +172,28 @@ def load(path: Path) -> list[Entry]:
 class Pool:
     """At most ``size`` connections, opened on demand and kept, the last returned handed out
     first; none reset on return (each runs one autocommit statement, like the app's driver
-    reads): no round trip but the statement's."""
+    reads): no round trip but the statement's. With ``idle``, a connection unused that many
+    seconds is closed (see ``IDLE``)."""
 
-    def __init__(self, dsn: str | None, size: int = POOL, opened: Sequence[Any] = ()) -> None:
+    def __init__(
+        self,
+        dsn: str | None,
+        size: int = POOL,
+        opened: Sequence[Any] = (),
+        idle: float | None = None,
+    ) -> None:
         self.dsn = dsn
         self.size = max(size, len(opened))
-        self._idle: list[Any] = list(opened)
+        self.idle = idle
+        self._idle: list[tuple[Any, float]] = [(c, 0.0) for c in opened]
         self._count = len(opened)
         self._waiting: deque[asyncio.Future[Any]] = deque()
+        self._sweep: asyncio.TimerHandle | None = None
+        self._closing: set[asyncio.Task[None]] = set()
 
     async def acquire(self) -> Any:
         if self._idle:
-            return self._idle.pop()
+            return self._idle.pop()[0]
         if self._count < self.size and self.dsn is not None:
             self._count += 1
             try:
@@ -208,10 +224,30 @@ class Pool:
             if not waiter.done():
                 waiter.set_result(conn)
                 return
-        self._idle.append(conn)
+        loop = asyncio.get_running_loop()
+        self._idle.append((conn, loop.time()))
+        if self.idle is not None and self._sweep is None:
+            self._sweep = loop.call_later(self.idle, self._swept)
+
+    def _swept(self) -> None:
+        """Close the connections idle for ``idle`` seconds (the oldest first in the list)."""
+        assert self.idle is not None
+        self._sweep = None
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        while self._idle and now - self._idle[0][1] >= self.idle:
+            conn = self._idle.pop(0)[0]
+            self._count -= 1
+            task = loop.create_task(conn.close())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+        if self._idle:
+            self._sweep = loop.call_later(self.idle, self._swept)
 
     async def close(self) -> None:
-        for conn in self._idle:
+        if self._sweep is not None:
+            self._sweep.cancel()
+        for conn, _ in self._idle:
             await conn.close()
         self._idle.clear()
 
@@ -266,7 +302,8 @@ def create_app() -> Starlette:
     from lnob_api.db import embedded
 
     dsn = embedded.psql_url(os.environ["FLOOR_DATABASE_URL"])
-    return build_app(load(Path(os.environ["FLOOR_STATEMENTS"])), Pool(dsn))
+    idle = float(os.environ.get("FLOOR_IDLE_SECONDS") or 0) or None
+    return build_app(load(Path(os.environ["FLOOR_STATEMENTS"])), Pool(dsn, idle=idle))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -277,12 +314,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--idle", type=float, default=0, help="close connections unused this many seconds"
+    )
     args = parser.parse_args(argv)
     if not args.database_url:
         raise SystemExit("give --database-url or set BENCH_DATABASE_URL")
     # The workers (separate processes) read these in ``create_app``.
     os.environ["FLOOR_STATEMENTS"] = str(args.statements.resolve())
     os.environ["FLOOR_DATABASE_URL"] = args.database_url
+    os.environ["FLOOR_IDLE_SECONDS"] = str(args.idle)
     uvicorn.run(
         "bench.floor_app:create_app",
         factory=True,

@@ -209,6 +209,7 @@ def _start_floor(url: str, folder: Path, workers: int, statements: Path) -> Serv
     port = _port()
     cmd = [sys.executable, "-m", "bench.floor_app", "--statements", str(statements)]
     cmd += ["--database-url", url, "--port", str(port), "--workers", str(workers)]
+    cmd += ["--idle", str(floor_app.IDLE)]
     log = folder / f"floor-{workers}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
@@ -775,7 +776,8 @@ async def main() -> None:
                             for v in variants[w.name]
                         ]
                         sent = headers[p] if mine else {}
-                        if round_no == 0:  # warm-up: plans, caches, JIT
+                        # warm-up: plans, caches, JIT; a floor's connections, closed when idle
+                        if round_no == 0 or s.kind == "floor":
                             await load_round(s, bodies, 1, args.concurrency, monitor, folder, sent)
                         result = await load_round(
                             s, bodies, args.seconds, args.concurrency, monitor, folder, sent

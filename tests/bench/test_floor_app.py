@@ -5,7 +5,9 @@ answers the rows the API answers; ``--floor`` is off unless asked for."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -134,3 +136,21 @@ async def test_one_statement_per_variant_and_the_floor_answers_the_apis_rows(
         assert unknown.status_code == 400
         probe = await floor_side.post("/graphql", json={"query": "{ __typename }"})
         assert probe.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_the_pool_keeps_a_busy_connection_and_closes_an_idle_one() -> None:
+    dsn = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    pool = floor_app.Pool(dsn, size=2, idle=0.3)
+    try:
+        first = await pool.acquire()
+        assert await first.fetchval("SHOW plan_cache_mode") == "force_generic_plan"
+        pool.release(first)
+        assert await pool.acquire() is first  # kept, handed out again
+        pool.release(first)
+        await asyncio.sleep(0.8)
+        assert first.is_closed()  # unused for longer than ``idle``
+        second = await pool.acquire()
+        assert second is not first and not second.is_closed()
+        pool.release(second)
+    finally:
+        await pool.close()
