@@ -13,9 +13,12 @@ client or its deadline.
   pooled connection: cancelling the request's task does not reach a statement inside asyncpg,
   and request statements are shielded from it on purpose), then the request is cancelled.
 - A request that has answered within ``WATCH_AFTER`` never needed either: the disconnect
-  watcher (a task) and the deadline (a timer) are set up only once it has run that long, by
-  one timer armed at its start (this middleware alone around a trivial endpoint: 18.0 ->
-  12.2 µs of CPU per request).
+  watcher (a task) and the deadline (a timer) are set up only once it has run that long
+  (this middleware alone around a trivial endpoint: 18.0 -> 12.2 µs of CPU per request). One
+  timer per event loop does it for every request in flight (``_Arming``), at the moment a
+  timer of its own would have: a request only joins its queue, and leaves it when it ends
+  (a timer per request was created and cancelled around each: 35 -> 27 µs, bench/
+  request_profile.py --ab arm).
 - One log line per failed request, never a traceback for an outage or a closed download.
 """
 
@@ -40,25 +43,72 @@ _log = logging.getLogger("lnob_api.outage")
 RETRY_AFTER = 5
 # How long a request runs before its disconnect watcher and deadline are set up.
 WATCH_AFTER = 0.01
+# Requests armed by one timer per event loop (``_Arming``); False: a timer of each request's
+# own, for the A/B (bench/request_profile.py --ab arm).
+SHARED_TIMER = True
+
+
+class _Arming:
+    """The requests of one event loop waiting for their ``slow`` call, in the order of their
+    arming times (every request of a middleware waits as long), and the one timer that calls
+    them when due."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.waiting: dict[_Exchange, float] = {}  # in arrival order: arming time
+        self.timer: asyncio.TimerHandle | None = None
+
+    def add(self, exchange: _Exchange, at: float) -> None:
+        self.waiting[exchange] = at
+        if self.timer is None:
+            self.timer = self.loop.call_at(at, self.due)
+
+    def discard(self, exchange: _Exchange) -> None:
+        self.waiting.pop(exchange, None)  # the timer stays: it stops when nobody waits
+
+    def due(self) -> None:
+        self.timer = None
+        now = self.loop.time()
+        waiting = self.waiting
+        while waiting:
+            exchange, at = next(iter(waiting.items()))
+            if at > now:
+                self.timer = self.loop.call_at(at, self.due)
+                return
+            del waiting[exchange]
+            exchange.slow()
 
 
 class OutageMiddleware(HttpMiddleware):
     def __init__(self, app: ASGIApp, *, request_timeout: float) -> None:
         super().__init__(app)
         self.request_timeout = request_timeout
+        self._arming: _Arming | None = None  # of the event loop serving (tests use several)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         exchange = _Exchange(scope, receive, send)
         health = RequestHealth()
         token = availability.CURRENT.set(health)
         loop = asyncio.get_running_loop()
-        exchange.deadline = loop.time() + self.request_timeout
-        later = loop.call_later(min(WATCH_AFTER, self.request_timeout), exchange.slow)
+        now = loop.time()
+        exchange.deadline = now + self.request_timeout
+        wait = min(WATCH_AFTER, self.request_timeout)
+        arming = later = None
+        if SHARED_TIMER:
+            arming = self._arming
+            if arming is None or arming.loop is not loop:
+                arming = self._arming = _Arming(loop)
+            arming.add(exchange, now + wait)
+        else:
+            later = loop.call_later(wait, exchange.slow)
         try:
             await exchange.run(self.app, health)
             await self._answer(exchange, health)
         finally:
-            later.cancel()
+            if arming is not None:
+                arming.discard(exchange)
+            if later is not None:
+                later.cancel()
             if exchange.watcher is not None:
                 exchange.watcher.cancel()
             availability.CURRENT.reset(token)
