@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lnob_api.disclosure.primary import is_primary, is_unprotectable, primary_sql
+from lnob_api.access import visibility
+from lnob_api.auth.principal import Principal, PrincipalKind, Scope
+from lnob_api.disclosure.primary import (
+    is_primary,
+    is_unprotectable,
+    observation_primary,
+    primary_sql,
+)
+from lnob_api.models.enums import CoalitionRole
+from lnob_api.models.tables import coalitions, datasets, observations
 
 UNITS = ["PERSONS", " households ", "number", "PERCENT", "MEAN_YEARS", ""]
 VALUES = [None, 0.0, 1.0, 4.0, 4.5, 5.0, 120.0]
@@ -61,3 +72,41 @@ class TestSqlAgrees:
         for unit, value, n, prov, primary in rows:
             assert primary is not None
             assert primary == is_primary(unit, value, n, 5, prov), (unit, value, n, prov)
+
+
+def _sql(clause: sa.ColumnElement[Any]) -> str:
+    return str(clause.compile(dialect=postgresql.dialect()))
+
+
+class TestPerRowWork:
+    """The rule runs for every observation read, once per column that reads it: PostgreSQL
+    evaluates each copy of an expression written into a statement."""
+
+    def test_each_part_of_a_cell_is_read_once(self) -> None:
+        # when the rule is written for observation rows
+        sql = _sql(observation_primary(observations, datasets, coalitions))
+        # then the cell's n (its own sample size, else its dataset's) and its folded unit
+        # appear once each
+        assert sql.count("coalesce(observations.sample_size, datasets.sample_size)") == 1
+        assert sql.count("upper(") == 1
+
+    def test_an_insider_s_own_rows_skip_the_rule(self) -> None:
+        # given a member of coalition 5
+        viewer = Principal(
+            kind=PrincipalKind.USER,
+            user_id=3,
+            coalition_roles={5: CoalitionRole.VIEWER},
+            member_coalition_ids=frozenset({5}),
+            scopes=frozenset({Scope.DATA_READ.value}),
+        )
+        # when a cell's suppression is written for them
+        hidden = visibility.suppressed(
+            viewer,
+            datasets.c.coalition_id,
+            primary=observation_primary(observations, datasets, coalitions),
+            secondary=observations.c.secondary_suppressed,
+        )
+        # then the coalition test comes first (a select list's AND runs left to right)
+        sql = _sql(hidden)
+        assert sql.startswith("(datasets.coalition_id NOT IN"), sql
+        assert sql.index("NOT IN") < sql.index("upper(")

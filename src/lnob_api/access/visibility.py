@@ -104,10 +104,12 @@ def _insider(principal: Principal) -> list[int]:
 def _from_outside(
     principal: Principal, coalition_id: sa.ColumnElement[int], clause: ColumnElement[bool]
 ) -> ColumnElement[bool]:
-    """``clause``, where the principal reads from outside the owning coalition."""
+    """``clause``, where the principal reads from outside the owning coalition. The coalition
+    test comes first: PostgreSQL evaluates a select list's AND from left to right, so the
+    coalition's own rows skip ``clause`` (the small-cell rule, per row and per column read)."""
     insider = _insider(principal)
     if insider:
-        return all_of(clause, coalition_id.not_in(insider))
+        return all_of(coalition_id.not_in(insider), clause)
     return clause
 
 

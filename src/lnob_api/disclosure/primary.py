@@ -111,11 +111,11 @@ def primary_sql(
     small_n = sa.and_(sample_size.is_not(None), sample_size < threshold)
     zero = sa.literal_column("0", sa.Integer)  # written, not bound, as count_unit_sql's units
     count = sa.or_(small_n, sa.and_(value.is_not(None), value > zero, value < threshold))
+    # ``n < threshold`` is NULL exactly when n is unknown (the threshold never is): then a cell
+    # with a value is primary. One COALESCE of n, where ``n IS NULL AND value IS NOT NULL OR n
+    # IS NOT NULL AND n < threshold`` wrote (and evaluated) it three times.
     n = sa.func.coalesce(sample_size, provenance_n)
-    other = sa.or_(
-        sa.and_(n.is_(None), value.is_not(None)),
-        sa.and_(n.is_not(None), n < threshold),
-    )
+    other = sa.func.coalesce(n < threshold, value.is_not(None))
     return sa.case((count_unit_sql(unit), count), else_=other)
 
 
