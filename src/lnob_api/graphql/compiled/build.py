@@ -315,10 +315,13 @@ class Compiler(Pages):
     ) -> Built:
         gtype, cls = self.node_type(definition)
         source = relation.source
-        inner = source.scoped(self.principal).where(source.column(relation.key) == key)
+        scoped = source.scoped(self.principal)
+        inner = scoped.where(source.column(relation.key) == key)
         if relation.prefer:
             inner = inner.order_by(*order_clauses(relation.prefer, backward=True))
-        target = lateral_of(correlated_to(inner.limit(1), row), self.name("one"))
+        if relation.prefer or not _one_row_per_key(source, relation.key, scoped):
+            inner = inner.limit(1)
+        target = lateral_of(correlated_to(inner, row), self.name("one"))
         built = self.object_of(gtype, selection_of(nodes), target, cls)
         row_of: Any = sa.select(built.text.label("j"), built.cost.label("c"))
         lateral = joined_to(row_of, target, built.laterals).lateral(self.name("to"))
@@ -361,6 +364,30 @@ class Compiler(Pages):
         return cls
 
     # --- connections ----------------------------------------------------------------------
+
+
+# A to-one by a unique key of a source that reads its table alone goes without LIMIT 1:
+# PostgreSQL then pulls the LATERAL up into a plain join (W2's dataset slug: a Subquery Scan
+# and a Limit less per row, and Memoize where the planner expects repeated keys). False keeps
+# LIMIT 1 on every to-one (bench/statement_ab.py compares both).
+FLAT_TO_ONE = True
+
+
+def _one_row_per_key(source: Any, key: str, scoped: sa.Select[Any]) -> bool:
+    """Whether ``scoped`` (``source``'s scoped select) holds at most one row per value of
+    ``key``: the key is its table's primary key or a one-column unique constraint, and the
+    select reads that table alone (no join could repeat a row; its WHERE only drops rows)."""
+    if not FLAT_TO_ONE:
+        return False
+    table = source.table
+    unique = [c.name for c in table.primary_key.columns] == [key] or any(
+        isinstance(each, sa.UniqueConstraint) and [c.name for c in each.columns] == [key]
+        for each in table.constraints
+    )
+    if not unique:
+        return False
+    froms = scoped.get_final_froms()
+    return len(froms) == 1 and froms[0] is table
 
 
 def _is_list(type_: Any) -> bool:
