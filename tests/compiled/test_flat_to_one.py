@@ -1,6 +1,7 @@
-"""A to-one by a unique key of a source that reads its table alone is a plain join, without
-``LIMIT 1`` (``compiled.build.FLAT_TO_ONE``): the same answers as Strawberry, a hidden dataset
-rows of a draft still unread; sources that join (or keys that repeat) keep their LIMIT."""
+"""With ``compiled.build.FLAT_TO_ONE`` (off by default: W4's nested pages), a to-one by a
+unique key of a source that reads its table alone is a plain join, without ``LIMIT 1``: the
+same answers as Strawberry, the rows of a draft still unread; sources that join (or keys
+that repeat) keep their LIMIT."""
 
 from __future__ import annotations
 
@@ -31,15 +32,16 @@ def _limits(sql: str) -> int:
 
 
 @pytest.fixture
-def flat_off() -> Iterator[None]:
-    build.FLAT_TO_ONE = False
+def flat_on() -> Iterator[None]:
+    kept = build.FLAT_TO_ONE
+    build.FLAT_TO_ONE = True
     try:
         yield
     finally:
-        build.FLAT_TO_ONE = True
+        build.FLAT_TO_ONE = kept
 
 
-def test_only_a_unique_key_of_a_lone_table_goes_without_limit() -> None:
+def test_only_a_unique_key_of_a_lone_table_goes_without_limit(flat_on: None) -> None:
     anonymous = Principal()
     datasets = Dataset._source  # type: ignore[attr-defined]
     assert build._one_row_per_key(datasets, "id", datasets.scoped(anonymous))
@@ -49,11 +51,11 @@ def test_only_a_unique_key_of_a_lone_table_goes_without_limit() -> None:
     assert not build._one_row_per_key(datasets, "slug", datasets.scoped(anonymous))
 
 
-def test_the_statement_drops_the_to_ones_limits(flat_off: None) -> None:
+def test_the_statement_drops_the_to_ones_limits(flat_on: None) -> None:
     variables: dict[str, Any] = {"f": {"areas": ["KE"]}}
-    with_limits = _sql(Principal(), PAGE, variables)
-    build.FLAT_TO_ONE = True
     flat = _sql(Principal(), PAGE, variables)
+    build.FLAT_TO_ONE = False
+    with_limits = _sql(Principal(), PAGE, variables)
     assert with_limits is not None and flat is not None
     # the dataset and its coalition: two LIMIT 1 fewer, the page's own LIMITs kept
     assert _limits(with_limits) - _limits(flat) == 2
@@ -61,7 +63,7 @@ def test_the_statement_drops_the_to_ones_limits(flat_off: None) -> None:
 
 
 async def test_flat_to_ones_answer_as_strawberry(
-    conn: AsyncConnection, signing_keys: KeyStore
+    conn: AsyncConnection, signing_keys: KeyStore, flat_on: None
 ) -> None:
     coalition = await create_coalition(conn)
     shown = await create_dataset(conn, coalition)

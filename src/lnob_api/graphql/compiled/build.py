@@ -366,11 +366,12 @@ class Compiler(Pages):
     # --- connections ----------------------------------------------------------------------
 
 
-# A to-one by a unique key of a source that reads its table alone goes without LIMIT 1:
+# A to-one by a unique key of a source that reads its table alone may go without LIMIT 1:
 # PostgreSQL then pulls the LATERAL up into a plain join (W2's dataset slug: a Subquery Scan
-# and a Limit less per row, and Memoize where the planner expects repeated keys). False keeps
-# LIMIT 1 on every to-one (bench/statement_ab.py compares both).
-FLAT_TO_ONE = True
+# and a Limit less per row, -2.6 % backend CPU). Off: pulled up inside a nested page, the
+# generic plan joined whole tables before the parent's filter (W4 at 1M rows: 5.3 -> 83 ms
+# of backend CPU per execution). True drops the LIMIT (bench/statement_ab.py compares both).
+FLAT_TO_ONE = False
 
 
 def _one_row_per_key(source: Any, key: str, scoped: sa.Select[Any]) -> bool:
