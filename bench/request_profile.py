@@ -3,7 +3,8 @@
     BENCH_DATABASE_URL=postgresql://... .venv/bin/python -m bench.request_profile \
         [--workload W3] [--principal anonymous|agency] [-n 2000] [--compiled on|off] [--top 30]
         [--ab driver|cost|lane|fold|standin|view|shelf|lean|shape|hot|convert|where|literal|refill
-        |values|arguments|arm --rounds 10]
+        |values|arguments|arm|variables
+        --rounds 10]
 
 Drives the whole ASGI app (every middleware, as ``lnob-api serve`` builds it, with the
 settings of the side-by-side: no rate limit, no response cache) with raw ASGI messages, one
@@ -184,6 +185,10 @@ def _toggle(app: Any, change: str, on: bool) -> None:
         from lnob_api.graphql.compiled import convert
 
         convert.BUILT = on
+    if change == "variables":
+        from lnob_api.graphql import compiled as compiled_module
+
+        compiled_module.QUICK_VARIABLES = on
     if change == "arm":
         from lnob_api.http import outage
 
@@ -215,6 +220,7 @@ AB = (
     "values",
     "arguments",
     "arm",
+    "variables",
 )
 
 
@@ -314,7 +320,8 @@ async def main() -> None:
         "values: a connection's filter values read from its declared conditions without "
         "building their clauses; arguments: a field's raw arguments from its node's template per "
         "pattern of its variables instead of graphql-core's get_argument_values; arm: the outage "
-        "middleware's requests armed by one timer per event loop instead of one each)",
+        "middleware's requests armed by one timer per event loop instead of one each; variables: "
+        "leaf and list-of-leaf variables coerced without get_variable_values)",
     )
     parser.add_argument("--rounds", type=int, default=10, help="A/B rounds (-n requests each)")
     args = parser.parse_args()

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from graphql.execution.get_variable_signature import get_variable_signature
+from graphql.execution.values import VariableValues, VariableValueSource
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
@@ -30,8 +32,12 @@ from graphql import (
     GraphQLError,
     OperationDefinitionNode,
     OperationType,
+    Undefined,
     get_operation_ast,
     get_variable_values,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
     parse,
     specified_rules,
     validate,
@@ -157,6 +163,89 @@ def numbers(value: Any) -> tuple[Any, ...]:
     return tuple(found)
 
 
+# Variables of scalar and enum types, and lists of them, coerced as graphql-core's
+# ``coerce_variable_values`` does (``_coerced``), their signatures found once per operation;
+# False: every request through ``get_variable_values``, for the A/B
+# (bench/request_profile.py --ab variables).
+QUICK_VARIABLES = True
+
+# name, signature, non-null, leaf type, items non-null, a list
+_Spec = tuple[str, Any, bool, Any, bool, bool]
+
+
+def _specs(definition: OperationDefinitionNode) -> tuple[_Spec, ...] | None:
+    """How ``_coerced`` reads each variable of ``definition``; None when one has a default
+    value or a type other than a leaf or a list of leaves (``get_variable_values`` then)."""
+    specs: list[_Spec] = []
+    for node in definition.variable_definitions or ():
+        signature = get_variable_signature(schema._schema, node)
+        if isinstance(signature, GraphQLError) or node.default_value is not None:
+            return None
+        type_: Any = signature.type
+        non_null = is_non_null_type(type_)
+        if non_null:
+            type_ = type_.of_type
+        if is_list_type(type_):
+            item = type_.of_type
+            item_non_null = is_non_null_type(item)
+            if item_non_null:
+                item = item.of_type
+            if not is_leaf_type(item):
+                return None
+            specs.append((signature.name, signature, non_null, item, item_non_null, True))
+        elif is_leaf_type(type_):
+            specs.append((signature.name, signature, non_null, type_, False, False))
+        else:
+            return None
+    return tuple(specs)
+
+
+def _coerced(specs: tuple[_Spec, ...], inputs: dict[str, Any]) -> VariableValues | None:
+    """What ``get_variable_values`` returns for valid ``inputs`` (the same sources, the same
+    coerced values, each leaf coerced by its type's own ``coerce_input_value``); None when
+    any value is missing, null where it may not be, not a list where one is expected (a
+    single value is a list of one there) or refused by its type: ``get_variable_values``
+    then says what is wrong."""
+    sources: dict[str, VariableValueSource] = {}
+    coerced: dict[str, Any] = {}
+    try:
+        for name, signature, non_null, leaf, item_non_null, listed in specs:
+            value = inputs.get(name, Undefined)
+            if value is Undefined:
+                if non_null:
+                    return None
+                sources[name] = VariableValueSource(signature)
+                continue  # a nullable variable not given is omitted
+            sources[name] = VariableValueSource(signature, value)
+            if value is None:
+                if non_null:
+                    return None
+                coerced[name] = None
+            elif listed:
+                if type(value) is not list:
+                    return None
+                items: list[Any] = []
+                for item in value:
+                    if item is None:
+                        if item_non_null:
+                            return None
+                        items.append(None)
+                        continue
+                    found = leaf.coerce_input_value(item)
+                    if found is Undefined:
+                        return None
+                    items.append(found)
+                coerced[name] = items
+            else:
+                found = leaf.coerce_input_value(value)
+                if found is Undefined:
+                    return None
+                coerced[name] = found
+    except Exception:  # a leaf's refusal: reported by get_variable_values
+        return None
+    return VariableValues(sources, coerced)
+
+
 class Compiled(ExecutionResult):
     """A result whose response body is already written (``body``: the whole JSON)."""
 
@@ -227,6 +316,10 @@ class CompiledReads:
         # variables' skeleton computed once, the cost extension written without json.dumps;
         # False: as before (``prepare``), for the A/B.
         self.lean = True
+        # Each operation's variable specs (``_specs``), by the operation node.
+        self.variable_specs: dict[
+            int, tuple[OperationDefinitionNode, tuple[_Spec, ...] | None]
+        ] = {}
 
     async def execute(
         self,
@@ -263,12 +356,15 @@ class CompiledReads:
             return _fell(definition.operation.value)
         op: Any
         if lean:  # ``prepare``'s own coercion, without finding the operation again
-            coerced = get_variable_values(
-                schema._schema,
-                definition.variable_definitions or (),
-                dict(variables or {}),
-                max_errors=20,
-            )
+            quick = self._specs(definition) if QUICK_VARIABLES else None
+            coerced: Any = None if quick is None else _coerced(quick, variables or {})
+            if coerced is None:
+                coerced = get_variable_values(
+                    schema._schema,
+                    definition.variable_definitions or (),
+                    dict(variables or {}),
+                    max_errors=20,
+                )
             op = (
                 None
                 if isinstance(coerced, list)
@@ -373,6 +469,18 @@ class CompiledReads:
         body = '{"data":' + render.ascii_escaped(data) + ',"extensions":' + extensions + "}"
         _observed(self.settings, operation_name, time.perf_counter() - started)
         return Compiled(body.encode(), cost)
+
+    def _specs(self, definition: OperationDefinitionNode) -> tuple[_Spec, ...] | None:
+        """``_specs(definition)``, remembered per operation (held here, so that its id is
+        never another node's)."""
+        found = self.variable_specs.get(id(definition))
+        if found is not None and found[0] is definition:
+            return found[1]
+        specs = _specs(definition)
+        self.variable_specs[id(definition)] = (definition, specs)
+        if len(self.variable_specs) > PLANS:
+            self.variable_specs.pop(next(iter(self.variable_specs)))
+        return specs
 
     def _stand_in(self, principal: Any) -> StandIn:
         """The principal's stand-in (``principals``), remembered while the principal object
