@@ -3,7 +3,7 @@
     BENCH_DATABASE_URL=postgresql://... .venv/bin/python -m bench.request_profile \
         [--workload W3] [--principal anonymous|agency] [-n 2000] [--compiled on|off] [--top 30]
         [--ab driver|cost|lane|fold|standin|view|shelf|lean|shape|hot|convert|where|literal|refill
-        |values|arguments|arm|variables
+        |values|arguments|arm|variables|server
         --rounds 10]
 
 Drives the whole ASGI app (every middleware, as ``lnob-api serve`` builds it, with the
@@ -185,6 +185,9 @@ def _toggle(app: Any, change: str, on: bool) -> None:
         from lnob_api.graphql.compiled import convert
 
         convert.BUILT = on
+    if change == "server":  # this session's arm and variables together (issue 12, brief serverpy)
+        for each in ("arm", "variables"):
+            _toggle(app, each, on)
     if change == "variables":
         from lnob_api.graphql import compiled as compiled_module
 
@@ -221,6 +224,7 @@ AB = (
     "arguments",
     "arm",
     "variables",
+    "server",
 )
 
 
@@ -321,7 +325,8 @@ async def main() -> None:
         "building their clauses; arguments: a field's raw arguments from its node's template per "
         "pattern of its variables instead of graphql-core's get_argument_values; arm: the outage "
         "middleware's requests armed by one timer per event loop instead of one each; variables: "
-        "leaf and list-of-leaf variables coerced without get_variable_values)",
+        "leaf and list-of-leaf variables coerced without get_variable_values; server: arm and "
+        "variables)",
     )
     parser.add_argument("--rounds", type=int, default=10, help="A/B rounds (-n requests each)")
     args = parser.parse_args()
