@@ -345,7 +345,7 @@ class Compiler(Pages):
             built.laterals,
         ).subquery(self.name("items"))
         agg = sa.select(
-            json_array(items.c.j, items.c.rn).label("j"),
+            json_array(items.c.j, [items.c.rn.asc()]).label("j"),
             sa.func.coalesce(sa.func.sum(items.c.c), 0).label("c"),
         ).lateral(self.name("agg"))
         return Built(agg.c.j, agg.c.c, [agg])

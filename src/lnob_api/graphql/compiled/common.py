@@ -96,14 +96,11 @@ def ordered_by(
 
 def json_array(
     text: ColumnElement[Any],
-    rank: ColumnElement[Any],
-    backward: bool = False,
+    order: Sequence[ColumnElement[Any]],
     kept: ColumnElement[bool] | None = None,
 ) -> Text:
-    """``[a,b,...]`` of the items' texts in order (``[]`` when there are none)."""
-    ordered = postgresql.aggregate_order_by(
-        render.lit(","), rank.desc() if backward else rank.asc()
-    )
+    """``[a,b,...]`` of the items' texts in ``order`` (``[]`` when there are none)."""
+    ordered = postgresql.aggregate_order_by(render.lit(","), *order)
     joined: Any = sa.func.string_agg(text, ordered)
     if kept is not None:
         joined = joined.filter(kept)
