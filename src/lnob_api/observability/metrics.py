@@ -164,8 +164,16 @@ _REQUEST_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any, Any]] = {}
 
 
 def observe_operation(operation: str, kind: str, seconds: float) -> None:
-    OPERATIONS.labels(operation, kind).inc()
-    OPERATION_LATENCY.labels(operation, kind).observe(seconds)
+    key = (operation, kind)
+    children = _OPERATION_CHILDREN.get(key)
+    if children is None:  # as observe_request: labels() once per key
+        children = (OPERATIONS.labels(operation, kind), OPERATION_LATENCY.labels(operation, kind))
+        _OPERATION_CHILDREN[key] = children  # bounded: operation labels (OperationNames) x types
+    children[0].inc()
+    children[1].observe(seconds)
+
+
+_OPERATION_CHILDREN: dict[tuple[str, str], tuple[Any, Any]] = {}
 
 
 def observe_errors(codes: Iterable[object]) -> None:
