@@ -2,13 +2,17 @@
 
     BENCH_DATABASE_URL=postgresql://... .venv/bin/python -m bench.request_profile \
         [--workload W3] [--principal anonymous|agency] [-n 2000] [--compiled on|off] [--top 30]
+        [--cache on|off]
         [--ab driver|cost|lane|fold|standin|view|shelf|lean|shape|hot|convert|where|literal|refill
         |values|arguments|arm|variables|server
         --rounds 10]
 
 Drives the whole ASGI app (every middleware, as ``lnob-api serve`` builds it, with the
 settings of the side-by-side: no rate limit, no response cache) with raw ASGI messages, one
-request at a time, so that no HTTP client's work is counted. Prints this process's CPU time
+request at a time, so that no HTTP client's work is counted. With ``--cache on`` the response
+cache is on (as ``--cache on`` of bench/peer/run.py) and each variant is asked before it is
+measured, so that every measured request is a hit (checked: the cache's hit counter grows by
+one per request and no statement is sent). Prints this process's CPU time
 per request (PostgreSQL excluded), the share of it by package (cProfile's own time, grouped
 by where each function lives) and the functions with the most own time. Asserts no time.
 """
@@ -188,6 +192,12 @@ def _toggle(app: Any, change: str, on: bool) -> None:
     if change == "server":  # this session's arm and variables together (issue 12, brief serverpy)
         for each in ("arm", "variables"):
             _toggle(app, each, on)
+    if change == "hit":  # a response-cache hit's scope and media type remembered (brief hitpath)
+        from lnob_api.cache import store
+        from lnob_api.graphql import app as graphql_app
+
+        store.REMEMBER_SCOPES = on
+        graphql_app.REMEMBER_MEDIA_TYPES = on
     if change == "variables":
         from lnob_api.graphql import compiled as compiled_module
 
@@ -225,6 +235,7 @@ AB = (
     "arm",
     "variables",
     "server",
+    "hit",
 )
 
 
@@ -290,6 +301,25 @@ async def _statements(
     return len(seen) / 50
 
 
+async def _all_hits(app: Any, one: Callable[[int], Awaitable[Any]], variants: int) -> None:
+    """Fill the response cache with every variant, then check that a pass over them is all
+    hits and sends no statement (``--cache on``)."""
+    cache = app.state.graphql.cache
+    if cache is None:
+        raise SystemExit("--cache on: the app has no response cache")
+    for _ in range(50):  # the listener hears and takes its lease
+        if cache.usable():
+            break
+        await asyncio.sleep(0.1)
+    for i in range(variants):
+        await one(i)
+    hits = cache.hits
+    sent = await _statements(app, "cache", True, one)
+    if sent != 0 or cache.hits - hits < 100:
+        raise SystemExit(f"--cache on: not all hits ({sent} statements per request)")
+    print(f"response cache: {len(cache)} entries, every measured request a hit")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workload", default="W3")
@@ -326,9 +356,16 @@ async def main() -> None:
         "pattern of its variables instead of graphql-core's get_argument_values; arm: the outage "
         "middleware's requests armed by one timer per event loop instead of one each; variables: "
         "leaf and list-of-leaf variables coerced without get_variable_values; server: arm and "
-        "variables)",
+        "variables; hit: a cache key's visibility scope remembered per principal object and its "
+        "Content-Type's media type per header value)",
     )
     parser.add_argument("--rounds", type=int, default=10, help="A/B rounds (-n requests each)")
+    parser.add_argument(
+        "--cache",
+        default="off",
+        choices=("on", "off"),
+        help="on: the response cache on, every measured request a hit (checked)",
+    )
     args = parser.parse_args()
 
     from bench.peer.run import _agency
@@ -355,7 +392,7 @@ async def main() -> None:
         issuer=ISSUER,
         audience="lnob-api",
         rate_limit=0,
-        response_cache_mb=0,
+        response_cache_mb=64 if args.cache == "on" else 0,
         max_page_size=MAX_PAGE_SIZE,
         compiled=args.compiled == "on",
         graphiql=False,
@@ -370,6 +407,8 @@ async def main() -> None:
                 raise SystemExit(f"{status}: {out[:300]!r}")
         one = _layer(args.layer, app, principal, headers, variants, workload.api)
         await one(0)
+        if args.cache == "on":
+            await _all_hits(app, one, len(variants))
         if args.ab:
             await _ab(args, app, one, f"{workload.title}, {args.principal}, {args.layer}")
             return

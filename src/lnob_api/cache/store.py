@@ -51,11 +51,33 @@ class Entry:
     throttle: tuple[int, int] | None = None
 
 
+# Scopes found per principal object (a Principal is frozen: its scope never changes), so that a
+# remembered principal's requests (auth.deferred: the same object each time) do not rebuild it;
+# each kept with its principal, whose identity is checked (an id is reused only once the object
+# is gone, and the object is held here). False: built every time (bench/request_profile.py).
+REMEMBER_SCOPES = True
+SCOPES_KEPT = 1024
+_scopes: dict[int, tuple[Principal, tuple[Any, ...]]] = {}
+
+
 def scope_of(principal: Principal) -> tuple[Any, ...]:
     """The principal's whole visibility scope as a hashable key (new fields join by
     themselves)."""
     if principal.is_anonymous:
         return ANONYMOUS_SCOPE
+    if not REMEMBER_SCOPES:
+        return _scope_of(principal)
+    found = _scopes.get(id(principal))
+    if found is not None and found[0] is principal:
+        return found[1]
+    scope = _scope_of(principal)
+    if len(_scopes) >= SCOPES_KEPT:
+        _scopes.clear()
+    _scopes[id(principal)] = (principal, scope)
+    return scope
+
+
+def _scope_of(principal: Principal) -> tuple[Any, ...]:
     parts: list[Any] = []
     for f in fields(principal):
         value = getattr(principal, f.name)

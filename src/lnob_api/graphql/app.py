@@ -61,6 +61,8 @@ ACCEPTED_BODIES = ("application/json", "multipart/form-data")
 # compression middleware adds).
 VARY = "Accept, Accept-Language, Authorization"
 _CACHEABLE = "lnob_cacheable"
+# False: each Content-Type header parsed again (bench/request_profile.py --ab hit).
+REMEMBER_MEDIA_TYPES = True
 # Set while the view decodes a POST body, so that only the body (not variables) names a
 # persisted document.
 _DECODING_BODY: ContextVar[bool] = ContextVar("lnob_decoding_body", default=False)
@@ -181,8 +183,7 @@ class GraphQLApp(GraphQL[Context, None]):
             if not raw:
                 return None
         elif request.method == "POST" and self.cache is not None:
-            content_type, _ = parse_content_type(request.headers.get("content-type", ""))
-            if content_type != "application/json":
+            if _media_type(request.headers.get("content-type", "")) != "application/json":
                 return None
             raw = await request.body()
         else:
@@ -436,6 +437,17 @@ def _request_id(request: Request | WebSocket) -> str:
     found = getattr(request.state, "request_id", None) or uuid.uuid4().hex
     request.state.request_id = found
     return str(found)[:64]
+
+
+def _media_type(header: str) -> str:
+    """The media type of a Content-Type header, as Strawberry's parse_content_type finds it
+    (remembered per header value: parsing it builds an email message each time)."""
+    return _parsed_media_type(header) if REMEMBER_MEDIA_TYPES else parse_content_type(header)[0]
+
+
+@lru_cache(maxsize=64)
+def _parsed_media_type(header: str) -> str:
+    return parse_content_type(header)[0]
 
 
 @lru_cache(maxsize=512)
