@@ -261,25 +261,20 @@ def windowed(
     """
     bounds = bounds or Bounds.of(args)
     key = source.table.c[source.key]
-    first = sa.select(sa.func.min(key).label("key"))
+    first = sa.select(sa.func.min(key))
     if bounds.after is not None:
         first = first.where(key > bound(bounds.after[0], key))
-    # The window's first key and the rows ``head`` found are read by several parts: each is
-    # a MATERIALIZED CTE computed once, read through a CTE scan (as scalar subqueries written
-    # into every use, the generic plan held 5 index probes for ``min`` and 4-6 aggregates over
-    # ``head``, each set up on every execution: W2 at 1M rows, backend CPU -5 %).
-    start = _once(first.correlate(None).cte("start"))
+    start = first.correlate(None).scalar_subquery()
     edge = start + window
     # ``key >= start`` says nothing new on a first page, but makes the window a range to the
     # planner (a fraction of the rows, where ``key <= edge`` alone is a third of the table):
     # it walks the (column, key) index over the window instead of bitmap-reading every row of
     # the filter (a dataset and an indicator at 1M rows: 3,031 rows read for 12).
     head = apply_page(base.where(key >= start, key <= edge), source.order, args, bounds).cte("head")
-    in_head = _once(sa.select(sa.func.count().label("key")).select_from(head).cte("found"))
     parts: list[sa.CTE] = [head]
     walked = _walked_columns(source, filters)
     if walked:
-        walk, edge = _walk(source, base, args, bounds, window, walked, edge, in_head)
+        walk, edge = _walk(source, base, args, bounds, window, walked, edge, _found(parts))
         parts.append(walk)
     beyond = (
         apply_page(base.where(key > edge), source.order, args, bounds)
@@ -290,21 +285,14 @@ def windowed(
     # The one-time filter outside ``beyond``'s LIMIT (PostgreSQL pushes no condition into a
     # subquery with a LIMIT): when ``head`` filled the page, nothing of ``rest`` starts. Inside
     # it, a parallel plan of ``rest`` (large tables) launched its workers before the filter.
-    rest = sa.select(beyond).where(_found(in_head, parts[1:]) <= bounds.size)
+    rest = sa.select(beyond).where(_found(parts) <= bounds.size)
     both = sa.union_all(*(sa.select(part) for part in parts), rest).subquery("page")
     return sa.select(both).order_by(both.c[source.order[0].label]).limit(bounds.limit)
 
 
-def _once(cte: sa.CTE) -> ColumnElement[Any]:
-    """The one value (column ``key``) of ``cte``, computed once however often it is read."""
-    materialized = cte.prefix_with("MATERIALIZED")
-    return sa.select(materialized.c.key).scalar_subquery()
-
-
-def _found(in_head: ColumnElement[Any], parts: Sequence[sa.CTE]) -> ColumnElement[Any]:
-    """How many rows ``head`` (``in_head``) and the other earlier parts of a windowed page
-    found (a one-time filter's test)."""
-    counts = [in_head] + [
+def _found(parts: Sequence[sa.CTE]) -> ColumnElement[Any]:
+    """How many rows the earlier parts of a windowed page found (a one-time filter's test)."""
+    counts = [
         sa.select(sa.func.count()).select_from(part).correlate(None).scalar_subquery()
         for part in parts
     ]
@@ -353,15 +341,9 @@ def _walk(
         for each in walked
     ]
     labels = [f"seen{n}" for n in range(len(walked))]
-    # Each count once: a subquery's are written into every use, and a CTE read once is
-    # written into its reader (``span``) unless MATERIALIZED.
-    counts = (
-        sa.select(
-            found.label("found"), *(s.label(name) for s, name in zip(seen, labels, strict=True))
-        )
-        .cte("counts")
-        .prefix_with("MATERIALIZED")
-    )
+    counts = sa.select(
+        found.label("found"), *(s.label(name) for s, name in zip(seen, labels, strict=True))
+    ).cte("counts")  # each count once (a subquery's are written into every use)
     fewest = (
         counts.c[labels[0]]
         if len(labels) == 1
