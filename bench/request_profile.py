@@ -4,7 +4,7 @@
         [--workload W3] [--principal anonymous|agency] [-n 2000] [--compiled on|off] [--top 30]
         [--cache on|off]
         [--ab driver|cost|lane|fold|standin|view|shelf|lean|shape|hot|convert|where|literal|refill
-        |values|arguments|arm|variables|server
+        |values|arguments|arm|variables|server|hit|fastlane
         --rounds 10]
 
 Drives the whole ASGI app (every middleware, as ``lnob-api serve`` builds it, with the
@@ -198,6 +198,10 @@ def _toggle(app: Any, change: str, on: bool) -> None:
 
         store.REMEMBER_SCOPES = on
         graphql_app.REMEMBER_MEDIA_TYPES = on
+    if change == "fastlane":  # a repeated compiled read answered by the fast lane (brief fastlane)
+        from lnob_api.graphql import fastlane
+
+        fastlane.ENABLED = on
     if change == "variables":
         from lnob_api.graphql import compiled as compiled_module
 
@@ -236,6 +240,7 @@ AB = (
     "variables",
     "server",
     "hit",
+    "fastlane",
 )
 
 
@@ -357,7 +362,8 @@ async def main() -> None:
         "middleware's requests armed by one timer per event loop instead of one each; variables: "
         "leaf and list-of-leaf variables coerced without get_variable_values; server: arm and "
         "variables; hit: a cache key's visibility scope remembered per principal object and its "
-        "Content-Type's media type per header value)",
+        "Content-Type's media type per header value; fastlane: a repeated compiled read answered "
+        "by the outermost layer, graphql.fastlane)",
     )
     parser.add_argument("--rounds", type=int, default=10, help="A/B rounds (-n requests each)")
     parser.add_argument(

@@ -26,6 +26,8 @@ from lnob_api.db.request import Database
 from lnob_api.graphiql.assets import Assets
 from lnob_api.graphiql.service import ensure_graphiql_client
 from lnob_api.graphql.app import GraphQLApp
+from lnob_api.graphql.fastlane import FastLane
+from lnob_api.http import compression
 from lnob_api.http.catalog import catalog_routes
 from lnob_api.http.compression import CompressionMiddleware
 from lnob_api.http.datapackage import datapackage_routes
@@ -171,9 +173,30 @@ def create_app(
     # The bearer checks of tokens seen before, versioned by the cache (auth.deferred).
     remembered = RememberedChecks()
     graphql = GraphQLApp(settings, holder, cache, remembered)
-    middleware = []
+    # A repeated compiled read answered around everything below (graphql.fastlane), with the
+    # token checks the authentication below makes (its deferral, with the same remembered checks).
+    lane_bearer = BearerAuthMiddleware(
+        graphql,
+        settings=settings,
+        keys=live_keys,
+        database=holder,
+        oidc=oidc,
+        remembered=remembered,
+    )
+    middleware = [
+        Middleware(
+            FastLane,
+            graphql=graphql,
+            bearer=lane_bearer,
+            limiter=limiter,
+            outage=lambda inner: OutageMiddleware(inner, request_timeout=settings.request_timeout),
+            coding=compression.negotiate,
+            compress=compression.compressed,
+            minimum_size=compression.MINIMUM_SIZE,
+        )
+    ]
     if settings.cors_origins:
-        # Outermost, so that preflights and 401 answers carry the CORS headers too.
+        # Outermost but the fast lane, so that preflights and 401s carry the CORS headers too.
         middleware.append(
             Middleware(
                 CORSMiddleware,

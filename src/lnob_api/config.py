@@ -89,6 +89,8 @@ class Settings:
     # when served (LNOB_COMPILED); off in Settings built by code, so that tests of resolvers
     # keep testing them (tests/compiled turns it on and compares both paths).
     compiled: bool = False
+    # A repeated compiled read answered by the outermost layer (graphql.fastlane; LNOB_FAST_LANE).
+    fast_lane: bool = True
 
     @property
     def keys_file(self) -> Path:
@@ -126,6 +128,7 @@ class Settings:
             max_page_size=_int(env, "LNOB_MAX_PAGE_SIZE", 100, low=1, high=1000),
             graphiql=_bool(env, "LNOB_GRAPHIQL", app_env != "production"),
             compiled=_bool(env, "LNOB_COMPILED", True),
+            fast_lane=_bool(env, "LNOB_FAST_LANE", True),
             cors_origins=tuple(o for o in env.get("LNOB_CORS_ORIGINS", "").split(",") if o.strip()),
             log_level=_choice(env, "LNOB_LOG_LEVEL", "info", LOG_LEVELS),
             issuer=_url(

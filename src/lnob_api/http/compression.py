@@ -211,6 +211,12 @@ def compressor(coding: str) -> _Compressor:
     return _Brotli() if coding == "br" else _Gzip()
 
 
+def compressed(body: bytes, coding: str) -> bytes:
+    """``body`` encoded with ``coding`` as the middleware encodes a body sent in one message."""
+    packer = compressor(coding)
+    return packer.compress(body) + packer.finish()
+
+
 class CompressionMiddleware(HttpMiddleware):
     def __init__(self, app: ASGIApp, *, minimum_size: int = MINIMUM_SIZE) -> None:
         super().__init__(app)

@@ -320,6 +320,8 @@ class CompiledReads:
         self.variable_specs: dict[
             int, tuple[OperationDefinitionNode, tuple[_Spec, ...] | None]
         ] = {}
+        # Grows with every plan built: what the fast lane's memo is valid for.
+        self.generation = 0
 
     async def execute(
         self,
@@ -412,8 +414,9 @@ class CompiledReads:
             return _fell("throttled")
         db: RequestDb = context.db
         db.read_only(principal_key(context.principal))
-        arguments = plan.arguments(values, standing)
+        arguments = plan_arguments = plan.arguments(values, standing)
         sql = plan.sql
+        noted = _noted(context)
         if bearer is not None:  # the bearer check in the same statement
             sql = with_principal_facts(sql, len(arguments))
             arguments = (*arguments, *bearer.arguments)
@@ -459,16 +462,13 @@ class CompiledReads:
             "maximumQueryCost": limit,
             "throttleStatus": throttle,
         }
-        if lean and throttle is None and _ints(requested, actual, limit):
-            extensions = (  # what json.dumps writes of them
-                f'{{"cost":{{"requestedQueryCost":{requested},"actualQueryCost":{actual},'
-                f'"maximumQueryCost":{limit},"throttleStatus":null}}}}'
+        body = response_body(data, cost, lean=lean)
+        if noted is not None:  # the fast lane's record of this request (graphql.fastlane)
+            noted.compiled(
+                plan.sql, plan_arguments, bearer is not None, requested, operation_name, body
             )
-        else:
-            extensions = json.dumps({"cost": cost}, separators=(",", ":"))
-        body = '{"data":' + render.ascii_escaped(data) + ',"extensions":' + extensions + "}"
-        _observed(self.settings, operation_name, time.perf_counter() - started)
-        return Compiled(body.encode(), cost)
+        observed(self.settings, operation_name, time.perf_counter() - started)
+        return Compiled(body, cost)
 
     def _specs(self, definition: OperationDefinitionNode) -> tuple[_Spec, ...] | None:
         """``_specs(definition)``, remembered per operation (held here, so that its id is
@@ -519,9 +519,38 @@ class CompiledReads:
             log.exception("compiling a query failed; answering through Strawberry")
             return "internal"
         self.plans[key] = plan
+        self.generation += 1  # remembered answers of older plans are dropped (graphql.fastlane)
         if len(self.plans) > PLANS:
             self.plans.popitem(last=False)
         return plan, {}
+
+
+def response_body(data: str, cost: dict[str, Any], *, lean: bool = True) -> bytes:
+    """The response of a compiled read: PostgreSQL's JSON text of ``data`` and the cost
+    extension, as Strawberry's encoder writes them."""
+    requested, actual = cost["requestedQueryCost"], cost["actualQueryCost"]
+    limit = cost["maximumQueryCost"]
+    if lean and cost["throttleStatus"] is None and _ints(requested, actual, limit):
+        extensions = (  # what json.dumps writes of them
+            f'{{"cost":{{"requestedQueryCost":{requested},"actualQueryCost":{actual},'
+            f'"maximumQueryCost":{limit},"throttleStatus":null}}}}'
+        )
+    else:
+        extensions = json.dumps({"cost": cost}, separators=(",", ":"))
+    body = '{"data":' + render.ascii_escaped(data) + ',"extensions":' + extensions + "}"
+    return body.encode()
+
+
+# Where the fast lane leaves its record of a request (graphql.fastlane), in the scope's state.
+NOTE_KEY = "lnob_fastlane_note"
+
+
+def _noted(context: Any) -> Any:
+    """The fast lane's record of this request, if it keeps one."""
+    scope = getattr(getattr(context, "request", None), "scope", None)
+    if not isinstance(scope, dict):
+        return None
+    return (scope.get("state") or {}).get(NOTE_KEY)
 
 
 def _session_read(sql: str, arguments: tuple[Any, ...]) -> Any:
@@ -554,7 +583,7 @@ def _ints(*values: Any) -> bool:
     return all(type(v) is int for v in values)
 
 
-def _observed(settings: Any, name: str | None, seconds: float) -> None:
+def observed(settings: Any, name: str | None, seconds: float) -> None:
     """What ``graphql.observe.ObserveOperation`` records of an operation."""
     known = tuple(getattr(settings, "metrics_operations", ()) or ())
     metrics.observe_operation(_names(known).label(name), "query", seconds)
@@ -564,4 +593,14 @@ def _observed(settings: Any, name: str | None, seconds: float) -> None:
         info.operation_type = "query"
 
 
-__all__ = ["FALLBACKS", "RESTART", "Compiled", "CompiledReads", "RawResponse", "fallback"]
+__all__ = [
+    "FALLBACKS",
+    "NOTE_KEY",
+    "RESTART",
+    "Compiled",
+    "CompiledReads",
+    "RawResponse",
+    "fallback",
+    "observed",
+    "response_body",
+]

@@ -1,0 +1,459 @@
+"""The fast lane: a repeated compiled read answered with almost no Python (issue 12).
+
+When the whole stack answers a plain JSON ``POST /graphql`` with the compiled path's one
+statement, the lane remembers, under every byte of the request that can decide the answer (the
+body and every header but ``X-Request-Id`` and ``Content-Length``), what was sent: the
+statement and its parameters, the requested cost, and the response's status and headers. The
+next identical request is answered by this outermost layer alone:
+
+- the request id, the in-flight gauge, the request metrics, the operation metrics and the
+  access line as ``RequestIdMiddleware``, ``ObserveMiddleware`` and the compiled path write
+  them;
+- a bearer token's signature, issuer, audience and times checked as always, and its facts read
+  again inside the statement and settled (``auth.deferred``), never skipped;
+- the rate limit charged as the compiled path charges it (its headers and ``throttleStatus``);
+- the outage middleware itself around the statement (503/504, the deadline, the client leaving);
+- the statement on a pooled connection, and the body formed as the compiled path forms it.
+
+Anything else steps aside to the whole stack, which is always correct: an unknown request, a
+compressed answer asked for (``Accept-Encoding``), a query string, tracing, a token that is not
+remembered, refused or whose facts changed (its principal rebuilt: the statement's answer is
+dropped unsent), a refused budget, a statement that failed other than by an outage. A remembered
+answer is dropped when the signing keys, the compiled plans or the token's principal change.
+
+The statement's parameters come from the request's bytes and the principal alone: everything
+that depends on the data or the time (grants, embargoes, consents, visibility) is evaluated by
+PostgreSQL in the statement. With the response cache on, the lane steps aside for every
+request: a hit needs no statement at all (``GraphQLApp._answer``), and is faster than the lane.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from lnob_api.auth.deferred import STATE_KEY, DeferredCheck
+from lnob_api.auth.middleware import BearerAuthMiddleware
+from lnob_api.auth.principal import ANONYMOUS
+from lnob_api.auth.principal_repository import with_principal_facts
+from lnob_api.auth.tokens import InvalidToken
+from lnob_api.db import availability
+from lnob_api.db.request import RequestDb
+from lnob_api.graphql.compiled import NOTE_KEY, observed, response_body
+from lnob_api.idempotency.service import principal_key
+from lnob_api.observability import logs, metrics, tracing
+from lnob_api.observability.request import RequestInfo, begin
+from lnob_api.ratelimit import RequestBudget, bucket_key
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# False: every request through the whole stack (bench/request_profile.py --ab fastlane).
+ENABLED = True
+ANSWERS = 1024  # remembered answers (least recently used dropped)
+LARGEST_BODY = 64 * 1024  # larger request bodies are never remembered
+PATH = "/graphql"
+# Request headers that never decide the answer (the id is echoed, the length is the body's).
+_UNKEYED = frozenset((b"x-request-id", b"content-length"))
+# Response headers filled per request.
+_LENGTH, _REQUEST_ID = b"content-length", b"x-request-id"
+_LIMITS = frozenset((b"ratelimit", b"ratelimit-policy", b"retry-after"))
+_SANE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+@dataclass(slots=True)
+class Answer:
+    """What the whole stack sent for one request (see the module docstring)."""
+
+    sql: str
+    arguments: tuple[Any, ...]
+    bearer: bool  # the token's facts are read in the statement (a deferred check)
+    requested: int
+    limit: int
+    operation: str | None
+    principal: Any  # the principal it was read for (compared by identity)
+    status: int
+    headers: list[tuple[bytes, bytes]]  # as sent, the per-request ones filled again
+    encoded: bool  # compressed (Content-Encoding; the body's length not sent)
+    keys: Any  # the signing keys then
+    generation: int  # CompiledReads.generation then
+
+
+class Note:
+    """The compiled path's report of a request the lane watches (``graphql.compiled``)."""
+
+    __slots__ = ("body", "calls", "found")
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.found: tuple[str, tuple[Any, ...], bool, int, str | None] | None = None
+        self.body = b""
+
+    def compiled(
+        self,
+        sql: str,
+        arguments: tuple[Any, ...],
+        bearer: bool,
+        requested: int,
+        operation: str | None,
+        body: bytes,
+    ) -> None:
+        """The statement a request's compiled read ran, and the body it wrote."""
+        self.calls += 1
+        self.found = (sql, arguments, bearer, requested, operation)
+        self.body = body
+
+
+class FastLane:
+    """ASGI middleware, outermost (inside Starlette's error middleware only)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        graphql: Any,
+        bearer: BearerAuthMiddleware,
+        limiter: Any,
+        outage: Callable[[ASGIApp], ASGIApp],
+        coding: Callable[[str | None], str | None],
+        compress: Callable[[bytes, str], bytes],
+        minimum_size: int,
+    ) -> None:
+        self.app = app
+        self.graphql = graphql
+        self.bearer = bearer  # its deferral only (``_deferred``): signature, times, remembered
+        self.limiter = limiter
+        # The outage middleware around the lane's statement; the compression's negotiation.
+        self.outage = outage(self._endpoint)
+        self.coding, self.compress, self.minimum_size = coding, compress, minimum_size
+        self.answers: OrderedDict[tuple[Any, ...], Answer] = OrderedDict()
+        self.served = 0  # requests the lane answered itself
+        # With CORS, a request from an origin goes through the whole stack (its headers).
+        self.cors = bool(graphql.settings.cors_origins)
+        self.enabled = bool(getattr(graphql.settings, "fast_lane", True))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            not ENABLED
+            or not self.enabled
+            or scope["type"] != "http"
+            or scope["path"] != PATH
+            or scope["method"] != "POST"
+            or scope.get("query_string")
+            or self.graphql.cache is not None
+            or not self.graphql.settings.compiled
+            or tracing.enabled()
+            or (self.cors and any(name == b"origin" for name, _ in scope["headers"]))
+        ):
+            await self.app(scope, receive, send)
+            return
+        body, messages = await _body(receive)
+        replay = _replaying(messages, receive)
+        if body is None or len(body) > LARGEST_BODY:
+            await self.app(scope, replay, send)
+            return
+        key = (body, *((n, v) for n, v in scope["headers"] if n not in _UNKEYED))
+        answer = self.answers.get(key)
+        if answer is not None and self._current(answer):
+            self.answers.move_to_end(key)
+            state = dict(scope.get("state") or {})
+            if await self._served(answer, key, scope, replay, send):
+                return
+            scope["state"] = state  # nothing of the lane's attempt stays
+            await self.app(scope, _replaying(messages, receive), send)
+            return
+        await self._recorded(key, scope, replay, send)
+
+    def _coding(self, scope: Scope) -> str | None:
+        """The content coding the compression middleware negotiates (its first header)."""
+        for name, value in scope["headers"]:
+            if name == b"accept-encoding":
+                return self.coding(value.decode("latin-1"))
+        return None
+
+    def _current(self, answer: Answer) -> bool:
+        return (
+            answer.generation == self.graphql.compiled.generation
+            and answer.keys is self.bearer.keys_holder.current()
+        )
+
+    # --- the first time: the whole stack, watched ----------------------------------------------
+
+    async def _recorded(
+        self, key: tuple[Any, ...], scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        note = Note()
+        scope.setdefault("state", {})[NOTE_KEY] = note
+        keys = self.bearer.keys_holder.current()
+        generation = self.graphql.compiled.generation
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def watched(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, watched)
+        state = scope.get("state") or {}
+        state.pop(NOTE_KEY, None)
+        if start is None or note.calls != 1 or note.found is None:
+            return
+        headers = [(bytes(k), bytes(v)) for k, v in start.get("headers", ())]
+        coding = next((v.decode("latin-1") for k, v in headers if k == b"content-encoding"), None)
+        formed = note.body if coding is None else self.compress(note.body, coding)
+        if b"".join(chunks) != formed:
+            return  # the lane would not send these bytes
+        sql, arguments, bearer, requested, operation = note.found
+        token = _token(scope)
+        if start["status"] != 200 or (token is not None) != bearer:
+            return  # a token's facts must be read in the statement, every time
+        principal = state.get("principal")
+        if bearer:
+            check = state.get(STATE_KEY)
+            if (
+                not isinstance(check, DeferredCheck)
+                or check.principal is not check.remembered.principal
+            ):
+                return
+            principal = check.principal
+        elif principal is not ANONYMOUS:
+            return
+        self.answers[key] = Answer(
+            sql=sql,
+            arguments=arguments,
+            bearer=bearer,
+            requested=requested,
+            limit=self.graphql.settings.query_cost_limit,
+            operation=operation,
+            principal=principal,
+            status=200,
+            headers=headers,
+            encoded=coding is not None,
+            keys=keys,
+            generation=generation,
+        )
+        if len(self.answers) > ANSWERS:
+            self.answers.popitem(last=False)
+
+    # --- the next times -------------------------------------------------------------------------
+
+    async def _served(
+        self, answer: Answer, key: tuple[Any, ...], scope: Scope, receive: Receive, send: Send
+    ) -> bool:
+        """The answer sent by the lane (True), or nothing sent (False: the whole stack's)."""
+        state = scope["state"] = dict(scope.get("state") or {})
+        check = None
+        if answer.bearer:
+            token = _token(scope)
+            try:
+                check = self.bearer._deferred(scope, token or "")
+            except InvalidToken:
+                return False  # the whole stack answers its 401
+            if check is None or check.remembered.principal is not answer.principal:
+                self.answers.pop(key, None)
+                return False
+            state[STATE_KEY] = check
+        state["principal"] = answer.principal
+        given = next((v.decode("latin-1") for k, v in scope["headers"] if k == _REQUEST_ID), "")
+        request_id = given if _SANE.match(given) else _new_request_id()
+        state["request_id"] = request_id
+        info = RequestInfo(request_id=request_id, method="POST", path=PATH, state=state)
+        begin(info)
+        lane = _Exchange(answer, check, request_id.encode())
+        state[_EXCHANGE] = lane
+        status = 500
+
+        async def observed_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = info.status = int(message["status"])
+                if message is not lane.start:  # the outage middleware's 503/504
+                    message = _outer(message, lane.request_id)
+            await send(message)
+
+        metrics.IN_FLIGHT.inc()
+        try:
+            await self.outage(scope, receive, observed_send)
+        finally:
+            metrics.IN_FLIGHT.dec()
+            if not lane.aside:
+                info.route = PATH
+                info.status = status
+                seconds = info.elapsed()
+                metrics.observe_request("POST", PATH, status, seconds)
+                logs.access(info, status, seconds)
+        if lane.forget:
+            self.answers.pop(key, None)
+        if not lane.aside:
+            self.served += 1
+        return not lane.aside
+
+    async def _endpoint(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Inside the outage middleware: the statement, and the answer (or nothing, aside)."""
+        state = scope["state"]
+        lane: _Exchange = state[_EXCHANGE]
+        answer, check = lane.answer, lane.check
+        started = time.perf_counter()
+        budget = None
+        if self.limiter.enabled:
+            client = scope.get("client")
+            budget = RequestBudget(
+                self.limiter, bucket_key(answer.principal, client[0] if client else None)
+            )
+            if not (await budget.take(answer.requested)).allowed:
+                lane.aside = True  # the whole stack says THROTTLED, with its 429
+                return
+        db = RequestDb(self.graphql.database)
+        db.single_read()
+        db.read_only(principal_key(answer.principal))
+        sql, arguments = answer.sql, answer.arguments
+        if check is not None:
+            sql = with_principal_facts(sql, len(arguments))
+            arguments = (*arguments, *check.arguments)
+        try:
+            row = await db.driver_row(sql, arguments)
+            await db.close()
+        except Exception as exc:
+            await db.close(failed=True)
+            if availability.note(exc) is None:  # not an outage: the whole stack says what failed
+                lane.aside = True
+            return  # an outage: the outage middleware answers 503/504, as on the whole stack
+        if check is not None:
+            try:
+                if not check.settle(tuple(row)[2:]):
+                    lane.aside = lane.forget = True  # read for a principal that changed
+                    return
+            except InvalidToken:
+                lane.aside = lane.forget = True  # the whole stack answers its 401
+                return
+        data, actual = row[0], int(row[1])
+        throttle = None
+        limits: list[tuple[bytes, bytes]] = []
+        if budget is not None:
+            await budget.settle(actual)
+            decision = budget.decision
+            assert decision is not None
+            throttle = {
+                "maximumAvailable": decision.capacity,
+                "currentlyAvailable": max(0, int(decision.remaining)),
+                "restoreRate": round(decision.rate, 3),
+            }
+            limits = [(n.lower().encode(), v.encode()) for n, v in decision.headers()]
+        cost = {
+            "requestedQueryCost": answer.requested,
+            "actualQueryCost": actual,
+            "maximumQueryCost": answer.limit,
+            "throttleStatus": throttle,
+        }
+        body = response_body(data, cost)
+        coding = self._coding(scope)
+        encoded = coding is not None and len(body) >= self.minimum_size
+        if encoded != answer.encoded:  # compressed then and not now, or the other way round
+            lane.aside = lane.forget = True
+            return
+        if coding is not None and encoded:
+            body = self.compress(body, coding)
+        observed(self.graphql.settings, answer.operation, time.perf_counter() - started)
+        lane.start = {
+            "type": "http.response.start",
+            "status": answer.status,
+            "headers": _filled(answer.headers, body, lane.request_id, limits),
+        }
+        await send(lane.start)
+        await send({"type": "http.response.body", "body": body})
+
+
+_EXCHANGE = "lnob_fastlane"
+
+
+@dataclass(slots=True)
+class _Exchange:
+    answer: Answer
+    check: DeferredCheck | None
+    request_id: bytes
+    aside: bool = False  # nothing sent: the whole stack answers
+    forget: bool = False  # the remembered answer no longer holds
+    start: Message | None = None  # the lane's own response start, once sent
+
+
+def _outer(start: Message, request_id: bytes) -> Message:
+    """The outage middleware's JSON answer as the layers outside it send it on: the
+    compression's ``Vary`` (a textual answer, never compressed) and the request id."""
+    extra = [(b"vary", b"Accept-Encoding"), (_REQUEST_ID, request_id)]
+    return {**start, "headers": [*start.get("headers", ()), *extra]}
+
+
+def _filled(
+    template: list[tuple[bytes, bytes]],
+    body: bytes,
+    request_id: bytes,
+    limits: list[tuple[bytes, bytes]],
+) -> list[tuple[bytes, bytes]]:
+    """The recorded headers with this request's length, id and rate-limit fields."""
+    fresh = dict(limits)
+    out = []
+    for name, value in template:
+        if name == _LENGTH:
+            value = str(len(body)).encode()
+        elif name == _REQUEST_ID:
+            value = request_id
+        elif name in _LIMITS:
+            value = fresh.get(name, value)
+        out.append((name, value))
+    return out
+
+
+async def _body(receive: Receive) -> tuple[bytes | None, list[Message]]:
+    """The request's body (None when something else than the body came) and its messages."""
+    messages: list[Message] = []
+    parts: list[bytes] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return None, messages
+        parts.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(parts), messages
+
+
+def _replaying(messages: list[Message], receive: Receive) -> Receive:
+    """A ``receive`` that gives the messages already read, then the client's own."""
+    pending = list(messages)
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replay
+
+
+def _token(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" else ""
+    return None
+
+
+def _new_request_id() -> str:
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    return raw.hex()
+
+
+__all__ = ["ENABLED", "FastLane", "Note"]
