@@ -9,7 +9,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import ScalarSelect, SelectBase
 
 from graphql import FieldNode
 from lnob_api.graphql.compiled import render
@@ -70,6 +72,43 @@ def lateral_of(stmt: sa.Select[Any], name: str) -> sa.FromClause:
 
 def correlated_to(stmt: sa.Select[Any], row: sa.FromClause | None) -> sa.Select[Any]:
     return stmt.correlate(row) if row is not None else stmt
+
+
+# A child statement's own criteria name the parent's key where they named the child's
+# column holding it (they are read with ``child column = parent key``). False keeps them as
+# the source wrote them (bench/statement_ab.py compares both).
+BOUND_TO_PARENT = True
+
+
+def bound_to_parent(
+    stmt: sa.Select[Any], column: ColumnElement[Any], key: ColumnElement[Any]
+) -> sa.Select[Any]:
+    """``stmt`` (a relation's child rows, to be read ``WHERE column = key``) with ``column``
+    replaced by ``key`` in its WHERE criteria: the same rows, as the two are equal on each of
+    them. A criterion then left with no column of the child's own tables (an observation's
+    ``dataset_id = ANY(readable datasets)`` becomes ``parent.id = ANY(...)``) is checked once
+    per parent instead of joining every index probe (W4's observation pages: the array was
+    sorted again on every rescan of the index scan). Integer keys only, whose equality is
+    identity; its columns, joins and subqueries are left as they are."""
+    if not BOUND_TO_PARENT or not isinstance(column.type, sa.Integer):
+        return stmt
+    if not isinstance(key.type, sa.Integer) or not stmt._where_criteria:
+        return stmt
+
+    def swap(element: Any, **_kw: Any) -> Any:
+        if element is column:
+            return key
+        # a subquery is left whole (its correlation stays what its source built)
+        return element if isinstance(element, _SUBQUERIES) else None
+
+    bound = stmt._generate()
+    opts: dict[str, Any] = {}
+    criteria: tuple[ColumnElement[Any], ...] = stmt._where_criteria
+    bound._where_criteria = tuple(visitors.replacement_traverse(c, opts, swap) for c in criteria)
+    return bound
+
+
+_SUBQUERIES = (SelectBase, ScalarSelect, sa.FromClause)
 
 
 def joined_to(

@@ -30,6 +30,7 @@ from lnob_api.graphql.compiled.common import (
     Cost,
     Text,
     Unsupported,
+    bound_to_parent,
     correlated_to,
     grouped_fields,
     joined_to,
@@ -153,6 +154,7 @@ class Pages:
             parent_label = relation.source.key if paged.parent_key == "pk" else paged.parent_key
             key = row.c[parent_label] if chosen.key is PARENT else sa.literal(chosen.key)
             stmt, parent = repository.children(self.principal, relation)
+            stmt = bound_to_parent(stmt, parent, key)
             count_of = stmt.where(parent == key, *where).correlate(row)
             rows = apply_page(count_of, order, page, params.bounds(order, page, self.binds, at))
         page_rows = lateral_of(rows, self.name("page"))
