@@ -50,6 +50,7 @@ from lnob_api.graphql.compiled.common import (
     json_array,
     lateral_of,
     ordered_by,
+    plus,
     selection_of,
     sum_of,
 )
@@ -64,6 +65,7 @@ from lnob_api.graphql.compiled.fields import (
     Missing,
     One,
 )
+from lnob_api.graphql.compiled.joined import Joined, Joins, View, base_of
 from lnob_api.graphql.compiled.pages import Pages
 from lnob_api.graphql.compiled.params import Binds, Site, Stale
 from lnob_api.graphql.connections import paged_of
@@ -79,7 +81,7 @@ PRUNE = True
 
 
 @dataclass
-class Compiler(Pages):
+class Compiler(Joins, Pages):
     schema: Any  # the strawberry schema
     op: Operation
     principal: Principal
@@ -91,6 +93,8 @@ class Compiler(Pages):
     # The subqueries built for this statement, which ``prune`` may narrow (see ``name``).
     fresh: set[int] = field(default_factory=set)
     _made: set[str] = field(default_factory=set)
+    # to-ones joined to their parents' rows, by the field's first node (``joined``)
+    _joined: dict[int, list[Joined]] = field(default_factory=dict)
 
     def site(self, refresh: Any) -> int:
         self.sites.append(Site(refresh))
@@ -315,20 +319,36 @@ class Compiler(Pages):
         row: sa.FromClause | None,
     ) -> Built:
         gtype, cls = self.node_type(definition)
+        joined = self.joined_of(nodes, row) if row is not None else None
+        if joined is not None:
+            return self.one_joined(gtype, cls, nodes, joined, row)
         source = relation.source
         scoped = source.scoped(self.principal)
         inner = scoped.where(source.column(relation.key) == key)
         if relation.prefer:
             inner = inner.order_by(*order_clauses(relation.prefer, backward=True))
-        if relation.prefer or not _one_row_per_key(source, relation.key, scoped):
-            inner = inner.limit(1)
+        inner = self.with_joined(inner, gtype, selection_of(nodes)).limit(1)
         target = lateral_of(correlated_to(inner, row), self.name("one"))
         built = self.object_of(gtype, selection_of(nodes), target, cls)
         row_of: Any = sa.select(built.text.label("j"), built.cost.label("c"))
         lateral = joined_to(row_of, target, built.laterals).lateral(self.name("to"))
         text = render.nullable(lateral.c.j, lateral.c.j)
-        cost = sa.case((lateral.c.j.is_(None), 0), else_=1 + lateral.c.c)
+        cost = sa.case((lateral.c.j.is_(None), ZERO), else_=plus(1, lateral.c.c))
         return Built(text, cost, [lateral])
+
+    def one_joined(
+        self, gtype: GraphQLObjectType, cls: Any, nodes: list[FieldNode], joined: Joined, row: Any
+    ) -> Built:
+        """A to-one read from the columns its join added to ``row``'s rows."""
+        base = base_of(row)
+        view: Any = View(base, joined.prefix)
+        built = self.object_of(gtype, selection_of(nodes), view, cls)
+        absent = base.c[joined.present].is_(None)
+        text = sa.type_coerce(
+            sa.case((absent, render.lit(render.NULL_TEXT)), else_=built.text), sa.Text
+        )
+        cost = sa.case((absent, ZERO), else_=plus(1, built.cost))
+        return Built(text, cost, built.laterals)
 
     def many(
         self, definition: GraphQLField, nodes: list[FieldNode], spec: Many, row: sa.FromClause
@@ -336,13 +356,12 @@ class Compiler(Pages):
         gtype, cls = self.node_type(definition)
         stmt, parent = repository.children(self.principal, spec.relation)
         key = row.c[spec.parent]
-        inner = lateral_of(
-            bound_to_parent(stmt, parent, key).where(parent == key).correlate(row),
-            self.name("list"),
-        )
+        rows = bound_to_parent(stmt, parent, key).where(parent == key).correlate(row)
+        selection = selection_of(nodes)
+        inner = lateral_of(self.with_joined(rows, gtype, selection), self.name("list"))
         order = spec.relation.ordering
-        built = self.object_of(gtype, selection_of(nodes), inner, cls)
-        columns: list[Any] = [built.text.label("j"), (1 + built.cost).label("c")]
+        built = self.object_of(gtype, selection, inner, cls)
+        columns: list[Any] = [built.text.label("j"), plus(1, built.cost).label("c")]
         if RANKED_LISTS:
             rank = sa.func.row_number().over(order_by=ordered_by(inner, order))
             columns.append(rank.label("rn"))
@@ -359,7 +378,7 @@ class Compiler(Pages):
         )
         agg = sa.select(
             json_array(items.c.j, in_order).label("j"),
-            sa.func.coalesce(sa.func.sum(items.c.c), 0).label("c"),
+            sa.func.coalesce(sa.func.sum(items.c.c), ZERO).label("c"),
         ).lateral(self.name("agg"))
         return Built(agg.c.j, agg.c.c, [agg])
 
@@ -383,31 +402,6 @@ class Compiler(Pages):
 # ends on a unique key). True ranks them first (row_number) and aggregates by rank: a Sort and
 # a WindowAgg more per parent (W1's indicators: backend CPU 1.18x; bench/statement_ab.py).
 RANKED_LISTS = False
-
-
-# A to-one by a unique key of a source that reads its table alone may go without LIMIT 1:
-# PostgreSQL then pulls the LATERAL up into a plain join (W2's dataset slug: a Subquery Scan
-# and a Limit less per row, -2.6 % backend CPU). Off: pulled up inside a nested page, the
-# generic plan joined whole tables before the parent's filter (W4 at 1M rows: 5.3 -> 83 ms
-# of backend CPU per execution). True drops the LIMIT (bench/statement_ab.py compares both).
-FLAT_TO_ONE = False
-
-
-def _one_row_per_key(source: Any, key: str, scoped: sa.Select[Any]) -> bool:
-    """Whether ``scoped`` (``source``'s scoped select) holds at most one row per value of
-    ``key``: the key is its table's primary key or a one-column unique constraint, and the
-    select reads that table alone (no join could repeat a row; its WHERE only drops rows)."""
-    if not FLAT_TO_ONE:
-        return False
-    table = source.table
-    unique = [c.name for c in table.primary_key.columns] == [key] or any(
-        isinstance(each, sa.UniqueConstraint) and [c.name for c in each.columns] == [key]
-        for each in table.constraints
-    )
-    if not unique:
-        return False
-    froms = scoped.get_final_froms()
-    return len(froms) == 1 and froms[0] is table
 
 
 def _is_list(type_: Any) -> bool:

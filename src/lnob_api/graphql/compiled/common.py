@@ -57,6 +57,13 @@ def selection_of(nodes: list[FieldNode]) -> Any:
     return sets[0]
 
 
+def plus(own: int, cost: Cost) -> Cost:
+    """``own + cost`` with ``own`` written into the SQL (a bound integer is a parameter that
+    a generic plan cannot fold: ``$4 + 0`` was computed per row)."""
+    written: Cost = sa.literal_column(str(int(own)), sa.Integer)
+    return written if cost is ZERO else written + cost
+
+
 def sum_of(costs: list[Cost]) -> Cost:
     if not costs:
         return ZERO

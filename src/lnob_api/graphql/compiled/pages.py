@@ -5,6 +5,7 @@ as the loaders and ``graphql.pagination`` answer them."""
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ from lnob_api.auth.principal import Principal
 from lnob_api.errors import InvalidInput
 from lnob_api.graphql.compiled import params, prune, render
 from lnob_api.graphql.compiled.common import (
+    ZERO,
     Built,
     Cost,
     Text,
@@ -37,6 +39,7 @@ from lnob_api.graphql.compiled.common import (
     json_array,
     lateral_of,
     ordered_by,
+    plus,
     selection_of,
     sum_of,
 )
@@ -74,6 +77,15 @@ class Pages:
         raise NotImplementedError
 
     def class_of(self, gtype: GraphQLObjectType) -> Any:
+        raise NotImplementedError
+
+    def with_joined(
+        self,
+        stmt: sa.Select[Any],
+        gtype: GraphQLObjectType,
+        selection: Any,
+        column_of: Callable[[str], ColumnElement[Any]] | None = None,
+    ) -> sa.Select[Any]:
         raise NotImplementedError
 
     def connection(
@@ -144,10 +156,14 @@ class Pages:
 
         at = self.site(_constant_if_literal(node, again, page, chosen.where))
         where = params.rebound(chosen.where, self.binds, at)
+        node_type = _node_type(connection_type)
         if isinstance(relation, Source):
             base = relation.scoped(self.principal).where(*where)
             rows = self.root_rows(relation, base, order, page, at, where)
             count_of = base
+            windowed = relation.window and order == relation.order and len(order) == 1
+            if not (windowed and not page.backward):
+                rows = self.joined_page(rows, connection_type, node_type, nodes)
         else:
             if row is None:
                 raise Unsupported("relation")
@@ -157,8 +173,36 @@ class Pages:
             stmt = bound_to_parent(stmt, parent, key)
             count_of = stmt.where(parent == key, *where).correlate(row)
             rows = apply_page(count_of, order, page, params.bounds(order, page, self.binds, at))
+            if _capped(self.op, nodes, connection_type, page):
+                # the row after the page is not read (``page_of``): its to-ones not joined
+                rows = rows.limit(params.page_size(page, self.binds, at))
+            rows = self.joined_page(rows, connection_type, node_type, nodes)
         page_rows = lateral_of(rows, self.name("page"))
         return self.page_of(connection_type, nodes, page_rows, order, page, count_of, row, at)
+
+    def joined_page(
+        self,
+        rows: sa.Select[Any],
+        connection_type: GraphQLObjectType,
+        node_type: GraphQLObjectType,
+        nodes: list[FieldNode],
+    ) -> sa.Select[Any]:
+        """The page's rows with the to-ones of its nodes (``nodes`` or ``edges { node }``)
+        joined (``joined.Joins.with_joined``)."""
+        for key_fields in grouped_fields(self.op.collect(selection_of(nodes), connection_type)):
+            fields = key_fields[1]
+            name = fields[0].name.value
+            if name == "nodes" and len(fields) == 1:
+                rows = self.with_joined(rows, node_type, fields[0].selection_set)
+            elif name == "edges" and len(fields) == 1 and fields[0].selection_set is not None:
+                edge_type = get_named_type(connection_type.fields["edges"].type)
+                assert isinstance(edge_type, GraphQLObjectType)
+                for _key, inner in grouped_fields(
+                    self.op.collect(fields[0].selection_set, edge_type)
+                ):
+                    if inner[0].name.value == "node" and len(inner) == 1:
+                        rows = self.with_joined(rows, node_type, inner[0].selection_set)
+        return rows
 
     def root_rows(
         self,
@@ -222,9 +266,7 @@ class Pages:
         # Without pageInfo, nothing reads the row after the page (hasNextPage): a forward page
         # takes its first ``size`` rows alone, and its items are aggregated in key order with
         # no rank (a WindowAgg less: W2 at 1M rows -4 %, W2b -6 % backend CPU).
-        capped = (
-            CAPPED and not page.backward and all(f[0].name.value != "pageInfo" for _, f in grouped)
-        )
+        capped = _capped(self.op, nodes, connection_type, page)
         if capped:
             page_rows = (
                 sa.select(page_rows)
@@ -263,7 +305,7 @@ class Pages:
                 own = 1 if name == "nodes" else 0
                 index = len(columns)
                 columns.append(built.text.label(f"j{index}"))
-                columns.append((own + built.cost).label(f"c{index}"))
+                columns.append(plus(own, built.cost).label(f"c{index}"))
                 laterals.extend(built.laterals)
                 members.append((key, "items", index))
             elif name == "pageInfo":
@@ -298,7 +340,7 @@ class Pages:
                 )
                 cost = sa.func.sum(items.c[f"c{detail}"]).filter(kept)
             aggregates.append(text.label(f"j{detail}"))
-            aggregates.append(sa.func.coalesce(cost, 0).label(f"c{detail}"))
+            aggregates.append(sa.func.coalesce(cost, ZERO).label(f"c{detail}"))
         if cursor is not None and not capped:
             kept = items.c.rn <= size
             first = sa.func.max(items.c.cur).filter(sa.and_(items.c.rn == 1, kept))
@@ -349,7 +391,7 @@ class Pages:
                 assert isinstance(node_type, GraphQLObjectType)
                 built = self.object_of(node_type, selection_of(nodes), page_rows, cls)
                 members.append((key, built.text))
-                costs.append(1 + built.cost)
+                costs.append(plus(1, built.cost))
                 laterals.extend(built.laterals)
             elif name == "__typename":
                 members.append((key, render.lit(f'"{edge_type.name}"')))
@@ -389,6 +431,23 @@ class Pages:
             else:
                 raise Unsupported("page_info_field")
         return render.obj(members)
+
+
+def _capped(
+    op: Operation, nodes: list[FieldNode], connection_type: GraphQLObjectType, page: PageArgs
+) -> bool:
+    """Whether the page is read without the row after it (``CAPPED``: no pageInfo)."""
+    if not CAPPED or page.backward:
+        return False
+    return all(f.name.value != "pageInfo" for f in op.collect(selection_of(nodes), connection_type))
+
+
+def _node_type(connection_type: GraphQLObjectType) -> GraphQLObjectType:
+    edge_type = get_named_type(connection_type.fields["edges"].type)
+    assert isinstance(edge_type, GraphQLObjectType)
+    node_type = get_named_type(edge_type.fields["node"].type)
+    assert isinstance(node_type, GraphQLObjectType)
+    return node_type
 
 
 def _page_info_fields(
