@@ -29,6 +29,7 @@ from lnob_api import models
 from lnob_api.app import create_app
 from lnob_api.auth.keys import KeyStore, new_key
 from lnob_api.auth.tokens import validate_access_token
+from lnob_api.cache.store import ResponseCache
 from lnob_api.config import Settings
 from lnob_api.db.request import ConnectionDatabase
 from lnob_api.graphql import fastlane
@@ -264,6 +265,35 @@ class TestSteppingAside:
             # then the same bytes on the wire
             assert comparable(served) == comparable(full), coding
             assert served.headers.get("content-encoding") == used
+
+    async def test_with_the_response_cache_on(self, w: World) -> None:
+        # given the response cache on (its hits need no statement at all)
+        graphql = w.app.state.graphql
+        graphql.cache = ResponseCache(ttl=3600.0, next_change=graphql.next_change)
+        # when the same read is asked again and again
+        answers = [await w.post(lookup(w.public)) for _ in range(4)]
+        # then the cache answers it, never the lane
+        assert w.lane.served == 0
+        assert graphql.cache.hits >= 2
+        assert {_title(a) for a in answers} == {"Open"}
+
+    async def test_a_failure_of_the_lane_is_answered_by_the_whole_stack(
+        self, w: World, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # given a remembered answer
+        await w.served(lookup(w.public))
+        before = w.lane.served
+
+        def broken(*args: Any, **kwargs: Any) -> bytes:
+            raise RuntimeError("a gap in the lane")
+
+        # when the lane fails before it answers
+        monkeypatch.setattr(fastlane, "response_body", broken)
+        answer = await w.post(lookup(w.public))
+        # then the whole stack answers, as itself
+        assert w.lane.served == before
+        assert answer.status_code == 200
+        assert _title(answer) == "Open"
 
 
 class TestChangesBetweenRequests:
