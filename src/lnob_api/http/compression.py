@@ -316,6 +316,10 @@ class _Responder:
         self._pending = 0 if out else self._pending + len(body)
         if not more:
             out += packer.finish()
+            # Its window and tables (~1 MiB for brotli, outside Python's own allocator) go now,
+            # not whenever this responder is freed: a cycle through the request (an exception's
+            # traceback) can keep the responder until a full collection (issue 12).
+            self._compressor = None
         elif self._pending >= FLUSH_AFTER:
             out += packer.flush()
             self._pending = 0
