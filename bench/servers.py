@@ -23,7 +23,7 @@ workers). Figures only: nothing here asserts a time. wrk shares the machine's tw
 
 granian (Rust HTTP with an ASGI interface) is no dependency of this project: install it apart
 (``pip install --target DIR granian``) and put DIR on ``PYTHONPATH``; configurations whose server
-is missing are skipped with a note. Figures of December 2026 are in ``docs/performance.md``.
+is missing are skipped with a note. Figures: ``docs/development.md``, "Benchmarks".
 """
 
 from __future__ import annotations
@@ -264,6 +264,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--concurrency", type=int, default=16)
     p.add_argument("--only", default="", help="configuration names, comma-separated")
+    p.add_argument(
+        "--statements", type=Path, help="a capture to reuse (floor_app.save's JSON) instead"
+    )
     p.add_argument("--api", action="store_true", help="also lnob-api serve itself")
     p.add_argument(
         "--idle",
@@ -317,10 +320,14 @@ async def main() -> None:
     counts = [int(n) for n in args.workers.split(",")]
     only = set(filter(None, args.only.split(",")))
     configs = [c for c in CONFIGS if not only or c.name in only]
+
+    def missing(c: Config) -> bool:
+        return importlib.util.find_spec(c.server) is None
+
     for c in configs:
-        if importlib.util.find_spec(c.server) is None:
+        if missing(c):
             print(f"skipped {c.name}: {c.server} is not installed")
-    configs = [c for c in configs if importlib.util.find_spec(c.server) is not None]
+    configs = [c for c in configs if not missing(c)]
     keys = KeyStore([new_key()])
     keys_json = json.dumps(keys.to_json())
     folder = Path(tempfile.mkdtemp(prefix="lnob-servers-"))
@@ -334,9 +341,12 @@ async def main() -> None:
         headers = {p: headers[p] for p in principals}
         variants = {w.name: await w.variants(conn) for w in chosen}
         environ = run._api_env(url, folder, keys=keys_json, cache=False, compiled=True)
-        statements = await run._floor_statements(
-            url, folder, environ, keys, chosen, variants, headers
-        )
+        if args.statements:
+            statements = args.statements.resolve()
+        else:
+            statements = await run._floor_statements(
+                url, folder, environ, keys, chosen, variants, headers
+            )
         answers = folder / "floor-answers.json"
         await save_answers(url, statements, answers)
         env = dict(os.environ) | {
