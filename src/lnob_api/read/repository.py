@@ -24,6 +24,7 @@ from sqlalchemy.sql.elements import (
     CollectionAggregate,
     ColumnElement,
 )
+from sqlalchemy.sql.selectable import Exists, ScalarSelect, Selectable
 
 from lnob_api.auth.principal import Principal
 from lnob_api.db.request import RequestDb, Row
@@ -260,21 +261,30 @@ def windowed(
     a page at 5,000). It holds at most ``window`` keys; any edge gives the same rows.
     """
     bounds = bounds or Bounds.of(args)
+    hoisted: dict[int, ColumnElement[Any]] = {}
+    if SHARED_LOOKUPS:
+        base = _shared(base, base, hoisted)
+        filters = [_shared(each, base, hoisted) for each in filters]
     key = source.table.c[source.key]
-    first = sa.select(sa.func.min(key))
+    first = sa.select(sa.func.min(key).label("key"))
     if bounds.after is not None:
         first = first.where(key > bound(bounds.after[0], key))
-    start = first.correlate(None).scalar_subquery()
+    # The window's first key and the rows ``head`` found are read by several parts: each is
+    # a MATERIALIZED CTE computed once, read through a CTE scan (as scalar subqueries written
+    # into every use, the generic plan held 5 index probes for ``min`` and 4-6 aggregates over
+    # ``head``, each set up on every execution: W2 at 1M rows, backend CPU -5 %).
+    start = _once(first.correlate(None).cte("start"))
     edge = start + window
     # ``key >= start`` says nothing new on a first page, but makes the window a range to the
     # planner (a fraction of the rows, where ``key <= edge`` alone is a third of the table):
     # it walks the (column, key) index over the window instead of bitmap-reading every row of
     # the filter (a dataset and an indicator at 1M rows: 3,031 rows read for 12).
     head = apply_page(base.where(key >= start, key <= edge), source.order, args, bounds).cte("head")
+    in_head = _once(sa.select(sa.func.count().label("key")).select_from(head).cte("found"))
     parts: list[sa.CTE] = [head]
     walked = _walked_columns(source, filters)
     if walked:
-        walk, edge = _walk(source, base, args, bounds, window, walked, edge, _found(parts))
+        walk, edge = _walk(source, base, args, bounds, window, walked, edge, in_head)
         parts.append(walk)
     beyond = (
         apply_page(base.where(key > edge), source.order, args, bounds)
@@ -285,14 +295,92 @@ def windowed(
     # The one-time filter outside ``beyond``'s LIMIT (PostgreSQL pushes no condition into a
     # subquery with a LIMIT): when ``head`` filled the page, nothing of ``rest`` starts. Inside
     # it, a parallel plan of ``rest`` (large tables) launched its workers before the filter.
-    rest = sa.select(beyond).where(_found(parts) <= bounds.size)
+    rest = sa.select(beyond).where(_found(in_head, parts[1:]) <= bounds.size)
     both = sa.union_all(*(sa.select(part) for part in parts), rest).subquery("page")
     return sa.select(both).order_by(both.c[source.order[0].label]).limit(bounds.limit)
 
 
-def _found(parts: Sequence[sa.CTE]) -> ColumnElement[Any]:
-    """How many rows the earlier parts of a windowed page found (a one-time filter's test)."""
-    counts = [
+# The conditions' lookups that read no row of the page's own FROMs (the visible datasets'
+# ids, an indicator's id by its code) are each a MATERIALIZED CTE read by every part, instead
+# of a copy of their plan in each of ``head``, ``walk`` and ``rest`` (each set up on every
+# execution). False: every part holds its own copy (bench/statement_ab.py compares).
+SHARED_LOOKUPS = True
+
+
+def _shared(given: Any, base: sa.Select[Any], hoisted: dict[int, ColumnElement[Any]]) -> Any:
+    """``given`` with each lookup of ``base``'s conditions that ``_independent`` finds
+    replaced by one CTE's value (``hoisted``: the replacements made, by the lookup's id)."""
+    outer = {id(each) for each in _leaves(base.get_final_froms())}
+
+    def replace(element: Any, **_kw: Any) -> Any:
+        found = hoisted.get(id(element))
+        if found is not None:
+            return found
+        if element is given and isinstance(given, sa.Select):
+            return None  # into ``base`` itself
+        if not _independent(element, outer):
+            # Never into another subquery: a lookup inside one may read its FROMs.
+            return element if _scope(element) else None
+        value = _once(sa.select(element.label("key")).cte(f"lookup{len(hoisted)}"))
+        if not isinstance(element, ScalarSelect):  # an array: ANY reads it, not its rows
+            value = sa.cast(value, postgresql.ARRAY(element.clauses.clauses[0].type))
+        hoisted[id(element)] = value
+        return value
+
+    replaced: Any = visitors.replacement_traverse(given, {}, replace)
+    return replaced
+
+
+def _leaves(froms: Sequence[Any]) -> Iterator[Any]:
+    """The tables, aliases and subqueries that ``froms`` (joins among them) read."""
+    for each in froms:
+        if isinstance(each, sa.Join):
+            yield from _leaves([each.left, each.right])
+        else:
+            yield each
+
+
+def _scope(element: Any) -> bool:
+    """Whether ``element`` opens a scope of its own (a subquery, ``EXISTS``, a FROM)."""
+    return isinstance(element, Selectable | ScalarSelect | Exists)
+
+
+def _independent(element: Any, outer: set[int]) -> bool:
+    """Whether ``element`` is a lookup worth sharing that reads nothing of the enclosing
+    statement: an uncorrelated scalar subquery or ``array(subquery)`` none of whose columns
+    (anywhere in it) belongs to one of ``outer``'s FROMs. ``_shared`` asks only of the
+    elements outside every subquery, so these FROMs are the only ones it could read."""
+    if isinstance(element, ScalarSelect):
+        inner: Any = element.element
+    elif (
+        isinstance(element, sa.sql.functions.Function)
+        and element.name == "array"
+        and len(element.clauses.clauses) == 1
+        and isinstance(element.clauses.clauses[0], ScalarSelect)
+    ):
+        inner = element.clauses.clauses[0].element
+    else:
+        return False
+    if not isinstance(inner, sa.Select) or inner._correlate or inner._correlate_except:
+        return False
+    for each in visitors.iterate(inner):
+        if isinstance(each, sa.ColumnClause) and id(each.table) in outer:
+            return False
+        if isinstance(each, sa.FromClause) and id(each) in outer:
+            return False
+    return True
+
+
+def _once(cte: sa.CTE) -> ColumnElement[Any]:
+    """The one value (column ``key``) of ``cte``, computed once however often it is read."""
+    materialized = cte.prefix_with("MATERIALIZED")
+    return sa.select(materialized.c.key).scalar_subquery()
+
+
+def _found(in_head: ColumnElement[Any], parts: Sequence[sa.CTE]) -> ColumnElement[Any]:
+    """How many rows ``head`` (``in_head``) and the other earlier parts of a windowed page
+    found (a one-time filter's test)."""
+    counts = [in_head] + [
         sa.select(sa.func.count()).select_from(part).correlate(None).scalar_subquery()
         for part in parts
     ]
@@ -341,9 +429,15 @@ def _walk(
         for each in walked
     ]
     labels = [f"seen{n}" for n in range(len(walked))]
-    counts = sa.select(
-        found.label("found"), *(s.label(name) for s, name in zip(seen, labels, strict=True))
-    ).cte("counts")  # each count once (a subquery's are written into every use)
+    # Each count once: a subquery's are written into every use, and a CTE read once is
+    # written into its reader (``span``) unless MATERIALIZED.
+    counts = (
+        sa.select(
+            found.label("found"), *(s.label(name) for s, name in zip(seen, labels, strict=True))
+        )
+        .cte("counts")
+        .prefix_with("MATERIALIZED")
+    )
     fewest = (
         counts.c[labels[0]]
         if len(labels) == 1
