@@ -706,6 +706,12 @@ async def main() -> None:
     keys_json = json.dumps(keys.to_json())
 
     node = await asyncio.to_thread(install.install)
+    if await asyncio.to_thread(install.ensure_wrk) is None:
+        print(
+            "WARNING: wrk is not installed (bench/peer/install.py installs it as root with "
+            "apt-get): the load comes from an httpx client in Python on the same cores, which "
+            "caps every server alike and pulls the ratios towards 1"
+        )
     folder = Path(tempfile.mkdtemp(prefix="lnob-peer-"))
     given = os.environ.get("BENCH_DATABASE_URL")
     if not given:
