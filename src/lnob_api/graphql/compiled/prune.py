@@ -24,6 +24,7 @@ from sqlalchemy.sql.selectable import (
     CompoundSelect,
     Select,
     SelectStatementGrouping,
+    _MemoizedSelectEntities,
 )
 
 
@@ -79,6 +80,12 @@ def walk(root: Any) -> Any:
             continue
         seen.add(id(each))
         yield each
+        if isinstance(each, _MemoizedSelectEntities):
+            # a select's columns before ``with_only_columns``, kept for its joins: the joins
+            # are read, not those columns (a joined to-one's subquery: ``compiled.joined``)
+            for target, onclause, left, _flags in each._setup_joins:
+                stack.extend(x for x in (target, onclause, left) if x is not None)
+            continue
         stack.extend(each.get_children())
         if isinstance(each, sa.ColumnClause) and each.table is not None:
             stack.append(each.table)
