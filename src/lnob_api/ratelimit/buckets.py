@@ -15,9 +15,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
-
 from lnob_api.observability.outage import Outage
 
 _log = logging.getLogger("lnob_api.ratelimit")
@@ -82,7 +79,12 @@ class RedisBuckets:
     """Buckets in Redis under ``prefix``, shared by every instance that uses the same one."""
 
     def __init__(self, url: str, prefix: str) -> None:
+        # Imported only when configured: redis-py adds ~7.6 MiB to every worker's RSS.
+        import redis.asyncio as aioredis
+        from redis.exceptions import RedisError
+
         self.prefix = prefix
+        self.errors: tuple[type[BaseException], ...] = (TimeoutError, OSError, RedisError)
         self.client: Any = aioredis.from_url(
             url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT
         )
@@ -126,7 +128,7 @@ class Limiter:
         if self.redis is not None and time.monotonic() >= self._redis_down_until:
             try:
                 result = await self.redis.take(key, cost, self.capacity, self.rate, force=force)
-            except (TimeoutError, OSError, RedisError) as error:
+            except self.redis.errors as error:
                 self._redis_down(error)
             else:
                 self._redis.answered()
