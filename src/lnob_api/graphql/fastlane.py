@@ -19,7 +19,10 @@ Anything else steps aside to the whole stack, which is always correct: an unknow
 compressed answer asked for (``Accept-Encoding``), a query string, tracing, a token that is not
 remembered, refused or whose facts changed (its principal rebuilt: the statement's answer is
 dropped unsent), a refused budget, a statement that failed other than by an outage. A remembered
-answer is dropped when the signing keys, the compiled plans or the token's principal change.
+answer is dropped when the signing keys, the compiled plans or the token's principal change, or
+when the persisted document it names by hash alone is no longer in the store (the whole stack
+answers its "not found"); a named document is looked up, or registered again, as the whole
+stack does, so the store's order is the same with the lane.
 
 The statement's parameters come from the request's bytes and the principal alone: everything
 that depends on the data or the time (grants, embargoes, consents, visibility) is evaluated by
@@ -29,6 +32,7 @@ request: a hit needs no statement at all (``GraphQLApp._answer``), and is faster
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -87,6 +91,9 @@ class Answer:
     encoded: bool  # compressed (Content-Encoding; the body's length not sent)
     keys: Any  # the signing keys then
     generation: int  # CompiledReads.generation then
+    # The persisted document the request named (its hash, and its text when it was sent too):
+    # looked up (or registered) in the store again each time, as the whole stack does.
+    persisted: tuple[str, str | None] | None = None
 
 
 class Note:
@@ -164,7 +171,7 @@ class FastLane:
             return
         key = (body, *((n, v) for n, v in scope["headers"] if n not in _UNKEYED))
         answer = self.answers.get(key)
-        if answer is not None and self._current(answer):
+        if answer is not None and self._current(answer) and self._known(answer, key):
             self.answers.move_to_end(key)
             state = dict(scope.get("state") or {})
             if await self._served(answer, key, scope, replay, send):
@@ -180,6 +187,22 @@ class FastLane:
             if name == b"accept-encoding":
                 return self.coding(value.decode("latin-1"))
         return None
+
+    def _known(self, answer: Answer, key: tuple[Any, ...]) -> bool:
+        """The persisted document the request names still known, as the whole stack asks the
+        store (a hash alone) or registers it again (a hash and its document). False: the store
+        forgot it, and the whole stack answers (its "not found")."""
+        if answer.persisted is None:
+            return True
+        sha, document = answer.persisted
+        documents = self.graphql.documents
+        if document is not None:
+            documents.remember(sha, document)
+            return True
+        if documents.get(sha) is not None:
+            return True
+        self.answers.pop(key, None)
+        return False
 
     def _current(self, answer: Answer) -> bool:
         return (
@@ -245,6 +268,7 @@ class FastLane:
             encoded=coding is not None,
             keys=keys,
             generation=generation,
+            persisted=_persisted(key[0]),
         )
         if len(self.answers) > ANSWERS:
             self.answers.popitem(last=False)
@@ -387,6 +411,26 @@ class FastLane:
 
 
 _EXCHANGE = "lnob_fastlane"
+
+
+def _persisted(body: bytes) -> tuple[str, str | None] | None:
+    """The persisted document a remembered request names: its store key, and its text when
+    the request sent it too (``graphql.persisted``: ``documentId`` or an APQ hash)."""
+    try:
+        params = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(params, dict):
+        return None
+    document_id = params.get("documentId")
+    if isinstance(document_id, str):
+        return document_id.partition(":")[2], None
+    extensions = params.get("extensions")
+    apq = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
+    if isinstance(apq, dict) and isinstance(apq.get("sha256Hash"), str):
+        query = params.get("query")
+        return apq["sha256Hash"], query if isinstance(query, str) else None
+    return None
 
 
 @dataclass(slots=True)

@@ -57,10 +57,11 @@ class Documents:
     def register(self, document: str) -> str:
         """Remember ``document``; returns its hash."""
         key = digest(document)
-        self._remember(key, document)
+        self.remember(key, document)
         return key
 
-    def _remember(self, key: str, document: str) -> None:
+    def remember(self, key: str, document: str) -> None:
+        """Remember ``document`` under ``key``, its hash (checked by the caller)."""
         if len(document) > MAX_DOCUMENT_CHARS:
             return
         self._by_hash[key] = document
@@ -128,4 +129,4 @@ class Documents:
             return  # the view refuses a query that is not a string
         if digest(query) != sha:
             raise _bad("provided sha does not match query")
-        self._remember(sha, query)
+        self.remember(sha, query)
