@@ -11,12 +11,14 @@ import asyncio
 import base64
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from joserfc.jwk import KeySet
 
 from lnob_api.auth.tokens import InvalidToken, header_kid, validate_external_token
+
+if TYPE_CHECKING:
+    import httpx
 
 REFRESH_INTERVAL = 30.0
 FETCH_TIMEOUT = 5.0
@@ -62,6 +64,10 @@ class OidcVerifier:
             return self._keys
 
     async def _fetch(self) -> None:
+        # Imported here: only a server with an external issuer needs httpx, which (with the
+        # click, rich and pygments of its command line) adds ~6 MiB to every worker's RSS.
+        import httpx
+
         self._fetched_at = time.monotonic()
         try:
             async with httpx.AsyncClient(timeout=FETCH_TIMEOUT) as http:
