@@ -25,11 +25,12 @@ from lnob_api.maintenance import service as maintenance
 from lnob_api.maintenance.service import PurgeReport
 
 NOW = datetime.now(UTC)
-OLD = NOW - timedelta(days=40)
 
 
-async def _fill(conn: AsyncConnection) -> dict[str, set[str]]:
-    """One row to purge and one to keep of each kind; returns the keys that must stay."""
+async def _fill(conn: AsyncConnection, now: datetime = NOW) -> dict[str, set[str]]:
+    """One row to purge and one to keep of each kind, around ``now`` (the module's start by
+    default, which the tests here give the purge); returns the keys that must stay."""
+    old = now - timedelta(days=40)
     org = await factories.create_organisation(conn)
     client = await factories.create_client(conn, org)
     user = await factories.create_user(conn)
@@ -46,7 +47,7 @@ async def _fill(conn: AsyncConnection) -> dict[str, set[str]]:
             "expires_at": expires,
         }
 
-    codes = [code(NOW - timedelta(minutes=1)), code(NOW + timedelta(minutes=5))]
+    codes = [code(now - timedelta(minutes=1)), code(now + timedelta(minutes=5))]
     await conn.execute(sa.insert(models.AuthorizationCode.__table__), codes)
     keep["codes"] = {codes[1]["code_hash"]}
 
@@ -61,17 +62,17 @@ async def _fill(conn: AsyncConnection) -> dict[str, set[str]]:
         }
 
     tokens = [
-        refresh(NOW - timedelta(seconds=1)),  # expired
-        refresh(NOW + timedelta(days=9), revoked=NOW - timedelta(days=2)),  # long revoked
-        refresh(NOW + timedelta(days=9), revoked=NOW - timedelta(minutes=5)),  # just revoked
-        refresh(NOW + timedelta(days=9)),  # live
+        refresh(now - timedelta(seconds=1)),  # expired
+        refresh(now + timedelta(days=9), revoked=now - timedelta(days=2)),  # long revoked
+        refresh(now + timedelta(days=9), revoked=now - timedelta(minutes=5)),  # just revoked
+        refresh(now + timedelta(days=9)),  # live
     ]
     await conn.execute(sa.insert(models.RefreshToken.__table__), tokens)
     keep["refresh"] = {tokens[2]["token_hash"], tokens[3]["token_hash"]}
 
     revoked = [
-        {"jti": secrets.token_hex(8), "expires_at": NOW - timedelta(hours=1)},
-        {"jti": secrets.token_hex(8), "expires_at": NOW + timedelta(minutes=10)},
+        {"jti": secrets.token_hex(8), "expires_at": now - timedelta(hours=1)},
+        {"jti": secrets.token_hex(8), "expires_at": now + timedelta(minutes=10)},
     ]
     await conn.execute(sa.insert(models.RevokedToken.__table__), revoked)
     keep["jti"] = {revoked[1]["jti"]}
@@ -86,9 +87,9 @@ async def _fill(conn: AsyncConnection) -> dict[str, set[str]]:
         }
 
     throttles = [
-        throttle("user:old@example.org", OLD, None),  # forgotten
-        throttle("user:recent@example.org", NOW - timedelta(hours=1), None),
-        throttle("user:known@example.org", OLD, NOW - timedelta(days=3)),  # a known address
+        throttle("user:old@example.org", old, None),  # forgotten
+        throttle("user:recent@example.org", now - timedelta(hours=1), None),
+        throttle("user:known@example.org", old, now - timedelta(days=3)),  # a known address
     ]
     await conn.execute(sa.insert(models.LoginThrottle.__table__), throttles)
     keep["throttles"] = {"user:recent@example.org", "user:known@example.org"}
@@ -103,9 +104,9 @@ async def _fill(conn: AsyncConnection) -> dict[str, set[str]]:
         }
 
     keys = [
-        idem(NOW - timedelta(hours=25), NOW + timedelta(hours=1)),  # older than 24 h
-        idem(NOW - timedelta(hours=2), NOW - timedelta(minutes=1)),  # expired
-        idem(NOW - timedelta(hours=1), NOW + timedelta(hours=23)),  # live
+        idem(now - timedelta(hours=25), now + timedelta(hours=1)),  # older than 24 h
+        idem(now - timedelta(hours=2), now - timedelta(minutes=1)),  # expired
+        idem(now - timedelta(hours=1), now + timedelta(hours=23)),  # live
     ]
     await conn.execute(sa.insert(models.IdempotencyKey.__table__), keys)
     keep["idempotency"] = {keys[2]["key"]}
