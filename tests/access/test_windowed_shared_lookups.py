@@ -60,3 +60,16 @@ def test_a_lookup_reading_the_pages_own_rows_stays_in_place() -> None:
     # walk: the condition keeps no value of an indexed column)
     assert "lookup0 AS MATERIALIZED" in sql and "lookup1" not in sql
     assert sql.count("WHERE datasets.id = observations.dataset_id") == 2
+
+
+def test_a_lookup_read_as_a_set_stays_in_place() -> None:
+    # dataset_id IN (SELECT ...) is a scalar subquery to SQLAlchemy, but reads every row: as a
+    # one-row CTE it failed ("more than one row returned by a subquery used as an expression",
+    # the incremental sync's changed datasets)
+    datasets = models.Dataset.__table__
+    changed = sa.select(datasets.c.id).where(datasets.c.access_changed_at.is_not(None))
+    where = [OBSERVATIONS.table.c.dataset_id.in_(changed.scalar_subquery())]
+    base = repository.scoped(OBSERVATIONS, ANONYMOUS).where(*where)
+    sql = _sql(base, where)
+    assert "lookup0 AS MATERIALIZED" in sql and "lookup1" not in sql
+    assert sql.count("datasets.access_changed_at IS NOT NULL") >= 2  # in head and rest

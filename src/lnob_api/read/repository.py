@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import (
     BooleanClauseList,
     CollectionAggregate,
     ColumnElement,
+    Grouping,
 )
 from sqlalchemy.sql.selectable import Exists, ScalarSelect, Selectable
 
@@ -311,6 +312,7 @@ def _shared(given: Any, base: sa.Select[Any], hoisted: dict[int, ColumnElement[A
     """``given`` with each lookup of ``base``'s conditions that ``_independent`` finds
     replaced by one CTE's value (``hoisted``: the replacements made, by the lookup's id)."""
     outer = {id(each) for each in _leaves(base.get_final_froms())}
+    single = _compared(given)
 
     def replace(element: Any, **_kw: Any) -> Any:
         found = hoisted.get(id(element))
@@ -318,6 +320,8 @@ def _shared(given: Any, base: sa.Select[Any], hoisted: dict[int, ColumnElement[A
             return found
         if element is given and isinstance(given, sa.Select):
             return None  # into ``base`` itself
+        if isinstance(element, ScalarSelect) and id(element) not in single:
+            return element  # ``IN (subquery)``, ``= ANY (subquery)``...: all its rows are read
         if not _independent(element, outer):
             # Never into another subquery: a lookup inside one may read its FROMs.
             return element if _scope(element) else None
@@ -329,6 +333,38 @@ def _shared(given: Any, base: sa.Select[Any], hoisted: dict[int, ColumnElement[A
 
     replaced: Any = visitors.replacement_traverse(given, {}, replace)
     return replaced
+
+
+# The operators that compare a scalar subquery as one value (``IN`` and ``ANY`` read its rows).
+_ONE_VALUE = frozenset(
+    (
+        operators.eq,
+        operators.ne,
+        operators.lt,
+        operators.le,
+        operators.gt,
+        operators.ge,
+        operators.is_,
+        operators.is_not,
+        operators.is_distinct_from,
+        operators.is_not_distinct_from,
+    )
+)
+
+
+def _compared(given: Any) -> set[int]:
+    """The ids of the scalar subqueries in ``given`` compared as one value (``= (lookup)``).
+    Only those may become a one-row CTE: ``dataset_id IN (SELECT id ...)`` is a scalar
+    subquery to SQLAlchemy too, and as a CTE of one column it held every row ("more than one
+    row returned by a subquery used as an expression")."""
+    found: set[int] = set()
+    for each in visitors.iterate(given):
+        if isinstance(each, BinaryExpression) and each.operator in _ONE_VALUE:
+            for side in (each.left, each.right):
+                inner = getattr(side, "element", None) if isinstance(side, Grouping) else side
+                if isinstance(inner, ScalarSelect):
+                    found.add(id(inner))
+    return found
 
 
 def _leaves(froms: Sequence[Any]) -> Iterator[Any]:
