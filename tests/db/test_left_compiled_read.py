@@ -37,6 +37,28 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await eng.dispose()
 
 
+def post_scope(body: bytes) -> dict[str, Any]:
+    """The ASGI scope of a JSON POST /graphql carrying ``body``, as an ASGI server sends it."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+
+
 def _plain(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://")
 
@@ -102,24 +124,7 @@ async def test_a_client_leaving_a_compiled_read_keeps_the_pool_connections(
             async def send(message: Any) -> None:
                 sent.append(message)
 
-            scope = {
-                "type": "http",
-                "asgi": {"version": "3.0"},
-                "http_version": "1.1",
-                "method": "POST",
-                "scheme": "http",
-                "path": "/graphql",
-                "raw_path": b"/graphql",
-                "query_string": b"",
-                "root_path": "",
-                "headers": [
-                    (b"host", b"testserver"),
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-                "client": ("127.0.0.1", 50000),
-                "server": ("testserver", 80),
-            }
+            scope = post_scope(body)
             request = asyncio.ensure_future(app(scope, receive, send))
             waiting: list[str] = []
             for _ in range(250):

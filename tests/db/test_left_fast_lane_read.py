@@ -15,7 +15,14 @@ from typing import Any
 import asyncpg
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tests.db.test_left_compiled_read import QUERY, _alive, _plain, _running, engine  # noqa: F401
+from tests.db.test_left_compiled_read import (  # noqa: F401
+    QUERY,
+    _alive,
+    _plain,
+    _running,
+    engine,
+    post_scope,
+)
 from tests.graphql.test_fast_lane import lane_of
 
 from lnob_api.app import create_app
@@ -24,24 +31,6 @@ from lnob_api.config import Settings
 from lnob_api.db.request import EngineDatabase
 
 BODY = json.dumps({"query": QUERY}).encode()
-SCOPE = {
-    "type": "http",
-    "asgi": {"version": "3.0"},
-    "http_version": "1.1",
-    "method": "POST",
-    "scheme": "http",
-    "path": "/graphql",
-    "raw_path": b"/graphql",
-    "query_string": b"",
-    "root_path": "",
-    "headers": [
-        (b"host", b"testserver"),
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(BODY)).encode()),
-    ],
-    "client": ("127.0.0.1", 50000),
-    "server": ("testserver", 80),
-}
 
 
 async def _ask(app: Any, left: asyncio.Event | None = None) -> list[dict[str, Any]]:
@@ -60,7 +49,7 @@ async def _ask(app: Any, left: asyncio.Event | None = None) -> list[dict[str, An
     async def send(message: Any) -> None:
         sent.append(message)
 
-    await app(dict(SCOPE, headers=list(SCOPE["headers"])), receive, send)
+    await app(post_scope(BODY), receive, send)
     return sent
 
 
