@@ -12,6 +12,9 @@ client or its deadline.
   the request is running is cancelled on the server (``pg_cancel_backend`` from another
   pooled connection: cancelling the request's task does not reach a statement inside asyncpg,
   and request statements are shielded from it on purpose), then the request is cancelled.
+  So are the statements of a request past its deadline, before its 503 (waiting at most
+  ``CANCEL_WAIT`` for the cancels): left alone, each would run on to its statement_timeout
+  holding a pooled connection, while the retries of a stall open new ones.
 - A request that has answered within ``WATCH_AFTER`` never needed either: the disconnect
   watcher (a task) and the deadline (a timer) are set up only once it has run that long
   (this middleware alone around a trivial endpoint: 18.0 -> 12.2 µs of CPU per request). One
@@ -43,6 +46,8 @@ _log = logging.getLogger("lnob_api.outage")
 RETRY_AFTER = 5
 # How long a request runs before its disconnect watcher and deadline are set up.
 WATCH_AFTER = 0.01
+# How long a request past its deadline waits for its statements' cancels before its 503.
+CANCEL_WAIT = 1.0
 # Requests armed by one timer per event loop (``_Arming``); False: a timer of each request's
 # own, for the A/B (bench/request_profile.py --ab arm).
 SHARED_TIMER = True
@@ -126,9 +131,12 @@ class OutageMiddleware(HttpMiddleware):
                 task.add_done_callback(_releasing.discard)
 
     async def _answer(self, exchange: _Exchange, health: RequestHealth) -> None:
-        if exchange.timed_out and health.failure is None:
-            health.failure = Failure.TIMEOUT
-            health.detail = f"no response within {self.request_timeout:g} s"
+        if exchange.timed_out:
+            if health.cancels:
+                await _cancel_in_time(health)
+            if health.failure is None:
+                health.failure = Failure.TIMEOUT
+                health.detail = f"no response within {self.request_timeout:g} s"
         if health.failure is None or exchange.client_left:
             return
         scope = exchange.scope
@@ -155,8 +163,20 @@ async def _release(health: RequestHealth) -> None:
             _log.warning("could not release a database connection: %s", availability.one_line(exc))
 
 
+async def _cancel_in_time(health: RequestHealth) -> None:
+    """Ask PostgreSQL to stop the statements of a request past its deadline before the 503
+    goes out, so that a client retrying at once does not find its old statement still
+    holding a connection; but wait at most CANCEL_WAIT for it (a stalled server may not
+    answer the cancel either): the cancels carry on after the answer."""
+    task = asyncio.ensure_future(_cancel_running(health))
+    _releasing.add(task)
+    task.add_done_callback(_releasing.discard)
+    await asyncio.wait((task,), timeout=CANCEL_WAIT)
+
+
 async def _cancel_running(health: RequestHealth) -> None:
-    """Ask PostgreSQL to stop the statements of a request whose client left."""
+    """Ask PostgreSQL to stop the statements of a request whose client left, or that ran
+    past its deadline."""
     for cancel in list(health.cancels):
         try:
             await cancel()
