@@ -162,7 +162,8 @@ class Pages:
             rows = self.root_rows(relation, base, order, page, at, where)
             count_of = base
             windowed = relation.window and order == relation.order and len(order) == 1
-            if not (windowed and not page.backward):
+            late = bool(windowed and not page.backward)
+            if not late:
                 rows = self.joined_page(rows, connection_type, node_type, nodes)
         else:
             if row is None:
@@ -177,8 +178,11 @@ class Pages:
                 # the row after the page is not read (``page_of``): its to-ones not joined
                 rows = rows.limit(params.page_size(page, self.binds, at))
             rows = self.joined_page(rows, connection_type, node_type, nodes)
+            late = False
         page_rows = lateral_of(rows, self.name("page"))
-        return self.page_of(connection_type, nodes, page_rows, order, page, count_of, row, at)
+        return self.page_of(
+            connection_type, nodes, page_rows, order, page, count_of, row, at, late=late
+        )
 
     def joined_page(
         self,
@@ -203,6 +207,22 @@ class Pages:
                     if inner[0].name.value == "node" and len(inner) == 1:
                         rows = self.with_joined(rows, node_type, inner[0].selection_set)
         return rows
+
+    def joined_late(
+        self,
+        page_rows: sa.FromClause,
+        connection_type: GraphQLObjectType,
+        node_type: GraphQLObjectType,
+        nodes: list[FieldNode],
+    ) -> sa.FromClause:
+        """``page_rows`` with the to-ones of its nodes joined once, after the page's LIMIT
+        (its final rows), or ``page_rows`` itself when none is joinable."""
+        if WINDOWED_JOINS == "lateral":
+            return page_rows
+        joined = self.joined_page(sa.select(page_rows), connection_type, node_type, nodes)
+        if len(joined.selected_columns) == len(page_rows.c):
+            return page_rows
+        return lateral_of(joined, self.name("final"))
 
     def root_rows(
         self,
@@ -254,7 +274,12 @@ class Pages:
         count_of: sa.Select[Any],
         row: sa.FromClause | None,
         at: int,
+        *,
+        late: bool = False,
     ) -> Built:
+        """The connection's JSON from ``page_rows``; ``late``: the to-ones of its nodes are
+        joined to its final rows here (a windowed page's union and LIMIT are not a select
+        they can join: ``joined_late``)."""
         edge_type = get_named_type(connection_type.fields["edges"].type)
         assert isinstance(edge_type, GraphQLObjectType)
         node_type = get_named_type(edge_type.fields["node"].type)
@@ -274,6 +299,9 @@ class Pages:
                 .limit(size)
                 .lateral(self.name("capped"))
             )
+        if late:
+            page_rows = self.joined_late(page_rows, connection_type, node_type, nodes)
+        if capped:
             keys = [page_rows.c[k.label].label(f"k{i}") for i, k in enumerate(order)]
             columns: list[Any] = list(keys)
         else:
@@ -474,6 +502,11 @@ def _cursor(rows: sa.FromClause, order: Order) -> Text:
         if not isinstance(key.column.type, sa.Integer):
             raise Unsupported("cursor_type")
     return render.int_cursor([rows.c[k.label] for k in order])
+
+
+# "final": a windowed page's to-ones are joined to its final rows (``Pages.joined_late``);
+# "lateral": each is a LATERAL subquery per row (bench/statement_ab.py compares).
+WINDOWED_JOINS = "final"
 
 
 # False: every page ranks its rows (row_number) and drops the row after the page in its
