@@ -272,9 +272,10 @@ class TestSteppingAside:
         graphql.cache = ResponseCache(ttl=3600.0, next_change=graphql.next_change)
         # when the same read is asked again and again
         answers = [await w.post(lookup(w.public)) for _ in range(4)]
-        # then the cache answers it, never the lane
-        assert w.lane.served == 0
-        assert graphql.cache.hits >= 2
+        # then the whole stack answers the miss and the first hit (the lane sees both), and
+        # the lane the next hits from the same cache (tests/graphql/test_fast_lane_cache.py)
+        assert w.lane.served == w.lane.served_hits == 2
+        assert graphql.cache.hits == 3
         assert {_title(a) for a in answers} == {"Open"}
 
     async def test_a_failure_of_the_lane_is_answered_by_the_whole_stack(

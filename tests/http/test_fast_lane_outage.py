@@ -44,7 +44,7 @@ async def test_an_outage_answers_503_as_the_whole_stack(
             for _ in range(3):
                 ok = await client.post("/graphql", json=DATASETS, headers=headers)
                 assert ok.status_code == 200, ok.text
-        assert lane.served == 2
+        assert lane.served == 4  # each caller's first request recorded, the next two served
         # when PostgreSQL goes away
         cluster.stop()
         try:
@@ -60,7 +60,7 @@ async def test_an_outage_answers_503_as_the_whole_stack(
         # then the lane's statement met it (a pooled connection that died under it may leave
         # the first request to the whole stack, as the compiled path leaves it to Strawberry),
         # and answered what the whole stack answers
-        assert lane.served >= 3
+        assert lane.served >= 5
         for one, two in zip(ours, full, strict=True):
             assert one.status_code == 503, one.text
             assert one.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"

@@ -29,4 +29,9 @@ def throttle_span(body: bytes, throttle: Any) -> tuple[int, int] | None:
 
 
 def with_throttle(body: bytes, span: tuple[int, int], throttle: Any) -> bytes:
-    return body[: span[0]] + json.dumps(throttle).encode() + body[span[1] :]
+    """``body`` with ``throttle`` written where the old one was, in its separators (the
+    compiled path writes compact JSON, Strawberry's encoder json.dumps' spaced one), so that a
+    hit is the bytes of a miss but the budget's figures (and a GET's ETag the same)."""
+    compact = b'": ' not in body[span[0] : span[1]]
+    separators = (",", ":") if compact else (", ", ": ")
+    return body[: span[0]] + json.dumps(throttle, separators=separators).encode() + body[span[1] :]

@@ -188,17 +188,26 @@ class ResponseCache:
                 return False
         return True
 
-    def get(self, key: Hashable) -> Entry | None:
+    def get(self, key: Hashable, *, count_missing: bool = True) -> Entry | None:
+        """The entry held under ``key`` (a hit, counted), or None (a miss, counted unless
+        ``count_missing`` is False: the fast lane steps aside, the endpoint counts it)."""
         entry = self._entries.get(key)
         if entry is None:
-            self.misses += 1
+            self.misses += count_missing
             return None
         if entry.expires <= time.monotonic():
             self._drop(key)
-            self.misses += 1
+            self.misses += count_missing
             return None
         self._entries.move_to_end(key)
         self.hits += 1
+        return entry
+
+    def peek(self, key: Hashable) -> Entry | None:
+        """The entry held under ``key`` and not expired, or None; nothing counted or moved."""
+        entry = self._entries.get(key)
+        if entry is None or entry.expires <= time.monotonic():
+            return None
         return entry
 
     async def deadline(self) -> float | None:

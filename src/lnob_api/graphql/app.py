@@ -40,7 +40,7 @@ from lnob_api.config import Settings
 from lnob_api.db.request import Database, RequestDb
 from lnob_api.graphiql.assets import Assets
 from lnob_api.graphiql.page import render_page
-from lnob_api.graphql import lane, over_http
+from lnob_api.graphql import fasthit, lane, over_http
 from lnob_api.graphql.compiled import RESTART, Compiled, CompiledReads, RawResponse
 from lnob_api.graphql.context import Context
 from lnob_api.graphql.i18n import negotiate
@@ -138,6 +138,8 @@ class GraphQLApp(GraphQL[Context, None]):
             await _confirmed(request)
             check = None
         key = await self._cache_key(request)
+        if key is not None and cache is not None:  # what the fast lane remembers of it
+            request.scope.setdefault("state", {})[fasthit.KEY_STATE] = key
         if key is not None and cache is not None and cache.usable():
             hit = cache.get(key)
             if hit is not None and check is not None:
@@ -148,7 +150,8 @@ class GraphQLApp(GraphQL[Context, None]):
                     return await self._answer(request)
             body = await _charged(request, hit) if hit is not None else None
             if hit is not None and body is not None:
-                replay = Response(body, hit.status, dict(hit.headers))
+                request.scope.setdefault("state", {})[fasthit.HIT_STATE] = (hit, body)
+                replay = _replayed(body, hit)
                 return self._http_caching(request, replay, hit.expires)
             version = cache.version
         response = (await lane.answer(self, request, _DECODING_BODY) if self.lane else None) or (
@@ -462,7 +465,8 @@ def _is_query(query: str, name: str | None) -> bool:
 
 def _entry(request: Request, response: Response, expires: float) -> Entry | None:
     """What to keep of a response, or None when it cannot be replayed faithfully."""
-    headers = tuple((k, v) for k, v in response.headers.items() if k != "content-length")
+    # In their order, the length's place kept (filled for each hit's body: ``_replayed``).
+    headers = tuple((k, "" if k == "content-length" else v) for k, v in response.headers.items())
     if any(k == "set-cookie" for k, _ in headers):
         return None
     body = bytes(response.body)
@@ -476,6 +480,18 @@ def _entry(request: Request, response: Response, expires: float) -> Entry | None
         return None
     charge = (cost["requestedQueryCost"], cost.get("actualQueryCost") or 0)
     return Entry(body, 200, headers, expires, cost=charge, throttle=span)
+
+
+def _replayed(body: bytes, entry: Entry) -> Response:
+    """A hit's response: ``body`` with the kept response's headers in their order, the length
+    this body's, as the miss that filled the entry sent them."""
+    response = Response(body, entry.status)
+    length = str(len(body)).encode()
+    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in entry.headers]
+    if not any(k == b"content-length" for k, _ in raw):
+        raw.append((b"content-length", b""))
+    response.raw_headers = [(k, length if k == b"content-length" else v) for k, v in raw]
+    return response
 
 
 async def _charged(request: Request, entry: Entry) -> bytes | None:

@@ -19,23 +19,33 @@ Anything else steps aside to the whole stack, which is always correct: an unknow
 compressed answer asked for (``Accept-Encoding``), a query string, tracing, a token that is not
 remembered, refused or whose facts changed (its principal rebuilt: the statement's answer is
 dropped unsent), a refused budget, a statement that failed other than by an outage. A remembered
-answer is dropped when the signing keys, the compiled plans or the token's principal change, or
-when the persisted document it names by hash alone is no longer in the store (the whole stack
-answers its "not found"); a named document is looked up, or registered again, as the whole
-stack does, so the store's order is the same with the lane.
+answer is dropped when the signing keys, its plan or the token's principal change, or when the
+persisted document it names by hash alone is no longer in the store (the whole stack answers
+its "not found"); a named document is looked up, or registered again, as the whole stack does,
+so the store's order is the same with the lane. An answer holds per plan: while the plan its
+statement is of is the one its key finds in ``CompiledReads.plans`` (another document's new
+plan leaves it be). A token the whole stack checked before its statement (its first request, or
+a check confirmed) is remembered with the principal that check left: the lane reads the
+token's facts in its statement every time all the same.
 
 The statement's parameters come from the request's bytes and the principal alone: everything
 that depends on the data or the time (grants, embargoes, consents, visibility) is evaluated by
-PostgreSQL in the statement. With the response cache on, the lane steps aside for every
-request: a hit needs no statement at all (``GraphQLApp._answer``), and is faster than the lane.
+PostgreSQL in the statement.
+
+With the response cache on (``lnob_api.cache``), a hit the whole stack answered is answered
+again by the lane from the same entry, before anything else (``graphql.fasthit``), and a miss
+is read with the remembered statement and stored in the cache exactly as the whole stack
+stores it: under the key the whole stack made for the request (its bytes, media type,
+language and the caller's whole visibility scope), with the headers of the entry the whole
+stack stored, its cost and throttle status for a metered caller, unless the data version moved
+while it was read. A request the cache holds an entry for is never read by the lane's
+statement: it steps aside, and the whole stack answers its hit (which the lane then sees).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -49,6 +59,7 @@ from lnob_api.auth.principal_repository import with_principal_facts
 from lnob_api.auth.tokens import InvalidToken
 from lnob_api.db import availability
 from lnob_api.db.request import RequestDb
+from lnob_api.graphql import fasthit, lane_http
 from lnob_api.graphql.compiled import NOTE_KEY, observed, response_body
 from lnob_api.idempotency.service import principal_key
 from lnob_api.observability import logs, metrics, tracing
@@ -68,10 +79,8 @@ LARGEST_BODY = 16 * 1024  # larger request bodies are never remembered (16 MiB a
 PATH = "/graphql"
 # Request headers that never decide the answer (the id is echoed, the length is the body's).
 _UNKEYED = frozenset((b"x-request-id", b"content-length"))
-# Response headers filled per request.
-_LENGTH, _REQUEST_ID = b"content-length", b"x-request-id"
-_LIMITS = frozenset((b"ratelimit", b"ratelimit-policy", b"retry-after"))
-_SANE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_REQUEST_ID = lane_http.REQUEST_ID
+_filled, _token = lane_http.filled, lane_http.token
 log = logging.getLogger(__name__)
 
 
@@ -90,21 +99,29 @@ class Answer:
     headers: list[tuple[bytes, bytes]]  # as sent, the per-request ones filled again
     encoded: bool  # compressed (Content-Encoding; the body's length not sent)
     keys: Any  # the signing keys then
-    generation: int  # CompiledReads.generation then
+    # The plan the statement is of (its key in CompiledReads.plans, and the plan): the answer
+    # holds while that plan is the one its key finds.
+    plan: tuple[Any, Any]
     # The persisted document the request named (its hash, and its text when it was sent too):
     # looked up (or registered) in the store again each time, as the whole stack does.
     persisted: tuple[str, str | None] | None = None
+    # With the response cache on: the cache it was read with, its key for the request and the
+    # headers of the entry the whole stack stored (a miss the lane reads is stored so too).
+    cache: Any = None
+    cached: Any = None
+    entry_headers: tuple[tuple[str, str], ...] = ()
 
 
 class Note:
     """The compiled path's report of a request the lane watches (``graphql.compiled``)."""
 
-    __slots__ = ("body", "calls", "found")
+    __slots__ = ("body", "calls", "found", "plan")
 
     def __init__(self) -> None:
         self.calls = 0
         self.found: tuple[str, tuple[Any, ...], bool, int, str | None] | None = None
         self.body = b""
+        self.plan: tuple[Any, Any] | None = None
 
     def compiled(
         self,
@@ -114,11 +131,14 @@ class Note:
         requested: int,
         operation: str | None,
         body: bytes,
+        plan: tuple[Any, Any] | None = None,
     ) -> None:
-        """The statement a request's compiled read ran, and the body it wrote."""
+        """The statement a request's compiled read ran, the body it wrote and the plan (its
+        key and the plan) the statement is of."""
         self.calls += 1
         self.found = (sql, arguments, bearer, requested, operation)
         self.body = body
+        self.plan = plan
 
 
 class FastLane:
@@ -145,6 +165,9 @@ class FastLane:
         self.coding, self.compress, self.minimum_size = coding, compress, minimum_size
         self.answers: OrderedDict[tuple[Any, ...], Answer] = OrderedDict()
         self.served = 0  # requests the lane answered itself
+        # With the response cache on, the hits the whole stack answered (graphql.fasthit).
+        self.hits: OrderedDict[tuple[Any, ...], fasthit.Hit] = OrderedDict()
+        self.served_hits = 0  # of ``served``, hits of the response cache
         # With CORS, a request from an origin goes through the whole stack (its headers).
         self.cors = bool(graphql.settings.cors_origins)
         self.enabled = bool(getattr(graphql.settings, "fast_lane", True))
@@ -157,7 +180,6 @@ class FastLane:
             or scope["path"] != PATH
             or scope["method"] != "POST"
             or scope.get("query_string")
-            or self.graphql.cache is not None
             or not self.graphql.settings.compiled
             or tracing.enabled()
             or (self.cors and any(name == b"origin" for name, _ in scope["headers"]))
@@ -170,6 +192,12 @@ class FastLane:
             await self.app(scope, replay, send)
             return
         key = (body, *((n, v) for n, v in scope["headers"] if n not in _UNKEYED))
+        if self.graphql.cache is not None:
+            hit = self.hits.get(key)
+            if hit is not None and await fasthit.served(self, hit, scope, send):
+                self.hits.move_to_end(key)
+                self.served += 1
+                return
         answer = self.answers.get(key)
         if answer is not None and self._current(answer) and self._known(answer, key):
             self.answers.move_to_end(key)
@@ -177,8 +205,7 @@ class FastLane:
             if await self._served(answer, key, scope, replay, send):
                 return
             scope["state"] = state  # nothing of the lane's attempt stays
-            await self.app(scope, _replaying(messages, receive), send)
-            return
+            replay = _replaying(messages, receive)
         await self._recorded(key, scope, replay, send)
 
     def _coding(self, scope: Scope) -> str | None:
@@ -205,9 +232,11 @@ class FastLane:
         return False
 
     def _current(self, answer: Answer) -> bool:
+        plan_key, plan = answer.plan
         return (
-            answer.generation == self.graphql.compiled.generation
+            self.graphql.compiled.plans.get(plan_key) is plan
             and answer.keys is self.bearer.keys_holder.current()
+            and answer.cache is self.graphql.cache
         )
 
     # --- the first time: the whole stack, watched ----------------------------------------------
@@ -218,7 +247,7 @@ class FastLane:
         note = Note()
         scope.setdefault("state", {})[NOTE_KEY] = note
         keys = self.bearer.keys_holder.current()
-        generation = self.graphql.compiled.generation
+        cache = self.graphql.cache
         start: Message | None = None
         chunks: list[bytes] = []
 
@@ -233,7 +262,10 @@ class FastLane:
         await self.app(scope, receive, watched)
         state = scope.get("state") or {}
         state.pop(NOTE_KEY, None)
-        if start is None or note.calls != 1 or note.found is None:
+        if cache is not None and cache is self.graphql.cache and note.calls == 0:
+            self._hit_seen(key, state, start, b"".join(chunks), _token(scope), keys, cache)
+            return
+        if start is None or note.calls != 1 or note.found is None or note.plan is None:
             return
         headers = [(bytes(k), bytes(v)) for k, v in start.get("headers", ())]
         coding = next((v.decode("latin-1") for k, v in headers if k == b"content-encoding"), None)
@@ -242,10 +274,10 @@ class FastLane:
             return  # the lane would not send these bytes
         sql, arguments, bearer, requested, operation = note.found
         token = _token(scope)
-        if start["status"] != 200 or (token is not None) != bearer:
-            return  # a token's facts must be read in the statement, every time
+        if start["status"] != 200:
+            return
         principal = state.get("principal")
-        if bearer:
+        if token is not None and bearer:  # its facts were read in the statement
             check = state.get(STATE_KEY)
             if (
                 not isinstance(check, DeferredCheck)
@@ -253,8 +285,20 @@ class FastLane:
             ):
                 return
             principal = check.principal
-        elif principal is not ANONYMOUS:
+        elif token is not None:  # checked before the statement: the principal it remembers
+            remembered = self.bearer.remembered.get(token) if token else None
+            if remembered is None or remembered.principal is not principal:
+                return
+            bearer = True  # a token's facts are read in the lane's statement, every time
+        elif bearer or principal is not ANONYMOUS:
             return
+        cached, entry_headers = None, ()
+        if cache is not None:  # the entry the whole stack stored, or no answer remembered
+            cached = state.get(fasthit.KEY_STATE)
+            entry = cache.peek(cached) if cached is not None else None
+            if entry is None or entry.body != note.body:
+                return
+            entry_headers = entry.headers
         self.answers[key] = Answer(
             sql=sql,
             arguments=arguments,
@@ -267,11 +311,35 @@ class FastLane:
             headers=headers,
             encoded=coding is not None,
             keys=keys,
-            generation=generation,
+            plan=note.plan,
             persisted=_persisted(key[0]),
+            cache=cache,
+            cached=cached,
+            entry_headers=entry_headers,
         )
         if len(self.answers) > ANSWERS:
             self.answers.popitem(last=False)
+
+    def _hit_seen(
+        self,
+        key: tuple[Any, ...],
+        state: Any,
+        start: Message | None,
+        sent: bytes,
+        token: str | None,
+        keys: Any,
+        cache: Any,
+    ) -> None:
+        """A hit of the response cache the whole stack answered, remembered when the lane can
+        answer it again exactly so (``graphql.fasthit``)."""
+        hit = fasthit.seen(
+            state, start, sent, token=token, keys=keys, cache=cache, compress=self.compress
+        )
+        if hit is None:
+            return
+        self.hits[key] = hit
+        if len(self.hits) > ANSWERS:
+            self.hits.popitem(last=False)
 
     # --- the next times -------------------------------------------------------------------------
 
@@ -292,8 +360,7 @@ class FastLane:
                 return False
             state[STATE_KEY] = check
         state["principal"] = answer.principal
-        given = next((v.decode("latin-1") for k, v in scope["headers"] if k == _REQUEST_ID), "")
-        request_id = given if _SANE.match(given) else _new_request_id()
+        request_id = lane_http.request_id(scope)
         state["request_id"] = request_id
         info = RequestInfo(request_id=request_id, method="POST", path=PATH, state=state)
         begin(info)
@@ -341,6 +408,13 @@ class FastLane:
     async def _answered(self, lane: _Exchange, scope: Scope, send: Send) -> None:
         answer, check = lane.answer, lane.check
         started = time.perf_counter()
+        cache, version = self.graphql.cache, None
+        if cache is not None and cache.usable():
+            if cache.peek(answer.cached) is not None:
+                lane.aside = True  # a hit: the whole stack answers it (and the lane sees it)
+                return
+            cache.misses += 1
+            version = cache.version
         budget = None
         if self.limiter.enabled:
             client = scope.get("client")
@@ -393,6 +467,8 @@ class FastLane:
             "throttleStatus": throttle,
         }
         body = response_body(data, cost)
+        if version is not None:  # stored as the whole stack stores it (graphql.fasthit)
+            await self._stored(answer, version, body, budget is not None, cost)
         coding = self._coding(scope)
         encoded = coding is not None and len(body) >= self.minimum_size
         if encoded != answer.encoded:  # compressed then and not now, or the other way round
@@ -408,6 +484,29 @@ class FastLane:
         }
         await send(lane.start)
         await send({"type": "http.response.body", "body": body})
+
+    async def _stored(
+        self, answer: Answer, version: int, body: bytes, metered: bool, cost: dict[str, Any]
+    ) -> None:
+        """The lane's answer to a miss filled into the response cache as ``GraphQLApp._answer``
+        fills it: under the same key, unless the data version moved while it was read."""
+        cache = self.graphql.cache
+        if cache is None or version != cache.version or not cache.usable():
+            return
+        expires = await cache.deadline()
+        if expires is None:
+            return
+        charge = (cost["requestedQueryCost"], cost["actualQueryCost"] or 0) if metered else None
+        fasthit.stored(
+            cache,
+            answer.cached,
+            version,
+            body,
+            answer.entry_headers,
+            expires,
+            charge,
+            cost["throttleStatus"],
+        )
 
 
 _EXCHANGE = "lnob_fastlane"
@@ -450,26 +549,6 @@ def _outer(start: Message, request_id: bytes) -> Message:
     return {**start, "headers": [*start.get("headers", ()), *extra]}
 
 
-def _filled(
-    template: list[tuple[bytes, bytes]],
-    body: bytes,
-    request_id: bytes,
-    limits: list[tuple[bytes, bytes]],
-) -> list[tuple[bytes, bytes]]:
-    """The recorded headers with this request's length, id and rate-limit fields."""
-    fresh = dict(limits)
-    out = []
-    for name, value in template:
-        if name == _LENGTH:
-            value = str(len(body)).encode()
-        elif name == _REQUEST_ID:
-            value = request_id
-        elif name in _LIMITS:
-            value = fresh.get(name, value)
-        out.append((name, value))
-    return out
-
-
 async def _body(receive: Receive) -> tuple[bytes | None, list[Message]]:
     """The request's body (None when something else than the body came) and its messages."""
     messages: list[Message] = []
@@ -494,21 +573,6 @@ def _replaying(messages: list[Message], receive: Receive) -> Receive:
         return await receive()
 
     return replay
-
-
-def _token(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            return token.strip() if scheme.lower() == "bearer" else ""
-    return None
-
-
-def _new_request_id() -> str:
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    return raw.hex()
 
 
 __all__ = ["ENABLED", "FastLane", "Note"]

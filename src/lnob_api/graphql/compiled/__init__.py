@@ -320,7 +320,8 @@ class CompiledReads:
         self.variable_specs: dict[
             int, tuple[OperationDefinitionNode, tuple[_Spec, ...] | None]
         ] = {}
-        # Grows with every plan built: what the fast lane's memo is valid for.
+        # Grows with every plan built (the fast lane's answers hold per plan: their plan is
+        # still the one its key finds in ``plans``).
         self.generation = 0
 
     async def execute(
@@ -465,7 +466,13 @@ class CompiledReads:
         body = response_body(data, cost, lean=lean)
         if noted is not None:  # the fast lane's record of this request (graphql.fastlane)
             noted.compiled(
-                plan.sql, plan_arguments, bearer is not None, requested, operation_name, body
+                plan.sql,
+                plan_arguments,
+                bearer is not None,
+                requested,
+                operation_name,
+                body,
+                (key, plan),
             )
         observed(self.settings, operation_name, time.perf_counter() - started)
         return Compiled(body, cost)
@@ -519,7 +526,7 @@ class CompiledReads:
             log.exception("compiling a query failed; answering through Strawberry")
             return "internal"
         self.plans[key] = plan
-        self.generation += 1  # remembered answers of older plans are dropped (graphql.fastlane)
+        self.generation += 1  # how many plans were built
         if len(self.plans) > PLANS:
             self.plans.popitem(last=False)
         return plan, {}
