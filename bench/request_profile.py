@@ -4,7 +4,7 @@
         [--workload W3] [--principal anonymous|agency] [-n 2000] [--compiled on|off] [--top 30]
         [--cache on|off]
         [--ab driver|cost|lane|fold|standin|view|shelf|lean|shape|hot|convert|where|literal|refill
-        |values|arguments|arm|variables|server|hit|fastlane
+        |values|arguments|arm|variables|server|hit|fastlane|runner
         --rounds 10]
 
 Drives the whole ASGI app (every middleware, as ``lnob-api serve`` builds it, with the
@@ -206,6 +206,10 @@ def _toggle(app: Any, change: str, on: bool) -> None:
         from lnob_api.graphql import compiled as compiled_module
 
         compiled_module.QUICK_VARIABLES = on
+    if change == "runner":  # the one-statement read in the request's task (brief deadline)
+        from lnob_api.db import request
+
+        request.IN_TASK = on
     if change == "arm":
         from lnob_api.http import outage
 
@@ -241,6 +245,7 @@ AB = (
     "server",
     "hit",
     "fastlane",
+    "runner",
 )
 
 
@@ -363,7 +368,8 @@ async def main() -> None:
         "leaf and list-of-leaf variables coerced without get_variable_values; server: arm and "
         "variables; hit: a cache key's visibility scope remembered per principal object and its "
         "Content-Type's media type per header value; fastlane: a repeated compiled read answered "
-        "by the outermost layer, graphql.fastlane)",
+        "by the outermost layer, graphql.fastlane; runner: the fast lane's (and the compiled "
+        "read's) one statement run in the request's task instead of a shielded task of its own)",
     )
     parser.add_argument("--rounds", type=int, default=10, help="A/B rounds (-n requests each)")
     parser.add_argument(

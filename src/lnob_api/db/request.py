@@ -29,6 +29,13 @@ T = TypeVar("T")
 
 SHELF_IDLE = 0.5  # seconds without a one-statement read before shelved connections go back
 SHELF_HOLD = 60.0  # seconds a connection stays off the pool at most (pool_recycle applies)
+# Seconds a driver connection whose statement was cancelled by its task's cancellation waits
+# for the server to end it (asyncpg's own cancel request) before it is given up.
+SETTLE_WAIT = 5.0
+# The one-statement read of ``RequestDb.driver_row`` runs in its caller's task, not in a task
+# of its own under asyncio.shield (False: shielded, for the A/B of bench/request_profile.py
+# --ab runner).
+IN_TASK = True
 
 
 class Database(Protocol):
@@ -114,6 +121,12 @@ class EngineDatabase:
         driver: Any = proxied.driver_connection
         try:
             yield driver
+        except asyncio.CancelledError:
+            # The statement's task was cancelled (its client left, its deadline passed):
+            # asyncpg has sent the server a cancel request of its own, and the connection is
+            # fit for the next request once the server has ended the statement.
+            self._settle(proxied, since)
+            raise
         except BaseException:
             # A failed statement may leave the driver mid-operation (a timeout, a server
             # that went away): never hand that connection to the next request. (One cancelled
@@ -121,7 +134,11 @@ class EngineDatabase:
             # ``RequestDb._direct`` ends it as a success.)
             proxied.invalidate()
             raise
-        if driver.is_closed():
+        await self._give_back(proxied, since)
+
+    async def _give_back(self, proxied: Any, since: float) -> None:
+        """A driver connection done with its statement: onto the shelf, or to the pool."""
+        if proxied.driver_connection.is_closed():
             proxied.invalidate()
         elif len(self._shelf) < self.shelf_size and time.monotonic() - since < SHELF_HOLD:
             self._shelf.append((proxied, since))
@@ -130,6 +147,35 @@ class EngineDatabase:
                 self._sweeping = asyncio.get_running_loop().call_later(SHELF_IDLE, self._sweep)
         else:
             await self._checkin([proxied])
+
+    def _settle(self, proxied: Any, since: float) -> None:
+        """Give back, once the server has ended it (or invalidate), a driver connection whose
+        statement was cancelled mid-flight: off the request's way, since the request that ran
+        it is being cancelled too."""
+        task = asyncio.ensure_future(self._settled(proxied, since))
+        _settling.add(task)
+        task.add_done_callback(_settling.discard)
+
+    async def _settled(self, proxied: Any, since: float) -> None:
+        driver: Any = proxied.driver_connection
+        try:
+            # asyncpg's own wait: for its cancel request to be sent and the statement's end
+            # to arrive (it terminates the connection when that takes longer than the bound),
+            # then for its cancel task to finish.
+            await driver._protocol._wait_for_cancellation(SETTLE_WAIT)
+            pending = set(getattr(driver, "_cancellations", ()))
+            if pending:
+                await asyncio.wait(pending, timeout=SETTLE_WAIT)
+        except Exception:
+            proxied.invalidate()
+            return
+        except BaseException:
+            proxied.invalidate()
+            raise
+        if _idle(driver):
+            await self._give_back(proxied, since)
+        else:
+            proxied.invalidate()
 
     def _shelved(self) -> tuple[Any, float]:
         """A shelved driver connection still open (and when it left the pool), or None."""
@@ -330,9 +376,10 @@ class RequestDb:
         before, on a pooled driver connection held only for the statement: no SQLAlchemy
         Connection, AsyncSession or greenlet per statement. Otherwise (a replica's
         transaction, the tests' shared connection) as ``driver_first`` runs it. Either way
-        like every statement here: under the lock, shielded from cancellation, counted, a
-        failure classified for the outage middleware, and the server process cancelled when
-        the client leaves while it runs."""
+        like every statement here: under the lock, counted, a failure classified for the
+        outage middleware, and cancelled on the server when the client leaves or the
+        deadline passes while it runs (on a pooled driver connection, in the request's own
+        task: ``_in_task``)."""
         direct = None
         target: Database = self._database
         if self._single and self._conn is None and not self._closed:
@@ -341,7 +388,38 @@ class RequestDb:
             direct = getattr(target, "raw_statement", None)
         if direct is None:
             return await self._shielded(self._driver_record(sql, args))
+        if IN_TASK:
+            return await self._in_task(direct, sql, args)
         return await self._shielded(self._direct(direct, target, sql, args))
+
+    async def _in_task(
+        self, opened: Callable[[], AbstractAsyncContextManager[Any]], sql: str, args: Sequence[Any]
+    ) -> Any:
+        """``_direct`` without a task of its own or a shield, nor a cancel for the outage
+        middleware to run: when the request is cancelled (its client left, its deadline
+        passed), the cancellation reaches the statement, asyncpg asks the server to cancel
+        it, and ``EngineDatabase.raw_statement`` gives the connection back once the server
+        has ended it. Only the request's own task runs this statement (it is all the request
+        runs), so no other cancellation (a resolver's) can break it off."""
+        async with self._lock:
+            if self._closed:
+                raise RequestFinished("the request's transaction has already ended")
+            cm = opened()
+            try:
+                driver = await cm.__aenter__()
+            except Exception as exc:
+                availability.note(exc)
+                raise
+            self.statements += 1
+            try:
+                record = await driver.fetchrow(sql, *args)
+            except BaseException as exc:
+                if isinstance(exc, Exception):
+                    self._broken = availability.note(exc) is not None or self._broken
+                await cm.__aexit__(type(exc), exc, exc.__traceback__)
+                raise
+            await cm.__aexit__(None, None, None)
+            return record
 
     async def _direct(
         self,
@@ -511,8 +589,12 @@ def _cancelled_cleanly(exc: BaseException, driver: Any) -> bool:
     once the server is ready for the next query) and the connection is idle: open, outside any
     transaction, with no cancel request of the driver's own pending. Anything else (a
     timeout of the driver's, a socket that closed, another error) is not."""
-    if getattr(exc, "sqlstate", None) != "57014":
-        return False
+    return getattr(exc, "sqlstate", None) == "57014" and _idle(driver)
+
+
+def _idle(driver: Any) -> bool:
+    """Whether a driver connection is fit for the next request: open, outside any
+    transaction, with no cancel request of the driver's own pending."""
     protocol = getattr(driver, "_protocol", None)
     return (
         protocol is not None
@@ -522,6 +604,9 @@ def _cancelled_cleanly(exc: BaseException, driver: Any) -> bool:
         and not protocol._is_cancelling()
         and not getattr(driver, "_cancellations", None)
     )
+
+
+_settling: set[asyncio.Task[None]] = set()
 
 
 def _consume(task: asyncio.Future[Any]) -> None:
