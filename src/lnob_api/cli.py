@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from lnob_api.config import ConfigError, Settings
 
@@ -100,6 +101,7 @@ def default_workers(settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from lnob_api import workers as workers_module
     from lnob_api.db import migrate
     from lnob_api.observability import logs, metrics
 
@@ -135,8 +137,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # The workers' default issuer (and GraphiQL's redirect URI) follow the port served.
     os.environ["LNOB_PORT"] = str(port)
     say(f"LNOB Data Commons API on http://{host}:{port}/graphql")
-    uvicorn.run(
-        "lnob_api.app:create_app",
+    options: dict[str, Any] = dict(
         factory=True,
         host=host,
         port=port,
@@ -151,6 +152,23 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         # open responses are cut, and a cut stream never looks complete (README, "Exports").
         timeout_graceful_shutdown=settings.shutdown_timeout,
     )
+    if workers > 1 and not args.reload and workers_module.SPREADS:
+        # A listening socket per worker, so that the kernel spreads connections (workers.py).
+        config = uvicorn.Config("lnob_api.app:create_app", **options)
+        try:
+            sockets = workers_module.listening_sockets(host, port, workers)
+        except OSError as error:
+            print(f"cannot listen on {host}:{port}: {error}", file=sys.stderr)
+            return 1
+        try:
+            workers_module.Supervisor(config, sockets).run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for sock in sockets:
+                sock.close()
+    else:
+        uvicorn.run("lnob_api.app:create_app", **options)
     if shared is not None and settings.metrics_dir is None:  # this run's temporary folder
         import shutil
 

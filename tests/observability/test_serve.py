@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -213,3 +214,96 @@ class TestWorkers:
             if s.name == "lnob_http_requests_total" and s.labels["route"] == "/readyz"
         )
         assert ready >= 20
+
+    def test_each_worker_listens_on_a_socket_of_its_own_and_both_get_connections(
+        self, server: Server
+    ) -> None:
+        # given: 32 clients, each keeping its connection open (as a load generator's do)
+        port = int(server.url.rsplit(":", 1)[1])
+        supervisor = psutil.Process(server.process.pid)
+        workers = _workers(supervisor, port)
+        clients = [httpx.Client(base_url=server.url, timeout=30) for _ in range(32)]
+        try:
+            # when
+            for client in clients:
+                assert client.get("/healthz").status_code == 200
+            # then: the supervisor holds a listening socket per worker (SO_REUSEPORT), and
+            # each worker listens on one; the kernel spread the connections over both (with
+            # one socket shared, an idle worker accepts a burst and keeps it: 15 of 16)
+            assert len(_listening(supervisor, port)) == 2
+            assert len(workers) == 2
+            sockets = [_listening(w, port) for w in workers]
+            assert all(len(s) == 1 for s in sockets)
+            assert sockets[0] != sockets[1]
+            served = [_established(w, port) for w in workers]
+            assert sum(served) == 32
+            assert min(served) > 0
+        finally:
+            for client in clients:
+                client.close()
+
+    def test_a_worker_killed_is_replaced_on_its_own_socket(self, server: Server) -> None:
+        # given
+        port = int(server.url.rsplit(":", 1)[1])
+        supervisor = psutil.Process(server.process.pid)
+        before = {w.pid: _listening(w, port) for w in _workers(supervisor, port)}
+        killed, its_socket = next(iter(before.items()))
+        # when
+        os.kill(killed, signal.SIGKILL)
+        deadline = time.monotonic() + 120
+        after: dict[int, set[str]] = {}
+        while time.monotonic() < deadline:
+            after = {w.pid: _listening(w, port) for w in _workers(supervisor, port)}
+            if len(after) == 2 and killed not in after:
+                break
+            time.sleep(0.2)
+        # then: its replacement listens on the socket it had, the other worker kept its own
+        assert killed not in after and len(after) == 2, after
+        assert sorted(map(sorted, after.values())) == sorted(map(sorted, before.values()))
+        replacement = next(pid for pid, s in after.items() if s == its_socket)
+        assert replacement not in before
+        _wait_until_up(server.url, server.process, server.log)
+        clients = [httpx.Client(base_url=server.url, timeout=30) for _ in range(32)]
+        try:
+            for client in clients:
+                assert client.get("/healthz").status_code == 200
+            assert min(_established(psutil.Process(pid), port) for pid in after) > 0
+        finally:
+            for client in clients:
+                client.close()
+
+
+def _workers(supervisor: psutil.Process, port: int) -> list[psutil.Process]:
+    return [p for p in supervisor.children() if _listening(p, port)]
+
+
+def _socket_inodes(process: psutil.Process) -> dict[int, str]:
+    """The process's file descriptors that are sockets, with the socket's inode."""
+    found = {}
+    for fd in os.listdir(f"/proc/{process.pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{process.pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:"):
+            found[int(fd)] = target
+    return found
+
+
+def _listening(process: psutil.Process, port: int) -> set[str]:
+    """The inodes of the sockets ``process`` listens on at ``port`` (a socket passed to
+    another process keeps its inode: two processes listening on one socket give one)."""
+    inodes = _socket_inodes(process)
+    return {
+        inodes[c.fd]
+        for c in process.net_connections("tcp")
+        if c.status == psutil.CONN_LISTEN and c.laddr.port == port and c.fd in inodes
+    }
+
+
+def _established(process: psutil.Process, port: int) -> int:
+    return sum(
+        1
+        for c in process.net_connections("tcp")
+        if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port
+    )
