@@ -29,9 +29,10 @@ async def test_a_frozen_server_under_the_lane_is_bounded_by_the_deadline(
     engine: AsyncEngine,  # noqa: F811
     signing_keys: KeyStore,
 ) -> None:
-    # given the lane answering a read (request deadline 2.5 s, command timeout 3 s)
+    # given the lane answering a read (request deadline 2.5 s, command timeout 3 s, no
+    # response cache: the read runs its statement)
     app = create_app(
-        dataclasses.replace(SETTINGS, compiled=True),
+        dataclasses.replace(SETTINGS, compiled=True, response_cache_mb=0),
         database=EngineDatabase(engine),
         keys=signing_keys,
     )
@@ -42,7 +43,8 @@ async def test_a_frozen_server_under_the_lane_is_bounded_by_the_deadline(
             ok = await client.post("/graphql", json=DATASETS)
             assert ok.status_code == 200, ok.text
         expected = ok.json()
-        assert lane.served == 1
+        served = lane.served
+        assert served > 0
         # when every PostgreSQL process is stopped
         cluster.freeze()
         try:
@@ -51,7 +53,7 @@ async def test_a_frozen_server_under_the_lane_is_bounded_by_the_deadline(
         finally:
             cluster.thaw()
         # then the lane had the request, and the deadline answered it in time
-        assert lane.served == 2
+        assert lane.served == served + 1
         assert answer.status_code == 503, answer.text
         assert answer.headers["retry-after"] == "5"
         assert answer.json()["errors"][0]["extensions"]["code"] == "TIMEOUT"
@@ -64,4 +66,4 @@ async def test_a_frozen_server_under_the_lane_is_bounded_by_the_deadline(
             again = await client.post("/graphql", json=DATASETS)
         assert again.status_code == 200, again.text
         assert again.json()["data"] == expected["data"]
-        assert lane.served > 2
+        assert lane.served > served + 1
