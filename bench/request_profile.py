@@ -2,7 +2,7 @@
 
     BENCH_DATABASE_URL=postgresql://... .venv/bin/python -m bench.request_profile \
         [--workload W3] [--principal anonymous|agency] [-n 2000] [--compiled on|off] [--top 30]
-        [--cache on|off]
+        [--cache on|off|miss]
         [--ab driver|cost|lane|fold|standin|view|shelf|lean|shape|hot|convert|where|literal|refill
         |values|arguments|arm|variables|server|hit|fastlane|runner
         --rounds 10]
@@ -12,7 +12,9 @@ settings of the side-by-side: no rate limit, no response cache) with raw ASGI me
 request at a time, so that no HTTP client's work is counted. With ``--cache on`` the response
 cache is on (as ``--cache on`` of bench/peer/run.py) and each variant is asked before it is
 measured, so that every measured request is a hit (checked: the cache's hit counter grows by
-one per request and no statement is sent). Prints this process's CPU time
+one per request and no statement is sent); with ``--cache miss`` it is emptied before every
+request (as by a write every worker heard), so that every request misses and fills it (checked
+on 20 requests). Prints this process's CPU time
 per request (PostgreSQL excluded), the share of it by package (cProfile's own time, grouped
 by where each function lives) and the functions with the most own time. Asserts no time.
 """
@@ -330,6 +332,32 @@ async def _all_hits(app: Any, one: Callable[[int], Awaitable[Any]], variants: in
     print(f"response cache: {len(cache)} entries, every measured request a hit")
 
 
+async def _all_misses(
+    app: Any, one: Callable[[int], Awaitable[Any]]
+) -> Callable[[int], Awaitable[Any]]:
+    """Each request after the cache was emptied (``--cache miss``): checked to miss and to
+    fill the cache with its answer."""
+    cache = app.state.graphql.cache
+    if cache is None:
+        raise SystemExit("--cache miss: the app has no response cache")
+    for _ in range(50):  # the listener hears and takes its lease
+        if cache.usable():
+            break
+        await asyncio.sleep(0.1)
+
+    async def missed(i: int) -> Any:
+        cache.bump()
+        return await one(i)
+
+    for i in range(20):
+        hits = cache.hits
+        await missed(i)
+        if cache.hits != hits or len(cache) != 1:
+            raise SystemExit("--cache miss: a request did not miss and fill the cache")
+    print("response cache: every measured request a miss that fills it")
+    return missed
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workload", default="W3")
@@ -375,8 +403,9 @@ async def main() -> None:
     parser.add_argument(
         "--cache",
         default="off",
-        choices=("on", "off"),
-        help="on: the response cache on, every measured request a hit (checked)",
+        choices=("on", "off", "miss"),
+        help="on: the response cache on, every measured request a hit (checked); miss: on, "
+        "emptied before every request (as by a write heard), every request a miss that fills it",
     )
     args = parser.parse_args()
 
@@ -404,7 +433,7 @@ async def main() -> None:
         issuer=ISSUER,
         audience="lnob-api",
         rate_limit=0,
-        response_cache_mb=64 if args.cache == "on" else 0,
+        response_cache_mb=64 if args.cache in ("on", "miss") else 0,
         max_page_size=MAX_PAGE_SIZE,
         compiled=args.compiled == "on",
         graphiql=False,
@@ -421,6 +450,8 @@ async def main() -> None:
         await one(0)
         if args.cache == "on":
             await _all_hits(app, one, len(variants))
+        if args.cache == "miss":
+            one = await _all_misses(app, one)
         if args.ab:
             await _ab(args, app, one, f"{workload.title}, {args.principal}, {args.layer}")
             return

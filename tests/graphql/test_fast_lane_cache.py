@@ -201,6 +201,21 @@ class TestMisses:
             await w.post(lookup(w.inside), w.granted)
         assert entry_of(cache) == stored
 
+    async def test_a_check_that_finds_nothing_new_keeps_the_lanes_answers(self, w: World) -> None:
+        # given the lane knowing a token's read and its hit
+        cache = cache_on(w.app, trusted=True)
+        await w.post(lookup(w.inside), w.granted)
+        await hit_served(w, lookup(w.inside), w.granted)
+        # when a write was heard and the whole stack checks the token again (another read)
+        cache.bump()
+        with whole_stack():
+            assert (await w.post(lookup(w.public), w.granted)).status_code == 200
+        # then the check kept the remembered principal: the lane reads the miss itself
+        before = w.lane.served
+        miss = await w.post(lookup(w.inside), w.granted)
+        assert w.lane.served == before + 1
+        assert miss.json()["data"]["dataset"]["title"] == "Inside"
+
     async def test_a_metered_miss_is_stored_with_its_cost(
         self, conn: AsyncConnection, signing_keys: KeyStore
     ) -> None:

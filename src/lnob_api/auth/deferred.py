@@ -73,14 +73,22 @@ class RememberedChecks:
         principal: Principal,
         facts: Mapping[str, Any] | None,
         version: int | None = None,
-    ) -> None:
+    ) -> Principal:
+        """Remember the check; returns the principal to go on with: the remembered object
+        itself when the facts and the principal built from them are what was remembered, so
+        that what is kept per principal object (the fast lane's answers, the compiled path's
+        stand-ins, the cache's scopes) outlives a check that found nothing new."""
         if facts is None:
-            return
+            return principal
         values = tuple(facts[c] for c in FACT_COLUMNS)
+        old = self._found.get(token)
+        if old is not None and old.facts == values and old.principal == principal:
+            principal = old.principal
         self._found[token] = Remembered(principal, values, version)
         self._found.move_to_end(token)
         if len(self._found) > self.size:
             self._found.popitem(last=False)
+        return principal
 
     def forget(self, token: str) -> None:
         self._found.pop(token, None)

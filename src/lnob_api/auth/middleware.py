@@ -104,7 +104,7 @@ class BearerAuthMiddleware:
                 claims = claims or self._claims(token)
                 version = self.remembered.version()  # before the statement reads the facts
                 principal, facts = await checked_principal(db, claims)
-                self.remembered.put(token, principal, facts, version)
+                principal = self.remembered.put(token, principal, facts, version)
         except InvalidToken:
             self.remembered.forget(token)
             await db.close()
