@@ -313,7 +313,7 @@ def create_app() -> Starlette:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    import uvicorn
+    from lnob_api import workers
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--statements", type=Path, required=True, help="captured JSON")
@@ -330,7 +330,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     os.environ["FLOOR_STATEMENTS"] = str(args.statements.resolve())
     os.environ["FLOOR_DATABASE_URL"] = args.database_url
     os.environ["FLOOR_IDLE_SECONDS"] = str(args.idle)
-    uvicorn.run(
+    # as ``lnob-api serve`` runs its workers: each on a listening socket of its own
+    workers.run(
         "bench.floor_app:create_app",
         factory=True,
         host="127.0.0.1",

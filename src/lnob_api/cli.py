@@ -8,7 +8,6 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from lnob_api.config import ConfigError, Settings
 
@@ -99,8 +98,6 @@ def default_workers(settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
     from lnob_api import workers as workers_module
     from lnob_api.db import migrate
     from lnob_api.observability import logs, metrics
@@ -137,42 +134,34 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # The workers' default issuer (and GraphiQL's redirect URI) follow the port served.
     os.environ["LNOB_PORT"] = str(port)
     say(f"LNOB Data Commons API on http://{host}:{port}/graphql")
-    options: dict[str, Any] = dict(
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers if not args.reload else None,
-        reload=args.reload,
-        log_level=settings.log_level,
-        # The service writes its own access lines, with the request id (observability.logs).
-        log_config=logs.log_config(settings),
-        access_log=False,
-        proxy_headers=True,
-        # A slow download must not hold a shutdown (and new connections) forever: after this,
-        # open responses are cut, and a cut stream never looks complete (README, "Exports").
-        timeout_graceful_shutdown=settings.shutdown_timeout,
-    )
-    if workers > 1 and not args.reload and workers_module.SPREADS:
-        # A listening socket per worker, so that the kernel spreads connections (workers.py).
-        config = uvicorn.Config("lnob_api.app:create_app", **options)
-        try:
-            sockets = workers_module.listening_sockets(host, port, workers)
-        except OSError as error:
-            print(f"cannot listen on {host}:{port}: {error}", file=sys.stderr)
-            return 1
-        try:
-            workers_module.Supervisor(config, sockets).run()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            for sock in sockets:
-                sock.close()
-    else:
-        uvicorn.run("lnob_api.app:create_app", **options)
-    if shared is not None and settings.metrics_dir is None:  # this run's temporary folder
-        import shutil
+    # With several workers, each on a listening socket of its own (workers.py).
+    try:
+        workers_module.run(
+            "lnob_api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers if not args.reload else None,
+            reload=args.reload,
+            log_level=settings.log_level,
+            # The service writes its own access lines, with the request id (observability.logs).
+            log_config=logs.log_config(settings),
+            access_log=False,
+            proxy_headers=True,
+            # A slow download must not hold a shutdown (and new connections) forever: after this,
+            # open responses are cut, and a cut stream never looks complete (README, "Exports").
+            timeout_graceful_shutdown=settings.shutdown_timeout,
+        )
+    except workers_module.CannotListen as exc:
+        print(
+            f"lnob-api: {exc}: stop what listens there, or choose another --port", file=sys.stderr
+        )
+        return 1
+    finally:
+        if shared is not None and settings.metrics_dir is None:  # this run's temporary folder
+            import shutil
 
-        shutil.rmtree(shared, ignore_errors=True)
+            shutil.rmtree(shared, ignore_errors=True)
     return 0
 
 

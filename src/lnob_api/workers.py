@@ -26,7 +26,9 @@ import socket
 import sys
 import threading
 import time
+from typing import Any
 
+import uvicorn
 from uvicorn.config import STARTUP_FAILURE, Config
 from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
@@ -58,12 +60,42 @@ def _watch(parent_pid: int) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
+class CannotListen(Exception):
+    """The address is taken (or not this host's): nothing was started."""
+
+
+def run(app: str, *, host: str, port: int, workers: int | None, **options: Any) -> None:
+    """``uvicorn.run(app, ...)``, but with several workers (on Linux) each on a socket of its
+    own under ``Supervisor``; ``CannotListen`` when the address cannot be bound."""
+    if not (workers and workers > 1 and SPREADS and not options.get("reload")):
+        uvicorn.run(app, host=host, port=port, workers=workers, **options)
+        return
+    config = Config(app, host=host, port=port, workers=workers, **options)
+    try:
+        sockets = listening_sockets(host, port, workers)
+    except OSError as error:
+        raise CannotListen(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
+    try:
+        Supervisor(config, sockets).run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
     """``count`` sockets bound to one address with ``SO_REUSEPORT``: the kernel spreads new
     connections between them by a hash of each connection's addresses. ``port`` 0: the first
     takes a free port, the others the same one. Bound here, listened to by the workers (a
     socket that nobody listens to yet gets no connections)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # First without SO_REUSEPORT, as uvicorn binds: refused where anything listens already,
+    # another server of ours included (whose sockets would otherwise take this one's in).
+    with socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+        port = probe.getsockname()[1]
     sockets: list[socket.socket] = []
     try:
         for _ in range(count):

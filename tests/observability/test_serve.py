@@ -34,6 +34,8 @@ class Server:
     url: str
     process: subprocess.Popen[bytes]
     log: Path
+    command: list[str]
+    env: dict[str, str]
 
     def lines(self) -> list[str]:
         return [line for line in self.log.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -99,7 +101,7 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, process, log)
-        yield Server(url, process, log)
+        yield Server(url, process, log, command, env)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -271,6 +273,31 @@ class TestWorkers:
         finally:
             for client in clients:
                 client.close()
+
+    def test_a_second_server_on_its_port_is_refused_and_the_first_serves_on(
+        self, server: Server, tmp_path: Path
+    ) -> None:
+        # given the server of the module, its sockets bound with SO_REUSEPORT (which would let
+        # a second group of such sockets in beside them)
+        port = server.url.rsplit(":", 1)[1]
+        # when the same command starts again on the same port
+        second = subprocess.run(
+            server.command,
+            env=server.env | {"TMPDIR": str(tmp_path)},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        # then it stops with one line saying why, having left nothing behind
+        assert second.returncode == 1, second.stderr[-2000:]
+        assert f"lnob-api: cannot listen on 127.0.0.1:{port}: Address already in use" in (
+            second.stderr
+        )
+        assert "Traceback" not in second.stderr
+        assert list(tmp_path.glob("lnob-metrics-*")) == []
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            assert client.get("/healthz").status_code == 200
 
 
 def _workers(supervisor: psutil.Process, port: int) -> list[psutil.Process]:
