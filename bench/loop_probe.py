@@ -1,15 +1,24 @@
 """Where a worker's latency tail comes from (issue 12): ``lnob-api serve`` in this process,
-with probes, for a load generator (wrk) to drive.
+with probes in each worker, for a load generator (wrk) to drive.
 
     .venv/bin/python -m bench.loop_probe serve --port 8000 --workers 1 --no-migrate --no-seed
     kill -USR1 <pid>   # appends one JSON line of what was seen since the last signal
 
-Each line (to ``$PROBE_OUT``, default ``loop_probe.jsonl``): server-side request time
+With ``--workers N`` each worker (a spawned process, which imports this module as
+``__mp_main__``) installs the probes too: signal the workers, not the supervisor (its children,
+``pgrep -P <pid>``; the one running ``resource_tracker`` is no worker). Each line (to
+``$PROBE_OUT``, default ``loop_probe.jsonl``; ``pid`` says whose): server-side request time
 (p50/p90/p99/max, ms, from the observe middleware), garbage collections by generation (count,
-total and longest pause, ms), event-loop lag (a 1 ms ticker: how late it woke, p99/max and
-how often over 5 and 20 ms), new database connections (asyncpg connects: count, total and
-longest, ms), statement preparations (asyncpg statement-cache misses, > 0.3 ms), RSS. It was
-how the connection churn of the pool's overflow was found (db/engine.py). Figures only.
+total and longest pause, ms), the objects the collector tracks by generation and frozen
+(``gc_objects``), event-loop lag (a 1 ms ticker: how late it woke, p99/max and how often over 5
+and 20 ms), new database connections (asyncpg connects: count, total and longest, ms),
+statement preparations (asyncpg statement-cache misses, > 0.3 ms), the TCP connections the
+worker holds on its port (``connections``: how evenly the kernel spread a load's keep-alive
+connections), RSS. It was how the connection churn of the pool's overflow was found
+(db/engine.py), and how uvicorn's shared listening socket was seen piling 12-15 of wrk's 16
+connections on one of two workers (lnob_api/workers.py). Only the workers' probes are light
+enough at start: a worker that has not answered its supervisor's health check within 5 s
+is restarted. Figures only.
 """
 
 from __future__ import annotations
@@ -21,8 +30,6 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -52,15 +59,27 @@ def _summary(values: list[float]) -> dict[str, float]:
 
 
 def _dump(*_: Any) -> None:
-    line: dict[str, Any] = {k: _summary(v) for k, v in seen.items()}
+    line: dict[str, Any] = {"pid": os.getpid()}
+    line |= {k: _summary(v) for k, v in seen.items()}
     for gen, p in pauses.items():
         line[f"gc{gen}"] = {"n": len(p), "total": sum(p) * 1e3, "max": max(p, default=0) * 1e3}
         p.clear()
     for v in seen.values():
         v.clear()
-    line["rss_mib"] = psutil.Process().memory_info().rss / 2**20
+    line["gc_objects"] = [len(gc.get_objects(generation=g)) for g in range(3)]
+    line["gc_objects"].append(gc.get_freeze_count())
+    process = psutil.Process()
+    line["connections"] = sum(
+        1
+        for c in process.net_connections("tcp")
+        if c.status == psutil.CONN_ESTABLISHED and c.laddr.port in _ports
+    )
+    line["rss_mib"] = process.memory_info().rss / 2**20
     with open(OUT, "a") as f:
         f.write(json.dumps(line) + "\n")
+
+
+_ports: set[int] = set()
 
 
 def _timed(key: str, fn: Any, least: float = 0.0) -> Any:
@@ -82,15 +101,9 @@ async def _ticker() -> None:
         seen["lag"].append(time.perf_counter() - started - 0.001)
 
 
-def install() -> None:
-    import lnob_api.app as app_module
+def _observe_requests() -> None:
     from lnob_api.observability import metrics
 
-    gc.callbacks.append(_on_gc)
-    signal.signal(signal.SIGUSR1, _dump)
-    asyncpg.connect = _timed("connect", asyncpg.connect)
-    statement = asyncpg.connection.Connection._get_statement
-    asyncpg.connection.Connection._get_statement = _timed("prepare", statement, 0.0003)  # type: ignore[method-assign]
     observe = metrics.observe_request
 
     def observe_request(method: str, route: str, status: int, seconds: float) -> None:
@@ -98,24 +111,32 @@ def install() -> None:
         observe(method, route, status, seconds)
 
     metrics.observe_request = observe_request
-    create_app = app_module.create_app
 
-    def probed_app(*args: Any, **kwargs: Any) -> Any:
-        app = create_app(*args, **kwargs)
-        lifespan = app.router.lifespan_context
 
-        @asynccontextmanager
-        async def with_ticker(a: Any) -> AsyncIterator[None]:
-            async with lifespan(a):
-                task = asyncio.get_running_loop().create_task(_ticker())
-                yield
-                task.cancel()
+def install() -> None:
+    """The probes, in this process: what is cheap now, the rest when uvicorn's server starts
+    (in a worker, after its first answer to the supervisor's health check)."""
+    import uvicorn.server
 
-        app.router.lifespan_context = with_ticker
-        return app
+    gc.callbacks.append(_on_gc)
+    signal.signal(signal.SIGUSR1, _dump)
+    asyncpg.connect = _timed("connect", asyncpg.connect)
+    statement = asyncpg.connection.Connection._get_statement
+    asyncpg.connection.Connection._get_statement = _timed("prepare", statement, 0.0003)  # type: ignore[method-assign]
+    startup = uvicorn.server.Server.startup
+    tasks: list[asyncio.Task[None]] = []
 
-    app_module.create_app = probed_app  # type: ignore[assignment]
+    async def probed_startup(self: uvicorn.server.Server, sockets: Any = None) -> None:
+        _observe_requests()
+        _ports.add(self.config.port)
+        tasks.append(asyncio.get_running_loop().create_task(_ticker()))
+        await startup(self, sockets=sockets)
 
+    uvicorn.server.Server.startup = probed_startup  # type: ignore[method-assign]
+
+
+if __name__ == "__mp_main__":  # a worker of ``serve --workers N``, spawned
+    install()
 
 if __name__ == "__main__":
     install()
