@@ -11,7 +11,9 @@ With ``--workers N`` each worker (a spawned process, which imports this module a
 (p50/p90/p99/max, ms, from the observe middleware), garbage collections by generation (count,
 total and longest pause, ms), the objects the collector tracks by generation and frozen
 (``gc_objects``), event-loop lag (a 1 ms ticker: how late it woke, p99/max and how often over 5
-and 20 ms), new database connections (asyncpg connects: count, total and longest, ms),
+and 20 ms) and its stalls over 20 ms (``stalls``: how many, their time, and the share of it the
+loop's thread spent on a CPU: near 1 is work in the worker, a collection or a slow request; near
+0 a worker waiting for a CPU that other processes held), new database connections (asyncpg connects: count, total and longest, ms),
 statement preparations (asyncpg statement-cache misses, > 0.3 ms), the TCP connections the
 worker holds on its port (``connections``: how evenly the kernel spread a load's keep-alive
 connections), RSS. It was how the connection churn of the pool's overflow was found
@@ -40,6 +42,7 @@ OUT = os.environ.get("PROBE_OUT", "loop_probe.jsonl")
 seen: dict[str, list[float]] = {k: [] for k in ("request", "lag", "connect", "prepare")}
 pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
 _gc_started = [0.0]
+stalls: list[tuple[float, float]] = []  # (loop lag over 20 ms, the thread's CPU time in it)
 
 
 def _on_gc(phase: str, info: dict[str, Any]) -> None:
@@ -66,6 +69,15 @@ def _dump(*_: Any) -> None:
         p.clear()
     for v in seen.values():
         v.clear()
+    # Of the stalls' time, how much the loop's thread spent on a CPU (Python work, a collection)
+    # rather than waiting for one (other processes on the machine; 0 = only waiting).
+    lagged = sum(lag for lag, _ in stalls)
+    line["stalls"] = {
+        "n": len(stalls),
+        "ms": round(lagged * 1e3, 1),
+        "on_cpu": round(sum(c for _, c in stalls) / lagged, 2) if lagged else None,
+    }
+    stalls.clear()
     line["gc_objects"] = [len(gc.get_objects(generation=g)) for g in range(3)]
     line["gc_objects"].append(gc.get_freeze_count())
     process = psutil.Process()
@@ -97,8 +109,12 @@ def _timed(key: str, fn: Any, least: float = 0.0) -> Any:
 async def _ticker() -> None:
     while True:
         started = time.perf_counter()
+        cpu = time.thread_time()
         await asyncio.sleep(0.001)
-        seen["lag"].append(time.perf_counter() - started - 0.001)
+        lag = time.perf_counter() - started - 0.001
+        seen["lag"].append(lag)
+        if lag > 0.02:  # a stall: the loop's thread running (on the CPU) or waiting for one
+            stalls.append((lag, time.thread_time() - cpu))
 
 
 def _observe_requests() -> None:
