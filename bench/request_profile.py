@@ -4,7 +4,7 @@
         [--workload W3] [--principal anonymous|agency] [-n 2000] [--compiled on|off] [--top 30]
         [--cache on|off|miss]
         [--ab driver|cost|lane|fold|standin|view|shelf|lean|shape|hot|convert|where|literal|refill
-        |values|arguments|arm|variables|server|hit|fastlane|runner
+        |values|arguments|arm|variables|server|hit|fastlane|runner|native|bareout
         --rounds 10]
 
 Drives the whole ASGI app (every middleware, as ``lnob-api serve`` builds it, with the
@@ -208,6 +208,30 @@ def _toggle(app: Any, change: str, on: bool) -> None:
         from lnob_api.graphql import compiled as compiled_module
 
         compiled_module.QUICK_VARIABLES = on
+    if change == "bareout":  # a ceiling, never a candidate: the lane with no outage middleware
+        from lnob_api.db import availability
+        from lnob_api.graphql import fastlane as fl
+
+        layer = app.middleware_stack
+        while not isinstance(layer, fl.FastLane):
+            layer = layer.app
+        if not hasattr(layer, "_real_outage"):
+            layer._real_outage = layer.outage
+
+            async def bare(scope: Any, receive: Any, send: Any) -> None:
+                token = availability.CURRENT.set(availability.RequestHealth())
+                try:
+                    await receive()
+                    await layer._endpoint(scope, receive, send)
+                finally:
+                    availability.CURRENT.reset(token)
+
+            layer._bare = bare
+        layer.outage = layer._bare if on else layer._real_outage
+    if change == "native":  # the lane's outage middleware without anyio's scope (brief deadline)
+        from lnob_api.http import outage
+
+        outage.NATIVE = on
     if change == "runner":  # the one-statement read in the request's task (brief deadline)
         from lnob_api.db import request
 
@@ -248,6 +272,8 @@ AB = (
     "hit",
     "fastlane",
     "runner",
+    "bareout",
+    "native",
 )
 
 
@@ -397,7 +423,10 @@ async def main() -> None:
         "variables; hit: a cache key's visibility scope remembered per principal object and its "
         "Content-Type's media type per header value; fastlane: a repeated compiled read answered "
         "by the outermost layer, graphql.fastlane; runner: the fast lane's (and the compiled "
-        "read's) one statement run in the request's task instead of a shielded task of its own)",
+        "read's) one statement run in the request's task instead of a shielded task of its own; "
+        "native: the lane's outage middleware stops its app by cancelling the request's task "
+        "instead of through an anyio cancel scope; bareout: the lane's endpoint without any "
+        "outage middleware, the most trimming it could save)",
     )
     parser.add_argument("--rounds", type=int, default=10, help="A/B rounds (-n requests each)")
     parser.add_argument(

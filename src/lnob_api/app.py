@@ -189,7 +189,9 @@ def create_app(
             graphql=graphql,
             bearer=lane_bearer,
             limiter=limiter,
-            outage=lambda inner: OutageMiddleware(inner, request_timeout=settings.request_timeout),
+            outage=lambda inner: OutageMiddleware(
+                inner, request_timeout=settings.request_timeout, native=True
+            ),
             coding=compression.negotiate,
             compress=compression.compressed,
             minimum_size=compression.MINIMUM_SIZE,

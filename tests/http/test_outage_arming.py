@@ -1,7 +1,9 @@
 """The outage middleware arms its requests' deadlines with one timer per event loop
 (``http.outage._Arming``): a request that joins while the timer waits for an earlier one is
 bounded too, the timer starts again after an idle spell, and a request that answered leaves
-nothing behind. Real HTTP through the ASGI app (httpx), no database involved."""
+nothing behind; so does a ``native`` one (its app stopped by a cancellation of the request's
+task, not by an anyio scope), which leaves a cancellation of someone else's alone. Real HTTP
+through the ASGI app (httpx), no database involved."""
 
 from __future__ import annotations
 
@@ -27,10 +29,14 @@ async def _endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-@pytest.fixture(params=[True, False], ids=["shared-timer", "timer-each"])
+@pytest.fixture(
+    params=[(True, False), (False, False), (True, True)],
+    ids=["shared-timer", "timer-each", "native"],
+)
 def middleware(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setattr(outage, "SHARED_TIMER", request.param)
-    return OutageMiddleware(_endpoint, request_timeout=0.3)
+    shared, native = request.param
+    monkeypatch.setattr(outage, "SHARED_TIMER", shared)
+    return OutageMiddleware(_endpoint, request_timeout=0.3, native=native)
 
 
 def _timed_out(response: httpx.Response) -> bool:
@@ -59,3 +65,26 @@ async def test_every_request_in_flight_is_bounded_by_its_deadline(middleware: An
     arming = getattr(middleware, "_arming", None)
     if outage.SHARED_TIMER:
         assert arming is not None and arming.waiting == {}
+
+
+async def test_a_native_middleware_leaves_a_cancellation_of_the_servers_alone() -> None:
+    # given a request in a native middleware, waiting in its app far from its deadline
+    middleware = OutageMiddleware(_endpoint, request_timeout=30, native=True)
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/graphql/slow", "headers": []}
+    request = asyncio.ensure_future(middleware(scope, receive, send))
+    await asyncio.sleep(0.05)  # past WATCH_AFTER: its deadline is armed
+    # when the server cancels it (shutting down)
+    request.cancel()
+    # then the request ends cancelled, without an answer of its own
+    with pytest.raises(asyncio.CancelledError):
+        await request
+    assert request.cancelled()
+    assert sent == []

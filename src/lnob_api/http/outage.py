@@ -48,6 +48,9 @@ RETRY_AFTER = 5
 WATCH_AFTER = 0.01
 # How long a request past its deadline waits for its statements' cancels before its 503.
 CANCEL_WAIT = 1.0
+# The ``native`` middlewares stop their app without an anyio cancel scope (False: with one,
+# for the A/B of bench/request_profile.py --ab native).
+NATIVE = True
 # Requests armed by one timer per event loop (``_Arming``); False: a timer of each request's
 # own, for the A/B (bench/request_profile.py --ab arm).
 SHARED_TIMER = True
@@ -85,13 +88,17 @@ class _Arming:
 
 
 class OutageMiddleware(HttpMiddleware):
-    def __init__(self, app: ASGIApp, *, request_timeout: float) -> None:
+    def __init__(self, app: ASGIApp, *, request_timeout: float, native: bool = False) -> None:
+        """``native``: the app is stopped by a cancellation of the request's task
+        (``_Exchange.stop``), not by an anyio cancel scope; only for an app whose every
+        await lets one cancellation through, such as the fast lane's statement."""
         super().__init__(app)
         self.request_timeout = request_timeout
+        self.native = native
         self._arming: _Arming | None = None  # of the event loop serving (tests use several)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        exchange = _Exchange(scope, receive, send)
+        exchange = _Exchange(scope, receive, send, self.native and NATIVE)
         health = RequestHealth()
         token = availability.CURRENT.set(health)
         loop = asyncio.get_running_loop()
@@ -187,7 +194,7 @@ async def _cancel_running(health: RequestHealth) -> None:
 class _Exchange:
     """One request's messages: who has started answering, and whether the client left."""
 
-    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __init__(self, scope: Scope, receive: Receive, send: Send, native: bool) -> None:
         self.scope = scope
         self._receive = receive
         self.raw_send = send
@@ -199,7 +206,14 @@ class _Exchange:
         self.disconnected = asyncio.Event()
         self._body_read = asyncio.Event()
         self._first: Message | None = None
-        self._app_scope = anyio.CancelScope()
+        # How the app is stopped at its deadline or when its client leaves: an anyio cancel
+        # scope, delivered again at every await until the app is out (a ``finally`` that
+        # awaits is cut short too); or, ``native``, one cancellation of the request's task
+        # (anyio's scope costs about 6 µs of CPU a request: its creation, entry and exit).
+        self._app_scope = None if native else anyio.CancelScope()
+        self._task: asyncio.Task[Any] | None = None  # native: the request's, while in the app
+        self._stopping = False  # native: the request's task was cancelled by ``stop``
+        self._timer: asyncio.TimerHandle | None = None  # native: the deadline's
         self._health: RequestHealth | None = None
         self.deadline = math.inf  # the request's deadline (event loop time)
         self.watcher: asyncio.Task[None] | None = None
@@ -207,27 +221,68 @@ class _Exchange:
     def slow(self) -> None:
         """The request has run ``WATCH_AFTER``: watch for the client leaving, and bound it by
         its deadline unless its response has started."""
-        self.watcher = asyncio.get_running_loop().create_task(self.watch())
+        loop = asyncio.get_running_loop()
+        self.watcher = loop.create_task(self.watch())
         if not self.started and not self.complete:
-            self._app_scope.deadline = self.deadline
+            if self._app_scope is not None:
+                self._app_scope.deadline = self.deadline
+            elif self._task is not None:
+                self._timer = loop.call_at(self.deadline, self.stop)
+
+    def stop(self) -> None:
+        """Stop the app (its deadline passed, or its client left)."""
+        if self._app_scope is not None:
+            self._app_scope.cancel()
+        elif self._task is not None and not self._stopping:
+            # The request's task is waiting at an await of the app (this runs in a callback
+            # or another task): the cancellation is raised there.
+            self._stopping = True
+            self._task.cancel()
 
     async def run(self, app: ASGIApp, health: RequestHealth) -> None:
         self._health = health
         try:
-            with self._app_scope:
-                # Take the first request message now (for a GET, the empty body), so that
-                # the watcher never reads concurrently with the app.
-                self._first = await self._receive()
-                self._observe(self._first)
-                await app(self.scope, self.receive, self.send)
+            if self._app_scope is not None:
+                with self._app_scope:
+                    await self._run(app)
+                caught = self._app_scope.cancelled_caught
+            else:
+                caught = await self._run_native(app)
         except Exception as exc:
             failure = availability.note(exc)
             if self.started and isinstance(exc, ClientDisconnect | OSError):
                 return  # the client closed a download: nothing to tell anyone
             if failure is None:
                 raise
-        if self._app_scope.cancelled_caught and not self.client_left:
+            return
+        if caught and not self.client_left:
             self.timed_out = True
+
+    async def _run(self, app: ASGIApp) -> None:
+        # Take the first request message now (for a GET, the empty body), so that the
+        # watcher never reads concurrently with the app.
+        self._first = await self._receive()
+        self._observe(self._first)
+        await app(self.scope, self.receive, self.send)
+
+    async def _run_native(self, app: ASGIApp) -> bool:
+        """``_run`` stopped by a cancellation of its task; whether ``stop`` stopped it."""
+        task = self._task = asyncio.current_task()
+        assert task is not None
+        try:
+            await self._run(app)
+        except asyncio.CancelledError:
+            if self._stopping and task.uncancel() == 0:
+                return True
+            raise  # cancelled by someone else (the server shutting down) as well
+        finally:
+            self._task = None
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+        if self._stopping:  # the app let the cancellation go and answered all the same
+            task.uncancel()
+        return False
 
     async def receive(self) -> Message:
         if self._first is not None:
@@ -260,7 +315,7 @@ class _Exchange:
             if not self.started:  # a started stream stops itself on the disconnect message
                 if self._health is not None:
                     await _cancel_running(self._health)
-                self._app_scope.cancel()
+                self.stop()
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
@@ -270,7 +325,10 @@ class _Exchange:
                 self.replaced = True
                 return
             self.started = True
-            if self._app_scope.deadline != math.inf:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            elif self._app_scope is not None and self._app_scope.deadline != math.inf:
                 self._app_scope.deadline = math.inf
         elif self.replaced:
             return
