@@ -41,6 +41,7 @@ from lnob_api.cache.store import ResponseCache
 from lnob_api.cli_admin.common import in_transaction
 from lnob_api.config import Settings
 from lnob_api.db.request import EngineDatabase
+from lnob_api.graphql.fastlane import FastLane
 
 LEASE = 2.0
 LOOKUP = "query($id: ID!) { dataset(id: $id) { title coalition { name } } }"
@@ -459,6 +460,8 @@ async def test_readers_on_b_racing_a_revocation_on_a(
             assert response.json()["data"]["grantRevoke"]["userErrors"] == [], response.text
 
     hits = b.cache.hits
+    lane = _lane(b)
+    lane_hits = lane.served_hits
     readers = [asyncio.ensure_future(read()) for _ in range(6)]
     try:
         # when A acknowledges the revocation while they read (B slow to hear it, or not)
@@ -483,8 +486,20 @@ async def test_readers_on_b_racing_a_revocation_on_a(
     before = [seen for started, seen in log if started < acknowledged[0]]
     after = [seen for started, seen in log if started > acknowledged[0]]
     assert b.cache.hits > hits
+    assert lane.served_hits > lane_hits  # the fast lane answered hits (graphql.fasthit)
     assert "old" in before, log
     assert len(after) >= 30 and set(after) == {"refused"}, log
+
+
+def _lane(worker: Worker) -> FastLane:
+    """The worker's fast lane, which answers its cache's hits before the whole stack."""
+    app: Any = worker.client._transport.app  # type: ignore[attr-defined]
+    if app.middleware_stack is None:
+        app.middleware_stack = app.build_middleware_stack()
+    layer = app.middleware_stack
+    while not isinstance(layer, FastLane):
+        layer = layer.app
+    return layer
 
 
 class TestAnnouncement:
