@@ -183,7 +183,8 @@ def create_raw_app(pool: Any = None) -> Callable[[Scope, Receive, Send], Awaitab
 
 # -- configurations -------------------------------------------------------------------------
 
-_UVICORN = [sys.executable, "-m", "uvicorn", "--factory", "--host", "127.0.0.1"]
+# as ``lnob-api serve`` starts its workers: each on a listening socket of its own
+_UVICORN = [sys.executable, "-m", "bench.uvicorn_sockets", "--factory", "--host", "127.0.0.1"]
 _UVICORN += ["--log-level", "warning", "--no-access-log", "--proxy-headers"]
 _GRANIAN = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory"]
 _GRANIAN += ["--host", "127.0.0.1", "--log-level", "warning", "--no-access-log"]
@@ -198,11 +199,14 @@ class Config:
     name: str
     server: str  # "uvicorn" or "granian" (the module that must be importable)
     argv: tuple[str, ...]  # after the server's common arguments; "{port}" and "{workers}"
+    shared_socket: bool = False  # uvicorn's own workers, all on one listening socket
 
 
 CONFIGS = [
     # as ``lnob-api serve`` runs it: uvloop and httptools (uvicorn's "auto"), no access log
     Config("uvicorn", "uvicorn", (_FLOOR,)),
+    # uvicorn's own --workers: one socket shared, an idle worker accepting a burst (workers.py)
+    Config("uvicorn shared socket", "uvicorn", (_FLOOR,), shared_socket=True),
     Config("uvicorn h11", "uvicorn", ("--http", "h11", _FLOOR)),
     Config("uvicorn asyncio loop", "uvicorn", ("--loop", "asyncio", _FLOOR)),
     Config(
@@ -226,6 +230,8 @@ CONFIGS = [
 
 def _command(config: Config, port: int, workers: int) -> list[str]:
     common = _UVICORN if config.server == "uvicorn" else _GRANIAN
+    if config.shared_socket:
+        common = [sys.executable, "-m", "uvicorn", *_UVICORN[3:]]
     return [*common, "--port", str(port), "--workers", str(workers), *config.argv]
 
 

@@ -223,7 +223,10 @@ class TestWorkers:
         # given: 32 clients, each keeping its connection open (as a load generator's do)
         port = int(server.url.rsplit(":", 1)[1])
         supervisor = psutil.Process(server.process.pid)
-        workers = _workers(supervisor, port)
+        # (a worker listens once it has started: the fixture waited for one of them)
+        deadline = time.monotonic() + 120
+        while len(workers := _workers(supervisor, port)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
         clients = [httpx.Client(base_url=server.url, timeout=30) for _ in range(32)]
         try:
             # when
