@@ -4,7 +4,7 @@
         [--workload W3] [--principal anonymous|agency] [-n 2000] [--compiled on|off] [--top 30]
         [--cache on|off|miss]
         [--ab driver|cost|lane|fold|standin|view|shelf|lean|shape|hot|convert|where|literal|refill
-        |values|arguments|arm|variables|server|hit|fastlane|runner|native|bareout
+        |values|arguments|arm|variables|server|hit|fastlane|runner|native|bareout|twostep
         --rounds 10]
 
 Drives the whole ASGI app (every middleware, as ``lnob-api serve`` builds it, with the
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import dataclasses
 import json
@@ -204,6 +205,10 @@ def _toggle(app: Any, change: str, on: bool) -> None:
         from lnob_api.graphql import fastlane
 
         fastlane.ENABLED = on
+    if change == "twostep":  # a root windowed page's head first (issue 12, brief w2walk)
+        from lnob_api.graphql import compiled as compiled_module
+
+        compiled_module.TWO_STEP = on
     if change == "variables":
         from lnob_api.graphql import compiled as compiled_module
 
@@ -274,6 +279,7 @@ AB = (
     "runner",
     "bareout",
     "native",
+    "twostep",
 )
 
 
@@ -282,19 +288,25 @@ async def _ab(args: Any, app: Any, one: Callable[[int], Awaitable[Any]], title: 
     goes first); prints CPU ms per request of each side and the median ratio on/off."""
     cpu: dict[bool, list[float]] = {False: [], True: []}
     wall: dict[bool, list[float]] = {False: [], True: []}
-    ratios = []
+    backend: dict[bool, list[float]] = {False: [], True: []}
+    ratios, backend_ratios = [], []
+    pids = await _backend_pids(app)
     for round_ in range(args.rounds):
-        got = {}
+        got, server = {}, {}
         for on in (False, True) if round_ % 2 == 0 else (True, False):
             _toggle(app, args.ab, on)
             await one(round_)  # the first request after a switch is not counted
             started, clock = time.process_time(), time.perf_counter()
+            served = _backend_cpu(pids)
             for i in range(args.n):
                 await one(i)
             got[on] = (time.process_time() - started) * 1000 / args.n
+            server[on] = (_backend_cpu(pids) - served) * 1000 / args.n
             wall[on].append(args.n / (time.perf_counter() - clock))
             cpu[on].append(got[on])
+            backend[on].append(server[on])
         ratios.append(got[True] / got[False])
+        backend_ratios.append(server[True] / server[False] if server[False] else float("nan"))
     sent = {on: await _statements(app, args.ab, on, one) for on in (False, True)}
     _toggle(app, args.ab, True)
     off, on_ = statistics.median(cpu[False]), statistics.median(cpu[True])
@@ -304,8 +316,31 @@ async def _ab(args: Any, app: Any, one: Callable[[int], Awaitable[Any]], title: 
         f"on {on_:.3f} ms CPU/req {rate_on:.0f} req/s, CPU on/off "
         f"{statistics.median(ratios):.3f} (median of {args.rounds} rounds of {args.n}; req/s: "
         "one request at a time, PostgreSQL's time included); statements per request off "
-        f"{sent[False]:.2f}, on {sent[True]:.2f}"
+        f"{sent[False]:.2f}, on {sent[True]:.2f}; PostgreSQL backend CPU/req off "
+        f"{statistics.median(backend[False]):.3f} ms, on {statistics.median(backend[True]):.3f}"
+        f" ms, on/off {statistics.median(backend_ratios):.3f} (the pool's {len(pids)} backends)"
     )
+
+
+async def _backend_pids(app: Any) -> list[int]:
+    """The server processes of the app's pooled connections (each opened now)."""
+    engine = app.state.database.target.engine
+    conns = [await engine.raw_connection() for _ in range(engine.sync_engine.pool.size())]
+    pids = [proxied.driver_connection.get_server_pid() for proxied in conns]
+    for proxied in conns:
+        proxied.close()
+    return pids
+
+
+def _backend_cpu(pids: list[int]) -> float:
+    """CPU seconds the server processes ``pids`` have used (``/proc``)."""
+    from bench import pg_settings
+
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):  # a connection closed and reopened since
+            total += pg_settings._cpu(pid)
+    return total
 
 
 async def _statements(
@@ -386,7 +421,9 @@ async def _all_misses(
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--workload", default="W3")
+    parser.add_argument(
+        "--workload", default="W3", help="a name of bench/workloads.py or statement_ab.EXTRA"
+    )
     parser.add_argument("--principal", default="anonymous", choices=("anonymous", "agency"))
     parser.add_argument("-n", type=int, default=2000, help="requests profiled")
     parser.add_argument("--compiled", default="on", choices=("on", "off"))
@@ -426,7 +463,8 @@ async def main() -> None:
         "read's) one statement run in the request's task instead of a shielded task of its own; "
         "native: the lane's outage middleware stops its app by cancelling the request's task "
         "instead of through an anyio cancel scope; bareout: the lane's endpoint without any "
-        "outage middleware, the most trimming it could save)",
+        "outage middleware, the most trimming it could save; twostep: a plan with root windowed "
+        "pages runs their heads alone first, the whole form only when one falls short)",
     )
     parser.add_argument("--rounds", type=int, default=10, help="A/B rounds (-n requests each)")
     parser.add_argument(
@@ -445,7 +483,9 @@ async def main() -> None:
     from lnob_api.config import Settings
 
     url = given_database()
-    workload = next(w for w in WORKLOADS if w.name == args.workload)
+    from bench.statement_ab import EXTRA
+
+    workload = next(w for w in (*WORKLOADS, *EXTRA) if w.name == args.workload)
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
         variants = [api for api, _ in await workload.variants(conn)][:50]

@@ -5,9 +5,11 @@
     BENCH_DATABASE_URL=postgresql://... .venv/bin/python -m bench.statement_ab --against FILE \\
         [--only W2,W2b] [--rounds 6] [-n 40] [--plans] [--indicator 5.5.1]
 
-``--save`` captures each workload's one statement (``bench/workloads.py``, first variant,
+``--save`` captures each workload's statements (``bench/workloads.py``, first variant,
 anonymous and as the benchmark agency: ``bench/pg_settings.capture``) from this checkout and
-writes it as JSON. ``--against`` captures them again from this checkout and replays both sides on the
+writes them as JSON: a plan's two-step form (``graphql.compiled.TWO_STEP``) is its head, then
+its whole form, run in turn until one's data is not NULL, as the app runs them (each side's
+request is that sequence); ``--one-step`` captures the whole form alone. ``--against`` captures them again from this checkout and replays both sides on the
 same database, the sides alternating per round: both must return the same JSON; then per
 workload the statement's length, EXPLAIN (ANALYZE, BUFFERS)'s execution time, and the backend's
 CPU per request from ``/proc`` as the app runs it (a prepared statement per connection,
@@ -129,20 +131,47 @@ async def _execution_ms(conn: asyncpg.Connection, sql: str, params: Any) -> tupl
     return (float(found.group(1)) if found else float("nan")), text
 
 
-async def _cpu_per_request(dsn: str, sql: str, params: Any, n: int) -> float:
-    """Backend CPU seconds per execution of the prepared statement, after six warm-ups."""
+async def _answer(run: Any, steps: Any) -> Any:
+    """The rows of the first of ``steps`` whose first row's data is not NULL (the last one's
+    otherwise), as ``graphql.compiled.answered`` runs them: ``run(index, params)``."""
+    rows = []
+    for index, (_sql, params) in enumerate(steps):
+        rows = await run(index, params)
+        if not rows or rows[0][0] is not None:
+            return rows
+    return rows
+
+
+async def _cpu_per_request(dsn: str, steps: Any, n: int) -> float:
+    """Backend CPU seconds per request (its steps' prepared statements), after six warm-ups."""
     conn = await asyncpg.connect(dsn, server_settings=SETTINGS)
     try:
         pid = conn.get_server_pid()
-        statement = await conn.prepare(sql)
+        prepared = [await conn.prepare(sql) for sql, _ in steps]
+
+        async def run(index: int, params: Any) -> Any:
+            return await prepared[index].fetch(*params)
+
         for _ in range(6):
-            await statement.fetch(*params)
+            await _answer(run, steps)
         started = pg_settings._cpu(pid)
         for _ in range(n):
-            await statement.fetch(*params)
+            await _answer(run, steps)
         return (pg_settings._cpu(pid) - started) / n
     finally:
         await conn.close()
+
+
+def _with_whole(seen: Any, whole: Any) -> Any:
+    """Each workload's captured steps, followed by its whole form (``whole``'s one statement)
+    when they do not hold it: a head that answered the first variant may fall short of
+    another's (``--indicator``)."""
+    out = {}
+    for name, steps in seen.items():
+        last = whole.get(name, [None])[0]
+        known = [sql for sql, _ in steps]
+        out[name] = steps if last is None or last[0] in known else [*steps, last]
+    return out
 
 
 def _for_indicator(statements: Any, first: str, code: str) -> list[tuple[str, Any]]:
@@ -159,10 +188,17 @@ async def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated workload names")
     parser.add_argument("--plans", action="store_true", help="print each new plan")
     parser.add_argument("--indicator", help="W2 and W2b for this indicator code")
+    parser.add_argument("--one-step", action="store_true", help="the whole form alone")
     args = parser.parse_args()
     url = given_database()
     dsn = embedded.psql_url(url)
-    seen = await pg_settings.capture(url, compiled=True, extra=EXTRA)
+    from lnob_api.graphql import compiled
+
+    compiled.TWO_STEP = False
+    whole = await pg_settings.capture(url, compiled=True, extra=EXTRA)
+    compiled.TWO_STEP = not args.one_step
+    seen = whole if args.one_step else await pg_settings.capture(url, compiled=True, extra=EXTRA)
+    seen = _with_whole(seen, whole)
     if args.save:
         args.save.write_text(json.dumps(seen))
         print(f"saved {len(seen)} workloads' statements to {args.save}")
@@ -190,24 +226,30 @@ async def main() -> None:
         for name, statements in seen.items():
             if (wanted and name.split()[0] not in wanted) or name not in before:
                 continue
-            sides = {"before": before[name][0], "after": statements[0]}
-            rows = {side: await conn.fetch(sql, *p) for side, (sql, p) in sides.items()}
+            sides = {"before": before[name], "after": statements}
+            rows = {}
+            for side, steps in sides.items():
+
+                async def run(index: int, params: Any, steps: Any = steps) -> Any:
+                    return await conn.fetch(steps[index][0], *params)
+
+                rows[side] = await _answer(run, steps)
             if rows["before"] != rows["after"]:
-                raise SystemExit(f"{name}: the new statement answers differently")
+                raise SystemExit(f"{name}: the new statements answer differently")
             execution: dict[str, list[float]] = {"before": [], "after": []}
             cpu: dict[str, list[float]] = {"before": [], "after": []}
             ratios = []
             text = ""
             for round_ in range(args.rounds):
                 for side in ("before", "after") if round_ % 2 == 0 else ("after", "before"):
-                    sql, params = sides[side]
+                    sql, params = sides[side][0]
                     ms, plan = await _execution_ms(conn, sql, params)
                     execution[side].append(ms)
                     text = plan if side == "after" else text
-                    cpu[side].append(await _cpu_per_request(dsn, sql, params, args.n))
+                    cpu[side].append(await _cpu_per_request(dsn, sides[side], args.n))
                 ratios.append(cpu["after"][-1] / cpu["before"][-1] if cpu["before"][-1] else 0)
             print(
-                f"| {name} | {len(sides['before'][0]):,} | {len(sides['after'][0]):,}"
+                f"| {name} | {len(sides['before'][0][0]):,} | {len(sides['after'][0][0]):,}"
                 f" | {med(execution['before']):.2f} | {med(execution['after']):.2f}"
                 f" | {med(cpu['before']) * 1000:.2f} | {med(cpu['after']) * 1000:.2f}"
                 f" | {med(ratios):.3f} |",

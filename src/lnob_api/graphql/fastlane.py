@@ -13,7 +13,9 @@ next identical request is answered by this outermost layer alone:
   again inside the statement and settled (``auth.deferred``), never skipped;
 - the rate limit charged as the compiled path charges it (its headers and ``throttleStatus``);
 - the outage middleware itself around the statement (503/504, the deadline, the client leaving);
-- the statement on a pooled connection, and the body formed as the compiled path forms it.
+- the statement on a pooled connection, and the body formed as the compiled path forms it
+  (a two-step plan's head, unless it fell short of the remembered request or its plan skips
+  it, then its whole form when the head falls short now: ``graphql.compiled.answered``).
 
 Anything else steps aside to the whole stack, which is always correct: an unknown request, a
 compressed answer asked for (``Accept-Encoding``), a query string, tracing, a token that is not
@@ -55,10 +57,10 @@ from typing import Any
 from lnob_api.auth.deferred import STATE_KEY, DeferredCheck
 from lnob_api.auth.middleware import BearerAuthMiddleware
 from lnob_api.auth.principal import ANONYMOUS
-from lnob_api.auth.principal_repository import with_principal_facts
 from lnob_api.auth.tokens import InvalidToken
 from lnob_api.db import availability
 from lnob_api.db.request import RequestDb
+from lnob_api.graphql import compiled as reads
 from lnob_api.graphql import fasthit, lane_http
 from lnob_api.graphql.compiled import NOTE_KEY, observed, response_body
 from lnob_api.idempotency.service import principal_key
@@ -110,18 +112,22 @@ class Answer:
     cache: Any = None
     cached: Any = None
     entry_headers: tuple[tuple[str, str], ...] = ()
+    # A two-step plan's head (statement, parameters), run before ``sql`` (its whole form)
+    # when ``graphql.compiled.TWO_STEP``: ``sql`` runs when the head's data is NULL.
+    head: tuple[str, tuple[Any, ...]] | None = None
 
 
 class Note:
     """The compiled path's report of a request the lane watches (``graphql.compiled``)."""
 
-    __slots__ = ("body", "calls", "found", "plan")
+    __slots__ = ("body", "calls", "found", "head", "plan")
 
     def __init__(self) -> None:
         self.calls = 0
         self.found: tuple[str, tuple[Any, ...], bool, int, str | None] | None = None
         self.body = b""
         self.plan: tuple[Any, Any] | None = None
+        self.head: tuple[str, tuple[Any, ...]] | None = None
 
     def compiled(
         self,
@@ -132,13 +138,16 @@ class Note:
         operation: str | None,
         body: bytes,
         plan: tuple[Any, Any] | None = None,
+        head: tuple[str, tuple[Any, ...]] | None = None,
     ) -> None:
-        """The statement a request's compiled read ran, the body it wrote and the plan (its
-        key and the plan) the statement is of."""
+        """The statement a request's compiled read ran (its plan's whole form), the body it
+        wrote, the plan (its key and the plan) the statement is of, and the head to run
+        first (``graphql.compiled.answered``)."""
         self.calls += 1
         self.found = (sql, arguments, bearer, requested, operation)
         self.body = body
         self.plan = plan
+        self.head = head
 
 
 class FastLane:
@@ -316,6 +325,7 @@ class FastLane:
             cache=cache,
             cached=cached,
             entry_headers=entry_headers,
+            head=note.head,
         )
         if len(self.answers) > ANSWERS:
             self.answers.popitem(last=False)
@@ -427,12 +437,12 @@ class FastLane:
         db = RequestDb(self.graphql.database)
         db.single_read()
         db.read_only(principal_key(answer.principal))
-        sql, arguments = answer.sql, answer.arguments
-        if check is not None:
-            sql = with_principal_facts(sql, len(arguments))
-            arguments = (*arguments, *check.arguments)
+        steps = [(answer.sql, answer.arguments)]
+        if answer.head is not None and reads.TWO_STEP:
+            steps = [answer.head, *steps]
         try:
-            row = await db.driver_row(sql, arguments)
+            facts = check.arguments if check is not None else None
+            row, _ = await reads.answered(db.driver_row, steps, facts)
             await db.close()
         except Exception as exc:
             await db.close(failed=True)

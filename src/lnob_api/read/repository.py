@@ -235,6 +235,7 @@ def windowed(
     bounds: Bounds | None = None,
     *,
     filters: Sequence[ColumnElement[bool]] = (),
+    suffix: str = "",
 ) -> sa.Select[Any]:
     """A forward page in key order that stays fast when most rows are invisible.
 
@@ -260,12 +261,15 @@ def windowed(
     The window is a span of key values, the first key after the cursor plus ``window``: one
     index probe (``min``), where the ``max`` of the next ``window`` keys read them all (0.3 ms
     a page at 5,000). It holds at most ``window`` keys; any edge gives the same rows.
+
+    ``suffix`` ends the name of each of its CTEs: another page in the same statement names
+    its own with another.
     """
     bounds = bounds or Bounds.of(args)
     hoisted: dict[int, ColumnElement[Any]] = {}
     if SHARED_LOOKUPS:
-        base = _shared(base, base, hoisted)
-        filters = [_shared(each, base, hoisted) for each in filters]
+        base = _shared(base, base, hoisted, suffix)
+        filters = [_shared(each, base, hoisted, suffix) for each in filters]
     key = source.table.c[source.key]
     first = sa.select(sa.func.min(key).label("key"))
     if bounds.after is not None:
@@ -274,18 +278,21 @@ def windowed(
     # a MATERIALIZED CTE computed once, read through a CTE scan (as scalar subqueries written
     # into every use, the generic plan held 5 index probes for ``min`` and 4-6 aggregates over
     # ``head``, each set up on every execution: W2 at 1M rows, backend CPU -5 %).
-    start = _once(first.correlate(None).cte("start"))
+    start = _once(first.correlate(None).cte("start" + suffix))
     edge = start + window
     # ``key >= start`` says nothing new on a first page, but makes the window a range to the
     # planner (a fraction of the rows, where ``key <= edge`` alone is a third of the table):
     # it walks the (column, key) index over the window instead of bitmap-reading every row of
     # the filter (a dataset and an indicator at 1M rows: 3,031 rows read for 12).
-    head = apply_page(base.where(key >= start, key <= edge), source.order, args, bounds).cte("head")
-    in_head = _once(sa.select(sa.func.count().label("key")).select_from(head).cte("found"))
+    head = apply_page(base.where(key >= start, key <= edge), source.order, args, bounds).cte(
+        "head" + suffix
+    )
+    counted = sa.select(sa.func.count().label("key")).select_from(head)
+    in_head = _once(counted.cte("found" + suffix))
     parts: list[sa.CTE] = [head]
     walked = _walked_columns(source, filters)
     if walked:
-        walk, edge = _walk(source, base, args, bounds, window, walked, edge, in_head)
+        walk, edge = _walk(source, base, args, bounds, window, walked, edge, in_head, suffix)
         parts.append(walk)
     beyond = (
         apply_page(base.where(key > edge), source.order, args, bounds)
@@ -301,6 +308,28 @@ def windowed(
     return sa.select(both).order_by(both.c[source.order[0].label]).limit(bounds.limit)
 
 
+def window_head(
+    source: Source,
+    base: sa.Select[Any],
+    args: PageArgs,
+    window: int,
+    bounds: Bounds,
+    *,
+    suffix: str = "",
+) -> sa.Select[Any]:
+    """``windowed``'s ``head`` alone: the page's rows among the next ``window`` keys, in key
+    order, at most ``bounds.limit``. Every key beyond the window is larger, so when it holds as
+    many rows as the page reads, they are ``windowed``'s rows; with fewer, only ``windowed``
+    can say what follows (the compiled path's first step, ``graphql.compiled``: the caller
+    checks the count and runs the whole form when it falls short). ``suffix`` as there."""
+    key = source.table.c[source.key]
+    first = sa.select(sa.func.min(key).label("key"))
+    if bounds.after is not None:
+        first = first.where(key > bound(bounds.after[0], key))
+    start = _once(first.correlate(None).cte("start" + suffix))
+    return apply_page(base.where(key >= start, key <= start + window), source.order, args, bounds)
+
+
 # The conditions' lookups that read no row of the page's own FROMs (the visible datasets'
 # ids, an indicator's id by its code) are each a MATERIALIZED CTE read by every part, instead
 # of a copy of their plan in each of ``head``, ``walk`` and ``rest`` (each set up on every
@@ -308,7 +337,9 @@ def windowed(
 SHARED_LOOKUPS = True
 
 
-def _shared(given: Any, base: sa.Select[Any], hoisted: dict[int, ColumnElement[Any]]) -> Any:
+def _shared(
+    given: Any, base: sa.Select[Any], hoisted: dict[int, ColumnElement[Any]], suffix: str
+) -> Any:
     """``given`` with each lookup of ``base``'s conditions that ``_independent`` finds
     replaced by one CTE's value (``hoisted``: the replacements made, by the lookup's id)."""
     outer = {id(each) for each in _leaves(base.get_final_froms())}
@@ -325,7 +356,7 @@ def _shared(given: Any, base: sa.Select[Any], hoisted: dict[int, ColumnElement[A
         if not _independent(element, outer):
             # Never into another subquery: a lookup inside one may read its FROMs.
             return element if _scope(element) else None
-        value = _once(sa.select(element.label("key")).cte(f"lookup{len(hoisted)}"))
+        value = _once(sa.select(element.label("key")).cte(f"lookup{len(hoisted)}{suffix}"))
         if not isinstance(element, ScalarSelect):  # an array: ANY reads it, not its rows
             value = sa.cast(value, postgresql.ARRAY(element.clauses.clauses[0].type))
         hoisted[id(element)] = value
@@ -440,6 +471,7 @@ def _walk(
     walked: Sequence[ColumnElement[bool]],
     edge: ColumnElement[Any],
     found: ColumnElement[Any],
+    suffix: str,
 ) -> tuple[sa.CTE, ColumnElement[Any]]:
     """The part of a windowed page between ``head`` and ``rest``, and the key it ends at.
 
@@ -471,7 +503,7 @@ def _walk(
         sa.select(
             found.label("found"), *(s.label(name) for s, name in zip(seen, labels, strict=True))
         )
-        .cte("counts")
+        .cte("counts" + suffix)
         .prefix_with("MATERIALIZED")
     )
     fewest = (
@@ -488,17 +520,17 @@ def _walk(
     chosen = sa.case(*((counts.c[name] == fewest, n) for n, name in enumerate(labels)))
     span = sa.select(
         sa.case((wanted <= window, wanted), else_=0).label("n"), chosen.label("chosen")
-    ).cte("span")
+    ).cte("span" + suffix)
     n, which = (sa.select(c).scalar_subquery() for c in (span.c.n, span.c.chosen))
     branches = [
         _next_keys(source, each, edge, n if len(walked) == 1 else sa.case((which == i, n), else_=0))
         for i, each in enumerate(walked)
     ]
-    keys = (branches[0] if len(branches) == 1 else sa.union_all(*branches)).cte("keys")
+    keys = (branches[0] if len(branches) == 1 else sa.union_all(*branches)).cte("keys" + suffix)
     listed = sa.func.array(sa.select(keys.c.key).scalar_subquery())
     inner = apply_page(base.where(key == sa.any_(listed)), source.order, args, bounds)
     inner = inner.limit(bounds.limit - found)  # only the rows ``head`` did not find
-    walk = sa.select(inner.subquery("walked")).where(found <= bounds.size).cte("walk")
+    walk = sa.select(inner.subquery("walked")).where(found <= bounds.size).cte("walk" + suffix)
     last = sa.select(sa.func.max(keys.c.key)).scalar_subquery()
     return walk, sa.case((n == 0, edge), else_=last)
 

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -85,23 +85,19 @@ def fallback(reason: str) -> None:
 
 
 @dataclass
-class Plan:
-    """A compiled statement and how a request fills its parameters."""
+class Form:
+    """One compiled statement and how a request fills its parameters."""
 
     sql: str
     names: tuple[str, ...]  # the positional parameters ($1, $2...), by name
     constants: dict[str, Any]  # every parameter's value when the plan was built
     processors: dict[str, Callable[[Any], Any]]
-    binds: Binds
-    sites: list[Site]
     stand_ins: dict[str, Any]  # the parameters holding the principal's ids (principals.py)
 
     @classmethod
-    def of(cls, compiler: Compiler, standing: StandIn) -> Plan:
-        """The plan of ``compiler``, built for ``standing.principal``."""
-        compiled = compiler.statement().compile(
-            dialect=_DIALECT, compile_kwargs={"render_postcompile": True}
-        )
+    def of(cls, statement: Any, standing: StandIn) -> Form:
+        """The form of ``statement``, built for ``standing.principal``."""
+        compiled = statement.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
         if written_into(compiled.string, standing):
             raise Unsupported("principal_in_sql")
         constants = dict(compiled.params)
@@ -110,8 +106,6 @@ class Plan:
             names=tuple(compiled.positiontup or ()),
             constants=constants,
             processors=dict(getattr(compiled, "_bind_processors", {}) or {}),
-            binds=compiler.binds,
-            sites=compiler.sites,
             stand_ins=planned_stand_ins(constants, standing),
         )
 
@@ -128,6 +122,100 @@ class Plan:
             processor = self.processors.get(name)
             out.append(processor(value) if processor is not None else value)
         return tuple(out)
+
+
+# The two-step form of a plan with root windowed pages (``read.repository.windowed``): a first
+# statement reads each page's ``head`` alone, and its ``data`` is NULL when one falls short;
+# only then does the whole form run (``walk`` and ``rest`` set up in every execution were a
+# fifth of W2's statement time, though ``head`` nearly always fills a dense indicator's page).
+# False: the whole form alone (bench/request_profile.py --ab twostep).
+TWO_STEP = True
+# A plan runs its head first while the share of its requests that the head left short
+# (weighted: each request counts HEAD_WEIGHT of it) stays below HEAD_MISSES; above it (a caller
+# who sees few rows) the whole form runs at once, and the head is tried again every
+# HEAD_PROBE requests, so that a plan whose pages fill again goes back to it.
+HEAD_MISSES = 0.125
+HEAD_WEIGHT = 0.125
+HEAD_PROBE = 32
+
+
+@dataclass
+class Plan:
+    """A compiled plan: its statement, its two-step form's first one, and the parameters."""
+
+    full: Form
+    head: Form | None  # the two-step form's first statement (None: the full form alone)
+    binds: Binds
+    sites: list[Site]
+    misses: float = 0.0  # the weighted share of requests the head left short
+    skipped: int = 0  # requests that went straight to the full form since the last probe
+
+    @classmethod
+    def of(cls, compiler: Compiler, standing: StandIn) -> Plan:
+        """The plan of ``compiler``, built for ``standing.principal``."""
+        full = Form.of(compiler.statement(), standing)
+        head = None
+        if compiler.windows:
+            head = _head_form(compiler, standing)
+        return cls(full=full, head=head, binds=compiler.binds, sites=compiler.sites)
+
+    def steps(self) -> tuple[Form, ...]:
+        """The forms to run in turn until one answers (the first one's data not NULL)."""
+        if self.head is None or not TWO_STEP:
+            return (self.full,)
+        if self.misses < HEAD_MISSES:
+            return (self.head, self.full)
+        self.skipped += 1
+        if self.skipped < HEAD_PROBE:
+            return (self.full,)
+        self.skipped = 0
+        return (self.head, self.full)
+
+    def learn(self, filled: bool) -> None:
+        """What a request's head did (True: it answered alone)."""
+        self.misses += HEAD_WEIGHT * ((0.0 if filled else 1.0) - self.misses)
+
+
+def _head_form(compiler: Compiler, standing: StandIn) -> Form | None:
+    """The two-step form's first statement: the same operation built again with each root
+    windowed page reading its ``head`` alone. None when it cannot be (a page not at the root)
+    or its parameters are not the plan's (the same request values fill both)."""
+    again = Compiler(
+        schema=compiler.schema,
+        op=compiler.op,
+        principal=compiler.principal,
+        language=compiler.language,
+        max_page=compiler.max_page,
+        head_only=True,
+    )
+    try:
+        statement = again.statement()
+        if again.binds.getters.keys() != compiler.binds.getters.keys():
+            return None
+        return Form.of(statement, standing)
+    except Unsupported:
+        return None
+    except Exception:  # a gap in the head form must never cost the plan its whole form
+        log.exception("compiling a plan's head failed; its whole form answers alone")
+        return None
+
+
+async def answered(
+    run: Callable[[str, tuple[Any, ...]], Awaitable[Any]],
+    steps: Sequence[tuple[str, tuple[Any, ...]]],
+    facts: tuple[Any, ...] | None,
+) -> tuple[Any, int]:
+    """The row of the first of ``steps`` (statement, parameters) whose ``data`` is not NULL,
+    run by ``run``, and its index; with ``facts`` (a deferred bearer check's parameters),
+    each statement reads the token's facts too (``with_principal_facts``)."""
+    for index, (sql, arguments) in enumerate(steps):
+        if facts is not None:
+            sql = with_principal_facts(sql, len(arguments))
+            arguments = (*arguments, *facts)
+        row = await run(sql, arguments)
+        if row is None or row[0] is not None or index == len(steps) - 1:
+            return row, index
+    raise AssertionError("no steps")
 
 
 def skeleton(value: Any) -> Hashable:
@@ -415,18 +503,18 @@ class CompiledReads:
             return _fell("throttled")
         db: RequestDb = context.db
         db.read_only(principal_key(context.principal))
-        arguments = plan_arguments = plan.arguments(values, standing)
-        sql = plan.sql
+        forms = plan.steps()
+        steps = [_step(form, values, standing) for form in forms]
         noted = _noted(context)
-        if bearer is not None:  # the bearer check in the same statement
-            sql = with_principal_facts(sql, len(arguments))
-            arguments = (*arguments, *bearer.arguments)
+        facts = bearer.arguments if bearer is not None else None  # the check in the statement
+
+        async def run(sql: str, arguments: tuple[Any, ...]) -> Any:
+            if self.driver:
+                return await db.driver_row(sql, arguments)
+            return await db.isolated(_session_read(sql, arguments))
 
         try:
-            if self.driver:
-                row = await db.driver_row(sql, arguments)
-            else:
-                row = await db.isolated(_session_read(sql, arguments))
+            row, index = await answered(run, steps, facts)
             await db.close()
         except Exception as exc:
             failure = availability.note(exc)
@@ -444,6 +532,8 @@ class CompiledReads:
             context.db = RequestDb(self.database)
             return _fell("error")
         assert row is not None
+        if len(forms) > 1:
+            plan.learn(index == 0)
         if bearer is not None and not bearer.settle(tuple(row)[2:]):
             return RESTART  # read for a principal that changed: never answered
         data, actual = row[0], int(row[1])
@@ -465,14 +555,21 @@ class CompiledReads:
         }
         body = response_body(data, cost, lean=lean)
         if noted is not None:  # the fast lane's record of this request (graphql.fastlane)
+            # The whole form, and the head to run first unless it fell short or the plan
+            # skips it (it is offered with TWO_STEP off: the lane reads the switch itself).
+            head, filled = None, len(forms) > 1 and index == 0
+            if plan.head is not None and (filled or not TWO_STEP):
+                head = steps[0] if filled else _step(plan.head, values, standing)
+            sql, arguments = steps[-1]
             noted.compiled(
-                plan.sql,
-                plan_arguments,
+                sql,
+                arguments,
                 bearer is not None,
                 requested,
                 operation_name,
                 body,
                 (key, plan),
+                head=head,
             )
         observed(self.settings, operation_name, time.perf_counter() - started)
         return Compiled(body, cost)
@@ -552,6 +649,11 @@ def response_body(data: str, cost: dict[str, Any], *, lean: bool = True) -> byte
 NOTE_KEY = "lnob_fastlane_note"
 
 
+def _step(form: Form, values: dict[str, Any], standing: StandIn) -> tuple[str, tuple[Any, ...]]:
+    """A form's statement and this request's parameters of it."""
+    return form.sql, form.arguments(values, standing)
+
+
 def _noted(context: Any) -> Any:
     """The fast lane's record of this request, if it keeps one."""
     scope = getattr(getattr(context, "request", None), "scope", None)
@@ -607,6 +709,7 @@ __all__ = [
     "Compiled",
     "CompiledReads",
     "RawResponse",
+    "answered",
     "fallback",
     "observed",
     "response_body",

@@ -95,6 +95,12 @@ class Compiler(Joins, Pages):
     _made: set[str] = field(default_factory=set)
     # to-ones joined to their parents' rows, by the field's first node (``joined``)
     _joined: dict[int, list[Joined]] = field(default_factory=dict)
+    # The first step of the two-step form (``pages.Pages``): root windowed pages read only
+    # their ``head``, and ``data`` is NULL when one of them falls short.
+    head_only: bool = False
+    heads: list[tuple[sa.FromClause, ColumnElement[bool]]] = field(default_factory=list)
+    windows: int = 0
+    head_bounds: Any = None
 
     def site(self, refresh: Any) -> int:
         self.sites.append(Site(refresh))
@@ -111,7 +117,10 @@ class Compiler(Joins, Pages):
         if root is None or self.op.definition.operation.value != "query":
             raise Unsupported("not_a_query")
         built = self.object_of(root, self.op.definition.selection_set, None, None)
-        stmt: Any = sa.select(built.text.label("data"), built.cost.label("cost"))
+        text = built.text
+        if self.head_only:
+            text = self.head_text(built)
+        stmt: Any = sa.select(text.label("data"), built.cost.label("cost"))
         if not built.laterals:
             stmt = joined_to(stmt, None, [])
         else:
@@ -127,6 +136,17 @@ class Compiler(Joins, Pages):
             prune.prune(stmt, made | self.fresh)
         result: sa.Select[Any] = stmt
         return result
+
+    def head_text(self, built: Built) -> Text:
+        """The response's text when every head-only page filled its page, else NULL (each
+        page's aggregate must be a root lateral, in the statement's one row)."""
+        if not self.heads:
+            raise Unsupported("no_head")
+        roots = {id(each) for each in built.laterals}
+        if any(id(agg) not in roots for agg, _ in self.heads):
+            raise Unsupported("nested_head")
+        filled = sa.and_(*(test for _, test in self.heads))
+        return sa.type_coerce(sa.case((filled, built.text)), sa.Text)
 
     def name(self, kind: str) -> str:
         made = f"{kind}{next(self._names)}"

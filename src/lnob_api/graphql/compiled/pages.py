@@ -59,6 +59,12 @@ class Pages:
     max_page: int
     binds: Binds
     fresh: set[int]
+    # The two-step form (``graphql.compiled``): root windowed pages read ``head`` alone, and
+    # each says in ``heads`` (its items' aggregate, the test) whether that filled it.
+    head_only: bool
+    heads: list[tuple[sa.FromClause, ColumnElement[bool]]]
+    windows: int  # windowed pages read (either form)
+    head_bounds: Any  # the last head-only page's bounds, for ``connection``
 
     def site(self, refresh: Any) -> int:
         raise NotImplementedError
@@ -160,12 +166,14 @@ class Pages:
         if isinstance(relation, Source):
             base = relation.scoped(self.principal).where(*where)
             rows = self.root_rows(relation, base, order, page, at, where)
+            head, self.head_bounds = self.head_bounds, None
             count_of = base
             windowed = relation.window and order == relation.order and len(order) == 1
             late = bool(windowed and not page.backward)
             if not late:
                 rows = self.joined_page(rows, connection_type, node_type, nodes)
         else:
+            head = None
             if row is None:
                 raise Unsupported("relation")
             parent_label = relation.source.key if paged.parent_key == "pk" else paged.parent_key
@@ -180,9 +188,14 @@ class Pages:
             rows = self.joined_page(rows, connection_type, node_type, nodes)
             late = False
         page_rows = lateral_of(rows, self.name("page"))
-        return self.page_of(
+        built = self.page_of(
             connection_type, nodes, page_rows, order, page, count_of, row, at, late=late
         )
+        if head is not None:  # filled when it holds the rows the page reads
+            agg = built.laterals[0]
+            wanted = head.size if _capped(self.op, nodes, connection_type, page) else head.limit
+            self.heads.append((agg, agg.c.n >= wanted))
+        return built
 
     def joined_page(
         self,
@@ -237,7 +250,17 @@ class Pages:
         ``where``: the connection's filter, in ``base``)."""
         bounds = params.bounds(order, page, self.binds, at)
         if source.window and order == source.order and not page.backward and len(order) == 1:
-            rows = repository.windowed(source, base, page, source.window, bounds, filters=where)
+            self.windows += 1
+            suffix = "" if self.windows == 1 else f"_{self.windows}"  # its CTEs' names
+            if self.head_only:
+                self.head_bounds = bounds
+                rows = repository.window_head(
+                    source, base, page, source.window, bounds, suffix=suffix
+                )
+            else:
+                rows = repository.windowed(
+                    source, base, page, source.window, bounds, filters=where, suffix=suffix
+                )
             # Its CTE and UNION are this statement's own: ``prune`` may narrow them.
             self.fresh |= prune.aliases(rows) - prune.aliases(base)
             return rows
