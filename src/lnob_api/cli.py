@@ -151,6 +151,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             # A slow download must not hold a shutdown (and new connections) forever: after this,
             # open responses are cut, and a cut stream never looks complete (README, "Exports").
             timeout_graceful_shutdown=settings.shutdown_timeout,
+            timeout_worker_healthcheck=workers_module.HEALTH_CHECK_TIMEOUT,
         )
     except workers_module.CannotListen as exc:
         print(

@@ -113,6 +113,12 @@ def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
     return sockets
 
 
+# Seconds a worker has to answer its supervisor's health check, and a new one to finish starting
+# (uvicorn's default is 5): on a busy machine a new worker takes longer than that to import and
+# start the app, and a SIGHUP restart was given up ("not ready in time", on 2 loaded cores).
+HEALTH_CHECK_TIMEOUT = 60
+
+
 class Supervisor(Multiprocess):
     """uvicorn's supervisor (restarts, ``SIGHUP``, health checks) with worker ``i`` serving
     ``sockets[i]`` alone. The number of workers is the number of sockets: ``SIGTTIN`` and

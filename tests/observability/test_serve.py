@@ -302,6 +302,28 @@ class TestWorkers:
         with httpx.Client(base_url=server.url, timeout=30) as client:
             assert client.get("/healthz").status_code == 200
 
+    def test_a_hangup_replaces_each_worker_on_its_socket(self, server: Server) -> None:
+        # given
+        port = int(server.url.rsplit(":", 1)[1])
+        supervisor = psutil.Process(server.process.pid)
+        deadline = time.monotonic() + 120
+        while len(before := _workers(supervisor, port)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        sockets = {w.pid: _listening(w, port) for w in before}
+        # when (uvicorn's restart: each replacement serving before its predecessor stops)
+        server.process.send_signal(signal.SIGHUP)
+        after: dict[int, set[str]] = {}
+        while time.monotonic() < deadline:
+            after = {w.pid: _listening(w, port) for w in _workers(supervisor, port)}
+            if len(after) == 2 and not set(after) & set(sockets):
+                break
+            time.sleep(0.2)
+        # then two new workers, one on each socket, and the server answers
+        assert len(after) == 2 and not set(after) & set(sockets), (sockets, after)
+        assert sorted(map(sorted, after.values())) == sorted(map(sorted, sockets.values()))
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            assert client.get("/healthz").status_code == 200
+
 
 def _workers(supervisor: psutil.Process, port: int) -> list[psutil.Process]:
     return [p for p in supervisor.children() if _listening(p, port)]
