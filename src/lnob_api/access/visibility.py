@@ -205,7 +205,7 @@ def dataset_visible(principal: Principal, table: sa.Table = datasets) -> ColumnE
 
 
 def consent_admits(
-    principal: Principal, consents: sa.Table, coalition_id: ColumnElement[Any]
+    principal: Principal, consents: sa.FromClause, coalition_id: ColumnElement[Any]
 ) -> ColumnElement[bool]:
     """Whether a consent row's scope admits the principal (insiders always are)."""
     scopes: list[ColumnElement[bool]] = [consents.c.scope == _constant(ConsentScope.PUBLIC)]
@@ -227,18 +227,27 @@ def consent_admits(
 
 def _consented(principal: Principal, table: sa.Table) -> ColumnElement[bool]:
     """No consent recorded, or an active consent whose scope admits the principal. Once a
-    community withdraws (or its consent lapses), nobody reads the data, insiders included."""
-    same_lineage = consents.c.lineage_id == table.c.lineage_id
-    active = all_of(
-        consents.c.withdrawn_at.is_(None),
-        sa.or_(consents.c.expires_at.is_(None), consents.c.expires_at > sa.func.now()),
+    community withdraws (or its consent lapses), nobody reads the data, insiders included.
+
+    Written as "no consent of the lineage lacks an active admitting one": one ``NOT EXISTS``
+    that is an AND arm, so PostgreSQL plans it as an anti-join (the consents are read once per
+    statement), where ``NOT EXISTS (...) OR EXISTS (...)`` ran both subplans again for every
+    dataset row (W2 at 1M rows with consents on half the lineages: backend CPU -4 to -7 %).
+    The admitting consent is correlated explicitly: an insider's arm reads ``table``'s
+    coalition, two levels up, which auto-correlation would have turned into a cross join."""
+    admitting = consents.alias("admitting")
+    admitted = (
+        sa.exists()
+        .where(
+            admitting.c.lineage_id == consents.c.lineage_id,
+            admitting.c.withdrawn_at.is_(None),
+            sa.or_(admitting.c.expires_at.is_(None), admitting.c.expires_at > sa.func.now()),
+            consent_admits(principal, admitting, table.c.coalition_id),
+        )
+        .correlate_except(admitting)
     )
-    return any_of(
-        ~sa.exists().where(same_lineage),
-        sa.exists().where(
-            same_lineage, active, consent_admits(principal, consents, table.c.coalition_id)
-        ),
-    )
+    withheld = sa.exists().where(consents.c.lineage_id == table.c.lineage_id, ~admitted)
+    return ~withheld.correlate_except(consents)
 
 
 def lineage_retracted(table: sa.Table) -> ColumnElement[bool]:
