@@ -344,11 +344,16 @@ def _socket_inodes(process: psutil.Process) -> dict[int, str]:
 
 def _listening(process: psutil.Process, port: int) -> set[str]:
     """The inodes of the sockets ``process`` listens on at ``port`` (a socket passed to
-    another process keeps its inode: two processes listening on one socket give one)."""
-    inodes = _socket_inodes(process)
+    another process keeps its inode: two processes listening on one socket give one); none
+    for a process that has ended (a worker being replaced)."""
+    try:
+        inodes = _socket_inodes(process)
+        connections = process.net_connections("tcp")
+    except (OSError, psutil.Error):
+        return set()
     return {
         inodes[c.fd]
-        for c in process.net_connections("tcp")
+        for c in connections
         if c.status == psutil.CONN_LISTEN and c.laddr.port == port and c.fd in inodes
     }
 
