@@ -2,6 +2,7 @@
 
     BENCH_DATABASE_URL=postgresql://... .venv/bin/python -m bench.request_profile \
         [--workload W3] [--principal anonymous|agency] [-n 2000] [--compiled on|off] [--top 30]
+        [--lane on|off]
         [--cache on|off|miss]
         [--ab driver|cost|lane|fold|standin|view|shelf|lean|shape|hot|convert|where|literal|refill
         |values|arguments|arm|variables|server|hit|fastlane|runner|native|bareout|twostep
@@ -427,6 +428,9 @@ async def main() -> None:
     parser.add_argument("--principal", default="anonymous", choices=("anonymous", "agency"))
     parser.add_argument("-n", type=int, default=2000, help="requests profiled")
     parser.add_argument("--compiled", default="on", choices=("on", "off"))
+    parser.add_argument(
+        "--lane", default="on", choices=("on", "off"), help="off: no fast lane (Settings)"
+    )
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--no-profile", action="store_true", help="CPU time only")
     parser.add_argument(
@@ -505,6 +509,7 @@ async def main() -> None:
         response_cache_mb=64 if args.cache in ("on", "miss") else 0,
         max_page_size=MAX_PAGE_SIZE,
         compiled=args.compiled == "on",
+        fast_lane=args.lane == "on",
         graphiql=False,
         log_level="warning",
     )
