@@ -392,6 +392,20 @@ class RequestDb:
             return await self._in_task(direct, sql, args)
         return await self._shielded(self._direct(direct, target, sql, args))
 
+    async def _driver_of(
+        self, opened: Callable[[], AbstractAsyncContextManager[Any]]
+    ) -> tuple[AbstractAsyncContextManager[Any], Any]:
+        """A driver connection from ``opened`` (under the request's lock), a failure to get
+        one classified for the outage middleware; the caller exits the context."""
+        if self._closed:
+            raise RequestFinished("the request's transaction has already ended")
+        cm = opened()
+        try:
+            return cm, await cm.__aenter__()
+        except Exception as exc:
+            availability.note(exc)
+            raise
+
     async def _in_task(
         self, opened: Callable[[], AbstractAsyncContextManager[Any]], sql: str, args: Sequence[Any]
     ) -> Any:
@@ -402,14 +416,7 @@ class RequestDb:
         has ended it. Only the request's own task runs this statement (it is all the request
         runs), so no other cancellation (a resolver's) can break it off."""
         async with self._lock:
-            if self._closed:
-                raise RequestFinished("the request's transaction has already ended")
-            cm = opened()
-            try:
-                driver = await cm.__aenter__()
-            except Exception as exc:
-                availability.note(exc)
-                raise
+            cm, driver = await self._driver_of(opened)
             self.statements += 1
             try:
                 record = await driver.fetchrow(sql, *args)
@@ -429,14 +436,7 @@ class RequestDb:
         args: Sequence[Any],
     ) -> Any:
         async with self._lock:
-            if self._closed:
-                raise RequestFinished("the request's transaction has already ended")
-            cm = opened()
-            try:
-                driver = await cm.__aenter__()
-            except Exception as exc:
-                availability.note(exc)
-                raise
+            cm, driver = await self._driver_of(opened)
             health = availability.CURRENT.get()
             cancel: Callable[[], Awaitable[None]] | None = None
             backend = getattr(target, "cancel_backend", None)

@@ -507,11 +507,7 @@ async def _charged(request: Request, entry: Entry) -> bytes | None:
         return None
     await budget.settle(entry.cost[1])
     decision = budget.decision
-    throttle = {
-        "maximumAvailable": decision.capacity,
-        "currentlyAvailable": max(0, int(decision.remaining)),
-        "restoreRate": round(decision.rate, 3),
-    }
+    throttle = decision.throttle_status()
     return with_throttle(entry.body, entry.throttle, throttle)
 
 

@@ -100,11 +100,7 @@ class QueryCost(SchemaExtension):
         decision = self.budget.decision if self.budget is not None else None
         throttle = None
         if decision is not None:
-            throttle = {
-                "maximumAvailable": decision.capacity,
-                "currentlyAvailable": max(0, int(decision.remaining)),
-                "restoreRate": round(decision.rate, 3),
-            }
+            throttle = decision.throttle_status()
         return {
             "cost": {
                 "requestedQueryCost": self.requested,

@@ -185,11 +185,7 @@ async def _charged(
     await budget.settle(entry.cost[1])
     decision = budget.decision
     assert decision is not None
-    throttle = {
-        "maximumAvailable": decision.capacity,
-        "currentlyAvailable": max(0, int(decision.remaining)),
-        "restoreRate": round(decision.rate, 3),
-    }
+    throttle = decision.throttle_status()
     limits = [(n.lower().encode(), v.encode()) for n, v in decision.headers()]
     return with_throttle(entry.body, entry.throttle, throttle), limits
 

@@ -464,11 +464,7 @@ class FastLane:
             await budget.settle(actual)
             decision = budget.decision
             assert decision is not None
-            throttle = {
-                "maximumAvailable": decision.capacity,
-                "currentlyAvailable": max(0, int(decision.remaining)),
-                "restoreRate": round(decision.rate, 3),
-            }
+            throttle = decision.throttle_status()
             limits = [(n.lower().encode(), v.encode()) for n, v in decision.headers()]
         cost = {
             "requestedQueryCost": answer.requested,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from lnob_api.auth.principal import Principal
 from lnob_api.ratelimit.buckets import Limiter
@@ -47,6 +48,15 @@ class Decision:
         if not self.allowed:
             return self.retry_after
         return max(0, math.ceil((self.capacity - self.remaining) / self.rate))
+
+    def throttle_status(self) -> dict[str, Any]:
+        """The ``throttleStatus`` of a response's ``extensions.cost`` (Shopify's names), the
+        same on every path that answers a read."""
+        return {
+            "maximumAvailable": self.capacity,
+            "currentlyAvailable": max(0, int(self.remaining)),
+            "restoreRate": round(self.rate, 3),
+        }
 
     def headers(self) -> list[tuple[str, str]]:
         """The IETF RateLimit-Policy and RateLimit fields (draft-ietf-httpapi-ratelimit-headers,

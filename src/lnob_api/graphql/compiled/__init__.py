@@ -542,11 +542,7 @@ class CompiledReads:
             await budget.settle(actual)
             decision = budget.decision
             assert decision is not None  # taken above
-            throttle = {
-                "maximumAvailable": decision.capacity,
-                "currentlyAvailable": max(0, int(decision.remaining)),
-                "restoreRate": round(decision.rate, 3),
-            }
+            throttle = decision.throttle_status()
         cost = {
             "requestedQueryCost": requested,
             "actualQueryCost": actual,
