@@ -131,6 +131,16 @@ def _plan(both: Pair) -> compiled.Plan:
     return next(iter(both.reads.plans.values()))
 
 
+def _answer(response: httpx.Response) -> Any:
+    """The response's JSON without the rate limit's ``currentlyAvailable``, which refills
+    with the time between two requests (a full run's timing made two equal answers differ)."""
+    answer = response.json()
+    throttle = answer.get("extensions", {}).get("cost", {}).get("throttleStatus")
+    if throttle is not None:
+        throttle.pop("currentlyAvailable")
+    return answer
+
+
 def _areas(body: bytes, name: str = "observations") -> list[str]:
     return [n["areaCode"] for n in json.loads(body)["data"][name]["nodes"]]
 
@@ -283,7 +293,7 @@ async def test_the_fast_lane_runs_the_whole_form_when_its_head_now_falls_short(
         lane = lane_of(app)
         served = lane.served
         again, one = await log.counted(post)
-        assert lane.served == served + 1 and again.content == first.content and len(one) == 1
+        assert lane.served == served + 1 and _answer(again) == _answer(first) and len(one) == 1
         # when: one of the window's rows is hidden now (its head holds 1 row)
         await conn.execute(
             sa.update(models.Observation)
@@ -296,5 +306,5 @@ async def test_the_fast_lane_runs_the_whole_form_when_its_head_now_falls_short(
     # then: the lane answered with both statements, as the whole stack does
     assert lane.served == served + 2
     assert len(two) == 2
-    assert replayed.content == whole.content
+    assert _answer(replayed) == _answer(whole)
     assert _areas(replayed.content) == ["KE", "TZ"]
