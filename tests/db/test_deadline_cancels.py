@@ -20,13 +20,13 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.db.test_left_compiled_read import (  # noqa: F401
     QUERY,
     _alive,
     _plain,
     _running,
+    both_opened,
     engine,
     post_scope,
 )
@@ -82,15 +82,7 @@ async def test_a_request_past_its_deadline_cancels_its_statement_and_keeps_the_p
 ) -> None:
     # given an app on a pool whose two connections are open (one for the read, one for the
     # cancel), a request deadline of 0.5 s, and the read answered on the path under test
-    connected: list[int] = []
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _connected(dbapi_connection: Any, _record: Any) -> None:
-        connected.append(dbapi_connection.driver_connection.get_server_pid())
-
-    async with engine.connect() as a, engine.connect() as b:
-        for conn in (a, b):
-            await conn.exec_driver_sql("SELECT 1")
+    connected = await both_opened(engine)
     settings = Settings(env="test", issuer="http://testserver", compiled=path != "whole stack")
     settings = dataclasses.replace(
         settings, rate_limit=0, response_cache_mb=0, request_timeout=DEADLINE

@@ -77,11 +77,10 @@ async def _alive(observer: asyncpg.Connection, pids: list[int]) -> set[int]:
     return {int(row["pid"]) for row in rows}
 
 
-async def test_a_client_leaving_a_compiled_read_keeps_the_pool_connections(
-    engine: AsyncEngine, database_url: str, signing_keys: KeyStore
-) -> None:
-    # given an app on a pool of two connections, both opened (one for the read, one for the
-    # cancel), and the compiled read's plan cached
+async def both_opened(engine: AsyncEngine) -> list[int]:
+    """The server pids of every connection the engine opens from now on, after opening both of
+    its pool's two (one for the read, one for the cancel): a test compares them after its
+    requests to show that no connection was opened again."""
     connected: list[int] = []
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -91,6 +90,15 @@ async def test_a_client_leaving_a_compiled_read_keeps_the_pool_connections(
     async with engine.connect() as a, engine.connect() as b:
         for conn in (a, b):
             await conn.exec_driver_sql("SELECT 1")
+    return connected
+
+
+async def test_a_client_leaving_a_compiled_read_keeps_the_pool_connections(
+    engine: AsyncEngine, database_url: str, signing_keys: KeyStore
+) -> None:
+    # given an app on a pool of two connections, both opened (one for the read, one for the
+    # cancel), and the compiled read's plan cached
+    connected = await both_opened(engine)
     settings = dataclasses.replace(
         Settings(env="test", issuer="http://testserver", compiled=True), rate_limit=0
     )

@@ -13,13 +13,13 @@ import json
 from typing import Any
 
 import asyncpg
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.db.test_left_compiled_read import (  # noqa: F401
     QUERY,
     _alive,
     _plain,
     _running,
+    both_opened,
     engine,
     post_scope,
 )
@@ -64,15 +64,7 @@ async def test_a_client_leaving_the_lane_keeps_the_pool_connections(
     signing_keys: KeyStore,
 ) -> None:
     # given an app on a pool of two connections, both opened, and the lane answering the read
-    connected: list[int] = []
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _connected(dbapi_connection: Any, _record: Any) -> None:
-        connected.append(dbapi_connection.driver_connection.get_server_pid())
-
-    async with engine.connect() as a, engine.connect() as b:
-        for conn in (a, b):
-            await conn.exec_driver_sql("SELECT 1")
+    connected = await both_opened(engine)
     settings = dataclasses.replace(
         Settings(env="test", issuer="http://testserver", compiled=True), rate_limit=0
     )
